@@ -1,0 +1,170 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"time"
+)
+
+// DelayKind names a delay distribution.
+type DelayKind uint8
+
+// Delay distributions.
+const (
+	DelayConst       DelayKind = iota // always Min
+	DelayUniform                      // uniform in [Min, Max]
+	DelayExponential                  // Min + Exp(mean = Mean)
+	DelayLogNormal                    // Min + LogNormal(Mu, Sigma) where Mu, Sigma are of ln(nanoseconds)
+	DelayPareto                       // Min + Pareto(scale Mean, shape Alpha) - Mean  (so the smallest extra delay is 0)
+)
+
+// Delay is a message delay distribution. Its zero value is a constant 0 delay.
+// Parse one from a flag with ParseDelay ("const:2ms", "uniform:1ms:20ms",
+// "exp:5ms[:min]", "lognormal:MEDIAN:SIGMA[:min]", "pareto:SCALE:ALPHA[:min]").
+type Delay struct {
+	Kind  DelayKind
+	Min   time.Duration
+	Max   time.Duration // uniform only
+	Mean  time.Duration // exponential mean, Pareto scale, log-normal median
+	Sigma float64       // log-normal shape
+	Alpha float64       // Pareto shape
+}
+
+// LinkConfig is the fault model of one directed link (or the default of all).
+type LinkConfig struct {
+	Delay     Delay
+	Drop      float64 // probability in [0,1] that a message is lost
+	Duplicate float64 // probability in [0,1] that a message is delivered twice (the copy has its own delay)
+}
+
+// Link is a directed link.
+type Link struct{ From, To NodeID }
+
+// Partition cuts the network into groups that cannot reach each other from
+// From (inclusive) to To (exclusive); To == 0 means never healed. Nodes not
+// named in any group form one more group of their own.
+type Partition struct {
+	Groups   [][]NodeID
+	From, To Time
+}
+
+// NetworkConfig is the network's fault model.
+type NetworkConfig struct {
+	Default LinkConfig
+	// Links overrides Default for individual directed links.
+	Links map[Link]LinkConfig
+	// Partitions scheduled over time.
+	Partitions []Partition
+	// GST is the global stabilisation time. At or after GST, a message
+	// between two nodes neither of which is in Faulty is never dropped by the
+	// random model or by a partition, and its delay is capped at Delta. Zero
+	// GST with Delta 0 means "no partial-synchrony rule" (the model applies
+	// all run long).
+	GST   Time
+	Delta time.Duration
+	// Faulty nodes are not protected by the GST rule (their links stay lossy).
+	Faulty []NodeID
+	// Filters are adversarial schedule hooks (phase-aware faults), consulted
+	// in order for every network send before the random model.
+	Filters []Filter
+}
+
+// Verdict is what a Filter decides about one message.
+type Verdict struct {
+	Drop       bool
+	ExtraDelay time.Duration
+}
+
+// Filter lets an adversary control the network schedule: targeted drops or
+// delays by message type, view, sequence number, link or phase. It must be
+// deterministic given its inputs and the stream it was built with. Before GST
+// its verdicts apply to every message; at or after GST, only to messages from
+// or to faulty nodes.
+type Filter interface {
+	Filter(now Time, from, to NodeID, m Message) Verdict
+}
+
+// Crash schedules a node crash at At and, when Recover > At, its recovery.
+type Crash struct {
+	Node    NodeID
+	At      Time
+	Recover Time // 0: stays down
+}
+
+// Config describes one simulation run.
+type Config struct {
+	Seed  uint64
+	Nodes []Node // Nodes[i] has NodeID i
+	// Names are optional labels for nodes in traces ("r0", "c1"); may be nil.
+	Names   []string
+	Network NetworkConfig
+	Crashes []Crash
+	// MaxTime stops the run when virtual time would pass it (0: no limit).
+	MaxTime Time
+	// MaxEvents stops the run after this many processed events (0: no limit).
+	MaxEvents uint64
+	// Sinks receive every trace record, in order, after the hash sink.
+	Sinks []Sink
+}
+
+// RecordKind is the kind of a trace record.
+type RecordKind uint8
+
+// Trace record kinds.
+const (
+	RecSend      RecordKind = iota + 1 // a network send was accepted by the network model
+	RecDeliver                         // a message was delivered to To
+	RecDrop                            // a message was dropped (random loss, partition, filter, crashed receiver)
+	RecDuplicate                       // the network made an extra copy of a message
+	RecLocal                           // a node delivered a message to itself
+	RecTimer                           // a timer fired at node To
+	RecEvent                           // node From reported Event
+	RecCrash                           // node From crashed
+	RecRecover                         // node From recovered
+)
+
+// DropReason says why a message was dropped.
+type DropReason uint8
+
+// Drop reasons.
+const (
+	DropNone      DropReason = iota
+	DropRandom               // the link's drop probability
+	DropPartition            // a partition separated the nodes
+	DropFilter               // an adversarial Filter
+	DropCrashed              // the receiver was down at delivery time
+)
+
+// Record is one trace record. Sinks must not retain it (copy what they keep);
+// Msg and Event values themselves are immutable and may be kept.
+type Record struct {
+	Seq    uint64 // position in the trace, from 0
+	Time   Time
+	Kind   RecordKind
+	From   NodeID
+	To     NodeID
+	Msg    Message // send, deliver, drop, duplicate, local
+	Timer  TimerID // timer
+	Event  Event   // event
+	Reason DropReason
+}
+
+// Sink consumes trace records.
+type Sink interface {
+	Record(r *Record)
+}
+
+// Streams derives independent, named random streams from one run seed.
+// Turning one fault on must not reshuffle the draws of unrelated streams.
+type Streams struct{ Seed uint64 }
+
+// Stream returns a new generator for name (e.g. "network", "node/3",
+// "workload", "adversary"). The same seed and name always give the same
+// sequence; different names give independent sequences.
+func (s Streams) Stream(name string) *rand.Rand {
+	h := uint64(14695981039346656037) // FNV-1a 64 of the name
+	for i := 0; i < len(name); i++ {
+		h ^= uint64(name[i])
+		h *= 1099511628211
+	}
+	return rand.New(rand.NewPCG(s.Seed, h^0x9e3779b97f4a7c15))
+}

@@ -1,0 +1,126 @@
+package pbft
+
+import (
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// Message types of the PBFT protocol, as they appear in counters and traces.
+var (
+	TypeRequest    = sim.RegisterMsgType("REQUEST")
+	TypePrePrepare = sim.RegisterMsgType("PRE-PREPARE")
+	TypePrepare    = sim.RegisterMsgType("PREPARE")
+	TypeCommit     = sim.RegisterMsgType("COMMIT")
+	TypeReply      = sim.RegisterMsgType("REPLY")
+	TypeCheckpoint = sim.RegisterMsgType("CHECKPOINT")
+	TypeViewChange = sim.RegisterMsgType("VIEW-CHANGE")
+	TypeNewView    = sim.RegisterMsgType("NEW-VIEW")
+	TypeFetchState = sim.RegisterMsgType("FETCH-STATE")
+	TypeState      = sim.RegisterMsgType("STATE")
+)
+
+// Digest is a SHA-256 digest over a canonical encoding.
+type Digest [32]byte
+
+// Sig is a modelled signature: a keyed hash that only the Keyring can check
+// and only the signer's own Signer can make (see keyring.go). It lets a
+// certificate carry other replicas' messages without any node being able to
+// forge them.
+type Sig uint64
+
+// Request is a client operation ⟨REQUEST, o, t, c⟩.
+type Request struct {
+	Op        string     // the operation, e.g. "authorize PAY001 100"
+	Timestamp uint64     // client-local, strictly increasing
+	Client    sim.NodeID // the client
+	Sig       Sig
+}
+
+// PrePrepare is ⟨PRE-PREPARE, v, n, d⟩ with the request batch it orders.
+// An empty Batch is the null request (used by NEW-VIEW to fill gaps).
+type PrePrepare struct {
+	View    uint64
+	Seq     uint64
+	Digest  Digest // digest of Batch
+	Batch   []*Request
+	Replica sim.NodeID // the primary that sent it
+	Sig     Sig
+}
+
+// Prepare is ⟨PREPARE, v, n, d, i⟩.
+type Prepare struct {
+	View    uint64
+	Seq     uint64
+	Digest  Digest
+	Replica sim.NodeID
+	Sig     Sig
+}
+
+// Commit is ⟨COMMIT, v, n, d, i⟩.
+type Commit struct {
+	View    uint64
+	Seq     uint64
+	Digest  Digest
+	Replica sim.NodeID
+	Sig     Sig
+}
+
+// Reply is ⟨REPLY, v, t, c, i, r⟩.
+type Reply struct {
+	View      uint64
+	Timestamp uint64
+	Client    sim.NodeID
+	Replica   sim.NodeID
+	Result    string
+}
+
+// Checkpoint is ⟨CHECKPOINT, n, d, i⟩: replica i's state digest after
+// executing sequence number Seq.
+type Checkpoint struct {
+	Seq         uint64
+	StateDigest Digest
+	Replica     sim.NodeID
+	Sig         Sig
+}
+
+// PreparedCert proves that a request prepared: its PRE-PREPARE and 2f
+// matching PREPAREs from distinct backups.
+type PreparedCert struct {
+	PrePrepare *PrePrepare
+	Prepares   []*Prepare
+}
+
+// ViewChange is ⟨VIEW-CHANGE, v+1, n, C, P, i⟩.
+type ViewChange struct {
+	NewView     uint64
+	StableSeq   uint64        // n: the sender's last stable checkpoint
+	Checkpoints []*Checkpoint // C: 2f+1 CHECKPOINTs proving StableSeq (empty when StableSeq is 0)
+	Prepared    []PreparedCert
+	Replica     sim.NodeID
+	Sig         Sig
+}
+
+// NewView is ⟨NEW-VIEW, v+1, V, O⟩.
+type NewView struct {
+	View        uint64
+	ViewChanges []*ViewChange // V
+	PrePrepares []*PrePrepare // O, in sequence order
+	Replica     sim.NodeID
+	Sig         Sig
+}
+
+// FetchState asks replicas for their state at a stable checkpoint (state
+// transfer for a replica that fell behind).
+type FetchState struct {
+	Seq     uint64 // the checkpoint wanted (at least)
+	Replica sim.NodeID
+}
+
+// State answers FetchState with a checkpointed snapshot of the state machine.
+type State struct {
+	Seq         uint64
+	StateDigest Digest
+	Snapshot    []byte
+	// LastReplies is part of the replicated state: the last reply per client.
+	LastReplies []Reply
+	Replica     sim.NodeID
+}
