@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/byzantine"
 )
 
 // Config describes a whole PBFT experiment. Zero values take the documented
@@ -34,6 +35,10 @@ type Config struct {
 	Network   sim.NetworkConfig
 	Crashes   []sim.Crash
 	Byzantine []ByzantineSpec
+	// NetRules are phase-aware adversarial network rules (drop or delay by
+	// type, view, sequence number or link, in a time window). They apply
+	// before GST, and after GST only to links of faulty replicas.
+	NetRules []byzantine.NetRule
 
 	// Run length.
 	MaxTime   sim.Time // default 60s of virtual time
@@ -41,6 +46,9 @@ type Config struct {
 
 	// Sinks receive the trace (a JSON Lines file, online checkers).
 	Sinks []sim.Sink
+	// StopWhen, if set, is called after every event; the run stops when it
+	// returns true (an online checker found a violation).
+	StopWhen func() bool
 }
 
 // Mix weighs the payment operations a workload draws after authorizing a payment.

@@ -1,0 +1,62 @@
+// Package byzantine holds faulty-replica strategies and adversarial network
+// rules. A strategy wraps an honest replica's code and may rewrite, withhold,
+// delay, duplicate or invent the messages it sends, only in its own name.
+package byzantine
+
+import (
+	"sort"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// Param describes one strategy parameter.
+type Param struct {
+	Name    string
+	Doc     string
+	Allowed []string // allowed values; nil means free-form (Doc says the form)
+}
+
+// Info describes a strategy in the registry.
+type Info struct {
+	Name   string
+	Doc    string
+	Params []Param
+}
+
+// registry lists every strategy by name. The implementation of each lives
+// beside it in this package.
+var registry = map[string]Info{}
+
+// register adds a strategy description; call from a package-level var or init.
+func register(i Info) { registry[i.Name] = i }
+
+// Lookup returns the description of a strategy.
+func Lookup(name string) (Info, bool) {
+	i, ok := registry[name]
+	return i, ok
+}
+
+// Names returns the registered strategy names, sorted.
+func Names() []string {
+	out := make([]string, 0, len(registry))
+	for n := range registry {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// NetRule is a phase-aware adversarial network rule: it drops or delays the
+// messages that match it while it is active. Zero-valued matchers match all.
+type NetRule struct {
+	Types     []string      // message type names, e.g. "PREPARE"; empty: all
+	From, To  []sim.NodeID  // senders / receivers; empty: all
+	View      *uint64       // only messages of this view (when they carry one)
+	Seq       *uint64       // only messages of this sequence number
+	Drop      float64       // probability of dropping a matching message
+	Delay     time.Duration // extra delay added to a matching message
+	Start     sim.Time      // active from Start
+	End       sim.Time      // until End (exclusive); 0: until GST
+	StartView uint64        // or: active once a message of view >= StartView is seen (0: off)
+}
