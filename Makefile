@@ -1,0 +1,47 @@
+# pbftsim - see README.md. `make test` is what CI runs.
+GO        ?= go
+PKGS      ?= ./...
+BENCHTIME ?= 1s
+BENCHOUT  ?= bench/latest.txt
+FUZZTIME  ?= 60s
+PBFTSIM_PROPERTY_RUNS ?= 5000
+
+.PHONY: all build run test bench lint cover fuzz clean
+
+all: build
+
+## build: compile the pbftsim binary into bin/
+build:
+	$(GO) build -o bin/pbftsim ./cmd/pbftsim
+
+## run: run the built-in default scenario (fault-free, n=4, a handful of payments)
+run:
+	$(GO) run ./cmd/pbftsim run
+
+## test: vet and race-test every package (what CI runs)
+test:
+	$(GO) vet $(PKGS)
+	$(GO) test -race -count=1 $(PKGS)
+
+## bench: run the benchmark set; compare runs with benchstat
+bench:
+	@mkdir -p $(dir $(BENCHOUT))
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=5 $(PKGS) | tee $(BENCHOUT)
+
+## lint: gofmt and go vet
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+## cover: test coverage summary (coverage.out)
+cover:
+	$(GO) test -count=1 -coverprofile=coverage.out $(PKGS)
+	$(GO) tool cover -func=coverage.out | tail -n 1
+
+## fuzz: long property runs and native fuzzing (not part of CI)
+fuzz:
+	PBFTSIM_PROPERTY_RUNS=$(PBFTSIM_PROPERTY_RUNS) $(GO) test -count=1 -timeout=60m ./properties/...
+	$(GO) test -run='^$$' -fuzz=FuzzScenario -fuzztime=$(FUZZTIME) ./properties/
+
+clean:
+	rm -rf bin coverage.out

@@ -1,0 +1,145 @@
+// Package scenarios reads, validates and writes declarative PBFT experiments.
+//
+// A scenario is a YAML file describing a whole run: the replicas and their
+// protocol settings, the payments workload, the network model (delays, loss,
+// per-link overrides, partitions, GST), crashes, Byzantine replicas with their
+// strategies, adversarial network rules, the run length and the seed.
+// Decoding is strict: unknown fields, wrong types, out-of-range values and
+// references to nodes that do not exist are errors (*Error) that name the
+// file, the line and column, the field path and what is allowed.
+//
+// Built-in scenarios are embedded in the binary (see List, Builtin and Load).
+// A Replay is a scenario with the seed, trace hash and verdict of one run, so
+// that the run can be reproduced.
+package scenarios
+
+import "time"
+
+// Scenario is the YAML schema of a whole experiment. Zero or omitted fields
+// take the cluster defaults (see cluster.Config.WithDefaults). Durations are Go
+// duration strings such as "150ms".
+type Scenario struct {
+	Name        string `yaml:"name,omitempty"`
+	Description string `yaml:"description,omitempty"`
+	// Seed of the run; the CLI may override it.
+	Seed uint64 `yaml:"seed,omitempty"`
+	// N is the number of replicas (>= 4, default 4).
+	N int `yaml:"n,omitempty"`
+	// F is the number of tolerated faults; 0 means floor((n-1)/3).
+	F         int         `yaml:"f,omitempty"`
+	Protocol  Protocol    `yaml:"protocol,omitempty"`
+	Workload  Workload    `yaml:"workload,omitempty"`
+	Network   Network     `yaml:"network,omitempty"`
+	Crashes   []Crash     `yaml:"crashes,omitempty"`
+	Byzantine []Byzantine `yaml:"byzantine,omitempty"`
+	// Adversary lists phase-aware network rules (byzantine.NetRule).
+	Adversary []NetRule `yaml:"adversary,omitempty"`
+	Run       Run       `yaml:"run,omitempty"`
+}
+
+// Protocol holds the PBFT settings.
+type Protocol struct {
+	Batch              int           `yaml:"batch,omitempty"`               // requests per PRE-PREPARE
+	CheckpointInterval int           `yaml:"checkpoint_interval,omitempty"` // K
+	Window             int           `yaml:"window,omitempty"`              // L = H - h, a multiple of K
+	ViewChangeTimeout  time.Duration `yaml:"view_change_timeout,omitempty"`
+	ClientTimeout      time.Duration `yaml:"client_timeout,omitempty"`
+	// Variant selects a deliberately broken protocol variant ("" is correct).
+	Variant string `yaml:"variant,omitempty"`
+}
+
+// Workload describes the payments clients.
+type Workload struct {
+	Clients  int           `yaml:"clients,omitempty"`
+	Requests int           `yaml:"requests,omitempty"` // operations issued in total
+	Payments int           `yaml:"payments,omitempty"` // distinct payment ids
+	Interval time.Duration `yaml:"interval,omitempty"` // client think time
+	Mix      Mix           `yaml:"mix,omitempty"`
+}
+
+// Mix weighs the operations drawn after authorizing a payment (weights >= 0;
+// all zero means the default mix).
+type Mix struct {
+	Confirm float64 `yaml:"confirm,omitempty"`
+	Refund  float64 `yaml:"refund,omitempty"`
+	Cancel  float64 `yaml:"cancel,omitempty"`
+}
+
+// Network is the network fault model.
+type Network struct {
+	// Delay is the default delay distribution in sim.ParseDelay syntax
+	// ("const:2ms", "uniform:1ms:20ms", "exp:5ms[:min]", ...).
+	Delay     string  `yaml:"delay,omitempty"`
+	Drop      float64 `yaml:"drop,omitempty"`      // probability in [0, 1]
+	Duplicate float64 `yaml:"duplicate,omitempty"` // probability in [0, 1]
+	// GST is the global stabilisation time; after it, messages between
+	// correct nodes are never lost and take at most Delta.
+	GST        time.Duration `yaml:"gst,omitempty"`
+	Delta      time.Duration `yaml:"delta,omitempty"`
+	Links      []Link        `yaml:"links,omitempty"`
+	Partitions []Partition   `yaml:"partitions,omitempty"`
+}
+
+// Link overrides the network model of the directed link From -> To. Omitted
+// fields inherit the network's defaults.
+type Link struct {
+	From      int      `yaml:"from" scenario:"required"`
+	To        int      `yaml:"to" scenario:"required"`
+	Delay     string   `yaml:"delay,omitempty"`
+	Drop      *float64 `yaml:"drop,omitempty"`
+	Duplicate *float64 `yaml:"duplicate,omitempty"`
+}
+
+// Partition separates Groups of nodes from From until To (0: never healed).
+// Nodes in no group form one more group.
+type Partition struct {
+	Groups [][]int       `yaml:"groups" scenario:"required"`
+	From   time.Duration `yaml:"from,omitempty"`
+	To     time.Duration `yaml:"to,omitempty"`
+}
+
+// Crash stops Node at At and, if Recover > At, restarts it at Recover.
+type Crash struct {
+	Node    int           `yaml:"node" scenario:"required"`
+	At      time.Duration `yaml:"at,omitempty"`
+	Recover time.Duration `yaml:"recover,omitempty"`
+}
+
+// Byzantine makes Replica faulty with a strategy from the byzantine registry.
+type Byzantine struct {
+	Replica  int               `yaml:"replica" scenario:"required"`
+	Strategy string            `yaml:"strategy" scenario:"required"`
+	Params   map[string]string `yaml:"params,omitempty"`
+}
+
+// NetRule is an adversarial network rule: it drops (with probability Drop)
+// or delays the messages it matches while active. Empty matchers match all.
+type NetRule struct {
+	Types     []string      `yaml:"types,omitempty"` // message types, e.g. PREPARE
+	From      []int         `yaml:"from,omitempty"`
+	To        []int         `yaml:"to,omitempty"`
+	View      *uint64       `yaml:"view,omitempty"`
+	Seq       *uint64       `yaml:"seq,omitempty"`
+	Drop      float64       `yaml:"drop,omitempty"`
+	Delay     time.Duration `yaml:"delay,omitempty"`
+	Start     time.Duration `yaml:"start,omitempty"`
+	End       time.Duration `yaml:"end,omitempty"`        // 0: until GST
+	StartView uint64        `yaml:"start_view,omitempty"` // active once view >= StartView is seen
+}
+
+// Run bounds the run.
+type Run struct {
+	MaxTime   time.Duration `yaml:"max_time,omitempty"`   // virtual time; default 60s
+	MaxEvents uint64        `yaml:"max_events,omitempty"` // 0: no limit
+}
+
+// Replay records one run so that it can be reproduced: the scenario, the seed
+// it ran with, the trace hash it produced and what the checkers concluded.
+type Replay struct {
+	Scenario  Scenario `yaml:"scenario" scenario:"required"`
+	Seed      uint64   `yaml:"seed"`
+	TraceHash string   `yaml:"trace_hash,omitempty"`
+	Verdict   string   `yaml:"verdict,omitempty"`  // e.g. "ok" or "violation"
+	Property  string   `yaml:"property,omitempty"` // the violated property, if any
+	Variant   string   `yaml:"variant,omitempty"`  // protocol variant of the run
+}

@@ -1,0 +1,458 @@
+package cluster
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/ledger"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+	"github.com/pbftsim/pbftsim/sim/workload"
+)
+
+// Default values of Config's zero fields.
+const (
+	DefaultN                  = 4
+	DefaultBatch              = 1
+	DefaultCheckpointInterval = 16
+	DefaultViewChangeTimeout  = 200 * time.Millisecond
+	DefaultClientTimeout      = 300 * time.Millisecond
+	DefaultClients            = 2
+	DefaultRequests           = 8
+	DefaultMaxTime            = sim.Time(60 * time.Second)
+	// DrainTime is how long a run goes on after the last client request was
+	// accepted, so that messages still in flight are delivered and counted.
+	DrainTime = sim.Time(time.Second)
+)
+
+// ConfigError reports a Config field that is out of range.
+type ConfigError struct {
+	Field   string
+	Value   string
+	Allowed string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("%s: %s is out of range: want %s", e.Field, e.Value, e.Allowed)
+}
+
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
+	if c.N == 0 {
+		c.N = DefaultN
+	}
+	if c.F == 0 && c.N >= 1 {
+		c.F = (c.N - 1) / 3
+	}
+	if c.Batch == 0 {
+		c.Batch = DefaultBatch
+	}
+	if c.CheckpointInterval == 0 {
+		c.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if c.Window == 0 {
+		c.Window = 2 * c.CheckpointInterval
+	}
+	if c.ViewChangeTimeout == 0 {
+		c.ViewChangeTimeout = DefaultViewChangeTimeout
+	}
+	if c.ClientTimeout == 0 {
+		c.ClientTimeout = DefaultClientTimeout
+	}
+	if c.Clients == 0 {
+		c.Clients = DefaultClients
+	}
+	if c.Requests == 0 {
+		c.Requests = DefaultRequests
+	}
+	if c.MaxTime == 0 {
+		c.MaxTime = DefaultMaxTime
+	}
+	return c
+}
+
+// Validate reports the first field of c (after defaults) that is out of range.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
+	switch {
+	case c.N < 4:
+		return &ConfigError{"n", fmt.Sprint(c.N), "at least 4 replicas"}
+	case c.F < 0 || c.N < 3*c.F+1:
+		return &ConfigError{"f", fmt.Sprint(c.F), fmt.Sprintf("f >= 0 with n >= 3f+1 (at most %d for n=%d)", (c.N-1)/3, c.N)}
+	case c.Batch < 1:
+		return &ConfigError{"protocol.batch", fmt.Sprint(c.Batch), "at least 1"}
+	case c.CheckpointInterval < 1:
+		return &ConfigError{"protocol.checkpoint_interval", fmt.Sprint(c.CheckpointInterval), "at least 1"}
+	case c.Window < c.CheckpointInterval || c.Window%c.CheckpointInterval != 0:
+		return &ConfigError{"protocol.window", fmt.Sprint(c.Window), fmt.Sprintf("a multiple of checkpoint_interval (%d), at least it", c.CheckpointInterval)}
+	case c.ViewChangeTimeout < 0:
+		return &ConfigError{"protocol.view_change_timeout", c.ViewChangeTimeout.String(), "a positive duration"}
+	case c.ClientTimeout < 0:
+		return &ConfigError{"protocol.client_timeout", c.ClientTimeout.String(), "a positive duration"}
+	case c.Clients < 1:
+		return &ConfigError{"workload.clients", fmt.Sprint(c.Clients), "at least 1"}
+	case c.Requests < 0:
+		return &ConfigError{"workload.requests", fmt.Sprint(c.Requests), "at least 0"}
+	case c.Interval < 0:
+		return &ConfigError{"workload.interval", c.Interval.String(), "a duration >= 0"}
+	case c.MaxTime < 0:
+		return &ConfigError{"run.max_time", c.MaxTime.String(), "a duration >= 0"}
+	}
+	if c.Variant != "" {
+		if _, err := pbft.ParseVariant(c.Variant); err != nil {
+			return &ConfigError{"protocol.variant", c.Variant, err.Error()}
+		}
+	}
+	seen := map[sim.NodeID]bool{}
+	for i, b := range c.Byzantine {
+		field := fmt.Sprintf("byzantine[%d]", i)
+		if b.Replica < 0 || int(b.Replica) >= c.N {
+			return &ConfigError{field + ".replica", fmt.Sprint(b.Replica), fmt.Sprintf("a replica id in [0, %d]", c.N-1)}
+		}
+		if seen[b.Replica] {
+			return &ConfigError{field + ".replica", fmt.Sprint(b.Replica), "each replica at most once"}
+		}
+		seen[b.Replica] = true
+		if _, ok := byzantine.Lookup(b.Strategy); !ok {
+			return &ConfigError{field + ".strategy", fmt.Sprintf("%q", b.Strategy), fmt.Sprintf("one of %v", byzantine.Names())}
+		}
+	}
+	for i, r := range c.NetRules {
+		if err := r.Validate(c.N + c.Clients); err != nil {
+			return fmt.Errorf("adversary[%d]: %w", i, err)
+		}
+	}
+	for i, cr := range c.Crashes {
+		if cr.Node < 0 || int(cr.Node) >= c.N+c.Clients {
+			return &ConfigError{fmt.Sprintf("crashes[%d].node", i), fmt.Sprint(cr.Node), fmt.Sprintf("a node id in [0, %d]", c.N+c.Clients-1)}
+		}
+	}
+	return nil
+}
+
+// Faulty returns the ids of the Byzantine replicas, sorted.
+func (c Config) Faulty() []sim.NodeID {
+	out := make([]sim.NodeID, 0, len(c.Byzantine))
+	for _, b := range c.Byzantine {
+		out = append(out, b.Replica)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Run builds the cluster described by cfg, runs it to completion (every
+// client request accepted and in-flight messages drained, or MaxTime,
+// MaxEvents, StopWhen) and summarises it.
+func Run(cfg Config) (*Result, error) {
+	r, err := New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return r.Run(), nil
+}
+
+// Cluster is one built, runnable experiment. Most callers use Run; Cluster
+// lets tests and debuggers step a run and inspect replicas.
+type Cluster struct {
+	cfg      Config
+	kernel   *sim.Kernel
+	replicas []*pbft.Replica
+	ledgers  []*ledger.Ledger
+	clients  []*pbft.Client
+	faulty   map[sim.NodeID]string
+	payIDs   []string
+	obs      *observer
+}
+
+// New builds the cluster for cfg without running it.
+func New(cfg Config) (*Cluster, error) {
+	c := cfg.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	streams := sim.Streams{Seed: c.Seed}
+	wl := workload.Config{Clients: c.Clients, Requests: c.Requests, Payments: c.Payments,
+		Mix: workload.Mix{Confirm: c.Mix.Confirm, Refund: c.Mix.Refund, Cancel: c.Mix.Cancel}}
+	if err := wl.Validate(); err != nil {
+		return nil, fmt.Errorf("workload: %w", err)
+	}
+	ops := workload.Generate(wl, streams.Stream("workload"))
+	variant, err := pbft.ParseVariant(c.Variant)
+	if err != nil {
+		return nil, &ConfigError{"protocol.variant", c.Variant, err.Error()}
+	}
+
+	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: workload.PaymentIDs(ops)}
+	for _, b := range c.Byzantine {
+		cl.faulty[b.Replica] = b.Strategy
+	}
+	keys := pbft.NewKeyring(c.Seed, c.N+c.Clients)
+	nodes := make([]sim.Node, 0, c.N+c.Clients)
+	names := make([]string, 0, c.N+c.Clients)
+	for i := 0; i < c.N; i++ {
+		id := sim.NodeID(i)
+		newHonest := func() (*pbft.Replica, *ledger.Ledger, error) {
+			l := ledger.New()
+			r, err := pbft.NewReplica(pbft.Config{
+				ID: id, N: c.N, F: c.F,
+				CheckpointInterval: c.CheckpointInterval, Window: c.Window, Batch: c.Batch,
+				ViewChangeTimeout: c.ViewChangeTimeout,
+				Keyring:           keys, SM: l, Variant: variant,
+			})
+			return r, l, err
+		}
+		r, l, err := newHonest()
+		if err != nil {
+			return nil, fmt.Errorf("replica %d: %w", i, err)
+		}
+		cl.replicas = append(cl.replicas, r)
+		cl.ledgers = append(cl.ledgers, l)
+		var node sim.Node = r
+		for _, b := range c.Byzantine {
+			if b.Replica != id {
+				continue
+			}
+			node, err = byzantine.New(b.Strategy, b.Params, r, byzantine.Env{
+				ID: id, N: c.N, F: c.F, Signer: keys.Signer(id),
+				Rand: streams.Stream(fmt.Sprintf("adversary/%d", i)),
+				NewHonest: func() (sim.Node, error) {
+					r, _, err := newHonest()
+					return r, err
+				},
+			})
+			if err != nil {
+				return nil, fmt.Errorf("byzantine replica %d (%s): %w", i, b.Strategy, err)
+			}
+		}
+		nodes = append(nodes, node)
+		names = append(names, fmt.Sprintf("r%d", i))
+	}
+	for j := 0; j < c.Clients; j++ {
+		id := sim.NodeID(c.N + j)
+		cli, err := pbft.NewClient(pbft.ClientConfig{
+			ID: id, N: c.N, F: c.F, Ops: ops[j],
+			Interval: c.Interval, Timeout: c.ClientTimeout, Variant: variant,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("client %d: %w", id, err)
+		}
+		cl.clients = append(cl.clients, cli)
+		nodes = append(nodes, cli)
+		names = append(names, fmt.Sprintf("c%d", id))
+	}
+
+	netw := c.Network
+	netw.Faulty = append(slices.Clone(netw.Faulty), c.Faulty()...)
+	if len(c.NetRules) > 0 {
+		netw.Filters = append(slices.Clone(netw.Filters), byzantine.NewRuleFilter(c.NetRules, streams.Stream("adversary/network")))
+	}
+	cl.obs = newObserver(c, cl.faulty)
+	sinks := append([]sim.Sink{cl.obs}, c.Sinks...)
+	k, err := sim.New(sim.Config{
+		Seed: c.Seed, Nodes: nodes, Names: names, Network: netw, Crashes: c.Crashes,
+		MaxTime: c.MaxTime, MaxEvents: c.MaxEvents, Sinks: sinks,
+	})
+	if err != nil {
+		return nil, err
+	}
+	cl.kernel = k
+	return cl, nil
+}
+
+// Kernel returns the simulation kernel (for stepping and inspection).
+func (cl *Cluster) Kernel() *sim.Kernel { return cl.kernel }
+
+// Replica returns honest replica code of replica i (for a Byzantine replica,
+// the honest core its strategy wraps).
+func (cl *Cluster) Replica(i int) *pbft.Replica { return cl.replicas[i] }
+
+// Ledger returns replica i's ledger.
+func (cl *Cluster) Ledger(i int) *ledger.Ledger { return cl.ledgers[i] }
+
+// Config returns the configuration with defaults applied.
+func (cl *Cluster) Config() Config { return cl.cfg }
+
+// Run runs the cluster to its end and returns the summary.
+func (cl *Cluster) Run() *Result {
+	var drainUntil sim.Time = -1
+	for cl.kernel.Step() {
+		if cl.cfg.StopWhen != nil && cl.cfg.StopWhen() {
+			break
+		}
+		now := cl.kernel.Now()
+		if drainUntil < 0 {
+			if cl.obs.accepted >= cl.cfg.Requests {
+				drainUntil = now + DrainTime
+			}
+		} else if now > drainUntil {
+			break
+		}
+	}
+	return cl.result()
+}
+
+func (cl *Cluster) result() *Result {
+	c := cl.cfg
+	st := cl.kernel.Stats()
+	res := &Result{
+		Seed: c.Seed, N: c.N, F: c.F, Variant: c.Variant,
+		TraceHash: st.HashHex(), Events: st.Events, SimTimeNs: int64(st.SimTime),
+		Faulty:           c.Faulty(),
+		WithinFaultModel: len(c.Faulty()) <= c.F,
+		Completed:        cl.obs.accepted >= c.Requests,
+		Stats:            *st,
+	}
+	res.Messages = Messages{
+		Total: st.Sent.Messages, Bytes: st.Sent.Bytes, Dropped: st.Dropped.Messages,
+		Duplicated: st.Duplicated.Messages, Local: st.Local.Messages,
+		ByType: map[string]uint64{}, BytesByType: map[string]uint64{},
+	}
+	for t, ctr := range st.SentByType {
+		if ctr.Messages > 0 {
+			name := sim.MsgType(t).String()
+			res.Messages.ByType[name] = ctr.Messages
+			res.Messages.BytesByType[name] = ctr.Bytes
+		}
+	}
+	res.Requests = Requests{Submitted: cl.obs.submitted, Committed: cl.obs.accepted}
+	if cl.obs.accepted > 0 {
+		res.Messages.PerCommitted = float64(st.Sent.Messages) / float64(cl.obs.accepted)
+	}
+	res.LatencyNs = latency(cl.obs.latencies)
+	res.Views = Views{Final: cl.obs.maxView, Changes: len(cl.obs.views), NoProgress: int64(cl.obs.maxGap)}
+
+	for i, r := range cl.replicas {
+		id := sim.NodeID(i)
+		d := r.StateDigest()
+		res.Replicas = append(res.Replicas, ReplicaSummary{
+			ID: id, Faulty: cl.faulty[id] != "", Strategy: cl.faulty[id],
+			View: r.View(), Executed: r.LastExecuted(), Stable: r.StableCheckpoint(),
+			StateDigest: fmt.Sprintf("%x", d[:8]),
+		})
+	}
+	res.Payments = cl.payments()
+	return res
+}
+
+// payments reports each payment's state in the ledgers of the honest
+// replicas that executed the most: one state when they agree, "diverged"
+// when they do not, "unknown" when none of them has the payment.
+func (cl *Cluster) payments() map[string]string {
+	var most uint64
+	for i, r := range cl.replicas {
+		if cl.faulty[sim.NodeID(i)] == "" && r.LastExecuted() > most {
+			most = r.LastExecuted()
+		}
+	}
+	out := make(map[string]string, len(cl.payIDs))
+	for _, id := range cl.payIDs {
+		state := ""
+		for i, r := range cl.replicas {
+			if cl.faulty[sim.NodeID(i)] != "" || r.LastExecuted() != most {
+				continue
+			}
+			s, ok := cl.ledgers[i].State(id)
+			if !ok {
+				s = "unknown"
+			}
+			if state == "" {
+				state = s
+			} else if state != s {
+				state = "diverged"
+			}
+		}
+		if state == "" {
+			state = "unknown"
+		}
+		out[id] = state
+	}
+	return out
+}
+
+// Diverged reports the honest replicas whose ledger digest differs from
+// that of honest replica with the lowest id among those that executed the
+// most; nil when honest replicas agree.
+func (cl *Cluster) Diverged() []sim.NodeID {
+	var out []sim.NodeID
+	var ref *[32]byte
+	var most uint64
+	for i, r := range cl.replicas {
+		if cl.faulty[sim.NodeID(i)] == "" && r.LastExecuted() > most {
+			most = r.LastExecuted()
+		}
+	}
+	for i, r := range cl.replicas {
+		if cl.faulty[sim.NodeID(i)] != "" || r.LastExecuted() != most {
+			continue
+		}
+		d := cl.ledgers[i].Digest()
+		if ref == nil {
+			ref = &d
+		} else if d != *ref {
+			out = append(out, sim.NodeID(i))
+		}
+	}
+	return out
+}
+
+func latency(ls []time.Duration) Latency {
+	if len(ls) == 0 {
+		return Latency{}
+	}
+	s := slices.Clone(ls)
+	slices.Sort(s)
+	q := func(p float64) int64 {
+		i := int(math.Ceil(p*float64(len(s)))) - 1
+		return int64(s[max(i, 0)])
+	}
+	return Latency{P50: q(0.50), P99: q(0.99), Max: int64(s[len(s)-1])}
+}
+
+// observer is the cluster's own sink: it follows client acceptances,
+// latencies and view changes.
+type observer struct {
+	faulty    map[sim.NodeID]string
+	submitted int
+	accepted  int
+	latencies []time.Duration
+	views     map[uint64]bool
+	maxView   uint64
+	lastProg  sim.Time
+	maxGap    sim.Time
+}
+
+func newObserver(c Config, faulty map[sim.NodeID]string) *observer {
+	return &observer{faulty: faulty, views: map[uint64]bool{}, latencies: make([]time.Duration, 0, c.Requests)}
+}
+
+// Record implements sim.Sink.
+func (o *observer) Record(r *sim.Record) {
+	if r.Kind != sim.RecEvent {
+		return
+	}
+	switch e := r.Event.(type) {
+	case *pbft.Submitted:
+		o.submitted++
+	case *pbft.Accepted:
+		o.accepted++
+		o.latencies = append(o.latencies, e.Latency)
+		o.progress(r.Time)
+	case *pbft.NewViewEntered:
+		if o.faulty[e.Replica] != "" {
+			return
+		}
+		o.views[e.View] = true
+		o.maxView = max(o.maxView, e.View)
+	}
+}
+
+func (o *observer) progress(now sim.Time) {
+	o.maxGap = max(o.maxGap, now-o.lastProg)
+	o.lastProg = now
+}
+
+var _ = errors.New

@@ -1,0 +1,88 @@
+package sim
+
+// evKind says what a queued event does.
+type evKind uint8
+
+const (
+	evDeliver evKind = iota + 1 // network delivery of msg from -> to
+	evLocal                     // self-delivery of msg at node to
+	evTimer                     // timer arg at node to (valid while timers[to][arg] == seq)
+	evCrash                     // node to crashes
+	evRecover                   // node to recovers
+)
+
+// event is one scheduled kernel event. Events are stored by value in the
+// queue; ordering is by (at, seq), seq being the insertion sequence number,
+// so simultaneous events run in the order they were scheduled.
+type event struct {
+	at   Time
+	seq  uint64
+	msg  Message
+	arg  uint64 // timer id for evTimer
+	from NodeID
+	to   NodeID
+	kind evKind
+	dup  bool // the network's extra copy of a message
+}
+
+// before reports whether a runs before b.
+func (a *event) before(b *event) bool {
+	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
+}
+
+// eventHeap is a typed binary min-heap of events ordered by (at, seq). It
+// never allocates once its backing array has grown to the peak queue size.
+type eventHeap struct{ a []event }
+
+// Len returns the number of queued events.
+func (h *eventHeap) Len() int { return len(h.a) }
+
+// push adds e.
+func (h *eventHeap) push(e event) {
+	h.a = append(h.a, e)
+	a := h.a
+	i := len(a) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !e.before(&a[p]) {
+			break
+		}
+		a[i] = a[p]
+		i = p
+	}
+	a[i] = e
+}
+
+// pop removes and returns the earliest event. The heap must not be empty.
+func (h *eventHeap) pop() event {
+	a := h.a
+	top := a[0]
+	n := len(a) - 1
+	last := a[n]
+	a[n] = event{} // drop the Message reference for the GC
+	h.a = a[:n]
+	if n > 0 {
+		a = a[:n]
+		i := 0
+		for {
+			c := 2*i + 1
+			if c >= n {
+				break
+			}
+			if r := c + 1; r < n && a[r].before(&a[c]) {
+				c = r
+			}
+			if !a[c].before(&last) {
+				break
+			}
+			a[i] = a[c]
+			i = c
+		}
+		a[i] = last
+	}
+	return top
+}
+
+// peek returns the earliest event without removing it. The heap must not be
+// empty.
+func (h *eventHeap) peek() *event { return &h.a[0] }

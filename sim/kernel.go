@@ -1,0 +1,275 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+)
+
+// Kernel runs one simulation: a virtual clock, an event queue, timers, the
+// network fault model and the trace. It is single-threaded and deterministic:
+// the same Config (same seed, same nodes in the same initial state) gives the
+// same sequence of trace records and the same Stats.TraceHash.
+type Kernel struct {
+	nodes   []Node
+	n       int
+	now     Time
+	seq     uint64
+	q       eventHeap
+	out     Output
+	started bool
+	stopped bool
+	err     error
+
+	maxTime   Time
+	maxEvents uint64
+
+	down   []bool
+	timers []map[TimerID]uint64 // pending timer -> seq of its queued event
+
+	net network
+
+	stats Stats
+	tr    tracer
+}
+
+// New validates cfg and returns a kernel ready to run it. The kernel keeps
+// cfg.Nodes, cfg.Sinks and the network filters; it copies the rest.
+func New(cfg Config) (*Kernel, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n := len(cfg.Nodes)
+	k := &Kernel{
+		nodes:     append([]Node(nil), cfg.Nodes...),
+		n:         n,
+		maxTime:   cfg.MaxTime,
+		maxEvents: cfg.MaxEvents,
+		down:      make([]bool, n),
+		timers:    make([]map[TimerID]uint64, n),
+	}
+	k.net.init(cfg.Seed, n, &cfg.Network)
+	t := MsgTypes()
+	k.stats.SentByType = make([]Counter, t)
+	k.stats.DeliveredByType = make([]Counter, t)
+	k.stats.DroppedByType = make([]Counter, t)
+	k.stats.LocalByType = make([]Counter, t)
+	k.stats.SentByLink = make([]Counter, n*n)
+	k.stats.DroppedByLink = make([]Counter, n*n)
+	k.tr.init(cfg.Sinks)
+	k.q.a = make([]event, 0, 64)
+	for _, c := range cfg.Crashes {
+		k.schedule(event{at: c.At, kind: evCrash, to: c.Node, from: c.Node})
+		if c.Recover > c.At {
+			k.schedule(event{at: c.Recover, kind: evRecover, to: c.Node, from: c.Node})
+		}
+	}
+	return k, nil
+}
+
+// schedule queues e with the next insertion sequence number and returns it.
+func (k *Kernel) schedule(e event) uint64 {
+	k.seq++
+	e.seq = k.seq
+	k.q.push(e)
+	return e.seq
+}
+
+// Now returns the current virtual time (the time of the last processed event).
+func (k *Kernel) Now() Time { return k.now }
+
+// Stop makes the next Step return false. It may be called from a Sink or
+// between steps.
+func (k *Kernel) Stop() { k.stopped = true }
+
+// Stats returns the kernel's live counters. The pointer stays valid; its
+// values change as the run proceeds.
+func (k *Kernel) Stats() *Stats { return &k.stats }
+
+// Err returns the first protocol error the kernel met (a node sending to a
+// node that does not exist); it stops the run. Nil if none.
+func (k *Kernel) Err() error { return k.err }
+
+// Down reports whether node id is currently crashed.
+func (k *Kernel) Down(id NodeID) bool {
+	if id < 0 || int(id) >= k.n {
+		return false
+	}
+	return k.down[id]
+}
+
+// Node returns node id, or nil if there is no such node.
+func (k *Kernel) Node(id NodeID) Node {
+	if id < 0 || int(id) >= k.n {
+		return nil
+	}
+	return k.nodes[id]
+}
+
+// Pending returns the number of queued events (including stale timers that
+// will be skipped).
+func (k *Kernel) Pending() int { return k.q.Len() }
+
+// Run steps until nothing is left to do and returns the counters.
+func (k *Kernel) Run() *Stats {
+	for k.Step() {
+	}
+	return &k.stats
+}
+
+// start calls Start on every node, in node order, at time 0.
+func (k *Kernel) start() {
+	k.started = true
+	for i, nd := range k.nodes {
+		nd.Start(0, &k.out)
+		k.apply(NodeID(i))
+	}
+}
+
+// Step processes one event and reports whether it did. Before the first
+// event it starts all nodes. It returns false when the queue is empty, when
+// the next event lies beyond MaxTime, when MaxEvents events have been
+// processed, or after Stop (or a protocol error, see Err).
+func (k *Kernel) Step() bool {
+	if !k.started {
+		k.start()
+	}
+	for {
+		if k.stopped || k.q.Len() == 0 {
+			return false
+		}
+		if k.maxEvents > 0 && k.stats.Events >= k.maxEvents {
+			return false
+		}
+		if k.maxTime > 0 && k.q.peek().at > k.maxTime {
+			return false
+		}
+		e := k.q.pop()
+		if e.kind == evTimer {
+			tm := k.timers[e.to]
+			if tm == nil || tm[TimerID(e.arg)] != e.seq {
+				continue // replaced or cancelled
+			}
+			delete(tm, TimerID(e.arg))
+			if k.down[e.to] {
+				continue // cancelled by the crash
+			}
+		}
+		k.now = e.at
+		k.stats.Events++
+		k.stats.SimTime = e.at
+		k.dispatch(&e)
+		return true
+	}
+}
+
+// dispatch runs one live event.
+func (k *Kernel) dispatch(e *event) {
+	switch e.kind {
+	case evDeliver:
+		k.deliver(e)
+	case evLocal:
+		if k.down[e.to] {
+			k.tr.record(k.now, RecDrop, e.from, e.to, e.msg, 0, nil, DropCrashed)
+			return
+		}
+		k.tr.record(k.now, RecLocal, e.from, e.to, e.msg, 0, nil, DropNone)
+		t := k.typeIndex(e.msg.Type())
+		k.stats.Local.Add(e.msg.Size())
+		k.stats.LocalByType[t].Add(e.msg.Size())
+		k.nodes[e.to].Step(k.now, Input{Kind: InputMessage, From: e.from, Msg: e.msg}, &k.out)
+		k.apply(e.to)
+	case evTimer:
+		k.tr.record(k.now, RecTimer, e.to, e.to, nil, TimerID(e.arg), nil, DropNone)
+		k.nodes[e.to].Step(k.now, Input{Kind: InputTimer, Timer: TimerID(e.arg)}, &k.out)
+		k.apply(e.to)
+	case evCrash:
+		if k.down[e.to] {
+			return
+		}
+		k.down[e.to] = true
+		k.tr.record(k.now, RecCrash, e.to, e.to, nil, 0, nil, DropNone)
+	case evRecover:
+		if !k.down[e.to] {
+			return
+		}
+		k.down[e.to] = false
+		clear(k.timers[e.to])
+		k.tr.record(k.now, RecRecover, e.to, e.to, nil, 0, nil, DropNone)
+		k.nodes[e.to].Step(k.now, Input{Kind: InputRecover}, &k.out)
+		k.apply(e.to)
+	}
+}
+
+// typeIndex returns t as an index into the by-type counters, growing them if
+// a type was registered after New.
+func (k *Kernel) typeIndex(t MsgType) int {
+	i := int(t)
+	if i >= len(k.stats.SentByType) {
+		m := max(MsgTypes(), i+1)
+		grow := func(c []Counter) []Counter { return append(c, make([]Counter, m-len(c))...) }
+		k.stats.SentByType = grow(k.stats.SentByType)
+		k.stats.DeliveredByType = grow(k.stats.DeliveredByType)
+		k.stats.DroppedByType = grow(k.stats.DroppedByType)
+		k.stats.LocalByType = grow(k.stats.LocalByType)
+	}
+	return i
+}
+
+// apply carries out the Output that node id just produced, then resets it.
+func (k *Kernel) apply(id NodeID) {
+	out := &k.out
+	for i := range out.Sends {
+		s := &out.Sends[i]
+		if s.Msg == nil {
+			k.fail(fmt.Errorf("sim: node %d at %v sent a nil message to %d", id, k.now, s.To))
+			continue
+		}
+		if s.To < 0 || int(s.To) >= k.n {
+			k.fail(fmt.Errorf("sim: node %d at %v sent %v to unknown node %d (want 0..%d)", id, k.now, s.Msg.Type(), s.To, k.n-1))
+			continue
+		}
+		if s.To == id {
+			k.schedule(event{at: k.now, kind: evLocal, from: id, to: id, msg: s.Msg})
+			continue
+		}
+		k.send(id, s.To, s.Msg)
+	}
+	for i := range out.Timers {
+		op := &out.Timers[i]
+		tm := k.timers[id]
+		if op.Cancel {
+			if tm != nil {
+				delete(tm, op.ID)
+			}
+			continue
+		}
+		if tm == nil {
+			tm = make(map[TimerID]uint64)
+			k.timers[id] = tm
+		}
+		after := max(op.After, 0)
+		tm[op.ID] = k.schedule(event{at: addSat(k.now, int64(after)), kind: evTimer, from: id, to: id, arg: uint64(op.ID)})
+	}
+	for _, ev := range out.Events {
+		if ev != nil {
+			k.tr.record(k.now, RecEvent, id, id, nil, 0, ev, DropNone)
+		}
+	}
+	out.Reset()
+}
+
+// fail records the first protocol error and stops the run.
+func (k *Kernel) fail(err error) {
+	if k.err == nil {
+		k.err = err
+	}
+	k.stopped = true
+}
+
+// addSat returns t+d, saturating instead of overflowing.
+func addSat(t Time, d int64) Time {
+	if d > 0 && int64(t) > math.MaxInt64-d {
+		return Time(math.MaxInt64)
+	}
+	return t + Time(d)
+}

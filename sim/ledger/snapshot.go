@@ -1,0 +1,124 @@
+package ledger
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// snapshotMagic opens every snapshot; it versions the encoding.
+const snapshotMagic = "pbftsim-ledger/v1\n"
+
+// minRecordLen is the smallest encoded payment: id length, a 1-byte id,
+// state and three 1-byte amounts.
+const minRecordLen = 6
+
+// Snapshot returns the canonical encoding of the ledger:
+//
+//	"pbftsim-ledger/v1\n" uvarint(count)
+//	count x { uvarint(len(id)) id state(1 byte: 1 authorized, 2 confirmed,
+//	          3 partially-refunded, 4 refunded, 5 cancelled)
+//	          uvarint(authorized) uvarint(captured) uvarint(refunded) }
+//
+// with payments in ascending id order and minimal varints. The returned
+// slice is the caller's.
+func (l *Ledger) Snapshot() []byte {
+	size := len(snapshotMagic) + binary.MaxVarintLen64
+	for _, p := range l.sorted {
+		size += 1 + len(p.id) + 1 + 3*binary.MaxVarintLen64
+	}
+	buf := make([]byte, 0, size)
+	buf = append(buf, snapshotMagic...)
+	buf = binary.AppendUvarint(buf, uint64(len(l.sorted)))
+	for _, p := range l.sorted {
+		buf = binary.AppendUvarint(buf, uint64(len(p.id)))
+		buf = append(buf, p.id...)
+		buf = append(buf, byte(p.st))
+		buf = binary.AppendUvarint(buf, uint64(p.authorized))
+		buf = binary.AppendUvarint(buf, uint64(p.captured))
+		buf = binary.AppendUvarint(buf, uint64(p.refunded))
+	}
+	return buf
+}
+
+// Restore replaces the ledger's state with the one encoded in snapshot. It
+// accepts only canonical encodings as produced by Snapshot (so a restored
+// ledger's Snapshot equals the input byte for byte) and on any error leaves
+// the ledger unchanged. Errors name the byte offset and the problem.
+func (l *Ledger) Restore(snapshot []byte) error {
+	d := decoder{b: snapshot}
+	if len(snapshot) < len(snapshotMagic) || string(snapshot[:len(snapshotMagic)]) != snapshotMagic {
+		return errors.New("ledger: restore: not a ledger snapshot (missing \"pbftsim-ledger/v1\" header)")
+	}
+	d.off = len(snapshotMagic)
+	count, err := d.uvarint("payment count")
+	if err != nil {
+		return err
+	}
+	if count > uint64(len(snapshot)-d.off)/minRecordLen {
+		return fmt.Errorf("ledger: restore: payment count %d exceeds what %d remaining bytes can hold", count, len(snapshot)-d.off)
+	}
+	byID := make(map[string]*payment, count)
+	sorted := make([]*payment, 0, count)
+	for i := uint64(0); i < count; i++ {
+		idLen, err := d.uvarint("id length")
+		if err != nil {
+			return err
+		}
+		if idLen < 1 || idLen > MaxIDLen {
+			return fmt.Errorf("ledger: restore: payment %d: id length %d out of range 1..%d", i, idLen, MaxIDLen)
+		}
+		if uint64(len(snapshot)-d.off) < idLen+1 {
+			return fmt.Errorf("ledger: restore: payment %d: truncated at byte %d", i, d.off)
+		}
+		p := &payment{id: string(snapshot[d.off : d.off+int(idLen)])}
+		d.off += int(idLen)
+		p.st = state(snapshot[d.off])
+		d.off++
+		for _, f := range []struct {
+			name string
+			v    *int64
+		}{{"authorized", &p.authorized}, {"captured", &p.captured}, {"refunded", &p.refunded}} {
+			v, err := d.uvarint(f.name)
+			if err != nil {
+				return err
+			}
+			if v > uint64(MaxAmount) {
+				return fmt.Errorf("ledger: restore: payment %q: %s=%d out of range 0..%d", p.id, f.name, v, MaxAmount)
+			}
+			*f.v = int64(v)
+		}
+		if err := checkPayment(p); err != nil {
+			return fmt.Errorf("ledger: restore: %w", err)
+		}
+		if n := len(sorted); n > 0 && sorted[n-1].id >= p.id {
+			return fmt.Errorf("ledger: restore: payment ids not strictly ascending: %q after %q", p.id, sorted[n-1].id)
+		}
+		sorted = append(sorted, p)
+		byID[p.id] = p
+	}
+	if d.off != len(snapshot) {
+		return fmt.Errorf("ledger: restore: %d trailing bytes after %d payments", len(snapshot)-d.off, count)
+	}
+	l.byID, l.sorted, l.digestOK = byID, sorted, false
+	return nil
+}
+
+// decoder reads minimal uvarints from b at off.
+type decoder struct {
+	b   []byte
+	off int
+}
+
+func (d *decoder) uvarint(what string) (uint64, error) {
+	v, n := binary.Uvarint(d.b[d.off:])
+	if n <= 0 {
+		return 0, fmt.Errorf("ledger: restore: %s: bad or truncated varint at byte %d", what, d.off)
+	}
+	var tmp [binary.MaxVarintLen64]byte
+	if binary.PutUvarint(tmp[:], v) != n {
+		return 0, fmt.Errorf("ledger: restore: %s: non-minimal varint at byte %d", what, d.off)
+	}
+	d.off += n
+	return v, nil
+}

@@ -1,0 +1,196 @@
+package sim
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// network is the kernel's fault model. Randomness is drawn per directed link
+// and per purpose from named streams of Streams{Seed}:
+//
+//	"network/drop/F>T", "network/dup/F>T", "network/delay/F>T", "network/dupdelay/F>T"
+//
+// so turning a fault on for one link, or turning on duplication, does not
+// reshuffle the delays or losses of any other link or purpose. Streams are
+// created lazily on a link's first message.
+type network struct {
+	n       int
+	streams Streams
+	def     LinkConfig
+	links   map[Link]LinkConfig
+	parts   []partPlan
+	rule    bool // the partial-synchrony (GST) rule is on
+	gst     Time
+	delta   time.Duration
+	faulty  []bool
+	filters []Filter
+	rng     []*linkRNG // n*n, lazily filled
+}
+
+// linkRNG holds a directed link's random streams.
+type linkRNG struct {
+	drop, dup, delay, dupDelay *rand.Rand
+}
+
+// partPlan is a Partition compiled to a group number per node.
+type partPlan struct {
+	from, to Time
+	group    []int32 // -1: not named (the implicit extra group)
+}
+
+func (nw *network) init(seed uint64, n int, cfg *NetworkConfig) {
+	nw.n = n
+	nw.streams = Streams{Seed: seed}
+	nw.def = cfg.Default
+	if len(cfg.Links) > 0 {
+		nw.links = make(map[Link]LinkConfig, len(cfg.Links))
+		for l, c := range cfg.Links {
+			nw.links[l] = c
+		}
+	}
+	for _, p := range cfg.Partitions {
+		pp := partPlan{from: p.From, to: p.To, group: make([]int32, n)}
+		for i := range pp.group {
+			pp.group[i] = -1
+		}
+		for g, nodes := range p.Groups {
+			for _, id := range nodes {
+				pp.group[id] = int32(g)
+			}
+		}
+		nw.parts = append(nw.parts, pp)
+	}
+	nw.gst, nw.delta = cfg.GST, cfg.Delta
+	nw.rule = cfg.GST > 0 || cfg.Delta > 0
+	nw.faulty = make([]bool, n)
+	for _, id := range cfg.Faulty {
+		nw.faulty[id] = true
+	}
+	nw.filters = append([]Filter(nil), cfg.Filters...)
+	nw.rng = make([]*linkRNG, n*n)
+}
+
+// link returns the fault model and streams of from->to.
+func (nw *network) link(from, to NodeID) (*LinkConfig, *linkRNG) {
+	lc := &nw.def
+	if nw.links != nil {
+		if c, ok := nw.links[Link{From: from, To: to}]; ok {
+			lc = &c
+		}
+	}
+	i := int(from)*nw.n + int(to)
+	r := nw.rng[i]
+	if r == nil {
+		name := fmt.Sprintf("%d>%d", from, to)
+		r = &linkRNG{
+			drop:     nw.streams.Stream("network/drop/" + name),
+			dup:      nw.streams.Stream("network/dup/" + name),
+			delay:    nw.streams.Stream("network/delay/" + name),
+			dupDelay: nw.streams.Stream("network/dupdelay/" + name),
+		}
+		nw.rng[i] = r
+	}
+	return lc, r
+}
+
+// protected reports whether the GST rule covers from->to (neither is faulty).
+func (nw *network) protected(from, to NodeID) bool {
+	return nw.rule && !nw.faulty[from] && !nw.faulty[to]
+}
+
+// partitioned reports whether a partition active at now separates a and b.
+func (nw *network) partitioned(now Time, a, b NodeID) bool {
+	for i := range nw.parts {
+		p := &nw.parts[i]
+		if now >= p.from && (p.to == 0 || now < p.to) && p.group[a] != p.group[b] {
+			return true
+		}
+	}
+	return false
+}
+
+// arrival returns the delivery time of a message sent at now with delay d.
+func (nw *network) arrival(now Time, d time.Duration, protected bool) Time {
+	at := addSat(now, int64(max(d, 0)))
+	if protected {
+		if limit := addSat(max(now, nw.gst), int64(nw.delta)); at > limit {
+			at = limit
+		}
+	}
+	return at
+}
+
+// send runs a network send from != to through the fault model.
+func (k *Kernel) send(from, to NodeID, m Message) {
+	nw := &k.net
+	now := k.now
+	size := m.Size()
+	t := k.typeIndex(m.Type())
+	li := int(from)*k.n + int(to)
+	k.stats.Sent.Add(size)
+	k.stats.SentByType[t].Add(size)
+	k.stats.SentByLink[li].Add(size)
+	k.tr.record(now, RecSend, from, to, m, 0, nil, DropNone)
+
+	protected := nw.protected(from, to)
+	synchronous := protected && now >= nw.gst
+	var extra time.Duration
+	if !synchronous {
+		for _, f := range nw.filters {
+			v := f.Filter(now, from, to, m)
+			if v.Drop {
+				k.drop(from, to, m, t, size, DropFilter)
+				return
+			}
+			extra += v.ExtraDelay
+		}
+		if len(nw.parts) > 0 && nw.partitioned(now, from, to) {
+			k.drop(from, to, m, t, size, DropPartition)
+			return
+		}
+	}
+	lc, r := nw.link(from, to)
+	if !synchronous && lc.Drop > 0 && r.drop.Float64() < lc.Drop {
+		k.drop(from, to, m, t, size, DropRandom)
+		return
+	}
+	at := nw.arrival(now, lc.Delay.Sample(r.delay)+extra, protected)
+	k.schedule(event{at: at, kind: evDeliver, from: from, to: to, msg: m})
+	if lc.Duplicate > 0 && r.dup.Float64() < lc.Duplicate {
+		k.stats.Duplicated.Add(size)
+		k.tr.record(now, RecDuplicate, from, to, m, 0, nil, DropNone)
+		at := nw.arrival(now, lc.Delay.Sample(r.dupDelay)+extra, protected)
+		k.schedule(event{at: at, kind: evDeliver, from: from, to: to, msg: m, dup: true})
+	}
+}
+
+// drop counts and traces a lost network message.
+func (k *Kernel) drop(from, to NodeID, m Message, t, size int, why DropReason) {
+	k.stats.Dropped.Add(size)
+	k.stats.DroppedByType[t].Add(size)
+	k.stats.DroppedByLink[int(from)*k.n+int(to)].Add(size)
+	k.tr.record(k.now, RecDrop, from, to, m, 0, nil, why)
+}
+
+// deliver hands a network message to its receiver, unless the receiver is
+// down or (before GST, or on a faulty link) a partition now separates them.
+func (k *Kernel) deliver(e *event) {
+	m := e.msg
+	size := m.Size()
+	t := k.typeIndex(m.Type())
+	if k.down[e.to] {
+		k.drop(e.from, e.to, m, t, size, DropCrashed)
+		return
+	}
+	nw := &k.net
+	if len(nw.parts) > 0 && !(nw.protected(e.from, e.to) && k.now >= nw.gst) && nw.partitioned(k.now, e.from, e.to) {
+		k.drop(e.from, e.to, m, t, size, DropPartition)
+		return
+	}
+	k.stats.Delivered.Add(size)
+	k.stats.DeliveredByType[t].Add(size)
+	k.tr.record(k.now, RecDeliver, e.from, e.to, m, 0, nil, DropNone)
+	k.nodes[e.to].Step(k.now, Input{Kind: InputMessage, From: e.from, Msg: m}, &k.out)
+	k.apply(e.to)
+}

@@ -1,0 +1,402 @@
+package pbft
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// Wire-size model (Size methods). Every message pays a fixed header of
+// sizeHeader bytes (type, length, sender routing); then each uint64 field
+// costs 8 bytes, a NodeID 4, a Digest 32, a signature (Sig) 64 (the size of
+// an Ed25519 signature, although the simulation uses a cheaper keyed hash), a
+// string or byte slice 4 + its length, and a list 4 + the sum of its elements.
+// Certificates (VIEW-CHANGE, NEW-VIEW) therefore sum the sizes of the signed
+// messages they carry, which is what makes a view change cost Θ(n³) bytes.
+// A REPLY carries no Sig field but is authenticated on the wire (a MAC or a
+// signature), modelled as sizeSig bytes as well.
+const (
+	sizeHeader = 16
+	sizeU64    = 8
+	sizeID     = 4
+	sizeDigest = 32
+	sizeSig    = 64
+	sizeLen    = 4
+)
+
+// MarshalText encodes the digest as lowercase hex (so JSON shows it as a
+// string).
+func (d Digest) MarshalText() ([]byte, error) {
+	out := make([]byte, hex.EncodedLen(len(d)))
+	hex.Encode(out, d[:])
+	return out, nil
+}
+
+// UnmarshalText parses a 64-digit hex digest.
+func (d *Digest) UnmarshalText(b []byte) error {
+	if len(b) != 2*len(d) {
+		return fmt.Errorf("pbft: digest must be %d hex digits, got %d", 2*len(d), len(b))
+	}
+	if _, err := hex.Decode(d[:], b); err != nil {
+		return fmt.Errorf("pbft: digest: %w", err)
+	}
+	return nil
+}
+
+// String returns the first 8 hex digits of the digest (for logs and tests).
+func (d Digest) String() string { return hex.EncodeToString(d[:4]) }
+
+func appendU64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
+func appendNode(b []byte, id int32) []byte { return binary.BigEndian.AppendUint32(b, uint32(id)) }
+func appendStr(b []byte, s string) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
+}
+func appendBytes(b []byte, s []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+	return append(b, s...)
+}
+func appendLen(b []byte, n int) []byte { return binary.BigEndian.AppendUint32(b, uint32(n)) }
+func appendBool(b []byte, v bool) []byte {
+	if v {
+		return append(b, 1)
+	}
+	return append(b, 0)
+}
+
+// BatchDigest is D(m) for a PRE-PREPARE: SHA-256 over the canonical encoding
+// of the batch (a count followed by each request's canonical encoding,
+// signatures included). The empty batch is the null request.
+func BatchDigest(batch []*Request) Digest {
+	var arr [512]byte
+	b := appendBatch(arr[:0], batch)
+	return sha256.Sum256(b)
+}
+
+// batchDigestBuf is BatchDigest reusing a scratch buffer.
+func batchDigestBuf(buf []byte, batch []*Request) (Digest, []byte) {
+	buf = appendBatch(buf[:0], batch)
+	return sha256.Sum256(buf), buf
+}
+
+func appendBatch(b []byte, batch []*Request) []byte {
+	b = appendLen(b, len(batch))
+	for _, r := range batch {
+		b = r.AppendCanonical(b)
+	}
+	return b
+}
+
+// ---- Request ----
+
+// Type implements sim.Message.
+func (m *Request) Type() sim.MsgType { return TypeRequest }
+
+// Size implements sim.Message.
+func (m *Request) Size() int { return sizeHeader + sizeLen + len(m.Op) + sizeU64 + sizeID + sizeSig }
+
+// AppendBody appends the canonical encoding without the signature.
+func (m *Request) AppendBody(b []byte) []byte {
+	b = append(b, byte(TypeRequest))
+	b = appendStr(b, m.Op)
+	b = appendU64(b, m.Timestamp)
+	return appendNode(b, int32(m.Client))
+}
+
+// AppendCanonical implements sim.Message.
+func (m *Request) AppendCanonical(b []byte) []byte { return appendU64(m.AppendBody(b), uint64(m.Sig)) }
+
+// Author is the node whose key must have signed the request (the client).
+func (m *Request) Author() sim.NodeID { return m.Client }
+
+// Signature returns the request's signature.
+func (m *Request) Signature() Sig { return m.Sig }
+
+// ---- PrePrepare ----
+
+// Type implements sim.Message.
+func (m *PrePrepare) Type() sim.MsgType { return TypePrePrepare }
+
+// Size implements sim.Message.
+func (m *PrePrepare) Size() int {
+	s := sizeHeader + 2*sizeU64 + sizeDigest + sizeID + sizeSig + sizeLen
+	for _, r := range m.Batch {
+		s += r.Size() - sizeHeader
+	}
+	return s
+}
+
+// AppendBody appends the canonical encoding without the signature.
+func (m *PrePrepare) AppendBody(b []byte) []byte {
+	b = append(b, byte(TypePrePrepare))
+	b = appendU64(b, m.View)
+	b = appendU64(b, m.Seq)
+	b = append(b, m.Digest[:]...)
+	b = appendNode(b, int32(m.Replica))
+	return appendBatch(b, m.Batch)
+}
+
+// AppendCanonical implements sim.Message.
+func (m *PrePrepare) AppendCanonical(b []byte) []byte {
+	return appendU64(m.AppendBody(b), uint64(m.Sig))
+}
+
+// Author is the replica that must have signed the message.
+func (m *PrePrepare) Author() sim.NodeID { return m.Replica }
+
+// Signature returns the message's signature.
+func (m *PrePrepare) Signature() Sig { return m.Sig }
+
+// ---- Prepare ----
+
+// Type implements sim.Message.
+func (m *Prepare) Type() sim.MsgType { return TypePrepare }
+
+// Size implements sim.Message.
+func (m *Prepare) Size() int { return sizeHeader + 2*sizeU64 + sizeDigest + sizeID + sizeSig }
+
+// AppendBody appends the canonical encoding without the signature.
+func (m *Prepare) AppendBody(b []byte) []byte {
+	b = append(b, byte(TypePrepare))
+	b = appendU64(b, m.View)
+	b = appendU64(b, m.Seq)
+	b = append(b, m.Digest[:]...)
+	return appendNode(b, int32(m.Replica))
+}
+
+// AppendCanonical implements sim.Message.
+func (m *Prepare) AppendCanonical(b []byte) []byte { return appendU64(m.AppendBody(b), uint64(m.Sig)) }
+
+// Author is the replica that must have signed the message.
+func (m *Prepare) Author() sim.NodeID { return m.Replica }
+
+// Signature returns the message's signature.
+func (m *Prepare) Signature() Sig { return m.Sig }
+
+// ---- Commit ----
+
+// Type implements sim.Message.
+func (m *Commit) Type() sim.MsgType { return TypeCommit }
+
+// Size implements sim.Message.
+func (m *Commit) Size() int { return sizeHeader + 2*sizeU64 + sizeDigest + sizeID + sizeSig }
+
+// AppendBody appends the canonical encoding without the signature.
+func (m *Commit) AppendBody(b []byte) []byte {
+	b = append(b, byte(TypeCommit))
+	b = appendU64(b, m.View)
+	b = appendU64(b, m.Seq)
+	b = append(b, m.Digest[:]...)
+	return appendNode(b, int32(m.Replica))
+}
+
+// AppendCanonical implements sim.Message.
+func (m *Commit) AppendCanonical(b []byte) []byte { return appendU64(m.AppendBody(b), uint64(m.Sig)) }
+
+// Author is the replica that must have signed the message.
+func (m *Commit) Author() sim.NodeID { return m.Replica }
+
+// Signature returns the message's signature.
+func (m *Commit) Signature() Sig { return m.Sig }
+
+// ---- Reply ----
+
+// Type implements sim.Message.
+func (m *Reply) Type() sim.MsgType { return TypeReply }
+
+// Size implements sim.Message.
+func (m *Reply) Size() int {
+	return sizeHeader + 2*sizeU64 + 2*sizeID + sizeLen + len(m.Result) + sizeSig
+}
+
+// AppendCanonical implements sim.Message.
+func (m *Reply) AppendCanonical(b []byte) []byte {
+	b = append(b, byte(TypeReply))
+	b = appendU64(b, m.View)
+	b = appendU64(b, m.Timestamp)
+	b = appendNode(b, int32(m.Client))
+	b = appendNode(b, int32(m.Replica))
+	return appendStr(b, m.Result)
+}
+
+// ---- Checkpoint ----
+
+// Type implements sim.Message.
+func (m *Checkpoint) Type() sim.MsgType { return TypeCheckpoint }
+
+// Size implements sim.Message.
+func (m *Checkpoint) Size() int { return sizeHeader + sizeU64 + sizeDigest + sizeID + sizeSig }
+
+// AppendBody appends the canonical encoding without the signature.
+func (m *Checkpoint) AppendBody(b []byte) []byte {
+	b = append(b, byte(TypeCheckpoint))
+	b = appendU64(b, m.Seq)
+	b = append(b, m.StateDigest[:]...)
+	return appendNode(b, int32(m.Replica))
+}
+
+// AppendCanonical implements sim.Message.
+func (m *Checkpoint) AppendCanonical(b []byte) []byte {
+	return appendU64(m.AppendBody(b), uint64(m.Sig))
+}
+
+// Author is the replica that must have signed the message.
+func (m *Checkpoint) Author() sim.NodeID { return m.Replica }
+
+// Signature returns the message's signature.
+func (m *Checkpoint) Signature() Sig { return m.Sig }
+
+// ---- ViewChange ----
+
+// Type implements sim.Message.
+func (m *ViewChange) Type() sim.MsgType { return TypeViewChange }
+
+// Size implements sim.Message: the fixed fields plus every checkpoint and
+// prepared certificate it carries (each PRE-PREPARE and PREPARE at full size
+// minus its header).
+func (m *ViewChange) Size() int {
+	s := sizeHeader + 2*sizeU64 + sizeID + sizeSig + 2*sizeLen
+	for _, c := range m.Checkpoints {
+		s += c.Size() - sizeHeader
+	}
+	for _, pc := range m.Prepared {
+		s += pc.size()
+	}
+	return s
+}
+
+func (pc *PreparedCert) size() int {
+	s := sizeLen
+	if pc.PrePrepare != nil {
+		s += pc.PrePrepare.Size() - sizeHeader
+	}
+	for _, p := range pc.Prepares {
+		s += p.Size() - sizeHeader
+	}
+	return s
+}
+
+// AppendBody appends the canonical encoding without the signature.
+func (m *ViewChange) AppendBody(b []byte) []byte {
+	b = append(b, byte(TypeViewChange))
+	b = appendU64(b, m.NewView)
+	b = appendU64(b, m.StableSeq)
+	b = appendNode(b, int32(m.Replica))
+	b = appendLen(b, len(m.Checkpoints))
+	for _, c := range m.Checkpoints {
+		b = c.AppendCanonical(b)
+	}
+	b = appendLen(b, len(m.Prepared))
+	for _, pc := range m.Prepared {
+		b = appendBool(b, pc.PrePrepare != nil)
+		if pc.PrePrepare != nil {
+			b = pc.PrePrepare.AppendCanonical(b)
+		}
+		b = appendLen(b, len(pc.Prepares))
+		for _, p := range pc.Prepares {
+			b = p.AppendCanonical(b)
+		}
+	}
+	return b
+}
+
+// AppendCanonical implements sim.Message.
+func (m *ViewChange) AppendCanonical(b []byte) []byte {
+	return appendU64(m.AppendBody(b), uint64(m.Sig))
+}
+
+// Author is the replica that must have signed the message.
+func (m *ViewChange) Author() sim.NodeID { return m.Replica }
+
+// Signature returns the message's signature.
+func (m *ViewChange) Signature() Sig { return m.Sig }
+
+// ---- NewView ----
+
+// Type implements sim.Message.
+func (m *NewView) Type() sim.MsgType { return TypeNewView }
+
+// Size implements sim.Message: fixed fields plus V and O at full size.
+func (m *NewView) Size() int {
+	s := sizeHeader + sizeU64 + sizeID + sizeSig + 2*sizeLen
+	for _, vc := range m.ViewChanges {
+		s += vc.Size() - sizeHeader
+	}
+	for _, pp := range m.PrePrepares {
+		s += pp.Size() - sizeHeader
+	}
+	return s
+}
+
+// AppendBody appends the canonical encoding without the signature.
+func (m *NewView) AppendBody(b []byte) []byte {
+	b = append(b, byte(TypeNewView))
+	b = appendU64(b, m.View)
+	b = appendNode(b, int32(m.Replica))
+	b = appendLen(b, len(m.ViewChanges))
+	for _, vc := range m.ViewChanges {
+		b = vc.AppendCanonical(b)
+	}
+	b = appendLen(b, len(m.PrePrepares))
+	for _, pp := range m.PrePrepares {
+		b = pp.AppendCanonical(b)
+	}
+	return b
+}
+
+// AppendCanonical implements sim.Message.
+func (m *NewView) AppendCanonical(b []byte) []byte {
+	return appendU64(m.AppendBody(b), uint64(m.Sig))
+}
+
+// Author is the replica that must have signed the message.
+func (m *NewView) Author() sim.NodeID { return m.Replica }
+
+// Signature returns the message's signature.
+func (m *NewView) Signature() Sig { return m.Sig }
+
+// ---- FetchState ----
+
+// Type implements sim.Message.
+func (m *FetchState) Type() sim.MsgType { return TypeFetchState }
+
+// Size implements sim.Message.
+func (m *FetchState) Size() int { return sizeHeader + sizeU64 + sizeID }
+
+// AppendCanonical implements sim.Message.
+func (m *FetchState) AppendCanonical(b []byte) []byte {
+	b = append(b, byte(TypeFetchState))
+	b = appendU64(b, m.Seq)
+	return appendNode(b, int32(m.Replica))
+}
+
+// ---- State ----
+
+// Type implements sim.Message.
+func (m *State) Type() sim.MsgType { return TypeState }
+
+// Size implements sim.Message: the snapshot bytes plus the reply table.
+func (m *State) Size() int {
+	s := sizeHeader + sizeU64 + sizeDigest + sizeID + 2*sizeLen + len(m.Snapshot)
+	for i := range m.LastReplies {
+		s += m.LastReplies[i].Size() - sizeHeader - sizeSig
+	}
+	return s
+}
+
+// AppendCanonical implements sim.Message.
+func (m *State) AppendCanonical(b []byte) []byte {
+	b = append(b, byte(TypeState))
+	b = appendU64(b, m.Seq)
+	b = append(b, m.StateDigest[:]...)
+	b = appendNode(b, int32(m.Replica))
+	b = appendBytes(b, m.Snapshot)
+	b = appendLen(b, len(m.LastReplies))
+	for i := range m.LastReplies {
+		b = m.LastReplies[i].AppendCanonical(b)
+	}
+	return b
+}
