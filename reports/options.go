@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -166,7 +167,7 @@ func newPlan(opt Options, numCPU int) (*plan, error) {
 		return nil, inputErr("nodes", "%d distinct values of n; at least %d are needed to fit an exponent with a confidence interval", len(nodes), MinPoints)
 	}
 	p.nodes = append([]int(nil), nodes...)
-	sortInts(p.nodes)
+	slices.Sort(p.nodes)
 
 	if opt.Seeds < 1 || opt.Seeds > MaxSeeds {
 		return nil, inputErr("seeds", "%d seeds per point; must be in [1, %d]", opt.Seeds, MaxSeeds)
@@ -213,14 +214,6 @@ func newPlan(opt Options, numCPU int) (*plan, error) {
 		p.k = defaultCheckpointInterval
 	}
 	return p, nil
-}
-
-func sortInts(a []int) {
-	for i := 1; i < len(a); i++ {
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 // runOne runs one point and measures its wall-clock time (outside the

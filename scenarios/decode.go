@@ -106,13 +106,30 @@ func parseDocument(file string, data []byte, out any) (pos map[string]position, 
 	return d.pos, nil
 }
 
+// parserProblems are the messages of go.yaml.in/yaml/v3's parser (as
+// opposed to its scanner). For them the library reports a 0-based line.
+var parserProblems = []string{
+	"did not find expected ',' or ']'", "did not find expected ',' or '}'",
+	"did not find expected '-' indicator", "did not find expected <document start>",
+	"did not find expected <stream-start>", "did not find expected key",
+	"did not find expected node content", "found duplicate %TAG directive",
+	"found duplicate %YAML directive", "found incompatible YAML document",
+	"found undefined tag handle",
+}
+
 // syntaxError turns a yaml parser error into an *Error with its line.
 func syntaxError(file string, err error) error {
 	msg := err.Error()
-	e := &Error{File: file}
+	e := &Error{File: file, Line: 1}
 	if m := syntaxLine.FindStringSubmatch(msg); m != nil {
 		e.Line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		for _, p := range parserProblems {
+			if msg == p {
+				e.Line++
+				break
+			}
+		}
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
@@ -134,10 +151,7 @@ func describe(n *yaml.Node) string {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.ScalarNode:
-		v := n.Value
-		if len(v) > 40 {
-			v = v[:40] + "..."
-		}
+		v := short(n.Value)
 		switch n.ShortTag() {
 		case "!!str":
 			return fmt.Sprintf("the string %q", v)
@@ -326,7 +340,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string, depth in
 		}
 		fp := join(path, k.Value)
 		if prev, dup := seen[k.Value]; dup {
-			return d.errAt(k, fp, "field %q given twice (first at line %d)", k.Value, prev.Line)
+			return d.errAt(k, fp, "field %q given twice (first at line %d)", short(k.Value), prev.Line)
 		}
 		seen[k.Value] = k
 		var fi *fieldInfo
@@ -341,7 +355,7 @@ func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string, depth in
 			if path != "" {
 				what = "field of " + path
 			}
-			return d.errAt(k, fp, "unknown %s %q: allowed fields are %s", what, k.Value, fieldNames(fs))
+			return d.errAt(k, fp, "unknown %s %q: allowed fields are %s", what, short(k.Value), fieldNames(fs))
 		}
 		if err := d.decode(val, v.Field(fi.index), fp, depth+1); err != nil {
 			return err
@@ -378,7 +392,7 @@ func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string, depth in
 		}
 		fp := join(path, k.Value)
 		if prev, dup := seen[k.Value]; dup {
-			return d.errAt(k, fp, "parameter %q given twice (first at line %d)", k.Value, prev.Line)
+			return d.errAt(k, fp, "parameter %q given twice (first at line %d)", short(k.Value), prev.Line)
 		}
 		seen[k.Value] = k
 		if val.Kind != yaml.ScalarNode || val.ShortTag() == "!!null" {
@@ -389,4 +403,12 @@ func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string, depth in
 	}
 	v.Set(m)
 	return nil
+}
+
+// short truncates s for an error message.
+func short(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "..."
+	}
+	return s
 }

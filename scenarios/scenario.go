@@ -142,4 +142,5 @@ type Replay struct {
 	Verdict   string   `yaml:"verdict,omitempty"`  // e.g. "ok" or "violation"
 	Property  string   `yaml:"property,omitempty"` // the violated property, if any
 	Variant   string   `yaml:"variant,omitempty"`  // protocol variant of the run
+	Version   string   `yaml:"version,omitempty"`  // pbftsim version that wrote the file
 }

@@ -18,7 +18,7 @@ type event struct {
 	at   Time
 	seq  uint64
 	msg  Message
-	arg  uint64 // timer id for evTimer
+	arg  uint64 // timer id for evTimer; for evDeliver, 1 + trace seq of the send record
 	from NodeID
 	to   NodeID
 	kind evKind

@@ -55,7 +55,7 @@ func New(cfg Config) (*Kernel, error) {
 	k.stats.LocalByType = make([]Counter, t)
 	k.stats.SentByLink = make([]Counter, n*n)
 	k.stats.DroppedByLink = make([]Counter, n*n)
-	k.tr.init(cfg.Sinks)
+	k.tr.init(&k.stats.TraceHash, cfg.Sinks)
 	k.q.a = make([]event, 0, 64)
 	for _, c := range cfg.Crashes {
 		k.schedule(event{at: c.At, kind: evCrash, to: c.Node, from: c.Node})
@@ -169,17 +169,17 @@ func (k *Kernel) dispatch(e *event) {
 		k.deliver(e)
 	case evLocal:
 		if k.down[e.to] {
-			k.tr.record(k.now, RecDrop, e.from, e.to, e.msg, 0, nil, DropCrashed)
+			k.tr.record(k.now, RecDrop, e.from, e.to, e.msg, 0, 0, nil, DropCrashed)
 			return
 		}
-		k.tr.record(k.now, RecLocal, e.from, e.to, e.msg, 0, nil, DropNone)
+		k.tr.record(k.now, RecLocal, e.from, e.to, e.msg, 0, 0, nil, DropNone)
 		t := k.typeIndex(e.msg.Type())
 		k.stats.Local.Add(e.msg.Size())
 		k.stats.LocalByType[t].Add(e.msg.Size())
 		k.nodes[e.to].Step(k.now, Input{Kind: InputMessage, From: e.from, Msg: e.msg}, &k.out)
 		k.apply(e.to)
 	case evTimer:
-		k.tr.record(k.now, RecTimer, e.to, e.to, nil, TimerID(e.arg), nil, DropNone)
+		k.tr.record(k.now, RecTimer, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
 		k.nodes[e.to].Step(k.now, Input{Kind: InputTimer, Timer: TimerID(e.arg)}, &k.out)
 		k.apply(e.to)
 	case evCrash:
@@ -187,14 +187,14 @@ func (k *Kernel) dispatch(e *event) {
 			return
 		}
 		k.down[e.to] = true
-		k.tr.record(k.now, RecCrash, e.to, e.to, nil, 0, nil, DropNone)
+		k.tr.record(k.now, RecCrash, e.to, e.to, nil, 0, 0, nil, DropNone)
 	case evRecover:
 		if !k.down[e.to] {
 			return
 		}
 		k.down[e.to] = false
 		clear(k.timers[e.to])
-		k.tr.record(k.now, RecRecover, e.to, e.to, nil, 0, nil, DropNone)
+		k.tr.record(k.now, RecRecover, e.to, e.to, nil, 0, 0, nil, DropNone)
 		k.nodes[e.to].Step(k.now, Input{Kind: InputRecover}, &k.out)
 		k.apply(e.to)
 	}
@@ -252,7 +252,7 @@ func (k *Kernel) apply(id NodeID) {
 	}
 	for _, ev := range out.Events {
 		if ev != nil {
-			k.tr.record(k.now, RecEvent, id, id, nil, 0, ev, DropNone)
+			k.tr.record(k.now, RecEvent, id, id, nil, 0, 0, ev, DropNone)
 		}
 	}
 	out.Reset()

@@ -72,11 +72,11 @@ func (nw *network) init(seed uint64, n int, cfg *NetworkConfig) {
 }
 
 // link returns the fault model and streams of from->to.
-func (nw *network) link(from, to NodeID) (*LinkConfig, *linkRNG) {
-	lc := &nw.def
+func (nw *network) link(from, to NodeID) (LinkConfig, *linkRNG) {
+	lc := nw.def
 	if nw.links != nil {
 		if c, ok := nw.links[Link{From: from, To: to}]; ok {
-			lc = &c
+			lc = c
 		}
 	}
 	i := int(from)*nw.n + int(to)
@@ -131,7 +131,7 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 	k.stats.Sent.Add(size)
 	k.stats.SentByType[t].Add(size)
 	k.stats.SentByLink[li].Add(size)
-	k.tr.record(now, RecSend, from, to, m, 0, nil, DropNone)
+	ref := k.tr.record(now, RecSend, from, to, m, 0, 0, nil, DropNone) + 1
 
 	protected := nw.protected(from, to)
 	synchronous := protected && now >= nw.gst
@@ -140,37 +140,37 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 		for _, f := range nw.filters {
 			v := f.Filter(now, from, to, m)
 			if v.Drop {
-				k.drop(from, to, m, t, size, DropFilter)
+				k.drop(from, to, m, ref, t, size, DropFilter)
 				return
 			}
 			extra += v.ExtraDelay
 		}
 		if len(nw.parts) > 0 && nw.partitioned(now, from, to) {
-			k.drop(from, to, m, t, size, DropPartition)
+			k.drop(from, to, m, ref, t, size, DropPartition)
 			return
 		}
 	}
 	lc, r := nw.link(from, to)
 	if !synchronous && lc.Drop > 0 && r.drop.Float64() < lc.Drop {
-		k.drop(from, to, m, t, size, DropRandom)
+		k.drop(from, to, m, ref, t, size, DropRandom)
 		return
 	}
 	at := nw.arrival(now, lc.Delay.Sample(r.delay)+extra, protected)
-	k.schedule(event{at: at, kind: evDeliver, from: from, to: to, msg: m})
+	k.schedule(event{at: at, kind: evDeliver, from: from, to: to, msg: m, arg: ref})
 	if lc.Duplicate > 0 && r.dup.Float64() < lc.Duplicate {
 		k.stats.Duplicated.Add(size)
-		k.tr.record(now, RecDuplicate, from, to, m, 0, nil, DropNone)
+		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
 		at := nw.arrival(now, lc.Delay.Sample(r.dupDelay)+extra, protected)
-		k.schedule(event{at: at, kind: evDeliver, from: from, to: to, msg: m, dup: true})
+		k.schedule(event{at: at, kind: evDeliver, from: from, to: to, msg: m, arg: ref, dup: true})
 	}
 }
 
 // drop counts and traces a lost network message.
-func (k *Kernel) drop(from, to NodeID, m Message, t, size int, why DropReason) {
+func (k *Kernel) drop(from, to NodeID, m Message, ref uint64, t, size int, why DropReason) {
 	k.stats.Dropped.Add(size)
 	k.stats.DroppedByType[t].Add(size)
 	k.stats.DroppedByLink[int(from)*k.n+int(to)].Add(size)
-	k.tr.record(k.now, RecDrop, from, to, m, 0, nil, why)
+	k.tr.record(k.now, RecDrop, from, to, m, ref, 0, nil, why)
 }
 
 // deliver hands a network message to its receiver, unless the receiver is
@@ -180,17 +180,17 @@ func (k *Kernel) deliver(e *event) {
 	size := m.Size()
 	t := k.typeIndex(m.Type())
 	if k.down[e.to] {
-		k.drop(e.from, e.to, m, t, size, DropCrashed)
+		k.drop(e.from, e.to, m, e.arg, t, size, DropCrashed)
 		return
 	}
 	nw := &k.net
 	if len(nw.parts) > 0 && !(nw.protected(e.from, e.to) && k.now >= nw.gst) && nw.partitioned(k.now, e.from, e.to) {
-		k.drop(e.from, e.to, m, t, size, DropPartition)
+		k.drop(e.from, e.to, m, e.arg, t, size, DropPartition)
 		return
 	}
 	k.stats.Delivered.Add(size)
 	k.stats.DeliveredByType[t].Add(size)
-	k.tr.record(k.now, RecDeliver, e.from, e.to, m, 0, nil, DropNone)
+	k.tr.record(k.now, RecDeliver, e.from, e.to, m, e.arg, 0, nil, DropNone)
 	k.nodes[e.to].Step(k.now, Input{Kind: InputMessage, From: e.from, Msg: m}, &k.out)
 	k.apply(e.to)
 }

@@ -45,7 +45,11 @@ a trace hash.`,
 		SilenceErrors: true,
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
-	root.AddCommand(newRunCmd(), newVersionCmd())
+	root.AddCommand(
+		newRunCmd(), newScenariosCmd(), newValidateCmd(),
+		newCheckCmd(), newHuntCmd(), newReplayCmd(),
+		newReportCmd(), newTraceCmd(), newVersionCmd(),
+	)
 	return root
 }
 

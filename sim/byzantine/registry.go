@@ -1,6 +1,19 @@
 // Package byzantine holds faulty-replica strategies and adversarial network
 // rules. A strategy wraps an honest replica's code and may rewrite, withhold,
 // delay, duplicate or invent the messages it sends, only in its own name.
+//
+// New wraps an honest replica (any sim.Node) in a strategy named in the
+// registry (Names, Lookup describe them and their parameters; Check validates
+// a name and parameters without a replica). Strategies compose left to right
+// with "+" ("equivocate+lying-reply"): each rewrites the sends of the honest
+// code as already rewritten by the ones before it. A strategy only alters
+// messages whose author field is its own replica, re-signs them with its own
+// pbft.Signer, and never alters other nodes' messages nested in certificates
+// (it may omit them). Randomness comes only from Env.Rand.
+//
+// NewRuleFilter turns NetRules into a sim.Filter: the adversary's control of
+// the network schedule (drop or delay by message type, link, view, sequence
+// number, in a time window or from a view on).
 package byzantine
 
 import (

@@ -18,6 +18,7 @@ type Config struct {
 	N                  int           // replicas, >= 4
 	F                  int           // tolerated faults; 0 means floor((N-1)/3); must satisfy N >= 3F+1
 	Batch              int           // requests per PRE-PREPARE (B), default 1
+	BatchTimeout       time.Duration // how long the primary waits to fill a batch, default 2ms
 	CheckpointInterval int           // K, default 16
 	Window             int           // L = H - h, default 2K
 	ViewChangeTimeout  time.Duration // backup's request timer, default 200ms

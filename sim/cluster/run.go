@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -19,6 +18,7 @@ const (
 	DefaultN                  = 4
 	DefaultBatch              = 1
 	DefaultCheckpointInterval = 16
+	DefaultBatchTimeout       = 2 * time.Millisecond
 	DefaultViewChangeTimeout  = 200 * time.Millisecond
 	DefaultClientTimeout      = 300 * time.Millisecond
 	DefaultClients            = 2
@@ -57,6 +57,9 @@ func (c Config) WithDefaults() Config {
 	if c.Window == 0 {
 		c.Window = 2 * c.CheckpointInterval
 	}
+	if c.BatchTimeout == 0 {
+		c.BatchTimeout = DefaultBatchTimeout
+	}
 	if c.ViewChangeTimeout == 0 {
 		c.ViewChangeTimeout = DefaultViewChangeTimeout
 	}
@@ -89,6 +92,8 @@ func (c Config) Validate() error {
 		return &ConfigError{"protocol.checkpoint_interval", fmt.Sprint(c.CheckpointInterval), "at least 1"}
 	case c.Window < c.CheckpointInterval || c.Window%c.CheckpointInterval != 0:
 		return &ConfigError{"protocol.window", fmt.Sprint(c.Window), fmt.Sprintf("a multiple of checkpoint_interval (%d), at least it", c.CheckpointInterval)}
+	case c.BatchTimeout < 0:
+		return &ConfigError{"protocol.batch_timeout", c.BatchTimeout.String(), "a positive duration"}
 	case c.ViewChangeTimeout < 0:
 		return &ConfigError{"protocol.view_change_timeout", c.ViewChangeTimeout.String(), "a positive duration"}
 	case c.ClientTimeout < 0:
@@ -117,8 +122,8 @@ func (c Config) Validate() error {
 			return &ConfigError{field + ".replica", fmt.Sprint(b.Replica), "each replica at most once"}
 		}
 		seen[b.Replica] = true
-		if _, ok := byzantine.Lookup(b.Strategy); !ok {
-			return &ConfigError{field + ".strategy", fmt.Sprintf("%q", b.Strategy), fmt.Sprintf("one of %v", byzantine.Names())}
+		if err := byzantine.Check(b.Strategy, b.Params, b.Replica, c.N); err != nil {
+			return &ConfigError{field + ".strategy", fmt.Sprintf("%q", b.Strategy), fmt.Sprintf("one of %v, or several joined with %q, with valid params (%v)", byzantine.Names(), byzantine.ComposeSep, err)}
 		}
 	}
 	for i, r := range c.NetRules {
@@ -200,8 +205,8 @@ func New(cfg Config) (*Cluster, error) {
 			r, err := pbft.NewReplica(pbft.Config{
 				ID: id, N: c.N, F: c.F,
 				CheckpointInterval: c.CheckpointInterval, Window: c.Window, Batch: c.Batch,
-				ViewChangeTimeout: c.ViewChangeTimeout,
-				Keyring:           keys, SM: l, Variant: variant,
+				ViewChangeTimeout: c.ViewChangeTimeout, BatchTimeout: c.BatchTimeout,
+				Keyring: keys, SM: l, Variant: variant,
 			})
 			return r, l, err
 		}
@@ -235,7 +240,7 @@ func New(cfg Config) (*Cluster, error) {
 		id := sim.NodeID(c.N + j)
 		cli, err := pbft.NewClient(pbft.ClientConfig{
 			ID: id, N: c.N, F: c.F, Ops: ops[j],
-			Interval: c.Interval, Timeout: c.ClientTimeout, Variant: variant,
+			Interval: c.Interval, Timeout: c.ClientTimeout, Variant: variant, Keyring: keys,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("client %d: %w", id, err)
@@ -454,5 +459,3 @@ func (o *observer) progress(now sim.Time) {
 	o.maxGap = max(o.maxGap, now-o.lastProg)
 	o.lastProg = now
 }
-
-var _ = errors.New

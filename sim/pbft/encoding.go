@@ -49,7 +49,7 @@ func (d *Digest) UnmarshalText(b []byte) error {
 // String returns the first 8 hex digits of the digest (for logs and tests).
 func (d Digest) String() string { return hex.EncodeToString(d[:4]) }
 
-func appendU64(b []byte, v uint64) []byte { return binary.BigEndian.AppendUint64(b, v) }
+func appendU64(b []byte, v uint64) []byte  { return binary.BigEndian.AppendUint64(b, v) }
 func appendNode(b []byte, id int32) []byte { return binary.BigEndian.AppendUint32(b, uint32(id)) }
 func appendStr(b []byte, s string) []byte {
 	b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
@@ -364,12 +364,13 @@ func (m *NewView) Signature() Sig { return m.Sig }
 func (m *FetchState) Type() sim.MsgType { return TypeFetchState }
 
 // Size implements sim.Message.
-func (m *FetchState) Size() int { return sizeHeader + sizeU64 + sizeID }
+func (m *FetchState) Size() int { return sizeHeader + 2*sizeU64 + sizeID }
 
 // AppendCanonical implements sim.Message.
 func (m *FetchState) AppendCanonical(b []byte) []byte {
 	b = append(b, byte(TypeFetchState))
 	b = appendU64(b, m.Seq)
+	b = appendU64(b, m.View)
 	return appendNode(b, int32(m.Replica))
 }
 
@@ -384,6 +385,13 @@ func (m *State) Size() int {
 	for i := range m.LastReplies {
 		s += m.LastReplies[i].Size() - sizeHeader - sizeSig
 	}
+	s += sizeLen + 1
+	for _, c := range m.Proof {
+		s += c.Size() - sizeHeader
+	}
+	if m.NewView != nil {
+		s += m.NewView.Size() - sizeHeader
+	}
 	return s
 }
 
@@ -397,6 +405,14 @@ func (m *State) AppendCanonical(b []byte) []byte {
 	b = appendLen(b, len(m.LastReplies))
 	for i := range m.LastReplies {
 		b = m.LastReplies[i].AppendCanonical(b)
+	}
+	b = appendLen(b, len(m.Proof))
+	for _, c := range m.Proof {
+		b = c.AppendCanonical(b)
+	}
+	b = appendBool(b, m.NewView != nil)
+	if m.NewView != nil {
+		b = m.NewView.AppendCanonical(b)
 	}
 	return b
 }

@@ -112,6 +112,7 @@ type NewView struct {
 // transfer for a replica that fell behind).
 type FetchState struct {
 	Seq     uint64 // the checkpoint wanted (at least)
+	View    uint64 // the requester's view: a responder in a higher view includes its NEW-VIEW
 	Replica sim.NodeID
 }
 
@@ -122,5 +123,12 @@ type State struct {
 	Snapshot    []byte
 	// LastReplies is part of the replicated state: the last reply per client.
 	LastReplies []Reply
-	Replica     sim.NodeID
+	// Proof is 2f+1 signed CHECKPOINTs for (Seq, StateDigest): the sender's
+	// stable-checkpoint certificate, which the receiver adopts as its own.
+	Proof []*Checkpoint
+	// NewView is the NEW-VIEW of the sender's current view when the
+	// requester is in a lower view (nil otherwise); lets a replica that
+	// missed a view change rejoin.
+	NewView *NewView
+	Replica sim.NodeID
 }

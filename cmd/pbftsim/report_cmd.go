@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pbftsim/pbftsim/reports"
+	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+)
+
+// reportRunner runs one simulation of a report sweep (tests replace it).
+var reportRunner reports.Runner = cluster.Run
+
+// defaultReportScenario is the scenario of `pbftsim report` without --scenario.
+const defaultReportScenario = "fault-free"
+
+type reportFlags struct {
+	scenario, nodes, out     string
+	seeds, workers, requests int
+	quick                    bool
+}
+
+func newReportCmd() *cobra.Command {
+	var fl reportFlags
+	cmd := &cobra.Command{
+		Use:   "report --out DIR",
+		Short: "Sweep n and seeds, fit message complexity with gonum, write a report folder",
+		Long: `Run a scenario for every n in --nodes and --seeds seeds per n (in parallel on
+--workers cores; results do not depend on the number of workers), measure
+messages and bytes per committed request by type and phase, messages per view
+change, latency and throughput, fit messages per request against n (log-log
+exponent with 95% CI and R², and a·n²+b·n+c) and compare them with the
+closed-form PBFT counts: 2n²−n+1 per request, n(n−1) per checkpoint round,
+n²−1 per view change.
+
+The report folder (replaced atomically) holds report.md, report.html
+(self-contained), results.csv and results.json (one row per run),
+summary.json (fit.exponent, fit.exponent_ci, fit.r2, within_bound, ...) and
+plots as PNG and SVG.
+
+Without --scenario the built-in "fault-free" scenario runs with 32 requests
+(16 with --quick) so that checkpoints happen; a given scenario keeps its own
+request count. --requests overrides both. --quick sweeps n=4,7,10,13 with 2
+seeds unless --nodes or --seeds say otherwise.`,
+		Example: `  pbftsim report --quick --out report
+  pbftsim report --scenario lossy-wan --nodes 4,7,10,13,16 --seeds 5 --out lossy
+  pbftsim report --scenario my.yaml --out my-report`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runReport(cmd, &fl)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.scenario, "scenario", "", `built-in scenario name or YAML file (default "fault-free")`)
+	f.StringVar(&fl.nodes, "nodes", "", "comma-separated list of n, each >= 4 (default 4,7,10,13,16,22,31,43,64,100; --quick: 4,7,10,13)")
+	f.IntVar(&fl.seeds, "seeds", reports.DefaultSeeds, "seeds per n, in [1, 1000] (--quick: 2 unless given)")
+	f.IntVar(&fl.workers, "workers", 0, "parallel simulations (0: one per CPU)")
+	f.IntVar(&fl.requests, "requests", 0, "requests per run (0: the scenario's, or 32 / 16 with --quick for the default scenario)")
+	f.BoolVar(&fl.quick, "quick", false, "small sweep that finishes in seconds")
+	f.StringVar(&fl.out, "out", "", "report folder to create or replace (required)")
+	return cmd
+}
+
+func runReport(cmd *cobra.Command, fl *reportFlags) error {
+	bad := func(err error) error { return &exitError{code: 2, err: err} }
+	flags := cmd.Flags()
+	if fl.out == "" {
+		return bad(&reports.InputError{Field: "out", Reason: "required: the report folder to write, e.g. --out report"})
+	}
+	opt := reports.Options{Seeds: fl.seeds, Workers: fl.workers, Out: fl.out, Quick: fl.quick,
+		Version: buildVersion(), Progress: cmd.ErrOrStderr()}
+	if fl.quick && !flags.Changed("seeds") {
+		opt.Seeds = reports.QuickSeeds
+	}
+	if flags.Changed("nodes") {
+		nodes, err := parseNodes(fl.nodes)
+		if err != nil {
+			return bad(err)
+		}
+		opt.Nodes = nodes
+	}
+	if flags.Changed("requests") && fl.requests < 1 {
+		return bad(&reports.InputError{Field: "requests", Reason: fmt.Sprintf("%d; must be >= 1", fl.requests)})
+	}
+
+	name := fl.scenario
+	if name == "" {
+		name = defaultReportScenario
+	}
+	sc, err := scenarios.Load(name)
+	if err != nil {
+		return bad(fmt.Errorf("--scenario: %w", err))
+	}
+	base, err := sc.Config()
+	if err != nil {
+		return bad(fmt.Errorf("--scenario %s: %w", name, err))
+	}
+	switch {
+	case flags.Changed("requests"):
+		base.Requests = fl.requests
+	case fl.scenario == "":
+		base.Requests = 0 // the report's default (reports.DefaultRequests / QuickRequests)
+		base.Payments = 0
+	}
+	opt.Base, opt.Scenario = base, name
+	opt.Command = reportCommand(fl, flags.Changed("requests"), opt)
+
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	// Ctrl-C stops the sweep; an existing report folder stays as it was.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	s, err := reports.Generate(ctx, opt, reportRunner)
+	var ie *reports.InputError
+	if errors.As(err, &ie) {
+		return bad(err)
+	}
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "report written to %s\n", s.Out)
+	fmt.Fprintf(w, "messages/request ~ n^%.3f (95%% CI [%.3f, %.3f], R² %.4f); closed form %s; within O(n²) bound: %v\n",
+		s.Fit.Exponent, s.Fit.ExponentCI[0], s.Fit.ExponentCI[1], s.Fit.R2, s.ClosedForm.Formula, s.WithinBound)
+	fmt.Fprintln(w, s.Verdict)
+	return nil
+}
+
+// parseNodes parses a comma-separated list of n.
+func parseNodes(list string) ([]int, error) {
+	nodes := []int{}
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, &reports.InputError{Field: "nodes", Reason: fmt.Sprintf("%q is not an integer; want a comma-separated list such as 4,7,10,13", f)}
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}
+
+// reportCommand is the command line that regenerates the report: every
+// setting that affects the results, made explicit.
+func reportCommand(fl *reportFlags, requestsGiven bool, opt reports.Options) string {
+	args := []string{"pbftsim", "report"}
+	if fl.scenario != "" {
+		args = append(args, "--scenario", shellQuote(fl.scenario))
+	}
+	nodes := opt.Nodes
+	if nodes == nil {
+		nodes = reports.DefaultNodes
+		if fl.quick {
+			nodes = reports.QuickNodes
+		}
+	}
+	var ns []string
+	for _, n := range nodes {
+		ns = append(ns, strconv.Itoa(n))
+	}
+	args = append(args, "--nodes", shellQuote(strings.Join(ns, ",")), "--seeds", strconv.Itoa(opt.Seeds))
+	if requestsGiven {
+		args = append(args, "--requests", strconv.Itoa(fl.requests))
+	}
+	if fl.quick {
+		args = append(args, "--quick")
+	}
+	return strings.Join(append(args, "--out", shellQuote(fl.out)), " ")
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:=+@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// buildVersion is the pbftsim version with the VCS revision when the binary
+// was built from a repository.
+func buildVersion() string {
+	v := version
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return v
+	}
+	var rev, dirty string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "-dirty"
+			}
+		}
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if rev != "" {
+		v += " (" + rev + dirty + ")"
+	}
+	return v
+}

@@ -1,0 +1,378 @@
+package properties
+
+import (
+	"fmt"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// Accountability works from the messages a replica sent in its own name
+// (the network authenticates the sender of every trace record): two
+// conflicting PRE-PREPAREs, PREPAREs or COMMITs for the same view and
+// sequence number, or a VIEW-CHANGE / NEW-VIEW carrying a certificate that a
+// correct replica could not have had. Certificates are judged only on what is
+// provable from the messages they carry, so correct replicas are never named.
+
+// message handles a message sent by r.From (send, local delivery or drop).
+func (c *Checker) message(r *sim.Record) {
+	from := r.From
+	if int(from) < 0 || int(from) >= c.n {
+		return // clients
+	}
+	switch m := r.Msg.(type) {
+	case *pbft.PrePrepare:
+		if m.Replica == from {
+			c.own(r.Time, from, pbft.TypePrePrepare, m.View, m.Seq, m.Digest, m)
+		}
+	case *pbft.Prepare:
+		if m.Replica == from {
+			c.own(r.Time, from, pbft.TypePrepare, m.View, m.Seq, m.Digest, m)
+			if c.correct(from) {
+				c.sentPrepare(r.Time, from, m.View, m.Seq, m.Digest)
+			}
+		}
+	case *pbft.Commit:
+		if m.Replica == from {
+			c.own(r.Time, from, pbft.TypeCommit, m.View, m.Seq, m.Digest, m)
+		}
+	case *pbft.ViewChange:
+		if m.Replica == from {
+			c.viewChange(r.Time, from, m)
+		}
+	case *pbft.NewView:
+		if m.Replica == from {
+			c.newView(r.Time, from, m)
+		}
+	}
+}
+
+func digestOf(m sim.Message) (pbft.Digest, bool) {
+	switch m := m.(type) {
+	case *pbft.PrePrepare:
+		return m.Digest, true
+	case *pbft.Prepare:
+		return m.Digest, true
+	case *pbft.Commit:
+		return m.Digest, true
+	}
+	return pbft.Digest{}, false
+}
+
+// own records a signed vote and accuses its sender on a conflict.
+func (c *Checker) own(now sim.Time, from sim.NodeID, typ sim.MsgType, view, seq uint64, d pbft.Digest, m sim.Message) {
+	k := signedKey{from, typ, view, seq}
+	prev, ok := c.signed[k]
+	if !ok {
+		c.signed[k] = m
+		return
+	}
+	if pd, _ := digestOf(prev); pd != d {
+		// Only validly signed messages are evidence (checked lazily).
+		if !c.sigOK(prev.(pbft.Signable)) {
+			c.signed[k] = m
+			return
+		}
+		if !c.sigOK(m.(pbft.Signable)) {
+			return
+		}
+		c.accuse(Accusation{Replica: from, View: view, Seq: seq, Time: now, Evidence: []sim.Message{prev, m},
+			Reason: fmt.Sprintf("signed two %ss for (view %d, seq %d) with digests %s and %s", typ, view, seq, short(pd), short(d))})
+	}
+}
+
+func (c *Checker) primary(view uint64) sim.NodeID {
+	if c.n == 0 {
+		return 0
+	}
+	return sim.NodeID(view % uint64(c.n))
+}
+
+// certProblem returns why a prepared certificate is invalid on its face
+// ("" if it is well formed).
+func (c *Checker) certProblem(pc *pbft.PreparedCert) string {
+	pp := pc.PrePrepare
+	if pp == nil {
+		return "a prepared certificate without a PRE-PREPARE"
+	}
+	if pp.Replica != c.primary(pp.View) {
+		return fmt.Sprintf("a prepared certificate whose PRE-PREPARE for view %d is signed by %d, not the primary %d", pp.View, pp.Replica, c.primary(pp.View))
+	}
+	seen := map[sim.NodeID]bool{}
+	for _, p := range pc.Prepares {
+		if p == nil {
+			return "a prepared certificate with a missing PREPARE"
+		}
+		if p.View != pp.View || p.Seq != pp.Seq || p.Digest != pp.Digest {
+			return fmt.Sprintf("a prepared certificate for (view %d, seq %d, %s) with a PREPARE for (view %d, seq %d, %s)", pp.View, pp.Seq, short(pp.Digest), p.View, p.Seq, short(p.Digest))
+		}
+		if p.Replica == pp.Replica || int(p.Replica) < 0 || int(p.Replica) >= c.n {
+			return fmt.Sprintf("a prepared certificate for (view %d, seq %d) with a PREPARE from %d, who is not a backup", pp.View, pp.Seq, p.Replica)
+		}
+		seen[p.Replica] = true
+	}
+	if len(seen) < 2*c.opts.F {
+		return fmt.Sprintf("a prepared certificate for (view %d, seq %d) with PREPAREs from only %d distinct backups (2f = %d needed)", pp.View, pp.Seq, len(seen), 2*c.opts.F)
+	}
+	return ""
+}
+
+func (c *Checker) viewChange(now sim.Time, from sim.NodeID, m *pbft.ViewChange) {
+	if c.accSeen[from] {
+		return
+	}
+	for i := range m.Prepared {
+		pc := &m.Prepared[i]
+		if why := c.certProblem(pc); why != "" {
+			if !c.sigOK(m) {
+				return
+			}
+			c.accuse(Accusation{Replica: from, View: m.NewView, Time: now, Evidence: []sim.Message{m},
+				Reason: fmt.Sprintf("VIEW-CHANGE for view %d carries %s", m.NewView, why)})
+			return
+		}
+		if pc.PrePrepare.View >= m.NewView {
+			if !c.sigOK(m) {
+				return
+			}
+			c.accuse(Accusation{Replica: from, View: m.NewView, Seq: pc.PrePrepare.Seq, Time: now, Evidence: []sim.Message{m},
+				Reason: fmt.Sprintf("VIEW-CHANGE for view %d carries a certificate from view %d, not an earlier one", m.NewView, pc.PrePrepare.View)})
+			return
+		}
+	}
+}
+
+// sigOK reports whether m is validly signed by its author (true without a
+// keyring).
+func (c *Checker) sigOK(m pbft.Signable) bool {
+	if c.opts.Keyring == nil {
+		return true
+	}
+	return c.opts.Keyring.Verify(m)
+}
+
+// verified reports whether a certificate's signatures are genuine: checked
+// with the keyring when there is one, otherwise every message must also
+// have been sent by its author on the network with the same digest (the
+// network authenticates senders).
+func (c *Checker) verified(pc *pbft.PreparedCert) bool {
+	pp := pc.PrePrepare
+	if c.opts.Keyring != nil {
+		if !c.opts.Keyring.Verify(pp) {
+			return false
+		}
+		for _, p := range pc.Prepares {
+			if !c.opts.Keyring.Verify(p) {
+				return false
+			}
+		}
+		return true
+	}
+	if m, ok := c.signed[signedKey{pp.Replica, pbft.TypePrePrepare, pp.View, pp.Seq}]; !ok {
+		return false
+	} else if d, _ := digestOf(m); d != pp.Digest {
+		return false
+	}
+	for _, p := range pc.Prepares {
+		m, ok := c.signed[signedKey{p.Replica, pbft.TypePrepare, p.View, p.Seq}]
+		if !ok {
+			return false
+		}
+		if d, _ := digestOf(m); d != p.Digest {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Checker) newView(now sim.Time, from sim.NodeID, m *pbft.NewView) {
+	// O's PRE-PREPAREs are signed by the new primary: they are its votes.
+	for _, pp := range m.PrePrepares {
+		if pp != nil && pp.Replica == from {
+			c.own(now, from, pbft.TypePrePrepare, pp.View, pp.Seq, pp.Digest, pp)
+		}
+	}
+	if c.accSeen[from] || c.nvSeen[m] {
+		return
+	}
+	c.nvSeen[m] = true
+	accuse := func(seq uint64, format string, args ...any) {
+		if !c.sigOK(m) {
+			return
+		}
+		c.accuse(Accusation{Replica: from, View: m.View, Seq: seq, Time: now, Evidence: []sim.Message{m},
+			Reason: fmt.Sprintf("NEW-VIEW for view %d: ", m.View) + fmt.Sprintf(format, args...)})
+	}
+	if from != c.primary(m.View) {
+		accuse(0, "sent by %d, who is not the primary %d of that view", from, c.primary(m.View))
+		return
+	}
+	senders := map[sim.NodeID]bool{}
+	var minS uint64
+	for _, vc := range m.ViewChanges {
+		if vc == nil || vc.NewView != m.View {
+			continue
+		}
+		senders[vc.Replica] = true
+		minS = max(minS, vc.StableSeq)
+	}
+	if len(senders) < 2*c.opts.F+1 {
+		accuse(0, "V holds VIEW-CHANGEs from only %d distinct replicas (2f+1 = %d needed)", len(senders), 2*c.opts.F+1)
+		return
+	}
+	// Highest-view certificates per seq, from certificates whose messages
+	// were all really sent by their authors; a slot is judged only when no
+	// unverifiable certificate could have changed the choice.
+	type choice struct {
+		view     uint64
+		digests  map[pbft.Digest]bool
+		unsure   bool
+		unsureAt uint64
+	}
+	slots := map[uint64]*choice{}
+	var maxS uint64
+	for _, vc := range m.ViewChanges {
+		if vc == nil || vc.NewView != m.View {
+			continue
+		}
+		for i := range vc.Prepared {
+			pc := &vc.Prepared[i]
+			if c.certProblem(pc) != "" {
+				continue
+			}
+			pp := pc.PrePrepare
+			if pp.Seq <= minS {
+				continue
+			}
+			ch := slots[pp.Seq]
+			if ch == nil {
+				ch = &choice{digests: map[pbft.Digest]bool{}}
+				slots[pp.Seq] = ch
+			}
+			if !c.verified(pc) {
+				ch.unsure = true
+				ch.unsureAt = max(ch.unsureAt, pp.View)
+				continue
+			}
+			maxS = max(maxS, pp.Seq)
+			switch {
+			case len(ch.digests) == 0 || pp.View > ch.view:
+				ch.view = pp.View
+				ch.digests = map[pbft.Digest]bool{pp.Digest: true}
+			case pp.View == ch.view:
+				ch.digests[pp.Digest] = true
+			}
+		}
+	}
+	o := map[uint64]*pbft.PrePrepare{}
+	for _, pp := range m.PrePrepares {
+		if pp != nil {
+			o[pp.Seq] = pp
+		}
+	}
+	for seq := minS + 1; seq <= maxS; seq++ {
+		ch := slots[seq]
+		if ch == nil || len(ch.digests) == 0 || ch.unsure && ch.unsureAt >= ch.view || len(ch.digests) != 1 {
+			continue
+		}
+		var want pbft.Digest
+		for d := range ch.digests {
+			want = d
+		}
+		pp := o[seq]
+		switch {
+		case pp == nil:
+			accuse(seq, "O has no PRE-PREPARE for seq %d although V proves %s prepared in view %d", seq, short(want), ch.view)
+			return
+		case pp.Digest != want:
+			accuse(seq, "O proposes %s at seq %d but the highest-view certificate in V (view %d) is for %s", short(pp.Digest), seq, ch.view, short(want))
+			return
+		}
+	}
+}
+
+var nullDigest = pbft.BatchDigest(nil)
+
+// RecomputeO derives, from a NEW-VIEW's V, the O a correct primary must
+// send (as the sequence-number -> digest map of the paper's rule): min-s is
+// the highest stable checkpoint in V, max-s the highest sequence number of
+// a prepared certificate in V, and each seq in (min-s, max-s] gets the
+// digest of its certificate of the highest view, or the null request. ok is
+// false when two certificates of the same highest view disagree (only a
+// broken prepare phase produces them): O is then not determined.
+func RecomputeO(V []*pbft.ViewChange) (o map[uint64]pbft.Digest, ok bool) {
+	var minS, maxS uint64
+	for _, vc := range V {
+		if vc != nil {
+			minS = max(minS, vc.StableSeq)
+		}
+	}
+	maxS = minS
+	type best struct {
+		view uint64
+		d    pbft.Digest
+		tie  bool
+	}
+	bests := map[uint64]*best{}
+	for _, vc := range V {
+		if vc == nil {
+			continue
+		}
+		for i := range vc.Prepared {
+			pp := vc.Prepared[i].PrePrepare
+			if pp == nil {
+				continue
+			}
+			maxS = max(maxS, pp.Seq)
+			b := bests[pp.Seq]
+			switch {
+			case b == nil || pp.View > b.view:
+				bests[pp.Seq] = &best{view: pp.View, d: pp.Digest}
+			case pp.View == b.view && pp.Digest != b.d:
+				b.tie = true
+			}
+		}
+	}
+	o = map[uint64]pbft.Digest{}
+	ok = true
+	for s := minS + 1; s <= maxS; s++ {
+		if b := bests[s]; b != nil {
+			o[s] = b.d
+			ok = ok && !b.tie
+		} else {
+			o[s] = nullDigest
+		}
+	}
+	return o, ok
+}
+
+// acceptedNewView checks, when correct replica r enters view v through a
+// NEW-VIEW it received, that the NEW-VIEW's O is the one recomputed from V.
+func (c *Checker) acceptedNewView(now sim.Time, r sim.NodeID, e *pbft.NewViewEntered) {
+	if e.Primary == r {
+		return
+	}
+	nv := c.nvDelivered[nvKey{r, e.View}]
+	if nv == nil {
+		return
+	}
+	want, ok := RecomputeO(nv.ViewChanges)
+	if !ok {
+		return
+	}
+	bad := len(want) != len(nv.PrePrepares)
+	var badSeq uint64
+	for _, pp := range nv.PrePrepares {
+		if pp == nil {
+			bad = true
+			continue
+		}
+		if d, in := want[pp.Seq]; !in || d != pp.Digest {
+			bad, badSeq = true, pp.Seq
+		}
+	}
+	if bad {
+		c.violate(Violation{Property: NewViewO, Replicas: []sim.NodeID{r, e.Primary}, View: e.View, Seq: badSeq, Time: now,
+			Detail: fmt.Sprintf("replica %d accepted NEW-VIEW %d from %d whose O (%d PRE-PREPAREs) differs from the O recomputed from its V (%d)", r, e.View, e.Primary, len(nv.PrePrepares), len(want))})
+	}
+}

@@ -1,0 +1,708 @@
+// Package properties checks PBFT runs against the protocol's safety and
+// liveness properties, names the replicas that provably misbehaved, and
+// searches scenarios (gopter property tests, hunting of broken protocol
+// variants) for runs that break them.
+//
+// A Checker is a sim.Sink: attach it to a run (cluster.Config.Sinks) and it
+// judges every trace record as it happens; set cluster.Config.StopWhen to its
+// Stopped method to end the run at the first violation. Call Finish once the
+// run is over for the end-of-run properties (liveness, linearizability,
+// pending client checks). Check runs a checker over a finished run's records.
+//
+// Replicas listed as faulty are never judged: their events are ignored and
+// only correct replicas' executions form the committed log.
+package properties
+
+import (
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/ledger"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// Property names, as they appear in Violation.Property.
+const (
+	Agreement       = "agreement"       // correct replicas commit/execute the same request at a sequence number
+	TotalOrder      = "total-order"     // each correct replica executes 1, 2, 3, ... without gaps
+	Integrity       = "integrity"       // each (client, timestamp) executes at most once per correct replica
+	LedgerInvariant = "ledger"          // no payment confirmed twice, money conserved
+	Validity        = "validity"        // every executed non-null request was issued by a client
+	ClientView      = "client-view"     // an accepted result equals the result of replaying the committed log
+	Linearizability = "linearizability" // the client history is linearizable on the payments model
+	PreparedUnique  = "prepared-unique" // two correct replicas never prepare different digests for (v, n)
+	PrepareOnce     = "prepare-once"    // a correct replica never sends two different PREPAREs for (v, n)
+	ViewMonotonic   = "view-monotonic"  // views never decrease at a correct replica
+	NewViewO        = "newview-o"       // an accepted NEW-VIEW has the O the replica recomputes
+	Liveness        = "liveness"        // every request completes within the bound after GST
+	// Accountability is reported when an accusation names a replica that
+	// was configured as correct (see Outcome).
+	Accountability = "accountability"
+)
+
+// SafetyProperties lists the safety properties a Checker judges online.
+var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvariant, Validity,
+	ClientView, Linearizability, PreparedUnique, PrepareOnce, ViewMonotonic, NewViewO}
+
+// IsSafety reports whether property is a safety property (not liveness).
+func IsSafety(property string) bool { return slices.Contains(SafetyProperties, property) }
+
+// Violation is one broken property.
+type Violation struct {
+	Property string       // one of the property constants
+	Replicas []sim.NodeID // the replicas (or clients) involved
+	View     uint64
+	Seq      uint64
+	Time     sim.Time // simulated time of detection
+	Detail   string
+}
+
+// String formats the violation on one line.
+func (v Violation) String() string {
+	return fmt.Sprintf("%s at %v (view %d, seq %d, nodes %v): %s", v.Property, v.Time, v.View, v.Seq, v.Replicas, v.Detail)
+}
+
+// Request identifies a client-issued request.
+type Request struct {
+	Client    sim.NodeID
+	Timestamp uint64
+	Op        string
+}
+
+// Options configures a Checker.
+type Options struct {
+	N, F int
+	// Faulty nodes are never judged: Byzantine and crashed replicas (and
+	// crashed clients, whose requests liveness does not cover).
+	Faulty []sim.NodeID
+	// Keyring, when set, verifies signatures for accountability: only
+	// validly signed messages count as evidence, and certificates are
+	// checked signature by signature. Without it a certificate counts only
+	// when each of its messages was also sent by its author in the trace.
+	Keyring *pbft.Keyring
+	// LivenessBound: every request of a correct client must be accepted
+	// within this bound after max(its submission, GST). Zero disables the
+	// liveness check (use it for scenarios outside the fault model).
+	LivenessBound time.Duration
+	// GST is the global stabilisation time of the run.
+	GST sim.Time
+	// Requests are the client-issued requests; nil means learn them from
+	// Submitted events (the request must be submitted before it executes).
+	Requests []Request
+	// StopOnViolation makes Stopped return true after the first violation.
+	StopOnViolation bool
+	// MaxHistory bounds the number of client operations given to the
+	// linearizability checker per payment; longer histories are not
+	// checked (default 200).
+	MaxHistory int
+	// LinearizabilityTimeout bounds porcupine's search (default 1s); a
+	// timeout is not a violation.
+	LinearizabilityTimeout time.Duration
+}
+
+// Accusation names a replica that provably misbehaved, with the evidence:
+// messages signed in its own name that a correct replica never sends.
+type Accusation struct {
+	Replica  sim.NodeID
+	Reason   string
+	View     uint64
+	Seq      uint64
+	Time     sim.Time
+	Evidence []sim.Message
+}
+
+// String formats the accusation on one line.
+func (a Accusation) String() string {
+	return fmt.Sprintf("replica %d at %v (view %d, seq %d): %s", a.Replica, a.Time, a.View, a.Seq, a.Reason)
+}
+
+type vn struct{ v, n uint64 }
+
+type rvn struct {
+	r    sim.NodeID
+	v, n uint64
+}
+
+type ct struct {
+	c sim.NodeID
+	t uint64
+}
+
+// logEntry is one executed request of the committed log.
+type logEntry struct {
+	digest pbft.Digest
+	null   bool
+	req    Request
+	by     sim.NodeID // first correct replica that executed it
+	result string     // result from the reference replay ("" until replayed)
+	ok     bool       // result is set
+}
+
+type replicaState struct {
+	lastSeq   uint64 // last executed sequence number
+	lastIndex int    // batch index of the last executed request at lastSeq
+	started   bool   // executed something at lastSeq
+	executed  map[ct]uint64
+	view      uint64 // highest view entered
+	vcView    uint64 // highest view it started a view change to
+	confirmed map[string]uint64
+}
+
+type submission struct {
+	req      Request
+	at       sim.Time
+	accepted bool
+	acceptAt sim.Time
+	result   string
+}
+
+// Checker judges a run's trace records. It is a sim.Sink.
+type Checker struct {
+	opts    Options
+	faulty  []bool
+	faultyC map[sim.NodeID]bool // faulty clients
+	n       int
+	stopped bool
+	done    bool
+	end     sim.Time
+
+	violations []Violation
+	vioSeen    map[string]bool
+	accused    []Accusation
+	accSeen    map[sim.NodeID]bool
+
+	reps       []replicaState
+	seqDigest  map[uint64]pbft.Digest // committed/executed digest per seq (correct replicas)
+	seqFirst   map[uint64]sim.NodeID
+	log        map[uint64][]logEntry // seq -> batch entries
+	replayed   uint64                // reference ledger has applied seqs 1..replayed
+	ref        *ledger.Ledger
+	refConfirm map[string]uint64
+	refByReq   map[ct]string // (c,t) -> reference result (first execution)
+	pendingRes []pendingResult
+	issued     map[Request]bool
+	learn      bool
+	prepared   map[vn]pbft.Digest
+	prepFirst  map[vn]sim.NodeID
+	sentPrep   map[rvn]pbft.Digest
+
+	subs      []submission
+	subIndex  map[ct]int
+	pendingAc []acceptance
+
+	// accountability: first message per (replica, type, view, seq)
+	signed map[signedKey]sim.Message
+	nvSeen map[*pbft.NewView]bool
+	// the last NEW-VIEW delivered to each replica, per view
+	nvDelivered map[nvKey]*pbft.NewView
+}
+
+type nvKey struct {
+	r sim.NodeID
+	v uint64
+}
+
+type pendingResult struct {
+	replica sim.NodeID
+	seq     uint64
+	index   int
+	result  string
+	at      sim.Time
+}
+
+type acceptance struct {
+	client sim.NodeID
+	ts     uint64
+	op     string
+	result string
+	at     sim.Time
+}
+
+type signedKey struct {
+	r    sim.NodeID
+	typ  sim.MsgType
+	v, n uint64
+}
+
+// New returns a checker for a run with the given options.
+func New(opts Options) *Checker {
+	if opts.MaxHistory <= 0 {
+		opts.MaxHistory = 200
+	}
+	if opts.LinearizabilityTimeout <= 0 {
+		opts.LinearizabilityTimeout = time.Second
+	}
+	n := max(opts.N, 0)
+	c := &Checker{
+		opts:        opts,
+		n:           n,
+		faulty:      make([]bool, n),
+		vioSeen:     map[string]bool{},
+		accSeen:     map[sim.NodeID]bool{},
+		reps:        make([]replicaState, n),
+		seqDigest:   map[uint64]pbft.Digest{},
+		seqFirst:    map[uint64]sim.NodeID{},
+		log:         map[uint64][]logEntry{},
+		ref:         ledger.New(),
+		refConfirm:  map[string]uint64{},
+		refByReq:    map[ct]string{},
+		issued:      map[Request]bool{},
+		learn:       opts.Requests == nil,
+		prepared:    map[vn]pbft.Digest{},
+		prepFirst:   map[vn]sim.NodeID{},
+		sentPrep:    map[rvn]pbft.Digest{},
+		subIndex:    map[ct]int{},
+		signed:      map[signedKey]sim.Message{},
+		nvSeen:      map[*pbft.NewView]bool{},
+		nvDelivered: map[nvKey]*pbft.NewView{},
+	}
+	c.faultyC = map[sim.NodeID]bool{}
+	for _, f := range opts.Faulty {
+		if int(f) >= 0 && int(f) < n {
+			c.faulty[f] = true
+		} else {
+			c.faultyC[f] = true
+		}
+	}
+	for _, r := range opts.Requests {
+		c.issued[r] = true
+	}
+	return c
+}
+
+// correct reports whether id is a replica that is judged.
+func (c *Checker) correct(id sim.NodeID) bool {
+	return int(id) >= 0 && int(id) < c.n && !c.faulty[id]
+}
+
+func (c *Checker) rep(id sim.NodeID) *replicaState {
+	r := &c.reps[id]
+	if r.executed == nil {
+		r.executed = map[ct]uint64{}
+		r.confirmed = map[string]uint64{}
+	}
+	return r
+}
+
+func short(d pbft.Digest) string { return hex.EncodeToString(d[:4]) }
+
+func (c *Checker) violate(v Violation) {
+	key := v.Property + "|" + fmt.Sprint(v.Replicas, v.View, v.Seq)
+	if c.vioSeen[key] {
+		return
+	}
+	c.vioSeen[key] = true
+	c.violations = append(c.violations, v)
+	if c.opts.StopOnViolation {
+		c.stopped = true
+	}
+}
+
+func (c *Checker) accuse(a Accusation) {
+	if c.accSeen[a.Replica] {
+		return
+	}
+	c.accSeen[a.Replica] = true
+	c.accused = append(c.accused, a)
+}
+
+// Stopped reports whether the run should stop: a violation was found and
+// Options.StopOnViolation is set. Use it as cluster.Config.StopWhen.
+func (c *Checker) Stopped() bool { return c.stopped }
+
+// Violations returns the violations found so far, in detection order.
+func (c *Checker) Violations() []Violation { return slices.Clone(c.violations) }
+
+// Accused returns the replicas proven to have misbehaved, by replica id.
+func (c *Checker) Accused() []Accusation {
+	out := slices.Clone(c.accused)
+	sort.Slice(out, func(i, j int) bool { return out[i].Replica < out[j].Replica })
+	return out
+}
+
+// Safe reports whether no safety property was violated.
+func (c *Checker) Safe() bool {
+	for _, v := range c.violations {
+		if v.Property != Liveness {
+			return false
+		}
+	}
+	return true
+}
+
+// Record implements sim.Sink.
+func (c *Checker) Record(r *sim.Record) {
+	if r.Time > c.end {
+		c.end = r.Time
+	}
+	switch r.Kind {
+	case sim.RecEvent:
+		c.event(r)
+	case sim.RecSend, sim.RecLocal, sim.RecDrop:
+		c.message(r)
+	case sim.RecDeliver:
+		if nv, ok := r.Msg.(*pbft.NewView); ok && c.correct(r.To) {
+			c.nvDelivered[nvKey{r.To, nv.View}] = nv
+		}
+	}
+}
+
+// Check runs a new checker over the records of a finished run and finishes
+// it at the last record's time.
+func Check(opts Options, records []sim.Record) *Checker {
+	c := New(opts)
+	for i := range records {
+		c.Record(&records[i])
+	}
+	c.Finish(c.end)
+	return c
+}
+
+func (c *Checker) event(r *sim.Record) {
+	from := r.From
+	switch e := r.Event.(type) {
+	case *pbft.Submitted:
+		c.submitted(r.Time, from, e)
+	case *pbft.Accepted:
+		c.accepted(r.Time, from, e)
+	case *pbft.Executed:
+		if c.correct(from) {
+			c.executed(r.Time, from, e)
+		}
+	case *pbft.Committed:
+		if c.correct(from) {
+			c.agree(r.Time, from, e.View, e.Seq, e.Digest, "committed")
+		}
+	case *pbft.Prepared:
+		if c.correct(from) {
+			c.prepared1(r.Time, from, e)
+		}
+	case *pbft.SentPrepare:
+		if c.correct(from) {
+			c.sentPrepare(r.Time, from, e.View, e.Seq, e.Digest)
+		}
+	case *pbft.StateTransferred:
+		if c.correct(from) {
+			rs := c.rep(from)
+			if e.Seq > rs.lastSeq {
+				rs.lastSeq, rs.lastIndex, rs.started = e.Seq, 0, false
+			}
+		}
+	case *pbft.ViewChangeStarted:
+		if c.correct(from) {
+			rs := c.rep(from)
+			if e.To <= rs.view || e.To < rs.vcView {
+				c.violate(Violation{Property: ViewMonotonic, Replicas: []sim.NodeID{from}, View: e.To, Time: r.Time,
+					Detail: fmt.Sprintf("replica %d started a view change to view %d after entering view %d (highest view change %d)", from, e.To, rs.view, rs.vcView)})
+			}
+			rs.vcView = max(rs.vcView, e.To)
+		}
+	case *pbft.NewViewEntered:
+		if c.correct(from) {
+			rs := c.rep(from)
+			if e.View < rs.view || e.View < rs.vcView {
+				c.violate(Violation{Property: ViewMonotonic, Replicas: []sim.NodeID{from}, View: e.View, Time: r.Time,
+					Detail: fmt.Sprintf("replica %d entered view %d after view %d (highest view change %d)", from, e.View, rs.view, rs.vcView)})
+			}
+			rs.view = max(rs.view, e.View)
+			c.acceptedNewView(r.Time, from, e)
+			if !e.OMatches {
+				c.violate(Violation{Property: NewViewO, Replicas: []sim.NodeID{from, e.Primary}, View: e.View, Time: r.Time,
+					Detail: fmt.Sprintf("replica %d accepted NEW-VIEW %d from %d whose O differs from the O recomputed from V (recomputed=%v)", from, e.View, e.Primary, e.Recomputed)})
+			}
+		}
+	}
+}
+
+// agree checks that correct replicas commit/execute one digest per seq.
+func (c *Checker) agree(now sim.Time, from sim.NodeID, view, seq uint64, d pbft.Digest, what string) bool {
+	if d0, ok := c.seqDigest[seq]; ok {
+		if d0 != d {
+			first := c.seqFirst[seq]
+			c.violate(Violation{Property: Agreement, Replicas: []sim.NodeID{first, from}, View: view, Seq: seq, Time: now,
+				Detail: fmt.Sprintf("replica %d %s digest %s at seq %d (view %d) but replica %d has %s", from, what, short(d), seq, view, first, short(d0))})
+			return false
+		}
+		return true
+	}
+	c.seqDigest[seq] = d
+	c.seqFirst[seq] = from
+	return true
+}
+
+func (c *Checker) prepared1(now sim.Time, from sim.NodeID, e *pbft.Prepared) {
+	k := vn{e.View, e.Seq}
+	if d0, ok := c.prepared[k]; ok {
+		if d0 != e.Digest {
+			c.violate(Violation{Property: PreparedUnique, Replicas: []sim.NodeID{c.prepFirst[k], from}, View: e.View, Seq: e.Seq, Time: now,
+				Detail: fmt.Sprintf("replica %d prepared %s but replica %d prepared %s for (view %d, seq %d)", from, short(e.Digest), c.prepFirst[k], short(d0), e.View, e.Seq)})
+		}
+		return
+	}
+	c.prepared[k] = e.Digest
+	c.prepFirst[k] = from
+}
+
+func (c *Checker) sentPrepare(now sim.Time, from sim.NodeID, view, seq uint64, d pbft.Digest) {
+	k := rvn{from, view, seq}
+	if d0, ok := c.sentPrep[k]; ok {
+		if d0 != d {
+			c.violate(Violation{Property: PrepareOnce, Replicas: []sim.NodeID{from}, View: view, Seq: seq, Time: now,
+				Detail: fmt.Sprintf("replica %d sent PREPAREs for both %s and %s at (view %d, seq %d)", from, short(d0), short(d), view, seq)})
+		}
+		return
+	}
+	c.sentPrep[k] = d
+}
+
+func (c *Checker) submitted(now sim.Time, client sim.NodeID, e *pbft.Submitted) {
+	req := Request{Client: client, Timestamp: e.Timestamp, Op: e.Op}
+	if c.learn {
+		c.issued[req] = true
+	}
+	k := ct{client, e.Timestamp}
+	if _, ok := c.subIndex[k]; ok {
+		return
+	}
+	at := e.At
+	if at == 0 {
+		at = now
+	}
+	c.subIndex[k] = len(c.subs)
+	c.subs = append(c.subs, submission{req: req, at: at})
+}
+
+func (c *Checker) accepted(now sim.Time, client sim.NodeID, e *pbft.Accepted) {
+	k := ct{client, e.Timestamp}
+	if i, ok := c.subIndex[k]; ok && !c.subs[i].accepted {
+		c.subs[i].accepted, c.subs[i].acceptAt, c.subs[i].result = true, now, e.Result
+	} else if !ok {
+		// Accepted without a Submitted event (e.g. a synthetic stream).
+		c.subIndex[k] = len(c.subs)
+		at := e.SubmittedAt
+		c.subs = append(c.subs, submission{req: Request{client, e.Timestamp, e.Op}, at: at, accepted: true, acceptAt: now, result: e.Result})
+	}
+	a := acceptance{client: client, ts: e.Timestamp, op: e.Op, result: e.Result, at: now}
+	if !c.checkAccepted(a, false) {
+		c.pendingAc = append(c.pendingAc, a)
+	}
+}
+
+// checkAccepted compares an accepted result with the committed log's. It
+// returns false when the request is not (yet) in the replayed log.
+func (c *Checker) checkAccepted(a acceptance, final bool) bool {
+	want, ok := c.refByReq[ct{a.client, a.ts}]
+	if !ok {
+		if final {
+			c.violate(Violation{Property: ClientView, Replicas: []sim.NodeID{a.client}, Time: a.at,
+				Detail: fmt.Sprintf("client %d accepted %q for request %d (%q) that no correct replica executed in the committed log", a.client, a.result, a.ts, a.op)})
+		}
+		return false
+	}
+	if want != a.result {
+		c.violate(Violation{Property: ClientView, Replicas: []sim.NodeID{a.client}, Time: a.at,
+			Detail: fmt.Sprintf("client %d accepted %q for request %d (%q) but the committed log gives %q", a.client, a.result, a.ts, a.op, want)})
+	}
+	return true
+}
+
+func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
+	rs := c.rep(from)
+	// Total order: seq 1, 2, 3, ... with batch indexes 0, 1, ... inside a seq.
+	switch {
+	case rs.started && e.Seq == rs.lastSeq && e.Index == rs.lastIndex+1:
+	case e.Seq == rs.lastSeq+1 && e.Index == 0:
+	default:
+		c.violate(Violation{Property: TotalOrder, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
+			Detail: fmt.Sprintf("replica %d executed seq %d index %d after seq %d index %d", from, e.Seq, e.Index, rs.lastSeq, rs.lastIndex)})
+	}
+	if e.Seq >= rs.lastSeq {
+		rs.lastSeq, rs.lastIndex, rs.started = e.Seq, e.Index, true
+	}
+	c.agree(now, from, e.View, e.Seq, e.Digest, "executed")
+
+	req := Request{Client: e.Client, Timestamp: e.Timestamp, Op: e.Op}
+	if !e.Null {
+		k := ct{e.Client, e.Timestamp}
+		if s0, dup := rs.executed[k]; dup {
+			c.violate(Violation{Property: Integrity, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
+				Detail: fmt.Sprintf("replica %d executed request (client %d, timestamp %d) at seq %d and again at seq %d", from, e.Client, e.Timestamp, s0, e.Seq)})
+		} else {
+			rs.executed[k] = e.Seq
+		}
+		if !c.issued[req] {
+			c.violate(Violation{Property: Validity, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
+				Detail: fmt.Sprintf("replica %d executed %q (client %d, timestamp %d) that the client never issued", from, e.Op, e.Client, e.Timestamp)})
+		}
+		if id, ok := confirmID(e.Op, e.Result); ok {
+			if s0, twice := rs.confirmed[id]; twice {
+				c.violate(Violation{Property: LedgerInvariant, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
+					Detail: fmt.Sprintf("replica %d confirmed payment %s at seq %d and again at seq %d", from, id, s0, e.Seq)})
+			} else {
+				rs.confirmed[id] = e.Seq
+			}
+		}
+	}
+
+	// Committed log: the first correct execution of (seq, index) defines it.
+	entries := c.log[e.Seq]
+	switch {
+	case e.Index < len(entries):
+		ent := entries[e.Index]
+		if ent.null != e.Null || (!e.Null && ent.req != req) {
+			c.violate(Violation{Property: Agreement, Replicas: []sim.NodeID{ent.by, from}, View: e.View, Seq: e.Seq, Time: now,
+				Detail: fmt.Sprintf("replica %d executed %s at seq %d index %d but replica %d executed %s", from, reqString(req, e.Null), e.Seq, e.Index, ent.by, reqString(ent.req, ent.null))})
+			return
+		}
+	case e.Index == len(entries):
+		c.log[e.Seq] = append(entries, logEntry{digest: e.Digest, null: e.Null, req: req, by: from})
+		c.replay()
+	default:
+		// A gap inside a batch: TotalOrder already reported it.
+		return
+	}
+	if !e.Null {
+		c.pendingRes = append(c.pendingRes, pendingResult{replica: from, seq: e.Seq, index: e.Index, result: e.Result, at: now})
+		c.flushResults()
+	}
+}
+
+func reqString(r Request, null bool) string {
+	if null {
+		return "the null request"
+	}
+	return fmt.Sprintf("%q (client %d, timestamp %d)", r.Op, r.Client, r.Timestamp)
+}
+
+// confirmID returns the payment id of a successful confirm.
+func confirmID(op, result string) (string, bool) {
+	rest, ok := strings.CutPrefix(op, "confirm ")
+	if !ok || !strings.HasPrefix(result, "ok ") {
+		return "", false
+	}
+	return strings.TrimSpace(rest), true
+}
+
+// replay applies the contiguous committed log to the reference ledger.
+func (c *Checker) replay() {
+	for {
+		entries, ok := c.log[c.replayed+1]
+		if !ok {
+			return
+		}
+		next := c.replayed + 1
+		// Wait until the batch is complete: a later seq exists or, for the
+		// last seq, apply what is known (entries only grow by index).
+		for i := range entries {
+			ent := &entries[i]
+			if ent.ok {
+				continue
+			}
+			ent.ok = true
+			if ent.null {
+				continue
+			}
+			k := ct{ent.req.Client, ent.req.Timestamp}
+			ent.result = c.ref.Execute(ent.req.Op)
+			if _, seen := c.refByReq[k]; !seen {
+				c.refByReq[k] = ent.result
+			}
+			if id, ok := confirmID(ent.req.Op, ent.result); ok {
+				if s0, twice := c.refConfirm[id]; twice {
+					c.violate(Violation{Property: LedgerInvariant, Seq: next,
+						Detail: fmt.Sprintf("the committed log confirms payment %s at seq %d and again at seq %d", id, s0, next)})
+				} else {
+					c.refConfirm[id] = next
+				}
+			}
+			if err := c.ref.CheckInvariants(); err != nil {
+				c.violate(Violation{Property: LedgerInvariant, Seq: next, Detail: "replaying the committed log: " + err.Error()})
+			}
+		}
+		if _, later := c.log[next+1]; !later {
+			return
+		}
+		c.replayed = next
+	}
+}
+
+// flushResults compares correct replicas' results with the reference replay.
+func (c *Checker) flushResults() {
+	keep := c.pendingRes[:0]
+	for _, p := range c.pendingRes {
+		entries := c.log[p.seq]
+		if p.index >= len(entries) || !entries[p.index].ok {
+			keep = append(keep, p)
+			continue
+		}
+		if want := entries[p.index].result; want != p.result {
+			c.violate(Violation{Property: ClientView, Replicas: []sim.NodeID{p.replica}, Seq: p.seq, Time: p.at,
+				Detail: fmt.Sprintf("replica %d returned %q at seq %d but replaying the committed log gives %q", p.replica, p.result, p.seq, want)})
+		}
+	}
+	c.pendingRes = keep
+	if len(c.pendingAc) > 0 {
+		keepA := c.pendingAc[:0]
+		for _, a := range c.pendingAc {
+			if !c.checkAccepted(a, false) {
+				keepA = append(keepA, a)
+			}
+		}
+		c.pendingAc = keepA
+	}
+}
+
+// Finish runs the end-of-run checks (pending client results, liveness,
+// linearizability) for a run that ended at time end. Later calls do nothing.
+func (c *Checker) Finish(end sim.Time) {
+	if c.done {
+		return
+	}
+	c.done = true
+	if end > c.end {
+		c.end = end
+	}
+	c.flushResults()
+	for _, a := range c.pendingAc {
+		c.checkAccepted(a, true)
+	}
+	c.pendingAc = nil
+	c.liveness()
+	c.linearizable()
+}
+
+func (c *Checker) liveness() {
+	if c.opts.LivenessBound <= 0 {
+		return
+	}
+	for _, s := range c.subs {
+		if c.faultyC[s.req.Client] {
+			continue
+		}
+		start := max(s.at, c.opts.GST)
+		deadline := start.Add(c.opts.LivenessBound)
+		switch {
+		case s.accepted && s.acceptAt <= deadline:
+		case s.accepted:
+			c.violate(Violation{Property: Liveness, Replicas: []sim.NodeID{s.req.Client}, Time: s.acceptAt,
+				Detail: fmt.Sprintf("client %d's request %d (%q) submitted at %v completed at %v, after the bound %v past max(submission, GST)", s.req.Client, s.req.Timestamp, s.req.Op, s.at, s.acceptAt, c.opts.LivenessBound)})
+		case c.end > deadline:
+			c.violate(Violation{Property: Liveness, Replicas: []sim.NodeID{s.req.Client}, Time: c.end,
+				Detail: fmt.Sprintf("client %d's request %d (%q) submitted at %v did not complete within %v after max(submission, GST) (run ended at %v)", s.req.Client, s.req.Timestamp, s.req.Op, s.at, c.opts.LivenessBound, c.end)})
+		}
+	}
+}
+
+// Recorder is a sim.Sink that keeps a copy of every record, so that a
+// finished run can be checked (or checked again) with Check.
+type Recorder struct {
+	Records []sim.Record
+}
+
+// Record implements sim.Sink.
+func (r *Recorder) Record(rec *sim.Record) { r.Records = append(r.Records, *rec) }

@@ -1,0 +1,113 @@
+package properties
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// Finding is the result of a Hunt.
+type Finding struct {
+	Variant string
+	Seed    uint64 // the hunt's seed
+	Cases   int    // scenarios run (shrinking excluded)
+	// Found is false when the budget ran out without a violation.
+	Found bool
+	// Original is the first failing scenario; Scenario is it shrunk.
+	Original    scenarios.Scenario
+	Scenario    scenarios.Scenario
+	ShrinkSteps int
+	// Outcome is the checked run of Scenario; Violation its first violation.
+	Outcome   *Outcome
+	Property  string
+	Violation Violation
+	Elapsed   time.Duration
+}
+
+// ReplayCommand is the command that reruns the finding from its replay file.
+func (f *Finding) ReplayCommand(file string) string { return "pbftsim replay " + file }
+
+// VariantNames lists the broken protocol variants, sorted.
+func VariantNames() []string {
+	var out []string
+	for _, v := range pbft.Variants() {
+		out = append(out, string(v.Name))
+	}
+	return out
+}
+
+// HuntConfig returns the generator a hunt for variant uses: biased toward
+// the faults that expose it.
+func HuntConfig(variant string) GenConfig {
+	g := GenConfig{Variant: variant, MaxN: 7, MaxRequests: 6, ByzantineBias: 0.8, PrimaryBias: 0.7}
+	switch pbft.Variant(variant) {
+	case pbft.VariantPrepare2fMinus1, pbft.VariantCommitQuorum2f, pbft.VariantPrepareNoDigest, pbft.VariantAcceptSecondPP:
+		g.Strategies = []string{"equivocate", "conflicting-votes", "mutate"}
+		g.PrimaryBias = 0.9
+	case pbft.VariantExecuteOnPrep:
+		g.Strategies = []string{"equivocate", "conflicting-votes", "selective-silent", "silent"}
+		g.ViewChangeBias = 0.5
+	case pbft.VariantNVIgnorePrepared, pbft.VariantNVNotHighestView, pbft.VariantNVNoRecompute:
+		g.Strategies = []string{"newview-drop", "vc-stale", "silent", "selective-silent"}
+		g.ViewChangeBias = 0.6
+		g.MinClients = 2
+	case pbft.VariantExecOutOfOrder:
+		g.MinClients = 2
+		g.DuplicateBias = 0.5
+	case pbft.VariantClientOneReply:
+		g.Strategies = []string{"lying-reply"}
+	case pbft.VariantNoTimestampCheck:
+		g.Strategies = []string{"mutate", "equivocate"}
+		g.DuplicateBias = 0.6
+	}
+	return g
+}
+
+// Hunt searches scenarios for a run of variant ("" for the correct
+// protocol) that breaks a property, for at most budget of wall-clock time.
+// It first runs the variant's targeted scenarios (see Targeted) over a few
+// seeds, then scenarios drawn by HuntConfig(variant). The first failure is
+// shrunk (same property) and returned. When the budget runs out without a
+// violation, the Finding has Found false. An unknown variant is an error.
+func Hunt(ctx context.Context, variant string, budget time.Duration, seed uint64) (*Finding, error) {
+	if _, err := pbft.ParseVariant(variant); err != nil {
+		return nil, err
+	}
+	if variant == "correct" {
+		variant = ""
+	}
+	start := time.Now()
+	deadline := start.Add(budget)
+	f := &Finding{Variant: variant, Seed: seed}
+	expired := func() bool { return ctx.Err() != nil || time.Now().After(deadline) }
+	targets := Targeted(variant)
+	gc := HuntConfig(variant)
+	const targetSeeds = 4
+	for i := 0; !expired(); i++ {
+		var sc scenarios.Scenario
+		if i < len(targets)*targetSeeds {
+			sc = clone(targets[i%len(targets)])
+			sc.Seed = seed + uint64(i/len(targets))
+			sc.Protocol.Variant = variant
+		} else {
+			sc = CaseScenario(seed, i, gc)
+		}
+		f.Cases++
+		o, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true})
+		if err != nil {
+			return nil, fmt.Errorf("hunt case %d: %w", i, err)
+		}
+		if !o.Failed() {
+			continue
+		}
+		g := shrinkFinding(ctx, o, seed, variant)
+		g.Cases = f.Cases
+		g.Elapsed = time.Since(start)
+		return g, nil
+	}
+	f.Elapsed = time.Since(start)
+	return f, nil
+}

@@ -1,0 +1,149 @@
+package properties
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/ledger"
+)
+
+// pendingOutput marks a client operation that was never accepted: any
+// result (or none) is consistent with it.
+type pendingOutput struct{}
+
+// PaymentsModel is the porcupine model of the payments ledger. Operations
+// are ledger operation strings; outputs are result strings (or a pending
+// marker for operations never accepted). Histories are partitioned by
+// payment id, since every operation touches exactly one payment. A state is
+// the canonical snapshot of a ledger holding that one payment.
+var PaymentsModel = porcupine.Model{
+	Partition: partitionByPayment,
+	Init:      func() interface{} { return "" },
+	Step: func(state, input, output interface{}) (bool, interface{}) {
+		l := ledger.New()
+		if s := state.(string); s != "" {
+			if err := l.Restore([]byte(s)); err != nil {
+				return false, state
+			}
+		}
+		res := l.Execute(input.(string))
+		next := string(l.Snapshot())
+		if _, pending := output.(pendingOutput); pending {
+			return true, next
+		}
+		return res == output.(string), next
+	},
+	Equal: func(a, b interface{}) bool { return a.(string) == b.(string) },
+	DescribeOperation: func(input, output interface{}) string {
+		if _, pending := output.(pendingOutput); pending {
+			return fmt.Sprintf("%s -> (pending)", input)
+		}
+		return fmt.Sprintf("%s -> %s", input, output)
+	},
+}
+
+func paymentOf(op string) string {
+	o, err := ledger.ParseOp(op)
+	if err != nil {
+		return ""
+	}
+	return o.ID
+}
+
+func partitionByPayment(history []porcupine.Operation) [][]porcupine.Operation {
+	by := map[string][]porcupine.Operation{}
+	var keys []string
+	for _, op := range history {
+		k := paymentOf(op.Input.(string))
+		if _, ok := by[k]; !ok {
+			keys = append(keys, k)
+		}
+		by[k] = append(by[k], op)
+	}
+	sort.Strings(keys)
+	out := make([][]porcupine.Operation, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, by[k])
+	}
+	return out
+}
+
+// History returns the client operations seen so far as a porcupine history
+// (call at submission, return at acceptance; never-accepted operations are
+// pending until the end of time).
+func (c *Checker) History() []porcupine.Operation {
+	out := make([]porcupine.Operation, 0, len(c.subs))
+	for _, s := range c.subs {
+		op := porcupine.Operation{ClientId: int(s.req.Client), Input: s.req.Op, Call: int64(s.at)}
+		if s.accepted {
+			op.Output, op.Return = s.result, int64(s.acceptAt)
+		} else {
+			op.Output, op.Return = pendingOutput{}, math.MaxInt64
+		}
+		out = append(out, op)
+	}
+	return out
+}
+
+// linearizable checks the client history per payment with porcupine.
+// Partitions longer than MaxHistory are skipped; a timeout is not a
+// violation.
+func (c *Checker) linearizable() {
+	if len(c.subs) == 0 {
+		return
+	}
+	for _, part := range partitionByPayment(c.History()) {
+		if len(part) > c.opts.MaxHistory {
+			continue
+		}
+		accepted := false
+		for _, op := range part {
+			if _, p := op.Output.(pendingOutput); !p {
+				accepted = true
+				break
+			}
+		}
+		if !accepted {
+			continue
+		}
+		m := PaymentsModel
+		m.Partition = nil
+		if porcupine.CheckOperationsTimeout(m, part, c.opts.LinearizabilityTimeout) == porcupine.Illegal {
+			var clients []sim.NodeID
+			for _, op := range part {
+				clients = appendUnique(clients, sim.NodeID(op.ClientId))
+			}
+			c.violate(Violation{Property: Linearizability, Replicas: clients, Time: c.end,
+				Detail: fmt.Sprintf("the %d client operations on payment %q are not linearizable: %s", len(part), paymentOf(part[0].Input.(string)), describeOps(part))})
+		}
+	}
+}
+
+func appendUnique(s []sim.NodeID, id sim.NodeID) []sim.NodeID {
+	for _, x := range s {
+		if x == id {
+			return s
+		}
+	}
+	return append(s, id)
+}
+
+func describeOps(ops []porcupine.Operation) string {
+	out := ""
+	for i, op := range ops {
+		if i > 0 {
+			out += "; "
+		}
+		ret := "pending"
+		if op.Return != math.MaxInt64 {
+			ret = sim.Time(op.Return).String()
+		}
+		out += fmt.Sprintf("c%d [%v, %s] %s", op.ClientId, time.Duration(op.Call), ret, PaymentsModel.DescribeOperation(op.Input, op.Output))
+	}
+	return out
+}

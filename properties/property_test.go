@@ -1,0 +1,202 @@
+package properties
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/leanovate/gopter"
+	"github.com/leanovate/gopter/prop"
+
+	"github.com/pbftsim/pbftsim/scenarios"
+)
+
+// envInt reads a positive integer from the environment.
+func envInt(t testing.TB, name string, def int) int {
+	s := os.Getenv(name)
+	if s == "" {
+		return def
+	}
+	v, err := strconv.Atoi(s)
+	if err != nil || v <= 0 {
+		t.Fatalf("%s=%q: want a positive integer", name, s)
+	}
+	return v
+}
+
+// artifactDir is where failing scenarios are written: PBFTSIM_ARTIFACTS or
+// the test's temporary directory.
+func artifactDir(t testing.TB) string {
+	if d := os.Getenv("PBFTSIM_ARTIFACTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatalf("PBFTSIM_ARTIFACTS: %v", err)
+		}
+		return d
+	}
+	return t.TempDir()
+}
+
+// reportFailure writes the failing scenario and its replay file and logs
+// how to rerun it.
+func reportFailure(t testing.TB, name string, seed int64, o *Outcome) {
+	t.Helper()
+	dir := artifactDir(t)
+	y, err := o.Scenario.Marshal()
+	if err != nil {
+		t.Errorf("marshal scenario: %v", err)
+	}
+	ypath := filepath.Join(dir, name+".yaml")
+	if err := os.WriteFile(ypath, y, 0o644); err != nil {
+		t.Errorf("write scenario: %v", err)
+	}
+	rpath := filepath.Join(dir, name+".replay.yaml")
+	if err := o.WriteReplay(rpath); err != nil {
+		t.Errorf("write replay: %v", err)
+	}
+	t.Errorf("%s failed (gopter seed %d): %s\nshrunk scenario: %s\nreplay: pbftsim replay %s\nrerun the search: PBFTSIM_SEED=%d go test ./properties -run %s\n%s",
+		name, seed, o.Summary(), ypath, rpath, seed, t.Name(), y)
+}
+
+// TestGeneratedScenarios is the gopter property test: every generated
+// scenario (within the fault model) keeps every safety property, and
+// liveness. PBFTSIM_PROPERTY_RUNS sets the number of cases (default 200),
+// PBFTSIM_SEED the seed.
+func TestGeneratedScenarios(t *testing.T) {
+	runs := envInt(t, "PBFTSIM_PROPERTY_RUNS", 200)
+	seed := int64(envInt(t, "PBFTSIM_SEED", 1))
+	params := gopter.DefaultTestParametersWithSeed(seed)
+	params.MinSuccessfulTests = runs
+	params.MaxShrinkCount = 40
+	var last *Outcome // the last failing run: after shrinking, the minimal one
+	var runErr error
+	props := gopter.NewProperties(params)
+	props.Property("safety and liveness hold within the fault model", prop.ForAll(func(sc scenarios.Scenario) bool {
+		o, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true})
+		if err != nil {
+			runErr = fmt.Errorf("scenario does not run: %w", err)
+			return false
+		}
+		if o.Failed() {
+			last = o
+			return false
+		}
+		return true
+	}, ScenarioGen(GenConfig{})))
+	var out reporterBuf
+	if !props.Run(gopter.NewFormatedReporter(true, 100, &out)) {
+		if runErr != nil {
+			t.Fatalf("%v\n%s", runErr, out.String())
+		}
+		if last == nil {
+			t.Fatalf("property failed without a failing run:\n%s", out.String())
+		}
+		reportFailure(t, "generated", seed, last)
+		return
+	}
+	t.Logf("%d generated scenarios passed (seed %d)", runs, seed)
+}
+
+type reporterBuf struct{ b []byte }
+
+func (r *reporterBuf) Write(p []byte) (int, error) { r.b = append(r.b, p...); return len(p), nil }
+func (r *reporterBuf) String() string              { return string(r.b) }
+
+// TestShrinksAreSmaller checks that every shrink candidate is smaller in
+// some dimension and still valid.
+func TestShrinksAreSmaller(t *testing.T) {
+	for i := 0; i < 50; i++ {
+		sc := CaseScenario(7, i, GenConfig{})
+		for _, c := range Shrinks(sc) {
+			if err := c.Validate(); err != nil {
+				t.Fatalf("case %d: invalid shrink: %v", i, err)
+			}
+			if size(c) >= size(sc) {
+				t.Fatalf("case %d: shrink not smaller: %d >= %d", i, size(c), size(sc))
+			}
+		}
+	}
+}
+
+// size is a rough measure of a scenario used by TestShrinksAreSmaller.
+func size(sc scenarios.Scenario) int {
+	s := sc.N*1000 + len(sc.Byzantine)*100 + len(sc.Crashes)*100 + sc.Workload.Requests*10 + sc.Workload.Clients*10
+	s += len(sc.Adversary) + len(sc.Network.Partitions) + len(sc.Network.Links)
+	for _, b := range sc.Byzantine {
+		s += len(b.Params)
+	}
+	if sc.Network.Drop > 0 {
+		s++
+	}
+	if sc.Network.Duplicate > 0 {
+		s++
+	}
+	if sc.Network.Delay != "const:1ms" {
+		s++
+	}
+	if sc.Network.GST > 0 {
+		s++
+	}
+	if sc.Workload.Interval > 0 {
+		s++
+	}
+	return s*100000 + int(sc.Run.MaxTime.Milliseconds())
+}
+
+// TestShrinkFindsMinimal shrinks against a synthetic predicate ("has a
+// Byzantine equivocator") and expects a minimal scenario.
+func TestShrinkFindsMinimal(t *testing.T) {
+	sc := CaseScenario(1, 0, GenConfig{})
+	sc.N = 10
+	sc.Byzantine = []scenarios.Byzantine{{Replica: 0, Strategy: "equivocate"}, {Replica: 5, Strategy: "silent"}}
+	sc.Crashes = []scenarios.Crash{{Node: 7, At: 1000000}}
+	sc.Workload.Requests, sc.Workload.Clients = 6, 3
+	fails := func(c scenarios.Scenario) bool {
+		for _, b := range c.Byzantine {
+			if b.Strategy == "equivocate" {
+				return true
+			}
+		}
+		return false
+	}
+	got, steps := Shrink(sc, fails, 100, 1000)
+	if got.N != 4 || len(got.Byzantine) != 1 || len(got.Crashes) != 0 || got.Workload.Requests != 1 || got.Workload.Clients != 1 {
+		t.Fatalf("after %d steps: not minimal: n=%d byz=%v crashes=%v requests=%d clients=%d", steps, got.N, got.Byzantine, got.Crashes, got.Workload.Requests, got.Workload.Clients)
+	}
+}
+
+// FuzzScenario decodes fuzzer bytes into a scenario within the fault model
+// and checks the safety properties.
+func FuzzScenario(f *testing.F) {
+	f.Add([]byte{1, 0, 0, 0, 0, 0, 0, 0})
+	f.Add([]byte("equivocating primary with duplicates and a partition"))
+	f.Add(make([]byte, 64))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		sc := DecodeScenario(data, GenConfig{MaxN: 7})
+		o, err := RunScenario(sc, RunOptions{StopOnViolation: true})
+		if err != nil {
+			y, _ := sc.Marshal()
+			t.Fatalf("generated scenario does not run: %v\n%s", err, y)
+		}
+		if !o.Failed() {
+			return
+		}
+		reportFailure(t, "fuzz", 0, o)
+	})
+}
+
+// BenchmarkCheck measures cases per second of the default generator with
+// all checkers (what `pbftsim check` runs), on all cores.
+func BenchmarkCheck(b *testing.B) {
+	b.ReportAllocs()
+	rep, err := Search(context.Background(), SearchOptions{Runs: b.N, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if rep.Failure != nil {
+		b.Fatalf("violation: %s", rep.Failure.Outcome.Summary())
+	}
+	b.ReportMetric(float64(rep.Cases)/b.Elapsed().Seconds(), "cases/s")
+}

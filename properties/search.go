@@ -1,0 +1,140 @@
+package properties
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/pbftsim/pbftsim/scenarios"
+)
+
+// CaseScenario is scenario number i of the search with seed: the same
+// (seed, i, g) always gives the same scenario.
+func CaseScenario(seed uint64, i int, g GenConfig) scenarios.Scenario {
+	r := rand.New(rand.NewPCG(seed, uint64(i)))
+	return Generate(r, seed*1000003+uint64(i)+1, g)
+}
+
+// SearchOptions configures Search.
+type SearchOptions struct {
+	// Runs stops after this many cases; Budget after this much wall-clock
+	// time. At least one of them must be positive.
+	Runs   int
+	Budget time.Duration
+	Seed   uint64
+	Gen    GenConfig
+	// Workers run cases in parallel (default GOMAXPROCS).
+	Workers int
+	// Progress, if set, is called after each case from one goroutine at a time.
+	Progress func(done int, elapsed time.Duration)
+}
+
+// SearchReport is the result of Search.
+type SearchReport struct {
+	Cases   int
+	Elapsed time.Duration
+	// Failure is the lowest-numbered failing case, shrunk (nil if none).
+	Failure *Finding
+}
+
+// Rate is cases per second.
+func (r *SearchReport) Rate() float64 {
+	if r.Elapsed <= 0 {
+		return 0
+	}
+	return float64(r.Cases) / r.Elapsed.Seconds()
+}
+
+// Search runs generated scenarios (CaseScenario) with safety and liveness
+// checkers until Runs cases, Budget or the first failure. A failure is
+// shrunk like a Hunt finding. Errors building a scenario are returned.
+func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
+	if o.Runs <= 0 && o.Budget <= 0 {
+		return nil, fmt.Errorf("search: want runs > 0 or a budget > 0")
+	}
+	workers := o.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	start := time.Now()
+	var (
+		mu       sync.Mutex
+		next     int
+		done     int
+		failIdx  = -1
+		failOut  *Outcome
+		firstErr error
+	)
+	stop := func() bool {
+		if ctx.Err() != nil || (o.Budget > 0 && time.Since(start) > o.Budget) {
+			return true
+		}
+		return firstErr != nil || (o.Runs > 0 && next >= o.Runs) || (failIdx >= 0 && next > failIdx)
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				if stop() {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				sc := CaseScenario(o.Seed, i, o.Gen)
+				out, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true})
+				mu.Lock()
+				done++
+				switch {
+				case err != nil:
+					if firstErr == nil {
+						firstErr = fmt.Errorf("case %d: %w", i, err)
+					}
+				case out.Failed() && (failIdx < 0 || i < failIdx):
+					failIdx, failOut = i, out
+				}
+				if o.Progress != nil {
+					o.Progress(done, time.Since(start))
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	rep := &SearchReport{Cases: done, Elapsed: time.Since(start)}
+	if firstErr != nil {
+		return rep, firstErr
+	}
+	if failOut != nil {
+		rep.Failure = shrinkFinding(ctx, failOut, o.Seed, o.Gen.Variant)
+		rep.Failure.Cases = done
+	}
+	return rep, nil
+}
+
+// shrinkFinding shrinks a failing outcome (same property) into a Finding.
+func shrinkFinding(ctx context.Context, o *Outcome, seed uint64, variant string) *Finding {
+	start := time.Now()
+	prop := o.Property()
+	best := o
+	shrunk, steps := Shrink(o.Scenario, func(c scenarios.Scenario) bool {
+		if ctx.Err() != nil {
+			return false
+		}
+		oc, err := RunScenario(c, RunOptions{Liveness: true, StopOnViolation: true})
+		if err != nil || !oc.Failed() || oc.Property() != prop {
+			return false
+		}
+		best = oc
+		return true
+	}, 40, 300)
+	return &Finding{Variant: variant, Seed: seed, Found: true, Original: o.Scenario, Scenario: shrunk,
+		ShrinkSteps: steps, Outcome: best, Property: prop, Violation: best.Violations[0], Elapsed: time.Since(start)}
+}

@@ -1,0 +1,214 @@
+package properties
+
+import (
+	"slices"
+	"time"
+
+	"github.com/pbftsim/pbftsim/scenarios"
+)
+
+// Shrinks returns smaller variants of sc, most aggressive first: fewer
+// replicas, fewer faulty replicas, fewer requests and clients, fewer
+// network faults, shorter runs. Each candidate validates. Shrinking keeps
+// the seed, so a candidate is a different but reproducible run.
+func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
+	var out []scenarios.Scenario
+	add := func(c scenarios.Scenario) {
+		if c.Validate() == nil {
+			out = append(out, c)
+		}
+	}
+	n := sc.N
+	if n == 0 {
+		n = 4
+	}
+	// Smaller n: keep replicas 0..m-1 and the faults that stay in range.
+	for _, m := range []int{4, 3*((n-1)/3-1) + 1, n - 1} {
+		if m >= 4 && m < n {
+			add(withN(sc, m))
+		}
+	}
+	// Fewer faulty replicas.
+	for i := range sc.Byzantine {
+		c := clone(sc)
+		c.Byzantine = slices.Delete(c.Byzantine, i, i+1)
+		add(c)
+	}
+	for i := range sc.Byzantine {
+		if len(sc.Byzantine[i].Params) > 0 {
+			c := clone(sc)
+			c.Byzantine[i].Params = nil
+			add(c)
+		}
+	}
+	for i := range sc.Crashes {
+		c := clone(sc)
+		c.Crashes = slices.Delete(c.Crashes, i, i+1)
+		add(c)
+	}
+	// Fewer requests and clients.
+	if r := sc.Workload.Requests; r > 1 {
+		for _, m := range []int{1, r / 2, r - 1} {
+			if m >= 1 && m < r {
+				c := clone(sc)
+				c.Workload.Requests = m
+				c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
+				add(c)
+			}
+		}
+	}
+	if sc.Workload.Clients > 1 {
+		c := clone(sc)
+		c.Workload.Clients = 1
+		add(c)
+	}
+	if sc.Workload.Interval > 0 {
+		c := clone(sc)
+		c.Workload.Interval = 0
+		add(c)
+	}
+	// Fewer network faults.
+	if len(sc.Adversary) > 0 {
+		c := clone(sc)
+		c.Adversary = nil
+		add(c)
+	}
+	if len(sc.Network.Partitions) > 0 {
+		c := clone(sc)
+		c.Network.Partitions = nil
+		add(c)
+	}
+	if len(sc.Network.Links) > 0 {
+		c := clone(sc)
+		c.Network.Links = nil
+		add(c)
+	}
+	if sc.Network.Drop > 0 {
+		c := clone(sc)
+		c.Network.Drop = 0
+		add(c)
+	}
+	if sc.Network.Duplicate > 0 {
+		c := clone(sc)
+		c.Network.Duplicate = 0
+		add(c)
+	}
+	if sc.Network.Delay != "" && sc.Network.Delay != "const:1ms" {
+		c := clone(sc)
+		c.Network.Delay = "const:1ms"
+		add(c)
+	}
+	if sc.Network.GST > 0 && sc.Network.Drop == 0 && len(sc.Network.Partitions) == 0 && len(sc.Adversary) == 0 {
+		c := clone(sc)
+		c.Network.GST, c.Network.Delta = 0, 0
+		add(c)
+	}
+	// Shorter runs.
+	if mt := sc.Run.MaxTime; mt > 2*time.Second+sc.Network.GST {
+		c := clone(sc)
+		c.Run.MaxTime = max(mt/2, 2*time.Second+sc.Network.GST)
+		add(c)
+	}
+	return out
+}
+
+// withN keeps replicas 0..m-1: faults on removed replicas are dropped and
+// node ids of clients in partitions and rules are renumbered.
+func withN(sc scenarios.Scenario, m int) scenarios.Scenario {
+	c := clone(sc)
+	old := sc.N
+	if old == 0 {
+		old = 4
+	}
+	c.N, c.F = m, 0
+	remap := func(id int) (int, bool) {
+		switch {
+		case id < m:
+			return id, true
+		case id < old:
+			return 0, false
+		default:
+			return id - (old - m), true // a client
+		}
+	}
+	c.Byzantine = c.Byzantine[:0]
+	for _, b := range sc.Byzantine {
+		if id, ok := remap(b.Replica); ok && id < m {
+			b.Replica = id
+			b.Params = nil // parameters may name removed nodes
+			c.Byzantine = append(c.Byzantine, b)
+		}
+	}
+	if len(c.Byzantine) > (m-1)/3 {
+		c.Byzantine = c.Byzantine[:(m-1)/3]
+	}
+	c.Crashes = c.Crashes[:0]
+	for _, cr := range sc.Crashes {
+		if id, ok := remap(cr.Node); ok {
+			cr.Node = id
+			c.Crashes = append(c.Crashes, cr)
+		}
+	}
+	for len(c.Crashes) > 0 && len(c.Byzantine)+replicaCrashes(c.Crashes, m) > (m-1)/3 {
+		c.Crashes = c.Crashes[:len(c.Crashes)-1]
+	}
+	c.Network.Links = nil
+	c.Network.Partitions = nil
+	c.Adversary = nil
+	return c
+}
+
+func replicaCrashes(cs []scenarios.Crash, n int) int {
+	k := 0
+	for _, c := range cs {
+		if c.Node < n {
+			k++
+		}
+	}
+	return k
+}
+
+// clone deep-copies the parts of a scenario that Shrinks edits.
+func clone(sc scenarios.Scenario) scenarios.Scenario {
+	c := sc
+	c.Byzantine = slices.Clone(sc.Byzantine)
+	for i := range c.Byzantine {
+		if sc.Byzantine[i].Params != nil {
+			p := make(map[string]string, len(sc.Byzantine[i].Params))
+			for k, v := range sc.Byzantine[i].Params {
+				p[k] = v
+			}
+			c.Byzantine[i].Params = p
+		}
+	}
+	c.Crashes = slices.Clone(sc.Crashes)
+	c.Adversary = slices.Clone(sc.Adversary)
+	c.Network.Links = slices.Clone(sc.Network.Links)
+	c.Network.Partitions = slices.Clone(sc.Network.Partitions)
+	return c
+}
+
+// Shrink greedily shrinks a failing scenario: it repeatedly takes the first
+// candidate of Shrinks for which fails still returns true, up to maxSteps
+// accepted steps and maxRuns calls of fails.
+func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps, maxRuns int) (scenarios.Scenario, int) {
+	steps, runs := 0, 0
+	for steps < maxSteps {
+		progressed := false
+		for _, c := range Shrinks(sc) {
+			if runs >= maxRuns {
+				return sc, steps
+			}
+			runs++
+			if fails(c) {
+				sc, progressed = c, true
+				steps++
+				break
+			}
+		}
+		if !progressed {
+			break
+		}
+	}
+	return sc, steps
+}

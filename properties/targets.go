@@ -1,0 +1,211 @@
+package properties
+
+import (
+	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// targetYAML holds hand-written scenarios that exercise the protocol paths
+// each broken variant gets wrong. They run the correct protocol too (Hunt
+// for "" must pass all of them), so every one is within the fault model.
+var targetYAML = map[pbft.Variant][]string{
+	// Equivocating primary: a quorum of 2f (own vote included) no longer
+	// intersects another in a correct replica.
+	pbft.VariantPrepare2fMinus1: {equivocateYAML, conflictingYAML},
+	pbft.VariantPrepareNoDigest: {equivocateYAML, conflictingYAML},
+	// A PRE-PREPARE re-sent with seq-1: a second, conflicting one for (v, n).
+	pbft.VariantAcceptSecondPP: {`
+name: second-preprepare
+n: 4
+workload: {clients: 2, requests: 6}
+network: {delay: "const:1ms"}
+byzantine:
+  - {replica: 0, strategy: mutate, params: {kind: seq-1, types: PRE-PREPARE, prob: "0.5"}}
+run: {max_time: 5s}
+`, equivocateYAML},
+	// Seq 1 prepares at replicas 2 and 3 only; they commit with 2f COMMITs
+	// (the Byzantine replica 3's included) and 2 executes; 2's VIEW-CHANGE
+	// is lost and 3's omits its certificate, so view 1 reuses seq 1.
+	pbft.VariantCommitQuorum2f: {commit2fYAML},
+	// Seq 1 prepares at replica 3 only, which executes it at once; the view
+	// change (without 3) fills seq 1 with something else.
+	pbft.VariantExecuteOnPrep: {`
+name: prepared-at-one
+n: 4
+workload: {clients: 2, requests: 4}
+network: {delay: "const:1ms", gst: 2s, delta: 10ms}
+adversary:
+  - {types: [PREPARE], to: [0, 1, 2], seq: 1, drop: 1, end: 2s}
+  - {types: [VIEW-CHANGE], from: [3], drop: 1, end: 2s}
+run: {max_time: 10s}
+`, commit2fYAML},
+	// Seq 1 commits at 0 and 3 only; the new primary 1 never saw it but the
+	// VIEW-CHANGEs prove it prepared.
+	pbft.VariantNVIgnorePrepared: {newViewYAML, viewChangeAttackYAML},
+	pbft.VariantNVNotHighestView: {newViewYAML, notHighestYAML},
+	// A Byzantine new primary drops prepared requests from O; backups that
+	// do not recompute O accept it.
+	pbft.VariantNVNoRecompute: {viewChangeAttackYAML, `
+name: newview-replace
+n: 4
+workload: {clients: 2, requests: 6}
+network: {delay: "uniform:1ms:5ms", gst: 600ms, delta: 10ms}
+adversary:
+  - {types: [COMMIT], drop: 1, end: 600ms}
+byzantine:
+  - {replica: 1, strategy: newview-drop, params: {mode: replace}}
+run: {max_time: 8s}
+`},
+	// COMMITs for seq 1 are late: seq 2 commits first.
+	pbft.VariantExecOutOfOrder: {`
+name: late-commit
+n: 4
+workload: {clients: 2, requests: 4}
+network: {delay: "const:1ms", gst: 1s, delta: 10ms}
+adversary:
+  - {types: [COMMIT], seq: 1, delay: 100ms, end: 1s}
+run: {max_time: 5s}
+`},
+	// A lying replica answers first.
+	pbft.VariantClientOneReply: {`
+name: fast-liar
+n: 4
+workload: {clients: 1, requests: 3}
+network:
+  delay: "uniform:5ms:10ms"
+  links:
+    - {from: 3, to: 4, delay: "const:1ms"}
+byzantine:
+  - {replica: 3, strategy: lying-reply}
+run: {max_time: 5s}
+`},
+	// Replies are lost: the client retransmits and the request is ordered
+	// again; duplicates put requests on the wire twice.
+	pbft.VariantNoTimestampCheck: {`
+name: lost-replies
+n: 4
+workload: {clients: 1, requests: 3}
+protocol: {client_timeout: 50ms}
+network: {delay: "uniform:1ms:5ms", duplicate: 0.3, gst: 1s, delta: 10ms}
+adversary:
+  - {types: [REPLY], drop: 1, end: 1s}
+run: {max_time: 5s}
+`, `
+name: replayed-preprepare
+n: 4
+workload: {clients: 2, requests: 6}
+network: {delay: "const:1ms"}
+byzantine:
+  - {replica: 0, strategy: mutate, params: {kind: replay, types: PRE-PREPARE, prob: "0.5"}}
+run: {max_time: 5s}
+`},
+}
+
+const equivocateYAML = `
+name: equivocate
+n: 4
+workload: {clients: 2, requests: 4}
+network: {delay: "uniform:1ms:5ms"}
+byzantine:
+  - {replica: 0, strategy: equivocate}
+run: {max_time: 5s}
+`
+
+const conflictingYAML = `
+name: echo-votes
+n: 4
+workload: {clients: 2, requests: 4}
+network: {delay: "uniform:1ms:5ms"}
+byzantine:
+  - {replica: 2, strategy: conflicting-votes, params: {mode: mirror}}
+run: {max_time: 5s}
+`
+
+const commit2fYAML = `
+name: commit-2f
+n: 4
+workload: {clients: 2, requests: 4}
+network: {delay: "const:1ms", gst: 2s, delta: 10ms}
+byzantine:
+  - {replica: 3, strategy: vc-stale, params: {mode: no-prepared}}
+adversary:
+  - {types: [PREPARE], to: [0, 1], seq: 1, drop: 1, end: 2s}
+  - {types: [VIEW-CHANGE], from: [2], drop: 1, end: 2s}
+run: {max_time: 10s}
+`
+
+const newViewYAML = `
+name: new-primary-missed-it
+n: 4
+workload: {clients: 1, requests: 3}
+network: {delay: "const:1ms", gst: 2s, delta: 10ms}
+adversary:
+  - {types: [PRE-PREPARE], to: [1], seq: 1, drop: 1, end: 2s}
+  - {types: [COMMIT], to: [2], seq: 1, drop: 1, end: 2s}
+  - {types: [PRE-PREPARE], from: [0], start: 10ms, drop: 1, end: 2s}
+run: {max_time: 10s}
+`
+
+const notHighestYAML = `
+name: two-views-of-seq-1
+n: 4
+workload: {clients: 2, requests: 4}
+network: {delay: "const:1ms", gst: 3s, delta: 10ms}
+adversary:
+  - {types: [PREPARE], to: [0, 1, 2], view: 0, drop: 1, end: 3s}
+  - {types: [COMMIT], drop: 1, end: 3s}
+  - {types: [VIEW-CHANGE], from: [3], view: 1, drop: 1, end: 3s}
+run: {max_time: 12s}
+`
+
+const viewChangeAttackYAML = `
+name: view-change-attack
+n: 4
+workload: {clients: 2, requests: 6}
+network: {delay: "uniform:1ms:5ms", gst: 400ms, delta: 10ms}
+adversary:
+  - {types: [COMMIT], drop: 1, end: 400ms}
+byzantine:
+  - {replica: 1, strategy: newview-drop}
+run: {max_time: 6s}
+`
+
+// Targeted returns the scenarios a hunt for variant tries first: the
+// built-in scenarios within the fault model plus the hand-written ones
+// for the variant (for "" every hand-written one). Seeds are set by Hunt.
+func Targeted(variant string) []scenarios.Scenario {
+	var out []scenarios.Scenario
+	add := func(name string, src string) {
+		sc, err := scenarios.Parse(name, []byte(src))
+		if err != nil {
+			panic("properties: invalid targeted scenario " + name + ": " + err.Error())
+		}
+		out = append(out, *sc)
+	}
+	if variant == "" {
+		for _, v := range VariantNames() {
+			for i, src := range targetYAML[pbft.Variant(v)] {
+				add(v+"-"+string(rune('a'+i)), src)
+			}
+		}
+	} else {
+		for i, src := range targetYAML[pbft.Variant(variant)] {
+			add(variant+"-"+string(rune('a'+i)), src)
+		}
+	}
+	for _, info := range scenarios.List() {
+		sc, err := scenarios.Builtin(info.Name)
+		if err != nil {
+			continue
+		}
+		cfg, err := sc.Config()
+		if err != nil {
+			continue
+		}
+		if ok, _ := WithinFaultModel(cfg); !ok {
+			continue
+		}
+		out = append(out, *sc)
+	}
+	return out
+}

@@ -1,0 +1,484 @@
+package scenarios
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// Limits that keep a scenario runnable; they are far above what a
+// simulation of PBFT needs.
+const (
+	MaxN        = 256     // replicas
+	MaxClients  = 1024    // clients
+	MaxRequests = 1000000 // requests in total
+	MaxBatch    = 10000   // requests per PRE-PREPARE
+)
+
+// Defaults the validation needs to know which node ids exist.
+const (
+	defaultN       = cluster.DefaultN
+	defaultClients = cluster.DefaultClients
+	defaultK       = cluster.DefaultCheckpointInterval
+)
+
+// VariantValidator checks protocol.variant (and a replay's variant). It
+// returns nil for a known variant and otherwise an error that lists the
+// allowed names; "" is the correct protocol. It defaults to the PBFT
+// package's variant parser; tests may replace it.
+var VariantValidator = func(name string) error {
+	_, err := pbft.ParseVariant(name)
+	return err
+}
+
+// MessageTypes are the PBFT message type names an adversary rule may match.
+var MessageTypes = []string{
+	pbft.TypeRequest.String(), pbft.TypePrePrepare.String(), pbft.TypePrepare.String(),
+	pbft.TypeCommit.String(), pbft.TypeReply.String(), pbft.TypeCheckpoint.String(),
+	pbft.TypeViewChange.String(), pbft.TypeNewView.String(), pbft.TypeFetchState.String(),
+	pbft.TypeState.String(),
+}
+
+// validator checks a decoded scenario; pos (may be nil) maps field paths to
+// source positions.
+type validator struct {
+	file   string
+	pos    map[string]position
+	prefix string // "scenario" inside a replay file
+}
+
+// errf returns an *Error for path, at the position of path or of its
+// nearest ancestor that appears in the file.
+func (v *validator) errf(path, format string, args ...any) error {
+	full := path
+	if v.prefix != "" {
+		full = join(v.prefix, path)
+	}
+	e := &Error{File: v.file, Field: full, Msg: fmt.Sprintf(format, args...)}
+	for p := full; p != ""; p = parent(p) {
+		if at, ok := v.pos[p]; ok {
+			e.Line, e.Column = at.line, at.col
+			break
+		}
+	}
+	return e
+}
+
+// parent strips the last component of a field path.
+func parent(p string) string {
+	if strings.HasSuffix(p, "]") {
+		if i := strings.LastIndexByte(p, '['); i >= 0 {
+			return p[:i]
+		}
+	}
+	if i := strings.LastIndexByte(p, '.'); i >= 0 {
+		return p[:i]
+	}
+	return ""
+}
+
+// Validate reports the first field of s that is out of range (field paths
+// as in the YAML file; no line numbers, since s may not come from a file).
+func (s *Scenario) Validate() error {
+	return (&validator{}).scenario(s)
+}
+
+func (v *validator) probability(path string, p float64) error {
+	if !(p >= 0 && p <= 1) {
+		return v.errf(path, "%v is out of range: want a probability in [0, 1]", p)
+	}
+	return nil
+}
+
+func (v *validator) nonNegative(path string, d time.Duration) error {
+	if d < 0 {
+		return v.errf(path, "%v is out of range: want a duration >= 0", d)
+	}
+	return nil
+}
+
+func (v *validator) intRange(path string, x, lo, hi int, what string) error {
+	if x < lo || x > hi {
+		return v.errf(path, "%d is out of range: want %s", x, what)
+	}
+	return nil
+}
+
+func (v *validator) delay(path, spec string) error {
+	if spec == "" {
+		return nil
+	}
+	if _, err := sim.ParseDelay(spec); err != nil {
+		return v.errf(path, "bad delay %q: %v", spec, err)
+	}
+	return nil
+}
+
+func (v *validator) scenario(s *Scenario) error {
+	n := s.N
+	if n == 0 {
+		n = defaultN
+	}
+	if err := v.intRange("n", n, 4, MaxN, fmt.Sprintf("at least 4 replicas (n >= 3f+1 with f >= 1), at most %d", MaxN)); err != nil {
+		return err
+	}
+	if s.F < 0 || n < 3*s.F+1 {
+		return v.errf("f", "%d is out of range: want 0 <= f and n >= 3f+1 (f at most %d for n=%d; 0 means the maximum)", s.F, (n-1)/3, n)
+	}
+	if err := v.protocol(&s.Protocol); err != nil {
+		return err
+	}
+	w := &s.Workload
+	clients := w.Clients
+	if clients == 0 {
+		clients = defaultClients
+	}
+	switch {
+	case w.Clients < 0 || w.Clients > MaxClients:
+		return v.errf("workload.clients", "%d is out of range: want 1..%d clients (0: default %d)", w.Clients, MaxClients, defaultClients)
+	case w.Requests < 0 || w.Requests > MaxRequests:
+		return v.errf("workload.requests", "%d is out of range: want 0..%d requests (0: default)", w.Requests, MaxRequests)
+	case w.Payments < 0 || w.Payments > MaxRequests:
+		return v.errf("workload.payments", "%d is out of range: want 0..%d payment ids (0: derived from requests)", w.Payments, MaxRequests)
+	}
+	if err := v.nonNegative("workload.interval", w.Interval); err != nil {
+		return err
+	}
+	for _, m := range []struct {
+		name string
+		x    float64
+	}{{"confirm", w.Mix.Confirm}, {"refund", w.Mix.Refund}, {"cancel", w.Mix.Cancel}} {
+		if !(m.x >= 0) {
+			return v.errf("workload.mix."+m.name, "%v is out of range: want a weight >= 0", m.x)
+		}
+	}
+	nodes := nodeSet{n: n, clients: clients}
+	if err := v.network(&s.Network, nodes); err != nil {
+		return err
+	}
+	for i, c := range s.Crashes {
+		p := fmt.Sprintf("crashes[%d]", i)
+		if err := v.node(p+".node", c.Node, nodes, false); err != nil {
+			return err
+		}
+		if err := v.nonNegative(p+".at", c.At); err != nil {
+			return err
+		}
+		if c.Recover != 0 && c.Recover <= c.At {
+			return v.errf(p+".recover", "%v is out of range: want a time after at (%v), or 0 to stay down", c.Recover, c.At)
+		}
+	}
+	seen := map[int]int{}
+	for i, b := range s.Byzantine {
+		p := fmt.Sprintf("byzantine[%d]", i)
+		if err := v.node(p+".replica", b.Replica, nodes, true); err != nil {
+			return err
+		}
+		if j, dup := seen[b.Replica]; dup {
+			return v.errf(p+".replica", "replica %d is already faulty in byzantine[%d]: want each replica at most once", b.Replica, j)
+		}
+		seen[b.Replica] = i
+		if err := v.strategy(p, b, n, effectiveF(s.F, n)); err != nil {
+			return err
+		}
+	}
+	for i := range s.Adversary {
+		if err := v.netRule(fmt.Sprintf("adversary[%d]", i), &s.Adversary[i], nodes); err != nil {
+			return err
+		}
+	}
+	if err := v.nonNegative("run.max_time", s.Run.MaxTime); err != nil {
+		return err
+	}
+	return nil
+}
+
+func (v *validator) protocol(p *Protocol) error {
+	if err := v.intRange("protocol.batch", p.Batch, 0, MaxBatch, fmt.Sprintf("1..%d requests per PRE-PREPARE (0: default 1)", MaxBatch)); err != nil {
+		return err
+	}
+	if err := v.intRange("protocol.checkpoint_interval", p.CheckpointInterval, 0, 1<<20, "a checkpoint interval >= 1 (0: default 16)"); err != nil {
+		return err
+	}
+	k := p.CheckpointInterval
+	if k == 0 {
+		k = defaultK
+	}
+	if p.Window < 0 || (p.Window != 0 && (p.Window < k || p.Window%k != 0)) || p.Window > 1<<24 {
+		return v.errf("protocol.window", "%d is out of range: want a multiple of checkpoint_interval (%d), at least it (0: default 2*checkpoint_interval)", p.Window, k)
+	}
+	if err := v.nonNegative("protocol.view_change_timeout", p.ViewChangeTimeout); err != nil {
+		return err
+	}
+	if err := v.nonNegative("protocol.client_timeout", p.ClientTimeout); err != nil {
+		return err
+	}
+	if err := VariantValidator(p.Variant); err != nil {
+		return v.errf("protocol.variant", "%v", err)
+	}
+	return nil
+}
+
+// nodeSet says which node ids exist: replicas 0..n-1, then clients.
+type nodeSet struct{ n, clients int }
+
+func (ns nodeSet) String() string {
+	return fmt.Sprintf("a node id in [0, %d] (replicas 0..%d, clients %d..%d)", ns.n+ns.clients-1, ns.n-1, ns.n, ns.n+ns.clients-1)
+}
+
+func (v *validator) node(path string, id int, ns nodeSet, replicaOnly bool) error {
+	if replicaOnly {
+		if id < 0 || id >= ns.n {
+			return v.errf(path, "replica %d does not exist: want a replica id in [0, %d]", id, ns.n-1)
+		}
+		return nil
+	}
+	if id < 0 || id >= ns.n+ns.clients {
+		return v.errf(path, "node %d does not exist: want %s", id, ns)
+	}
+	return nil
+}
+
+func (v *validator) network(nw *Network, ns nodeSet) error {
+	if err := v.delay("network.delay", nw.Delay); err != nil {
+		return err
+	}
+	if err := v.probability("network.drop", nw.Drop); err != nil {
+		return err
+	}
+	if err := v.probability("network.duplicate", nw.Duplicate); err != nil {
+		return err
+	}
+	if err := v.nonNegative("network.gst", nw.GST); err != nil {
+		return err
+	}
+	if err := v.nonNegative("network.delta", nw.Delta); err != nil {
+		return err
+	}
+	if nw.GST > 0 && nw.Delta == 0 {
+		return v.errf("network.delta", "0 is out of range: want a delay bound > 0 when network.gst is set")
+	}
+	type link struct{ from, to int }
+	links := map[link]int{}
+	for i, l := range nw.Links {
+		p := fmt.Sprintf("network.links[%d]", i)
+		if err := v.node(p+".from", l.From, ns, false); err != nil {
+			return err
+		}
+		if err := v.node(p+".to", l.To, ns, false); err != nil {
+			return err
+		}
+		if l.From == l.To {
+			return v.errf(p+".to", "%d is the same node as from: want a link between two different nodes (a node's messages to itself never cross the network)", l.To)
+		}
+		if j, dup := links[link{l.From, l.To}]; dup {
+			return v.errf(p, "link %d -> %d is already overridden by network.links[%d]: want each directed link at most once", l.From, l.To, j)
+		}
+		links[link{l.From, l.To}] = i
+		if err := v.delay(p+".delay", l.Delay); err != nil {
+			return err
+		}
+		if l.Drop != nil {
+			if err := v.probability(p+".drop", *l.Drop); err != nil {
+				return err
+			}
+		}
+		if l.Duplicate != nil {
+			if err := v.probability(p+".duplicate", *l.Duplicate); err != nil {
+				return err
+			}
+		}
+	}
+	for i, pt := range nw.Partitions {
+		p := fmt.Sprintf("network.partitions[%d]", i)
+		if len(pt.Groups) == 0 {
+			return v.errf(p+".groups", "no groups: want a list of node groups, e.g. [[0, 1], [2, 3]]")
+		}
+		in := map[int]int{}
+		for g, group := range pt.Groups {
+			if len(group) == 0 {
+				return v.errf(fmt.Sprintf("%s.groups[%d]", p, g), "empty group: want at least one node id")
+			}
+			for j, id := range group {
+				gp := fmt.Sprintf("%s.groups[%d][%d]", p, g, j)
+				if err := v.node(gp, id, ns, false); err != nil {
+					return err
+				}
+				if h, dup := in[id]; dup {
+					return v.errf(gp, "node %d is already in groups[%d]: want each node in at most one group", id, h)
+				}
+				in[id] = g
+			}
+		}
+		if err := v.nonNegative(p+".from", pt.From); err != nil {
+			return err
+		}
+		if pt.To != 0 && pt.To <= pt.From {
+			return v.errf(p+".to", "%v is out of range: want a time after from (%v), or 0 for never healed", pt.To, pt.From)
+		}
+	}
+	return nil
+}
+
+func (v *validator) strategy(p string, b Byzantine, n, f int) error {
+	// A strategy may be a composition "a+b" (see byzantine.New).
+	var names []string
+	for _, part := range strings.Split(b.Strategy, byzantine.ComposeSep) {
+		name := strings.TrimSpace(part)
+		if _, ok := byzantine.Lookup(name); !ok {
+			return v.errf(p+".strategy", "unknown strategy %q: want one of %s (or several joined by %q)", short(name), quoteList(byzantine.Names()), byzantine.ComposeSep)
+		}
+		if slices.Contains(names, name) {
+			return v.errf(p+".strategy", "strategy %q appears twice in %q: want each strategy at most once", name, b.Strategy)
+		}
+		if name == "twins" && len(names) > 0 {
+			return v.errf(p+".strategy", "twins must come first in a composition: want %q", "twins"+byzantine.ComposeSep+strings.Join(names, byzantine.ComposeSep))
+		}
+		names = append(names, name)
+	}
+	for _, key := range sortedKeys(b.Params) {
+		target, name := "", key
+		if i := strings.Index(key, "."); i >= 0 {
+			target, name = key[:i], key[i+1:]
+			if !slices.Contains(names, target) {
+				return v.errf(p+".params."+key, "parameter %q names strategy %q, which is not in %q: want one of %s", key, target, b.Strategy, quoteList(names))
+			}
+		}
+		declared := false
+		var all []string
+		for _, s := range names {
+			info, _ := byzantine.Lookup(s)
+			for _, q := range info.Params {
+				all = append(all, q.Name)
+				if q.Name == name && (target == "" || target == s) {
+					declared = true
+				}
+			}
+		}
+		if !declared {
+			if len(all) == 0 {
+				return v.errf(p+".params."+key, "unknown parameter %q: strategy %q takes no parameters", key, b.Strategy)
+			}
+			return v.errf(p+".params."+key, "unknown parameter %q of strategy %q: want one of %s", key, b.Strategy, quoteList(all))
+		}
+	}
+	// Let the strategy itself check the parameter values, as a run would.
+	if err := tryStrategy(b, n, f); err != nil {
+		msg := strings.TrimPrefix(err.Error(), "byzantine: ")
+		path := p + ".params"
+		for _, key := range sortedKeys(b.Params) {
+			_, short, _ := strings.Cut(key, ".")
+			if strings.Contains(msg, "param "+key+"=") || (short != "" && strings.Contains(msg, "param "+short+"=")) {
+				path = p + ".params." + key
+				break
+			}
+		}
+		if len(b.Params) == 0 {
+			path = p + ".strategy"
+		}
+		return v.errf(path, "%s", msg)
+	}
+	return nil
+}
+
+// stubNode stands in for the honest replica when a strategy is built only to
+// check its parameters.
+type stubNode struct{ _ int }
+
+func (*stubNode) Start(sim.Time, *sim.Output)           {}
+func (*stubNode) Step(sim.Time, sim.Input, *sim.Output) {}
+
+// tryStrategy builds the strategy around a stub replica; it reports bad
+// parameter values exactly as a run would.
+func tryStrategy(b Byzantine, n, f int) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("strategy %q cannot be built with these parameters: %v", b.Strategy, r)
+		}
+	}()
+	env := byzantine.Env{
+		ID: sim.NodeID(b.Replica), N: n, F: f,
+		Rand:      rand.New(rand.NewPCG(0, 0)),
+		NewHonest: func() (sim.Node, error) { return &stubNode{}, nil },
+	}
+	_, err = byzantine.New(b.Strategy, b.Params, &stubNode{}, env)
+	return err
+}
+
+func (v *validator) netRule(p string, r *NetRule, ns nodeSet) error {
+	for i, t := range r.Types {
+		if !contains(MessageTypes, t) {
+			return v.errf(fmt.Sprintf("%s.types[%d]", p, i), "unknown message type %q: want one of %s", t, quoteList(MessageTypes))
+		}
+	}
+	for i, id := range r.From {
+		if err := v.node(fmt.Sprintf("%s.from[%d]", p, i), id, ns, false); err != nil {
+			return err
+		}
+	}
+	for i, id := range r.To {
+		if err := v.node(fmt.Sprintf("%s.to[%d]", p, i), id, ns, false); err != nil {
+			return err
+		}
+	}
+	if err := v.probability(p+".drop", r.Drop); err != nil {
+		return err
+	}
+	if err := v.nonNegative(p+".delay", r.Delay); err != nil {
+		return err
+	}
+	if r.Drop == 0 && r.Delay == 0 {
+		return v.errf(p, "the rule has no effect: want drop > 0 or delay > 0")
+	}
+	if err := v.nonNegative(p+".start", r.Start); err != nil {
+		return err
+	}
+	if r.End != 0 && r.End <= r.Start {
+		return v.errf(p+".end", "%v is out of range: want a time after start (%v), or 0 for until GST", r.End, r.Start)
+	}
+	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func quoteList(list []string) string {
+	q := make([]string, len(list))
+	for i, s := range list {
+		q[i] = fmt.Sprintf("%q", s)
+	}
+	if len(q) == 0 {
+		return "(none registered)"
+	}
+	return strings.Join(q, ", ")
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// effectiveF is f, or floor((n-1)/3) when f is 0.
+func effectiveF(f, n int) int {
+	if f == 0 {
+		return (n - 1) / 3
+	}
+	return f
+}

@@ -1,0 +1,317 @@
+package pbft
+
+import (
+	"slices"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// afterExecute takes a checkpoint when seq is a multiple of K.
+func (r *Replica) afterExecute(seq uint64) {
+	if seq%r.k != 0 || seq <= r.h {
+		return
+	}
+	cs := r.ckpt(seq)
+	cs.mine = true
+	cs.digest = r.stateDigest()
+	cs.snapshot = r.sm.Snapshot()
+	cs.replies = r.replyTable()
+	c := &Checkpoint{Seq: seq, StateDigest: cs.digest, Replica: r.id}
+	c.Sig = r.sign(c)
+	cs.votes[r.id] = c
+	r.multicast(c)
+	r.checkStable(seq, cs)
+}
+
+func (r *Replica) ckpt(seq uint64) *ckptState {
+	cs := r.ckpts[seq]
+	if cs == nil {
+		cs = &ckptState{votes: make([]*Checkpoint, r.n)}
+		r.ckpts[seq] = cs
+	}
+	return cs
+}
+
+func (r *Replica) onCheckpoint(from sim.NodeID, c *Checkpoint) {
+	if from != c.Replica || from == r.id || from < 0 || int(from) >= r.n {
+		return
+	}
+	if c.Seq <= r.h || c.Seq%r.k != 0 || !r.verify(c) {
+		return
+	}
+	if c.Seq > r.h+r.l {
+		// Above our window: remember the sender's highest; f+1 of them mean
+		// at least one correct replica is ahead of our whole window.
+		if old := r.high[from]; old == nil || old.Seq < c.Seq {
+			r.high[from] = c
+		}
+		r.checkHigh()
+		return
+	}
+	cs := r.ckpt(c.Seq)
+	if cs.votes[from] != nil {
+		return
+	}
+	cs.votes[from] = c
+	r.checkStable(c.Seq, cs)
+}
+
+// checkHigh starts state transfer when f+1 replicas report checkpoints above H.
+func (r *Replica) checkHigh() {
+	H := r.h + r.l
+	seqs := make([]uint64, 0, r.n)
+	for _, c := range r.high {
+		if c != nil && c.Seq > H {
+			seqs = append(seqs, c.Seq)
+		}
+	}
+	if len(seqs) < r.f+1 {
+		return
+	}
+	slices.Sort(seqs)
+	// the (f+1)-th highest: at least one correct replica reached it
+	r.startFetch(seqs[len(seqs)-(r.f+1)])
+}
+
+// quorumDigest returns the digest with 2f+1 matching votes, if any, and the proof.
+func (r *Replica) quorumDigest(cs *ckptState) (Digest, []*Checkpoint, bool) {
+	for _, c := range cs.votes {
+		if c == nil {
+			continue
+		}
+		cnt := 0
+		for _, o := range cs.votes {
+			if o != nil && o.StateDigest == c.StateDigest {
+				cnt++
+			}
+		}
+		if cnt >= 2*r.f+1 {
+			proof := make([]*Checkpoint, 0, 2*r.f+1)
+			for _, o := range cs.votes {
+				if o != nil && o.StateDigest == c.StateDigest && len(proof) < 2*r.f+1 {
+					proof = append(proof, o)
+				}
+			}
+			return c.StateDigest, proof, true
+		}
+	}
+	return Digest{}, nil, false
+}
+
+func (r *Replica) checkStable(seq uint64, cs *ckptState) {
+	d, proof, ok := r.quorumDigest(cs)
+	if !ok {
+		return
+	}
+	if cs.mine {
+		if cs.digest == d {
+			r.makeStable(seq, d, proof)
+		}
+		return
+	}
+	if seq > r.lastExec && seq > r.behindSeq {
+		// Proven stable elsewhere but not executed here yet: give the
+		// protocol a moment to catch up, then fetch the state.
+		r.behindSeq, r.behindD, r.behindProof = seq, d, proof
+		r.armBehind()
+	}
+}
+
+func (r *Replica) armBehind() {
+	if r.behindArmed {
+		return
+	}
+	r.behindArmed = true
+	r.out.SetTimer(timerBehind, r.cfg.ViewChangeTimeout/2)
+}
+
+func (r *Replica) checkBehind() {
+	if r.behindSeq <= r.lastExec {
+		return
+	}
+	if r.behindSeq > r.h {
+		r.makeStable(r.behindSeq, r.behindD, r.behindProof)
+	}
+	r.startFetch(r.behindSeq)
+}
+
+// makeStable moves the low watermark to seq, proven by proof, and discards
+// log entries and checkpoints at or below it.
+func (r *Replica) makeStable(seq uint64, d Digest, proof []*Checkpoint) {
+	if seq <= r.h {
+		return
+	}
+	r.h, r.stableD, r.proof = seq, d, proof
+	for s, e := range r.log {
+		if s <= seq {
+			delete(r.log, s)
+			r.freeEntry(e)
+		}
+	}
+	for s, cs := range r.ckpts {
+		if s < seq || (s == seq && !cs.mine) {
+			delete(r.ckpts, s)
+		}
+	}
+	for i, c := range r.high {
+		if c != nil && c.Seq <= seq+r.l {
+			r.high[i] = nil
+			if c.Seq > seq {
+				cs := r.ckpt(c.Seq)
+				if cs.votes[i] == nil {
+					cs.votes[i] = c
+				}
+			}
+		}
+	}
+	if r.seq < seq {
+		r.seq = seq
+	}
+	r.out.Report(&StableCheckpoint{Replica: r.id, Seq: seq, StateDigest: d})
+	// votes moved down from r.high may complete a later checkpoint
+	for s, cs := range r.ckpts {
+		if s > seq && !cs.mine {
+			if _, _, ok := r.quorumDigest(cs); ok {
+				r.checkStable(s, cs)
+			}
+		}
+	}
+	r.propose(false)
+}
+
+// ---- state transfer ----
+
+func (r *Replica) startFetch(seq uint64) {
+	if seq <= r.lastExec {
+		return
+	}
+	if r.fetching && r.fetchSeq >= seq {
+		return
+	}
+	r.fetching, r.fetchSeq, r.fetchRetries = true, seq, 0
+	clear(r.stateVotes)
+	r.multicast(&FetchState{Seq: seq, View: r.enteredView(), Replica: r.id})
+	r.out.SetTimer(timerFetch, r.cfg.ViewChangeTimeout)
+}
+
+func (r *Replica) onFetchTimer() {
+	if !r.fetching {
+		return
+	}
+	if r.lastExec >= r.fetchSeq {
+		r.fetching = false
+		return
+	}
+	r.fetchRetries++
+	// keep trying while there is evidence that we are behind
+	if r.behindSeq <= r.lastExec && r.h <= r.lastExec && r.fetchRetries > 2 {
+		r.fetching = false
+		return
+	}
+	clear(r.stateVotes)
+	r.multicast(&FetchState{Seq: r.fetchSeq, View: r.enteredView(), Replica: r.id})
+	r.out.SetTimer(timerFetch, r.cfg.ViewChangeTimeout)
+}
+
+func (r *Replica) onFetchState(from sim.NodeID, fs *FetchState) {
+	if from != fs.Replica || from == r.id || from < 0 || int(from) >= r.n {
+		return
+	}
+	st := &State{Replica: r.id}
+	useful := false
+	if cs := r.ckpts[r.h]; r.h >= fs.Seq && r.h > 0 && cs != nil && cs.mine && r.lastExec >= r.h {
+		st.Seq, st.StateDigest, st.Snapshot, st.LastReplies, st.Proof = r.h, cs.digest, cs.snapshot, cs.replies, r.proof
+		useful = true
+	}
+	if r.active && r.view > fs.View && r.lastNewView != nil && r.lastNewView.View == r.view {
+		st.NewView = r.lastNewView
+		useful = true
+	}
+	if useful {
+		r.out.Send(from, st)
+	}
+}
+
+// validProof checks 2f+1 signed matching CHECKPOINTs from distinct replicas.
+func (r *Replica) validProof(seq uint64, d Digest, proof []*Checkpoint) bool {
+	if len(proof) < 2*r.f+1 {
+		return false
+	}
+	seen := make([]bool, r.n)
+	for _, c := range proof {
+		if c == nil || c.Seq != seq || c.StateDigest != d || c.Replica < 0 || int(c.Replica) >= r.n || seen[c.Replica] || !r.verify(c) {
+			return false
+		}
+		seen[c.Replica] = true
+	}
+	return true
+}
+
+func (r *Replica) onState(from sim.NodeID, st *State) {
+	if from != st.Replica || from == r.id || from < 0 || int(from) >= r.n {
+		return
+	}
+	if nv := st.NewView; nv != nil && (nv.View > r.view || nv.View == r.view && !r.active) {
+		r.onNewView(nv.Replica, nv) // fully verified there
+	}
+	if !r.fetching || st.Seq == 0 || st.Seq < r.fetchSeq || st.Seq <= r.lastExec {
+		return
+	}
+	r.stateVotes[from] = st
+	cnt := 0
+	var withProof *State
+	for _, o := range r.stateVotes {
+		if o != nil && o.Seq == st.Seq && o.StateDigest == st.StateDigest {
+			cnt++
+			if withProof == nil && r.validProof(o.Seq, o.StateDigest, o.Proof) {
+				withProof = o
+			}
+		}
+	}
+	if cnt < r.f+1 || withProof == nil {
+		return
+	}
+	r.install(withProof)
+}
+
+// install restores a snapshot proven by f+1 matching STATE messages.
+func (r *Replica) install(st *State) {
+	if err := r.sm.Restore(st.Snapshot); err != nil {
+		return
+	}
+	clear(r.lastReply)
+	r.replyClients = r.replyClients[:0]
+	for i := range st.LastReplies {
+		rep := st.LastReplies[i]
+		rep.Replica = r.id
+		r.lastReply[rep.Client] = &rep
+		r.replyClients = append(r.replyClients, rep.Client)
+	}
+	slices.Sort(r.replyClients)
+	r.lastExec = st.Seq
+	for key, q := range r.pending {
+		if r.executedReq(q) {
+			delete(r.pending, key)
+			delete(r.relayed, key)
+			delete(r.inLog, key)
+		}
+	}
+	for s, e := range r.log {
+		if s <= st.Seq {
+			e.executed = true
+		}
+	}
+	cs := r.ckpt(st.Seq)
+	cs.mine = true
+	cs.digest = r.stateDigest()
+	cs.snapshot = st.Snapshot
+	cs.replies = r.replyTable()
+	r.fetching = false
+	r.out.CancelTimer(timerFetch)
+	r.out.Report(&StateTransferred{Replica: r.id, Seq: st.Seq})
+	if st.Seq > r.h {
+		r.makeStable(st.Seq, st.StateDigest, st.Proof)
+	}
+	r.armRequestTimer(true)
+	r.execute()
+}

@@ -1,0 +1,179 @@
+package pbft
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// Client timer ids.
+const (
+	clientTimerRetry sim.TimerID = 1 // no accepted reply in time: multicast the request
+	clientTimerNext  sim.TimerID = 2 // think time elapsed: send the next operation
+)
+
+// ClientConfig configures a closed-loop client.
+type ClientConfig struct {
+	ID       sim.NodeID    // the client's node id, >= N
+	N, F     int           // replicas and tolerated faults (N >= 3F+1)
+	Ops      []string      // operations to submit, in order
+	Interval time.Duration // think time between an accepted reply and the next request, >= 0
+	Timeout  time.Duration // retransmission timeout, > 0
+	Variant  Variant       // "" for the correct protocol
+	Keyring  *Keyring      // signs the client's requests; must hold a key for ID
+}
+
+// Validate reports the first out-of-range field.
+func (c ClientConfig) Validate() error {
+	switch {
+	case c.N < 4:
+		return fmt.Errorf("pbft: ClientConfig.N = %d: need at least 4 replicas", c.N)
+	case c.F < 1 || c.N < 3*c.F+1:
+		return fmt.Errorf("pbft: ClientConfig.F = %d: need 1 <= F and N >= 3F+1 (N = %d)", c.F, c.N)
+	case int(c.ID) < c.N:
+		return fmt.Errorf("pbft: ClientConfig.ID = %d: client ids follow the replicas, must be >= N = %d", c.ID, c.N)
+	case c.Interval < 0:
+		return fmt.Errorf("pbft: ClientConfig.Interval = %v: must be >= 0", c.Interval)
+	case c.Timeout <= 0:
+		return fmt.Errorf("pbft: ClientConfig.Timeout = %v: must be > 0", c.Timeout)
+	case c.Keyring == nil:
+		return fmt.Errorf("pbft: ClientConfig.Keyring is nil: required to sign requests")
+	case int(c.ID) >= c.Keyring.Nodes():
+		return fmt.Errorf("pbft: ClientConfig.ID = %d: the keyring has keys for ids 0..%d only", c.ID, c.Keyring.Nodes()-1)
+	}
+	if _, err := ParseVariant(string(c.Variant)); err != nil {
+		return fmt.Errorf("pbft: ClientConfig.Variant: %w", err)
+	}
+	return nil
+}
+
+// Client is a closed-loop PBFT client (sim.Node): one outstanding request,
+// strictly increasing timestamps, accepted after f+1 matching replies.
+type Client struct {
+	cfg     ClientConfig
+	signer  Signer
+	next    int
+	ts      uint64
+	view    uint64
+	cur     *Request
+	subAt   sim.Time
+	replies []*Reply // indexed by replica, for cur
+	done    int
+	views   []uint64
+}
+
+// NewClient validates c and returns a client.
+func NewClient(c ClientConfig) (*Client, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &Client{cfg: c, signer: c.Keyring.Signer(c.ID), replies: make([]*Reply, c.N), views: make([]uint64, c.N)}, nil
+}
+
+// ID returns the client's node id.
+func (c *Client) ID() sim.NodeID { return c.cfg.ID }
+
+// Done reports whether every operation was accepted.
+func (c *Client) Done() bool { return c.done == len(c.cfg.Ops) }
+
+// Completed returns the number of accepted operations.
+func (c *Client) Completed() int { return c.done }
+
+// View returns the view the client believes current (from replies).
+func (c *Client) View() uint64 { return c.view }
+
+// Start implements sim.Node: the first request is sent at once.
+func (c *Client) Start(now sim.Time, out *sim.Output) {
+	if len(c.cfg.Ops) > 0 {
+		c.submit(now, out)
+	}
+}
+
+// Step implements sim.Node.
+func (c *Client) Step(now sim.Time, in sim.Input, out *sim.Output) {
+	switch in.Kind {
+	case sim.InputMessage:
+		if rep, ok := in.Msg.(*Reply); ok {
+			c.onReply(now, in.From, rep, out)
+		}
+	case sim.InputTimer:
+		switch in.Timer {
+		case clientTimerRetry:
+			if c.cur != nil {
+				for i := 0; i < c.cfg.N; i++ {
+					out.Send(sim.NodeID(i), c.cur)
+				}
+				out.SetTimer(clientTimerRetry, c.cfg.Timeout)
+			}
+		case clientTimerNext:
+			if c.cur == nil && c.next < len(c.cfg.Ops) {
+				c.submit(now, out)
+			}
+		}
+	case sim.InputRecover:
+		if c.cur != nil {
+			out.SetTimer(clientTimerRetry, 0)
+		} else if c.next < len(c.cfg.Ops) {
+			out.SetTimer(clientTimerNext, c.cfg.Interval)
+		}
+	}
+}
+
+func (c *Client) submit(now sim.Time, out *sim.Output) {
+	c.ts++
+	q := &Request{Op: c.cfg.Ops[c.next], Timestamp: c.ts, Client: c.cfg.ID}
+	q.Sig = c.signer.Sign(q)
+	c.next++
+	c.cur, c.subAt = q, now
+	clear(c.replies)
+	out.Send(sim.NodeID(c.view%uint64(c.cfg.N)), q)
+	out.SetTimer(clientTimerRetry, c.cfg.Timeout)
+	out.Report(&Submitted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, At: now})
+}
+
+func (c *Client) onReply(now sim.Time, from sim.NodeID, rep *Reply, out *sim.Output) {
+	if from < 0 || int(from) >= c.cfg.N || rep.Replica != from || rep.Client != c.cfg.ID {
+		return
+	}
+	if rep.View > c.views[from] {
+		c.views[from] = rep.View
+	}
+	if c.cur == nil || rep.Timestamp != c.cur.Timestamp {
+		return
+	}
+	c.replies[from] = rep
+	need := c.cfg.F + 1
+	if c.cfg.Variant == VariantClientOneReply {
+		need = 1
+	}
+	var who []sim.NodeID
+	for i, o := range c.replies {
+		if o != nil && o.Result == rep.Result {
+			who = append(who, sim.NodeID(i))
+		}
+	}
+	if len(who) < need {
+		return
+	}
+	// The view: the highest one that f+1 replicas have reported reaching.
+	vs := slices.Clone(c.views)
+	slices.Sort(vs)
+	if v := vs[len(vs)-(c.cfg.F+1)]; v > c.view {
+		c.view = v
+	}
+	q := c.cur
+	c.cur = nil
+	c.done++
+	out.CancelTimer(clientTimerRetry)
+	out.Report(&Accepted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, Result: rep.Result,
+		SubmittedAt: c.subAt, At: now, Latency: time.Duration(now - c.subAt), Replicas: who})
+	if c.next < len(c.cfg.Ops) {
+		if c.cfg.Interval > 0 {
+			out.SetTimer(clientTimerNext, c.cfg.Interval)
+		} else {
+			c.submit(now, out)
+		}
+	}
+}

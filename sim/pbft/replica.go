@@ -1,0 +1,785 @@
+package pbft
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sort"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// Timer ids used by a replica.
+const (
+	timerRequest    sim.TimerID = 1 // a pending request was not executed in time: view change
+	timerViewChange sim.TimerID = 2 // no valid NEW-VIEW in time after 2f+1 VIEW-CHANGEs
+	timerBatch      sim.TimerID = 3 // primary: flush a partial batch
+	timerFetch      sim.TimerID = 4 // state transfer retry
+	timerBehind     sim.TimerID = 5 // a stable checkpoint above our execution: fetch if still behind
+	timerLagging    sim.TimerID = 6 // f+1 replicas are in a view we have not entered: ask for NEW-VIEW
+	timerVCResend   sim.TimerID = 7 // retransmit our VIEW-CHANGE while waiting for a NEW-VIEW
+)
+
+// reqKey identifies a client request.
+type reqKey struct {
+	client sim.NodeID
+	ts     uint64
+}
+
+// entry is the log slot of one sequence number.
+type entry struct {
+	seq      uint64
+	view     uint64 // view of pp and the votes below
+	pp       *PrePrepare
+	prepares []*Prepare // indexed by replica; first message per replica wins
+	commits  []*Commit
+	nPrep    int // PREPAREs (from backups) matching pp's digest
+	nCommit  int // COMMITs matching pp's digest
+
+	sentCommit bool
+	prepared   bool
+	committed  bool
+	executed   bool
+	cert       *PreparedCert // highest-view prepared certificate; survives view changes
+}
+
+// ckptState is what a replica knows about the checkpoint at one seq.
+type ckptState struct {
+	mine     bool // this replica executed up to seq and took the checkpoint
+	digest   Digest
+	snapshot []byte
+	replies  []Reply
+	votes    []*Checkpoint // indexed by replica
+}
+
+// futureMsg is a normal-case message for a view this replica has not entered yet.
+type futureMsg struct {
+	from sim.NodeID
+	msg  sim.Message
+	view uint64
+}
+
+// Replica is one PBFT replica: a pure state machine implementing sim.Node.
+type Replica struct {
+	cfg     Config
+	id      sim.NodeID
+	n, f    int
+	k, l    uint64
+	kr      *Keyring
+	signer  Signer
+	sm      StateMachine
+	variant Variant
+	buf     []byte
+
+	out *sim.Output
+	now sim.Time
+
+	view     uint64
+	active   bool // false while changing to view `view`
+	seq      uint64
+	lastExec uint64
+	h        uint64 // low watermark: last stable checkpoint
+	stableD  Digest
+	proof    []*Checkpoint // 2f+1 CHECKPOINTs proving h
+
+	log  map[uint64]*entry
+	free []*entry
+
+	lastReply    map[sim.NodeID]*Reply
+	replyClients []sim.NodeID // sorted keys of lastReply
+	pending      map[reqKey]*Request
+	relayed      map[reqKey]bool
+	queue        []*Request // primary: requests waiting for a sequence number
+	inLog        map[reqKey]bool
+	reqTimerOn   bool
+	batchTimerOn bool
+
+	ckpts map[uint64]*ckptState
+	high  []*Checkpoint // per replica: its highest CHECKPOINT above H
+
+	behindSeq    uint64 // a stable checkpoint proof seen above lastExec
+	behindD      Digest
+	behindProof  []*Checkpoint
+	behindArmed  bool
+	fetching     bool
+	fetchSeq     uint64
+	stateVotes   []*State // indexed by replica
+	fetchRetries int
+
+	vcs         []*ViewChange // per replica: highest-view VIEW-CHANGE received
+	vcTimerOn   bool
+	vcTimeout   time.Duration
+	sentNewView uint64 // highest view for which this replica sent NEW-VIEW (+1)
+	future      []futureMsg
+	futureFrom  []uint64 // per replica: highest future view it sent a normal-case message for
+	lastNewView *NewView
+	nullDigest  Digest
+	askedView   uint64 // view+1 for which this replica asked for the NEW-VIEW
+	lagTimerOn  bool
+}
+
+// NewReplica validates c and returns a replica in view 0.
+func NewReplica(c Config) (*Replica, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Replica{
+		cfg: c, id: c.ID, n: c.N, f: c.F,
+		k: uint64(c.CheckpointInterval), l: uint64(c.Window),
+		kr: c.Keyring, signer: c.Keyring.Signer(c.ID), sm: c.SM, variant: c.Variant,
+		active:     true,
+		log:        make(map[uint64]*entry, c.Window),
+		lastReply:  make(map[sim.NodeID]*Reply),
+		pending:    make(map[reqKey]*Request),
+		relayed:    make(map[reqKey]bool),
+		inLog:      make(map[reqKey]bool),
+		ckpts:      make(map[uint64]*ckptState),
+		high:       make([]*Checkpoint, c.N),
+		stateVotes: make([]*State, c.N),
+		vcs:        make([]*ViewChange, c.N),
+		futureFrom: make([]uint64, c.N),
+		vcTimeout:  c.ViewChangeTimeout,
+		buf:        make([]byte, 0, 1024),
+	}
+	r.nullDigest = BatchDigest(nil)
+	return r, nil
+}
+
+// ---- read-only accessors ----
+
+// ID returns the replica's id.
+func (r *Replica) ID() sim.NodeID { return r.id }
+
+// View returns the current view (the target view while a view change is in progress).
+func (r *Replica) View() uint64 { return r.view }
+
+// InViewChange reports whether the replica left its view and waits for a NEW-VIEW.
+func (r *Replica) InViewChange() bool { return !r.active }
+
+// LastExecuted returns the highest sequence number executed (or installed by state transfer).
+func (r *Replica) LastExecuted() uint64 { return r.lastExec }
+
+// StableCheckpoint returns the low watermark h, the last stable checkpoint.
+func (r *Replica) StableCheckpoint() uint64 { return r.h }
+
+// StateDigest returns the digest of the replicated state: the state machine's
+// digest and the last-reply table. Replicas that executed the same requests
+// have the same StateDigest.
+func (r *Replica) StateDigest() Digest { return r.stateDigest() }
+
+// LogSize returns the number of log entries held; it never exceeds the window L.
+func (r *Replica) LogSize() int { return len(r.log) }
+
+// Primary returns the primary of the current view.
+func (r *Replica) Primary() sim.NodeID { return r.primary(r.view) }
+
+// Signer returns the replica's own signer (for Byzantine wrappers).
+func (r *Replica) Signer() Signer { return r.signer }
+
+// ---- helpers ----
+
+func (r *Replica) primary(v uint64) sim.NodeID { return sim.NodeID(v % uint64(r.n)) }
+func (r *Replica) isPrimary() bool             { return r.primary(r.view) == r.id }
+
+func (r *Replica) multicast(m sim.Message) {
+	for i := 0; i < r.n; i++ {
+		if sim.NodeID(i) != r.id {
+			r.out.Send(sim.NodeID(i), m)
+		}
+	}
+}
+
+func (r *Replica) verify(m Signable) bool {
+	ok, b := r.kr.verifyBuf(r.buf, m)
+	r.buf = b
+	return ok
+}
+
+func (r *Replica) sign(m Signable) Sig {
+	s, b := r.signer.signBuf(r.buf, m)
+	r.buf = b
+	return s
+}
+
+func (r *Replica) inWindow(seq uint64) bool { return seq > r.h && seq <= r.h+r.l }
+
+// proposeLimit is the highest sequence number the primary may assign: like
+// Fabric, not beyond h + L/2 (when L/2 still reaches the next checkpoint).
+func (r *Replica) proposeLimit() uint64 {
+	if r.l/2 >= r.k {
+		return r.h + r.l/2
+	}
+	return r.h + r.l
+}
+
+func (r *Replica) prepQuorum() int {
+	if r.variant == VariantPrepare2fMinus1 {
+		return 2*r.f - 1
+	}
+	return 2 * r.f
+}
+
+func (r *Replica) commitQuorum() int {
+	if r.variant == VariantCommitQuorum2f {
+		return 2 * r.f
+	}
+	return 2*r.f + 1
+}
+
+// getEntry returns the log entry for seq, reset to the current view.
+func (r *Replica) getEntry(seq uint64) *entry {
+	e := r.log[seq]
+	if e == nil {
+		if k := len(r.free); k > 0 {
+			e = r.free[k-1]
+			r.free = r.free[:k-1]
+		} else {
+			e = &entry{prepares: make([]*Prepare, r.n), commits: make([]*Commit, r.n)}
+		}
+		e.seq = seq
+		e.view = r.view
+		r.log[seq] = e
+		return e
+	}
+	if e.view != r.view {
+		r.resetView(e)
+	}
+	return e
+}
+
+func (r *Replica) resetView(e *entry) {
+	e.view = r.view
+	e.pp = nil
+	clear(e.prepares)
+	clear(e.commits)
+	e.nPrep, e.nCommit = 0, 0
+	e.sentCommit, e.prepared, e.committed = false, false, false
+}
+
+func (r *Replica) freeEntry(e *entry) {
+	cert := e.cert
+	_ = cert
+	*e = entry{prepares: e.prepares, commits: e.commits}
+	clear(e.prepares)
+	clear(e.commits)
+	r.free = append(r.free, e)
+}
+
+// ---- sim.Node ----
+
+// Start implements sim.Node.
+func (r *Replica) Start(now sim.Time, out *sim.Output) {
+	r.now, r.out = now, out
+	r.out = nil
+}
+
+// Step implements sim.Node.
+func (r *Replica) Step(now sim.Time, in sim.Input, out *sim.Output) {
+	r.now, r.out = now, out
+	defer func() { r.out = nil }()
+	switch in.Kind {
+	case sim.InputMessage:
+		r.onMessage(in.From, in.Msg)
+	case sim.InputTimer:
+		r.onTimer(in.Timer)
+	case sim.InputRecover:
+		r.onRecover()
+	}
+}
+
+func (r *Replica) onMessage(from sim.NodeID, m sim.Message) {
+	switch m := m.(type) {
+	case *Request:
+		r.onRequest(from, m)
+	case *PrePrepare:
+		r.onPrePrepare(from, m)
+	case *Prepare:
+		r.onPrepare(from, m)
+	case *Commit:
+		r.onCommit(from, m)
+	case *Checkpoint:
+		r.onCheckpoint(from, m)
+	case *ViewChange:
+		r.onViewChange(from, m)
+	case *NewView:
+		r.onNewView(from, m)
+	case *FetchState:
+		r.onFetchState(from, m)
+	case *State:
+		r.onState(from, m)
+	}
+}
+
+func (r *Replica) onTimer(id sim.TimerID) {
+	switch id {
+	case timerRequest:
+		r.reqTimerOn = false
+		if r.active && len(r.pending) > 0 {
+			r.startViewChange(r.view + 1)
+		}
+	case timerViewChange:
+		r.vcTimerOn = false
+		if !r.active {
+			r.vcTimeout *= 2
+			r.startViewChange(r.view + 1)
+		}
+	case timerBatch:
+		r.batchTimerOn = false
+		r.propose(true)
+	case timerFetch:
+		r.onFetchTimer()
+	case timerBehind:
+		r.behindArmed = false
+		r.checkBehind()
+	case timerVCResend:
+		if !r.active && r.vcs[r.id] != nil && r.vcs[r.id].NewView == r.view {
+			r.multicast(r.vcs[r.id])
+			r.out.SetTimer(timerVCResend, r.cfg.ViewChangeTimeout)
+		}
+	case timerLagging:
+		r.lagTimerOn = false
+		r.checkLaggingView(true)
+	}
+}
+
+func (r *Replica) onRecover() {
+	r.reqTimerOn, r.vcTimerOn, r.batchTimerOn, r.behindArmed, r.lagTimerOn = false, false, false, false, false
+	if r.active {
+		r.armRequestTimer(false)
+		r.propose(false)
+	} else {
+		r.processViewChanges()
+		r.out.SetTimer(timerVCResend, 0)
+	}
+	if r.behindSeq > r.lastExec {
+		r.armBehind()
+	}
+	// Catch up: ask for any newer stable state (and the current NEW-VIEW).
+	if r.fetching {
+		r.out.SetTimer(timerFetch, r.cfg.ViewChangeTimeout)
+	} else {
+		r.startFetch(r.lastExec + 1)
+	}
+}
+
+// ---- requests ----
+
+func (r *Replica) armRequestTimer(reset bool) {
+	if len(r.pending) == 0 || r.isPrimary() { // backups watch the primary
+		if r.reqTimerOn {
+			r.out.CancelTimer(timerRequest)
+			r.reqTimerOn = false
+		}
+		return
+	}
+	if !r.active || (r.reqTimerOn && !reset) {
+		return
+	}
+	r.out.SetTimer(timerRequest, r.cfg.ViewChangeTimeout)
+	r.reqTimerOn = true
+}
+
+// executedReq reports whether the request was already executed (or is older
+// than the last reply to its client).
+func (r *Replica) executedReq(q *Request) bool {
+	last := r.lastReply[q.Client]
+	return last != nil && q.Timestamp <= last.Timestamp
+}
+
+func (r *Replica) validRequest(q *Request) bool {
+	return int(q.Client) >= r.n && r.verify(q)
+}
+
+func (r *Replica) onRequest(from sim.NodeID, q *Request) {
+	fromClient := from == q.Client
+	if !fromClient && (from < 0 || int(from) >= r.n) {
+		return
+	}
+	if !r.validRequest(q) {
+		return
+	}
+	if last := r.lastReply[q.Client]; last != nil && r.variant != VariantNoTimestampCheck {
+		if q.Timestamp == last.Timestamp {
+			r.out.Send(q.Client, last) // resend the cached reply
+			return
+		}
+		if q.Timestamp < last.Timestamp {
+			return
+		}
+	}
+	key := reqKey{q.Client, q.Timestamp}
+	if _, ok := r.pending[key]; !ok {
+		r.pending[key] = q
+		if r.isPrimary() && r.active {
+			r.queue = append(r.queue, q)
+		}
+	}
+	if !r.isPrimary() && fromClient && !r.relayed[key] && r.active {
+		r.relayed[key] = true
+		r.out.Send(r.primary(r.view), q)
+	}
+	r.armRequestTimer(false)
+	r.propose(false)
+}
+
+// propose lets the primary assign sequence numbers to queued requests.
+func (r *Replica) propose(force bool) {
+	if !r.isPrimary() || !r.active {
+		return
+	}
+	for {
+		// drop requests already executed or ordered
+		j := 0
+		for _, q := range r.queue {
+			if !r.executedReq(q) && !r.inLog[reqKey{q.Client, q.Timestamp}] || r.variant == VariantNoTimestampCheck && !r.inLog[reqKey{q.Client, q.Timestamp}] {
+				r.queue[j] = q
+				j++
+			}
+		}
+		clear(r.queue[j:])
+		r.queue = r.queue[:j]
+		if len(r.queue) == 0 {
+			if r.batchTimerOn {
+				r.out.CancelTimer(timerBatch)
+				r.batchTimerOn = false
+			}
+			return
+		}
+		if r.seq+1 > r.proposeLimit() {
+			return
+		}
+		b := r.cfg.Batch
+		if len(r.queue) < b && !force {
+			if !r.batchTimerOn {
+				r.out.SetTimer(timerBatch, r.cfg.BatchTimeout)
+				r.batchTimerOn = true
+			}
+			return
+		}
+		if b > len(r.queue) {
+			b = len(r.queue)
+		}
+		batch := make([]*Request, b)
+		copy(batch, r.queue[:b])
+		n := copy(r.queue, r.queue[b:])
+		clear(r.queue[n:])
+		r.queue = r.queue[:n]
+		if r.batchTimerOn {
+			r.out.CancelTimer(timerBatch)
+			r.batchTimerOn = false
+		}
+		force = false
+		r.seq++
+		pp := &PrePrepare{View: r.view, Seq: r.seq, Batch: batch, Replica: r.id}
+		pp.Digest, r.buf = batchDigestBuf(r.buf, batch)
+		pp.Sig = r.sign(pp)
+		for _, q := range batch {
+			r.inLog[reqKey{q.Client, q.Timestamp}] = true
+		}
+		r.multicast(pp)
+		e := r.getEntry(pp.Seq)
+		r.acceptPrePrepare(e, pp)
+	}
+}
+
+// ---- normal case ----
+
+// bufferFuture keeps a normal-case message of a view not yet entered.
+func (r *Replica) bufferFuture(from sim.NodeID, m sim.Message, view uint64) {
+	if len(r.future) >= 4*r.n*int(r.l)+16 {
+		return
+	}
+	r.future = append(r.future, futureMsg{from: from, msg: m, view: view})
+	if view > r.futureFrom[from] {
+		r.futureFrom[from] = view
+		r.checkLaggingView(false)
+	}
+}
+
+// normalCaseOK decides whether a message of view v, seq n is processed now;
+// it buffers messages of future views.
+func (r *Replica) normalCaseOK(from sim.NodeID, m sim.Message, v, seq uint64) bool {
+	if v > r.view || (v == r.view && !r.active) {
+		if seq > r.h && seq <= r.h+2*r.l {
+			r.bufferFuture(from, m, v)
+		}
+		return false
+	}
+	return v == r.view && r.inWindow(seq)
+}
+
+func (r *Replica) onPrePrepare(from sim.NodeID, pp *PrePrepare) {
+	if from != pp.Replica || pp.Replica != r.primary(pp.View) || from == r.id {
+		return
+	}
+	if !r.normalCaseOK(from, pp, pp.View, pp.Seq) {
+		return
+	}
+	if !r.validPrePrepare(pp) {
+		return
+	}
+	e := r.getEntry(pp.Seq)
+	if e.pp != nil {
+		if e.pp.Digest == pp.Digest || r.variant != VariantAcceptSecondPP {
+			return
+		}
+		// broken variant: replace the accepted PRE-PREPARE and vote again
+		e.prepares[r.id] = nil
+		e.prepared, e.committed, e.sentCommit = false, false, false
+	}
+	r.acceptPrePrepare(e, pp)
+}
+
+// validPrePrepare checks signature, digest and the signed requests.
+func (r *Replica) validPrePrepare(pp *PrePrepare) bool {
+	if !r.verify(pp) {
+		return false
+	}
+	var d Digest
+	d, r.buf = batchDigestBuf(r.buf, pp.Batch)
+	if d != pp.Digest {
+		return false
+	}
+	for _, q := range pp.Batch {
+		if !r.validRequest(q) {
+			return false
+		}
+	}
+	return true
+}
+
+// acceptPrePrepare logs pp in e (of the current view) and, at a backup,
+// multicasts PREPARE.
+func (r *Replica) acceptPrePrepare(e *entry, pp *PrePrepare) {
+	e.pp = pp
+	if pp.View == r.view && !r.isPrimary() {
+		p := &Prepare{View: pp.View, Seq: pp.Seq, Digest: pp.Digest, Replica: r.id}
+		p.Sig = r.sign(p)
+		e.prepares[r.id] = p
+		r.multicast(p)
+		r.out.Report(&SentPrepare{Replica: r.id, View: p.View, Seq: p.Seq, Digest: p.Digest})
+	}
+	for _, q := range pp.Batch {
+		key := reqKey{q.Client, q.Timestamp}
+		if !r.executedReq(q) {
+			if _, ok := r.pending[key]; !ok {
+				r.pending[key] = q
+			}
+		}
+	}
+	r.recount(e)
+	r.armRequestTimer(false)
+	r.checkPrepared(e)
+}
+
+func (r *Replica) prepMatches(e *entry, p *Prepare) bool {
+	return r.variant == VariantPrepareNoDigest || p.Digest == e.pp.Digest
+}
+
+func (r *Replica) recount(e *entry) {
+	e.nPrep, e.nCommit = 0, 0
+	if e.pp == nil {
+		return
+	}
+	prim := r.primary(e.view)
+	for i, p := range e.prepares {
+		if p != nil && sim.NodeID(i) != prim && r.prepMatches(e, p) {
+			e.nPrep++
+		}
+	}
+	for _, c := range e.commits {
+		if c != nil && c.Digest == e.pp.Digest {
+			e.nCommit++
+		}
+	}
+}
+
+func (r *Replica) onPrepare(from sim.NodeID, p *Prepare) {
+	if from != p.Replica || from == r.id || from < 0 || int(from) >= r.n || from == r.primary(p.View) {
+		return
+	}
+	if !r.normalCaseOK(from, p, p.View, p.Seq) || !r.verify(p) {
+		return
+	}
+	e := r.getEntry(p.Seq)
+	if e.prepares[from] != nil {
+		return
+	}
+	e.prepares[from] = p
+	if e.pp != nil && r.prepMatches(e, p) {
+		e.nPrep++
+		r.checkPrepared(e)
+	}
+}
+
+func (r *Replica) onCommit(from sim.NodeID, c *Commit) {
+	if from != c.Replica || from == r.id || from < 0 || int(from) >= r.n {
+		return
+	}
+	if !r.normalCaseOK(from, c, c.View, c.Seq) || !r.verify(c) {
+		return
+	}
+	e := r.getEntry(c.Seq)
+	if e.commits[from] != nil {
+		return
+	}
+	e.commits[from] = c
+	if e.pp != nil && c.Digest == e.pp.Digest {
+		e.nCommit++
+		r.checkCommitted(e)
+	}
+}
+
+func (r *Replica) checkPrepared(e *entry) {
+	if e.prepared || e.pp == nil || e.nPrep < r.prepQuorum() {
+		return
+	}
+	e.prepared = true
+	cert := &PreparedCert{PrePrepare: e.pp, Prepares: make([]*Prepare, 0, 2*r.f)}
+	prim := r.primary(e.view)
+	for i, p := range e.prepares {
+		if p != nil && sim.NodeID(i) != prim && r.prepMatches(e, p) && len(cert.Prepares) < 2*r.f {
+			cert.Prepares = append(cert.Prepares, p)
+		}
+	}
+	e.cert = cert
+	r.out.Report(&Prepared{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest})
+	if r.variant == VariantExecuteOnPrep {
+		e.committed = true
+		r.out.Report(&Committed{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest})
+		r.execute()
+		return
+	}
+	if !e.sentCommit {
+		e.sentCommit = true
+		c := &Commit{View: e.view, Seq: e.seq, Digest: e.pp.Digest, Replica: r.id}
+		c.Sig = r.sign(c)
+		if e.commits[r.id] == nil {
+			e.commits[r.id] = c
+			e.nCommit++
+		}
+		r.multicast(c)
+	}
+	r.checkCommitted(e)
+}
+
+func (r *Replica) checkCommitted(e *entry) {
+	if e.committed || !e.prepared || e.nCommit < r.commitQuorum() {
+		return
+	}
+	e.committed = true
+	r.out.Report(&Committed{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest})
+	r.execute()
+}
+
+// execute runs committed entries in sequence order.
+func (r *Replica) execute() {
+	progress := false
+	if r.variant == VariantExecOutOfOrder {
+		seqs := make([]uint64, 0, len(r.log))
+		for s, e := range r.log {
+			if e.committed && !e.executed && s > r.lastExec {
+				seqs = append(seqs, s)
+			}
+		}
+		slices.Sort(seqs)
+		for _, s := range seqs {
+			r.executeEntry(r.log[s])
+			progress = true
+		}
+		for {
+			e := r.log[r.lastExec+1]
+			if e == nil || !e.executed {
+				break
+			}
+			r.lastExec++
+			r.afterExecute(r.lastExec)
+		}
+	} else {
+		for r.lastExec >= r.h {
+			e := r.log[r.lastExec+1]
+			if e == nil || !e.committed || e.pp == nil {
+				break
+			}
+			if !e.executed {
+				r.executeEntry(e)
+			}
+			r.lastExec++
+			progress = true
+			r.afterExecute(r.lastExec)
+		}
+	}
+	if progress {
+		r.armRequestTimer(true)
+		r.propose(false)
+	}
+}
+
+func (r *Replica) executeEntry(e *entry) {
+	e.executed = true
+	pp := e.pp
+	if len(pp.Batch) == 0 {
+		r.out.Report(&Executed{Replica: r.id, View: e.view, Seq: e.seq, Digest: pp.Digest, Null: true})
+		return
+	}
+	for i, q := range pp.Batch {
+		key := reqKey{q.Client, q.Timestamp}
+		if r.variant != VariantNoTimestampCheck && r.executedReq(q) {
+			delete(r.pending, key)
+			continue
+		}
+		res := r.sm.Execute(q.Op)
+		rep := &Reply{View: r.view, Timestamp: q.Timestamp, Client: q.Client, Replica: r.id, Result: res}
+		if _, ok := r.lastReply[q.Client]; !ok {
+			i := sort.Search(len(r.replyClients), func(i int) bool { return r.replyClients[i] >= q.Client })
+			r.replyClients = slices.Insert(r.replyClients, i, q.Client)
+		}
+		r.lastReply[q.Client] = rep
+		delete(r.pending, key)
+		delete(r.relayed, key)
+		delete(r.inLog, key)
+		r.out.Send(q.Client, rep)
+		r.out.Report(&Executed{Replica: r.id, View: e.view, Seq: e.seq, Index: i, Digest: pp.Digest,
+			Client: q.Client, Timestamp: q.Timestamp, Op: q.Op, Result: res})
+	}
+	// forget pending requests made obsolete by these replies
+	if len(r.pending) > 0 {
+		for key, q := range r.pending {
+			if r.executedReq(q) && r.variant != VariantNoTimestampCheck {
+				delete(r.pending, key)
+				delete(r.relayed, key)
+			}
+		}
+	}
+}
+
+// stateDigest is SHA-256 over the state machine digest and the last-reply
+// table (client, timestamp, result in client order).
+func (r *Replica) stateDigest() Digest {
+	b := r.buf[:0]
+	d := r.sm.Digest()
+	b = append(b, d[:]...)
+	for _, c := range r.replyClients {
+		rep := r.lastReply[c]
+		b = binary.BigEndian.AppendUint32(b, uint32(c))
+		b = appendU64(b, rep.Timestamp)
+		b = appendStr(b, rep.Result)
+	}
+	r.buf = b
+	return sha256.Sum256(b)
+}
+
+func (r *Replica) replyTable() []Reply {
+	out := make([]Reply, len(r.replyClients))
+	for i, c := range r.replyClients {
+		out[i] = *r.lastReply[c]
+	}
+	return out
+}
+
+// String describes the replica briefly (for test failures).
+func (r *Replica) String() string {
+	return fmt.Sprintf("r%d{v=%d active=%v h=%d exec=%d log=%d}", r.id, r.view, r.active, r.h, r.lastExec, len(r.log))
+}

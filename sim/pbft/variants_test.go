@@ -1,0 +1,199 @@
+package pbft
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+func prep(kr *Keyring, v, seq uint64, d Digest, i sim.NodeID) *Prepare {
+	p := &Prepare{View: v, Seq: seq, Digest: d, Replica: i}
+	p.Sig = kr.Signer(i).Sign(p)
+	return p
+}
+
+func commit(kr *Keyring, v, seq uint64, d Digest, i sim.NodeID) *Commit {
+	c := &Commit{View: v, Seq: seq, Digest: d, Replica: i}
+	c.Sig = kr.Signer(i).Sign(c)
+	return c
+}
+
+// ppWith builds a signed PRE-PREPARE of view v's primary with the batch.
+func ppWith(h *harness, v, seq uint64, batch ...*Request) *PrePrepare {
+	p := sim.NodeID(v % uint64(h.n))
+	pp := &PrePrepare{View: v, Seq: seq, Batch: batch, Replica: p}
+	pp.Digest = BatchDigest(batch)
+	pp.Sig = h.kr.Signer(p).Sign(pp)
+	return pp
+}
+
+func req(h *harness, op string, ts uint64) *Request {
+	c := sim.NodeID(h.n)
+	q := &Request{Op: op, Timestamp: ts, Client: c}
+	q.Sig = h.kr.Signer(c).Sign(q)
+	return q
+}
+
+// isolated returns a harness where every send of every node is dropped, so
+// a test drives replica 1 alone by injecting messages.
+func isolated(t *testing.T, n int, v Variant) *harness {
+	h := newHarness(t, hopts{n: n, clients: 1, variant: v})
+	h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+	return h
+}
+
+func countEvents(h *harness, node sim.NodeID, name string) int {
+	c := 0
+	for _, e := range h.eventsOf(name) {
+		if e.node == node {
+			c++
+		}
+	}
+	return c
+}
+
+// TestVariantsChangeBehaviour runs one crafted situation per broken variant
+// with the correct protocol and with the variant, and checks that the
+// observable outcome differs as documented.
+func TestVariantsChangeBehaviour(t *testing.T) {
+	cases := []struct {
+		variant       Variant
+		run           func(t *testing.T, v Variant) string
+		correct, want string
+	}{
+		{VariantPrepare2fMinus1, func(t *testing.T, v Variant) string {
+			// n=7, f=2: replica 1 holds the PRE-PREPARE, its own PREPARE and
+			// those of 2 and 3: three, one short of 2f.
+			h := isolated(t, 7, v)
+			pp := ppWith(h, 0, 1, req(h, "x", 1))
+			h.inject(0, 1, pp)
+			h.inject(2, 1, prep(h.kr, 0, 1, pp.Digest, 2))
+			h.inject(3, 1, prep(h.kr, 0, 1, pp.Digest, 3))
+			h.deliverAll()
+			return fmt.Sprintf("prepared=%d", countEvents(h, 1, "prepared"))
+		}, "prepared=0", "prepared=1"},
+		{VariantCommitQuorum2f, func(t *testing.T, v Variant) string {
+			h := isolated(t, 4, v)
+			pp := ppWith(h, 0, 1, req(h, "x", 1))
+			h.inject(0, 1, pp)
+			h.inject(2, 1, prep(h.kr, 0, 1, pp.Digest, 2))
+			h.inject(2, 1, commit(h.kr, 0, 1, pp.Digest, 2)) // own + 2 = 2f
+			h.deliverAll()
+			return fmt.Sprintf("committed=%d executed=%d", countEvents(h, 1, "committed"), len(h.sms[1].ops))
+		}, "committed=0 executed=0", "committed=1 executed=1"},
+		{VariantExecuteOnPrep, func(t *testing.T, v Variant) string {
+			h := isolated(t, 4, v)
+			pp := ppWith(h, 0, 1, req(h, "x", 1))
+			h.inject(0, 1, pp)
+			h.inject(2, 1, prep(h.kr, 0, 1, pp.Digest, 2))
+			h.deliverAll()
+			return fmt.Sprintf("executed=%d commits=%d", len(h.sms[1].ops), h.sent["COMMIT"])
+		}, "executed=0 commits=3", "executed=1 commits=0"},
+		{VariantPrepareNoDigest, func(t *testing.T, v Variant) string {
+			h := isolated(t, 4, v)
+			pp := ppWith(h, 0, 1, req(h, "x", 1))
+			other := BatchDigest([]*Request{req(h, "y", 1)})
+			h.inject(0, 1, pp)
+			h.inject(2, 1, prep(h.kr, 0, 1, other, 2))
+			h.deliverAll()
+			return fmt.Sprintf("prepared=%d", countEvents(h, 1, "prepared"))
+		}, "prepared=0", "prepared=1"},
+		{VariantAcceptSecondPP, func(t *testing.T, v Variant) string {
+			h := isolated(t, 4, v)
+			a, b := conflictingPP(h, 0, 1)
+			h.inject(0, 1, a)
+			h.inject(0, 1, b)
+			h.deliverAll()
+			return fmt.Sprintf("sent-prepare=%d", countEvents(h, 1, "sent-prepare"))
+		}, "sent-prepare=1", "sent-prepare=2"},
+		{VariantNVIgnorePrepared, func(t *testing.T, v Variant) string {
+			h := isolated(t, 4, v)
+			pp, _ := conflictingPP(h, 0, 1)
+			V := []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 2, certFor(h.kr, pp, 1, 2)), vcFor(h.kr, 1, 3)}
+			O, _, _ := h.replicas[1].computeO(V, 1)
+			return describeO(O)
+		}, "[1:a]", "[]"},
+		{VariantNVNotHighestView, func(t *testing.T, v Variant) string {
+			h := isolated(t, 4, v)
+			old, _ := conflictingPP(h, 0, 1)   // op "a" prepared in view 0
+			_, newer := conflictingPP(h, 1, 1) // op "b" prepared in view 1
+			c0 := certFor(h.kr, old, 1, 2)     // backups of view 0
+			c1 := certFor(h.kr, newer, 2, 3)   // backups of view 1
+			V := []*ViewChange{vcFor(h.kr, 2, 0, c0), vcFor(h.kr, 2, 1, c1), vcFor(h.kr, 2, 3)}
+			O, _, _ := h.replicas[2].computeO(V, 2)
+			return describeO(O)
+		}, "[1:b]", "[1:a]"},
+		{VariantNVNoRecompute, func(t *testing.T, v Variant) string {
+			h := isolated(t, 4, v)
+			pp, _ := conflictingPP(h, 0, 1)
+			cert := certFor(h.kr, pp, 1, 2)
+			O := []*PrePrepare{{View: 1, Seq: 1, Digest: BatchDigest(nil), Replica: 1}} // drops the prepared request
+			h.inject(1, 2, nvFor(h.kr, 1, []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 1, cert), vcFor(h.kr, 1, 3)}, O))
+			h.deliverAll()
+			r := h.replicas[2]
+			return fmt.Sprintf("view=%d active=%v", r.View(), !r.InViewChange())
+		}, "view=2 active=false", "view=1 active=true"},
+		{VariantExecOutOfOrder, func(t *testing.T, v Variant) string {
+			h := isolated(t, 4, v)
+			pp := ppWith(h, 0, 2, req(h, "x", 1)) // seq 2 commits, seq 1 never arrives
+			h.inject(0, 1, pp)
+			h.inject(2, 1, prep(h.kr, 0, 2, pp.Digest, 2))
+			h.inject(2, 1, commit(h.kr, 0, 2, pp.Digest, 2))
+			h.inject(3, 1, commit(h.kr, 0, 2, pp.Digest, 3))
+			h.deliverAll()
+			return fmt.Sprintf("committed=%d executed=%d", countEvents(h, 1, "committed"), len(h.sms[1].ops))
+		}, "committed=1 executed=0", "committed=1 executed=1"},
+		{VariantClientOneReply, func(t *testing.T, v Variant) string {
+			h := newHarness(t, hopts{n: 4, clients: 1, ops: 1, variant: v})
+			h.start()
+			h.queue = nil
+			h.inject(2, 4, &Reply{Timestamp: 1, Client: 4, Replica: 2, Result: "forged"})
+			h.deliverAll()
+			return fmt.Sprintf("accepted=%d", h.clients[0].Completed())
+		}, "accepted=0", "accepted=1"},
+		{VariantNoTimestampCheck, func(t *testing.T, v Variant) string {
+			h := isolated(t, 4, v)
+			q := req(h, "x", 1)
+			pp := ppWith(h, 0, 1, q, q) // a faulty primary repeats a request
+			h.inject(0, 1, pp)
+			h.inject(2, 1, prep(h.kr, 0, 1, pp.Digest, 2))
+			h.inject(2, 1, commit(h.kr, 0, 1, pp.Digest, 2))
+			h.inject(3, 1, commit(h.kr, 0, 1, pp.Digest, 3))
+			h.deliverAll()
+			return fmt.Sprintf("executed=%d", len(h.sms[1].ops))
+		}, "executed=1", "executed=2"},
+	}
+	seen := map[Variant]bool{}
+	for _, c := range cases {
+		seen[c.variant] = true
+		t.Run(string(c.variant), func(t *testing.T) {
+			if got := c.run(t, Correct); got != c.correct {
+				t.Errorf("correct protocol: %s, want %s", got, c.correct)
+			}
+			if got := c.run(t, c.variant); got != c.want {
+				t.Errorf("variant: %s, want %s", got, c.want)
+			}
+		})
+	}
+	for _, v := range Variants() {
+		if !seen[v.Name] {
+			t.Errorf("variant %s has no behaviour test", v.Name)
+		}
+	}
+}
+
+func describeO(O []*PrePrepare) string {
+	out := "["
+	for i, pp := range O {
+		if i > 0 {
+			out += " "
+		}
+		op := "null"
+		if len(pp.Batch) > 0 {
+			op = pp.Batch[0].Op
+		}
+		out += fmt.Sprintf("%d:%s", pp.Seq, op)
+	}
+	return out + "]"
+}

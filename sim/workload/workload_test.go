@@ -1,0 +1,221 @@
+package workload
+
+import (
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/pbftsim/pbftsim/sim/ledger"
+)
+
+func TestValidate(t *testing.T) {
+	ok := Config{Clients: 2, Requests: 8}
+	tests := []struct {
+		name string
+		mut  func(c *Config)
+		want string // "" means valid; otherwise a substring naming the field
+	}{
+		{"defaults", func(c *Config) {}, ""},
+		{"explicit payments", func(c *Config) { c.Payments = 8 }, ""},
+		{"explicit mix", func(c *Config) { c.Mix = Mix{Confirm: 1} }, ""},
+		{"zero clients", func(c *Config) { c.Clients = 0 }, "Clients must be in 1..10000, got 0"},
+		{"too many clients", func(c *Config) { c.Clients = MaxClients + 1 }, "Clients must be in"},
+		{"zero requests", func(c *Config) { c.Requests = 0 }, "Requests must be in 1..10000000, got 0"},
+		{"too many requests", func(c *Config) { c.Requests = MaxRequests + 1 }, "Requests must be in"},
+		{"negative payments", func(c *Config) { c.Payments = -1 }, "Payments must be 0"},
+		{"payments above requests", func(c *Config) { c.Payments = 9 }, "Payments must be 0 (default ceil(Requests/2)) or in 1..Requests (8), got 9"},
+		{"negative confirm", func(c *Config) { c.Mix.Confirm = -0.1 }, "Mix.Confirm must be in [0, 1]"},
+		{"refund above one", func(c *Config) { c.Mix.Refund = 1.5 }, "Mix.Refund must be in [0, 1]"},
+		{"cancel NaN", func(c *Config) { c.Mix.Cancel = math.NaN() }, "Mix.Cancel must be in [0, 1]"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ok
+			tc.mut(&c)
+			err := c.Validate()
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v, want it to contain %q", err, tc.want)
+			}
+			if Generate(c, rand.New(rand.NewPCG(1, 1))) != nil {
+				t.Fatal("Generate returned a workload for an invalid config")
+			}
+		})
+	}
+}
+
+func TestPaymentID(t *testing.T) {
+	tests := []struct {
+		i, n int
+		want string
+	}{
+		{1, 4, "PAY001"}, {42, 999, "PAY042"}, {999, 999, "PAY999"},
+		{1, 1000, "PAY0001"}, {1000, 1000, "PAY1000"}, {7, 123456, "PAY000007"},
+	}
+	for _, tc := range tests {
+		if got := PaymentID(tc.i, tc.n); got != tc.want {
+			t.Errorf("PaymentID(%d, %d) = %q, want %q", tc.i, tc.n, got, tc.want)
+		}
+	}
+}
+
+func gen(t *testing.T, c Config, seed uint64) [][]string {
+	t.Helper()
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ops := Generate(c, rand.New(rand.NewPCG(seed, 7)))
+	if ops == nil {
+		t.Fatal("Generate returned nil for a valid config")
+	}
+	return ops
+}
+
+func TestDeterminism(t *testing.T) {
+	c := Config{Clients: 3, Requests: 200}
+	a, b := gen(t, c, 5), gen(t, c, 5)
+	if !reflect.DeepEqual(a, b) {
+		t.Fatal("same config and seed gave different workloads")
+	}
+	if reflect.DeepEqual(a, gen(t, c, 6)) {
+		t.Fatal("different seeds gave identical workloads")
+	}
+}
+
+// TestWorkloadShape checks totals, ids, client ownership, per-payment order
+// and that every op is accepted when each client's list runs in order.
+func TestWorkloadShape(t *testing.T) {
+	tests := []struct {
+		name string
+		c    Config
+	}{
+		{"default", Config{Clients: 2, Requests: 8}},
+		{"odd requests", Config{Clients: 3, Requests: 101}},
+		{"one client", Config{Clients: 1, Requests: 50}},
+		{"more clients than payments", Config{Clients: 10, Requests: 6}},
+		{"all authorize", Config{Clients: 4, Requests: 40, Payments: 40}},
+		{"refund heavy", Config{Clients: 2, Requests: 300, Payments: 50, Mix: Mix{Confirm: 0.3, Refund: 0.7}}},
+		{"cancel only", Config{Clients: 2, Requests: 100, Payments: 20, Mix: Mix{Cancel: 1}}},
+		{"wide ids", Config{Clients: 5, Requests: 2500}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			for seed := uint64(0); seed < 5; seed++ {
+				ops := gen(t, tc.c, seed)
+				if len(ops) != tc.c.Clients {
+					t.Fatalf("%d client lists, want %d", len(ops), tc.c.Clients)
+				}
+				total := 0
+				owner := map[string]int{}
+				l := ledger.New()
+				for cl, list := range ops {
+					total += len(list)
+					for _, op := range list {
+						o, err := ledger.ParseOp(op)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if prev, ok := owner[o.ID]; ok && prev != cl {
+							t.Fatalf("payment %s used by clients %d and %d", o.ID, prev, cl)
+						}
+						owner[o.ID] = cl
+						// The payment must be authorized before any other op on it
+						// (ledger rejects otherwise, caught below).
+						if _, exists := l.State(o.ID); !exists && o.Kind != ledger.KindAuthorize {
+							t.Fatalf("client %d: %q before authorize", cl, op)
+						}
+						if res := l.Execute(op); !strings.HasPrefix(res, "ok ") {
+							t.Fatalf("client %d: %q rejected: %s", cl, op, res)
+						}
+					}
+				}
+				if total != tc.c.Requests {
+					t.Fatalf("%d ops, want exactly %d", total, tc.c.Requests)
+				}
+				ids := PaymentIDs(ops)
+				n := tc.c.PaymentCount()
+				if len(ids) != n || ids[0] != PaymentID(1, n) || ids[n-1] != PaymentID(n, n) {
+					t.Fatalf("ids %d from %v to %v, want %d from %s", len(ids), ids[0], ids[len(ids)-1], n, PaymentID(1, n))
+				}
+				if err := l.CheckInvariants(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func TestDefaultPayments(t *testing.T) {
+	for _, tc := range []struct{ req, want int }{{1, 1}, {8, 4}, {9, 5}, {1000, 500}} {
+		c := Config{Clients: 2, Requests: tc.req}
+		if got := c.PaymentCount(); got != tc.want {
+			t.Errorf("PaymentCount(Requests=%d) = %d, want %d", tc.req, got, tc.want)
+		}
+		if got := len(PaymentIDs(gen(t, c, 1))); got != tc.want {
+			t.Errorf("Requests=%d: workload uses %d ids, want %d", tc.req, got, tc.want)
+		}
+	}
+}
+
+// TestMixProportions checks the mix steers the drawn kinds.
+func TestMixProportions(t *testing.T) {
+	count := func(c Config) map[ledger.Kind]int {
+		m := map[ledger.Kind]int{}
+		for _, list := range gen(t, c, 3) {
+			for _, op := range list {
+				o, _ := ledger.ParseOp(op)
+				m[o.Kind]++
+			}
+		}
+		return m
+	}
+	// Default mix, many payments so confirm/cancel are rarely starved.
+	m := count(Config{Clients: 4, Requests: 20000, Payments: 10000})
+	if m[ledger.KindAuthorize] != 10000 {
+		t.Fatalf("authorize count %d, want 10000", m[ledger.KindAuthorize])
+	}
+	conf, canc, ref := float64(m[ledger.KindConfirm]), float64(m[ledger.KindCancel]), float64(m[ledger.KindRefund])
+	if f := conf / 10000; f < 0.75 || f > 0.85 {
+		t.Errorf("confirm fraction %.3f, want ~0.8 (counts %v)", f, m)
+	}
+	if f := canc / 10000; f < 0.07 || f > 0.13 {
+		t.Errorf("cancel fraction %.3f, want ~0.1 (counts %v)", f, m)
+	}
+	if f := ref / 10000; f < 0.07 || f > 0.13 {
+		t.Errorf("refund fraction %.3f, want ~0.1 (counts %v)", f, m)
+	}
+	// Zero weights are never drawn.
+	m = count(Config{Clients: 2, Requests: 400, Payments: 100, Mix: Mix{Confirm: 1}})
+	if m[ledger.KindRefund] != 0 || m[ledger.KindCancel] != 0 || m[ledger.KindConfirm] != 100 || m[ledger.KindGet] != 200 {
+		t.Errorf("confirm-only mix gave %v, want 100 authorize, 100 confirm, 200 get", m)
+	}
+}
+
+func TestGenerateNilRand(t *testing.T) {
+	if Generate(Config{Clients: 1, Requests: 1}, nil) != nil {
+		t.Fatal("Generate with nil rng returned a workload")
+	}
+}
+
+func TestPaymentIDsSkipsMalformed(t *testing.T) {
+	got := PaymentIDs([][]string{{"confirm PAY002", "bogus", "authorize PAY001 5"}, {"get PAY002", "refund PAY003 1"}})
+	want := []string{"PAY001", "PAY002", "PAY003"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("PaymentIDs = %v, want %v", got, want)
+	}
+}
+
+func BenchmarkGenerate(b *testing.B) {
+	c := Config{Clients: 8, Requests: 10000}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		Generate(c, rand.New(rand.NewPCG(uint64(i), 1)))
+	}
+}
