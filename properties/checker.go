@@ -135,12 +135,13 @@ type ct struct {
 
 // logEntry is one executed request of the committed log.
 type logEntry struct {
-	digest pbft.Digest
-	null   bool
-	req    Request
-	by     sim.NodeID // first correct replica that executed it
-	result string     // result from the reference replay ("" until replayed)
-	ok     bool       // result is set
+	digest  pbft.Digest
+	null    bool
+	req     Request
+	by      sim.NodeID // first correct replica that executed it
+	result  string     // result from the reference replay ("" until replayed)
+	ok      bool       // result is set
+	present bool       // executed by some correct replica (a batch may have holes)
 }
 
 type replicaState struct {
@@ -151,6 +152,7 @@ type replicaState struct {
 	view      uint64 // highest view entered
 	vcView    uint64 // highest view it started a view change to
 	confirmed map[string]uint64
+	committed map[uint64]bool // seqs it committed above its last execution
 }
 
 type submission struct {
@@ -285,6 +287,7 @@ func (c *Checker) rep(id sim.NodeID) *replicaState {
 	if r.executed == nil {
 		r.executed = map[ct]uint64{}
 		r.confirmed = map[string]uint64{}
+		r.committed = map[uint64]bool{}
 	}
 	return r
 }
@@ -377,6 +380,9 @@ func (c *Checker) event(r *sim.Record) {
 	case *pbft.Committed:
 		if c.correct(from) {
 			c.agree(r.Time, from, e.View, e.Seq, e.Digest, "committed")
+			if rs := c.rep(from); e.Seq > rs.lastSeq {
+				rs.committed[e.Seq] = true
+			}
 		}
 	case *pbft.Prepared:
 		if c.correct(from) {
@@ -513,15 +519,25 @@ func (c *Checker) checkAccepted(a acceptance, final bool) bool {
 
 func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
 	rs := c.rep(from)
-	// Total order: seq 1, 2, 3, ... with batch indexes 0, 1, ... inside a seq.
+	// Total order: seq 1, 2, 3, ... with increasing batch indexes inside a
+	// seq. A replica may skip (report no execution for) a seq it committed:
+	// a batch of duplicate requests is ordered but not executed again.
 	switch {
-	case rs.started && e.Seq == rs.lastSeq && e.Index == rs.lastIndex+1:
-	case e.Seq == rs.lastSeq+1 && e.Index == 0:
+	case rs.started && e.Seq == rs.lastSeq && e.Index > rs.lastIndex:
+	case e.Seq > rs.lastSeq && c.committedUpTo(rs, e.Seq):
+		for s := rs.lastSeq + 1; s < e.Seq; s++ {
+			if _, ok := c.log[s]; !ok {
+				c.log[s] = []logEntry{} // ordered, nothing executed
+			}
+		}
 	default:
 		c.violate(Violation{Property: TotalOrder, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
-			Detail: fmt.Sprintf("replica %d executed seq %d index %d after seq %d index %d", from, e.Seq, e.Index, rs.lastSeq, rs.lastIndex)})
+			Detail: fmt.Sprintf("replica %d executed seq %d index %d after seq %d index %d%s", from, e.Seq, e.Index, rs.lastSeq, rs.lastIndex, c.missing(rs, e.Seq))})
 	}
 	if e.Seq >= rs.lastSeq {
+		for s := rs.lastSeq + 1; s <= e.Seq && len(rs.committed) > 0; s++ {
+			delete(rs.committed, s)
+		}
 		rs.lastSeq, rs.lastIndex, rs.started = e.Seq, e.Index, true
 	}
 	c.agree(now, from, e.View, e.Seq, e.Digest, "executed")
@@ -551,25 +567,48 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
 
 	// Committed log: the first correct execution of (seq, index) defines it.
 	entries := c.log[e.Seq]
-	switch {
-	case e.Index < len(entries):
+	if e.Index < 0 || e.Index > 1<<16 {
+		return
+	}
+	if e.Index < len(entries) && entries[e.Index].present {
 		ent := entries[e.Index]
 		if ent.null != e.Null || (!e.Null && ent.req != req) {
 			c.violate(Violation{Property: Agreement, Replicas: []sim.NodeID{ent.by, from}, View: e.View, Seq: e.Seq, Time: now,
 				Detail: fmt.Sprintf("replica %d executed %s at seq %d index %d but replica %d executed %s", from, reqString(req, e.Null), e.Seq, e.Index, ent.by, reqString(ent.req, ent.null))})
 			return
 		}
-	case e.Index == len(entries):
-		c.log[e.Seq] = append(entries, logEntry{digest: e.Digest, null: e.Null, req: req, by: from})
+	} else {
+		for len(entries) <= e.Index {
+			entries = append(entries, logEntry{})
+		}
+		entries[e.Index] = logEntry{digest: e.Digest, null: e.Null, req: req, by: from, present: true}
+		c.log[e.Seq] = entries
 		c.replay()
-	default:
-		// A gap inside a batch: TotalOrder already reported it.
-		return
 	}
 	if !e.Null {
 		c.pendingRes = append(c.pendingRes, pendingResult{replica: from, seq: e.Seq, index: e.Index, result: e.Result, at: now})
 		c.flushResults()
 	}
+}
+
+// committedUpTo reports whether replica rs committed every seq strictly
+// between its last executed one and seq.
+func (c *Checker) committedUpTo(rs *replicaState, seq uint64) bool {
+	for s := rs.lastSeq + 1; s < seq; s++ {
+		if !rs.committed[s] {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Checker) missing(rs *replicaState, seq uint64) string {
+	for s := rs.lastSeq + 1; s < seq; s++ {
+		if !rs.committed[s] {
+			return fmt.Sprintf(" (seq %d not committed)", s)
+		}
+	}
+	return ""
 }
 
 func reqString(r Request, null bool) string {
@@ -600,7 +639,7 @@ func (c *Checker) replay() {
 		// last seq, apply what is known (entries only grow by index).
 		for i := range entries {
 			ent := &entries[i]
-			if ent.ok {
+			if ent.ok || !ent.present {
 				continue
 			}
 			ent.ok = true

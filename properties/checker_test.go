@@ -151,6 +151,17 @@ func TestCheckers(t *testing.T) {
 			s.submit(client, 3, opC)
 			return s.exec(0, 3, d(3), client, 3, opC, res[2]).ev(1, &pbft.Executed{Replica: 1, Seq: 3, Digest: d(3), Null: true})
 		}, Agreement},
+		{"total order: a committed seq of duplicates may be skipped", nil, func() *stream {
+			s := happy()
+			s.ev(0, &pbft.Committed{Replica: 0, Seq: 3, Digest: d(9)})
+			s.submit(client, 3, "get PAY001")
+			return s.exec(0, 4, d(4), client, 3, "get PAY001", results(opA, opC, "get PAY001")[2])
+		}, ""},
+		{"total order: an uncommitted seq may not be skipped", nil, func() *stream {
+			s := happy()
+			s.submit(client, 3, "get PAY001")
+			return s.exec(0, 4, d(4), client, 3, "get PAY001", results(opA, opC, "get PAY001")[2])
+		}, TotalOrder},
 		{"integrity: request executed twice", nil, func() *stream {
 			s := happy()
 			return s.exec(0, 3, d(3), client, 2, opC, res[2])

@@ -73,6 +73,12 @@ func HuntConfig(variant string) GenConfig {
 // shrunk (same property) and returned. When the budget runs out without a
 // violation, the Finding has Found false. An unknown variant is an error.
 func Hunt(ctx context.Context, variant string, budget time.Duration, seed uint64) (*Finding, error) {
+	return HuntCases(ctx, variant, budget, 0, seed)
+}
+
+// HuntCases is Hunt that also stops after maxCases scenarios (0: no
+// limit), for searches that must be the same on every machine.
+func HuntCases(ctx context.Context, variant string, budget time.Duration, maxCases int, seed uint64) (*Finding, error) {
 	if _, err := pbft.ParseVariant(variant); err != nil {
 		return nil, err
 	}
@@ -82,7 +88,9 @@ func Hunt(ctx context.Context, variant string, budget time.Duration, seed uint64
 	start := time.Now()
 	deadline := start.Add(budget)
 	f := &Finding{Variant: variant, Seed: seed}
-	expired := func() bool { return ctx.Err() != nil || time.Now().After(deadline) }
+	expired := func() bool {
+		return ctx.Err() != nil || time.Now().After(deadline) || (maxCases > 0 && f.Cases >= maxCases)
+	}
 	targets := Targeted(variant)
 	gc := HuntConfig(variant)
 	const targetSeeds = 4
@@ -90,7 +98,10 @@ func Hunt(ctx context.Context, variant string, budget time.Duration, seed uint64
 		var sc scenarios.Scenario
 		if i < len(targets)*targetSeeds {
 			sc = clone(targets[i%len(targets)])
-			sc.Seed = seed + uint64(i/len(targets))
+			// Round 0 keeps a targeted scenario's own seed (if any).
+			if round := uint64(i / len(targets)); round > 0 || sc.Seed == 0 {
+				sc.Seed = seed + round
+			}
 			sc.Protocol.Variant = variant
 		} else {
 			sc = CaseScenario(seed, i, gc)

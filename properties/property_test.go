@@ -62,10 +62,10 @@ func reportFailure(t testing.TB, name string, seed int64, o *Outcome) {
 
 // TestGeneratedScenarios is the gopter property test: every generated
 // scenario (within the fault model) keeps every safety property, and
-// liveness. PBFTSIM_PROPERTY_RUNS sets the number of cases (default 200),
+// liveness. PBFTSIM_PROPERTY_RUNS sets the number of cases (default 300),
 // PBFTSIM_SEED the seed.
 func TestGeneratedScenarios(t *testing.T) {
-	runs := envInt(t, "PBFTSIM_PROPERTY_RUNS", 200)
+	runs := envInt(t, "PBFTSIM_PROPERTY_RUNS", 300)
 	seed := int64(envInt(t, "PBFTSIM_SEED", 1))
 	params := gopter.DefaultTestParametersWithSeed(seed)
 	params.MinSuccessfulTests = runs

@@ -170,22 +170,12 @@ func RunScenario(sc scenarios.Scenario, ro RunOptions) (*Outcome, error) {
 // must be sc.Config(), possibly adjusted).
 func RunConfig(sc scenarios.Scenario, cfg cluster.Config, ro RunOptions) (*Outcome, error) {
 	cfg = cfg.WithDefaults()
-	opts := CheckerOptions(cfg)
-	opts.StopOnViolation = ro.StopOnViolation
 	out := &Outcome{Scenario: sc}
 	if ro.Liveness {
-		if ok, _ := WithinFaultModel(cfg); ok {
-			out.LivenessChecked = true
-			opts.LivenessBound = ro.LivenessBound
-			if opts.LivenessBound <= 0 {
-				opts.LivenessBound = DefaultLivenessBound(cfg)
-			}
-		}
+		out.LivenessChecked, _ = WithinFaultModel(cfg)
 	}
-	chk := New(opts)
-	cfg.Sinks = append(append([]sim.Sink{chk}, cfg.Sinks...), ro.Sinks...)
-	prevStop := cfg.StopWhen
-	cfg.StopWhen = func() bool { return chk.Stopped() || prevStop != nil && prevStop() }
+	chk := Attach(&cfg, ro)
+	faulty := chk.opts.Faulty
 	res, err := cluster.Run(cfg)
 	if err != nil {
 		return nil, err
@@ -200,7 +190,7 @@ func RunConfig(sc scenarios.Scenario, cfg cluster.Config, ro RunOptions) (*Outco
 	out.Violations = chk.Violations()
 	out.Accused = chk.Accused()
 	for _, a := range out.Accused {
-		if !slices.Contains(opts.Faulty, a.Replica) {
+		if !slices.Contains(faulty, a.Replica) {
 			out.Violations = append(out.Violations, Violation{Property: Accountability, Replicas: []sim.NodeID{a.Replica},
 				View: a.View, Seq: a.Seq, Time: a.Time, Detail: "a replica configured as correct provably misbehaved: " + a.Reason})
 		}
@@ -231,4 +221,28 @@ func Rerun(rp *scenarios.Replay) (*Outcome, error) {
 		return full, nil
 	}
 	return o, nil
+}
+
+// Attach adds a checker for cfg to cfg.Sinks and, with
+// ro.StopOnViolation, makes cfg.StopWhen stop the run at its first
+// violation (keeping any StopWhen already set). Call Finish on the checker
+// with the run's end time once cluster.Run returns. ro.Liveness enables the
+// liveness check when cfg is within the fault model.
+func Attach(cfg *cluster.Config, ro RunOptions) *Checker {
+	c := cfg.WithDefaults()
+	opts := CheckerOptions(c)
+	opts.StopOnViolation = ro.StopOnViolation
+	if ro.Liveness {
+		if ok, _ := WithinFaultModel(c); ok {
+			opts.LivenessBound = ro.LivenessBound
+			if opts.LivenessBound <= 0 {
+				opts.LivenessBound = DefaultLivenessBound(c)
+			}
+		}
+	}
+	chk := New(opts)
+	cfg.Sinks = append(append([]sim.Sink{chk}, cfg.Sinks...), ro.Sinks...)
+	prev := cfg.StopWhen
+	cfg.StopWhen = func() bool { return chk.Stopped() || prev != nil && prev() }
+	return chk
 }

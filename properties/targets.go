@@ -42,7 +42,19 @@ run: {max_time: 10s}
 	// Seq 1 commits at 0 and 3 only; the new primary 1 never saw it but the
 	// VIEW-CHANGEs prove it prepared.
 	pbft.VariantNVIgnorePrepared: {newViewYAML, viewChangeAttackYAML},
-	pbft.VariantNVNotHighestView: {newViewYAML, notHighestYAML},
+	// Found by the generator (shrunk): lossy, delayed PREPAREs make seq 1
+	// prepare in views 0 and 1 with different requests.
+	pbft.VariantNVNotHighestView: {`
+name: prepares-lost-across-views
+seed: 1007298
+n: 4
+protocol: {checkpoint_interval: 16, view_change_timeout: 100ms, client_timeout: 150ms}
+workload: {clients: 3, requests: 3}
+network: {delay: "const:1ms", gst: 800ms, delta: 30ms}
+adversary:
+  - {types: [PREPARE], drop: 0.5, delay: 12ms}
+run: {max_time: 3s}
+`, newViewYAML, notHighestYAML},
 	// A Byzantine new primary drops prepared requests from O; backups that
 	// do not recompute O accept it.
 	pbft.VariantNVNoRecompute: {viewChangeAttackYAML, `

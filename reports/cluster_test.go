@@ -13,6 +13,7 @@ import (
 // TestRealRunsMatchClosedForm sweeps real simulations (cluster.Run) on a
 // fault-free network and checks the exact closed-form counts and exponent.
 func TestRealRunsMatchClosedForm(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("real simulations: skipped with -short")
 	}
@@ -47,5 +48,61 @@ func TestRealRunsMatchClosedForm(t *testing.T) {
 	}
 	if !strings.Contains(readFile(t, filepath.Join(out, FileMarkdown)), "WITHIN the O(n²) bound") {
 		t.Error("report.md lacks the verdict")
+	}
+}
+
+// TestRealRunsLossyExceedClosedForm sweeps real simulations on a lossy
+// network: retransmissions push the counts above the closed form, and the
+// report says so.
+func TestRealRunsLossyExceedClosedForm(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("real simulations: skipped with -short")
+	}
+	out := filepath.Join(t.TempDir(), "rep")
+	var base cluster.Config
+	base.Network.Default.Drop = 0.05
+	opt := Options{Base: base, Scenario: "lossy", Nodes: []int{4, 7, 10}, Seeds: 2, Workers: 2, Out: out, Quick: true}
+	s, err := Generate(context.Background(), opt, cluster.Run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range s.Points {
+		if p.CommittedRuns == 0 || !(p.NormalPerRequest.Mean > p.ClosedForm.NormalPerRequest) || p.Dropped.Mean == 0 {
+			t.Errorf("n=%d: %v messages per request (closed form %v), %v dropped", p.N, p.NormalPerRequest.Mean, p.ClosedForm.NormalPerRequest, p.Dropped.Mean)
+		}
+	}
+	if s.Exact || s.ConstantsWithin || s.WithinBound || len(s.Deviations) == 0 {
+		t.Errorf("exact=%v constants=%v within=%v deviations=%d", s.Exact, s.ConstantsWithin, s.WithinBound, len(s.Deviations))
+	}
+	md := readFile(t, filepath.Join(out, FileMarkdown))
+	for _, want := range []string{"NOT within the O(n²) bound", "exceed the closed form", "dropped"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+}
+
+// TestRealRunsDeterministicAcrossWorkers: real lossy runs give the same
+// results (trace hashes included) for 1 and 3 workers.
+func TestRealRunsDeterministicAcrossWorkers(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("real simulations: skipped with -short")
+	}
+	var base cluster.Config
+	base.Network.Default.Drop = 0.05
+	var got [][2][]byte
+	for _, workers := range []int{1, 3} {
+		opt := Options{Base: base, Nodes: []int{4, 7, 10}, Seeds: 2, Workers: workers, Out: filepath.Join(t.TempDir(), "rep"), Quick: true}
+		s, err := Generate(context.Background(), opt, cluster.Run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, b := stripWall(s)
+		got = append(got, [2][]byte{a, b})
+	}
+	if string(got[0][0]) != string(got[1][0]) || string(got[0][1]) != string(got[1][1]) {
+		t.Error("results differ between 1 and 3 workers")
 	}
 }

@@ -48,7 +48,7 @@ func pm(s Stat) string {
 	if s.N == 1 || s.Std == 0 {
 		return num(s.Mean)
 	}
-	return num(s.Mean) + " ± " + num(s.Std)
+	return num(s.Mean) + " ± " + strconv.FormatFloat(s.Std, 'g', 3, 64)
 }
 
 func ci(s Stat) string {

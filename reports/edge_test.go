@@ -14,6 +14,7 @@ import (
 // the fits and named; with too few points left there is no verdict, but the
 // report is still written.
 func TestGenerateWithoutCommits(t *testing.T) {
+	t.Parallel()
 	stall := func(below int) Runner {
 		return func(c cluster.Config) (*cluster.Result, error) {
 			res, err := synthetic(c)
@@ -114,6 +115,7 @@ func BenchmarkSweepWorkers4(b *testing.B) { benchmarkSweep(b, 4) }
 // TestGenerateWithoutBytes: a runner that models no message sizes still
 // gives a report (no byte fit, a "no data" bytes plot).
 func TestGenerateWithoutBytes(t *testing.T) {
+	t.Parallel()
 	out := filepath.Join(t.TempDir(), "rep")
 	opt := quickOpts(t, out)
 	opt.Nodes = QuickNodes

@@ -440,13 +440,18 @@ func explain(d Deviation) string {
 		}
 	}
 	if d.Dropped > 0 {
-		why = append(why, fmt.Sprintf("%.0f messages dropped per run (losses cause retransmissions and timeouts)", d.Dropped))
+		why = append(why, fmt.Sprintf("%.0f messages dropped per run (lost by the network or sent to crashed replicas; losses cause retransmissions and timeouts)", d.Dropped))
 	}
 	if d.Duplicated > 0 {
 		why = append(why, fmt.Sprintf("%.0f messages duplicated per run", d.Duplicated))
 	}
 	if d.ViewChanges > 0 {
-		why = append(why, fmt.Sprintf("%.1f view changes per run (requests re-proposed in the new view)", d.ViewChanges))
+		switch d.Phase {
+		case PhaseViewChange:
+			why = append(why, fmt.Sprintf("%.1f view changes entered per run; VIEW-CHANGEs for views never entered (timeouts moving on to v+2) and resent VIEW-CHANGEs add to each", d.ViewChanges))
+		default:
+			why = append(why, fmt.Sprintf("%.1f view changes per run (requests re-proposed in the new view)", d.ViewChanges))
+		}
 	}
 	if len(why) == 0 {
 		why = append(why, "no drops, duplicates or view changes: the implementation sends more than the protocol requires")

@@ -34,6 +34,9 @@ func checkWritable(out string) error {
 		return inputErr("out", "%q: %v", out, err)
 	}
 	parent := filepath.Dir(abs)
+	if parent == abs {
+		return inputErr("out", "%q is a filesystem root; name a folder to create, e.g. %s", out, filepath.Join(abs, "report"))
+	}
 	info, err := os.Stat(parent)
 	if err != nil {
 		return inputErr("out", "parent folder of %q: %v", out, err)

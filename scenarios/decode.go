@@ -224,6 +224,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 		if n.Kind != yaml.SequenceNode {
 			return d.errAt(n, path, "found %s, want a list", describe(n))
 		}
+		if len(n.Content) == 0 {
+			// An empty list is the same as an omitted one.
+			v.SetZero()
+			return nil
+		}
 		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
 		for i, c := range n.Content {
 			if err := d.decode(c, s.Index(i), fmt.Sprintf("%s[%d]", path, i), depth+1); err != nil {
@@ -379,6 +384,10 @@ func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string, depth in
 	if n.Kind != yaml.MappingNode {
 		return d.errAt(n, path, "found %s, want a mapping of name: value", describe(n))
 	}
+	if len(n.Content) == 0 {
+		v.SetZero()
+		return nil
+	}
 	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
 	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -395,7 +404,13 @@ func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string, depth in
 			return d.errAt(k, fp, "parameter %q given twice (first at line %d)", short(k.Value), prev.Line)
 		}
 		seen[k.Value] = k
-		if val.Kind != yaml.ScalarNode || val.ShortTag() == "!!null" {
+		if val.Kind == yaml.ScalarNode && val.ShortTag() == "!!null" {
+			if val.Value == "" {
+				return d.errAt(val, fp, "no value: want a scalar value")
+			}
+			return d.errAt(val, fp, "found null, want a scalar value (write %q in quotes for the word)", val.Value)
+		}
+		if val.Kind != yaml.ScalarNode {
 			return d.errAt(val, fp, "found %s, want a scalar value", describe(val))
 		}
 		d.pos[fp] = position{val.Line, val.Column}

@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -185,7 +184,7 @@ func (v *validator) scenario(s *Scenario) error {
 			return v.errf(p+".replica", "replica %d is already faulty in byzantine[%d]: want each replica at most once", b.Replica, j)
 		}
 		seen[b.Replica] = i
-		if err := v.strategy(p, b, n, effectiveF(s.F, n)); err != nil {
+		if err := v.strategy(p, b, n); err != nil {
 			return err
 		}
 	}
@@ -204,7 +203,7 @@ func (v *validator) protocol(p *Protocol) error {
 	if err := v.intRange("protocol.batch", p.Batch, 0, MaxBatch, fmt.Sprintf("1..%d requests per PRE-PREPARE (0: default 1)", MaxBatch)); err != nil {
 		return err
 	}
-	if err := v.intRange("protocol.checkpoint_interval", p.CheckpointInterval, 0, 1<<20, "a checkpoint interval >= 1 (0: default 16)"); err != nil {
+	if err := v.intRange("protocol.checkpoint_interval", p.CheckpointInterval, 0, 1<<20, "a checkpoint interval in 1..1048576 (0: default 16)"); err != nil {
 		return err
 	}
 	k := p.CheckpointInterval
@@ -212,7 +211,7 @@ func (v *validator) protocol(p *Protocol) error {
 		k = defaultK
 	}
 	if p.Window < 0 || (p.Window != 0 && (p.Window < k || p.Window%k != 0)) || p.Window > 1<<24 {
-		return v.errf("protocol.window", "%d is out of range: want a multiple of checkpoint_interval (%d), at least it (0: default 2*checkpoint_interval)", p.Window, k)
+		return v.errf("protocol.window", "%d is out of range: want a multiple of checkpoint_interval (%d), at least it and at most 16777216 (0: default 2*checkpoint_interval)", p.Window, k)
 	}
 	if err := v.nonNegative("protocol.view_change_timeout", p.ViewChangeTimeout); err != nil {
 		return err
@@ -327,7 +326,7 @@ func (v *validator) network(nw *Network, ns nodeSet) error {
 	return nil
 }
 
-func (v *validator) strategy(p string, b Byzantine, n, f int) error {
+func (v *validator) strategy(p string, b Byzantine, n int) error {
 	// A strategy may be a composition "a+b" (see byzantine.New).
 	var names []string
 	for _, part := range strings.Split(b.Strategy, byzantine.ComposeSep) {
@@ -370,7 +369,7 @@ func (v *validator) strategy(p string, b Byzantine, n, f int) error {
 		}
 	}
 	// Let the strategy itself check the parameter values, as a run would.
-	if err := tryStrategy(b, n, f); err != nil {
+	if err := tryStrategy(b, n); err != nil {
 		msg := strings.TrimPrefix(err.Error(), "byzantine: ")
 		path := p + ".params"
 		for _, key := range sortedKeys(b.Params) {
@@ -388,28 +387,15 @@ func (v *validator) strategy(p string, b Byzantine, n, f int) error {
 	return nil
 }
 
-// stubNode stands in for the honest replica when a strategy is built only to
-// check its parameters.
-type stubNode struct{ _ int }
-
-func (*stubNode) Start(sim.Time, *sim.Output)           {}
-func (*stubNode) Step(sim.Time, sim.Input, *sim.Output) {}
-
-// tryStrategy builds the strategy around a stub replica; it reports bad
-// parameter values exactly as a run would.
-func tryStrategy(b Byzantine, n, f int) (err error) {
+// tryStrategy checks the strategy's parameter values exactly as a run
+// would (byzantine.Check), turning a panic into an error.
+func tryStrategy(b Byzantine, n int) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("strategy %q cannot be built with these parameters: %v", b.Strategy, r)
 		}
 	}()
-	env := byzantine.Env{
-		ID: sim.NodeID(b.Replica), N: n, F: f,
-		Rand:      rand.New(rand.NewPCG(0, 0)),
-		NewHonest: func() (sim.Node, error) { return &stubNode{}, nil },
-	}
-	_, err = byzantine.New(b.Strategy, b.Params, &stubNode{}, env)
-	return err
+	return byzantine.Check(b.Strategy, b.Params, sim.NodeID(b.Replica), n)
 }
 
 func (v *validator) netRule(p string, r *NetRule, ns nodeSet) error {
@@ -473,12 +459,4 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
-}
-
-// effectiveF is f, or floor((n-1)/3) when f is 0.
-func effectiveF(f, n int) int {
-	if f == 0 {
-		return (n - 1) / 3
-	}
-	return f
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 var typeBench = RegisterMsgType("BENCH")
@@ -99,18 +100,25 @@ func BenchmarkBareHeap(b *testing.B) {
 			m := &benchMsg{}
 			for range pending {
 				seq++
-				h.push(event{at: Time(benchDelay.Sample(r)), seq: seq, kind: evDeliver, msg: m})
+				h.push(event{at: Time(benchDelay.Sample(r)), key: seq<<8 | uint64(evDeliver), msg: m})
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for range b.N {
 				e := h.pop()
 				seq++
-				e.seq = seq
+				e.key = seq<<8 | uint64(evDeliver)
 				e.at += Time(benchDelay.Sample(r))
 				h.push(e)
 			}
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
+	}
+}
+
+// TestEventSize guards the queue's memory footprint.
+func TestEventSize(t *testing.T) {
+	if s := unsafe.Sizeof(event{}); s != 48 {
+		t.Errorf("event is %d bytes, want 48", s)
 	}
 }

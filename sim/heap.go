@@ -11,23 +11,26 @@ const (
 	evRecover                   // node to recovers
 )
 
-// event is one scheduled kernel event. Events are stored by value in the
-// queue; ordering is by (at, seq), seq being the insertion sequence number,
-// so simultaneous events run in the order they were scheduled.
+// event is one scheduled kernel event (48 bytes). Events are stored by value
+// in the queue; ordering is by (at, key), key being the insertion sequence
+// number shifted left by 8 with the event kind in the low byte, so
+// simultaneous events run in the order they were scheduled and keys are
+// unique.
 type event struct {
 	at   Time
-	seq  uint64
+	key  uint64 // seq<<8 | kind
 	msg  Message
 	arg  uint64 // timer id for evTimer; for evDeliver, 1 + trace seq of the send record
 	from NodeID
 	to   NodeID
-	kind evKind
-	dup  bool // the network's extra copy of a message
 }
+
+// kind returns what the event does.
+func (e *event) kind() evKind { return evKind(e.key) }
 
 // before reports whether a runs before b.
 func (a *event) before(b *event) bool {
-	return a.at < b.at || (a.at == b.at && a.seq < b.seq)
+	return a.at < b.at || (a.at == b.at && a.key < b.key)
 }
 
 // eventHeap is a typed binary min-heap of events ordered by (at, seq). It

@@ -9,6 +9,27 @@ import (
 // network fault model and the trace. It is single-threaded and deterministic:
 // the same Config (same seed, same nodes in the same initial state) gives the
 // same sequence of trace records and the same Stats.TraceHash.
+//
+// Semantics in brief:
+//   - Events at the same virtual time run in the order they were scheduled.
+//     Crashes and recoveries from Config.Crashes are scheduled first (by New),
+//     so a crash at t runs before other events at t; a crash at time 0 takes
+//     effect after Start (the sends made in Start are already in flight).
+//   - A network send (to another node) is traced RecSend and counted in
+//     Sent, then goes through Filters, partitions and random loss (a drop is
+//     traced RecDrop and counted in Dropped), then is delivered after a
+//     sampled delay; a duplicate is traced RecDuplicate and delivered once
+//     more with its own delay. So Sent counts every message a node put on
+//     the network, and Delivered = Sent - Dropped + Duplicated once the run
+//     is drained.
+//   - At delivery a message is dropped (DropCrashed) if the receiver is down,
+//     or (DropPartition) if a partition active at delivery time separates
+//     the two nodes and the GST rule does not protect them then.
+//   - A self-send is delivered as the next event at the same time, traced
+//     RecLocal and counted in Local; it is never dropped, except when the
+//     node crashed in between (traced RecDrop, not counted in Dropped).
+//   - Timers of a crashed node do not fire; recovery cancels them all and
+//     steps the node with InputRecover. Its state is untouched.
 type Kernel struct {
 	nodes   []Node
 	n       int
@@ -24,7 +45,7 @@ type Kernel struct {
 	maxEvents uint64
 
 	down   []bool
-	timers []map[TimerID]uint64 // pending timer -> seq of its queued event
+	timers []map[TimerID]uint64 // pending timer -> key of its queued event
 
 	net network
 
@@ -58,20 +79,21 @@ func New(cfg Config) (*Kernel, error) {
 	k.tr.init(&k.stats.TraceHash, cfg.Sinks)
 	k.q.a = make([]event, 0, 64)
 	for _, c := range cfg.Crashes {
-		k.schedule(event{at: c.At, kind: evCrash, to: c.Node, from: c.Node})
+		k.schedule(event{at: c.At, to: c.Node, from: c.Node}, evCrash)
 		if c.Recover > c.At {
-			k.schedule(event{at: c.Recover, kind: evRecover, to: c.Node, from: c.Node})
+			k.schedule(event{at: c.Recover, to: c.Node, from: c.Node}, evRecover)
 		}
 	}
 	return k, nil
 }
 
-// schedule queues e with the next insertion sequence number and returns it.
-func (k *Kernel) schedule(e event) uint64 {
+// schedule queues e as an event of kind kind with the next insertion
+// sequence number, and returns its key.
+func (k *Kernel) schedule(e event, kind evKind) uint64 {
 	k.seq++
-	e.seq = k.seq
+	e.key = k.seq<<8 | uint64(kind)
 	k.q.push(e)
-	return e.seq
+	return e.key
 }
 
 // Now returns the current virtual time (the time of the last processed event).
@@ -144,9 +166,9 @@ func (k *Kernel) Step() bool {
 			return false
 		}
 		e := k.q.pop()
-		if e.kind == evTimer {
+		if e.kind() == evTimer {
 			tm := k.timers[e.to]
-			if tm == nil || tm[TimerID(e.arg)] != e.seq {
+			if tm == nil || tm[TimerID(e.arg)] != e.key {
 				continue // replaced or cancelled
 			}
 			delete(tm, TimerID(e.arg))
@@ -164,7 +186,7 @@ func (k *Kernel) Step() bool {
 
 // dispatch runs one live event.
 func (k *Kernel) dispatch(e *event) {
-	switch e.kind {
+	switch e.kind() {
 	case evDeliver:
 		k.deliver(e)
 	case evLocal:
@@ -229,7 +251,7 @@ func (k *Kernel) apply(id NodeID) {
 			continue
 		}
 		if s.To == id {
-			k.schedule(event{at: k.now, kind: evLocal, from: id, to: id, msg: s.Msg})
+			k.schedule(event{at: k.now, from: id, to: id, msg: s.Msg}, evLocal)
 			continue
 		}
 		k.send(id, s.To, s.Msg)
@@ -248,7 +270,7 @@ func (k *Kernel) apply(id NodeID) {
 			k.timers[id] = tm
 		}
 		after := max(op.After, 0)
-		tm[op.ID] = k.schedule(event{at: addSat(k.now, int64(after)), kind: evTimer, from: id, to: id, arg: uint64(op.ID)})
+		tm[op.ID] = k.schedule(event{at: addSat(k.now, int64(after)), from: id, to: id, arg: uint64(op.ID)}, evTimer)
 	}
 	for _, ev := range out.Events {
 		if ev != nil {

@@ -156,12 +156,12 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 		return
 	}
 	at := nw.arrival(now, lc.Delay.Sample(r.delay)+extra, protected)
-	k.schedule(event{at: at, kind: evDeliver, from: from, to: to, msg: m, arg: ref})
+	k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, evDeliver)
 	if lc.Duplicate > 0 && r.dup.Float64() < lc.Duplicate {
 		k.stats.Duplicated.Add(size)
 		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
 		at := nw.arrival(now, lc.Delay.Sample(r.dupDelay)+extra, protected)
-		k.schedule(event{at: at, kind: evDeliver, from: from, to: to, msg: m, arg: ref, dup: true})
+		k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, evDeliver)
 	}
 }
 

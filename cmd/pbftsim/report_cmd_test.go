@@ -93,3 +93,31 @@ func TestReportCmdBadInput(t *testing.T) {
 		t.Errorf("report written despite bad input: %v", err)
 	}
 }
+
+// TestReportCmdRealScenario runs real simulations of a built-in scenario.
+func TestReportCmdRealScenario(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real simulations: skipped with -short")
+	}
+	dir := filepath.Join(t.TempDir(), "lossy")
+	cmd := newReportCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SetArgs([]string{"--scenario", "lossy-wan", "--quick", "--nodes", "4,7,10", "--out", dir})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| scenario | lossy-wan |", "pbftsim report --scenario lossy-wan --nodes 4,7,10 --seeds 2 --quick", "exceed the closed form"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if !strings.Contains(out.String(), "within O(n²) bound: false") {
+		t.Errorf("output %q", out.String())
+	}
+}

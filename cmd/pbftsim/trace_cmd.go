@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -143,6 +144,14 @@ func runTrace(out io.Writer, file string, fl *traceFlags) error {
 	opts, err := traceOptions(file, fl)
 	if err != nil {
 		return bad(err)
+	}
+	for _, o := range []struct{ flag, path string }{{"svg", fl.svg}, {"html", fl.html}, {"perfetto", fl.perfetto}, {"shiviz", fl.shiviz}} {
+		if o.path == "" {
+			continue
+		}
+		if st, err := os.Stat(filepath.Dir(o.path)); err != nil || !st.IsDir() {
+			return bad(fmt.Errorf("--%s %s: directory %s does not exist", o.flag, o.path, filepath.Dir(o.path)))
+		}
 	}
 	// Pass 1: roles, faulty nodes and types, so that every output names
 	// nodes the same way.

@@ -37,7 +37,7 @@ func (d *Diagram) WriteHTML(w io.Writer) error {
 	if note := l.note(d.opts.maxArrows()); note != "" {
 		fmt.Fprintf(bw, "<p class=\"note\">%s</p>\n", esc(note))
 	}
-	bw.WriteString("<pre id=\"info\">hover a message or a mark to see its fields</pre>\n<div id=\"wrap\">\n")
+	bw.WriteString("<pre id=\"info\">hover a message or a mark to see its fields; preset filters in the URL, e.g. #types=PREPARE,COMMIT&amp;seqmin=3&amp;view=0&amp;node=1&amp;droponly=1</pre>\n<div id=\"wrap\">\n")
 	fmt.Fprintf(bw, "<svg id=\"diagram\" width=\"%d\" height=\"%s\" viewBox=\"0 0 %d %s\" font-family=\"sans-serif\" font-size=\"11\">\n",
 		svgWidth, f1(g.height), svgWidth, f1(g.height))
 	d.writeSVGBody(bw, g)
@@ -58,6 +58,7 @@ input[type=number]{width:5em}
 .note{color:#b00020}
 g.msg{cursor:pointer}
 g.msg.hl line{stroke-width:3.5}
+g.msg.hl line.halo{stroke-width:9}
 </style>
 `
 
@@ -98,6 +99,25 @@ const htmlScript = `(function () {
       g.style.display = ok ? '' : 'none';
     });
     document.getElementById('shown').textContent = String(shown);
+    document.body.setAttribute('data-js', 'ready');
+  }
+  // Filters can be preset in the URL: #types=PREPARE,COMMIT&seqmin=3&view=0&node=1&droponly=1
+  function fromHash() {
+    var h = location.hash.replace(/^#/, '');
+    if (!h) return;
+    h.split('&').forEach(function (kv) {
+      var i = kv.indexOf('=');
+      if (i < 0) return;
+      var k = decodeURIComponent(kv.slice(0, i)), v = decodeURIComponent(kv.slice(i + 1));
+      if (k === 'types') {
+        var want = v.split(',');
+        document.querySelectorAll('input.ty').forEach(function (c) { c.checked = want.indexOf(c.value) >= 0; });
+      } else if (k === 'seqmin' || k === 'seqmax' || k === 'view' || k === 'node') {
+        document.getElementById(k).value = v;
+      } else if (k === 'droponly') {
+        document.getElementById('droponly').checked = v === '1';
+      }
+    });
   }
   function hover(e) {
     var g = e.target.closest('g.msg, g.mark');
@@ -114,6 +134,8 @@ const htmlScript = `(function () {
     apply();
   });
   document.getElementById('diagram').addEventListener('mouseover', hover);
+  window.addEventListener('hashchange', function () { fromHash(); apply(); });
+  fromHash();
   apply();
 })();
 `

@@ -59,7 +59,7 @@ type svgGeom struct {
 func (l *layout) geom() *svgGeom {
 	g := &svgGeom{l: l, laneY: map[sim.NodeID]float64{}}
 	g.yTitle = 22
-	g.yLegend = 64
+	g.yLegend = 78
 	// legend: message types then mark symbols, in rows of legendPerRow.
 	items := len(l.types) + len(markLegend) + 1
 	g.legendRows = (items + legendPerRow - 1) / legendPerRow
@@ -165,11 +165,11 @@ func (d *Diagram) title() string {
 // writeSVGBody writes everything inside the <svg> element.
 func (d *Diagram) writeSVGBody(w *bufio.Writer, g *svgGeom) {
 	l := g.l
-	fmt.Fprintf(w, "<style>.msg line{stroke-width:1.3} .msg:hover line{stroke-width:3} .lane-label{font-weight:bold} .note{fill:#b00020} text{fill:#222}</style>\n")
+	fmt.Fprintf(w, "<style>.msg line{stroke-width:1.3} .msg:hover line{stroke-width:3} .msg line.halo{stroke-width:7;stroke-opacity:0.3} .lane-label{font-weight:bold} .note{fill:#b00020} text{fill:#222}</style>\n")
 	// Arrow heads, one per type.
 	w.WriteString("<defs>\n")
 	for i, t := range l.types {
-		fmt.Fprintf(w, "<marker id=\"ah%d\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"%s\"/></marker>\n", i, TypeColor(t))
+		fmt.Fprintf(w, "<marker id=\"ah%d\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"9\" markerHeight=\"9\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"%s\"/></marker>\n", i, TypeColor(t))
 	}
 	fmt.Fprintf(w, "<clipPath id=\"plot\"><rect x=\"%d\" y=\"%s\" width=\"%d\" height=\"%s\"/></clipPath>\n",
 		marginLeft-2, f1(g.yLanes), plotWidth+4, f1(float64(len(l.lanes))*laneHeight))
@@ -331,7 +331,7 @@ func (d *Diagram) writeArrow(w *bufio.Writer, g *svgGeom, a *Arrow, ti int) {
 	fmt.Fprintf(w, "<g class=\"%s\" data-type=\"%s\" data-from=\"%d\" data-to=\"%d\"%s>", cls, esc(a.Type), a.From, a.To, fieldAttrs(a.Fields))
 	fmt.Fprintf(w, "<title>%s</title>", esc(arrowTitle(a, l.replicas, byz)))
 	if byz {
-		fmt.Fprintf(w, "<line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#e00000\" stroke-opacity=\"0.3\" stroke-width=\"6\"/>", f1(x1), f1(y1), f1(x2), f1(y2))
+		fmt.Fprintf(w, "<line class=\"halo\" x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#e00000\"/>", f1(x1), f1(y1), f1(x2), f1(y2))
 	}
 	color := TypeColor(a.Type)
 	switch a.Status {

@@ -169,8 +169,15 @@ func (r *Replica) makeStable(seq uint64, d Digest, proof []*Checkpoint) {
 	}
 	r.out.Report(&StableCheckpoint{Replica: r.id, Seq: seq, StateDigest: d})
 	// votes moved down from r.high may complete a later checkpoint
+	later := make([]uint64, 0, len(r.ckpts))
 	for s, cs := range r.ckpts {
 		if s > seq && !cs.mine {
+			later = append(later, s)
+		}
+	}
+	slices.Sort(later) // deterministic order: checkStable may send
+	for _, s := range later {
+		if cs := r.ckpts[s]; cs != nil {
 			if _, _, ok := r.quorumDigest(cs); ok {
 				r.checkStable(s, cs)
 			}

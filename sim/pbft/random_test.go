@@ -3,6 +3,8 @@ package pbft
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -10,25 +12,39 @@ import (
 )
 
 // TestRandomSchedules runs many seeded schedules with reordering, loss and
-// duplication before a stabilisation time, one faulty (silent or crashed
-// and recovering) replica, and checks agreement among correct replicas and
-// that every request completes.
-func TestRandomSchedules(t *testing.T) {
+// duplication before a stabilisation time, one faulty replica (silent,
+// crashed and recovering, or equivocating with its own key), and checks
+// agreement among correct replicas, the log bound, and that every request
+// completes.
+func TestRandomSchedules(t *testing.T) { randomSchedules(t, false) }
+
+// TestRandomSchedulesHarsh is TestRandomSchedules with 50% loss before a
+// later stabilisation time, n up to 10 and K down to 1.
+func TestRandomSchedulesHarsh(t *testing.T) { randomSchedules(t, true) }
+
+func randomSchedules(t *testing.T, harsh bool) {
 	seeds := 60
 	if testing.Short() {
 		seeds = 10
 	}
+	if s, err := strconv.Atoi(os.Getenv("PBFT_SEEDS")); err == nil {
+		seeds = s // e.g. PBFT_SEEDS=2000 for a longer search
+	}
+	loss, gstMax, ns, ks := 0.2, 800, []int{4, 7}, []int{2, 4, 8}
+	if harsh {
+		loss, gstMax, ns, ks = 0.5, 5000, []int{4, 7, 10}, []int{1, 2, 4, 8}
+	}
 	for seed := 1; seed <= seeds; seed++ {
-		rng := rand.New(rand.NewPCG(uint64(seed), 7))
-		n := []int{4, 7}[rng.IntN(2)]
+		rng := rand.New(rand.NewPCG(uint64(seed), map[bool]uint64{false: 7, true: 8}[harsh]))
+		n := ns[rng.IntN(len(ns))]
 		batch := 1 + rng.IntN(3)
-		k := []int{2, 4, 8}[rng.IntN(3)]
+		k := ks[rng.IntN(len(ks))]
 		name := fmt.Sprintf("seed=%d/n=%d/b=%d/k=%d", seed, n, batch, k)
 		t.Run(name, func(t *testing.T) {
-			h := newHarness(t, hopts{n: n, clients: 3, ops: 12, k: k, l: 2 * k, batch: batch, interval: time.Millisecond})
+			h := newHarness(t, hopts{n: n, clients: 3, ops: 12, k: k, l: 2 * k, batch: batch, interval: time.Millisecond, variant: Variant(os.Getenv("PBFT_VARIANT"))})
 			faulty := sim.NodeID(rng.IntN(n))
-			mode := rng.IntN(3) // 0: silent, 1: crash and recover, 2: none
-			gst := sim.Time(time.Duration(200+rng.IntN(800)) * time.Millisecond)
+			mode := rng.IntN(4) // 0: silent, 1: crash and recover, 2: none, 3: equivocating
+			gst := sim.Time(time.Duration(200+rng.IntN(gstMax)) * time.Millisecond)
 			h.pick = func(k int) int {
 				if rng.IntN(4) == 0 {
 					return rng.IntN(k)
@@ -39,7 +55,35 @@ func TestRandomSchedules(t *testing.T) {
 				if mode == 0 && from == faulty {
 					return true
 				}
-				if h.now < gst && rng.Float64() < 0.2 {
+				if mode == 3 && from == faulty && to%2 == 0 {
+					// equivocate: a different (null) batch, or a vote for a
+					// different digest, signed with the faulty replica's own key
+					signer := h.kr.Signer(faulty)
+					var alt sim.Message
+					switch m := m.(type) {
+					case *PrePrepare:
+						pp := *m
+						pp.Batch = nil
+						pp.Digest = BatchDigest(nil)
+						pp.Sig = signer.Sign(&pp)
+						alt = &pp
+					case *Prepare:
+						p := *m
+						p.Digest[0] ^= 1
+						p.Sig = signer.Sign(&p)
+						alt = &p
+					case *Commit:
+						c := *m
+						c.Digest[0] ^= 1
+						c.Sig = signer.Sign(&c)
+						alt = &c
+					}
+					if alt != nil {
+						h.queue = append(h.queue, hmsg{from, to, alt})
+						return true
+					}
+				}
+				if h.now < gst && rng.Float64() < loss {
 					return true
 				}
 				if rng.Float64() < 0.05 { // duplicate
@@ -62,7 +106,7 @@ func TestRandomSchedules(t *testing.T) {
 				t.Fatalf("not done by %v (mode %d faulty %d): %v %v", h.now, mode, faulty, st, h.counts())
 			}
 			honest := ids(0, n)
-			if mode == 0 {
+			if mode == 0 || mode == 3 {
 				honest = nil
 				for i := 0; i < n; i++ {
 					if sim.NodeID(i) != faulty {

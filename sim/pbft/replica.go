@@ -118,6 +118,7 @@ type Replica struct {
 	nullDigest  Digest
 	askedView   uint64 // view+1 for which this replica asked for the NEW-VIEW
 	lagTimerOn  bool
+	lateVC      []int // primary: VIEW-CHANGEs for its current view received after its NEW-VIEW, per replica
 }
 
 // NewReplica validates c and returns a replica in view 0.
@@ -140,6 +141,7 @@ func NewReplica(c Config) (*Replica, error) {
 		stateVotes: make([]*State, c.N),
 		vcs:        make([]*ViewChange, c.N),
 		futureFrom: make([]uint64, c.N),
+		lateVC:     make([]int, c.N),
 		vcTimeout:  c.ViewChangeTimeout,
 		buf:        make([]byte, 0, 1024),
 	}
@@ -367,7 +369,7 @@ func (r *Replica) onRecover() {
 // ---- requests ----
 
 func (r *Replica) armRequestTimer(reset bool) {
-	if len(r.pending) == 0 || r.isPrimary() { // backups watch the primary
+	if len(r.pending) == 0 {
 		if r.reqTimerOn {
 			r.out.CancelTimer(timerRequest)
 			r.reqTimerOn = false

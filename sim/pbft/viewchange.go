@@ -128,7 +128,18 @@ func (r *Replica) validateCert(pc *PreparedCert, vc *ViewChange) error {
 }
 
 func (r *Replica) onViewChange(from sim.NodeID, vc *ViewChange) {
-	if from != vc.Replica || from == r.id {
+	if from != vc.Replica || from == r.id || from < 0 || int(from) >= r.n {
+		return
+	}
+	if vc.NewView == r.view && r.active && r.isPrimary() && r.lastNewView != nil && r.lastNewView.View == r.view {
+		// A replica still asking for the view we lead missed our NEW-VIEW.
+		// The first late VIEW-CHANGE is normal (we needed only 2f+1); a
+		// retransmission means the NEW-VIEW was lost: send it again.
+		r.lateVC[from]++
+		if r.lateVC[from] >= 2 && r.verify(vc) {
+			r.lateVC[from] = 0
+			r.out.Send(from, r.lastNewView)
+		}
 		return
 	}
 	if vc.NewView < r.view || (vc.NewView == r.view && r.active) {
@@ -317,6 +328,7 @@ func (r *Replica) validateNewView(nv *NewView) error {
 func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 	r.view, r.active = nv.View, true
 	r.lastNewView = nv
+	clear(r.lateVC)
 	if r.vcTimerOn {
 		r.out.CancelTimer(timerViewChange)
 		r.vcTimerOn = false

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+// runSweepCLI runs `pbftsim ARGS` with the sweep and merge commands and
+// returns stdout, stderr and the exit status.
+func runSweepCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	root := &cobra.Command{Use: "pbftsim", SilenceUsage: true, SilenceErrors: true}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
+	root.AddCommand(newSweepCmd(), newMergeCmd())
+	var out, errb bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errb)
+	root.SetArgs(args)
+	err := root.Execute()
+	code := 0
+	if err != nil {
+		code = 2
+		var ee *exitError
+		if errors.As(err, &ee) {
+			code = ee.code
+		}
+		errb.WriteString(err.Error())
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestSweepAndMergeCmd(t *testing.T) {
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.jsonl")
+	out, errs, code := runSweepCLI(t, "sweep", "--seeds", "1..6", "--workers", "2", "--out", whole)
+	if code != 0 {
+		t.Fatalf("sweep: exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{"sweep of scenario adversarial, seeds 1..6: 6 of 6 seeds ran", "verdicts: ok 6", "latency p50 per seed: min ", "messages per seed:", "records written to " + whole} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sweep output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.Contains(errs, "6/6 seeds") || !strings.Contains(errs, "seeds/s, 0 failures") {
+		t.Errorf("no progress bar on stderr: %q", errs)
+	}
+	var parts []string
+	for _, sh := range []string{"0/2", "1/2"} {
+		p := filepath.Join(dir, "part"+sh[:1])
+		if _, errs, code := runSweepCLI(t, "sweep", "--seeds", "1..6", "--shard", sh, "--out", p, "--quiet"); code != 0 {
+			t.Fatalf("sweep --shard %s: exit %d: %s", sh, code, errs)
+		}
+		parts = append(parts, p)
+	}
+	merged := filepath.Join(dir, "merged.jsonl")
+	out, errs, code = runSweepCLI(t, append([]string{"merge", merged}, parts...)...)
+	if code != 0 || !strings.Contains(out, "merged 2 shards") || !strings.Contains(out, "verdicts: ok 6") {
+		t.Fatalf("merge: exit %d\n%s\n%s", code, out, errs)
+	}
+	a, _ := os.ReadFile(whole)
+	b, _ := os.ReadFile(merged)
+	if !bytes.Equal(a, b) {
+		t.Errorf("merged file differs from the unsharded sweep")
+	}
+
+	bad := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"sweep", "--seeds", "9..2", "--out", whole}, "--seeds"},
+		{[]string{"sweep", "--seeds", "1..2", "--shard", "2/2", "--out", whole}, "--shard"},
+		{[]string{"sweep", "--seeds", "1..2", "--workers", "-3", "--out", whole}, "--workers"},
+		{[]string{"sweep", "--seeds", "1..2"}, "--out"},
+		{[]string{"sweep", "--seeds", "1..2", "--scenario", "no-such", "--out", whole}, "unknown built-in scenario"},
+		{[]string{"sweep", "--bogus"}, "bogus"},
+		{[]string{"merge", merged, parts[0]}, "missing shards of 2 (numbered 0..1): 1"},
+		{[]string{"merge", merged}, "requires at least 2 arg"},
+	}
+	for _, c := range bad {
+		_, errs, code := runSweepCLI(t, c.args...)
+		if code != 2 || !strings.Contains(errs, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
+		}
+	}
+	if b2, _ := os.ReadFile(merged); !bytes.Equal(b2, b) {
+		t.Errorf("a refused merge changed the merged file")
+	}
+}
+
+func TestSweepCmdFailingSeeds(t *testing.T) {
+	dir := t.TempDir()
+	out, _, code := runSweepCLI(t, "sweep", "--scenario", "beyond-f", "--seeds", "1..4", "--out", filepath.Join(dir, "f.jsonl"), "--quiet")
+	if code != 1 || !strings.Contains(out, "replay: pbftsim run --scenario beyond-f --seed ") {
+		t.Errorf("beyond-f sweep: exit %d, want 1 with replay commands:\n%s", code, out)
+	}
+}

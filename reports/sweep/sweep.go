@@ -1,0 +1,301 @@
+package sweep
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+)
+
+// DefaultScenario is the built-in scenario a sweep runs when none is named.
+const DefaultScenario = "adversarial"
+
+// Options configures a sweep.
+type Options struct {
+	// Scenario is run once per seed (its own seed is ignored).
+	Scenario *scenarios.Scenario
+	// ScenarioArg is how the scenario was named (a built-in name or a
+	// path): it goes into the header and into replay commands.
+	ScenarioArg string
+	Seeds       Range
+	// Shard selects a slice of Seeds; the zero value is the whole range.
+	Shard Shard
+	// Workers is the number of simulations run at once (0: GOMAXPROCS).
+	// It never changes the output.
+	Workers int
+	// Version is the pbftsim version recorded in the header.
+	Version string
+	// Progress, if set, is called after each record is written, from the
+	// goroutine that called Run.
+	Progress func(Progress)
+}
+
+// Progress is the state of a running sweep.
+type Progress struct {
+	Done, Total uint64
+	Failures    uint64
+	Elapsed     time.Duration // wall clock since the sweep started
+}
+
+// Rate returns seeds per wall-clock second.
+func (p Progress) Rate() float64 {
+	if p.Elapsed <= 0 {
+		return 0
+	}
+	return float64(p.Done) / p.Elapsed.Seconds()
+}
+
+// ErrInterrupted is returned (wrapped) when the context ended a sweep
+// before every seed ran; the records written are complete.
+var ErrInterrupted = errors.New("sweep interrupted")
+
+// ScenarioHash returns the SHA-256 (hex) of sc's YAML form with its seed
+// cleared: the identity of a sweep's scenario.
+func ScenarioHash(sc *scenarios.Scenario) (string, error) {
+	c := *sc
+	c.Seed = 0
+	y, err := c.Marshal()
+	if err != nil {
+		return "", fmt.Errorf("encoding scenario %q: %w", sc.Name, err)
+	}
+	sum := sha256.Sum256(y)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// header checks o and returns the header of its file.
+func (o *Options) header() (Header, error) {
+	if o.Scenario == nil {
+		return Header{}, errors.New("sweep: no scenario")
+	}
+	sh := o.Shard.norm()
+	if err := sh.Validate(); err != nil {
+		return Header{}, fmt.Errorf("--shard: %w", err)
+	}
+	if o.Workers < 0 {
+		return Header{}, fmt.Errorf("--workers %d is out of range: want at least 1 (0: one per CPU)", o.Workers)
+	}
+	if o.Seeds.From > o.Seeds.To {
+		return Header{}, fmt.Errorf("--seeds %s: want A <= B", o.Seeds)
+	}
+	// Bad scenarios fail here, once, rather than once per seed.
+	sc := *o.Scenario
+	sc.Seed = o.Seeds.From
+	cfg, err := sc.Config()
+	if err != nil {
+		return Header{}, err
+	}
+	if _, err := cluster.New(cfg); err != nil {
+		return Header{}, fmt.Errorf("scenario %s: %w", o.ScenarioArg, err)
+	}
+	hash, err := ScenarioHash(o.Scenario)
+	if err != nil {
+		return Header{}, err
+	}
+	arg := o.ScenarioArg
+	if arg == "" {
+		arg = o.Scenario.Name
+	}
+	return Header{Kind: "header", Format: Format, Version: o.Version, Scenario: arg,
+		ScenarioSHA256: hash, Seeds: o.Seeds, Shard: sh, Slicing: Slicing}, nil
+}
+
+// RunSeed runs sc with seed under every safety checker and the liveness
+// checker (when the scenario is within the fault model) and summarises it.
+// The run is not stopped at the first violation, so its trace hash is the
+// one `pbftsim run --scenario S --seed N` prints. stop, if set, is polled
+// after every event; when it returns true the run is abandoned and ok is
+// false. A panic in the simulation is reported as the verdict "panic".
+func RunSeed(sc *scenarios.Scenario, seed uint64, stop func() bool) (rec Record, ok bool) {
+	rec = Record{Seed: seed}
+	defer func() {
+		if p := recover(); p != nil {
+			rec = Record{Seed: seed, Verdict: VerdictPanic, Detail: fmt.Sprint(p)}
+			ok = stop == nil || !stop()
+		}
+	}()
+	s := *sc
+	s.Seed = seed
+	cfg, err := s.Config()
+	if err != nil {
+		return Record{Seed: seed, Verdict: VerdictError, Detail: err.Error()}, true
+	}
+	cfg.StopWhen = stop
+	o, err := properties.RunConfig(s, cfg, properties.RunOptions{Liveness: true})
+	if err != nil {
+		return Record{Seed: seed, Verdict: VerdictError, Detail: err.Error()}, true
+	}
+	if stop != nil && stop() {
+		return rec, false
+	}
+	res := o.Result
+	rec = Record{
+		Seed: seed, TraceHash: res.TraceHash, Verdict: VerdictOK,
+		Completed: res.Completed, Committed: res.Requests.Committed,
+		Messages: res.Messages.Total, Dropped: res.Messages.Dropped,
+		LatencyP50Ns: res.LatencyNs.P50, LatencyP99Ns: res.LatencyNs.P99,
+		ViewChanges: res.Views.Changes, FinalView: res.Views.Final,
+		Events: res.Events, SimTimeNs: res.SimTimeNs,
+	}
+	if o.Failed() {
+		rec.Verdict = o.Property()
+		rec.Detail = o.Violations[0].String()
+	}
+	return rec, true
+}
+
+type result struct {
+	k   uint64
+	rec Record
+	ok  bool
+}
+
+// Run runs the sweep described by o, writing the header, one record per
+// seed in seed order and, when every seed ran, the trailer to w. Each
+// record is written with one Write call as soon as the records of all the
+// smaller seeds are written. When ctx ends first, Run stops the running
+// simulations, writes no trailer and returns the aggregate of the records
+// written with an error wrapping ErrInterrupted.
+func Run(ctx context.Context, o Options, w io.Writer) (*Aggregate, error) {
+	h, err := o.header()
+	if err != nil {
+		return nil, err
+	}
+	agg := NewAggregate(h)
+	if _, err := w.Write(marshalLine(h)); err != nil {
+		return agg, fmt.Errorf("writing the sweep header: %w", err)
+	}
+	total := agg.Planned
+	workers := o.Workers
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = int(min(uint64(workers), max(total, 1)))
+
+	var stopped atomic.Bool
+	stop := stopped.Load
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		<-ctx.Done()
+		stopped.Store(true)
+	}()
+
+	// A worker takes a slot before it takes the next seed and the writer
+	// frees it once that seed's record is written, so at most window
+	// records wait for a slower smaller seed.
+	window := workers * 64
+	slots := make(chan struct{}, window)
+	results := make(chan result, window)
+	var next atomic.Uint64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				k := next.Add(1) - 1
+				if k >= total || stopped.Load() {
+					return
+				}
+				rec, ok := RunSeed(o.Scenario, h.Shard.Seed(h.Seeds, k), stop)
+				results <- result{k: k, rec: rec, ok: ok}
+			}
+		}()
+	}
+	go func() {
+		wg.Wait()
+		close(results)
+	}()
+
+	start := time.Now() // wall clock, outside the simulations: progress only
+	pending := map[uint64]Record{}
+	var written uint64
+	gap := false // a seed was abandoned: nothing after it is written
+	var werr error
+	for r := range results {
+		if !r.ok {
+			gap = true
+			continue
+		}
+		if gap || werr != nil {
+			continue
+		}
+		pending[r.k] = r.rec
+		for {
+			rec, ok := pending[written]
+			if !ok {
+				break
+			}
+			delete(pending, written)
+			if _, err := w.Write(marshalLine(&rec)); err != nil {
+				werr = fmt.Errorf("writing the record of seed %d: %w", rec.Seed, err)
+				cancel()
+				break
+			}
+			agg.Add(&rec)
+			written++
+			<-slots
+			if o.Progress != nil {
+				o.Progress(Progress{Done: written, Total: total, Failures: agg.Failures, Elapsed: time.Since(start)})
+			}
+		}
+	}
+	if werr != nil {
+		return agg, werr
+	}
+	if written < total {
+		agg.Interrupted = true
+		return agg, fmt.Errorf("%w after %d of %d seeds", ErrInterrupted, written, total)
+	}
+	if _, err := w.Write(marshalLine(agg.trailer())); err != nil {
+		return agg, fmt.Errorf("writing the sweep trailer: %w", err)
+	}
+	return agg, nil
+}
+
+// PartialSuffix is appended to a sweep's output path while it runs.
+const PartialSuffix = ".partial"
+
+// RunFile runs the sweep into path: it writes path+".partial" and renames
+// it to path once the trailer is written and synced. When interrupted, the
+// complete records stay in path+".partial" (no trailer) and path is left as
+// it was; the error wraps ErrInterrupted.
+func RunFile(ctx context.Context, o Options, path string) (*Aggregate, error) {
+	if _, err := o.header(); err != nil {
+		return nil, err
+	}
+	tmp := path + PartialSuffix
+	f, err := os.Create(tmp)
+	if err != nil {
+		return nil, fmt.Errorf("cannot write the sweep output: %w", err)
+	}
+	agg, runErr := Run(ctx, o, f)
+	syncErr := f.Sync()
+	closeErr := f.Close()
+	if runErr != nil {
+		return agg, fmt.Errorf("%w; the complete records are in %s", runErr, tmp)
+	}
+	if err := errors.Join(syncErr, closeErr); err != nil {
+		return agg, fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return agg, fmt.Errorf("renaming %s to %s: %w", tmp, path, err)
+	}
+	return agg, nil
+}

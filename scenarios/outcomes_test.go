@@ -1,0 +1,108 @@
+package scenarios
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+)
+
+// TestBuiltinOutcomes runs every built-in scenario and checks that it shows
+// what its description says.
+func TestBuiltinOutcomes(t *testing.T) {
+	type check func(t *testing.T, r *cluster.Result, diverged []sim.NodeID)
+	views := func(min uint64) check {
+		return func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			if r.Views.Final < min {
+				t.Errorf("final view %d, want at least %d", r.Views.Final, min)
+			}
+		}
+	}
+	checks := map[string]check{
+		"fault-free": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			if r.Views.Final != 0 || r.Views.Changes != 0 || r.Messages.Dropped != 0 {
+				t.Errorf("views %+v, %d dropped: want view 0 and no loss", r.Views, r.Messages.Dropped)
+			}
+		},
+		"lossy-wan": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			if r.Messages.Dropped == 0 || r.Messages.Duplicated == 0 {
+				t.Errorf("%d dropped, %d duplicated: want both > 0", r.Messages.Dropped, r.Messages.Duplicated)
+			}
+		},
+		"partition-heal": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			if r.LatencyNs.Max < int64(time.Second) {
+				t.Errorf("max latency %v: a request submitted at 0 cannot commit before the heal at 1s", time.Duration(r.LatencyNs.Max))
+			}
+		},
+		"crashed-primary":      views(1),
+		"view-change-attack":   views(2), // the Byzantine primary of view 1 is voted out too
+		"equivocating-primary": nil,
+		"conflicting-votes":    nil,
+		"twins":                nil,
+		"beyond-f":             nil,
+		"adversarial": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			if r.Messages.Dropped == 0 {
+				t.Errorf("no message dropped: want 2%% loss before GST")
+			}
+		},
+	}
+	for _, info := range List() {
+		t.Run(info.Name, func(t *testing.T) {
+			check, ok := checks[info.Name]
+			if !ok {
+				t.Fatalf("no expected outcome for built-in %q: add one", info.Name)
+			}
+			s, err := Builtin(info.Name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg, err := s.Config()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl, err := cluster.New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := cl.Run()
+			diverged := cl.Diverged()
+			divergedPayments := 0
+			for _, st := range r.Payments {
+				if st == "diverged" {
+					divergedPayments++
+				}
+			}
+			if info.Name == "beyond-f" {
+				if r.WithinFaultModel || !slices.Equal(r.Faulty, []sim.NodeID{0, 1}) {
+					t.Errorf("faulty %v, within fault model %v: want [0 1] outside it", r.Faulty, r.WithinFaultModel)
+				}
+				if !slices.Equal(diverged, []sim.NodeID{3}) || divergedPayments == 0 {
+					t.Errorf("diverged replicas %v, %d diverged payments: want honest replica 3 to diverge from 2", diverged, divergedPayments)
+				}
+			} else {
+				if !r.WithinFaultModel {
+					t.Errorf("outside the fault model: faulty %v with f=%d", r.Faulty, r.F)
+				}
+				if len(diverged) > 0 || divergedPayments > 0 {
+					t.Errorf("honest replicas %v diverged (%d payments): safety broken within the fault model", diverged, divergedPayments)
+				}
+				if !r.Completed || r.Requests.Committed != cfg.Requests {
+					t.Errorf("committed %d of %d requests (completed %v): want all", r.Requests.Committed, cfg.Requests, r.Completed)
+				}
+			}
+			if check != nil {
+				check(t, r, diverged)
+			}
+			// The same scenario and seed give the same trace.
+			again, err := cluster.Run(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if again.TraceHash != r.TraceHash || again.Events != r.Events {
+				t.Errorf("rerun: trace hash %s (%d events), first run %s (%d events)", again.TraceHash, again.Events, r.TraceHash, r.Events)
+			}
+		})
+	}
+}

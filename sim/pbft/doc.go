@@ -1,0 +1,41 @@
+// Package pbft implements Practical Byzantine Fault Tolerance (Castro and
+// Liskov, OSDI'99 / TOCS'02) as pure state machines for the sim kernel.
+//
+// A Replica (NewReplica) and a closed-loop Client (NewClient) implement
+// sim.Node: they never read the clock or start goroutines; they react to one
+// sim.Input at a time and append sends, timers and events to a sim.Output.
+//
+// Protocol summary (see /work/shared/pbft-reference.md):
+//   - normal case: REQUEST to the primary (v mod n), PRE-PREPARE multicast to
+//     the n-1 backups, PREPARE from every backup to all other replicas,
+//     prepared = PRE-PREPARE + 2f matching PREPAREs from distinct backups,
+//     COMMIT from every replica, committed-local = 2f+1 matching COMMITs, then
+//     execution in sequence order and a REPLY to the client, who accepts f+1
+//     matching replies. Own PREPAREs/COMMITs are counted locally, never sent
+//     to oneself.
+//   - checkpoints every K sequence numbers, stable with 2f+1 matching
+//     CHECKPOINTs; the log holds only (h, h+L] and is garbage-collected at each
+//     stable checkpoint. The state digest covers the state machine and the
+//     last-reply table.
+//   - batching: the primary orders up to B requests per PRE-PREPARE, flushing a
+//     partial batch after BatchTimeout.
+//   - view change: VIEW-CHANGE with checkpoint proof C and prepared
+//     certificates P, NEW-VIEW with V and O; backups verify V and recompute O.
+//     Timer T starts after 2f+1 VIEW-CHANGEs and doubles per failed view; f+1
+//     VIEW-CHANGEs for higher views make a replica join the smallest of them.
+//     A replica retransmits its VIEW-CHANGE every ViewChangeTimeout while it
+//     waits, and the primary re-sends its NEW-VIEW to a replica that keeps
+//     retransmitting a VIEW-CHANGE for the view it already leads.
+//   - state transfer: FETCH-STATE / STATE; a snapshot is installed when f+1
+//     replicas send the same (seq, digest) and one of them carries a valid
+//     2f+1 checkpoint proof. STATE also carries the sender's NEW-VIEW so that
+//     a replica that missed a view change can rejoin.
+//
+// Authentication is modelled by a Keyring: every message in a certificate
+// carries a Sig that only its author's Signer can produce.
+//
+// Broken variants (Variants, ParseVariant) deliberately violate one rule each
+// so that checkers and property tests can be shown to catch real bugs.
+//
+// Events are reported as pointers (*Executed, *Committed, ...).
+package pbft
