@@ -45,3 +45,10 @@ fuzz:
 
 clean:
 	rm -rf bin coverage.out
+
+## slurm-test: as root, start a throwaway one-node Slurm cluster (installs Debian's
+## slurm-wlm and munge if missing), run a sharded sweep as a job array with injected
+## shard failures, merge, and compare byte for byte with a local sweep; tears it down
+.PHONY: slurm-test
+slurm-test:
+	GO=$(GO) bash cmd/pbftsim/deploy/slurm/test.sh

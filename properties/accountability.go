@@ -117,28 +117,43 @@ func (c *Checker) certProblem(pc *pbft.PreparedCert) string {
 	return ""
 }
 
-func (c *Checker) viewChange(now sim.Time, from sim.NodeID, m *pbft.ViewChange) {
-	if c.accSeen[from] {
-		return
+// vcProblem returns why a VIEW-CHANGE is invalid on its face ("" if it is
+// well formed): a bad checkpoint proof or prepared certificate.
+func (c *Checker) vcProblem(m *pbft.ViewChange) string {
+	if m.StableSeq > 0 {
+		seen := map[sim.NodeID]bool{}
+		var d pbft.Digest
+		for i, cp := range m.Checkpoints {
+			if cp == nil || cp.Seq != m.StableSeq || (i > 0 && cp.StateDigest != d) {
+				return fmt.Sprintf("a checkpoint proof for seq %d with a non-matching CHECKPOINT", m.StableSeq)
+			}
+			d = cp.StateDigest
+			seen[cp.Replica] = true
+		}
+		if len(seen) < 2*c.opts.F+1 {
+			return fmt.Sprintf("a checkpoint proof for seq %d from only %d distinct replicas (2f+1 = %d needed)", m.StableSeq, len(seen), 2*c.opts.F+1)
+		}
 	}
 	for i := range m.Prepared {
 		pc := &m.Prepared[i]
 		if why := c.certProblem(pc); why != "" {
-			if !c.sigOK(m) {
-				return
-			}
-			c.accuse(Accusation{Replica: from, View: m.NewView, Time: now, Evidence: []sim.Message{m},
-				Reason: fmt.Sprintf("VIEW-CHANGE for view %d carries %s", m.NewView, why)})
-			return
+			return why
 		}
 		if pc.PrePrepare.View >= m.NewView {
-			if !c.sigOK(m) {
-				return
-			}
-			c.accuse(Accusation{Replica: from, View: m.NewView, Seq: pc.PrePrepare.Seq, Time: now, Evidence: []sim.Message{m},
-				Reason: fmt.Sprintf("VIEW-CHANGE for view %d carries a certificate from view %d, not an earlier one", m.NewView, pc.PrePrepare.View)})
-			return
+			return fmt.Sprintf("a certificate from view %d, not one before view %d", pc.PrePrepare.View, m.NewView)
 		}
+	}
+	return ""
+}
+
+func (c *Checker) viewChange(now sim.Time, from sim.NodeID, m *pbft.ViewChange) {
+	if c.accSeen[from] || c.vcSeen[m] {
+		return
+	}
+	c.vcSeen[m] = true
+	if why := c.vcProblem(m); why != "" && c.sigOK(m) {
+		c.accuse(Accusation{Replica: from, View: m.NewView, Time: now, Evidence: []sim.Message{m},
+			Reason: fmt.Sprintf("VIEW-CHANGE for view %d carries %s", m.NewView, why)})
 	}
 }
 
@@ -212,6 +227,15 @@ func (c *Checker) newView(now sim.Time, from sim.NodeID, m *pbft.NewView) {
 	for _, vc := range m.ViewChanges {
 		if vc == nil || vc.NewView != m.View {
 			continue
+		}
+		// A correct primary validates every VIEW-CHANGE it puts in V.
+		if c.opts.Keyring != nil && !c.opts.Keyring.Verify(vc) {
+			accuse(0, "V holds a VIEW-CHANGE of replica %d that it does not sign", vc.Replica)
+			return
+		}
+		if why := c.vcProblem(vc); why != "" {
+			accuse(0, "V holds a VIEW-CHANGE of replica %d that carries %s", vc.Replica, why)
+			return
 		}
 		senders[vc.Replica] = true
 		minS = max(minS, vc.StableSeq)

@@ -440,6 +440,24 @@ func TestAccountability(t *testing.T) {
 			bad.Prepares[1] = prep(bad.Prepares[1].Replica, 0, 1, d(9))
 			return s.send(2, 1, &pbft.ViewChange{NewView: 1, Replica: 2, Prepared: []pbft.PreparedCert{bad}})
 		}, []sim.NodeID{2}, "PREPARE for"},
+		{"view change with a checkpoint proof short of 2f+1", func() *stream {
+			s := &stream{}
+			cp := func(r sim.NodeID) *pbft.Checkpoint { return &pbft.Checkpoint{Seq: 16, StateDigest: d(5), Replica: r} }
+			return s.send(2, 1, &pbft.ViewChange{NewView: 1, Replica: 2, StableSeq: 16, Checkpoints: []*pbft.Checkpoint{cp(2), cp(3)}})
+		}, []sim.NodeID{2}, "checkpoint proof"},
+		{"view change with a valid checkpoint proof passes", func() *stream {
+			s := &stream{}
+			cp := func(r sim.NodeID) *pbft.Checkpoint { return &pbft.Checkpoint{Seq: 16, StateDigest: d(5), Replica: r} }
+			return s.send(2, 1, &pbft.ViewChange{NewView: 1, Replica: 2, StableSeq: 16, Checkpoints: []*pbft.Checkpoint{cp(1), cp(2), cp(3)}})
+		}, nil, ""},
+		{"new view whose V holds an invalid view change", func() *stream {
+			s := &stream{}
+			bad := cert(0, 1, d(1))
+			bad.Prepares = bad.Prepares[:1]
+			v := vcs(1)
+			v[2] = &pbft.ViewChange{NewView: 1, Replica: 3, Prepared: []pbft.PreparedCert{bad}}
+			return s.send(1, 2, &pbft.NewView{View: 1, Replica: 1, ViewChanges: v})
+		}, []sim.NodeID{1}, "V holds a VIEW-CHANGE of replica 3"},
 		{"new view keeping the prepared request passes", func() *stream {
 			s := &stream{}
 			s.sendCert(good)

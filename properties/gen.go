@@ -42,6 +42,11 @@ type GenConfig struct {
 	// DuplicateBias is the probability of a network that duplicates
 	// messages (default 0.2).
 	DuplicateBias float64
+	// TargetedDropBias is the probability of adversarial rules that drop
+	// one phase's messages (PREPARE, COMMIT or VIEW-CHANGE) of a low
+	// sequence number to some replicas before GST (default 0), so that a
+	// request prepares or commits at only part of the replicas.
+	TargetedDropBias float64
 	// Clients draws at least this many clients (default 1).
 	MinClients int
 	// ReplicaFaults forces exactly this many faulty replicas when > 0
@@ -151,6 +156,33 @@ func Generate(r *rand.Rand, seed uint64, g GenConfig) scenarios.Scenario {
 		types := []string{"PRE-PREPARE", "PREPARE", "COMMIT", "VIEW-CHANGE", "NEW-VIEW"}
 		sc.Adversary = []scenarios.NetRule{{Types: []string{types[r.IntN(len(types))]},
 			Drop: []float64{0, 0.5, 1}[r.IntN(3)], Delay: time.Duration(1+r.IntN(50)) * time.Millisecond}}
+	}
+
+	if r.Float64() < g.TargetedDropBias {
+		if gst == 0 {
+			gst = time.Duration(500+100*r.IntN(10)) * time.Millisecond
+			sc.Network.GST, sc.Network.Delta = gst, 10*time.Millisecond
+		}
+		for k := 1 + r.IntN(2); k > 0; k-- {
+			types := []string{"PREPARE", "COMMIT", "VIEW-CHANGE", "PRE-PREPARE"}
+			rule := scenarios.NetRule{Types: []string{types[r.IntN(len(types))]}, Drop: 1}
+			o := r.Perm(n)[:1+r.IntN(n-1)]
+			slices.Sort(o)
+			if r.IntN(2) == 0 {
+				rule.To = o
+			} else {
+				rule.From = o
+			}
+			if r.IntN(3) > 0 {
+				q := uint64(1 + r.IntN(2))
+				rule.Seq = &q
+			}
+			if r.IntN(3) == 0 {
+				v := uint64(r.IntN(2))
+				rule.View = &v
+			}
+			sc.Adversary = append(sc.Adversary, rule)
+		}
 	}
 
 	// Faults: at most f replicas, Byzantine or crashed.

@@ -39,6 +39,7 @@ type byteSource struct {
 	rest *rand.PCG
 }
 
+// Uint64 implements rand.Source.
 func (b *byteSource) Uint64() uint64 {
 	if len(b.data) >= 8 {
 		v := binary.LittleEndian.Uint64(b.data)

@@ -44,16 +44,21 @@ func VariantNames() []string {
 func HuntConfig(variant string) GenConfig {
 	g := GenConfig{Variant: variant, MaxN: 7, MaxRequests: 6, ByzantineBias: 0.8, PrimaryBias: 0.7}
 	switch pbft.Variant(variant) {
-	case pbft.VariantPrepare2fMinus1, pbft.VariantCommitQuorum2f, pbft.VariantPrepareNoDigest, pbft.VariantAcceptSecondPP:
+	case pbft.VariantCommitQuorum2f:
+		g.Strategies = []string{"vc-stale", "conflicting-votes", "equivocate", "selective-silent"}
+		g.TargetedDropBias = 0.7
+	case pbft.VariantPrepare2fMinus1, pbft.VariantPrepareNoDigest, pbft.VariantAcceptSecondPP:
 		g.Strategies = []string{"equivocate", "conflicting-votes", "mutate"}
 		g.PrimaryBias = 0.9
 	case pbft.VariantExecuteOnPrep:
-		g.Strategies = []string{"equivocate", "conflicting-votes", "selective-silent", "silent"}
+		g.Strategies = []string{"equivocate", "conflicting-votes", "selective-silent", "silent", "vc-stale"}
 		g.ViewChangeBias = 0.5
+		g.TargetedDropBias = 0.7
 	case pbft.VariantNVIgnorePrepared, pbft.VariantNVNotHighestView, pbft.VariantNVNoRecompute:
 		g.Strategies = []string{"newview-drop", "vc-stale", "silent", "selective-silent"}
 		g.ViewChangeBias = 0.6
 		g.MinClients = 2
+		g.TargetedDropBias = 0.6
 	case pbft.VariantExecOutOfOrder:
 		g.MinClients = 2
 		g.DuplicateBias = 0.5
@@ -79,20 +84,55 @@ func Hunt(ctx context.Context, variant string, budget time.Duration, seed uint64
 // HuntCases is Hunt that also stops after maxCases scenarios (0: no
 // limit), for searches that must be the same on every machine.
 func HuntCases(ctx context.Context, variant string, budget time.Duration, maxCases int, seed uint64) (*Finding, error) {
+	return HuntWith(ctx, HuntSpec{Variant: variant, Budget: budget, MaxCases: maxCases, Seed: seed})
+}
+
+// HuntSpec says what HuntWith searches.
+type HuntSpec struct {
+	// Variant is the protocol the scenarios run ("" or "correct": the
+	// correct protocol).
+	Variant string
+	// Search names the variant whose targeted scenarios and generator
+	// bias are used (default Variant): running the correct protocol with
+	// Search set to a broken variant's name checks that the search that
+	// catches the variant does not flag the correct protocol.
+	Search   string
+	Budget   time.Duration // wall-clock budget (0: none, then MaxCases must be set)
+	MaxCases int           // 0: no limit
+	Seed     uint64
+}
+
+// HuntWith runs the hunt described by spec (see Hunt).
+func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
+	variant := spec.Variant
 	if _, err := pbft.ParseVariant(variant); err != nil {
 		return nil, err
 	}
 	if variant == "correct" {
 		variant = ""
 	}
+	search := spec.Search
+	if search == "" {
+		search = variant
+	} else if _, err := pbft.ParseVariant(search); err != nil {
+		return nil, fmt.Errorf("search: %w", err)
+	}
+	if search == "correct" {
+		search = ""
+	}
+	if spec.Budget <= 0 && spec.MaxCases <= 0 {
+		return nil, fmt.Errorf("hunt: want a budget > 0 or a number of cases > 0")
+	}
+	seed := spec.Seed
 	start := time.Now()
-	deadline := start.Add(budget)
 	f := &Finding{Variant: variant, Seed: seed}
 	expired := func() bool {
-		return ctx.Err() != nil || time.Now().After(deadline) || (maxCases > 0 && f.Cases >= maxCases)
+		return ctx.Err() != nil || (spec.Budget > 0 && time.Since(start) > spec.Budget) ||
+			(spec.MaxCases > 0 && f.Cases >= spec.MaxCases)
 	}
-	targets := Targeted(variant)
-	gc := HuntConfig(variant)
+	targets := Targeted(search)
+	gc := HuntConfig(search)
+	gc.Variant = variant
 	const targetSeeds = 4
 	for i := 0; !expired(); i++ {
 		var sc scenarios.Scenario

@@ -59,6 +59,29 @@ func TestHuntCorrectProtocolPasses(t *testing.T) {
 	t.Logf("correct protocol: %d cases passed in %v", f.Cases, f.Elapsed)
 }
 
+// TestCorrectProtocolPassesEveryVariantSearch runs, for every variant, the
+// search that catches it (its targeted scenarios over 4 seeds and 30 of
+// its biased generated scenarios) on the correct protocol.
+func TestCorrectProtocolPassesEveryVariantSearch(t *testing.T) {
+	for _, v := range VariantNames() {
+		t.Run(v, func(t *testing.T) {
+			t.Parallel()
+			cases := len(Targeted(v))*4 + 30
+			f, err := HuntWith(context.Background(), HuntSpec{Variant: "", Search: v, MaxCases: cases, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if f.Found {
+				y, _ := f.Scenario.Marshal()
+				t.Fatalf("correct protocol violates %s in the %s search: %s\n%s", f.Property, v, f.Outcome.Summary(), y)
+			}
+			if f.Cases != cases {
+				t.Fatalf("ran %d of %d cases", f.Cases, cases)
+			}
+		})
+	}
+}
+
 func TestHuntRejectsUnknownVariant(t *testing.T) {
 	if _, err := Hunt(context.Background(), "no-such-variant", time.Second, 1); err == nil {
 		t.Fatal("want an error for an unknown variant")

@@ -12,6 +12,7 @@ import (
 	"github.com/leanovate/gopter/prop"
 
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
 // envInt reads a positive integer from the environment.
@@ -39,31 +40,42 @@ func artifactDir(t testing.TB) string {
 	return t.TempDir()
 }
 
-// reportFailure writes the failing scenario and its replay file and logs
-// how to rerun it.
-func reportFailure(t testing.TB, name string, seed int64, o *Outcome) {
-	t.Helper()
-	dir := artifactDir(t)
+// writeArtifacts writes a failing run's scenario and replay file to dir.
+func writeArtifacts(dir, name string, o *Outcome) (scenarioPath, replayPath string, err error) {
 	y, err := o.Scenario.Marshal()
 	if err != nil {
-		t.Errorf("marshal scenario: %v", err)
+		return "", "", err
 	}
-	ypath := filepath.Join(dir, name+".yaml")
-	if err := os.WriteFile(ypath, y, 0o644); err != nil {
-		t.Errorf("write scenario: %v", err)
+	scenarioPath = filepath.Join(dir, name+".yaml")
+	if err := os.WriteFile(scenarioPath, y, 0o644); err != nil {
+		return "", "", err
 	}
-	rpath := filepath.Join(dir, name+".replay.yaml")
-	if err := o.WriteReplay(rpath); err != nil {
-		t.Errorf("write replay: %v", err)
+	replayPath = filepath.Join(dir, name+".replay.yaml")
+	return scenarioPath, replayPath, o.WriteReplay(replayPath)
+}
+
+// reportFailure writes the failing scenario and its replay file and fails
+// the test with the seed and the commands that rerun it.
+func reportFailure(t testing.TB, name string, seed int64, o *Outcome) {
+	t.Helper()
+	ypath, rpath, err := writeArtifacts(artifactDir(t), name, o)
+	if err != nil {
+		t.Errorf("writing artifacts: %v", err)
 	}
-	t.Errorf("%s failed (gopter seed %d): %s\nshrunk scenario: %s\nreplay: pbftsim replay %s\nrerun the search: PBFTSIM_SEED=%d go test ./properties -run %s\n%s",
-		name, seed, o.Summary(), ypath, rpath, seed, t.Name(), y)
+	y, _ := o.Scenario.Marshal()
+	env := fmt.Sprintf("PBFTSIM_SEED=%d", seed)
+	if v := o.Scenario.Protocol.Variant; v != "" {
+		env += " PBFTSIM_VARIANT=" + v
+	}
+	t.Errorf("%s failed (gopter seed %d): %s\nshrunk scenario: %s\nreplay: pbftsim replay %s\nrerun the search: %s go test ./properties -run '^%s$'\n%s",
+		name, seed, o.Summary(), ypath, rpath, env, t.Name(), y)
 }
 
 // TestGeneratedScenarios is the gopter property test: every generated
 // scenario (within the fault model) keeps every safety property, and
 // liveness. PBFTSIM_PROPERTY_RUNS sets the number of cases (default 300),
-// PBFTSIM_SEED the seed.
+// PBFTSIM_SEED the seed, PBFTSIM_VARIANT a broken protocol variant to run
+// instead of the correct protocol (to see a failure shrink).
 func TestGeneratedScenarios(t *testing.T) {
 	runs := envInt(t, "PBFTSIM_PROPERTY_RUNS", 300)
 	seed := int64(envInt(t, "PBFTSIM_SEED", 1))
@@ -84,7 +96,7 @@ func TestGeneratedScenarios(t *testing.T) {
 			return false
 		}
 		return true
-	}, ScenarioGen(GenConfig{})))
+	}, ScenarioGen(GenConfig{Variant: os.Getenv("PBFTSIM_VARIANT")})))
 	var out reporterBuf
 	if !props.Run(gopter.NewFormatedReporter(true, 100, &out)) {
 		if runErr != nil {
@@ -192,6 +204,84 @@ func FuzzScenario(f *testing.F) {
 func BenchmarkCheck(b *testing.B) {
 	b.ReportAllocs()
 	rep, err := Search(context.Background(), SearchOptions{Runs: b.N, Seed: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if rep.Failure != nil {
+		b.Fatalf("violation: %s", rep.Failure.Outcome.Summary())
+	}
+	b.ReportMetric(float64(rep.Cases)/b.Elapsed().Seconds(), "cases/s")
+}
+
+func TestWriteArtifacts(t *testing.T) {
+	sc := Targeted("client-single-reply")[0]
+	sc.Protocol.Variant = "client-single-reply"
+	o, err := RunScenario(sc, RunOptions{StopOnViolation: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ypath, rpath, err := writeArtifacts(t.TempDir(), "x", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(ypath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := scenarios.Parse(ypath, data)
+	if err != nil {
+		t.Fatalf("written scenario does not parse: %v", err)
+	}
+	if back.Seed != sc.Seed || back.Protocol.Variant != sc.Protocol.Variant || back.N != sc.N {
+		t.Fatalf("scenario changed in the round trip: %+v", back)
+	}
+	if _, err := os.Stat(rpath); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestAccountabilityOnRuns: an equivocating primary is named from its own
+// messages, and nobody else is.
+func TestAccountabilityOnRuns(t *testing.T) {
+	for seed := uint64(1); seed <= 5; seed++ {
+		sc, err := scenarios.Parse("eq", []byte(equivocateYAML))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Seed = seed
+		o, err := RunScenario(*sc, RunOptions{Liveness: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Failed() {
+			t.Fatalf("seed %d: correct protocol failed: %s", seed, o.Summary())
+		}
+		if len(o.Accused) != 1 || o.Accused[0].Replica != 0 || len(o.Accused[0].Evidence) != 2 {
+			t.Fatalf("seed %d: want replica 0 accused with two PRE-PREPAREs, got %v", seed, o.Accused)
+		}
+	}
+}
+
+// BenchmarkRunOnly runs the same cases as BenchmarkCheck on one core
+// without checkers, and BenchmarkCheckOneCore with them: their ratio is the
+// checkers' overhead.
+func BenchmarkRunOnly(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		sc := CaseScenario(1, i, GenConfig{})
+		cfg, err := sc.Config()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := cluster.Run(cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "cases/s")
+}
+
+// BenchmarkCheckOneCore is BenchmarkCheck on one worker.
+func BenchmarkCheckOneCore(b *testing.B) {
+	rep, err := Search(context.Background(), SearchOptions{Runs: b.N, Seed: 1, Workers: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -181,7 +181,7 @@ func RunConfig(sc scenarios.Scenario, cfg cluster.Config, ro RunOptions) (*Outco
 		return nil, err
 	}
 	end := sim.Time(res.SimTimeNs)
-	if !chk.Stopped() && !res.Completed && cfg.MaxTime > end {
+	if !chk.Stopped() && !res.Completed && cfg.MaxTime > end && (cfg.MaxEvents == 0 || res.Events < cfg.MaxEvents) {
 		// The run ended early (e.g. every node idle): time still ran on.
 		end = cfg.MaxTime
 	}

@@ -80,11 +80,13 @@ func benchKernel(b *testing.B, pending int, shared bool) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	cpu := cpuTime()
 	for range b.N {
 		if !k.Step() {
 			b.Fatal("kernel ran dry")
 		}
 	}
+	reportCPU(b, cpu)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
 
@@ -104,6 +106,7 @@ func BenchmarkBareHeap(b *testing.B) {
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu := cpuTime()
 			for range b.N {
 				e := h.pop()
 				seq++
@@ -111,8 +114,16 @@ func BenchmarkBareHeap(b *testing.B) {
 				e.at += Time(benchDelay.Sample(r))
 				h.push(e)
 			}
+			reportCPU(b, cpu)
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 		})
+	}
+}
+
+// reportCPU reports CPU nanoseconds per event since start (a cpuTime value).
+func reportCPU(b *testing.B, start int64) {
+	if end := cpuTime(); start >= 0 && end >= 0 {
+		b.ReportMetric(float64(end-start)/float64(b.N), "cpu-ns/event")
 	}
 }
 

@@ -18,7 +18,8 @@ type network struct {
 	n       int
 	streams Streams
 	def     LinkConfig
-	links   map[Link]LinkConfig
+	links   map[Link]int // index into over
+	over    []LinkConfig
 	parts   []partPlan
 	rule    bool // the partial-synchrony (GST) rule is on
 	gst     Time
@@ -44,9 +45,10 @@ func (nw *network) init(seed uint64, n int, cfg *NetworkConfig) {
 	nw.streams = Streams{Seed: seed}
 	nw.def = cfg.Default
 	if len(cfg.Links) > 0 {
-		nw.links = make(map[Link]LinkConfig, len(cfg.Links))
-		for l, c := range cfg.Links {
-			nw.links[l] = c
+		nw.links = make(map[Link]int, len(cfg.Links))
+		for l, c := range cfg.Links { // the index order is irrelevant: lookups only
+			nw.links[l] = len(nw.over)
+			nw.over = append(nw.over, c)
 		}
 	}
 	for _, p := range cfg.Partitions {
@@ -72,11 +74,11 @@ func (nw *network) init(seed uint64, n int, cfg *NetworkConfig) {
 }
 
 // link returns the fault model and streams of from->to.
-func (nw *network) link(from, to NodeID) (LinkConfig, *linkRNG) {
-	lc := nw.def
+func (nw *network) link(from, to NodeID) (*LinkConfig, *linkRNG) {
+	lc := &nw.def
 	if nw.links != nil {
-		if c, ok := nw.links[Link{From: from, To: to}]; ok {
-			lc = c
+		if i, ok := nw.links[Link{From: from, To: to}]; ok {
+			lc = &nw.over[i]
 		}
 	}
 	i := int(from)*nw.n + int(to)

@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"io"
-	"math/bits"
 	"strconv"
+	"unsafe"
 )
 
 // tracer builds trace records, folds them into the trace hash and hands them
@@ -28,42 +28,59 @@ func (t *tracer) init(hash *uint64, sinks []Sink) {
 	t.sinks = append([]Sink(nil), sinks...)
 }
 
+// Flags of the canonical record encoding.
+const (
+	encMsg = 1 << iota
+	encRef
+	encEvent
+)
+
 // record appends one trace record and returns its sequence number. When
 // ref is non-zero the record concerns a message already hashed in the send
 // record with sequence number ref-1 (a delivery or a drop in flight): the
 // message is then encoded by its type name and ref instead of its content,
 // which saves encoding large messages twice.
+//
+// The canonical encoding of a record is a sequence of little-endian 64-bit
+// words: seq; time; kind | reason<<8 | flags<<16; from<<32 | to (as uint32);
+// timer; then, for a message, its type name as a string, then either ref or
+// its AppendCanonical bytes as a string; then, for an event, its Name and its
+// AppendCanonical bytes as strings. A string is its length followed by its
+// bytes zero-padded to whole words. Type names, not interned numbers, are
+// hashed, so the hash does not depend on registration order. The words are
+// folded into Stats.TraceHash one by one (see mix).
 func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, ref uint64, timer TimerID, ev Event, why DropReason) uint64 {
-	// Canonical encoding: seq, time, kind, from, to, reason, timer, then the
-	// message type name and either its canonical bytes or the reference to
-	// its send record, then the event name and bytes. Names are
-	// length-prefixed strings, so the encoding does not depend on the order
-	// in which a binary registered its message types.
-	b := t.buf[:0]
-	b = binary.LittleEndian.AppendUint64(b, t.seq)
-	b = binary.LittleEndian.AppendUint64(b, uint64(now))
-	b = append(b, byte(kind), byte(why))
-	b = binary.LittleEndian.AppendUint32(b, uint32(from))
-	b = binary.LittleEndian.AppendUint32(b, uint32(to))
-	b = binary.LittleEndian.AppendUint64(b, uint64(timer))
+	var flags uint64
 	if m != nil {
-		name := m.Type().String()
-		b = binary.AppendUvarint(append(b, 'M'), uint64(len(name)))
-		b = append(b, name...)
+		flags |= encMsg
 		if ref != 0 {
-			b = binary.AppendUvarint(append(b, 'R'), ref)
-		} else {
-			b = m.AppendCanonical(append(b, 'C'))
+			flags |= encRef
 		}
 	}
 	if ev != nil {
-		name := ev.Name()
-		b = binary.AppendUvarint(append(b, 'E'), uint64(len(name)))
-		b = append(b, name...)
-		b = ev.AppendCanonical(b)
+		flags |= encEvent
 	}
-	*t.hash = hashBytes(*t.hash, b)
-	t.buf = b
+	h := *t.hash
+	h = mix(h, t.seq)
+	h = mix(h, uint64(now))
+	h = mix(h, uint64(kind)|uint64(why)<<8|flags<<16)
+	h = mix(h, uint64(uint32(from))<<32|uint64(uint32(to)))
+	h = mix(h, uint64(timer))
+	if m != nil {
+		h = hashString(h, m.Type().String())
+		if ref != 0 {
+			h = mix(h, ref)
+		} else {
+			t.buf = m.AppendCanonical(t.buf[:0])
+			h = hashBytes(h, t.buf)
+		}
+	}
+	if ev != nil {
+		h = hashString(h, ev.Name())
+		t.buf = ev.AppendCanonical(t.buf[:0])
+		h = hashBytes(h, t.buf)
+	}
+	*t.hash = h
 	if len(t.sinks) > 0 {
 		t.rec = Record{Seq: t.seq, Time: now, Kind: kind, From: from, To: to, Msg: m, Timer: timer, Event: ev, Reason: why}
 		for _, s := range t.sinks {
@@ -74,35 +91,35 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 	return t.seq - 1
 }
 
-// hashBytes folds b into the running 64-bit hash h. It mixes eight bytes at
-// a time with a 128-bit multiply (in the style of wyhash) and finishes with
-// the length, so records of different lengths never collide trivially.
+// mix folds the word w into the running hash h. For a fixed h it is a
+// bijection of w, and for a fixed w a bijection of h, so no input can
+// collapse the state (multiplication by an odd constant and xor-shift are
+// both invertible).
+func mix(h, w uint64) uint64 {
+	h = (h ^ w) * 0x9e3779b97f4a7c15
+	return h ^ h>>29
+}
+
+// hashBytes folds a length-prefixed byte string into h.
 func hashBytes(h uint64, b []byte) uint64 {
-	const (
-		p0 = 0xa0761d6478bd642f
-		p1 = 0xe7037ed1a0b428db
-		p2 = 0x8ebc6af09c88c6e3
-	)
-	n := uint64(len(b))
-	for len(b) >= 16 {
-		h = mum(binary.LittleEndian.Uint64(b)^p1, binary.LittleEndian.Uint64(b[8:])^h)
-		b = b[16:]
-	}
-	if len(b) >= 8 {
-		h = mum(binary.LittleEndian.Uint64(b)^p1, h^p2)
+	h = mix(h, uint64(len(b)))
+	for len(b) >= 8 {
+		h = mix(h, binary.LittleEndian.Uint64(b))
 		b = b[8:]
 	}
-	var tail uint64
-	for i := len(b) - 1; i >= 0; i-- {
-		tail = tail<<8 | uint64(b[i])
+	if len(b) > 0 {
+		var w uint64
+		for i := len(b) - 1; i >= 0; i-- {
+			w = w<<8 | uint64(b[i])
+		}
+		h = mix(h, w)
 	}
-	h = mum(tail^p0, h^n^p2)
 	return h
 }
 
-func mum(a, b uint64) uint64 {
-	hi, lo := bits.Mul64(a, b)
-	return hi ^ lo
+// hashString is hashBytes for a string, without copying it.
+func hashString(h uint64, s string) uint64 {
+	return hashBytes(h, unsafe.Slice(unsafe.StringData(s), len(s)))
 }
 
 // String returns the record kind's name as used in JSON traces ("send",

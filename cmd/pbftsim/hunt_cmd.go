@@ -55,7 +55,7 @@ Exit status: 1 a violation was found, 0 the budget ran out without one,
 			fmt.Fprintf(cmd.ErrOrStderr(), "hunting variant %s for up to %v (seed %d)...\n", variant, budget, seed)
 			f, err := properties.Hunt(commandContext(cmd), variant, budget, seed)
 			if err != nil {
-				return usage(err)
+				return &exitError{code: 1, err: err}
 			}
 			if !f.Found {
 				fmt.Fprintf(w, "no violation in %d cases (%v, seed %d): the budget ran out\n", f.Cases, f.Elapsed.Round(time.Millisecond), seed)

@@ -104,6 +104,7 @@ func TestHTMLInHeadlessChromium(t *testing.T) {
 		{"#types=PREPARE", 4},
 		{"#types=PREPARE,COMMIT&node=2", 3}, // PREPARE r1->r2 and r2->r1, COMMIT r1->r2
 		{"#droponly=1", 2},
+		{"#byzonly=1", 3},                // r3's sends: PREPARE and two VIEW-CHANGEs
 		{"#seqmin=1&seqmax=1&view=0", 8}, // PRE-PREPAREs, PREPAREs, COMMIT
 	}
 	for _, tc := range tests {

@@ -28,10 +28,13 @@ type Arrow struct {
 	Status   ArrowStatus
 	Reason   string // drop reason
 	Matched  bool   // false: the send record was missing (Sent == End)
-	Altered  bool   // the trace flags the message as altered by a Byzantine sender
-	Msg      json.RawMessage
-	Fields   MsgFields
-	sortLine int
+	Altered  bool   // the trace flags the message as altered by a Byzantine sender, or it equivocates
+	// Equivocation: the sender sent this type for the same view and
+	// sequence number with another digest (among the arrows drawn).
+	Equivocation bool
+	Msg          json.RawMessage
+	Fields       MsgFields
+	sortLine     int
 }
 
 // Mark is a node event drawn on a lane: an event record, a crash or a
@@ -239,8 +242,29 @@ func (d *Diagram) build() *layout {
 		}
 		l.to = l.from + 1000
 	}
+	// Equivocation: one sender, one type, one (view, seq), two digests.
+	type slot struct {
+		from      sim.NodeID
+		typ       string
+		view, seq uint64
+	}
+	digests := map[slot]string{}
+	conflict := map[slot]bool{}
 	for _, a := range all {
 		a.Fields = Fields(a.Msg)
+		if f := a.Fields; f.Digest != "" && f.HasSeq && f.HasView {
+			k := slot{a.From, a.Type, f.View, f.Seq}
+			if d, ok := digests[k]; !ok {
+				digests[k] = f.Digest
+			} else if d != f.Digest {
+				conflict[k] = true
+			}
+		}
+	}
+	for _, a := range all {
+		if f := a.Fields; f.Digest != "" && conflict[slot{a.From, a.Type, f.View, f.Seq}] {
+			a.Altered, a.Equivocation = true, true
+		}
 		l.typeCount[a.Type]++
 		if a.Status == Dropped {
 			l.dropped++

@@ -32,6 +32,7 @@ func (d *Diagram) WriteHTML(w io.Writer) error {
 	}
 	bw.WriteString("</select></label>\n<label><input type=\"checkbox\" id=\"marks\" checked> event marks</label>\n")
 	bw.WriteString("<label><input type=\"checkbox\" id=\"droponly\"> dropped only</label>\n")
+	bw.WriteString("<label><input type=\"checkbox\" id=\"byzonly\"> Byzantine only</label>\n")
 	bw.WriteString("<button type=\"button\" id=\"reset\">reset</button>\n</fieldset>\n</form>\n")
 	fmt.Fprintf(bw, "<p id=\"status\">showing <span id=\"shown\">%d</span> of <span id=\"total\">%d</span> arrows</p>\n", len(l.arrows), len(l.arrows))
 	if note := l.note(d.opts.maxArrows()); note != "" {
@@ -84,12 +85,14 @@ const htmlScript = `(function () {
     var node = document.getElementById('node').value;
     var showMarks = document.getElementById('marks').checked;
     var dropOnly = document.getElementById('droponly').checked;
+    var byzOnly = document.getElementById('byzonly').checked;
     var shown = 0;
     msgs.forEach(function (g) {
       var d = g.dataset;
       var ok = types[d.type] !== false && fieldsOK(d, s0, s1, v) &&
         (node === '' || d.from === node || d.to === node) &&
-        (!dropOnly || g.classList.contains('dropped'));
+        (!dropOnly || g.classList.contains('dropped')) &&
+        (!byzOnly || g.classList.contains('byz'));
       g.style.display = ok ? '' : 'none';
       if (ok) shown++;
     });
@@ -101,7 +104,7 @@ const htmlScript = `(function () {
     document.getElementById('shown').textContent = String(shown);
     document.body.setAttribute('data-js', 'ready');
   }
-  // Filters can be preset in the URL: #types=PREPARE,COMMIT&seqmin=3&view=0&node=1&droponly=1
+  // Filters can be preset in the URL: #types=PREPARE,COMMIT&seqmin=3&view=0&node=1&droponly=1&byzonly=1
   function fromHash() {
     var h = location.hash.replace(/^#/, '');
     if (!h) return;
@@ -114,8 +117,8 @@ const htmlScript = `(function () {
         document.querySelectorAll('input.ty').forEach(function (c) { c.checked = want.indexOf(c.value) >= 0; });
       } else if (k === 'seqmin' || k === 'seqmax' || k === 'view' || k === 'node') {
         document.getElementById(k).value = v;
-      } else if (k === 'droponly') {
-        document.getElementById('droponly').checked = v === '1';
+      } else if (k === 'droponly' || k === 'byzonly') {
+        document.getElementById(k).checked = v === '1';
       }
     });
   }

@@ -66,10 +66,26 @@ func (p *PerfettoWriter) pid(n sim.NodeID) int {
 // us formats virtual nanoseconds as microseconds.
 func us(t sim.Time) string {
 	v := int64(t)
-	return strconv.FormatInt(v/1000, 10) + "." + fmt.Sprintf("%03d", v%1000)
+	frac := v % 1000
+	pad := "."
+	switch {
+	case frac < 10:
+		pad = ".00"
+	case frac < 100:
+		pad = ".0"
+	}
+	return strconv.FormatInt(v/1000, 10) + pad + strconv.FormatInt(frac, 10)
 }
 
 func jstr(s string) string {
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		c := s[i]
+		plain = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	if plain {
+		return `"` + s + `"`
+	}
 	b, _ := json.Marshal(s) // strings always marshal; invalid UTF-8 is replaced
 	return string(b)
 }

@@ -283,6 +283,17 @@ type Options struct {
 	Replicas int
 	// Title is shown at the top of diagrams.
 	Title string
+	// Annotations are drawn on diagrams as labelled vertical markers (for
+	// example the step where a property was violated).
+	Annotations []Annotation
+}
+
+// Annotation is a labelled instant on a diagram, on one node's lane or
+// (Node < 0) across all lanes.
+type Annotation struct {
+	T    sim.Time
+	Node sim.NodeID
+	Text string
 }
 
 // DefaultMaxArrows is the arrow cap when Options.MaxArrows is 0.
@@ -357,6 +368,7 @@ func NodeName(id sim.NodeID, replicas int) string {
 type MsgFields struct {
 	View, Seq       uint64
 	HasView, HasSeq bool
+	Digest          string // "Digest" as written (hex), "" if absent
 }
 
 // Fields extracts the view and sequence number from a message or event
@@ -371,6 +383,7 @@ func Fields(b json.RawMessage) MsgFields {
 		NewView *uint64
 		To      *uint64
 		Seq     *uint64
+		Digest  string
 	}
 	if json.Unmarshal(b, &v) != nil {
 		return f
@@ -386,5 +399,6 @@ func Fields(b json.RawMessage) MsgFields {
 	if v.Seq != nil {
 		f.Seq, f.HasSeq = *v.Seq, true
 	}
+	f.Digest = v.Digest
 	return f
 }

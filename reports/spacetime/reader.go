@@ -199,6 +199,10 @@ func (rd *Reader) decode(b []byte) (*Record, error) {
 		return nil, rd.errorf("want a JSON object, got %q", clip(string(b), 40))
 	}
 	var raw rawRecord
+	if fastDecode(b, &raw) {
+		return rd.validate(&raw)
+	}
+	raw = rawRecord{}
 	if err := json.Unmarshal(b, &raw); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
@@ -206,6 +210,11 @@ func (rd *Reader) decode(b []byte) (*Record, error) {
 		}
 		return nil, rd.errorf("invalid JSON: %v", err)
 	}
+	return rd.validate(&raw)
+}
+
+// validate checks a decoded line and turns it into a Record.
+func (rd *Reader) validate(raw *rawRecord) (*Record, error) {
 	r := &Record{Line: rd.line, Type: raw.Type, Msg: raw.Msg, Event: raw.Event, Data: raw.Data, Reason: raw.Reason}
 	if raw.Kind == nil {
 		return nil, rd.errorf(`missing field "kind" (one of %s)`, strings.Join(kindNames[1:], ", "))

@@ -2,9 +2,11 @@ package spacetime
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -191,5 +193,31 @@ func FuzzReader(f *testing.F) {
 		_ = s.Close()
 		_ = d.WriteSVG(io.Discard)
 		_ = d.WriteHTML(io.Discard)
+	})
+}
+
+// FuzzFastDecode checks the fast decoder against encoding/json: whatever it
+// accepts, json.Unmarshal must decode to the same value.
+func FuzzFastDecode(f *testing.F) {
+	data, _ := os.ReadFile("testdata/tiny.jsonl")
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		f.Add(line)
+	}
+	for _, s := range []string{`{}`, `{"t":-0}`, `{"seq":01}`, `{"T":5,"kind":"crash"}`, `{"t":1.5}`, `{"msg":null}`,
+		`{"kind":"send","x":[1,{"a":"\"}"}],"msg":{"a":"\\"}}`, `{"t":9223372036854775808}`, `{"seq":18446744073709551615}`,
+		"{\"type\":\"\xff\"}", `{"faulty":[1,2] , "kind" : "crash" }  `, `{"kind":"a"}x`, `{"data":tru}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fast, slow rawRecord
+		if !fastDecode(b, &fast) {
+			return
+		}
+		if err := json.Unmarshal(b, &slow); err != nil {
+			t.Fatalf("fast decoder accepted %q, encoding/json rejects it: %v", b, err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("%q: fast %+v, encoding/json %+v", b, fast, slow)
+		}
 	})
 }

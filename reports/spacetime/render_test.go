@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -332,18 +333,16 @@ func validatePerfetto(t testing.TB, b []byte) (slices, flows, instants int) {
 			t.Errorf("thread %v has no thread_name", th)
 		}
 		for i := 1; i < len(ivs); i++ {
-			if ivs[i].a < ivs[i-1].b-1e-9 {
+			if ivs[i].a < ivs[i-1].b-1e-9 { // also catches slices out of time order
 				t.Errorf("thread %v: slice at %.3f overlaps the one ending at %.3f", th, ivs[i].a, ivs[i-1].b)
 			}
 		}
 	}
+	// Slices of a thread are in time order (checked above): binary search.
 	inSlice := func(th thread, ts float64) bool {
-		for _, v := range sl[th] {
-			if v.a <= ts && ts < v.b {
-				return true
-			}
-		}
-		return false
+		ivs := sl[th]
+		i := sort.Search(len(ivs), func(i int) bool { return ivs[i].b > ts })
+		return i < len(ivs) && ivs[i].a <= ts
 	}
 	for id, f := range fs {
 		if f.s != 1 || f.f != 1 || f.tf < f.ts {
@@ -493,6 +492,58 @@ func TestOptionsValidate(t *testing.T) {
 		err := tc.opts.Validate()
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("%s: Validate() = %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestEquivocationAndAnnotations(t *testing.T) {
+	d1, d2 := strings.Repeat("11", 32), strings.Repeat("22", 32)
+	trace := strings.Join([]string{
+		`{"t":0,"kind":"send","from":0,"to":1,"type":"PRE-PREPARE","msg":{"View":0,"Seq":1,"Digest":"` + d1 + `","Replica":0}}`,
+		`{"t":0,"kind":"send","from":0,"to":2,"type":"PRE-PREPARE","msg":{"View":0,"Seq":1,"Digest":"` + d2 + `","Replica":0}}`,
+		`{"t":0,"kind":"send","from":0,"to":3,"type":"PRE-PREPARE","msg":{"View":0,"Seq":2,"Digest":"` + d2 + `","Replica":0}}`,
+		`{"t":5,"kind":"deliver","from":0,"to":1,"type":"PRE-PREPARE","msg":{"View":0,"Seq":1,"Digest":"` + d1 + `","Replica":0}}`,
+		`{"t":6,"kind":"deliver","from":0,"to":2,"type":"PRE-PREPARE","msg":{"View":0,"Seq":1,"Digest":"` + d2 + `","Replica":0}}`,
+		`{"t":7,"kind":"deliver","from":0,"to":3,"type":"PRE-PREPARE","msg":{"View":0,"Seq":2,"Digest":"` + d2 + `","Replica":0}}`,
+	}, "\n")
+	opts := Options{Annotations: []Annotation{{T: 6, Node: 2, Text: "agreement violated: r1 and r2 <disagree>"}, {T: 100, Node: -1, Text: "outside"}}}
+	d, _, _ := renderAll(t, []byte(trace), opts)
+	eq := 0
+	for _, a := range d.Arrows() {
+		if a.Equivocation {
+			eq++
+			if a.Fields.Seq != 1 || !a.Altered {
+				t.Errorf("arrow %+v flagged, want only seq 1", a)
+			}
+		}
+	}
+	if eq != 2 {
+		t.Errorf("%d equivocating arrows, want 2", eq)
+	}
+	svg := svgOf(t, d)
+	if n := strings.Count(svg, `class="msg t-PRE-PREPARE byz altered"`); n != 2 {
+		t.Errorf("%d highlighted arrows, want the 2 conflicting PRE-PREPAREs", n)
+	}
+	if !strings.Contains(svg, "r0 (Byzantine)") || strings.Count(svg, `class="msg t-PRE-PREPARE byz`) != 3 {
+		t.Error("the equivocating primary's lane is not highlighted")
+	}
+	if strings.Count(svg, `<g class="annotation">`) != 1 || !strings.Contains(svg, "agreement violated: r1 and r2 &lt;disagree&gt;") {
+		t.Error("annotation in the window missing, escaped wrongly, or the one outside drawn")
+	}
+}
+
+func TestMicrosecondsAndTicks(t *testing.T) {
+	for _, tc := range []struct {
+		ns   sim.Time
+		want string
+	}{{0, "0.000"}, {5, "0.005"}, {42, "0.042"}, {999, "0.999"}, {1000, "1.000"}, {1_234_567, "1234.567"}} {
+		if got := us(tc.ns); got != tc.want {
+			t.Errorf("us(%d) = %s, want %s", tc.ns, got, tc.want)
+		}
+	}
+	for _, tc := range []struct{ approx, want int64 }{{0, 1}, {1, 1}, {3, 5}, {7, 10}, {11, 20}, {1_100_000, 2_000_000}, {math.MaxInt64 / 8, 2_000_000_000_000_000_000}} {
+		if got := niceStep(tc.approx); got != tc.want {
+			t.Errorf("niceStep(%d) = %d, want %d", tc.approx, got, tc.want)
 		}
 	}
 }

@@ -259,6 +259,8 @@ func (d *Diagram) writeSVGBody(w *bufio.Writer, g *svgGeom) {
 	}
 	w.WriteString("</g>\n")
 
+	d.writeAnnotations(w, g)
+
 	// Marks.
 	w.WriteString("<g class=\"marks\">\n")
 	for _, m := range l.marks {
@@ -328,6 +330,9 @@ func (d *Diagram) writeArrow(w *bufio.Writer, g *svgGeom, a *Arrow, ti int) {
 	if byz {
 		cls += " byz"
 	}
+	if a.Altered {
+		cls += " altered"
+	}
 	fmt.Fprintf(w, "<g class=\"%s\" data-type=\"%s\" data-from=\"%d\" data-to=\"%d\"%s>", cls, esc(a.Type), a.From, a.To, fieldAttrs(a.Fields))
 	fmt.Fprintf(w, "<title>%s</title>", esc(arrowTitle(a, l.replicas, byz)))
 	if byz {
@@ -370,7 +375,9 @@ func arrowTitle(a *Arrow, replicas int, byz bool) string {
 	if byz {
 		b.WriteString(", from a Byzantine replica")
 	}
-	if a.Altered {
+	if a.Equivocation {
+		b.WriteString(" (EQUIVOCATION: another digest for the same view and sequence number)")
+	} else if a.Altered {
 		b.WriteString(" (altered)")
 	}
 	if len(a.Msg) > 0 {
@@ -484,4 +491,24 @@ func niceStep(approx int64) int64 {
 	steps := []int64{1, 2, 5, 10}
 	i := sort.Search(len(steps), func(i int) bool { return steps[i]*p >= approx })
 	return steps[i] * p
+}
+
+// writeAnnotations draws Options.Annotations in the window as red vertical
+// markers with their text.
+func (d *Diagram) writeAnnotations(w *bufio.Writer, g *svgGeom) {
+	l := g.l
+	w.WriteString("<g class=\"annotations\">\n")
+	for _, an := range d.opts.Annotations {
+		if an.T < l.from || an.T > l.to {
+			continue
+		}
+		x := g.x(an.T)
+		y1, y2 := g.yLanes, g.height-20
+		if y, ok := g.laneY[an.Node]; ok && an.Node >= 0 {
+			y1, y2 = y-laneHeight/2+2, y+laneHeight/2-2
+		}
+		fmt.Fprintf(w, "<g class=\"annotation\"><title>%s at %s</title><line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#b00020\" stroke-width=\"2.5\"/><text class=\"note\" x=\"%s\" y=\"%s\" font-weight=\"bold\">%s</text></g>\n",
+			esc(an.Text), an.T, f1(x), f1(y1), f1(x), f1(y2), f1(x+4), f1(y1+10), esc(clipUTF8(an.Text, 120)))
+	}
+	w.WriteString("</g>\n")
 }

@@ -322,3 +322,17 @@ func (r *Replica) install(st *State) {
 	r.armRequestTimer(true)
 	r.execute()
 }
+
+// resendCheckpoints multicasts again this replica's CHECKPOINTs above h.
+func (r *Replica) resendCheckpoints() {
+	seqs := make([]uint64, 0, len(r.ckpts))
+	for s, cs := range r.ckpts {
+		if s > r.h && cs.mine && cs.votes[r.id] != nil {
+			seqs = append(seqs, s)
+		}
+	}
+	slices.Sort(seqs)
+	for _, s := range seqs {
+		r.multicast(r.ckpts[s].votes[r.id])
+	}
+}

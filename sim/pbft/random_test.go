@@ -103,6 +103,15 @@ func randomSchedules(t *testing.T, harsh bool) {
 				for _, r := range h.replicas {
 					st = append(st, r.String())
 				}
+				if os.Getenv("PBFT_DEBUG") != "" {
+					evs := h.events
+					if len(evs) > 80 {
+						evs = evs[len(evs)-80:]
+					}
+					for _, e := range evs {
+						t.Logf("%v n%d %s %+v", e.at, e.node, e.ev.Name(), e.ev)
+					}
+				}
 				t.Fatalf("not done by %v (mode %d faulty %d): %v %v", h.now, mode, faulty, st, h.counts())
 			}
 			honest := ids(0, n)

@@ -377,6 +377,10 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 		r.acceptPrePrepare(r.getEntry(pp.Seq), pp)
 	}
 	r.seq = maxS
+	// CHECKPOINTs are sent once; a lost one can leave a checkpoint unstable
+	// and the primary stuck at the top of its window, which is what made
+	// this view change happen. Send our unstable ones again.
+	r.resendCheckpoints()
 	r.out.Report(&NewViewEntered{Replica: r.id, View: r.view, Primary: r.primary(r.view), Recomputed: recomputed, OMatches: matches})
 	// Replay buffered messages of this view.
 	buf := r.future

@@ -25,10 +25,10 @@ CRED_EXPIRE=${SLURM_TEST_CRED_EXPIRE:-5}
 
 [ "$(id -u)" -eq 0 ] || die "must run as root (SlurmUser=root, munged key ownership)"
 for b in munged munge unmunge slurmctld slurmd sinfo scontrol; do
-	command -v "$b" >/dev/null || die "$b not found: apt-get install -y slurmctld slurmd slurm-client munge"
+	command -v "$b" >/dev/null || die "$b not found: apt-get install -y slurm-wlm munge"
 done
 
-HOST=$(hostname -s)
+HOST=$(hostname -s 2>/dev/null || uname -n)
 [ -n "$HOST" ] || die "hostname -s printed nothing"
 CPUS=$(nproc)
 # slurmd refuses a node whose RealMemory exceeds what it sees; stay below it.

@@ -2,7 +2,7 @@
 # test.sh - `make slurm-test`: a sharded pbftsim sweep on a real one-node Slurm
 # cluster must produce, byte for byte, the file of an unsharded local sweep.
 #
-#  1. installs Debian's slurmctld, slurmd, slurm-client and munge if missing;
+#  1. installs Debian's slurm-wlm and munge packages if missing;
 #  2. builds pbftsim and runs the unsharded sweep locally (the reference);
 #  3. starts munged, slurmctld and slurmd on localhost (start-cluster.sh), all
 #     state and logs in a temp dir, and waits for the node to be idle;
@@ -15,8 +15,9 @@
 #  5. waits for the jobs (squeue polling, bounded), checks that both shards
 #     were rerun (Restarts>=1), that the merge job completed and that the
 #     merged file equals the reference (cmp); also that a shard failing on
-#     every attempt makes Slurm cancel the merge, and that merge.sbatch
-#     refuses a missing part;
+#     every attempt makes Slurm cancel the merge, that merge.sbatch
+#     refuses a missing part, and that the missing shard can be rerun alone;
+#     runs the Kubernetes recipe's shard.sh/merge.sh as Indexed Job pods;
 #  6. stops the daemons and removes the temp dir in an EXIT trap, pass or fail.
 #
 # A cluster that cannot be started is a failure (with the reason and the
@@ -24,7 +25,8 @@
 #
 # Env: SEEDS (default 1..40), SHARDS (4), SCENARIO (built-in default),
 #      SLURM_TEST_TIMEOUT seconds to wait for the jobs (240),
-#      SLURM_TEST_KEEP=1 keeps the temp dir, GO (go).
+#      SLURM_TEST_KEEP=1 keeps the temp dir, GO (go), PBFTSIM_BIN a prebuilt
+#      pbftsim to test instead of building ./cmd/pbftsim.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -59,17 +61,18 @@ die() {
 need=()
 for b in munged slurmctld slurmd sbatch; do command -v "$b" >/dev/null || need+=("$b"); done
 if [ ${#need[@]} -gt 0 ]; then
-	say "installing slurmctld slurmd slurm-client munge (missing: ${need[*]})"
+	say "installing Debian packages slurm-wlm munge (missing: ${need[*]})"
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq || die "apt-get update failed"
-	apt-get install -y -qq --no-install-recommends slurmctld slurmd slurm-client munge >/dev/null ||
-		die "apt-get install slurmctld slurmd slurm-client munge failed"
+	apt-get install -y -qq --no-install-recommends slurm-wlm munge >/dev/null ||
+		die "apt-get install slurm-wlm munge failed"
 fi
 for b in munged slurmctld slurmd sbatch squeue scontrol sinfo; do
 	command -v "$b" >/dev/null || die "$b still not found after installing the packages"
 done
 
 TMP=$(mktemp -d /tmp/pbftsim-slurm-test.XXXXXX)
+chmod 755 "$TMP" # munged wants its socket reachable
 CLUSTER=$TMP/cluster
 cleanup() {
 	rc=$?
@@ -93,7 +96,11 @@ trap 'exit 130' INT TERM
 # --- 2. pbftsim and the reference sweep --------------------------------------
 mkdir -p "$TMP/bin"
 BIN=$TMP/bin/pbftsim
-(cd "$ROOT" && "$GO" build -o "$BIN" ./cmd/pbftsim) || die "go build ./cmd/pbftsim failed"
+if [ -n "${PBFTSIM_BIN:-}" ]; then
+	cp "$PBFTSIM_BIN" "$BIN" || die "cannot copy PBFTSIM_BIN=$PBFTSIM_BIN"
+else
+	(cd "$ROOT" && "$GO" build -o "$BIN" ./cmd/pbftsim) || die "go build ./cmd/pbftsim failed"
+fi
 "$BIN" sweep --help >/dev/null 2>&1 || die "this pbftsim has no working 'sweep' command"
 "$BIN" merge --help >/dev/null 2>&1 || die "this pbftsim has no working 'merge' command"
 
@@ -183,8 +190,13 @@ for i in $(seq 0 $((SHARDS - 1))); do
 	st=$(field "${ARRAY}_$i" JobState) re=$(field "${ARRAY}_$i" Restarts)
 	[ "$st" = COMPLETED ] || bad "shard $i ended $st"
 	case $i in
-	1 | 2) [ "${re:-0}" -ge 1 ] && ok "shard $i was rerun by Slurm after its failed/killed attempt (Restarts=$re) and COMPLETED" ||
-		bad "shard $i has Restarts=${re:-?}, want >= 1" ;;
+	1 | 2)
+		if [ "${re:-0}" -ge 1 ]; then
+			ok "shard $i was rerun by Slurm after its failed/killed attempt (Restarts=$re), $st"
+		else
+			bad "shard $i has Restarts=${re:-?}, want >= 1"
+		fi
+		;;
 	esac
 done
 mst=$(field "$MERGE" JobState) mexit=$(field "$MERGE" ExitCode)
@@ -199,7 +211,7 @@ else
 	ok "no partial output of a failed or killed attempt reached a part or the merged file"
 fi
 leftover=$(find "$OUT" -maxdepth 1 -name '.part-*' | head -n 3)
-[ -z "$leftover" ] && ok "no temp files left in $OUT" || bad "temp files left: $leftover"
+if [ -z "$leftover" ]; then ok "no temp files left in $OUT"; else bad "temp files left: $leftover"; fi
 if [ -s "$TMP/merged.jsonl" ] && cmp "$TMP/whole.jsonl" "$TMP/merged.jsonl"; then
 	ok "merged file of $SHARDS Slurm shards == local unsharded sweep, byte for byte ($(wc -c <"$TMP/merged.jsonl") bytes, sha256 $(sha256sum <"$TMP/merged.jsonl" | cut -c1-16))"
 else
@@ -230,11 +242,58 @@ fi
 rm -f "$OUT/part-1-of-$SHARDS.jsonl"
 mrc=0
 PBFTSIM=$BIN bash "$HERE/merge.sbatch" "$OUT" "$SHARDS" "$TMP/merged-missing.jsonl" >"$TMP/missing.txt" 2>&1 || mrc=$?
-if [ $mrc -ne 0 ] && grep -q "part-1-of-$SHARDS" "$TMP/missing.txt" && [ ! -e "$TMP/merged-missing.jsonl" ]; then
-	ok "merge with part 1 missing refused (exit $mrc): $(head -n 1 "$TMP/missing.txt")"
+if [ $mrc -eq 2 ] && grep -q "missing shards.*: 1$" "$TMP/missing.txt" && [ ! -e "$TMP/merged-missing.jsonl" ]; then
+	ok "merge with part 1 missing refused (exit $mrc): $(grep "missing shards" "$TMP/missing.txt" | sed 's/^ *//')"
 else
 	cat "$TMP/missing.txt"
-	bad "merge with part 1 missing: exit $mrc, want a refusal naming part-1-of-$SHARDS and no output"
+	bad "merge with part 1 missing: exit $mrc, want exit 2 naming missing shard 1 and no output"
+fi
+
+# Rerun one shard alone (PBFTSIM_SHARDS=N sbatch --array=1 ...) and merge again.
+rjob=$(PBFTSIM=$BIN PBFTSIM_SHARDS=$SHARDS sbatch --parsable --array=1 --output="$OUT/logs/rerun-%A_%a.log" \
+	"$HERE/sweep.sbatch" "$OUT" "${sweep_args[@]}") || die "sbatch of the shard 1 rerun failed"
+wait_gone "${rjob%%;*}" || die "shard 1 rerun not finished after ${JOB_TIMEOUT}s"
+rm -f "$TMP/merged.jsonl"
+mrc=0
+PBFTSIM=$BIN bash "$HERE/merge.sbatch" "$OUT" "$SHARDS" "$TMP/merged.jsonl" >"$TMP/remerge.txt" 2>&1 || mrc=$?
+if [ $mrc -le 1 ] && cmp "$TMP/whole.jsonl" "$TMP/merged.jsonl"; then
+	ok "shard 1 rerun alone (PBFTSIM_SHARDS=$SHARDS sbatch --array=1) and merged again == local sweep"
+else
+	cat "$TMP/remerge.txt"
+	bad "rerun of shard 1 + merge: exit $mrc, or differs from the local sweep"
+fi
+
+# The Kubernetes recipe's scripts (deploy/k8s/shard.sh, merge.sh), run here as
+# the Indexed Job's pods would be (JOB_COMPLETION_INDEX), with a first pod of
+# index 1 that fails after a partial write and is "retried": same bytes again.
+K8S=$HERE/../k8s
+k8s_ok=1
+kseeds=${SEEDS}
+for i in $(seq 0 $((SHARDS - 1))); do
+	if [ "$i" = 1 ]; then
+		krc=0
+		JOB_COMPLETION_INDEX=$i SHARDS=$SHARDS OUTDIR=$TMP/k8s PBFTSIM_SEEDS=$kseeds PBFTSIM_SCENARIO=$SCENARIO \
+			POD_NAME=pod-1-a SLURM_ARRAY_TASK_ID=1 PBFTSIM=$TMP/bin/pbftsim-faulty \
+			sh "$K8S/shard.sh" >>"$TMP/k8s.txt" 2>&1 || krc=$?
+		if [ $krc -eq 0 ] || [ -e "$TMP/k8s/part-1-of-$SHARDS.jsonl" ]; then
+			k8s_ok=0
+			bad "k8s shard.sh: a failing pod exited $krc and/or left a part"
+		fi
+	fi
+	JOB_COMPLETION_INDEX=$i SHARDS=$SHARDS OUTDIR=$TMP/k8s PBFTSIM_SEEDS=$kseeds PBFTSIM_SCENARIO=$SCENARIO \
+		POD_NAME=pod-$i PBFTSIM=$BIN sh "$K8S/shard.sh" >>"$TMP/k8s.txt" 2>&1 || {
+		k8s_ok=0
+		bad "k8s shard.sh index $i failed"
+	}
+done
+krc=0
+SHARDS=$SHARDS OUTDIR=$TMP/k8s OUT=$TMP/k8s-merged.jsonl PBFTSIM=$BIN sh "$K8S/merge.sh" >>"$TMP/k8s.txt" 2>&1 || krc=$?
+if [ $k8s_ok -eq 1 ] && [ $krc -le 1 ] && cmp "$TMP/whole.jsonl" "$TMP/k8s-merged.jsonl" &&
+	[ -z "$(find "$TMP/k8s" -name '.part-*')" ]; then
+	ok "k8s shard.sh x$SHARDS (one failed pod retried) + merge.sh == local unsharded sweep, byte for byte"
+else
+	cat "$TMP/k8s.txt"
+	bad "k8s shard.sh/merge.sh did not reproduce the local sweep (merge exit $krc)"
 fi
 
 # --- 6. teardown happens in the EXIT trap ------------------------------------

@@ -1,0 +1,57 @@
+package sweep
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"testing"
+	"time"
+
+	"github.com/pbftsim/pbftsim/scenarios"
+)
+
+// BenchmarkSweep measures a sweep of the default adversarial scenario (n=4,
+// 50 payment operations, loss before GST, a Byzantine replica) with every
+// checker, with 1 and 2 workers. One op is one seed; the metric seeds/s is
+// per wall-clock second. The scaling from 1 to 2 workers is the ratio of
+// the two seeds/s figures. The GC runs at GOGC=400, as in `pbftsim sweep`.
+func BenchmarkSweep(b *testing.B) {
+	sc, err := scenarios.Builtin(DefaultScenario)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	for _, w := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
+			o := Options{Scenario: sc, ScenarioArg: DefaultScenario, Seeds: Range{From: 1, To: uint64(b.N)}, Workers: w, Version: "bench"}
+			b.ReportAllocs()
+			b.ResetTimer()
+			start := time.Now()
+			agg, err := Run(context.Background(), o, io.Discard)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if bad := agg.Verdicts[VerdictError] + agg.Verdicts[VerdictPanic]; bad > 0 || agg.Completed != agg.Done {
+				b.Fatalf("%d runs could not run and %d of %d did not complete: %v", bad, agg.Done-agg.Completed, agg.Done, agg.Verdicts)
+			}
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "seeds/s")
+		})
+	}
+}
+
+// BenchmarkRunSeed is one seed of the default adversarial scenario with
+// the checkers, for CPU profiles of a sweep:
+// go test -run '^$' -bench RunSeed -cpuprofile cpu.out ./reports/sweep/
+func BenchmarkRunSeed(b *testing.B) {
+	sc, err := scenarios.Builtin(DefaultScenario)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for i := range b.N {
+		if rec, _ := RunSeed(sc, uint64(i+1), nil); rec.Verdict != VerdictOK {
+			b.Fatalf("seed %d: %s %s", i+1, rec.Verdict, rec.Detail)
+		}
+	}
+}
