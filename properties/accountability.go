@@ -8,11 +8,20 @@ import (
 )
 
 // Accountability works from the messages a replica sent in its own name
-// (the network authenticates the sender of every trace record): two
-// conflicting PRE-PREPAREs, PREPAREs or COMMITs for the same view and
-// sequence number, or a VIEW-CHANGE / NEW-VIEW carrying a certificate that a
-// correct replica could not have had. Certificates are judged only on what is
-// provable from the messages they carry, so correct replicas are never named.
+// (the network authenticates the sender of every trace record; with a
+// keyring only validly signed messages count). A replica is named when
+//   - it signed two PRE-PREPAREs, PREPAREs or COMMITs for the same (v, n)
+//     with different digests, or votes of two phases for different digests;
+//   - its VIEW-CHANGE carries a certificate it could not have had (a
+//     prepared certificate short of 2f matching PREPAREs from backups, one
+//     not from an earlier view, a checkpoint proof short of 2f+1), or omits
+//     the certificate for a seq above its stable checkpoint that its own
+//     COMMIT proves it prepared;
+//   - its NEW-VIEW is not from the view's primary, holds fewer than 2f+1
+//     VIEW-CHANGEs or an invalid one, or its O drops or replaces a request
+//     whose highest-view certificate in V is unambiguous and genuine.
+// Each rule is something a correct replica never does, so correct
+// replicas are never named.
 
 // message handles a message sent by r.From (send, local delivery or drop).
 func (c *Checker) message(r *sim.Record) {
@@ -35,6 +44,11 @@ func (c *Checker) message(r *sim.Record) {
 	case *pbft.Commit:
 		if m.Replica == from {
 			c.own(r.Time, from, pbft.TypeCommit, m.View, m.Seq, m.Digest, m)
+			k := rvn{from, m.View, m.Seq}
+			if _, ok := c.commits[k]; !ok {
+				c.commits[k] = m
+				c.commitList[from] = append(c.commitList[from], m)
+			}
 		}
 	case *pbft.ViewChange:
 		if m.Replica == from {
@@ -59,8 +73,22 @@ func digestOf(m sim.Message) (pbft.Digest, bool) {
 	return pbft.Digest{}, false
 }
 
-// own records a signed vote and accuses its sender on a conflict.
+// own records a signed vote and accuses its sender on a conflict: two
+// messages of one type, or of two types (its PRE-PREPARE or PREPARE and its
+// COMMIT), for the same (v, n) with different digests. A correct replica
+// votes for one digest per (v, n) in every phase.
 func (c *Checker) own(now sim.Time, from sim.NodeID, typ sim.MsgType, view, seq uint64, d pbft.Digest, m sim.Message) {
+	vk := rvn{from, view, seq}
+	if prev, ok := c.votes[vk]; !ok {
+		c.votes[vk] = m
+	} else if pd, _ := digestOf(prev); pd != d && prev.Type() != typ && !c.accSeen[from] {
+		if !c.sigOK(prev.(pbft.Signable)) {
+			c.votes[vk] = m
+		} else if c.sigOK(m.(pbft.Signable)) {
+			c.accuse(Accusation{Replica: from, View: view, Seq: seq, Time: now, Evidence: []sim.Message{prev, m},
+				Reason: fmt.Sprintf("signed a %s for %s and a %s for %s at (view %d, seq %d)", prev.Type(), short(pd), typ, short(d), view, seq)})
+		}
+	}
 	k := signedKey{from, typ, view, seq}
 	prev, ok := c.signed[k]
 	if !ok {
@@ -154,6 +182,28 @@ func (c *Checker) viewChange(now sim.Time, from sim.NodeID, m *pbft.ViewChange) 
 	if why := c.vcProblem(m); why != "" && c.sigOK(m) {
 		c.accuse(Accusation{Replica: from, View: m.NewView, Time: now, Evidence: []sim.Message{m},
 			Reason: fmt.Sprintf("VIEW-CHANGE for view %d carries %s", m.NewView, why)})
+		return
+	}
+	// Its own COMMIT(v, n, d) proves it prepared (v, n, d): a VIEW-CHANGE
+	// for a later view must carry a certificate for n from view v (for d)
+	// or a later view, unless n is at or below its stable checkpoint.
+	for _, cm := range c.commitList[from] {
+		if cm.View >= m.NewView || cm.Seq <= m.StableSeq {
+			continue
+		}
+		kept := false
+		for i := range m.Prepared {
+			pp := m.Prepared[i].PrePrepare
+			if pp != nil && pp.Seq == cm.Seq && (pp.View > cm.View || pp.View == cm.View && pp.Digest == cm.Digest) {
+				kept = true
+				break
+			}
+		}
+		if !kept && c.sigOK(m) && c.sigOK(cm) {
+			c.accuse(Accusation{Replica: from, View: m.NewView, Seq: cm.Seq, Time: now, Evidence: []sim.Message{cm, m},
+				Reason: fmt.Sprintf("VIEW-CHANGE for view %d (stable checkpoint %d) omits the certificate for seq %d that its own COMMIT in view %d proves it had", m.NewView, m.StableSeq, cm.Seq, cm.View)})
+			return
+		}
 	}
 }
 

@@ -200,8 +200,12 @@ type Checker struct {
 
 	// accountability: first message per (replica, type, view, seq)
 	signed map[signedKey]sim.Message
-	nvSeen map[*pbft.NewView]bool
-	vcSeen map[*pbft.ViewChange]bool
+	votes  map[rvn]sim.Message // first vote of any type per (replica, v, n)
+	// COMMITs each replica sent (first per (v, n)), in order
+	commits    map[rvn]*pbft.Commit
+	commitList map[sim.NodeID][]*pbft.Commit
+	nvSeen     map[*pbft.NewView]bool
+	vcSeen     map[*pbft.ViewChange]bool
 	// the last NEW-VIEW delivered to each replica, per view
 	nvDelivered map[nvKey]*pbft.NewView
 }
@@ -265,6 +269,9 @@ func New(opts Options) *Checker {
 		signed:      map[signedKey]sim.Message{},
 		nvSeen:      map[*pbft.NewView]bool{},
 		vcSeen:      map[*pbft.ViewChange]bool{},
+		votes:       map[rvn]sim.Message{},
+		commits:     map[rvn]*pbft.Commit{},
+		commitList:  map[sim.NodeID][]*pbft.Commit{},
 		nvDelivered: map[nvKey]*pbft.NewView{},
 	}
 	c.faultyC = map[sim.NodeID]bool{}
@@ -284,6 +291,14 @@ func New(opts Options) *Checker {
 // correct reports whether id is a replica that is judged.
 func (c *Checker) correct(id sim.NodeID) bool {
 	return int(id) >= 0 && int(id) < c.n && !c.faulty[id]
+}
+
+// faultyNode reports whether id is a faulty replica or client.
+func (c *Checker) faultyNode(id sim.NodeID) bool {
+	if int(id) >= 0 && int(id) < c.n {
+		return c.faulty[id]
+	}
+	return c.faultyC[id]
 }
 
 func (c *Checker) rep(id sim.NodeID) *replicaState {
@@ -579,7 +594,9 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
 		} else {
 			rs.executed[k] = e.Seq
 		}
-		if !c.issued[req] {
+		// A faulty node may issue requests in its own name (a Byzantine
+		// replica acting as a client): only correct clients' are checked.
+		if !c.issued[req] && !c.faultyNode(e.Client) {
 			c.violate(Violation{Property: Validity, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
 				Detail: fmt.Sprintf("replica %d executed %q (client %d, timestamp %d) that the client never issued", from, e.Op, e.Client, e.Timestamp)})
 		}

@@ -75,7 +75,8 @@ func partitionByPayment(history []porcupine.Operation) [][]porcupine.Operation {
 
 // History returns the client operations seen so far as a porcupine history
 // (call at submission, return at acceptance; never-accepted operations are
-// pending until the end of time).
+// pending until the end of time), plus the committed requests of faulty
+// nodes as operations that may take effect at any time.
 func (c *Checker) History() []porcupine.Operation {
 	out := make([]porcupine.Operation, 0, len(c.subs))
 	for _, s := range c.subs {
@@ -86,6 +87,26 @@ func (c *Checker) History() []porcupine.Operation {
 			op.Output, op.Return = pendingOutput{}, math.MaxInt64
 		}
 		out = append(out, op)
+	}
+	// Requests in the committed log that no correct client submitted (a
+	// faulty node's, in its own name) change the state too: they may take
+	// effect at any time, with any result.
+	seqs := make([]uint64, 0, len(c.log))
+	for s := range c.log {
+		seqs = append(seqs, s)
+	}
+	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	for _, s := range seqs {
+		for _, e := range c.log[s] {
+			if !e.present || e.null {
+				continue
+			}
+			if _, ok := c.subIndex[ct{e.req.Client, e.req.Timestamp}]; ok {
+				continue
+			}
+			out = append(out, porcupine.Operation{ClientId: int(e.req.Client), Input: e.req.Op, Call: 0,
+				Output: pendingOutput{}, Return: math.MaxInt64})
+		}
 	}
 	return out
 }

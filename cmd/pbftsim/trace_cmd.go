@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +20,7 @@ type traceFlags struct {
 	from, to, title             string
 	types, faulty               []string
 	maxArrows, replicas         int
+	shivizHeader                bool
 }
 
 func newTraceCmd() *cobra.Command {
@@ -46,6 +44,7 @@ func newTraceCmd() *cobra.Command {
   --shiviz out.log     ShiViz log with vector clocks. Paste it into ShiViz with
                        the regular expression
                          (?<event>.*)\n(?<host>\S*) (?<clock>{.*})
+                       or add --shiviz-header to load the file directly.
 
 --from/--to select a time window (a duration like 250ms or 1.5s, or virtual
 nanoseconds); a message is shown when its flight meets the window. At most
@@ -67,6 +66,7 @@ atomically. A malformed trace is reported as FILE:LINE: problem (exit 2).`,
 	f.StringVar(&fl.html, "html", "", "write the interactive diagram as self-contained HTML to this file")
 	f.StringVar(&fl.perfetto, "perfetto", "", "write Chrome trace-event JSON (Perfetto) to this file")
 	f.StringVar(&fl.shiviz, "shiviz", "", "write a ShiViz log with vector clocks to this file")
+	f.BoolVar(&fl.shivizHeader, "shiviz-header", false, "start the ShiViz log with its regex and an empty delimiter line (ShiViz's layout for loading a log from a file)")
 	f.StringVar(&fl.from, "from", "", "start of the time window (duration such as 250ms, or nanoseconds)")
 	f.StringVar(&fl.to, "to", "", "end of the time window (duration such as 1.5s, or nanoseconds)")
 	f.StringSliceVar(&fl.types, "types", nil, "only these message types, e.g. PREPARE,COMMIT")
@@ -137,133 +137,39 @@ func traceOptions(file string, fl *traceFlags) (spacetime.Options, error) {
 }
 
 func runTrace(out io.Writer, file string, fl *traceFlags) error {
-	bad := func(err error) error { return &exitError{code: 2, err: err} }
 	if fl.svg == "" && fl.html == "" && fl.perfetto == "" && fl.shiviz == "" {
-		return bad(errors.New("trace: nothing to write: give at least one of --svg, --html, --perfetto, --shiviz"))
+		return &exitError{code: 2, err: errors.New("trace: nothing to write: give at least one of --svg, --html, --perfetto, --shiviz")}
 	}
 	opts, err := traceOptions(file, fl)
 	if err != nil {
-		return bad(err)
+		return &exitError{code: 2, err: err}
 	}
-	for _, o := range []struct{ flag, path string }{{"svg", fl.svg}, {"html", fl.html}, {"perfetto", fl.perfetto}, {"shiviz", fl.shiviz}} {
-		if o.path == "" {
-			continue
-		}
-		if st, err := os.Stat(filepath.Dir(o.path)); err != nil || !st.IsDir() {
-			return bad(fmt.Errorf("--%s %s: directory %s does not exist", o.flag, o.path, filepath.Dir(o.path)))
-		}
-	}
-	// Pass 1: roles, faulty nodes and types, so that every output names
-	// nodes the same way.
-	info, err := scanTraceFile(file)
+	res, err := spacetime.RenderFile(file, opts, spacetime.Outputs{SVG: fl.svg, HTML: fl.html,
+		Perfetto: fl.perfetto, ShiViz: fl.shiviz, ShiVizHeader: fl.shivizHeader})
 	if err != nil {
-		return bad(err)
-	}
-	if opts.Replicas == 0 {
-		opts.Replicas = info.Replicas
-	}
-	for _, t := range opts.Types {
-		if !slices.Contains(info.Types, t) {
-			return bad(fmt.Errorf("--types: %q does not occur in %s (types present: %s)", t, file, strings.Join(info.Types, ", ")))
-		}
-	}
-	opts.Faulty = append(opts.Faulty, info.Faulty...)
-
-	// Pass 2: render.
-	var consumers []spacetime.Consumer
-	var diagram *spacetime.Diagram
-	if fl.svg != "" || fl.html != "" {
-		diagram = spacetime.NewDiagram(opts)
-		consumers = append(consumers, diagram)
-	}
-	var files []*spacetime.AtomicFile
-	defer func() {
-		for _, f := range files {
-			f.Abort()
-		}
-	}()
-	var perfetto *spacetime.PerfettoWriter
-	if fl.perfetto != "" {
-		af, err := spacetime.CreateAtomic(fl.perfetto)
-		if err != nil {
-			return bad(err)
-		}
-		files = append(files, af)
-		perfetto = spacetime.NewPerfettoWriter(af, opts)
-		consumers = append(consumers, perfetto)
-	}
-	var shiviz *spacetime.ShiVizWriter
-	if fl.shiviz != "" {
-		af, err := spacetime.CreateAtomic(fl.shiviz)
-		if err != nil {
-			return bad(err)
-		}
-		files = append(files, af)
-		shiviz = spacetime.NewShiVizWriter(af, opts)
-		consumers = append(consumers, shiviz)
-	}
-	f, err := os.Open(file)
-	if err != nil {
-		return bad(err)
-	}
-	defer f.Close()
-	if err := spacetime.Process(spacetime.NewReader(f, file), consumers...); err != nil {
-		var pe *spacetime.ParseError
-		if errors.As(err, &pe) {
-			return bad(err)
+		if spacetime.IsInputError(err) {
+			return &exitError{code: 2, err: err}
 		}
 		return err
 	}
+	info := res.Info
 	fmt.Fprintf(out, "trace %s: %d records, %d replicas, %d clients, %d messages (%d dropped), %v of virtual time\n",
-		file, info.Records, opts.Replicas, max(int(info.MaxNode)+1-opts.Replicas, 0), info.Messages, info.Dropped, info.End)
-	if perfetto != nil {
-		if err := perfetto.Close(); err != nil {
-			return fmt.Errorf("writing %s: %w", fl.perfetto, err)
-		}
-	}
-	if shiviz != nil {
-		if err := shiviz.Close(); err != nil {
-			return fmt.Errorf("writing %s: %w", fl.shiviz, err)
-		}
-	}
-	for _, af := range files {
-		if err := af.Commit(); err != nil {
-			return err
-		}
-	}
-	if perfetto != nil {
+		file, info.Records, res.Replicas, max(int(info.MaxNode)+1-res.Replicas, 0), info.Messages, info.Dropped, info.End)
+	if fl.perfetto != "" {
 		fmt.Fprintf(out, "wrote %s (open in ui.perfetto.dev or chrome://tracing)\n", fl.perfetto)
 	}
-	if shiviz != nil {
-		fmt.Fprintf(out, "wrote %s (%d events; ShiViz regex: %s)\n", fl.shiviz, shiviz.Events(), spacetime.ShiVizRegex)
+	if fl.shiviz != "" {
+		fmt.Fprintf(out, "wrote %s (%d events; ShiViz regex: %s)\n", fl.shiviz, res.ShiVizEvents, spacetime.ShiVizRegex)
 	}
-	if diagram != nil {
-		st := diagram.Stats()
-		desc := fmt.Sprintf("window %v – %v, %d of %d messages drawn, %d marks", st.From, st.To, st.Arrows, st.InWindow, st.Marks)
-		if st.Capped {
-			desc += fmt.Sprintf("; capped by --max-arrows %d", fl.maxArrows)
-		}
-		if fl.svg != "" {
-			if err := spacetime.WriteFileAtomic(fl.svg, func(w io.Writer) error { return diagram.WriteSVG(w) }); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "wrote %s (%s)\n", fl.svg, desc)
-		}
-		if fl.html != "" {
-			if err := spacetime.WriteFileAtomic(fl.html, func(w io.Writer) error { return diagram.WriteHTML(w) }); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "wrote %s (%s)\n", fl.html, desc)
+	st := res.Diagram
+	desc := fmt.Sprintf("window %v – %v, %d of %d messages drawn, %d marks", st.From, st.To, st.Arrows, st.InWindow, st.Marks)
+	if st.Capped {
+		desc += fmt.Sprintf("; capped by --max-arrows %d", fl.maxArrows)
+	}
+	for _, p := range []string{fl.svg, fl.html} {
+		if p != "" {
+			fmt.Fprintf(out, "wrote %s (%s)\n", p, desc)
 		}
 	}
 	return nil
-}
-
-func scanTraceFile(file string) (*spacetime.Info, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return spacetime.Scan(spacetime.NewReader(f, file))
 }

@@ -3,6 +3,7 @@ package spacetime
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -545,5 +546,73 @@ func TestMicrosecondsAndTicks(t *testing.T) {
 		if got := niceStep(tc.approx); got != tc.want {
 			t.Errorf("niceStep(%d) = %d, want %d", tc.approx, got, tc.want)
 		}
+	}
+}
+
+func TestShiVizHeader(t *testing.T) {
+	var b bytes.Buffer
+	s := NewShiVizWriter(&b, Options{})
+	s.WriteHeader()
+	data, _ := os.ReadFile("testdata/tiny.jsonl")
+	if err := Process(NewReader(bytes.NewReader(data), "tiny"), s); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	head, log, ok := strings.Cut(b.String(), "\n\n")
+	if !ok || head != ShiVizRegex {
+		t.Fatalf("header %q, want the regex then an empty line", head)
+	}
+	checkShiViz(t, []byte(log))
+}
+
+func TestRenderFile(t *testing.T) {
+	dir := t.TempDir()
+	out := Outputs{SVG: filepath.Join(dir, "d.svg"), HTML: filepath.Join(dir, "d.html"),
+		Perfetto: filepath.Join(dir, "d.json"), ShiViz: filepath.Join(dir, "d.log")}
+	res, err := RenderFile("testdata/tiny.jsonl", Options{Title: "tiny"}, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Replicas != 4 || res.Diagram.Arrows != 12 || res.ShiVizEvents != 32 || res.Info.Records != 32 {
+		t.Errorf("rendered %+v, want 4 replicas, 12 arrows, 32 ShiViz events", res)
+	}
+	svg, _ := os.ReadFile(out.SVG)
+	golden, _ := os.ReadFile("testdata/tiny.svg")
+	if !bytes.Equal(svg, golden) {
+		t.Error("RenderFile's SVG differs from the golden tiny.svg")
+	}
+	pj, _ := os.ReadFile(out.Perfetto)
+	validatePerfetto(t, pj)
+	sl, _ := os.ReadFile(out.ShiViz)
+	checkShiViz(t, sl)
+	if entries, _ := os.ReadDir(dir); len(entries) != 4 {
+		t.Errorf("%d files in the output directory, want the 4 outputs and no temporaries", len(entries))
+	}
+
+	bad := []struct {
+		name  string
+		path  string
+		opts  Options
+		out   Outputs
+		parse bool
+	}{
+		{"no outputs", "testdata/tiny.jsonl", Options{}, Outputs{}, false},
+		{"missing trace", filepath.Join(dir, "none.jsonl"), Options{}, Outputs{SVG: out.SVG}, false},
+		{"missing out dir", "testdata/tiny.jsonl", Options{}, Outputs{SVG: filepath.Join(dir, "no", "x.svg")}, false},
+		{"unknown type", "testdata/tiny.jsonl", Options{Types: []string{"PING"}}, Outputs{SVG: out.SVG}, false},
+		{"bad option", "testdata/tiny.jsonl", Options{MaxArrows: -3}, Outputs{SVG: out.SVG}, false},
+		{"malformed trace", "testdata/../render_test.go", Options{}, Outputs{SVG: filepath.Join(dir, "new.svg")}, true},
+	}
+	for _, tc := range bad {
+		_, err := RenderFile(tc.path, tc.opts, tc.out)
+		var pe *ParseError
+		if err == nil || !IsInputError(err) || tc.parse != errors.As(err, &pe) {
+			t.Errorf("%s: error %v, want an input error (parse error: %v)", tc.name, err, tc.parse)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "new.svg")); !os.IsNotExist(err) {
+		t.Error("a failed render left an output behind")
 	}
 }

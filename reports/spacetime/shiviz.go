@@ -47,6 +47,13 @@ func NewShiVizWriter(w io.Writer, opts Options) *ShiVizWriter {
 		clocks: map[sim.NodeID][]uint64{}, inflight: map[uint64]*sclock{}}
 }
 
+// WriteHeader writes ShiVizRegex and an empty multiple-executions delimiter
+// line: the two lines ShiViz expects at the top of a log loaded from a file
+// (rather than pasted with the regex typed in). Call it before any Consume.
+func (s *ShiVizWriter) WriteHeader() {
+	s.w.WriteString(ShiVizRegex + "\n\n")
+}
+
 // Events returns the number of events written so far.
 func (s *ShiVizWriter) Events() int { return s.lines }
 

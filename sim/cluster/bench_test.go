@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +82,8 @@ func BenchmarkPBFT(b *testing.B) {
 // and that the heap does not grow with the number of requests. It runs only
 // with PBFTSIM_SOAK=1 (minutes of CPU): `PBFTSIM_SOAK=1 go test -run
 // TestSoakMemory -v -timeout 60m ./sim/cluster/`. PBFTSIM_SOAK_REQUESTS
-// changes the number of requests.
+// changes the number of requests; PBFTSIM_SOAK_HEAPPROFILE=FILE writes a
+// heap profile of what is live at the end.
 func TestSoakMemory(t *testing.T) {
 	if os.Getenv("PBFTSIM_SOAK") != "1" {
 		t.Skip("memory soak test: set PBFTSIM_SOAK=1 to run it")
@@ -114,6 +116,9 @@ func TestSoakMemory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	t.Logf("live heap after building the cluster for %d requests: %.1f MB (the pre-generated workload and per-request buffers)", requests, mb(ms.HeapAlloc))
 	k := cl.Kernel()
 	const every = 1 << 16 // events between samples
 	var peak, peakSys uint64
@@ -141,6 +146,19 @@ func TestSoakMemory(t *testing.T) {
 	}
 	if err := sink.Flush(); err != nil {
 		t.Fatal(err)
+	}
+	if p := os.Getenv("PBFTSIM_SOAK_HEAPPROFILE"); p != "" {
+		// What is live at the end of the run (go tool pprof -sample_index=inuse_space).
+		runtime.GC()
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := pprof.WriteHeapProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+		runtime.KeepAlive(cl)
 	}
 	if got := cl.Replica(0).LastExecuted(); got < uint64(requests) {
 		t.Fatalf("executed %d of %d requests", got, requests)

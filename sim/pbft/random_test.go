@@ -22,6 +22,9 @@ func TestRandomSchedules(t *testing.T) { randomSchedules(t, false) }
 // later stabilisation time, n up to 10 and K down to 1.
 func TestRandomSchedulesHarsh(t *testing.T) { randomSchedules(t, true) }
 
+// Environment knobs: PBFT_SEEDS=N runs N seeds; PBFT_VARIANT=name runs a
+// broken variant (expect failures); PBFT_DEBUG=1 logs the last events of a
+// run that did not finish.
 func randomSchedules(t *testing.T, harsh bool) {
 	seeds := 60
 	if testing.Short() {

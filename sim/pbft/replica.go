@@ -118,6 +118,7 @@ type Replica struct {
 	nullDigest  Digest
 	askedView   uint64 // view+1 for which this replica asked for the NEW-VIEW
 	lagTimerOn  bool
+	entering    bool  // inside enterView: no proposals yet
 	lateVC      []int // primary: VIEW-CHANGEs for its current view received after its NEW-VIEW, per replica
 }
 
@@ -428,7 +429,7 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 
 // propose lets the primary assign sequence numbers to queued requests.
 func (r *Replica) propose(force bool) {
-	if !r.isPrimary() || !r.active {
+	if !r.isPrimary() || !r.active || r.entering {
 		return
 	}
 	for {

@@ -15,6 +15,8 @@ func (r *Replica) startViewChange(v uint64) {
 	}
 	from := r.view
 	r.view, r.active = v, false
+	clear(r.queue) // the next primary rebuilds its queue from pending requests
+	r.queue = r.queue[:0]
 	if r.reqTimerOn {
 		r.out.CancelTimer(timerRequest)
 		r.reqTimerOn = false
@@ -327,6 +329,10 @@ func (r *Replica) validateNewView(nv *NewView) error {
 // enterView installs an accepted (or, at the primary, sent) NEW-VIEW.
 func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 	r.view, r.active = nv.View, true
+	// No proposals until O is installed and r.seq moved past it: makeStable
+	// and execution below would otherwise let the primary assign a sequence
+	// number that O also uses (two PRE-PREPAREs for one (v, n)).
+	r.entering = true
 	r.lastNewView = nv
 	clear(r.lateVC)
 	if r.vcTimerOn {
@@ -421,6 +427,7 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 		r.queue = r.queue[:0]
 		clear(r.relayed)
 	}
+	r.entering = false
 	r.armRequestTimer(true)
 	r.execute()
 	r.propose(false)

@@ -344,3 +344,91 @@ func TestRecoveredReplicaRejoinsLaterView(t *testing.T) {
 	}
 	h.checkAgreement(ids(0, 4))
 }
+
+func TestClientFollowsNewPrimary(t *testing.T) {
+	h := newHarness(t, hopts{n: 4, clients: 1, ops: 3, clientTimeout: 50 * time.Millisecond, interval: time.Millisecond})
+	h.drop = silent(0)
+	h.start()
+	h.run(time.Minute, func() bool { return h.clients[0].Completed() >= 1 })
+	if h.clients[0].View() != 1 {
+		t.Fatalf("client view %d after the view change, want 1", h.clients[0].View())
+	}
+	before := h.sent["REQUEST"]
+	h.run(time.Minute, nil)
+	if !h.allDone() {
+		t.Fatal("not done")
+	}
+	// two more requests, each sent once, straight to the new primary
+	if got := h.sent["REQUEST"] - before; got != 2 {
+		t.Fatalf("%d REQUEST sends for 2 requests, want 2 (no retransmission)", got)
+	}
+	var last uint64
+	for _, e := range h.eventsOf("submitted") {
+		ts := e.ev.(*Submitted).Timestamp
+		if ts <= last {
+			t.Fatalf("timestamps not strictly increasing: %d after %d", ts, last)
+		}
+		last = ts
+	}
+	if len(h.eventsOf("accepted")) != 3 {
+		t.Fatal("want 3 accepted events")
+	}
+}
+
+// TestNewPrimaryNeverReusesOSequenceNumbers is a regression test: a new
+// primary that adopts a stable checkpoint from V while it holds queued
+// requests must not assign a sequence number that O already uses.
+func TestNewPrimaryNeverReusesOSequenceNumbers(t *testing.T) {
+	h := newHarness(t, hopts{n: 4, clients: 1, k: 2, l: 4})
+	h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true } // observe sends only
+	var pps []*PrePrepare
+	h.afterStep = func() {
+		for _, s := range h.out.Sends {
+			switch m := s.Msg.(type) {
+			case *PrePrepare:
+				pps = append(pps, m)
+			case *NewView:
+				pps = append(pps, m.PrePrepares...)
+			}
+		}
+	}
+	// replica 0, primary of view 0 and of view 4, orders two requests and
+	// queues a third: the window (h + L/2 = 2) is full
+	for ts := uint64(1); ts <= 3; ts++ {
+		h.inject(4, 0, req(h, fmt.Sprint("op", ts), ts))
+	}
+	// a stable checkpoint at 2 and a request prepared at 3 in view 0
+	var d Digest
+	d[0] = 9
+	var proof []*Checkpoint
+	for _, i := range []sim.NodeID{0, 2, 3} {
+		c := &Checkpoint{Seq: 2, StateDigest: d, Replica: i}
+		c.Sig = h.kr.Signer(i).Sign(c)
+		proof = append(proof, c)
+	}
+	pp := ppWith(h, 0, 3, req(h, "prepared", 9))
+	for _, i := range []sim.NodeID{1, 2, 3} {
+		vc := &ViewChange{NewView: 4, StableSeq: 2, Checkpoints: proof, Replica: i}
+		if i == 2 {
+			vc.Prepared = []PreparedCert{certFor(h.kr, pp, 2, 3)}
+		}
+		vc.Sig = h.kr.Signer(i).Sign(vc)
+		h.inject(i, 0, vc)
+	}
+	h.deliverAll()
+	r := h.replicas[0]
+	if r.View() != 4 || r.InViewChange() || r.StableCheckpoint() != 2 {
+		t.Fatalf("setup: %v", r)
+	}
+	seen := map[[2]uint64]Digest{}
+	for _, p := range pps {
+		k := [2]uint64{p.View, p.Seq}
+		if old, ok := seen[k]; ok && old != p.Digest {
+			t.Fatalf("primary sent two PRE-PREPAREs for (view %d, seq %d)", p.View, p.Seq)
+		}
+		seen[k] = p.Digest
+	}
+	if _, ok := seen[[2]uint64{4, 4}]; !ok {
+		t.Fatalf("queued request not proposed at seq 4: %v", seen)
+	}
+}

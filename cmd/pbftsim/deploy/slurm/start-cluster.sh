@@ -12,12 +12,14 @@ set -euo pipefail
 
 die() {
 	echo "start-cluster: $*" >&2
+	# Stop whatever this script already started (logs stay in DIR/log).
+	if [ -n "${DIR:-}" ] && [ -d "$DIR/run" ]; then "$HERE/stop-cluster.sh" "$DIR" || true; fi
 	exit 1
 }
 
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 [ $# -eq 1 ] || die "usage: start-cluster.sh DIR"
 DIR=$(mkdir -p "$1" && cd "$1" && pwd)
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CTLD_PORT=${SLURM_TEST_CTLD_PORT:-16817}
 SLURMD_PORT=${SLURM_TEST_SLURMD_PORT:-16818}
 TIMEOUT=${SLURM_TEST_START_TIMEOUT:-60}
