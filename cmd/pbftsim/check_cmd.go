@@ -93,6 +93,9 @@ func reportFinding(w io.Writer, f *properties.Finding, out string) error {
 			return &exitError{code: 1, err: err}
 		}
 		fmt.Fprintf(w, "replay: %s\n", f.ReplayCommand(out))
+		if err := writeCounterexample(w, f.Outcome, properties.RunOptions{Liveness: true, StopOnViolation: true}, out); err != nil {
+			return &exitError{code: 1, err: err}
+		}
 	}
 	return &exitError{code: 1, err: fmt.Errorf("property %s violated", f.Property)}
 }

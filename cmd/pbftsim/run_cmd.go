@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -31,6 +32,8 @@ type runFlags struct {
 	gst, delta, maxTime       time.Duration
 	crashPrimaryAt            time.Duration
 	partitions, crashes       []string
+	check, stopOnViolation    bool
+	replayOut                 string
 }
 
 func newRunCmd() *cobra.Command {
@@ -77,57 +80,56 @@ scenario, faulty, within_fault_model.`,
 	f.StringArrayVar(&fl.crashes, "crash", nil, "crash `NODE@TIME[:RECOVER]` (repeatable)")
 	f.DurationVar(&fl.crashPrimaryAt, "crash-primary-at", 0, "crash the initial primary (replica 0) at this virtual time")
 	f.DurationVar(&fl.maxTime, "max-time", 0, "stop the run at this virtual time")
+	f.BoolVar(&fl.check, "check", true, "run the safety, liveness and accountability checkers online")
+	f.BoolVar(&fl.stopOnViolation, "stop-on-violation", false, "stop the run at the first safety violation (default: run to the end and report every violation)")
+	f.StringVar(&fl.replayOut, "replay-out", "auto", "on a violation, write the replay file (and its trace and diagram beside it) here; \"auto\" names it after the scenario and seed, \"\" writes none")
 	return cmd
 }
 
-// runConfig builds the run's configuration: the scenario, then the flags
-// that were set.
-func runConfig(cmd *cobra.Command, fl *runFlags) (cluster.Config, string, error) {
+// runScenario builds the run's scenario: the named or given scenario, then
+// the flags that were set. Flags edit the scenario (not the derived
+// configuration) so that a replay file of the run reproduces it.
+func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) {
 	sc, err := scenarios.Load(fl.scenario)
 	if err != nil {
-		return cluster.Config{}, "", usage(err)
-	}
-	cfg, err := sc.Config()
-	if err != nil {
-		return cluster.Config{}, "", usage(err)
+		return nil, usage(err)
 	}
 	changed := cmd.Flags().Changed
-	if changed("seed") || cfg.Seed == 0 {
-		cfg.Seed = fl.seed
+	if changed("seed") || sc.Seed == 0 {
+		sc.Seed = fl.seed
 	}
 	if changed("nodes") {
-		cfg.N, cfg.F = fl.nodes, 0
+		sc.N, sc.F = fl.nodes, 0
 	}
 	setInt := func(name string, dst *int, v int) {
 		if changed(name) {
 			*dst = v
 		}
 	}
-	setInt("requests", &cfg.Requests, fl.requests)
-	setInt("clients", &cfg.Clients, fl.clients)
-	setInt("batch", &cfg.Batch, fl.batch)
+	setInt("requests", &sc.Workload.Requests, fl.requests)
+	setInt("clients", &sc.Workload.Clients, fl.clients)
+	setInt("batch", &sc.Protocol.Batch, fl.batch)
 	if changed("checkpoint-interval") {
-		cfg.CheckpointInterval, cfg.Window = fl.checkpointInterval, 0
+		sc.Protocol.CheckpointInterval, sc.Protocol.Window = fl.checkpointInterval, 0
 	}
 	if changed("variant") {
-		cfg.Variant = fl.variant
+		sc.Protocol.Variant = fl.variant
 	}
-	nw := &cfg.Network
+	nw := &sc.Network
 	if changed("delay") {
-		d, err := sim.ParseDelay(fl.delay)
-		if err != nil {
-			return cfg, "", usage(fmt.Errorf("--delay: %w", err))
+		if _, err := sim.ParseDelay(fl.delay); err != nil {
+			return nil, usage(fmt.Errorf("--delay: %w", err))
 		}
-		nw.Default.Delay = d
+		nw.Delay = fl.delay
 	}
 	if changed("drop") {
-		nw.Default.Drop = fl.drop
+		nw.Drop = fl.drop
 	}
 	if changed("duplicate") {
-		nw.Default.Duplicate = fl.duplicate
+		nw.Duplicate = fl.duplicate
 	}
 	if changed("gst") {
-		nw.GST = sim.Time(fl.gst)
+		nw.GST = fl.gst
 		if nw.Delta == 0 && !changed("delta") {
 			nw.Delta = 10 * time.Millisecond
 		}
@@ -138,40 +140,50 @@ func runConfig(cmd *cobra.Command, fl *runFlags) (cluster.Config, string, error)
 	for _, p := range fl.partitions {
 		part, err := sim.ParsePartition(p)
 		if err != nil {
-			return cfg, "", usage(fmt.Errorf("--partition %q: %w", p, err))
+			return nil, usage(fmt.Errorf("--partition %q: %w", p, err))
 		}
-		nw.Partitions = append(nw.Partitions, part)
+		sp := scenarios.Partition{From: part.From.Duration(), To: part.To.Duration()}
+		for _, g := range part.Groups {
+			ids := make([]int, len(g))
+			for i, id := range g {
+				ids[i] = int(id)
+			}
+			sp.Groups = append(sp.Groups, ids)
+		}
+		nw.Partitions = append(nw.Partitions, sp)
 	}
 	for _, c := range fl.crashes {
 		cr, err := sim.ParseCrash(c)
 		if err != nil {
-			return cfg, "", usage(fmt.Errorf("--crash %q: %w", c, err))
+			return nil, usage(fmt.Errorf("--crash %q: %w", c, err))
 		}
-		cfg.Crashes = append(cfg.Crashes, cr)
+		sc.Crashes = append(sc.Crashes, scenarios.Crash{Node: int(cr.Node), At: cr.At.Duration(), Recover: cr.Recover.Duration()})
 	}
 	if changed("crash-primary-at") {
 		if fl.crashPrimaryAt < 0 {
-			return cfg, "", usage(fmt.Errorf("--crash-primary-at: %v is out of range: want a duration >= 0", fl.crashPrimaryAt))
+			return nil, usage(fmt.Errorf("--crash-primary-at: %v is out of range: want a duration >= 0", fl.crashPrimaryAt))
 		}
-		cfg.Crashes = append(cfg.Crashes, sim.Crash{Node: 0, At: sim.Time(fl.crashPrimaryAt)})
+		sc.Crashes = append(sc.Crashes, scenarios.Crash{Node: 0, At: fl.crashPrimaryAt})
 	}
 	if changed("max-time") {
-		cfg.MaxTime = sim.Time(fl.maxTime)
+		sc.Run.MaxTime = fl.maxTime
 	}
-	if err := cfg.Validate(); err != nil {
-		return cfg, "", usage(err)
+	if err := sc.Validate(); err != nil {
+		return nil, usage(err)
 	}
-	if err := cfg.Network.Validate(cfg.WithDefaults().N + cfg.WithDefaults().Clients); err != nil {
-		return cfg, "", usage(err)
-	}
-	return cfg, sc.Name, nil
+	return sc, nil
 }
 
 func runRun(cmd *cobra.Command, fl *runFlags) error {
-	cfg, name, err := runConfig(cmd, fl)
+	sc, err := runScenario(cmd, fl)
 	if err != nil {
 		return err
 	}
+	cfg, err := sc.Config()
+	if err != nil {
+		return usage(err)
+	}
+	ro := properties.RunOptions{Liveness: fl.check, StopOnViolation: fl.check && fl.stopOnViolation}
 	var trace *atomicFile
 	var sink *sim.JSONLSink
 	if fl.trace != "" {
@@ -180,10 +192,18 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 		}
 		defer trace.Abort()
 		sink = sim.NewJSONLSink(trace)
-		cfg.Sinks = append(cfg.Sinks, sink)
+		ro.Sinks = append(ro.Sinks, sink)
 	}
 	start := time.Now() // wall clock, outside the simulation: for the speed ratio only
-	res, err := cluster.Run(cfg)
+	var o *properties.Outcome
+	if fl.check {
+		o, err = properties.RunConfig(*sc, cfg, ro)
+	} else {
+		cfg.Sinks = append(cfg.Sinks, ro.Sinks...)
+		var res *cluster.Result
+		res, err = cluster.Run(cfg)
+		o = &properties.Outcome{Scenario: *sc, Result: res}
+	}
 	if err != nil {
 		return usage(err)
 	}
@@ -197,17 +217,130 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 		}
 	}
 	out := cmd.OutOrStdout()
+	res := o.Result
 	if fl.asJSON {
-		return printJSON(out, jsonSummary{Result: res, Scenario: name})
+		if err := printJSON(out, newJSONSummary(o, sc.Name, fl.check)); err != nil {
+			return err
+		}
+	} else {
+		printHuman(out, o, sc.Name, wall, fl.trace, fl.check)
 	}
-	printHuman(out, res, name, wall, fl.trace)
+	if !o.Failed() {
+		return nil
+	}
+	if fl.replayOut != "" {
+		path := fl.replayOut
+		if path == "auto" {
+			path = fmt.Sprintf("pbftsim-%s-seed%d.replay.yaml", sc.Name, sc.Seed)
+		}
+		if err := writeReplayFile(o, path); err != nil {
+			return err
+		}
+		// Artifacts go to stderr under --json so stdout stays one JSON object.
+		w := out
+		if fl.asJSON {
+			w = cmd.ErrOrStderr()
+		}
+		fmt.Fprintf(w, "replay file: %s (pbftsim replay %s)\n", path, path)
+		if err := writeCounterexample(w, o, ro, path); err != nil {
+			return err
+		}
+	}
+	if res.WithinFaultModel {
+		return &exitError{code: 1, err: fmt.Errorf("property %s violated within the fault model", o.Property())}
+	}
 	return nil
 }
 
-// jsonSummary is `run --json`'s object: the cluster result plus the scenario.
+// writeReplayFile writes the replay record of o to path atomically.
+func writeReplayFile(o *properties.Outcome, path string) error {
+	rp := o.Replay()
+	rp.Version = version
+	data, err := scenarios.MarshalReplay(rp)
+	if err != nil {
+		return fmt.Errorf("encoding replay file: %w", err)
+	}
+	f, err := createAtomic(path)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if _, err := f.Write(data); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return f.Commit()
+}
+
+// printVerdict prints what the checkers found.
+func printVerdict(w io.Writer, o *properties.Outcome, checked bool) {
+	if !checked {
+		fmt.Fprintln(w, "properties: not checked (--check=false)")
+		return
+	}
+	switch {
+	case !o.Failed():
+		what := "safety"
+		if o.LivenessChecked {
+			what += " and liveness"
+		}
+		fmt.Fprintf(w, "properties: ok (%s checked)\n", what)
+	case o.Result.WithinFaultModel:
+		fmt.Fprintf(w, "properties: VIOLATED within the fault model\n")
+	default:
+		fmt.Fprintf(w, "properties: violated, as expected outside the fault model\n")
+	}
+	for i, v := range o.Violations {
+		if i == 5 {
+			fmt.Fprintf(w, "  ... and %d more violations\n", len(o.Violations)-5)
+			break
+		}
+		fmt.Fprintf(w, "  VIOLATION %s\n", v)
+	}
+	for _, a := range o.Accused {
+		fmt.Fprintf(w, "  accused %s\n", a)
+	}
+}
+
+// jsonSummary is `run --json`'s object: the cluster result plus the
+// scenario and the checkers' verdict.
 type jsonSummary struct {
 	*cluster.Result
-	Scenario string `json:"scenario"`
+	Scenario   string          `json:"scenario"`
+	Verdict    string          `json:"verdict"`
+	Violations []jsonViolation `json:"violations"`
+	Accused    []jsonAccused   `json:"accused"`
+}
+
+type jsonViolation struct {
+	Property string       `json:"property"`
+	Replicas []sim.NodeID `json:"replicas"`
+	View     uint64       `json:"view"`
+	Seq      uint64       `json:"seq"`
+	TimeNs   int64        `json:"time_ns"`
+	Detail   string       `json:"detail"`
+}
+
+type jsonAccused struct {
+	Replica sim.NodeID `json:"replica"`
+	View    uint64     `json:"view"`
+	Seq     uint64     `json:"seq"`
+	TimeNs  int64      `json:"time_ns"`
+	Reason  string     `json:"reason"`
+}
+
+func newJSONSummary(o *properties.Outcome, scenario string, checked bool) jsonSummary {
+	s := jsonSummary{Result: o.Result, Scenario: scenario, Verdict: o.Verdict(),
+		Violations: []jsonViolation{}, Accused: []jsonAccused{}}
+	if !checked {
+		s.Verdict = "unchecked"
+	}
+	for _, v := range o.Violations {
+		s.Violations = append(s.Violations, jsonViolation{v.Property, v.Replicas, v.View, v.Seq, int64(v.Time), v.Detail})
+	}
+	for _, a := range o.Accused {
+		s.Accused = append(s.Accused, jsonAccused{a.Replica, a.View, a.Seq, int64(a.Time), a.Reason})
+	}
+	return s
 }
 
 func printJSON(w io.Writer, v any) error {
@@ -216,7 +349,8 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func printHuman(w io.Writer, r *cluster.Result, scenario string, wall time.Duration, trace string) {
+func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.Duration, trace string, checked bool) {
+	r := o.Result
 	fmt.Fprintf(w, "pbftsim run: scenario %s, n=%d f=%d, seed %d\n", scenario, r.N, r.F, r.Seed)
 	if r.Variant != "" {
 		fmt.Fprintf(w, "protocol variant: %s (DELIBERATELY BROKEN)\n", r.Variant)
@@ -266,6 +400,7 @@ func printHuman(w io.Writer, r *cluster.Result, scenario string, wall time.Durat
 	if trace != "" {
 		fmt.Fprintf(w, "trace written to %s\n", trace)
 	}
+	printVerdict(w, o, checked)
 	ids := make([]string, 0, len(r.Payments))
 	for id := range r.Payments {
 		ids = append(ids, id)
@@ -289,6 +424,11 @@ func createAtomic(dest string) (*atomicFile, error) {
 	f, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-*")
 	if err != nil {
 		return nil, fmt.Errorf("cannot write %s: %w", dest, err)
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
 	}
 	return &atomicFile{File: f, dest: dest}, nil
 }

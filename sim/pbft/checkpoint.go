@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -192,12 +193,24 @@ func (r *Replica) startFetch(seq uint64) {
 	if seq <= r.lastExec {
 		return
 	}
-	if r.fetching && r.fetchSeq >= seq {
+	if r.fetching {
+		// already fetching: aim higher if needed, the retries will ask
+		if seq > r.fetchSeq {
+			r.fetchSeq = seq
+		}
 		return
 	}
 	r.fetching, r.fetchSeq, r.fetchRetries = true, seq, 0
+	r.askState()
+}
+
+// askState multicasts FETCH-STATE for any stable state above what this
+// replica has executed (fetchSeq is the target, but every newer stable
+// checkpoint is progress: asking only for the target could ask for a
+// checkpoint that never becomes stable anywhere).
+func (r *Replica) askState() {
 	clear(r.stateVotes)
-	r.multicast(&FetchState{Seq: seq, View: r.enteredView(), Replica: r.id})
+	r.multicast(&FetchState{Seq: r.lastExec + 1, View: r.enteredView(), Replica: r.id})
 	r.out.SetTimer(timerFetch, r.cfg.ViewChangeTimeout)
 }
 
@@ -215,9 +228,7 @@ func (r *Replica) onFetchTimer() {
 		r.fetching = false
 		return
 	}
-	clear(r.stateVotes)
-	r.multicast(&FetchState{Seq: r.fetchSeq, View: r.enteredView(), Replica: r.id})
-	r.out.SetTimer(timerFetch, r.cfg.ViewChangeTimeout)
+	r.askState()
 }
 
 func (r *Replica) onFetchState(from sim.NodeID, fs *FetchState) {
@@ -261,7 +272,7 @@ func (r *Replica) onState(from sim.NodeID, st *State) {
 	if nv := st.NewView; nv != nil && (nv.View > r.view || nv.View == r.view && !r.active) {
 		r.onNewView(nv.Replica, nv) // fully verified there
 	}
-	if !r.fetching || st.Seq == 0 || st.Seq < r.fetchSeq || st.Seq <= r.lastExec {
+	if !r.fetching || st.Seq == 0 || st.Seq <= r.lastExec {
 		return
 	}
 	r.stateVotes[from] = st
@@ -275,16 +286,35 @@ func (r *Replica) onState(from sim.NodeID, st *State) {
 			}
 		}
 	}
-	if cnt < r.f+1 || withProof == nil {
+	if withProof == nil {
 		return
 	}
-	r.install(withProof)
+	// f+1 matching STATEs vouch for the snapshot. A single one also does
+	// when its digest is proven by 2f+1 CHECKPOINTs and the snapshot,
+	// once restored, has that digest (checked by install, which rolls
+	// back otherwise): then one correct responder is enough.
+	r.install(withProof, cnt < r.f+1)
 }
 
-// install restores a snapshot proven by f+1 matching STATE messages.
-func (r *Replica) install(st *State) {
+// install restores a snapshot proven by a stable-checkpoint certificate.
+// With check set, it verifies that the restored state has the proven
+// digest and rolls back (returning false) if not.
+func (r *Replica) install(st *State, check bool) bool {
+	var oldSnap []byte
+	var oldReplies map[sim.NodeID]*Reply
+	var oldClients []sim.NodeID
+	if check {
+		oldSnap = r.sm.Snapshot()
+		oldReplies = r.lastReply
+		oldClients = r.replyClients
+		r.lastReply = make(map[sim.NodeID]*Reply, len(st.LastReplies))
+		r.replyClients = make([]sim.NodeID, 0, len(st.LastReplies))
+	}
 	if err := r.sm.Restore(st.Snapshot); err != nil {
-		return
+		if check {
+			r.lastReply, r.replyClients = oldReplies, oldClients
+		}
+		return false
 	}
 	clear(r.lastReply)
 	r.replyClients = r.replyClients[:0]
@@ -295,6 +325,14 @@ func (r *Replica) install(st *State) {
 		r.replyClients = append(r.replyClients, rep.Client)
 	}
 	slices.Sort(r.replyClients)
+	if check && r.stateDigest() != st.StateDigest {
+		// a lying responder: put our state back
+		if err := r.sm.Restore(oldSnap); err != nil {
+			panic(fmt.Sprintf("pbft: replica %d cannot restore its own snapshot: %v", r.id, err))
+		}
+		r.lastReply, r.replyClients = oldReplies, oldClients
+		return false
+	}
 	r.lastExec = st.Seq
 	for key, q := range r.pending {
 		if r.executedReq(q) {
@@ -313,14 +351,18 @@ func (r *Replica) install(st *State) {
 	cs.digest = r.stateDigest()
 	cs.snapshot = st.Snapshot
 	cs.replies = r.replyTable()
-	r.fetching = false
-	r.out.CancelTimer(timerFetch)
+	clear(r.stateVotes)
+	if r.lastExec >= r.fetchSeq {
+		r.fetching = false
+		r.out.CancelTimer(timerFetch)
+	}
 	r.out.Report(&StateTransferred{Replica: r.id, Seq: st.Seq})
 	if st.Seq > r.h {
 		r.makeStable(st.Seq, st.StateDigest, st.Proof)
 	}
 	r.armRequestTimer(true)
 	r.execute()
+	return true
 }
 
 // resendCheckpoints multicasts again this replica's CHECKPOINTs above h.

@@ -119,7 +119,7 @@ type Replica struct {
 	askedView   uint64 // view+1 for which this replica asked for the NEW-VIEW
 	lagTimerOn  bool
 	entering    bool  // inside enterView: no proposals yet
-	lateVC      []int // primary: VIEW-CHANGEs for its current view received after its NEW-VIEW, per replica
+	lateVC      []int // VIEW-CHANGEs for the current view received after entering it, per replica
 }
 
 // NewReplica validates c and returns a replica in view 0.

@@ -133,10 +133,12 @@ func (r *Replica) onViewChange(from sim.NodeID, vc *ViewChange) {
 	if from != vc.Replica || from == r.id || from < 0 || int(from) >= r.n {
 		return
 	}
-	if vc.NewView == r.view && r.active && r.isPrimary() && r.lastNewView != nil && r.lastNewView.View == r.view {
-		// A replica still asking for the view we lead missed our NEW-VIEW.
-		// The first late VIEW-CHANGE is normal (we needed only 2f+1); a
-		// retransmission means the NEW-VIEW was lost: send it again.
+	if vc.NewView == r.view && r.active && r.lastNewView != nil && r.lastNewView.View == r.view {
+		// A replica still asking for the view we are in missed its NEW-VIEW.
+		// The first late VIEW-CHANGE is normal (only 2f+1 were needed); a
+		// retransmission means the NEW-VIEW was lost: send it (signed by
+		// the primary, so any replica can forward it; the primary itself
+		// may have moved on).
 		r.lateVC[from]++
 		if r.lateVC[from] >= 2 && r.verify(vc) {
 			r.lateVC[from] = 0
@@ -263,7 +265,9 @@ func (r *Replica) computeO(V []*ViewChange, v uint64) (O []*PrePrepare, minS uin
 }
 
 func (r *Replica) onNewView(from sim.NodeID, nv *NewView) {
-	if from != nv.Replica || from == r.id || nv.Replica != r.primary(nv.View) {
+	// A NEW-VIEW may be forwarded by another replica (its signature is
+	// what authenticates it), so From need not be the primary.
+	if from == r.id || nv.Replica != r.primary(nv.View) || nv.Replica == r.id {
 		return
 	}
 	if nv.View < r.view || (nv.View == r.view && r.active) {
