@@ -52,7 +52,7 @@ func writeCounterexample(w io.Writer, o *properties.Outcome, ro properties.RunOp
 		From: max(0, v.Time-counterexampleWindow), HasFrom: true,
 		To: v.Time + sim.Time(time.Millisecond), HasTo: true,
 		Faulty: o.Result.Faulty, Replicas: o.Result.N,
-		Title:  fmt.Sprintf("%s violated (seed %d)", v.Property, o.Scenario.Seed),
+		Title: fmt.Sprintf("%s violated (seed %d)", v.Property, o.Scenario.Seed),
 	}
 	node := sim.NodeID(-1)
 	if len(v.Replicas) > 0 {

@@ -432,3 +432,71 @@ func TestNewPrimaryNeverReusesOSequenceNumbers(t *testing.T) {
 		t.Fatalf("queued request not proposed at seq 4: %v", seen)
 	}
 }
+
+// TestStateTransferTakesAnyNewerStableState: a replica that learns of
+// checkpoints far ahead (which may never become stable) fetches whatever
+// stable state others have; one STATE with a valid proof is enough when its
+// snapshot has the proven digest, and a lying one is rolled back.
+func TestStateTransferTakesAnyNewerStableState(t *testing.T) {
+	cases := []struct {
+		name      string
+		states    []sim.NodeID // replicas whose STATE messages reach replica 3
+		corrupt   bool         // replica 0's snapshot is corrupted
+		wantExec  uint64
+		wantXfers int
+	}{
+		{"f+1 matching", []sim.NodeID{0, 1, 2}, false, 4, 1},
+		{"one proven STATE", []sim.NodeID{0}, false, 4, 1},
+		{"one lying STATE", []sim.NodeID{0}, true, 0, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			h := newHarness(t, hopts{n: 4, clients: 1, ops: 4, k: 2, l: 4})
+			cut := true
+			h.drop = func(from, to sim.NodeID, m sim.Message) bool {
+				if cut {
+					return to == 3 || from == 3
+				}
+				if st, ok := m.(*State); ok {
+					if c.corrupt && from == 0 {
+						bad := *st
+						bad.Snapshot = (&logSM{}).Snapshot()
+						h.queue = append(h.queue, hmsg{from, to, &bad})
+						return true
+					}
+					return !contains(c.states, from)
+				}
+				return false
+			}
+			h.start()
+			h.run(time.Minute, nil)
+			if !h.allDone() || h.replicas[0].StableCheckpoint() != 4 {
+				t.Fatalf("setup: %v", h.replicas[0])
+			}
+			cut = false
+			// replicas 0 and 1 claim a checkpoint at 8, above replica 3's window
+			for _, i := range []sim.NodeID{0, 1} {
+				ck := &Checkpoint{Seq: 8, Replica: i}
+				ck.Sig = h.kr.Signer(i).Sign(ck)
+				h.inject(i, 3, ck)
+			}
+			h.run(2*time.Minute, nil)
+			r3 := h.replicas[3]
+			if r3.LastExecuted() != c.wantExec || len(h.eventsOf("state-transfer")) != c.wantXfers {
+				t.Fatalf("replica 3: %v, %d transfers; want exec %d, %d transfers", r3, len(h.eventsOf("state-transfer")), c.wantExec, c.wantXfers)
+			}
+			if c.wantExec > 0 && r3.StateDigest() != h.replicas[0].StateDigest() {
+				t.Fatal("installed state differs")
+			}
+			if c.wantExec == 0 && r3.StateDigest() != NewReplicaDigestForTest(t) {
+				t.Fatal("lying STATE was not rolled back")
+			}
+		})
+	}
+}
+
+// NewReplicaDigestForTest returns the state digest of a fresh replica.
+func NewReplicaDigestForTest(t *testing.T) Digest {
+	h := newHarness(t, hopts{n: 4, clients: 1})
+	return h.replicas[0].StateDigest()
+}
