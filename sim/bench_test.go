@@ -52,7 +52,8 @@ var pendings = []int{1_000, 100_000}
 // number of messages in flight: every delivery triggers one network send
 // (trace hashing on, no sinks, uniform delays, 16 nodes in a ring).
 // pending=N: N distinct messages in flight, so every event touches a cold
-// message (memory-bound at 100k). pending=N-shared: each node's messages are
+// message (memory-bound at 100k; Step prefetches the next event's message,
+// see Kernel.touch). pending=N-shared: each node's messages are
 // one shared value (multicast-like), which isolates the kernel's own cost.
 func BenchmarkKernel(b *testing.B) {
 	for _, pending := range pendings {

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Kernel runs one simulation: a virtual clock, an event queue, timers, the
@@ -48,6 +49,8 @@ type Kernel struct {
 	timers []map[TimerID]uint64 // pending timer -> key of its queued event
 
 	net network
+
+	prefetched byte // see touch
 
 	stats Stats
 	tr    tracer
@@ -176,6 +179,9 @@ func (k *Kernel) Step() bool {
 				continue // cancelled by the crash
 			}
 		}
+		if k.q.Len() > 0 {
+			k.touch(k.q.peek().msg)
+		}
 		k.now = e.at
 		k.stats.Events++
 		k.stats.SimTime = e.at
@@ -278,6 +284,18 @@ func (k *Kernel) apply(id NodeID) {
 		}
 	}
 	out.Reset()
+}
+
+// touch reads one byte of m's value so that the next event's message is
+// being fetched from memory while the current event is processed (a software
+// prefetch: with many messages in flight the next one is usually not in
+// cache). It relies on an interface value being a (type, data pointer) pair.
+// Any non-nil data pointer of an interface points to valid memory.
+func (k *Kernel) touch(m Message) {
+	type iface struct{ tab, data unsafe.Pointer }
+	if p := (*iface)(unsafe.Pointer(&m)).data; p != nil {
+		k.prefetched += *(*byte)(p) // kept so the load is not optimised away
+	}
 }
 
 // fail records the first protocol error and stops the run.

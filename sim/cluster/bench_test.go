@@ -37,8 +37,8 @@ func BenchmarkPBFT(b *testing.B) {
 	}{
 		{4, 4, 1000},
 		{16, 4, 100},
-		{64, 2, 6},
-		{100, 2, 3},
+		{64, 2, 20},
+		{100, 2, 10},
 	}
 	for _, c := range cases {
 		b.Run(fmt.Sprintf("n=%d", c.n), func(b *testing.B) {

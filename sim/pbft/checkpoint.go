@@ -86,10 +86,10 @@ func (r *Replica) quorumDigest(cs *ckptState) (Digest, []*Checkpoint, bool) {
 				cnt++
 			}
 		}
-		if cnt >= 2*r.f+1 {
-			proof := make([]*Checkpoint, 0, 2*r.f+1)
+		if cnt >= r.q {
+			proof := make([]*Checkpoint, 0, r.q)
 			for _, o := range cs.votes {
-				if o != nil && o.StateDigest == c.StateDigest && len(proof) < 2*r.f+1 {
+				if o != nil && o.StateDigest == c.StateDigest && len(proof) < r.q {
 					proof = append(proof, o)
 				}
 			}
@@ -252,7 +252,7 @@ func (r *Replica) onFetchState(from sim.NodeID, fs *FetchState) {
 
 // validProof checks 2f+1 signed matching CHECKPOINTs from distinct replicas.
 func (r *Replica) validProof(seq uint64, d Digest, proof []*Checkpoint) bool {
-	if len(proof) < 2*r.f+1 {
+	if len(proof) < r.q {
 		return false
 	}
 	seen := make([]bool, r.n)

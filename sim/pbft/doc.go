@@ -31,6 +31,11 @@
 //     2f+1 checkpoint proof. STATE also carries the sender's NEW-VIEW so that
 //     a replica that missed a view change can rejoin.
 //
+// Quorums are 2f+1 when n = 3f+1; with more replicas every "2f+1" above
+// (prepared, committed, stable checkpoint, V) is Quorum(n, f) =
+// ceil((n+f+1)/2) and "2f" is Quorum(n, f)-1, so quorums still intersect in a
+// correct replica.
+//
 // Authentication is modelled by a Keyring: every message in a certificate
 // carries a Sig that only its author's Signer can produce.
 //

@@ -429,3 +429,19 @@ func TestMessageSizesModel(t *testing.T) {
 		t.Fatal("VIEW-CHANGE size does not sum its certificate")
 	}
 }
+
+func TestQuorum(t *testing.T) {
+	for _, tc := range []struct{ n, f, want int }{
+		{4, 1, 3}, {5, 1, 4}, {6, 1, 4}, {7, 2, 5}, {10, 3, 7}, {13, 4, 9}, {100, 33, 67},
+	} {
+		q := Quorum(tc.n, tc.f)
+		if q != tc.want {
+			t.Errorf("Quorum(%d, %d) = %d, want %d", tc.n, tc.f, q, tc.want)
+		}
+		// two quorums intersect in at least f+1 replicas, and q replicas
+		// are available with f faulty
+		if 2*q-tc.n < tc.f+1 || q > tc.n-tc.f {
+			t.Errorf("Quorum(%d, %d) = %d is unsafe or not live", tc.n, tc.f, q)
+		}
+	}
+}

@@ -92,6 +92,8 @@ type harness struct {
 		node sim.NodeID
 		op   sim.TimerOp
 	}
+	// forwards records every NEW-VIEW send.
+	forwards []hmsg
 	// pick, if set, chooses which in-flight message to deliver next (index
 	// into the queue), modelling reordering.
 	pick func(n int) int
@@ -181,6 +183,9 @@ func (h *harness) apply(from sim.NodeID) {
 			h.t.Fatalf("node %d sent %v to itself", from, s.Msg.Type())
 		}
 		h.sent[s.Msg.Type().String()]++
+		if _, ok := s.Msg.(*NewView); ok {
+			h.forwards = append(h.forwards, hmsg{from, s.To, s.Msg})
+		}
 		if h.drop != nil && h.drop(from, s.To, s.Msg) {
 			continue
 		}

@@ -19,7 +19,7 @@ import (
 func TestRandomSchedules(t *testing.T) { randomSchedules(t, false) }
 
 // TestRandomSchedulesHarsh is TestRandomSchedules with 50% loss before a
-// later stabilisation time, n up to 10 and K down to 1.
+// later stabilisation time, n up to 10 (including n > 3f+1) and K down to 1.
 func TestRandomSchedulesHarsh(t *testing.T) { randomSchedules(t, true) }
 
 // Environment knobs: PBFT_SEEDS=N runs N seeds; PBFT_VARIANT=name runs a
@@ -35,7 +35,7 @@ func randomSchedules(t *testing.T, harsh bool) {
 	}
 	loss, gstMax, ns, ks := 0.2, 800, []int{4, 7}, []int{2, 4, 8}
 	if harsh {
-		loss, gstMax, ns, ks = 0.5, 5000, []int{4, 7, 10}, []int{1, 2, 4, 8}
+		loss, gstMax, ns, ks = 0.5, 5000, []int{4, 5, 6, 7, 10}, []int{1, 2, 4, 8}
 	}
 	for seed := 1; seed <= seeds; seed++ {
 		rng := rand.New(rand.NewPCG(uint64(seed), map[bool]uint64{false: 7, true: 8}[harsh]))

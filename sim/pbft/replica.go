@@ -66,6 +66,7 @@ type Replica struct {
 	cfg     Config
 	id      sim.NodeID
 	n, f    int
+	q       int // quorum: ceil((n+f+1)/2), which is 2f+1 when n = 3f+1
 	k, l    uint64
 	kr      *Keyring
 	signer  Signer
@@ -128,7 +129,7 @@ func NewReplica(c Config) (*Replica, error) {
 		return nil, err
 	}
 	r := &Replica{
-		cfg: c, id: c.ID, n: c.N, f: c.F,
+		cfg: c, id: c.ID, n: c.N, f: c.F, q: Quorum(c.N, c.F),
 		k: uint64(c.CheckpointInterval), l: uint64(c.Window),
 		kr: c.Keyring, signer: c.Keyring.Signer(c.ID), sm: c.SM, variant: c.Variant,
 		active:     true,
@@ -149,6 +150,13 @@ func NewReplica(c Config) (*Replica, error) {
 	r.nullDigest = BatchDigest(nil)
 	return r, nil
 }
+
+// Quorum is the size of a PBFT quorum for n replicas tolerating f faults:
+// ceil((n+f+1)/2), so that two quorums intersect in at least f+1 replicas
+// (one correct). It is 2f+1 when n = 3f+1; with more replicas than 3f+1 a
+// quorum of 2f+1 would not be safe. Prepared needs Quorum-1 PREPAREs (2f),
+// committed-local Quorum COMMITs (2f+1).
+func Quorum(n, f int) int { return (n + f + 2) / 2 }
 
 // ---- read-only accessors ----
 
@@ -219,16 +227,16 @@ func (r *Replica) proposeLimit() uint64 {
 
 func (r *Replica) prepQuorum() int {
 	if r.variant == VariantPrepare2fMinus1 {
-		return 2*r.f - 1
+		return r.q - 2
 	}
-	return 2 * r.f
+	return r.q - 1
 }
 
 func (r *Replica) commitQuorum() int {
 	if r.variant == VariantCommitQuorum2f {
-		return 2 * r.f
+		return r.q - 1
 	}
-	return 2*r.f + 1
+	return r.q
 }
 
 // getEntry returns the log entry for seq, reset to the current view.
@@ -640,10 +648,10 @@ func (r *Replica) checkPrepared(e *entry) {
 		return
 	}
 	e.prepared = true
-	cert := &PreparedCert{PrePrepare: e.pp, Prepares: make([]*Prepare, 0, 2*r.f)}
+	cert := &PreparedCert{PrePrepare: e.pp, Prepares: make([]*Prepare, 0, r.q-1)}
 	prim := r.primary(e.view)
 	for i, p := range e.prepares {
-		if p != nil && sim.NodeID(i) != prim && r.prepMatches(e, p) && len(cert.Prepares) < 2*r.f {
+		if p != nil && sim.NodeID(i) != prim && r.prepMatches(e, p) && len(cert.Prepares) < r.q-1 {
 			cert.Prepares = append(cert.Prepares, p)
 		}
 	}

@@ -133,12 +133,12 @@ func (r *Replica) onViewChange(from sim.NodeID, vc *ViewChange) {
 	if from != vc.Replica || from == r.id || from < 0 || int(from) >= r.n {
 		return
 	}
-	if vc.NewView == r.view && r.active && r.lastNewView != nil && r.lastNewView.View == r.view {
-		// A replica still asking for the view we are in missed its NEW-VIEW.
-		// The first late VIEW-CHANGE is normal (only 2f+1 were needed); a
-		// retransmission means the NEW-VIEW was lost: send it (signed by
-		// the primary, so any replica can forward it; the primary itself
-		// may have moved on).
+	if vc.NewView <= r.view && r.active && r.lastNewView != nil && r.lastNewView.View == r.view {
+		// A replica still asking for this view (or an older one) missed
+		// NEW-VIEWs. The first late VIEW-CHANGE is normal (only 2f+1 were
+		// needed); a retransmission means it is stuck: send it the NEW-VIEW
+		// of our view (signed by its primary, so any replica can forward
+		// it; the primary itself may have moved on).
 		r.lateVC[from]++
 		if r.lateVC[from] >= 2 && r.verify(vc) {
 			r.lateVC[from] = 0
@@ -188,11 +188,11 @@ func (r *Replica) processViewChanges() {
 			}
 		}
 	}
-	if cnt >= 2*r.f+1 && !r.vcTimerOn {
+	if cnt >= r.q && !r.vcTimerOn {
 		r.vcTimerOn = true
 		r.out.SetTimer(timerViewChange, r.vcTimeout)
 	}
-	if exact < 2*r.f+1 {
+	if exact < r.q {
 		return
 	}
 	if r.isPrimary() && r.sentNewView < r.view+1 && r.vcs[r.id] != nil && r.vcs[r.id].NewView == r.view {
@@ -202,10 +202,10 @@ func (r *Replica) processViewChanges() {
 
 func (r *Replica) sendNewView() {
 	r.sentNewView = r.view + 1
-	V := make([]*ViewChange, 0, 2*r.f+1)
+	V := make([]*ViewChange, 0, r.q)
 	V = append(V, r.vcs[r.id])
 	for i, vc := range r.vcs {
-		if len(V) == 2*r.f+1 {
+		if len(V) == r.q {
 			break
 		}
 		if vc != nil && sim.NodeID(i) != r.id && vc.NewView == r.view {
@@ -290,8 +290,8 @@ func (r *Replica) onNewView(from sim.NodeID, nv *NewView) {
 // validateNewView checks V (2f+1 valid VIEW-CHANGEs for the view from
 // distinct replicas) and that O equals the O recomputed from V.
 func (r *Replica) validateNewView(nv *NewView) error {
-	if len(nv.ViewChanges) < 2*r.f+1 {
-		return fmt.Errorf("V has %d VIEW-CHANGEs, need %d", len(nv.ViewChanges), 2*r.f+1)
+	if len(nv.ViewChanges) < r.q {
+		return fmt.Errorf("V has %d VIEW-CHANGEs, need %d", len(nv.ViewChanges), r.q)
 	}
 	seen := make([]bool, r.n)
 	for _, vc := range nv.ViewChanges {

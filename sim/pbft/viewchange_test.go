@@ -197,64 +197,84 @@ func TestBadNewViewRejected(t *testing.T) {
 		name   string
 		build  func(h *harness) *NewView
 		accept bool
+		from   sim.NodeID // who delivers it (0 means the primary, replica 1)
 	}
 	cases := []tc{
+		{"valid, forwarded by replica 3", func(h *harness) *NewView {
+			return nvFor(h.kr, 1, []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 1), vcFor(h.kr, 1, 3)}, nil)
+		}, true, 3},
+		{"signed by a backup instead of the primary", func(h *harness) *NewView {
+			nv := nvFor(h.kr, 1, []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 1), vcFor(h.kr, 1, 3)}, nil)
+			nv.Sig = h.kr.Signer(3).Sign(nv)
+			return nv
+		}, false, 3},
 		{"valid empty", func(h *harness) *NewView {
 			return nvFor(h.kr, 1, []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 1), vcFor(h.kr, 1, 3)}, nil)
-		}, true},
+		}, true, 0},
 		{"valid with cert", func(h *harness) *NewView {
 			pp, _ := conflictingPP(h, 0, 1)
 			cert := certFor(h.kr, pp, 1, 2)
 			O := []*PrePrepare{{View: 1, Seq: 1, Digest: pp.Digest, Batch: pp.Batch, Replica: 1}}
 			return nvFor(h.kr, 1, []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 1, cert), vcFor(h.kr, 1, 3)}, O)
-		}, true},
+		}, true, 0},
 		{"O mismatch: extra null request", func(h *harness) *NewView {
 			O := []*PrePrepare{{View: 1, Seq: 1, Digest: BatchDigest(nil), Replica: 1}}
 			return nvFor(h.kr, 1, []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 1), vcFor(h.kr, 1, 3)}, O)
-		}, false},
+		}, false, 0},
 		{"O mismatch: prepared request replaced by null", func(h *harness) *NewView {
 			pp, _ := conflictingPP(h, 0, 1)
 			cert := certFor(h.kr, pp, 1, 2)
 			O := []*PrePrepare{{View: 1, Seq: 1, Digest: BatchDigest(nil), Replica: 1}}
 			return nvFor(h.kr, 1, []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 1, cert), vcFor(h.kr, 1, 3)}, O)
-		}, false},
+		}, false, 0},
 		{"V with 2f VIEW-CHANGEs", func(h *harness) *NewView {
 			return nvFor(h.kr, 1, []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 1)}, nil)
-		}, false},
+		}, false, 0},
 		{"V with a duplicate replica", func(h *harness) *NewView {
 			v0 := vcFor(h.kr, 1, 0)
 			return nvFor(h.kr, 1, []*ViewChange{v0, vcFor(h.kr, 1, 1), v0}, nil)
-		}, false},
+		}, false, 0},
 		{"V with a forged VIEW-CHANGE signature", func(h *harness) *NewView {
 			v3 := &ViewChange{NewView: 1, Replica: 3}
 			v3.Sig = h.kr.Signer(1).Sign(v3)
 			return nvFor(h.kr, 1, []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 1), v3}, nil)
-		}, false},
+		}, false, 0},
 		{"forged prepared certificate", func(h *harness) *NewView {
 			pp, _ := conflictingPP(h, 0, 1)
 			cert := certFor(h.kr, pp, 1, 2)
 			cert.Prepares[1].Sig = h.kr.Signer(3).Sign(cert.Prepares[1]) // replica 3 forges 2's PREPARE
 			O := []*PrePrepare{{View: 1, Seq: 1, Digest: pp.Digest, Batch: pp.Batch, Replica: 1}}
 			return nvFor(h.kr, 1, []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 1), vcFor(h.kr, 1, 3, cert)}, O)
-		}, false},
+		}, false, 0},
 		{"certificate counting the primary's PREPARE", func(h *harness) *NewView {
 			pp, _ := conflictingPP(h, 0, 1)
 			cert := certFor(h.kr, pp, 0, 2)
 			O := []*PrePrepare{{View: 1, Seq: 1, Digest: pp.Digest, Batch: pp.Batch, Replica: 1}}
 			return nvFor(h.kr, 1, []*ViewChange{vcFor(h.kr, 1, 0), vcFor(h.kr, 1, 1), vcFor(h.kr, 1, 3, cert)}, O)
-		}, false},
+		}, false, 0},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := newHarness(t, hopts{n: 4, clients: 1})
 			nv := c.build(h)
-			h.inject(1, 2, nv)
+			from := c.from
+			if from == 0 {
+				from = 1
+			}
+			h.inject(from, 2, nv)
 			h.deliverAll()
 			r := h.replicas[2]
 			entered := len(h.eventsOf("new-view")) == 1
 			if c.accept {
 				if !entered || r.View() != 1 || r.InViewChange() {
 					t.Fatalf("valid NEW-VIEW rejected: %v", r)
+				}
+				return
+			}
+			if c.name == "signed by a backup instead of the primary" {
+				// unauthenticated: proves nothing about the primary, ignored
+				if entered || r.View() != 0 || r.InViewChange() {
+					t.Fatalf("forged NEW-VIEW not ignored: %v", r)
 				}
 				return
 			}
@@ -488,15 +508,58 @@ func TestStateTransferTakesAnyNewerStableState(t *testing.T) {
 			if c.wantExec > 0 && r3.StateDigest() != h.replicas[0].StateDigest() {
 				t.Fatal("installed state differs")
 			}
-			if c.wantExec == 0 && r3.StateDigest() != NewReplicaDigestForTest(t) {
+			if c.wantExec == 0 && r3.StateDigest() != freshDigest(t) {
 				t.Fatal("lying STATE was not rolled back")
 			}
 		})
 	}
 }
 
-// NewReplicaDigestForTest returns the state digest of a fresh replica.
-func NewReplicaDigestForTest(t *testing.T) Digest {
+// freshDigest returns the state digest of a fresh replica.
+func freshDigest(t *testing.T) Digest {
 	h := newHarness(t, hopts{n: 4, clients: 1})
 	return h.replicas[0].StateDigest()
+}
+
+// TestStuckReplicaGetsForwardedNewView: a replica cut off during two view
+// changes keeps retransmitting VIEW-CHANGE for an old view; replicas of the
+// current view forward it their NEW-VIEW (signed by its primary) and it
+// enters the current view.
+func TestStuckReplicaGetsForwardedNewView(t *testing.T) {
+	h := newHarness(t, hopts{n: 4, clients: 1, ops: 1})
+	cut := true
+	h.drop = func(from, to sim.NodeID, m sim.Message) bool {
+		if pp, ok := m.(*PrePrepare); ok && pp.View < 2 {
+			return true // primaries 0 and 1 withhold their PRE-PREPAREs
+		}
+		return cut && (to == 3 || from == 3)
+	}
+	h.start()
+	h.run(time.Minute, nil)
+	if !h.allDone() || h.replicas[2].View() != 2 || h.replicas[3].View() != 0 {
+		t.Fatalf("setup: %v %v", h.replicas[2], h.replicas[3])
+	}
+	cut = false
+	// a late copy of the request reaches replica 3: it times out, and
+	// asks for view 1 again and again
+	h.inject(4, 3, req(h, "c4-op0", 1))
+	h.run(2*time.Second, func() bool { return h.replicas[3].View() >= 2 })
+	entered := false
+	for _, e := range h.eventsOf("new-view") {
+		if e.node == 3 && e.ev.(*NewViewEntered).View == 2 {
+			entered = true
+		}
+	}
+	if !entered {
+		t.Fatalf("replica 3 did not enter view 2: %v", h.replicas[3])
+	}
+	forwarded := 0
+	for _, m := range h.forwards {
+		if m.to == 3 && m.from != 2 {
+			forwarded++
+		}
+	}
+	if forwarded == 0 {
+		t.Fatal("no NEW-VIEW forwarded to replica 3 by a backup")
+	}
 }
