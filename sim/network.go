@@ -1,8 +1,8 @@
 package sim
 
 import (
-	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"time"
 )
 
@@ -32,6 +32,9 @@ type network struct {
 // linkRNG holds a directed link's random streams.
 type linkRNG struct {
 	drop, dup, delay, dupDelay *rand.Rand
+
+	pcg  [4]rand.PCG
+	rand [4]rand.Rand
 }
 
 // partPlan is a Partition compiled to a group number per node.
@@ -84,16 +87,52 @@ func (nw *network) link(from, to NodeID) (*LinkConfig, *linkRNG) {
 	i := int(from)*nw.n + int(to)
 	r := nw.rng[i]
 	if r == nil {
-		name := fmt.Sprintf("%d>%d", from, to)
-		r = &linkRNG{
-			drop:     nw.streams.Stream("network/drop/" + name),
-			dup:      nw.streams.Stream("network/dup/" + name),
-			delay:    nw.streams.Stream("network/delay/" + name),
-			dupDelay: nw.streams.Stream("network/dupdelay/" + name),
-		}
+		r = nw.newLinkRNG(from, to)
 		nw.rng[i] = r
 	}
 	return lc, r
+}
+
+// newLinkRNG creates the streams of from->to: the streams
+// "network/drop/F>T", "network/dup/F>T", "network/delay/F>T" and
+// "network/dupdelay/F>T" of nw.streams (see Streams.Stream), in one
+// allocation and without building their names.
+func (nw *network) newLinkRNG(from, to NodeID) *linkRNG {
+	var name [24]byte
+	suffix := strconv.AppendInt(name[:0], int64(from), 10)
+	suffix = append(suffix, '>')
+	suffix = strconv.AppendInt(suffix, int64(to), 10)
+	r := &linkRNG{}
+	for i, prefix := range [4]string{"network/drop/", "network/dup/", "network/delay/", "network/dupdelay/"} {
+		r.pcg[i] = *rand.NewPCG(nw.streams.Seed, streamKey(fnvString(fnvOffset, prefix), suffix))
+		r.rand[i] = *rand.New(&r.pcg[i])
+	}
+	r.drop, r.dup, r.delay, r.dupDelay = &r.rand[0], &r.rand[1], &r.rand[2], &r.rand[3]
+	return r
+}
+
+// FNV-1a 64, as Streams.Stream hashes a stream's name.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+// streamKey finishes the FNV-1a hash h of a stream name with the bytes b
+// and returns the PCG stream key Streams.Stream derives from the name.
+func streamKey(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h ^= uint64(c)
+		h *= fnvPrime
+	}
+	return h ^ 0x9e3779b97f4a7c15
 }
 
 // protected reports whether the GST rule covers from->to (neither is faulty).

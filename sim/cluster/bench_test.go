@@ -23,7 +23,8 @@ func benchConfig(n, clients, requests int) cluster.Config {
 	}
 }
 
-// BenchmarkPBFT measures whole fault-free PBFT runs (kernel, network,
+// BenchmarkPBFT measures whole fault-free PBFT runs (batch 1, and for n=4
+// also 32 clients with batches of up to 16 requests per PRE-PREPARE) (kernel, network,
 // replicas, clients, ledger, trace hashing; no sinks) on one goroutine.
 // One op is one run. Metrics: commits/s (client-accepted requests per
 // wall-clock second), msgs/s (network deliveries per wall-clock second),
@@ -33,16 +34,22 @@ func benchConfig(n, clients, requests int) cluster.Config {
 // busy machine disturbs less than the wall clock.
 func BenchmarkPBFT(b *testing.B) {
 	cases := []struct {
-		n, clients, requests int
+		n, clients, requests, batch int
 	}{
-		{4, 4, 1000},
-		{16, 4, 100},
-		{64, 2, 20},
-		{100, 2, 10},
+		{4, 4, 1000, 1},
+		{4, 32, 4000, 16},
+		{16, 4, 100, 1},
+		{64, 2, 20, 1},
+		{100, 2, 10, 1},
 	}
 	for _, c := range cases {
-		b.Run(fmt.Sprintf("n=%d", c.n), func(b *testing.B) {
+		name := fmt.Sprintf("n=%d", c.n)
+		if c.batch > 1 {
+			name += fmt.Sprintf("-batch=%d", c.batch)
+		}
+		b.Run(name, func(b *testing.B) {
 			cfg := benchConfig(c.n, c.clients, c.requests)
+			cfg.Batch = c.batch
 			var committed, delivered uint64
 			var simTime int64
 			var ms0, ms1 runtime.MemStats

@@ -21,15 +21,21 @@
 //     partial batch after BatchTimeout.
 //   - view change: VIEW-CHANGE with checkpoint proof C and prepared
 //     certificates P, NEW-VIEW with V and O; backups verify V and recompute O.
-//     Timer T starts after 2f+1 VIEW-CHANGEs and doubles per failed view; f+1
-//     VIEW-CHANGEs for higher views make a replica join the smallest of them.
+//     Timer T starts after 2f+1 VIEW-CHANGEs for this view or later ones and
+//     doubles per failed view; f+1 VIEW-CHANGEs for higher views make a
+//     replica join the smallest of them.
 //     A replica retransmits its VIEW-CHANGE every ViewChangeTimeout while it
-//     waits, and the primary re-sends its NEW-VIEW to a replica that keeps
-//     retransmitting a VIEW-CHANGE for the view it already leads.
-//   - state transfer: FETCH-STATE / STATE; a snapshot is installed when f+1
-//     replicas send the same (seq, digest) and one of them carries a valid
-//     2f+1 checkpoint proof. STATE also carries the sender's NEW-VIEW so that
-//     a replica that missed a view change can rejoin.
+//     waits; a replica of view v that receives a retransmitted VIEW-CHANGE
+//     for v or an older view forwards the NEW-VIEW of v (signed by v's
+//     primary). After a view change replicas resend their unstable
+//     CHECKPOINTs.
+//   - state transfer: FETCH-STATE asks for any stable state above the
+//     requester's last executed sequence number; STATE carries the snapshot,
+//     the last-reply table and the 2f+1 CHECKPOINT proof. It is installed
+//     when f+1 replicas send the same (seq, digest), or when a single one's
+//     snapshot, once restored, has the proven digest (otherwise it is rolled
+//     back). STATE also carries the sender's NEW-VIEW so that a replica that
+//     missed a view change can rejoin.
 //
 // Quorums are 2f+1 when n = 3f+1; with more replicas every "2f+1" above
 // (prepared, committed, stable checkpoint, V) is Quorum(n, f) =

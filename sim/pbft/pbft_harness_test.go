@@ -235,7 +235,7 @@ func (h *harness) deliverAll() {
 			continue
 		}
 		h.step(m.to, sim.Input{Kind: sim.InputMessage, From: m.from, Msg: m.msg})
-		if h.steps > 5_000_000 {
+		if h.steps > 200_000_000 {
 			h.t.Fatal("harness: too many steps")
 		}
 	}

@@ -270,8 +270,6 @@ func (r *Replica) resetView(e *entry) {
 }
 
 func (r *Replica) freeEntry(e *entry) {
-	cert := e.cert
-	_ = cert
 	*e = entry{prepares: e.prepares, commits: e.commits}
 	clear(e.prepares)
 	clear(e.commits)
@@ -280,11 +278,9 @@ func (r *Replica) freeEntry(e *entry) {
 
 // ---- sim.Node ----
 
-// Start implements sim.Node.
-func (r *Replica) Start(now sim.Time, out *sim.Output) {
-	r.now, r.out = now, out
-	r.out = nil
-}
+// Start implements sim.Node. A replica has nothing to do until a request
+// arrives.
+func (r *Replica) Start(now sim.Time, out *sim.Output) { r.now = now }
 
 // Step implements sim.Node.
 func (r *Replica) Step(now sim.Time, in sim.Input, out *sim.Output) {
