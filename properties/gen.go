@@ -20,11 +20,11 @@ type GenConfig struct {
 	// MaxN bounds the number of replicas (4..13; default 13, with small n
 	// much more likely).
 	MaxN int
-	// AnyN also draws n != 3f+1 (5, 6, 8, 9, 11, 12). Off by default:
-	// sim/pbft uses quorums of 2f+1 whatever n is, which is unsafe when
-	// n > 3f+1 (two quorums of 2f+1 among 3f+2 replicas can meet only in
-	// one Byzantine replica), and this generator finds that at once.
-	AnyN bool
+	// OnlyOptimalN draws only n = 3f+1 (4, 7, 10, 13). By default n is
+	// any of 4..13: with n > 3f+1 quorums are ceil((n+f+1)/2), not 2f+1
+	// (two quorums of 2f+1 among 3f+2 replicas can meet only in one
+	// Byzantine replica), and the generator is what found that bug.
+	OnlyOptimalN bool
 	// MaxRequests bounds the workload (default 6).
 	MaxRequests int
 	// Strategies restricts the Byzantine strategies drawn (default all of
@@ -83,7 +83,7 @@ func (g GenConfig) withDefaults() GenConfig {
 }
 
 // Generate draws one scenario within the fault model from r: n in 4..MaxN
-// (small n likelier; only n = 3f+1 unless AnyN), at most f faulty replicas (Byzantine strategies with
+// (small n likelier; any n unless OnlyOptimalN), at most f faulty replicas (Byzantine strategies with
 // drawn parameters, crashes), a payments workload, network delays, losses
 // and duplicates, partitions healed before GST and adversarial network
 // rules active before GST. seed becomes the scenario's seed.
@@ -98,7 +98,7 @@ func Generate(r *rand.Rand, seed uint64, g GenConfig) scenarios.Scenario {
 		n = 4 + r.IntN(10)
 	}
 	n = min(n, g.MaxN)
-	if !g.AnyN {
+	if g.OnlyOptimalN {
 		n = 3*((n-1)/3) + 1
 	}
 	f := (n - 1) / 3

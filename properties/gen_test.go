@@ -9,14 +9,14 @@ import (
 )
 
 // TestGenerateWithinFaultModel: generated scenarios validate, stay within
-// the fault model, cover n in 4..13 (only 3f+1 unless AnyN) and use every
+// the fault model, cover n in 4..13 (only 3f+1 with OnlyOptimalN) and use every
 // Byzantine strategy.
 func TestGenerateWithinFaultModel(t *testing.T) {
 	for _, anyN := range []bool{false, true} {
 		ns := map[int]bool{}
 		strategies := map[string]bool{}
 		for i := 0; i < 2000; i++ {
-			sc := CaseScenario(11, i, GenConfig{AnyN: anyN})
+			sc := CaseScenario(11, i, GenConfig{OnlyOptimalN: !anyN})
 			cfg, err := sc.Config()
 			if err != nil {
 				t.Fatalf("case %d: %v", i, err)

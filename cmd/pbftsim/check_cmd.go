@@ -19,7 +19,7 @@ func newCheckCmd() *cobra.Command {
 		seed   uint64
 		out    string
 		quiet  bool
-		anyN   bool
+		optimalN   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "check [--runs N | --budget DURATION] [--seed S]",
@@ -50,7 +50,7 @@ Exit status: 0 all cases passed, 1 a property was violated, 2 bad input.`,
 			prog := &progress{w: stderr, total: runs, budget: budget, quiet: quiet}
 			rep, err := properties.Search(commandContext(cmd), properties.SearchOptions{
 				Runs: runs, Budget: budget, Seed: seed, Progress: prog.update,
-				Gen: properties.GenConfig{AnyN: anyN},
+				Gen: properties.GenConfig{OnlyOptimalN: optimalN},
 			})
 			prog.finish()
 			if err != nil {
@@ -71,7 +71,7 @@ Exit status: 0 all cases passed, 1 a property was violated, 2 bad input.`,
 	f.Uint64Var(&seed, "seed", 1, "search seed")
 	f.StringVar(&out, "out", "check-failure.replay.yaml", "where to write the replay file of a failure")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
-	f.BoolVar(&anyN, "any-n", false, "also generate n != 3f+1 (5, 6, 8, 9, 11, 12 replicas)")
+	f.BoolVar(&optimalN, "optimal-n", false, "generate only n = 3f+1 (4, 7, 10, 13 replicas); by default any n in 4..13")
 	return cmd
 }
 

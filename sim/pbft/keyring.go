@@ -2,6 +2,7 @@ package pbft
 
 import (
 	"encoding/binary"
+	"sync"
 
 	"github.com/pbftsim/pbftsim/sim"
 )
@@ -54,9 +55,18 @@ func (k *Keyring) Signer(id sim.NodeID) Signer { return Signer{k: k, id: id} }
 // Verify reports whether m's signature was made by m.Author()'s Signer over
 // m's current contents.
 func (k *Keyring) Verify(m Signable) bool {
-	ok, _ := k.verifyBuf(nil, m)
+	bp := scratch.Get().(*[]byte)
+	ok, b := k.verifyBuf(*bp, m)
+	*bp = b[:0]
+	scratch.Put(bp)
 	return ok
 }
+
+// scratch holds encoding buffers for Verify and Sign, which have no buffer
+// of their own (replicas pass theirs to verifyBuf and signBuf): without it
+// every call allocates its encoding. A pool keeps them safe for concurrent
+// use (one Keyring may serve several goroutines).
+var scratch = sync.Pool{New: func() any { b := make([]byte, 0, 256); return &b }}
 
 // verifyBuf is Verify reusing a scratch buffer; it returns the buffer.
 func (k *Keyring) verifyBuf(buf []byte, m Signable) (bool, []byte) {
@@ -83,7 +93,10 @@ func (s Signer) ID() sim.NodeID { return s.id }
 // Sign returns this node's signature over m's canonical body. The caller
 // stores it in m's Sig field. It verifies only if m.Author() is this node.
 func (s Signer) Sign(m Signable) Sig {
-	sig, _ := s.signBuf(nil, m)
+	bp := scratch.Get().(*[]byte)
+	sig, b := s.signBuf(*bp, m)
+	*bp = b[:0]
+	scratch.Put(bp)
 	return sig
 }
 
