@@ -14,12 +14,12 @@ import (
 
 func newCheckCmd() *cobra.Command {
 	var (
-		runs   int
-		budget time.Duration
-		seed   uint64
-		out    string
-		quiet  bool
-		optimalN   bool
+		runs     int
+		budget   time.Duration
+		seed     uint64
+		out      string
+		quiet    bool
+		optimalN bool
 	)
 	cmd := &cobra.Command{
 		Use:   "check [--runs N | --budget DURATION] [--seed S]",
