@@ -54,7 +54,12 @@ Crash spec: NODE@TIME[:RECOVER], e.g. 0@1s:3s.
 JSON keys (--json): seed, n, f, trace_hash, events, sim_time_ns, messages.total,
 messages.by_type, messages.dropped, requests.submitted, requests.committed,
 payments, latency_ns.p50, latency_ns.p99, views.final, views.changes,
-scenario, faulty, within_fault_model.`,
+scenario, faulty, within_fault_model, verdict ("ok", "violation"),
+violations[] (property, replicas, view, seq, time_ns, detail), accused[].
+
+Exit status: 0 the run completed (violations outside the fault model are
+expected and reported), 1 a property was violated within the fault model,
+2 bad input.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRun(cmd, &fl)
@@ -62,7 +67,7 @@ scenario, faulty, within_fault_model.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.scenario, "scenario", "fault-free", "built-in scenario name or scenario file")
-	f.Uint64Var(&fl.seed, "seed", 1, "run seed (overrides the scenario's)")
+	f.Uint64Var(&fl.seed, "seed", 1, "run seed; without --seed, the scenario's own seed if it has one")
 	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object instead of the human summary")
 	f.StringVar(&fl.trace, "trace", "", "write the trace as JSON Lines to `FILE`")
 	f.IntVar(&fl.nodes, "nodes", 0, "number of replicas n (>= 4)")
@@ -70,7 +75,7 @@ scenario, faulty, within_fault_model.`,
 	f.IntVar(&fl.clients, "clients", 0, "number of clients")
 	f.IntVar(&fl.batch, "batch", 0, "requests per PRE-PREPARE")
 	f.IntVar(&fl.checkpointInterval, "checkpoint-interval", 0, "checkpoint every K sequence numbers")
-	f.StringVar(&fl.variant, "variant", "", "a deliberately BROKEN protocol variant (see `pbftsim hunt --list`)")
+	f.StringVar(&fl.variant, "variant", "", "a deliberately BROKEN protocol variant, by `NAME` (list them with pbftsim hunt --list)")
 	f.StringVar(&fl.delay, "delay", "", "default link delay `SPEC`")
 	f.Float64Var(&fl.drop, "drop", 0, "probability that a network message is lost, in [0,1]")
 	f.Float64Var(&fl.duplicate, "duplicate", 0, "probability that a network message is delivered twice, in [0,1]")
