@@ -3,10 +3,11 @@ GO        ?= go
 PKGS      ?= ./...
 BENCHTIME ?= 1s
 BENCHOUT  ?= bench/latest.txt
+BENCHPKGS ?= ./sim/ ./sim/cluster/ ./reports/sweep/
 FUZZTIME  ?= 60s
 PBFTSIM_PROPERTY_RUNS ?= 5000
 
-.PHONY: all build run test bench lint cover fuzz clean
+.PHONY: all build run test bench soak lint cover fuzz clean
 
 all: build
 
@@ -23,10 +24,15 @@ test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
 
-## bench: run the benchmark set; compare runs with benchstat
+## bench: run the benchmark set; compare with benchstat reports/benchdata/baseline.txt $(BENCHOUT)
 bench:
 	@mkdir -p $(dir $(BENCHOUT))
-	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=5 $(PKGS) | tee $(BENCHOUT)
+	$(GO) test -run='^$$' -bench=. -benchmem -count=6 -timeout=30m $(BENCHPKGS) | tee $(BENCHOUT)
+	@echo "compare: benchstat reports/benchdata/baseline.txt $(BENCHOUT)"
+
+## soak: 1,000,000 requests at n=4 with a JSONL trace; reports peak memory (not in CI)
+soak:
+	PBFTSIM_SOAK=1 $(GO) test -run=TestSoakMemory -v -count=1 -timeout=60m ./sim/cluster/
 
 ## lint: gofmt and go vet
 lint:
@@ -44,7 +50,7 @@ fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzScenario -fuzztime=$(FUZZTIME) ./properties/
 
 clean:
-	rm -rf bin coverage.out
+	rm -rf bin bench coverage.out
 
 ## slurm-test: as root, start a throwaway one-node Slurm cluster (installs Debian's
 ## slurm-wlm and munge if missing), run a sharded sweep as a job array with injected

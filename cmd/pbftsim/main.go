@@ -48,7 +48,7 @@ a trace hash.`,
 	root.AddCommand(
 		newRunCmd(), newScenariosCmd(), newValidateCmd(),
 		newCheckCmd(), newHuntCmd(), newReplayCmd(),
-		newReportCmd(), newTraceCmd(), newVersionCmd(),
+		newReportCmd(), newSweepCmd(), newMergeCmd(), newTraceCmd(), newVersionCmd(),
 	)
 	return root
 }
