@@ -502,22 +502,13 @@ type replayReport struct {
 	Next       json.RawMessage `json:"next"`
 	NextLine   string          `json:"next_line,omitempty"`
 	// Violations are those the checkers found up to the stop.
-	Violations []violationJSON `json:"violations"`
+	Violations []jsonViolation `json:"violations"`
 	// Verdict, Reproduced and Mismatches are set when the run went to its
 	// end and was checked against the replay file.
 	Verdict    string          `json:"verdict,omitempty"`
 	Reproduced *bool           `json:"reproduced,omitempty"`
 	Mismatches []string        `json:"mismatches,omitempty"`
 	Replicas   []replicaReport `json:"replicas,omitempty"`
-}
-
-type violationJSON struct {
-	Property string       `json:"property"`
-	Replicas []sim.NodeID `json:"replicas"`
-	View     uint64       `json:"view"`
-	Seq      uint64       `json:"seq"`
-	TimeNs   int64        `json:"time_ns"`
-	Detail   string       `json:"detail"`
 }
 
 // replicaReport is one replica's state where the run stopped.
@@ -535,7 +526,7 @@ func buildReport(file string, rp *scenarios.Replay, spec untilSpec, sp *stopPoin
 	cfg := run.cfg
 	rep := &replayReport{File: file, Seed: rp.Seed, Variant: cfg.Variant, Until: spec.raw, Reached: sp.reached, Ended: sp.endReason, FoundAtEnd: sp.atEnd,
 		Steps: sp.steps, TimeNs: int64(k.Now()), Time: k.Now().String(), Records: run.sink.records, TraceHash: k.Stats().HashHex(),
-		Record: json.RawMessage("null"), Next: json.RawMessage("null"), Violations: []violationJSON{}}
+		Record: json.RawMessage("null"), Next: json.RawMessage("null"), Violations: []jsonViolation{}}
 	if sp.at != nil {
 		rep.Record, rep.Line = recordJSON(sp.at), recordLine(sp.at, cfg.N)
 	}
@@ -550,7 +541,7 @@ func buildReport(file string, rp *scenarios.Replay, spec untilSpec, sp *stopPoin
 		rep.Reproduced, rep.Mismatches = &ok, problems
 	}
 	for _, v := range vs {
-		rep.Violations = append(rep.Violations, violationJSON{Property: v.Property, Replicas: v.Replicas, View: v.View, Seq: v.Seq, TimeNs: int64(v.Time), Detail: v.Detail})
+		rep.Violations = append(rep.Violations, toJSONViolation(v))
 	}
 	if showState {
 		strategy := map[sim.NodeID]string{}

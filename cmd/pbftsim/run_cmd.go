@@ -325,6 +325,10 @@ type jsonViolation struct {
 	Detail   string       `json:"detail"`
 }
 
+func toJSONViolation(v properties.Violation) jsonViolation {
+	return jsonViolation{v.Property, v.Replicas, v.View, v.Seq, int64(v.Time), v.Detail}
+}
+
 type jsonAccused struct {
 	Replica sim.NodeID `json:"replica"`
 	View    uint64     `json:"view"`
@@ -340,7 +344,7 @@ func newJSONSummary(o *properties.Outcome, scenario string, checked bool) jsonSu
 		s.Verdict = "unchecked"
 	}
 	for _, v := range o.Violations {
-		s.Violations = append(s.Violations, jsonViolation{v.Property, v.Replicas, v.View, v.Seq, int64(v.Time), v.Detail})
+		s.Violations = append(s.Violations, toJSONViolation(v))
 	}
 	for _, a := range o.Accused {
 		s.Accused = append(s.Accused, jsonAccused{a.Replica, a.View, a.Seq, int64(a.Time), a.Reason})

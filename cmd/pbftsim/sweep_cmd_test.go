@@ -2,43 +2,16 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/spf13/cobra"
 )
-
-// runSweepCLI runs `pbftsim ARGS` with the sweep and merge commands and
-// returns stdout, stderr and the exit status.
-func runSweepCLI(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	root := &cobra.Command{Use: "pbftsim", SilenceUsage: true, SilenceErrors: true}
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
-	root.AddCommand(newSweepCmd(), newMergeCmd())
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	root.SetArgs(args)
-	err := root.Execute()
-	code := 0
-	if err != nil {
-		code = 2
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-		}
-		errb.WriteString(err.Error())
-	}
-	return out.String(), errb.String(), code
-}
 
 func TestSweepAndMergeCmd(t *testing.T) {
 	dir := t.TempDir()
 	whole := filepath.Join(dir, "whole.jsonl")
-	out, errs, code := runSweepCLI(t, "sweep", "--seeds", "1..6", "--workers", "2", "--out", whole)
+	out, errs, code := cli(t, "sweep", "--seeds", "1..6", "--workers", "2", "--out", whole)
 	if code != 0 {
 		t.Fatalf("sweep: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -53,13 +26,13 @@ func TestSweepAndMergeCmd(t *testing.T) {
 	var parts []string
 	for _, sh := range []string{"0/2", "1/2"} {
 		p := filepath.Join(dir, "part"+sh[:1])
-		if _, errs, code := runSweepCLI(t, "sweep", "--seeds", "1..6", "--shard", sh, "--out", p, "--quiet"); code != 0 {
+		if _, errs, code := cli(t, "sweep", "--seeds", "1..6", "--shard", sh, "--out", p, "--quiet"); code != 0 {
 			t.Fatalf("sweep --shard %s: exit %d: %s", sh, code, errs)
 		}
 		parts = append(parts, p)
 	}
 	merged := filepath.Join(dir, "merged.jsonl")
-	out, errs, code = runSweepCLI(t, append([]string{"merge", merged}, parts...)...)
+	out, errs, code = cli(t, append([]string{"merge", merged}, parts...)...)
 	if code != 0 || !strings.Contains(out, "merged 2 shards") || !strings.Contains(out, "verdicts: ok 6") {
 		t.Fatalf("merge: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -83,7 +56,7 @@ func TestSweepAndMergeCmd(t *testing.T) {
 		{[]string{"merge", merged}, "requires at least 2 arg"},
 	}
 	for _, c := range bad {
-		_, errs, code := runSweepCLI(t, c.args...)
+		_, errs, code := cli(t, c.args...)
 		if code != 2 || !strings.Contains(errs, c.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
 		}
@@ -95,7 +68,7 @@ func TestSweepAndMergeCmd(t *testing.T) {
 
 func TestSweepCmdFailingSeeds(t *testing.T) {
 	dir := t.TempDir()
-	out, _, code := runSweepCLI(t, "sweep", "--scenario", "beyond-f", "--seeds", "1..4", "--out", filepath.Join(dir, "f.jsonl"), "--quiet")
+	out, _, code := cli(t, "sweep", "--scenario", "beyond-f", "--seeds", "1..4", "--out", filepath.Join(dir, "f.jsonl"), "--quiet")
 	if code != 1 || !strings.Contains(out, "replay: pbftsim run --scenario beyond-f --seed ") {
 		t.Errorf("beyond-f sweep: exit %d, want 1 with replay commands:\n%s", code, out)
 	}
