@@ -36,17 +36,16 @@ func (c *Checker) message(r *sim.Record) {
 		}
 	case *pbft.Prepare:
 		if m.Replica == from {
-			c.own(r.Time, from, pbft.TypePrepare, m.View, m.Seq, m.Digest, m)
+			rv := c.own(r.Time, from, pbft.TypePrepare, m.View, m.Seq, m.Digest, m)
 			if c.correct(from) {
-				c.sentPrepare(r.Time, from, m.View, m.Seq, m.Digest)
+				c.sentPrepare(r.Time, from, m.View, m.Seq, m.Digest, rv)
 			}
 		}
 	case *pbft.Commit:
 		if m.Replica == from {
-			c.own(r.Time, from, pbft.TypeCommit, m.View, m.Seq, m.Digest, m)
-			k := rvn{from, m.View, m.Seq}
-			if _, ok := c.commits[k]; !ok {
-				c.commits[k] = m
+			rv := c.own(r.Time, from, pbft.TypeCommit, m.View, m.Seq, m.Digest, m)
+			if rv.commit == nil {
+				rv.commit = m
 				c.commitList[from] = append(c.commitList[from], m)
 			}
 		}
@@ -77,36 +76,37 @@ func digestOf(m sim.Message) (pbft.Digest, bool) {
 // messages of one type, or of two types (its PRE-PREPARE or PREPARE and its
 // COMMIT), for the same (v, n) with different digests. A correct replica
 // votes for one digest per (v, n) in every phase.
-func (c *Checker) own(now sim.Time, from sim.NodeID, typ sim.MsgType, view, seq uint64, d pbft.Digest, m sim.Message) {
-	vk := rvn{from, view, seq}
-	if prev, ok := c.votes[vk]; !ok {
-		c.votes[vk] = m
+func (c *Checker) own(now sim.Time, from sim.NodeID, typ sim.MsgType, view, seq uint64, d pbft.Digest, m sim.Message) *repVote {
+	rv := c.repVote(from, view, seq)
+	if prev := rv.vote; prev == nil {
+		rv.vote = m
 	} else if pd, _ := digestOf(prev); pd != d && prev.Type() != typ && !c.accSeen[from] {
 		if !c.sigOK(prev.(pbft.Signable)) {
-			c.votes[vk] = m
+			rv.vote = m
 		} else if c.sigOK(m.(pbft.Signable)) {
 			c.accuse(Accusation{Replica: from, View: view, Seq: seq, Time: now, Evidence: []sim.Message{prev, m},
 				Reason: fmt.Sprintf("signed a %s for %s and a %s for %s at (view %d, seq %d)", prev.Type(), short(pd), typ, short(d), view, seq)})
 		}
 	}
-	k := signedKey{from, typ, view, seq}
-	prev, ok := c.signed[k]
-	if !ok {
-		c.signed[k] = m
-		return
+	ps := &rv.signed[typeIndex(typ)]
+	prev := *ps
+	if prev == nil {
+		*ps = m
+		return rv
 	}
 	if pd, _ := digestOf(prev); pd != d {
 		// Only validly signed messages are evidence (checked lazily).
 		if !c.sigOK(prev.(pbft.Signable)) {
-			c.signed[k] = m
-			return
+			*ps = m
+			return rv
 		}
 		if !c.sigOK(m.(pbft.Signable)) {
-			return
+			return rv
 		}
 		c.accuse(Accusation{Replica: from, View: view, Seq: seq, Time: now, Evidence: []sim.Message{prev, m},
 			Reason: fmt.Sprintf("signed two %ss for (view %d, seq %d) with digests %s and %s", typ, view, seq, short(pd), short(d))})
 	}
+	return rv
 }
 
 func (c *Checker) primary(view uint64) sim.NodeID {
@@ -213,7 +213,19 @@ func (c *Checker) sigOK(m pbft.Signable) bool {
 	if c.opts.Keyring == nil {
 		return true
 	}
-	return c.opts.Keyring.Verify(m)
+	return c.verify(m)
+}
+
+// verify checks m's signature with the keyring, once per message: trace
+// messages are immutable values shared by pointer, so the verdict is
+// cached by identity.
+func (c *Checker) verify(m pbft.Signable) bool {
+	if ok, seen := c.sigCache[m]; seen {
+		return ok
+	}
+	ok := c.opts.Keyring.Verify(m)
+	c.sigCache[m] = ok
+	return ok
 }
 
 // verified reports whether a certificate's signatures are genuine: checked
@@ -223,24 +235,24 @@ func (c *Checker) sigOK(m pbft.Signable) bool {
 func (c *Checker) verified(pc *pbft.PreparedCert) bool {
 	pp := pc.PrePrepare
 	if c.opts.Keyring != nil {
-		if !c.opts.Keyring.Verify(pp) {
+		if !c.verify(pp) {
 			return false
 		}
 		for _, p := range pc.Prepares {
-			if !c.opts.Keyring.Verify(p) {
+			if !c.verify(p) {
 				return false
 			}
 		}
 		return true
 	}
-	if m, ok := c.signed[signedKey{pp.Replica, pbft.TypePrePrepare, pp.View, pp.Seq}]; !ok {
+	if m := c.signedBy(pp.Replica, pbft.TypePrePrepare, pp.View, pp.Seq); m == nil {
 		return false
 	} else if d, _ := digestOf(m); d != pp.Digest {
 		return false
 	}
 	for _, p := range pc.Prepares {
-		m, ok := c.signed[signedKey{p.Replica, pbft.TypePrepare, p.View, p.Seq}]
-		if !ok {
+		m := c.signedBy(p.Replica, pbft.TypePrepare, p.View, p.Seq)
+		if m == nil {
 			return false
 		}
 		if d, _ := digestOf(m); d != p.Digest {
@@ -279,7 +291,7 @@ func (c *Checker) newView(now sim.Time, from sim.NodeID, m *pbft.NewView) {
 			continue
 		}
 		// A correct primary validates every VIEW-CHANGE it puts in V.
-		if c.opts.Keyring != nil && !c.opts.Keyring.Verify(vc) {
+		if c.opts.Keyring != nil && !c.verify(vc) {
 			accuse(0, "V holds a VIEW-CHANGE of replica %d that it does not sign", vc.Replica)
 			return
 		}
@@ -420,6 +432,12 @@ func RecomputeO(V []*pbft.ViewChange) (o map[uint64]pbft.Digest, ok bool) {
 	return o, ok
 }
 
+// recomputedO is a cached RecomputeO result.
+type recomputedO struct {
+	o  map[uint64]pbft.Digest
+	ok bool
+}
+
 // acceptedNewView checks, when correct replica r enters view v through a
 // NEW-VIEW it received, that the NEW-VIEW's O is the one recomputed from V.
 func (c *Checker) acceptedNewView(now sim.Time, r sim.NodeID, e *pbft.NewViewEntered) {
@@ -430,7 +448,14 @@ func (c *Checker) acceptedNewView(now sim.Time, r sim.NodeID, e *pbft.NewViewEnt
 	if nv == nil {
 		return
 	}
-	want, ok := RecomputeO(nv.ViewChanges)
+	// Every replica that enters the view recomputes the same O from the
+	// same (immutable) NEW-VIEW: compute it once.
+	ro, seen := c.nvO[nv]
+	if !seen {
+		ro.o, ro.ok = RecomputeO(nv.ViewChanges)
+		c.nvO[nv] = ro
+	}
+	want, ok := ro.o, ro.ok
 	if !ok {
 		return
 	}

@@ -123,14 +123,48 @@ func (a Accusation) String() string {
 
 type vn struct{ v, n uint64 }
 
-type rvn struct {
-	r    sim.NodeID
-	v, n uint64
+// ct identifies a request by (client, timestamp). The client is widened to
+// 64 bits so that the key has no padding and hashes as plain memory.
+type ct struct {
+	c int64
+	t uint64
 }
 
-type ct struct {
-	c sim.NodeID
-	t uint64
+func mkCT(c sim.NodeID, t uint64) ct { return ct{int64(c), t} }
+
+// slot is the checker's state for one (view, seq): the first prepared
+// digest and, from base on in Checker.votes, one repVote per replica.
+type slot struct {
+	prepared  pbft.Digest
+	hasPrep   bool
+	prepFirst sim.NodeID
+	base      int32 // index of replica 0's repVote in Checker.votes; -1: none yet
+}
+
+// repVote is what one replica signed for one (view, seq).
+type repVote struct {
+	vote     sim.Message    // first vote of any type
+	signed   [3]sim.Message // first PRE-PREPARE, PREPARE, COMMIT (replaced while unsigned)
+	commit   *pbft.Commit   // first COMMIT it sent
+	sentPrep pbft.Digest    // digest of its first PREPARE (correct replicas)
+	hasSent  bool
+}
+
+// typeIndex maps the vote types to repVote.signed's index.
+func typeIndex(t sim.MsgType) int {
+	switch t {
+	case pbft.TypePrePrepare:
+		return 0
+	case pbft.TypePrepare:
+		return 1
+	}
+	return 2
+}
+
+// seqAgree is the committed/executed digest of a seq and its first replica.
+type seqAgree struct {
+	d     pbft.Digest
+	first sim.NodeID
 }
 
 // logEntry is one executed request of the committed log.
@@ -179,8 +213,7 @@ type Checker struct {
 	accSeen    map[sim.NodeID]bool
 
 	reps       []replicaState
-	seqDigest  map[uint64]pbft.Digest // committed/executed digest per seq (correct replicas)
-	seqFirst   map[uint64]sim.NodeID
+	seqDigest  map[uint64]seqAgree   // committed/executed digest per seq (correct replicas)
 	log        map[uint64][]logEntry // seq -> batch entries
 	replayed   uint64                // reference ledger has applied seqs 1..replayed
 	ref        *ledger.Ledger
@@ -190,22 +223,23 @@ type Checker struct {
 	pendingRes []pendingResult
 	issued     map[Request]bool
 	learn      bool
-	prepared   map[vn]pbft.Digest
-	prepFirst  map[vn]sim.NodeID
-	sentPrep   map[rvn]pbft.Digest
+	// per-(view, seq) state: slots indexed by slotIdx (view<<32|seq when
+	// both fit in 32 bits) or bigSlot; replicas' votes in votes.
+	slots   []slot
+	slotIdx map[uint64]int32
+	bigSlot map[vn]int32
+	votes   []repVote
 
 	subs      []submission
 	subIndex  map[ct]int
 	pendingAc []acceptance
 
-	// accountability: first message per (replica, type, view, seq)
-	signed map[signedKey]sim.Message
-	votes  map[rvn]sim.Message // first vote of any type per (replica, v, n)
 	// COMMITs each replica sent (first per (v, n)), in order
-	commits    map[rvn]*pbft.Commit
 	commitList map[sim.NodeID][]*pbft.Commit
 	nvSeen     map[*pbft.NewView]bool
 	vcSeen     map[*pbft.ViewChange]bool
+	sigCache   map[pbft.Signable]bool // keyring verdicts by message identity
+	nvO        map[*pbft.NewView]recomputedO
 	// the last NEW-VIEW delivered to each replica, per view
 	nvDelivered map[nvKey]*pbft.NewView
 }
@@ -231,14 +265,28 @@ type acceptance struct {
 	at     sim.Time
 }
 
-type signedKey struct {
-	r    sim.NodeID
-	typ  sim.MsgType
-	v, n uint64
-}
-
 // New returns a checker for a run with the given options.
 func New(opts Options) *Checker {
+	c := &Checker{}
+	c.reset(opts)
+	return c
+}
+
+// Reset makes c a new checker for a run with the given options, reusing
+// its memory: a sweep keeps one checker per worker instead of allocating
+// one per run. Results returned earlier (Violations, Accused) stay valid.
+func (c *Checker) Reset(opts Options) { c.reset(opts) }
+
+// reuse returns m cleared, or a new map when m is nil.
+func reuse[K comparable, V any](m map[K]V) map[K]V {
+	if m == nil {
+		return make(map[K]V)
+	}
+	clear(m)
+	return m
+}
+
+func (c *Checker) reset(opts Options) {
 	if opts.MaxHistory <= 0 {
 		opts.MaxHistory = 200
 	}
@@ -246,35 +294,68 @@ func New(opts Options) *Checker {
 		opts.LinearizabilityTimeout = time.Second
 	}
 	n := max(opts.N, 0)
-	c := &Checker{
+	reps := c.reps
+	if cap(reps) >= n {
+		reps = reps[:n]
+		for i := range reps {
+			r := &reps[i]
+			*r = replicaState{executed: r.executed, confirmed: r.confirmed, committed: r.committed}
+			if r.executed != nil {
+				clear(r.executed)
+				clear(r.confirmed)
+				clear(r.committed)
+			}
+		}
+	} else {
+		reps = make([]replicaState, n)
+	}
+	faulty := c.faulty
+	if cap(faulty) >= n {
+		faulty = faulty[:n]
+		clear(faulty)
+	} else {
+		faulty = make([]bool, n)
+	}
+	clear(c.violations)
+	clear(c.accused)
+	clear(c.pendingRes)
+	clear(c.pendingAc)
+	clear(c.subs)
+	clear(c.slots)
+	clear(c.votes)
+	*c = Checker{
 		opts:        opts,
 		n:           n,
-		faulty:      make([]bool, n),
-		vioSeen:     map[string]bool{},
-		accSeen:     map[sim.NodeID]bool{},
-		reps:        make([]replicaState, n),
-		seqDigest:   map[uint64]pbft.Digest{},
-		seqFirst:    map[uint64]sim.NodeID{},
-		log:         map[uint64][]logEntry{},
+		faulty:      faulty,
+		faultyC:     reuse(c.faultyC),
+		violations:  c.violations[:0],
+		vioSeen:     reuse(c.vioSeen),
+		accused:     c.accused[:0],
+		accSeen:     reuse(c.accSeen),
+		reps:        reps,
+		seqDigest:   reuse(c.seqDigest),
+		log:         reuse(c.log),
 		ref:         ledger.New(),
-		refConfirm:  map[string]uint64{},
-		refByReq:    map[ct]string{},
-		execRes:     map[ct]string{},
-		issued:      map[Request]bool{},
+		refConfirm:  reuse(c.refConfirm),
+		refByReq:    reuse(c.refByReq),
+		execRes:     reuse(c.execRes),
+		pendingRes:  c.pendingRes[:0],
+		issued:      reuse(c.issued),
 		learn:       opts.Requests == nil,
-		prepared:    map[vn]pbft.Digest{},
-		prepFirst:   map[vn]sim.NodeID{},
-		sentPrep:    map[rvn]pbft.Digest{},
-		subIndex:    map[ct]int{},
-		signed:      map[signedKey]sim.Message{},
-		nvSeen:      map[*pbft.NewView]bool{},
-		vcSeen:      map[*pbft.ViewChange]bool{},
-		votes:       map[rvn]sim.Message{},
-		commits:     map[rvn]*pbft.Commit{},
-		commitList:  map[sim.NodeID][]*pbft.Commit{},
-		nvDelivered: map[nvKey]*pbft.NewView{},
+		slots:       c.slots[:0],
+		slotIdx:     reuse(c.slotIdx),
+		bigSlot:     reuse(c.bigSlot),
+		votes:       c.votes[:0],
+		subs:        c.subs[:0],
+		subIndex:    reuse(c.subIndex),
+		pendingAc:   c.pendingAc[:0],
+		commitList:  reuse(c.commitList),
+		nvSeen:      reuse(c.nvSeen),
+		vcSeen:      reuse(c.vcSeen),
+		sigCache:    reuse(c.sigCache),
+		nvO:         reuse(c.nvO),
+		nvDelivered: reuse(c.nvDelivered),
 	}
-	c.faultyC = map[sim.NodeID]bool{}
 	for _, f := range opts.Faulty {
 		if int(f) >= 0 && int(f) < n {
 			c.faulty[f] = true
@@ -285,7 +366,6 @@ func New(opts Options) *Checker {
 	for _, r := range opts.Requests {
 		c.issued[r] = true
 	}
-	return c
 }
 
 // correct reports whether id is a replica that is judged.
@@ -338,10 +418,18 @@ func (c *Checker) accuse(a Accusation) {
 func (c *Checker) Stopped() bool { return c.stopped }
 
 // Violations returns the violations found so far, in detection order.
-func (c *Checker) Violations() []Violation { return slices.Clone(c.violations) }
+func (c *Checker) Violations() []Violation {
+	if len(c.violations) == 0 {
+		return nil // as from a new checker, whose slice is nil
+	}
+	return slices.Clone(c.violations)
+}
 
 // Accused returns the replicas proven to have misbehaved, by replica id.
 func (c *Checker) Accused() []Accusation {
+	if len(c.accused) == 0 {
+		return nil
+	}
 	out := slices.Clone(c.accused)
 	sort.Slice(out, func(i, j int) bool { return out[i].Replica < out[j].Replica })
 	return out
@@ -419,7 +507,7 @@ func (c *Checker) event(r *sim.Record) {
 		}
 	case *pbft.SentPrepare:
 		if c.correct(from) {
-			c.sentPrepare(r.Time, from, e.View, e.Seq, e.Digest)
+			c.sentPrepare(r.Time, from, e.View, e.Seq, e.Digest, c.repVote(from, e.View, e.Seq))
 		}
 	case *pbft.StateTransferred:
 		if c.correct(from) {
@@ -456,9 +544,9 @@ func (c *Checker) event(r *sim.Record) {
 
 // agree checks that correct replicas commit/execute one digest per seq.
 func (c *Checker) agree(now sim.Time, from sim.NodeID, view, seq uint64, d pbft.Digest, what string) bool {
-	if d0, ok := c.seqDigest[seq]; ok {
-		if d0 != d {
-			first := c.seqFirst[seq]
+	if sa, ok := c.seqDigest[seq]; ok {
+		if d0 := sa.d; d0 != d {
+			first := sa.first
 			other := fmt.Sprintf("replica %d has", first)
 			ids := []sim.NodeID{first, from}
 			if first == from {
@@ -470,34 +558,95 @@ func (c *Checker) agree(now sim.Time, from sim.NodeID, view, seq uint64, d pbft.
 		}
 		return true
 	}
-	c.seqDigest[seq] = d
-	c.seqFirst[seq] = from
+	c.seqDigest[seq] = seqAgree{d, from}
 	return true
 }
 
 func (c *Checker) prepared1(now sim.Time, from sim.NodeID, e *pbft.Prepared) {
-	k := vn{e.View, e.Seq}
-	if d0, ok := c.prepared[k]; ok {
-		if d0 != e.Digest {
-			c.violate(Violation{Property: PreparedUnique, Replicas: []sim.NodeID{c.prepFirst[k], from}, View: e.View, Seq: e.Seq, Time: now,
-				Detail: fmt.Sprintf("replica %d prepared %s but replica %d prepared %s for (view %d, seq %d)", from, short(e.Digest), c.prepFirst[k], short(d0), e.View, e.Seq)})
+	sl := &c.slots[c.slot(e.View, e.Seq)]
+	if sl.hasPrep {
+		if d0 := sl.prepared; d0 != e.Digest {
+			c.violate(Violation{Property: PreparedUnique, Replicas: []sim.NodeID{sl.prepFirst, from}, View: e.View, Seq: e.Seq, Time: now,
+				Detail: fmt.Sprintf("replica %d prepared %s but replica %d prepared %s for (view %d, seq %d)", from, short(e.Digest), sl.prepFirst, short(d0), e.View, e.Seq)})
 		}
 		return
 	}
-	c.prepared[k] = e.Digest
-	c.prepFirst[k] = from
+	sl.prepared, sl.hasPrep, sl.prepFirst = e.Digest, true, from
 }
 
-func (c *Checker) sentPrepare(now sim.Time, from sim.NodeID, view, seq uint64, d pbft.Digest) {
-	k := rvn{from, view, seq}
-	if d0, ok := c.sentPrep[k]; ok {
-		if d0 != d {
+// sentPrepare checks the PREPAREs correct replica from sent; rv is its
+// repVote for (view, seq).
+func (c *Checker) sentPrepare(now sim.Time, from sim.NodeID, view, seq uint64, d pbft.Digest, rv *repVote) {
+	if rv.hasSent {
+		if d0 := rv.sentPrep; d0 != d {
 			c.violate(Violation{Property: PrepareOnce, Replicas: []sim.NodeID{from}, View: view, Seq: seq, Time: now,
 				Detail: fmt.Sprintf("replica %d sent PREPAREs for both %s and %s at (view %d, seq %d)", from, short(d0), short(d), view, seq)})
 		}
 		return
 	}
-	c.sentPrep[k] = d
+	rv.sentPrep, rv.hasSent = d, true
+}
+
+// slot returns the index of (view, seq)'s slot in c.slots, adding it.
+func (c *Checker) slot(view, seq uint64) int32 {
+	if view|seq < 1<<32 {
+		k := view<<32 | seq
+		if i, ok := c.slotIdx[k]; ok {
+			return i
+		}
+		i := int32(len(c.slots))
+		c.slots = append(c.slots, slot{base: -1})
+		c.slotIdx[k] = i
+		return i
+	}
+	k := vn{view, seq}
+	if i, ok := c.bigSlot[k]; ok {
+		return i
+	}
+	i := int32(len(c.slots))
+	c.slots = append(c.slots, slot{base: -1})
+	c.bigSlot[k] = i
+	return i
+}
+
+// findSlot is slot without adding: -1 when (view, seq) has none.
+func (c *Checker) findSlot(view, seq uint64) int32 {
+	if view|seq < 1<<32 {
+		if i, ok := c.slotIdx[view<<32|seq]; ok {
+			return i
+		}
+		return -1
+	}
+	if i, ok := c.bigSlot[vn{view, seq}]; ok {
+		return i
+	}
+	return -1
+}
+
+// repVote returns replica r's votes for (view, seq), adding them; r must
+// be a replica (0 <= r < n). The pointer is valid until the next call.
+func (c *Checker) repVote(r sim.NodeID, view, seq uint64) *repVote {
+	sl := &c.slots[c.slot(view, seq)]
+	if sl.base < 0 {
+		b := len(c.votes)
+		sl.base = int32(b)
+		c.votes = slices.Grow(c.votes, c.n)[:b+c.n]
+		clear(c.votes[b:])
+	}
+	return &c.votes[int(sl.base)+int(r)]
+}
+
+// signedBy returns the first validly signed (or not yet checked) message
+// of type typ that replica r sent for (view, seq), or nil.
+func (c *Checker) signedBy(r sim.NodeID, typ sim.MsgType, view, seq uint64) sim.Message {
+	if int(r) < 0 || int(r) >= c.n {
+		return nil
+	}
+	i := c.findSlot(view, seq)
+	if i < 0 || c.slots[i].base < 0 {
+		return nil
+	}
+	return c.votes[int(c.slots[i].base)+int(r)].signed[typeIndex(typ)]
 }
 
 func (c *Checker) submitted(now sim.Time, client sim.NodeID, e *pbft.Submitted) {
@@ -505,7 +654,7 @@ func (c *Checker) submitted(now sim.Time, client sim.NodeID, e *pbft.Submitted) 
 	if c.learn {
 		c.issued[req] = true
 	}
-	k := ct{client, e.Timestamp}
+	k := mkCT(client, e.Timestamp)
 	if _, ok := c.subIndex[k]; ok {
 		return
 	}
@@ -518,7 +667,7 @@ func (c *Checker) submitted(now sim.Time, client sim.NodeID, e *pbft.Submitted) 
 }
 
 func (c *Checker) accepted(now sim.Time, client sim.NodeID, e *pbft.Accepted) {
-	k := ct{client, e.Timestamp}
+	k := mkCT(client, e.Timestamp)
 	if i, ok := c.subIndex[k]; ok && !c.subs[i].accepted {
 		c.subs[i].accepted, c.subs[i].acceptAt, c.subs[i].result = true, now, e.Result
 	} else if !ok {
@@ -536,12 +685,12 @@ func (c *Checker) accepted(now sim.Time, client sim.NodeID, e *pbft.Accepted) {
 // checkAccepted compares an accepted result with the committed log's. It
 // returns false when the request is not (yet) in the replayed log.
 func (c *Checker) checkAccepted(a acceptance, final bool) bool {
-	want, ok := c.refByReq[ct{a.client, a.ts}]
+	want, ok := c.refByReq[mkCT(a.client, a.ts)]
 	if !ok && final {
 		// The reference replay stopped at a gap (every correct replica
 		// skipped a seq by state transfer): compare with the result the
 		// first correct replica to execute the request reported.
-		want, ok = c.execRes[ct{a.client, a.ts}]
+		want, ok = c.execRes[mkCT(a.client, a.ts)]
 	}
 	if !ok {
 		if final {
@@ -584,7 +733,7 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
 
 	req := Request{Client: e.Client, Timestamp: e.Timestamp, Op: e.Op}
 	if !e.Null {
-		k := ct{e.Client, e.Timestamp}
+		k := mkCT(e.Client, e.Timestamp)
 		if _, seen := c.execRes[k]; !seen {
 			c.execRes[k] = e.Result
 		}
@@ -691,7 +840,7 @@ func (c *Checker) replay() {
 			if ent.null {
 				continue
 			}
-			k := ct{ent.req.Client, ent.req.Timestamp}
+			k := mkCT(ent.req.Client, ent.req.Timestamp)
 			ent.result = c.ref.Execute(ent.req.Op)
 			if _, seen := c.refByReq[k]; !seen {
 				c.refByReq[k] = ent.result

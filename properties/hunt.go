@@ -134,6 +134,7 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	gc := HuntConfig(search)
 	gc.Variant = variant
 	const targetSeeds = 4
+	chk := New(Options{}) // reused case after case
 	for i := 0; !expired(); i++ {
 		var sc scenarios.Scenario
 		if i < len(targets)*targetSeeds {
@@ -147,7 +148,7 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 			sc = CaseScenario(seed, i, gc)
 		}
 		f.Cases++
-		o, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true})
+		o, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true, Reuse: chk})
 		if err != nil {
 			return nil, fmt.Errorf("hunt case %d: %w", i, err)
 		}

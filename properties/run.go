@@ -22,6 +22,10 @@ type RunOptions struct {
 	StopOnViolation bool
 	// Sinks also receive the trace (e.g. a JSON Lines writer).
 	Sinks []sim.Sink
+	// Reuse, if set, is Reset and used as the run's checker instead of a
+	// new one, so that a loop of runs (one sweep worker) reuses its
+	// memory. It must not be used by another run at the same time.
+	Reuse *Checker
 }
 
 // Outcome is the verdict of one checked run.
@@ -240,7 +244,12 @@ func Attach(cfg *cluster.Config, ro RunOptions) *Checker {
 			}
 		}
 	}
-	chk := New(opts)
+	chk := ro.Reuse
+	if chk != nil {
+		chk.Reset(opts)
+	} else {
+		chk = New(opts)
+	}
 	cfg.Sinks = append(append([]sim.Sink{chk}, cfg.Sinks...), ro.Sinks...)
 	prev := cfg.StopWhen
 	cfg.StopWhen = func() bool { return chk.Stopped() || prev != nil && prev() }

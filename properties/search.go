@@ -79,6 +79,7 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			chk := New(Options{}) // reused case after case
 			for {
 				mu.Lock()
 				if stop() {
@@ -89,7 +90,7 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 				next++
 				mu.Unlock()
 				sc := CaseScenario(o.Seed, i, o.Gen)
-				out, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true})
+				out, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true, Reuse: chk})
 				mu.Lock()
 				done++
 				switch {

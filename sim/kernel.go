@@ -46,7 +46,8 @@ type Kernel struct {
 	maxEvents uint64
 
 	down   []bool
-	timers []map[TimerID]uint64 // pending timer -> key of its queued event
+	timers []map[TimerID]uint32 // live timer -> its slot in th
+	th     timerHeap
 
 	net network
 
@@ -69,7 +70,7 @@ func New(cfg Config) (*Kernel, error) {
 		maxTime:   cfg.MaxTime,
 		maxEvents: cfg.MaxEvents,
 		down:      make([]bool, n),
-		timers:    make([]map[TimerID]uint64, n),
+		timers:    make([]map[TimerID]uint32, n),
 	}
 	k.net.init(cfg.Seed, n, &cfg.Network)
 	t := MsgTypes()
@@ -130,9 +131,9 @@ func (k *Kernel) Node(id NodeID) Node {
 	return k.nodes[id]
 }
 
-// Pending returns the number of queued events (including stale timers that
-// will be skipped).
-func (k *Kernel) Pending() int { return k.q.Len() }
+// Pending returns the number of queued events (live timers included;
+// cancelled or replaced timers are not queued).
+func (k *Kernel) Pending() int { return k.q.Len() + k.th.Len() }
 
 // Run steps until nothing is left to do and returns the counters.
 func (k *Kernel) Run() *Stats {
@@ -159,28 +160,32 @@ func (k *Kernel) Step() bool {
 		k.start()
 	}
 	for {
-		if k.stopped || k.q.Len() == 0 {
+		if k.stopped || (k.q.Len() == 0 && k.th.Len() == 0) {
 			return false
 		}
 		if k.maxEvents > 0 && k.stats.Events >= k.maxEvents {
 			return false
 		}
-		if k.maxTime > 0 && k.q.peek().at > k.maxTime {
+		// The next event is the earlier of the queue's and the timers' tops
+		// (keys come from one sequence, so this is the order of one queue).
+		timer := k.th.Len() > 0 && (k.q.Len() == 0 || k.th.a[0].at < k.q.a[0].at || (k.th.a[0].at == k.q.a[0].at && k.th.a[0].key < k.q.a[0].key))
+		next := k.th.peekAt(timer, &k.q)
+		if k.maxTime > 0 && next > k.maxTime {
 			return false
 		}
-		e := k.q.pop()
-		if e.kind() == evTimer {
-			tm := k.timers[e.to]
-			if tm == nil || tm[TimerID(e.arg)] != e.key {
-				continue // replaced or cancelled
-			}
-			delete(tm, TimerID(e.arg))
-			if k.down[e.to] {
+		var e event
+		if timer {
+			top, ts := k.th.pop()
+			delete(k.timers[ts.node], ts.id)
+			if k.down[ts.node] {
 				continue // cancelled by the crash
 			}
+			e = event{at: top.at, key: top.key, arg: uint64(ts.id), from: ts.node, to: ts.node}
+		} else {
+			e = k.q.pop()
 		}
 		if k.q.Len() > 0 {
-			k.touch(k.q.peek().msg)
+			k.touch(k.q.peekMsg())
 		}
 		k.now = e.at
 		k.stats.Events++
@@ -221,6 +226,9 @@ func (k *Kernel) dispatch(e *event) {
 			return
 		}
 		k.down[e.to] = false
+		for _, slot := range k.timers[e.to] {
+			k.th.remove(slot) // the order of removals does not matter
+		}
 		clear(k.timers[e.to])
 		k.tr.record(k.now, RecRecover, e.to, e.to, nil, 0, 0, nil, DropNone)
 		k.nodes[e.to].Step(k.now, Input{Kind: InputRecover}, &k.out)
@@ -266,17 +274,25 @@ func (k *Kernel) apply(id NodeID) {
 		op := &out.Timers[i]
 		tm := k.timers[id]
 		if op.Cancel {
-			if tm != nil {
+			if slot, ok := tm[op.ID]; ok {
+				k.th.remove(slot)
 				delete(tm, op.ID)
 			}
 			continue
 		}
 		if tm == nil {
-			tm = make(map[TimerID]uint64)
+			tm = make(map[TimerID]uint32)
 			k.timers[id] = tm
 		}
 		after := max(op.After, 0)
-		tm[op.ID] = k.schedule(event{at: addSat(k.now, int64(after)), from: id, to: id, arg: uint64(op.ID)}, evTimer)
+		at := addSat(k.now, int64(after))
+		k.seq++ // one sequence number per arming, as for any scheduled event
+		key := k.seq<<8 | uint64(evTimer)
+		if slot, ok := tm[op.ID]; ok {
+			k.th.update(slot, at, key)
+		} else {
+			tm[op.ID] = k.th.add(id, op.ID, at, key)
+		}
 	}
 	for _, ev := range out.Events {
 		if ev != nil {

@@ -17,6 +17,13 @@ type tracer struct {
 	buf   []byte
 	rec   Record
 	sinks []Sink
+
+	// The canonical encoding of the last message hashed in full: a
+	// multicast sends one (immutable) message to many nodes, and it is
+	// encoded once. lastMsg keeps the message alive, so its address cannot
+	// be reused for another message while it is cached.
+	lastMsg Message
+	msgBuf  []byte
 }
 
 const hashInit = 0x243f6a8885a308d3 // pi, hexadecimal digits
@@ -25,6 +32,7 @@ func (t *tracer) init(hash *uint64, sinks []Sink) {
 	t.hash = hash
 	*hash = hashInit
 	t.buf = make([]byte, 0, 256)
+	t.msgBuf = make([]byte, 0, 256)
 	t.sinks = append([]Sink(nil), sinks...)
 }
 
@@ -71,8 +79,11 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 		if ref != 0 {
 			h = mix(h, ref)
 		} else {
-			t.buf = m.AppendCanonical(t.buf[:0])
-			h = hashBytes(h, t.buf)
+			if !sameValue(m, t.lastMsg) {
+				t.msgBuf = m.AppendCanonical(t.msgBuf[:0])
+				t.lastMsg = m
+			}
+			h = hashBytes(h, t.msgBuf)
 		}
 	}
 	if ev != nil {
@@ -82,13 +93,25 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 	}
 	*t.hash = h
 	if len(t.sinks) > 0 {
-		t.rec = Record{Seq: t.seq, Time: now, Kind: kind, From: from, To: to, Msg: m, Timer: timer, Event: ev, Reason: why}
+		// field by field: cheaper than a struct copy's bulk write barrier
+		r := &t.rec
+		r.Seq, r.Time, r.Kind, r.From, r.To = t.seq, now, kind, from, to
+		r.Msg, r.Timer, r.Event, r.Reason = m, timer, ev, why
 		for _, s := range t.sinks {
 			s.Record(&t.rec)
 		}
 	}
 	t.seq++
 	return t.seq - 1
+}
+
+// sameValue reports whether a and b are the same interface value: the same
+// dynamic type and the same data pointer (so the same immutable message),
+// without comparing values (which panics for uncomparable types).
+func sameValue(a, b Message) bool {
+	type iface struct{ tab, data unsafe.Pointer }
+	x, y := (*iface)(unsafe.Pointer(&a)), (*iface)(unsafe.Pointer(&b))
+	return x.tab == y.tab && x.data == y.data && x.data != nil
 }
 
 // mix folds the word w into the running hash h. For a fixed h it is a

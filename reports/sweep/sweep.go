@@ -117,6 +117,11 @@ func (o *Options) header() (Header, error) {
 // after every event; when it returns true the run is abandoned and ok is
 // false. A panic in the simulation is reported as the verdict "panic".
 func RunSeed(sc *scenarios.Scenario, seed uint64, stop func() bool) (rec Record, ok bool) {
+	return runSeed(sc, seed, stop, nil)
+}
+
+// runSeed is RunSeed reusing chk (when not nil) as the run's checker.
+func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *properties.Checker) (rec Record, ok bool) {
 	rec = Record{Seed: seed}
 	defer func() {
 		if p := recover(); p != nil {
@@ -131,7 +136,7 @@ func RunSeed(sc *scenarios.Scenario, seed uint64, stop func() bool) (rec Record,
 		return Record{Seed: seed, Verdict: VerdictError, Detail: err.Error()}, true
 	}
 	cfg.StopWhen = stop
-	o, err := properties.RunConfig(s, cfg, properties.RunOptions{Liveness: true})
+	o, err := properties.RunConfig(s, cfg, properties.RunOptions{Liveness: true, Reuse: chk})
 	if err != nil {
 		return Record{Seed: seed, Verdict: VerdictError, Detail: err.Error()}, true
 	}
@@ -203,6 +208,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Aggregate, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			chk := properties.New(properties.Options{}) // reused run after run
 			for {
 				select {
 				case slots <- struct{}{}:
@@ -213,7 +219,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Aggregate, error) {
 				if k >= total || stopped.Load() {
 					return
 				}
-				rec, ok := RunSeed(o.Scenario, h.Shard.Seed(h.Seeds, k), stop)
+				rec, ok := runSeed(o.Scenario, h.Shard.Seed(h.Seeds, k), stop, chk)
 				results <- result{k: k, rec: rec, ok: ok}
 			}
 		}()

@@ -125,7 +125,7 @@ func TestSoakMemory(t *testing.T) {
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&ms)
-	t.Logf("live heap after building the cluster for %d requests: %.1f MB (the pre-generated workload and per-request buffers)", requests, mb(ms.HeapAlloc))
+	t.Logf("live heap after building the cluster for %d requests: %.1f MB (the compact workload plan, 8 bytes per request)", requests, mb(ms.HeapAlloc))
 	k := cl.Kernel()
 	const every = 1 << 16 // events between samples
 	var peak, peakSys uint64

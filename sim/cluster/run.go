@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -185,13 +184,13 @@ func New(cfg Config) (*Cluster, error) {
 	if err := wl.Validate(); err != nil {
 		return nil, fmt.Errorf("workload: %w", err)
 	}
-	ops := workload.Generate(wl, streams.Stream("workload"))
+	plan := workload.NewPlan(wl, streams.Stream("workload"))
 	variant, err := pbft.ParseVariant(c.Variant)
 	if err != nil {
 		return nil, &ConfigError{"protocol.variant", c.Variant, err.Error()}
 	}
 
-	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: workload.PaymentIDs(ops)}
+	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs()}
 	for _, b := range c.Byzantine {
 		cl.faulty[b.Replica] = b.Strategy
 	}
@@ -239,7 +238,7 @@ func New(cfg Config) (*Cluster, error) {
 	for j := 0; j < c.Clients; j++ {
 		id := sim.NodeID(c.N + j)
 		cli, err := pbft.NewClient(pbft.ClientConfig{
-			ID: id, N: c.N, F: c.F, Ops: ops[j],
+			ID: id, N: c.N, F: c.F, Source: plan.Client(j),
 			Interval: c.Interval, Timeout: c.ClientTimeout, Variant: variant, Keyring: keys,
 		})
 		if err != nil {
@@ -327,7 +326,7 @@ func (cl *Cluster) result() *Result {
 	if cl.obs.accepted > 0 {
 		res.Messages.PerCommitted = float64(st.Sent.Messages) / float64(cl.obs.accepted)
 	}
-	res.LatencyNs = latency(cl.obs.latencies)
+	res.LatencyNs = cl.obs.latencies.summary()
 	res.Views = Views{Final: cl.obs.maxView, Changes: len(cl.obs.views), NoProgress: int64(cl.obs.maxGap)}
 
 	for i, r := range cl.replicas {
@@ -404,26 +403,13 @@ func (cl *Cluster) Diverged() []sim.NodeID {
 	return out
 }
 
-func latency(ls []time.Duration) Latency {
-	if len(ls) == 0 {
-		return Latency{}
-	}
-	s := slices.Clone(ls)
-	slices.Sort(s)
-	q := func(p float64) int64 {
-		i := int(math.Ceil(p*float64(len(s)))) - 1
-		return int64(s[max(i, 0)])
-	}
-	return Latency{P50: q(0.50), P99: q(0.99), Max: int64(s[len(s)-1])}
-}
-
 // observer is the cluster's own sink: it follows client acceptances,
 // latencies and view changes.
 type observer struct {
 	faulty    map[sim.NodeID]string
 	submitted int
 	accepted  int
-	latencies []time.Duration
+	latencies latencies
 	views     map[uint64]bool
 	maxView   uint64
 	lastProg  sim.Time
@@ -431,7 +417,7 @@ type observer struct {
 }
 
 func newObserver(c Config, faulty map[sim.NodeID]string) *observer {
-	return &observer{faulty: faulty, views: map[uint64]bool{}, latencies: make([]time.Duration, 0, c.Requests)}
+	return &observer{faulty: faulty, views: map[uint64]bool{}}
 }
 
 // Record implements sim.Sink.
@@ -444,7 +430,7 @@ func (o *observer) Record(r *sim.Record) {
 		o.submitted++
 	case *pbft.Accepted:
 		o.accepted++
-		o.latencies = append(o.latencies, e.Latency)
+		o.latencies.add(e.Latency)
 		o.progress(r.Time)
 	case *pbft.NewViewEntered:
 		if o.faulty[e.Replica] != "" {

@@ -18,11 +18,20 @@ const (
 type ClientConfig struct {
 	ID       sim.NodeID    // the client's node id, >= N
 	N, F     int           // replicas and tolerated faults (N >= 3F+1)
-	Ops      []string      // operations to submit, in order
+	Ops      []string      // operations to submit, in order (used when Source is nil)
+	Source   OpSource      // if non-nil, supplies the operations instead of Ops (formatted on demand)
 	Interval time.Duration // think time between an accepted reply and the next request, >= 0
 	Timeout  time.Duration // retransmission timeout, > 0
 	Variant  Variant       // "" for the correct protocol
 	Keyring  *Keyring      // signs the client's requests; must hold a key for ID
+}
+
+// OpSource supplies a client's operations by index, so that a large
+// workload need not be held as strings (see workload.Plan). Op(i) must
+// return the same text for the same i.
+type OpSource interface {
+	Len() int        // number of operations
+	Op(i int) string // operation i, 0 <= i < Len()
 }
 
 // Validate reports the first out-of-range field.
@@ -38,6 +47,8 @@ func (c ClientConfig) Validate() error {
 		return fmt.Errorf("pbft: ClientConfig.Interval = %v: must be >= 0", c.Interval)
 	case c.Timeout <= 0:
 		return fmt.Errorf("pbft: ClientConfig.Timeout = %v: must be > 0", c.Timeout)
+	case c.Source != nil && len(c.Ops) > 0:
+		return fmt.Errorf("pbft: ClientConfig.Ops and ClientConfig.Source are both set: give one of them")
 	case c.Keyring == nil:
 		return fmt.Errorf("pbft: ClientConfig.Keyring is nil: required to sign requests")
 	case int(c.ID) >= c.Keyring.Nodes():
@@ -62,6 +73,8 @@ type Client struct {
 	replies []*Reply // indexed by replica, for cur
 	done    int
 	views   []uint64
+	nops    int      // number of operations (len(Ops) or Source.Len())
+	scratch []uint64 // reused to sort views
 }
 
 // NewClient validates c and returns a client.
@@ -69,14 +82,18 @@ func NewClient(c ClientConfig) (*Client, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	return &Client{cfg: c, signer: c.Keyring.Signer(c.ID), replies: make([]*Reply, c.N), views: make([]uint64, c.N)}, nil
+	cl := &Client{cfg: c, signer: c.Keyring.Signer(c.ID), replies: make([]*Reply, c.N), views: make([]uint64, c.N), nops: len(c.Ops)}
+	if c.Source != nil {
+		cl.nops = c.Source.Len()
+	}
+	return cl, nil
 }
 
 // ID returns the client's node id.
 func (c *Client) ID() sim.NodeID { return c.cfg.ID }
 
 // Done reports whether every operation was accepted.
-func (c *Client) Done() bool { return c.done == len(c.cfg.Ops) }
+func (c *Client) Done() bool { return c.done == c.nops }
 
 // Completed returns the number of accepted operations.
 func (c *Client) Completed() int { return c.done }
@@ -86,7 +103,7 @@ func (c *Client) View() uint64 { return c.view }
 
 // Start implements sim.Node: the first request is sent at once.
 func (c *Client) Start(now sim.Time, out *sim.Output) {
-	if len(c.cfg.Ops) > 0 {
+	if c.nops > 0 {
 		c.submit(now, out)
 	}
 }
@@ -108,14 +125,14 @@ func (c *Client) Step(now sim.Time, in sim.Input, out *sim.Output) {
 				out.SetTimer(clientTimerRetry, c.cfg.Timeout)
 			}
 		case clientTimerNext:
-			if c.cur == nil && c.next < len(c.cfg.Ops) {
+			if c.cur == nil && c.next < c.nops {
 				c.submit(now, out)
 			}
 		}
 	case sim.InputRecover:
 		if c.cur != nil {
 			out.SetTimer(clientTimerRetry, 0)
-		} else if c.next < len(c.cfg.Ops) {
+		} else if c.next < c.nops {
 			out.SetTimer(clientTimerNext, c.cfg.Interval)
 		}
 	}
@@ -123,7 +140,13 @@ func (c *Client) Step(now sim.Time, in sim.Input, out *sim.Output) {
 
 func (c *Client) submit(now sim.Time, out *sim.Output) {
 	c.ts++
-	q := &Request{Op: c.cfg.Ops[c.next], Timestamp: c.ts, Client: c.cfg.ID}
+	var op string
+	if c.cfg.Source != nil {
+		op = c.cfg.Source.Op(c.next)
+	} else {
+		op = c.cfg.Ops[c.next]
+	}
+	q := &Request{Op: op, Timestamp: c.ts, Client: c.cfg.ID}
 	q.Sig = c.signer.Sign(q)
 	c.next++
 	c.cur, c.subAt = q, now
@@ -148,17 +171,24 @@ func (c *Client) onReply(now sim.Time, from sim.NodeID, rep *Reply, out *sim.Out
 	if c.cfg.Variant == VariantClientOneReply {
 		need = 1
 	}
-	var who []sim.NodeID
+	matching := 0
+	for _, o := range c.replies {
+		if o != nil && o.Result == rep.Result {
+			matching++
+		}
+	}
+	if matching < need {
+		return
+	}
+	who := make([]sim.NodeID, 0, matching)
 	for i, o := range c.replies {
 		if o != nil && o.Result == rep.Result {
 			who = append(who, sim.NodeID(i))
 		}
 	}
-	if len(who) < need {
-		return
-	}
 	// The view: the highest one that f+1 replicas have reported reaching.
-	vs := slices.Clone(c.views)
+	vs := append(c.scratch[:0], c.views...)
+	c.scratch = vs
 	slices.Sort(vs)
 	if v := vs[len(vs)-(c.cfg.F+1)]; v > c.view {
 		c.view = v
@@ -169,7 +199,7 @@ func (c *Client) onReply(now sim.Time, from sim.NodeID, rep *Reply, out *sim.Out
 	out.CancelTimer(clientTimerRetry)
 	out.Report(&Accepted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, Result: rep.Result,
 		SubmittedAt: c.subAt, At: now, Latency: time.Duration(now - c.subAt), Replicas: who})
-	if c.next < len(c.cfg.Ops) {
+	if c.next < c.nops {
 		if c.cfg.Interval > 0 {
 			out.SetTimer(clientTimerNext, c.cfg.Interval)
 		} else {

@@ -42,7 +42,9 @@ type entry struct {
 	prepared   bool
 	committed  bool
 	executed   bool
-	cert       *PreparedCert // highest-view prepared certificate; survives view changes
+	cert       *PreparedCert // highest-view prepared certificate (nil or &certBuf); survives view changes
+	certBuf    PreparedCert  // storage of cert; its Prepares reuse certPrep (cloned into VIEW-CHANGEs)
+	certPrep   []*Prepare    // backing array of certBuf.Prepares, kept across reuse of the entry
 }
 
 // ckptState is what a replica knows about the checkpoint at one seq.
@@ -121,6 +123,20 @@ type Replica struct {
 	lagTimerOn  bool
 	entering    bool  // inside enterView: no proposals yet
 	lateVC      []int // VIEW-CHANGEs for the current view received after entering it, per replica
+
+	allocs replicaAllocs
+}
+
+// replicaAllocs carves the messages and events a replica makes for every
+// request from chunks (see slab).
+type replicaAllocs struct {
+	prepare     slab[Prepare]
+	commit      slab[Commit]
+	reply       slab[Reply]
+	sentPrepare slab[SentPrepare]
+	prepared    slab[Prepared]
+	committed   slab[Committed]
+	executed    slab[Executed]
 }
 
 // NewReplica validates c and returns a replica in view 0.
@@ -270,9 +286,10 @@ func (r *Replica) resetView(e *entry) {
 }
 
 func (r *Replica) freeEntry(e *entry) {
-	*e = entry{prepares: e.prepares, commits: e.commits}
+	*e = entry{prepares: e.prepares, commits: e.commits, certPrep: e.certPrep[:0]}
 	clear(e.prepares)
 	clear(e.commits)
+	clear(e.certPrep[:cap(e.certPrep)])
 	r.free = append(r.free, e)
 }
 
@@ -562,11 +579,14 @@ func (r *Replica) validPrePrepare(pp *PrePrepare) bool {
 func (r *Replica) acceptPrePrepare(e *entry, pp *PrePrepare) {
 	e.pp = pp
 	if pp.View == r.view && !r.isPrimary() {
-		p := &Prepare{View: pp.View, Seq: pp.Seq, Digest: pp.Digest, Replica: r.id}
+		p := r.allocs.prepare.new()
+		*p = Prepare{View: pp.View, Seq: pp.Seq, Digest: pp.Digest, Replica: r.id}
 		p.Sig = r.sign(p)
 		e.prepares[r.id] = p
 		r.multicast(p)
-		r.out.Report(&SentPrepare{Replica: r.id, View: p.View, Seq: p.Seq, Digest: p.Digest})
+		ev := r.allocs.sentPrepare.new()
+		*ev = SentPrepare{Replica: r.id, View: p.View, Seq: p.Seq, Digest: p.Digest}
+		r.out.Report(ev)
 	}
 	for _, q := range pp.Batch {
 		key := reqKey{q.Client, q.Timestamp}
@@ -644,15 +664,25 @@ func (r *Replica) checkPrepared(e *entry) {
 		return
 	}
 	e.prepared = true
-	cert := &PreparedCert{PrePrepare: e.pp, Prepares: make([]*Prepare, 0, r.q-1)}
+	// The certificate lives in the entry (no allocation per request); a
+	// VIEW-CHANGE copies it, Prepares included, before it is sent.
+	ps := e.certPrep[:0]
+	if cap(ps) < r.q-1 {
+		ps = make([]*Prepare, 0, r.q-1)
+	}
 	prim := r.primary(e.view)
 	for i, p := range e.prepares {
-		if p != nil && sim.NodeID(i) != prim && r.prepMatches(e, p) && len(cert.Prepares) < r.q-1 {
-			cert.Prepares = append(cert.Prepares, p)
+		if p != nil && sim.NodeID(i) != prim && r.prepMatches(e, p) && len(ps) < r.q-1 {
+			ps = append(ps, p)
 		}
 	}
-	e.cert = cert
-	r.out.Report(&Prepared{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest})
+	clear(ps[len(ps):cap(ps)])
+	e.certPrep = ps
+	e.certBuf = PreparedCert{PrePrepare: e.pp, Prepares: ps}
+	e.cert = &e.certBuf
+	ev := r.allocs.prepared.new()
+	*ev = Prepared{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest}
+	r.out.Report(ev)
 	if r.variant == VariantExecuteOnPrep {
 		e.committed = true
 		r.out.Report(&Committed{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest})
@@ -661,7 +691,8 @@ func (r *Replica) checkPrepared(e *entry) {
 	}
 	if !e.sentCommit {
 		e.sentCommit = true
-		c := &Commit{View: e.view, Seq: e.seq, Digest: e.pp.Digest, Replica: r.id}
+		c := r.allocs.commit.new()
+		*c = Commit{View: e.view, Seq: e.seq, Digest: e.pp.Digest, Replica: r.id}
 		c.Sig = r.sign(c)
 		if e.commits[r.id] == nil {
 			e.commits[r.id] = c
@@ -677,7 +708,9 @@ func (r *Replica) checkCommitted(e *entry) {
 		return
 	}
 	e.committed = true
-	r.out.Report(&Committed{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest})
+	ev := r.allocs.committed.new()
+	*ev = Committed{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest}
+	r.out.Report(ev)
 	r.execute()
 }
 
@@ -738,7 +771,8 @@ func (r *Replica) executeEntry(e *entry) {
 			continue
 		}
 		res := r.sm.Execute(q.Op)
-		rep := &Reply{View: r.view, Timestamp: q.Timestamp, Client: q.Client, Replica: r.id, Result: res}
+		rep := r.allocs.reply.new()
+		*rep = Reply{View: r.view, Timestamp: q.Timestamp, Client: q.Client, Replica: r.id, Result: res}
 		if _, ok := r.lastReply[q.Client]; !ok {
 			i := sort.Search(len(r.replyClients), func(i int) bool { return r.replyClients[i] >= q.Client })
 			r.replyClients = slices.Insert(r.replyClients, i, q.Client)
@@ -748,8 +782,10 @@ func (r *Replica) executeEntry(e *entry) {
 		delete(r.relayed, key)
 		delete(r.inLog, key)
 		r.out.Send(q.Client, rep)
-		r.out.Report(&Executed{Replica: r.id, View: e.view, Seq: e.seq, Index: i, Digest: pp.Digest,
-			Client: q.Client, Timestamp: q.Timestamp, Op: q.Op, Result: res})
+		ev := r.allocs.executed.new()
+		*ev = Executed{Replica: r.id, View: e.view, Seq: e.seq, Index: i, Digest: pp.Digest,
+			Client: q.Client, Timestamp: q.Timestamp, Op: q.Op, Result: res}
+		r.out.Report(ev)
 	}
 	// forget pending requests made obsolete by these replies
 	if len(r.pending) > 0 {

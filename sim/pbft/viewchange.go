@@ -51,7 +51,9 @@ func (r *Replica) startViewChange(v uint64) {
 	}
 	slices.Sort(seqs)
 	for _, s := range seqs {
-		vc.Prepared = append(vc.Prepared, *r.log[s].cert)
+		pc := *r.log[s].cert
+		pc.Prepares = slices.Clone(pc.Prepares) // the entry reuses its array
+		vc.Prepared = append(vc.Prepared, pc)
 	}
 	vc.Sig = r.sign(vc)
 	r.vcs[r.id] = vc

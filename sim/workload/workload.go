@@ -106,37 +106,56 @@ func PaymentID(i, n int) string {
 	return "PAY" + s
 }
 
+// An operation of a Plan packed in 64 bits: payment index (0-based) in the
+// high 32 bits, the ledger.Kind in bits 28..31, the amount in cents (at most
+// 100,000 here) in the low 28 bits.
+type packed uint64
+
+const (
+	amountBits = 28
+	amountMask = 1<<amountBits - 1
+)
+
+func pack(pay int, k ledger.Kind, amount int64) packed {
+	return packed(uint64(pay)<<32 | uint64(k)<<amountBits | uint64(amount)&amountMask)
+}
+
+func (o packed) pay() int          { return int(o >> 32) }
+func (o packed) kind() ledger.Kind { return ledger.Kind(o >> amountBits & 0xf) }
+func (o packed) amount() int64     { return int64(o & amountMask) }
+
 // life is one payment while the workload is being drawn.
 type life struct {
-	id        string
-	ops       []string
+	ops       []packed
 	remaining int64 // captured but not yet refunded
 }
 
-// Generate returns, for each of c.Clients clients, its ordered operations;
-// there are exactly c.Requests operations in total. First every payment is
-// authorized (amounts are whole currency units, 1.00 to 1000.00); the other
-// Requests - payments operations are drawn one by one from the mix: confirm
-// or cancel pick a uniformly random authorized payment, refund picks a random
-// captured payment with money left (half the time refunding all that is
-// left, otherwise a random part). A drawn kind with no eligible payment falls
-// back to another kind of positive weight (order confirm, cancel, refund),
-// and to "get" of a random payment when none is possible. Finally each
-// client's payments are interleaved at random, keeping every payment's own
-// order. Generate returns nil when c is invalid (see Validate) or r is nil.
-func Generate(c Config, r *rand.Rand) [][]string {
+// Plan is a generated workload stored compactly: 8 bytes per operation plus
+// one id string per payment, each operation's text being formatted only when
+// a client asks for it (Ops.Op). A Plan holds exactly the operations Generate
+// returns for the same Config and rng state. It is read-only once built and
+// safe for concurrent readers.
+type Plan struct {
+	ids     []string   // payment ids, index = payment number - 1
+	clients [][]packed // per client, its operations in order
+}
+
+// NewPlan draws the workload c from r (see Generate for how). It returns nil
+// when c is invalid (see Validate) or r is nil.
+func NewPlan(c Config, r *rand.Rand) *Plan {
 	if r == nil || c.Validate() != nil {
 		return nil
 	}
 	n := c.PaymentCount()
 	mix := c.EffectiveMix()
+	pl := &Plan{ids: make([]string, n), clients: make([][]packed, c.Clients)}
 	pays := make([]life, n)
 	open := make([]int, n)   // authorized, neither confirmed nor cancelled
 	refundable := []int(nil) // captured with remaining > 0
 	for i := range pays {
-		pays[i].id = PaymentID(i+1, n)
+		pl.ids[i] = PaymentID(i+1, n)
 		amount := 100 * (1 + r.Int64N(1000))
-		pays[i].ops = append(pays[i].ops, ledger.Authorize(pays[i].id, amount))
+		pays[i].ops = append(pays[i].ops, pack(i, ledger.KindAuthorize, amount))
 		pays[i].remaining = amount // authorized amount until captured
 		open[i] = i
 	}
@@ -176,39 +195,41 @@ func Generate(c Config, r *rand.Rand) [][]string {
 		case kConfirm:
 			i := take(&open)
 			p := &pays[i]
-			p.ops = append(p.ops, ledger.Confirm(p.id))
+			p.ops = append(p.ops, pack(i, ledger.KindConfirm, 0))
 			refundable = append(refundable, i)
 		case kCancel:
-			p := &pays[take(&open)]
-			p.ops = append(p.ops, ledger.Cancel(p.id))
+			i := take(&open)
+			p := &pays[i]
+			p.ops = append(p.ops, pack(i, ledger.KindCancel, 0))
 		case kRefund:
 			j := r.IntN(len(refundable))
-			p := &pays[refundable[j]]
+			i := refundable[j]
+			p := &pays[i]
 			amount := p.remaining
 			if r.IntN(2) == 0 {
 				amount = 1 + r.Int64N(p.remaining)
 			}
-			p.ops = append(p.ops, ledger.Refund(p.id, amount))
+			p.ops = append(p.ops, pack(i, ledger.KindRefund, amount))
 			p.remaining -= amount
 			if p.remaining == 0 {
 				refundable[j] = refundable[len(refundable)-1]
 				refundable = refundable[:len(refundable)-1]
 			}
 		default:
-			p := &pays[r.IntN(n)]
-			p.ops = append(p.ops, ledger.Get(p.id))
+			i := r.IntN(n)
+			p := &pays[i]
+			p.ops = append(p.ops, pack(i, ledger.KindGet, 0))
 		}
 	}
 	// Interleave each client's payments, keeping each payment's order.
-	out := make([][]string, c.Clients)
-	for cl := range out {
+	for cl := range pl.clients {
 		var mine []*life
 		count := 0
 		for i := cl; i < n; i += c.Clients {
 			mine = append(mine, &pays[i])
 			count += len(pays[i].ops)
 		}
-		ops := make([]string, 0, count)
+		ops := make([]packed, 0, count)
 		for len(mine) > 0 {
 			j := r.IntN(len(mine))
 			p := mine[j]
@@ -219,7 +240,85 @@ func Generate(c Config, r *rand.Rand) [][]string {
 				mine = mine[:len(mine)-1]
 			}
 		}
-		out[cl] = ops
+		pl.clients[cl] = ops
+	}
+	return pl
+}
+
+// Clients returns the number of clients of the plan.
+func (p *Plan) Clients() int { return len(p.clients) }
+
+// PaymentIDs returns the sorted ids of the plan's payments (every payment
+// is authorized by some client, so these are the ids its operations use).
+func (p *Plan) PaymentIDs() []string { return append([]string(nil), p.ids...) }
+
+// Client returns client i's operations (0-based), or an empty Ops when i is
+// out of range.
+func (p *Plan) Client(i int) Ops {
+	if i < 0 || i >= len(p.clients) {
+		return Ops{}
+	}
+	return Ops{ids: p.ids, ops: p.clients[i]}
+}
+
+// Ops is one client's operations in a Plan. The zero value is empty.
+type Ops struct {
+	ids []string
+	ops []packed
+}
+
+// Len returns the number of operations.
+func (o Ops) Len() int { return len(o.ops) }
+
+// Op returns the text of operation i (0 <= i < Len()), formatted on each
+// call.
+func (o Ops) Op(i int) string {
+	x := o.ops[i]
+	id := o.ids[x.pay()]
+	switch x.kind() {
+	case ledger.KindAuthorize:
+		return ledger.Authorize(id, x.amount())
+	case ledger.KindConfirm:
+		return ledger.Confirm(id)
+	case ledger.KindCancel:
+		return ledger.Cancel(id)
+	case ledger.KindRefund:
+		return ledger.Refund(id, x.amount())
+	default:
+		return ledger.Get(id)
+	}
+}
+
+// Strings returns all operations as text.
+func (o Ops) Strings() []string {
+	out := make([]string, o.Len())
+	for i := range out {
+		out[i] = o.Op(i)
+	}
+	return out
+}
+
+// Generate returns, for each of c.Clients clients, its ordered operations;
+// there are exactly c.Requests operations in total. First every payment is
+// authorized (amounts are whole currency units, 1.00 to 1000.00); the other
+// Requests - payments operations are drawn one by one from the mix: confirm
+// or cancel pick a uniformly random authorized payment, refund picks a random
+// captured payment with money left (half the time refunding all that is
+// left, otherwise a random part). A drawn kind with no eligible payment falls
+// back to another kind of positive weight (order confirm, cancel, refund),
+// and to "get" of a random payment when none is possible. Finally each
+// client's payments are interleaved at random, keeping every payment's own
+// order. Generate returns nil when c is invalid (see Validate) or r is nil.
+// NewPlan draws the same workload and keeps it compact (8 bytes per
+// operation); prefer it for large runs.
+func Generate(c Config, r *rand.Rand) [][]string {
+	p := NewPlan(c, r)
+	if p == nil {
+		return nil
+	}
+	out := make([][]string, p.Clients())
+	for i := range out {
+		out[i] = p.Client(i).Strings()
 	}
 	return out
 }

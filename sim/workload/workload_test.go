@@ -219,3 +219,39 @@ func BenchmarkGenerate(b *testing.B) {
 		Generate(c, rand.New(rand.NewPCG(uint64(i), 1)))
 	}
 }
+
+// TestPlanMatchesGenerate checks that a Plan formats exactly the operations
+// Generate returns for the same config and rng state, and lists the ids they
+// use.
+func TestPlanMatchesGenerate(t *testing.T) {
+	for _, c := range []Config{
+		{Clients: 1, Requests: 1},
+		{Clients: 3, Requests: 500},
+		{Clients: 4, Requests: 3000, Payments: 16},
+		{Clients: 9, Requests: 40, Payments: 3, Mix: Mix{Refund: 1}},
+		{Clients: 12, Requests: 10, Payments: 5},
+	} {
+		for seed := uint64(1); seed <= 3; seed++ {
+			want := Generate(c, rand.New(rand.NewPCG(seed, 3)))
+			p := NewPlan(c, rand.New(rand.NewPCG(seed, 3)))
+			if p.Clients() != len(want) {
+				t.Fatalf("%+v: %d clients, want %d", c, p.Clients(), len(want))
+			}
+			for i := range want {
+				ops := p.Client(i)
+				if got := ops.Strings(); !reflect.DeepEqual(got, want[i]) && !(len(got) == 0 && len(want[i]) == 0) {
+					t.Fatalf("%+v seed %d client %d: plan %q, Generate %q", c, seed, i, got, want[i])
+				}
+			}
+			if got, want := p.PaymentIDs(), PaymentIDs(want); !reflect.DeepEqual(got, want) {
+				t.Fatalf("%+v seed %d: PaymentIDs %v, want %v", c, seed, got, want)
+			}
+		}
+	}
+	if NewPlan(Config{}, rand.New(rand.NewPCG(1, 1))) != nil || NewPlan(Config{Clients: 1, Requests: 1}, nil) != nil {
+		t.Fatal("NewPlan accepted an invalid config or a nil rng")
+	}
+	if (&Plan{}).Client(3).Len() != 0 {
+		t.Fatal("out-of-range client has operations")
+	}
+}
