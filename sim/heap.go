@@ -33,21 +33,7 @@ func (a *event) before(b *event) bool {
 	return a.at < b.at || (a.at == b.at && a.key < b.key)
 }
 
-// entry is a timer in the timer heap: its time and key and its slot (see
-// timerHeap).
-type entry struct {
-	at   Time
-	key  uint64
-	slot uint32
-}
-
-// before reports whether a runs before b.
-func (a *entry) before(b *entry) bool {
-	return a.at < b.at || (a.at == b.at && a.key < b.key)
-}
-
-// eventHeap is a typed 4-ary min-heap of events ordered by (at, key) (half
-// the depth of a binary heap: fewer cache misses with many events queued).
+// eventHeap is a typed binary min-heap of events ordered by (at, key).
 // Timers are not queued here (see timerHeap), so it holds messages, crashes
 // and recoveries. It never allocates once its backing array has grown to the
 // peak queue size.
@@ -62,7 +48,7 @@ func (h *eventHeap) push(e event) {
 	a := h.a
 	i := len(a) - 1
 	for i > 0 {
-		p := (i - 1) / 4
+		p := (i - 1) / 2
 		if !e.before(&a[p]) {
 			break
 		}
@@ -84,21 +70,18 @@ func (h *eventHeap) pop() event {
 		a = a[:n]
 		i := 0
 		for {
-			c := 4*i + 1
+			c := 2*i + 1
 			if c >= n {
 				break
 			}
-			m := c // the earliest of up to four children
-			for j := c + 1; j < min(c+4, n); j++ {
-				if a[j].before(&a[m]) {
-					m = j
-				}
+			if r := c + 1; r < n && a[r].before(&a[c]) {
+				c = r
 			}
-			if !a[m].before(&last) {
+			if !a[c].before(&last) {
 				break
 			}
-			a[i] = a[m]
-			i = m
+			a[i] = a[c]
+			i = c
 		}
 		a[i] = last
 	}

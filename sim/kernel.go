@@ -81,7 +81,10 @@ func New(cfg Config) (*Kernel, error) {
 	k.stats.SentByLink = make([]Counter, n*n)
 	k.stats.DroppedByLink = make([]Counter, n*n)
 	k.tr.init(&k.stats.TraceHash, cfg.Sinks)
-	k.q.a = make([]event, 0, 64)
+	// Room for n² events up front: with every node multicasting, about
+	// that many messages are in flight, and growing the queue by doubling
+	// clears and copies it over and over.
+	k.q.a = make([]event, 0, min(max(n*n, 64), 1<<16))
 	for _, c := range cfg.Crashes {
 		k.schedule(event{at: c.At, to: c.Node, from: c.Node}, evCrash)
 		if c.Recover > c.At {

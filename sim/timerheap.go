@@ -12,6 +12,19 @@ type timerHeap struct {
 	free []uint32
 }
 
+// entry is a timer in the timer heap: its time and key and its slot (see
+// timerHeap).
+type entry struct {
+	at   Time
+	key  uint64
+	slot uint32
+}
+
+// before reports whether a runs before b.
+func (a *entry) before(b *entry) bool {
+	return a.at < b.at || (a.at == b.at && a.key < b.key)
+}
+
 // timerSlot is one live timer.
 type timerSlot struct {
 	node NodeID

@@ -195,6 +195,7 @@ func New(cfg Config) (*Cluster, error) {
 		cl.faulty[b.Replica] = b.Strategy
 	}
 	keys := pbft.NewKeyring(c.Seed, c.N+c.Clients)
+	verified := pbft.NewVerifyCache(c.N)
 	nodes := make([]sim.Node, 0, c.N+c.Clients)
 	names := make([]string, 0, c.N+c.Clients)
 	for i := 0; i < c.N; i++ {
@@ -205,7 +206,7 @@ func New(cfg Config) (*Cluster, error) {
 				ID: id, N: c.N, F: c.F,
 				CheckpointInterval: c.CheckpointInterval, Window: c.Window, Batch: c.Batch,
 				ViewChangeTimeout: c.ViewChangeTimeout, BatchTimeout: c.BatchTimeout,
-				Keyring: keys, SM: l, Variant: variant,
+				Keyring: keys, SM: l, Variant: variant, VerifyCache: verified,
 			})
 			return r, l, err
 		}

@@ -33,6 +33,10 @@ type Config struct {
 	Keyring            *Keyring      // keys of all replicas and clients, required
 	SM                 StateMachine  // the replicated service, required
 	Variant            Variant       // "" for the correct protocol
+	// VerifyCache, if non-nil, is shared by the replicas of one run (with
+	// the same Keyring) so that a message is verified once, not by every
+	// receiver. It changes nothing but speed.
+	VerifyCache *VerifyCache
 }
 
 // Validate reports the first out-of-range field.

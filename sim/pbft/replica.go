@@ -219,8 +219,15 @@ func (r *Replica) multicast(m sim.Message) {
 }
 
 func (r *Replica) verify(m Signable) bool {
+	vc := r.cfg.VerifyCache
+	if vc != nil && vc.has(m) {
+		return true
+	}
 	ok, b := r.kr.verifyBuf(r.buf, m)
 	r.buf = b
+	if ok && vc != nil {
+		vc.add(m)
+	}
 	return ok
 }
 

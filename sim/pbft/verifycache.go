@@ -1,0 +1,52 @@
+package pbft
+
+import "unsafe"
+
+// VerifyCache remembers messages whose signature a replica has verified, so
+// that the other replicas of the same run do not verify the same message
+// again: a multicast PREPARE or COMMIT is verified by every receiver, n-1
+// times over the same bytes. It relies on messages being immutable once
+// sent (a message is identified by its address, and the cache keeps the
+// messages it holds alive, so an address cannot be reused while cached).
+// Only successful verifications are remembered. It is a fixed-size
+// direct-mapped table: a collision evicts, which costs only a repeated
+// verification. All replicas sharing a cache must share one Keyring; a
+// cache belongs to one run and is not safe for concurrent use.
+type VerifyCache struct {
+	slots []Signable
+	shift uint
+}
+
+// NewVerifyCache returns a cache sized for n replicas (about 4n² entries,
+// between 64 and 16384).
+func NewVerifyCache(n int) *VerifyCache {
+	size, bits := 64, uint(6)
+	for size < 4*n*n && size < 1<<14 {
+		size, bits = size*2, bits+1
+	}
+	return &VerifyCache{slots: make([]Signable, size), shift: 64 - bits}
+}
+
+type ifaceWords struct{ tab, data unsafe.Pointer }
+
+func (c *VerifyCache) index(m Signable) (int, ifaceWords) {
+	w := *(*ifaceWords)(unsafe.Pointer(&m))
+	return int((uint64(uintptr(w.data)) * 0x9e3779b97f4a7c15) >> c.shift), w
+}
+
+// has reports whether m (this very message) verified before.
+func (c *VerifyCache) has(m Signable) bool {
+	i, w := c.index(m)
+	s := c.slots[i]
+	if s == nil {
+		return false
+	}
+	v := *(*ifaceWords)(unsafe.Pointer(&s))
+	return v == w && w.data != nil
+}
+
+// add remembers that m verified.
+func (c *VerifyCache) add(m Signable) {
+	i, _ := c.index(m)
+	c.slots[i] = m
+}
