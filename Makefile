@@ -7,7 +7,7 @@ BENCHPKGS ?= ./sim/ ./sim/cluster/ ./reports/sweep/
 FUZZTIME  ?= 60s
 PBFTSIM_PROPERTY_RUNS ?= 5000
 
-.PHONY: all build run test bench soak lint cover fuzz clean
+.PHONY: all build run test bench soak cross-determinism lint cover fuzz clean
 
 all: build
 
@@ -33,6 +33,17 @@ bench:
 ## soak: 1,000,000 requests at n=4 with a JSONL trace; reports peak memory (not in CI)
 soak:
 	PBFTSIM_SOAK=1 $(GO) test -run=TestSoakMemory -v -count=1 -timeout=60m ./sim/cluster/
+
+## cross-determinism: the golden trace hashes of every built-in scenario on arm64, s390x (big-endian),
+## ppc64le and riscv64 under qemu-user (installs Debian's qemu-user as root if missing)
+cross-determinism:
+	@command -v qemu-aarch64 >/dev/null || { apt-get update -qq && apt-get install -y -qq qemu-user; }
+	@mkdir -p bin
+	@for a in arm64 s390x ppc64le riscv64; do \
+	  q=$$a; [ $$a = arm64 ] && q=aarch64; \
+	  (cd cmd/pbftsim && CGO_ENABLED=0 GOARCH=$$a $(GO) test -c -o ../../bin/golden-$$a.test .) || exit 1; \
+	  (cd cmd/pbftsim && qemu-$$q ../../bin/golden-$$a.test -test.run '^TestTraceHashesGolden$$' -test.count=1 -test.v) || exit 1; \
+	done
 
 ## lint: gofmt and go vet
 lint:
