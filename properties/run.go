@@ -3,6 +3,7 @@ package properties
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -72,14 +73,33 @@ func (o *Outcome) Replay() *scenarios.Replay {
 }
 
 // WriteReplay writes the run's replay file (scenario, seed, trace hash and
-// verdict) to path.
+// verdict) to path, atomically: a temporary file beside it, synced, then
+// renamed, so a reader never sees half a replay file.
 func (o *Outcome) WriteReplay(path string) error {
 	data, err := scenarios.MarshalReplay(o.Replay())
 	if err != nil {
 		return fmt.Errorf("encoding replay: %w", err)
 	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
 		return fmt.Errorf("writing replay file: %w", err)
+	}
+	defer os.Remove(f.Name()) // a no-op once renamed
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		return fmt.Errorf("writing replay file %s: %w", path, err)
 	}
 	return nil
 }

@@ -89,7 +89,7 @@ func reportFinding(w io.Writer, f *properties.Finding, out string) error {
 	}
 	fmt.Fprintf(w, "minimal scenario (seed %d, trace hash %s):\n%s", f.Scenario.Seed, f.Outcome.TraceHash(), y)
 	if out != "" {
-		if err := f.Outcome.WriteReplay(out); err != nil {
+		if err := writeReplayFile(f.Outcome, out); err != nil {
 			return &exitError{code: 1, err: err}
 		}
 		fmt.Fprintf(w, "replay: %s\n", f.ReplayCommand(out))

@@ -27,7 +27,7 @@ func writeCounterexample(w io.Writer, o *properties.Outcome, ro properties.RunOp
 	}
 	base := strings.TrimSuffix(strings.TrimSuffix(replayPath, ".yaml"), ".replay")
 	tracePath := base + ".trace.jsonl"
-	f, err := createAtomic(tracePath)
+	f, err := spacetime.CreateAtomic(tracePath)
 	if err != nil {
 		return err
 	}

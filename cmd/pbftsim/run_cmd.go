@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/reports/spacetime"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -189,10 +188,10 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 		return usage(err)
 	}
 	ro := properties.RunOptions{Liveness: fl.check, StopOnViolation: fl.check && fl.stopOnViolation}
-	var trace *atomicFile
+	var trace *spacetime.AtomicFile
 	var sink *sim.JSONLSink
 	if fl.trace != "" {
-		if trace, err = createAtomic(fl.trace); err != nil {
+		if trace, err = spacetime.CreateAtomic(fl.trace); err != nil {
 			return usage(err)
 		}
 		defer trace.Abort()
@@ -265,7 +264,7 @@ func writeReplayFile(o *properties.Outcome, path string) error {
 	if err != nil {
 		return fmt.Errorf("encoding replay file: %w", err)
 	}
-	f, err := createAtomic(path)
+	f, err := spacetime.CreateAtomic(path)
 	if err != nil {
 		return err
 	}
@@ -419,45 +418,4 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 		fmt.Fprintf(w, "Consensus on %s: %s\n", id, r.Payments[id])
 	}
 	fmt.Fprintf(w, "seed %d, trace hash %s\n", r.Seed, r.TraceHash)
-}
-
-// atomicFile writes to a temporary file beside its destination and renames
-// it into place on Commit, so a reader never sees a half-written output.
-type atomicFile struct {
-	*os.File
-	dest string
-	done bool
-}
-
-func createAtomic(dest string) (*atomicFile, error) {
-	f, err := os.CreateTemp(filepath.Dir(dest), "."+filepath.Base(dest)+".tmp-*")
-	if err != nil {
-		return nil, fmt.Errorf("cannot write %s: %w", dest, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		os.Remove(f.Name())
-		return nil, err
-	}
-	return &atomicFile{File: f, dest: dest}, nil
-}
-
-// Commit flushes the file to disk and renames it to its destination.
-func (a *atomicFile) Commit() error {
-	if err := a.Sync(); err != nil {
-		return err
-	}
-	if err := a.Close(); err != nil {
-		return err
-	}
-	a.done = true
-	return os.Rename(a.Name(), a.dest)
-}
-
-// Abort removes the temporary file unless Commit succeeded.
-func (a *atomicFile) Abort() {
-	if !a.done {
-		a.Close()
-		os.Remove(a.Name())
-	}
 }
