@@ -507,8 +507,13 @@ func (d *Diagram) writeAnnotations(w *bufio.Writer, g *svgGeom) {
 		if y, ok := g.laneY[an.Node]; ok && an.Node >= 0 {
 			y1, y2 = y-laneHeight/2+2, y+laneHeight/2-2
 		}
-		fmt.Fprintf(w, "<g class=\"annotation\"><title>%s at %s</title><line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#b00020\" stroke-width=\"2.5\"/><text class=\"note\" x=\"%s\" y=\"%s\" font-weight=\"bold\">%s</text></g>\n",
-			esc(an.Text), an.T, f1(x), f1(y1), f1(x), f1(y2), f1(x+4), f1(y1+10), esc(clipUTF8(an.Text, 120)))
+		// Text runs away from the nearer edge so it is never clipped there.
+		tx, anchor := x+4, "start"
+		if x > (g.x(l.from)+g.x(l.to))/2 {
+			tx, anchor = x-4, "end"
+		}
+		fmt.Fprintf(w, "<g class=\"annotation\"><title>%s at %s</title><line x1=\"%s\" y1=\"%s\" x2=\"%s\" y2=\"%s\" stroke=\"#b00020\" stroke-width=\"2.5\"/><text class=\"note\" x=\"%s\" y=\"%s\" text-anchor=\"%s\" font-weight=\"bold\">%s</text></g>\n",
+			esc(an.Text), an.T, f1(x), f1(y1), f1(x), f1(y2), f1(tx), f1(y1+10), anchor, esc(clipUTF8(an.Text, 120)))
 	}
 	w.WriteString("</g>\n")
 }
