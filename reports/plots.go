@@ -190,8 +190,7 @@ func plotMessages(s *Summary) (*plot.Plot, error) {
 		return nil, err
 	}
 	if s.Fit.Points > 0 {
-		label := fmt.Sprintf("fit %.3g·n^%.3f (R² %.4f)", s.Fit.Coefficient, s.Fit.Exponent, s.Fit.R2)
-		if err := addLine(p, label, curve(lo, hi, s.Fit.At), 0, false); err != nil {
+		if err := addFitLine(p, s.Fit, lo, hi); err != nil {
 			return nil, err
 		}
 	}
@@ -206,6 +205,13 @@ func plotMessages(s *Summary) (*plot.Plot, error) {
 		}
 	}
 	return p, nil
+}
+
+// addFitLine draws a power-law fit over [lo, hi], labelled with its
+// coefficient, exponent and R².
+func addFitLine(p *plot.Plot, f PowerFit, lo, hi float64) error {
+	label := fmt.Sprintf("fit %.3g·n^%.3f (R² %.4f)", f.Coefficient, f.Exponent, f.R2)
+	return addLine(p, label, curve(lo, hi, f.At), 0, false)
 }
 
 func plotBytes(s *Summary) (*plot.Plot, error) {
@@ -225,15 +231,12 @@ func plotBytes(s *Summary) (*plot.Plot, error) {
 	p := logPlot("Bytes per committed request", "bytes / request")
 	lo, hi := all[0].X, all[len(all)-1].X
 	if s.BytesFit != nil {
-		label := fmt.Sprintf("fit %.3g·n^%.3f (R² %.4f)", s.BytesFit.Coefficient, s.BytesFit.Exponent, s.BytesFit.R2)
-		if err := addLine(p, label, curve(lo, hi, s.BytesFit.At), 0, false); err != nil {
+		if err := addFitLine(p, *s.BytesFit, lo, hi); err != nil {
 			return nil, err
 		}
 	}
-	if len(all) > 0 {
-		if err := addPoints(p, "all messages", all, 0); err != nil {
-			return nil, err
-		}
+	if err := addPoints(p, "all messages", all, 0); err != nil {
+		return nil, err
 	}
 	if len(normal) > 0 {
 		if err := addPoints(p, "normal case", normal, 1); err != nil {
