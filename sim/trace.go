@@ -24,6 +24,9 @@ type tracer struct {
 	// be reused for another message while it is cached.
 	lastMsg Message
 	msgBuf  []byte
+
+	types [256]uint64 // nameHash of each message type's name (0: not yet)
+	names nameCache
 }
 
 const hashInit = 0x243f6a8885a308d3 // pi, hexadecimal digits
@@ -45,18 +48,21 @@ const (
 
 // record appends one trace record and returns its sequence number. When
 // ref is non-zero the record concerns a message already hashed in the send
-// record with sequence number ref-1 (a delivery or a drop in flight): the
-// message is then encoded by its type name and ref instead of its content,
-// which saves encoding large messages twice.
+// record with sequence number ref-1 (a delivery, a duplicate or a drop in
+// flight): the message is then represented by ref alone (its type and
+// content are in the send record), which keeps the most frequent record, a
+// delivery, to four words.
 //
 // The canonical encoding of a record is a sequence of little-endian 64-bit
-// words: seq; time; kind | reason<<8 | flags<<16; from<<32 | to (as uint32);
-// timer; then, for a message, its type name as a string, then either ref or
-// its AppendCanonical bytes as a string; then, for an event, its Name and its
-// AppendCanonical bytes as strings. A string is its length followed by its
-// bytes zero-padded to whole words. Type names, not interned numbers, are
-// hashed, so the hash does not depend on registration order. The words are
-// folded into Stats.TraceHash one by one (see mix).
+// words: time; from<<32 | to (as uint32); kind | reason<<8 | flags<<16; for
+// a timer record the timer id; for a message either ref or the hash of its
+// type name (see nameHash) followed by its AppendCanonical bytes as a
+// string; for an event the hash of its Name and its AppendCanonical bytes
+// as a string. A string is its length followed by its bytes zero-padded to
+// whole words. Names, not interned numbers, are hashed, so the hash does
+// not depend on registration order, and records need no sequence number:
+// the hash is a fold over records in order. The words are folded into
+// Stats.TraceHash one by one (see mix).
 func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, ref uint64, timer TimerID, ev Event, why DropReason) uint64 {
 	var flags uint64
 	if m != nil {
@@ -69,16 +75,17 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 		flags |= encEvent
 	}
 	h := *t.hash
-	h = mix(h, t.seq)
 	h = mix(h, uint64(now))
-	h = mix(h, uint64(kind)|uint64(why)<<8|flags<<16)
 	h = mix(h, uint64(uint32(from))<<32|uint64(uint32(to)))
-	h = mix(h, uint64(timer))
+	h = mix(h, uint64(kind)|uint64(why)<<8|flags<<16)
+	if kind == RecTimer {
+		h = mix(h, uint64(timer))
+	}
 	if m != nil {
-		h = hashString(h, m.Type().String())
 		if ref != 0 {
 			h = mix(h, ref)
 		} else {
+			h = mix(h, t.typeHash(m.Type()))
 			if !sameValue(m, t.lastMsg) {
 				t.msgBuf = m.AppendCanonical(t.msgBuf[:0])
 				t.lastMsg = m
@@ -87,7 +94,7 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 		}
 	}
 	if ev != nil {
-		h = hashString(h, ev.Name())
+		h = mix(h, t.names.hash(ev.Name()))
 		t.buf = ev.AppendCanonical(t.buf[:0])
 		h = hashBytes(h, t.buf)
 	}
@@ -103,6 +110,43 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 	}
 	t.seq++
 	return t.seq - 1
+}
+
+// typeHash returns nameHash of t's name, computed once per type.
+func (t *tracer) typeHash(mt MsgType) uint64 {
+	h := t.types[mt]
+	if h == 0 {
+		h = nameHash(mt.String())
+		t.types[mt] = h
+	}
+	return h
+}
+
+// nameHash is the hash of a type or event name folded into a record: the
+// name as a string (see hashBytes) hashed from hashInit. It is never 0 for
+// the names in use (0 would only mean "not cached").
+func nameHash(s string) uint64 { return hashString(hashInit, s) }
+
+// nameCache memoises nameHash for event names. Names are usually string
+// constants, so a name is recognised by its data pointer and length; a
+// cached string is kept alive by the cache, so its memory cannot be reused
+// for another string while it is cached. On a miss the string is hashed and
+// the slot replaced, so the result never depends on what is cached.
+type nameCache struct {
+	slot [16]struct {
+		s    string
+		hash uint64
+	}
+}
+
+func (c *nameCache) hash(s string) uint64 {
+	p := unsafe.StringData(s)
+	e := &c.slot[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(s)))&15]
+	if unsafe.StringData(e.s) == p && len(e.s) == len(s) && p != nil {
+		return e.hash
+	}
+	e.s, e.hash = s, nameHash(s)
+	return e.hash
 }
 
 // sameValue reports whether a and b are the same interface value: the same

@@ -112,8 +112,9 @@ type Ledger struct {
 	byID   map[string]*payment
 	sorted []*payment // ascending by id
 
-	digestOK bool
+	digestOK bool // digest and snap describe the current state
 	digest   [32]byte
+	snap     []byte // Snapshot's encoding of the current state (shared, read-only)
 }
 
 // New returns an empty ledger.
@@ -236,13 +237,19 @@ func appendAmounts(buf []byte, p *payment) []byte {
 	return buf
 }
 
+// fresh recomputes the cached snapshot encoding and digest after a change.
+func (l *Ledger) fresh() {
+	if !l.digestOK {
+		l.snap = l.encode()
+		l.digest = sha256.Sum256(l.snap)
+		l.digestOK = true
+	}
+}
+
 // Digest returns SHA-256 over Snapshot's canonical encoding. It is cached
 // between state changes.
 func (l *Ledger) Digest() [32]byte {
-	if !l.digestOK {
-		l.digest = sha256.Sum256(l.Snapshot())
-		l.digestOK = true
-	}
+	l.fresh()
 	return l.digest
 }
 

@@ -20,9 +20,16 @@ const minRecordLen = 6
 //	          3 partially-refunded, 4 refunded, 5 cancelled)
 //	          uvarint(authorized) uvarint(captured) uvarint(refunded) }
 //
-// with payments in ascending id order and minimal varints. The returned
-// slice is the caller's.
+// with payments in ascending id order and minimal varints. The encoding is
+// computed once per state (Digest hashes the same bytes), so the returned
+// slice is shared: callers must not modify it.
 func (l *Ledger) Snapshot() []byte {
+	l.fresh()
+	return l.snap
+}
+
+// encode builds Snapshot's encoding of the current state in a new slice.
+func (l *Ledger) encode() []byte {
 	size := len(snapshotMagic) + binary.MaxVarintLen64
 	for _, p := range l.sorted {
 		size += 1 + len(p.id) + 1 + 3*binary.MaxVarintLen64

@@ -143,9 +143,9 @@ func (r *Replica) makeStable(seq uint64, d Digest, proof []*Checkpoint) {
 		return
 	}
 	r.h, r.stableD, r.proof = seq, d, proof
-	for s, e := range r.log {
+	for s, e := range r.log.all() {
 		if s <= seq {
-			delete(r.log, s)
+			r.log.del(s)
 			r.freeEntry(e)
 		}
 	}
@@ -341,7 +341,7 @@ func (r *Replica) install(st *State, check bool) bool {
 			delete(r.inLog, key)
 		}
 	}
-	for s, e := range r.log {
+	for s, e := range r.log.all() {
 		if s <= st.Seq {
 			e.executed = true
 		}

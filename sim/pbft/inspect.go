@@ -168,8 +168,8 @@ func (r *Replica) Inspect() ReplicaState {
 		}
 		slices.Sort(s.StableProof)
 	}
-	s.Log = make([]EntryState, 0, len(r.log))
-	for _, e := range r.log {
+	s.Log = make([]EntryState, 0, r.log.len())
+	for _, e := range r.log.all() {
 		s.Log = append(s.Log, r.inspectEntry(e))
 	}
 	slices.SortFunc(s.Log, func(a, b EntryState) int {

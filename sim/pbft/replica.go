@@ -87,7 +87,7 @@ type Replica struct {
 	stableD  Digest
 	proof    []*Checkpoint // 2f+1 CHECKPOINTs proving h
 
-	log  map[uint64]*entry
+	log  seqLog
 	free []*entry
 
 	lastReply    map[sim.NodeID]*Reply
@@ -149,7 +149,7 @@ func NewReplica(c Config) (*Replica, error) {
 		k: uint64(c.CheckpointInterval), l: uint64(c.Window),
 		kr: c.Keyring, signer: c.Keyring.Signer(c.ID), sm: c.SM, variant: c.Variant,
 		active:     true,
-		log:        make(map[uint64]*entry, c.Window),
+		log:        newSeqLog(c.Window),
 		lastReply:  make(map[sim.NodeID]*Reply),
 		pending:    make(map[reqKey]*Request),
 		relayed:    make(map[reqKey]bool),
@@ -197,7 +197,7 @@ func (r *Replica) StableCheckpoint() uint64 { return r.h }
 func (r *Replica) StateDigest() Digest { return r.stateDigest() }
 
 // LogSize returns the number of log entries held; it never exceeds the window L.
-func (r *Replica) LogSize() int { return len(r.log) }
+func (r *Replica) LogSize() int { return r.log.len() }
 
 // Primary returns the primary of the current view.
 func (r *Replica) Primary() sim.NodeID { return r.primary(r.view) }
@@ -264,7 +264,7 @@ func (r *Replica) commitQuorum() int {
 
 // getEntry returns the log entry for seq, reset to the current view.
 func (r *Replica) getEntry(seq uint64) *entry {
-	e := r.log[seq]
+	e := r.log.get(seq)
 	if e == nil {
 		if k := len(r.free); k > 0 {
 			e = r.free[k-1]
@@ -274,7 +274,7 @@ func (r *Replica) getEntry(seq uint64) *entry {
 		}
 		e.seq = seq
 		e.view = r.view
-		r.log[seq] = e
+		r.log.put(e)
 		return e
 	}
 	if e.view != r.view {
@@ -725,19 +725,19 @@ func (r *Replica) checkCommitted(e *entry) {
 func (r *Replica) execute() {
 	progress := false
 	if r.variant == VariantExecOutOfOrder {
-		seqs := make([]uint64, 0, len(r.log))
-		for s, e := range r.log {
+		seqs := make([]uint64, 0, r.log.len())
+		for s, e := range r.log.all() {
 			if e.committed && !e.executed && s > r.lastExec {
 				seqs = append(seqs, s)
 			}
 		}
 		slices.Sort(seqs)
 		for _, s := range seqs {
-			r.executeEntry(r.log[s])
+			r.executeEntry(r.log.get(s))
 			progress = true
 		}
 		for {
-			e := r.log[r.lastExec+1]
+			e := r.log.get(r.lastExec + 1)
 			if e == nil || !e.executed {
 				break
 			}
@@ -746,7 +746,7 @@ func (r *Replica) execute() {
 		}
 	} else {
 		for r.lastExec >= r.h {
-			e := r.log[r.lastExec+1]
+			e := r.log.get(r.lastExec + 1)
 			if e == nil || !e.committed || e.pp == nil {
 				break
 			}
@@ -831,5 +831,5 @@ func (r *Replica) replyTable() []Reply {
 
 // String describes the replica briefly (for test failures).
 func (r *Replica) String() string {
-	return fmt.Sprintf("r%d{v=%d active=%v h=%d exec=%d log=%d}", r.id, r.view, r.active, r.h, r.lastExec, len(r.log))
+	return fmt.Sprintf("r%d{v=%d active=%v h=%d exec=%d log=%d}", r.id, r.view, r.active, r.h, r.lastExec, r.log.len())
 }

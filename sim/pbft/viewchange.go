@@ -43,15 +43,15 @@ func (r *Replica) startViewChange(v uint64) {
 	if r.h > 0 {
 		vc.Checkpoints = r.proof
 	}
-	seqs := make([]uint64, 0, len(r.log))
-	for s, e := range r.log {
+	seqs := make([]uint64, 0, r.log.len())
+	for s, e := range r.log.all() {
 		if e.cert != nil && s > r.h {
 			seqs = append(seqs, s)
 		}
 	}
 	slices.Sort(seqs)
 	for _, s := range seqs {
-		pc := *r.log[s].cert
+		pc := *r.log.get(s).cert
 		pc.Prepares = slices.Clone(pc.Prepares) // the entry reuses its array
 		vc.Prepared = append(vc.Prepared, pc)
 	}
@@ -369,7 +369,7 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 			r.startFetch(minS)
 		}
 	}
-	for _, e := range r.log {
+	for _, e := range r.log.all() {
 		if e.view != r.view {
 			r.resetView(e)
 		}
