@@ -153,6 +153,15 @@ type Sink interface {
 	Record(r *Record)
 }
 
+// KindSink is a Sink that needs only some kinds of records; the kernel
+// calls its Record only for kinds for which Wants returns true (asked once
+// per kind, when the kernel is created). A sink that follows node events
+// only, say, then costs nothing per message.
+type KindSink interface {
+	Sink
+	Wants(k RecordKind) bool
+}
+
 // Streams derives independent, named random streams from one run seed.
 // Turning one fault on must not reshuffle the draws of unrelated streams.
 type Streams struct{ Seed uint64 }

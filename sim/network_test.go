@@ -487,3 +487,44 @@ func TestStreamsIndependent(t *testing.T) {
 		t.Error("changing link 0->1's own delay did not change its delays")
 	}
 }
+
+// kindSink collects only the records of the kinds it names.
+type kindSink struct {
+	collect
+	kinds map[sim.RecordKind]bool
+}
+
+func (s *kindSink) Wants(k sim.RecordKind) bool { return s.kinds[k] }
+
+// TestKindSink checks that a KindSink receives exactly the records of the
+// kinds it wants, in trace order, and that filtering does not change the
+// trace hash.
+func TestKindSink(t *testing.T) {
+	all := &collect{}
+	some := &kindSink{kinds: map[sim.RecordKind]bool{sim.RecDeliver: true, sim.RecTimer: true}}
+	cfg := sim.Config{Seed: 9, Nodes: pingPong(2, time.Millisecond, 50), Sinks: []sim.Sink{all, some},
+		Network: sim.NetworkConfig{Default: sim.LinkConfig{Delay: mustDelay(t, "uniform:1ms:3ms"), Drop: 0.1}}}
+	_, st := mustRun(t, cfg)
+	var want []sim.Record
+	for _, r := range all.recs {
+		if some.kinds[r.Kind] {
+			want = append(want, r)
+		}
+	}
+	if len(want) == 0 || len(want) == len(all.recs) {
+		t.Fatalf("test run has %d of %d records of the wanted kinds; want some but not all", len(want), len(all.recs))
+	}
+	if len(some.recs) != len(want) {
+		t.Fatalf("KindSink got %d records, want %d", len(some.recs), len(want))
+	}
+	for i := range want {
+		if some.recs[i] != want[i] {
+			t.Fatalf("record %d: KindSink got %+v, want %+v", i, some.recs[i], want[i])
+		}
+	}
+	cfg.Nodes = pingPong(2, time.Millisecond, 50)
+	cfg.Sinks = nil
+	if _, bare := mustRun(t, cfg); bare.TraceHash != st.TraceHash {
+		t.Fatalf("trace hash %x without sinks, %x with them", bare.TraceHash, st.TraceHash)
+	}
+}

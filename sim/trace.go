@@ -16,7 +16,7 @@ type tracer struct {
 	hash  *uint64 // the kernel's Stats.TraceHash
 	buf   []byte
 	rec   Record
-	sinks []Sink
+	sinks [RecRecover + 1][]Sink // by record kind, in Config.Sinks order
 
 	// The canonical encoding of the last message hashed in full: a
 	// multicast sends one (immutable) message to many nodes, and it is
@@ -24,6 +24,7 @@ type tracer struct {
 	// be reused for another message while it is cached.
 	lastMsg Message
 	msgBuf  []byte
+	msgHash uint64 // lastMsg's content hash
 
 	types [256]uint64 // nameHash of each message type's name (0: not yet)
 	names nameCache
@@ -36,7 +37,13 @@ func (t *tracer) init(hash *uint64, sinks []Sink) {
 	*hash = hashInit
 	t.buf = make([]byte, 0, 256)
 	t.msgBuf = make([]byte, 0, 256)
-	t.sinks = append([]Sink(nil), sinks...)
+	for k := range t.sinks {
+		for _, s := range sinks {
+			if ks, ok := s.(KindSink); !ok || ks.Wants(RecordKind(k)) {
+				t.sinks[k] = append(t.sinks[k], s)
+			}
+		}
+	}
 }
 
 // Flags of the canonical record encoding.
@@ -55,11 +62,12 @@ const (
 //
 // The canonical encoding of a record is a sequence of little-endian 64-bit
 // words: time; from<<32 | to (as uint32); kind | reason<<8 | flags<<16; for
-// a timer record the timer id; for a message either ref or the hash of its
-// type name (see nameHash) followed by its AppendCanonical bytes as a
-// string; for an event the hash of its Name and its AppendCanonical bytes
-// as a string. A string is its length followed by its bytes zero-padded to
-// whole words. Names, not interned numbers, are hashed, so the hash does
+// a timer record the timer id; for a message either ref or its content
+// hash; for an event the hash of its Name and its AppendCanonical bytes as a
+// string. A message's content hash is its AppendCanonical bytes as a string
+// hashed (see hashBytes) from the hash of its type name (see nameHash); it
+// is computed once for a message multicast to many nodes. A string is its
+// length followed by its bytes zero-padded to whole words. Names, not interned numbers, are hashed, so the hash does
 // not depend on registration order, and records need no sequence number:
 // the hash is a fold over records in order. The words are folded into
 // Stats.TraceHash one by one (see mix).
@@ -85,12 +93,12 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 		if ref != 0 {
 			h = mix(h, ref)
 		} else {
-			h = mix(h, t.typeHash(m.Type()))
 			if !sameValue(m, t.lastMsg) {
 				t.msgBuf = m.AppendCanonical(t.msgBuf[:0])
 				t.lastMsg = m
+				t.msgHash = hashBytes(t.typeHash(m.Type()), t.msgBuf)
 			}
-			h = hashBytes(h, t.msgBuf)
+			h = mix(h, t.msgHash)
 		}
 	}
 	if ev != nil {
@@ -99,12 +107,12 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 		h = hashBytes(h, t.buf)
 	}
 	*t.hash = h
-	if len(t.sinks) > 0 {
+	if sinks := t.sinks[kind]; len(sinks) > 0 {
 		// field by field: cheaper than a struct copy's bulk write barrier
 		r := &t.rec
 		r.Seq, r.Time, r.Kind, r.From, r.To = t.seq, now, kind, from, to
 		r.Msg, r.Timer, r.Event, r.Reason = m, timer, ev, why
-		for _, s := range t.sinks {
+		for _, s := range sinks {
 			s.Record(&t.rec)
 		}
 	}

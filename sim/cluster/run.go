@@ -421,6 +421,9 @@ func newObserver(c Config, faulty map[sim.NodeID]string) *observer {
 	return &observer{faulty: faulty, views: map[uint64]bool{}}
 }
 
+// Wants implements sim.KindSink: the observer follows node events only.
+func (o *observer) Wants(k sim.RecordKind) bool { return k == sim.RecEvent }
+
 // Record implements sim.Sink.
 func (o *observer) Record(r *sim.Record) {
 	if r.Kind != sim.RecEvent {

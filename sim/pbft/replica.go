@@ -565,6 +565,10 @@ func (r *Replica) onPrePrepare(from sim.NodeID, pp *PrePrepare) {
 
 // validPrePrepare checks signature, digest and the signed requests.
 func (r *Replica) validPrePrepare(pp *PrePrepare) bool {
+	vc := r.cfg.VerifyCache
+	if vc != nil && vc.validPP(pp) {
+		return true
+	}
 	if !r.verify(pp) {
 		return false
 	}
@@ -577,6 +581,9 @@ func (r *Replica) validPrePrepare(pp *PrePrepare) bool {
 		if !r.validRequest(q) {
 			return false
 		}
+	}
+	if vc != nil {
+		vc.addValidPP(pp)
 	}
 	return true
 }

@@ -12,9 +12,14 @@ import "unsafe"
 // direct-mapped table: a collision evicts, which costs only a repeated
 // verification. All replicas sharing a cache must share one Keyring; a
 // cache belongs to one run and is not safe for concurrent use.
+//
+// It also remembers PRE-PREPAREs found wholly valid (signature, batch
+// digest and every request), so that the backups of a run do not hash the
+// same batch again.
 type VerifyCache struct {
 	slots []Signable
 	shift uint
+	pps   [64]*PrePrepare // valid PRE-PREPAREs, direct-mapped by address
 }
 
 // NewVerifyCache returns a cache sized for n replicas (about 4n² entries,
@@ -50,3 +55,15 @@ func (c *VerifyCache) add(m Signable) {
 	i, _ := c.index(m)
 	c.slots[i] = m
 }
+
+func (c *VerifyCache) ppIndex(pp *PrePrepare) int {
+	return int((uint64(uintptr(unsafe.Pointer(pp))) * 0x9e3779b97f4a7c15) >> 58)
+}
+
+// validPP reports whether pp (this very message) was found valid before.
+func (c *VerifyCache) validPP(pp *PrePrepare) bool {
+	return pp != nil && c.pps[c.ppIndex(pp)] == pp
+}
+
+// addValidPP remembers that pp is valid.
+func (c *VerifyCache) addValidPP(pp *PrePrepare) { c.pps[c.ppIndex(pp)] = pp }

@@ -1,6 +1,10 @@
 package pbft
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
 
 // TestVerifyCache checks that the cache remembers exactly the messages
 // added (by identity, not content), that replicas sharing it still reject a
@@ -49,3 +53,54 @@ func (nopSM) Execute(string) string  { return "" }
 func (nopSM) Digest() [32]byte       { return [32]byte{} }
 func (nopSM) Snapshot() []byte       { return nil }
 func (nopSM) Restore(b []byte) error { return nil }
+
+// TestVerifyCachePrePrepare checks that replicas sharing a cache accept a
+// valid PRE-PREPARE, remember it, and still reject one whose batch does not
+// match its digest or holds a badly signed request, however often asked.
+func TestVerifyCachePrePrepare(t *testing.T) {
+	kr := NewKeyring(9, 6)
+	vc := NewVerifyCache(4)
+	var rs []*Replica
+	for id := range 2 {
+		r, err := NewReplica(Config{ID: sim.NodeID(id + 1), N: 4, F: 1, CheckpointInterval: 2, Window: 4, Batch: 1,
+			ViewChangeTimeout: 1, Keyring: kr, SM: nopSM{}, VerifyCache: vc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	req := func(ts uint64) *Request {
+		q := &Request{Op: "get PAY001", Timestamp: ts, Client: 4}
+		q.Sig = kr.Signer(4).Sign(q)
+		return q
+	}
+	pp := func(batch ...*Request) *PrePrepare {
+		m := &PrePrepare{View: 0, Seq: 1, Batch: batch, Replica: 0}
+		m.Digest, _ = batchDigestBuf(nil, batch)
+		m.Sig = kr.Signer(0).Sign(m)
+		return m
+	}
+	good := pp(req(1))
+	wrongDigest := pp(req(1))
+	wrongDigest.Batch = []*Request{req(2)} // signed over the old digest, carries another batch
+	wrongDigest.Sig = kr.Signer(0).Sign(wrongDigest)
+	forged := req(3)
+	forged.Sig++
+	badRequest := pp(forged)
+	for round := range 2 { // the second round answers from the cache where it can
+		for _, r := range rs {
+			if !r.validPrePrepare(good) {
+				t.Fatalf("round %d, replica %d: valid PRE-PREPARE rejected", round, r.id)
+			}
+			if r.validPrePrepare(wrongDigest) {
+				t.Fatalf("round %d, replica %d: PRE-PREPARE with a mismatched digest accepted", round, r.id)
+			}
+			if r.validPrePrepare(badRequest) {
+				t.Fatalf("round %d, replica %d: PRE-PREPARE with a forged request accepted", round, r.id)
+			}
+		}
+	}
+	if !vc.validPP(good) || vc.validPP(wrongDigest) || vc.validPP(badRequest) {
+		t.Fatalf("cache holds good=%v wrongDigest=%v badRequest=%v, want only good", vc.validPP(good), vc.validPP(wrongDigest), vc.validPP(badRequest))
+	}
+}
