@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -40,7 +41,10 @@ func newRootCmd() *cobra.Command {
 		Long: `pbftsim simulates PBFT (Castro & Liskov) replicas and clients on a seeded,
 deterministic event loop with a configurable faulty network and Byzantine
 replicas. One seed reproduces a run to the byte: every run prints its seed and
-a trace hash.`,
+a trace hash.
+
+The Go garbage collector runs with GOGC=400 unless the GOGC environment
+variable is set.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
@@ -66,8 +70,19 @@ func newVersionCmd() *cobra.Command {
 }
 
 func main() {
+	if os.Getenv("GOGC") == "" {
+		// A run allocates megabytes of short-lived messages per second on a
+		// live heap of a few megabytes, so the default GOGC=100 collects
+		// every few milliseconds, and a collection's write barriers slow
+		// the simulation down while it marks. At 400, a run of 1,000,000
+		// requests stays near 70 MB resident (make soak).
+		debug.SetGCPercent(defaultGOGC)
+	}
 	os.Exit(execute(os.Args[1:]))
 }
+
+// defaultGOGC is the garbage collector's percentage when GOGC is not set.
+const defaultGOGC = 400
 
 // execute runs the CLI with args and returns the exit status.
 func execute(args []string) int {

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -49,7 +48,8 @@ the file an unsharded sweep writes, byte for byte.
 The default scenario "adversarial" is n=4, 50 payment operations, message
 loss before GST and a Byzantine replica.
 
-The Go garbage collector runs with GOGC=400 unless GOGC is set.
+The Go garbage collector runs with GOGC=400 unless GOGC is set (as for every
+pbftsim command).
 
 Exit status: 0 every seed ok, 1 a seed failed, 2 bad input, 130 interrupted.`,
 		Args: cobra.NoArgs,
@@ -73,12 +73,6 @@ Exit status: 0 every seed ok, 1 a seed failed, 2 bad input, 130 interrupted.`,
 			sc, err := scenarios.Load(scenario)
 			if err != nil {
 				return usage(err)
-			}
-			if os.Getenv("GOGC") == "" {
-				// Each run allocates about a megabyte of short-lived
-				// objects: collecting less often speeds sweeps up markedly
-				// at a cost of a few megabytes per worker.
-				debug.SetGCPercent(sweepGOGC)
 			}
 			ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -119,9 +113,6 @@ Exit status: 0 every seed ok, 1 a seed failed, 2 bad input, 130 interrupted.`,
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
 	return cmd
 }
-
-// sweepGOGC is the GC percentage of a sweep when GOGC is not set.
-const sweepGOGC = 400
 
 func effectiveWorkers(w int) int {
 	if w == 0 {

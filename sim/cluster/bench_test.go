@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"strings"
 	"testing"
@@ -31,8 +32,10 @@ func benchConfig(n, clients, requests int) cluster.Config {
 // allocs/msg (heap allocations per delivered message) and sim/wall (the
 // ratio of simulated to wall-clock time); commits/cpu-s and msgs/cpu-s
 // divide by the CPU time of the process instead (GC included), which a
-// busy machine disturbs less than the wall clock.
+// busy machine disturbs less than the wall clock. The GC runs at GOGC=400,
+// as in the pbftsim command, unless GOGC is set.
 func BenchmarkPBFT(b *testing.B) {
+	defer cliGOGC()()
 	cases := []struct {
 		n, clients, requests, batch int
 	}{
@@ -83,10 +86,21 @@ func BenchmarkPBFT(b *testing.B) {
 	}
 }
 
+// cliGOGC sets the GC percentage the pbftsim command uses (400) unless
+// GOGC is set, and returns a function that restores the previous one.
+func cliGOGC() func() {
+	if os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	old := debug.SetGCPercent(400)
+	return func() { debug.SetGCPercent(old) }
+}
+
 // TestSoakMemory runs 1,000,000 requests at n=4 with a JSON Lines trace to
 // a discarding writer (or to the file PBFTSIM_SOAK_TRACE), stepping the
 // kernel and sampling the heap, and checks that the peak stays under 100 MB
-// and that the heap does not grow with the number of requests. It runs only
+// and that the heap does not grow with the number of requests, with the GC
+// at GOGC=400 as in the pbftsim command. It runs only
 // with PBFTSIM_SOAK=1 (minutes of CPU): `PBFTSIM_SOAK=1 go test -run
 // TestSoakMemory -v -timeout 60m ./sim/cluster/`. PBFTSIM_SOAK_REQUESTS
 // changes the number of requests; PBFTSIM_SOAK_HEAPPROFILE=FILE writes a
@@ -110,6 +124,7 @@ func TestSoakMemory(t *testing.T) {
 		defer f.Close()
 		w = f
 	}
+	defer cliGOGC()()
 	sink := sim.NewJSONLSink(w)
 	cfg := benchConfig(4, 4, requests)
 	cfg.Payments = 1000 // bounded application state: memory must not depend on the request count
