@@ -129,18 +129,28 @@ func (m *PrePrepare) Size() int {
 	return s
 }
 
-// AppendBody appends the canonical encoding without the signature.
+// AppendBody appends the signed part: as in the paper,
+// <PRE-PREPARE, v, n, d> signed by the primary, with the batch piggybacked
+// outside the signature and bound to it by the digest d (every receiver
+// checks the batch against d).
 func (m *PrePrepare) AppendBody(b []byte) []byte {
 	b = append(b, byte(TypePrePrepare))
 	b = appendU64(b, m.View)
 	b = appendU64(b, m.Seq)
 	b = append(b, m.Digest[:]...)
-	b = appendNode(b, int32(m.Replica))
-	return appendBatch(b, m.Batch)
+	return appendNode(b, int32(m.Replica))
 }
 
-// AppendCanonical implements sim.Message.
+// AppendCanonical implements sim.Message: the signed part, the signature
+// and the batch.
 func (m *PrePrepare) AppendCanonical(b []byte) []byte {
+	return appendBatch(m.appendSigned(b), m.Batch)
+}
+
+// appendSigned appends the signed part and the signature: how a
+// PRE-PREPARE is encoded inside a certificate (VIEW-CHANGE) or NEW-VIEW,
+// whose signatures cover d, not the batch.
+func (m *PrePrepare) appendSigned(b []byte) []byte {
 	return appendU64(m.AppendBody(b), uint64(m.Sig))
 }
 
@@ -293,7 +303,7 @@ func (m *ViewChange) AppendBody(b []byte) []byte {
 	for _, pc := range m.Prepared {
 		b = appendBool(b, pc.PrePrepare != nil)
 		if pc.PrePrepare != nil {
-			b = pc.PrePrepare.AppendCanonical(b)
+			b = pc.PrePrepare.appendSigned(b)
 		}
 		b = appendLen(b, len(pc.Prepares))
 		for _, p := range pc.Prepares {
@@ -342,7 +352,7 @@ func (m *NewView) AppendBody(b []byte) []byte {
 	}
 	b = appendLen(b, len(m.PrePrepares))
 	for _, pp := range m.PrePrepares {
-		b = pp.AppendCanonical(b)
+		b = pp.appendSigned(b)
 	}
 	return b
 }
