@@ -196,12 +196,13 @@ func New(cfg Config) (*Cluster, error) {
 	}
 	keys := pbft.NewKeyring(c.Seed, c.N+c.Clients)
 	verified := pbft.NewVerifyCache(c.N)
+	snapshots := ledger.NewSnapshotCache()
 	nodes := make([]sim.Node, 0, c.N+c.Clients)
 	names := make([]string, 0, c.N+c.Clients)
 	for i := 0; i < c.N; i++ {
 		id := sim.NodeID(i)
 		newHonest := func() (*pbft.Replica, *ledger.Ledger, error) {
-			l := ledger.New()
+			l := ledger.NewShared(snapshots)
 			r, err := pbft.NewReplica(pbft.Config{
 				ID: id, N: c.N, F: c.F,
 				CheckpointInterval: c.CheckpointInterval, Window: c.Window, Batch: c.Batch,

@@ -43,7 +43,6 @@
 package ledger
 
 import (
-	"crypto/sha256"
 	"fmt"
 	"sort"
 	"strconv"
@@ -115,6 +114,7 @@ type Ledger struct {
 	digestOK bool // digest and snap describe the current state
 	digest   [32]byte
 	snap     []byte // Snapshot's encoding of the current state (shared, read-only)
+	cache    *SnapshotCache
 }
 
 // New returns an empty ledger.
@@ -235,15 +235,6 @@ func appendAmounts(buf []byte, p *payment) []byte {
 	buf = append(buf, " refunded="...)
 	buf = strconv.AppendInt(buf, p.refunded, 10)
 	return buf
-}
-
-// fresh recomputes the cached snapshot encoding and digest after a change.
-func (l *Ledger) fresh() {
-	if !l.digestOK {
-		l.snap = l.encode()
-		l.digest = sha256.Sum256(l.snap)
-		l.digestOK = true
-	}
 }
 
 // Digest returns SHA-256 over Snapshot's canonical encoding. It is cached

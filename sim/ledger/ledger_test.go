@@ -489,3 +489,38 @@ func itoa(i int) string {
 	}
 	return string(s)
 }
+
+// TestSnapshotCache checks that ledgers sharing a SnapshotCache report the
+// same snapshots and digests as ledgers that do not, share the bytes when
+// their states are equal, and never see each other's later changes.
+func TestSnapshotCache(t *testing.T) {
+	c := NewSnapshotCache()
+	a, b, plain := NewShared(c), NewShared(c), New()
+	ops := []string{Authorize("PAY001", 100), Authorize("PAY002", 50), Confirm("PAY001"), Refund("PAY001", 30), Cancel("PAY002")}
+	for i, op := range ops {
+		for _, l := range []*Ledger{a, b, plain} {
+			l.Execute(op)
+		}
+		sa, sb, sp := a.Snapshot(), b.Snapshot(), plain.Snapshot()
+		if !bytes.Equal(sa, sp) || !bytes.Equal(sb, sp) || a.Digest() != plain.Digest() || b.Digest() != plain.Digest() {
+			t.Fatalf("op %d: shared ledgers' snapshots or digests differ from an unshared ledger's", i)
+		}
+		if &sa[0] != &sb[0] {
+			t.Fatalf("op %d: equal states do not share their snapshot", i)
+		}
+	}
+	before := bytes.Clone(a.Snapshot())
+	kept := a.Snapshot()
+	b.Execute(Authorize("PAY003", 7)) // b moves on; a's snapshot must not change
+	if !bytes.Equal(kept, before) || !bytes.Equal(a.Snapshot(), before) {
+		t.Fatal("a change to one ledger altered the snapshot of another")
+	}
+	plain.Execute(Authorize("PAY003", 7))
+	if b.Digest() != plain.Digest() || a.Digest() == b.Digest() {
+		t.Fatal("after b diverged: b's digest differs from the unshared ledger's, or a's equals b's")
+	}
+	r := NewShared(c)
+	if err := r.Restore(b.Snapshot()); err != nil || r.Digest() != b.Digest() {
+		t.Fatalf("restored shared ledger: err %v, digest equal %v", err, r.Digest() == b.Digest())
+	}
+}
