@@ -206,7 +206,22 @@ func (l *Ledger) okResult(p *payment) string {
 	buf = append(buf, ' ')
 	buf = append(buf, p.st.String()...)
 	buf = appendAmounts(buf, p)
-	return string(buf)
+	return l.result(buf)
+}
+
+// result returns buf as a string: the string another ledger sharing l's
+// cache made of the same bytes last (replicas that agree execute the same
+// operation on the same state one after the other), or a new one.
+func (l *Ledger) result(buf []byte) string {
+	c := l.cache
+	if c == nil {
+		return string(buf)
+	}
+	if c.lastResult == string(buf) { // compares without allocating
+		return c.lastResult
+	}
+	c.lastResult = string(buf)
+	return c.lastResult
 }
 
 // errResult formats "error <id> <code> state=<state> authorized=.. ...".
@@ -224,7 +239,7 @@ func (l *Ledger) errResult(id, code string, p *payment) string {
 		buf = append(buf, p.st.String()...)
 		buf = appendAmounts(buf, p)
 	}
-	return string(buf)
+	return l.result(buf)
 }
 
 func appendAmounts(buf []byte, p *payment) []byte {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
+	"unsafe"
 )
 
 // TestRules checks every state rule: the exact result string, the resulting
@@ -498,8 +499,12 @@ func TestSnapshotCache(t *testing.T) {
 	a, b, plain := NewShared(c), NewShared(c), New()
 	ops := []string{Authorize("PAY001", 100), Authorize("PAY002", 50), Confirm("PAY001"), Refund("PAY001", 30), Cancel("PAY002")}
 	for i, op := range ops {
-		for _, l := range []*Ledger{a, b, plain} {
-			l.Execute(op)
+		ra, rb, rp := a.Execute(op), b.Execute(op), plain.Execute(op)
+		if ra != rp || rb != rp {
+			t.Fatalf("op %d: shared ledgers returned %q and %q, an unshared one %q", i, ra, rb, rp)
+		}
+		if unsafe.StringData(ra) != unsafe.StringData(rb) {
+			t.Fatalf("op %d: equal results are not shared", i)
 		}
 		sa, sb, sp := a.Snapshot(), b.Snapshot(), plain.Snapshot()
 		if !bytes.Equal(sa, sp) || !bytes.Equal(sb, sp) || a.Digest() != plain.Digest() || b.Digest() != plain.Digest() {

@@ -55,16 +55,19 @@ func (l *Ledger) appendEncoding(buf []byte) []byte {
 }
 
 // SnapshotCache lets the ledgers of one run (the replicas' copies of one
-// state machine) share their snapshots: when a ledger's state encodes to the
-// bytes another ledger encoded recently, it takes that ledger's (read-only)
-// snapshot and digest instead of allocating and hashing its own. Replicas
-// that agree reach the same state at every checkpoint, so only the first of
-// them pays. It changes nothing but speed and memory. A cache belongs to
-// one run and, like a Ledger, is not safe for concurrent use.
+// state machine) share their snapshots and results: when a ledger's state
+// encodes to the bytes another ledger encoded recently, it takes that
+// ledger's (read-only) snapshot and digest instead of allocating and
+// hashing its own, and an operation's result string is shared the same
+// way. Replicas that agree reach the same state at every checkpoint and
+// return the same results, so only the first of them pays. It changes
+// nothing but speed and memory. A cache belongs to one run and, like a
+// Ledger, is not safe for concurrent use.
 type SnapshotCache struct {
-	scratch []byte
-	next    int
-	slot    [2]struct {
+	lastResult string
+	scratch    []byte
+	next       int
+	slot       [2]struct {
 		snap   []byte
 		digest [32]byte
 	}

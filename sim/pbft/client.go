@@ -75,6 +75,7 @@ type Client struct {
 	views   []uint64
 	nops    int      // number of operations (len(Ops) or Source.Len())
 	scratch []uint64 // reused to sort views
+	buf     []byte   // reused to encode requests for signing
 }
 
 // NewClient validates c and returns a client.
@@ -147,7 +148,7 @@ func (c *Client) submit(now sim.Time, out *sim.Output) {
 		op = c.cfg.Ops[c.next]
 	}
 	q := &Request{Op: op, Timestamp: c.ts, Client: c.cfg.ID}
-	q.Sig = c.signer.Sign(q)
+	q.Sig, c.buf = c.signer.signBuf(c.buf, q)
 	c.next++
 	c.cur, c.subAt = q, now
 	clear(c.replies)
