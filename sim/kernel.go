@@ -36,7 +36,7 @@ type Kernel struct {
 	n       int
 	now     Time
 	seq     uint64
-	q       eventHeap
+	q       eventQueue
 	out     Output
 	started bool
 	stopped bool
@@ -81,10 +81,9 @@ func New(cfg Config) (*Kernel, error) {
 	k.stats.SentByLink = make([]Counter, n*n)
 	k.stats.DroppedByLink = make([]Counter, n*n)
 	k.tr.init(&k.stats.TraceHash, cfg.Sinks)
-	// Room for n² events up front: with every node multicasting, about
-	// that many messages are in flight, and growing the queue by doubling
-	// clears and copies it over and over.
-	k.q.a = make([]event, 0, min(max(n*n, 64), 1<<16))
+	// With every node multicasting, about n² messages are in flight: room
+	// for them up front, and the queue that is faster at that size.
+	k.q.init(min(n*n, 1<<16))
 	for _, c := range cfg.Crashes {
 		k.schedule(event{at: c.At, to: c.Node, from: c.Node}, evCrash)
 		if c.Recover > c.At {
@@ -171,7 +170,11 @@ func (k *Kernel) Step() bool {
 		}
 		// The next event is the earlier of the queue's and the timers' tops
 		// (keys come from one sequence, so this is the order of one queue).
-		timer := k.th.Len() > 0 && (k.q.Len() == 0 || k.th.a[0].at < k.q.a[0].at || (k.th.a[0].at == k.q.a[0].at && k.th.a[0].key < k.q.a[0].key))
+		timer := k.th.Len() > 0
+		if timer && k.q.Len() > 0 {
+			top := k.q.peek()
+			timer = k.th.a[0].at < top.at || (k.th.a[0].at == top.at && k.th.a[0].key < top.key)
+		}
 		next := k.th.peekAt(timer, &k.q)
 		if k.maxTime > 0 && next > k.maxTime {
 			return false
@@ -302,7 +305,11 @@ func (k *Kernel) apply(id NodeID) {
 			k.tr.record(k.now, RecEvent, id, id, nil, 0, 0, ev, DropNone)
 		}
 	}
-	out.Reset()
+	// Truncate without clearing (Output.Reset would): the stale message and
+	// event references are overwritten by the next steps and keep at most
+	// one step's worth of garbage alive, while clearing costs a pointer
+	// write per send.
+	out.Sends, out.Timers, out.Events = out.Sends[:0], out.Timers[:0], out.Events[:0]
 }
 
 // touch reads one byte of m's value so that the next event's message is

@@ -130,7 +130,7 @@ func (h *timerHeap) down(i int) {
 
 // peekAt returns the time of the next event: the earliest timer's when timer
 // is true, otherwise the earliest queued event's.
-func (h *timerHeap) peekAt(timer bool, q *eventHeap) Time {
+func (h *timerHeap) peekAt(timer bool, q *eventQueue) Time {
 	if timer {
 		return h.a[0].at
 	}
