@@ -2,6 +2,7 @@ package properties
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/pbft"
@@ -29,6 +30,15 @@ func (c *Checker) message(r *sim.Record) {
 	if int(from) < 0 || int(from) >= c.n {
 		return // clients
 	}
+	// A broadcast is one record per destination with the same (immutable)
+	// message: handling it again right after it is a no-op (own, the
+	// PREPARE and COMMIT bookkeeping and the VIEW-CHANGE and NEW-VIEW
+	// checks only record or compare what the first copy recorded, and only
+	// this sender's messages change that state), so it is skipped.
+	if c.lastMsg[from] == r.Msg {
+		return
+	}
+	c.lastMsg[from] = r.Msg
 	switch m := r.Msg.(type) {
 	case *pbft.PrePrepare:
 		if m.Replica == from {
@@ -126,7 +136,8 @@ func (c *Checker) certProblem(pc *pbft.PreparedCert) string {
 	if pp.Replica != c.primary(pp.View) {
 		return fmt.Sprintf("a prepared certificate whose PRE-PREPARE for view %d is signed by %d, not the primary %d", pp.View, pp.Replica, c.primary(pp.View))
 	}
-	seen := map[sim.NodeID]bool{}
+	seen := c.distinct[:0]
+	defer func() { c.distinct = seen[:0] }()
 	for _, p := range pc.Prepares {
 		if p == nil {
 			return "a prepared certificate with a missing PREPARE"
@@ -137,7 +148,9 @@ func (c *Checker) certProblem(pc *pbft.PreparedCert) string {
 		if p.Replica == pp.Replica || int(p.Replica) < 0 || int(p.Replica) >= c.n {
 			return fmt.Sprintf("a prepared certificate for (view %d, seq %d) with a PREPARE from %d, who is not a backup", pp.View, pp.Seq, p.Replica)
 		}
-		seen[p.Replica] = true
+		if !slices.Contains(seen, p.Replica) {
+			seen = append(seen, p.Replica)
+		}
 	}
 	if len(seen) < 2*c.opts.F {
 		return fmt.Sprintf("a prepared certificate for (view %d, seq %d) with PREPAREs from only %d distinct backups (2f = %d needed)", pp.View, pp.Seq, len(seen), 2*c.opts.F)
@@ -149,14 +162,17 @@ func (c *Checker) certProblem(pc *pbft.PreparedCert) string {
 // well formed): a bad checkpoint proof or prepared certificate.
 func (c *Checker) vcProblem(m *pbft.ViewChange) string {
 	if m.StableSeq > 0 {
-		seen := map[sim.NodeID]bool{}
+		seen := c.distinct[:0]
+		defer func() { c.distinct = seen[:0] }()
 		var d pbft.Digest
 		for i, cp := range m.Checkpoints {
 			if cp == nil || cp.Seq != m.StableSeq || (i > 0 && cp.StateDigest != d) {
 				return fmt.Sprintf("a checkpoint proof for seq %d with a non-matching CHECKPOINT", m.StableSeq)
 			}
 			d = cp.StateDigest
-			seen[cp.Replica] = true
+			if !slices.Contains(seen, cp.Replica) {
+				seen = append(seen, cp.Replica)
+			}
 		}
 		if len(seen) < 2*c.opts.F+1 {
 			return fmt.Sprintf("a checkpoint proof for seq %d from only %d distinct replicas (2f+1 = %d needed)", m.StableSeq, len(seen), 2*c.opts.F+1)
@@ -284,7 +300,7 @@ func (c *Checker) newView(now sim.Time, from sim.NodeID, m *pbft.NewView) {
 		accuse(0, "sent by %d, who is not the primary %d of that view", from, c.primary(m.View))
 		return
 	}
-	senders := map[sim.NodeID]bool{}
+	senders := c.nvSenders[:0]
 	var minS uint64
 	for _, vc := range m.ViewChanges {
 		if vc == nil || vc.NewView != m.View {
@@ -299,9 +315,12 @@ func (c *Checker) newView(now sim.Time, from sim.NodeID, m *pbft.NewView) {
 			accuse(0, "V holds a VIEW-CHANGE of replica %d that carries %s", vc.Replica, why)
 			return
 		}
-		senders[vc.Replica] = true
+		if !slices.Contains(senders, vc.Replica) {
+			senders = append(senders, vc.Replica)
+		}
 		minS = max(minS, vc.StableSeq)
 	}
+	c.nvSenders = senders
 	if len(senders) < 2*c.opts.F+1 {
 		accuse(0, "V holds VIEW-CHANGEs from only %d distinct replicas (2f+1 = %d needed)", len(senders), 2*c.opts.F+1)
 		return
@@ -309,13 +328,8 @@ func (c *Checker) newView(now sim.Time, from sim.NodeID, m *pbft.NewView) {
 	// Highest-view certificates per seq, from certificates whose messages
 	// were all really sent by their authors; a slot is judged only when no
 	// unverifiable certificate could have changed the choice.
-	type choice struct {
-		view     uint64
-		digests  map[pbft.Digest]bool
-		unsure   bool
-		unsureAt uint64
-	}
-	slots := map[uint64]*choice{}
+	slots := c.nvChoices
+	clear(slots)
 	var maxS uint64
 	for _, vc := range m.ViewChanges {
 		if vc == nil || vc.NewView != m.View {
@@ -331,40 +345,35 @@ func (c *Checker) newView(now sim.Time, from sim.NodeID, m *pbft.NewView) {
 				continue
 			}
 			ch := slots[pp.Seq]
-			if ch == nil {
-				ch = &choice{digests: map[pbft.Digest]bool{}}
-				slots[pp.Seq] = ch
-			}
 			if !c.verified(pc) {
 				ch.unsure = true
 				ch.unsureAt = max(ch.unsureAt, pp.View)
+				slots[pp.Seq] = ch
 				continue
 			}
 			maxS = max(maxS, pp.Seq)
 			switch {
-			case len(ch.digests) == 0 || pp.View > ch.view:
-				ch.view = pp.View
-				ch.digests = map[pbft.Digest]bool{pp.Digest: true}
-			case pp.View == ch.view:
-				ch.digests[pp.Digest] = true
+			case ch.digests == 0 || pp.View > ch.view:
+				ch.view, ch.digest, ch.digests = pp.View, pp.Digest, 1
+			case pp.View == ch.view && pp.Digest != ch.digest:
+				ch.digests = 2
 			}
+			slots[pp.Seq] = ch
 		}
 	}
-	o := map[uint64]*pbft.PrePrepare{}
+	o := c.nvPP
+	clear(o)
 	for _, pp := range m.PrePrepares {
 		if pp != nil {
 			o[pp.Seq] = pp
 		}
 	}
 	for seq := minS + 1; seq <= maxS; seq++ {
-		ch := slots[seq]
-		if ch == nil || len(ch.digests) == 0 || ch.unsure && ch.unsureAt >= ch.view || len(ch.digests) != 1 {
+		ch, in := slots[seq]
+		if !in || ch.digests != 1 || ch.unsure && ch.unsureAt >= ch.view {
 			continue
 		}
-		var want pbft.Digest
-		for d := range ch.digests {
-			want = d
-		}
+		want := ch.digest
 		pp := o[seq]
 		switch {
 		case pp == nil:
@@ -377,6 +386,18 @@ func (c *Checker) newView(now sim.Time, from sim.NodeID, m *pbft.NewView) {
 	}
 }
 
+// nvChoice is newView's highest-view certificate choice for one seq: the
+// digests of the verified certificates of the highest view (digests: how
+// many distinct, 2 meaning two or more; digest: the first), and the
+// highest view of an unverifiable certificate.
+type nvChoice struct {
+	view     uint64
+	digest   pbft.Digest
+	digests  int
+	unsure   bool
+	unsureAt uint64
+}
+
 var nullDigest = pbft.BatchDigest(nil)
 
 // RecomputeO derives, from a NEW-VIEW's V, the O a correct primary must
@@ -387,6 +408,35 @@ var nullDigest = pbft.BatchDigest(nil)
 // false when two certificates of the same highest view disagree (only a
 // broken prepare phase produces them): O is then not determined.
 func RecomputeO(V []*pbft.ViewChange) (o map[uint64]pbft.Digest, ok bool) {
+	ro, _ := recomputeO(V, map[uint64]bestCert{}, nil)
+	o = make(map[uint64]pbft.Digest, len(ro.o))
+	for i, d := range ro.o {
+		o[ro.minS+1+uint64(i)] = d
+	}
+	return o, ro.ok
+}
+
+// bestCert is the certificate of the highest view for a seq in V.
+type bestCert struct {
+	view uint64
+	d    pbft.Digest
+	tie  bool // another certificate of that view has another digest
+	set  bool
+}
+
+// recomputedO is a RecomputeO result: o[i] is the digest for seq
+// minS+1+i.
+type recomputedO struct {
+	minS uint64
+	o    []pbft.Digest
+	ok   bool
+}
+
+// recomputeO is RecomputeO with the digests of seqs minS+1, minS+2, ...
+// appended to arena (the result's o is that part of it; the arena grown is
+// returned) and bests as scratch space (cleared first).
+func recomputeO(V []*pbft.ViewChange, bests map[uint64]bestCert, arena []pbft.Digest) (recomputedO, []pbft.Digest) {
+	clear(bests)
 	var minS, maxS uint64
 	for _, vc := range V {
 		if vc != nil {
@@ -394,12 +444,6 @@ func RecomputeO(V []*pbft.ViewChange) (o map[uint64]pbft.Digest, ok bool) {
 		}
 	}
 	maxS = minS
-	type best struct {
-		view uint64
-		d    pbft.Digest
-		tie  bool
-	}
-	bests := map[uint64]*best{}
 	for _, vc := range V {
 		if vc == nil {
 			continue
@@ -412,30 +456,25 @@ func RecomputeO(V []*pbft.ViewChange) (o map[uint64]pbft.Digest, ok bool) {
 			maxS = max(maxS, pp.Seq)
 			b := bests[pp.Seq]
 			switch {
-			case b == nil || pp.View > b.view:
-				bests[pp.Seq] = &best{view: pp.View, d: pp.Digest}
+			case !b.set || pp.View > b.view:
+				bests[pp.Seq] = bestCert{view: pp.View, d: pp.Digest, set: true}
 			case pp.View == b.view && pp.Digest != b.d:
 				b.tie = true
+				bests[pp.Seq] = b
 			}
 		}
 	}
-	o = map[uint64]pbft.Digest{}
-	ok = true
+	start := len(arena)
+	ok := true
 	for s := minS + 1; s <= maxS; s++ {
-		if b := bests[s]; b != nil {
-			o[s] = b.d
+		if b, in := bests[s]; in {
+			arena = append(arena, b.d)
 			ok = ok && !b.tie
 		} else {
-			o[s] = nullDigest
+			arena = append(arena, nullDigest)
 		}
 	}
-	return o, ok
-}
-
-// recomputedO is a cached RecomputeO result.
-type recomputedO struct {
-	o  map[uint64]pbft.Digest
-	ok bool
+	return recomputedO{minS: minS, o: arena[start:len(arena):len(arena)], ok: ok}, arena
 }
 
 // acceptedNewView checks, when correct replica r enters view v through a
@@ -452,11 +491,11 @@ func (c *Checker) acceptedNewView(now sim.Time, r sim.NodeID, e *pbft.NewViewEnt
 	// same (immutable) NEW-VIEW: compute it once.
 	ro, seen := c.nvO[nv]
 	if !seen {
-		ro.o, ro.ok = RecomputeO(nv.ViewChanges)
+		ro, c.oArena = recomputeO(nv.ViewChanges, c.bests, c.oArena)
 		c.nvO[nv] = ro
 	}
-	want, ok := ro.o, ro.ok
-	if !ok {
+	want := ro.o
+	if !ro.ok {
 		return
 	}
 	bad := len(want) != len(nv.PrePrepares)
@@ -466,7 +505,7 @@ func (c *Checker) acceptedNewView(now sim.Time, r sim.NodeID, e *pbft.NewViewEnt
 			bad = true
 			continue
 		}
-		if d, in := want[pp.Seq]; !in || d != pp.Digest {
+		if pp.Seq <= ro.minS || pp.Seq-ro.minS > uint64(len(want)) || want[pp.Seq-ro.minS-1] != pp.Digest {
 			bad, badSeq = true, pp.Seq
 		}
 	}

@@ -182,11 +182,54 @@ type replicaState struct {
 	lastSeq   uint64 // last executed sequence number
 	lastIndex int    // batch index of the last executed request at lastSeq
 	started   bool   // executed something at lastSeq
-	executed  map[ct]uint64
 	view      uint64 // highest view entered
 	vcView    uint64 // highest view it started a view change to
 	confirmed map[string]uint64
-	committed map[uint64]bool // seqs it committed above its last execution
+	committed seqTable[bool] // seqs it committed above its last execution
+}
+
+// reqState is what the checker knows of one request (client, timestamp).
+type reqState struct {
+	sub      int32 // index in Checker.subs; -1: neither submitted nor accepted
+	issued   bool  // issued (Submitted event or Options.Requests) with issuedOp
+	executed bool  // a correct replica executed it, with result execRes
+	replayed bool  // the reference replay executed it, with result refRes
+	issuedOp string
+	execRes  string // the result its first correct executor reported
+	refRes   string // the reference replay's result (first execution)
+}
+
+// execMark is the seq at which a correct replica executed a request.
+type execMark struct {
+	seq uint64
+	ok  bool
+}
+
+// req returns the index of request k in c.reqs, adding it.
+func (c *Checker) req(k ct) int32 {
+	if i, ok := c.reqIdx[k]; ok {
+		return i
+	}
+	i := int32(len(c.reqs))
+	c.reqIdx[k] = i
+	c.reqs = append(c.reqs, reqState{sub: -1})
+	c.execAt = slices.Grow(c.execAt, c.n)[:len(c.execAt)+c.n]
+	clear(c.execAt[len(c.execAt)-c.n:])
+	return i
+}
+
+// findReq returns request k's state, or nil.
+func (c *Checker) findReq(k ct) *reqState {
+	if i, ok := c.reqIdx[k]; ok {
+		return &c.reqs[i]
+	}
+	return nil
+}
+
+// submitted reports whether request k was submitted (or accepted).
+func (c *Checker) submittedReq(k ct) bool {
+	rq := c.findReq(k)
+	return rq != nil && rq.sub >= 0
 }
 
 type submission struct {
@@ -202,6 +245,7 @@ type Checker struct {
 	opts    Options
 	faulty  []bool
 	faultyC map[sim.NodeID]bool // faulty clients
+	lastMsg []sim.Message       // the last message each replica sent (see message)
 	n       int
 	stopped bool
 	done    bool
@@ -213,35 +257,55 @@ type Checker struct {
 	accSeen    map[sim.NodeID]bool
 
 	reps       []replicaState
-	seqDigest  map[uint64]seqAgree   // committed/executed digest per seq (correct replicas)
-	log        map[uint64][]logEntry // seq -> batch entries
-	replayed   uint64                // reference ledger has applied seqs 1..replayed
+	seqDigest  seqTable[seqAgree]   // committed/executed digest per seq (correct replicas)
+	log        seqTable[[]logEntry] // seq -> batch entries
+	logFree    [][]logEntry         // emptied log slices of earlier runs
+	replayed   uint64               // reference ledger has applied seqs 1..replayed
 	ref        *ledger.Ledger
 	refConfirm map[string]uint64
-	refByReq   map[ct]string // (c,t) -> reference result (first execution)
-	execRes    map[ct]string // (c,t) -> result reported by its first correct executor
 	pendingRes []pendingResult
-	issued     map[Request]bool
+	// the requests: reqs[reqIdx[(client, timestamp)]]; execAt[i*n+r] is
+	// the seq at which correct replica r executed request i
+	reqIdx map[ct]int32
+	reqs   []reqState
+	execAt []execMark
+	// ops issued with the (client, timestamp) of an earlier issued op
+	issuedMore map[Request]bool
 	learn      bool
-	// per-(view, seq) state: slots indexed by slotIdx (view<<32|seq when
-	// both fit in 32 bits) or bigSlot; replicas' votes in votes.
+	// per-(view, seq) state: slots indexed by slotTab[view][seq] (index+1,
+	// 0: none; see denseViews) or bigSlot; replicas' votes in votes.
 	slots   []slot
-	slotIdx map[uint64]int32
+	slotTab [][]int32
 	bigSlot map[vn]int32
 	votes   []repVote
 
 	subs      []submission
-	subIndex  map[ct]int
 	pendingAc []acceptance
 
-	// COMMITs each replica sent (first per (v, n)), in order
-	commitList map[sim.NodeID][]*pbft.Commit
+	// COMMITs each replica sent (first per (v, n)), in order, by replica
+	commitList [][]*pbft.Commit
 	nvSeen     map[*pbft.NewView]bool
 	vcSeen     map[*pbft.ViewChange]bool
 	sigCache   map[pbft.Signable]bool // keyring verdicts by message identity
 	nvO        map[*pbft.NewView]recomputedO
+	oArena     []pbft.Digest // holds the nvO digests
+	bests      map[uint64]bestCert
+	// newView's scratch space
+	nvSenders []sim.NodeID
+	distinct  []sim.NodeID // certProblem's and vcProblem's scratch space
+	nvChoices map[uint64]nvChoice
+	nvPP      map[uint64]*pbft.PrePrepare
 	// the last NEW-VIEW delivered to each replica, per view
 	nvDelivered map[nvKey]*pbft.NewView
+
+	// scratch space of the end-of-run linearizability check, kept from run
+	// to run
+	linOps     []linOp
+	linIdx     []int32
+	linSorted  []linOp
+	linOrder   []linOp
+	seqScratch []uint64
+	lin        linSearch
 }
 
 type nvKey struct {
@@ -299,15 +363,19 @@ func (c *Checker) reset(opts Options) {
 		reps = reps[:n]
 		for i := range reps {
 			r := &reps[i]
-			*r = replicaState{executed: r.executed, confirmed: r.confirmed, committed: r.committed}
-			if r.executed != nil {
-				clear(r.executed)
-				clear(r.confirmed)
-				clear(r.committed)
-			}
+			*r = replicaState{confirmed: r.confirmed, committed: r.committed}
+			clear(r.confirmed)
+			r.committed.reset()
 		}
 	} else {
 		reps = make([]replicaState, n)
+	}
+	lastMsg := c.lastMsg
+	if cap(lastMsg) >= n {
+		clear(lastMsg[:cap(lastMsg)])
+		lastMsg = lastMsg[:n]
+	} else {
+		lastMsg = make([]sim.Message, n)
 	}
 	faulty := c.faulty
 	if cap(faulty) >= n {
@@ -316,6 +384,32 @@ func (c *Checker) reset(opts Options) {
 	} else {
 		faulty = make([]bool, n)
 	}
+	commitList := c.commitList
+	for i := range commitList {
+		clear(commitList[i])
+		commitList[i] = commitList[i][:0]
+	}
+	if cap(commitList) >= n {
+		commitList = commitList[:n]
+	} else {
+		commitList = append(commitList[:cap(commitList)], make([][]*pbft.Commit, n-cap(commitList))...)
+	}
+	slotTab := c.slotTab
+	for i := range slotTab {
+		clear(slotTab[i])
+		slotTab[i] = slotTab[i][:0]
+	}
+	logFree := c.logFree
+	c.log.each(func(entries []logEntry) {
+		if cap(entries) > 0 {
+			clear(entries)
+			logFree = append(logFree, entries[:0])
+		}
+	})
+	c.log.reset()
+	c.seqDigest.reset()
+	clear(c.reqs)
+	clear(c.execAt)
 	clear(c.violations)
 	clear(c.accused)
 	clear(c.pendingRes)
@@ -327,34 +421,48 @@ func (c *Checker) reset(opts Options) {
 		opts:        opts,
 		n:           n,
 		faulty:      faulty,
+		lastMsg:     lastMsg,
 		faultyC:     reuse(c.faultyC),
 		violations:  c.violations[:0],
 		vioSeen:     reuse(c.vioSeen),
 		accused:     c.accused[:0],
 		accSeen:     reuse(c.accSeen),
 		reps:        reps,
-		seqDigest:   reuse(c.seqDigest),
-		log:         reuse(c.log),
+		seqDigest:   c.seqDigest,
+		log:         c.log,
+		logFree:     logFree,
 		ref:         ledger.New(),
 		refConfirm:  reuse(c.refConfirm),
-		refByReq:    reuse(c.refByReq),
-		execRes:     reuse(c.execRes),
 		pendingRes:  c.pendingRes[:0],
-		issued:      reuse(c.issued),
+		reqIdx:      reuse(c.reqIdx),
+		reqs:        c.reqs[:0],
+		execAt:      c.execAt[:0],
+		issuedMore:  reuse(c.issuedMore),
 		learn:       opts.Requests == nil,
 		slots:       c.slots[:0],
-		slotIdx:     reuse(c.slotIdx),
+		slotTab:     slotTab,
 		bigSlot:     reuse(c.bigSlot),
 		votes:       c.votes[:0],
 		subs:        c.subs[:0],
-		subIndex:    reuse(c.subIndex),
 		pendingAc:   c.pendingAc[:0],
-		commitList:  reuse(c.commitList),
+		commitList:  commitList,
 		nvSeen:      reuse(c.nvSeen),
 		vcSeen:      reuse(c.vcSeen),
 		sigCache:    reuse(c.sigCache),
 		nvO:         reuse(c.nvO),
+		oArena:      c.oArena[:0],
+		bests:       reuse(c.bests),
+		nvSenders:   c.nvSenders[:0],
+		distinct:    c.distinct[:0],
+		nvChoices:   reuse(c.nvChoices),
+		nvPP:        reuse(c.nvPP),
 		nvDelivered: reuse(c.nvDelivered),
+		linOps:      c.linOps[:0],
+		linIdx:      c.linIdx[:0],
+		linSorted:   c.linSorted[:0],
+		linOrder:    c.linOrder[:0],
+		seqScratch:  c.seqScratch[:0],
+		lin:         c.lin,
 	}
 	for _, f := range opts.Faulty {
 		if int(f) >= 0 && int(f) < n {
@@ -364,8 +472,27 @@ func (c *Checker) reset(opts Options) {
 		}
 	}
 	for _, r := range opts.Requests {
-		c.issued[r] = true
+		c.issue(r)
 	}
+}
+
+// issue records r as issued by its client.
+func (c *Checker) issue(r Request) {
+	i := c.req(mkCT(r.Client, r.Timestamp)) // may grow c.reqs: before indexing it
+	rq := &c.reqs[i]
+	if !rq.issued {
+		rq.issued, rq.issuedOp = true, r.Op
+	} else if rq.issuedOp != r.Op {
+		c.issuedMore[r] = true
+	}
+}
+
+// isIssued reports whether r was issued by its client.
+func (c *Checker) isIssued(r Request) bool {
+	if rq := c.findReq(mkCT(r.Client, r.Timestamp)); rq != nil && rq.issued && rq.issuedOp == r.Op {
+		return true
+	}
+	return len(c.issuedMore) > 0 && c.issuedMore[r]
 }
 
 // correct reports whether id is a replica that is judged.
@@ -383,10 +510,8 @@ func (c *Checker) faultyNode(id sim.NodeID) bool {
 
 func (c *Checker) rep(id sim.NodeID) *replicaState {
 	r := &c.reps[id]
-	if r.executed == nil {
-		r.executed = map[ct]uint64{}
+	if r.confirmed == nil {
 		r.confirmed = map[string]uint64{}
-		r.committed = map[uint64]bool{}
 	}
 	return r
 }
@@ -472,6 +597,18 @@ func (c *Checker) Record(r *sim.Record) {
 	}
 }
 
+// Wants implements sim.KindSink: the checker judges sends, local
+// deliveries, drops, deliveries and node events; timer, duplicate, crash
+// and recover records would only move its notion of the run's end, which
+// Finish sets.
+func (c *Checker) Wants(k sim.RecordKind) bool {
+	switch k {
+	case sim.RecSend, sim.RecLocal, sim.RecDrop, sim.RecDeliver, sim.RecEvent:
+		return true
+	}
+	return false
+}
+
 // Check runs a new checker over the records of a finished run and finishes
 // it at the last record's time.
 func Check(opts Options, records []sim.Record) *Checker {
@@ -498,7 +635,7 @@ func (c *Checker) event(r *sim.Record) {
 		if c.correct(from) {
 			c.agree(r.Time, from, e.View, e.Seq, e.Digest, "committed")
 			if rs := c.rep(from); e.Seq > rs.lastSeq {
-				rs.committed[e.Seq] = true
+				rs.committed.put(e.Seq, true)
 			}
 		}
 	case *pbft.Prepared:
@@ -544,7 +681,7 @@ func (c *Checker) event(r *sim.Record) {
 
 // agree checks that correct replicas commit/execute one digest per seq.
 func (c *Checker) agree(now sim.Time, from sim.NodeID, view, seq uint64, d pbft.Digest, what string) bool {
-	if sa, ok := c.seqDigest[seq]; ok {
+	if sa, ok := c.seqDigest.get(seq); ok {
 		if d0 := sa.d; d0 != d {
 			first := sa.first
 			other := fmt.Sprintf("replica %d has", first)
@@ -558,7 +695,7 @@ func (c *Checker) agree(now sim.Time, from sim.NodeID, view, seq uint64, d pbft.
 		}
 		return true
 	}
-	c.seqDigest[seq] = seqAgree{d, from}
+	c.seqDigest.put(seq, seqAgree{d, from})
 	return true
 }
 
@@ -587,16 +724,32 @@ func (c *Checker) sentPrepare(now sim.Time, from sim.NodeID, view, seq uint64, d
 	rv.sentPrep, rv.hasSent = d, true
 }
 
+// Slots of views below denseViews and seqs below denseSeqs are found in
+// Checker.slotTab, the others in Checker.bigSlot.
+const (
+	denseViews = 64
+	denseSeqs  = 1 << 12
+)
+
 // slot returns the index of (view, seq)'s slot in c.slots, adding it.
 func (c *Checker) slot(view, seq uint64) int32 {
-	if view|seq < 1<<32 {
-		k := view<<32 | seq
-		if i, ok := c.slotIdx[k]; ok {
-			return i
+	if view < denseViews && seq < denseSeqs {
+		if view >= uint64(len(c.slotTab)) {
+			c.slotTab = slices.Grow(c.slotTab, int(view)+1-len(c.slotTab))[:view+1]
+		}
+		row := c.slotTab[view]
+		if seq >= uint64(len(row)) {
+			n := len(row)
+			row = slices.Grow(row, int(seq)+1-n)[:seq+1]
+			clear(row[n:])
+			c.slotTab[view] = row
+		}
+		if i := row[seq]; i > 0 {
+			return i - 1
 		}
 		i := int32(len(c.slots))
 		c.slots = append(c.slots, slot{base: -1})
-		c.slotIdx[k] = i
+		row[seq] = i + 1
 		return i
 	}
 	k := vn{view, seq}
@@ -611,9 +764,9 @@ func (c *Checker) slot(view, seq uint64) int32 {
 
 // findSlot is slot without adding: -1 when (view, seq) has none.
 func (c *Checker) findSlot(view, seq uint64) int32 {
-	if view|seq < 1<<32 {
-		if i, ok := c.slotIdx[view<<32|seq]; ok {
-			return i
+	if view < denseViews && seq < denseSeqs {
+		if view < uint64(len(c.slotTab)) && seq < uint64(len(c.slotTab[view])) {
+			return c.slotTab[view][seq] - 1
 		}
 		return -1
 	}
@@ -652,27 +805,29 @@ func (c *Checker) signedBy(r sim.NodeID, typ sim.MsgType, view, seq uint64) sim.
 func (c *Checker) submitted(now sim.Time, client sim.NodeID, e *pbft.Submitted) {
 	req := Request{Client: client, Timestamp: e.Timestamp, Op: e.Op}
 	if c.learn {
-		c.issued[req] = true
+		c.issue(req)
 	}
-	k := mkCT(client, e.Timestamp)
-	if _, ok := c.subIndex[k]; ok {
+	ri := c.req(mkCT(client, e.Timestamp))
+	rq := &c.reqs[ri]
+	if rq.sub >= 0 {
 		return
 	}
 	at := e.At
 	if at == 0 {
 		at = now
 	}
-	c.subIndex[k] = len(c.subs)
+	rq.sub = int32(len(c.subs))
 	c.subs = append(c.subs, submission{req: req, at: at})
 }
 
 func (c *Checker) accepted(now sim.Time, client sim.NodeID, e *pbft.Accepted) {
-	k := mkCT(client, e.Timestamp)
-	if i, ok := c.subIndex[k]; ok && !c.subs[i].accepted {
+	ri := c.req(mkCT(client, e.Timestamp))
+	rq := &c.reqs[ri]
+	if i := rq.sub; i >= 0 && !c.subs[i].accepted {
 		c.subs[i].accepted, c.subs[i].acceptAt, c.subs[i].result = true, now, e.Result
-	} else if !ok {
+	} else if i < 0 {
 		// Accepted without a Submitted event (e.g. a synthetic stream).
-		c.subIndex[k] = len(c.subs)
+		rq.sub = int32(len(c.subs))
 		at := e.SubmittedAt
 		c.subs = append(c.subs, submission{req: Request{client, e.Timestamp, e.Op}, at: at, accepted: true, acceptAt: now, result: e.Result})
 	}
@@ -685,12 +840,16 @@ func (c *Checker) accepted(now sim.Time, client sim.NodeID, e *pbft.Accepted) {
 // checkAccepted compares an accepted result with the committed log's. It
 // returns false when the request is not (yet) in the replayed log.
 func (c *Checker) checkAccepted(a acceptance, final bool) bool {
-	want, ok := c.refByReq[mkCT(a.client, a.ts)]
-	if !ok && final {
+	rq := c.findReq(mkCT(a.client, a.ts))
+	var want string
+	ok := rq != nil && rq.replayed
+	if ok {
+		want = rq.refRes
+	} else if final && rq != nil && rq.executed {
 		// The reference replay stopped at a gap (every correct replica
 		// skipped a seq by state transfer): compare with the result the
 		// first correct replica to execute the request reported.
-		want, ok = c.execRes[mkCT(a.client, a.ts)]
+		want, ok = rq.execRes, true
 	}
 	if !ok {
 		if final {
@@ -715,8 +874,8 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
 	case rs.started && e.Seq == rs.lastSeq && e.Index > rs.lastIndex:
 	case e.Seq > rs.lastSeq && c.committedUpTo(rs, e.Seq):
 		for s := rs.lastSeq + 1; s < e.Seq; s++ {
-			if _, ok := c.log[s]; !ok {
-				c.log[s] = []logEntry{} // ordered, nothing executed
+			if !c.log.has(s) {
+				c.log.put(s, nil) // ordered, nothing executed
 			}
 		}
 	default:
@@ -724,8 +883,8 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
 			Detail: fmt.Sprintf("replica %d executed seq %d index %d after seq %d index %d%s", from, e.Seq, e.Index, rs.lastSeq, rs.lastIndex, c.missing(rs, e.Seq))})
 	}
 	if e.Seq >= rs.lastSeq {
-		for s := rs.lastSeq + 1; s <= e.Seq && len(rs.committed) > 0; s++ {
-			delete(rs.committed, s)
+		for s := rs.lastSeq + 1; s <= e.Seq && rs.committed.len() > 0; s++ {
+			rs.committed.del(s)
 		}
 		rs.lastSeq, rs.lastIndex, rs.started = e.Seq, e.Index, true
 	}
@@ -733,19 +892,20 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
 
 	req := Request{Client: e.Client, Timestamp: e.Timestamp, Op: e.Op}
 	if !e.Null {
-		k := mkCT(e.Client, e.Timestamp)
-		if _, seen := c.execRes[k]; !seen {
-			c.execRes[k] = e.Result
+		i := c.req(mkCT(e.Client, e.Timestamp))
+		if rq := &c.reqs[i]; !rq.executed {
+			rq.executed, rq.execRes = true, e.Result
 		}
-		if s0, dup := rs.executed[k]; dup {
+		if at := &c.execAt[int(i)*c.n+int(from)]; at.ok {
+			s0 := at.seq
 			c.violate(Violation{Property: Integrity, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
 				Detail: fmt.Sprintf("replica %d executed request (client %d, timestamp %d) at seq %d and again at seq %d", from, e.Client, e.Timestamp, s0, e.Seq)})
 		} else {
-			rs.executed[k] = e.Seq
+			at.seq, at.ok = e.Seq, true
 		}
 		// A faulty node may issue requests in its own name (a Byzantine
 		// replica acting as a client): only correct clients' are checked.
-		if !c.issued[req] && !c.faultyNode(e.Client) {
+		if !c.isIssued(req) && !c.faultyNode(e.Client) {
 			c.violate(Violation{Property: Validity, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
 				Detail: fmt.Sprintf("replica %d executed %q (client %d, timestamp %d) that the client never issued", from, e.Op, e.Client, e.Timestamp)})
 		}
@@ -760,7 +920,7 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
 	}
 
 	// Committed log: the first correct execution of (seq, index) defines it.
-	entries := c.log[e.Seq]
+	entries, _ := c.log.get(e.Seq)
 	if e.Index < 0 || e.Index > 1<<16 {
 		return
 	}
@@ -772,11 +932,15 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
 			return
 		}
 	} else {
+		if entries == nil && len(c.logFree) > 0 {
+			entries = c.logFree[len(c.logFree)-1]
+			c.logFree = c.logFree[:len(c.logFree)-1]
+		}
 		for len(entries) <= e.Index {
 			entries = append(entries, logEntry{})
 		}
 		entries[e.Index] = logEntry{digest: e.Digest, null: e.Null, req: req, by: from, present: true}
-		c.log[e.Seq] = entries
+		c.log.put(e.Seq, entries)
 		c.replay()
 	}
 	if !e.Null {
@@ -789,7 +953,7 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
 // between its last executed one and seq.
 func (c *Checker) committedUpTo(rs *replicaState, seq uint64) bool {
 	for s := rs.lastSeq + 1; s < seq; s++ {
-		if !rs.committed[s] {
+		if !rs.committed.has(s) {
 			return false
 		}
 	}
@@ -798,7 +962,7 @@ func (c *Checker) committedUpTo(rs *replicaState, seq uint64) bool {
 
 func (c *Checker) missing(rs *replicaState, seq uint64) string {
 	for s := rs.lastSeq + 1; s < seq; s++ {
-		if !rs.committed[s] {
+		if !rs.committed.has(s) {
 			return fmt.Sprintf(" (seq %d not committed)", s)
 		}
 	}
@@ -824,7 +988,7 @@ func confirmID(op, result string) (string, bool) {
 // replay applies the contiguous committed log to the reference ledger.
 func (c *Checker) replay() {
 	for {
-		entries, ok := c.log[c.replayed+1]
+		entries, ok := c.log.get(c.replayed + 1)
 		if !ok {
 			return
 		}
@@ -840,10 +1004,10 @@ func (c *Checker) replay() {
 			if ent.null {
 				continue
 			}
-			k := mkCT(ent.req.Client, ent.req.Timestamp)
 			ent.result = c.ref.Execute(ent.req.Op)
-			if _, seen := c.refByReq[k]; !seen {
-				c.refByReq[k] = ent.result
+			ri := c.req(mkCT(ent.req.Client, ent.req.Timestamp))
+			if rq := &c.reqs[ri]; !rq.replayed {
+				rq.replayed, rq.refRes = true, ent.result
 			}
 			if id, ok := confirmID(ent.req.Op, ent.result); ok {
 				if s0, twice := c.refConfirm[id]; twice {
@@ -857,7 +1021,7 @@ func (c *Checker) replay() {
 				c.violate(Violation{Property: LedgerInvariant, Seq: next, Detail: "replaying the committed log: " + err.Error()})
 			}
 		}
-		if _, later := c.log[next+1]; !later {
+		if !c.log.has(next + 1) {
 			return
 		}
 		c.replayed = next
@@ -868,7 +1032,7 @@ func (c *Checker) replay() {
 func (c *Checker) flushResults() {
 	keep := c.pendingRes[:0]
 	for _, p := range c.pendingRes {
-		entries := c.log[p.seq]
+		entries, _ := c.log.get(p.seq)
 		if p.index >= len(entries) || !entries[p.index].ok {
 			keep = append(keep, p)
 			continue

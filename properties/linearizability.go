@@ -80,53 +80,114 @@ func partitionByPayment(history []porcupine.Operation) [][]porcupine.Operation {
 // pending until the end of time), plus the committed requests of faulty
 // nodes as operations that may take effect at any time.
 func (c *Checker) History() []porcupine.Operation {
-	out := make([]porcupine.Operation, 0, len(c.subs))
+	return operations(c.appendHistory(nil))
+}
+
+// linOp is one client operation of the history the linearizability check
+// judges: porcupine.Operation without the interface boxing.
+type linOp struct {
+	client    int
+	input     string
+	output    string // "" when pending
+	pending   bool   // never accepted: any result (or none) is consistent
+	call, ret int64
+	payment   string // paymentOf(input): the partition key
+}
+
+// operation returns op as a porcupine operation.
+func (op *linOp) operation() porcupine.Operation {
+	o := porcupine.Operation{ClientId: op.client, Input: op.input, Call: op.call, Output: op.output, Return: op.ret}
+	if op.pending {
+		o.Output = pendingOutput{}
+	}
+	return o
+}
+
+// operations returns ops as porcupine operations.
+func operations(ops []linOp) []porcupine.Operation {
+	out := make([]porcupine.Operation, len(ops))
+	for i := range ops {
+		out[i] = ops[i].operation()
+	}
+	return out
+}
+
+// appendHistory appends History's operations, as linOps, to out.
+func (c *Checker) appendHistory(out []linOp) []linOp {
 	for _, s := range c.subs {
-		op := porcupine.Operation{ClientId: int(s.req.Client), Input: s.req.Op, Call: int64(s.at)}
+		op := linOp{client: int(s.req.Client), input: s.req.Op, call: int64(s.at)}
 		if s.accepted {
-			op.Output, op.Return = s.result, int64(s.acceptAt)
+			op.output, op.ret = s.result, int64(s.acceptAt)
 		} else {
-			op.Output, op.Return = pendingOutput{}, math.MaxInt64
+			op.pending, op.ret = true, math.MaxInt64
 		}
 		out = append(out, op)
 	}
 	// Requests in the committed log that no correct client submitted (a
 	// faulty node's, in its own name) change the state too: they may take
 	// effect at any time, with any result.
-	seqs := make([]uint64, 0, len(c.log))
-	for s := range c.log {
-		seqs = append(seqs, s)
-	}
-	sort.Slice(seqs, func(i, j int) bool { return seqs[i] < seqs[j] })
+	seqs := c.log.appendKeys(c.seqScratch[:0])
+	c.seqScratch = seqs
 	for _, s := range seqs {
-		for _, e := range c.log[s] {
+		entries, _ := c.log.get(s)
+		for _, e := range entries {
 			if !e.present || e.null {
 				continue
 			}
-			if _, ok := c.subIndex[mkCT(e.req.Client, e.req.Timestamp)]; ok {
+			if c.submittedReq(mkCT(e.req.Client, e.req.Timestamp)) {
 				continue
 			}
-			out = append(out, porcupine.Operation{ClientId: int(e.req.Client), Input: e.req.Op, Call: 0,
-				Output: pendingOutput{}, Return: math.MaxInt64})
+			out = append(out, linOp{client: int(e.req.Client), input: e.req.Op, pending: true, ret: math.MaxInt64})
 		}
 	}
 	return out
 }
 
-// linearizable checks the client history per payment with porcupine.
-// Partitions longer than MaxHistory are skipped; a timeout is not a
-// violation.
+// linearizable checks the client history per payment: with callOrderOps
+// when it decides, otherwise with linSearch, and with porcupine when that
+// search gives up. Partitions longer than
+// MaxHistory are skipped; a porcupine timeout is not a violation.
 func (c *Checker) linearizable() {
 	if len(c.subs) == 0 {
 		return
 	}
-	for _, part := range partitionByPayment(c.History()) {
+	hist := c.appendHistory(c.linOps[:0])
+	c.linOps = hist
+	// The partitions of partitionByPayment: by payment id, each in history
+	// order (sorted through an index, the operations being large).
+	idx := c.linIdx[:0]
+	for i := range hist {
+		hist[i].payment = paymentOf(hist[i].input)
+		idx = append(idx, int32(i))
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := cmp.Compare(hist[a].payment, hist[b].payment); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	c.linIdx = idx
+	sorted := c.linSorted[:0]
+	for _, i := range idx {
+		sorted = append(sorted, hist[i])
+	}
+	c.linSorted = sorted
+	// One ledger serves every partition: each holds the operations of one
+	// payment, and an operation reads and changes only its own payment.
+	var l *ledger.Ledger
+	for len(sorted) > 0 {
+		n := 1
+		for n < len(sorted) && sorted[n].payment == sorted[0].payment {
+			n++
+		}
+		part := sorted[:n]
+		sorted = sorted[n:]
 		if len(part) > c.opts.MaxHistory {
 			continue
 		}
 		accepted := false
-		for _, op := range part {
-			if _, p := op.Output.(pendingOutput); !p {
+		for i := range part {
+			if !part[i].pending {
 				accepted = true
 				break
 			}
@@ -134,19 +195,25 @@ func (c *Checker) linearizable() {
 		if !accepted {
 			continue
 		}
-		m := PaymentsModel
-		m.Partition = nil
-		res, seq := sequentialCheck(part)
-		if !seq {
-			res = porcupine.CheckOperationsTimeout(m, part, c.opts.LinearizabilityTimeout)
+		if l == nil {
+			l = ledger.New()
+		}
+		res, ok := callOrderOps(part, l, &c.linOrder)
+		if !ok {
+			res, ok = c.lin.search(part)
+		}
+		if !ok {
+			m := PaymentsModel
+			m.Partition = nil
+			res = porcupine.CheckOperationsTimeout(m, operations(part), c.opts.LinearizabilityTimeout)
 		}
 		if res == porcupine.Illegal {
 			var clients []sim.NodeID
-			for _, op := range part {
-				clients = appendUnique(clients, sim.NodeID(op.ClientId))
+			for i := range part {
+				clients = appendUnique(clients, sim.NodeID(part[i].client))
 			}
 			c.violate(Violation{Property: Linearizability, Replicas: clients, Time: c.end,
-				Detail: fmt.Sprintf("the %d client operations on payment %q are not linearizable: %s", len(part), paymentOf(part[0].Input.(string)), describeOps(part))})
+				Detail: fmt.Sprintf("the %d client operations on payment %q are not linearizable: %s", len(part), part[0].payment, describeOps(operations(part)))})
 		}
 	}
 }
@@ -158,35 +225,177 @@ func (c *Checker) linearizable() {
 // exactly when replaying that order on a new ledger gives every recorded
 // result, which is the verdict porcupine reaches with PaymentsModel. ok is
 // false when the history has concurrency (or is not of that model).
+// linearizable decides these histories, and more, with callOrderOps.
 func sequentialCheck(ops []porcupine.Operation) (res porcupine.CheckResult, ok bool) {
-	for i := range ops {
-		if ops[i].Return < ops[i].Call || ops[i].Return == math.MaxInt64 {
+	lops := make([]linOp, len(ops))
+	for i, op := range ops {
+		in, okIn := op.Input.(string)
+		out, okOut := op.Output.(string)
+		if !okIn || !okOut {
 			return porcupine.Unknown, false
 		}
-		_, in := ops[i].Input.(string)
-		_, out := ops[i].Output.(string)
-		if !in || !out {
+		lops[i] = linOp{client: op.ClientId, input: in, output: out, call: op.Call, ret: op.Return}
+	}
+	slices.SortStableFunc(lops, func(a, b linOp) int { return cmp.Compare(a.call, b.call) })
+	if !sequential(lops) {
+		return porcupine.Unknown, false
+	}
+	var scratch []linOp
+	return callOrderOps(lops, ledger.New(), &scratch)
+}
+
+// sequential reports whether ops, sorted by call time, are none pending
+// and each returns strictly before the next is called.
+func sequential(order []linOp) bool {
+	for j := range order {
+		if order[j].pending || order[j].ret == math.MaxInt64 || order[j].ret < order[j].call || j > 0 && order[j-1].ret >= order[j].call {
+			return false
+		}
+	}
+	return true
+}
+
+// callOrderOps decides most payments histories without a search: the
+// operations in the order of their calls (ties in history order) respect
+// real time (an operation that returns before another is called is called
+// before it), so when replaying them in that order on l gives every
+// accepted result, that order is a linearization: the verdict is Ok, as
+// porcupine's with PaymentsModel. When a result differs, the verdict is
+// Illegal if the history is sequential (see sequentialCheck: that order is
+// its only linearization) and undecided (ok false) otherwise. l may hold
+// other payments (an operation reads and changes only its own); *scratch
+// holds the sorted copy when ops is not sorted by call time. ok is also
+// false when an operation returns before its call.
+func callOrderOps(ops []linOp, l *ledger.Ledger, scratch *[]linOp) (res porcupine.CheckResult, ok bool) {
+	for i := range ops {
+		if ops[i].ret < ops[i].call {
 			return porcupine.Unknown, false
 		}
 	}
 	order := ops
-	byCall := func(a, b porcupine.Operation) int { return cmp.Compare(a.Call, b.Call) }
+	byCall := func(a, b linOp) int { return cmp.Compare(a.call, b.call) }
 	if !slices.IsSortedFunc(ops, byCall) {
-		order = slices.Clone(ops)
+		order = append((*scratch)[:0], ops...)
+		*scratch = order
 		slices.SortStableFunc(order, byCall)
 	}
-	for i := 1; i < len(order); i++ {
-		if order[i-1].Return >= order[i].Call {
-			return porcupine.Unknown, false
-		}
-	}
-	l := ledger.New()
-	for _, op := range order {
-		if l.Execute(op.Input.(string)) != op.Output.(string) {
+	for i := range order {
+		op := &order[i]
+		if got := l.Execute(op.input); !op.pending && got != op.output {
+			if !sequential(order) {
+				return porcupine.Unknown, false
+			}
 			return porcupine.Illegal, true
 		}
 	}
 	return porcupine.Ok, true
+}
+
+// maxSearchOps and maxSearchSteps bound linSearch: longer histories, and
+// searches that execute more operations, are left to porcupine.
+const (
+	maxSearchOps   = 64
+	maxSearchSteps = 1 << 14
+)
+
+// linSearch decides small payments histories with concurrency exactly as
+// porcupine does with PaymentsModel (the Wing-Gong search with Lowe's
+// memoisation of (linearized set, ledger snapshot)), single-threaded and
+// without porcupine's goroutines, timer and boxing. Its memory is reused
+// from one search to the next.
+type linSearch struct {
+	ops   []linOp
+	l     *ledger.Ledger
+	seen  map[linKey]struct{}
+	steps int
+}
+
+// linKey is a memoised search state: the linearized operations (bit i:
+// ops[i]) and the ledger snapshot after them.
+type linKey struct {
+	done  uint64
+	state string
+}
+
+// emptySnapshot is the snapshot of a new ledger (PaymentsModel's "").
+var emptySnapshot = ledger.New().Snapshot()
+
+// search reports whether ops (one payment's operations, at most
+// maxSearchOps) has a linearization: an order that respects real time (an
+// operation that returns before another is called comes first) in which
+// replaying every operation on a new ledger gives every accepted result
+// (pending operations may have any result). An operation may be
+// linearized next when it is called no later than every unlinearized
+// operation returns (porcupine orders a call before a return at the same
+// time). ok is false when the history is too long, has an operation that
+// returns before its call, or the search took more than maxSearchSteps.
+func (s *linSearch) search(ops []linOp) (res porcupine.CheckResult, ok bool) {
+	if len(ops) > maxSearchOps {
+		return porcupine.Unknown, false
+	}
+	for i := range ops {
+		if ops[i].ret < ops[i].call {
+			return porcupine.Unknown, false
+		}
+	}
+	if s.l == nil {
+		s.l = ledger.New()
+		s.seen = map[linKey]struct{}{}
+	}
+	clear(s.seen)
+	s.ops, s.steps = ops, 0
+	found, ok := s.dfs(0, emptySnapshot)
+	s.ops = nil
+	if !ok {
+		return porcupine.Unknown, false
+	}
+	if found {
+		return porcupine.Ok, true
+	}
+	return porcupine.Illegal, true
+}
+
+// dfs extends the linearization of the operations in done, which left the
+// ledger in state. ok is false when the step budget ran out.
+func (s *linSearch) dfs(done uint64, state []byte) (found, ok bool) {
+	all := uint64(1)<<len(s.ops) - 1
+	if len(s.ops) == 64 {
+		all = ^uint64(0)
+	}
+	if done == all {
+		return true, true
+	}
+	minRet := int64(math.MaxInt64)
+	for i := range s.ops {
+		if done&(1<<i) == 0 {
+			minRet = min(minRet, s.ops[i].ret)
+		}
+	}
+	for i := range s.ops {
+		op := &s.ops[i]
+		if done&(1<<i) != 0 || op.call > minRet {
+			continue
+		}
+		if s.steps++; s.steps > maxSearchSteps {
+			return false, false
+		}
+		if err := s.l.Restore(state); err != nil {
+			return false, false
+		}
+		if res := s.l.Execute(op.input); !op.pending && res != op.output {
+			continue
+		}
+		next := s.l.Snapshot() // a new slice per state: kept by the caller
+		k := linKey{done | 1<<i, string(next)}
+		if _, seen := s.seen[k]; seen {
+			continue
+		}
+		s.seen[k] = struct{}{}
+		if found, ok := s.dfs(k.done, next); !ok || found {
+			return found, ok
+		}
+	}
+	return false, true
 }
 
 func appendUnique(s []sim.NodeID, id sim.NodeID) []sim.NodeID {
