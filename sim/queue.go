@@ -3,10 +3,11 @@ package sim
 // radixMinLen is the queue length at which the kernel's event queue moves
 // its events from a binary heap to a radix queue, for the rest of the run.
 // Both give the same order; the binary heap is faster while the queue holds
-// a few dozen events (PBFT n=4: ~7% faster runs than with the radix queue),
-// the radix queue beyond (PBFT n=16: ~10% faster, n=100: ~28%; 100k pending
-// events: ~40%).
-var radixMinLen = 128
+// up to a few hundred events (PBFT n=4: ~7% faster runs than with the radix
+// queue; a sweep of the adversarial scenario ~5% faster than with a
+// threshold of 128), the radix queue beyond (PBFT n=100: ~28% faster;
+// 100k pending events: ~40%).
+var radixMinLen = 512
 
 // eventQueue is the kernel's event queue: events ordered by (at, key), in a
 // binary heap (eventHeap) until it first holds radixMinLen events, then in a
