@@ -20,13 +20,13 @@ import (
 // (GC included): it shows the cost of a seed whatever else the machine
 // runs, and a drop from 1 to 2 workers is CPU lost to running in
 // parallel (GC, contention) rather than to a busy machine. The GC runs at
-// GOGC=400, as in `pbftsim sweep`.
+// GOGC=800 (GOGC in this package), as in `pbftsim sweep`.
 func BenchmarkSweep(b *testing.B) {
 	sc, err := scenarios.Builtin(DefaultScenario)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer debug.SetGCPercent(debug.SetGCPercent(400))
+	defer debug.SetGCPercent(debug.SetGCPercent(GOGC))
 	for _, w := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
 			o := Options{Scenario: sc, ScenarioArg: DefaultScenario, Seeds: Range{From: 1, To: uint64(b.N)}, Workers: w, Version: "bench"}
@@ -50,13 +50,14 @@ func BenchmarkSweep(b *testing.B) {
 
 // BenchmarkRunSeed is one seed of the default adversarial scenario with
 // the checkers (one checker reused run after run, as in a sweep worker),
-// for CPU profiles of a sweep:
+// for CPU profiles of a sweep (GC at GOGC=800, as in a sweep):
 // go test -run '^$' -bench RunSeed -cpuprofile cpu.out ./reports/sweep/
 func BenchmarkRunSeed(b *testing.B) {
 	sc, err := scenarios.Builtin(DefaultScenario)
 	if err != nil {
 		b.Fatal(err)
 	}
+	defer debug.SetGCPercent(debug.SetGCPercent(GOGC))
 	chk := properties.New(properties.Options{}) // reused, as a sweep worker does
 	b.ReportAllocs()
 	for i := range b.N {
