@@ -4,10 +4,13 @@ PKGS      ?= ./...
 BENCHTIME ?= 1s
 BENCHOUT  ?= bench/latest.txt
 BENCHPKGS ?= ./sim/ ./sim/cluster/ ./reports/sweep/
+# The profile-guided optimisation profile of the pbftsim command (go build and
+# go run use cmd/pbftsim/default.pgo by themselves); benchmarks are built with it too.
+PGO       ?= $(CURDIR)/cmd/pbftsim/default.pgo
 FUZZTIME  ?= 60s
 PBFTSIM_PROPERTY_RUNS ?= 5000
 
-.PHONY: all build run test bench soak cross-determinism lint cover fuzz clean
+.PHONY: all build run test bench pgo soak cross-determinism lint cover fuzz clean
 
 all: build
 
@@ -27,8 +30,15 @@ test:
 ## bench: run the benchmark set; compare with benchstat reports/benchdata/baseline.txt $(BENCHOUT)
 bench:
 	@mkdir -p $(dir $(BENCHOUT))
-	$(GO) test -run='^$$' -bench=. -benchmem -count=6 -timeout=30m $(BENCHPKGS) | tee $(BENCHOUT)
+	$(GO) test -pgo=$(PGO) -run='^$$' -bench=. -benchmem -count=6 -timeout=30m $(BENCHPKGS) | tee $(BENCHOUT)
 	@echo "compare: benchstat reports/benchdata/baseline.txt $(BENCHOUT)"
+
+## pgo: regenerate cmd/pbftsim/default.pgo from CPU profiles of the PBFT and sweep benchmarks
+pgo:
+	@mkdir -p bench
+	$(GO) test -pgo=off -run='^$$' -bench='PBFT/n=(4|4-batch=16|16|100)$$' -benchtime=3s -cpuprofile=bench/pgo-pbft.out -o bench/cluster.test ./sim/cluster/
+	$(GO) test -pgo=off -run='^$$' -bench=RunSeed -benchtime=6s -cpuprofile=bench/pgo-sweep.out -o bench/sweep.test ./reports/sweep/
+	$(GO) tool pprof -proto bench/pgo-pbft.out bench/pgo-sweep.out > cmd/pbftsim/default.pgo
 
 ## soak: 1,000,000 requests at n=4 with a JSONL trace; reports peak memory (not in CI)
 soak:
