@@ -20,7 +20,7 @@ import (
 // (GC included): it shows the cost of a seed whatever else the machine
 // runs, and a drop from 1 to 2 workers is CPU lost to running in
 // parallel (GC, contention) rather than to a busy machine. The GC runs at
-// GOGC=800 (GOGC in this package), as in `pbftsim sweep`.
+// GOGC=1600 (GOGC in this package), as in `pbftsim sweep`.
 func BenchmarkSweep(b *testing.B) {
 	sc, err := scenarios.Builtin(DefaultScenario)
 	if err != nil {
@@ -50,7 +50,7 @@ func BenchmarkSweep(b *testing.B) {
 
 // BenchmarkRunSeed is one seed of the default adversarial scenario with
 // the checkers (one checker reused run after run, as in a sweep worker),
-// for CPU profiles of a sweep (GC at GOGC=800, as in a sweep):
+// for CPU profiles of a sweep (GC at GOGC=1600, as in a sweep):
 // go test -run '^$' -bench RunSeed -cpuprofile cpu.out ./reports/sweep/
 func BenchmarkRunSeed(b *testing.B) {
 	sc, err := scenarios.Builtin(DefaultScenario)

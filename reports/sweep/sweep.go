@@ -124,10 +124,11 @@ func RunSeed(sc *scenarios.Scenario, seed uint64, stop func() bool) (rec Record,
 // GOGC is the garbage collector percentage `pbftsim sweep` runs with unless
 // the GOGC environment variable is set. A sweep's live heap is a few
 // megabytes per worker (one run each) while it allocates hundreds of
-// megabytes a second; collecting half as often as at 400 saved about 8% of
-// CPU and lets two workers scale (GC marking competes with the workers for
-// the cores), at about 60 MB for two workers.
-const GOGC = 800
+// megabytes a second, and with two workers the collector's marking and
+// write barriers compete with both for the cores: at 1600 two workers ran
+// 1.7-2.1x one worker's seeds/s (at 400: 1.5-1.8x) and 10-25% more seeds/s,
+// at 80-100 MB resident for two workers (400: ~45 MB).
+const GOGC = 1600
 
 func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *properties.Checker) (rec Record, ok bool) {
 	rec = Record{Seed: seed}
