@@ -126,8 +126,9 @@ func RunSeed(sc *scenarios.Scenario, seed uint64, stop func() bool) (rec Record,
 // megabytes per worker (one run each) while it allocates hundreds of
 // megabytes a second, and with two workers the collector's marking and
 // write barriers compete with both for the cores: at 1600 two workers ran
-// 1.7-2.1x one worker's seeds/s (at 400: 1.5-1.8x) and 10-25% more seeds/s,
-// at 80-100 MB resident for two workers (400: ~45 MB).
+// 1.7-2.1x one worker's seeds/s (at 400: 1.5-1.8x) and 10-25% more seeds/s;
+// `pbftsim sweep` then peaks at ~80 MB resident with one worker and ~130 MB
+// with two (at 400: ~45 MB with two).
 const GOGC = 1600
 
 func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *properties.Checker) (rec Record, ok bool) {
