@@ -336,7 +336,7 @@ func (r *Replica) install(st *State, check bool) bool {
 	r.lastExec = st.Seq
 	for key, q := range r.pending {
 		if r.executedReq(q) {
-			delete(r.pending, key)
+			r.delPending(key)
 			delete(r.relayed, key)
 			delete(r.inLog, key)
 		}

@@ -131,7 +131,29 @@ func randomSchedules(t *testing.T, harsh bool) {
 				if r.LogSize() > 2*k {
 					t.Fatalf("%v: log above L", r)
 				}
+				checkPendingCounts(t, r)
 			}
 		})
+	}
+}
+
+// checkPendingCounts checks the replica's per-client counts of pending
+// requests against its pending set.
+func checkPendingCounts(t *testing.T, r *Replica) {
+	t.Helper()
+	want := map[sim.NodeID]int32{}
+	for key := range r.pending {
+		want[key.client]++
+	}
+	for c, n := range r.pendingOf {
+		if n != want[sim.NodeID(c)] {
+			t.Fatalf("%v: client %d counted %d pending requests, has %d", r, c, n, want[sim.NodeID(c)])
+		}
+		delete(want, sim.NodeID(c))
+	}
+	for c, n := range want {
+		if n != 0 {
+			t.Fatalf("%v: client %d has %d pending requests, none counted", r, c, n)
+		}
 	}
 }

@@ -93,6 +93,7 @@ type Replica struct {
 	lastReply    map[sim.NodeID]*Reply
 	replyClients []sim.NodeID // sorted keys of lastReply
 	pending      map[reqKey]*Request
+	pendingOf    []int32 // per client id: its entries in pending
 	relayed      map[reqKey]bool
 	queue        []*Request // primary: requests waiting for a sequence number
 	inLog        map[reqKey]bool
@@ -442,7 +443,7 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 	}
 	key := reqKey{q.Client, q.Timestamp}
 	if _, ok := r.pending[key]; !ok {
-		r.pending[key] = q
+		r.addPending(key, q)
 		if r.isPrimary() && r.active {
 			r.queue = append(r.queue, q)
 		}
@@ -506,6 +507,11 @@ func (r *Replica) propose(force bool) {
 		pp := &PrePrepare{View: r.view, Seq: r.seq, Batch: batch, Replica: r.id}
 		pp.Digest, r.buf = batchDigestBuf(r.buf, batch)
 		pp.Sig = r.sign(pp)
+		if vc := r.cfg.VerifyCache; vc != nil {
+			// valid by construction: signed here, d computed here over
+			// requests this replica verified when they arrived
+			vc.addValidPP(pp)
+		}
 		for _, q := range batch {
 			r.inLog[reqKey{q.Client, q.Timestamp}] = true
 		}
@@ -606,7 +612,7 @@ func (r *Replica) acceptPrePrepare(e *entry, pp *PrePrepare) {
 		key := reqKey{q.Client, q.Timestamp}
 		if !r.executedReq(q) {
 			if _, ok := r.pending[key]; !ok {
-				r.pending[key] = q
+				r.addPending(key, q)
 			}
 		}
 	}
@@ -778,10 +784,11 @@ func (r *Replica) executeEntry(e *entry) {
 		r.out.Report(&Executed{Replica: r.id, View: e.view, Seq: e.seq, Digest: pp.Digest, Null: true})
 		return
 	}
+	obsolete := false // some pending request of a client answered here may be obsolete
 	for i, q := range pp.Batch {
 		key := reqKey{q.Client, q.Timestamp}
 		if r.variant != VariantNoTimestampCheck && r.executedReq(q) {
-			delete(r.pending, key)
+			r.delPending(key)
 			continue
 		}
 		res := r.sm.Execute(q.Op)
@@ -792,7 +799,8 @@ func (r *Replica) executeEntry(e *entry) {
 			r.replyClients = slices.Insert(r.replyClients, i, q.Client)
 		}
 		r.lastReply[q.Client] = rep
-		delete(r.pending, key)
+		r.delPending(key)
+		obsolete = obsolete || r.hasPending(q.Client)
 		delete(r.relayed, key)
 		delete(r.inLog, key)
 		r.out.Send(q.Client, rep)
@@ -801,16 +809,52 @@ func (r *Replica) executeEntry(e *entry) {
 			Client: q.Client, Timestamp: q.Timestamp, Op: q.Op, Result: res}
 		r.out.Report(ev)
 	}
-	// forget pending requests made obsolete by these replies
-	if len(r.pending) > 0 {
+	// forget pending requests made obsolete by these replies (only requests
+	// of the clients just answered can be)
+	if obsolete {
 		for key, q := range r.pending {
 			if r.executedReq(q) && r.variant != VariantNoTimestampCheck {
-				delete(r.pending, key)
+				r.delPending(key)
 				delete(r.relayed, key)
 			}
 		}
 	}
 }
+
+// addPending records q, not yet in pending, as pending.
+func (r *Replica) addPending(key reqKey, q *Request) {
+	r.pending[key] = q
+	if c := int(key.client); c >= 0 && c < maxCountedClient {
+		if c >= len(r.pendingOf) {
+			r.pendingOf = append(r.pendingOf, make([]int32, c+1-len(r.pendingOf))...)
+		}
+		r.pendingOf[c]++
+	}
+}
+
+// delPending removes key from pending, if there.
+func (r *Replica) delPending(key reqKey) {
+	if _, ok := r.pending[key]; !ok {
+		return
+	}
+	delete(r.pending, key)
+	if c := int(key.client); c >= 0 && c < len(r.pendingOf) {
+		r.pendingOf[c]--
+	}
+}
+
+// hasPending reports whether client may have a request in pending (always
+// true for client ids too large to count).
+func (r *Replica) hasPending(client sim.NodeID) bool {
+	c := int(client)
+	if c < 0 || c >= maxCountedClient {
+		return true
+	}
+	return c < len(r.pendingOf) && r.pendingOf[c] > 0
+}
+
+// maxCountedClient bounds the client ids whose pending requests are counted.
+const maxCountedClient = 1 << 16
 
 // stateDigest is SHA-256 over the state machine digest and the last-reply
 // table (client, timestamp, result in client order).
