@@ -1,8 +1,8 @@
 package sim
 
 // radixMinLen is the queue length at which the kernel's event queue moves
-// its events from a binary heap to a radix queue, for the rest of the run.
-// Both give the same order; the binary heap is faster while the queue holds
+// its events from a 4-ary heap to a radix queue, for the rest of the run.
+// Both give the same order; the heap is faster while the queue holds
 // up to a few hundred events (PBFT n=4: ~7% faster runs than with the radix
 // queue; a sweep of the adversarial scenario ~5% faster than with a
 // threshold of 128), the radix queue beyond (PBFT n=100: ~28% faster;
@@ -10,7 +10,7 @@ package sim
 var radixMinLen = 512
 
 // eventQueue is the kernel's event queue: events ordered by (at, key), in a
-// binary heap (eventHeap) until it first holds radixMinLen events, then in a
+// 4-ary heap (eventHeap) until it first holds radixMinLen events, then in a
 // radix queue (radixQueue). Timers are not queued here (see timerHeap).
 type eventQueue struct {
 	h eventHeap
