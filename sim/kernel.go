@@ -82,7 +82,8 @@ func New(cfg Config) (*Kernel, error) {
 	k.stats.DroppedByLink = make([]Counter, n*n)
 	k.tr.init(&k.stats.TraceHash, cfg.Sinks)
 	// With every node multicasting, about n² messages are in flight: room
-	// for them up front, and the queue that is faster at that size.
+	// for them up front (up to the size at which the queue moves to its
+	// radix form, see eventQueue).
 	k.q.init(min(n*n, 1<<16))
 	for _, c := range cfg.Crashes {
 		k.schedule(event{at: c.At, to: c.Node, from: c.Node}, evCrash)

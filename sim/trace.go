@@ -68,10 +68,11 @@ const (
 // string. A message's content hash is its AppendCanonical bytes as a string
 // hashed (see hashBytes) from the hash of its type name (see nameHash); it
 // is computed once for a message multicast to many nodes. A string is its
-// length followed by its bytes zero-padded to whole words. Names, not interned numbers, are hashed, so the hash does
-// not depend on registration order, and records need no sequence number:
-// the hash is a fold over records in order. The words are folded into
-// Stats.TraceHash one by one (see mix).
+// length followed by its bytes zero-padded to whole words. Names, not
+// interned numbers, are hashed, so the hash does not depend on registration
+// order, and records need no sequence number: the hash is a fold over
+// records in order. The words are folded into Stats.TraceHash one by one
+// (see mix).
 func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, ref uint64, timer TimerID, ev Event, why DropReason) uint64 {
 	var flags uint64
 	if m != nil {
