@@ -353,24 +353,9 @@ func (q *radixQueue) refill() {
 		if c == src.tail {
 			n = src.hi
 		}
-		for j := range n { // q.put, inlined
+		for j := range n {
 			e := &c.ev[j]
-			t := bucketOf(e.at, m)
-			dst := &q.b[t]
-			if dst.hi == chunkLen || dst.tail == nil {
-				q.grow(dst)
-			}
-			p := &dst.tail.ev[dst.hi]
-			*p = *e
-			dst.hi++
-			dst.n++
-			if dst.n == 1 || e.at < dst.minAt {
-				dst.minAt = e.at
-				dst.min = p
-			}
-			if t > 0 {
-				q.mask[(t-1)/64] |= 1 << ((t - 1) % 64)
-			}
+			q.put(bucketOf(e.at, m), e)
 		}
 		next := c.next
 		q.release(c, n)
