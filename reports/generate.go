@@ -384,8 +384,13 @@ func (s *Summary) compare(byN map[int][]Run) {
 			return Deviation{N: pt.N, Phase: phase, Ratio: ratio, Excess: excess,
 				Dropped: pt.Dropped.Mean, Duplicated: pt.Duplicated.Mean, ViewChanges: pt.ViewChanges.Mean, Why: why}
 		}
-		if c.NormalRatio > limit {
+		// deviate records d, explained, as a point beyond the closed form.
+		deviate := func(d Deviation) {
 			s.ConstantsWithin = false
+			d.Why = explain(d)
+			s.Deviations = append(s.Deviations, d)
+		}
+		if c.NormalRatio > limit {
 			d := dev(PhaseNormal, c.NormalRatio, c.NormalMeasured-cf.NormalPerRequest, "")
 			for _, t := range []string{TypeRequest, TypePrePrepare, TypePrepare, TypeCommit, TypeReply} {
 				m := pt.ByType[t].Mean
@@ -393,27 +398,20 @@ func (s *Summary) compare(byN map[int][]Run) {
 					d.Types = append(d.Types, TypeExcess{Type: t, Measured: m, ClosedForm: cf.PerType[t]})
 				}
 			}
-			d.Why = explain(d)
-			s.Deviations = append(s.Deviations, d)
+			deviate(d)
 		}
 		if pt.CheckpointPerRound.N > 0 {
 			c.CheckpointPerRound = pt.CheckpointPerRound.Mean
 			c.CheckpointRatio = c.CheckpointPerRound / cf.CheckpointPerRound
 			if c.CheckpointRatio > limit {
-				s.ConstantsWithin = false
-				d := dev(PhaseCheckpoint, c.CheckpointRatio, c.CheckpointPerRound-cf.CheckpointPerRound, "")
-				d.Why = explain(d)
-				s.Deviations = append(s.Deviations, d)
+				deviate(dev(PhaseCheckpoint, c.CheckpointRatio, c.CheckpointPerRound-cf.CheckpointPerRound, ""))
 			}
 		}
 		if pt.MessagesPerViewChange.N > 0 {
 			c.ViewChangeMessages = pt.MessagesPerViewChange.Mean
 			c.ViewChangeRatio = c.ViewChangeMessages / cf.ViewChange
 			if c.ViewChangeRatio > limit {
-				s.ConstantsWithin = false
-				d := dev(PhaseViewChange, c.ViewChangeRatio, c.ViewChangeMessages-cf.ViewChange, "")
-				d.Why = explain(d)
-				s.Deviations = append(s.Deviations, d)
+				deviate(dev(PhaseViewChange, c.ViewChangeRatio, c.ViewChangeMessages-cf.ViewChange, ""))
 			}
 		}
 		if !c.Exact {
