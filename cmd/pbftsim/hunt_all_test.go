@@ -33,4 +33,3 @@ func TestHuntBadFlags(t *testing.T) {
 		}
 	}
 }
-
