@@ -70,7 +70,7 @@ expected and reported), 1 a property was violated within the fault model,
 	f.StringVar(&fl.protocol, "protocol", "", "replication protocol: pbft or hotstuff (default: the scenario's, else pbft)")
 	f.Uint64Var(&fl.seed, "seed", 1, "run seed; without --seed, the scenario's own seed if it has one")
 	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object instead of the human summary")
-	f.StringVar(&fl.trace, "trace", "", "write the trace as JSON Lines to `FILE`")
+	f.StringVar(&fl.trace, "trace", "", "write the trace to `FILE`; the name picks the format: .jsonl (JSON Lines), .jsonl.zst (zstd-compressed), .pbt (binary), .pbt.zst (binary, zstd-compressed: the most compact)")
 	f.IntVar(&fl.nodes, "nodes", 0, "number of replicas n (>= 4)")
 	f.IntVar(&fl.requests, "requests", 0, "payment operations issued in total")
 	f.IntVar(&fl.clients, "clients", 0, "number of clients")
@@ -210,15 +210,13 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 		return usage(err)
 	}
 	ro := properties.RunOptions{Liveness: fl.check, StopOnViolation: fl.check && fl.stopOnViolation}
-	var trace *spacetime.AtomicFile
-	var sink *sim.JSONLSink
+	var trace *spacetime.TraceWriter
 	if fl.trace != "" {
-		if trace, err = spacetime.CreateAtomic(fl.trace); err != nil {
-			return usage(err)
+		if trace, err = spacetime.CreateTrace(fl.trace); err != nil {
+			return usage(fmt.Errorf("--trace: %w", err))
 		}
 		defer trace.Abort()
-		sink = sim.NewJSONLSink(trace)
-		ro.Sinks = append(ro.Sinks, sink)
+		ro.Sinks = append(ro.Sinks, trace)
 	}
 	start := time.Now() // wall clock, outside the simulation: for the speed ratio only
 	var o *properties.Outcome
@@ -235,11 +233,8 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	}
 	wall := time.Since(start)
 	if trace != nil {
-		if err := sink.Flush(); err != nil {
-			return fmt.Errorf("writing trace %s: %w", fl.trace, err)
-		}
 		if err := trace.Commit(); err != nil {
-			return fmt.Errorf("writing trace %s: %w", fl.trace, err)
+			return err
 		}
 	}
 	out := cmd.OutOrStdout()
