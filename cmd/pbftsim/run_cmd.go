@@ -22,6 +22,7 @@ import (
 // runFlags are the flags of `pbftsim run`. Their names are a stable interface.
 type runFlags struct {
 	scenario, trace, variant  string
+	protocol                  string
 	seed                      uint64
 	asJSON                    bool
 	nodes, requests, clients  int
@@ -77,6 +78,7 @@ expected and reported), 1 a property was violated within the fault model,
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.scenario, "scenario", "fault-free", "built-in scenario name or scenario file")
+	f.StringVar(&fl.protocol, "protocol", "", "replication protocol: pbft or hotstuff (default: the scenario's, else pbft)")
 	f.Uint64Var(&fl.seed, "seed", 1, "run seed; without --seed, the scenario's own seed if it has one")
 	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object instead of the human summary")
 	f.StringVar(&fl.trace, "trace", "", "write the trace to `FILE`; the name picks the format: .jsonl (JSON Lines), .jsonl.zst (zstd-compressed), .pbt (binary), .pbt.zst (binary, zstd-compressed: the most compact)")
@@ -136,6 +138,11 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 	setInt("batch", &sc.Protocol.Batch, fl.batch)
 	if changed("checkpoint-interval") {
 		sc.Protocol.CheckpointInterval, sc.Protocol.Window = fl.checkpointInterval, 0
+	}
+	if changed("protocol") {
+		if err := setProtocol(sc, fl.protocol); err != nil {
+			return nil, err
+		}
 	}
 	if changed("variant") {
 		sc.Protocol.Variant = fl.variant
@@ -211,6 +218,21 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		}
 	}
 	return sc, nil
+}
+
+// setProtocol sets the scenario's protocol from a --protocol flag.
+func setProtocol(sc *scenarios.Scenario, name string) error {
+	if !slices.Contains(cluster.Protocols, name) {
+		return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", name, strings.Join(cluster.Protocols, ", ")))
+	}
+	if name == cluster.ProtocolPBFT {
+		name = ""
+	}
+	if sc.Protocol.Name != name {
+		// Another protocol's strategies and variant do not carry over.
+		sc.Protocol.Name = name
+	}
+	return nil
 }
 
 func runRun(cmd *cobra.Command, fl *runFlags) error {
@@ -408,6 +430,9 @@ func printJSON(w io.Writer, v any) error {
 
 func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.Duration, trace string, checked bool) {
 	r := o.Result
+	if r.Protocol != "" {
+		scenario += ", protocol " + r.Protocol
+	}
 	fmt.Fprintf(w, "pbftsim run: scenario %s, n=%d f=%d, seed %d\n", scenario, r.N, r.F, r.Seed)
 	if r.Variant != "" {
 		fmt.Fprintf(w, "protocol variant: %s (DELIBERATELY BROKEN)\n", r.Variant)
