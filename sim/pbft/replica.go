@@ -424,16 +424,23 @@ func (r *Replica) growTimeout() {
 	}
 }
 
-// armRequestTimer starts the request timer (OSDI'99 §4.5.2) if a backup in
-// an active view waits for a request and no timer runs: the timer then
+// armRequestTimer starts the request timer (OSDI'99 §4.5.2) if the replica
+// in an active view waits for a request and no timer runs: the timer then
 // belongs to one awaited request (the smallest (client, timestamp) pending)
-// and stops only when that request is no longer awaited (delPending). The
-// primary never runs it: it cannot vote itself out on its own timer.
+// and stops only when that request is no longer awaited (delPending).
+//
+// Deviation from the paper: the primary runs the timer too. The paper's
+// backups recover lost PREPAREs and COMMITs by retransmission (status
+// messages), which this implementation does not have; the primary's own
+// timer is then what ends a view in which COMMITs lost before GST left the
+// primary and one backup unable to commit while another backup executed
+// (testdata findings pbft-liveness-crashed-primary-lossy and
+// pbft-liveness-twins-stuck-view-change in properties stall without it).
 func (r *Replica) armRequestTimer() {
-	if r.reqTimerOn && (len(r.pending) == 0 || r.isPrimary() || !r.active) {
+	if r.reqTimerOn && (len(r.pending) == 0 || !r.active) {
 		r.stopRequestTimer()
 	}
-	if r.reqTimerOn || len(r.pending) == 0 || !r.active || r.isPrimary() {
+	if r.reqTimerOn || len(r.pending) == 0 || !r.active {
 		return
 	}
 	first := true
