@@ -203,6 +203,9 @@ func (v *validator) scenario(s *Scenario) error {
 	if err := v.nonNegative("run.max_time", s.Run.MaxTime); err != nil {
 		return err
 	}
+	if err := v.nonNegative("run.stall", s.Run.Stall); err != nil {
+		return err
+	}
 	return nil
 }
 
