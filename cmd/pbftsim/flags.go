@@ -150,6 +150,10 @@ func addFailuresFlag(f *pflag.FlagSet, v *int) {
 }
 
 // addJSONFlag registers --json.
-func addJSONFlag(f *pflag.FlagSet, v *bool) {
-	f.BoolVar(v, "json", false, "print one JSON object on stdout instead of text")
+func addJSONFlag(f *pflag.FlagSet, v *bool, note string) {
+	u := "print JSON on stdout instead of text"
+	if note != "" {
+		u += " (" + note + ")"
+	}
+	f.BoolVar(v, "json", false, u)
 }

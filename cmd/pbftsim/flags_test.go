@@ -37,7 +37,7 @@ func TestSharedFlags(t *testing.T) {
 		{"workers", "int", "simulations run at once (0: one per CPU)", []string{"sweep", "report"}, map[string]string{"2": "2"}, []string{"x"}},
 		{"quiet", "bool", "no progress output on stderr", []string{"check", "sweep", "report"}, map[string]string{"true": "true"}, nil},
 		{"failures", "int", "failing seeds listed in the summary", []string{"sweep", "merge"}, map[string]string{"3": "3"}, []string{"x"}},
-		{"json", "bool", "print one JSON object on stdout instead of text", []string{"run", "replay"}, map[string]string{"true": "true"}, nil},
+		{"json", "bool", "print JSON on stdout instead of text", []string{"run", "replay", "hunt"}, map[string]string{"true": "true"}, nil},
 	}
 	for _, c := range cases {
 		found := map[string]bool{}

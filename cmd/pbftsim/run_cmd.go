@@ -70,7 +70,7 @@ expected and reported), 1 a property was violated within the fault model,
 	f := cmd.Flags()
 	addScenarioFlag(f, &fl.scenario, "fault-free")
 	addSeedFlag(f, &fl.seed, 0, "default: the scenario's own seed (1 if it has none); an explicit --seed always beats the scenario's")
-	addJSONFlag(f, &fl.asJSON)
+	addJSONFlag(f, &fl.asJSON, "one object")
 	f.StringVar(&fl.trace, "trace", "", "write the trace as JSON Lines to `FILE`")
 	addNodesFlag(f, &fl.nodes, nil, "run takes one n")
 	f.IntVar(&fl.requests, "requests", 0, "payment operations issued in total, >= 1 (default: the scenario's)")

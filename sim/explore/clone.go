@@ -1,0 +1,395 @@
+package explore
+
+import (
+	"encoding/binary"
+	"math"
+	"reflect"
+	"strings"
+	"unsafe"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// Copier deep-copies and hashes node state by reflection, so that any
+// sim.Node can be explored without writing a Clone method for it. The rules:
+//
+//   - values that implement sim.Message or sim.Event (through a pointer) are
+//     immutable once sent (the sim contract) and are shared, not copied; they
+//     are hashed by their canonical encoding;
+//   - types listed in Shared (keyrings, run-wide verification and snapshot
+//     caches, operation sources) are shared and not hashed: they are
+//     configuration or caches that change nothing but speed;
+//   - types listed in Zero (allocation slabs) become their zero value in a
+//     copy and are not hashed: a copy must not carve messages out of the
+//     same chunk as its original;
+//   - struct fields named in Skip (scratch buffers, free lists) are copied
+//     but not hashed, and so are fields of type sim.Time: absolute virtual
+//     times are abstracted away, only the order of pending timers counts;
+//   - functions and channels are shared; everything else is copied deeply,
+//     preserving the aliasing of pointers (and of slices with the same
+//     backing array) within one copy.
+type Copier struct {
+	// Shared reports types that are shared between copies and not hashed.
+	Shared func(reflect.Type) bool
+	// Zero reports types that are reset in a copy and not hashed.
+	Zero func(reflect.Type) bool
+	// Skip names struct fields ("Type.field") that are not hashed.
+	Skip map[string]bool
+
+	plans map[reflect.Type]*plan
+	msgH  map[sim.Message]uint64
+	buf   []byte
+}
+
+var (
+	messageType = reflect.TypeFor[sim.Message]()
+	eventType   = reflect.TypeFor[sim.Event]()
+	timeType    = reflect.TypeFor[sim.Time]()
+)
+
+// plan is what the copier decided about a type once.
+type plan struct {
+	shared bool // share, do not hash (config, caches)
+	immut  bool // share, hash by content (messages, events)
+	zero   bool
+	skip   []bool // struct fields not hashed
+	th     uint64 // hash of the type's name
+}
+
+func (c *Copier) plan(t reflect.Type) *plan {
+	if p, ok := c.plans[t]; ok {
+		return p
+	}
+	if c.plans == nil {
+		c.plans = map[reflect.Type]*plan{}
+	}
+	p := &plan{th: finalize(hashString(fnvOff, t.String()))}
+	c.plans[t] = p
+	switch {
+	case t.Kind() == reflect.Pointer && (t.Implements(messageType) || t.Implements(eventType)):
+		p.immut = true
+	case c.Shared != nil && c.Shared(t):
+		p.shared = true
+	case c.Zero != nil && c.Zero(t):
+		p.zero = true
+	case t.Kind() == reflect.Func || t.Kind() == reflect.Chan || t.Kind() == reflect.UnsafePointer:
+		p.shared = true
+	}
+	if t.Kind() == reflect.Struct {
+		p.skip = make([]bool, t.NumField())
+		for i := range p.skip {
+			f := t.Field(i)
+			p.skip[i] = f.Type == timeType || c.Skip[t.Name()+"."+f.Name]
+		}
+	}
+	return p
+}
+
+// settable returns an addressable, settable view of v (which must be
+// addressable), also for unexported fields.
+func settable(v reflect.Value) reflect.Value {
+	return reflect.NewAt(v.Type(), unsafe.Pointer(v.UnsafeAddr())).Elem()
+}
+
+// Clone returns a deep copy of x under the copier's rules.
+func (c *Copier) Clone(x any) any {
+	if x == nil {
+		return nil
+	}
+	src := reflect.ValueOf(x)
+	memo := map[uintptr]reflect.Value{}
+	dst := reflect.New(src.Type()).Elem()
+	c.copy(dst, src, memo)
+	return dst.Interface()
+}
+
+func (c *Copier) copy(dst, src reflect.Value, memo map[uintptr]reflect.Value) {
+	t := src.Type()
+	p := c.plan(t)
+	if p.shared || p.immut {
+		dst.Set(src)
+		return
+	}
+	if p.zero {
+		return // dst is already zero
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		if src.IsNil() {
+			return
+		}
+		addr := src.Pointer()
+		if v, ok := memo[addr]; ok && v.Type() == t {
+			dst.Set(v)
+			return
+		}
+		nv := reflect.New(t.Elem())
+		memo[addr] = nv
+		c.copy(nv.Elem(), src.Elem(), memo)
+		dst.Set(nv)
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			sf := src.Field(i)
+			df := dst.Field(i)
+			if !df.CanSet() {
+				df = settable(df)
+			}
+			if !sf.CanInterface() {
+				if sf.CanAddr() {
+					sf = settable(sf)
+				} else {
+					// An unaddressable struct (a map value): copy it whole first.
+					tmp := reflect.New(t).Elem()
+					tmp.Set(src)
+					sf = settable(tmp.Field(i))
+				}
+			}
+			c.copy(df, sf, memo)
+		}
+	case reflect.Slice:
+		if src.IsNil() {
+			return
+		}
+		addr := uintptr(src.UnsafePointer())
+		ep := c.plan(t.Elem())
+		if v, ok := memo[addr]; ok && v.Type() == t && v.Cap() >= src.Cap() {
+			dst.Set(v.Slice3(0, src.Len(), src.Cap()))
+			return
+		}
+		nv := reflect.MakeSlice(t, src.Len(), src.Cap())
+		if src.Cap() > 0 {
+			memo[addr] = nv.Slice3(0, src.Cap(), src.Cap())
+		}
+		if ep.shared || ep.immut || isFlat(t.Elem()) {
+			reflect.Copy(nv, src)
+		} else {
+			for i := 0; i < src.Len(); i++ {
+				c.copy(nv.Index(i), src.Index(i), memo)
+			}
+		}
+		dst.Set(nv)
+	case reflect.Array:
+		if isFlat(t) {
+			dst.Set(src)
+			return
+		}
+		for i := 0; i < src.Len(); i++ {
+			c.copy(dst.Index(i), src.Index(i), memo)
+		}
+	case reflect.Map:
+		if src.IsNil() {
+			return
+		}
+		nv := reflect.MakeMapWithSize(t, src.Len())
+		kt, vt := t.Key(), t.Elem()
+		it := src.MapRange()
+		for it.Next() {
+			k := reflect.New(kt).Elem()
+			c.copy(k, it.Key(), memo)
+			v := reflect.New(vt).Elem()
+			c.copy(v, it.Value(), memo)
+			nv.SetMapIndex(k, v)
+		}
+		dst.Set(nv)
+	case reflect.Interface:
+		if src.IsNil() {
+			return
+		}
+		e := src.Elem()
+		ne := reflect.New(e.Type()).Elem()
+		c.copy(ne, e, memo)
+		dst.Set(ne)
+	default:
+		dst.Set(src)
+	}
+}
+
+// isFlat reports whether t holds no pointers, maps, slices, interfaces or
+// strings that need a deep copy (strings are immutable, so they count as flat).
+func isFlat(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128, reflect.String:
+		return true
+	case reflect.Array:
+		return isFlat(t.Elem())
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if !isFlat(t.Field(i).Type) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// Hash returns a 64-bit hash of x's canonical state under the copier's
+// rules: equal states give equal hashes whatever the history that built
+// them (map order, slice capacity, pointer identity do not count).
+func (c *Copier) Hash(x any) uint64 {
+	if x == nil {
+		return 0
+	}
+	return c.hash(reflect.ValueOf(x), fnvOff)
+}
+
+const (
+	fnvOff   = 14695981039346656037
+	fnvPrime = 1099511628211
+)
+
+func mix(h, v uint64) uint64 {
+	h ^= v
+	h *= fnvPrime
+	h ^= h >> 29
+	return h
+}
+
+// finalize spreads the bits of h (splitmix64's finaliser).
+func finalize(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
+
+func hashString(h uint64, s string) uint64 {
+	h = mix(h, uint64(len(s)))
+	for len(s) >= 8 {
+		h = mix(h, binary.LittleEndian.Uint64([]byte(s[:8])))
+		s = s[8:]
+	}
+	var w uint64
+	for i := 0; i < len(s); i++ {
+		w = w<<8 | uint64(s[i])
+	}
+	return mix(h, w)
+}
+
+func hashBytes(h uint64, b []byte) uint64 {
+	h = mix(h, uint64(len(b)))
+	for len(b) >= 8 {
+		h = mix(h, binary.LittleEndian.Uint64(b))
+		b = b[8:]
+	}
+	var w uint64
+	for _, x := range b {
+		w = w<<8 | uint64(x)
+	}
+	return mix(h, w)
+}
+
+// MessageHash returns the hash of m's canonical encoding (cached: messages
+// are immutable).
+func (c *Copier) MessageHash(m sim.Message) uint64 {
+	if m == nil {
+		return 0
+	}
+	if h, ok := c.msgH[m]; ok {
+		return h
+	}
+	if c.msgH == nil {
+		c.msgH = map[sim.Message]uint64{}
+	}
+	c.buf = m.AppendCanonical(c.buf[:0])
+	h := finalize(hashBytes(mix(fnvOff, uint64(m.Type())+1), c.buf))
+	c.msgH[m] = h
+	return h
+}
+
+func (c *Copier) hash(v reflect.Value, h uint64) uint64 {
+	t := v.Type()
+	p := c.plan(t)
+	if p.shared || p.zero {
+		return h
+	}
+	if p.immut {
+		if v.IsNil() {
+			return mix(h, 0)
+		}
+		x := reflect.NewAt(t.Elem(), v.UnsafePointer()).Interface()
+		if m, ok := x.(sim.Message); ok {
+			return mix(h, c.MessageHash(m))
+		}
+		e := x.(sim.Event)
+		c.buf = e.AppendCanonical(c.buf[:0])
+		return hashBytes(hashString(h, e.Name()), c.buf)
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		if v.Bool() {
+			return mix(h, 1)
+		}
+		return mix(h, 2)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return mix(h, uint64(v.Int()))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return mix(h, v.Uint())
+	case reflect.Float32, reflect.Float64:
+		return mix(h, math.Float64bits(v.Float()))
+	case reflect.String:
+		return hashString(h, v.String())
+	case reflect.Pointer:
+		if v.IsNil() {
+			return mix(h, 0)
+		}
+		return c.hash(v.Elem(), mix(h, 1))
+	case reflect.Interface:
+		if v.IsNil() {
+			return mix(h, 0)
+		}
+		e := v.Elem()
+		return c.hash(e, mix(h, c.plan(e.Type()).th))
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if p.skip[i] {
+				continue
+			}
+			h = c.hash(v.Field(i), h)
+		}
+		return h
+	case reflect.Slice, reflect.Array:
+		n := v.Len()
+		h = mix(h, uint64(n))
+		if t.Elem().Kind() == reflect.Uint8 && t.Kind() == reflect.Slice {
+			return hashBytes(h, v.Bytes())
+		}
+		for i := 0; i < n; i++ {
+			h = c.hash(v.Index(i), h)
+		}
+		return h
+	case reflect.Map:
+		// Order-independent: the sum of the entries' hashes.
+		var sum uint64
+		it := v.MapRange()
+		for it.Next() {
+			eh := c.hash(it.Key(), fnvOff)
+			eh = c.hash(it.Value(), eh)
+			sum += finalize(eh)
+		}
+		return mix(mix(h, uint64(v.Len())), sum)
+	}
+	return h
+}
+
+// TypeNamed returns a predicate matching types whose name (without the
+// package) is one of names, or starts with a name ending in "[" (a generic
+// type such as "slab[").
+func TypeNamed(names ...string) func(reflect.Type) bool {
+	return func(t reflect.Type) bool {
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		n := t.Name()
+		for _, x := range names {
+			if n == x || strings.HasSuffix(x, "[") && strings.HasPrefix(n, x) {
+				return true
+			}
+		}
+		return false
+	}
+}
