@@ -82,7 +82,7 @@ func TestOutputLockAndFIFO(t *testing.T) {
 		t.Errorf("the refused run wrote its output: %v", err)
 	}
 
-	fifo := filepath.Join(dir, "fifo")
+	fifo := filepath.Join(dir, "fifo.jsonl")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 		t.Skip("no mkfifo:", err)
 	}
@@ -92,6 +92,9 @@ func TestOutputLockAndFIFO(t *testing.T) {
 		got <- data
 	}()
 	if _, errs, code := cli(t, "run", "--trace", fifo, "--out", ""); code != 0 {
+		if w, err := os.OpenFile(fifo, os.O_WRONLY, 0); err == nil {
+			w.Close() // let the reader go
+		}
 		t.Fatalf("run --trace FIFO: exit %d %s", code, errs)
 	}
 	data := <-got

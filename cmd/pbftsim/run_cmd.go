@@ -16,6 +16,7 @@ import (
 
 	"github.com/pbftsim/pbftsim/internal/outfile"
 	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/reports/spacetime"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -71,7 +72,7 @@ expected and reported), 1 a property was violated within the fault model,
 	addScenarioFlag(f, &fl.scenario, "fault-free")
 	addSeedFlag(f, &fl.seed, 0, "default: the scenario's own seed (1 if it has none); an explicit --seed always beats the scenario's")
 	addJSONFlag(f, &fl.asJSON, "one object")
-	f.StringVar(&fl.trace, "trace", "", "write the trace as JSON Lines to `FILE`")
+	f.StringVar(&fl.trace, "trace", "", "write the trace to `FILE`; the name picks the format: .jsonl (JSON Lines), .jsonl.zst (zstd-compressed), .pbt (binary), .pbt.zst (binary, zstd-compressed: the most compact)")
 	addNodesFlag(f, &fl.nodes, nil, "run takes one n")
 	f.IntVar(&fl.requests, "requests", 0, "payment operations issued in total, >= 1 (default: the scenario's)")
 	f.IntVar(&fl.clients, "clients", 0, "number of clients, >= 1 (default: the scenario's)")
@@ -221,15 +222,16 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 		}
 	}
 	ro := properties.RunOptions{Liveness: fl.check, StopOnViolation: fl.check && fl.stopOnViolation}
-	var trace *outfile.File
-	var sink *sim.JSONLSink
+	var trace *spacetime.TraceWriter
 	if fl.trace != "" {
-		if trace, err = outfile.Create(fl.trace, inputs...); err != nil {
+		if err := outfile.CheckDistinct(fl.trace, inputs...); err != nil {
+			return usage(fmt.Errorf("--trace: %w", err))
+		}
+		if trace, err = spacetime.CreateTrace(fl.trace); err != nil {
 			return usage(fmt.Errorf("--trace: %w", err))
 		}
 		defer trace.Abort()
-		sink = sim.NewJSONLSink(trace)
-		ro.Sinks = append(ro.Sinks, sink)
+		ro.Sinks = append(ro.Sinks, trace)
 	}
 	// Ctrl-C stops the run between two events; the trace's temporary file
 	// is then removed (trace.Abort) and the exit status is 130.
@@ -254,11 +256,8 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	}
 	wall := time.Since(start)
 	if trace != nil {
-		if err := sink.Flush(); err != nil {
-			return fmt.Errorf("writing trace %s: %w", fl.trace, err)
-		}
 		if err := trace.Commit(); err != nil {
-			return fmt.Errorf("writing trace %s: %w", fl.trace, err)
+			return err
 		}
 	}
 	out := cmd.OutOrStdout()

@@ -212,3 +212,51 @@ func TestVersion(t *testing.T) {
 		t.Fatalf("version: %d %q", code, out)
 	}
 }
+
+// TestRunTraceFormats: every trace format the name selects is written by
+// run, read by trace into the same diagram, and a damaged or unnamed one is
+// bad input (exit 2) that says where and what.
+func TestRunTraceFormats(t *testing.T) {
+	dir := t.TempDir()
+	var hash, svg string
+	for _, ext := range []string{".jsonl", ".jsonl.zst", ".pbt", ".pbt.zst"} {
+		path := filepath.Join(dir, "t"+ext)
+		out, errs, code := cli(t, "run", "--trace", path, "--drop", "0.1", "--gst", "1s")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", ext, code, errs)
+		}
+		h := hashLine.FindStringSubmatch(out)[2]
+		if hash != "" && h != hash {
+			t.Errorf("%s: trace hash %s, .jsonl gave %s: the file format must not change the hash", ext, h, hash)
+		}
+		hash = h
+		svgPath := filepath.Join(dir, "t"+ext+".svg")
+		if _, errs, code := cli(t, "trace", path, "--svg", svgPath, "--title", "x"); code != 0 {
+			t.Fatalf("trace %s: exit %d: %s", ext, code, errs)
+		}
+		data, err := os.ReadFile(svgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if svg != "" && string(data) != svg {
+			t.Errorf("trace %s draws a different diagram than .jsonl", ext)
+		}
+		svg = string(data)
+
+		full, _ := os.ReadFile(path)
+		cut := filepath.Join(dir, "cut"+ext)
+		if err := os.WriteFile(cut, full[:len(full)*2/3], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, errs, code = cli(t, "trace", cut, "--perfetto", filepath.Join(dir, "p.json"))
+		if code != 2 || !strings.Contains(errs, cut+": record ") {
+			t.Errorf("truncated %s: exit %d, %q; want exit 2 and FILE: record N: problem", ext, code, errs)
+		}
+	}
+	for _, args := range [][]string{{"run", "--trace", filepath.Join(dir, "t.json")}, {"trace", filepath.Join(dir, "t.gz"), "--svg", filepath.Join(dir, "x.svg")}} {
+		_, errs, code := cli(t, args...)
+		if code != 2 || !strings.Contains(errs, "unknown extension; supported: .jsonl.zst") {
+			t.Errorf("%v: exit %d, %q; want exit 2 and the supported extensions", args, code, errs)
+		}
+	}
+}
