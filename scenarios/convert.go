@@ -14,6 +14,7 @@ func (s *Scenario) Config() (cluster.Config, error) {
 	}
 	c := cluster.Config{
 		Seed:               s.Seed,
+		Protocol:           s.Protocol.Name,
 		N:                  s.N,
 		F:                  s.F,
 		Batch:              s.Protocol.Batch,

@@ -37,8 +37,11 @@ type Scenario struct {
 	Run       Run       `yaml:"run,omitempty"`
 }
 
-// Protocol holds the PBFT settings.
+// Protocol names the replication protocol and holds its settings. In a
+// file, "protocol: hotstuff" is short for "protocol: {name: hotstuff}".
 type Protocol struct {
+	// Name is "pbft" (the default when empty) or "hotstuff".
+	Name               string        `yaml:"name,omitempty"`
 	Batch              int           `yaml:"batch,omitempty"`               // requests per PRE-PREPARE
 	CheckpointInterval int           `yaml:"checkpoint_interval,omitempty"` // K
 	Window             int           `yaml:"window,omitempty"`              // L = H - h, a multiple of K

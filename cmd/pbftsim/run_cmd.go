@@ -25,6 +25,7 @@ import (
 // runFlags are the flags of `pbftsim run`. Their names are a stable interface.
 type runFlags struct {
 	scenario, trace, variant  string
+	protocol                  string
 	seed                      uint64
 	asJSON                    bool
 	nodes                     nodesValue
@@ -70,6 +71,7 @@ expected and reported), 1 a property was violated within the fault model,
 	}
 	f := cmd.Flags()
 	addScenarioFlag(f, &fl.scenario, "fault-free")
+	f.StringVar(&fl.protocol, "protocol", "", "replication protocol: pbft or hotstuff (default: the scenario's, else pbft)")
 	addSeedFlag(f, &fl.seed, 0, "default: the scenario's own seed (1 if it has none); an explicit --seed always beats the scenario's")
 	addJSONFlag(f, &fl.asJSON, "one object")
 	f.StringVar(&fl.trace, "trace", "", "write the trace to `FILE`; the name picks the format: .jsonl (JSON Lines), .jsonl.zst (zstd-compressed), .pbt (binary), .pbt.zst (binary, zstd-compressed: the most compact)")
@@ -137,6 +139,11 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 	if bad != nil {
 		return nil, bad
 	}
+	if changed("protocol") {
+		if err := setProtocol(sc, fl.protocol); err != nil {
+			return nil, err
+		}
+	}
 	if changed("variant") {
 		sc.Protocol.Variant = fl.variant
 	}
@@ -200,6 +207,21 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		return nil, usage(err)
 	}
 	return sc, nil
+}
+
+// setProtocol sets the scenario's protocol from a --protocol flag.
+func setProtocol(sc *scenarios.Scenario, name string) error {
+	if !slices.Contains(cluster.Protocols, name) {
+		return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", name, strings.Join(cluster.Protocols, ", ")))
+	}
+	if name == cluster.ProtocolPBFT {
+		name = ""
+	}
+	if sc.Protocol.Name != name {
+		// Another protocol's strategies and variant do not carry over.
+		sc.Protocol.Name = name
+	}
+	return nil
 }
 
 func runRun(cmd *cobra.Command, fl *runFlags) error {
@@ -410,6 +432,9 @@ func printJSON(w io.Writer, v any) error {
 
 func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.Duration, trace string, checked bool) {
 	r := o.Result
+	if r.Protocol != "" {
+		scenario += ", protocol " + r.Protocol
+	}
 	fmt.Fprintf(w, "pbftsim run: scenario %s, n=%d f=%d, seed %d\n", scenario, r.N, r.F, r.Seed)
 	if r.Variant != "" {
 		fmt.Fprintf(w, "protocol variant: %s (DELIBERATELY BROKEN)\n", r.Variant)

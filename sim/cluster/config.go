@@ -14,14 +14,17 @@ import (
 type Config struct {
 	Seed uint64
 
-	// Protocol.
+	// Protocol is the replication protocol: "" or "pbft" (the default),
+	// or "hotstuff" (Basic HotStuff, sim/hotstuff).
+	Protocol string
+
 	N                  int           // replicas, >= 4
 	F                  int           // tolerated faults; 0 means floor((N-1)/3); must satisfy N >= 3F+1
 	Batch              int           // requests per PRE-PREPARE (B), default 1
 	BatchTimeout       time.Duration // how long the primary waits to fill a batch, default 2ms
 	CheckpointInterval int           // K, default 16
 	Window             int           // L = H - h, default 2K
-	ViewChangeTimeout  time.Duration // backup's request timer, default 200ms
+	ViewChangeTimeout  time.Duration // backup's request timer (HotStuff: the pacemaker's base view timeout), default 200ms
 	ClientTimeout      time.Duration // client retransmission timeout, default 300ms
 	Variant            string        // "" for the correct protocol; otherwise a deliberately broken variant
 
@@ -70,6 +73,7 @@ type ByzantineSpec struct {
 // Result summarises a finished run. Its JSON form is the CLI's --json output.
 type Result struct {
 	Seed      uint64 `json:"seed"`
+	Protocol  string `json:"protocol,omitempty"`
 	N         int    `json:"n"`
 	F         int    `json:"f"`
 	Variant   string `json:"variant,omitempty"`
