@@ -132,8 +132,13 @@ type NetRule struct {
 
 // Run bounds the run.
 type Run struct {
-	MaxTime   time.Duration `yaml:"max_time,omitempty"`   // virtual time; default 60s
+	MaxTime   time.Duration `yaml:"max_time,omitempty"`   // virtual time; default 60s (no limit when stall is set)
 	MaxEvents uint64        `yaml:"max_events,omitempty"` // 0: no limit
+	// Stall ends the run when no client request has been accepted for this
+	// long after max(GST, the last acceptance): the run is reported as
+	// stalled. With Stall set and MaxTime 0 the run has no time limit: it
+	// ends when the workload completes or stalls.
+	Stall time.Duration `yaml:"stall,omitempty"`
 }
 
 // Replay records one run so that it can be reproduced: the scenario, the seed

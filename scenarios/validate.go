@@ -241,6 +241,9 @@ func (v *validator) scenario(s *Scenario) error {
 	if err := v.nonNegative("run.max_time", s.Run.MaxTime); err != nil {
 		return err
 	}
+	if err := v.nonNegative("run.stall", s.Run.Stall); err != nil {
+		return err
+	}
 	if v.pos != nil && s.Network.Delay == "" {
 		// Checked last, so that a file's other mistakes are named first.
 		return v.errf("network.delay", "missing: want a delay spec such as const:2ms or uniform:1ms:5ms (without one every message arrives at the instant it is sent)")

@@ -30,6 +30,7 @@ type runFlags struct {
 	asJSON                    bool
 	nodes                     nodesValue
 	requests, clients         int
+	payments                  int
 	batch, checkpointInterval int
 	delay                     string
 	drop, duplicate           float64
@@ -55,7 +56,17 @@ lognormal:MEDIAN:SIGMA[:MIN] | pareto:SCALE:ALPHA[:MIN].
 Partition spec: GROUP|GROUP@FROM[-TO], e.g. 0,1|2,3@100ms-2s.
 Crash spec: NODE@TIME[:RECOVER], e.g. 0@1s:3s.
 
-JSON keys (--json): seed, n, f, trace_hash, events, sim_time_ns, messages.total,
+Run length: the scenario's run.max_time (60s if unset), or --max-time. With
+--requests N and no --max-time the run has no time limit: it ends when the N
+requests are accepted (plus 1s to drain), or when none has been accepted for
+a stall window (the liveness bound, plus the think time and 1s) after GST;
+the summary then says the run stalled, and liveness is judged at that time.
+A run cut by --max-time (or the scenario's max_time) before the workload
+completed says so in the verdict. --payments sets the distinct payment ids;
+with --requests and without --payments they follow the requests.
+
+JSON keys (--json): seed, n, f, trace_hash, events, sim_time_ns, ended
+("completed", "stall", "max-time", "max-events", "stopped", "idle"), messages.total,
 messages.by_type, messages.dropped, requests.submitted, requests.committed,
 payments, latency_ns.p50, latency_ns.p99, views.final, views.changes,
 scenario, faulty, within_fault_model, verdict ("ok", "violation"),
@@ -76,7 +87,8 @@ expected and reported), 1 a property was violated within the fault model,
 	addJSONFlag(f, &fl.asJSON, "one object")
 	f.StringVar(&fl.trace, "trace", "", "write the trace to `FILE`; the name picks the format: .jsonl (JSON Lines), .jsonl.zst (zstd-compressed), .pbt (binary), .pbt.zst (binary, zstd-compressed: the most compact)")
 	addNodesFlag(f, &fl.nodes, nil, "run takes one n")
-	f.IntVar(&fl.requests, "requests", 0, "payment operations issued in total, >= 1 (default: the scenario's)")
+	f.IntVar(&fl.requests, "requests", 0, "payment operations issued in total, >= 1 (default: the scenario's); without --max-time the run then ends when they complete or stall (see --help)")
+	f.IntVar(&fl.payments, "payments", 0, "distinct payment ids (default: follows --requests, ceil(requests/2), when --requests is given)")
 	f.IntVar(&fl.clients, "clients", 0, "number of clients, >= 1 (default: the scenario's)")
 	f.IntVar(&fl.batch, "batch", 0, "requests per PRE-PREPARE, >= 1 (default: the scenario's)")
 	f.IntVar(&fl.checkpointInterval, "checkpoint-interval", 0, "checkpoint every K sequence numbers, K >= 1 (default: the scenario's)")
@@ -130,6 +142,15 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		*dst = v
 	}
 	setInt("requests", &sc.Workload.Requests, fl.requests)
+	if changed("requests") && !changed("payments") {
+		sc.Workload.Payments = 0 // follows the requests
+	}
+	if changed("payments") {
+		if fl.payments < 1 {
+			return nil, usage(fmt.Errorf("--payments: %d is out of range: want at least 1 payment id", fl.payments))
+		}
+		sc.Workload.Payments = fl.payments
+	}
 	setInt("clients", &sc.Workload.Clients, fl.clients)
 	setInt("batch", &sc.Protocol.Batch, fl.batch)
 	if changed("checkpoint-interval") {
@@ -205,6 +226,20 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, usage(err)
+	}
+	if changed("requests") && !changed("max-time") {
+		// --requests N runs N: no time limit; the run ends when the
+		// workload completes, or stalls for longer than the liveness bound
+		// (plus the think time and a second) after GST.
+		cfg, err := sc.Config()
+		if err != nil {
+			return nil, usage(err)
+		}
+		cfg = cfg.WithDefaults()
+		sc.Run.MaxTime = 0
+		if sc.Run.Stall == 0 {
+			sc.Run.Stall = properties.DefaultLivenessBound(cfg) + cfg.Interval + time.Second
+		}
 	}
 	return sc, nil
 }
@@ -360,7 +395,7 @@ func printVerdict(w io.Writer, o *properties.Outcome, checked bool) {
 		if o.LivenessChecked {
 			what += " and liveness"
 		}
-		fmt.Fprintf(w, "properties: ok (%s checked)\n", what)
+		fmt.Fprintf(w, "properties: ok (%s checked%s)\n", what, cutNote(o.Result))
 	case o.Result.WithinFaultModel:
 		fmt.Fprintf(w, "properties: VIOLATED within the fault model\n")
 	default:
@@ -376,6 +411,25 @@ func printVerdict(w io.Writer, o *properties.Outcome, checked bool) {
 	for _, a := range o.Accused {
 		fmt.Fprintf(w, "  accused %s\n", a)
 	}
+}
+
+// cutNote says when the run did not end with its workload complete: cut by
+// the time or event limit, or stalled (then liveness was judged at the stall
+// deadline).
+func cutNote(r *cluster.Result) string {
+	if r.Completed {
+		return ""
+	}
+	left := r.Requests.Submitted - r.Requests.Committed
+	switch r.Ended {
+	case cluster.EndMaxTime:
+		return fmt.Sprintf("; the run was CUT by --max-time/run.max_time at %v with the workload incomplete: liveness judged only for requests due before the cut", time.Duration(r.SimTimeNs))
+	case cluster.EndMaxEvents:
+		return "; the run was CUT by run.max_events with the workload incomplete: liveness judged only for requests due before the cut"
+	case cluster.EndStall:
+		return fmt.Sprintf("; the run STALLED: no request accepted from GST or the last acceptance to %v, %d submitted requests outstanding", time.Duration(r.StalledAtNs), left)
+	}
+	return ""
 }
 
 // jsonSummary is `run --json`'s object: the cluster result plus the
@@ -458,6 +512,16 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 	fmt.Fprintf(w, "committed %d of %d requests in %v simulated (%d events)", r.Requests.Committed, r.Requests.Submitted, simTime, r.Events)
 	if !r.Completed {
 		fmt.Fprint(w, " - NOT all requests completed")
+		switch r.Ended {
+		case cluster.EndMaxTime:
+			fmt.Fprint(w, " (cut by --max-time/run.max_time)")
+		case cluster.EndMaxEvents:
+			fmt.Fprint(w, " (cut by run.max_events)")
+		case cluster.EndStall:
+			fmt.Fprintf(w, " (stalled: nothing accepted for the stall window, until %v)", time.Duration(r.StalledAtNs))
+		case cluster.EndStopped:
+			fmt.Fprint(w, " (stopped at the first violation)")
+		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "latency p50 %v, p99 %v\n", time.Duration(r.LatencyNs.P50), time.Duration(r.LatencyNs.P99))

@@ -45,8 +45,12 @@ type Config struct {
 	NetRules []byzantine.NetRule
 
 	// Run length.
-	MaxTime   sim.Time // default 60s of virtual time
+	MaxTime   sim.Time // default 60s of virtual time, no limit when StallWindow is set
 	MaxEvents uint64   // 0: no limit
+	// StallWindow, if set, ends the run when no client request has been
+	// accepted for this long after max(GST, the last acceptance): the run
+	// stalled (Result.Ended "stall").
+	StallWindow sim.Time
 
 	// Sinks receive the trace (a JSON Lines file, online checkers).
 	Sinks []sim.Sink
@@ -97,6 +101,13 @@ type Result struct {
 	// Completed is true when every client request was accepted before the
 	// run ended (false: MaxTime or MaxEvents stopped it first).
 	Completed bool `json:"completed"`
+	// Ended says why the run ended: EndCompleted, EndStall, EndMaxTime,
+	// EndMaxEvents, EndStopped or EndIdle.
+	Ended string `json:"ended"`
+	// StalledAtNs is the stall deadline of a run that ended EndStall: the
+	// virtual time by which no request had been accepted for StallWindow
+	// after GST. Checkers judge liveness at this time.
+	StalledAtNs int64 `json:"stalled_at_ns,omitempty"`
 
 	// Stats are the kernel's raw counters (not part of the JSON).
 	Stats sim.Stats `json:"-"`

@@ -81,7 +81,7 @@ func (c Config) WithDefaults() Config {
 	if c.Requests == 0 {
 		c.Requests = DefaultRequests
 	}
-	if c.MaxTime == 0 {
+	if c.MaxTime == 0 && c.StallWindow == 0 {
 		c.MaxTime = DefaultMaxTime
 	}
 	return c
@@ -115,6 +115,8 @@ func (c Config) Validate() error {
 		return &ConfigError{"workload.interval", c.Interval.String(), "a duration >= 0"}
 	case c.MaxTime < 0:
 		return &ConfigError{"run.max_time", c.MaxTime.String(), "a duration >= 0"}
+	case c.StallWindow < 0:
+		return &ConfigError{"run.stall", c.StallWindow.String(), "a duration >= 0"}
 	}
 	switch c.Protocol {
 	case "", ProtocolPBFT, ProtocolHotStuff:
@@ -197,6 +199,12 @@ type Cluster struct {
 	faulty   map[sim.NodeID]string
 	payIDs   []string
 	obs      *observer
+
+	// end-of-run state (see Step)
+	ended      string
+	drainUntil sim.Time
+	stallAt    sim.Time // the stall deadline (-1: StallWindow unset)
+	stallSeen  int      // acceptances when stallAt was computed
 }
 
 // New builds the cluster for cfg without running it.
@@ -220,7 +228,7 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, &ConfigError{"protocol.variant", c.Variant, err.Error()}
 	}
 
-	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs()}
+	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs(), drainUntil: -1, stallAt: -1, stallSeen: -1}
 	for _, b := range c.Byzantine {
 		cl.faulty[b.Replica] = b.Strategy
 	}
@@ -335,24 +343,94 @@ func (cl *Cluster) Ledger(i int) *ledger.Ledger { return cl.ledgers[i] }
 // Config returns the configuration with defaults applied.
 func (cl *Cluster) Config() Config { return cl.cfg }
 
+// Why a run ended (Result.Ended).
+const (
+	EndCompleted = "completed" // every request accepted, in-flight messages drained
+	EndStall     = "stall"     // no request accepted for StallWindow after GST
+	EndMaxTime   = "max-time"  // MaxTime reached first
+	EndMaxEvents = "max-events"
+	EndStopped   = "stopped" // StopWhen (a checker's first violation)
+	EndIdle      = "idle"    // no event left to process
+)
+
 // Run runs the cluster to its end and returns the summary.
 func (cl *Cluster) Run() *Result {
-	var drainUntil sim.Time = -1
-	for cl.kernel.Step() {
+	for cl.Step() {
 		if cl.cfg.StopWhen != nil && cl.cfg.StopWhen() {
+			cl.ended = EndStopped
 			break
 		}
-		now := cl.kernel.Now()
-		if drainUntil < 0 {
-			if cl.obs.accepted >= cl.cfg.Requests {
-				drainUntil = now + DrainTime
-			}
-		} else if now > drainUntil {
+		if cl.ended != "" {
 			break
 		}
 	}
 	return cl.result()
 }
+
+// Step processes one event and reports whether it did. After the step that
+// ends the run by the cluster's own rules (every request accepted and
+// DrainTime passed, or the stall deadline, MaxTime, MaxEvents, no events),
+// Ended is set; Step then returns false. StopWhen is the caller's to check
+// (Run does).
+func (cl *Cluster) Step() bool {
+	if cl.ended != "" {
+		return false
+	}
+	c := &cl.cfg
+	if c.StallWindow > 0 && cl.drainUntil < 0 && cl.obs.accepted != cl.stallSeen {
+		cl.stallSeen = cl.obs.accepted
+		cl.stallAt = max(c.Network.GST, cl.obs.lastProg) + c.StallWindow
+		limit := cl.stallAt
+		if c.MaxTime > 0 && c.MaxTime < limit {
+			limit = c.MaxTime
+		}
+		cl.kernel.SetMaxTime(limit)
+	}
+	if !cl.kernel.Step() {
+		cl.ended = cl.endReason()
+		return false
+	}
+	now := cl.kernel.Now()
+	if cl.drainUntil < 0 {
+		if cl.obs.accepted >= c.Requests {
+			cl.drainUntil = now + DrainTime
+			if c.StallWindow > 0 {
+				cl.kernel.SetMaxTime(c.MaxTime)
+			}
+		}
+	} else if now > cl.drainUntil {
+		cl.ended = EndCompleted
+	}
+	return true
+}
+
+// Ended says why the run ended (one of EndCompleted, EndStall, EndMaxTime,
+// EndMaxEvents, EndStopped, EndIdle), or "" while it goes on.
+func (cl *Cluster) Ended() string { return cl.ended }
+
+// endReason says why the kernel stopped stepping: a limit, or no events.
+func (cl *Cluster) endReason() string {
+	c := &cl.cfg
+	k := cl.kernel
+	switch {
+	case cl.obs.accepted >= c.Requests:
+		return EndCompleted
+	case c.MaxEvents > 0 && k.Stats().Events >= c.MaxEvents:
+		return EndMaxEvents
+	case k.Pending() == 0:
+		if c.StallWindow > 0 {
+			return EndStall // idle with requests outstanding: nothing will ever happen
+		}
+		return EndIdle
+	case c.StallWindow > 0 && (c.MaxTime == 0 || cl.stallAt < c.MaxTime):
+		return EndStall
+	}
+	return EndMaxTime
+}
+
+// StallDeadline returns the virtual time at which a run that ended with
+// EndStall was declared stalled (-1 when StallWindow is not set).
+func (cl *Cluster) StallDeadline() sim.Time { return cl.stallAt }
 
 func (cl *Cluster) result() *Result {
 	c := cl.cfg
@@ -363,7 +441,11 @@ func (cl *Cluster) result() *Result {
 		Faulty:           c.Faulty(),
 		WithinFaultModel: len(c.Faulty()) <= c.F,
 		Completed:        cl.obs.accepted >= c.Requests,
+		Ended:            cl.ended,
 		Stats:            *st,
+	}
+	if cl.ended == EndStall {
+		res.StalledAtNs = int64(cl.stallAt)
 	}
 	res.Messages = Messages{
 		Total: st.Sent.Messages, Bytes: st.Sent.Bytes, Dropped: st.Dropped.Messages,
