@@ -52,12 +52,14 @@ interrupted.`,
 			if !cmd.Flags().Changed("out") {
 				out = filepath.Join(outDir, "check-failure.replay.yaml")
 			}
+			gen := properties.SearchConfig()
+			gen.OnlyOptimalN = optimalN
 			ctx, interrupted, release := stopOnSignal(cmd)
 			defer release()
 			prog := &progress{line: newProgressLine(cmd.ErrOrStderr(), quiet), total: runs, budget: budget}
 			rep, err := properties.Search(ctx, properties.SearchOptions{
 				Runs: runs, Budget: budget, Seed: seed, Progress: prog.update,
-				Gen: properties.GenConfig{OnlyOptimalN: optimalN},
+				Gen: gen,
 			})
 			prog.finish()
 			if err != nil {
@@ -100,6 +102,9 @@ func reportFinding(w io.Writer, f *properties.Finding, out string) error {
 	fmt.Fprintf(w, "  %s\n", f.Violation)
 	for _, a := range f.Outcome.Accused {
 		fmt.Fprintf(w, "  accused %s\n", a)
+	}
+	if k := properties.ParseKnobs(f.Original.Description); k != nil {
+		fmt.Fprintf(w, "swarm knobs of the failing case (seed %d): %s\n", f.Original.Seed, k)
 	}
 	fmt.Fprintf(w, "minimal scenario (seed %d, trace hash %s):\n%s", f.Scenario.Seed, f.Outcome.TraceHash(), y)
 	if out != "" {
