@@ -37,6 +37,7 @@ type Copier struct {
 	Skip map[string]bool
 
 	plans map[reflect.Type]*plan
+	memo  map[uintptr]reflect.Value // reused by Clone
 	msgH  map[sim.Message]uint64
 	buf   []byte
 }
@@ -111,7 +112,11 @@ func (c *Copier) Clone(x any) any {
 		return nil
 	}
 	src := reflect.ValueOf(x)
-	memo := map[uintptr]reflect.Value{}
+	if c.memo == nil {
+		c.memo = map[uintptr]reflect.Value{}
+	}
+	memo := c.memo
+	defer clear(memo)
 	dst := reflect.New(src.Type()).Elem()
 	c.copy(dst, src, c.plan(src.Type()), memo)
 	return dst.Interface()
