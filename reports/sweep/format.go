@@ -141,6 +141,9 @@ type Header struct {
 	Seeds          Range  `json:"seeds"`
 	Shard          Shard  `json:"shard"`
 	Slicing        string `json:"slicing"`
+	// Swarm is true when each seed ran its own swarm case
+	// (properties.SwarmCase); records then carry the knobs drawn.
+	Swarm bool `json:"swarm,omitempty"`
 }
 
 // Record is the outcome of one seed.
@@ -161,6 +164,8 @@ type Record struct {
 	FinalView    uint64 `json:"final_view"`
 	Events       uint64 `json:"events"`
 	SimTimeNs    int64  `json:"sim_time_ns"`
+	// Knobs are the swarm knobs of the seed's case (swarm sweeps only).
+	Knobs map[string]string `json:"knobs,omitempty"`
 }
 
 // Failed reports whether the seed's verdict is not "ok".
