@@ -90,7 +90,7 @@ run: {max_time: 10s}
 	// replica 0 decides its view-1 block only at replica 1, which the
 	// network isolates until GST; leading again (view 5) it proposes a
 	// block at height 1 conflicting with the lock of replicas 2 and 3
-	"no-safenode": hsForkAttack,
+	"no-safenode":  hsForkAttack,
 	"unlock-lower": hsForkAttack,
 	// every message takes 40ms: a view needs about 320ms, more than the
 	// 200ms base view timeout
