@@ -7,6 +7,8 @@ import (
 
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/hotstuff"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -29,6 +31,10 @@ type Finding struct {
 	// ToFirst is the wall-clock time from the start of the search to the
 	// end of the first failing case (shrinking excluded).
 	ToFirst time.Duration
+	// AlsoCorrect counts the failing cases passed over because the correct
+	// protocol fails them too (a hunt for a broken variant counts only
+	// failures that the variant causes).
+	AlsoCorrect int
 }
 
 // ReplayCommand is the command that reruns the finding from its replay file.
@@ -108,12 +114,31 @@ type HuntSpec struct {
 	// targeted scenario: the measure of how much the search finds on a
 	// variant nobody tuned it for.
 	Generic bool
+	// Protocol is "" (PBFT) or "hotstuff": Variant and Search then name
+	// HotStuff variants, and the generator is check's, converted to
+	// HotStuff (GenConfig.Protocol).
+	Protocol string
 }
 
 // HuntWith runs the hunt described by spec (see Hunt).
 func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
+	hs := spec.Protocol == cluster.ProtocolHotStuff
+	if spec.Protocol != "" && spec.Protocol != cluster.ProtocolPBFT && !hs {
+		return nil, fmt.Errorf("hunt: unknown protocol %q (want one of %v)", spec.Protocol, cluster.Protocols)
+	}
+	parse := func(v string) error {
+		if hs {
+			if v == "correct" {
+				return nil
+			}
+			_, err := hotstuff.ParseVariant(v)
+			return err
+		}
+		_, err := pbft.ParseVariant(v)
+		return err
+	}
 	variant := spec.Variant
-	if _, err := pbft.ParseVariant(variant); err != nil {
+	if err := parse(variant); err != nil {
 		return nil, err
 	}
 	if variant == "correct" {
@@ -122,7 +147,7 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	search := spec.Search
 	if search == "" {
 		search = variant
-	} else if _, err := pbft.ParseVariant(search); err != nil {
+	} else if err := parse(search); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	if search == "correct" {
@@ -140,9 +165,15 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	}
 	targets := Targeted(search)
 	gc := HuntConfig(search)
+	if hs {
+		targets = HotStuffTargeted(search)
+		gc = SearchConfig()
+		gc.Protocol = cluster.ProtocolHotStuff
+	}
 	if spec.Generic {
 		targets = nil
 		gc = SearchConfig()
+		gc.Protocol = spec.Protocol
 	}
 	gc.Variant = variant
 	const targetSeeds = 4
@@ -167,9 +198,14 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 		if !o.Failed() {
 			continue
 		}
+		if variant != "" && CorrectAlsoFails(sc) {
+			f.AlsoCorrect++
+			continue
+		}
 		first := time.Since(start)
 		g := shrinkFinding(ctx, o, seed, variant)
 		g.Cases = f.Cases
+		g.AlsoCorrect = f.AlsoCorrect
 		g.Elapsed = time.Since(start)
 		g.ToFirst = first
 		return g, nil
@@ -178,9 +214,9 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	return f, nil
 }
 
-// SearchConfig is the generator of check and of the generic hunt: the
-// default one, the same for every variant.
-func SearchConfig() GenConfig { return GenConfig{} }
+// SearchConfig is the generator of check and of the generic hunt: swarm
+// testing (GenerateSwarm), the same for every variant.
+func SearchConfig() GenConfig { return GenConfig{Swarm: true} }
 
 // HuntRow is one line of the hunt table (HuntAll): how the search did on
 // one variant.
@@ -197,10 +233,13 @@ type HuntRow struct {
 	// Shrunk size: replicas, faulty replicas (Byzantine or crashed),
 	// client requests and trace records of the shrunk run.
 	N            int    `json:"n,omitempty"`
-	Faulty       int    `json:"faulty,omitempty"`
+	Faulty       int    `json:"faulty"`
 	Requests     int    `json:"requests,omitempty"`
 	TraceRecords uint64 `json:"trace_records,omitempty"`
 	ShrinkSteps  int    `json:"shrink_steps,omitempty"`
+	// AlsoCorrect counts failing cases passed over because the correct
+	// protocol fails them too.
+	AlsoCorrect int `json:"also_correct"`
 	// Seed is the search seed.
 	Seed uint64 `json:"seed"`
 	// Finding is the hunt's result (not in the JSON).
@@ -209,7 +248,7 @@ type HuntRow struct {
 
 // Row summarises a finding as a hunt-table row.
 func (f *Finding) Row() HuntRow {
-	r := HuntRow{Variant: f.Variant, Found: f.Found, Cases: f.Cases, Seed: f.Seed, Finding: f}
+	r := HuntRow{Variant: f.Variant, Found: f.Found, Cases: f.Cases, Seed: f.Seed, Finding: f, AlsoCorrect: f.AlsoCorrect}
 	if r.Variant == "" {
 		r.Variant = "correct"
 	}

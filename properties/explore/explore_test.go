@@ -116,3 +116,64 @@ func TestScheduleReplaysInKernel(t *testing.T) {
 	}
 	_ = os.Remove
 }
+
+// TestSleepSetsLoseNothing: on small bounds the sleep-set reduction reaches
+// exactly the states the unreduced exploration reaches (it only skips
+// reorderings of independent transitions), so it can lose no violation of a
+// state property. (Counterexample depths with and without it are compared
+// in TestVariantsReducedUnreduced.)
+func TestSleepSetsLoseNothing(t *testing.T) {
+	for _, c := range []Config{
+		{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 5},
+		{Nodes: 4, Requests: 1, Crashes: 1, Views: 1, Depth: 4},
+		{Nodes: 4, Requests: 1, Views: 0, Depth: 6, Byzantine: []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}},
+	} {
+		var states [2]int
+		var slept [2]int
+		for i, noSleep := range []bool{false, true} {
+			cc := c
+			cc.NoSleep = noSleep
+			res, err := Explore(cc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Found() || !res.Complete {
+				t.Fatalf("%+v: found %q complete %v", cc, res.Property, res.Complete)
+			}
+			states[i], slept[i] = res.States, res.Slept
+		}
+		t.Logf("%+v: %d states, %d transitions slept", c, states[0], slept[0])
+		if states[0] != states[1] || slept[0] == 0 {
+			t.Errorf("%+v: %d states with sleep sets (%d transitions slept), %d without", c, states[0], slept[0], states[1])
+		}
+	}
+}
+
+// TestVariantsReducedUnreduced: the broken variants found within small
+// bounds are found at the same (shortest) depth, with the same property,
+// with and without sleep sets, breadth-first and with iterative deepening.
+func TestVariantsReducedUnreduced(t *testing.T) {
+	for _, c := range []Config{
+		{Nodes: 4, Requests: 1, Views: 0, Variant: "prepare-ignores-digest", Byzantine: []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}},
+	} {
+		var depth []int
+		for _, mode := range []struct{ noSleep, dfs bool }{{false, false}, {true, false}, {false, true}} {
+			cc := c
+			cc.NoSleep, cc.DFS, cc.MaxStates = mode.noSleep, mode.dfs, 200000
+			res, err := Explore(cc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Found() || res.ReplayErr != nil {
+				t.Fatalf("%s %+v: found %q (%v), states %d", c.Variant, mode, res.Property, res.ReplayErr, res.States)
+			}
+			if res.Outcome.Property() != res.Property {
+				t.Fatalf("%s: kernel run finds %q, explorer %q", c.Variant, res.Outcome.Property(), res.Property)
+			}
+			depth = append(depth, len(res.Path))
+		}
+		if depth[0] != depth[1] || depth[0] != depth[2] {
+			t.Errorf("%s: depths %v (sleep BFS, plain BFS, sleep IDDFS) differ", c.Variant, depth)
+		}
+	}
+}
