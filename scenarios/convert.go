@@ -31,8 +31,9 @@ func (s *Scenario) Config() (cluster.Config, error) {
 			Refund:  s.Workload.Mix.Refund,
 			Cancel:  s.Workload.Mix.Cancel,
 		},
-		MaxTime:   sim.Time(s.Run.MaxTime),
-		MaxEvents: s.Run.MaxEvents,
+		MaxTime:    sim.Time(s.Run.MaxTime),
+		MaxEvents:  s.Run.MaxEvents,
+		MaxPending: s.Run.MaxPending,
 	}
 	nw := &s.Network
 	def := sim.LinkConfig{Drop: nw.Drop, Duplicate: nw.Duplicate}

@@ -130,7 +130,10 @@ type NetRule struct {
 // Run bounds the run.
 type Run struct {
 	MaxTime   time.Duration `yaml:"max_time,omitempty"`   // virtual time; default 60s
-	MaxEvents uint64        `yaml:"max_events,omitempty"` // 0: no limit
+	MaxEvents uint64        `yaml:"max_events,omitempty"` // event budget; 0: derived from the workload (cluster.DefaultMaxEvents)
+	// MaxPending bounds the events queued at once (memory); 0: derived
+	// from the workload (cluster.DefaultMaxPending).
+	MaxPending int `yaml:"max_pending,omitempty"`
 }
 
 // Replay records one run so that it can be reproduced: the scenario, the seed

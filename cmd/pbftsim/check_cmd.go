@@ -59,7 +59,7 @@ Exit status: 0 all cases passed, 1 a property was violated, 2 bad input.`,
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%d cases in %v (%.0f cases/s), seed %d\n", rep.Cases, rep.Elapsed.Round(time.Millisecond), rep.Rate(), seed)
 			if rep.Failure == nil {
-				fmt.Fprintln(w, "all properties held")
+				fmt.Fprintln(w, rep.JudgedSummary())
 				return nil
 			}
 			return reportFinding(w, rep.Failure, out)

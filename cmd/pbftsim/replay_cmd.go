@@ -331,6 +331,9 @@ func (s *stepRun) ended(recorded string) string {
 			return "violation"
 		}
 	}
+	if s.cl.OverBudget() {
+		return "budget exceeded"
+	}
 	now := k.Now()
 	if s.drain < 0 {
 		if s.sink.accepted >= s.cfg.Requests {
@@ -408,27 +411,10 @@ func findStop(rp *scenarios.Replay, spec untilSpec) (*stopPoint, *stepRun, error
 	return sp, run, nil
 }
 
-// finish judges a run that ended like properties.RunConfig does and returns
-// its outcome.
+// finish judges a run that ended with properties.Judge, as
+// properties.RunConfig does, and returns its outcome.
 func (s *stepRun) finish(stoppedRun bool) *properties.Outcome {
-	k := s.cl.Kernel()
-	st := k.Stats()
-	end := st.SimTime
-	completed := s.sink.accepted >= s.cfg.Requests
-	if !stoppedRun && !completed && s.cfg.MaxTime > end && (s.cfg.MaxEvents == 0 || st.Events < s.cfg.MaxEvents) {
-		end = s.cfg.MaxTime
-	}
-	s.chk.Finish(end)
-	o := &properties.Outcome{Scenario: s.sc, Result: &cluster.Result{TraceHash: st.HashHex(), Completed: completed},
-		Violations: s.chk.Violations(), Accused: s.chk.Accused()}
-	faulty := properties.CheckerOptions(s.cfg).Faulty
-	for _, a := range o.Accused {
-		if !slices.Contains(faulty, a.Replica) {
-			o.Violations = append(o.Violations, properties.Violation{Property: properties.Accountability, Replicas: []sim.NodeID{a.Replica},
-				View: a.View, Seq: a.Seq, Time: a.Time, Detail: "a replica configured as correct provably misbehaved: " + a.Reason})
-		}
-	}
-	return o
+	return properties.Judge(s.sc, s.cl, s.chk, properties.RunOptions{Liveness: true, StopOnViolation: true}, stoppedRun)
 }
 
 // replayUntil runs the replay file's scenario to the --until target and

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pbftsim/pbftsim/scenarios"
 )
 
 func TestSweepAndMergeCmd(t *testing.T) {
@@ -68,8 +70,28 @@ func TestSweepAndMergeCmd(t *testing.T) {
 
 func TestSweepCmdFailingSeeds(t *testing.T) {
 	dir := t.TempDir()
+	// Outside the fault model (2 Byzantine replicas, f=1): the violations
+	// are expected and the sweep exits 0, like pbftsim run.
 	out, _, code := cli(t, "sweep", "--scenario", "beyond-f", "--seeds", "1..4", "--out", filepath.Join(dir, "f.jsonl"), "--quiet")
-	if code != 1 || !strings.Contains(out, "replay: pbftsim run --scenario beyond-f --seed ") {
-		t.Errorf("beyond-f sweep: exit %d, want 1 with replay commands:\n%s", code, out)
+	if code != 0 || !strings.Contains(out, "0 failing") || !strings.Contains(out, "outside the fault model: 4 seeds") {
+		t.Errorf("beyond-f sweep: exit %d, want 0 with the seeds outside the fault model:\n%s", code, out)
+	}
+	// A broken variant within the fault model fails the sweep.
+	sc, err := scenarios.Builtin("equivocating-primary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Protocol.Variant = "prepare-2f-minus-1"
+	y, err := sc.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "broken.yaml")
+	if err := os.WriteFile(file, y, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _, code = cli(t, "sweep", "--scenario", file, "--seeds", "1..4", "--out", filepath.Join(dir, "g.jsonl"), "--quiet")
+	if code != 1 || !strings.Contains(out, "replay: pbftsim run --scenario "+file+" --seed ") {
+		t.Errorf("broken variant sweep: exit %d, want 1 with replay commands:\n%s", code, out)
 	}
 }

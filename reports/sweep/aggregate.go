@@ -28,6 +28,10 @@ type Aggregate struct {
 	// with their verdicts.
 	Failing   []Failing
 	Completed uint64 // records whose run accepted every request
+	// Outside counts records outside the fault model; NotJudged counts,
+	// per property, the records that could not judge it.
+	Outside   uint64
+	NotJudged map[string]uint64
 
 	LatencyP50 Dist // the per-seed client latency p50, ns
 	LatencyP99 Dist // the per-seed client latency p99, ns
@@ -44,7 +48,7 @@ type Failing struct {
 
 // NewAggregate returns an empty aggregate of the file described by h.
 func NewAggregate(h Header) *Aggregate {
-	return &Aggregate{Header: h, Planned: h.Shard.Len(h.Seeds), Verdicts: map[string]uint64{}}
+	return &Aggregate{Header: h, Planned: h.Shard.Len(h.Seeds), Verdicts: map[string]uint64{}, NotJudged: map[string]uint64{}}
 }
 
 // Add aggregates one record.
@@ -59,6 +63,15 @@ func (a *Aggregate) Add(r *Record) {
 	}
 	if r.Completed {
 		a.Completed++
+	}
+	if r.OutsideFaultModel {
+		a.Outside++
+	}
+	for _, p := range r.NotJudged {
+		if a.NotJudged == nil {
+			a.NotJudged = map[string]uint64{}
+		}
+		a.NotJudged[p]++
 	}
 	a.LatencyP50.Add(max(r.LatencyP50Ns, 0))
 	a.LatencyP99.Add(max(r.LatencyP99Ns, 0))
@@ -115,9 +128,24 @@ func (a *Aggregate) Write(w io.Writer, listMax int) {
 		parts = []string{"none"}
 	}
 	fmt.Fprintf(w, "verdicts: %s; %d failing; %d of %d runs accepted every request\n", strings.Join(parts, ", "), a.Failures, a.Completed, a.Done)
+	if a.Outside > 0 {
+		fmt.Fprintf(w, "outside the fault model: %d seeds (more than f replicas faulty: their violations do not fail the sweep)\n", a.Outside)
+	}
+	if len(a.NotJudged) > 0 {
+		props := make([]string, 0, len(a.NotJudged))
+		for p := range a.NotJudged {
+			props = append(props, p)
+		}
+		slices.Sort(props)
+		var nj []string
+		for _, p := range props {
+			nj = append(nj, fmt.Sprintf("%s in %d", p, a.NotJudged[p]))
+		}
+		fmt.Fprintf(w, "not judged: %s of %d seeds (not_judged in the records; pbftsim run --seed S says why)\n", strings.Join(nj, ", "), a.Done)
+	}
 	for i, f := range a.Failing {
 		if i == listMax {
-			fmt.Fprintf(w, "  ... and %d more failing seeds (verdict != \"ok\" in the records)\n", a.Failures-uint64(listMax))
+			fmt.Fprintf(w, "  ... and %d more failing seeds (verdict != \"ok\" within the fault model in the records)\n", a.Failures-uint64(listMax))
 			break
 		}
 		detail := f.Detail

@@ -147,8 +147,8 @@ type Header struct {
 type Record struct {
 	Seed      uint64 `json:"seed"`
 	TraceHash string `json:"trace_hash"`
-	// Verdict is "ok", the first violated property (see properties), or
-	// "error" / "panic" when the run could not finish.
+	// Verdict is "ok", the first violated property (see properties),
+	// "budget-exceeded", or "error" / "panic" when the run could not finish.
 	Verdict      string `json:"verdict"`
 	Detail       string `json:"detail,omitempty"` // the violation or error
 	Completed    bool   `json:"completed"`        // every request accepted
@@ -161,16 +161,33 @@ type Record struct {
 	FinalView    uint64 `json:"final_view"`
 	Events       uint64 `json:"events"`
 	SimTimeNs    int64  `json:"sim_time_ns"`
+	// OutsideFaultModel is set when more than f replicas were faulty
+	// (Byzantine or crashed): a violation there does not fail the seed.
+	OutsideFaultModel bool `json:"outside_fault_model,omitempty"`
+	// NotJudged names the properties the run could not judge (see
+	// properties.Judgement), e.g. liveness when the run ended too early.
+	NotJudged []string `json:"not_judged,omitempty"`
 }
 
-// Failed reports whether the seed's verdict is not "ok".
-func (r *Record) Failed() bool { return r.Verdict != VerdictOK }
+// Failed reports whether the seed failed: its verdict is not "ok" and is
+// not a violation outside the fault model (the rule of `pbftsim run`'s exit
+// status). An error, a panic or an exceeded budget always fails.
+func (r *Record) Failed() bool {
+	switch r.Verdict {
+	case VerdictOK:
+		return false
+	case VerdictError, VerdictPanic, VerdictBudget:
+		return true
+	}
+	return !r.OutsideFaultModel
+}
 
 // Verdicts of a Record besides property names.
 const (
-	VerdictOK    = "ok"
-	VerdictError = "error"
-	VerdictPanic = "panic"
+	VerdictOK     = "ok"
+	VerdictError  = "error"
+	VerdictPanic  = "panic"
+	VerdictBudget = "budget-exceeded" // the run exceeded its event or memory budget
 )
 
 // Trailer is a complete sweep file's last line.

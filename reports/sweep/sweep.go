@@ -162,9 +162,16 @@ func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *propert
 		ViewChanges: res.Views.Changes, FinalView: res.Views.Final,
 		Events: res.Events, SimTimeNs: res.SimTimeNs,
 	}
-	if o.Failed() {
+	rec.OutsideFaultModel = !res.WithinFaultModel
+	for _, j := range o.NotJudged() {
+		rec.NotJudged = append(rec.NotJudged, j.Property)
+	}
+	switch {
+	case o.Failed():
 		rec.Verdict = o.Property()
 		rec.Detail = o.Violations[0].String()
+	case o.BudgetExceeded() != "":
+		rec.Verdict, rec.Detail = VerdictBudget, o.BudgetExceeded()
 	}
 	return rec, true
 }

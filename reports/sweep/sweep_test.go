@@ -365,21 +365,23 @@ func TestInterrupted(t *testing.T) {
 	}
 }
 
-// TestFailingSeeds: a scenario outside the fault model produces failing
-// verdicts, which the aggregate lists with replay commands.
+// TestFailingSeeds: a broken variant within the fault model produces
+// failing verdicts, which the aggregate lists with replay commands; a
+// scenario outside the fault model violates properties without failing.
 func TestFailingSeeds(t *testing.T) {
-	sc, err := scenarios.Builtin("beyond-f")
+	sc, err := scenarios.Builtin("equivocating-primary")
 	if err != nil {
 		t.Fatal(err)
 	}
+	sc.Protocol.Variant = "prepare-2f-minus-1"
 	var buf bytes.Buffer
-	o := Options{Scenario: sc, ScenarioArg: "beyond-f", Seeds: Range{1, 6}, Workers: 2, Version: "test"}
+	o := Options{Scenario: sc, ScenarioArg: "broken.yaml", Seeds: Range{1, 6}, Workers: 2, Version: "test"}
 	agg, err := Run(context.Background(), o, &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if agg.Failures == 0 || agg.Verdicts[VerdictOK]+agg.Failures != 6 {
-		t.Fatalf("beyond-f over 6 seeds: verdicts %v, want failures", agg.Verdicts)
+	if agg.Failures == 0 || agg.Verdicts[VerdictOK]+agg.Failures != 6 || agg.Outside != 0 {
+		t.Fatalf("broken variant over 6 seeds: verdicts %v, %d outside the fault model, want failures", agg.Verdicts, agg.Outside)
 	}
 	var w bytes.Buffer
 	agg.Write(&w, 0)
@@ -387,8 +389,30 @@ func TestFailingSeeds(t *testing.T) {
 	if f.Verdict == VerdictOK || f.Detail == "" {
 		t.Errorf("failing seed %+v", f)
 	}
-	if want := fmt.Sprintf("replay: pbftsim run --scenario beyond-f --seed %d", f.Seed); !strings.Contains(w.String(), want) {
+	if want := fmt.Sprintf("replay: pbftsim run --scenario broken.yaml --seed %d", f.Seed); !strings.Contains(w.String(), want) {
 		t.Errorf("aggregate lacks %q:\n%s", want, w.String())
+	}
+
+	beyond, err := scenarios.Builtin("beyond-f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	o = Options{Scenario: beyond, ScenarioArg: "beyond-f", Seeds: Range{1, 4}, Workers: 2, Version: "test"}
+	agg, err = Run(context.Background(), o, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if agg.Failures != 0 || agg.Outside != 4 || agg.Verdicts[VerdictOK] == 4 || agg.NotJudged["liveness"] != 4 {
+		t.Fatalf("beyond-f over 4 seeds: verdicts %v, %d failing, %d outside, not judged %v; want violations, none failing, 4 outside, liveness not judged",
+			agg.Verdicts, agg.Failures, agg.Outside, agg.NotJudged)
+	}
+	w.Reset()
+	agg.Write(&w, 0)
+	for _, want := range []string{"0 failing", "outside the fault model: 4 seeds", "not judged: liveness in 4 of 4 seeds"} {
+		if !strings.Contains(w.String(), want) {
+			t.Errorf("beyond-f aggregate lacks %q:\n%s", want, w.String())
+		}
 	}
 }
 

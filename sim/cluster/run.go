@@ -74,7 +74,74 @@ func (c Config) WithDefaults() Config {
 	if c.MaxTime == 0 {
 		c.MaxTime = DefaultMaxTime
 	}
+	if c.MaxEvents == 0 {
+		c.MaxEvents = DefaultMaxEvents(c)
+	}
+	if c.MaxPending == 0 {
+		c.MaxPending = DefaultMaxPending(c)
+	}
 	return c
+}
+
+// DefaultMaxEvents is the event budget of a run whose Config leaves
+// MaxEvents zero: 1,000,000 events plus 200 per request and ordered pair of
+// nodes (a request costs about 3n^2 messages in the normal case; the margin
+// covers view changes, retransmissions and timers over a long MaxTime).
+// For n=4, two clients and 8 requests it is 1,057,600 events, where the
+// fault-free run needs about 230.
+func DefaultMaxEvents(c Config) uint64 {
+	nodes := uint64(max(c.N, 1) + max(c.Clients, 0))
+	return 1_000_000 + 200*uint64(max(c.Requests, 0))*nodes*nodes
+}
+
+// DefaultMaxPending is the bound on queued events of a run whose Config
+// leaves MaxPending zero: 65,536 plus 4 per ordered pair of nodes and
+// sequence number of the window (a full window of pipelined requests has
+// about 2n^2 PREPAREs and COMMITs per sequence number in flight). Each
+// queued event is a few dozen bytes plus its share of a message, so the
+// bound keeps the queue in the tens of MB for n=4 and a few hundred MB at
+// n=100.
+func DefaultMaxPending(c Config) int {
+	nodes := max(c.N, 1) + max(c.Clients, 0)
+	return 1<<16 + 4*max(c.Window, 1)*nodes*nodes
+}
+
+// Crashed returns the replicas (not clients) that crash at some time, sorted.
+func (c Config) Crashed() []sim.NodeID {
+	var out []sim.NodeID
+	n := c.N
+	if n == 0 {
+		n = DefaultN
+	}
+	for _, cr := range c.Crashes {
+		if int(cr.Node) >= 0 && int(cr.Node) < n {
+			out = append(out, cr.Node)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// FaultyReplicas returns the replicas that count against f: the Byzantine
+// ones and the ones that crash, sorted. A replica that crashes counts as
+// faulty for the whole run, even when it recovers: the harness does not
+// model when a recovered replica has caught up, so it never returns a
+// crashed replica to the budget of correct ones (conservative: liveness is
+// then expected only of runs where at most f replicas ever fail). Safety
+// is still judged at crashed replicas (see properties.CheckerOptions): a
+// replica keeps its whole state across a crash and must never contradict
+// itself or the others.
+func (c Config) FaultyReplicas() []sim.NodeID {
+	out := append(c.Faulty(), c.Crashed()...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// WithinFaultModel reports whether at most f replicas are faulty
+// (FaultyReplicas).
+func (c Config) WithinFaultModel() bool {
+	c = c.WithDefaults()
+	return len(c.FaultyReplicas()) <= c.F
 }
 
 // Validate reports the first field of c (after defaults) that is out of range.
@@ -105,6 +172,8 @@ func (c Config) Validate() error {
 		return &ConfigError{"workload.interval", c.Interval.String(), "a duration >= 0"}
 	case c.MaxTime < 0:
 		return &ConfigError{"run.max_time", c.MaxTime.String(), "a duration >= 0"}
+	case c.MaxPending < 0:
+		return &ConfigError{"run.max_pending", fmt.Sprint(c.MaxPending), "a number of events >= 0 (0: the default)"}
 	}
 	if c.Variant != "" {
 		if _, err := pbft.ParseVariant(c.Variant); err != nil {
@@ -170,6 +239,7 @@ type Cluster struct {
 	faulty   map[sim.NodeID]string
 	payIDs   []string
 	obs      *observer
+	budget   string // why a budget stopped the run ("" if none did)
 }
 
 // New builds the cluster for cfg without running it.
@@ -289,6 +359,9 @@ func (cl *Cluster) Run() *Result {
 		if cl.cfg.StopWhen != nil && cl.cfg.StopWhen() {
 			break
 		}
+		if cl.OverBudget() {
+			break
+		}
 		now := cl.kernel.Now()
 		if drainUntil < 0 {
 			if cl.obs.accepted >= cl.cfg.Requests {
@@ -298,17 +371,38 @@ func (cl *Cluster) Run() *Result {
 			break
 		}
 	}
-	return cl.result()
+	return cl.Result()
 }
 
-func (cl *Cluster) result() *Result {
+// OverBudget reports whether the run has more events queued than its bound
+// (Config.MaxPending); call it after each step of a run stepped by hand and
+// stop when it returns true. Result then says the budget was exceeded.
+func (cl *Cluster) OverBudget() bool {
+	if cl.budget != "" {
+		return true
+	}
+	if p := cl.kernel.Pending(); p > cl.cfg.MaxPending {
+		cl.budget = fmt.Sprintf("budget exceeded after %d events: %d events queued at once, the bound (run.max_pending) is %d", cl.kernel.Stats().Events, p, cl.cfg.MaxPending)
+		return true
+	}
+	return false
+}
+
+// Result summarises the run so far (normally once it has ended).
+func (cl *Cluster) Result() *Result {
 	c := cl.cfg
 	st := cl.kernel.Stats()
+	if cl.budget == "" && st.Events >= c.MaxEvents && cl.kernel.Pending() > 0 {
+		cl.budget = fmt.Sprintf("budget exceeded after %d events: the event budget (run.max_events) is %d", st.Events, c.MaxEvents)
+	}
 	res := &Result{
 		Seed: c.Seed, N: c.N, F: c.F, Variant: c.Variant,
 		TraceHash: st.HashHex(), Events: st.Events, SimTimeNs: int64(st.SimTime),
-		Faulty:           c.Faulty(),
-		WithinFaultModel: len(c.Faulty()) <= c.F,
+		Faulty:           c.FaultyReplicas(),
+		Byzantine:        c.Faulty(),
+		Crashed:          c.Crashed(),
+		WithinFaultModel: c.WithinFaultModel(),
+		BudgetExceeded:   cl.budget,
 		Completed:        cl.obs.accepted >= c.Requests,
 		Stats:            *st,
 	}
@@ -335,7 +429,7 @@ func (cl *Cluster) result() *Result {
 		id := sim.NodeID(i)
 		d := r.StateDigest()
 		res.Replicas = append(res.Replicas, ReplicaSummary{
-			ID: id, Faulty: cl.faulty[id] != "", Strategy: cl.faulty[id],
+			ID: id, Faulty: cl.faulty[id] != "", Strategy: cl.faulty[id], Crashed: slices.Contains(res.Crashed, id),
 			View: r.View(), Executed: r.LastExecuted(), Stable: r.StableCheckpoint(),
 			StateDigest: fmt.Sprintf("%x", d[:8]),
 		})
