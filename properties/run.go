@@ -343,14 +343,10 @@ func RunConfig(sc scenarios.Scenario, cfg cluster.Config, ro RunOptions) (*Outco
 func Judge(sc scenarios.Scenario, cl *cluster.Cluster, chk *Checker, ro RunOptions, stopped bool) *Outcome {
 	cfg := cl.Config()
 	res := cl.Result()
-	end := sim.Time(res.SimTimeNs)
-	if !stopped && !res.Completed && cfg.MaxTime > end && res.BudgetExceeded == "" {
-		// The run ended early (e.g. every node idle): time still ran on.
-		end = cfg.MaxTime
-	}
+	end := RunEnd(cfg, res, stopped)
 	for i := 0; i < cfg.N; i++ {
-		if r := cl.Replica(i); r != nil {
-			chk.FinalState(events.StateReport{Replica: sim.NodeID(i), Seq: r.LastExecuted(), Digest: events.Digest(r.StateDigest())})
+		if seq, d, ok := cl.ReplicaState(i); ok {
+			chk.FinalState(events.StateReport{Replica: sim.NodeID(i), Seq: seq, Digest: events.Digest(d)})
 		}
 	}
 	chk.Finish(end)
@@ -386,6 +382,20 @@ func Judge(sc scenarios.Scenario, cl *cluster.Cluster, chk *Checker, ro RunOptio
 		}
 	}
 	return out
+}
+
+// RunEnd is the virtual time at which the end-of-run checks judge a run: its
+// last event, or the stall deadline of a run that stalled, or MaxTime when
+// the run went idle before it with requests outstanding (time still ran on).
+func RunEnd(cfg cluster.Config, res *cluster.Result, stopped bool) sim.Time {
+	end := sim.Time(res.SimTimeNs)
+	if res.Ended == cluster.EndStall && sim.Time(res.StalledAtNs) > end {
+		return sim.Time(res.StalledAtNs)
+	}
+	if !stopped && !res.Completed && cfg.MaxTime > end && res.BudgetExceeded == "" && res.Events < cfg.MaxEvents {
+		end = cfg.MaxTime
+	}
+	return end
 }
 
 // Rerun reruns a replay record: its scenario with its seed (and variant

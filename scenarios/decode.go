@@ -143,6 +143,8 @@ func (d *decoder) errAt(n *yaml.Node, path, format string, args ...any) error {
 
 var durationType = reflect.TypeFor[time.Duration]()
 
+var protocolType = reflect.TypeFor[Protocol]()
+
 // describe says what a node is, for "found ..." messages.
 func describe(n *yaml.Node) string {
 	switch n.Kind {
@@ -205,6 +207,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 	}
 	if v.Type() == durationType {
 		return d.duration(n, v, path)
+	}
+	if v.Type() == protocolType && n.Kind == yaml.ScalarNode {
+		// "protocol: hotstuff" names the protocol with default settings.
+		v.FieldByName("Name").SetString(n.Value)
+		return nil
 	}
 	switch v.Kind() {
 	case reflect.Pointer:

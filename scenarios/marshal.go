@@ -33,7 +33,7 @@ func ParseReplay(file string, data []byte) (*Replay, error) {
 		return nil, err
 	}
 	v.prefix = ""
-	if err := VariantValidator(r.Variant); err != nil {
+	if err := validateVariant(r.Scenario.Protocol.Name, r.Variant); err != nil {
 		return nil, v.errf("variant", "%v", err)
 	}
 	return r, nil

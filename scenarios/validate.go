@@ -10,6 +10,7 @@ import (
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
 	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/hotstuff"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -185,12 +186,18 @@ func (v *validator) scenario(s *Scenario) error {
 			return v.errf(p+".replica", "replica %d is already faulty in byzantine[%d]: want each replica at most once", b.Replica, j)
 		}
 		seen[b.Replica] = i
+		if s.Protocol.Name == cluster.ProtocolHotStuff {
+			if err := hotstuff.CheckStrategy(b.Strategy, b.Params, n); err != nil {
+				return v.errf(p+".strategy", "%v: want one of the HotStuff strategies %s with valid params", err, quoteList(hotstuff.Strategies()))
+			}
+			continue
+		}
 		if err := v.strategy(p, b, n); err != nil {
 			return err
 		}
 	}
 	for i := range s.Adversary {
-		if err := v.netRule(fmt.Sprintf("adversary[%d]", i), &s.Adversary[i], nodes); err != nil {
+		if err := v.netRule(fmt.Sprintf("adversary[%d]", i), &s.Adversary[i], nodes, s.Protocol.Name); err != nil {
 			return err
 		}
 	}
@@ -198,6 +205,9 @@ func (v *validator) scenario(s *Scenario) error {
 		return err
 	}
 	if err := v.intRange("run.max_pending", s.Run.MaxPending, 0, math.MaxInt32, "a number of queued events >= 0 (0: derived from the workload)"); err != nil {
+		return err
+	}
+	if err := v.nonNegative("run.stall", s.Run.Stall); err != nil {
 		return err
 	}
 	return nil
@@ -223,10 +233,36 @@ func (v *validator) protocol(p *Protocol) error {
 	if err := v.nonNegative("protocol.client_timeout", p.ClientTimeout); err != nil {
 		return err
 	}
-	if err := VariantValidator(p.Variant); err != nil {
+	switch p.Name {
+	case "", cluster.ProtocolPBFT, cluster.ProtocolHotStuff:
+	default:
+		return v.errf("protocol.name", "unknown protocol %q: want one of %s", short(p.Name), quoteList(cluster.Protocols))
+	}
+	if err := validateVariant(p.Name, p.Variant); err != nil {
 		return v.errf("protocol.variant", "%v", err)
 	}
 	return nil
+}
+
+// validateVariant checks a variant name of the named protocol.
+func validateVariant(protocol, variant string) error {
+	if protocol == cluster.ProtocolHotStuff {
+		_, err := hotstuff.ParseVariant(variant)
+		return err
+	}
+	return VariantValidator(variant)
+}
+
+// HotStuffMessageTypes are the HotStuff message type names an adversary
+// rule of a HotStuff scenario may match.
+var HotStuffMessageTypes = typeNames(hotstuff.Protocol.Types())
+
+func typeNames(ts []sim.MsgType) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.String()
+	}
+	return out
 }
 
 // nodeSet says which node ids exist: replicas 0..n-1, then clients.
@@ -402,10 +438,14 @@ func tryStrategy(b Byzantine, n int) (err error) {
 	return byzantine.Check(b.Strategy, b.Params, sim.NodeID(b.Replica), n)
 }
 
-func (v *validator) netRule(p string, r *NetRule, ns nodeSet) error {
+func (v *validator) netRule(p string, r *NetRule, ns nodeSet, protocol string) error {
+	types := MessageTypes
+	if protocol == cluster.ProtocolHotStuff {
+		types = HotStuffMessageTypes
+	}
 	for i, t := range r.Types {
-		if !contains(MessageTypes, t) {
-			return v.errf(fmt.Sprintf("%s.types[%d]", p, i), "unknown message type %q: want one of %s", t, quoteList(MessageTypes))
+		if !contains(types, t) {
+			return v.errf(fmt.Sprintf("%s.types[%d]", p, i), "unknown message type %q: want one of %s", t, quoteList(types))
 		}
 	}
 	for i, id := range r.From {

@@ -279,7 +279,6 @@ type stepRun struct {
 	chk   *properties.Checker
 	sink  *stepSink
 	steps uint64
-	drain sim.Time
 	// judged is set once the first violation was compared with the record.
 	judged bool
 }
@@ -305,13 +304,13 @@ func newStepRun(rp *scenarios.Replay, spec untilSpec) (*stepRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stepRun{cl: cl, sc: sc, cfg: cl.Config(), chk: chk, sink: sink, drain: -1}, nil
+	return &stepRun{cl: cl, sc: sc, cfg: cl.Config(), chk: chk, sink: sink}, nil
 }
 
 // step processes one kernel step; false when the kernel has nothing left.
 func (s *stepRun) step() bool {
 	s.sink.first = nil
-	if !s.cl.Kernel().Step() {
+	if !s.cl.Step() {
 		return false
 	}
 	s.steps++
@@ -331,18 +330,19 @@ func (s *stepRun) ended(recorded string) string {
 			return "violation"
 		}
 	}
-	if s.cl.OverBudget() {
-		return "budget exceeded"
-	}
-	now := k.Now()
-	if s.drain < 0 {
-		if s.sink.accepted >= s.cfg.Requests {
-			s.drain = now + cluster.DrainTime
-		}
-	} else if now > s.drain {
+	if s.cl.Ended() == cluster.EndCompleted {
 		return "drained"
 	}
 	return ""
+}
+
+// endReasons words cluster.Cluster.Ended for the report.
+var endReasons = map[string]string{
+	cluster.EndCompleted: "drained",
+	cluster.EndIdle:      "no more events",
+	cluster.EndMaxTime:   "run.max_time reached",
+	cluster.EndMaxEvents: "run.max_events reached",
+	cluster.EndStall:     "stalled: no request accepted for run.stall after GST",
 }
 
 // stopPoint is where pass 1 found the --until target.
@@ -374,9 +374,9 @@ func findStop(rp *scenarios.Replay, spec untilSpec) (*stopPoint, *stepRun, error
 	prevHash, prevRecords := run.cl.Kernel().Stats().HashHex(), uint64(0)
 	for {
 		if !run.step() {
-			sp.endReason = "no more events"
-			if run.cl.Kernel().Pending() > 0 {
-				sp.endReason = "run.max_time or run.max_events reached"
+			sp.endReason = endReasons[run.cl.Ended()]
+			if sp.endReason == "" {
+				sp.endReason = run.cl.Ended()
 			}
 			break
 		}

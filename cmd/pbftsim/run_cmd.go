@@ -22,9 +22,11 @@ import (
 // runFlags are the flags of `pbftsim run`. Their names are a stable interface.
 type runFlags struct {
 	scenario, trace, variant  string
+	protocol                  string
 	seed                      uint64
 	asJSON                    bool
 	nodes, requests, clients  int
+	payments                  int
 	batch, checkpointInterval int
 	delay                     string
 	drop, duplicate           float64
@@ -51,7 +53,17 @@ lognormal:MEDIAN:SIGMA[:MIN] | pareto:SCALE:ALPHA[:MIN].
 Partition spec: GROUP|GROUP@FROM[-TO], e.g. 0,1|2,3@100ms-2s.
 Crash spec: NODE@TIME[:RECOVER], e.g. 0@1s:3s.
 
-JSON keys (--json): seed, n, f, trace_hash, events, sim_time_ns, messages.total,
+Run length: the scenario's run.max_time (60s if unset), or --max-time. With
+--requests N and no --max-time the run has no time limit: it ends when the N
+requests are accepted (plus 1s to drain), or when none has been accepted for
+a stall window (the liveness bound, plus the think time and 1s) after GST;
+the summary then says the run stalled, and liveness is judged at that time.
+A run cut by --max-time (or the scenario's max_time) before the workload
+completed says so in the verdict. --payments sets the distinct payment ids;
+with --requests and without --payments they follow the requests.
+
+JSON keys (--json): seed, n, f, trace_hash, events, sim_time_ns, ended
+("completed", "stall", "max-time", "max-events", "stopped", "idle"), messages.total,
 messages.by_type, messages.dropped, requests.submitted, requests.committed,
 payments, latency_ns.p50, latency_ns.p99, views.final, views.changes,
 scenario, faulty (Byzantine and crashed replicas), byzantine, crashed,
@@ -75,11 +87,13 @@ was violated within the fault model, 2 bad input.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.scenario, "scenario", "fault-free", "built-in scenario name or scenario file")
+	f.StringVar(&fl.protocol, "protocol", "", "replication protocol: pbft or hotstuff (default: the scenario's, else pbft)")
 	f.Uint64Var(&fl.seed, "seed", 1, "run seed; without --seed, the scenario's own seed if it has one")
 	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object instead of the human summary")
-	f.StringVar(&fl.trace, "trace", "", "write the trace as JSON Lines to `FILE`")
+	f.StringVar(&fl.trace, "trace", "", "write the trace to `FILE`; the name picks the format: .jsonl (JSON Lines), .jsonl.zst (zstd-compressed), .pbt (binary), .pbt.zst (binary, zstd-compressed: the most compact)")
 	f.IntVar(&fl.nodes, "nodes", 0, "number of replicas n (>= 4)")
-	f.IntVar(&fl.requests, "requests", 0, "payment operations issued in total")
+	f.IntVar(&fl.requests, "requests", 0, "payment operations issued in total; without --max-time the run then ends when they complete or stall (see --help)")
+	f.IntVar(&fl.payments, "payments", 0, "distinct payment ids (default: follows --requests, ceil(requests/2), when --requests is given)")
 	f.IntVar(&fl.clients, "clients", 0, "number of clients")
 	f.IntVar(&fl.batch, "batch", 0, "requests per PRE-PREPARE")
 	f.IntVar(&fl.checkpointInterval, "checkpoint-interval", 0, "checkpoint every K sequence numbers")
@@ -121,10 +135,24 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		}
 	}
 	setInt("requests", &sc.Workload.Requests, fl.requests)
+	if changed("requests") && !changed("payments") {
+		sc.Workload.Payments = 0 // follows the requests
+	}
+	if changed("payments") {
+		if fl.payments < 1 {
+			return nil, usage(fmt.Errorf("--payments: %d is out of range: want at least 1 payment id", fl.payments))
+		}
+		sc.Workload.Payments = fl.payments
+	}
 	setInt("clients", &sc.Workload.Clients, fl.clients)
 	setInt("batch", &sc.Protocol.Batch, fl.batch)
 	if changed("checkpoint-interval") {
 		sc.Protocol.CheckpointInterval, sc.Protocol.Window = fl.checkpointInterval, 0
+	}
+	if changed("protocol") {
+		if err := setProtocol(sc, fl.protocol); err != nil {
+			return nil, err
+		}
 	}
 	if changed("variant") {
 		sc.Protocol.Variant = fl.variant
@@ -188,7 +216,36 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 	if err := sc.Validate(); err != nil {
 		return nil, usage(err)
 	}
+	if changed("requests") && !changed("max-time") {
+		// --requests N runs N: no time limit; the run ends when the
+		// workload completes, or stalls for longer than the liveness bound
+		// (plus the think time and a second) after GST.
+		cfg, err := sc.Config()
+		if err != nil {
+			return nil, usage(err)
+		}
+		cfg = cfg.WithDefaults()
+		sc.Run.MaxTime = 0
+		if sc.Run.Stall == 0 {
+			sc.Run.Stall = properties.DefaultLivenessBound(cfg) + cfg.Interval + time.Second
+		}
+	}
 	return sc, nil
+}
+
+// setProtocol sets the scenario's protocol from a --protocol flag.
+func setProtocol(sc *scenarios.Scenario, name string) error {
+	if !slices.Contains(cluster.Protocols, name) {
+		return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", name, strings.Join(cluster.Protocols, ", ")))
+	}
+	if name == cluster.ProtocolPBFT {
+		name = ""
+	}
+	if sc.Protocol.Name != name {
+		// Another protocol's strategies and variant do not carry over.
+		sc.Protocol.Name = name
+	}
+	return nil
 }
 
 func runRun(cmd *cobra.Command, fl *runFlags) error {
@@ -201,15 +258,13 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 		return usage(err)
 	}
 	ro := properties.RunOptions{Liveness: fl.check, StopOnViolation: fl.check && fl.stopOnViolation}
-	var trace *spacetime.AtomicFile
-	var sink *sim.JSONLSink
+	var trace *spacetime.TraceWriter
 	if fl.trace != "" {
-		if trace, err = spacetime.CreateAtomic(fl.trace); err != nil {
-			return usage(err)
+		if trace, err = spacetime.CreateTrace(fl.trace); err != nil {
+			return usage(fmt.Errorf("--trace: %w", err))
 		}
 		defer trace.Abort()
-		sink = sim.NewJSONLSink(trace)
-		ro.Sinks = append(ro.Sinks, sink)
+		ro.Sinks = append(ro.Sinks, trace)
 	}
 	start := time.Now() // wall clock, outside the simulation: for the speed ratio only
 	var o *properties.Outcome
@@ -226,11 +281,8 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	}
 	wall := time.Since(start)
 	if trace != nil {
-		if err := sink.Flush(); err != nil {
-			return fmt.Errorf("writing trace %s: %w", fl.trace, err)
-		}
 		if err := trace.Commit(); err != nil {
-			return fmt.Errorf("writing trace %s: %w", fl.trace, err)
+			return err
 		}
 	}
 	out := cmd.OutOrStdout()
@@ -309,6 +361,9 @@ func printVerdict(w io.Writer, o *properties.Outcome, checked bool) {
 	default:
 		fmt.Fprintf(w, "properties: ok (safety and liveness judged)\n")
 	}
+	if n := cutNote(o.Result); n != "" && o.BudgetExceeded() == "" {
+		fmt.Fprintf(w, "  %s\n", strings.TrimPrefix(n, "; "))
+	}
 	if !o.FullyJudged() || o.Failed() || o.BudgetExceeded() != "" {
 		printJudgements(w, o)
 	}
@@ -384,6 +439,25 @@ func printFaulty(w io.Writer, o *properties.Outcome) {
 	fmt.Fprintf(w, "faulty replicas: %s, %s\n", strings.Join(parts, ", "), model)
 }
 
+// cutNote says when the run did not end with its workload complete: cut by
+// the time or event limit, or stalled (then liveness was judged at the stall
+// deadline).
+func cutNote(r *cluster.Result) string {
+	if r.Completed {
+		return ""
+	}
+	left := r.Requests.Submitted - r.Requests.Committed
+	switch r.Ended {
+	case cluster.EndMaxTime:
+		return fmt.Sprintf("; the run was CUT by --max-time/run.max_time at %v with the workload incomplete: liveness judged only for requests due before the cut", time.Duration(r.SimTimeNs))
+	case cluster.EndMaxEvents:
+		return "; the run was CUT by run.max_events with the workload incomplete: liveness judged only for requests due before the cut"
+	case cluster.EndStall:
+		return fmt.Sprintf("; the run STALLED: no request accepted from GST or the last acceptance to %v, %d submitted requests outstanding", time.Duration(r.StalledAtNs), left)
+	}
+	return ""
+}
+
 // jsonSummary is `run --json`'s object: the cluster result plus the
 // scenario and the checkers' verdict.
 type jsonSummary struct {
@@ -442,6 +516,9 @@ func printJSON(w io.Writer, v any) error {
 
 func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.Duration, trace string, checked bool) {
 	r := o.Result
+	if r.Protocol != "" {
+		scenario += ", protocol " + r.Protocol
+	}
 	fmt.Fprintf(w, "pbftsim run: scenario %s, n=%d f=%d, seed %d\n", scenario, r.N, r.F, r.Seed)
 	if r.Variant != "" {
 		fmt.Fprintf(w, "protocol variant: %s (DELIBERATELY BROKEN)\n", r.Variant)
@@ -451,6 +528,16 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 	fmt.Fprintf(w, "committed %d of %d requests in %v simulated (%d events)", r.Requests.Committed, r.Requests.Submitted, simTime, r.Events)
 	if !r.Completed {
 		fmt.Fprint(w, " - NOT all requests completed")
+		switch r.Ended {
+		case cluster.EndMaxTime:
+			fmt.Fprint(w, " (cut by --max-time/run.max_time)")
+		case cluster.EndMaxEvents:
+			fmt.Fprint(w, " (cut by run.max_events)")
+		case cluster.EndStall:
+			fmt.Fprintf(w, " (stalled: nothing accepted for the stall window, until %v)", time.Duration(r.StalledAtNs))
+		case cluster.EndStopped:
+			fmt.Fprint(w, " (stopped at the first violation)")
+		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "latency p50 %v, p99 %v\n", time.Duration(r.LatencyNs.P50), time.Duration(r.LatencyNs.P99))

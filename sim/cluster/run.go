@@ -7,10 +7,20 @@ import (
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/hotstuff"
 	"github.com/pbftsim/pbftsim/sim/ledger"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 	"github.com/pbftsim/pbftsim/sim/workload"
 )
+
+// Protocol names (Config.Protocol).
+const (
+	ProtocolPBFT     = "pbft"
+	ProtocolHotStuff = "hotstuff"
+)
+
+// Protocols lists the protocol names a Config accepts.
+var Protocols = []string{ProtocolPBFT, ProtocolHotStuff}
 
 // Default values of Config's zero fields.
 const (
@@ -71,7 +81,7 @@ func (c Config) WithDefaults() Config {
 	if c.Requests == 0 {
 		c.Requests = DefaultRequests
 	}
-	if c.MaxTime == 0 {
+	if c.MaxTime == 0 && c.StallWindow == 0 {
 		c.MaxTime = DefaultMaxTime
 	}
 	if c.MaxEvents == 0 {
@@ -174,9 +184,20 @@ func (c Config) Validate() error {
 		return &ConfigError{"run.max_time", c.MaxTime.String(), "a duration >= 0"}
 	case c.MaxPending < 0:
 		return &ConfigError{"run.max_pending", fmt.Sprint(c.MaxPending), "a number of events >= 0 (0: the default)"}
+	case c.StallWindow < 0:
+		return &ConfigError{"run.stall", c.StallWindow.String(), "a duration >= 0"}
+	}
+	switch c.Protocol {
+	case "", ProtocolPBFT, ProtocolHotStuff:
+	default:
+		return &ConfigError{"protocol", fmt.Sprintf("%q", c.Protocol), fmt.Sprintf("one of %v", Protocols)}
 	}
 	if c.Variant != "" {
-		if _, err := pbft.ParseVariant(c.Variant); err != nil {
+		if c.Protocol == ProtocolHotStuff {
+			if _, err := hotstuff.ParseVariant(c.Variant); err != nil {
+				return &ConfigError{"protocol.variant", c.Variant, err.Error()}
+			}
+		} else if _, err := pbft.ParseVariant(c.Variant); err != nil {
 			return &ConfigError{"protocol.variant", c.Variant, err.Error()}
 		}
 	}
@@ -190,6 +211,12 @@ func (c Config) Validate() error {
 			return &ConfigError{field + ".replica", fmt.Sprint(b.Replica), "each replica at most once"}
 		}
 		seen[b.Replica] = true
+		if c.Protocol == ProtocolHotStuff {
+			if err := hotstuff.CheckStrategy(b.Strategy, b.Params, c.N); err != nil {
+				return &ConfigError{field + ".strategy", fmt.Sprintf("%q", b.Strategy), fmt.Sprintf("one of the HotStuff strategies %v with valid params (%v)", hotstuff.Strategies(), err)}
+			}
+			continue
+		}
 		if err := byzantine.Check(b.Strategy, b.Params, b.Replica, c.N); err != nil {
 			return &ConfigError{field + ".strategy", fmt.Sprintf("%q", b.Strategy), fmt.Sprintf("one of %v, or several joined with %q, with valid params (%v)", byzantine.Names(), byzantine.ComposeSep, err)}
 		}
@@ -233,13 +260,21 @@ func Run(cfg Config) (*Result, error) {
 type Cluster struct {
 	cfg      Config
 	kernel   *sim.Kernel
-	replicas []*pbft.Replica
+	replicas []*pbft.Replica // PBFT runs only
+	hs       []*hotstuff.Replica
+	states   []replicaState // every protocol's replicas, for the summary
 	ledgers  []*ledger.Ledger
 	clients  []*pbft.Client
 	faulty   map[sim.NodeID]string
 	payIDs   []string
 	obs      *observer
 	budget   string // why a budget stopped the run ("" if none did)
+
+	// end-of-run state (see Step)
+	ended      string
+	drainUntil sim.Time
+	stallAt    sim.Time // the stall deadline (-1: StallWindow unset)
+	stallSeen  int      // acceptances when stallAt was computed
 }
 
 // New builds the cluster for cfg without running it.
@@ -255,12 +290,15 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("workload: %w", err)
 	}
 	plan := workload.NewPlan(wl, streams.Stream("workload"))
+	if c.Protocol == ProtocolHotStuff {
+		return newHotStuff(c, streams, plan)
+	}
 	variant, err := pbft.ParseVariant(c.Variant)
 	if err != nil {
 		return nil, &ConfigError{"protocol.variant", c.Variant, err.Error()}
 	}
 
-	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs()}
+	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs(), drainUntil: -1, stallAt: -1, stallSeen: -1}
 	for _, b := range c.Byzantine {
 		cl.faulty[b.Replica] = b.Strategy
 	}
@@ -286,6 +324,7 @@ func New(cfg Config) (*Cluster, error) {
 			return nil, fmt.Errorf("replica %d: %w", i, err)
 		}
 		cl.replicas = append(cl.replicas, r)
+		cl.states = append(cl.states, r)
 		cl.ledgers = append(cl.ledgers, l)
 		var node sim.Node = r
 		for _, b := range c.Byzantine {
@@ -321,6 +360,15 @@ func New(cfg Config) (*Cluster, error) {
 		names = append(names, fmt.Sprintf("c%d", id))
 	}
 
+	if err := cl.build(nodes, names, streams); err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+// build makes the kernel of a cluster whose nodes are built.
+func (cl *Cluster) build(nodes []sim.Node, names []string, streams sim.Streams) error {
+	c := cl.cfg
 	netw := c.Network
 	netw.Faulty = append(slices.Clone(netw.Faulty), c.Faulty()...)
 	if len(c.NetRules) > 0 {
@@ -333,18 +381,43 @@ func New(cfg Config) (*Cluster, error) {
 		MaxTime: c.MaxTime, MaxEvents: c.MaxEvents, Sinks: sinks,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cl.kernel = k
-	return cl, nil
+	return nil
 }
 
 // Kernel returns the simulation kernel (for stepping and inspection).
 func (cl *Cluster) Kernel() *sim.Kernel { return cl.kernel }
 
 // Replica returns honest replica code of replica i (for a Byzantine replica,
-// the honest core its strategy wraps).
-func (cl *Cluster) Replica(i int) *pbft.Replica { return cl.replicas[i] }
+// the honest core its strategy wraps) of a PBFT run; nil for HotStuff.
+func (cl *Cluster) Replica(i int) *pbft.Replica {
+	if i < len(cl.replicas) {
+		return cl.replicas[i]
+	}
+	return nil
+}
+
+// HotStuffReplica returns replica i of a HotStuff run (nil for PBFT).
+func (cl *Cluster) HotStuffReplica(i int) *hotstuff.Replica {
+	if i < len(cl.hs) {
+		return cl.hs[i]
+	}
+	return nil
+}
+
+// ReplicaState returns replica i's last executed sequence number and the
+// digest of its replicated state right after it, for any protocol (false
+// when there is no replica i). For a Byzantine replica it is the state of
+// the honest core its strategy wraps.
+func (cl *Cluster) ReplicaState(i int) (seq uint64, digest pbft.Digest, ok bool) {
+	if i < 0 || i >= len(cl.states) {
+		return 0, pbft.Digest{}, false
+	}
+	r := cl.states[i]
+	return r.LastExecuted(), r.StateDigest(), true
+}
 
 // Ledger returns replica i's ledger.
 func (cl *Cluster) Ledger(i int) *ledger.Ledger { return cl.ledgers[i] }
@@ -352,51 +425,111 @@ func (cl *Cluster) Ledger(i int) *ledger.Ledger { return cl.ledgers[i] }
 // Config returns the configuration with defaults applied.
 func (cl *Cluster) Config() Config { return cl.cfg }
 
+// Why a run ended (Result.Ended).
+const (
+	EndCompleted = "completed"  // every request accepted, in-flight messages drained
+	EndStall     = "stall"      // no request accepted for StallWindow after GST
+	EndMaxTime   = "max-time"   // MaxTime reached first
+	EndMaxEvents = "max-events" // the event budget (MaxEvents) ran out
+	// EndMaxPending: more events were queued at once than MaxPending.
+	EndMaxPending = "max-pending"
+	EndStopped    = "stopped" // StopWhen (a checker's first violation)
+	EndIdle       = "idle"    // no event left to process
+)
+
 // Run runs the cluster to its end and returns the summary.
 func (cl *Cluster) Run() *Result {
-	var drainUntil sim.Time = -1
-	for cl.kernel.Step() {
+	for cl.Step() {
 		if cl.cfg.StopWhen != nil && cl.cfg.StopWhen() {
+			cl.ended = EndStopped
 			break
 		}
-		if cl.OverBudget() {
-			break
-		}
-		now := cl.kernel.Now()
-		if drainUntil < 0 {
-			if cl.obs.accepted >= cl.cfg.Requests {
-				drainUntil = now + DrainTime
-			}
-		} else if now > drainUntil {
+		if cl.ended != "" {
 			break
 		}
 	}
 	return cl.Result()
 }
 
-// OverBudget reports whether the run has more events queued than its bound
-// (Config.MaxPending); call it after each step of a run stepped by hand and
-// stop when it returns true. Result then says the budget was exceeded.
-func (cl *Cluster) OverBudget() bool {
-	if cl.budget != "" {
+// Step processes one event and reports whether it did. After the step that
+// ends the run by the cluster's own rules (every request accepted and
+// DrainTime passed, or the stall deadline, MaxTime, MaxEvents, no events),
+// Ended is set; Step then returns false. StopWhen is the caller's to check
+// (Run does).
+func (cl *Cluster) Step() bool {
+	if cl.ended != "" {
+		return false
+	}
+	c := &cl.cfg
+	if c.StallWindow > 0 && cl.drainUntil < 0 && cl.obs.accepted != cl.stallSeen {
+		cl.stallSeen = cl.obs.accepted
+		cl.stallAt = max(c.Network.GST, cl.obs.lastProg) + c.StallWindow
+		limit := cl.stallAt
+		if c.MaxTime > 0 && c.MaxTime < limit {
+			limit = c.MaxTime
+		}
+		cl.kernel.SetMaxTime(limit)
+	}
+	if !cl.kernel.Step() {
+		cl.ended = cl.endReason()
+		return false
+	}
+	if p := cl.kernel.Pending(); p > c.MaxPending {
+		cl.ended = EndMaxPending
+		cl.budget = fmt.Sprintf("budget exceeded after %d events: %d events queued at once, the bound (run.max_pending) is %d", cl.kernel.Stats().Events, p, c.MaxPending)
 		return true
 	}
-	if p := cl.kernel.Pending(); p > cl.cfg.MaxPending {
-		cl.budget = fmt.Sprintf("budget exceeded after %d events: %d events queued at once, the bound (run.max_pending) is %d", cl.kernel.Stats().Events, p, cl.cfg.MaxPending)
-		return true
+	now := cl.kernel.Now()
+	if cl.drainUntil < 0 {
+		if cl.obs.accepted >= c.Requests {
+			cl.drainUntil = now + DrainTime
+			if c.StallWindow > 0 {
+				cl.kernel.SetMaxTime(c.MaxTime)
+			}
+		}
+	} else if now > cl.drainUntil {
+		cl.ended = EndCompleted
 	}
-	return false
+	return true
 }
+
+// Ended says why the run ended (one of EndCompleted, EndStall, EndMaxTime,
+// EndMaxEvents, EndStopped, EndIdle), or "" while it goes on.
+func (cl *Cluster) Ended() string { return cl.ended }
+
+// endReason says why the kernel stopped stepping: a limit, or no events.
+func (cl *Cluster) endReason() string {
+	c := &cl.cfg
+	k := cl.kernel
+	switch {
+	case cl.obs.accepted >= c.Requests:
+		return EndCompleted
+	case c.MaxEvents > 0 && k.Stats().Events >= c.MaxEvents:
+		return EndMaxEvents
+	case k.Pending() == 0:
+		if c.StallWindow > 0 {
+			return EndStall // idle with requests outstanding: nothing will ever happen
+		}
+		return EndIdle
+	case c.StallWindow > 0 && (c.MaxTime == 0 || cl.stallAt < c.MaxTime):
+		return EndStall
+	}
+	return EndMaxTime
+}
+
+// StallDeadline returns the virtual time at which a run that ended with
+// EndStall was declared stalled (-1 when StallWindow is not set).
+func (cl *Cluster) StallDeadline() sim.Time { return cl.stallAt }
 
 // Result summarises the run so far (normally once it has ended).
 func (cl *Cluster) Result() *Result {
 	c := cl.cfg
 	st := cl.kernel.Stats()
-	if cl.budget == "" && st.Events >= c.MaxEvents && cl.kernel.Pending() > 0 {
+	if cl.budget == "" && cl.ended == EndMaxEvents {
 		cl.budget = fmt.Sprintf("budget exceeded after %d events: the event budget (run.max_events) is %d", st.Events, c.MaxEvents)
 	}
 	res := &Result{
-		Seed: c.Seed, N: c.N, F: c.F, Variant: c.Variant,
+		Seed: c.Seed, Protocol: c.Protocol, N: c.N, F: c.F, Variant: c.Variant,
 		TraceHash: st.HashHex(), Events: st.Events, SimTimeNs: int64(st.SimTime),
 		Faulty:           c.FaultyReplicas(),
 		Byzantine:        c.Faulty(),
@@ -404,7 +537,11 @@ func (cl *Cluster) Result() *Result {
 		WithinFaultModel: c.WithinFaultModel(),
 		BudgetExceeded:   cl.budget,
 		Completed:        cl.obs.accepted >= c.Requests,
+		Ended:            cl.ended,
 		Stats:            *st,
+	}
+	if cl.ended == EndStall {
+		res.StalledAtNs = int64(cl.stallAt)
 	}
 	res.Messages = Messages{
 		Total: st.Sent.Messages, Bytes: st.Sent.Bytes, Dropped: st.Dropped.Messages,
@@ -425,7 +562,7 @@ func (cl *Cluster) Result() *Result {
 	res.LatencyNs = cl.obs.latencies.summary()
 	res.Views = Views{Final: cl.obs.maxView, Changes: len(cl.obs.views), NoProgress: int64(cl.obs.maxGap)}
 
-	for i, r := range cl.replicas {
+	for i, r := range cl.states {
 		id := sim.NodeID(i)
 		d := r.StateDigest()
 		res.Replicas = append(res.Replicas, ReplicaSummary{
@@ -443,7 +580,7 @@ func (cl *Cluster) Result() *Result {
 // when they do not, "unknown" when none of them has the payment.
 func (cl *Cluster) payments() map[string]string {
 	var most uint64
-	for i, r := range cl.replicas {
+	for i, r := range cl.states {
 		if cl.faulty[sim.NodeID(i)] == "" && r.LastExecuted() > most {
 			most = r.LastExecuted()
 		}
@@ -451,7 +588,7 @@ func (cl *Cluster) payments() map[string]string {
 	out := make(map[string]string, len(cl.payIDs))
 	for _, id := range cl.payIDs {
 		state := ""
-		for i, r := range cl.replicas {
+		for i, r := range cl.states {
 			if cl.faulty[sim.NodeID(i)] != "" || r.LastExecuted() != most {
 				continue
 			}
@@ -480,12 +617,12 @@ func (cl *Cluster) Diverged() []sim.NodeID {
 	var out []sim.NodeID
 	var ref *[32]byte
 	var most uint64
-	for i, r := range cl.replicas {
+	for i, r := range cl.states {
 		if cl.faulty[sim.NodeID(i)] == "" && r.LastExecuted() > most {
 			most = r.LastExecuted()
 		}
 	}
-	for i, r := range cl.replicas {
+	for i, r := range cl.states {
 		if cl.faulty[sim.NodeID(i)] != "" || r.LastExecuted() != most {
 			continue
 		}
@@ -536,6 +673,16 @@ func (o *observer) Record(r *sim.Record) {
 			return
 		}
 		o.views[e.View] = true
+		o.maxView = max(o.maxView, e.View)
+	case *hotstuff.ViewEntered:
+		// HotStuff enters a new view after every decision: only the views
+		// that a correct replica entered on a timeout count as view changes.
+		if o.faulty[e.Replica] != "" {
+			return
+		}
+		if e.Reason == "timeout" {
+			o.views[e.View] = true
+		}
 		o.maxView = max(o.maxView, e.View)
 	}
 }

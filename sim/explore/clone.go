@@ -54,6 +54,11 @@ type plan struct {
 	zero   bool
 	skip   []bool // struct fields not hashed
 	th     uint64 // hash of the type's name
+	kind   reflect.Kind
+	flat   bool    // no deep copy needed
+	fields []*plan // struct fields
+	elem   *plan   // pointer, slice, array, map element
+	key    *plan   // map key
 }
 
 func (c *Copier) plan(t reflect.Type) *plan {
@@ -63,7 +68,7 @@ func (c *Copier) plan(t reflect.Type) *plan {
 	if c.plans == nil {
 		c.plans = map[reflect.Type]*plan{}
 	}
-	p := &plan{th: finalize(hashString(fnvOff, t.String()))}
+	p := &plan{th: finalize(hashString(fnvOff, t.String())), kind: t.Kind(), flat: isFlat(t)}
 	c.plans[t] = p
 	switch {
 	case t.Kind() == reflect.Pointer && (t.Implements(messageType) || t.Implements(eventType)):
@@ -81,6 +86,15 @@ func (c *Copier) plan(t reflect.Type) *plan {
 			f := t.Field(i)
 			p.skip[i] = f.Type == timeType || c.Skip[t.Name()+"."+f.Name]
 		}
+		for i := range p.skip {
+			p.fields = append(p.fields, c.plan(t.Field(i).Type))
+		}
+	}
+	switch t.Kind() {
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		p.elem = c.plan(t.Elem())
+	case reflect.Map:
+		p.elem, p.key = c.plan(t.Elem()), c.plan(t.Key())
 	}
 	return p
 }
@@ -99,13 +113,16 @@ func (c *Copier) Clone(x any) any {
 	src := reflect.ValueOf(x)
 	memo := map[uintptr]reflect.Value{}
 	dst := reflect.New(src.Type()).Elem()
-	c.copy(dst, src, memo)
+	c.copy(dst, src, c.plan(src.Type()), memo)
 	return dst.Interface()
 }
 
-func (c *Copier) copy(dst, src reflect.Value, memo map[uintptr]reflect.Value) {
+func (c *Copier) copy(dst, src reflect.Value, p *plan, memo map[uintptr]reflect.Value) {
+	if p.flat {
+		dst.Set(src)
+		return
+	}
 	t := src.Type()
-	p := c.plan(t)
 	if p.shared || p.immut {
 		dst.Set(src)
 		return
@@ -125,7 +142,7 @@ func (c *Copier) copy(dst, src reflect.Value, memo map[uintptr]reflect.Value) {
 		}
 		nv := reflect.New(t.Elem())
 		memo[addr] = nv
-		c.copy(nv.Elem(), src.Elem(), memo)
+		c.copy(nv.Elem(), src.Elem(), p.elem, memo)
 		dst.Set(nv)
 	case reflect.Struct:
 		for i := 0; i < t.NumField(); i++ {
@@ -144,14 +161,14 @@ func (c *Copier) copy(dst, src reflect.Value, memo map[uintptr]reflect.Value) {
 					sf = settable(tmp.Field(i))
 				}
 			}
-			c.copy(df, sf, memo)
+			c.copy(df, sf, p.fields[i], memo)
 		}
 	case reflect.Slice:
 		if src.IsNil() {
 			return
 		}
 		addr := uintptr(src.UnsafePointer())
-		ep := c.plan(t.Elem())
+		ep := p.elem
 		if v, ok := memo[addr]; ok && v.Type() == t && v.Cap() >= src.Cap() {
 			dst.Set(v.Slice3(0, src.Len(), src.Cap()))
 			return
@@ -160,21 +177,17 @@ func (c *Copier) copy(dst, src reflect.Value, memo map[uintptr]reflect.Value) {
 		if src.Cap() > 0 {
 			memo[addr] = nv.Slice3(0, src.Cap(), src.Cap())
 		}
-		if ep.shared || ep.immut || isFlat(t.Elem()) {
+		if ep.shared || ep.immut || ep.flat {
 			reflect.Copy(nv, src)
 		} else {
 			for i := 0; i < src.Len(); i++ {
-				c.copy(nv.Index(i), src.Index(i), memo)
+				c.copy(nv.Index(i), src.Index(i), ep, memo)
 			}
 		}
 		dst.Set(nv)
 	case reflect.Array:
-		if isFlat(t) {
-			dst.Set(src)
-			return
-		}
 		for i := 0; i < src.Len(); i++ {
-			c.copy(dst.Index(i), src.Index(i), memo)
+			c.copy(dst.Index(i), src.Index(i), p.elem, memo)
 		}
 	case reflect.Map:
 		if src.IsNil() {
@@ -185,9 +198,9 @@ func (c *Copier) copy(dst, src reflect.Value, memo map[uintptr]reflect.Value) {
 		it := src.MapRange()
 		for it.Next() {
 			k := reflect.New(kt).Elem()
-			c.copy(k, it.Key(), memo)
+			c.copy(k, it.Key(), p.key, memo)
 			v := reflect.New(vt).Elem()
-			c.copy(v, it.Value(), memo)
+			c.copy(v, it.Value(), p.elem, memo)
 			nv.SetMapIndex(k, v)
 		}
 		dst.Set(nv)
@@ -197,7 +210,7 @@ func (c *Copier) copy(dst, src reflect.Value, memo map[uintptr]reflect.Value) {
 		}
 		e := src.Elem()
 		ne := reflect.New(e.Type()).Elem()
-		c.copy(ne, e, memo)
+		c.copy(ne, e, c.plan(e.Type()), memo)
 		dst.Set(ne)
 	default:
 		dst.Set(src)
@@ -232,7 +245,8 @@ func (c *Copier) Hash(x any) uint64 {
 	if x == nil {
 		return 0
 	}
-	return c.hash(reflect.ValueOf(x), fnvOff)
+	v := reflect.ValueOf(x)
+	return c.hash(v, c.plan(v.Type()), fnvOff)
 }
 
 const (
@@ -301,9 +315,19 @@ func (c *Copier) MessageHash(m sim.Message) uint64 {
 	return h
 }
 
-func (c *Copier) hash(v reflect.Value, h uint64) uint64 {
+func (c *Copier) hash(v reflect.Value, p *plan, h uint64) uint64 {
+	switch p.kind {
+	case reflect.Bool:
+		if v.Bool() {
+			return mix(h, 1)
+		}
+		return mix(h, 2)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return mix(h, uint64(v.Int()))
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return mix(h, v.Uint())
+	}
 	t := v.Type()
-	p := c.plan(t)
 	if p.shared || p.zero {
 		return h
 	}
@@ -337,19 +361,20 @@ func (c *Copier) hash(v reflect.Value, h uint64) uint64 {
 		if v.IsNil() {
 			return mix(h, 0)
 		}
-		return c.hash(v.Elem(), mix(h, 1))
+		return c.hash(v.Elem(), p.elem, mix(h, 1))
 	case reflect.Interface:
 		if v.IsNil() {
 			return mix(h, 0)
 		}
 		e := v.Elem()
-		return c.hash(e, mix(h, c.plan(e.Type()).th))
+		ep := c.plan(e.Type())
+		return c.hash(e, ep, mix(h, ep.th))
 	case reflect.Struct:
 		for i := 0; i < t.NumField(); i++ {
 			if p.skip[i] {
 				continue
 			}
-			h = c.hash(v.Field(i), h)
+			h = c.hash(v.Field(i), p.fields[i], h)
 		}
 		return h
 	case reflect.Slice, reflect.Array:
@@ -359,7 +384,7 @@ func (c *Copier) hash(v reflect.Value, h uint64) uint64 {
 			return hashBytes(h, v.Bytes())
 		}
 		for i := 0; i < n; i++ {
-			h = c.hash(v.Index(i), h)
+			h = c.hash(v.Index(i), p.elem, h)
 		}
 		return h
 	case reflect.Map:
@@ -367,8 +392,8 @@ func (c *Copier) hash(v reflect.Value, h uint64) uint64 {
 		var sum uint64
 		it := v.MapRange()
 		for it.Next() {
-			eh := c.hash(it.Key(), fnvOff)
-			eh = c.hash(it.Value(), eh)
+			eh := c.hash(it.Key(), p.key, fnvOff)
+			eh = c.hash(it.Value(), p.elem, eh)
 			sum += finalize(eh)
 		}
 		return mix(mix(h, uint64(v.Len())), sum)

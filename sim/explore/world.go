@@ -153,6 +153,13 @@ func NewEngine(m *Model) *Engine {
 	return &Engine{m: m, cp: cp}
 }
 
+// KeepRecords makes Initial and Apply keep the trace records of each
+// transition (see Records).
+func (e *Engine) KeepRecords(on bool) { e.keep = on }
+
+// Records returns the records of the last Apply (with KeepRecords on).
+func (e *Engine) Records() []Record { return e.takeRecords() }
+
 // Copier returns the engine's copier.
 func (e *Engine) Copier() *Copier { return e.cp }
 
