@@ -29,6 +29,10 @@ type Finding struct {
 	// ToFirst is the wall-clock time from the start of the search to the
 	// end of the first failing case (shrinking excluded).
 	ToFirst time.Duration
+	// AlsoCorrect counts the failing cases passed over because the correct
+	// protocol fails them too (a hunt for a broken variant counts only
+	// failures that the variant causes).
+	AlsoCorrect int
 }
 
 // ReplayCommand is the command that reruns the finding from its replay file.
@@ -167,9 +171,14 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 		if !o.Failed() {
 			continue
 		}
+		if variant != "" && CorrectAlsoFails(sc) {
+			f.AlsoCorrect++
+			continue
+		}
 		first := time.Since(start)
 		g := shrinkFinding(ctx, o, seed, variant)
 		g.Cases = f.Cases
+		g.AlsoCorrect = f.AlsoCorrect
 		g.Elapsed = time.Since(start)
 		g.ToFirst = first
 		return g, nil
@@ -178,9 +187,9 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	return f, nil
 }
 
-// SearchConfig is the generator of check and of the generic hunt: the
-// default one, the same for every variant.
-func SearchConfig() GenConfig { return GenConfig{} }
+// SearchConfig is the generator of check and of the generic hunt: swarm
+// testing (GenerateSwarm), the same for every variant.
+func SearchConfig() GenConfig { return GenConfig{Swarm: true} }
 
 // HuntRow is one line of the hunt table (HuntAll): how the search did on
 // one variant.
@@ -197,10 +206,13 @@ type HuntRow struct {
 	// Shrunk size: replicas, faulty replicas (Byzantine or crashed),
 	// client requests and trace records of the shrunk run.
 	N            int    `json:"n,omitempty"`
-	Faulty       int    `json:"faulty,omitempty"`
+	Faulty       int    `json:"faulty"`
 	Requests     int    `json:"requests,omitempty"`
 	TraceRecords uint64 `json:"trace_records,omitempty"`
 	ShrinkSteps  int    `json:"shrink_steps,omitempty"`
+	// AlsoCorrect counts failing cases passed over because the correct
+	// protocol fails them too.
+	AlsoCorrect int `json:"also_correct"`
 	// Seed is the search seed.
 	Seed uint64 `json:"seed"`
 	// Finding is the hunt's result (not in the JSON).
@@ -209,7 +221,7 @@ type HuntRow struct {
 
 // Row summarises a finding as a hunt-table row.
 func (f *Finding) Row() HuntRow {
-	r := HuntRow{Variant: f.Variant, Found: f.Found, Cases: f.Cases, Seed: f.Seed, Finding: f}
+	r := HuntRow{Variant: f.Variant, Found: f.Found, Cases: f.Cases, Seed: f.Seed, Finding: f, AlsoCorrect: f.AlsoCorrect}
 	if r.Variant == "" {
 		r.Variant = "correct"
 	}

@@ -46,11 +46,13 @@ Exit status: 0 all cases passed, 1 a property was violated, 2 bad input.`,
 			if runs == 0 && budget == 0 {
 				runs = 500
 			}
+			gen := properties.SearchConfig()
+			gen.OnlyOptimalN = optimalN
 			stderr := cmd.ErrOrStderr()
 			prog := &progress{w: stderr, total: runs, budget: budget, quiet: quiet}
 			rep, err := properties.Search(commandContext(cmd), properties.SearchOptions{
 				Runs: runs, Budget: budget, Seed: seed, Progress: prog.update,
-				Gen: properties.GenConfig{OnlyOptimalN: optimalN},
+				Gen: gen,
 			})
 			prog.finish()
 			if err != nil {
@@ -86,6 +88,9 @@ func reportFinding(w io.Writer, f *properties.Finding, out string) error {
 	fmt.Fprintf(w, "  %s\n", f.Violation)
 	for _, a := range f.Outcome.Accused {
 		fmt.Fprintf(w, "  accused %s\n", a)
+	}
+	if k := properties.ParseKnobs(f.Original.Description); k != nil {
+		fmt.Fprintf(w, "swarm knobs of the failing case (seed %d): %s\n", f.Original.Seed, k)
 	}
 	fmt.Fprintf(w, "minimal scenario (seed %d, trace hash %s):\n%s", f.Scenario.Seed, f.Outcome.TraceHash(), y)
 	if out != "" {

@@ -25,6 +25,7 @@ const defaultReportScenario = "fault-free"
 
 type reportFlags struct {
 	scenario, nodes, out     string
+	protocols                string
 	seeds, workers, requests int
 	quick                    bool
 }
@@ -67,6 +68,7 @@ seeds unless --nodes or --seeds say otherwise.`,
 	f.IntVar(&fl.requests, "requests", 0, "requests per run (0: the scenario's, or 32 / 16 with --quick for the default scenario)")
 	f.BoolVar(&fl.quick, "quick", false, "small sweep that finishes in seconds")
 	f.StringVar(&fl.out, "out", "", "report folder to create or replace (required)")
+	f.StringVar(&fl.protocols, "protocols", "", "compare protocols over the same sweep, e.g. pbft,hotstuff (writes a comparison report)")
 	return cmd
 }
 
@@ -121,6 +123,9 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	// Ctrl-C stops the sweep; an existing report folder stays as it was.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
+	if flags.Changed("protocols") {
+		return runCompareProtocols(ctx, cmd, fl, opt)
+	}
 	s, err := reports.Generate(ctx, opt, reportRunner)
 	var ie *reports.InputError
 	if errors.As(err, &ie) {
@@ -134,6 +139,31 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	fmt.Fprintf(w, "messages/request ~ n^%.3f (95%% CI [%.3f, %.3f], R² %.4f); closed form %s; within O(n²) bound: %v\n",
 		s.Fit.Exponent, s.Fit.ExponentCI[0], s.Fit.ExponentCI[1], s.Fit.R2, s.ClosedForm.Formula, s.WithinBound)
 	fmt.Fprintln(w, s.Verdict)
+	return nil
+}
+
+// runCompareProtocols writes the comparison report of --protocols.
+func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlags, opt reports.Options) error {
+	var protos []string
+	for _, p := range strings.Split(fl.protocols, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			protos = append(protos, p)
+		}
+	}
+	c, err := reports.CompareProtocols(ctx, opt, protos, reportRunner)
+	var ie *reports.InputError
+	if errors.As(err, &ie) {
+		return &exitError{code: 2, err: err}
+	}
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "comparison report written to %s\n", c.Out)
+	for _, p := range c.Protocols {
+		fmt.Fprintf(w, "%s: messages/request ~ n^%.3f (95%% CI [%.3f, %.3f]), bytes/request ~ n^%.3f; closed form %s, exact: %v\n",
+			p.Protocol, p.MessagesFit.Exponent, p.MessagesFit.ExponentCI[0], p.MessagesFit.ExponentCI[1], p.BytesFit.Exponent, p.ClosedForm, p.Exact)
+	}
 	return nil
 }
 
@@ -178,6 +208,9 @@ func reportCommand(fl *reportFlags, requestsGiven bool, opt reports.Options) str
 	}
 	if fl.quick {
 		args = append(args, "--quick")
+	}
+	if fl.protocols != "" {
+		args = append(args, "--protocols", shellQuote(fl.protocols))
 	}
 	return strings.Join(append(args, "--out", shellQuote(fl.out)), " ")
 }

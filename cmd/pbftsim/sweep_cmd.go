@@ -22,7 +22,7 @@ func newSweepCmd() *cobra.Command {
 	var (
 		scenario, seeds, shard, out string
 		workers, list               int
-		quiet                       bool
+		quiet, swarm                bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep [--scenario S] --seeds A..B [--workers N] [--shard I/N] --out FILE",
@@ -45,6 +45,12 @@ latency and message distributions) to stdout.
 --shard I/N (0 <= I < N) runs only the seeds s with (s - A) mod N == I and
 records the shard in the header; 'pbftsim merge' joins the N shard files into
 the file an unsharded sweep writes, byte for byte.
+
+--swarm runs, for each seed, that seed's swarm case instead of one scenario
+(each fault family switched on or off with a drawn strength, as check draws
+them); each record carries the knobs drawn, and the summary tabulates the
+failure rate per knob value (which knobs are over-represented among failing
+seeds). pbftsim triage groups and shrinks the failing seeds.
 
 The default scenario "adversarial" is n=4, 50 payment operations, message
 loss before GST and a Byzantine replica.
@@ -72,8 +78,13 @@ Exit status: 0 every seed ok, 1 a seed failed, 2 bad input, 130 interrupted.`,
 			if out == "" {
 				return usage(errors.New("--out: want the output file, e.g. --out sweep.jsonl"))
 			}
-			sc, err := scenarios.Load(scenario)
-			if err != nil {
+			var sc *scenarios.Scenario
+			if swarm {
+				if cmd.Flags().Changed("scenario") {
+					return usage(errors.New("--swarm and --scenario: give one of them (--swarm draws a scenario per seed)"))
+				}
+				scenario = sweep.SwarmScenario
+			} else if sc, err = scenarios.Load(scenario); err != nil {
 				return usage(err)
 			}
 			if os.Getenv("GOGC") == "" {
@@ -83,7 +94,7 @@ Exit status: 0 every seed ok, 1 a seed failed, 2 bad input, 130 interrupted.`,
 			defer stop()
 			bar := &sweepBar{w: cmd.ErrOrStderr(), quiet: quiet}
 			opts := sweep.Options{Scenario: sc, ScenarioArg: scenario, Seeds: rng, Shard: sh,
-				Workers: workers, Version: version, Progress: bar.update}
+				Workers: workers, Version: version, Progress: bar.update, Swarm: swarm}
 			start := time.Now()
 			agg, err := sweep.RunFile(ctx, opts, out)
 			bar.finish()
@@ -116,6 +127,7 @@ Exit status: 0 every seed ok, 1 a seed failed, 2 bad input, 130 interrupted.`,
 	f.StringVar(&out, "out", "", "output `FILE` (JSON Lines)")
 	f.IntVar(&list, "list", 20, "failing seeds listed in the aggregate")
 	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	f.BoolVar(&swarm, "swarm", false, "run each seed's swarm case (knobs drawn per seed) instead of one scenario")
 	return cmd
 }
 

@@ -141,6 +141,9 @@ type Header struct {
 	Seeds          Range  `json:"seeds"`
 	Shard          Shard  `json:"shard"`
 	Slicing        string `json:"slicing"`
+	// Swarm is true when each seed ran its own swarm case
+	// (properties.SwarmCase); records then carry the knobs drawn.
+	Swarm bool `json:"swarm,omitempty"`
 }
 
 // Record is the outcome of one seed.
@@ -167,6 +170,8 @@ type Record struct {
 	// NotJudged names the properties the run could not judge (see
 	// properties.Judgement), e.g. liveness when the run ended too early.
 	NotJudged []string `json:"not_judged,omitempty"`
+	// Knobs are the swarm knobs of the seed's case (swarm sweeps only).
+	Knobs map[string]string `json:"knobs,omitempty"`
 }
 
 // Failed reports whether the seed failed: its verdict is not "ok" and is
