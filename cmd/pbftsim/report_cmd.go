@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pbftsim/pbftsim/reports"
+	"github.com/pbftsim/pbftsim/reports/sweep"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
@@ -24,10 +25,12 @@ var reportRunner reports.Runner = cluster.Run
 const defaultReportScenario = "fault-free"
 
 type reportFlags struct {
-	scenario, nodes, out     string
-	protocols                string
-	seeds, workers, requests int
-	quick                    bool
+	scenario, out     string
+	protocols         string
+	nodes             nodesValue
+	seeds             seedsValue
+	workers, requests int
+	quick, quiet      bool
 }
 
 func newReportCmd() *cobra.Command {
@@ -35,7 +38,7 @@ func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report --out DIR",
 		Short: "Sweep n and seeds, fit message complexity with gonum, write a report folder",
-		Long: `Run a scenario for every n in --nodes and --seeds seeds per n (in parallel on
+		Long: `Run a scenario for every n in --nodes and every seed of --seeds (in parallel on
 --workers cores; results do not depend on the number of workers), measure
 messages and bytes per committed request by type and phase, messages per view
 change, latency and throughput, fit messages per request against n (log-log
@@ -50,10 +53,12 @@ plots as PNG and SVG.
 
 Without --scenario the built-in "fault-free" scenario runs with 32 requests
 (16 with --quick) so that checkpoints happen; a given scenario keeps its own
-request count. --requests overrides both. --quick sweeps n=4,7,10,13 with 2
-seeds unless --nodes or --seeds say otherwise.`,
+request count. --requests overrides both. --quick sweeps n=4,7,10,13 with
+seeds 1..2 unless --nodes or --seeds say otherwise.
+
+Exit status: 0 report written, 1 a run failed, 2 bad input, 130 interrupted.`,
 		Example: `  pbftsim report --quick --out report
-  pbftsim report --scenario lossy-wan --nodes 4,7,10,13,16 --seeds 5 --out lossy
+  pbftsim report --scenario lossy-wan --nodes 4,7,10,13,16 --seeds 1..5 --out lossy
   pbftsim report --scenario my.yaml --out my-report`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -61,13 +66,14 @@ seeds unless --nodes or --seeds say otherwise.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.scenario, "scenario", "", `built-in scenario name or YAML file (default "fault-free")`)
-	f.StringVar(&fl.nodes, "nodes", "", "comma-separated list of n, each >= 4 (default 4,7,10,13,16,22,31,43,64,100; --quick: 4,7,10,13)")
-	f.IntVar(&fl.seeds, "seeds", reports.DefaultSeeds, "seeds per n, in [1, 1000] (--quick: 2 unless given)")
-	f.IntVar(&fl.workers, "workers", 0, "parallel simulations (0: one per CPU)")
-	f.IntVar(&fl.requests, "requests", 0, "requests per run (0: the scenario's, or 32 / 16 with --quick for the default scenario)")
+	f.StringVar(&fl.scenario, "scenario", "", `built-in scenario name (pbftsim scenarios) or scenario file (default "fault-free")`)
+	addNodesFlag(f, &fl.nodes, nil, "at least 3 (default 4,7,10,13,16,22,31,43,64,100; --quick: 4,7,10,13)")
+	addSeedsFlag(f, &fl.seeds, sweep.Range{From: 1, To: reports.DefaultSeeds})
+	addWorkersFlag(f, &fl.workers)
+	f.IntVar(&fl.requests, "requests", 0, "requests per run, >= 1 (default: the scenario's, or 32 / 16 with --quick for the default scenario)")
 	f.BoolVar(&fl.quick, "quick", false, "small sweep that finishes in seconds")
-	f.StringVar(&fl.out, "out", "", "report folder to create or replace (required)")
+	addQuietFlag(f, &fl.quiet)
+	addOutFlag(f, &fl.out, "", "the report folder to create or replace (required)")
 	f.StringVar(&fl.protocols, "protocols", "", "compare protocols over the same sweep, e.g. pbft,hotstuff (writes a comparison report)")
 	return cmd
 }
@@ -78,17 +84,18 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	if fl.out == "" {
 		return bad(&reports.InputError{Field: "out", Reason: "required: the report folder to write, e.g. --out report"})
 	}
-	opt := reports.Options{Seeds: fl.seeds, Workers: fl.workers, Out: fl.out, Quick: fl.quick,
-		Version: buildVersion(), Progress: cmd.ErrOrStderr()}
+	prog := newProgressLine(cmd.ErrOrStderr(), fl.quiet)
+	seeds := fl.seeds.r
 	if fl.quick && !flags.Changed("seeds") {
-		opt.Seeds = reports.QuickSeeds
+		seeds = sweep.Range{From: 1, To: reports.QuickSeeds}
 	}
+	if seeds.From == 0 || seeds.To-seeds.From >= reports.MaxSeeds {
+		return bad(&reports.InputError{Field: "seeds", Reason: fmt.Sprintf("%s: want seeds from 1, at most %d of them", seeds, reports.MaxSeeds)})
+	}
+	opt := reports.Options{Seeds: int(seeds.To - seeds.From + 1), Workers: fl.workers, Out: fl.out, Quick: fl.quick,
+		Version: buildVersion(), Progress: prog}
 	if flags.Changed("nodes") {
-		nodes, err := parseNodes(fl.nodes)
-		if err != nil {
-			return bad(err)
-		}
-		opt.Nodes = nodes
+		opt.Nodes = fl.nodes.ns
 	}
 	if flags.Changed("requests") && fl.requests < 1 {
 		return bad(&reports.InputError{Field: "requests", Reason: fmt.Sprintf("%d; must be >= 1", fl.requests)})
@@ -113,6 +120,7 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 		base.Requests = 0 // the report's default (reports.DefaultRequests / QuickRequests)
 		base.Payments = 0
 	}
+	base.Seed = seeds.From
 	opt.Base, opt.Scenario = base, name
 	opt.Command = reportCommand(fl, flags.Changed("requests"), opt)
 
@@ -127,6 +135,7 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 		return runCompareProtocols(ctx, cmd, fl, opt)
 	}
 	s, err := reports.Generate(ctx, opt, reportRunner)
+	prog.finish()
 	var ie *reports.InputError
 	if errors.As(err, &ie) {
 		return bad(err)
@@ -167,23 +176,6 @@ func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlag
 	return nil
 }
 
-// parseNodes parses a comma-separated list of n.
-func parseNodes(list string) ([]int, error) {
-	nodes := []int{}
-	for _, f := range strings.Split(list, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
-		}
-		n, err := strconv.Atoi(f)
-		if err != nil {
-			return nil, &reports.InputError{Field: "nodes", Reason: fmt.Sprintf("%q is not an integer; want a comma-separated list such as 4,7,10,13", f)}
-		}
-		nodes = append(nodes, n)
-	}
-	return nodes, nil
-}
-
 // reportCommand is the command line that regenerates the report: every
 // setting that affects the results, made explicit.
 func reportCommand(fl *reportFlags, requestsGiven bool, opt reports.Options) string {
@@ -202,7 +194,7 @@ func reportCommand(fl *reportFlags, requestsGiven bool, opt reports.Options) str
 	for _, n := range nodes {
 		ns = append(ns, strconv.Itoa(n))
 	}
-	args = append(args, "--nodes", shellQuote(strings.Join(ns, ",")), "--seeds", strconv.Itoa(opt.Seeds))
+	args = append(args, "--nodes", shellQuote(strings.Join(ns, ",")), "--seeds", fmt.Sprintf("%d..%d", opt.Base.Seed, opt.Base.Seed+uint64(opt.Seeds)-1))
 	if requestsGiven {
 		args = append(args, "--requests", strconv.Itoa(fl.requests))
 	}

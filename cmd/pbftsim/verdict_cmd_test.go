@@ -24,7 +24,7 @@ type judgedJSON struct {
 
 func runJSON(t *testing.T, args ...string) (judgedJSON, int) {
 	t.Helper()
-	out, errs, code := cli(t, append([]string{"run", "--json", "--replay-out", ""}, args...)...)
+	out, errs, code := cli(t, append([]string{"run", "--json", "--out", ""}, args...)...)
 	var j judgedJSON
 	if err := json.Unmarshal([]byte(out), &j); err != nil {
 		t.Fatalf("run --json %v: %v (exit %d, stderr %s)", args, err, code, errs)
@@ -43,7 +43,7 @@ func (j judgedJSON) property(name string) (judged bool, reason string, ok bool) 
 
 // TestRunCrashedReplicasAreFaults: crashed replicas count against f.
 func TestRunCrashedReplicasAreFaults(t *testing.T) {
-	out, errs, code := cli(t, "run", "--replay-out", "", "--crash", "0@40ms", "--crash", "1@40ms", "--crash", "2@40ms", "--crash", "3@40ms")
+	out, errs, code := cli(t, "run", "--out", "", "--crash", "0@40ms", "--crash", "1@40ms", "--crash", "2@40ms", "--crash", "3@40ms")
 	if code != 0 {
 		t.Fatalf("every replica crashed: exit %d, want 0 (outside the fault model)\n%s%s", code, out, errs)
 	}
@@ -65,7 +65,7 @@ func TestRunCrashedReplicasAreFaults(t *testing.T) {
 	if judged, reason, _ := j.property("liveness"); judged || !strings.Contains(reason, "outside the fault model") {
 		t.Errorf("liveness judged=%v (%s), want not judged: outside the fault model", judged, reason)
 	}
-	out, _, code = cli(t, "run", "--replay-out", "", "--crash", "3@10ms:200ms")
+	out, _, code = cli(t, "run", "--out", "", "--crash", "3@10ms:200ms")
 	if code != 0 || !strings.Contains(out, "r3 (crashed at 10ms, recovered at 200ms), within the fault model") || !strings.Contains(out, "properties: ok (safety and liveness judged)") {
 		t.Errorf("one replica crashed and recovered: exit %d\n%s", code, out)
 	}
@@ -74,7 +74,7 @@ func TestRunCrashedReplicasAreFaults(t *testing.T) {
 // TestRunSaysWhatWasJudged: a run too short for the liveness bound, or one
 // that executed nothing, never reads as an unqualified ok.
 func TestRunSaysWhatWasJudged(t *testing.T) {
-	out, _, code := cli(t, "run", "--replay-out", "", "--scenario", "crashed-primary", "--max-time", "300ms")
+	out, _, code := cli(t, "run", "--out", "", "--scenario", "crashed-primary", "--max-time", "300ms")
 	if code != 0 || strings.Contains(out, "properties: ok") || !strings.Contains(out, "partly judged: liveness: judged for 4 requests, not for 2: the run ended") ||
 		!strings.Contains(out, "the bound is") {
 		t.Errorf("crashed-primary to 300ms: exit %d\n%s", code, out)
@@ -86,7 +86,7 @@ func TestRunSaysWhatWasJudged(t *testing.T) {
 	if judged, _, ok := j.property("agreement"); !ok || !judged {
 		t.Errorf("agreement not judged: %+v", j.Properties)
 	}
-	out, _, code = cli(t, "run", "--replay-out", "", "--crash", "0@0s", "--crash", "1@0s")
+	out, _, code = cli(t, "run", "--out", "", "--crash", "0@0s", "--crash", "1@0s")
 	if code != 0 || strings.Contains(out, "properties: ok") || !strings.Contains(out, "only vacuously: no correct replica executed a request") ||
 		!strings.Contains(out, "not judged: linearizability: no client operation was accepted") {
 		t.Errorf("nothing executed: exit %d\n%s", code, out)
@@ -95,7 +95,7 @@ func TestRunSaysWhatWasJudged(t *testing.T) {
 
 // TestRunBudgetExceeded: the event budget stops a run with a clear verdict.
 func TestRunBudgetExceeded(t *testing.T) {
-	out, _, code := cli(t, "run", "--replay-out", "", "--scenario", "adversarial", "--max-events", "500")
+	out, _, code := cli(t, "run", "--out", "", "--scenario", "adversarial", "--max-events", "500")
 	if code != 0 || !strings.Contains(out, "properties: Budget exceeded after 500 events: the event budget (run.max_events) is 500; no violation before it") ||
 		!strings.Contains(out, "not judged: liveness: the run was stopped early: budget exceeded after 500 events") {
 		t.Errorf("--max-events 500: exit %d\n%s", code, out)
