@@ -6,8 +6,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/pbftsim/pbftsim/scenarios"
 )
 
 func TestSweepAndMergeCmd(t *testing.T) {
@@ -70,30 +68,56 @@ func TestSweepAndMergeCmd(t *testing.T) {
 	}
 }
 
+// TestSweepCmdFailingSeeds: sweep and run use one exit rule: violations
+// outside the fault model are expected (exit 0, listed with their replay
+// commands), violations within it exit 1.
 func TestSweepCmdFailingSeeds(t *testing.T) {
 	dir := t.TempDir()
-	// Outside the fault model (2 Byzantine replicas, f=1): the violations
-	// are expected and the sweep exits 0, like pbftsim run.
-	out, _, code := cli(t, "sweep", "--scenario", "beyond-f", "--seeds", "1..4", "--out", filepath.Join(dir, "f.jsonl"), "--quiet")
-	if code != 0 || !strings.Contains(out, "0 failing") || !strings.Contains(out, "outside the fault model: 4 seeds") {
-		t.Errorf("beyond-f sweep: exit %d, want 0 with the seeds outside the fault model:\n%s", code, out)
-	}
-	// A broken variant within the fault model fails the sweep.
-	sc, err := scenarios.Builtin("equivocating-primary")
-	if err != nil {
+	lie := filepath.Join(dir, "lie.yaml")
+	if err := os.WriteFile(lie, []byte("name: lie\nn: 4\nprotocol: {variant: client-single-reply}\nworkload: {clients: 1, requests: 3}\n"+
+		"byzantine:\n  - {replica: 0, strategy: lying-reply}\nnetwork: {delay: const:1ms}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	sc.Protocol.Variant = "prepare-2f-minus-1"
-	y, err := sc.Marshal()
-	if err != nil {
+	for _, c := range []struct {
+		scenario, want string
+		code           int
+	}{
+		{"beyond-f", "outside the fault model, as expected there", 0},
+		{lie, "failing;", 1},
+	} {
+		out, _, code := cli(t, "sweep", "--scenario", c.scenario, "--seeds", "1..4", "--out", filepath.Join(dir, "f.jsonl"), "--quiet")
+		if code != c.code || !strings.Contains(out, "replay: pbftsim run --scenario "+c.scenario+" --seed ") || !strings.Contains(out, c.want) {
+			t.Errorf("%s sweep: exit %d, want %d with replay commands and %q:\n%s", c.scenario, code, c.code, c.want, out)
+		}
+		_, _, rcode := cli(t, "run", "--scenario", c.scenario, "--seed", "1", "--out", "")
+		if rcode != code {
+			t.Errorf("%s: run exits %d, sweep %d: want one rule", c.scenario, rcode, code)
+		}
+	}
+}
+
+// TestSweepCmdResume: a partial file is never deleted; --resume finishes it
+// into the file an uninterrupted sweep writes.
+func TestSweepCmdResume(t *testing.T) {
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.jsonl")
+	if _, errs, code := cli(t, "sweep", "--seeds", "1..6", "--out", whole, "--quiet"); code != 0 {
+		t.Fatalf("sweep: %d %s", code, errs)
+	}
+	want, _ := os.ReadFile(whole)
+	ls := strings.SplitAfter(string(want), "\n")
+	out := filepath.Join(dir, "s.jsonl")
+	partial := strings.Join(ls[:4], "") + `{"seed":4,"tra` // header, 3 records, a torn line
+	if err := os.WriteFile(out+".partial", []byte(partial), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(dir, "broken.yaml")
-	if err := os.WriteFile(file, y, 0o644); err != nil {
-		t.Fatal(err)
+	_, errs, code := cli(t, "sweep", "--seeds", "1..6", "--out", out, "--quiet")
+	if code != 2 || !strings.Contains(errs, "--resume") {
+		t.Fatalf("rerun over a partial file: exit %d %q, want 2 offering --resume", code, errs)
 	}
-	out, _, code = cli(t, "sweep", "--scenario", file, "--seeds", "1..4", "--out", filepath.Join(dir, "g.jsonl"), "--quiet")
-	if code != 1 || !strings.Contains(out, "replay: pbftsim run --scenario "+file+" --seed ") {
-		t.Errorf("broken variant sweep: exit %d, want 1 with replay commands:\n%s", code, out)
+	unchanged(t, out+".partial", []byte(partial))
+	if _, errs, code := cli(t, "sweep", "--seeds", "1..6", "--out", out, "--quiet", "--resume"); code != 0 {
+		t.Fatalf("--resume: exit %d %s", code, errs)
 	}
+	unchanged(t, out, want)
 }

@@ -171,28 +171,24 @@ type Record struct {
 	FinalView    uint64 `json:"final_view"`
 	Events       uint64 `json:"events"`
 	SimTimeNs    int64  `json:"sim_time_ns"`
-	// OutsideFaultModel is set when more than f replicas were faulty
-	// (Byzantine or crashed): a violation there does not fail the seed.
-	OutsideFaultModel bool `json:"outside_fault_model,omitempty"`
-	// NotJudged names the properties the run could not judge (see
-	// properties.Judgement), e.g. liveness when the run ended too early.
-	NotJudged []string `json:"not_judged,omitempty"`
 	// Knobs are the swarm knobs of the seed's case (swarm sweeps only).
 	Knobs map[string]string `json:"knobs,omitempty"`
+	// OutsideFaultModel is set on a violation in a run outside the fault
+	// model (more than f faulty replicas, ...), where it is expected: like
+	// pbftsim run, a sweep exits 1 only for violations within it.
+	OutsideFaultModel bool `json:"outside_fault_model,omitempty"`
+	// NotJudged names the properties the run could not judge (see
+	// properties.Judgement), e.g. liveness outside the fault model or when
+	// the run ended before the bound.
+	NotJudged []string `json:"not_judged,omitempty"`
 }
 
-// Failed reports whether the seed failed: its verdict is not "ok" and is
-// not a violation outside the fault model (the rule of `pbftsim run`'s exit
-// status). An error, a panic or an exceeded budget always fails.
-func (r *Record) Failed() bool {
-	switch r.Verdict {
-	case VerdictOK:
-		return false
-	case VerdictError, VerdictPanic, VerdictBudget:
-		return true
-	}
-	return !r.OutsideFaultModel
-}
+// Failed reports whether the seed's verdict is not "ok".
+func (r *Record) Failed() bool { return r.Verdict != VerdictOK }
+
+// Unexpected reports whether the seed failed in a way that makes a sweep
+// exit 1: a violation within the fault model, an error or a panic.
+func (r *Record) Unexpected() bool { return r.Failed() && !r.OutsideFaultModel }
 
 // Verdicts of a Record besides property names.
 const (
