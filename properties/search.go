@@ -10,13 +10,18 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
 // CaseScenario is scenario number i of the search with seed: the same
 // (seed, i, g) always gives the same scenario.
 func CaseScenario(seed uint64, i int, g GenConfig) scenarios.Scenario {
 	r := rand.New(rand.NewPCG(seed, uint64(i)))
-	return Generate(r, seed*1000003+uint64(i)+1, g)
+	sc := Generate(r, seed*1000003+uint64(i)+1, g)
+	if g.Protocol == cluster.ProtocolHotStuff {
+		sc = hotstuffCase(sc, r)
+	}
+	return sc
 }
 
 // SearchOptions configures Search.

@@ -24,6 +24,10 @@ type Aggregate struct {
 	Interrupted bool
 	Verdicts    map[string]uint64
 	Failures    uint64
+	// Expected counts the failing seeds whose violation happened outside
+	// the fault model (part of Failures): expected, not a failure of the
+	// sweep (see Unexpected).
+	Expected uint64
 	// Failing lists the first MaxListedFailures failing seeds in seed order
 	// with their verdicts.
 	Failing   []Failing
@@ -60,6 +64,9 @@ func (a *Aggregate) Add(r *Record) {
 	a.Verdicts[r.Verdict]++
 	if r.Failed() {
 		a.Failures++
+		if !r.Unexpected() {
+			a.Expected++
+		}
 		if len(a.Failing) < MaxListedFailures {
 			a.Failing = append(a.Failing, Failing{Seed: r.Seed, Verdict: r.Verdict, Detail: r.Detail})
 		}
@@ -89,6 +96,10 @@ func (a *Aggregate) Add(r *Record) {
 	a.Messages.Add(int64(min(r.Messages, math.MaxInt64)))
 	a.Views.Add(int64(max(r.ViewChanges, 0)))
 }
+
+// Unexpected is the number of seeds that make the sweep exit 1: violations
+// within the fault model, errors and panics (the same rule as pbftsim run).
+func (a *Aggregate) Unexpected() uint64 { return a.Failures - a.Expected }
 
 // trailer returns the trailer of a file holding exactly the aggregated records.
 func (a *Aggregate) trailer() Trailer {
@@ -141,7 +152,11 @@ func (a *Aggregate) Write(w io.Writer, listMax int) {
 	if len(parts) == 0 {
 		parts = []string{"none"}
 	}
-	fmt.Fprintf(w, "verdicts: %s; %d failing; %d of %d runs accepted every request\n", strings.Join(parts, ", "), a.Failures, a.Completed, a.Done)
+	expected := ""
+	if a.Expected > 0 {
+		expected = fmt.Sprintf(" (%d of them outside the fault model, as expected there)", a.Expected)
+	}
+	fmt.Fprintf(w, "verdicts: %s; %d failing%s; %d of %d runs accepted every request\n", strings.Join(parts, ", "), a.Failures, expected, a.Completed, a.Done)
 	for i, f := range a.Failing {
 		if i == listMax {
 			fmt.Fprintf(w, "  ... and %d more failing seeds (verdict != \"ok\" in the records)\n", a.Failures-uint64(listMax))

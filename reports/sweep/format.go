@@ -173,10 +173,18 @@ type Record struct {
 	SimTimeNs    int64  `json:"sim_time_ns"`
 	// Knobs are the swarm knobs of the seed's case (swarm sweeps only).
 	Knobs map[string]string `json:"knobs,omitempty"`
+	// OutsideFaultModel is set on a violation in a run outside the fault
+	// model (more than f faulty replicas, ...), where it is expected: like
+	// pbftsim run, a sweep exits 1 only for violations within it.
+	OutsideFaultModel bool `json:"outside_fault_model,omitempty"`
 }
 
 // Failed reports whether the seed's verdict is not "ok".
 func (r *Record) Failed() bool { return r.Verdict != VerdictOK }
+
+// Unexpected reports whether the seed failed in a way that makes a sweep
+// exit 1: a violation within the fault model, an error or a panic.
+func (r *Record) Unexpected() bool { return r.Failed() && !r.OutsideFaultModel }
 
 // Verdicts of a Record besides property names.
 const (

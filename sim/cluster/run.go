@@ -207,6 +207,15 @@ type Cluster struct {
 	stallSeen  int      // acceptances when stallAt was computed
 }
 
+// newCluster returns the protocol-independent part of a cluster for c.
+func newCluster(c Config, plan *workload.Plan) *Cluster {
+	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs(), drainUntil: -1, stallAt: -1, stallSeen: -1}
+	for _, b := range c.Byzantine {
+		cl.faulty[b.Replica] = b.Strategy
+	}
+	return cl
+}
+
 // New builds the cluster for cfg without running it.
 func New(cfg Config) (*Cluster, error) {
 	c := cfg.WithDefaults()
@@ -228,10 +237,7 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, &ConfigError{"protocol.variant", c.Variant, err.Error()}
 	}
 
-	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs(), drainUntil: -1, stallAt: -1, stallSeen: -1}
-	for _, b := range c.Byzantine {
-		cl.faulty[b.Replica] = b.Strategy
-	}
+	cl := newCluster(c, plan)
 	keys := pbft.NewKeyring(c.Seed, c.N+c.Clients)
 	verified := pbft.NewVerifyCache(c.N)
 	snapshots := ledger.NewSnapshotCache()
