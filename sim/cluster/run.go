@@ -273,7 +273,7 @@ type Cluster struct {
 	// end-of-run state (see Step)
 	// (zero values are the start state: every constructor gets it)
 	ended      string
-	draining   bool     // every request accepted; the run ends after drainUntil
+	draining   bool // every request accepted; the run ends after drainUntil
 	drainUntil sim.Time
 	stallSet   bool     // stallAt is set (StallWindow > 0)
 	stallAt    sim.Time // the stall deadline
