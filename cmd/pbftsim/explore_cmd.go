@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,7 +58,7 @@ the other bounds, is longer).
 
 Exit status: 0 no violation within the bounds (or the budget ran out), 1 a
 violation was found (with --all-variants: in the correct protocol), 2 bad
-input.`,
+input, 130 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(nodes.ns) != 1 {
@@ -77,16 +75,9 @@ input.`,
 			if err := c.Validate(); err != nil {
 				return usage(err)
 			}
-			var stopped atomic.Bool
-			sig := make(chan os.Signal, 1)
-			signal.Notify(sig, os.Interrupt)
-			defer signal.Stop(sig)
-			go func() {
-				if _, ok := <-sig; ok {
-					stopped.Store(true)
-				}
-			}()
-			c.Stop = stopped.Load
+			_, interrupted, release := stopOnSignal(cmd)
+			defer release()
+			c.Stop = interrupted
 			errw := cmd.ErrOrStderr()
 			if !quiet {
 				c.Progress = func(s engine.Stats) {
@@ -94,10 +85,16 @@ input.`,
 				}
 			}
 			w := cmd.OutOrStdout()
+			var err error
 			if allVariants {
-				return exploreAll(w, errw, c)
+				err = exploreAll(w, errw, c)
+			} else {
+				err = exploreOne(w, errw, c, out)
 			}
-			return exploreOne(w, errw, c, out)
+			if err == nil && interrupted() {
+				return errInterrupted("explore", "the coverage so far is printed above")
+			}
+			return err
 		},
 	}
 	fl := cmd.Flags()
@@ -148,7 +145,7 @@ func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 		case res.Complete:
 			fmt.Fprintln(w, "no violation within these bounds (safety checked on every reached state)")
 		case res.Interrupted:
-			fmt.Fprintln(w, "interrupted: no violation in the states explored so far (coverage above); the bounds were NOT exhausted")
+			fmt.Fprintf(w, "stopped (--budget or Ctrl-C): no violation in the states explored so far, every state up to depth %d checked; the bounds were NOT exhausted\n", res.Checked)
 		default:
 			fmt.Fprintln(w, "stopped at --max-states: no violation in the states explored so far; the bounds were NOT exhausted")
 		}
@@ -202,7 +199,7 @@ func exploreAll(w, errw io.Writer, c pexplore.Config) error {
 			}
 		case !res.Complete:
 			f = "no*"
-			note = fmt.Sprintf("bounds not exhausted: every state up to depth %d checked, a counterexample needs more", res.Checked)
+			note = fmt.Sprintf("bounds not exhausted: no violation in any state up to depth %d (a counterexample would be longer)", res.Checked)
 		}
 		fmt.Fprintf(w, "%-26s %-5s %-20s %5s %9d %8.1f  %s\n", v, f, prop, depth, res.States, res.Elapsed.Seconds(), note)
 		if res.Interrupted && c.Stop != nil && c.Stop() {
