@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -23,6 +24,7 @@ func newExploreCmd() *cobra.Command {
 		out         string
 		allVariants bool
 		quiet       bool
+		nodes       nodesValue
 	)
 	cmd := &cobra.Command{
 		Use:   "explore [--nodes 4] [--requests 1] [--drops K] [--duplicates K] [--crashes K] [--byzantine ID:STRATEGY] [--views V] [--depth D] [--budget T] [--variant NAME | --all-variants]",
@@ -56,6 +58,10 @@ Exit status: 0 no violation within the bounds (or the budget ran out), 1 a
 violation was found, 2 bad input.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(nodes.ns) != 1 {
+				return usage(fmt.Errorf("--nodes %s: explore takes one n", nodes.String()))
+			}
+			c.Nodes = nodes.ns[0]
 			for _, s := range byz {
 				b, err := pexplore.ParseByzantine(s, c.Nodes)
 				if err != nil {
@@ -90,7 +96,7 @@ violation was found, 2 bad input.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.IntVar(&c.Nodes, "nodes", 4, fmt.Sprintf("replicas (4..%d)", pexplore.MaxNodes))
+	addNodesFlag(fl, &nodes, []int{4}, fmt.Sprintf("explore takes one n in 4..%d", pexplore.MaxNodes))
 	fl.IntVar(&c.Requests, "requests", 1, fmt.Sprintf("client requests (1..%d)", pexplore.MaxRequests))
 	fl.IntVar(&c.Drops, "drops", 0, fmt.Sprintf("messages that may be lost (0..%d)", pexplore.MaxBudget))
 	fl.IntVar(&c.Duplicates, "duplicates", 0, fmt.Sprintf("messages that may be duplicated (0..%d)", pexplore.MaxBudget))
@@ -101,13 +107,13 @@ violation was found, 2 bad input.`,
 	fl.DurationVar(&c.Budget, "budget", 0, "wall-clock budget (0: none)")
 	fl.IntVar(&c.MaxStates, "max-states", 0, "stop after this many states (0: no limit)")
 	fl.StringVar(&c.Variant, "variant", "", "protocol variant (see pbftsim hunt --list; default correct)")
-	fl.Uint64Var(&c.Seed, "seed", 1, "seed of the keys and the workload")
+	addSeedFlag(fl, &c.Seed, 1, "here the keys and the workload")
 	fl.BoolVar(&c.DFS, "dfs", false, "depth-first with iterative deepening instead of breadth-first")
 	fl.BoolVar(&c.NoSleep, "no-sleep", false, "turn the sleep-set partial-order reduction off")
 	fl.IntVar(&c.LivenessSteps, "liveness-steps", 0, "check from every state that a fair fault-free continuation completes within N transitions (0: off)")
 	fl.BoolVar(&allVariants, "all-variants", false, "explore every broken variant and print a table")
-	fl.BoolVar(&quiet, "quiet", false, "no progress lines")
-	fl.StringVar(&out, "out", "", "replay file for a counterexample (default explore-VARIANT.replay.yaml)")
+	addQuietFlag(fl, &quiet)
+	addOutFlag(fl, &out, "", "the replay file of a counterexample (default "+outDir+"/explore-VARIANT.replay.yaml)")
 	return cmd
 }
 
@@ -149,9 +155,12 @@ func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 		return &exitError{code: 1, err: fmt.Errorf("variant %s violates %s", name, res.Property)}
 	}
 	if out == "" {
-		out = "explore-" + name + ".replay.yaml"
+		out = filepath.Join(outDir, "explore-"+name+".replay.yaml")
 	}
 	rp := res.Replay
+	if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
+		return &exitError{code: 2, err: err}
+	}
 	if err := res.Outcome.WriteReplay(out); err != nil {
 		return &exitError{code: 2, err: err}
 	}

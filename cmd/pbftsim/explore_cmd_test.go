@@ -14,7 +14,9 @@ func TestExploreBadBounds(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--nodes", "3"}, "want 4..7"},
+		{[]string{"--nodes", "3"}, "want each n in [4, 256]"},
+		{[]string{"--nodes", "8"}, "want 4..7"},
+		{[]string{"--nodes", "4,5"}, "explore takes one n"},
 		{[]string{"--requests", "0"}, "want 1..3"},
 		{[]string{"--drops", "-1"}, "want 0..6"},
 		{[]string{"--duplicates", "9"}, "want 0..6"},

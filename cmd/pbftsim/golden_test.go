@@ -23,7 +23,7 @@ func TestTraceHashesGolden(t *testing.T) {
 	var b strings.Builder
 	for _, info := range scenarios.List() {
 		for _, seed := range []string{"1", "2"} {
-			out, errs, code := cli(t, "run", "--scenario", info.Name, "--seed", seed, "--json", "--replay-out", "")
+			out, errs, code := cli(t, "run", "--scenario", info.Name, "--seed", seed, "--json", "--out", "")
 			if code != 0 && code != 1 {
 				t.Fatalf("%s seed %s: exit %d: %s", info.Name, seed, code, errs)
 			}

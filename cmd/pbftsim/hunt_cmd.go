@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,7 +29,8 @@ func newHuntCmd() *cobra.Command {
 generated ones biased toward the faults that expose it, across seeds) on a
 deliberately BROKEN protocol variant until a checker fails. The failure is
 shrunk and printed with the violated property, the minimal scenario and the
-command that replays it; the replay file is written to --out.
+command that replays it; the replay file is written to --out (default
+pbftsim-out/hunt-VARIANT.replay.yaml). Ctrl-C prints the cases so far.
 --list prints the variant names, one a line. --variant correct hunts the
 correct protocol (which should survive).
 
@@ -40,7 +42,8 @@ violation, the property, and the shrunk size (n, faulty replicas, requests,
 trace records); --json prints the rows as JSON instead.
 
 Exit status: 1 a violation was found (with --all: 0 when every variant was
-found, 1 when one was not), 0 the budget ran out without one, 2 bad input.`,
+found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
+130 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
@@ -71,17 +74,23 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input.`,
 			if _, err := pbft.ParseVariant(variant); err != nil {
 				return usage(fmt.Errorf("--variant: %w", err))
 			}
-			if out == "" {
-				out = "hunt-" + variant + ".replay.yaml"
+			if !cmd.Flags().Changed("out") {
+				out = filepath.Join(outDir, "hunt-"+variant+".replay.yaml")
 			}
 			mode := "targeted scenarios, then the variant's biased generator"
 			if generic {
 				mode = "the generic generator of check"
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "hunting variant %s for up to %v (seed %d, %s)...\n", variant, budget, seed, mode)
-			f, err := properties.HuntWith(commandContext(cmd), properties.HuntSpec{Variant: variant, Budget: budget, Seed: seed, Generic: generic})
+			ctx, interrupted, release := stopOnSignal(cmd)
+			defer release()
+			f, err := properties.HuntWith(ctx, properties.HuntSpec{Variant: variant, Budget: budget, Seed: seed, Generic: generic})
 			if err != nil {
 				return &exitError{code: 1, err: err}
+			}
+			if !f.Found && interrupted() {
+				fmt.Fprintf(w, "interrupted: no violation in the %d cases that finished (%v, seed %d)\n", f.Cases, f.Elapsed.Round(time.Millisecond), seed)
+				return errInterrupted("hunt", fmt.Sprintf("%d cases run", f.Cases))
 			}
 			if !f.Found {
 				fmt.Fprintf(w, "no violation in %d cases (%v, seed %d): the budget ran out\n", f.Cases, f.Elapsed.Round(time.Millisecond), seed)
@@ -92,13 +101,13 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&list, "list", false, "print the variant names, one a line")
+	addListFlag(fl, &list, "the variant names")
 	fl.StringVar(&variant, "variant", "", "the broken variant to hunt (see --list)")
 	fl.DurationVar(&budget, "budget", 60*time.Second, "wall-clock budget")
-	fl.Uint64Var(&seed, "seed", 1, "search seed")
-	fl.StringVar(&out, "out", "", "replay file to write (default hunt-VARIANT.replay.yaml)")
+	addSeedFlag(fl, &seed, 1, "")
+	addOutFlag(fl, &out, "", "the replay file of a violation, with its trace and diagram beside it (default "+outDir+"/hunt-VARIANT.replay.yaml)")
 	fl.BoolVar(&generic, "generic", false, "search with check's generator only (no targeted scenarios, no variant bias)")
 	fl.BoolVar(&all, "all", false, "hunt every broken variant in turn (--budget each) and print a table")
-	fl.BoolVar(&asJSON, "json", false, "with --all: print the rows as JSON")
+	addJSONFlag(fl, &asJSON, "with --all: the rows")
 	return cmd
 }

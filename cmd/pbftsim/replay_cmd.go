@@ -112,7 +112,7 @@ Exit status: 0 same hash and verdict (or --until reached), 1 a mismatch or
 	fl := cmd.Flags()
 	fl.StringVar(&until, "until", "", "stop at a virtual time (120ms), a trace record (#N), an event (event:committed[@r2]), the first violation (violation) or the end (end)")
 	fl.BoolVar(&showState, "state", false, "print every replica's state and ledger where the run stopped")
-	fl.BoolVar(&asJSON, "json", false, "print a JSON object instead of text")
+	addJSONFlag(fl, &asJSON, "one object")
 	return cmd
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/internal/outfile"
 	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/reports/spacetime"
 	"github.com/pbftsim/pbftsim/scenarios"
@@ -25,7 +28,8 @@ type runFlags struct {
 	protocol                  string
 	seed                      uint64
 	asJSON                    bool
-	nodes, requests, clients  int
+	nodes                     nodesValue
+	requests, clients         int
 	payments                  int
 	batch, checkpointInterval int
 	delay                     string
@@ -34,7 +38,7 @@ type runFlags struct {
 	crashPrimaryAt            time.Duration
 	partitions, crashes       []string
 	check, stopOnViolation    bool
-	replayOut                 string
+	out                       string
 }
 
 func newRunCmd() *cobra.Command {
@@ -77,17 +81,17 @@ expected and reported), 1 a property was violated within the fault model,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.scenario, "scenario", "fault-free", "built-in scenario name or scenario file")
+	addScenarioFlag(f, &fl.scenario, "fault-free")
 	f.StringVar(&fl.protocol, "protocol", "", "replication protocol: pbft or hotstuff (default: the scenario's, else pbft)")
-	f.Uint64Var(&fl.seed, "seed", 1, "run seed; without --seed, the scenario's own seed if it has one")
-	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object instead of the human summary")
+	addSeedFlag(f, &fl.seed, 0, "default: the scenario's own seed (1 if it has none); an explicit --seed always beats the scenario's")
+	addJSONFlag(f, &fl.asJSON, "one object")
 	f.StringVar(&fl.trace, "trace", "", "write the trace to `FILE`; the name picks the format: .jsonl (JSON Lines), .jsonl.zst (zstd-compressed), .pbt (binary), .pbt.zst (binary, zstd-compressed: the most compact)")
-	f.IntVar(&fl.nodes, "nodes", 0, "number of replicas n (>= 4)")
-	f.IntVar(&fl.requests, "requests", 0, "payment operations issued in total; without --max-time the run then ends when they complete or stall (see --help)")
+	addNodesFlag(f, &fl.nodes, nil, "run takes one n")
+	f.IntVar(&fl.requests, "requests", 0, "payment operations issued in total, >= 1 (default: the scenario's); without --max-time the run then ends when they complete or stall (see --help)")
 	f.IntVar(&fl.payments, "payments", 0, "distinct payment ids (default: follows --requests, ceil(requests/2), when --requests is given)")
-	f.IntVar(&fl.clients, "clients", 0, "number of clients")
-	f.IntVar(&fl.batch, "batch", 0, "requests per PRE-PREPARE")
-	f.IntVar(&fl.checkpointInterval, "checkpoint-interval", 0, "checkpoint every K sequence numbers")
+	f.IntVar(&fl.clients, "clients", 0, "number of clients, >= 1 (default: the scenario's)")
+	f.IntVar(&fl.batch, "batch", 0, "requests per PRE-PREPARE, >= 1 (default: the scenario's)")
+	f.IntVar(&fl.checkpointInterval, "checkpoint-interval", 0, "checkpoint every K sequence numbers, K >= 1 (default: the scenario's)")
 	f.StringVar(&fl.variant, "variant", "", "a deliberately BROKEN protocol variant, by `NAME` (list them with pbftsim hunt --list)")
 	f.StringVar(&fl.delay, "delay", "", "default link delay `SPEC`")
 	f.Float64Var(&fl.drop, "drop", 0, "probability that a network message is lost, in [0,1]")
@@ -97,10 +101,12 @@ expected and reported), 1 a property was violated within the fault model,
 	f.StringArrayVar(&fl.partitions, "partition", nil, "partition `SPEC` (repeatable)")
 	f.StringArrayVar(&fl.crashes, "crash", nil, "crash `NODE@TIME[:RECOVER]` (repeatable)")
 	f.DurationVar(&fl.crashPrimaryAt, "crash-primary-at", 0, "crash the initial primary (replica 0) at this virtual time")
-	f.DurationVar(&fl.maxTime, "max-time", 0, "stop the run at this virtual time")
+	f.DurationVar(&fl.maxTime, "max-time", 0, "stop the run at this virtual time, > 0")
 	f.BoolVar(&fl.check, "check", true, "run the safety, liveness and accountability checkers online")
 	f.BoolVar(&fl.stopOnViolation, "stop-on-violation", false, "stop the run at the first safety violation (default: run to the end and report every violation)")
-	f.StringVar(&fl.replayOut, "replay-out", "auto", "on a violation, write the replay file (and its trace and diagram beside it) here; \"auto\" names it after the scenario and seed, \"\" writes none")
+	addOutFlag(f, &fl.out, "", "the replay file written on a violation, with its trace and diagram beside it (default "+outDir+"/SCENARIO-seedN.replay.yaml; --out '' writes none)")
+	f.StringVar(&fl.out, "replay-out", "", "old name of --out")
+	_ = f.MarkDeprecated("replay-out", "use --out")
 	return cmd
 }
 
@@ -113,16 +119,27 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		return nil, usage(err)
 	}
 	changed := cmd.Flags().Changed
-	if changed("seed") || sc.Seed == 0 {
+	switch {
+	case changed("seed"):
 		sc.Seed = fl.seed
+	case sc.Seed == 0:
+		sc.Seed = 1
 	}
 	if changed("nodes") {
-		sc.N, sc.F = fl.nodes, 0
-	}
-	setInt := func(name string, dst *int, v int) {
-		if changed(name) {
-			*dst = v
+		if len(fl.nodes.ns) != 1 {
+			return nil, usage(fmt.Errorf("--nodes %s: run takes one n", fl.nodes.String()))
 		}
+		sc.N, sc.F = fl.nodes.ns[0], 0
+	}
+	var bad error
+	setInt := func(name string, dst *int, v int) {
+		if !changed(name) {
+			return
+		}
+		if v < 1 && bad == nil {
+			bad = usage(fmt.Errorf("--%s %d is out of range: want >= 1 (omit the flag for the scenario's value)", name, v))
+		}
+		*dst = v
 	}
 	setInt("requests", &sc.Workload.Requests, fl.requests)
 	if changed("requests") && !changed("payments") {
@@ -137,7 +154,11 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 	setInt("clients", &sc.Workload.Clients, fl.clients)
 	setInt("batch", &sc.Protocol.Batch, fl.batch)
 	if changed("checkpoint-interval") {
-		sc.Protocol.CheckpointInterval, sc.Protocol.Window = fl.checkpointInterval, 0
+		setInt("checkpoint-interval", &sc.Protocol.CheckpointInterval, fl.checkpointInterval)
+		sc.Protocol.Window = 0
+	}
+	if bad != nil {
+		return nil, bad
 	}
 	if changed("protocol") {
 		if err := setProtocol(sc, fl.protocol); err != nil {
@@ -198,6 +219,9 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		sc.Crashes = append(sc.Crashes, scenarios.Crash{Node: 0, At: fl.crashPrimaryAt})
 	}
 	if changed("max-time") {
+		if fl.maxTime <= 0 {
+			return nil, usage(fmt.Errorf("--max-time %v is out of range: want a virtual time > 0", fl.maxTime))
+		}
 		sc.Run.MaxTime = fl.maxTime
 	}
 	if err := sc.Validate(); err != nil {
@@ -240,19 +264,37 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := sc.Config()
+	cfg, err := checkScenario(sc)
 	if err != nil {
 		return usage(err)
+	}
+	replayPath := fl.out
+	if !cmd.Flags().Changed("out") && !cmd.Flags().Changed("replay-out") {
+		replayPath = filepath.Join(outDir, fmt.Sprintf("%s-seed%d.replay.yaml", fileSafe(sc.Name), sc.Seed))
+	}
+	inputs := []string{fl.scenario}
+	if replayPath != "" {
+		if err := outfile.CheckDistinct(replayPath, append(inputs, fl.trace)...); err != nil {
+			return usage(fmt.Errorf("--out: %w", err))
+		}
 	}
 	ro := properties.RunOptions{Liveness: fl.check, StopOnViolation: fl.check && fl.stopOnViolation}
 	var trace *spacetime.TraceWriter
 	if fl.trace != "" {
+		if err := outfile.CheckDistinct(fl.trace, inputs...); err != nil {
+			return usage(fmt.Errorf("--trace: %w", err))
+		}
 		if trace, err = spacetime.CreateTrace(fl.trace); err != nil {
 			return usage(fmt.Errorf("--trace: %w", err))
 		}
 		defer trace.Abort()
 		ro.Sinks = append(ro.Sinks, trace)
 	}
+	// Ctrl-C stops the run between two events; the trace's temporary file
+	// is then removed (trace.Abort) and the exit status is 130.
+	_, interrupted, release := stopOnSignal(cmd)
+	defer release()
+	cfg.StopWhen = interrupted
 	start := time.Now() // wall clock, outside the simulation: for the speed ratio only
 	var o *properties.Outcome
 	if fl.check {
@@ -265,6 +307,9 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	}
 	if err != nil {
 		return usage(err)
+	}
+	if interrupted() {
+		return errInterrupted("run", "no summary and no trace written")
 	}
 	wall := time.Since(start)
 	if trace != nil {
@@ -284,12 +329,8 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	if !o.Failed() {
 		return nil
 	}
-	if fl.replayOut != "" {
-		path := fl.replayOut
-		if path == "auto" {
-			path = fmt.Sprintf("pbftsim-%s-seed%d.replay.yaml", sc.Name, sc.Seed)
-		}
-		if err := writeReplayFile(o, path); err != nil {
+	if replayPath != "" {
+		if err := writeReplayFile(o, replayPath, inputs...); err != nil {
 			return err
 		}
 		// Artifacts go to stderr under --json so stdout stays one JSON object.
@@ -297,8 +338,8 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 		if fl.asJSON {
 			w = cmd.ErrOrStderr()
 		}
-		fmt.Fprintf(w, "replay file: %s (pbftsim replay %s)\n", path, path)
-		if err := writeCounterexample(w, o, ro, path); err != nil {
+		fmt.Fprintf(w, "replay file: %s (pbftsim replay %s)\n", replayPath, replayPath)
+		if err := writeCounterexample(w, o, ro, replayPath); err != nil {
 			return err
 		}
 	}
@@ -308,23 +349,38 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	return nil
 }
 
-// writeReplayFile writes the replay record of o to path atomically.
-func writeReplayFile(o *properties.Outcome, path string) error {
+// writeReplayFile writes the replay record of o to path atomically,
+// creating its folder; path must not be one of inputs.
+func writeReplayFile(o *properties.Outcome, path string, inputs ...string) error {
 	rp := o.Replay()
 	rp.Version = version
 	data, err := scenarios.MarshalReplay(rp)
 	if err != nil {
 		return fmt.Errorf("encoding replay file: %w", err)
 	}
-	f, err := spacetime.CreateAtomic(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if _, err := f.Write(data); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return f.Commit()
+	if err := outfile.WriteFile(path, data, inputs...); err != nil {
+		if outfile.IsInputError(err) {
+			return usage(err)
+		}
+		return err
+	}
+	return nil
+}
+
+// fileSafe makes a scenario name usable in a file name.
+func fileSafe(name string) string {
+	if name == "" {
+		return "scenario"
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 || r == ' ' {
+			return '_'
+		}
+		return r
+	}, name)
 }
 
 // printVerdict prints what the checkers found.

@@ -138,7 +138,7 @@ func TestRunBadInput(t *testing.T) {
 func TestRunBeyondFWritesReplayAndReplays(t *testing.T) {
 	dir := t.TempDir()
 	replay := filepath.Join(dir, "beyond.replay.yaml")
-	out, errs, code := cli(t, "run", "--scenario", "beyond-f", "--replay-out", replay)
+	out, errs, code := cli(t, "run", "--scenario", "beyond-f", "--out", replay)
 	if code != 0 {
 		t.Fatalf("beyond-f is outside the fault model: exit %d, want 0; %s", code, errs)
 	}
@@ -162,17 +162,17 @@ func TestRunVariantViolationExitsOne(t *testing.T) {
 	dir := t.TempDir()
 	// A client that accepts a single reply takes a Byzantine replica's lie.
 	sc := filepath.Join(dir, "lie.yaml")
-	if err := os.WriteFile(sc, []byte("name: lie\nn: 4\nworkload: {clients: 1, requests: 3}\nbyzantine:\n  - {replica: 0, strategy: lying-reply}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
+	if err := os.WriteFile(sc, []byte("name: lie\nn: 4\nworkload: {clients: 1, requests: 3}\nbyzantine:\n  - {replica: 0, strategy: lying-reply}\nnetwork: {delay: const:1ms}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, _, code := cli(t, "run", "--scenario", sc, "--variant", "client-single-reply", "--replay-out", filepath.Join(dir, "lie.replay.yaml"))
+	out, _, code := cli(t, "run", "--scenario", sc, "--variant", "client-single-reply", "--out", filepath.Join(dir, "lie.replay.yaml"))
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (violation within the fault model):\n%s", code, out)
 	}
 	if !strings.Contains(out, "VIOLATED within the fault model") || !strings.Contains(out, "DELIBERATELY BROKEN") {
 		t.Fatalf("summary:\n%s", out)
 	}
-	out2, _, code2 := cli(t, "run", "--scenario", sc, "--replay-out", "")
+	out2, _, code2 := cli(t, "run", "--scenario", sc, "--out", "")
 	if code2 != 0 || !strings.Contains(out2, "properties: ok") {
 		t.Fatalf("the correct protocol with the same scenario: exit %d\n%s", code2, out2)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/internal/outfile"
 	"github.com/pbftsim/pbftsim/reports/spacetime"
 	"github.com/pbftsim/pbftsim/sim"
 )
@@ -146,6 +147,17 @@ func runTrace(out io.Writer, file string, fl *traceFlags) error {
 	opts, err := traceOptions(file, fl)
 	if err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	// No output may be the trace itself or another output.
+	seen := []string{file}
+	for _, o := range []struct{ flag, path string }{{"svg", fl.svg}, {"html", fl.html}, {"perfetto", fl.perfetto}, {"shiviz", fl.shiviz}} {
+		if o.path == "" {
+			continue
+		}
+		if err := outfile.CheckDistinct(o.path, seen...); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--%s: %w", o.flag, err)}
+		}
+		seen = append(seen, o.path)
 	}
 	res, err := spacetime.RenderFile(file, opts, spacetime.Outputs{SVG: fl.svg, HTML: fl.html,
 		Perfetto: fl.perfetto, ShiViz: fl.shiviz, ShiVizHeader: fl.shivizHeader})

@@ -134,11 +134,11 @@ func copier() *engine.Copier {
 	return &engine.Copier{
 		Shared: engine.TypeNamed("Keyring", "VerifyCache", "SnapshotCache", "Ops"),
 		Zero:   engine.TypeNamed("slab["),
-		Skip: map[string]bool{
-			"Replica.buf": true, "Replica.free": true, "Replica.out": true,
-			"Client.buf": true, "Client.scratch": true,
-			"Ledger.digestOK": true, "Ledger.digest": true, "Ledger.snap": true,
-		},
+		Skip:   map[string]bool{"Replica.out": true, "Ledger.digestOK": true, "Ledger.digest": true, "Ledger.snap": true},
+		// Scratch buffers and free lists: a copy starts without them.
+		Reset: map[string]bool{"Replica.buf": true, "Replica.free": true, "Client.buf": true, "Client.scratch": true},
+		// The ledger's encoded snapshot is shared and read-only.
+		Shallow: map[string]bool{"Ledger.snap": true},
 	}
 }
 

@@ -35,8 +35,15 @@ type Copier struct {
 	Zero func(reflect.Type) bool
 	// Skip names struct fields ("Type.field") that are not hashed.
 	Skip map[string]bool
+	// Reset names struct fields (scratch buffers, free lists) that are
+	// neither hashed nor copied: a copy gets their zero value.
+	Reset map[string]bool
+	// Shallow names struct fields that are copied as they are (read-only
+	// data shared between values, such as an encoded snapshot).
+	Shallow map[string]bool
 
 	plans map[reflect.Type]*plan
+	memo  map[uintptr]reflect.Value // reused by Clone
 	msgH  map[sim.Message]uint64
 	buf   []byte
 }
@@ -57,6 +64,7 @@ type plan struct {
 	kind   reflect.Kind
 	flat   bool    // no deep copy needed
 	fields []*plan // struct fields
+	deep   []int   // struct fields that a shallow copy does not copy right
 	elem   *plan   // pointer, slice, array, map element
 	key    *plan   // map key
 }
@@ -84,10 +92,21 @@ func (c *Copier) plan(t reflect.Type) *plan {
 		p.skip = make([]bool, t.NumField())
 		for i := range p.skip {
 			f := t.Field(i)
-			p.skip[i] = f.Type == timeType || c.Skip[t.Name()+"."+f.Name]
+			name := t.Name() + "." + f.Name
+			p.skip[i] = f.Type == timeType || c.Skip[name] || c.Reset[name]
 		}
 		for i := range p.skip {
-			p.fields = append(p.fields, c.plan(t.Field(i).Type))
+			fp := c.plan(t.Field(i).Type)
+			name := t.Name() + "." + t.Field(i).Name
+			if c.Reset[name] {
+				fp = &plan{zero: true, kind: fp.kind, th: fp.th}
+			} else if c.Shallow[name] {
+				fp = &plan{shared: true, kind: fp.kind, th: fp.th}
+			}
+			p.fields = append(p.fields, fp)
+			if fp.zero || !(fp.flat || fp.shared || fp.immut) {
+				p.deep = append(p.deep, i)
+			}
 		}
 	}
 	switch t.Kind() {
@@ -111,13 +130,20 @@ func (c *Copier) Clone(x any) any {
 		return nil
 	}
 	src := reflect.ValueOf(x)
-	memo := map[uintptr]reflect.Value{}
+	if c.memo == nil {
+		c.memo = map[uintptr]reflect.Value{}
+	}
+	memo := c.memo
+	defer clear(memo)
 	dst := reflect.New(src.Type()).Elem()
 	c.copy(dst, src, c.plan(src.Type()), memo)
 	return dst.Interface()
 }
 
 func (c *Copier) copy(dst, src reflect.Value, p *plan, memo map[uintptr]reflect.Value) {
+	if !src.CanInterface() && src.CanAddr() {
+		src = settable(src)
+	}
 	if p.flat {
 		dst.Set(src)
 		return
@@ -145,23 +171,29 @@ func (c *Copier) copy(dst, src reflect.Value, p *plan, memo map[uintptr]reflect.
 		c.copy(nv.Elem(), src.Elem(), p.elem, memo)
 		dst.Set(nv)
 	case reflect.Struct:
-		for i := 0; i < t.NumField(); i++ {
-			sf := src.Field(i)
-			df := dst.Field(i)
-			if !df.CanSet() {
-				df = settable(df)
+		if !src.CanAddr() {
+			// An unaddressable struct (a map value, an interface's
+			// content): make an addressable copy first.
+			tmp := reflect.New(t).Elem()
+			tmp.Set(src)
+			src = tmp
+		}
+		if !src.CanInterface() {
+			src = settable(src)
+		}
+		if !dst.CanSet() {
+			dst = settable(dst)
+		}
+		// One shallow copy of the whole struct, then the fields that need
+		// more: deep copies and resets.
+		dst.Set(src)
+		for _, i := range p.deep {
+			df := settable(dst.Field(i))
+			if p.fields[i].zero {
+				df.SetZero()
+				continue
 			}
-			if !sf.CanInterface() {
-				if sf.CanAddr() {
-					sf = settable(sf)
-				} else {
-					// An unaddressable struct (a map value): copy it whole first.
-					tmp := reflect.New(t).Elem()
-					tmp.Set(src)
-					sf = settable(tmp.Field(i))
-				}
-			}
-			c.copy(df, sf, p.fields[i], memo)
+			c.copy(df, settable(src.Field(i)), p.fields[i], memo)
 		}
 	case reflect.Slice:
 		if src.IsNil() {
@@ -196,6 +228,13 @@ func (c *Copier) copy(dst, src reflect.Value, p *plan, memo map[uintptr]reflect.
 		nv := reflect.MakeMapWithSize(t, src.Len())
 		kt, vt := t.Key(), t.Elem()
 		it := src.MapRange()
+		if simple(p.key) && simple(p.elem) {
+			for it.Next() {
+				nv.SetMapIndex(it.Key(), it.Value())
+			}
+			dst.Set(nv)
+			return
+		}
 		for it.Next() {
 			k := reflect.New(kt).Elem()
 			c.copy(k, it.Key(), p.key, memo)
@@ -216,6 +255,9 @@ func (c *Copier) copy(dst, src reflect.Value, p *plan, memo map[uintptr]reflect.
 		dst.Set(src)
 	}
 }
+
+// simple reports whether values of p are copied as they are.
+func simple(p *plan) bool { return p.flat || p.shared || p.immut }
 
 // isFlat reports whether t holds no pointers, maps, slices, interfaces or
 // strings that need a deep copy (strings are immutable, so they count as flat).
@@ -380,6 +422,9 @@ func (c *Copier) hash(v reflect.Value, p *plan, h uint64) uint64 {
 	case reflect.Slice, reflect.Array:
 		n := v.Len()
 		h = mix(h, uint64(n))
+		if t.Kind() == reflect.Array && t.Elem().Kind() == reflect.Uint8 && v.CanAddr() {
+			return hashBytes(h, unsafe.Slice((*byte)(unsafe.Pointer(v.UnsafeAddr())), n))
+		}
 		if t.Elem().Kind() == reflect.Uint8 && t.Kind() == reflect.Slice {
 			return hashBytes(h, v.Bytes())
 		}

@@ -623,6 +623,14 @@ func (r *Replica) execute() {
 func (r *Replica) executeBlock(b *Block) {
 	r.out.Report(&pbft.Committed{Replica: r.id, View: b.View, Seq: b.Height, Digest: b.Hash})
 	r.execHeight, r.execTip = b.Height, b.Hash
+	if len(b.Cmds) == 0 {
+		r.out.Report(&pbft.Executed{Replica: r.id, View: b.View, Seq: b.Height, Digest: b.Hash, Null: true})
+	}
+	defer func() {
+		if b.Height%StateInterval == 0 {
+			r.out.Report(&StateDigest{Replica: r.id, Seq: b.Height, Digest: r.cfg.SM.Digest()})
+		}
+	}()
 	for i, q := range b.Cmds {
 		k := reqKey{q.Client, q.Timestamp}
 		if last := r.lastReply[q.Client]; last != nil && q.Timestamp <= last.Timestamp {
