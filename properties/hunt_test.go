@@ -102,6 +102,7 @@ var genericSlow = map[string]bool{
 	"commit-quorum-2f":          true, // 903 cases
 	"newview-not-highest-view":  true, // 396 cases
 	"state-transfer-unverified": true, // 1606 cases
+	"commit-counts-duplicates":  true, // more than 150 cases
 	// Needs a censoring primary, a load from other clients that lasts past
 	// the liveness bound (long workload with think time): not found in
 	// 13,000 cases (60 s).

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -155,5 +156,14 @@ func TestRunSeedFlag(t *testing.T) {
 	help, _, _ := cli(t, "run", "--help")
 	if !strings.Contains(help, "an explicit --seed always beats the scenario's") || strings.Contains(help, "(default 1)") {
 		t.Errorf("run --help does not say how --seed and the scenario's seed combine:\n%s", help)
+	}
+}
+
+// unchanged fails the test if the file at path no longer holds before.
+func unchanged(t *testing.T, path string, before []byte) {
+	t.Helper()
+	after, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("%s changed (%v)", path, err)
 	}
 }

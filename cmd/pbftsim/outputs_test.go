@@ -13,15 +13,6 @@ import (
 	"github.com/pbftsim/pbftsim/internal/outfile"
 )
 
-// unchanged fails the test if the file at path no longer holds before.
-func unchanged(t *testing.T, path string, before []byte) {
-	t.Helper()
-	after, err := os.ReadFile(path)
-	if err != nil || !bytes.Equal(before, after) {
-		t.Errorf("%s changed (%v)", path, err)
-	}
-}
-
 // TestOutputsNeverDestroyInputs: an output that is an input (by another
 // spelling of its path or a link) is refused with exit 2, input untouched.
 func TestOutputsNeverDestroyInputs(t *testing.T) {

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/scenarios"
@@ -404,6 +406,10 @@ func TestFailingSeeds(t *testing.T) {
 	if want := fmt.Sprintf("replay: pbftsim run --scenario beyond-f --seed %d", f.Seed); !strings.Contains(w.String(), want) {
 		t.Errorf("aggregate lacks %q:\n%s", want, w.String())
 	}
+	// Outside the fault model liveness is never judged, and the sweep says so.
+	if agg.NotJudged["liveness"] != 6 || !strings.Contains(w.String(), "not judged: liveness in 6 of 6 seeds") {
+		t.Errorf("not judged %v, want liveness in 6 seeds:\n%s", agg.NotJudged, w.String())
+	}
 }
 
 func TestBadOptions(t *testing.T) {
@@ -456,5 +462,107 @@ func TestDistQuantiles(t *testing.T) {
 		if b := bucketOf(v); uint64(bucketLow(b)) > v || bucketOf(uint64(bucketLow(b))) != b {
 			t.Fatalf("bucket of %d = %d with low %d", v, b, bucketLow(b))
 		}
+	}
+}
+
+// TestResume: an interrupted sweep's partial file is never deleted
+// silently; --resume continues it (dropping a torn last line) into the
+// file an uninterrupted sweep writes, byte for byte.
+func TestResume(t *testing.T) {
+	sc := small(t)
+	dir := t.TempDir()
+	want, err := os.ReadFile(runFile(t, dir, opts(sc, Range{1, 40}, Whole, 2), "whole.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "s.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := opts(sc, Range{1, 40}, Whole, 2)
+	o.Progress = func(p Progress) {
+		if p.Done == 7 {
+			cancel()
+		}
+	}
+	if _, err := RunFile(ctx, o, out); !errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "rerun with --resume") {
+		t.Fatalf("RunFile = %v, want ErrInterrupted offering --resume", err)
+	}
+	partial := out + PartialSuffix
+	f, err := os.OpenFile(partial, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"seed":99,"trace_h`) // a torn last line
+	f.Close()
+	before, _ := os.ReadFile(partial)
+
+	o = opts(sc, Range{1, 40}, Whole, 2)
+	if _, err := RunFile(context.Background(), o, out); !errors.Is(err, ErrPartialExists) {
+		t.Fatalf("rerun without --resume = %v, want ErrPartialExists", err)
+	}
+	if after, _ := os.ReadFile(partial); !bytes.Equal(before, after) {
+		t.Fatalf("the refused rerun changed the partial file")
+	}
+	other := opts(sc, Range{1, 41}, Whole, 2)
+	other.Resume = true
+	if _, err := RunFile(context.Background(), other, out); err == nil || !strings.Contains(err.Error(), "header is not the one of this sweep") {
+		t.Fatalf("--resume of another sweep = %v", err)
+	}
+	o.Resume = true
+	agg, err := RunFile(context.Background(), o, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(out)
+	if !bytes.Equal(got, want) || agg.Done != 40 {
+		t.Fatalf("resumed sweep differs from an uninterrupted one (%d records)", agg.Done)
+	}
+	if _, err := os.Stat(partial); !os.IsNotExist(err) {
+		t.Errorf("partial file left: %v", err)
+	}
+	if _, err := RunFile(context.Background(), o, out); err == nil || !strings.Contains(err.Error(), "no "+partial) {
+		t.Errorf("--resume without a partial file = %v", err)
+	}
+}
+
+// fullDisk writes half of the write that makes the file exceed limit, then
+// fails as a full disk does.
+type fullDisk struct {
+	*os.File
+	limit int64
+}
+
+func (d *fullDisk) Write(p []byte) (int, error) {
+	off, _ := d.File.Seek(0, io.SeekCurrent)
+	if off+int64(len(p)) > d.limit {
+		n, _ := d.File.Write(p[:len(p)/2])
+		return n, syscall.ENOSPC
+	}
+	return d.File.Write(p)
+}
+
+// TestFullDiskLeavesNoTornLine: a failed record write is cut back, so the
+// partial file holds only complete records and resumes cleanly.
+func TestFullDiskLeavesNoTornLine(t *testing.T) {
+	sc := small(t)
+	dir := t.TempDir()
+	want, _ := os.ReadFile(runFile(t, dir, opts(sc, Range{1, 12}, Whole, 1), "whole.jsonl"))
+	path := filepath.Join(dir, "p")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := opts(sc, Range{1, 12}, Whole, 1)
+	h, _ := o.header()
+	lw := &lineWriter{f: &fullDisk{File: f, limit: int64(len(want) / 2)}}
+	lw.Write(marshalLine(h))
+	_, err = run(context.Background(), o, h, NewAggregate(h), lw)
+	f.Close()
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("run = %v, want ENOSPC", err)
+	}
+	data, _ := os.ReadFile(path)
+	if len(data) == 0 || !bytes.HasSuffix(data, []byte("\n")) || !bytes.HasPrefix(want, data) {
+		t.Fatalf("after a full disk the file is not a prefix of whole lines of the sweep (%d bytes)", len(data))
 	}
 }

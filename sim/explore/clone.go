@@ -42,10 +42,11 @@ type Copier struct {
 	// data shared between values, such as an encoded snapshot).
 	Shallow map[string]bool
 
-	plans map[reflect.Type]*plan
-	memo  map[uintptr]reflect.Value // reused by Clone
-	msgH  map[sim.Message]uint64
-	buf   []byte
+	plans   map[reflect.Type]*plan
+	memo    map[uintptr]reflect.Value // reused by Clone
+	hashFns map[reflect.Type]*hashFn
+	msgH    map[sim.Message]uint64
+	buf     []byte
 }
 
 var (
@@ -287,8 +288,12 @@ func (c *Copier) Hash(x any) uint64 {
 	if x == nil {
 		return 0
 	}
-	v := reflect.ValueOf(x)
-	return c.hash(v, c.plan(v.Type()), fnvOff)
+	t := reflect.TypeOf(x)
+	if t.Kind() == reflect.Pointer {
+		q := reflect.ValueOf(x).UnsafePointer()
+		return (*c.hasher(t))(c, unsafe.Pointer(&q), fnvOff)
+	}
+	return c.hash(reflect.ValueOf(x), c.plan(t), fnvOff)
 }
 
 const (
