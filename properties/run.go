@@ -25,6 +25,8 @@ type RunOptions struct {
 	StopOnViolation bool
 	// Sinks also receive the trace (e.g. a JSON Lines writer).
 	Sinks []sim.Sink
+	// foldWindow, if set, overrides the checker's Window (tests).
+	foldWindow int
 	// Reuse, if set, is Reset and used as the run's checker instead of a
 	// new one, so that a loop of runs (one sweep worker) reuses its
 	// memory. It must not be used by another run at the same time.
@@ -307,7 +309,7 @@ func notJudged(c cluster.Config) []sim.NodeID {
 // CheckerOptions returns the checker options for a run configuration.
 func CheckerOptions(c cluster.Config) Options {
 	c = c.WithDefaults()
-	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST,
+	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window,
 		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients)}
 }
 
@@ -432,6 +434,9 @@ func Attach(cfg *cluster.Config, ro RunOptions) *Checker {
 	c := cfg.WithDefaults()
 	opts := CheckerOptions(c)
 	opts.StopOnViolation = ro.StopOnViolation
+	if ro.foldWindow > 0 {
+		opts.Window = ro.foldWindow
+	}
 	if ro.Liveness {
 		if ok, _ := WithinFaultModel(c); ok {
 			opts.LivenessBound = ro.LivenessBound
