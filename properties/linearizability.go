@@ -126,6 +126,7 @@ func (c *Checker) appendHistory(out []linOp) []linOp {
 	// Requests in the committed log that no correct client submitted (a
 	// faulty node's, in its own name) change the state too: they may take
 	// effect at any time, with any result.
+	out = append(out, c.fold.foreign...) // those of the folded log, in seq order
 	seqs := c.log.appendKeys(c.seqScratch[:0])
 	c.seqScratch = seqs
 	for _, s := range seqs {
@@ -183,6 +184,7 @@ func (c *Checker) linearizable() {
 		part := sorted[:n]
 		sorted = sorted[n:]
 		if len(part) > c.opts.MaxHistory {
+			c.linSkipped++
 			continue
 		}
 		accepted := false
@@ -206,6 +208,11 @@ func (c *Checker) linearizable() {
 			m := PaymentsModel
 			m.Partition = nil
 			res = porcupine.CheckOperationsTimeout(m, operations(part), c.opts.LinearizabilityTimeout)
+		}
+		if res == porcupine.Unknown {
+			c.linUnknown++
+		} else {
+			c.linDecided++
 		}
 		if res == porcupine.Illegal {
 			var clients []sim.NodeID

@@ -406,6 +406,10 @@ func TestFailingSeeds(t *testing.T) {
 	if want := fmt.Sprintf("replay: pbftsim run --scenario beyond-f --seed %d", f.Seed); !strings.Contains(w.String(), want) {
 		t.Errorf("aggregate lacks %q:\n%s", want, w.String())
 	}
+	// Outside the fault model liveness is never judged, and the sweep says so.
+	if agg.NotJudged["liveness"] != 6 || !strings.Contains(w.String(), "not judged: liveness in 6 of 6 seeds") {
+		t.Errorf("not judged %v, want liveness in 6 seeds:\n%s", agg.NotJudged, w.String())
+	}
 }
 
 func TestBadOptions(t *testing.T) {
