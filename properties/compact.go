@@ -160,9 +160,10 @@ func (c *Checker) foldBelow(p uint64) {
 func (c *Checker) foldSlots(p uint64) {
 	alive := c.fold.scratch[:0]
 	alive = append(alive, make([]bool, len(c.slots))...)
-	low := c.fold.low
+	// Whole rows: a late message may have made a slot for a seq folded
+	// before (rows are at most denseSeqs long).
 	for _, row := range c.slotTab {
-		for seq := low + 1; seq < uint64(len(row)); seq++ {
+		for seq := uint64(0); seq < uint64(len(row)); seq++ {
 			if row[seq] == 0 {
 				continue
 			}
@@ -204,7 +205,7 @@ func (c *Checker) foldSlots(p uint64) {
 	c.votes = c.votes[:nextVote]
 	for _, row := range c.slotTab {
 		for seq := p + 1; seq < uint64(len(row)); seq++ {
-			if row[seq] != 0 {
+			if row[seq] != 0 { // (those <= p were cleared above)
 				row[seq] = remap[row[seq]-1] + 1
 			}
 		}
