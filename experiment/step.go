@@ -232,9 +232,12 @@ type StopReport struct {
 	Violations []JSONViolation `json:"violations"`
 	// Verdict, Reproduced and Mismatches are set when the run went to its
 	// end and was checked against the replay file.
-	Verdict    string   `json:"verdict,omitempty"`
-	Reproduced *bool    `json:"reproduced,omitempty"`
-	Mismatches []string `json:"mismatches,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
+	// Judged says what the verdict judged; Properties, property by property.
+	Judged     string                 `json:"judged,omitempty"`
+	Properties []properties.Judgement `json:"properties,omitempty"`
+	Reproduced *bool                  `json:"reproduced,omitempty"`
+	Mismatches []string               `json:"mismatches,omitempty"`
 	// HashCompared is false when the replay file records no trace hash:
 	// then only the verdict was compared. Notes say so, and name a replay
 	// file written by another pbftsim version.
@@ -268,7 +271,7 @@ func buildReport(file string, rp *scenarios.Replay, spec Until, sp *stopPoint, r
 	vs := run.chk.Violations()
 	if o != nil {
 		vs = o.Violations
-		rep.Verdict = o.Verdict()
+		rep.Verdict, rep.Judged, rep.Properties = o.Verdict(), o.JudgedSummary(), o.Judgements
 		ok := check.Reproduced
 		rep.Reproduced, rep.Mismatches = &ok, check.Problems
 		rep.HashCompared, rep.Notes = check.HashCompared, check.Notes

@@ -188,7 +188,7 @@ func writeStopText(w io.Writer, rep *experiment.StopReport) {
 		}
 	}
 	if rep.Reproduced != nil {
-		fmt.Fprintf(&b, "verdict %s\n", rep.Verdict)
+		fmt.Fprintf(&b, "verdict %s (%s)\n", rep.Verdict, rep.Judged)
 		_ = printCheck(&b, rep.File, experiment.ReplayCheck{Problems: rep.Mismatches, HashCompared: rep.HashCompared, Reproduced: *rep.Reproduced, Notes: rep.Notes})
 	}
 	for _, r := range rep.Replicas {
