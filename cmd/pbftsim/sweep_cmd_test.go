@@ -36,8 +36,8 @@ func TestSweepAndMergeCmd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "merged 2 shards") || !strings.Contains(out, "verdicts: ok 6") {
 		t.Fatalf("merge: exit %d\n%s\n%s", code, out, errs)
 	}
-	a, _ := os.ReadFile(whole)
-	b, _ := os.ReadFile(merged)
+	a := mustRead(t, whole)
+	b := mustRead(t, merged)
 	if !bytes.Equal(a, b) {
 		t.Errorf("merged file differs from the unsharded sweep")
 	}
@@ -61,7 +61,7 @@ func TestSweepAndMergeCmd(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
 		}
 	}
-	if b2, _ := os.ReadFile(merged); !bytes.Equal(b2, b) {
+	if b2 := mustRead(t, merged); !bytes.Equal(b2, b) {
 		t.Errorf("a refused merge changed the merged file")
 	}
 }
@@ -72,4 +72,15 @@ func TestSweepCmdFailingSeeds(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "replay: pbftsim run --scenario beyond-f --seed ") {
 		t.Errorf("beyond-f sweep: exit %d, want 1 with replay commands:\n%s", code, out)
 	}
+}
+
+// mustRead returns the contents of path, failing the test if it cannot be
+// read (two missing files must not compare equal).
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

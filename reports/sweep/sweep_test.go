@@ -204,7 +204,7 @@ func TestShardMergeIdentical(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%v/%d", c.r, c.n), func(t *testing.T) {
 			whole := runFile(t, dir, opts(sc, c.r, Whole, 2), "whole.jsonl")
-			want, _ := os.ReadFile(whole)
+			want := mustRead(t, whole)
 			var parts []string
 			for i := c.n - 1; i >= 0; i-- { // any order
 				parts = append(parts, runFile(t, dir, opts(sc, c.r, Shard{i, c.n}, 1+i%2), fmt.Sprintf("part%d.jsonl", i)))
@@ -214,7 +214,7 @@ func TestShardMergeIdentical(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _ := os.ReadFile(out)
+			got := mustRead(t, out)
 			if !bytes.Equal(got, want) {
 				t.Errorf("merged file differs from the unsharded one:\n%s\nvs\n%s", got, want)
 			}
@@ -244,14 +244,14 @@ func TestMergeRefusals(t *testing.T) {
 	p2version := part("p2version", sc, "adversarial", r, Shard{2, 3}, "0.0.9")
 	p2range := part("p2range", sc, "adversarial", Range{1, 7}, Shard{2, 3}, "test")
 	p2count := part("p2count", sc, "adversarial", r, Shard{2, 4}, "test")
-	data, _ := os.ReadFile(p2)
+	data := mustRead(t, p2)
 	ls := lines(data)
 	partial := filepath.Join(dir, "p2partial")
-	os.WriteFile(partial, []byte(strings.Join(ls[:len(ls)-1], "\n")+"\n"), 0o644)
+	mustWrite(t, partial, []byte(strings.Join(ls[:len(ls)-1], "\n")+"\n"))
 	tampered := filepath.Join(dir, "p2tampered")
-	os.WriteFile(tampered, []byte(strings.Join(append(slices.Clone(ls[:len(ls)-2]), ls[len(ls)-1]), "\n")+"\n"), 0o644)
+	mustWrite(t, tampered, []byte(strings.Join(append(slices.Clone(ls[:len(ls)-2]), ls[len(ls)-1]), "\n")+"\n"))
 	garbage := filepath.Join(dir, "garbage")
-	os.WriteFile(garbage, []byte("hello\n"), 0o644)
+	mustWrite(t, garbage, []byte("hello\n"))
 
 	out := filepath.Join(dir, "out.jsonl")
 	good := []byte("a good earlier output\n")
@@ -276,7 +276,7 @@ func TestMergeRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			os.WriteFile(out, good, 0o644)
+			mustWrite(t, out, good)
 			_, err := Merge(out, c.parts)
 			var me *MergeError
 			if !errors.As(err, &me) {
@@ -287,7 +287,7 @@ func TestMergeRefusals(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
 			}
-			if got, _ := os.ReadFile(out); !bytes.Equal(got, good) {
+			if got := mustRead(t, out); !bytes.Equal(got, good) {
 				t.Errorf("the refused merge changed the existing output")
 			}
 		})
@@ -296,7 +296,10 @@ func TestMergeRefusals(t *testing.T) {
 	if _, err := Merge(out, []string{p2, p0, p1}); err != nil {
 		t.Errorf("the three good shards: %v", err)
 	}
-	entries, _ := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range entries {
 		if strings.Contains(e.Name(), ".merge-") {
 			t.Errorf("temporary file %s left behind", e.Name())
@@ -442,5 +445,24 @@ func TestDistQuantiles(t *testing.T) {
 		if b := bucketOf(v); uint64(bucketLow(b)) > v || bucketOf(uint64(bucketLow(b))) != b {
 			t.Fatalf("bucket of %d = %d with low %d", v, b, bucketLow(b))
 		}
+	}
+}
+
+// mustRead returns the contents of path, failing the test if it cannot be
+// read (two missing files must not compare equal).
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// mustWrite writes data to path, failing the test if it cannot.
+func mustWrite(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
