@@ -15,13 +15,20 @@ MUTATION_PKG     ?= sim/pbft
 MUTATION_WORKERS ?= 2
 MUTATION_TIMEOUT ?= 4h
 
-.PHONY: all build run test bench pgo soak cross-determinism lint cover fuzz mutation clean
+.PHONY: all build install run test bench pgo soak cross-determinism lint cover fuzz mutation clean
 
 all: build
 
 ## build: compile the pbftsim binary into bin/
 build:
 	$(GO) build -o bin/pbftsim ./cmd/pbftsim
+
+## install: install pbftsim into $(go env GOBIN) or $(go env GOPATH)/bin, so that `pbftsim ...` works
+install:
+	$(GO) install ./cmd/pbftsim
+	@bin=$$($(GO) env GOBIN); [ -n "$$bin" ] || bin=$$($(GO) env GOPATH)/bin; \
+	echo "installed $$bin/pbftsim"; \
+	case ":$$PATH:" in *":$$bin:"*) ;; *) echo "add it to your PATH: export PATH=\"$$bin:\$$PATH\"";; esac
 
 ## run: run the built-in default scenario (fault-free, n=4, a handful of payments)
 run:

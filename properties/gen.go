@@ -52,6 +52,14 @@ type GenConfig struct {
 	// ReplicaFaults forces exactly this many faulty replicas when > 0
 	// (capped at f).
 	ReplicaFaults int
+	// Swarm draws swarm scenarios (GenerateSwarm): every fault family
+	// switched on or off per case with a drawn strength. The biases above
+	// do not apply to it.
+	Swarm bool
+	// MinTimeoutRTT, with Swarm, draws only timeouts of at least this
+	// many round trips of the typical delay (0: all, including below one
+	// round trip).
+	MinTimeoutRTT float64
 }
 
 func (g GenConfig) withDefaults() GenConfig {
@@ -88,6 +96,10 @@ func (g GenConfig) withDefaults() GenConfig {
 // and duplicates, partitions healed before GST and adversarial network
 // rules active before GST. seed becomes the scenario's seed.
 func Generate(r *rand.Rand, seed uint64, g GenConfig) scenarios.Scenario {
+	if g.Swarm {
+		sc, _ := GenerateSwarm(r, seed, g)
+		return sc
+	}
 	g = g.withDefaults()
 	n := 4
 	switch x := r.IntN(100); {

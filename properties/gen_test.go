@@ -2,10 +2,15 @@ package properties
 
 import (
 	"context"
+	"math/rand/v2"
+	"os"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 // TestGenerateWithinFaultModel: generated scenarios validate, stay within
@@ -81,4 +86,144 @@ func TestSearchRejectsNoLimit(t *testing.T) {
 	if _, err := Search(context.Background(), SearchOptions{}); err == nil {
 		t.Fatal("want an error without runs or budget")
 	}
+}
+
+// TestSwarmDrawsEveryKnob: swarm cases validate and stay within the fault
+// model; every knob is switched on and off (or takes several values), each
+// with a non-trivial probability; every strategy, strategy sets, every n
+// in 4..13, a smaller f than (n-1)/3 and timeouts below one round trip are
+// drawn; and the knobs printed in the description read back.
+func TestSwarmDrawsEveryKnob(t *testing.T) {
+	const cases = 3000
+	values := map[string]map[string]int{}
+	strategies := map[string]int{}
+	composed, smallF, multiCrash := 0, 0, 0
+	ns := map[int]bool{}
+	for i := 0; i < cases; i++ {
+		r := rand.New(rand.NewPCG(5, uint64(i)))
+		sc, k := GenerateSwarm(r, uint64(i), GenConfig{})
+		cfg, err := sc.Config()
+		if err != nil {
+			t.Fatalf("case %d: %v", i, err)
+		}
+		if ok, why := WithinFaultModel(cfg); !ok {
+			t.Fatalf("case %d outside the fault model: %s\n%s", i, why, sc.Description)
+		}
+		if got := ParseKnobs(sc.Description); !reflect.DeepEqual(got, k) {
+			t.Fatalf("case %d: knobs %v read back as %v", i, k, got)
+		}
+		if len(k) != len(KnobNames) {
+			t.Fatalf("case %d: %d knobs, want %d (%v)", i, len(k), len(KnobNames), k)
+		}
+		for j, x := range k {
+			if x.Name != KnobNames[j] {
+				t.Fatalf("case %d: knob %d is %s, want %s", i, j, x.Name, KnobNames[j])
+			}
+			if values[x.Name] == nil {
+				values[x.Name] = map[string]int{}
+			}
+			values[x.Name][x.Value]++
+		}
+		ns[sc.N] = true
+		if sc.F != 0 && sc.F < (sc.N-1)/3 {
+			smallF++
+		}
+		crashed := map[int]int{}
+		for _, c := range sc.Crashes {
+			crashed[c.Node]++
+		}
+		if len(crashed) > 1 || len(sc.Crashes) > len(crashed) {
+			multiCrash++
+		}
+		for _, b := range sc.Byzantine {
+			for _, s := range strings.Split(b.Strategy, byzantine.ComposeSep) {
+				strategies[s]++
+			}
+			if strings.Contains(b.Strategy, byzantine.ComposeSep) {
+				composed++
+			}
+		}
+	}
+	minShare := cases / 50 // 2%
+	for _, name := range KnobNames {
+		vs := values[name]
+		if len(vs) < 2 {
+			t.Errorf("knob %s: only %v drawn", name, vs)
+			continue
+		}
+		if off, ok := vs["off"]; ok && (off < minShare || cases-off < minShare) {
+			t.Errorf("knob %s: off in %d of %d cases: want each of on and off in at least %d", name, off, cases, minShare)
+		}
+	}
+	for _, tf := range timeoutFactors {
+		if values["vc_timeout"][tf.name] < minShare || values["client_timeout"][tf.name] < minShare {
+			t.Errorf("timeout %s drawn %d/%d times: want at least %d", tf.name, values["vc_timeout"][tf.name], values["client_timeout"][tf.name], minShare)
+		}
+	}
+	for _, d := range swarmDelays {
+		if values["delay"][d.spec] < cases/100 {
+			t.Errorf("delay %s drawn %d times", d.spec, values["delay"][d.spec])
+		}
+	}
+	for _, s := range byzantine.Names() {
+		if strategies[s] < cases/200 {
+			t.Errorf("strategy %s drawn %d times in %d cases", s, strategies[s], cases)
+		}
+	}
+	for n := 4; n <= 13; n++ {
+		if !ns[n] {
+			t.Errorf("n=%d never drawn", n)
+		}
+	}
+	if composed < minShare || smallF < minShare/2 || multiCrash < minShare {
+		t.Errorf("strategy sets %d, f < (n-1)/3 %d, several crashes %d times in %d cases", composed, smallF, multiCrash, cases)
+	}
+}
+
+// TestSwarmCorrectProtocolPasses runs swarm cases on the correct protocol.
+// Timeouts below two round trips are left out here: with them the search
+// finds, within a few dozen cases, that the correct protocol's request
+// timer does not grow after a view change (a real liveness bug that the
+// protocol work fixes; remove MinTimeoutRTT once it has landed).
+func TestSwarmCorrectProtocolPasses(t *testing.T) {
+	runs := 300
+	if s := os.Getenv("PBFTSIM_PROPERTY_RUNS"); s != "" {
+		if v, err := strconv.Atoi(s); err == nil && v > 0 {
+			runs = v
+		}
+	}
+	rep, err := Search(context.Background(), SearchOptions{Runs: runs, Seed: 1, Gen: GenConfig{Swarm: true, MinTimeoutRTT: 2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failure != nil {
+		y, _ := rep.Failure.Scenario.Marshal()
+		t.Fatalf("correct protocol violates %s: %s\n%s", rep.Failure.Property, rep.Failure.Violation, y)
+	}
+	t.Logf("%d swarm cases passed in %v", rep.Cases, rep.Elapsed)
+}
+
+// TestSwarmFindsTimeoutBug: with timeouts below one round trip drawn, the
+// swarm search breaks liveness when the request timer does not grow after
+// a view change, which the old generator (timeouts of 100 ms and more
+// against delays under 20 ms) never drew. The correct protocol has that
+// bug until the protocol work fixes it and keeps it as the variant
+// timeout-no-growth: the test hunts the variant when it exists, else the
+// correct protocol.
+func TestSwarmFindsTimeoutBug(t *testing.T) {
+	variant := ""
+	if _, err := pbft.ParseVariant("timeout-no-growth"); err == nil {
+		variant = "timeout-no-growth"
+	}
+	rep, err := Search(context.Background(), SearchOptions{Runs: 300, Seed: 1, Gen: GenConfig{Swarm: true, Variant: variant}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failure == nil {
+		t.Fatalf("variant %q: no failure in %d swarm cases", variant, rep.Cases)
+	}
+	if rep.Failure.Property != Liveness {
+		t.Fatalf("want a liveness failure, got %s: %s", rep.Failure.Property, rep.Failure.Violation)
+	}
+	t.Logf("variant %q: %s (%s)", variant, rep.Failure.Violation, rep.Failure.Scenario.Description)
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -25,6 +26,13 @@ type Finding struct {
 	Property  string
 	Violation Violation
 	Elapsed   time.Duration
+	// ToFirst is the wall-clock time from the start of the search to the
+	// end of the first failing case (shrinking excluded).
+	ToFirst time.Duration
+	// AlsoCorrect counts the failing cases passed over because the correct
+	// protocol fails them too (a hunt for a broken variant counts only
+	// failures that the variant causes).
+	AlsoCorrect int
 }
 
 // ReplayCommand is the command that reruns the finding from its replay file.
@@ -100,6 +108,10 @@ type HuntSpec struct {
 	Budget   time.Duration // wall-clock budget (0: none, then MaxCases must be set)
 	MaxCases int           // 0: no limit
 	Seed     uint64
+	// Generic searches with the generator of check (SearchConfig) and no
+	// targeted scenario: the measure of how much the search finds on a
+	// variant nobody tuned it for.
+	Generic bool
 }
 
 // HuntWith runs the hunt described by spec (see Hunt).
@@ -132,6 +144,10 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	}
 	targets := Targeted(search)
 	gc := HuntConfig(search)
+	if spec.Generic {
+		targets = nil
+		gc = SearchConfig()
+	}
 	gc.Variant = variant
 	const targetSeeds = 4
 	chk := New(Options{}) // reused case after case
@@ -155,11 +171,136 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 		if !o.Failed() {
 			continue
 		}
+		if variant != "" && CorrectAlsoFails(sc) {
+			f.AlsoCorrect++
+			continue
+		}
+		first := time.Since(start)
 		g := shrinkFinding(ctx, o, seed, variant)
 		g.Cases = f.Cases
+		g.AlsoCorrect = f.AlsoCorrect
 		g.Elapsed = time.Since(start)
+		g.ToFirst = first
 		return g, nil
 	}
 	f.Elapsed = time.Since(start)
 	return f, nil
+}
+
+// SearchConfig is the generator of check and of the generic hunt: swarm
+// testing (GenerateSwarm), the same for every variant.
+func SearchConfig() GenConfig { return GenConfig{Swarm: true} }
+
+// HuntRow is one line of the hunt table (HuntAll): how the search did on
+// one variant.
+type HuntRow struct {
+	Variant string `json:"variant"`
+	Found   bool   `json:"found"`
+	// Cases run until the first violation (or in the whole budget when
+	// not found); Seconds of wall-clock time to the first violation (or
+	// the whole search).
+	Cases   int     `json:"cases"`
+	Seconds float64 `json:"seconds"`
+	// Property is the first violated property of the shrunk run.
+	Property string `json:"property,omitempty"`
+	// Shrunk size: replicas, faulty replicas (Byzantine or crashed),
+	// client requests and trace records of the shrunk run.
+	N            int    `json:"n,omitempty"`
+	Faulty       int    `json:"faulty"`
+	Requests     int    `json:"requests,omitempty"`
+	TraceRecords uint64 `json:"trace_records,omitempty"`
+	ShrinkSteps  int    `json:"shrink_steps,omitempty"`
+	// AlsoCorrect counts failing cases passed over because the correct
+	// protocol fails them too.
+	AlsoCorrect int `json:"also_correct"`
+	// Seed is the search seed.
+	Seed uint64 `json:"seed"`
+	// Finding is the hunt's result (not in the JSON).
+	Finding *Finding `json:"-"`
+}
+
+// Row summarises a finding as a hunt-table row.
+func (f *Finding) Row() HuntRow {
+	r := HuntRow{Variant: f.Variant, Found: f.Found, Cases: f.Cases, Seed: f.Seed, Finding: f, AlsoCorrect: f.AlsoCorrect}
+	if r.Variant == "" {
+		r.Variant = "correct"
+	}
+	if !f.Found {
+		r.Seconds = f.Elapsed.Seconds()
+		return r
+	}
+	r.Seconds = f.ToFirst.Seconds()
+	r.Property = f.Property
+	sc := f.Scenario
+	r.N = sc.N
+	if r.N == 0 {
+		r.N = 4
+	}
+	faulty := map[int]bool{}
+	for _, b := range sc.Byzantine {
+		faulty[b.Replica] = true
+	}
+	for _, c := range sc.Crashes {
+		if c.Node < r.N {
+			faulty[c.Node] = true
+		}
+	}
+	r.Faulty = len(faulty)
+	r.Requests = sc.Workload.Requests
+	r.TraceRecords = traceRecords(sc)
+	r.ShrinkSteps = f.ShrinkSteps
+	return r
+}
+
+// HuntAllSpec says what HuntAll searches.
+type HuntAllSpec struct {
+	Budget   time.Duration // per variant
+	MaxCases int           // per variant (0: no limit)
+	Seed     uint64
+	Generic  bool
+	// Variants to hunt (default every broken variant).
+	Variants []string
+	// Progress, if set, is called with each row as it is done.
+	Progress func(HuntRow)
+}
+
+// HuntAll hunts every variant in turn (one at a time, so that the seconds
+// of a row are those of one search on an otherwise idle core) and returns
+// one row each, in VariantNames order.
+func HuntAll(ctx context.Context, spec HuntAllSpec) ([]HuntRow, error) {
+	vs := spec.Variants
+	if len(vs) == 0 {
+		vs = VariantNames()
+	}
+	var rows []HuntRow
+	for _, v := range vs {
+		if ctx.Err() != nil {
+			return rows, ctx.Err()
+		}
+		f, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: spec.Generic})
+		if err != nil {
+			return rows, fmt.Errorf("variant %s: %w", v, err)
+		}
+		row := f.Row()
+		if spec.Progress != nil {
+			spec.Progress(row)
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// recordCounter is a sink that counts trace records.
+type recordCounter struct{ n uint64 }
+
+func (c *recordCounter) Record(*sim.Record) { c.n++ }
+
+// traceRecords reruns sc the way the hunt ran it and counts its trace
+// records (0 if it does not run).
+func traceRecords(sc scenarios.Scenario) uint64 {
+	c := &recordCounter{}
+	if _, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true, Sinks: []sim.Sink{c}}); err != nil {
+		return 0
+	}
+	return c.n
 }

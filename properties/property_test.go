@@ -8,11 +8,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leanovate/gopter"
 	"github.com/leanovate/gopter/prop"
 
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
@@ -319,5 +321,39 @@ func TestRerunHints(t *testing.T) {
 	}
 	if strings.Contains(fuzzRerun, "SEED") {
 		t.Errorf("fuzz hint %q names a seed", fuzzRerun)
+	}
+}
+
+// TestStallJudgesLiveness: a run that stalls within the fault model (a
+// variant whose view change loses requests) ends at the stall deadline, and
+// liveness is judged there: the outstanding requests are reported.
+func TestStallJudgesLiveness(t *testing.T) {
+	sc, err := scenarios.Load("fault-free")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Workload.Requests, sc.Workload.Payments = 20, 0
+	sc.Protocol.Variant = "newview-ignores-prepared"
+	sc.Crashes = []scenarios.Crash{{Node: 0, At: 20 * time.Millisecond}}
+	sc.Run.MaxTime, sc.Run.Stall = 0, 7*time.Second
+	o, err := RunScenario(*sc, RunOptions{Liveness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := o.Result
+	if r.Ended != cluster.EndStall || r.Completed || !o.LivenessChecked {
+		t.Fatalf("ended %q completed %v liveness checked %v; want a stall judged for liveness", r.Ended, r.Completed, o.LivenessChecked)
+	}
+	found := false
+	for _, v := range o.Violations {
+		if v.Property == Liveness {
+			found = true
+			if v.Time != sim.Time(r.StalledAtNs) {
+				t.Errorf("liveness judged at %v, want the stall deadline %v", v.Time, time.Duration(r.StalledAtNs))
+			}
+		}
+	}
+	if !found {
+		t.Errorf("a stalled run within the fault model reported no liveness violation: %v", o.Violations)
 	}
 }

@@ -204,11 +204,7 @@ func RunConfig(sc scenarios.Scenario, cfg cluster.Config, ro RunOptions) (*Outco
 	if err != nil {
 		return nil, err
 	}
-	end := sim.Time(res.SimTimeNs)
-	if !chk.Stopped() && !res.Completed && cfg.MaxTime > end && (cfg.MaxEvents == 0 || res.Events < cfg.MaxEvents) {
-		// The run ended early (e.g. every node idle): time still ran on.
-		end = cfg.MaxTime
-	}
+	end := RunEnd(cfg, res, chk.Stopped())
 	chk.Finish(end)
 	out.Result = res
 	out.Violations = chk.Violations()
@@ -220,6 +216,20 @@ func RunConfig(sc scenarios.Scenario, cfg cluster.Config, ro RunOptions) (*Outco
 		}
 	}
 	return out, nil
+}
+
+// RunEnd is the virtual time at which the end-of-run checks judge a run: its
+// last event, or the stall deadline of a run that stalled, or MaxTime when
+// the run went idle before it with requests outstanding (time still ran on).
+func RunEnd(cfg cluster.Config, res *cluster.Result, stopped bool) sim.Time {
+	end := sim.Time(res.SimTimeNs)
+	if res.Ended == cluster.EndStall && sim.Time(res.StalledAtNs) > end {
+		return sim.Time(res.StalledAtNs)
+	}
+	if !stopped && !res.Completed && cfg.MaxTime > end && (cfg.MaxEvents == 0 || res.Events < cfg.MaxEvents) {
+		end = cfg.MaxTime
+	}
+	return end
 }
 
 // Rerun reruns a replay record: its scenario with its seed (and variant

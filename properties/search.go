@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -121,6 +122,8 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 }
 
 // shrinkFinding shrinks a failing outcome (same property) into a Finding.
+// For a broken variant, a candidate must also pass on the correct protocol
+// (see CorrectAlsoFails), so that the shrunk run shows the variant's bug.
 func shrinkFinding(ctx context.Context, o *Outcome, seed uint64, variant string) *Finding {
 	start := time.Now()
 	prop := o.Property()
@@ -133,9 +136,29 @@ func shrinkFinding(ctx context.Context, o *Outcome, seed uint64, variant string)
 		if err != nil || !oc.Failed() || oc.Property() != prop {
 			return false
 		}
+		if variant != "" && CorrectAlsoFails(c) {
+			return false
+		}
 		best = oc
 		return true
 	}, 40, 300)
+	if shrunk.Description != o.Scenario.Description && steps > 0 {
+		shrunk.Description = "shrunk in " + fmt.Sprint(steps) + " steps from " + o.Scenario.Description
+	} else if steps > 0 && strings.Contains(shrunk.Description, KnobsPrefix) {
+		shrunk.Description = "shrunk in " + fmt.Sprint(steps) + " steps from " + shrunk.Description
+	}
+	best.Scenario.Description = shrunk.Description
 	return &Finding{Variant: variant, Seed: seed, Found: true, Original: o.Scenario, Scenario: shrunk,
 		ShrinkSteps: steps, Outcome: best, Property: prop, Violation: best.Violations[0], Elapsed: time.Since(start)}
+}
+
+// CorrectAlsoFails reports whether sc, run on the correct protocol instead
+// of its variant, violates a property too: then a failure of the variant
+// on sc is not evidence of the variant's bug (it may be a bug of the
+// correct protocol, or a scenario outside what the checkers can judge).
+func CorrectAlsoFails(sc scenarios.Scenario) bool {
+	c := clone(sc)
+	c.Protocol.Variant = ""
+	o, err := RunScenario(c, RunOptions{Liveness: true, StopOnViolation: true})
+	return err != nil || o.Failed()
 }

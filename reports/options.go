@@ -17,6 +17,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
@@ -62,8 +63,8 @@ type Options struct {
 // Sweep defaults and limits.
 const (
 	MinNodes         = 4
-	MaxNodes         = 1024
-	MinPoints        = 3 // distinct n needed for an exponent with a confidence interval
+	MaxNodes         = scenarios.MaxN // one n limit for every command
+	MinPoints        = 3              // distinct n needed for an exponent with a confidence interval
 	MaxSeeds         = 1000
 	DefaultSeeds     = 3
 	QuickSeeds       = 2

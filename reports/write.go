@@ -83,12 +83,18 @@ func checkReplaceable(abs, out string) error {
 // write renders the report into a temporary folder next to out and renames
 // it into place. An existing out is moved aside only once the new report is
 // complete, and removed after the swap; on any failure it is left as it was.
-func write(s *Summary, out string) (err error) {
+func write(s *Summary, out string) error {
+	return writeFiles(func() ([]file, error) { return render(s) }, out)
+}
+
+// writeFiles renders files into a temporary folder next to out and renames
+// it into place (see write).
+func writeFiles(render func() ([]file, error), out string) (err error) {
 	abs, err := filepath.Abs(out)
 	if err != nil {
 		return inputErr("out", "%q: %v", out, err)
 	}
-	files, err := render(s)
+	files, err := render()
 	if err != nil {
 		return err
 	}

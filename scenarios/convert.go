@@ -14,6 +14,7 @@ func (s *Scenario) Config() (cluster.Config, error) {
 	}
 	c := cluster.Config{
 		Seed:               s.Seed,
+		Protocol:           s.Protocol.Name,
 		N:                  s.N,
 		F:                  s.F,
 		Batch:              s.Protocol.Batch,
@@ -31,8 +32,9 @@ func (s *Scenario) Config() (cluster.Config, error) {
 			Refund:  s.Workload.Mix.Refund,
 			Cancel:  s.Workload.Mix.Cancel,
 		},
-		MaxTime:   sim.Time(s.Run.MaxTime),
-		MaxEvents: s.Run.MaxEvents,
+		MaxTime:     sim.Time(s.Run.MaxTime),
+		MaxEvents:   s.Run.MaxEvents,
+		StallWindow: sim.Time(s.Run.Stall),
 	}
 	nw := &s.Network
 	def := sim.LinkConfig{Drop: nw.Drop, Duplicate: nw.Duplicate}

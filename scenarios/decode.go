@@ -52,8 +52,12 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// position is a 1-based line and column in a source file.
-type position struct{ line, col int }
+// position is a 1-based line and column in a source file; null is true
+// for an empty value ("field:"), which means the same as an omitted field.
+type position struct {
+	line, col int
+	null      bool
+}
 
 // maxNodes bounds the YAML nodes visited while decoding (alias expansion
 // included), so that hostile input cannot make decoding explode.
@@ -143,6 +147,8 @@ func (d *decoder) errAt(n *yaml.Node, path, format string, args ...any) error {
 
 var durationType = reflect.TypeFor[time.Duration]()
 
+var protocolType = reflect.TypeFor[Protocol]()
+
 // describe says what a node is, for "found ..." messages.
 func describe(n *yaml.Node) string {
 	switch n.Kind {
@@ -195,7 +201,7 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 	}
 	if path != "" {
 		if _, seen := d.pos[path]; !seen {
-			d.pos[path] = position{n.Line, n.Column}
+			d.pos[path] = position{n.Line, n.Column, n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"}
 		}
 	}
 	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" && v.Kind() != reflect.Pointer {
@@ -205,6 +211,11 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 	}
 	if v.Type() == durationType {
 		return d.duration(n, v, path)
+	}
+	if v.Type() == protocolType && n.Kind == yaml.ScalarNode {
+		// "protocol: hotstuff" names the protocol with default settings.
+		v.FieldByName("Name").SetString(n.Value)
+		return nil
 	}
 	switch v.Kind() {
 	case reflect.Pointer:
@@ -413,7 +424,7 @@ func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string, depth in
 		if val.Kind != yaml.ScalarNode {
 			return d.errAt(val, fp, "found %s, want a scalar value", describe(val))
 		}
-		d.pos[fp] = position{val.Line, val.Column}
+		d.pos[fp] = position{line: val.Line, col: val.Column}
 		m.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf(val.Value))
 	}
 	v.Set(m)

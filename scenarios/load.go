@@ -3,6 +3,8 @@ package scenarios
 import (
 	"embed"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -15,6 +17,9 @@ var builtinFS embed.FS
 // Parse decodes and validates a scenario. file names the source in errors.
 // Every error is an *Error.
 func Parse(file string, data []byte) (*Scenario, error) {
+	if err := checkSize(file, int64(len(data))); err != nil {
+		return nil, err
+	}
 	s := new(Scenario)
 	pos, err := parseDocument(file, data, s)
 	if err != nil {
@@ -28,11 +33,47 @@ func Parse(file string, data []byte) (*Scenario, error) {
 
 // LoadFile reads and parses the scenario file at path.
 func LoadFile(path string) (*Scenario, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path, "scenario")
 	if err != nil {
-		return nil, &Error{File: path, Msg: "cannot read the scenario: " + errMsg(err)}
+		return nil, err
 	}
 	return Parse(path, data)
+}
+
+// MaxFileBytes bounds the size of a scenario or replay file. A scenario
+// of the largest allowed cluster is a few kilobytes; a bigger file is
+// refused before it is read, so that a huge (or hostile) document never
+// costs gigabytes of decoding.
+const MaxFileBytes = 1 << 20
+
+func checkSize(file string, size int64) error {
+	if size > MaxFileBytes {
+		return &Error{File: file, Msg: fmt.Sprintf("the file is %d bytes: want at most %d (1 MiB); a scenario is a few kilobytes", size, MaxFileBytes)}
+	}
+	return nil
+}
+
+// readLimited reads at most MaxFileBytes+1 bytes of the file at path (a
+// FIFO or device included) and refuses a bigger file before decoding it.
+func readLimited(path, what string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: "cannot read the " + what + ": " + errMsg(err)}
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		if err := checkSize(path, st.Size()); err != nil {
+			return nil, err
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
+	if err != nil {
+		return nil, &Error{File: path, Msg: "cannot read the " + what + ": " + errMsg(err)}
+	}
+	if err := checkSize(path, int64(len(data))); err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // errMsg strips the path that *fs.PathError repeats.

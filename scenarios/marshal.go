@@ -3,7 +3,6 @@ package scenarios
 import (
 	"bytes"
 	"fmt"
-	"os"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -23,6 +22,9 @@ func MarshalReplay(r *Replay) ([]byte, error) {
 // ParseReplay decodes and validates a replay file strictly: the scenario
 // must be valid (field paths start with "scenario.") and the variant known.
 func ParseReplay(file string, data []byte) (*Replay, error) {
+	if err := checkSize(file, int64(len(data))); err != nil {
+		return nil, err
+	}
 	r := new(Replay)
 	pos, err := parseDocument(file, data, r)
 	if err != nil {
@@ -33,7 +35,7 @@ func ParseReplay(file string, data []byte) (*Replay, error) {
 		return nil, err
 	}
 	v.prefix = ""
-	if err := VariantValidator(r.Variant); err != nil {
+	if err := validateVariant(r.Scenario.Protocol.Name, r.Variant); err != nil {
 		return nil, v.errf("variant", "%v", err)
 	}
 	return r, nil
@@ -41,9 +43,9 @@ func ParseReplay(file string, data []byte) (*Replay, error) {
 
 // LoadReplay reads and parses the replay file at path.
 func LoadReplay(path string) (*Replay, error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path, "replay file")
 	if err != nil {
-		return nil, &Error{File: path, Msg: "cannot read the replay file: " + errMsg(err)}
+		return nil, err
 	}
 	return ParseReplay(path, data)
 }

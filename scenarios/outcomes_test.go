@@ -12,6 +12,11 @@ import (
 // TestBuiltinOutcomes runs every built-in scenario and checks that it shows
 // what its description says.
 func TestBuiltinOutcomes(t *testing.T) {
+	hotstuffRun := func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+		if r.Protocol != "hotstuff" {
+			t.Errorf("protocol %q, want hotstuff", r.Protocol)
+		}
+	}
 	type check func(t *testing.T, r *cluster.Result, diverged []sim.NodeID)
 	views := func(min uint64) check {
 		return func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
@@ -42,6 +47,24 @@ func TestBuiltinOutcomes(t *testing.T) {
 		"conflicting-votes":    nil,
 		"twins":                nil,
 		"beyond-f":             nil,
+		"hotstuff-fault-free": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			// one view per decision, none timed out: 10n-8 messages per request
+			if r.Protocol != "hotstuff" || r.Views.Changes != 0 || r.Messages.Dropped != 0 || r.Messages.PerCommitted != 32 {
+				t.Errorf("protocol %q, views %+v, %d dropped, %.1f messages per request: want hotstuff, no view change, no loss, 32", r.Protocol, r.Views, r.Messages.Dropped, r.Messages.PerCommitted)
+			}
+		},
+		"hotstuff-crashed-leader":      hotstuffRun,
+		"hotstuff-equivocating-leader": hotstuffRun,
+		"hotstuff-lossy-wan": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			if r.Messages.Dropped == 0 || r.Messages.Duplicated == 0 {
+				t.Errorf("%d dropped, %d duplicated: want both > 0", r.Messages.Dropped, r.Messages.Duplicated)
+			}
+		},
+		"hotstuff-partition": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			if r.LatencyNs.Max < int64(time.Second) || r.Views.Changes == 0 {
+				t.Errorf("max latency %v, views %+v: a request submitted at 0 cannot commit before the heal at 1s, and views time out meanwhile", time.Duration(r.LatencyNs.Max), r.Views)
+			}
+		},
 		"adversarial": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
 			if r.Messages.Dropped == 0 {
 				t.Errorf("no message dropped: want 2%% loss before GST")

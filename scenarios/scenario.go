@@ -37,8 +37,11 @@ type Scenario struct {
 	Run       Run       `yaml:"run,omitempty"`
 }
 
-// Protocol holds the PBFT settings.
+// Protocol names the replication protocol and holds its settings. In a
+// file, "protocol: hotstuff" is short for "protocol: {name: hotstuff}".
 type Protocol struct {
+	// Name is "pbft" (the default when empty) or "hotstuff".
+	Name               string        `yaml:"name,omitempty"`
 	Batch              int           `yaml:"batch,omitempty"`               // requests per PRE-PREPARE
 	CheckpointInterval int           `yaml:"checkpoint_interval,omitempty"` // K
 	Window             int           `yaml:"window,omitempty"`              // L = H - h, a multiple of K
@@ -129,8 +132,13 @@ type NetRule struct {
 
 // Run bounds the run.
 type Run struct {
-	MaxTime   time.Duration `yaml:"max_time,omitempty"`   // virtual time; default 60s
+	MaxTime   time.Duration `yaml:"max_time,omitempty"`   // virtual time; default 60s (no limit when stall is set)
 	MaxEvents uint64        `yaml:"max_events,omitempty"` // 0: no limit
+	// Stall ends the run when no client request has been accepted for this
+	// long after max(GST, the last acceptance): the run is reported as
+	// stalled. With Stall set and MaxTime 0 the run has no time limit: it
+	// ends when the workload completes or stalls.
+	Stall time.Duration `yaml:"stall,omitempty"`
 }
 
 // Replay records one run so that it can be reproduced: the scenario, the seed

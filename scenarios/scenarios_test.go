@@ -138,7 +138,7 @@ func TestErrorFormat(t *testing.T) {
 }
 
 func TestComposedStrategy(t *testing.T) {
-	src := "byzantine:\n  - replica: 0\n    strategy: twins+lying-reply\n    params: {groups: \"1|2,3\", lying-reply.clients: \"4\"}\n"
+	src := "network: {delay: \"const:1ms\"}\nbyzantine:\n  - replica: 0\n    strategy: twins+lying-reply\n    params: {groups: \"1|2,3\", lying-reply.clients: \"4\"}\n"
 	s, err := Parse("c.yaml", []byte(src))
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestStrategyParamValues(t *testing.T) {
 				t.Errorf("%s.%s: got %v, want an error at line 5 listing the allowed values", name, p.Name, err)
 			}
 			for _, v := range p.Allowed {
-				ok := strings.Replace(src, `"no-such-value"`, `"`+v+`"`, 1)
+				ok := strings.Replace(src, `"no-such-value"`, `"`+v+`"`, 1) + "network: {delay: const:1ms}\n"
 				if _, err := Parse("p.yaml", []byte(ok)); err != nil {
 					t.Errorf("%s.%s=%s: %v", name, p.Name, v, err)
 				}
@@ -204,7 +204,7 @@ func TestVariantValidator(t *testing.T) {
 		}
 		return errors.New(`want one of "skip-commit"`)
 	}
-	if _, err := Parse("v.yaml", []byte("protocol: {variant: skip-commit}\n")); err != nil {
+	if _, err := Parse("v.yaml", []byte("protocol: {variant: skip-commit}\nnetwork: {delay: \"const:1ms\"}\n")); err != nil {
 		t.Fatal(err)
 	}
 	_, err := Parse("v.yaml", []byte("protocol: {variant: nope}\n"))
@@ -264,7 +264,7 @@ func TestMarshalRoundTrip(t *testing.T) {
 		t.Fatalf("round trip changed the scenario:\n%+v\n%+v\n%s", s, back, data)
 	}
 	// Zero values are omitted and come back as zero.
-	empty := &Scenario{}
+	empty := &Scenario{Network: Network{Delay: "const:1ms"}}
 	data, err = empty.Marshal()
 	if err != nil {
 		t.Fatal(err)
@@ -304,7 +304,7 @@ func TestReplayRoundTrip(t *testing.T) {
 		{"scenario: {n: 4}\nseed: 1\ntrace: abc\n", "trace", 3},
 		{"seed: 1\n", "scenario", 1},
 		{"scenario:\n  n: 4\n  network: {drop: 7}\nseed: 1\n", "scenario.network.drop", 3},
-		{"scenario: {n: 4}\nseed: 1\nvariant: broken\n", "variant", 3},
+		{"scenario: {n: 4, network: {delay: const:1ms}}\nseed: 1\nvariant: broken\n", "variant", 3},
 	}
 	for _, b := range bad {
 		_, err := ParseReplay("r.yaml", []byte(b.src))
@@ -385,7 +385,7 @@ func TestBuiltins(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	s, err := Parse("min.yaml", []byte("name: minimal\n"))
+	s, err := Parse("min.yaml", []byte("name: minimal\nnetwork: {delay: \"const:1ms\"}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +398,7 @@ func TestDefaults(t *testing.T) {
 		c.Clients != 2 || c.Requests != 8 || c.MaxTime != 60e9 || c.MaxEvents != 0 || c.Variant != "" {
 		t.Fatalf("defaults not filled: %+v", c)
 	}
-	s, err = Parse("seven.yaml", []byte("n: 7\nprotocol: {checkpoint_interval: 5}\n"))
+	s, err = Parse("seven.yaml", []byte("n: 7\nprotocol: {checkpoint_interval: 5}\nnetwork: {delay: const:1ms}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -406,7 +406,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatalf("n=7: f %d window %d, want 2 and 10", c.F, c.Window)
 	}
 	// An empty value is the same as an omitted one.
-	if s, err = Parse("nulls.yaml", []byte("protocol:\nnetwork:\n  drop:\n")); err != nil || !reflect.DeepEqual(s, &Scenario{}) {
+	if s, err = Parse("nulls.yaml", []byte("n:\nprotocol:\nnetwork:\n  delay: const:1ms\n  drop:\n")); err != nil || !reflect.DeepEqual(s, &Scenario{Network: Network{Delay: "const:1ms"}}) {
 		t.Fatalf("nulls: %v %+v", err, s)
 	}
 }
@@ -474,7 +474,7 @@ func TestConfigConversion(t *testing.T) {
 func TestLoad(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "mine.yaml")
-	if err := os.WriteFile(path, []byte("name: mine\nn: 5\n"), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte("name: mine\nn: 5\nnetwork: {delay: \"const:1ms\"}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if s, err := Load(path); err != nil || s.N != 5 {
@@ -508,7 +508,7 @@ func TestAliasBomb(t *testing.T) {
 		t.Fatal("accepted")
 	}
 	// A scenario that uses aliases sensibly is fine.
-	src = "network:\n  links:\n    - &l {from: 0, to: 1, drop: 0.5}\n    - {from: 1, to: 0, drop: 0.5}\nadversary:\n  - {from: &ids [0, 1], drop: 1}\n  - {to: *ids, delay: 1ms}\n"
+	src = "network:\n  delay: const:1ms\n  links:\n    - &l {from: 0, to: 1, drop: 0.5}\n    - {from: 1, to: 0, drop: 0.5}\nadversary:\n  - {from: &ids [0, 1], drop: 1}\n  - {to: *ids, delay: 1ms}\n"
 	s, err := Parse("alias.yaml", []byte(src))
 	if err != nil || len(s.Adversary[1].To) != 2 {
 		t.Fatalf("%v %+v", err, s)

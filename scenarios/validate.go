@@ -9,6 +9,7 @@ import (
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
 	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/hotstuff"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -19,6 +20,11 @@ const (
 	MaxClients  = 1024    // clients
 	MaxRequests = 1000000 // requests in total
 	MaxBatch    = 10000   // requests per PRE-PREPARE
+	// MinTimeout is the smallest view-change or client timeout: a timer
+	// that fires faster than a message can cross the network only makes
+	// every node restart its view change forever (a 1ns view-change
+	// timeout ran for minutes at 1.4 GB before this bound).
+	MinTimeout = time.Millisecond
 )
 
 // Defaults the validation needs to know which node ids exist.
@@ -68,6 +74,29 @@ func (v *validator) errf(path, format string, args ...any) error {
 		}
 	}
 	return e
+}
+
+// present reports whether path appears in the source file (false for a
+// scenario that does not come from a file).
+func (v *validator) present(path string) bool {
+	if v.pos == nil {
+		return false
+	}
+	if v.prefix != "" {
+		path = join(v.prefix, path)
+	}
+	at, ok := v.pos[path]
+	return ok && !at.null
+}
+
+// explicitZero rejects a field written in the file with the value 0: an
+// omitted field takes its default, but 0 written out is never what a user
+// means (n: 0, requests: 0, ...) and used to silently become the default.
+func (v *validator) explicitZero(path string, isZero bool, want string) error {
+	if isZero && v.present(path) {
+		return v.errf(path, "0 is out of range: want %s (omit the field for the default)", want)
+	}
+	return nil
 }
 
 // parent strips the last component of a field path.
@@ -121,6 +150,9 @@ func (v *validator) delay(path, spec string) error {
 }
 
 func (v *validator) scenario(s *Scenario) error {
+	if err := v.explicitZeros(s); err != nil {
+		return err
+	}
 	n := s.N
 	if n == 0 {
 		n = defaultN
@@ -146,6 +178,13 @@ func (v *validator) scenario(s *Scenario) error {
 		return v.errf("workload.requests", "%d is out of range: want 0..%d requests (0: default)", w.Requests, MaxRequests)
 	case w.Payments < 0 || w.Payments > MaxRequests:
 		return v.errf("workload.payments", "%d is out of range: want 0..%d payment ids (0: derived from requests)", w.Payments, MaxRequests)
+	}
+	requests := w.Requests
+	if requests == 0 {
+		requests = cluster.DefaultRequests
+	}
+	if w.Payments > requests {
+		return v.errf("workload.payments", "%d is out of range: want at most workload.requests (%d) payment ids (0: derived from requests)", w.Payments, requests)
 	}
 	if err := v.nonNegative("workload.interval", w.Interval); err != nil {
 		return err
@@ -184,17 +223,58 @@ func (v *validator) scenario(s *Scenario) error {
 			return v.errf(p+".replica", "replica %d is already faulty in byzantine[%d]: want each replica at most once", b.Replica, j)
 		}
 		seen[b.Replica] = i
+		if s.Protocol.Name == cluster.ProtocolHotStuff {
+			if err := hotstuff.CheckStrategy(b.Strategy, b.Params, n); err != nil {
+				return v.errf(p+".strategy", "%v: want one of the HotStuff strategies %s with valid params", err, quoteList(hotstuff.Strategies()))
+			}
+			continue
+		}
 		if err := v.strategy(p, b, n); err != nil {
 			return err
 		}
 	}
 	for i := range s.Adversary {
-		if err := v.netRule(fmt.Sprintf("adversary[%d]", i), &s.Adversary[i], nodes); err != nil {
+		if err := v.netRule(fmt.Sprintf("adversary[%d]", i), &s.Adversary[i], nodes, s.Protocol.Name); err != nil {
 			return err
 		}
 	}
 	if err := v.nonNegative("run.max_time", s.Run.MaxTime); err != nil {
 		return err
+	}
+	if err := v.nonNegative("run.stall", s.Run.Stall); err != nil {
+		return err
+	}
+	if v.pos != nil && s.Network.Delay == "" {
+		// Checked last, so that a file's other mistakes are named first.
+		return v.errf("network.delay", "missing: want a delay spec such as const:2ms or uniform:1ms:5ms (without one every message arrives at the instant it is sent)")
+	}
+	return nil
+}
+
+// explicitZeros rejects the fields a file sets to 0 whose 0 would mean
+// "the default", and a file without network.delay (every message would
+// arrive at the instant it was sent).
+func (v *validator) explicitZeros(s *Scenario) error {
+	for _, z := range []struct {
+		path   string
+		isZero bool
+		want   string
+	}{
+		{"n", s.N == 0, fmt.Sprintf("a number of replicas in [4, %d]", MaxN)},
+		{"protocol.batch", s.Protocol.Batch == 0, fmt.Sprintf("1..%d requests per PRE-PREPARE", MaxBatch)},
+		{"protocol.checkpoint_interval", s.Protocol.CheckpointInterval == 0, "a checkpoint interval in 1..1048576"},
+		{"protocol.window", s.Protocol.Window == 0, "a multiple of checkpoint_interval"},
+		{"protocol.view_change_timeout", s.Protocol.ViewChangeTimeout == 0, fmt.Sprintf("a duration in [%v, 1h]", MinTimeout)},
+		{"protocol.client_timeout", s.Protocol.ClientTimeout == 0, fmt.Sprintf("a duration in [%v, 1h]", MinTimeout)},
+		{"workload.clients", s.Workload.Clients == 0, fmt.Sprintf("1..%d clients", MaxClients)},
+		{"workload.requests", s.Workload.Requests == 0, fmt.Sprintf("1..%d requests", MaxRequests)},
+		{"workload.payments", s.Workload.Payments == 0, "1..requests payment ids"},
+		{"run.max_time", s.Run.MaxTime == 0, "a virtual time > 0, e.g. 10s"},
+		{"network.delay", s.Network.Delay == "", "a delay spec such as const:2ms or uniform:1ms:5ms"},
+	} {
+		if err := v.explicitZero(z.path, z.isZero, z.want); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -213,16 +293,49 @@ func (v *validator) protocol(p *Protocol) error {
 	if p.Window < 0 || (p.Window != 0 && (p.Window < k || p.Window%k != 0)) || p.Window > 1<<24 {
 		return v.errf("protocol.window", "%d is out of range: want a multiple of checkpoint_interval (%d), at least it and at most 16777216 (0: default 2*checkpoint_interval)", p.Window, k)
 	}
-	if err := v.nonNegative("protocol.view_change_timeout", p.ViewChangeTimeout); err != nil {
-		return err
+	for _, t := range []struct {
+		path string
+		d    time.Duration
+		def  time.Duration
+	}{{"protocol.view_change_timeout", p.ViewChangeTimeout, cluster.DefaultViewChangeTimeout},
+		{"protocol.client_timeout", p.ClientTimeout, cluster.DefaultClientTimeout}} {
+		if err := v.nonNegative(t.path, t.d); err != nil {
+			return err
+		}
+		if t.d != 0 && (t.d < MinTimeout || t.d > time.Hour) {
+			return v.errf(t.path, "%v is out of range: want a duration in [%v, 1h] (omit it for the default %v)", t.d, MinTimeout, t.def)
+		}
 	}
-	if err := v.nonNegative("protocol.client_timeout", p.ClientTimeout); err != nil {
-		return err
+	switch p.Name {
+	case "", cluster.ProtocolPBFT, cluster.ProtocolHotStuff:
+	default:
+		return v.errf("protocol.name", "unknown protocol %q: want one of %s", short(p.Name), quoteList(cluster.Protocols))
 	}
-	if err := VariantValidator(p.Variant); err != nil {
+	if err := validateVariant(p.Name, p.Variant); err != nil {
 		return v.errf("protocol.variant", "%v", err)
 	}
 	return nil
+}
+
+// validateVariant checks a variant name of the named protocol.
+func validateVariant(protocol, variant string) error {
+	if protocol == cluster.ProtocolHotStuff {
+		_, err := hotstuff.ParseVariant(variant)
+		return err
+	}
+	return VariantValidator(variant)
+}
+
+// HotStuffMessageTypes are the HotStuff message type names an adversary
+// rule of a HotStuff scenario may match.
+var HotStuffMessageTypes = typeNames(hotstuff.Protocol.Types())
+
+func typeNames(ts []sim.MsgType) []string {
+	out := make([]string, len(ts))
+	for i, t := range ts {
+		out[i] = t.String()
+	}
+	return out
 }
 
 // nodeSet says which node ids exist: replicas 0..n-1, then clients.
@@ -398,10 +511,14 @@ func tryStrategy(b Byzantine, n int) (err error) {
 	return byzantine.Check(b.Strategy, b.Params, sim.NodeID(b.Replica), n)
 }
 
-func (v *validator) netRule(p string, r *NetRule, ns nodeSet) error {
+func (v *validator) netRule(p string, r *NetRule, ns nodeSet, protocol string) error {
+	types := MessageTypes
+	if protocol == cluster.ProtocolHotStuff {
+		types = HotStuffMessageTypes
+	}
 	for i, t := range r.Types {
-		if !contains(MessageTypes, t) {
-			return v.errf(fmt.Sprintf("%s.types[%d]", p, i), "unknown message type %q: want one of %s", t, quoteList(MessageTypes))
+		if !contains(types, t) {
+			return v.errf(fmt.Sprintf("%s.types[%d]", p, i), "unknown message type %q: want one of %s", t, quoteList(types))
 		}
 	}
 	for i, id := range r.From {

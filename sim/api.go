@@ -30,7 +30,8 @@ func (t Time) String() string { return time.Duration(t).String() }
 type NodeID int32
 
 // MsgType is the interned type of a message ("PREPARE", "PING", ...).
-// Obtain one with RegisterMsgType at package initialisation.
+// Obtain one from a protocol's namespace (Protocol.MsgType) at package
+// initialisation.
 type MsgType uint8
 
 // Message is a protocol message. Implementations are immutable once sent:
@@ -133,33 +134,118 @@ type Node interface {
 	Step(now Time, in Input, out *Output)
 }
 
-// msgTypeNames is the registry behind RegisterMsgType. It is written only
-// during package initialisation, so it is identical in every run of a binary.
-var msgTypeNames []string
+// Message types are registered per protocol: each protocol owns a
+// namespace (a *Protocol) and interns its type names in it, so two protocols
+// may both have a "PREPARE" and their counters, filters and statistics never
+// merge. MsgType values are unique across all protocols of a binary; the
+// registry is written only during package initialisation, so it is identical
+// in every run of a binary. The trace hash folds a type's name (see
+// tracer.typeHash), not its number, so it does not depend on which protocols
+// are linked in or in what order they registered.
 
-// RegisterMsgType interns a message type name. Call it from a package-level
-// var declaration. Registering the same name twice returns the same type.
-func RegisterMsgType(name string) MsgType {
-	for i, n := range msgTypeNames {
-		if n == name {
+// msgTypeInfo is one registered message type.
+type msgTypeInfo struct {
+	protocol *Protocol
+	name     string
+}
+
+// msgTypes is the registry behind Protocol.MsgType; protocols the one behind
+// NewProtocol.
+var (
+	msgTypes  []msgTypeInfo
+	protocols []*Protocol
+)
+
+// Protocol is the namespace of one protocol's message types. Obtain one
+// with NewProtocol from a package-level var declaration.
+type Protocol struct {
+	name string
+}
+
+// NewProtocol returns the message-type namespace of the protocol called
+// name ("pbft", "hotstuff"). Calling it twice with the same name returns the
+// same namespace. It panics on an empty name (a programming error at
+// package initialisation).
+func NewProtocol(name string) *Protocol {
+	if name == "" {
+		panic("sim: NewProtocol: empty protocol name")
+	}
+	for _, p := range protocols {
+		if p.name == name {
+			return p
+		}
+	}
+	p := &Protocol{name: name}
+	protocols = append(protocols, p)
+	return p
+}
+
+// Name returns the protocol's name.
+func (p *Protocol) Name() string { return p.name }
+
+// MsgType interns a message type name in p's namespace. Call it from a
+// package-level var declaration. Registering the same name twice in one
+// namespace returns the same type; the same name in two namespaces gives two
+// types.
+func (p *Protocol) MsgType(name string) MsgType {
+	for i, t := range msgTypes {
+		if t.protocol == p && t.name == name {
 			return MsgType(i)
 		}
 	}
-	if len(msgTypeNames) >= 255 {
+	if len(msgTypes) >= 255 {
 		panic("sim: too many message types")
 	}
-	msgTypeNames = append(msgTypeNames, name)
-	return MsgType(len(msgTypeNames) - 1)
+	msgTypes = append(msgTypes, msgTypeInfo{protocol: p, name: name})
+	return MsgType(len(msgTypes) - 1)
 }
 
-// String returns the registered name of the type.
+// Types returns p's message types in registration order.
+func (p *Protocol) Types() []MsgType {
+	var out []MsgType
+	for i, t := range msgTypes {
+		if t.protocol == p {
+			out = append(out, MsgType(i))
+		}
+	}
+	return out
+}
+
+// Lookup returns p's message type called name.
+func (p *Protocol) Lookup(name string) (MsgType, bool) {
+	for i, t := range msgTypes {
+		if t.protocol == p && t.name == name {
+			return MsgType(i), true
+		}
+	}
+	return 0, false
+}
+
+// String returns the registered name of the type (without its protocol).
 func (t MsgType) String() string {
-	if int(t) < len(msgTypeNames) {
-		return msgTypeNames[t]
+	if int(t) < len(msgTypes) {
+		return msgTypes[t].name
 	}
 	return fmt.Sprintf("MsgType(%d)", t)
 }
 
-// MsgTypes returns the number of registered message types; valid types are
-// 0..MsgTypes()-1.
-func MsgTypes() int { return len(msgTypeNames) }
+// Protocol returns the namespace t was registered in, or nil for a number
+// that is no registered type.
+func (t MsgType) Protocol() *Protocol {
+	if int(t) < len(msgTypes) {
+		return msgTypes[t].protocol
+	}
+	return nil
+}
+
+// QualifiedName returns "protocol/NAME", e.g. "pbft/PREPARE".
+func (t MsgType) QualifiedName() string {
+	if p := t.Protocol(); p != nil {
+		return p.name + "/" + t.String()
+	}
+	return t.String()
+}
+
+// MsgTypes returns the number of registered message types (of all
+// protocols); valid types are 0..MsgTypes()-1.
+func MsgTypes() int { return len(msgTypes) }

@@ -8,7 +8,7 @@ import (
 	"unsafe"
 )
 
-var typeBench = RegisterMsgType("BENCH")
+var typeBench = NewProtocol("sim-test").MsgType("BENCH")
 
 // benchMsg is a preallocated message that bounces around a ring forever.
 type benchMsg struct{ id uint64 }

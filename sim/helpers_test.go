@@ -120,7 +120,7 @@ func (s *script) Step(now sim.Time, in sim.Input, out *sim.Output) {
 // note is a test message carrying a label.
 type note struct{ label string }
 
-var typeNote = sim.RegisterMsgType("NOTE")
+var typeNote = sim.NewProtocol("sim-test").MsgType("NOTE")
 
 func (*note) Type() sim.MsgType                 { return typeNote }
 func (n *note) Size() int                       { return len(n.label) }

@@ -103,6 +103,11 @@ func (k *Kernel) schedule(e event, kind evKind) uint64 {
 	return e.key
 }
 
+// SetMaxTime changes the time limit of the run (0: no limit): Step returns
+// false when the next event lies beyond it. A runner uses it for end-of-run
+// conditions that move, such as a stall deadline.
+func (k *Kernel) SetMaxTime(t Time) { k.maxTime = t }
+
 // Now returns the current virtual time (the time of the last processed event).
 func (k *Kernel) Now() Time { return k.now }
 

@@ -8,7 +8,7 @@ import (
 // floodMsg is a message of the flood test node.
 type floodMsg struct{ hop int }
 
-var typeFlood = RegisterMsgType("FLOOD-TEST")
+var typeFlood = NewProtocol("sim-test").MsgType("FLOOD-TEST")
 
 func (*floodMsg) Type() MsgType                     { return typeFlood }
 func (*floodMsg) Size() int                         { return 8 }

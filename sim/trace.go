@@ -269,14 +269,15 @@ func (r DropReason) String() string {
 // buffered: call Flush at the end. The first write or encoding error is kept,
 // later records are ignored, and Flush returns it.
 type JSONLSink struct {
-	w   *bufio.Writer
-	buf []byte
-	err error
+	w    *bufio.Writer
+	buf  []byte
+	err  error
+	msgs *msgSlots // each message marshalled once, for its send and its deliveries
 }
 
 // NewJSONLSink returns a sink writing JSON Lines to w.
 func NewJSONLSink(w io.Writer) *JSONLSink {
-	return &JSONLSink{w: bufio.NewWriterSize(w, 64<<10)}
+	return &JSONLSink{w: bufio.NewWriterSize(w, 64<<10), msgs: new(msgSlots)}
 }
 
 // Record writes r as one JSON line.
@@ -298,7 +299,7 @@ func (s *JSONLSink) Record(r *Record) {
 		if r.Msg != nil {
 			b = append(b, `,"type":`...)
 			b = strconv.AppendQuote(b, r.Msg.Type().String())
-			data, err := json.Marshal(r.Msg)
+			_, data, _, err := s.msgs.lookup(r.Msg)
 			if err != nil {
 				s.err = err
 				return

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -29,16 +29,19 @@ or crashed replicas, lossy/duplicating networks, partitions healed before GST,
 payments workloads), runs each with every safety checker and the liveness
 checker, and stops at the first violation. A failure is shrunk to a small
 scenario, written as a replay file (--out) and printed with the command that
-replays it. Progress and cases/second go to stderr.
+replays it. Progress and cases/second go to stderr. Ctrl-C prints the
+summary of the cases that finished.
 
-Exit status: 0 all cases passed, 1 a property was violated, 2 bad input.`,
+Exit status: 0 all cases passed, 1 a property was violated or no case
+finished within --budget (nothing was checked), 2 bad input, 130
+interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if runs < 0 {
-				return usage(fmt.Errorf("--runs %d: want a number of cases >= 1", runs))
+			if cmd.Flags().Changed("runs") && runs < 1 {
+				return usage(fmt.Errorf("--runs %d is out of range: want a number of cases >= 1", runs))
 			}
-			if budget < 0 {
-				return usage(fmt.Errorf("--budget %v: want a positive duration", budget))
+			if cmd.Flags().Changed("budget") && budget <= 0 {
+				return usage(fmt.Errorf("--budget %v is out of range: want a positive duration, e.g. 30s", budget))
 			}
 			if cmd.Flags().Changed("runs") && cmd.Flags().Changed("budget") {
 				return usage(fmt.Errorf("--runs and --budget: give one of them"))
@@ -46,11 +49,17 @@ Exit status: 0 all cases passed, 1 a property was violated, 2 bad input.`,
 			if runs == 0 && budget == 0 {
 				runs = 500
 			}
-			stderr := cmd.ErrOrStderr()
-			prog := &progress{w: stderr, total: runs, budget: budget, quiet: quiet}
-			rep, err := properties.Search(commandContext(cmd), properties.SearchOptions{
+			if !cmd.Flags().Changed("out") {
+				out = filepath.Join(outDir, "check-failure.replay.yaml")
+			}
+			gen := properties.SearchConfig()
+			gen.OnlyOptimalN = optimalN
+			ctx, interrupted, release := stopOnSignal(cmd)
+			defer release()
+			prog := &progress{line: newProgressLine(cmd.ErrOrStderr(), quiet), total: runs, budget: budget}
+			rep, err := properties.Search(ctx, properties.SearchOptions{
 				Runs: runs, Budget: budget, Seed: seed, Progress: prog.update,
-				Gen: properties.GenConfig{OnlyOptimalN: optimalN},
+				Gen: gen,
 			})
 			prog.finish()
 			if err != nil {
@@ -58,19 +67,26 @@ Exit status: 0 all cases passed, 1 a property was violated, 2 bad input.`,
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "%d cases in %v (%.0f cases/s), seed %d\n", rep.Cases, rep.Elapsed.Round(time.Millisecond), rep.Rate(), seed)
-			if rep.Failure == nil {
-				fmt.Fprintln(w, "all properties held")
-				return nil
+			switch {
+			case rep.Failure != nil:
+				return reportFinding(w, rep.Failure, out)
+			case interrupted():
+				fmt.Fprintf(w, "interrupted: safety and liveness held in the %d cases that finished\n", rep.Cases)
+				return errInterrupted("check", fmt.Sprintf("%d cases checked", rep.Cases))
+			case rep.Cases == 0:
+				fmt.Fprintln(w, "no case finished within the budget: nothing was checked")
+				return &exitError{code: 1, err: fmt.Errorf("--budget %v: no case finished, nothing was checked (want a longer budget, e.g. 30s)", budget)}
 			}
-			return reportFinding(w, rep.Failure, out)
+			fmt.Fprintf(w, "all properties held in %d cases (safety and, within the fault model, liveness)\n", rep.Cases)
+			return nil
 		},
 	}
 	f := cmd.Flags()
-	f.IntVar(&runs, "runs", 0, "number of cases (default 500 when --budget is not given)")
+	f.IntVar(&runs, "runs", 0, "number of cases, >= 1 (default 500 when --budget is not given)")
 	f.DurationVar(&budget, "budget", 0, "wall-clock budget, e.g. 30s")
-	f.Uint64Var(&seed, "seed", 1, "search seed")
-	f.StringVar(&out, "out", "check-failure.replay.yaml", "where to write the replay file of a failure")
-	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	addSeedFlag(f, &seed, 1, "")
+	addOutFlag(f, &out, "", "the replay file of a failure, with its trace and diagram beside it (default "+outDir+"/check-failure.replay.yaml)")
+	addQuietFlag(f, &quiet)
 	f.BoolVar(&optimalN, "optimal-n", false, "generate only n = 3f+1 (4, 7, 10, 13 replicas); by default any n in 4..13")
 	return cmd
 }
@@ -87,6 +103,9 @@ func reportFinding(w io.Writer, f *properties.Finding, out string) error {
 	for _, a := range f.Outcome.Accused {
 		fmt.Fprintf(w, "  accused %s\n", a)
 	}
+	if k := properties.ParseKnobs(f.Original.Description); k != nil {
+		fmt.Fprintf(w, "swarm knobs of the failing case (seed %d): %s\n", f.Original.Seed, k)
+	}
 	fmt.Fprintf(w, "minimal scenario (seed %d, trace hash %s):\n%s", f.Scenario.Seed, f.Outcome.TraceHash(), y)
 	if out != "" {
 		if err := writeReplayFile(f.Outcome, out); err != nil {
@@ -100,47 +119,28 @@ func reportFinding(w io.Writer, f *properties.Finding, out string) error {
 	return &exitError{code: 1, err: fmt.Errorf("property %s violated", f.Property)}
 }
 
-// progress draws a one-line progress bar on stderr.
+// progress draws the search's progress on stderr.
 type progress struct {
-	w      io.Writer
+	line   *progressLine
 	total  int
 	budget time.Duration
-	quiet  bool
-	last   time.Time
-	drawn  bool
 }
 
 func (p *progress) update(done int, elapsed time.Duration) {
-	if p.quiet {
-		return
-	}
-	now := time.Now()
-	if now.Sub(p.last) < 100*time.Millisecond && done != p.total {
-		return
-	}
-	p.last = now
 	frac := 0.0
 	if p.total > 0 {
 		frac = float64(done) / float64(p.total)
 	} else if p.budget > 0 {
 		frac = float64(elapsed) / float64(p.budget)
 	}
-	frac = min(max(frac, 0), 1)
-	const width = 30
-	bar := strings.Repeat("#", int(frac*width)) + strings.Repeat(".", width-int(frac*width))
 	rate := 0.0
 	if elapsed > 0 {
 		rate = float64(done) / elapsed.Seconds()
 	}
-	fmt.Fprintf(p.w, "\r[%s] %d cases, %.0f cases/s, %v", bar, done, rate, elapsed.Round(time.Second))
-	p.drawn = true
+	p.line.show(fmt.Sprintf("%s %d cases, %.0f cases/s, %v", bar(frac), done, rate, elapsed.Round(time.Second)), p.total > 0 && done == p.total)
 }
 
-func (p *progress) finish() {
-	if p.drawn {
-		fmt.Fprintln(p.w)
-	}
-}
+func (p *progress) finish() { p.line.finish() }
 
 // commandContext returns cmd's context or a background one.
 func commandContext(cmd *cobra.Command) context.Context {

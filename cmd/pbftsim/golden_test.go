@@ -14,7 +14,7 @@ import (
 )
 
 var (
-	updateGolden = flag.Bool("update", false, "rewrite the trace hashes in testdata/trace_hashes.golden; refuses when the meaning of a row (events, verdict, messages, views) changed")
+	updateGolden  = flag.Bool("update", false, "rewrite the trace hashes in testdata/trace_hashes.golden; refuses when the meaning of a row (events, verdict, messages, views) changed")
 	updateMeaning = flag.Bool("update-meaning", false, "with -update: also accept changed meanings (say why in the commit)")
 )
 
@@ -110,7 +110,7 @@ func goldenRows(t *testing.T) []goldenRow {
 	var rows []goldenRow
 	for _, info := range scenarios.List() {
 		for _, seed := range []string{"1", "2"} {
-			out, errs, code := cli(t, "run", "--scenario", info.Name, "--seed", seed, "--json", "--replay-out", "")
+			out, errs, code := cli(t, "run", "--scenario", info.Name, "--seed", seed, "--json", "--out", "")
 			if code != 0 && code != 1 {
 				t.Fatalf("%s seed %s: exit %d: %s", info.Name, seed, code, errs)
 			}

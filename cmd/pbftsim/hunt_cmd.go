@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -17,20 +18,32 @@ func newHuntCmd() *cobra.Command {
 		budget  time.Duration
 		seed    uint64
 		out     string
+		generic bool
+		all     bool
+		asJSON  bool
 	)
 	cmd := &cobra.Command{
-		Use:   "hunt (--list | --variant NAME [--budget 60s] [--seed S] [--out FILE])",
+		Use:   "hunt (--list | --variant NAME [--generic] [--budget 60s] [--seed S] [--out FILE] | --all [--generic] [--budget D] [--json])",
 		Short: "Search for a run that breaks a property of a deliberately broken protocol variant",
 		Long: `hunt runs a property-based search (targeted scenarios for the variant, then
 generated ones biased toward the faults that expose it, across seeds) on a
 deliberately BROKEN protocol variant until a checker fails. The failure is
 shrunk and printed with the violated property, the minimal scenario and the
-command that replays it; the replay file is written to --out.
+command that replays it; the replay file is written to --out (default
+pbftsim-out/hunt-VARIANT.replay.yaml). Ctrl-C prints the cases so far.
 --list prints the variant names, one a line. --variant correct hunts the
 correct protocol (which should survive).
 
-Exit status: 1 a violation was found, 0 the budget ran out without one,
-2 bad input.`,
+--generic searches with the same generator as check (no scenario written for
+the variant, no bias toward it): the measure of what the search finds on code
+nobody tuned it for. --all hunts every broken variant in turn (--budget each)
+and prints one row per variant: found, cases and seconds to the first
+violation, the property, and the shrunk size (n, faulty replicas, requests,
+trace records); --json prints the rows as JSON instead.
+
+Exit status: 1 a violation was found (with --all: 0 when every variant was
+found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
+130 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
@@ -40,36 +53,61 @@ Exit status: 1 a violation was found, 0 the budget ran out without one,
 				}
 				return nil
 			}
+			if budget <= 0 {
+				return usage(fmt.Errorf("--budget %v: want a positive duration, e.g. 60s", budget))
+			}
+			if all {
+				if variant != "" {
+					return usage(fmt.Errorf("--all and --variant: give one of them"))
+				}
+				if cmd.Flags().Changed("out") {
+					return usage(fmt.Errorf("--out: not with --all (each row names its seed; rerun one variant with --variant to write its replay file)"))
+				}
+				return huntAll(cmd, properties.HuntAllSpec{Budget: budget, Seed: seed, Generic: generic}, asJSON)
+			}
+			if asJSON {
+				return usage(fmt.Errorf("--json: only with --all"))
+			}
 			if variant == "" {
 				return usage(fmt.Errorf("--variant: required (one of the names from `pbftsim hunt --list`, or correct)"))
 			}
 			if _, err := pbft.ParseVariant(variant); err != nil {
 				return usage(fmt.Errorf("--variant: %w", err))
 			}
-			if budget <= 0 {
-				return usage(fmt.Errorf("--budget %v: want a positive duration, e.g. 60s", budget))
+			if !cmd.Flags().Changed("out") {
+				out = filepath.Join(outDir, "hunt-"+variant+".replay.yaml")
 			}
-			if out == "" {
-				out = "hunt-" + variant + ".replay.yaml"
+			mode := "targeted scenarios, then the variant's biased generator"
+			if generic {
+				mode = "the generic generator of check"
 			}
-			fmt.Fprintf(cmd.ErrOrStderr(), "hunting variant %s for up to %v (seed %d)...\n", variant, budget, seed)
-			f, err := properties.Hunt(commandContext(cmd), variant, budget, seed)
+			fmt.Fprintf(cmd.ErrOrStderr(), "hunting variant %s for up to %v (seed %d, %s)...\n", variant, budget, seed, mode)
+			ctx, interrupted, release := stopOnSignal(cmd)
+			defer release()
+			f, err := properties.HuntWith(ctx, properties.HuntSpec{Variant: variant, Budget: budget, Seed: seed, Generic: generic})
 			if err != nil {
 				return &exitError{code: 1, err: err}
+			}
+			if !f.Found && interrupted() {
+				fmt.Fprintf(w, "interrupted: no violation in the %d cases that finished (%v, seed %d)\n", f.Cases, f.Elapsed.Round(time.Millisecond), seed)
+				return errInterrupted("hunt", fmt.Sprintf("%d cases run", f.Cases))
 			}
 			if !f.Found {
 				fmt.Fprintf(w, "no violation in %d cases (%v, seed %d): the budget ran out\n", f.Cases, f.Elapsed.Round(time.Millisecond), seed)
 				return nil
 			}
-			fmt.Fprintf(w, "variant %s: found after %d cases in %v\n", variant, f.Cases, f.Elapsed.Round(time.Millisecond))
+			fmt.Fprintf(w, "variant %s: found after %d cases in %v (%v with shrinking)\n", variant, f.Cases, f.ToFirst.Round(time.Millisecond), f.Elapsed.Round(time.Millisecond))
 			return reportFinding(w, f, out)
 		},
 	}
 	fl := cmd.Flags()
-	fl.BoolVar(&list, "list", false, "print the variant names, one a line")
+	addListFlag(fl, &list, "the variant names")
 	fl.StringVar(&variant, "variant", "", "the broken variant to hunt (see --list)")
 	fl.DurationVar(&budget, "budget", 60*time.Second, "wall-clock budget")
-	fl.Uint64Var(&seed, "seed", 1, "search seed")
-	fl.StringVar(&out, "out", "", "replay file to write (default hunt-VARIANT.replay.yaml)")
+	addSeedFlag(fl, &seed, 1, "")
+	addOutFlag(fl, &out, "", "the replay file of a violation, with its trace and diagram beside it (default "+outDir+"/hunt-VARIANT.replay.yaml)")
+	fl.BoolVar(&generic, "generic", false, "search with check's generator only (no targeted scenarios, no variant bias)")
+	fl.BoolVar(&all, "all", false, "hunt every broken variant in turn (--budget each) and print a table")
+	addJSONFlag(fl, &asJSON, "with --all: the rows")
 	return cmd
 }

@@ -53,6 +53,7 @@ variable is set.`,
 		newRunCmd(), newScenariosCmd(), newValidateCmd(),
 		newCheckCmd(), newHuntCmd(), newReplayCmd(),
 		newReportCmd(), newSweepCmd(), newMergeCmd(), newTraceCmd(), newVersionCmd(),
+		newExploreCmd(),
 	)
 	return root
 }

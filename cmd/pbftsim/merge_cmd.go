@@ -5,16 +5,20 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/internal/outfile"
 	"github.com/pbftsim/pbftsim/reports/sweep"
 )
 
 func newMergeCmd() *cobra.Command {
-	var list int
+	var (
+		out      string
+		failures int
+	)
 	cmd := &cobra.Command{
-		Use:   "merge OUT PARTS...",
+		Use:   "merge --out OUT PARTS...",
 		Short: "Merge the shard files of a sweep into the file an unsharded sweep writes",
 		Long: `merge checks the shard files written by 'pbftsim sweep --shard I/N' and writes
-to OUT exactly the file (byte for byte) that the same sweep without --shard
+to --out OUT exactly the file (byte for byte) that the same sweep without --shard
 writes, then prints the aggregate.
 
 It refuses, naming every problem: parts from different scenarios (name or
@@ -25,15 +29,29 @@ place, so a good OUT is never replaced by a partial one.
 
 Exit status: 0 merged and every seed ok, 1 merged and a seed failed, 2 the
 parts cannot be merged or bad input.`,
-		Args: cobra.MinimumNArgs(2),
+		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out, parts := args[0], args[1:]
+			parts := args
+			if !cmd.Flags().Changed("out") {
+				// The old form: merge OUT PARTS...
+				if len(args) < 2 {
+					return usage(fmt.Errorf("merge: want --out OUT and the shard files"))
+				}
+				out, parts = args[0], args[1:]
+				fmt.Fprintln(cmd.ErrOrStderr(), "pbftsim: merge OUT PARTS... is deprecated: use merge --out OUT PARTS...")
+			}
+			if out == "" {
+				return usage(fmt.Errorf("--out: want the merged file"))
+			}
+			if err := outfile.CheckDistinct(out, parts...); err != nil {
+				return usage(fmt.Errorf("--out: %w", err))
+			}
 			agg, err := sweep.Merge(out, parts)
 			if err != nil {
 				return usage(err)
 			}
 			w := cmd.OutOrStdout()
-			agg.Write(w, list)
+			agg.Write(w, failures)
 			fmt.Fprintf(w, "merged %d shards into %s\n", len(parts), out)
 			if agg.Failures > 0 {
 				return &exitError{code: 1, err: fmt.Errorf("%d of %d seeds failed (see %s)", agg.Failures, agg.Done, out)}
@@ -41,7 +59,8 @@ parts cannot be merged or bad input.`,
 			return nil
 		},
 	}
-	cmd.Flags().IntVar(&list, "list", 20, "failing seeds listed in the aggregate")
+	addOutFlag(cmd.Flags(), &out, "", "the merged sweep file (required)")
+	addFailuresFlag(cmd.Flags(), &failures)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	return cmd
 }

@@ -112,7 +112,7 @@ Exit status: 0 same hash and verdict (or --until reached), 1 a mismatch or
 	fl := cmd.Flags()
 	fl.StringVar(&until, "until", "", "stop at a virtual time (120ms), a trace record (#N), an event (event:committed[@r2]), the first violation (violation) or the end (end)")
 	fl.BoolVar(&showState, "state", false, "print every replica's state and ledger where the run stopped")
-	fl.BoolVar(&asJSON, "json", false, "print a JSON object instead of text")
+	addJSONFlag(fl, &asJSON, "one object")
 	return cmd
 }
 
@@ -279,7 +279,6 @@ type stepRun struct {
 	chk   *properties.Checker
 	sink  *stepSink
 	steps uint64
-	drain sim.Time
 	// judged is set once the first violation was compared with the record.
 	judged bool
 }
@@ -305,13 +304,13 @@ func newStepRun(rp *scenarios.Replay, spec untilSpec) (*stepRun, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &stepRun{cl: cl, sc: sc, cfg: cl.Config(), chk: chk, sink: sink, drain: -1}, nil
+	return &stepRun{cl: cl, sc: sc, cfg: cl.Config(), chk: chk, sink: sink}, nil
 }
 
 // step processes one kernel step; false when the kernel has nothing left.
 func (s *stepRun) step() bool {
 	s.sink.first = nil
-	if !s.cl.Kernel().Step() {
+	if !s.cl.Step() {
 		return false
 	}
 	s.steps++
@@ -331,15 +330,19 @@ func (s *stepRun) ended(recorded string) string {
 			return "violation"
 		}
 	}
-	now := k.Now()
-	if s.drain < 0 {
-		if s.sink.accepted >= s.cfg.Requests {
-			s.drain = now + cluster.DrainTime
-		}
-	} else if now > s.drain {
+	if s.cl.Ended() == cluster.EndCompleted {
 		return "drained"
 	}
 	return ""
+}
+
+// endReasons words cluster.Cluster.Ended for the report.
+var endReasons = map[string]string{
+	cluster.EndCompleted: "drained",
+	cluster.EndIdle:      "no more events",
+	cluster.EndMaxTime:   "run.max_time reached",
+	cluster.EndMaxEvents: "run.max_events reached",
+	cluster.EndStall:     "stalled: no request accepted for run.stall after GST",
 }
 
 // stopPoint is where pass 1 found the --until target.
@@ -371,9 +374,9 @@ func findStop(rp *scenarios.Replay, spec untilSpec) (*stopPoint, *stepRun, error
 	prevHash, prevRecords := run.cl.Kernel().Stats().HashHex(), uint64(0)
 	for {
 		if !run.step() {
-			sp.endReason = "no more events"
-			if run.cl.Kernel().Pending() > 0 {
-				sp.endReason = "run.max_time or run.max_events reached"
+			sp.endReason = endReasons[run.cl.Ended()]
+			if sp.endReason == "" {
+				sp.endReason = run.cl.Ended()
 			}
 			break
 		}
@@ -413,13 +416,14 @@ func findStop(rp *scenarios.Replay, spec untilSpec) (*stopPoint, *stepRun, error
 func (s *stepRun) finish(stoppedRun bool) *properties.Outcome {
 	k := s.cl.Kernel()
 	st := k.Stats()
-	end := st.SimTime
 	completed := s.sink.accepted >= s.cfg.Requests
-	if !stoppedRun && !completed && s.cfg.MaxTime > end && (s.cfg.MaxEvents == 0 || st.Events < s.cfg.MaxEvents) {
-		end = s.cfg.MaxTime
+	res := &cluster.Result{TraceHash: st.HashHex(), Completed: completed, Ended: s.cl.Ended(),
+		SimTimeNs: int64(st.SimTime), Events: st.Events}
+	if res.Ended == cluster.EndStall {
+		res.StalledAtNs = int64(s.cl.StallDeadline())
 	}
-	s.chk.Finish(end)
-	o := &properties.Outcome{Scenario: s.sc, Result: &cluster.Result{TraceHash: st.HashHex(), Completed: completed},
+	s.chk.Finish(properties.RunEnd(s.cfg, res, stoppedRun))
+	o := &properties.Outcome{Scenario: s.sc, Result: res,
 		Violations: s.chk.Violations(), Accused: s.chk.Accused()}
 	faulty := properties.CheckerOptions(s.cfg).Faulty
 	for _, a := range o.Accused {

@@ -285,7 +285,7 @@ func TestReplayUntilBadValues(t *testing.T) {
 // and --until violation stops inside it with the run going on after.
 func TestReplayFullRunRecording(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "beyond.replay.yaml")
-	if out, errs, code := cli(t, "run", "--scenario", "beyond-f", "--replay-out", path); code == 2 || !strings.Contains(out, "VIOLATION") {
+	if out, errs, code := cli(t, "run", "--scenario", "beyond-f", "--out", path); code == 2 || !strings.Contains(out, "VIOLATION") {
 		t.Fatalf("run beyond-f: exit %d, want violations\n%s%s", code, out, errs)
 	}
 	end := replayJSON(t, 0, path, "--until", "end")

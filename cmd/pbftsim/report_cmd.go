@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pbftsim/pbftsim/reports"
+	"github.com/pbftsim/pbftsim/reports/sweep"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
@@ -24,9 +25,12 @@ var reportRunner reports.Runner = cluster.Run
 const defaultReportScenario = "fault-free"
 
 type reportFlags struct {
-	scenario, nodes, out     string
-	seeds, workers, requests int
-	quick                    bool
+	scenario, out     string
+	protocols         string
+	nodes             nodesValue
+	seeds             seedsValue
+	workers, requests int
+	quick, quiet      bool
 }
 
 func newReportCmd() *cobra.Command {
@@ -34,7 +38,7 @@ func newReportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "report --out DIR",
 		Short: "Sweep n and seeds, fit message complexity with gonum, write a report folder",
-		Long: `Run a scenario for every n in --nodes and --seeds seeds per n (in parallel on
+		Long: `Run a scenario for every n in --nodes and every seed of --seeds (in parallel on
 --workers cores; results do not depend on the number of workers), measure
 messages and bytes per committed request by type and phase, messages per view
 change, latency and throughput, fit messages per request against n (log-log
@@ -49,10 +53,12 @@ plots as PNG and SVG.
 
 Without --scenario the built-in "fault-free" scenario runs with 32 requests
 (16 with --quick) so that checkpoints happen; a given scenario keeps its own
-request count. --requests overrides both. --quick sweeps n=4,7,10,13 with 2
-seeds unless --nodes or --seeds say otherwise.`,
+request count. --requests overrides both. --quick sweeps n=4,7,10,13 with
+seeds 1..2 unless --nodes or --seeds say otherwise.
+
+Exit status: 0 report written, 1 a run failed, 2 bad input, 130 interrupted.`,
 		Example: `  pbftsim report --quick --out report
-  pbftsim report --scenario lossy-wan --nodes 4,7,10,13,16 --seeds 5 --out lossy
+  pbftsim report --scenario lossy-wan --nodes 4,7,10,13,16 --seeds 1..5 --out lossy
   pbftsim report --scenario my.yaml --out my-report`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -60,13 +66,15 @@ seeds unless --nodes or --seeds say otherwise.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.scenario, "scenario", "", `built-in scenario name or YAML file (default "fault-free")`)
-	f.StringVar(&fl.nodes, "nodes", "", "comma-separated list of n, each >= 4 (default 4,7,10,13,16,22,31,43,64,100; --quick: 4,7,10,13)")
-	f.IntVar(&fl.seeds, "seeds", reports.DefaultSeeds, "seeds per n, in [1, 1000] (--quick: 2 unless given)")
-	f.IntVar(&fl.workers, "workers", 0, "parallel simulations (0: one per CPU)")
-	f.IntVar(&fl.requests, "requests", 0, "requests per run (0: the scenario's, or 32 / 16 with --quick for the default scenario)")
+	f.StringVar(&fl.scenario, "scenario", "", `built-in scenario name (pbftsim scenarios) or scenario file (default "fault-free")`)
+	addNodesFlag(f, &fl.nodes, nil, "at least 3 (default 4,7,10,13,16,22,31,43,64,100; --quick: 4,7,10,13)")
+	addSeedsFlag(f, &fl.seeds, sweep.Range{From: 1, To: reports.DefaultSeeds})
+	addWorkersFlag(f, &fl.workers)
+	f.IntVar(&fl.requests, "requests", 0, "requests per run, >= 1 (default: the scenario's, or 32 / 16 with --quick for the default scenario)")
 	f.BoolVar(&fl.quick, "quick", false, "small sweep that finishes in seconds")
-	f.StringVar(&fl.out, "out", "", "report folder to create or replace (required)")
+	addQuietFlag(f, &fl.quiet)
+	addOutFlag(f, &fl.out, "", "the report folder to create or replace (required)")
+	f.StringVar(&fl.protocols, "protocols", "", "compare protocols over the same sweep, e.g. pbft,hotstuff (writes a comparison report)")
 	return cmd
 }
 
@@ -76,17 +84,18 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	if fl.out == "" {
 		return bad(&reports.InputError{Field: "out", Reason: "required: the report folder to write, e.g. --out report"})
 	}
-	opt := reports.Options{Seeds: fl.seeds, Workers: fl.workers, Out: fl.out, Quick: fl.quick,
-		Version: buildVersion(), Progress: cmd.ErrOrStderr()}
+	prog := newProgressLine(cmd.ErrOrStderr(), fl.quiet)
+	seeds := fl.seeds.r
 	if fl.quick && !flags.Changed("seeds") {
-		opt.Seeds = reports.QuickSeeds
+		seeds = sweep.Range{From: 1, To: reports.QuickSeeds}
 	}
+	if seeds.From == 0 || seeds.To-seeds.From >= reports.MaxSeeds {
+		return bad(&reports.InputError{Field: "seeds", Reason: fmt.Sprintf("%s: want seeds from 1, at most %d of them", seeds, reports.MaxSeeds)})
+	}
+	opt := reports.Options{Seeds: int(seeds.To - seeds.From + 1), Workers: fl.workers, Out: fl.out, Quick: fl.quick,
+		Version: buildVersion(), Progress: prog}
 	if flags.Changed("nodes") {
-		nodes, err := parseNodes(fl.nodes)
-		if err != nil {
-			return bad(err)
-		}
-		opt.Nodes = nodes
+		opt.Nodes = fl.nodes.ns
 	}
 	if flags.Changed("requests") && fl.requests < 1 {
 		return bad(&reports.InputError{Field: "requests", Reason: fmt.Sprintf("%d; must be >= 1", fl.requests)})
@@ -111,6 +120,7 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 		base.Requests = 0 // the report's default (reports.DefaultRequests / QuickRequests)
 		base.Payments = 0
 	}
+	base.Seed = seeds.From
 	opt.Base, opt.Scenario = base, name
 	opt.Command = reportCommand(fl, flags.Changed("requests"), opt)
 
@@ -121,7 +131,11 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	// Ctrl-C stops the sweep; an existing report folder stays as it was.
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
+	if flags.Changed("protocols") {
+		return runCompareProtocols(ctx, cmd, fl, opt)
+	}
 	s, err := reports.Generate(ctx, opt, reportRunner)
+	prog.finish()
 	var ie *reports.InputError
 	if errors.As(err, &ie) {
 		return bad(err)
@@ -137,21 +151,29 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	return nil
 }
 
-// parseNodes parses a comma-separated list of n.
-func parseNodes(list string) ([]int, error) {
-	nodes := []int{}
-	for _, f := range strings.Split(list, ",") {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
+// runCompareProtocols writes the comparison report of --protocols.
+func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlags, opt reports.Options) error {
+	var protos []string
+	for _, p := range strings.Split(fl.protocols, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			protos = append(protos, p)
 		}
-		n, err := strconv.Atoi(f)
-		if err != nil {
-			return nil, &reports.InputError{Field: "nodes", Reason: fmt.Sprintf("%q is not an integer; want a comma-separated list such as 4,7,10,13", f)}
-		}
-		nodes = append(nodes, n)
 	}
-	return nodes, nil
+	c, err := reports.CompareProtocols(ctx, opt, protos, reportRunner)
+	var ie *reports.InputError
+	if errors.As(err, &ie) {
+		return &exitError{code: 2, err: err}
+	}
+	if err != nil {
+		return err
+	}
+	w := cmd.OutOrStdout()
+	fmt.Fprintf(w, "comparison report written to %s\n", c.Out)
+	for _, p := range c.Protocols {
+		fmt.Fprintf(w, "%s: messages/request ~ n^%.3f (95%% CI [%.3f, %.3f]), bytes/request ~ n^%.3f; closed form %s, exact: %v\n",
+			p.Protocol, p.MessagesFit.Exponent, p.MessagesFit.ExponentCI[0], p.MessagesFit.ExponentCI[1], p.BytesFit.Exponent, p.ClosedForm, p.Exact)
+	}
+	return nil
 }
 
 // reportCommand is the command line that regenerates the report: every
@@ -172,12 +194,15 @@ func reportCommand(fl *reportFlags, requestsGiven bool, opt reports.Options) str
 	for _, n := range nodes {
 		ns = append(ns, strconv.Itoa(n))
 	}
-	args = append(args, "--nodes", shellQuote(strings.Join(ns, ",")), "--seeds", strconv.Itoa(opt.Seeds))
+	args = append(args, "--nodes", shellQuote(strings.Join(ns, ",")), "--seeds", fmt.Sprintf("%d..%d", opt.Base.Seed, opt.Base.Seed+uint64(opt.Seeds)-1))
 	if requestsGiven {
 		args = append(args, "--requests", strconv.Itoa(fl.requests))
 	}
 	if fl.quick {
 		args = append(args, "--quick")
+	}
+	if fl.protocols != "" {
+		args = append(args, "--protocols", shellQuote(fl.protocols))
 	}
 	return strings.Join(append(args, "--out", shellQuote(fl.out)), " ")
 }

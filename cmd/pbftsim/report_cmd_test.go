@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/spf13/cobra"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,7 @@ func runReportArgs(t *testing.T, args ...string) (string, error) {
 	cmd.SetErr(&errOut)
 	cmd.SetArgs(args)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	err := cmd.ExecuteContext(context.Background())
 	return out.String(), err
 }
@@ -55,7 +57,7 @@ func TestReportCmdWritesReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "pbftsim report --nodes 4,7,10,13 --seeds 2 --quick --out '" + dir + "'"
+	want := "pbftsim report --nodes 4,7,10,13 --seeds 1..2 --quick --out '" + dir + "'"
 	if !strings.Contains(string(md), want) || !strings.Contains(string(md), version) || !strings.Contains(string(md), "| scenario | fault-free |") {
 		t.Errorf("report.md lacks the command %q, version or scenario", want)
 	}
@@ -112,7 +114,7 @@ func TestReportCmdRealScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| scenario | lossy-wan |", "pbftsim report --scenario lossy-wan --nodes 4,7,10 --seeds 2 --quick", "exceed the closed form"} {
+	for _, want := range []string{"| scenario | lossy-wan |", "pbftsim report --scenario lossy-wan --nodes 4,7,10 --seeds 1..2 --quick", "exceed the closed form"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/internal/outfile"
 	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/reports/spacetime"
 	"github.com/pbftsim/pbftsim/scenarios"
@@ -22,9 +25,12 @@ import (
 // runFlags are the flags of `pbftsim run`. Their names are a stable interface.
 type runFlags struct {
 	scenario, trace, variant  string
+	protocol                  string
 	seed                      uint64
 	asJSON                    bool
-	nodes, requests, clients  int
+	nodes                     nodesValue
+	requests, clients         int
+	payments                  int
 	batch, checkpointInterval int
 	delay                     string
 	drop, duplicate           float64
@@ -32,7 +38,7 @@ type runFlags struct {
 	crashPrimaryAt            time.Duration
 	partitions, crashes       []string
 	check, stopOnViolation    bool
-	replayOut                 string
+	out                       string
 }
 
 func newRunCmd() *cobra.Command {
@@ -50,7 +56,17 @@ lognormal:MEDIAN:SIGMA[:MIN] | pareto:SCALE:ALPHA[:MIN].
 Partition spec: GROUP|GROUP@FROM[-TO], e.g. 0,1|2,3@100ms-2s.
 Crash spec: NODE@TIME[:RECOVER], e.g. 0@1s:3s.
 
-JSON keys (--json): seed, n, f, trace_hash, events, sim_time_ns, messages.total,
+Run length: the scenario's run.max_time (60s if unset), or --max-time. With
+--requests N and no --max-time the run has no time limit: it ends when the N
+requests are accepted (plus 1s to drain), or when none has been accepted for
+a stall window (the liveness bound, plus the think time and 1s) after GST;
+the summary then says the run stalled, and liveness is judged at that time.
+A run cut by --max-time (or the scenario's max_time) before the workload
+completed says so in the verdict. --payments sets the distinct payment ids;
+with --requests and without --payments they follow the requests.
+
+JSON keys (--json): seed, n, f, trace_hash, events, sim_time_ns, ended
+("completed", "stall", "max-time", "max-events", "stopped", "idle"), messages.total,
 messages.by_type, messages.dropped, requests.submitted, requests.committed,
 payments, latency_ns.p50, latency_ns.p99, views.final, views.changes,
 scenario, faulty, within_fault_model, verdict ("ok", "violation"),
@@ -65,15 +81,17 @@ expected and reported), 1 a property was violated within the fault model,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.scenario, "scenario", "fault-free", "built-in scenario name or scenario file")
-	f.Uint64Var(&fl.seed, "seed", 1, "run seed; without --seed, the scenario's own seed if it has one")
-	f.BoolVar(&fl.asJSON, "json", false, "print one JSON object instead of the human summary")
-	f.StringVar(&fl.trace, "trace", "", "write the trace as JSON Lines to `FILE`")
-	f.IntVar(&fl.nodes, "nodes", 0, "number of replicas n (>= 4)")
-	f.IntVar(&fl.requests, "requests", 0, "payment operations issued in total")
-	f.IntVar(&fl.clients, "clients", 0, "number of clients")
-	f.IntVar(&fl.batch, "batch", 0, "requests per PRE-PREPARE")
-	f.IntVar(&fl.checkpointInterval, "checkpoint-interval", 0, "checkpoint every K sequence numbers")
+	addScenarioFlag(f, &fl.scenario, "fault-free")
+	f.StringVar(&fl.protocol, "protocol", "", "replication protocol: pbft or hotstuff (default: the scenario's, else pbft)")
+	addSeedFlag(f, &fl.seed, 0, "default: the scenario's own seed (1 if it has none); an explicit --seed always beats the scenario's")
+	addJSONFlag(f, &fl.asJSON, "one object")
+	f.StringVar(&fl.trace, "trace", "", "write the trace to `FILE`; the name picks the format: .jsonl (JSON Lines), .jsonl.zst (zstd-compressed), .pbt (binary), .pbt.zst (binary, zstd-compressed: the most compact)")
+	addNodesFlag(f, &fl.nodes, nil, "run takes one n")
+	f.IntVar(&fl.requests, "requests", 0, "payment operations issued in total, >= 1 (default: the scenario's); without --max-time the run then ends when they complete or stall (see --help)")
+	f.IntVar(&fl.payments, "payments", 0, "distinct payment ids (default: follows --requests, ceil(requests/2), when --requests is given)")
+	f.IntVar(&fl.clients, "clients", 0, "number of clients, >= 1 (default: the scenario's)")
+	f.IntVar(&fl.batch, "batch", 0, "requests per PRE-PREPARE, >= 1 (default: the scenario's)")
+	f.IntVar(&fl.checkpointInterval, "checkpoint-interval", 0, "checkpoint every K sequence numbers, K >= 1 (default: the scenario's)")
 	f.StringVar(&fl.variant, "variant", "", "a deliberately BROKEN protocol variant, by `NAME` (list them with pbftsim hunt --list)")
 	f.StringVar(&fl.delay, "delay", "", "default link delay `SPEC`")
 	f.Float64Var(&fl.drop, "drop", 0, "probability that a network message is lost, in [0,1]")
@@ -83,10 +101,12 @@ expected and reported), 1 a property was violated within the fault model,
 	f.StringArrayVar(&fl.partitions, "partition", nil, "partition `SPEC` (repeatable)")
 	f.StringArrayVar(&fl.crashes, "crash", nil, "crash `NODE@TIME[:RECOVER]` (repeatable)")
 	f.DurationVar(&fl.crashPrimaryAt, "crash-primary-at", 0, "crash the initial primary (replica 0) at this virtual time")
-	f.DurationVar(&fl.maxTime, "max-time", 0, "stop the run at this virtual time")
+	f.DurationVar(&fl.maxTime, "max-time", 0, "stop the run at this virtual time, > 0")
 	f.BoolVar(&fl.check, "check", true, "run the safety, liveness and accountability checkers online")
 	f.BoolVar(&fl.stopOnViolation, "stop-on-violation", false, "stop the run at the first safety violation (default: run to the end and report every violation)")
-	f.StringVar(&fl.replayOut, "replay-out", "auto", "on a violation, write the replay file (and its trace and diagram beside it) here; \"auto\" names it after the scenario and seed, \"\" writes none")
+	addOutFlag(f, &fl.out, "", "the replay file written on a violation, with its trace and diagram beside it (default "+outDir+"/SCENARIO-seedN.replay.yaml; --out '' writes none)")
+	f.StringVar(&fl.out, "replay-out", "", "old name of --out")
+	_ = f.MarkDeprecated("replay-out", "use --out")
 	return cmd
 }
 
@@ -99,22 +119,51 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		return nil, usage(err)
 	}
 	changed := cmd.Flags().Changed
-	if changed("seed") || sc.Seed == 0 {
+	switch {
+	case changed("seed"):
 		sc.Seed = fl.seed
+	case sc.Seed == 0:
+		sc.Seed = 1
 	}
 	if changed("nodes") {
-		sc.N, sc.F = fl.nodes, 0
-	}
-	setInt := func(name string, dst *int, v int) {
-		if changed(name) {
-			*dst = v
+		if len(fl.nodes.ns) != 1 {
+			return nil, usage(fmt.Errorf("--nodes %s: run takes one n", fl.nodes.String()))
 		}
+		sc.N, sc.F = fl.nodes.ns[0], 0
+	}
+	var bad error
+	setInt := func(name string, dst *int, v int) {
+		if !changed(name) {
+			return
+		}
+		if v < 1 && bad == nil {
+			bad = usage(fmt.Errorf("--%s %d is out of range: want >= 1 (omit the flag for the scenario's value)", name, v))
+		}
+		*dst = v
 	}
 	setInt("requests", &sc.Workload.Requests, fl.requests)
+	if changed("requests") && !changed("payments") {
+		sc.Workload.Payments = 0 // follows the requests
+	}
+	if changed("payments") {
+		if fl.payments < 1 {
+			return nil, usage(fmt.Errorf("--payments: %d is out of range: want at least 1 payment id", fl.payments))
+		}
+		sc.Workload.Payments = fl.payments
+	}
 	setInt("clients", &sc.Workload.Clients, fl.clients)
 	setInt("batch", &sc.Protocol.Batch, fl.batch)
 	if changed("checkpoint-interval") {
-		sc.Protocol.CheckpointInterval, sc.Protocol.Window = fl.checkpointInterval, 0
+		setInt("checkpoint-interval", &sc.Protocol.CheckpointInterval, fl.checkpointInterval)
+		sc.Protocol.Window = 0
+	}
+	if bad != nil {
+		return nil, bad
+	}
+	if changed("protocol") {
+		if err := setProtocol(sc, fl.protocol); err != nil {
+			return nil, err
+		}
 	}
 	if changed("variant") {
 		sc.Protocol.Variant = fl.variant
@@ -170,12 +219,44 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		sc.Crashes = append(sc.Crashes, scenarios.Crash{Node: 0, At: fl.crashPrimaryAt})
 	}
 	if changed("max-time") {
+		if fl.maxTime <= 0 {
+			return nil, usage(fmt.Errorf("--max-time %v is out of range: want a virtual time > 0", fl.maxTime))
+		}
 		sc.Run.MaxTime = fl.maxTime
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, usage(err)
 	}
+	if changed("requests") && !changed("max-time") {
+		// --requests N runs N: no time limit; the run ends when the
+		// workload completes, or stalls for longer than the liveness bound
+		// (plus the think time and a second) after GST.
+		cfg, err := sc.Config()
+		if err != nil {
+			return nil, usage(err)
+		}
+		cfg = cfg.WithDefaults()
+		sc.Run.MaxTime = 0
+		if sc.Run.Stall == 0 {
+			sc.Run.Stall = properties.DefaultLivenessBound(cfg) + cfg.Interval + time.Second
+		}
+	}
 	return sc, nil
+}
+
+// setProtocol sets the scenario's protocol from a --protocol flag.
+func setProtocol(sc *scenarios.Scenario, name string) error {
+	if !slices.Contains(cluster.Protocols, name) {
+		return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", name, strings.Join(cluster.Protocols, ", ")))
+	}
+	if name == cluster.ProtocolPBFT {
+		name = ""
+	}
+	if sc.Protocol.Name != name {
+		// Another protocol's strategies and variant do not carry over.
+		sc.Protocol.Name = name
+	}
+	return nil
 }
 
 func runRun(cmd *cobra.Command, fl *runFlags) error {
@@ -183,21 +264,37 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := sc.Config()
+	cfg, err := checkScenario(sc)
 	if err != nil {
 		return usage(err)
 	}
+	replayPath := fl.out
+	if !cmd.Flags().Changed("out") && !cmd.Flags().Changed("replay-out") {
+		replayPath = filepath.Join(outDir, fmt.Sprintf("%s-seed%d.replay.yaml", fileSafe(sc.Name), sc.Seed))
+	}
+	inputs := []string{fl.scenario}
+	if replayPath != "" {
+		if err := outfile.CheckDistinct(replayPath, append(inputs, fl.trace)...); err != nil {
+			return usage(fmt.Errorf("--out: %w", err))
+		}
+	}
 	ro := properties.RunOptions{Liveness: fl.check, StopOnViolation: fl.check && fl.stopOnViolation}
-	var trace *spacetime.AtomicFile
-	var sink *sim.JSONLSink
+	var trace *spacetime.TraceWriter
 	if fl.trace != "" {
-		if trace, err = spacetime.CreateAtomic(fl.trace); err != nil {
-			return usage(err)
+		if err := outfile.CheckDistinct(fl.trace, inputs...); err != nil {
+			return usage(fmt.Errorf("--trace: %w", err))
+		}
+		if trace, err = spacetime.CreateTrace(fl.trace); err != nil {
+			return usage(fmt.Errorf("--trace: %w", err))
 		}
 		defer trace.Abort()
-		sink = sim.NewJSONLSink(trace)
-		ro.Sinks = append(ro.Sinks, sink)
+		ro.Sinks = append(ro.Sinks, trace)
 	}
+	// Ctrl-C stops the run between two events; the trace's temporary file
+	// is then removed (trace.Abort) and the exit status is 130.
+	_, interrupted, release := stopOnSignal(cmd)
+	defer release()
+	cfg.StopWhen = interrupted
 	start := time.Now() // wall clock, outside the simulation: for the speed ratio only
 	var o *properties.Outcome
 	if fl.check {
@@ -211,13 +308,13 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	if err != nil {
 		return usage(err)
 	}
+	if interrupted() {
+		return errInterrupted("run", "no summary and no trace written")
+	}
 	wall := time.Since(start)
 	if trace != nil {
-		if err := sink.Flush(); err != nil {
-			return fmt.Errorf("writing trace %s: %w", fl.trace, err)
-		}
 		if err := trace.Commit(); err != nil {
-			return fmt.Errorf("writing trace %s: %w", fl.trace, err)
+			return err
 		}
 	}
 	out := cmd.OutOrStdout()
@@ -232,12 +329,8 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	if !o.Failed() {
 		return nil
 	}
-	if fl.replayOut != "" {
-		path := fl.replayOut
-		if path == "auto" {
-			path = fmt.Sprintf("pbftsim-%s-seed%d.replay.yaml", sc.Name, sc.Seed)
-		}
-		if err := writeReplayFile(o, path); err != nil {
+	if replayPath != "" {
+		if err := writeReplayFile(o, replayPath, inputs...); err != nil {
 			return err
 		}
 		// Artifacts go to stderr under --json so stdout stays one JSON object.
@@ -245,8 +338,8 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 		if fl.asJSON {
 			w = cmd.ErrOrStderr()
 		}
-		fmt.Fprintf(w, "replay file: %s (pbftsim replay %s)\n", path, path)
-		if err := writeCounterexample(w, o, ro, path); err != nil {
+		fmt.Fprintf(w, "replay file: %s (pbftsim replay %s)\n", replayPath, replayPath)
+		if err := writeCounterexample(w, o, ro, replayPath); err != nil {
 			return err
 		}
 	}
@@ -256,23 +349,38 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	return nil
 }
 
-// writeReplayFile writes the replay record of o to path atomically.
-func writeReplayFile(o *properties.Outcome, path string) error {
+// writeReplayFile writes the replay record of o to path atomically,
+// creating its folder; path must not be one of inputs.
+func writeReplayFile(o *properties.Outcome, path string, inputs ...string) error {
 	rp := o.Replay()
 	rp.Version = version
 	data, err := scenarios.MarshalReplay(rp)
 	if err != nil {
 		return fmt.Errorf("encoding replay file: %w", err)
 	}
-	f, err := spacetime.CreateAtomic(path)
-	if err != nil {
-		return err
-	}
-	defer f.Abort()
-	if _, err := f.Write(data); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	return f.Commit()
+	if err := outfile.WriteFile(path, data, inputs...); err != nil {
+		if outfile.IsInputError(err) {
+			return usage(err)
+		}
+		return err
+	}
+	return nil
+}
+
+// fileSafe makes a scenario name usable in a file name.
+func fileSafe(name string) string {
+	if name == "" {
+		return "scenario"
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 || r == ' ' {
+			return '_'
+		}
+		return r
+	}, name)
 }
 
 // printVerdict prints what the checkers found.
@@ -287,7 +395,7 @@ func printVerdict(w io.Writer, o *properties.Outcome, checked bool) {
 		if o.LivenessChecked {
 			what += " and liveness"
 		}
-		fmt.Fprintf(w, "properties: ok (%s checked)\n", what)
+		fmt.Fprintf(w, "properties: ok (%s checked%s)\n", what, cutNote(o.Result))
 	case o.Result.WithinFaultModel:
 		fmt.Fprintf(w, "properties: VIOLATED within the fault model\n")
 	default:
@@ -303,6 +411,25 @@ func printVerdict(w io.Writer, o *properties.Outcome, checked bool) {
 	for _, a := range o.Accused {
 		fmt.Fprintf(w, "  accused %s\n", a)
 	}
+}
+
+// cutNote says when the run did not end with its workload complete: cut by
+// the time or event limit, or stalled (then liveness was judged at the stall
+// deadline).
+func cutNote(r *cluster.Result) string {
+	if r.Completed {
+		return ""
+	}
+	left := r.Requests.Submitted - r.Requests.Committed
+	switch r.Ended {
+	case cluster.EndMaxTime:
+		return fmt.Sprintf("; the run was CUT by --max-time/run.max_time at %v with the workload incomplete: liveness judged only for requests due before the cut", time.Duration(r.SimTimeNs))
+	case cluster.EndMaxEvents:
+		return "; the run was CUT by run.max_events with the workload incomplete: liveness judged only for requests due before the cut"
+	case cluster.EndStall:
+		return fmt.Sprintf("; the run STALLED: no request accepted from GST or the last acceptance to %v, %d submitted requests outstanding", time.Duration(r.StalledAtNs), left)
+	}
+	return ""
 }
 
 // jsonSummary is `run --json`'s object: the cluster result plus the
@@ -359,6 +486,9 @@ func printJSON(w io.Writer, v any) error {
 
 func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.Duration, trace string, checked bool) {
 	r := o.Result
+	if r.Protocol != "" {
+		scenario += ", protocol " + r.Protocol
+	}
 	fmt.Fprintf(w, "pbftsim run: scenario %s, n=%d f=%d, seed %d\n", scenario, r.N, r.F, r.Seed)
 	if r.Variant != "" {
 		fmt.Fprintf(w, "protocol variant: %s (DELIBERATELY BROKEN)\n", r.Variant)
@@ -382,6 +512,16 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 	fmt.Fprintf(w, "committed %d of %d requests in %v simulated (%d events)", r.Requests.Committed, r.Requests.Submitted, simTime, r.Events)
 	if !r.Completed {
 		fmt.Fprint(w, " - NOT all requests completed")
+		switch r.Ended {
+		case cluster.EndMaxTime:
+			fmt.Fprint(w, " (cut by --max-time/run.max_time)")
+		case cluster.EndMaxEvents:
+			fmt.Fprint(w, " (cut by run.max_events)")
+		case cluster.EndStall:
+			fmt.Fprintf(w, " (stalled: nothing accepted for the stall window, until %v)", time.Duration(r.StalledAtNs))
+		case cluster.EndStopped:
+			fmt.Fprint(w, " (stopped at the first violation)")
+		}
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "latency p50 %v, p99 %v\n", time.Duration(r.LatencyNs.P50), time.Duration(r.LatencyNs.P99))

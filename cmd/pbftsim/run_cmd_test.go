@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cli runs the pbftsim CLI in-process and returns stdout, stderr and the
@@ -148,7 +149,7 @@ func TestRunBadInput(t *testing.T) {
 func TestRunBeyondFWritesReplayAndReplays(t *testing.T) {
 	dir := t.TempDir()
 	replay := filepath.Join(dir, "beyond.replay.yaml")
-	out, errs, code := cli(t, "run", "--scenario", "beyond-f", "--replay-out", replay)
+	out, errs, code := cli(t, "run", "--scenario", "beyond-f", "--out", replay)
 	if code != 0 {
 		t.Fatalf("beyond-f is outside the fault model: exit %d, want 0; %s", code, errs)
 	}
@@ -172,17 +173,17 @@ func TestRunVariantViolationExitsOne(t *testing.T) {
 	dir := t.TempDir()
 	// A client that accepts a single reply takes a Byzantine replica's lie.
 	sc := filepath.Join(dir, "lie.yaml")
-	if err := os.WriteFile(sc, []byte("name: lie\nn: 4\nworkload: {clients: 1, requests: 3}\nbyzantine:\n  - {replica: 0, strategy: lying-reply}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
+	if err := os.WriteFile(sc, []byte("name: lie\nn: 4\nworkload: {clients: 1, requests: 3}\nbyzantine:\n  - {replica: 0, strategy: lying-reply}\nnetwork: {delay: const:1ms}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, _, code := cli(t, "run", "--scenario", sc, "--variant", "client-single-reply", "--replay-out", filepath.Join(dir, "lie.replay.yaml"))
+	out, _, code := cli(t, "run", "--scenario", sc, "--variant", "client-single-reply", "--out", filepath.Join(dir, "lie.replay.yaml"))
 	if code != 1 {
 		t.Fatalf("exit %d, want 1 (violation within the fault model):\n%s", code, out)
 	}
 	if !strings.Contains(out, "VIOLATED within the fault model") || !strings.Contains(out, "DELIBERATELY BROKEN") {
 		t.Fatalf("summary:\n%s", out)
 	}
-	out2, _, code2 := cli(t, "run", "--scenario", sc, "--replay-out", "")
+	out2, _, code2 := cli(t, "run", "--scenario", sc, "--out", "")
 	if code2 != 0 || !strings.Contains(out2, "properties: ok") {
 		t.Fatalf("the correct protocol with the same scenario: exit %d\n%s", code2, out2)
 	}
@@ -221,5 +222,92 @@ func TestVersion(t *testing.T) {
 	out, _, code := cli(t, "version")
 	if code != 0 || !strings.HasPrefix(out, "pbftsim ") {
 		t.Fatalf("version: %d %q", code, out)
+	}
+}
+
+// TestRunTraceFormats: every trace format the name selects is written by
+// run, read by trace into the same diagram, and a damaged or unnamed one is
+// bad input (exit 2) that says where and what.
+func TestRunTraceFormats(t *testing.T) {
+	dir := t.TempDir()
+	var hash, svg string
+	for _, ext := range []string{".jsonl", ".jsonl.zst", ".pbt", ".pbt.zst"} {
+		path := filepath.Join(dir, "t"+ext)
+		out, errs, code := cli(t, "run", "--trace", path, "--drop", "0.1", "--gst", "1s")
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", ext, code, errs)
+		}
+		h := hashLine.FindStringSubmatch(out)[2]
+		if hash != "" && h != hash {
+			t.Errorf("%s: trace hash %s, .jsonl gave %s: the file format must not change the hash", ext, h, hash)
+		}
+		hash = h
+		svgPath := filepath.Join(dir, "t"+ext+".svg")
+		if _, errs, code := cli(t, "trace", path, "--svg", svgPath, "--title", "x"); code != 0 {
+			t.Fatalf("trace %s: exit %d: %s", ext, code, errs)
+		}
+		data, err := os.ReadFile(svgPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if svg != "" && string(data) != svg {
+			t.Errorf("trace %s draws a different diagram than .jsonl", ext)
+		}
+		svg = string(data)
+
+		full, _ := os.ReadFile(path)
+		cut := filepath.Join(dir, "cut"+ext)
+		if err := os.WriteFile(cut, full[:len(full)*2/3], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, errs, code = cli(t, "trace", cut, "--perfetto", filepath.Join(dir, "p.json"))
+		if code != 2 || !strings.Contains(errs, cut+": record ") {
+			t.Errorf("truncated %s: exit %d, %q; want exit 2 and FILE: record N: problem", ext, code, errs)
+		}
+	}
+	for _, args := range [][]string{{"run", "--trace", filepath.Join(dir, "t.json")}, {"trace", filepath.Join(dir, "t.gz"), "--svg", filepath.Join(dir, "x.svg")}} {
+		_, errs, code := cli(t, args...)
+		if code != 2 || !strings.Contains(errs, "unknown extension; supported: .jsonl.zst") {
+			t.Errorf("%v: exit %d, %q; want exit 2 and the supported extensions", args, code, errs)
+		}
+	}
+}
+
+// TestRunRequestsRunsN: --requests N runs N (no fixed time limit), payments
+// follow the requests unless --payments is given, a stall and a cut by
+// --max-time are reported as such.
+func TestRunRequestsRunsN(t *testing.T) {
+	out, errs, code := cli(t, "run", "--requests", "3")
+	if code != 0 || !strings.Contains(out, "committed 3 of 3 requests") || !strings.Contains(out, "properties: ok (safety and liveness checked)\n") {
+		t.Fatalf("--requests 3: exit %d %s\n%s", code, errs, out)
+	}
+	if n := strings.Count(out, "Consensus on PAY"); n != 2 {
+		t.Errorf("--requests 3: %d payments, want ceil(3/2) = 2\n%s", n, out)
+	}
+	out, errs, code = cli(t, "run", "--requests", "3", "--payments", "3")
+	if code != 0 || strings.Count(out, "Consensus on PAY") != 3 {
+		t.Errorf("--payments 3: exit %d %s\n%s", code, errs, out)
+	}
+	if _, errs, code := cli(t, "run", "--payments", "0"); code != 2 || !strings.Contains(errs, "--payments") {
+		t.Errorf("--payments 0: exit %d %q, want exit 2 naming the flag", code, errs)
+	}
+	// The fault-free scenario stops at 2s of virtual time; 400 requests of
+	// 2 clients take longer.
+	out, errs, code = cli(t, "run", "--requests", "400", "--json")
+	var res struct {
+		Ended     string `json:"ended"`
+		SimTimeNs int64  `json:"sim_time_ns"`
+		Requests  struct{ Committed int }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &res) != nil || res.Ended != "completed" || res.Requests.Committed != 400 || res.SimTimeNs < int64(2*time.Second) {
+		t.Fatalf("--requests 400: exit %d %s %+v", code, errs, res)
+	}
+	out, _, code = cli(t, "run", "--requests", "400", "--max-time", "1s")
+	if code != 0 || !strings.Contains(out, "cut by --max-time") || !strings.Contains(out, "the run was CUT by --max-time") {
+		t.Errorf("--max-time cut: exit %d\n%s", code, out)
+	}
+	out, _, code = cli(t, "run", "--requests", "20", "--crash", "1@10ms", "--crash", "2@10ms")
+	if code != 0 || !strings.Contains(out, "(stalled: ") || !strings.Contains(out, "the run STALLED") {
+		t.Errorf("stall: exit %d\n%s", code, out)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
 // newScenariosCmd lists the built-in scenarios, one a line: the name, then
@@ -41,14 +42,16 @@ func newValidateCmd() *cobra.Command {
 		Long: `Check scenario files (YAML) strictly without running them: syntax, unknown
 fields, types, ranges, node references and Byzantine strategies. Prints
 "FILE: ok (...)" for a valid file and the first error of an invalid one, with
-its line and field; exits with status 2 if any file is invalid.`,
+its line and field; exits with status 2 if any file is invalid. It checks
+exactly what run checks before running (one validation path): what
+validate accepts, run accepts.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var errs []error
 			for _, path := range args {
 				s, err := scenarios.LoadFile(path)
 				if err == nil {
-					_, err = s.Config()
+					_, err = checkScenario(s)
 				}
 				if err != nil {
 					errs = append(errs, err)
@@ -69,6 +72,20 @@ its line and field; exits with status 2 if any file is invalid.`,
 			}
 		},
 	}
+}
+
+// checkScenario validates sc and builds (without running) the cluster it
+// describes: the one check that validate and every command running a
+// scenario apply, so that validate accepts exactly what run accepts.
+func checkScenario(sc *scenarios.Scenario) (cluster.Config, error) {
+	cfg, err := sc.Config()
+	if err != nil {
+		return cfg, err
+	}
+	if _, err := cluster.New(cfg); err != nil {
+		return cfg, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	return cfg, nil
 }
 
 // summary describes a valid scenario in a few words.

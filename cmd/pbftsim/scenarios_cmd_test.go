@@ -36,7 +36,7 @@ func TestValidateCmd(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.yaml")
 	bad := filepath.Join(dir, "lossy.yaml")
-	if err := os.WriteFile(good, []byte("n: 7\nworkload: {requests: 3}\n"), 0o644); err != nil {
+	if err := os.WriteFile(good, []byte("n: 7\nworkload: {requests: 3}\nnetwork: {delay: const:1ms}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(bad, []byte("name: lossy\nnetwork:\n  drop: 1.5\n"), 0o644); err != nil {

@@ -3,26 +3,26 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/internal/outfile"
 	"github.com/pbftsim/pbftsim/reports/sweep"
 	"github.com/pbftsim/pbftsim/scenarios"
 )
 
 func newSweepCmd() *cobra.Command {
 	var (
-		scenario, seeds, shard, out string
-		workers, list               int
-		quiet                       bool
+		scenario, shard, out string
+		seeds                seedsValue
+		workers, failures    int
+		quiet, swarm         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "sweep [--scenario S] --seeds A..B [--workers N] [--shard I/N] --out FILE",
@@ -46,6 +46,12 @@ latency and message distributions) to stdout.
 records the shard in the header; 'pbftsim merge' joins the N shard files into
 the file an unsharded sweep writes, byte for byte.
 
+--swarm runs, for each seed, that seed's swarm case instead of one scenario
+(each fault family switched on or off with a drawn strength, as check draws
+them); each record carries the knobs drawn, and the summary tabulates the
+failure rate per knob value (which knobs are over-represented among failing
+seeds). pbftsim triage groups and shrinks the failing seeds.
+
 The default scenario "adversarial" is n=4, 50 payment operations, message
 loss before GST and a Byzantine replica.
 
@@ -56,10 +62,8 @@ commands: 400): fewer collections let workers scale; a sweep then peaks at
 Exit status: 0 every seed ok, 1 a seed failed, 2 bad input, 130 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rng, err := sweep.ParseRange(seeds)
-			if err != nil {
-				return usage(err)
-			}
+			rng := seeds.r
+			var err error
 			sh := sweep.Whole
 			if shard != "" {
 				if sh, err = sweep.ParseShard(shard); err != nil {
@@ -72,18 +76,26 @@ Exit status: 0 every seed ok, 1 a seed failed, 2 bad input, 130 interrupted.`,
 			if out == "" {
 				return usage(errors.New("--out: want the output file, e.g. --out sweep.jsonl"))
 			}
-			sc, err := scenarios.Load(scenario)
-			if err != nil {
+			var sc *scenarios.Scenario
+			if swarm {
+				if cmd.Flags().Changed("scenario") {
+					return usage(errors.New("--swarm and --scenario: give one of them (--swarm draws a scenario per seed)"))
+				}
+				scenario = sweep.SwarmScenario
+			} else if sc, err = scenarios.Load(scenario); err != nil {
 				return usage(err)
+			}
+			if err := outfile.CheckDistinct(out, scenario); err != nil {
+				return usage(fmt.Errorf("--out: %w", err))
 			}
 			if os.Getenv("GOGC") == "" {
 				defer debug.SetGCPercent(debug.SetGCPercent(sweep.GOGC))
 			}
 			ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			bar := &sweepBar{w: cmd.ErrOrStderr(), quiet: quiet}
+			bar := &sweepBar{line: newProgressLine(cmd.ErrOrStderr(), quiet)}
 			opts := sweep.Options{Scenario: sc, ScenarioArg: scenario, Seeds: rng, Shard: sh,
-				Workers: workers, Version: version, Progress: bar.update}
+				Workers: workers, Version: version, Progress: bar.update, Swarm: swarm}
 			start := time.Now()
 			agg, err := sweep.RunFile(ctx, opts, out)
 			bar.finish()
@@ -91,7 +103,7 @@ Exit status: 0 every seed ok, 1 a seed failed, 2 bad input, 130 interrupted.`,
 				return usage(err)
 			}
 			w := cmd.OutOrStdout()
-			agg.Write(w, list)
+			agg.Write(w, failures)
 			elapsed := time.Since(start)
 			fmt.Fprintf(w, "%d seeds in %v (%.0f seeds/s, %d workers)\n", agg.Done, elapsed.Round(time.Millisecond),
 				float64(agg.Done)/max(elapsed.Seconds(), 1e-9), effectiveWorkers(workers))
@@ -109,13 +121,14 @@ Exit status: 0 every seed ok, 1 a seed failed, 2 bad input, 130 interrupted.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&scenario, "scenario", sweep.DefaultScenario, "built-in scenario name or scenario file")
-	f.StringVar(&seeds, "seeds", "1..1000", "inclusive seed range `A..B`")
-	f.IntVar(&workers, "workers", 0, "simulations run at once (0: one per CPU)")
+	addScenarioFlag(f, &scenario, sweep.DefaultScenario)
+	addSeedsFlag(f, &seeds, sweep.Range{From: 1, To: 1000})
+	addWorkersFlag(f, &workers)
 	f.StringVar(&shard, "shard", "", "run only shard `I/N` of the seeds: those with (seed - A) mod N == I")
-	f.StringVar(&out, "out", "", "output `FILE` (JSON Lines)")
-	f.IntVar(&list, "list", 20, "failing seeds listed in the aggregate")
-	f.BoolVar(&quiet, "quiet", false, "no progress bar")
+	addOutFlag(f, &out, "", "the sweep file, JSON Lines (required)")
+	addFailuresFlag(f, &failures)
+	addQuietFlag(f, &quiet)
+	f.BoolVar(&swarm, "swarm", false, "run each seed's swarm case (knobs drawn per seed) instead of one scenario")
 	return cmd
 }
 
@@ -126,61 +139,20 @@ func effectiveWorkers(w int) int {
 	return w
 }
 
-// sweepBar draws the sweep's progress bar on stderr: a redrawn line on a
-// terminal, a line every few seconds otherwise (logs of batch jobs).
-type sweepBar struct {
-	w     io.Writer
-	quiet bool
-	tty   bool
-	init  bool
-	last  time.Time
-	drawn bool
-}
+// sweepBar draws the sweep's progress on stderr.
+type sweepBar struct{ line *progressLine }
 
 func (b *sweepBar) update(p sweep.Progress) {
-	if b.quiet {
-		return
-	}
-	if !b.init {
-		b.init = true
-		if f, ok := b.w.(*os.File); ok {
-			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-				b.tty = true
-			}
-		}
-	}
-	every := 100 * time.Millisecond
-	if !b.tty {
-		every = 5 * time.Second
-	}
-	now := time.Now()
-	if now.Sub(b.last) < every && p.Done != p.Total {
-		return
-	}
-	b.last = now
 	frac := 1.0
 	if p.Total > 0 {
 		frac = float64(p.Done) / float64(p.Total)
 	}
-	const width = 30
-	fill := int(frac * width)
 	eta := ""
 	if r := p.Rate(); r > 0 && p.Done < p.Total {
 		eta = fmt.Sprintf(", ETA %v", time.Duration(float64(p.Total-p.Done)/r*float64(time.Second)).Round(time.Second))
 	}
-	line := fmt.Sprintf("[%s%s] %d/%d seeds, %.0f seeds/s, %d failures, %v%s",
-		strings.Repeat("#", fill), strings.Repeat(".", width-fill), p.Done, p.Total, p.Rate(), p.Failures,
-		p.Elapsed.Round(time.Second), eta)
-	if b.tty {
-		fmt.Fprintf(b.w, "\r%s\033[K", line)
-		b.drawn = true
-	} else {
-		fmt.Fprintln(b.w, line)
-	}
+	b.line.show(fmt.Sprintf("%s %d/%d seeds, %.0f seeds/s, %d failures, %v%s",
+		bar(frac), p.Done, p.Total, p.Rate(), p.Failures, p.Elapsed.Round(time.Second), eta), p.Done == p.Total)
 }
 
-func (b *sweepBar) finish() {
-	if b.drawn {
-		fmt.Fprintln(b.w)
-	}
-}
+func (b *sweepBar) finish() { b.line.finish() }

@@ -32,7 +32,7 @@ func TestSweepAndMergeCmd(t *testing.T) {
 		parts = append(parts, p)
 	}
 	merged := filepath.Join(dir, "merged.jsonl")
-	out, errs, code = cli(t, append([]string{"merge", merged}, parts...)...)
+	out, errs, code = cli(t, append([]string{"merge", "--out", merged}, parts...)...)
 	if code != 0 || !strings.Contains(out, "merged 2 shards") || !strings.Contains(out, "verdicts: ok 6") {
 		t.Fatalf("merge: exit %d\n%s\n%s", code, out, errs)
 	}
@@ -52,8 +52,10 @@ func TestSweepAndMergeCmd(t *testing.T) {
 		{[]string{"sweep", "--seeds", "1..2"}, "--out"},
 		{[]string{"sweep", "--seeds", "1..2", "--scenario", "no-such", "--out", whole}, "unknown built-in scenario"},
 		{[]string{"sweep", "--bogus"}, "bogus"},
+		{[]string{"merge", "--out", merged, parts[0]}, "missing shards of 2 (numbered 0..1): 1"},
 		{[]string{"merge", merged, parts[0]}, "missing shards of 2 (numbered 0..1): 1"},
-		{[]string{"merge", merged}, "requires at least 2 arg"},
+		{[]string{"merge", merged}, "want --out OUT and the shard files"},
+		{[]string{"merge", "--out", merged}, "requires at least 1 arg"},
 	}
 	for _, c := range bad {
 		_, errs, code := cli(t, c.args...)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/internal/outfile"
 	"github.com/pbftsim/pbftsim/reports/spacetime"
 	"github.com/pbftsim/pbftsim/sim"
 )
@@ -26,9 +27,11 @@ type traceFlags struct {
 func newTraceCmd() *cobra.Command {
 	var fl traceFlags
 	cmd := &cobra.Command{
-		Use:   "trace FILE.jsonl",
+		Use:   "trace FILE",
 		Short: "Draw a trace as a space-time diagram or export it to Perfetto / ShiViz",
-		Long: `Read a JSON Lines trace (pbftsim run --trace FILE.jsonl) and write any of:
+		Long: `Read a trace written by pbftsim run --trace FILE (JSON Lines .jsonl, binary
+.pbt, either zstd-compressed as .jsonl.zst or .pbt.zst; the name picks the
+format) and write any of:
 
   --svg out.svg        a space-time (Lamport) diagram: one lane per replica and
                        client, one arrow per message coloured by type, dropped
@@ -50,7 +53,8 @@ func newTraceCmd() *cobra.Command {
 nanoseconds); a message is shown when its flight meets the window. At most
 --max-arrows arrows are drawn; past the cap the diagram says so and, without
 --to, the window is cut after the last arrow drawn. Outputs are written
-atomically. A malformed trace is reported as FILE:LINE: problem (exit 2).`,
+atomically. A malformed, truncated or corrupt trace is reported as
+FILE: record N: problem (exit 2); an unknown extension lists the supported ones.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return &exitError{code: 2, err: fmt.Errorf("trace: want exactly one trace file, got %d arguments", len(args))}
@@ -143,6 +147,17 @@ func runTrace(out io.Writer, file string, fl *traceFlags) error {
 	opts, err := traceOptions(file, fl)
 	if err != nil {
 		return &exitError{code: 2, err: err}
+	}
+	// No output may be the trace itself or another output.
+	seen := []string{file}
+	for _, o := range []struct{ flag, path string }{{"svg", fl.svg}, {"html", fl.html}, {"perfetto", fl.perfetto}, {"shiviz", fl.shiviz}} {
+		if o.path == "" {
+			continue
+		}
+		if err := outfile.CheckDistinct(o.path, seen...); err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("--%s: %w", o.flag, err)}
+		}
+		seen = append(seen, o.path)
 	}
 	res, err := spacetime.RenderFile(file, opts, spacetime.Outputs{SVG: fl.svg, HTML: fl.html,
 		Perfetto: fl.perfetto, ShiViz: fl.shiviz, ShiVizHeader: fl.shivizHeader})

@@ -78,10 +78,11 @@ const (
 	maxNameLen = 64
 )
 
-// Record is one decoded trace line. Msg and Data are the raw JSON of the
-// message and of the event; the Record owns them.
+// Record is one decoded trace record. Msg and Data are the raw JSON of the
+// message and of the event; they must not be modified (in a binary trace a
+// message's JSON is shared by the records that refer to it).
 type Record struct {
-	Line   int        // 1-based line number in the file
+	Line   int        // 1-based line number in a JSON Lines file; the record number in a binary one
 	Seq    uint64     // "seq"
 	T      sim.Time   // "t", virtual nanoseconds
 	Kind   Kind       // "kind"
@@ -114,27 +115,40 @@ func (r *Record) Node() sim.NodeID {
 	return r.From
 }
 
-// ParseError is a malformed trace line: File:Line: Msg.
+// ParseError is a malformed, truncated or corrupt trace record:
+// "FILE: record N: Msg", with " (line L)" after N in a JSON Lines trace
+// when the line number differs from the record number (blank lines).
 type ParseError struct {
-	File string
-	Line int
-	Msg  string
+	File   string
+	Record int // 1-based number of the record that could not be read
+	Line   int // 1-based line number in a JSON Lines trace, else 0
+	Msg    string
 }
 
-func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
+func (e *ParseError) Error() string {
+	if e.Line != 0 && e.Line != e.Record {
+		return fmt.Sprintf("%s: record %d (line %d): %s", e.File, e.Record, e.Line, e.Msg)
+	}
+	return fmt.Sprintf("%s: record %d: %s", e.File, e.Record, e.Msg)
+}
 
-// Reader reads a JSON Lines trace one record at a time.
+// Reader reads a trace one record at a time: JSON Lines (NewReader) or the
+// binary format of sim.BinarySink (NewBinaryReader), either of them possibly
+// zstd-compressed (OpenTrace).
 type Reader struct {
-	name  string
-	sc    *bufio.Scanner
-	line  int
-	lastT sim.Time
-	seen  bool
-	err   error
+	name    string
+	sc      *bufio.Scanner // JSON Lines
+	bin     *binReader     // binary
+	closer  io.Closer
+	line    int
+	records int // records returned, or being read
+	lastT   sim.Time
+	seen    bool
+	err     error
 }
 
-// NewReader returns a Reader of r; name (usually the file name) prefixes
-// error messages.
+// NewReader returns a Reader of the JSON Lines trace r; name (usually the
+// file name) prefixes error messages.
 func NewReader(r io.Reader, name string) *Reader {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64<<10), MaxLineBytes)
@@ -144,8 +158,19 @@ func NewReader(r io.Reader, name string) *Reader {
 // Name returns the name given to NewReader.
 func (rd *Reader) Name() string { return rd.name }
 
+// Close closes the file (and decompressor) that OpenTrace opened; it does
+// nothing for a Reader made by NewReader or NewBinaryReader.
+func (rd *Reader) Close() error {
+	if rd.closer == nil {
+		return nil
+	}
+	c := rd.closer
+	rd.closer = nil
+	return c.Close()
+}
+
 func (rd *Reader) errorf(format string, args ...any) error {
-	rd.err = &ParseError{File: rd.name, Line: rd.line, Msg: fmt.Sprintf(format, args...)}
+	rd.err = &ParseError{File: rd.name, Record: rd.records, Line: rd.line, Msg: fmt.Sprintf(format, args...)}
 	return rd.err
 }
 
@@ -166,10 +191,16 @@ type rawRecord struct {
 }
 
 // Next returns the next record, or io.EOF after the last one. Blank lines are
-// skipped. Any other error is a *ParseError (or an I/O error) and is sticky.
+// skipped. Any other error is a *ParseError and is sticky: a truncated or
+// corrupt file (compressed or not) is reported at the record that could not
+// be read.
 func (rd *Reader) Next() (*Record, error) {
 	if rd.err != nil {
 		return nil, rd.err
+	}
+	rd.records++
+	if rd.bin != nil {
+		return rd.nextBinary()
 	}
 	for {
 		if !rd.sc.Scan() {
@@ -182,8 +213,7 @@ func (rd *Reader) Next() (*Record, error) {
 			if errors.Is(err, bufio.ErrTooLong) {
 				return nil, rd.errorf("line longer than %d bytes", MaxLineBytes)
 			}
-			rd.err = fmt.Errorf("%s:%d: %w", rd.name, rd.line, err)
-			return nil, rd.err
+			return nil, rd.errorf("%v", readProblem(err))
 		}
 		rd.line++
 		b := bytes.TrimSpace(rd.sc.Bytes())
@@ -215,7 +245,11 @@ func (rd *Reader) decode(b []byte) (*Record, error) {
 
 // validate checks a decoded line and turns it into a Record.
 func (rd *Reader) validate(raw *rawRecord) (*Record, error) {
-	r := &Record{Line: rd.line, Type: raw.Type, Msg: raw.Msg, Event: raw.Event, Data: raw.Data, Reason: raw.Reason}
+	line := rd.line
+	if rd.bin != nil {
+		line = rd.records
+	}
+	r := &Record{Line: line, Type: raw.Type, Msg: raw.Msg, Event: raw.Event, Data: raw.Data, Reason: raw.Reason}
 	if raw.Kind == nil {
 		return nil, rd.errorf(`missing field "kind" (one of %s)`, strings.Join(kindNames[1:], ", "))
 	}

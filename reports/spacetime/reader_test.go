@@ -60,13 +60,13 @@ func TestReaderErrors(t *testing.T) {
 	tests := []struct {
 		name, input, want string
 	}{
-		{"not an object", `[1,2]`, "t.jsonl:1: want a JSON object"},
-		{"bad json", `{"kind":"send",`, "t.jsonl:1: invalid JSON"},
-		{"missing kind", `{"t":5}`, `t.jsonl:1: missing field "kind"`},
-		{"unknown kind", `{"kind":"teleport"}`, `t.jsonl:1: field "kind": "teleport" is not one of send, deliver`},
-		{"t wrong type", `{"kind":"crash","t":"soon"}`, `t.jsonl:1: field "t": want int64`},
+		{"not an object", `[1,2]`, "t.jsonl: record 1: want a JSON object"},
+		{"bad json", `{"kind":"send",`, "t.jsonl: record 1: invalid JSON"},
+		{"missing kind", `{"t":5}`, `t.jsonl: record 1: missing field "kind"`},
+		{"unknown kind", `{"kind":"teleport"}`, `t.jsonl: record 1: field "kind": "teleport" is not one of send, deliver`},
+		{"t wrong type", `{"kind":"crash","t":"soon"}`, `t.jsonl: record 1: field "t": want int64`},
 		{"negative t", `{"kind":"crash","t":-1}`, `field "t": -1 is negative`},
-		{"time goes back", "{\"kind\":\"crash\",\"t\":10}\n\n{\"kind\":\"recover\",\"t\":5}", `t.jsonl:3: field "t": 5 goes back in time`},
+		{"time goes back", "{\"kind\":\"crash\",\"t\":10}\n\n{\"kind\":\"recover\",\"t\":5}", `t.jsonl: record 2 (line 3): field "t": 5 goes back in time`},
 		{"node out of range", `{"kind":"crash","from":99999}`, `field "from": node id 99999 out of range [0, 4095]`},
 		{"negative node", `{"kind":"timer","to":-2}`, `field "to": node id -2 out of range`},
 		{"message without type", `{"kind":"send","from":1,"to":2,"msg":{}}`, `a "send" record needs a "type"`},

@@ -42,7 +42,7 @@ func IsInputError(err error) bool {
 	return errors.As(err, &ie) || errors.As(err, &pe)
 }
 
-// RenderFile reads the JSON Lines trace at path twice: once for its Info
+// RenderFile reads the trace at path (any of TraceFormats) twice: once for its Info
 // (replica count unless opts.Replicas is set, faulty nodes, types), then to
 // write every requested output atomically. Bad input is reported as an
 // *InputError or a *ParseError (see IsInputError).
@@ -112,12 +112,12 @@ func RenderFile(path string, opts Options, out Outputs) (*Rendered, error) {
 		}
 		consumers = append(consumers, shiviz)
 	}
-	f, err := os.Open(path)
+	rd, err := OpenTrace(path)
 	if err != nil {
-		return nil, &InputError{err}
+		return nil, err
 	}
-	defer f.Close()
-	if err := Process(NewReader(f, path), consumers...); err != nil {
+	defer rd.Close()
+	if err := Process(rd, consumers...); err != nil {
 		return nil, err
 	}
 	if perfetto != nil {
@@ -153,12 +153,12 @@ func RenderFile(path string, opts Options, out Outputs) (*Rendered, error) {
 }
 
 func scanFile(path string) (*Info, error) {
-	f, err := os.Open(path)
+	rd, err := OpenTrace(path)
 	if err != nil {
-		return nil, &InputError{err}
+		return nil, err
 	}
-	defer f.Close()
-	return Scan(NewReader(f, path))
+	defer rd.Close()
+	return Scan(rd)
 }
 
 // compile-time check that the writers fit WriteFileAtomic.

@@ -593,6 +593,10 @@ func TestRenderFile(t *testing.T) {
 		t.Errorf("%d files in the output directory, want the 4 outputs and no temporaries", len(entries))
 	}
 
+	malformed := filepath.Join(t.TempDir(), "malformed.jsonl")
+	if src, err := os.ReadFile("render_test.go"); err != nil || os.WriteFile(malformed, src, 0o644) != nil {
+		t.Fatal("cannot write the malformed trace", err)
+	}
 	bad := []struct {
 		name  string
 		path  string
@@ -605,7 +609,8 @@ func TestRenderFile(t *testing.T) {
 		{"missing out dir", "testdata/tiny.jsonl", Options{}, Outputs{SVG: filepath.Join(dir, "no", "x.svg")}, false},
 		{"unknown type", "testdata/tiny.jsonl", Options{Types: []string{"PING"}}, Outputs{SVG: out.SVG}, false},
 		{"bad option", "testdata/tiny.jsonl", Options{MaxArrows: -3}, Outputs{SVG: out.SVG}, false},
-		{"malformed trace", "testdata/../render_test.go", Options{}, Outputs{SVG: filepath.Join(dir, "new.svg")}, true},
+		{"unknown extension", "testdata/../render_test.go", Options{}, Outputs{SVG: filepath.Join(dir, "new.svg")}, false},
+		{"malformed trace", malformed, Options{}, Outputs{SVG: filepath.Join(dir, "new.svg")}, true},
 	}
 	for _, tc := range bad {
 		_, err := RenderFile(tc.path, tc.opts, tc.out)

@@ -33,7 +33,14 @@ type Aggregate struct {
 	LatencyP99 Dist // the per-seed client latency p99, ns
 	Messages   Dist // network messages per seed
 	Views      Dist // view changes per seed
+
+	// Knobs counts, per swarm knob and value, the seeds and the failing
+	// seeds (swarm sweeps only).
+	Knobs map[string]map[string]*KnobCount
 }
+
+// KnobCount counts the seeds that drew one knob value and how many failed.
+type KnobCount struct{ Seeds, Failures uint64 }
 
 // Failing is one failing seed.
 type Failing struct {
@@ -60,6 +67,23 @@ func (a *Aggregate) Add(r *Record) {
 	if r.Completed {
 		a.Completed++
 	}
+	for k, v := range r.Knobs { // counting only: the order does not matter
+		if a.Knobs == nil {
+			a.Knobs = map[string]map[string]*KnobCount{}
+		}
+		if a.Knobs[k] == nil {
+			a.Knobs[k] = map[string]*KnobCount{}
+		}
+		c := a.Knobs[k][v]
+		if c == nil {
+			c = &KnobCount{}
+			a.Knobs[k][v] = c
+		}
+		c.Seeds++
+		if r.Failed() {
+			c.Failures++
+		}
+	}
 	a.LatencyP50.Add(max(r.LatencyP50Ns, 0))
 	a.LatencyP99.Add(max(r.LatencyP99Ns, 0))
 	a.Messages.Add(int64(min(r.Messages, math.MaxInt64)))
@@ -73,6 +97,9 @@ func (a *Aggregate) trailer() Trailer {
 
 // ReplayCommand returns the command that reruns one seed of the sweep.
 func (a *Aggregate) ReplayCommand(seed uint64) string {
+	if a.Header.Swarm {
+		return fmt.Sprintf("pbftsim sweep --swarm --seeds %d --out swarm-%d.jsonl", seed, seed)
+	}
 	return fmt.Sprintf("pbftsim run --scenario %s --seed %d", shellQuote(a.Header.Scenario), seed)
 }
 
@@ -135,6 +162,57 @@ func (a *Aggregate) Write(w io.Writer, listMax int) {
 	fmt.Fprintf(w, "latency p99 per seed: %s\n", a.LatencyP99.Format(dur))
 	fmt.Fprintf(w, "messages per seed:    %s\n", a.Messages.Format(num))
 	fmt.Fprintf(w, "view changes per seed: %s\n", a.Views.Format(num))
+	a.writeKnobs(w)
+}
+
+// knobRows is how many knob values the summary lists.
+const knobRows = 25
+
+// writeKnobs prints, for a swarm sweep with failures, the failure rate of
+// each knob value against the overall rate: the knobs over-represented
+// among failing seeds come first.
+func (a *Aggregate) writeKnobs(w io.Writer) {
+	if len(a.Knobs) == 0 || a.Failures == 0 || a.Done == 0 {
+		return
+	}
+	type row struct {
+		knob, value string
+		c           KnobCount
+		lift        float64
+	}
+	base := float64(a.Failures) / float64(a.Done)
+	support := max(5, a.Done/100) // fewer seeds than this say little
+	var rows []row
+	for k, vs := range a.Knobs {
+		for v, c := range vs {
+			if c.Seeds < support {
+				continue
+			}
+			rows = append(rows, row{k, v, *c, float64(c.Failures) / float64(c.Seeds) / base})
+		}
+	}
+	slices.SortFunc(rows, func(x, y row) int {
+		switch {
+		case x.lift != y.lift:
+			if x.lift > y.lift {
+				return -1
+			}
+			return 1
+		case x.knob != y.knob:
+			return strings.Compare(x.knob, y.knob)
+		}
+		return strings.Compare(x.value, y.value)
+	})
+	fmt.Fprintf(w, "failures per knob value, values drawn by at least %d seeds, top %d (overall %.1f%% of seeds fail; lift = the value's failure rate / overall):\n",
+		support, knobRows, 100*base)
+	fmt.Fprintf(w, "  %-16s %-28s %8s %8s %6s %6s\n", "knob", "value", "seeds", "failing", "rate", "lift")
+	for i, r := range rows {
+		if i == knobRows {
+			break
+		}
+		fmt.Fprintf(w, "  %-16s %-28s %8d %8d %5.1f%% %6.2f\n", r.knob, r.value, r.c.Seeds, r.c.Failures,
+			100*float64(r.c.Failures)/float64(r.c.Seeds), r.lift)
+	}
 }
 
 // Dist is a distribution of non-negative values: exact count, min, max and

@@ -47,16 +47,23 @@ type Range struct {
 	To   uint64 `json:"to"`
 }
 
-// ParseRange parses "A..B" (inclusive, A <= B) or a single seed "A".
+// ParseRange parses a --seeds value: "A..B" (inclusive, A <= B) or a
+// single number "N", which means the N seeds 1..N (so "--seeds 100" runs
+// 100 seeds, as in every pbftsim command).
 func ParseRange(s string) (Range, error) {
+	want := fmt.Sprintf("want A..B with A <= B seeds in [0, %d] (e.g. 1..1000), or N >= 1 for the seeds 1..N", uint64(math.MaxUint64))
 	a, b, ok := strings.Cut(s, "..")
 	if !ok {
-		b = a
+		n, err := strconv.ParseUint(strings.TrimSpace(a), 10, 64)
+		if err != nil || n == 0 {
+			return Range{}, fmt.Errorf("--seeds %q: %s", s, want)
+		}
+		return Range{From: 1, To: n}, nil
 	}
 	from, err1 := strconv.ParseUint(strings.TrimSpace(a), 10, 64)
 	to, err2 := strconv.ParseUint(strings.TrimSpace(b), 10, 64)
 	if err1 != nil || err2 != nil {
-		return Range{}, fmt.Errorf("--seeds %q: want A..B with A and B seeds in [0, %d], e.g. 1..1000", s, uint64(math.MaxUint64))
+		return Range{}, fmt.Errorf("--seeds %q: %s", s, want)
 	}
 	if from > to {
 		return Range{}, fmt.Errorf("--seeds %q: the first seed %d is larger than the last %d: want A <= B", s, from, to)
@@ -141,6 +148,9 @@ type Header struct {
 	Seeds          Range  `json:"seeds"`
 	Shard          Shard  `json:"shard"`
 	Slicing        string `json:"slicing"`
+	// Swarm is true when each seed ran its own swarm case
+	// (properties.SwarmCase); records then carry the knobs drawn.
+	Swarm bool `json:"swarm,omitempty"`
 }
 
 // Record is the outcome of one seed.
@@ -161,6 +171,8 @@ type Record struct {
 	FinalView    uint64 `json:"final_view"`
 	Events       uint64 `json:"events"`
 	SimTimeNs    int64  `json:"sim_time_ns"`
+	// Knobs are the swarm knobs of the seed's case (swarm sweeps only).
+	Knobs map[string]string `json:"knobs,omitempty"`
 }
 
 // Failed reports whether the seed's verdict is not "ok".

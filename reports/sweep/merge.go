@@ -2,11 +2,10 @@ package sweep
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
+	"github.com/pbftsim/pbftsim/internal/outfile"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -128,9 +127,9 @@ func CheckParts(parts []*Part) ([]*Part, error) {
 		if h.Version != rh.Version {
 			diff("version", rh.Version, h.Version)
 		}
-		if h.Scenario != rh.Scenario {
-			diff("scenario", rh.Scenario, h.Scenario)
-		}
+		// Scenarios are compared by content: the same file named by a
+		// relative and an absolute path (or a copy of it) is the same
+		// scenario; the merged header names it as the first part does.
 		if h.ScenarioSHA256 != rh.ScenarioSHA256 {
 			diff("scenario content (sha256)", rh.ScenarioSHA256[:min(12, len(rh.ScenarioSHA256))], h.ScenarioSHA256[:min(12, len(h.ScenarioSHA256))])
 		}
@@ -203,31 +202,19 @@ func Merge(out string, paths []string) (*Aggregate, error) {
 	h.Shard = Whole
 	agg := NewAggregate(h)
 
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".merge-*")
+	f, err := outfile.Create(out, paths...)
 	if err != nil {
-		return nil, fmt.Errorf("cannot write %s: %w", out, err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := mergeInto(bw, parts, h, agg); err != nil {
 		return nil, err
 	}
-	if _, err := bw.Write(marshalLine(agg.trailer())); err != nil {
+	defer f.Abort()
+	if err := mergeInto(f, parts, h, agg); err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(marshalLine(agg.trailer())); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", out, err)
 	}
-	if err := errors.Join(bw.Flush(), tmp.Sync(), tmp.Close()); err != nil {
-		return nil, fmt.Errorf("writing %s: %w", out, err)
-	}
-	done = true
-	if err := os.Rename(tmp.Name(), out); err != nil {
-		os.Remove(tmp.Name())
-		return nil, fmt.Errorf("renaming the merged file to %s: %w", out, err)
+	if err := f.Commit(); err != nil {
+		return nil, err
 	}
 	return agg, nil
 }

@@ -18,6 +18,9 @@ import (
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
+// SwarmScenario is the scenario name in the header of a swarm sweep.
+const SwarmScenario = "swarm"
+
 // DefaultScenario is the built-in scenario a sweep runs when none is named.
 const DefaultScenario = "adversarial"
 
@@ -39,6 +42,9 @@ type Options struct {
 	// Progress, if set, is called after each record is written, from the
 	// goroutine that called Run.
 	Progress func(Progress)
+	// Swarm runs, for each seed, the swarm case of that seed
+	// (properties.SwarmCase) instead of Scenario, and records its knobs.
+	Swarm bool
 }
 
 // Progress is the state of a running sweep.
@@ -75,6 +81,10 @@ func ScenarioHash(sc *scenarios.Scenario) (string, error) {
 
 // header checks o and returns the header of its file.
 func (o *Options) header() (Header, error) {
+	if o.Swarm {
+		sc := properties.SwarmCase(o.Seeds.From)
+		o.Scenario, o.ScenarioArg = &sc, SwarmScenario
+	}
 	if o.Scenario == nil {
 		return Header{}, errors.New("sweep: no scenario")
 	}
@@ -102,12 +112,16 @@ func (o *Options) header() (Header, error) {
 	if err != nil {
 		return Header{}, err
 	}
+	if o.Swarm {
+		sum := sha256.Sum256([]byte(properties.SwarmVersion))
+		hash = hex.EncodeToString(sum[:])
+	}
 	arg := o.ScenarioArg
 	if arg == "" {
 		arg = o.Scenario.Name
 	}
 	return Header{Kind: "header", Format: Format, Version: o.Version, Scenario: arg,
-		ScenarioSHA256: hash, Seeds: o.Seeds, Shard: sh, Slicing: Slicing}, nil
+		ScenarioSHA256: hash, Seeds: o.Seeds, Shard: sh, Slicing: Slicing, Swarm: o.Swarm}, nil
 }
 
 // RunSeed runs sc with seed under every safety checker and the liveness
@@ -133,6 +147,11 @@ const GOGC = 1600
 
 func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *properties.Checker) (rec Record, ok bool) {
 	rec = Record{Seed: seed}
+	var knobs map[string]string
+	if sc == nil {
+		swarm := properties.SwarmCase(seed)
+		sc, knobs = &swarm, properties.ParseKnobs(swarm.Description).Map()
+	}
 	defer func() {
 		if p := recover(); p != nil {
 			rec = Record{Seed: seed, Verdict: VerdictPanic, Detail: fmt.Sprint(p)}
@@ -160,7 +179,7 @@ func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *propert
 		Messages: res.Messages.Total, Dropped: res.Messages.Dropped,
 		LatencyP50Ns: res.LatencyNs.P50, LatencyP99Ns: res.LatencyNs.P99,
 		ViewChanges: res.Views.Changes, FinalView: res.Views.Final,
-		Events: res.Events, SimTimeNs: res.SimTimeNs,
+		Events: res.Events, SimTimeNs: res.SimTimeNs, Knobs: knobs,
 	}
 	if o.Failed() {
 		rec.Verdict = o.Property()
@@ -229,7 +248,11 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Aggregate, error) {
 				if k >= total || stopped.Load() {
 					return
 				}
-				rec, ok := runSeed(o.Scenario, h.Shard.Seed(h.Seeds, k), stop, chk)
+				sc := o.Scenario
+				if h.Swarm {
+					sc = nil // the seed's swarm case
+				}
+				rec, ok := runSeed(sc, h.Shard.Seed(h.Seeds, k), stop, chk)
 				results <- result{k: k, rec: rec, ok: ok}
 			}
 		}()

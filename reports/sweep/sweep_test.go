@@ -62,7 +62,9 @@ func TestParse(t *testing.T) {
 		err  string
 	}{
 		{"1..1000", Range{1, 1000}, ""},
-		{"7", Range{7, 7}, ""},
+		{"7", Range{1, 7}, ""},
+		{"7..7", Range{7, 7}, ""},
+		{"0", Range{}, "N >= 1 for the seeds 1..N"},
 		{"0..18446744073709551615", Range{0, math.MaxUint64}, ""},
 		{"5..4", Range{}, "larger than the last"},
 		{"a..4", Range{}, "want A..B"},
@@ -261,7 +263,6 @@ func TestMergeRefusals(t *testing.T) {
 		want  []string
 	}{
 		{"different scenario content", []string{p0, p1, p2content}, []string{"scenario content"}},
-		{"different scenario name", []string{p0, p1, p2name}, []string{"scenario fault-free differs from adversarial"}},
 		{"different version", []string{p0, p1, p2version}, []string{"version 0.0.9 differs from test"}},
 		{"different range", []string{p0, p1, p2range}, []string{"seed range 1..7 differs from 1..6"}},
 		{"different shard count", []string{p0, p1, p2count}, []string{"shard count 4 differs from 3"}},
@@ -291,6 +292,19 @@ func TestMergeRefusals(t *testing.T) {
 				t.Errorf("the refused merge changed the existing output")
 			}
 		})
+	}
+	// The same scenario content named differently (a relative and an
+	// absolute path of one file) merges: scenarios compare by content.
+	if _, err := Merge(out, []string{p0, p1, p2name}); err != nil {
+		t.Errorf("same content, another name: %v", err)
+	}
+	// An output that is one of the parts is refused, the part untouched.
+	before, _ := os.ReadFile(p1)
+	if _, err := Merge(p1, []string{p0, p1, p2}); err == nil {
+		t.Errorf("merging into one of the parts was accepted")
+	}
+	if after, _ := os.ReadFile(p1); !bytes.Equal(before, after) {
+		t.Errorf("the part changed")
 	}
 	// And the good set merges.
 	if _, err := Merge(out, []string{p2, p0, p1}); err != nil {
@@ -411,7 +425,7 @@ func TestBadOptions(t *testing.T) {
 		{"workers", opts(sc, Range{1, 2}, Whole, -1), "--workers -1"},
 		{"range", opts(sc, Range{3, 2}, Whole, 1), "--seeds"},
 		{"scenario", opts(bad, Range{1, 2}, Whole, 1), "n"},
-		{"workload", opts(badWL, Range{1, 2}, Whole, 1), "Payments"},
+		{"workload", opts(badWL, Range{1, 2}, Whole, 1), "workload.payments"},
 	}
 	for _, c := range cases {
 		_, err := Run(context.Background(), c.o, &bytes.Buffer{})

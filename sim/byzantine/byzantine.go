@@ -227,6 +227,9 @@ func (w *node) Start(now sim.Time, out *sim.Output) {
 
 // Step runs the honest code on in and rewrites what it sends.
 func (w *node) Step(now sim.Time, in sim.Input, out *sim.Output) {
+	if w.ignores(&in) {
+		return
+	}
 	base := len(out.Sends)
 	w.inner.Step(now, in, out)
 	w.in = in

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -46,19 +47,29 @@ func (r NetRule) Validate(n int) error {
 	return nil
 }
 
+// typeMatches reports whether a rule's type name selects t: its bare name
+// (every protocol's type of that name: a run uses one protocol) or its
+// qualified name ("hotstuff/PREPARE").
+func typeMatches(t sim.MsgType, name string) bool {
+	return t.String() == name || t.QualifiedName() == name
+}
+
 func knownType(name string) bool {
 	for i := 0; i < sim.MsgTypes(); i++ {
-		if sim.MsgType(i).String() == name {
+		if typeMatches(sim.MsgType(i), name) {
 			return true
 		}
 	}
 	return false
 }
 
+// registeredTypes lists the bare type names of all protocols, once each.
 func registeredTypes() []string {
-	out := make([]string, sim.MsgTypes())
-	for i := range out {
-		out[i] = sim.MsgType(i).String()
+	var out []string
+	for i := 0; i < sim.MsgTypes(); i++ {
+		if name := sim.MsgType(i).String(); !slices.Contains(out, name) {
+			out = append(out, name)
+		}
 	}
 	return out
 }
@@ -99,7 +110,7 @@ func NewRuleFilter(rules []NetRule, r *rand.Rand) sim.Filter {
 			c.types = map[sim.MsgType]bool{}
 			for i := 0; i < sim.MsgTypes(); i++ {
 				for _, name := range rule.Types {
-					if sim.MsgType(i).String() == name {
+					if typeMatches(sim.MsgType(i), name) {
 						c.types[sim.MsgType(i)] = true
 					}
 				}

@@ -165,3 +165,58 @@ func TestValidateErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestRunEnds: a run with a stall window and no MaxTime ends when its
+// workload completes (however long that takes) or when nothing is accepted
+// for the window after GST; MaxTime cuts a run and says so.
+func TestRunEnds(t *testing.T) {
+	const window = sim.Time(3 * time.Second)
+	base := cluster.Config{Seed: 5, N: 4, Clients: 2, Network: constDelay(time.Millisecond)}
+	tests := []struct {
+		name   string
+		edit   func(c *cluster.Config)
+		ended  string
+		accept int
+	}{
+		{"three requests", func(c *cluster.Config) { c.Requests, c.StallWindow = 3, window }, cluster.EndCompleted, 3},
+		{"beyond the default 60s", func(c *cluster.Config) {
+			c.Requests, c.StallWindow, c.Interval = 80, window, 2*time.Second
+		}, cluster.EndCompleted, 80},
+		{"stall: two of four replicas crashed", func(c *cluster.Config) {
+			c.Requests, c.StallWindow = 10, window
+			c.Crashes = []sim.Crash{{Node: 1, At: sim.Time(20 * time.Millisecond)}, {Node: 2, At: sim.Time(20 * time.Millisecond)}}
+		}, cluster.EndStall, -1},
+		{"cut by MaxTime", func(c *cluster.Config) {
+			c.Requests, c.MaxTime, c.StallWindow = 1000, sim.Time(100*time.Millisecond), window
+		}, cluster.EndMaxTime, -1},
+		{"cut by MaxTime, no stall window", func(c *cluster.Config) { c.Requests, c.MaxTime = 1000, sim.Time(100*time.Millisecond) }, cluster.EndMaxTime, -1},
+		{"max events", func(c *cluster.Config) { c.Requests, c.MaxEvents = 1000, 500 }, cluster.EndMaxEvents, -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := base
+			tc.edit(&cfg)
+			res, err := cluster.Run(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Ended != tc.ended || (tc.accept >= 0 && res.Requests.Committed != tc.accept) || res.Completed != (tc.ended == cluster.EndCompleted) {
+				t.Fatalf("ended %q, committed %d, completed %v at %v; want %q, %d", res.Ended, res.Requests.Committed, res.Completed, time.Duration(res.SimTimeNs), tc.ended, tc.accept)
+			}
+			switch tc.ended {
+			case cluster.EndStall:
+				// the last acceptance happened before the crashes (20ms)
+				if res.StalledAtNs < int64(window) || res.StalledAtNs > int64(window+sim.Time(20*time.Millisecond)) || res.SimTimeNs > res.StalledAtNs {
+					t.Errorf("stalled at %v, last event %v; want the window after the last acceptance", time.Duration(res.StalledAtNs), time.Duration(res.SimTimeNs))
+				}
+			case cluster.EndMaxTime:
+				if res.SimTimeNs > int64(cfg.MaxTime) {
+					t.Errorf("ran to %v past MaxTime", time.Duration(res.SimTimeNs))
+				}
+			}
+			if tc.name == "beyond the default 60s" && res.SimTimeNs < int64(cluster.DefaultMaxTime) {
+				t.Errorf("ran %v, want a run longer than the default MaxTime", time.Duration(res.SimTimeNs))
+			}
+		})
+	}
+}

@@ -14,14 +14,17 @@ import (
 type Config struct {
 	Seed uint64
 
-	// Protocol.
+	// Protocol is the replication protocol: "" or "pbft" (the default),
+	// or "hotstuff" (Basic HotStuff, sim/hotstuff).
+	Protocol string
+
 	N                  int           // replicas, >= 4
 	F                  int           // tolerated faults; 0 means floor((N-1)/3); must satisfy N >= 3F+1
 	Batch              int           // requests per PRE-PREPARE (B), default 1
 	BatchTimeout       time.Duration // how long the primary waits to fill a batch, default 2ms
 	CheckpointInterval int           // K, default 16
 	Window             int           // L = H - h, default 2K
-	ViewChangeTimeout  time.Duration // backup's request timer, default 200ms
+	ViewChangeTimeout  time.Duration // backup's request timer (HotStuff: the pacemaker's base view timeout), default 200ms
 	ClientTimeout      time.Duration // client retransmission timeout, default 300ms
 	Variant            string        // "" for the correct protocol; otherwise a deliberately broken variant
 
@@ -42,8 +45,12 @@ type Config struct {
 	NetRules []byzantine.NetRule
 
 	// Run length.
-	MaxTime   sim.Time // default 60s of virtual time
+	MaxTime   sim.Time // default 60s of virtual time, no limit when StallWindow is set
 	MaxEvents uint64   // 0: no limit
+	// StallWindow, if set, ends the run when no client request has been
+	// accepted for this long after max(GST, the last acceptance): the run
+	// stalled (Result.Ended "stall").
+	StallWindow sim.Time
 
 	// Sinks receive the trace (a JSON Lines file, online checkers).
 	Sinks []sim.Sink
@@ -70,6 +77,7 @@ type ByzantineSpec struct {
 // Result summarises a finished run. Its JSON form is the CLI's --json output.
 type Result struct {
 	Seed      uint64 `json:"seed"`
+	Protocol  string `json:"protocol,omitempty"`
 	N         int    `json:"n"`
 	F         int    `json:"f"`
 	Variant   string `json:"variant,omitempty"`
@@ -93,6 +101,13 @@ type Result struct {
 	// Completed is true when every client request was accepted before the
 	// run ended (false: MaxTime or MaxEvents stopped it first).
 	Completed bool `json:"completed"`
+	// Ended says why the run ended: EndCompleted, EndStall, EndMaxTime,
+	// EndMaxEvents, EndStopped or EndIdle.
+	Ended string `json:"ended"`
+	// StalledAtNs is the stall deadline of a run that ended EndStall: the
+	// virtual time by which no request had been accepted for StallWindow
+	// after GST. Checkers judge liveness at this time.
+	StalledAtNs int64 `json:"stalled_at_ns,omitempty"`
 
 	// Stats are the kernel's raw counters (not part of the JSON).
 	Stats sim.Stats `json:"-"`

@@ -7,10 +7,20 @@ import (
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/hotstuff"
 	"github.com/pbftsim/pbftsim/sim/ledger"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 	"github.com/pbftsim/pbftsim/sim/workload"
 )
+
+// Protocol names (Config.Protocol).
+const (
+	ProtocolPBFT     = "pbft"
+	ProtocolHotStuff = "hotstuff"
+)
+
+// Protocols lists the protocol names a Config accepts.
+var Protocols = []string{ProtocolPBFT, ProtocolHotStuff}
 
 // Default values of Config's zero fields.
 const (
@@ -71,7 +81,7 @@ func (c Config) WithDefaults() Config {
 	if c.Requests == 0 {
 		c.Requests = DefaultRequests
 	}
-	if c.MaxTime == 0 {
+	if c.MaxTime == 0 && c.StallWindow == 0 {
 		c.MaxTime = DefaultMaxTime
 	}
 	return c
@@ -105,9 +115,20 @@ func (c Config) Validate() error {
 		return &ConfigError{"workload.interval", c.Interval.String(), "a duration >= 0"}
 	case c.MaxTime < 0:
 		return &ConfigError{"run.max_time", c.MaxTime.String(), "a duration >= 0"}
+	case c.StallWindow < 0:
+		return &ConfigError{"run.stall", c.StallWindow.String(), "a duration >= 0"}
+	}
+	switch c.Protocol {
+	case "", ProtocolPBFT, ProtocolHotStuff:
+	default:
+		return &ConfigError{"protocol", fmt.Sprintf("%q", c.Protocol), fmt.Sprintf("one of %v", Protocols)}
 	}
 	if c.Variant != "" {
-		if _, err := pbft.ParseVariant(c.Variant); err != nil {
+		if c.Protocol == ProtocolHotStuff {
+			if _, err := hotstuff.ParseVariant(c.Variant); err != nil {
+				return &ConfigError{"protocol.variant", c.Variant, err.Error()}
+			}
+		} else if _, err := pbft.ParseVariant(c.Variant); err != nil {
 			return &ConfigError{"protocol.variant", c.Variant, err.Error()}
 		}
 	}
@@ -121,6 +142,12 @@ func (c Config) Validate() error {
 			return &ConfigError{field + ".replica", fmt.Sprint(b.Replica), "each replica at most once"}
 		}
 		seen[b.Replica] = true
+		if c.Protocol == ProtocolHotStuff {
+			if err := hotstuff.CheckStrategy(b.Strategy, b.Params, c.N); err != nil {
+				return &ConfigError{field + ".strategy", fmt.Sprintf("%q", b.Strategy), fmt.Sprintf("one of the HotStuff strategies %v with valid params (%v)", hotstuff.Strategies(), err)}
+			}
+			continue
+		}
 		if err := byzantine.Check(b.Strategy, b.Params, b.Replica, c.N); err != nil {
 			return &ConfigError{field + ".strategy", fmt.Sprintf("%q", b.Strategy), fmt.Sprintf("one of %v, or several joined with %q, with valid params (%v)", byzantine.Names(), byzantine.ComposeSep, err)}
 		}
@@ -164,12 +191,20 @@ func Run(cfg Config) (*Result, error) {
 type Cluster struct {
 	cfg      Config
 	kernel   *sim.Kernel
-	replicas []*pbft.Replica
+	replicas []*pbft.Replica // PBFT runs only
+	hs       []*hotstuff.Replica
+	states   []replicaState // every protocol's replicas, for the summary
 	ledgers  []*ledger.Ledger
 	clients  []*pbft.Client
 	faulty   map[sim.NodeID]string
 	payIDs   []string
 	obs      *observer
+
+	// end-of-run state (see Step)
+	ended      string
+	drainUntil sim.Time
+	stallAt    sim.Time // the stall deadline (-1: StallWindow unset)
+	stallSeen  int      // acceptances when stallAt was computed
 }
 
 // New builds the cluster for cfg without running it.
@@ -185,12 +220,15 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("workload: %w", err)
 	}
 	plan := workload.NewPlan(wl, streams.Stream("workload"))
+	if c.Protocol == ProtocolHotStuff {
+		return newHotStuff(c, streams, plan)
+	}
 	variant, err := pbft.ParseVariant(c.Variant)
 	if err != nil {
 		return nil, &ConfigError{"protocol.variant", c.Variant, err.Error()}
 	}
 
-	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs()}
+	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs(), drainUntil: -1, stallAt: -1, stallSeen: -1}
 	for _, b := range c.Byzantine {
 		cl.faulty[b.Replica] = b.Strategy
 	}
@@ -216,6 +254,7 @@ func New(cfg Config) (*Cluster, error) {
 			return nil, fmt.Errorf("replica %d: %w", i, err)
 		}
 		cl.replicas = append(cl.replicas, r)
+		cl.states = append(cl.states, r)
 		cl.ledgers = append(cl.ledgers, l)
 		var node sim.Node = r
 		for _, b := range c.Byzantine {
@@ -251,6 +290,15 @@ func New(cfg Config) (*Cluster, error) {
 		names = append(names, fmt.Sprintf("c%d", id))
 	}
 
+	if err := cl.build(nodes, names, streams); err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
+// build makes the kernel of a cluster whose nodes are built.
+func (cl *Cluster) build(nodes []sim.Node, names []string, streams sim.Streams) error {
+	c := cl.cfg
 	netw := c.Network
 	netw.Faulty = append(slices.Clone(netw.Faulty), c.Faulty()...)
 	if len(c.NetRules) > 0 {
@@ -263,18 +311,31 @@ func New(cfg Config) (*Cluster, error) {
 		MaxTime: c.MaxTime, MaxEvents: c.MaxEvents, Sinks: sinks,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cl.kernel = k
-	return cl, nil
+	return nil
 }
 
 // Kernel returns the simulation kernel (for stepping and inspection).
 func (cl *Cluster) Kernel() *sim.Kernel { return cl.kernel }
 
 // Replica returns honest replica code of replica i (for a Byzantine replica,
-// the honest core its strategy wraps).
-func (cl *Cluster) Replica(i int) *pbft.Replica { return cl.replicas[i] }
+// the honest core its strategy wraps) of a PBFT run; nil for HotStuff.
+func (cl *Cluster) Replica(i int) *pbft.Replica {
+	if i < len(cl.replicas) {
+		return cl.replicas[i]
+	}
+	return nil
+}
+
+// HotStuffReplica returns replica i of a HotStuff run (nil for PBFT).
+func (cl *Cluster) HotStuffReplica(i int) *hotstuff.Replica {
+	if i < len(cl.hs) {
+		return cl.hs[i]
+	}
+	return nil
+}
 
 // Ledger returns replica i's ledger.
 func (cl *Cluster) Ledger(i int) *ledger.Ledger { return cl.ledgers[i] }
@@ -282,35 +343,109 @@ func (cl *Cluster) Ledger(i int) *ledger.Ledger { return cl.ledgers[i] }
 // Config returns the configuration with defaults applied.
 func (cl *Cluster) Config() Config { return cl.cfg }
 
+// Why a run ended (Result.Ended).
+const (
+	EndCompleted = "completed" // every request accepted, in-flight messages drained
+	EndStall     = "stall"     // no request accepted for StallWindow after GST
+	EndMaxTime   = "max-time"  // MaxTime reached first
+	EndMaxEvents = "max-events"
+	EndStopped   = "stopped" // StopWhen (a checker's first violation)
+	EndIdle      = "idle"    // no event left to process
+)
+
 // Run runs the cluster to its end and returns the summary.
 func (cl *Cluster) Run() *Result {
-	var drainUntil sim.Time = -1
-	for cl.kernel.Step() {
+	for cl.Step() {
 		if cl.cfg.StopWhen != nil && cl.cfg.StopWhen() {
+			cl.ended = EndStopped
 			break
 		}
-		now := cl.kernel.Now()
-		if drainUntil < 0 {
-			if cl.obs.accepted >= cl.cfg.Requests {
-				drainUntil = now + DrainTime
-			}
-		} else if now > drainUntil {
+		if cl.ended != "" {
 			break
 		}
 	}
 	return cl.result()
 }
 
+// Step processes one event and reports whether it did. After the step that
+// ends the run by the cluster's own rules (every request accepted and
+// DrainTime passed, or the stall deadline, MaxTime, MaxEvents, no events),
+// Ended is set; Step then returns false. StopWhen is the caller's to check
+// (Run does).
+func (cl *Cluster) Step() bool {
+	if cl.ended != "" {
+		return false
+	}
+	c := &cl.cfg
+	if c.StallWindow > 0 && cl.drainUntil < 0 && cl.obs.accepted != cl.stallSeen {
+		cl.stallSeen = cl.obs.accepted
+		cl.stallAt = max(c.Network.GST, cl.obs.lastProg) + c.StallWindow
+		limit := cl.stallAt
+		if c.MaxTime > 0 && c.MaxTime < limit {
+			limit = c.MaxTime
+		}
+		cl.kernel.SetMaxTime(limit)
+	}
+	if !cl.kernel.Step() {
+		cl.ended = cl.endReason()
+		return false
+	}
+	now := cl.kernel.Now()
+	if cl.drainUntil < 0 {
+		if cl.obs.accepted >= c.Requests {
+			cl.drainUntil = now + DrainTime
+			if c.StallWindow > 0 {
+				cl.kernel.SetMaxTime(c.MaxTime)
+			}
+		}
+	} else if now > cl.drainUntil {
+		cl.ended = EndCompleted
+	}
+	return true
+}
+
+// Ended says why the run ended (one of EndCompleted, EndStall, EndMaxTime,
+// EndMaxEvents, EndStopped, EndIdle), or "" while it goes on.
+func (cl *Cluster) Ended() string { return cl.ended }
+
+// endReason says why the kernel stopped stepping: a limit, or no events.
+func (cl *Cluster) endReason() string {
+	c := &cl.cfg
+	k := cl.kernel
+	switch {
+	case cl.obs.accepted >= c.Requests:
+		return EndCompleted
+	case c.MaxEvents > 0 && k.Stats().Events >= c.MaxEvents:
+		return EndMaxEvents
+	case k.Pending() == 0:
+		if c.StallWindow > 0 {
+			return EndStall // idle with requests outstanding: nothing will ever happen
+		}
+		return EndIdle
+	case c.StallWindow > 0 && (c.MaxTime == 0 || cl.stallAt < c.MaxTime):
+		return EndStall
+	}
+	return EndMaxTime
+}
+
+// StallDeadline returns the virtual time at which a run that ended with
+// EndStall was declared stalled (-1 when StallWindow is not set).
+func (cl *Cluster) StallDeadline() sim.Time { return cl.stallAt }
+
 func (cl *Cluster) result() *Result {
 	c := cl.cfg
 	st := cl.kernel.Stats()
 	res := &Result{
-		Seed: c.Seed, N: c.N, F: c.F, Variant: c.Variant,
+		Seed: c.Seed, Protocol: c.Protocol, N: c.N, F: c.F, Variant: c.Variant,
 		TraceHash: st.HashHex(), Events: st.Events, SimTimeNs: int64(st.SimTime),
 		Faulty:           c.Faulty(),
 		WithinFaultModel: len(c.Faulty()) <= c.F,
 		Completed:        cl.obs.accepted >= c.Requests,
+		Ended:            cl.ended,
 		Stats:            *st,
+	}
+	if cl.ended == EndStall {
+		res.StalledAtNs = int64(cl.stallAt)
 	}
 	res.Messages = Messages{
 		Total: st.Sent.Messages, Bytes: st.Sent.Bytes, Dropped: st.Dropped.Messages,
@@ -331,7 +466,7 @@ func (cl *Cluster) result() *Result {
 	res.LatencyNs = cl.obs.latencies.summary()
 	res.Views = Views{Final: cl.obs.maxView, Changes: len(cl.obs.views), NoProgress: int64(cl.obs.maxGap)}
 
-	for i, r := range cl.replicas {
+	for i, r := range cl.states {
 		id := sim.NodeID(i)
 		d := r.StateDigest()
 		res.Replicas = append(res.Replicas, ReplicaSummary{
@@ -349,7 +484,7 @@ func (cl *Cluster) result() *Result {
 // when they do not, "unknown" when none of them has the payment.
 func (cl *Cluster) payments() map[string]string {
 	var most uint64
-	for i, r := range cl.replicas {
+	for i, r := range cl.states {
 		if cl.faulty[sim.NodeID(i)] == "" && r.LastExecuted() > most {
 			most = r.LastExecuted()
 		}
@@ -357,7 +492,7 @@ func (cl *Cluster) payments() map[string]string {
 	out := make(map[string]string, len(cl.payIDs))
 	for _, id := range cl.payIDs {
 		state := ""
-		for i, r := range cl.replicas {
+		for i, r := range cl.states {
 			if cl.faulty[sim.NodeID(i)] != "" || r.LastExecuted() != most {
 				continue
 			}
@@ -386,12 +521,12 @@ func (cl *Cluster) Diverged() []sim.NodeID {
 	var out []sim.NodeID
 	var ref *[32]byte
 	var most uint64
-	for i, r := range cl.replicas {
+	for i, r := range cl.states {
 		if cl.faulty[sim.NodeID(i)] == "" && r.LastExecuted() > most {
 			most = r.LastExecuted()
 		}
 	}
-	for i, r := range cl.replicas {
+	for i, r := range cl.states {
 		if cl.faulty[sim.NodeID(i)] != "" || r.LastExecuted() != most {
 			continue
 		}
@@ -442,6 +577,16 @@ func (o *observer) Record(r *sim.Record) {
 			return
 		}
 		o.views[e.View] = true
+		o.maxView = max(o.maxView, e.View)
+	case *hotstuff.ViewEntered:
+		// HotStuff enters a new view after every decision: only the views
+		// that a correct replica entered on a timeout count as view changes.
+		if o.faulty[e.Replica] != "" {
+			return
+		}
+		if e.Reason == "timeout" {
+			o.views[e.View] = true
+		}
 		o.maxView = max(o.maxView, e.View)
 	}
 }

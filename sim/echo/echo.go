@@ -11,10 +11,13 @@ import (
 	"github.com/pbftsim/pbftsim/sim"
 )
 
+// Protocol is the echo protocol's message-type namespace.
+var Protocol = sim.NewProtocol("echo")
+
 // Message types.
 var (
-	TypePing = sim.RegisterMsgType("PING")
-	TypePong = sim.RegisterMsgType("PONG")
+	TypePing = Protocol.MsgType("PING")
+	TypePong = Protocol.MsgType("PONG")
 )
 
 // Ping asks the receiver for a Pong. Sent is the pinger's virtual send time.

@@ -209,7 +209,6 @@ func (r *Replica) startFetch(seq uint64) {
 // checkpoint is progress: asking only for the target could ask for a
 // checkpoint that never becomes stable anywhere).
 func (r *Replica) askState() {
-	clear(r.stateVotes)
 	r.multicast(&FetchState{Seq: r.lastExec + 1, View: r.enteredView(), Replica: r.id})
 	r.out.SetTimer(timerFetch, r.cfg.ViewChangeTimeout)
 }
@@ -272,34 +271,34 @@ func (r *Replica) onState(from sim.NodeID, st *State) {
 	if nv := st.NewView; nv != nil && (nv.View > r.view || nv.View == r.view && !r.active) {
 		r.onNewView(nv.Replica, nv) // fully verified there
 	}
-	if !r.fetching || st.Seq == 0 || st.Seq <= r.lastExec {
+	if !r.fetching || st.Seq == 0 || st.Seq <= r.lastExec || r.badState[from] {
 		return
 	}
-	r.stateVotes[from] = st
-	cnt := 0
-	var withProof *State
-	for _, o := range r.stateVotes {
-		if o != nil && o.Seq == st.Seq && o.StateDigest == st.StateDigest {
-			cnt++
-			if withProof == nil && r.validProof(o.Seq, o.StateDigest, o.Proof) {
-				withProof = o
-			}
-		}
-	}
-	if withProof == nil {
+	// TOCS'02 §6.2: the 2f+1 CHECKPOINT proof fixes the digest; the state
+	// is installed only if it hashes to that digest. One sender's word
+	// (even f+1 senders' (seq, digest)) never vouches for the bytes.
+	if !r.validProof(st.Seq, st.StateDigest, st.Proof) {
 		return
 	}
-	// f+1 matching STATEs vouch for the snapshot. A single one also does
-	// when its digest is proven by 2f+1 CHECKPOINTs and the snapshot,
-	// once restored, has that digest (checked by install, which rolls
-	// back otherwise): then one correct responder is enough.
-	r.install(withProof, cnt < r.f+1)
+	if r.variant == VariantStateUnverified {
+		r.install(st, false) // broken variant: trusts the snapshot
+		return
+	}
+	if ok, got := r.install(st, true); !ok {
+		// Discard it, accuse the sender and take the state from another
+		// replica: the others answered the same multicast FETCH-STATE
+		// (their STATEs are handled as they arrive) and the fetch timer
+		// asks again; this sender's STATEs are ignored from now on.
+		r.badState[from] = true
+		r.out.Report(&BadState{Replica: r.id, From: from, Seq: st.Seq, Want: st.StateDigest, Got: got})
+	}
 }
 
 // install restores a snapshot proven by a stable-checkpoint certificate.
 // With check set, it verifies that the restored state has the proven
-// digest and rolls back (returning false) if not.
-func (r *Replica) install(st *State, check bool) bool {
+// digest and rolls back (returning false and the digest it found, zero if
+// the snapshot does not decode) if not.
+func (r *Replica) install(st *State, check bool) (bool, Digest) {
 	var oldSnap []byte
 	var oldReplies map[sim.NodeID]*Reply
 	var oldClients []sim.NodeID
@@ -314,7 +313,7 @@ func (r *Replica) install(st *State, check bool) bool {
 		if check {
 			r.lastReply, r.replyClients = oldReplies, oldClients
 		}
-		return false
+		return false, Digest{}
 	}
 	clear(r.lastReply)
 	r.replyClients = r.replyClients[:0]
@@ -325,22 +324,22 @@ func (r *Replica) install(st *State, check bool) bool {
 		r.replyClients = append(r.replyClients, rep.Client)
 	}
 	slices.Sort(r.replyClients)
-	if check && r.stateDigest() != st.StateDigest {
+	if got := r.stateDigest(); check && got != st.StateDigest {
 		// a lying responder: put our state back
 		if err := r.sm.Restore(oldSnap); err != nil {
 			panic(fmt.Sprintf("pbft: replica %d cannot restore its own snapshot: %v", r.id, err))
 		}
 		r.lastReply, r.replyClients = oldReplies, oldClients
-		return false
+		return false, got
 	}
 	r.lastExec = st.Seq
 	for key, q := range r.pending {
 		if r.executedReq(q) {
 			r.delPending(key)
-			delete(r.relayed, key)
 			delete(r.inLog, key)
 		}
 	}
+	r.armRequestTimer()
 	for s, e := range r.log.all() {
 		if s <= st.Seq {
 			e.executed = true
@@ -351,7 +350,6 @@ func (r *Replica) install(st *State, check bool) bool {
 	cs.digest = r.stateDigest()
 	cs.snapshot = st.Snapshot
 	cs.replies = r.replyTable()
-	clear(r.stateVotes)
 	if r.lastExec >= r.fetchSeq {
 		r.fetching = false
 		r.out.CancelTimer(timerFetch)
@@ -360,9 +358,8 @@ func (r *Replica) install(st *State, check bool) bool {
 	if st.Seq > r.h {
 		r.makeStable(st.Seq, st.StateDigest, st.Proof)
 	}
-	r.armRequestTimer(true)
 	r.execute()
-	return true
+	return true, st.StateDigest
 }
 
 // resendCheckpoints multicasts again this replica's CHECKPOINTs above h.

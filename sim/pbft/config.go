@@ -96,6 +96,9 @@ const (
 	VariantExecOutOfOrder   Variant = "execute-out-of-order"
 	VariantClientOneReply   Variant = "client-single-reply"
 	VariantNoTimestampCheck Variant = "no-timestamp-check"
+	VariantStateUnverified  Variant = "state-transfer-unverified"
+	VariantTimeoutNoGrowth  Variant = "timeout-no-growth"
+	VariantTimerAnyExec     Variant = "timer-restart-any-execution"
 )
 
 // VariantInfo describes a broken variant.
@@ -116,6 +119,9 @@ var variantDocs = map[Variant]string{
 	VariantExecOutOfOrder:   "replicas execute a committed request without waiting for lower sequence numbers",
 	VariantClientOneReply:   "the client accepts the first reply instead of f+1 matching ones",
 	VariantNoTimestampCheck: "replicas execute every ordered request, even a duplicate (client, timestamp) or an old timestamp",
+	VariantStateUnverified:  "state transfer installs the snapshot of the first STATE whose (seq, digest) carries a valid 2f+1 CHECKPOINT proof without checking that the snapshot hashes to that digest (a Byzantine responder's forged snapshot is installed)",
+	VariantTimeoutNoGrowth:  "the view-change timeout goes back to its base value at every NEW-VIEW instead of doubling until a request executes in the new view: when a view needs longer than the base timeout, views churn forever",
+	VariantTimerAnyExec:     "any execution restarts the request timer, not only that of the awaited request: a primary that orders other clients' requests while censoring one client is never replaced",
 }
 
 // Variants lists the broken variants, sorted by name.

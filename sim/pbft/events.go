@@ -83,6 +83,21 @@ type StateTransferred struct {
 	Seq     uint64
 }
 
+// BadState: replica Replica received from replica From a STATE for the
+// stable checkpoint Seq whose 2f+1 CHECKPOINT proof fixes the digest Want,
+// but whose snapshot restores to a state with digest Got (the zero digest
+// when the snapshot does not decode). The replica discarded it and
+// distrusts From's STATE replies from then on. A correct replica only ever
+// sends the snapshot it checkpointed, so this accuses From; the evidence
+// is the STATE message itself (From's reply in the trace).
+type BadState struct {
+	Replica sim.NodeID
+	From    sim.NodeID
+	Seq     uint64
+	Want    Digest
+	Got     Digest
+}
+
 // Submitted: client Client sent a new request (first transmission).
 type Submitted struct {
 	Client    sim.NodeID

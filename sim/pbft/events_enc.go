@@ -102,6 +102,19 @@ func (e *StateTransferred) AppendCanonical(b []byte) []byte {
 }
 
 // Name implements sim.Event.
+func (e *BadState) Name() string { return "bad-state" }
+
+// AppendCanonical implements sim.Event.
+func (e *BadState) AppendCanonical(b []byte) []byte {
+	b = append(b, 'B')
+	b = appendNode(b, int32(e.Replica))
+	b = appendNode(b, int32(e.From))
+	b = appendU64(b, e.Seq)
+	b = append(b, e.Want[:]...)
+	return append(b, e.Got[:]...)
+}
+
+// Name implements sim.Event.
 func (e *Submitted) Name() string { return "submitted" }
 
 // AppendCanonical implements sim.Event.

@@ -137,7 +137,7 @@ type ReplyState struct {
 // (sim.Event.Name), sorted.
 func EventNames() []string {
 	evs := []sim.Event{&Prepared{}, &Committed{}, &Executed{}, &SentPrepare{}, &StableCheckpoint{},
-		&ViewChangeStarted{}, &NewViewEntered{}, &StateTransferred{}, &Submitted{}, &Accepted{}}
+		&ViewChangeStarted{}, &NewViewEntered{}, &StateTransferred{}, &BadState{}, &Submitted{}, &Accepted{}}
 	out := make([]string, len(evs))
 	for i, e := range evs {
 		out[i] = e.Name()

@@ -4,18 +4,21 @@ import (
 	"github.com/pbftsim/pbftsim/sim"
 )
 
+// Protocol is PBFT's message-type namespace (see sim.Protocol).
+var Protocol = sim.NewProtocol("pbft")
+
 // Message types of the PBFT protocol, as they appear in counters and traces.
 var (
-	TypeRequest    = sim.RegisterMsgType("REQUEST")
-	TypePrePrepare = sim.RegisterMsgType("PRE-PREPARE")
-	TypePrepare    = sim.RegisterMsgType("PREPARE")
-	TypeCommit     = sim.RegisterMsgType("COMMIT")
-	TypeReply      = sim.RegisterMsgType("REPLY")
-	TypeCheckpoint = sim.RegisterMsgType("CHECKPOINT")
-	TypeViewChange = sim.RegisterMsgType("VIEW-CHANGE")
-	TypeNewView    = sim.RegisterMsgType("NEW-VIEW")
-	TypeFetchState = sim.RegisterMsgType("FETCH-STATE")
-	TypeState      = sim.RegisterMsgType("STATE")
+	TypeRequest    = Protocol.MsgType("REQUEST")
+	TypePrePrepare = Protocol.MsgType("PRE-PREPARE")
+	TypePrepare    = Protocol.MsgType("PREPARE")
+	TypeCommit     = Protocol.MsgType("COMMIT")
+	TypeReply      = Protocol.MsgType("REPLY")
+	TypeCheckpoint = Protocol.MsgType("CHECKPOINT")
+	TypeViewChange = Protocol.MsgType("VIEW-CHANGE")
+	TypeNewView    = Protocol.MsgType("NEW-VIEW")
+	TypeFetchState = Protocol.MsgType("FETCH-STATE")
+	TypeState      = Protocol.MsgType("STATE")
 )
 
 // Digest is a SHA-256 digest over a canonical encoding.

@@ -490,7 +490,16 @@ func relayCases() []relayCase {
 		{"STATE with a proof of 2f CHECKPOINTs", last, fetching, p, state(p, func(g *rig, st *State) { st.Proof = st.Proof[:2*g.f] }), false, nil},
 		{"STATE whose snapshot does not have the proven digest", last, fetching, p, state(p, func(g *rig, st *State) {
 			st.Snapshot, _ = snapshotOf(g, "x", "z")
-		}), false, nil},
+		}), false, func(rx *reaction) bool { // refused, and its sender reported
+			return transferred(rx) || !rx.reported("bad-state") || rx.after.LastExecuted != rx.before.LastExecuted
+		}},
+		{"STATE from a sender that sent a bad one", last, func(g *rig) {
+			fetching(g)
+			g.send(10*time.Millisecond, sim.NodeID(g.n-1), func() sim.Message {
+				m := state(p, func(g *rig, st *State) { st.Snapshot, _ = snapshotOf(g, "x", "z") })(g)
+				return m
+			})
+		}, p, state(p, nil), false, nil},
 		{"STATE whose proof is for another digest", last, fetching, p, state(p, func(g *rig, st *State) { st.Proof = g.proof(g.k, stateD) }), false, nil},
 		{"STATE at seq 0", last, fetching, p, state(p, func(g *rig, st *State) {
 			st.Seq = 0
@@ -516,7 +525,7 @@ func TestRejectRelayed(t *testing.T) {
 					t.Fatal("not delivered")
 				}
 				accepted := rx.changed()
-				if c.ok && c.accepts != nil {
+				if c.accepts != nil {
 					accepted = c.accepts(rx)
 				}
 				if accepted != c.ok {
@@ -583,23 +592,33 @@ func TestRecoveryKeepsPendingFetch(t *testing.T) {
 }
 
 // TestFutureMessagesCapped: normal-case messages of a view not entered yet
-// are buffered, but a Byzantine sender flooding them cannot grow the buffer
-// without bound.
+// are buffered once verified, at most 4L+8 per sender: a Byzantine sender
+// flooding them fills only its own share (another sender's still get in),
+// forged ones are never buffered, and nothing beyond h+2L is.
 func TestFutureMessagesCapped(t *testing.T) {
 	for _, n := range rigSizes {
 		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
-			g := newRig(t, rigOpts{n: n})
 			p := sim.NodeID(n - 1)
-			limit := 4*n*int(g.l) + 16
+			g := newRig(t, rigOpts{n: n, puppets: []sim.NodeID{2, p}})
+			limit := 4*int(g.l) + 8
 			for i := 0; i < limit+10; i++ {
 				seq := 1 + uint64(i)%(2*g.l)
-				g.script(time.Millisecond, p, rigTarget, func() sim.Message { return g.prepare(1, seq, Digest{byte(i)}, p) }, i == limit+9)
+				g.script(time.Millisecond, p, rigTarget, func() sim.Message { return g.prepare(1, seq, Digest{byte(i)}, p) }, false)
 			}
+			g.script(2*time.Millisecond, 2, rigTarget, func() sim.Message { return g.prepare(1, 1, Digest{1}, 2) }, false)
+			g.script(3*time.Millisecond, 2, rigTarget, func() sim.Message {
+				m := g.prepare(1, 2, Digest{1}, 2)
+				m.Sig = g.kr.Signer(p).Sign(m)
+				return m
+			}, true)
 			rx := g.run(time.Second)
-			if rx.after.Buffered != limit {
-				t.Fatalf("%d future messages buffered, want the cap %d", rx.after.Buffered, limit)
+			if rx.before.Buffered != limit+1 {
+				t.Fatalf("%d future messages buffered, want the flooder's cap %d and the other sender's one", rx.before.Buffered, limit+1)
 			}
-			// beyond 2L above h, nothing is buffered
+			if rx.changed() {
+				t.Fatalf("a forged PREPARE of a future view was buffered\n%v", rx)
+			}
+			// beyond 2L above h, nothing is buffered; at 2L it is
 			g = newRig(t, rigOpts{n: n})
 			g.sendMarked(time.Millisecond, p, func() sim.Message { return g.prepare(1, 2*g.l+1, Digest{1}, p) })
 			if rx := g.run(time.Second); rx.changed() {

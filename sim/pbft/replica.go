@@ -93,11 +93,11 @@ type Replica struct {
 	lastReply    map[sim.NodeID]*Reply
 	replyClients []sim.NodeID // sorted keys of lastReply
 	pending      map[reqKey]*Request
-	pendingOf    []int32 // per client id: its entries in pending
-	relayed      map[reqKey]bool
+	pendingOf    []int32    // per client id: its entries in pending
 	queue        []*Request // primary: requests waiting for a sequence number
 	inLog        map[reqKey]bool
 	reqTimerOn   bool
+	awaited      reqKey // the request the running request timer belongs to
 	batchTimerOn bool
 
 	ckpts map[uint64]*ckptState
@@ -109,21 +109,30 @@ type Replica struct {
 	behindArmed  bool
 	fetching     bool
 	fetchSeq     uint64
-	stateVotes   []*State // indexed by replica
+	badState     []bool // per replica: sent a STATE whose snapshot does not hash to its proven digest
 	fetchRetries int
 
-	vcs         []*ViewChange // per replica: highest-view VIEW-CHANGE received
-	vcTimerOn   bool
-	vcTimeout   time.Duration
-	sentNewView uint64 // highest view for which this replica sent NEW-VIEW (+1)
-	future      []futureMsg
-	futureFrom  []uint64 // per replica: highest future view it sent a normal-case message for
-	lastNewView *NewView
-	nullDigest  Digest
-	askedView   uint64 // view+1 for which this replica asked for the NEW-VIEW
-	lagTimerOn  bool
-	entering    bool  // inside enterView: no proposals yet
-	lateVC      []int // VIEW-CHANGEs for the current view received after entering it, per replica
+	vcs       []*ViewChange // per replica: highest-view VIEW-CHANGE received
+	vcTimerOn bool
+	// timeout is the current view-change timeout T, used by the request
+	// timer and the NEW-VIEW timer: the base ViewChangeTimeout, doubled for
+	// each view that ends before a request executes in it; back to the base
+	// once a request not executed before executes in the current view.
+	timeout time.Duration
+	// viewProgress: since this replica entered its current view by a
+	// NEW-VIEW, a request it had not executed before has executed (true in
+	// view 0, which is not entered by a view change).
+	viewProgress bool
+	sentNewView  uint64      // highest view for which this replica sent NEW-VIEW (+1)
+	future       []futureMsg // verified messages of views not yet entered
+	futureCount  []int       // per sender: its messages in future (capped by futureCap)
+	futureFrom   []uint64    // per replica: highest future view it sent a normal-case message for
+	lastNewView  *NewView
+	nullDigest   Digest
+	askedView    uint64 // view+1 for which this replica asked for the NEW-VIEW
+	lagTimerOn   bool
+	entering     bool  // inside enterView: no proposals yet
+	lateVC       []int // VIEW-CHANGEs for the current view received after entering it, per replica
 
 	allocs replicaAllocs
 }
@@ -149,20 +158,21 @@ func NewReplica(c Config) (*Replica, error) {
 		cfg: c, id: c.ID, n: c.N, f: c.F, q: Quorum(c.N, c.F),
 		k: uint64(c.CheckpointInterval), l: uint64(c.Window),
 		kr: c.Keyring, signer: c.Keyring.Signer(c.ID), sm: c.SM, variant: c.Variant,
-		active:     true,
-		log:        newSeqLog(c.Window),
-		lastReply:  make(map[sim.NodeID]*Reply),
-		pending:    make(map[reqKey]*Request),
-		relayed:    make(map[reqKey]bool),
-		inLog:      make(map[reqKey]bool),
-		ckpts:      make(map[uint64]*ckptState),
-		high:       make([]*Checkpoint, c.N),
-		stateVotes: make([]*State, c.N),
-		vcs:        make([]*ViewChange, c.N),
-		futureFrom: make([]uint64, c.N),
-		lateVC:     make([]int, c.N),
-		vcTimeout:  c.ViewChangeTimeout,
-		buf:        make([]byte, 0, 1024),
+		active:       true,
+		log:          newSeqLog(c.Window),
+		lastReply:    make(map[sim.NodeID]*Reply),
+		pending:      make(map[reqKey]*Request),
+		inLog:        make(map[reqKey]bool),
+		ckpts:        make(map[uint64]*ckptState),
+		high:         make([]*Checkpoint, c.N),
+		badState:     make([]bool, c.N),
+		vcs:          make([]*ViewChange, c.N),
+		futureFrom:   make([]uint64, c.N),
+		lateVC:       make([]int, c.N),
+		futureCount:  make([]int, c.N),
+		timeout:      c.ViewChangeTimeout,
+		viewProgress: true,
+		buf:          make([]byte, 0, 1024),
 	}
 	r.nullDigest = BatchDigest(nil)
 	return r, nil
@@ -349,12 +359,18 @@ func (r *Replica) onTimer(id sim.TimerID) {
 	case timerRequest:
 		r.reqTimerOn = false
 		if r.active && len(r.pending) > 0 {
+			if !r.viewProgress && r.variant != VariantTimeoutNoGrowth {
+				// this view, entered by a view change, executed nothing
+				// new before its timer ran out: wait twice as long for
+				// the next one (OSDI'99 §4.5.2)
+				r.growTimeout()
+			}
 			r.startViewChange(r.view + 1)
 		}
 	case timerViewChange:
 		r.vcTimerOn = false
 		if !r.active {
-			r.vcTimeout *= 2
+			r.growTimeout()
 			r.startViewChange(r.view + 1)
 		}
 	case timerBatch:
@@ -379,7 +395,7 @@ func (r *Replica) onTimer(id sim.TimerID) {
 func (r *Replica) onRecover() {
 	r.reqTimerOn, r.vcTimerOn, r.batchTimerOn, r.behindArmed, r.lagTimerOn = false, false, false, false, false
 	if r.active {
-		r.armRequestTimer(false)
+		r.armRequestTimer()
 		r.propose(false)
 	} else {
 		r.processViewChanges()
@@ -398,19 +414,51 @@ func (r *Replica) onRecover() {
 
 // ---- requests ----
 
-func (r *Replica) armRequestTimer(reset bool) {
-	if len(r.pending) == 0 {
-		if r.reqTimerOn {
-			r.out.CancelTimer(timerRequest)
-			r.reqTimerOn = false
+// maxTimeoutShift bounds the doubling of the view-change timeout (2^20 T).
+const maxTimeoutShift = 20
+
+// growTimeout doubles the view-change timeout T (up to 2^20 times the base).
+func (r *Replica) growTimeout() {
+	if r.timeout < r.cfg.ViewChangeTimeout<<maxTimeoutShift {
+		r.timeout *= 2
+	}
+}
+
+// armRequestTimer starts the request timer (OSDI'99 §4.5.2) if the replica
+// in an active view waits for a request and no timer runs: the timer then
+// belongs to one awaited request (the smallest (client, timestamp) pending)
+// and stops only when that request is no longer awaited (delPending).
+//
+// Deviation from the paper: the primary runs the timer too. The paper's
+// backups recover lost PREPAREs and COMMITs by retransmission (status
+// messages), which this implementation does not have; the primary's own
+// timer is then what ends a view in which COMMITs lost before GST left the
+// primary and one backup unable to commit while another backup executed
+// (testdata findings pbft-liveness-crashed-primary-lossy and
+// pbft-liveness-twins-stuck-view-change in properties stall without it).
+func (r *Replica) armRequestTimer() {
+	if r.reqTimerOn && (len(r.pending) == 0 || !r.active) {
+		r.stopRequestTimer()
+	}
+	if r.reqTimerOn || len(r.pending) == 0 || !r.active {
+		return
+	}
+	first := true
+	for k := range r.pending {
+		if first || k.client < r.awaited.client || k.client == r.awaited.client && k.ts < r.awaited.ts {
+			r.awaited, first = k, false
 		}
-		return
 	}
-	if !r.active || (r.reqTimerOn && !reset) {
-		return
-	}
-	r.out.SetTimer(timerRequest, r.cfg.ViewChangeTimeout)
+	r.out.SetTimer(timerRequest, r.timeout)
 	r.reqTimerOn = true
+}
+
+// stopRequestTimer cancels the request timer.
+func (r *Replica) stopRequestTimer() {
+	if r.reqTimerOn {
+		r.out.CancelTimer(timerRequest)
+		r.reqTimerOn = false
+	}
 }
 
 // executedReq reports whether the request was already executed (or is older
@@ -448,11 +496,13 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 			r.queue = append(r.queue, q)
 		}
 	}
-	if !r.isPrimary() && fromClient && !r.relayed[key] && r.active {
-		r.relayed[key] = true
+	// A backup relays every transmission it gets from the client (the
+	// client retransmits only when it got no answer: an earlier relay, or
+	// the primary's PRE-PREPARE, may have been lost).
+	if !r.isPrimary() && fromClient && r.active {
 		r.out.Send(r.primary(r.view), q)
 	}
-	r.armRequestTimer(false)
+	r.armRequestTimer()
 	r.propose(false)
 }
 
@@ -523,11 +573,31 @@ func (r *Replica) propose(force bool) {
 
 // ---- normal case ----
 
-// bufferFuture keeps a normal-case message of a view not yet entered.
+// futureCap bounds the buffered messages of one sender: a backup sends at
+// most a PREPARE and a COMMIT per sequence number of the 2L numbers a
+// future message may carry (a primary a PRE-PREPARE and a COMMIT).
+func (r *Replica) futureCap() int { return 4*int(r.l) + 8 }
+
+// bufferFuture keeps a normal-case message of a view not yet entered, once
+// its signature (and, for a PRE-PREPARE, its digest and requests) verify,
+// and while its sender has fewer than futureCap messages buffered: a
+// Byzantine sender can neither fill the buffer nor make the replica ask
+// for a NEW-VIEW with forged messages.
 func (r *Replica) bufferFuture(from sim.NodeID, m sim.Message, view uint64) {
-	if len(r.future) >= 4*r.n*int(r.l)+16 {
+	if from < 0 || int(from) >= r.n || r.futureCount[from] >= r.futureCap() {
 		return
 	}
+	switch m := m.(type) {
+	case *PrePrepare:
+		if !r.validPrePrepare(m) {
+			return
+		}
+	case Signable:
+		if !r.verify(m) {
+			return
+		}
+	}
+	r.futureCount[from]++
 	r.future = append(r.future, futureMsg{from: from, msg: m, view: view})
 	if view > r.futureFrom[from] {
 		r.futureFrom[from] = view
@@ -617,7 +687,7 @@ func (r *Replica) acceptPrePrepare(e *entry, pp *PrePrepare) {
 		}
 	}
 	r.recount(e)
-	r.armRequestTimer(false)
+	r.armRequestTimer()
 	r.checkPrepared(e)
 }
 
@@ -772,7 +842,11 @@ func (r *Replica) execute() {
 		}
 	}
 	if progress {
-		r.armRequestTimer(true)
+		if r.variant == VariantTimerAnyExec && r.reqTimerOn {
+			// broken variant: any execution restarts the timer
+			r.stopRequestTimer()
+		}
+		r.armRequestTimer()
 		r.propose(false)
 	}
 }
@@ -791,6 +865,12 @@ func (r *Replica) executeEntry(e *entry) {
 			r.delPending(key)
 			continue
 		}
+		if r.active {
+			// a request not executed before executed in this view: the
+			// view works, the timeout goes back to its base value
+			r.viewProgress = true
+			r.timeout = r.cfg.ViewChangeTimeout
+		}
 		res := r.sm.Execute(q.Op)
 		rep := r.allocs.reply.new()
 		*rep = Reply{View: r.view, Timestamp: q.Timestamp, Client: q.Client, Replica: r.id, Result: res}
@@ -801,7 +881,6 @@ func (r *Replica) executeEntry(e *entry) {
 		r.lastReply[q.Client] = rep
 		r.delPending(key)
 		obsolete = obsolete || r.hasPending(q.Client)
-		delete(r.relayed, key)
 		delete(r.inLog, key)
 		r.out.Send(q.Client, rep)
 		ev := r.allocs.executed.new()
@@ -815,7 +894,6 @@ func (r *Replica) executeEntry(e *entry) {
 		for key, q := range r.pending {
 			if r.executedReq(q) && r.variant != VariantNoTimestampCheck {
 				r.delPending(key)
-				delete(r.relayed, key)
 			}
 		}
 	}
@@ -840,6 +918,11 @@ func (r *Replica) delPending(key reqKey) {
 	delete(r.pending, key)
 	if c := int(key.client); c >= 0 && c < len(r.pendingOf) {
 		r.pendingOf[c]--
+	}
+	if r.reqTimerOn && key == r.awaited {
+		// no longer waiting for the timer's request: stop it (the caller
+		// restarts it with armRequestTimer if another request is awaited)
+		r.stopRequestTimer()
 	}
 }
 

@@ -1,8 +1,10 @@
 package pbft
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
 )
@@ -163,6 +165,67 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("executed=%d", len(h.sms[1].ops))
 		}, "executed=1", "executed=2"},
+		{VariantStateUnverified, func(t *testing.T, v Variant) string {
+			// Replica 1 learns that checkpoint 2 is stable with digest D
+			// and fetches it; replica 2 answers first with the true (seq,
+			// digest, proof) and a forged snapshot, replica 3 with the
+			// true one.
+			h := newHarness(t, hopts{n: 4, clients: 1, k: 2, variant: v})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			good, forged := &logSM{}, &logSM{}
+			good.Execute("x")
+			good.Execute("y")
+			forged.Execute("z")
+			d := Digest(sha256.Sum256(good.chain[:])) // state digest: SM digest, no replies
+			proof := ckptVotes(h.kr, 2, d, 0, 2, 3)
+			for _, c := range proof {
+				h.inject(c.Replica, 1, c)
+			}
+			h.run(80*time.Millisecond, nil) // the "behind" timer starts the fetch
+			h.inject(2, 1, &State{Seq: 2, StateDigest: d, Snapshot: forged.Snapshot(), Proof: proof, Replica: 2})
+			h.inject(3, 1, &State{Seq: 2, StateDigest: d, Snapshot: good.Snapshot(), Proof: proof, Replica: 3})
+			h.deliverAll()
+			r := h.replicas[1]
+			return fmt.Sprintf("transfers=%d bad=%d exec=%d state-ok=%v", countEvents(h, 1, "state-transfer"),
+				countEvents(h, 1, "bad-state"), r.LastExecuted(), r.StateDigest() == d)
+		}, "transfers=1 bad=1 exec=2 state-ok=true", "transfers=1 bad=0 exec=2 state-ok=false"},
+		{VariantTimeoutNoGrowth, func(t *testing.T, v Variant) string {
+			// Replica 3 waits for a request; its timer expires in view 0
+			// and again in view 1 (entered by a NEW-VIEW, nothing
+			// executed): the timer of view 2 is 2T, not T.
+			h := newHarness(t, hopts{n: 4, clients: 1, variant: v})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			h.inject(4, 3, req(h, "x", 1))
+			h.deliverAll()
+			var after []time.Duration
+			for view := uint64(1); view <= 2; view++ {
+				h.fireNext(sim.Time(time.Hour)) // request timer: VIEW-CHANGE(view)
+				V := []*ViewChange{vcFor(h.kr, view, 0), vcFor(h.kr, view, 1), vcFor(h.kr, view, 2)}
+				h.inject(sim.NodeID(view%4), 3, nvFor(h.kr, view, V, nil))
+				h.deliverAll()
+				after = append(after, lastTimer(h, 3, timerRequest))
+			}
+			return fmt.Sprint(after)
+		}, "[100ms 200ms]", "[100ms 100ms]"},
+		{VariantTimerAnyExec, func(t *testing.T, v Variant) string {
+			// Replica 2 waits for client 4's request from t=0; at 60ms
+			// client 5's request executes: the timer still expires at
+			// 100ms (the variant restarts it).
+			h := newHarness(t, hopts{n: 4, clients: 2, variant: v})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			h.inject(4, 2, req(h, "x", 1))
+			h.deliverAll()
+			h.now = sim.Time(60 * time.Millisecond)
+			q := &Request{Op: "y", Timestamp: 1, Client: 5}
+			q.Sig = h.kr.Signer(5).Sign(q)
+			pp := ppWith(h, 0, 1, q)
+			h.inject(0, 2, pp)
+			h.inject(1, 2, prep(h.kr, 0, 1, pp.Digest, 1))
+			h.inject(1, 2, commit(h.kr, 0, 1, pp.Digest, 1))
+			h.inject(3, 2, commit(h.kr, 0, 1, pp.Digest, 3))
+			h.deliverAll()
+			return fmt.Sprintf("executed=%d timer-at=%v", len(h.sms[2].ops), time.Duration(h.timers[[2]uint64{2, uint64(timerRequest)}]))
+		}, "executed=1 timer-at=100ms", "executed=1 timer-at=160ms"},
 	}
 	seen := map[Variant]bool{}
 	for _, c := range cases {
@@ -181,6 +244,28 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			t.Errorf("variant %s has no behaviour test", v.Name)
 		}
 	}
+}
+
+// ckptVotes returns signed CHECKPOINTs for (seq, d) of the given replicas.
+func ckptVotes(kr *Keyring, seq uint64, d Digest, ids ...sim.NodeID) []*Checkpoint {
+	var out []*Checkpoint
+	for _, i := range ids {
+		c := &Checkpoint{Seq: seq, StateDigest: d, Replica: i}
+		c.Sig = kr.Signer(i).Sign(c)
+		out = append(out, c)
+	}
+	return out
+}
+
+// lastTimer returns the duration of the last SetTimer of id by node.
+func lastTimer(h *harness, node sim.NodeID, id sim.TimerID) time.Duration {
+	var d time.Duration
+	for _, op := range h.timerLog {
+		if op.node == node && op.op.ID == id && !op.op.Cancel {
+			d = op.op.After
+		}
+	}
+	return d
 }
 
 func describeO(O []*PrePrepare) string {

@@ -17,10 +17,7 @@ func (r *Replica) startViewChange(v uint64) {
 	r.view, r.active = v, false
 	clear(r.queue) // the next primary rebuilds its queue from pending requests
 	r.queue = r.queue[:0]
-	if r.reqTimerOn {
-		r.out.CancelTimer(timerRequest)
-		r.reqTimerOn = false
-	}
+	r.stopRequestTimer()
 	if r.batchTimerOn {
 		r.out.CancelTimer(timerBatch)
 		r.batchTimerOn = false
@@ -39,6 +36,7 @@ func (r *Replica) startViewChange(v uint64) {
 	}
 	clear(r.future[j:])
 	r.future = r.future[:j]
+	r.countFuture()
 	vc := &ViewChange{NewView: v, StableSeq: r.h, Replica: r.id}
 	if r.h > 0 {
 		vc.Checkpoints = r.proof
@@ -192,7 +190,7 @@ func (r *Replica) processViewChanges() {
 	}
 	if cnt >= r.q && !r.vcTimerOn {
 		r.vcTimerOn = true
-		r.out.SetTimer(timerViewChange, r.vcTimeout)
+		r.out.SetTimer(timerViewChange, r.timeout)
 	}
 	if exact < r.q {
 		return
@@ -345,7 +343,12 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 		r.out.CancelTimer(timerViewChange)
 		r.vcTimerOn = false
 	}
-	r.vcTimeout = r.cfg.ViewChangeTimeout
+	// The timeout stays as it is until a request executes in this view
+	// (then it goes back to its base value, see executeEntry).
+	r.viewProgress = false
+	if r.variant == VariantTimeoutNoGrowth {
+		r.timeout = r.cfg.ViewChangeTimeout
+	}
 	r.out.CancelTimer(timerVCResend)
 	for i, vc := range r.vcs {
 		if vc != nil && vc.NewView <= nv.View {
@@ -402,6 +405,7 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 			r.future = append(r.future, fm)
 		}
 	}
+	r.countFuture()
 	for _, fm := range buf {
 		if fm.view == r.view {
 			r.onMessage(fm.from, fm.msg)
@@ -431,12 +435,19 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 		}
 	} else {
 		r.queue = r.queue[:0]
-		clear(r.relayed)
 	}
 	r.entering = false
-	r.armRequestTimer(true)
+	r.armRequestTimer()
 	r.execute()
 	r.propose(false)
+}
+
+// countFuture recounts the buffered messages per sender.
+func (r *Replica) countFuture() {
+	clear(r.futureCount)
+	for _, fm := range r.future {
+		r.futureCount[fm.from]++
+	}
 }
 
 // checkLaggingView asks for the current NEW-VIEW when f+1 replicas send

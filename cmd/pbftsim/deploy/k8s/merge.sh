@@ -24,4 +24,4 @@ if [ $# -eq 0 ]; then
 	echo "pbftsim-merge: no part-I-of-$N.jsonl in $OUTDIR" >&2
 	exit 2
 fi
-exec "$PBFTSIM" merge "$OUT" "$@"
+exec "$PBFTSIM" merge --out "$OUT" "$@"

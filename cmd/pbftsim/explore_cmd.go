@@ -1,0 +1,223 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/pbftsim/pbftsim/properties"
+	pexplore "github.com/pbftsim/pbftsim/properties/explore"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+	engine "github.com/pbftsim/pbftsim/sim/explore"
+)
+
+func newExploreCmd() *cobra.Command {
+	var (
+		c           pexplore.Config
+		byz         []string
+		out         string
+		allVariants bool
+		quiet       bool
+		nodes       nodesValue
+	)
+	cmd := &cobra.Command{
+		Use:   "explore [--nodes 4] [--requests 1] [--drops K] [--duplicates K] [--crashes K] [--byzantine ID:STRATEGY] [--views V] [--depth D] [--budget T] [--variant NAME | --all-variants]",
+		Short: "Explore every schedule of a small cluster within bounds, on the real replica code",
+		Long: `explore enumerates every schedule of n replicas and one client issuing the
+given requests, within the bounds: at each step it delivers one in-flight
+message, drops or duplicates one (within --drops / --duplicates), fires the
+earliest pending timer, crashes or recovers a replica (within --crashes), and a
+Byzantine replica (--byzantine ID:STRATEGY) runs its strategy and may withhold
+any of its messages. States beyond view --views are not expanded; paths are at
+most --depth transitions long. States are recognised by a hash of every node's
+state, the in-flight messages and the order of the pending timers; sleep sets
+skip reorderings of independent deliveries (--no-sleep turns that off).
+
+Every reached state is judged by the safety checkers (on the trace of the path
+that first reached it). With --liveness-steps N, from every reached state a
+fair fault-free continuation (crashed replicas recover, messages delivered in
+send order, timers fire when nothing is in flight) must complete the requests
+within N transitions.
+
+Breadth-first (the default) finds a shortest counterexample; --dfs uses
+iterative deepening. A counterexample is written as an ordinary replay file
+(--out): the same scenario with network rules and crashes that make the
+kernel follow the explored schedule; pbftsim replay reruns it.
+
+Ctrl-C (or --budget) stops the exploration and prints the coverage so far.
+--all-variants explores every broken variant with the same bounds and prints
+a table.
+
+Exit status: 0 no violation within the bounds (or the budget ran out), 1 a
+violation was found, 2 bad input.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(nodes.ns) != 1 {
+				return usage(fmt.Errorf("--nodes %s: explore takes one n", nodes.String()))
+			}
+			c.Nodes = nodes.ns[0]
+			for _, s := range byz {
+				b, err := pexplore.ParseByzantine(s, c.Nodes)
+				if err != nil {
+					return usage(err)
+				}
+				c.Byzantine = append(c.Byzantine, b)
+			}
+			if err := c.Validate(); err != nil {
+				return usage(err)
+			}
+			var stopped atomic.Bool
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, os.Interrupt)
+			defer signal.Stop(sig)
+			go func() {
+				if _, ok := <-sig; ok {
+					stopped.Store(true)
+				}
+			}()
+			c.Stop = stopped.Load
+			errw := cmd.ErrOrStderr()
+			if !quiet {
+				c.Progress = func(s engine.Stats) {
+					fmt.Fprintf(errw, "  %s\n", statsLine(s))
+				}
+			}
+			w := cmd.OutOrStdout()
+			if allVariants {
+				return exploreAll(w, errw, c)
+			}
+			return exploreOne(w, errw, c, out)
+		},
+	}
+	fl := cmd.Flags()
+	addNodesFlag(fl, &nodes, []int{4}, fmt.Sprintf("explore takes one n in 4..%d", pexplore.MaxNodes))
+	fl.IntVar(&c.Requests, "requests", 1, fmt.Sprintf("client requests (1..%d)", pexplore.MaxRequests))
+	fl.IntVar(&c.Drops, "drops", 0, fmt.Sprintf("messages that may be lost (0..%d)", pexplore.MaxBudget))
+	fl.IntVar(&c.Duplicates, "duplicates", 0, fmt.Sprintf("messages that may be duplicated (0..%d)", pexplore.MaxBudget))
+	fl.IntVar(&c.Crashes, "crashes", 0, fmt.Sprintf("replica crashes, each may recover (0..%d)", pexplore.MaxBudget))
+	fl.StringArrayVar(&byz, "byzantine", nil, "a Byzantine replica and its strategy, ID:STRATEGY (repeatable)")
+	fl.IntVar(&c.Views, "views", 1, fmt.Sprintf("highest view explored (0..%d)", pexplore.MaxViews))
+	fl.IntVar(&c.Depth, "depth", 0, fmt.Sprintf("maximum path length (0: no limit, at most %d)", pexplore.MaxDepth))
+	fl.DurationVar(&c.Budget, "budget", 0, "wall-clock budget (0: none)")
+	fl.IntVar(&c.MaxStates, "max-states", 0, "stop after this many states (0: no limit)")
+	fl.StringVar(&c.Variant, "variant", "", "protocol variant (see pbftsim hunt --list; default correct)")
+	addSeedFlag(fl, &c.Seed, 1, "here the keys and the workload")
+	fl.BoolVar(&c.DFS, "dfs", false, "depth-first with iterative deepening instead of breadth-first")
+	fl.BoolVar(&c.NoSleep, "no-sleep", false, "turn the sleep-set partial-order reduction off")
+	fl.IntVar(&c.LivenessSteps, "liveness-steps", 0, "check from every state that a fair fault-free continuation completes within N transitions (0: off)")
+	fl.BoolVar(&allVariants, "all-variants", false, "explore every broken variant and print a table")
+	addQuietFlag(fl, &quiet)
+	addOutFlag(fl, &out, "", "the replay file of a counterexample (default "+outDir+"/explore-VARIANT.replay.yaml)")
+	return cmd
+}
+
+// statsLine formats exploration counters.
+func statsLine(s engine.Stats) string {
+	return fmt.Sprintf("%d states, %d transitions (%.0f/s), depth %d, %d revisits, %d slept, %d pruned beyond --views, %v",
+		s.States, s.Transitions, s.PerSecond(), s.Depth, s.Revisits, s.Slept, s.Pruned, s.Elapsed.Round(time.Millisecond))
+}
+
+func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
+	name := c.Variant
+	if name == "" {
+		name = "correct"
+	}
+	fmt.Fprintf(errw, "exploring variant %s: n=%d, %d request(s), drops %d, duplicates %d, crashes %d, byzantine %s, views <= %d, depth %s\n",
+		name, c.Nodes, c.Requests, c.Drops, c.Duplicates, c.Crashes, byzString(c.Byzantine), c.Views, depthString(c.Depth))
+	res, err := pexplore.Explore(c)
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	fmt.Fprintln(w, statsLine(res.Stats))
+	if res.Liveness > 0 {
+		fmt.Fprintf(w, "liveness: a fair continuation checked from %d states (bound %d transitions)\n", res.Liveness, c.LivenessSteps)
+	}
+	if !res.Found() {
+		switch {
+		case res.Complete:
+			fmt.Fprintln(w, "no violation within these bounds (safety checked on every reached state)")
+		case res.Interrupted:
+			fmt.Fprintln(w, "interrupted: no violation in the states explored so far (coverage above); the bounds were NOT exhausted")
+		default:
+			fmt.Fprintln(w, "stopped at --max-states: no violation in the states explored so far; the bounds were NOT exhausted")
+		}
+		return nil
+	}
+	fmt.Fprintf(w, "VIOLATION of %s at depth %d:\n  %s\n", res.Property, len(res.Path), res.Detail)
+	if res.ReplayErr != nil {
+		fmt.Fprintf(w, "counterexample not written: %v\n", res.ReplayErr)
+		return &exitError{code: 1, err: fmt.Errorf("variant %s violates %s", name, res.Property)}
+	}
+	if out == "" {
+		out = filepath.Join(outDir, "explore-"+name+".replay.yaml")
+	}
+	rp := res.Replay
+	if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	if err := res.Outcome.WriteReplay(out); err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	fmt.Fprintf(w, "kernel run of the counterexample: %s\n", res.Outcome.Summary())
+	fmt.Fprintf(w, "replay file %s (trace hash %s): pbftsim replay %s\n", out, rp.TraceHash, out)
+	return &exitError{code: 1, err: fmt.Errorf("variant %s violates %s", name, res.Property)}
+}
+
+func exploreAll(w, errw io.Writer, c pexplore.Config) error {
+	fmt.Fprintf(w, "%-28s %-6s %-22s %6s %9s %9s\n", "variant", "found", "property", "depth", "states", "seconds")
+	found := 0
+	for _, v := range append([]string{"correct"}, properties.VariantNames()...) {
+		cv := c
+		cv.Variant = v
+		if v == "correct" {
+			cv.Variant = ""
+		}
+		fmt.Fprintf(errw, "exploring %s...\n", v)
+		res, err := pexplore.Explore(cv)
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		f, prop, depth := "no", "-", "-"
+		if res.Found() {
+			f, prop, depth = "yes", res.Property, fmt.Sprint(len(res.Path))
+			if v != "correct" {
+				found++
+			}
+		} else if !res.Complete {
+			f = "no*"
+		}
+		fmt.Fprintf(w, "%-28s %-6s %-22s %6s %9d %9.1f\n", v, f, prop, depth, res.States, res.Elapsed.Seconds())
+		if res.Interrupted && c.Stop != nil && c.Stop() {
+			break
+		}
+	}
+	fmt.Fprintf(w, "%d of %d broken variants found within these bounds (no*: bounds not exhausted, budget or --max-states)\n", found, len(properties.VariantNames()))
+	return nil
+}
+
+func byzString(bs []cluster.ByzantineSpec) string {
+	if len(bs) == 0 {
+		return "none"
+	}
+	s := ""
+	for i, b := range bs {
+		if i > 0 {
+			s += ","
+		}
+		s += fmt.Sprintf("%d:%s", b.Replica, b.Strategy)
+	}
+	return s
+}
+
+func depthString(d int) string {
+	if d == 0 {
+		return "unbounded"
+	}
+	return fmt.Sprint(d)
+}

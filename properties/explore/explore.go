@@ -1,0 +1,351 @@
+// Package explore runs the exhaustive explorer (sim/explore) on the real
+// PBFT replicas and clients of a small cluster, judges every reached state
+// with the properties checkers, and turns the shortest counterexample into an
+// ordinary replay file (a scenario whose adversarial network rules and
+// crashes reproduce the explored schedule in the kernel).
+package explore
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+	engine "github.com/pbftsim/pbftsim/sim/explore"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// Config bounds one exploration of a PBFT cluster.
+type Config struct {
+	Nodes      int // replicas (n), >= 4
+	Requests   int // client requests (one client), >= 1
+	Drops      int // network messages that may be lost
+	Duplicates int // network messages that may be duplicated
+	Crashes    int // replica crashes (each may recover)
+	// Byzantine replicas with their strategies ("ID:STRATEGY"): a faulty
+	// replica runs its strategy and may also withhold any of its messages.
+	Byzantine []cluster.ByzantineSpec
+	Views     int           // highest view explored (states beyond are not expanded)
+	Depth     int           // maximum path length (0: no limit)
+	Budget    time.Duration // wall-clock budget (0: none)
+	MaxStates int           // 0: no limit
+	Variant   string        // protocol variant ("" correct)
+	Seed      uint64        // keys and workload (default 1)
+	DFS       bool          // iterative deepening instead of BFS
+	NoSleep   bool          // turn sleep-set reduction off
+	// LivenessSteps bounds the fair fault-free continuation checked from
+	// every reached state (0: liveness not checked).
+	LivenessSteps int
+	Progress      func(engine.Stats)
+	Stop          func() bool
+}
+
+// Limits of the bounds (flags outside them are rejected with these ranges).
+const (
+	MaxNodes    = 7
+	MaxRequests = 3
+	MaxBudget   = 6 // drops, duplicates, crashes each
+	MaxViews    = 3
+	MaxDepth    = 200
+)
+
+// Validate reports the first bound out of range, naming the allowed values.
+func (c Config) Validate() error {
+	bad := func(flag string, v int, allowed string) error {
+		return fmt.Errorf("--%s %d: out of range: want %s", flag, v, allowed)
+	}
+	switch {
+	case c.Nodes < 4 || c.Nodes > MaxNodes:
+		return bad("nodes", c.Nodes, fmt.Sprintf("4..%d", MaxNodes))
+	case c.Requests < 1 || c.Requests > MaxRequests:
+		return bad("requests", c.Requests, fmt.Sprintf("1..%d", MaxRequests))
+	case c.Drops < 0 || c.Drops > MaxBudget:
+		return bad("drops", c.Drops, fmt.Sprintf("0..%d", MaxBudget))
+	case c.Duplicates < 0 || c.Duplicates > MaxBudget:
+		return bad("duplicates", c.Duplicates, fmt.Sprintf("0..%d", MaxBudget))
+	case c.Crashes < 0 || c.Crashes > MaxBudget:
+		return bad("crashes", c.Crashes, fmt.Sprintf("0..%d", MaxBudget))
+	case c.Views < 0 || c.Views > MaxViews:
+		return bad("views", c.Views, fmt.Sprintf("0..%d", MaxViews))
+	case c.Depth < 0 || c.Depth > MaxDepth:
+		return bad("depth", c.Depth, fmt.Sprintf("0 (no limit) or 1..%d", MaxDepth))
+	case c.LivenessSteps < 0:
+		return bad("liveness-steps", c.LivenessSteps, "0 (off) or more")
+	case c.Budget < 0:
+		return fmt.Errorf("--budget %v: out of range: want a duration >= 0 (0: no limit)", c.Budget)
+	}
+	if _, err := pbft.ParseVariant(c.Variant); err != nil {
+		return fmt.Errorf("--variant: %w", err)
+	}
+	seen := map[sim.NodeID]bool{}
+	for _, b := range c.Byzantine {
+		if b.Replica < 0 || int(b.Replica) >= c.Nodes {
+			return fmt.Errorf("--byzantine %d:%s: replica out of range: want 0..%d", b.Replica, b.Strategy, c.Nodes-1)
+		}
+		if seen[b.Replica] {
+			return fmt.Errorf("--byzantine %d:%s: replica given twice", b.Replica, b.Strategy)
+		}
+		seen[b.Replica] = true
+		if err := byzantine.Check(b.Strategy, b.Params, b.Replica, c.Nodes); err != nil {
+			return fmt.Errorf("--byzantine %d:%s: %v (strategies: %s)", b.Replica, b.Strategy, err, strings.Join(byzantine.Names(), ", "))
+		}
+	}
+	return nil
+}
+
+// ParseByzantine parses "ID:STRATEGY".
+func ParseByzantine(s string, n int) (cluster.ByzantineSpec, error) {
+	id, strat, ok := strings.Cut(s, ":")
+	v, err := strconv.Atoi(id)
+	if !ok || err != nil || strat == "" {
+		return cluster.ByzantineSpec{}, fmt.Errorf("--byzantine %q: want ID:STRATEGY with ID a replica in 0..%d and STRATEGY one of %s", s, n-1, strings.Join(byzantine.Names(), ", "))
+	}
+	return cluster.ByzantineSpec{Replica: sim.NodeID(v), Strategy: strat}, nil
+}
+
+// Scenario returns the base scenario of an exploration: n replicas, one
+// client issuing the requests, the variant and the Byzantine replicas.
+func (c Config) Scenario() scenarios.Scenario {
+	seed := c.Seed
+	if seed == 0 {
+		seed = 1
+	}
+	sc := scenarios.Scenario{
+		Name:        "explore",
+		Description: "a schedule found by pbftsim explore",
+		Seed:        seed, N: c.Nodes,
+		Protocol: scenarios.Protocol{Variant: c.Variant},
+		Workload: scenarios.Workload{Clients: 1, Requests: c.Requests},
+	}
+	for _, b := range c.Byzantine {
+		sc.Byzantine = append(sc.Byzantine, scenarios.Byzantine{Replica: int(b.Replica), Strategy: b.Strategy, Params: b.Params})
+	}
+	return sc
+}
+
+// copier returns the copying and hashing rules for PBFT nodes.
+func copier() *engine.Copier {
+	return &engine.Copier{
+		Shared: engine.TypeNamed("Keyring", "VerifyCache", "SnapshotCache", "Ops"),
+		Zero:   engine.TypeNamed("slab["),
+		Skip:   map[string]bool{"Replica.out": true, "Ledger.digestOK": true, "Ledger.digest": true, "Ledger.snap": true},
+		// Scratch buffers and free lists: a copy starts without them.
+		Reset: map[string]bool{"Replica.buf": true, "Replica.free": true, "Client.buf": true, "Client.scratch": true},
+		// The ledger's encoded snapshot is shared and read-only.
+		Shallow: map[string]bool{"Ledger.snap": true},
+	}
+}
+
+// model builds the explorer's model of the cluster.
+func (c Config) model() (*engine.Model, cluster.Config, error) {
+	sc := c.Scenario()
+	cfg, err := sc.Config()
+	if err != nil {
+		return nil, cfg, err
+	}
+	cfg = cfg.WithDefaults()
+	faulty := cfg.Faulty()
+	m := &engine.Model{
+		New: func() ([]sim.Node, error) {
+			cl, err := cluster.New(cfg)
+			if err != nil {
+				return nil, err
+			}
+			nodes := make([]sim.Node, cfg.N+cfg.Clients)
+			for i := range nodes {
+				nodes[i] = cl.Kernel().Node(sim.NodeID(i))
+			}
+			return nodes, nil
+		},
+		Copier: copier(),
+		Faulty: faulty,
+		Prune: func(w *engine.World) bool {
+			for i := 0; i < cfg.N; i++ {
+				if r, ok := w.Nodes[i].(*pbft.Replica); ok && r.View() > uint64(c.Views) {
+					return true
+				}
+			}
+			return false
+		},
+		Done: func(w *engine.World) bool {
+			for _, nd := range w.Nodes[cfg.N:] {
+				if cl, ok := nd.(*pbft.Client); ok && !cl.Done() {
+					return false
+				}
+			}
+			return true
+		},
+	}
+	if c.Crashes > 0 {
+		for i := 0; i < cfg.N; i++ {
+			m.Crashable = append(m.Crashable, sim.NodeID(i))
+		}
+	}
+	return m, cfg, nil
+}
+
+// Result is an exploration's outcome.
+type Result struct {
+	*engine.Result
+	Config Config
+	// Replay is the counterexample's replay record (nil when none, or when
+	// the schedule could not be expressed, see ReplayErr), and Outcome the
+	// checked kernel run of it.
+	Replay    *scenarios.Replay
+	Outcome   *properties.Outcome
+	ReplayErr error
+}
+
+// Explore runs the exploration c describes.
+func Explore(c Config) (*Result, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	m, cfg, err := c.model()
+	if err != nil {
+		return nil, err
+	}
+	opts := properties.CheckerOptions(cfg)
+	chk := properties.New(opts)
+	var crashed []sim.NodeID
+	o := engine.Options{
+		Bounds:    engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth},
+		DFS:       c.DFS,
+		Sleep:     !c.NoSleep,
+		MaxStates: c.MaxStates,
+		Records:   true,
+		Check: func(w *engine.World, recs []engine.Record) (string, string) {
+			// Crashed replicas are faulty for the checkers (as in a run).
+			crashed = crashed[:0]
+			for _, r := range recs {
+				if r.Kind == sim.RecCrash && !slices.Contains(crashed, r.From) {
+					crashed = append(crashed, r.From)
+				}
+			}
+			oo := opts
+			if len(crashed) > 0 {
+				oo.Faulty = append(slices.Clone(opts.Faulty), crashed...)
+				slices.Sort(oo.Faulty)
+				oo.Faulty = slices.Compact(oo.Faulty)
+			}
+			chk.Reset(oo)
+			for i := range recs {
+				chk.Record(&recs[i])
+			}
+			if len(recs) > 0 {
+				chk.Finish(recs[len(recs)-1].Time)
+			}
+			if v := chk.Violations(); len(v) > 0 {
+				return v[0].Property, v[0].String()
+			}
+			for _, a := range chk.Accused() {
+				if !slices.Contains(oo.Faulty, a.Replica) {
+					return properties.Accountability, "a replica configured as correct provably misbehaved: " + a.Reason
+				}
+			}
+			return "", ""
+		},
+		LivenessSteps: c.LivenessSteps,
+		Progress:      c.Progress,
+		ProgressEvery: time.Second,
+		Stop:          c.Stop,
+	}
+	if c.Budget > 0 {
+		deadline := time.Now().Add(c.Budget)
+		stop := c.Stop
+		o.Stop = func() bool { return time.Now().After(deadline) || stop != nil && stop() }
+	}
+	res, err := engine.Run(m, o)
+	if err != nil {
+		return nil, err
+	}
+	out := &Result{Result: res, Config: c}
+	if res.Found() {
+		out.Replay, out.Outcome, out.ReplayErr = c.counterexample(m, res)
+	}
+	return out, nil
+}
+
+// counterexample turns the explored path into a scenario the kernel
+// replays: base delay 0, one adversarial network rule per network send of
+// the path (matching its type, sender, receiver and send time) that delays
+// it to the time the explorer delivered it, or drops it; crashes at the
+// times the explorer crashed and recovered nodes. It runs the scenario with
+// the checkers and returns its replay record when the run finds the same
+// violated property.
+func (c Config) counterexample(m *engine.Model, res *engine.Result) (*scenarios.Replay, *properties.Outcome, error) {
+	sc, err := c.scheduleScenario(m, res.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := properties.RunScenario(sc, properties.RunOptions{Liveness: true, StopOnViolation: true})
+	if err != nil {
+		return nil, nil, fmt.Errorf("running the counterexample: %w", err)
+	}
+	rp := o.Replay()
+	if res.Property == engine.Liveness {
+		if o.Result.Completed {
+			return rp, o, fmt.Errorf("the kernel run of the liveness counterexample completed its requests")
+		}
+		return rp, o, nil
+	}
+	if !o.Failed() || o.Property() != res.Property {
+		return rp, o, fmt.Errorf("the kernel run of the counterexample gives verdict %s (property %q), not the explored violation %q", o.Verdict(), o.Property(), res.Property)
+	}
+	return rp, o, nil
+}
+
+// scheduleScenario returns the scenario whose kernel run follows path.
+func (c Config) scheduleScenario(m *engine.Model, path []engine.Choice) (scenarios.Scenario, error) {
+	sched, err := engine.Replay(m, path)
+	if err != nil {
+		return scenarios.Scenario{}, err
+	}
+	sc := c.Scenario()
+	sc.Network.Delay = "const:0s"
+	type key struct {
+		typ      sim.MsgType
+		from, to sim.NodeID
+		at       sim.Time
+	}
+	fate := map[key]string{}
+	for _, s := range sched.Sends {
+		if len(s.Delivered) > 1 {
+			return sc, fmt.Errorf("the counterexample duplicates a message: not expressible as a replay file yet (explore without --duplicates)")
+		}
+		k := key{s.Msg.Type(), s.From, s.To, s.SentAt}
+		rule := scenarios.NetRule{Types: []string{s.Msg.Type().String()}, From: []int{int(s.From)}, To: []int{int(s.To)},
+			Start: time.Duration(s.SentAt), End: time.Duration(s.SentAt + 1)}
+		var f string
+		switch {
+		case s.Dropped:
+			rule.Drop = 1
+			f = "drop"
+		case len(s.Delivered) == 1:
+			rule.Delay = time.Duration(s.Delivered[0] - s.SentAt)
+			f = rule.Delay.String()
+		default: // still in flight at the end of the path
+			rule.Delay = time.Hour
+			f = "late"
+		}
+		if prev, ok := fate[k]; ok {
+			if prev != f {
+				return sc, fmt.Errorf("two %v messages from %d to %d sent at %v have different fates: not expressible by network rules", s.Msg.Type(), s.From, s.To, s.SentAt)
+			}
+			continue
+		}
+		fate[k] = f
+		sc.Adversary = append(sc.Adversary, rule)
+	}
+	for _, cr := range sched.Crashes {
+		sc.Crashes = append(sc.Crashes, scenarios.Crash{Node: int(cr.Node), At: time.Duration(cr.At), Recover: time.Duration(cr.Recover)})
+	}
+	sc.Run.MaxTime = time.Duration(sched.End) + time.Millisecond
+	return sc, nil
+}

@@ -1,0 +1,382 @@
+package reports
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"runtime"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+
+	"github.com/pbftsim/pbftsim/sim/cluster"
+)
+
+// FileComparisonRuns is the runs of a protocol comparison report, by
+// protocol; the comparison itself is in FileSummary.
+const FileComparisonRuns = "runs.json"
+
+// ProtocolComparison compares protocols over one sweep: the same scenario,
+// n list, seeds, workload and network for each.
+type ProtocolComparison struct {
+	Scenario  string            `json:"scenario"`
+	Command   string            `json:"command,omitempty"`
+	Version   string            `json:"version,omitempty"`
+	Nodes     []int             `json:"nodes"`
+	Seeds     []uint64          `json:"seeds"`
+	Requests  int               `json:"requests_per_run"`
+	Batch     int               `json:"batch"`
+	K         int               `json:"checkpoint_interval"`
+	Protocols []ProtocolResults `json:"protocols"`
+	// Conclusions is the plain-words table: one row per question.
+	Conclusions []ConclusionRow `json:"conclusions"`
+	Out         string          `json:"-"`
+}
+
+// ProtocolResults is one protocol's part of a comparison.
+type ProtocolResults struct {
+	Protocol string `json:"protocol"`
+	// ClosedForm is the fault-free messages per committed request as a
+	// formula of n; ClosedFormAt evaluates it.
+	ClosedForm string          `json:"closed_form"`
+	Points     []ProtocolPoint `json:"points"`
+	// MessagesFit and BytesFit fit messages (bytes) per committed request
+	// against n over every run that committed something.
+	MessagesFit PowerFit `json:"messages_fit"`
+	BytesFit    PowerFit `json:"bytes_fit"`
+	// Exact is true when the mean messages per request equals the closed
+	// form at every n (as it must in a fault-free run).
+	Exact bool  `json:"exact"`
+	Runs  []Run `json:"-"`
+}
+
+// ProtocolPoint is one protocol's measurements at one n (means over seeds).
+type ProtocolPoint struct {
+	N                  int     `json:"n"`
+	Runs               int     `json:"runs"`
+	Completed          int     `json:"completed_runs"`
+	MessagesPerRequest float64 `json:"messages_per_request"`
+	ClosedForm         float64 `json:"closed_form_per_request"`
+	BytesPerRequest    float64 `json:"bytes_per_request"`
+	LatencyP50Ms       float64 `json:"latency_p50_ms"`
+	Throughput         float64 `json:"throughput_per_sim_s"`
+	ViewChanges        float64 `json:"view_changes"`
+}
+
+// ConclusionRow answers one question for every protocol.
+type ConclusionRow struct {
+	Question string   `json:"question"`
+	Answers  []string `json:"answers"` // in Protocols order
+	Verdict  string   `json:"verdict"`
+}
+
+// protocolClosedForm returns the fault-free messages per committed request
+// of a protocol with batches of b requests, checkpoint interval k and
+// requests requests per run.
+func protocolClosedForm(protocol string, b, k, requests int) (string, func(n float64) float64) {
+	fb := float64(max(b, 1))
+	if protocol == cluster.ProtocolHotStuff {
+		// per block: NEW-VIEW, PREPARE, 3 votes, PRE-COMMIT, COMMIT, DECIDE,
+		// n−1 each; per request: REQUEST to all n, n REPLYs (README).
+		if b <= 1 {
+			return "10n−8", func(n float64) float64 { return 10*n - 8 }
+		}
+		return fmt.Sprintf("2n + 8(n−1)/%d", b), func(n float64) float64 { return 2*n + 8*(n-1)/fb }
+	}
+	if k < 1 {
+		k = defaultCheckpointInterval
+	}
+	// ClosedFormCounts, continuous in n (for plotting), with the checkpoint
+	// rounds of a run of requests requests
+	rounds := requests / (k * max(b, 1))
+	normal := "2n²−n+1"
+	if b > 1 {
+		normal = fmt.Sprintf("(2n²−2n)/%d+n+1", b)
+	}
+	formula := normal
+	if rounds > 0 && requests > 0 {
+		formula += fmt.Sprintf(" + %d·n(n−1)/%d (checkpoints, K=%d)", rounds, requests, k)
+	}
+	return formula, func(n float64) float64 {
+		c := (2*n*n-2*n)/fb + n + 1
+		if requests > 0 {
+			c += float64(rounds) * n * (n - 1) / float64(requests)
+		}
+		return c
+	}
+}
+
+// CompareProtocols runs opt's sweep once per protocol (opt.Base.Protocol is
+// replaced) and writes a comparison report to opt.Out: report.md,
+// comparison.json, runs.json and the log-log plots of messages and bytes
+// per committed request with both fits.
+func CompareProtocols(ctx context.Context, opt Options, protocols []string, run Runner) (*ProtocolComparison, error) {
+	if len(protocols) < 2 {
+		return nil, inputErr("protocols", "%d protocol(s): give at least two, e.g. pbft,hotstuff", len(protocols))
+	}
+	seen := map[string]bool{}
+	for _, p := range protocols {
+		if !containsStr(cluster.Protocols, p) {
+			return nil, inputErr("protocols", "unknown protocol %q: want a comma list of %s", p, strings.Join(cluster.Protocols, ", "))
+		}
+		if seen[p] {
+			return nil, inputErr("protocols", "%q listed twice", p)
+		}
+		seen[p] = true
+	}
+	if err := checkWritable(opt.Out); err != nil {
+		return nil, err
+	}
+	cmp := &ProtocolComparison{Scenario: opt.Scenario, Command: opt.Command, Version: opt.Version, Out: opt.Out}
+	for _, proto := range protocols {
+		o := opt
+		o.Base.Protocol = proto
+		if proto == cluster.ProtocolPBFT {
+			o.Base.Protocol = ""
+		}
+		p, err := newPlan(o, runtime.NumCPU())
+		if err != nil {
+			return nil, err
+		}
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "%s:\n", proto)
+		}
+		runs, err := sweep(ctx, p, run)
+		if err != nil {
+			return nil, err
+		}
+		cmp.Nodes, cmp.Seeds, cmp.Requests, cmp.Batch, cmp.K = p.nodes, p.seeds, p.base.Requests, p.batch, p.k
+		cmp.Protocols = append(cmp.Protocols, analyseProtocol(proto, p, runs))
+	}
+	cmp.conclude()
+	if err := writeFiles(cmp.render, opt.Out); err != nil {
+		return nil, err
+	}
+	return cmp, nil
+}
+
+func containsStr(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func analyseProtocol(proto string, p *plan, runs []Run) ProtocolResults {
+	formula, closed := protocolClosedForm(proto, p.batch, p.k, p.base.Requests)
+	res := ProtocolResults{Protocol: proto, ClosedForm: formula, Runs: runs, Exact: true}
+	var fn, fm, fbytes []float64
+	for _, n := range p.nodes {
+		pt := ProtocolPoint{N: n, ClosedForm: closed(float64(n))}
+		var committed int
+		for _, r := range runs {
+			if r.N != n {
+				continue
+			}
+			pt.Runs++
+			if r.Completed {
+				pt.Completed++
+			}
+			pt.ViewChanges += float64(r.ViewChanges)
+			pt.Throughput += r.Throughput
+			if r.Committed == 0 {
+				continue
+			}
+			committed++
+			pt.MessagesPerRequest += r.MessagesPerRequest
+			pt.BytesPerRequest += r.BytesPerRequest
+			pt.LatencyP50Ms += float64(r.LatencyP50Ns) / 1e6
+			fn = append(fn, float64(n))
+			fm = append(fm, r.MessagesPerRequest)
+			fbytes = append(fbytes, r.BytesPerRequest)
+		}
+		if pt.Runs > 0 {
+			pt.ViewChanges /= float64(pt.Runs)
+			pt.Throughput /= float64(pt.Runs)
+		}
+		if committed > 0 {
+			c := float64(committed)
+			pt.MessagesPerRequest /= c
+			pt.BytesPerRequest /= c
+			pt.LatencyP50Ms /= c
+		}
+		if committed == 0 || math.Abs(pt.MessagesPerRequest-pt.ClosedForm) > 1e-9*pt.ClosedForm {
+			res.Exact = false
+		}
+		res.Points = append(res.Points, pt)
+	}
+	res.MessagesFit, _ = FitPower(fn, fm)
+	res.BytesFit, _ = FitPower(fn, fbytes)
+	return res
+}
+
+// conclude fills the plain-words table.
+func (c *ProtocolComparison) conclude() {
+	if len(c.Protocols) == 0 || len(c.Nodes) == 0 {
+		return
+	}
+	last := len(c.Nodes) - 1
+	nMax := c.Nodes[last]
+	row := func(q string, ans func(p ProtocolResults) string, better func(p ProtocolResults) float64, lowerIsBetter bool, unit string) {
+		r := ConclusionRow{Question: q}
+		best, bestV, worstV := "", 0.0, 0.0
+		for i, p := range c.Protocols {
+			r.Answers = append(r.Answers, ans(p))
+			v := better(p)
+			if i == 0 || (lowerIsBetter && v < bestV) || (!lowerIsBetter && v > bestV) {
+				best, bestV = p.Protocol, v
+			}
+			if i == 0 || (lowerIsBetter && v > worstV) || (!lowerIsBetter && v < worstV) {
+				worstV = v
+			}
+		}
+		if bestV > 0 && worstV > 0 {
+			ratio := worstV / bestV
+			if !lowerIsBetter {
+				ratio = bestV / worstV
+			}
+			r.Verdict = fmt.Sprintf("%s, by %.1f× at n=%d%s", best, ratio, nMax, unit)
+		}
+		c.Conclusions = append(c.Conclusions, r)
+	}
+	at := func(p ProtocolResults) ProtocolPoint { return p.Points[last] }
+	row("How do messages per committed request grow with n?", func(p ProtocolResults) string {
+		return fmt.Sprintf("≈ n^%.2f (95%% CI [%.2f, %.2f]); closed form %s; %.0f at n=%d", p.MessagesFit.Exponent,
+			p.MessagesFit.ExponentCI[0], p.MessagesFit.ExponentCI[1], p.ClosedForm, at(p).MessagesPerRequest, nMax)
+	}, func(p ProtocolResults) float64 { return at(p).MessagesPerRequest }, true, " (fewer messages)")
+	row("Do fault-free counts equal the closed form exactly?", func(p ProtocolResults) string {
+		if p.Exact {
+			return "yes, at every n"
+		}
+		return "no (faults, loss or timeouts in the scenario add messages)"
+	}, func(ProtocolResults) float64 { return 0 }, true, "")
+	row("How do bytes per committed request grow with n?", func(p ProtocolResults) string {
+		return fmt.Sprintf("≈ n^%.2f (95%% CI [%.2f, %.2f]); %.0f B at n=%d", p.BytesFit.Exponent,
+			p.BytesFit.ExponentCI[0], p.BytesFit.ExponentCI[1], at(p).BytesPerRequest, nMax)
+	}, func(p ProtocolResults) float64 { return at(p).BytesPerRequest }, true, " (fewer bytes)")
+	row("Client latency (median, simulated time)", func(p ProtocolResults) string {
+		return fmt.Sprintf("%.1f ms at n=%d, %.1f ms at n=%d", p.Points[0].LatencyP50Ms, c.Nodes[0], at(p).LatencyP50Ms, nMax)
+	}, func(p ProtocolResults) float64 { return at(p).LatencyP50Ms }, true, " (lower latency: fewer message delays per decision)")
+	row("Throughput (committed requests per simulated second, same delay model)", func(p ProtocolResults) string {
+		return fmt.Sprintf("%.0f at n=%d, %.0f at n=%d", p.Points[0].Throughput, c.Nodes[0], at(p).Throughput, nMax)
+	}, func(p ProtocolResults) float64 { return at(p).Throughput }, false, " (higher throughput)")
+}
+
+// render produces every file of the comparison report.
+func (c *ProtocolComparison) render() ([]file, error) {
+	figs := []struct {
+		name, title string
+		y           func(ProtocolPoint) float64
+		fit         func(ProtocolResults) PowerFit
+		closed      bool
+	}{
+		{"protocols_messages", "Messages per committed request vs n (log-log)", func(p ProtocolPoint) float64 { return p.MessagesPerRequest },
+			func(p ProtocolResults) PowerFit { return p.MessagesFit }, true},
+		{"protocols_bytes", "Bytes per committed request vs n (log-log)", func(p ProtocolPoint) float64 { return p.BytesPerRequest },
+			func(p ProtocolResults) PowerFit { return p.BytesFit }, false},
+	}
+	var out []file
+	var figures []Figure
+	for _, f := range figs {
+		fig, err := renderFigure(nil, f.name, f.title, func(*Summary) (*plot.Plot, error) {
+			return c.plot(f.title, f.y, f.fit, f.closed)
+		})
+		if err != nil {
+			return nil, err
+		}
+		figures = append(figures, fig)
+		out = append(out, file{fig.Name + ".png", fig.PNG}, file{fig.Name + ".svg", fig.SVG})
+	}
+	js, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("report: %s: %w", FileSummary, err)
+	}
+	runs := map[string][]Run{}
+	for _, p := range c.Protocols {
+		runs[p.Protocol] = p.Runs
+	}
+	rj, err := json.MarshalIndent(runs, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("report: %s: %w", FileComparisonRuns, err)
+	}
+	out = append(out, file{FileMarkdown, c.markdown(figures)}, file{FileSummary, append(js, '\n')}, file{FileComparisonRuns, append(rj, '\n')})
+	return out, nil
+}
+
+func (c *ProtocolComparison) plot(title string, y func(ProtocolPoint) float64, fit func(ProtocolResults) PowerFit, closed bool) (*plot.Plot, error) {
+	p := logPlot(title, "per committed request")
+	lo, hi := float64(c.Nodes[0]), float64(c.Nodes[len(c.Nodes)-1])
+	for i, pr := range c.Protocols {
+		var xy plotter.XYs
+		for _, pt := range pr.Points {
+			if v := y(pt); v > 0 {
+				xy = append(xy, plotter.XY{X: float64(pt.N), Y: v})
+			}
+		}
+		if len(xy) > 0 {
+			if err := addPoints(p, pr.Protocol+" measured", xy, 2*i); err != nil {
+				return nil, err
+			}
+		}
+		if f := fit(pr); f.Points > 0 {
+			label := fmt.Sprintf("%s fit %.3g·n^%.2f", pr.Protocol, f.Coefficient, f.Exponent)
+			if err := addLine(p, label, curve(lo, hi, f.At), 2*i, false); err != nil {
+				return nil, err
+			}
+		}
+		if closed {
+			_, cf := protocolClosedForm(pr.Protocol, c.Batch, c.K, c.Requests)
+			if err := addLine(p, pr.Protocol+" closed form "+pr.ClosedForm, curve(lo, hi, cf), 2*i+1, true); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return p, nil
+}
+
+func (c *ProtocolComparison) markdown(figs []Figure) []byte {
+	var b bytes.Buffer
+	names := make([]string, len(c.Protocols))
+	for i, p := range c.Protocols {
+		names[i] = p.Protocol
+	}
+	fmt.Fprintf(&b, "# Protocol comparison: %s\n\n", strings.Join(names, " vs "))
+	fmt.Fprintf(&b, "Scenario `%s`, n = %v, %d seed(s) per n, %d requests per run, batch %d; every protocol ran the same scenario, seeds, workload and network model.\n\n",
+		c.Scenario, c.Nodes, len(c.Seeds), c.Requests, c.Batch)
+	if c.Command != "" {
+		fmt.Fprintf(&b, "Regenerate with `%s`", c.Command)
+		if c.Version != "" {
+			fmt.Fprintf(&b, " (pbftsim %s)", c.Version)
+		}
+		b.WriteString(".\n\n")
+	}
+	b.WriteString("## Conclusion\n\n| question | " + strings.Join(names, " | ") + " | verdict |\n|---|")
+	for range names {
+		b.WriteString("---|")
+	}
+	b.WriteString("---|\n")
+	for _, r := range c.Conclusions {
+		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.Question, strings.Join(r.Answers, " | "), r.Verdict)
+	}
+	b.WriteString("\nView changes are not measured by this report (its runs are those of the scenario); in closed form PBFT's view change costs n²−1 messages whose NEW-VIEW carries Θ(n²) signed messages (Θ(n³) bytes in all), HotStuff's n−1 NEW-VIEW messages of constant size (one QC each).\n")
+	for _, p := range c.Protocols {
+		fmt.Fprintf(&b, "\n## %s\n\nClosed form (fault-free, messages per committed request): %s. Messages fit %.3g·n^%.3f (95%% CI [%.3f, %.3f], R² %.4f); bytes fit %.3g·n^%.3f (95%% CI [%.3f, %.3f], R² %.4f).\n\n",
+			p.Protocol, p.ClosedForm, p.MessagesFit.Coefficient, p.MessagesFit.Exponent, p.MessagesFit.ExponentCI[0], p.MessagesFit.ExponentCI[1], p.MessagesFit.R2,
+			p.BytesFit.Coefficient, p.BytesFit.Exponent, p.BytesFit.ExponentCI[0], p.BytesFit.ExponentCI[1], p.BytesFit.R2)
+		b.WriteString("| n | runs | completed | messages/request | closed form | bytes/request | latency p50 (ms) | throughput (req/sim s) | view changes |\n|---|---|---|---|---|---|---|---|---|\n")
+		for _, pt := range p.Points {
+			fmt.Fprintf(&b, "| %d | %d | %d | %.2f | %.2f | %.0f | %.2f | %.1f | %.1f |\n", pt.N, pt.Runs, pt.Completed,
+				pt.MessagesPerRequest, pt.ClosedForm, pt.BytesPerRequest, pt.LatencyP50Ms, pt.Throughput, pt.ViewChanges)
+		}
+	}
+	b.WriteString("\n## Plots\n\n")
+	for _, f := range figs {
+		fmt.Fprintf(&b, "![%s](%s.svg)\n\n", f.Title, f.Name)
+	}
+	return b.Bytes()
+}

@@ -1,0 +1,383 @@
+package spacetime
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// TraceFormat is a trace file format, chosen by the file name's extension.
+type TraceFormat struct {
+	Ext        string // ".jsonl", ".jsonl.zst", ".pbt", ".pbt.zst"
+	Binary     bool   // sim.BinarySink's format, else JSON Lines
+	Compressed bool   // a zstd stream
+	Desc       string
+}
+
+// TraceFormats are the supported trace formats, longest extension first
+// within each family.
+var TraceFormats = []TraceFormat{
+	{".jsonl.zst", false, true, "JSON Lines, zstd-compressed"},
+	{".jsonl", false, false, "JSON Lines"},
+	{".pbt.zst", true, true, "pbftsim binary trace, zstd-compressed (the most compact)"},
+	{".pbt", true, false, "pbftsim binary trace"},
+}
+
+// FormatOf returns the trace format that path's name selects, or an error
+// listing the supported extensions.
+func FormatOf(path string) (TraceFormat, error) {
+	lower := strings.ToLower(path)
+	for _, f := range TraceFormats {
+		if strings.HasSuffix(lower, f.Ext) {
+			return f, nil
+		}
+	}
+	var exts []string
+	for _, f := range TraceFormats {
+		exts = append(exts, f.Ext+" ("+f.Desc+")")
+	}
+	return TraceFormat{}, fmt.Errorf("trace file %s: unknown extension; supported: %s", path, strings.Join(exts, ", "))
+}
+
+// OpenTrace opens the trace file at path in the format its name selects.
+// Close the Reader when done. A missing file or an unknown extension is an
+// *InputError; a bad record is a *ParseError from Next.
+func OpenTrace(path string) (*Reader, error) {
+	format, err := FormatOf(path)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &InputError{err}
+	}
+	var r io.Reader = f
+	var closer io.Closer = f
+	if format.Compressed {
+		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		if err != nil {
+			f.Close()
+			return nil, &InputError{fmt.Errorf("%s: %w", path, err)}
+		}
+		r = zr
+		closer = closers{zr.IOReadCloser(), f}
+	}
+	var rd *Reader
+	if format.Binary {
+		rd = NewBinaryReader(r, path)
+	} else {
+		rd = NewReader(r, path)
+	}
+	rd.closer = closer
+	return rd, nil
+}
+
+type closers []io.Closer
+
+func (cs closers) Close() error {
+	var first error
+	for _, c := range cs {
+		if err := c.Close(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// readProblem words an error met while reading a record's bytes.
+func readProblem(err error) string {
+	switch {
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return "truncated: the file ends inside this record"
+	case errors.Is(err, zstd.ErrMagicMismatch):
+		return "not a zstd stream (corrupt, or not compressed although the name ends in .zst)"
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return err.Error()
+	}
+	return "corrupt compressed data: " + err.Error()
+}
+
+// binReader decodes sim.BinarySink's format.
+type binReader struct {
+	r       *bufio.Reader
+	started bool
+	seq     uint64 // the seq expected next
+	t       uint64
+	slots   [sim.MsgSlots]struct {
+		typ string
+		msg json.RawMessage
+	}
+}
+
+// NewBinaryReader returns a Reader of the binary trace r (see
+// sim.BinarySink); name prefixes error messages.
+func NewBinaryReader(r io.Reader, name string) *Reader {
+	return &Reader{name: name, bin: &binReader{r: bufio.NewReaderSize(r, 64<<10)}}
+}
+
+// errBinEOF is a clean end of a binary trace, between records.
+var errBinEOF = errors.New("end of trace")
+
+func (rd *Reader) nextBinary() (*Record, error) {
+	raw, err := rd.bin.next()
+	if err == errBinEOF {
+		rd.err = io.EOF
+		return nil, io.EOF
+	}
+	if err != nil {
+		var be binError
+		if errors.As(err, &be) {
+			return nil, rd.errorf("%s", string(be))
+		}
+		return nil, rd.errorf("%s", readProblem(err))
+	}
+	return rd.validate(raw)
+}
+
+// binError is a record that was read whole but makes no sense.
+type binError string
+
+func (e binError) Error() string { return string(e) }
+
+func (b *binReader) uvarint(field string) (uint64, error) {
+	v, err := binary.ReadUvarint(b.r)
+	if err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return 0, fmt.Errorf("field %s: %w", field, io.ErrUnexpectedEOF)
+		}
+		if strings.Contains(err.Error(), "overflow") {
+			return 0, binError(fmt.Sprintf("field %s: varint overflows 64 bits (corrupt file?)", field))
+		}
+		return 0, err
+	}
+	return v, nil
+}
+
+func (b *binReader) bytes(field string, limit int) ([]byte, error) {
+	n, err := b.uvarint(field + " length")
+	if err != nil {
+		return nil, err
+	}
+	if n > uint64(limit) {
+		return nil, binError(fmt.Sprintf("field %s: length %d exceeds %d bytes (corrupt file?)", field, n, limit))
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(b.r, p); err != nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		return nil, err
+	}
+	return p, nil
+}
+
+func (b *binReader) int64Field(field string, v uint64) (*int64, error) {
+	if v > math.MaxInt64 {
+		return nil, binError(fmt.Sprintf("field %s: %d out of range (corrupt file?)", field, v))
+	}
+	x := int64(v)
+	return &x, nil
+}
+
+// next reads one record into its wire form, or returns errBinEOF at a clean
+// end of the stream.
+func (b *binReader) next() (*rawRecord, error) {
+	if !b.started {
+		var magic [len(sim.BinaryMagic)]byte
+		n, err := io.ReadFull(b.r, magic[:])
+		if err != nil && n == 0 && errors.Is(err, io.EOF) {
+			return nil, binError("empty file: not a pbftsim binary trace (no header)")
+		}
+		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, err
+		}
+		if string(magic[:n]) != sim.BinaryMagic {
+			return nil, binError(fmt.Sprintf("not a pbftsim binary trace: the file does not start with %q", sim.BinaryMagic))
+		}
+		b.started = true
+	}
+	head, err := b.r.ReadByte()
+	if err == io.EOF {
+		return nil, errBinEOF
+	}
+	if err != nil {
+		return nil, err
+	}
+	k := Kind(head & 15)
+	if k == 0 || int(k) >= len(kindNames) {
+		return nil, binError(fmt.Sprintf("record kind %d is not one of 1..%d (corrupt file?)", k, len(kindNames)-1))
+	}
+	raw := &rawRecord{Kind: &kindNames[k]}
+	d, err := b.uvarint("seq")
+	if err != nil {
+		return nil, err
+	}
+	seq := b.seq + d
+	raw.Seq = &seq
+	b.seq = seq + 1
+	dt, err := b.uvarint("t")
+	if err != nil {
+		return nil, err
+	}
+	b.t += dt
+	if raw.T, err = b.int64Field("t", b.t); err != nil {
+		return nil, err
+	}
+	for _, f := range []struct {
+		name string
+		dst  **int64
+	}{{"from", &raw.From}, {"to", &raw.To}} {
+		v, err := b.uvarint(f.name)
+		if err != nil {
+			return nil, err
+		}
+		if *f.dst, err = b.int64Field(f.name, v); err != nil {
+			return nil, err
+		}
+	}
+	if k == KindTimer {
+		v, err := b.uvarint("timer")
+		if err != nil {
+			return nil, err
+		}
+		raw.Timer = &v
+	}
+	if head&sim.BinReason != 0 {
+		c, err := b.r.ReadByte()
+		if err != nil {
+			return nil, fmt.Errorf("reason: %w", io.ErrUnexpectedEOF)
+		}
+		if c == 0 || int(c) > len(dropReasons) {
+			return nil, binError(fmt.Sprintf("field reason: %d is not one of 1..%d (corrupt file?)", c, len(dropReasons)))
+		}
+		raw.Reason = dropReasons[c-1]
+	}
+	if head&sim.BinMsg != 0 {
+		slot, err := b.uvarint("message slot")
+		if err != nil {
+			return nil, err
+		}
+		if slot >= sim.MsgSlots {
+			return nil, binError(fmt.Sprintf("message slot %d out of range [0, %d) (corrupt file?)", slot, sim.MsgSlots))
+		}
+		s := &b.slots[slot]
+		if head&sim.BinRef != 0 {
+			if s.msg == nil {
+				return nil, binError(fmt.Sprintf("refers to message slot %d, which holds no message (corrupt or cut file?)", slot))
+			}
+		} else {
+			typ, err := b.bytes("type", maxNameLen)
+			if err != nil {
+				return nil, err
+			}
+			msg, err := b.bytes("msg", MaxLineBytes)
+			if err != nil {
+				return nil, err
+			}
+			if !json.Valid(msg) {
+				return nil, binError(fmt.Sprintf("field msg: not valid JSON: %s", clip(string(msg), 40)))
+			}
+			s.typ, s.msg = string(typ), msg
+		}
+		raw.Type, raw.Msg = s.typ, s.msg
+	} else if head&sim.BinRef != 0 {
+		return nil, binError("message reference flag without a message (corrupt file?)")
+	}
+	if head&sim.BinEvent != 0 {
+		name, err := b.bytes("event", maxNameLen)
+		if err != nil {
+			return nil, err
+		}
+		data, err := b.bytes("data", MaxLineBytes)
+		if err != nil {
+			return nil, err
+		}
+		if !json.Valid(data) {
+			return nil, binError(fmt.Sprintf("field data: not valid JSON: %s", clip(string(data), 40)))
+		}
+		raw.Event, raw.Data = string(name), data
+	}
+	return raw, nil
+}
+
+// TraceWriter writes a trace file atomically, in the format its name selects
+// (see FormatOf), through a buffered streaming encoder: add it to the run's
+// sinks, then Commit (or Abort).
+type TraceWriter struct {
+	sim.Sink
+	flush func() error
+	zw    *zstd.Encoder
+	af    *AtomicFile
+}
+
+// CreateTrace starts writing the trace file at path. An unknown extension is
+// an error that lists the supported ones.
+func CreateTrace(path string) (*TraceWriter, error) {
+	format, err := FormatOf(path)
+	if err != nil {
+		return nil, err
+	}
+	af, err := CreateAtomic(path)
+	if err != nil {
+		return nil, err
+	}
+	tw := &TraceWriter{af: af}
+	var w io.Writer = af
+	if format.Compressed {
+		// One encoder goroutine-free stream (concurrency 1): the run stays
+		// single-threaded and the output does not depend on scheduling.
+		tw.zw, err = zstd.NewWriter(af, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+		if err != nil {
+			af.Abort()
+			return nil, fmt.Errorf("creating %s: %w", path, err)
+		}
+		w = tw.zw
+	}
+	if format.Binary {
+		s := sim.NewBinarySink(w)
+		tw.Sink, tw.flush = s, s.Flush
+	} else {
+		s := sim.NewJSONLSink(w)
+		tw.Sink, tw.flush = s, s.Flush
+	}
+	return tw, nil
+}
+
+// Commit flushes the sink and the compressor and moves the file into place.
+func (tw *TraceWriter) Commit() error {
+	err := tw.flush()
+	if tw.zw != nil {
+		if cerr := tw.zw.Close(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		tw.af.Abort()
+		return fmt.Errorf("writing %s: %w", tw.af.Path(), err)
+	}
+	return tw.af.Commit()
+}
+
+// Abort discards the file (after Commit it does nothing).
+func (tw *TraceWriter) Abort() {
+	if tw.zw != nil {
+		tw.zw.Close()
+	}
+	tw.af.Abort()
+}
+
+// Path returns the trace file's path.
+func (tw *TraceWriter) Path() string { return tw.af.Path() }

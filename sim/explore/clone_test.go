@@ -1,0 +1,93 @@
+package explore
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/echo"
+)
+
+type inner struct {
+	a    int8
+	b    uint16
+	c    float64
+	d    string
+	arr  [3]byte
+	ptrs []*inner
+}
+
+type kitchen struct {
+	i       int
+	u       uint
+	b       bool
+	f32     float32
+	s       []int
+	bs      []byte
+	m       map[string]*inner
+	mi      map[int]int
+	iface   any
+	node    sim.Node
+	msg     sim.Message
+	msgs    []sim.Message
+	p       *inner
+	alias   *inner
+	arr     [2]inner
+	at      sim.Time // not hashed
+	scratch []byte   // reset
+}
+
+func newKitchen() *kitchen {
+	in := &inner{a: -3, b: 7, c: 1.5, d: "x", arr: [3]byte{1, 2, 3}}
+	in.ptrs = []*inner{{d: "y"}, nil}
+	return &kitchen{
+		i: -1, u: 2, b: true, f32: 0.25, s: []int{1, 2, 3}, bs: []byte("abc"),
+		m: map[string]*inner{"k": in, "z": {a: 1}}, mi: map[int]int{1: 2, 3: 4},
+		iface: inner{d: "in iface"}, node: echo.NewPonger(3), msg: &echo.Ping{Round: 1},
+		msgs: []sim.Message{&echo.Pong{Round: 2}, nil}, p: in, alias: in,
+		arr: [2]inner{{a: 1}, {d: "q"}}, at: 99, scratch: []byte("junk"),
+	}
+}
+
+// TestCopierCloneAndHash: a copy is deep (no shared mutable memory, aliasing
+// kept), equal to the original under the hash, the compiled hash equals the
+// reflective walk, and any hashed change changes the hash.
+func TestCopierCloneAndHash(t *testing.T) {
+	c := &Copier{Reset: map[string]bool{"kitchen.scratch": true}}
+	k := newKitchen()
+	x := c.Clone(k).(*kitchen)
+	h := c.Hash(k)
+	if h != c.Hash(x) {
+		t.Fatal("copy hashes differently")
+	}
+	if h != c.hash(reflect.ValueOf(k), c.plan(reflect.TypeOf(k)), fnvOff) {
+		t.Fatal("compiled hash differs from the reflective walk")
+	}
+	if x.p == k.p || x.p != x.alias || x.m["k"] != x.p || &x.s[0] == &k.s[0] || x.msg != k.msg || x.scratch != nil {
+		t.Fatalf("copy shares or loses the wrong things: %+v", x)
+	}
+	k.at = 1000 // times are not state
+	if c.Hash(k) != h {
+		t.Fatal("a sim.Time field changed the hash")
+	}
+	for i, mutate := range []func(k *kitchen){
+		func(k *kitchen) { k.i++ },
+		func(k *kitchen) { k.p.arr[2]++ },
+		func(k *kitchen) { k.m["new"] = nil },
+		func(k *kitchen) { k.mi[1] = 5 },
+		func(k *kitchen) { k.iface = inner{d: "other"} },
+		func(k *kitchen) { k.msg = &echo.Ping{Round: 2} },
+		func(k *kitchen) { k.p.ptrs[0].d = "w" },
+		func(k *kitchen) { k.arr[1].c = 2 },
+		func(k *kitchen) { k.node.(*echo.Ponger).Step(0, sim.Input{Kind: sim.InputRecover}, &sim.Output{}) },
+	} {
+		y := c.Clone(k).(*kitchen)
+		mutate(y)
+		if c.Hash(y) == h || c.Hash(k) != h {
+			t.Errorf("change %d: hash %x, original %x (original now %x)", i, c.Hash(y), h, c.Hash(k))
+		}
+		if c.Hash(y) != c.hash(reflect.ValueOf(y), c.plan(reflect.TypeOf(y)), fnvOff) {
+			t.Errorf("change %d: compiled hash differs from the reflective walk", i)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package explore
+
+import (
+	"fmt"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// SendFate is what a path did with one network send.
+type SendFate struct {
+	From, To sim.NodeID
+	Msg      sim.Message
+	SentAt   sim.Time
+	// Delivered holds the times the message (and its duplicates) were
+	// delivered (to a crashed receiver: lost at that time).
+	Delivered []sim.Time
+	Dropped   bool
+}
+
+// CrashSpan is a crash of Node at At, recovered at Recover (0: never).
+type CrashSpan struct {
+	Node        sim.NodeID
+	At, Recover sim.Time
+}
+
+// Schedule is the concrete timing of a path: everything the kernel needs to
+// run the same schedule.
+type Schedule struct {
+	Sends   []SendFate // in send order
+	Crashes []CrashSpan
+	End     sim.Time // time of the last transition
+	Final   *World
+}
+
+// Replay re-executes path from m's initial world and returns its schedule.
+func Replay(m *Model, path []Choice) (*Schedule, error) {
+	e := NewEngine(m)
+	sc := &Schedule{}
+	e.sendHook = func(f *Flight) {
+		sc.Sends = append(sc.Sends, SendFate{From: f.From, To: f.To, Msg: f.Msg, SentAt: f.SentAt})
+	}
+	w, _, err := e.Initial()
+	if err != nil {
+		return nil, err
+	}
+	var buf []Choice
+	for i, c := range path {
+		buf = e.Choices(buf[:0], w, Bounds{Drops: 1 << 30, Duplicates: 1 << 30, Crashes: 1 << 30})
+		ok := false
+		for _, d := range buf {
+			if d.Kind == c.Kind && (d.Kind == Fire || d.Msg == c.Msg && d.Node == c.Node) {
+				ok = true
+			}
+		}
+		if !ok {
+			return nil, fmt.Errorf("explore: step %d (%v) of the path is not enabled on replay", i, c.Kind)
+		}
+		var f *Flight
+		if c.Kind == Deliver || c.Kind == Drop || c.Kind == Duplicate {
+			f = &w.Flight[c.Msg]
+		}
+		send := -1
+		if f != nil {
+			send = f.Send
+		}
+		w, _ = e.Apply(w, c)
+		switch c.Kind {
+		case Deliver:
+			sc.Sends[send].Delivered = append(sc.Sends[send].Delivered, w.Now)
+		case Drop:
+			sc.Sends[send].Dropped = true
+		case Crash:
+			sc.Crashes = append(sc.Crashes, CrashSpan{Node: c.Node, At: w.Now})
+		case Recover:
+			for j := len(sc.Crashes) - 1; j >= 0; j-- {
+				if sc.Crashes[j].Node == c.Node && sc.Crashes[j].Recover == 0 {
+					sc.Crashes[j].Recover = w.Now
+					break
+				}
+			}
+		}
+	}
+	sc.End, sc.Final = w.Now, w
+	return sc, nil
+}

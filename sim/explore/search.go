@@ -1,0 +1,420 @@
+package explore
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// Options configures Run.
+type Options struct {
+	Bounds
+	// DFS explores depth-first with iterative deepening (limits 1, 2, ...,
+	// Depth) instead of breadth-first. Both find a shortest violation.
+	DFS bool
+	// Sleep turns on sleep-set partial-order reduction: of two independent
+	// transitions (deliveries or drops touching different nodes, neither
+	// arming a timer) only one order is explored from each state.
+	Sleep bool
+	// MaxStates stops the exploration after this many distinct states (0: no limit).
+	MaxStates int
+	// Check judges a newly reached world; it returns the violated property
+	// ("" when none) and a detail. With Records set, records holds the
+	// trace of the path from the initial world to w.
+	Check func(w *World, records []Record) (property, detail string)
+	// Records keeps the trace records of every transition so that Check
+	// can see the whole path (memory grows with the number of states).
+	Records bool
+	// LivenessSteps, when > 0 and the model has Done, checks from every
+	// reached world that a fair fault-free continuation (crashed nodes
+	// recover; messages delivered in send order; timers fire when nothing
+	// is in flight) reaches Done within this many transitions.
+	LivenessSteps int
+	// Progress, if set, is called about every ProgressEvery with the
+	// statistics so far.
+	Progress      func(Stats)
+	ProgressEvery time.Duration
+	// Stop, if set, is polled; when it returns true the exploration ends
+	// and the result says it was interrupted.
+	Stop func() bool
+}
+
+// Stats are an exploration's counters.
+type Stats struct {
+	States      int           // distinct states reached
+	Transitions int           // transitions executed (including those to known states)
+	Revisits    int           // transitions that reached a known state
+	Slept       int           // transitions skipped by sleep sets
+	Pruned      int           // states not expanded (model's Prune)
+	DepthLimit  int           // states at the depth bound with choices left
+	Depth       int           // deepest state reached
+	Elapsed     time.Duration // wall-clock time (outside the explored runs)
+	Liveness    int           // states whose fair continuation was checked
+}
+
+// PerSecond returns transitions per second.
+func (s Stats) PerSecond() float64 {
+	if s.Elapsed <= 0 {
+		return 0
+	}
+	return float64(s.Transitions) / s.Elapsed.Seconds()
+}
+
+// Result is the outcome of Run.
+type Result struct {
+	Stats
+	// Complete is true when every state within the bounds was explored
+	// (false when MaxStates or Stop ended it, or it found a violation).
+	Complete bool
+	// Interrupted is true when Stop ended it.
+	Interrupted bool
+	// Property and Detail describe the violation found ("" when none).
+	Property, Detail string
+	// Path is the shortest path to the violation (nil when none).
+	Path []Choice
+}
+
+// Found reports whether a violation was found.
+func (r *Result) Found() bool { return r.Property != "" }
+
+// sleepEntry is a transition put to sleep, identified independently of the
+// world's flight order.
+type sleepEntry struct {
+	key  uint64
+	kind Kind
+	eff  Effect
+}
+
+type state struct {
+	parent int32
+	choice Choice
+	depth  int32
+	recs   []Record
+	sleep  []sleepEntry // the sleep set it was (or will be) expanded with
+	done   bool         // expanded
+}
+
+type search struct {
+	e     *Engine
+	o     Options
+	res   Result
+	seen  map[uint64]int32
+	st    []state
+	start time.Time
+	last  time.Time
+	buf   []Choice
+}
+
+// Liveness is the property name of a failed liveness check.
+const Liveness = "liveness"
+
+// Run explores m within o's bounds.
+func Run(m *Model, o Options) (*Result, error) {
+	e := NewEngine(m)
+	e.keep = o.Records
+	s := &search{e: e, o: o, seen: map[uint64]int32{}, start: time.Now()}
+	s.last = s.start
+	w0, recs, err := e.Initial()
+	if err != nil {
+		return nil, err
+	}
+	if o.DFS {
+		err = s.iddfs(w0, recs)
+	} else {
+		err = s.bfs(w0, recs)
+	}
+	s.res.Elapsed = time.Since(s.start)
+	if err != nil && !errors.Is(err, errStop) {
+		return nil, err
+	}
+	return &s.res, nil
+}
+
+var errStop = errors.New("stop")
+
+// key identifies choice c of w independently of the order of w.Flight.
+func key(w *World, c Choice) uint64 {
+	h := mix(fnvOff, uint64(c.Kind))
+	switch c.Kind {
+	case Deliver, Drop, Duplicate:
+		f := &w.Flight[c.Msg]
+		h = mix(mix(mix(h, f.H), uint64(f.From)), uint64(f.To))
+	default:
+		h = mix(h, uint64(c.Node))
+	}
+	return finalize(h)
+}
+
+// independent reports whether two transitions commute and neither can
+// disable the other.
+func independent(ka Kind, a Effect, kb Kind, b Effect) bool {
+	ok := func(k Kind) bool { return k == Deliver || k == Drop || k == Duplicate }
+	if !ok(ka) || !ok(kb) || a.Timers || b.Timers || a.Nodes&b.Nodes != 0 {
+		return false
+	}
+	// Two drops (or two duplications) share a budget.
+	return ka != kb || ka == Deliver
+}
+
+// visit judges a new world reached by c from parent; it returns its id and
+// whether it is new.
+func (s *search) visit(w *World, parent int32, c Choice, recs []Record, sleep []sleepEntry) (int32, bool, error) {
+	h := w.Hash()
+	if id, ok := s.seen[h]; ok {
+		s.res.Revisits++
+		if s.o.DFS && s.st[id].depth > int32(w.Depth) {
+			// Reached by a shorter path: expand it again from here.
+			st := &s.st[id]
+			st.depth, st.parent, st.choice, st.recs, st.sleep = int32(w.Depth), parent, c, recs, sleep
+			return id, true, nil
+		}
+		return id, false, nil
+	}
+	id := int32(len(s.st))
+	s.seen[h] = id
+	s.st = append(s.st, state{parent: parent, choice: c, depth: int32(w.Depth), recs: recs, sleep: sleep})
+	s.res.States++
+	s.res.Depth = max(s.res.Depth, w.Depth)
+	if s.o.Check != nil {
+		var path []Record
+		if s.o.Records {
+			path = s.pathRecords(id)
+		}
+		if p, d := s.o.Check(w, path); p != "" {
+			s.res.Property, s.res.Detail, s.res.Path = p, d, s.path(id)
+			return id, true, errStop
+		}
+	}
+	if s.o.LivenessSteps > 0 && s.e.m.Done != nil {
+		s.res.Liveness++
+		if ok, why := s.e.fair(w, s.o.LivenessSteps); !ok {
+			s.res.Property, s.res.Detail, s.res.Path = Liveness, why, s.path(id)
+			return id, true, errStop
+		}
+	}
+	if err := s.tick(); err != nil {
+		return id, true, err
+	}
+	return id, true, nil
+}
+
+func (s *search) tick() error {
+	if s.o.MaxStates > 0 && s.res.States >= s.o.MaxStates {
+		return errStop
+	}
+	if s.res.Transitions&1023 == 0 {
+		if s.o.Stop != nil && s.o.Stop() {
+			s.res.Interrupted = true
+			return errStop
+		}
+		if s.o.Progress != nil && s.o.ProgressEvery > 0 && time.Since(s.last) >= s.o.ProgressEvery {
+			s.last = time.Now()
+			st := s.res.Stats
+			st.Elapsed = time.Since(s.start)
+			s.o.Progress(st)
+		}
+	}
+	return nil
+}
+
+// path returns the choices from the initial world to state id.
+func (s *search) path(id int32) []Choice {
+	var p []Choice
+	for ; id > 0; id = s.st[id].parent {
+		p = append(p, s.st[id].choice)
+	}
+	slices.Reverse(p)
+	return p
+}
+
+func (s *search) pathRecords(id int32) []Record {
+	var ids []int32
+	for ; id >= 0; id = s.st[id].parent {
+		ids = append(ids, id)
+		if id == 0 {
+			break
+		}
+	}
+	var out []Record
+	for i := len(ids) - 1; i >= 0; i-- {
+		out = append(out, s.st[ids[i]].recs...)
+	}
+	for i := range out {
+		out[i].Seq = uint64(i)
+	}
+	return out
+}
+
+type item struct {
+	w  *World
+	id int32
+}
+
+func (s *search) bfs(w0 *World, recs []Record) error {
+	id, _, err := s.visit(w0, -1, Choice{}, recs, nil)
+	if err != nil {
+		return err
+	}
+	queue := []item{{w0, id}}
+	for len(queue) > 0 {
+		it := queue[0]
+		queue[0] = item{}
+		queue = queue[1:]
+		if err := s.expand(it, func(nw *World, nid int32) { queue = append(queue, item{nw, nid}) }); err != nil {
+			return err
+		}
+	}
+	s.res.Complete = true
+	return nil
+}
+
+// expand explores the transitions out of it, calling push for each new
+// world (or known world that must be expanded again with a smaller sleep set).
+func (s *search) expand(it item, push func(*World, int32)) error {
+	w := it.w
+	if s.e.m.Prune != nil && s.e.m.Prune(w) {
+		s.res.Pruned++
+		return nil
+	}
+	st := &s.st[it.id]
+	st.done = true
+	sleep := st.sleep
+	s.buf = s.e.Choices(s.buf[:0], w, s.o.Bounds)
+	if len(s.buf) == 0 && s.o.Depth > 0 && w.Depth >= s.o.Depth {
+		if len(s.e.Choices(nil, w, Bounds{Drops: s.o.Drops, Duplicates: s.o.Duplicates, Crashes: s.o.Crashes})) > 0 {
+			s.res.DepthLimit++
+		}
+	}
+	choices := slices.Clone(s.buf)
+	var done []sleepEntry // transitions explored so far from w
+	for _, c := range choices {
+		k := key(w, c)
+		if s.o.Sleep && slices.ContainsFunc(sleep, func(z sleepEntry) bool { return z.key == k }) {
+			s.res.Slept++
+			continue
+		}
+		nw, eff := s.e.Apply(w, c)
+		s.res.Transitions++
+		var recs []Record
+		if s.o.Records {
+			recs = s.e.takeRecords()
+		}
+		var childSleep []sleepEntry
+		if s.o.Sleep {
+			for _, z := range slices.Concat(sleep, done) {
+				if independent(z.kind, z.eff, c.Kind, eff) {
+					childSleep = append(childSleep, z)
+				}
+			}
+			done = append(done, sleepEntry{key: k, kind: c.Kind, eff: eff})
+		}
+		nid, isNew, err := s.visit(nw, it.id, c, recs, childSleep)
+		if err != nil {
+			return err
+		}
+		if isNew {
+			push(nw, nid)
+			continue
+		}
+		if s.o.Sleep {
+			// Reached again with another sleep set: the transitions asleep
+			// before but awake now must be explored too.
+			old := &s.st[nid]
+			inter := intersect(old.sleep, childSleep)
+			if len(inter) < len(old.sleep) {
+				old.sleep = inter
+				if old.done {
+					old.done = false
+					push(nw, nid)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+func intersect(a, b []sleepEntry) []sleepEntry {
+	var out []sleepEntry
+	for _, x := range a {
+		if slices.ContainsFunc(b, func(y sleepEntry) bool { return y.key == x.key }) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// iddfs runs depth-first searches with depth limits 1, 2, ... up to
+// o.Depth, until a limit leaves no state with choices at its bound.
+func (s *search) iddfs(w0 *World, recs []Record) error {
+	maxD := s.o.Depth
+	if maxD <= 0 {
+		maxD = 1 << 30
+	}
+	for lim := 1; lim <= maxD; lim++ {
+		clear(s.seen)
+		s.st = s.st[:0]
+		s.res.States, s.res.DepthLimit = 0, 0
+		s.o.Depth = lim
+		id, _, err := s.visit(w0, -1, Choice{}, recs, nil)
+		if err != nil {
+			return err
+		}
+		var dfs func(it item) error
+		dfs = func(it item) error {
+			var kids []item
+			if err := s.expand(it, func(nw *World, nid int32) { kids = append(kids, item{nw, nid}) }); err != nil {
+				return err
+			}
+			for _, k := range kids {
+				if err := dfs(k); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+		if err := dfs(item{w0, id}); err != nil {
+			return err
+		}
+		if s.res.DepthLimit == 0 {
+			break
+		}
+	}
+	s.res.Complete = true
+	return nil
+}
+
+// fair runs a fair fault-free continuation of w (on a private copy) and
+// reports whether the model's Done holds within steps transitions.
+func (e *Engine) fair(w0 *World, steps int) (bool, string) {
+	keep := e.keep
+	e.keep = false
+	defer func() { e.keep = keep }()
+	w := w0
+	for i, d := range w.Down {
+		if d {
+			w, _ = e.Apply(w, Choice{Kind: Recover, Node: sim.NodeID(i)})
+		}
+	}
+	for i := 0; i < steps; i++ {
+		if e.m.Done(w) {
+			return true, ""
+		}
+		var c Choice
+		switch {
+		case len(w.Flight) > 0 && canStep(w):
+			c = Choice{Kind: Deliver, Msg: 0}
+		case len(w.Timers) > 0:
+			c = Choice{Kind: Fire}
+		default:
+			return false, fmt.Sprintf("a fair fault-free continuation stops after %d transitions (nothing in flight, no timer) without completing", i)
+		}
+		w, _ = e.Apply(w, c)
+	}
+	if e.m.Done(w) {
+		return true, ""
+	}
+	return false, fmt.Sprintf("a fair fault-free continuation does not complete within %d transitions", steps)
+}

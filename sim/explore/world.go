@@ -1,0 +1,494 @@
+// Package explore explores every schedule of a small simulation within
+// bounds, on the real node code: at each step the choice is which in-flight
+// message to deliver next, or to drop or duplicate one (within budgets), to
+// fire the earliest pending timer, or to crash or recover a node. A faulty
+// (Byzantine) node's messages may also be withheld at no cost: with the
+// node's own deterministic strategy that is its finite menu of actions.
+//
+// Worlds are copied per branch (copy-on-write per node: a transition copies
+// only the nodes it steps, by reflection, see Copier) and recognised by a
+// hash of every node's canonical state, the in-flight messages (a multiset)
+// and the order of the pending timers. Exploration is breadth-first, so the
+// first violation found has a shortest path; depth-first iterative
+// deepening and sleep-set partial-order reduction are options.
+//
+// Time follows the kernel's rules so that every explored path can be
+// replayed by the ordinary kernel (see Schedule): each transition other
+// than a timer happens one Unit after the previous one, a timer fires at its
+// deadline, and a transition is possible only strictly before the earliest
+// pending deadline. Self-sends and timers due at the current time run at
+// once, in the kernel's order. Absolute times are not part of a state.
+//
+// Nothing here imports the properties, scenarios or reports packages: what
+// counts as a violation is the caller's Check.
+package explore
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// Unit is the virtual time between two explored transitions. It is not a
+// divisor of any whole number of milliseconds, and transitions stop short of
+// timer deadlines, so no two events of a replayed path share a time.
+const Unit = sim.Time(997 * time.Nanosecond)
+
+// Kind is the kind of a transition.
+type Kind uint8
+
+// Transition kinds.
+const (
+	Deliver   Kind = iota + 1 // deliver an in-flight message
+	Drop                      // lose an in-flight message (a drop, or a faulty sender's withholding)
+	Duplicate                 // make one more copy of an in-flight message
+	Fire                      // fire the earliest pending timer
+	Crash                     // crash a node: its timers are cancelled, messages to it are lost
+	Recover                   // recover a crashed node
+)
+
+var kindNames = [...]string{"", "deliver", "drop", "duplicate", "fire", "crash", "recover"}
+
+func (k Kind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", k)
+}
+
+// Choice is one transition out of a world: Msg indexes World.Flight for
+// Deliver, Drop and Duplicate; Node names the node of Crash and Recover.
+type Choice struct {
+	Kind Kind
+	Msg  int
+	Node sim.NodeID
+}
+
+// Flight is an in-flight network message.
+type Flight struct {
+	From, To sim.NodeID
+	Msg      sim.Message
+	H        uint64   // hash of the message's canonical encoding
+	SentAt   sim.Time // virtual time of the send
+	Send     int      // index of the send along the path (0, 1, ...)
+	Copy     bool     // a duplicate made by a Duplicate transition
+}
+
+// Timer is a pending timer.
+type Timer struct {
+	Node sim.NodeID
+	ID   sim.TimerID
+	At   sim.Time
+	Seq  uint64 // arming order (the kernel's tie-break)
+}
+
+// local is a queued self-send.
+type local struct {
+	node sim.NodeID
+	msg  sim.Message
+	seq  uint64
+}
+
+// World is one global state: the nodes, the network and the timers.
+// Worlds share node values copy-on-write: never step a node of a world
+// you did not make with Apply.
+type World struct {
+	Nodes  []sim.Node
+	nh     []uint64 // per-node state hash
+	Down   []bool
+	Flight []Flight
+	Timers []Timer
+	Now    sim.Time
+	seq    uint64
+	sends  int
+	// Budgets used along the path.
+	Drops, Dups, Crashes int
+	Depth                int
+}
+
+// Record is what the explorer traces: the records of one transition, as the
+// kernel would trace them (Seq is left 0: the position is the caller's).
+type Record = sim.Record
+
+// Engine steps worlds for one model. It is not safe for concurrent use.
+type Engine struct {
+	m   *Model
+	cp  *Copier
+	out sim.Output
+	// per transition
+	cloned []bool
+	loc    []local
+	recs   []Record
+	keep   bool
+	// SendHook, when set, sees every network send (for Schedule).
+	sendHook func(f *Flight)
+}
+
+// Model describes what to explore.
+type Model struct {
+	// New returns fresh initial nodes (not started); node i has NodeID i.
+	New func() ([]sim.Node, error)
+	// Copier copies and hashes nodes; nil means a Copier with no extra rules.
+	Copier *Copier
+	// Crashable lists the nodes that Crash may crash.
+	Crashable []sim.NodeID
+	// Faulty lists nodes whose messages may be withheld at no budget cost.
+	Faulty []sim.NodeID
+	// Prune, if set, reports worlds that are not expanded (e.g. beyond a
+	// view bound); they are still checked.
+	Prune func(w *World) bool
+	// Done, if set, reports worlds in which the run's goal is reached (for
+	// the liveness check).
+	Done func(w *World) bool
+}
+
+// NewEngine returns an engine for m.
+func NewEngine(m *Model) *Engine {
+	cp := m.Copier
+	if cp == nil {
+		cp = &Copier{}
+	}
+	return &Engine{m: m, cp: cp}
+}
+
+// KeepRecords makes Initial and Apply keep the trace records of each
+// transition (see Records).
+func (e *Engine) KeepRecords(on bool) { e.keep = on }
+
+// Records returns the records of the last Apply (with KeepRecords on).
+func (e *Engine) Records() []Record { return e.takeRecords() }
+
+// Copier returns the engine's copier.
+func (e *Engine) Copier() *Copier { return e.cp }
+
+func (e *Engine) record(r Record) {
+	if e.keep {
+		e.recs = append(e.recs, r)
+	}
+}
+
+// Initial builds and starts the initial world: every node's Start at time
+// 0, in node order, then the self-sends and zero timers that causes.
+func (e *Engine) Initial() (*World, []Record, error) {
+	nodes, err := e.m.New()
+	if err != nil {
+		return nil, nil, err
+	}
+	w := &World{Nodes: nodes, nh: make([]uint64, len(nodes)), Down: make([]bool, len(nodes))}
+	e.begin(w, true)
+	for i, nd := range nodes {
+		nd.Start(0, &e.out)
+		e.apply(w, sim.NodeID(i))
+	}
+	e.drain(w)
+	for i := range nodes {
+		w.nh[i] = e.cp.Hash(nodes[i])
+	}
+	return w, e.takeRecords(), nil
+}
+
+func (e *Engine) begin(w *World, fresh bool) {
+	if cap(e.cloned) < len(w.Nodes) {
+		e.cloned = make([]bool, len(w.Nodes))
+	}
+	e.cloned = e.cloned[:len(w.Nodes)]
+	for i := range e.cloned {
+		e.cloned[i] = fresh
+	}
+	e.loc = e.loc[:0]
+	e.recs = e.recs[:0]
+}
+
+func (e *Engine) takeRecords() []Record {
+	if !e.keep || len(e.recs) == 0 {
+		return nil
+	}
+	return slices.Clone(e.recs)
+}
+
+// touch makes node id of w private to w (copying it on first touch in this
+// transition) and returns it.
+func (e *Engine) touch(w *World, id sim.NodeID) sim.Node {
+	if !e.cloned[id] {
+		w.Nodes[id] = e.cp.Clone(w.Nodes[id]).(sim.Node)
+		e.cloned[id] = true
+	}
+	return w.Nodes[id]
+}
+
+// apply carries out the Output node id just produced, as the kernel does.
+func (e *Engine) apply(w *World, id sim.NodeID) {
+	out := &e.out
+	for i := range out.Sends {
+		s := &out.Sends[i]
+		if s.Msg == nil || s.To < 0 || int(s.To) >= len(w.Nodes) {
+			continue // the kernel stops the run with an error; not explored
+		}
+		if s.To == id {
+			w.seq++
+			e.loc = append(e.loc, local{node: id, msg: s.Msg, seq: w.seq})
+			continue
+		}
+		e.record(Record{Time: w.Now, Kind: sim.RecSend, From: id, To: s.To, Msg: s.Msg})
+		w.seq++
+		f := Flight{From: id, To: s.To, Msg: s.Msg, H: e.cp.MessageHash(s.Msg), SentAt: w.Now, Send: w.sends}
+		w.sends++
+		if e.sendHook != nil {
+			e.sendHook(&f)
+		}
+		w.Flight = append(w.Flight, f)
+	}
+	for i := range out.Timers {
+		op := &out.Timers[i]
+		j := slices.IndexFunc(w.Timers, func(t Timer) bool { return t.Node == id && t.ID == op.ID })
+		if op.Cancel {
+			if j >= 0 {
+				w.Timers = slices.Delete(w.Timers, j, j+1)
+			}
+			continue
+		}
+		w.seq++
+		t := Timer{Node: id, ID: op.ID, At: w.Now + sim.Time(max(op.After, 0)), Seq: w.seq}
+		if j >= 0 {
+			w.Timers[j] = t
+		} else {
+			w.Timers = append(w.Timers, t)
+		}
+	}
+	for _, ev := range out.Events {
+		if ev != nil {
+			e.record(Record{Time: w.Now, Kind: sim.RecEvent, From: id, To: id, Event: ev})
+		}
+	}
+	out.Reset()
+}
+
+// earliest returns the index of the earliest pending timer, or -1.
+func earliest(w *World) int {
+	b := -1
+	for i, t := range w.Timers {
+		if b < 0 || t.At < w.Timers[b].At || t.At == w.Timers[b].At && t.Seq < w.Timers[b].Seq {
+			b = i
+		}
+	}
+	return b
+}
+
+// drain runs the self-sends and the timers due now, in sequence order.
+func (e *Engine) drain(w *World) {
+	for {
+		ti := earliest(w)
+		due := ti >= 0 && w.Timers[ti].At <= w.Now
+		if len(e.loc) == 0 && !due {
+			return
+		}
+		if due && (len(e.loc) == 0 || w.Timers[ti].Seq < e.loc[0].seq) {
+			e.fire(w, ti)
+			continue
+		}
+		l := e.loc[0]
+		e.loc = e.loc[1:]
+		if w.Down[l.node] {
+			e.record(Record{Time: w.Now, Kind: sim.RecDrop, From: l.node, To: l.node, Msg: l.msg, Reason: sim.DropCrashed})
+			continue
+		}
+		e.record(Record{Time: w.Now, Kind: sim.RecLocal, From: l.node, To: l.node, Msg: l.msg})
+		nd := e.touch(w, l.node)
+		nd.Step(w.Now, sim.Input{Kind: sim.InputMessage, From: l.node, Msg: l.msg}, &e.out)
+		e.apply(w, l.node)
+	}
+}
+
+func (e *Engine) fire(w *World, ti int) {
+	t := w.Timers[ti]
+	w.Timers = slices.Delete(w.Timers, ti, ti+1)
+	w.Now = max(w.Now, t.At)
+	e.record(Record{Time: w.Now, Kind: sim.RecTimer, From: t.Node, To: t.Node, Timer: t.ID})
+	nd := e.touch(w, t.Node)
+	nd.Step(w.Now, sim.Input{Kind: sim.InputTimer, Timer: t.ID}, &e.out)
+	e.apply(w, t.Node)
+}
+
+// canStep reports whether a transition other than Fire may happen now: one
+// Unit later must still be strictly before the earliest deadline.
+func canStep(w *World) bool {
+	ti := earliest(w)
+	return ti < 0 || w.Now+Unit < w.Timers[ti].At
+}
+
+// Bounds limits an exploration.
+type Bounds struct {
+	Drops, Duplicates, Crashes int
+	// Depth is the maximum number of transitions on a path (0: no limit).
+	Depth int
+}
+
+// Choices appends w's enabled transitions under b to dst. Identical
+// in-flight messages (same sender, receiver and content) give one choice.
+func (e *Engine) Choices(dst []Choice, w *World, b Bounds) []Choice {
+	if b.Depth > 0 && w.Depth >= b.Depth {
+		return dst
+	}
+	if canStep(w) {
+		for i := range w.Flight {
+			f := &w.Flight[i]
+			dup := false
+			for j := 0; j < i; j++ {
+				g := &w.Flight[j]
+				if g.H == f.H && g.From == f.From && g.To == f.To {
+					dup = true
+					break
+				}
+			}
+			if dup {
+				continue
+			}
+			dst = append(dst, Choice{Kind: Deliver, Msg: i})
+			if w.Drops < b.Drops || slices.Contains(e.m.Faulty, f.From) {
+				dst = append(dst, Choice{Kind: Drop, Msg: i})
+			}
+			if w.Dups < b.Duplicates {
+				dst = append(dst, Choice{Kind: Duplicate, Msg: i})
+			}
+		}
+		for _, id := range e.m.Crashable {
+			if w.Down[id] {
+				dst = append(dst, Choice{Kind: Recover, Node: id})
+			} else if w.Crashes < b.Crashes {
+				dst = append(dst, Choice{Kind: Crash, Node: id})
+			}
+		}
+	}
+	if len(w.Timers) > 0 {
+		dst = append(dst, Choice{Kind: Fire, Node: w.Timers[earliest(w)].Node})
+	}
+	return dst
+}
+
+// Effect says what a transition touched (for partial-order reduction).
+type Effect struct {
+	Nodes  uint64 // bit i: node i was stepped
+	Timers bool   // timers were set or cancelled (or one fired)
+}
+
+// Apply returns the world after c (w is unchanged) and what c touched.
+func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
+	nw := &World{
+		Nodes: slices.Clone(w.Nodes), nh: slices.Clone(w.nh), Down: slices.Clone(w.Down),
+		Flight: slices.Clone(w.Flight), Timers: slices.Clone(w.Timers),
+		Now: w.Now, seq: w.seq, sends: w.sends, Drops: w.Drops, Dups: w.Dups, Crashes: w.Crashes, Depth: w.Depth + 1,
+	}
+	e.begin(nw, false)
+	nTimers, tseq := len(nw.Timers), nw.seq
+	switch c.Kind {
+	case Deliver:
+		f := nw.Flight[c.Msg]
+		nw.Flight = slices.Delete(nw.Flight, c.Msg, c.Msg+1)
+		nw.Now += Unit
+		if nw.Down[f.To] {
+			e.record(Record{Time: nw.Now, Kind: sim.RecDrop, From: f.From, To: f.To, Msg: f.Msg, Reason: sim.DropCrashed})
+			break
+		}
+		e.record(Record{Time: nw.Now, Kind: sim.RecDeliver, From: f.From, To: f.To, Msg: f.Msg})
+		nd := e.touch(nw, f.To)
+		nd.Step(nw.Now, sim.Input{Kind: sim.InputMessage, From: f.From, Msg: f.Msg}, &e.out)
+		e.apply(nw, f.To)
+	case Drop:
+		f := nw.Flight[c.Msg]
+		nw.Flight = slices.Delete(nw.Flight, c.Msg, c.Msg+1)
+		nw.Now += Unit
+		if !slices.Contains(e.m.Faulty, f.From) {
+			nw.Drops++
+		}
+		e.record(Record{Time: nw.Now, Kind: sim.RecDrop, From: f.From, To: f.To, Msg: f.Msg, Reason: sim.DropFilter})
+	case Duplicate:
+		f := nw.Flight[c.Msg]
+		f.Copy = true
+		nw.Flight = append(nw.Flight, f)
+		nw.Now += Unit
+		nw.Dups++
+		e.record(Record{Time: nw.Now, Kind: sim.RecDuplicate, From: f.From, To: f.To, Msg: f.Msg})
+	case Fire:
+		e.fire(nw, earliest(nw))
+	case Crash:
+		nw.Now += Unit
+		nw.Down[c.Node] = true
+		nw.Crashes++
+		nw.Timers = slices.DeleteFunc(nw.Timers, func(t Timer) bool { return t.Node == c.Node })
+		e.record(Record{Time: nw.Now, Kind: sim.RecCrash, From: c.Node, To: c.Node})
+	case Recover:
+		nw.Now += Unit
+		nw.Down[c.Node] = false
+		e.record(Record{Time: nw.Now, Kind: sim.RecRecover, From: c.Node, To: c.Node})
+		nd := e.touch(nw, c.Node)
+		nd.Step(nw.Now, sim.Input{Kind: sim.InputRecover}, &e.out)
+		e.apply(nw, c.Node)
+	}
+	e.drain(nw)
+	var eff Effect
+	for i, cl := range e.cloned {
+		if cl {
+			nw.nh[i] = e.cp.Hash(nw.Nodes[i])
+			eff.Nodes |= 1 << uint(i%64)
+		}
+	}
+	eff.Timers = c.Kind == Fire || c.Kind == Crash || len(nw.Timers) != nTimers || timersArmed(nw, tseq)
+	return nw, eff
+}
+
+// timersArmed reports whether some timer of w was armed after sequence seq.
+func timersArmed(w *World, seq uint64) bool {
+	for _, t := range w.Timers {
+		if t.Seq > seq {
+			return true
+		}
+	}
+	return false
+}
+
+// Hash returns the world's state hash: every node's state, which nodes are
+// down, the in-flight messages as a multiset, the order of the pending
+// timers, and the budgets used.
+func (w *World) Hash() uint64 {
+	h := uint64(fnvOff)
+	for i, x := range w.nh {
+		h = mix(h, x)
+		if w.Down[i] {
+			h = mix(h, uint64(i)+1)
+		}
+	}
+	var sum uint64
+	for i := range w.Flight {
+		f := &w.Flight[i]
+		fh := mix(mix(f.H, uint64(f.From)), uint64(f.To))
+		sum += finalize(fh)
+	}
+	h = mix(mix(h, uint64(len(w.Flight))), sum)
+	ts := slices.Clone(w.Timers)
+	slices.SortFunc(ts, func(a, b Timer) int {
+		if a.At != b.At {
+			if a.At < b.At {
+				return -1
+			}
+			return 1
+		}
+		if a.Seq < b.Seq {
+			return -1
+		}
+		return 1
+	})
+	for _, t := range ts {
+		h = mix(mix(h, uint64(t.Node)), uint64(t.ID))
+	}
+	h = mix(mix(mix(h, uint64(w.Drops)), uint64(w.Dups)), uint64(w.Crashes))
+	return finalize(h)
+}
+
+func boolBit(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,253 @@
+package hotstuff
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// HotStuff's Byzantine strategies wrap an honest Replica and rewrite what
+// it sends, only in its own name (they sign with its key alone):
+//
+//   - silent: sends nothing at all (a crash from time 0 that still
+//     receives).
+//   - equivocate: as leader, proposes its block to group A and a different
+//     block of the same height (another batch) to group B, and drives both
+//     through the phases with the honest leader code (which forms a QC for
+//     any block that reaches the quorum), voting for both itself.
+//   - fork: attacks the lock. In the first view it leads it sends DECIDE
+//     only to group A; it never sends NEW-VIEW; in every later view it
+//     leads it proposes, instead of the honest block, a block of the same
+//     batch extending the genesis block, justified by the genesis QC (lower
+//     than the lock of every replica that voted COMMIT). Together with a
+//     network that isolates group A for a while, correct replicas refuse
+//     the fork (safeNode); replicas without the lock check commit it.
+//
+// Parameter (equivocate, fork): groups "A|B", two comma lists of replica
+// ids; the default is A = the f lowest other replicas, B = the rest.
+var strategyDocs = map[string]string{
+	"silent":     "sends nothing (receives and computes as an honest replica)",
+	"equivocate": "as leader, proposes one block to group A and a conflicting block to group B and drives both",
+	"fork":       "DECIDE of its first leader view only to group A; no NEW-VIEW; later proposals extend the genesis block with the genesis QC",
+}
+
+// Strategies returns the HotStuff strategy names, sorted.
+func Strategies() []string {
+	out := make([]string, 0, len(strategyDocs))
+	for n := range strategyDocs {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// StrategyDoc returns the description of a strategy.
+func StrategyDoc(name string) string { return strategyDocs[name] }
+
+// ByzantineEnv is what a strategy gets besides the honest replica.
+type ByzantineEnv struct {
+	ID      sim.NodeID
+	N, F    int
+	Keyring *pbft.Keyring // signs in ID's name only
+	Rand    *rand.Rand
+}
+
+// CheckStrategy validates a strategy name and parameters for n replicas.
+func CheckStrategy(name string, params map[string]string, n int) error {
+	if _, ok := strategyDocs[name]; !ok {
+		return fmt.Errorf("unknown HotStuff strategy %q", name)
+	}
+	for k := range params {
+		if k != "groups" || name == "silent" {
+			return fmt.Errorf("strategy %s: unknown parameter %q", name, k)
+		}
+	}
+	if g, ok := params["groups"]; ok {
+		if _, _, err := parseGroups(g, n); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseGroups(s string, n int) (a, b []sim.NodeID, err error) {
+	parts := strings.Split(s, "|")
+	if len(parts) != 2 {
+		return nil, nil, fmt.Errorf("groups %q: want two comma lists separated by |, e.g. \"1|2,3\"", s)
+	}
+	var out [2][]sim.NodeID
+	for i, p := range parts {
+		for _, f := range strings.Split(p, ",") {
+			id, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || id < 0 || id >= n {
+				return nil, nil, fmt.Errorf("groups %q: %q is not a replica id in [0, %d)", s, f, n)
+			}
+			if slices.Contains(out[0], sim.NodeID(id)) || slices.Contains(out[1], sim.NodeID(id)) {
+				return nil, nil, fmt.Errorf("groups %q: replica %d listed twice", s, id)
+			}
+			out[i] = append(out[i], sim.NodeID(id))
+		}
+	}
+	return out[0], out[1], nil
+}
+
+// NewByzantine wraps honest in the named strategy.
+func NewByzantine(name string, params map[string]string, honest *Replica, env ByzantineEnv) (sim.Node, error) {
+	if err := CheckStrategy(name, params, env.N); err != nil {
+		return nil, err
+	}
+	b := &byzNode{inner: honest, mode: name, env: env, inA: make([]bool, env.N), inB: make([]bool, env.N),
+		twin: map[Digest]Digest{}, group: map[Digest]uint8{}}
+	if g, ok := params["groups"]; ok {
+		a, bb, _ := parseGroups(g, env.N)
+		for _, id := range a {
+			b.inA[id] = true
+		}
+		for _, id := range bb {
+			b.inB[id] = true
+		}
+	} else {
+		k := 0
+		for i := 0; i < env.N; i++ {
+			if sim.NodeID(i) == env.ID {
+				continue
+			}
+			if k < env.F {
+				b.inA[i] = true
+			} else {
+				b.inB[i] = true
+			}
+			k++
+		}
+	}
+	return b, nil
+}
+
+type byzNode struct {
+	inner    *Replica
+	mode     string
+	env      ByzantineEnv
+	inA, inB []bool
+	twin     map[Digest]Digest // block -> the conflicting block proposed with it
+	group    map[Digest]uint8  // block -> 1: group A only, 2: group B only
+	firstLed uint64            // the first view it led (fork)
+	lastProp *Proposal
+	held     *PhaseMsg // its own DECIDE of one block, held until the twin decides
+	scratch  sim.Output
+}
+
+func (b *byzNode) Start(now sim.Time, out *sim.Output) {
+	b.inner.Start(now, &b.scratch)
+	b.rewrite(out)
+}
+
+func (b *byzNode) Step(now sim.Time, in sim.Input, out *sim.Output) {
+	b.inner.Step(now, in, &b.scratch)
+	b.rewrite(out)
+}
+
+// rewrite passes the honest replica's effects through the strategy.
+func (b *byzNode) rewrite(out *sim.Output) {
+	s := &b.scratch
+	out.Timers = append(out.Timers, s.Timers...)
+	out.Events = append(out.Events, s.Events...)
+	self := b.env.ID
+	for _, snd := range s.Sends {
+		if b.mode == "silent" {
+			if snd.To == self {
+				out.Send(snd.To, snd.Msg)
+			}
+			continue
+		}
+		switch m := snd.Msg.(type) {
+		case *NewView:
+			if b.mode == "fork" && snd.To != self {
+				continue
+			}
+		case *Proposal:
+			if snd.To == self {
+				break
+			}
+			if t := b.conflicting(m); t != nil && (b.mode == "fork" || b.inB[snd.To]) {
+				out.Send(snd.To, t)
+				continue
+			}
+			if b.mode == "equivocate" && !b.inA[snd.To] && !b.inB[snd.To] {
+				continue
+			}
+		case *PhaseMsg:
+			if snd.To == self {
+				// Equivocating: stay in the view (its own DECIDE would move it
+				// on) until both blocks decided, so that it drives both.
+				if t, ok := b.twin[m.QC.Block]; ok && b.mode == "equivocate" && m.QC.Phase == PhaseCommit {
+					if b.held == nil || b.held.QC.Block != t {
+						b.held = m
+						continue
+					}
+					out.Send(self, b.held)
+					b.held = nil
+				}
+				break
+			}
+			g := b.group[m.QC.Block]
+			if g == 1 && !b.inA[snd.To] || g == 2 && !b.inB[snd.To] {
+				continue
+			}
+			if b.mode == "fork" && m.QC.Phase == PhaseCommit && m.View == b.firstLed && !b.inA[snd.To] {
+				continue
+			}
+		case *Vote:
+			if t, ok := b.twin[m.Block]; ok && snd.To == self && Leader(m.View, b.env.N) == self {
+				v := &Vote{Phase: m.Phase, View: m.View, Block: t, Replica: self}
+				v.Sig = b.env.Keyring.Signer(self).Sign(v)
+				out.Send(self, v)
+			}
+		}
+		out.Send(snd.To, snd.Msg)
+	}
+	s.Reset()
+}
+
+// conflicting returns the block the strategy proposes instead of (or
+// besides) honest proposal p, or nil to send p unchanged.
+func (b *byzNode) conflicting(p *Proposal) *Proposal {
+	if b.lastProp != nil && b.lastProp.View == p.View {
+		if t, ok := b.twin[p.Block.Hash]; ok {
+			return &Proposal{View: p.View, Block: b.inner.blocks[t], Justify: b.lastProp.Justify, Leader: p.Leader}
+		}
+		return nil
+	}
+	var t *Proposal
+	switch b.mode {
+	case "equivocate":
+		cmds := slices.Clone(p.Block.Cmds)
+		if len(cmds) > 1 {
+			slices.Reverse(cmds)
+		} else {
+			cmds = nil
+		}
+		blk := NewBlock(p.Block.Parent, p.Block.Height, p.View, cmds)
+		t = &Proposal{View: p.View, Block: blk, Justify: p.Justify, Leader: p.Leader}
+		b.group[p.Block.Hash], b.group[blk.Hash] = 1, 2
+	case "fork":
+		if b.firstLed == 0 {
+			b.firstLed = p.View
+			b.lastProp = p
+			return nil
+		}
+		blk := NewBlock(Genesis.Hash, 1, p.View, p.Block.Cmds)
+		t = &Proposal{View: p.View, Block: blk, Justify: GenesisQC, Leader: p.Leader}
+	default:
+		return nil
+	}
+	b.inner.blocks[t.Block.Hash] = t.Block
+	b.twin[p.Block.Hash], b.twin[t.Block.Hash] = t.Block.Hash, p.Block.Hash
+	b.lastProp = &Proposal{View: p.View, Justify: t.Justify}
+	return t
+}

@@ -1,0 +1,701 @@
+package hotstuff
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// StateMachine is the replicated service (sim/ledger's Ledger).
+type StateMachine interface {
+	Execute(op string) string
+	Digest() [32]byte
+}
+
+// Config configures a replica.
+type Config struct {
+	ID          sim.NodeID
+	N, F        int
+	Batch       int           // requests per block, >= 1
+	ViewTimeout time.Duration // the pacemaker's base view timeout, > 0
+	Keyring     *pbft.Keyring
+	SM          StateMachine
+	Rules       Rules // Correct, or a broken variant (ParseVariant)
+}
+
+// Validate reports the first out-of-range field.
+func (c Config) Validate() error {
+	switch {
+	case c.N < 4:
+		return fmt.Errorf("hotstuff: Config.N = %d: need at least 4 replicas", c.N)
+	case c.F < 1 || c.N < 3*c.F+1:
+		return fmt.Errorf("hotstuff: Config.F = %d: need 1 <= F and N >= 3F+1 (N = %d)", c.F, c.N)
+	case c.ID < 0 || int(c.ID) >= c.N:
+		return fmt.Errorf("hotstuff: Config.ID = %d: want a replica id in [0, %d)", c.ID, c.N)
+	case c.Batch < 1:
+		return fmt.Errorf("hotstuff: Config.Batch = %d: want at least 1", c.Batch)
+	case c.ViewTimeout <= 0:
+		return fmt.Errorf("hotstuff: Config.ViewTimeout = %v: want > 0", c.ViewTimeout)
+	case c.Keyring == nil:
+		return fmt.Errorf("hotstuff: Config.Keyring is nil")
+	case c.SM == nil:
+		return fmt.Errorf("hotstuff: Config.SM is nil")
+	case c.Rules.Quorum == nil || c.Rules.SafeToVote == nil || c.Rules.Timeout == nil:
+		return fmt.Errorf("hotstuff: Config.Rules is incomplete: use Correct or ParseVariant")
+	}
+	return nil
+}
+
+// Genesis is the block every chain starts from (height 0), and GenesisQC
+// its prepareQC of view 0, known to every replica.
+var (
+	Genesis   = NewBlock(Digest{}, 0, 0, nil)
+	GenesisQC = &QC{Phase: PhasePrepare, View: 0, Block: Genesis.Hash}
+)
+
+// Leader returns the leader of view v (views start at 1, led by replica 0).
+func Leader(v uint64, n int) sim.NodeID { return sim.NodeID((v - 1) % uint64(n)) }
+
+// Replica timers.
+const (
+	timerView  sim.TimerID = 1 // the pacemaker's view timeout
+	timerEmpty sim.TimerID = 2 // the leader may propose a block without new requests
+)
+
+type reqKey struct {
+	client sim.NodeID
+	ts     uint64
+}
+
+type voteKey struct {
+	phase Phase
+	view  uint64
+	block Digest
+}
+
+// newViews are the NEW-VIEW messages a replica received for one view.
+type newViews struct {
+	from   []bool
+	count  int
+	highQC *QC
+}
+
+// Replica is a Basic HotStuff replica (sim.Node).
+type Replica struct {
+	cfg    Config
+	id     sim.NodeID
+	n, f   int
+	quorum int
+	signer pbft.Signer
+	out    *sim.Output
+
+	view      uint64
+	failed    int // consecutive views that ended without a decision
+	lockedQC  *QC
+	prepareQC *QC
+	voted     [4]uint64 // highest view voted in, per phase
+	blocks    map[Digest]*Block
+
+	// execution
+	execHeight uint64
+	execTip    Digest
+	decided    Digest // highest decided block not yet executed (missing ancestors), if hasDecided
+	hasDecided bool
+	fetching   map[Digest]bool
+
+	// leader state
+	nv       map[uint64]*newViews
+	proposed uint64 // highest view it proposed in
+	emptyAt  uint64 // the view in which it waits to propose a block without new requests
+	votes    map[voteKey][]*Vote
+	formed   map[voteKey]bool
+
+	// future-view messages from their leader, replayed on entering the view
+	buffered []bufMsg
+
+	// requests
+	pending   []*Request
+	inPending map[reqKey]bool
+	lastReply map[sim.NodeID]*Reply
+	timerOn   bool
+
+	verified map[*QC]bool
+}
+
+type bufMsg struct {
+	from sim.NodeID
+	msg  sim.Message
+	view uint64
+}
+
+// NewReplica validates cfg and returns a replica in view 1.
+func NewReplica(cfg Config) (*Replica, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	r := &Replica{cfg: cfg, id: cfg.ID, n: cfg.N, f: cfg.F, quorum: cfg.Rules.Quorum(cfg.N, cfg.F),
+		signer: cfg.Keyring.Signer(cfg.ID), view: 1, lockedQC: GenesisQC, prepareQC: GenesisQC,
+		blocks: map[Digest]*Block{Genesis.Hash: Genesis}, execTip: Genesis.Hash, fetching: map[Digest]bool{},
+		nv: map[uint64]*newViews{}, votes: map[voteKey][]*Vote{}, formed: map[voteKey]bool{},
+		inPending: map[reqKey]bool{}, lastReply: map[sim.NodeID]*Reply{}, verified: map[*QC]bool{}}
+	return r, nil
+}
+
+// View returns the replica's current view.
+func (r *Replica) View() uint64 { return r.view }
+
+// LastExecuted returns the height of the last executed block.
+func (r *Replica) LastExecuted() uint64 { return r.execHeight }
+
+// StableCheckpoint returns 0: HotStuff has no checkpoint protocol here.
+func (r *Replica) StableCheckpoint() uint64 { return 0 }
+
+// StateDigest returns the state machine's digest.
+func (r *Replica) StateDigest() Digest { return r.cfg.SM.Digest() }
+
+// LockedQC returns the replica's lockedQC.
+func (r *Replica) LockedQC() *QC { return r.lockedQC }
+
+// PrepareQC returns the highest prepareQC the replica holds.
+func (r *Replica) PrepareQC() *QC { return r.prepareQC }
+
+// Start implements sim.Node.
+func (r *Replica) Start(now sim.Time, out *sim.Output) {
+	r.out = out
+	out.Report(&ViewEntered{Replica: r.id, View: 1, Leader: Leader(1, r.n), Reason: "start"})
+}
+
+// Step implements sim.Node.
+func (r *Replica) Step(now sim.Time, in sim.Input, out *sim.Output) {
+	r.out = out
+	switch in.Kind {
+	case sim.InputMessage:
+		r.onMessage(in.From, in.Msg)
+	case sim.InputTimer:
+		switch in.Timer {
+		case timerView:
+			r.timerOn = false
+			r.onTimeout()
+		case timerEmpty:
+			if r.emptyAt == r.view {
+				r.propose(true)
+			}
+		}
+	case sim.InputRecover:
+		r.timerOn = false
+		r.armTimer()
+	}
+}
+
+func (r *Replica) isReplica(id sim.NodeID) bool { return id >= 0 && int(id) < r.n }
+
+func (r *Replica) onMessage(from sim.NodeID, m sim.Message) {
+	switch m := m.(type) {
+	case *Request:
+		r.onRequest(from, m)
+	case *NewView:
+		r.onNewView(from, m)
+	case *Proposal:
+		if from != Leader(m.View, r.n) || m.Leader != from || m.View < r.view {
+			return
+		}
+		if m.View > r.view {
+			r.buffer(from, m, m.View)
+			return
+		}
+		r.onProposal(m)
+	case *PhaseMsg:
+		if from != Leader(m.View, r.n) || m.Leader != from || m.QC == nil {
+			return
+		}
+		r.onPhase(from, m)
+	case *Vote:
+		if from == m.Replica && r.isReplica(from) {
+			r.onVote(m)
+		}
+	case *FetchBlock:
+		if b := r.blocks[m.Hash]; b != nil && r.isReplica(from) && from == m.Replica {
+			r.out.Send(from, &BlockMsg{Block: b})
+		}
+	case *BlockMsg:
+		r.onBlock(m.Block)
+	}
+}
+
+// ---- requests and the pacemaker ----
+
+func (r *Replica) onRequest(from sim.NodeID, q *Request) {
+	if from != q.Client || r.isReplica(q.Client) || !r.cfg.Keyring.Verify(q) {
+		return
+	}
+	if last := r.lastReply[q.Client]; last != nil && q.Timestamp <= last.Timestamp {
+		if q.Timestamp == last.Timestamp {
+			r.out.Send(q.Client, last)
+		}
+		return
+	}
+	k := reqKey{q.Client, q.Timestamp}
+	if !r.inPending[k] {
+		r.inPending[k] = true
+		r.pending = append(r.pending, q)
+	}
+	r.armTimer()
+	r.tryPropose()
+}
+
+// armTimer starts the view timer if the replica waits for work to be done
+// and the timer is not running.
+func (r *Replica) armTimer() {
+	if r.timerOn || len(r.pending) == 0 {
+		return
+	}
+	r.timerOn = true
+	r.out.SetTimer(timerView, r.cfg.Rules.Timeout(r.cfg.ViewTimeout, r.failed))
+}
+
+// onTimeout ends the current view without a decision: the replica enters
+// the next view and tells every replica (so that replicas whose views
+// diverged can join, see onNewView).
+func (r *Replica) onTimeout() {
+	r.failed++
+	clear(r.fetching) // fetch again what did not arrive
+	r.execute()
+	r.enter(r.view+1, "timeout", true)
+}
+
+// enter moves the replica to view v (> r.view), sends NEW-VIEW (to the
+// leader of v, or to all), restarts the view timer and replays the buffered
+// messages of v.
+func (r *Replica) enter(v uint64, reason string, toAll bool) {
+	if v <= r.view {
+		return
+	}
+	r.view = v
+	r.out.Report(&ViewEntered{Replica: r.id, View: v, Leader: Leader(v, r.n), Reason: reason})
+	nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id}
+	nv.Sig = r.signer.Sign(nv)
+	if toAll {
+		for i := 0; i < r.n; i++ {
+			r.out.Send(sim.NodeID(i), nv)
+		}
+	} else if reason != "qc" {
+		r.out.Send(Leader(v, r.n), nv)
+	}
+	if r.timerOn {
+		r.out.CancelTimer(timerView)
+		r.timerOn = false
+	}
+	r.armTimer()
+	for k := range r.nv {
+		if k < v {
+			delete(r.nv, k)
+		}
+	}
+	for k := range r.votes {
+		if k.view < v {
+			delete(r.votes, k)
+			delete(r.formed, k)
+		}
+	}
+	buf := r.buffered
+	r.buffered = nil
+	for _, b := range buf {
+		switch {
+		case b.view == v:
+			r.onMessage(b.from, b.msg)
+		case b.view > v:
+			r.buffered = append(r.buffered, b)
+		}
+	}
+	r.tryPropose()
+}
+
+// maxBuffered bounds the future-view messages a replica keeps.
+const maxBuffered = 64
+
+func (r *Replica) buffer(from sim.NodeID, m sim.Message, v uint64) {
+	if len(r.buffered) < maxBuffered {
+		r.buffered = append(r.buffered, bufMsg{from: from, msg: m, view: v})
+	}
+}
+
+// onNewView collects NEW-VIEW messages: the leader of a view waits for n−f
+// of them and takes the highest prepareQC they carry; any replica that sees
+// f+1 replicas ask for a view above its own joins it (one of them is
+// correct and timed out).
+func (r *Replica) onNewView(from sim.NodeID, m *NewView) {
+	if from != m.Replica || !r.isReplica(from) || m.View < r.view || !r.cfg.Keyring.Verify(m) || !r.validQC(m.PrepareQC, PhasePrepare) {
+		return
+	}
+	s := r.nv[m.View]
+	if s == nil {
+		s = &newViews{from: make([]bool, r.n), highQC: GenesisQC}
+		r.nv[m.View] = s
+	}
+	if s.from[from] {
+		return
+	}
+	s.from[from] = true
+	s.count++
+	if m.PrepareQC.View > s.highQC.View {
+		s.highQC = m.PrepareQC
+	}
+	if m.View > r.view && s.count >= r.f+1 {
+		r.enter(m.View, "join", false)
+		return
+	}
+	r.tryPropose()
+}
+
+// ---- leader ----
+
+func (r *Replica) isLeader() bool { return Leader(r.view, r.n) == r.id }
+
+// tryPropose lets the leader of the current view propose once it has the
+// view's highQC (n−f NEW-VIEWs; the genesis QC in view 1) and a request to
+// order.
+func (r *Replica) tryPropose() { r.propose(false) }
+
+// propose is tryPropose; force proposes a block without new requests.
+func (r *Replica) propose(force bool) {
+	if !r.isLeader() || r.proposed >= r.view || len(r.pending) == 0 {
+		return
+	}
+	highQC := GenesisQC
+	if r.view > 1 {
+		s := r.nv[r.view]
+		if s == nil || s.count < r.quorum {
+			return
+		}
+		highQC = s.highQC
+	}
+	parent := r.blocks[highQC.Block]
+	if parent == nil {
+		r.fetch(highQC.Block)
+		return
+	}
+	// requests already in the uncommitted chain it extends are not proposed again
+	inChain := map[reqKey]bool{}
+	for b := parent; b != nil && b.Height > r.execHeight; b = r.blocks[b.Parent] {
+		for _, q := range b.Cmds {
+			inChain[reqKey{q.Client, q.Timestamp}] = true
+		}
+	}
+	var cmds []*Request
+	for _, q := range r.pending {
+		if len(cmds) == r.cfg.Batch {
+			break
+		}
+		if !inChain[reqKey{q.Client, q.Timestamp}] {
+			cmds = append(cmds, q)
+		}
+	}
+	// Every pending request is in the uncommitted chain: a block without
+	// requests would commit it, but the chain's last block was usually just
+	// decided and its DECIDE is on its way. Wait half a view timeout first.
+	if len(cmds) == 0 && !force {
+		if r.emptyAt != r.view {
+			r.emptyAt = r.view
+			r.out.SetTimer(timerEmpty, r.cfg.ViewTimeout/2)
+		}
+		return
+	}
+	b := NewBlock(parent.Hash, parent.Height+1, r.view, cmds)
+	r.blocks[b.Hash] = b
+	r.proposed = r.view
+	p := &Proposal{View: r.view, Block: b, Justify: highQC, Leader: r.id}
+	for i := 0; i < r.n; i++ {
+		r.out.Send(sim.NodeID(i), p)
+	}
+}
+
+// onVote collects the votes of the current view; at quorum the leader
+// combines them into a QC and starts the next phase.
+func (r *Replica) onVote(v *Vote) {
+	if v.View != r.view || !r.isLeader() || v.Phase < PhasePrepare || v.Phase > PhaseCommit || !r.cfg.Keyring.Verify(v) {
+		return
+	}
+	k := voteKey{v.Phase, v.View, v.Block}
+	if r.formed[k] {
+		return
+	}
+	for _, o := range r.votes[k] {
+		if o.Replica == v.Replica {
+			return
+		}
+	}
+	r.votes[k] = append(r.votes[k], v)
+	if len(r.votes[k]) < r.quorum {
+		return
+	}
+	r.formed[k] = true
+	qc := &QC{Phase: v.Phase, View: v.View, Block: v.Block, Votes: r.votes[k]}
+	delete(r.votes, k)
+	r.verified[qc] = true
+	m := &PhaseMsg{View: r.view, QC: qc, Leader: r.id}
+	for i := 0; i < r.n; i++ {
+		r.out.Send(sim.NodeID(i), m)
+	}
+}
+
+// ---- replica ----
+
+// validQC reports whether qc is a well-formed certificate of phase ph:
+// the genesis QC, or Quorum distinct replicas' valid votes for its
+// (phase, view, block).
+func (r *Replica) validQC(qc *QC, ph Phase) bool {
+	if qc == nil || qc.Phase != ph {
+		return false
+	}
+	if qc.View == 0 {
+		return ph == PhasePrepare && qc.Block == Genesis.Hash && len(qc.Votes) == 0
+	}
+	if r.verified[qc] {
+		return true
+	}
+	if len(qc.Votes) < r.quorum {
+		return false
+	}
+	seen := make([]bool, r.n)
+	for _, v := range qc.Votes {
+		if v == nil || !r.isReplica(v.Replica) || seen[v.Replica] || v.Phase != qc.Phase || v.View != qc.View || v.Block != qc.Block || !r.cfg.Keyring.Verify(v) {
+			return false
+		}
+		seen[v.Replica] = true
+	}
+	if len(r.verified) > 256 {
+		clear(r.verified)
+	}
+	r.verified[qc] = true
+	return true
+}
+
+// extends reports whether block b is a descendant of (or is) the block
+// with hash anc, following the parents the replica knows.
+func (r *Replica) extends(b *Block, anc Digest) bool {
+	a := r.blocks[anc]
+	for b != nil {
+		if b.Hash == anc {
+			return true
+		}
+		if a != nil && b.Height <= a.Height {
+			return false
+		}
+		b = r.blocks[b.Parent]
+	}
+	return false
+}
+
+// safeNode is the paper's predicate: b extends the locked block (safety),
+// or justify is newer than the lock (liveness).
+func (r *Replica) safeNode(b *Block, justify *QC) bool {
+	return r.extends(b, r.lockedQC.Block) || justify.View > r.lockedQC.View
+}
+
+func (r *Replica) vote(ph Phase, view uint64, block Digest) {
+	if r.voted[ph] >= view {
+		return
+	}
+	r.voted[ph] = view
+	v := &Vote{Phase: ph, View: view, Block: block, Replica: r.id}
+	v.Sig = r.signer.Sign(v)
+	r.out.Send(Leader(view, r.n), v)
+}
+
+// onProposal is the PREPARE phase at a replica: vote for the leader's block
+// if it extends its justify QC's block and is safe.
+func (r *Replica) onProposal(m *Proposal) {
+	b := m.Block
+	if r.voted[PhasePrepare] >= m.View || b == nil || !b.valid() || b.View != m.View || b.Parent != m.Justify.blockOrZero() ||
+		!r.validQC(m.Justify, PhasePrepare) {
+		return
+	}
+	for _, q := range b.Cmds {
+		if q == nil || r.isReplica(q.Client) || !r.cfg.Keyring.Verify(q) {
+			return
+		}
+	}
+	parent := r.blocks[b.Parent]
+	if parent == nil {
+		r.fetch(b.Parent)
+	} else if b.Height != parent.Height+1 {
+		return
+	}
+	r.blocks[b.Hash] = b
+	if !r.cfg.Rules.SafeToVote(r, b, m.Justify) {
+		return
+	}
+	r.vote(PhasePrepare, m.View, b.Hash)
+}
+
+func (q *QC) blockOrZero() Digest {
+	if q == nil {
+		return Digest{}
+	}
+	return q.Block
+}
+
+// onPhase handles the leader's PRE-COMMIT, COMMIT and DECIDE.
+func (r *Replica) onPhase(from sim.NodeID, m *PhaseMsg) {
+	qc := m.QC
+	if qc.View != m.View || !r.validQC(qc, qc.Phase) {
+		return
+	}
+	if qc.Phase == PhaseCommit { // DECIDE: a commitQC is final, whatever the view
+		r.decide(qc.Block)
+		if m.View >= r.view {
+			r.failed = 0
+			r.enter(m.View+1, "decide", false)
+		}
+		return
+	}
+	if m.View < r.view {
+		return
+	}
+	if m.View > r.view {
+		// n−f replicas voted in view m.View: follow them there.
+		r.enter(m.View, "qc", false)
+	}
+	switch qc.Phase {
+	case PhasePrepare: // PRE-COMMIT
+		if qc.View > r.prepareQC.View {
+			r.prepareQC = qc
+		}
+		r.vote(PhasePreCommit, m.View, qc.Block)
+	case PhasePreCommit: // COMMIT
+		if qc.View > r.lockedQC.View {
+			r.lockedQC = qc
+		}
+		r.vote(PhaseCommit, m.View, qc.Block)
+	}
+}
+
+// ---- commit and execution ----
+
+// decide commits block h and its ancestors above the executed height, in
+// height order, once the replica has them all (it fetches missing ones).
+// Of several decided blocks waiting for ancestors, the highest is kept: its
+// chain contains the others.
+func (r *Replica) decide(h Digest) {
+	if b := r.blocks[h]; b != nil && b.Height <= r.execHeight {
+		return
+	}
+	if r.hasDecided {
+		cur, b := r.blocks[r.decided], r.blocks[h]
+		if b == nil || (cur != nil && cur.Height >= b.Height) {
+			r.fetch(h)
+			return
+		}
+	}
+	r.decided, r.hasDecided = h, true
+	r.execute()
+}
+
+// execute runs the chain up to the decided block if every block is known.
+func (r *Replica) execute() {
+	if !r.hasDecided {
+		return
+	}
+	top := r.blocks[r.decided]
+	if top == nil {
+		r.fetch(r.decided)
+		return
+	}
+	var chain []*Block
+	for b := top; b.Height > r.execHeight; {
+		chain = append(chain, b)
+		p := r.blocks[b.Parent]
+		if p == nil {
+			r.fetch(b.Parent)
+			return
+		}
+		b = p
+	}
+	r.hasDecided = false
+	for i := len(chain) - 1; i >= 0; i-- {
+		r.executeBlock(chain[i])
+	}
+	r.armTimer()
+}
+
+func (r *Replica) executeBlock(b *Block) {
+	r.out.Report(&pbft.Committed{Replica: r.id, View: b.View, Seq: b.Height, Digest: b.Hash})
+	r.execHeight, r.execTip = b.Height, b.Hash
+	if len(b.Cmds) == 0 {
+		r.out.Report(&pbft.Executed{Replica: r.id, View: b.View, Seq: b.Height, Digest: b.Hash, Null: true})
+	}
+	defer func() {
+		if b.Height%StateInterval == 0 {
+			r.out.Report(&StateDigest{Replica: r.id, Seq: b.Height, Digest: r.cfg.SM.Digest()})
+		}
+	}()
+	for i, q := range b.Cmds {
+		k := reqKey{q.Client, q.Timestamp}
+		if last := r.lastReply[q.Client]; last != nil && q.Timestamp <= last.Timestamp {
+			r.dropPending(k)
+			continue
+		}
+		res := r.cfg.SM.Execute(q.Op)
+		rep := &Reply{View: r.view, Timestamp: q.Timestamp, Client: q.Client, Replica: r.id, Result: res}
+		r.lastReply[q.Client] = rep
+		r.dropPending(k)
+		r.out.Send(q.Client, rep)
+		r.out.Report(&pbft.Executed{Replica: r.id, View: b.View, Seq: b.Height, Index: i, Digest: b.Hash,
+			Client: q.Client, Timestamp: q.Timestamp, Op: q.Op, Result: res})
+	}
+	// requests of clients answered here that are now obsolete
+	j := 0
+	for _, q := range r.pending {
+		if last := r.lastReply[q.Client]; last != nil && q.Timestamp <= last.Timestamp {
+			delete(r.inPending, reqKey{q.Client, q.Timestamp})
+			continue
+		}
+		r.pending[j] = q
+		j++
+	}
+	clear(r.pending[j:])
+	r.pending = r.pending[:j]
+	if len(r.pending) == 0 && r.timerOn {
+		r.out.CancelTimer(timerView)
+		r.timerOn = false
+	}
+}
+
+func (r *Replica) dropPending(k reqKey) {
+	if !r.inPending[k] {
+		return
+	}
+	delete(r.inPending, k)
+	for i, q := range r.pending {
+		if q.Client == k.client && q.Timestamp == k.ts {
+			r.pending = append(r.pending[:i], r.pending[i+1:]...)
+			return
+		}
+	}
+}
+
+// fetch asks every other replica for block h (once until it arrives).
+func (r *Replica) fetch(h Digest) {
+	if r.fetching[h] || r.blocks[h] != nil {
+		return
+	}
+	r.fetching[h] = true
+	m := &FetchBlock{Hash: h, Replica: r.id}
+	for i := 0; i < r.n; i++ {
+		if sim.NodeID(i) != r.id {
+			r.out.Send(sim.NodeID(i), m)
+		}
+	}
+}
+
+func (r *Replica) onBlock(b *Block) {
+	if b == nil || !r.fetching[b.Hash] || !b.valid() {
+		return
+	}
+	delete(r.fetching, b.Hash)
+	r.blocks[b.Hash] = b
+	r.execute()
+	r.tryPropose()
+}
