@@ -15,6 +15,10 @@ import (
 // GenConfig shapes the scenarios Generate draws. The zero value is the
 // default generator: small scenarios within the fault model.
 type GenConfig struct {
+	// Protocol is the protocol every scenario runs ("" PBFT, or
+	// "hotstuff": CaseScenario converts the drawn scenario, see
+	// hotstuffCase).
+	Protocol string
 	// Variant is the protocol variant every scenario runs ("" correct).
 	Variant string
 	// MaxN bounds the number of replicas (4..13; default 13, with small n

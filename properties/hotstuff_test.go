@@ -1,50 +1,11 @@
 package properties
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/scenarios"
-)
-
-// The HotStuff scenarios the broken variants are tested on.
-const (
-	// hsEquivocation: replica 0 proposes conflicting blocks of one height to
-	// replica 1 and to replicas 2, 3 (the built-in equivocating leader).
-	hsEquivocation = `
-protocol: hotstuff
-n: 4
-workload: {clients: 2, requests: 8, payments: 4}
-network: {delay: "uniform:1ms:5ms"}
-byzantine:
-  - {replica: 0, strategy: equivocate, params: {groups: "1|2,3"}}
-run: {max_time: 10s}
-`
-	// hsForkAttack: replica 0 decides its view-1 block only at replica 1,
-	// which the network then isolates until GST; when replica 0 leads again
-	// (view 5) it proposes a block at height 1 that conflicts with the one
-	// replicas 2 and 3 are locked on, justified by the genesis QC.
-	hsForkAttack = `
-protocol: hotstuff
-n: 4
-workload: {clients: 1, requests: 4, payments: 2}
-network: {delay: "const:1ms", gst: 5s, delta: 10ms}
-byzantine:
-  - {replica: 0, strategy: fork, params: {groups: "1|2,3"}}
-adversary:
-  - {from: [1], drop: 1, start: 30ms}
-  - {to: [1], drop: 1, start: 30ms}
-run: {max_time: 30s}
-`
-	// hsSlowNetwork: every message takes 40ms, so a view needs about 320ms,
-	// more than the 200ms base view timeout.
-	hsSlowNetwork = `
-protocol: hotstuff
-n: 4
-workload: {clients: 1, requests: 4, payments: 2}
-network: {delay: "const:40ms"}
-run: {max_time: 30s}
-`
 )
 
 func parseHS(t *testing.T, src string, seed uint64, variant string) scenarios.Scenario {
@@ -63,10 +24,10 @@ func TestHotStuffVariantsCaught(t *testing.T) {
 	tests := []struct {
 		variant, scenario, property string
 	}{
-		{"small-qc", hsEquivocation, Agreement},
-		{"no-safenode", hsForkAttack, Agreement},
-		{"unlock-lower", hsForkAttack, Agreement},
-		{"fixed-timeout", hsSlowNetwork, Liveness},
+		{"small-qc", hotstuffTargets["small-qc"], Agreement},
+		{"no-safenode", hotstuffTargets["no-safenode"], Agreement},
+		{"unlock-lower", hotstuffTargets["unlock-lower"], Agreement},
+		{"fixed-timeout", hotstuffTargets["fixed-timeout"], Liveness},
 	}
 	for _, tc := range tests {
 		t.Run(tc.variant, func(t *testing.T) {
@@ -110,5 +71,30 @@ func TestHotStuffBuiltins(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestHotStuffGenericHunt: the generic search (check's generator converted
+// to HotStuff, no targeted scenario) finds each broken variant, and the
+// finding fails the same property when replayed.
+func TestHotStuffGenericHunt(t *testing.T) {
+	for _, v := range HotStuffVariantNames() {
+		t.Run(v, func(t *testing.T) {
+			f, err := HuntWith(context.Background(), HuntSpec{Protocol: "hotstuff", Variant: v, Generic: true, MaxCases: 400, Seed: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !f.Found {
+				t.Fatalf("not found in %d cases", f.Cases)
+			}
+			t.Logf("%s: %s after %d cases (%d also failing on the correct protocol)", v, f.Property, f.Cases, f.AlsoCorrect)
+			if f.Scenario.Protocol.Name != "hotstuff" {
+				t.Fatalf("finding runs protocol %q", f.Scenario.Protocol.Name)
+			}
+			again, err := Rerun(f.Outcome.Replay())
+			if err != nil || again.Property() != f.Property {
+				t.Fatalf("replay: %v, property %q, want %q", err, again.Property(), f.Property)
+			}
+		})
 	}
 }

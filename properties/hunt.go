@@ -7,6 +7,8 @@ import (
 
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/hotstuff"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -112,12 +114,31 @@ type HuntSpec struct {
 	// targeted scenario: the measure of how much the search finds on a
 	// variant nobody tuned it for.
 	Generic bool
+	// Protocol is "" (PBFT) or "hotstuff": Variant and Search then name
+	// HotStuff variants, and the generator is check's, converted to
+	// HotStuff (GenConfig.Protocol).
+	Protocol string
 }
 
 // HuntWith runs the hunt described by spec (see Hunt).
 func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
+	hs := spec.Protocol == cluster.ProtocolHotStuff
+	if spec.Protocol != "" && spec.Protocol != cluster.ProtocolPBFT && !hs {
+		return nil, fmt.Errorf("hunt: unknown protocol %q (want one of %v)", spec.Protocol, cluster.Protocols)
+	}
+	parse := func(v string) error {
+		if hs {
+			if v == "correct" {
+				return nil
+			}
+			_, err := hotstuff.ParseVariant(v)
+			return err
+		}
+		_, err := pbft.ParseVariant(v)
+		return err
+	}
 	variant := spec.Variant
-	if _, err := pbft.ParseVariant(variant); err != nil {
+	if err := parse(variant); err != nil {
 		return nil, err
 	}
 	if variant == "correct" {
@@ -126,7 +147,7 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	search := spec.Search
 	if search == "" {
 		search = variant
-	} else if _, err := pbft.ParseVariant(search); err != nil {
+	} else if err := parse(search); err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	if search == "correct" {
@@ -144,9 +165,15 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	}
 	targets := Targeted(search)
 	gc := HuntConfig(search)
+	if hs {
+		targets = HotStuffTargeted(search)
+		gc = SearchConfig()
+		gc.Protocol = cluster.ProtocolHotStuff
+	}
 	if spec.Generic {
 		targets = nil
 		gc = SearchConfig()
+		gc.Protocol = spec.Protocol
 	}
 	gc.Variant = variant
 	const targetSeeds = 4

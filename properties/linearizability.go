@@ -183,6 +183,7 @@ func (c *Checker) linearizable() {
 		part := sorted[:n]
 		sorted = sorted[n:]
 		if len(part) > c.opts.MaxHistory {
+			c.linSkipped++
 			continue
 		}
 		accepted := false
@@ -206,6 +207,11 @@ func (c *Checker) linearizable() {
 			m := PaymentsModel
 			m.Partition = nil
 			res = porcupine.CheckOperationsTimeout(m, operations(part), c.opts.LinearizabilityTimeout)
+		}
+		if res == porcupine.Unknown {
+			c.linUnknown++
+		} else {
+			c.linDecided++
 		}
 		if res == porcupine.Illegal {
 			var clients []sim.NodeID

@@ -169,6 +169,81 @@ byzantine:
   - {replica: 0, strategy: censor, params: {clients: "4"}}
 run: {max_time: 12s}
 `},
+	// Seq 1 prepares at 2 and 3 only; 3's COMMIT reaches 2 twice
+	// (duplicated link), which counts for 2f+1 with 2's own; 2's
+	// VIEW-CHANGE is lost and 3's omits its certificate.
+	pbft.VariantCommitDupSender: {`
+name: commit-twice
+n: 4
+workload: {clients: 2, requests: 4}
+network:
+  delay: "const:1ms"
+  gst: 2s
+  delta: 10ms
+  links:
+    - {from: 3, to: 2, duplicate: 1}
+byzantine:
+  - {replica: 3, strategy: vc-stale, params: {mode: no-prepared}}
+adversary:
+  - {types: [PREPARE], to: [0, 1], seq: 1, drop: 1, end: 2s}
+  - {types: [VIEW-CHANGE], from: [2], drop: 1, end: 2s}
+run: {max_time: 10s}
+`},
+	// Checkpoints every 2 requests are stable on f+1 votes, then the
+	// primary crashes: every VIEW-CHANGE carries an f+1 proof that the
+	// other replicas reject, so no view change completes.
+	pbft.VariantCkptFPlus1: {`
+name: checkpoint-then-crash
+n: 4
+protocol: {checkpoint_interval: 2}
+workload: {clients: 2, requests: 10}
+network: {delay: "uniform:1ms:5ms"}
+crashes:
+  - {node: 0, at: 40ms}
+run: {max_time: 10s}
+`},
+	// As forged-state, but the Byzantine replica claims its forged
+	// state's own digest with the true proof (whose CHECKPOINTs vote
+	// another digest).
+	pbft.VariantCkptNoDigest: {`
+name: forged-state-digest
+n: 4
+protocol: {checkpoint_interval: 2, window: 4}
+workload: {clients: 2, requests: 40, interval: 20ms}
+network:
+  delay: "const:2ms"
+  gst: 300ms
+  delta: 10ms
+  links:
+    - {from: 1, to: 3, delay: "const:1ms"}
+adversary:
+  - {to: [3], drop: 1, end: 300ms}
+byzantine:
+  - {replica: 1, strategy: forge-state, params: {mode: digest}}
+run: {max_time: 5s}
+`},
+	// The primary sends half of the backups the null request under the
+	// digest of the real batch.
+	pbft.VariantPPDigestUnchecked: {`
+name: batch-not-digest
+n: 4
+workload: {clients: 2, requests: 4}
+network: {delay: "uniform:1ms:5ms"}
+byzantine:
+  - {replica: 0, strategy: pp-batch-mismatch}
+run: {max_time: 5s}
+`},
+	// The primary crashes with requests prepared: the new primary's O
+	// re-proposes them and it then assigns seq 1 again.
+	pbft.VariantNewPrimarySeq: {`
+name: new-primary-after-crash
+n: 4
+workload: {clients: 2, requests: 6}
+network: {delay: "uniform:1ms:5ms"}
+crashes:
+  - {node: 0, at: 20ms}
+run: {max_time: 5s}
+`},
 }
 
 const equivocateYAML = `

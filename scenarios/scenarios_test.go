@@ -11,6 +11,7 @@ import (
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/cluster"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -395,7 +396,7 @@ func TestDefaults(t *testing.T) {
 	}
 	if c.N != 4 || c.F != 1 || c.Batch != 1 || c.CheckpointInterval != 16 || c.Window != 32 ||
 		c.ViewChangeTimeout != 200*time.Millisecond || c.ClientTimeout != 300*time.Millisecond ||
-		c.Clients != 2 || c.Requests != 8 || c.MaxTime != 60e9 || c.MaxEvents != 0 || c.Variant != "" {
+		c.Clients != 2 || c.Requests != 8 || c.MaxTime != 60e9 || c.MaxEvents != cluster.DefaultMaxEvents(c) || c.MaxPending != cluster.DefaultMaxPending(c) || c.Variant != "" {
 		t.Fatalf("defaults not filled: %+v", c)
 	}
 	s, err = Parse("seven.yaml", []byte("n: 7\nprotocol: {checkpoint_interval: 5}\nnetwork: {delay: const:1ms}\n"))

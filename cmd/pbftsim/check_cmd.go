@@ -77,7 +77,7 @@ interrupted.`,
 				fmt.Fprintln(w, "no case finished within the budget: nothing was checked")
 				return &exitError{code: 1, err: fmt.Errorf("--budget %v: no case finished, nothing was checked (want a longer budget, e.g. 30s)", budget)}
 			}
-			fmt.Fprintf(w, "all properties held in %d cases (safety and, within the fault model, liveness)\n", rep.Cases)
+			fmt.Fprintln(w, rep.JudgedSummary())
 			return nil
 		},
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -116,14 +117,14 @@ func TestZeroValuesAreErrors(t *testing.T) {
 		"50 MB":          {big, "want at most 1048576"},
 	}
 	for name, c := range files {
-		before, _ := os.ReadFile(c.path)
+		before := mustRead(t, c.path)
 		for _, args := range [][]string{{"validate", c.path}, {"run", "--scenario", c.path}, {"sweep", "--scenario", c.path, "--seeds", "1", "--out", filepath.Join(dir, "s.jsonl")}} {
 			_, errs, code := cli(t, args...)
 			if code != 2 || !strings.Contains(errs, c.path) || !strings.Contains(errs, c.want) {
 				t.Errorf("%s: %v: exit %d, %q; want 2 and %q", name, args[0], code, errs, c.want)
 			}
 		}
-		if after, _ := os.ReadFile(c.path); string(after) != string(before) {
+		if after := mustRead(t, c.path); string(after) != string(before) {
 			t.Errorf("%s: the scenario file changed", name)
 		}
 	}
@@ -155,5 +156,14 @@ func TestRunSeedFlag(t *testing.T) {
 	help, _, _ := cli(t, "run", "--help")
 	if !strings.Contains(help, "an explicit --seed always beats the scenario's") || strings.Contains(help, "(default 1)") {
 		t.Errorf("run --help does not say how --seed and the scenario's seed combine:\n%s", help)
+	}
+}
+
+// unchanged fails the test if the file at path no longer holds before.
+func unchanged(t *testing.T, path string, before []byte) {
+	t.Helper()
+	after, err := os.ReadFile(path)
+	if err != nil || !bytes.Equal(before, after) {
+		t.Errorf("%s changed (%v)", path, err)
 	}
 }

@@ -27,7 +27,8 @@ duplicated shard numbers; and incomplete shards (no trailer: interrupted,
 killed or still running). OUT is written to a temporary file renamed into
 place, so a good OUT is never replaced by a partial one.
 
-Exit status: 0 merged and every seed ok, 1 merged and a seed failed, 2 the
+Exit status: 0 merged and no seed failed within the fault model, 1 merged
+and a seed failed within it (the rule of sweep and run), 2 the
 parts cannot be merged or bad input.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -53,8 +54,8 @@ parts cannot be merged or bad input.`,
 			w := cmd.OutOrStdout()
 			agg.Write(w, failures)
 			fmt.Fprintf(w, "merged %d shards into %s\n", len(parts), out)
-			if agg.Failures > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("%d of %d seeds failed (see %s)", agg.Failures, agg.Done, out)}
+			if agg.Unexpected() > 0 {
+				return &exitError{code: 1, err: fmt.Errorf("%d of %d seeds failed within the fault model (see %s)", agg.Unexpected(), agg.Done, out)}
 			}
 			return nil
 		},

@@ -13,15 +13,6 @@ import (
 	"github.com/pbftsim/pbftsim/internal/outfile"
 )
 
-// unchanged fails the test if the file at path no longer holds before.
-func unchanged(t *testing.T, path string, before []byte) {
-	t.Helper()
-	after, err := os.ReadFile(path)
-	if err != nil || !bytes.Equal(before, after) {
-		t.Errorf("%s changed (%v)", path, err)
-	}
-}
-
 // TestOutputsNeverDestroyInputs: an output that is an input (by another
 // spelling of its path or a link) is refused with exit 2, input untouched.
 func TestOutputsNeverDestroyInputs(t *testing.T) {
@@ -35,7 +26,7 @@ func TestOutputsNeverDestroyInputs(t *testing.T) {
 	if _, errs, code := cli(t, "run", "--trace", "run.jsonl", "--out", ""); code != 0 {
 		t.Fatalf("run --trace: %d %s", code, errs)
 	}
-	trace, _ := os.ReadFile("run.jsonl")
+	trace := mustRead(t, "run.jsonl")
 	if err := os.Link("run.jsonl", "hard.jsonl"); err != nil {
 		t.Fatal(err)
 	}

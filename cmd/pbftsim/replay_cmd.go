@@ -411,28 +411,10 @@ func findStop(rp *scenarios.Replay, spec untilSpec) (*stopPoint, *stepRun, error
 	return sp, run, nil
 }
 
-// finish judges a run that ended like properties.RunConfig does and returns
-// its outcome.
+// finish judges a run that ended with properties.Judge, as
+// properties.RunConfig does, and returns its outcome.
 func (s *stepRun) finish(stoppedRun bool) *properties.Outcome {
-	k := s.cl.Kernel()
-	st := k.Stats()
-	completed := s.sink.accepted >= s.cfg.Requests
-	res := &cluster.Result{TraceHash: st.HashHex(), Completed: completed, Ended: s.cl.Ended(),
-		SimTimeNs: int64(st.SimTime), Events: st.Events}
-	if res.Ended == cluster.EndStall {
-		res.StalledAtNs = int64(s.cl.StallDeadline())
-	}
-	s.chk.Finish(properties.RunEnd(s.cfg, res, stoppedRun))
-	o := &properties.Outcome{Scenario: s.sc, Result: res,
-		Violations: s.chk.Violations(), Accused: s.chk.Accused()}
-	faulty := properties.CheckerOptions(s.cfg).Faulty
-	for _, a := range o.Accused {
-		if !slices.Contains(faulty, a.Replica) {
-			o.Violations = append(o.Violations, properties.Violation{Property: properties.Accountability, Replicas: []sim.NodeID{a.Replica},
-				View: a.View, Seq: a.Seq, Time: a.Time, Detail: "a replica configured as correct provably misbehaved: " + a.Reason})
-		}
-	}
-	return o
+	return properties.Judge(s.sc, s.cl, s.chk, properties.RunOptions{Liveness: true, StopOnViolation: true}, stoppedRun)
 }
 
 // replayUntil runs the replay file's scenario to the --until target and

@@ -255,7 +255,7 @@ func TestRunTraceFormats(t *testing.T) {
 		}
 		svg = string(data)
 
-		full, _ := os.ReadFile(path)
+		full := mustRead(t, path)
 		cut := filepath.Join(dir, "cut"+ext)
 		if err := os.WriteFile(cut, full[:len(full)*2/3], 0o644); err != nil {
 			t.Fatal(err)
@@ -278,7 +278,7 @@ func TestRunTraceFormats(t *testing.T) {
 // --max-time are reported as such.
 func TestRunRequestsRunsN(t *testing.T) {
 	out, errs, code := cli(t, "run", "--requests", "3")
-	if code != 0 || !strings.Contains(out, "committed 3 of 3 requests") || !strings.Contains(out, "properties: ok (safety and liveness checked)\n") {
+	if code != 0 || !strings.Contains(out, "committed 3 of 3 requests") || !strings.Contains(out, "properties: ok (safety and liveness judged)\n") {
 		t.Fatalf("--requests 3: exit %d %s\n%s", code, errs, out)
 	}
 	if n := strings.Count(out, "Consensus on PAY"); n != 2 {

@@ -68,11 +68,31 @@ func TestSweepAndMergeCmd(t *testing.T) {
 	}
 }
 
+// TestSweepCmdFailingSeeds: sweep and run use one exit rule: violations
+// outside the fault model are expected (exit 0, listed with their replay
+// commands), violations within it exit 1.
 func TestSweepCmdFailingSeeds(t *testing.T) {
 	dir := t.TempDir()
-	out, _, code := cli(t, "sweep", "--scenario", "beyond-f", "--seeds", "1..4", "--out", filepath.Join(dir, "f.jsonl"), "--quiet")
-	if code != 1 || !strings.Contains(out, "replay: pbftsim run --scenario beyond-f --seed ") {
-		t.Errorf("beyond-f sweep: exit %d, want 1 with replay commands:\n%s", code, out)
+	lie := filepath.Join(dir, "lie.yaml")
+	if err := os.WriteFile(lie, []byte("name: lie\nn: 4\nprotocol: {variant: client-single-reply}\nworkload: {clients: 1, requests: 3}\n"+
+		"byzantine:\n  - {replica: 0, strategy: lying-reply}\nnetwork: {delay: const:1ms}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		scenario, want string
+		code           int
+	}{
+		{"beyond-f", "outside the fault model, as expected there", 0},
+		{lie, "failing;", 1},
+	} {
+		out, _, code := cli(t, "sweep", "--scenario", c.scenario, "--seeds", "1..4", "--out", filepath.Join(dir, "f.jsonl"), "--quiet")
+		if code != c.code || !strings.Contains(out, "replay: pbftsim run --scenario "+c.scenario+" --seed ") || !strings.Contains(out, c.want) {
+			t.Errorf("%s sweep: exit %d, want %d with replay commands and %q:\n%s", c.scenario, code, c.code, c.want, out)
+		}
+		_, _, rcode := cli(t, "run", "--scenario", c.scenario, "--seed", "1", "--out", "")
+		if rcode != code {
+			t.Errorf("%s: run exits %d, sweep %d: want one rule", c.scenario, rcode, code)
+		}
 	}
 }
 
@@ -85,4 +105,30 @@ func mustRead(t testing.TB, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestSweepCmdResume: a partial file is never deleted; --resume finishes it
+// into the file an uninterrupted sweep writes.
+func TestSweepCmdResume(t *testing.T) {
+	dir := t.TempDir()
+	whole := filepath.Join(dir, "whole.jsonl")
+	if _, errs, code := cli(t, "sweep", "--seeds", "1..6", "--out", whole, "--quiet"); code != 0 {
+		t.Fatalf("sweep: %d %s", code, errs)
+	}
+	want := mustRead(t, whole)
+	ls := strings.SplitAfter(string(want), "\n")
+	out := filepath.Join(dir, "s.jsonl")
+	partial := strings.Join(ls[:4], "") + `{"seed":4,"tra` // header, 3 records, a torn line
+	if err := os.WriteFile(out+".partial", []byte(partial), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errs, code := cli(t, "sweep", "--seeds", "1..6", "--out", out, "--quiet")
+	if code != 2 || !strings.Contains(errs, "--resume") {
+		t.Fatalf("rerun over a partial file: exit %d %q, want 2 offering --resume", code, errs)
+	}
+	unchanged(t, out+".partial", []byte(partial))
+	if _, errs, code := cli(t, "sweep", "--seeds", "1..6", "--out", out, "--quiet", "--resume"); code != 0 {
+		t.Fatalf("--resume: exit %d %s", code, errs)
+	}
+	unchanged(t, out, want)
 }

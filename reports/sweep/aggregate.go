@@ -24,10 +24,17 @@ type Aggregate struct {
 	Interrupted bool
 	Verdicts    map[string]uint64
 	Failures    uint64
+	// Expected counts the failing seeds whose violation happened outside
+	// the fault model (part of Failures): expected, not a failure of the
+	// sweep (see Unexpected).
+	Expected uint64
 	// Failing lists the first MaxListedFailures failing seeds in seed order
 	// with their verdicts.
 	Failing   []Failing
 	Completed uint64 // records whose run accepted every request
+	// NotJudged counts, per property, the records whose run could not
+	// judge it (see Record.NotJudged).
+	NotJudged map[string]uint64
 
 	LatencyP50 Dist // the per-seed client latency p50, ns
 	LatencyP99 Dist // the per-seed client latency p99, ns
@@ -60,12 +67,21 @@ func (a *Aggregate) Add(r *Record) {
 	a.Verdicts[r.Verdict]++
 	if r.Failed() {
 		a.Failures++
+		if !r.Unexpected() {
+			a.Expected++
+		}
 		if len(a.Failing) < MaxListedFailures {
 			a.Failing = append(a.Failing, Failing{Seed: r.Seed, Verdict: r.Verdict, Detail: r.Detail})
 		}
 	}
 	if r.Completed {
 		a.Completed++
+	}
+	for _, p := range r.NotJudged {
+		if a.NotJudged == nil {
+			a.NotJudged = map[string]uint64{}
+		}
+		a.NotJudged[p]++
 	}
 	for k, v := range r.Knobs { // counting only: the order does not matter
 		if a.Knobs == nil {
@@ -89,6 +105,10 @@ func (a *Aggregate) Add(r *Record) {
 	a.Messages.Add(int64(min(r.Messages, math.MaxInt64)))
 	a.Views.Add(int64(max(r.ViewChanges, 0)))
 }
+
+// Unexpected is the number of seeds that make the sweep exit 1: violations
+// within the fault model, errors and panics (the same rule as pbftsim run).
+func (a *Aggregate) Unexpected() uint64 { return a.Failures - a.Expected }
 
 // trailer returns the trailer of a file holding exactly the aggregated records.
 func (a *Aggregate) trailer() Trailer {
@@ -141,7 +161,23 @@ func (a *Aggregate) Write(w io.Writer, listMax int) {
 	if len(parts) == 0 {
 		parts = []string{"none"}
 	}
-	fmt.Fprintf(w, "verdicts: %s; %d failing; %d of %d runs accepted every request\n", strings.Join(parts, ", "), a.Failures, a.Completed, a.Done)
+	expected := ""
+	if a.Expected > 0 {
+		expected = fmt.Sprintf(" (%d of them outside the fault model, as expected there)", a.Expected)
+	}
+	fmt.Fprintf(w, "verdicts: %s; %d failing%s; %d of %d runs accepted every request\n", strings.Join(parts, ", "), a.Failures, expected, a.Completed, a.Done)
+	if len(a.NotJudged) > 0 {
+		props := make([]string, 0, len(a.NotJudged))
+		for p := range a.NotJudged {
+			props = append(props, p)
+		}
+		slices.Sort(props)
+		var nj []string
+		for _, p := range props {
+			nj = append(nj, fmt.Sprintf("%s in %d", p, a.NotJudged[p]))
+		}
+		fmt.Fprintf(w, "not judged: %s of %d seeds (not_judged in the records; pbftsim run --seed S says why)\n", strings.Join(nj, ", "), a.Done)
+	}
 	for i, f := range a.Failing {
 		if i == listMax {
 			fmt.Fprintf(w, "  ... and %d more failing seeds (verdict != \"ok\" in the records)\n", a.Failures-uint64(listMax))

@@ -1,11 +1,14 @@
 package sweep
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/pbftsim/pbftsim/internal/outfile"
 	"io"
 	"os"
 	"runtime"
@@ -39,6 +42,9 @@ type Options struct {
 	Workers int
 	// Version is the pbftsim version recorded in the header.
 	Version string
+	// Resume continues an interrupted RunFile from the complete records of
+	// its partial file.
+	Resume bool
 	// Progress, if set, is called after each record is written, from the
 	// goroutine that called Run.
 	Progress func(Progress)
@@ -181,9 +187,16 @@ func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *propert
 		ViewChanges: res.Views.Changes, FinalView: res.Views.Final,
 		Events: res.Events, SimTimeNs: res.SimTimeNs, Knobs: knobs,
 	}
-	if o.Failed() {
+	for _, j := range o.NotJudged() {
+		rec.NotJudged = append(rec.NotJudged, j.Property)
+	}
+	switch {
+	case o.Failed():
 		rec.Verdict = o.Property()
 		rec.Detail = o.Violations[0].String()
+		rec.OutsideFaultModel = !res.WithinFaultModel
+	case o.BudgetExceeded() != "":
+		rec.Verdict, rec.Detail = VerdictBudget, o.BudgetExceeded()
 	}
 	return rec, true
 }
@@ -209,7 +222,14 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Aggregate, error) {
 	if _, err := w.Write(marshalLine(h)); err != nil {
 		return agg, fmt.Errorf("writing the sweep header: %w", err)
 	}
+	return run(ctx, o, h, agg, w)
+}
+
+// run runs the seeds of the sweep after the agg.Done already written to w
+// (its header included) and writes the trailer.
+func run(ctx context.Context, o Options, h Header, agg *Aggregate, w io.Writer) (*Aggregate, error) {
 	total := agg.Planned
+	first := agg.Done
 	workers := o.Workers
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -232,6 +252,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Aggregate, error) {
 	slots := make(chan struct{}, window)
 	results := make(chan result, window)
 	var next atomic.Uint64
+	next.Store(first)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
@@ -264,7 +285,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Aggregate, error) {
 
 	start := time.Now() // wall clock, outside the simulations: progress only
 	pending := map[uint64]Record{}
-	var written uint64
+	written := first
 	gap := false // a seed was abandoned: nothing after it is written
 	var werr error
 	for r := range results {
@@ -291,7 +312,7 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Aggregate, error) {
 			written++
 			<-slots
 			if o.Progress != nil {
-				o.Progress(Progress{Done: written, Total: total, Failures: agg.Failures, Elapsed: time.Since(start)})
+				o.Progress(Progress{Done: written, Total: total, Failures: agg.Unexpected(), Elapsed: time.Since(start)})
 			}
 		}
 	}
@@ -311,24 +332,63 @@ func Run(ctx context.Context, o Options, w io.Writer) (*Aggregate, error) {
 // PartialSuffix is appended to a sweep's output path while it runs.
 const PartialSuffix = ".partial"
 
+// ErrPartialExists is returned (wrapped) by RunFile when an interrupted
+// sweep left path+".partial" and Options.Resume is not set: the partial
+// file is never deleted silently.
+var ErrPartialExists = errors.New("an interrupted sweep left a partial file")
+
 // RunFile runs the sweep into path: it writes path+".partial" and renames
 // it to path once the trailer is written and synced. When interrupted, the
 // complete records stay in path+".partial" (no trailer) and path is left as
-// it was; the error wraps ErrInterrupted.
+// it was; the error wraps ErrInterrupted. A write error (a full disk)
+// truncates the partial file to its last complete record and says which
+// seeds it holds. While it runs, the sweep holds path's lock: a second
+// sweep into the same path is refused.
+//
+// An existing path+".partial" is continued when o.Resume is set (its
+// header must be the one this sweep writes; its complete records are kept
+// and the next seed runs) and otherwise refused with ErrPartialExists.
+// A path that is not a regular file (a FIFO, /dev/stdout) is written
+// directly, without a partial file.
 func RunFile(ctx context.Context, o Options, path string) (*Aggregate, error) {
-	if _, err := o.header(); err != nil {
+	h, err := o.header()
+	if err != nil {
 		return nil, err
 	}
-	tmp := path + PartialSuffix
-	f, err := os.Create(tmp)
-	if err != nil {
-		return nil, fmt.Errorf("cannot write the sweep output: %w", err)
+	if !outfile.IsRegularOrMissing(path) {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, fmt.Errorf("cannot write the sweep output: %w", err)
+		}
+		defer f.Close()
+		return Run(ctx, o, f)
 	}
-	agg, runErr := Run(ctx, o, f)
+	lock, err := outfile.Acquire(path)
+	if err != nil {
+		return nil, err
+	}
+	defer lock.Release()
+	tmp := path + PartialSuffix
+	f, agg, err := openPartial(tmp, h, o.Resume)
+	if err != nil {
+		return nil, err
+	}
+	lw := &lineWriter{f: f}
+	if lw.off, err = f.Seek(0, io.SeekEnd); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", tmp, err)
+	}
+	if agg.Done == 0 && lw.off == 0 {
+		if _, err := lw.Write(marshalLine(h)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("writing the sweep header to %s: %w", tmp, err)
+		}
+	}
+	agg, runErr := run(ctx, o, h, agg, lw)
 	syncErr := f.Sync()
 	closeErr := f.Close()
 	if runErr != nil {
-		return agg, fmt.Errorf("%w; the complete records are in %s", runErr, tmp)
+		return agg, fmt.Errorf("%w; %s holds the complete records of %s (rerun with --resume to continue)", runErr, tmp, agg.doneSeeds())
 	}
 	if err := errors.Join(syncErr, closeErr); err != nil {
 		return agg, fmt.Errorf("writing %s: %w", tmp, err)
@@ -337,4 +397,117 @@ func RunFile(ctx context.Context, o Options, path string) (*Aggregate, error) {
 		return agg, fmt.Errorf("renaming %s to %s: %w", tmp, path, err)
 	}
 	return agg, nil
+}
+
+// doneSeeds describes the seeds whose records are written.
+func (a *Aggregate) doneSeeds() string {
+	if a.Done == 0 {
+		return "no seed"
+	}
+	h := a.Header
+	return fmt.Sprintf("%d seeds (%d..%d of shard %s)", a.Done, h.Shard.Seed(h.Seeds, 0), h.Shard.Seed(h.Seeds, a.Done-1), h.Shard.norm())
+}
+
+// openPartial opens the partial file tmp for a sweep with header h: a new
+// one, or with resume an existing one whose complete records (aggregated
+// into the returned aggregate) are kept and anything after them (a torn
+// last line) cut off.
+func openPartial(tmp string, h Header, resume bool) (*os.File, *Aggregate, error) {
+	agg := NewAggregate(h)
+	_, statErr := os.Stat(tmp)
+	switch {
+	case statErr != nil && resume:
+		return nil, nil, fmt.Errorf("--resume: there is no %s to continue", tmp)
+	case statErr != nil:
+		f, err := outfile.CreateTemp(tmp) // a fresh name beside it, renamed below
+		if err != nil {
+			return nil, nil, fmt.Errorf("cannot write the sweep output: %w", err)
+		}
+		if err := os.Rename(f.Name(), tmp); err != nil {
+			f.Close()
+			os.Remove(f.Name())
+			return nil, nil, fmt.Errorf("cannot write the sweep output: %w", err)
+		}
+		return f, agg, nil
+	case !resume:
+		return nil, nil, fmt.Errorf("%w: %s (rerun with --resume to continue from its complete records, or delete it to start over)", ErrPartialExists, tmp)
+	}
+	f, err := os.OpenFile(tmp, os.O_RDWR, 0)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--resume: %w", err)
+	}
+	keep, err := completeRecords(f, h, agg)
+	if err == nil {
+		err = f.Truncate(keep)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("--resume %s: %w", tmp, err)
+	}
+	return f, agg, nil
+}
+
+// completeRecords reads a partial sweep file: its header must be want;
+// each following complete line (ending in a newline) that is the record of
+// the next seed is aggregated. It returns the length of the file up to the
+// last such record; what follows (a torn line) is to be dropped.
+func completeRecords(f *os.File, want Header, agg *Aggregate) (int64, error) {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return 0, err
+	}
+	br := bufio.NewReaderSize(f, 64<<10)
+	var off int64
+	wantHeader := marshalLine(want)
+	for n := 0; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return 0, err
+		}
+		if len(line) == 0 || line[len(line)-1] != '\n' {
+			break // end of file, or a torn last line
+		}
+		if n == 0 {
+			if !bytes.Equal(line, wantHeader) {
+				return 0, fmt.Errorf("its header is not the one of this sweep (other scenario, seeds, shard or version): %s", bytes.TrimSpace(line))
+			}
+			off += int64(len(line))
+			continue
+		}
+		kind, _, r, _, derr := decodeLine(line)
+		if derr != nil || kind != "" || agg.Done >= agg.Planned || r.Seed != want.Shard.Seed(want.Seeds, agg.Done) {
+			break // not the next record: drop it and the rest
+		}
+		agg.Add(r)
+		off += int64(len(line))
+	}
+	if off == 0 {
+		return 0, errors.New("no sweep header")
+	}
+	return off, nil
+}
+
+// lineWriter writes whole lines to a file: when a write fails (a full
+// disk), it cuts the file back to the end of the last complete write, so
+// that the file never ends in a torn line.
+type lineWriter struct {
+	f   truncater
+	off int64
+}
+
+// truncater is the part of *os.File a lineWriter uses.
+type truncater interface {
+	io.WriteSeeker
+	Truncate(size int64) error
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	n, err := w.f.Write(p)
+	if err != nil {
+		if terr := w.f.Truncate(w.off); terr == nil {
+			_, _ = w.f.Seek(w.off, io.SeekStart)
+		}
+		return 0, err
+	}
+	w.off += int64(n)
+	return n, nil
 }

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/scenarios"
@@ -299,11 +301,11 @@ func TestMergeRefusals(t *testing.T) {
 		t.Errorf("same content, another name: %v", err)
 	}
 	// An output that is one of the parts is refused, the part untouched.
-	before, _ := os.ReadFile(p1)
+	before := mustRead(t, p1)
 	if _, err := Merge(p1, []string{p0, p1, p2}); err == nil {
 		t.Errorf("merging into one of the parts was accepted")
 	}
-	if after, _ := os.ReadFile(p1); !bytes.Equal(before, after) {
+	if after := mustRead(t, p1); !bytes.Equal(before, after) {
 		t.Errorf("the part changed")
 	}
 	// And the good set merges.
@@ -407,6 +409,10 @@ func TestFailingSeeds(t *testing.T) {
 	if want := fmt.Sprintf("replay: pbftsim run --scenario beyond-f --seed %d", f.Seed); !strings.Contains(w.String(), want) {
 		t.Errorf("aggregate lacks %q:\n%s", want, w.String())
 	}
+	// Outside the fault model liveness is never judged, and the sweep says so.
+	if agg.NotJudged["liveness"] != 6 || !strings.Contains(w.String(), "not judged: liveness in 6 of 6 seeds") {
+		t.Errorf("not judged %v, want liveness in 6 seeds:\n%s", agg.NotJudged, w.String())
+	}
 }
 
 func TestBadOptions(t *testing.T) {
@@ -478,5 +484,107 @@ func mustWrite(t testing.TB, path string, data []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestResume: an interrupted sweep's partial file is never deleted
+// silently; --resume continues it (dropping a torn last line) into the
+// file an uninterrupted sweep writes, byte for byte.
+func TestResume(t *testing.T) {
+	sc := small(t)
+	dir := t.TempDir()
+	want, err := os.ReadFile(runFile(t, dir, opts(sc, Range{1, 40}, Whole, 2), "whole.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "s.jsonl")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	o := opts(sc, Range{1, 40}, Whole, 2)
+	o.Progress = func(p Progress) {
+		if p.Done == 7 {
+			cancel()
+		}
+	}
+	if _, err := RunFile(ctx, o, out); !errors.Is(err, ErrInterrupted) || !strings.Contains(err.Error(), "rerun with --resume") {
+		t.Fatalf("RunFile = %v, want ErrInterrupted offering --resume", err)
+	}
+	partial := out + PartialSuffix
+	f, err := os.OpenFile(partial, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"seed":99,"trace_h`) // a torn last line
+	f.Close()
+	before := mustRead(t, partial)
+
+	o = opts(sc, Range{1, 40}, Whole, 2)
+	if _, err := RunFile(context.Background(), o, out); !errors.Is(err, ErrPartialExists) {
+		t.Fatalf("rerun without --resume = %v, want ErrPartialExists", err)
+	}
+	if after := mustRead(t, partial); !bytes.Equal(before, after) {
+		t.Fatalf("the refused rerun changed the partial file")
+	}
+	other := opts(sc, Range{1, 41}, Whole, 2)
+	other.Resume = true
+	if _, err := RunFile(context.Background(), other, out); err == nil || !strings.Contains(err.Error(), "header is not the one of this sweep") {
+		t.Fatalf("--resume of another sweep = %v", err)
+	}
+	o.Resume = true
+	agg, err := RunFile(context.Background(), o, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := mustRead(t, out)
+	if !bytes.Equal(got, want) || agg.Done != 40 {
+		t.Fatalf("resumed sweep differs from an uninterrupted one (%d records)", agg.Done)
+	}
+	if _, err := os.Stat(partial); !os.IsNotExist(err) {
+		t.Errorf("partial file left: %v", err)
+	}
+	if _, err := RunFile(context.Background(), o, out); err == nil || !strings.Contains(err.Error(), "no "+partial) {
+		t.Errorf("--resume without a partial file = %v", err)
+	}
+}
+
+// fullDisk writes half of the write that makes the file exceed limit, then
+// fails as a full disk does.
+type fullDisk struct {
+	*os.File
+	limit int64
+}
+
+func (d *fullDisk) Write(p []byte) (int, error) {
+	off, _ := d.File.Seek(0, io.SeekCurrent)
+	if off+int64(len(p)) > d.limit {
+		n, _ := d.File.Write(p[:len(p)/2])
+		return n, syscall.ENOSPC
+	}
+	return d.File.Write(p)
+}
+
+// TestFullDiskLeavesNoTornLine: a failed record write is cut back, so the
+// partial file holds only complete records and resumes cleanly.
+func TestFullDiskLeavesNoTornLine(t *testing.T) {
+	sc := small(t)
+	dir := t.TempDir()
+	want := mustRead(t, runFile(t, dir, opts(sc, Range{1, 12}, Whole, 1), "whole.jsonl"))
+	path := filepath.Join(dir, "p")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := opts(sc, Range{1, 12}, Whole, 1)
+	h, _ := o.header()
+	lw := &lineWriter{f: &fullDisk{File: f, limit: int64(len(want) / 2)}}
+	lw.Write(marshalLine(h))
+	_, err = run(context.Background(), o, h, NewAggregate(h), lw)
+	f.Close()
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("run = %v, want ENOSPC", err)
+	}
+	data := mustRead(t, path)
+	if len(data) == 0 || !bytes.HasSuffix(data, []byte("\n")) || !bytes.HasPrefix(want, data) {
+		t.Fatalf("after a full disk the file is not a prefix of whole lines of the sweep (%d bytes)", len(data))
 	}
 }

@@ -34,20 +34,37 @@ func (w *node) ignores(in *sim.Input) bool {
 func init() {
 	strategy(Info{
 		Name: "forge-state",
-		Doc: "answers FETCH-STATE with its true (seq, digest, 2f+1 CHECKPOINT proof) but a forged snapshot " +
-			"(the empty ledger), so a replica that does not check the snapshot against the proven digest installs a wrong state",
+		Doc: "answers FETCH-STATE with its true seq and 2f+1 CHECKPOINT proof but a forged snapshot (the empty ledger): " +
+			"with the true digest (mode snapshot), caught by a replica that checks the snapshot against the proven digest; " +
+			"with the forged state's own digest (mode digest), caught by a replica that checks the proof's digests",
+		Params: []Param{
+			{Name: "mode", Doc: `"snapshot" (default: the true digest) or "digest" (the forged state's digest, no last replies)`,
+				Allowed: []string{"snapshot", "digest"}},
+		},
 	}, func(p params, env *Env) (rewriter, error) {
-		return &forgeState{forged: ledger.New().Snapshot()}, nil
+		mode, err := p.oneOf("mode", "snapshot")
+		if err != nil {
+			return nil, err
+		}
+		l := ledger.New()
+		return &forgeState{forged: l.Snapshot(), digest: mode == "digest", forgedDigest: pbft.StateDigestOf(l, nil)}, nil
 	})
 }
 
-type forgeState struct{ forged []byte }
+type forgeState struct {
+	forged       []byte
+	digest       bool
+	forgedDigest pbft.Digest
+}
 
 func (f *forgeState) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 	for _, s := range sends {
 		if m, ok := any(s.Msg).(*pbft.State); ok && s.To != c.env.ID && m.Replica == c.env.ID && m.Seq > 0 {
 			st := *m
 			st.Snapshot = f.forged
+			if f.digest {
+				st.StateDigest, st.LastReplies = f.forgedDigest, nil
+			}
 			s.Msg = sim.Message(&st)
 		}
 		out = append(out, s)
@@ -87,4 +104,36 @@ func (c *censor) ignore(in *sim.Input) bool {
 	}
 	q, ok := any(in.Msg).(*pbft.Request)
 	return ok && c.clients[q.Client]
+}
+
+// ---- pp-batch-mismatch --------------------------------------------------
+
+func init() {
+	strategy(Info{
+		Name: "pp-batch-mismatch",
+		Doc: "as primary, sends part of the backups PRE-PREPAREs that keep the digest d of the batch but carry " +
+			"another batch (the null request): a backup that does not check d = D(m) prepares d and executes the wrong batch",
+		Params: []Param{splitParam},
+	}, func(p params, env *Env) (rewriter, error) {
+		split, err := splitSet(p, env)
+		if err != nil {
+			return nil, err
+		}
+		return &ppBatchMismatch{split: split}, nil
+	})
+}
+
+type ppBatchMismatch struct{ split nodeSet }
+
+func (b *ppBatchMismatch) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
+	for _, s := range sends {
+		if m, ok := any(s.Msg).(*pbft.PrePrepare); ok && s.To != c.env.ID && m.Replica == c.env.ID && b.split[s.To] && len(m.Batch) > 0 {
+			pp := *m
+			pp.Batch = nil // the digest stays that of m.Batch
+			sign(c.env.Signer, &pp)
+			s.Msg = sim.Message(&pp)
+		}
+		out = append(out, s)
+	}
+	return out
 }

@@ -438,7 +438,7 @@ func TestTwinsRouting(t *testing.T) {
 }
 
 func TestNamesAndLookup(t *testing.T) {
-	want := []string{"censor", "conflicting-votes", "equivocate", "forge", "forge-state", "lying-reply", "mutate", "newview-drop",
+	want := []string{"censor", "conflicting-votes", "equivocate", "forge", "forge-state", "lying-reply", "mutate", "newview-drop", "pp-batch-mismatch",
 		"selective-silent", "silent", "twins", "vc-stale"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)

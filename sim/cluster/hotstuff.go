@@ -27,10 +27,7 @@ func newHotStuff(c Config, streams sim.Streams, plan *workload.Plan) (*Cluster, 
 	if err != nil {
 		return nil, &ConfigError{"protocol.variant", c.Variant, err.Error()}
 	}
-	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs()}
-	for _, b := range c.Byzantine {
-		cl.faulty[b.Replica] = b.Strategy
-	}
+	cl := newCluster(c, plan)
 	keys := pbft.NewKeyring(c.Seed, c.N+c.Clients)
 	snapshots := ledger.NewSnapshotCache()
 	nodes := make([]sim.Node, 0, c.N+c.Clients)

@@ -74,6 +74,19 @@ func (r *Replica) checkHigh() {
 	r.startFetch(seqs[len(seqs)-(r.f+1)])
 }
 
+// ckptQuorum is the number of matching CHECKPOINTs that make a checkpoint stable.
+func (r *Replica) ckptQuorum() int {
+	if r.variant == VariantCkptFPlus1 {
+		return r.f + 1
+	}
+	return r.q
+}
+
+// ckptMatches reports whether two CHECKPOINTs for one seq vote the same digest.
+func (r *Replica) ckptMatches(a, b *Checkpoint) bool {
+	return a.StateDigest == b.StateDigest || r.variant == VariantCkptNoDigest
+}
+
 // quorumDigest returns the digest with 2f+1 matching votes, if any, and the proof.
 func (r *Replica) quorumDigest(cs *ckptState) (Digest, []*Checkpoint, bool) {
 	for _, c := range cs.votes {
@@ -82,14 +95,14 @@ func (r *Replica) quorumDigest(cs *ckptState) (Digest, []*Checkpoint, bool) {
 		}
 		cnt := 0
 		for _, o := range cs.votes {
-			if o != nil && o.StateDigest == c.StateDigest {
+			if o != nil && r.ckptMatches(o, c) {
 				cnt++
 			}
 		}
-		if cnt >= r.q {
+		if cnt >= r.ckptQuorum() {
 			proof := make([]*Checkpoint, 0, r.q)
 			for _, o := range cs.votes {
-				if o != nil && o.StateDigest == c.StateDigest && len(proof) < r.q {
+				if o != nil && r.ckptMatches(o, c) && len(proof) < r.ckptQuorum() {
 					proof = append(proof, o)
 				}
 			}
@@ -256,7 +269,7 @@ func (r *Replica) validProof(seq uint64, d Digest, proof []*Checkpoint) bool {
 	}
 	seen := make([]bool, r.n)
 	for _, c := range proof {
-		if c == nil || c.Seq != seq || c.StateDigest != d || c.Replica < 0 || int(c.Replica) >= r.n || seen[c.Replica] || !r.verify(c) {
+		if c == nil || c.Seq != seq || (c.StateDigest != d && r.variant != VariantCkptNoDigest) || c.Replica < 0 || int(c.Replica) >= r.n || seen[c.Replica] || !r.verify(c) {
 			return false
 		}
 		seen[c.Replica] = true

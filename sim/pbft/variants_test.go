@@ -226,6 +226,62 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("executed=%d timer-at=%v", len(h.sms[2].ops), time.Duration(h.timers[[2]uint64{2, uint64(timerRequest)}]))
 		}, "executed=1 timer-at=100ms", "executed=1 timer-at=160ms"},
+		{VariantCommitDupSender, func(t *testing.T, v Variant) string {
+			h := isolated(t, 4, v)
+			pp := ppWith(h, 0, 1, req(h, "x", 1))
+			h.inject(0, 1, pp)
+			h.inject(2, 1, prep(h.kr, 0, 1, pp.Digest, 2))
+			c := commit(h.kr, 0, 1, pp.Digest, 2)
+			h.inject(2, 1, c)
+			h.inject(2, 1, c) // the same COMMIT again: own + 2's = 2f
+			h.deliverAll()
+			return fmt.Sprintf("committed=%d", countEvents(h, 1, "committed"))
+		}, "committed=0", "committed=1"},
+		{VariantCkptFPlus1, func(t *testing.T, v Variant) string {
+			// f+1 = 2 matching CHECKPOINTs for seq 2, which replica 1 has
+			// not reached: only the variant takes it as stable (and fetches).
+			h := newHarness(t, hopts{n: 4, clients: 1, k: 2, variant: v})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			for _, c := range ckptVotes(h.kr, 2, Digest{1}, 0, 2) {
+				h.inject(c.Replica, 1, c)
+			}
+			h.run(80*time.Millisecond, nil)
+			return fmt.Sprintf("fetches=%d", h.sent["FETCH-STATE"])
+		}, "fetches=0", "fetches=3"},
+		{VariantCkptNoDigest, func(t *testing.T, v Variant) string {
+			// 2f+1 CHECKPOINTs for seq 2 with three different digests.
+			h := newHarness(t, hopts{n: 4, clients: 1, k: 2, variant: v})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			for i, id := range []sim.NodeID{0, 2, 3} {
+				c := ckptVotes(h.kr, 2, Digest{byte(i + 1)}, id)[0]
+				h.inject(id, 1, c)
+			}
+			h.run(80*time.Millisecond, nil)
+			return fmt.Sprintf("fetches=%d", h.sent["FETCH-STATE"])
+		}, "fetches=0", "fetches=3"},
+		{VariantPPDigestUnchecked, func(t *testing.T, v Variant) string {
+			h := isolated(t, 4, v)
+			pp := ppWith(h, 0, 1, req(h, "x", 1))
+			forged := &PrePrepare{View: 0, Seq: 1, Digest: pp.Digest, Replica: 0} // null batch, d of "x"
+			forged.Sig = h.kr.Signer(0).Sign(forged)
+			h.inject(0, 1, forged)
+			h.deliverAll()
+			return fmt.Sprintf("sent-prepare=%d", countEvents(h, 1, "sent-prepare"))
+		}, "sent-prepare=0", "sent-prepare=1"},
+		{VariantNewPrimarySeq, func(t *testing.T, v Variant) string {
+			// Replica 1 becomes primary of view 1 with seq 1 prepared in
+			// V, then gets a new request.
+			h := isolated(t, 4, v)
+			pp, _ := conflictingPP(h, 0, 1)
+			h.inject(0, 1, vcFor(h.kr, 1, 0))
+			h.inject(2, 1, vcFor(h.kr, 1, 2, certFor(h.kr, pp, 2, 3)))
+			h.inject(3, 1, vcFor(h.kr, 1, 3))
+			h.deliverAll()
+			h.inject(4, 1, req(h, "y", 2))
+			h.deliverAll()
+			s := h.replicas[1].Inspect()
+			return fmt.Sprintf("view=%d last-assigned=%d", s.View, s.LastAssigned)
+		}, "view=1 last-assigned=2", "view=1 last-assigned=1"},
 	}
 	seen := map[Variant]bool{}
 	for _, c := range cases {

@@ -391,7 +391,11 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 		}
 		r.acceptPrePrepare(r.getEntry(pp.Seq), pp)
 	}
-	r.seq = maxS
+	if r.variant == VariantNewPrimarySeq {
+		r.seq = max(r.seq, r.h) // broken variant: not moved past O
+	} else {
+		r.seq = maxS
+	}
 	// CHECKPOINTs are sent once; a lost one can leave a checkpoint unstable
 	// and the primary stuck at the top of its window, which is what made
 	// this view change happen. Send our unstable ones again.

@@ -232,7 +232,8 @@ ids=$(PBFTSIM=$TMP/bin/pbftsim-broken PBFTSIM_MAX_RESTARTS=0 \
 read -r BARRAY BMERGE <<<"$(tail -n 1 <<<"$ids")"
 # Meanwhile: a sweep whose seeds fail (beyond-f is outside the fault model) is
 # a result: the shards keep their parts and succeed, the merge lists the
-# failing seeds and exits 1, and the merged file still equals a local sweep.
+# failing seeds and exits 0 (violations outside the fault model are expected:
+# the exit rule of pbftsim run), and the merged file still equals a local sweep.
 frc=0
 (cd "$TMP" && "$BIN" sweep --scenario beyond-f --seeds 1..20 --quiet --out "$TMP/whole-bf.jsonl" >/dev/null 2>&1) || frc=$?
 ids=$(PBFTSIM=$BIN "$HERE/submit.sh" 2 "$TMP/out-bf" "$TMP/merged-bf.jsonl" --scenario beyond-f --seeds 1..20) ||
@@ -240,12 +241,12 @@ ids=$(PBFTSIM=$BIN "$HERE/submit.sh" 2 "$TMP/out-bf" "$TMP/merged-bf.jsonl" --sc
 read -r FARRAY FMERGE <<<"$(tail -n 1 <<<"$ids")"
 wait_gone "$BARRAY" "$BMERGE" "$FARRAY" "$FMERGE" || die "broken-shard/beyond-f jobs not finished after ${JOB_TIMEOUT}s"
 fst="$(field "${FARRAY}_0" JobState) $(field "${FARRAY}_1" JobState)" fmexit=$(field "$FMERGE" ExitCode)
-if [ $frc -eq 1 ] && [ "$fst" = "COMPLETED COMPLETED" ] && [ "$fmexit" = 1:0 ] &&
+if [ $frc -eq 0 ] && [ "$fst" = "COMPLETED COMPLETED" ] && [ "$fmexit" = 0:0 ] &&
 	grep -q "pbftsim run --scenario beyond-f --seed 1$" "$TMP/out-bf/logs/merge-$FMERGE.log" &&
 	cmp "$TMP/whole-bf.jsonl" "$TMP/merged-bf.jsonl"; then
-	ok "failing seeds (beyond-f): shards COMPLETED, merge exit 1 listing them, merged == local sweep (exit $frc)"
+	ok "failing seeds (beyond-f, outside the fault model): shards COMPLETED, merge exit 0 listing them, merged == local sweep (exit $frc)"
 else
-	bad "beyond-f: local exit $frc (want 1), shards '$fst' (want COMPLETED), merge exit $fmexit (want 1:0), no replay command for seed 1 in its log, or merged differs"
+	bad "beyond-f: local exit $frc (want 0), shards '$fst' (want COMPLETED), merge exit $fmexit (want 0:0), no replay command for seed 1 in its log, or merged differs"
 fi
 bst=$(field "${BARRAY}_0" JobState) bmst=$(field "$BMERGE" JobState)
 if [ "$bst" = FAILED ] && [ "$bmst" = CANCELLED ] && [ ! -e "$TMP/merged-broken.jsonl" ]; then
