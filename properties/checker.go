@@ -107,6 +107,10 @@ type Options struct {
 	// LinearizabilityTimeout bounds porcupine's search (default 1s); a
 	// timeout is not a violation.
 	LinearizabilityTimeout time.Duration
+	// Window is the protocol's window L (0: 32): the checker folds and
+	// drops its state a window below the lowest stable checkpoint of the
+	// correct replicas (see Retained).
+	Window int
 }
 
 // Accusation names a replica that provably misbehaved, with the evidence:
@@ -322,6 +326,8 @@ type Checker struct {
 	linOrder   []linOp
 	seqScratch []uint64
 	lin        linSearch
+
+	fold foldState // what was folded below the low-water mark (compact.go)
 }
 
 type nvKey struct {
@@ -489,7 +495,9 @@ func (c *Checker) reset(opts Options) {
 		linOrder:    c.linOrder[:0],
 		seqScratch:  c.seqScratch[:0],
 		lin:         c.lin,
+		fold:        c.fold,
 	}
+	c.resetFold()
 	for _, f := range opts.Faulty {
 		if int(f) >= 0 && int(f) < n {
 			c.faulty[f] = true
@@ -704,6 +712,10 @@ func (c *Checker) event(r *sim.Record) {
 	case *pbft.SentPrepare:
 		if c.correct(from) {
 			c.sentPrepare(r.Time, from, e.View, e.Seq, e.Digest, c.repVote(from, e.View, e.Seq))
+		}
+	case *pbft.StableCheckpoint:
+		if c.correct(from) {
+			c.stableCheckpoint(from, e.Seq)
 		}
 	case *pbft.ViewChangeStarted:
 		if c.correct(from) {

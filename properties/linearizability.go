@@ -126,6 +126,7 @@ func (c *Checker) appendHistory(out []linOp) []linOp {
 	// Requests in the committed log that no correct client submitted (a
 	// faulty node's, in its own name) change the state too: they may take
 	// effect at any time, with any result.
+	out = append(out, c.fold.foreign...) // those of the folded log, in seq order
 	seqs := c.log.appendKeys(c.seqScratch[:0])
 	c.seqScratch = seqs
 	for _, s := range seqs {

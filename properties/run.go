@@ -25,6 +25,8 @@ type RunOptions struct {
 	StopOnViolation bool
 	// Sinks also receive the trace (e.g. a JSON Lines writer).
 	Sinks []sim.Sink
+	// foldWindow, if set, overrides the checker's Window (tests).
+	foldWindow int
 	// Reuse, if set, is Reset and used as the run's checker instead of a
 	// new one, so that a loop of runs (one sweep worker) reuses its
 	// memory. It must not be used by another run at the same time.
@@ -252,11 +254,21 @@ func (o *Outcome) Summary() string {
 
 // DefaultLivenessBound is the default liveness bound of a run: long enough
 // for f consecutive view changes with doubling timeouts plus client
-// retransmissions, after GST.
+// retransmissions, after GST (for HotStuff, plus the timeouts grown before
+// GST).
 func DefaultLivenessBound(c cluster.Config) time.Duration {
 	c = c.WithDefaults()
 	vc := c.ViewChangeTimeout << uint(min(c.F+2, 10))
-	return vc + 10*c.ClientTimeout + 40*max(c.Network.Delta, time.Millisecond) + time.Second
+	b := vc + 10*c.ClientTimeout + 40*max(c.Network.Delta, time.Millisecond) + time.Second
+	if c.Protocol == cluster.ProtocolHotStuff {
+		// HotStuff's leader rotates every view and its pacemaker doubles
+		// the timeout with every view that fails, before GST as after it:
+		// at GST the timeout may be as long as GST itself; after it the
+		// views of up to f faulty leaders fail, and views fail until the
+		// timeout exceeds a view's seven message delays.
+		b += c.Network.GST.Duration()<<uint(min(c.F+1, 10)) + c.ViewChangeTimeout<<uint(min(2*c.F+2, 12))
+	}
+	return b
 }
 
 // WithinFaultModel reports whether liveness can be expected of a run: at
@@ -307,7 +319,7 @@ func notJudged(c cluster.Config) []sim.NodeID {
 // CheckerOptions returns the checker options for a run configuration.
 func CheckerOptions(c cluster.Config) Options {
 	c = c.WithDefaults()
-	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST,
+	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window,
 		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients)}
 }
 
@@ -432,6 +444,9 @@ func Attach(cfg *cluster.Config, ro RunOptions) *Checker {
 	c := cfg.WithDefaults()
 	opts := CheckerOptions(c)
 	opts.StopOnViolation = ro.StopOnViolation
+	if ro.foldWindow > 0 {
+		opts.Window = ro.foldWindow
+	}
 	if ro.Liveness {
 		if ok, _ := WithinFaultModel(c); ok {
 			opts.LivenessBound = ro.LivenessBound

@@ -491,10 +491,13 @@ type replayReport struct {
 	Violations []jsonViolation `json:"violations"`
 	// Verdict, Reproduced and Mismatches are set when the run went to its
 	// end and was checked against the replay file.
-	Verdict    string          `json:"verdict,omitempty"`
-	Reproduced *bool           `json:"reproduced,omitempty"`
-	Mismatches []string        `json:"mismatches,omitempty"`
-	Replicas   []replicaReport `json:"replicas,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
+	// Judged says what the verdict judged; Properties, property by property.
+	Judged     string                 `json:"judged,omitempty"`
+	Properties []properties.Judgement `json:"properties,omitempty"`
+	Reproduced *bool                  `json:"reproduced,omitempty"`
+	Mismatches []string               `json:"mismatches,omitempty"`
+	Replicas   []replicaReport        `json:"replicas,omitempty"`
 }
 
 // replicaReport is one replica's state where the run stopped.
@@ -522,7 +525,7 @@ func buildReport(file string, rp *scenarios.Replay, spec untilSpec, sp *stopPoin
 	vs := run.chk.Violations()
 	if o != nil {
 		vs = o.Violations
-		rep.Verdict = o.Verdict()
+		rep.Verdict, rep.Judged, rep.Properties = o.Verdict(), o.JudgedSummary(), o.Judgements
 		ok := len(problems) == 0
 		rep.Reproduced, rep.Mismatches = &ok, problems
 	}
@@ -584,7 +587,7 @@ func (rep *replayReport) writeText(w io.Writer, run *stepRun) {
 		}
 	}
 	if rep.Reproduced != nil {
-		fmt.Fprintf(&b, "verdict %s\n", rep.Verdict)
+		fmt.Fprintf(&b, "verdict %s (%s)\n", rep.Verdict, rep.Judged)
 		for _, p := range rep.Mismatches {
 			fmt.Fprintln(&b, "MISMATCH:", p)
 		}

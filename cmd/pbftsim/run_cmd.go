@@ -75,6 +75,7 @@ within_fault_model (at most f faulty; a replica that crashes counts as
 faulty for the whole run), budget_exceeded, verdict ("ok", "violation",
 "budget-exceeded", "unchecked"), properties[] (property, judged, violated,
 reason: why it was not judged, or what qualifies the judgement),
+fully_judged (every property judged in full, not vacuously),
 violations[] (property, replicas, view, seq, time_ns, detail), accused[].
 
 The verdict says what was judged: "properties: ok" only when every property
@@ -521,8 +522,11 @@ type jsonSummary struct {
 	Scenario   string                 `json:"scenario"`
 	Verdict    string                 `json:"verdict"`
 	Properties []properties.Judgement `json:"properties"`
-	Violations []jsonViolation        `json:"violations"`
-	Accused    []jsonAccused          `json:"accused"`
+	// FullyJudged is true when every property was judged in full and not
+	// vacuously (the only case "properties: ok" is printed).
+	FullyJudged bool            `json:"fully_judged"`
+	Violations  []jsonViolation `json:"violations"`
+	Accused     []jsonAccused   `json:"accused"`
 }
 
 type jsonViolation struct {
@@ -549,6 +553,7 @@ type jsonAccused struct {
 func newJSONSummary(o *properties.Outcome, scenario string, checked bool) jsonSummary {
 	s := jsonSummary{Result: o.Result, Scenario: scenario, Verdict: o.Verdict(), Properties: o.Judgements,
 		Violations: []jsonViolation{}, Accused: []jsonAccused{}}
+	s.FullyJudged = o.FullyJudged()
 	if s.Properties == nil {
 		s.Properties = []properties.Judgement{}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -14,6 +15,7 @@ type judgedJSON struct {
 	Crashed          []int  `json:"crashed"`
 	Byzantine        []int  `json:"byzantine"`
 	BudgetExceeded   string `json:"budget_exceeded"`
+	FullyJudged      bool   `json:"fully_judged"`
 	Properties       []struct {
 		Property string `json:"property"`
 		Judged   bool   `json:"judged"`
@@ -106,5 +108,26 @@ func TestRunBudgetExceeded(t *testing.T) {
 	}
 	if judged, _, _ := j.property("liveness"); judged {
 		t.Errorf("liveness judged in a run stopped by its budget")
+	}
+}
+
+// TestReplaySaysWhatWasJudged: replay's verdict carries what was judged.
+func TestReplaySaysWhatWasJudged(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "b.replay.yaml")
+	if _, errs, code := cli(t, "run", "--scenario", "beyond-f", "--out", file); code != 0 {
+		t.Fatalf("beyond-f: exit %d %s", code, errs)
+	}
+	want := "liveness not judged: outside the fault model: 2 faulty replicas"
+	out, errs, code := cli(t, "replay", file)
+	if code != 0 || !strings.Contains(out, want) {
+		t.Errorf("replay: exit %d %s\n%s", code, errs, out)
+	}
+	out, errs, code = cli(t, "replay", file, "--until", "end")
+	if code != 0 || !strings.Contains(out, "verdict violation (safety judged; "+want) {
+		t.Errorf("replay --until end: exit %d %s\n%s", code, errs, out)
+	}
+	j, _ := runJSON(t)
+	if j.Verdict != "ok" || !j.FullyJudged {
+		t.Errorf("fault-free --json: verdict %q, fully_judged %v", j.Verdict, j.FullyJudged)
 	}
 }

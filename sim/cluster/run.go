@@ -271,15 +271,18 @@ type Cluster struct {
 	budget   string // why a budget stopped the run ("" if none did)
 
 	// end-of-run state (see Step)
+	// (zero values are the start state: every constructor gets it)
 	ended      string
+	draining   bool // every request accepted; the run ends after drainUntil
 	drainUntil sim.Time
-	stallAt    sim.Time // the stall deadline (-1: StallWindow unset)
+	stallSet   bool     // stallAt is set (StallWindow > 0)
+	stallAt    sim.Time // the stall deadline
 	stallSeen  int      // acceptances when stallAt was computed
 }
 
 // newCluster returns the protocol-independent part of a cluster for c.
 func newCluster(c Config, plan *workload.Plan) *Cluster {
-	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs(), drainUntil: -1, stallAt: -1, stallSeen: -1}
+	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs()}
 	for _, b := range c.Byzantine {
 		cl.faulty[b.Replica] = b.Strategy
 	}
@@ -467,8 +470,8 @@ func (cl *Cluster) Step() bool {
 		return false
 	}
 	c := &cl.cfg
-	if c.StallWindow > 0 && cl.drainUntil < 0 && cl.obs.accepted != cl.stallSeen {
-		cl.stallSeen = cl.obs.accepted
+	if c.StallWindow > 0 && !cl.draining && (!cl.stallSet || cl.obs.accepted != cl.stallSeen) {
+		cl.stallSet, cl.stallSeen = true, cl.obs.accepted
 		cl.stallAt = max(c.Network.GST, cl.obs.lastProg) + c.StallWindow
 		limit := cl.stallAt
 		if c.MaxTime > 0 && c.MaxTime < limit {
@@ -486,9 +489,9 @@ func (cl *Cluster) Step() bool {
 		return true
 	}
 	now := cl.kernel.Now()
-	if cl.drainUntil < 0 {
+	if !cl.draining {
 		if cl.obs.accepted >= c.Requests {
-			cl.drainUntil = now + DrainTime
+			cl.draining, cl.drainUntil = true, now+DrainTime
 			if c.StallWindow > 0 {
 				cl.kernel.SetMaxTime(c.MaxTime)
 			}
@@ -525,7 +528,12 @@ func (cl *Cluster) endReason() string {
 
 // StallDeadline returns the virtual time at which a run that ended with
 // EndStall was declared stalled (-1 when StallWindow is not set).
-func (cl *Cluster) StallDeadline() sim.Time { return cl.stallAt }
+func (cl *Cluster) StallDeadline() sim.Time {
+	if !cl.stallSet {
+		return -1
+	}
+	return cl.stallAt
+}
 
 // Result summarises the run so far (normally once it has ended).
 func (cl *Cluster) Result() *Result {
@@ -682,11 +690,12 @@ func (o *observer) Record(r *sim.Record) {
 		o.maxView = max(o.maxView, e.View)
 	case *hotstuff.ViewEntered:
 		// HotStuff enters a new view after every decision: only the views
-		// that a correct replica entered on a timeout count as view changes.
+		// that a correct replica entered after timing out count as view
+		// changes.
 		if o.faulty[e.Replica] != "" {
 			return
 		}
-		if e.Reason == "timeout" {
+		if e.TimedOut {
 			o.views[e.View] = true
 		}
 		o.maxView = max(o.maxView, e.View)
