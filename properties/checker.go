@@ -52,9 +52,6 @@ const (
 var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvariant, Validity,
 	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement}
 
-// IsSafety reports whether property is a safety property (not liveness).
-func IsSafety(property string) bool { return slices.Contains(SafetyProperties, property) }
-
 // Violation is one broken property.
 type Violation struct {
 	Property string       // one of the property constants
