@@ -74,6 +74,8 @@ type Replica struct {
 	signer Signer
 	sm     StateMachine
 	rules  rules // the protocol's rules (the paper's, or a broken variant's)
+	broken bool  // a broken variant: the invariant assertions are off
+	inv    *invariantState
 	buf    []byte
 
 	out *sim.Output
@@ -157,7 +159,7 @@ func NewReplica(c Config) (*Replica, error) {
 	r := &Replica{
 		cfg: c, id: c.ID, n: c.N, f: c.F, q: Quorum(c.N, c.F),
 		k: uint64(c.CheckpointInterval), l: uint64(c.Window),
-		kr: c.Keyring, signer: c.Keyring.Signer(c.ID), sm: c.SM, rules: rulesOf(c.Variant),
+		kr: c.Keyring, signer: c.Keyring.Signer(c.ID), sm: c.SM, rules: rulesOf(c.Variant), broken: c.Variant != Correct,
 		active:       true,
 		log:          newSeqLog(c.Window),
 		lastReply:    make(map[sim.NodeID]*Reply),
@@ -314,7 +316,6 @@ func (r *Replica) Start(now sim.Time, out *sim.Output) { r.now = now }
 // Step implements sim.Node.
 func (r *Replica) Step(now sim.Time, in sim.Input, out *sim.Output) {
 	r.now, r.out = now, out
-	defer func() { r.out = nil }()
 	switch in.Kind {
 	case sim.InputMessage:
 		r.onMessage(in.From, in.Msg)
@@ -323,6 +324,8 @@ func (r *Replica) Step(now sim.Time, in sim.Input, out *sim.Output) {
 	case sim.InputRecover:
 		r.onRecover()
 	}
+	r.out = nil
+	r.checkInvariants()
 }
 
 func (r *Replica) onMessage(from sim.NodeID, m sim.Message) {
