@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/events"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -39,6 +40,12 @@ func (c *Checker) message(r *sim.Record) {
 		return
 	}
 	c.lastMsg[from] = r.Msg
+	if sr, ok := r.Msg.(events.StateReported); ok {
+		if s := sr.StateReport(); s.Replica == from && c.correct(from) {
+			c.stateReport(r.Time, from, s)
+		}
+		return
+	}
 	switch m := r.Msg.(type) {
 	case *pbft.PrePrepare:
 		if m.Replica == from {
@@ -115,8 +122,21 @@ func (c *Checker) own(now sim.Time, from sim.NodeID, typ sim.MsgType, view, seq 
 		}
 		c.accuse(Accusation{Replica: from, View: view, Seq: seq, Time: now, Evidence: []sim.Message{prev, m},
 			Reason: fmt.Sprintf("signed two %ss for (view %d, seq %d) with digests %s and %s", typ, view, seq, short(pd), short(d))})
+		if typ == pbft.TypePrePrepare && c.correct(from) {
+			// PREPAREs are judged by prepare-once (from SentPrepare).
+			c.violate(Violation{Property: PrePrepareOnce, Replicas: []sim.NodeID{from}, View: view, Seq: seq, Time: now,
+				Detail: fmt.Sprintf("replica %d (not Byzantine%s) signed PRE-PREPAREs for both %s and %s at (view %d, seq %d)", from, c.crashNote(from), short(pd), short(d), view, seq)})
+		}
 	}
 	return rv
+}
+
+// crashNote says whether replica r crashed earlier in the run.
+func (c *Checker) crashNote(r sim.NodeID) string {
+	if int(r) < len(c.crashed) && c.crashed[r] {
+		return ", crashed and recovered"
+	}
+	return ""
 }
 
 func (c *Checker) primary(view uint64) sim.NodeID {

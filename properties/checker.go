@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/events"
 	"github.com/pbftsim/pbftsim/sim/ledger"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
@@ -39,6 +40,8 @@ const (
 	PrepareOnce     = "prepare-once"    // a correct replica never sends two different PREPAREs for (v, n)
 	ViewMonotonic   = "view-monotonic"  // views never decrease at a correct replica
 	NewViewO        = "newview-o"       // an accepted NEW-VIEW has the O the replica recomputes
+	StateAgreement  = "state-agreement" // correct replicas have equal state digests at a seq
+	PrePrepareOnce  = "preprepare-once" // a correct replica never signs two different PRE-PREPAREs for (v, n)
 	Liveness        = "liveness"        // every request completes within the bound after GST
 	// Accountability is reported when an accusation names a replica that
 	// was configured as correct (see Outcome).
@@ -47,7 +50,7 @@ const (
 
 // SafetyProperties lists the safety properties a Checker judges online.
 var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvariant, Validity,
-	ClientView, Linearizability, PreparedUnique, PrepareOnce, ViewMonotonic, NewViewO}
+	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement}
 
 // IsSafety reports whether property is a safety property (not liveness).
 func IsSafety(property string) bool { return slices.Contains(SafetyProperties, property) }
@@ -77,8 +80,9 @@ type Request struct {
 // Options configures a Checker.
 type Options struct {
 	N, F int
-	// Faulty nodes are never judged: Byzantine and crashed replicas (and
-	// crashed clients, whose requests liveness does not cover).
+	// Faulty nodes are never judged: Byzantine replicas (and crashed
+	// clients, whose requests liveness does not cover). Replicas that
+	// crash are judged: their state survives a crash (see CheckerOptions).
 	Faulty []sim.NodeID
 	// Keyring, when set, verifies signatures for accountability: only
 	// validly signed messages count as evidence, and certificates are
@@ -103,6 +107,10 @@ type Options struct {
 	// LinearizabilityTimeout bounds porcupine's search (default 1s); a
 	// timeout is not a violation.
 	LinearizabilityTimeout time.Duration
+	// Window is the protocol's window L (0: 32): the checker folds and
+	// drops its state a window below the lowest stable checkpoint of the
+	// correct replicas (see Retained).
+	Window int
 }
 
 // Accusation names a replica that provably misbehaved, with the evidence:
@@ -163,13 +171,13 @@ func typeIndex(t sim.MsgType) int {
 
 // seqAgree is the committed/executed digest of a seq and its first replica.
 type seqAgree struct {
-	d     pbft.Digest
+	d     events.Digest
 	first sim.NodeID
 }
 
 // logEntry is one executed request of the committed log.
 type logEntry struct {
-	digest  pbft.Digest
+	digest  events.Digest
 	null    bool
 	req     Request
 	by      sim.NodeID // first correct replica that executed it
@@ -245,6 +253,7 @@ type Checker struct {
 	opts    Options
 	faulty  []bool
 	faultyC map[sim.NodeID]bool // faulty clients
+	crashed []bool              // replicas that crashed so far
 	lastMsg []sim.Message       // the last message each replica sent (see message)
 	n       int
 	stopped bool
@@ -282,6 +291,17 @@ type Checker struct {
 	subs      []submission
 	pendingAc []acceptance
 
+	// what was judged (see judgements)
+	states       seqTable[stateAgree] // first correct state digest per seq
+	stateSeqs    int                  // seqs where two correct replicas' states were compared
+	execAny      bool                 // a correct replica executed a request
+	liveJudged   int                  // requests whose liveness was judged
+	liveUnjudged int                  // requests pending at an end before their deadline
+	liveWhy      string               // why the first of those was not judged
+	linDecided   int                  // payment histories decided linearizable or not
+	linSkipped   int                  // longer than MaxHistory
+	linUnknown   int                  // porcupine gave up
+
 	// COMMITs each replica sent (first per (v, n)), in order, by replica
 	commitList [][]*pbft.Commit
 	nvSeen     map[*pbft.NewView]bool
@@ -306,6 +326,8 @@ type Checker struct {
 	linOrder   []linOp
 	seqScratch []uint64
 	lin        linSearch
+
+	fold foldState // what was folded below the low-water mark (compact.go)
 }
 
 type nvKey struct {
@@ -377,6 +399,13 @@ func (c *Checker) reset(opts Options) {
 	} else {
 		lastMsg = make([]sim.Message, n)
 	}
+	crashed := c.crashed
+	if cap(crashed) >= n {
+		crashed = crashed[:n]
+		clear(crashed)
+	} else {
+		crashed = make([]bool, n)
+	}
 	faulty := c.faulty
 	if cap(faulty) >= n {
 		faulty = faulty[:n]
@@ -408,6 +437,7 @@ func (c *Checker) reset(opts Options) {
 	})
 	c.log.reset()
 	c.seqDigest.reset()
+	c.states.reset()
 	clear(c.reqs)
 	clear(c.execAt)
 	clear(c.violations)
@@ -421,6 +451,7 @@ func (c *Checker) reset(opts Options) {
 		opts:        opts,
 		n:           n,
 		faulty:      faulty,
+		crashed:     crashed,
 		lastMsg:     lastMsg,
 		faultyC:     reuse(c.faultyC),
 		violations:  c.violations[:0],
@@ -429,6 +460,7 @@ func (c *Checker) reset(opts Options) {
 		accSeen:     reuse(c.accSeen),
 		reps:        reps,
 		seqDigest:   c.seqDigest,
+		states:      c.states,
 		log:         c.log,
 		logFree:     logFree,
 		ref:         ledger.New(),
@@ -463,7 +495,9 @@ func (c *Checker) reset(opts Options) {
 		linOrder:    c.linOrder[:0],
 		seqScratch:  c.seqScratch[:0],
 		lin:         c.lin,
+		fold:        c.fold,
 	}
+	c.resetFold()
 	for _, f := range opts.Faulty {
 		if int(f) >= 0 && int(f) < n {
 			c.faulty[f] = true
@@ -516,7 +550,7 @@ func (c *Checker) rep(id sim.NodeID) *replicaState {
 	return r
 }
 
-func short(d pbft.Digest) string { return hex.EncodeToString(d[:4]) }
+func short[D ~[32]byte](d D) string { return hex.EncodeToString(d[:4]) }
 
 func (c *Checker) violate(v Violation) {
 	key := v.Property + "|" + fmt.Sprint(v.Replicas, v.View, v.Seq)
@@ -580,6 +614,10 @@ func (c *Checker) Record(r *sim.Record) {
 		c.event(r)
 	case sim.RecSend, sim.RecLocal, sim.RecDrop:
 		c.message(r)
+	case sim.RecCrash:
+		if int(r.From) >= 0 && int(r.From) < len(c.crashed) {
+			c.crashed[r.From] = true
+		}
 	case sim.RecDeliver:
 		if !c.correct(r.To) {
 			return
@@ -598,12 +636,12 @@ func (c *Checker) Record(r *sim.Record) {
 }
 
 // Wants implements sim.KindSink: the checker judges sends, local
-// deliveries, drops, deliveries and node events; timer, duplicate, crash
-// and recover records would only move its notion of the run's end, which
-// Finish sets.
+// deliveries, drops, deliveries and node events, and notes crashes (to
+// name a crashed replica in a violation); timer, duplicate and recover
+// records would only move its notion of the run's end, which Finish sets.
 func (c *Checker) Wants(k sim.RecordKind) bool {
 	switch k {
-	case sim.RecSend, sim.RecLocal, sim.RecDrop, sim.RecDeliver, sim.RecEvent:
+	case sim.RecSend, sim.RecLocal, sim.RecDrop, sim.RecDeliver, sim.RecEvent, sim.RecCrash:
 		return true
 	}
 	return false
@@ -620,38 +658,64 @@ func Check(opts Options, records []sim.Record) *Checker {
 	return c
 }
 
+// event judges a node's event. The protocol-neutral events (package
+// sim/events) feed agreement, total order, integrity, validity, state
+// agreement, the client view, the ledger and linearizability, for any
+// protocol; PBFT's own events feed the PBFT-specific properties.
 func (c *Checker) event(r *sim.Record) {
 	from := r.From
 	switch e := r.Event.(type) {
-	case *pbft.Submitted:
-		c.submitted(r.Time, from, e)
-	case *pbft.Accepted:
-		c.accepted(r.Time, from, e)
-	case *pbft.Executed:
+	case events.Submitted:
+		c.submitted(r.Time, from, e.Submission())
+	case events.Accepted:
+		c.accepted(r.Time, from, e.Acceptance())
+	case events.Executed:
 		if c.correct(from) {
-			c.executed(r.Time, from, e)
+			c.executed(r.Time, from, e.Execution())
 		}
-	case *pbft.Committed:
+	case events.Decided:
 		if c.correct(from) {
-			c.agree(r.Time, from, e.View, e.Seq, e.Digest, "committed")
-			if rs := c.rep(from); e.Seq > rs.lastSeq {
-				rs.committed.put(e.Seq, true)
+			d := e.Decision()
+			c.agree(r.Time, from, d.View, d.Seq, d.Digest, "committed")
+			if rs := c.rep(from); d.Seq > rs.lastSeq {
+				rs.committed.put(d.Seq, true)
 			}
+		}
+	case events.StateInstalled:
+		if c.correct(from) {
+			rs := c.rep(from)
+			if seq := e.StateInstall().Seq; seq > rs.lastSeq {
+				rs.lastSeq, rs.lastIndex, rs.started = seq, 0, false
+			}
+		}
+	case events.ViewEntered:
+		if c.correct(from) {
+			v := e.ViewEntry().View
+			rs := c.rep(from)
+			if v < rs.view || v < rs.vcView {
+				c.violate(Violation{Property: ViewMonotonic, Replicas: []sim.NodeID{from}, View: v, Time: r.Time,
+					Detail: fmt.Sprintf("replica %d entered view %d after view %d (highest view change %d)", from, v, rs.view, rs.vcView)})
+			}
+			rs.view = max(rs.view, v)
+			if nv, ok := e.(*pbft.NewViewEntered); ok {
+				c.pbftNewViewEntered(r.Time, from, nv)
+			}
+		}
+	case events.StateReported:
+		if c.correct(from) {
+			c.stateReport(r.Time, from, e.StateReport())
 		}
 	case *pbft.Prepared:
 		if c.correct(from) {
-			c.prepared1(r.Time, from, e)
+			c.preparedEvent(r.Time, from, e)
 		}
 	case *pbft.SentPrepare:
 		if c.correct(from) {
 			c.sentPrepare(r.Time, from, e.View, e.Seq, e.Digest, c.repVote(from, e.View, e.Seq))
 		}
-	case *pbft.StateTransferred:
+	case *pbft.StableCheckpoint:
 		if c.correct(from) {
-			rs := c.rep(from)
-			if e.Seq > rs.lastSeq {
-				rs.lastSeq, rs.lastIndex, rs.started = e.Seq, 0, false
-			}
+			c.stableCheckpoint(from, e.Seq)
 		}
 	case *pbft.ViewChangeStarted:
 		if c.correct(from) {
@@ -662,25 +726,20 @@ func (c *Checker) event(r *sim.Record) {
 			}
 			rs.vcView = max(rs.vcView, e.To)
 		}
-	case *pbft.NewViewEntered:
-		if c.correct(from) {
-			rs := c.rep(from)
-			if e.View < rs.view || e.View < rs.vcView {
-				c.violate(Violation{Property: ViewMonotonic, Replicas: []sim.NodeID{from}, View: e.View, Time: r.Time,
-					Detail: fmt.Sprintf("replica %d entered view %d after view %d (highest view change %d)", from, e.View, rs.view, rs.vcView)})
-			}
-			rs.view = max(rs.view, e.View)
-			c.acceptedNewView(r.Time, from, e)
-			if !e.OMatches {
-				c.violate(Violation{Property: NewViewO, Replicas: []sim.NodeID{from, e.Primary}, View: e.View, Time: r.Time,
-					Detail: fmt.Sprintf("replica %d accepted NEW-VIEW %d from %d whose O differs from the O recomputed from V (recomputed=%v)", from, e.View, e.Primary, e.Recomputed)})
-			}
-		}
+	}
+}
+
+// pbftNewViewEntered judges PBFT's NEW-VIEW acceptance by a correct replica.
+func (c *Checker) pbftNewViewEntered(now sim.Time, from sim.NodeID, e *pbft.NewViewEntered) {
+	c.acceptedNewView(now, from, e)
+	if !e.OMatches {
+		c.violate(Violation{Property: NewViewO, Replicas: []sim.NodeID{from, e.Primary}, View: e.View, Time: now,
+			Detail: fmt.Sprintf("replica %d accepted NEW-VIEW %d from %d whose O differs from the O recomputed from V (recomputed=%v)", from, e.View, e.Primary, e.Recomputed)})
 	}
 }
 
 // agree checks that correct replicas commit/execute one digest per seq.
-func (c *Checker) agree(now sim.Time, from sim.NodeID, view, seq uint64, d pbft.Digest, what string) bool {
+func (c *Checker) agree(now sim.Time, from sim.NodeID, view, seq uint64, d events.Digest, what string) bool {
 	if sa, ok := c.seqDigest.get(seq); ok {
 		if d0 := sa.d; d0 != d {
 			first := sa.first
@@ -699,7 +758,8 @@ func (c *Checker) agree(now sim.Time, from sim.NodeID, view, seq uint64, d pbft.
 	return true
 }
 
-func (c *Checker) prepared1(now sim.Time, from sim.NodeID, e *pbft.Prepared) {
+// preparedEvent judges PBFT's prepared predicate at correct replicas.
+func (c *Checker) preparedEvent(now sim.Time, from sim.NodeID, e *pbft.Prepared) {
 	sl := &c.slots[c.slot(e.View, e.Seq)]
 	if sl.hasPrep {
 		if d0 := sl.prepared; d0 != e.Digest {
@@ -802,7 +862,7 @@ func (c *Checker) signedBy(r sim.NodeID, typ sim.MsgType, view, seq uint64) sim.
 	return c.votes[int(c.slots[i].base)+int(r)].signed[typeIndex(typ)]
 }
 
-func (c *Checker) submitted(now sim.Time, client sim.NodeID, e *pbft.Submitted) {
+func (c *Checker) submitted(now sim.Time, client sim.NodeID, e events.Submission) {
 	req := Request{Client: client, Timestamp: e.Timestamp, Op: e.Op}
 	if c.learn {
 		c.issue(req)
@@ -820,7 +880,7 @@ func (c *Checker) submitted(now sim.Time, client sim.NodeID, e *pbft.Submitted) 
 	c.subs = append(c.subs, submission{req: req, at: at})
 }
 
-func (c *Checker) accepted(now sim.Time, client sim.NodeID, e *pbft.Accepted) {
+func (c *Checker) accepted(now sim.Time, client sim.NodeID, e events.Acceptance) {
 	ri := c.req(mkCT(client, e.Timestamp))
 	rq := &c.reqs[ri]
 	if i := rq.sub; i >= 0 && !c.subs[i].accepted {
@@ -865,7 +925,7 @@ func (c *Checker) checkAccepted(a acceptance, final bool) bool {
 	return true
 }
 
-func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
+func (c *Checker) executed(now sim.Time, from sim.NodeID, e events.Execution) {
 	rs := c.rep(from)
 	// Total order: seq 1, 2, 3, ... with increasing batch indexes inside a
 	// seq. A replica may skip (report no execution for) a seq it committed:
@@ -891,7 +951,8 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e *pbft.Executed) {
 	c.agree(now, from, e.View, e.Seq, e.Digest, "executed")
 
 	req := Request{Client: e.Client, Timestamp: e.Timestamp, Op: e.Op}
-	if !e.Null {
+	if !e.Null && !c.reexecutedFolded(now, from, e) {
+		c.execAny = true
 		i := c.req(mkCT(e.Client, e.Timestamp))
 		if rq := &c.reqs[i]; !rq.executed {
 			rq.executed, rq.execRes = true, e.Result
@@ -1077,12 +1138,21 @@ func (c *Checker) liveness() {
 	if c.opts.LivenessBound <= 0 {
 		return
 	}
+	c.liveJudged += c.fold.req.liveJudged // requests folded during the run (compact.go)
+	for _, v := range c.fold.req.late {
+		c.violate(v)
+	}
 	for _, s := range c.subs {
 		if c.faultyC[s.req.Client] {
 			continue
 		}
 		start := max(s.at, c.opts.GST)
 		deadline := start.Add(c.opts.LivenessBound)
+		if s.accepted || c.end > deadline {
+			c.liveJudged++
+		} else {
+			c.livenessUnjudged(&s, start)
+		}
 		switch {
 		case s.accepted && s.acceptAt <= deadline:
 		case s.accepted:

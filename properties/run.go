@@ -5,11 +5,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/events"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -23,6 +25,8 @@ type RunOptions struct {
 	StopOnViolation bool
 	// Sinks also receive the trace (e.g. a JSON Lines writer).
 	Sinks []sim.Sink
+	// foldWindow, if set, overrides the checker's Window (tests).
+	foldWindow int
 	// Reuse, if set, is Reset and used as the run's checker instead of a
 	// new one, so that a loop of runs (one sweep worker) reuses its
 	// memory. It must not be used by another run at the same time.
@@ -35,19 +39,141 @@ type Outcome struct {
 	Result     *cluster.Result
 	Violations []Violation
 	Accused    []Accusation
-	// LivenessChecked is true when liveness was judged.
+	// LivenessChecked is true when liveness was judged (for every request
+	// of a correct client; see Judgements for why not).
 	LivenessChecked bool
+	// Judgements say, property by property, whether it was judged and,
+	// when it was not (or only in part), why. Nil when no checker ran.
+	Judgements []Judgement
+}
+
+// Judgement says whether one property was judged on a run.
+type Judgement struct {
+	Property string `json:"property"`
+	// Judged is true when the property was checked on this run (a safety
+	// property on everything the run did; liveness on every request).
+	Judged bool `json:"judged"`
+	// Violated is true when the run violated it.
+	Violated bool `json:"violated"`
+	// Reason says why the property was not judged, or qualifies a
+	// judgement ("vacuous: no correct replica executed anything").
+	Reason string `json:"reason,omitempty"`
+}
+
+// Partial reports whether the property was judged only in part (liveness
+// for some requests, linearizability for some payments).
+func (j Judgement) Partial() bool {
+	return j.Judged && j.Reason != "" && (j.Property == Liveness || j.Property == Linearizability)
+}
+
+// FullyJudged reports whether every property was judged in full and not
+// vacuously: only then may a run without violations read "ok".
+func (o *Outcome) FullyJudged() bool {
+	if o.Judgements == nil || o.Vacuous() {
+		return false
+	}
+	for _, j := range o.Judgements {
+		if !j.Judged || j.Partial() {
+			return false
+		}
+	}
+	return true
+}
+
+// PartlyJudged counts the properties judged only in part.
+func (o *Outcome) PartlyJudged() int {
+	n := 0
+	for _, j := range o.Judgements {
+		if j.Partial() {
+			n++
+		}
+	}
+	return n
 }
 
 // Failed reports whether any property was violated.
 func (o *Outcome) Failed() bool { return len(o.Violations) > 0 }
 
-// Verdict is "ok" or "violation".
+// BudgetExceeded is the reason the run was stopped by its budget ("" if
+// it was not).
+func (o *Outcome) BudgetExceeded() string {
+	if o.Result == nil {
+		return ""
+	}
+	return o.Result.BudgetExceeded
+}
+
+// Verdict is "violation" when a property was violated, otherwise
+// "budget-exceeded" when the run was stopped by its budget, otherwise "ok".
 func (o *Outcome) Verdict() string {
-	if o.Failed() {
+	switch {
+	case o.Failed():
 		return "violation"
+	case o.BudgetExceeded() != "":
+		return "budget-exceeded"
 	}
 	return "ok"
+}
+
+// NotJudged returns the judgements of the properties that were not judged.
+func (o *Outcome) NotJudged() []Judgement {
+	var out []Judgement
+	for _, j := range o.Judgements {
+		if !j.Judged {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// Vacuous reports whether the run gave the safety properties nothing to
+// judge: no correct replica executed a request and no client accepted one.
+func (o *Outcome) Vacuous() bool {
+	for _, j := range o.Judgements {
+		if j.Property == Agreement {
+			return j.Reason != ""
+		}
+	}
+	return false
+}
+
+// JudgedSummary says in one line which properties were judged, e.g.
+// "safety and liveness judged" or "safety judged; liveness not judged: the
+// run ended 2s after GST, the bound is 5.6s".
+func (o *Outcome) JudgedSummary() string {
+	if o.Judgements == nil {
+		return "nothing judged (no checker)"
+	}
+	var safety, notSafety []string
+	var live *Judgement
+	for i := range o.Judgements {
+		j := &o.Judgements[i]
+		switch {
+		case j.Property == Liveness:
+			live = j
+		case j.Judged:
+			safety = append(safety, j.Property)
+		default:
+			notSafety = append(notSafety, j.Property+" not judged: "+j.Reason)
+		}
+	}
+	s := "safety judged"
+	if len(notSafety) > 0 {
+		s = "safety judged except " + strings.Join(notSafety, "; ")
+	}
+	if o.Vacuous() {
+		s += " (vacuously: no correct replica executed a request)"
+	}
+	switch {
+	case live == nil:
+	case live.Judged && live.Reason == "":
+		s = strings.Replace(s, "safety judged", "safety and liveness judged", 1)
+	case live.Judged:
+		s += "; liveness judged (" + live.Reason + ")"
+	default:
+		s += "; liveness not judged: " + live.Reason
+	}
+	return s
 }
 
 // Property is the first violated property ("" when none).
@@ -107,6 +233,12 @@ func (o *Outcome) WriteReplay(path string) error {
 // Summary describes the outcome in a few lines.
 func (o *Outcome) Summary() string {
 	s := fmt.Sprintf("verdict %s, trace hash %s", o.Verdict(), o.TraceHash())
+	if b := o.BudgetExceeded(); b != "" {
+		s += "\n  " + b
+	}
+	if o.Judgements != nil {
+		s += "\n  " + o.JudgedSummary()
+	}
 	for i, v := range o.Violations {
 		if i == 3 {
 			s += fmt.Sprintf("\n  ... and %d more", len(o.Violations)-3)
@@ -122,28 +254,32 @@ func (o *Outcome) Summary() string {
 
 // DefaultLivenessBound is the default liveness bound of a run: long enough
 // for f consecutive view changes with doubling timeouts plus client
-// retransmissions, after GST.
+// retransmissions, after GST (for HotStuff, plus the timeouts grown before
+// GST).
 func DefaultLivenessBound(c cluster.Config) time.Duration {
 	c = c.WithDefaults()
 	vc := c.ViewChangeTimeout << uint(min(c.F+2, 10))
-	return vc + 10*c.ClientTimeout + 40*max(c.Network.Delta, time.Millisecond) + time.Second
+	b := vc + 10*c.ClientTimeout + 40*max(c.Network.Delta, time.Millisecond) + time.Second
+	if c.Protocol == cluster.ProtocolHotStuff {
+		// HotStuff's leader rotates every view and its pacemaker doubles
+		// the timeout with every view that fails, before GST as after it:
+		// at GST the timeout may be as long as GST itself; after it the
+		// views of up to f faulty leaders fail, and views fail until the
+		// timeout exceeds a view's seven message delays.
+		b += c.Network.GST.Duration()<<uint(min(c.F+1, 10)) + c.ViewChangeTimeout<<uint(min(2*c.F+2, 12))
+	}
+	return b
 }
 
 // WithinFaultModel reports whether liveness can be expected of a run: at
-// most f replicas Byzantine or crashed, every partition healed, and a GST
-// with a delay bound when the network is lossy or partitioned. It returns
-// the reason when it is not.
+// most f replicas faulty (Byzantine or crashed at any time, see
+// cluster.Config.FaultyReplicas), every partition healed, and a GST with a
+// delay bound when the network is lossy or partitioned. It returns the
+// reason when it is not.
 func WithinFaultModel(c cluster.Config) (bool, string) {
 	c = c.WithDefaults()
-	faulty := faultyNodes(c)
-	nrep := 0
-	for _, id := range faulty {
-		if int(id) < c.N {
-			nrep++
-		}
-	}
-	if nrep > c.F {
-		return false, fmt.Sprintf("%d faulty replicas > f = %d", nrep, c.F)
+	if faulty := c.FaultyReplicas(); len(faulty) > c.F {
+		return false, fmt.Sprintf("%d faulty replicas %v (Byzantine %v, crashed %v) > f = %d", len(faulty), faulty, c.Faulty(), c.Crashed(), c.F)
 	}
 	for _, p := range c.Network.Partitions {
 		if p.To == 0 {
@@ -163,11 +299,18 @@ func WithinFaultModel(c cluster.Config) (bool, string) {
 	return true, ""
 }
 
-// faultyNodes returns the Byzantine and crashed nodes, sorted.
-func faultyNodes(c cluster.Config) []sim.NodeID {
+// notJudged are the nodes a checker does not judge: the Byzantine
+// replicas and the crashed clients (whose requests liveness does not
+// cover), sorted. Crashed replicas are judged: the kernel keeps a crashed
+// node's state, so a replica that crashes (and recovers) must still never
+// contradict itself or the correct replicas. They count against f for the
+// fault model (cluster.Config.FaultyReplicas), not against safety.
+func notJudged(c cluster.Config) []sim.NodeID {
 	out := c.Faulty()
 	for _, cr := range c.Crashes {
-		out = append(out, cr.Node)
+		if int(cr.Node) >= c.N {
+			out = append(out, cr.Node)
+		}
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
@@ -176,7 +319,7 @@ func faultyNodes(c cluster.Config) []sim.NodeID {
 // CheckerOptions returns the checker options for a run configuration.
 func CheckerOptions(c cluster.Config) Options {
 	c = c.WithDefaults()
-	return Options{N: c.N, F: c.F, Faulty: faultyNodes(c), GST: c.Network.GST,
+	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window,
 		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients)}
 }
 
@@ -194,28 +337,63 @@ func RunScenario(sc scenarios.Scenario, ro RunOptions) (*Outcome, error) {
 // must be sc.Config(), possibly adjusted).
 func RunConfig(sc scenarios.Scenario, cfg cluster.Config, ro RunOptions) (*Outcome, error) {
 	cfg = cfg.WithDefaults()
-	out := &Outcome{Scenario: sc}
-	if ro.Liveness {
-		out.LivenessChecked, _ = WithinFaultModel(cfg)
-	}
 	chk := Attach(&cfg, ro)
-	faulty := chk.opts.Faulty
-	res, err := cluster.Run(cfg)
+	cl, err := cluster.New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	end := RunEnd(cfg, res, chk.Stopped())
+	cl.Run()
+	return Judge(sc, cl, chk, ro, chk.Stopped()), nil
+}
+
+// Judge ends the judgement of a run of cl that has ended, with checker chk
+// attached by Attach(ro): the end-of-run properties (liveness, state
+// agreement of the final states, linearizability, accountability of
+// replicas configured as correct), and which properties were judged.
+// stopped is true when the run ended at its first violation. Every way of
+// running a checked scenario (RunConfig, a stepped replay) ends with Judge.
+func Judge(sc scenarios.Scenario, cl *cluster.Cluster, chk *Checker, ro RunOptions, stopped bool) *Outcome {
+	cfg := cl.Config()
+	res := cl.Result()
+	end := RunEnd(cfg, res, stopped)
+	for i := 0; i < cfg.N; i++ {
+		if seq, d, ok := cl.ReplicaState(i); ok {
+			chk.FinalState(events.StateReport{Replica: sim.NodeID(i), Seq: seq, Digest: events.Digest(d)})
+		}
+	}
 	chk.Finish(end)
-	out.Result = res
-	out.Violations = chk.Violations()
-	out.Accused = chk.Accused()
+	out := &Outcome{Scenario: sc, Result: res, Violations: chk.Violations(), Accused: chk.Accused()}
 	for _, a := range out.Accused {
-		if !slices.Contains(faulty, a.Replica) {
+		if !slices.Contains(chk.opts.Faulty, a.Replica) {
 			out.Violations = append(out.Violations, Violation{Property: Accountability, Replicas: []sim.NodeID{a.Replica},
 				View: a.View, Seq: a.Seq, Time: a.Time, Detail: "a replica configured as correct provably misbehaved: " + a.Reason})
 		}
 	}
-	return out, nil
+	// Why liveness was not judged, if it was not.
+	why := ""
+	switch ok, reason := WithinFaultModel(cfg); {
+	case !ro.Liveness:
+		why = "not requested"
+	case !ok:
+		why = "outside the fault model: " + reason
+	case stopped:
+		why = "the run stopped at the first safety violation"
+	case res.BudgetExceeded != "":
+		why = "the run was stopped early: " + res.BudgetExceeded
+	}
+	out.Judgements = chk.judgements(why)
+	for i := range out.Judgements {
+		j := &out.Judgements[i]
+		for _, v := range out.Violations {
+			if v.Property == j.Property {
+				j.Violated = true
+			}
+		}
+		if j.Property == Liveness {
+			out.LivenessChecked = j.Judged
+		}
+	}
+	return out
 }
 
 // RunEnd is the virtual time at which the end-of-run checks judge a run: its
@@ -226,7 +404,7 @@ func RunEnd(cfg cluster.Config, res *cluster.Result, stopped bool) sim.Time {
 	if res.Ended == cluster.EndStall && sim.Time(res.StalledAtNs) > end {
 		return sim.Time(res.StalledAtNs)
 	}
-	if !stopped && !res.Completed && cfg.MaxTime > end && (cfg.MaxEvents == 0 || res.Events < cfg.MaxEvents) {
+	if !stopped && !res.Completed && cfg.MaxTime > end && res.BudgetExceeded == "" && res.Events < cfg.MaxEvents {
 		end = cfg.MaxTime
 	}
 	return end
@@ -266,6 +444,9 @@ func Attach(cfg *cluster.Config, ro RunOptions) *Checker {
 	c := cfg.WithDefaults()
 	opts := CheckerOptions(c)
 	opts.StopOnViolation = ro.StopOnViolation
+	if ro.foldWindow > 0 {
+		opts.Window = ro.foldWindow
+	}
 	if ro.Liveness {
 		if ok, _ := WithinFaultModel(c); ok {
 			opts.LivenessBound = ro.LivenessBound

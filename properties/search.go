@@ -44,6 +44,39 @@ type SearchReport struct {
 	Elapsed time.Duration
 	// Failure is the lowest-numbered failing case, shrunk (nil if none).
 	Failure *Finding
+	// NotJudged counts, per property, the cases that did not judge it
+	// (liveness outside the fault model or in a run too short for its
+	// bound); Vacuous counts cases in which no correct replica executed a
+	// request; Budget counts cases stopped by their budget.
+	NotJudged map[string]int
+	Vacuous   int
+	Budget    int
+}
+
+// JudgedSummary says in one line what the cases without a violation
+// judged, e.g. "no violation in 500 cases; liveness not judged in 69
+// (outside the fault model, or the run ended before its bound)".
+func (r *SearchReport) JudgedSummary() string {
+	s := fmt.Sprintf("no violation in %d cases", r.Cases)
+	var notes []string
+	for _, p := range SafetyProperties {
+		if n := r.NotJudged[p]; n > 0 {
+			notes = append(notes, fmt.Sprintf("%s not judged in %d", p, n))
+		}
+	}
+	if n := r.NotJudged[Liveness]; n > 0 {
+		notes = append(notes, fmt.Sprintf("liveness not judged in %d (outside the fault model, or the run ended before its bound)", n))
+	}
+	if r.Vacuous > 0 {
+		notes = append(notes, fmt.Sprintf("%d executed nothing", r.Vacuous))
+	}
+	if r.Budget > 0 {
+		notes = append(notes, fmt.Sprintf("%d stopped by their budget", r.Budget))
+	}
+	if len(notes) == 0 {
+		return s + ": every property judged in every case"
+	}
+	return s + "; " + strings.Join(notes, "; ")
 }
 
 // Rate is cases per second.
@@ -73,6 +106,9 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 		failIdx  = -1
 		failOut  *Outcome
 		firstErr error
+		// what the cases without a violation did not judge
+		notJudged       = map[string]int{}
+		vacuous, budget int
 	)
 	stop := func() bool {
 		if ctx.Err() != nil || (o.Budget > 0 && time.Since(start) > o.Budget) {
@@ -106,6 +142,16 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 					}
 				case out.Failed() && (failIdx < 0 || i < failIdx):
 					failIdx, failOut = i, out
+				case !out.Failed():
+					for _, j := range out.NotJudged() {
+						notJudged[j.Property]++
+					}
+					if out.Vacuous() {
+						vacuous++
+					}
+					if out.BudgetExceeded() != "" {
+						budget++
+					}
 				}
 				if o.Progress != nil {
 					o.Progress(done, time.Since(start))
@@ -115,7 +161,7 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 		}()
 	}
 	wg.Wait()
-	rep := &SearchReport{Cases: done, Elapsed: time.Since(start)}
+	rep := &SearchReport{Cases: done, Elapsed: time.Since(start), NotJudged: notJudged, Vacuous: vacuous, Budget: budget}
 	if firstErr != nil {
 		return rep, firstErr
 	}

@@ -62,7 +62,7 @@ func ParseKnobs(description string) Knobs {
 }
 
 // KnobNames lists every knob a swarm case draws, in order.
-var KnobNames = []string{"n", "f", "vc_timeout", "client_timeout", "checkpoint", "window", "batch", "delay",
+var KnobNames = []string{"n", "f", "vc_timeout", "client_timeout", "checkpoint", "window", "batch", "workload", "think", "delay",
 	"drop", "duplicate", "gst", "partition", "oneway", "clog", "crashes", "primary_crash", "recover_in_vc",
 	"targeted", "leader_delay", "byzantine", "strategies"}
 
@@ -91,7 +91,8 @@ var timeoutFactors = []struct {
 	x    float64
 }{{"0.5rtt", 0.5}, {"1rtt", 1}, {"2rtt", 2}, {"5rtt", 5}, {"20rtt", 20}, {"100rtt", 100}}
 
-// SwarmMaxEvents bounds the events of one swarm case.
+// SwarmMaxEvents bounds the events of one swarm case (plus 40 per request
+// and replica).
 const SwarmMaxEvents = 20000
 
 // GenerateSwarm draws one swarm scenario (TigerBeetle's VOPR, FoundationDB's
@@ -162,8 +163,19 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 
 	clients := g.MinClients + r.IntN(3)
 	sc.Workload = scenarios.Workload{Clients: clients, Requests: max(clients, 1+r.IntN(g.MaxRequests))}
+	if on(0.2) {
+		// A long workload: requests keep executing for a while (what a
+		// censored client's timer must not be fooled by).
+		sc.Workload.Requests = 50 + r.IntN(250)
+		knob("workload", "long")
+	} else {
+		knob("workload", "short")
+	}
 	if on(0.3) {
-		sc.Workload.Interval = time.Duration(r.IntN(20)) * time.Millisecond
+		sc.Workload.Interval = []time.Duration{time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond}[r.IntN(3)]
+		knob("think", sc.Workload.Interval)
+	} else {
+		knob("think", "off")
 	}
 
 	// Losses and duplicates; a GST whenever anything is lossy or slow.
@@ -397,7 +409,7 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 	if cfg, err := sc.Config(); err == nil {
 		sc.Run.MaxTime = gst + min(DefaultLivenessBound(cfg)+time.Second+time.Duration(r.IntN(3))*time.Second, 120*time.Second)
 	}
-	sc.Run.MaxEvents = SwarmMaxEvents
+	sc.Run.MaxEvents = SwarmMaxEvents + uint64(40*n*sc.Workload.Requests)
 	// Reorder the knobs as KnobNames.
 	slices.SortStableFunc(k, func(a, b Knob) int { return slices.Index(KnobNames, a.Name) - slices.Index(KnobNames, b.Name) })
 	sc.Description = KnobsPrefix + k.String()

@@ -340,8 +340,8 @@ func Targeted(variant string) []scenarios.Scenario {
 	}
 	for _, info := range scenarios.List() {
 		sc, err := scenarios.Builtin(info.Name)
-		if err != nil {
-			continue
+		if err != nil || (sc.Protocol.Name != "" && sc.Protocol.Name != "pbft") {
+			continue // the variants are PBFT's
 		}
 		cfg, err := sc.Config()
 		if err != nil {

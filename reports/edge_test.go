@@ -103,7 +103,7 @@ func benchmarkSweep(b *testing.B, workers int) {
 		b.Fatal(err)
 	}
 	for i := 0; i < b.N; i++ {
-		if _, err := sweep(context.Background(), p, busy); err != nil {
+		if _, err := sweep(context.Background(), p, busy, nil, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,7 +41,11 @@ type Summary struct {
 	// than 3 values of n had view changes).
 	ViewChange *ViewChangeFit `json:"view_change,omitempty"`
 
-	// WithinBound is ConstantsWithin && OrderN2.
+	// WithinBound says whether messages per request grow within O(n²):
+	// the same rule as OrderN2, which decides the headline, the table and
+	// the CLI's summary line alike. Constants above the closed form (losses,
+	// retransmissions, view changes) do not change the order of growth; they
+	// are ConstantsWithin, reported beside it.
 	WithinBound bool `json:"within_bound"`
 	// ConstantsWithin: at every n, measured/closed-form <= 1+Tolerance for
 	// normal-case messages per request, checkpoint messages per round and
@@ -58,6 +63,13 @@ type Summary struct {
 	Deviations []Deviation `json:"deviations"`
 	// Excluded lists n whose runs committed nothing (left out of the fits).
 	Excluded []int `json:"excluded,omitempty"`
+	// Diverged lists the n at which some run ended with honest replicas
+	// disagreeing on a payment; DivergedRuns counts those runs.
+	Diverged     []int `json:"diverged,omitempty"`
+	DivergedRuns int   `json:"diverged_runs,omitempty"`
+	// OutsideFaultModel is true when the scenario's runs are outside the
+	// fault model.
+	OutsideFaultModel bool `json:"outside_fault_model,omitempty"`
 
 	Points []Point `json:"points"`
 
@@ -160,33 +172,49 @@ func Generate(ctx context.Context, opt Options, run Runner) (*Summary, error) {
 	if err := checkWritable(p.opt.Out); err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	runs, err := sweep(ctx, p, run)
+	j, done, err := openJournal(p)
 	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	runs, err := sweep(ctx, p, run, j, done)
+	if errors.Is(err, ErrInterrupted) {
+		if kerr := j.keep(); kerr != nil {
+			return nil, errors.Join(err, kerr)
+		}
+		return nil, err
+	}
+	if err != nil {
+		j.abort()
 		return nil, err
 	}
 	s := analyse(p, runs)
 	s.Wall.TotalNs = time.Since(start).Nanoseconds()
 	if err := write(s, p.opt.Out); err != nil {
+		j.abort()
 		return nil, err
 	}
+	j.abort() // the report holds every run now
 	s.Out = p.opt.Out
 	return s, nil
 }
 
 // sweep runs every point on a pool of p.workers goroutines and returns the
 // runs in point order.
-func sweep(parent context.Context, p *plan, run Runner) ([]Run, error) {
+func sweep(parent context.Context, p *plan, run Runner, j *journal, done map[int]Run) ([]Run, error) {
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	pts := p.points()
 	runs := make([]Run, len(pts))
 	errs := make([]error, len(pts))
+	for i, r := range done {
+		runs[i] = r
+	}
 	var stop atomic.Bool
 	go func() { <-ctx.Done(); stop.Store(true) }()
 
 	jobs := make(chan int)
-	done := make(chan int)
+	finished := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < min(p.workers, len(pts)); w++ {
 		wg.Add(1)
@@ -204,17 +232,23 @@ func sweep(parent context.Context, p *plan, run Runner) ([]Run, error) {
 				default:
 					runs[i] = newRun(pts[i].n, pts[i].seed, p.k, res)
 					runs[i].WallTimeNs = wall.Nanoseconds()
+					if !stop.Load() { // a run cut short by Ctrl-C is not finished
+						j.add(runs[i])
+					}
 				}
 				if errs[i] != nil {
 					cancel()
 				}
-				done <- i
+				finished <- i
 			}
 		}()
 	}
 	go func() {
 		defer close(jobs)
 		for i := range pts {
+			if _, ok := done[i]; ok {
+				continue
+			}
 			select {
 			case jobs <- i:
 			case <-ctx.Done():
@@ -222,10 +256,11 @@ func sweep(parent context.Context, p *plan, run Runner) ([]Run, error) {
 			}
 		}
 	}()
-	go func() { wg.Wait(); close(done) }()
+	go func() { wg.Wait(); close(finished) }()
 
 	bar := newProgress(p.opt.Progress, len(pts))
-	for i := range done {
+	bar.n = len(done)
+	for i := range finished {
 		bar.step(pts[i])
 	}
 	bar.finish()
@@ -235,7 +270,11 @@ func sweep(parent context.Context, p *plan, run Runner) ([]Run, error) {
 		}
 	}
 	if err := parent.Err(); err != nil {
-		return nil, fmt.Errorf("report: sweep interrupted: %w", err)
+		if j == nil {
+			return nil, fmt.Errorf("%w: %w", ErrInterrupted, err)
+		}
+		return nil, fmt.Errorf("%w: %d of %d runs finished and kept in %s (rerun with --resume to continue): %w",
+			ErrInterrupted, j.runs, len(pts), j.path, err)
 	}
 	for _, err := range errs {
 		if err != nil {
@@ -339,6 +378,15 @@ func analyse(p *plan, runs []Run) *Summary {
 		}
 	}
 	s.compare(byN)
+	for _, r := range runs {
+		s.OutsideFaultModel = s.OutsideFaultModel || r.OutsideFaultModel
+		if r.DivergedPayments > 0 {
+			s.DivergedRuns++
+			if !slices.Contains(s.Diverged, r.N) {
+				s.Diverged = append(s.Diverged, r.N)
+			}
+		}
+	}
 	s.verdict(fitErr)
 	return s
 }
@@ -466,11 +514,23 @@ func (s *Summary) verdict(fitErr error) {
 	f := s.Fit
 	limit := math.Max(2, s.ClosedForm.Exponent) + ExponentSlack
 	s.OrderN2 = (f.ExponentCI[0] <= 2 && 2 <= f.ExponentCI[1]) || f.Exponent <= limit
-	s.WithinBound = s.OrderN2 && s.ConstantsWithin
+	s.WithinBound = s.OrderN2
 	var b strings.Builder
-	if s.WithinBound {
+	if len(s.Diverged) > 0 {
+		fmt.Fprintf(&b, "SAFETY LOST: honest replicas diverged in %d of %d runs (n=%v)", s.DivergedRuns, len(s.Runs), s.Diverged)
+		if s.OutsideFaultModel {
+			b.WriteString(", as the scenario is outside the fault model (more faulty replicas than f)")
+		}
+		b.WriteString(": the counts below describe runs that did not reach agreement. ")
+	} else if s.OutsideFaultModel {
+		b.WriteString("The scenario is outside the fault model (more faulty replicas than f, or no stabilisation), though no run diverged. ")
+	}
+	switch {
+	case s.WithinBound && s.ConstantsWithin:
 		b.WriteString("WITHIN the O(n²) bound. ")
-	} else {
+	case s.WithinBound:
+		b.WriteString("WITHIN the O(n²) bound, with constants above the closed form (see below). ")
+	default:
 		b.WriteString("NOT within the O(n²) bound. ")
 	}
 	fmt.Fprintf(&b, "Normal-case messages per committed request grow as n^%.3f (95%% CI [%.3f, %.3f], R² %.4f); "+

@@ -136,6 +136,13 @@ type Run struct {
 	SimTimeNs    int64   `json:"sim_time_ns"`
 	Events       uint64  `json:"events"`
 	TraceHash    string  `json:"trace_hash"`
+	// DivergedPayments counts the payments on which honest replicas
+	// disagree at the end of the run (safety lost: only outside the fault
+	// model of a correct protocol).
+	DivergedPayments int `json:"diverged_payments"`
+	// OutsideFaultModel is true when more replicas were faulty than the
+	// protocol tolerates (or the network never stabilised).
+	OutsideFaultModel bool `json:"outside_fault_model"`
 
 	// WallTimeNs is the wall-clock time of the run, measured around it by the
 	// report. It is the only field that differs between identical sweeps.
@@ -152,6 +159,12 @@ func newRun(n int, seed uint64, k int, res *cluster.Result) Run {
 		ViewChanges:  res.Views.Changes,
 		LatencyP50Ns: res.LatencyNs.P50, LatencyP99Ns: res.LatencyNs.P99, LatencyMaxNs: res.LatencyNs.Max,
 		SimTimeNs: res.SimTimeNs, Events: res.Events, TraceHash: res.TraceHash,
+		OutsideFaultModel: !res.WithinFaultModel,
+	}
+	for _, state := range res.Payments {
+		if state == "diverged" {
+			r.DivergedPayments++
+		}
 	}
 	if r.F == 0 {
 		r.F = (n - 1) / 3
@@ -208,14 +221,22 @@ func copyCounts(m map[string]uint64) map[string]uint64 {
 }
 
 // Stat summarises one quantity over the seeds of a point: mean, sample
-// standard deviation and the 95% Student-t confidence interval of the mean.
-// With one sample the deviation is 0 and the interval is [mean, mean].
+// standard deviation and the 95% Student-t confidence interval of the mean
+// (t with N-1 degrees of freedom, so small samples get wide intervals). The
+// quantities of a report are never negative, and neither is the interval's
+// lower end for samples that are not. With fewer than MinCISamples seeds
+// the interval says little: Meaningful is false and the report says so.
 type Stat struct {
-	Mean float64    `json:"mean"`
-	Std  float64    `json:"std"`
-	CI   [2]float64 `json:"ci95"`
-	N    int        `json:"samples"`
+	Mean       float64    `json:"mean"`
+	Std        float64    `json:"std"`
+	CI         [2]float64 `json:"ci95"`
+	N          int        `json:"samples"`
+	Meaningful bool       `json:"ci_meaningful"`
 }
+
+// MinCISamples is the fewest samples whose confidence interval a report
+// shows as meaningful.
+const MinCISamples = 3
 
 // Summarize computes a Stat with gonum/stat.
 func Summarize(x []float64) Stat {
@@ -227,7 +248,11 @@ func Summarize(x []float64) Stat {
 	}
 	mean, std := stat.MeanStdDev(x, nil)
 	half := tQuantile975(len(x)-1) * std / math.Sqrt(float64(len(x)))
-	return Stat{Mean: mean, Std: std, CI: [2]float64{mean - half, mean + half}, N: len(x)}
+	lo := mean - half
+	if slices.Min(x) >= 0 {
+		lo = max(lo, 0)
+	}
+	return Stat{Mean: mean, Std: std, CI: [2]float64{lo, mean + half}, N: len(x), Meaningful: len(x) >= MinCISamples}
 }
 
 // tQuantile975 is the 97.5% quantile of Student's t with df degrees of freedom.

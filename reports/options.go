@@ -55,6 +55,10 @@ type Options struct {
 	Version string
 	// Progress, if not nil, receives a progress bar (typically stderr).
 	Progress io.Writer
+	// Resume continues an interrupted report from the finished runs of its
+	// journal (JournalPath(Out)); without it an existing journal is an
+	// error (ErrJournalExists), never deleted.
+	Resume bool
 	// Tolerance is the allowed relative excess of measured over closed-form
 	// counts; 0 means DefaultTolerance.
 	Tolerance float64

@@ -116,10 +116,58 @@ func logPlot(title, ylabel string) *plot.Plot {
 	p.X.Label.Text = "n (replicas)"
 	p.Y.Label.Text = ylabel
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	p.X.Tick.Marker, p.Y.Tick.Marker = logTicks{}, logTicks{}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Add(plotter.NewGrid())
 	return p
+}
+
+// logTicks labels a log axis at 1, 2 and 5 times each power of ten in
+// range, in plain numbers (4, 10, 20, 50, 100, 2k, 50k, 1M), with unlabelled
+// minor ticks at the other integers times a power of ten; when the range
+// holds fewer than two such labels, its ends are labelled too. gonum's
+// LogTicks labels only the powers of ten, so a sweep over n = 4..100 showed
+// one or two labels in exponent notation.
+type logTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0) || !(hi > lo) {
+		return plot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	}
+	var ticks []plot.Tick
+	labelled := 0
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		base := math.Pow(10, e)
+		for m := 1.0; m < 10; m++ {
+			v := m * base
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 5 {
+				t.Label = shortNumber(v)
+				labelled++
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	if labelled < 2 {
+		ticks = append(ticks, plot.Tick{Value: lo, Label: shortNumber(lo)}, plot.Tick{Value: hi, Label: shortNumber(hi)})
+	}
+	return ticks
+}
+
+// shortNumber formats a positive axis value in at most a few characters.
+func shortNumber(v float64) string {
+	switch {
+	case v >= 1e6:
+		return strconv.FormatFloat(v/1e6, 'g', 3, 64) + "M"
+	case v >= 1e4:
+		return strconv.FormatFloat(v/1e3, 'g', 3, 64) + "k"
+	default:
+		return strconv.FormatFloat(v, 'g', 4, 64)
+	}
 }
 
 // curve samples f geometrically over [lo, hi].

@@ -144,7 +144,7 @@ func CompareProtocols(ctx context.Context, opt Options, protocols []string, run 
 		if o.Progress != nil {
 			fmt.Fprintf(o.Progress, "%s:\n", proto)
 		}
-		runs, err := sweep(ctx, p, run)
+		runs, err := sweep(ctx, p, run, nil, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -34,6 +34,7 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		},
 		MaxTime:     sim.Time(s.Run.MaxTime),
 		MaxEvents:   s.Run.MaxEvents,
+		MaxPending:  s.Run.MaxPending,
 		StallWindow: sim.Time(s.Run.Stall),
 	}
 	nw := &s.Network

@@ -133,7 +133,10 @@ type NetRule struct {
 // Run bounds the run.
 type Run struct {
 	MaxTime   time.Duration `yaml:"max_time,omitempty"`   // virtual time; default 60s (no limit when stall is set)
-	MaxEvents uint64        `yaml:"max_events,omitempty"` // 0: no limit
+	MaxEvents uint64        `yaml:"max_events,omitempty"` // event budget; 0: derived from the workload (cluster.DefaultMaxEvents)
+	// MaxPending bounds the events queued at once (memory); 0: derived
+	// from the workload (cluster.DefaultMaxPending).
+	MaxPending int `yaml:"max_pending,omitempty"`
 	// Stall ends the run when no client request has been accepted for this
 	// long after max(GST, the last acceptance): the run is reported as
 	// stalled. With Stall set and MaxTime 0 the run has no time limit: it

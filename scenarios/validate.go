@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -239,6 +240,9 @@ func (v *validator) scenario(s *Scenario) error {
 		}
 	}
 	if err := v.nonNegative("run.max_time", s.Run.MaxTime); err != nil {
+		return err
+	}
+	if err := v.intRange("run.max_pending", s.Run.MaxPending, 0, math.MaxInt32, "a number of queued events >= 0 (0: derived from the workload)"); err != nil {
 		return err
 	}
 	if err := v.nonNegative("run.stall", s.Run.Stall); err != nil {

@@ -4,9 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,11 +49,16 @@ iterative deepening. A counterexample is written as an ordinary replay file
 kernel follow the explored schedule; pbftsim replay reruns it.
 
 Ctrl-C (or --budget) stops the exploration and prints the coverage so far.
---all-variants explores every broken variant with the same bounds and prints
-a table.
+--all-variants explores the correct protocol and every broken variant with
+the same bounds (--budget applies to each) and prints a table: found, the
+violated property and the depth of the shortest counterexample, the states
+explored and the seconds; for a variant not found within the budget, the
+depth up to which every state was checked (its counterexample, if any within
+the other bounds, is longer).
 
 Exit status: 0 no violation within the bounds (or the budget ran out), 1 a
-violation was found, 2 bad input.`,
+violation was found (with --all-variants: in the correct protocol), 2 bad
+input, 130 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(nodes.ns) != 1 {
@@ -72,16 +75,9 @@ violation was found, 2 bad input.`,
 			if err := c.Validate(); err != nil {
 				return usage(err)
 			}
-			var stopped atomic.Bool
-			sig := make(chan os.Signal, 1)
-			signal.Notify(sig, os.Interrupt)
-			defer signal.Stop(sig)
-			go func() {
-				if _, ok := <-sig; ok {
-					stopped.Store(true)
-				}
-			}()
-			c.Stop = stopped.Load
+			_, interrupted, release := stopOnSignal(cmd)
+			defer release()
+			c.Stop = interrupted
 			errw := cmd.ErrOrStderr()
 			if !quiet {
 				c.Progress = func(s engine.Stats) {
@@ -89,10 +85,16 @@ violation was found, 2 bad input.`,
 				}
 			}
 			w := cmd.OutOrStdout()
+			var err error
 			if allVariants {
-				return exploreAll(w, errw, c)
+				err = exploreAll(w, errw, c)
+			} else {
+				err = exploreOne(w, errw, c, out)
 			}
-			return exploreOne(w, errw, c, out)
+			if err == nil && interrupted() {
+				return errInterrupted("explore", "the coverage so far is printed above")
+			}
+			return err
 		},
 	}
 	fl := cmd.Flags()
@@ -119,8 +121,8 @@ violation was found, 2 bad input.`,
 
 // statsLine formats exploration counters.
 func statsLine(s engine.Stats) string {
-	return fmt.Sprintf("%d states, %d transitions (%.0f/s), depth %d, %d revisits, %d slept, %d pruned beyond --views, %v",
-		s.States, s.Transitions, s.PerSecond(), s.Depth, s.Revisits, s.Slept, s.Pruned, s.Elapsed.Round(time.Millisecond))
+	return fmt.Sprintf("%d states, %d transitions (%.0f/s), depth %d (all states to depth %d checked), %d revisits, %d slept, %d pruned beyond --views, %v",
+		s.States, s.Transitions, s.PerSecond(), s.Depth, s.Checked, s.Revisits, s.Slept, s.Pruned, s.Elapsed.Round(time.Millisecond))
 }
 
 func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
@@ -143,7 +145,7 @@ func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 		case res.Complete:
 			fmt.Fprintln(w, "no violation within these bounds (safety checked on every reached state)")
 		case res.Interrupted:
-			fmt.Fprintln(w, "interrupted: no violation in the states explored so far (coverage above); the bounds were NOT exhausted")
+			fmt.Fprintf(w, "stopped (--budget or Ctrl-C): no violation in the states explored so far, every state up to depth %d checked; the bounds were NOT exhausted\n", res.Checked)
 		default:
 			fmt.Fprintln(w, "stopped at --max-states: no violation in the states explored so far; the bounds were NOT exhausted")
 		}
@@ -170,8 +172,8 @@ func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 }
 
 func exploreAll(w, errw io.Writer, c pexplore.Config) error {
-	fmt.Fprintf(w, "%-28s %-6s %-22s %6s %9s %9s\n", "variant", "found", "property", "depth", "states", "seconds")
-	found := 0
+	fmt.Fprintf(w, "%-26s %-5s %-20s %5s %9s %8s  %s\n", "variant", "found", "property", "depth", "states", "seconds", "note")
+	found, correctFails := 0, false
 	for _, v := range append([]string{"correct"}, properties.VariantNames()...) {
 		cv := c
 		cv.Variant = v
@@ -183,21 +185,31 @@ func exploreAll(w, errw io.Writer, c pexplore.Config) error {
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
-		f, prop, depth := "no", "-", "-"
-		if res.Found() {
-			f, prop, depth = "yes", res.Property, fmt.Sprint(len(res.Path))
+		f, prop, depth, note := "no", "-", "-", "no violation within the bounds"
+		switch {
+		case res.Found():
+			f, prop, depth, note = "yes", res.Property, fmt.Sprint(len(res.Path)), "shortest counterexample"
 			if v != "correct" {
 				found++
+			} else {
+				correctFails = true
 			}
-		} else if !res.Complete {
+			if res.ReplayErr != nil {
+				note = "not replayable: " + res.ReplayErr.Error()
+			}
+		case !res.Complete:
 			f = "no*"
+			note = fmt.Sprintf("bounds not exhausted: no violation in any state up to depth %d (a counterexample would be longer)", res.Checked)
 		}
-		fmt.Fprintf(w, "%-28s %-6s %-22s %6s %9d %9.1f\n", v, f, prop, depth, res.States, res.Elapsed.Seconds())
+		fmt.Fprintf(w, "%-26s %-5s %-20s %5s %9d %8.1f  %s\n", v, f, prop, depth, res.States, res.Elapsed.Seconds(), note)
 		if res.Interrupted && c.Stop != nil && c.Stop() {
 			break
 		}
 	}
-	fmt.Fprintf(w, "%d of %d broken variants found within these bounds (no*: bounds not exhausted, budget or --max-states)\n", found, len(properties.VariantNames()))
+	fmt.Fprintf(w, "%d of %d broken variants found within these bounds\n", found, len(properties.VariantNames()))
+	if correctFails {
+		return &exitError{code: 1, err: fmt.Errorf("the correct protocol violates a property within these bounds")}
+	}
 	return nil
 }
 

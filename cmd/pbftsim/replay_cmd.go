@@ -411,28 +411,10 @@ func findStop(rp *scenarios.Replay, spec untilSpec) (*stopPoint, *stepRun, error
 	return sp, run, nil
 }
 
-// finish judges a run that ended like properties.RunConfig does and returns
-// its outcome.
+// finish judges a run that ended with properties.Judge, as
+// properties.RunConfig does, and returns its outcome.
 func (s *stepRun) finish(stoppedRun bool) *properties.Outcome {
-	k := s.cl.Kernel()
-	st := k.Stats()
-	completed := s.sink.accepted >= s.cfg.Requests
-	res := &cluster.Result{TraceHash: st.HashHex(), Completed: completed, Ended: s.cl.Ended(),
-		SimTimeNs: int64(st.SimTime), Events: st.Events}
-	if res.Ended == cluster.EndStall {
-		res.StalledAtNs = int64(s.cl.StallDeadline())
-	}
-	s.chk.Finish(properties.RunEnd(s.cfg, res, stoppedRun))
-	o := &properties.Outcome{Scenario: s.sc, Result: res,
-		Violations: s.chk.Violations(), Accused: s.chk.Accused()}
-	faulty := properties.CheckerOptions(s.cfg).Faulty
-	for _, a := range o.Accused {
-		if !slices.Contains(faulty, a.Replica) {
-			o.Violations = append(o.Violations, properties.Violation{Property: properties.Accountability, Replicas: []sim.NodeID{a.Replica},
-				View: a.View, Seq: a.Seq, Time: a.Time, Detail: "a replica configured as correct provably misbehaved: " + a.Reason})
-		}
-	}
-	return o
+	return properties.Judge(s.sc, s.cl, s.chk, properties.RunOptions{Liveness: true, StopOnViolation: true}, stoppedRun)
 }
 
 // replayUntil runs the replay file's scenario to the --until target and
@@ -509,10 +491,13 @@ type replayReport struct {
 	Violations []jsonViolation `json:"violations"`
 	// Verdict, Reproduced and Mismatches are set when the run went to its
 	// end and was checked against the replay file.
-	Verdict    string          `json:"verdict,omitempty"`
-	Reproduced *bool           `json:"reproduced,omitempty"`
-	Mismatches []string        `json:"mismatches,omitempty"`
-	Replicas   []replicaReport `json:"replicas,omitempty"`
+	Verdict string `json:"verdict,omitempty"`
+	// Judged says what the verdict judged; Properties, property by property.
+	Judged     string                 `json:"judged,omitempty"`
+	Properties []properties.Judgement `json:"properties,omitempty"`
+	Reproduced *bool                  `json:"reproduced,omitempty"`
+	Mismatches []string               `json:"mismatches,omitempty"`
+	Replicas   []replicaReport        `json:"replicas,omitempty"`
 }
 
 // replicaReport is one replica's state where the run stopped.
@@ -540,7 +525,7 @@ func buildReport(file string, rp *scenarios.Replay, spec untilSpec, sp *stopPoin
 	vs := run.chk.Violations()
 	if o != nil {
 		vs = o.Violations
-		rep.Verdict = o.Verdict()
+		rep.Verdict, rep.Judged, rep.Properties = o.Verdict(), o.JudgedSummary(), o.Judgements
 		ok := len(problems) == 0
 		rep.Reproduced, rep.Mismatches = &ok, problems
 	}
@@ -602,7 +587,7 @@ func (rep *replayReport) writeText(w io.Writer, run *stepRun) {
 		}
 	}
 	if rep.Reproduced != nil {
-		fmt.Fprintf(&b, "verdict %s\n", rep.Verdict)
+		fmt.Fprintf(&b, "verdict %s (%s)\n", rep.Verdict, rep.Judged)
 		for _, p := range rep.Mismatches {
 			fmt.Fprintln(&b, "MISMATCH:", p)
 		}

@@ -156,7 +156,7 @@ func TestReplayUntilCommitted(t *testing.T) {
 			t.Errorf("text lacks %q:\n%s", want, out)
 		}
 	}
-	again, _, _ := cli(t, "replay", path, "--until", "event:committed", "--state")
+	again := cliOK(t, "replay", path, "--until", "event:committed", "--state")
 	if again != out {
 		t.Errorf("two replays print different states")
 	}
@@ -254,7 +254,7 @@ func TestReplayUntilEndState(t *testing.T) {
 			t.Errorf("honest replica %d: executed %d (want %d > 0), %d payments", i+1, r.State.LastExecuted, exec, len(r.Ledger))
 		}
 	}
-	out, _, _ := cli(t, "replay", path, "--until", "end", "--state")
+	out := cliOK(t, "replay", path, "--until", "end", "--state")
 	if !strings.Contains(out, "[r0 BYZANTINE (") || !strings.Contains(out, "reproduced: same trace hash and verdict") {
 		t.Errorf("text:\n%s", out)
 	}

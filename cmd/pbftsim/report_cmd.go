@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/signal"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -31,6 +29,7 @@ type reportFlags struct {
 	seeds             seedsValue
 	workers, requests int
 	quick, quiet      bool
+	resume            bool
 }
 
 func newReportCmd() *cobra.Command {
@@ -56,6 +55,10 @@ Without --scenario the built-in "fault-free" scenario runs with 32 requests
 request count. --requests overrides both. --quick sweeps n=4,7,10,13 with
 seeds 1..2 unless --nodes or --seeds say otherwise.
 
+Ctrl-C keeps the finished runs in OUT.runs.partial (exit 130); the same
+command with --resume runs only the rest. Without --resume an existing
+OUT.runs.partial is refused, never deleted.
+
 Exit status: 0 report written, 1 a run failed, 2 bad input, 130 interrupted.`,
 		Example: `  pbftsim report --quick --out report
   pbftsim report --scenario lossy-wan --nodes 4,7,10,13,16 --seeds 1..5 --out lossy
@@ -73,6 +76,7 @@ Exit status: 0 report written, 1 a run failed, 2 bad input, 130 interrupted.`,
 	f.IntVar(&fl.requests, "requests", 0, "requests per run, >= 1 (default: the scenario's, or 32 / 16 with --quick for the default scenario)")
 	f.BoolVar(&fl.quick, "quick", false, "small sweep that finishes in seconds")
 	addQuietFlag(f, &fl.quiet)
+	f.BoolVar(&fl.resume, "resume", false, "continue an interrupted report from the finished runs it kept (OUT.runs.partial)")
 	addOutFlag(f, &fl.out, "", "the report folder to create or replace (required)")
 	f.StringVar(&fl.protocols, "protocols", "", "compare protocols over the same sweep, e.g. pbft,hotstuff (writes a comparison report)")
 	return cmd
@@ -124,29 +128,30 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	opt.Base, opt.Scenario = base, name
 	opt.Command = reportCommand(fl, flags.Changed("requests"), opt)
 
-	ctx := cmd.Context()
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	// Ctrl-C stops the sweep; an existing report folder stays as it was.
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
+	// Ctrl-C stops the sweep: the finished runs are kept for --resume and
+	// an existing report folder stays as it was.
+	ctx, _, release := stopOnSignal(cmd)
+	defer release()
+	opt.Resume = fl.resume
 	if flags.Changed("protocols") {
 		return runCompareProtocols(ctx, cmd, fl, opt)
 	}
 	s, err := reports.Generate(ctx, opt, reportRunner)
 	prog.finish()
 	var ie *reports.InputError
-	if errors.As(err, &ie) {
+	switch {
+	case errors.As(err, &ie), errors.Is(err, reports.ErrJournalExists):
 		return bad(err)
+	case errors.Is(err, reports.ErrInterrupted):
+		return &exitError{code: exitInterrupted, err: err}
 	}
 	if err != nil {
 		return err
 	}
 	w := cmd.OutOrStdout()
 	fmt.Fprintf(w, "report written to %s\n", s.Out)
-	fmt.Fprintf(w, "messages/request ~ n^%.3f (95%% CI [%.3f, %.3f], R² %.4f); closed form %s; within O(n²) bound: %v\n",
-		s.Fit.Exponent, s.Fit.ExponentCI[0], s.Fit.ExponentCI[1], s.Fit.R2, s.ClosedForm.Formula, s.WithinBound)
+	fmt.Fprintf(w, "messages/request ~ n^%.3f (95%% CI [%.3f, %.3f], R² %.4f); closed form %s; within O(n²) bound: %v; constants within tolerance: %v\n",
+		s.Fit.Exponent, s.Fit.ExponentCI[0], s.Fit.ExponentCI[1], s.Fit.R2, s.ClosedForm.Formula, s.WithinBound, s.ConstantsWithin)
 	fmt.Fprintln(w, s.Verdict)
 	return nil
 }

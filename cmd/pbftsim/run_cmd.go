@@ -35,6 +35,7 @@ type runFlags struct {
 	delay                     string
 	drop, duplicate           float64
 	gst, delta, maxTime       time.Duration
+	maxEvents                 uint64
 	crashPrimaryAt            time.Duration
 	partitions, crashes       []string
 	check, stopOnViolation    bool
@@ -69,12 +70,21 @@ JSON keys (--json): seed, n, f, trace_hash, events, sim_time_ns, ended
 ("completed", "stall", "max-time", "max-events", "stopped", "idle"), messages.total,
 messages.by_type, messages.dropped, requests.submitted, requests.committed,
 payments, latency_ns.p50, latency_ns.p99, views.final, views.changes,
-scenario, faulty, within_fault_model, verdict ("ok", "violation"),
+scenario, faulty (Byzantine and crashed replicas), byzantine, crashed,
+within_fault_model (at most f faulty; a replica that crashes counts as
+faulty for the whole run), budget_exceeded, verdict ("ok", "violation",
+"budget-exceeded", "unchecked"), properties[] (property, judged, violated,
+reason: why it was not judged, or what qualifies the judgement),
+fully_judged (every property judged in full, not vacuously),
 violations[] (property, replicas, view, seq, time_ns, detail), accused[].
 
+The verdict says what was judged: "properties: ok" only when every property
+was judged in full (liveness for every request) and something was executed;
+otherwise the lines "not judged:" and "partly judged:" say why.
+
 Exit status: 0 the run completed (violations outside the fault model are
-expected and reported), 1 a property was violated within the fault model,
-2 bad input.`,
+expected and reported; a run stopped by its budget says so), 1 a property
+was violated within the fault model, 2 bad input.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runRun(cmd, &fl)
@@ -102,6 +112,7 @@ expected and reported), 1 a property was violated within the fault model,
 	f.StringArrayVar(&fl.crashes, "crash", nil, "crash `NODE@TIME[:RECOVER]` (repeatable)")
 	f.DurationVar(&fl.crashPrimaryAt, "crash-primary-at", 0, "crash the initial primary (replica 0) at this virtual time")
 	f.DurationVar(&fl.maxTime, "max-time", 0, "stop the run at this virtual time, > 0")
+	f.Uint64Var(&fl.maxEvents, "max-events", 0, "event budget: stop the run after this many events with the verdict budget-exceeded (default: derived from the workload)")
 	f.BoolVar(&fl.check, "check", true, "run the safety, liveness and accountability checkers online")
 	f.BoolVar(&fl.stopOnViolation, "stop-on-violation", false, "stop the run at the first safety violation (default: run to the end and report every violation)")
 	addOutFlag(f, &fl.out, "", "the replay file written on a violation, with its trace and diagram beside it (default "+outDir+"/SCENARIO-seedN.replay.yaml; --out '' writes none)")
@@ -223,6 +234,9 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 			return nil, usage(fmt.Errorf("--max-time %v is out of range: want a virtual time > 0", fl.maxTime))
 		}
 		sc.Run.MaxTime = fl.maxTime
+	}
+	if changed("max-events") {
+		sc.Run.MaxEvents = fl.maxEvents
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, usage(err)
@@ -383,23 +397,32 @@ func fileSafe(name string) string {
 	}, name)
 }
 
-// printVerdict prints what the checkers found.
+// printVerdict prints what the checkers found and what they judged.
 func printVerdict(w io.Writer, o *properties.Outcome, checked bool) {
 	if !checked {
 		fmt.Fprintln(w, "properties: not checked (--check=false)")
 		return
 	}
+	notJudged := o.NotJudged()
 	switch {
-	case !o.Failed():
-		what := "safety"
-		if o.LivenessChecked {
-			what += " and liveness"
-		}
-		fmt.Fprintf(w, "properties: ok (%s checked%s)\n", what, cutNote(o.Result))
-	case o.Result.WithinFaultModel:
+	case o.Failed() && o.Result.WithinFaultModel:
 		fmt.Fprintf(w, "properties: VIOLATED within the fault model\n")
-	default:
+	case o.Failed():
 		fmt.Fprintf(w, "properties: violated, as expected outside the fault model\n")
+	case o.BudgetExceeded() != "":
+		fmt.Fprintf(w, "properties: %s; no violation before it\n", strings.ToUpper(o.BudgetExceeded()[:1])+o.BudgetExceeded()[1:])
+	case o.Vacuous():
+		fmt.Fprintf(w, "properties: no violation, but only vacuously: no correct replica executed a request\n")
+	case !o.FullyJudged():
+		fmt.Fprintf(w, "properties: no violation among those judged (%d of %d not judged, %d in part)\n", len(notJudged), len(o.Judgements), o.PartlyJudged())
+	default:
+		fmt.Fprintf(w, "properties: ok (safety and liveness judged)\n")
+	}
+	if n := cutNote(o.Result); n != "" && o.BudgetExceeded() == "" {
+		fmt.Fprintf(w, "  %s\n", strings.TrimPrefix(n, "; "))
+	}
+	if !o.FullyJudged() || o.Failed() || o.BudgetExceeded() != "" {
+		printJudgements(w, o)
 	}
 	for i, v := range o.Violations {
 		if i == 5 {
@@ -411,6 +434,66 @@ func printVerdict(w io.Writer, o *properties.Outcome, checked bool) {
 	for _, a := range o.Accused {
 		fmt.Fprintf(w, "  accused %s\n", a)
 	}
+}
+
+// printJudgements lists what was judged (with any qualification) and what
+// was not, and why.
+func printJudgements(w io.Writer, o *properties.Outcome) {
+	var judged []string
+	for _, j := range o.Judgements {
+		if j.Judged {
+			judged = append(judged, j.Property)
+		}
+	}
+	fmt.Fprintf(w, "  judged: %s\n", strings.Join(judged, ", "))
+	for _, j := range o.Judgements {
+		switch {
+		case !j.Judged:
+			fmt.Fprintf(w, "  not judged: %s: %s\n", j.Property, j.Reason)
+		case j.Partial():
+			fmt.Fprintf(w, "  partly judged: %s: %s\n", j.Property, j.Reason)
+		}
+	}
+}
+
+// printFaulty prints the faulty replicas (Byzantine and crashed) and
+// whether the run is within the fault model.
+func printFaulty(w io.Writer, o *properties.Outcome) {
+	r := o.Result
+	if len(r.Faulty) == 0 {
+		fmt.Fprintln(w, "faulty replicas: none")
+		return
+	}
+	var parts []string
+	for _, rs := range r.Replicas {
+		if rs.Faulty {
+			parts = append(parts, fmt.Sprintf("r%d (%s)", rs.ID, rs.Strategy))
+			continue
+		}
+		if !rs.Crashed {
+			continue
+		}
+		var when []string
+		for _, c := range o.Scenario.Crashes {
+			if c.Node == int(rs.ID) {
+				w := "crashed at " + c.At.String()
+				if c.Recover > 0 {
+					w += ", recovered at " + c.Recover.String()
+				}
+				when = append(when, w)
+			}
+		}
+		parts = append(parts, fmt.Sprintf("r%d (%s)", rs.ID, strings.Join(when, "; ")))
+	}
+	model := "within the fault model"
+	switch {
+	case r.WithinFaultModel:
+	case len(r.Byzantine) > r.F:
+		model = fmt.Sprintf("OUTSIDE the fault model (%d faulty > f=%d): neither safety nor liveness is expected", len(r.Faulty), r.F)
+	default:
+		model = fmt.Sprintf("OUTSIDE the fault model (%d faulty > f=%d, crashed replicas count as faulty for the whole run): liveness is not expected", len(r.Faulty), r.F)
+	}
+	fmt.Fprintf(w, "faulty replicas: %s, %s\n", strings.Join(parts, ", "), model)
 }
 
 // cutNote says when the run did not end with its workload complete: cut by
@@ -436,10 +519,14 @@ func cutNote(r *cluster.Result) string {
 // scenario and the checkers' verdict.
 type jsonSummary struct {
 	*cluster.Result
-	Scenario   string          `json:"scenario"`
-	Verdict    string          `json:"verdict"`
-	Violations []jsonViolation `json:"violations"`
-	Accused    []jsonAccused   `json:"accused"`
+	Scenario   string                 `json:"scenario"`
+	Verdict    string                 `json:"verdict"`
+	Properties []properties.Judgement `json:"properties"`
+	// FullyJudged is true when every property was judged in full and not
+	// vacuously (the only case "properties: ok" is printed).
+	FullyJudged bool            `json:"fully_judged"`
+	Violations  []jsonViolation `json:"violations"`
+	Accused     []jsonAccused   `json:"accused"`
 }
 
 type jsonViolation struct {
@@ -464,8 +551,12 @@ type jsonAccused struct {
 }
 
 func newJSONSummary(o *properties.Outcome, scenario string, checked bool) jsonSummary {
-	s := jsonSummary{Result: o.Result, Scenario: scenario, Verdict: o.Verdict(),
+	s := jsonSummary{Result: o.Result, Scenario: scenario, Verdict: o.Verdict(), Properties: o.Judgements,
 		Violations: []jsonViolation{}, Accused: []jsonAccused{}}
+	s.FullyJudged = o.FullyJudged()
+	if s.Properties == nil {
+		s.Properties = []properties.Judgement{}
+	}
 	if !checked {
 		s.Verdict = "unchecked"
 	}
@@ -493,21 +584,7 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 	if r.Variant != "" {
 		fmt.Fprintf(w, "protocol variant: %s (DELIBERATELY BROKEN)\n", r.Variant)
 	}
-	if len(r.Faulty) == 0 {
-		fmt.Fprintln(w, "faulty replicas: none")
-	} else {
-		var parts []string
-		for _, rs := range r.Replicas {
-			if rs.Faulty {
-				parts = append(parts, fmt.Sprintf("r%d (%s)", rs.ID, rs.Strategy))
-			}
-		}
-		model := "within the fault model"
-		if !r.WithinFaultModel {
-			model = fmt.Sprintf("OUTSIDE the fault model (%d faulty > f=%d): safety is not expected", len(r.Faulty), r.F)
-		}
-		fmt.Fprintf(w, "faulty replicas: %s, %s\n", strings.Join(parts, ", "), model)
-	}
+	printFaulty(w, o)
 	simTime := time.Duration(r.SimTimeNs)
 	fmt.Fprintf(w, "committed %d of %d requests in %v simulated (%d events)", r.Requests.Committed, r.Requests.Submitted, simTime, r.Events)
 	if !r.Completed {

@@ -177,3 +177,19 @@ func TestVariantsReducedUnreduced(t *testing.T) {
 		}
 	}
 }
+
+// TestLivenessContinuation: with a silent primary, the fair continuation
+// from every reached state completes the request through a view change
+// within 400 transitions, but not within 20 (a view change takes more), so
+// the check can fail.
+func TestLivenessContinuation(t *testing.T) {
+	silent := []cluster.ByzantineSpec{{Replica: 0, Strategy: "silent"}}
+	res, err := Explore(Config{Nodes: 4, Requests: 1, Views: 1, Depth: 2, Byzantine: silent, LivenessSteps: 400})
+	if err != nil || res.Found() || res.Liveness == 0 {
+		t.Fatalf("bound 400: %v, found %q (%s), %d continuations", err, res.Property, res.Detail, res.Liveness)
+	}
+	res, err = Explore(Config{Nodes: 4, Requests: 1, Views: 1, Depth: 2, Byzantine: silent, LivenessSteps: 20})
+	if err != nil || res.Property != engine.Liveness || len(res.Path) != 0 {
+		t.Fatalf("bound 20: %v, found %q at depth %d, want liveness in the initial state", err, res.Property, len(res.Path))
+	}
+}

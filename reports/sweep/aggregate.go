@@ -32,6 +32,9 @@ type Aggregate struct {
 	// with their verdicts.
 	Failing   []Failing
 	Completed uint64 // records whose run accepted every request
+	// NotJudged counts, per property, the records whose run could not
+	// judge it (see Record.NotJudged).
+	NotJudged map[string]uint64
 
 	LatencyP50 Dist // the per-seed client latency p50, ns
 	LatencyP99 Dist // the per-seed client latency p99, ns
@@ -73,6 +76,12 @@ func (a *Aggregate) Add(r *Record) {
 	}
 	if r.Completed {
 		a.Completed++
+	}
+	for _, p := range r.NotJudged {
+		if a.NotJudged == nil {
+			a.NotJudged = map[string]uint64{}
+		}
+		a.NotJudged[p]++
 	}
 	for k, v := range r.Knobs { // counting only: the order does not matter
 		if a.Knobs == nil {
@@ -157,6 +166,18 @@ func (a *Aggregate) Write(w io.Writer, listMax int) {
 		expected = fmt.Sprintf(" (%d of them outside the fault model, as expected there)", a.Expected)
 	}
 	fmt.Fprintf(w, "verdicts: %s; %d failing%s; %d of %d runs accepted every request\n", strings.Join(parts, ", "), a.Failures, expected, a.Completed, a.Done)
+	if len(a.NotJudged) > 0 {
+		props := make([]string, 0, len(a.NotJudged))
+		for p := range a.NotJudged {
+			props = append(props, p)
+		}
+		slices.Sort(props)
+		var nj []string
+		for _, p := range props {
+			nj = append(nj, fmt.Sprintf("%s in %d", p, a.NotJudged[p]))
+		}
+		fmt.Fprintf(w, "not judged: %s of %d seeds (not_judged in the records; pbftsim run --seed S says why)\n", strings.Join(nj, ", "), a.Done)
+	}
 	for i, f := range a.Failing {
 		if i == listMax {
 			fmt.Fprintf(w, "  ... and %d more failing seeds (verdict != \"ok\" in the records)\n", a.Failures-uint64(listMax))

@@ -157,8 +157,8 @@ type Header struct {
 type Record struct {
 	Seed      uint64 `json:"seed"`
 	TraceHash string `json:"trace_hash"`
-	// Verdict is "ok", the first violated property (see properties), or
-	// "error" / "panic" when the run could not finish.
+	// Verdict is "ok", the first violated property (see properties),
+	// "budget-exceeded", or "error" / "panic" when the run could not finish.
 	Verdict      string `json:"verdict"`
 	Detail       string `json:"detail,omitempty"` // the violation or error
 	Completed    bool   `json:"completed"`        // every request accepted
@@ -177,6 +177,10 @@ type Record struct {
 	// model (more than f faulty replicas, ...), where it is expected: like
 	// pbftsim run, a sweep exits 1 only for violations within it.
 	OutsideFaultModel bool `json:"outside_fault_model,omitempty"`
+	// NotJudged names the properties the run could not judge (see
+	// properties.Judgement), e.g. liveness outside the fault model or when
+	// the run ended before the bound.
+	NotJudged []string `json:"not_judged,omitempty"`
 }
 
 // Failed reports whether the seed's verdict is not "ok".
@@ -188,9 +192,10 @@ func (r *Record) Unexpected() bool { return r.Failed() && !r.OutsideFaultModel }
 
 // Verdicts of a Record besides property names.
 const (
-	VerdictOK    = "ok"
-	VerdictError = "error"
-	VerdictPanic = "panic"
+	VerdictOK     = "ok"
+	VerdictError  = "error"
+	VerdictPanic  = "panic"
+	VerdictBudget = "budget-exceeded" // the run exceeded its event or memory budget
 )
 
 // Trailer is a complete sweep file's last line.

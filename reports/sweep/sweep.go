@@ -187,10 +187,16 @@ func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *propert
 		ViewChanges: res.Views.Changes, FinalView: res.Views.Final,
 		Events: res.Events, SimTimeNs: res.SimTimeNs, Knobs: knobs,
 	}
-	if o.Failed() {
+	for _, j := range o.NotJudged() {
+		rec.NotJudged = append(rec.NotJudged, j.Property)
+	}
+	switch {
+	case o.Failed():
 		rec.Verdict = o.Property()
 		rec.Detail = o.Violations[0].String()
 		rec.OutsideFaultModel = !res.WithinFaultModel
+	case o.BudgetExceeded() != "":
+		rec.Verdict, rec.Detail = VerdictBudget, o.BudgetExceeded()
 	}
 	return rec, true
 }

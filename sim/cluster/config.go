@@ -45,8 +45,16 @@ type Config struct {
 	NetRules []byzantine.NetRule
 
 	// Run length.
-	MaxTime   sim.Time // default 60s of virtual time, no limit when StallWindow is set
-	MaxEvents uint64   // 0: no limit
+	MaxTime sim.Time // default 60s of virtual time, no limit when StallWindow is set
+	// MaxEvents is the run's event budget: the run stops after this many
+	// processed events and its Result says the budget was exceeded.
+	// 0 means the default derived from the workload (DefaultMaxEvents).
+	MaxEvents uint64
+	// MaxPending is the run's memory-conscious bound: the run stops when
+	// more events than this are queued at once (messages in flight and
+	// timers), before a runaway protocol grows to gigabytes. 0 means the
+	// default derived from the workload (DefaultMaxPending).
+	MaxPending int
 	// StallWindow, if set, ends the run when no client request has been
 	// accepted for this long after max(GST, the last acceptance): the run
 	// stalled (Result.Ended "stall").
@@ -93,16 +101,24 @@ type Result struct {
 	LatencyNs Latency           `json:"latency_ns"`
 	Views     Views             `json:"views"`
 
-	Faulty           []sim.NodeID `json:"faulty"`
-	WithinFaultModel bool         `json:"within_fault_model"`
+	// Faulty are the faulty replicas: the Byzantine ones and the ones that
+	// crash at some time (see Config.FaultyReplicas), sorted.
+	Faulty    []sim.NodeID `json:"faulty"`
+	Byzantine []sim.NodeID `json:"byzantine"`
+	Crashed   []sim.NodeID `json:"crashed"`
+	// WithinFaultModel is true when at most f replicas are faulty.
+	WithinFaultModel bool `json:"within_fault_model"`
+	// BudgetExceeded is set when the run was stopped by its event budget
+	// or its bound on queued events ("budget exceeded after N events: ...").
+	BudgetExceeded string `json:"budget_exceeded,omitempty"`
 
 	Replicas []ReplicaSummary `json:"replicas"`
 
 	// Completed is true when every client request was accepted before the
-	// run ended (false: MaxTime or MaxEvents stopped it first).
+	// run ended (false: MaxTime or a budget stopped it first).
 	Completed bool `json:"completed"`
 	// Ended says why the run ended: EndCompleted, EndStall, EndMaxTime,
-	// EndMaxEvents, EndStopped or EndIdle.
+	// EndMaxEvents, EndMaxPending, EndStopped or EndIdle.
 	Ended string `json:"ended"`
 	// StalledAtNs is the stall deadline of a run that ended EndStall: the
 	// virtual time by which no request had been accepted for StallWindow
@@ -148,8 +164,9 @@ type Views struct {
 // ReplicaSummary is one replica's end state.
 type ReplicaSummary struct {
 	ID          sim.NodeID `json:"id"`
-	Faulty      bool       `json:"faulty"`
+	Faulty      bool       `json:"faulty"` // Byzantine
 	Strategy    string     `json:"strategy,omitempty"`
+	Crashed     bool       `json:"crashed,omitempty"`
 	View        uint64     `json:"view"`
 	Executed    uint64     `json:"executed"` // last executed sequence number
 	Stable      uint64     `json:"stable"`   // last stable checkpoint

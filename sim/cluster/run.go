@@ -84,7 +84,74 @@ func (c Config) WithDefaults() Config {
 	if c.MaxTime == 0 && c.StallWindow == 0 {
 		c.MaxTime = DefaultMaxTime
 	}
+	if c.MaxEvents == 0 {
+		c.MaxEvents = DefaultMaxEvents(c)
+	}
+	if c.MaxPending == 0 {
+		c.MaxPending = DefaultMaxPending(c)
+	}
 	return c
+}
+
+// DefaultMaxEvents is the event budget of a run whose Config leaves
+// MaxEvents zero: 1,000,000 events plus 200 per request and ordered pair of
+// nodes (a request costs about 3n^2 messages in the normal case; the margin
+// covers view changes, retransmissions and timers over a long MaxTime).
+// For n=4, two clients and 8 requests it is 1,057,600 events, where the
+// fault-free run needs about 230.
+func DefaultMaxEvents(c Config) uint64 {
+	nodes := uint64(max(c.N, 1) + max(c.Clients, 0))
+	return 1_000_000 + 200*uint64(max(c.Requests, 0))*nodes*nodes
+}
+
+// DefaultMaxPending is the bound on queued events of a run whose Config
+// leaves MaxPending zero: 65,536 plus 4 per ordered pair of nodes and
+// sequence number of the window (a full window of pipelined requests has
+// about 2n^2 PREPAREs and COMMITs per sequence number in flight). Each
+// queued event is a few dozen bytes plus its share of a message, so the
+// bound keeps the queue in the tens of MB for n=4 and a few hundred MB at
+// n=100.
+func DefaultMaxPending(c Config) int {
+	nodes := max(c.N, 1) + max(c.Clients, 0)
+	return 1<<16 + 4*max(c.Window, 1)*nodes*nodes
+}
+
+// Crashed returns the replicas (not clients) that crash at some time, sorted.
+func (c Config) Crashed() []sim.NodeID {
+	var out []sim.NodeID
+	n := c.N
+	if n == 0 {
+		n = DefaultN
+	}
+	for _, cr := range c.Crashes {
+		if int(cr.Node) >= 0 && int(cr.Node) < n {
+			out = append(out, cr.Node)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// FaultyReplicas returns the replicas that count against f: the Byzantine
+// ones and the ones that crash, sorted. A replica that crashes counts as
+// faulty for the whole run, even when it recovers: the harness does not
+// model when a recovered replica has caught up, so it never returns a
+// crashed replica to the budget of correct ones (conservative: liveness is
+// then expected only of runs where at most f replicas ever fail). Safety
+// is still judged at crashed replicas (see properties.CheckerOptions): a
+// replica keeps its whole state across a crash and must never contradict
+// itself or the others.
+func (c Config) FaultyReplicas() []sim.NodeID {
+	out := append(c.Faulty(), c.Crashed()...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// WithinFaultModel reports whether at most f replicas are faulty
+// (FaultyReplicas).
+func (c Config) WithinFaultModel() bool {
+	c = c.WithDefaults()
+	return len(c.FaultyReplicas()) <= c.F
 }
 
 // Validate reports the first field of c (after defaults) that is out of range.
@@ -115,6 +182,8 @@ func (c Config) Validate() error {
 		return &ConfigError{"workload.interval", c.Interval.String(), "a duration >= 0"}
 	case c.MaxTime < 0:
 		return &ConfigError{"run.max_time", c.MaxTime.String(), "a duration >= 0"}
+	case c.MaxPending < 0:
+		return &ConfigError{"run.max_pending", fmt.Sprint(c.MaxPending), "a number of events >= 0 (0: the default)"}
 	case c.StallWindow < 0:
 		return &ConfigError{"run.stall", c.StallWindow.String(), "a duration >= 0"}
 	}
@@ -199,17 +268,21 @@ type Cluster struct {
 	faulty   map[sim.NodeID]string
 	payIDs   []string
 	obs      *observer
+	budget   string // why a budget stopped the run ("" if none did)
 
 	// end-of-run state (see Step)
+	// (zero values are the start state: every constructor gets it)
 	ended      string
+	draining   bool // every request accepted; the run ends after drainUntil
 	drainUntil sim.Time
-	stallAt    sim.Time // the stall deadline (-1: StallWindow unset)
+	stallSet   bool     // stallAt is set (StallWindow > 0)
+	stallAt    sim.Time // the stall deadline
 	stallSeen  int      // acceptances when stallAt was computed
 }
 
 // newCluster returns the protocol-independent part of a cluster for c.
 func newCluster(c Config, plan *workload.Plan) *Cluster {
-	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs(), drainUntil: -1, stallAt: -1, stallSeen: -1}
+	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs()}
 	for _, b := range c.Byzantine {
 		cl.faulty[b.Replica] = b.Strategy
 	}
@@ -343,6 +416,18 @@ func (cl *Cluster) HotStuffReplica(i int) *hotstuff.Replica {
 	return nil
 }
 
+// ReplicaState returns replica i's last executed sequence number and the
+// digest of its replicated state right after it, for any protocol (false
+// when there is no replica i). For a Byzantine replica it is the state of
+// the honest core its strategy wraps.
+func (cl *Cluster) ReplicaState(i int) (seq uint64, digest pbft.Digest, ok bool) {
+	if i < 0 || i >= len(cl.states) {
+		return 0, pbft.Digest{}, false
+	}
+	r := cl.states[i]
+	return r.LastExecuted(), r.StateDigest(), true
+}
+
 // Ledger returns replica i's ledger.
 func (cl *Cluster) Ledger(i int) *ledger.Ledger { return cl.ledgers[i] }
 
@@ -351,12 +436,14 @@ func (cl *Cluster) Config() Config { return cl.cfg }
 
 // Why a run ended (Result.Ended).
 const (
-	EndCompleted = "completed" // every request accepted, in-flight messages drained
-	EndStall     = "stall"     // no request accepted for StallWindow after GST
-	EndMaxTime   = "max-time"  // MaxTime reached first
-	EndMaxEvents = "max-events"
-	EndStopped   = "stopped" // StopWhen (a checker's first violation)
-	EndIdle      = "idle"    // no event left to process
+	EndCompleted = "completed"  // every request accepted, in-flight messages drained
+	EndStall     = "stall"      // no request accepted for StallWindow after GST
+	EndMaxTime   = "max-time"   // MaxTime reached first
+	EndMaxEvents = "max-events" // the event budget (MaxEvents) ran out
+	// EndMaxPending: more events were queued at once than MaxPending.
+	EndMaxPending = "max-pending"
+	EndStopped    = "stopped" // StopWhen (a checker's first violation)
+	EndIdle       = "idle"    // no event left to process
 )
 
 // Run runs the cluster to its end and returns the summary.
@@ -370,7 +457,7 @@ func (cl *Cluster) Run() *Result {
 			break
 		}
 	}
-	return cl.result()
+	return cl.Result()
 }
 
 // Step processes one event and reports whether it did. After the step that
@@ -383,8 +470,8 @@ func (cl *Cluster) Step() bool {
 		return false
 	}
 	c := &cl.cfg
-	if c.StallWindow > 0 && cl.drainUntil < 0 && cl.obs.accepted != cl.stallSeen {
-		cl.stallSeen = cl.obs.accepted
+	if c.StallWindow > 0 && !cl.draining && (!cl.stallSet || cl.obs.accepted != cl.stallSeen) {
+		cl.stallSet, cl.stallSeen = true, cl.obs.accepted
 		cl.stallAt = max(c.Network.GST, cl.obs.lastProg) + c.StallWindow
 		limit := cl.stallAt
 		if c.MaxTime > 0 && c.MaxTime < limit {
@@ -396,10 +483,15 @@ func (cl *Cluster) Step() bool {
 		cl.ended = cl.endReason()
 		return false
 	}
+	if p := cl.kernel.Pending(); p > c.MaxPending {
+		cl.ended = EndMaxPending
+		cl.budget = fmt.Sprintf("budget exceeded after %d events: %d events queued at once, the bound (run.max_pending) is %d", cl.kernel.Stats().Events, p, c.MaxPending)
+		return true
+	}
 	now := cl.kernel.Now()
-	if cl.drainUntil < 0 {
+	if !cl.draining {
 		if cl.obs.accepted >= c.Requests {
-			cl.drainUntil = now + DrainTime
+			cl.draining, cl.drainUntil = true, now+DrainTime
 			if c.StallWindow > 0 {
 				cl.kernel.SetMaxTime(c.MaxTime)
 			}
@@ -436,16 +528,28 @@ func (cl *Cluster) endReason() string {
 
 // StallDeadline returns the virtual time at which a run that ended with
 // EndStall was declared stalled (-1 when StallWindow is not set).
-func (cl *Cluster) StallDeadline() sim.Time { return cl.stallAt }
+func (cl *Cluster) StallDeadline() sim.Time {
+	if !cl.stallSet {
+		return -1
+	}
+	return cl.stallAt
+}
 
-func (cl *Cluster) result() *Result {
+// Result summarises the run so far (normally once it has ended).
+func (cl *Cluster) Result() *Result {
 	c := cl.cfg
 	st := cl.kernel.Stats()
+	if cl.budget == "" && cl.ended == EndMaxEvents {
+		cl.budget = fmt.Sprintf("budget exceeded after %d events: the event budget (run.max_events) is %d", st.Events, c.MaxEvents)
+	}
 	res := &Result{
 		Seed: c.Seed, Protocol: c.Protocol, N: c.N, F: c.F, Variant: c.Variant,
 		TraceHash: st.HashHex(), Events: st.Events, SimTimeNs: int64(st.SimTime),
-		Faulty:           c.Faulty(),
-		WithinFaultModel: len(c.Faulty()) <= c.F,
+		Faulty:           c.FaultyReplicas(),
+		Byzantine:        c.Faulty(),
+		Crashed:          c.Crashed(),
+		WithinFaultModel: c.WithinFaultModel(),
+		BudgetExceeded:   cl.budget,
 		Completed:        cl.obs.accepted >= c.Requests,
 		Ended:            cl.ended,
 		Stats:            *st,
@@ -476,7 +580,7 @@ func (cl *Cluster) result() *Result {
 		id := sim.NodeID(i)
 		d := r.StateDigest()
 		res.Replicas = append(res.Replicas, ReplicaSummary{
-			ID: id, Faulty: cl.faulty[id] != "", Strategy: cl.faulty[id],
+			ID: id, Faulty: cl.faulty[id] != "", Strategy: cl.faulty[id], Crashed: slices.Contains(res.Crashed, id),
 			View: r.View(), Executed: r.LastExecuted(), Stable: r.StableCheckpoint(),
 			StateDigest: fmt.Sprintf("%x", d[:8]),
 		})
@@ -586,11 +690,12 @@ func (o *observer) Record(r *sim.Record) {
 		o.maxView = max(o.maxView, e.View)
 	case *hotstuff.ViewEntered:
 		// HotStuff enters a new view after every decision: only the views
-		// that a correct replica entered on a timeout count as view changes.
+		// that a correct replica entered after timing out count as view
+		// changes.
 		if o.faulty[e.Replica] != "" {
 			return
 		}
-		if e.Reason == "timeout" {
+		if e.TimedOut {
 			o.views[e.View] = true
 		}
 		o.maxView = max(o.maxView, e.View)

@@ -45,6 +45,10 @@ type Copier struct {
 	plans   map[reflect.Type]*plan
 	memo    map[uintptr]reflect.Value // reused by Clone
 	hashFns map[reflect.Type]*hashFn
+	copyFns map[reflect.Type]*copyFn
+	pmemo   map[memoKey]unsafe.Pointer
+	smemo   map[memoKey]sliceHeader
+	spans   []span
 	msgH    map[sim.Message]uint64
 	buf     []byte
 }
@@ -129,6 +133,9 @@ func settable(v reflect.Value) reflect.Value {
 func (c *Copier) Clone(x any) any {
 	if x == nil {
 		return nil
+	}
+	if reflect.TypeOf(x).Kind() == reflect.Pointer {
+		return c.fastClone(x)
 	}
 	src := reflect.ValueOf(x)
 	if c.memo == nil {

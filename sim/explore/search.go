@@ -44,15 +44,18 @@ type Options struct {
 
 // Stats are an exploration's counters.
 type Stats struct {
-	States      int           // distinct states reached
-	Transitions int           // transitions executed (including those to known states)
-	Revisits    int           // transitions that reached a known state
-	Slept       int           // transitions skipped by sleep sets
-	Pruned      int           // states not expanded (model's Prune)
-	DepthLimit  int           // states at the depth bound with choices left
-	Depth       int           // deepest state reached
-	Elapsed     time.Duration // wall-clock time (outside the explored runs)
-	Liveness    int           // states whose fair continuation was checked
+	States      int // distinct states reached
+	Transitions int // transitions executed (including those to known states)
+	Revisits    int // transitions that reached a known state
+	Slept       int // transitions skipped by sleep sets
+	Pruned      int // states not expanded (model's Prune)
+	DepthLimit  int // states at the depth bound with choices left
+	Depth       int // deepest state reached
+	// Checked is the depth up to which every state was reached and judged:
+	// a violation not found has a shortest path longer than this.
+	Checked  int
+	Elapsed  time.Duration // wall-clock time (outside the explored runs)
+	Liveness int           // states whose fair continuation was checked
 }
 
 // PerSecond returns transitions per second.
@@ -263,11 +266,15 @@ func (s *search) bfs(w0 *World, recs []Record) error {
 		it := queue[0]
 		queue[0] = item{}
 		queue = queue[1:]
+		// Breadth-first: when a state of depth d is expanded, every state of
+		// depth <= d has been reached and judged.
+		s.res.Checked = max(s.res.Checked, it.w.Depth)
 		if err := s.expand(it, func(nw *World, nid int32) { queue = append(queue, item{nw, nid}) }); err != nil {
 			return err
 		}
 	}
 	s.res.Complete = true
+	s.res.Checked = s.res.Depth
 	return nil
 }
 
@@ -378,6 +385,7 @@ func (s *search) iddfs(w0 *World, recs []Record) error {
 		if err := dfs(item{w0, id}); err != nil {
 			return err
 		}
+		s.res.Checked = lim
 		if s.res.DepthLimit == 0 {
 			break
 		}

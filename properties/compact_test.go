@@ -1,0 +1,136 @@
+package properties
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/ledger"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// longRun runs the fault-free scenario with n=4, 4 clients and requests
+// requests to completion with every online checker, and returns the checker.
+func longRun(t *testing.T, requests int, window int) (*Checker, *Outcome) {
+	t.Helper()
+	sc, err := scenarios.Load("fault-free")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Workload.Requests, sc.Workload.Payments, sc.Workload.Clients = requests, 64, 4
+	sc.Run.MaxTime, sc.Run.Stall = 0, 10*time.Second
+	cfg, err := sc.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	chk := New(Options{})
+	o, err := RunConfig(*sc, cfg, RunOptions{Liveness: true, Reuse: chk, foldWindow: window})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Failed() || o.Result.Ended != cluster.EndCompleted || o.Result.Requests.Committed != requests {
+		t.Fatalf("ended %s, committed %d, violations %v", o.Result.Ended, o.Result.Requests.Committed, o.Violations)
+	}
+	return chk, o
+}
+
+// TestCheckerStateBounded: after 100,000 requests the checker holds a number
+// of slots, votes, evidence COMMITs, digests and log seqs below a constant
+// tied to the window (L = 32 here), the rest folded into the summary; with
+// folding off (a window larger than the run) the same state grows past it.
+func TestCheckerStateBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100,000 requests")
+	}
+	const window = 32 // the scenario's L = 2K, K = 16
+	bound := 40 * window
+	chk, _ := longRun(t, 100_000, 0)
+	below, seqs, _ := chk.FoldedLog()
+	t.Logf("retained %d entries (bound %d); folded %d seqs, everything <= %d", chk.Retained(), bound, seqs, below)
+	if got := chk.Retained(); got > bound {
+		t.Errorf("checker retains %d entries after 100,000 requests, want <= %d (40 windows)", got, bound)
+	}
+	if below < 99_000 || seqs < 99_000 {
+		t.Errorf("folded up to seq %d (%d seqs), want nearly all of the 100,000", below, seqs)
+	}
+
+	off, _ := longRun(t, 5_000, 1<<40)
+	if got := off.Retained(); got <= bound {
+		t.Errorf("without folding the checker retains %d entries after 5,000 requests: the bound %d would not show folding", got, bound)
+	}
+}
+
+// foldStream: client 4 submits 200 authorizations, each ordered at its own
+// seq and executed by the 4 replicas, which report a stable checkpoint every
+// 16 seqs; request lateTs is accepted after the liveness bound.
+func foldStream(lateTs uint64) (*stream, *ledger.Ledger) {
+	s := &stream{}
+	l := ledger.New()
+	for seq := uint64(1); seq <= 200; seq++ {
+		s.at(time.Duration(seq) * time.Millisecond)
+		op := ledger.Authorize(fmt.Sprintf("PAY%03d", seq), 100)
+		res := l.Execute(op)
+		s.submit(client, seq, op)
+		for r := sim.NodeID(0); r < 4; r++ {
+			s.exec(r, seq, d(byte(seq)), client, seq, op, res)
+			if seq%16 == 0 {
+				s.ev(r, &pbft.StableCheckpoint{Replica: r, Seq: seq})
+			}
+		}
+		if seq == lateTs {
+			s.at(time.Duration(seq)*time.Millisecond + 10*time.Second)
+		}
+		s.accept(client, seq, op, res)
+		s.at(time.Duration(seq) * time.Millisecond)
+	}
+	return s, l
+}
+
+// TestFoldKeepsVerdicts: folded requests still count. A correct replica that
+// executes a folded request again is caught (Integrity), a folded request
+// accepted too late is a liveness violation at Finish, folded operations
+// are checked for linearizability, and what is retained stays small.
+func TestFoldKeepsVerdicts(t *testing.T) {
+	o := opts()
+	o.Window, o.LivenessBound = 16, time.Second
+	s, _ := foldStream(5)
+	c := Check(o, s.recs)
+	below, seqs, _ := c.FoldedLog()
+	if below < 150 || seqs < 150 || c.fold.req.requests < 150 {
+		t.Fatalf("folded up to %d (%d seqs, %d requests), want most of 200", below, seqs, c.fold.req.requests)
+	}
+	if got := c.Retained(); got > 40*16 {
+		t.Errorf("retained %d entries, want <= %d", got, 40*16)
+	}
+	var live, other []Violation
+	for _, v := range c.Violations() {
+		if v.Property == Liveness {
+			live = append(live, v)
+		} else {
+			other = append(other, v)
+		}
+	}
+	if len(live) != 1 || !strings.Contains(live[0].Detail, "request 5 ") || len(other) != 0 {
+		t.Errorf("violations %v, want exactly the late acceptance of request 5", c.Violations())
+	}
+	if j := c.linJudgement(); !j.Judged {
+		t.Errorf("linearizability not judged over folded operations: %+v", j)
+	}
+
+	// Replica 1 executes request 3 (folded long ago) again at seq 201.
+	s, l := foldStream(0)
+	op := ledger.Authorize("PAY003", 100)
+	s.at(time.Second).exec(1, 201, d(201), client, 3, op, l.Execute(op))
+	c = Check(o, s.recs)
+	found := false
+	for _, v := range c.Violations() {
+		found = found || v.Property == Integrity && strings.Contains(v.Detail, "folded")
+	}
+	if !found {
+		t.Errorf("re-execution of a folded request not reported: %v", c.Violations())
+	}
+}

@@ -1,0 +1,361 @@
+package byzantine
+
+import (
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// Attacks on the message types the other strategies leave alone, so that
+// every PBFT message can be forged or mutated by some strategy, always in
+// the faulty replica's own name (re-signed with its own signer; other
+// replicas' messages nested in certificates are only omitted or repeated,
+// never altered):
+//
+//	REQUEST      request-relay (replayed and flooded relays of clients' requests)
+//	PRE-PREPARE  preprepare-forge (a second PRE-PREPARE for (v, n) to the same backup; a batch that does not match the digest)
+//	PREPARE      conflicting-votes, mutate
+//	COMMIT       conflicting-votes, mutate
+//	CHECKPOINT   checkpoint-forge (wrong digest, wrong sequence number)
+//	VIEW-CHANGE  viewchange-forge (a repeated PREPARE in a certificate, a stable checkpoint it cannot prove, skipping a view), vc-stale
+//	NEW-VIEW     newview-forge (a repeated VIEW-CHANGE in V, an O entry whose batch does not match its digest), newview-drop
+//	STATE        state-forge (a stale state, a proof with a repeated CHECKPOINT), forge-state
+//	REPLY        lying-reply
+
+// ---- preprepare-forge ---------------------------------------------------
+
+func init() {
+	strategy(Info{
+		Name: "preprepare-forge",
+		Doc: "as primary, forges its PRE-PREPAREs: \"double\" sends each backup a second, conflicting PRE-PREPARE for the same (v, n) " +
+			"right after the first; \"mismatch\" sends PRE-PREPAREs whose batch does not match their digest (the digest of the true batch, the null batch); " +
+			"\"both\" (default) draws one per PRE-PREPARE",
+		Params: []Param{{Name: "mode", Doc: "double, mismatch or both", Allowed: []string{"double", "mismatch", "both"}}},
+	}, func(p params, env *Env) (rewriter, error) {
+		mode, err := p.oneOf("mode", "both")
+		if err != nil {
+			return nil, err
+		}
+		return &ppForge{mode: mode}, nil
+	})
+}
+
+type ppForge struct{ mode string }
+
+func (f *ppForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
+	for _, s := range sends {
+		pp, ok := any(s.Msg).(*pbft.PrePrepare)
+		if !ok || s.To == c.env.ID || pp.Replica != c.env.ID {
+			out = append(out, s)
+			continue
+		}
+		mode := f.mode
+		if mode == "both" {
+			mode = []string{"double", "mismatch"}[c.env.Rand.IntN(2)]
+		}
+		alt := *pp
+		if len(pp.Batch) > 0 {
+			alt.Batch = nil
+		} else {
+			forged := &pbft.Request{Op: "forged", Timestamp: pp.Seq, Client: c.env.ID}
+			sign(c.env.Signer, forged)
+			alt.Batch = []*pbft.Request{forged}
+		}
+		switch mode {
+		case "double":
+			alt.Digest = batchDigest(alt.Batch)
+			sign(c.env.Signer, &alt)
+			out = append(out, s, sim.Send{To: s.To, Msg: sim.Message(&alt)})
+		default: // mismatch: the true digest over another batch
+			sign(c.env.Signer, &alt)
+			out = append(out, sim.Send{To: s.To, Msg: sim.Message(&alt)})
+		}
+	}
+	return out
+}
+
+// ---- checkpoint-forge ---------------------------------------------------
+
+func init() {
+	strategy(Info{
+		Name: "checkpoint-forge",
+		Doc: "its CHECKPOINTs lie: \"digest\" claims another state digest for the sequence number, \"seq\" claims the digest " +
+			"for a later sequence number (one checkpoint interval ahead, which it has not executed), \"both\" (default) draws one per message",
+		Params: []Param{
+			{Name: "mode", Doc: "digest, seq or both", Allowed: []string{"digest", "seq", "both"}},
+			{Name: "prob", Doc: "probability in [0,1] that a CHECKPOINT is forged (default 1)"},
+		},
+	}, func(p params, env *Env) (rewriter, error) {
+		mode, err := p.oneOf("mode", "both")
+		if err != nil {
+			return nil, err
+		}
+		prob, err := p.prob("prob", 1)
+		if err != nil {
+			return nil, err
+		}
+		return &ckptForge{mode: mode, prob: prob}, nil
+	})
+}
+
+type ckptForge struct {
+	mode string
+	prob float64
+	last uint64 // the previous checkpoint's sequence number (its interval)
+}
+
+func (f *ckptForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
+	for _, s := range sends {
+		ck, ok := any(s.Msg).(*pbft.Checkpoint)
+		if !ok || s.To == c.env.ID || ck.Replica != c.env.ID || (f.prob < 1 && c.env.Rand.Float64() >= f.prob) {
+			out = append(out, s)
+			continue
+		}
+		mode := f.mode
+		if mode == "both" {
+			mode = []string{"digest", "seq"}[c.env.Rand.IntN(2)]
+		}
+		alt := *ck
+		if mode == "digest" {
+			alt.StateDigest[0] ^= 0xff
+		} else {
+			k := uint64(1)
+			if f.last > 0 && ck.Seq > f.last {
+				k = ck.Seq - f.last
+			}
+			alt.Seq = ck.Seq + k
+		}
+		sign(c.env.Signer, &alt)
+		out = append(out, sim.Send{To: s.To, Msg: sim.Message(&alt)})
+	}
+	for _, s := range sends {
+		if ck, ok := any(s.Msg).(*pbft.Checkpoint); ok && ck.Replica == c.env.ID && ck.Seq > f.last {
+			f.last = ck.Seq
+		}
+	}
+	return out
+}
+
+// ---- viewchange-forge ---------------------------------------------------
+
+func init() {
+	strategy(Info{
+		Name: "viewchange-forge",
+		Doc: "its VIEW-CHANGEs lie: \"dup-prepares\" fills each prepared certificate with one PREPARE repeated (a quorum of one sender), " +
+			"\"stable-lie\" claims a stable checkpoint one interval past the one its proof shows, \"skip\" asks for a view one further than " +
+			"the honest code would (v+2), \"any\" (default) draws one per message",
+		Params: []Param{{Name: "mode", Doc: "dup-prepares, stable-lie, skip or any", Allowed: []string{"dup-prepares", "stable-lie", "skip", "any"}}},
+	}, func(p params, env *Env) (rewriter, error) {
+		mode, err := p.oneOf("mode", "any")
+		if err != nil {
+			return nil, err
+		}
+		return &vcForge{mode: mode}, nil
+	})
+}
+
+type vcForge struct{ mode string }
+
+func (f *vcForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
+	for _, s := range sends {
+		vc, ok := any(s.Msg).(*pbft.ViewChange)
+		if !ok || s.To == c.env.ID || vc.Replica != c.env.ID {
+			out = append(out, s)
+			continue
+		}
+		mode := f.mode
+		if mode == "any" {
+			mode = []string{"dup-prepares", "stable-lie", "skip"}[c.env.Rand.IntN(3)]
+		}
+		alt := *vc
+		switch mode {
+		case "dup-prepares":
+			alt.Prepared = make([]pbft.PreparedCert, len(vc.Prepared))
+			for i, pc := range vc.Prepared {
+				alt.Prepared[i] = pbft.PreparedCert{PrePrepare: pc.PrePrepare}
+				if len(pc.Prepares) > 0 {
+					ps := make([]*pbft.Prepare, len(pc.Prepares))
+					for j := range ps {
+						ps[j] = pc.Prepares[0]
+					}
+					alt.Prepared[i].Prepares = ps
+				}
+			}
+		case "stable-lie":
+			alt.StableSeq = vc.StableSeq + uint64(max(1, len(vc.Prepared)))
+		default: // skip
+			alt.NewView = vc.NewView + 1
+		}
+		sign(c.env.Signer, &alt)
+		out = append(out, sim.Send{To: s.To, Msg: sim.Message(&alt)})
+	}
+	return out
+}
+
+// ---- newview-forge ------------------------------------------------------
+
+func init() {
+	strategy(Info{
+		Name: "newview-forge",
+		Doc: "as new primary, its NEW-VIEWs lie: \"dup-vc\" replaces one VIEW-CHANGE of V by a copy of another (a quorum with a " +
+			"repeated sender), \"mismatch\" gives an entry of O a batch that does not match its digest, \"both\" (default) draws one per message",
+		Params: []Param{{Name: "mode", Doc: "dup-vc, mismatch or both", Allowed: []string{"dup-vc", "mismatch", "both"}}},
+	}, func(p params, env *Env) (rewriter, error) {
+		mode, err := p.oneOf("mode", "both")
+		if err != nil {
+			return nil, err
+		}
+		return &nvForge{mode: mode}, nil
+	})
+}
+
+type nvForge struct{ mode string }
+
+func (f *nvForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
+	for _, s := range sends {
+		nv, ok := any(s.Msg).(*pbft.NewView)
+		if !ok || s.To == c.env.ID || nv.Replica != c.env.ID {
+			out = append(out, s)
+			continue
+		}
+		mode := f.mode
+		if mode == "both" {
+			mode = []string{"dup-vc", "mismatch"}[c.env.Rand.IntN(2)]
+		}
+		alt := *nv
+		switch {
+		case mode == "dup-vc" && len(nv.ViewChanges) >= 2:
+			alt.ViewChanges = append([]*pbft.ViewChange(nil), nv.ViewChanges...)
+			alt.ViewChanges[len(alt.ViewChanges)-1] = alt.ViewChanges[0]
+		case len(nv.PrePrepares) > 0:
+			alt.PrePrepares = append([]*pbft.PrePrepare(nil), nv.PrePrepares...)
+			pp := *alt.PrePrepares[0]
+			if len(pp.Batch) > 0 {
+				pp.Batch = nil
+			} else {
+				forged := &pbft.Request{Op: "forged", Timestamp: pp.Seq, Client: c.env.ID}
+				sign(c.env.Signer, forged)
+				pp.Batch = []*pbft.Request{forged}
+			}
+			sign(c.env.Signer, &pp) // the digest stays: it no longer matches the batch
+			alt.PrePrepares[0] = &pp
+		}
+		sign(c.env.Signer, &alt)
+		out = append(out, sim.Send{To: s.To, Msg: sim.Message(&alt)})
+	}
+	return out
+}
+
+// ---- state-forge --------------------------------------------------------
+
+func init() {
+	strategy(Info{
+		Name: "state-forge",
+		Doc: "its STATE replies (state transfer) lie: \"stale\" answers with the oldest state it sent before (a stale sequence number, " +
+			"with that state's own proof), \"dup-proof\" repeats one CHECKPOINT of the proof in place of the others (a quorum of one sender), " +
+			"\"both\" (default) draws one per message",
+		Params: []Param{{Name: "mode", Doc: "stale, dup-proof or both", Allowed: []string{"stale", "dup-proof", "both"}}},
+	}, func(p params, env *Env) (rewriter, error) {
+		mode, err := p.oneOf("mode", "both")
+		if err != nil {
+			return nil, err
+		}
+		return &stateForge{mode: mode}, nil
+	})
+}
+
+type stateForge struct {
+	mode  string
+	first *pbft.State // the first state it sent
+}
+
+func (f *stateForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
+	for _, s := range sends {
+		st, ok := any(s.Msg).(*pbft.State)
+		if !ok || s.To == c.env.ID || st.Replica != c.env.ID {
+			out = append(out, s)
+			continue
+		}
+		if f.first == nil {
+			f.first = st
+		}
+		mode := f.mode
+		if mode == "both" {
+			mode = []string{"stale", "dup-proof"}[c.env.Rand.IntN(2)]
+		}
+		switch {
+		case mode == "stale" && f.first.Seq < st.Seq:
+			alt := *f.first
+			alt.NewView = st.NewView
+			out = append(out, sim.Send{To: s.To, Msg: sim.Message(&alt)})
+		case mode == "dup-proof" && len(st.Proof) >= 2:
+			alt := *st
+			alt.Proof = make([]*pbft.Checkpoint, len(st.Proof))
+			for i := range alt.Proof {
+				alt.Proof[i] = st.Proof[0]
+			}
+			out = append(out, sim.Send{To: s.To, Msg: sim.Message(&alt)})
+		default:
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ---- request-relay ------------------------------------------------------
+
+func init() {
+	strategy(Info{
+		Name: "request-relay",
+		Doc: "abuses request relays (clients' own signed REQUESTs, never altered): \"replay\" relays, with every request it " +
+			"receives, the oldest requests it has seen again to every replica (duplicates of executed requests); \"flood\" relays " +
+			"every request it receives to every replica twice; \"both\" (default) does both",
+		Params: []Param{{Name: "mode", Doc: "replay, flood or both", Allowed: []string{"replay", "flood", "both"}}},
+	}, func(p params, env *Env) (rewriter, error) {
+		mode, err := p.oneOf("mode", "both")
+		if err != nil {
+			return nil, err
+		}
+		return &relayForge{mode: mode}, nil
+	})
+}
+
+// relayHistory is how many requests request-relay keeps for replays.
+const relayHistory = 8
+
+type relayForge struct {
+	mode string
+	seen []*pbft.Request
+}
+
+func (f *relayForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
+	out = append(out, sends...)
+	if c.in == nil || c.in.Kind != sim.InputMessage {
+		return out
+	}
+	q, ok := any(c.in.Msg).(*pbft.Request)
+	if !ok {
+		return out
+	}
+	relay := func(r *pbft.Request) {
+		for i := 0; i < c.env.N; i++ {
+			if sim.NodeID(i) != c.env.ID {
+				out = append(out, sim.Send{To: sim.NodeID(i), Msg: sim.Message(r)})
+			}
+		}
+	}
+	if f.mode != "replay" {
+		relay(q)
+		relay(q)
+	}
+	if f.mode != "flood" {
+		for _, old := range f.seen {
+			if old != q {
+				relay(old)
+			}
+		}
+	}
+	if len(f.seen) < relayHistory {
+		f.seen = append(f.seen, q)
+	}
+	return out
+}

@@ -1,0 +1,170 @@
+package byzantine
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// attackCases run the attack strategies on the full stub script of a
+// replica (it sends one message of each kind) and check the forgery.
+var attackCases = []strategyCase{
+	{name: "preprepare-forge/double", strategy: "preprepare-forge", params: map[string]string{"mode": "double"}, id: 0,
+		check: func(t *testing.T, honest, byz []step) {
+			got := msgsOf[pbft.PrePrepare](byz, 2)
+			if len(got) != 2*len(msgsOf[pbft.PrePrepare](honest, 2)) {
+				t.Fatalf("backup 2 got %d PRE-PREPAREs, want two per honest one", len(got))
+			}
+			if got[0].Seq != got[1].Seq || got[0].Digest == got[1].Digest || got[1].Digest != pbft.BatchDigest(got[1].Batch) {
+				t.Errorf("not two valid conflicting PRE-PREPAREs for one (v, n): %+v %+v", got[0], got[1])
+			}
+		}},
+	{name: "preprepare-forge/mismatch", strategy: "preprepare-forge", params: map[string]string{"mode": "mismatch"}, id: 0,
+		check: func(t *testing.T, honest, byz []step) {
+			h, b := msgsOf[pbft.PrePrepare](honest, 1), msgsOf[pbft.PrePrepare](byz, 1)
+			if len(b) != len(h) || len(b) == 0 {
+				t.Fatalf("%d PRE-PREPAREs, want %d", len(b), len(h))
+			}
+			for i := range b {
+				if b[i].Digest != h[i].Digest || b[i].Digest == pbft.BatchDigest(b[i].Batch) {
+					t.Errorf("PRE-PREPARE %d: digest should be the true one over another batch: %+v", i, b[i])
+				}
+			}
+		}},
+	{name: "checkpoint-forge/digest", strategy: "checkpoint-forge", params: map[string]string{"mode": "digest"}, id: 1,
+		check: func(t *testing.T, honest, byz []step) {
+			h, b := msgsOf[pbft.Checkpoint](honest, 2), msgsOf[pbft.Checkpoint](byz, 2)
+			if len(b) != 1 || b[0].Seq != h[0].Seq || b[0].StateDigest == h[0].StateDigest {
+				t.Errorf("CHECKPOINT %+v, want another digest for seq %d", b, h[0].Seq)
+			}
+			if s := msgsOf[pbft.Checkpoint](byz, 1); len(s) != 1 || s[0] != h[0] {
+				t.Errorf("its own copy was altered")
+			}
+		}},
+	{name: "checkpoint-forge/seq", strategy: "checkpoint-forge", params: map[string]string{"mode": "seq"}, id: 1,
+		check: func(t *testing.T, honest, byz []step) {
+			h, b := msgsOf[pbft.Checkpoint](honest, 2), msgsOf[pbft.Checkpoint](byz, 2)
+			if len(b) != 1 || b[0].Seq <= h[0].Seq || b[0].StateDigest != h[0].StateDigest {
+				t.Errorf("CHECKPOINT %+v, want the digest of seq %d claimed for a later seq", b, h[0].Seq)
+			}
+		}},
+	{name: "viewchange-forge/dup-prepares", strategy: "viewchange-forge", params: map[string]string{"mode": "dup-prepares"}, id: 3,
+		check: func(t *testing.T, honest, byz []step) {
+			b := msgsOf[pbft.ViewChange](byz, 2)
+			if len(b) != 1 || len(b[0].Prepared) == 0 {
+				t.Fatalf("VIEW-CHANGEs %+v", b)
+			}
+			ps := b[0].Prepared[0].Prepares
+			if len(ps) < 2 || ps[0] != ps[1] {
+				t.Errorf("prepared certificate should repeat one PREPARE: %+v", ps)
+			}
+		}},
+	{name: "viewchange-forge/stable-lie", strategy: "viewchange-forge", params: map[string]string{"mode": "stable-lie"}, id: 3,
+		check: func(t *testing.T, honest, byz []step) {
+			h, b := msgsOf[pbft.ViewChange](honest, 2), msgsOf[pbft.ViewChange](byz, 2)
+			if len(b) != 1 || b[0].StableSeq <= h[0].StableSeq || !slices.Equal(b[0].Checkpoints, h[0].Checkpoints) {
+				t.Errorf("VIEW-CHANGE %+v: want a higher stable seq than %d with the same proof", b, h[0].StableSeq)
+			}
+		}},
+	{name: "viewchange-forge/skip", strategy: "viewchange-forge", params: map[string]string{"mode": "skip"}, id: 3,
+		check: func(t *testing.T, honest, byz []step) {
+			h, b := msgsOf[pbft.ViewChange](honest, 2), msgsOf[pbft.ViewChange](byz, 2)
+			if len(b) != 1 || b[0].NewView != h[0].NewView+1 {
+				t.Errorf("VIEW-CHANGE %+v: want view %d", b, h[0].NewView+1)
+			}
+		}},
+	{name: "newview-forge/dup-vc", strategy: "newview-forge", params: map[string]string{"mode": "dup-vc"}, id: 0,
+		check: func(t *testing.T, honest, byz []step) {
+			b := msgsOf[pbft.NewView](byz, 2)
+			if len(b) != 1 || len(b[0].ViewChanges) < 2 || b[0].ViewChanges[0] != b[0].ViewChanges[len(b[0].ViewChanges)-1] {
+				t.Errorf("NEW-VIEW %+v: want a repeated VIEW-CHANGE", b)
+			}
+		}},
+	{name: "newview-forge/mismatch", strategy: "newview-forge", params: map[string]string{"mode": "mismatch"}, id: 0,
+		check: func(t *testing.T, honest, byz []step) {
+			b := msgsOf[pbft.NewView](byz, 2)
+			if len(b) != 1 || len(b[0].PrePrepares) == 0 || b[0].PrePrepares[0].Digest == pbft.BatchDigest(b[0].PrePrepares[0].Batch) {
+				t.Errorf("NEW-VIEW %+v: want an O entry whose batch does not match its digest", b)
+			}
+		}},
+}
+
+func TestAttackStrategies(t *testing.T) {
+	for _, c := range attackCases {
+		t.Run(c.name, func(t *testing.T) {
+			honest, byz := runCase(t, c, 1)
+			checkOwnName(t, c.id, honest, byz)
+			c.check(t, honest, byz)
+			_, again := runCase(t, c, 1)
+			if !slices.Equal(encodeAll(byz), encodeAll(again)) {
+				t.Fatalf("two runs with the same seed differ")
+			}
+		})
+	}
+}
+
+func TestStateForge(t *testing.T) {
+	env := testEnv(1, 1)
+	st := func(seq uint64) *pbft.State {
+		return &pbft.State{Seq: seq, StateDigest: pbft.Digest{byte(seq)}, Proof: []*pbft.Checkpoint{ckpt(0, seq), ckpt(1, seq), ckpt(2, seq)}, Replica: 1}
+	}
+	for _, mode := range []string{"stale", "dup-proof"} {
+		n, err := New("state-forge", map[string]string{"mode": mode}, nopNode{}, env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := n.(*node).chain[0]
+		c := &stepCtx{env: &env}
+		first, second := st(2), st(4)
+		out := r.rewrite(c, []sim.Send{{To: 2, Msg: first}}, nil)
+		if out[0].Msg != sim.Message(first) && mode == "stale" {
+			t.Errorf("%s: the first state should go out as it is", mode)
+		}
+		out = r.rewrite(c, []sim.Send{{To: 3, Msg: second}}, nil)
+		got := out[0].Msg.(*pbft.State)
+		switch mode {
+		case "stale":
+			if got.Seq != 2 || got.StateDigest != first.StateDigest {
+				t.Errorf("stale: sent seq %d, want the older state 2", got.Seq)
+			}
+		case "dup-proof":
+			if got.Seq != 4 || got.Proof[0] != got.Proof[1] || got.Proof[0] != got.Proof[2] {
+				t.Errorf("dup-proof: proof %+v should repeat one CHECKPOINT", got.Proof)
+			}
+		}
+	}
+}
+
+func TestRequestRelay(t *testing.T) {
+	env := testEnv(1, 1)
+	n, err := New("request-relay", map[string]string{"mode": "both"}, nopNode{}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out sim.Output
+	r1, r2 := req(1, "authorize PAY001 1"), req(2, "authorize PAY002 2")
+	n.Step(0, sim.Input{Kind: sim.InputMessage, From: testClient, Msg: r1}, &out)
+	relays := 0
+	for _, s := range out.Sends {
+		if s.Msg != sim.Message(r1) || s.To == 1 || int(s.To) >= testN {
+			t.Errorf("unexpected send %+v", s)
+		}
+		relays++
+	}
+	if relays != 2*(testN-1) {
+		t.Errorf("flood: %d relays of the first request, want %d", relays, 2*(testN-1))
+	}
+	out.Sends = out.Sends[:0]
+	n.Step(1, sim.Input{Kind: sim.InputMessage, From: testClient, Msg: r2}, &out)
+	replayed := 0
+	for _, s := range out.Sends {
+		if s.Msg == sim.Message(r1) {
+			replayed++
+		}
+	}
+	if replayed != testN-1 {
+		t.Errorf("replay: the old request went to %d replicas, want %d", replayed, testN-1)
+	}
+}
