@@ -144,7 +144,7 @@ func key(w *World, c Choice) uint64 {
 	switch c.Kind {
 	case Deliver, Drop, Duplicate:
 		f := &w.Flight[c.Msg]
-		h = mix(mix(mix(h, f.H), uint64(f.From)), uint64(f.To))
+		h = mix(mix(mix(mix(h, f.H), uint64(f.From)), uint64(f.To)), boolBit(f.Duped))
 	default:
 		h = mix(h, uint64(c.Node))
 	}
