@@ -956,7 +956,7 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e events.Execution) {
 	c.agree(now, from, e.View, e.Seq, e.Digest, "executed")
 
 	req := Request{Client: e.Client, Timestamp: e.Timestamp, Op: e.Op}
-	if !e.Null {
+	if !e.Null && !c.reexecutedFolded(now, from, e) {
 		c.execAny = true
 		i := c.req(mkCT(e.Client, e.Timestamp))
 		if rq := &c.reqs[i]; !rq.executed {
@@ -1142,6 +1142,10 @@ func (c *Checker) Finish(end sim.Time) {
 func (c *Checker) liveness() {
 	if c.opts.LivenessBound <= 0 {
 		return
+	}
+	c.liveJudged += c.fold.req.liveJudged // requests folded during the run (compact.go)
+	for _, v := range c.fold.req.late {
+		c.violate(v)
 	}
 	for _, s := range c.subs {
 		if c.faultyC[s.req.Client] {
