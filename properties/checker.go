@@ -52,6 +52,11 @@ const (
 var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvariant, Validity,
 	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement}
 
+// PBFTProperties are the properties that read PBFT's own messages and
+// events; the others read only the protocol-neutral events of sim/events
+// and apply to any protocol.
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, Accountability}
+
 // IsSafety reports whether property is a safety property (not liveness).
 func IsSafety(property string) bool { return slices.Contains(SafetyProperties, property) }
 
