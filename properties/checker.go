@@ -52,6 +52,11 @@ const (
 var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvariant, Validity,
 	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement}
 
+// PBFTProperties are the properties that read PBFT's own messages and
+// events; the others read only the protocol-neutral events of sim/events
+// and apply to any protocol.
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, Accountability}
+
 // Violation is one broken property.
 type Violation struct {
 	Property string       // one of the property constants

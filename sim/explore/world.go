@@ -106,6 +106,7 @@ type World struct {
 	Now    sim.Time
 	seq    uint64
 	sends  int
+	trace  *recChain // records of the path (Options.Records)
 	// Budgets used along the path.
 	Drops, Dups, Crashes int
 	Depth                int

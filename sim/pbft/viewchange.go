@@ -118,7 +118,7 @@ func (r *Replica) validateCert(pc *PreparedCert, vc *ViewChange) error {
 		if p == nil || p.Replica < 0 || int(p.Replica) >= r.n || seen[p.Replica] || p.Replica == pp.Replica {
 			return fmt.Errorf("PREPARE from invalid or repeated replica")
 		}
-		if p.View != pp.View || p.Seq != pp.Seq || (p.Digest != pp.Digest && r.variant != VariantPrepareNoDigest) {
+		if p.View != pp.View || p.Seq != pp.Seq || !r.rules.prepareMatches(p.Digest, pp.Digest) {
 			return fmt.Errorf("PREPARE of replica %d does not match", p.Replica)
 		}
 		if !r.verify(p) {
@@ -231,7 +231,7 @@ func (r *Replica) computeO(V []*ViewChange, v uint64) (O []*PrePrepare, minS uin
 		}
 	}
 	maxS = minS
-	if r.variant != VariantNVIgnorePrepared {
+	if r.rules.reproposePrepared {
 		for _, vc := range V {
 			for i := range vc.Prepared {
 				if s := vc.Prepared[i].PrePrepare.Seq; s > maxS {
@@ -249,8 +249,7 @@ func (r *Replica) computeO(V []*ViewChange, v uint64) (O []*PrePrepare, minS uin
 				if pp.Seq != s {
 					continue
 				}
-				if best == nil || (r.variant != VariantNVNotHighestView && pp.View > best.View) ||
-					(r.variant == VariantNVNotHighestView && pp.View < best.View) {
+				if best == nil || r.rules.betterCertificate(pp.View, best.View) {
 					best = pp
 				}
 			}
@@ -284,7 +283,7 @@ func (r *Replica) onNewView(from sim.NodeID, nv *NewView) {
 		}
 		return
 	}
-	r.enterView(nv, r.variant != VariantNVNoRecompute, true)
+	r.enterView(nv, r.rules.recomputeO, true)
 }
 
 // validateNewView checks V (2f+1 valid VIEW-CHANGEs for the view from
@@ -314,7 +313,7 @@ func (r *Replica) validateNewView(nv *NewView) error {
 			return fmt.Errorf("O not in sequence order")
 		}
 	}
-	if r.variant == VariantNVNoRecompute {
+	if !r.rules.recomputeO {
 		return nil
 	}
 	O, _, _ := r.computeO(nv.ViewChanges, nv.View)
@@ -346,7 +345,7 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 	// The timeout stays as it is until a request executes in this view
 	// (then it goes back to its base value, see executeEntry).
 	r.viewProgress = false
-	if r.variant == VariantTimeoutNoGrowth {
+	if !r.rules.growTimeout {
 		r.timeout = r.cfg.ViewChangeTimeout
 	}
 	r.out.CancelTimer(timerVCResend)
@@ -391,10 +390,10 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 		}
 		r.acceptPrePrepare(r.getEntry(pp.Seq), pp)
 	}
-	if r.variant == VariantNewPrimarySeq {
-		r.seq = max(r.seq, r.h) // broken variant: not moved past O
-	} else {
+	if r.rules.seqPastO {
 		r.seq = maxS
+	} else {
+		r.seq = max(r.seq, r.h)
 	}
 	// CHECKPOINTs are sent once; a lost one can leave a checkpoint unstable
 	// and the primary stuck at the top of its window, which is what made
@@ -416,27 +415,7 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 		}
 	}
 	if r.isPrimary() {
-		keys := make([]reqKey, 0, len(r.pending))
-		for k, q := range r.pending {
-			if !r.inLog[k] && !r.executedReq(q) {
-				keys = append(keys, k)
-			}
-		}
-		slices.SortFunc(keys, func(a, b reqKey) int {
-			if a.client != b.client {
-				return int(a.client) - int(b.client)
-			}
-			if a.ts < b.ts {
-				return -1
-			} else if a.ts > b.ts {
-				return 1
-			}
-			return 0
-		})
-		r.queue = r.queue[:0]
-		for _, k := range keys {
-			r.queue = append(r.queue, r.pending[k])
-		}
+		r.requeuePending()
 	} else {
 		r.queue = r.queue[:0]
 	}
@@ -444,6 +423,32 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 	r.armRequestTimer()
 	r.execute()
 	r.propose(false)
+}
+
+// requeuePending makes the primary's queue the pending requests not in the
+// log and not executed, in (client, timestamp) order.
+func (r *Replica) requeuePending() {
+	keys := make([]reqKey, 0, len(r.pending))
+	for k, q := range r.pending {
+		if !r.inLog[k] && !r.executedReq(q) {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b reqKey) int {
+		if a.client != b.client {
+			return int(a.client) - int(b.client)
+		}
+		if a.ts < b.ts {
+			return -1
+		} else if a.ts > b.ts {
+			return 1
+		}
+		return 0
+	})
+	r.queue = r.queue[:0]
+	for _, k := range keys {
+		r.queue = append(r.queue, r.pending[k])
+	}
 }
 
 // countFuture recounts the buffered messages per sender.
