@@ -152,9 +152,10 @@ func (c *Checker) foldBelow(p uint64) {
 func (c *Checker) foldSlots(p uint64) {
 	alive := c.fold.scratch[:0]
 	alive = append(alive, make([]bool, len(c.slots))...)
-	low := c.fold.low
 	for _, row := range c.slotTab {
-		for seq := low + 1; seq < uint64(len(row)); seq++ {
+		// From 0, not low+1: a late message (e.g. a forged CHECKPOINT's
+		// seq made a replica fold early) can add a slot at or below low.
+		for seq := uint64(0); seq < uint64(len(row)); seq++ {
 			if row[seq] == 0 {
 				continue
 			}
