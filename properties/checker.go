@@ -52,6 +52,11 @@ const (
 var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvariant, Validity,
 	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement}
 
+// PBFTProperties are the properties that read PBFT's own messages and
+// events; the others read only the protocol-neutral events of sim/events
+// and apply to any protocol.
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, Accountability}
+
 // IsSafety reports whether property is a safety property (not liveness).
 func IsSafety(property string) bool { return slices.Contains(SafetyProperties, property) }
 
@@ -951,7 +956,7 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e events.Execution) {
 	c.agree(now, from, e.View, e.Seq, e.Digest, "executed")
 
 	req := Request{Client: e.Client, Timestamp: e.Timestamp, Op: e.Op}
-	if !e.Null {
+	if !e.Null && !c.reexecutedFolded(now, from, e) {
 		c.execAny = true
 		i := c.req(mkCT(e.Client, e.Timestamp))
 		if rq := &c.reqs[i]; !rq.executed {
@@ -1137,6 +1142,10 @@ func (c *Checker) Finish(end sim.Time) {
 func (c *Checker) liveness() {
 	if c.opts.LivenessBound <= 0 {
 		return
+	}
+	c.liveJudged += c.fold.req.liveJudged // requests folded during the run (compact.go)
+	for _, v := range c.fold.req.late {
+		c.violate(v)
 	}
 	for _, s := range c.subs {
 		if c.faultyC[s.req.Client] {

@@ -2,9 +2,12 @@ package properties
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
+	"slices"
 
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/events"
 )
 
 // Bounded memory. The checker's per-(view, seq) and per-seq state (votes,
@@ -32,6 +35,7 @@ type foldState struct {
 	logHash   uint64 // running hash of the folded committed log, in seq order
 	foreign   []linOp
 	scratch   []bool
+	req       foldReqState
 }
 
 // defaultWindow is the fold margin when Options.Window is 0: PBFT's default
@@ -56,7 +60,9 @@ func (c *Checker) resetFold() {
 		stable, has = make([]uint64, c.n), make([]bool, c.n)
 	}
 	clear(f.foreign)
-	*f = foldState{stable: stable, hasStable: has, logHash: foldHashInit, foreign: f.foreign[:0], scratch: f.scratch[:0]}
+	rq := f.req
+	rq.reset()
+	*f = foldState{stable: stable, hasStable: has, logHash: foldHashInit, foreign: f.foreign[:0], scratch: f.scratch[:0], req: rq}
 }
 
 // foldHashInit seeds FoldedLog's running hash.
@@ -115,6 +121,7 @@ func (c *Checker) foldBelow(p uint64) {
 	}
 	for s := f.low + 1; s <= p; s++ {
 		c.seqDigest.del(s)
+		c.states.del(s)
 	}
 	var buf [8]byte
 	for s := f.logLow + 1; s <= logTo; s++ {
@@ -145,6 +152,7 @@ func (c *Checker) foldBelow(p uint64) {
 		c.log.del(s)
 	}
 	f.low, f.logLow = p, max(f.logLow, logTo)
+	c.foldRequests()
 }
 
 // foldSlots drops the (view, seq) slots with seq <= p and compacts c.slots
@@ -152,10 +160,11 @@ func (c *Checker) foldBelow(p uint64) {
 func (c *Checker) foldSlots(p uint64) {
 	alive := c.fold.scratch[:0]
 	alive = append(alive, make([]bool, len(c.slots))...)
+	// From seq 1, not from the last fold's low: a late vote for a folded
+	// seq creates a slot again, which must be dropped with its table entry
+	// (else the entry outlives the compaction and points past c.slots).
 	for _, row := range c.slotTab {
-		// From 0, not low+1: a late message (e.g. a forged CHECKPOINT's
-		// seq made a replica fold early) can add a slot at or below low.
-		for seq := uint64(0); seq < uint64(len(row)); seq++ {
+		for seq := uint64(1); seq < uint64(len(row)); seq++ {
 			if row[seq] == 0 {
 				continue
 			}
@@ -227,12 +236,13 @@ func foldBytes(h uint64, b []byte) uint64 {
 }
 
 // Retained returns the number of entries the checker holds for the
-// protocol's sequence space: (view, seq) slots, per-replica votes, COMMITs
-// kept as evidence, committed digests and committed-log seqs. With correct
+// protocol's sequence space and the requests: (view, seq) slots,
+// per-replica votes, COMMITs kept as evidence, committed and state digests,
+// committed-log seqs, submissions and requests. With correct
 // replicas that keep taking checkpoints it stays proportional to the window
 // (see foldBelow), not to the length of the run.
 func (c *Checker) Retained() int {
-	n := len(c.slots) + len(c.votes) + c.seqDigest.len() + c.log.len()
+	n := len(c.slots) + len(c.votes) + c.seqDigest.len() + c.log.len() + c.states.len() + len(c.subs) + len(c.reqs)
 	for _, cl := range c.commitList {
 		n += len(cl)
 	}
@@ -244,4 +254,187 @@ func (c *Checker) Retained() int {
 // a running hash of their entries (seq, digest, client, operation) in order.
 func (c *Checker) FoldedLog() (below, seqs, hash uint64) {
 	return c.fold.low, c.fold.seqs, c.fold.logHash
+}
+
+// Requests are folded too, once their fate is settled: submitted by a
+// client, accepted, replayed by the reference ledger, and executed by a
+// correct replica at a seq that was folded from the committed log. A folded
+// request's liveness is judged then (a late acceptance is reported at
+// Finish, as before), its operation joins its payment's history for the
+// end-of-run linearizability check (at most MaxHistory operations per
+// payment: past that the payment is given up, as a longer history is), and
+// its client's folded timestamp rises: a later execution of a request at or
+// below it by a correct replica is an Integrity violation. Requests fold in
+// timestamp order per client (a client's unsettled request holds back its
+// later ones).
+
+// foldReqState is the part of foldState about requests.
+type foldReqState struct {
+	clientTs   map[sim.NodeID]uint64 // highest folded timestamp per client
+	late       []Violation           // liveness violations of folded requests
+	liveJudged int
+	hist       map[string][]linOp // folded operations per payment
+	gaveUp     map[string]bool    // payments whose folded history passed MaxHistory
+	requests   int                // requests folded
+	blocked    map[sim.NodeID]bool
+	subMap     []int32
+	reqMap     []int32
+}
+
+func (f *foldReqState) reset() {
+	*f = foldReqState{clientTs: reuse(f.clientTs), late: f.late[:0], hist: reuse(f.hist), gaveUp: reuse(f.gaveUp),
+		blocked: reuse(f.blocked), subMap: f.subMap[:0], reqMap: f.reqMap[:0]}
+}
+
+// foldedReq reports whether request (client, ts) lies at or below its
+// client's folded timestamp.
+func (c *Checker) foldedReq(client sim.NodeID, ts uint64) bool {
+	t, ok := c.fold.req.clientTs[client]
+	return ok && ts <= t
+}
+
+// foldRequests folds the settled requests (see above) and compacts subs,
+// reqs and execAt.
+func (c *Checker) foldRequests() {
+	c.flushResults() // no acceptance left waiting for a request about to fold
+	f := &c.fold.req
+	clear(f.blocked)
+	subMap := f.subMap[:0]
+	subMap = append(subMap, make([]int32, len(c.subs))...)
+	reqMap := f.reqMap[:0]
+	reqMap = append(reqMap, make([]int32, len(c.reqs))...)
+	for i := range reqMap {
+		reqMap[i] = 0 // kept unless its submission folds
+	}
+	folded := 0
+	for i := range c.subs {
+		s := &c.subs[i]
+		client := s.req.Client
+		ri, ok := c.reqIdx[mkCT(client, s.req.Timestamp)]
+		if !ok || f.blocked[client] || !s.accepted || !c.settled(ri) {
+			f.blocked[client] = true
+			subMap[i] = 0
+			continue
+		}
+		subMap[i] = -1
+		reqMap[ri] = -1
+		folded++
+		c.foldSubmission(s)
+	}
+	if folded == 0 {
+		f.subMap, f.reqMap = subMap, reqMap
+		return
+	}
+	f.requests += folded
+	// Compact subs and reqs (indexes only shrink, order kept).
+	n := int32(0)
+	for i := range c.subs {
+		if subMap[i] < 0 {
+			continue
+		}
+		subMap[i] = n
+		c.subs[n] = c.subs[i]
+		n++
+	}
+	clear(c.subs[n:])
+	c.subs = c.subs[:n]
+	m := int32(0)
+	for i := range c.reqs {
+		if reqMap[i] < 0 {
+			continue
+		}
+		reqMap[i] = m
+		rq := c.reqs[i]
+		if rq.sub >= 0 {
+			rq.sub = subMap[rq.sub]
+		}
+		c.reqs[m] = rq
+		copy(c.execAt[int(m)*c.n:int(m+1)*c.n], c.execAt[i*c.n:(i+1)*c.n])
+		m++
+	}
+	clear(c.reqs[m:])
+	c.reqs = c.reqs[:m]
+	clear(c.execAt[int(m)*c.n:])
+	c.execAt = c.execAt[:int(m)*c.n]
+	for k, i := range c.reqIdx {
+		if reqMap[i] < 0 {
+			delete(c.reqIdx, k)
+		} else {
+			c.reqIdx[k] = reqMap[i]
+		}
+	}
+	f.subMap, f.reqMap = subMap, reqMap
+}
+
+// settled reports whether request ri's execution is below the folded log.
+func (c *Checker) settled(ri int32) bool {
+	rq := &c.reqs[ri]
+	if !rq.replayed || !rq.executed {
+		return false
+	}
+	for r := 0; r < c.n; r++ {
+		if at := c.execAt[int(ri)*c.n+r]; at.ok && at.seq <= c.fold.logLow {
+			return true
+		}
+	}
+	return false
+}
+
+// foldSubmission folds an accepted submission: liveness judged, operation
+// into its payment's history, client timestamp raised.
+func (c *Checker) foldSubmission(s *submission) {
+	f := &c.fold.req
+	client := s.req.Client
+	if t, ok := f.clientTs[client]; !ok || s.req.Timestamp > t {
+		f.clientTs[client] = s.req.Timestamp
+	}
+	if c.opts.LivenessBound > 0 && !c.faultyC[client] {
+		f.liveJudged++
+		deadline := max(s.at, c.opts.GST).Add(c.opts.LivenessBound)
+		if s.acceptAt > deadline {
+			f.late = append(f.late, Violation{Property: Liveness, Replicas: []sim.NodeID{client}, Time: s.acceptAt,
+				Detail: fmt.Sprintf("client %d's request %d (%q) submitted at %v completed at %v, after the bound %v past max(submission, GST)", client, s.req.Timestamp, s.req.Op, s.at, s.acceptAt, c.opts.LivenessBound)})
+		}
+	}
+	p := paymentOf(s.req.Op)
+	if f.gaveUp[p] {
+		return
+	}
+	h := f.hist[p]
+	if len(h) >= c.opts.MaxHistory {
+		f.gaveUp[p] = true
+		delete(f.hist, p)
+		return
+	}
+	f.hist[p] = append(h, linOp{client: int(client), input: s.req.Op, call: int64(s.at), output: s.result, ret: int64(s.acceptAt)})
+}
+
+// foldedHistory appends the folded operations of the payments not given up,
+// by payment id, to out.
+func (c *Checker) foldedHistory(out []linOp) []linOp {
+	f := &c.fold.req
+	if len(f.hist) == 0 {
+		return out
+	}
+	ids := make([]string, 0, len(f.hist))
+	for p := range f.hist {
+		ids = append(ids, p)
+	}
+	slices.Sort(ids)
+	for _, p := range ids {
+		out = append(out, f.hist[p]...)
+	}
+	return out
+}
+
+// reexecutedFolded reports (as an Integrity violation) a correct replica's
+// execution of a request that was folded: at or below its client's folded
+// timestamp and no longer held. It returns true when it did.
+func (c *Checker) reexecutedFolded(now sim.Time, from sim.NodeID, e events.Execution) bool {
+	if !c.foldedReq(e.Client, e.Timestamp) || c.findReq(mkCT(e.Client, e.Timestamp)) != nil {
+		return false
+	}
+	c.violate(Violation{Property: Integrity, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
+		Detail: fmt.Sprintf("replica %d executed request (client %d, timestamp %d) at seq %d, at or below the client's requests already executed and folded (up to timestamp %d)", from, e.Client, e.Timestamp, e.Seq, c.fold.req.clientTs[e.Client])})
+	return true
 }

@@ -1,11 +1,16 @@
 package properties
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/ledger"
+	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 // longRun runs the fault-free scenario with n=4, 4 clients and requests
@@ -56,5 +61,76 @@ func TestCheckerStateBounded(t *testing.T) {
 	off, _ := longRun(t, 5_000, 1<<40)
 	if got := off.Retained(); got <= bound {
 		t.Errorf("without folding the checker retains %d entries after 5,000 requests: the bound %d would not show folding", got, bound)
+	}
+}
+
+// foldStream: client 4 submits 200 authorizations, each ordered at its own
+// seq and executed by the 4 replicas, which report a stable checkpoint every
+// 16 seqs; request lateTs is accepted after the liveness bound.
+func foldStream(lateTs uint64) (*stream, *ledger.Ledger) {
+	s := &stream{}
+	l := ledger.New()
+	for seq := uint64(1); seq <= 200; seq++ {
+		s.at(time.Duration(seq) * time.Millisecond)
+		op := ledger.Authorize(fmt.Sprintf("PAY%03d", seq), 100)
+		res := l.Execute(op)
+		s.submit(client, seq, op)
+		for r := sim.NodeID(0); r < 4; r++ {
+			s.exec(r, seq, d(byte(seq)), client, seq, op, res)
+			if seq%16 == 0 {
+				s.ev(r, &pbft.StableCheckpoint{Replica: r, Seq: seq})
+			}
+		}
+		if seq == lateTs {
+			s.at(time.Duration(seq)*time.Millisecond + 10*time.Second)
+		}
+		s.accept(client, seq, op, res)
+		s.at(time.Duration(seq) * time.Millisecond)
+	}
+	return s, l
+}
+
+// TestFoldKeepsVerdicts: folded requests still count. A correct replica that
+// executes a folded request again is caught (Integrity), a folded request
+// accepted too late is a liveness violation at Finish, folded operations
+// are checked for linearizability, and what is retained stays small.
+func TestFoldKeepsVerdicts(t *testing.T) {
+	o := opts()
+	o.Window, o.LivenessBound = 16, time.Second
+	s, _ := foldStream(5)
+	c := Check(o, s.recs)
+	below, seqs, _ := c.FoldedLog()
+	if below < 150 || seqs < 150 || c.fold.req.requests < 150 {
+		t.Fatalf("folded up to %d (%d seqs, %d requests), want most of 200", below, seqs, c.fold.req.requests)
+	}
+	if got := c.Retained(); got > 40*16 {
+		t.Errorf("retained %d entries, want <= %d", got, 40*16)
+	}
+	var live, other []Violation
+	for _, v := range c.Violations() {
+		if v.Property == Liveness {
+			live = append(live, v)
+		} else {
+			other = append(other, v)
+		}
+	}
+	if len(live) != 1 || !strings.Contains(live[0].Detail, "request 5 ") || len(other) != 0 {
+		t.Errorf("violations %v, want exactly the late acceptance of request 5", c.Violations())
+	}
+	if j := c.linJudgement(); !j.Judged {
+		t.Errorf("linearizability not judged over folded operations: %+v", j)
+	}
+
+	// Replica 1 executes request 3 (folded long ago) again at seq 201.
+	s, l := foldStream(0)
+	op := ledger.Authorize("PAY003", 100)
+	s.at(time.Second).exec(1, 201, d(201), client, 3, op, l.Execute(op))
+	c = Check(o, s.recs)
+	found := false
+	for _, v := range c.Violations() {
+		found = found || v.Property == Integrity && strings.Contains(v.Detail, "folded")
+	}
+	if !found {
+		t.Errorf("re-execution of a folded request not reported: %v", c.Violations())
 	}
 }

@@ -80,7 +80,7 @@ func TestHotStuffBuiltins(t *testing.T) {
 func TestHotStuffGenericHunt(t *testing.T) {
 	for _, v := range HotStuffVariantNames() {
 		t.Run(v, func(t *testing.T) {
-			f, err := HuntWith(context.Background(), HuntSpec{Protocol: "hotstuff", Variant: v, Generic: true, MaxCases: 400, Seed: 1})
+			f, err := HuntWith(context.Background(), HuntSpec{Protocol: "hotstuff", Variant: v, Generic: true, MaxCases: 1500, Seed: 1})
 			if err != nil {
 				t.Fatal(err)
 			}

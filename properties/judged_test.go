@@ -316,3 +316,46 @@ func TestBudgetExceeded(t *testing.T) {
 		}
 	}
 }
+
+// TestAmnesiacReplicaEquivocatesOnTheKernel: fault injection on the real
+// kernel. The twins strategy runs replica 0's honest code twice with the
+// same identity and keys, which is what a replica that restarts without
+// its persisted log amounts to. Judged as a correct replica (as a crashed
+// one is), replica 0 then violates preprepare-once; declared Byzantine, it
+// is only accused.
+func TestAmnesiacReplicaEquivocatesOnTheKernel(t *testing.T) {
+	run := func(judgeAsCorrect bool) *Outcome {
+		sc, err := scenarios.Builtin("twins")
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc.Seed = 3
+		cfg, err := sc.Config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		chk := Attach(&cfg, RunOptions{})
+		if judgeAsCorrect {
+			o := CheckerOptions(cfg)
+			o.Faulty = nil
+			chk.Reset(o)
+		}
+		cl, err := cluster.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.Run()
+		return Judge(*sc, cl, chk, RunOptions{}, false)
+	}
+	o := run(true)
+	found := false
+	for _, v := range o.Violations {
+		found = found || v.Property == PrePrepareOnce && containsID(v.Replicas, 0)
+	}
+	if !found {
+		t.Errorf("replica 0 signing PRE-PREPAREs twice, judged as correct: %s", o.Summary())
+	}
+	if o := run(false); o.Failed() || len(o.Accused) == 0 || o.Accused[0].Replica != 0 {
+		t.Errorf("replica 0 declared Byzantine: %s", o.Summary())
+	}
+}

@@ -114,6 +114,7 @@ func operations(ops []linOp) []porcupine.Operation {
 
 // appendHistory appends History's operations, as linOps, to out.
 func (c *Checker) appendHistory(out []linOp) []linOp {
+	out = c.foldedHistory(out) // the operations folded during the run (compact.go)
 	for _, s := range c.subs {
 		op := linOp{client: int(s.req.Client), input: s.req.Op, call: int64(s.at)}
 		if s.accepted {
@@ -149,9 +150,11 @@ func (c *Checker) appendHistory(out []linOp) []linOp {
 // search gives up. Partitions longer than
 // MaxHistory are skipped; a porcupine timeout is not a violation.
 func (c *Checker) linearizable() {
-	if len(c.subs) == 0 {
+	if len(c.subs) == 0 && len(c.fold.req.hist) == 0 && len(c.fold.req.gaveUp) == 0 {
 		return
 	}
+	gaveUpSeen := 0
+	defer func() { c.linSkipped += len(c.fold.req.gaveUp) - gaveUpSeen }()
 	hist := c.appendHistory(c.linOps[:0])
 	c.linOps = hist
 	// The partitions of partitionByPayment: by payment id, each in history
@@ -183,8 +186,11 @@ func (c *Checker) linearizable() {
 		}
 		part := sorted[:n]
 		sorted = sorted[n:]
-		if len(part) > c.opts.MaxHistory {
+		if len(part) > c.opts.MaxHistory || c.fold.req.gaveUp[part[0].payment] {
 			c.linSkipped++
+			if c.fold.req.gaveUp[part[0].payment] {
+				gaveUpSeen++
+			}
 			continue
 		}
 		accepted := false

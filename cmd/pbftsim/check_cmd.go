@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
 func newCheckCmd() *cobra.Command {
@@ -22,6 +25,7 @@ func newCheckCmd() *cobra.Command {
 		optimalN bool
 		guided   bool
 		asJSON   bool
+		protocol string
 	)
 	cmd := &cobra.Command{
 		Use:   "check [--runs N | --budget DURATION] [--seed S]",
@@ -66,6 +70,12 @@ interrupted.`,
 			}
 			gen := properties.SearchConfig()
 			gen.OnlyOptimalN = optimalN
+			if protocol != "" && protocol != cluster.ProtocolPBFT {
+				if !slices.Contains(cluster.Protocols, protocol) {
+					return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", protocol, strings.Join(cluster.Protocols, ", ")))
+				}
+				gen.Protocol = protocol
+			}
 			ctx, interrupted, release := stopOnSignal(cmd)
 			defer release()
 			prog := &progress{line: newProgressLine(cmd.ErrOrStderr(), quiet), total: runs, budget: budget}
@@ -103,6 +113,7 @@ interrupted.`,
 	addSeedFlag(f, &seed, 1, "")
 	addOutFlag(f, &out, "", "the replay file of a failure, with its trace and diagram beside it (default "+outDir+"/check-failure.replay.yaml)")
 	addQuietFlag(f, &quiet)
+	f.StringVar(&protocol, "protocol", "pbft", "protocol of the generated scenarios: pbft or hotstuff")
 	f.BoolVar(&optimalN, "optimal-n", false, "generate only n = 3f+1 (4, 7, 10, 13 replicas); by default any n in 4..13")
 	f.BoolVar(&guided, "guided", false, "coverage-guided: mutate the cases that reached new (probe, view) combinations (one worker)")
 	addJSONFlag(f, &asJSON, "the summary: cases, probes, failure")

@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/hotstuff"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -22,6 +25,7 @@ func newHuntCmd() *cobra.Command {
 		guided  bool
 		all     bool
 		asJSON  bool
+		proto   string
 	)
 	cmd := &cobra.Command{
 		Use:   "hunt (--list | --variant NAME [--generic] [--budget 60s] [--seed S] [--out FILE] | --all [--generic [--guided]] [--budget D] [--json])",
@@ -48,6 +52,19 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
+			hs := proto == cluster.ProtocolHotStuff
+			if proto != cluster.ProtocolPBFT && !hs {
+				return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", proto, strings.Join(cluster.Protocols, ", ")))
+			}
+			if hs && all {
+				return usage(fmt.Errorf("--all: PBFT only for now; hunt HotStuff variants one by one with --protocol hotstuff --variant NAME"))
+			}
+			if list && hs {
+				for _, name := range properties.HotStuffVariantNames() {
+					fmt.Fprintln(w, name)
+				}
+				return nil
+			}
 			if list {
 				for _, name := range properties.VariantNames() {
 					fmt.Fprintln(w, name)
@@ -75,7 +92,11 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 			if variant == "" {
 				return usage(fmt.Errorf("--variant: required (one of the names from `pbftsim hunt --list`, or correct)"))
 			}
-			if _, err := pbft.ParseVariant(variant); err != nil {
+			if hs {
+				if _, err := hotstuff.ParseVariant(variant); err != nil && variant != "correct" {
+					return usage(fmt.Errorf("--variant: %w", err))
+				}
+			} else if _, err := pbft.ParseVariant(variant); err != nil {
 				return usage(fmt.Errorf("--variant: %w", err))
 			}
 			if !cmd.Flags().Changed("out") {
@@ -91,7 +112,7 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 			if guided && !generic {
 				return usage(fmt.Errorf("--guided: only with --generic"))
 			}
-			f, err := properties.HuntWith(ctx, properties.HuntSpec{Variant: variant, Budget: budget, Seed: seed, Generic: generic, Guided: guided})
+			f, err := properties.HuntWith(ctx, properties.HuntSpec{Variant: variant, Budget: budget, Seed: seed, Generic: generic, Guided: guided, Protocol: proto})
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
@@ -108,6 +129,7 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&proto, "protocol", cluster.ProtocolPBFT, "protocol whose variants are hunted: pbft or hotstuff")
 	addListFlag(fl, &list, "the variant names")
 	fl.StringVar(&variant, "variant", "", "the broken variant to hunt (see --list)")
 	fl.DurationVar(&budget, "budget", 60*time.Second, "wall-clock budget")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/internal/outfile"
 	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/reports/spacetime"
@@ -529,18 +530,9 @@ type jsonSummary struct {
 	Accused     []jsonAccused   `json:"accused"`
 }
 
-type jsonViolation struct {
-	Property string       `json:"property"`
-	Replicas []sim.NodeID `json:"replicas"`
-	View     uint64       `json:"view"`
-	Seq      uint64       `json:"seq"`
-	TimeNs   int64        `json:"time_ns"`
-	Detail   string       `json:"detail"`
-}
+type jsonViolation = experiment.JSONViolation
 
-func toJSONViolation(v properties.Violation) jsonViolation {
-	return jsonViolation{v.Property, v.Replicas, v.View, v.Seq, int64(v.Time), v.Detail}
-}
+func toJSONViolation(v properties.Violation) jsonViolation { return experiment.NewJSONViolation(v) }
 
 type jsonAccused struct {
 	Replica sim.NodeID `json:"replica"`

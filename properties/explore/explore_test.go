@@ -39,8 +39,16 @@ func line(r *sim.Record) string {
 // same timers and report the same events at the same times; the replay file
 // of the run reproduces its trace hash.
 func TestScheduleReplaysInKernel(t *testing.T) {
-	for seed := uint64(1); seed <= 6; seed++ {
-		c := Config{Nodes: 4, Requests: 2, Drops: 2, Crashes: 1, Views: 1}
+	kinds := map[engine.Kind]int{}
+	defer func() {
+		for k := engine.Deliver; k <= engine.Recover; k++ {
+			if kinds[k] == 0 {
+				t.Errorf("no random path has a %v transition", k)
+			}
+		}
+	}()
+	for seed := uint64(1); seed <= 12; seed++ {
+		c := Config{Nodes: 4, Requests: 2, Drops: 2, Duplicates: 2, Crashes: 1, Views: 1}
 		if seed%2 == 0 {
 			c.Byzantine = []cluster.ByzantineSpec{{Replica: 3, Strategy: "equivocate"}}
 			c.Variant = "commit-quorum-2f"
@@ -57,7 +65,7 @@ func TestScheduleReplaysInKernel(t *testing.T) {
 		}
 		rng := rand.New(rand.NewPCG(seed, 7))
 		var path []engine.Choice
-		b := engine.Bounds{Drops: c.Drops, Crashes: c.Crashes}
+		b := engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes}
 		for len(path) < 60 {
 			ch := e.Choices(nil, w, b)
 			if len(ch) == 0 {
@@ -65,6 +73,7 @@ func TestScheduleReplaysInKernel(t *testing.T) {
 			}
 			x := ch[rng.IntN(len(ch))]
 			path = append(path, x)
+			kinds[x.Kind]++
 			w, _ = e.Apply(w, x)
 			recs = append(recs, e.Records()...)
 		}
@@ -175,5 +184,21 @@ func TestVariantsReducedUnreduced(t *testing.T) {
 		if depth[0] != depth[1] || depth[0] != depth[2] {
 			t.Errorf("%s: depths %v (sleep BFS, plain BFS, sleep IDDFS) differ", c.Variant, depth)
 		}
+	}
+}
+
+// TestLivenessContinuation: with a silent primary, the fair continuation
+// from every reached state completes the request through a view change
+// within 400 transitions, but not within 20 (a view change takes more), so
+// the check can fail.
+func TestLivenessContinuation(t *testing.T) {
+	silent := []cluster.ByzantineSpec{{Replica: 0, Strategy: "silent"}}
+	res, err := Explore(Config{Nodes: 4, Requests: 1, Views: 1, Depth: 2, Byzantine: silent, LivenessSteps: 400})
+	if err != nil || res.Found() || res.Liveness == 0 {
+		t.Fatalf("bound 400: %v, found %q (%s), %d continuations", err, res.Property, res.Detail, res.Liveness)
+	}
+	res, err = Explore(Config{Nodes: 4, Requests: 1, Views: 1, Depth: 2, Byzantine: silent, LivenessSteps: 20})
+	if err != nil || res.Property != engine.Liveness || len(res.Path) != 0 {
+		t.Fatalf("bound 20: %v, found %q at depth %d, want liveness in the initial state", err, res.Property, len(res.Path))
 	}
 }

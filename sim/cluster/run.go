@@ -690,11 +690,12 @@ func (o *observer) Record(r *sim.Record) {
 		o.maxView = max(o.maxView, e.View)
 	case *hotstuff.ViewEntered:
 		// HotStuff enters a new view after every decision: only the views
-		// that a correct replica entered on a timeout count as view changes.
+		// that a correct replica entered after timing out count as view
+		// changes.
 		if o.faulty[e.Replica] != "" {
 			return
 		}
-		if e.Reason == "timeout" {
+		if e.TimedOut {
 			o.views[e.View] = true
 		}
 		o.maxView = max(o.maxView, e.View)

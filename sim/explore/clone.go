@@ -45,6 +45,10 @@ type Copier struct {
 	plans   map[reflect.Type]*plan
 	memo    map[uintptr]reflect.Value // reused by Clone
 	hashFns map[reflect.Type]*hashFn
+	copyFns map[reflect.Type]*copyFn
+	pmemo   map[memoKey]unsafe.Pointer
+	smemo   map[memoKey]sliceHeader
+	spans   []span
 	msgH    map[sim.Message]uint64
 	buf     []byte
 }
@@ -129,6 +133,9 @@ func settable(v reflect.Value) reflect.Value {
 func (c *Copier) Clone(x any) any {
 	if x == nil {
 		return nil
+	}
+	if reflect.TypeOf(x).Kind() == reflect.Pointer {
+		return c.fastClone(x)
 	}
 	src := reflect.ValueOf(x)
 	if c.memo == nil {
@@ -353,8 +360,10 @@ func (c *Copier) MessageHash(m sim.Message) uint64 {
 	if h, ok := c.msgH[m]; ok {
 		return h
 	}
-	if c.msgH == nil {
-		c.msgH = map[sim.Message]uint64{}
+	if c.msgH == nil || len(c.msgH) >= 1<<16 {
+		// Bounded: the cache would otherwise keep every message of the
+		// exploration alive.
+		c.msgH = make(map[sim.Message]uint64, 1<<10)
 	}
 	c.buf = m.AppendCanonical(c.buf[:0])
 	h := finalize(hashBytes(mix(fnvOff, uint64(m.Type())+1), c.buf))

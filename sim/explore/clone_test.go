@@ -15,6 +15,7 @@ type inner struct {
 	d    string
 	arr  [3]byte
 	ptrs []*inner
+	ia   *int8 // points into the struct itself
 }
 
 type kitchen struct {
@@ -40,6 +41,7 @@ type kitchen struct {
 func newKitchen() *kitchen {
 	in := &inner{a: -3, b: 7, c: 1.5, d: "x", arr: [3]byte{1, 2, 3}}
 	in.ptrs = []*inner{{d: "y"}, nil}
+	in.ia = &in.a
 	return &kitchen{
 		i: -1, u: 2, b: true, f32: 0.25, s: []int{1, 2, 3}, bs: []byte("abc"),
 		m: map[string]*inner{"k": in, "z": {a: 1}}, mi: map[int]int{1: 2, 3: 4},
@@ -62,6 +64,9 @@ func TestCopierCloneAndHash(t *testing.T) {
 	}
 	if h != c.hash(reflect.ValueOf(k), c.plan(reflect.TypeOf(k)), fnvOff) {
 		t.Fatal("compiled hash differs from the reflective walk")
+	}
+	if x.p.ia != &x.p.a {
+		t.Fatal("a pointer into a copied struct does not point into its copy")
 	}
 	if x.p == k.p || x.p != x.alias || x.m["k"] != x.p || &x.s[0] == &k.s[0] || x.msg != k.msg || x.scratch != nil {
 		t.Fatalf("copy shares or loses the wrong things: %+v", x)

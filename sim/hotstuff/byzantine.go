@@ -22,8 +22,9 @@ import (
 //     through the phases with the honest leader code (which forms a QC for
 //     any block that reaches the quorum), voting for both itself.
 //   - fork: attacks the lock. In the first view it leads it sends DECIDE
-//     only to group A; it never sends NEW-VIEW; in every later view it
-//     leads it proposes, instead of the honest block, a block of the same
+//     only to group A; it sends its NEW-VIEWs to every replica but never
+//     votes for another leader's block, so views it does not lead time
+//     out; in every later view it leads it proposes, instead of the honest block, a block of the same
 //     batch extending the genesis block, justified by the genesis QC (lower
 //     than the lock of every replica that voted COMMIT). Together with a
 //     network that isolates group A for a while, correct replicas refuse
@@ -34,7 +35,7 @@ import (
 var strategyDocs = map[string]string{
 	"silent":     "sends nothing (receives and computes as an honest replica)",
 	"equivocate": "as leader, proposes one block to group A and a conflicting block to group B and drives both",
-	"fork":       "DECIDE of its first leader view only to group A; no NEW-VIEW; later proposals extend the genesis block with the genesis QC",
+	"fork":       "DECIDE of its first leader view only to group A; NEW-VIEWs to all, no votes for other leaders; later proposals extend the genesis block with the genesis QC",
 }
 
 // Strategies returns the HotStuff strategy names, sorted.
@@ -139,6 +140,7 @@ type byzNode struct {
 	firstLed uint64            // the first view it led (fork)
 	lastProp *Proposal
 	held     *PhaseMsg // its own DECIDE of one block, held until the twin decides
+	lastNV   *NewView  // the last NEW-VIEW it broadcast (fork)
 	scratch  sim.Output
 }
 
@@ -168,6 +170,16 @@ func (b *byzNode) rewrite(out *sim.Output) {
 		switch m := snd.Msg.(type) {
 		case *NewView:
 			if b.mode == "fork" && snd.To != self {
+				// every NEW-VIEW to every replica: the views it does not
+				// lead change quickly (it never votes in them)
+				if m != b.lastNV {
+					b.lastNV = m
+					for i := 0; i < b.env.N; i++ {
+						if id := sim.NodeID(i); id != self {
+							out.Send(id, m)
+						}
+					}
+				}
 				continue
 			}
 		case *Proposal:
@@ -203,6 +215,9 @@ func (b *byzNode) rewrite(out *sim.Output) {
 				continue
 			}
 		case *Vote:
+			if b.mode == "fork" && Leader(m.View, b.env.N) != self {
+				continue
+			}
 			if t, ok := b.twin[m.Block]; ok && snd.To == self && Leader(m.View, b.env.N) == self {
 				v := &Vote{Phase: m.Phase, View: m.View, Block: t, Replica: self}
 				v.Sig = b.env.Keyring.Signer(self).Sign(v)

@@ -13,13 +13,16 @@ import (
 // ViewEntered is HotStuff's own.
 
 // ViewEntered: replica Replica entered view View (Leader leads it); Reason
-// is "decide" (the previous view decided), "timeout", "join" (f+1 replicas
-// asked for it) or "qc" (a certificate of that view arrived).
+// is "start", "decide" (the previous view decided), "new-view" (n−f
+// replicas asked for it), "proposal" (its leader proposed and the replica
+// had asked for it) or "qc" (a certificate of that view arrived). TimedOut
+// says that the replica timed out in the view it left.
 type ViewEntered struct {
-	Replica sim.NodeID
-	View    uint64
-	Leader  sim.NodeID
-	Reason  string
+	Replica  sim.NodeID
+	View     uint64
+	Leader   sim.NodeID
+	Reason   string
+	TimedOut bool
 }
 
 // Name implements sim.Event.
@@ -30,7 +33,11 @@ func (e *ViewEntered) AppendCanonical(b []byte) []byte {
 	b = appendNode(b, e.Replica)
 	b = appendU64(b, e.View)
 	b = appendNode(b, e.Leader)
-	return appendStr(b, e.Reason)
+	b = appendStr(b, e.Reason)
+	if e.TimedOut {
+		return append(b, 1)
+	}
+	return append(b, 0)
 }
 
 // StateDigest: replica Replica's state digest right after executing the

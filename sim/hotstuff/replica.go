@@ -91,12 +91,15 @@ type Replica struct {
 	signer pbft.Signer
 	out    *sim.Output
 
-	view      uint64
-	failed    int // consecutive views that ended without a decision
-	lockedQC  *QC
-	prepareQC *QC
-	voted     [4]uint64 // highest view voted in, per phase
-	blocks    map[Digest]*Block
+	view        uint64
+	decidedView uint64    // the highest view whose DECIDE it processed (0: none)
+	lastDecide  *PhaseMsg // that DECIDE
+	retries     int       // timeouts in the current view
+	sentNV      uint64    // the highest view it sent a NEW-VIEW for
+	lockedQC    *QC
+	prepareQC   *QC
+	voted       [4]uint64 // highest view voted in, per phase
+	blocks      map[Digest]*Block
 
 	// execution
 	execHeight uint64
@@ -202,12 +205,19 @@ func (r *Replica) onMessage(from sim.NodeID, m sim.Message) {
 			return
 		}
 		if m.View > r.view {
-			r.buffer(from, m, m.View)
-			return
+			if r.sentNV < m.View {
+				r.buffer(from, m, m.View)
+				return
+			}
+			// It asked for this view (timed out of the one before): the
+			// leader's proposal shows it collected enough NEW-VIEWs.
+			r.enter(m.View, "proposal")
 		}
 		r.onProposal(m)
 	case *PhaseMsg:
-		if from != Leader(m.View, r.n) || m.Leader != from || m.QC == nil {
+		// A DECIDE's commitQC proves itself: any replica may pass it on
+		// (see onNewView); PRE-COMMIT and COMMIT come from the leader.
+		if m.QC == nil || m.QC.Phase != PhaseCommit && (from != Leader(m.View, r.n) || m.Leader != from) {
 			return
 		}
 		r.onPhase(from, m)
@@ -252,35 +262,57 @@ func (r *Replica) armTimer() {
 		return
 	}
 	r.timerOn = true
-	r.out.SetTimer(timerView, r.cfg.Rules.Timeout(r.cfg.ViewTimeout, r.failed))
+	r.out.SetTimer(timerView, r.cfg.Rules.Timeout(r.cfg.ViewTimeout, r.failures()))
 }
 
-// onTimeout ends the current view without a decision: the replica enters
-// the next view and tells every replica (so that replicas whose views
-// diverged can join, see onNewView).
+// failures is the number of view timeouts since the last decision: the
+// views entered since the view that decided, plus the timeouts in this
+// view. It is a function of the view (not of a replica's history), so
+// replicas in the same view wait alike and one that lags waits less.
+func (r *Replica) failures() int {
+	f := r.retries
+	if r.view > r.decidedView+1 {
+		f += int(min(r.view-r.decidedView-1, 1<<20))
+	}
+	return f
+}
+
+// onTimeout gives up on the current view: the replica asks every replica
+// to move to the next view (NEW-VIEW to all, again on every further
+// timeout). It enters it once n−f replicas asked (see onNewView): a replica
+// alone, or with the faulty, never runs ahead of the others.
 func (r *Replica) onTimeout() {
-	r.failed++
+	r.retries++
 	clear(r.fetching) // fetch again what did not arrive
 	r.execute()
-	r.enter(r.view+1, "timeout", true)
+	r.broadcastNewView(max(r.view+1, r.sentNV))
+	r.armTimer()
 }
 
-// enter moves the replica to view v (> r.view), sends NEW-VIEW (to the
-// leader of v, or to all), restarts the view timer and replays the buffered
+// broadcastNewView sends NEW-VIEW(v) to every replica (itself included).
+func (r *Replica) broadcastNewView(v uint64) {
+	nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id}
+	nv.Sig = r.signer.Sign(nv)
+	r.sentNV = max(r.sentNV, v)
+	for i := 0; i < r.n; i++ {
+		r.out.Send(sim.NodeID(i), nv)
+	}
+}
+
+// enter moves the replica to view v (> r.view), sends NEW-VIEW to the
+// leader of v (unless it sent one for v already, or follows a QC of v, whose
+// leader proposed), restarts the view timer and replays the buffered
 // messages of v.
-func (r *Replica) enter(v uint64, reason string, toAll bool) {
+func (r *Replica) enter(v uint64, reason string) {
 	if v <= r.view {
 		return
 	}
-	r.view = v
-	r.out.Report(&ViewEntered{Replica: r.id, View: v, Leader: Leader(v, r.n), Reason: reason})
-	nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id}
-	nv.Sig = r.signer.Sign(nv)
-	if toAll {
-		for i := 0; i < r.n; i++ {
-			r.out.Send(sim.NodeID(i), nv)
-		}
-	} else if reason != "qc" {
+	r.out.Report(&ViewEntered{Replica: r.id, View: v, Leader: Leader(v, r.n), Reason: reason, TimedOut: r.retries > 0})
+	r.view, r.retries = v, 0
+	if reason != "qc" && r.sentNV < v {
+		nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id}
+		nv.Sig = r.signer.Sign(nv)
+		r.sentNV = v
 		r.out.Send(Leader(v, r.n), nv)
 	}
 	if r.timerOn {
@@ -322,11 +354,19 @@ func (r *Replica) buffer(from sim.NodeID, m sim.Message, v uint64) {
 }
 
 // onNewView collects NEW-VIEW messages: the leader of a view waits for n−f
-// of them and takes the highest prepareQC they carry; any replica that sees
-// f+1 replicas ask for a view above its own joins it (one of them is
-// correct and timed out).
+// of them and takes the highest prepareQC they carry; a replica that sees
+// n−f replicas ask for a view above its own (a timeout certificate) enters
+// it, and one that timed out and sees f+1 ask for a higher view asks too.
 func (r *Replica) onNewView(from sim.NodeID, m *NewView) {
-	if from != m.Replica || !r.isReplica(from) || m.View < r.view || !r.cfg.Keyring.Verify(m) || !r.validQC(m.PrepareQC, PhasePrepare) {
+	if from != m.Replica || !r.isReplica(from) {
+		return
+	}
+	if m.View <= r.view && from != r.id && Leader(m.View, r.n) != r.id && r.lastDecide != nil && r.lastDecide.View+1 >= m.View {
+		// A replica that timed out asks for a view this one reached by a
+		// decision it may have missed: hand it the DECIDE.
+		r.out.Send(from, r.lastDecide)
+	}
+	if m.View < r.view || !r.cfg.Keyring.Verify(m) || !r.validQC(m.PrepareQC, PhasePrepare) {
 		return
 	}
 	s := r.nv[m.View]
@@ -342,8 +382,15 @@ func (r *Replica) onNewView(from sim.NodeID, m *NewView) {
 	if m.PrepareQC.View > s.highQC.View {
 		s.highQC = m.PrepareQC
 	}
-	if m.View > r.view && s.count >= r.f+1 {
-		r.enter(m.View, "join", false)
+	if m.View > r.view && s.count >= r.quorum {
+		r.enter(m.View, "new-view")
+		return
+	}
+	if m.View > r.view && s.count >= r.f+1 && r.retries > 0 && r.sentNV < m.View {
+		// f+1 replicas (one of them correct) ask for a higher view and this
+		// one timed out in its own: ask for that view too, so that a
+		// replica left behind helps the others form the n−f they need.
+		r.broadcastNewView(m.View)
 		return
 	}
 	r.tryPropose()
@@ -544,10 +591,13 @@ func (r *Replica) onPhase(from sim.NodeID, m *PhaseMsg) {
 		return
 	}
 	if qc.Phase == PhaseCommit { // DECIDE: a commitQC is final, whatever the view
+		if r.lastDecide == nil || m.View > r.lastDecide.View {
+			r.lastDecide = m
+		}
 		r.decide(qc.Block)
+		r.decidedView = max(r.decidedView, m.View)
 		if m.View >= r.view {
-			r.failed = 0
-			r.enter(m.View+1, "decide", false)
+			r.enter(m.View+1, "decide")
 		}
 		return
 	}
@@ -556,7 +606,7 @@ func (r *Replica) onPhase(from sim.NodeID, m *PhaseMsg) {
 	}
 	if m.View > r.view {
 		// n−f replicas voted in view m.View: follow them there.
-		r.enter(m.View, "qc", false)
+		r.enter(m.View, "qc")
 	}
 	switch qc.Phase {
 	case PhasePrepare: // PRE-COMMIT

@@ -119,7 +119,7 @@ func (r *Replica) validateCert(pc *PreparedCert, vc *ViewChange) error {
 		if p == nil || p.Replica < 0 || int(p.Replica) >= r.n || seen[p.Replica] || p.Replica == pp.Replica {
 			return fmt.Errorf("PREPARE from invalid or repeated replica")
 		}
-		if p.View != pp.View || p.Seq != pp.Seq || (p.Digest != pp.Digest && r.variant != VariantPrepareNoDigest) {
+		if p.View != pp.View || p.Seq != pp.Seq || !r.rules.prepareMatches(p.Digest, pp.Digest) {
 			return fmt.Errorf("PREPARE of replica %d does not match", p.Replica)
 		}
 		if !r.verify(p) {
@@ -232,7 +232,7 @@ func (r *Replica) computeO(V []*ViewChange, v uint64) (O []*PrePrepare, minS uin
 		}
 	}
 	maxS = minS
-	if r.variant != VariantNVIgnorePrepared {
+	if r.rules.reproposePrepared {
 		for _, vc := range V {
 			for i := range vc.Prepared {
 				if s := vc.Prepared[i].PrePrepare.Seq; s > maxS {
@@ -250,8 +250,7 @@ func (r *Replica) computeO(V []*ViewChange, v uint64) (O []*PrePrepare, minS uin
 				if pp.Seq != s {
 					continue
 				}
-				if best == nil || (r.variant != VariantNVNotHighestView && pp.View > best.View) ||
-					(r.variant == VariantNVNotHighestView && pp.View < best.View) {
+				if best == nil || r.rules.betterCertificate(pp.View, best.View) {
 					best = pp
 				}
 			}
@@ -286,7 +285,7 @@ func (r *Replica) onNewView(from sim.NodeID, nv *NewView) {
 		}
 		return
 	}
-	r.enterView(nv, r.variant != VariantNVNoRecompute, true)
+	r.enterView(nv, r.rules.recomputeO, true)
 }
 
 // validateNewView checks V (2f+1 valid VIEW-CHANGEs for the view from
@@ -316,7 +315,7 @@ func (r *Replica) validateNewView(nv *NewView) error {
 			return fmt.Errorf("O not in sequence order")
 		}
 	}
-	if r.variant == VariantNVNoRecompute {
+	if !r.rules.recomputeO {
 		return nil
 	}
 	O, _, _ := r.computeO(nv.ViewChanges, nv.View)
@@ -349,7 +348,7 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 	// The timeout stays as it is until a request executes in this view
 	// (then it goes back to its base value, see executeEntry).
 	r.viewProgress = false
-	if r.variant == VariantTimeoutNoGrowth {
+	if !r.rules.growTimeout {
 		r.timeout = r.cfg.ViewChangeTimeout
 	}
 	r.out.CancelTimer(timerVCResend)
@@ -394,10 +393,10 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 		}
 		r.acceptPrePrepare(r.getEntry(pp.Seq), pp)
 	}
-	if r.variant == VariantNewPrimarySeq {
-		r.seq = max(r.seq, r.h) // broken variant: not moved past O
-	} else {
+	if r.rules.seqPastO {
 		r.seq = maxS
+	} else {
+		r.seq = max(r.seq, r.h)
 	}
 	// CHECKPOINTs are sent once; a lost one can leave a checkpoint unstable
 	// and the primary stuck at the top of its window, which is what made
