@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -17,7 +16,6 @@ import (
 	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/internal/outfile"
 	"github.com/pbftsim/pbftsim/properties"
-	"github.com/pbftsim/pbftsim/reports/spacetime"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -279,10 +277,6 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := checkScenario(sc)
-	if err != nil {
-		return usage(err)
-	}
 	replayPath := fl.out
 	if !cmd.Flags().Changed("out") && !cmd.Flags().Changed("replay-out") {
 		replayPath = filepath.Join(outDir, fmt.Sprintf("%s-seed%d.replay.yaml", fileSafe(sc.Name), sc.Seed))
@@ -293,53 +287,26 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 			return usage(fmt.Errorf("--out: %w", err))
 		}
 	}
-	ro := properties.RunOptions{Liveness: fl.check, StopOnViolation: fl.check && fl.stopOnViolation}
-	var trace *spacetime.TraceWriter
-	if fl.trace != "" {
-		if err := outfile.CheckDistinct(fl.trace, inputs...); err != nil {
-			return usage(fmt.Errorf("--trace: %w", err))
-		}
-		if trace, err = spacetime.CreateTrace(fl.trace); err != nil {
-			return usage(fmt.Errorf("--trace: %w", err))
-		}
-		defer trace.Abort()
-		ro.Sinks = append(ro.Sinks, trace)
-	}
 	// Ctrl-C stops the run between two events; the trace's temporary file
-	// is then removed (trace.Abort) and the exit status is 130.
+	// is then removed and the exit status is 130.
 	_, interrupted, release := stopOnSignal(cmd)
 	defer release()
-	cfg.StopWhen = interrupted
-	start := time.Now() // wall clock, outside the simulation: for the speed ratio only
-	var o *properties.Outcome
-	if fl.check {
-		o, err = properties.RunConfig(*sc, cfg, ro)
-	} else {
-		cfg.Sinks = append(cfg.Sinks, ro.Sinks...)
-		var res *cluster.Result
-		res, err = cluster.Run(cfg)
-		o = &properties.Outcome{Scenario: *sc, Result: res}
-	}
+	r, err := experiment.Run(sc, experiment.Options{Check: fl.check, StopOnViolation: fl.stopOnViolation,
+		Trace: fl.trace, Inputs: inputs, Stop: interrupted})
 	if err != nil {
-		return usage(err)
+		return cliError(err)
 	}
-	if interrupted() {
+	if r.Interrupted {
 		return errInterrupted("run", "no summary and no trace written")
 	}
-	wall := time.Since(start)
-	if trace != nil {
-		if err := trace.Commit(); err != nil {
-			return err
-		}
-	}
+	o := r.Outcome
 	out := cmd.OutOrStdout()
-	res := o.Result
 	if fl.asJSON {
 		if err := printJSON(out, newJSONSummary(o, sc.Name, fl.check)); err != nil {
 			return err
 		}
 	} else {
-		printHuman(out, o, sc.Name, wall, fl.trace, fl.check)
+		printHuman(out, o, sc.Name, r.Wall, fl.trace, fl.check)
 	}
 	if !o.Failed() {
 		return nil
@@ -354,33 +321,12 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 			w = cmd.ErrOrStderr()
 		}
 		fmt.Fprintf(w, "replay file: %s (pbftsim replay %s)\n", replayPath, replayPath)
-		if err := writeCounterexample(w, o, ro, replayPath); err != nil {
+		if err := writeCounterexample(w, o, r.RunOptions(), replayPath); err != nil {
 			return err
 		}
 	}
-	if res.WithinFaultModel {
+	if o.Result.WithinFaultModel {
 		return &exitError{code: 1, err: fmt.Errorf("property %s violated within the fault model", o.Property())}
-	}
-	return nil
-}
-
-// writeReplayFile writes the replay record of o to path atomically,
-// creating its folder; path must not be one of inputs.
-func writeReplayFile(o *properties.Outcome, path string, inputs ...string) error {
-	rp := o.Replay()
-	rp.Version = version
-	data, err := scenarios.MarshalReplay(rp)
-	if err != nil {
-		return fmt.Errorf("encoding replay file: %w", err)
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := outfile.WriteFile(path, data, inputs...); err != nil {
-		if outfile.IsInputError(err) {
-			return usage(err)
-		}
-		return err
 	}
 	return nil
 }

@@ -392,6 +392,9 @@ func (r *Replica) onTimer(id sim.TimerID) {
 func (r *Replica) onRecover() {
 	r.probeRecover()
 	r.reqTimerOn, r.vcTimerOn, r.batchTimerOn, r.behindArmed, r.lagTimerOn = false, false, false, false, false
+	if !r.rules.keepSignedOnRecovery {
+		r.forgetSigned()
+	}
 	if r.active {
 		r.armRequestTimer()
 		r.propose(false)
@@ -407,6 +410,20 @@ func (r *Replica) onRecover() {
 		r.out.SetTimer(timerFetch, r.cfg.ViewChangeTimeout)
 	} else {
 		r.startFetch(r.lastExec + 1)
+	}
+}
+
+// forgetSigned drops what a replica without stable storage for its log
+// loses in a crash: the log and the sequence numbers it assigned.
+func (r *Replica) forgetSigned() {
+	for s, e := range r.log.all() {
+		r.log.del(s)
+		r.freeEntry(e)
+	}
+	clear(r.inLog)
+	r.seq = r.h
+	if r.isPrimary() && r.active {
+		r.requeuePending()
 	}
 }
 

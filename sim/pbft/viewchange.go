@@ -418,27 +418,7 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 		}
 	}
 	if r.isPrimary() {
-		keys := make([]reqKey, 0, len(r.pending))
-		for k, q := range r.pending {
-			if !r.inLog[k] && !r.executedReq(q) {
-				keys = append(keys, k)
-			}
-		}
-		slices.SortFunc(keys, func(a, b reqKey) int {
-			if a.client != b.client {
-				return int(a.client) - int(b.client)
-			}
-			if a.ts < b.ts {
-				return -1
-			} else if a.ts > b.ts {
-				return 1
-			}
-			return 0
-		})
-		r.queue = r.queue[:0]
-		for _, k := range keys {
-			r.queue = append(r.queue, r.pending[k])
-		}
+		r.requeuePending()
 	} else {
 		r.queue = r.queue[:0]
 	}
@@ -446,6 +426,32 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 	r.armRequestTimer()
 	r.execute()
 	r.propose(false)
+}
+
+// requeuePending makes the primary's queue the pending requests not in the
+// log and not executed, in (client, timestamp) order.
+func (r *Replica) requeuePending() {
+	keys := make([]reqKey, 0, len(r.pending))
+	for k, q := range r.pending {
+		if !r.inLog[k] && !r.executedReq(q) {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b reqKey) int {
+		if a.client != b.client {
+			return int(a.client) - int(b.client)
+		}
+		if a.ts < b.ts {
+			return -1
+		} else if a.ts > b.ts {
+			return 1
+		}
+		return 0
+	})
+	r.queue = r.queue[:0]
+	for _, k := range keys {
+		r.queue = append(r.queue, r.pending[k])
+	}
 }
 
 // countFuture recounts the buffered messages per sender.
