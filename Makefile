@@ -9,8 +9,13 @@ BENCHPKGS ?= ./sim/ ./sim/cluster/ ./reports/sweep/
 PGO       ?= $(CURDIR)/cmd/pbftsim/default.pgo
 FUZZTIME  ?= 60s
 PBFTSIM_PROPERTY_RUNS ?= 5000
+# Mutation testing (make mutation): gremlins, installed through the module proxy into bin/.
+GREMLINS         ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.5.0
+MUTATION_PKG     ?= sim/pbft
+MUTATION_WORKERS ?= 2
+MUTATION_TIMEOUT ?= 4h
 
-.PHONY: all build install run test bench pgo soak cross-determinism lint cover fuzz clean
+.PHONY: all build install run test bench pgo soak cross-determinism lint cover fuzz mutation clean
 
 all: build
 
@@ -29,10 +34,11 @@ install:
 run:
 	$(GO) run ./cmd/pbftsim run
 
-## test: vet and race-test every package (what CI runs)
+## test: vet and race-test every package (what CI runs), then the PBFT packages with the replica invariant assertions on
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -tags invariants -count=1 ./sim/pbft/ ./sim/cluster/
 
 ## bench: run the benchmark set; compare with benchstat reports/benchdata/baseline.txt $(BENCHOUT)
 bench:
@@ -79,6 +85,17 @@ cover:
 fuzz:
 	PBFTSIM_PROPERTY_RUNS=$(PBFTSIM_PROPERTY_RUNS) $(GO) test -count=1 -timeout=60m ./properties/...
 	$(GO) test -run='^$$' -fuzz=FuzzScenario -fuzztime=$(FUZZTIME) ./properties/
+
+## mutation: mutation testing of $(MUTATION_PKG) with gremlins (installed through the module proxy) and the
+## package's own tests; prints killed / lived / not covered, the test efficacy and every lived mutant,
+## marked when $(MUTATION_PKG)/testdata/equivalent-mutants.md lists it (slow: an hour or more on 2 cores; not in CI)
+mutation:
+	GOBIN=$(CURDIR)/bin $(GO) install $(GREMLINS)
+	@mkdir -p bench
+	timeout $(MUTATION_TIMEOUT) bin/gremlins unleash ./$(MUTATION_PKG) --workers $(MUTATION_WORKERS) --timeout-coefficient 10 \
+	  -o bench/mutation.json 2>&1 | tee bench/mutation.log
+	$(GO) run ./internal/mutreport -json bench/mutation.json -dir $(MUTATION_PKG) \
+	  -equivalent $(MUTATION_PKG)/testdata/equivalent-mutants.md | tee bench/mutation.txt
 
 clean:
 	rm -rf bin bench coverage.out

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,21 +58,31 @@ func writeArtifacts(dir, name string, o *Outcome) (scenarioPath, replayPath stri
 }
 
 // reportFailure writes the failing scenario and its replay file and fails
-// the test with the seed and the commands that rerun it.
-func reportFailure(t testing.TB, name string, seed int64, o *Outcome) {
+// the test with the command that reruns it (rerun).
+func reportFailure(t testing.TB, name, rerun string, o *Outcome) {
 	t.Helper()
 	ypath, rpath, err := writeArtifacts(artifactDir(t), name, o)
 	if err != nil {
 		t.Errorf("writing artifacts: %v", err)
 	}
 	y, _ := o.Scenario.Marshal()
-	env := fmt.Sprintf("PBFTSIM_SEED=%d", seed)
-	if v := o.Scenario.Protocol.Variant; v != "" {
-		env += " PBFTSIM_VARIANT=" + v
-	}
-	t.Errorf("%s failed (gopter seed %d): %s\nshrunk scenario: %s\nreplay: pbftsim replay %s\nrerun the search: %s go test ./properties -run '^%s$'\n%s",
-		name, seed, o.Summary(), ypath, rpath, env, t.Name(), y)
+	t.Errorf("%s failed: %s\nshrunk scenario: %s\nreplay: pbftsim replay %s\nrerun: %s\n%s",
+		name, o.Summary(), ypath, rpath, rerun, y)
 }
+
+// seedRerun is the command that reruns TestGeneratedScenarios with seed
+// (which envInt accepts: a positive integer).
+func seedRerun(seed int64, variant string) string {
+	env := fmt.Sprintf("PBFTSIM_SEED=%d", seed)
+	if variant != "" {
+		env += " PBFTSIM_VARIANT=" + variant
+	}
+	return env + " go test ./properties -run '^TestGeneratedScenarios$'"
+}
+
+// fuzzRerun is how to rerun a FuzzScenario failure: the fuzzing engine
+// saves the input under testdata/fuzz/FuzzScenario/ and prints its name.
+const fuzzRerun = "go test ./properties -run 'FuzzScenario/NAME' (NAME: the file the fuzzing engine saved under testdata/fuzz/FuzzScenario/)"
 
 // TestGeneratedScenarios is the gopter property test: every generated
 // scenario (within the fault model) keeps every safety property, and
@@ -107,7 +118,7 @@ func TestGeneratedScenarios(t *testing.T) {
 		if last == nil {
 			t.Fatalf("property failed without a failing run:\n%s", out.String())
 		}
-		reportFailure(t, "generated", seed, last)
+		reportFailure(t, "generated", seedRerun(seed, last.Scenario.Protocol.Variant), last)
 		return
 	}
 	t.Logf("%d generated scenarios passed (seed %d)", runs, seed)
@@ -197,7 +208,7 @@ func FuzzScenario(f *testing.F) {
 		if !o.Failed() {
 			return
 		}
-		reportFailure(t, "fuzz", 0, o)
+		reportFailure(t, "fuzz", fuzzRerun, o)
 	})
 }
 
@@ -291,6 +302,26 @@ func BenchmarkCheckOneCore(b *testing.B) {
 		b.Fatalf("violation: %s", rep.Failure.Outcome.Summary())
 	}
 	b.ReportMetric(float64(rep.Cases)/b.Elapsed().Seconds(), "cases/s")
+}
+
+// TestRerunHints: the rerun command of a property failure names a seed the
+// test accepts, and the fuzz failure's names no seed (a fuzz input is not
+// one).
+func TestRerunHints(t *testing.T) {
+	for _, seed := range []int64{1, 1765000000} {
+		h := seedRerun(seed, "prepare-2f-minus-1")
+		v, _, _ := strings.Cut(strings.TrimPrefix(h, "PBFTSIM_SEED="), " ")
+		t.Setenv("PBFTSIM_SEED", v)
+		if got := envInt(t, "PBFTSIM_SEED", 0); int64(got) != seed {
+			t.Errorf("hint %q: seed %d, want %d", h, got, seed)
+		}
+		if !strings.Contains(h, "PBFTSIM_VARIANT=prepare-2f-minus-1") || !strings.Contains(h, "-run '^TestGeneratedScenarios$'") {
+			t.Errorf("hint %q", h)
+		}
+	}
+	if strings.Contains(fuzzRerun, "SEED") {
+		t.Errorf("fuzz hint %q names a seed", fuzzRerun)
+	}
 }
 
 // TestStallJudgesLiveness: a run that stalls within the fault model (a

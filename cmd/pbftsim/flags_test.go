@@ -117,14 +117,14 @@ func TestZeroValuesAreErrors(t *testing.T) {
 		"50 MB":          {big, "want at most 1048576"},
 	}
 	for name, c := range files {
-		before, _ := os.ReadFile(c.path)
+		before := mustRead(t, c.path)
 		for _, args := range [][]string{{"validate", c.path}, {"run", "--scenario", c.path}, {"sweep", "--scenario", c.path, "--seeds", "1", "--out", filepath.Join(dir, "s.jsonl")}} {
 			_, errs, code := cli(t, args...)
 			if code != 2 || !strings.Contains(errs, c.path) || !strings.Contains(errs, c.want) {
 				t.Errorf("%s: %v: exit %d, %q; want 2 and %q", name, args[0], code, errs, c.want)
 			}
 		}
-		if after, _ := os.ReadFile(c.path); string(after) != string(before) {
+		if after := mustRead(t, c.path); string(after) != string(before) {
 			t.Errorf("%s: the scenario file changed", name)
 		}
 	}

@@ -26,7 +26,7 @@ func TestOutputsNeverDestroyInputs(t *testing.T) {
 	if _, errs, code := cli(t, "run", "--trace", "run.jsonl", "--out", ""); code != 0 {
 		t.Fatalf("run --trace: %d %s", code, errs)
 	}
-	trace, _ := os.ReadFile("run.jsonl")
+	trace := mustRead(t, "run.jsonl")
 	if err := os.Link("run.jsonl", "hard.jsonl"); err != nil {
 		t.Fatal(err)
 	}

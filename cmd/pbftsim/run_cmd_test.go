@@ -35,6 +35,17 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
+// cliOK is cli for a command that must succeed: it fails t on another
+// exit status and returns stdout.
+func cliOK(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errs, code := cli(t, args...)
+	if code != 0 {
+		t.Fatalf("pbftsim %v: exit %d: %s", args, code, errs)
+	}
+	return out
+}
+
 var hashLine = regexp.MustCompile(`(?m)^seed (\d+), trace hash ([0-9a-f]{16})\n\z`)
 
 func TestRunDefaultScenario(t *testing.T) {
@@ -51,11 +62,11 @@ func TestRunDefaultScenario(t *testing.T) {
 			t.Errorf("summary lacks %q:\n%s", want, out)
 		}
 	}
-	again, _, _ := cli(t, "run")
+	again := cliOK(t, "run")
 	if again != out && hashLine.FindStringSubmatch(again)[2] != m[2] {
 		t.Fatalf("same seed, different trace hash")
 	}
-	other, _, _ := cli(t, "run", "--seed", "2")
+	other := cliOK(t, "run", "--seed", "2")
 	if hashLine.FindStringSubmatch(other)[2] == m[2] {
 		t.Fatalf("seeds 1 and 2 gave the same trace hash %s", m[2])
 	}
@@ -244,7 +255,7 @@ func TestRunTraceFormats(t *testing.T) {
 		}
 		svg = string(data)
 
-		full, _ := os.ReadFile(path)
+		full := mustRead(t, path)
 		cut := filepath.Join(dir, "cut"+ext)
 		if err := os.WriteFile(cut, full[:len(full)*2/3], 0o644); err != nil {
 			t.Fatal(err)

@@ -36,8 +36,8 @@ func TestSweepAndMergeCmd(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "merged 2 shards") || !strings.Contains(out, "verdicts: ok 6") {
 		t.Fatalf("merge: exit %d\n%s\n%s", code, out, errs)
 	}
-	a, _ := os.ReadFile(whole)
-	b, _ := os.ReadFile(merged)
+	a := mustRead(t, whole)
+	b := mustRead(t, merged)
 	if !bytes.Equal(a, b) {
 		t.Errorf("merged file differs from the unsharded sweep")
 	}
@@ -63,7 +63,7 @@ func TestSweepAndMergeCmd(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, errs, c.want)
 		}
 	}
-	if b2, _ := os.ReadFile(merged); !bytes.Equal(b2, b) {
+	if b2 := mustRead(t, merged); !bytes.Equal(b2, b) {
 		t.Errorf("a refused merge changed the merged file")
 	}
 }
@@ -96,6 +96,17 @@ func TestSweepCmdFailingSeeds(t *testing.T) {
 	}
 }
 
+// mustRead returns the contents of path, failing the test if it cannot be
+// read (two missing files must not compare equal).
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // TestSweepCmdResume: a partial file is never deleted; --resume finishes it
 // into the file an uninterrupted sweep writes.
 func TestSweepCmdResume(t *testing.T) {
@@ -104,7 +115,7 @@ func TestSweepCmdResume(t *testing.T) {
 	if _, errs, code := cli(t, "sweep", "--seeds", "1..6", "--out", whole, "--quiet"); code != 0 {
 		t.Fatalf("sweep: %d %s", code, errs)
 	}
-	want, _ := os.ReadFile(whole)
+	want := mustRead(t, whole)
 	ls := strings.SplitAfter(string(want), "\n")
 	out := filepath.Join(dir, "s.jsonl")
 	partial := strings.Join(ls[:4], "") + `{"seed":4,"tra` // header, 3 records, a torn line

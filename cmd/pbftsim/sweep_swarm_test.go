@@ -36,7 +36,7 @@ func TestSweepSwarm(t *testing.T) {
 	// The same seeds again: the same file.
 	again := filepath.Join(dir, "again.jsonl")
 	cli(t, "sweep", "--swarm", "--seeds", "1..40", "--out", again, "--quiet", "--workers", "1")
-	if b, _ := os.ReadFile(again); string(b) != string(data) {
+	if b := mustRead(t, again); string(b) != string(data) {
 		t.Errorf("swarm sweep differs between runs / worker counts")
 	}
 	if _, errs, code := cli(t, "sweep", "--swarm", "--scenario", "adversarial", "--seeds", "1..2", "--out", path); code != 2 || !strings.Contains(errs, "--swarm and --scenario") {

@@ -16,7 +16,8 @@ import (
 
 // Browser tests open the HTML diagram in headless Chromium. They run only
 // with PBFTSIM_BROWSER_TESTS=1; then TestMain installs Debian's chromium
-// package with apt-get if no chromium binary is found.
+// package with apt-get if no chromium binary is found, and the tests fail
+// if it cannot.
 const browserEnv = "PBFTSIM_BROWSER_TESTS"
 
 var (
@@ -89,7 +90,9 @@ func TestHTMLInHeadlessChromium(t *testing.T) {
 		t.Skipf("browser test: set %s=1 to open the HTML in headless Chromium (installs Debian's chromium with apt-get if missing)", browserEnv)
 	}
 	if chromiumErr != nil {
-		t.Skipf("browser test skipped: chromium could not be found or installed: %v", chromiumErr)
+		// Asked for and impossible: a failure, not a skip (a skip would let
+		// CI pass without the browser check it asked for).
+		t.Fatalf("%s=1 but chromium could not be found or installed: %v", browserEnv, chromiumErr)
 	}
 	d, _, _ := tinyOutputs(t, Options{Title: "tiny"})
 	path := filepath.Join(t.TempDir(), "tiny.html")

@@ -172,7 +172,7 @@ func TestTraceFormatsDamaged(t *testing.T) {
 	}
 	// A compressed name on a plain file, and garbage under a binary name.
 	plain := filepath.Join(dir, "plain.jsonl.zst")
-	data, _ := os.ReadFile(files[".jsonl"])
+	data := mustRead(t, files[".jsonl"])
 	if err := os.WriteFile(plain, data, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -155,7 +155,7 @@ func TestMatcherPairsSendsWithDeliveries(t *testing.T) {
 }
 
 func TestInfoInfersRoles(t *testing.T) {
-	data, _ := os.ReadFile("testdata/tiny.jsonl")
+	data := mustRead(t, "testdata/tiny.jsonl")
 	info, err := Scan(NewReader(bytes.NewReader(data), "tiny"))
 	if err != nil {
 		t.Fatal(err)
@@ -178,7 +178,7 @@ func TestInfoInfersRoles(t *testing.T) {
 // FuzzReader feeds arbitrary bytes through the reader and every renderer:
 // errors are fine, panics are not.
 func FuzzReader(f *testing.F) {
-	data, _ := os.ReadFile("testdata/tiny.jsonl")
+	data := mustRead(f, "testdata/tiny.jsonl")
 	f.Add(data)
 	f.Add([]byte(`{"kind":"send","type":"P","msg":{"View":1,"Seq":2}}`))
 	f.Add([]byte(`{"kind":"drop","t":5,"from":3,"to":1,"type":"<&>","reason":"crashed","faulty":[1,2]}`))
@@ -199,7 +199,7 @@ func FuzzReader(f *testing.F) {
 // FuzzFastDecode checks the fast decoder against encoding/json: whatever it
 // accepts, json.Unmarshal must decode to the same value.
 func FuzzFastDecode(f *testing.F) {
-	data, _ := os.ReadFile("testdata/tiny.jsonl")
+	data := mustRead(f, "testdata/tiny.jsonl")
 	for _, line := range bytes.Split(data, []byte("\n")) {
 		f.Add(line)
 	}

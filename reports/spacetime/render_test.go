@@ -453,19 +453,21 @@ func TestAtomicWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.WriteString("new")
-	if b, _ := os.ReadFile(path); string(b) != "old" {
+	if b := mustRead(t, path); string(b) != "old" {
 		t.Fatalf("file changed before Commit: %q", b)
 	}
 	a.Abort()
-	if b, _ := os.ReadFile(path); string(b) != "old" {
+	if b := mustRead(t, path); string(b) != "old" {
 		t.Fatalf("Abort changed the file: %q", b)
 	}
-	a, _ = CreateAtomic(path)
+	if a, err = CreateAtomic(path); err != nil {
+		t.Fatal(err)
+	}
 	a.WriteString("new")
 	if err := a.Commit(); err != nil {
 		t.Fatal(err)
 	}
-	if b, _ := os.ReadFile(path); string(b) != "new" {
+	if b := mustRead(t, path); string(b) != "new" {
 		t.Fatalf("after Commit: %q, want new", b)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -553,7 +555,7 @@ func TestShiVizHeader(t *testing.T) {
 	var b bytes.Buffer
 	s := NewShiVizWriter(&b, Options{})
 	s.WriteHeader()
-	data, _ := os.ReadFile("testdata/tiny.jsonl")
+	data := mustRead(t, "testdata/tiny.jsonl")
 	if err := Process(NewReader(bytes.NewReader(data), "tiny"), s); err != nil {
 		t.Fatal(err)
 	}
@@ -578,14 +580,14 @@ func TestRenderFile(t *testing.T) {
 	if res.Replicas != 4 || res.Diagram.Arrows != 12 || res.ShiVizEvents != 32 || res.Info.Records != 32 {
 		t.Errorf("rendered %+v, want 4 replicas, 12 arrows, 32 ShiViz events", res)
 	}
-	svg, _ := os.ReadFile(out.SVG)
-	golden, _ := os.ReadFile("testdata/tiny.svg")
+	svg := mustRead(t, out.SVG)
+	golden := mustRead(t, "testdata/tiny.svg")
 	if !bytes.Equal(svg, golden) {
 		t.Error("RenderFile's SVG differs from the golden tiny.svg")
 	}
-	pj, _ := os.ReadFile(out.Perfetto)
+	pj := mustRead(t, out.Perfetto)
 	validatePerfetto(t, pj)
-	sl, _ := os.ReadFile(out.ShiViz)
+	sl := mustRead(t, out.ShiViz)
 	checkShiViz(t, sl)
 	if entries, _ := os.ReadDir(dir); len(entries) != 4 {
 		t.Errorf("%d files in the output directory, want the 4 outputs and no temporaries", len(entries))
@@ -620,4 +622,15 @@ func TestRenderFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "new.svg")); !os.IsNotExist(err) {
 		t.Error("a failed render left an output behind")
 	}
+}
+
+// mustRead returns the contents of path, failing the test if it cannot be
+// read (two missing files must not compare equal).
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -208,7 +208,7 @@ func TestShardMergeIdentical(t *testing.T) {
 	for _, c := range cases {
 		t.Run(fmt.Sprintf("%v/%d", c.r, c.n), func(t *testing.T) {
 			whole := runFile(t, dir, opts(sc, c.r, Whole, 2), "whole.jsonl")
-			want, _ := os.ReadFile(whole)
+			want := mustRead(t, whole)
 			var parts []string
 			for i := c.n - 1; i >= 0; i-- { // any order
 				parts = append(parts, runFile(t, dir, opts(sc, c.r, Shard{i, c.n}, 1+i%2), fmt.Sprintf("part%d.jsonl", i)))
@@ -218,7 +218,7 @@ func TestShardMergeIdentical(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, _ := os.ReadFile(out)
+			got := mustRead(t, out)
 			if !bytes.Equal(got, want) {
 				t.Errorf("merged file differs from the unsharded one:\n%s\nvs\n%s", got, want)
 			}
@@ -248,14 +248,14 @@ func TestMergeRefusals(t *testing.T) {
 	p2version := part("p2version", sc, "adversarial", r, Shard{2, 3}, "0.0.9")
 	p2range := part("p2range", sc, "adversarial", Range{1, 7}, Shard{2, 3}, "test")
 	p2count := part("p2count", sc, "adversarial", r, Shard{2, 4}, "test")
-	data, _ := os.ReadFile(p2)
+	data := mustRead(t, p2)
 	ls := lines(data)
 	partial := filepath.Join(dir, "p2partial")
-	os.WriteFile(partial, []byte(strings.Join(ls[:len(ls)-1], "\n")+"\n"), 0o644)
+	mustWrite(t, partial, []byte(strings.Join(ls[:len(ls)-1], "\n")+"\n"))
 	tampered := filepath.Join(dir, "p2tampered")
-	os.WriteFile(tampered, []byte(strings.Join(append(slices.Clone(ls[:len(ls)-2]), ls[len(ls)-1]), "\n")+"\n"), 0o644)
+	mustWrite(t, tampered, []byte(strings.Join(append(slices.Clone(ls[:len(ls)-2]), ls[len(ls)-1]), "\n")+"\n"))
 	garbage := filepath.Join(dir, "garbage")
-	os.WriteFile(garbage, []byte("hello\n"), 0o644)
+	mustWrite(t, garbage, []byte("hello\n"))
 
 	out := filepath.Join(dir, "out.jsonl")
 	good := []byte("a good earlier output\n")
@@ -279,7 +279,7 @@ func TestMergeRefusals(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			os.WriteFile(out, good, 0o644)
+			mustWrite(t, out, good)
 			_, err := Merge(out, c.parts)
 			var me *MergeError
 			if !errors.As(err, &me) {
@@ -290,7 +290,7 @@ func TestMergeRefusals(t *testing.T) {
 					t.Errorf("error %q does not say %q", err, w)
 				}
 			}
-			if got, _ := os.ReadFile(out); !bytes.Equal(got, good) {
+			if got := mustRead(t, out); !bytes.Equal(got, good) {
 				t.Errorf("the refused merge changed the existing output")
 			}
 		})
@@ -301,18 +301,21 @@ func TestMergeRefusals(t *testing.T) {
 		t.Errorf("same content, another name: %v", err)
 	}
 	// An output that is one of the parts is refused, the part untouched.
-	before, _ := os.ReadFile(p1)
+	before := mustRead(t, p1)
 	if _, err := Merge(p1, []string{p0, p1, p2}); err == nil {
 		t.Errorf("merging into one of the parts was accepted")
 	}
-	if after, _ := os.ReadFile(p1); !bytes.Equal(before, after) {
+	if after := mustRead(t, p1); !bytes.Equal(before, after) {
 		t.Errorf("the part changed")
 	}
 	// And the good set merges.
 	if _, err := Merge(out, []string{p2, p0, p1}); err != nil {
 		t.Errorf("the three good shards: %v", err)
 	}
-	entries, _ := os.ReadDir(dir)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range entries {
 		if strings.Contains(e.Name(), ".merge-") {
 			t.Errorf("temporary file %s left behind", e.Name())
@@ -465,6 +468,25 @@ func TestDistQuantiles(t *testing.T) {
 	}
 }
 
+// mustRead returns the contents of path, failing the test if it cannot be
+// read (two missing files must not compare equal).
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// mustWrite writes data to path, failing the test if it cannot.
+func mustWrite(t testing.TB, path string, data []byte) {
+	t.Helper()
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestResume: an interrupted sweep's partial file is never deleted
 // silently; --resume continues it (dropping a torn last line) into the
 // file an uninterrupted sweep writes, byte for byte.
@@ -494,13 +516,13 @@ func TestResume(t *testing.T) {
 	}
 	f.WriteString(`{"seed":99,"trace_h`) // a torn last line
 	f.Close()
-	before, _ := os.ReadFile(partial)
+	before := mustRead(t, partial)
 
 	o = opts(sc, Range{1, 40}, Whole, 2)
 	if _, err := RunFile(context.Background(), o, out); !errors.Is(err, ErrPartialExists) {
 		t.Fatalf("rerun without --resume = %v, want ErrPartialExists", err)
 	}
-	if after, _ := os.ReadFile(partial); !bytes.Equal(before, after) {
+	if after := mustRead(t, partial); !bytes.Equal(before, after) {
 		t.Fatalf("the refused rerun changed the partial file")
 	}
 	other := opts(sc, Range{1, 41}, Whole, 2)
@@ -513,7 +535,7 @@ func TestResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := os.ReadFile(out)
+	got := mustRead(t, out)
 	if !bytes.Equal(got, want) || agg.Done != 40 {
 		t.Fatalf("resumed sweep differs from an uninterrupted one (%d records)", agg.Done)
 	}
@@ -546,7 +568,7 @@ func (d *fullDisk) Write(p []byte) (int, error) {
 func TestFullDiskLeavesNoTornLine(t *testing.T) {
 	sc := small(t)
 	dir := t.TempDir()
-	want, _ := os.ReadFile(runFile(t, dir, opts(sc, Range{1, 12}, Whole, 1), "whole.jsonl"))
+	want := mustRead(t, runFile(t, dir, opts(sc, Range{1, 12}, Whole, 1), "whole.jsonl"))
 	path := filepath.Join(dir, "p")
 	f, err := os.Create(path)
 	if err != nil {
@@ -561,7 +583,7 @@ func TestFullDiskLeavesNoTornLine(t *testing.T) {
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("run = %v, want ENOSPC", err)
 	}
-	data, _ := os.ReadFile(path)
+	data := mustRead(t, path)
 	if len(data) == 0 || !bytes.HasSuffix(data, []byte("\n")) || !bytes.HasPrefix(want, data) {
 		t.Fatalf("after a full disk the file is not a prefix of whole lines of the sweep (%d bytes)", len(data))
 	}

@@ -77,12 +77,18 @@ func TestSameSeedSameHash(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := cluster.Run(cfg)
+	b, err := cluster.Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if a.TraceHash != b.TraceHash || a.Events != b.Events {
 		t.Fatalf("same seed, different runs: %s/%d vs %s/%d", a.TraceHash, a.Events, b.TraceHash, b.Events)
 	}
 	cfg.Seed = 43
-	c, _ := cluster.Run(cfg)
+	c, err := cluster.Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if c.TraceHash == a.TraceHash {
 		t.Fatalf("different seeds gave the same hash %s", a.TraceHash)
 	}
