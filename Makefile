@@ -34,10 +34,11 @@ install:
 run:
 	$(GO) run ./cmd/pbftsim run
 
-## test: vet and race-test every package (what CI runs)
+## test: vet and race-test every package (what CI runs), then the PBFT packages with the replica invariant assertions on
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -tags invariants -count=1 ./sim/pbft/ ./sim/cluster/
 
 ## bench: run the benchmark set; compare with benchstat reports/benchdata/baseline.txt $(BENCHOUT)
 bench:
