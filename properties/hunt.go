@@ -35,6 +35,8 @@ type Finding struct {
 	// protocol fails them too (a hunt for a broken variant counts only
 	// failures that the variant causes).
 	AlsoCorrect int
+	// JudgedCounts count what the cases without a violation did not judge.
+	JudgedCounts
 }
 
 // ReplayCommand is the command that reruns the finding from its replay file.
@@ -196,6 +198,7 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 			return nil, fmt.Errorf("hunt case %d: %w", i, err)
 		}
 		if !o.Failed() {
+			f.Count(o)
 			continue
 		}
 		if variant != "" && CorrectAlsoFails(sc) {
