@@ -57,9 +57,6 @@ var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvarian
 // and apply to any protocol.
 var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, Accountability}
 
-// IsSafety reports whether property is a safety property (not liveness).
-func IsSafety(property string) bool { return slices.Contains(SafetyProperties, property) }
-
 // Violation is one broken property.
 type Violation struct {
 	Property string       // one of the property constants

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
@@ -34,6 +35,10 @@ type SearchOptions struct {
 	Gen    GenConfig
 	// Workers run cases in parallel (default GOMAXPROCS).
 	Workers int
+	// Guided keeps a corpus of the cases that reached a new (probe, view)
+	// combination and draws half the cases as mutations of corpus cases
+	// (coverage-guided search); it runs one worker.
+	Guided bool
 	// Progress, if set, is called after each case from one goroutine at a time.
 	Progress func(done int, elapsed time.Duration)
 }
@@ -46,6 +51,12 @@ type SearchReport struct {
 	Failure *Finding
 	// JudgedCounts count what the cases without a violation did not judge.
 	JudgedCounts
+	// Probes are the coverage probes the cases reached (every probe of
+	// pbft.ProbeNames, with zero counts for the ones never hit).
+	Probes []ProbeStat
+	// Corpus and Coverage are, for a guided search, the cases kept and
+	// the (probe, view) combinations reached.
+	Corpus, Coverage int
 }
 
 // JudgedCounts count, over runs without a violation, what they did not
@@ -136,7 +147,13 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 		failOut  *Outcome
 		firstErr error
 		counts   JudgedCounts // what the cases without a violation did not judge
+		tally    ProbeTally
+		guide    *guide
 	)
+	if o.Guided {
+		workers = 1 // the corpus grows case after case: one order
+		guide = newGuide(o.Seed)
+	}
 	stop := func() bool {
 		if ctx.Err() != nil || (o.Budget > 0 && time.Since(start) > o.Budget) {
 			return true
@@ -149,6 +166,7 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 		go func() {
 			defer wg.Done()
 			chk := New(Options{}) // reused case after case
+			probes := NewProbeCounter()
 			for {
 				mu.Lock()
 				if stop() {
@@ -157,11 +175,21 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 				}
 				i := next
 				next++
+				var sc scenarios.Scenario
+				if guide != nil {
+					sc = guide.next(i, o.Seed, o.Gen)
+				} else {
+					sc = CaseScenario(o.Seed, i, o.Gen)
+				}
 				mu.Unlock()
-				sc := CaseScenario(o.Seed, i, o.Gen)
-				out, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true, Reuse: chk})
+				probes.Reset()
+				out, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true, Reuse: chk, Sinks: []sim.Sink{probes}})
 				mu.Lock()
 				done++
+				tally.Add(probes)
+				if guide != nil && err == nil {
+					guide.observe(sc, probes)
+				}
 				switch {
 				case err != nil:
 					if firstErr == nil {
@@ -180,7 +208,10 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 		}()
 	}
 	wg.Wait()
-	rep := &SearchReport{Cases: done, Elapsed: time.Since(start), JudgedCounts: counts}
+	rep := &SearchReport{Cases: done, Elapsed: time.Since(start), JudgedCounts: counts, Probes: tally.Stats()}
+	if guide != nil {
+		rep.Corpus, rep.Coverage = len(guide.corpus), len(guide.seen)
+	}
 	if firstErr != nil {
 		return rep, firstErr
 	}
