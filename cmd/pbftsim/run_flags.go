@@ -137,11 +137,10 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		// --requests N runs N: no time limit; the run ends when the
 		// workload completes, or stalls for longer than the liveness bound
 		// (plus the think time and a second) after GST.
-		cfg, err := sc.Config()
+		cfg, err := sc.Config() // defaulted once, there
 		if err != nil {
 			return nil, usage(err)
 		}
-		cfg = cfg.WithDefaults()
 		sc.Run.MaxTime = 0
 		if sc.Run.Stall == 0 {
 			sc.Run.Stall = properties.DefaultLivenessBound(cfg) + cfg.Interval + time.Second
