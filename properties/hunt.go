@@ -35,6 +35,8 @@ type Finding struct {
 	// protocol fails them too (a hunt for a broken variant counts only
 	// failures that the variant causes).
 	AlsoCorrect int
+	// JudgedCounts count what the cases without a violation did not judge.
+	JudgedCounts
 }
 
 // ReplayCommand is the command that reruns the finding from its replay file.
@@ -217,6 +219,7 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 			gd.observe(sc, probes)
 		}
 		if !o.Failed() {
+			f.Count(o)
 			continue
 		}
 		if variant != "" && CorrectAlsoFails(sc) {

@@ -49,13 +49,8 @@ type SearchReport struct {
 	Elapsed time.Duration
 	// Failure is the lowest-numbered failing case, shrunk (nil if none).
 	Failure *Finding
-	// NotJudged counts, per property, the cases that did not judge it
-	// (liveness outside the fault model or in a run too short for its
-	// bound); Vacuous counts cases in which no correct replica executed a
-	// request; Budget counts cases stopped by their budget.
-	NotJudged map[string]int
-	Vacuous   int
-	Budget    int
+	// JudgedCounts count what the cases without a violation did not judge.
+	JudgedCounts
 	// Probes are the coverage probes the cases reached (every probe of
 	// pbft.ProbeNames, with zero counts for the ones never hit).
 	Probes []ProbeStat
@@ -64,30 +59,64 @@ type SearchReport struct {
 	Corpus, Coverage int
 }
 
+// JudgedCounts count, over runs without a violation, what they did not
+// judge: per property (liveness outside the fault model or in a run too
+// short for its bound, ...), the runs in which no correct replica executed
+// a request, and the runs stopped by their budget.
+type JudgedCounts struct {
+	NotJudged map[string]int
+	Vacuous   int
+	Budget    int
+}
+
+// Count adds the judgements of o, a run without a violation.
+func (jc *JudgedCounts) Count(o *Outcome) {
+	for _, j := range o.NotJudged() {
+		if jc.NotJudged == nil {
+			jc.NotJudged = map[string]int{}
+		}
+		jc.NotJudged[j.Property]++
+	}
+	if o.Vacuous() {
+		jc.Vacuous++
+	}
+	if o.BudgetExceeded() != "" {
+		jc.Budget++
+	}
+}
+
 // JudgedSummary says in one line what the cases without a violation
 // judged, e.g. "no violation in 500 cases; liveness not judged in 69
 // (outside the fault model, or the run ended before its bound)".
-func (r *SearchReport) JudgedSummary() string {
-	s := fmt.Sprintf("no violation in %d cases", r.Cases)
+func (r *SearchReport) JudgedSummary() string { return r.JudgedCounts.Summary(r.Cases) }
+
+// Summary is JudgedSummary for n runs.
+func (jc *JudgedCounts) Summary(n int) string {
+	s := fmt.Sprintf("no violation in %d cases", n)
+	if notes := jc.Notes(); notes != "" {
+		return s + "; " + notes
+	}
+	return s + ": every property judged in every case"
+}
+
+// Notes lists what was not judged, or "" when everything was.
+func (jc *JudgedCounts) Notes() string {
 	var notes []string
 	for _, p := range SafetyProperties {
-		if n := r.NotJudged[p]; n > 0 {
-			notes = append(notes, fmt.Sprintf("%s not judged in %d", p, n))
+		if k := jc.NotJudged[p]; k > 0 {
+			notes = append(notes, fmt.Sprintf("%s not judged in %d", p, k))
 		}
 	}
-	if n := r.NotJudged[Liveness]; n > 0 {
-		notes = append(notes, fmt.Sprintf("liveness not judged in %d (outside the fault model, or the run ended before its bound)", n))
+	if k := jc.NotJudged[Liveness]; k > 0 {
+		notes = append(notes, fmt.Sprintf("liveness not judged in %d (outside the fault model, or the run ended before its bound)", k))
 	}
-	if r.Vacuous > 0 {
-		notes = append(notes, fmt.Sprintf("%d executed nothing", r.Vacuous))
+	if jc.Vacuous > 0 {
+		notes = append(notes, fmt.Sprintf("%d executed nothing", jc.Vacuous))
 	}
-	if r.Budget > 0 {
-		notes = append(notes, fmt.Sprintf("%d stopped by their budget", r.Budget))
+	if jc.Budget > 0 {
+		notes = append(notes, fmt.Sprintf("%d stopped by their budget", jc.Budget))
 	}
-	if len(notes) == 0 {
-		return s + ": every property judged in every case"
-	}
-	return s + "; " + strings.Join(notes, "; ")
+	return strings.Join(notes, "; ")
 }
 
 // Rate is cases per second.
@@ -117,11 +146,9 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 		failIdx  = -1
 		failOut  *Outcome
 		firstErr error
-		// what the cases without a violation did not judge
-		notJudged       = map[string]int{}
-		vacuous, budget int
-		tally           ProbeTally
-		guide           *guide
+		counts   JudgedCounts // what the cases without a violation did not judge
+		tally    ProbeTally
+		guide    *guide
 	)
 	if o.Guided {
 		workers = 1 // the corpus grows case after case: one order
@@ -171,15 +198,7 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 				case out.Failed() && (failIdx < 0 || i < failIdx):
 					failIdx, failOut = i, out
 				case !out.Failed():
-					for _, j := range out.NotJudged() {
-						notJudged[j.Property]++
-					}
-					if out.Vacuous() {
-						vacuous++
-					}
-					if out.BudgetExceeded() != "" {
-						budget++
-					}
+					counts.Count(out)
 				}
 				if o.Progress != nil {
 					o.Progress(done, time.Since(start))
@@ -189,8 +208,7 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 		}()
 	}
 	wg.Wait()
-	rep := &SearchReport{Cases: done, Elapsed: time.Since(start), NotJudged: notJudged, Vacuous: vacuous, Budget: budget,
-		Probes: tally.Stats()}
+	rep := &SearchReport{Cases: done, Elapsed: time.Since(start), JudgedCounts: counts, Probes: tally.Stats()}
 	if guide != nil {
 		rep.Corpus, rep.Coverage = len(guide.corpus), len(guide.seen)
 	}

@@ -122,6 +122,9 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 			}
 			if !f.Found {
 				fmt.Fprintf(w, "no violation in %d cases (%v, seed %d): the budget ran out\n", f.Cases, f.Elapsed.Round(time.Millisecond), seed)
+				if notes := f.Notes(); notes != "" {
+					fmt.Fprintf(w, "  of the cases without a violation: %s\n", notes)
+				}
 				return nil
 			}
 			fmt.Fprintf(w, "variant %s: found after %d cases in %v (%v with shrinking)\n", variant, f.Cases, f.ToFirst.Round(time.Millisecond), f.Elapsed.Round(time.Millisecond))
