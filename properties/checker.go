@@ -52,8 +52,10 @@ const (
 var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvariant, Validity,
 	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement}
 
-// IsSafety reports whether property is a safety property (not liveness).
-func IsSafety(property string) bool { return slices.Contains(SafetyProperties, property) }
+// PBFTProperties are the properties that read PBFT's own messages and
+// events; the others read only the protocol-neutral events of sim/events
+// and apply to any protocol.
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, Accountability}
 
 // Violation is one broken property.
 type Violation struct {

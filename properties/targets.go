@@ -235,6 +235,16 @@ run: {max_time: 5s}
 `},
 	// The primary crashes with requests prepared: the new primary's O
 	// re-proposes them and it then assigns seq 1 again.
+	// The primary crashes and recovers at once, with requests pending.
+	pbft.VariantRecoveryForgets: {`
+name: primary-recovers
+n: 4
+workload: {clients: 3, requests: 9}
+network: {delay: "const:2ms"}
+crashes:
+  - {node: 0, at: 9ms, recover: 12ms}
+run: {max_time: 5s}
+`},
 	pbft.VariantNewPrimarySeq: {`
 name: new-primary-after-crash
 n: 4

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -168,11 +167,8 @@ func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 		out = filepath.Join(outDir, "explore-"+name+".replay.yaml")
 	}
 	rp := res.Replay
-	if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if err := res.Outcome.WriteReplay(out); err != nil {
-		return &exitError{code: 2, err: err}
+	if err := writeReplayFile(res.Outcome, out); err != nil {
+		return err
 	}
 	fmt.Fprintf(w, "kernel run of the counterexample: %s\n", res.Outcome.Summary())
 	fmt.Fprintf(w, "replay file %s (trace hash %s): pbftsim replay %s\n", out, rp.TraceHash, out)

@@ -37,6 +37,7 @@ const (
 	VariantCkptNoDigest      Variant = "checkpoint-ignores-digest"
 	VariantPPDigestUnchecked Variant = "preprepare-digest-unchecked"
 	VariantNewPrimarySeq     Variant = "newprimary-reuses-seq"
+	VariantRecoveryForgets   Variant = "recovery-forgets-signed"
 )
 
 // rules are the rules of the paper that a broken variant may replace. The
@@ -93,6 +94,10 @@ type rules struct {
 	betterCertificate func(candidate, best uint64) bool
 	// seqPastO: a new primary assigns sequence numbers after O's.
 	seqPastO bool
+	// keepSignedOnRecovery: a replica keeps its log (the PRE-PREPAREs,
+	// PREPAREs and COMMITs it signed) and its last assigned sequence number
+	// across a crash (the persistence model, README "Protocol notes").
+	keepSignedOnRecovery bool
 	// clientReplies: the client accepts a result after this many matching
 	// replies from distinct replicas (f+1).
 	clientReplies func(f int) int
@@ -101,23 +106,24 @@ type rules struct {
 // correctRules are the rules of the paper (OSDI'99 §4, TOCS'02 §4-§6).
 func correctRules() rules {
 	return rules{
-		preparedVotes:     func(q int) int { return q - 1 },
-		committedVotes:    func(q int) int { return q },
-		stableVotes:       func(q, f int) int { return q },
-		prepareMatches:    func(vote, accepted Digest) bool { return vote == accepted },
-		checkpointsMatch:  func(a, b Digest) bool { return a == b },
-		batchDigestOK:     func(d, computed Digest) bool { return d == computed },
-		commitPhase:       true,
-		executeInOrder:    true,
-		checkTimestamps:   true,
-		verifyState:       true,
-		growTimeout:       true,
-		timerPerRequest:   true,
-		recomputeO:        true,
-		reproposePrepared: true,
-		betterCertificate: func(candidate, best uint64) bool { return candidate > best },
-		seqPastO:          true,
-		clientReplies:     func(f int) int { return f + 1 },
+		preparedVotes:        func(q int) int { return q - 1 },
+		committedVotes:       func(q int) int { return q },
+		stableVotes:          func(q, f int) int { return q },
+		prepareMatches:       func(vote, accepted Digest) bool { return vote == accepted },
+		checkpointsMatch:     func(a, b Digest) bool { return a == b },
+		batchDigestOK:        func(d, computed Digest) bool { return d == computed },
+		commitPhase:          true,
+		executeInOrder:       true,
+		checkTimestamps:      true,
+		verifyState:          true,
+		growTimeout:          true,
+		timerPerRequest:      true,
+		recomputeO:           true,
+		reproposePrepared:    true,
+		betterCertificate:    func(candidate, best uint64) bool { return candidate > best },
+		seqPastO:             true,
+		keepSignedOnRecovery: true,
+		clientReplies:        func(f int) int { return f + 1 },
 	}
 }
 
@@ -166,6 +172,8 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.checkpointsMatch = func(Digest, Digest) bool { return true } }},
 	VariantPPDigestUnchecked: {"a backup accepts a PRE-PREPARE without checking that its digest d is the digest of the batch it carries: two backups prepare the same d for different batches",
 		func(r *rules) { r.batchDigestOK = func(Digest, Digest) bool { return true } }},
+	VariantRecoveryForgets: {"a replica that recovers from a crash has forgotten its log and the sequence numbers it assigned (only its state and view survive): a recovered primary assigns a number it already used to another request",
+		func(r *rules) { r.keepSignedOnRecovery = false }},
 	VariantNewPrimarySeq: {"a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
 		func(r *rules) { r.seqPastO = false }},
 }
