@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pbftsim/pbftsim/internal/shquote"
 )
 
 // MaxListedFailures bounds the failing seeds an Aggregate keeps (all are
@@ -138,16 +140,7 @@ func (a *Aggregate) ReplayCommand(seed uint64) string {
 	if a.Header.Swarm {
 		return fmt.Sprintf("pbftsim sweep --swarm --seeds %d --out swarm-%d.jsonl", seed, seed)
 	}
-	return fmt.Sprintf("pbftsim run --scenario %s --seed %d", shellQuote(a.Header.Scenario), seed)
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=+,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return fmt.Sprintf("pbftsim run --scenario %s --seed %d", shquote.Quote(a.Header.Scenario), seed)
 }
 
 // Write prints the aggregate for people: verdict counts, failing seeds with
