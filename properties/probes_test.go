@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -61,5 +62,37 @@ func TestGuidedSearch(t *testing.T) {
 	}
 	if again.Corpus != rep.Corpus || again.Coverage != rep.Coverage || !slices.Equal(again.Probes, rep.Probes) {
 		t.Fatalf("guided search not deterministic: %d/%d vs %d/%d", rep.Corpus, rep.Coverage, again.Corpus, again.Coverage)
+	}
+}
+
+func TestTriageGroups(t *testing.T) {
+	a := "agreement at 1.2s (view 0, seq 3, nodes [1 2]): replica 1 executed 3fa9c0 but replica 2 executed 77b1e2 at seq 3"
+	b := "agreement at 9.7s (view 1, seq 8, nodes [0 3]): replica 0 executed 0c1d2e but replica 3 executed aa90ff at seq 8"
+	if messageShape(a) != messageShape(b) {
+		t.Fatalf("shapes differ:\n%s\n%s", messageShape(a), messageShape(b))
+	}
+	seeds := []FailingSeed{
+		{Seed: 1, Verdict: "agreement", Detail: a, Knobs: map[string]string{"strategies": "equivocate", "crashes": "0"}},
+		{Seed: 2, Verdict: "agreement", Detail: b, Knobs: map[string]string{"strategies": "equivocate", "crashes": "0"}},
+		{Seed: 3, Verdict: "agreement", Detail: b, Knobs: map[string]string{"strategies": "mutate", "crashes": "0"}},
+		{Seed: 4, Verdict: "liveness", Detail: b, Knobs: map[string]string{"strategies": "equivocate", "crashes": "0"}},
+		{Seed: 5, Verdict: "agreement", Detail: b, Knobs: map[string]string{"strategies": "equivocate", "crashes": "2"}},
+	}
+	dir := t.TempDir()
+	groups, err := Triage(context.Background(), seeds, func(seed uint64) (scenarios.Scenario, error) {
+		sc := Targeted("client-single-reply")[0]
+		sc.Seed, sc.Protocol.Variant = seed, "client-single-reply"
+		return sc, nil
+	}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 4 || !slices.Equal(groups[0].Seeds, []uint64{1, 2}) || groups[3].Faults != "crashes" {
+		t.Fatalf("groups %+v", groups)
+	}
+	for _, g := range groups {
+		if g.Replay == "" && g.Note == "" {
+			t.Errorf("group %s: neither a replay file nor a note", g.Signature)
+		}
 	}
 }
