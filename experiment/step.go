@@ -81,11 +81,10 @@ func newStepRun(rp *scenarios.Replay, spec Until) (*stepRun, error) {
 	if sc.Protocol.Variant == "" && rp.Variant != "" {
 		sc.Protocol.Variant = rp.Variant
 	}
-	cfg, err := sc.Config()
+	cfg, err := sc.Config() // defaulted once, there
 	if err != nil {
 		return nil, err
 	}
-	cfg = cfg.WithDefaults()
 	chk := properties.Attach(&cfg, properties.RunOptions{Liveness: true, StopOnViolation: true})
 	sink := &stepSink{spec: spec, chk: chk}
 	cfg.Sinks = append(cfg.Sinks, sink)

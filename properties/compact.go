@@ -206,7 +206,7 @@ func (c *Checker) foldSlots(p uint64) {
 	c.votes = c.votes[:nextVote]
 	for _, row := range c.slotTab {
 		for seq := p + 1; seq < uint64(len(row)); seq++ {
-			if row[seq] != 0 {
+			if row[seq] != 0 { // (those <= p were cleared above)
 				row[seq] = remap[row[seq]-1] + 1
 			}
 		}

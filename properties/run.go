@@ -396,7 +396,7 @@ func Judge(sc scenarios.Scenario, cl *cluster.Cluster, chk *Checker, ro RunOptio
 			}
 		}
 		if j.Property == Liveness {
-			out.LivenessChecked = j.Judged
+			out.LivenessChecked = j.Judged && !j.Partial()
 		}
 	}
 	return out

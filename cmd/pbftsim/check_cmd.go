@@ -23,6 +23,8 @@ func newCheckCmd() *cobra.Command {
 		out      string
 		quiet    bool
 		optimalN bool
+		guided   bool
+		asJSON   bool
 		protocol string
 	)
 	cmd := &cobra.Command{
@@ -35,6 +37,16 @@ checker, and stops at the first violation. A failure is shrunk to a small
 scenario, written as a replay file (--out) and printed with the command that
 replays it. Progress and cases/second go to stderr. Ctrl-C prints the
 summary of the cases that finished.
+
+Scenarios are swarm cases: per case each fault family (timeouts against the
+delay, checkpoint interval and window, batch, delays up to seconds, loss,
+duplication, partitions, one-way cuts, clogged links, crashes and recoveries,
+targeted drops and delays, Byzantine strategy sets) is switched on or off and
+its strength drawn; a failure prints the knobs drawn. The coverage probes the
+replicas reported (rare protocol paths) are printed with their counts.
+--guided keeps a corpus of the cases that reached a new (probe, view)
+combination and mutates them (coverage-guided, one worker). --json prints
+the summary (cases, probes, failure) as JSON on stdout.
 
 Exit status: 0 all cases passed, 1 a property was violated or no case
 finished within --budget (nothing was checked), 2 bad input, 130
@@ -69,14 +81,18 @@ interrupted.`,
 			prog := &progress{line: newProgressLine(cmd.ErrOrStderr(), quiet), total: runs, budget: budget}
 			rep, err := properties.Search(ctx, properties.SearchOptions{
 				Runs: runs, Budget: budget, Seed: seed, Progress: prog.update,
-				Gen: gen,
+				Gen: gen, Guided: guided,
 			})
 			prog.finish()
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
 			w := cmd.OutOrStdout()
+			if asJSON {
+				return checkJSON(w, rep, seed, out)
+			}
 			fmt.Fprintf(w, "%d cases in %v (%.0f cases/s), seed %d\n", rep.Cases, rep.Elapsed.Round(time.Millisecond), rep.Rate(), seed)
+			writeProbes(w, rep)
 			switch {
 			case rep.Failure != nil:
 				return reportFinding(w, rep.Failure, out)
@@ -99,6 +115,8 @@ interrupted.`,
 	addQuietFlag(f, &quiet)
 	f.StringVar(&protocol, "protocol", "pbft", "protocol of the generated scenarios: pbft or hotstuff")
 	f.BoolVar(&optimalN, "optimal-n", false, "generate only n = 3f+1 (4, 7, 10, 13 replicas); by default any n in 4..13")
+	f.BoolVar(&guided, "guided", false, "coverage-guided: mutate the cases that reached new (probe, view) combinations (one worker)")
+	addJSONFlag(f, &asJSON, "the summary: cases, probes, failure")
 	return cmd
 }
 

@@ -22,12 +22,13 @@ func newHuntCmd() *cobra.Command {
 		seed    uint64
 		out     string
 		generic bool
+		guided  bool
 		all     bool
 		asJSON  bool
 		proto   string
 	)
 	cmd := &cobra.Command{
-		Use:   "hunt (--list | --variant NAME [--generic] [--budget 60s] [--seed S] [--out FILE] | --all [--generic] [--budget D] [--json])",
+		Use:   "hunt (--list | --variant NAME [--generic] [--budget 60s] [--seed S] [--out FILE] | --all [--generic [--guided]] [--budget D] [--json])",
 		Short: "Search for a run that breaks a property of a deliberately broken protocol variant",
 		Long: `hunt runs a property-based search (targeted scenarios for the variant, then
 generated ones biased toward the faults that expose it, across seeds) on a
@@ -80,7 +81,10 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 				if cmd.Flags().Changed("out") {
 					return usage(fmt.Errorf("--out: not with --all (each row names its seed; rerun one variant with --variant to write its replay file)"))
 				}
-				return huntAll(cmd, properties.HuntAllSpec{Budget: budget, Seed: seed, Generic: generic}, asJSON)
+				if guided && !generic {
+					return usage(fmt.Errorf("--guided: only with --generic"))
+				}
+				return huntAll(cmd, properties.HuntAllSpec{Budget: budget, Seed: seed, Generic: generic, Guided: guided}, asJSON)
 			}
 			if asJSON {
 				return usage(fmt.Errorf("--json: only with --all"))
@@ -105,7 +109,10 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 			fmt.Fprintf(cmd.ErrOrStderr(), "hunting variant %s for up to %v (seed %d, %s)...\n", variant, budget, seed, mode)
 			ctx, interrupted, release := stopOnSignal(cmd)
 			defer release()
-			f, err := properties.HuntWith(ctx, properties.HuntSpec{Variant: variant, Budget: budget, Seed: seed, Generic: generic, Protocol: proto})
+			if guided && !generic {
+				return usage(fmt.Errorf("--guided: only with --generic"))
+			}
+			f, err := properties.HuntWith(ctx, properties.HuntSpec{Variant: variant, Budget: budget, Seed: seed, Generic: generic, Guided: guided, Protocol: proto})
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
@@ -115,6 +122,9 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 			}
 			if !f.Found {
 				fmt.Fprintf(w, "no violation in %d cases (%v, seed %d): the budget ran out\n", f.Cases, f.Elapsed.Round(time.Millisecond), seed)
+				if notes := f.Notes(); notes != "" {
+					fmt.Fprintf(w, "  of the cases without a violation: %s\n", notes)
+				}
 				return nil
 			}
 			fmt.Fprintf(w, "variant %s: found after %d cases in %v (%v with shrinking)\n", variant, f.Cases, f.ToFirst.Round(time.Millisecond), f.Elapsed.Round(time.Millisecond))
@@ -129,6 +139,7 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 	addSeedFlag(fl, &seed, 1, "")
 	addOutFlag(fl, &out, "", "the replay file of a violation, with its trace and diagram beside it (default "+outDir+"/hunt-VARIANT.replay.yaml)")
 	fl.BoolVar(&generic, "generic", false, "search with check's generator only (no targeted scenarios, no variant bias)")
+	fl.BoolVar(&guided, "guided", false, "with --generic: coverage-guided search (with --all: both searches, side by side)")
 	fl.BoolVar(&all, "all", false, "hunt every broken variant in turn (--budget each) and print a table")
 	addJSONFlag(fl, &asJSON, "with --all: the rows")
 	return cmd

@@ -291,7 +291,7 @@ func (r *Replica) onTimeout() {
 
 // broadcastNewView sends NEW-VIEW(v) to every replica (itself included).
 func (r *Replica) broadcastNewView(v uint64) {
-	nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id}
+	nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id, Timeout: true}
 	nv.Sig = r.signer.Sign(nv)
 	r.sentNV = max(r.sentNV, v)
 	for i := 0; i < r.n; i++ {

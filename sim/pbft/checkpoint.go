@@ -211,6 +211,7 @@ func (r *Replica) startFetch(seq uint64) {
 		return
 	}
 	r.fetching, r.fetchSeq, r.fetchRetries = true, seq, 0
+	r.probe(ProbeReplicaFetching)
 	r.askState()
 }
 
@@ -296,6 +297,7 @@ func (r *Replica) onState(from sim.NodeID, st *State) {
 		// (their STATEs are handled as they arrive) and the fetch timer
 		// asks again; this sender's STATEs are ignored from now on.
 		r.badState[from] = true
+		r.probe(ProbeStateRejected)
 		r.out.Report(&BadState{Replica: r.id, From: from, Seq: st.Seq, Want: st.StateDigest, Got: got})
 	}
 }
@@ -361,6 +363,7 @@ func (r *Replica) install(st *State, check bool) (bool, Digest) {
 		r.out.CancelTimer(timerFetch)
 	}
 	r.out.Report(&StateTransferred{Replica: r.id, Seq: st.Seq})
+	r.probe(ProbeStateInstalled)
 	if st.Seq > r.h {
 		r.makeStable(st.Seq, st.StateDigest, st.Proof)
 	}

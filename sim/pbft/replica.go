@@ -390,6 +390,7 @@ func (r *Replica) onTimer(id sim.TimerID) {
 }
 
 func (r *Replica) onRecover() {
+	r.probeRecover()
 	r.reqTimerOn, r.vcTimerOn, r.batchTimerOn, r.behindArmed, r.lagTimerOn = false, false, false, false, false
 	if !r.rules.keepSignedOnRecovery {
 		r.forgetSigned()
@@ -434,6 +435,7 @@ const maxTimeoutShift = 20
 // growTimeout doubles the view-change timeout T (up to 2^20 times the base).
 func (r *Replica) growTimeout() {
 	if r.timeout < r.cfg.ViewChangeTimeout<<maxTimeoutShift {
+		r.probe(ProbeTimeoutGrew)
 		r.timeout *= 2
 	}
 }
@@ -497,6 +499,7 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 	if last := r.lastReply[q.Client]; last != nil && r.rules.checkTimestamps {
 		if q.Timestamp == last.Timestamp {
 			r.out.Send(q.Client, last) // resend the cached reply
+			r.probe(ProbeReplyCache)
 			return
 		}
 		if q.Timestamp < last.Timestamp {
@@ -585,6 +588,7 @@ func (r *Replica) propose(force bool) {
 			return
 		}
 		if r.seq+1 > r.proposeLimit() {
+			r.probe(ProbeWatermarkStall)
 			return
 		}
 		b := r.cfg.Batch
@@ -925,6 +929,7 @@ func (r *Replica) executeEntry(e *entry) {
 	for i, q := range pp.Batch {
 		key := reqKey{q.Client, q.Timestamp}
 		if r.rules.checkTimestamps && r.executedReq(q) {
+			r.probe(ProbeDupExecution)
 			r.delPending(key)
 			continue
 		}

@@ -14,6 +14,7 @@ func (r *Replica) startViewChange(v uint64) {
 		return
 	}
 	from := r.view
+	r.probeViewChange(from, v)
 	r.view, r.active = v, false
 	clear(r.queue) // the next primary rebuilds its queue from pending requests
 	r.queue = r.queue[:0]
@@ -276,6 +277,7 @@ func (r *Replica) onNewView(from sim.NodeID, nv *NewView) {
 		return
 	}
 	if err := r.validateNewView(nv); err != nil {
+		r.probe(ProbeNVRejected)
 		// A NEW-VIEW signed by the primary that does not verify proves the
 		// primary faulty: move on to the next view.
 		if nv.View >= r.view {
@@ -332,6 +334,7 @@ func (r *Replica) validateNewView(nv *NewView) error {
 // enterView installs an accepted (or, at the primary, sent) NEW-VIEW.
 func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 	r.view, r.active = nv.View, true
+	r.probeNewView(nv)
 	// No proposals until O is installed and r.seq moved past it: makeStable
 	// and execution below would otherwise let the primary assign a sequence
 	// number that O also uses (two PRE-PREPAREs for one (v, n)).
