@@ -7,6 +7,7 @@ import (
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/events"
 	"github.com/pbftsim/pbftsim/sim/ledger"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
@@ -32,7 +33,7 @@ func (s *stepSink) Record(r *sim.Record) {
 		s.first = &cp
 	}
 	s.last = &cp
-	if _, ok := r.Event.(*pbft.Accepted); ok && r.Kind == sim.RecEvent {
+	if _, ok := r.Event.(events.Accepted); ok && r.Kind == sim.RecEvent {
 		s.accepted++ // as the cluster's own observer counts acceptances
 	}
 	if s.hit != nil {

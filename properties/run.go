@@ -2,12 +2,11 @@ package properties
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/pbftsim/pbftsim/internal/outfile"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -199,33 +198,16 @@ func (o *Outcome) Replay() *scenarios.Replay {
 }
 
 // WriteReplay writes the run's replay file (scenario, seed, trace hash and
-// verdict) to path, atomically: a temporary file beside it, synced, then
-// renamed, so a reader never sees half a replay file.
+// verdict) to path atomically, with the rules of every pbftsim output
+// (internal/outfile: a temporary file beside it, synced, then renamed; a
+// FIFO written in place; a lock against a second writer).
 func (o *Outcome) WriteReplay(path string) error {
 	data, err := scenarios.MarshalReplay(o.Replay())
 	if err != nil {
 		return fmt.Errorf("encoding replay: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := outfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("writing replay file: %w", err)
-	}
-	defer os.Remove(f.Name()) // a no-op once renamed
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing replay file %s: %w", path, err)
 	}
 	return nil
 }
