@@ -20,6 +20,7 @@ import (
 
 	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
 )
 
 // SwarmScenario is the scenario name in the header of a swarm sweep.
@@ -166,7 +167,8 @@ func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *propert
 		return Record{Seed: seed, Verdict: VerdictError, Detail: err.Error()}, true
 	}
 	cfg.StopWhen = stop
-	o, err := properties.RunConfig(s, cfg, properties.RunOptions{Liveness: true, Reuse: chk})
+	probes := properties.NewProbeCounter()
+	o, err := properties.RunConfig(s, cfg, properties.RunOptions{Liveness: true, Reuse: chk, Sinks: []sim.Sink{probes}})
 	if err != nil {
 		return Record{Seed: seed, Verdict: VerdictError, Detail: err.Error()}, true
 	}
@@ -181,6 +183,9 @@ func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *propert
 		LatencyP50Ns: res.LatencyNs.P50, LatencyP99Ns: res.LatencyNs.P99,
 		ViewChanges: res.Views.Changes, FinalView: res.Views.Final,
 		Events: res.Events, SimTimeNs: res.SimTimeNs, Knobs: knobs,
+	}
+	if len(probes.Hits) > 0 {
+		rec.Probes = probes.Hits
 	}
 	for _, j := range o.NotJudged() {
 		rec.NotJudged = append(rec.NotJudged, j.Property)
