@@ -35,9 +35,14 @@ func TestHotStuffFromTheCLI(t *testing.T) {
 		t.Errorf("hunt --protocol hotstuff --list: %s", out)
 	}
 	for _, args := range [][]string{{"run", "--protocol", "raft"}, {"check", "--protocol", "raft", "--runs", "1"},
-		{"hunt", "--protocol", "raft", "--list"}, {"sweep", "--protocol", "raft", "--seeds", "1..2", "--out", filepath.Join(dir, "x.jsonl")}} {
+		{"hunt", "--protocol", "raft", "--list"}, {"sweep", "--protocol", "raft", "--seeds", "1..2", "--out", filepath.Join(dir, "x.jsonl")},
+		{"report", "--protocols", "pbft,raft", "--quick", "--out", filepath.Join(dir, "r")}} {
 		if _, stderr, code := cli(t, args...); code != 2 || !strings.Contains(stderr, "raft") {
 			t.Errorf("%v: exit %d, stderr %q; want 2 naming the protocol", args, code, stderr)
 		}
+	}
+	// The single-protocol report judges PBFT's closed forms: not for HotStuff.
+	if _, stderr, code := cli(t, "report", "--scenario", "hotstuff-fault-free", "--quick", "--out", filepath.Join(dir, "r2")); code != 2 || !strings.Contains(stderr, "--protocols") {
+		t.Errorf("report of a HotStuff scenario without --protocols: exit %d, %q; want 2 pointing to --protocols", code, stderr)
 	}
 }

@@ -129,6 +129,10 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	base.Seed = seeds.From
 	opt.Base, opt.Scenario = base, name
 	opt.Command = reportCommand(fl, flags.Changed("requests"), opt)
+	if base.Protocol == cluster.ProtocolHotStuff && !flags.Changed("protocols") {
+		// The single-protocol report judges PBFT's closed forms.
+		return bad(fmt.Errorf("--scenario %s runs HotStuff: the single-protocol report compares with PBFT's closed forms; use --protocols pbft,hotstuff (or --protocols hotstuff,pbft)", name))
+	}
 
 	// Ctrl-C stops the sweep: the finished runs are kept for --resume and
 	// an existing report folder stays as it was.
@@ -168,8 +172,11 @@ func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlag
 	}
 	c, err := reports.CompareProtocols(ctx, opt, protos, reportRunner)
 	var ie *reports.InputError
-	if errors.As(err, &ie) {
+	switch {
+	case errors.As(err, &ie):
 		return &exitError{code: 2, err: err}
+	case errors.Is(err, reports.ErrInterrupted):
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("%w (a comparison keeps no runs: rerun it)", err)}
 	}
 	if err != nil {
 		return err

@@ -519,8 +519,49 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 	if !r.isPrimary() && fromClient && r.active {
 		r.out.Send(r.primary(r.view), q)
 	}
+	if r.isPrimary() && fromClient && r.active && r.inLog[key] {
+		r.retransmitPrePrepare(key)
+	}
 	r.armRequestTimer()
 	r.propose(false)
+}
+
+// retransmitPrePrepare: the client retransmits a request this primary has
+// ordered in its view but not executed, so its PRE-PREPARE (or the
+// PREPAREs and COMMITs that follow) may have been lost: multicast the same
+// PRE-PREPARE again (and its own COMMIT, if sent). Backups that hold it
+// answer with their own votes again (onPrePrepare). This is the paper's
+// retransmission over lossy links, triggered by the client's.
+func (r *Replica) retransmitPrePrepare(key reqKey) {
+	for _, e := range r.log.all() {
+		if e.pp == nil || e.view != r.view || e.pp.Replica != r.id || e.executed {
+			continue
+		}
+		for _, q := range e.pp.Batch {
+			if q.Client == key.client && q.Timestamp == key.ts {
+				r.multicast(e.pp)
+				if c := e.commits[r.id]; c != nil && e.sentCommit {
+					r.multicast(c)
+				}
+				return
+			}
+		}
+	}
+}
+
+// resendVotes multicasts again this replica's PREPARE and COMMIT for e
+// (an entry of its current view not yet executed), when the primary
+// retransmits e's PRE-PREPARE.
+func (r *Replica) resendVotes(e *entry) {
+	if e.executed || e.view != r.view {
+		return
+	}
+	if p := e.prepares[r.id]; p != nil {
+		r.multicast(p)
+	}
+	if c := e.commits[r.id]; c != nil && e.sentCommit {
+		r.multicast(c)
+	}
 }
 
 // propose lets the primary assign sequence numbers to queued requests.
@@ -647,7 +688,11 @@ func (r *Replica) onPrePrepare(from sim.NodeID, pp *PrePrepare) {
 	}
 	e := r.getEntry(pp.Seq)
 	if e.pp != nil {
-		if e.pp.Digest == pp.Digest || !r.rules.replaceAcceptedPrePrepare {
+		if e.pp.Digest == pp.Digest {
+			r.resendVotes(e) // a retransmission: our votes may have been lost too
+			return
+		}
+		if !r.rules.replaceAcceptedPrePrepare {
 			return
 		}
 		// broken variant: replace the accepted PRE-PREPARE and vote again
