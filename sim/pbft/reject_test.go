@@ -471,6 +471,14 @@ func relayCases() []relayCase {
 		{"REQUEST relayed by a replica", last, nil, p, func(g *rig) sim.Message { return g.request(sim.NodeID(g.n), 1, "x") }, true, nil},
 		{"REQUEST relayed by another client", last, nil, otherClient, func(g *rig) sim.Message { return g.request(sim.NodeID(g.n), 1, "x") }, false, nil},
 		{"REQUEST in the name of a replica", with(2), nil, node(2), func(g *rig) sim.Message { return g.request(2, 1, "x") }, false, nil},
+		{"REQUEST of another client relayed by a client", last, nil, client, func(g *rig) sim.Message { return g.request(sim.NodeID(g.n+1), 1, "x") }, false, nil},
+		// messages of replicas sent by a client in its own name (its key signs them)
+		{"PREPARE of a client", last, nil, client, func(g *rig) sim.Message { return g.prepare(0, 1, ppDigest(g), sim.NodeID(g.n)) }, false, nil},
+		{"COMMIT of a client", last, nil, client, func(g *rig) sim.Message { return g.commit(0, 1, ppDigest(g), sim.NodeID(g.n)) }, false, nil},
+		{"CHECKPOINT of a client", last, nil, client, func(g *rig) sim.Message { return g.checkpoint(g.k, stateD, sim.NodeID(g.n)) }, false, nil},
+		{"VIEW-CHANGE of a client", last, nil, client, func(g *rig) sim.Message { return g.viewChange(1, sim.NodeID(g.n), 0, nil) }, false, nil},
+		{"FETCH-STATE of a client", last, inView, client, func(g *rig) sim.Message { return &FetchState{Seq: 1, View: 0, Replica: sim.NodeID(g.n)} }, false, nil},
+		{"STATE of a client", last, fetching, client, state(client, nil), false, nil},
 		{"REQUEST with a forged signature", last, nil, client, func(g *rig) sim.Message {
 			q := g.request(sim.NodeID(g.n), 1, "x")
 			q.Sig = g.kr.Signer(sim.NodeID(g.n + 1)).Sign(q)
@@ -628,6 +636,74 @@ func TestFutureMessagesCapped(t *testing.T) {
 			g.sendMarked(time.Millisecond, p, func() sim.Message { return g.prepare(1, 2*g.l, Digest{1}, p) })
 			if rx := g.run(time.Second); rx.after.Buffered != 1 {
 				t.Fatalf("PREPARE of a future view at h+2L not buffered\n%v", rx)
+			}
+		})
+	}
+}
+
+// TestNewViewOrderWithoutRecompute: with the broken variant that does not
+// recompute O (newview-no-recompute), the rule that O is in increasing seq
+// order still holds (in the correct protocol the recomputation catches a
+// disorder too).
+func TestNewViewOrderWithoutRecompute(t *testing.T) {
+	for _, swap := range []bool{false, true} {
+		g := newRig(t, rigOpts{variant: VariantNVNoRecompute})
+		p := sim.NodeID(g.n - 1)
+		v := uint64(p)
+		g.sendMarked(time.Millisecond, p, func() sim.Message {
+			V := nvV(g, v, g.cert(g.prePrepare(0, g.k+1, "a")), g.cert(g.prePrepare(0, g.k+2, "b")))
+			O := g.expectedO(V, v)
+			if swap {
+				O[0], O[1] = O[1], O[0]
+			}
+			return g.newView(v, V, O)
+		})
+		rx := g.run(3 * time.Millisecond)
+		if entered := rx.reported("new-view"); entered == swap {
+			t.Fatalf("O out of order = %v: entered = %v\n%v", swap, entered, rx)
+		}
+	}
+}
+
+// TestRecoveryAsksForState: a replica that recovers after executing
+// requests asks for newer stable state at once (FETCH-STATE for the seq
+// after its last executed).
+func TestRecoveryAsksForState(t *testing.T) {
+	ms := func(x int) sim.Time { return sim.Time(time.Duration(x) * time.Millisecond) }
+	g := newRig(t, rigOpts{crashes: []sim.Crash{{Node: rigTarget, At: ms(30), Recover: ms(40)}}})
+	c := sim.NodeID(g.n)
+	for i := 1; i <= 3; i++ {
+		ts := uint64(i)
+		g.script(time.Duration(i)*time.Millisecond, c, 0, func() sim.Message { return g.request(c, ts, fmt.Sprintf("op%d", ts)) }, false)
+	}
+	g.run(ms(45).Duration())
+	if got := g.target().LastExecuted(); got != 3 {
+		t.Fatalf("target executed %d requests before recovering, want 3", got)
+	}
+	asked := false
+	for _, at := range g.fetchTimes {
+		asked = asked || at == ms(40)
+	}
+	if !asked {
+		t.Fatalf("no FETCH-STATE at the recovery (40ms): sent at %v", g.fetchTimes)
+	}
+}
+
+// TestProposeLimit: the primary assigns sequence numbers up to h + L/2 when
+// L/2 reaches the next checkpoint (h + K), else up to h + L, however many
+// requests wait (here nothing prepares: its backups are down).
+func TestProposeLimit(t *testing.T) {
+	for _, c := range []struct{ k, l, want int }{{4, 8, 4}, {2, 8, 4}, {4, 4, 4}, {3, 12, 6}} {
+		t.Run(fmt.Sprintf("K=%d,L=%d", c.k, c.l), func(t *testing.T) {
+			g := newRig(t, rigOpts{k: c.k, l: c.l, crashes: []sim.Crash{{Node: 1, At: 1}, {Node: 2, At: 1}}})
+			cl := sim.NodeID(g.n)
+			for i := 1; i <= 20; i++ {
+				ts := uint64(i)
+				g.script(time.Millisecond, cl, 0, func() sim.Message { return g.request(cl, ts, fmt.Sprintf("op%d", ts)) }, false)
+			}
+			g.run(50 * time.Millisecond)
+			if got := g.reps[0].Inspect().LastAssigned; got != uint64(c.want) {
+				t.Fatalf("the primary assigned up to %d, want %d", got, c.want)
 			}
 		})
 	}
