@@ -469,6 +469,7 @@ func relayCases() []relayCase {
 		// REQUEST
 		{"REQUEST from its client", last, nil, client, func(g *rig) sim.Message { return g.request(sim.NodeID(g.n), 1, "x") }, true, nil},
 		{"REQUEST relayed by a replica", last, nil, p, func(g *rig) sim.Message { return g.request(sim.NodeID(g.n), 1, "x") }, true, nil},
+		{"REQUEST relayed by replica 0", with(0), nil, node(0), func(g *rig) sim.Message { return g.request(sim.NodeID(g.n), 1, "x") }, true, nil},
 		{"REQUEST relayed by another client", last, nil, otherClient, func(g *rig) sim.Message { return g.request(sim.NodeID(g.n), 1, "x") }, false, nil},
 		{"REQUEST in the name of a replica", with(2), nil, node(2), func(g *rig) sim.Message { return g.request(2, 1, "x") }, false, nil},
 		{"REQUEST of another client relayed by a client", last, nil, client, func(g *rig) sim.Message { return g.request(sim.NodeID(g.n+1), 1, "x") }, false, nil},
@@ -706,5 +707,78 @@ func TestProposeLimit(t *testing.T) {
 				t.Fatalf("the primary assigned up to %d, want %d", got, c.want)
 			}
 		})
+	}
+}
+
+// TestFutureBufferBounds: a future-view message of replica 0 is buffered
+// like any replica's; one at seq h (not above it) is not.
+func TestFutureBufferBounds(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{0, 3}})
+	g.sendMarked(time.Millisecond, 0, func() sim.Message { return g.prepare(2, 1, Digest{1}, 0) })
+	if rx := g.run(time.Second); rx.after.Buffered != 1 {
+		t.Fatalf("future-view PREPARE of replica 0 not buffered\n%v", rx)
+	}
+	g = newRig(t, rigOpts{})
+	g.sendMarked(time.Millisecond, 3, func() sim.Message { return g.prepare(1, 0, Digest{1}, 3) })
+	if rx := g.run(time.Second); rx.changed() {
+		t.Fatalf("future-view PREPARE at seq h = 0 buffered\n%v", rx)
+	}
+}
+
+// TestLaggingReplicaAsksForNewView: when f+1 replicas send normal-case
+// messages of a view the replica has not entered, it asks for the NEW-VIEW
+// (a FETCH-STATE naming its view) after T/2; f of them are not enough.
+func TestLaggingReplicaAsksForNewView(t *testing.T) {
+	for _, senders := range []int{1, 2} { // f = 1
+		T := 100 * time.Millisecond
+		puppets := []sim.NodeID{3, 2}[:senders]
+		g := newRig(t, rigOpts{puppets: puppets, timeout: T})
+		for i, id := range puppets {
+			g.script(time.Millisecond*time.Duration(1+i), id, rigTarget, func() sim.Message { return g.prepare(1, 1, Digest{1}, id) }, false)
+		}
+		g.run(T)
+		asked := len(g.fetchTimes) > 0
+		if asked != (senders == 2) {
+			t.Fatalf("%d senders in view 1: FETCH-STATE sent at %v", senders, g.fetchTimes)
+		}
+		if want := sim.Time(3*time.Millisecond + T/2); asked && g.fetchTimes[0] != want {
+			t.Fatalf("asked at %v, want T/2 after the (f+1)-th sender's message arrived (%v)", g.fetchTimes[0], want)
+		}
+	}
+}
+
+// TestViewChangeBuffersNewViewMessages: a replica changing to view v (no
+// NEW-VIEW yet) buffers normal-case messages of v instead of processing them.
+func TestViewChangeBuffersNewViewMessages(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	for _, id := range []sim.NodeID{2, 3} { // f+1 VIEW-CHANGEs: the target joins view 2 (primary 2 stays silent)
+		g.send(time.Millisecond, id, func() sim.Message { return g.viewChange(2, id, 0, nil) })
+	}
+	g.sendMarked(5*time.Millisecond, 3, func() sim.Message { return g.prepare(2, 1, Digest{1}, 3) })
+	rx := g.run(50 * time.Millisecond)
+	if !rx.before.InViewChange || rx.before.View != 2 {
+		t.Fatalf("target not changing to view 2: %v", rx.before)
+	}
+	if rx.after.Buffered != rx.before.Buffered+1 || len(rx.after.Log) != len(rx.before.Log) {
+		t.Fatalf("PREPARE of the view being changed to not buffered\n%v", rx)
+	}
+}
+
+// TestCommitsBeforePrePrepareCount: COMMITs and PREPAREs that arrive before
+// the PRE-PREPARE count once it comes: the replica prepares and commits at
+// its delivery.
+func TestCommitsBeforePrePrepareCount(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{0, 2, 3}})
+	d := g.prePrepare(0, 1, "x").Digest
+	for _, id := range []sim.NodeID{2, 3} {
+		g.send(time.Millisecond, id, func() sim.Message { return g.prepare(0, 1, d, id) })
+	}
+	for _, id := range []sim.NodeID{0, 2} {
+		g.send(2*time.Millisecond, id, func() sim.Message { return g.commit(0, 1, d, id) })
+	}
+	g.sendMarked(3*time.Millisecond, 0, func() sim.Message { return g.prePrepare(0, 1, "x") })
+	rx := g.run(50 * time.Millisecond)
+	if !rx.reported("prepared") || !rx.reported("committed") || !rx.reported("executed") {
+		t.Fatalf("PRE-PREPARE after 2f PREPAREs and 2f COMMITs: want prepared, committed and executed at once\n%v", rx)
 	}
 }
