@@ -647,21 +647,24 @@ func TestFutureMessagesCapped(t *testing.T) {
 // order still holds (in the correct protocol the recomputation catches a
 // disorder too).
 func TestNewViewOrderWithoutRecompute(t *testing.T) {
-	for _, swap := range []bool{false, true} {
+	for _, c := range []string{"in order", "swapped", "repeated"} {
 		g := newRig(t, rigOpts{variant: VariantNVNoRecompute})
 		p := sim.NodeID(g.n - 1)
 		v := uint64(p)
 		g.sendMarked(time.Millisecond, p, func() sim.Message {
 			V := nvV(g, v, g.cert(g.prePrepare(0, g.k+1, "a")), g.cert(g.prePrepare(0, g.k+2, "b")))
 			O := g.expectedO(V, v)
-			if swap {
+			switch c {
+			case "swapped":
 				O[0], O[1] = O[1], O[0]
+			case "repeated":
+				O[1] = O[0]
 			}
 			return g.newView(v, V, O)
 		})
 		rx := g.run(3 * time.Millisecond)
-		if entered := rx.reported("new-view"); entered == swap {
-			t.Fatalf("O out of order = %v: entered = %v\n%v", swap, entered, rx)
+		if entered := rx.reported("new-view"); entered != (c == "in order") {
+			t.Fatalf("O %s: entered = %v\n%v", c, entered, rx)
 		}
 	}
 }
@@ -780,5 +783,138 @@ func TestCommitsBeforePrePrepareCount(t *testing.T) {
 	rx := g.run(50 * time.Millisecond)
 	if !rx.reported("prepared") || !rx.reported("committed") || !rx.reported("executed") {
 		t.Fatalf("PRE-PREPARE after 2f PREPAREs and 2f COMMITs: want prepared, committed and executed at once\n%v", rx)
+	}
+}
+
+// sentOf returns the target's sends of type T, in order.
+func sentOf[T any](g *rig) []*T {
+	var out []*T
+	for _, s := range g.sent {
+		if m, ok := any(s.Msg).(*T); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestLaggingAskOncePerView: the lagging replica's FETCH-STATE names the
+// view it entered and the seq after its last executed, and it asks once
+// per view however many more future-view messages come.
+func TestLaggingAskOncePerView(t *testing.T) {
+	T := 100 * time.Millisecond
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}, timeout: T})
+	for i, id := range []sim.NodeID{2, 3} {
+		g.script(time.Millisecond*time.Duration(1+i), id, rigTarget, func() sim.Message { return g.prepare(1, 1, Digest{1}, id) }, false)
+		g.script(T+time.Millisecond*time.Duration(1+i), id, rigTarget, func() sim.Message { return g.prepare(2, 1, Digest{1}, id) }, false)
+	}
+	g.run(3 * T)
+	var fs []*FetchState
+	for _, m := range sentOf[FetchState](g) {
+		if len(fs) == 0 || fs[len(fs)-1] != m {
+			fs = append(fs, m) // one multicast
+		}
+	}
+	if len(fs) != 1 || fs[0].View != 0 || fs[0].Seq != 1 || fs[0].Replica != rigTarget {
+		t.Fatalf("FETCH-STATEs %+v: want one, for view 0 and seq 1", fs)
+	}
+	// in a view change to view 2 (not entered), the entered view it names is 1
+	g = newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}, timeout: T})
+	for i, id := range []sim.NodeID{2, 3} {
+		g.send(time.Millisecond, id, func() sim.Message { return g.viewChange(2, id, 0, nil) })
+		g.script(2*time.Millisecond+time.Duration(i)*time.Millisecond, id, rigTarget, func() sim.Message { return g.prepare(5, 1, Digest{1}, id) }, false)
+	}
+	g.run(T)
+	fs = sentOf[FetchState](g)
+	if len(fs) == 0 || fs[0].View != 1 {
+		t.Fatalf("FETCH-STATEs %+v: want the one of a replica changing to view 2 to name view 1", fs)
+	}
+}
+
+// TestNewPrimaryOrdersPendingRequests: a new primary proposes the requests
+// pending at it in (client, timestamp) order.
+func TestNewPrimaryOrdersPendingRequests(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}, clients: 3})
+	n := sim.NodeID(g.n)
+	// requests reach the target (a backup of view 0, whose primary 0 is
+	// honest but gets nothing: the relays are the target's own sends)
+	for i, c := range []sim.NodeID{n + 2, n, n + 1} {
+		g.script(time.Millisecond*time.Duration(1+i), c, rigTarget, func() sim.Message { return g.request(c, 1, fmt.Sprintf("c%d", c)) }, false)
+	}
+	for _, id := range []sim.NodeID{2, 3} { // view 1: the target is its primary
+		g.send(10*time.Millisecond, id, func() sim.Message { return g.viewChange(1, id, 0, nil) })
+	}
+	g.run(50 * time.Millisecond)
+	var order []sim.NodeID
+	var last *PrePrepare
+	for _, pp := range sentOf[PrePrepare](g) {
+		if pp != last && pp.View == 1 && len(pp.Batch) == 1 {
+			order = append(order, pp.Batch[0].Client)
+		}
+		last = pp
+	}
+	if !slices.Equal(order, []sim.NodeID{n, n + 1, n + 2}) {
+		t.Fatalf("new primary proposed requests of clients %v, want %v", order, []sim.NodeID{n, n + 1, n + 2})
+	}
+}
+
+// TestViewChangeKeepsBufferedMessagesOfTargetView: messages of view v
+// buffered before the replica starts changing to v are kept (and replayed
+// when it enters v); older ones are dropped.
+func TestViewChangeKeepsBufferedMessagesOfTargetView(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	g.send(time.Millisecond, 3, func() sim.Message { return g.prepare(2, 1, Digest{1}, 3) })
+	g.send(time.Millisecond, 3, func() sim.Message { return g.prepare(1, 1, Digest{1}, 3) })
+	for _, id := range []sim.NodeID{2, 3} {
+		g.send(5*time.Millisecond, id, func() sim.Message { return g.viewChange(2, id, 0, nil) })
+	}
+	g.run(50 * time.Millisecond)
+	if s := g.target().Inspect(); !s.InViewChange || s.View != 2 || s.Buffered != 1 {
+		t.Fatalf("after joining view 2: %v; want the view-2 PREPARE still buffered, the view-1 one dropped", s)
+	}
+}
+
+// TestInvalidNewViewOfCurrentView: a replica waiting for the NEW-VIEW of
+// view v that gets an invalid one from v's primary moves on to v+1.
+func TestInvalidNewViewOfCurrentView(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	for _, id := range []sim.NodeID{2, 3} { // f+1: the target joins view 3 (primary: puppet 3)
+		g.send(time.Millisecond, id, func() sim.Message { return g.viewChange(3, id, 0, nil) })
+	}
+	g.sendMarked(5*time.Millisecond, 3, func() sim.Message {
+		V := nvV(g, 3)
+		return g.newView(3, V[:len(V)-1], nil) // 2f VIEW-CHANGEs
+	})
+	rx := g.run(6 * time.Millisecond)
+	if rx.before.View != 3 || !rx.before.InViewChange || rx.after.View != 4 || !rx.after.InViewChange {
+		t.Fatalf("invalid NEW-VIEW of the view being changed to: want a change to view 4\n%v", rx)
+	}
+}
+
+// TestHighCheckpointKeepsHighest: of one sender's CHECKPOINTs above the
+// window, the highest is kept (a lower one sent later does not replace it).
+func TestHighCheckpointKeepsHighest(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	g.send(time.Millisecond, 2, func() sim.Message { return g.checkpoint(5*g.k, stateD, 2) })
+	g.send(2*time.Millisecond, 2, func() sim.Message { return g.checkpoint(3*g.k, stateD, 2) })
+	g.send(3*time.Millisecond, 3, func() sim.Message { return g.checkpoint(5*g.k, stateD, 3) })
+	g.run(10 * time.Millisecond)
+	if s := g.target().Inspect(); !s.Fetching || s.FetchSeq != 5*g.k {
+		t.Fatalf("fetching %v up to %d, want up to %d (both senders' highest)", s.Fetching, s.FetchSeq, 5*g.k)
+	}
+}
+
+// TestSignerOutsideKeyring: a signer for an id the keyring has no key for
+// signs nothing that verifies (and does not panic).
+func TestSignerOutsideKeyring(t *testing.T) {
+	kr := NewKeyring(1, 5)
+	for _, id := range []sim.NodeID{5, 6, -1} {
+		p := &Prepare{Replica: id}
+		p.Sig = kr.Signer(id).Sign(p)
+		if kr.Verify(p) {
+			t.Errorf("signature of id %d verifies", id)
+		}
+	}
+	if kr := NewKeyring(1, 0); kr.Nodes() != 0 {
+		t.Errorf("empty keyring has %d keys", kr.Nodes())
 	}
 }
