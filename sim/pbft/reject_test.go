@@ -918,3 +918,67 @@ func TestSignerOutsideKeyring(t *testing.T) {
 		t.Errorf("empty keyring has %d keys", kr.Nodes())
 	}
 }
+
+// TestFetchEndsAtTarget: state transfer stops as soon as the installed state
+// reaches the fetch target (here the (f+1)-th highest above-window
+// checkpoint, L+K).
+func TestFetchEndsAtTarget(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	target := g.l + g.k
+	for _, id := range []sim.NodeID{2, 3} {
+		g.send(time.Millisecond, id, func() sim.Message { return g.checkpoint(target, stateD, id) })
+	}
+	g.sendMarked(5*time.Millisecond, 3, func() sim.Message {
+		snap, d := snapshotOf(g, "x")
+		return &State{Seq: target, StateDigest: d, Snapshot: snap, Proof: g.proof(target, d), Replica: 3}
+	})
+	rx := g.run(20 * time.Millisecond)
+	if !rx.before.Fetching || rx.before.FetchSeq != target {
+		t.Fatalf("before the STATE: want fetching up to %d: %v", target, rx.before)
+	}
+	if !rx.reported("state-transfer") || rx.after.LastExecuted != target || rx.after.Fetching {
+		t.Fatalf("after installing state %d: want fetching over\n%v", target, rx)
+	}
+}
+
+// TestEnterViewReplaysBuffered: entering view v processes the buffered
+// messages of v and keeps only those of later views.
+func TestEnterViewReplaysBuffered(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	g.send(time.Millisecond, 3, func() sim.Message { return g.prepare(2, 1, Digest{1}, 3) })
+	g.send(time.Millisecond, 3, func() sim.Message { return g.prepare(6, 1, Digest{1}, 3) })
+	g.sendMarked(5*time.Millisecond, 2, func() sim.Message {
+		V := []*ViewChange{g.viewChange(2, 0, 0, nil), g.viewChange(2, 2, 0, nil), g.viewChange(2, 3, 0, nil)}
+		return g.newView(2, V, nil)
+	})
+	rx := g.run(10 * time.Millisecond)
+	if !rx.reported("new-view") || rx.before.Buffered != 2 || rx.after.Buffered != 1 {
+		t.Fatalf("entering view 2 with PREPAREs of views 2 and 6 buffered: want the view-6 one left\n%v", rx)
+	}
+	held := false
+	for _, e := range rx.after.Log {
+		held = held || e.View == 2 && e.Seq == 1 && len(e.Prepares) == 1
+	}
+	if !held {
+		t.Fatalf("the buffered view-2 PREPARE was not processed\n%v", rx)
+	}
+}
+
+// TestFetchStateAnsweredAtStableCheckpoint: a replica whose stable
+// checkpoint is exactly the seq asked for sends its state.
+func TestFetchStateAnsweredAtStableCheckpoint(t *testing.T) {
+	g := newRig(t, rigOpts{})
+	c := sim.NodeID(g.n)
+	for i := 1; i <= int(g.k); i++ {
+		ts := uint64(i)
+		g.script(time.Duration(i)*time.Millisecond, c, 0, func() sim.Message { return g.request(c, ts, fmt.Sprintf("op%d", ts)) }, false)
+	}
+	g.sendMarked(50*time.Millisecond, 3, func() sim.Message { return &FetchState{Seq: g.k, View: 0, Replica: 3} })
+	rx := g.run(60 * time.Millisecond)
+	if rx.before.StableCheckpoint != g.k {
+		t.Fatalf("target's stable checkpoint %d, want %d", rx.before.StableCheckpoint, g.k)
+	}
+	if sts := sentOf[State](g); rx.sent(TypeState) != 1 || len(sts) != 1 || sts[0].Seq != g.k {
+		t.Fatalf("FETCH-STATE for seq %d at a replica stable at %d: want its STATE\n%v", g.k, g.k, rx)
+	}
+}

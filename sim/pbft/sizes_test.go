@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -51,5 +52,25 @@ func TestMessageSizesExact(t *testing.T) {
 		if got := tc.m.Size(); got != tc.want {
 			t.Errorf("%s: size %d, want %d", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestConfigErrorTexts: the computed bounds in configuration errors.
+func TestConfigErrorTexts(t *testing.T) {
+	kr := NewKeyring(1, 6)
+	base := Config{ID: 0, N: 4, F: 1, CheckpointInterval: 2, Window: 4, Batch: 1, ViewChangeTimeout: 1, Keyring: kr, SM: &logSM{}}
+	c := base
+	c.N, c.F = 6, 2
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "need N >= 3F+1 = 7") {
+		t.Errorf("N=6 F=2: %v", err)
+	}
+	c = base
+	c.ID = 4
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "in [0, 3]") {
+		t.Errorf("ID=4: %v", err)
+	}
+	_, err := NewClient(ClientConfig{ID: 6, N: 4, F: 1, Ops: []string{"x"}, Timeout: 1, Keyring: kr})
+	if err == nil || !strings.Contains(err.Error(), "ids 0..5 only") {
+		t.Errorf("client id 6 with 6 keys: %v", err)
 	}
 }
