@@ -17,6 +17,14 @@ func TestReplicaStateFormat(t *testing.T) {
   pending requests 0, queued 0, buffered future-view messages 0
   log: 0 entries
 `
+	r, err := NewReplica(Config{ID: 1, N: 4, F: 1, CheckpointInterval: 4, Window: 8, Batch: 1, ViewChangeTimeout: 1,
+		Keyring: NewKeyring(1, 4), SM: &logSM{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := r.Inspect(); s.StableDigest != "" || s.StableProof != nil || len(s.Checkpoints) != 0 {
+		t.Errorf("a fresh replica's state shows a stable checkpoint: %+v", s)
+	}
 	if got := bare.String(); got != wantBare {
 		t.Errorf("bare backup:\n%s\nwant\n%s", got, wantBare)
 	}

@@ -488,6 +488,8 @@ func relayCases() []relayCase {
 		// FETCH-STATE
 		{"FETCH-STATE from its sender", with(2), inView, node(2), func(g *rig) sim.Message { return &FetchState{Seq: 1, View: 0, Replica: 2} },
 			true, func(rx *reaction) bool { return rx.sent(TypeState) == 1 }},
+		{"FETCH-STATE from replica 0", with(0), inView, node(0), func(g *rig) sim.Message { return &FetchState{Seq: 1, View: 0, Replica: 0} },
+			true, func(rx *reaction) bool { return rx.sent(TypeState) == 1 }},
 		{"FETCH-STATE relayed by another replica", with(2), inView, p, func(g *rig) sim.Message { return &FetchState{Seq: 1, View: 0, Replica: 2} }, false, nil},
 		{"FETCH-STATE from a replica in the same view", with(2), inView, node(2), func(g *rig) sim.Message {
 			return &FetchState{Seq: 1, View: uint64(g.n - 1), Replica: 2}
@@ -975,8 +977,11 @@ func TestFetchStateAnsweredAtStableCheckpoint(t *testing.T) {
 	}
 	g.sendMarked(50*time.Millisecond, 3, func() sim.Message { return &FetchState{Seq: g.k, View: 0, Replica: 3} })
 	rx := g.run(60 * time.Millisecond)
-	if rx.before.StableCheckpoint != g.k {
-		t.Fatalf("target's stable checkpoint %d, want %d", rx.before.StableCheckpoint, g.k)
+	if rx.before.StableCheckpoint != g.k || rx.before.StableDigest == "" {
+		t.Fatalf("target's stable checkpoint %d (digest %q), want %d", rx.before.StableCheckpoint, rx.before.StableDigest, g.k)
+	}
+	if len(rx.before.Checkpoints) == 0 || rx.before.Checkpoints[0].Seq != g.k || !rx.before.Checkpoints[0].Mine {
+		t.Fatalf("Inspect must show the replica's own checkpoint at h = %d: %+v", g.k, rx.before.Checkpoints)
 	}
 	if sts := sentOf[State](g); rx.sent(TypeState) != 1 || len(sts) != 1 || sts[0].Seq != g.k {
 		t.Fatalf("FETCH-STATE for seq %d at a replica stable at %d: want its STATE\n%v", g.k, g.k, rx)
