@@ -35,15 +35,17 @@ install:
 run:
 	$(GO) run ./cmd/pbftsim run
 
-## test: vet and race-test every package (what CI runs)
+## test: vet and race-test every package (what CI runs), then the PBFT packages with the replica invariant assertions on
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -tags invariants -count=1 ./sim/pbft/ ./sim/cluster/
 
 ## bench: run the benchmark set; compare with benchstat reports/benchdata/baseline.txt $(BENCHOUT)
 bench:
 	@mkdir -p $(dir $(BENCHOUT))
 	$(GO) test -pgo=$(PGO) -run='^$$' -bench=. -benchmem -count=6 -timeout=30m $(BENCHPKGS) | tee $(BENCHOUT)
+	$(GO) test -pgo=$(PGO) -run='^$$' -bench='RunChecked' -benchmem -count=6 -timeout=30m ./properties/ | tee -a $(BENCHOUT)
 	@echo "compare: benchstat reports/benchdata/baseline.txt $(BENCHOUT)"
 
 ## pgo: regenerate cmd/pbftsim/default.pgo from CPU profiles of the PBFT and sweep benchmarks
@@ -53,9 +55,11 @@ pgo:
 	$(GO) test -pgo=off -run='^$$' -bench=RunSeed -benchtime=6s -cpuprofile=bench/pgo-sweep.out -o bench/sweep.test ./reports/sweep/
 	$(GO) tool pprof -proto bench/pgo-pbft.out bench/pgo-sweep.out > cmd/pbftsim/default.pgo
 
-## soak: 1,000,000 requests at n=4 with a JSONL trace; reports peak memory (not in CI)
+## soak: 1,000,000 and 10,000,000 requests at n=4 with every online checker and a .pbt.zst trace,
+## each in its own process; reports peak resident memory and speed (not in CI)
 soak:
-	PBFTSIM_SOAK=1 $(GO) test -run=TestSoakMemory -v -count=1 -timeout=60m ./sim/cluster/
+	PBFTSIM_SOAK=1 PBFTSIM_SOAK_REQUESTS=1000000 $(GO) test -run=TestSoakChecked -v -count=1 -timeout=60m ./properties/
+	PBFTSIM_SOAK=1 PBFTSIM_SOAK_REQUESTS=10000000 $(GO) test -run=TestSoakChecked -v -count=1 -timeout=120m ./properties/
 
 ## cross-determinism: the golden trace hashes of every built-in scenario on arm64, s390x (big-endian),
 ## ppc64le and riscv64 under qemu-user (installs Debian's qemu-user as root if missing)

@@ -420,22 +420,6 @@ type nvChoice struct {
 
 var nullDigest = pbft.BatchDigest(nil)
 
-// RecomputeO derives, from a NEW-VIEW's V, the O a correct primary must
-// send (as the sequence-number -> digest map of the paper's rule): min-s is
-// the highest stable checkpoint in V, max-s the highest sequence number of
-// a prepared certificate in V, and each seq in (min-s, max-s] gets the
-// digest of its certificate of the highest view, or the null request. ok is
-// false when two certificates of the same highest view disagree (only a
-// broken prepare phase produces them): O is then not determined.
-func RecomputeO(V []*pbft.ViewChange) (o map[uint64]pbft.Digest, ok bool) {
-	ro, _ := recomputeO(V, map[uint64]bestCert{}, nil)
-	o = make(map[uint64]pbft.Digest, len(ro.o))
-	for i, d := range ro.o {
-		o[ro.minS+1+uint64(i)] = d
-	}
-	return o, ro.ok
-}
-
 // bestCert is the certificate of the highest view for a seq in V.
 type bestCert struct {
 	view uint64
@@ -444,7 +428,7 @@ type bestCert struct {
 	set  bool
 }
 
-// recomputedO is a RecomputeO result: o[i] is the digest for seq
+// recomputedO is a recomputeO result: o[i] is the digest for seq
 // minS+1+i.
 type recomputedO struct {
 	minS uint64
@@ -452,9 +436,16 @@ type recomputedO struct {
 	ok   bool
 }
 
-// recomputeO is RecomputeO with the digests of seqs minS+1, minS+2, ...
-// appended to arena (the result's o is that part of it; the arena grown is
-// returned) and bests as scratch space (cleared first).
+// recomputeO derives, from a NEW-VIEW's V, the O a correct primary must
+// send (the paper's rule for the sequence-number -> digest map): min-s is
+// the highest stable checkpoint in V, max-s the highest sequence number of
+// a prepared certificate in V, and each seq in (min-s, max-s] gets the
+// digest of its certificate of the highest view, or the null request. ok is
+// false when two certificates of the same highest view disagree (only a
+// broken prepare phase produces them): O is then not determined. The
+// digests of seqs minS+1, minS+2, ... are appended to arena (the result's o
+// is that part of it; the grown arena is returned); bests is scratch space
+// (cleared first).
 func recomputeO(V []*pbft.ViewChange, bests map[uint64]bestCert, arena []pbft.Digest) (recomputedO, []pbft.Digest) {
 	clear(bests)
 	var minS, maxS uint64

@@ -160,9 +160,11 @@ func (c *Checker) foldBelow(p uint64) {
 func (c *Checker) foldSlots(p uint64) {
 	alive := c.fold.scratch[:0]
 	alive = append(alive, make([]bool, len(c.slots))...)
-	low := c.fold.low
+	// From seq 1, not from the last fold's low: a late vote for a folded
+	// seq creates a slot again, which must be dropped with its table entry
+	// (else the entry outlives the compaction and points past c.slots).
 	for _, row := range c.slotTab {
-		for seq := low + 1; seq < uint64(len(row)); seq++ {
+		for seq := uint64(1); seq < uint64(len(row)); seq++ {
 			if row[seq] == 0 {
 				continue
 			}
@@ -204,7 +206,7 @@ func (c *Checker) foldSlots(p uint64) {
 	c.votes = c.votes[:nextVote]
 	for _, row := range c.slotTab {
 		for seq := p + 1; seq < uint64(len(row)); seq++ {
-			if row[seq] != 0 {
+			if row[seq] != 0 { // (those <= p were cleared above)
 				row[seq] = remap[row[seq]-1] + 1
 			}
 		}

@@ -81,6 +81,11 @@ func foldStream(lateTs uint64) (*stream, *ledger.Ledger) {
 				s.ev(r, &pbft.StableCheckpoint{Replica: r, Seq: seq})
 			}
 		}
+		if seq == 120 || seq == 180 {
+			// a late PREPARE for a long folded seq (a slot made after
+			// its seq was folded must be folded and forgotten cleanly)
+			s.send(2, 0, &pbft.Prepare{View: 0, Seq: 3, Digest: d(3), Replica: 2})
+		}
 		if seq == lateTs {
 			s.at(time.Duration(seq)*time.Millisecond + 10*time.Second)
 		}

@@ -16,7 +16,7 @@ import (
 // messages, view synchronisation).
 var hotstuffTypes = map[string]string{
 	"PRE-PREPARE": "PREPARE", "PREPARE": "PREPARE-VOTE", "COMMIT": "COMMIT-VOTE",
-	"CHECKPOINT": "DECIDE", "VIEW-CHANGE": "NEW-VIEW", "NEW-VIEW": "PRE-COMMIT",
+	"CHECKPOINT": "DECIDE", "VIEW-CHANGE": "TIMEOUT", "NEW-VIEW": "NEW-VIEW",
 	"REPLY": "REPLY", "REQUEST": "REQUEST",
 }
 

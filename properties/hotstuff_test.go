@@ -98,3 +98,32 @@ func TestHotStuffGenericHunt(t *testing.T) {
 		})
 	}
 }
+
+// TestHotStuffConflictingVotes: a replica that votes for a second block of
+// its own in every phase changes nothing for the correct protocol (the
+// leader forms QCs per block), and its extra votes are on the wire.
+func TestHotStuffConflictingVotes(t *testing.T) {
+	src := `
+protocol: hotstuff
+n: 4
+workload: {clients: 2, requests: 8}
+network: {delay: "uniform:1ms:5ms"}
+byzantine:
+  - {replica: 2, strategy: conflicting-votes}
+run: {max_time: 10s}
+`
+	for seed := uint64(1); seed <= 3; seed++ {
+		o, err := RunScenario(parseHS(t, src, seed, ""), RunOptions{Liveness: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Failed() || !o.Result.Completed {
+			t.Fatalf("seed %d: %s", seed, o.Summary())
+		}
+		// 8 decisions, 3 voters to each leader; replica 2 doubles its votes
+		// to the 6 leaders other than itself
+		if got := o.Result.Messages.ByType["PREPARE-VOTE"]; got <= 8*3 {
+			t.Errorf("seed %d: %d PREPARE-VOTEs, want more than the %d of a fault-free run", seed, got, 8*3)
+		}
+	}
+}

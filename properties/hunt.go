@@ -35,6 +35,8 @@ type Finding struct {
 	// protocol fails them too (a hunt for a broken variant counts only
 	// failures that the variant causes).
 	AlsoCorrect int
+	// JudgedCounts count what the cases without a violation did not judge.
+	JudgedCounts
 }
 
 // ReplayCommand is the command that reruns the finding from its replay file.
@@ -114,6 +116,9 @@ type HuntSpec struct {
 	// targeted scenario: the measure of how much the search finds on a
 	// variant nobody tuned it for.
 	Generic bool
+	// Guided (with Generic) makes the search coverage-guided (see
+	// SearchOptions.Guided).
+	Guided bool
 	// Protocol is "" (PBFT) or "hotstuff": Variant and Search then name
 	// HotStuff variants, and the generator is check's, converted to
 	// HotStuff (GenConfig.Protocol).
@@ -178,6 +183,14 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	gc.Variant = variant
 	const targetSeeds = 4
 	chk := New(Options{}) // reused case after case
+	var gd *guide
+	var probes *ProbeCounter
+	if spec.Guided {
+		if !spec.Generic {
+			return nil, fmt.Errorf("hunt: a guided hunt must be generic")
+		}
+		gd, probes = newGuide(seed), NewProbeCounter()
+	}
 	for i := 0; !expired(); i++ {
 		var sc scenarios.Scenario
 		if i < len(targets)*targetSeeds {
@@ -187,15 +200,26 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 				sc.Seed = seed + round
 			}
 			sc.Protocol.Variant = variant
+		} else if gd != nil {
+			sc = gd.next(i, seed, gc)
 		} else {
 			sc = CaseScenario(seed, i, gc)
 		}
 		f.Cases++
-		o, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true, Reuse: chk})
+		ro := RunOptions{Liveness: true, StopOnViolation: true, Reuse: chk}
+		if probes != nil {
+			probes.Reset()
+			ro.Sinks = []sim.Sink{probes}
+		}
+		o, err := RunScenario(sc, ro)
 		if err != nil {
 			return nil, fmt.Errorf("hunt case %d: %w", i, err)
 		}
+		if gd != nil {
+			gd.observe(sc, probes)
+		}
 		if !o.Failed() {
+			f.Count(o)
 			continue
 		}
 		if variant != "" && CorrectAlsoFails(sc) {
@@ -242,6 +266,10 @@ type HuntRow struct {
 	AlsoCorrect int `json:"also_correct"`
 	// Seed is the search seed.
 	Seed uint64 `json:"seed"`
+	// Guided* are the same search coverage-guided (hunt --all --guided).
+	GuidedFound   bool    `json:"guided_found,omitempty"`
+	GuidedCases   int     `json:"guided_cases,omitempty"`
+	GuidedSeconds float64 `json:"guided_seconds,omitempty"`
 	// Finding is the hunt's result (not in the JSON).
 	Finding *Finding `json:"-"`
 }
@@ -285,6 +313,9 @@ type HuntAllSpec struct {
 	MaxCases int           // per variant (0: no limit)
 	Seed     uint64
 	Generic  bool
+	// Guided also runs each variant's search coverage-guided and reports
+	// its cases and seconds beside the plain search's (Generic only).
+	Guided bool
 	// Variants to hunt (default every broken variant).
 	Variants []string
 	// Progress, if set, is called with each row as it is done.
@@ -309,6 +340,14 @@ func HuntAll(ctx context.Context, spec HuntAllSpec) ([]HuntRow, error) {
 			return rows, fmt.Errorf("variant %s: %w", v, err)
 		}
 		row := f.Row()
+		if spec.Guided {
+			g, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: true, Guided: true})
+			if err != nil {
+				return rows, fmt.Errorf("variant %s (guided): %w", v, err)
+			}
+			gr := g.Row()
+			row.GuidedFound, row.GuidedCases, row.GuidedSeconds = gr.Found, gr.Cases, gr.Seconds
+		}
 		if spec.Progress != nil {
 			spec.Progress(row)
 		}

@@ -3,6 +3,7 @@ package properties
 import (
 	"testing"
 
+	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/events"
 )
@@ -84,5 +85,35 @@ func TestCheckersReadNeutralEvents(t *testing.T) {
 				t.Errorf("first violation %q, want %q (all: %v)", got, tc.want, c.Violations())
 			}
 		})
+	}
+}
+
+// TestHotStuffVerdictLeavesOutPBFTProperties: a HotStuff run is judged by
+// the neutral properties only; PBFT's own are not claimed.
+func TestHotStuffVerdictLeavesOutPBFTProperties(t *testing.T) {
+	sc, err := scenarios.Builtin("hotstuff-fault-free")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := RunScenario(*sc, RunOptions{Liveness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !o.FullyJudged() || o.Failed() {
+		t.Errorf("hotstuff-fault-free: %s", o.Summary())
+	}
+	seen := map[string]bool{}
+	for _, j := range o.Judgements {
+		seen[j.Property] = true
+	}
+	for _, p := range PBFTProperties {
+		if seen[p] {
+			t.Errorf("a HotStuff verdict claims the PBFT property %s", p)
+		}
+	}
+	for _, p := range []string{Agreement, TotalOrder, Integrity, StateAgreement, Linearizability, Liveness} {
+		if !seen[p] {
+			t.Errorf("a HotStuff verdict lacks %s", p)
+		}
 	}
 }

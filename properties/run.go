@@ -2,12 +2,11 @@ package properties
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/pbftsim/pbftsim/internal/outfile"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -199,33 +198,16 @@ func (o *Outcome) Replay() *scenarios.Replay {
 }
 
 // WriteReplay writes the run's replay file (scenario, seed, trace hash and
-// verdict) to path, atomically: a temporary file beside it, synced, then
-// renamed, so a reader never sees half a replay file.
+// verdict) to path atomically, with the rules of every pbftsim output
+// (internal/outfile: a temporary file beside it, synced, then renamed; a
+// FIFO written in place; a lock against a second writer).
 func (o *Outcome) WriteReplay(path string) error {
 	data, err := scenarios.MarshalReplay(o.Replay())
 	if err != nil {
 		return fmt.Errorf("encoding replay: %w", err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
+	if err := outfile.WriteFile(path, data); err != nil {
 		return fmt.Errorf("writing replay file: %w", err)
-	}
-	defer os.Remove(f.Name()) // a no-op once renamed
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("writing replay file %s: %w", path, err)
 	}
 	return nil
 }
@@ -382,6 +364,12 @@ func Judge(sc scenarios.Scenario, cl *cluster.Cluster, chk *Checker, ro RunOptio
 		why = "the run was stopped early: " + res.BudgetExceeded
 	}
 	out.Judgements = chk.judgements(why)
+	if cfg.Protocol != "" && cfg.Protocol != cluster.ProtocolPBFT {
+		// PBFT's own properties read PBFT's messages and events: they do
+		// not apply to another protocol's run and are left out of its
+		// verdict (rather than reported as vacuously judged).
+		out.Judgements = slices.DeleteFunc(out.Judgements, func(j Judgement) bool { return slices.Contains(PBFTProperties, j.Property) })
+	}
 	for i := range out.Judgements {
 		j := &out.Judgements[i]
 		for _, v := range out.Violations {
@@ -390,7 +378,7 @@ func Judge(sc scenarios.Scenario, cl *cluster.Cluster, chk *Checker, ro RunOptio
 			}
 		}
 		if j.Property == Liveness {
-			out.LivenessChecked = j.Judged
+			out.LivenessChecked = j.Judged && !j.Partial()
 		}
 	}
 	return out
@@ -429,10 +417,10 @@ func Rerun(rp *scenarios.Replay) (*Outcome, error) {
 	if err != nil {
 		return o, nil
 	}
-	if full.TraceHash() == rp.TraceHash {
-		return full, nil
-	}
-	return o, nil
+	// Matching or not, the run that did not stop at its first violation is
+	// the one a stepped replay (pbftsim replay --until end) reaches too, so
+	// that both report the same actual trace hash.
+	return full, nil
 }
 
 // Attach adds a checker for cfg to cfg.Sinks and, with

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
@@ -34,6 +35,10 @@ type SearchOptions struct {
 	Gen    GenConfig
 	// Workers run cases in parallel (default GOMAXPROCS).
 	Workers int
+	// Guided keeps a corpus of the cases that reached a new (probe, view)
+	// combination and draws half the cases as mutations of corpus cases
+	// (coverage-guided search); it runs one worker.
+	Guided bool
 	// Progress, if set, is called after each case from one goroutine at a time.
 	Progress func(done int, elapsed time.Duration)
 }
@@ -44,39 +49,74 @@ type SearchReport struct {
 	Elapsed time.Duration
 	// Failure is the lowest-numbered failing case, shrunk (nil if none).
 	Failure *Finding
-	// NotJudged counts, per property, the cases that did not judge it
-	// (liveness outside the fault model or in a run too short for its
-	// bound); Vacuous counts cases in which no correct replica executed a
-	// request; Budget counts cases stopped by their budget.
+	// JudgedCounts count what the cases without a violation did not judge.
+	JudgedCounts
+	// Probes are the coverage probes the cases reached (every probe of
+	// pbft.ProbeNames, with zero counts for the ones never hit).
+	Probes []ProbeStat
+	// Corpus and Coverage are, for a guided search, the cases kept and
+	// the (probe, view) combinations reached.
+	Corpus, Coverage int
+}
+
+// JudgedCounts count, over runs without a violation, what they did not
+// judge: per property (liveness outside the fault model or in a run too
+// short for its bound, ...), the runs in which no correct replica executed
+// a request, and the runs stopped by their budget.
+type JudgedCounts struct {
 	NotJudged map[string]int
 	Vacuous   int
 	Budget    int
 }
 
+// Count adds the judgements of o, a run without a violation.
+func (jc *JudgedCounts) Count(o *Outcome) {
+	for _, j := range o.NotJudged() {
+		if jc.NotJudged == nil {
+			jc.NotJudged = map[string]int{}
+		}
+		jc.NotJudged[j.Property]++
+	}
+	if o.Vacuous() {
+		jc.Vacuous++
+	}
+	if o.BudgetExceeded() != "" {
+		jc.Budget++
+	}
+}
+
 // JudgedSummary says in one line what the cases without a violation
 // judged, e.g. "no violation in 500 cases; liveness not judged in 69
 // (outside the fault model, or the run ended before its bound)".
-func (r *SearchReport) JudgedSummary() string {
-	s := fmt.Sprintf("no violation in %d cases", r.Cases)
+func (r *SearchReport) JudgedSummary() string { return r.JudgedCounts.Summary(r.Cases) }
+
+// Summary is JudgedSummary for n runs.
+func (jc *JudgedCounts) Summary(n int) string {
+	s := fmt.Sprintf("no violation in %d cases", n)
+	if notes := jc.Notes(); notes != "" {
+		return s + "; " + notes
+	}
+	return s + ": every property judged in every case"
+}
+
+// Notes lists what was not judged, or "" when everything was.
+func (jc *JudgedCounts) Notes() string {
 	var notes []string
 	for _, p := range SafetyProperties {
-		if n := r.NotJudged[p]; n > 0 {
-			notes = append(notes, fmt.Sprintf("%s not judged in %d", p, n))
+		if k := jc.NotJudged[p]; k > 0 {
+			notes = append(notes, fmt.Sprintf("%s not judged in %d", p, k))
 		}
 	}
-	if n := r.NotJudged[Liveness]; n > 0 {
-		notes = append(notes, fmt.Sprintf("liveness not judged in %d (outside the fault model, or the run ended before its bound)", n))
+	if k := jc.NotJudged[Liveness]; k > 0 {
+		notes = append(notes, fmt.Sprintf("liveness not judged in %d (outside the fault model, or the run ended before its bound)", k))
 	}
-	if r.Vacuous > 0 {
-		notes = append(notes, fmt.Sprintf("%d executed nothing", r.Vacuous))
+	if jc.Vacuous > 0 {
+		notes = append(notes, fmt.Sprintf("%d executed nothing", jc.Vacuous))
 	}
-	if r.Budget > 0 {
-		notes = append(notes, fmt.Sprintf("%d stopped by their budget", r.Budget))
+	if jc.Budget > 0 {
+		notes = append(notes, fmt.Sprintf("%d stopped by their budget", jc.Budget))
 	}
-	if len(notes) == 0 {
-		return s + ": every property judged in every case"
-	}
-	return s + "; " + strings.Join(notes, "; ")
+	return strings.Join(notes, "; ")
 }
 
 // Rate is cases per second.
@@ -106,10 +146,14 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 		failIdx  = -1
 		failOut  *Outcome
 		firstErr error
-		// what the cases without a violation did not judge
-		notJudged       = map[string]int{}
-		vacuous, budget int
+		counts   JudgedCounts // what the cases without a violation did not judge
+		tally    ProbeTally
+		guide    *guide
 	)
+	if o.Guided {
+		workers = 1 // the corpus grows case after case: one order
+		guide = newGuide(o.Seed)
+	}
 	stop := func() bool {
 		if ctx.Err() != nil || (o.Budget > 0 && time.Since(start) > o.Budget) {
 			return true
@@ -122,6 +166,7 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 		go func() {
 			defer wg.Done()
 			chk := New(Options{}) // reused case after case
+			probes := NewProbeCounter()
 			for {
 				mu.Lock()
 				if stop() {
@@ -130,11 +175,21 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 				}
 				i := next
 				next++
+				var sc scenarios.Scenario
+				if guide != nil {
+					sc = guide.next(i, o.Seed, o.Gen)
+				} else {
+					sc = CaseScenario(o.Seed, i, o.Gen)
+				}
 				mu.Unlock()
-				sc := CaseScenario(o.Seed, i, o.Gen)
-				out, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true, Reuse: chk})
+				probes.Reset()
+				out, err := RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true, Reuse: chk, Sinks: []sim.Sink{probes}})
 				mu.Lock()
 				done++
+				tally.Add(probes)
+				if guide != nil && err == nil {
+					guide.observe(sc, probes)
+				}
 				switch {
 				case err != nil:
 					if firstErr == nil {
@@ -143,15 +198,7 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 				case out.Failed() && (failIdx < 0 || i < failIdx):
 					failIdx, failOut = i, out
 				case !out.Failed():
-					for _, j := range out.NotJudged() {
-						notJudged[j.Property]++
-					}
-					if out.Vacuous() {
-						vacuous++
-					}
-					if out.BudgetExceeded() != "" {
-						budget++
-					}
+					counts.Count(out)
 				}
 				if o.Progress != nil {
 					o.Progress(done, time.Since(start))
@@ -161,7 +208,10 @@ func Search(ctx context.Context, o SearchOptions) (*SearchReport, error) {
 		}()
 	}
 	wg.Wait()
-	rep := &SearchReport{Cases: done, Elapsed: time.Since(start), NotJudged: notJudged, Vacuous: vacuous, Budget: budget}
+	rep := &SearchReport{Cases: done, Elapsed: time.Since(start), JudgedCounts: counts, Probes: tally.Stats()}
+	if guide != nil {
+		rep.Corpus, rep.Coverage = len(guide.corpus), len(guide.seen)
+	}
 	if firstErr != nil {
 		return rep, firstErr
 	}

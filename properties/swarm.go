@@ -91,10 +91,6 @@ var timeoutFactors = []struct {
 	x    float64
 }{{"0.5rtt", 0.5}, {"1rtt", 1}, {"2rtt", 2}, {"5rtt", 5}, {"20rtt", 20}, {"100rtt", 100}}
 
-// SwarmMaxEvents bounds the events of one swarm case (plus 40 per request
-// and replica).
-const SwarmMaxEvents = 20000
-
 // GenerateSwarm draws one swarm scenario (TigerBeetle's VOPR, FoundationDB's
 // BUGGIFY): each fault family is switched on or off and, when on, its
 // strength is drawn; the knobs drawn are returned and recorded in the
@@ -402,14 +398,11 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 	slices.SortStableFunc(sc.Crashes, func(a, b scenarios.Crash) int { return a.Node - b.Node })
 
 	// Long enough to judge liveness once after GST (a request late past
-	// the bound is a violation), short enough to keep cases cheap: a
-	// livelocked run with 1 ms timers is all events. MaxEvents caps the
-	// cost of one case; a run it ends is judged up to where it ended.
+	// the bound is a violation), short enough to keep cases cheap.
 	sc.Run.MaxTime = gst + 3*time.Second
 	if cfg, err := sc.Config(); err == nil {
 		sc.Run.MaxTime = gst + min(DefaultLivenessBound(cfg)+time.Second+time.Duration(r.IntN(3))*time.Second, 120*time.Second)
 	}
-	sc.Run.MaxEvents = SwarmMaxEvents + uint64(40*n*sc.Workload.Requests)
 	// Reorder the knobs as KnobNames.
 	slices.SortStableFunc(k, func(a, b Knob) int { return slices.Index(KnobNames, a.Name) - slices.Index(KnobNames, b.Name) })
 	sc.Description = KnobsPrefix + k.String()
@@ -418,7 +411,7 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 
 // SwarmVersion names the swarm generator: sweep files record it, so that
 // merging parts of sweeps made with different generators fails.
-const SwarmVersion = "pbftsim-swarm/1"
+const SwarmVersion = "pbftsim-swarm/2"
 
 // SwarmCase is the swarm case of a sweep seed: the same seed always gives
 // the same scenario (with its knobs in the description).

@@ -45,7 +45,9 @@ run: {max_time: 10s}
 	// Found by the generator (shrunk): lossy, delayed PREPAREs make seq 1
 	// prepare in views 0 and 1 with different requests. The last one was
 	// found again (hunt --seed 1, 5,903 cases) after the timer fixes of
-	// issue 14 changed the timing the first ones relied on.
+	// issue 14 changed the timing the first ones relied on; the last one
+	// (hunt --seed 1, 16,515 cases) after PRE-PREPAREs and votes started
+	// being retransmitted.
 	pbft.VariantNVNotHighestView: {`
 name: prepares-lost-across-views
 seed: 1007298
@@ -70,6 +72,14 @@ byzantine:
 adversary:
   - {types: [PREPARE], delay: 48ms}
 run: {max_time: 2.4s}
+`, `
+name: lossy-two-views
+seed: 1016518
+n: 4
+protocol: {checkpoint_interval: 4, view_change_timeout: 250ms, client_timeout: 250ms}
+workload: {clients: 3, requests: 3}
+network: {delay: "exp:3ms:1ms", drop: 0.2, gst: 500ms, delta: 20ms}
+run: {max_time: 2.5s}
 `},
 	// A Byzantine new primary drops prepared requests from O; backups that
 	// do not recompute O accept it.
@@ -235,6 +245,16 @@ run: {max_time: 5s}
 `},
 	// The primary crashes with requests prepared: the new primary's O
 	// re-proposes them and it then assigns seq 1 again.
+	// The primary crashes and recovers at once, with requests pending.
+	pbft.VariantRecoveryForgets: {`
+name: primary-recovers
+n: 4
+workload: {clients: 3, requests: 9}
+network: {delay: "const:2ms"}
+crashes:
+  - {node: 0, at: 9ms, recover: 12ms}
+run: {max_time: 5s}
+`},
 	pbft.VariantNewPrimarySeq: {`
 name: new-primary-after-crash
 n: 4

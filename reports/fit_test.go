@@ -101,7 +101,7 @@ func TestFitQuadratic(t *testing.T) {
 }
 
 func TestClosedFormMatchesReferenceTable(t *testing.T) {
-	// Rows of /work/shared/pbft-reference.md.
+	// Rows of the message-count table of ../docs/protocol.md.
 	tests := []struct {
 		n, f                     int
 		pp, prep, commit, normal float64

@@ -51,7 +51,7 @@ func PhaseOf(typ string) string {
 }
 
 // ClosedForm holds the closed-form PBFT message counts for n replicas
-// (self-deliveries not counted; see /work/shared/pbft-reference.md).
+// (self-deliveries not counted; see the table in ../docs/protocol.md).
 type ClosedForm struct {
 	N     int `json:"n"`
 	F     int `json:"f"`

@@ -98,6 +98,7 @@ func (s *Scenario) Config() (cluster.Config, error) {
 			To:        ids(r.To),
 			Drop:      r.Drop,
 			Delay:     r.Delay,
+			Duplicate: r.Duplicate, DuplicateDelay: r.DuplicateDelay,
 			Start:     sim.Time(r.Start),
 			End:       sim.Time(r.End),
 			StartView: r.StartView,

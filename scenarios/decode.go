@@ -286,6 +286,16 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, depth int) 
 		}
 		v.SetFloat(x)
 		return nil
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+			return d.errAt(n, path, "found %s, want true or false", describe(n))
+		}
+		var x bool
+		if err := n.Decode(&x); err != nil {
+			return d.errAt(n, path, "found %s, want true or false", describe(n))
+		}
+		v.SetBool(x)
+		return nil
 	}
 	return d.errAt(n, path, "internal error: unsupported field type %s", v.Type())
 }

@@ -118,16 +118,20 @@ type Byzantine struct {
 // NetRule is an adversarial network rule: it drops (with probability Drop)
 // or delays the messages it matches while active. Empty matchers match all.
 type NetRule struct {
-	Types     []string      `yaml:"types,omitempty"` // message types, e.g. PREPARE
-	From      []int         `yaml:"from,omitempty"`
-	To        []int         `yaml:"to,omitempty"`
-	View      *uint64       `yaml:"view,omitempty"`
-	Seq       *uint64       `yaml:"seq,omitempty"`
-	Drop      float64       `yaml:"drop,omitempty"`
-	Delay     time.Duration `yaml:"delay,omitempty"`
-	Start     time.Duration `yaml:"start,omitempty"`
-	End       time.Duration `yaml:"end,omitempty"`        // 0: until GST
-	StartView uint64        `yaml:"start_view,omitempty"` // active once view >= StartView is seen
+	Types []string      `yaml:"types,omitempty"` // message types, e.g. PREPARE
+	From  []int         `yaml:"from,omitempty"`
+	To    []int         `yaml:"to,omitempty"`
+	View  *uint64       `yaml:"view,omitempty"`
+	Seq   *uint64       `yaml:"seq,omitempty"`
+	Drop  float64       `yaml:"drop,omitempty"`
+	Delay time.Duration `yaml:"delay,omitempty"`
+	// Duplicate delivers one more copy of a matching message,
+	// DuplicateDelay after its send (an explored schedule's duplication).
+	Duplicate      bool          `yaml:"duplicate,omitempty"`
+	DuplicateDelay time.Duration `yaml:"duplicate_delay,omitempty"`
+	Start          time.Duration `yaml:"start,omitempty"`
+	End            time.Duration `yaml:"end,omitempty"`        // 0: until GST
+	StartView      uint64        `yaml:"start_view,omitempty"` // active once view >= StartView is seen
 }
 
 // Run bounds the run.

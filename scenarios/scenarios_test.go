@@ -98,7 +98,7 @@ func TestBadInput(t *testing.T) {
 		{"adversary sender missing", "adversary:\n  - {from: [0, 12], drop: 1}\n", 2, 16, "adversary[0].from[1]", []string{"node 12 does not exist"}},
 		{"adversary receiver missing", "adversary:\n  - {to: [-1], delay: 5ms}\n", 2, 11, "adversary[0].to[0]", []string{"node -1 does not exist"}},
 		{"adversary unknown type", "adversary:\n  - {types: [PREPARE, VOTE], drop: 1}\n", 2, 23, "adversary[0].types[1]", []string{`unknown message type "VOTE"`, `"PRE-PREPARE"`}},
-		{"adversary without effect", "adversary:\n  - {types: [PREPARE]}\n", 2, 5, "adversary[0]", []string{"no effect", "want drop > 0 or delay > 0"}},
+		{"adversary without effect", "adversary:\n  - {types: [PREPARE]}\n", 2, 5, "adversary[0]", []string{"no effect", "want drop > 0, delay > 0 or duplicate"}},
 		{"adversary drop out of range", "adversary:\n  - {drop: 3}\n", 2, 12, "adversary[0].drop", []string{"want a probability in [0, 1]"}},
 		{"adversary ends before start", "adversary:\n  - {drop: 1, start: 1s, end: 1s}\n", 2, 31, "adversary[0].end", []string{"after start (1s)"}},
 		{"negative mix weight", "workload:\n  mix: {confirm: -1}\n", 2, 18, "workload.mix.confirm", []string{"want a weight >= 0"}},

@@ -541,8 +541,11 @@ func (v *validator) netRule(p string, r *NetRule, ns nodeSet, protocol string) e
 	if err := v.nonNegative(p+".delay", r.Delay); err != nil {
 		return err
 	}
-	if r.Drop == 0 && r.Delay == 0 {
-		return v.errf(p, "the rule has no effect: want drop > 0 or delay > 0")
+	if err := v.nonNegative(p+".duplicate_delay", r.DuplicateDelay); err != nil {
+		return err
+	}
+	if r.Drop == 0 && r.Delay == 0 && !r.Duplicate {
+		return v.errf(p, "the rule has no effect: want drop > 0, delay > 0 or duplicate")
 	}
 	if err := v.nonNegative(p+".start", r.Start); err != nil {
 		return err

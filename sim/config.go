@@ -72,6 +72,11 @@ type NetworkConfig struct {
 type Verdict struct {
 	Drop       bool
 	ExtraDelay time.Duration
+	// Duplicate makes the network deliver one more copy of the message
+	// (traced RecDuplicate), DuplicateDelay plus a sampled delay after the
+	// send (an explored schedule's duplication; see sim/explore).
+	Duplicate      bool
+	DuplicateDelay time.Duration
 }
 
 // Filter lets an adversary control the network schedule: targeted drops or

@@ -176,7 +176,8 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 
 	protected := nw.protected(from, to)
 	synchronous := protected && now >= nw.gst
-	var extra time.Duration
+	var extra, dupExtra time.Duration
+	filterDup := false
 	if !synchronous {
 		for _, f := range nw.filters {
 			v := f.Filter(now, from, to, m)
@@ -185,6 +186,9 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 				return
 			}
 			extra += v.ExtraDelay
+			if v.Duplicate {
+				filterDup, dupExtra = true, dupExtra+v.DuplicateDelay
+			}
 		}
 		if len(nw.parts) > 0 && nw.partitioned(now, from, to) {
 			k.drop(from, to, m, ref, t, size, DropPartition)
@@ -198,7 +202,10 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 	}
 	at := nw.arrival(now, lc.Delay.Sample(r.delay)+extra, protected)
 	k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, evDeliver)
-	if lc.Duplicate > 0 && r.dup.Float64() < lc.Duplicate {
+	if lc.Duplicate > 0 && r.dup.Float64() < lc.Duplicate || filterDup {
+		if filterDup {
+			extra = dupExtra
+		}
 		k.stats.Duplicated.Add(size)
 		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
 		at := nw.arrival(now, lc.Delay.Sample(r.dupDelay)+extra, protected)

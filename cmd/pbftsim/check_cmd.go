@@ -5,11 +5,14 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
 func newCheckCmd() *cobra.Command {
@@ -20,6 +23,9 @@ func newCheckCmd() *cobra.Command {
 		out      string
 		quiet    bool
 		optimalN bool
+		guided   bool
+		asJSON   bool
+		protocol string
 	)
 	cmd := &cobra.Command{
 		Use:   "check [--runs N | --budget DURATION] [--seed S]",
@@ -31,6 +37,16 @@ checker, and stops at the first violation. A failure is shrunk to a small
 scenario, written as a replay file (--out) and printed with the command that
 replays it. Progress and cases/second go to stderr. Ctrl-C prints the
 summary of the cases that finished.
+
+Scenarios are swarm cases: per case each fault family (timeouts against the
+delay, checkpoint interval and window, batch, delays up to seconds, loss,
+duplication, partitions, one-way cuts, clogged links, crashes and recoveries,
+targeted drops and delays, Byzantine strategy sets) is switched on or off and
+its strength drawn; a failure prints the knobs drawn. The coverage probes the
+replicas reported (rare protocol paths) are printed with their counts.
+--guided keeps a corpus of the cases that reached a new (probe, view)
+combination and mutates them (coverage-guided, one worker). --json prints
+the summary (cases, probes, failure) as JSON on stdout.
 
 Exit status: 0 all cases passed, 1 a property was violated or no case
 finished within --budget (nothing was checked), 2 bad input, 130
@@ -54,19 +70,29 @@ interrupted.`,
 			}
 			gen := properties.SearchConfig()
 			gen.OnlyOptimalN = optimalN
+			if protocol != "" && protocol != cluster.ProtocolPBFT {
+				if !slices.Contains(cluster.Protocols, protocol) {
+					return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", protocol, strings.Join(cluster.Protocols, ", ")))
+				}
+				gen.Protocol = protocol
+			}
 			ctx, interrupted, release := stopOnSignal(cmd)
 			defer release()
 			prog := &progress{line: newProgressLine(cmd.ErrOrStderr(), quiet), total: runs, budget: budget}
 			rep, err := properties.Search(ctx, properties.SearchOptions{
 				Runs: runs, Budget: budget, Seed: seed, Progress: prog.update,
-				Gen: gen,
+				Gen: gen, Guided: guided,
 			})
 			prog.finish()
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
 			w := cmd.OutOrStdout()
+			if asJSON {
+				return checkJSON(w, rep, seed, out)
+			}
 			fmt.Fprintf(w, "%d cases in %v (%.0f cases/s), seed %d\n", rep.Cases, rep.Elapsed.Round(time.Millisecond), rep.Rate(), seed)
+			writeProbes(w, rep)
 			switch {
 			case rep.Failure != nil:
 				return reportFinding(w, rep.Failure, out)
@@ -87,7 +113,10 @@ interrupted.`,
 	addSeedFlag(f, &seed, 1, "")
 	addOutFlag(f, &out, "", "the replay file of a failure, with its trace and diagram beside it (default "+outDir+"/check-failure.replay.yaml)")
 	addQuietFlag(f, &quiet)
+	f.StringVar(&protocol, "protocol", "pbft", "protocol of the generated scenarios: pbft or hotstuff")
 	f.BoolVar(&optimalN, "optimal-n", false, "generate only n = 3f+1 (4, 7, 10, 13 replicas); by default any n in 4..13")
+	f.BoolVar(&guided, "guided", false, "coverage-guided: mutate the cases that reached new (probe, view) combinations (one worker)")
+	addJSONFlag(f, &asJSON, "the summary: cases, probes, failure")
 	return cmd
 }
 

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -75,6 +74,9 @@ input, 130 interrupted.`,
 			if err := c.Validate(); err != nil {
 				return usage(err)
 			}
+			if c.MaxStates < 0 {
+				return usage(fmt.Errorf("--max-states %d: out of range: want 0 (no limit) or more", c.MaxStates))
+			}
 			_, interrupted, release := stopOnSignal(cmd)
 			defer release()
 			c.Stop = interrupted
@@ -107,7 +109,7 @@ input, 130 interrupted.`,
 	fl.IntVar(&c.Views, "views", 1, fmt.Sprintf("highest view explored (0..%d)", pexplore.MaxViews))
 	fl.IntVar(&c.Depth, "depth", 0, fmt.Sprintf("maximum path length (0: no limit, at most %d)", pexplore.MaxDepth))
 	fl.DurationVar(&c.Budget, "budget", 0, "wall-clock budget (0: none)")
-	fl.IntVar(&c.MaxStates, "max-states", 0, "stop after this many states (0: no limit)")
+	fl.IntVar(&c.MaxStates, "max-states", defaultMaxStates, "stop after this many states (0: no limit; about 4 KB of memory each)")
 	fl.StringVar(&c.Variant, "variant", "", "protocol variant (see pbftsim hunt --list; default correct)")
 	addSeedFlag(fl, &c.Seed, 1, "here the keys and the workload")
 	fl.BoolVar(&c.DFS, "dfs", false, "depth-first with iterative deepening instead of breadth-first")
@@ -118,6 +120,11 @@ input, 130 interrupted.`,
 	addOutFlag(fl, &out, "", "the replay file of a counterexample (default "+outDir+"/explore-VARIANT.replay.yaml)")
 	return cmd
 }
+
+// defaultMaxStates bounds the states an exploration keeps: each costs about
+// 4 KB of live memory (the breadth-first frontier holds a copy of the node
+// its last transition stepped), so the default stays near 3 GB.
+const defaultMaxStates = 750_000
 
 // statsLine formats exploration counters.
 func statsLine(s engine.Stats) string {
@@ -147,7 +154,7 @@ func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 		case res.Interrupted:
 			fmt.Fprintf(w, "stopped (--budget or Ctrl-C): no violation in the states explored so far, every state up to depth %d checked; the bounds were NOT exhausted\n", res.Checked)
 		default:
-			fmt.Fprintln(w, "stopped at --max-states: no violation in the states explored so far; the bounds were NOT exhausted")
+			fmt.Fprintf(w, "stopped at --max-states %d: no violation in the states explored so far, every state up to depth %d checked; the bounds were NOT exhausted\n", c.MaxStates, res.Checked)
 		}
 		return nil
 	}
@@ -160,11 +167,8 @@ func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 		out = filepath.Join(outDir, "explore-"+name+".replay.yaml")
 	}
 	rp := res.Replay
-	if err := os.MkdirAll(filepath.Dir(out), 0o777); err != nil {
-		return &exitError{code: 2, err: err}
-	}
-	if err := res.Outcome.WriteReplay(out); err != nil {
-		return &exitError{code: 2, err: err}
+	if err := writeReplayFile(res.Outcome, out); err != nil {
+		return err
 	}
 	fmt.Fprintf(w, "kernel run of the counterexample: %s\n", res.Outcome.Summary())
 	fmt.Fprintf(w, "replay file %s (trace hash %s): pbftsim replay %s\n", out, rp.TraceHash, out)

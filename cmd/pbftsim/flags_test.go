@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -165,5 +167,47 @@ func unchanged(t *testing.T, path string, before []byte) {
 	after, err := os.ReadFile(path)
 	if err != nil || !bytes.Equal(before, after) {
 		t.Errorf("%s changed (%v)", path, err)
+	}
+}
+
+// TestCheckBudgetAndCtrlC: check never says all properties held after 0
+// cases; Ctrl-C (a cancelled context) makes check and hunt print what they
+// did so far and exit 130.
+func TestCheckBudgetAndCtrlC(t *testing.T) {
+	out, _, code := cli(t, "check", "--budget", "1ns", "--quiet")
+	if code != 1 || strings.Contains(out, "all properties held") || !strings.Contains(out, "nothing was checked") {
+		t.Errorf("check --budget 1ns: exit %d\n%s", code, out)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out, errs, code := cliCtx(t, ctx, "check", "--runs", "50", "--quiet")
+	if code != 130 || !strings.Contains(out, "cases in") || !strings.Contains(out, "interrupted") || strings.Contains(out, "all properties held") {
+		t.Errorf("check interrupted: exit %d\n%s%s", code, out, errs)
+	}
+	out, errs, code = cliCtx(t, ctx, "hunt", "--variant", "commit-quorum-2f", "--budget", "10s")
+	if code != 130 || !strings.Contains(out, "interrupted") {
+		t.Errorf("hunt interrupted: exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestProgressInALog: off a terminal, progress is plain lines at most every
+// logEvery (the final line always), never a carriage return.
+func TestProgressInALog(t *testing.T) {
+	var b bytes.Buffer
+	p := newProgressLine(&b, false)
+	if p.tty || p.every != logEvery {
+		t.Fatalf("a buffer is not a terminal: %+v", p)
+	}
+	for i := range 1000 {
+		p.show(fmt.Sprintf("step %d", i), false)
+	}
+	p.show("done", true)
+	p.finish()
+	if strings.Contains(b.String(), "\r") || b.String() != "done\n" {
+		t.Errorf("log output %q, want only the final line within %v", b.String(), logEvery)
+	}
+	_, errs, _ := cli(t, "sweep", "--seeds", "1..3", "--out", filepath.Join(t.TempDir(), "s.jsonl"))
+	if strings.Contains(errs, "\r") || !strings.Contains(errs, "3/3 seeds") {
+		t.Errorf("sweep progress in a log: %q", errs)
 	}
 }

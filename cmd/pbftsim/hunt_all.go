@@ -52,16 +52,29 @@ func huntAll(cmd *cobra.Command, spec properties.HuntAllSpec, asJSON bool) error
 	return nil
 }
 
-// writeHuntTable prints the hunt rows as an aligned table.
+// writeHuntTable prints the hunt rows as an aligned table (with the
+// guided search's columns when it ran).
 func writeHuntTable(w io.Writer, rows []properties.HuntRow) {
+	guided := false
+	for _, r := range rows {
+		guided = guided || r.GuidedCases > 0
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "variant\tfound\tcases\tseconds\tproperty\tn\tfaulty\trequests\trecords")
+	head := "variant\tfound\tcases\tseconds\tproperty\tn\tfaulty\trequests\trecords"
+	if guided {
+		head += "\tguided found\tguided cases\tguided seconds"
+	}
+	fmt.Fprintln(tw, head)
 	for _, r := range rows {
 		if !r.Found {
-			fmt.Fprintf(tw, "%s\tno\t%d\t%.1f\t-\t-\t-\t-\t-\n", r.Variant, r.Cases, r.Seconds)
-			continue
+			fmt.Fprintf(tw, "%s\tno\t%d\t%.1f\t-\t-\t-\t-\t-", r.Variant, r.Cases, r.Seconds)
+		} else {
+			fmt.Fprintf(tw, "%s\tyes\t%d\t%.2f\t%s\t%d\t%d\t%d\t%d", r.Variant, r.Cases, r.Seconds, r.Property, r.N, r.Faulty, r.Requests, r.TraceRecords)
 		}
-		fmt.Fprintf(tw, "%s\tyes\t%d\t%.2f\t%s\t%d\t%d\t%d\t%d\n", r.Variant, r.Cases, r.Seconds, r.Property, r.N, r.Faulty, r.Requests, r.TraceRecords)
+		if guided {
+			fmt.Fprintf(tw, "\t%s\t%d\t%.2f", map[bool]string{true: "yes", false: "no"}[r.GuidedFound], r.GuidedCases, r.GuidedSeconds)
+		}
+		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 }

@@ -3,11 +3,14 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/hotstuff"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -19,11 +22,13 @@ func newHuntCmd() *cobra.Command {
 		seed    uint64
 		out     string
 		generic bool
+		guided  bool
 		all     bool
 		asJSON  bool
+		proto   string
 	)
 	cmd := &cobra.Command{
-		Use:   "hunt (--list | --variant NAME [--generic] [--budget 60s] [--seed S] [--out FILE] | --all [--generic] [--budget D] [--json])",
+		Use:   "hunt (--list | --variant NAME [--generic] [--budget 60s] [--seed S] [--out FILE] | --all [--generic [--guided]] [--budget D] [--json])",
 		Short: "Search for a run that breaks a property of a deliberately broken protocol variant",
 		Long: `hunt runs a property-based search (targeted scenarios for the variant, then
 generated ones biased toward the faults that expose it, across seeds) on a
@@ -47,6 +52,19 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
+			hs := proto == cluster.ProtocolHotStuff
+			if proto != cluster.ProtocolPBFT && !hs {
+				return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", proto, strings.Join(cluster.Protocols, ", ")))
+			}
+			if hs && all {
+				return usage(fmt.Errorf("--all: PBFT only for now; hunt HotStuff variants one by one with --protocol hotstuff --variant NAME"))
+			}
+			if list && hs {
+				for _, name := range properties.HotStuffVariantNames() {
+					fmt.Fprintln(w, name)
+				}
+				return nil
+			}
 			if list {
 				for _, name := range properties.VariantNames() {
 					fmt.Fprintln(w, name)
@@ -63,7 +81,10 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 				if cmd.Flags().Changed("out") {
 					return usage(fmt.Errorf("--out: not with --all (each row names its seed; rerun one variant with --variant to write its replay file)"))
 				}
-				return huntAll(cmd, properties.HuntAllSpec{Budget: budget, Seed: seed, Generic: generic}, asJSON)
+				if guided && !generic {
+					return usage(fmt.Errorf("--guided: only with --generic"))
+				}
+				return huntAll(cmd, properties.HuntAllSpec{Budget: budget, Seed: seed, Generic: generic, Guided: guided}, asJSON)
 			}
 			if asJSON {
 				return usage(fmt.Errorf("--json: only with --all"))
@@ -71,7 +92,11 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 			if variant == "" {
 				return usage(fmt.Errorf("--variant: required (one of the names from `pbftsim hunt --list`, or correct)"))
 			}
-			if _, err := pbft.ParseVariant(variant); err != nil {
+			if hs {
+				if _, err := hotstuff.ParseVariant(variant); err != nil && variant != "correct" {
+					return usage(fmt.Errorf("--variant: %w", err))
+				}
+			} else if _, err := pbft.ParseVariant(variant); err != nil {
 				return usage(fmt.Errorf("--variant: %w", err))
 			}
 			if !cmd.Flags().Changed("out") {
@@ -84,7 +109,10 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 			fmt.Fprintf(cmd.ErrOrStderr(), "hunting variant %s for up to %v (seed %d, %s)...\n", variant, budget, seed, mode)
 			ctx, interrupted, release := stopOnSignal(cmd)
 			defer release()
-			f, err := properties.HuntWith(ctx, properties.HuntSpec{Variant: variant, Budget: budget, Seed: seed, Generic: generic})
+			if guided && !generic {
+				return usage(fmt.Errorf("--guided: only with --generic"))
+			}
+			f, err := properties.HuntWith(ctx, properties.HuntSpec{Variant: variant, Budget: budget, Seed: seed, Generic: generic, Guided: guided, Protocol: proto})
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
@@ -94,6 +122,9 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 			}
 			if !f.Found {
 				fmt.Fprintf(w, "no violation in %d cases (%v, seed %d): the budget ran out\n", f.Cases, f.Elapsed.Round(time.Millisecond), seed)
+				if notes := f.Notes(); notes != "" {
+					fmt.Fprintf(w, "  of the cases without a violation: %s\n", notes)
+				}
 				return nil
 			}
 			fmt.Fprintf(w, "variant %s: found after %d cases in %v (%v with shrinking)\n", variant, f.Cases, f.ToFirst.Round(time.Millisecond), f.Elapsed.Round(time.Millisecond))
@@ -101,12 +132,14 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 		},
 	}
 	fl := cmd.Flags()
+	fl.StringVar(&proto, "protocol", cluster.ProtocolPBFT, "protocol whose variants are hunted: pbft or hotstuff")
 	addListFlag(fl, &list, "the variant names")
 	fl.StringVar(&variant, "variant", "", "the broken variant to hunt (see --list)")
 	fl.DurationVar(&budget, "budget", 60*time.Second, "wall-clock budget")
 	addSeedFlag(fl, &seed, 1, "")
 	addOutFlag(fl, &out, "", "the replay file of a violation, with its trace and diagram beside it (default "+outDir+"/hunt-VARIANT.replay.yaml)")
 	fl.BoolVar(&generic, "generic", false, "search with check's generator only (no targeted scenarios, no variant bias)")
+	fl.BoolVar(&guided, "guided", false, "with --generic: coverage-guided search (with --all: both searches, side by side)")
 	fl.BoolVar(&all, "all", false, "hunt every broken variant in turn (--budget each) and print a table")
 	addJSONFlag(fl, &asJSON, "with --all: the rows")
 	return cmd

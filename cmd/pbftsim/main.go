@@ -51,7 +51,7 @@ variable is set.`,
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usage(err) })
 	root.AddCommand(
 		newRunCmd(), newScenariosCmd(), newValidateCmd(),
-		newCheckCmd(), newHuntCmd(), newReplayCmd(),
+		newCheckCmd(), newHuntCmd(), newTriageCmd(), newReplayCmd(),
 		newReportCmd(), newSweepCmd(), newMergeCmd(), newTraceCmd(), newVersionCmd(),
 		newExploreCmd(),
 	)

@@ -2,7 +2,9 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -295,5 +297,52 @@ func TestReplayFullRunRecording(t *testing.T) {
 	v := replayJSON(t, 0, path, "--until", "violation")
 	if !v.Reached || v.Next == nil || v.Ended != "" || v.Steps >= end.Steps || len(v.Violations) == 0 {
 		t.Fatalf("--until violation inside a full run: %+v (end after %d steps)", v, end.Steps)
+	}
+}
+
+// TestReplayNoHashAndOtherVersion: a replay file without a trace hash is
+// not claimed reproduced; text and --json report the same actual hash; a
+// file from another version says so.
+func TestReplayNoHashAndOtherVersion(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "bf.replay.yaml")
+	if _, errs, code := cli(t, "run", "--scenario", "beyond-f", "--out", path); code == 2 {
+		t.Fatal(errs)
+	}
+	data, _ := os.ReadFile(path)
+	var kept []string
+	for _, l := range strings.Split(string(data), "\n") {
+		if !strings.HasPrefix(l, "trace_hash:") {
+			kept = append(kept, l)
+		}
+	}
+	nohash := filepath.Join(dir, "nohash.replay.yaml")
+	body := strings.ReplaceAll(strings.Join(kept, "\n"), "version: "+version, "version: 0.0.1-old")
+	if err := os.WriteFile(nohash, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := cli(t, "replay", nohash)
+	if code != 0 || strings.Contains(out, "reproduced: same trace hash") || !strings.Contains(out, "the trace was NOT compared") ||
+		!strings.Contains(out, "written by pbftsim 0.0.1-old, this is "+version) {
+		t.Fatalf("replay without a hash: exit %d\n%s%s", code, out, errs)
+	}
+	textHash := regexp.MustCompile(`trace hash ([0-9a-f]{16})`).FindStringSubmatch(out)
+	js, _, _ := cli(t, "replay", nohash, "--json")
+	var rep struct {
+		TraceHash    string   `json:"trace_hash"`
+		Reproduced   *bool    `json:"reproduced"`
+		HashCompared bool     `json:"hash_compared"`
+		Notes        []string `json:"notes"`
+	}
+	if err := json.Unmarshal([]byte(js), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if textHash == nil || rep.TraceHash != textHash[1] || rep.Reproduced == nil || *rep.Reproduced || rep.HashCompared || len(rep.Notes) != 2 {
+		t.Errorf("text hash %v, JSON %+v: want the same hash, not reproduced, hash not compared, two notes", textHash, rep)
+	}
+	// The file with its hash, from this version: reproduced, no notes.
+	out, _, code = cli(t, "replay", path)
+	if code != 0 || !strings.Contains(out, "reproduced: same trace hash and verdict") || strings.Contains(out, "note:") {
+		t.Errorf("replay with a hash: exit %d\n%s", code, out)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pbftsim/pbftsim/internal/shquote"
+
 	"github.com/spf13/cobra"
 
 	"github.com/pbftsim/pbftsim/reports"
@@ -127,6 +129,10 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	base.Seed = seeds.From
 	opt.Base, opt.Scenario = base, name
 	opt.Command = reportCommand(fl, flags.Changed("requests"), opt)
+	if base.Protocol == cluster.ProtocolHotStuff && !flags.Changed("protocols") {
+		// The single-protocol report judges PBFT's closed forms.
+		return bad(fmt.Errorf("--scenario %s runs HotStuff: the single-protocol report compares with PBFT's closed forms; use --protocols pbft,hotstuff (or --protocols hotstuff,pbft)", name))
+	}
 
 	// Ctrl-C stops the sweep: the finished runs are kept for --resume and
 	// an existing report folder stays as it was.
@@ -186,7 +192,7 @@ func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlag
 func reportCommand(fl *reportFlags, requestsGiven bool, opt reports.Options) string {
 	args := []string{"pbftsim", "report"}
 	if fl.scenario != "" {
-		args = append(args, "--scenario", shellQuote(fl.scenario))
+		args = append(args, "--scenario", shquote.Quote(fl.scenario))
 	}
 	nodes := opt.Nodes
 	if nodes == nil {
@@ -199,7 +205,7 @@ func reportCommand(fl *reportFlags, requestsGiven bool, opt reports.Options) str
 	for _, n := range nodes {
 		ns = append(ns, strconv.Itoa(n))
 	}
-	args = append(args, "--nodes", shellQuote(strings.Join(ns, ",")), "--seeds", fmt.Sprintf("%d..%d", opt.Base.Seed, opt.Base.Seed+uint64(opt.Seeds)-1))
+	args = append(args, "--nodes", shquote.Quote(strings.Join(ns, ",")), "--seeds", fmt.Sprintf("%d..%d", opt.Base.Seed, opt.Base.Seed+uint64(opt.Seeds)-1))
 	if requestsGiven {
 		args = append(args, "--requests", strconv.Itoa(fl.requests))
 	}
@@ -207,17 +213,9 @@ func reportCommand(fl *reportFlags, requestsGiven bool, opt reports.Options) str
 		args = append(args, "--quick")
 	}
 	if fl.protocols != "" {
-		args = append(args, "--protocols", shellQuote(fl.protocols))
+		args = append(args, "--protocols", shquote.Quote(fl.protocols))
 	}
-	return strings.Join(append(args, "--out", shellQuote(fl.out)), " ")
-}
-
-// shellQuote quotes s for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./,:=+@") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return strings.Join(append(args, "--out", shquote.Quote(fl.out)), " ")
 }
 
 // buildVersion is the pbftsim version with the VCS revision when the binary

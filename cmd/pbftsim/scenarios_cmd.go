@@ -6,8 +6,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/scenarios"
-	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
 // newScenariosCmd lists the built-in scenarios, one a line: the name, then
@@ -51,7 +51,7 @@ validate accepts, run accepts.`,
 			for _, path := range args {
 				s, err := scenarios.LoadFile(path)
 				if err == nil {
-					_, err = checkScenario(s)
+					_, err = experiment.Check(s)
 				}
 				if err != nil {
 					errs = append(errs, err)
@@ -72,20 +72,6 @@ validate accepts, run accepts.`,
 			}
 		},
 	}
-}
-
-// checkScenario validates sc and builds (without running) the cluster it
-// describes: the one check that validate and every command running a
-// scenario apply, so that validate accepts exactly what run accepts.
-func checkScenario(sc *scenarios.Scenario) (cluster.Config, error) {
-	cfg, err := sc.Config()
-	if err != nil {
-		return cfg, err
-	}
-	if _, err := cluster.New(cfg); err != nil {
-		return cfg, fmt.Errorf("scenario %s: %w", sc.Name, err)
-	}
-	return cfg, nil
 }
 
 // summary describes a valid scenario in a few words.

@@ -20,6 +20,7 @@ import (
 func newSweepCmd() *cobra.Command {
 	var (
 		scenario, shard, out string
+		protocol             string
 		seeds                seedsValue
 		workers, failures    int
 		quiet, swarm, resume bool
@@ -91,6 +92,14 @@ input, 130 interrupted.`,
 			} else if sc, err = scenarios.Load(scenario); err != nil {
 				return usage(err)
 			}
+			if cmd.Flags().Changed("protocol") {
+				if swarm {
+					return usage(errors.New("--protocol: not with --swarm (swarm cases are PBFT's; use pbftsim check --protocol hotstuff)"))
+				}
+				if err := setProtocol(sc, protocol); err != nil {
+					return err
+				}
+			}
 			if err := outfile.CheckDistinct(out, scenario); err != nil {
 				return usage(fmt.Errorf("--out: %w", err))
 			}
@@ -130,6 +139,7 @@ input, 130 interrupted.`,
 	addScenarioFlag(f, &scenario, sweep.DefaultScenario)
 	addSeedsFlag(f, &seeds, sweep.Range{From: 1, To: 1000})
 	addWorkersFlag(f, &workers)
+	f.StringVar(&protocol, "protocol", "", "replication protocol: pbft or hotstuff (default: the scenario's)")
 	f.StringVar(&shard, "shard", "", "run only shard `I/N` of the seeds: those with (seed - A) mod N == I")
 	addOutFlag(f, &out, "", "the sweep file, JSON Lines (required)")
 	addFailuresFlag(f, &failures)

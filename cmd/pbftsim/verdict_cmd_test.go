@@ -131,3 +131,11 @@ func TestReplaySaysWhatWasJudged(t *testing.T) {
 		t.Errorf("fault-free --json: verdict %q, fully_judged %v", j.Verdict, j.FullyJudged)
 	}
 }
+
+// TestCheckSaysWhatWasJudged: check's summary counts what was not judged.
+func TestCheckSaysWhatWasJudged(t *testing.T) {
+	out, errs, code := cli(t, "check", "--runs", "20", "--quiet", "--out", "")
+	if code != 0 || !strings.Contains(out, "no violation in 20 cases") || strings.Contains(out, "all properties held") {
+		t.Errorf("check --runs 20: exit %d %s\n%s", code, errs, out)
+	}
+}

@@ -310,33 +310,48 @@ func (c Config) scheduleScenario(m *engine.Model, path []engine.Choice) (scenari
 	sc := c.Scenario()
 	sc.Network.Delay = "const:0s"
 	type key struct {
-		typ      sim.MsgType
-		from, to sim.NodeID
-		at       sim.Time
+		typ       sim.MsgType
+		from, to  sim.NodeID
+		at        sim.Time
+		view, seq uint64
 	}
 	fate := map[key]string{}
 	for _, s := range sched.Sends {
-		if len(s.Delivered) > 1 {
-			return sc, fmt.Errorf("the counterexample duplicates a message: not expressible as a replay file yet (explore without --duplicates)")
+		if s.Copies > 1 {
+			return sc, fmt.Errorf("the counterexample duplicates one message twice: not expressible by network rules")
 		}
-		k := key{s.Msg.Type(), s.From, s.To, s.SentAt}
+		view, hasView, seq, hasSeq := byzantine.ViewSeq(s.Msg)
+		k := key{s.Msg.Type(), s.From, s.To, s.SentAt, view, seq}
 		rule := scenarios.NetRule{Types: []string{s.Msg.Type().String()}, From: []int{int(s.From)}, To: []int{int(s.To)},
 			Start: time.Duration(s.SentAt), End: time.Duration(s.SentAt + 1)}
-		var f string
-		switch {
-		case s.Dropped:
-			rule.Drop = 1
-			f = "drop"
-		case len(s.Delivered) == 1:
-			rule.Delay = time.Duration(s.Delivered[0] - s.SentAt)
-			f = rule.Delay.String()
-		default: // still in flight at the end of the path
-			rule.Delay = time.Hour
-			f = "late"
+		// View and sequence number tell apart two messages of one type on
+		// one link sent in the same step.
+		if hasView {
+			rule.View = &view
 		}
+		if hasSeq {
+			rule.Seq = &seq
+		}
+		// The kernel delivers the original at SentAt+Delay and a duplicate
+		// at SentAt+DuplicateDelay; copies still in flight at the end of the
+		// path arrive an hour later (never, within the replayed run).
+		at := slices.Clone(s.Delivered)
+		for len(at) < 1+s.Copies-s.Dropped {
+			at = append(at, s.SentAt+sim.Time(time.Hour))
+		}
+		switch len(at) {
+		case 0:
+			rule.Drop = 1
+		case 1:
+			rule.Delay = time.Duration(at[0] - s.SentAt)
+		case 2:
+			rule.Delay = time.Duration(at[0] - s.SentAt)
+			rule.Duplicate, rule.DuplicateDelay = true, time.Duration(at[1]-s.SentAt)
+		}
+		f := fmt.Sprintf("%v %v %v %v", rule.Drop, rule.Delay, rule.Duplicate, rule.DuplicateDelay)
 		if prev, ok := fate[k]; ok {
 			if prev != f {
-				return sc, fmt.Errorf("two %v messages from %d to %d sent at %v have different fates: not expressible by network rules", s.Msg.Type(), s.From, s.To, s.SentAt)
+				return sc, fmt.Errorf("two %v messages from %d to %d sent at %v (view %d, seq %d) have different fates: not expressible by network rules", s.Msg.Type(), s.From, s.To, s.SentAt, view, seq)
 			}
 			continue
 		}

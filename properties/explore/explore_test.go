@@ -39,8 +39,16 @@ func line(r *sim.Record) string {
 // same timers and report the same events at the same times; the replay file
 // of the run reproduces its trace hash.
 func TestScheduleReplaysInKernel(t *testing.T) {
-	for seed := uint64(1); seed <= 6; seed++ {
-		c := Config{Nodes: 4, Requests: 2, Drops: 2, Crashes: 1, Views: 1}
+	kinds := map[engine.Kind]int{}
+	defer func() {
+		for k := engine.Deliver; k <= engine.Recover; k++ {
+			if kinds[k] == 0 {
+				t.Errorf("no random path has a %v transition", k)
+			}
+		}
+	}()
+	for seed := uint64(1); seed <= 12; seed++ {
+		c := Config{Nodes: 4, Requests: 2, Drops: 2, Duplicates: 2, Crashes: 1, Views: 1}
 		if seed%2 == 0 {
 			c.Byzantine = []cluster.ByzantineSpec{{Replica: 3, Strategy: "equivocate"}}
 			c.Variant = "commit-quorum-2f"
@@ -57,7 +65,7 @@ func TestScheduleReplaysInKernel(t *testing.T) {
 		}
 		rng := rand.New(rand.NewPCG(seed, 7))
 		var path []engine.Choice
-		b := engine.Bounds{Drops: c.Drops, Crashes: c.Crashes}
+		b := engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes}
 		for len(path) < 60 {
 			ch := e.Choices(nil, w, b)
 			if len(ch) == 0 {
@@ -65,6 +73,7 @@ func TestScheduleReplaysInKernel(t *testing.T) {
 			}
 			x := ch[rng.IntN(len(ch))]
 			path = append(path, x)
+			kinds[x.Kind]++
 			w, _ = e.Apply(w, x)
 			recs = append(recs, e.Records()...)
 		}

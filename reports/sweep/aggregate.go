@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pbftsim/pbftsim/internal/shquote"
 )
 
 // MaxListedFailures bounds the failing seeds an Aggregate keeps (all are
@@ -44,7 +46,13 @@ type Aggregate struct {
 	// Knobs counts, per swarm knob and value, the seeds and the failing
 	// seeds (swarm sweeps only).
 	Knobs map[string]map[string]*KnobCount
+	// Probes counts, per coverage probe, the reports and the seeds that
+	// reported it.
+	Probes map[string]*ProbeCount
 }
+
+// ProbeCount counts one probe's reports and the seeds that reported it.
+type ProbeCount struct{ Reports, Seeds uint64 }
 
 // KnobCount counts the seeds that drew one knob value and how many failed.
 type KnobCount struct{ Seeds, Failures uint64 }
@@ -83,6 +91,18 @@ func (a *Aggregate) Add(r *Record) {
 		}
 		a.NotJudged[p]++
 	}
+	for p, n := range r.Probes { // counting only: the order does not matter
+		if a.Probes == nil {
+			a.Probes = map[string]*ProbeCount{}
+		}
+		c := a.Probes[p]
+		if c == nil {
+			c = &ProbeCount{}
+			a.Probes[p] = c
+		}
+		c.Seeds++
+		c.Reports += n
+	}
 	for k, v := range r.Knobs { // counting only: the order does not matter
 		if a.Knobs == nil {
 			a.Knobs = map[string]map[string]*KnobCount{}
@@ -120,16 +140,7 @@ func (a *Aggregate) ReplayCommand(seed uint64) string {
 	if a.Header.Swarm {
 		return fmt.Sprintf("pbftsim sweep --swarm --seeds %d --out swarm-%d.jsonl", seed, seed)
 	}
-	return fmt.Sprintf("pbftsim run --scenario %s --seed %d", shellQuote(a.Header.Scenario), seed)
-}
-
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_./:=+,", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return fmt.Sprintf("pbftsim run --scenario %s --seed %d", shquote.Quote(a.Header.Scenario), seed)
 }
 
 // Write prints the aggregate for people: verdict counts, failing seeds with
@@ -199,6 +210,24 @@ func (a *Aggregate) Write(w io.Writer, listMax int) {
 	fmt.Fprintf(w, "messages per seed:    %s\n", a.Messages.Format(num))
 	fmt.Fprintf(w, "view changes per seed: %s\n", a.Views.Format(num))
 	a.writeKnobs(w)
+	a.writeProbes(w)
+}
+
+// writeProbes prints the coverage probes reached, in name order: reports
+// and seeds.
+func (a *Aggregate) writeProbes(w io.Writer) {
+	if len(a.Probes) == 0 {
+		return
+	}
+	names := make([]string, 0, len(a.Probes))
+	for p := range a.Probes {
+		names = append(names, p)
+	}
+	slices.Sort(names)
+	fmt.Fprintln(w, "coverage probes (reports, seeds):")
+	for _, p := range names {
+		fmt.Fprintf(w, "  %-40s %9d %7d\n", p, a.Probes[p].Reports, a.Probes[p].Seeds)
+	}
 }
 
 // knobRows is how many knob values the summary lists.

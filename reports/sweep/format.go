@@ -173,6 +173,9 @@ type Record struct {
 	SimTimeNs    int64  `json:"sim_time_ns"`
 	// Knobs are the swarm knobs of the seed's case (swarm sweeps only).
 	Knobs map[string]string `json:"knobs,omitempty"`
+	// Probes counts the coverage probes the replicas reported (pbft.Probe),
+	// by probe (absent when none was hit).
+	Probes map[string]uint64 `json:"probes,omitempty"`
 	// OutsideFaultModel is set on a violation in a run outside the fault
 	// model (more than f faulty replicas, ...), where it is expected: like
 	// pbftsim run, a sweep exits 1 only for violations within it.

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/pbftsim/pbftsim/internal/outfile"
 	"io"
 	"os"
 	"runtime"
@@ -16,9 +15,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pbftsim/pbftsim/experiment"
+	"github.com/pbftsim/pbftsim/internal/outfile"
+
 	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/scenarios"
-	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim"
 )
 
 // SwarmScenario is the scenario name in the header of a swarm sweep.
@@ -107,12 +109,9 @@ func (o *Options) header() (Header, error) {
 	// Bad scenarios fail here, once, rather than once per seed.
 	sc := *o.Scenario
 	sc.Seed = o.Seeds.From
-	cfg, err := sc.Config()
-	if err != nil {
+	// The one check of pbftsim validate and run (experiment.Check).
+	if _, err := experiment.Check(&sc); err != nil {
 		return Header{}, err
-	}
-	if _, err := cluster.New(cfg); err != nil {
-		return Header{}, fmt.Errorf("scenario %s: %w", o.ScenarioArg, err)
 	}
 	hash, err := ScenarioHash(o.Scenario)
 	if err != nil {
@@ -130,17 +129,6 @@ func (o *Options) header() (Header, error) {
 		ScenarioSHA256: hash, Seeds: o.Seeds, Shard: sh, Slicing: Slicing, Swarm: o.Swarm}, nil
 }
 
-// RunSeed runs sc with seed under every safety checker and the liveness
-// checker (when the scenario is within the fault model) and summarises it.
-// The run is not stopped at the first violation, so its trace hash is the
-// one `pbftsim run --scenario S --seed N` prints. stop, if set, is polled
-// after every event; when it returns true the run is abandoned and ok is
-// false. A panic in the simulation is reported as the verdict "panic".
-func RunSeed(sc *scenarios.Scenario, seed uint64, stop func() bool) (rec Record, ok bool) {
-	return runSeed(sc, seed, stop, nil)
-}
-
-// runSeed is RunSeed reusing chk (when not nil) as the run's checker.
 // GOGC is the garbage collector percentage `pbftsim sweep` runs with unless
 // the GOGC environment variable is set. A sweep's live heap is a few
 // megabytes per worker (one run each) while it allocates hundreds of
@@ -151,6 +139,14 @@ func RunSeed(sc *scenarios.Scenario, seed uint64, stop func() bool) (rec Record,
 // with two (at 400: ~45 MB with two).
 const GOGC = 1600
 
+// runSeed runs sc with seed under every safety checker and the liveness
+// checker (when the scenario is within the fault model) and summarises it,
+// reusing chk (when not nil) as the run's checker. The run is not stopped
+// at the first violation, so its trace hash is the one
+// `pbftsim run --scenario S --seed N` prints. stop, if set, is polled after
+// every event; when it returns true the run is abandoned and ok is false. A
+// panic in the simulation is reported as the verdict "panic". A nil sc is
+// the seed's swarm case.
 func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *properties.Checker) (rec Record, ok bool) {
 	rec = Record{Seed: seed}
 	var knobs map[string]string
@@ -171,7 +167,8 @@ func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *propert
 		return Record{Seed: seed, Verdict: VerdictError, Detail: err.Error()}, true
 	}
 	cfg.StopWhen = stop
-	o, err := properties.RunConfig(s, cfg, properties.RunOptions{Liveness: true, Reuse: chk})
+	probes := properties.NewProbeCounter()
+	o, err := properties.RunConfig(s, cfg, properties.RunOptions{Liveness: true, Reuse: chk, Sinks: []sim.Sink{probes}})
 	if err != nil {
 		return Record{Seed: seed, Verdict: VerdictError, Detail: err.Error()}, true
 	}
@@ -186,6 +183,9 @@ func runSeed(sc *scenarios.Scenario, seed uint64, stop func() bool, chk *propert
 		LatencyP50Ns: res.LatencyNs.P50, LatencyP99Ns: res.LatencyNs.P99,
 		ViewChanges: res.Views.Changes, FinalView: res.Views.Final,
 		Events: res.Events, SimTimeNs: res.SimTimeNs, Knobs: knobs,
+	}
+	if len(probes.Hits) > 0 {
+		rec.Probes = probes.Hits
 	}
 	for _, j := range o.NotJudged() {
 		rec.NotJudged = append(rec.NotJudged, j.Property)

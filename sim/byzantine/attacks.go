@@ -307,8 +307,8 @@ func init() {
 	strategy(Info{
 		Name: "request-relay",
 		Doc: "abuses request relays (clients' own signed REQUESTs, never altered): \"replay\" relays, with every request it " +
-			"receives, the oldest requests it has seen again to every replica (duplicates of executed requests); \"flood\" relays " +
-			"every request it receives to every replica twice; \"both\" (default) does both",
+			"receives from a client, the oldest requests it has seen again to every replica (duplicates of executed requests); \"flood\" relays " +
+			"every request it receives from a client to every replica twice; \"both\" (default) does both",
 		Params: []Param{{Name: "mode", Doc: "replay, flood or both", Allowed: []string{"replay", "flood", "both"}}},
 	}, func(p params, env *Env) (rewriter, error) {
 		mode, err := p.oneOf("mode", "both")
@@ -333,8 +333,8 @@ func (f *relayForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 		return out
 	}
 	q, ok := any(c.in.Msg).(*pbft.Request)
-	if !ok {
-		return out
+	if !ok || c.in.From != q.Client {
+		return out // only a client's own transmissions: relays of relays would echo forever
 	}
 	relay := func(r *pbft.Request) {
 		for i := 0; i < c.env.N; i++ {

@@ -35,8 +35,11 @@ func (r NetRule) Validate(n int) error {
 	if r.Delay < 0 {
 		return fmt.Errorf("net rule: delay: %v is negative; want >= 0", r.Delay)
 	}
-	if r.Drop == 0 && r.Delay == 0 {
-		return fmt.Errorf("net rule: drop and delay are both 0: the rule would do nothing; set drop in (0,1] and/or delay > 0")
+	if r.DuplicateDelay < 0 {
+		return fmt.Errorf("net rule: duplicate_delay: %v is negative; want >= 0", r.DuplicateDelay)
+	}
+	if r.Drop == 0 && r.Delay == 0 && !r.Duplicate {
+		return fmt.Errorf("net rule: drop and delay are both 0 and no duplicate: the rule would do nothing; set drop in (0,1], delay > 0 or duplicate")
 	}
 	if r.Start < 0 {
 		return fmt.Errorf("net rule: start: %v is negative; want >= 0", r.Start)
@@ -162,6 +165,10 @@ func (f *ruleFilter) Filter(now sim.Time, from, to sim.NodeID, m sim.Message) si
 			return sim.Verdict{Drop: true}
 		}
 		v.ExtraDelay += c.Delay
+		if c.Duplicate {
+			v.Duplicate = true
+			v.DuplicateDelay += c.DuplicateDelay
+		}
 	}
 	return v
 }

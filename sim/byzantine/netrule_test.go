@@ -161,3 +161,23 @@ func TestNetRuleValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestRuleFilterDuplicate: a duplicate rule asks the kernel for one more
+// copy, with its own delay; a rule that only duplicates is valid.
+func TestRuleFilterDuplicate(t *testing.T) {
+	r := NetRule{Types: []string{"PREPARE"}, Delay: time.Microsecond, Duplicate: true, DuplicateDelay: 3 * time.Microsecond}
+	f := NewRuleFilter([]NetRule{r}, rand.New(rand.NewPCG(1, 2)))
+	v := f.Filter(0, 1, 2, prep(1, 0, 1, pbft.Digest{1}))
+	if !v.Duplicate || v.DuplicateDelay != 3*time.Microsecond || v.ExtraDelay != time.Microsecond {
+		t.Fatalf("verdict %+v", v)
+	}
+	if v := f.Filter(0, 1, 2, ckpt(1, 7)); v.Duplicate {
+		t.Fatalf("unmatched message duplicated: %+v", v)
+	}
+	if err := (NetRule{Duplicate: true}).Validate(4); err != nil {
+		t.Fatalf("duplicate-only rule: %v", err)
+	}
+	if err := (NetRule{Duplicate: true, DuplicateDelay: -1}).Validate(4); err == nil {
+		t.Fatal("negative duplicate_delay accepted")
+	}
+}

@@ -63,13 +63,17 @@ func Names() []string {
 // NetRule is a phase-aware adversarial network rule: it drops or delays the
 // messages that match it while it is active. Zero-valued matchers match all.
 type NetRule struct {
-	Types     []string      // message type names, e.g. "PREPARE"; empty: all
-	From, To  []sim.NodeID  // senders / receivers; empty: all
-	View      *uint64       // only messages of this view (when they carry one)
-	Seq       *uint64       // only messages of this sequence number
-	Drop      float64       // probability of dropping a matching message
-	Delay     time.Duration // extra delay added to a matching message
-	Start     sim.Time      // active from Start
-	End       sim.Time      // until End (exclusive); 0: until GST
-	StartView uint64        // or: active once a message of view >= StartView is seen (0: off)
+	Types    []string      // message type names, e.g. "PREPARE"; empty: all
+	From, To []sim.NodeID  // senders / receivers; empty: all
+	View     *uint64       // only messages of this view (when they carry one)
+	Seq      *uint64       // only messages of this sequence number
+	Drop     float64       // probability of dropping a matching message
+	Delay    time.Duration // extra delay added to a matching message
+	// Duplicate delivers one more copy of a matching message, DuplicateDelay
+	// after the send (plus the link's sampled delay).
+	Duplicate      bool
+	DuplicateDelay time.Duration
+	Start          sim.Time // active from Start
+	End            sim.Time // until End (exclusive); 0: until GST
+	StartView      uint64   // or: active once a message of view >= StartView is seen (0: off)
 }

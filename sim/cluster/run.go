@@ -7,6 +7,7 @@ import (
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/events"
 	"github.com/pbftsim/pbftsim/sim/hotstuff"
 	"github.com/pbftsim/pbftsim/sim/ledger"
 	"github.com/pbftsim/pbftsim/sim/pbft"
@@ -676,11 +677,11 @@ func (o *observer) Record(r *sim.Record) {
 		return
 	}
 	switch e := r.Event.(type) {
-	case *pbft.Submitted:
+	case events.Submitted:
 		o.submitted++
-	case *pbft.Accepted:
+	case events.Accepted:
 		o.accepted++
-		o.latencies.add(e.Latency)
+		o.latencies.add(e.Acceptance().Latency)
 		o.progress(r.Time)
 	case *pbft.NewViewEntered:
 		if o.faulty[e.Replica] != "" {

@@ -360,8 +360,10 @@ func (c *Copier) MessageHash(m sim.Message) uint64 {
 	if h, ok := c.msgH[m]; ok {
 		return h
 	}
-	if c.msgH == nil {
-		c.msgH = map[sim.Message]uint64{}
+	if c.msgH == nil || len(c.msgH) >= 1<<16 {
+		// Bounded: the cache would otherwise keep every message of the
+		// exploration alive.
+		c.msgH = make(map[sim.Message]uint64, 1<<10)
 	}
 	c.buf = m.AppendCanonical(c.buf[:0])
 	h := finalize(hashBytes(mix(fnvOff, uint64(m.Type())+1), c.buf))

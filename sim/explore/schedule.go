@@ -14,7 +14,8 @@ type SendFate struct {
 	// Delivered holds the times the message (and its duplicates) were
 	// delivered (to a crashed receiver: lost at that time).
 	Delivered []sim.Time
-	Dropped   bool
+	Dropped   int // copies dropped
+	Copies    int // duplicates made (each adds a copy)
 }
 
 // CrashSpan is a crash of Node at At, recovered at Recover (0: never).
@@ -68,7 +69,9 @@ func Replay(m *Model, path []Choice) (*Schedule, error) {
 		case Deliver:
 			sc.Sends[send].Delivered = append(sc.Sends[send].Delivered, w.Now)
 		case Drop:
-			sc.Sends[send].Dropped = true
+			sc.Sends[send].Dropped++
+		case Duplicate:
+			sc.Sends[send].Copies++
 		case Crash:
 			sc.Crashes = append(sc.Crashes, CrashSpan{Node: c.Node, At: w.Now})
 		case Recover:

@@ -23,7 +23,8 @@ type Options struct {
 	MaxStates int
 	// Check judges a newly reached world; it returns the violated property
 	// ("" when none) and a detail. With Records set, records holds the
-	// trace of the path from the initial world to w.
+	// trace of the path from the initial world to w (Check must not keep
+	// it: the buffer is reused).
 	Check func(w *World, records []Record) (property, detail string)
 	// Records keeps the trace records of every transition so that Check
 	// can see the whole path (memory grows with the number of states).
@@ -95,7 +96,6 @@ type state struct {
 	parent int32
 	choice Choice
 	depth  int32
-	recs   []Record
 	sleep  []sleepEntry // the sleep set it was (or will be) expanded with
 	done   bool         // expanded
 }
@@ -109,6 +109,8 @@ type search struct {
 	start time.Time
 	last  time.Time
 	buf   []Choice
+	pbuf  []Record
+	chain []*recChain
 }
 
 // Liveness is the property name of a failed liveness check.
@@ -144,7 +146,7 @@ func key(w *World, c Choice) uint64 {
 	switch c.Kind {
 	case Deliver, Drop, Duplicate:
 		f := &w.Flight[c.Msg]
-		h = mix(mix(mix(h, f.H), uint64(f.From)), uint64(f.To))
+		h = mix(mix(mix(mix(h, f.H), uint64(f.From)), uint64(f.To)), boolBit(f.Duped))
 	default:
 		h = mix(h, uint64(c.Node))
 	}
@@ -171,20 +173,20 @@ func (s *search) visit(w *World, parent int32, c Choice, recs []Record, sleep []
 		if s.o.DFS && s.st[id].depth > int32(w.Depth) {
 			// Reached by a shorter path: expand it again from here.
 			st := &s.st[id]
-			st.depth, st.parent, st.choice, st.recs, st.sleep = int32(w.Depth), parent, c, recs, sleep
+			st.depth, st.parent, st.choice, st.sleep = int32(w.Depth), parent, c, sleep
 			return id, true, nil
 		}
 		return id, false, nil
 	}
 	id := int32(len(s.st))
 	s.seen[h] = id
-	s.st = append(s.st, state{parent: parent, choice: c, depth: int32(w.Depth), recs: recs, sleep: sleep})
+	s.st = append(s.st, state{parent: parent, choice: c, depth: int32(w.Depth), sleep: sleep})
 	s.res.States++
 	s.res.Depth = max(s.res.Depth, w.Depth)
 	if s.o.Check != nil {
 		var path []Record
 		if s.o.Records {
-			path = s.pathRecords(id)
+			path = s.pathRecords(w)
 		}
 		if p, d := s.o.Check(w, path); p != "" {
 			s.res.Property, s.res.Detail, s.res.Path = p, d, s.path(id)
@@ -233,21 +235,29 @@ func (s *search) path(id int32) []Choice {
 	return p
 }
 
-func (s *search) pathRecords(id int32) []Record {
-	var ids []int32
-	for ; id >= 0; id = s.st[id].parent {
-		ids = append(ids, id)
-		if id == 0 {
-			break
-		}
+// recChain holds the records of the transitions that led to a world, as a
+// list shared between worlds: a world's records live as long as a world
+// reached through it.
+type recChain struct {
+	recs []Record
+	up   *recChain
+}
+
+// pathRecords returns the records from the initial world to w (in a buffer
+// reused by the next call).
+func (s *search) pathRecords(w *World) []Record {
+	s.chain = s.chain[:0]
+	for r := w.trace; r != nil; r = r.up {
+		s.chain = append(s.chain, r)
 	}
-	var out []Record
-	for i := len(ids) - 1; i >= 0; i-- {
-		out = append(out, s.st[ids[i]].recs...)
+	out := s.pbuf[:0]
+	for i := len(s.chain) - 1; i >= 0; i-- {
+		out = append(out, s.chain[i].recs...)
 	}
 	for i := range out {
 		out[i].Seq = uint64(i)
 	}
+	s.pbuf = out
 	return out
 }
 
@@ -257,6 +267,7 @@ type item struct {
 }
 
 func (s *search) bfs(w0 *World, recs []Record) error {
+	w0.trace = &recChain{recs: recs}
 	id, _, err := s.visit(w0, -1, Choice{}, recs, nil)
 	if err != nil {
 		return err
@@ -318,6 +329,9 @@ func (s *search) expand(it item, push func(*World, int32)) error {
 			}
 			done = append(done, sleepEntry{key: k, kind: c.Kind, eff: eff})
 		}
+		if s.o.Records {
+			nw.trace = &recChain{recs: recs, up: w.trace}
+		}
 		nid, isNew, err := s.visit(nw, it.id, c, recs, childSleep)
 		if err != nil {
 			return err
@@ -365,6 +379,7 @@ func (s *search) iddfs(w0 *World, recs []Record) error {
 		s.st = s.st[:0]
 		s.res.States, s.res.DepthLimit = 0, 0
 		s.o.Depth = lim
+		w0.trace = &recChain{recs: recs}
 		id, _, err := s.visit(w0, -1, Choice{}, recs, nil)
 		if err != nil {
 			return err

@@ -74,6 +74,9 @@ type Flight struct {
 	SentAt   sim.Time // virtual time of the send
 	Send     int      // index of the send along the path (0, 1, ...)
 	Copy     bool     // a duplicate made by a Duplicate transition
+	// Duped: the send was duplicated (as in the kernel, a send is
+	// duplicated at most once).
+	Duped bool
 }
 
 // Timer is a pending timer.
@@ -103,6 +106,7 @@ type World struct {
 	Now    sim.Time
 	seq    uint64
 	sends  int
+	trace  *recChain // records of the path (Options.Records)
 	// Budgets used along the path.
 	Drops, Dups, Crashes int
 	Depth                int
@@ -337,7 +341,7 @@ func (e *Engine) Choices(dst []Choice, w *World, b Bounds) []Choice {
 			dup := false
 			for j := 0; j < i; j++ {
 				g := &w.Flight[j]
-				if g.H == f.H && g.From == f.From && g.To == f.To {
+				if g.H == f.H && g.From == f.From && g.To == f.To && g.Duped == f.Duped {
 					dup = true
 					break
 				}
@@ -349,7 +353,7 @@ func (e *Engine) Choices(dst []Choice, w *World, b Bounds) []Choice {
 			if w.Drops < b.Drops || slices.Contains(e.m.Faulty, f.From) {
 				dst = append(dst, Choice{Kind: Drop, Msg: i})
 			}
-			if w.Dups < b.Duplicates {
+			if w.Dups < b.Duplicates && !f.Duped {
 				dst = append(dst, Choice{Kind: Duplicate, Msg: i})
 			}
 		}
@@ -404,6 +408,7 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		}
 		e.record(Record{Time: nw.Now, Kind: sim.RecDrop, From: f.From, To: f.To, Msg: f.Msg, Reason: sim.DropFilter})
 	case Duplicate:
+		nw.Flight[c.Msg].Duped = true
 		f := nw.Flight[c.Msg]
 		f.Copy = true
 		nw.Flight = append(nw.Flight, f)
@@ -462,7 +467,7 @@ func (w *World) Hash() uint64 {
 	var sum uint64
 	for i := range w.Flight {
 		f := &w.Flight[i]
-		fh := mix(mix(f.H, uint64(f.From)), uint64(f.To))
+		fh := mix(mix(mix(f.H, uint64(f.From)), uint64(f.To)), boolBit(f.Duped))
 		sum += finalize(fh)
 	}
 	h = mix(mix(h, uint64(len(w.Flight))), sum)

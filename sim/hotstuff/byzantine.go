@@ -17,6 +17,8 @@ import (
 //
 //   - silent: sends nothing at all (a crash from time 0 that still
 //     receives).
+//   - conflicting-votes: with each vote to another leader, a second vote of
+//     the same phase and view for a block of its own making.
 //   - equivocate: as leader, proposes its block to group A and a different
 //     block of the same height (another batch) to group B, and drives both
 //     through the phases with the honest leader code (which forms a QC for
@@ -33,9 +35,10 @@ import (
 // Parameter (equivocate, fork): groups "A|B", two comma lists of replica
 // ids; the default is A = the f lowest other replicas, B = the rest.
 var strategyDocs = map[string]string{
-	"silent":     "sends nothing (receives and computes as an honest replica)",
-	"equivocate": "as leader, proposes one block to group A and a conflicting block to group B and drives both",
-	"fork":       "DECIDE of its first leader view only to group A; NEW-VIEWs to all, no votes for other leaders; later proposals extend the genesis block with the genesis QC",
+	"silent":            "sends nothing (receives and computes as an honest replica)",
+	"conflicting-votes": "votes, to other leaders, for a block of its own making (a random digest) besides the proposed one, in every phase",
+	"equivocate":        "as leader, proposes one block to group A and a conflicting block to group B and drives both",
+	"fork":              "DECIDE of its first leader view only to group A; NEW-VIEWs to all, no votes for other leaders; later proposals extend the genesis block with the genesis QC",
 }
 
 // Strategies returns the HotStuff strategy names, sorted.
@@ -65,7 +68,7 @@ func CheckStrategy(name string, params map[string]string, n int) error {
 		return fmt.Errorf("unknown HotStuff strategy %q", name)
 	}
 	for k := range params {
-		if k != "groups" || name == "silent" {
+		if k != "groups" || name == "silent" || name == "conflicting-votes" {
 			return fmt.Errorf("strategy %s: unknown parameter %q", name, k)
 		}
 	}
@@ -217,6 +220,15 @@ func (b *byzNode) rewrite(out *sim.Output) {
 		case *Vote:
 			if b.mode == "fork" && Leader(m.View, b.env.N) != self {
 				continue
+			}
+			if b.mode == "conflicting-votes" && snd.To != self {
+				// a second vote of the same phase and view for another block
+				v := &Vote{Phase: m.Phase, View: m.View, Replica: self}
+				for i := range v.Block {
+					v.Block[i] = byte(b.env.Rand.Uint32())
+				}
+				v.Sig = b.env.Keyring.Signer(self).Sign(v)
+				out.Send(snd.To, v)
 			}
 			if t, ok := b.twin[m.Block]; ok && snd.To == self && Leader(m.View, b.env.N) == self {
 				v := &Vote{Phase: m.Phase, View: m.View, Block: t, Replica: self}

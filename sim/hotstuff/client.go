@@ -111,7 +111,7 @@ func (c *Client) submit(now sim.Time, out *sim.Output) {
 	c.cur, c.subAt = q, now
 	clear(c.replies)
 	c.broadcast(out)
-	out.Report(&pbft.Submitted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, At: now})
+	out.Report(&Submitted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, At: now})
 }
 
 func (c *Client) onReply(now sim.Time, from sim.NodeID, rep *Reply, out *sim.Output) {
@@ -132,7 +132,7 @@ func (c *Client) onReply(now sim.Time, from sim.NodeID, rep *Reply, out *sim.Out
 	c.cur = nil
 	c.done++
 	out.CancelTimer(clientTimerRetry)
-	out.Report(&pbft.Accepted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, Result: rep.Result,
+	out.Report(&Accepted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, Result: rep.Result,
 		SubmittedAt: c.subAt, At: now, Latency: time.Duration(now - c.subAt), Replicas: who})
 	if c.next < c.cfg.Source.Len() {
 		if c.cfg.Interval > 0 {

@@ -18,6 +18,7 @@ var Protocol = sim.NewProtocol("hotstuff")
 var (
 	TypeRequest       = Protocol.MsgType("REQUEST")
 	TypeNewView       = Protocol.MsgType("NEW-VIEW")
+	TypeTimeout       = Protocol.MsgType("TIMEOUT")
 	TypePrepare       = Protocol.MsgType("PREPARE")
 	TypePrepareVote   = Protocol.MsgType("PREPARE-VOTE")
 	TypePreCommit     = Protocol.MsgType("PRE-COMMIT")
@@ -225,23 +226,35 @@ func (m *Vote) Author() sim.NodeID { return m.Replica }
 func (m *Vote) Signature() Sig { return m.Sig }
 
 // NewView is ⟨NEW-VIEW, view, prepareQC⟩: Replica enters View and hands
-// its highest prepareQC to the view's leader.
+// its highest prepareQC to the view's leader. With Timeout set it is the
+// pacemaker's TIMEOUT: Replica gave up on the view before View and asks
+// every replica to move to View (n−f of them form a timeout certificate).
 type NewView struct {
 	View      uint64
 	PrepareQC *QC
 	Replica   sim.NodeID
+	Timeout   bool
 	Sig       Sig
 }
 
-// Type implements sim.Message.
-func (m *NewView) Type() sim.MsgType { return TypeNewView }
+// Type implements sim.Message: NEW-VIEW, or TIMEOUT.
+func (m *NewView) Type() sim.MsgType {
+	if m.Timeout {
+		return TypeTimeout
+	}
+	return TypeNewView
+}
 
 // Size implements sim.Message.
 func (m *NewView) Size() int { return sizeHeader + sizeU64 + SizeQC + sizeID + sizeSig }
 
 // AppendBody appends the signed bytes (pbft.Signable).
 func (m *NewView) AppendBody(b []byte) []byte {
-	b = append(b, 'N')
+	if m.Timeout {
+		b = append(b, 'T')
+	} else {
+		b = append(b, 'N')
+	}
 	b = appendU64(b, m.View)
 	b = m.PrepareQC.appendCanonical(b)
 	return appendNode(b, m.Replica)

@@ -291,7 +291,7 @@ func (r *Replica) onTimeout() {
 
 // broadcastNewView sends NEW-VIEW(v) to every replica (itself included).
 func (r *Replica) broadcastNewView(v uint64) {
-	nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id}
+	nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id, Timeout: true}
 	nv.Sig = r.signer.Sign(nv)
 	r.sentNV = max(r.sentNV, v)
 	for i := 0; i < r.n; i++ {
@@ -671,10 +671,10 @@ func (r *Replica) execute() {
 }
 
 func (r *Replica) executeBlock(b *Block) {
-	r.out.Report(&pbft.Committed{Replica: r.id, View: b.View, Seq: b.Height, Digest: b.Hash})
+	r.out.Report(&Decided{Replica: r.id, View: b.View, Seq: b.Height, Digest: b.Hash})
 	r.execHeight, r.execTip = b.Height, b.Hash
 	if len(b.Cmds) == 0 {
-		r.out.Report(&pbft.Executed{Replica: r.id, View: b.View, Seq: b.Height, Digest: b.Hash, Null: true})
+		r.out.Report(&Executed{Replica: r.id, View: b.View, Seq: b.Height, Digest: b.Hash, Null: true})
 	}
 	defer func() {
 		if b.Height%StateInterval == 0 {
@@ -692,7 +692,7 @@ func (r *Replica) executeBlock(b *Block) {
 		r.lastReply[q.Client] = rep
 		r.dropPending(k)
 		r.out.Send(q.Client, rep)
-		r.out.Report(&pbft.Executed{Replica: r.id, View: b.View, Seq: b.Height, Index: i, Digest: b.Hash,
+		r.out.Report(&Executed{Replica: r.id, View: b.View, Seq: b.Height, Index: i, Digest: b.Hash,
 			Client: q.Client, Timestamp: q.Timestamp, Op: q.Op, Result: res})
 	}
 	// requests of clients answered here that are now obsolete

@@ -76,15 +76,12 @@ func (r *Replica) checkHigh() {
 
 // ckptQuorum is the number of matching CHECKPOINTs that make a checkpoint stable.
 func (r *Replica) ckptQuorum() int {
-	if r.variant == VariantCkptFPlus1 {
-		return r.f + 1
-	}
-	return r.q
+	return r.rules.stableVotes(r.q, r.f)
 }
 
 // ckptMatches reports whether two CHECKPOINTs for one seq vote the same digest.
 func (r *Replica) ckptMatches(a, b *Checkpoint) bool {
-	return a.StateDigest == b.StateDigest || r.variant == VariantCkptNoDigest
+	return r.rules.checkpointsMatch(a.StateDigest, b.StateDigest)
 }
 
 // quorumDigest returns the digest with 2f+1 matching votes, if any, and the proof.
@@ -214,6 +211,7 @@ func (r *Replica) startFetch(seq uint64) {
 		return
 	}
 	r.fetching, r.fetchSeq, r.fetchRetries = true, seq, 0
+	r.probe(ProbeReplicaFetching)
 	r.askState()
 }
 
@@ -269,7 +267,7 @@ func (r *Replica) validProof(seq uint64, d Digest, proof []*Checkpoint) bool {
 	}
 	seen := make([]bool, r.n)
 	for _, c := range proof {
-		if c == nil || c.Seq != seq || (c.StateDigest != d && r.variant != VariantCkptNoDigest) || c.Replica < 0 || int(c.Replica) >= r.n || seen[c.Replica] || !r.verify(c) {
+		if c == nil || c.Seq != seq || !r.rules.checkpointsMatch(c.StateDigest, d) || c.Replica < 0 || int(c.Replica) >= r.n || seen[c.Replica] || !r.verify(c) {
 			return false
 		}
 		seen[c.Replica] = true
@@ -293,16 +291,13 @@ func (r *Replica) onState(from sim.NodeID, st *State) {
 	if !r.validProof(st.Seq, st.StateDigest, st.Proof) {
 		return
 	}
-	if r.variant == VariantStateUnverified {
-		r.install(st, false) // broken variant: trusts the snapshot
-		return
-	}
-	if ok, got := r.install(st, true); !ok {
+	if ok, got := r.install(st, r.rules.verifyState); !ok {
 		// Discard it, accuse the sender and take the state from another
 		// replica: the others answered the same multicast FETCH-STATE
 		// (their STATEs are handled as they arrive) and the fetch timer
 		// asks again; this sender's STATEs are ignored from now on.
 		r.badState[from] = true
+		r.probe(ProbeStateRejected)
 		r.out.Report(&BadState{Replica: r.id, From: from, Seq: st.Seq, Want: st.StateDigest, Got: got})
 	}
 }
@@ -368,6 +363,7 @@ func (r *Replica) install(st *State, check bool) (bool, Digest) {
 		r.out.CancelTimer(timerFetch)
 	}
 	r.out.Report(&StateTransferred{Replica: r.id, Seq: st.Seq})
+	r.probe(ProbeStateInstalled)
 	if st.Seq > r.h {
 		r.makeStable(st.Seq, st.StateDigest, st.Proof)
 	}

@@ -64,6 +64,7 @@ func (c ClientConfig) Validate() error {
 // strictly increasing timestamps, accepted after f+1 matching replies.
 type Client struct {
 	cfg     ClientConfig
+	rules   rules // clientReplies: the paper's f+1, or a broken variant's
 	signer  Signer
 	next    int
 	ts      uint64
@@ -83,7 +84,7 @@ func NewClient(c ClientConfig) (*Client, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	cl := &Client{cfg: c, signer: c.Keyring.Signer(c.ID), replies: make([]*Reply, c.N), views: make([]uint64, c.N), nops: len(c.Ops)}
+	cl := &Client{cfg: c, rules: rulesOf(c.Variant), signer: c.Keyring.Signer(c.ID), replies: make([]*Reply, c.N), views: make([]uint64, c.N), nops: len(c.Ops)}
 	if c.Source != nil {
 		cl.nops = c.Source.Len()
 	}
@@ -168,10 +169,7 @@ func (c *Client) onReply(now sim.Time, from sim.NodeID, rep *Reply, out *sim.Out
 		return
 	}
 	c.replies[from] = rep
-	need := c.cfg.F + 1
-	if c.cfg.Variant == VariantClientOneReply {
-		need = 1
-	}
+	need := c.rules.clientReplies(c.cfg.F)
 	matching := 0
 	for _, o := range c.replies {
 		if o != nil && o.Result == rep.Result {

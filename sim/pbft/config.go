@@ -2,8 +2,6 @@ package pbft
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -75,86 +73,4 @@ func (c Config) Validate() error {
 		return fmt.Errorf("pbft: Config.Variant: %w", err)
 	}
 	return nil
-}
-
-// Variant names a deliberately broken version of the protocol, used to show
-// that the checkers and property tests catch real bugs. The zero value ""
-// is the correct protocol. A variant applies to every node configured with it.
-type Variant string
-
-// The broken variants.
-const (
-	Correct                  Variant = ""
-	VariantPrepare2fMinus1   Variant = "prepare-2f-minus-1"
-	VariantCommitQuorum2f    Variant = "commit-quorum-2f"
-	VariantExecuteOnPrep     Variant = "execute-on-prepared"
-	VariantPrepareNoDigest   Variant = "prepare-ignores-digest"
-	VariantAcceptSecondPP    Variant = "accept-second-preprepare"
-	VariantNVIgnorePrepared  Variant = "newview-ignores-prepared"
-	VariantNVNotHighestView  Variant = "newview-not-highest-view"
-	VariantNVNoRecompute     Variant = "newview-no-recompute"
-	VariantExecOutOfOrder    Variant = "execute-out-of-order"
-	VariantClientOneReply    Variant = "client-single-reply"
-	VariantNoTimestampCheck  Variant = "no-timestamp-check"
-	VariantStateUnverified   Variant = "state-transfer-unverified"
-	VariantTimeoutNoGrowth   Variant = "timeout-no-growth"
-	VariantTimerAnyExec      Variant = "timer-restart-any-execution"
-	VariantCommitDupSender   Variant = "commit-counts-duplicates"
-	VariantCkptFPlus1        Variant = "checkpoint-f-plus-1"
-	VariantCkptNoDigest      Variant = "checkpoint-ignores-digest"
-	VariantPPDigestUnchecked Variant = "preprepare-digest-unchecked"
-	VariantNewPrimarySeq     Variant = "newprimary-reuses-seq"
-)
-
-// VariantInfo describes a broken variant.
-type VariantInfo struct {
-	Name Variant
-	Doc  string
-}
-
-var variantDocs = map[Variant]string{
-	VariantPrepare2fMinus1:   "a replica is prepared with 2f-1 matching PREPAREs instead of 2f, so two quorums need not intersect in a correct replica",
-	VariantCommitQuorum2f:    "a replica is committed-local with 2f matching COMMITs instead of 2f+1",
-	VariantExecuteOnPrep:     "the commit phase is skipped: replicas execute as soon as a request is prepared (and send no COMMIT)",
-	VariantPrepareNoDigest:   "PREPAREs are counted for (v, n) whatever digest they carry",
-	VariantAcceptSecondPP:    "a backup accepts a second, conflicting PRE-PREPARE for the same (v, n) and prepares it too",
-	VariantNVIgnorePrepared:  "the new primary (and backups recomputing O) ignore prepared certificates: O holds no re-proposals",
-	VariantNVNotHighestView:  "O re-proposes, per sequence number, the certificate of the lowest view instead of the highest",
-	VariantNVNoRecompute:     "backups accept a NEW-VIEW without recomputing O from V",
-	VariantExecOutOfOrder:    "replicas execute a committed request without waiting for lower sequence numbers",
-	VariantClientOneReply:    "the client accepts the first reply instead of f+1 matching ones",
-	VariantNoTimestampCheck:  "replicas execute every ordered request, even a duplicate (client, timestamp) or an old timestamp",
-	VariantStateUnverified:   "state transfer installs the snapshot of the first STATE whose (seq, digest) carries a valid 2f+1 CHECKPOINT proof without checking that the snapshot hashes to that digest (a Byzantine responder's forged snapshot is installed)",
-	VariantTimeoutNoGrowth:   "the view-change timeout goes back to its base value at every NEW-VIEW instead of doubling until a request executes in the new view: when a view needs longer than the base timeout, views churn forever",
-	VariantCommitDupSender:   "every COMMIT received counts towards committed-local, so a sender whose COMMIT arrives twice (network duplication or a Byzantine replica resending it) is counted twice",
-	VariantCkptFPlus1:        "a checkpoint is stable with f+1 matching CHECKPOINTs instead of 2f+1: its proof then convinces no correct replica, so VIEW-CHANGEs and STATEs carrying it are rejected",
-	VariantCkptNoDigest:      "CHECKPOINT votes for a sequence number are counted (for stability and in proofs) without comparing their digests, so a proof of 2f+1 CHECKPOINTs vouches for any digest",
-	VariantPPDigestUnchecked: "a backup accepts a PRE-PREPARE without checking that its digest d is the digest of the batch it carries: two backups prepare the same d for different batches",
-	VariantNewPrimarySeq:     "a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
-	VariantTimerAnyExec:      "any execution restarts the request timer, not only that of the awaited request: a primary that orders other clients' requests while censoring one client is never replaced",
-}
-
-// Variants lists the broken variants, sorted by name.
-func Variants() []VariantInfo {
-	out := make([]VariantInfo, 0, len(variantDocs))
-	for v, d := range variantDocs {
-		out = append(out, VariantInfo{Name: v, Doc: d})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// ParseVariant checks a variant name; "" and "correct" give the correct protocol.
-func ParseVariant(s string) (Variant, error) {
-	if s == "" || s == "correct" {
-		return Correct, nil
-	}
-	if _, ok := variantDocs[Variant(s)]; ok {
-		return Variant(s), nil
-	}
-	names := make([]string, 0, len(variantDocs))
-	for _, v := range Variants() {
-		names = append(names, string(v.Name))
-	}
-	return "", fmt.Errorf("unknown variant %q (allowed: \"\" or correct, %s)", s, strings.Join(names, ", "))
 }

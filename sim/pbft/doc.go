@@ -5,7 +5,8 @@
 // sim.Node: they never read the clock or start goroutines; they react to one
 // sim.Input at a time and append sends, timers and events to a sim.Output.
 //
-// Protocol summary (see /work/shared/pbft-reference.md):
+// Protocol summary (the rules, quorums and message counts are in
+// ../../docs/protocol.md, docs/protocol.md at the repository root):
 //   - normal case: REQUEST to the primary (v mod n), PRE-PREPARE multicast to
 //     the n-1 backups, PREPARE from every backup to all other replicas,
 //     prepared = PRE-PREPARE + 2f matching PREPAREs from distinct backups,
@@ -19,23 +20,32 @@
 //     last-reply table.
 //   - batching: the primary orders up to B requests per PRE-PREPARE, flushing a
 //     partial batch after BatchTimeout.
+//   - request timer (OSDI'99 §4.5.2): a replica waiting for a request runs
+//     one timer that belongs to that request; it stops only when that
+//     request is no longer awaited and restarts for another awaited one
+//     (other clients' executions do not reset it). On expiry: VIEW-CHANGE.
 //   - view change: VIEW-CHANGE with checkpoint proof C and prepared
 //     certificates P, NEW-VIEW with V and O; backups verify V and recompute O.
-//     Timer T starts after 2f+1 VIEW-CHANGEs for this view or later ones and
-//     doubles per failed view; f+1 VIEW-CHANGEs for higher views make a
-//     replica join the smallest of them.
+//     Timer T starts after 2f+1 VIEW-CHANGEs for this view or later ones.
+//     T doubles for every view that ends before a request executes in it
+//     and returns to its base only once one does (not at NEW-VIEW). f+1
+//     VIEW-CHANGEs for higher views make a replica join the smallest of them.
 //     A replica retransmits its VIEW-CHANGE every ViewChangeTimeout while it
 //     waits; a replica of view v that receives a retransmitted VIEW-CHANGE
 //     for v or an older view forwards the NEW-VIEW of v (signed by v's
 //     primary). After a view change replicas resend their unstable
 //     CHECKPOINTs.
-//   - state transfer: FETCH-STATE asks for any stable state above the
-//     requester's last executed sequence number; STATE carries the snapshot,
-//     the last-reply table and the 2f+1 CHECKPOINT proof. It is installed
-//     when f+1 replicas send the same (seq, digest), or when a single one's
-//     snapshot, once restored, has the proven digest (otherwise it is rolled
-//     back). STATE also carries the sender's NEW-VIEW so that a replica that
+//   - state transfer (TOCS'02 §6.2): FETCH-STATE asks for any stable state
+//     above the requester's last executed sequence number; STATE carries the
+//     snapshot, the last-reply table and the 2f+1 CHECKPOINT proof. It is
+//     installed only if the restored state has the digest the proof fixes;
+//     otherwise it is rolled back, a BadState event accuses the sender (its
+//     STATEs are ignored from then on) and another replica's STATE is used.
+//     STATE also carries the sender's NEW-VIEW so that a replica that
 //     missed a view change can rejoin.
+//   - persistence: a replica keeps all its state across a crash (as if on
+//     stable storage before every send); recovery only re-arms timers and
+//     asks for newer state.
 //
 // Quorums are 2f+1 when n = 3f+1; with more replicas every "2f+1" above
 // (prepared, committed, stable checkpoint, V) is Quorum(n, f) =

@@ -234,7 +234,7 @@ func (r *Replica) inspectEntry(e *entry) EntryState {
 	for i, p := range e.prepares {
 		switch {
 		case p == nil:
-		case e.pp == nil || p.Digest == e.pp.Digest || r.variant == VariantPrepareNoDigest:
+		case e.pp == nil || r.rules.prepareMatches(p.Digest, e.pp.Digest):
 			es.Prepares = append(es.Prepares, sim.NodeID(i))
 		default:
 			es.ConflictingPrepares = append(es.ConflictingPrepares, sim.NodeID(i))

@@ -197,12 +197,14 @@ func TestClientTimestampRules(t *testing.T) {
 	if h.sent["PRE-PREPARE"] != base {
 		t.Fatal("forged request was ordered")
 	}
-	// a newer timestamp is ordered and executed once
+	// a newer timestamp is ordered and executed once; its second copy, a
+	// retransmission while it is ordered but not executed, makes the
+	// primary retransmit the same PRE-PREPARE
 	h.inject(c, 0, mk("c4-op2", 3))
 	h.inject(c, 0, mk("c4-op2", 3))
 	h.run(time.Second, nil)
-	if h.sent["PRE-PREPARE"] != base+3 {
-		t.Fatalf("new request: PRE-PREPARE %d, want %d", h.sent["PRE-PREPARE"], base+3)
+	if h.sent["PRE-PREPARE"] != base+6 {
+		t.Fatalf("new request: PRE-PREPARE %d, want %d", h.sent["PRE-PREPARE"], base+6)
 	}
 	for i := 0; i < 4; i++ {
 		if got := len(h.sms[i].ops); got != 3 {

@@ -661,3 +661,32 @@ func TestPaper4_2_TimestampsExecuteOnce(t *testing.T) {
 		t.Errorf("replies by timestamp %v, want 1:4 2:6", replies)
 	}
 }
+
+// TestPaper4_4_FutureViewMessagesVerifiedAndCapped: normal-case messages
+// of a view the replica has not entered are kept for later only once their
+// signatures verify, and at most 4L+8 per sender, so a Byzantine sender can
+// neither fill the buffer nor, with forged messages of f+1 replicas, make
+// the replica ask for a NEW-VIEW.
+func TestPaper4_4_FutureViewMessagesVerifiedAndCapped(t *testing.T) {
+	w := newWorld(t, worldOpts{n: 4, actors: []sim.NodeID{0, 2, 3}, clients: [][]string{nil}, maxTime: 200 * time.Millisecond})
+	d := pbft.BatchDigest(nil)
+	for _, id := range []sim.NodeID{2, 3} {
+		forged := w.prepare(5, 1, d, id)
+		forged.Sig++
+		w.actors[id].after(0, to(1, forged))
+	}
+	for _, v := range []uint64{1, 3, 5} { // views whose primary is not 2
+		var flood []sim.Send
+		for seq := uint64(1); seq <= 400; seq++ {
+			flood = append(flood, to(1, w.prepare(v, seq, d, 2)))
+		}
+		w.actors[2].after(time.Duration(v)*time.Millisecond, flood...)
+	}
+	w.run()
+	if got := len(gotOf[*pbft.FetchState](w.actors[0])); got != 0 {
+		t.Errorf("forged future-view PREPAREs made replica 1 ask for the NEW-VIEW (%d FETCH-STATEs)", got)
+	}
+	if got, want := w.replicas[1].Inspect().Buffered, 4*200+8; got != want {
+		t.Errorf("%d messages of one sender buffered, want the cap %d", got, want)
+	}
+}

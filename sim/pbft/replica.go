@@ -65,16 +65,18 @@ type futureMsg struct {
 
 // Replica is one PBFT replica: a pure state machine implementing sim.Node.
 type Replica struct {
-	cfg     Config
-	id      sim.NodeID
-	n, f    int
-	q       int // quorum: ceil((n+f+1)/2), which is 2f+1 when n = 3f+1
-	k, l    uint64
-	kr      *Keyring
-	signer  Signer
-	sm      StateMachine
-	variant Variant
-	buf     []byte
+	cfg    Config
+	id     sim.NodeID
+	n, f   int
+	q      int // quorum: ceil((n+f+1)/2), which is 2f+1 when n = 3f+1
+	k, l   uint64
+	kr     *Keyring
+	signer Signer
+	sm     StateMachine
+	rules  rules // the protocol's rules (the paper's, or a broken variant's)
+	broken bool  // a broken variant: the invariant assertions are off
+	inv    *invariantState
+	buf    []byte
 
 	out *sim.Output
 	now sim.Time
@@ -157,7 +159,7 @@ func NewReplica(c Config) (*Replica, error) {
 	r := &Replica{
 		cfg: c, id: c.ID, n: c.N, f: c.F, q: Quorum(c.N, c.F),
 		k: uint64(c.CheckpointInterval), l: uint64(c.Window),
-		kr: c.Keyring, signer: c.Keyring.Signer(c.ID), sm: c.SM, variant: c.Variant,
+		kr: c.Keyring, signer: c.Keyring.Signer(c.ID), sm: c.SM, rules: rulesOf(c.Variant), broken: c.Variant != Correct,
 		active:       true,
 		log:          newSeqLog(c.Window),
 		lastReply:    make(map[sim.NodeID]*Reply),
@@ -260,17 +262,11 @@ func (r *Replica) proposeLimit() uint64 {
 }
 
 func (r *Replica) prepQuorum() int {
-	if r.variant == VariantPrepare2fMinus1 {
-		return r.q - 2
-	}
-	return r.q - 1
+	return r.rules.preparedVotes(r.q)
 }
 
 func (r *Replica) commitQuorum() int {
-	if r.variant == VariantCommitQuorum2f {
-		return r.q - 1
-	}
-	return r.q
+	return r.rules.committedVotes(r.q)
 }
 
 // getEntry returns the log entry for seq, reset to the current view.
@@ -320,7 +316,6 @@ func (r *Replica) Start(now sim.Time, out *sim.Output) { r.now = now }
 // Step implements sim.Node.
 func (r *Replica) Step(now sim.Time, in sim.Input, out *sim.Output) {
 	r.now, r.out = now, out
-	defer func() { r.out = nil }()
 	switch in.Kind {
 	case sim.InputMessage:
 		r.onMessage(in.From, in.Msg)
@@ -329,6 +324,8 @@ func (r *Replica) Step(now sim.Time, in sim.Input, out *sim.Output) {
 	case sim.InputRecover:
 		r.onRecover()
 	}
+	r.out = nil
+	r.checkInvariants()
 }
 
 func (r *Replica) onMessage(from sim.NodeID, m sim.Message) {
@@ -359,7 +356,7 @@ func (r *Replica) onTimer(id sim.TimerID) {
 	case timerRequest:
 		r.reqTimerOn = false
 		if r.active && len(r.pending) > 0 {
-			if !r.viewProgress && r.variant != VariantTimeoutNoGrowth {
+			if !r.viewProgress && r.rules.growTimeout {
 				// this view, entered by a view change, executed nothing
 				// new before its timer ran out: wait twice as long for
 				// the next one (OSDI'99 §4.5.2)
@@ -393,7 +390,11 @@ func (r *Replica) onTimer(id sim.TimerID) {
 }
 
 func (r *Replica) onRecover() {
+	r.probeRecover()
 	r.reqTimerOn, r.vcTimerOn, r.batchTimerOn, r.behindArmed, r.lagTimerOn = false, false, false, false, false
+	if !r.rules.keepSignedOnRecovery {
+		r.forgetSigned()
+	}
 	if r.active {
 		r.armRequestTimer()
 		r.propose(false)
@@ -412,6 +413,20 @@ func (r *Replica) onRecover() {
 	}
 }
 
+// forgetSigned drops what a replica without stable storage for its log
+// loses in a crash: the log and the sequence numbers it assigned.
+func (r *Replica) forgetSigned() {
+	for s, e := range r.log.all() {
+		r.log.del(s)
+		r.freeEntry(e)
+	}
+	clear(r.inLog)
+	r.seq = r.h
+	if r.isPrimary() && r.active {
+		r.requeuePending()
+	}
+}
+
 // ---- requests ----
 
 // maxTimeoutShift bounds the doubling of the view-change timeout (2^20 T).
@@ -420,6 +435,7 @@ const maxTimeoutShift = 20
 // growTimeout doubles the view-change timeout T (up to 2^20 times the base).
 func (r *Replica) growTimeout() {
 	if r.timeout < r.cfg.ViewChangeTimeout<<maxTimeoutShift {
+		r.probe(ProbeTimeoutGrew)
 		r.timeout *= 2
 	}
 }
@@ -480,9 +496,10 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 	if !r.validRequest(q) {
 		return
 	}
-	if last := r.lastReply[q.Client]; last != nil && r.variant != VariantNoTimestampCheck {
+	if last := r.lastReply[q.Client]; last != nil && r.rules.checkTimestamps {
 		if q.Timestamp == last.Timestamp {
 			r.out.Send(q.Client, last) // resend the cached reply
+			r.probe(ProbeReplyCache)
 			return
 		}
 		if q.Timestamp < last.Timestamp {
@@ -502,8 +519,49 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 	if !r.isPrimary() && fromClient && r.active {
 		r.out.Send(r.primary(r.view), q)
 	}
+	if r.isPrimary() && fromClient && r.active && r.inLog[key] {
+		r.retransmitPrePrepare(key)
+	}
 	r.armRequestTimer()
 	r.propose(false)
+}
+
+// retransmitPrePrepare: the client retransmits a request this primary has
+// ordered in its view but not executed, so its PRE-PREPARE (or the
+// PREPAREs and COMMITs that follow) may have been lost: multicast the same
+// PRE-PREPARE again (and its own COMMIT, if sent). Backups that hold it
+// answer with their own votes again (onPrePrepare). This is the paper's
+// retransmission over lossy links, triggered by the client's.
+func (r *Replica) retransmitPrePrepare(key reqKey) {
+	for _, e := range r.log.all() {
+		if e.pp == nil || e.view != r.view || e.pp.Replica != r.id || e.executed {
+			continue
+		}
+		for _, q := range e.pp.Batch {
+			if q.Client == key.client && q.Timestamp == key.ts {
+				r.multicast(e.pp)
+				if c := e.commits[r.id]; c != nil && e.sentCommit {
+					r.multicast(c)
+				}
+				return
+			}
+		}
+	}
+}
+
+// resendVotes multicasts again this replica's PREPARE and COMMIT for e
+// (an entry of its current view not yet executed), when the primary
+// retransmits e's PRE-PREPARE.
+func (r *Replica) resendVotes(e *entry) {
+	if e.executed || e.view != r.view {
+		return
+	}
+	if p := e.prepares[r.id]; p != nil {
+		r.multicast(p)
+	}
+	if c := e.commits[r.id]; c != nil && e.sentCommit {
+		r.multicast(c)
+	}
 }
 
 // propose lets the primary assign sequence numbers to queued requests.
@@ -515,7 +573,7 @@ func (r *Replica) propose(force bool) {
 		// drop requests already executed or ordered
 		j := 0
 		for _, q := range r.queue {
-			if !r.executedReq(q) && !r.inLog[reqKey{q.Client, q.Timestamp}] || r.variant == VariantNoTimestampCheck && !r.inLog[reqKey{q.Client, q.Timestamp}] {
+			if !r.inLog[reqKey{q.Client, q.Timestamp}] && (!r.executedReq(q) || !r.rules.checkTimestamps) {
 				r.queue[j] = q
 				j++
 			}
@@ -530,6 +588,7 @@ func (r *Replica) propose(force bool) {
 			return
 		}
 		if r.seq+1 > r.proposeLimit() {
+			r.probe(ProbeWatermarkStall)
 			return
 		}
 		b := r.cfg.Batch
@@ -629,7 +688,11 @@ func (r *Replica) onPrePrepare(from sim.NodeID, pp *PrePrepare) {
 	}
 	e := r.getEntry(pp.Seq)
 	if e.pp != nil {
-		if e.pp.Digest == pp.Digest || r.variant != VariantAcceptSecondPP {
+		if e.pp.Digest == pp.Digest {
+			r.resendVotes(e) // a retransmission: our votes may have been lost too
+			return
+		}
+		if !r.rules.replaceAcceptedPrePrepare {
 			return
 		}
 		// broken variant: replace the accepted PRE-PREPARE and vote again
@@ -650,7 +713,7 @@ func (r *Replica) validPrePrepare(pp *PrePrepare) bool {
 	}
 	var d Digest
 	d, r.buf = batchDigestBuf(r.buf, pp.Batch)
-	if d != pp.Digest && r.variant != VariantPPDigestUnchecked {
+	if !r.rules.batchDigestOK(pp.Digest, d) {
 		return false
 	}
 	for _, q := range pp.Batch {
@@ -692,7 +755,7 @@ func (r *Replica) acceptPrePrepare(e *entry, pp *PrePrepare) {
 }
 
 func (r *Replica) prepMatches(e *entry, p *Prepare) bool {
-	return r.variant == VariantPrepareNoDigest || p.Digest == e.pp.Digest
+	return r.rules.prepareMatches(p.Digest, e.pp.Digest)
 }
 
 func (r *Replica) recount(e *entry) {
@@ -740,7 +803,7 @@ func (r *Replica) onCommit(from sim.NodeID, c *Commit) {
 	}
 	e := r.getEntry(c.Seq)
 	if e.commits[from] != nil {
-		if r.variant == VariantCommitDupSender && e.pp != nil && c.Digest == e.pp.Digest {
+		if r.rules.repeatedCommitCounts && e.pp != nil && c.Digest == e.pp.Digest {
 			e.nCommit++ // broken variant: the same sender counted again
 			r.checkCommitted(e)
 		}
@@ -777,7 +840,7 @@ func (r *Replica) checkPrepared(e *entry) {
 	ev := r.allocs.prepared.new()
 	*ev = Prepared{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest}
 	r.out.Report(ev)
-	if r.variant == VariantExecuteOnPrep {
+	if !r.rules.commitPhase {
 		e.committed = true
 		r.out.Report(&Committed{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest})
 		r.execute()
@@ -811,7 +874,7 @@ func (r *Replica) checkCommitted(e *entry) {
 // execute runs committed entries in sequence order.
 func (r *Replica) execute() {
 	progress := false
-	if r.variant == VariantExecOutOfOrder {
+	if !r.rules.executeInOrder {
 		seqs := make([]uint64, 0, r.log.len())
 		for s, e := range r.log.all() {
 			if e.committed && !e.executed && s > r.lastExec {
@@ -846,7 +909,7 @@ func (r *Replica) execute() {
 		}
 	}
 	if progress {
-		if r.variant == VariantTimerAnyExec && r.reqTimerOn {
+		if !r.rules.timerPerRequest && r.reqTimerOn {
 			// broken variant: any execution restarts the timer
 			r.stopRequestTimer()
 		}
@@ -865,7 +928,8 @@ func (r *Replica) executeEntry(e *entry) {
 	obsolete := false // some pending request of a client answered here may be obsolete
 	for i, q := range pp.Batch {
 		key := reqKey{q.Client, q.Timestamp}
-		if r.variant != VariantNoTimestampCheck && r.executedReq(q) {
+		if r.rules.checkTimestamps && r.executedReq(q) {
+			r.probe(ProbeDupExecution)
 			r.delPending(key)
 			continue
 		}
@@ -896,7 +960,7 @@ func (r *Replica) executeEntry(e *entry) {
 	// of the clients just answered can be)
 	if obsolete {
 		for key, q := range r.pending {
-			if r.executedReq(q) && r.variant != VariantNoTimestampCheck {
+			if r.executedReq(q) && r.rules.checkTimestamps {
 				r.delPending(key)
 			}
 		}

@@ -282,6 +282,18 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			s := h.replicas[1].Inspect()
 			return fmt.Sprintf("view=%d last-assigned=%d", s.View, s.LastAssigned)
 		}, "view=1 last-assigned=2", "view=1 last-assigned=1"},
+		{VariantRecoveryForgets, func(t *testing.T, v Variant) string {
+			// The primary orders a request, crashes and recovers, then
+			// gets another one.
+			h := isolated(t, 4, v)
+			h.inject(4, 0, req(h, "x", 1))
+			h.deliverAll()
+			h.crash(0)
+			h.recover(0)
+			h.inject(4, 0, req(h, "y", 2))
+			h.deliverAll()
+			return fmt.Sprintf("pre-prepares=%d last-assigned=%d", h.sent["PRE-PREPARE"]/3, h.replicas[0].Inspect().LastAssigned)
+		}, "pre-prepares=2 last-assigned=2", "pre-prepares=3 last-assigned=2"},
 	}
 	seen := map[Variant]bool{}
 	for _, c := range cases {

@@ -14,6 +14,7 @@ func (r *Replica) startViewChange(v uint64) {
 		return
 	}
 	from := r.view
+	r.probeViewChange(from, v)
 	r.view, r.active = v, false
 	clear(r.queue) // the next primary rebuilds its queue from pending requests
 	r.queue = r.queue[:0]
@@ -118,7 +119,7 @@ func (r *Replica) validateCert(pc *PreparedCert, vc *ViewChange) error {
 		if p == nil || p.Replica < 0 || int(p.Replica) >= r.n || seen[p.Replica] || p.Replica == pp.Replica {
 			return fmt.Errorf("PREPARE from invalid or repeated replica")
 		}
-		if p.View != pp.View || p.Seq != pp.Seq || (p.Digest != pp.Digest && r.variant != VariantPrepareNoDigest) {
+		if p.View != pp.View || p.Seq != pp.Seq || !r.rules.prepareMatches(p.Digest, pp.Digest) {
 			return fmt.Errorf("PREPARE of replica %d does not match", p.Replica)
 		}
 		if !r.verify(p) {
@@ -231,7 +232,7 @@ func (r *Replica) computeO(V []*ViewChange, v uint64) (O []*PrePrepare, minS uin
 		}
 	}
 	maxS = minS
-	if r.variant != VariantNVIgnorePrepared {
+	if r.rules.reproposePrepared {
 		for _, vc := range V {
 			for i := range vc.Prepared {
 				if s := vc.Prepared[i].PrePrepare.Seq; s > maxS {
@@ -249,8 +250,7 @@ func (r *Replica) computeO(V []*ViewChange, v uint64) (O []*PrePrepare, minS uin
 				if pp.Seq != s {
 					continue
 				}
-				if best == nil || (r.variant != VariantNVNotHighestView && pp.View > best.View) ||
-					(r.variant == VariantNVNotHighestView && pp.View < best.View) {
+				if best == nil || r.rules.betterCertificate(pp.View, best.View) {
 					best = pp
 				}
 			}
@@ -277,6 +277,7 @@ func (r *Replica) onNewView(from sim.NodeID, nv *NewView) {
 		return
 	}
 	if err := r.validateNewView(nv); err != nil {
+		r.probe(ProbeNVRejected)
 		// A NEW-VIEW signed by the primary that does not verify proves the
 		// primary faulty: move on to the next view.
 		if nv.View >= r.view {
@@ -284,7 +285,7 @@ func (r *Replica) onNewView(from sim.NodeID, nv *NewView) {
 		}
 		return
 	}
-	r.enterView(nv, r.variant != VariantNVNoRecompute, true)
+	r.enterView(nv, r.rules.recomputeO, true)
 }
 
 // validateNewView checks V (2f+1 valid VIEW-CHANGEs for the view from
@@ -314,7 +315,7 @@ func (r *Replica) validateNewView(nv *NewView) error {
 			return fmt.Errorf("O not in sequence order")
 		}
 	}
-	if r.variant == VariantNVNoRecompute {
+	if !r.rules.recomputeO {
 		return nil
 	}
 	O, _, _ := r.computeO(nv.ViewChanges, nv.View)
@@ -333,6 +334,7 @@ func (r *Replica) validateNewView(nv *NewView) error {
 // enterView installs an accepted (or, at the primary, sent) NEW-VIEW.
 func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 	r.view, r.active = nv.View, true
+	r.probeNewView(nv)
 	// No proposals until O is installed and r.seq moved past it: makeStable
 	// and execution below would otherwise let the primary assign a sequence
 	// number that O also uses (two PRE-PREPAREs for one (v, n)).
@@ -346,7 +348,7 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 	// The timeout stays as it is until a request executes in this view
 	// (then it goes back to its base value, see executeEntry).
 	r.viewProgress = false
-	if r.variant == VariantTimeoutNoGrowth {
+	if !r.rules.growTimeout {
 		r.timeout = r.cfg.ViewChangeTimeout
 	}
 	r.out.CancelTimer(timerVCResend)
@@ -391,10 +393,10 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 		}
 		r.acceptPrePrepare(r.getEntry(pp.Seq), pp)
 	}
-	if r.variant == VariantNewPrimarySeq {
-		r.seq = max(r.seq, r.h) // broken variant: not moved past O
-	} else {
+	if r.rules.seqPastO {
 		r.seq = maxS
+	} else {
+		r.seq = max(r.seq, r.h)
 	}
 	// CHECKPOINTs are sent once; a lost one can leave a checkpoint unstable
 	// and the primary stuck at the top of its window, which is what made
@@ -416,27 +418,7 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 		}
 	}
 	if r.isPrimary() {
-		keys := make([]reqKey, 0, len(r.pending))
-		for k, q := range r.pending {
-			if !r.inLog[k] && !r.executedReq(q) {
-				keys = append(keys, k)
-			}
-		}
-		slices.SortFunc(keys, func(a, b reqKey) int {
-			if a.client != b.client {
-				return int(a.client) - int(b.client)
-			}
-			if a.ts < b.ts {
-				return -1
-			} else if a.ts > b.ts {
-				return 1
-			}
-			return 0
-		})
-		r.queue = r.queue[:0]
-		for _, k := range keys {
-			r.queue = append(r.queue, r.pending[k])
-		}
+		r.requeuePending()
 	} else {
 		r.queue = r.queue[:0]
 	}
@@ -444,6 +426,32 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 	r.armRequestTimer()
 	r.execute()
 	r.propose(false)
+}
+
+// requeuePending makes the primary's queue the pending requests not in the
+// log and not executed, in (client, timestamp) order.
+func (r *Replica) requeuePending() {
+	keys := make([]reqKey, 0, len(r.pending))
+	for k, q := range r.pending {
+		if !r.inLog[k] && !r.executedReq(q) {
+			keys = append(keys, k)
+		}
+	}
+	slices.SortFunc(keys, func(a, b reqKey) int {
+		if a.client != b.client {
+			return int(a.client) - int(b.client)
+		}
+		if a.ts < b.ts {
+			return -1
+		} else if a.ts > b.ts {
+			return 1
+		}
+		return 0
+	})
+	r.queue = r.queue[:0]
+	for _, k := range keys {
+		r.queue = append(r.queue, r.pending[k])
+	}
 }
 
 // countFuture recounts the buffered messages per sender.

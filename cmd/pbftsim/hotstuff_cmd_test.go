@@ -1,0 +1,48 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestHotStuffFromTheCLI: --protocol hotstuff on run, sweep, check and hunt
+// runs HotStuff (not PBFT), and a bad protocol name is bad input.
+func TestHotStuffFromTheCLI(t *testing.T) {
+	out := cliOK(t, "run", "--protocol", "hotstuff")
+	for _, want := range []string{"protocol hotstuff", "PREPARE-VOTE", "Consensus on PAY001: ", "properties: ok"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run --protocol hotstuff: no %q in\n%s", want, out)
+		}
+	}
+	if pb := cliOK(t, "run"); strings.Contains(pb, "PREPARE-VOTE") || strings.Contains(pb, "protocol hotstuff") {
+		t.Errorf("run without --protocol is not PBFT:\n%s", pb)
+	}
+	dir := t.TempDir()
+	hs, pb := filepath.Join(dir, "hs.jsonl"), filepath.Join(dir, "pb.jsonl")
+	cliOK(t, "sweep", "--scenario", "fault-free", "--protocol", "hotstuff", "--seeds", "1..3", "--out", hs)
+	cliOK(t, "sweep", "--scenario", "fault-free", "--seeds", "1..3", "--out", pb)
+	a, _ := os.ReadFile(hs)
+	b, _ := os.ReadFile(pb)
+	if len(a) == 0 || string(a) == string(b) {
+		t.Errorf("sweep --protocol hotstuff wrote the same records as PBFT (or none)")
+	}
+	if out := cliOK(t, "check", "--protocol", "hotstuff", "--runs", "20"); !strings.Contains(out, "20 cases") {
+		t.Errorf("check --protocol hotstuff: %s", out)
+	}
+	if out := cliOK(t, "hunt", "--protocol", "hotstuff", "--list"); !strings.Contains(out, "small-qc") || strings.Contains(out, "prepare-2f-minus-1") {
+		t.Errorf("hunt --protocol hotstuff --list: %s", out)
+	}
+	for _, args := range [][]string{{"run", "--protocol", "raft"}, {"check", "--protocol", "raft", "--runs", "1"},
+		{"hunt", "--protocol", "raft", "--list"}, {"sweep", "--protocol", "raft", "--seeds", "1..2", "--out", filepath.Join(dir, "x.jsonl")},
+		{"report", "--protocols", "pbft,raft", "--quick", "--out", filepath.Join(dir, "r")}} {
+		if _, stderr, code := cli(t, args...); code != 2 || !strings.Contains(stderr, "raft") {
+			t.Errorf("%v: exit %d, stderr %q; want 2 naming the protocol", args, code, stderr)
+		}
+	}
+	// The single-protocol report judges PBFT's closed forms: not for HotStuff.
+	if _, stderr, code := cli(t, "report", "--scenario", "hotstuff-fault-free", "--quick", "--out", filepath.Join(dir, "r2")); code != 2 || !strings.Contains(stderr, "--protocols") {
+		t.Errorf("report of a HotStuff scenario without --protocols: exit %d, %q; want 2 pointing to --protocols", code, stderr)
+	}
+}

@@ -1,0 +1,210 @@
+package experiment
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/pbftsim/pbftsim/internal/outfile"
+	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/reports/spacetime"
+	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+)
+
+// InputError wraps an error caused by the experiment's input (a scenario
+// that does not validate, an output that is an input or is locked): the
+// CLI's exit status 2.
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+func bad(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &InputError{Err: err}
+}
+
+// Check validates sc and builds (without running) the cluster it
+// describes, and returns its configuration: the one check that pbftsim
+// validate, run and sweep apply, so that validate accepts exactly what the
+// others run.
+func Check(sc *scenarios.Scenario) (cluster.Config, error) {
+	cfg, err := sc.Config()
+	if err != nil {
+		return cfg, err
+	}
+	if _, err := cluster.New(cfg); err != nil {
+		return cfg, fmt.Errorf("scenario %s: %w", sc.Name, err)
+	}
+	return cfg, nil
+}
+
+// Options configures Run.
+type Options struct {
+	// Check runs the safety, liveness and accountability checkers online.
+	Check bool
+	// StopOnViolation ends a checked run at its first safety violation.
+	StopOnViolation bool
+	// Trace is a trace file to write (its name picks the format); "" none.
+	// It is written atomically: an interrupted run leaves no file.
+	Trace string
+	// Inputs are the files no output may overwrite (the scenario file).
+	Inputs []string
+	// Stop, if set, is polled between events: when it returns true the run
+	// is abandoned (Ctrl-C) and Run returns Result.Interrupted.
+	Stop func() bool
+}
+
+// Result is a run of an experiment.
+type Result struct {
+	*properties.Outcome
+	// Checked says whether the checkers ran.
+	Checked bool
+	// Interrupted is true when Options.Stop ended the run: then nothing
+	// else is meaningful and no trace was written.
+	Interrupted bool
+	// Wall is the wall-clock time of the run (outside the simulation).
+	Wall time.Duration
+	ro   properties.RunOptions
+}
+
+// Run checks sc and runs it as o says.
+func Run(sc *scenarios.Scenario, o Options) (*Result, error) {
+	cfg, err := Check(sc)
+	if err != nil {
+		return nil, bad(err)
+	}
+	ro := properties.RunOptions{Liveness: o.Check, StopOnViolation: o.Check && o.StopOnViolation}
+	var trace *spacetime.TraceWriter
+	if o.Trace != "" {
+		if err := outfile.CheckDistinct(o.Trace, o.Inputs...); err != nil {
+			return nil, bad(fmt.Errorf("--trace: %w", err))
+		}
+		if trace, err = spacetime.CreateTrace(o.Trace); err != nil {
+			return nil, bad(fmt.Errorf("--trace: %w", err))
+		}
+		defer trace.Abort()
+		ro.Sinks = append(ro.Sinks, trace)
+	}
+	cfg.StopWhen = o.Stop
+	start := time.Now() // wall clock, outside the simulation: for the speed ratio only
+	r := &Result{Checked: o.Check, ro: ro}
+	if o.Check {
+		r.Outcome, err = properties.RunConfig(*sc, cfg, ro)
+	} else {
+		cfg.Sinks = append(cfg.Sinks, ro.Sinks...)
+		var res *cluster.Result
+		res, err = cluster.Run(cfg)
+		r.Outcome = &properties.Outcome{Scenario: *sc, Result: res}
+	}
+	if err != nil {
+		return nil, bad(err)
+	}
+	r.Wall = time.Since(start)
+	if o.Stop != nil && o.Stop() {
+		r.Interrupted = true
+		return r, nil
+	}
+	if trace != nil {
+		if err := trace.Commit(); err != nil {
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// RunOptions are the checker options the run used (to rerun it the same
+// way, e.g. for its counterexample).
+func (r *Result) RunOptions() properties.RunOptions { return r.ro }
+
+// WriteReplay writes the replay file of o to path atomically, creating its
+// folder; path must not be one of inputs. version is recorded in it.
+func WriteReplay(o *properties.Outcome, path, version string, inputs ...string) error {
+	rp := o.Replay()
+	rp.Version = version
+	data, err := scenarios.MarshalReplay(rp)
+	if err != nil {
+		return fmt.Errorf("encoding replay file: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := outfile.WriteFile(path, data, inputs...); err != nil {
+		if outfile.IsInputError(err) {
+			return bad(err)
+		}
+		return err
+	}
+	return nil
+}
+
+// CounterexampleWindow is how much simulated time before a violation its
+// diagram shows.
+const CounterexampleWindow = sim.Time(300 * time.Millisecond)
+
+// Counterexample names the files WriteCounterexample wrote.
+type Counterexample struct {
+	Trace, SVG, HTML string
+}
+
+// ErrNotReproduced is returned (wrapped) when a rerun for the
+// counterexample's trace does not give the run's trace hash.
+var ErrNotReproduced = errors.New("the run is not deterministic")
+
+// WriteCounterexample writes, next to the replay file replayPath, the
+// counterexample's trace (.trace.jsonl) and a space-time diagram zoomed to
+// the events leading to the first violation (.svg, .html), with the
+// violated property annotated. It reruns the scenario with a trace sink:
+// the run is deterministic, so the rerun is the same run, which it checks
+// by the trace hash. ro must be the options of the original run. It
+// returns nil without a violation.
+func WriteCounterexample(o *properties.Outcome, ro properties.RunOptions, replayPath string) (*Counterexample, error) {
+	if len(o.Violations) == 0 {
+		return nil, nil
+	}
+	base := strings.TrimSuffix(strings.TrimSuffix(replayPath, ".yaml"), ".replay")
+	ce := &Counterexample{Trace: base + ".trace.jsonl", SVG: base + ".svg", HTML: base + ".html"}
+	f, err := spacetime.CreateAtomic(ce.Trace)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Abort()
+	sink := sim.NewJSONLSink(f)
+	ro.Sinks = append(ro.Sinks[:len(ro.Sinks):len(ro.Sinks)], sink)
+	again, err := properties.RunScenario(o.Scenario, ro)
+	if err != nil {
+		return nil, fmt.Errorf("rerunning the counterexample for its trace: %w", err)
+	}
+	if again.TraceHash() != o.TraceHash() {
+		return nil, fmt.Errorf("%w: rerunning the counterexample gave trace hash %s, not %s", ErrNotReproduced, again.TraceHash(), o.TraceHash())
+	}
+	if err := sink.Flush(); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", ce.Trace, err)
+	}
+	if err := f.Commit(); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", ce.Trace, err)
+	}
+	v := o.Violations[0]
+	opts := spacetime.Options{
+		From: max(0, v.Time-CounterexampleWindow), HasFrom: true,
+		To: v.Time + sim.Time(time.Millisecond), HasTo: true,
+		Faulty: o.Result.Faulty, Replicas: o.Result.N,
+		Title: fmt.Sprintf("%s violated (seed %d)", v.Property, o.Scenario.Seed),
+	}
+	node := sim.NodeID(-1)
+	if len(v.Replicas) > 0 {
+		node = v.Replicas[0]
+	}
+	opts.Annotations = []spacetime.Annotation{{T: v.Time, Node: node, Text: v.Property + " violated"}}
+	if _, err := spacetime.RenderFile(ce.Trace, opts, spacetime.Outputs{SVG: ce.SVG, HTML: ce.HTML}); err != nil {
+		return nil, fmt.Errorf("drawing the counterexample: %w", err)
+	}
+	return ce, nil
+}

@@ -1,0 +1,226 @@
+package properties
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+)
+
+// scaleConfig is the default path at scale: fault-free PBFT, n=4, 4
+// closed-loop clients, batch 1, 1-5ms uniform delays (as BenchmarkPBFT/n=4),
+// with a fixed number of payments so that the application state does not
+// grow with the requests.
+func scaleConfig(requests, payments int) cluster.Config {
+	return cluster.Config{
+		Seed: 1, N: 4, Clients: 4, Requests: requests, Payments: payments,
+		Network:     sim.NetworkConfig{Default: sim.LinkConfig{Delay: sim.Delay{Kind: sim.DelayUniform, Min: time.Millisecond, Max: 5 * time.Millisecond}}},
+		StallWindow: sim.Time(10 * time.Second),
+	}
+}
+
+// traceSink writes the binary trace, zstd-compressed, as `run --trace
+// FILE.pbt.zst` does, to w.
+type traceSink struct {
+	*sim.BinarySink
+	zw *zstd.Encoder
+}
+
+func newTraceSink(w io.Writer) *traceSink {
+	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		panic(err)
+	}
+	return &traceSink{BinarySink: sim.NewBinarySink(zw), zw: zw}
+}
+
+func (t *traceSink) Close() error {
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	return t.zw.Close()
+}
+
+// countWriter counts the bytes written to it.
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+// BenchmarkRunChecked measures the default path of `pbftsim run`: whole
+// fault-free runs at n=4 (1,000 requests, as BenchmarkPBFT/n=4) with every
+// online checker (safety, liveness, linearizability, accountability) and,
+// in the trace case, a compressed binary trace (.pbt.zst) to a counting
+// writer; "unchecked" is the same run without checkers, in the same
+// benchmark run, for the ratio. GOGC=400 as in the command. Metrics:
+// commits/s and commits/cpu-s (client-accepted requests per wall-clock and
+// per CPU second), trace-B/req (compressed trace bytes per request).
+func BenchmarkRunChecked(b *testing.B) {
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	cases := []struct {
+		name         string
+		check, trace bool
+	}{
+		{"n=4-unchecked", false, false},
+		{"n=4", true, false},
+		{"n=4-trace", true, true},
+	}
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			var committed int
+			var traced int64
+			b.ResetTimer()
+			start, cpu0 := time.Now(), cpuTime()
+			for range b.N {
+				cfg := scaleConfig(1000, 64)
+				var chk *Checker
+				if tc.check {
+					chk = Attach(&cfg, RunOptions{Liveness: true})
+				}
+				var ts *traceSink
+				var cw countWriter
+				if tc.trace {
+					ts = newTraceSink(&cw)
+					cfg.Sinks = append(cfg.Sinks, ts)
+				}
+				res, err := cluster.Run(cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if chk != nil {
+					chk.Finish(RunEnd(cfg, res, chk.Stopped()))
+					if len(chk.Violations()) > 0 {
+						b.Fatalf("violations: %v", chk.Violations())
+					}
+				}
+				if ts != nil {
+					if err := ts.Close(); err != nil {
+						b.Fatal(err)
+					}
+					traced += cw.n
+				}
+				if !res.Completed {
+					b.Fatalf("run did not complete")
+				}
+				committed += res.Requests.Committed
+			}
+			wall, cpu := time.Since(start), cpuTime()-cpu0
+			b.ReportMetric(float64(committed)/wall.Seconds(), "commits/s")
+			if cpu > 0 {
+				b.ReportMetric(float64(committed)/cpu.Seconds(), "commits/cpu-s")
+			}
+			if tc.trace {
+				b.ReportMetric(float64(traced)/float64(committed), "trace-B/req")
+			}
+		})
+	}
+}
+
+// cpuTime is the CPU time of the process (user + system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// TestSoakChecked runs PBFTSIM_SOAK_REQUESTS (default 1,000,000) requests
+// at n=4 with every online checker and a compressed binary trace (to
+// PBFTSIM_SOAK_TRACE, or counted and discarded), 64 payments, GOGC=400 as in
+// the command, and reports the peak resident memory (VmHWM), the heap at
+// every tenth of the run and the speed. It fails when the peak resident
+// memory is 100 MB or more. Only with PBFTSIM_SOAK=1: `make soak` runs it
+// for 1M and 10M requests.
+func TestSoakChecked(t *testing.T) {
+	if os.Getenv("PBFTSIM_SOAK") != "1" {
+		t.Skip("memory soak: set PBFTSIM_SOAK=1 (make soak)")
+	}
+	requests := 1_000_000
+	if s := os.Getenv("PBFTSIM_SOAK_REQUESTS"); s != "" {
+		if _, err := fmt.Sscan(s, &requests); err != nil || requests < 1000 {
+			t.Fatalf("PBFTSIM_SOAK_REQUESTS=%q: want a number >= 1000", s)
+		}
+	}
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(400))
+	}
+	var w io.Writer
+	cw := &countWriter{}
+	w = cw
+	if p := os.Getenv("PBFTSIM_SOAK_TRACE"); p != "" {
+		f, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		w = io.MultiWriter(f, cw)
+	}
+	ts := newTraceSink(w)
+	cfg := scaleConfig(requests, 64)
+	chk := Attach(&cfg, RunOptions{Liveness: true})
+	cfg.Sinks = append(cfg.Sinks, ts)
+	cl, err := cluster.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ms runtime.MemStats
+	start, cpu0 := time.Now(), cpuTime()
+	next := 1
+	for cl.Step() {
+		if cl.Ended() != "" {
+			break
+		}
+		if executed := cl.Replica(0).LastExecuted(); executed*10 >= uint64(next*requests) && next < 10 {
+			runtime.ReadMemStats(&ms)
+			t.Logf("%3d%%: heap in use %.1f MB, checker retains %d entries, resident %s, %v", next*10, float64(ms.HeapInuse)/(1<<20),
+				chk.Retained(), procStatus("VmRSS"), time.Since(start).Round(time.Second))
+			next++
+		}
+	}
+	wall, cpu := time.Since(start), cpuTime()-cpu0
+	res := clusterResult(cl)
+	chk.Finish(RunEnd(cfg, res, chk.Stopped()))
+	if err := ts.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Completed || len(chk.Violations()) > 0 {
+		t.Fatalf("ended %s, committed %d, violations %v", res.Ended, res.Requests.Committed, chk.Violations())
+	}
+	t.Logf("%d requests with checkers and a .pbt.zst trace: %.0f committed/s (%.0f per CPU-second), peak resident (VmHWM) %s, trace %.1f MB (%.0f B/request), checker retains %d entries",
+		requests, float64(requests)/wall.Seconds(), float64(requests)/cpu.Seconds(), procStatus("VmHWM"), float64(cw.n)/(1<<20), float64(cw.n)/float64(requests), chk.Retained())
+	var hwm int
+	fmt.Sscan(strings.TrimSuffix(procStatus("VmHWM"), " kB"), &hwm)
+	if hwm >= 100<<10 {
+		t.Errorf("peak resident memory %d kB, want < 100 MB", hwm)
+	}
+}
+
+// clusterResult is the summary of a cluster stepped by hand.
+func clusterResult(cl *cluster.Cluster) *cluster.Result { return cl.Result() }
+
+// procStatus returns a field of /proc/self/status such as "VmHWM", or "n/a".
+func procStatus(field string) string {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "n/a"
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "n/a"
+}
