@@ -94,9 +94,11 @@ fuzz:
 ## killed / lived / not covered, the test efficacy and every lived mutant, marked when
 ## $(MUTATION_PKG)/testdata/equivalent-mutants.md lists it. About 15 minutes on 2 busy cores; not in CI.
 ## MUTATION_ENGINE=gremlins has gremlins build and test each mutant itself instead (hours).
+mutation: SHELL := /bin/bash
+mutation: .SHELLFLAGS := -o pipefail -c
 mutation:
 	GOBIN=$(CURDIR)/bin $(GO) install $(GREMLINS)
-	@mkdir -p bench
+	@mkdir -p bench && rm -f bench/mutation.json
 	@if [ "$(MUTATION_ENGINE)" = gremlins ]; then \
 	  timeout $(MUTATION_TIMEOUT) bin/gremlins unleash ./$(MUTATION_PKG) --workers $(MUTATION_WORKERS) --timeout-coefficient 10 \
 	    -o bench/mutation.json 2>&1 | tee bench/mutation.log; \

@@ -25,6 +25,7 @@ import (
 	"flag"
 	"fmt"
 	"go/ast"
+	"go/build"
 	"go/importer"
 	"go/parser"
 	"go/token"
@@ -345,6 +346,9 @@ func run(dryPath, pkg, outPath string, workers int, shuffle bool, timeout time.D
 		n := e.Name()
 		if !strings.HasSuffix(n, ".go") || strings.HasSuffix(n, "_test.go") {
 			continue
+		}
+		if ok, err := build.Default.MatchFile(dir, n); err != nil || !ok {
+			continue // excluded by its build constraints
 		}
 		src, err := os.ReadFile(filepath.Join(dir, n))
 		if err != nil {
