@@ -47,7 +47,7 @@ func hotstuffCase(sc scenarios.Scenario, r *rand.Rand) scenarios.Scenario {
 		b := &sc.Byzantine[i]
 		b.Strategy = names[r.IntN(len(names))]
 		b.Params = nil
-		if b.Strategy != "silent" {
+		if b.Strategy == "equivocate" || b.Strategy == "fork" {
 			var others []string
 			for id := range n {
 				if id != b.Replica {

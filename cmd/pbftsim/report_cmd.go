@@ -172,8 +172,11 @@ func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlag
 	}
 	c, err := reports.CompareProtocols(ctx, opt, protos, reportRunner)
 	var ie *reports.InputError
-	if errors.As(err, &ie) {
+	switch {
+	case errors.As(err, &ie):
 		return &exitError{code: 2, err: err}
+	case errors.Is(err, reports.ErrInterrupted):
+		return &exitError{code: exitInterrupted, err: fmt.Errorf("%w (a comparison keeps no runs: rerun it)", err)}
 	}
 	if err != nil {
 		return err

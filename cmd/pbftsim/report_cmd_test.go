@@ -176,3 +176,14 @@ func TestReportCmdInterruptResume(t *testing.T) {
 		t.Fatalf("--resume: exit %d %s %s", code, o, errs)
 	}
 }
+
+// TestReportProtocolsInterrupted: Ctrl-C during report --protocols exits
+// 130, not 2.
+func TestReportProtocolsInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, errs, code := cliCtx(t, ctx, "report", "--quick", "--protocols", "pbft,hotstuff", "--quiet", "--out", filepath.Join(t.TempDir(), "cmp"))
+	if code != 130 {
+		t.Errorf("report --protocols interrupted: exit %d %q, want 130", code, errs)
+	}
+}
