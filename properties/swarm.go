@@ -159,10 +159,10 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 
 	clients := g.MinClients + r.IntN(3)
 	sc.Workload = scenarios.Workload{Clients: clients, Requests: max(clients, 1+r.IntN(g.MaxRequests))}
-	if on(0.2) {
+	if on(0.15) {
 		// A long workload: requests keep executing for a while (what a
 		// censored client's timer must not be fooled by).
-		sc.Workload.Requests = 50 + r.IntN(250)
+		sc.Workload.Requests = 30 + r.IntN(120)
 		knob("workload", "long")
 	} else {
 		knob("workload", "short")

@@ -187,6 +187,11 @@ func TestRunVariantViolationExitsOne(t *testing.T) {
 	if code2 != 0 || !strings.Contains(out2, "properties: ok") {
 		t.Fatalf("the correct protocol with the same scenario: exit %d\n%s", code2, out2)
 	}
+	// Naming the correct protocol explicitly is not a broken variant.
+	out3, _, code3 := cli(t, "run", "--scenario", sc, "--variant", "correct", "--out", "")
+	if code3 != 0 || strings.Contains(out3, "DELIBERATELY BROKEN") {
+		t.Fatalf("--variant correct: exit %d\n%s", code3, out3)
+	}
 }
 
 func TestRunTraceFile(t *testing.T) {

@@ -193,7 +193,7 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 		scenario += ", protocol " + r.Protocol
 	}
 	fmt.Fprintf(w, "pbftsim run: scenario %s, n=%d f=%d, seed %d\n", scenario, r.N, r.F, r.Seed)
-	if r.Variant != "" {
+	if r.Variant != "" && r.Variant != "correct" {
 		fmt.Fprintf(w, "protocol variant: %s (DELIBERATELY BROKEN)\n", r.Variant)
 	}
 	printFaulty(w, o)

@@ -375,6 +375,10 @@ func (e *Engine) Choices(dst []Choice, w *World, b Bounds) []Choice {
 type Effect struct {
 	Nodes  uint64 // bit i: node i was stepped
 	Timers bool   // timers were set or cancelled (or one fired)
+	// Close: a timer armed by the transition has a deadline within a few
+	// units of another pending one, so one unit earlier or later could
+	// change the timers' order.
+	Close bool
 }
 
 // Apply returns the world after c (w is unchanged) and what c touched.
@@ -440,7 +444,27 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		}
 	}
 	eff.Timers = c.Kind == Fire || c.Kind == Crash || len(nw.Timers) != nTimers || timersArmed(nw, tseq)
+	eff.Close = eff.Timers && timersClose(nw, tseq)
 	return nw, eff
+}
+
+// timersClose reports whether a timer armed after seq has a deadline within
+// 8 units of now or of another pending timer's.
+func timersClose(w *World, seq uint64) bool {
+	for _, t := range w.Timers {
+		if t.Seq <= seq {
+			continue
+		}
+		if t.At < w.Now+8*Unit {
+			return true // so soon that it could disable the other transition
+		}
+		for _, u := range w.Timers {
+			if u != t && u.At > t.At-8*Unit && u.At < t.At+8*Unit {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // timersArmed reports whether some timer of w was armed after sequence seq.
