@@ -28,7 +28,8 @@ package pbft_test
 //	state [ID...]            each replica's view, h, lastExec, view change, log
 //	replies [client=ID]      the REPLYs the client received
 //	expect ID key=value...   asserts replica fields (view, h, lastExec, vc,
-//	                         log, digest-equal=ID); a mismatch fails the test
+//	                         log, state=DIGEST, digest-equal=ID,
+//	                         digest-differs=ID); a mismatch fails the test
 //	                         even under -update
 //
 // The kernel offers no way to inject an input into a run in progress (a
@@ -750,6 +751,8 @@ func (x *txRig) cmdExpect(pos []string, kv map[string]string) (string, error) {
 			got = strconv.FormatBool(r.InViewChange())
 		case "log":
 			got = strconv.Itoa(r.LogSize())
+		case "state":
+			got = r.StateDigest().String()
 		case "digest-equal", "digest-differs":
 			o, err := x.node(want)
 			if err != nil || int(o) >= x.n {
@@ -758,7 +761,7 @@ func (x *txRig) cmdExpect(pos []string, kv map[string]string) (string, error) {
 			eq := r.StateDigest() == x.reps[o].StateDigest()
 			got, want = strconv.FormatBool(eq), strconv.FormatBool(key == "digest-equal")
 		default:
-			return "", fmt.Errorf("expect: unknown field %q (want view, h, lastExec, vc, log, digest-equal, digest-differs)", key)
+			return "", fmt.Errorf("expect: unknown field %q (want view, h, lastExec, vc, log, state, digest-equal, digest-differs)", key)
 		}
 		if got != want {
 			bad = append(bad, fmt.Sprintf("%s: got %s, want %s", key, got, want))
