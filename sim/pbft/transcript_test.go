@@ -13,8 +13,9 @@ package pbft_test
 //	new [n=4] [k=4] [L=8] [clients=1] [timeout=100ms] [delay=1ms] [variant=NAME]
 //	    start a run: n real replicas (pbft.NewReplica) and scripted clients
 //	    (ids n, n+1, ...) on sim.New with a constant link delay.
-//	submit [client=ID] [to=ID|all] op=OP
-//	    the client signs a REQUEST (next timestamp) and sends it; the kernel
+//	submit [client=ID] [to=ID|all] [ts=T] op=OP
+//	    the client signs a REQUEST (timestamp T, by default the next one;
+//	    an old T replays a timestamp) and sends it; the kernel
 //	    runs until the send has been made.
 //	deliver [FROM->TO] [TYPE]
 //	    the kernel runs, in its own order, up to and including the next
@@ -650,8 +651,16 @@ func (x *txRig) cmdSubmit(kv map[string]string, b *strings.Builder) (string, err
 		to = []sim.NodeID{id}
 	}
 	ci := int(c) - x.n
-	x.nextTS[ci]++
-	q := &pbft.Request{Op: op, Timestamp: x.nextTS[ci], Client: c}
+	ts := x.nextTS[ci] + 1
+	if v, ok := kv["ts"]; ok {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n == 0 {
+			return "", fmt.Errorf("submit: ts=%s: want a timestamp above 0", v)
+		}
+		ts = n
+	}
+	x.nextTS[ci] = max(x.nextTS[ci], ts)
+	q := &pbft.Request{Op: op, Timestamp: ts, Client: c}
 	q.Sig = x.kr.Signer(c).Sign(q)
 	x.csends[ci] = append(x.csends[ci], txSend{at: x.clock + 1, to: to, req: q})
 	if err := x.rebuild(); err != nil {
