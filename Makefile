@@ -14,6 +14,7 @@ GREMLINS         ?= github.com/go-gremlins/gremlins/cmd/gremlins@v0.5.0
 MUTATION_PKG     ?= sim/pbft
 MUTATION_WORKERS ?= 2
 MUTATION_TIMEOUT ?= 4h
+MUTATION_ENGINE  ?= schemata
 
 .PHONY: all build install run test bench pgo soak cross-determinism lint cover fuzz mutation clean
 
@@ -87,14 +88,25 @@ fuzz:
 	PBFTSIM_PROPERTY_RUNS=$(PBFTSIM_PROPERTY_RUNS) $(GO) test -count=1 -timeout=60m ./properties/...
 	$(GO) test -run='^$$' -fuzz=FuzzScenario -fuzztime=$(FUZZTIME) ./properties/
 
-## mutation: mutation testing of $(MUTATION_PKG) with gremlins (installed through the module proxy) and the
-## package's own tests; prints killed / lived / not covered, the test efficacy and every lived mutant,
-## marked when $(MUTATION_PKG)/testdata/equivalent-mutants.md lists it (slow: an hour or more on 2 cores; not in CI)
+## mutation: mutation testing of $(MUTATION_PKG) with the package's own tests: gremlins (installed through
+## the module proxy into bin/) finds the mutants and their coverage (--dry-run), internal/mutschema builds
+## the test binary once with every mutant behind a switch and runs it per mutant, internal/mutreport prints
+## killed / lived / not covered, the test efficacy and every lived mutant, marked when
+## $(MUTATION_PKG)/testdata/equivalent-mutants.md lists it. About 15 minutes on 2 busy cores; not in CI.
+## MUTATION_ENGINE=gremlins has gremlins build and test each mutant itself instead (hours).
+mutation: SHELL := /bin/bash
+mutation: .SHELLFLAGS := -o pipefail -c
 mutation:
 	GOBIN=$(CURDIR)/bin $(GO) install $(GREMLINS)
-	@mkdir -p bench
-	timeout $(MUTATION_TIMEOUT) bin/gremlins unleash ./$(MUTATION_PKG) --workers $(MUTATION_WORKERS) --timeout-coefficient 10 \
-	  -o bench/mutation.json 2>&1 | tee bench/mutation.log
+	@mkdir -p bench && rm -f bench/mutation.json
+	@if [ "$(MUTATION_ENGINE)" = gremlins ]; then \
+	  timeout $(MUTATION_TIMEOUT) bin/gremlins unleash ./$(MUTATION_PKG) --workers $(MUTATION_WORKERS) --timeout-coefficient 10 \
+	    -o bench/mutation.json 2>&1 | tee bench/mutation.log; \
+	else \
+	  bin/gremlins unleash ./$(MUTATION_PKG) --dry-run -o bench/mutation-dry.json > bench/mutation-dry.log 2>&1 && tail -n 3 bench/mutation-dry.log && \
+	  timeout $(MUTATION_TIMEOUT) $(GO) run ./internal/mutschema -dry bench/mutation-dry.json -pkg $(MUTATION_PKG) \
+	    -workers $(MUTATION_WORKERS) -o bench/mutation.json 2>&1 | tee bench/mutation.log; \
+	fi
 	$(GO) run ./internal/mutreport -json bench/mutation.json -dir $(MUTATION_PKG) \
 	  -equivalent $(MUTATION_PKG)/testdata/equivalent-mutants.md | tee bench/mutation.txt
 

@@ -42,8 +42,18 @@ type equivalent struct {
 
 func (e equivalent) key() string { return e.mutator + "\x00" + e.file + "\x00" + e.code }
 
+// keys are the keys a lived mutant at column col matches: the row without a
+// column, and the row for that column ("file.go@col", for a line with two
+// mutants of one kind).
+func (e equivalent) keys(col int) [2]string {
+	c := e
+	c.file = fmt.Sprintf("%s@%d", e.file, col)
+	return [2]string{e.key(), c.key()}
+}
+
 // parseEquivalents reads the Markdown table rows "| MUTATOR | file.go |
-// `code` | reason |" of data (other lines are ignored).
+// `code` | reason |" of data (other lines are ignored); "file.go@COL"
+// restricts a row to the mutant at that column.
 func parseEquivalents(name, data string) ([]equivalent, error) {
 	var out []equivalent
 	for i, line := range strings.Split(data, "\n") {
@@ -68,7 +78,9 @@ func parseEquivalents(name, data string) ([]equivalent, error) {
 		if cells[3] == "" {
 			return nil, fmt.Errorf("%s:%d: no reason given", name, i+1)
 		}
-		out = append(out, equivalent{cells[0], cells[1], strings.TrimSpace(code[1 : len(code)-1]), cells[3]})
+		// a | inside a table cell is written \|
+		code = strings.ReplaceAll(strings.TrimSpace(code[1:len(code)-1]), `\|`, "|")
+		out = append(out, equivalent{cells[0], cells[1], code, cells[3]})
 	}
 	return out, nil
 }
@@ -102,12 +114,15 @@ func report(w io.Writer, r result, dir string, eqs []equivalent) error {
 			if m.Line >= 1 && m.Line <= len(src) {
 				code = strings.TrimSpace(src[m.Line-1])
 			}
-			k := equivalent{m.Type, f.Name, code, ""}.key()
 			mark := "NOT LISTED"
-			if e, ok := listed[k]; ok {
-				mark, used[k] = "equivalent: "+e.reason, true
-				counts["EQUIVALENT"]++
-			} else {
+			found := false
+			for _, k := range (equivalent{m.Type, f.Name, code, ""}).keys(m.Column) {
+				if e, ok := listed[k]; ok && !found {
+					mark, used[k], found = "equivalent: "+e.reason, true, true
+					counts["EQUIVALENT"]++
+				}
+			}
+			if !found {
 				unlisted = append(unlisted, fmt.Sprintf("%s:%d:%d", f.Name, m.Line, m.Column))
 			}
 			lived = append(lived, fmt.Sprintf("  %-22s %s:%d:%d  %s\n      [%s]", m.Type, f.Name, m.Line, m.Column, code, mark))

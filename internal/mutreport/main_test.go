@@ -25,7 +25,8 @@ func TestReport(t *testing.T) {
 	}
 	eq := "# equivalent\n\n| mutator | file | code | reason |\n|---|---|---|---|\n" +
 		"| CONDITIONALS_BOUNDARY | x.go | `return a < b` | a == b never happens |\n" +
-		"| ARITHMETIC_BASE | y.go | `gone` | stale |\n"
+		"| ARITHMETIC_BASE | y.go | `gone` | stale |\n" +
+		"| ARITHMETIC_BASE | x.go@29 | `func g(a int) int { return a + 1 }` | another column |\n"
 	ep := filepath.Join(dir, "eq.md")
 	if err := os.WriteFile(ep, []byte(eq), 0o644); err != nil {
 		t.Fatal(err)
@@ -42,6 +43,7 @@ func TestReport(t *testing.T) {
 		"x.go:7:30  func g(a int) int { return a + 1 }\n      [NOT LISTED]",
 		"[equivalent: a == b never happens]",
 		"ARITHMETIC_BASE y.go `gone`",
+		"ARITHMETIC_BASE x.go@29", // listed for another column: stale, and x.go:7:30 stays unlisted
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)

@@ -469,8 +469,17 @@ func relayCases() []relayCase {
 		// REQUEST
 		{"REQUEST from its client", last, nil, client, func(g *rig) sim.Message { return g.request(sim.NodeID(g.n), 1, "x") }, true, nil},
 		{"REQUEST relayed by a replica", last, nil, p, func(g *rig) sim.Message { return g.request(sim.NodeID(g.n), 1, "x") }, true, nil},
+		{"REQUEST relayed by replica 0", with(0), nil, node(0), func(g *rig) sim.Message { return g.request(sim.NodeID(g.n), 1, "x") }, true, nil},
 		{"REQUEST relayed by another client", last, nil, otherClient, func(g *rig) sim.Message { return g.request(sim.NodeID(g.n), 1, "x") }, false, nil},
 		{"REQUEST in the name of a replica", with(2), nil, node(2), func(g *rig) sim.Message { return g.request(2, 1, "x") }, false, nil},
+		{"REQUEST of another client relayed by a client", last, nil, client, func(g *rig) sim.Message { return g.request(sim.NodeID(g.n+1), 1, "x") }, false, nil},
+		// messages of replicas sent by a client in its own name (its key signs them)
+		{"PREPARE of a client", last, nil, client, func(g *rig) sim.Message { return g.prepare(0, 1, ppDigest(g), sim.NodeID(g.n)) }, false, nil},
+		{"COMMIT of a client", last, nil, client, func(g *rig) sim.Message { return g.commit(0, 1, ppDigest(g), sim.NodeID(g.n)) }, false, nil},
+		{"CHECKPOINT of a client", last, nil, client, func(g *rig) sim.Message { return g.checkpoint(g.k, stateD, sim.NodeID(g.n)) }, false, nil},
+		{"VIEW-CHANGE of a client", last, nil, client, func(g *rig) sim.Message { return g.viewChange(1, sim.NodeID(g.n), 0, nil) }, false, nil},
+		{"FETCH-STATE of a client", last, inView, client, func(g *rig) sim.Message { return &FetchState{Seq: 1, View: 0, Replica: sim.NodeID(g.n)} }, false, nil},
+		{"STATE of a client", last, fetching, client, state(client, nil), false, nil},
 		{"REQUEST with a forged signature", last, nil, client, func(g *rig) sim.Message {
 			q := g.request(sim.NodeID(g.n), 1, "x")
 			q.Sig = g.kr.Signer(sim.NodeID(g.n + 1)).Sign(q)
@@ -478,6 +487,8 @@ func relayCases() []relayCase {
 		}, false, nil},
 		// FETCH-STATE
 		{"FETCH-STATE from its sender", with(2), inView, node(2), func(g *rig) sim.Message { return &FetchState{Seq: 1, View: 0, Replica: 2} },
+			true, func(rx *reaction) bool { return rx.sent(TypeState) == 1 }},
+		{"FETCH-STATE from replica 0", with(0), inView, node(0), func(g *rig) sim.Message { return &FetchState{Seq: 1, View: 0, Replica: 0} },
 			true, func(rx *reaction) bool { return rx.sent(TypeState) == 1 }},
 		{"FETCH-STATE relayed by another replica", with(2), inView, p, func(g *rig) sim.Message { return &FetchState{Seq: 1, View: 0, Replica: 2} }, false, nil},
 		{"FETCH-STATE from a replica in the same view", with(2), inView, node(2), func(g *rig) sim.Message {
@@ -630,5 +641,349 @@ func TestFutureMessagesCapped(t *testing.T) {
 				t.Fatalf("PREPARE of a future view at h+2L not buffered\n%v", rx)
 			}
 		})
+	}
+}
+
+// TestNewViewOrderWithoutRecompute: with the broken variant that does not
+// recompute O (newview-no-recompute), the rule that O is in increasing seq
+// order still holds (in the correct protocol the recomputation catches a
+// disorder too).
+func TestNewViewOrderWithoutRecompute(t *testing.T) {
+	for _, c := range []string{"in order", "swapped", "repeated"} {
+		g := newRig(t, rigOpts{variant: VariantNVNoRecompute})
+		p := sim.NodeID(g.n - 1)
+		v := uint64(p)
+		g.sendMarked(time.Millisecond, p, func() sim.Message {
+			V := nvV(g, v, g.cert(g.prePrepare(0, g.k+1, "a")), g.cert(g.prePrepare(0, g.k+2, "b")))
+			O := g.expectedO(V, v)
+			switch c {
+			case "swapped":
+				O[0], O[1] = O[1], O[0]
+			case "repeated":
+				O[1] = O[0]
+			}
+			return g.newView(v, V, O)
+		})
+		rx := g.run(3 * time.Millisecond)
+		if entered := rx.reported("new-view"); entered != (c == "in order") {
+			t.Fatalf("O %s: entered = %v\n%v", c, entered, rx)
+		}
+	}
+}
+
+// TestRecoveryAsksForState: a replica that recovers after executing
+// requests asks for newer stable state at once (FETCH-STATE for the seq
+// after its last executed).
+func TestRecoveryAsksForState(t *testing.T) {
+	ms := func(x int) sim.Time { return sim.Time(time.Duration(x) * time.Millisecond) }
+	g := newRig(t, rigOpts{crashes: []sim.Crash{{Node: rigTarget, At: ms(30), Recover: ms(40)}}})
+	c := sim.NodeID(g.n)
+	for i := 1; i <= 3; i++ {
+		ts := uint64(i)
+		g.script(time.Duration(i)*time.Millisecond, c, 0, func() sim.Message { return g.request(c, ts, fmt.Sprintf("op%d", ts)) }, false)
+	}
+	g.run(ms(45).Duration())
+	if got := g.target().LastExecuted(); got != 3 {
+		t.Fatalf("target executed %d requests before recovering, want 3", got)
+	}
+	asked := false
+	for _, at := range g.fetchTimes {
+		asked = asked || at == ms(40)
+	}
+	if !asked {
+		t.Fatalf("no FETCH-STATE at the recovery (40ms): sent at %v", g.fetchTimes)
+	}
+}
+
+// TestProposeLimit: the primary assigns sequence numbers up to h + L/2 when
+// L/2 reaches the next checkpoint (h + K), else up to h + L, however many
+// requests wait (here nothing prepares: its backups are down).
+func TestProposeLimit(t *testing.T) {
+	for _, c := range []struct{ k, l, want int }{{4, 8, 4}, {2, 8, 4}, {4, 4, 4}, {3, 12, 6}} {
+		t.Run(fmt.Sprintf("K=%d,L=%d", c.k, c.l), func(t *testing.T) {
+			g := newRig(t, rigOpts{k: c.k, l: c.l, crashes: []sim.Crash{{Node: 1, At: 1}, {Node: 2, At: 1}}})
+			cl := sim.NodeID(g.n)
+			for i := 1; i <= 20; i++ {
+				ts := uint64(i)
+				g.script(time.Millisecond, cl, 0, func() sim.Message { return g.request(cl, ts, fmt.Sprintf("op%d", ts)) }, false)
+			}
+			g.run(50 * time.Millisecond)
+			if got := g.reps[0].Inspect().LastAssigned; got != uint64(c.want) {
+				t.Fatalf("the primary assigned up to %d, want %d", got, c.want)
+			}
+		})
+	}
+}
+
+// TestFutureBufferBounds: a future-view message of replica 0 is buffered
+// like any replica's; one at seq h (not above it) is not.
+func TestFutureBufferBounds(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{0, 3}})
+	g.sendMarked(time.Millisecond, 0, func() sim.Message { return g.prepare(2, 1, Digest{1}, 0) })
+	if rx := g.run(time.Second); rx.after.Buffered != 1 {
+		t.Fatalf("future-view PREPARE of replica 0 not buffered\n%v", rx)
+	}
+	g = newRig(t, rigOpts{})
+	g.sendMarked(time.Millisecond, 3, func() sim.Message { return g.prepare(1, 0, Digest{1}, 3) })
+	if rx := g.run(time.Second); rx.changed() {
+		t.Fatalf("future-view PREPARE at seq h = 0 buffered\n%v", rx)
+	}
+}
+
+// TestLaggingReplicaAsksForNewView: when f+1 replicas send normal-case
+// messages of a view the replica has not entered, it asks for the NEW-VIEW
+// (a FETCH-STATE naming its view) after T/2; f of them are not enough.
+func TestLaggingReplicaAsksForNewView(t *testing.T) {
+	for _, senders := range []int{1, 2} { // f = 1
+		T := 100 * time.Millisecond
+		puppets := []sim.NodeID{3, 2}[:senders]
+		g := newRig(t, rigOpts{puppets: puppets, timeout: T})
+		for i, id := range puppets {
+			g.script(time.Millisecond*time.Duration(1+i), id, rigTarget, func() sim.Message { return g.prepare(1, 1, Digest{1}, id) }, false)
+		}
+		g.run(T)
+		asked := len(g.fetchTimes) > 0
+		if asked != (senders == 2) {
+			t.Fatalf("%d senders in view 1: FETCH-STATE sent at %v", senders, g.fetchTimes)
+		}
+		if want := sim.Time(3*time.Millisecond + T/2); asked && g.fetchTimes[0] != want {
+			t.Fatalf("asked at %v, want T/2 after the (f+1)-th sender's message arrived (%v)", g.fetchTimes[0], want)
+		}
+	}
+}
+
+// TestViewChangeBuffersNewViewMessages: a replica changing to view v (no
+// NEW-VIEW yet) buffers normal-case messages of v instead of processing them.
+func TestViewChangeBuffersNewViewMessages(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	for _, id := range []sim.NodeID{2, 3} { // f+1 VIEW-CHANGEs: the target joins view 2 (primary 2 stays silent)
+		g.send(time.Millisecond, id, func() sim.Message { return g.viewChange(2, id, 0, nil) })
+	}
+	g.sendMarked(5*time.Millisecond, 3, func() sim.Message { return g.prepare(2, 1, Digest{1}, 3) })
+	rx := g.run(50 * time.Millisecond)
+	if !rx.before.InViewChange || rx.before.View != 2 {
+		t.Fatalf("target not changing to view 2: %v", rx.before)
+	}
+	if rx.after.Buffered != rx.before.Buffered+1 || len(rx.after.Log) != len(rx.before.Log) {
+		t.Fatalf("PREPARE of the view being changed to not buffered\n%v", rx)
+	}
+}
+
+// TestCommitsBeforePrePrepareCount: COMMITs and PREPAREs that arrive before
+// the PRE-PREPARE count once it comes: the replica prepares and commits at
+// its delivery.
+func TestCommitsBeforePrePrepareCount(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{0, 2, 3}})
+	d := g.prePrepare(0, 1, "x").Digest
+	for _, id := range []sim.NodeID{2, 3} {
+		g.send(time.Millisecond, id, func() sim.Message { return g.prepare(0, 1, d, id) })
+	}
+	for _, id := range []sim.NodeID{0, 2} {
+		g.send(2*time.Millisecond, id, func() sim.Message { return g.commit(0, 1, d, id) })
+	}
+	g.sendMarked(3*time.Millisecond, 0, func() sim.Message { return g.prePrepare(0, 1, "x") })
+	rx := g.run(50 * time.Millisecond)
+	if !rx.reported("prepared") || !rx.reported("committed") || !rx.reported("executed") {
+		t.Fatalf("PRE-PREPARE after 2f PREPAREs and 2f COMMITs: want prepared, committed and executed at once\n%v", rx)
+	}
+}
+
+// sentOf returns the target's sends of type T, in order.
+func sentOf[T any](g *rig) []*T {
+	var out []*T
+	for _, s := range g.sent {
+		if m, ok := any(s.Msg).(*T); ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// TestLaggingAskOncePerView: the lagging replica's FETCH-STATE names the
+// view it entered and the seq after its last executed, and it asks once
+// per view however many more future-view messages come.
+func TestLaggingAskOncePerView(t *testing.T) {
+	T := 100 * time.Millisecond
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}, timeout: T})
+	for i, id := range []sim.NodeID{2, 3} {
+		g.script(time.Millisecond*time.Duration(1+i), id, rigTarget, func() sim.Message { return g.prepare(1, 1, Digest{1}, id) }, false)
+		g.script(T+time.Millisecond*time.Duration(1+i), id, rigTarget, func() sim.Message { return g.prepare(2, 1, Digest{1}, id) }, false)
+	}
+	g.run(3 * T)
+	var fs []*FetchState
+	for _, m := range sentOf[FetchState](g) {
+		if len(fs) == 0 || fs[len(fs)-1] != m {
+			fs = append(fs, m) // one multicast
+		}
+	}
+	if len(fs) != 1 || fs[0].View != 0 || fs[0].Seq != 1 || fs[0].Replica != rigTarget {
+		t.Fatalf("FETCH-STATEs %+v: want one, for view 0 and seq 1", fs)
+	}
+	// in a view change to view 2 (not entered), the entered view it names is 1
+	g = newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}, timeout: T})
+	for i, id := range []sim.NodeID{2, 3} {
+		g.send(time.Millisecond, id, func() sim.Message { return g.viewChange(2, id, 0, nil) })
+		g.script(2*time.Millisecond+time.Duration(i)*time.Millisecond, id, rigTarget, func() sim.Message { return g.prepare(5, 1, Digest{1}, id) }, false)
+	}
+	g.run(T)
+	fs = sentOf[FetchState](g)
+	if len(fs) == 0 || fs[0].View != 1 {
+		t.Fatalf("FETCH-STATEs %+v: want the one of a replica changing to view 2 to name view 1", fs)
+	}
+}
+
+// TestNewPrimaryOrdersPendingRequests: a new primary proposes the requests
+// pending at it in (client, timestamp) order.
+func TestNewPrimaryOrdersPendingRequests(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}, clients: 3})
+	n := sim.NodeID(g.n)
+	// requests reach the target (a backup of view 0, whose primary 0 is
+	// honest but gets nothing: the relays are the target's own sends)
+	for i, c := range []sim.NodeID{n + 2, n, n + 1} {
+		g.script(time.Millisecond*time.Duration(1+i), c, rigTarget, func() sim.Message { return g.request(c, 1, fmt.Sprintf("c%d", c)) }, false)
+	}
+	for _, id := range []sim.NodeID{2, 3} { // view 1: the target is its primary
+		g.send(10*time.Millisecond, id, func() sim.Message { return g.viewChange(1, id, 0, nil) })
+	}
+	g.run(50 * time.Millisecond)
+	var order []sim.NodeID
+	var last *PrePrepare
+	for _, pp := range sentOf[PrePrepare](g) {
+		if pp != last && pp.View == 1 && len(pp.Batch) == 1 {
+			order = append(order, pp.Batch[0].Client)
+		}
+		last = pp
+	}
+	if !slices.Equal(order, []sim.NodeID{n, n + 1, n + 2}) {
+		t.Fatalf("new primary proposed requests of clients %v, want %v", order, []sim.NodeID{n, n + 1, n + 2})
+	}
+}
+
+// TestViewChangeKeepsBufferedMessagesOfTargetView: messages of view v
+// buffered before the replica starts changing to v are kept (and replayed
+// when it enters v); older ones are dropped.
+func TestViewChangeKeepsBufferedMessagesOfTargetView(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	g.send(time.Millisecond, 3, func() sim.Message { return g.prepare(2, 1, Digest{1}, 3) })
+	g.send(time.Millisecond, 3, func() sim.Message { return g.prepare(1, 1, Digest{1}, 3) })
+	for _, id := range []sim.NodeID{2, 3} {
+		g.send(5*time.Millisecond, id, func() sim.Message { return g.viewChange(2, id, 0, nil) })
+	}
+	g.run(50 * time.Millisecond)
+	if s := g.target().Inspect(); !s.InViewChange || s.View != 2 || s.Buffered != 1 {
+		t.Fatalf("after joining view 2: %v; want the view-2 PREPARE still buffered, the view-1 one dropped", s)
+	}
+}
+
+// TestInvalidNewViewOfCurrentView: a replica waiting for the NEW-VIEW of
+// view v that gets an invalid one from v's primary moves on to v+1.
+func TestInvalidNewViewOfCurrentView(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	for _, id := range []sim.NodeID{2, 3} { // f+1: the target joins view 3 (primary: puppet 3)
+		g.send(time.Millisecond, id, func() sim.Message { return g.viewChange(3, id, 0, nil) })
+	}
+	g.sendMarked(5*time.Millisecond, 3, func() sim.Message {
+		V := nvV(g, 3)
+		return g.newView(3, V[:len(V)-1], nil) // 2f VIEW-CHANGEs
+	})
+	rx := g.run(6 * time.Millisecond)
+	if rx.before.View != 3 || !rx.before.InViewChange || rx.after.View != 4 || !rx.after.InViewChange {
+		t.Fatalf("invalid NEW-VIEW of the view being changed to: want a change to view 4\n%v", rx)
+	}
+}
+
+// TestHighCheckpointKeepsHighest: of one sender's CHECKPOINTs above the
+// window, the highest is kept (a lower one sent later does not replace it).
+func TestHighCheckpointKeepsHighest(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	g.send(time.Millisecond, 2, func() sim.Message { return g.checkpoint(5*g.k, stateD, 2) })
+	g.send(2*time.Millisecond, 2, func() sim.Message { return g.checkpoint(3*g.k, stateD, 2) })
+	g.send(3*time.Millisecond, 3, func() sim.Message { return g.checkpoint(5*g.k, stateD, 3) })
+	g.run(10 * time.Millisecond)
+	if s := g.target().Inspect(); !s.Fetching || s.FetchSeq != 5*g.k {
+		t.Fatalf("fetching %v up to %d, want up to %d (both senders' highest)", s.Fetching, s.FetchSeq, 5*g.k)
+	}
+}
+
+// TestSignerOutsideKeyring: a signer for an id the keyring has no key for
+// signs nothing that verifies (and does not panic).
+func TestSignerOutsideKeyring(t *testing.T) {
+	kr := NewKeyring(1, 5)
+	for _, id := range []sim.NodeID{5, 6, -1} {
+		p := &Prepare{Replica: id}
+		p.Sig = kr.Signer(id).Sign(p)
+		if kr.Verify(p) {
+			t.Errorf("signature of id %d verifies", id)
+		}
+	}
+	if kr := NewKeyring(1, 0); kr.Nodes() != 0 {
+		t.Errorf("empty keyring has %d keys", kr.Nodes())
+	}
+}
+
+// TestFetchEndsAtTarget: state transfer stops as soon as the installed state
+// reaches the fetch target (here the (f+1)-th highest above-window
+// checkpoint, L+K).
+func TestFetchEndsAtTarget(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	target := g.l + g.k
+	for _, id := range []sim.NodeID{2, 3} {
+		g.send(time.Millisecond, id, func() sim.Message { return g.checkpoint(target, stateD, id) })
+	}
+	g.sendMarked(5*time.Millisecond, 3, func() sim.Message {
+		snap, d := snapshotOf(g, "x")
+		return &State{Seq: target, StateDigest: d, Snapshot: snap, Proof: g.proof(target, d), Replica: 3}
+	})
+	rx := g.run(20 * time.Millisecond)
+	if !rx.before.Fetching || rx.before.FetchSeq != target {
+		t.Fatalf("before the STATE: want fetching up to %d: %v", target, rx.before)
+	}
+	if !rx.reported("state-transfer") || rx.after.LastExecuted != target || rx.after.Fetching {
+		t.Fatalf("after installing state %d: want fetching over\n%v", target, rx)
+	}
+}
+
+// TestEnterViewReplaysBuffered: entering view v processes the buffered
+// messages of v and keeps only those of later views.
+func TestEnterViewReplaysBuffered(t *testing.T) {
+	g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+	g.send(time.Millisecond, 3, func() sim.Message { return g.prepare(2, 1, Digest{1}, 3) })
+	g.send(time.Millisecond, 3, func() sim.Message { return g.prepare(6, 1, Digest{1}, 3) })
+	g.sendMarked(5*time.Millisecond, 2, func() sim.Message {
+		V := []*ViewChange{g.viewChange(2, 0, 0, nil), g.viewChange(2, 2, 0, nil), g.viewChange(2, 3, 0, nil)}
+		return g.newView(2, V, nil)
+	})
+	rx := g.run(10 * time.Millisecond)
+	if !rx.reported("new-view") || rx.before.Buffered != 2 || rx.after.Buffered != 1 {
+		t.Fatalf("entering view 2 with PREPAREs of views 2 and 6 buffered: want the view-6 one left\n%v", rx)
+	}
+	held := false
+	for _, e := range rx.after.Log {
+		held = held || e.View == 2 && e.Seq == 1 && len(e.Prepares) == 1
+	}
+	if !held {
+		t.Fatalf("the buffered view-2 PREPARE was not processed\n%v", rx)
+	}
+}
+
+// TestFetchStateAnsweredAtStableCheckpoint: a replica whose stable
+// checkpoint is exactly the seq asked for sends its state.
+func TestFetchStateAnsweredAtStableCheckpoint(t *testing.T) {
+	g := newRig(t, rigOpts{})
+	c := sim.NodeID(g.n)
+	for i := 1; i <= int(g.k); i++ {
+		ts := uint64(i)
+		g.script(time.Duration(i)*time.Millisecond, c, 0, func() sim.Message { return g.request(c, ts, fmt.Sprintf("op%d", ts)) }, false)
+	}
+	g.sendMarked(50*time.Millisecond, 3, func() sim.Message { return &FetchState{Seq: g.k, View: 0, Replica: 3} })
+	rx := g.run(60 * time.Millisecond)
+	if rx.before.StableCheckpoint != g.k || rx.before.StableDigest == "" {
+		t.Fatalf("target's stable checkpoint %d (digest %q), want %d", rx.before.StableCheckpoint, rx.before.StableDigest, g.k)
+	}
+	if len(rx.before.Checkpoints) == 0 || rx.before.Checkpoints[0].Seq != g.k || !rx.before.Checkpoints[0].Mine {
+		t.Fatalf("Inspect must show the replica's own checkpoint at h = %d: %+v", g.k, rx.before.Checkpoints)
+	}
+	if sts := sentOf[State](g); rx.sent(TypeState) != 1 || len(sts) != 1 || sts[0].Seq != g.k {
+		t.Fatalf("FETCH-STATE for seq %d at a replica stable at %d: want its STATE\n%v", g.k, g.k, rx)
 	}
 }

@@ -124,6 +124,7 @@ type rig struct {
 	// with the times of its FETCH-STATEs.
 	sentBy     map[sim.MsgType]int
 	fetchTimes []sim.Time
+	sent       []sim.Send // every network send of the target, in order
 }
 
 func newRig(t *testing.T, o rigOpts) *rig {
@@ -199,6 +200,7 @@ func (g *rig) Record(r *sim.Record) {
 		g.observing = true
 	case r.Kind == sim.RecSend && r.From == rigTarget:
 		g.sentBy[r.Msg.Type()]++
+		g.sent = append(g.sent, sim.Send{To: r.To, Msg: r.Msg})
 		if r.Msg.Type() == TypeFetchState {
 			g.fetchTimes = append(g.fetchTimes, r.Time)
 		}
