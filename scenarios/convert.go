@@ -51,6 +51,13 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		GST:     sim.Time(nw.GST),
 		Delta:   nw.Delta,
 	}
+	if nw.Bandwidth != "" {
+		b, err := sim.ParseBandwidth(nw.Bandwidth)
+		if err != nil { // unreachable after Validate
+			return cluster.Config{}, &Error{Field: "network.bandwidth", Msg: err.Error()}
+		}
+		c.Network.Bandwidth = b
+	}
 	if len(nw.Links) > 0 {
 		c.Network.Links = make(map[sim.Link]sim.LinkConfig, len(nw.Links))
 		for _, l := range nw.Links {

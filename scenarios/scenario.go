@@ -81,6 +81,10 @@ type Network struct {
 	Delta      time.Duration `yaml:"delta,omitempty"`
 	Links      []Link        `yaml:"links,omitempty"`
 	Partitions []Partition   `yaml:"partitions,omitempty"`
+	// Bandwidth is every node's egress rate in sim.ParseBandwidth syntax
+	// ("100Mbit", "1Gbit/s"); empty: unlimited. A message occupies its
+	// sender's link for size/bandwidth, queued behind its earlier ones.
+	Bandwidth string `yaml:"bandwidth,omitempty"`
 }
 
 // Link overrides the network model of the directed link From -> To. Omitted

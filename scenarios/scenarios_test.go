@@ -71,6 +71,8 @@ func TestBadInput(t *testing.T) {
 		{"n below 3f+1", "n: 4\nf: 2\n", 2, 4, "f", []string{"2 is out of range", "n >= 3f+1", "at most 1 for n=4"}},
 		{"negative duration", "protocol:\n  client_timeout: -5ms\n", 2, 19, "protocol.client_timeout", []string{"-5ms is out of range", "want a duration >= 0"}},
 		{"bad delay kind", "network:\n  delay: gauss:5ms\n", 2, 10, "network.delay", []string{`bad delay "gauss:5ms"`}},
+		{"bad bandwidth", "network:\n  bandwidth: -5Mbit\n", 2, 14, "network.bandwidth", []string{`bad bandwidth "-5Mbit"`, "100Mbit"}},
+		{"bandwidth without unit", "network:\n  bandwidth: 100bytes\n", 2, 14, "network.bandwidth", []string{`bad bandwidth "100bytes"`, "Gbit"}},
 		{"bad link delay", "network:\n  links:\n    - {from: 0, to: 1, delay: \"exp:fast\"}\n", 3, 31, "network.links[0].delay", []string{`bad delay "exp:fast"`}},
 		{"window not a multiple of K", "protocol:\n  checkpoint_interval: 4\n  window: 6\n", 3, 11, "protocol.window", []string{"6 is out of range", "multiple of checkpoint_interval (4)"}},
 		{"batch out of range", "protocol:\n  batch: -1\n", 2, 10, "protocol.batch", []string{"-1 is out of range", "1..10000"}},

@@ -381,6 +381,11 @@ func (v *validator) network(nw *Network, ns nodeSet) error {
 	if nw.GST > 0 && nw.Delta == 0 {
 		return v.errf("network.delta", "0 is out of range: want a delay bound > 0 when network.gst is set")
 	}
+	if nw.Bandwidth != "" {
+		if _, err := sim.ParseBandwidth(nw.Bandwidth); err != nil {
+			return v.errf("network.bandwidth", "bad bandwidth %q: %v", nw.Bandwidth, err)
+		}
+	}
 	type link struct{ from, to int }
 	links := map[link]int{}
 	for i, l := range nw.Links {

@@ -66,6 +66,15 @@ type NetworkConfig struct {
 	// Filters are adversarial schedule hooks (phase-aware faults), consulted
 	// in order for every network send before the random model.
 	Filters []Filter
+	// Bandwidth is every node's egress rate (0: unlimited). A message
+	// occupies its sender's link for Bandwidth.TxTime(size), queued behind
+	// the sender's earlier messages (FIFO per sender, lost messages
+	// included); its sampled delay starts when its last bit has left. The
+	// GST bound Delta caps that delay, not the queueing.
+	Bandwidth Bandwidth
+	// NodeBandwidth overrides Bandwidth per node (index = NodeID; 0 entries
+	// and missing entries keep Bandwidth).
+	NodeBandwidth []Bandwidth
 }
 
 // Verdict is what a Filter decides about one message.

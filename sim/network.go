@@ -27,6 +27,7 @@ type network struct {
 	faulty  []bool
 	filters []Filter
 	rng     []*linkRNG // n*n, lazily filled
+	eg      egress
 }
 
 // linkRNG holds a directed link's random streams.
@@ -74,6 +75,7 @@ func (nw *network) init(seed uint64, n int, cfg *NetworkConfig) {
 	}
 	nw.filters = append([]Filter(nil), cfg.Filters...)
 	nw.rng = make([]*linkRNG, n*n)
+	nw.eg.init(n, cfg)
 }
 
 // link returns the fault model and streams of from->to.
@@ -174,6 +176,9 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 	k.stats.SentByLink[li].Add(size)
 	ref := k.tr.record(now, RecSend, from, to, m, 0, 0, nil, DropNone) + 1
 
+	// The message leaves the sender's link at dep (now when unlimited);
+	// its sampled delay runs from there.
+	dep := nw.eg.depart(now, from, size)
 	protected := nw.protected(from, to)
 	synchronous := protected && now >= nw.gst
 	var extra, dupExtra time.Duration
@@ -200,7 +205,7 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 		k.drop(from, to, m, ref, t, size, DropRandom)
 		return
 	}
-	at := nw.arrival(now, lc.Delay.Sample(r.delay)+extra, protected)
+	at := nw.arrival(dep, lc.Delay.Sample(r.delay)+extra, protected)
 	k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, evDeliver)
 	if lc.Duplicate > 0 && r.dup.Float64() < lc.Duplicate || filterDup {
 		if filterDup {
@@ -208,7 +213,7 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 		}
 		k.stats.Duplicated.Add(size)
 		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
-		at := nw.arrival(now, lc.Delay.Sample(r.dupDelay)+extra, protected)
+		at := nw.arrival(dep, lc.Delay.Sample(r.dupDelay)+extra, protected)
 		k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, evDeliver)
 	}
 }

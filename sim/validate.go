@@ -133,6 +133,17 @@ func (nc *NetworkConfig) Validate(nodes int) error {
 			return err
 		}
 	}
+	if nc.Bandwidth < 0 {
+		return cfgErr("network.bandwidth", int64(nc.Bandwidth), "a rate >= 0 bits per second (0: unlimited)")
+	}
+	if len(nc.NodeBandwidth) > nodes {
+		return cfgErr("network.node_bandwidth", len(nc.NodeBandwidth), fmt.Sprintf("at most %d entries (one per node)", nodes))
+	}
+	for i, b := range nc.NodeBandwidth {
+		if b < 0 {
+			return cfgErr(fmt.Sprintf("network.node_bandwidth[%d]", i), int64(b), "a rate >= 0 bits per second (0: the default)")
+		}
+	}
 	for i, f := range nc.Filters {
 		if f == nil {
 			return cfgErr(fmt.Sprintf("network.filters[%d]", i), "nil", "a non-nil Filter")

@@ -29,6 +29,7 @@ type runFlags struct {
 	partitions, crashes       []string
 	check, stopOnViolation    bool
 	out                       string
+	env                       envFlags
 }
 
 func newRunCmd() *cobra.Command {
@@ -100,6 +101,7 @@ was violated within the fault model, 2 bad input.`,
 	f.StringArrayVar(&fl.partitions, "partition", nil, "partition `SPEC` (repeatable)")
 	f.StringArrayVar(&fl.crashes, "crash", nil, "crash `NODE@TIME[:RECOVER]` (repeatable)")
 	f.DurationVar(&fl.crashPrimaryAt, "crash-primary-at", 0, "crash the initial primary (replica 0) at this virtual time")
+	addEnvFlags(f, &fl.env)
 	f.DurationVar(&fl.maxTime, "max-time", 0, "stop the run at this virtual time, > 0")
 	f.Uint64Var(&fl.maxEvents, "max-events", 0, "event budget: stop the run after this many events with the verdict budget-exceeded (default: derived from the workload)")
 	f.BoolVar(&fl.check, "check", true, "run the safety, liveness and accountability checkers online")

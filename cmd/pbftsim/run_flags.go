@@ -121,6 +121,9 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		}
 		sc.Crashes = append(sc.Crashes, scenarios.Crash{Node: 0, At: fl.crashPrimaryAt})
 	}
+	if err := applyEnvFlags(changed, sc, &fl.env); err != nil {
+		return nil, err
+	}
 	if changed("max-time") {
 		if fl.maxTime <= 0 {
 			return nil, usage(fmt.Errorf("--max-time %v is out of range: want a virtual time > 0", fl.maxTime))

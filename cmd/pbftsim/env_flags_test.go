@@ -1,0 +1,58 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestEnvFlagsBad(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--bandwidth", "-5Mbit"}, "100Mbit"},
+		{[]string{"--bandwidth", "0Mbit"}, "rate > 0"},
+		{[]string{"--bandwidth", "fast"}, "Gbit"},
+		{[]string{"--bandwidth", "100MB"}, "bits per second"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, errs, code := cli(t, append([]string{"run"}, tc.args...)...)
+			if code != 2 {
+				t.Fatalf("exit %d, want 2; stderr: %s", code, errs)
+			}
+			if !strings.Contains(errs, tc.want) || !strings.Contains(errs, "--bandwidth") {
+				t.Fatalf("error %q does not mention --bandwidth and %q", errs, tc.want)
+			}
+		})
+	}
+}
+
+// TestBandwidthSlowsRun: the same run with a tight egress limit commits
+// the same requests with the same messages, later in virtual time.
+func TestBandwidthSlowsRun(t *testing.T) {
+	type result struct {
+		SimTime  int64 `json:"sim_time_ns"`
+		Messages struct {
+			Total int `json:"total"`
+		} `json:"messages"`
+		Requests struct {
+			Committed int `json:"committed"`
+		} `json:"requests"`
+	}
+	get := func(args ...string) result {
+		var r result
+		out := cliOK(t, append([]string{"run", "--scenario", "fault-free", "--json"}, args...)...)
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v: %v", args, err)
+		}
+		return r
+	}
+	fast, slow := get(), get("--bandwidth", "1Mbit")
+	if fast.Requests.Committed != 8 || slow.Requests.Committed != 8 || fast.Messages.Total != slow.Messages.Total {
+		t.Fatalf("fast %+v, slow %+v: want 8 commits each and equal message counts", fast, slow)
+	}
+	if slow.SimTime <= fast.SimTime*3/2 {
+		t.Fatalf("1Mbit run took %dns, unlimited %dns: want clearly longer", slow.SimTime, fast.SimTime)
+	}
+}
