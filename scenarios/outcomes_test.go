@@ -65,6 +65,12 @@ func TestBuiltinOutcomes(t *testing.T) {
 				t.Errorf("max latency %v, views %+v: a request submitted at 0 cannot commit before the heal at 1s, and views time out meanwhile", time.Duration(r.LatencyNs.Max), r.Views)
 			}
 		},
+		"drifting-clocks": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			perfect := driftlessViewChanges(t)
+			if r.Views.Changes <= perfect {
+				t.Errorf("%d view changes with drifting clocks, %d with perfect ones: want more (the fast clocks time out early)", r.Views.Changes, perfect)
+			}
+		},
 		"wan-5-regions": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
 			bound := wanLatencyBound(t)
 			if r.Views.Changes != 0 || r.Messages.Dropped != 0 || r.LatencyNs.P50 < int64(bound) {
