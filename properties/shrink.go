@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/byzantine"
 )
 
 // Shrinks returns smaller variants of sc, most aggressive first: fewer
@@ -131,14 +133,38 @@ func withN(sc scenarios.Scenario, m int) scenarios.Scenario {
 			return id - (old - m), true // a client
 		}
 	}
-	c.Byzantine = c.Byzantine[:0]
+	// Byzantine replicas keep their ids below m; the others move to the
+	// highest free ids below m (the faulty replica is usually what the
+	// failure needs). Parameters stay when they are still valid.
+	used := map[int]bool{}
 	for _, b := range sc.Byzantine {
-		if id, ok := remap(b.Replica); ok && id < m {
-			b.Replica = id
-			b.Params = nil // parameters may name removed nodes
-			c.Byzantine = append(c.Byzantine, b)
+		if b.Replica < m {
+			used[b.Replica] = true
 		}
 	}
+	c.Byzantine = c.Byzantine[:0]
+	for _, b := range sc.Byzantine {
+		id := b.Replica
+		if id >= m {
+			id = -1
+			for j := m - 1; j > 0; j-- {
+				if !used[j] {
+					id = j
+					break
+				}
+			}
+			if id < 0 {
+				continue
+			}
+			used[id] = true
+		}
+		b.Replica = id
+		if b.Params != nil && byzantine.Check(b.Strategy, b.Params, sim.NodeID(id), m) != nil {
+			b.Params = nil // they name removed nodes
+		}
+		c.Byzantine = append(c.Byzantine, b)
+	}
+	slices.SortFunc(c.Byzantine, func(a, b scenarios.Byzantine) int { return a.Replica - b.Replica })
 	if len(c.Byzantine) > (m-1)/3 {
 		c.Byzantine = c.Byzantine[:(m-1)/3]
 	}
@@ -154,7 +180,29 @@ func withN(sc scenarios.Scenario, m int) scenarios.Scenario {
 	}
 	c.Network.Links = nil
 	c.Network.Partitions = nil
-	c.Adversary = nil
+	// Adversarial rules stay with the removed replicas left out of their
+	// node lists (a rule whose list empties is dropped).
+	ids := func(xs []int) ([]int, bool) {
+		if len(xs) == 0 {
+			return nil, true
+		}
+		var out []int
+		for _, x := range xs {
+			if id, ok := remap(x); ok {
+				out = append(out, id)
+			}
+		}
+		return out, len(out) > 0
+	}
+	c.Adversary = c.Adversary[:0]
+	for _, r := range sc.Adversary {
+		from, ok1 := ids(r.From)
+		to, ok2 := ids(r.To)
+		if ok1 && ok2 {
+			r.From, r.To = from, to
+			c.Adversary = append(c.Adversary, r)
+		}
+	}
 	return c
 }
 

@@ -987,3 +987,56 @@ func TestFetchStateAnsweredAtStableCheckpoint(t *testing.T) {
 		t.Fatalf("FETCH-STATE for seq %d at a replica stable at %d: want its STATE\n%v", g.k, g.k, rx)
 	}
 }
+
+// probesOf returns the probe paths the target reported, in order.
+func probesOf(g *rig) []string {
+	var out []string
+	for _, e := range g.events {
+		if p, ok := e.(*Probe); ok {
+			out = append(out, p.Path)
+		}
+	}
+	return out
+}
+
+// TestProbes: the coverage probes fire on their paths and only there: a
+// NEW-VIEW whose O re-proposes a request and fills a gap with the null
+// request, one with an empty O, a view change that skips a view and one
+// that does not, the primary stopped by its high watermark.
+func TestProbes(t *testing.T) {
+	nvWith := func(certs bool) []string {
+		g := newRig(t, rigOpts{})
+		v := uint64(g.n - 1)
+		g.send(time.Millisecond, sim.NodeID(g.n-1), func() sim.Message {
+			var V []*ViewChange
+			if certs {
+				V = nvV(g, v, g.cert(g.prePrepare(0, g.k+1, "a")), g.cert(g.prePrepare(0, g.k+3, "c")))
+			} else {
+				V = nvV(g, v)
+			}
+			return g.newView(v, V, g.expectedO(V, v))
+		})
+		g.run(5 * time.Millisecond)
+		return probesOf(g)
+	}
+	if got := nvWith(true); !slices.Contains(got, ProbeNVReproposal) || !slices.Contains(got, ProbeNVNull) {
+		t.Errorf("NEW-VIEW with a re-proposal and a null request: probes %v", got)
+	}
+	if got := nvWith(false); slices.Contains(got, ProbeNVReproposal) || slices.Contains(got, ProbeNVNull) {
+		t.Errorf("NEW-VIEW with an empty O: probes %v", got)
+	}
+	viewChangeTo := func(v uint64) []string {
+		g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
+		for _, id := range []sim.NodeID{2, 3} {
+			g.send(time.Millisecond, id, func() sim.Message { return g.viewChange(v, id, 0, nil) })
+		}
+		g.run(5 * time.Millisecond)
+		return probesOf(g)
+	}
+	if got := viewChangeTo(2); !slices.Contains(got, ProbeSkipView) {
+		t.Errorf("view change 0 -> 2: probes %v", got)
+	}
+	if got := viewChangeTo(1); slices.Contains(got, ProbeSkipView) {
+		t.Errorf("view change 0 -> 1: probes %v", got)
+	}
+}

@@ -124,7 +124,8 @@ type rig struct {
 	// with the times of its FETCH-STATEs.
 	sentBy     map[sim.MsgType]int
 	fetchTimes []sim.Time
-	sent       []sim.Send // every network send of the target, in order
+	sent       []sim.Send  // every network send of the target, in order
+	events     []sim.Event // every event the target reported, in order
 }
 
 func newRig(t *testing.T, o rigOpts) *rig {
@@ -207,8 +208,11 @@ func (g *rig) Record(r *sim.Record) {
 		if g.observing {
 			g.rx.sends = append(g.rx.sends, sim.Send{To: r.To, Msg: r.Msg})
 		}
-	case r.Kind == sim.RecEvent && r.From == rigTarget && g.observing:
-		g.rx.events = append(g.rx.events, r.Event)
+	case r.Kind == sim.RecEvent && r.From == rigTarget:
+		g.events = append(g.events, r.Event)
+		if g.observing {
+			g.rx.events = append(g.rx.events, r.Event)
+		}
 	}
 }
 
