@@ -58,10 +58,30 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		}
 		c.Network.Bandwidth = b
 	}
+	if nw.Regions != nil {
+		clients := s.Workload.Clients
+		if clients == 0 {
+			clients = defaultClients
+		}
+		n := s.N
+		if n == 0 {
+			n = defaultN
+		}
+		links, err := nw.Regions.links(n, clients, def)
+		if err != nil { // unreachable after Validate
+			return cluster.Config{}, &Error{Field: "network.regions", Msg: err.Error()}
+		}
+		c.Network.Links = links
+	}
 	if len(nw.Links) > 0 {
-		c.Network.Links = make(map[sim.Link]sim.LinkConfig, len(nw.Links))
+		if c.Network.Links == nil {
+			c.Network.Links = make(map[sim.Link]sim.LinkConfig, len(nw.Links))
+		}
 		for _, l := range nw.Links {
-			lc := def
+			lc, ok := c.Network.Links[sim.Link{From: sim.NodeID(l.From), To: sim.NodeID(l.To)}]
+			if !ok {
+				lc = def
+			}
 			if l.Delay != "" {
 				d, err := sim.ParseDelay(l.Delay)
 				if err != nil { // unreachable after Validate

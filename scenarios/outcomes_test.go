@@ -65,6 +65,12 @@ func TestBuiltinOutcomes(t *testing.T) {
 				t.Errorf("max latency %v, views %+v: a request submitted at 0 cannot commit before the heal at 1s, and views time out meanwhile", time.Duration(r.LatencyNs.Max), r.Views)
 			}
 		},
+		"wan-5-regions": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			bound := wanLatencyBound(t)
+			if r.Views.Changes != 0 || r.Messages.Dropped != 0 || r.LatencyNs.P50 < int64(bound) {
+				t.Errorf("views %+v, %d dropped, p50 latency %v: want view 0, no loss and every request at least %v (the matrix's round trips)", r.Views, r.Messages.Dropped, time.Duration(r.LatencyNs.P50), bound)
+			}
+		},
 		"adversarial": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
 			if r.Messages.Dropped == 0 {
 				t.Errorf("no message dropped: want 2%% loss before GST")

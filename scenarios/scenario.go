@@ -85,6 +85,10 @@ type Network struct {
 	// ("100Mbit", "1Gbit/s"); empty: unlimited. A message occupies its
 	// sender's link for size/bandwidth, queued behind its earlier ones.
 	Bandwidth string `yaml:"bandwidth,omitempty"`
+	// Regions places the nodes in a wide-area network with a matrix of
+	// inter-region round-trip times (see Regions); it sets every link's
+	// delay, and network.delay may then be omitted.
+	Regions *Regions `yaml:"regions,omitempty"`
 }
 
 // Link overrides the network model of the directed link From -> To. Omitted

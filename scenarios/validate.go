@@ -248,7 +248,7 @@ func (v *validator) scenario(s *Scenario) error {
 	if err := v.nonNegative("run.stall", s.Run.Stall); err != nil {
 		return err
 	}
-	if v.pos != nil && s.Network.Delay == "" {
+	if v.pos != nil && s.Network.Delay == "" && s.Network.Regions == nil {
 		// Checked last, so that a file's other mistakes are named first.
 		return v.errf("network.delay", "missing: want a delay spec such as const:2ms or uniform:1ms:5ms (without one every message arrives at the instant it is sent)")
 	}
@@ -380,6 +380,11 @@ func (v *validator) network(nw *Network, ns nodeSet) error {
 	}
 	if nw.GST > 0 && nw.Delta == 0 {
 		return v.errf("network.delta", "0 is out of range: want a delay bound > 0 when network.gst is set")
+	}
+	if nw.Regions != nil {
+		if err := v.regions(nw.Regions); err != nil {
+			return err
+		}
 	}
 	if nw.Bandwidth != "" {
 		if _, err := sim.ParseBandwidth(nw.Bandwidth); err != nil {

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
@@ -12,10 +14,14 @@ import (
 // regions and clocks (issue 20). They edit the scenario.
 type envFlags struct {
 	bandwidth string
+	regions   string
+	jitter    time.Duration
 }
 
 // addEnvFlags registers the environment flags on f.
 func addEnvFlags(f *pflag.FlagSet, fl *envFlags) {
+	f.StringVar(&fl.regions, "regions", "", "place replica i in region `LIST`[i mod len] (comma-separated, e.g. us-east-1,eu-west-1,ap-northeast-1; clients in the first) with the built-in approximate inter-region RTTs: link delay = RTT/2 (+ --jitter)")
+	f.DurationVar(&fl.jitter, "jitter", 0, "with --regions: mean of the exponential extra one-way delay (default: the scenario's; 0)")
 	f.StringVar(&fl.bandwidth, "bandwidth", "", "every node's egress `RATE` (e.g. 100Mbit, 1Gbit/s, 500Kbit): a message occupies its sender's link for size/rate, queued FIFO per sender (default: the scenario's; unlimited)")
 }
 
@@ -26,6 +32,20 @@ func applyEnvFlags(changed func(string) bool, sc *scenarios.Scenario, fl *envFla
 			return usage(fmt.Errorf("--bandwidth: %w", err))
 		}
 		sc.Network.Bandwidth = fl.bandwidth
+	}
+	if changed("regions") {
+		names := strings.Split(fl.regions, ",")
+		r := &scenarios.Regions{Replicas: names}
+		if old := sc.Network.Regions; old != nil {
+			r.Jitter, r.Matrix = old.Jitter, old.Matrix
+		}
+		sc.Network.Regions = r
+	}
+	if changed("jitter") {
+		if sc.Network.Regions == nil {
+			return usage(fmt.Errorf("--jitter: needs --regions (or a scenario with network.regions)"))
+		}
+		sc.Network.Regions.Jitter = fl.jitter
 	}
 	return nil
 }

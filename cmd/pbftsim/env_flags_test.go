@@ -15,14 +15,17 @@ func TestEnvFlagsBad(t *testing.T) {
 		{[]string{"--bandwidth", "0Mbit"}, "rate > 0"},
 		{[]string{"--bandwidth", "fast"}, "Gbit"},
 		{[]string{"--bandwidth", "100MB"}, "bits per second"},
+		{[]string{"--regions", "us-east-1,mars"}, `unknown region "mars"`},
+		{[]string{"--jitter", "5ms"}, "needs --regions"},
+		{[]string{"--regions", "us-east-1", "--jitter", "-5ms"}, "jitter"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, errs, code := cli(t, append([]string{"run"}, tc.args...)...)
 			if code != 2 {
 				t.Fatalf("exit %d, want 2; stderr: %s", code, errs)
 			}
-			if !strings.Contains(errs, tc.want) || !strings.Contains(errs, "--bandwidth") {
-				t.Fatalf("error %q does not mention --bandwidth and %q", errs, tc.want)
+			if !strings.Contains(errs, tc.want) || !strings.Contains(errs, tc.args[0][2:]) {
+				t.Fatalf("error %q does not mention the flag and %q", errs, tc.want)
 			}
 		})
 	}
