@@ -335,7 +335,7 @@ func TestStallJudgesLiveness(t *testing.T) {
 	sc.Workload.Requests, sc.Workload.Payments = 20, 0
 	sc.Protocol.Variant = "newview-ignores-prepared"
 	sc.Crashes = []scenarios.Crash{{Node: 0, At: 20 * time.Millisecond}}
-	sc.Run.MaxTime, sc.Run.Stall = 0, 7*time.Second
+	sc.Run.MaxTime, sc.Run.Stall = 0, 30*time.Second // past the liveness bound
 	o, err := RunScenario(*sc, RunOptions{Liveness: true})
 	if err != nil {
 		t.Fatal(err)

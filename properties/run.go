@@ -2,6 +2,7 @@ package properties
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -234,14 +235,30 @@ func (o *Outcome) Summary() string {
 	return s
 }
 
-// DefaultLivenessBound is the default liveness bound of a run: long enough
-// for f consecutive view changes with doubling timeouts plus client
-// retransmissions, after GST (for HotStuff, plus the timeouts grown before
-// GST).
+// DefaultLivenessBound is the default liveness bound of a run, derived the
+// way the paper argues liveness (TOCS'02 §4.5.2): after GST every message
+// takes at most D (the GST bound Delta, else the delay distribution's
+// maximum or, for an unbounded one, its 99.9th percentile, plus adversarial
+// extra delays). A view whose primary is correct completes a request in a
+// few message delays plus a client retransmission; the request timer starts
+// at ViewChangeTimeout — possibly below that time, even below one round trip
+// — and doubles with every view that fails, and the timers may have grown
+// before GST to about GST itself. So the timeout that makes progress is at
+// most max(T, a view's time, GST + T), and up to f faulty primaries and one
+// more failed view double it f+2 times; one more doubling covers views
+// that churn under load (a timeout below a round trip goes back to its base
+// after every view that executes a request, so one client's request can
+// wait several such cycles). For HotStuff the pacemaker's growth is added.
 func DefaultLivenessBound(c cluster.Config) time.Duration {
 	c = c.WithDefaults()
-	vc := c.ViewChangeTimeout << uint(min(c.F+2, 10))
-	b := vc + 10*c.ClientTimeout + 40*max(c.Network.Delta, time.Millisecond) + time.Second
+	d := delayBound(c)
+	view := 8*d + 2*c.ClientTimeout
+	grow := max(c.ViewChangeTimeout, view)
+	if c.Network.GST > 0 {
+		grow = max(grow, c.Network.GST.Duration()+c.ViewChangeTimeout)
+	}
+	vc := grow << uint(min(c.F+3, 11))
+	b := vc + 10*c.ClientTimeout + 40*d + time.Second
 	if c.Protocol == cluster.ProtocolHotStuff {
 		// HotStuff's leader rotates every view and its pacemaker doubles
 		// the timeout with every view that fails, before GST as after it:
@@ -251,6 +268,52 @@ func DefaultLivenessBound(c cluster.Config) time.Duration {
 		b += c.Network.GST.Duration()<<uint(min(c.F+1, 10)) + c.ViewChangeTimeout<<uint(min(2*c.F+2, 12))
 	}
 	return b
+}
+
+// delayBound is the longest delay a message between correct nodes takes
+// after GST in c's network (at least 1ms): the GST bound Delta when set,
+// else the largest over the default and per-link delay distributions
+// (an unbounded distribution counts with its 99.9th percentile), plus the
+// largest extra delay an adversarial network rule adds.
+func delayBound(c cluster.Config) time.Duration {
+	var d time.Duration
+	if c.Network.Delta > 0 {
+		d = c.Network.Delta
+	} else {
+		d = delayQuantile(c.Network.Default.Delay)
+		for _, l := range c.Network.Links {
+			d = max(d, delayQuantile(l.Delay))
+		}
+	}
+	var extra time.Duration
+	for _, r := range c.NetRules {
+		extra = max(extra, r.Delay, r.DuplicateDelay)
+	}
+	return max(d+extra, time.Millisecond)
+}
+
+// delayQuantile is the maximum of a bounded delay distribution and the
+// 99.9th percentile of an unbounded one.
+func delayQuantile(d sim.Delay) time.Duration {
+	const q = 1e-3 // tail probability
+	base := max(d.Min, 0)
+	var x float64
+	switch d.Kind {
+	case sim.DelayUniform:
+		return max(d.Max, base)
+	case sim.DelayExponential:
+		x = float64(d.Mean) * math.Log(1/q)
+	case sim.DelayLogNormal:
+		x = float64(d.Mean) * math.Exp(3.0902*d.Sigma)
+	case sim.DelayPareto:
+		if d.Alpha > 0 {
+			x = float64(d.Mean) * (math.Pow(1/q, 1/d.Alpha) - 1)
+		}
+	}
+	if !(x < float64(time.Hour)) { // NaN or huge: cap at an hour
+		x = float64(time.Hour)
+	}
+	return base + time.Duration(x)
 }
 
 // WithinFaultModel reports whether liveness can be expected of a run: at

@@ -165,19 +165,20 @@ n: 4
 protocol: {view_change_timeout: 100ms}
 workload: {clients: 2, requests: 4}
 network: {delay: "const:60ms"}
-run: {max_time: 10s}
+run: {max_time: 30s}
 `},
 	// The primary orders the other clients' requests (one execution every
-	// ~17 ms) and never client 4's.
+	// ~17 ms) and never client 4's: with the variant client 4 waits for the
+	// others' 1,000 requests (~17 s), far past the liveness bound (~6 s).
 	pbft.VariantTimerAnyExec: {`
 name: censoring-primary
 n: 4
 protocol: {view_change_timeout: 100ms, client_timeout: 150ms}
-workload: {clients: 4, requests: 360}
+workload: {clients: 4, requests: 1000}
 network: {delay: "const:10ms"}
 byzantine:
   - {replica: 0, strategy: censor, params: {clients: "4"}}
-run: {max_time: 12s}
+run: {max_time: 30s}
 `},
 	// Seq 1 prepares at 2 and 3 only; 3's COMMIT reaches 2 twice
 	// (duplicated link), which counts for 2f+1 with 2's own; 2's

@@ -8,7 +8,8 @@ import (
 	"github.com/pbftsim/pbftsim/sim"
 )
 
-// canonicalSample is a NEW-VIEW and a STATE nesting every kind of message.
+// canonicalSample is a NEW-VIEW, a STATE and a VIEW-CHANGE nesting every kind
+// of message (a NEW-VIEW and a STATE carry their VIEW-CHANGEs by reference).
 func canonicalSample() []sim.Message {
 	q := &Request{Op: "op", Timestamp: 3, Client: 5, Sig: 7}
 	pp := &PrePrepare{View: 1, Seq: 2, Digest: Digest{1}, Batch: []*Request{q}, Replica: 1, Sig: 8}
@@ -18,14 +19,14 @@ func canonicalSample() []sim.Message {
 	nv := &NewView{View: 2, ViewChanges: []*ViewChange{vc}, PrePrepares: []*PrePrepare{pp}, Replica: 2, Sig: 12}
 	st := &State{Seq: 4, StateDigest: Digest{2}, Snapshot: []byte("snap"), LastReplies: []Reply{{View: 1, Timestamp: 3, Client: 5, Replica: 0, Result: "r"}},
 		Proof: []*Checkpoint{c}, NewView: nv, Replica: 1}
-	return []sim.Message{nv, st}
+	return []sim.Message{nv, st, vc}
 }
 
 // TestCanonicalEncodingPinned pins the canonical encoding (what the trace
 // hash is computed over) of messages nesting every message kind: a change
 // of encoding changes every golden trace hash, so it must be deliberate.
 func TestCanonicalEncodingPinned(t *testing.T) {
-	want := []string{"f8b827094cefd223", "e3b532056703fb53"}
+	want := []string{"f8b827094cefd223", "e3b532056703fb53", "4da1189e2f2f59e2"}
 	for i, m := range canonicalSample() {
 		sum := sha256.Sum256(m.AppendCanonical(nil))
 		if got := hex.EncodeToString(sum[:8]); got != want[i] {
