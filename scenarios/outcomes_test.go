@@ -74,6 +74,9 @@ func TestBuiltinOutcomes(t *testing.T) {
 		"bandwidth-view-change": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
 			free, _, _ := runBuiltin(t, "bandwidth-view-change", func(s *Scenario) { s.Network.Bandwidth = "" })
 			vc := r.Messages.BytesByType["VIEW-CHANGE"] + r.Messages.BytesByType["NEW-VIEW"]
+			if r.Messages.Egress == nil || r.Messages.Egress.QueueWaitMaxNs <= 0 || free.Messages.Egress != nil {
+				t.Errorf("egress summary %+v (unlimited: %+v): want queueing reported only under the limit", r.Messages.Egress, free.Messages.Egress)
+			}
 			if r.Views.Final < 1 || r.Views.NoProgress < free.Views.NoProgress*3/2 || 2*vc < r.Messages.Bytes {
 				t.Errorf("views %+v, unlimited %+v, view-change bytes %d of %d: want the stall at least 1.5x the unlimited one, and the view change to carry most bytes", r.Views, free.Views, vc, r.Messages.Bytes)
 			}

@@ -106,13 +106,14 @@ func (q *egress) init(n int, cfg *NetworkConfig) {
 }
 
 // depart queues a message of size bytes sent by from at now and returns
-// when its last bit leaves the sender's link (now when unlimited).
-func (q *egress) depart(now Time, from NodeID, size int) Time {
+// when its last bit leaves the sender's link (now when unlimited) and how
+// long it waited behind the sender's earlier messages.
+func (q *egress) depart(now Time, from NodeID, size int) (dep Time, wait time.Duration) {
 	if q.rate == nil || q.rate[from] == 0 {
-		return now
+		return now, 0
 	}
 	start := max(now, q.busy[from])
 	end := addSat(start, int64(q.rate[from].TxTime(size)))
 	q.busy[from] = end
-	return end
+	return end, time.Duration(start - now)
 }

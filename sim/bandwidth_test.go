@@ -94,7 +94,15 @@ func TestBandwidthQueue(t *testing.T) {
 		if limited {
 			cfg.Network.Bandwidth = b
 		}
-		mustRun(t, cfg)
+		_, st := mustRun(t, cfg)
+		// message i (1-based) of each sender waits (i-1)*tx before it starts
+		wantWait, wantMax := 2*tx*k*(k-1)/2, tx*(k-1)
+		if !limited {
+			wantWait, wantMax = 0, 0
+		}
+		if st.QueueWait != wantWait || st.MaxQueueWait != wantMax {
+			t.Errorf("limited=%v: queue wait %v (max %v), want %v (max %v)", limited, st.QueueWait, st.MaxQueueWait, wantWait, wantMax)
+		}
 		trs := sink.transits(t)
 		if len(trs) != 2*k {
 			t.Fatalf("%d transits, want %d", len(trs), 2*k)

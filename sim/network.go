@@ -178,7 +178,11 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 
 	// The message leaves the sender's link at dep (now when unlimited);
 	// its sampled delay runs from there.
-	dep := nw.eg.depart(now, from, size)
+	dep, wait := nw.eg.depart(now, from, size)
+	if nw.eg.rate != nil {
+		k.stats.QueueWait += wait
+		k.stats.MaxQueueWait = max(k.stats.MaxQueueWait, wait)
+	}
 	protected := nw.protected(from, to)
 	synchronous := protected && now >= nw.gst
 	var extra, dupExtra time.Duration

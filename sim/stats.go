@@ -1,6 +1,9 @@
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Counter counts messages and their modelled bytes.
 type Counter struct {
@@ -30,6 +33,12 @@ type Stats struct {
 
 	SentByLink    []Counter
 	DroppedByLink []Counter
+
+	// QueueWait sums, over network sends, the time a message waited behind
+	// its sender's earlier messages before its transmission started (only
+	// with a bandwidth limit); MaxQueueWait is the longest such wait.
+	QueueWait    time.Duration
+	MaxQueueWait time.Duration
 
 	// TraceHash is the running hash of the canonical encoding of every
 	// trace record, in order.

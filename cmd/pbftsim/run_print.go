@@ -216,6 +216,10 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 	fmt.Fprintf(w, "latency p50 %v, p99 %v\n", time.Duration(r.LatencyNs.P50), time.Duration(r.LatencyNs.P99))
 	fmt.Fprintf(w, "messages %d on the network (%.1f per committed request), %d dropped, %d duplicated, %d bytes\n",
 		r.Messages.Total, r.Messages.PerCommitted, r.Messages.Dropped, r.Messages.Duplicated, r.Messages.Bytes)
+	if e := r.Messages.Egress; e != nil {
+		fmt.Fprintf(w, "egress queues: wait mean %v, max %v; busiest sender node %d at %.0f bytes/s\n",
+			time.Duration(e.QueueWaitMeanNs), time.Duration(e.QueueWaitMaxNs), e.MaxSender, e.MaxBytesPerSec)
+	}
 	types := make([]string, 0, len(r.Messages.ByType))
 	for t := range r.Messages.ByType {
 		types = append(types, t)

@@ -141,6 +141,20 @@ type Messages struct {
 	ByType       map[string]uint64 `json:"by_type"`
 	BytesByType  map[string]uint64 `json:"bytes_by_type"`
 	PerCommitted float64           `json:"per_committed_request"`
+	// Egress is set when a bandwidth limit is on (network.bandwidth).
+	Egress *Egress `json:"egress,omitempty"`
+}
+
+// Egress summarises the senders' link queues under a bandwidth limit.
+type Egress struct {
+	// QueueWaitMeanNs and QueueWaitMaxNs: how long a network message waited
+	// behind its sender's earlier messages before its transmission began.
+	QueueWaitMeanNs int64 `json:"queue_wait_mean_ns"`
+	QueueWaitMaxNs  int64 `json:"queue_wait_max_ns"`
+	// MaxBytesPerSec is the busiest sender's bytes sent per second of the
+	// run's virtual time, and MaxSender that node.
+	MaxBytesPerSec float64    `json:"max_sender_bytes_per_sec"`
+	MaxSender      sim.NodeID `json:"max_sender"`
 }
 
 // Requests counts client requests.

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -574,6 +575,9 @@ func (cl *Cluster) Result() *Result {
 	if cl.obs.accepted > 0 {
 		res.Messages.PerCommitted = float64(st.Sent.Messages) / float64(cl.obs.accepted)
 	}
+	if c.Network.Bandwidth != 0 || len(c.Network.NodeBandwidth) > 0 {
+		res.Messages.Egress = egressSummary(st)
+	}
 	res.LatencyNs = cl.obs.latencies.summary()
 	res.Views = Views{Final: cl.obs.maxView, Changes: len(cl.obs.views), NoProgress: int64(cl.obs.maxGap)}
 
@@ -706,4 +710,27 @@ func (o *observer) Record(r *sim.Record) {
 func (o *observer) progress(now sim.Time) {
 	o.maxGap = max(o.maxGap, now-o.lastProg)
 	o.lastProg = now
+}
+
+// egressSummary summarises the egress queues of a bandwidth-limited run.
+func egressSummary(st *sim.Stats) *Egress {
+	n := int(math.Round(math.Sqrt(float64(len(st.SentByLink))))) // SentByLink has n*n entries
+	e := &Egress{QueueWaitMaxNs: int64(st.MaxQueueWait)}
+	if st.Sent.Messages > 0 {
+		e.QueueWaitMeanNs = int64(st.QueueWait) / int64(st.Sent.Messages)
+	}
+	if st.SimTime > 0 {
+		var best uint64
+		for from := 0; from < n; from++ {
+			var b uint64
+			for to := 0; to < n; to++ {
+				b += st.SentByLink[from*n+to].Bytes
+			}
+			if b > best {
+				best, e.MaxSender = b, sim.NodeID(from)
+			}
+		}
+		e.MaxBytesPerSec = float64(best) / st.SimTime.Duration().Seconds()
+	}
+	return e
 }
