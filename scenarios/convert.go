@@ -108,6 +108,9 @@ func (s *Scenario) Config() (cluster.Config, error) {
 	for _, cr := range s.Crashes {
 		c.Crashes = append(c.Crashes, sim.Crash{Node: sim.NodeID(cr.Node), At: sim.Time(cr.At), Recover: sim.Time(cr.Recover)})
 	}
+	for _, cl := range s.Clocks {
+		c.Clocks = append(c.Clocks, sim.Clock{Node: sim.NodeID(cl.Node), DriftPPM: cl.DriftPPM})
+	}
 	for _, b := range s.Byzantine {
 		var params map[string]string
 		if len(b.Params) > 0 {

@@ -65,6 +65,19 @@ func TestBuiltinOutcomes(t *testing.T) {
 				t.Errorf("max latency %v, views %+v: a request submitted at 0 cannot commit before the heal at 1s, and views time out meanwhile", time.Duration(r.LatencyNs.Max), r.Views)
 			}
 		},
+		"drifting-clocks": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			perfect := driftlessViewChanges(t)
+			if r.Views.Changes <= perfect {
+				t.Errorf("%d view changes with drifting clocks, %d with perfect ones: want more (the fast clocks time out early)", r.Views.Changes, perfect)
+			}
+		},
+		"bandwidth-view-change": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			free, _, _ := runBuiltin(t, "bandwidth-view-change", func(s *Scenario) { s.Network.Bandwidth = "" })
+			vc := r.Messages.BytesByType["VIEW-CHANGE"] + r.Messages.BytesByType["NEW-VIEW"]
+			if r.Views.Final < 1 || r.Views.NoProgress < free.Views.NoProgress*3/2 || 2*vc < r.Messages.Bytes {
+				t.Errorf("views %+v, unlimited %+v, view-change bytes %d of %d: want the stall at least 1.5x the unlimited one, and the view change to carry most bytes", r.Views, free.Views, vc, r.Messages.Bytes)
+			}
+		},
 		"wan-5-regions": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
 			bound := wanLatencyBound(t)
 			if r.Views.Changes != 0 || r.Messages.Dropped != 0 || r.LatencyNs.P50 < int64(bound) {

@@ -176,3 +176,23 @@ func (r *Regions) links(n, clients int, def sim.LinkConfig) (map[sim.Link]sim.Li
 	}
 	return out, nil
 }
+
+// clocks checks clocks[]: existing nodes, each at most once, drifts within
+// ±sim.MaxDriftPPM.
+func (v *validator) clocks(cs []Clock, ns nodeSet) error {
+	seen := map[int]int{}
+	for i, c := range cs {
+		p := fmt.Sprintf("clocks[%d]", i)
+		if err := v.node(p+".node", c.Node, ns, false); err != nil {
+			return err
+		}
+		if j, ok := seen[c.Node]; ok {
+			return v.errf(p+".node", "node %d already has a clock (clocks[%d]): want each node at most once", c.Node, j)
+		}
+		seen[c.Node] = i
+		if !(c.DriftPPM >= -sim.MaxDriftPPM && c.DriftPPM <= sim.MaxDriftPPM) {
+			return v.errf(p+".drift_ppm", "%v is out of range: want a drift in [-%d, %d] parts per million", c.DriftPPM, sim.MaxDriftPPM, sim.MaxDriftPPM)
+		}
+	}
+	return nil
+}

@@ -26,11 +26,13 @@ type Scenario struct {
 	// N is the number of replicas (>= 4, default 4).
 	N int `yaml:"n,omitempty"`
 	// F is the number of tolerated faults; 0 means floor((n-1)/3).
-	F         int         `yaml:"f,omitempty"`
-	Protocol  Protocol    `yaml:"protocol,omitempty"`
-	Workload  Workload    `yaml:"workload,omitempty"`
-	Network   Network     `yaml:"network,omitempty"`
-	Crashes   []Crash     `yaml:"crashes,omitempty"`
+	F        int      `yaml:"f,omitempty"`
+	Protocol Protocol `yaml:"protocol,omitempty"`
+	Workload Workload `yaml:"workload,omitempty"`
+	Network  Network  `yaml:"network,omitempty"`
+	Crashes  []Crash  `yaml:"crashes,omitempty"`
+	// Clocks gives nodes (replicas, then clients) drifting clocks.
+	Clocks    []Clock     `yaml:"clocks,omitempty"`
 	Byzantine []Byzantine `yaml:"byzantine,omitempty"`
 	// Adversary lists phase-aware network rules (byzantine.NetRule).
 	Adversary []NetRule `yaml:"adversary,omitempty"`
@@ -114,6 +116,13 @@ type Crash struct {
 	Node    int           `yaml:"node" scenario:"required"`
 	At      time.Duration `yaml:"at,omitempty"`
 	Recover time.Duration `yaml:"recover,omitempty"`
+}
+
+// Clock makes Node's local clock run DriftPPM parts per million fast
+// (negative: slow); its timers fire by local time (see sim.Clock).
+type Clock struct {
+	Node     int     `yaml:"node" scenario:"required"`
+	DriftPPM float64 `yaml:"drift_ppm"`
 }
 
 // Byzantine makes Replica faulty with a strategy from the byzantine registry.

@@ -214,6 +214,9 @@ func (v *validator) scenario(s *Scenario) error {
 			return v.errf(p+".recover", "%v is out of range: want a time after at (%v), or 0 to stay down", c.Recover, c.At)
 		}
 	}
+	if err := v.clocks(s.Clocks, nodes); err != nil {
+		return err
+	}
 	seen := map[int]int{}
 	for i, b := range s.Byzantine {
 		p := fmt.Sprintf("byzantine[%d]", i)

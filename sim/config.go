@@ -112,6 +112,8 @@ type Config struct {
 	Names   []string
 	Network NetworkConfig
 	Crashes []Crash
+	// Clocks gives nodes drifting local clocks (others keep perfect ones).
+	Clocks []Clock
 	// MaxTime stops the run when virtual time would pass it (0: no limit).
 	MaxTime Time
 	// MaxEvents stops the run after this many processed events (0: no limit).

@@ -50,6 +50,7 @@ type Kernel struct {
 	th     timerHeap
 
 	net network
+	clk clocks
 
 	prefetched byte // see touch
 
@@ -73,6 +74,7 @@ func New(cfg Config) (*Kernel, error) {
 		timers:    make([]map[TimerID]uint32, n),
 	}
 	k.net.init(cfg.Seed, n, &cfg.Network)
+	k.clk.init(n, cfg.Clocks)
 	t := MsgTypes()
 	k.stats.SentByType = make([]Counter, t)
 	k.stats.DeliveredByType = make([]Counter, t)
@@ -296,7 +298,7 @@ func (k *Kernel) apply(id NodeID) {
 			tm = make(map[TimerID]uint32)
 			k.timers[id] = tm
 		}
-		after := max(op.After, 0)
+		after := k.clk.virtual(id, max(op.After, 0))
 		at := addSat(k.now, int64(after))
 		k.seq++ // one sequence number per arming, as for any scheduled event
 		key := k.seq<<8 | uint64(evTimer)

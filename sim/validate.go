@@ -73,6 +73,9 @@ func (c *Config) Validate() error {
 			return cfgErr(f+".recover", cr.Recover, fmt.Sprintf("0 (never) or a time after at=%v", cr.At))
 		}
 	}
+	if err := validateClocks(c.Clocks, n); err != nil {
+		return err
+	}
 	if c.MaxTime < 0 {
 		return cfgErr("max_time", c.MaxTime, "a time >= 0 (0: no limit)")
 	}

@@ -36,8 +36,10 @@ type Config struct {
 	Mix      Mix
 
 	// Environment.
-	Network   sim.NetworkConfig
-	Crashes   []sim.Crash
+	Network sim.NetworkConfig
+	Crashes []sim.Crash
+	// Clocks gives nodes drifting local clocks (sim.Clock).
+	Clocks    []sim.Clock
 	Byzantine []ByzantineSpec
 	// NetRules are phase-aware adversarial network rules (drop or delay by
 	// type, view, sequence number or link, in a time window). They apply
