@@ -1004,26 +1004,32 @@ func probesOf(g *rig) []string {
 // request, one with an empty O, a view change that skips a view and one
 // that does not, the primary stopped by its high watermark.
 func TestProbes(t *testing.T) {
-	nvWith := func(certs bool) []string {
+	nvWith := func(certs func(g *rig) []PreparedCert) []string {
 		g := newRig(t, rigOpts{})
 		v := uint64(g.n - 1)
 		g.send(time.Millisecond, sim.NodeID(g.n-1), func() sim.Message {
-			var V []*ViewChange
-			if certs {
-				V = nvV(g, v, g.cert(g.prePrepare(0, g.k+1, "a")), g.cert(g.prePrepare(0, g.k+3, "c")))
-			} else {
-				V = nvV(g, v)
-			}
+			V := nvV(g, v, certs(g)...)
 			return g.newView(v, V, g.expectedO(V, v))
 		})
 		g.run(5 * time.Millisecond)
 		return probesOf(g)
 	}
-	if got := nvWith(true); !slices.Contains(got, ProbeNVReproposal) || !slices.Contains(got, ProbeNVNull) {
-		t.Errorf("NEW-VIEW with a re-proposal and a null request: probes %v", got)
-	}
-	if got := nvWith(false); slices.Contains(got, ProbeNVReproposal) || slices.Contains(got, ProbeNVNull) {
-		t.Errorf("NEW-VIEW with an empty O: probes %v", got)
+	for _, c := range []struct {
+		name      string
+		certs     func(g *rig) []PreparedCert
+		req, null bool
+	}{
+		{"a re-proposal and a null request", func(g *rig) []PreparedCert {
+			return []PreparedCert{g.cert(g.prePrepare(0, g.k+1, "a")), g.cert(g.prePrepare(0, g.k+3, "c"))}
+		}, true, true},
+		{"a re-proposal only", func(g *rig) []PreparedCert { return []PreparedCert{g.cert(g.prePrepare(0, g.k+1, "a"))} }, true, false},
+		{"a prepared null request only", func(g *rig) []PreparedCert { return []PreparedCert{g.cert(g.prePrepareOf(0, g.k+1, 0))} }, false, true},
+		{"an empty O", func(g *rig) []PreparedCert { return nil }, false, false},
+	} {
+		got := nvWith(c.certs)
+		if slices.Contains(got, ProbeNVReproposal) != c.req || slices.Contains(got, ProbeNVNull) != c.null {
+			t.Errorf("NEW-VIEW with %s: probes %v", c.name, got)
+		}
 	}
 	viewChangeTo := func(v uint64) []string {
 		g := newRig(t, rigOpts{puppets: []sim.NodeID{2, 3}})
