@@ -58,6 +58,16 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		}
 		c.Network.Bandwidth = b
 	}
+	for _, nb := range nw.NodeBandwidth {
+		b, err := sim.ParseBandwidth(nb.Bandwidth)
+		if err != nil { // unreachable after Validate
+			return cluster.Config{}, &Error{Field: "network.node_bandwidth", Msg: err.Error()}
+		}
+		for len(c.Network.NodeBandwidth) <= nb.Node {
+			c.Network.NodeBandwidth = append(c.Network.NodeBandwidth, 0)
+		}
+		c.Network.NodeBandwidth[nb.Node] = b
+	}
 	if nw.Regions != nil {
 		clients := s.Workload.Clients
 		if clients == 0 {

@@ -213,3 +213,29 @@ func TestDriftSafety(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeBandwidth: network.node_bandwidth overrides one node's rate, and
+// bad entries are errors with their field.
+func TestNodeBandwidth(t *testing.T) {
+	s, err := Parse("bw.yaml", []byte("network:\n  delay: const:1ms\n  bandwidth: 1Gbit\n  node_bandwidth:\n    - {node: 2, bandwidth: 10Mbit}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := s.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Network.Bandwidth != 1e9 || len(cfg.Network.NodeBandwidth) != 3 || cfg.Network.NodeBandwidth[2] != 10e6 || cfg.Network.NodeBandwidth[0] != 0 {
+		t.Fatalf("bandwidth %v, per node %v", cfg.Network.Bandwidth, cfg.Network.NodeBandwidth)
+	}
+	for _, c := range []struct{ src, field string }{
+		{"network:\n  node_bandwidth:\n    - {node: 99, bandwidth: 10Mbit}\n", "network.node_bandwidth[0].node"},
+		{"network:\n  node_bandwidth:\n    - {node: 1, bandwidth: -1Mbit}\n", "network.node_bandwidth[0].bandwidth"},
+		{"network:\n  node_bandwidth:\n    - {node: 1, bandwidth: 1Mbit}\n    - {node: 1, bandwidth: 2Mbit}\n", "network.node_bandwidth[1].node"},
+	} {
+		_, err := Parse("bad.yaml", []byte(c.src))
+		if e, ok := err.(*Error); !ok || e.Field != c.field || e.Line == 0 {
+			t.Errorf("%q: error %v, want field %s with a line", c.src, err, c.field)
+		}
+	}
+}

@@ -87,6 +87,8 @@ type Network struct {
 	// ("100Mbit", "1Gbit/s"); empty: unlimited. A message occupies its
 	// sender's link for size/bandwidth, queued behind its earlier ones.
 	Bandwidth string `yaml:"bandwidth,omitempty"`
+	// NodeBandwidth overrides Bandwidth for single nodes.
+	NodeBandwidth []NodeBandwidth `yaml:"node_bandwidth,omitempty"`
 	// Regions places the nodes in a wide-area network with a matrix of
 	// inter-region round-trip times (see Regions); it sets every link's
 	// delay, and network.delay may then be omitted.
@@ -101,6 +103,12 @@ type Link struct {
 	Delay     string   `yaml:"delay,omitempty"`
 	Drop      *float64 `yaml:"drop,omitempty"`
 	Duplicate *float64 `yaml:"duplicate,omitempty"`
+}
+
+// NodeBandwidth is one node's egress rate (sim.ParseBandwidth syntax).
+type NodeBandwidth struct {
+	Node      int    `yaml:"node" scenario:"required"`
+	Bandwidth string `yaml:"bandwidth" scenario:"required"`
 }
 
 // Partition separates Groups of nodes from From until To (0: never healed).

@@ -394,6 +394,20 @@ func (v *validator) network(nw *Network, ns nodeSet) error {
 			return v.errf("network.bandwidth", "bad bandwidth %q: %v", nw.Bandwidth, err)
 		}
 	}
+	seenBW := map[int]int{}
+	for i, nb := range nw.NodeBandwidth {
+		p := fmt.Sprintf("network.node_bandwidth[%d]", i)
+		if err := v.node(p+".node", nb.Node, ns, false); err != nil {
+			return err
+		}
+		if j, ok := seenBW[nb.Node]; ok {
+			return v.errf(p+".node", "node %d already has a bandwidth (network.node_bandwidth[%d]): want each node at most once", nb.Node, j)
+		}
+		seenBW[nb.Node] = i
+		if _, err := sim.ParseBandwidth(nb.Bandwidth); err != nil {
+			return v.errf(p+".bandwidth", "bad bandwidth %q: %v", nb.Bandwidth, err)
+		}
+	}
 	type link struct{ from, to int }
 	links := map[link]int{}
 	for i, l := range nw.Links {
