@@ -35,10 +35,13 @@ install:
 run:
 	$(GO) run ./cmd/pbftsim run
 
-## test: vet and race-test every package (what CI runs), then the PBFT packages with the replica invariant assertions on
+## test: vet and race-test every package (what CI runs; -short skips the long searches, which the race
+## detector slows about tenfold), then the properties package in full without -race, then the PBFT
+## packages with the replica invariant assertions on
 test:
 	$(GO) vet $(PKGS)
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -short -count=1 -timeout=20m $(PKGS)
+	$(GO) test -count=1 -timeout=20m ./properties/
 	$(GO) test -tags invariants -count=1 ./sim/pbft/ ./sim/cluster/
 
 ## bench: run the benchmark set; compare with benchstat reports/benchdata/baseline.txt $(BENCHOUT)

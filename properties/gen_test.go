@@ -208,6 +208,7 @@ func TestSwarmCorrectProtocolPasses(t *testing.T) {
 // timeout-no-growth: the test hunts the variant when it exists, else the
 // correct protocol.
 func TestSwarmFindsTimeoutBug(t *testing.T) {
+	skipSearchUnderShort(t)
 	variant := ""
 	if _, err := pbft.ParseVariant("timeout-no-growth"); err == nil {
 		variant = "timeout-no-growth"

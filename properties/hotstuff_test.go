@@ -78,6 +78,7 @@ func TestHotStuffBuiltins(t *testing.T) {
 // to HotStuff, no targeted scenario) finds each broken variant, and the
 // finding fails the same property when replayed.
 func TestHotStuffGenericHunt(t *testing.T) {
+	skipSearchUnderShort(t)
 	for _, v := range HotStuffVariantNames() {
 		t.Run(v, func(t *testing.T) {
 			f, err := HuntWith(context.Background(), HuntSpec{Protocol: "hotstuff", Variant: v, Generic: true, MaxCases: 1500, Seed: 1})

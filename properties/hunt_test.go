@@ -15,6 +15,7 @@ const huntBudget = 8 * time.Second
 // replays: rerunning the shrunk scenario fails the same property with the
 // same trace hash.
 func TestHuntCatchesEveryVariant(t *testing.T) {
+	skipSearchUnderShort(t)
 	for _, v := range VariantNames() {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
@@ -64,6 +65,7 @@ func TestHuntCorrectProtocolPasses(t *testing.T) {
 // search that catches it (its targeted scenarios over 4 seeds and 30 of
 // its biased generated scenarios) on the correct protocol.
 func TestCorrectProtocolPassesEveryVariantSearch(t *testing.T) {
+	skipSearchUnderShort(t)
 	for _, v := range VariantNames() {
 		t.Run(v, func(t *testing.T) {
 			t.Parallel()
@@ -107,6 +109,7 @@ var genericSlow = map[string]bool{
 // scenario written for the variant, finds every broken variant within
 // genericCases cases, and the row it reports describes the shrunk run.
 func TestGenericHuntCatchesEveryVariant(t *testing.T) {
+	skipSearchUnderShort(t)
 	for _, v := range VariantNames() {
 		t.Run(v, func(t *testing.T) {
 			cases := genericCases
@@ -157,5 +160,15 @@ func TestHuntAllRows(t *testing.T) {
 	}
 	if r := f.Row(); r.Found || r.Cases != 3 || r.Property != "" || r.N != 0 {
 		t.Fatalf("row of a search that ran out %+v", r)
+	}
+}
+
+// skipSearchUnderShort skips a long search test under -short: make test runs
+// every package with -race -short (the race detector slows these searches
+// about tenfold), then runs this package again in full without -race.
+func skipSearchUnderShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("a long search: run in full by make test's second step (go test ./properties/ without -race)")
 	}
 }
