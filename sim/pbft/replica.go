@@ -444,16 +444,14 @@ func (r *Replica) growTimeout() {
 // is a backup in an active view and waits for a request and no timer runs:
 // the timer then belongs to one awaited request (the smallest (client,
 // timestamp) pending) and stops only when that request is no longer
-// awaited (delPending). The primary runs no request timer (it does not
-// vote itself out): it stops the timer it may have run as a backup. Lost
-// votes that would leave the primary unable to execute are recovered by
-// retransmission (retransmitPrePrepare).
+// awaited (delPending). The primary does not arm it for the requests it
+// receives (it does not vote itself out for its own queue); it starts it
+// only on a client's complaint (primaryComplaint).
 func (r *Replica) armRequestTimer() {
-	waits := len(r.pending) > 0 && r.active && !r.isPrimary()
-	if r.reqTimerOn && !waits {
+	if r.reqTimerOn && (len(r.pending) == 0 || !r.active) {
 		r.stopRequestTimer()
 	}
-	if r.reqTimerOn || !waits {
+	if r.reqTimerOn || len(r.pending) == 0 || !r.active || r.isPrimary() {
 		return
 	}
 	first := true
@@ -462,6 +460,27 @@ func (r *Replica) armRequestTimer() {
 			r.awaited, first = k, false
 		}
 	}
+	r.out.SetTimer(timerRequest, r.timeout)
+	r.reqTimerOn = true
+}
+
+// primaryComplaint starts the primary's request timer for key, a request
+// it ordered in its view and has not executed, which the client has just
+// retransmitted (so the client lacks f+1 replies after its own timeout).
+// If the primary has still not executed it one timeout T later, it moves
+// to the next view like a backup would. Deviation from the paper, where
+// only backups run the timer: without it, a view can stall for good when a
+// correct backup left it alone before GST without having sent its COMMIT
+// (with f others crashed, only 2f correct replicas remain in the view), and
+// every backup still in it has executed the request: no backup waits, so
+// no timer ends the view (properties/testdata/findings
+// pbft-liveness-backup-ahead-primary-untimed). A primary whose requests
+// execute is never voted out by its own timer, whatever its queue.
+func (r *Replica) primaryComplaint(key reqKey) {
+	if r.reqTimerOn || !r.rules.primaryComplaintTimer {
+		return
+	}
+	r.awaited = key
 	r.out.SetTimer(timerRequest, r.timeout)
 	r.reqTimerOn = true
 }
@@ -518,6 +537,7 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 	}
 	if r.isPrimary() && fromClient && r.active && r.inLog[key] {
 		r.retransmitPrePrepare(key)
+		r.primaryComplaint(key)
 	}
 	r.armRequestTimer()
 	r.propose(false)
