@@ -36,8 +36,9 @@ type Matrix struct {
 var builtinRTTCSV string
 
 // BuiltinRTT returns the built-in inter-region round-trip times, shipped in
-// scenarios/regions/rtt.csv (approximate public cloud figures; the file
-// says where they come from).
+// scenarios/regions/rtt.csv (Azure's published 95th-percentile round-trip
+// times between eight regions; the file cites the source and says how
+// the values were derived).
 func BuiltinRTT() (*Matrix, error) {
 	m := &Matrix{}
 	var header []string

@@ -22,7 +22,7 @@ type envFlags struct {
 
 // addEnvFlags registers the environment flags on f.
 func addEnvFlags(f *pflag.FlagSet, fl *envFlags) {
-	f.StringVar(&fl.regions, "regions", "", "place replica i in region `LIST`[i mod len] (comma-separated, e.g. us-east-1,eu-west-1,ap-northeast-1; clients in the first) with the built-in approximate inter-region RTTs: link delay = RTT/2 (+ --jitter)")
+	f.StringVar(&fl.regions, "regions", "", "place replica i in region `LIST`[i mod len] (comma-separated, e.g. eastus,northeurope,japaneast; clients in the first) with the built-in inter-region RTTs (Azure's published P95 figures, scenarios/regions/rtt.csv): link delay = RTT/2 (+ --jitter)")
 	f.DurationVar(&fl.jitter, "jitter", 0, "with --regions: mean of the exponential extra one-way delay (default: the scenario's; 0)")
 	f.Float64Var(&fl.drift, "clock-drift", 0, "clock drift in `PPM`: replicas and clients alternate +PPM (even ids) and -PPM (odd ids), so timers fire early or late by local time; |PPM| <= 500000 (replaces the scenario's clocks)")
 	f.StringVar(&fl.bandwidth, "bandwidth", "", "every node's egress `RATE` (e.g. 100Mbit, 1Gbit/s, 500Kbit): a message occupies its sender's link for size/rate, queued FIFO per sender (default: the scenario's; unlimited)")
