@@ -97,13 +97,6 @@ func (h *eventHeap) pop() event {
 	return top
 }
 
-// peekAt returns the time of the earliest event. The heap must not be empty.
-func (h *eventHeap) peekAt() Time { return h.a[0].at }
-
-// peekMsg returns the message of the earliest event (nil if none). The heap
-// must not be empty.
-func (h *eventHeap) peekMsg() Message { return h.a[0].msg }
-
 // radixQueue is the kernel's event queue in large runs (see eventQueue): a
 // monotone priority queue (a radix heap on at, with 4-bit digits) of events ordered by (at, key). Timers are
 // not queued here (see timerHeap), so it holds messages, crashes and
