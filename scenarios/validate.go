@@ -592,7 +592,7 @@ func (v *validator) netRule(p string, r *NetRule, ns nodeSet, protocol string) e
 		}
 	}
 	if r.Drop == 0 && r.Delay == 0 && !r.Duplicate && r.DeliverAt == 0 && !r.Lose && r.DuplicateAt == 0 {
-		return v.errf(p, "the rule has no effect: want drop > 0, delay > 0, duplicate, deliver_at, lose or duplicate_at")
+		return v.errf(p, "the rule has no effect: want drop > 0, delay > 0 or duplicate (or deliver_at, lose, duplicate_at)")
 	}
 	if err := v.nonNegative(p+".start", r.Start); err != nil {
 		return err

@@ -96,6 +96,6 @@ Exit status: 0 after Ctrl-C, 2 bad input (address in use, FILE unreadable).`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (HOST:PORT; a non-loopback address only when given explicitly)")
-	fl.StringVar(&out, "out", filepath.Join(outDir, "serve"), "output folder for forks and found counterexamples")
+	addOutFlag(fl, &out, filepath.Join(outDir, "serve"), "the folder for forks and found counterexamples (nothing is written elsewhere)")
 	return cmd
 }

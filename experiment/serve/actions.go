@@ -119,15 +119,21 @@ func (s *Session) compile(a *Action) error {
 		switch a.Kind {
 		case "deliver":
 			rule.DeliverAt = at
-			a.effect = func(r *Rec) bool { return r.Kind == "deliver" && r.T == a.At && r.From == f.From && r.To == f.To && r.Type == f.Type }
+			a.effect = func(r *Rec) bool {
+				return r.Kind == "deliver" && r.T == a.At && r.From == f.From && r.To == f.To && r.Type == f.Type
+			}
 			a.Text = fmt.Sprintf("deliver %s %s -> %s (sent at %v) next, at %v", f.Type, name(f.From), name(f.To), sim.Time(f.SentAt), sim.Time(a.At))
 		case "drop":
 			rule.DeliverAt, rule.Lose = at, true
-			a.effect = func(r *Rec) bool { return r.Kind == "drop" && r.T == a.At && r.From == f.From && r.To == f.To && r.Type == f.Type }
+			a.effect = func(r *Rec) bool {
+				return r.Kind == "drop" && r.T == a.At && r.From == f.From && r.To == f.To && r.Type == f.Type
+			}
 			a.Text = fmt.Sprintf("lose %s %s -> %s (sent at %v) at %v", f.Type, name(f.From), name(f.To), sim.Time(f.SentAt), sim.Time(a.At))
 		case "duplicate":
 			rule.DuplicateAt = at
-			a.effect = func(r *Rec) bool { return r.Kind == "deliver" && r.T == a.At && r.From == f.From && r.To == f.To && r.Type == f.Type }
+			a.effect = func(r *Rec) bool {
+				return r.Kind == "deliver" && r.T == a.At && r.From == f.From && r.To == f.To && r.Type == f.Type
+			}
 			a.Text = fmt.Sprintf("deliver a copy of %s %s -> %s (sent at %v) at %v", f.Type, name(f.From), name(f.To), sim.Time(f.SentAt), sim.Time(a.At))
 		}
 		a.apply = func(sc *scenarios.Scenario) { sc.Adversary = append(sc.Adversary, rule) }

@@ -189,8 +189,8 @@ type Flight struct {
 	Line   string `json:"line"`
 	// Arrives is when the run delivers (or loses) it: the time of that
 	// record, or -1 when the recorded run ends first.
-	Arrives int64  `json:"arrives"`
-	Fate    string `json:"fate"` // "deliver", "drop (crashed)", ..., or "" (never)
+	Arrives int64   `json:"arrives"`
+	Fate    string  `json:"fate"` // "deliver", "drop (crashed)", ..., or "" (never)
 	View    *uint64 `json:"view,omitempty"`
 	SeqNo   *uint64 `json:"seq_no,omitempty"`
 	// Driveable is false when the adversary cannot touch it (a link
