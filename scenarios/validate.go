@@ -401,24 +401,11 @@ func (v *validator) network(nw *Network, ns nodeSet) error {
 			return err
 		}
 	}
-	if nw.Bandwidth != "" {
-		if _, err := sim.ParseBandwidth(nw.Bandwidth); err != nil {
-			return v.errf("network.bandwidth", "bad bandwidth %q: %v", nw.Bandwidth, err)
-		}
+	if err := v.rates("network.bandwidth", "network.node_bandwidth", nw.Bandwidth, nw.NodeBandwidth, ns); err != nil {
+		return err
 	}
-	seenBW := map[int]int{}
-	for i, nb := range nw.NodeBandwidth {
-		p := fmt.Sprintf("network.node_bandwidth[%d]", i)
-		if err := v.node(p+".node", nb.Node, ns, false); err != nil {
-			return err
-		}
-		if j, ok := seenBW[nb.Node]; ok {
-			return v.errf(p+".node", "node %d already has a bandwidth (network.node_bandwidth[%d]): want each node at most once", nb.Node, j)
-		}
-		seenBW[nb.Node] = i
-		if _, err := sim.ParseBandwidth(nb.Bandwidth); err != nil {
-			return v.errf(p+".bandwidth", "bad bandwidth %q: %v", nb.Bandwidth, err)
-		}
+	if err := v.rates("network.ingress_bandwidth", "network.node_ingress", nw.IngressBandwidth, nw.NodeIngress, ns); err != nil {
+		return err
 	}
 	type link struct{ from, to int }
 	links := map[link]int{}

@@ -75,6 +75,13 @@ type NetworkConfig struct {
 	// NodeBandwidth overrides Bandwidth per node (index = NodeID; 0 entries
 	// and missing entries keep Bandwidth).
 	NodeBandwidth []Bandwidth
+	// IngressBandwidth is every node's ingress rate (0: unlimited): a
+	// message that arrives at a limited receiver occupies its link for
+	// TxTime(size), queued in arrival order behind earlier arrivals, and
+	// is delivered when it has crossed it. Δ caps the network delay, not
+	// this queueing. NodeIngress overrides it per node (0: keep).
+	IngressBandwidth Bandwidth
+	NodeIngress      []Bandwidth
 }
 
 // Verdict is what a Filter decides about one message.
@@ -137,7 +144,8 @@ type Config struct {
 	// Fires fire pending timers early (scheduled after the crashes, before
 	// anything else: a fire at t runs before other events at t).
 	Fires []Fire
-	// Clocks gives nodes drifting local clocks (others keep perfect ones).
+	// Clocks gives nodes drifting, offset or jumping local clocks (others
+	// keep perfect ones).
 	Clocks []Clock
 	// MaxTime stops the run when virtual time would pass it (0: no limit).
 	MaxTime Time
@@ -187,6 +195,10 @@ type Record struct {
 	Timer  TimerID // timer
 	Event  Event   // event
 	Reason DropReason
+	// Local is the node's local clock reading (see Clock) on a timer
+	// record of a run that configures clocks; HasLocal says it is set.
+	Local    Time
+	HasLocal bool
 }
 
 // Sink consumes trace records.
