@@ -136,16 +136,16 @@ func (a Accusation) String() string {
 	return fmt.Sprintf("replica %d at %v (view %d, seq %d): %s", a.Replica, a.Time, a.View, a.Seq, a.Reason)
 }
 
-type vn struct{ v, n uint64 }
+type viewSeq struct{ v, n uint64 }
 
-// ct identifies a request by (client, timestamp). The client is widened to
+// clientStamp identifies a request by (client, timestamp). The client is widened to
 // 64 bits so that the key has no padding and hashes as plain memory.
-type ct struct {
+type clientStamp struct {
 	c int64
 	t uint64
 }
 
-func mkCT(c sim.NodeID, t uint64) ct { return ct{int64(c), t} }
+func mkClientStamp(c sim.NodeID, t uint64) clientStamp { return clientStamp{int64(c), t} }
 
 // slot is the checker's state for one (view, seq): the first prepared
 // digest and, from base on in Checker.votes, one repVote per replica.
@@ -221,7 +221,7 @@ type execMark struct {
 }
 
 // req returns the index of request k in c.reqs, adding it.
-func (c *Checker) req(k ct) int32 {
+func (c *Checker) req(k clientStamp) int32 {
 	if i, ok := c.reqIdx[k]; ok {
 		return i
 	}
@@ -234,7 +234,7 @@ func (c *Checker) req(k ct) int32 {
 }
 
 // findReq returns request k's state, or nil.
-func (c *Checker) findReq(k ct) *reqState {
+func (c *Checker) findReq(k clientStamp) *reqState {
 	if i, ok := c.reqIdx[k]; ok {
 		return &c.reqs[i]
 	}
@@ -242,7 +242,7 @@ func (c *Checker) findReq(k ct) *reqState {
 }
 
 // submitted reports whether request k was submitted (or accepted).
-func (c *Checker) submittedReq(k ct) bool {
+func (c *Checker) submittedReq(k clientStamp) bool {
 	rq := c.findReq(k)
 	return rq != nil && rq.sub >= 0
 }
@@ -283,7 +283,7 @@ type Checker struct {
 	pendingRes []pendingResult
 	// the requests: reqs[reqIdx[(client, timestamp)]]; execAt[i*n+r] is
 	// the seq at which correct replica r executed request i
-	reqIdx map[ct]int32
+	reqIdx map[clientStamp]int32
 	reqs   []reqState
 	execAt []execMark
 	// ops issued with the (client, timestamp) of an earlier issued op
@@ -293,7 +293,7 @@ type Checker struct {
 	// 0: none; see denseViews) or bigSlot; replicas' votes in votes.
 	slots   []slot
 	slotTab [][]int32
-	bigSlot map[vn]int32
+	bigSlot map[viewSeq]int32
 	votes   []repVote
 
 	subs      []submission
@@ -524,7 +524,7 @@ func (c *Checker) reset(opts Options) {
 
 // issue records r as issued by its client.
 func (c *Checker) issue(r Request) {
-	i := c.req(mkCT(r.Client, r.Timestamp)) // may grow c.reqs: before indexing it
+	i := c.req(mkClientStamp(r.Client, r.Timestamp)) // may grow c.reqs: before indexing it
 	rq := &c.reqs[i]
 	if !rq.issued {
 		rq.issued, rq.issuedOp = true, r.Op
@@ -535,7 +535,7 @@ func (c *Checker) issue(r Request) {
 
 // isIssued reports whether r was issued by its client.
 func (c *Checker) isIssued(r Request) bool {
-	if rq := c.findReq(mkCT(r.Client, r.Timestamp)); rq != nil && rq.issued && rq.issuedOp == r.Op {
+	if rq := c.findReq(mkClientStamp(r.Client, r.Timestamp)); rq != nil && rq.issued && rq.issuedOp == r.Op {
 		return true
 	}
 	return len(c.issuedMore) > 0 && c.issuedMore[r]
@@ -830,7 +830,7 @@ func (c *Checker) slot(view, seq uint64) int32 {
 		row[seq] = i + 1
 		return i
 	}
-	k := vn{view, seq}
+	k := viewSeq{view, seq}
 	if i, ok := c.bigSlot[k]; ok {
 		return i
 	}
@@ -848,7 +848,7 @@ func (c *Checker) findSlot(view, seq uint64) int32 {
 		}
 		return -1
 	}
-	if i, ok := c.bigSlot[vn{view, seq}]; ok {
+	if i, ok := c.bigSlot[viewSeq{view, seq}]; ok {
 		return i
 	}
 	return -1
@@ -885,7 +885,7 @@ func (c *Checker) submitted(now sim.Time, client sim.NodeID, e events.Submission
 	if c.learn {
 		c.issue(req)
 	}
-	ri := c.req(mkCT(client, e.Timestamp))
+	ri := c.req(mkClientStamp(client, e.Timestamp))
 	rq := &c.reqs[ri]
 	if rq.sub >= 0 {
 		return
@@ -899,7 +899,7 @@ func (c *Checker) submitted(now sim.Time, client sim.NodeID, e events.Submission
 }
 
 func (c *Checker) accepted(now sim.Time, client sim.NodeID, e events.Acceptance) {
-	ri := c.req(mkCT(client, e.Timestamp))
+	ri := c.req(mkClientStamp(client, e.Timestamp))
 	rq := &c.reqs[ri]
 	if i := rq.sub; i >= 0 && !c.subs[i].accepted {
 		c.subs[i].accepted, c.subs[i].acceptAt, c.subs[i].result = true, now, e.Result
@@ -918,7 +918,7 @@ func (c *Checker) accepted(now sim.Time, client sim.NodeID, e events.Acceptance)
 // checkAccepted compares an accepted result with the committed log's. It
 // returns false when the request is not (yet) in the replayed log.
 func (c *Checker) checkAccepted(a acceptance, final bool) bool {
-	rq := c.findReq(mkCT(a.client, a.ts))
+	rq := c.findReq(mkClientStamp(a.client, a.ts))
 	var want string
 	ok := rq != nil && rq.replayed
 	if ok {
@@ -971,7 +971,7 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e events.Execution) {
 	req := Request{Client: e.Client, Timestamp: e.Timestamp, Op: e.Op}
 	if !e.Null && !c.reexecutedFolded(now, from, e) {
 		c.execAny = true
-		i := c.req(mkCT(e.Client, e.Timestamp))
+		i := c.req(mkClientStamp(e.Client, e.Timestamp))
 		if rq := &c.reqs[i]; !rq.executed {
 			rq.executed, rq.execRes = true, e.Result
 		}
@@ -1084,7 +1084,7 @@ func (c *Checker) replay() {
 				continue
 			}
 			ent.result = c.ref.Execute(ent.req.Op)
-			ri := c.req(mkCT(ent.req.Client, ent.req.Timestamp))
+			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
 			if rq := &c.reqs[ri]; !rq.replayed {
 				rq.replayed, rq.refRes = true, ent.result
 			}

@@ -268,6 +268,7 @@ func clone(sc scenarios.Scenario) scenarios.Scenario {
 		}
 	}
 	c.Crashes = slices.Clone(sc.Crashes)
+	c.TimerFires = slices.Clone(sc.TimerFires)
 	c.Adversary = slices.Clone(sc.Adversary)
 	c.Network.Links = slices.Clone(sc.Network.Links)
 	c.Network.Partitions = slices.Clone(sc.Network.Partitions)

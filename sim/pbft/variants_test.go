@@ -148,8 +148,9 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 		}, "committed=1 executed=0", "committed=1 executed=1"},
 		{VariantClientOneReply, func(t *testing.T, v Variant) string {
 			h := newHarness(t, hopts{n: 4, clients: 1, ops: 1, variant: v})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
 			h.start()
-			h.queue = nil
+			h.deliverAll()
 			h.inject(2, 4, &Reply{Timestamp: 1, Client: 4, Replica: 2, Result: "forged"})
 			h.deliverAll()
 			return fmt.Sprintf("accepted=%d", h.clients[0].Completed())
@@ -215,7 +216,7 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
 			h.inject(4, 2, req(h, "x", 1))
 			h.deliverAll()
-			h.now = sim.Time(60 * time.Millisecond)
+			h.advance(60 * time.Millisecond)
 			q := &Request{Op: "y", Timestamp: 1, Client: 5}
 			q.Sig = h.kr.Signer(5).Sign(q)
 			pp := ppWith(h, 0, 1, q)
