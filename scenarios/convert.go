@@ -108,6 +108,9 @@ func (s *Scenario) Config() (cluster.Config, error) {
 	for _, cr := range s.Crashes {
 		c.Crashes = append(c.Crashes, sim.Crash{Node: sim.NodeID(cr.Node), At: sim.Time(cr.At), Recover: sim.Time(cr.Recover)})
 	}
+	for _, f := range s.TimerFires {
+		c.Fires = append(c.Fires, sim.Fire{Node: sim.NodeID(f.Node), Timer: sim.TimerID(f.Timer), At: sim.Time(f.At)})
+	}
 	for _, cl := range s.Clocks {
 		sc := sim.Clock{Node: sim.NodeID(cl.Node), DriftPPM: cl.DriftPPM, Offset: cl.Offset}
 		for _, j := range cl.Jumps {
@@ -133,6 +136,7 @@ func (s *Scenario) Config() (cluster.Config, error) {
 			Drop:      r.Drop,
 			Delay:     r.Delay,
 			Duplicate: r.Duplicate, DuplicateDelay: r.DuplicateDelay,
+			DeliverAt: sim.Time(r.DeliverAt), Lose: r.Lose, DuplicateAt: sim.Time(r.DuplicateAt),
 			Start:     sim.Time(r.Start),
 			End:       sim.Time(r.End),
 			StartView: r.StartView,

@@ -31,6 +31,9 @@ type Scenario struct {
 	Workload Workload `yaml:"workload,omitempty"`
 	Network  Network  `yaml:"network,omitempty"`
 	Crashes  []Crash  `yaml:"crashes,omitempty"`
+	// TimerFires fire pending timers early (a schedule driven in pbftsim
+	// serve, forked as a replay file).
+	TimerFires []TimerFire `yaml:"timer_fires,omitempty"`
 	// Clocks gives nodes (replicas, then clients) drifting, offset or
 	// jumping clocks.
 	Clocks    []Clock     `yaml:"clocks,omitempty"`
@@ -134,6 +137,14 @@ type Crash struct {
 	Recover time.Duration `yaml:"recover,omitempty"`
 }
 
+// TimerFire makes node Node's timer Timer fire at At, earlier than it was
+// set for; nothing happens when it is not pending then or Node is down.
+type TimerFire struct {
+	Node  int           `yaml:"node" scenario:"required"`
+	Timer uint64        `yaml:"timer" scenario:"required"`
+	At    time.Duration `yaml:"at,omitempty"`
+}
+
 // Clock makes Node's local clock run DriftPPM parts per million fast
 // (negative: slow), start at Offset and step by Jumps; its timers fire by
 // local time (see sim.Clock).
@@ -171,9 +182,17 @@ type NetRule struct {
 	// DuplicateDelay after its send (an explored schedule's duplication).
 	Duplicate      bool          `yaml:"duplicate,omitempty"`
 	DuplicateDelay time.Duration `yaml:"duplicate_delay,omitempty"`
-	Start          time.Duration `yaml:"start,omitempty"`
-	End            time.Duration `yaml:"end,omitempty"`        // 0: until GST
-	StartView      uint64        `yaml:"start_view,omitempty"` // active once view >= StartView is seen
+	// DeliverAt, when set, delivers a matching message at that time
+	// instead of its sampled arrival (never before it was sent); Lose loses
+	// it then instead; DuplicateAt delivers one more copy at that time.
+	// The link's random draws are made as usual, so other messages keep
+	// their timing: a schedule driven in pbftsim serve.
+	DeliverAt   time.Duration `yaml:"deliver_at,omitempty"`
+	Lose        bool          `yaml:"lose,omitempty"`
+	DuplicateAt time.Duration `yaml:"duplicate_at,omitempty"`
+	Start       time.Duration `yaml:"start,omitempty"`
+	End         time.Duration `yaml:"end,omitempty"`        // 0: until GST
+	StartView   uint64        `yaml:"start_view,omitempty"` // active once view >= StartView is seen
 }
 
 // Run bounds the run.

@@ -93,6 +93,19 @@ type Verdict struct {
 	// send (an explored schedule's duplication; see sim/explore).
 	Duplicate      bool
 	DuplicateDelay time.Duration
+	// At, when positive, is the time the message arrives instead of its
+	// sampled arrival (never before it leaves the sender). The link's
+	// random draws are made as usual, so every other message keeps its
+	// timing: an explorer's "deliver this message next" (pbftsim serve).
+	At Time
+	// Lose makes the network lose the message when it arrives (traced
+	// RecDrop, DropFilter, at that time) instead of delivering it; the
+	// link's random draws are made as usual: an explorer's "drop this
+	// message in flight".
+	Lose bool
+	// DuplicateAt, when positive, delivers one more copy of the message at
+	// that time (traced RecDuplicate at the send), without a random draw.
+	DuplicateAt Time
 }
 
 // Filter lets an adversary control the network schedule: targeted drops or
@@ -111,6 +124,15 @@ type Crash struct {
 	Recover Time // 0: stays down
 }
 
+// Fire makes node Node's timer Timer fire At, earlier than it was set for
+// (an explorer's "fire this timer now"). When the timer is not pending
+// then, or the node is down, nothing happens.
+type Fire struct {
+	Node  NodeID
+	Timer TimerID
+	At    Time
+}
+
 // Config describes one simulation run.
 type Config struct {
 	Seed  uint64
@@ -119,6 +141,9 @@ type Config struct {
 	Names   []string
 	Network NetworkConfig
 	Crashes []Crash
+	// Fires fire pending timers early (scheduled after the crashes, before
+	// anything else: a fire at t runs before other events at t).
+	Fires []Fire
 	// Clocks gives nodes drifting, offset or jumping local clocks (others
 	// keep perfect ones).
 	Clocks []Clock

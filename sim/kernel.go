@@ -93,6 +93,9 @@ func New(cfg Config) (*Kernel, error) {
 			k.schedule(event{at: c.Recover, to: c.Node, from: c.Node}, evRecover)
 		}
 	}
+	for _, f := range cfg.Fires {
+		k.schedule(event{at: f.At, to: f.Node, from: f.Node, arg: uint64(f.Timer)}, evFire)
+	}
 	return k, nil
 }
 
@@ -231,6 +234,18 @@ func (k *Kernel) dispatch(e *event) {
 		if k.clk.on {
 			k.tr.local, k.tr.hasLocal = k.clk.local(e.to, k.now), true
 		}
+		k.tr.record(k.now, RecTimer, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
+		k.nodes[e.to].Step(k.now, Input{Kind: InputTimer, Timer: TimerID(e.arg)}, &k.out)
+		k.apply(e.to)
+	case evLose:
+		k.drop(e.from, e.to, e.msg, e.arg, k.typeIndex(e.msg.Type()), e.msg.Size(), DropFilter)
+	case evFire:
+		slot, ok := k.timers[e.to][TimerID(e.arg)]
+		if !ok || k.down[e.to] {
+			return
+		}
+		k.th.remove(slot)
+		delete(k.timers[e.to], TimerID(e.arg))
 		k.tr.record(k.now, RecTimer, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
 		k.nodes[e.to].Step(k.now, Input{Kind: InputTimer, Timer: TimerID(e.arg)}, &k.out)
 		k.apply(e.to)

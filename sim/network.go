@@ -188,7 +188,8 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 	protected := nw.protected(from, to)
 	synchronous := protected && now >= nw.gst
 	var extra, dupExtra time.Duration
-	filterDup := false
+	var deliverAt, dupAt Time
+	filterDup, lose := false, false
 	if !synchronous {
 		for _, f := range nw.filters {
 			v := f.Filter(now, from, to, m)
@@ -197,6 +198,13 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 				return
 			}
 			extra += v.ExtraDelay
+			if v.At > 0 {
+				deliverAt = v.At
+			}
+			if v.DuplicateAt > 0 {
+				dupAt = v.DuplicateAt
+			}
+			lose = lose || v.Lose
 			if v.Duplicate {
 				filterDup, dupExtra = true, dupExtra+v.DuplicateDelay
 			}
@@ -218,7 +226,14 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 		kind = evArrive
 	}
 	at := nw.arrival(dep, lc.Delay.Sample(r.delay)+extra, protected)
-	k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, kind)
+	first := kind
+	if deliverAt > 0 {
+		at = max(deliverAt, dep)
+	}
+	if lose {
+		first = evLose
+	}
+	k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, first)
 	if lc.Duplicate > 0 && r.dup.Float64() < lc.Duplicate || filterDup {
 		if filterDup {
 			extra = dupExtra
@@ -227,6 +242,11 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
 		at := nw.arrival(dep, lc.Delay.Sample(r.dupDelay)+extra, protected)
 		k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, kind)
+	}
+	if dupAt > 0 {
+		k.stats.Duplicated.Add(size)
+		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
+		k.schedule(event{at: max(dupAt, dep), from: from, to: to, msg: m, arg: ref}, kind)
 	}
 }
 

@@ -73,6 +73,15 @@ func (c *Config) Validate() error {
 			return cfgErr(f+".recover", cr.Recover, fmt.Sprintf("0 (never) or a time after at=%v", cr.At))
 		}
 	}
+	for i, fi := range c.Fires {
+		f := fmt.Sprintf("fires[%d]", i)
+		if err := checkNode(f+".node", fi.Node, n); err != nil {
+			return err
+		}
+		if fi.At < 0 {
+			return cfgErr(f+".at", fi.At, "a time >= 0")
+		}
+	}
 	if err := validateClocks(c.Clocks, n); err != nil {
 		return err
 	}

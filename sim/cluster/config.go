@@ -38,6 +38,8 @@ type Config struct {
 	// Environment.
 	Network sim.NetworkConfig
 	Crashes []sim.Crash
+	// Fires fire pending timers early (sim.Config.Fires).
+	Fires []sim.Fire
 	// Clocks gives nodes drifting local clocks (sim.Clock).
 	Clocks    []sim.Clock
 	Byzantine []ByzantineSpec

@@ -388,7 +388,7 @@ func (cl *Cluster) build(nodes []sim.Node, names []string, streams sim.Streams) 
 	cl.obs = newObserver(c, cl.faulty)
 	sinks := append([]sim.Sink{cl.obs}, c.Sinks...)
 	k, err := sim.New(sim.Config{
-		Seed: c.Seed, Nodes: nodes, Names: names, Network: netw, Crashes: c.Crashes, Clocks: c.Clocks,
+		Seed: c.Seed, Nodes: nodes, Names: names, Network: netw, Crashes: c.Crashes, Fires: c.Fires, Clocks: c.Clocks,
 		MaxTime: c.MaxTime, MaxEvents: c.MaxEvents, Sinks: sinks,
 	})
 	if err != nil {
