@@ -36,8 +36,9 @@ type Matrix struct {
 var builtinRTTCSV string
 
 // BuiltinRTT returns the built-in inter-region round-trip times, shipped in
-// scenarios/regions/rtt.csv (approximate public cloud figures; the file
-// says where they come from).
+// scenarios/regions/rtt.csv (Azure's published 95th-percentile round-trip
+// times between eight regions; the file cites the source and says how
+// the values were derived).
 func BuiltinRTT() (*Matrix, error) {
 	m := &Matrix{}
 	var header []string
@@ -178,7 +179,8 @@ func (r *Regions) links(n, clients int, def sim.LinkConfig) (map[sim.Link]sim.Li
 }
 
 // clocks checks clocks[]: existing nodes, each at most once, drifts within
-// ±sim.MaxDriftPPM.
+// ±sim.MaxDriftPPM, offsets and jumps within ±sim.MaxClockStep, jumps in
+// increasing time order.
 func (v *validator) clocks(cs []Clock, ns nodeSet) error {
 	seen := map[int]int{}
 	for i, c := range cs {
@@ -192,6 +194,18 @@ func (v *validator) clocks(cs []Clock, ns nodeSet) error {
 		seen[c.Node] = i
 		if !(c.DriftPPM >= -sim.MaxDriftPPM && c.DriftPPM <= sim.MaxDriftPPM) {
 			return v.errf(p+".drift_ppm", "%v is out of range: want a drift in [-%d, %d] parts per million", c.DriftPPM, sim.MaxDriftPPM, sim.MaxDriftPPM)
+		}
+		if c.Offset < -sim.MaxClockStep || c.Offset > sim.MaxClockStep {
+			return v.errf(p+".offset", "%v is out of range: want an offset in [-%v, %v]", c.Offset, sim.MaxClockStep, sim.MaxClockStep)
+		}
+		for k, j := range c.Jumps {
+			jp := fmt.Sprintf("%s.jumps[%d]", p, k)
+			if j.At < 0 || (k > 0 && j.At <= c.Jumps[k-1].At) {
+				return v.errf(jp+".at", "%v: want a time >= 0, later than the previous jump's", j.At)
+			}
+			if j.By == 0 || j.By < -sim.MaxClockStep || j.By > sim.MaxClockStep {
+				return v.errf(jp+".by", "%v: want a non-zero step in [-%v, %v] (negative: backwards)", j.By, sim.MaxClockStep, sim.MaxClockStep)
+			}
 		}
 	}
 	return nil

@@ -15,11 +15,18 @@ func TestEnvFlagsBad(t *testing.T) {
 		{[]string{"--bandwidth", "0Mbit"}, "rate > 0"},
 		{[]string{"--bandwidth", "fast"}, "Gbit"},
 		{[]string{"--bandwidth", "100MB"}, "bits per second"},
-		{[]string{"--regions", "us-east-1,mars"}, `unknown region "mars"`},
+		{[]string{"--regions", "eastus,mars"}, `unknown region "mars"`},
 		{[]string{"--jitter", "5ms"}, "needs --regions"},
 		{[]string{"--clock-drift", "900000"}, "clock"},
 		{[]string{"--clock-drift", "NaN"}, "clock"},
-		{[]string{"--regions", "us-east-1", "--jitter", "-5ms"}, "jitter"},
+		{[]string{"--regions", "eastus", "--jitter", "-5ms"}, "jitter"},
+		{[]string{"--clock-skew", "100h"}, "offset in [-24h"},
+		{[]string{"--clock-jump", "9@1s:1s"}, "node id in [0, 6)"},
+		{[]string{"--clock-jump", "1@1s:0s"}, "non-zero step"},
+		{[]string{"--clock-jump", "1@-1s:1s"}, "time >= 0"},
+		{[]string{"--clock-jump", "1:1s"}, "NODE@T:BY"},
+		{[]string{"--ingress-bandwidth", "-3Mbit"}, "100Mbit"},
+		{[]string{"--ingress-bandwidth", "0bit"}, "rate > 0"},
 	} {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			_, errs, code := cli(t, append([]string{"run"}, tc.args...)...)
