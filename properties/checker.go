@@ -42,6 +42,7 @@ const (
 	NewViewO        = "newview-o"       // an accepted NEW-VIEW has the O the replica recomputes
 	StateAgreement  = "state-agreement" // correct replicas have equal state digests at a seq
 	PrePrepareOnce  = "preprepare-once" // a correct replica never signs two different PRE-PREPAREs for (v, n)
+	LocalQuorum     = "local-quorum"    // a correct replica is prepared / committed-local only with a quorum of distinct matching votes that reached it
 	Liveness        = "liveness"        // every request completes within the bound after GST
 	// Accountability is reported when an accusation names a replica that
 	// was configured as correct (see Outcome).
@@ -50,12 +51,12 @@ const (
 
 // SafetyProperties lists the safety properties a Checker judges online.
 var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvariant, Validity,
-	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement}
+	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement, LocalQuorum}
 
 // PBFTProperties are the properties that read PBFT's own messages and
 // events; the others read only the protocol-neutral events of sim/events
 // and apply to any protocol.
-var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, Accountability}
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Accountability}
 
 // Violation is one broken property.
 type Violation struct {
@@ -109,6 +110,10 @@ type Options struct {
 	// LinearizabilityTimeout bounds porcupine's search (default 1s); a
 	// timeout is not a violation.
 	LinearizabilityTimeout time.Duration
+	// Deliveries says the records include every delivery of a message (a
+	// full run's trace, as CheckerOptions' runs have): local-quorum is
+	// judged only then (a trace of events alone has no votes to audit).
+	Deliveries bool
 	// Window is the protocol's window L (0: 32): the checker folds and
 	// drops its state a window below the lowest stable checkpoint of the
 	// correct replicas (see Retained).
@@ -331,6 +336,8 @@ type Checker struct {
 	lin        linSearch
 
 	fold foldState // what was folded below the low-water mark (compact.go)
+
+	quorum quorumAudit // votes delivered to correct replicas (quorum.go)
 }
 
 type nvKey struct {
@@ -499,8 +506,10 @@ func (c *Checker) reset(opts Options) {
 		seqScratch:  c.seqScratch[:0],
 		lin:         c.lin,
 		fold:        c.fold,
+		quorum:      c.quorum,
 	}
 	c.resetFold()
+	c.quorum.reset()
 	for _, f := range opts.Faulty {
 		if int(f) >= 0 && int(f) < n {
 			c.faulty[f] = true
@@ -626,6 +635,8 @@ func (c *Checker) Record(r *sim.Record) {
 			return
 		}
 		switch m := r.Msg.(type) {
+		case *pbft.Prepare, *pbft.Commit:
+			c.quorumDelivered(r.To, m)
 		case *pbft.NewView: // receivers ignore a NEW-VIEW relayed by another
 			if m.Replica == r.From && c.sigOK(m) {
 				c.nvDelivered[nvKey{r.To, m.View}] = m
@@ -680,6 +691,9 @@ func (c *Checker) event(r *sim.Record) {
 		if c.correct(from) {
 			d := e.Decision()
 			c.agree(r.Time, from, d.View, d.Seq, d.Digest, "committed")
+			if pc, ok := e.(*pbft.Committed); ok {
+				c.quorumEvent(r.Time, from, quorumCommit, pc.View, pc.Seq, pc.Digest)
+			}
 			if rs := c.rep(from); d.Seq > rs.lastSeq {
 				rs.committed.put(d.Seq, true)
 			}
@@ -711,6 +725,7 @@ func (c *Checker) event(r *sim.Record) {
 	case *pbft.Prepared:
 		if c.correct(from) {
 			c.preparedEvent(r.Time, from, e)
+			c.quorumEvent(r.Time, from, quorumPrepare, e.View, e.Seq, e.Digest)
 		}
 	case *pbft.SentPrepare:
 		if c.correct(from) {

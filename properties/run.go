@@ -378,7 +378,7 @@ func notJudged(c cluster.Config) []sim.NodeID {
 // CheckerOptions returns the checker options for a run configuration.
 func CheckerOptions(c cluster.Config) Options {
 	c = c.WithDefaults()
-	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window,
+	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window, Deliveries: true,
 		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients)}
 }
 
