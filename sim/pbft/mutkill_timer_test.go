@@ -79,3 +79,34 @@ func TestRequestTimerAwaitsTheSmallestRequest(t *testing.T) {
 		})
 	}
 }
+
+// TestObsoleteRequestsStopTheTimer: a replica waits for client 4's request
+// 1; the primary orders the client's request 2 instead (the client moved
+// on): once it executes, request 1 is obsolete (older than the client's
+// last reply), it is no longer awaited and the request timer stops, so no
+// VIEW-CHANGE follows.
+func TestObsoleteRequestsStopTheTimer(t *testing.T) {
+	h := newHarness(t, hopts{n: 4, clients: 1})
+	h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+	old := req(h, "x", 1)
+	h.inject(4, 2, old)
+	h.deliverAll()
+	if _, ok := h.timers[[2]uint64{2, uint64(timerRequest)}]; !ok {
+		t.Fatal("no request timer for the awaited request")
+	}
+	h.advance(30 * time.Millisecond)
+	pp := ppWith(h, 0, 1, req(h, "y", 2))
+	h.inject(0, 2, pp)
+	h.inject(1, 2, prep(h.kr, 0, 1, pp.Digest, 1))
+	h.inject(1, 2, commit(h.kr, 0, 1, pp.Digest, 1))
+	h.inject(3, 2, commit(h.kr, 0, 1, pp.Digest, 3))
+	h.deliverAll()
+	r := h.replicas[2]
+	if len(h.sms[2].ops) != 1 || len(r.pending) != 0 {
+		t.Fatalf("executed %v, pending %d: request 1 should be obsolete", h.sms[2].ops, len(r.pending))
+	}
+	h.run(time.Second, nil)
+	if n := countEvents(h, 2, "view-change"); n != 0 || r.view != 0 {
+		t.Fatalf("%d view changes (view %d): the timer of an obsolete request ran out", n, r.view)
+	}
+}
