@@ -167,7 +167,7 @@ func dependent(a tid, ea Effect, b tid, eb Effect) bool {
 
 // broken makes every pair of transitions independent (for the test that
 // shows the reduction's check can fail).
-var broken, debugDPOR bool
+var broken bool
 
 // slept is a transition in a sleep set, with the effect it had.
 type slept struct {
@@ -298,9 +298,6 @@ func (r *dporRun) run(w0 *World, recs0 []Record) error {
 		s.res.Transitions++
 		ev := pevent{t: p, eff: eff, sent0: f.w.sends, sent1: nw.sends}
 		r.races(&ev, false)
-		if debugDPOR {
-			fmt.Printf("frame %d try %v:%d L%d\n", k, p.kind, p.mid, ev.lvl)
-		}
 		if ev.lvl > r.lim {
 			// Beyond the bound here; the races reversed above may bring
 			// it within the bound earlier in the path.
@@ -356,13 +353,6 @@ func (r *dporRun) leaf(f *pframe) {
 		if r.level(&ev) <= r.lim {
 			return
 		}
-	}
-	if debugDPOR {
-		var ds []string
-		for _, e := range r.evs {
-			ds = append(ds, fmt.Sprintf("%v:%d/L%d", e.t.kind, e.t.mid, e.lvl))
-		}
-		fmt.Println("leaf", ds)
 	}
 	s.o.Leaf(f.w)
 }
@@ -567,17 +557,6 @@ func (r *dporRun) reverse(i int, ev *pevent, direct *bitset) {
 	// No initial of v is enabled there (the independence relation missed
 	// something): explore everything from that state.
 	r.s.res.Fallbacks++
-	if debugDPOR {
-		fmt.Printf("fallback at %d (path %v) ev %+v v %v\n", i, r.evs, ev.t, v)
-		for _, j := range v {
-			if j < len(r.evs) {
-				c, ok := canon(f.w, r.evs[j].t)
-				fmt.Printf("  %d %+v canon %v %v en %v beyond %v\n", j, r.evs[j].t, c, ok, hasTid(f.en, c), hasTid(f.beyond, c))
-			}
-		}
-		c, ok := canon(f.w, ev.t)
-		fmt.Printf("  ev canon %v %v en %v beyond %v (lvl %d) %v\n", c, ok, hasTid(f.en, c), hasTid(f.beyond, c), ev.lvl, f.beyond)
-	}
 	for _, t := range f.en {
 		if !hasTid(f.back, t) {
 			f.back = append(f.back, t)
