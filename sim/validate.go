@@ -73,6 +73,15 @@ func (c *Config) Validate() error {
 			return cfgErr(f+".recover", cr.Recover, fmt.Sprintf("0 (never) or a time after at=%v", cr.At))
 		}
 	}
+	for i, fi := range c.Fires {
+		f := fmt.Sprintf("fires[%d]", i)
+		if err := checkNode(f+".node", fi.Node, n); err != nil {
+			return err
+		}
+		if fi.At < 0 {
+			return cfgErr(f+".at", fi.At, "a time >= 0")
+		}
+	}
 	if err := validateClocks(c.Clocks, n); err != nil {
 		return err
 	}
@@ -136,16 +145,11 @@ func (nc *NetworkConfig) Validate(nodes int) error {
 			return err
 		}
 	}
-	if nc.Bandwidth < 0 {
-		return cfgErr("network.bandwidth", int64(nc.Bandwidth), "a rate >= 0 bits per second (0: unlimited)")
+	if err := validateRates("network.bandwidth", "network.node_bandwidth", nc.Bandwidth, nc.NodeBandwidth, nodes); err != nil {
+		return err
 	}
-	if len(nc.NodeBandwidth) > nodes {
-		return cfgErr("network.node_bandwidth", len(nc.NodeBandwidth), fmt.Sprintf("at most %d entries (one per node)", nodes))
-	}
-	for i, b := range nc.NodeBandwidth {
-		if b < 0 {
-			return cfgErr(fmt.Sprintf("network.node_bandwidth[%d]", i), int64(b), "a rate >= 0 bits per second (0: the default)")
-		}
+	if err := validateRates("network.ingress_bandwidth", "network.node_ingress", nc.IngressBandwidth, nc.NodeIngress, nodes); err != nil {
+		return err
 	}
 	for i, f := range nc.Filters {
 		if f == nil {
@@ -334,4 +338,21 @@ func ParseCrash(s string) (Crash, error) {
 		}
 	}
 	return c, nil
+}
+
+// validateRates checks a default link rate (field def) and its per-node
+// overrides (field per).
+func validateRates(def, per string, b Bandwidth, node []Bandwidth, nodes int) error {
+	if b < 0 {
+		return cfgErr(def, int64(b), "a rate >= 0 bits per second (0: unlimited)")
+	}
+	if len(node) > nodes {
+		return cfgErr(per, len(node), fmt.Sprintf("at most %d entries (one per node)", nodes))
+	}
+	for i, b := range node {
+		if b < 0 {
+			return cfgErr(fmt.Sprintf("%s[%d]", per, i), int64(b), "a rate >= 0 bits per second (0: the default)")
+		}
+	}
+	return nil
 }
