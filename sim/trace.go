@@ -3,7 +3,6 @@ package sim
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/json"
 	"io"
 	"math/bits"
 	"strconv"
@@ -308,7 +307,7 @@ func (s *JSONLSink) Record(r *Record) {
 		if r.Msg != nil {
 			b = append(b, `,"type":`...)
 			b = strconv.AppendQuote(b, r.Msg.Type().String())
-			_, data, _, err := s.msgs.lookup(r.Msg)
+			data, err := s.msgs.lookup(r.Msg)
 			if err != nil {
 				s.err = err
 				return
@@ -333,13 +332,12 @@ func (s *JSONLSink) Record(r *Record) {
 		if r.Event != nil {
 			b = append(b, `,"event":`...)
 			b = strconv.AppendQuote(b, r.Event.Name())
-			data, err := json.Marshal(r.Event)
-			if err != nil {
+			b = append(b, `,"data":`...)
+			var err error
+			if b, err = appendValueJSON(b, r.Event); err != nil {
 				s.err = err
 				return
 			}
-			b = append(b, `,"data":`...)
-			b = append(b, data...)
 		}
 	default:
 		b = appendNode(b, "from", r.From)
