@@ -238,7 +238,7 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.inject(4, 0, q)
 			h.deliverAll()
 			_, before := h.timers[[2]uint64{0, uint64(timerRequest)}]
-			h.now = sim.Time(200 * time.Millisecond)
+			h.advance(200 * time.Millisecond)
 			h.inject(4, 0, q)
 			h.deliverAll()
 			at, ok := h.timers[[2]uint64{0, uint64(timerRequest)}]
