@@ -116,7 +116,11 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		c.Network.Partitions = append(c.Network.Partitions, sim.Partition{Groups: groups, From: sim.Time(p.From), To: sim.Time(p.To)})
 	}
 	for _, cr := range s.Crashes {
-		c.Crashes = append(c.Crashes, sim.Crash{Node: sim.NodeID(cr.Node), At: sim.Time(cr.At), Recover: sim.Time(cr.Recover)})
+		kind, err := sim.ParseCrashKind("crashes.kind", cr.Kind)
+		if err != nil {
+			return c, err // Validate rejects it first
+		}
+		c.Crashes = append(c.Crashes, sim.Crash{Node: sim.NodeID(cr.Node), At: sim.Time(cr.At), Recover: sim.Time(cr.Recover), Kind: kind})
 	}
 	for _, cl := range s.Clocks {
 		c.Clocks = append(c.Clocks, sim.Clock{Node: sim.NodeID(cl.Node), DriftPPM: cl.DriftPPM})

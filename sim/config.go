@@ -102,6 +102,9 @@ type Crash struct {
 	Node    NodeID
 	At      Time
 	Recover Time // 0: stays down
+	// Kind says what the crash does to the node's storage (CrashKeep by
+	// default); the node learns it at recovery (Input.Crash).
+	Kind CrashKind
 }
 
 // Config describes one simulation run.
@@ -159,7 +162,7 @@ type Record struct {
 	From   NodeID
 	To     NodeID
 	Msg    Message // send, deliver, drop, duplicate, local
-	Timer  TimerID // timer
+	Timer  TimerID // timer; for crash and recover records the CrashKind (0: keep)
 	Event  Event   // event
 	Reason DropReason
 }

@@ -110,6 +110,7 @@ type hopts struct {
 	clientTimeout  time.Duration
 	batchTimeout   time.Duration
 	interval       time.Duration
+	stores         bool // give every replica a stable store (crash kinds other than keep)
 }
 
 func newHarness(t *testing.T, o hopts) *harness {
@@ -137,8 +138,12 @@ func newHarness(t *testing.T, o hopts) *harness {
 	h.kr = NewKeyring(42, o.n+o.clients)
 	for i := 0; i < o.n; i++ {
 		sm := &logSM{}
+		var st *Store
+		if o.stores {
+			st = NewStore()
+		}
 		r, err := NewReplica(Config{ID: sim.NodeID(i), N: o.n, F: f, CheckpointInterval: o.k, Window: o.l,
-			Batch: o.batch, BatchTimeout: o.batchTimeout, ViewChangeTimeout: o.vcTimeout, Keyring: h.kr, SM: sm, Variant: o.variant})
+			Batch: o.batch, BatchTimeout: o.batchTimeout, ViewChangeTimeout: o.vcTimeout, Keyring: h.kr, SM: sm, Variant: o.variant, Store: st})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -288,9 +293,12 @@ func (h *harness) crash(id sim.NodeID) {
 	}
 }
 
-func (h *harness) recover(id sim.NodeID) {
+func (h *harness) recover(id sim.NodeID) { h.recoverKind(id, sim.CrashKeep) }
+
+// recoverKind recovers id from a crash of kind k.
+func (h *harness) recoverKind(id sim.NodeID, k sim.CrashKind) {
 	h.crashed[id] = false
-	h.step(id, sim.Input{Kind: sim.InputRecover})
+	h.step(id, sim.Input{Kind: sim.InputRecover, Crash: k})
 }
 
 func (h *harness) allDone() bool {
