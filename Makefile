@@ -15,6 +15,9 @@ MUTATION_PKG     ?= sim/pbft
 MUTATION_WORKERS ?= 2
 MUTATION_TIMEOUT ?= 4h
 MUTATION_ENGINE  ?= schemata
+# Extra flags of internal/mutschema, e.g. MUTATION_FLAGS='-short -shuffle' for properties/ (its full tests take
+# about a minute a mutant; -shuffle makes a run cut by MUTATION_TIMEOUT a fair sample).
+MUTATION_FLAGS   ?=
 
 .PHONY: all build install run test bench pgo soak cross-determinism lint cover fuzz mutation clean
 
@@ -108,7 +111,7 @@ mutation:
 	else \
 	  bin/gremlins unleash ./$(MUTATION_PKG) --dry-run -o bench/mutation-dry.json > bench/mutation-dry.log 2>&1 && tail -n 3 bench/mutation-dry.log && \
 	  timeout $(MUTATION_TIMEOUT) $(GO) run ./internal/mutschema -dry bench/mutation-dry.json -pkg $(MUTATION_PKG) \
-	    -workers $(MUTATION_WORKERS) -o bench/mutation.json 2>&1 | tee bench/mutation.log; \
+	    -workers $(MUTATION_WORKERS) $(MUTATION_FLAGS) -o bench/mutation.json 2>&1 | tee bench/mutation.log; \
 	fi
 	$(GO) run ./internal/mutreport -json bench/mutation.json -dir $(MUTATION_PKG) \
 	  -equivalent $(MUTATION_PKG)/testdata/equivalent-mutants.md | tee bench/mutation.txt

@@ -43,6 +43,7 @@ const (
 	NewViewO        = "newview-o"       // an accepted NEW-VIEW has the O the replica recomputes
 	StateAgreement  = "state-agreement" // correct replicas have equal state digests at a seq
 	PrePrepareOnce  = "preprepare-once" // a correct replica never signs two different PRE-PREPAREs for (v, n)
+	LocalQuorum     = "local-quorum"    // a correct replica is prepared / committed-local only with a quorum of distinct matching votes that reached it
 	Liveness        = "liveness"        // every request completes within the bound after GST
 	// Accountability is reported when an accusation names a replica that
 	// was configured as correct (see Outcome).
@@ -51,12 +52,12 @@ const (
 
 // SafetyProperties lists the safety properties a Checker judges online.
 var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvariant, Validity,
-	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement}
+	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement, LocalQuorum}
 
 // PBFTProperties are the properties that read PBFT's own messages and
 // events; the others read only the protocol-neutral events of sim/events
 // and apply to any protocol.
-var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, Accountability}
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Accountability}
 
 // Violation is one broken property.
 type Violation struct {
@@ -115,6 +116,10 @@ type Options struct {
 	// LinearizabilityTimeout bounds porcupine's search (default 1s); a
 	// timeout is not a violation.
 	LinearizabilityTimeout time.Duration
+	// Deliveries says the records include every delivery of a message (a
+	// full run's trace, as CheckerOptions' runs have): local-quorum is
+	// judged only then (a trace of events alone has no votes to audit).
+	Deliveries bool
 	// Window is the protocol's window L (0: 32): the checker folds and
 	// drops its state a window below the lowest stable checkpoint of the
 	// correct replicas (see Retained).
@@ -137,16 +142,16 @@ func (a Accusation) String() string {
 	return fmt.Sprintf("replica %d at %v (view %d, seq %d): %s", a.Replica, a.Time, a.View, a.Seq, a.Reason)
 }
 
-type vn struct{ v, n uint64 }
+type viewSeq struct{ v, n uint64 }
 
-// ct identifies a request by (client, timestamp). The client is widened to
+// clientStamp identifies a request by (client, timestamp). The client is widened to
 // 64 bits so that the key has no padding and hashes as plain memory.
-type ct struct {
+type clientStamp struct {
 	c int64
 	t uint64
 }
 
-func mkCT(c sim.NodeID, t uint64) ct { return ct{int64(c), t} }
+func mkClientStamp(c sim.NodeID, t uint64) clientStamp { return clientStamp{int64(c), t} }
 
 // slot is the checker's state for one (view, seq): the first prepared
 // digest and, from base on in Checker.votes, one repVote per replica.
@@ -222,7 +227,7 @@ type execMark struct {
 }
 
 // req returns the index of request k in c.reqs, adding it.
-func (c *Checker) req(k ct) int32 {
+func (c *Checker) req(k clientStamp) int32 {
 	if i, ok := c.reqIdx[k]; ok {
 		return i
 	}
@@ -235,7 +240,7 @@ func (c *Checker) req(k ct) int32 {
 }
 
 // findReq returns request k's state, or nil.
-func (c *Checker) findReq(k ct) *reqState {
+func (c *Checker) findReq(k clientStamp) *reqState {
 	if i, ok := c.reqIdx[k]; ok {
 		return &c.reqs[i]
 	}
@@ -243,7 +248,7 @@ func (c *Checker) findReq(k ct) *reqState {
 }
 
 // submitted reports whether request k was submitted (or accepted).
-func (c *Checker) submittedReq(k ct) bool {
+func (c *Checker) submittedReq(k clientStamp) bool {
 	rq := c.findReq(k)
 	return rq != nil && rq.sub >= 0
 }
@@ -288,7 +293,7 @@ type Checker struct {
 	pendingRes []pendingResult
 	// the requests: reqs[reqIdx[(client, timestamp)]]; execAt[i*n+r] is
 	// the seq at which correct replica r executed request i
-	reqIdx map[ct]int32
+	reqIdx map[clientStamp]int32
 	reqs   []reqState
 	execAt []execMark
 	// ops issued with the (client, timestamp) of an earlier issued op
@@ -298,7 +303,7 @@ type Checker struct {
 	// 0: none; see denseViews) or bigSlot; replicas' votes in votes.
 	slots   []slot
 	slotTab [][]int32
-	bigSlot map[vn]int32
+	bigSlot map[viewSeq]int32
 	votes   []repVote
 
 	subs      []submission
@@ -341,6 +346,8 @@ type Checker struct {
 	lin        linSearch
 
 	fold foldState // what was folded below the low-water mark (compact.go)
+
+	quorum quorumAudit // votes delivered to correct replicas (quorum.go)
 }
 
 type nvKey struct {
@@ -509,8 +516,10 @@ func (c *Checker) reset(opts Options) {
 		seqScratch:  c.seqScratch[:0],
 		lin:         c.lin,
 		fold:        c.fold,
+		quorum:      c.quorum,
 	}
 	c.resetFold()
+	c.quorum.reset()
 	for _, f := range opts.Faulty {
 		if int(f) >= 0 && int(f) < n {
 			c.faulty[f] = true
@@ -526,7 +535,7 @@ func (c *Checker) reset(opts Options) {
 
 // issue records r as issued by its client.
 func (c *Checker) issue(r Request) {
-	i := c.req(mkCT(r.Client, r.Timestamp)) // may grow c.reqs: before indexing it
+	i := c.req(mkClientStamp(r.Client, r.Timestamp)) // may grow c.reqs: before indexing it
 	rq := &c.reqs[i]
 	if !rq.issued {
 		rq.issued, rq.issuedOp = true, r.Op
@@ -537,7 +546,7 @@ func (c *Checker) issue(r Request) {
 
 // isIssued reports whether r was issued by its client.
 func (c *Checker) isIssued(r Request) bool {
-	if rq := c.findReq(mkCT(r.Client, r.Timestamp)); rq != nil && rq.issued && rq.issuedOp == r.Op {
+	if rq := c.findReq(mkClientStamp(r.Client, r.Timestamp)); rq != nil && rq.issued && rq.issuedOp == r.Op {
 		return true
 	}
 	return len(c.issuedMore) > 0 && c.issuedMore[r]
@@ -641,6 +650,8 @@ func (c *Checker) Record(r *sim.Record) {
 			return
 		}
 		switch m := r.Msg.(type) {
+		case *pbft.Prepare, *pbft.Commit:
+			c.quorumDelivered(r.To, m)
 		case *pbft.NewView: // receivers ignore a NEW-VIEW relayed by another
 			if m.Replica == r.From && c.sigOK(m) {
 				c.nvDelivered[nvKey{r.To, m.View}] = m
@@ -704,6 +715,9 @@ func (c *Checker) event(r *sim.Record) {
 		if c.correct(from) {
 			d := e.Decision()
 			c.agree(r.Time, from, d.View, d.Seq, d.Digest, "committed")
+			if pc, ok := e.(*pbft.Committed); ok {
+				c.quorumEvent(r.Time, from, quorumCommit, pc.View, pc.Seq, pc.Digest)
+			}
 			if rs := c.rep(from); d.Seq > rs.lastSeq {
 				rs.committed.put(d.Seq, true)
 			}
@@ -735,6 +749,7 @@ func (c *Checker) event(r *sim.Record) {
 	case *pbft.Prepared:
 		if c.correct(from) {
 			c.preparedEvent(r.Time, from, e)
+			c.quorumEvent(r.Time, from, quorumPrepare, e.View, e.Seq, e.Digest)
 		}
 	case *pbft.SentPrepare:
 		if c.correct(from) {
@@ -839,7 +854,7 @@ func (c *Checker) slot(view, seq uint64) int32 {
 		row[seq] = i + 1
 		return i
 	}
-	k := vn{view, seq}
+	k := viewSeq{view, seq}
 	if i, ok := c.bigSlot[k]; ok {
 		return i
 	}
@@ -857,7 +872,7 @@ func (c *Checker) findSlot(view, seq uint64) int32 {
 		}
 		return -1
 	}
-	if i, ok := c.bigSlot[vn{view, seq}]; ok {
+	if i, ok := c.bigSlot[viewSeq{view, seq}]; ok {
 		return i
 	}
 	return -1
@@ -894,7 +909,7 @@ func (c *Checker) submitted(now sim.Time, client sim.NodeID, e events.Submission
 	if c.learn {
 		c.issue(req)
 	}
-	ri := c.req(mkCT(client, e.Timestamp))
+	ri := c.req(mkClientStamp(client, e.Timestamp))
 	rq := &c.reqs[ri]
 	if rq.sub >= 0 {
 		return
@@ -908,7 +923,7 @@ func (c *Checker) submitted(now sim.Time, client sim.NodeID, e events.Submission
 }
 
 func (c *Checker) accepted(now sim.Time, client sim.NodeID, e events.Acceptance) {
-	ri := c.req(mkCT(client, e.Timestamp))
+	ri := c.req(mkClientStamp(client, e.Timestamp))
 	rq := &c.reqs[ri]
 	if i := rq.sub; i >= 0 && !c.subs[i].accepted {
 		c.subs[i].accepted, c.subs[i].acceptAt, c.subs[i].result = true, now, e.Result
@@ -927,7 +942,7 @@ func (c *Checker) accepted(now sim.Time, client sim.NodeID, e events.Acceptance)
 // checkAccepted compares an accepted result with the committed log's. It
 // returns false when the request is not (yet) in the replayed log.
 func (c *Checker) checkAccepted(a acceptance, final bool) bool {
-	rq := c.findReq(mkCT(a.client, a.ts))
+	rq := c.findReq(mkClientStamp(a.client, a.ts))
 	var want string
 	ok := rq != nil && rq.replayed
 	if ok {
@@ -980,7 +995,7 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e events.Execution) {
 	req := Request{Client: e.Client, Timestamp: e.Timestamp, Op: e.Op}
 	if !e.Null && !c.reexecutedFolded(now, from, e) {
 		c.execAny = true
-		i := c.req(mkCT(e.Client, e.Timestamp))
+		i := c.req(mkClientStamp(e.Client, e.Timestamp))
 		if rq := &c.reqs[i]; !rq.executed {
 			rq.executed, rq.execRes = true, e.Result
 		}
@@ -1093,7 +1108,7 @@ func (c *Checker) replay() {
 				continue
 			}
 			ent.result = c.ref.Execute(ent.req.Op)
-			ri := c.req(mkCT(ent.req.Client, ent.req.Timestamp))
+			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
 			if rq := &c.reqs[ri]; !rq.replayed {
 				rq.replayed, rq.refRes = true, ent.result
 			}

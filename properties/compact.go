@@ -100,6 +100,7 @@ func (c *Checker) stableCheckpoint(from sim.NodeID, seq uint64) {
 // foldBelow folds and drops the state of every seq <= p.
 func (c *Checker) foldBelow(p uint64) {
 	c.foldSlots(p)
+	c.quorum.foldBelow(p)
 	for r := range c.commitList {
 		keep := c.commitList[r][:0]
 		for _, cm := range c.commitList[r] {
@@ -141,7 +142,7 @@ func (c *Checker) foldBelow(p uint64) {
 			}
 			binary.LittleEndian.PutUint64(buf[:], uint64(e.req.Client))
 			f.logHash = foldBytes(foldBytes(f.logHash, buf[:]), []byte(e.req.Op))
-			if !c.submittedReq(mkCT(e.req.Client, e.req.Timestamp)) {
+			if !c.submittedReq(mkClientStamp(e.req.Client, e.req.Timestamp)) {
 				f.foreign = append(f.foreign, linOp{client: int(e.req.Client), input: e.req.Op, pending: true, ret: math.MaxInt64})
 			}
 		}
@@ -310,7 +311,7 @@ func (c *Checker) foldRequests() {
 	for i := range c.subs {
 		s := &c.subs[i]
 		client := s.req.Client
-		ri, ok := c.reqIdx[mkCT(client, s.req.Timestamp)]
+		ri, ok := c.reqIdx[mkClientStamp(client, s.req.Timestamp)]
 		if !ok || f.blocked[client] || !s.accepted || !c.settled(ri) {
 			f.blocked[client] = true
 			subMap[i] = 0
@@ -431,7 +432,7 @@ func (c *Checker) foldedHistory(out []linOp) []linOp {
 // execution of a request that was folded: at or below its client's folded
 // timestamp and no longer held. It returns true when it did.
 func (c *Checker) reexecutedFolded(now sim.Time, from sim.NodeID, e events.Execution) bool {
-	if !c.foldedReq(e.Client, e.Timestamp) || c.findReq(mkCT(e.Client, e.Timestamp)) != nil {
+	if !c.foldedReq(e.Client, e.Timestamp) || c.findReq(mkClientStamp(e.Client, e.Timestamp)) != nil {
 		return false
 	}
 	c.violate(Violation{Property: Integrity, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,

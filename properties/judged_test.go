@@ -17,14 +17,6 @@ func checkpoint(r sim.NodeID, seq uint64, dg pbft.Digest) *pbft.Checkpoint {
 	return &pbft.Checkpoint{Replica: r, Seq: seq, StateDigest: dg}
 }
 
-func properties(c *Checker) []string {
-	var out []string
-	for _, v := range c.Violations() {
-		out = append(out, v.Property)
-	}
-	return out
-}
-
 func hasProperty(c *Checker, p string) bool {
 	for _, v := range c.Violations() {
 		if v.Property == p {

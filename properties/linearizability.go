@@ -136,7 +136,7 @@ func (c *Checker) appendHistory(out []linOp) []linOp {
 			if !e.present || e.null {
 				continue
 			}
-			if c.submittedReq(mkCT(e.req.Client, e.req.Timestamp)) {
+			if c.submittedReq(mkClientStamp(e.req.Client, e.req.Timestamp)) {
 				continue
 			}
 			out = append(out, linOp{client: int(e.req.Client), input: e.req.Op, pending: true, ret: math.MaxInt64})

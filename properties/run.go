@@ -249,10 +249,14 @@ func (o *Outcome) Summary() string {
 // that churn under load (a timeout below a round trip goes back to its base
 // after every view that executes a request, so one client's request can
 // wait several such cycles). For HotStuff the pacemaker's growth is added.
+// Rate-limited links add the time a view change's bytes occupy them, and
+// clocks the stretch of slow clocks and of backward and forward jumps (see
+// queueBound and clockStretch).
 func DefaultLivenessBound(c cluster.Config) time.Duration {
 	c = c.WithDefaults()
 	d := delayBound(c)
-	view := 8*d + 2*c.ClientTimeout
+	q := queueBound(c) // the bytes of one view change on rate-limited links (envbound.go)
+	view := 8*d + 2*c.ClientTimeout + q
 	grow := max(c.ViewChangeTimeout, view)
 	if c.Network.GST > 0 {
 		grow = max(grow, c.Network.GST.Duration()+c.ViewChangeTimeout)
@@ -267,8 +271,18 @@ func DefaultLivenessBound(c cluster.Config) time.Duration {
 		// timeout exceeds a view's seven message delays.
 		b += c.Network.GST.Duration()<<uint(min(c.F+1, 10)) + c.ViewChangeTimeout<<uint(min(2*c.F+2, 12))
 	}
-	return b
+	// Up to f+2 view changes each move a view's bytes; slow clocks stretch
+	// every timeout, backward jumps delay the timers pending across them
+	// and each forward jump may cost one more view change (envbound.go).
+	b += time.Duration(c.F+2) * q
+	slow, back, forward := clockStretch(c)
+	b = time.Duration(math.Min(float64(b)*slow, float64(maxBound))) + back + time.Duration(forward)*2*grow
+	return min(b, maxBound)
 }
+
+// maxBound caps the default liveness bound (about 11 days of virtual time):
+// far beyond any run, and safe from overflow when the terms multiply.
+const maxBound = time.Duration(1 << 50)
 
 // delayBound is the longest delay a message between correct nodes takes
 // after GST in c's network (at least 1ms): the GST bound Delta when set,
@@ -372,7 +386,7 @@ func notJudged(c cluster.Config) []sim.NodeID {
 // CheckerOptions returns the checker options for a run configuration.
 func CheckerOptions(c cluster.Config) Options {
 	c = c.WithDefaults()
-	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window,
+	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window, Deliveries: true,
 		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients), FaultIntervals: c.FaultIntervals()}
 }
 

@@ -326,7 +326,7 @@ func analyse(p *plan, runs []Run) *Summary {
 		byN[r.N] = append(byN[r.N], r)
 	}
 	s.Wall.Workers = p.workers
-	var fn, fy, fb, vn, vm, vb, cn, cy []float64
+	var fn, fy, fb, vcN, vcMsgs, vcBytes, cn, cy []float64
 	var vcNodes []int
 	for _, n := range p.nodes {
 		pt := aggregate(n, byN[n], types, p.batch, p.k)
@@ -352,9 +352,9 @@ func analyse(p *plan, runs []Run) *Summary {
 		fb = append(fb, pt.BytesPerRequest.Mean)
 		if pt.MessagesPerViewChange.N > 0 && pt.BytesPerViewChange.Mean > 0 {
 			vcNodes = append(vcNodes, n)
-			vn = append(vn, float64(n))
-			vm = append(vm, pt.MessagesPerViewChange.Mean)
-			vb = append(vb, pt.BytesPerViewChange.Mean)
+			vcN = append(vcN, float64(n))
+			vcMsgs = append(vcMsgs, pt.MessagesPerViewChange.Mean)
+			vcBytes = append(vcBytes, pt.BytesPerViewChange.Mean)
 		}
 	}
 	cf, _ := FitPower(cn, cy)
@@ -370,9 +370,9 @@ func analyse(p *plan, runs []Run) *Summary {
 	if bf, err := FitPower(fn, fb); err == nil {
 		s.BytesFit = &bf
 	}
-	if len(vn) >= 3 {
-		m, err1 := FitPower(vn, vm)
-		b, err2 := FitPower(vn, vb)
+	if len(vcN) >= 3 {
+		m, err1 := FitPower(vcN, vcMsgs)
+		b, err2 := FitPower(vcN, vcBytes)
 		if err1 == nil && err2 == nil {
 			s.ViewChange = &ViewChangeFit{Messages: m, Bytes: b, Nodes: vcNodes}
 		}

@@ -198,8 +198,9 @@ func containsStr(list []string, s string) bool {
 }
 
 // viewChangeTypes are the message types of a protocol's view change: PBFT's
-// VIEW-CHANGE and NEW-VIEW; HotStuff's pacemaker TIMEOUTs (its NEW-VIEW to
-// the next leader is part of every decision, counted in the closed form).
+// VIEW-CHANGE and NEW-VIEW; HotStuff's TIMEOUTs (the NEW-VIEWs sent to the
+// next leader after a view timed out; the NEW-VIEW after a decision is part
+// of every decision, counted in the closed form).
 func viewChangeTypes(proto string) []string {
 	if proto == cluster.ProtocolHotStuff {
 		return []string{"TIMEOUT"}
@@ -441,7 +442,7 @@ func (c *ProtocolComparison) markdown(figs []Figure) []byte {
 	for _, r := range c.Conclusions {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.Question, strings.Join(r.Answers, " | "), r.Verdict)
 	}
-	b.WriteString("\nThe view change is measured in a second sweep of the same scenario with replica 0 (the first leader of both protocols) crashed from the start and two requests. Nothing is prepared when it happens, so PBFT's VIEW-CHANGEs carry no prepared certificates and its view change costs Θ(n²) bytes here; with k prepared requests each VIEW-CHANGE carries k certificates of 2f+1 signed messages and the NEW-VIEW n VIEW-CHANGEs, Θ(k·n³) bytes. HotStuff's leader-driven path is linear (n−1 NEW-VIEWs of one QC each), but this pacemaker's TIMEOUTs go to every replica (n(n−1) messages of constant size, Θ(n²) bytes): a replica enters a view on n−f of them, which keeps views synchronised under loss and faulty leaders.\n")
+	b.WriteString("\nThe view change is measured in a second sweep of the same scenario with replica 0 (the first leader of both protocols) crashed from the start and two requests. Nothing is prepared when it happens, so PBFT's VIEW-CHANGEs carry no prepared certificates and its view change costs Θ(n²) bytes here; with k prepared requests each VIEW-CHANGE carries k certificates of 2f+1 signed messages and the NEW-VIEW n VIEW-CHANGEs, Θ(k·n³) bytes. HotStuff's view change is linear: a replica whose view timer expires enters the next view and sends one TIMEOUT (a NEW-VIEW carrying its prepareQC) to that view's leader alone, n−2 messages of constant size when the first leader is crashed; the leader proposes on the highest prepareQC of n−f of them, with a constant-size certificate of those n−f that lets replicas left behind follow, and timeouts double with each view since the last decision.\n")
 	for _, p := range c.Protocols {
 		fmt.Fprintf(&b, "\n## %s\n\nClosed form (fault-free, messages per committed request): %s. Messages fit %.3g·n^%.3f (95%% CI [%.3f, %.3f], R² %.4f); bytes fit %.3g·n^%.3f (95%% CI [%.3f, %.3f], R² %.4f).\n\n",
 			p.Protocol, p.ClosedForm, p.MessagesFit.Coefficient, p.MessagesFit.Exponent, p.MessagesFit.ExponentCI[0], p.MessagesFit.ExponentCI[1], p.MessagesFit.R2,

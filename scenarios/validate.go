@@ -217,6 +217,18 @@ func (v *validator) scenario(s *Scenario) error {
 			return err
 		}
 	}
+	for i, f := range s.TimerFires {
+		p := fmt.Sprintf("timer_fires[%d]", i)
+		if err := v.node(p+".node", f.Node, nodes, false); err != nil {
+			return err
+		}
+		if f.Timer == 0 {
+			return v.errf(p+".timer", "0 is out of range: want a timer id >= 1")
+		}
+		if err := v.nonNegative(p+".at", f.At); err != nil {
+			return err
+		}
+	}
 	if err := v.clocks(s.Clocks, nodes); err != nil {
 		return err
 	}
@@ -392,24 +404,11 @@ func (v *validator) network(nw *Network, ns nodeSet) error {
 			return err
 		}
 	}
-	if nw.Bandwidth != "" {
-		if _, err := sim.ParseBandwidth(nw.Bandwidth); err != nil {
-			return v.errf("network.bandwidth", "bad bandwidth %q: %v", nw.Bandwidth, err)
-		}
+	if err := v.rates("network.bandwidth", "network.node_bandwidth", nw.Bandwidth, nw.NodeBandwidth, ns); err != nil {
+		return err
 	}
-	seenBW := map[int]int{}
-	for i, nb := range nw.NodeBandwidth {
-		p := fmt.Sprintf("network.node_bandwidth[%d]", i)
-		if err := v.node(p+".node", nb.Node, ns, false); err != nil {
-			return err
-		}
-		if j, ok := seenBW[nb.Node]; ok {
-			return v.errf(p+".node", "node %d already has a bandwidth (network.node_bandwidth[%d]): want each node at most once", nb.Node, j)
-		}
-		seenBW[nb.Node] = i
-		if _, err := sim.ParseBandwidth(nb.Bandwidth); err != nil {
-			return v.errf(p+".bandwidth", "bad bandwidth %q: %v", nb.Bandwidth, err)
-		}
+	if err := v.rates("network.ingress_bandwidth", "network.node_ingress", nw.IngressBandwidth, nw.NodeIngress, ns); err != nil {
+		return err
 	}
 	type link struct{ from, to int }
 	links := map[link]int{}
@@ -574,8 +573,16 @@ func (v *validator) netRule(p string, r *NetRule, ns nodeSet, protocol string) e
 	if err := v.nonNegative(p+".duplicate_delay", r.DuplicateDelay); err != nil {
 		return err
 	}
-	if r.Drop == 0 && r.Delay == 0 && !r.Duplicate {
-		return v.errf(p, "the rule has no effect: want drop > 0, delay > 0 or duplicate")
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"deliver_at", r.DeliverAt}, {"duplicate_at", r.DuplicateAt}} {
+		if err := v.nonNegative(p+"."+d.name, d.v); err != nil {
+			return err
+		}
+	}
+	if r.Drop == 0 && r.Delay == 0 && !r.Duplicate && r.DeliverAt == 0 && !r.Lose && r.DuplicateAt == 0 {
+		return v.errf(p, "the rule has no effect: want drop > 0, delay > 0 or duplicate (or deliver_at, lose, duplicate_at)")
 	}
 	if err := v.nonNegative(p+".start", r.Start); err != nil {
 		return err

@@ -11,6 +11,9 @@ const (
 	evTimer                     // timer arg at node to (queued in the kernel's timerHeap, not the event heap)
 	evCrash                     // node to crashes
 	evRecover                   // node to recovers
+	evLose                      // network message msg from -> to is lost on arrival (Verdict.Lose)
+	evFire                      // timer arg of node to fires early if pending (Config.Fires)
+	evArrive                    // msg from -> to reaches the receiver's ingress link (ingress limit only)
 )
 
 // event is one scheduled kernel event (48 bytes). Events are stored by value
@@ -95,13 +98,6 @@ func (h *eventHeap) pop() event {
 	}
 	return top
 }
-
-// peekAt returns the time of the earliest event. The heap must not be empty.
-func (h *eventHeap) peekAt() Time { return h.a[0].at }
-
-// peekMsg returns the message of the earliest event (nil if none). The heap
-// must not be empty.
-func (h *eventHeap) peekMsg() Message { return h.a[0].msg }
 
 // radixQueue is the kernel's event queue in large runs (see eventQueue): a
 // monotone priority queue (a radix heap on at, with 4-bit digits) of events ordered by (at, key). Timers are

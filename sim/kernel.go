@@ -93,6 +93,9 @@ func New(cfg Config) (*Kernel, error) {
 			k.schedule(event{at: c.Recover, to: c.Node, from: c.Node, arg: uint64(c.Kind)}, evRecover)
 		}
 	}
+	for _, f := range cfg.Fires {
+		k.schedule(event{at: f.At, to: f.Node, from: f.Node, arg: uint64(f.Timer)}, evFire)
+	}
 	return k, nil
 }
 
@@ -214,6 +217,8 @@ func (k *Kernel) dispatch(e *event) {
 	switch e.kind() {
 	case evDeliver:
 		k.deliver(e)
+	case evArrive:
+		k.arrive(e)
 	case evLocal:
 		if k.down[e.to] {
 			k.tr.record(k.now, RecDrop, e.from, e.to, e.msg, 0, 0, nil, DropCrashed)
@@ -226,6 +231,21 @@ func (k *Kernel) dispatch(e *event) {
 		k.nodes[e.to].Step(k.now, Input{Kind: InputMessage, From: e.from, Msg: e.msg}, &k.out)
 		k.apply(e.to)
 	case evTimer:
+		if k.clk.on {
+			k.tr.local, k.tr.hasLocal = k.clk.local(e.to, k.now), true
+		}
+		k.tr.record(k.now, RecTimer, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
+		k.nodes[e.to].Step(k.now, Input{Kind: InputTimer, Timer: TimerID(e.arg)}, &k.out)
+		k.apply(e.to)
+	case evLose:
+		k.drop(e.from, e.to, e.msg, e.arg, k.typeIndex(e.msg.Type()), e.msg.Size(), DropFilter)
+	case evFire:
+		slot, ok := k.timers[e.to][TimerID(e.arg)]
+		if !ok || k.down[e.to] {
+			return
+		}
+		k.th.remove(slot)
+		delete(k.timers[e.to], TimerID(e.arg))
 		k.tr.record(k.now, RecTimer, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
 		k.nodes[e.to].Step(k.now, Input{Kind: InputTimer, Timer: TimerID(e.arg)}, &k.out)
 		k.apply(e.to)
@@ -298,8 +318,7 @@ func (k *Kernel) apply(id NodeID) {
 			tm = make(map[TimerID]uint32)
 			k.timers[id] = tm
 		}
-		after := k.clk.virtual(id, max(op.After, 0))
-		at := addSat(k.now, int64(after))
+		at := k.clk.fireAt(id, k.now, max(op.After, 0))
 		k.seq++ // one sequence number per arming, as for any scheduled event
 		key := k.seq<<8 | uint64(evTimer)
 		if slot, ok := tm[op.ID]; ok {

@@ -76,6 +76,15 @@ func (c *Config) Validate() error {
 			return cfgErr(f+".kind", cr.Kind, "one of "+strings.Join(CrashKindNames, ", "))
 		}
 	}
+	for i, fi := range c.Fires {
+		f := fmt.Sprintf("fires[%d]", i)
+		if err := checkNode(f+".node", fi.Node, n); err != nil {
+			return err
+		}
+		if fi.At < 0 {
+			return cfgErr(f+".at", fi.At, "a time >= 0")
+		}
+	}
 	if err := validateClocks(c.Clocks, n); err != nil {
 		return err
 	}
@@ -139,16 +148,11 @@ func (nc *NetworkConfig) Validate(nodes int) error {
 			return err
 		}
 	}
-	if nc.Bandwidth < 0 {
-		return cfgErr("network.bandwidth", int64(nc.Bandwidth), "a rate >= 0 bits per second (0: unlimited)")
+	if err := validateRates("network.bandwidth", "network.node_bandwidth", nc.Bandwidth, nc.NodeBandwidth, nodes); err != nil {
+		return err
 	}
-	if len(nc.NodeBandwidth) > nodes {
-		return cfgErr("network.node_bandwidth", len(nc.NodeBandwidth), fmt.Sprintf("at most %d entries (one per node)", nodes))
-	}
-	for i, b := range nc.NodeBandwidth {
-		if b < 0 {
-			return cfgErr(fmt.Sprintf("network.node_bandwidth[%d]", i), int64(b), "a rate >= 0 bits per second (0: the default)")
-		}
+	if err := validateRates("network.ingress_bandwidth", "network.node_ingress", nc.IngressBandwidth, nc.NodeIngress, nodes); err != nil {
+		return err
 	}
 	for i, f := range nc.Filters {
 		if f == nil {
@@ -355,4 +359,21 @@ func ParseCrash(s string) (Crash, error) {
 // (a duration, not a crash kind).
 func startsWithDigit(s string) bool {
 	return s != "" && strings.ContainsRune("0123456789+-.", rune(s[0]))
+}
+
+// validateRates checks a default link rate (field def) and its per-node
+// overrides (field per).
+func validateRates(def, per string, b Bandwidth, node []Bandwidth, nodes int) error {
+	if b < 0 {
+		return cfgErr(def, int64(b), "a rate >= 0 bits per second (0: unlimited)")
+	}
+	if len(node) > nodes {
+		return cfgErr(per, len(node), fmt.Sprintf("at most %d entries (one per node)", nodes))
+	}
+	for i, b := range node {
+		if b < 0 {
+			return cfgErr(fmt.Sprintf("%s[%d]", per, i), int64(b), "a rate >= 0 bits per second (0: the default)")
+		}
+	}
+	return nil
 }

@@ -52,14 +52,14 @@ func TestExploreCounterexampleReplays(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "cx.replay.yaml")
 	out, errs, code := cli(t, "explore", "--quiet", "--variant", "prepare-ignores-digest", "--byzantine", "0:equivocate",
 		"--views", "0", "--out", file)
-	if code != 1 || !strings.Contains(out, "VIOLATION of prepared-unique at depth 5") {
+	if code != 1 || !strings.Contains(out, "VIOLATION of local-quorum at depth 4") {
 		t.Fatalf("exit %d, output:\n%s%s", code, out, errs)
 	}
 	rp, err := scenarios.LoadReplay(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "trace hash "+rp.TraceHash) || rp.Property != "prepared-unique" {
+	if !strings.Contains(out, "trace hash "+rp.TraceHash) || rp.Property != "local-quorum" {
 		t.Fatalf("replay file records %s / %s; output:\n%s", rp.TraceHash, rp.Property, out)
 	}
 	out, errs, code = cli(t, "replay", file)

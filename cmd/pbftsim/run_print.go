@@ -229,6 +229,9 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 	if e := r.Messages.Egress; e != nil {
 		fmt.Fprintf(w, "egress queues: wait mean %v, max %v; busiest sender node %d at %.0f bytes/s\n",
 			time.Duration(e.QueueWaitMeanNs), time.Duration(e.QueueWaitMaxNs), e.MaxSender, e.MaxBytesPerSec)
+		if e.IngressWaitMeanNs > 0 || e.IngressWaitMaxNs > 0 {
+			fmt.Fprintf(w, "ingress queues: wait mean %v, max %v\n", time.Duration(e.IngressWaitMeanNs), time.Duration(e.IngressWaitMaxNs))
+		}
 	}
 	types := make([]string, 0, len(r.Messages.ByType))
 	for t := range r.Messages.ByType {

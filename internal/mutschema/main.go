@@ -280,6 +280,9 @@ func mutantSwitch[T any](id int, orig, alt T) T {
 }
 `
 
+// testShort passes -test.short to every test run (the -short flag).
+var testShort bool
+
 func main() {
 	dry := flag.String("dry", "", "gremlins --dry-run output (-o) listing the mutants")
 	pkg := flag.String("pkg", "", "package directory, relative to the module root (e.g. sim/pbft)")
@@ -287,7 +290,9 @@ func main() {
 	workers := flag.Int("workers", 2, "test binaries run at once")
 	shuffle := flag.Bool("shuffle", false, "run the mutants in a random (seeded) order, so that a partial run is a fair sample")
 	timeout := flag.Duration("timeout", 3*time.Minute, "per-mutant test timeout")
+	short := flag.Bool("short", false, "run the tests with -test.short (the long searches skip): for packages whose full tests take minutes")
 	flag.Parse()
+	testShort = *short
 	if err := run(*dry, *pkg, *out, *workers, *shuffle, *timeout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "mutschema:", err)
 		os.Exit(2)
@@ -319,8 +324,13 @@ func run(dryPath, pkg, outPath string, workers int, shuffle bool, timeout time.D
 	bySite := map[string][]site{}
 	var all []site
 	id := 0
+	skipped := 0
 	for fi := range res.Files {
 		f := &res.Files[fi]
+		if strings.ContainsRune(filepath.ToSlash(f.Name), '/') {
+			skipped += len(f.Mutations) // a subpackage's file (gremlins lists ./pkg/...): not this package's tests
+			continue
+		}
 		for mi := range f.Mutations {
 			m := &f.Mutations[mi]
 			if m.Status != "RUNNABLE" {
@@ -391,10 +401,17 @@ func run(dryPath, pkg, outPath string, workers int, shuffle bool, timeout time.D
 		return fmt.Errorf("building the switched package: %v\n%s", err, b)
 	}
 	fmt.Fprintf(log, "built %s with %d mutants switched in (%v)\n", pkg, len(all), time.Since(start).Round(time.Second))
+	if skipped > 0 {
+		fmt.Fprintf(log, "left out %d mutants of its subpackages (mutate each package on its own)\n", skipped)
+	}
 	runOne := func(id int) string {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, "-test.failfast", "-test.count=1")
+		args := []string{"-test.failfast", "-test.count=1"}
+		if testShort {
+			args = append(args, "-test.short")
+		}
+		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Dir = filepath.Join(tmp, pkg)
 		cmd.Env = append(os.Environ(), fmt.Sprintf("PBFTSIM_MUTANT=%d", id))
 		var b bytes.Buffer

@@ -155,9 +155,6 @@ func NewReader(r io.Reader, name string) *Reader {
 	return &Reader{name: name, sc: sc}
 }
 
-// Name returns the name given to NewReader.
-func (rd *Reader) Name() string { return rd.name }
-
 // Close closes the file (and decompressor) that OpenTrace opened; it does
 // nothing for a Reader made by NewReader or NewBinaryReader.
 func (rd *Reader) Close() error {

@@ -101,8 +101,8 @@ func own(m sim.Message, id sim.NodeID) bool {
 	return ok && c == id
 }
 
-// vn is a (view, sequence number) pair.
-type vn struct{ v, n uint64 }
+// viewSeq is a (view, sequence number) pair.
+type viewSeq struct{ v, n uint64 }
 
 // vote is a PREPARE or COMMIT seen as (kind, v, n, d).
 type vote struct {

@@ -131,7 +131,7 @@ func init() {
 type equivocate struct {
 	alt   string
 	split nodeSet
-	pps   map[vn]*pbft.PrePrepare // alternative per (v, n)
+	pps   map[viewSeq]*pbft.PrePrepare // alternative per (v, n)
 }
 
 func newEquivocate(p params, env *Env) (rewriter, error) {
@@ -143,11 +143,11 @@ func newEquivocate(p params, env *Env) (rewriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &equivocate{alt: alt, split: split, pps: map[vn]*pbft.PrePrepare{}}, nil
+	return &equivocate{alt: alt, split: split, pps: map[viewSeq]*pbft.PrePrepare{}}, nil
 }
 
 func (e *equivocate) altOf(env *Env, pp *pbft.PrePrepare) *pbft.PrePrepare {
-	k := vn{pp.View, pp.Seq}
+	k := viewSeq{pp.View, pp.Seq}
 	if a, ok := e.pps[k]; ok {
 		return a
 	}
@@ -199,7 +199,7 @@ func (e *equivocate) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 				s.Msg = sim.Message(e.altOf(c.env, m))
 			case *pbft.Prepare, *pbft.Commit:
 				v, _ := voteOf(s.Msg)
-				if a, ok := e.pps[vn{v.v, v.n}]; ok && v.d != a.Digest {
+				if a, ok := e.pps[viewSeq{v.v, v.n}]; ok && v.d != a.Digest {
 					s.Msg = withDigest(c.env, s.Msg, a.Digest)
 				}
 			}
@@ -230,16 +230,16 @@ type conflictingVotes struct {
 	mode  string
 	types map[string]bool
 	split nodeSet
-	fakes map[vn]pbft.Digest
+	fakes map[viewSeq]pbft.Digest
 	// mirror: the digest each replica voted for at (v, n), and the votes
 	// already sent to it.
-	theirs map[vn]map[sim.NodeID]pbft.Digest
+	theirs map[viewSeq]map[sim.NodeID]pbft.Digest
 	sent   map[mirrorKey]bool
 }
 
 type mirrorKey struct {
 	commit bool
-	at     vn
+	at     viewSeq
 	to     sim.NodeID
 }
 
@@ -262,11 +262,11 @@ func newConflictingVotes(p params, env *Env) (rewriter, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &conflictingVotes{mode: mode, types: types, split: split, fakes: map[vn]pbft.Digest{},
-		theirs: map[vn]map[sim.NodeID]pbft.Digest{}, sent: map[mirrorKey]bool{}}, nil
+	return &conflictingVotes{mode: mode, types: types, split: split, fakes: map[viewSeq]pbft.Digest{},
+		theirs: map[viewSeq]map[sim.NodeID]pbft.Digest{}, sent: map[mirrorKey]bool{}}, nil
 }
 
-func (cv *conflictingVotes) fake(env *Env, k vn) pbft.Digest {
+func (cv *conflictingVotes) fake(env *Env, k viewSeq) pbft.Digest {
 	d, ok := cv.fakes[k]
 	if !ok {
 		d = randDigest(env.Rand)
@@ -292,13 +292,13 @@ func (cv *conflictingVotes) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Sen
 		}
 		switch cv.mode {
 		case "fabricate":
-			s.Msg = withDigest(env, s.Msg, cv.fake(env, vn{v.v, v.n}))
+			s.Msg = withDigest(env, s.Msg, cv.fake(env, viewSeq{v.v, v.n}))
 		case "split":
 			if cv.split[s.To] {
-				s.Msg = withDigest(env, s.Msg, cv.fake(env, vn{v.v, v.n}))
+				s.Msg = withDigest(env, s.Msg, cv.fake(env, viewSeq{v.v, v.n}))
 			}
 		case "mirror":
-			k := vn{v.v, v.n}
+			k := viewSeq{v.v, v.n}
 			if s.To < 0 || int(s.To) >= env.N || s.To == sim.NodeID(v.v%uint64(env.N)) {
 				break // not a voting replica: honest vote
 			}
@@ -327,7 +327,7 @@ func (cv *conflictingVotes) mirror(env *Env, in *sim.Input, out []sim.Send) []si
 	if !ok || from != in.From || from == env.ID || from < 0 || int(from) >= env.N {
 		return out
 	}
-	k := vn{v.v, v.n}
+	k := viewSeq{v.v, v.n}
 	if _, known := cv.theirs[k][from]; known {
 		return out
 	}

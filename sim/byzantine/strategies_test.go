@@ -85,7 +85,7 @@ var strategyCases = []strategyCase{
 	{name: "equivocate/forge-op", strategy: "equivocate", params: map[string]string{"alt": "forge-op", "split": "alternate"}, id: 0, check: checkEquivocate("forge-op")},
 	{name: "conflicting-votes/fabricate", strategy: "conflicting-votes", id: 1, check: func(t *testing.T, honest, byz []step) {
 		real := digestsOf(honest)
-		fake := map[vn]pbft.Digest{}
+		fake := map[viewSeq]pbft.Digest{}
 		n := 0
 		for _, st := range byz {
 			for _, s := range st {
@@ -97,10 +97,10 @@ var strategyCases = []strategyCase{
 				if real[v.d] {
 					t.Errorf("vote %+v to %d carries a digest the replica received", v, s.To)
 				}
-				if d, ok := fake[vn{v.v, v.n}]; ok && d != v.d {
+				if d, ok := fake[viewSeq{v.v, v.n}]; ok && d != v.d {
 					t.Errorf("two fabricated digests for (%d,%d)", v.v, v.n)
 				}
-				fake[vn{v.v, v.n}] = v.d
+				fake[viewSeq{v.v, v.n}] = v.d
 			}
 		}
 		if n == 0 {
@@ -439,7 +439,7 @@ func TestTwinsRouting(t *testing.T) {
 
 func TestNamesAndLookup(t *testing.T) {
 	want := []string{"censor", "checkpoint-forge", "conflicting-votes", "equivocate", "forge", "forge-state", "lying-reply", "mutate", "newview-drop",
-		"newview-forge", "pp-batch-mismatch", "preprepare-forge", "request-relay", "selective-silent", "silent", "state-forge", "twins", "vc-stale", "viewchange-forge"}
+		"newview-forge", "pp-batch-mismatch", "preprepare-forge", "request-relay", "selective-silent", "silent", "state-forge", "twins", "vc-stale", "viewchange-forge", "vote-replay"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}

@@ -39,6 +39,8 @@ type Config struct {
 	// Environment.
 	Network sim.NetworkConfig
 	Crashes []sim.Crash
+	// Fires fire pending timers early (sim.Config.Fires).
+	Fires []sim.Fire
 	// Clocks gives nodes drifting local clocks (sim.Clock).
 	Clocks    []sim.Clock
 	Byzantine []ByzantineSpec
@@ -147,7 +149,8 @@ type Messages struct {
 	ByType       map[string]uint64 `json:"by_type"`
 	BytesByType  map[string]uint64 `json:"bytes_by_type"`
 	PerCommitted float64           `json:"per_committed_request"`
-	// Egress is set when a bandwidth limit is on (network.bandwidth).
+	// Egress is set when a bandwidth limit is on (network.bandwidth or
+	// network.ingress_bandwidth and their per-node overrides).
 	Egress *Egress `json:"egress,omitempty"`
 }
 
@@ -161,6 +164,11 @@ type Egress struct {
 	// run's virtual time, and MaxSender that node.
 	MaxBytesPerSec float64    `json:"max_sender_bytes_per_sec"`
 	MaxSender      sim.NodeID `json:"max_sender"`
+	// IngressWaitMeanNs and IngressWaitMaxNs: how long a message that
+	// reached a rate-limited receiver waited behind earlier arrivals
+	// (mean over those messages; set when an ingress limit is on).
+	IngressWaitMeanNs int64 `json:"ingress_wait_mean_ns,omitempty"`
+	IngressWaitMaxNs  int64 `json:"ingress_wait_max_ns,omitempty"`
 }
 
 // Requests counts client requests.

@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/hotstuff"
 )
 
 // TestHotStuffExactMessageCounts checks Basic HotStuff's per-decision
@@ -49,5 +51,46 @@ func TestHotStuffExactMessageCounts(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestHotStuffLinearViewChange checks the pacemaker's cost exactly: with
+// the first leader crashed from the start, every correct replica times out
+// of view 1 once and sends one TIMEOUT (its NEW-VIEW for view 2, with its
+// prepareQC) to the leader of view 2 alone, whose own is local: n−2
+// messages of constant size, a linear view change (an all-to-all pacemaker
+// sends (n−1)² here). No other replica is asked for anything, and the
+// leader's proposal carries the view certificate that lets a replica left
+// behind follow.
+func TestHotStuffLinearViewChange(t *testing.T) {
+	for _, n := range []int{4, 7, 10, 13, 31, 64} {
+		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+			res, err := cluster.Run(cluster.Config{
+				Protocol: cluster.ProtocolHotStuff, Seed: 7, N: n, Clients: 1, Requests: 2,
+				Network: constDelay(time.Millisecond), Crashes: []sim.Crash{{Node: 0, At: 0}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Completed || res.Requests.Committed != 2 {
+				t.Fatalf("committed %d of 2 (completed=%v)", res.Requests.Committed, res.Completed)
+			}
+			if res.Views.Changes != 1 {
+				t.Fatalf("%d view changes, want 1", res.Views.Changes)
+			}
+			m := uint64(n - 2)
+			if got := res.Messages.ByType["TIMEOUT"]; got != m {
+				t.Errorf("TIMEOUT: got %d, want n−2 = %d", got, m)
+			}
+			size := (&hotstuff.NewView{}).Size()
+			if got, w := res.Messages.BytesByType["TIMEOUT"], m*uint64(size); got != w {
+				t.Errorf("TIMEOUT bytes: got %d, want (n−2)·%d = %d", got, size, w)
+			}
+			// the two decisions (views 2 and 3): each one's NEW-VIEWs go to
+			// the next leader from the n−2 other correct replicas
+			if got := res.Messages.ByType["NEW-VIEW"]; got != 2*m {
+				t.Errorf("NEW-VIEW: got %d, want 2(n−2) = %d", got, 2*m)
+			}
+		})
 	}
 }

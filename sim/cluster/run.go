@@ -399,7 +399,7 @@ func (cl *Cluster) build(nodes []sim.Node, names []string, streams sim.Streams) 
 	cl.obs = newObserver(c, cl.faulty)
 	sinks := append([]sim.Sink{cl.obs}, c.Sinks...)
 	k, err := sim.New(sim.Config{
-		Seed: c.Seed, Nodes: nodes, Names: names, Network: netw, Crashes: c.Crashes, Clocks: c.Clocks,
+		Seed: c.Seed, Nodes: nodes, Names: names, Network: netw, Crashes: c.Crashes, Fires: c.Fires, Clocks: c.Clocks,
 		MaxTime: c.MaxTime, MaxEvents: c.MaxEvents, Sinks: sinks,
 	})
 	if err != nil {
@@ -586,7 +586,7 @@ func (cl *Cluster) Result() *Result {
 	if cl.obs.accepted > 0 {
 		res.Messages.PerCommitted = float64(st.Sent.Messages) / float64(cl.obs.accepted)
 	}
-	if c.Network.Bandwidth != 0 || len(c.Network.NodeBandwidth) > 0 {
+	if nw := &c.Network; nw.Bandwidth != 0 || len(nw.NodeBandwidth) > 0 || nw.IngressBandwidth != 0 || len(nw.NodeIngress) > 0 {
 		res.Messages.Egress = egressSummary(st)
 	}
 	res.LatencyNs = cl.obs.latencies.summary()
@@ -729,6 +729,10 @@ func egressSummary(st *sim.Stats) *Egress {
 	e := &Egress{QueueWaitMaxNs: int64(st.MaxQueueWait)}
 	if st.Sent.Messages > 0 {
 		e.QueueWaitMeanNs = int64(st.QueueWait) / int64(st.Sent.Messages)
+	}
+	if st.IngressQueued > 0 {
+		e.IngressWaitMeanNs = int64(st.IngressWait) / int64(st.IngressQueued)
+		e.IngressWaitMaxNs = int64(st.MaxIngressWait)
 	}
 	if st.SimTime > 0 {
 		var best uint64

@@ -226,9 +226,10 @@ func (m *Vote) Author() sim.NodeID { return m.Replica }
 func (m *Vote) Signature() Sig { return m.Sig }
 
 // NewView is ⟨NEW-VIEW, view, prepareQC⟩: Replica enters View and hands
-// its highest prepareQC to the view's leader. With Timeout set it is the
-// pacemaker's TIMEOUT: Replica gave up on the view before View and asks
-// every replica to move to View (n−f of them form a timeout certificate).
+// its highest prepareQC to the view's leader, and to it alone. With Timeout
+// set it is counted as TIMEOUT: Replica entered View because its timer of
+// the view before expired (the pacemaker's view change), not after a
+// decision. The leader of View combines n−f of them into a ViewCert.
 type NewView struct {
 	View      uint64
 	PrepareQC *QC
@@ -269,12 +270,42 @@ func (m *NewView) Author() sim.NodeID { return m.Replica }
 // Signature implements pbft.Signable.
 func (m *NewView) Signature() Sig { return m.Sig }
 
+// ViewCert proves that n−f replicas entered View: their NEW-VIEW (or
+// TIMEOUT) messages for it, combined (modelled) into one aggregate
+// signature of sizeThresholdSig bytes, so its size does not depend on n.
+// As with QC, the simulation keeps the messages themselves for
+// verification; they are not counted on the wire.
+type ViewCert struct {
+	View     uint64
+	NewViews []*NewView
+}
+
+// SizeViewCert is the modelled wire size of a view certificate.
+const SizeViewCert = sizeU64 + sizeThresholdSig
+
+func (c *ViewCert) appendCanonical(b []byte) []byte {
+	if c == nil {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	b = appendU64(b, c.View)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(c.NewViews)))
+	for _, m := range c.NewViews {
+		b = appendNode(b, m.Replica)
+	}
+	return b
+}
+
 // Proposal is the leader's ⟨PREPARE, view, block, highQC⟩: a new block
 // extending the block of Justify (the highest prepareQC it collected).
+// Cert (nil in view 1) proves that n−f replicas entered View: a replica
+// still in a lower view follows it there (the pacemaker's synchronisation,
+// see Replica.onMessage).
 type Proposal struct {
 	View    uint64
 	Block   *Block
 	Justify *QC
+	Cert    *ViewCert
 	Leader  sim.NodeID
 }
 
@@ -282,13 +313,20 @@ type Proposal struct {
 func (m *Proposal) Type() sim.MsgType { return TypePrepare }
 
 // Size implements sim.Message.
-func (m *Proposal) Size() int { return sizeHeader + sizeU64 + m.Block.size() + SizeQC + sizeID }
+func (m *Proposal) Size() int {
+	s := sizeHeader + sizeU64 + m.Block.size() + SizeQC + sizeID
+	if m.Cert != nil {
+		s += SizeViewCert
+	}
+	return s
+}
 
 // AppendCanonical implements sim.Message.
 func (m *Proposal) AppendCanonical(b []byte) []byte {
 	b = appendU64(b, m.View)
 	b = m.Block.appendBody(b)
 	b = m.Justify.appendCanonical(b)
+	b = m.Cert.appendCanonical(b)
 	return appendNode(b, m.Leader)
 }
 

@@ -2,6 +2,7 @@ package hotstuff
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -75,10 +76,10 @@ type voteKey struct {
 	block Digest
 }
 
-// newViews are the NEW-VIEW messages a replica received for one view.
+// newViews are the NEW-VIEW messages a leader received for one view.
 type newViews struct {
 	from   []bool
-	count  int
+	msgs   []*NewView
 	highQC *QC
 }
 
@@ -94,7 +95,6 @@ type Replica struct {
 	view        uint64
 	decidedView uint64    // the highest view whose DECIDE it processed (0: none)
 	lastDecide  *PhaseMsg // that DECIDE
-	retries     int       // timeouts in the current view
 	sentNV      uint64    // the highest view it sent a NEW-VIEW for
 	lockedQC    *QC
 	prepareQC   *QC
@@ -115,22 +115,14 @@ type Replica struct {
 	votes    map[voteKey][]*Vote
 	formed   map[voteKey]bool
 
-	// future-view messages from their leader, replayed on entering the view
-	buffered []bufMsg
-
 	// requests
 	pending   []*Request
 	inPending map[reqKey]bool
 	lastReply map[sim.NodeID]*Reply
 	timerOn   bool
 
-	verified map[*QC]bool
-}
-
-type bufMsg struct {
-	from sim.NodeID
-	msg  sim.Message
-	view uint64
+	verified     map[*QC]bool
+	verifiedCert map[*ViewCert]bool
 }
 
 // NewReplica validates cfg and returns a replica in view 1.
@@ -142,7 +134,8 @@ func NewReplica(cfg Config) (*Replica, error) {
 		signer: cfg.Keyring.Signer(cfg.ID), view: 1, lockedQC: GenesisQC, prepareQC: GenesisQC,
 		blocks: map[Digest]*Block{Genesis.Hash: Genesis}, execTip: Genesis.Hash, fetching: map[Digest]bool{},
 		nv: map[uint64]*newViews{}, votes: map[voteKey][]*Vote{}, formed: map[voteKey]bool{},
-		inPending: map[reqKey]bool{}, lastReply: map[sim.NodeID]*Reply{}, verified: map[*QC]bool{}}
+		inPending: map[reqKey]bool{}, lastReply: map[sim.NodeID]*Reply{}, verified: map[*QC]bool{},
+		verifiedCert: map[*ViewCert]bool{}}
 	return r, nil
 }
 
@@ -205,12 +198,11 @@ func (r *Replica) onMessage(from sim.NodeID, m sim.Message) {
 			return
 		}
 		if m.View > r.view {
-			if r.sentNV < m.View {
-				r.buffer(from, m, m.View)
+			// n−f replicas entered the proposal's view (its certificate):
+			// follow them there.
+			if !r.validCert(m.Cert, m.View) {
 				return
 			}
-			// It asked for this view (timed out of the one before): the
-			// leader's proposal shows it collected enough NEW-VIEWs.
 			r.enter(m.View, "proposal")
 		}
 		r.onProposal(m)
@@ -265,61 +257,54 @@ func (r *Replica) armTimer() {
 	r.out.SetTimer(timerView, r.cfg.Rules.Timeout(r.cfg.ViewTimeout, r.failures()))
 }
 
-// failures is the number of view timeouts since the last decision: the
-// views entered since the view that decided, plus the timeouts in this
-// view. It is a function of the view (not of a replica's history), so
-// replicas in the same view wait alike and one that lags waits less.
-func (r *Replica) failures() int {
-	f := r.retries
-	if r.view > r.decidedView+1 {
-		f += int(min(r.view-r.decidedView-1, 1<<20))
-	}
-	return f
-}
-
-// onTimeout gives up on the current view: the replica asks every replica
-// to move to the next view (NEW-VIEW to all, again on every further
-// timeout). It enters it once n−f replicas asked (see onNewView): a replica
-// alone, or with the faulty, never runs ahead of the others.
-func (r *Replica) onTimeout() {
-	r.retries++
-	clear(r.fetching) // fetch again what did not arrive
-	r.execute()
-	r.broadcastNewView(max(r.view+1, r.sentNV))
-	r.armTimer()
-}
-
-// broadcastNewView sends NEW-VIEW(v) to every replica (itself included).
-func (r *Replica) broadcastNewView(v uint64) {
-	nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id, Timeout: true}
-	nv.Sig = r.signer.Sign(nv)
-	r.sentNV = max(r.sentNV, v)
-	for i := 0; i < r.n; i++ {
-		r.out.Send(sim.NodeID(i), nv)
-	}
-}
-
-// enter moves the replica to view v (> r.view), sends NEW-VIEW to the
-// leader of v (unless it sent one for v already, or follows a QC of v, whose
-// leader proposed), restarts the view timer and replays the buffered
-// messages of v.
-func (r *Replica) enter(v uint64, reason string) {
-	if v <= r.view {
-		return
-	}
-	r.out.Report(&ViewEntered{Replica: r.id, View: v, Leader: Leader(v, r.n), Reason: reason, TimedOut: r.retries > 0})
-	r.view, r.retries = v, 0
-	if reason != "qc" && r.sentNV < v {
-		nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id}
-		nv.Sig = r.signer.Sign(nv)
-		r.sentNV = v
-		r.out.Send(Leader(v, r.n), nv)
-	}
+// restartTimer restarts the view timer (if requests are pending) with the
+// timeout of the current view.
+func (r *Replica) restartTimer() {
 	if r.timerOn {
 		r.out.CancelTimer(timerView)
 		r.timerOn = false
 	}
 	r.armTimer()
+}
+
+// failures is the number of views entered since the last decision (the
+// view timeouts behind the current view). It is a function of the view,
+// not of a replica's history, so replicas in the same view wait alike and
+// one that lags waits less and catches up.
+func (r *Replica) failures() int {
+	if r.view > r.decidedView+1 {
+		return int(min(r.view-r.decidedView-1, 1<<20))
+	}
+	return 0
+}
+
+// onTimeout is the paper's nextView interrupt: the replica gives up on
+// the current view and enters the next one alone, sending its prepareQC to
+// that view's leader only (a TIMEOUT, see enter). Its next timeout is
+// twice as long.
+func (r *Replica) onTimeout() {
+	clear(r.fetching) // fetch again what did not arrive
+	r.execute()
+	r.enter(r.view+1, "timeout")
+}
+
+// enter moves the replica to view v (> r.view), sends NEW-VIEW (TIMEOUT
+// when it timed out) to the leader of v unless it follows a leader that
+// already proposed or formed a QC in v, and restarts the view timer.
+func (r *Replica) enter(v uint64, reason string) {
+	if v <= r.view {
+		return
+	}
+	timedOut := reason == "timeout"
+	r.out.Report(&ViewEntered{Replica: r.id, View: v, Leader: Leader(v, r.n), Reason: reason, TimedOut: timedOut})
+	r.view = v
+	if reason != "qc" && reason != "proposal" && reason != "new-view" && r.sentNV < v {
+		nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id, Timeout: timedOut}
+		nv.Sig = r.signer.Sign(nv)
+		r.sentNV = v
+		r.out.Send(Leader(v, r.n), nv)
+	}
+	r.restartTimer()
 	for k := range r.nv {
 		if k < v {
 			delete(r.nv, k)
@@ -331,39 +316,25 @@ func (r *Replica) enter(v uint64, reason string) {
 			delete(r.formed, k)
 		}
 	}
-	buf := r.buffered
-	r.buffered = nil
-	for _, b := range buf {
-		switch {
-		case b.view == v:
-			r.onMessage(b.from, b.msg)
-		case b.view > v:
-			r.buffered = append(r.buffered, b)
-		}
-	}
 	r.tryPropose()
 }
 
-// maxBuffered bounds the future-view messages a replica keeps.
-const maxBuffered = 64
+// maxNVViews bounds the views for which a leader keeps NEW-VIEWs.
+const maxNVViews = 64
 
-func (r *Replica) buffer(from sim.NodeID, m sim.Message, v uint64) {
-	if len(r.buffered) < maxBuffered {
-		r.buffered = append(r.buffered, bufMsg{from: from, msg: m, view: v})
-	}
-}
-
-// onNewView collects NEW-VIEW messages: the leader of a view waits for n−f
-// of them and takes the highest prepareQC they carry; a replica that sees
-// n−f replicas ask for a view above its own (a timeout certificate) enters
-// it, and one that timed out and sees f+1 ask for a higher view asks too.
+// onNewView collects, at the leader of m.View, the NEW-VIEW and TIMEOUT
+// messages for that view: with n−f of them the leader enters the view
+// (however far behind it was) and proposes on the highest prepareQC they
+// carry. A replica that timed out into a view this leader has passed may
+// have missed a decision: the leader hands it its latest DECIDE (one reply
+// per TIMEOUT, so the view change stays linear). The decision also aligns
+// the laggard's timeouts, which count views since the last decision, with
+// those of the replicas ahead, so that it catches up with them.
 func (r *Replica) onNewView(from sim.NodeID, m *NewView) {
-	if from != m.Replica || !r.isReplica(from) {
+	if from != m.Replica || !r.isReplica(from) || Leader(m.View, r.n) != r.id {
 		return
 	}
-	if m.View <= r.view && from != r.id && Leader(m.View, r.n) != r.id && r.lastDecide != nil && r.lastDecide.View+1 >= m.View {
-		// A replica that timed out asks for a view this one reached by a
-		// decision it may have missed: hand it the DECIDE.
+	if m.Timeout && m.View <= r.view && from != r.id && r.lastDecide != nil {
 		r.out.Send(from, r.lastDecide)
 	}
 	if m.View < r.view || !r.cfg.Keyring.Verify(m) || !r.validQC(m.PrepareQC, PhasePrepare) {
@@ -371,6 +342,9 @@ func (r *Replica) onNewView(from sim.NodeID, m *NewView) {
 	}
 	s := r.nv[m.View]
 	if s == nil {
+		if len(r.nv) >= maxNVViews && !r.evictNV(m.View) {
+			return
+		}
 		s = &newViews{from: make([]bool, r.n), highQC: GenesisQC}
 		r.nv[m.View] = s
 	}
@@ -378,22 +352,55 @@ func (r *Replica) onNewView(from sim.NodeID, m *NewView) {
 		return
 	}
 	s.from[from] = true
-	s.count++
+	s.msgs = append(s.msgs, m)
 	if m.PrepareQC.View > s.highQC.View {
 		s.highQC = m.PrepareQC
 	}
-	if m.View > r.view && s.count >= r.quorum {
+	if m.View > r.view && len(s.msgs) >= r.quorum {
 		r.enter(m.View, "new-view")
 		return
 	}
-	if m.View > r.view && s.count >= r.f+1 && r.retries > 0 && r.sentNV < m.View {
-		// f+1 replicas (one of them correct) ask for a higher view and this
-		// one timed out in its own: ask for that view too, so that a
-		// replica left behind helps the others form the n−f they need.
-		r.broadcastNewView(m.View)
-		return
-	}
 	r.tryPropose()
+}
+
+// evictNV drops the highest view's NEW-VIEWs if it is above v (the lower
+// views are the ones the replicas reach first); it reports whether it did.
+func (r *Replica) evictNV(v uint64) bool {
+	var top uint64
+	for k := range r.nv {
+		top = max(top, k)
+	}
+	if top <= v {
+		return false
+	}
+	delete(r.nv, top)
+	return true
+}
+
+// validCert reports whether c proves that Quorum distinct replicas sent a
+// valid NEW-VIEW (or TIMEOUT) for view v.
+func (r *Replica) validCert(c *ViewCert, v uint64) bool {
+	if c == nil || c.View != v {
+		return false
+	}
+	if r.verifiedCert[c] {
+		return true
+	}
+	if len(c.NewViews) < r.quorum {
+		return false
+	}
+	seen := make([]bool, r.n)
+	for _, m := range c.NewViews {
+		if m == nil || !r.isReplica(m.Replica) || seen[m.Replica] || m.View != v || !r.cfg.Keyring.Verify(m) {
+			return false
+		}
+		seen[m.Replica] = true
+	}
+	if len(r.verifiedCert) > 256 {
+		clear(r.verifiedCert)
+	}
+	r.verifiedCert[c] = true
+	return true
 }
 
 // ---- leader ----
@@ -411,12 +418,15 @@ func (r *Replica) propose(force bool) {
 		return
 	}
 	highQC := GenesisQC
+	var cert *ViewCert
 	if r.view > 1 {
 		s := r.nv[r.view]
-		if s == nil || s.count < r.quorum {
+		if s == nil || len(s.msgs) < r.quorum {
 			return
 		}
 		highQC = s.highQC
+		cert = &ViewCert{View: r.view, NewViews: slices.Clone(s.msgs)}
+		r.verifiedCert[cert] = true
 	}
 	parent := r.blocks[highQC.Block]
 	if parent == nil {
@@ -452,7 +462,7 @@ func (r *Replica) propose(force bool) {
 	b := NewBlock(parent.Hash, parent.Height+1, r.view, cmds)
 	r.blocks[b.Hash] = b
 	r.proposed = r.view
-	p := &Proposal{View: r.view, Block: b, Justify: highQC, Leader: r.id}
+	p := &Proposal{View: r.view, Block: b, Justify: highQC, Cert: cert, Leader: r.id}
 	for i := 0; i < r.n; i++ {
 		r.out.Send(sim.NodeID(i), p)
 	}
@@ -595,9 +605,16 @@ func (r *Replica) onPhase(from sim.NodeID, m *PhaseMsg) {
 			r.lastDecide = m
 		}
 		r.decide(qc.Block)
-		r.decidedView = max(r.decidedView, m.View)
 		if m.View >= r.view {
+			r.decidedView = m.View
 			r.enter(m.View+1, "decide")
+		} else if m.View > r.decidedView {
+			// A decision it missed (handed over after a TIMEOUT): its
+			// views since the last decision are fewer than it counted, so
+			// it restarts the view timer with the shorter timeout and
+			// catches up with the replicas ahead.
+			r.decidedView = m.View
+			r.restartTimer()
 		}
 		return
 	}

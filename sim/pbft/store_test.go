@@ -3,6 +3,7 @@ package pbft
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
 )
@@ -78,7 +79,7 @@ func TestAmnesiaKeepsViewChange(t *testing.T) {
 	h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
 	h.inject(4, 2, req(h, "x", 1))
 	h.deliverAll()
-	h.step(2, sim.Input{Kind: sim.InputTimer, Timer: timerRequest})
+	h.run(time.Minute, func() bool { return h.replicas[2].InViewChange() })
 	if s := h.replicas[2].Inspect(); s.View != 1 || !s.InViewChange {
 		t.Fatalf("before the crash: view %d, in view change %v", s.View, s.InViewChange)
 	}

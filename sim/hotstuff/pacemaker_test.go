@@ -1,0 +1,130 @@
+package hotstuff
+
+import (
+	"testing"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/ledger"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// newView returns replica id's signed NEW-VIEW (TIMEOUT if timeout) for v.
+func newView(keys *pbft.Keyring, id sim.NodeID, v uint64, timeout bool) *NewView {
+	m := &NewView{View: v, PrepareQC: GenesisQC, Replica: id, Timeout: timeout}
+	m.Sig = keys.Signer(id).Sign(m)
+	return m
+}
+
+func cert(keys *pbft.Keyring, v uint64, ids ...sim.NodeID) *ViewCert {
+	c := &ViewCert{View: v}
+	for _, id := range ids {
+		c.NewViews = append(c.NewViews, newView(keys, id, v, true))
+	}
+	return c
+}
+
+func TestValidCert(t *testing.T) {
+	keys := pbft.NewKeyring(1, 6)
+	r := newTestReplica(t, keys, Correct)
+	forged := cert(keys, 3, 0, 2, 3)
+	forged.NewViews[2] = &NewView{View: 3, PrepareQC: GenesisQC, Replica: 3, Timeout: true, Sig: 7}
+	mixed := cert(keys, 3, 0, 2)
+	mixed.NewViews = append(mixed.NewViews, newView(keys, 3, 4, true))
+	tests := []struct {
+		name string
+		c    *ViewCert
+		v    uint64
+		want bool
+	}{
+		{"n-f NEW-VIEWs", cert(keys, 3, 0, 2, 3), 3, true},
+		{"n-f-1 NEW-VIEWs", cert(keys, 3, 0, 2), 3, false},
+		{"a replica twice", cert(keys, 3, 0, 2, 2), 3, false},
+		{"forged signature", forged, 3, false},
+		{"a NEW-VIEW of another view", mixed, 3, false},
+		{"certificate of another view", cert(keys, 4, 0, 2, 3), 3, false},
+		{"a client's NEW-VIEW", cert(keys, 3, 0, 2, 4), 3, false},
+		{"nil", nil, 3, false},
+	}
+	for _, tc := range tests {
+		if got := r.validCert(tc.c, tc.v); got != tc.want {
+			t.Errorf("%s: validCert = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestLinearPacemaker: a replica that times out enters the next view alone
+// and sends one TIMEOUT, to that view's leader only; it follows a leader's
+// proposal of a higher view only with a view certificate of n−f replicas;
+// a leader that passed a view hands its DECIDE to a replica timing out into
+// it, and a NEW-VIEW to a replica that does not lead the view is ignored.
+func TestLinearPacemaker(t *testing.T) {
+	keys := pbft.NewKeyring(1, 6)
+	newR := func(id sim.NodeID) *Replica {
+		r, err := NewReplica(Config{ID: id, N: 4, F: 1, Batch: 1, ViewTimeout: time.Second, Keyring: keys, SM: ledger.New(), Rules: Correct})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.out = &sim.Output{}
+		return r
+	}
+	r := newR(2)
+	req := &Request{Op: "authorize PAY001 100", Timestamp: 1, Client: 4}
+	req.Sig = keys.Signer(4).Sign(req)
+	r.Step(0, sim.Input{Kind: sim.InputMessage, From: 4, Msg: req}, r.out)
+	r.out.Reset()
+	r.Step(0, sim.Input{Kind: sim.InputTimer, Timer: timerView}, r.out)
+	if r.View() != 2 || len(r.out.Sends) != 1 || r.out.Sends[0].To != Leader(2, 4) || r.out.Sends[0].Msg.Type() != TypeTimeout {
+		t.Fatalf("after a timeout: view %d, sends %+v; want view 2 and one TIMEOUT to replica %d", r.View(), r.out.Sends, Leader(2, 4))
+	}
+	if got := timerAfter(r.out); got != 2*time.Second {
+		t.Errorf("timeout in view 2 after a failed view 1: %v, want 2s (doubled)", got)
+	}
+	// a proposal of view 4 (leader 3) moves it only with a valid certificate
+	b := NewBlock(Genesis.Hash, 1, 4, []*Request{req})
+	for _, c := range []*ViewCert{nil, cert(keys, 4, 0, 1), cert(keys, 3, 0, 1, 3)} {
+		r.Step(0, sim.Input{Kind: sim.InputMessage, From: 3, Msg: &Proposal{View: 4, Block: b, Justify: GenesisQC, Cert: c, Leader: 3}}, r.out)
+		if r.View() != 2 {
+			t.Fatalf("followed a proposal of view 4 with certificate %+v", c)
+		}
+	}
+	r.out.Reset()
+	r.Step(0, sim.Input{Kind: sim.InputMessage, From: 3, Msg: &Proposal{View: 4, Block: b, Justify: GenesisQC, Cert: cert(keys, 4, 0, 1, 3), Leader: 3}}, r.out)
+	if r.View() != 4 || len(r.out.Sends) != 1 || r.out.Sends[0].To != 3 || r.out.Sends[0].Msg.Type() != TypePrepareVote {
+		t.Fatalf("with a certificate: view %d, sends %+v; want view 4 and a PREPARE-VOTE to 3 only", r.View(), r.out.Sends)
+	}
+
+	// leader hand-off: replica 1 decided view 2 and is in view 3; replica 3
+	// times out into view 2 (led by 1): it gets the DECIDE, nothing else
+	l := newR(1)
+	l.view, l.lastDecide = 3, &PhaseMsg{View: 2, QC: qc(keys, PhaseCommit, 2, b.Hash, 0, 2, 3), Leader: 1}
+	l.out.Reset()
+	l.Step(0, sim.Input{Kind: sim.InputMessage, From: 3, Msg: newView(keys, 3, 2, true)}, l.out)
+	if len(l.out.Sends) != 1 || l.out.Sends[0].To != 3 || l.out.Sends[0].Msg != l.lastDecide {
+		t.Errorf("TIMEOUT of a passed view: sends %+v, want the DECIDE to replica 3", l.out.Sends)
+	}
+	// a NEW-VIEW for a view replica 1 does not lead (view 3, leader 2) is ignored
+	l.out.Reset()
+	for _, id := range []sim.NodeID{0, 2, 3} {
+		l.Step(0, sim.Input{Kind: sim.InputMessage, From: id, Msg: newView(keys, id, 7, true)}, l.out)
+	}
+	if len(l.nv) != 0 || l.View() != 3 {
+		t.Errorf("replica 1 kept NEW-VIEWs for a view led by %d (or moved to view %d)", Leader(7, 4), l.View())
+	}
+	// n−f TIMEOUTs for a view it leads (6) take it there even from behind
+	for _, id := range []sim.NodeID{0, 2, 3} {
+		l.Step(0, sim.Input{Kind: sim.InputMessage, From: id, Msg: newView(keys, id, 6, true)}, l.out)
+	}
+	if l.View() != 6 {
+		t.Errorf("leader of view 6 with n−f TIMEOUTs for it is in view %d", l.View())
+	}
+}
+
+func timerAfter(out *sim.Output) time.Duration {
+	for i := len(out.Timers) - 1; i >= 0; i-- {
+		if op := out.Timers[i]; op.ID == timerView && !op.Cancel {
+			return op.After
+		}
+	}
+	return 0
+}
