@@ -652,12 +652,18 @@ func (c *Checker) Record(r *sim.Record) {
 		switch m := r.Msg.(type) {
 		case *pbft.Prepare, *pbft.Commit:
 			c.quorumDelivered(r.To, m)
-		case *pbft.NewView: // receivers ignore a NEW-VIEW relayed by another
-			if m.Replica == r.From && c.sigOK(m) {
+		case *pbft.NewView:
+			// Receivers take a NEW-VIEW signed by the view's primary,
+			// whoever forwards it (a replica forwards its view's NEW-VIEW
+			// to one stuck asking for it), and ignore one signed by
+			// another replica (a Byzantine replica may send one for a view
+			// it is not the primary of: it must not stand for the NEW-VIEW
+			// the receiver then accepts).
+			if c.n > 0 && m.Replica == sim.NodeID(m.View%uint64(c.n)) && c.sigOK(m) {
 				c.nvDelivered[nvKey{r.To, m.View}] = m
 			}
 		case *pbft.State: // a lagging replica may enter a view from a STATE
-			if m.NewView != nil && c.sigOK(m.NewView) {
+			if nv := m.NewView; nv != nil && c.n > 0 && nv.Replica == sim.NodeID(nv.View%uint64(c.n)) && c.sigOK(nv) {
 				c.nvDelivered[nvKey{r.To, m.NewView.View}] = m.NewView
 			}
 		}
