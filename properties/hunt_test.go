@@ -100,8 +100,6 @@ const genericCases = 160
 // genericCases (seed 1): the README's hunt table gives how long they take.
 // make fuzz (PBFTSIM_PROPERTY_RUNS set) hunts them with 20x the cases.
 var genericSlow = map[string]bool{
-	"commit-counts-duplicates":    true, // not found in 4,081 cases (60 s)
-	"commit-quorum-2f":            true, // 2,061 cases
 	"timer-restart-any-execution": true, // 2,553 cases
 }
 

@@ -3,7 +3,6 @@ package sim
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/json"
 	"io"
 	"math/bits"
 	"strconv"
@@ -94,8 +93,8 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 	h = mix(h, uint64(now))
 	h = mix(h, uint64(uint32(from))<<32|uint64(uint32(to)))
 	h = mix(h, uint64(kind)|uint64(why)<<8|flags<<16)
-	if kind == RecTimer {
-		h = mix(h, uint64(timer))
+	if kind == RecTimer || timer != 0 && (kind == RecCrash || kind == RecRecover) {
+		h = mix(h, uint64(timer)) // a timer's id; a crash kind other than keep
 	}
 	if m != nil {
 		if ref != 0 {
@@ -308,7 +307,7 @@ func (s *JSONLSink) Record(r *Record) {
 		if r.Msg != nil {
 			b = append(b, `,"type":`...)
 			b = strconv.AppendQuote(b, r.Msg.Type().String())
-			_, data, _, err := s.msgs.lookup(r.Msg)
+			data, err := s.msgs.lookup(r.Msg)
 			if err != nil {
 				s.err = err
 				return
@@ -333,13 +332,12 @@ func (s *JSONLSink) Record(r *Record) {
 		if r.Event != nil {
 			b = append(b, `,"event":`...)
 			b = strconv.AppendQuote(b, r.Event.Name())
-			data, err := json.Marshal(r.Event)
-			if err != nil {
+			b = append(b, `,"data":`...)
+			var err error
+			if b, err = appendValueJSON(b, r.Event); err != nil {
 				s.err = err
 				return
 			}
-			b = append(b, `,"data":`...)
-			b = append(b, data...)
 		}
 	default:
 		b = appendNode(b, "from", r.From)

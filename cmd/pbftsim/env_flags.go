@@ -21,6 +21,7 @@ type envFlags struct {
 	bandwidth string
 	ingress   string
 	regions   string
+	matrix    string
 	jitter    time.Duration
 	drift     float64
 	skew      time.Duration
@@ -30,6 +31,7 @@ type envFlags struct {
 // addEnvFlags registers the environment flags on f.
 func addEnvFlags(f *pflag.FlagSet, fl *envFlags) {
 	f.StringVar(&fl.regions, "regions", "", "place replica i in region `LIST`[i mod len] (comma-separated, e.g. eastus,northeurope,japaneast; clients in the first) with the built-in inter-region RTTs (Azure's published P95 figures, scenarios/regions/rtt.csv): link delay = RTT/2 (+ --jitter)")
+	f.StringVar(&fl.matrix, "region-matrix", "", "with --regions (or a scenario's network.regions): read the inter-region round-trip times from this CSV `FILE` instead of the built-in ones (the format of scenarios/regions/rtt.csv: a header \"region,NAME,...\", then one row per region in that order with one RTT in ms per region)")
 	f.DurationVar(&fl.jitter, "jitter", 0, "with --regions: mean of the exponential extra one-way delay (default: the scenario's; 0)")
 	f.Float64Var(&fl.drift, "clock-drift", 0, "clock drift in `PPM`: replicas and clients alternate +PPM (even ids) and -PPM (odd ids), so timers fire early or late by local time; |PPM| <= 500000 (replaces the scenario's clocks)")
 	f.DurationVar(&fl.skew, "clock-skew", 0, "clock skew `D`: replicas and clients alternate offsets +D/2 (even ids) and -D/2 (odd ids), so two clocks differ by up to D; no node reads an absolute clock, so it shows only in the trace's local times (combines with --clock-drift; |D/2| <= 24h)")
@@ -64,6 +66,16 @@ func applyEnvFlags(changed func(string) bool, sc *scenarios.Scenario, fl *envFla
 		if err := applyClockFlags(changed, sc, fl); err != nil {
 			return err
 		}
+	}
+	if changed("region-matrix") {
+		if sc.Network.Regions == nil {
+			return usage(fmt.Errorf("--region-matrix: needs --regions (or a scenario with network.regions)"))
+		}
+		m, err := scenarios.LoadMatrixFile(fl.matrix)
+		if err != nil {
+			return usage(fmt.Errorf("--region-matrix: %w", err))
+		}
+		sc.Network.Regions.Matrix = m
 	}
 	if changed("jitter") {
 		if sc.Network.Regions == nil {

@@ -439,7 +439,7 @@ func TestTwinsRouting(t *testing.T) {
 
 func TestNamesAndLookup(t *testing.T) {
 	want := []string{"censor", "checkpoint-forge", "conflicting-votes", "equivocate", "forge", "forge-state", "lying-reply", "mutate", "newview-drop",
-		"newview-forge", "pp-batch-mismatch", "preprepare-forge", "request-relay", "selective-silent", "silent", "state-forge", "twins", "vc-stale", "viewchange-forge"}
+		"newview-forge", "pp-batch-mismatch", "preprepare-forge", "request-relay", "selective-silent", "silent", "state-forge", "twins", "vc-stale", "viewchange-forge", "vote-replay"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}

@@ -16,6 +16,13 @@ import "unsafe"
 // It also remembers PRE-PREPAREs found wholly valid (signature, batch
 // digest and every request), so that the backups of a run do not hash the
 // same batch again.
+//
+// Invariant: has (validPP) answers true only for the very message (same
+// type and address) that add (addValidPP) was given, never for another
+// message with equal content (TestVerifyCache, TestVerifyCachePrePrepare);
+// so a hit is right exactly when messages are immutable once sent, which
+// the kernel checks at every delivery in builds with -tags invariants
+// (make test runs them).
 type VerifyCache struct {
 	slots []Signable
 	shift uint
