@@ -40,6 +40,9 @@ func (c *Checker) message(r *sim.Record) {
 		return
 	}
 	c.lastMsg[from] = r.Msg
+	if c.wipe != nil {
+		c.wipeSignedMsg(from, r.Msg)
+	}
 	if sr, ok := r.Msg.(events.StateReported); ok {
 		if s := sr.StateReport(); s.Replica == from && c.correct(from) {
 			c.stateReport(r.Time, from, s)
