@@ -40,12 +40,12 @@ run:
 
 ## test: vet and race-test every package (what CI runs; -short skips the long searches, which the race
 ## detector slows about tenfold), then the properties package in full without -race, then the PBFT
-## packages with the replica invariant assertions on
+## packages with the replica invariant assertions and the kernel's message-immutability checks on
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -short -count=1 -timeout=20m $(PKGS)
 	$(GO) test -count=1 -timeout=20m ./properties/
-	$(GO) test -tags invariants -count=1 ./sim/pbft/ ./sim/cluster/
+	$(GO) test -tags invariants -count=1 ./sim/ ./sim/pbft/ ./sim/cluster/
 
 ## bench: run the benchmark set; compare with benchstat reports/benchdata/baseline.txt $(BENCHOUT)
 bench:

@@ -331,15 +331,21 @@ func delayQuantile(d sim.Delay) time.Duration {
 }
 
 // WithinFaultModel reports whether liveness can be expected of a run: at
-// most f replicas faulty (Byzantine or crashed at any time, see
-// cluster.Config.FaultyReplicas), every partition healed, and a GST with a
-// delay bound when the network is lossy or partitioned. It returns the
-// reason when it is not.
+// most f replicas faulty at any time (cluster.Config.FaultIntervals; a
+// wiped replica counted here until its recovery, the earliest it can have
+// caught up: the checker's FaultModel then judges the run by when it did),
+// every partition healed, and a GST with a delay bound when the network is
+// lossy or partitioned. It returns the reason when it is not.
 func WithinFaultModel(c cluster.Config) (bool, string) {
 	c = c.WithDefaults()
-	if faulty := c.FaultyReplicas(); len(faulty) > c.F {
-		return false, fmt.Sprintf("%d faulty replicas %v (Byzantine %v, crashed %v) > f = %d", len(faulty), faulty, c.Faulty(), c.Crashed(), c.F)
+	if ok, reason, _ := JudgeFaultIntervals(staticIntervals(c), c.F); !ok {
+		return false, reason
 	}
+	return networkModel(c)
+}
+
+// networkModel is the network half of WithinFaultModel.
+func networkModel(c cluster.Config) (bool, string) {
 	for _, p := range c.Network.Partitions {
 		if p.To == 0 {
 			return false, "a partition never heals"
@@ -360,10 +366,12 @@ func WithinFaultModel(c cluster.Config) (bool, string) {
 
 // notJudged are the nodes a checker does not judge: the Byzantine
 // replicas and the crashed clients (whose requests liveness does not
-// cover), sorted. Crashed replicas are judged: the kernel keeps a crashed
-// node's state, so a replica that crashes (and recovers) must still never
-// contradict itself or the correct replicas. They count against f for the
-// fault model (cluster.Config.FaultyReplicas), not against safety.
+// cover), sorted. Crashed replicas are judged: a replica that crashes (and
+// recovers with what it persisted) must still never contradict itself or
+// the correct replicas. They count against f while down (see
+// cluster.Config.FaultIntervals), not against safety. A wiped replica is
+// not judged from its crash until it has caught up (the checker follows
+// it, see FaultModel).
 func notJudged(c cluster.Config) []sim.NodeID {
 	out := c.Faulty()
 	for _, cr := range c.Crashes {
@@ -379,7 +387,7 @@ func notJudged(c cluster.Config) []sim.NodeID {
 func CheckerOptions(c cluster.Config) Options {
 	c = c.WithDefaults()
 	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window, Deliveries: true,
-		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients)}
+		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients), FaultIntervals: c.FaultIntervals()}
 }
 
 // RunScenario runs a scenario with checkers attached and returns their
@@ -421,24 +429,36 @@ func Judge(sc scenarios.Scenario, cl *cluster.Cluster, chk *Checker, ro RunOptio
 		}
 	}
 	chk.Finish(end)
+	// The fault model as the run shows it (a wiped replica counts until
+	// it caught up).
+	faultsOK, faultsWhy, _ := chk.FaultModel()
+	res.WithinFaultModel = faultsOK
+	res.FaultIntervals = chk.FaultIntervals()
 	out := &Outcome{Scenario: sc, Result: res, Violations: chk.Violations(), Accused: chk.Accused()}
 	for _, a := range out.Accused {
-		if !slices.Contains(chk.opts.Faulty, a.Replica) {
+		if !slices.Contains(chk.opts.Faulty, a.Replica) && !chk.excused(a.Replica) {
 			out.Violations = append(out.Violations, Violation{Property: Accountability, Replicas: []sim.NodeID{a.Replica},
 				View: a.View, Seq: a.Seq, Time: a.Time, Detail: "a replica configured as correct provably misbehaved: " + a.Reason})
 		}
 	}
 	// Why liveness was not judged, if it was not.
 	why := ""
-	switch ok, reason := WithinFaultModel(cfg); {
+	netOK, netWhy := networkModel(cfg)
+	switch {
 	case !ro.Liveness:
 		why = "not requested"
-	case !ok:
-		why = "outside the fault model: " + reason
+	case !faultsOK:
+		why = "outside the fault model: " + faultsWhy
+	case !netOK:
+		why = "outside the fault model: " + netWhy
 	case stopped:
 		why = "the run stopped at the first safety violation"
 	case res.BudgetExceeded != "":
 		why = "the run was stopped early: " + res.BudgetExceeded
+	}
+	if !faultsOK {
+		// armed before the run (WithinFaultModel), judged void after it
+		out.Violations = slices.DeleteFunc(out.Violations, func(v Violation) bool { return v.Property == Liveness })
 	}
 	out.Judgements = chk.judgements(why)
 	if cfg.Protocol != "" && cfg.Protocol != cluster.ProtocolPBFT {

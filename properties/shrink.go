@@ -48,6 +48,13 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 		c.Crashes = slices.Delete(c.Crashes, i, i+1)
 		add(c)
 	}
+	for i := range sc.Crashes {
+		if sc.Crashes[i].Kind != "" { // the simplest crash kind: keep
+			c := clone(sc)
+			c.Crashes[i].Kind = ""
+			add(c)
+		}
+	}
 	// Fewer requests and clients.
 	for _, c := range fewerRequests(sc) {
 		add(c)

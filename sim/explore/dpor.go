@@ -10,31 +10,47 @@ import (
 // Dynamic partial-order reduction (Options.DPOR): source-DPOR with sleep
 // sets (Abdulla, Aronis, Jonsson, Sagonas, "Optimal dynamic partial order
 // reduction", POPL 2014, Algorithm 1) over the explorer's transitions,
-// depth-first with iterative deepening.
+// depth-first, keeping no frontier: the memory is the current path and a
+// table of 64-bit state fingerprints used to judge each distinct state once
+// (fpSet; revisiting a state does not stop the path: DPOR with state
+// caching is unsound in general).
 //
 // Two transitions are dependent when they step a common node, act on the
-// same in-flight message (deliver, drop or duplicate one copy), both draw on
-// the drop or the duplicate budget, both set timers (or one sets a timer
-// close to another deadline, Effect.Close), or one of them fires a timer,
-// crashes or recovers a node: firing moves the global clock to a deadline
-// and so bears on every other transition. A delivery also happens after the
-// transition that sent its message (and a copy's after the duplication).
-// Each explored path is one representative of its class of equivalent
-// orders; DPOR adds an alternative at an earlier state only where two
-// dependent transitions of the path could have happened in the other order
-// (a race), so independent deliveries to different nodes are not explored
-// in every order. Unlike the breadth-first search it keeps no frontier: the
-// memory is the current path and a table of 64-bit state fingerprints used
-// to judge each distinct state once (see fpSet).
+// same in-flight message, both draw on the drop or the duplicate budget, or
+// one of them sets or cancels a timer, fires one, crashes or recovers a
+// node: firing moves the global clock to a deadline and so bears on every
+// other transition, and a timer set one place later has a deadline one
+// Unit later, which can change the order of the pending timers. A delivery happens after the transition that sent its message
+// (a copy's after the duplication), a recovery after the crash. Each path
+// explored stands for its class of orders of independent transitions; DPOR
+// adds an alternative at an earlier state only where two dependent
+// transitions of the path could have happened in the other order (a race).
+// A message's delivery, drop and duplication are alternatives of one step:
+// exploring one from a state explores all.
 //
-// What it preserves: every class of paths of at most the depth bound is
-// represented, so every state at the end of a maximal bounded path (no
-// transition left, or at the bound) is reached, and a safety violation
-// (which persists along every extension of the path that reaches it) at
-// depth d is found at depth d when the bound is d. Iterative deepening
-// (bounds 1, 2, ...) therefore finds a shortest counterexample, as
-// breadth-first search does. Like sleep sets, it assumes that the verdict
-// of Options.Check does not depend on the order of independent transitions.
+// The depth bound is a bound on causal depth: a transition's level is one
+// more than the highest level of the earlier transitions it depends on (or
+// that enabled it), and transitions above the bound are not taken. A bound
+// on the number of transitions would not do: every transition would
+// disable the others at the last step, so no order could be left out. The
+// causal depth of a path is at most its length, so every path of at most D
+// transitions is within causal depth D (DPOR at depth D covers at least
+// what the breadth-first search covers at depth D, and many longer paths).
+// Transitions disabled by the bound or by a used-up budget are explored at
+// the latest state of the path where they were still possible; when the
+// clock reaches a deadline (only the timer can go on), the state before is
+// expanded fully.
+//
+// What it preserves: every class of maximal paths within the bounds is
+// represented, so every state at the end of one (nothing left within the
+// bounds) is reached (TestDPORSameLeaves compares them with Leaves), and a
+// safety violation, which persists along every extension of the path that
+// reaches it, is found. Intermediate states are not all reached, and the
+// violating path found may be longer than a shortest one: it is shrunk
+// (shrink) before it is reported. With Options.DFS the bound deepens (1, 2,
+// ...), so the violation is found at the smallest causal depth. Like sleep
+// sets, DPOR assumes that Options.Check's verdict does not depend on the
+// order of independent transitions.
 
 // MaxDPORDepth is the largest causal depth bound DPOR takes, and
 // MaxDPORPath the longest path it explores (the size of bitset).
@@ -162,7 +178,11 @@ func dependent(a tid, ea Effect, b tid, eb Effect) bool {
 	if broken {
 		return false
 	}
-	return a.mid >= 0 && a.mid == b.mid || !independent(a.kind, ea, b.kind, eb)
+	// A transition that sets or cancels a timer is dependent on every
+	// other: moved by one place, its deadline moves by one Unit, which may
+	// change the order of the pending timers (Effect.Close depends on the
+	// other nodes' timers, so it is not the same in every order).
+	return a.mid >= 0 && a.mid == b.mid || ea.Timers || eb.Timers || !independent(a.kind, ea, b.kind, eb)
 }
 
 // broken makes every pair of transitions independent (for the test that

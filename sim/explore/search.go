@@ -20,11 +20,11 @@ type Options struct {
 	// arming a timer) only one order is explored from each state.
 	Sleep bool
 	// DPOR explores depth-first with source-DPOR and sleep sets (see
-	// dpor.go) to the depth bound Depth (which must be set): only the
-	// orders of dependent transitions are explored, and visited states are
-	// kept as 64-bit fingerprints only. With DFS also set, it deepens
-	// iteratively (bounds 1, 2, ..., Depth) so that a counterexample is a
-	// shortest one. Sleep is ignored (DPOR has its own sleep sets).
+	// dpor.go): only the orders of dependent transitions are explored, and
+	// visited states are kept as 64-bit fingerprints only. Depth (which
+	// must be set) then bounds the causal depth of transitions, not the
+	// length of paths. With DFS also set, the bound deepens (1, 2, ...,
+	// Depth). Sleep is ignored (DPOR has its own sleep sets).
 	DPOR bool
 	// Leaf, if set, sees every explored state without a transition within
 	// the bounds (at the depth bound, pruned, or with nothing left to do);
