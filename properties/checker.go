@@ -659,7 +659,7 @@ func (c *Checker) Record(r *sim.Record) {
 		}
 		switch m := r.Msg.(type) {
 		case *pbft.Prepare, *pbft.Commit:
-			c.quorumDelivered(r.To, m)
+			c.quorumDelivered(r.From, r.To, m)
 		case *pbft.NewView:
 			// Receivers take a NEW-VIEW signed by the view's primary,
 			// whoever forwards it (a replica forwards its view's NEW-VIEW
