@@ -324,7 +324,7 @@ type Checker struct {
 	commitList [][]*pbft.Commit
 	nvSeen     map[*pbft.NewView]bool
 	vcSeen     map[*pbft.ViewChange]bool
-	sigCache   map[pbft.Signable]bool // keyring verdicts by message identity
+	sigCache   *pbft.VerifyCache // valid signatures by message identity (see verify)
 	nvO        map[*pbft.NewView]recomputedO
 	oArena     []pbft.Digest // holds the nvO digests
 	bests      map[uint64]bestCert
@@ -382,6 +382,14 @@ func New(opts Options) *Checker {
 // its memory: a sweep keeps one checker per worker instead of allocating
 // one per run. Results returned earlier (Violations, Accused) stay valid.
 func (c *Checker) Reset(opts Options) { c.reset(opts) }
+
+// resetVerifyCache empties vc (nil stays nil) for the next run.
+func resetVerifyCache(vc *pbft.VerifyCache) *pbft.VerifyCache {
+	if vc != nil {
+		vc.Reset()
+	}
+	return vc
+}
 
 // reuse returns m cleared, or a new map when m is nil.
 func reuse[K comparable, V any](m map[K]V) map[K]V {
@@ -500,7 +508,7 @@ func (c *Checker) reset(opts Options) {
 		commitList:  commitList,
 		nvSeen:      reuse(c.nvSeen),
 		vcSeen:      reuse(c.vcSeen),
-		sigCache:    reuse(c.sigCache),
+		sigCache:    resetVerifyCache(c.sigCache),
 		nvO:         reuse(c.nvO),
 		oArena:      c.oArena[:0],
 		bests:       reuse(c.bests),
@@ -654,7 +662,7 @@ func (c *Checker) Record(r *sim.Record) {
 		}
 		switch m := r.Msg.(type) {
 		case *pbft.Prepare, *pbft.Commit:
-			c.quorumDelivered(r.To, m)
+			c.quorumDelivered(r.From, r.To, m)
 		case *pbft.NewView:
 			// Receivers take a NEW-VIEW signed by the view's primary,
 			// whoever forwards it (a replica forwards its view's NEW-VIEW
