@@ -89,9 +89,9 @@ func New(cfg Config) (*Kernel, error) {
 	// radix form, see eventQueue).
 	k.q.init(min(n*n, 1<<16))
 	for _, c := range cfg.Crashes {
-		k.schedule(event{at: c.At, to: c.Node, from: c.Node}, evCrash)
+		k.schedule(event{at: c.At, to: c.Node, from: c.Node, arg: uint64(c.Kind)}, evCrash)
 		if c.Recover > c.At {
-			k.schedule(event{at: c.Recover, to: c.Node, from: c.Node}, evRecover)
+			k.schedule(event{at: c.Recover, to: c.Node, from: c.Node, arg: uint64(c.Kind)}, evRecover)
 		}
 	}
 	for _, f := range cfg.Fires {
@@ -256,7 +256,7 @@ func (k *Kernel) dispatch(e *event) {
 			return
 		}
 		k.down[e.to] = true
-		k.tr.record(k.now, RecCrash, e.to, e.to, nil, 0, 0, nil, DropNone)
+		k.tr.record(k.now, RecCrash, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
 	case evRecover:
 		if !k.down[e.to] {
 			return
@@ -266,8 +266,8 @@ func (k *Kernel) dispatch(e *event) {
 			k.th.remove(slot) // the order of removals does not matter
 		}
 		clear(k.timers[e.to])
-		k.tr.record(k.now, RecRecover, e.to, e.to, nil, 0, 0, nil, DropNone)
-		k.nodes[e.to].Step(k.now, Input{Kind: InputRecover}, &k.out)
+		k.tr.record(k.now, RecRecover, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
+		k.nodes[e.to].Step(k.now, Input{Kind: InputRecover, Crash: CrashKind(e.arg)}, &k.out)
 		k.apply(e.to)
 	}
 }

@@ -457,13 +457,7 @@ func TestTraceAndSweepFiles(t *testing.T) {
 	}
 
 	sw := filepath.Join(dir, "sweep.jsonl")
-	lines := []string{
-		`{"kind":"header","format":"pbftsim-sweep/1","version":"t","scenario":"beyond-f","scenario_sha256":"x","seeds":{"from":1,"to":3},"shard":{"index":0,"count":1},"slicing":"mod"}`,
-		`{"seed":1,"trace_hash":"a","verdict":"agreement","detail":"agreement violated (view 0, seq 1, nodes [2 3]): r2 decided d=ab12 r3 decided d=cd34","completed":false,"committed":0,"messages":1,"dropped":0,"latency_p50_ns":0,"latency_p99_ns":0,"view_changes":0,"final_view":0,"events":1,"sim_time_ns":1}`,
-		`{"seed":2,"trace_hash":"b","verdict":"ok","completed":true,"committed":1,"messages":1,"dropped":0,"latency_p50_ns":0,"latency_p99_ns":0,"view_changes":0,"final_view":0,"events":1,"sim_time_ns":1}`,
-		`{"seed":3,"trace_hash":"c","verdict":"agreement","detail":"agreement violated (view 0, seq 2, nodes [2 3]): r2 decided d=ef56 r3 decided d=ab78","completed":false,"committed":0,"messages":1,"dropped":0,"latency_p50_ns":0,"latency_p99_ns":0,"view_changes":0,"final_view":0,"events":1,"sim_time_ns":1}`,
-	}
-	os.WriteFile(sw, []byte(strings.Join(lines, "\n")+"\n"), 0o644)
+	writeSweep(t, sw)
 	c2, _ := newTestServer(t, Options{File: sw})
 	ss := c2.open(CreateRequest{File: sw})
 	if ss.Kind != "sweep" || ss.Sweep == nil || ss.Sweep.Failing != 2 || len(ss.Sweep.Groups) != 1 || len(ss.Sweep.Groups[0].Seeds) != 2 {

@@ -37,7 +37,8 @@ function fmtTime(ns) {
 function nodeName(id) { return (S.sum && S.sum.n && id >= S.sum.n ? "c" : "r") + id; }
 
 async function openSession(req) {
-  if (S.id) { try { await api("DELETE", "/api/sessions/" + S.id); } catch (e) {} }
+  // Close the session shown, unless it is the sweep whose seeds are opened.
+  if (S.id && !(S.sweep && S.sweep.id === S.id)) { try { await api("DELETE", "/api/sessions/" + S.id); } catch (e) {} }
   const sum = await api("POST", "/api/sessions", req);
   await showSession(sum);
   return sum;
@@ -349,12 +350,15 @@ async function loadForks() {
   $("open-file").hidden = !info.file;
 }
 
+window.addEventListener("error", (e) => setStatus("page error: " + e.message, true));
+window.addEventListener("unhandledrejection", (e) => setStatus("page error: " + (e.reason && e.reason.message || e.reason), true));
+
 window.addEventListener("load", async () => {
   wire();
   await loadForks();
   const q = new URLSearchParams(location.search);
   const open = q.get("open") || info.file;
   if (open) {
-    try { await openSession(info.file === open ? { file: open } : { builtin: open }); } catch (e) {}
+    try { await openSession(info.file === open ? { file: open } : { builtin: open }); } catch (e) { setStatus("page error: " + e.message, true); }
   }
 });
