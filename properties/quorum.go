@@ -43,10 +43,35 @@ type quorumSet struct {
 	count int32
 }
 
-// quorumAudit is the checker's local-quorum state.
+// quorumAudit is the checker's local-quorum state: per seq, per (receiver,
+// vote type), the votes of the first (view, digest) seen inline and those
+// of any other (a view change, a Byzantine vote for another digest) in a
+// list, so that a delivery costs a lookup by seq (the last seq is kept at
+// hand) and no hashing of digests.
 type quorumAudit struct {
-	votes map[quorumKey]quorumSet
+	seqs  map[uint64]*quorumSeq
+	free  []*quorumSeq
+	lastN uint64
+	last  *quorumSeq // seqs[lastN], or nil
 	big   map[quorumBig]bool
+}
+
+// quorumSeq is the votes of one seq: first[to*2+typ], then more.
+type quorumSeq struct {
+	first []quorumVotes
+	more  []quorumMore
+}
+
+type quorumVotes struct {
+	used bool
+	v    uint64
+	d    pbft.Digest
+	set  quorumSet
+}
+
+type quorumMore struct {
+	k   quorumKey
+	set quorumSet
 }
 
 type quorumBig struct {
@@ -55,17 +80,84 @@ type quorumBig struct {
 }
 
 func (a *quorumAudit) reset() {
-	if a.votes == nil {
-		a.votes = map[quorumKey]quorumSet{}
+	for n, s := range a.seqs {
+		a.recycle(s)
+		delete(a.seqs, n)
 	}
-	clear(a.votes)
+	a.last = nil
 	clear(a.big)
+}
+
+func (a *quorumAudit) recycle(s *quorumSeq) {
+	clear(s.first)
+	s.more = s.more[:0]
+	a.free = append(a.free, s)
+}
+
+// set returns the author set of k, created when create is set (else nil
+// when k has no votes).
+func (a *quorumAudit) set(k quorumKey, create bool) *quorumSet {
+	s := a.last
+	if s == nil || a.lastN != k.n {
+		s = a.seqs[k.n]
+		if s == nil {
+			if !create {
+				return nil
+			}
+			if a.seqs == nil {
+				a.seqs = map[uint64]*quorumSeq{}
+			}
+			if len(a.free) > 0 {
+				s = a.free[len(a.free)-1]
+				a.free = a.free[:len(a.free)-1]
+			} else {
+				s = &quorumSeq{}
+			}
+			a.seqs[k.n] = s
+		}
+		a.lastN, a.last = k.n, s
+	}
+	i := int(k.to)*2 + int(k.typ)
+	if i >= len(s.first) {
+		if !create {
+			return nil
+		}
+		s.first = append(s.first, make([]quorumVotes, i+1-len(s.first))...)
+	}
+	e := &s.first[i]
+	if !e.used {
+		if !create {
+			return nil
+		}
+		e.used, e.v, e.d = true, k.v, k.d
+	}
+	if e.v == k.v && e.d == k.d {
+		return &e.set
+	}
+	for j := range s.more {
+		if s.more[j].k == k {
+			return &s.more[j].set
+		}
+	}
+	if !create {
+		return nil
+	}
+	s.more = append(s.more, quorumMore{k: k})
+	return &s.more[len(s.more)-1].set
+}
+
+// count returns the number of distinct authors of k's votes.
+func (a *quorumAudit) count(k quorumKey) int32 {
+	if s := a.set(k, false); s != nil {
+		return s.count
+	}
+	return 0
 }
 
 // add notes a vote of author for k; it returns the number of distinct
 // authors so far.
 func (a *quorumAudit) add(k quorumKey, author int32) int32 {
-	s := a.votes[k]
+	s := a.set(k, true)
 	if author < 128 {
 		w, b := author/64, uint64(1)<<(author%64)
 		if s.bits[w]&b != 0 {
@@ -83,24 +175,28 @@ func (a *quorumAudit) add(k quorumKey, author int32) int32 {
 		a.big[bk] = true
 	}
 	s.count++
-	a.votes[k] = s
 	return s.count
 }
 
 // has reports whether author's vote for k is noted.
 func (a *quorumAudit) has(k quorumKey, author int32) bool {
 	if author < 128 {
-		return a.votes[k].bits[author/64]&(uint64(1)<<(author%64)) != 0
+		s := a.set(k, false)
+		return s != nil && s.bits[author/64]&(uint64(1)<<(author%64)) != 0
 	}
 	return a.big[quorumBig{k, author}]
 }
 
 // foldBelow drops the votes of every seq <= p (see Checker.foldBelow).
 func (a *quorumAudit) foldBelow(p uint64) {
-	for k := range a.votes {
-		if k.n <= p {
-			delete(a.votes, k)
+	for n, s := range a.seqs {
+		if n <= p {
+			a.recycle(s)
+			delete(a.seqs, n)
 		}
+	}
+	if a.lastN <= p {
+		a.last = nil
 	}
 	for k := range a.big {
 		if k.k.n <= p {
@@ -142,7 +238,7 @@ func (c *Checker) quorumEvent(now sim.Time, from sim.NodeID, typ uint8, view, se
 	k := quorumKey{v: view, n: seq, d: d, to: int32(from), typ: typ}
 	q := int32(pbft.Quorum(c.n, c.opts.F))
 	primary := sim.NodeID(view % uint64(c.n))
-	have := c.quorum.votes[k].count
+	have := c.quorum.count(k)
 	if len(c.quorum.big) > 0 {
 		for a := int32(128); a < int32(c.n); a++ {
 			if c.quorum.has(k, a) {
