@@ -654,12 +654,15 @@ func (c *Checker) Record(r *sim.Record) {
 			c.wipeCrash(r.From)
 		}
 	case sim.RecDeliver:
-		if !c.correct(r.To) {
+		// A wiped replica that has not caught up is not judged, but what
+		// reaches it counts once it is (a vote it got then may complete a
+		// quorum after it caught up).
+		if !c.correct(r.To) && !c.wipeDown(r.To) {
 			return
 		}
 		switch m := r.Msg.(type) {
 		case *pbft.Prepare, *pbft.Commit:
-			c.quorumDelivered(r.To, m)
+			c.quorumDelivered(r.From, r.To, m)
 		case *pbft.NewView:
 			// Receivers take a NEW-VIEW signed by the view's primary,
 			// whoever forwards it (a replica forwards its view's NEW-VIEW

@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -23,13 +24,17 @@ import (
 // quorum-counting bug in the run where it happens, before (and whether or
 // not) it leads to divergent executions.
 
-// quorumKey is one (receiver, vote type, view, seq, digest).
+// quorumKey is one (receiver, vote type, view, seq, digest). The digest is
+// keyed by its first 8 bytes (a smaller key hashes faster): two digests
+// sharing them could only make the audit more lenient.
 type quorumKey struct {
 	v, n uint64
-	d    pbft.Digest
+	d    uint64
 	to   int32
 	typ  uint8 // quorumPrepare or quorumCommit
 }
+
+func digestKey(d pbft.Digest) uint64 { return binary.LittleEndian.Uint64(d[:8]) }
 
 const (
 	quorumPrepare uint8 = iota
@@ -43,35 +48,14 @@ type quorumSet struct {
 	count int32
 }
 
-// quorumAudit is the checker's local-quorum state: per seq, per (receiver,
-// vote type), the votes of the first (view, digest) seen inline and those
-// of any other (a view change, a Byzantine vote for another digest) in a
-// list, so that a delivery costs a lookup by seq (the last seq is kept at
-// hand) and no hashing of digests.
+// quorumAudit is the checker's local-quorum state: sets[votes[k]] is the
+// set of k (one map lookup per delivery; the sets of folded keys are
+// reused).
 type quorumAudit struct {
-	seqs  map[uint64]*quorumSeq
-	free  []*quorumSeq
-	lastN uint64
-	last  *quorumSeq // seqs[lastN], or nil
+	votes map[quorumKey]int32
+	sets  []quorumSet
+	free  []int32
 	big   map[quorumBig]bool
-}
-
-// quorumSeq is the votes of one seq: first[to*2+typ], then more.
-type quorumSeq struct {
-	first []quorumVotes
-	more  []quorumMore
-}
-
-type quorumVotes struct {
-	used bool
-	v    uint64
-	d    pbft.Digest
-	set  quorumSet
-}
-
-type quorumMore struct {
-	k   quorumKey
-	set quorumSet
 }
 
 type quorumBig struct {
@@ -80,88 +64,42 @@ type quorumBig struct {
 }
 
 func (a *quorumAudit) reset() {
-	for n, s := range a.seqs {
-		a.recycle(s)
-		delete(a.seqs, n)
+	if a.votes == nil {
+		a.votes = map[quorumKey]int32{}
 	}
-	a.last = nil
+	clear(a.votes)
+	a.sets = a.sets[:0]
+	a.free = a.free[:0]
 	clear(a.big)
 }
 
-func (a *quorumAudit) recycle(s *quorumSeq) {
-	clear(s.first)
-	s.more = s.more[:0]
-	a.free = append(a.free, s)
+// set returns k's set (nil when k has none).
+func (a *quorumAudit) set(k quorumKey) *quorumSet {
+	if i, ok := a.votes[k]; ok {
+		return &a.sets[i]
+	}
+	return nil
 }
 
-// set returns the author set of k, created when create is set (else nil
-// when k has no votes).
-func (a *quorumAudit) set(k quorumKey, create bool) *quorumSet {
-	s := a.last
-	if s == nil || a.lastN != k.n {
-		s = a.seqs[k.n]
-		if s == nil {
-			if !create {
-				return nil
-			}
-			if a.seqs == nil {
-				a.seqs = map[uint64]*quorumSeq{}
-			}
-			if len(a.free) > 0 {
-				s = a.free[len(a.free)-1]
-				a.free = a.free[:len(a.free)-1]
-			} else {
-				s = &quorumSeq{}
-			}
-			a.seqs[k.n] = s
+// add notes a vote of author for k.
+func (a *quorumAudit) add(k quorumKey, author int32) {
+	s := a.set(k)
+	if s == nil {
+		var i int32
+		if n := len(a.free); n > 0 {
+			i, a.free = a.free[n-1], a.free[:n-1]
+			a.sets[i] = quorumSet{}
+		} else {
+			i = int32(len(a.sets))
+			a.sets = append(a.sets, quorumSet{})
 		}
-		a.lastN, a.last = k.n, s
+		a.votes[k] = i
+		s = &a.sets[i]
 	}
-	i := int(k.to)*2 + int(k.typ)
-	if i >= len(s.first) {
-		if !create {
-			return nil
-		}
-		s.first = append(s.first, make([]quorumVotes, i+1-len(s.first))...)
-	}
-	e := &s.first[i]
-	if !e.used {
-		if !create {
-			return nil
-		}
-		e.used, e.v, e.d = true, k.v, k.d
-	}
-	if e.v == k.v && e.d == k.d {
-		return &e.set
-	}
-	for j := range s.more {
-		if s.more[j].k == k {
-			return &s.more[j].set
-		}
-	}
-	if !create {
-		return nil
-	}
-	s.more = append(s.more, quorumMore{k: k})
-	return &s.more[len(s.more)-1].set
-}
-
-// count returns the number of distinct authors of k's votes.
-func (a *quorumAudit) count(k quorumKey) int32 {
-	if s := a.set(k, false); s != nil {
-		return s.count
-	}
-	return 0
-}
-
-// add notes a vote of author for k; it returns the number of distinct
-// authors so far.
-func (a *quorumAudit) add(k quorumKey, author int32) int32 {
-	s := a.set(k, true)
 	if author < 128 {
 		w, b := author/64, uint64(1)<<(author%64)
 		if s.bits[w]&b != 0 {
-			return s.count
+			return
 		}
 		s.bits[w] |= b
 	} else {
@@ -170,33 +108,37 @@ func (a *quorumAudit) add(k quorumKey, author int32) int32 {
 		}
 		bk := quorumBig{k, author}
 		if a.big[bk] {
-			return s.count
+			return
 		}
 		a.big[bk] = true
 	}
 	s.count++
-	return s.count
 }
 
 // has reports whether author's vote for k is noted.
 func (a *quorumAudit) has(k quorumKey, author int32) bool {
 	if author < 128 {
-		s := a.set(k, false)
+		s := a.set(k)
 		return s != nil && s.bits[author/64]&(uint64(1)<<(author%64)) != 0
 	}
 	return a.big[quorumBig{k, author}]
 }
 
+// count is the number of distinct authors noted for k.
+func (a *quorumAudit) count(k quorumKey) int32 {
+	if s := a.set(k); s != nil {
+		return s.count
+	}
+	return 0
+}
+
 // foldBelow drops the votes of every seq <= p (see Checker.foldBelow).
 func (a *quorumAudit) foldBelow(p uint64) {
-	for n, s := range a.seqs {
-		if n <= p {
-			a.recycle(s)
-			delete(a.seqs, n)
+	for k, i := range a.votes {
+		if k.n <= p {
+			delete(a.votes, k)
+			a.free = append(a.free, i)
 		}
-	}
-	if a.lastN <= p {
-		a.last = nil
 	}
 	for k := range a.big {
 		if k.k.n <= p {
@@ -206,8 +148,10 @@ func (a *quorumAudit) foldBelow(p uint64) {
 }
 
 // quorumDelivered notes a PREPARE or COMMIT delivered to a correct
-// replica.
-func (c *Checker) quorumDelivered(to sim.NodeID, m sim.Message) {
+// replica by from. A vote its author sent is its author's (the network
+// stamps the true sender, and a replica signs only as itself); a relayed
+// one counts only with a valid signature.
+func (c *Checker) quorumDelivered(from, to sim.NodeID, m sim.Message) {
 	if !c.opts.Deliveries {
 		return
 	}
@@ -215,15 +159,15 @@ func (c *Checker) quorumDelivered(to sim.NodeID, m sim.Message) {
 	var author sim.NodeID
 	switch x := m.(type) {
 	case *pbft.Prepare:
-		k = quorumKey{v: x.View, n: x.Seq, d: x.Digest, typ: quorumPrepare}
+		k = quorumKey{v: x.View, n: x.Seq, d: digestKey(x.Digest), typ: quorumPrepare}
 		author = x.Replica
 	case *pbft.Commit:
-		k = quorumKey{v: x.View, n: x.Seq, d: x.Digest, typ: quorumCommit}
+		k = quorumKey{v: x.View, n: x.Seq, d: digestKey(x.Digest), typ: quorumCommit}
 		author = x.Replica
 	default:
 		return
 	}
-	if k.n <= c.fold.low || int(author) < 0 || int(author) >= c.n || !c.sigOK(m.(pbft.Signable)) {
+	if k.n <= c.fold.low || int(author) < 0 || int(author) >= c.n || (from != author && !c.sigOK(m.(pbft.Signable))) {
 		return
 	}
 	k.to = int32(to)
@@ -235,7 +179,7 @@ func (c *Checker) quorumEvent(now sim.Time, from sim.NodeID, typ uint8, view, se
 	if !c.opts.Deliveries || seq <= c.fold.low {
 		return
 	}
-	k := quorumKey{v: view, n: seq, d: d, to: int32(from), typ: typ}
+	k := quorumKey{v: view, n: seq, d: digestKey(d), to: int32(from), typ: typ}
 	q := int32(pbft.Quorum(c.n, c.opts.F))
 	primary := sim.NodeID(view % uint64(c.n))
 	have := c.quorum.count(k)

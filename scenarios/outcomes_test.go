@@ -87,6 +87,25 @@ func TestBuiltinOutcomes(t *testing.T) {
 				t.Errorf("views %+v, %d dropped, p50 latency %v: want view 0, no loss and every request at least %v (the matrix's round trips)", r.Views, r.Messages.Dropped, time.Duration(r.LatencyNs.P50), bound)
 			}
 		},
+		"amnesia-primary": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			// back from its store in view 0: no view change was needed
+			st := r.Replicas[0].Store
+			if r.Views.Changes != 0 || st == nil || st.Writes == 0 || st.Syncs == 0 {
+				t.Errorf("views %+v, replica 0's store %+v: want no view change and a store written and synced", r.Views, st)
+			}
+		},
+		"wiped-replica-catches-up": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			// replica 2 came back empty and caught up by state transfer
+			most := uint64(0)
+			for _, rs := range r.Replicas {
+				most = max(most, rs.Executed)
+			}
+			r2 := r.Replicas[2]
+			if r.Messages.ByType["STATE"] == 0 || r2.Store == nil || r2.Executed != most || r2.StateDigest != r.Replicas[0].StateDigest {
+				t.Errorf("%d STATE messages, replica 2 executed %d (most %d), digest %s vs %s, store %+v: want it caught up by state transfer",
+					r.Messages.ByType["STATE"], r2.Executed, most, r2.StateDigest, r.Replicas[0].StateDigest, r2.Store)
+			}
+		},
 		"adversarial": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
 			if r.Messages.Dropped == 0 {
 				t.Errorf("no message dropped: want 2%% loss before GST")
