@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"encoding/binary"
 	"fmt"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -23,13 +24,17 @@ import (
 // quorum-counting bug in the run where it happens, before (and whether or
 // not) it leads to divergent executions.
 
-// quorumKey is one (receiver, vote type, view, seq, digest).
+// quorumKey is one (receiver, vote type, view, seq, digest). The digest is
+// keyed by its first 8 bytes (a smaller key hashes faster): two digests
+// sharing them could only make the audit more lenient.
 type quorumKey struct {
 	v, n uint64
-	d    pbft.Digest
+	d    uint64
 	to   int32
 	typ  uint8 // quorumPrepare or quorumCommit
 }
+
+func digestKey(d pbft.Digest) uint64 { return binary.LittleEndian.Uint64(d[:8]) }
 
 const (
 	quorumPrepare uint8 = iota
@@ -43,9 +48,13 @@ type quorumSet struct {
 	count int32
 }
 
-// quorumAudit is the checker's local-quorum state.
+// quorumAudit is the checker's local-quorum state: sets[votes[k]] is the
+// set of k (one map lookup per delivery; the sets of folded keys are
+// reused).
 type quorumAudit struct {
-	votes map[quorumKey]quorumSet
+	votes map[quorumKey]int32
+	sets  []quorumSet
+	free  []int32
 	big   map[quorumBig]bool
 }
 
@@ -56,20 +65,41 @@ type quorumBig struct {
 
 func (a *quorumAudit) reset() {
 	if a.votes == nil {
-		a.votes = map[quorumKey]quorumSet{}
+		a.votes = map[quorumKey]int32{}
 	}
 	clear(a.votes)
+	a.sets = a.sets[:0]
+	a.free = a.free[:0]
 	clear(a.big)
 }
 
-// add notes a vote of author for k; it returns the number of distinct
-// authors so far.
-func (a *quorumAudit) add(k quorumKey, author int32) int32 {
-	s := a.votes[k]
+// set returns k's set (nil when k has none).
+func (a *quorumAudit) set(k quorumKey) *quorumSet {
+	if i, ok := a.votes[k]; ok {
+		return &a.sets[i]
+	}
+	return nil
+}
+
+// add notes a vote of author for k.
+func (a *quorumAudit) add(k quorumKey, author int32) {
+	s := a.set(k)
+	if s == nil {
+		var i int32
+		if n := len(a.free); n > 0 {
+			i, a.free = a.free[n-1], a.free[:n-1]
+			a.sets[i] = quorumSet{}
+		} else {
+			i = int32(len(a.sets))
+			a.sets = append(a.sets, quorumSet{})
+		}
+		a.votes[k] = i
+		s = &a.sets[i]
+	}
 	if author < 128 {
 		w, b := author/64, uint64(1)<<(author%64)
 		if s.bits[w]&b != 0 {
-			return s.count
+			return
 		}
 		s.bits[w] |= b
 	} else {
@@ -78,28 +108,36 @@ func (a *quorumAudit) add(k quorumKey, author int32) int32 {
 		}
 		bk := quorumBig{k, author}
 		if a.big[bk] {
-			return s.count
+			return
 		}
 		a.big[bk] = true
 	}
 	s.count++
-	a.votes[k] = s
-	return s.count
 }
 
 // has reports whether author's vote for k is noted.
 func (a *quorumAudit) has(k quorumKey, author int32) bool {
 	if author < 128 {
-		return a.votes[k].bits[author/64]&(uint64(1)<<(author%64)) != 0
+		s := a.set(k)
+		return s != nil && s.bits[author/64]&(uint64(1)<<(author%64)) != 0
 	}
 	return a.big[quorumBig{k, author}]
 }
 
+// count is the number of distinct authors noted for k.
+func (a *quorumAudit) count(k quorumKey) int32 {
+	if s := a.set(k); s != nil {
+		return s.count
+	}
+	return 0
+}
+
 // foldBelow drops the votes of every seq <= p (see Checker.foldBelow).
 func (a *quorumAudit) foldBelow(p uint64) {
-	for k := range a.votes {
+	for k, i := range a.votes {
 		if k.n <= p {
 			delete(a.votes, k)
+			a.free = append(a.free, i)
 		}
 	}
 	for k := range a.big {
@@ -110,8 +148,10 @@ func (a *quorumAudit) foldBelow(p uint64) {
 }
 
 // quorumDelivered notes a PREPARE or COMMIT delivered to a correct
-// replica.
-func (c *Checker) quorumDelivered(to sim.NodeID, m sim.Message) {
+// replica by from. A vote its author sent is its author's (the network
+// stamps the true sender, and a replica signs only as itself); a relayed
+// one counts only with a valid signature.
+func (c *Checker) quorumDelivered(from, to sim.NodeID, m sim.Message) {
 	if !c.opts.Deliveries {
 		return
 	}
@@ -119,15 +159,15 @@ func (c *Checker) quorumDelivered(to sim.NodeID, m sim.Message) {
 	var author sim.NodeID
 	switch x := m.(type) {
 	case *pbft.Prepare:
-		k = quorumKey{v: x.View, n: x.Seq, d: x.Digest, typ: quorumPrepare}
+		k = quorumKey{v: x.View, n: x.Seq, d: digestKey(x.Digest), typ: quorumPrepare}
 		author = x.Replica
 	case *pbft.Commit:
-		k = quorumKey{v: x.View, n: x.Seq, d: x.Digest, typ: quorumCommit}
+		k = quorumKey{v: x.View, n: x.Seq, d: digestKey(x.Digest), typ: quorumCommit}
 		author = x.Replica
 	default:
 		return
 	}
-	if k.n <= c.fold.low || int(author) < 0 || int(author) >= c.n || !c.sigOK(m.(pbft.Signable)) {
+	if k.n <= c.fold.low || int(author) < 0 || int(author) >= c.n || (from != author && !c.sigOK(m.(pbft.Signable))) {
 		return
 	}
 	k.to = int32(to)
@@ -139,10 +179,10 @@ func (c *Checker) quorumEvent(now sim.Time, from sim.NodeID, typ uint8, view, se
 	if !c.opts.Deliveries || seq <= c.fold.low {
 		return
 	}
-	k := quorumKey{v: view, n: seq, d: d, to: int32(from), typ: typ}
+	k := quorumKey{v: view, n: seq, d: digestKey(d), to: int32(from), typ: typ}
 	q := int32(pbft.Quorum(c.n, c.opts.F))
 	primary := sim.NodeID(view % uint64(c.n))
-	have := c.quorum.votes[k].count
+	have := c.quorum.count(k)
 	if len(c.quorum.big) > 0 {
 		for a := int32(128); a < int32(c.n); a++ {
 			if c.quorum.has(k, a) {

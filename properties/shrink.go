@@ -48,6 +48,13 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 		c.Crashes = slices.Delete(c.Crashes, i, i+1)
 		add(c)
 	}
+	for i := range sc.Crashes {
+		if sc.Crashes[i].Kind != "" { // the simplest crash kind: keep
+			c := clone(sc)
+			c.Crashes[i].Kind = ""
+			add(c)
+		}
+	}
 	// Fewer requests and clients.
 	for _, c := range fewerRequests(sc) {
 		add(c)
@@ -275,6 +282,10 @@ func clone(sc scenarios.Scenario) scenarios.Scenario {
 	return c
 }
 
+// reseeds is how many other seeds Shrink tries for a scenario with at most
+// 5 requests or 4 replicas when the failure's own seed needs more.
+const reseeds = 8
+
 // Shrink shrinks a failing scenario, up to maxSteps accepted steps and
 // maxRuns calls of fails in all. It alternates two passes until neither
 // makes progress: a greedy pass that repeatedly takes the first candidate
@@ -283,7 +294,10 @@ func clone(sc scenarios.Scenario) scenarios.Scenario {
 // workload: the greedy pass stops at the first halving that no longer
 // fails, and a failure needing, say, its first 3 of 60 requests keeps 30).
 // Each pass has its own share of maxRuns, so a long greedy pass does not
-// starve the workload pass.
+// starve the workload pass. When 1..5 requests (or 4 replicas) do not fail
+// under the scenario's seed, they are tried under the next reseeds seeds:
+// a shrunk scenario is a different but reproducible run anyway, and a
+// failure that needs a race may need many requests under one seed only.
 func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps, maxRuns int) (scenarios.Scenario, int) {
 	steps, runs := 0, 0
 	try := func(c scenarios.Scenario) bool {
@@ -340,6 +354,19 @@ func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 			}
 			lo = m
 		}
+		// A failure that needs a race (a reply arriving first, a timer
+		// firing between two messages) may need many requests under this
+		// seed only: the same shape under a few other seeds.
+		for k := uint64(1); k <= reseeds && r > 5; k++ {
+			for m := 1; m <= 5; m++ {
+				c := with(m)
+				c.Seed = sc.Seed + k
+				if c.Validate() == nil && try(c) {
+					sc = c
+					return true
+				}
+			}
+		}
 		hi, any := r, false
 		for hi-lo > 1 && runs < maxRuns && steps < maxSteps {
 			m := lo + (hi-lo)/2
@@ -352,12 +379,57 @@ func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 		}
 		return any
 	}
+	replicas := func() bool {
+		// Four replicas under a few other seeds, for the same reason.
+		if sc.N <= 4 {
+			return false
+		}
+		for k := uint64(1); k <= reseeds; k++ {
+			c := withN(sc, 4)
+			c.Seed = sc.Seed + k
+			if c.Validate() == nil && try(c) {
+				sc = c
+				return true
+			}
+		}
+		return false
+	}
+	both := func() bool {
+		// Four replicas and at most 5 requests at once, under more seeds:
+		// the two passes above each keep the other dimension, and a
+		// failure may need a race that the small shape reaches only
+		// under some seeds.
+		if sc.N <= 4 && sc.Workload.Requests <= 5 {
+			return false
+		}
+		for k := uint64(1); k <= 2*reseeds; k++ {
+			for _, m := range []int{5, 3} {
+				c := sc
+				if sc.N > 4 {
+					c = withN(sc, 4)
+				} else {
+					c = clone(sc)
+				}
+				if m < c.Workload.Requests {
+					c.Workload.Requests = m
+					c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
+				}
+				c.Seed = sc.Seed + k
+				if c.Validate() == nil && try(c) {
+					sc = c
+					return true
+				}
+			}
+		}
+		return false
+	}
 	for round := 0; round < 4; round++ {
 		// The greedy pass may use up to 3/4 of what is left, the
 		// workload pass what it needs (a binary search: a few runs).
 		g := greedy(max(1, (maxRuns-runs)*3/4))
 		w := workload()
-		if !g && !w {
+		n := replicas()
+		if !g && !w && !n && !both() {
 			break
 		}
 	}

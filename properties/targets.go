@@ -273,6 +273,29 @@ crashes:
   - {node: 0, at: 9ms, recover: 12ms}
 run: {max_time: 5s}
 `},
+	// The primary loses its volatile state with requests ordered (amnesia)
+	// and comes back in the same view: what it signed must come back from
+	// its store. And a backup that prepared and comes back to the same
+	// primary's retransmissions.
+	pbft.VariantNoPersistSigned: {`
+name: primary-amnesia
+n: 4
+workload: {clients: 3, requests: 9}
+network: {delay: "const:2ms"}
+crashes:
+  - {node: 0, at: 9ms, recover: 12ms, kind: amnesia}
+run: {max_time: 5s}
+`},
+	// The same crash as a power loss: what was not synced is gone.
+	pbft.VariantLazySync: {`
+name: primary-power-loss
+n: 4
+workload: {clients: 3, requests: 9}
+network: {delay: "const:2ms"}
+crashes:
+  - {node: 0, at: 9ms, recover: 12ms, kind: lose-unsynced}
+run: {max_time: 5s}
+`},
 	pbft.VariantNewPrimarySeq: {`
 name: new-primary-after-crash
 n: 4

@@ -106,7 +106,11 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		c.Network.Partitions = append(c.Network.Partitions, sim.Partition{Groups: groups, From: sim.Time(p.From), To: sim.Time(p.To)})
 	}
 	for _, cr := range s.Crashes {
-		c.Crashes = append(c.Crashes, sim.Crash{Node: sim.NodeID(cr.Node), At: sim.Time(cr.At), Recover: sim.Time(cr.Recover)})
+		kind, err := sim.ParseCrashKind("crashes.kind", cr.Kind)
+		if err != nil {
+			return c, err // Validate rejects it first
+		}
+		c.Crashes = append(c.Crashes, sim.Crash{Node: sim.NodeID(cr.Node), At: sim.Time(cr.At), Recover: sim.Time(cr.Recover), Kind: kind})
 	}
 	for _, f := range s.TimerFires {
 		c.Fires = append(c.Fires, sim.Fire{Node: sim.NodeID(f.Node), Timer: sim.TimerID(f.Timer), At: sim.Time(f.At)})

@@ -135,6 +135,11 @@ type Crash struct {
 	Node    int           `yaml:"node" scenario:"required"`
 	At      time.Duration `yaml:"at,omitempty"`
 	Recover time.Duration `yaml:"recover,omitempty"`
+	// Kind is what the crash does to the node's storage: keep (default:
+	// all state kept), amnesia (volatile state lost, stable store kept),
+	// lose-unsynced (also the writes after the last sync lost) or wipe (a
+	// new, empty disk). Kinds other than keep apply to PBFT replicas.
+	Kind string `yaml:"kind,omitempty"`
 }
 
 // TimerFire makes node Node's timer Timer fire at At, earlier than it was

@@ -213,6 +213,9 @@ func (v *validator) scenario(s *Scenario) error {
 		if c.Recover != 0 && c.Recover <= c.At {
 			return v.errf(p+".recover", "%v is out of range: want a time after at (%v), or 0 to stay down", c.Recover, c.At)
 		}
+		if err := v.crashKind(p+".kind", c, n, s.Protocol.Name); err != nil {
+			return err
+		}
 	}
 	for i, f := range s.TimerFires {
 		p := fmt.Sprintf("timer_fires[%d]", i)
@@ -486,6 +489,9 @@ func (v *validator) strategy(p string, b Byzantine, n int) error {
 		names = append(names, name)
 	}
 	for _, key := range sortedKeys(b.Params) {
+		if key == byzantine.FromParam {
+			continue // every strategy's: when it starts (checked by the strategy)
+		}
 		target, name := "", key
 		if i := strings.Index(key, "."); i >= 0 {
 			target, name = key[:i], key[i+1:]
@@ -617,4 +623,23 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// crashKind checks crashes[i].kind: one of sim.CrashKindNames, and a kind
+// other than keep only for a PBFT replica (only PBFT models a stable store).
+func (v *validator) crashKind(path string, c Crash, n int, protocol string) error {
+	k, err := sim.ParseCrashKind(path, c.Kind)
+	if err != nil {
+		return v.errf(path, "%q is not a crash kind: want one of %s", c.Kind, strings.Join(sim.CrashKindNames, ", "))
+	}
+	if k == sim.CrashKeep {
+		return nil
+	}
+	if c.Node >= n {
+		return v.errf(path, "%q is for replicas only: node %d is a client (clients keep their state: want keep)", c.Kind, c.Node)
+	}
+	if protocol == cluster.ProtocolHotStuff {
+		return v.errf(path, "%q needs a modelled stable store, which only pbft has: want keep for %s", c.Kind, protocol)
+	}
+	return nil
 }

@@ -122,6 +122,9 @@ type Crash struct {
 	Node    NodeID
 	At      Time
 	Recover Time // 0: stays down
+	// Kind says what the crash does to the node's storage (CrashKeep by
+	// default); the node learns it at recovery (Input.Crash).
+	Kind CrashKind
 }
 
 // Fire makes node Node's timer Timer fire At, earlier than it was set for
@@ -192,7 +195,7 @@ type Record struct {
 	From   NodeID
 	To     NodeID
 	Msg    Message // send, deliver, drop, duplicate, local
-	Timer  TimerID // timer
+	Timer  TimerID // timer; for crash and recover records the CrashKind (0: keep)
 	Event  Event   // event
 	Reason DropReason
 	// Local is the node's local clock reading (see Clock) on a timer

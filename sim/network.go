@@ -286,6 +286,7 @@ func (k *Kernel) deliver(e *event) {
 		k.drop(e.from, e.to, m, e.arg, t, size, DropPartition)
 		return
 	}
+	k.checkSeal(e)
 	k.stats.Delivered.Add(size)
 	k.stats.DeliveredByType[t].Add(size)
 	k.tr.record(k.now, RecDeliver, e.from, e.to, m, e.arg, 0, nil, DropNone)

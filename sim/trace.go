@@ -93,8 +93,8 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 	h = mix(h, uint64(now))
 	h = mix(h, uint64(uint32(from))<<32|uint64(uint32(to)))
 	h = mix(h, uint64(kind)|uint64(why)<<8|flags<<16)
-	if kind == RecTimer {
-		h = mix(h, uint64(timer))
+	if kind == RecTimer || timer != 0 && (kind == RecCrash || kind == RecRecover) {
+		h = mix(h, uint64(timer)) // a timer's id; a crash kind other than keep
 	}
 	if m != nil {
 		if ref != 0 {

@@ -72,6 +72,9 @@ func (c *Config) Validate() error {
 		if cr.Recover != 0 && cr.Recover <= cr.At {
 			return cfgErr(f+".recover", cr.Recover, fmt.Sprintf("0 (never) or a time after at=%v", cr.At))
 		}
+		if int(cr.Kind) >= len(CrashKindNames) {
+			return cfgErr(f+".kind", cr.Kind, "one of "+strings.Join(CrashKindNames, ", "))
+		}
 	}
 	for i, fi := range c.Fires {
 		f := fmt.Sprintf("fires[%d]", i)
@@ -302,10 +305,12 @@ func ParsePartition(s string) (Partition, error) {
 	return p, nil
 }
 
-// ParseCrash parses "NODE@TIME[:RECOVER]", e.g. "0@1s" (stays down) or
-// "0@1s:3s" (recovers at 3s). Errors are *ConfigError.
+// ParseCrash parses "NODE@TIME[:RECOVER][:KIND]", e.g. "0@1s" (stays
+// down), "0@1s:3s" (recovers at 3s), "0@1s:3s:amnesia" or "0@1s:wipe" (a
+// kind without a recovery). KIND is one of CrashKindNames (default keep).
+// Errors are *ConfigError.
 func ParseCrash(s string) (Crash, error) {
-	const syntax = "NODE@TIME[:RECOVER], e.g. 0@1s or 0@1s:3s"
+	const syntax = "NODE@TIME[:RECOVER][:KIND], e.g. 0@1s, 0@1s:3s or 0@1s:3s:amnesia (KIND: keep, amnesia, lose-unsynced, wipe)"
 	bad := func() (Crash, error) { return Crash{}, cfgErr("crash", strconv.Quote(s), syntax) }
 	node, when, ok := strings.Cut(s, "@")
 	if !ok {
@@ -318,8 +323,15 @@ func ParseCrash(s string) (Crash, error) {
 	if id < 0 {
 		return Crash{}, cfgErr("crash.node", int(id), "a node id >= 0")
 	}
-	at, rec, hasRec := strings.Cut(when, ":")
-	d, err := time.ParseDuration(at)
+	parts := strings.Split(when, ":")
+	if len(parts) > 3 {
+		return bad()
+	}
+	kind := ""
+	if last := parts[len(parts)-1]; len(parts) > 1 && (len(parts) == 3 || !startsWithDigit(last)) {
+		kind, parts = last, parts[:len(parts)-1]
+	}
+	d, err := time.ParseDuration(parts[0])
 	if err != nil {
 		return bad()
 	}
@@ -327,8 +339,11 @@ func ParseCrash(s string) (Crash, error) {
 	if c.At < 0 {
 		return Crash{}, cfgErr("crash.at", c.At, "a time >= 0")
 	}
-	if hasRec {
-		d, err := time.ParseDuration(rec)
+	if c.Kind, err = ParseCrashKind("crash.kind", kind); err != nil {
+		return Crash{}, err
+	}
+	if len(parts) == 2 {
+		d, err := time.ParseDuration(parts[1])
 		if err != nil {
 			return bad()
 		}
@@ -338,6 +353,12 @@ func ParseCrash(s string) (Crash, error) {
 		}
 	}
 	return c, nil
+}
+
+// startsWithDigit reports whether s begins with a digit, a sign or a dot
+// (a duration, not a crash kind).
+func startsWithDigit(s string) bool {
+	return s != "" && strings.ContainsRune("0123456789+-.", rune(s[0]))
 }
 
 // validateRates checks a default link rate (field def) and its per-node

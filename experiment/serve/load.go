@@ -175,7 +175,7 @@ func loadTrace(path string, limit int) (*timeline, error) {
 		return nil, err
 	}
 	defer rd.Close()
-	tl := &timeline{recAfter: []uint64{0}, timeAfter: []int64{0}, hashAfter: []uint64{0}, ended: "end of the trace"}
+	tl := &timeline{recAfter: []uint64{0}, timeAfter: []int64{0}, hashAfter: []uint64{0}, viol: []Violation{}, ended: "end of the trace"}
 	open := map[[3]string][]int64{} // from, to, msg -> open send records
 	for {
 		r, err := rd.Next()

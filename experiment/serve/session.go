@@ -54,7 +54,7 @@ func (s *Session) rebuild() error {
 		return err
 	}
 	s.tl, s.st, s.cur = tl, nil, 0
-	return nil
+	return s.seek(0)
 }
 
 // seek moves the run to step k (0..steps), exactly: forward by stepping,

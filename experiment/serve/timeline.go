@@ -127,7 +127,7 @@ func buildTimeline(rp *scenarios.Replay, limit int) (*timeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	tl := &timeline{n: cfg.N, recAfter: []uint64{0}, timeAfter: []int64{0}}
+	tl := &timeline{n: cfg.N, recAfter: []uint64{0}, timeAfter: []int64{0}, viol: []Violation{}}
 	rec := &recorder{tl: tl, lk: linker{open: map[linkKey][]int64{}}, limit: limit}
 	st, err := experiment.NewStepper(rp, rec)
 	if err != nil {
@@ -239,7 +239,7 @@ func (tl *timeline) inFlight(k uint64) []Flight {
 			}
 		}
 	}
-	live := out[:0]
+	live := make([]Flight, 0, len(out))
 	for _, f := range out {
 		if f.ID != ^uint64(0) {
 			live = append(live, f)

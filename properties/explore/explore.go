@@ -39,6 +39,10 @@ type Config struct {
 	Seed      uint64        // keys and workload (default 1)
 	DFS       bool          // iterative deepening instead of BFS
 	NoSleep   bool          // turn sleep-set reduction off
+	// DPOR explores depth-first with dynamic partial-order reduction;
+	// Depth (required) then bounds the causal depth (see engine.Options).
+	// With DFS the bound deepens from 1.
+	DPOR bool
 	// LivenessSteps bounds the fair fault-free continuation checked from
 	// every reached state (0: liveness not checked).
 	LivenessSteps int
@@ -75,6 +79,8 @@ func (c Config) Validate() error {
 		return bad("views", c.Views, fmt.Sprintf("0..%d", MaxViews))
 	case c.Depth < 0 || c.Depth > MaxDepth:
 		return bad("depth", c.Depth, fmt.Sprintf("0 (no limit) or 1..%d", MaxDepth))
+	case c.DPOR && c.Depth == 0:
+		return fmt.Errorf("--dpor needs --depth: want a causal depth bound in 1..%d", MaxDepth)
 	case c.LivenessSteps < 0:
 		return bad("liveness-steps", c.LivenessSteps, "0 (off) or more")
 	case c.Budget < 0:
@@ -218,6 +224,7 @@ func Explore(c Config) (*Result, error) {
 		Bounds:    engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth},
 		DFS:       c.DFS,
 		Sleep:     !c.NoSleep,
+		DPOR:      c.DPOR,
 		MaxStates: c.MaxStates,
 		Records:   true,
 		Check: func(w *engine.World, recs []engine.Record) (string, string) {

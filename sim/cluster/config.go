@@ -7,6 +7,7 @@ import (
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 // Config describes a whole PBFT experiment. Zero values take the documented
@@ -110,8 +111,13 @@ type Result struct {
 	Faulty    []sim.NodeID `json:"faulty"`
 	Byzantine []sim.NodeID `json:"byzantine"`
 	Crashed   []sim.NodeID `json:"crashed"`
-	// WithinFaultModel is true when at most f replicas are faulty.
+	// WithinFaultModel is true when at most f replicas are faulty at any
+	// time (see Config.FaultIntervals; a checked run replaces it by what
+	// the run showed, see properties.Judge).
 	WithinFaultModel bool `json:"within_fault_model"`
+	// FaultIntervals say when each faulty replica counted against f
+	// (filled by a checked run; a wipe's end is when it caught up).
+	FaultIntervals []FaultInterval `json:"fault_intervals,omitempty"`
 	// BudgetExceeded is set when the run was stopped by its event budget
 	// or its bound on queued events ("budget exceeded after N events: ...").
 	BudgetExceeded string `json:"budget_exceeded,omitempty"`
@@ -195,4 +201,7 @@ type ReplicaSummary struct {
 	Executed    uint64     `json:"executed"` // last executed sequence number
 	Stable      uint64     `json:"stable"`   // last stable checkpoint
 	StateDigest string     `json:"state_digest"`
+	// Store counts the activity of the replica's modelled stable store
+	// (only replicas with a crash of a kind other than keep have one).
+	Store *pbft.StoreStats `json:"store,omitempty"`
 }

@@ -115,8 +115,9 @@ type hopts struct {
 	interval       time.Duration
 	// delay is every link's delay (zero: a constant 0); with a random
 	// distribution, seed seeds the kernel's streams (reordering).
-	delay sim.Delay
-	seed  uint64
+	delay  sim.Delay
+	seed   uint64
+	stores bool // give every replica a stable store (crash kinds other than keep)
 }
 
 func newHarness(t *testing.T, o hopts) *harness {
@@ -144,8 +145,12 @@ func newHarness(t *testing.T, o hopts) *harness {
 	h.kr = NewKeyring(42, o.n+o.clients)
 	for i := 0; i < o.n; i++ {
 		sm := &logSM{}
+		var st *Store
+		if o.stores {
+			st = NewStore()
+		}
 		r, err := NewReplica(Config{ID: sim.NodeID(i), N: o.n, F: f, CheckpointInterval: o.k, Window: o.l,
-			Batch: o.batch, BatchTimeout: o.batchTimeout, ViewChangeTimeout: o.vcTimeout, Keyring: h.kr, SM: sm, Variant: o.variant})
+			Batch: o.batch, BatchTimeout: o.batchTimeout, ViewChangeTimeout: o.vcTimeout, Keyring: h.kr, SM: sm, Variant: o.variant, Store: st})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -342,8 +347,11 @@ func (h *harness) crash(id sim.NodeID) {
 }
 
 // recover recovers node id now (stepped with InputRecover).
-func (h *harness) recover(id sim.NodeID) {
-	if err := h.k.Recover(id); err != nil {
+func (h *harness) recover(id sim.NodeID) { h.recoverKind(id, sim.CrashKeep) }
+
+// recoverKind recovers id from a crash of kind k.
+func (h *harness) recoverKind(id sim.NodeID, k sim.CrashKind) {
+	if err := h.k.RecoverAs(id, k); err != nil {
 		h.t.Fatal(err)
 	}
 	h.until(sim.Time(1<<62), func() bool { return h.k.Down(id) })

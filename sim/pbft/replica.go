@@ -136,6 +136,14 @@ type Replica struct {
 	entering     bool  // inside enterView: no proposals yet
 	lateVC       []int // VIEW-CHANGEs for the current view received after entering it, per replica
 
+	// store is the modelled stable storage (nil: none, only crashes of
+	// kind keep); dirty is what the current step changed that it holds.
+	store *Store
+	dirty dirty
+	// rejoining: the replica lost its disk (a wipe) and has not yet caught
+	// up by state transfer; it signs nothing until then.
+	rejoining bool
+
 	allocs replicaAllocs
 }
 
@@ -177,6 +185,12 @@ func NewReplica(c Config) (*Replica, error) {
 		buf:          make([]byte, 0, 1024),
 	}
 	r.nullDigest = BatchDigest(nil)
+	if s := c.Store; s != nil {
+		r.store = s
+		if s.initial == nil {
+			s.initial = c.SM.Snapshot() // the software's initial state
+		}
+	}
 	return r, nil
 }
 
@@ -322,13 +336,26 @@ func (r *Replica) Step(now sim.Time, in sim.Input, out *sim.Output) {
 	case sim.InputTimer:
 		r.onTimer(in.Timer)
 	case sim.InputRecover:
-		r.onRecover()
+		r.onRecover(in.Crash)
+	}
+	if r.store != nil {
+		r.persist()
 	}
 	r.out = nil
 	r.checkInvariants()
 }
 
 func (r *Replica) onMessage(from sim.NodeID, m sim.Message) {
+	if r.rejoining {
+		// A wiped replica may have signed anything before: it only
+		// learns of stable checkpoints and fetches the state until it
+		// has caught up (see Store).
+		switch m.(type) {
+		case *Checkpoint, *State:
+		default:
+			return
+		}
+	}
 	switch m := m.(type) {
 	case *Request:
 		r.onRequest(from, m)
@@ -389,7 +416,10 @@ func (r *Replica) onTimer(id sim.TimerID) {
 	}
 }
 
-func (r *Replica) onRecover() {
+func (r *Replica) onRecover(k sim.CrashKind) {
+	if k != sim.CrashKeep {
+		r.recoverFrom(k)
+	}
 	r.probeRecover()
 	r.reqTimerOn, r.vcTimerOn, r.batchTimerOn, r.behindArmed, r.lagTimerOn = false, false, false, false, false
 	if !r.rules.keepSignedOnRecovery {
@@ -628,6 +658,11 @@ func (r *Replica) propose(force bool) {
 	if !r.isPrimary() || !r.active || r.entering {
 		return
 	}
+	if r.store != nil && r.store.wiped && r.sentNewView != r.view+1 {
+		// after a wipe it cannot know what it proposed in this view
+		// before: it proposes only in views it opened itself since
+		return
+	}
 	for {
 		// drop requests already executed or ordered
 		j := 0
@@ -796,6 +831,7 @@ func (r *Replica) validPrePrepare(pp *PrePrepare) bool {
 // multicasts PREPARE.
 func (r *Replica) acceptPrePrepare(e *entry, pp *PrePrepare) {
 	e.pp = pp
+	r.markEntry(pp.Seq)
 	if pp.View == r.view && !r.isPrimary() {
 		p := r.allocs.prepare.new()
 		*p = Prepare{View: pp.View, Seq: pp.Seq, Digest: pp.Digest, Replica: r.id}
@@ -920,6 +956,7 @@ func (r *Replica) checkPrepared(e *entry) {
 			e.commits[r.id] = c
 			e.nCommit++
 		}
+		r.markEntry(e.seq)
 		r.multicast(c)
 	}
 	r.checkCommitted(e)
@@ -974,6 +1011,7 @@ func (r *Replica) execute() {
 		}
 	}
 	if progress {
+		r.dirty.state = true
 		if !r.rules.timerPerRequest && r.reqTimerOn {
 			// broken variant: any execution restarts the timer
 			r.stopRequestTimer()

@@ -39,6 +39,8 @@ const (
 	VariantNewPrimarySeq     Variant = "newprimary-reuses-seq"
 	VariantRecoveryForgets   Variant = "recovery-forgets-signed"
 	VariantPrimaryUntimed    Variant = "primary-untimed"
+	VariantNoPersistSigned   Variant = "no-persist-signed"
+	VariantLazySync          Variant = "lazy-sync"
 )
 
 // rules are the rules of the paper that a broken variant may replace. The
@@ -102,6 +104,13 @@ type rules struct {
 	// PREPAREs and COMMITs it signed) and its last assigned sequence number
 	// across a crash (the persistence model, README "Protocol notes").
 	keepSignedOnRecovery bool
+	// persistSigned: with a stable store (Config.Store), a replica
+	// persists what it signed for each (v, n) before its messages leave.
+	persistSigned bool
+	// syncEveryStep: the replica syncs its store at the end of every step
+	// that wrote to it, before the step's messages leave (never only at
+	// checkpoints).
+	syncEveryStep bool
 	// clientReplies: the client accepts a result after this many matching
 	// replies from distinct replicas (f+1).
 	clientReplies func(f int) int
@@ -128,6 +137,8 @@ func correctRules() rules {
 		betterCertificate:     func(candidate, best uint64) bool { return candidate > best },
 		seqPastO:              true,
 		keepSignedOnRecovery:  true,
+		persistSigned:         true,
+		syncEveryStep:         true,
 		clientReplies:         func(f int) int { return f + 1 },
 	}
 }
@@ -181,6 +192,10 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.keepSignedOnRecovery = false }},
 	VariantPrimaryUntimed: {"the primary never runs the request timer, not even when a client retransmits a request it ordered and cannot execute: when a correct backup left the view alone before GST without sending its COMMIT, f replicas crashed and every backup still in the view executed the request, no timer ends the view and the client never gets f+1 replies",
 		func(r *rules) { r.primaryComplaintTimer = false }},
+	VariantNoPersistSigned: {"a replica never writes what it signed (PRE-PREPAREs, PREPAREs, COMMITs, prepared certificates) to its stable store: after an amnesia crash it restores its view, checkpoints and state but signs a second PRE-PREPARE or PREPARE for a (v, n) it already signed (needs a crash of kind amnesia, lose-unsynced or wipe to show)",
+		func(r *rules) { r.persistSigned = false }},
+	VariantLazySync: {"a replica writes what it signed to its stable store but syncs it only when it takes a checkpoint, not before its messages leave: a power loss (crash kind lose-unsynced) loses what it signed since, and the recovered replica signs a second PRE-PREPARE or PREPARE for a (v, n); amnesia (the OS still flushes) and keep lose nothing",
+		func(r *rules) { r.syncEveryStep = false }},
 	VariantNewPrimarySeq: {"a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
 		func(r *rules) { r.seqPastO = false }},
 }
