@@ -654,12 +654,20 @@ func (c *Checker) Record(r *sim.Record) {
 			c.wipeCrash(r.From)
 		}
 	case sim.RecDeliver:
+		switch m := r.Msg.(type) {
+		case *pbft.Prepare, *pbft.Commit:
+			// Noted for every replica, judged or not at the moment (a
+			// wiped replica is judged again once it has caught up, with
+			// the votes that reached it meanwhile).
+			if !c.faultyNode(r.To) {
+				c.quorumDelivered(r.From, r.To, m)
+			}
+			return
+		}
 		if !c.correct(r.To) {
 			return
 		}
 		switch m := r.Msg.(type) {
-		case *pbft.Prepare, *pbft.Commit:
-			c.quorumDelivered(r.From, r.To, m)
 		case *pbft.NewView:
 			// Receivers take a NEW-VIEW signed by the view's primary,
 			// whoever forwards it (a replica forwards its view's NEW-VIEW
