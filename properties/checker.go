@@ -656,15 +656,18 @@ func (c *Checker) Record(r *sim.Record) {
 	case sim.RecDeliver:
 		switch m := r.Msg.(type) {
 		case *pbft.Prepare, *pbft.Commit:
-			// Noted for every replica, judged or not at the moment (a
-			// wiped replica is judged again once it has caught up, with
-			// the votes that reached it meanwhile).
+			// Noted for every replica but a Byzantine one, judged or not
+			// at the moment (a wiped replica is judged again once it has
+			// caught up, with the votes that reached it meanwhile).
 			if !c.faultyNode(r.To) {
 				c.quorumDelivered(r.From, r.To, m)
 			}
 			return
 		}
-		if !c.correct(r.To) {
+		// A wiped replica that has not caught up is not judged, but what
+		// reaches it counts once it is (a vote it got then may complete a
+		// quorum after it caught up).
+		if !c.correct(r.To) && !c.wipeDown(r.To) {
 			return
 		}
 		switch m := r.Msg.(type) {

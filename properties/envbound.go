@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"fmt"
 	"math"
 	"time"
 
@@ -21,7 +22,9 @@ import (
 // the longest total backward jump of one node's clock, in virtual time (a
 // backward jump delays every pending timer by its size); forward is the
 // largest number of forward jumps of one node (each may fire a pending
-// view-change timer early and cost one more view change).
+// view-change timer early: the view fails and the timer doubles without
+// the time having passed, which breaks the paper's argument that timers at
+// GST are about GST long, by one doubling per jump).
 func clockStretch(c cluster.Config) (slow float64, back time.Duration, forward int) {
 	slow = 1
 	for _, cl := range c.Clocks {
@@ -113,4 +116,56 @@ func viewChangeSizes(c cluster.Config) (vc, nv int) {
 		n.PrePrepares[i] = pp
 	}
 	return v.Size(), n.Size()
+}
+
+// linkOverload returns why c's rate-limited links cannot be expected to
+// give messages a delay bound, or "" when they can. Partial synchrony needs
+// a bound on every message's delay after GST; a link's queue stays bounded
+// only if what is offered to it periodically fits its rate. PBFT's
+// retransmissions are periodic and do not back off (sim/pbft): a replica
+// waiting for a NEW-VIEW sends its VIEW-CHANGE to its n-1 peers every
+// ViewChangeTimeout, and a client without its result sends its request to
+// all n replicas every ClientTimeout, to which the primary answers with the
+// PRE-PREPARE again and every replica with its PREPARE and COMMIT again
+// (and the reply). If that load on a replica exceeds the slowest egress or
+// ingress rate, the queues of a stalled request or view change grow without
+// bound (congestion collapse: each retransmission waits behind the ones
+// before it), and liveness cannot be expected. This is a necessary
+// condition, not a sufficient one; the messages are sized as in queueBound
+// (the largest the workload allows).
+func linkOverload(c cluster.Config) string {
+	if c.Protocol == cluster.ProtocolHotStuff {
+		return ""
+	}
+	vc, _ := viewChangeSizes(c)
+	req, pp, vote, reply := normalSizes(c)
+	var bits float64
+	if c.ViewChangeTimeout > 0 {
+		bits += float64(8*vc*(c.N-1)) / c.ViewChangeTimeout.Seconds()
+	}
+	if c.ClientTimeout > 0 {
+		bits += float64(8*c.Clients*((c.N-1)*(pp+2*vote)+req+reply)) / c.ClientTimeout.Seconds()
+	}
+	nodes := c.N + c.Clients
+	for _, l := range []struct {
+		name string
+		rate sim.Bandwidth
+	}{{"egress", slowest(c.Network.Bandwidth, c.Network.NodeBandwidth, nodes)}, {"ingress", slowest(c.Network.IngressBandwidth, c.Network.NodeIngress, nodes)}} {
+		if l.rate != 0 && bits > float64(l.rate) {
+			return fmt.Sprintf("the slowest %s link (%v) cannot carry a replica's periodic retransmissions (VIEW-CHANGE of %d bytes to %d peers every %v; for each of %d clients, every %v, its request, the PRE-PREPARE, PREPARE and COMMIT again and the reply: %.3g bit/s): its queue can grow without bound, so no delay bound holds after GST",
+				l.name, l.rate, vc, c.N-1, c.ViewChangeTimeout, c.Clients, c.ClientTimeout, bits)
+		}
+	}
+	return ""
+}
+
+// normalSizes returns the wire sizes of a request, a PRE-PREPARE of a
+// full batch, a PREPARE (a COMMIT has the same size) and a reply.
+func normalSizes(c cluster.Config) (req, pp, vote, reply int) {
+	q := &pbft.Request{Op: "AUTHORIZE PAY0000000 100.00"}
+	batch := make([]*pbft.Request, max(c.Batch, 1))
+	for i := range batch {
+		batch[i] = q
+	}
+	return q.Size(), (&pbft.PrePrepare{Batch: batch}).Size(), (&pbft.Prepare{}).Size(), (&pbft.Reply{Result: "AUTHORIZED PAY0000000 100.00"}).Size()
 }

@@ -2,6 +2,7 @@ package properties
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
@@ -204,5 +205,73 @@ func TestClockJumpMatters(t *testing.T) {
 	}
 	if fwd >= none {
 		t.Errorf("forward jump: longest stall %v, want below %v", fwd, none)
+	}
+}
+
+// TestLinkOverload: a bandwidth limit too slow for the VIEW-CHANGE
+// retransmissions leaves the fault model (with the reason), and a run of
+// it found by the swarm search (shrunk) indeed never commits: its queues
+// grow without bound (congestion collapse); within the model it commits.
+func TestLinkOverload(t *testing.T) {
+	const yaml = "seed: 1000011\nn: 4\nprotocol: {batch: 1, checkpoint_interval: 1, window: 1, view_change_timeout: 6ms, client_timeout: 30ms}\n" +
+		"workload: {clients: 1, requests: 1}\nnetwork: {delay: \"uniform:1ms:5ms\"}\nrun: {max_time: 30s}\n"
+	for _, c := range []struct {
+		egress, ingress string
+		within          bool
+	}{{"", "", true}, {"100Mbit", "", true}, {"1Mbit", "", false}, {"", "1Mbit", false}, {"10Mbit", "10Mbit", true}} {
+		s, err := scenarios.Parse("t.yaml", []byte(yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Network.Bandwidth, s.Network.IngressBandwidth = c.egress, c.ingress
+		cfg, err := s.Config()
+		if err != nil {
+			t.Fatal(err)
+		}
+		ok, why := WithinFaultModel(cfg)
+		if ok != c.within || (!ok && !strings.Contains(why, "periodic retransmissions")) {
+			t.Errorf("egress %q ingress %q: within %v (%s), want %v", c.egress, c.ingress, ok, why, c.within)
+		}
+		cl, err := cluster.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := cl.Run()
+		if c.within && r.Requests.Committed != 1 {
+			t.Errorf("egress %q ingress %q: within the model, committed %d of 1", c.egress, c.ingress, r.Requests.Committed)
+		}
+		if c.egress == "1Mbit" && (r.Requests.Committed != 0 || r.Messages.Egress == nil || r.Messages.Egress.QueueWaitMaxNs < int64(10*time.Second)) {
+			t.Errorf("egress 1Mbit: committed %d, egress %+v: want a stall behind queues of more than 10s", r.Requests.Committed, r.Messages.Egress)
+		}
+	}
+}
+
+// TestSwarmEnvKnobs: the environment knobs are drawn, reach the scenario
+// and are recorded in its description: clocks, bandwidth, ingress and
+// regions each appear on and off.
+func TestSwarmEnvKnobs(t *testing.T) {
+	seen := map[string]map[bool]int{}
+	for i := 0; i < 300; i++ {
+		r := rand.New(rand.NewPCG(9, uint64(i)))
+		sc, k := GenerateSwarm(r, uint64(i), GenConfig{})
+		vals := k.Map()
+		for _, name := range envKnobNames {
+			if seen[name] == nil {
+				seen[name] = map[bool]int{}
+			}
+			seen[name][vals[name] != "off"]++
+		}
+		if (vals["clocks"] != "off") != (len(sc.Clocks) > 0) || (vals["bandwidth"] != "off") != (sc.Network.Bandwidth != "") ||
+			(vals["ingress"] != "off") != (sc.Network.IngressBandwidth != "") || (vals["regions"] != "off") != (sc.Network.Regions != nil) {
+			t.Fatalf("case %d: knobs %v do not match the scenario", i, k)
+		}
+		if !strings.Contains(sc.Description, "clocks="+vals["clocks"]) {
+			t.Fatalf("case %d: description %q lacks the clock knob", i, sc.Description)
+		}
+	}
+	for _, name := range envKnobNames {
+		if seen[name][true] < 10 || seen[name][false] < 10 {
+			t.Errorf("knob %s: on %d, off %d times in 300 cases", name, seen[name][true], seen[name][false])
+		}
 	}
 }

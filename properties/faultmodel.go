@@ -91,6 +91,10 @@ func (c *Checker) wipeCrash(id sim.NodeID) {
 	rs.view, rs.vcView = 0, 0
 	rs.lastSeq, rs.lastIndex, rs.started = 0, 0, false
 	rs.committed.reset()
+	clear(rs.confirmed)
+	for i := int(id); i < len(c.execAt); i += c.n {
+		c.execAt[i] = execMark{} // it executes the requests again
+	}
 }
 
 // wipeEvent follows an event of a wiped replica that has not caught up:
@@ -107,6 +111,13 @@ func (c *Checker) wipeEvent(now sim.Time, id sim.NodeID, ev sim.Event) {
 		}
 	case events.Executed:
 		x := e.Execution()
+		if !x.Null {
+			i := c.req(mkClientStamp(x.Client, x.Timestamp))
+			c.execAt[int(i)*c.n+int(id)] = execMark{seq: x.Seq, ok: true}
+			if cid, ok := confirmID(x.Op, x.Result); ok && rs.confirmed != nil {
+				rs.confirmed[cid] = x.Seq
+			}
+		}
 		if x.Seq >= rs.lastSeq {
 			for s := rs.lastSeq + 1; s <= x.Seq && rs.committed.len() > 0; s++ {
 				rs.committed.del(s)

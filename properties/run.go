@@ -261,7 +261,11 @@ func DefaultLivenessBound(c cluster.Config) time.Duration {
 	if c.Network.GST > 0 {
 		grow = max(grow, c.Network.GST.Duration()+c.ViewChangeTimeout)
 	}
-	vc := grow << uint(min(c.F+3, 11))
+	// A forward clock jump fires a pending timer early: the view fails and
+	// its timer doubles without the time passing, so each may add one
+	// doubling (clockStretch, envbound.go).
+	slow, back, forward := clockStretch(c)
+	vc := grow << uint(min(c.F+3, 11)+min(forward, 8))
 	b := vc + 10*c.ClientTimeout + 40*d + time.Second
 	if c.Protocol == cluster.ProtocolHotStuff {
 		// HotStuff's leader rotates every view and its pacemaker doubles
@@ -272,11 +276,10 @@ func DefaultLivenessBound(c cluster.Config) time.Duration {
 		b += c.Network.GST.Duration()<<uint(min(c.F+1, 10)) + c.ViewChangeTimeout<<uint(min(2*c.F+2, 12))
 	}
 	// Up to f+2 view changes each move a view's bytes; slow clocks stretch
-	// every timeout, backward jumps delay the timers pending across them
-	// and each forward jump may cost one more view change (envbound.go).
+	// every timeout and backward jumps delay the timers pending across them
+	// (envbound.go).
 	b += time.Duration(c.F+2) * q
-	slow, back, forward := clockStretch(c)
-	b = time.Duration(math.Min(float64(b)*slow, float64(maxBound))) + back + time.Duration(forward)*2*grow
+	b = time.Duration(math.Min(float64(b)*slow, float64(maxBound))) + back
 	return min(b, maxBound)
 }
 
@@ -334,8 +337,10 @@ func delayQuantile(d sim.Delay) time.Duration {
 // most f replicas faulty at any time (cluster.Config.FaultIntervals; a
 // wiped replica counted here until its recovery, the earliest it can have
 // caught up: the checker's FaultModel then judges the run by when it did),
-// every partition healed, and a GST with a delay bound when the network is
-// lossy or partitioned. It returns the reason when it is not.
+// every partition healed, a GST with a delay bound when the network is
+// lossy or partitioned, and rate-limited links that can carry the
+// protocol's periodic retransmissions (see linkOverload). It returns the
+// reason when it is not.
 func WithinFaultModel(c cluster.Config) (bool, string) {
 	c = c.WithDefaults()
 	if ok, reason, _ := JudgeFaultIntervals(staticIntervals(c), c.F); !ok {
@@ -360,6 +365,9 @@ func networkModel(c cluster.Config) (bool, string) {
 	}
 	if lossy && (c.Network.GST == 0 || c.Network.Delta <= 0) {
 		return false, "a lossy network without GST and delta"
+	}
+	if why := linkOverload(c); why != "" { // envbound.go
+		return false, why
 	}
 	return true, ""
 }

@@ -91,12 +91,14 @@ input, 130 interrupted.`,
 			defer release()
 			c.Stop = interrupted
 			errw := cmd.ErrOrStderr()
-			if !quiet {
-				c.Progress = func(s engine.Stats) {
-					fmt.Fprintf(errw, "  %s\n", statsLineFor(c, s))
-				}
-			}
 			w := cmd.OutOrStdout()
+			if !quiet {
+				// redrawn on a terminal, a plain line every 5 s in a log;
+				// a redrawn line ends before any other output
+				pl := newProgressLine(errw, false)
+				c.Progress = func(s engine.Stats) { pl.show("  "+statsLineFor(c, s), false) }
+				w, errw = pl.before(w), pl.before(errw)
+			}
 			var err error
 			if allVariants {
 				err = exploreAll(w, errw, c)

@@ -79,6 +79,7 @@ func TestReportCmdBadInput(t *testing.T) {
 		{"zero requests", []string{"--requests", "0", "--out", filepath.Join(dir, "a")}, "requests"},
 		{"unknown scenario", []string{"--scenario", "no-such-scenario", "--out", filepath.Join(dir, "a")}, "scenario"},
 		{"unwritable out", []string{"--quick", "--out", filepath.Join(dir, "missing", "a")}, "out"},
+		{"negative bandwidth", []string{"--quick", "--bandwidth", "-5Mbit", "--out", filepath.Join(dir, "a")}, "--bandwidth: bandwidth: \"-5Mbit\" is out of range: want a rate > 0 such as 8000bit, 500Kbit, 100Mbit"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -185,5 +186,35 @@ func TestReportProtocolsInterrupted(t *testing.T) {
 	_, errs, code := cliCtx(t, ctx, "report", "--quick", "--protocols", "pbft,hotstuff", "--quiet", "--out", filepath.Join(t.TempDir(), "cmp"))
 	if code != 130 {
 		t.Errorf("report --protocols interrupted: exit %d %q, want 130", code, errs)
+	}
+}
+
+// TestReportCmdBandwidth: --bandwidth limits the sweep's links; the report
+// says from which n the view change's bytes are the bottleneck and records
+// the flag in its command line.
+func TestReportCmdBandwidth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real simulations: skipped with -short")
+	}
+	dir := filepath.Join(t.TempDir(), "bw")
+	cmd := newReportCmd()
+	var out bytes.Buffer
+	cmd.SetOut(&out)
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SetArgs([]string{"--scenario", "crashed-primary", "--nodes", "4,10,16", "--seeds", "1..3", "--bandwidth", "10Mbit", "--out", dir})
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"--bandwidth 10Mbit --out", "## Bandwidth", "rate-limited (egress 10Mbit)"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q", want)
+		}
+	}
+	if !strings.Contains(out.String(), "bandwidth 10Mbit: the view change's bytes outlast two message delays from n = ") {
+		t.Errorf("output %q", out.String())
 	}
 }

@@ -30,7 +30,10 @@ import (
 //
 // The depth bound is a bound on causal depth: a transition's level is one
 // more than the highest level of the earlier transitions it depends on (or
-// that enabled it), and transitions above the bound are not taken. A bound
+// that enabled it), and transitions above the bound are not taken; a
+// dependency only through timers (transitions on different nodes, one of
+// which sets a timer) orders two transitions without adding a level, so
+// that the replicas' timer bookkeeping does not use the bound up. A bound
 // on the number of transitions would not do: every transition would
 // disable the others at the last step, so no order could be left out. The
 // causal depth of a path is at most its length, so every path of at most D
@@ -147,7 +150,7 @@ type pevent struct {
 	t            tid
 	eff          Effect
 	sent0, sent1 int    // the sends it made: Send indices [sent0, sent1)
-	lvl          int    // 1 + the longest chain of transitions before it that it depends on
+	lvl          int    // its causal depth (see step)
 	pred         bitset // the path positions that happen before it
 }
 
@@ -448,14 +451,25 @@ func (r *dporRun) disabled(w *World, en []tid) {
 
 // level returns the causal depth ev would have at the end of the path.
 func (r *dporRun) level(ev *pevent) int {
-	lvl := 0
+	lvl := 1
 	for i := range r.evs {
 		e := &r.evs[i]
 		if e.enables(ev.t) || dependent(e.t, e.eff, ev.t, ev.eff) {
-			lvl = max(lvl, e.lvl)
+			lvl = max(lvl, step(e, ev))
 		}
 	}
-	return lvl + 1
+	return lvl
+}
+
+// step returns the level ev gets from an earlier transition e it depends
+// on: one more than e's, except when they depend on each other only
+// through timers (both on different nodes, one of them setting a timer),
+// which orders them without making one a consequence of the other.
+func step(e, ev *pevent) int {
+	if !e.enables(ev.t) && !(e.t.mid >= 0 && e.t.mid == ev.t.mid) && independent(e.t.kind, e.eff, ev.t.kind, ev.eff) {
+		return e.lvl
+	}
+	return e.lvl + 1
 }
 
 // races computes the happens-before predecessors and the causal depth of
@@ -466,16 +480,15 @@ func (r *dporRun) level(ev *pevent) int {
 // was enabled.
 func (r *dporRun) races(ev *pevent, off bool) {
 	var direct, indirect bitset
-	lvl := 0
+	ev.lvl = 1
 	for i := range r.evs {
 		e := &r.evs[i]
 		if e.enables(ev.t) || dependent(e.t, e.eff, ev.t, ev.eff) {
 			direct.set(i)
 			indirect.or(&e.pred)
-			lvl = max(lvl, e.lvl)
+			ev.lvl = max(ev.lvl, step(e, ev))
 		}
 	}
-	ev.lvl = lvl + 1
 	ev.pred = direct
 	ev.pred.or(&indirect)
 	for i := range r.evs {
@@ -495,15 +508,16 @@ func (r *dporRun) races(ev *pevent, off bool) {
 // latest state of the path where ev is enabled and still within the bound,
 // it is explored.
 func (r *dporRun) within(ev *pevent, direct *bitset) {
-	pm := make([]int, len(r.evs)+1) // pm[i]: highest level of ev's direct predecessors before i
+	pm := make([]int, len(r.evs)+1) // pm[i]: ev's level from its direct predecessors before i
+	pm[0] = 1
 	for j := range r.evs {
 		pm[j+1] = pm[j]
 		if direct.has(j) {
-			pm[j+1] = max(pm[j], r.evs[j].lvl)
+			pm[j+1] = max(pm[j], step(&r.evs[j], ev))
 		}
 	}
 	for i := len(r.evs) - 1; i >= 0; i-- {
-		if pm[i]+1 > r.lim {
+		if pm[i] > r.lim {
 			continue
 		}
 		f := &r.frames[i]
@@ -526,13 +540,13 @@ func (r *dporRun) reverse(i int, ev *pevent, direct *bitset) {
 		// ev is beyond the bound (races only computes it): reversing the
 		// race helps only if ev is within the bound without i and what
 		// happens after i.
-		lvl := 0
+		lvl := 1
 		for j := range r.evs {
 			if j != i && direct.has(j) && !r.evs[j].pred.has(i) {
-				lvl = max(lvl, r.evs[j].lvl)
+				lvl = max(lvl, step(&r.evs[j], ev))
 			}
 		}
-		if lvl+1 > r.lim {
+		if lvl > r.lim {
 			return
 		}
 	}

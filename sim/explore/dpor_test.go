@@ -141,3 +141,24 @@ func TestDPORShortestViolation(t *testing.T) {
 		t.Errorf("with every pair independent DPOR still reaches %d of %d leaves", len(got), len(want))
 	}
 }
+
+// TestCheckCommuteCanFail: with every pair of transitions called
+// independent, CheckCommute finds a pair that does not commute (two
+// deliveries to one ponger), so the commutation test of the real protocol
+// can fail.
+func TestCheckCommuteCanFail(t *testing.T) {
+	e := NewEngine(echo2Model(1))
+	w, _, err := e.Initial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := CheckCommute(e, w, Bounds{}); err != nil || n == 0 {
+		t.Fatalf("correct relation: %d pairs, %v", n, err)
+	}
+	broken = true
+	defer func() { broken = false }()
+	w, _ = e.Apply(w, Choice{Kind: Deliver, Msg: 0})
+	if _, err := CheckCommute(e, w, Bounds{Drops: 1}); err == nil {
+		t.Fatal("every pair independent: no pair found that does not commute")
+	}
+}

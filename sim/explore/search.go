@@ -308,7 +308,18 @@ func (s *search) bfs(w0 *World, recs []Record) error {
 		// Breadth-first: when a state of depth d is expanded, every state of
 		// depth <= d has been reached and judged.
 		s.res.Checked = max(s.res.Checked, it.w.Depth)
-		if err := s.expand(it, func(nw *World, nid int32) { queue = append(queue, item{nw, nid}) }); err != nil {
+		var push func(nw *World, nid int32)
+		push = func(nw *World, nid int32) {
+			if s.o.Depth > 0 && nw.Depth >= s.o.Depth {
+				// At the depth bound: nothing to explore from it, so it
+				// is not queued (most states of a bounded search are at
+				// the bound; queued, each would keep its world alive).
+				_ = s.expand(item{nw, nid}, push)
+				return
+			}
+			queue = append(queue, item{nw, nid})
+		}
+		if err := s.expand(it, push); err != nil {
 			return err
 		}
 	}
