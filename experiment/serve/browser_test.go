@@ -3,11 +3,11 @@ package serve
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"image"
 	"image/color/palette"
 	"image/draw"
 	"image/png"
-	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
