@@ -45,6 +45,20 @@ func TestAmnesiaPrimaryBuiltin(t *testing.T) {
 	if o.Failed() {
 		t.Errorf("no-persist-signed under keep: %s; want no violation (nothing is lost)", o.Summary())
 	}
+	// lazy-sync (syncs only at checkpoints) loses nothing when the OS
+	// still flushes (amnesia), and what it signed since its last sync in
+	// a power loss (lose-unsynced), which the correct protocol survives.
+	if o := storageBuiltin(t, "amnesia-primary", func(s *scenarios.Scenario) { s.Protocol.Variant = "lazy-sync" }); o.Failed() {
+		t.Errorf("lazy-sync under amnesia: %s; want no violation", o.Summary())
+	}
+	powerLoss := func(s *scenarios.Scenario) { s.Crashes[0].Kind = "lose-unsynced" }
+	if o := storageBuiltin(t, "amnesia-primary", powerLoss); o.Failed() || !o.FullyJudged() {
+		t.Errorf("correct protocol under lose-unsynced: %s", o.Summary())
+	}
+	o = storageBuiltin(t, "amnesia-primary", func(s *scenarios.Scenario) { powerLoss(s); s.Protocol.Variant = "lazy-sync" })
+	if !o.Failed() || o.Property() != PrePrepareOnce {
+		t.Errorf("lazy-sync under lose-unsynced: %s; want preprepare-once violated", o.Summary())
+	}
 }
 
 // TestWipedReplicaBuiltin: the wiped replica counts as faulty until it

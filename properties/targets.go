@@ -286,6 +286,16 @@ crashes:
   - {node: 0, at: 9ms, recover: 12ms, kind: amnesia}
 run: {max_time: 5s}
 `},
+	// The same crash as a power loss: what was not synced is gone.
+	pbft.VariantLazySync: {`
+name: primary-power-loss
+n: 4
+workload: {clients: 3, requests: 9}
+network: {delay: "const:2ms"}
+crashes:
+  - {node: 0, at: 9ms, recover: 12ms, kind: lose-unsynced}
+run: {max_time: 5s}
+`},
 	pbft.VariantNewPrimarySeq: {`
 name: new-primary-after-crash
 n: 4

@@ -81,6 +81,19 @@ func TestBuiltinOutcomes(t *testing.T) {
 				t.Errorf("views %+v, unlimited %+v, view-change bytes %d of %d: want the stall at least 1.5x the unlimited one, and the view change to carry most bytes", r.Views, free.Views, vc, r.Messages.Bytes)
 			}
 		},
+		"clock-jumps": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			// one backup's clock stepping back 10s cannot stall the view
+			// change; the same step on two backups (only one left to time
+			// out, fewer than f+1) stalls it until their clocks catch up
+			two, _, _ := runBuiltin(t, "clock-jumps", func(s *Scenario) {
+				s.Clocks[2].Jumps = []ClockJump{{At: 400 * time.Millisecond, By: -10 * time.Second}}
+				s.Run.MaxTime = 30 * time.Second
+			})
+			if r.Views.Final != 1 || r.Views.NoProgress > int64(2*time.Second) || two.Views.NoProgress < int64(10*time.Second) || two.Requests.Committed != r.Requests.Committed {
+				t.Errorf("longest stall %v (views %+v) with one backup's clock stepped back 10s, %v with two (committed %d): want under 2s and over 10s",
+					time.Duration(r.Views.NoProgress), r.Views, time.Duration(two.Views.NoProgress), two.Requests.Committed)
+			}
+		},
 		"wan-5-regions": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
 			bound := wanLatencyBound(t)
 			if r.Views.Changes != 0 || r.Messages.Dropped != 0 || r.LatencyNs.P50 < int64(bound) {

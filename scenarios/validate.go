@@ -489,6 +489,9 @@ func (v *validator) strategy(p string, b Byzantine, n int) error {
 		names = append(names, name)
 	}
 	for _, key := range sortedKeys(b.Params) {
+		if key == byzantine.FromParam {
+			continue // every strategy's: when it starts (checked by the strategy)
+		}
 		target, name := "", key
 		if i := strings.Index(key, "."); i >= 0 {
 			target, name = key[:i], key[i+1:]

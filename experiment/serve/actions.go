@@ -23,12 +23,15 @@ import (
 // the exhaustive explorer's counterexamples match theirs), a crash, a
 // recovery or a timer fire; a fork is that scenario's replay file.
 type Action struct {
-	// Kind is deliver, drop, duplicate (Msg), fire (Node, Timer), crash or
-	// recover (Node).
-	Kind  string  `json:"kind"`
-	Msg   *uint64 `json:"msg,omitempty"`
-	Node  *int    `json:"node,omitempty"`
-	Timer uint64  `json:"timer,omitempty"`
+	// Kind is deliver, drop, duplicate (Msg), fire (Node, Timer), crash,
+	// recover (Node) or byzantine (Node, Strategy: the replica runs the
+	// strategy from then on; the scenario's byzantine entry with the
+	// strategy's "from" parameter).
+	Kind     string  `json:"kind"`
+	Msg      *uint64 `json:"msg,omitempty"`
+	Node     *int    `json:"node,omitempty"`
+	Timer    uint64  `json:"timer,omitempty"`
+	Strategy string  `json:"strategy,omitempty"`
 	// Set by the server:
 	Step uint64 `json:"step"` // the step it was taken at
 	At   int64  `json:"at"`   // virtual time it takes effect
@@ -187,8 +190,25 @@ func (s *Session) compile(a *Action) error {
 		a.apply = func(sc *scenarios.Scenario) { sc.Crashes[ci].Recover = at }
 		a.effect = func(r *Rec) bool { return r.Kind == "recover" && r.T == a.At && r.From == node }
 		a.Text = fmt.Sprintf("recover %s at %v", name(node), sim.Time(a.At))
+	case "byzantine":
+		if a.Node == nil || *a.Node < 0 || *a.Node >= cfg.N {
+			return fmt.Errorf("byzantine: want node, a replica id in 0..%d", cfg.N-1)
+		}
+		node := *a.Node
+		for _, b := range s.rp.Scenario.Byzantine {
+			if b.Replica == node {
+				return fmt.Errorf("byzantine: %s already runs %s", name(node), b.Strategy)
+			}
+		}
+		b := scenarios.Byzantine{Replica: node, Strategy: a.Strategy, Params: map[string]string{byzantine.FromParam: at.String()}}
+		if err := byzantine.Check(b.Strategy, b.Params, sim.NodeID(node), cfg.N); err != nil {
+			return fmt.Errorf("byzantine: %v (strategies: %s)", err, strings.Join(byzantine.Names(), ", "))
+		}
+		a.apply = func(sc *scenarios.Scenario) { sc.Byzantine = append(sc.Byzantine, b) }
+		a.effect = nil // nothing to see at once: it changes what the replica sends from now on
+		a.Text = fmt.Sprintf("%s runs %s from %v", name(node), a.Strategy, sim.Time(a.At))
 	default:
-		return fmt.Errorf("kind %q: want deliver, drop, duplicate, fire, crash or recover", a.Kind)
+		return fmt.Errorf("kind %q: want deliver, drop, duplicate, fire, crash, recover or byzantine", a.Kind)
 	}
 	return nil
 }
@@ -243,6 +263,9 @@ func (s *Session) act(a Action) error {
 	if a.Kind != "duplicate" && (s.tl.steps() < k || s.tl.hashAfter[k] != old.hashAfter[k]) {
 		revert()
 		return fmt.Errorf("%s: the run under the new schedule differs before step %d: not applied", a.Kind, k)
+	}
+	if a.effect == nil {
+		return s.seek(k)
 	}
 	for i := range s.tl.recs {
 		r := &s.tl.recs[i]

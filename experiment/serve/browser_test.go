@@ -290,6 +290,29 @@ func TestBrowserSweep(t *testing.T) {
 	}
 }
 
+// TestBrowserHunt runs hunt from the page, with its progress, and opens
+// the counterexample it found at its violation.
+func TestBrowserHunt(t *testing.T) {
+	ctx := browse(t)
+	sh := newShots(t)
+	c, _ := newTestServer(t, Options{})
+	do(t, ctx, "open the page", chromedp.Navigate(c.srv.URL+"/"))
+	waitFor(t, ctx, `document.getElementById("job-start")`)
+	js[bool](t, ctx, `(document.getElementById("job-variant").value = "accept-second-preprepare", document.getElementById("job-budget").value = "120s", true)`)
+	click(t, ctx, "#job-start")
+	waitFor(t, ctx, `!document.getElementById("job-open").hidden`)
+	sh.take(ctx, "hunt-found")
+	if s := text(t, ctx, "#job-status"); !strings.Contains(s, "violated") {
+		t.Fatalf("job status %q", s)
+	}
+	click(t, ctx, "#job-open")
+	waitFor(t, ctx, `document.querySelectorAll("#violations .v").length > 0`)
+	sh.take(ctx, "counterexample-at-violation")
+	if n := js[int](t, ctx, `document.querySelectorAll("#diagram .violation").length`); n == 0 {
+		t.Fatal("the violation is not marked in the diagram")
+	}
+}
+
 // writeSweep writes a sweep file of the built-in beyond-f with two failing
 // seeds of one signature and a passing one.
 func writeSweep(t *testing.T, path string) {

@@ -507,3 +507,109 @@ func TestPageIsSelfContained(t *testing.T) {
 	}
 	_ = fmt.Sprint()
 }
+
+// TestSwitchToByzantine switches a replica to a strategy mid-run: the run
+// up to the step is unchanged, the replica follows the strategy after it,
+// and the fork replays.
+func TestSwitchToByzantine(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	c, _ := newTestServer(t, Options{Out: out, Version: "test"})
+	sum := c.open(CreateRequest{Builtin: "fault-free"})
+	st := c.goTo(sum.ID, GotoRequest{To: "step", Step: 20})
+	if code, msg := c.do("POST", "/api/sessions/"+sum.ID+"/act", Action{Kind: "byzantine", Node: ptr(1), Strategy: "no-such"}, nil); code != 409 || !strings.Contains(msg, "silent") {
+		t.Fatalf("unknown strategy: %d %s", code, msg)
+	}
+	var after State
+	if code, msg := c.do("POST", "/api/sessions/"+sum.ID+"/act", Action{Kind: "byzantine", Node: ptr(1), Strategy: "silent"}, &after); code != 200 {
+		t.Fatalf("byzantine: %d %s", code, msg)
+	}
+	if after.Step != st.Step || after.Hash != st.Hash || after.Replicas[1].Byzantine != "silent" {
+		t.Fatalf("after the switch: step %d hash %s (was %d %s), r1 %q", after.Step, after.Hash, st.Step, st.Hash, after.Replicas[1].Byzantine)
+	}
+	if code, msg := c.do("POST", "/api/sessions/"+sum.ID+"/act", Action{Kind: "byzantine", Node: ptr(1), Strategy: "silent"}, nil); code != 409 || !strings.Contains(msg, "already runs") {
+		t.Fatalf("second switch: %d %s", code, msg)
+	}
+	var tl Timeline
+	c.do("GET", "/api/sessions/"+sum.ID+"/timeline", nil, &tl)
+	before, later := 0, 0
+	for _, r := range tl.Records {
+		if r.Kind == "send" && r.From == 1 {
+			if r.T <= st.TimeNs {
+				before++
+			} else {
+				later++
+			}
+		}
+	}
+	if before == 0 || later != 0 {
+		t.Fatalf("r1 sent %d messages before the switch and %d after; want some, then none (silent)", before, later)
+	}
+	var fork ForkReply
+	if code, msg := c.do("POST", "/api/sessions/"+sum.ID+"/fork", ForkRequest{Name: "byz"}, &fork); code != 201 {
+		t.Fatalf("fork: %d %s", code, msg)
+	}
+	rp, err := scenarios.LoadReplay(fork.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, check, err := experiment.Replay(rp, "test"); err != nil || !check.Reproduced {
+		t.Fatalf("the fork does not reproduce: %v %+v", err, check)
+	}
+}
+
+// TestCheckJob runs a small check from the API and polls it to its end.
+func TestCheckJob(t *testing.T) {
+	c, _ := newTestServer(t, Options{})
+	var st JobStatus
+	if code, msg := c.do("POST", "/api/jobs", JobRequest{Kind: "check", Runs: 2, Budget: "60s", Seed: 1}, &st); code != 201 {
+		t.Fatalf("start: %d %s", code, msg)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for !st.Done && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		c.do("GET", "/api/jobs/"+st.ID, nil, &st)
+	}
+	if !st.Done || st.Cases != 2 || st.Progress != 1 || st.Error != "" || !strings.Contains(st.Result, "2 cases") {
+		t.Fatalf("job %+v", st)
+	}
+	if st.Found {
+		t.Fatalf("check of the correct protocol found %s", st.Result)
+	}
+	if code, msg := c.do("POST", "/api/sessions", CreateRequest{Job: st.ID}, nil); code != http.StatusConflict || !strings.Contains(msg, "no counterexample") {
+		t.Fatalf("opening a job without a finding: %d %s", code, msg)
+	}
+}
+
+// TestHuntJobOpensAtViolation hunts a broken variant from the API and opens
+// the counterexample found, which has its violation.
+func TestHuntJobOpensAtViolation(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	c, _ := newTestServer(t, Options{Out: out})
+	var st JobStatus
+	if code, msg := c.do("POST", "/api/jobs", JobRequest{Kind: "hunt", Variant: "accept-second-preprepare", Budget: "120s", Seed: 1}, &st); code != 201 {
+		t.Fatalf("start: %d %s", code, msg)
+	}
+	deadline := time.Now().Add(3 * time.Minute)
+	for !st.Done && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+		c.do("GET", "/api/jobs/"+st.ID, nil, &st)
+	}
+	if !st.Done || !st.Found || st.Replay == "" {
+		t.Fatalf("hunt job %+v", st)
+	}
+	if _, err := os.Stat(filepath.Join(out, st.Replay)); err != nil {
+		t.Fatalf("the counterexample's replay file: %v", err)
+	}
+	sum := c.open(CreateRequest{Job: st.ID})
+	if len(sum.Viol) == 0 {
+		t.Fatalf("the counterexample has no violation: %+v", sum)
+	}
+	at := c.goTo(sum.ID, GotoRequest{To: "violation"})
+	if len(at.Viol) == 0 || at.Step != sum.Viol[0].Step {
+		t.Fatalf("at the violation: step %d, %+v", at.Step, at.Viol)
+	}
+	// It also opens by its file name, from the output folder.
+	if again := c.open(CreateRequest{File: st.Replay}); again.Hash != sum.Hash {
+		t.Fatalf("by file: hash %s, by job %s", again.Hash, sum.Hash)
+	}
+}

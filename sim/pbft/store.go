@@ -253,9 +253,12 @@ func (r *Replica) persist() {
 		}
 		s.put(storeKey{keyView, 0}, rec)
 	}
+	checkpoint := len(d.ckpts) > 0 || d.stable
 	d.view, d.state, d.stable = false, false, false
 	d.entries, d.ckpts = d.entries[:0], d.ckpts[:0]
-	s.sync()
+	if r.rules.syncEveryStep || checkpoint {
+		s.sync()
+	}
 }
 
 // keysAll returns the keys of the records on the disk or pending (some

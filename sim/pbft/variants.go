@@ -40,6 +40,7 @@ const (
 	VariantRecoveryForgets   Variant = "recovery-forgets-signed"
 	VariantPrimaryUntimed    Variant = "primary-untimed"
 	VariantNoPersistSigned   Variant = "no-persist-signed"
+	VariantLazySync          Variant = "lazy-sync"
 )
 
 // rules are the rules of the paper that a broken variant may replace. The
@@ -106,6 +107,10 @@ type rules struct {
 	// persistSigned: with a stable store (Config.Store), a replica
 	// persists what it signed for each (v, n) before its messages leave.
 	persistSigned bool
+	// syncEveryStep: the replica syncs its store at the end of every step
+	// that wrote to it, before the step's messages leave (never only at
+	// checkpoints).
+	syncEveryStep bool
 	// clientReplies: the client accepts a result after this many matching
 	// replies from distinct replicas (f+1).
 	clientReplies func(f int) int
@@ -133,6 +138,7 @@ func correctRules() rules {
 		seqPastO:              true,
 		keepSignedOnRecovery:  true,
 		persistSigned:         true,
+		syncEveryStep:         true,
 		clientReplies:         func(f int) int { return f + 1 },
 	}
 }
@@ -188,6 +194,8 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.primaryComplaintTimer = false }},
 	VariantNoPersistSigned: {"a replica never writes what it signed (PRE-PREPAREs, PREPAREs, COMMITs, prepared certificates) to its stable store: after an amnesia crash it restores its view, checkpoints and state but signs a second PRE-PREPARE or PREPARE for a (v, n) it already signed (needs a crash of kind amnesia, lose-unsynced or wipe to show)",
 		func(r *rules) { r.persistSigned = false }},
+	VariantLazySync: {"a replica writes what it signed to its stable store but syncs it only when it takes a checkpoint, not before its messages leave: a power loss (crash kind lose-unsynced) loses what it signed since, and the recovered replica signs a second PRE-PREPARE or PREPARE for a (v, n); amnesia (the OS still flushes) and keep lose nothing",
+		func(r *rules) { r.syncEveryStep = false }},
 	VariantNewPrimarySeq: {"a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
 		func(r *rules) { r.seqPastO = false }},
 }

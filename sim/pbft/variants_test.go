@@ -325,6 +325,19 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("pre-prepares=%d last-assigned=%d", h.sent["PRE-PREPARE"]/3, h.replicas[0].Inspect().LastAssigned)
 		}, "pre-prepares=2 last-assigned=2", "pre-prepares=2 last-assigned=1"},
+		{VariantLazySync, func(t *testing.T, v Variant) string {
+			// The primary orders a request and loses power (its unsynced
+			// writes lost), then gets another request.
+			h := newHarness(t, hopts{n: 4, clients: 1, variant: v, stores: true})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			h.inject(4, 0, req(h, "x", 1))
+			h.deliverAll()
+			h.crash(0)
+			h.recoverKind(0, sim.CrashLoseUnsynced)
+			h.inject(4, 0, req(h, "y", 2))
+			h.deliverAll()
+			return fmt.Sprintf("pre-prepares=%d last-assigned=%d", h.sent["PRE-PREPARE"]/3, h.replicas[0].Inspect().LastAssigned)
+		}, "pre-prepares=2 last-assigned=2", "pre-prepares=2 last-assigned=1"},
 	}
 	seen := map[Variant]bool{}
 	for _, c := range cases {

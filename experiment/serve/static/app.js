@@ -157,7 +157,14 @@ function drawDiagram() {
     const t = S.tl.step_times[v.step];
     if (t < t0 || t > t1) continue;
     svg.appendChild(el("line", { x1: x(t), x2: x(t), y1: 0, y2: H, stroke: "#d00", "stroke-width": 2, class: "violation" }));
-    svg.appendChild(el("text", { x: x(t) + 3, y: 12, fill: "#d00", "font-size": 11 }, v.property + " violated"));
+    const label = v.property + " violated", nearEnd = x(t) > W - 220;
+    svg.appendChild(el("text", { x: nearEnd ? x(t) - 3 : x(t) + 3, y: 12, fill: "#d00", "font-size": 11, "text-anchor": nearEnd ? "end" : "start" }, label));
+    for (const r of v.replicas || []) {
+      if (!(r in row)) continue;
+      const c = el("circle", { cx: x(t), cy: row[r], r: 7, fill: "none", stroke: "#d00", "stroke-width": 2, class: "violation-node" });
+      c.appendChild(el("title", {}, label + ": " + v.detail));
+      svg.appendChild(c);
+    }
   }
   svg.appendChild(el("line", { x1: x(curT), x2: x(curT), y1: 0, y2: H, stroke: "#07a", "stroke-dasharray": "4 3", id: "cursor" }));
   svg.dataset.drawn = drawn;
@@ -243,6 +250,17 @@ function renderState() {
     b.textContent = (down ? "recover r" : "crash r") + i; b.className = "act-node";
     b.onclick = () => act({ kind: down ? "recover" : "crash", node: i });
     na.appendChild(b);
+  }
+  if (S.sum.byzantine && S.sum.byzantine.length) {
+    const row = document.createElement("div");
+    const who = document.createElement("select"); who.id = "byz-node";
+    for (let i = 0; i < (S.sum.n || 0); i++) { const o = document.createElement("option"); o.value = i; o.textContent = "r" + i; who.appendChild(o); }
+    const what = document.createElement("select"); what.id = "byz-strategy";
+    for (const s of S.sum.byzantine) { const o = document.createElement("option"); o.textContent = s; what.appendChild(o); }
+    const b = document.createElement("button"); b.id = "byz-go"; b.textContent = "make Byzantine from now";
+    b.onclick = () => act({ kind: "byzantine", node: parseInt(who.value, 10), strategy: what.value });
+    row.append(who, what, b);
+    na.appendChild(row);
   }
   const sc = $("schedule");
   sc.innerHTML = "";
