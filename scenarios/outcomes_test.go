@@ -87,6 +87,7 @@ func TestBuiltinOutcomes(t *testing.T) {
 			// out, fewer than f+1) stalls it until their clocks catch up
 			two, _, _ := runBuiltin(t, "clock-jumps", func(s *Scenario) {
 				s.Clocks[2].Jumps = []ClockJump{{At: 400 * time.Millisecond, By: -10 * time.Second}}
+				s.Run.MaxTime = 30 * time.Second
 			})
 			if r.Views.Final != 1 || r.Views.NoProgress > int64(2*time.Second) || two.Views.NoProgress < int64(10*time.Second) || two.Requests.Committed != r.Requests.Committed {
 				t.Errorf("longest stall %v (views %+v) with one backup's clock stepped back 10s, %v with two (committed %d): want under 2s and over 10s",

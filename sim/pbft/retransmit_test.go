@@ -149,3 +149,42 @@ func TestPaperRetransmit_BackupResendsItsVotes(t *testing.T) {
 		})
 	}
 }
+
+// TestPaperRetransmit_PrimaryResendsItsCommit: a primary that prepared a
+// request (and sent its COMMIT) but cannot execute it resends, on the
+// client's retransmission, the PRE-PREPARE and its COMMIT; before it
+// prepared, only the PRE-PREPARE.
+func TestPaperRetransmit_PrimaryResendsItsCommit(t *testing.T) {
+	for _, prepared := range []bool{false, true} {
+		w := newWorld(t, worldOpts{n: 4, actors: []sim.NodeID{1, 2, 3, 4}, clients: [][]string{nil}, maxTime: 50 * time.Millisecond})
+		q := w.request(4, 1, "authorize P1 10")
+		w.actors[4].after(0, to(0, q))
+		if prepared {
+			d := pbft.BatchDigest([]*pbft.Request{q})
+			for _, id := range []sim.NodeID{1, 2} {
+				w.actors[id].after(5*time.Millisecond, to(0, w.prepare(0, 1, d, id)))
+			}
+		}
+		w.actors[4].after(20*time.Millisecond, to(0, q))
+		w.run()
+		var pps, commits int
+		for _, r := range w.actors[3].got {
+			if r.at <= sim.Time(20*time.Millisecond) {
+				continue
+			}
+			switch r.msg.(type) {
+			case *pbft.PrePrepare:
+				pps++
+			case *pbft.Commit:
+				commits++
+			}
+		}
+		want := 0
+		if prepared {
+			want = 1
+		}
+		if pps != 1 || commits != want {
+			t.Errorf("prepared=%v: after the retransmission replica 3 got %d PRE-PREPAREs and %d COMMITs, want 1 and %d", prepared, pps, commits, want)
+		}
+	}
+}
