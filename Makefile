@@ -15,6 +15,9 @@ MUTATION_PKG     ?= sim/pbft
 MUTATION_WORKERS ?= 2
 MUTATION_TIMEOUT ?= 4h
 MUTATION_ENGINE  ?= schemata
+# Extra flags of internal/mutschema, e.g. MUTATION_FLAGS='-short -shuffle' for properties/ (its full tests take
+# about a minute a mutant; -shuffle makes a run cut by MUTATION_TIMEOUT a fair sample).
+MUTATION_FLAGS   ?=
 
 .PHONY: all build install run test bench pgo soak cross-determinism lint cover fuzz mutation clean
 
@@ -37,19 +40,19 @@ run:
 
 ## test: vet and race-test every package (what CI runs; -short skips the long searches, which the race
 ## detector slows about tenfold), then the properties package in full without -race, then the PBFT
-## packages with the replica invariant assertions on
+## packages with the replica invariant assertions and the kernel's message-immutability checks on
 test:
 	$(GO) vet $(PKGS)
 	$(GO) test -race -short -count=1 -timeout=20m $(PKGS)
 	$(GO) test -count=1 -timeout=20m ./properties/
-	$(GO) test -tags invariants -count=1 ./sim/pbft/ ./sim/cluster/
+	$(GO) test -tags invariants -count=1 ./sim/ ./sim/pbft/ ./sim/cluster/
 
 ## bench: run the benchmark set; compare with benchstat reports/benchdata/baseline.txt $(BENCHOUT)
 bench:
 	@mkdir -p $(dir $(BENCHOUT))
 	$(GO) test -pgo=$(PGO) -run='^$$' -bench=. -benchmem -count=6 -timeout=30m $(BENCHPKGS) | tee $(BENCHOUT)
 	$(GO) test -pgo=$(PGO) -run='^$$' -bench='RunChecked' -benchmem -count=6 -timeout=30m ./properties/ | tee -a $(BENCHOUT)
-	$(GO) test -pgo=$(PGO) -run='^$$' -bench='Explore/n=4/drops' -benchmem -count=6 -timeout=30m ./properties/explore/ | tee -a $(BENCHOUT)
+	$(GO) test -pgo=$(PGO) -run='^$$' -bench='Explore/n=4/(drops|dpor)' -benchmem -count=6 -timeout=30m ./properties/explore/ | tee -a $(BENCHOUT)
 	@echo "compare: benchstat reports/benchdata/baseline.txt $(BENCHOUT)"
 
 ## pgo: regenerate cmd/pbftsim/default.pgo from CPU profiles of the PBFT and sweep benchmarks
@@ -108,7 +111,7 @@ mutation:
 	else \
 	  bin/gremlins unleash ./$(MUTATION_PKG) --dry-run -o bench/mutation-dry.json > bench/mutation-dry.log 2>&1 && tail -n 3 bench/mutation-dry.log && \
 	  timeout $(MUTATION_TIMEOUT) $(GO) run ./internal/mutschema -dry bench/mutation-dry.json -pkg $(MUTATION_PKG) \
-	    -workers $(MUTATION_WORKERS) -o bench/mutation.json 2>&1 | tee bench/mutation.log; \
+	    -workers $(MUTATION_WORKERS) $(MUTATION_FLAGS) -o bench/mutation.json 2>&1 | tee bench/mutation.log; \
 	fi
 	$(GO) run ./internal/mutreport -json bench/mutation.json -dir $(MUTATION_PKG) \
 	  -equivalent $(MUTATION_PKG)/testdata/equivalent-mutants.md | tee bench/mutation.txt

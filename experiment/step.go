@@ -76,7 +76,7 @@ type stepRun struct {
 // newStepRun builds the run the way properties.Rerun does: the scenario with
 // the replay's seed and variant, the checkers attached with liveness on and
 // stop-on-violation (the stepping loop decides where the run ends).
-func newStepRun(rp *scenarios.Replay, spec Until) (*stepRun, error) {
+func newStepRun(rp *scenarios.Replay, spec Until, sinks ...sim.Sink) (*stepRun, error) {
 	sc := rp.Scenario
 	sc.Seed = rp.Seed
 	if sc.Protocol.Variant == "" && rp.Variant != "" {
@@ -88,7 +88,7 @@ func newStepRun(rp *scenarios.Replay, spec Until) (*stepRun, error) {
 	}
 	chk := properties.Attach(&cfg, properties.RunOptions{Liveness: true, StopOnViolation: true})
 	sink := &stepSink{spec: spec, chk: chk}
-	cfg.Sinks = append(cfg.Sinks, sink)
+	cfg.Sinks = append(append(cfg.Sinks, sink), sinks...)
 	cl, err := cluster.New(cfg)
 	if err != nil {
 		return nil, err

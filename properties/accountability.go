@@ -40,6 +40,9 @@ func (c *Checker) message(r *sim.Record) {
 		return
 	}
 	c.lastMsg[from] = r.Msg
+	if c.wipe != nil {
+		c.wipeSignedMsg(from, r.Msg)
+	}
 	if sr, ok := r.Msg.(events.StateReported); ok {
 		if s := sr.StateReport(); s.Replica == from && c.correct(from) {
 			c.stateReport(r.Time, from, s)
@@ -252,17 +255,21 @@ func (c *Checker) sigOK(m pbft.Signable) bool {
 	return c.verify(m)
 }
 
-// verify checks m's signature with the keyring, once per message: trace
-// messages are immutable values shared by pointer, so the verdict is
-// cached by identity.
+// verify checks m's signature with the keyring, once per message while it
+// stays in the checker's verify cache: trace messages are immutable values
+// shared by pointer, so a valid signature is remembered by identity, in a
+// fixed-size table (the checker's memory must not grow with the run; a
+// message evicted or badly signed is verified again).
 func (c *Checker) verify(m pbft.Signable) bool {
-	if ok, seen := c.sigCache[m]; seen {
-		return ok
+	if c.sigCache == nil {
+		c.sigCache = pbft.NewVerifyCacheSize(checkerVerifyEntries)
 	}
-	ok := c.opts.Keyring.Verify(m)
-	c.sigCache[m] = ok
-	return ok
+	return c.sigCache.Verify(c.opts.Keyring, m)
 }
+
+// checkerVerifyEntries sizes the checker's verify cache: the messages in
+// flight of a busy run, for which the votes' deliveries are audited.
+const checkerVerifyEntries = 4096
 
 // verified reports whether a certificate's signatures are genuine: checked
 // with the keyring when there is one, otherwise every message must also

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/cluster"
 	"github.com/pbftsim/pbftsim/sim/events"
 	"github.com/pbftsim/pbftsim/sim/ledger"
 	"github.com/pbftsim/pbftsim/sim/pbft"
@@ -42,6 +43,7 @@ const (
 	NewViewO        = "newview-o"       // an accepted NEW-VIEW has the O the replica recomputes
 	StateAgreement  = "state-agreement" // correct replicas have equal state digests at a seq
 	PrePrepareOnce  = "preprepare-once" // a correct replica never signs two different PRE-PREPAREs for (v, n)
+	LocalQuorum     = "local-quorum"    // a correct replica is prepared / committed-local only with a quorum of distinct matching votes that reached it
 	Liveness        = "liveness"        // every request completes within the bound after GST
 	// Accountability is reported when an accusation names a replica that
 	// was configured as correct (see Outcome).
@@ -50,12 +52,12 @@ const (
 
 // SafetyProperties lists the safety properties a Checker judges online.
 var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvariant, Validity,
-	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement}
+	ClientView, Linearizability, PreparedUnique, PrepareOnce, PrePrepareOnce, ViewMonotonic, NewViewO, StateAgreement, LocalQuorum}
 
 // PBFTProperties are the properties that read PBFT's own messages and
 // events; the others read only the protocol-neutral events of sim/events
 // and apply to any protocol.
-var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, Accountability}
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Accountability}
 
 // Violation is one broken property.
 type Violation struct {
@@ -84,8 +86,13 @@ type Options struct {
 	N, F int
 	// Faulty nodes are never judged: Byzantine replicas (and crashed
 	// clients, whose requests liveness does not cover). Replicas that
-	// crash are judged: their state survives a crash (see CheckerOptions).
+	// crash are judged: what they persisted survives a crash (see
+	// CheckerOptions), except a wiped replica until it has caught up.
 	Faulty []sim.NodeID
+	// FaultIntervals say when each replica counts against f
+	// (cluster.Config.FaultIntervals); the checker follows wiped replicas
+	// to see when they catch up (see FaultModel).
+	FaultIntervals []cluster.FaultInterval
 	// Keyring, when set, verifies signatures for accountability: only
 	// validly signed messages count as evidence, and certificates are
 	// checked signature by signature. Without it a certificate counts only
@@ -109,6 +116,10 @@ type Options struct {
 	// LinearizabilityTimeout bounds porcupine's search (default 1s); a
 	// timeout is not a violation.
 	LinearizabilityTimeout time.Duration
+	// Deliveries says the records include every delivery of a message (a
+	// full run's trace, as CheckerOptions' runs have): local-quorum is
+	// judged only then (a trace of events alone has no votes to audit).
+	Deliveries bool
 	// Window is the protocol's window L (0: 32): the checker folds and
 	// drops its state a window below the lowest stable checkpoint of the
 	// correct replicas (see Retained).
@@ -256,11 +267,15 @@ type Checker struct {
 	faulty  []bool
 	faultyC map[sim.NodeID]bool // faulty clients
 	crashed []bool              // replicas that crashed so far
-	lastMsg []sim.Message       // the last message each replica sent (see message)
-	n       int
-	stopped bool
-	done    bool
-	end     sim.Time
+	wipe    *wipeTracker        // wiped replicas (nil: the run wipes none)
+	// liveFrom: liveness counts from max(submission, GST, liveFrom) (see
+	// FaultModel); set when the run is finished.
+	liveFrom sim.Time
+	lastMsg  []sim.Message // the last message each replica sent (see message)
+	n        int
+	stopped  bool
+	done     bool
+	end      sim.Time
 
 	violations []Violation
 	vioSeen    map[string]bool
@@ -309,7 +324,7 @@ type Checker struct {
 	commitList [][]*pbft.Commit
 	nvSeen     map[*pbft.NewView]bool
 	vcSeen     map[*pbft.ViewChange]bool
-	sigCache   map[pbft.Signable]bool // keyring verdicts by message identity
+	sigCache   *pbft.VerifyCache // valid signatures by message identity (see verify)
 	nvO        map[*pbft.NewView]recomputedO
 	oArena     []pbft.Digest // holds the nvO digests
 	bests      map[uint64]bestCert
@@ -331,6 +346,8 @@ type Checker struct {
 	lin        linSearch
 
 	fold foldState // what was folded below the low-water mark (compact.go)
+
+	quorum quorumAudit // votes delivered to correct replicas (quorum.go)
 }
 
 type nvKey struct {
@@ -365,6 +382,14 @@ func New(opts Options) *Checker {
 // its memory: a sweep keeps one checker per worker instead of allocating
 // one per run. Results returned earlier (Violations, Accused) stay valid.
 func (c *Checker) Reset(opts Options) { c.reset(opts) }
+
+// resetVerifyCache empties vc (nil stays nil) for the next run.
+func resetVerifyCache(vc *pbft.VerifyCache) *pbft.VerifyCache {
+	if vc != nil {
+		vc.Reset()
+	}
+	return vc
+}
 
 // reuse returns m cleared, or a new map when m is nil.
 func reuse[K comparable, V any](m map[K]V) map[K]V {
@@ -483,7 +508,7 @@ func (c *Checker) reset(opts Options) {
 		commitList:  commitList,
 		nvSeen:      reuse(c.nvSeen),
 		vcSeen:      reuse(c.vcSeen),
-		sigCache:    reuse(c.sigCache),
+		sigCache:    resetVerifyCache(c.sigCache),
 		nvO:         reuse(c.nvO),
 		oArena:      c.oArena[:0],
 		bests:       reuse(c.bests),
@@ -499,8 +524,10 @@ func (c *Checker) reset(opts Options) {
 		seqScratch:  c.seqScratch[:0],
 		lin:         c.lin,
 		fold:        c.fold,
+		quorum:      c.quorum,
 	}
 	c.resetFold()
+	c.quorum.reset()
 	for _, f := range opts.Faulty {
 		if int(f) >= 0 && int(f) < n {
 			c.faulty[f] = true
@@ -511,6 +538,7 @@ func (c *Checker) reset(opts Options) {
 	for _, r := range opts.Requests {
 		c.issue(r)
 	}
+	c.initWipes()
 }
 
 // issue records r as issued by its client.
@@ -534,7 +562,7 @@ func (c *Checker) isIssued(r Request) bool {
 
 // correct reports whether id is a replica that is judged.
 func (c *Checker) correct(id sim.NodeID) bool {
-	return int(id) >= 0 && int(id) < c.n && !c.faulty[id]
+	return int(id) >= 0 && int(id) < c.n && !c.faulty[id] && !c.wipeDown(id)
 }
 
 // faultyNode reports whether id is a faulty replica or client.
@@ -573,6 +601,7 @@ func (c *Checker) accuse(a Accusation) {
 	}
 	c.accSeen[a.Replica] = true
 	c.accused = append(c.accused, a)
+	c.wipeAccused(a.Replica)
 }
 
 // Stopped reports whether the run should stop: a violation was found and
@@ -621,17 +650,39 @@ func (c *Checker) Record(r *sim.Record) {
 		if int(r.From) >= 0 && int(r.From) < len(c.crashed) {
 			c.crashed[r.From] = true
 		}
+		if r.Timer == sim.TimerID(sim.CrashWipe) {
+			c.wipeCrash(r.From)
+		}
 	case sim.RecDeliver:
-		if !c.correct(r.To) {
+		switch m := r.Msg.(type) {
+		case *pbft.Prepare, *pbft.Commit:
+			// Noted for every replica but a Byzantine one, judged or not
+			// at the moment (a wiped replica is judged again once it has
+			// caught up, with the votes that reached it meanwhile).
+			if !c.faultyNode(r.To) {
+				c.quorumDelivered(r.From, r.To, m)
+			}
+			return
+		}
+		// A wiped replica that has not caught up is not judged, but what
+		// reaches it counts once it is (a vote it got then may complete a
+		// quorum after it caught up).
+		if !c.correct(r.To) && !c.wipeDown(r.To) {
 			return
 		}
 		switch m := r.Msg.(type) {
-		case *pbft.NewView: // receivers ignore a NEW-VIEW relayed by another
-			if m.Replica == r.From && c.sigOK(m) {
+		case *pbft.NewView:
+			// Receivers take a NEW-VIEW signed by the view's primary,
+			// whoever forwards it (a replica forwards its view's NEW-VIEW
+			// to one stuck asking for it), and ignore one signed by
+			// another replica (a Byzantine replica may send one for a view
+			// it is not the primary of: it must not stand for the NEW-VIEW
+			// the receiver then accepts).
+			if c.n > 0 && m.Replica == sim.NodeID(m.View%uint64(c.n)) && c.sigOK(m) {
 				c.nvDelivered[nvKey{r.To, m.View}] = m
 			}
 		case *pbft.State: // a lagging replica may enter a view from a STATE
-			if m.NewView != nil && c.sigOK(m.NewView) {
+			if nv := m.NewView; nv != nil && c.n > 0 && nv.Replica == sim.NodeID(nv.View%uint64(c.n)) && c.sigOK(nv) {
 				c.nvDelivered[nvKey{r.To, m.NewView.View}] = m.NewView
 			}
 		}
@@ -667,6 +718,15 @@ func Check(opts Options, records []sim.Record) *Checker {
 // protocol; PBFT's own events feed the PBFT-specific properties.
 func (c *Checker) event(r *sim.Record) {
 	from := r.From
+	if c.wipe != nil && int(from) >= 0 && int(from) < c.n {
+		if c.wipeDown(from) {
+			c.wipeEvent(r.Time, from, r.Event)
+			return
+		}
+		if ex, ok := r.Event.(events.Executed); ok {
+			c.wipeSigned(from, ex.Execution().Seq)
+		}
+	}
 	switch e := r.Event.(type) {
 	case events.Submitted:
 		c.submitted(r.Time, from, e.Submission())
@@ -680,6 +740,9 @@ func (c *Checker) event(r *sim.Record) {
 		if c.correct(from) {
 			d := e.Decision()
 			c.agree(r.Time, from, d.View, d.Seq, d.Digest, "committed")
+			if pc, ok := e.(*pbft.Committed); ok {
+				c.quorumEvent(r.Time, from, quorumCommit, pc.View, pc.Seq, pc.Digest)
+			}
 			if rs := c.rep(from); d.Seq > rs.lastSeq {
 				rs.committed.put(d.Seq, true)
 			}
@@ -711,6 +774,7 @@ func (c *Checker) event(r *sim.Record) {
 	case *pbft.Prepared:
 		if c.correct(from) {
 			c.preparedEvent(r.Time, from, e)
+			c.quorumEvent(r.Time, from, quorumPrepare, e.View, e.Seq, e.Digest)
 		}
 	case *pbft.SentPrepare:
 		if c.correct(from) {
@@ -1143,6 +1207,7 @@ func (c *Checker) Finish(end sim.Time) {
 		c.checkAccepted(a, true)
 	}
 	c.pendingAc = nil
+	_, _, c.liveFrom = c.FaultModel()
 	c.liveness()
 	c.linearizable()
 }
@@ -1159,7 +1224,7 @@ func (c *Checker) liveness() {
 		if c.faultyC[s.req.Client] {
 			continue
 		}
-		start := max(s.at, c.opts.GST)
+		start := max(s.at, c.opts.GST, c.liveFrom)
 		deadline := start.Add(c.opts.LivenessBound)
 		if s.accepted || c.end > deadline {
 			c.liveJudged++

@@ -253,6 +253,21 @@ func TestCheckers(t *testing.T) {
 		}, NewViewO},
 		{"newview-o: accepted O matches the recomputation", nil, func() *stream { return acceptNV(d(7)) }, ""},
 		{"newview-o: accepted O drops a prepared request", nil, func() *stream { return acceptNV(nullDigest) }, NewViewO},
+		{"newview-o: judged on the primary's NEW-VIEW forwarded by another, not on a faulty replica's own", nil, func() *stream {
+			s := &stream{}
+			bogus := &pbft.NewView{View: 1, Replica: 3, ViewChanges: vcs(1, cert(0, 1, d(7))),
+				PrePrepares: []*pbft.PrePrepare{{Replica: 3, View: 1, Seq: 1, Digest: nullDigest}}}
+			s.deliver(3, 2, bogus)
+			s.deliver(0, 2, &pbft.NewView{View: 1, Replica: 1, ViewChanges: vcs(1, cert(0, 1, d(7))),
+				PrePrepares: []*pbft.PrePrepare{{Replica: 1, View: 1, Seq: 1, Digest: d(7)}}})
+			return s.ev(2, &pbft.NewViewEntered{Replica: 2, View: 1, Primary: 1, Recomputed: true, OMatches: true})
+		}, ""},
+		{"newview-o: a forwarded NEW-VIEW dropping a prepared request", nil, func() *stream {
+			s := &stream{}
+			s.deliver(0, 2, &pbft.NewView{View: 1, Replica: 1, ViewChanges: vcs(1, cert(0, 1, d(7))),
+				PrePrepares: []*pbft.PrePrepare{{Replica: 1, View: 1, Seq: 1, Digest: nullDigest}}})
+			return s.ev(2, &pbft.NewViewEntered{Replica: 2, View: 1, Primary: 1, Recomputed: true, OMatches: true})
+		}, NewViewO},
 		{"newview-o: accepted O is missing a slot", nil, func() *stream { return acceptNV() }, NewViewO},
 		{"newview-o: accepted O proposes another request", nil, func() *stream { return acceptNV(d(8)) }, NewViewO},
 		{"liveness: request never completes after GST", func(o *Options) { o.LivenessBound = time.Second; o.GST = sim.Time(time.Second) }, func() *stream {

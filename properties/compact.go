@@ -100,6 +100,7 @@ func (c *Checker) stableCheckpoint(from sim.NodeID, seq uint64) {
 // foldBelow folds and drops the state of every seq <= p.
 func (c *Checker) foldBelow(p uint64) {
 	c.foldSlots(p)
+	c.quorum.foldBelow(p)
 	for r := range c.commitList {
 		keep := c.commitList[r][:0]
 		for _, cm := range c.commitList[r] {

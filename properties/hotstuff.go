@@ -31,6 +31,9 @@ func hotstuffCase(sc scenarios.Scenario, r *rand.Rand, protocol string) scenario
 	sc = clone(sc)
 	sc.Protocol.Name = protocol
 	sc.Protocol.CheckpointInterval, sc.Protocol.Window = 0, 0
+	for i := range sc.Crashes {
+		sc.Crashes[i].Kind = "" // only PBFT models a stable store
+	}
 	for i := range sc.Adversary {
 		a := &sc.Adversary[i]
 		for j, t := range a.Types {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/pbftsim/pbftsim/internal/cputime"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -31,6 +32,11 @@ type Finding struct {
 	// ToFirst is the wall-clock time from the start of the search to the
 	// end of the first failing case (shrinking excluded).
 	ToFirst time.Duration
+	// CPU is the process CPU time (user plus system) the search used
+	// until its first failing case, or in all when nothing was found (0
+	// where the platform does not report it): on a shared host it is the
+	// figure that does not depend on the load.
+	CPU time.Duration
 	// AlsoCorrect counts the failing cases passed over because the correct
 	// protocol fails them too (a hunt for a broken variant counts only
 	// failures that the variant causes).
@@ -112,6 +118,10 @@ type HuntSpec struct {
 	Budget   time.Duration // wall-clock budget (0: none, then MaxCases must be set)
 	MaxCases int           // 0: no limit
 	Seed     uint64
+	// BudgetCPU makes Budget count the process's CPU time (user plus
+	// system) instead of wall-clock time: on a shared host a search then
+	// gets the same computing time whatever the load.
+	BudgetCPU bool
 	// Generic searches with the generator of check (SearchConfig) and no
 	// targeted scenario: the measure of how much the search finds on a
 	// variant nobody tuned it for.
@@ -163,9 +173,26 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	}
 	seed := spec.Seed
 	start := time.Now()
+	cpu0, cpuOK := cputime.Process()
+	if spec.BudgetCPU && !cpuOK {
+		return nil, fmt.Errorf("hunt: a CPU-time budget, but this platform does not report CPU time")
+	}
+	cpuSince := func() time.Duration {
+		c, ok := cputime.Process()
+		if !ok {
+			return 0
+		}
+		return c - cpu0
+	}
 	f := &Finding{Variant: variant, Seed: seed}
+	spent := func() time.Duration {
+		if spec.BudgetCPU {
+			return cpuSince()
+		}
+		return time.Since(start)
+	}
 	expired := func() bool {
-		return ctx.Err() != nil || (spec.Budget > 0 && time.Since(start) > spec.Budget) ||
+		return ctx.Err() != nil || (spec.Budget > 0 && spent() > spec.Budget) ||
 			(spec.MaxCases > 0 && f.Cases >= spec.MaxCases)
 	}
 	targets := Targeted(search)
@@ -226,8 +253,9 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 			f.AlsoCorrect++
 			continue
 		}
-		first := time.Since(start)
+		first, firstCPU := time.Since(start), cpuSince()
 		g := shrinkFinding(ctx, o, seed, variant)
+		g.CPU = firstCPU
 		g.Cases = f.Cases
 		g.AlsoCorrect = f.AlsoCorrect
 		g.Elapsed = time.Since(start)
@@ -235,6 +263,7 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 		return g, nil
 	}
 	f.Elapsed = time.Since(start)
+	f.CPU = cpuSince()
 	return f, nil
 }
 
@@ -252,6 +281,9 @@ type HuntRow struct {
 	// the whole search).
 	Cases   int     `json:"cases"`
 	Seconds float64 `json:"seconds"`
+	// CPUSeconds is the process CPU time of the same span (user plus
+	// system; 0 where not reported).
+	CPUSeconds float64 `json:"cpu_seconds"`
 	// Property is the first violated property of the shrunk run.
 	Property string `json:"property,omitempty"`
 	// Shrunk size: replicas, faulty replicas (Byzantine or crashed),
@@ -276,7 +308,8 @@ type HuntRow struct {
 
 // Row summarises a finding as a hunt-table row.
 func (f *Finding) Row() HuntRow {
-	r := HuntRow{Variant: f.Variant, Found: f.Found, Cases: f.Cases, Seed: f.Seed, Finding: f, AlsoCorrect: f.AlsoCorrect}
+	r := HuntRow{Variant: f.Variant, Found: f.Found, Cases: f.Cases, Seed: f.Seed, Finding: f, AlsoCorrect: f.AlsoCorrect,
+		CPUSeconds: f.CPU.Seconds()}
 	if r.Variant == "" {
 		r.Variant = "correct"
 	}
@@ -312,7 +345,9 @@ type HuntAllSpec struct {
 	Budget   time.Duration // per variant
 	MaxCases int           // per variant (0: no limit)
 	Seed     uint64
-	Generic  bool
+	// BudgetCPU: Budget is process CPU time (see HuntSpec.BudgetCPU).
+	BudgetCPU bool
+	Generic   bool
 	// Guided also runs each variant's search coverage-guided and reports
 	// its cases and seconds beside the plain search's (Generic only).
 	Guided bool
@@ -335,13 +370,13 @@ func HuntAll(ctx context.Context, spec HuntAllSpec) ([]HuntRow, error) {
 		if ctx.Err() != nil {
 			return rows, ctx.Err()
 		}
-		f, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: spec.Generic})
+		f, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, BudgetCPU: spec.BudgetCPU, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: spec.Generic})
 		if err != nil {
 			return rows, fmt.Errorf("variant %s: %w", v, err)
 		}
 		row := f.Row()
 		if spec.Guided {
-			g, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: true, Guided: true})
+			g, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, BudgetCPU: spec.BudgetCPU, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: true, Guided: true})
 			if err != nil {
 				return rows, fmt.Errorf("variant %s (guided): %w", v, err)
 			}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/pbftsim/pbftsim/internal/cputime"
 )
 
 // huntBudget is the per-variant wall-clock budget of the hunt tests.
@@ -100,8 +102,6 @@ const genericCases = 160
 // genericCases (seed 1): the README's hunt table gives how long they take.
 // make fuzz (PBFTSIM_PROPERTY_RUNS set) hunts them with 20x the cases.
 var genericSlow = map[string]bool{
-	"commit-counts-duplicates":    true, // not found in 4,081 cases (60 s)
-	"commit-quorum-2f":            true, // 2,061 cases
 	"timer-restart-any-execution": true, // 2,553 cases
 }
 
@@ -152,9 +152,20 @@ func TestHuntAllRows(t *testing.T) {
 		if !r.Found || r.Seconds <= 0 {
 			t.Errorf("row %+v: want found with a time", r)
 		}
+		if _, ok := cputime.Process(); ok && r.CPUSeconds <= 0 {
+			t.Errorf("row %+v: want the CPU time to the first violation", r)
+		}
+	}
+	// A CPU-time budget ends the search too.
+	f, err := HuntWith(context.Background(), HuntSpec{Variant: "timer-restart-any-execution", Budget: 200 * time.Millisecond, BudgetCPU: true, Seed: 1, Generic: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := cputime.Process(); ok && (f.Found || f.CPU < 200*time.Millisecond) {
+		t.Fatalf("a 200ms CPU budget: found %v after %v of CPU time", f.Found, f.CPU)
 	}
 	// A search that runs out of cases gives a row that is not found.
-	f, err := HuntWith(context.Background(), HuntSpec{Variant: "accept-second-preprepare", MaxCases: 3, Seed: 1, Generic: true})
+	f, err = HuntWith(context.Background(), HuntSpec{Variant: "accept-second-preprepare", MaxCases: 3, Seed: 1, Generic: true})
 	if err != nil {
 		t.Fatal(err)
 	}

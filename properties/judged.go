@@ -72,6 +72,10 @@ func (c *Checker) judgements(liveWhy string) []Judgement {
 			j.Reason = vacuous
 		case Linearizability:
 			j = c.linJudgement()
+		case LocalQuorum:
+			if !c.opts.Deliveries {
+				j.Judged, j.Reason = false, "the records hold no message deliveries to audit"
+			}
 		case StateAgreement:
 			if c.stateSeqs == 0 {
 				j.Judged, j.Reason = false, "no sequence number at which two correct replicas reported their state (checkpoint or final state)"

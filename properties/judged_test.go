@@ -196,8 +196,8 @@ func TestRecoveredReplicaMustNotEquivocate(t *testing.T) {
 func TestCrashedReplicasAreJudgedAndCounted(t *testing.T) {
 	cfg := cluster.Config{N: 4, Crashes: []sim.Crash{{Node: 0, At: 1}, {Node: 1, At: 1, Recover: 5}, {Node: 5, At: 1}},
 		Byzantine: []cluster.ByzantineSpec{{Replica: 2, Strategy: "silent"}}}
-	if ok, why := WithinFaultModel(cfg); ok || !strings.Contains(why, "3 faulty replicas") {
-		t.Errorf("WithinFaultModel = %v, %q; want false: 3 faulty replicas", ok, why)
+	if ok, why := WithinFaultModel(cfg); ok || !strings.Contains(why, "3 replicas faulty at once") {
+		t.Errorf("WithinFaultModel = %v, %q; want false: 3 replicas faulty at once", ok, why)
 	}
 	if cfg.WithinFaultModel() {
 		t.Errorf("cluster.Config.WithinFaultModel: 2 crashed + 1 Byzantine > f = 1, want false")
@@ -209,6 +209,24 @@ func TestCrashedReplicasAreJudgedAndCounted(t *testing.T) {
 	one := cluster.Config{N: 4, Crashes: []sim.Crash{{Node: 3, At: 1, Recover: 5}}}
 	if ok, _ := WithinFaultModel(one); !ok || !one.WithinFaultModel() {
 		t.Errorf("one crashed replica of 4: want within the fault model")
+	}
+	// Over time: a crashed replica counts while down, so two replicas
+	// down at different times are within f = 1, at the same time not.
+	for _, tc := range []struct {
+		name    string
+		crashes []sim.Crash
+		within  bool
+	}{
+		{"one after the other", []sim.Crash{{Node: 1, At: 10, Recover: 20}, {Node: 2, At: 20, Recover: 30}}, true},
+		{"overlapping", []sim.Crash{{Node: 1, At: 10, Recover: 21}, {Node: 2, At: 20, Recover: 30}}, false},
+		{"the first never recovers", []sim.Crash{{Node: 1, At: 10}, {Node: 2, At: 20, Recover: 30}}, false},
+		{"one replica twice", []sim.Crash{{Node: 1, At: 10, Recover: 20, Kind: sim.CrashAmnesia}, {Node: 1, At: 15, Recover: 30}}, true},
+		{"wipe then crash after its recovery (before the run)", []sim.Crash{{Node: 1, At: 10, Recover: 20, Kind: sim.CrashWipe}, {Node: 2, At: 25, Recover: 30}}, true},
+	} {
+		c := cluster.Config{N: 4, Crashes: tc.crashes}
+		if ok, why := WithinFaultModel(c); ok != tc.within || c.WithinFaultModel() != tc.within {
+			t.Errorf("%s: within %v (%s), cluster %v; want %v", tc.name, ok, why, c.WithinFaultModel(), tc.within)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -362,18 +363,26 @@ func BenchmarkCheckRecords(b *testing.B) {
 		opts.LivenessBound = DefaultLivenessBound(cfg)
 		traces = append(traces, trace{opts, rec.Records})
 	}
-	c := New(Options{})
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := range b.N {
-		t := &traces[i%len(traces)]
-		c.Reset(t.opts)
-		for j := range t.recs {
-			c.Record(&t.recs[j])
-		}
-		c.Finish(c.end)
-		if len(c.violations) > 0 {
-			b.Fatalf("seed %d: %v", i%len(traces)+1, c.violations[0])
-		}
+	// local-quorum=off: the same checkers without the local-quorum audit
+	// (the ratio of the two is its cost).
+	for _, audit := range []bool{true, false} {
+		b.Run(fmt.Sprintf("local-quorum=%v", map[bool]string{true: "on", false: "off"}[audit]), func(b *testing.B) {
+			c := New(Options{})
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := range b.N {
+				t := &traces[i%len(traces)]
+				opts := t.opts
+				opts.Deliveries = audit
+				c.Reset(opts)
+				for j := range t.recs {
+					c.Record(&t.recs[j])
+				}
+				c.Finish(c.end)
+				if len(c.violations) > 0 {
+					b.Fatalf("seed %d: %v", i%len(traces)+1, c.violations[0])
+				}
+			}
+		})
 	}
 }

@@ -167,6 +167,11 @@ func size(sc scenarios.Scenario) int {
 	if sc.Workload.Interval > 0 {
 		s++
 	}
+	k := sc.Protocol.CheckpointInterval
+	if k == 0 {
+		k = 16 // the default K
+	}
+	s += k + sc.Protocol.Batch
 	return s*100000 + int(sc.Run.MaxTime.Milliseconds())
 }
 
@@ -189,6 +194,28 @@ func TestShrinkFindsMinimal(t *testing.T) {
 	got, steps := Shrink(sc, fails, 100, 1000)
 	if got.N != 4 || len(got.Byzantine) != 1 || len(got.Crashes) != 0 || got.Workload.Requests != 1 || got.Workload.Clients != 1 {
 		t.Fatalf("after %d steps: not minimal: n=%d byz=%v crashes=%v requests=%d clients=%d", steps, got.N, got.Byzantine, got.Crashes, got.Workload.Requests, got.Workload.Clients)
+	}
+}
+
+// TestShrinkWorkloadPass: a failure that needs 3 requests, or 40 or more,
+// shrinks from 60 requests to 3 (halving alone stops at 40: 30 passes),
+// and one that needs at least 7 shrinks to exactly 7.
+func TestShrinkWorkloadPass(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		fails func(r int) bool
+		want  int
+	}{
+		{"3 or >= 40", func(r int) bool { return r == 3 || r >= 40 }, 3},
+		{">= 7", func(r int) bool { return r >= 7 }, 7},
+		{">= 23", func(r int) bool { return r >= 23 }, 23},
+	} {
+		sc := CaseScenario(1, 0, GenConfig{})
+		sc.Workload.Requests, sc.Workload.Clients = 60, 1
+		got, steps := Shrink(sc, func(c scenarios.Scenario) bool { return tc.fails(c.Workload.Requests) }, 100, 1000)
+		if got.Workload.Requests != tc.want {
+			t.Errorf("%s: after %d steps %d requests, want %d", tc.name, steps, got.Workload.Requests, tc.want)
+		}
 	}
 }
 

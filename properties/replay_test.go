@@ -11,7 +11,8 @@ import (
 // TestFindingsReplay reruns the replay files of the bugs of the correct
 // protocol that this package's checkers found (testdata/findings), all since
 // fixed in sim/pbft: each rerun must be deterministic and must now pass every
-// property, so a fix that is undone fails here.
+// property, judged in full, so a fix that is undone (or a change that makes
+// the run stall instead of fail) fails here.
 func TestFindingsReplay(t *testing.T) {
 	files, err := filepath.Glob("testdata/findings/*.replay.yaml")
 	if err != nil || len(files) == 0 {
@@ -42,6 +43,13 @@ func TestFindingsReplay(t *testing.T) {
 			// found and that was then fixed in sim/pbft: it must stay fixed.
 			if a.Failed() {
 				t.Fatalf("regression: %s recorded a %s bug of the correct protocol, and it is back: %s", file, rp.Property, a.Summary())
+			}
+			// A fix must make the run pass, not stall: a recorded finding
+			// passes only if every property was judged in full (a liveness
+			// finding whose requests are still pending at the end of the
+			// run would otherwise pass with liveness not judged).
+			if !a.FullyJudged() {
+				t.Fatalf("%s: not every property judged in full, so the fix is not shown: %s", file, a.JudgedSummary())
 			}
 			t.Logf("fixed (recorded %s %s): now %s", rp.Verdict, rp.Property, a.Summary())
 		})

@@ -249,15 +249,23 @@ func (o *Outcome) Summary() string {
 // that churn under load (a timeout below a round trip goes back to its base
 // after every view that executes a request, so one client's request can
 // wait several such cycles). For HotStuff the pacemaker's growth is added.
+// Rate-limited links add the time a view change's bytes occupy them, and
+// clocks the stretch of slow clocks and of backward and forward jumps (see
+// queueBound and clockStretch).
 func DefaultLivenessBound(c cluster.Config) time.Duration {
 	c = c.WithDefaults()
 	d := delayBound(c)
-	view := 8*d + 2*c.ClientTimeout
+	q := queueBound(c) // the bytes of one view change on rate-limited links (envbound.go)
+	view := 8*d + 2*c.ClientTimeout + q
 	grow := max(c.ViewChangeTimeout, view)
 	if c.Network.GST > 0 {
 		grow = max(grow, c.Network.GST.Duration()+c.ViewChangeTimeout)
 	}
-	vc := grow << uint(min(c.F+3, 11))
+	// A forward clock jump fires a pending timer early: the view fails and
+	// its timer doubles without the time passing, so each may add one
+	// doubling (clockStretch, envbound.go).
+	slow, back, forward := clockStretch(c)
+	vc := grow << uint(min(c.F+3, 11)+min(forward, 8))
 	b := vc + 10*c.ClientTimeout + 40*d + time.Second
 	if cluster.IsHotStuff(c.Protocol) {
 		// HotStuff's leader rotates every view and its pacemaker doubles
@@ -267,8 +275,17 @@ func DefaultLivenessBound(c cluster.Config) time.Duration {
 		// timeout exceeds a view's seven message delays.
 		b += c.Network.GST.Duration()<<uint(min(c.F+1, 10)) + c.ViewChangeTimeout<<uint(min(2*c.F+2, 12))
 	}
-	return b
+	// Up to f+2 view changes each move a view's bytes; slow clocks stretch
+	// every timeout and backward jumps delay the timers pending across them
+	// (envbound.go).
+	b += time.Duration(c.F+2) * q
+	b = time.Duration(math.Min(float64(b)*slow, float64(maxBound))) + back
+	return min(b, maxBound)
 }
+
+// maxBound caps the default liveness bound (about 11 days of virtual time):
+// far beyond any run, and safe from overflow when the terms multiply.
+const maxBound = time.Duration(1 << 50)
 
 // delayBound is the longest delay a message between correct nodes takes
 // after GST in c's network (at least 1ms): the GST bound Delta when set,
@@ -317,15 +334,23 @@ func delayQuantile(d sim.Delay) time.Duration {
 }
 
 // WithinFaultModel reports whether liveness can be expected of a run: at
-// most f replicas faulty (Byzantine or crashed at any time, see
-// cluster.Config.FaultyReplicas), every partition healed, and a GST with a
-// delay bound when the network is lossy or partitioned. It returns the
+// most f replicas faulty at any time (cluster.Config.FaultIntervals; a
+// wiped replica counted here until its recovery, the earliest it can have
+// caught up: the checker's FaultModel then judges the run by when it did),
+// every partition healed, a GST with a delay bound when the network is
+// lossy or partitioned, and rate-limited links that can carry the
+// protocol's periodic retransmissions (see linkOverload). It returns the
 // reason when it is not.
 func WithinFaultModel(c cluster.Config) (bool, string) {
 	c = c.WithDefaults()
-	if faulty := c.FaultyReplicas(); len(faulty) > c.F {
-		return false, fmt.Sprintf("%d faulty replicas %v (Byzantine %v, crashed %v) > f = %d", len(faulty), faulty, c.Faulty(), c.Crashed(), c.F)
+	if ok, reason, _ := JudgeFaultIntervals(staticIntervals(c), c.F); !ok {
+		return false, reason
 	}
+	return networkModel(c)
+}
+
+// networkModel is the network half of WithinFaultModel.
+func networkModel(c cluster.Config) (bool, string) {
 	for _, p := range c.Network.Partitions {
 		if p.To == 0 {
 			return false, "a partition never heals"
@@ -341,15 +366,20 @@ func WithinFaultModel(c cluster.Config) (bool, string) {
 	if lossy && (c.Network.GST == 0 || c.Network.Delta <= 0) {
 		return false, "a lossy network without GST and delta"
 	}
+	if why := linkOverload(c); why != "" { // envbound.go
+		return false, why
+	}
 	return true, ""
 }
 
 // notJudged are the nodes a checker does not judge: the Byzantine
 // replicas and the crashed clients (whose requests liveness does not
-// cover), sorted. Crashed replicas are judged: the kernel keeps a crashed
-// node's state, so a replica that crashes (and recovers) must still never
-// contradict itself or the correct replicas. They count against f for the
-// fault model (cluster.Config.FaultyReplicas), not against safety.
+// cover), sorted. Crashed replicas are judged: a replica that crashes (and
+// recovers with what it persisted) must still never contradict itself or
+// the correct replicas. They count against f while down (see
+// cluster.Config.FaultIntervals), not against safety. A wiped replica is
+// not judged from its crash until it has caught up (the checker follows
+// it, see FaultModel).
 func notJudged(c cluster.Config) []sim.NodeID {
 	out := c.Faulty()
 	for _, cr := range c.Crashes {
@@ -364,8 +394,8 @@ func notJudged(c cluster.Config) []sim.NodeID {
 // CheckerOptions returns the checker options for a run configuration.
 func CheckerOptions(c cluster.Config) Options {
 	c = c.WithDefaults()
-	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window,
-		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients)}
+	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window, Deliveries: true,
+		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients), FaultIntervals: c.FaultIntervals()}
 }
 
 // RunScenario runs a scenario with checkers attached and returns their
@@ -407,24 +437,36 @@ func Judge(sc scenarios.Scenario, cl *cluster.Cluster, chk *Checker, ro RunOptio
 		}
 	}
 	chk.Finish(end)
+	// The fault model as the run shows it (a wiped replica counts until
+	// it caught up).
+	faultsOK, faultsWhy, _ := chk.FaultModel()
+	res.WithinFaultModel = faultsOK
+	res.FaultIntervals = chk.FaultIntervals()
 	out := &Outcome{Scenario: sc, Result: res, Violations: chk.Violations(), Accused: chk.Accused()}
 	for _, a := range out.Accused {
-		if !slices.Contains(chk.opts.Faulty, a.Replica) {
+		if !slices.Contains(chk.opts.Faulty, a.Replica) && !chk.excused(a.Replica) {
 			out.Violations = append(out.Violations, Violation{Property: Accountability, Replicas: []sim.NodeID{a.Replica},
 				View: a.View, Seq: a.Seq, Time: a.Time, Detail: "a replica configured as correct provably misbehaved: " + a.Reason})
 		}
 	}
 	// Why liveness was not judged, if it was not.
 	why := ""
-	switch ok, reason := WithinFaultModel(cfg); {
+	netOK, netWhy := networkModel(cfg)
+	switch {
 	case !ro.Liveness:
 		why = "not requested"
-	case !ok:
-		why = "outside the fault model: " + reason
+	case !faultsOK:
+		why = "outside the fault model: " + faultsWhy
+	case !netOK:
+		why = "outside the fault model: " + netWhy
 	case stopped:
 		why = "the run stopped at the first safety violation"
 	case res.BudgetExceeded != "":
 		why = "the run was stopped early: " + res.BudgetExceeded
+	}
+	if !faultsOK {
+		// armed before the run (WithinFaultModel), judged void after it
+		out.Violations = slices.DeleteFunc(out.Violations, func(v Violation) bool { return v.Property == Liveness })
 	}
 	out.Judgements = chk.judgements(why)
 	if cfg.Protocol != "" && cfg.Protocol != cluster.ProtocolPBFT {

@@ -48,16 +48,16 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 		c.Crashes = slices.Delete(c.Crashes, i, i+1)
 		add(c)
 	}
-	// Fewer requests and clients.
-	if r := sc.Workload.Requests; r > 1 {
-		for _, m := range []int{1, r / 2, r - 1} {
-			if m >= 1 && m < r {
-				c := clone(sc)
-				c.Workload.Requests = m
-				c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
-				add(c)
-			}
+	for i := range sc.Crashes {
+		if sc.Crashes[i].Kind != "" { // the simplest crash kind: keep
+			c := clone(sc)
+			c.Crashes[i].Kind = ""
+			add(c)
 		}
+	}
+	// Fewer requests and clients.
+	for _, c := range fewerRequests(sc) {
+		add(c)
 	}
 	if sc.Workload.Clients > 1 {
 		c := clone(sc)
@@ -69,11 +69,18 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 		c.Workload.Interval = 0
 		add(c)
 	}
-	// Fewer network faults.
+	// Fewer network faults: all adversarial rules, then each.
 	if len(sc.Adversary) > 0 {
 		c := clone(sc)
 		c.Adversary = nil
 		add(c)
+	}
+	if len(sc.Adversary) > 1 {
+		for i := range sc.Adversary {
+			c := clone(sc)
+			c.Adversary = slices.Delete(c.Adversary, i, i+1)
+			add(c)
+		}
 	}
 	if len(sc.Network.Partitions) > 0 {
 		c := clone(sc)
@@ -105,11 +112,49 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 		c.Network.GST, c.Network.Delta = 0, 0
 		add(c)
 	}
+	// Smaller protocol parameters: checkpoints every request or two (a
+	// checkpoint bug then needs fewer requests), one request per batch.
+	for _, k := range []int{1, 2} {
+		if ck := sc.Protocol.CheckpointInterval; ck > k || ck == 0 {
+			c := clone(sc)
+			w := 2
+			if ck > 0 && sc.Protocol.Window > 0 {
+				w = max(1, sc.Protocol.Window/ck)
+			}
+			c.Protocol.CheckpointInterval, c.Protocol.Window = k, w*k
+			add(c)
+		}
+	}
+	if sc.Protocol.Batch > 1 {
+		c := clone(sc)
+		c.Protocol.Batch = 1
+		add(c)
+	}
 	// Shorter runs.
 	if mt := sc.Run.MaxTime; mt > 2*time.Second+sc.Network.GST {
 		c := clone(sc)
 		c.Run.MaxTime = max(mt/2, 2*time.Second+sc.Network.GST)
 		add(c)
+	}
+	return out
+}
+
+// fewerRequests returns the workload shrinks of sc, smallest first: 1..5
+// requests (the target size of a counterexample), then a quarter, a half,
+// three quarters and all but one of them (delta debugging's halving).
+func fewerRequests(sc scenarios.Scenario) []scenarios.Scenario {
+	r := sc.Workload.Requests
+	var out []scenarios.Scenario
+	seen := map[int]bool{}
+	for _, m := range []int{1, 2, 3, 4, 5, r / 4, r / 2, 3 * r / 4, r - 1} {
+		if m < 1 || m >= r || seen[m] {
+			continue
+		}
+		seen[m] = true
+		c := clone(sc)
+		c.Workload.Requests = m
+		c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
+		out = append(out, c)
 	}
 	return out
 }
@@ -230,31 +275,161 @@ func clone(sc scenarios.Scenario) scenarios.Scenario {
 		}
 	}
 	c.Crashes = slices.Clone(sc.Crashes)
+	c.TimerFires = slices.Clone(sc.TimerFires)
 	c.Adversary = slices.Clone(sc.Adversary)
 	c.Network.Links = slices.Clone(sc.Network.Links)
 	c.Network.Partitions = slices.Clone(sc.Network.Partitions)
 	return c
 }
 
-// Shrink greedily shrinks a failing scenario: it repeatedly takes the first
-// candidate of Shrinks for which fails still returns true, up to maxSteps
-// accepted steps and maxRuns calls of fails.
+// reseeds is how many other seeds Shrink tries for a scenario with at most
+// 5 requests or 4 replicas when the failure's own seed needs more.
+const reseeds = 8
+
+// Shrink shrinks a failing scenario, up to maxSteps accepted steps and
+// maxRuns calls of fails in all. It alternates two passes until neither
+// makes progress: a greedy pass that repeatedly takes the first candidate
+// of Shrinks for which fails still returns true, and a workload pass that
+// searches the fewest requests that still fail (delta debugging over the
+// workload: the greedy pass stops at the first halving that no longer
+// fails, and a failure needing, say, its first 3 of 60 requests keeps 30).
+// Each pass has its own share of maxRuns, so a long greedy pass does not
+// starve the workload pass. When 1..5 requests (or 4 replicas) do not fail
+// under the scenario's seed, they are tried under the next reseeds seeds:
+// a shrunk scenario is a different but reproducible run anyway, and a
+// failure that needs a race may need many requests under one seed only.
 func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps, maxRuns int) (scenarios.Scenario, int) {
 	steps, runs := 0, 0
-	for steps < maxSteps {
-		progressed := false
-		for _, c := range Shrinks(sc) {
-			if runs >= maxRuns {
-				return sc, steps
+	try := func(c scenarios.Scenario) bool {
+		if runs >= maxRuns || steps >= maxSteps {
+			return false
+		}
+		runs++
+		if fails(c) {
+			steps++
+			return true
+		}
+		return false
+	}
+	greedy := func(budget int) bool {
+		stop := min(maxRuns, runs+budget)
+		any := false
+		for steps < maxSteps && runs < stop {
+			progressed := false
+			for _, c := range Shrinks(sc) {
+				if runs >= stop {
+					break
+				}
+				if try(c) {
+					sc, progressed, any = c, true, true
+					break
+				}
 			}
-			runs++
-			if fails(c) {
-				sc, progressed = c, true
-				steps++
+			if !progressed {
 				break
 			}
 		}
-		if !progressed {
+		return any
+	}
+	workload := func() bool {
+		// The smallest failing request count below the current one:
+		// 1..5 first, then a binary search between the largest count
+		// known to pass and the current (failing) one.
+		r := sc.Workload.Requests
+		with := func(m int) scenarios.Scenario {
+			c := clone(sc)
+			c.Workload.Requests = m
+			c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
+			return c
+		}
+		lo := 0 // largest count known not to fail
+		for m := 1; m <= 5 && m < r; m++ {
+			c := with(m)
+			if c.Validate() != nil {
+				continue
+			}
+			if try(c) {
+				sc = c
+				return true
+			}
+			lo = m
+		}
+		// A failure that needs a race (a reply arriving first, a timer
+		// firing between two messages) may need many requests under this
+		// seed only: the same shape under a few other seeds.
+		for k := uint64(1); k <= reseeds && r > 5; k++ {
+			for m := 1; m <= 5; m++ {
+				c := with(m)
+				c.Seed = sc.Seed + k
+				if c.Validate() == nil && try(c) {
+					sc = c
+					return true
+				}
+			}
+		}
+		hi, any := r, false
+		for hi-lo > 1 && runs < maxRuns && steps < maxSteps {
+			m := lo + (hi-lo)/2
+			c := with(m)
+			if c.Validate() == nil && try(c) {
+				sc, hi, any = c, m, true
+			} else {
+				lo = m
+			}
+		}
+		return any
+	}
+	replicas := func() bool {
+		// Four replicas under a few other seeds, for the same reason.
+		if sc.N <= 4 {
+			return false
+		}
+		for k := uint64(1); k <= reseeds; k++ {
+			c := withN(sc, 4)
+			c.Seed = sc.Seed + k
+			if c.Validate() == nil && try(c) {
+				sc = c
+				return true
+			}
+		}
+		return false
+	}
+	both := func() bool {
+		// Four replicas and at most 5 requests at once, under more seeds:
+		// the two passes above each keep the other dimension, and a
+		// failure may need a race that the small shape reaches only
+		// under some seeds.
+		if sc.N <= 4 && sc.Workload.Requests <= 5 {
+			return false
+		}
+		for k := uint64(1); k <= 2*reseeds; k++ {
+			for _, m := range []int{5, 3} {
+				c := sc
+				if sc.N > 4 {
+					c = withN(sc, 4)
+				} else {
+					c = clone(sc)
+				}
+				if m < c.Workload.Requests {
+					c.Workload.Requests = m
+					c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
+				}
+				c.Seed = sc.Seed + k
+				if c.Validate() == nil && try(c) {
+					sc = c
+					return true
+				}
+			}
+		}
+		return false
+	}
+	for round := 0; round < 4; round++ {
+		// The greedy pass may use up to 3/4 of what is left, the
+		// workload pass what it needs (a binary search: a few runs).
+		g := greedy(max(1, (maxRuns-runs)*3/4))
+		w := workload()
+		n := replicas()
+		if !g && !w && !n && !both() {
 			break
 		}
 	}

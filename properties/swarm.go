@@ -64,7 +64,7 @@ func ParseKnobs(description string) Knobs {
 // KnobNames lists every knob a swarm case draws, in order.
 var KnobNames = []string{"n", "f", "vc_timeout", "client_timeout", "checkpoint", "window", "batch", "workload", "think", "delay",
 	"drop", "duplicate", "gst", "partition", "oneway", "clog", "crashes", "primary_crash", "recover_in_vc",
-	"targeted", "leader_delay", "byzantine", "strategies"}
+	"crash_kinds", "targeted", "leader_delay", "byzantine", "strategies", "clocks", "bandwidth", "ingress", "regions"} // the last four: envKnobNames
 
 // swarmDelay is a delay distribution with its typical (mean-ish) delay.
 type swarmDelay struct {
@@ -359,6 +359,7 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 	knob("crashes", crashes)
 	knob("primary_crash", primaryCrash && crashes > 0 && ids[0] == 0)
 	knob("recover_in_vc", recoverInVC)
+	knob("crash_kinds", drawCrashKinds(&sc, seed)) // see swarm_storage.go
 	var used []string
 	for c := crashes; c < faults; c++ {
 		id := ids[c]
@@ -397,6 +398,8 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 	slices.SortFunc(sc.Byzantine, func(a, b scenarios.Byzantine) int { return a.Replica - b.Replica })
 	slices.SortStableFunc(sc.Crashes, func(a, b scenarios.Crash) int { return a.Node - b.Node })
 
+	drawEnvKnobs(seed, &sc, knob) // clocks, bandwidth, regions (swarm_env.go)
+
 	// Long enough to judge liveness once after GST (a request late past
 	// the bound is a violation), short enough to keep cases cheap.
 	sc.Run.MaxTime = gst + 3*time.Second
@@ -411,7 +414,7 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 
 // SwarmVersion names the swarm generator: sweep files record it, so that
 // merging parts of sweeps made with different generators fails.
-const SwarmVersion = "pbftsim-swarm/2"
+const SwarmVersion = "pbftsim-swarm/4" // 3: crash kinds; 4: clock, bandwidth and region knobs
 
 // SwarmCase is the swarm case of a sweep seed: the same seed always gives
 // the same scenario (with its knobs in the description).

@@ -180,6 +180,23 @@ byzantine:
   - {replica: 0, strategy: censor, params: {clients: "4"}}
 run: {max_time: 30s}
 `},
+	// Replica 3 crashes; before GST (10% loss) replica 2 misses PREPAREs,
+	// times out and leaves view 1 alone without its COMMIT for one number,
+	// while replica 0 executes everything: no backup in view 1 waits and
+	// the primary cannot execute, so only the primary's timer started by
+	// the clients' retransmissions ends the view (the finding
+	// pbft-liveness-backup-ahead-primary-untimed).
+	pbft.VariantPrimaryUntimed: {`
+name: backup-ahead
+seed: 15232197161929964803
+n: 4
+protocol: {checkpoint_interval: 16, view_change_timeout: 100ms, client_timeout: 200ms}
+workload: {clients: 3, requests: 6}
+network: {delay: "uniform:1ms:5ms", drop: 0.1, gst: 700ms, delta: 20ms}
+crashes:
+  - {node: 3, at: 133ms}
+run: {max_time: 17.7s}
+`},
 	// Seq 1 prepares at 2 and 3 only; 3's COMMIT reaches 2 twice
 	// (duplicated link), which counts for 2f+1 with 2's own; 2's
 	// VIEW-CHANGE is lost and 3's omits its certificate.
@@ -254,6 +271,29 @@ workload: {clients: 3, requests: 9}
 network: {delay: "const:2ms"}
 crashes:
   - {node: 0, at: 9ms, recover: 12ms}
+run: {max_time: 5s}
+`},
+	// The primary loses its volatile state with requests ordered (amnesia)
+	// and comes back in the same view: what it signed must come back from
+	// its store. And a backup that prepared and comes back to the same
+	// primary's retransmissions.
+	pbft.VariantNoPersistSigned: {`
+name: primary-amnesia
+n: 4
+workload: {clients: 3, requests: 9}
+network: {delay: "const:2ms"}
+crashes:
+  - {node: 0, at: 9ms, recover: 12ms, kind: amnesia}
+run: {max_time: 5s}
+`},
+	// The same crash as a power loss: what was not synced is gone.
+	pbft.VariantLazySync: {`
+name: primary-power-loss
+n: 4
+workload: {clients: 3, requests: 9}
+network: {delay: "const:2ms"}
+crashes:
+  - {node: 0, at: 9ms, recover: 12ms, kind: lose-unsynced}
 run: {max_time: 5s}
 `},
 	pbft.VariantNewPrimarySeq: {`

@@ -86,19 +86,7 @@ func signatureOf(f FailingSeed) (prop, msg, strategies, faults string) {
 // writes its replay file into dir as GROUP.replay.yaml. Groups come in
 // order of their first seed.
 func Triage(ctx context.Context, failing []FailingSeed, scenarioOf func(seed uint64) (scenarios.Scenario, error), dir string) ([]TriageGroup, error) {
-	var groups []TriageGroup
-	index := map[string]int{}
-	for _, f := range failing {
-		prop, msg, strat, faults := signatureOf(f)
-		sig := prop + " | " + msg + " | " + strat + " | " + faults
-		i, ok := index[sig]
-		if !ok {
-			i = len(groups)
-			index[sig] = i
-			groups = append(groups, TriageGroup{Signature: sig, Property: prop, Message: msg, Strategies: strat, Faults: faults})
-		}
-		groups[i].Seeds = append(groups[i].Seeds, f.Seed)
-	}
+	groups := GroupFailing(failing)
 	for gi := range groups {
 		if ctx.Err() != nil {
 			return groups, ctx.Err()
@@ -143,4 +131,24 @@ func rerunSafely(sc scenarios.Scenario) (o *Outcome, err error) {
 		}
 	}()
 	return RunScenario(sc, RunOptions{Liveness: true, StopOnViolation: true})
+}
+
+// GroupFailing groups failing seeds by signature as Triage does (property,
+// shape of the first conflicting message, strategy set, fault families),
+// without rerunning them. Groups come in order of their first seed.
+func GroupFailing(failing []FailingSeed) []TriageGroup {
+	var groups []TriageGroup
+	index := map[string]int{}
+	for _, f := range failing {
+		prop, msg, strat, faults := signatureOf(f)
+		sig := prop + " | " + msg + " | " + strat + " | " + faults
+		i, ok := index[sig]
+		if !ok {
+			i = len(groups)
+			index[sig] = i
+			groups = append(groups, TriageGroup{Signature: sig, Property: prop, Message: msg, Strategies: strat, Faults: faults})
+		}
+		groups[i].Seeds = append(groups[i].Seeds, f.Seed)
+	}
+	return groups
 }

@@ -216,6 +216,9 @@ func document(s *Summary, figs []Figure) *doc {
 		lat.rows = append(lat.rows, []string{strconv.Itoa(p.N), pm(p.Committed), ci(p.LatencyP50Ms), ci(p.LatencyP99Ms), ci(p.Throughput)})
 	}
 	add(block{heading: "Latency and throughput", text: []string{"Simulated time. Throughput is committed requests per simulated second of the run."}, table: lat})
+	for _, b := range bandwidthBlocks(s) { // rate-limited links (bandwidth.go)
+		add(b)
+	}
 
 	wall := &table{head: []string{"n", "simulated s per run", "wall-clock s per run", "simulated / wall"}}
 	for _, w := range s.Wall.PerN {

@@ -70,6 +70,8 @@ type Summary struct {
 	// OutsideFaultModel is true when the scenario's runs are outside the
 	// fault model.
 	OutsideFaultModel bool `json:"outside_fault_model,omitempty"`
+	// Bandwidth is set when the scenario's links are rate-limited.
+	Bandwidth *BandwidthReport `json:"bandwidth,omitempty"`
 
 	Points []Point `json:"points"`
 
@@ -320,6 +322,7 @@ func analyse(p *plan, runs []Run) *Summary {
 	if s.Scenario == "" {
 		s.Scenario = "fault-free"
 	}
+	s.Bandwidth = newBandwidthReport(p.base) // bandwidth.go
 	types := typesOf(runs, false)
 	byN := map[int][]Run{}
 	for _, r := range runs {
@@ -330,6 +333,15 @@ func analyse(p *plan, runs []Run) *Summary {
 	var vcNodes []int
 	for _, n := range p.nodes {
 		pt := aggregate(n, byN[n], types, p.batch, p.k)
+		if s.Bandwidth != nil {
+			var x []float64
+			for _, r := range byN[n] {
+				if r.ViewChanges > 0 {
+					x = append(x, linkMs(r.BytesPerViewChange, n, s.Bandwidth.Egress))
+				}
+			}
+			pt.LinkMs = Summarize(x)
+		}
 		s.Points = append(s.Points, pt)
 		var wall []float64
 		for _, r := range byN[n] {
@@ -377,6 +389,7 @@ func analyse(p *plan, runs []Run) *Summary {
 			s.ViewChange = &ViewChangeFit{Messages: m, Bytes: b, Nodes: vcNodes}
 		}
 	}
+	s.analyseBandwidth()
 	s.compare(byN)
 	for _, r := range runs {
 		s.OutsideFaultModel = s.OutsideFaultModel || r.OutsideFaultModel

@@ -144,6 +144,17 @@ type Run struct {
 	// protocol tolerates (or the network never stabilised).
 	OutsideFaultModel bool `json:"outside_fault_model"`
 
+	// Link load (see BandwidthReport): all bytes sent on the network / n /
+	// simulated second; the busiest sender's bytes per second, the mean and
+	// longest wait in a sender's queue and the mean wait at a receiver's
+	// (rate-limited runs only); the longest time without progress.
+	BytesPerSecPerReplica float64 `json:"bytes_per_sec_per_replica"`
+	MaxSenderBytesPerSec  float64 `json:"max_sender_bytes_per_sec,omitempty"`
+	QueueWaitMeanMs       float64 `json:"queue_wait_mean_ms,omitempty"`
+	QueueWaitMaxMs        float64 `json:"queue_wait_max_ms,omitempty"`
+	IngressWaitMeanMs     float64 `json:"ingress_wait_mean_ms,omitempty"`
+	StallMs               float64 `json:"longest_stall_ms"`
+
 	// WallTimeNs is the wall-clock time of the run, measured around it by the
 	// report. It is the only field that differs between identical sweeps.
 	WallTimeNs int64 `json:"wall_time_ns"`
@@ -206,7 +217,14 @@ func newRun(n int, seed uint64, k int, res *cluster.Result) Run {
 	}
 	if r.SimTimeNs > 0 {
 		r.Throughput = float64(r.Committed) / (float64(r.SimTimeNs) / 1e9)
+		r.BytesPerSecPerReplica = float64(r.Bytes) / float64(n) / (float64(r.SimTimeNs) / 1e9)
 	}
+	if e := m.Egress; e != nil {
+		r.MaxSenderBytesPerSec = e.MaxBytesPerSec
+		r.QueueWaitMeanMs, r.QueueWaitMaxMs = float64(e.QueueWaitMeanNs)/1e6, float64(e.QueueWaitMaxNs)/1e6
+		r.IngressWaitMeanMs = float64(e.IngressWaitMeanNs) / 1e6
+	}
+	r.StallMs = float64(res.Views.NoProgress) / 1e6
 	return r
 }
 
@@ -296,6 +314,17 @@ type Point struct {
 	Throughput   Stat `json:"throughput_per_sim_s"`
 	SimTimeS     Stat `json:"sim_time_s"`
 
+	// Link load (see Run and BandwidthReport). LinkMs is the time a view
+	// change's bytes (VIEW-CHANGE and NEW-VIEW), spread over the n senders,
+	// occupy one sender's link at the egress rate (runs with view changes,
+	// rate-limited reports only).
+	BytesPerSecPerReplica Stat `json:"bytes_per_sec_per_replica"`
+	MaxSenderBytesPerSec  Stat `json:"max_sender_bytes_per_sec"`
+	QueueWaitMeanMs       Stat `json:"queue_wait_mean_ms"`
+	QueueWaitMaxMs        Stat `json:"queue_wait_max_ms"`
+	StallMs               Stat `json:"longest_stall_ms"`
+	LinkMs                Stat `json:"view_change_link_ms"`
+
 	ClosedForm ClosedForm `json:"closed_form"`
 	// Ratio is NormalPerRequest.Mean / ClosedForm.NormalPerRequest (0 when
 	// nothing committed).
@@ -346,6 +375,11 @@ func aggregate(n int, runs []Run, types []string, batch, k int) Point {
 	p.LatencyP99Ms = col(committed, func(r Run) float64 { return float64(r.LatencyP99Ns) / 1e6 })
 	p.Throughput = col(all, func(r Run) float64 { return r.Throughput })
 	p.SimTimeS = col(all, func(r Run) float64 { return float64(r.SimTimeNs) / 1e9 })
+	p.BytesPerSecPerReplica = col(all, func(r Run) float64 { return r.BytesPerSecPerReplica })
+	p.MaxSenderBytesPerSec = col(all, func(r Run) float64 { return r.MaxSenderBytesPerSec })
+	p.QueueWaitMeanMs = col(all, func(r Run) float64 { return r.QueueWaitMeanMs })
+	p.QueueWaitMaxMs = col(all, func(r Run) float64 { return r.QueueWaitMaxMs })
+	p.StallMs = col(all, func(r Run) float64 { return r.StallMs })
 	if p.CommittedRuns > 0 {
 		p.Ratio = p.NormalPerRequest.Mean / p.ClosedForm.NormalPerRequest
 	}

@@ -203,7 +203,8 @@ func CSVColumns(runs []Run) []string {
 		"checkpoint_rounds", "checkpoint_per_round",
 		"view_changes", "messages_per_view_change", "bytes_per_view_change",
 		"latency_p50_ns", "latency_p99_ns", "latency_max_ns", "throughput_per_sim_s",
-		"sim_time_ns", "events", "trace_hash"}
+		"sim_time_ns", "events", "trace_hash",
+		"bytes_per_sec_per_replica", "max_sender_bytes_per_sec", "queue_wait_mean_ms", "queue_wait_max_ms", "ingress_wait_mean_ms", "longest_stall_ms"}
 	types := typesOf(runs, true)
 	for _, t := range types {
 		cols = append(cols, "msgs_"+t)
@@ -234,7 +235,8 @@ func resultsCSV(runs []Run) ([]byte, error) {
 			strconv.Itoa(r.CheckpointRounds), g(r.CheckpointPerRound),
 			strconv.Itoa(r.ViewChanges), g(r.MessagesPerViewChange), g(r.BytesPerViewChange),
 			i(r.LatencyP50Ns), i(r.LatencyP99Ns), i(r.LatencyMaxNs), g(r.Throughput),
-			i(r.SimTimeNs), u(r.Events), r.TraceHash}
+			i(r.SimTimeNs), u(r.Events), r.TraceHash,
+			g(r.BytesPerSecPerReplica), g(r.MaxSenderBytesPerSec), g(r.QueueWaitMeanMs), g(r.QueueWaitMaxMs), g(r.IngressWaitMeanMs), g(r.StallMs)}
 		for _, t := range types {
 			row = append(row, u(r.ByType[t]))
 		}

@@ -51,22 +51,12 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		GST:     sim.Time(nw.GST),
 		Delta:   nw.Delta,
 	}
-	if nw.Bandwidth != "" {
-		b, err := sim.ParseBandwidth(nw.Bandwidth)
-		if err != nil { // unreachable after Validate
-			return cluster.Config{}, &Error{Field: "network.bandwidth", Msg: err.Error()}
-		}
-		c.Network.Bandwidth = b
+	var err error
+	if c.Network.Bandwidth, c.Network.NodeBandwidth, err = rates("network.bandwidth", nw.Bandwidth, nw.NodeBandwidth); err != nil {
+		return cluster.Config{}, err
 	}
-	for _, nb := range nw.NodeBandwidth {
-		b, err := sim.ParseBandwidth(nb.Bandwidth)
-		if err != nil { // unreachable after Validate
-			return cluster.Config{}, &Error{Field: "network.node_bandwidth", Msg: err.Error()}
-		}
-		for len(c.Network.NodeBandwidth) <= nb.Node {
-			c.Network.NodeBandwidth = append(c.Network.NodeBandwidth, 0)
-		}
-		c.Network.NodeBandwidth[nb.Node] = b
+	if c.Network.IngressBandwidth, c.Network.NodeIngress, err = rates("network.ingress_bandwidth", nw.IngressBandwidth, nw.NodeIngress); err != nil {
+		return cluster.Config{}, err
 	}
 	if nw.Regions != nil {
 		clients := s.Workload.Clients
@@ -116,10 +106,21 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		c.Network.Partitions = append(c.Network.Partitions, sim.Partition{Groups: groups, From: sim.Time(p.From), To: sim.Time(p.To)})
 	}
 	for _, cr := range s.Crashes {
-		c.Crashes = append(c.Crashes, sim.Crash{Node: sim.NodeID(cr.Node), At: sim.Time(cr.At), Recover: sim.Time(cr.Recover)})
+		kind, err := sim.ParseCrashKind("crashes.kind", cr.Kind)
+		if err != nil {
+			return c, err // Validate rejects it first
+		}
+		c.Crashes = append(c.Crashes, sim.Crash{Node: sim.NodeID(cr.Node), At: sim.Time(cr.At), Recover: sim.Time(cr.Recover), Kind: kind})
+	}
+	for _, f := range s.TimerFires {
+		c.Fires = append(c.Fires, sim.Fire{Node: sim.NodeID(f.Node), Timer: sim.TimerID(f.Timer), At: sim.Time(f.At)})
 	}
 	for _, cl := range s.Clocks {
-		c.Clocks = append(c.Clocks, sim.Clock{Node: sim.NodeID(cl.Node), DriftPPM: cl.DriftPPM})
+		sc := sim.Clock{Node: sim.NodeID(cl.Node), DriftPPM: cl.DriftPPM, Offset: cl.Offset}
+		for _, j := range cl.Jumps {
+			sc.Jumps = append(sc.Jumps, sim.ClockJump{At: sim.Time(j.At), By: j.By})
+		}
+		c.Clocks = append(c.Clocks, sc)
 	}
 	for _, b := range s.Byzantine {
 		var params map[string]string
@@ -139,6 +140,7 @@ func (s *Scenario) Config() (cluster.Config, error) {
 			Drop:      r.Drop,
 			Delay:     r.Delay,
 			Duplicate: r.Duplicate, DuplicateDelay: r.DuplicateDelay,
+			DeliverAt: sim.Time(r.DeliverAt), Lose: r.Lose, DuplicateAt: sim.Time(r.DuplicateAt),
 			Start:     sim.Time(r.Start),
 			End:       sim.Time(r.End),
 			StartView: r.StartView,

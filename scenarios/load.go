@@ -25,7 +25,11 @@ func Parse(file string, data []byte) (*Scenario, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := (&validator{file: file, pos: pos}).scenario(s); err != nil {
+	v := &validator{file: file, pos: pos}
+	if err := loadMatrixFile(v, s); err != nil {
+		return nil, err
+	}
+	if err := v.scenario(s); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -31,6 +31,9 @@ func ParseReplay(file string, data []byte) (*Replay, error) {
 		return nil, err
 	}
 	v := &validator{file: file, pos: pos, prefix: "scenario"}
+	if err := loadMatrixFile(v, &r.Scenario); err != nil {
+		return nil, err
+	}
 	if err := v.scenario(&r.Scenario); err != nil {
 		return nil, err
 	}

@@ -81,10 +81,42 @@ func TestBuiltinOutcomes(t *testing.T) {
 				t.Errorf("views %+v, unlimited %+v, view-change bytes %d of %d: want the stall at least 1.5x the unlimited one, and the view change to carry most bytes", r.Views, free.Views, vc, r.Messages.Bytes)
 			}
 		},
+		"clock-jumps": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			// one backup's clock stepping back 10s cannot stall the view
+			// change; the same step on two backups (only one left to time
+			// out, fewer than f+1) stalls it until their clocks catch up
+			two, _, _ := runBuiltin(t, "clock-jumps", func(s *Scenario) {
+				s.Clocks[2].Jumps = []ClockJump{{At: 400 * time.Millisecond, By: -10 * time.Second}}
+				s.Run.MaxTime = 30 * time.Second
+			})
+			if r.Views.Final != 1 || r.Views.NoProgress > int64(2*time.Second) || two.Views.NoProgress < int64(10*time.Second) || two.Requests.Committed != r.Requests.Committed {
+				t.Errorf("longest stall %v (views %+v) with one backup's clock stepped back 10s, %v with two (committed %d): want under 2s and over 10s",
+					time.Duration(r.Views.NoProgress), r.Views, time.Duration(two.Views.NoProgress), two.Requests.Committed)
+			}
+		},
 		"wan-5-regions": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
 			bound := wanLatencyBound(t)
 			if r.Views.Changes != 0 || r.Messages.Dropped != 0 || r.LatencyNs.P50 < int64(bound) {
 				t.Errorf("views %+v, %d dropped, p50 latency %v: want view 0, no loss and every request at least %v (the matrix's round trips)", r.Views, r.Messages.Dropped, time.Duration(r.LatencyNs.P50), bound)
+			}
+		},
+		"amnesia-primary": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			// back from its store in view 0: no view change was needed
+			st := r.Replicas[0].Store
+			if r.Views.Changes != 0 || st == nil || st.Writes == 0 || st.Syncs == 0 {
+				t.Errorf("views %+v, replica 0's store %+v: want no view change and a store written and synced", r.Views, st)
+			}
+		},
+		"wiped-replica-catches-up": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			// replica 2 came back empty and caught up by state transfer
+			most := uint64(0)
+			for _, rs := range r.Replicas {
+				most = max(most, rs.Executed)
+			}
+			r2 := r.Replicas[2]
+			if r.Messages.ByType["STATE"] == 0 || r2.Store == nil || r2.Executed != most || r2.StateDigest != r.Replicas[0].StateDigest {
+				t.Errorf("%d STATE messages, replica 2 executed %d (most %d), digest %s vs %s, store %+v: want it caught up by state transfer",
+					r.Messages.ByType["STATE"], r2.Executed, most, r2.StateDigest, r.Replicas[0].StateDigest, r2.Store)
 			}
 		},
 		"adversarial": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {

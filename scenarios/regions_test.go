@@ -110,14 +110,14 @@ network:
 
 func TestRegionsBadInput(t *testing.T) {
 	for _, c := range []struct{ name, src, field, want string }{
-		{"unknown region", "network:\n  regions:\n    replicas: [us-east-1, mars-1]\n", "network.regions.replicas[1]", `unknown region "mars-1": want one of us-east-1`},
-		{"unknown client region", "network:\n  regions:\n    replicas: [us-east-1]\n    clients: [moon]\n", "network.regions.clients[0]", `unknown region "moon"`},
+		{"unknown region", "network:\n  regions:\n    replicas: [eastus, mars-1]\n", "network.regions.replicas[1]", `unknown region "mars-1": want one of eastus`},
+		{"unknown client region", "network:\n  regions:\n    replicas: [eastus]\n    clients: [moon]\n", "network.regions.clients[0]", `unknown region "moon"`},
 		{"no replicas", "network:\n  regions:\n    replicas: []\n", "network.regions.replicas", "want the region of each replica"},
 		{"non-square rows", "network:\n  regions:\n    replicas: [a]\n    matrix: {names: [a, b], rtt: [[1ms, 2ms]]}\n", "network.regions.matrix.rtt", "1 rows for 2 regions: want a square matrix"},
 		{"non-square row", "network:\n  regions:\n    replicas: [a]\n    matrix: {names: [a, b], rtt: [[1ms, 2ms], [2ms]]}\n", "network.regions.matrix.rtt[1]", "want a square matrix"},
 		{"negative rtt", "network:\n  regions:\n    replicas: [a]\n    matrix: {names: [a, b], rtt: [[1ms, 2ms], [-2ms, 1ms]]}\n", "network.regions.matrix.rtt[1][0]", "round-trip time >= 0"},
 		{"duplicate name", "network:\n  regions:\n    replicas: [a]\n    matrix: {names: [a, a], rtt: [[1ms, 2ms], [2ms, 1ms]]}\n", "network.regions.matrix.names[1]", "distinct"},
-		{"region of own matrix", "network:\n  regions:\n    replicas: [us-east-1]\n    matrix: {names: [a], rtt: [[1ms]]}\n", "network.regions.replicas[0]", "want one of a"},
+		{"region of own matrix", "network:\n  regions:\n    replicas: [eastus]\n    matrix: {names: [a], rtt: [[1ms]]}\n", "network.regions.replicas[0]", "want one of a"},
 		{"negative jitter", "network:\n  regions:\n    replicas: [a]\n    jitter: -1ms\n    matrix: {names: [a], rtt: [[1ms]]}\n", "network.regions.jitter", ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -160,7 +160,7 @@ func TestWANBoundDiscriminates(t *testing.T) {
 	}
 	wan := p50(func(*Scenario) {})
 	local := p50(func(s *Scenario) {
-		s.Network.Regions.Replicas = []string{"us-east-1"}
+		s.Network.Regions.Replicas = []string{"eastus"}
 		s.Network.Regions.Clients = nil
 	})
 	t.Logf("bound %v, WAN p50 %v, one-region p50 %v", bound, wan, local)

@@ -31,7 +31,11 @@ type Scenario struct {
 	Workload Workload `yaml:"workload,omitempty"`
 	Network  Network  `yaml:"network,omitempty"`
 	Crashes  []Crash  `yaml:"crashes,omitempty"`
-	// Clocks gives nodes (replicas, then clients) drifting clocks.
+	// TimerFires fire pending timers early (a schedule driven in pbftsim
+	// serve, forked as a replay file).
+	TimerFires []TimerFire `yaml:"timer_fires,omitempty"`
+	// Clocks gives nodes (replicas, then clients) drifting, offset or
+	// jumping clocks.
 	Clocks    []Clock     `yaml:"clocks,omitempty"`
 	Byzantine []Byzantine `yaml:"byzantine,omitempty"`
 	// Adversary lists phase-aware network rules (byzantine.NetRule).
@@ -90,6 +94,12 @@ type Network struct {
 	Bandwidth string `yaml:"bandwidth,omitempty"`
 	// NodeBandwidth overrides Bandwidth for single nodes.
 	NodeBandwidth []NodeBandwidth `yaml:"node_bandwidth,omitempty"`
+	// IngressBandwidth is every node's ingress rate (same syntax; empty:
+	// unlimited): a message that reaches its receiver occupies the
+	// receiver's link for size/bandwidth, queued behind earlier arrivals.
+	IngressBandwidth string `yaml:"ingress_bandwidth,omitempty"`
+	// NodeIngress overrides IngressBandwidth for single nodes.
+	NodeIngress []NodeBandwidth `yaml:"node_ingress,omitempty"`
 	// Regions places the nodes in a wide-area network with a matrix of
 	// inter-region round-trip times (see Regions); it sets every link's
 	// delay, and network.delay may then be omitted.
@@ -106,7 +116,8 @@ type Link struct {
 	Duplicate *float64 `yaml:"duplicate,omitempty"`
 }
 
-// NodeBandwidth is one node's egress rate (sim.ParseBandwidth syntax).
+// NodeBandwidth is one node's egress (or, in node_ingress, ingress) rate
+// (sim.ParseBandwidth syntax).
 type NodeBandwidth struct {
 	Node      int    `yaml:"node" scenario:"required"`
 	Bandwidth string `yaml:"bandwidth" scenario:"required"`
@@ -125,13 +136,35 @@ type Crash struct {
 	Node    int           `yaml:"node" scenario:"required"`
 	At      time.Duration `yaml:"at,omitempty"`
 	Recover time.Duration `yaml:"recover,omitempty"`
+	// Kind is what the crash does to the node's storage: keep (default:
+	// all state kept), amnesia (volatile state lost, stable store kept),
+	// lose-unsynced (also the writes after the last sync lost) or wipe (a
+	// new, empty disk). Kinds other than keep apply to PBFT replicas.
+	Kind string `yaml:"kind,omitempty"`
+}
+
+// TimerFire makes node Node's timer Timer fire at At, earlier than it was
+// set for; nothing happens when it is not pending then or Node is down.
+type TimerFire struct {
+	Node  int           `yaml:"node" scenario:"required"`
+	Timer uint64        `yaml:"timer" scenario:"required"`
+	At    time.Duration `yaml:"at,omitempty"`
 }
 
 // Clock makes Node's local clock run DriftPPM parts per million fast
-// (negative: slow); its timers fire by local time (see sim.Clock).
+// (negative: slow), start at Offset and step by Jumps; its timers fire by
+// local time (see sim.Clock).
 type Clock struct {
-	Node     int     `yaml:"node" scenario:"required"`
-	DriftPPM float64 `yaml:"drift_ppm"`
+	Node     int           `yaml:"node" scenario:"required"`
+	DriftPPM float64       `yaml:"drift_ppm"`
+	Offset   time.Duration `yaml:"offset,omitempty"`
+	Jumps    []ClockJump   `yaml:"jumps,omitempty"`
+}
+
+// ClockJump steps a clock by By (negative: backwards) at simulated time At.
+type ClockJump struct {
+	At time.Duration `yaml:"at"`
+	By time.Duration `yaml:"by" scenario:"required"`
 }
 
 // Byzantine makes Replica faulty with a strategy from the byzantine registry.
@@ -155,9 +188,17 @@ type NetRule struct {
 	// DuplicateDelay after its send (an explored schedule's duplication).
 	Duplicate      bool          `yaml:"duplicate,omitempty"`
 	DuplicateDelay time.Duration `yaml:"duplicate_delay,omitempty"`
-	Start          time.Duration `yaml:"start,omitempty"`
-	End            time.Duration `yaml:"end,omitempty"`        // 0: until GST
-	StartView      uint64        `yaml:"start_view,omitempty"` // active once view >= StartView is seen
+	// DeliverAt, when set, delivers a matching message at that time
+	// instead of its sampled arrival (never before it was sent); Lose loses
+	// it then instead; DuplicateAt delivers one more copy at that time.
+	// The link's random draws are made as usual, so other messages keep
+	// their timing: a schedule driven in pbftsim serve.
+	DeliverAt   time.Duration `yaml:"deliver_at,omitempty"`
+	Lose        bool          `yaml:"lose,omitempty"`
+	DuplicateAt time.Duration `yaml:"duplicate_at,omitempty"`
+	Start       time.Duration `yaml:"start,omitempty"`
+	End         time.Duration `yaml:"end,omitempty"`        // 0: until GST
+	StartView   uint64        `yaml:"start_view,omitempty"` // active once view >= StartView is seen
 }
 
 // Run bounds the run.

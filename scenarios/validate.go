@@ -213,6 +213,21 @@ func (v *validator) scenario(s *Scenario) error {
 		if c.Recover != 0 && c.Recover <= c.At {
 			return v.errf(p+".recover", "%v is out of range: want a time after at (%v), or 0 to stay down", c.Recover, c.At)
 		}
+		if err := v.crashKind(p+".kind", c, n, s.Protocol.Name); err != nil {
+			return err
+		}
+	}
+	for i, f := range s.TimerFires {
+		p := fmt.Sprintf("timer_fires[%d]", i)
+		if err := v.node(p+".node", f.Node, nodes, false); err != nil {
+			return err
+		}
+		if f.Timer == 0 {
+			return v.errf(p+".timer", "0 is out of range: want a timer id >= 1")
+		}
+		if err := v.nonNegative(p+".at", f.At); err != nil {
+			return err
+		}
 	}
 	if err := v.clocks(s.Clocks, nodes); err != nil {
 		return err
@@ -389,24 +404,11 @@ func (v *validator) network(nw *Network, ns nodeSet) error {
 			return err
 		}
 	}
-	if nw.Bandwidth != "" {
-		if _, err := sim.ParseBandwidth(nw.Bandwidth); err != nil {
-			return v.errf("network.bandwidth", "bad bandwidth %q: %v", nw.Bandwidth, err)
-		}
+	if err := v.rates("network.bandwidth", "network.node_bandwidth", nw.Bandwidth, nw.NodeBandwidth, ns); err != nil {
+		return err
 	}
-	seenBW := map[int]int{}
-	for i, nb := range nw.NodeBandwidth {
-		p := fmt.Sprintf("network.node_bandwidth[%d]", i)
-		if err := v.node(p+".node", nb.Node, ns, false); err != nil {
-			return err
-		}
-		if j, ok := seenBW[nb.Node]; ok {
-			return v.errf(p+".node", "node %d already has a bandwidth (network.node_bandwidth[%d]): want each node at most once", nb.Node, j)
-		}
-		seenBW[nb.Node] = i
-		if _, err := sim.ParseBandwidth(nb.Bandwidth); err != nil {
-			return v.errf(p+".bandwidth", "bad bandwidth %q: %v", nb.Bandwidth, err)
-		}
+	if err := v.rates("network.ingress_bandwidth", "network.node_ingress", nw.IngressBandwidth, nw.NodeIngress, ns); err != nil {
+		return err
 	}
 	type link struct{ from, to int }
 	links := map[link]int{}
@@ -487,6 +489,9 @@ func (v *validator) strategy(p string, b Byzantine, n int) error {
 		names = append(names, name)
 	}
 	for _, key := range sortedKeys(b.Params) {
+		if key == byzantine.FromParam {
+			continue // every strategy's: when it starts (checked by the strategy)
+		}
 		target, name := "", key
 		if i := strings.Index(key, "."); i >= 0 {
 			target, name = key[:i], key[i+1:]
@@ -571,8 +576,16 @@ func (v *validator) netRule(p string, r *NetRule, ns nodeSet, protocol string) e
 	if err := v.nonNegative(p+".duplicate_delay", r.DuplicateDelay); err != nil {
 		return err
 	}
-	if r.Drop == 0 && r.Delay == 0 && !r.Duplicate {
-		return v.errf(p, "the rule has no effect: want drop > 0, delay > 0 or duplicate")
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"deliver_at", r.DeliverAt}, {"duplicate_at", r.DuplicateAt}} {
+		if err := v.nonNegative(p+"."+d.name, d.v); err != nil {
+			return err
+		}
+	}
+	if r.Drop == 0 && r.Delay == 0 && !r.Duplicate && r.DeliverAt == 0 && !r.Lose && r.DuplicateAt == 0 {
+		return v.errf(p, "the rule has no effect: want drop > 0, delay > 0 or duplicate (or deliver_at, lose, duplicate_at)")
 	}
 	if err := v.nonNegative(p+".start", r.Start); err != nil {
 		return err
@@ -610,4 +623,23 @@ func sortedKeys(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// crashKind checks crashes[i].kind: one of sim.CrashKindNames, and a kind
+// other than keep only for a PBFT replica (only PBFT models a stable store).
+func (v *validator) crashKind(path string, c Crash, n int, protocol string) error {
+	k, err := sim.ParseCrashKind(path, c.Kind)
+	if err != nil {
+		return v.errf(path, "%q is not a crash kind: want one of %s", c.Kind, strings.Join(sim.CrashKindNames, ", "))
+	}
+	if k == sim.CrashKeep {
+		return nil
+	}
+	if c.Node >= n {
+		return v.errf(path, "%q is for replicas only: node %d is a client (clients keep their state: want keep)", c.Kind, c.Node)
+	}
+	if protocol == cluster.ProtocolHotStuff {
+		return v.errf(path, "%q needs a modelled stable store, which only pbft has: want keep for %s", c.Kind, protocol)
+	}
+	return nil
 }

@@ -71,16 +71,20 @@ const (
 	InputTimer
 	// InputRecover tells a node that it has just recovered from a crash. Its
 	// timers did not fire while it was down and are all cancelled: it should
-	// set again the ones it needs. Its state is as it was when it crashed.
+	// set again the ones it needs. Input.Crash says what the crash did to
+	// its storage: under CrashKeep its state is as it was when it crashed;
+	// under the other kinds the node itself drops what the kind loses (the
+	// kernel owns no node state).
 	InputRecover
 )
 
 // Input is one stimulus for a node.
 type Input struct {
 	Kind  InputKind
-	From  NodeID  // sender, stamped by the network (authenticated), for InputMessage
-	Msg   Message // for InputMessage
-	Timer TimerID // for InputTimer
+	From  NodeID    // sender, stamped by the network (authenticated), for InputMessage
+	Msg   Message   // for InputMessage
+	Timer TimerID   // for InputTimer
+	Crash CrashKind // for InputRecover: the kind of the crash recovered from
 }
 
 // Send asks the kernel to send Msg to node To. A send to oneself is delivered

@@ -82,32 +82,39 @@ func (b Bandwidth) TxTime(size int) time.Duration {
 	return time.Duration(q)
 }
 
-// egress is the per-sender transmit queue: a node's messages leave its link
-// one after another, in send order, each occupying it for TxTime(size).
+// egress is a per-node transmit queue: a node's messages leave (or, as an
+// ingress queue, enter) its link one after another, in order, each
+// occupying it for TxTime(size).
 type egress struct {
 	rate []Bandwidth // per node; nil when no node is limited
 	busy []Time      // when each node's link becomes free
 }
 
-func (q *egress) init(n int, cfg *NetworkConfig) {
-	if cfg.Bandwidth == 0 && len(cfg.NodeBandwidth) == 0 {
+// init sets every node's rate to def, overridden by the non-zero entries
+// of per.
+func (q *egress) init(n int, def Bandwidth, per []Bandwidth) {
+	if def == 0 && len(per) == 0 {
 		return
 	}
 	q.rate = make([]Bandwidth, n)
 	q.busy = make([]Time, n)
 	for i := range q.rate {
-		q.rate[i] = cfg.Bandwidth
+		q.rate[i] = def
 	}
-	for i, b := range cfg.NodeBandwidth {
+	for i, b := range per {
 		if i < n && b != 0 {
 			q.rate[i] = b
 		}
 	}
 }
 
+// limited reports whether node id's link has a rate limit.
+func (q *egress) limited(id NodeID) bool { return q.rate != nil && q.rate[id] != 0 }
+
 // depart queues a message of size bytes sent by from at now and returns
 // when its last bit leaves the sender's link (now when unlimited) and how
-// long it waited behind the sender's earlier messages.
+// long it waited behind the sender's earlier messages. As an ingress queue,
+// from is the receiver and now the message's arrival.
 func (q *egress) depart(now Time, from NodeID, size int) (dep Time, wait time.Duration) {
 	if q.rate == nil || q.rate[from] == 0 {
 		return now, 0

@@ -75,6 +75,13 @@ type NetworkConfig struct {
 	// NodeBandwidth overrides Bandwidth per node (index = NodeID; 0 entries
 	// and missing entries keep Bandwidth).
 	NodeBandwidth []Bandwidth
+	// IngressBandwidth is every node's ingress rate (0: unlimited): a
+	// message that arrives at a limited receiver occupies its link for
+	// TxTime(size), queued in arrival order behind earlier arrivals, and
+	// is delivered when it has crossed it. Δ caps the network delay, not
+	// this queueing. NodeIngress overrides it per node (0: keep).
+	IngressBandwidth Bandwidth
+	NodeIngress      []Bandwidth
 }
 
 // Verdict is what a Filter decides about one message.
@@ -86,6 +93,19 @@ type Verdict struct {
 	// send (an explored schedule's duplication; see sim/explore).
 	Duplicate      bool
 	DuplicateDelay time.Duration
+	// At, when positive, is the time the message arrives instead of its
+	// sampled arrival (never before it leaves the sender). The link's
+	// random draws are made as usual, so every other message keeps its
+	// timing: an explorer's "deliver this message next" (pbftsim serve).
+	At Time
+	// Lose makes the network lose the message when it arrives (traced
+	// RecDrop, DropFilter, at that time) instead of delivering it; the
+	// link's random draws are made as usual: an explorer's "drop this
+	// message in flight".
+	Lose bool
+	// DuplicateAt, when positive, delivers one more copy of the message at
+	// that time (traced RecDuplicate at the send), without a random draw.
+	DuplicateAt Time
 }
 
 // Filter lets an adversary control the network schedule: targeted drops or
@@ -102,6 +122,18 @@ type Crash struct {
 	Node    NodeID
 	At      Time
 	Recover Time // 0: stays down
+	// Kind says what the crash does to the node's storage (CrashKeep by
+	// default); the node learns it at recovery (Input.Crash).
+	Kind CrashKind
+}
+
+// Fire makes node Node's timer Timer fire At, earlier than it was set for
+// (an explorer's "fire this timer now"). When the timer is not pending
+// then, or the node is down, nothing happens.
+type Fire struct {
+	Node  NodeID
+	Timer TimerID
+	At    Time
 }
 
 // Config describes one simulation run.
@@ -112,7 +144,11 @@ type Config struct {
 	Names   []string
 	Network NetworkConfig
 	Crashes []Crash
-	// Clocks gives nodes drifting local clocks (others keep perfect ones).
+	// Fires fire pending timers early (scheduled after the crashes, before
+	// anything else: a fire at t runs before other events at t).
+	Fires []Fire
+	// Clocks gives nodes drifting, offset or jumping local clocks (others
+	// keep perfect ones).
 	Clocks []Clock
 	// MaxTime stops the run when virtual time would pass it (0: no limit).
 	MaxTime Time
@@ -159,9 +195,13 @@ type Record struct {
 	From   NodeID
 	To     NodeID
 	Msg    Message // send, deliver, drop, duplicate, local
-	Timer  TimerID // timer
+	Timer  TimerID // timer; for crash and recover records the CrashKind (0: keep)
 	Event  Event   // event
 	Reason DropReason
+	// Local is the node's local clock reading (see Clock) on a timer
+	// record of a run that configures clocks; HasLocal says it is set.
+	Local    Time
+	HasLocal bool
 }
 
 // Sink consumes trace records.

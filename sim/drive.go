@@ -44,21 +44,28 @@ func (k *Kernel) Inject(from, to NodeID, m Message) error {
 // Crash makes node id crash at the current time: the crash is queued behind
 // the events already due now, so it takes effect at one of the next Steps
 // (a crash of a node that is down does nothing).
-func (k *Kernel) Crash(id NodeID) error {
+func (k *Kernel) Crash(id NodeID) error { return k.CrashAs(id, CrashKeep) }
+
+// CrashAs is Crash with a crash kind (traced in the crash record).
+func (k *Kernel) CrashAs(id NodeID, kind CrashKind) error {
 	if err := k.checkNode("node", id); err != nil {
 		return err
 	}
-	k.schedule(event{at: k.now, to: id, from: id}, evCrash)
+	k.schedule(event{at: k.now, to: id, from: id, arg: uint64(kind)}, evCrash)
 	return nil
 }
 
 // Recover makes node id recover at the current time, queued like Crash
 // (recovering a node that is up does nothing).
-func (k *Kernel) Recover(id NodeID) error {
+func (k *Kernel) Recover(id NodeID) error { return k.RecoverAs(id, CrashKeep) }
+
+// RecoverAs is Recover from a crash of kind kind (the node is stepped with
+// Input.Crash = kind).
+func (k *Kernel) RecoverAs(id NodeID, kind CrashKind) error {
 	if err := k.checkNode("node", id); err != nil {
 		return err
 	}
-	k.schedule(event{at: k.now, to: id, from: id}, evRecover)
+	k.schedule(event{at: k.now, to: id, from: id, arg: uint64(kind)}, evRecover)
 	return nil
 }
 

@@ -11,6 +11,9 @@ const (
 	evTimer                     // timer arg at node to (queued in the kernel's timerHeap, not the event heap)
 	evCrash                     // node to crashes
 	evRecover                   // node to recovers
+	evLose                      // network message msg from -> to is lost on arrival (Verdict.Lose)
+	evFire                      // timer arg of node to fires early if pending (Config.Fires)
+	evArrive                    // msg from -> to reaches the receiver's ingress link (ingress limit only)
 )
 
 // event is one scheduled kernel event (48 bytes). Events are stored by value

@@ -3,7 +3,6 @@ package sim
 import (
 	"fmt"
 	"math"
-	"unsafe"
 )
 
 // Kernel runs one simulation: a virtual clock, an event queue, timers, the
@@ -52,7 +51,8 @@ type Kernel struct {
 	net network
 	clk clocks
 
-	prefetched byte // see touch
+	pf    prefetcher
+	seals msgSeals
 
 	stats Stats
 	tr    tracer
@@ -83,15 +83,19 @@ func New(cfg Config) (*Kernel, error) {
 	k.stats.SentByLink = make([]Counter, n*n)
 	k.stats.DroppedByLink = make([]Counter, n*n)
 	k.tr.init(&k.stats.TraceHash, cfg.Sinks)
+	k.seals.enabled = invariantsTag
 	// With every node multicasting, about n² messages are in flight: room
 	// for them up front (up to the size at which the queue moves to its
 	// radix form, see eventQueue).
 	k.q.init(min(n*n, 1<<16))
 	for _, c := range cfg.Crashes {
-		k.schedule(event{at: c.At, to: c.Node, from: c.Node}, evCrash)
+		k.schedule(event{at: c.At, to: c.Node, from: c.Node, arg: uint64(c.Kind)}, evCrash)
 		if c.Recover > c.At {
-			k.schedule(event{at: c.Recover, to: c.Node, from: c.Node}, evRecover)
+			k.schedule(event{at: c.Recover, to: c.Node, from: c.Node, arg: uint64(c.Kind)}, evRecover)
 		}
+	}
+	for _, f := range cfg.Fires {
+		k.schedule(event{at: f.At, to: f.Node, from: f.Node, arg: uint64(f.Timer)}, evFire)
 	}
 	return k, nil
 }
@@ -199,7 +203,7 @@ func (k *Kernel) Step() bool {
 			e = k.q.pop()
 		}
 		if k.q.Len() > 0 {
-			k.touch(k.q.peekMsg())
+			k.pf.touch(k.q.peekMsg())
 		}
 		k.now = e.at
 		k.stats.Events++
@@ -214,11 +218,14 @@ func (k *Kernel) dispatch(e *event) {
 	switch e.kind() {
 	case evDeliver:
 		k.deliver(e)
+	case evArrive:
+		k.arrive(e)
 	case evLocal:
 		if k.down[e.to] {
 			k.tr.record(k.now, RecDrop, e.from, e.to, e.msg, 0, 0, nil, DropCrashed)
 			return
 		}
+		k.checkSeal(e)
 		k.tr.record(k.now, RecLocal, e.from, e.to, e.msg, 0, 0, nil, DropNone)
 		t := k.typeIndex(e.msg.Type())
 		k.stats.Local.Add(e.msg.Size())
@@ -226,6 +233,21 @@ func (k *Kernel) dispatch(e *event) {
 		k.nodes[e.to].Step(k.now, Input{Kind: InputMessage, From: e.from, Msg: e.msg}, &k.out)
 		k.apply(e.to)
 	case evTimer:
+		if k.clk.on {
+			k.tr.local, k.tr.hasLocal = k.clk.local(e.to, k.now), true
+		}
+		k.tr.record(k.now, RecTimer, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
+		k.nodes[e.to].Step(k.now, Input{Kind: InputTimer, Timer: TimerID(e.arg)}, &k.out)
+		k.apply(e.to)
+	case evLose:
+		k.drop(e.from, e.to, e.msg, e.arg, k.typeIndex(e.msg.Type()), e.msg.Size(), DropFilter)
+	case evFire:
+		slot, ok := k.timers[e.to][TimerID(e.arg)]
+		if !ok || k.down[e.to] {
+			return
+		}
+		k.th.remove(slot)
+		delete(k.timers[e.to], TimerID(e.arg))
 		k.tr.record(k.now, RecTimer, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
 		k.nodes[e.to].Step(k.now, Input{Kind: InputTimer, Timer: TimerID(e.arg)}, &k.out)
 		k.apply(e.to)
@@ -234,7 +256,7 @@ func (k *Kernel) dispatch(e *event) {
 			return
 		}
 		k.down[e.to] = true
-		k.tr.record(k.now, RecCrash, e.to, e.to, nil, 0, 0, nil, DropNone)
+		k.tr.record(k.now, RecCrash, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
 	case evRecover:
 		if !k.down[e.to] {
 			return
@@ -244,8 +266,8 @@ func (k *Kernel) dispatch(e *event) {
 			k.th.remove(slot) // the order of removals does not matter
 		}
 		clear(k.timers[e.to])
-		k.tr.record(k.now, RecRecover, e.to, e.to, nil, 0, 0, nil, DropNone)
-		k.nodes[e.to].Step(k.now, Input{Kind: InputRecover}, &k.out)
+		k.tr.record(k.now, RecRecover, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
+		k.nodes[e.to].Step(k.now, Input{Kind: InputRecover, Crash: CrashKind(e.arg)}, &k.out)
 		k.apply(e.to)
 	}
 }
@@ -278,6 +300,11 @@ func (k *Kernel) apply(id NodeID) {
 			k.fail(fmt.Errorf("sim: node %d at %v sent %v to unknown node %d (want 0..%d)", id, k.now, s.Msg.Type(), s.To, k.n-1))
 			continue
 		}
+		if k.seals.enabled {
+			if err := k.seals.seal(s.Msg); err != nil {
+				k.fail(fmt.Errorf("%w (node %d at %v)", err, id, k.now))
+			}
+		}
 		if s.To == id {
 			k.schedule(event{at: k.now, from: id, to: id, msg: s.Msg}, evLocal)
 			continue
@@ -298,8 +325,7 @@ func (k *Kernel) apply(id NodeID) {
 			tm = make(map[TimerID]uint32)
 			k.timers[id] = tm
 		}
-		after := k.clk.virtual(id, max(op.After, 0))
-		at := addSat(k.now, int64(after))
+		at := k.clk.fireAt(id, k.now, max(op.After, 0))
 		k.seq++ // one sequence number per arming, as for any scheduled event
 		key := k.seq<<8 | uint64(evTimer)
 		if slot, ok := tm[op.ID]; ok {
@@ -318,18 +344,6 @@ func (k *Kernel) apply(id NodeID) {
 	// one step's worth of garbage alive, while clearing costs a pointer
 	// write per send.
 	out.Sends, out.Timers, out.Events = out.Sends[:0], out.Timers[:0], out.Events[:0]
-}
-
-// touch reads one byte of m's value so that the next event's message is
-// being fetched from memory while the current event is processed (a software
-// prefetch: with many messages in flight the next one is usually not in
-// cache). It relies on an interface value being a (type, data pointer) pair.
-// Any non-nil data pointer of an interface points to valid memory.
-func (k *Kernel) touch(m Message) {
-	type iface struct{ tab, data unsafe.Pointer }
-	if p := (*iface)(unsafe.Pointer(&m)).data; p != nil {
-		k.prefetched += *(*byte)(p) // kept so the load is not optimised away
-	}
 }
 
 // fail records the first protocol error and stops the run.

@@ -28,6 +28,7 @@ type network struct {
 	filters []Filter
 	rng     []*linkRNG // n*n, lazily filled
 	eg      egress
+	in      egress // ingress queues (receivers' links)
 }
 
 // linkRNG holds a directed link's random streams.
@@ -75,7 +76,8 @@ func (nw *network) init(seed uint64, n int, cfg *NetworkConfig) {
 	}
 	nw.filters = append([]Filter(nil), cfg.Filters...)
 	nw.rng = make([]*linkRNG, n*n)
-	nw.eg.init(n, cfg)
+	nw.eg.init(n, cfg.Bandwidth, cfg.NodeBandwidth)
+	nw.in.init(n, cfg.IngressBandwidth, cfg.NodeIngress)
 }
 
 // link returns the fault model and streams of from->to.
@@ -186,7 +188,8 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 	protected := nw.protected(from, to)
 	synchronous := protected && now >= nw.gst
 	var extra, dupExtra time.Duration
-	filterDup := false
+	var deliverAt, dupAt Time
+	filterDup, lose := false, false
 	if !synchronous {
 		for _, f := range nw.filters {
 			v := f.Filter(now, from, to, m)
@@ -195,6 +198,13 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 				return
 			}
 			extra += v.ExtraDelay
+			if v.At > 0 {
+				deliverAt = v.At
+			}
+			if v.DuplicateAt > 0 {
+				dupAt = v.DuplicateAt
+			}
+			lose = lose || v.Lose
 			if v.Duplicate {
 				filterDup, dupExtra = true, dupExtra+v.DuplicateDelay
 			}
@@ -209,8 +219,21 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 		k.drop(from, to, m, ref, t, size, DropRandom)
 		return
 	}
+	// With an ingress limit at the receiver the message first arrives at
+	// its link (evArrive), where it queues in arrival order.
+	kind := evDeliver
+	if nw.in.limited(to) {
+		kind = evArrive
+	}
 	at := nw.arrival(dep, lc.Delay.Sample(r.delay)+extra, protected)
-	k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, evDeliver)
+	first := kind
+	if deliverAt > 0 {
+		at = max(deliverAt, dep)
+	}
+	if lose {
+		first = evLose
+	}
+	k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, first)
 	if lc.Duplicate > 0 && r.dup.Float64() < lc.Duplicate || filterDup {
 		if filterDup {
 			extra = dupExtra
@@ -218,8 +241,26 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 		k.stats.Duplicated.Add(size)
 		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
 		at := nw.arrival(dep, lc.Delay.Sample(r.dupDelay)+extra, protected)
-		k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, evDeliver)
+		k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, kind)
 	}
+	if dupAt > 0 {
+		k.stats.Duplicated.Add(size)
+		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
+		k.schedule(event{at: max(dupAt, dep), from: from, to: to, msg: m, arg: ref}, kind)
+	}
+}
+
+// arrive queues a message that reached its receiver's rate-limited
+// ingress link: it is delivered once it has crossed the link, after the
+// messages that arrived before it.
+func (k *Kernel) arrive(e *event) {
+	end, wait := k.net.in.depart(k.now, e.to, e.msg.Size())
+	k.stats.IngressWait += wait
+	k.stats.MaxIngressWait = max(k.stats.MaxIngressWait, wait)
+	k.stats.IngressQueued++
+	d := *e
+	d.at = end
+	k.schedule(d, evDeliver)
 }
 
 // drop counts and traces a lost network message.
@@ -245,6 +286,7 @@ func (k *Kernel) deliver(e *event) {
 		k.drop(e.from, e.to, m, e.arg, t, size, DropPartition)
 		return
 	}
+	k.checkSeal(e)
 	k.stats.Delivered.Add(size)
 	k.stats.DeliveredByType[t].Add(size)
 	k.tr.record(k.now, RecDeliver, e.from, e.to, m, e.arg, 0, nil, DropNone)

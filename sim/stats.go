@@ -39,6 +39,12 @@ type Stats struct {
 	// with a bandwidth limit); MaxQueueWait is the longest such wait.
 	QueueWait    time.Duration
 	MaxQueueWait time.Duration
+	// IngressWait sums, over messages that reached a rate-limited ingress
+	// link (IngressQueued of them), the time each waited there behind
+	// earlier arrivals; MaxIngressWait is the longest such wait.
+	IngressWait    time.Duration
+	MaxIngressWait time.Duration
+	IngressQueued  uint64
 
 	// TraceHash is the running hash of the canonical encoding of every
 	// trace record, in order.

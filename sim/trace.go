@@ -3,7 +3,6 @@ package sim
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/json"
 	"io"
 	"math/bits"
 	"strconv"
@@ -26,6 +25,12 @@ type tracer struct {
 	lastMsg Message
 	msgBuf  []byte
 	msgHash uint64 // lastMsg's content hash
+
+	// The local clock reading of the next record's node, for a timer
+	// record when clocks are configured (see Record.Local); not hashed: it
+	// is a function of the record's time and the configuration.
+	local    Time
+	hasLocal bool
 
 	types [256]uint64 // nameHash of each message type's name (0: not yet)
 	names nameCache
@@ -88,8 +93,8 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 	h = mix(h, uint64(now))
 	h = mix(h, uint64(uint32(from))<<32|uint64(uint32(to)))
 	h = mix(h, uint64(kind)|uint64(why)<<8|flags<<16)
-	if kind == RecTimer {
-		h = mix(h, uint64(timer))
+	if kind == RecTimer || timer != 0 && (kind == RecCrash || kind == RecRecover) {
+		h = mix(h, uint64(timer)) // a timer's id; a crash kind other than keep
 	}
 	if m != nil {
 		if ref != 0 {
@@ -114,10 +119,12 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 		r := &t.rec
 		r.Seq, r.Time, r.Kind, r.From, r.To = t.seq, now, kind, from, to
 		r.Msg, r.Timer, r.Event, r.Reason = m, timer, ev, why
+		r.Local, r.HasLocal = t.local, t.hasLocal
 		for _, s := range sinks {
 			s.Record(&t.rec)
 		}
 	}
+	t.hasLocal = false
 	t.seq++
 	return t.seq - 1
 }
@@ -264,7 +271,8 @@ func (r DropReason) String() string {
 //
 // Fields: seq, t (virtual ns), kind; from and to for message records; type
 // (message type name) and msg (the message as JSON) for message records;
-// timer and to for timers; event (name), data (the event as JSON) and from
+// timer and to for timers (and local, the node's local clock in ns, when the
+// run configures clocks); event (name), data (the event as JSON) and from
 // for events; from for crash and recover; reason for drops. Output is
 // buffered: call Flush at the end. The first write or encoding error is kept,
 // later records are ignored, and Flush returns it.
@@ -299,7 +307,7 @@ func (s *JSONLSink) Record(r *Record) {
 		if r.Msg != nil {
 			b = append(b, `,"type":`...)
 			b = strconv.AppendQuote(b, r.Msg.Type().String())
-			_, data, _, err := s.msgs.lookup(r.Msg)
+			data, err := s.msgs.lookup(r.Msg)
 			if err != nil {
 				s.err = err
 				return
@@ -315,18 +323,21 @@ func (s *JSONLSink) Record(r *Record) {
 		b = appendNode(b, "to", r.To)
 		b = append(b, `,"timer":`...)
 		b = strconv.AppendUint(b, uint64(r.Timer), 10)
+		if r.HasLocal {
+			b = append(b, `,"local":`...)
+			b = strconv.AppendInt(b, int64(r.Local), 10)
+		}
 	case RecEvent:
 		b = appendNode(b, "from", r.From)
 		if r.Event != nil {
 			b = append(b, `,"event":`...)
 			b = strconv.AppendQuote(b, r.Event.Name())
-			data, err := json.Marshal(r.Event)
-			if err != nil {
+			b = append(b, `,"data":`...)
+			var err error
+			if b, err = appendValueJSON(b, r.Event); err != nil {
 				s.err = err
 				return
 			}
-			b = append(b, `,"data":`...)
-			b = append(b, data...)
 		}
 	default:
 		b = appendNode(b, "from", r.From)

@@ -8,30 +8,38 @@ import (
 	"unsafe"
 )
 
-// BinaryMagic starts every binary trace (see BinarySink).
-const BinaryMagic = "PBTRACE\x01"
+// BinaryMagic starts every binary trace (see BinarySink); BinaryMagicV1 the
+// traces of the first version, which held each message and event as JSON.
+const (
+	BinaryMagic   = "PBTRACE\x02"
+	BinaryMagicV1 = "PBTRACE\x01"
+)
 
-// MsgSlots is the number of message slots of the binary trace format: a
-// message whose JSON was written in slot k is referred to by k until
-// another message takes the slot.
+// MsgSlots is the number of recent messages a binary trace record can
+// refer to: a message written in full is numbered (from 0), and a later
+// record refers to it by its age, how many messages were written in full
+// after it, while that is below MsgSlots.
 const MsgSlots = 4096
 
 // Flags of a binary trace record's head byte (above the kind's 4 bits).
 const (
 	BinMsg    = 1 << 4 // a message follows
-	BinRef    = 1 << 5 // the message is a reference to a slot, not its JSON
+	BinRef    = 1 << 5 // the message is a reference (its age), not its value
 	BinEvent  = 1 << 6 // an event follows
 	BinReason = 1 << 7 // a drop reason byte follows
 )
 
-// msgSlots caches, by message identity, the JSON of recently traced
-// messages: a message is multicast to many nodes and each copy is delivered,
-// and it is encoded once. A slot keeps its message alive, so the message's
-// address cannot be reused for another message while it is cached (messages
-// are immutable, see Record).
+// msgSlots caches, by message identity, recently traced messages (and, for
+// the JSON Lines sink, their JSON): a message is multicast to many nodes and
+// each copy is delivered, and it is encoded once. A slot keeps its message
+// alive, so the message's address cannot be reused for another message while
+// it is cached (messages are immutable, see Record). Messages taking a slot
+// are numbered from 0 (see MsgSlots).
 type msgSlots struct {
-	slot [MsgSlots]struct {
+	count uint64 // messages numbered so far
+	slot  [MsgSlots]struct {
 		m    Message
+		num  uint64
 		json []byte
 	}
 }
@@ -44,20 +52,47 @@ func (c *msgSlots) index(m Message) int {
 	return int(p >> (64 - 12))
 }
 
-// lookup returns m's slot, its cached JSON and whether it was cached. On a
-// miss it marshals m into the slot.
-func (c *msgSlots) lookup(m Message) (int, []byte, bool, error) {
+// seen returns m's slot and, if m was numbered fewer than MsgSlots messages
+// ago, its age (0: the latest) and true; otherwise m takes the slot with
+// the next number.
+func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 	i := c.index(m)
 	e := &c.slot[i]
-	if sameValue(e.m, m) {
-		return i, e.json, true, nil
+	if age := c.count - 1 - e.num; sameValue(e.m, m) && age < MsgSlots {
+		return i, age, true
 	}
-	data, err := json.Marshal(m)
+	e.m, e.num, e.json = m, c.count, e.json[:0]
+	c.count++
+	return i, 0, false
+}
+
+// lookup returns m's JSON, encoding it into m's slot on a miss.
+func (c *msgSlots) lookup(m Message) ([]byte, error) {
+	i, _, hit := c.seen(m)
+	e := &c.slot[i]
+	if hit {
+		return e.json, nil
+	}
+	data, err := appendValueJSON(e.json[:0], m)
 	if err != nil {
-		return i, nil, false, err
+		e.m = nil
+		return nil, err
 	}
-	e.m, e.json = m, data
-	return i, data, false, nil
+	e.json = data
+	return data, nil
+}
+
+// appendValueJSON appends v's JSON: through its TraceAppender when it has
+// one, else encoding/json.
+func appendValueJSON(b []byte, v any) ([]byte, error) {
+	if ta, ok := v.(TraceAppender); ok {
+		return AppendJSON(b, ta), nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	return append(b, data...), nil
 }
 
 // BinarySink writes the trace in pbftsim's binary format, a stream of
@@ -69,15 +104,27 @@ func (c *msgSlots) lookup(m Message) (int, []byte, bool, error) {
 //	from, to   uvarint each
 //	timer      uvarint, timer records only
 //	reason     byte, if BinReason
-//	message    if BinMsg: uvarint slot, then unless BinRef the type name and
-//	           the message's JSON (each a uvarint length and the bytes)
-//	event      if BinEvent: its name and its JSON (length-prefixed)
+//	message    if BinMsg: with BinRef a uvarint, the message's age (see
+//	           MsgSlots), else the message's value
+//	event      if BinEvent: the event's value
 //
-// A message is written in full once and then referred to by its slot (one
-// of MsgSlots, chosen by the message's identity) while it stays there: a
-// delivery costs about 7 bytes instead of the JSONL line's ~200. The
-// records, fields and JSON are those of the JSONL format (see JSONLSink);
-// a reader rebuilds them by keeping the same slot table. Output is buffered:
+// A value is a uvarint tag, then
+//
+//	tag 0      the type or event name and the JSON (each a uvarint length and
+//	           the bytes), for values that are not TraceAppenders
+//	tag 2k+1   defines shape k: the name and the shape (length-prefixed), then
+//	           the shape's values; shape 1 after others starts a new table
+//	tag 2k     the values of shape k, defined before
+//
+// A shape is the value's JSON text with each scalar replaced by a
+// placeholder byte (below 0x20); the values follow in order: numbers as
+// (zigzag) uvarints, booleans as a byte, strings and hex byte strings as in
+// internTable (a repeated digest, operation or result costs about two
+// bytes). A message is written once and then referred to by its age while
+// it is among the last MsgSlots messages written: a delivery costs about 7
+// bytes. The records, fields and JSON are those of
+// the JSONL format (see JSONLSink); a reader rebuilds them by keeping the
+// same message ring, shapes and string table (FieldDecoder). Output is buffered:
 // call Flush at the end. The first write or encoding error is kept, later
 // records are ignored, and Flush returns it.
 type BinarySink struct {
@@ -88,12 +135,16 @@ type BinarySink struct {
 	next    uint64 // the seq expected next
 	last    Time
 	msgs    msgSlots
-	evBuf   []byte
+	fw      FieldWriter
+	shapes  shapeTable
+	tab     internTable
 }
 
 // NewBinarySink returns a sink writing the binary trace format to w.
 func NewBinarySink(w io.Writer) *BinarySink {
-	return &BinarySink{w: bufio.NewWriterSize(w, 64<<10), buf: make([]byte, 0, 256)}
+	s := &BinarySink{w: bufio.NewWriterSize(w, 64<<10), buf: make([]byte, 0, 256)}
+	s.fw.tab = &s.tab
+	return s
 }
 
 // Record writes r.
@@ -117,20 +168,14 @@ func (s *BinarySink) Record(r *Record) {
 		head |= BinReason
 	}
 	var slot int
-	var data []byte
+	var age uint64
 	if r.Msg != nil {
 		var hit bool
-		var err error
-		slot, data, hit, err = s.msgs.lookup(r.Msg)
-		if err != nil {
-			s.err = err
-			return
-		}
+		slot, age, hit = s.msgs.seen(r.Msg)
 		if hit {
 			head |= BinRef
 		}
 	}
-	hp := len(b)
 	b = append(b, head)
 	b = binary.AppendUvarint(b, r.Seq-s.next)
 	b = binary.AppendUvarint(b, uint64(r.Time-s.last))
@@ -152,26 +197,49 @@ func (s *BinarySink) Record(r *Record) {
 	if r.Reason != DropNone {
 		b = append(b, byte(r.Reason))
 	}
+	var err error
 	if r.Msg != nil {
-		b = binary.AppendUvarint(b, uint64(slot))
-		if b[hp]&BinRef == 0 {
-			b = appendBinString(b, r.Msg.Type().String())
-			b = appendBinBytes(b, data)
+		if head&BinRef != 0 {
+			b = binary.AppendUvarint(b, age)
+		} else if b, err = s.appendValue(b, r.Msg.Type().String(), r.Msg); err != nil {
+			s.msgs.slot[slot].m = nil
 		}
 	}
-	if r.Event != nil {
-		data, err := json.Marshal(r.Event)
-		if err != nil {
-			s.err = err
-			return
-		}
-		b = appendBinString(b, r.Event.Name())
-		b = appendBinBytes(b, data)
+	if r.Event != nil && err == nil {
+		b, err = s.appendValue(b, r.Event.Name(), r.Event)
 	}
 	s.buf = b
+	if err != nil {
+		s.err = err
+		return
+	}
 	if _, err := s.w.Write(b); err != nil {
 		s.err = err
 	}
+}
+
+// appendValue appends the value v named name (see BinarySink).
+func (s *BinarySink) appendValue(b []byte, name string, v any) ([]byte, error) {
+	if ta, ok := v.(TraceAppender); ok {
+		s.fw.reset()
+		ta.AppendTraceFields(&s.fw)
+		id, isNew := s.shapes.id(name, s.fw.shape)
+		if isNew {
+			b = binary.AppendUvarint(b, id<<1|1)
+			b = appendBinString(b, name)
+			b = appendBinBytes(b, s.fw.shape)
+		} else {
+			b = binary.AppendUvarint(b, id<<1)
+		}
+		return append(b, s.fw.vals...), nil
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	b = append(b, 0)
+	b = appendBinString(b, name)
+	return appendBinBytes(b, data), nil
 }
 
 func appendBinString(b []byte, v string) []byte {

@@ -72,6 +72,18 @@ func (c *Config) Validate() error {
 		if cr.Recover != 0 && cr.Recover <= cr.At {
 			return cfgErr(f+".recover", cr.Recover, fmt.Sprintf("0 (never) or a time after at=%v", cr.At))
 		}
+		if int(cr.Kind) >= len(CrashKindNames) {
+			return cfgErr(f+".kind", cr.Kind, "one of "+strings.Join(CrashKindNames, ", "))
+		}
+	}
+	for i, fi := range c.Fires {
+		f := fmt.Sprintf("fires[%d]", i)
+		if err := checkNode(f+".node", fi.Node, n); err != nil {
+			return err
+		}
+		if fi.At < 0 {
+			return cfgErr(f+".at", fi.At, "a time >= 0")
+		}
 	}
 	if err := validateClocks(c.Clocks, n); err != nil {
 		return err
@@ -136,16 +148,11 @@ func (nc *NetworkConfig) Validate(nodes int) error {
 			return err
 		}
 	}
-	if nc.Bandwidth < 0 {
-		return cfgErr("network.bandwidth", int64(nc.Bandwidth), "a rate >= 0 bits per second (0: unlimited)")
+	if err := validateRates("network.bandwidth", "network.node_bandwidth", nc.Bandwidth, nc.NodeBandwidth, nodes); err != nil {
+		return err
 	}
-	if len(nc.NodeBandwidth) > nodes {
-		return cfgErr("network.node_bandwidth", len(nc.NodeBandwidth), fmt.Sprintf("at most %d entries (one per node)", nodes))
-	}
-	for i, b := range nc.NodeBandwidth {
-		if b < 0 {
-			return cfgErr(fmt.Sprintf("network.node_bandwidth[%d]", i), int64(b), "a rate >= 0 bits per second (0: the default)")
-		}
+	if err := validateRates("network.ingress_bandwidth", "network.node_ingress", nc.IngressBandwidth, nc.NodeIngress, nodes); err != nil {
+		return err
 	}
 	for i, f := range nc.Filters {
 		if f == nil {
@@ -298,10 +305,12 @@ func ParsePartition(s string) (Partition, error) {
 	return p, nil
 }
 
-// ParseCrash parses "NODE@TIME[:RECOVER]", e.g. "0@1s" (stays down) or
-// "0@1s:3s" (recovers at 3s). Errors are *ConfigError.
+// ParseCrash parses "NODE@TIME[:RECOVER][:KIND]", e.g. "0@1s" (stays
+// down), "0@1s:3s" (recovers at 3s), "0@1s:3s:amnesia" or "0@1s:wipe" (a
+// kind without a recovery). KIND is one of CrashKindNames (default keep).
+// Errors are *ConfigError.
 func ParseCrash(s string) (Crash, error) {
-	const syntax = "NODE@TIME[:RECOVER], e.g. 0@1s or 0@1s:3s"
+	const syntax = "NODE@TIME[:RECOVER][:KIND], e.g. 0@1s, 0@1s:3s or 0@1s:3s:amnesia (KIND: keep, amnesia, lose-unsynced, wipe)"
 	bad := func() (Crash, error) { return Crash{}, cfgErr("crash", strconv.Quote(s), syntax) }
 	node, when, ok := strings.Cut(s, "@")
 	if !ok {
@@ -314,8 +323,15 @@ func ParseCrash(s string) (Crash, error) {
 	if id < 0 {
 		return Crash{}, cfgErr("crash.node", int(id), "a node id >= 0")
 	}
-	at, rec, hasRec := strings.Cut(when, ":")
-	d, err := time.ParseDuration(at)
+	parts := strings.Split(when, ":")
+	if len(parts) > 3 {
+		return bad()
+	}
+	kind := ""
+	if last := parts[len(parts)-1]; len(parts) > 1 && (len(parts) == 3 || !startsWithDigit(last)) {
+		kind, parts = last, parts[:len(parts)-1]
+	}
+	d, err := time.ParseDuration(parts[0])
 	if err != nil {
 		return bad()
 	}
@@ -323,8 +339,11 @@ func ParseCrash(s string) (Crash, error) {
 	if c.At < 0 {
 		return Crash{}, cfgErr("crash.at", c.At, "a time >= 0")
 	}
-	if hasRec {
-		d, err := time.ParseDuration(rec)
+	if c.Kind, err = ParseCrashKind("crash.kind", kind); err != nil {
+		return Crash{}, err
+	}
+	if len(parts) == 2 {
+		d, err := time.ParseDuration(parts[1])
 		if err != nil {
 			return bad()
 		}
@@ -334,4 +353,27 @@ func ParseCrash(s string) (Crash, error) {
 		}
 	}
 	return c, nil
+}
+
+// startsWithDigit reports whether s begins with a digit, a sign or a dot
+// (a duration, not a crash kind).
+func startsWithDigit(s string) bool {
+	return s != "" && strings.ContainsRune("0123456789+-.", rune(s[0]))
+}
+
+// validateRates checks a default link rate (field def) and its per-node
+// overrides (field per).
+func validateRates(def, per string, b Bandwidth, node []Bandwidth, nodes int) error {
+	if b < 0 {
+		return cfgErr(def, int64(b), "a rate >= 0 bits per second (0: unlimited)")
+	}
+	if len(node) > nodes {
+		return cfgErr(per, len(node), fmt.Sprintf("at most %d entries (one per node)", nodes))
+	}
+	for i, b := range node {
+		if b < 0 {
+			return cfgErr(fmt.Sprintf("%s[%d]", per, i), int64(b), "a rate >= 0 bits per second (0: the default)")
+		}
+	}
+	return nil
 }

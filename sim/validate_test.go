@@ -252,6 +252,10 @@ func TestParseCrash(t *testing.T) {
 		{"0@1s:3s", sim.Crash{Node: 0, At: 1000 * ms, Recover: 3000 * ms}},
 		{"3@250ms", sim.Crash{Node: 3, At: 250 * ms}},
 		{"2@0s", sim.Crash{Node: 2}},
+		{"0@1s:3s:amnesia", sim.Crash{Node: 0, At: 1000 * ms, Recover: 3000 * ms, Kind: sim.CrashAmnesia}},
+		{"1@1s:3s:keep", sim.Crash{Node: 1, At: 1000 * ms, Recover: 3000 * ms}},
+		{"1@1s:2s:lose-unsynced", sim.Crash{Node: 1, At: 1000 * ms, Recover: 2000 * ms, Kind: sim.CrashLoseUnsynced}},
+		{"2@1s:wipe", sim.Crash{Node: 2, At: 1000 * ms, Kind: sim.CrashWipe}},
 	}
 	for _, tc := range good {
 		c, err := sim.ParseCrash(tc.in)
@@ -264,7 +268,10 @@ func TestParseCrash(t *testing.T) {
 		{"0", "crash", "NODE@TIME"},
 		{"a@1s", "crash", "NODE@TIME"},
 		{"0@x", "crash", "NODE@TIME"},
-		{"0@1s:x", "crash", "NODE@TIME"},
+		{"0@1s:x", "crash.kind", "keep, amnesia, lose-unsynced, wipe"},
+		{"0@1s:3s:forget", "crash.kind", "keep, amnesia, lose-unsynced, wipe"},
+		{"0@1s:3s:wipe:x", "crash", "NODE@TIME"},
+		{"0@1s:x:wipe", "crash", "NODE@TIME"},
 		{"-1@1s", "crash.node", ">= 0"},
 		{"0@-1s", "crash.at", ">= 0"},
 		{"0@3s:1s", "crash.recover", "after at"},

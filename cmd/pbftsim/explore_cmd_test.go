@@ -28,6 +28,7 @@ func TestExploreBadBounds(t *testing.T) {
 		{[]string{"--byzantine", "1"}, "ID:STRATEGY"},
 		{[]string{"--byzantine", "1:nonsense"}, "strategies:"},
 		{[]string{"--variant", "nonsense"}, "allowed"},
+		{[]string{"--dpor"}, "--dpor needs --depth"},
 	} {
 		_, errs, code := cli(t, append([]string{"explore", "--quiet"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) {
@@ -52,18 +53,39 @@ func TestExploreCounterexampleReplays(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "cx.replay.yaml")
 	out, errs, code := cli(t, "explore", "--quiet", "--variant", "prepare-ignores-digest", "--byzantine", "0:equivocate",
 		"--views", "0", "--out", file)
-	if code != 1 || !strings.Contains(out, "VIOLATION of prepared-unique at depth 5") {
+	if code != 1 || !strings.Contains(out, "VIOLATION of local-quorum at depth 4") {
 		t.Fatalf("exit %d, output:\n%s%s", code, out, errs)
 	}
 	rp, err := scenarios.LoadReplay(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out, "trace hash "+rp.TraceHash) || rp.Property != "prepared-unique" {
+	if !strings.Contains(out, "trace hash "+rp.TraceHash) || rp.Property != "local-quorum" {
 		t.Fatalf("replay file records %s / %s; output:\n%s", rp.TraceHash, rp.Property, out)
 	}
 	out, errs, code = cli(t, "replay", file)
 	if code != 0 || !strings.Contains(out, "reproduced: same trace hash and verdict") {
 		t.Fatalf("replay: exit %d:\n%s%s", code, out, errs)
+	}
+}
+
+// TestExploreDPORCounterexampleReplays: with --dpor --dfs the same variant
+// is found (at a causal depth no larger than the breadth-first depth), its
+// shrunk counterexample is no longer than the breadth-first one, and the
+// replay file reruns to the same trace hash; the correct protocol passes.
+func TestExploreDPORCounterexampleReplays(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "cx.replay.yaml")
+	out, errs, code := cli(t, "explore", "--quiet", "--dpor", "--dfs", "--depth", "6", "--variant", "prepare-ignores-digest",
+		"--byzantine", "0:equivocate", "--views", "0", "--out", file)
+	if code != 1 || !strings.Contains(out, "VIOLATION of local-quorum at depth 4") || !strings.Contains(out, "DPOR:") {
+		t.Fatalf("exit %d, output:\n%s%s", code, out, errs)
+	}
+	out, errs, code = cli(t, "replay", file)
+	if code != 0 || !strings.Contains(out, "reproduced: same trace hash and verdict") {
+		t.Fatalf("replay: exit %d:\n%s%s", code, out, errs)
+	}
+	out, errs, code = cli(t, "explore", "--quiet", "--dpor", "--depth", "4", "--drops", "1", "--views", "0")
+	if code != 0 || !strings.Contains(out, "no violation within these bounds") || !strings.Contains(out, "causal depth 4") {
+		t.Fatalf("correct protocol: exit %d, output:\n%s%s", code, out, errs)
 	}
 }

@@ -21,9 +21,9 @@ func huntAll(cmd *cobra.Command, spec properties.HuntAllSpec, asJSON bool) error
 	fmt.Fprintf(stderr, "hunting %d variants, %v each (seed %d, %s search)...\n", len(properties.VariantNames()), spec.Budget, spec.Seed, mode)
 	spec.Progress = func(r properties.HuntRow) {
 		if r.Found {
-			fmt.Fprintf(stderr, "  %s: %s after %d cases (%.1fs)\n", r.Variant, r.Property, r.Cases, r.Seconds)
+			fmt.Fprintf(stderr, "  %s: %s after %d cases (%.1fs, %.1f CPU-s)\n", r.Variant, r.Property, r.Cases, r.Seconds, r.CPUSeconds)
 		} else {
-			fmt.Fprintf(stderr, "  %s: not found in %d cases (%.1fs)\n", r.Variant, r.Cases, r.Seconds)
+			fmt.Fprintf(stderr, "  %s: not found in %d cases (%.1fs, %.1f CPU-s)\n", r.Variant, r.Cases, r.Seconds, r.CPUSeconds)
 		}
 	}
 	rows, err := properties.HuntAll(commandContext(cmd), spec)
@@ -60,16 +60,16 @@ func writeHuntTable(w io.Writer, rows []properties.HuntRow) {
 		guided = guided || r.GuidedCases > 0
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	head := "variant\tfound\tcases\tseconds\tproperty\tn\tfaulty\trequests\trecords"
+	head := "variant\tfound\tcases\tseconds\tcpu seconds\tproperty\tn\tfaulty\trequests\trecords"
 	if guided {
 		head += "\tguided found\tguided cases\tguided seconds"
 	}
 	fmt.Fprintln(tw, head)
 	for _, r := range rows {
 		if !r.Found {
-			fmt.Fprintf(tw, "%s\tno\t%d\t%.1f\t-\t-\t-\t-\t-", r.Variant, r.Cases, r.Seconds)
+			fmt.Fprintf(tw, "%s\tno\t%d\t%.1f\t%.1f\t-\t-\t-\t-\t-", r.Variant, r.Cases, r.Seconds, r.CPUSeconds)
 		} else {
-			fmt.Fprintf(tw, "%s\tyes\t%d\t%.2f\t%s\t%d\t%d\t%d\t%d", r.Variant, r.Cases, r.Seconds, r.Property, r.N, r.Faulty, r.Requests, r.TraceRecords)
+			fmt.Fprintf(tw, "%s\tyes\t%d\t%.2f\t%.2f\t%s\t%d\t%d\t%d\t%d", r.Variant, r.Cases, r.Seconds, r.CPUSeconds, r.Property, r.N, r.Faulty, r.Requests, r.TraceRecords)
 		}
 		if guided {
 			fmt.Fprintf(tw, "\t%s\t%d\t%.2f", map[bool]string{true: "yes", false: "no"}[r.GuidedFound], r.GuidedCases, r.GuidedSeconds)

@@ -26,9 +26,10 @@ func newHuntCmd() *cobra.Command {
 		all     bool
 		asJSON  bool
 		proto   string
+		cpu     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "hunt (--list | --variant NAME [--generic] [--budget 60s] [--seed S] [--out FILE] | --all [--generic [--guided]] [--budget D] [--json])",
+		Use:   "hunt (--list | --variant NAME [--generic] [--budget 60s [--cpu]] [--seed S] [--out FILE] | --all [--generic [--guided]] [--budget D [--cpu]] [--json])",
 		Short: "Search for a run that breaks a property of a deliberately broken protocol variant",
 		Long: `hunt runs a property-based search (targeted scenarios for the variant, then
 generated ones biased toward the faults that expose it, across seeds) on a
@@ -42,9 +43,11 @@ correct protocol (which should survive).
 --generic searches with the same generator as check (no scenario written for
 the variant, no bias toward it): the measure of what the search finds on code
 nobody tuned it for. --all hunts every broken variant in turn (--budget each)
-and prints one row per variant: found, cases and seconds to the first
-violation, the property, and the shrunk size (n, faulty replicas, requests,
-trace records); --json prints the rows as JSON instead.
+and prints one row per variant: found, cases, seconds and CPU seconds to the
+first violation, the property, and the shrunk size (n, faulty replicas,
+requests, trace records); --json prints the rows as JSON instead. --cpu makes
+--budget count the process's CPU time instead of wall-clock time: on a
+shared, loaded host each search then gets the same computing time.
 
 Exit status: 1 a violation was found (with --all: 0 when every variant was
 found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
@@ -84,7 +87,7 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 				if guided && !generic {
 					return usage(fmt.Errorf("--guided: only with --generic"))
 				}
-				return huntAll(cmd, properties.HuntAllSpec{Budget: budget, Seed: seed, Generic: generic, Guided: guided}, asJSON)
+				return huntAll(cmd, properties.HuntAllSpec{Budget: budget, BudgetCPU: cpu, Seed: seed, Generic: generic, Guided: guided}, asJSON)
 			}
 			if asJSON {
 				return usage(fmt.Errorf("--json: only with --all"))
@@ -112,7 +115,7 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 			if guided && !generic {
 				return usage(fmt.Errorf("--guided: only with --generic"))
 			}
-			f, err := properties.HuntWith(ctx, properties.HuntSpec{Variant: variant, Budget: budget, Seed: seed, Generic: generic, Guided: guided, Protocol: proto})
+			f, err := properties.HuntWith(ctx, properties.HuntSpec{Variant: variant, Budget: budget, BudgetCPU: cpu, Seed: seed, Generic: generic, Guided: guided, Protocol: proto})
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
@@ -135,7 +138,8 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 	fl.StringVar(&proto, "protocol", cluster.ProtocolPBFT, "protocol whose variants are hunted: pbft or hotstuff")
 	addListFlag(fl, &list, "the variant names")
 	fl.StringVar(&variant, "variant", "", "the broken variant to hunt (see --list)")
-	fl.DurationVar(&budget, "budget", 60*time.Second, "wall-clock budget")
+	fl.DurationVar(&budget, "budget", 60*time.Second, "wall-clock budget (with --cpu: CPU time)")
+	fl.BoolVar(&cpu, "cpu", false, "--budget counts the process's CPU time instead of wall-clock time (measurements on a shared host)")
 	addSeedFlag(fl, &seed, 1, "")
 	addOutFlag(fl, &out, "", "the replay file of a violation, with its trace and diagram beside it (default "+outDir+"/hunt-VARIANT.replay.yaml)")
 	fl.BoolVar(&generic, "generic", false, "search with check's generator only (no targeted scenarios, no variant bias)")

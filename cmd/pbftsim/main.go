@@ -53,7 +53,7 @@ variable is set.`,
 		newRunCmd(), newScenariosCmd(), newValidateCmd(),
 		newCheckCmd(), newHuntCmd(), newTriageCmd(), newReplayCmd(),
 		newReportCmd(), newSweepCmd(), newMergeCmd(), newTraceCmd(), newVersionCmd(),
-		newExploreCmd(),
+		newExploreCmd(), newServeCmd(),
 	)
 	return root
 }

@@ -90,6 +90,19 @@ func (p *progressLine) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// before returns w with p's redrawn line ended before each write to it.
+func (p *progressLine) before(w io.Writer) io.Writer { return finishing{p, w} }
+
+type finishing struct {
+	p *progressLine
+	w io.Writer
+}
+
+func (f finishing) Write(b []byte) (int, error) {
+	f.p.finish()
+	return f.w.Write(b)
+}
+
 // bar draws a 30-character bar for frac in [0, 1].
 func bar(frac float64) string {
 	const width = 30

@@ -15,6 +15,7 @@ import (
 	"github.com/pbftsim/pbftsim/reports"
 	"github.com/pbftsim/pbftsim/reports/sweep"
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
@@ -27,6 +28,7 @@ const defaultReportScenario = "fault-free"
 type reportFlags struct {
 	scenario, out     string
 	protocols         string
+	bandwidth         string
 	nodes             nodesValue
 	seeds             seedsValue
 	workers, requests int
@@ -80,6 +82,7 @@ Exit status: 0 report written, 1 a run failed, 2 bad input, 130 interrupted.`,
 	addQuietFlag(f, &fl.quiet)
 	f.BoolVar(&fl.resume, "resume", false, "continue an interrupted report from the finished runs it kept (OUT.runs.partial)")
 	addOutFlag(f, &fl.out, "", "the report folder to create or replace (required)")
+	f.StringVar(&fl.bandwidth, "bandwidth", "", "every node's egress `RATE` for the sweep (e.g. 100Mbit; default: the scenario's): the report then shows bytes/s per replica, queueing and where the view change's bytes become the bottleneck")
 	f.StringVar(&fl.protocols, "protocols", "", "compare protocols over the same sweep, e.g. pbft,hotstuff (writes a comparison report)")
 	return cmd
 }
@@ -118,6 +121,13 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	base, err := sc.Config()
 	if err != nil {
 		return bad(fmt.Errorf("--scenario %s: %w", name, err))
+	}
+	if flags.Changed("bandwidth") {
+		b, err := sim.ParseBandwidth(fl.bandwidth)
+		if err != nil {
+			return bad(fmt.Errorf("--bandwidth: %w", err))
+		}
+		base.Network.Bandwidth = b
 	}
 	switch {
 	case flags.Changed("requests"):
@@ -159,6 +169,19 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	fmt.Fprintf(w, "messages/request ~ n^%.3f (95%% CI [%.3f, %.3f], R² %.4f); closed form %s; within O(n²) bound: %v; constants within tolerance: %v\n",
 		s.Fit.Exponent, s.Fit.ExponentCI[0], s.Fit.ExponentCI[1], s.Fit.R2, s.ClosedForm.Formula, s.WithinBound, s.ConstantsWithin)
 	fmt.Fprintln(w, s.Verdict)
+	if b := s.Bandwidth; b != nil {
+		fmt.Fprintf(w, "bandwidth %v: ", sim.Bandwidth(b.Egress))
+		switch {
+		case b.BottleneckN > 0:
+			fmt.Fprintf(w, "the view change's bytes outlast two message delays from n = %d on", b.BottleneckN)
+		default:
+			fmt.Fprint(w, "the view change's bytes outlast two message delays at no n of the sweep")
+		}
+		if b.FitCrossoverN > 0 {
+			fmt.Fprintf(w, " (fit: n ≈ %.3g)", b.FitCrossoverN)
+		}
+		fmt.Fprintln(w)
+	}
 	return nil
 }
 
@@ -214,6 +237,9 @@ func reportCommand(fl *reportFlags, requestsGiven bool, opt reports.Options) str
 	}
 	if fl.quick {
 		args = append(args, "--quick")
+	}
+	if fl.bandwidth != "" {
+		args = append(args, "--bandwidth", shquote.Quote(fl.bandwidth))
 	}
 	if fl.protocols != "" {
 		args = append(args, "--protocols", shquote.Quote(fl.protocols))

@@ -45,7 +45,10 @@ every message. Flags override the scenario's settings.
 Delay specs: const:2ms | uniform:1ms:20ms | exp:MEAN[:MIN] |
 lognormal:MEDIAN:SIGMA[:MIN] | pareto:SCALE:ALPHA[:MIN].
 Partition spec: GROUP|GROUP@FROM[-TO], e.g. 0,1|2,3@100ms-2s.
-Crash spec: NODE@TIME[:RECOVER], e.g. 0@1s:3s.
+Crash spec: NODE@TIME[:RECOVER][:KIND], e.g. 0@1s:3s or 0@1s:3s:amnesia; KIND
+is keep (default: all state kept), amnesia (volatile state lost, the stable
+store kept), lose-unsynced (also the writes after the last sync lost) or
+wipe (a new disk: the replica catches up by state transfer).
 
 Run length: the scenario's run.max_time (60s if unset), or --max-time. With
 --requests N and no --max-time the run has no time limit: it ends when the N
@@ -61,8 +64,8 @@ JSON keys (--json): seed, n, f, trace_hash, events, sim_time_ns, ended
 messages.by_type, messages.dropped, requests.submitted, requests.committed,
 payments, latency_ns.p50, latency_ns.p99, views.final, views.changes,
 scenario, faulty (Byzantine and crashed replicas), byzantine, crashed,
-within_fault_model (at most f faulty; a replica that crashes counts as
-faulty for the whole run), budget_exceeded, verdict ("ok", "violation",
+within_fault_model (at most f faulty at any time: a crashed replica
+while down, a wiped one until it caught up; fault_intervals says when), budget_exceeded, verdict ("ok", "violation",
 "budget-exceeded", "unchecked"), properties[] (property, judged, violated,
 reason: why it was not judged, or what qualifies the judgement),
 fully_judged (every property judged in full, not vacuously),
@@ -99,7 +102,7 @@ was violated within the fault model, 2 bad input.`,
 	f.DurationVar(&fl.gst, "gst", 0, "global stabilisation time: after it, no loss and delays <= --delta between correct nodes")
 	f.DurationVar(&fl.delta, "delta", 0, "delay bound after GST (default 10ms when --gst is set)")
 	f.StringArrayVar(&fl.partitions, "partition", nil, "partition `SPEC` (repeatable)")
-	f.StringArrayVar(&fl.crashes, "crash", nil, "crash `NODE@TIME[:RECOVER]` (repeatable)")
+	f.StringArrayVar(&fl.crashes, "crash", nil, "crash `NODE@TIME[:RECOVER][:KIND]` (repeatable; KIND keep, amnesia, lose-unsynced or wipe)")
 	f.DurationVar(&fl.crashPrimaryAt, "crash-primary-at", 0, "crash the initial primary (replica 0) at this virtual time")
 	addEnvFlags(f, &fl.env)
 	f.DurationVar(&fl.maxTime, "max-time", 0, "stop the run at this virtual time, > 0")

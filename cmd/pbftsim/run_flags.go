@@ -113,7 +113,7 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		if err != nil {
 			return nil, usage(fmt.Errorf("--crash %q: %w", c, err))
 		}
-		sc.Crashes = append(sc.Crashes, scenarios.Crash{Node: int(cr.Node), At: cr.At.Duration(), Recover: cr.Recover.Duration()})
+		sc.Crashes = append(sc.Crashes, scenarios.Crash{Node: int(cr.Node), At: cr.At.Duration(), Recover: cr.Recover.Duration(), Kind: crashKindName(cr.Kind)})
 	}
 	if changed("crash-primary-at") {
 		if fl.crashPrimaryAt < 0 {
@@ -178,4 +178,12 @@ func fileSafe(name string) string {
 		}
 		return r
 	}, name)
+}
+
+// crashKindName is the scenario spelling of k ("" for the default, keep).
+func crashKindName(k sim.CrashKind) string {
+	if k == sim.CrashKeep {
+		return ""
+	}
+	return k.String()
 }

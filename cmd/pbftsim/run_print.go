@@ -98,8 +98,14 @@ func printFaulty(w io.Writer, o *properties.Outcome) {
 		for _, c := range o.Scenario.Crashes {
 			if c.Node == int(rs.ID) {
 				w := "crashed at " + c.At.String()
+				if c.Kind != "" && c.Kind != "keep" {
+					w += " (" + c.Kind + ")"
+				}
 				if c.Recover > 0 {
 					w += ", recovered at " + c.Recover.String()
+				}
+				if c.Kind == "wipe" && c.Recover > 0 {
+					w += caughtUp(r, rs.ID, c.At)
 				}
 				when = append(when, w)
 			}
@@ -112,7 +118,11 @@ func printFaulty(w io.Writer, o *properties.Outcome) {
 	case len(r.Byzantine) > r.F:
 		model = fmt.Sprintf("OUTSIDE the fault model (%d faulty > f=%d): neither safety nor liveness is expected", len(r.Faulty), r.F)
 	default:
-		model = fmt.Sprintf("OUTSIDE the fault model (%d faulty > f=%d, crashed replicas count as faulty for the whole run): liveness is not expected", len(r.Faulty), r.F)
+		why := fmt.Sprintf("more than f=%d replicas faulty at once", r.F)
+		if _, w, _ := properties.JudgeFaultIntervals(r.FaultIntervals, r.F); w != "" {
+			why = w
+		}
+		model = fmt.Sprintf("OUTSIDE the fault model (%s; a crashed replica counts as faulty while down, a wiped one until it caught up): liveness is not expected", why)
 	}
 	fmt.Fprintf(w, "faulty replicas: %s, %s\n", strings.Join(parts, ", "), model)
 }
@@ -219,6 +229,9 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 	if e := r.Messages.Egress; e != nil {
 		fmt.Fprintf(w, "egress queues: wait mean %v, max %v; busiest sender node %d at %.0f bytes/s\n",
 			time.Duration(e.QueueWaitMeanNs), time.Duration(e.QueueWaitMaxNs), e.MaxSender, e.MaxBytesPerSec)
+		if e.IngressWaitMeanNs > 0 || e.IngressWaitMaxNs > 0 {
+			fmt.Fprintf(w, "ingress queues: wait mean %v, max %v\n", time.Duration(e.IngressWaitMeanNs), time.Duration(e.IngressWaitMaxNs))
+		}
 	}
 	types := make([]string, 0, len(r.Messages.ByType))
 	for t := range r.Messages.ByType {
@@ -251,4 +264,18 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 		fmt.Fprintf(w, "Consensus on %s: %s\n", id, r.Payments[id])
 	}
 	fmt.Fprintf(w, "seed %d, trace hash %s\n", r.Seed, r.TraceHash)
+}
+
+// caughtUp says when wiped replica id (crashed at at) caught up by state
+// transfer, as the run's checker saw it.
+func caughtUp(r *cluster.Result, id sim.NodeID, at time.Duration) string {
+	for _, iv := range r.FaultIntervals {
+		if iv.Replica == id && iv.UntilCaughtUp && iv.From == sim.Time(at) {
+			if iv.To > 0 {
+				return ", caught up at " + iv.To.String()
+			}
+			return ", never caught up"
+		}
+	}
+	return ""
 }

@@ -50,8 +50,8 @@ func TestRunCrashedReplicasAreFaults(t *testing.T) {
 		t.Fatalf("every replica crashed: exit %d, want 0 (outside the fault model)\n%s%s", code, out, errs)
 	}
 	for _, want := range []string{
-		"faulty replicas: r0 (crashed at 40ms), r1 (crashed at 40ms), r2 (crashed at 40ms), r3 (crashed at 40ms), OUTSIDE the fault model (4 faulty > f=1",
-		"not judged: liveness: outside the fault model: 4 faulty replicas",
+		"faulty replicas: r0 (crashed at 40ms), r1 (crashed at 40ms), r2 (crashed at 40ms), r3 (crashed at 40ms), OUTSIDE the fault model (4 replicas faulty at once at 40ms",
+		"not judged: liveness: outside the fault model: 4 replicas faulty at once",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
@@ -117,7 +117,7 @@ func TestReplaySaysWhatWasJudged(t *testing.T) {
 	if _, errs, code := cli(t, "run", "--scenario", "beyond-f", "--out", file); code != 0 {
 		t.Fatalf("beyond-f: exit %d %s", code, errs)
 	}
-	want := "liveness not judged: outside the fault model: 2 faulty replicas"
+	want := "liveness not judged: outside the fault model: 2 replicas faulty at once"
 	out, errs, code := cli(t, "replay", file)
 	if code != 0 || !strings.Contains(out, want) {
 		t.Errorf("replay: exit %d %s\n%s", code, errs, out)

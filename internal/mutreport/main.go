@@ -132,6 +132,9 @@ func report(w io.Writer, r result, dir string, eqs []equivalent) error {
 	k, l, eq := counts["KILLED"], counts["LIVED"], counts["EQUIVALENT"]
 	fmt.Fprintf(w, "killed %d, lived %d (%d listed as equivalent), not covered %d, timed out %d, not viable %d\n",
 		k, l, eq, counts["NOT COVERED"], counts["TIMED OUT"], counts["NOT VIABLE"])
+	if n := counts["RUNNABLE"]; n > 0 {
+		fmt.Fprintf(w, "not run %d: the run was cut short (MUTATION_TIMEOUT) or they belong to a subpackage; the figures below are of the %d that ran\n", n, k+l)
+	}
 	if k+l > 0 {
 		fmt.Fprintf(w, "test efficacy %.2f%% (killed / (killed + lived))", 100*float64(k)/float64(k+l))
 		if k+l-eq > 0 {

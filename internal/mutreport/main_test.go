@@ -18,7 +18,8 @@ func TestReport(t *testing.T) {
 		{"type":"CONDITIONALS_NEGATION","status":"KILLED","line":4,"column":11},
 		{"type":"ARITHMETIC_BASE","status":"LIVED","line":7,"column":30},
 		{"type":"ARITHMETIC_BASE","status":"NOT COVERED","line":7,"column":30},
-		{"type":"INCREMENT_DECREMENT","status":"TIMED OUT","line":7,"column":30}]}]}`
+		{"type":"INCREMENT_DECREMENT","status":"TIMED OUT","line":7,"column":30},
+		{"type":"INVERT_NEGATIVES","status":"RUNNABLE","line":7,"column":30}]}]}`
 	jp := filepath.Join(dir, "m.json")
 	if err := os.WriteFile(jp, []byte(js), 0o644); err != nil {
 		t.Fatal(err)
@@ -38,7 +39,7 @@ func TestReport(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"killed 1, lived 2 (1 listed as equivalent), not covered 1, timed out 1",
-		"test efficacy 33.33%", "50.00% without the listed equivalent mutants",
+		"not run 1: the run was cut short", "test efficacy 33.33%", "50.00% without the listed equivalent mutants",
 		"lived mutants (1 not listed as equivalent)",
 		"x.go:7:30  func g(a int) int { return a + 1 }\n      [NOT LISTED]",
 		"[equivalent: a == b never happens]",

@@ -152,6 +152,11 @@ func rewrite(fset *token.FileSet, f *ast.File, info *types.Info, src []byte, sit
 		type alt struct {
 			id    int
 			build func(r func(ast.Node) string) string
+			// quo is the expression whose operator the mutant turns into a
+			// division: switched in by mutantQuo, which divides only when
+			// the mutant is on (an eager x / y would panic on a zero y in
+			// the unmutated run)
+			quo *ast.BinaryExpr
 		}
 		var alts []alt
 		for _, s := range ss {
@@ -179,14 +184,18 @@ func rewrite(fset *token.FileSet, f *ast.File, info *types.Info, src []byte, sit
 				if !ok {
 					continue
 				}
-				alts = append(alts, alt{s.id, func(r func(ast.Node) string) string {
+				a := alt{id: s.id, build: func(r func(ast.Node) string) string {
 					return "(" + r(n.X) + ") " + op.String() + " (" + r(n.Y) + ")"
-				}})
+				}}
+				if op == token.QUO {
+					a.quo = n
+				}
+				alts = append(alts, a)
 			case *ast.UnaryExpr:
 				if s.m.Type != "INVERT_NEGATIVES" || n.Op != token.SUB {
 					continue
 				}
-				alts = append(alts, alt{s.id, func(r func(ast.Node) string) string { return "+(" + r(n.X) + ")" }})
+				alts = append(alts, alt{id: s.id, build: func(r func(ast.Node) string) string { return "+(" + r(n.X) + ")" }})
 			case *ast.IncDecStmt:
 				if s.m.Type != "INCREMENT_DECREMENT" {
 					continue
@@ -212,6 +221,10 @@ func rewrite(fset *token.FileSet, f *ast.File, info *types.Info, src []byte, sit
 				// without this edit (r skips the edit of exactly this range)
 				expr := "(" + r(nil) + ")"
 				for _, a := range alts {
+					if a.quo != nil {
+						expr = fmt.Sprintf("mutantQuo(%d, %s, %s, %s)", a.id, expr, r(a.quo.X), r(a.quo.Y))
+						continue
+					}
 					expr = fmt.Sprintf("mutantSwitch(%d, %s, %s)", a.id, expr, a.build(r))
 				}
 				_ = node
@@ -278,7 +291,23 @@ func mutantSwitch[T any](id int, orig, alt T) T {
 	}
 	return orig
 }
+
+type mutantNumber interface {
+	~int | ~int8 | ~int16 | ~int32 | ~int64 | ~uint | ~uint8 | ~uint16 | ~uint32 | ~uint64 | ~uintptr | ~float32 | ~float64
+}
+
+// mutantQuo is x / y when mutant id is on, else orig: the division happens
+// only then, so a zero y cannot panic in the other runs.
+func mutantQuo[T mutantNumber](id int, orig, x, y T) T {
+	if id == mutantID {
+		return x / y
+	}
+	return orig
+}
 `
+
+// testShort passes -test.short to every test run (the -short flag).
+var testShort bool
 
 func main() {
 	dry := flag.String("dry", "", "gremlins --dry-run output (-o) listing the mutants")
@@ -287,7 +316,9 @@ func main() {
 	workers := flag.Int("workers", 2, "test binaries run at once")
 	shuffle := flag.Bool("shuffle", false, "run the mutants in a random (seeded) order, so that a partial run is a fair sample")
 	timeout := flag.Duration("timeout", 3*time.Minute, "per-mutant test timeout")
+	short := flag.Bool("short", false, "run the tests with -test.short (the long searches skip): for packages whose full tests take minutes")
 	flag.Parse()
+	testShort = *short
 	if err := run(*dry, *pkg, *out, *workers, *shuffle, *timeout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "mutschema:", err)
 		os.Exit(2)
@@ -319,8 +350,13 @@ func run(dryPath, pkg, outPath string, workers int, shuffle bool, timeout time.D
 	bySite := map[string][]site{}
 	var all []site
 	id := 0
+	skipped := 0
 	for fi := range res.Files {
 		f := &res.Files[fi]
+		if strings.ContainsRune(filepath.ToSlash(f.Name), '/') {
+			skipped += len(f.Mutations) // a subpackage's file (gremlins lists ./pkg/...): not this package's tests
+			continue
+		}
 		for mi := range f.Mutations {
 			m := &f.Mutations[mi]
 			if m.Status != "RUNNABLE" {
@@ -391,15 +427,26 @@ func run(dryPath, pkg, outPath string, workers int, shuffle bool, timeout time.D
 		return fmt.Errorf("building the switched package: %v\n%s", err, b)
 	}
 	fmt.Fprintf(log, "built %s with %d mutants switched in (%v)\n", pkg, len(all), time.Since(start).Round(time.Second))
+	if skipped > 0 {
+		fmt.Fprintf(log, "left out %d mutants of its subpackages (mutate each package on its own)\n", skipped)
+	}
+	var baseline string // the output of the run with no mutant, for its error
 	runOne := func(id int) string {
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, "-test.failfast", "-test.count=1")
+		args := []string{"-test.failfast", "-test.count=1"}
+		if testShort {
+			args = append(args, "-test.short")
+		}
+		cmd := exec.CommandContext(ctx, bin, args...)
 		cmd.Dir = filepath.Join(tmp, pkg)
 		cmd.Env = append(os.Environ(), fmt.Sprintf("PBFTSIM_MUTANT=%d", id))
 		var b bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &b, &b
 		err := cmd.Run()
+		if id == 0 {
+			baseline = lastLines(b.String(), 30)
+		}
 		switch {
 		case ctx.Err() != nil:
 			return "TIMED OUT"
@@ -412,7 +459,7 @@ func run(dryPath, pkg, outPath string, workers int, shuffle bool, timeout time.D
 		rand.New(rand.NewPCG(1, 2)).Shuffle(len(all), func(i, j int) { all[i], all[j] = all[j], all[i] })
 	}
 	if st := runOne(0); st != "LIVED" {
-		return fmt.Errorf("the tests fail with no mutant switched on (%s)", st)
+		return fmt.Errorf("the tests fail with no mutant switched on (%s):\n%s", st, baseline)
 	}
 	var mu sync.Mutex
 	next, finished := 0, 0
@@ -509,4 +556,10 @@ func copyModule(src, dst string) error {
 		}
 		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
 	})
+}
+
+// lastLines returns the last n lines of s.
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	return strings.Join(lines[max(len(lines)-n, 0):], "\n")
 }

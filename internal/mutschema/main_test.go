@@ -68,3 +68,29 @@ func f(a, b int, s string) (bool, int, string) {
 		}
 	}
 }
+
+// A multiplication's mutant divides: it must divide only when switched on,
+// or the unmutated run panics where the divisor is zero.
+func TestRewriteDivisionIsLazy(t *testing.T) {
+	src := "package x\n\nfunc g(a, b int) int {\n\treturn a * b\n}\n"
+	fset := token.NewFileSet()
+	f, err := parser.ParseFile(fset, "x.go", src, parser.ParseComments)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info := &types.Info{Types: map[ast.Expr]types.TypeAndValue{}}
+	if _, err := (&types.Config{Importer: importer.Default()}).Check("x", fset, []*ast.File{f}, info); err != nil {
+		t.Fatal(err)
+	}
+	m := &mutation{Type: "ARITHMETIC_BASE", Line: 4, Column: 11, Status: "RUNNABLE"}
+	out, err := rewrite(fset, f, info, []byte(src), []site{{"x.go", m, 7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "return mutantQuo(7, (a * b), a, b)"; !strings.Contains(string(out), want) {
+		t.Errorf("rewritten source lacks %q:\n%s", want, out)
+	}
+	if !strings.Contains(switchFile, "func mutantQuo[") {
+		t.Error("the switch file does not define mutantQuo")
+	}
+}

@@ -17,6 +17,8 @@ func BenchmarkExplore(b *testing.B) {
 		{"n=4/drops=1/depth=5", Config{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 5}},
 		{"n=4/equivocate/depth=6", Config{Nodes: 4, Requests: 1, Views: 0, Depth: 6,
 			Byzantine: []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}}},
+		// DPOR: depth is the causal depth (paths up to 11 transitions).
+		{"n=4/dpor/depth=5", Config{Nodes: 4, Requests: 1, Views: 0, Depth: 5, DPOR: true}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			trans, states := 0, 0

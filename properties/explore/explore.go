@@ -39,6 +39,10 @@ type Config struct {
 	Seed      uint64        // keys and workload (default 1)
 	DFS       bool          // iterative deepening instead of BFS
 	NoSleep   bool          // turn sleep-set reduction off
+	// DPOR explores depth-first with dynamic partial-order reduction;
+	// Depth (required) then bounds the causal depth (see engine.Options).
+	// With DFS the bound deepens from 1.
+	DPOR bool
 	// LivenessSteps bounds the fair fault-free continuation checked from
 	// every reached state (0: liveness not checked).
 	LivenessSteps int
@@ -75,6 +79,8 @@ func (c Config) Validate() error {
 		return bad("views", c.Views, fmt.Sprintf("0..%d", MaxViews))
 	case c.Depth < 0 || c.Depth > MaxDepth:
 		return bad("depth", c.Depth, fmt.Sprintf("0 (no limit) or 1..%d", MaxDepth))
+	case c.DPOR && c.Depth == 0:
+		return fmt.Errorf("--dpor needs --depth: want a causal depth bound in 1..%d", MaxDepth)
 	case c.LivenessSteps < 0:
 		return bad("liveness-steps", c.LivenessSteps, "0 (off) or more")
 	case c.Budget < 0:
@@ -200,7 +206,16 @@ type Result struct {
 	Replay    *scenarios.Replay
 	Outcome   *properties.Outcome
 	ReplayErr error
+	// Shortest reports that the counterexample is known to be a shortest
+	// one: always breadth-first; with DPOR when a breadth-first search to
+	// one transition less than its length (at most ShortenStates states)
+	// completed, either finding a shorter one (which replaces it) or none.
+	Shortest bool
 }
+
+// ShortenStates bounds the breadth-first search that looks for a shorter
+// counterexample than the one DPOR found.
+const ShortenStates = 200_000
 
 // Explore runs the exploration c describes.
 func Explore(c Config) (*Result, error) {
@@ -218,6 +233,7 @@ func Explore(c Config) (*Result, error) {
 		Bounds:    engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth},
 		DFS:       c.DFS,
 		Sleep:     !c.NoSleep,
+		DPOR:      c.DPOR,
 		MaxStates: c.MaxStates,
 		Records:   true,
 		Check: func(w *engine.World, recs []engine.Record) (string, string) {
@@ -265,11 +281,36 @@ func Explore(c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Result{Result: res, Config: c}
+	out := &Result{Result: res, Config: c, Shortest: !c.DPOR}
+	if res.Found() && c.DPOR && res.Property != engine.Liveness {
+		out.Shortest = shorten(m, o, res)
+	}
 	if res.Found() {
 		out.Replay, out.Outcome, out.ReplayErr = c.counterexample(m, res)
 	}
 	return out, nil
+}
+
+// shorten looks for a counterexample shorter than res.Path breadth-first
+// (to one transition less, at most ShortenStates states); it replaces
+// res's violation with a shorter one found and reports whether the result
+// is known to be a shortest counterexample.
+func shorten(m *engine.Model, o engine.Options, res *engine.Result) bool {
+	if len(res.Path) <= 1 {
+		return true
+	}
+	b := o
+	b.DPOR, b.DFS, b.Sleep, b.Depth, b.MaxStates = false, false, true, len(res.Path)-1, ShortenStates
+	b.Progress = nil
+	r, err := engine.Run(m, b)
+	if err != nil || r.Interrupted {
+		return false
+	}
+	if r.Found() {
+		res.Property, res.Detail, res.Path = r.Property, r.Detail, r.Path
+		return true
+	}
+	return r.Complete
 }
 
 // counterexample turns the explored path into a scenario the kernel

@@ -164,6 +164,7 @@ func TestSleepSetsLoseNothing(t *testing.T) {
 func TestVariantsReducedUnreduced(t *testing.T) {
 	for _, c := range []Config{
 		{Nodes: 4, Requests: 1, Views: 0, Variant: "prepare-ignores-digest", Byzantine: []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}},
+		{Nodes: 4, Requests: 1, Views: 0, Variant: "prepare-2f-minus-1"},
 	} {
 		var depth []int
 		for _, mode := range []struct{ noSleep, dfs bool }{{false, false}, {true, false}, {false, true}} {
@@ -183,6 +184,23 @@ func TestVariantsReducedUnreduced(t *testing.T) {
 		}
 		if depth[0] != depth[1] || depth[0] != depth[2] {
 			t.Errorf("%s: depths %v (sleep BFS, plain BFS, sleep IDDFS) differ", c.Variant, depth)
+		}
+		// DPOR with a deepening causal bound finds the same property at a
+		// causal depth no larger than the shortest path's length (a path
+		// of d transitions has causal depth at most d), and its shrunk
+		// counterexample replays in the kernel.
+		cc := c
+		cc.DPOR, cc.DFS, cc.Depth = true, true, depth[0]
+		res, err := Explore(cc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !res.Found() || res.ReplayErr != nil || res.Outcome.Property() != res.Property {
+			t.Fatalf("%s DPOR: found %q (%v)", c.Variant, res.Property, res.ReplayErr)
+		}
+		t.Logf("%s: BFS depth %d; DPOR found at causal depth %d, shrunk path %d, %d transitions", c.Variant, depth[0], res.Checked+1, len(res.Path), res.Transitions)
+		if res.Checked+1 > depth[0] {
+			t.Errorf("%s: DPOR finds it at causal depth %d, the shortest path has %d transitions", c.Variant, res.Checked+1, depth[0])
 		}
 	}
 }

@@ -2,7 +2,6 @@ package spacetime
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -12,13 +11,14 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pbftsim/pbftsim/internal/browser"
 )
 
 // Browser tests open the HTML diagram in headless Chromium. They run only
-// with PBFTSIM_BROWSER_TESTS=1; then TestMain installs Debian's chromium
-// package with apt-get if no chromium binary is found, and the tests fail
-// if it cannot.
-const browserEnv = "PBFTSIM_BROWSER_TESTS"
+// with PBFTSIM_BROWSER_TESTS=1; then TestMain finds or installs Debian's
+// chromium package (internal/browser), and the tests fail if it cannot.
+const browserEnv = browser.Env
 
 var (
 	chromium    string
@@ -27,46 +27,10 @@ var (
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	if os.Getenv(browserEnv) == "1" {
-		chromium, chromiumErr = ensureChromium()
+	if browser.Wanted() {
+		chromium, chromiumErr = browser.Chromium()
 	}
 	os.Exit(m.Run())
-}
-
-func findChromium() string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	return ""
-}
-
-func ensureChromium() (string, error) {
-	if p := findChromium(); p != "" {
-		return p, nil
-	}
-	if _, err := exec.LookPath("apt-get"); err != nil {
-		return "", errors.New("no chromium binary and no apt-get to install one")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	for _, args := range [][]string{{"update"}, {"install", "-y", "chromium"}} {
-		cmd := exec.CommandContext(ctx, "apt-get", args...)
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("apt-get %s: %v: %s", strings.Join(args, " "), err, lastLines(string(out), 3))
-		}
-	}
-	if p := findChromium(); p != "" {
-		return p, nil
-	}
-	return "", errors.New("apt-get install chromium succeeded but no chromium binary was found")
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return strings.Join(lines[max(0, len(lines)-n):], " | ")
 }
 
 // dumpDOM loads url in headless Chromium and returns the DOM after scripts ran.

@@ -115,10 +115,57 @@ type binReader struct {
 	started bool
 	seq     uint64 // the seq expected next
 	t       uint64
-	slots   [sim.MsgSlots]struct {
-		typ string
-		msg json.RawMessage
+	v1      bool // the first version: values as JSON, messages in slots
+	fields  sim.FieldDecoder
+	count   uint64 // messages written in full (version 2)
+	slots   [sim.MsgSlots]binMsg
+}
+
+// binMsg is a message of a binary trace: its type name and JSON.
+type binMsg struct {
+	typ string
+	msg json.RawMessage
+}
+
+// message reads a record's message: a reference (ref) or a value. In the
+// first version a message took a slot, written before either; since the
+// second a message written in full takes the next number (the ring slot
+// count mod MsgSlots) and a reference is its age (see sim.MsgSlots).
+func (b *binReader) message(ref bool) (*binMsg, error) {
+	var s *binMsg
+	if b.v1 {
+		slot, err := b.uvarint("message slot")
+		if err != nil {
+			return nil, err
+		}
+		if slot >= sim.MsgSlots {
+			return nil, binError(fmt.Sprintf("message slot %d out of range [0, %d) (corrupt file?)", slot, sim.MsgSlots))
+		}
+		s = &b.slots[slot]
+		if ref && s.msg == nil {
+			return nil, binError(fmt.Sprintf("refers to message slot %d, which holds no message (corrupt or cut file?)", slot))
+		}
+	} else if ref {
+		age, err := b.uvarint("message age")
+		if err != nil {
+			return nil, err
+		}
+		if age >= sim.MsgSlots || age >= b.count {
+			return nil, binError(fmt.Sprintf("refers to the message %d back, but %d are kept (corrupt or cut file?)", age, min(b.count, sim.MsgSlots)))
+		}
+		return &b.slots[(b.count-1-age)%sim.MsgSlots], nil
+	} else {
+		s = &b.slots[b.count%sim.MsgSlots]
+		b.count++
 	}
+	if !ref {
+		typ, msg, err := b.value("type", "msg")
+		if err != nil {
+			return nil, err
+		}
+		s.typ, s.msg = typ, msg
+	}
+	return s, nil
 }
 
 // NewBinaryReader returns a Reader of the binary trace r (see
@@ -203,7 +250,11 @@ func (b *binReader) next() (*rawRecord, error) {
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, err
 		}
-		if string(magic[:n]) != sim.BinaryMagic {
+		switch string(magic[:n]) {
+		case sim.BinaryMagic:
+		case sim.BinaryMagicV1:
+			b.v1 = true
+		default:
 			return nil, binError(fmt.Sprintf("not a pbftsim binary trace: the file does not start with %q", sim.BinaryMagic))
 		}
 		b.started = true
@@ -265,51 +316,53 @@ func (b *binReader) next() (*rawRecord, error) {
 		raw.Reason = dropReasons[c-1]
 	}
 	if head&sim.BinMsg != 0 {
-		slot, err := b.uvarint("message slot")
+		s, err := b.message(head&sim.BinRef != 0)
 		if err != nil {
 			return nil, err
-		}
-		if slot >= sim.MsgSlots {
-			return nil, binError(fmt.Sprintf("message slot %d out of range [0, %d) (corrupt file?)", slot, sim.MsgSlots))
-		}
-		s := &b.slots[slot]
-		if head&sim.BinRef != 0 {
-			if s.msg == nil {
-				return nil, binError(fmt.Sprintf("refers to message slot %d, which holds no message (corrupt or cut file?)", slot))
-			}
-		} else {
-			typ, err := b.bytes("type", maxNameLen)
-			if err != nil {
-				return nil, err
-			}
-			msg, err := b.bytes("msg", MaxLineBytes)
-			if err != nil {
-				return nil, err
-			}
-			if !json.Valid(msg) {
-				return nil, binError(fmt.Sprintf("field msg: not valid JSON: %s", clip(string(msg), 40)))
-			}
-			s.typ, s.msg = string(typ), msg
 		}
 		raw.Type, raw.Msg = s.typ, s.msg
 	} else if head&sim.BinRef != 0 {
 		return nil, binError("message reference flag without a message (corrupt file?)")
 	}
 	if head&sim.BinEvent != 0 {
-		name, err := b.bytes("event", maxNameLen)
+		name, data, err := b.value("event", "data")
 		if err != nil {
 			return nil, err
 		}
-		data, err := b.bytes("data", MaxLineBytes)
-		if err != nil {
-			return nil, err
-		}
-		if !json.Valid(data) {
-			return nil, binError(fmt.Sprintf("field data: not valid JSON: %s", clip(string(data), 40)))
-		}
-		raw.Event, raw.Data = string(name), data
+		raw.Event, raw.Data = name, data
 	}
 	return raw, nil
+}
+
+// value reads a message's or an event's name and JSON (see sim.BinarySink);
+// nameField and field name them in errors.
+func (b *binReader) value(nameField, field string) (string, json.RawMessage, error) {
+	var name string
+	var data []byte
+	if b.v1 {
+		n, err := b.bytes(nameField, maxNameLen)
+		if err != nil {
+			return "", nil, err
+		}
+		if data, err = b.bytes(field, MaxLineBytes); err != nil {
+			return "", nil, err
+		}
+		name = string(n)
+	} else {
+		var err error
+		name, data, err = b.fields.Value(b.r, maxNameLen, MaxLineBytes)
+		if err != nil {
+			var fe *sim.TraceFormatError
+			if errors.As(err, &fe) {
+				return "", nil, binError(fmt.Sprintf("field %s: %s", field, fe.Problem))
+			}
+			return "", nil, fmt.Errorf("field %s: %w", field, err)
+		}
+	}
+	if !json.Valid(data) {
+		return "", nil, binError(fmt.Sprintf("field %s: not valid JSON: %s", field, clip(string(data), 40)))
+	}
+	return name, data, nil
 }
 
 // TraceWriter writes a trace file atomically, in the format its name selects

@@ -20,6 +20,9 @@ import (
 //	NEW-VIEW     newview-forge (a repeated VIEW-CHANGE in V, an O entry whose batch does not match its digest), newview-drop
 //	STATE        state-forge (a stale state, a proof with a repeated CHECKPOINT), forge-state
 //	REPLY        lying-reply
+//
+// vote-replay repeats PREPAREs, COMMITs and CHECKPOINTs, its own and other
+// replicas' (signed, unaltered), against counters that do not dedupe.
 
 // ---- preprepare-forge ---------------------------------------------------
 
@@ -356,6 +359,94 @@ func (f *relayForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 	}
 	if len(f.seen) < relayHistory {
 		f.seen = append(f.seen, q)
+	}
+	return out
+}
+
+// ---- vote-replay --------------------------------------------------------
+
+func init() {
+	strategy(Info{
+		Name: "vote-replay",
+		Doc: "replays signed votes, unaltered (a generic attack on any vote counter that does not count each sender once): " +
+			"\"own\" sends each of its PREPAREs, COMMITs and CHECKPOINTs twice and, with each new vote, its oldest kept votes again " +
+			"(so replays also arrive late, after a view change or a checkpoint); \"others\" relays every PREPARE, COMMIT and CHECKPOINT " +
+			"it receives from its author to every other replica (a second copy of a correct replica's vote, by another path); \"both\" (default) does both",
+		Params: []Param{{Name: "mode", Doc: "own, others or both", Allowed: []string{"own", "others", "both"}}},
+	}, func(p params, env *Env) (rewriter, error) {
+		mode, err := p.oneOf("mode", "both")
+		if err != nil {
+			return nil, err
+		}
+		return &voteReplay{mode: mode}, nil
+	})
+}
+
+// replayHistory is how many of its own votes vote-replay keeps for late
+// replays.
+const replayHistory = 8
+
+type voteReplay struct {
+	mode string
+	kept []sim.Message // own votes, oldest first
+	next int           // the kept vote replayed next
+}
+
+// isVote reports whether m is a PREPARE, COMMIT or CHECKPOINT and returns
+// its author.
+func isVote(m sim.Message) (sim.NodeID, bool) {
+	switch x := any(m).(type) {
+	case *pbft.Prepare:
+		return x.Replica, true
+	case *pbft.Commit:
+		return x.Replica, true
+	case *pbft.Checkpoint:
+		return x.Replica, true
+	}
+	return 0, false
+}
+
+func (f *voteReplay) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
+	out = append(out, sends...)
+	if f.mode != "others" {
+		var last sim.Message
+		for _, s := range sends {
+			author, ok := isVote(s.Msg)
+			if !ok || author != c.env.ID || s.To == c.env.ID {
+				continue
+			}
+			out = append(out, s) // the same signed vote again
+			if s.Msg != last {
+				last = s.Msg
+				// A new vote: replay a kept one to every replica, then
+				// keep this one.
+				if len(f.kept) > 0 {
+					old := f.kept[f.next%len(f.kept)]
+					f.next++
+					for i := 0; i < c.env.N; i++ {
+						if sim.NodeID(i) != c.env.ID {
+							out = append(out, sim.Send{To: sim.NodeID(i), Msg: old})
+						}
+					}
+				}
+				if len(f.kept) < replayHistory {
+					f.kept = append(f.kept, s.Msg)
+				} else {
+					f.kept[f.next%replayHistory] = s.Msg
+				}
+			}
+		}
+	}
+	if f.mode != "own" && c.in != nil && c.in.Kind == sim.InputMessage {
+		// Only votes received from their author: relays of relays would
+		// echo between two replayers forever.
+		if author, ok := isVote(c.in.Msg); ok && author == c.in.From && author != c.env.ID {
+			for i := 0; i < c.env.N; i++ {
+				if id := sim.NodeID(i); id != c.env.ID && id != author {
+					out = append(out, sim.Send{To: id, Msg: c.in.Msg})
+				}
+			}
+		}
 	}
 	return out
 }

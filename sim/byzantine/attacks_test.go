@@ -168,3 +168,42 @@ func TestRequestRelay(t *testing.T) {
 		t.Errorf("replay: the old request went to %d replicas, want %d", replayed, testN-1)
 	}
 }
+
+// TestVoteReplay: "own" sends each own vote twice and replays a kept one
+// with the next new vote; "others" relays a vote received from its author
+// to the other replicas, unaltered, and never a relayed one.
+func TestVoteReplay(t *testing.T) {
+	env := testEnv(1, 1)
+	own := &voteReplay{mode: "own"}
+	c := &stepCtx{env: &env}
+	c1 := &pbft.Commit{View: 0, Seq: 1, Replica: 1}
+	c2 := &pbft.Commit{View: 0, Seq: 2, Replica: 1}
+	out := own.rewrite(c, []sim.Send{{To: 2, Msg: c1}}, nil)
+	if len(out) != 2 || out[1].Msg != sim.Message(c1) || out[1].To != 2 {
+		t.Fatalf("own: first vote sent %+v, want twice to 2", out)
+	}
+	out = own.rewrite(c, []sim.Send{{To: 2, Msg: c2}}, nil)
+	late := 0
+	for _, s := range out {
+		if s.Msg == sim.Message(c1) {
+			late++
+		}
+	}
+	if late != testN-1 {
+		t.Errorf("own: the kept vote was replayed to %d replicas, want %d", late, testN-1)
+	}
+	others := &voteReplay{mode: "others"}
+	p := &pbft.Prepare{View: 0, Seq: 1, Replica: 2}
+	out = others.rewrite(&stepCtx{env: &env, in: &sim.Input{Kind: sim.InputMessage, From: 2, Msg: p}}, nil, nil)
+	if len(out) != testN-2 {
+		t.Fatalf("others: %d relays, want %d", len(out), testN-2)
+	}
+	for _, s := range out {
+		if s.Msg != sim.Message(p) || s.To == 1 || s.To == 2 {
+			t.Errorf("others: unexpected relay %+v", s)
+		}
+	}
+	if out = others.rewrite(&stepCtx{env: &env, in: &sim.Input{Kind: sim.InputMessage, From: 3, Msg: p}}, nil, nil); len(out) != 0 {
+		t.Errorf("others: relayed a relayed vote: %+v", out)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/pbft"
@@ -70,6 +71,11 @@ const ComposeSep = "+"
 // Parameters: a key "k" is given to every strategy of the composition that
 // declares k; "name.k" only to strategy name. A key no strategy declares is an
 // error. Sends a replica addresses to itself are never rewritten.
+//
+// The key "from" (a duration, e.g. "120ms") is every strategy's: the replica
+// runs its honest code unchanged before that virtual time and the strategy
+// from then on (pbftsim serve switches a replica to a strategy mid-run this
+// way). It cannot delay "twins", which replaces the replica from the start.
 func New(strategyName string, params map[string]string, honest sim.Node, env Env) (sim.Node, error) {
 	if honest == nil {
 		return nil, fmt.Errorf("byzantine: replica %d: no honest node to wrap", env.ID)
@@ -84,11 +90,18 @@ func New(strategyName string, params map[string]string, honest sim.Node, env Env
 	if err != nil {
 		return nil, err
 	}
+	from, params, err := activation(params)
+	if err != nil {
+		return nil, err
+	}
+	if from > 0 && names[0] == "twins" {
+		return nil, fmt.Errorf("byzantine: strategy %q: param from=%v: twins replaces the replica from the start, it cannot begin later", strategyName, from)
+	}
 	per, err := splitParams(names, params)
 	if err != nil {
 		return nil, err
 	}
-	w := &node{inner: honest, env: env}
+	w := &node{inner: honest, env: env, from: from}
 	for i, name := range names {
 		if name == "twins" {
 			if i != 0 {
@@ -215,10 +228,37 @@ type node struct {
 	bufs  [2][]sim.Send // scratch lists of sends, reused across steps
 	ctx   stepCtx
 	in    sim.Input
+	from  sim.Time // the strategy acts from this time on (0: always)
+}
+
+// FromParam is the parameter that delays a strategy (see New).
+const FromParam = "from"
+
+// activation takes the "from" parameter out of params.
+func activation(params map[string]string) (sim.Time, map[string]string, error) {
+	v, ok := params[FromParam]
+	if !ok {
+		return 0, params, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, nil, fmt.Errorf("byzantine: param from=%q: want a duration >= 0 (the virtual time the strategy starts), e.g. 120ms", v)
+	}
+	rest := make(map[string]string, len(params)-1)
+	for k, x := range params {
+		if k != FromParam {
+			rest[k] = x
+		}
+	}
+	return sim.Time(d), rest, nil
 }
 
 // Start starts the honest code and rewrites what it sends.
 func (w *node) Start(now sim.Time, out *sim.Output) {
+	if now < w.from {
+		w.inner.Start(now, out)
+		return
+	}
 	base := len(out.Sends)
 	w.inner.Start(now, out)
 	w.ctx = stepCtx{now: now, env: &w.env}
@@ -227,6 +267,10 @@ func (w *node) Start(now sim.Time, out *sim.Output) {
 
 // Step runs the honest code on in and rewrites what it sends.
 func (w *node) Step(now sim.Time, in sim.Input, out *sim.Output) {
+	if now < w.from {
+		w.inner.Step(now, in, out)
+		return
+	}
 	if w.ignores(&in) {
 		return
 	}

@@ -38,7 +38,10 @@ func (r NetRule) Validate(n int) error {
 	if r.DuplicateDelay < 0 {
 		return fmt.Errorf("net rule: duplicate_delay: %v is negative; want >= 0", r.DuplicateDelay)
 	}
-	if r.Drop == 0 && r.Delay == 0 && !r.Duplicate {
+	if r.DeliverAt < 0 || r.DuplicateAt < 0 {
+		return fmt.Errorf("net rule: deliver_at %v, duplicate_at %v: want times >= 0", r.DeliverAt, r.DuplicateAt)
+	}
+	if r.Drop == 0 && r.Delay == 0 && !r.Duplicate && r.DeliverAt == 0 && !r.Lose && r.DuplicateAt == 0 {
 		return fmt.Errorf("net rule: drop and delay are both 0 and no duplicate: the rule would do nothing; set drop in (0,1], delay > 0 or duplicate")
 	}
 	if r.Start < 0 {
@@ -165,6 +168,13 @@ func (f *ruleFilter) Filter(now sim.Time, from, to sim.NodeID, m sim.Message) si
 			return sim.Verdict{Drop: true}
 		}
 		v.ExtraDelay += c.Delay
+		if c.DeliverAt > 0 {
+			v.At = c.DeliverAt
+		}
+		if c.DuplicateAt > 0 {
+			v.DuplicateAt = c.DuplicateAt
+		}
+		v.Lose = v.Lose || c.Lose
 		if c.Duplicate {
 			v.Duplicate = true
 			v.DuplicateDelay += c.DuplicateDelay

@@ -73,7 +73,14 @@ type NetRule struct {
 	// after the send (plus the link's sampled delay).
 	Duplicate      bool
 	DuplicateDelay time.Duration
-	Start          sim.Time // active from Start
-	End            sim.Time // until End (exclusive); 0: until GST
-	StartView      uint64   // or: active once a message of view >= StartView is seen (0: off)
+	// DeliverAt (when > 0) delivers a matching message at that time
+	// instead of its sampled arrival, Lose loses it on arrival, and
+	// DuplicateAt (when > 0) delivers one more copy then (sim.Verdict's
+	// At, Lose and DuplicateAt).
+	DeliverAt   sim.Time
+	Lose        bool
+	DuplicateAt sim.Time
+	Start       sim.Time // active from Start
+	End         sim.Time // until End (exclusive); 0: until GST
+	StartView   uint64   // or: active once a message of view >= StartView is seen (0: off)
 }

@@ -1,9 +1,11 @@
 package byzantine
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/pbft"
@@ -439,7 +441,7 @@ func TestTwinsRouting(t *testing.T) {
 
 func TestNamesAndLookup(t *testing.T) {
 	want := []string{"censor", "checkpoint-forge", "conflicting-votes", "equivocate", "forge", "forge-state", "lying-reply", "mutate", "newview-drop",
-		"newview-forge", "pp-batch-mismatch", "preprepare-forge", "request-relay", "selective-silent", "silent", "state-forge", "twins", "vc-stale", "viewchange-forge"}
+		"newview-forge", "pp-batch-mismatch", "preprepare-forge", "request-relay", "selective-silent", "silent", "state-forge", "twins", "vc-stale", "viewchange-forge", "vote-replay"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
@@ -679,4 +681,47 @@ func TestCheck(t *testing.T) {
 	if err := Check("silent", nil, 4, 4); err == nil {
 		t.Error("Check accepted replica 4 of 4")
 	}
+}
+
+// TestFromParam: a strategy with from=T leaves the replica honest before T
+// (the same sends as an honest replica) and rewrites from T on.
+func TestFromParam(t *testing.T) {
+	for _, tc := range []struct {
+		params map[string]string
+		err    string
+	}{
+		{map[string]string{"from": "soon"}, "want a duration >= 0"},
+		{map[string]string{"from": "-1ms"}, "want a duration >= 0"},
+	} {
+		if err := Check("silent", tc.params, 1, 4); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("params %v: error %v, want %q", tc.params, err, tc.err)
+		}
+	}
+	if err := Check("twins", map[string]string{"from": "1ms"}, 1, 4); err == nil || !strings.Contains(err.Error(), "from the start") {
+		t.Errorf("twins with from: %v", err)
+	}
+	honest := &echoSends{}
+	env := Env{ID: 1, N: 4, F: 1, Rand: rand.New(rand.NewPCG(1, 2))}
+	w, err := New("silent", map[string]string{"from": "10ms"}, honest, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out sim.Output
+	w.Step(sim.Time(5*time.Millisecond), sim.Input{Kind: sim.InputTimer, Timer: 1}, &out)
+	if len(out.Sends) != 1 {
+		t.Fatalf("before from: %d sends, want the honest 1", len(out.Sends))
+	}
+	out.Reset()
+	w.Step(sim.Time(10*time.Millisecond), sim.Input{Kind: sim.InputTimer, Timer: 1}, &out)
+	if len(out.Sends) != 0 {
+		t.Fatalf("from on: %d sends, want silent's 0", len(out.Sends))
+	}
+}
+
+// echoSends sends one message to replica 2 on every step.
+type echoSends struct{}
+
+func (*echoSends) Start(sim.Time, *sim.Output) {}
+func (*echoSends) Step(_ sim.Time, _ sim.Input, out *sim.Output) {
+	out.Send(2, &pbft.Prepare{View: 0, Seq: 1, Replica: 1})
 }

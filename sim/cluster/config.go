@@ -7,6 +7,7 @@ import (
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 // Config describes a whole PBFT experiment. Zero values take the documented
@@ -39,6 +40,8 @@ type Config struct {
 	// Environment.
 	Network sim.NetworkConfig
 	Crashes []sim.Crash
+	// Fires fire pending timers early (sim.Config.Fires).
+	Fires []sim.Fire
 	// Clocks gives nodes drifting local clocks (sim.Clock).
 	Clocks    []sim.Clock
 	Byzantine []ByzantineSpec
@@ -109,8 +112,13 @@ type Result struct {
 	Faulty    []sim.NodeID `json:"faulty"`
 	Byzantine []sim.NodeID `json:"byzantine"`
 	Crashed   []sim.NodeID `json:"crashed"`
-	// WithinFaultModel is true when at most f replicas are faulty.
+	// WithinFaultModel is true when at most f replicas are faulty at any
+	// time (see Config.FaultIntervals; a checked run replaces it by what
+	// the run showed, see properties.Judge).
 	WithinFaultModel bool `json:"within_fault_model"`
+	// FaultIntervals say when each faulty replica counted against f
+	// (filled by a checked run; a wipe's end is when it caught up).
+	FaultIntervals []FaultInterval `json:"fault_intervals,omitempty"`
 	// BudgetExceeded is set when the run was stopped by its event budget
 	// or its bound on queued events ("budget exceeded after N events: ...").
 	BudgetExceeded string `json:"budget_exceeded,omitempty"`
@@ -142,7 +150,8 @@ type Messages struct {
 	ByType       map[string]uint64 `json:"by_type"`
 	BytesByType  map[string]uint64 `json:"bytes_by_type"`
 	PerCommitted float64           `json:"per_committed_request"`
-	// Egress is set when a bandwidth limit is on (network.bandwidth).
+	// Egress is set when a bandwidth limit is on (network.bandwidth or
+	// network.ingress_bandwidth and their per-node overrides).
 	Egress *Egress `json:"egress,omitempty"`
 }
 
@@ -156,6 +165,11 @@ type Egress struct {
 	// run's virtual time, and MaxSender that node.
 	MaxBytesPerSec float64    `json:"max_sender_bytes_per_sec"`
 	MaxSender      sim.NodeID `json:"max_sender"`
+	// IngressWaitMeanNs and IngressWaitMaxNs: how long a message that
+	// reached a rate-limited receiver waited behind earlier arrivals
+	// (mean over those messages; set when an ingress limit is on).
+	IngressWaitMeanNs int64 `json:"ingress_wait_mean_ns,omitempty"`
+	IngressWaitMaxNs  int64 `json:"ingress_wait_max_ns,omitempty"`
 }
 
 // Requests counts client requests.
@@ -188,4 +202,7 @@ type ReplicaSummary struct {
 	Executed    uint64     `json:"executed"` // last executed sequence number
 	Stable      uint64     `json:"stable"`   // last stable checkpoint
 	StateDigest string     `json:"state_digest"`
+	// Store counts the activity of the replica's modelled stable store
+	// (only replicas with a crash of a kind other than keep have one).
+	Store *pbft.StoreStats `json:"store,omitempty"`
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -142,26 +143,26 @@ func (c Config) Crashed() []sim.NodeID {
 	return slices.Compact(out)
 }
 
-// FaultyReplicas returns the replicas that count against f: the Byzantine
-// ones and the ones that crash, sorted. A replica that crashes counts as
-// faulty for the whole run, even when it recovers: the harness does not
-// model when a recovered replica has caught up, so it never returns a
-// crashed replica to the budget of correct ones (conservative: liveness is
-// then expected only of runs where at most f replicas ever fail). Safety
-// is still judged at crashed replicas (see properties.CheckerOptions): a
-// replica keeps its whole state across a crash and must never contradict
-// itself or the others.
+// FaultyReplicas returns the replicas that count against f at some time:
+// the Byzantine ones and the ones that crash, sorted. When they count is
+// FaultIntervals': a crashed replica while it is down (keep, amnesia,
+// lose-unsynced), a wiped one until it has caught up. Safety is still
+// judged at crashed replicas (see properties.CheckerOptions): a replica
+// that recovers with what it persisted must never contradict itself or
+// the others.
 func (c Config) FaultyReplicas() []sim.NodeID {
 	out := append(c.Faulty(), c.Crashed()...)
 	slices.Sort(out)
 	return slices.Compact(out)
 }
 
-// WithinFaultModel reports whether at most f replicas are faulty
-// (FaultyReplicas).
+// WithinFaultModel reports whether at most f replicas are faulty at any
+// time (FaultIntervals, a wiped replica counted until its recovery: the
+// run's checker decides when it caught up, see properties.Judge).
 func (c Config) WithinFaultModel() bool {
 	c = c.WithDefaults()
-	return len(c.FaultyReplicas()) <= c.F
+	most, _, _ := MaxFaulty(c.FaultIntervals())
+	return most <= c.F
 }
 
 // Validate reports the first field of c (after defaults) that is out of range.
@@ -240,6 +241,14 @@ func (c Config) Validate() error {
 		if cr.Node < 0 || int(cr.Node) >= c.N+c.Clients {
 			return &ConfigError{fmt.Sprintf("crashes[%d].node", i), fmt.Sprint(cr.Node), fmt.Sprintf("a node id in [0, %d]", c.N+c.Clients-1)}
 		}
+		switch {
+		case int(cr.Kind) >= len(sim.CrashKindNames):
+			return &ConfigError{fmt.Sprintf("crashes[%d].kind", i), cr.Kind.String(), "one of " + strings.Join(sim.CrashKindNames, ", ")}
+		case cr.Kind != sim.CrashKeep && int(cr.Node) >= c.N:
+			return &ConfigError{fmt.Sprintf("crashes[%d].kind", i), cr.Kind.String(), "keep for a client (kinds other than keep model a replica's stable store)"}
+		case cr.Kind != sim.CrashKeep && c.Protocol == ProtocolHotStuff:
+			return &ConfigError{fmt.Sprintf("crashes[%d].kind", i), cr.Kind.String(), "keep for hotstuff (only pbft models a stable store)"}
+		}
 	}
 	return nil
 }
@@ -278,7 +287,8 @@ type Cluster struct {
 	faulty   map[sim.NodeID]string
 	payIDs   []string
 	obs      *observer
-	budget   string // why a budget stopped the run ("" if none did)
+	budget   string        // why a budget stopped the run ("" if none did)
+	stores   []*pbft.Store // per replica: its modelled stable store (nil: none)
 
 	// end-of-run state (see Step)
 	// (zero values are the start state: every constructor gets it)
@@ -324,6 +334,7 @@ func New(cfg Config) (*Cluster, error) {
 	keys := pbft.NewKeyring(c.Seed, c.N+c.Clients)
 	verified := pbft.NewVerifyCache(c.N)
 	snapshots := ledger.NewSnapshotCache()
+	cl.stores = c.stores()
 	nodes := make([]sim.Node, 0, c.N+c.Clients)
 	names := make([]string, 0, c.N+c.Clients)
 	for i := 0; i < c.N; i++ {
@@ -334,7 +345,7 @@ func New(cfg Config) (*Cluster, error) {
 				ID: id, N: c.N, F: c.F,
 				CheckpointInterval: c.CheckpointInterval, Window: c.Window, Batch: c.Batch,
 				ViewChangeTimeout: c.ViewChangeTimeout, BatchTimeout: c.BatchTimeout,
-				Keyring: keys, SM: l, Variant: variant, VerifyCache: verified,
+				Keyring: keys, SM: l, Variant: variant, VerifyCache: verified, Store: cl.stores[i],
 			})
 			return r, l, err
 		}
@@ -396,7 +407,7 @@ func (cl *Cluster) build(nodes []sim.Node, names []string, streams sim.Streams) 
 	cl.obs = newObserver(c, cl.faulty)
 	sinks := append([]sim.Sink{cl.obs}, c.Sinks...)
 	k, err := sim.New(sim.Config{
-		Seed: c.Seed, Nodes: nodes, Names: names, Network: netw, Crashes: c.Crashes, Clocks: c.Clocks,
+		Seed: c.Seed, Nodes: nodes, Names: names, Network: netw, Crashes: c.Crashes, Fires: c.Fires, Clocks: c.Clocks,
 		MaxTime: c.MaxTime, MaxEvents: c.MaxEvents, Sinks: sinks,
 	})
 	if err != nil {
@@ -583,7 +594,7 @@ func (cl *Cluster) Result() *Result {
 	if cl.obs.accepted > 0 {
 		res.Messages.PerCommitted = float64(st.Sent.Messages) / float64(cl.obs.accepted)
 	}
-	if c.Network.Bandwidth != 0 || len(c.Network.NodeBandwidth) > 0 {
+	if nw := &c.Network; nw.Bandwidth != 0 || len(nw.NodeBandwidth) > 0 || nw.IngressBandwidth != 0 || len(nw.NodeIngress) > 0 {
 		res.Messages.Egress = egressSummary(st)
 	}
 	res.LatencyNs = cl.obs.latencies.summary()
@@ -595,7 +606,7 @@ func (cl *Cluster) Result() *Result {
 		res.Replicas = append(res.Replicas, ReplicaSummary{
 			ID: id, Faulty: cl.faulty[id] != "", Strategy: cl.faulty[id], Crashed: slices.Contains(res.Crashed, id),
 			View: r.View(), Executed: r.LastExecuted(), Stable: r.StableCheckpoint(),
-			StateDigest: fmt.Sprintf("%x", d[:8]),
+			StateDigest: fmt.Sprintf("%x", d[:8]), Store: cl.storeStats(i),
 		})
 	}
 	res.Payments = cl.payments()
@@ -726,6 +737,10 @@ func egressSummary(st *sim.Stats) *Egress {
 	e := &Egress{QueueWaitMaxNs: int64(st.MaxQueueWait)}
 	if st.Sent.Messages > 0 {
 		e.QueueWaitMeanNs = int64(st.QueueWait) / int64(st.Sent.Messages)
+	}
+	if st.IngressQueued > 0 {
+		e.IngressWaitMeanNs = int64(st.IngressWait) / int64(st.IngressQueued)
+		e.IngressWaitMaxNs = int64(st.MaxIngressWait)
 	}
 	if st.SimTime > 0 {
 		var best uint64

@@ -19,6 +19,17 @@ type Options struct {
 	// transitions (deliveries or drops touching different nodes, neither
 	// arming a timer) only one order is explored from each state.
 	Sleep bool
+	// DPOR explores depth-first with source-DPOR and sleep sets (see
+	// dpor.go): only the orders of dependent transitions are explored, and
+	// visited states are kept as 64-bit fingerprints only. Depth (which
+	// must be set) then bounds the causal depth of transitions, not the
+	// length of paths. With DFS also set, the bound deepens (1, 2, ...,
+	// Depth). Sleep is ignored (DPOR has its own sleep sets).
+	DPOR bool
+	// Leaf, if set, sees every explored state without a transition within
+	// the bounds (at the depth bound, pruned, or with nothing left to do);
+	// tests compare these with Leaves.
+	Leaf func(w *World)
 	// MaxStates stops the exploration after this many distinct states (0: no limit).
 	MaxStates int
 	// Check judges a newly reached world; it returns the violated property
@@ -57,6 +68,12 @@ type Stats struct {
 	Checked  int
 	Elapsed  time.Duration // wall-clock time (outside the explored runs)
 	Liveness int           // states whose fair continuation was checked
+	// Fallbacks counts races (DPOR) for which no transition starting the
+	// reversed order was enabled, so that every transition was explored
+	// from the earlier state (0 when the independence relation is exact).
+	Fallbacks int
+	// FPBytes is the size of the DPOR's fingerprint table.
+	FPBytes int
 }
 
 // PerSecond returns transitions per second.
@@ -111,6 +128,7 @@ type search struct {
 	buf   []Choice
 	pbuf  []Record
 	chain []*recChain
+	fp    fpSet
 }
 
 // Liveness is the property name of a failed liveness check.
@@ -126,9 +144,12 @@ func Run(m *Model, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if o.DFS {
+	switch {
+	case o.DPOR:
+		err = s.dpor(w0, recs)
+	case o.DFS:
 		err = s.iddfs(w0, recs)
-	} else {
+	default:
 		err = s.bfs(w0, recs)
 	}
 	s.res.Elapsed = time.Since(s.start)
@@ -187,27 +208,30 @@ func (s *search) visit(w *World, parent int32, c Choice, recs []Record, sleep []
 	s.st = append(s.st, state{parent: parent, choice: c, depth: int32(w.Depth), sleep: sleep})
 	s.res.States++
 	s.res.Depth = max(s.res.Depth, w.Depth)
+	var path []Record
+	if s.o.Records {
+		path = s.pathRecords(w)
+	}
+	return id, true, s.judge(w, path, func() []Choice { return s.path(id) })
+}
+
+// judge runs the check and the liveness check on a new world w with the
+// records of its path; on a violation it records it with the path.
+func (s *search) judge(w *World, path []Record, choices func() []Choice) error {
 	if s.o.Check != nil {
-		var path []Record
-		if s.o.Records {
-			path = s.pathRecords(w)
-		}
 		if p, d := s.o.Check(w, path); p != "" {
-			s.res.Property, s.res.Detail, s.res.Path = p, d, s.path(id)
-			return id, true, errStop
+			s.res.Property, s.res.Detail, s.res.Path = p, d, choices()
+			return errStop
 		}
 	}
 	if s.o.LivenessSteps > 0 && s.e.m.Done != nil {
 		s.res.Liveness++
 		if ok, why := s.e.fair(w, s.o.LivenessSteps); !ok {
-			s.res.Property, s.res.Detail, s.res.Path = Liveness, why, s.path(id)
-			return id, true, errStop
+			s.res.Property, s.res.Detail, s.res.Path = Liveness, why, choices()
+			return errStop
 		}
 	}
-	if err := s.tick(); err != nil {
-		return id, true, err
-	}
-	return id, true, nil
+	return s.tick()
 }
 
 func (s *search) tick() error {
@@ -284,7 +308,18 @@ func (s *search) bfs(w0 *World, recs []Record) error {
 		// Breadth-first: when a state of depth d is expanded, every state of
 		// depth <= d has been reached and judged.
 		s.res.Checked = max(s.res.Checked, it.w.Depth)
-		if err := s.expand(it, func(nw *World, nid int32) { queue = append(queue, item{nw, nid}) }); err != nil {
+		var push func(nw *World, nid int32)
+		push = func(nw *World, nid int32) {
+			if s.o.Depth > 0 && nw.Depth >= s.o.Depth {
+				// At the depth bound: nothing to explore from it, so it
+				// is not queued (most states of a bounded search are at
+				// the bound; queued, each would keep its world alive).
+				_ = s.expand(item{nw, nid}, push)
+				return
+			}
+			queue = append(queue, item{nw, nid})
+		}
+		if err := s.expand(it, push); err != nil {
 			return err
 		}
 	}
@@ -299,6 +334,9 @@ func (s *search) expand(it item, push func(*World, int32)) error {
 	w := it.w
 	if s.e.m.Prune != nil && s.e.m.Prune(w) {
 		s.res.Pruned++
+		if s.o.Leaf != nil {
+			s.o.Leaf(w)
+		}
 		return nil
 	}
 	st := &s.st[it.id]
@@ -311,6 +349,9 @@ func (s *search) expand(it item, push func(*World, int32)) error {
 		}
 	}
 	choices := slices.Clone(s.buf)
+	if len(choices) == 0 && s.o.Leaf != nil {
+		s.o.Leaf(w)
+	}
 	var done []sleepEntry // transitions explored so far from w
 	for _, c := range choices {
 		k := key(w, c)

@@ -20,6 +20,9 @@ func (r *Replica) afterExecute(seq uint64) {
 	c := &Checkpoint{Seq: seq, StateDigest: cs.digest, Replica: r.id}
 	c.Sig = r.sign(c)
 	cs.votes[r.id] = c
+	if r.store != nil {
+		r.dirty.ckpts = append(r.dirty.ckpts, seq)
+	}
 	r.multicast(c)
 	r.checkStable(seq, cs)
 }
@@ -153,6 +156,7 @@ func (r *Replica) makeStable(seq uint64, d Digest, proof []*Checkpoint) {
 		return
 	}
 	r.h, r.stableD, r.proof = seq, d, proof
+	r.dirty.stable = true
 	for s, e := range r.log.all() {
 		if s <= seq {
 			r.log.del(s)
@@ -279,8 +283,8 @@ func (r *Replica) onState(from sim.NodeID, st *State) {
 	if from != st.Replica || from == r.id || from < 0 || int(from) >= r.n {
 		return
 	}
-	if nv := st.NewView; nv != nil && (nv.View > r.view || nv.View == r.view && !r.active) {
-		r.onNewView(nv.Replica, nv) // fully verified there
+	if !r.rejoining {
+		r.stateNewView(st.NewView)
 	}
 	if !r.fetching || st.Seq == 0 || st.Seq <= r.lastExec || r.badState[from] {
 		return
@@ -291,7 +295,10 @@ func (r *Replica) onState(from sim.NodeID, st *State) {
 	if !r.validProof(st.Seq, st.StateDigest, st.Proof) {
 		return
 	}
-	if ok, got := r.install(st, r.rules.verifyState); !ok {
+	rejoining := r.rejoining
+	if ok, got := r.install(st, r.rules.verifyState); ok && rejoining {
+		r.stateNewView(st.NewView) // caught up: now it may take part
+	} else if !ok {
 		// Discard it, accuse the sender and take the state from another
 		// replica: the others answered the same multicast FETCH-STATE
 		// (their STATEs are handled as they arrive) and the fetch timer
@@ -299,6 +306,13 @@ func (r *Replica) onState(from sim.NodeID, st *State) {
 		r.badState[from] = true
 		r.probe(ProbeStateRejected)
 		r.out.Report(&BadState{Replica: r.id, From: from, Seq: st.Seq, Want: st.StateDigest, Got: got})
+	}
+}
+
+// stateNewView enters the view of the NEW-VIEW a STATE carries, if newer.
+func (r *Replica) stateNewView(nv *NewView) {
+	if nv != nil && (nv.View > r.view || nv.View == r.view && !r.active) {
+		r.onNewView(nv.Replica, nv) // fully verified there
 	}
 }
 
@@ -323,15 +337,7 @@ func (r *Replica) install(st *State, check bool) (bool, Digest) {
 		}
 		return false, Digest{}
 	}
-	clear(r.lastReply)
-	r.replyClients = r.replyClients[:0]
-	for i := range st.LastReplies {
-		rep := st.LastReplies[i]
-		rep.Replica = r.id
-		r.lastReply[rep.Client] = &rep
-		r.replyClients = append(r.replyClients, rep.Client)
-	}
-	slices.Sort(r.replyClients)
+	r.setReplies(st.LastReplies)
 	if got := r.stateDigest(); check && got != st.StateDigest {
 		// a lying responder: put our state back
 		if err := r.sm.Restore(oldSnap); err != nil {
@@ -341,6 +347,12 @@ func (r *Replica) install(st *State, check bool) (bool, Digest) {
 		return false, got
 	}
 	r.lastExec = st.Seq
+	r.dirty.state = true
+	if r.rejoining {
+		// caught up by state transfer: it may sign again
+		r.rejoining, r.store.rejoining = false, false
+		r.probe(ProbeRejoined)
+	}
 	for key, q := range r.pending {
 		if r.executedReq(q) {
 			r.delPending(key)
@@ -358,6 +370,9 @@ func (r *Replica) install(st *State, check bool) (bool, Digest) {
 	cs.digest = r.stateDigest()
 	cs.snapshot = st.Snapshot
 	cs.replies = r.replyTable()
+	if r.store != nil {
+		r.dirty.ckpts = append(r.dirty.ckpts, st.Seq)
+	}
 	if r.lastExec >= r.fetchSeq {
 		r.fetching = false
 		r.out.CancelTimer(timerFetch)

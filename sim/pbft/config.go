@@ -35,6 +35,11 @@ type Config struct {
 	// the same Keyring) so that a message is verified once, not by every
 	// receiver. It changes nothing but speed.
 	VerifyCache *VerifyCache
+	// Store, if non-nil, is the replica's modelled stable storage (owned
+	// by the harness, one per replica): the replica persists to it and
+	// recovers from it after a crash of a kind other than sim.CrashKeep.
+	// Nil: nothing is persisted and only keep crashes are supported.
+	Store *Store
 }
 
 // Validate reports the first out-of-range field.

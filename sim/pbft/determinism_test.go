@@ -13,10 +13,10 @@ import (
 // and state transfer and hashes every delivered message and event.
 func traceHash(t *testing.T, seed uint64) uint64 {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	h := newHarness(t, hopts{n: 4, clients: 2, ops: 20, k: 2, l: 4, batch: 2, interval: time.Millisecond})
+	h := newHarness(t, hopts{n: 4, clients: 2, ops: 20, k: 2, l: 4, batch: 2, interval: time.Millisecond,
+		delay: sim.Delay{Kind: sim.DelayUniform, Max: time.Millisecond}, seed: seed}) // random delays reorder
 	hs := fnv.New64a()
 	var buf []byte
-	h.pick = func(k int) int { return rng.IntN(k) }
 	h.drop = func(from, to sim.NodeID, m sim.Message) bool {
 		if from == 0 && h.now > sim.Time(50*time.Millisecond) {
 			return true // the primary falls silent: view change

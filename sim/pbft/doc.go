@@ -43,9 +43,14 @@
 //     STATEs are ignored from then on) and another replica's STATE is used.
 //     STATE also carries the sender's NEW-VIEW so that a replica that
 //     missed a view change can rejoin.
-//   - persistence: a replica keeps all its state across a crash (as if on
-//     stable storage before every send); recovery only re-arms timers and
-//     asks for newer state.
+//   - persistence (store.go): under a crash of kind keep a replica keeps
+//     all its state (as if on stable storage before every send); with a
+//     Store it persists, and syncs before a step's messages leave, its view
+//     and view-change state, what it signed per (v, n) with the prepared
+//     certificate, its checkpoints and the stable one, and its service
+//     state; after amnesia or lose-unsynced it is rebuilt from the store,
+//     after a wipe it starts empty and signs nothing until a state
+//     transfer. Recovery then re-arms timers and asks for newer state.
 //
 // Quorums are 2f+1 when n = 3f+1; with more replicas every "2f+1" above
 // (prepared, committed, stable checkpoint, V) is Quorum(n, f) =

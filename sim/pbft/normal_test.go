@@ -216,8 +216,9 @@ func TestClientTimestampRules(t *testing.T) {
 func TestClientRequiresFPlusOneMatchingReplies(t *testing.T) {
 	h := newHarness(t, hopts{n: 4, clients: 1, ops: 1})
 	cl := h.clients[0]
+	h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true } // take over: feed replies by hand
 	h.start()
-	h.queue = nil // take over: feed replies by hand
+	h.deliverAll()
 	ts := uint64(1)
 	h.inject(0, 4, &Reply{View: 0, Timestamp: ts, Client: 4, Replica: 0, Result: "bogus"})
 	h.inject(1, 4, &Reply{View: 0, Timestamp: ts, Client: 4, Replica: 1, Result: "1"})

@@ -46,16 +46,11 @@ func (s *logSM) Restore(b []byte) error {
 	return nil
 }
 
-// hmsg is a message in flight in the harness.
+// hmsg is a message between two nodes (a NEW-VIEW send, a deferred
+// injection).
 type hmsg struct {
 	from, to sim.NodeID
 	msg      sim.Message
-}
-
-type htimer struct {
-	node sim.NodeID
-	id   sim.TimerID
-	at   sim.Time
 }
 
 // nodeEvent is an event reported by a node.
@@ -65,28 +60,33 @@ type nodeEvent struct {
 	ev   sim.Event
 }
 
-// harness is a small deterministic delivery loop over sim.Node: messages are
-// delivered FIFO with zero delay; when none is in flight, virtual time jumps
-// to the earliest timer. Hooks can drop or intercept messages.
+// harness runs replicas and clients on the real kernel (sim.New): the
+// kernel's delivery rules, timers, crash semantics and network model, a
+// constant zero delay unless hopts.delay says otherwise (so messages are
+// delivered FIFO before any later timer). Each node is wrapped by an
+// observer that records what it sends, reports and arms, for the tests'
+// assertions; hooks can drop messages (a network filter), inject messages
+// (the kernel's Inject) and look at every step.
 type harness struct {
 	t        *testing.T
-	now      sim.Time
+	k        *sim.Kernel
+	now      sim.Time // the time of the last step (or of advance)
 	kr       *Keyring
 	n, f     int
-	nodes    []sim.Node
+	nodes    []sim.Node // the protocol nodes (the kernel runs observers of them)
 	replicas []*Replica
 	clients  []*Client
 	sms      []*logSM
-	queue    []hmsg
-	timers   map[[2]uint64]sim.Time
-	crashed  []bool
+	// timers holds each live timer's deadline, keyed by (node, timer id).
+	timers map[[2]uint64]sim.Time
 	// drop, if set, is asked about every network send; true drops it.
 	drop func(from, to sim.NodeID, m sim.Message) bool
 	// sent counts network sends by message type name (drops included).
 	sent   map[string]int
 	events []nodeEvent
-	out    sim.Output
-	steps  int
+	// out is what the last node step produced.
+	out   sim.Output
+	steps int
 	// timerLog records every timer operation.
 	timerLog []struct {
 		node sim.NodeID
@@ -94,11 +94,14 @@ type harness struct {
 	}
 	// forwards records every NEW-VIEW send.
 	forwards []hmsg
-	// pick, if set, chooses which in-flight message to deliver next (index
-	// into the queue), modelling reordering.
-	pick func(n int) int
-	// afterStep, if set, runs after every step.
+	// afterStep, if set, runs after every node step.
 	afterStep func()
+
+	started    bool   // start was called: nodes run Start
+	stepping   bool   // inside a kernel step (injections are deferred)
+	injecting  bool   // a deferred injection is being sent (not filtered)
+	deferred   []hmsg // injections made during a kernel step
+	timerFires int    // timer inputs so far
 }
 
 type hopts struct {
@@ -110,6 +113,11 @@ type hopts struct {
 	clientTimeout  time.Duration
 	batchTimeout   time.Duration
 	interval       time.Duration
+	// delay is every link's delay (zero: a constant 0); with a random
+	// distribution, seed seeds the kernel's streams (reordering).
+	delay  sim.Delay
+	seed   uint64
+	stores bool // give every replica a stable store (crash kinds other than keep)
 }
 
 func newHarness(t *testing.T, o hopts) *harness {
@@ -137,8 +145,12 @@ func newHarness(t *testing.T, o hopts) *harness {
 	h.kr = NewKeyring(42, o.n+o.clients)
 	for i := 0; i < o.n; i++ {
 		sm := &logSM{}
+		var st *Store
+		if o.stores {
+			st = NewStore()
+		}
 		r, err := NewReplica(Config{ID: sim.NodeID(i), N: o.n, F: f, CheckpointInterval: o.k, Window: o.l,
-			Batch: o.batch, BatchTimeout: o.batchTimeout, ViewChangeTimeout: o.vcTimeout, Keyring: h.kr, SM: sm, Variant: o.variant})
+			Batch: o.batch, BatchTimeout: o.batchTimeout, ViewChangeTimeout: o.vcTimeout, Keyring: h.kr, SM: sm, Variant: o.variant, Store: st})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -159,26 +171,61 @@ func newHarness(t *testing.T, o hopts) *harness {
 		h.clients = append(h.clients, cl)
 		h.nodes = append(h.nodes, cl)
 	}
-	h.crashed = make([]bool, len(h.nodes))
+	wrapped := make([]sim.Node, len(h.nodes))
+	for i, nd := range h.nodes {
+		wrapped[i] = &observer{h: h, id: sim.NodeID(i), inner: nd}
+	}
+	k, err := sim.New(sim.Config{Seed: o.seed, Nodes: wrapped,
+		Network: sim.NetworkConfig{Default: sim.LinkConfig{Delay: o.delay}, Filters: []sim.Filter{harnessFilter{h}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.k = k
 	return h
 }
 
-// start calls Start on every node.
-func (h *harness) start() {
-	for i, nd := range h.nodes {
-		h.out.Reset()
-		nd.Start(h.now, &h.out)
-		h.apply(sim.NodeID(i))
+// observer runs one node for the kernel and records its outputs in the
+// harness. Until start is called, the node's Start is not run (a test
+// then drives it only with the messages it injects).
+type observer struct {
+	h     *harness
+	id    sim.NodeID
+	inner sim.Node
+}
+
+func (o *observer) Start(now sim.Time, out *sim.Output) {
+	if !o.h.started {
+		return
+	}
+	o.h.record(o.id, now, out, func() { o.inner.Start(now, out) })
+}
+
+func (o *observer) Step(now sim.Time, in sim.Input, out *sim.Output) {
+	h := o.h
+	switch in.Kind {
+	case sim.InputTimer:
+		delete(h.timers, [2]uint64{uint64(o.id), uint64(in.Timer)})
+		h.timerFires++
+	case sim.InputRecover:
+		h.clearTimers(o.id) // the kernel cancelled them all
+	}
+	h.record(o.id, now, out, func() { o.inner.Step(now, in, out) })
+	h.steps++
+	if h.steps > 200_000_000 {
+		h.t.Fatal("harness: too many steps")
+	}
+	if h.afterStep != nil {
+		h.afterStep()
 	}
 }
 
-// inject puts a message in flight as if from sent it (not counted).
-func (h *harness) inject(from, to sim.NodeID, m sim.Message) {
-	h.queue = append(h.queue, hmsg{from, to, m})
-}
-
-func (h *harness) apply(from sim.NodeID) {
-	for _, s := range h.out.Sends {
+// record runs step, which appends to out, and records what it appended.
+func (h *harness) record(from sim.NodeID, now sim.Time, out *sim.Output, step func()) {
+	h.now = now
+	s0, t0, e0 := len(out.Sends), len(out.Timers), len(out.Events)
+	step()
+	h.out.Reset()
+	for _, s := range out.Sends[s0:] {
 		if s.To == from {
 			h.t.Fatalf("node %d sent %v to itself", from, s.Msg.Type())
 		}
@@ -186,12 +233,9 @@ func (h *harness) apply(from sim.NodeID) {
 		if _, ok := s.Msg.(*NewView); ok {
 			h.forwards = append(h.forwards, hmsg{from, s.To, s.Msg})
 		}
-		if h.drop != nil && h.drop(from, s.To, s.Msg) {
-			continue
-		}
-		h.queue = append(h.queue, hmsg{from, s.To, s.Msg})
+		h.out.Sends = append(h.out.Sends, s)
 	}
-	for _, op := range h.out.Timers {
+	for _, op := range out.Timers[t0:] {
 		h.timerLog = append(h.timerLog, struct {
 			node sim.NodeID
 			op   sim.TimerOp
@@ -200,97 +244,125 @@ func (h *harness) apply(from sim.NodeID) {
 		if op.Cancel {
 			delete(h.timers, key)
 		} else {
-			h.timers[key] = h.now.Add(op.After)
+			h.timers[key] = now.Add(op.After)
 		}
+		h.out.Timers = append(h.out.Timers, op)
 	}
-	for _, e := range h.out.Events {
-		h.events = append(h.events, nodeEvent{from, h.now, e})
-	}
-}
-
-func (h *harness) step(to sim.NodeID, in sim.Input) {
-	h.out.Reset()
-	h.nodes[to].Step(h.now, in, &h.out)
-	h.apply(to)
-	h.steps++
-	if h.afterStep != nil {
-		h.afterStep()
+	for _, e := range out.Events[e0:] {
+		h.events = append(h.events, nodeEvent{from, now, e})
+		h.out.Events = append(h.out.Events, e)
 	}
 }
 
-// deliverAll delivers in-flight messages until none is left.
+// harnessFilter asks the harness's drop hook about every network send.
+type harnessFilter struct{ h *harness }
+
+func (f harnessFilter) Filter(_ sim.Time, from, to sim.NodeID, m sim.Message) sim.Verdict {
+	h := f.h
+	return sim.Verdict{Drop: !h.injecting && h.drop != nil && h.drop(from, to, m)}
+}
+
+// start starts every node (Node.Start at time 0).
+func (h *harness) start() {
+	h.started = true
+	h.k.Start()
+}
+
+// inject puts a message in flight as if from sent it (not counted in sent,
+// not asked to the drop hook). Called from a hook during a step, it is sent
+// right after that step.
+func (h *harness) inject(from, to sim.NodeID, m sim.Message) {
+	if h.stepping {
+		h.deferred = append(h.deferred, hmsg{from, to, m})
+		return
+	}
+	h.injecting = true
+	err := h.k.Inject(from, to, m)
+	h.injecting = false
+	if err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// kstep runs one kernel step and sends the injections made during it.
+func (h *harness) kstep() bool {
+	h.stepping = true
+	ok := h.k.Step()
+	h.stepping = false
+	for len(h.deferred) > 0 {
+		m := h.deferred[0]
+		h.deferred = h.deferred[1:]
+		h.inject(m.from, m.to, m.msg)
+	}
+	if err := h.k.Err(); err != nil {
+		h.t.Fatal(err)
+	}
+	return ok
+}
+
+// until steps the kernel while its next event is due at or before limit
+// and more returns true.
+func (h *harness) until(limit sim.Time, more func() bool) {
+	h.k.SetMaxTime(max(limit, 1)) // 0 would mean no limit
+	for more() && h.kstep() {
+	}
+	h.k.SetMaxTime(0)
+}
+
+// deliverAll delivers what is due now (with the default zero delay: every
+// message in flight, and what they cause), firing no later timer.
 func (h *harness) deliverAll() {
-	for len(h.queue) > 0 {
-		i := 0
-		if h.pick != nil {
-			i = h.pick(len(h.queue))
-		}
-		m := h.queue[i]
-		if i == 0 {
-			h.queue = h.queue[1:]
-		} else {
-			h.queue = append(h.queue[:i], h.queue[i+1:]...)
-		}
-		if h.crashed[m.to] {
-			continue
-		}
-		h.step(m.to, sim.Input{Kind: sim.InputMessage, From: m.from, Msg: m.msg})
-		if h.steps > 200_000_000 {
-			h.t.Fatal("harness: too many steps")
-		}
-	}
+	h.until(h.k.Now(), func() bool { return true })
 }
 
-// fireNext advances time to the earliest timer (before limit) and fires it.
+// fireNext runs the kernel until a timer due at or before limit has fired
+// (delivering the messages due before it) and reports whether one did.
 func (h *harness) fireNext(limit sim.Time) bool {
-	var best *htimer
-	for k, at := range h.timers {
-		c := htimer{sim.NodeID(k[0]), sim.TimerID(k[1]), at}
-		if best == nil || c.at < best.at || c.at == best.at && (c.node < best.node || c.node == best.node && c.id < best.id) {
-			cc := c
-			best = &cc
-		}
-	}
-	if best == nil || best.at > limit {
-		return false
-	}
-	delete(h.timers, [2]uint64{uint64(best.node), uint64(best.id)})
-	if best.at > h.now {
-		h.now = best.at
-	}
-	if !h.crashed[best.node] {
-		h.step(best.node, sim.Input{Kind: sim.InputTimer, Timer: best.id})
-	}
-	return true
+	fires := h.timerFires
+	h.until(limit, func() bool { return h.timerFires == fires })
+	return h.timerFires > fires
+}
+
+// advance moves time forward to at, delivering and firing what is due
+// before it.
+func (h *harness) advance(at time.Duration) {
+	h.k.AdvanceTo(sim.Time(at))
+	h.now = h.k.Now()
 }
 
 // run delivers messages and fires timers until quiet or until virtual time
-// would pass limit, or until stop returns true.
+// would pass limit, or until stop returns true (asked after every step).
 func (h *harness) run(limit time.Duration, stop func() bool) {
-	end := sim.Time(limit)
-	for {
-		h.deliverAll()
-		if stop != nil && stop() {
-			return
-		}
-		if !h.fireNext(end) {
-			return
-		}
-	}
+	h.until(sim.Time(limit), func() bool { return stop == nil || !stop() })
 }
 
+// crash crashes node id now (the kernel's crash: its timers stop, messages
+// to it are lost until it recovers).
 func (h *harness) crash(id sim.NodeID) {
-	h.crashed[id] = true
+	if err := h.k.Crash(id); err != nil {
+		h.t.Fatal(err)
+	}
+	h.until(sim.Time(1<<62), func() bool { return !h.k.Down(id) })
+	h.clearTimers(id)
+}
+
+// recover recovers node id now (stepped with InputRecover).
+func (h *harness) recover(id sim.NodeID) { h.recoverKind(id, sim.CrashKeep) }
+
+// recoverKind recovers id from a crash of kind k.
+func (h *harness) recoverKind(id sim.NodeID, k sim.CrashKind) {
+	if err := h.k.RecoverAs(id, k); err != nil {
+		h.t.Fatal(err)
+	}
+	h.until(sim.Time(1<<62), func() bool { return h.k.Down(id) })
+}
+
+func (h *harness) clearTimers(id sim.NodeID) {
 	for k := range h.timers {
 		if sim.NodeID(k[0]) == id {
 			delete(h.timers, k)
 		}
 	}
-}
-
-func (h *harness) recover(id sim.NodeID) {
-	h.crashed[id] = false
-	h.step(id, sim.Input{Kind: sim.InputRecover})
 }
 
 func (h *harness) allDone() bool {

@@ -28,13 +28,16 @@ const (
 	ProbeRecovered       = "replica-recovered"
 	ProbeRecoveredInVC   = "replica-recovered-during-view-change"
 	ProbeReplicaFetching = "state-fetch-started"
+	ProbeRestored        = "replica-restored-from-store" // recovered from its stable store (amnesia, lose-unsynced, wipe)
+	ProbeRejoined        = "wiped-replica-caught-up"     // a wiped replica installed a state and signs again
 )
 
 // ProbeNames lists every probe a replica can report, in a fixed order.
 func ProbeNames() []string {
 	return []string{ProbeNVReproposal, ProbeNVNull, ProbeNVRejected, ProbeStateInstalled, ProbeStateRejected,
 		ProbeWatermarkStall, ProbeVCInCheckpoint, ProbeSkipView, ProbeDupExecution, ProbeReplyCache,
-		ProbeTimeoutGrew, ProbeRecovered, ProbeRecoveredInVC, ProbeReplicaFetching}
+		ProbeTimeoutGrew, ProbeRecovered, ProbeRecoveredInVC, ProbeReplicaFetching,
+		ProbeRestored, ProbeRejoined}
 }
 
 // Name implements sim.Event.

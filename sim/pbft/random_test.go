@@ -44,16 +44,11 @@ func randomSchedules(t *testing.T, harsh bool) {
 		k := ks[rng.IntN(len(ks))]
 		name := fmt.Sprintf("seed=%d/n=%d/b=%d/k=%d", seed, n, batch, k)
 		t.Run(name, func(t *testing.T) {
-			h := newHarness(t, hopts{n: n, clients: 3, ops: 12, k: k, l: 2 * k, batch: batch, interval: time.Millisecond, variant: Variant(os.Getenv("PBFT_VARIANT"))})
+			h := newHarness(t, hopts{n: n, clients: 3, ops: 12, k: k, l: 2 * k, batch: batch, interval: time.Millisecond, variant: Variant(os.Getenv("PBFT_VARIANT")),
+				delay: sim.Delay{Kind: sim.DelayExponential, Mean: 200 * time.Microsecond}, seed: uint64(seed)}) // random delays reorder
 			faulty := sim.NodeID(rng.IntN(n))
 			mode := rng.IntN(4) // 0: silent, 1: crash and recover, 2: none, 3: equivocating
 			gst := sim.Time(time.Duration(200+rng.IntN(gstMax)) * time.Millisecond)
-			h.pick = func(k int) int {
-				if rng.IntN(4) == 0 {
-					return rng.IntN(k)
-				}
-				return 0
-			}
 			h.drop = func(from, to sim.NodeID, m sim.Message) bool {
 				if mode == 0 && from == faulty {
 					return true
@@ -82,7 +77,7 @@ func randomSchedules(t *testing.T, harsh bool) {
 						alt = &c
 					}
 					if alt != nil {
-						h.queue = append(h.queue, hmsg{from, to, alt})
+						h.inject(from, to, alt)
 						return true
 					}
 				}
@@ -90,7 +85,7 @@ func randomSchedules(t *testing.T, harsh bool) {
 					return true
 				}
 				if rng.Float64() < 0.05 { // duplicate
-					h.queue = append(h.queue, hmsg{from, to, m})
+					h.inject(from, to, m)
 				}
 				return false
 			}

@@ -136,6 +136,14 @@ type Replica struct {
 	entering     bool  // inside enterView: no proposals yet
 	lateVC       []int // VIEW-CHANGEs for the current view received after entering it, per replica
 
+	// store is the modelled stable storage (nil: none, only crashes of
+	// kind keep); dirty is what the current step changed that it holds.
+	store *Store
+	dirty dirty
+	// rejoining: the replica lost its disk (a wipe) and has not yet caught
+	// up by state transfer; it signs nothing until then.
+	rejoining bool
+
 	allocs replicaAllocs
 }
 
@@ -177,6 +185,12 @@ func NewReplica(c Config) (*Replica, error) {
 		buf:          make([]byte, 0, 1024),
 	}
 	r.nullDigest = BatchDigest(nil)
+	if s := c.Store; s != nil {
+		r.store = s
+		if s.initial == nil {
+			s.initial = c.SM.Snapshot() // the software's initial state
+		}
+	}
 	return r, nil
 }
 
@@ -322,13 +336,26 @@ func (r *Replica) Step(now sim.Time, in sim.Input, out *sim.Output) {
 	case sim.InputTimer:
 		r.onTimer(in.Timer)
 	case sim.InputRecover:
-		r.onRecover()
+		r.onRecover(in.Crash)
+	}
+	if r.store != nil {
+		r.persist()
 	}
 	r.out = nil
 	r.checkInvariants()
 }
 
 func (r *Replica) onMessage(from sim.NodeID, m sim.Message) {
+	if r.rejoining {
+		// A wiped replica may have signed anything before: it only
+		// learns of stable checkpoints and fetches the state until it
+		// has caught up (see Store).
+		switch m.(type) {
+		case *Checkpoint, *State:
+		default:
+			return
+		}
+	}
 	switch m := m.(type) {
 	case *Request:
 		r.onRequest(from, m)
@@ -389,7 +416,10 @@ func (r *Replica) onTimer(id sim.TimerID) {
 	}
 }
 
-func (r *Replica) onRecover() {
+func (r *Replica) onRecover(k sim.CrashKind) {
+	if k != sim.CrashKeep {
+		r.recoverFrom(k)
+	}
 	r.probeRecover()
 	r.reqTimerOn, r.vcTimerOn, r.batchTimerOn, r.behindArmed, r.lagTimerOn = false, false, false, false, false
 	if !r.rules.keepSignedOnRecovery {
@@ -441,22 +471,17 @@ func (r *Replica) growTimeout() {
 }
 
 // armRequestTimer starts the request timer (OSDI'99 §4.5.2) if the replica
-// in an active view waits for a request and no timer runs: the timer then
-// belongs to one awaited request (the smallest (client, timestamp) pending)
-// and stops only when that request is no longer awaited (delPending).
-//
-// Deviation from the paper: the primary runs the timer too. The paper's
-// backups recover lost PREPAREs and COMMITs by retransmission (status
-// messages), which this implementation does not have; the primary's own
-// timer is then what ends a view in which COMMITs lost before GST left the
-// primary and one backup unable to commit while another backup executed
-// (testdata findings pbft-liveness-crashed-primary-lossy and
-// pbft-liveness-twins-stuck-view-change in properties stall without it).
+// is a backup in an active view and waits for a request and no timer runs:
+// the timer then belongs to one awaited request (the smallest (client,
+// timestamp) pending) and stops only when that request is no longer
+// awaited (delPending). The primary does not arm it for the requests it
+// receives (it does not vote itself out for its own queue); it starts it
+// only on a client's complaint (primaryComplaint).
 func (r *Replica) armRequestTimer() {
 	if r.reqTimerOn && (len(r.pending) == 0 || !r.active) {
 		r.stopRequestTimer()
 	}
-	if r.reqTimerOn || len(r.pending) == 0 || !r.active {
+	if r.reqTimerOn || len(r.pending) == 0 || !r.active || r.isPrimary() {
 		return
 	}
 	first := true
@@ -465,6 +490,27 @@ func (r *Replica) armRequestTimer() {
 			r.awaited, first = k, false
 		}
 	}
+	r.out.SetTimer(timerRequest, r.timeout)
+	r.reqTimerOn = true
+}
+
+// primaryComplaint starts the primary's request timer for key, a request
+// it ordered in its view and has not executed, which the client has just
+// retransmitted (so the client lacks f+1 replies after its own timeout).
+// If the primary has still not executed it one timeout T later, it moves
+// to the next view like a backup would. Deviation from the paper, where
+// only backups run the timer: without it, a view can stall for good when a
+// correct backup left it alone before GST without having sent its COMMIT
+// (with f others crashed, only 2f correct replicas remain in the view), and
+// every backup still in it has executed the request: no backup waits, so
+// no timer ends the view (properties/testdata/findings
+// pbft-liveness-backup-ahead-primary-untimed). A primary whose requests
+// execute is never voted out by its own timer, whatever its queue.
+func (r *Replica) primaryComplaint(key reqKey) {
+	if r.reqTimerOn || !r.rules.primaryComplaintTimer {
+		return
+	}
+	r.awaited = key
 	r.out.SetTimer(timerRequest, r.timeout)
 	r.reqTimerOn = true
 }
@@ -521,41 +567,69 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 	}
 	if r.isPrimary() && fromClient && r.active && r.inLog[key] {
 		r.retransmitPrePrepare(key)
+		r.primaryComplaint(key)
 	}
 	r.armRequestTimer()
 	r.propose(false)
 }
 
-// retransmitPrePrepare: the client retransmits a request this primary has
-// ordered in its view but not executed, so its PRE-PREPARE (or the
-// PREPAREs and COMMITs that follow) may have been lost: multicast the same
-// PRE-PREPARE again (and its own COMMIT, if sent). Backups that hold it
-// answer with their own votes again (onPrePrepare). This is the paper's
-// retransmission over lossy links, triggered by the client's.
+// retransmitPrePrepare: the client retransmits a request that this primary
+// ordered in its view, so the client lacks f+1 replies and PRE-PREPAREs,
+// PREPAREs or COMMITs may have been lost on the way to some replica. The
+// primary multicasts again the PRE-PREPARE of the request's sequence number
+// s and of every number it has not executed below s (it may itself lack
+// the COMMITs that would let it execute up to s), each with its own COMMIT
+// if sent; executed or not. Every backup that holds such a PRE-PREPARE
+// answers with the PREPARE and COMMIT it signed for it (onPrePrepare,
+// resendVotes), even after it moved on to a later view, so a replica that
+// missed votes before GST collects 2f+1 of them.
+//
+// This is the paper's retransmission of lost protocol messages (Castro's
+// thesis §5.2 and the BFT library: a replica retransmits the messages it
+// sent that another lacks, as its status messages show), triggered by the
+// client's retransmission instead of periodic status messages. It is
+// bounded: per client retransmission, at most L PRE-PREPAREs and COMMITs
+// from the primary and, per PRE-PREPARE received again, one PREPARE and one
+// COMMIT from each backup; entries already garbage-collected are caught up
+// by state transfer from a stable checkpoint. Resending a message already
+// sent is safe: the network could have delayed the first copy as long.
 func (r *Replica) retransmitPrePrepare(key reqKey) {
-	for _, e := range r.log.all() {
-		if e.pp == nil || e.view != r.view || e.pp.Replica != r.id || e.executed {
+	target := r.orderedAt(key)
+	if target == nil {
+		return
+	}
+	for s := min(r.lastExec+1, target.seq); s <= target.seq; s++ {
+		e := r.log.get(s)
+		if e == nil || e.pp == nil || e.view != r.view || e.pp.Replica != r.id {
 			continue
 		}
-		for _, q := range e.pp.Batch {
-			if q.Client == key.client && q.Timestamp == key.ts {
-				r.multicast(e.pp)
-				if c := e.commits[r.id]; c != nil && e.sentCommit {
-					r.multicast(c)
-				}
-				return
-			}
+		r.multicast(e.pp)
+		if c := e.commits[r.id]; c != nil && e.sentCommit {
+			r.multicast(c)
 		}
 	}
 }
 
-// resendVotes multicasts again this replica's PREPARE and COMMIT for e
-// (an entry of its current view not yet executed), when the primary
-// retransmits e's PRE-PREPARE.
-func (r *Replica) resendVotes(e *entry) {
-	if e.executed || e.view != r.view {
-		return
+// orderedAt returns the entry of the current view in which this replica,
+// the primary, ordered the request key (nil if none).
+func (r *Replica) orderedAt(key reqKey) *entry {
+	for _, e := range r.log.all() {
+		if e.pp == nil || e.view != r.view || e.pp.Replica != r.id {
+			continue
+		}
+		for _, q := range e.pp.Batch {
+			if q.Client == key.client && q.Timestamp == key.ts {
+				return e
+			}
+		}
 	}
+	return nil
+}
+
+// resendVotes multicasts again this replica's PREPARE and COMMIT for e,
+// executed or not, when the primary of e's view retransmits e's
+// PRE-PREPARE (retransmitPrePrepare).
+func (r *Replica) resendVotes(e *entry) {
 	if p := e.prepares[r.id]; p != nil {
 		r.multicast(p)
 	}
@@ -564,9 +638,29 @@ func (r *Replica) resendVotes(e *entry) {
 	}
 }
 
+// onOldPrePrepare handles a PRE-PREPARE of a view below this replica's:
+// the old view's primary retransmits it (retransmitPrePrepare), so its
+// receivers there may lack this replica's votes for it. If the entry still
+// holds that PRE-PREPARE (no NEW-VIEW replaced it), resend the PREPARE and
+// COMMIT this replica signed in that view. Nothing new is signed: a vote
+// of the old view counts only in the old view, exactly as a delayed copy
+// of the first transmission would.
+func (r *Replica) onOldPrePrepare(pp *PrePrepare) {
+	e := r.log.get(pp.Seq)
+	if e == nil || e.pp == nil || e.view != pp.View || e.pp.Digest != pp.Digest || !r.verify(pp) {
+		return
+	}
+	r.resendVotes(e)
+}
+
 // propose lets the primary assign sequence numbers to queued requests.
 func (r *Replica) propose(force bool) {
 	if !r.isPrimary() || !r.active || r.entering {
+		return
+	}
+	if r.store != nil && r.store.wiped && r.sentNewView != r.view+1 {
+		// after a wipe it cannot know what it proposed in this view
+		// before: it proposes only in views it opened itself since
 		return
 	}
 	for {
@@ -680,6 +774,10 @@ func (r *Replica) onPrePrepare(from sim.NodeID, pp *PrePrepare) {
 	if from != pp.Replica || pp.Replica != r.primary(pp.View) || from == r.id {
 		return
 	}
+	if pp.View < r.view {
+		r.onOldPrePrepare(pp)
+		return
+	}
 	if !r.normalCaseOK(from, pp, pp.View, pp.Seq) {
 		return
 	}
@@ -689,7 +787,9 @@ func (r *Replica) onPrePrepare(from sim.NodeID, pp *PrePrepare) {
 	e := r.getEntry(pp.Seq)
 	if e.pp != nil {
 		if e.pp.Digest == pp.Digest {
-			r.resendVotes(e) // a retransmission: our votes may have been lost too
+			if e.view == r.view {
+				r.resendVotes(e) // a retransmission: our votes may have been lost too
+			}
 			return
 		}
 		if !r.rules.replaceAcceptedPrePrepare {
@@ -731,6 +831,7 @@ func (r *Replica) validPrePrepare(pp *PrePrepare) bool {
 // multicasts PREPARE.
 func (r *Replica) acceptPrePrepare(e *entry, pp *PrePrepare) {
 	e.pp = pp
+	r.markEntry(pp.Seq)
 	if pp.View == r.view && !r.isPrimary() {
 		p := r.allocs.prepare.new()
 		*p = Prepare{View: pp.View, Seq: pp.Seq, Digest: pp.Digest, Replica: r.id}
@@ -855,6 +956,7 @@ func (r *Replica) checkPrepared(e *entry) {
 			e.commits[r.id] = c
 			e.nCommit++
 		}
+		r.markEntry(e.seq)
 		r.multicast(c)
 	}
 	r.checkCommitted(e)
@@ -909,6 +1011,7 @@ func (r *Replica) execute() {
 		}
 	}
 	if progress {
+		r.dirty.state = true
 		if !r.rules.timerPerRequest && r.reqTimerOn {
 			// broken variant: any execution restarts the timer
 			r.stopRequestTimer()

@@ -38,6 +38,9 @@ const (
 	VariantPPDigestUnchecked Variant = "preprepare-digest-unchecked"
 	VariantNewPrimarySeq     Variant = "newprimary-reuses-seq"
 	VariantRecoveryForgets   Variant = "recovery-forgets-signed"
+	VariantPrimaryUntimed    Variant = "primary-untimed"
+	VariantNoPersistSigned   Variant = "no-persist-signed"
+	VariantLazySync          Variant = "lazy-sync"
 )
 
 // rules are the rules of the paper that a broken variant may replace. The
@@ -84,6 +87,9 @@ type rules struct {
 	// timerPerRequest: the request timer belongs to the awaited request;
 	// other executions do not restart it.
 	timerPerRequest bool
+	// primaryComplaintTimer: the primary starts the request timer when a
+	// client retransmits a request it ordered and has not executed.
+	primaryComplaintTimer bool
 	// recomputeO: a backup accepts NEW-VIEW only if O equals the O it
 	// recomputes from V.
 	recomputeO bool
@@ -98,6 +104,13 @@ type rules struct {
 	// PREPAREs and COMMITs it signed) and its last assigned sequence number
 	// across a crash (the persistence model, README "Protocol notes").
 	keepSignedOnRecovery bool
+	// persistSigned: with a stable store (Config.Store), a replica
+	// persists what it signed for each (v, n) before its messages leave.
+	persistSigned bool
+	// syncEveryStep: the replica syncs its store at the end of every step
+	// that wrote to it, before the step's messages leave (never only at
+	// checkpoints).
+	syncEveryStep bool
 	// clientReplies: the client accepts a result after this many matching
 	// replies from distinct replicas (f+1).
 	clientReplies func(f int) int
@@ -106,24 +119,27 @@ type rules struct {
 // correctRules are the rules of the paper (OSDI'99 §4, TOCS'02 §4-§6).
 func correctRules() rules {
 	return rules{
-		preparedVotes:        func(q int) int { return q - 1 },
-		committedVotes:       func(q int) int { return q },
-		stableVotes:          func(q, f int) int { return q },
-		prepareMatches:       func(vote, accepted Digest) bool { return vote == accepted },
-		checkpointsMatch:     func(a, b Digest) bool { return a == b },
-		batchDigestOK:        func(d, computed Digest) bool { return d == computed },
-		commitPhase:          true,
-		executeInOrder:       true,
-		checkTimestamps:      true,
-		verifyState:          true,
-		growTimeout:          true,
-		timerPerRequest:      true,
-		recomputeO:           true,
-		reproposePrepared:    true,
-		betterCertificate:    func(candidate, best uint64) bool { return candidate > best },
-		seqPastO:             true,
-		keepSignedOnRecovery: true,
-		clientReplies:        func(f int) int { return f + 1 },
+		preparedVotes:         func(q int) int { return q - 1 },
+		committedVotes:        func(q int) int { return q },
+		stableVotes:           func(q, f int) int { return q },
+		prepareMatches:        func(vote, accepted Digest) bool { return vote == accepted },
+		checkpointsMatch:      func(a, b Digest) bool { return a == b },
+		batchDigestOK:         func(d, computed Digest) bool { return d == computed },
+		commitPhase:           true,
+		executeInOrder:        true,
+		checkTimestamps:       true,
+		verifyState:           true,
+		growTimeout:           true,
+		timerPerRequest:       true,
+		primaryComplaintTimer: true,
+		recomputeO:            true,
+		reproposePrepared:     true,
+		betterCertificate:     func(candidate, best uint64) bool { return candidate > best },
+		seqPastO:              true,
+		keepSignedOnRecovery:  true,
+		persistSigned:         true,
+		syncEveryStep:         true,
+		clientReplies:         func(f int) int { return f + 1 },
 	}
 }
 
@@ -174,6 +190,12 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.batchDigestOK = func(Digest, Digest) bool { return true } }},
 	VariantRecoveryForgets: {"a replica that recovers from a crash has forgotten its log and the sequence numbers it assigned (only its state and view survive): a recovered primary assigns a number it already used to another request",
 		func(r *rules) { r.keepSignedOnRecovery = false }},
+	VariantPrimaryUntimed: {"the primary never runs the request timer, not even when a client retransmits a request it ordered and cannot execute: when a correct backup left the view alone before GST without sending its COMMIT, f replicas crashed and every backup still in the view executed the request, no timer ends the view and the client never gets f+1 replies",
+		func(r *rules) { r.primaryComplaintTimer = false }},
+	VariantNoPersistSigned: {"a replica never writes what it signed (PRE-PREPAREs, PREPAREs, COMMITs, prepared certificates) to its stable store: after an amnesia crash it restores its view, checkpoints and state but signs a second PRE-PREPARE or PREPARE for a (v, n) it already signed (needs a crash of kind amnesia, lose-unsynced or wipe to show)",
+		func(r *rules) { r.persistSigned = false }},
+	VariantLazySync: {"a replica writes what it signed to its stable store but syncs it only when it takes a checkpoint, not before its messages leave: a power loss (crash kind lose-unsynced) loses what it signed since, and the recovered replica signs a second PRE-PREPARE or PREPARE for a (v, n); amnesia (the OS still flushes) and keep lose nothing",
+		func(r *rules) { r.syncEveryStep = false }},
 	VariantNewPrimarySeq: {"a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
 		func(r *rules) { r.seqPastO = false }},
 }

@@ -148,8 +148,9 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 		}, "committed=1 executed=0", "committed=1 executed=1"},
 		{VariantClientOneReply, func(t *testing.T, v Variant) string {
 			h := newHarness(t, hopts{n: 4, clients: 1, ops: 1, variant: v})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
 			h.start()
-			h.queue = nil
+			h.deliverAll()
 			h.inject(2, 4, &Reply{Timestamp: 1, Client: 4, Replica: 2, Result: "forged"})
 			h.deliverAll()
 			return fmt.Sprintf("accepted=%d", h.clients[0].Completed())
@@ -215,7 +216,7 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
 			h.inject(4, 2, req(h, "x", 1))
 			h.deliverAll()
-			h.now = sim.Time(60 * time.Millisecond)
+			h.advance(60 * time.Millisecond)
 			q := &Request{Op: "y", Timestamp: 1, Client: 5}
 			q.Sig = h.kr.Signer(5).Sign(q)
 			pp := ppWith(h, 0, 1, q)
@@ -226,6 +227,23 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("executed=%d timer-at=%v", len(h.sms[2].ops), time.Duration(h.timers[[2]uint64{2, uint64(timerRequest)}]))
 		}, "executed=1 timer-at=100ms", "executed=1 timer-at=160ms"},
+		{VariantPrimaryUntimed, func(t *testing.T, v Variant) string {
+			// The primary orders client 4's request (nothing else is
+			// delivered); at 200ms the client retransmits it: the
+			// primary starts its request timer, due at 300ms (the
+			// variant never does).
+			h := newHarness(t, hopts{n: 4, clients: 1, variant: v})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			q := req(h, "x", 1)
+			h.inject(4, 0, q)
+			h.deliverAll()
+			_, before := h.timers[[2]uint64{0, uint64(timerRequest)}]
+			h.advance(200 * time.Millisecond)
+			h.inject(4, 0, q)
+			h.deliverAll()
+			at, ok := h.timers[[2]uint64{0, uint64(timerRequest)}]
+			return fmt.Sprintf("before=%v after=%v at=%v", before, ok, time.Duration(at))
+		}, "before=false after=true at=300ms", "before=false after=false at=0s"},
 		{VariantCommitDupSender, func(t *testing.T, v Variant) string {
 			h := isolated(t, 4, v)
 			pp := ppWith(h, 0, 1, req(h, "x", 1))
@@ -294,6 +312,32 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("pre-prepares=%d last-assigned=%d", h.sent["PRE-PREPARE"]/3, h.replicas[0].Inspect().LastAssigned)
 		}, "pre-prepares=2 last-assigned=2", "pre-prepares=3 last-assigned=2"},
+		{VariantNoPersistSigned, func(t *testing.T, v Variant) string {
+			// The primary orders a request, loses its volatile state in
+			// an amnesia crash, then gets another request.
+			h := newHarness(t, hopts{n: 4, clients: 1, variant: v, stores: true})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			h.inject(4, 0, req(h, "x", 1))
+			h.deliverAll()
+			h.crash(0)
+			h.recoverKind(0, sim.CrashAmnesia)
+			h.inject(4, 0, req(h, "y", 2))
+			h.deliverAll()
+			return fmt.Sprintf("pre-prepares=%d last-assigned=%d", h.sent["PRE-PREPARE"]/3, h.replicas[0].Inspect().LastAssigned)
+		}, "pre-prepares=2 last-assigned=2", "pre-prepares=2 last-assigned=1"},
+		{VariantLazySync, func(t *testing.T, v Variant) string {
+			// The primary orders a request and loses power (its unsynced
+			// writes lost), then gets another request.
+			h := newHarness(t, hopts{n: 4, clients: 1, variant: v, stores: true})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			h.inject(4, 0, req(h, "x", 1))
+			h.deliverAll()
+			h.crash(0)
+			h.recoverKind(0, sim.CrashLoseUnsynced)
+			h.inject(4, 0, req(h, "y", 2))
+			h.deliverAll()
+			return fmt.Sprintf("pre-prepares=%d last-assigned=%d", h.sent["PRE-PREPARE"]/3, h.replicas[0].Inspect().LastAssigned)
+		}, "pre-prepares=2 last-assigned=2", "pre-prepares=2 last-assigned=1"},
 	}
 	seen := map[Variant]bool{}
 	for _, c := range cases {

@@ -16,6 +16,13 @@ import "unsafe"
 // It also remembers PRE-PREPAREs found wholly valid (signature, batch
 // digest and every request), so that the backups of a run do not hash the
 // same batch again.
+//
+// Invariant: has (validPP) answers true only for the very message (same
+// type and address) that add (addValidPP) was given, never for another
+// message with equal content (TestVerifyCache, TestVerifyCachePrePrepare);
+// so a hit is right exactly when messages are immutable once sent, which
+// the kernel checks at every delivery in builds with -tags invariants
+// (make test runs them).
 type VerifyCache struct {
 	slots []Signable
 	shift uint
@@ -24,12 +31,38 @@ type VerifyCache struct {
 
 // NewVerifyCache returns a cache sized for n replicas (about 4n² entries,
 // between 64 and 16384).
-func NewVerifyCache(n int) *VerifyCache {
+func NewVerifyCache(n int) *VerifyCache { return NewVerifyCacheSize(4 * n * n) }
+
+// NewVerifyCacheSize returns a cache of at least entries entries (a power
+// of two between 64 and 16384).
+func NewVerifyCacheSize(entries int) *VerifyCache {
 	size, bits := 64, uint(6)
-	for size < 4*n*n && size < 1<<14 {
+	for size < entries && size < 1<<14 {
 		size, bits = size*2, bits+1
 	}
 	return &VerifyCache{slots: make([]Signable, size), shift: 64 - bits}
+}
+
+// Reset forgets every message (for a run with another Keyring); it keeps
+// the table.
+func (c *VerifyCache) Reset() {
+	clear(c.slots)
+	clear(c.pps[:])
+}
+
+// Verify reports whether m carries its author's valid signature under kr
+// (Keyring.Verify), answering from the cache for this very message if it
+// verified before and remembering it if it verifies now. Its memory is the
+// fixed table: a long run does not grow it.
+func (c *VerifyCache) Verify(kr *Keyring, m Signable) bool {
+	if c.has(m) {
+		return true
+	}
+	if !kr.Verify(m) {
+		return false
+	}
+	c.add(m)
+	return true
 }
 
 type ifaceWords struct{ tab, data unsafe.Pointer }

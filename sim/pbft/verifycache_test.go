@@ -104,3 +104,35 @@ func TestVerifyCachePrePrepare(t *testing.T) {
 		t.Fatalf("cache holds good=%v wrongDigest=%v badRequest=%v, want only good", vc.validPP(good), vc.validPP(wrongDigest), vc.validPP(badRequest))
 	}
 }
+
+// TestVerifyCacheVerify: Verify agrees with the keyring on good, forged and
+// changed-copy signatures, however often asked and after Reset, and its
+// table does not grow with the messages it sees.
+func TestVerifyCacheVerify(t *testing.T) {
+	kr := NewKeyring(3, 5)
+	c := NewVerifyCacheSize(100)
+	if len(c.slots) != 128 {
+		t.Fatalf("%d entries for 100, want 128", len(c.slots))
+	}
+	for i := range 20000 {
+		good := &Commit{View: 0, Seq: uint64(i), Replica: 2}
+		good.Sig = kr.Signer(2).Sign(good)
+		forged := &Commit{View: 0, Seq: uint64(i), Replica: 2, Sig: good.Sig ^ 1}
+		copied := *good
+		copied.Seq++ // same signature over other content
+		for round := range 2 {
+			if !c.Verify(kr, good) || c.Verify(kr, forged) || c.Verify(kr, &copied) {
+				t.Fatalf("message %d round %d: good %v forged %v changed copy %v", i, round, c.Verify(kr, good), c.Verify(kr, forged), c.Verify(kr, &copied))
+			}
+		}
+		if i%1000 == 0 {
+			c.Reset()
+			if c.has(good) {
+				t.Fatal("a message survived Reset")
+			}
+		}
+	}
+	if len(c.slots) != 128 {
+		t.Fatalf("the table grew to %d entries", len(c.slots))
+	}
+}

@@ -16,6 +16,7 @@ func (r *Replica) startViewChange(v uint64) {
 	from := r.view
 	r.probeViewChange(from, v)
 	r.view, r.active = v, false
+	r.dirty.view = true
 	clear(r.queue) // the next primary rebuilds its queue from pending requests
 	r.queue = r.queue[:0]
 	r.stopRequestTimer()
@@ -334,6 +335,7 @@ func (r *Replica) validateNewView(nv *NewView) error {
 // enterView installs an accepted (or, at the primary, sent) NEW-VIEW.
 func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 	r.view, r.active = nv.View, true
+	r.dirty.view = true
 	r.probeNewView(nv)
 	// No proposals until O is installed and r.seq moved past it: makeStable
 	// and execution below would otherwise let the primary assign a sequence

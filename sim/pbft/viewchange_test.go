@@ -481,7 +481,7 @@ func TestStateTransferTakesAnyNewerStableState(t *testing.T) {
 					if c.corrupt && from == 0 {
 						bad := *st
 						bad.Snapshot = (&logSM{}).Snapshot()
-						h.queue = append(h.queue, hmsg{from, to, &bad})
+						h.inject(from, to, &bad)
 						return true
 					}
 					return !contains(c.states, from)

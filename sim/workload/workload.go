@@ -106,187 +106,104 @@ func PaymentID(i, n int) string {
 	return "PAY" + s
 }
 
-// An operation of a Plan packed in 64 bits: payment index (0-based) in the
-// high 32 bits, the ledger.Kind in bits 28..31, the amount in cents (at most
-// 100,000 here) in the low 28 bits.
-type packed uint64
-
-const (
-	amountBits = 28
-	amountMask = 1<<amountBits - 1
-)
-
-func pack(pay int, k ledger.Kind, amount int64) packed {
-	return packed(uint64(pay)<<32 | uint64(k)<<amountBits | uint64(amount)&amountMask)
-}
-
-func (o packed) pay() int          { return int(o >> 32) }
-func (o packed) kind() ledger.Kind { return ledger.Kind(o >> amountBits & 0xf) }
-func (o packed) amount() int64     { return int64(o & amountMask) }
-
-// life is one payment while the workload is being drawn.
-type life struct {
-	ops       []packed
-	remaining int64 // captured but not yet refunded
-}
-
-// Plan is a generated workload stored compactly: 8 bytes per operation plus
-// one id string per payment, each operation's text being formatted only when
-// a client asks for it (Ops.Op). A Plan holds exactly the operations Generate
-// returns for the same Config and rng state. It is read-only once built and
-// safe for concurrent readers.
+// Plan is a workload whose operations are drawn lazily, client by client,
+// as the clients ask for them: its memory is proportional to the payments,
+// not to the requests. Payment i (0-based) belongs to client i mod
+// Clients; the requests are shared among the clients that own payments as
+// evenly as possible (see Config.clientRequests). Every client draws from
+// its own random stream, seeded from the Plan's stream in client order, so
+// a client's operations depend only on the seed and the Config. A Plan is
+// read-only once built and safe for concurrent readers; each Ops it returns
+// is a separate, stateful drawer (see Ops).
 type Plan struct {
-	ids     []string   // payment ids, index = payment number - 1
-	clients [][]packed // per client, its operations in order
+	c     Config
+	n     int // payments
+	mix   Mix
+	seeds [][2]uint64 // per client, its stream's seed
 }
 
-// NewPlan draws the workload c from r (see Generate for how). It returns nil
-// when c is invalid (see Validate) or r is nil.
+// NewPlan prepares the workload c drawn from r (see Generate for how). It
+// returns nil when c is invalid (see Validate) or r is nil.
 func NewPlan(c Config, r *rand.Rand) *Plan {
 	if r == nil || c.Validate() != nil {
 		return nil
 	}
-	n := c.PaymentCount()
-	mix := c.EffectiveMix()
-	pl := &Plan{ids: make([]string, n), clients: make([][]packed, c.Clients)}
-	pays := make([]life, n)
-	open := make([]int, n)   // authorized, neither confirmed nor cancelled
-	refundable := []int(nil) // captured with remaining > 0
-	for i := range pays {
-		pl.ids[i] = PaymentID(i+1, n)
-		amount := 100 * (1 + r.Int64N(1000))
-		pays[i].ops = append(pays[i].ops, pack(i, ledger.KindAuthorize, amount))
-		pays[i].remaining = amount // authorized amount until captured
-		open[i] = i
+	p := &Plan{c: c, n: c.PaymentCount(), mix: c.EffectiveMix(), seeds: make([][2]uint64, c.Clients)}
+	for i := range p.seeds {
+		p.seeds[i] = [2]uint64{r.Uint64(), r.Uint64()}
 	}
-	take := func(s *[]int) int {
-		j := r.IntN(len(*s))
-		p := (*s)[j]
-		last := len(*s) - 1
-		(*s)[j] = (*s)[last]
-		*s = (*s)[:last]
-		return p
+	return p
+}
+
+// clientPayments returns the number of payments client j owns (payments j,
+// j+Clients, ...).
+func (p *Plan) clientPayments(j int) int {
+	if j >= p.n {
+		return 0
 	}
-	const (
-		kConfirm = iota
-		kCancel
-		kRefund
-	)
-	weight := [3]float64{mix.Confirm, mix.Cancel, mix.Refund}
-	total := weight[0] + weight[1] + weight[2]
-	for k := n; k < c.Requests; k++ {
-		drawn := kRefund
-		if x := r.Float64() * total; x < weight[kConfirm] {
-			drawn = kConfirm
-		} else if x < weight[kConfirm]+weight[kCancel] {
-			drawn = kCancel
-		}
-		kind := -1
-		for _, cand := range [4]int{drawn, kConfirm, kCancel, kRefund} {
-			if weight[cand] <= 0 {
-				continue
-			}
-			if (cand == kRefund && len(refundable) > 0) || (cand != kRefund && len(open) > 0) {
-				kind = cand
-				break
-			}
-		}
-		switch kind {
-		case kConfirm:
-			i := take(&open)
-			p := &pays[i]
-			p.ops = append(p.ops, pack(i, ledger.KindConfirm, 0))
-			refundable = append(refundable, i)
-		case kCancel:
-			i := take(&open)
-			p := &pays[i]
-			p.ops = append(p.ops, pack(i, ledger.KindCancel, 0))
-		case kRefund:
-			j := r.IntN(len(refundable))
-			i := refundable[j]
-			p := &pays[i]
-			amount := p.remaining
-			if r.IntN(2) == 0 {
-				amount = 1 + r.Int64N(p.remaining)
-			}
-			p.ops = append(p.ops, pack(i, ledger.KindRefund, amount))
-			p.remaining -= amount
-			if p.remaining == 0 {
-				refundable[j] = refundable[len(refundable)-1]
-				refundable = refundable[:len(refundable)-1]
-			}
-		default:
-			i := r.IntN(n)
-			p := &pays[i]
-			p.ops = append(p.ops, pack(i, ledger.KindGet, 0))
-		}
+	return (p.n-1-j)/p.c.Clients + 1
+}
+
+// clientRequests returns the number of operations of client j: the
+// requests shared evenly among the min(Clients, payments) clients that own
+// payments, the first ones taking one more. It is at least
+// clientPayments(j), because Payments <= Requests.
+func (p *Plan) clientRequests(j int) int {
+	k := min(p.c.Clients, p.n)
+	if j >= k {
+		return 0
 	}
-	// Interleave each client's payments, keeping each payment's order.
-	for cl := range pl.clients {
-		var mine []*life
-		count := 0
-		for i := cl; i < n; i += c.Clients {
-			mine = append(mine, &pays[i])
-			count += len(pays[i].ops)
-		}
-		ops := make([]packed, 0, count)
-		for len(mine) > 0 {
-			j := r.IntN(len(mine))
-			p := mine[j]
-			ops = append(ops, p.ops[0])
-			p.ops = p.ops[1:]
-			if len(p.ops) == 0 {
-				mine[j] = mine[len(mine)-1]
-				mine = mine[:len(mine)-1]
-			}
-		}
-		pl.clients[cl] = ops
+	r := p.c.Requests / k
+	if j < p.c.Requests%k {
+		r++
 	}
-	return pl
+	return r
 }
 
 // Clients returns the number of clients of the plan.
-func (p *Plan) Clients() int { return len(p.clients) }
+func (p *Plan) Clients() int { return len(p.seeds) }
 
 // PaymentIDs returns the sorted ids of the plan's payments (every payment
-// is authorized by some client, so these are the ids its operations use).
-func (p *Plan) PaymentIDs() []string { return append([]string(nil), p.ids...) }
+// is authorized by its client, so these are the ids its operations use).
+func (p *Plan) PaymentIDs() []string {
+	ids := make([]string, p.n)
+	for i := range ids {
+		ids[i] = PaymentID(i+1, p.n)
+	}
+	return ids
+}
 
 // Client returns client i's operations (0-based), or an empty Ops when i is
-// out of range.
+// out of range. Each call returns a new drawer starting at the first
+// operation.
 func (p *Plan) Client(i int) Ops {
-	if i < 0 || i >= len(p.clients) {
+	if i < 0 || i >= len(p.seeds) {
 		return Ops{}
 	}
-	return Ops{ids: p.ids, ops: p.clients[i]}
+	return Ops{d: &drawer{plan: p, client: i, total: p.clientRequests(i)}}
 }
 
-// Ops is one client's operations in a Plan. The zero value is empty.
-type Ops struct {
-	ids []string
-	ops []packed
-}
+// Ops is one client's operations in a Plan, drawn on demand. The zero
+// value is empty. An Ops is not safe for concurrent use; operations are
+// drawn in order, so asking for them in order (or for the last one again)
+// is cheap, and asking for an earlier one draws the client's operations
+// again from the start.
+type Ops struct{ d *drawer }
 
 // Len returns the number of operations.
-func (o Ops) Len() int { return len(o.ops) }
-
-// Op returns the text of operation i (0 <= i < Len()), formatted on each
-// call.
-func (o Ops) Op(i int) string {
-	x := o.ops[i]
-	id := o.ids[x.pay()]
-	switch x.kind() {
-	case ledger.KindAuthorize:
-		return ledger.Authorize(id, x.amount())
-	case ledger.KindConfirm:
-		return ledger.Confirm(id)
-	case ledger.KindCancel:
-		return ledger.Cancel(id)
-	case ledger.KindRefund:
-		return ledger.Refund(id, x.amount())
-	default:
-		return ledger.Get(id)
+func (o Ops) Len() int {
+	if o.d == nil {
+		return 0
 	}
+	return o.d.total
+}
+
+// Op returns the text of operation i (0 <= i < Len()).
+func (o Ops) Op(i int) string {
+	if i < 0 || i >= o.Len() {
+		panic(fmt.Sprintf("workload: operation %d of %d", i, o.Len()))
+	}
+	return o.d.op(i)
 }
 
 // Strings returns all operations as text.
@@ -298,19 +215,204 @@ func (o Ops) Strings() []string {
 	return out
 }
 
+// Follow-up kinds drawn from the mix.
+const (
+	kConfirm = iota
+	kCancel
+	kRefund
+)
+
+// Payment states in a drawer.
+const (
+	payNew        = iota   // not yet touched: amount not drawn
+	payOpen                // amount drawn, neither confirmed nor cancelled
+	payClosed              // confirmed or cancelled
+	payAuthorized = 1 << 7 // flag: its authorize has been emitted
+)
+
+// drawer draws one client's operations: the state of each of the client's
+// payments (local index k is payment client + k*Clients), the open ones
+// (neither confirmed nor cancelled), the refundable ones (captured, with
+// money left), and a follow-up operation drawn but held back until its
+// payment's authorize has been emitted.
+type drawer struct {
+	plan       *Plan
+	client     int
+	total      int // operations of the client
+	r          *rand.Rand
+	next       int    // index of the next operation to draw
+	last       string // operation next-1
+	state      []uint8
+	amount     []int64 // authorized amount, then captured money not yet refunded
+	open       []int32
+	refundable []int32
+	unauth     []int32 // payments whose authorize is not yet emitted
+	unauthPos  []int32 // each payment's index in unauth
+	followUps  int     // follow-ups not yet drawn
+	held       string
+	hasHeld    bool
+}
+
+func (d *drawer) reset() {
+	s := d.plan.seeds[d.client]
+	d.r = rand.New(rand.NewPCG(s[0], s[1]))
+	np := d.plan.clientPayments(d.client)
+	d.next, d.last, d.hasHeld, d.held = 0, "", false, ""
+	d.state = make([]uint8, np)
+	d.amount = make([]int64, np)
+	d.open = make([]int32, np)
+	for k := range d.open {
+		d.open[k] = int32(k)
+	}
+	d.refundable = nil
+	d.unauth = make([]int32, np)
+	d.unauthPos = make([]int32, np)
+	for k := range d.unauth {
+		d.unauth[k], d.unauthPos[k] = int32(k), int32(k)
+	}
+	d.followUps = d.total - np
+}
+
+func (d *drawer) op(i int) string {
+	if d.r == nil || i < d.next-1 {
+		d.reset()
+	}
+	for d.next <= i {
+		d.last = d.draw()
+		d.next++
+	}
+	return d.last
+}
+
+// id returns the id of the client's payment k.
+func (d *drawer) id(k int) string {
+	return PaymentID(d.client+k*d.plan.c.Clients+1, d.plan.n)
+}
+
+// touch draws payment k's amount when it is first used.
+func (d *drawer) touch(k int) {
+	if d.state[k]&^payAuthorized == payNew {
+		d.amount[k] = 100 * (1 + d.r.Int64N(1000))
+		d.state[k] = d.state[k]&payAuthorized | payOpen
+	}
+}
+
+// authorize emits payment k's authorize.
+func (d *drawer) authorize(k int) string {
+	d.touch(k)
+	d.state[k] |= payAuthorized
+	j, last := d.unauthPos[k], int32(len(d.unauth)-1)
+	d.unauth[j] = d.unauth[last]
+	d.unauthPos[d.unauth[j]] = j
+	d.unauth = d.unauth[:last]
+	return ledger.Authorize(d.id(k), d.amount[k])
+}
+
+// draw returns the next operation. A held follow-up goes first; otherwise
+// an authorize of a random payment not yet authorized is emitted with
+// probability u/(u+followUps), u the payments not yet authorized, else the next
+// follow-up is drawn, and if its payment is not yet authorized, the
+// authorize is emitted and the follow-up held for the next operation.
+func (d *drawer) draw() string {
+	if d.hasHeld {
+		d.hasHeld = false
+		return d.held
+	}
+	if u := len(d.unauth); u > 0 && (d.followUps == 0 || d.r.IntN(u+d.followUps) < u) {
+		return d.authorize(int(d.unauth[d.r.IntN(u)]))
+	}
+	k, op := d.followUp()
+	d.followUps--
+	if d.state[k]&payAuthorized == 0 {
+		d.held, d.hasHeld = op, true
+		return d.authorize(k)
+	}
+	return op
+}
+
+// followUp draws a follow-up operation from the mix over the client's
+// payments, as if all were authorized: confirm or cancel pick a random open
+// payment, refund a random captured one with money left (half the time
+// all that is left, otherwise a random part). A drawn kind with no
+// eligible payment falls back to another kind of positive weight (order
+// confirm, cancel, refund), and to "get" of a random payment when none is
+// possible. It returns the payment and the operation.
+func (d *drawer) followUp() (int, string) {
+	mix := d.plan.mix
+	weight := [3]float64{mix.Confirm, mix.Cancel, mix.Refund}
+	total := weight[0] + weight[1] + weight[2]
+	drawn := kRefund
+	if x := d.r.Float64() * total; x < weight[kConfirm] {
+		drawn = kConfirm
+	} else if x < weight[kConfirm]+weight[kCancel] {
+		drawn = kCancel
+	}
+	kind := -1
+	for _, cand := range [4]int{drawn, kConfirm, kCancel, kRefund} {
+		if weight[cand] <= 0 {
+			continue
+		}
+		if (cand == kRefund && len(d.refundable) > 0) || (cand != kRefund && len(d.open) > 0) {
+			kind = cand
+			break
+		}
+	}
+	take := func(s *[]int32) int {
+		j := d.r.IntN(len(*s))
+		p := (*s)[j]
+		last := len(*s) - 1
+		(*s)[j] = (*s)[last]
+		*s = (*s)[:last]
+		return int(p)
+	}
+	switch kind {
+	case kConfirm:
+		k := take(&d.open)
+		d.touch(k)
+		d.state[k] = d.state[k]&payAuthorized | payClosed
+		d.refundable = append(d.refundable, int32(k))
+		return k, ledger.Confirm(d.id(k))
+	case kCancel:
+		k := take(&d.open)
+		d.touch(k)
+		d.state[k] = d.state[k]&payAuthorized | payClosed
+		return k, ledger.Cancel(d.id(k))
+	case kRefund:
+		j := d.r.IntN(len(d.refundable))
+		k := int(d.refundable[j])
+		amount := d.amount[k]
+		if d.r.IntN(2) == 0 {
+			amount = 1 + d.r.Int64N(d.amount[k])
+		}
+		d.amount[k] -= amount
+		if d.amount[k] == 0 {
+			d.refundable[j] = d.refundable[len(d.refundable)-1]
+			d.refundable = d.refundable[:len(d.refundable)-1]
+		}
+		return k, ledger.Refund(d.id(k), amount)
+	default:
+		k := d.r.IntN(len(d.state))
+		d.touch(k)
+		return k, ledger.Get(d.id(k))
+	}
+}
+
 // Generate returns, for each of c.Clients clients, its ordered operations;
-// there are exactly c.Requests operations in total. First every payment is
-// authorized (amounts are whole currency units, 1.00 to 1000.00); the other
-// Requests - payments operations are drawn one by one from the mix: confirm
-// or cancel pick a uniformly random authorized payment, refund picks a random
-// captured payment with money left (half the time refunding all that is
-// left, otherwise a random part). A drawn kind with no eligible payment falls
-// back to another kind of positive weight (order confirm, cancel, refund),
-// and to "get" of a random payment when none is possible. Finally each
-// client's payments are interleaved at random, keeping every payment's own
-// order. Generate returns nil when c is invalid (see Validate) or r is nil.
-// NewPlan draws the same workload and keeps it compact (8 bytes per
-// operation); prefer it for large runs.
+// there are exactly c.Requests operations in total. Payment i (0-based)
+// belongs to client i mod Clients, and the requests are shared evenly among
+// the clients that own payments. Each client draws from its own stream
+// (seeded from r in client order): every one of its payments is authorized
+// (amounts are whole currency units, 1.00 to 1000.00), and its other
+// operations are follow-ups drawn one by one from the mix over its payments:
+// confirm or cancel pick a uniformly random open payment, refund picks a
+// random captured payment with money left (half the time refunding all that
+// is left, otherwise a random part). A drawn kind with no eligible payment
+// falls back to another kind of positive weight (order confirm, cancel,
+// refund), and to "get" of a random payment when none is possible. The
+// authorizes are spread among the follow-ups at random, each before its
+// payment's first follow-up. Generate returns nil when c is invalid (see
+// Validate) or r is nil. NewPlan draws the same workload lazily, in memory
+// proportional to the payments; prefer it for large runs.
 func Generate(c Config, r *rand.Rand) [][]string {
 	p := NewPlan(c, r)
 	if p == nil {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -220,10 +221,11 @@ func BenchmarkGenerate(b *testing.B) {
 	}
 }
 
-// TestPlanMatchesGenerate checks that a Plan formats exactly the operations
-// Generate returns for the same config and rng state, and lists the ids they
-// use.
-func TestPlanMatchesGenerate(t *testing.T) {
+// TestPlanLazy checks that a Plan's operations are the same whatever order
+// they are asked in (drawn again from the start for an earlier one), that
+// PaymentIDs lists the ids they use, and that a plan is drawn lazily: its
+// memory does not grow with the requests.
+func TestPlanLazy(t *testing.T) {
 	for _, c := range []Config{
 		{Clients: 1, Requests: 1},
 		{Clients: 3, Requests: 500},
@@ -237,10 +239,17 @@ func TestPlanMatchesGenerate(t *testing.T) {
 			if p.Clients() != len(want) {
 				t.Fatalf("%+v: %d clients, want %d", c, p.Clients(), len(want))
 			}
+			r := rand.New(rand.NewPCG(seed, 9))
 			for i := range want {
 				ops := p.Client(i)
-				if got := ops.Strings(); !reflect.DeepEqual(got, want[i]) && !(len(got) == 0 && len(want[i]) == 0) {
-					t.Fatalf("%+v seed %d client %d: plan %q, Generate %q", c, seed, i, got, want[i])
+				if ops.Len() != len(want[i]) {
+					t.Fatalf("%+v client %d: Len %d, want %d", c, i, ops.Len(), len(want[i]))
+				}
+				for range min(3*ops.Len(), 60) { // random order, and repeats
+					k := r.IntN(ops.Len())
+					if got := ops.Op(k); got != want[i][k] {
+						t.Fatalf("%+v seed %d client %d op %d: %q, in order %q", c, seed, i, k, got, want[i][k])
+					}
 				}
 			}
 			if got, want := p.PaymentIDs(), PaymentIDs(want); !reflect.DeepEqual(got, want) {
@@ -253,5 +262,26 @@ func TestPlanMatchesGenerate(t *testing.T) {
 	}
 	if (&Plan{}).Client(3).Len() != 0 {
 		t.Fatal("out-of-range client has operations")
+	}
+	// 10M requests over 64 payments: building the plan and drawing 200,000
+	// operations of a client allocates what the payments need, not 8 bytes
+	// (or more) per request.
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	p := NewPlan(Config{Clients: 4, Requests: MaxRequests, Payments: 64}, rand.New(rand.NewPCG(1, 1)))
+	ops := p.Client(0)
+	for k := range 200_000 {
+		ops.Op(k)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if ops.d.state == nil || len(ops.d.state) != 16 {
+		t.Fatalf("client 0 tracks %d payments, want its 16", len(ops.d.state))
+	}
+	live := after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc)
+	runtime.KeepAlive(ops)
+	if live > 1<<20 {
+		t.Errorf("a 10M-request plan holds %d bytes after 200,000 operations, want < 1 MB", live)
 	}
 }

@@ -1,0 +1,7 @@
+//go:build invariants
+
+package sim
+
+// invariantsTag: this build checks that messages are not mutated after they
+// are sent (see msgSeals).
+const invariantsTag = true
