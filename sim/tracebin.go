@@ -98,8 +98,10 @@ func appendValueJSON(b []byte, v any) ([]byte, error) {
 // BinarySink writes the trace in pbftsim's binary format, a stream of
 // records after BinaryMagic. Each record is
 //
-//	head       byte: kind (low 4 bits) | BinMsg | BinRef | BinEvent | BinReason
-//	seq        uvarint: seq - (previous seq + 1), the first record's seq itself
+//	skip       only when the record's seq is not the previous seq + 1 (0
+//	           for the first record): a 0 byte, then a uvarint, how many
+//	           seqs are skipped (a sink that takes only some kinds of record)
+//	head       byte: kind (low 4 bits, 1..9) | BinMsg | BinRef | BinEvent | BinReason
 //	dt         uvarint: virtual ns since the previous record
 //	from, to   uvarint each
 //	timer      uvarint, timer records only
@@ -176,8 +178,11 @@ func (s *BinarySink) Record(r *Record) {
 			head |= BinRef
 		}
 	}
+	if r.Seq != s.next {
+		b = append(b, 0)
+		b = binary.AppendUvarint(b, r.Seq-s.next)
+	}
 	b = append(b, head)
-	b = binary.AppendUvarint(b, r.Seq-s.next)
 	b = binary.AppendUvarint(b, uint64(r.Time-s.last))
 	s.next, s.last = r.Seq+1, r.Time
 	// the node fields that the JSONL format writes, the others as 0

@@ -105,6 +105,16 @@ func New(opt Options) *Server {
 	return s
 }
 
+// CheckFile opens the server's file once, as the page will, and returns
+// the error a bad file gives (for the CLI to refuse it at start).
+func (s *Server) CheckFile() error {
+	if s.opt.File == "" {
+		return nil
+	}
+	_, err := openFile(s.opt.File, s.opt.MaxRecords)
+	return err
+}
+
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
@@ -210,7 +220,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusForbidden, "file %q: the server opens only the file it was started with (%q) and replay files in its output folder %s, by name", req.File, s.opt.File, s.opt.Out)
 			return
 		}
-		name = req.File
+		name = filepath.Base(req.File)
 		op, err = openFile(path, s.opt.MaxRecords)
 	case req.Builtin != "":
 		if strings.ContainsAny(req.Builtin, `/\.`) {
