@@ -87,7 +87,7 @@ was violated within the fault model, 2 bad input.`,
 	}
 	f := cmd.Flags()
 	addScenarioFlag(f, &fl.scenario, "fault-free")
-	f.StringVar(&fl.protocol, "protocol", "", "replication protocol: pbft or hotstuff (default: the scenario's, else pbft)")
+	f.StringVar(&fl.protocol, "protocol", "", "replication protocol: pbft, hotstuff or chained-hotstuff (default: the scenario's, else pbft)")
 	addSeedFlag(f, &fl.seed, 0, "default: the scenario's own seed (1 if it has none); an explicit --seed always beats the scenario's")
 	addJSONFlag(f, &fl.asJSON, "one object")
 	f.StringVar(&fl.trace, "trace", "", "write the trace to `FILE`; the name picks the format: .jsonl (JSON Lines), .jsonl.zst (zstd-compressed), .pbt (binary), .pbt.zst (binary, zstd-compressed: the most compact)")
