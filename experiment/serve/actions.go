@@ -285,8 +285,7 @@ func (s *Server) postAct(w http.ResponseWriter, r *http.Request, sess *Session) 
 	if !decode(w, r, &a) {
 		return
 	}
-	if sess.Kind != "run" {
-		fail(w, http.StatusBadRequest, "session %s is a %s: only a run can be driven", sess.ID, sess.Kind)
+	if !needRun(w, sess, "driven") {
 		return
 	}
 	if err := sess.act(a); err != nil {
@@ -335,8 +334,7 @@ func (s *Server) postFork(w http.ResponseWriter, r *http.Request, sess *Session)
 	if !decode(w, r, &req) {
 		return
 	}
-	if sess.Kind != "run" {
-		fail(w, http.StatusBadRequest, "session %s is a %s: only a run can be forked", sess.ID, sess.Kind)
+	if !needRun(w, sess, "forked") {
 		return
 	}
 	name := strings.TrimSuffix(req.Name, ".replay.yaml")
@@ -366,4 +364,14 @@ func (s *Server) postFork(w http.ResponseWriter, r *http.Request, sess *Session)
 	}
 	writeJSON(w, http.StatusCreated, ForkReply{File: file, Path: path, TraceHash: o.TraceHash(), Verdict: o.Verdict(),
 		Property: o.Property(), Command: "pbftsim replay " + path})
+}
+
+// needRun writes the error reply when sess is not a run (a trace or a
+// sweep cannot be what); it reports whether sess is one.
+func needRun(w http.ResponseWriter, sess *Session, what string) bool {
+	if sess.Kind != "run" {
+		fail(w, http.StatusBadRequest, "session %s is a %s: only a run can be %s", sess.ID, sess.Kind, what)
+		return false
+	}
+	return true
 }
