@@ -613,3 +613,43 @@ func TestHuntJobOpensAtViolation(t *testing.T) {
 		t.Fatalf("by file: hash %s, by job %s", again.Hash, sum.Hash)
 	}
 }
+
+// TestSamePrefix: an added duplication record (and the record numbers it
+// shifts) does not make two prefixes differ; another delivery does.
+func TestSamePrefix(t *testing.T) {
+	mk := func(lines ...string) *timeline {
+		tl := &timeline{recAfter: []uint64{0}}
+		for i, l := range lines {
+			kind, _, _ := strings.Cut(l, " ")
+			tl.recs = append(tl.recs, Rec{Step: uint64(i + 1), Kind: kind, Line: fmt.Sprintf("#%d %s", len(tl.recs), l)})
+			tl.recAfter = append(tl.recAfter, uint64(len(tl.recs)))
+		}
+		return tl
+	}
+	base := mk("send r0 -> r1 PREPARE", "deliver r0 -> r1 PREPARE", "timer r2")
+	withDup := &timeline{recAfter: []uint64{0}}
+	for i, l := range []string{"send r0 -> r1 PREPARE|duplicate r0 -> r1 PREPARE", "deliver r0 -> r1 PREPARE", "timer r2"} {
+		for _, part := range strings.Split(l, "|") {
+			kind, _, _ := strings.Cut(part, " ")
+			withDup.recs = append(withDup.recs, Rec{Step: uint64(i + 1), Kind: kind, Line: fmt.Sprintf("#%d %s", len(withDup.recs), part)})
+		}
+		withDup.recAfter = append(withDup.recAfter, uint64(len(withDup.recs)))
+	}
+	other := mk("send r0 -> r1 PREPARE", "deliver r0 -> r2 PREPARE", "timer r2")
+	for _, tc := range []struct {
+		name string
+		a, b *timeline
+		k    uint64
+		want bool
+	}{
+		{"itself", base, base, 3, true},
+		{"a duplication added", base, withDup, 3, true},
+		{"another delivery", base, other, 3, false},
+		{"the same before it", base, other, 1, true},
+		{"too short", base, mk("send r0 -> r1 PREPARE"), 2, false},
+	} {
+		if got := samePrefix(tc.a, tc.b, tc.k); got != tc.want {
+			t.Errorf("%s: samePrefix %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
