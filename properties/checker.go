@@ -654,6 +654,16 @@ func (c *Checker) Record(r *sim.Record) {
 			c.wipeCrash(r.From)
 		}
 	case sim.RecDeliver:
+		switch m := r.Msg.(type) {
+		case *pbft.Prepare, *pbft.Commit:
+			// Noted for every replica but a Byzantine one, judged or not
+			// at the moment (a wiped replica is judged again once it has
+			// caught up, with the votes that reached it meanwhile).
+			if !c.faultyNode(r.To) {
+				c.quorumDelivered(r.From, r.To, m)
+			}
+			return
+		}
 		// A wiped replica that has not caught up is not judged, but what
 		// reaches it counts once it is (a vote it got then may complete a
 		// quorum after it caught up).
@@ -661,8 +671,6 @@ func (c *Checker) Record(r *sim.Record) {
 			return
 		}
 		switch m := r.Msg.(type) {
-		case *pbft.Prepare, *pbft.Commit:
-			c.quorumDelivered(r.From, r.To, m)
 		case *pbft.NewView:
 			// Receivers take a NEW-VIEW signed by the view's primary,
 			// whoever forwards it (a replica forwards its view's NEW-VIEW

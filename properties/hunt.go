@@ -129,15 +129,15 @@ type HuntSpec struct {
 	// Guided (with Generic) makes the search coverage-guided (see
 	// SearchOptions.Guided).
 	Guided bool
-	// Protocol is "" (PBFT) or "hotstuff": Variant and Search then name
-	// HotStuff variants, and the generator is check's, converted to
-	// HotStuff (GenConfig.Protocol).
+	// Protocol is "" (PBFT), "hotstuff" or "chained-hotstuff": Variant and
+	// Search then name that protocol's variants, and the generator is
+	// check's, converted to it (GenConfig.Protocol).
 	Protocol string
 }
 
 // HuntWith runs the hunt described by spec (see Hunt).
 func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
-	hs := spec.Protocol == cluster.ProtocolHotStuff
+	hs := cluster.IsHotStuff(spec.Protocol)
 	if spec.Protocol != "" && spec.Protocol != cluster.ProtocolPBFT && !hs {
 		return nil, fmt.Errorf("hunt: unknown protocol %q (want one of %v)", spec.Protocol, cluster.Protocols)
 	}
@@ -146,7 +146,7 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 			if v == "correct" {
 				return nil
 			}
-			_, err := hotstuff.ParseVariant(v)
+			_, err := hotstuff.ParseVariant(v, spec.Protocol == cluster.ProtocolChainedHotStuff)
 			return err
 		}
 		_, err := pbft.ParseVariant(v)
@@ -198,9 +198,9 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	targets := Targeted(search)
 	gc := HuntConfig(search)
 	if hs {
-		targets = HotStuffTargeted(search)
+		targets = HotStuffTargeted(search, spec.Protocol)
 		gc = SearchConfig()
-		gc.Protocol = cluster.ProtocolHotStuff
+		gc.Protocol = spec.Protocol
 	}
 	if spec.Generic {
 		targets = nil

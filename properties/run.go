@@ -267,7 +267,7 @@ func DefaultLivenessBound(c cluster.Config) time.Duration {
 	slow, back, forward := clockStretch(c)
 	vc := grow << uint(min(c.F+3, 11)+min(forward, 8))
 	b := vc + 10*c.ClientTimeout + 40*d + time.Second
-	if c.Protocol == cluster.ProtocolHotStuff {
+	if cluster.IsHotStuff(c.Protocol) {
 		// HotStuff's leader rotates every view and its pacemaker doubles
 		// the timeout with every view that fails, before GST as after it:
 		// at GST the timeout may be as long as GST itself; after it the

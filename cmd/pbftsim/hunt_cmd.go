@@ -55,7 +55,7 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
-			hs := proto == cluster.ProtocolHotStuff
+			hs := cluster.IsHotStuff(proto)
 			if proto != cluster.ProtocolPBFT && !hs {
 				return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", proto, strings.Join(cluster.Protocols, ", ")))
 			}
@@ -63,7 +63,7 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 				return usage(fmt.Errorf("--all: PBFT only for now; hunt HotStuff variants one by one with --protocol hotstuff --variant NAME"))
 			}
 			if list && hs {
-				for _, name := range properties.HotStuffVariantNames() {
+				for _, name := range properties.HotStuffVariantNames(proto) {
 					fmt.Fprintln(w, name)
 				}
 				return nil
@@ -96,7 +96,7 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 				return usage(fmt.Errorf("--variant: required (one of the names from `pbftsim hunt --list`, or correct)"))
 			}
 			if hs {
-				if _, err := hotstuff.ParseVariant(variant); err != nil && variant != "correct" {
+				if _, err := hotstuff.ParseVariant(variant, proto == cluster.ProtocolChainedHotStuff); err != nil && variant != "correct" {
 					return usage(fmt.Errorf("--variant: %w", err))
 				}
 			} else if _, err := pbft.ParseVariant(variant); err != nil {

@@ -139,7 +139,7 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	base.Seed = seeds.From
 	opt.Base, opt.Scenario = base, name
 	opt.Command = reportCommand(fl, flags.Changed("requests"), opt)
-	if base.Protocol == cluster.ProtocolHotStuff && !flags.Changed("protocols") {
+	if cluster.IsHotStuff(base.Protocol) && !flags.Changed("protocols") {
 		// The single-protocol report judges PBFT's closed forms.
 		return bad(fmt.Errorf("--scenario %s runs HotStuff: the single-protocol report compares with PBFT's closed forms; use --protocols pbft,hotstuff (or --protocols hotstuff,pbft)", name))
 	}

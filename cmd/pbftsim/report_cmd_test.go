@@ -103,19 +103,7 @@ func TestReportCmdRealScenario(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real simulations: skipped with -short")
 	}
-	dir := filepath.Join(t.TempDir(), "lossy")
-	cmd := newReportCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SetArgs([]string{"--scenario", "lossy-wan", "--quick", "--nodes", "4,7,10", "--out", dir})
-	if err := cmd.ExecuteContext(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, md := reportFolder(t, "lossy", "--scenario", "lossy-wan", "--quick", "--nodes", "4,7,10")
 	for _, want := range []string{"| scenario | lossy-wan |", "pbftsim report --scenario lossy-wan --nodes 4,7,10 --seeds 1..2 --quick", "exceed the closed form"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
@@ -196,19 +184,7 @@ func TestReportCmdBandwidth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real simulations: skipped with -short")
 	}
-	dir := filepath.Join(t.TempDir(), "bw")
-	cmd := newReportCmd()
-	var out bytes.Buffer
-	cmd.SetOut(&out)
-	cmd.SetErr(&bytes.Buffer{})
-	cmd.SetArgs([]string{"--scenario", "crashed-primary", "--nodes", "4,10,16", "--seeds", "1..3", "--bandwidth", "10Mbit", "--out", dir})
-	if err := cmd.ExecuteContext(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	out, md := reportFolder(t, "bw", "--scenario", "crashed-primary", "--nodes", "4,10,16", "--seeds", "1..3", "--bandwidth", "10Mbit")
 	for _, want := range []string{"--bandwidth 10Mbit --out", "## Bandwidth", "rate-limited (egress 10Mbit)"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
@@ -217,4 +193,23 @@ func TestReportCmdBandwidth(t *testing.T) {
 	if !strings.Contains(out.String(), "bandwidth 10Mbit: the view change's bytes outlast two message delays from n = ") {
 		t.Errorf("output %q", out.String())
 	}
+}
+
+// reportFolder runs the report command with args into a new folder named
+// name and returns its output and report.md.
+func reportFolder(t *testing.T, name string, args ...string) (out bytes.Buffer, md []byte) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), name)
+	cmd := newReportCmd()
+	cmd.SetOut(&out)
+	cmd.SetErr(&bytes.Buffer{})
+	cmd.SetArgs(append(args, "--out", dir))
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, "report.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out, md
 }
