@@ -14,6 +14,7 @@ import (
 //   - as the leader of a view it proposed two different blocks in it (a
 //     correct leader proposes once per view; the network authenticates
 //     the sender of a trace record, as for PBFT's messages).
+//
 // Each is something a correct HotStuff replica never does. The checker
 // keeps, per replica, the vote of each phase and the proposal of the
 // highest view it saw (constant memory): a conflict with an older view,
