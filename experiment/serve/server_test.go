@@ -691,3 +691,32 @@ func TestHotStuffRun(t *testing.T) {
 		t.Fatalf("crash in a HotStuff run: %d %s", code, msg)
 	}
 }
+
+// TestRefusedActionKeepsTheRun: after an action that does not show in the
+// run (refused), the session is where it was and still works.
+func TestRefusedActionKeepsTheRun(t *testing.T) {
+	sc := mustBuiltin(t, "fault-free")
+	s, err := newRunSession("x", "fault-free", replayOf(sc), 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.seek(10); err != nil {
+		t.Fatal(err)
+	}
+	before := s.state()
+	a := Action{Kind: "crash", Node: ptr(1)}
+	if err := s.compile(&a); err != nil {
+		t.Fatal(err)
+	}
+	a.effect = func(*Rec) bool { return false } // as if the run never took it
+	if err := s.take(a); err == nil || !strings.Contains(err.Error(), "not applied") {
+		t.Fatalf("take: %v", err)
+	}
+	after := s.state()
+	if after.Step != before.Step || after.Hash != before.Hash || len(after.Actions) != 0 || len(after.Replicas) != 4 || len(after.Down) != 0 {
+		t.Fatalf("after the refusal: step %d hash %s actions %v down %v", after.Step, after.Hash, after.Actions, after.Down)
+	}
+	if err := s.seek(20); err != nil {
+		t.Fatal(err)
+	}
+}
