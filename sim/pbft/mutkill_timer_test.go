@@ -12,9 +12,10 @@ import (
 // the request it was started for; when that one executes and others are
 // still pending, it restarts at once for the smallest (client, timestamp)
 // of them. Executing another request then leaves its deadline as it is,
-// executing the awaited one restarts it again. Each case runs several
-// times: pending is a map, so a choice that depended on its iteration
-// order would show as a varying deadline.
+// executing the awaited one restarts it again. Each case runs 200 times:
+// pending is a map, so a choice that depended on its iteration order would
+// show as a varying deadline (a small map's iteration starts at a random
+// one of 8 slots, so one order can come up only 1 time in 8).
 func TestRequestTimerAwaitsTheSmallestRequest(t *testing.T) {
 	type pend struct {
 		client sim.NodeID
@@ -33,7 +34,7 @@ func TestRequestTimerAwaitsTheSmallestRequest(t *testing.T) {
 		{"a larger client, same-client pair pending", []pend{{6, 1}, {5, 2}, {5, 1}}, pend{6, 1}, 160 * time.Millisecond},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			for run := 0; run < 16; run++ {
+			for run := 0; run < 200; run++ {
 				h := newHarness(t, hopts{n: 4, clients: 3})
 				h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
 				reqs := map[pend]*Request{}

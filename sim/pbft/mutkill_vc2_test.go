@@ -118,7 +118,7 @@ func TestNewViewResetsOldEntries(t *testing.T) {
 // primary orders the requests it holds in (client, timestamp) order: two
 // requests of one client in timestamp order. Repeated: pending is a map.
 func TestNewPrimaryOrdersPendingByClientAndTimestamp(t *testing.T) {
-	for run := 0; run < 16; run++ {
+	for run := 0; run < 200; run++ {
 		h := newHarness(t, hopts{n: 4, clients: 2})
 		var pps []string
 		h.drop = func(from, to sim.NodeID, m sim.Message) bool {
