@@ -156,42 +156,42 @@ func TestNewPrimaryOrdersPendingByClientAndTimestamp(t *testing.T) {
 // NEW-VIEW, once per view.
 func TestLaggingReplicaAsksForTheNewViewOnce(t *testing.T) {
 	d := Digest{7}
-	t.Run("waiting for NEW-VIEW", func(t *testing.T) {
-		h := isolated(t, 4, Correct)
-		toView1(t, h, 3, false)
-		before := h.sent["FETCH-STATE"]
-		h.inject(0, 3, prep(h.kr, 1, 1, d, 0))
-		h.inject(2, 3, prep(h.kr, 1, 1, d, 2))
-		h.deliverAll()
-		h.run(time.Duration(h.now)+60*time.Millisecond, nil)
-		if got := h.sent["FETCH-STATE"] - before; got != 3 {
-			t.Fatalf("%d FETCH-STATE sends, want one ask to 3 replicas", got)
-		}
-	})
-	t.Run("waiting for NEW-VIEW, one peer only", func(t *testing.T) {
-		h := isolated(t, 4, Correct)
-		toView1(t, h, 3, false)
-		before := h.sent["FETCH-STATE"]
-		h.inject(0, 3, prep(h.kr, 1, 1, d, 0))
-		h.deliverAll()
-		h.run(time.Duration(h.now)+60*time.Millisecond, nil)
-		if got := h.sent["FETCH-STATE"] - before; got != 0 {
-			t.Fatalf("%d FETCH-STATE sends for one peer in view 1, want none (f+1 are needed)", got)
-		}
-	})
-	t.Run("in view 1, peers in view 2", func(t *testing.T) {
-		h := isolated(t, 4, Correct)
-		toView1(t, h, 3, true)
-		before := h.sent["FETCH-STATE"]
-		h.inject(0, 3, prep(h.kr, 2, 1, d, 0))
-		h.inject(1, 3, prep(h.kr, 2, 1, d, 1))
-		h.deliverAll()
-		h.run(time.Duration(h.now)+60*time.Millisecond, nil)
-		h.inject(2, 3, commit(h.kr, 2, 1, d, 2)) // a third peer in view 2 (its primary): no second ask
-		h.deliverAll()
-		h.run(time.Duration(h.now)+60*time.Millisecond, nil)
-		if got := h.sent["FETCH-STATE"] - before; got != 3 {
-			t.Fatalf("%d FETCH-STATE sends, want one ask (to 3 replicas) for view 2", got)
-		}
-	})
+	for _, c := range []struct {
+		name   string
+		enter  bool     // replica 3 is active in view 1 (else waiting for NEW-VIEW(1))
+		rounds [][]hmsg // each round is delivered, then 60ms pass (the lag timer is T/2)
+		want   int      // FETCH-STATE sends (one ask = 3)
+	}{
+		{"waiting for NEW-VIEW", false, [][]hmsg{{{0, 3, &Prepare{View: 1, Seq: 1, Digest: d, Replica: 0}}, {2, 3, &Prepare{View: 1, Seq: 1, Digest: d, Replica: 2}}}}, 3},
+		{"waiting for NEW-VIEW, one peer only", false, [][]hmsg{{{0, 3, &Prepare{View: 1, Seq: 1, Digest: d, Replica: 0}}}}, 0},
+		// a third peer in view 2 (its primary, hence a COMMIT) after the ask: no second ask
+		{"in view 1, peers in view 2", true, [][]hmsg{{{0, 3, &Prepare{View: 2, Seq: 1, Digest: d, Replica: 0}}, {1, 3, &Prepare{View: 2, Seq: 1, Digest: d, Replica: 1}}}, {{2, 3, &Commit{View: 2, Seq: 1, Digest: d, Replica: 2}}}}, 3},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			h := isolated(t, 4, Correct)
+			toView1(t, h, 3, c.enter)
+			before := h.sent["FETCH-STATE"]
+			for _, round := range c.rounds {
+				for _, m := range round {
+					h.inject(m.from, m.to, resign(h.kr, m.msg))
+				}
+				h.deliverAll()
+				h.run(time.Duration(h.now)+60*time.Millisecond, nil)
+			}
+			if got := h.sent["FETCH-STATE"] - before; got != c.want {
+				t.Fatalf("%d FETCH-STATE sends, want %d (3 per ask)", got, c.want)
+			}
+		})
+	}
+}
+
+// resign signs a PREPARE or COMMIT built without a keyring by its replica.
+func resign(kr *Keyring, m sim.Message) sim.Message {
+	switch m := m.(type) {
+	case *Prepare:
+		m.Sig = kr.Signer(m.Replica).Sign(m)
+	case *Commit:
+		m.Sig = kr.Signer(m.Replica).Sign(m)
+	}
+	return m
 }
