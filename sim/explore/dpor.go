@@ -559,6 +559,7 @@ func (r *dporRun) reverse(i int, ev *pevent, direct *bitset) {
 	}
 	v = append(v, len(r.evs))
 	var initials []tid
+	blocked, missing := false, false
 	for n, j := range v {
 		pred := &ev.pred
 		t := ev.t
@@ -576,7 +577,15 @@ func (r *dporRun) reverse(i int, ev *pevent, direct *bitset) {
 			continue
 		}
 		c, ok := canon(f.w, t)
-		if !ok || !hasTid(f.en, c) || hasTid(f.beyond, c) {
+		if !ok || !hasTid(f.en, c) {
+			missing = true
+			continue
+		}
+		if hasTid(f.beyond, c) {
+			// Tried there: beyond the bound (its effect there differs,
+			// e.g. it sets the timer a transition after i set). No order
+			// that starts with it is within the bound.
+			blocked = true
 			continue
 		}
 		if hasTid(f.back, c) || asleep(f.sleep, c) {
@@ -586,6 +595,9 @@ func (r *dporRun) reverse(i int, ev *pevent, direct *bitset) {
 	}
 	if len(initials) > 0 {
 		f.back = append(f.back, initials[0])
+		return
+	}
+	if blocked && !missing {
 		return
 	}
 	// No initial of v is enabled there (the independence relation missed
