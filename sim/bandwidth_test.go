@@ -65,6 +65,16 @@ func (*sized) Type() sim.MsgType                 { return typeNote }
 func (s *sized) Size() int                       { return s.size }
 func (s *sized) AppendCanonical(b []byte) []byte { return fmt.Appendf(b, "%d/%d", s.id, s.size) }
 
+// burst returns a Start that sends k messages of size bytes from node from
+// to node to at once (ids from*1000+i, so every message is distinct).
+func burst(from, to sim.NodeID, k, size int) func(sim.Time, *sim.Output) {
+	return func(_ sim.Time, out *sim.Output) {
+		for i := 0; i < k; i++ {
+			out.Send(to, &sized{id: int(from)*1000 + i, size: size})
+		}
+	}
+}
+
 // TestBandwidthQueue sends k back-to-back messages of size s from node 0 at
 // rate b over a link with a random delay in [lat, lat+jitter]: the i-th
 // (1-based) leaves the sender exactly at i*s/b and arrives within the
@@ -81,15 +91,8 @@ func TestBandwidthQueue(t *testing.T) {
 	lat, jitter := 5*time.Millisecond, 3*time.Millisecond
 	for _, limited := range []bool{true, false} {
 		sink := &collect{}
-		send := func(from sim.NodeID) func(sim.Time, *sim.Output) {
-			return func(_ sim.Time, out *sim.Output) {
-				for i := 0; i < k; i++ {
-					out.Send(2, &sized{id: int(from)*1000 + i, size: s})
-				}
-			}
-		}
 		cfg := sim.Config{Seed: 3, Sinks: []sim.Sink{sink},
-			Nodes:   []sim.Node{&script{start: send(0)}, &script{start: send(1)}, &script{}},
+			Nodes:   []sim.Node{&script{start: burst(0, 2, k, s)}, &script{start: burst(1, 2, k, s)}, &script{}},
 			Network: sim.NetworkConfig{Default: sim.LinkConfig{Delay: mustDelay(t, fmt.Sprintf("uniform:%v:%v", lat, lat+jitter))}}}
 		if limited {
 			cfg.Network.Bandwidth = b

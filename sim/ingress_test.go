@@ -30,15 +30,8 @@ func TestIngressQueue(t *testing.T) {
 	}{{"unlimited", false, nil}, {"every node", true, nil}, {"node 2 only", true, []sim.Bandwidth{0, 0, b}}, {"node 0 only", false, []sim.Bandwidth{b}}} {
 		t.Run(c.name, func(t *testing.T) {
 			sink := &collect{}
-			send := func(from sim.NodeID) func(sim.Time, *sim.Output) {
-				return func(_ sim.Time, out *sim.Output) {
-					for i := 0; i < k; i++ {
-						out.Send(2, &sized{id: int(from)*1000 + i, size: s})
-					}
-				}
-			}
 			cfg := sim.Config{Seed: 3, Sinks: []sim.Sink{sink},
-				Nodes:   []sim.Node{&script{start: send(0)}, &script{start: send(1)}, &script{}},
+				Nodes:   []sim.Node{&script{start: burst(0, 2, k, s)}, &script{start: burst(1, 2, k, s)}, &script{}},
 				Network: sim.NetworkConfig{Default: sim.LinkConfig{Delay: mustDelay(t, fmt.Sprintf("const:%v", lat))}, NodeIngress: c.per}}
 			if c.per == nil && c.limited {
 				cfg.Network.IngressBandwidth = b

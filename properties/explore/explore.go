@@ -206,7 +206,16 @@ type Result struct {
 	Replay    *scenarios.Replay
 	Outcome   *properties.Outcome
 	ReplayErr error
+	// Shortest reports that the counterexample is known to be a shortest
+	// one: always breadth-first; with DPOR when a breadth-first search to
+	// one transition less than its length (at most ShortenStates states)
+	// completed, either finding a shorter one (which replaces it) or none.
+	Shortest bool
 }
+
+// ShortenStates bounds the breadth-first search that looks for a shorter
+// counterexample than the one DPOR found.
+const ShortenStates = 200_000
 
 // Explore runs the exploration c describes.
 func Explore(c Config) (*Result, error) {
@@ -272,11 +281,36 @@ func Explore(c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Result{Result: res, Config: c}
+	out := &Result{Result: res, Config: c, Shortest: !c.DPOR}
+	if res.Found() && c.DPOR && res.Property != engine.Liveness {
+		out.Shortest = shorten(m, o, res)
+	}
 	if res.Found() {
 		out.Replay, out.Outcome, out.ReplayErr = c.counterexample(m, res)
 	}
 	return out, nil
+}
+
+// shorten looks for a counterexample shorter than res.Path breadth-first
+// (to one transition less, at most ShortenStates states); it replaces
+// res's violation with a shorter one found and reports whether the result
+// is known to be a shortest counterexample.
+func shorten(m *engine.Model, o engine.Options, res *engine.Result) bool {
+	if len(res.Path) <= 1 {
+		return true
+	}
+	b := o
+	b.DPOR, b.DFS, b.Sleep, b.Depth, b.MaxStates = false, false, true, len(res.Path)-1, ShortenStates
+	b.Progress = nil
+	r, err := engine.Run(m, b)
+	if err != nil || r.Interrupted {
+		return false
+	}
+	if r.Found() {
+		res.Property, res.Detail, res.Path = r.Property, r.Detail, r.Path
+		return true
+	}
+	return r.Complete
 }
 
 // counterexample turns the explored path into a scenario the kernel

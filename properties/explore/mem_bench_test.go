@@ -19,6 +19,7 @@ func BenchmarkMemory(b *testing.B) {
 		c    Config
 	}{
 		{"bfs/depth=7/40k-states", Config{Nodes: 4, Requests: 1, Views: 0, Depth: 7, MaxStates: 40000}},
+		{"bfs/unbounded/40k-states", Config{Nodes: 4, Requests: 1, Views: 0, MaxStates: 40000}},
 		{"dpor/depth=6/40k-states", Config{Nodes: 4, Requests: 1, Views: 0, Depth: 6, DPOR: true, MaxStates: 40000}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {

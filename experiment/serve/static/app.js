@@ -317,6 +317,12 @@ function wire() {
   $("open-builtin").onclick = () => openSession({ builtin: $("builtin").value.trim() });
   $("job-start").onclick = startJob;
   $("job-open").onclick = async () => { await openSession({ job: S.job }); await gotoReq({ to: "violation" }).catch(() => {}); };
+  // Keyboard: right/left arrow = next/previous step (outside text fields).
+  window.addEventListener("keydown", (e) => {
+    if (!S.id || !S.tl || e.target.tagName === "INPUT" || e.target.tagName === "SELECT") return;
+    if (e.key === "ArrowRight") { e.preventDefault(); gotoReq({ to: "next" }); }
+    if (e.key === "ArrowLeft") { e.preventDefault(); gotoReq({ to: "prev" }); }
+  });
   const box = $("diagram-box");
   box.addEventListener("wheel", (e) => { e.preventDefault(); zoom(e.deltaY > 0 ? 1.25 : 0.8, e.offsetX / box.clientWidth); }, { passive: false });
   let drag = null;
