@@ -3,6 +3,7 @@ package properties
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/scenarios"
@@ -181,4 +182,69 @@ run: {max_time: 10s}
 			t.Errorf("seed %d: %d PREPARE-VOTEs, want more than the %d of a fault-free run", seed, got, 8*3)
 		}
 	}
+}
+
+// TestHotStuffAccountability: an equivocating leader (two blocks in one
+// view) and a replica voting twice in a phase are named with the two
+// messages as evidence, in Basic and chained HotStuff; correct replicas,
+// in those runs and in fault-free and crashed-leader ones, never are.
+func TestHotStuffAccountability(t *testing.T) {
+	votes := `
+protocol: hotstuff
+n: 4
+workload: {clients: 2, requests: 8}
+network: {delay: "uniform:1ms:5ms"}
+byzantine:
+  - {replica: 2, strategy: conflicting-votes}
+run: {max_time: 10s}
+`
+	eq, err := scenarios.Builtin("hotstuff-equivocating-leader")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name    string
+		sc      scenarios.Scenario
+		accused []int
+		reason  string
+	}{
+		{"equivocating leader", *eq, []int{0}, "proposed two blocks in view"},
+		{"conflicting votes", parseHS(t, votes, 1, ""), []int{2}, "signed two "},
+		{"fault-free", builtinHS(t, "hotstuff-fault-free"), nil, ""},
+		{"crashed leader", builtinHS(t, "hotstuff-crashed-leader"), nil, ""},
+	}
+	for _, tc := range tests {
+		for _, proto := range []string{"hotstuff", "chained-hotstuff"} {
+			t.Run(tc.name+"/"+proto, func(t *testing.T) {
+				sc := tc.sc
+				sc.Protocol.Name = proto
+				o, err := RunScenario(sc, RunOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []int
+				for _, a := range o.Accused {
+					got = append(got, int(a.Replica))
+					if !strings.Contains(a.Reason, tc.reason) || len(a.Evidence) != 2 {
+						t.Errorf("accusation %s: want reason %q and two messages of evidence", a, tc.reason)
+					}
+				}
+				if fmt.Sprint(got) != fmt.Sprint(tc.accused) {
+					t.Errorf("accused %v, want %v", got, tc.accused)
+				}
+				if o.Failed() {
+					t.Errorf("%s", o.Summary())
+				}
+			})
+		}
+	}
+}
+
+func builtinHS(t *testing.T, name string) scenarios.Scenario {
+	t.Helper()
+	sc, err := scenarios.Builtin(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return *sc
 }
