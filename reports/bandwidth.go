@@ -130,20 +130,21 @@ func bandwidthBlocks(s *Summary) []block {
 	if b.Ingress != 0 {
 		rates += ", ingress " + sim.Bandwidth(b.Ingress).String()
 	}
-	t := &table{head: []string{"n", "latency p50 ms (95% CI)", "bytes/s per replica (95% CI)", "busiest sender bytes/s", "queue wait mean ms (95% CI)", "queue wait max ms", "bytes per view change", "view change on a link, ms (95% CI)", "÷ 2 delays", "longest stall ms"}}
+	t := &table{head: []string{"n", "runs complete", "latency p50 ms (95% CI)", "bytes/s per replica (95% CI)", "busiest sender bytes/s", "queue wait mean ms (95% CI)", "queue wait max ms", "bytes per view change", "view change on a link, ms (95% CI)", "÷ 2 delays", "longest stall ms"}}
 	for _, p := range s.Points {
 		ratio := "–"
 		if p.LinkMs.N > 0 && b.DelayMs > 0 {
 			ratio = f3(p.LinkMs.Mean / (2 * b.DelayMs))
 		}
-		t.rows = append(t.rows, []string{strconv.Itoa(p.N), ci(p.LatencyP50Ms), ci(p.BytesPerSecPerReplica), pm(p.MaxSenderBytesPerSec),
+		t.rows = append(t.rows, []string{strconv.Itoa(p.N), fmt.Sprintf("%d/%d", p.CompletedRuns, p.Runs), ci(p.LatencyP50Ms), ci(p.BytesPerSecPerReplica), pm(p.MaxSenderBytesPerSec),
 			ci(p.QueueWaitMeanMs), pm(p.QueueWaitMaxMs), pm(p.BytesPerViewChange), ci(p.LinkMs), ratio, pm(p.StallMs)})
 	}
 	text := []string{
 		fmt.Sprintf("Every replica's link is rate-limited (%s): a message occupies its sender's link for size/rate, queued behind the sender's earlier messages, before its network delay (mean %.3g ms one way) starts.", rates, b.DelayMs),
 		"Bytes/s per replica is all bytes sent on the network / n / simulated time; the busiest sender is the node that sent the most bytes. Queue wait is how long a message waited behind its sender's earlier messages. " +
 			"A view change's link time is its VIEW-CHANGE and NEW-VIEW bytes, spread over the n senders, at the egress rate: the time they keep one replica's link busy. " +
-			"Where it exceeds the two message delays a view change needs (÷ 2 delays > 1), the view change's bytes, not the network's delay, set how long it takes.",
+			"Where it exceeds the two message delays a view change needs (÷ 2 delays > 1), the view change's bytes, not the network's delay, set how long it takes. " +
+			"The longest stall is the longest time between two steps of progress: a run that stops making progress and is cut by its time limit (runs complete below n/n) stalled longer than it says.",
 	}
 	switch {
 	case b.BottleneckN > 0:
