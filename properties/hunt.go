@@ -351,10 +351,22 @@ type HuntAllSpec struct {
 	// Guided also runs each variant's search coverage-guided and reports
 	// its cases and seconds beside the plain search's (Generic only).
 	Guided bool
-	// Variants to hunt (default every broken variant).
+	// Variants to hunt (default every broken variant of Protocol).
 	Variants []string
+	// Protocol is "" (PBFT), "hotstuff" or "chained-hotstuff" (see
+	// HuntSpec.Protocol).
+	Protocol string
 	// Progress, if set, is called with each row as it is done.
 	Progress func(HuntRow)
+}
+
+// HuntAllVariants are the broken variants HuntAll hunts by default for a
+// protocol.
+func HuntAllVariants(protocol string) []string {
+	if cluster.IsHotStuff(protocol) {
+		return HotStuffVariantNames(protocol)
+	}
+	return VariantNames()
 }
 
 // HuntAll hunts every variant in turn (one at a time, so that the seconds
@@ -363,20 +375,20 @@ type HuntAllSpec struct {
 func HuntAll(ctx context.Context, spec HuntAllSpec) ([]HuntRow, error) {
 	vs := spec.Variants
 	if len(vs) == 0 {
-		vs = VariantNames()
+		vs = HuntAllVariants(spec.Protocol)
 	}
 	var rows []HuntRow
 	for _, v := range vs {
 		if ctx.Err() != nil {
 			return rows, ctx.Err()
 		}
-		f, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, BudgetCPU: spec.BudgetCPU, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: spec.Generic})
+		f, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, BudgetCPU: spec.BudgetCPU, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: spec.Generic, Protocol: spec.Protocol})
 		if err != nil {
 			return rows, fmt.Errorf("variant %s: %w", v, err)
 		}
 		row := f.Row()
 		if spec.Guided {
-			g, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, BudgetCPU: spec.BudgetCPU, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: true, Guided: true})
+			g, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, BudgetCPU: spec.BudgetCPU, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: true, Guided: true, Protocol: spec.Protocol})
 			if err != nil {
 				return rows, fmt.Errorf("variant %s (guided): %w", v, err)
 			}

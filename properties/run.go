@@ -472,8 +472,11 @@ func Judge(sc scenarios.Scenario, cl *cluster.Cluster, chk *Checker, ro RunOptio
 	if cfg.Protocol != "" && cfg.Protocol != cluster.ProtocolPBFT {
 		// PBFT's own properties read PBFT's messages and events: they do
 		// not apply to another protocol's run and are left out of its
-		// verdict (rather than reported as vacuously judged).
-		out.Judgements = slices.DeleteFunc(out.Judgements, func(j Judgement) bool { return slices.Contains(PBFTProperties, j.Property) })
+		// verdict (rather than reported as vacuously judged). HotStuff has
+		// its own accountability rules (accountability_hotstuff.go).
+		out.Judgements = slices.DeleteFunc(out.Judgements, func(j Judgement) bool {
+			return slices.Contains(PBFTProperties, j.Property) && !(j.Property == Accountability && cluster.IsHotStuff(cfg.Protocol))
+		})
 	}
 	for i := range out.Judgements {
 		j := &out.Judgements[i]

@@ -27,6 +27,9 @@ const (
 	BinRef    = 1 << 5 // the message is a reference (its age), not its value
 	BinEvent  = 1 << 6 // an event follows
 	BinReason = 1 << 7 // a drop reason byte follows
+	// BinLocal, on a timer record (which has no message), says the node's
+	// local clock time follows the timer id (see Record.Local).
+	BinLocal = BinMsg
 )
 
 // msgSlots caches, by message identity, recently traced messages (and, for
@@ -104,7 +107,9 @@ func appendValueJSON(b []byte, v any) ([]byte, error) {
 //	head       byte: kind (low 4 bits, 1..9) | BinMsg | BinRef | BinEvent | BinReason
 //	dt         uvarint: virtual ns since the previous record
 //	from, to   uvarint each
-//	timer      uvarint, timer records only
+//	timer      uvarint, timer records only; then, if BinLocal (= BinMsg,
+//	           which a timer record never carries otherwise), the node's
+//	           local clock time as a varint (runs that configure clocks)
 //	reason     byte, if BinReason
 //	message    if BinMsg: with BinRef a uvarint, the message's age (see
 //	           MsgSlots), else the message's value
@@ -169,6 +174,9 @@ func (s *BinarySink) Record(r *Record) {
 	if r.Reason != DropNone {
 		head |= BinReason
 	}
+	if r.Kind == RecTimer && r.HasLocal {
+		head |= BinLocal
+	}
 	var slot int
 	var age uint64
 	if r.Msg != nil {
@@ -198,6 +206,9 @@ func (s *BinarySink) Record(r *Record) {
 	b = binary.AppendUvarint(b, uint64(uint32(to)))
 	if r.Kind == RecTimer {
 		b = binary.AppendUvarint(b, uint64(r.Timer))
+		if r.HasLocal {
+			b = binary.AppendVarint(b, int64(r.Local))
+		}
 	}
 	if r.Reason != DropNone {
 		b = append(b, byte(r.Reason))

@@ -53,6 +53,17 @@ func TestHotStuffFromTheCLI(t *testing.T) {
 	if _, stderr, code := cli(t, "run", "--protocol", "hotstuff", "--variant", "gap-commit"); code != 2 || !strings.Contains(stderr, "gap-commit") {
 		t.Errorf("run --protocol hotstuff --variant gap-commit: exit %d, %q; want 2 naming the variant", code, stderr)
 	}
+	// hunt --all over the HotStuff variants (targeted: each found on its
+	// written scenario), one row each
+	all := cliOK(t, "hunt", "--all", "--protocol", "hotstuff", "--budget", "30s")
+	for _, v := range []string{"fixed-timeout", "no-safenode", "small-qc", "unlock-lower"} {
+		if !strings.Contains(all, v+" ") || strings.Contains(all, "gap-commit") {
+			t.Errorf("hunt --all --protocol hotstuff: no row for %s (or a chained-only row):\n%s", v, all)
+		}
+	}
+	if strings.Contains(all, " no ") {
+		t.Errorf("hunt --all --protocol hotstuff missed a variant:\n%s", all)
+	}
 	for _, args := range [][]string{{"run", "--protocol", "raft"}, {"check", "--protocol", "raft", "--runs", "1"},
 		{"hunt", "--protocol", "raft", "--list"}, {"sweep", "--protocol", "raft", "--seeds", "1..2", "--out", filepath.Join(dir, "x.jsonl")},
 		{"report", "--protocols", "pbft,raft", "--quick", "--out", filepath.Join(dir, "r")}} {

@@ -150,9 +150,9 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	defer release()
 	opt.Resume = fl.resume
 	if flags.Changed("protocols") {
-		return runCompareProtocols(ctx, cmd, fl, opt)
+		return runCompareProtocols(ctx, cmd, fl, opt, regionRunner(sc, reportRunner))
 	}
-	s, err := reports.Generate(ctx, opt, reportRunner)
+	s, err := reports.Generate(ctx, opt, regionRunner(sc, reportRunner))
 	prog.finish()
 	var ie *reports.InputError
 	switch {
@@ -174,6 +174,8 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 		switch {
 		case b.BottleneckN > 0:
 			fmt.Fprintf(w, "the view change's bytes outlast two message delays from n = %d on", b.BottleneckN)
+		case !b.ViewChanges:
+			fmt.Fprint(w, "no run changed view, so the view change's bytes were not measured")
 		default:
 			fmt.Fprint(w, "the view change's bytes outlast two message delays at no n of the sweep")
 		}
@@ -186,14 +188,14 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 }
 
 // runCompareProtocols writes the comparison report of --protocols.
-func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlags, opt reports.Options) error {
+func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlags, opt reports.Options, run reports.Runner) error {
 	var protos []string
 	for _, p := range strings.Split(fl.protocols, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			protos = append(protos, p)
 		}
 	}
-	c, err := reports.CompareProtocols(ctx, opt, protos, reportRunner)
+	c, err := reports.CompareProtocols(ctx, opt, protos, run)
 	var ie *reports.InputError
 	switch {
 	case errors.As(err, &ie):
@@ -273,4 +275,25 @@ func buildVersion() string {
 		v += " (" + rev + dirty + ")"
 	}
 	return v
+}
+
+// regionRunner returns run for a scenario without network.regions. With
+// regions, the scenario's per-link delays cover only its own n replicas (and
+// clients), so each run of the sweep gets the links of its own n: replica i
+// in region Replicas[i mod len], as for the scenario itself; the scenario's
+// links[] overrides are kept.
+func regionRunner(sc *scenarios.Scenario, run reports.Runner) reports.Runner {
+	if sc.Network.Regions == nil {
+		return run
+	}
+	return func(c cluster.Config) (*cluster.Result, error) {
+		s := *sc
+		s.N, s.F = c.N, 0
+		cfg, err := s.Config()
+		if err != nil {
+			return nil, fmt.Errorf("regions at n=%d: %w", c.N, err)
+		}
+		c.Network.Links = cfg.Network.Links
+		return run(c)
+	}
 }

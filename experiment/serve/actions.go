@@ -252,10 +252,19 @@ func (s *Session) act(a Action) error {
 	if err := s.compile(&a); err != nil {
 		return err
 	}
+	return s.take(a)
+}
+
+// take adds the compiled action a to the schedule and rebuilds the run,
+// or leaves the session as it was and says why not.
+func (s *Session) take(a Action) error {
 	old, oldActions, oldRP, k := s.tl, s.actions, s.rp, s.cur
 	s.actions = append(slices.Clone(s.actions), a)
 	s.rp = s.scheduled(s.actions)
-	revert := func() { s.tl, s.actions, s.rp, s.st, s.cur = old, oldActions, oldRP, nil, k }
+	revert := func() {
+		s.tl, s.actions, s.rp, s.st, s.cur = old, oldActions, oldRP, nil, k
+		_ = s.seek(k) // the run it was, stepped again (it was there before)
+	}
 	if err := s.rebuild(); err != nil {
 		revert()
 		return err

@@ -231,6 +231,26 @@ func TestViolationsAndViewChange(t *testing.T) {
 	if !found {
 		t.Fatalf("run to view change: step %d emitted %+v", st.Step, st.StepRecs)
 	}
+	// Jump to an event, at a node: crashed-primary crashes r0.
+	c.goTo(vc.ID, GotoRequest{To: "start"})
+	st = c.goTo(vc.ID, GotoRequest{To: "event", Event: "crash", Node: ptr(0)})
+	if len(st.StepRecs) == 0 || st.StepRecs[0].Kind != "crash" || st.StepRecs[0].From != 0 || len(st.Down) != 1 {
+		t.Fatalf("jump to r0's crash: %+v, down %v", st.StepRecs, st.Down)
+	}
+	st = c.goTo(vc.ID, GotoRequest{To: "event", Event: "new-view", Node: ptr(2)})
+	found = false
+	for _, r := range st.StepRecs {
+		found = found || r.Event == "new-view" && r.From == 2
+	}
+	if !found {
+		t.Fatalf("jump to r2's new-view: %+v", st.StepRecs)
+	}
+	if code, msg := c.do("POST", "/api/sessions/"+vc.ID+"/goto", GotoRequest{To: "event", Event: "lunch"}, nil); code != 400 || !strings.Contains(msg, "committed") {
+		t.Fatalf("unknown event: %d %s", code, msg)
+	}
+	if code, msg := c.do("POST", "/api/sessions/"+vc.ID+"/goto", GotoRequest{To: "event", Event: "recover"}, nil); code != 404 || !strings.Contains(msg, "no recover event") {
+		t.Fatalf("an event that never comes: %d %s", code, msg)
+	}
 }
 
 // firstDriveable returns an in-flight message that can be moved and is
@@ -651,5 +671,72 @@ func TestSamePrefix(t *testing.T) {
 		if got := samePrefix(tc.a, tc.b, tc.k); got != tc.want {
 			t.Errorf("%s: samePrefix %v, want %v", tc.name, got, tc.want)
 		}
+	}
+}
+
+// TestOpenScenarioFileAndUpload opens a scenario file and the same
+// scenario uploaded as text: the same run.
+func TestOpenScenarioFileAndUpload(t *testing.T) {
+	yaml := "name: tiny\nseed: 7\nn: 4\nworkload: {clients: 1, requests: 3}\nnetwork: {delay: \"uniform:1ms:3ms\"}\n"
+	file := filepath.Join(t.TempDir(), "tiny.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := newTestServer(t, Options{File: file})
+	a := c.open(CreateRequest{File: file})
+	b := c.open(CreateRequest{YAML: yaml})
+	if a.Kind != "run" || a.Seed != 7 || a.N != 4 || a.Steps == 0 || a.Hash != b.Hash || a.Name != "tiny.yaml" {
+		t.Fatalf("file %+v, upload %+v", a, b)
+	}
+	end := c.goTo(a.ID, GotoRequest{To: "end"})
+	executed := 0
+	for _, r := range end.Replicas {
+		executed += int(r.State.LastExecuted)
+	}
+	if executed == 0 || end.Ended == "" {
+		t.Fatalf("at the end: executed %d, ended %q", executed, end.Ended)
+	}
+}
+
+// TestHotStuffRun: a HotStuff run steps and drives; the state panel says
+// it shows PBFT replicas only.
+func TestHotStuffRun(t *testing.T) {
+	c, _ := newTestServer(t, Options{})
+	sum := c.open(CreateRequest{Builtin: "hotstuff-fault-free"})
+	st := c.goTo(sum.ID, GotoRequest{To: "step", Step: 15})
+	if len(st.Replicas) != 0 || len(st.Notes) == 0 || !strings.Contains(st.Notes[0], "PBFT replicas only") {
+		t.Fatalf("state %+v", st.Notes)
+	}
+	if code, msg := c.do("POST", "/api/sessions/"+sum.ID+"/act", Action{Kind: "crash", Node: ptr(3)}, nil); code != 200 {
+		t.Fatalf("crash in a HotStuff run: %d %s", code, msg)
+	}
+}
+
+// TestRefusedActionKeepsTheRun: after an action that does not show in the
+// run (refused), the session is where it was and still works.
+func TestRefusedActionKeepsTheRun(t *testing.T) {
+	sc := mustBuiltin(t, "fault-free")
+	s, err := newRunSession("x", "fault-free", replayOf(sc), 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.seek(10); err != nil {
+		t.Fatal(err)
+	}
+	before := s.state()
+	a := Action{Kind: "crash", Node: ptr(1)}
+	if err := s.compile(&a); err != nil {
+		t.Fatal(err)
+	}
+	a.effect = func(*Rec) bool { return false } // as if the run never took it
+	if err := s.take(a); err == nil || !strings.Contains(err.Error(), "not applied") {
+		t.Fatalf("take: %v", err)
+	}
+	after := s.state()
+	if after.Step != before.Step || after.Hash != before.Hash || len(after.Actions) != 0 || len(after.Replicas) != 4 || len(after.Down) != 0 {
+		t.Fatalf("after the refusal: step %d hash %s actions %v down %v", after.Step, after.Hash, after.Actions, after.Down)
+	}
+	if err := s.seek(20); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -325,6 +325,14 @@ func (b *binReader) next() (*rawRecord, error) {
 			return nil, err
 		}
 		raw.Timer = &v
+		if head&sim.BinLocal != 0 {
+			l, err := binary.ReadVarint(b.r)
+			if err != nil {
+				return nil, fmt.Errorf("local: %w", noEOF(err))
+			}
+			raw.Local = &l
+			head &^= sim.BinLocal
+		}
 	}
 	if head&sim.BinReason != 0 {
 		c, err := b.r.ReadByte()

@@ -44,7 +44,6 @@ func (r *Replica) onGeneric(m *Proposal) {
 	}
 	r.vote(PhasePrepare, m.View, m.Block.Hash)
 	r.enter(m.View+1, "vote")
-	r.tryPropose() // a leader whose QC outran this block proposes now
 }
 
 // chainUpdateFrom is chainUpdate for a QC that arrived outside a proposal
