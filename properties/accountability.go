@@ -49,6 +49,9 @@ func (c *Checker) message(r *sim.Record) {
 		}
 		return
 	}
+	if c.hotstuffMessage(r.Time, from, r.Msg) {
+		return
+	}
 	switch m := r.Msg.(type) {
 	case *pbft.PrePrepare:
 		if m.Replica == from {

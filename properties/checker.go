@@ -56,7 +56,8 @@ var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvarian
 
 // PBFTProperties are the properties that read PBFT's own messages and
 // events; the others read only the protocol-neutral events of sim/events
-// and apply to any protocol.
+// and apply to any protocol. Accountability also has HotStuff rules and
+// is judged for HotStuff runs too.
 var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Accountability}
 
 // Violation is one broken property.
@@ -272,6 +273,7 @@ type Checker struct {
 	// FaultModel); set when the run is finished.
 	liveFrom sim.Time
 	lastMsg  []sim.Message // the last message each replica sent (see message)
+	hs       *hsAcc        // HotStuff accountability (nil until a HotStuff message)
 	n        int
 	stopped  bool
 	done     bool

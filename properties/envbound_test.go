@@ -275,3 +275,46 @@ func TestSwarmEnvKnobs(t *testing.T) {
 		}
 	}
 }
+
+// TestSwarmEnvReplay: a swarm case with every environment knob on (clocks
+// with jumps, egress and ingress limits, regions) written as a replay file
+// and read back reruns to the same trace hash, with its knobs in the file.
+func TestSwarmEnvReplay(t *testing.T) {
+	found := 0
+	for i := 0; i < 3000 && found < 3; i++ {
+		r := rand.New(rand.NewPCG(11, uint64(i)))
+		sc, k := GenerateSwarm(r, uint64(i), GenConfig{})
+		v := k.Map()
+		if !strings.Contains(v["clocks"], "jumps") || v["bandwidth"] == "off" || v["regions"] == "off" {
+			continue
+		}
+		found++
+		o, err := RunScenario(sc, RunOptions{Liveness: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := scenarios.MarshalReplay(o.Replay())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"clocks=" + v["clocks"], "jumps:", "regions:", "bandwidth: " + v["bandwidth"]} {
+			if !strings.Contains(string(data), want) {
+				t.Errorf("case %d: replay file lacks %q", i, want)
+			}
+		}
+		rp, err := scenarios.ParseReplay("case.replay.yaml", data)
+		if err != nil {
+			t.Fatalf("case %d: %v\n%s", i, err, data)
+		}
+		again, err := Rerun(rp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if again.TraceHash() != o.TraceHash() || again.Verdict() != o.Verdict() {
+			t.Errorf("case %d: rerun %s %s, first run %s %s", i, again.TraceHash(), again.Verdict(), o.TraceHash(), o.Verdict())
+		}
+	}
+	if found < 3 {
+		t.Fatalf("only %d cases with jumps, bandwidth and regions in 3000", found)
+	}
+}

@@ -16,8 +16,8 @@ import (
 // default generator: small scenarios within the fault model.
 type GenConfig struct {
 	// Protocol is the protocol every scenario runs ("" PBFT, or
-	// "hotstuff": CaseScenario converts the drawn scenario, see
-	// hotstuffCase).
+	// "hotstuff" or "chained-hotstuff": CaseScenario converts the drawn
+	// scenario, see hotstuffCase).
 	Protocol string
 	// Variant is the protocol variant every scenario runs ("" correct).
 	Variant string

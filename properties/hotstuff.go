@@ -20,15 +20,16 @@ var hotstuffTypes = map[string]string{
 	"REPLY": "REPLY", "REQUEST": "REQUEST",
 }
 
-// hotstuffCase turns a generated scenario into a HotStuff one: the same n,
+// hotstuffCase turns a generated scenario into one of protocol (Basic or
+// chained HotStuff): the same n,
 // f, workload, network, partitions, crashes and timeouts; adversary rules
 // on the HotStuff message types of the same role (without view or sequence
 // matchers, which only PBFT messages carry); each Byzantine replica gets a
 // HotStuff strategy drawn from r with a random split of the others into
 // two groups.
-func hotstuffCase(sc scenarios.Scenario, r *rand.Rand) scenarios.Scenario {
+func hotstuffCase(sc scenarios.Scenario, r *rand.Rand, protocol string) scenarios.Scenario {
 	sc = clone(sc)
-	sc.Protocol.Name = cluster.ProtocolHotStuff
+	sc.Protocol.Name = protocol
 	sc.Protocol.CheckpointInterval, sc.Protocol.Window = 0, 0
 	for i := range sc.Crashes {
 		sc.Crashes[i].Kind = "" // only PBFT models a stable store
@@ -66,15 +67,18 @@ func hotstuffCase(sc scenarios.Scenario, r *rand.Rand) scenarios.Scenario {
 		}
 		used = append(used, b.Strategy)
 	}
-	sc.Description += " protocol=hotstuff"
+	sc.Description += " protocol=" + protocol
 	if len(used) > 0 {
 		sc.Description += " hotstuff_strategies=" + strings.Join(used, ",")
 	}
 	return sc
 }
 
-// HotStuffVariantNames lists the broken HotStuff variants, sorted.
-func HotStuffVariantNames() []string { return hotstuff.Variants() }
+// HotStuffVariantNames lists the broken variants of a HotStuff protocol
+// (hotstuff or chained-hotstuff), sorted.
+func HotStuffVariantNames(protocol string) []string {
+	return hotstuff.Variants(protocol == cluster.ProtocolChainedHotStuff)
+}
 
 // hotstuffTargets are the scenarios written for the HotStuff variants
 // (the hunt runs them first unless it is generic).
@@ -106,6 +110,71 @@ run: {max_time: 30s}
 `,
 }
 
+// chainedTargets are the scenarios written for the chained HotStuff
+// variants: the generic search's shrunk findings (hunt --protocol
+// chained-hotstuff --generic, seed 1), kept as regression scenarios. The
+// targets of Basic HotStuff do not catch chained HotStuff's variants: its
+// leader keeps a span of views and its votes go to the next leader.
+var chainedTargets = map[string]string{
+	// replica 1 cut off from 2 and 3 for 145ms: QCs of n−f−1 = 2 votes
+	// certify conflicting blocks on both sides
+	"small-qc": `
+protocol: {name: chained-hotstuff, batch: 2, view_change_timeout: 3s, client_timeout: 600ms}
+seed: 1000303
+n: 4
+workload: {clients: 1, requests: 2}
+network: {delay: "pareto:5ms:1.5:1ms", drop: 0.05, gst: 200ms, delta: 30ms}
+adversary:
+  - {from: [1], to: [2, 3], drop: 1, start: 11.163216ms, end: 156.046891ms}
+run: {max_time: 3.2s}
+`,
+	// replica 5's later proposals extend the genesis block with the
+	// genesis QC; replicas 2 and 5 cut off for a while
+	"no-safenode":  chainedFork,
+	"unlock-lower": chainedFork,
+	// views of 2 message delays against a 2ms base timeout
+	"fixed-timeout": `
+protocol: {name: chained-hotstuff, batch: 1, view_change_timeout: 2ms, client_timeout: 10ms}
+seed: 1000200
+n: 4
+workload: {clients: 1, requests: 1}
+network: {delay: "const:1ms"}
+run: {max_time: 2s}
+`,
+	"gap-commit":       chainedGap,
+	"two-chain-commit": chainedGap,
+}
+
+const chainedFork = `
+protocol: {name: chained-hotstuff, batch: 2, view_change_timeout: 4ms, client_timeout: 4ms}
+seed: 1000100
+n: 7
+workload: {clients: 1, requests: 4}
+network: {delay: "exp:3ms:1ms", duplicate: 0.3, gst: 400ms, delta: 5ms}
+crashes:
+  - {node: 0, at: 73ms, recover: 1.206s}
+byzantine:
+  - {replica: 5, strategy: fork}
+adversary:
+  - {from: [0, 1, 3, 4, 6], to: [2, 5], drop: 1, start: 66.92524ms, end: 222.663466ms}
+run: {max_time: 2.4s}
+`
+
+// two silent replicas and a forking one among 11, timeouts of one
+// message delay: views that fail break the chains
+const chainedGap = `
+protocol: {name: chained-hotstuff, batch: 2, view_change_timeout: 1ms, client_timeout: 2ms}
+seed: 1008001
+n: 11
+workload: {clients: 3, requests: 9}
+network: {delay: "const:1ms"}
+byzantine:
+  - {replica: 7, strategy: silent}
+  - {replica: 9, strategy: fork}
+  - {replica: 10, strategy: silent}
+run: {max_time: 3s}
+`
+
 const hsForkAttack = `
 protocol: hotstuff
 n: 4
@@ -119,18 +188,25 @@ adversary:
 run: {max_time: 30s}
 `
 
-// HotStuffTargeted returns the targeted scenarios of a HotStuff variant
-// (all of them for "").
-func HotStuffTargeted(variant string) []scenarios.Scenario {
+// HotStuffTargeted returns the targeted scenarios of a variant of a
+// HotStuff protocol (all of them for ""): hotstuffTargets or
+// chainedTargets, run under that protocol.
+func HotStuffTargeted(variant, protocol string) []scenarios.Scenario {
 	var out []scenarios.Scenario
-	for _, v := range hotstuff.Variants() {
-		if variant != "" && v != variant {
+	targets := hotstuffTargets
+	if protocol == cluster.ProtocolChainedHotStuff {
+		targets = chainedTargets
+	}
+	for _, v := range HotStuffVariantNames(protocol) {
+		src, ok := targets[v]
+		if variant != "" && v != variant || !ok {
 			continue
 		}
-		sc, err := scenarios.Parse("hotstuff-"+v+".yaml", []byte(hotstuffTargets[v]))
+		sc, err := scenarios.Parse("hotstuff-"+v+".yaml", []byte(src))
 		if err != nil {
 			panic("properties: invalid HotStuff targeted scenario " + v + ": " + err.Error())
 		}
+		sc.Protocol.Name = protocol
 		out = append(out, *sc)
 	}
 	return out

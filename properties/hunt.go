@@ -129,15 +129,15 @@ type HuntSpec struct {
 	// Guided (with Generic) makes the search coverage-guided (see
 	// SearchOptions.Guided).
 	Guided bool
-	// Protocol is "" (PBFT) or "hotstuff": Variant and Search then name
-	// HotStuff variants, and the generator is check's, converted to
-	// HotStuff (GenConfig.Protocol).
+	// Protocol is "" (PBFT), "hotstuff" or "chained-hotstuff": Variant and
+	// Search then name that protocol's variants, and the generator is
+	// check's, converted to it (GenConfig.Protocol).
 	Protocol string
 }
 
 // HuntWith runs the hunt described by spec (see Hunt).
 func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
-	hs := spec.Protocol == cluster.ProtocolHotStuff
+	hs := cluster.IsHotStuff(spec.Protocol)
 	if spec.Protocol != "" && spec.Protocol != cluster.ProtocolPBFT && !hs {
 		return nil, fmt.Errorf("hunt: unknown protocol %q (want one of %v)", spec.Protocol, cluster.Protocols)
 	}
@@ -146,7 +146,7 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 			if v == "correct" {
 				return nil
 			}
-			_, err := hotstuff.ParseVariant(v)
+			_, err := hotstuff.ParseVariant(v, spec.Protocol == cluster.ProtocolChainedHotStuff)
 			return err
 		}
 		_, err := pbft.ParseVariant(v)
@@ -198,9 +198,9 @@ func HuntWith(ctx context.Context, spec HuntSpec) (*Finding, error) {
 	targets := Targeted(search)
 	gc := HuntConfig(search)
 	if hs {
-		targets = HotStuffTargeted(search)
+		targets = HotStuffTargeted(search, spec.Protocol)
 		gc = SearchConfig()
-		gc.Protocol = cluster.ProtocolHotStuff
+		gc.Protocol = spec.Protocol
 	}
 	if spec.Generic {
 		targets = nil
@@ -351,10 +351,22 @@ type HuntAllSpec struct {
 	// Guided also runs each variant's search coverage-guided and reports
 	// its cases and seconds beside the plain search's (Generic only).
 	Guided bool
-	// Variants to hunt (default every broken variant).
+	// Variants to hunt (default every broken variant of Protocol).
 	Variants []string
+	// Protocol is "" (PBFT), "hotstuff" or "chained-hotstuff" (see
+	// HuntSpec.Protocol).
+	Protocol string
 	// Progress, if set, is called with each row as it is done.
 	Progress func(HuntRow)
+}
+
+// HuntAllVariants are the broken variants HuntAll hunts by default for a
+// protocol.
+func HuntAllVariants(protocol string) []string {
+	if cluster.IsHotStuff(protocol) {
+		return HotStuffVariantNames(protocol)
+	}
+	return VariantNames()
 }
 
 // HuntAll hunts every variant in turn (one at a time, so that the seconds
@@ -363,20 +375,20 @@ type HuntAllSpec struct {
 func HuntAll(ctx context.Context, spec HuntAllSpec) ([]HuntRow, error) {
 	vs := spec.Variants
 	if len(vs) == 0 {
-		vs = VariantNames()
+		vs = HuntAllVariants(spec.Protocol)
 	}
 	var rows []HuntRow
 	for _, v := range vs {
 		if ctx.Err() != nil {
 			return rows, ctx.Err()
 		}
-		f, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, BudgetCPU: spec.BudgetCPU, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: spec.Generic})
+		f, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, BudgetCPU: spec.BudgetCPU, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: spec.Generic, Protocol: spec.Protocol})
 		if err != nil {
 			return rows, fmt.Errorf("variant %s: %w", v, err)
 		}
 		row := f.Row()
 		if spec.Guided {
-			g, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, BudgetCPU: spec.BudgetCPU, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: true, Guided: true})
+			g, err := HuntWith(ctx, HuntSpec{Variant: v, Budget: spec.Budget, BudgetCPU: spec.BudgetCPU, MaxCases: spec.MaxCases, Seed: spec.Seed, Generic: true, Guided: true, Protocol: spec.Protocol})
 			if err != nil {
 				return rows, fmt.Errorf("variant %s (guided): %w", v, err)
 			}

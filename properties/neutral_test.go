@@ -89,7 +89,8 @@ func TestCheckersReadNeutralEvents(t *testing.T) {
 }
 
 // TestHotStuffVerdictLeavesOutPBFTProperties: a HotStuff run is judged by
-// the neutral properties only; PBFT's own are not claimed.
+// the neutral properties and HotStuff's accountability; PBFT's own
+// properties are not claimed.
 func TestHotStuffVerdictLeavesOutPBFTProperties(t *testing.T) {
 	sc, err := scenarios.Builtin("hotstuff-fault-free")
 	if err != nil {
@@ -107,11 +108,11 @@ func TestHotStuffVerdictLeavesOutPBFTProperties(t *testing.T) {
 		seen[j.Property] = true
 	}
 	for _, p := range PBFTProperties {
-		if seen[p] {
+		if seen[p] && p != Accountability {
 			t.Errorf("a HotStuff verdict claims the PBFT property %s", p)
 		}
 	}
-	for _, p := range []string{Agreement, TotalOrder, Integrity, StateAgreement, Linearizability, Liveness} {
+	for _, p := range []string{Agreement, TotalOrder, Integrity, StateAgreement, Linearizability, Liveness, Accountability} {
 		if !seen[p] {
 			t.Errorf("a HotStuff verdict lacks %s", p)
 		}

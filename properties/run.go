@@ -267,7 +267,7 @@ func DefaultLivenessBound(c cluster.Config) time.Duration {
 	slow, back, forward := clockStretch(c)
 	vc := grow << uint(min(c.F+3, 11)+min(forward, 8))
 	b := vc + 10*c.ClientTimeout + 40*d + time.Second
-	if c.Protocol == cluster.ProtocolHotStuff {
+	if cluster.IsHotStuff(c.Protocol) {
 		// HotStuff's leader rotates every view and its pacemaker doubles
 		// the timeout with every view that fails, before GST as after it:
 		// at GST the timeout may be as long as GST itself; after it the
@@ -472,8 +472,11 @@ func Judge(sc scenarios.Scenario, cl *cluster.Cluster, chk *Checker, ro RunOptio
 	if cfg.Protocol != "" && cfg.Protocol != cluster.ProtocolPBFT {
 		// PBFT's own properties read PBFT's messages and events: they do
 		// not apply to another protocol's run and are left out of its
-		// verdict (rather than reported as vacuously judged).
-		out.Judgements = slices.DeleteFunc(out.Judgements, func(j Judgement) bool { return slices.Contains(PBFTProperties, j.Property) })
+		// verdict (rather than reported as vacuously judged). HotStuff has
+		// its own accountability rules (accountability_hotstuff.go).
+		out.Judgements = slices.DeleteFunc(out.Judgements, func(j Judgement) bool {
+			return slices.Contains(PBFTProperties, j.Property) && !(j.Property == Accountability && cluster.IsHotStuff(cfg.Protocol))
+		})
 	}
 	for i := range out.Judgements {
 		j := &out.Judgements[i]

@@ -19,8 +19,8 @@ import (
 func CaseScenario(seed uint64, i int, g GenConfig) scenarios.Scenario {
 	r := rand.New(rand.NewPCG(seed, uint64(i)))
 	sc := Generate(r, seed*1000003+uint64(i)+1, g)
-	if g.Protocol == cluster.ProtocolHotStuff {
-		sc = hotstuffCase(sc, r)
+	if cluster.IsHotStuff(g.Protocol) {
+		sc = hotstuffCase(sc, r, g.Protocol)
 	}
 	return sc
 }

@@ -6,6 +6,8 @@ import (
 
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 // storageBuiltin loads a built-in scenario and lets mod change it.
@@ -86,5 +88,66 @@ func TestWipedReplicaBuiltin(t *testing.T) {
 	})
 	if o.Result.WithinFaultModel || o.LivenessChecked {
 		t.Errorf("crash of replica 3 before replica 2 caught up: within %v, liveness checked %v; want outside the fault model", o.Result.WithinFaultModel, o.LivenessChecked)
+	}
+}
+
+// TestWipedReplicaJudgedOnceCaughtUp: a wiped replica is not judged from
+// its crash until it has caught up (installed a state at or past every
+// seq it signed for before the wipe); what it signs before does not
+// count, what it signs after does. The same records under a keep crash
+// are judged throughout.
+func TestWipedReplicaJudgedOnceCaughtUp(t *testing.T) {
+	keys := pbft.NewKeyring(1, 6)
+	prepare := func(seq uint64, dg pbft.Digest) *pbft.Prepare {
+		m := prep(1, 0, seq, dg)
+		m.Sig = keys.Signer(1).Sign(m)
+		return m
+	}
+	run := func(kind sim.CrashKind, installSeq uint64) *Checker {
+		s := &stream{}
+		s.send(1, 2, prepare(1, d(1))).ev(1, &pbft.SentPrepare{Replica: 1, View: 0, Seq: 1, Digest: d(1)})
+		s.at(time.Millisecond)
+		s.recs = append(s.recs, sim.Record{Time: s.now, Kind: sim.RecCrash, From: 1, To: 1, Timer: sim.TimerID(kind)})
+		s.at(2 * time.Millisecond)
+		s.recs = append(s.recs, sim.Record{Time: s.now, Kind: sim.RecRecover, From: 1, To: 1, Timer: sim.TimerID(kind)})
+		// a second PREPARE for (0, 1): a fault, unless it is not judged
+		s.send(1, 3, prepare(1, d(2))).ev(1, &pbft.SentPrepare{Replica: 1, View: 0, Seq: 1, Digest: d(2)})
+		s.at(3*time.Millisecond).ev(1, &pbft.StateTransferred{Replica: 1, Seq: installSeq})
+		// two PREPAREs for (0, 5) once it may have caught up
+		s.at(4*time.Millisecond).send(1, 2, prepare(5, d(3))).ev(1, &pbft.SentPrepare{Replica: 1, View: 0, Seq: 5, Digest: d(3)})
+		s.send(1, 3, prepare(5, d(4))).ev(1, &pbft.SentPrepare{Replica: 1, View: 0, Seq: 5, Digest: d(4)})
+		o := opts()
+		o.Keyring = keys
+		o.FaultIntervals = cluster.Config{N: 4, Crashes: []sim.Crash{{Node: 1, At: sim.Time(time.Millisecond), Recover: sim.Time(2 * time.Millisecond), Kind: kind}}}.FaultIntervals()
+		return Check(o, s.recs)
+	}
+	seqsOf := func(c *Checker) []uint64 {
+		var out []uint64
+		for _, v := range c.Violations() {
+			if v.Property == PrepareOnce {
+				out = append(out, v.Seq)
+			}
+		}
+		return out
+	}
+	// Caught up at the install (seq 4 >= 1): only (0, 5) is judged.
+	c := run(sim.CrashWipe, 4)
+	if got := seqsOf(c); len(got) != 1 || got[0] != 5 {
+		t.Errorf("wiped, caught up at 3ms: prepare-once violations at seqs %v, want [5] (violations %v)", got, c.Violations())
+	}
+	if iv := c.FaultIntervals(); len(iv) != 1 || iv[0].To != sim.Time(3*time.Millisecond) {
+		t.Errorf("fault intervals %+v: want the wipe to end at the catch-up, 3ms", iv)
+	}
+	// An install at seq 0 is not past seq 1: never caught up, never judged.
+	c = run(sim.CrashWipe, 0)
+	if got := seqsOf(c); len(got) != 0 {
+		t.Errorf("wiped, not caught up: prepare-once violations at seqs %v, want none", got)
+	}
+	if iv := c.FaultIntervals(); len(iv) != 1 || iv[0].To != 0 {
+		t.Errorf("fault intervals %+v: want the wipe to last to the end", iv)
+	}
+	// keep: judged throughout.
+	if got := seqsOf(run(sim.CrashKeep, 4)); len(got) != 2 {
+		t.Errorf("keep: prepare-once violations at seqs %v, want [1 5]", got)
 	}
 }

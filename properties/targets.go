@@ -47,8 +47,20 @@ run: {max_time: 10s}
 	// found again (hunt --seed 1, 5,903 cases) after the timer fixes of
 	// issue 14 changed the timing the first ones relied on; the last one
 	// (hunt --seed 1, 16,515 cases) after PRE-PREPAREs and votes started
-	// being retransmitted.
+	// being retransmitted; the first one (generic hunt --seed 1, 43 cases)
+	// after the primary stopped timing every request and old-view votes
+	// started being resent.
 	pbft.VariantNVNotHighestView: {`
+name: prepares-lost-short-timeouts
+seed: 1000046
+n: 4
+protocol: {batch: 1, checkpoint_interval: 16, window: 64, view_change_timeout: 6ms, client_timeout: 3ms}
+workload: {clients: 1, requests: 17}
+network: {delay: "uniform:1ms:5ms", drop: 0.1, gst: 1.2s, delta: 5ms}
+adversary:
+  - {types: [PREPARE], to: [1, 2], seq: 3, drop: 0.5}
+run: {max_time: 3.2s}
+`, `
 name: prepares-lost-across-views
 seed: 1007298
 n: 4

@@ -18,8 +18,13 @@ type BandwidthReport struct {
 	// per second; 0: unlimited).
 	Egress  int64 `json:"egress_bits_per_s"`
 	Ingress int64 `json:"ingress_bits_per_s,omitempty"`
-	// DelayMs is the mean one-way delay of the scenario's default link.
+	// DelayMs is the mean one-way delay of the scenario's links (the mean
+	// over its per-link delays, e.g. its regions', when it has them; else
+	// its default link's).
 	DelayMs float64 `json:"mean_delay_ms"`
+	// ViewChanges is true when some run of the sweep changed view (else
+	// the view change's bytes were not measured).
+	ViewChanges bool `json:"view_changes_measured"`
 	// BottleneckN is the smallest n of the sweep at which a view change's
 	// bytes occupy a replica's link (VIEW-CHANGE and NEW-VIEW bytes per view
 	// change / n, at the egress rate: LinkMs of the points) for longer than
@@ -30,18 +35,6 @@ type BandwidthReport struct {
 	// (ViewChange.Bytes: c·n^b) make that link time equal two delays:
 	// c·n^(b-1)·8/rate = 2·delay (0 without a fit or without b > 1).
 	FitCrossoverN float64 `json:"fit_crossover_n,omitempty"`
-}
-
-// slowestRate returns the lowest non-zero rate of a network's default and
-// per-node rates (0: none).
-func slowestRate(def sim.Bandwidth, per []sim.Bandwidth, n int) sim.Bandwidth {
-	low := def
-	for i, b := range per {
-		if i < n && b != 0 && (low == 0 || b < low) {
-			low = b
-		}
-	}
-	return low
 }
 
 // meanDelay is the mean of a delay distribution.
@@ -69,12 +62,20 @@ func meanDelay(d sim.Delay) float64 {
 // without a rate limit); bottleneck is filled by analyseBandwidth.
 func newBandwidthReport(base cluster.Config) *BandwidthReport {
 	nw := &base.Network
-	nodes := 1 << 16
-	eg, in := slowestRate(nw.Bandwidth, nw.NodeBandwidth, nodes), slowestRate(nw.IngressBandwidth, nw.NodeIngress, nodes)
+	nodes := max(base.N, 1, len(nw.NodeBandwidth), len(nw.NodeIngress)) // the sweep's n varies: every node listed
+	eg, in := nw.SlowestEgress(nodes), nw.SlowestIngress(nodes)
 	if eg == 0 && in == 0 {
 		return nil
 	}
-	return &BandwidthReport{Egress: int64(eg), Ingress: int64(in), DelayMs: meanDelay(nw.Default.Delay) / 1e6}
+	mean := meanDelay(nw.Default.Delay)
+	if len(nw.Links) > 0 {
+		var sum float64
+		for _, l := range nw.Links { // order-independent sum of equal-weight terms
+			sum += meanDelay(l.Delay)
+		}
+		mean = sum / float64(len(nw.Links))
+	}
+	return &BandwidthReport{Egress: int64(eg), Ingress: int64(in), DelayMs: mean / 1e6}
 }
 
 // linkMs is the time in ms that bytes, spread evenly over n senders, occupy
@@ -93,6 +94,7 @@ func (s *Summary) analyseBandwidth() {
 	if b == nil || b.Egress == 0 {
 		return
 	}
+	b.ViewChanges = hasViewChanges(s)
 	for _, p := range s.Points {
 		if p.LinkMs.N > 0 && p.LinkMs.Mean >= 2*b.DelayMs {
 			b.BottleneckN = p.N
@@ -116,25 +118,26 @@ func bandwidthBlocks(s *Summary) []block {
 	if b.Ingress != 0 {
 		rates += ", ingress " + sim.Bandwidth(b.Ingress).String()
 	}
-	t := &table{head: []string{"n", "latency p50 ms (95% CI)", "bytes/s per replica (95% CI)", "busiest sender bytes/s", "queue wait mean ms (95% CI)", "queue wait max ms", "bytes per view change", "view change on a link, ms (95% CI)", "÷ 2 delays", "longest stall ms"}}
+	t := &table{head: []string{"n", "runs complete", "latency p50 ms (95% CI)", "bytes/s per replica (95% CI)", "busiest sender bytes/s", "queue wait mean ms (95% CI)", "queue wait max ms", "bytes per view change", "view change on a link, ms (95% CI)", "÷ 2 delays", "longest stall ms"}}
 	for _, p := range s.Points {
 		ratio := "–"
 		if p.LinkMs.N > 0 && b.DelayMs > 0 {
 			ratio = f3(p.LinkMs.Mean / (2 * b.DelayMs))
 		}
-		t.rows = append(t.rows, []string{strconv.Itoa(p.N), ci(p.LatencyP50Ms), ci(p.BytesPerSecPerReplica), pm(p.MaxSenderBytesPerSec),
+		t.rows = append(t.rows, []string{strconv.Itoa(p.N), fmt.Sprintf("%d/%d", p.CompletedRuns, p.Runs), ci(p.LatencyP50Ms), ci(p.BytesPerSecPerReplica), pm(p.MaxSenderBytesPerSec),
 			ci(p.QueueWaitMeanMs), pm(p.QueueWaitMaxMs), pm(p.BytesPerViewChange), ci(p.LinkMs), ratio, pm(p.StallMs)})
 	}
 	text := []string{
 		fmt.Sprintf("Every replica's link is rate-limited (%s): a message occupies its sender's link for size/rate, queued behind the sender's earlier messages, before its network delay (mean %.3g ms one way) starts.", rates, b.DelayMs),
 		"Bytes/s per replica is all bytes sent on the network / n / simulated time; the busiest sender is the node that sent the most bytes. Queue wait is how long a message waited behind its sender's earlier messages. " +
 			"A view change's link time is its VIEW-CHANGE and NEW-VIEW bytes, spread over the n senders, at the egress rate: the time they keep one replica's link busy. " +
-			"Where it exceeds the two message delays a view change needs (÷ 2 delays > 1), the view change's bytes, not the network's delay, set how long it takes.",
+			"Where it exceeds the two message delays a view change needs (÷ 2 delays > 1), the view change's bytes, not the network's delay, set how long it takes. " +
+			"The longest stall is the longest time between two steps of progress: a run that stops making progress and is cut by its time limit (runs complete below n/n) stalled longer than it says.",
 	}
 	switch {
 	case b.BottleneckN > 0:
 		text = append(text, fmt.Sprintf("Measured: from n = %d on, the view change's bytes are the bottleneck.", b.BottleneckN))
-	case hasViewChanges(s):
+	case b.ViewChanges:
 		text = append(text, "Measured: at no n of this sweep do the view change's bytes outlast two message delays.")
 	default:
 		text = append(text, "No run of this sweep changed view, so the view change's bytes were not measured (use a scenario whose primary fails, e.g. bandwidth-view-change).")

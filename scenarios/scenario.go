@@ -46,7 +46,8 @@ type Scenario struct {
 // Protocol names the replication protocol and holds its settings. In a
 // file, "protocol: hotstuff" is short for "protocol: {name: hotstuff}".
 type Protocol struct {
-	// Name is "pbft" (the default when empty) or "hotstuff".
+	// Name is "pbft" (the default when empty), "hotstuff" or
+	// "chained-hotstuff".
 	Name               string        `yaml:"name,omitempty"`
 	Batch              int           `yaml:"batch,omitempty"`               // requests per PRE-PREPARE
 	CheckpointInterval int           `yaml:"checkpoint_interval,omitempty"` // K

@@ -242,7 +242,7 @@ func (v *validator) scenario(s *Scenario) error {
 			return v.errf(p+".replica", "replica %d is already faulty in byzantine[%d]: want each replica at most once", b.Replica, j)
 		}
 		seen[b.Replica] = i
-		if s.Protocol.Name == cluster.ProtocolHotStuff {
+		if cluster.IsHotStuff(s.Protocol.Name) {
 			if err := hotstuff.CheckStrategy(b.Strategy, b.Params, n); err != nil {
 				return v.errf(p+".strategy", "%v: want one of the HotStuff strategies %s with valid params", err, quoteList(hotstuff.Strategies()))
 			}
@@ -329,7 +329,7 @@ func (v *validator) protocol(p *Protocol) error {
 		}
 	}
 	switch p.Name {
-	case "", cluster.ProtocolPBFT, cluster.ProtocolHotStuff:
+	case "", cluster.ProtocolPBFT, cluster.ProtocolHotStuff, cluster.ProtocolChainedHotStuff:
 	default:
 		return v.errf("protocol.name", "unknown protocol %q: want one of %s", short(p.Name), quoteList(cluster.Protocols))
 	}
@@ -341,8 +341,8 @@ func (v *validator) protocol(p *Protocol) error {
 
 // validateVariant checks a variant name of the named protocol.
 func validateVariant(protocol, variant string) error {
-	if protocol == cluster.ProtocolHotStuff {
-		_, err := hotstuff.ParseVariant(variant)
+	if cluster.IsHotStuff(protocol) {
+		_, err := hotstuff.ParseVariant(variant, protocol == cluster.ProtocolChainedHotStuff)
 		return err
 	}
 	return VariantValidator(variant)
@@ -549,7 +549,7 @@ func tryStrategy(b Byzantine, n int) (err error) {
 
 func (v *validator) netRule(p string, r *NetRule, ns nodeSet, protocol string) error {
 	types := MessageTypes
-	if protocol == cluster.ProtocolHotStuff {
+	if cluster.IsHotStuff(protocol) {
 		types = HotStuffMessageTypes
 	}
 	for i, t := range r.Types {

@@ -27,6 +27,9 @@ const (
 	BinRef    = 1 << 5 // the message is a reference (its age), not its value
 	BinEvent  = 1 << 6 // an event follows
 	BinReason = 1 << 7 // a drop reason byte follows
+	// BinLocal, on a timer record (which has no message), says the node's
+	// local clock time follows the timer id (see Record.Local).
+	BinLocal = BinMsg
 )
 
 // msgSlots caches, by message identity, recently traced messages (and, for
@@ -98,11 +101,15 @@ func appendValueJSON(b []byte, v any) ([]byte, error) {
 // BinarySink writes the trace in pbftsim's binary format, a stream of
 // records after BinaryMagic. Each record is
 //
-//	head       byte: kind (low 4 bits) | BinMsg | BinRef | BinEvent | BinReason
-//	seq        uvarint: seq - (previous seq + 1), the first record's seq itself
+//	skip       only when the record's seq is not the previous seq + 1 (0
+//	           for the first record): a 0 byte, then a uvarint, how many
+//	           seqs are skipped (a sink that takes only some kinds of record)
+//	head       byte: kind (low 4 bits, 1..9) | BinMsg | BinRef | BinEvent | BinReason
 //	dt         uvarint: virtual ns since the previous record
 //	from, to   uvarint each
-//	timer      uvarint, timer records only
+//	timer      uvarint, timer records only; then, if BinLocal (= BinMsg,
+//	           which a timer record never carries otherwise), the node's
+//	           local clock time as a varint (runs that configure clocks)
 //	reason     byte, if BinReason
 //	message    if BinMsg: with BinRef a uvarint, the message's age (see
 //	           MsgSlots), else the message's value
@@ -167,6 +174,9 @@ func (s *BinarySink) Record(r *Record) {
 	if r.Reason != DropNone {
 		head |= BinReason
 	}
+	if r.Kind == RecTimer && r.HasLocal {
+		head |= BinLocal
+	}
 	var slot int
 	var age uint64
 	if r.Msg != nil {
@@ -176,8 +186,11 @@ func (s *BinarySink) Record(r *Record) {
 			head |= BinRef
 		}
 	}
+	if r.Seq != s.next {
+		b = append(b, 0)
+		b = binary.AppendUvarint(b, r.Seq-s.next)
+	}
 	b = append(b, head)
-	b = binary.AppendUvarint(b, r.Seq-s.next)
 	b = binary.AppendUvarint(b, uint64(r.Time-s.last))
 	s.next, s.last = r.Seq+1, r.Time
 	// the node fields that the JSONL format writes, the others as 0
@@ -193,6 +206,9 @@ func (s *BinarySink) Record(r *Record) {
 	b = binary.AppendUvarint(b, uint64(uint32(to)))
 	if r.Kind == RecTimer {
 		b = binary.AppendUvarint(b, uint64(r.Timer))
+		if r.HasLocal {
+			b = binary.AppendVarint(b, int64(r.Local))
+		}
 	}
 	if r.Reason != DropNone {
 		b = append(b, byte(r.Reason))

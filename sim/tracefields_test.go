@@ -115,7 +115,7 @@ func readEventRecords(t *testing.T, data []byte) ([]string, [][]byte, error) {
 		if head != byte(RecEvent)|BinEvent {
 			t.Fatalf("head %#x", head)
 		}
-		for range 4 { // seq, dt, from, to
+		for range 3 { // dt, from, to (consecutive seqs: no skip)
 			if _, err := binary.ReadUvarint(br); err != nil {
 				return names, out, noEOF(err)
 			}

@@ -113,7 +113,7 @@ interrupted.`,
 	addSeedFlag(f, &seed, 1, "")
 	addOutFlag(f, &out, "", "the replay file of a failure, with its trace and diagram beside it (default "+outDir+"/check-failure.replay.yaml)")
 	addQuietFlag(f, &quiet)
-	f.StringVar(&protocol, "protocol", "pbft", "protocol of the generated scenarios: pbft or hotstuff")
+	f.StringVar(&protocol, "protocol", "pbft", "protocol of the generated scenarios: pbft, hotstuff or chained-hotstuff")
 	f.BoolVar(&optimalN, "optimal-n", false, "generate only n = 3f+1 (4, 7, 10, 13 replicas); by default any n in 4..13")
 	f.BoolVar(&guided, "guided", false, "coverage-guided: mutate the cases that reached new (probe, view) combinations (one worker)")
 	addJSONFlag(f, &asJSON, "the summary: cases, probes, failure")

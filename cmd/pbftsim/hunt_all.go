@@ -18,7 +18,11 @@ func huntAll(cmd *cobra.Command, spec properties.HuntAllSpec, asJSON bool) error
 	if spec.Generic {
 		mode = "generic"
 	}
-	fmt.Fprintf(stderr, "hunting %d variants, %v each (seed %d, %s search)...\n", len(properties.VariantNames()), spec.Budget, spec.Seed, mode)
+	proto := spec.Protocol
+	if proto == "" {
+		proto = "pbft"
+	}
+	fmt.Fprintf(stderr, "hunting %d %s variants, %v each (seed %d, %s search)...\n", len(properties.HuntAllVariants(spec.Protocol)), proto, spec.Budget, spec.Seed, mode)
 	spec.Progress = func(r properties.HuntRow) {
 		if r.Found {
 			fmt.Fprintf(stderr, "  %s: %s after %d cases (%.1fs, %.1f CPU-s)\n", r.Variant, r.Property, r.Cases, r.Seconds, r.CPUSeconds)

@@ -42,7 +42,7 @@ correct protocol (which should survive).
 
 --generic searches with the same generator as check (no scenario written for
 the variant, no bias toward it): the measure of what the search finds on code
-nobody tuned it for. --all hunts every broken variant in turn (--budget each)
+nobody tuned it for. --all hunts every broken variant of --protocol in turn (--budget each)
 and prints one row per variant: found, cases, seconds and CPU seconds to the
 first violation, the property, and the shrunk size (n, faulty replicas,
 requests, trace records); --json prints the rows as JSON instead. --cpu makes
@@ -55,15 +55,15 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
-			hs := proto == cluster.ProtocolHotStuff
+			hs := cluster.IsHotStuff(proto)
 			if proto != cluster.ProtocolPBFT && !hs {
 				return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", proto, strings.Join(cluster.Protocols, ", ")))
 			}
-			if hs && all {
-				return usage(fmt.Errorf("--all: PBFT only for now; hunt HotStuff variants one by one with --protocol hotstuff --variant NAME"))
+			if hs && all && guided {
+				return usage(fmt.Errorf("--guided: PBFT only (its coverage probes are PBFT's); hunt %s --all without it", proto))
 			}
 			if list && hs {
-				for _, name := range properties.HotStuffVariantNames() {
+				for _, name := range properties.HotStuffVariantNames(proto) {
 					fmt.Fprintln(w, name)
 				}
 				return nil
@@ -87,7 +87,11 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 				if guided && !generic {
 					return usage(fmt.Errorf("--guided: only with --generic"))
 				}
-				return huntAll(cmd, properties.HuntAllSpec{Budget: budget, BudgetCPU: cpu, Seed: seed, Generic: generic, Guided: guided}, asJSON)
+				spec := properties.HuntAllSpec{Budget: budget, BudgetCPU: cpu, Seed: seed, Generic: generic, Guided: guided}
+				if hs {
+					spec.Protocol = proto
+				}
+				return huntAll(cmd, spec, asJSON)
 			}
 			if asJSON {
 				return usage(fmt.Errorf("--json: only with --all"))
@@ -96,7 +100,7 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 				return usage(fmt.Errorf("--variant: required (one of the names from `pbftsim hunt --list`, or correct)"))
 			}
 			if hs {
-				if _, err := hotstuff.ParseVariant(variant); err != nil && variant != "correct" {
+				if _, err := hotstuff.ParseVariant(variant, proto == cluster.ProtocolChainedHotStuff); err != nil && variant != "correct" {
 					return usage(fmt.Errorf("--variant: %w", err))
 				}
 			} else if _, err := pbft.ParseVariant(variant); err != nil {

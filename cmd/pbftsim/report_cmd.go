@@ -139,9 +139,12 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	base.Seed = seeds.From
 	opt.Base, opt.Scenario = base, name
 	opt.Command = reportCommand(fl, flags.Changed("requests"), opt)
-	if base.Protocol == cluster.ProtocolHotStuff && !flags.Changed("protocols") {
-		// The single-protocol report judges PBFT's closed forms.
-		return bad(fmt.Errorf("--scenario %s runs HotStuff: the single-protocol report compares with PBFT's closed forms; use --protocols pbft,hotstuff (or --protocols hotstuff,pbft)", name))
+	hotstuffOnly := cluster.IsHotStuff(base.Protocol) && !flags.Changed("protocols")
+	if hotstuffOnly {
+		// PBFT's report judges PBFT's closed forms and bounds: a HotStuff
+		// scenario gets the protocol report of its own protocol (its
+		// closed form, fits, view change), as in a comparison.
+		fl.protocols = base.Protocol
 	}
 
 	// Ctrl-C stops the sweep: the finished runs are kept for --resume and
@@ -149,10 +152,10 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	ctx, _, release := stopOnSignal(cmd)
 	defer release()
 	opt.Resume = fl.resume
-	if flags.Changed("protocols") {
-		return runCompareProtocols(ctx, cmd, fl, opt)
+	if flags.Changed("protocols") || hotstuffOnly {
+		return runCompareProtocols(ctx, cmd, fl, opt, regionRunner(sc, reportRunner))
 	}
-	s, err := reports.Generate(ctx, opt, reportRunner)
+	s, err := reports.Generate(ctx, opt, regionRunner(sc, reportRunner))
 	prog.finish()
 	var ie *reports.InputError
 	switch {
@@ -174,6 +177,8 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 		switch {
 		case b.BottleneckN > 0:
 			fmt.Fprintf(w, "the view change's bytes outlast two message delays from n = %d on", b.BottleneckN)
+		case !b.ViewChanges:
+			fmt.Fprint(w, "no run changed view, so the view change's bytes were not measured")
 		default:
 			fmt.Fprint(w, "the view change's bytes outlast two message delays at no n of the sweep")
 		}
@@ -186,14 +191,14 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 }
 
 // runCompareProtocols writes the comparison report of --protocols.
-func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlags, opt reports.Options) error {
+func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlags, opt reports.Options, run reports.Runner) error {
 	var protos []string
 	for _, p := range strings.Split(fl.protocols, ",") {
 		if p = strings.TrimSpace(p); p != "" {
 			protos = append(protos, p)
 		}
 	}
-	c, err := reports.CompareProtocols(ctx, opt, protos, reportRunner)
+	c, err := reports.CompareProtocols(ctx, opt, protos, run)
 	var ie *reports.InputError
 	switch {
 	case errors.As(err, &ie):
@@ -205,7 +210,11 @@ func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlag
 		return err
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "comparison report written to %s\n", c.Out)
+	if len(c.Protocols) == 1 {
+		fmt.Fprintf(w, "%s report written to %s\n", c.Protocols[0].Protocol, c.Out)
+	} else {
+		fmt.Fprintf(w, "comparison report written to %s\n", c.Out)
+	}
 	for _, p := range c.Protocols {
 		fmt.Fprintf(w, "%s: messages/request ~ n^%.3f (95%% CI [%.3f, %.3f]), bytes/request ~ n^%.3f; closed form %s, exact: %v\n",
 			p.Protocol, p.MessagesFit.Exponent, p.MessagesFit.ExponentCI[0], p.MessagesFit.ExponentCI[1], p.BytesFit.Exponent, p.ClosedForm, p.Exact)
@@ -273,4 +282,25 @@ func buildVersion() string {
 		v += " (" + rev + dirty + ")"
 	}
 	return v
+}
+
+// regionRunner returns run for a scenario without network.regions. With
+// regions, the scenario's per-link delays cover only its own n replicas (and
+// clients), so each run of the sweep gets the links of its own n: replica i
+// in region Replicas[i mod len], as for the scenario itself; the scenario's
+// links[] overrides are kept.
+func regionRunner(sc *scenarios.Scenario, run reports.Runner) reports.Runner {
+	if sc.Network.Regions == nil {
+		return run
+	}
+	return func(c cluster.Config) (*cluster.Result, error) {
+		s := *sc
+		s.N, s.F = c.N, 0
+		cfg, err := s.Config()
+		if err != nil {
+			return nil, fmt.Errorf("regions at n=%d: %w", c.N, err)
+		}
+		c.Network.Links = cfg.Network.Links
+		return run(c)
+	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -103,7 +104,7 @@ func TestReportCmdRealScenario(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real simulations: skipped with -short")
 	}
-	out, md := reportFolder(t, "lossy", "--scenario", "lossy-wan", "--quick", "--nodes", "4,7,10")
+	out, md, _ := reportFolder(t, "lossy", "--scenario", "lossy-wan", "--quick", "--nodes", "4,7,10")
 	for _, want := range []string{"| scenario | lossy-wan |", "pbftsim report --scenario lossy-wan --nodes 4,7,10 --seeds 1..2 --quick", "exceed the closed form"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
@@ -184,7 +185,7 @@ func TestReportCmdBandwidth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("real simulations: skipped with -short")
 	}
-	out, md := reportFolder(t, "bw", "--scenario", "crashed-primary", "--nodes", "4,10,16", "--seeds", "1..3", "--bandwidth", "10Mbit")
+	out, md, _ := reportFolder(t, "bw", "--scenario", "crashed-primary", "--nodes", "4,10,16", "--seeds", "1..3", "--bandwidth", "10Mbit")
 	for _, want := range []string{"--bandwidth 10Mbit --out", "## Bandwidth", "rate-limited (egress 10Mbit)"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
@@ -196,10 +197,10 @@ func TestReportCmdBandwidth(t *testing.T) {
 }
 
 // reportFolder runs the report command with args into a new folder named
-// name and returns its output and report.md.
-func reportFolder(t *testing.T, name string, args ...string) (out bytes.Buffer, md []byte) {
+// name and returns its output, report.md and the folder.
+func reportFolder(t *testing.T, name string, args ...string) (out bytes.Buffer, md []byte, dir string) {
 	t.Helper()
-	dir := filepath.Join(t.TempDir(), name)
+	dir = filepath.Join(t.TempDir(), name)
 	cmd := newReportCmd()
 	cmd.SetOut(&out)
 	cmd.SetErr(&bytes.Buffer{})
@@ -211,5 +212,39 @@ func reportFolder(t *testing.T, name string, args ...string) (out bytes.Buffer, 
 	if err != nil {
 		t.Fatal(err)
 	}
-	return out, md
+	return out, md, dir
+}
+
+// TestReportCmdRegions: a sweep over a scenario with regions places every
+// n's replicas in the regions (replica i in Replicas[i mod len]), not only
+// the scenario's own n: every n's median latency stays above the round
+// trips of the five-region WAN.
+func TestReportCmdRegions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real simulations: skipped with -short")
+	}
+	out, md, dir := reportFolder(t, "wan", "--scenario", "wan-5-regions", "--nodes", "4,7,10", "--seeds", "1..2", "--bandwidth", "10Mbit")
+	if !strings.Contains(out.String(), "no run changed view") || !strings.Contains(string(md), "ms one way) starts") {
+		t.Errorf("output %q", out.String())
+	}
+	var sum struct {
+		Points []struct {
+			N       int `json:"n"`
+			Latency struct {
+				Mean float64 `json:"mean"`
+			} `json:"latency_p50_ms"`
+		} `json:"points"`
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "summary.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &sum); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range sum.Points {
+		if p.Latency.Mean < 150 {
+			t.Errorf("n=%d: median latency %.1f ms: the WAN's replicas are not all in their regions", p.N, p.Latency.Mean)
+		}
+	}
 }

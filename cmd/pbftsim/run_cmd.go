@@ -61,7 +61,9 @@ with --requests and without --payments they follow the requests.
 
 JSON keys (--json): seed, n, f, trace_hash, events, sim_time_ns, ended
 ("completed", "stall", "max-time", "max-events", "stopped", "idle"), messages.total,
-messages.by_type, messages.dropped, requests.submitted, requests.committed,
+messages.by_type, messages.dropped, messages.egress (rate-limited runs:
+queue_wait_mean_ns, queue_wait_max_ns, max_sender_bytes_per_sec, max_sender,
+ingress_wait_mean_ns, ingress_wait_max_ns), requests.submitted, requests.committed,
 payments, latency_ns.p50, latency_ns.p99, views.final, views.changes,
 scenario, faulty (Byzantine and crashed replicas), byzantine, crashed,
 within_fault_model (at most f faulty at any time: a crashed replica
@@ -85,7 +87,7 @@ was violated within the fault model, 2 bad input.`,
 	}
 	f := cmd.Flags()
 	addScenarioFlag(f, &fl.scenario, "fault-free")
-	f.StringVar(&fl.protocol, "protocol", "", "replication protocol: pbft or hotstuff (default: the scenario's, else pbft)")
+	f.StringVar(&fl.protocol, "protocol", "", "replication protocol: pbft, hotstuff or chained-hotstuff (default: the scenario's, else pbft)")
 	addSeedFlag(f, &fl.seed, 0, "default: the scenario's own seed (1 if it has none); an explicit --seed always beats the scenario's")
 	addJSONFlag(f, &fl.asJSON, "one object")
 	f.StringVar(&fl.trace, "trace", "", "write the trace to `FILE`; the name picks the format: .jsonl (JSON Lines), .jsonl.zst (zstd-compressed), .pbt (binary), .pbt.zst (binary, zstd-compressed: the most compact)")

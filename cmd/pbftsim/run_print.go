@@ -245,6 +245,7 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 	fmt.Fprintf(w, "  by type: %s\n", strings.Join(parts, ", "))
 	fmt.Fprintf(w, "views: final %d, view changes %d, longest time without progress %v\n",
 		r.Views.Final, r.Views.Changes, time.Duration(r.Views.NoProgress))
+	printStores(w, r)
 	if wall > 0 {
 		ratio := float64(r.SimTimeNs) / float64(wall.Nanoseconds())
 		if !math.IsInf(ratio, 0) {
@@ -278,4 +279,18 @@ func caughtUp(r *cluster.Result, id sim.NodeID, at time.Duration) string {
 		}
 	}
 	return ""
+}
+
+// printStores prints the activity of the replicas' modelled stable stores
+// (only replicas with a crash of a kind other than keep have one).
+func printStores(w io.Writer, r *cluster.Result) {
+	var parts []string
+	for _, rs := range r.Replicas {
+		if st := rs.Store; st != nil {
+			parts = append(parts, fmt.Sprintf("r%d %d writes, %d syncs, %d unsynced writes lost, %d records at the end", rs.ID, st.Writes, st.Syncs, st.LostWrites, st.Records))
+		}
+	}
+	if len(parts) > 0 {
+		fmt.Fprintf(w, "stable stores: %s\n", strings.Join(parts, "; "))
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -62,14 +61,17 @@ Exit status: 0 after Ctrl-C, 2 bad input (address in use, FILE unreadable).`,
 					return usage(fmt.Errorf("--addr %q is not a loopback address: give it explicitly with --addr to listen there", addr))
 				}
 			}
+			if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+				fmt.Fprintf(cmd.ErrOrStderr(), "pbftsim serve: listening on %s, not a loopback address: anyone who can reach it can drive runs and write into %s\n", addr, out)
+			}
 			file := ""
 			if len(args) == 1 {
 				file = args[0]
-				if _, err := os.Stat(file); err != nil && filepath.Base(file) != file {
-					return usage(fmt.Errorf("%s: %w", file, err))
-				}
 			}
 			srv := serve.New(serve.Options{File: file, Out: out, Version: version})
+			if err := srv.CheckFile(); err != nil {
+				return usage(err)
+			}
 			ln, err := net.Listen("tcp", addr)
 			if err != nil {
 				return usage(fmt.Errorf("--addr %s: %w", addr, err))

@@ -139,7 +139,7 @@ input, 130 interrupted.`,
 	addScenarioFlag(f, &scenario, sweep.DefaultScenario)
 	addSeedsFlag(f, &seeds, sweep.Range{From: 1, To: 1000})
 	addWorkersFlag(f, &workers)
-	f.StringVar(&protocol, "protocol", "", "replication protocol: pbft or hotstuff (default: the scenario's)")
+	f.StringVar(&protocol, "protocol", "", "replication protocol: pbft, hotstuff or chained-hotstuff (default: the scenario's)")
 	f.StringVar(&shard, "shard", "", "run only shard `I/N` of the seeds: those with (seed - A) mod N == I")
 	addOutFlag(f, &out, "", "the sweep file, JSON Lines (required)")
 	addFailuresFlag(f, &failures)

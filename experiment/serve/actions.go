@@ -252,15 +252,31 @@ func (s *Session) act(a Action) error {
 	if err := s.compile(&a); err != nil {
 		return err
 	}
+	return s.take(a)
+}
+
+// take adds the compiled action a to the schedule and rebuilds the run,
+// or leaves the session as it was and says why not.
+func (s *Session) take(a Action) error {
 	old, oldActions, oldRP, k := s.tl, s.actions, s.rp, s.cur
 	s.actions = append(slices.Clone(s.actions), a)
 	s.rp = s.scheduled(s.actions)
-	revert := func() { s.tl, s.actions, s.rp, s.st, s.cur = old, oldActions, oldRP, nil, k }
+	revert := func() {
+		s.tl, s.actions, s.rp, s.st, s.cur = old, oldActions, oldRP, nil, k
+		_ = s.seek(k) // the run it was, stepped again (it was there before)
+	}
 	if err := s.rebuild(); err != nil {
 		revert()
 		return err
 	}
-	if a.Kind != "duplicate" && (s.tl.steps() < k || s.tl.hashAfter[k] != old.hashAfter[k]) {
+	// The run up to the step must be the same. A duplication is recorded
+	// at the send (in the past), so then the records are compared without
+	// it; otherwise the trace hash after the step must be the same.
+	same := s.tl.steps() >= k && s.tl.hashAfter[k] == old.hashAfter[k]
+	if a.Kind == "duplicate" {
+		same = samePrefix(old, s.tl, k)
+	}
+	if !same {
 		revert()
 		return fmt.Errorf("%s: the run under the new schedule differs before step %d: not applied", a.Kind, k)
 	}
@@ -285,8 +301,7 @@ func (s *Server) postAct(w http.ResponseWriter, r *http.Request, sess *Session) 
 	if !decode(w, r, &a) {
 		return
 	}
-	if sess.Kind != "run" {
-		fail(w, http.StatusBadRequest, "session %s is a %s: only a run can be driven", sess.ID, sess.Kind)
+	if !needRun(w, sess, "driven") {
 		return
 	}
 	if err := sess.act(a); err != nil {
@@ -335,8 +350,7 @@ func (s *Server) postFork(w http.ResponseWriter, r *http.Request, sess *Session)
 	if !decode(w, r, &req) {
 		return
 	}
-	if sess.Kind != "run" {
-		fail(w, http.StatusBadRequest, "session %s is a %s: only a run can be forked", sess.ID, sess.Kind)
+	if !needRun(w, sess, "forked") {
 		return
 	}
 	name := strings.TrimSuffix(req.Name, ".replay.yaml")
@@ -366,4 +380,34 @@ func (s *Server) postFork(w http.ResponseWriter, r *http.Request, sess *Session)
 	}
 	writeJSON(w, http.StatusCreated, ForkReply{File: file, Path: path, TraceHash: o.TraceHash(), Verdict: o.Verdict(),
 		Property: o.Property(), Command: "pbftsim replay " + path})
+}
+
+// needRun writes the error reply when sess is not a run (a trace or a
+// sweep cannot be what); it reports whether sess is one.
+func needRun(w http.ResponseWriter, sess *Session, what string) bool {
+	if sess.Kind != "run" {
+		fail(w, http.StatusBadRequest, "session %s is a %s: only a run can be %s", sess.ID, sess.Kind, what)
+		return false
+	}
+	return true
+}
+
+// samePrefix reports whether the first k steps of two timelines emitted
+// the same records, duplications aside (record numbers aside too: an
+// added duplication shifts them).
+func samePrefix(a, b *timeline, k uint64) bool {
+	if a.steps() < k || b.steps() < k {
+		return false
+	}
+	body := func(tl *timeline, end uint64) []string {
+		var out []string
+		for _, r := range tl.recs[:end] {
+			if r.Kind != sim.RecDuplicate.String() {
+				_, rest, _ := strings.Cut(r.Line, " ")
+				out = append(out, fmt.Sprint(r.Step, " ", rest))
+			}
+		}
+		return out
+	}
+	return slices.Equal(body(a, a.recAfter[k]), body(b, b.recAfter[k]))
 }

@@ -1,8 +1,13 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image"
+	"image/color/palette"
+	"image/draw"
+	"image/png"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -121,14 +126,41 @@ func (s *shots) take(ctx context.Context, name string) {
 	s.t.Helper()
 	c, cancel := context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(c, chromedp.FullScreenshot(100))
+	shot, err := chromedp.Run(c, chromedp.FullScreenshot(100))
 	if err != nil {
 		s.t.Fatalf("screenshot %s: %v", name, err)
 	}
 	s.n++
-	if err := os.WriteFile(filepath.Join(s.dir, fmt.Sprintf("%02d-%s.png", s.n, name)), png, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(s.dir, fmt.Sprintf("%02d-%s.png", s.n, name)), shot, 0o644); err != nil {
 		s.t.Fatal(err)
 	}
+	// PBFTSIM_DOCS_SCREENSHOTS=DIR also writes a small copy (256 colours,
+	// the top of the page) for the README: how docs/serve/ was made.
+	if dir := os.Getenv("PBFTSIM_DOCS_SCREENSHOTS"); dir != "" {
+		if err := smallPNG(shot, filepath.Join(dir, name+".png"), 1000); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// smallPNG writes the top maxH pixels of a PNG screenshot in 256 colours.
+func smallPNG(data []byte, path string, maxH int) error {
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	b := img.Bounds()
+	if b.Dy() > maxH {
+		b.Max.Y = b.Min.Y + maxH
+	}
+	pal := image.NewPaletted(image.Rect(0, 0, b.Dx(), b.Dy()), palette.Plan9)
+	draw.FloydSteinberg.Draw(pal, pal.Bounds(), img, b.Min)
+	var buf bytes.Buffer
+	enc := png.Encoder{CompressionLevel: png.BestCompression}
+	if err := enc.Encode(&buf, pal); err != nil {
+		return err
+	}
+	return os.WriteFile(path, buf.Bytes(), 0o644)
 }
 
 var stepRE = regexp.MustCompile(`^step (\d+) / (\d+) · (\S+)`)
@@ -288,6 +320,8 @@ func TestBrowserSweep(t *testing.T) {
 	if v := text(t, ctx, "#violations"); !strings.Contains(v, "violated") {
 		t.Fatalf("violation shown: %q", v)
 	}
+	click(t, ctx, "#back-to-sweep")
+	waitFor(t, ctx, `!document.getElementById("sweep").hidden && document.querySelectorAll("#sweep-groups .group").length == 1`)
 }
 
 // TestBrowserHunt runs hunt from the page, with its progress, and opens

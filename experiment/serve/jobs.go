@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"sort"
 	"sync"
 	"time"
 
@@ -15,6 +16,9 @@ import (
 
 // maxJobs caps the check/hunt jobs running at once (each is CPU-bound).
 const maxJobs = 2
+
+// maxFinishedJobs is how many finished jobs the server remembers.
+const maxFinishedJobs = 16
 
 // JobRequest starts a search: Kind "check" (the correct protocol over
 // generated scenarios, Runs cases) or "hunt" (a broken Variant); both stop
@@ -135,6 +139,19 @@ func (s *Server) createJob(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		fail(w, http.StatusTooManyRequests, "%d searches are running, the most at once: wait or cancel one", running)
 		return
+	}
+	// Forget finished jobs beyond the most recent few (their replay files
+	// stay in the output folder).
+	var finished []*Job
+	for _, j := range s.jobs {
+		if j.status().Done {
+			finished = append(finished, j)
+		}
+	}
+	sort.Slice(finished, func(a, b int) bool { return finished[a].start.Before(finished[b].start) })
+	for len(finished) > maxFinishedJobs {
+		delete(s.jobs, finished[0].ID)
+		finished = finished[1:]
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), budget+time.Minute)
 	j := &Job{ID: newID(), req: req, budget: budget, cancel: cancel, start: time.Now()}

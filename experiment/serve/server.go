@@ -26,14 +26,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pbftsim/pbftsim/experiment"
-	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 //go:embed static
@@ -53,7 +53,8 @@ type Options struct {
 	// expires a session not used for that long (default 30 minutes).
 	MaxSessions int
 	IdleTimeout time.Duration
-	// MaxRecords caps the trace records a session records (default 200000).
+	// MaxRecords caps the trace records a session records (default
+	// 100000; the page draws them all).
 	MaxRecords int
 	// Now is the wall clock (for idle expiry only; default time.Now).
 	Now func() time.Time
@@ -78,7 +79,7 @@ func New(opt Options) *Server {
 		opt.IdleTimeout = 30 * time.Minute
 	}
 	if opt.MaxRecords <= 0 {
-		opt.MaxRecords = 200000
+		opt.MaxRecords = 100000
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now
@@ -103,6 +104,16 @@ func New(opt Options) *Server {
 	s.mux.HandleFunc("GET /api/jobs/{id}", s.getJob)
 	s.mux.HandleFunc("DELETE /api/jobs/{id}", s.cancelJob)
 	return s
+}
+
+// CheckFile opens the server's file once, as the page will, and returns
+// the error a bad file gives (for the CLI to refuse it at start).
+func (s *Server) CheckFile() error {
+	if s.opt.File == "" {
+		return nil
+	}
+	_, err := openFile(s.opt.File, s.opt.MaxRecords)
+	return err
 }
 
 // ServeHTTP implements http.Handler.
@@ -210,7 +221,7 @@ func (s *Server) create(w http.ResponseWriter, r *http.Request) {
 			fail(w, http.StatusForbidden, "file %q: the server opens only the file it was started with (%q) and replay files in its output folder %s, by name", req.File, s.opt.File, s.opt.Out)
 			return
 		}
-		name = req.File
+		name = filepath.Base(req.File)
 		op, err = openFile(path, s.opt.MaxRecords)
 	case req.Builtin != "":
 		if strings.ContainsAny(req.Builtin, `/\.`) {
@@ -377,8 +388,7 @@ type Timeline struct {
 }
 
 func (s *Server) getTimeline(w http.ResponseWriter, _ *http.Request, sess *Session) {
-	if sess.tl == nil {
-		fail(w, http.StatusBadRequest, "session %s is a %s: it has no timeline", sess.ID, sess.Kind)
+	if !needSteps(w, sess, "timeline") {
 		return
 	}
 	writeJSON(w, http.StatusOK, Timeline{Records: sess.tl.recs, StepTimes: sess.tl.timeAfter, Viol: sess.tl.viol,
@@ -386,8 +396,7 @@ func (s *Server) getTimeline(w http.ResponseWriter, _ *http.Request, sess *Sessi
 }
 
 func (s *Server) getState(w http.ResponseWriter, r *http.Request, sess *Session) {
-	if sess.tl == nil {
-		fail(w, http.StatusBadRequest, "session %s is a %s: it has no steps", sess.ID, sess.Kind)
+	if !needSteps(w, sess, "steps") {
 		return
 	}
 	if q := r.URL.Query().Get("step"); q != "" {
@@ -428,17 +437,19 @@ func (s *Server) seekTo(w http.ResponseWriter, sess *Session, k uint64) bool {
 // "end", "step" (Step), "time" (Time, a duration like 120ms), "record"
 // (Record, a trace record number), "violation" (the next step at which a
 // violation is found), "view-change" (the next view-change or new-view
-// event).
+// event), "event" (the next record of node event Event, or "crash" or
+// "recover", at Node if given).
 type GotoRequest struct {
 	To     string `json:"to"`
 	Step   uint64 `json:"step,omitempty"`
 	Time   string `json:"time,omitempty"`
 	Record uint64 `json:"record,omitempty"`
+	Event  string `json:"event,omitempty"`
+	Node   *int   `json:"node,omitempty"`
 }
 
 func (s *Server) postGoto(w http.ResponseWriter, r *http.Request, sess *Session) {
-	if sess.tl == nil {
-		fail(w, http.StatusBadRequest, "session %s is a %s: it has no steps", sess.ID, sess.Kind)
+	if !needSteps(w, sess, "steps") {
 		return
 	}
 	var req GotoRequest
@@ -489,8 +500,22 @@ func (s *Server) postGoto(w http.ResponseWriter, r *http.Request, sess *Session)
 			return
 		}
 		k = next
+	case "event":
+		names := append(pbft.EventNames(), "crash", "recover")
+		if !slices.Contains(names, req.Event) {
+			fail(w, http.StatusBadRequest, "event %q: want one of %s", req.Event, strings.Join(names, ", "))
+			return
+		}
+		next, ok := tl.nextRecord(k, func(r *Rec) bool {
+			return (r.Event == req.Event || r.Kind == req.Event) && (req.Node == nil || r.From == *req.Node)
+		})
+		if !ok {
+			fail(w, http.StatusNotFound, "no %s event after step %d", req.Event, k)
+			return
+		}
+		k = next
 	default:
-		fail(w, http.StatusBadRequest, "to %q: want next, prev, start, end, step, time, record, violation or view-change", req.To)
+		fail(w, http.StatusBadRequest, "to %q: want next, prev, start, end, step, time, record, violation, view-change or event", req.To)
 		return
 	}
 	if !s.seekTo(w, sess, k) {
@@ -499,14 +524,12 @@ func (s *Server) postGoto(w http.ResponseWriter, r *http.Request, sess *Session)
 	writeJSON(w, http.StatusOK, sess.state())
 }
 
-// sortedKeys returns m's keys sorted (for deterministic output).
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
+// needSteps writes the error reply when sess has no timeline (a sweep);
+// it reports whether it has one.
+func needSteps(w http.ResponseWriter, sess *Session, what string) bool {
+	if sess.tl == nil {
+		fail(w, http.StatusBadRequest, "session %s is a %s: it has no %s", sess.ID, sess.Kind, what)
+		return false
 	}
-	sort.Strings(ks)
-	return ks
+	return true
 }
-
-var _ = sim.Time(0)

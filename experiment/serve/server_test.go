@@ -141,7 +141,7 @@ func TestOpenAndBadRequests(t *testing.T) {
 		{"POST", "/api/sessions/" + sum.ID + "/act", Action{Kind: "fire", Node: ptr(1), Timer: 77}, 409, "no pending timer"},
 		{"POST", "/api/sessions/" + sum.ID + "/undo", nil, 409, "nothing to undo"},
 		{"POST", "/api/sessions/" + sum.ID + "/fork", ForkRequest{Name: "../escape"}, 400, "no path"},
-		{"POST", "/api/sessions/" + sum.ID + "/fork", ForkRequest{Name: "/tmp/x"}, 400, "no path"},
+		{"POST", "/api/sessions/" + sum.ID + "/fork", ForkRequest{Name: "/x"}, 400, "no path"},
 		{"POST", "/api/jobs", JobRequest{Kind: "dig"}, 400, "want check or hunt"},
 		{"POST", "/api/jobs", JobRequest{Kind: "hunt"}, 400, "want variant"},
 		{"POST", "/api/jobs", JobRequest{Kind: "check", Budget: "forever"}, 400, "budget"},
@@ -230,6 +230,26 @@ func TestViolationsAndViewChange(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("run to view change: step %d emitted %+v", st.Step, st.StepRecs)
+	}
+	// Jump to an event, at a node: crashed-primary crashes r0.
+	c.goTo(vc.ID, GotoRequest{To: "start"})
+	st = c.goTo(vc.ID, GotoRequest{To: "event", Event: "crash", Node: ptr(0)})
+	if len(st.StepRecs) == 0 || st.StepRecs[0].Kind != "crash" || st.StepRecs[0].From != 0 || len(st.Down) != 1 {
+		t.Fatalf("jump to r0's crash: %+v, down %v", st.StepRecs, st.Down)
+	}
+	st = c.goTo(vc.ID, GotoRequest{To: "event", Event: "new-view", Node: ptr(2)})
+	found = false
+	for _, r := range st.StepRecs {
+		found = found || r.Event == "new-view" && r.From == 2
+	}
+	if !found {
+		t.Fatalf("jump to r2's new-view: %+v", st.StepRecs)
+	}
+	if code, msg := c.do("POST", "/api/sessions/"+vc.ID+"/goto", GotoRequest{To: "event", Event: "lunch"}, nil); code != 400 || !strings.Contains(msg, "committed") {
+		t.Fatalf("unknown event: %d %s", code, msg)
+	}
+	if code, msg := c.do("POST", "/api/sessions/"+vc.ID+"/goto", GotoRequest{To: "event", Event: "recover"}, nil); code != 404 || !strings.Contains(msg, "no recover event") {
+		t.Fatalf("an event that never comes: %d %s", code, msg)
 	}
 }
 
@@ -611,5 +631,112 @@ func TestHuntJobOpensAtViolation(t *testing.T) {
 	// It also opens by its file name, from the output folder.
 	if again := c.open(CreateRequest{File: st.Replay}); again.Hash != sum.Hash {
 		t.Fatalf("by file: hash %s, by job %s", again.Hash, sum.Hash)
+	}
+}
+
+// TestSamePrefix: an added duplication record (and the record numbers it
+// shifts) does not make two prefixes differ; another delivery does.
+func TestSamePrefix(t *testing.T) {
+	mk := func(lines ...string) *timeline {
+		tl := &timeline{recAfter: []uint64{0}}
+		for i, l := range lines {
+			kind, _, _ := strings.Cut(l, " ")
+			tl.recs = append(tl.recs, Rec{Step: uint64(i + 1), Kind: kind, Line: fmt.Sprintf("#%d %s", len(tl.recs), l)})
+			tl.recAfter = append(tl.recAfter, uint64(len(tl.recs)))
+		}
+		return tl
+	}
+	base := mk("send r0 -> r1 PREPARE", "deliver r0 -> r1 PREPARE", "timer r2")
+	withDup := &timeline{recAfter: []uint64{0}}
+	for i, l := range []string{"send r0 -> r1 PREPARE|duplicate r0 -> r1 PREPARE", "deliver r0 -> r1 PREPARE", "timer r2"} {
+		for _, part := range strings.Split(l, "|") {
+			kind, _, _ := strings.Cut(part, " ")
+			withDup.recs = append(withDup.recs, Rec{Step: uint64(i + 1), Kind: kind, Line: fmt.Sprintf("#%d %s", len(withDup.recs), part)})
+		}
+		withDup.recAfter = append(withDup.recAfter, uint64(len(withDup.recs)))
+	}
+	other := mk("send r0 -> r1 PREPARE", "deliver r0 -> r2 PREPARE", "timer r2")
+	for _, tc := range []struct {
+		name string
+		a, b *timeline
+		k    uint64
+		want bool
+	}{
+		{"itself", base, base, 3, true},
+		{"a duplication added", base, withDup, 3, true},
+		{"another delivery", base, other, 3, false},
+		{"the same before it", base, other, 1, true},
+		{"too short", base, mk("send r0 -> r1 PREPARE"), 2, false},
+	} {
+		if got := samePrefix(tc.a, tc.b, tc.k); got != tc.want {
+			t.Errorf("%s: samePrefix %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestOpenScenarioFileAndUpload opens a scenario file and the same
+// scenario uploaded as text: the same run.
+func TestOpenScenarioFileAndUpload(t *testing.T) {
+	yaml := "name: tiny\nseed: 7\nn: 4\nworkload: {clients: 1, requests: 3}\nnetwork: {delay: \"uniform:1ms:3ms\"}\n"
+	file := filepath.Join(t.TempDir(), "tiny.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := newTestServer(t, Options{File: file})
+	a := c.open(CreateRequest{File: file})
+	b := c.open(CreateRequest{YAML: yaml})
+	if a.Kind != "run" || a.Seed != 7 || a.N != 4 || a.Steps == 0 || a.Hash != b.Hash || a.Name != "tiny.yaml" {
+		t.Fatalf("file %+v, upload %+v", a, b)
+	}
+	end := c.goTo(a.ID, GotoRequest{To: "end"})
+	executed := 0
+	for _, r := range end.Replicas {
+		executed += int(r.State.LastExecuted)
+	}
+	if executed == 0 || end.Ended == "" {
+		t.Fatalf("at the end: executed %d, ended %q", executed, end.Ended)
+	}
+}
+
+// TestHotStuffRun: a HotStuff run steps and drives; the state panel says
+// it shows PBFT replicas only.
+func TestHotStuffRun(t *testing.T) {
+	c, _ := newTestServer(t, Options{})
+	sum := c.open(CreateRequest{Builtin: "hotstuff-fault-free"})
+	st := c.goTo(sum.ID, GotoRequest{To: "step", Step: 15})
+	if len(st.Replicas) != 0 || len(st.Notes) == 0 || !strings.Contains(st.Notes[0], "PBFT replicas only") {
+		t.Fatalf("state %+v", st.Notes)
+	}
+	if code, msg := c.do("POST", "/api/sessions/"+sum.ID+"/act", Action{Kind: "crash", Node: ptr(3)}, nil); code != 200 {
+		t.Fatalf("crash in a HotStuff run: %d %s", code, msg)
+	}
+}
+
+// TestRefusedActionKeepsTheRun: after an action that does not show in the
+// run (refused), the session is where it was and still works.
+func TestRefusedActionKeepsTheRun(t *testing.T) {
+	sc := mustBuiltin(t, "fault-free")
+	s, err := newRunSession("x", "fault-free", replayOf(sc), 100000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.seek(10); err != nil {
+		t.Fatal(err)
+	}
+	before := s.state()
+	a := Action{Kind: "crash", Node: ptr(1)}
+	if err := s.compile(&a); err != nil {
+		t.Fatal(err)
+	}
+	a.effect = func(*Rec) bool { return false } // as if the run never took it
+	if err := s.take(a); err == nil || !strings.Contains(err.Error(), "not applied") {
+		t.Fatalf("take: %v", err)
+	}
+	after := s.state()
+	if after.Step != before.Step || after.Hash != before.Hash || len(after.Actions) != 0 || len(after.Replicas) != 4 || len(after.Down) != 0 {
+		t.Fatalf("after the refusal: step %d hash %s actions %v down %v", after.Step, after.Hash, after.Actions, after.Down)
+	}
+	if err := s.seek(20); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/experiment"
-	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 )
@@ -95,23 +94,21 @@ var (
 
 // State is the state shown at the current step.
 type State struct {
-	Step     uint64                       `json:"step"`
-	Steps    uint64                       `json:"steps"` // recorded steps in all
-	TimeNs   int64                        `json:"time_ns"`
-	Time     string                       `json:"time"`
-	Records  uint64                       `json:"records"` // records emitted by this step
-	Hash     string                       `json:"trace_hash"`
-	StepRecs []Rec                        `json:"step_records"` // what this step emitted
-	Replicas []experiment.ReplicaReport   `json:"replicas"`
-	Down     []int                        `json:"down"`
-	Flights  []Flight                     `json:"in_flight"`
-	Timers   []Timer                      `json:"timers"`
-	Viol     []Violation                  `json:"violations"`
-	Ended    string                       `json:"ended,omitempty"` // set at the last step
-	Judged   []properties.Judgement       `json:"-"`
-	Actions  []Action                     `json:"actions"`
-	Notes    []string                     `json:"notes,omitempty"`
-	Extra    map[string]map[string]string `json:"-"`
+	Step     uint64                     `json:"step"`
+	Steps    uint64                     `json:"steps"` // recorded steps in all
+	TimeNs   int64                      `json:"time_ns"`
+	Time     string                     `json:"time"`
+	Records  uint64                     `json:"records"` // records emitted by this step
+	Hash     string                     `json:"trace_hash"`
+	StepRecs []Rec                      `json:"step_records"` // what this step emitted
+	Replicas []experiment.ReplicaReport `json:"replicas"`
+	Down     []int                      `json:"down"`
+	Flights  []Flight                   `json:"in_flight"`
+	Timers   []Timer                    `json:"timers"`
+	Viol     []Violation                `json:"violations"`
+	Ended    string                     `json:"ended,omitempty"` // set at the last step
+	Actions  []Action                   `json:"actions"`
+	Notes    []string                   `json:"notes,omitempty"`
 }
 
 // state returns what the page shows at the cursor.

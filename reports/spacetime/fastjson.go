@@ -45,7 +45,7 @@ func fastDecode(b []byte, raw *rawRecord) bool {
 			} else {
 				raw.Timer = &v
 			}
-		case "t", "from", "to":
+		case "t", "from", "to", "local":
 			v, ok := p.int()
 			if !ok {
 				return false
@@ -53,6 +53,8 @@ func fastDecode(b []byte, raw *rawRecord) bool {
 			switch key {
 			case "t":
 				raw.T = &v
+			case "local":
+				raw.Local = &v
 			case "from":
 				raw.From = &v
 			default:
@@ -110,7 +112,7 @@ func fastDecode(b []byte, raw *rawRecord) bool {
 	}
 }
 
-var fastKeys = []string{"seq", "t", "kind", "from", "to", "type", "msg", "timer", "event", "data", "reason", "faulty"}
+var fastKeys = []string{"seq", "t", "kind", "from", "to", "type", "msg", "timer", "event", "data", "reason", "faulty", "local"}
 
 type fastParser struct {
 	b []byte

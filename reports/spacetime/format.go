@@ -193,6 +193,14 @@ func (rd *Reader) nextBinary() (*Record, error) {
 	return rd.validate(raw)
 }
 
+// noEOF turns io.EOF inside a record into io.ErrUnexpectedEOF.
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
 // binError is a record that was read whole but makes no sense.
 type binError string
 
@@ -266,14 +274,27 @@ func (b *binReader) next() (*rawRecord, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Version 2 writes a record's seq only when it skips some (a 0 byte,
+	// then how many); version 1 writes it after the head.
+	var skip uint64
+	if head == 0 && !b.v1 {
+		if skip, err = b.uvarint("seq skip"); err != nil {
+			return nil, err
+		}
+		if head, err = b.r.ReadByte(); err != nil {
+			return nil, fmt.Errorf("head: %w", noEOF(err))
+		}
+	}
 	k := Kind(head & 15)
 	if k == 0 || int(k) >= len(kindNames) {
 		return nil, binError(fmt.Sprintf("record kind %d is not one of 1..%d (corrupt file?)", k, len(kindNames)-1))
 	}
 	raw := &rawRecord{Kind: &kindNames[k]}
-	d, err := b.uvarint("seq")
-	if err != nil {
-		return nil, err
+	d := skip
+	if b.v1 {
+		if d, err = b.uvarint("seq"); err != nil {
+			return nil, err
+		}
 	}
 	seq := b.seq + d
 	raw.Seq = &seq
@@ -304,6 +325,14 @@ func (b *binReader) next() (*rawRecord, error) {
 			return nil, err
 		}
 		raw.Timer = &v
+		if head&sim.BinLocal != 0 {
+			l, err := binary.ReadVarint(b.r)
+			if err != nil {
+				return nil, fmt.Errorf("local: %w", noEOF(err))
+			}
+			raw.Local = &l
+			head &^= sim.BinLocal
+		}
 	}
 	if head&sim.BinReason != 0 {
 		c, err := b.r.ReadByte()

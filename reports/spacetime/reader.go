@@ -82,15 +82,18 @@ const (
 // message and of the event; they must not be modified (in a binary trace a
 // message's JSON is shared by the records that refer to it).
 type Record struct {
-	Line   int        // 1-based line number in a JSON Lines file; the record number in a binary one
-	Seq    uint64     // "seq"
-	T      sim.Time   // "t", virtual nanoseconds
-	Kind   Kind       // "kind"
-	From   sim.NodeID // "from"
-	To     sim.NodeID // "to"
-	Type   string     // "type": message type name, for message kinds
-	Msg    json.RawMessage
-	Timer  uint64 // "timer"
+	Line  int        // 1-based line number in a JSON Lines file; the record number in a binary one
+	Seq   uint64     // "seq"
+	T     sim.Time   // "t", virtual nanoseconds
+	Kind  Kind       // "kind"
+	From  sim.NodeID // "from"
+	To    sim.NodeID // "to"
+	Type  string     // "type": message type name, for message kinds
+	Msg   json.RawMessage
+	Timer uint64 // "timer"
+	// Local is the node's local clock time on a timer record ("local"),
+	// when the run configured clocks (nil otherwise).
+	Local  *sim.Time
 	Event  string // "event": event name, for KindEvent
 	Data   json.RawMessage
 	Reason string // "reason": drop reason
@@ -181,6 +184,7 @@ type rawRecord struct {
 	Type   string          `json:"type"`
 	Msg    json.RawMessage `json:"msg"`
 	Timer  *uint64         `json:"timer"`
+	Local  *int64          `json:"local"`
 	Event  string          `json:"event"`
 	Data   json.RawMessage `json:"data"`
 	Reason string          `json:"reason"`
@@ -274,6 +278,10 @@ func (rd *Reader) validate(raw *rawRecord) (*Record, error) {
 	}
 	if r.To, err = nodeField("to", raw.To); err != nil {
 		return nil, rd.errorf("%v", err)
+	}
+	if raw.Local != nil {
+		l := sim.Time(*raw.Local)
+		r.Local = &l
 	}
 	if raw.Timer != nil {
 		r.Timer = *raw.Timer

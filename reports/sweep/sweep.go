@@ -266,7 +266,9 @@ func run(ctx context.Context, o Options, h Header, agg *Aggregate, w io.Writer) 
 					return
 				}
 				k := next.Add(1) - 1
-				if k >= total || stopped.Load() {
+				// ctx.Err, not stopped: stopped is set by a goroutine that a
+				// loaded machine may not run before many more seeds are done
+				if k >= total || ctx.Err() != nil {
 					return
 				}
 				sc := o.Scenario
@@ -293,11 +295,14 @@ func run(ctx context.Context, o Options, h Header, agg *Aggregate, w io.Writer) 
 			gap = true
 			continue
 		}
-		if gap || werr != nil {
+		// Once interrupted, nothing more is written (the records already
+		// computed are drained, not kept: --resume computes them again, to
+		// the same bytes), so an interrupt stops the file where it came.
+		if gap || werr != nil || ctx.Err() != nil {
 			continue
 		}
 		pending[r.k] = r.rec
-		for {
+		for ctx.Err() == nil {
 			rec, ok := pending[written]
 			if !ok {
 				break

@@ -16,7 +16,8 @@ type Config struct {
 	Seed uint64
 
 	// Protocol is the replication protocol: "" or "pbft" (the default),
-	// or "hotstuff" (Basic HotStuff, sim/hotstuff).
+	// "hotstuff" (Basic HotStuff, sim/hotstuff) or "chained-hotstuff"
+	// (chained HotStuff, the same package).
 	Protocol string
 
 	N                  int           // replicas, >= 4

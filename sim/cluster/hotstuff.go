@@ -19,11 +19,13 @@ type replicaState interface {
 	StateDigest() pbft.Digest
 }
 
-// newHotStuff builds a HotStuff cluster: Basic HotStuff replicas (Batch
-// requests per block, ViewChangeTimeout as the pacemaker's base timeout)
-// over the same ledger, workload, keys, network and faults as PBFT.
+// newHotStuff builds a HotStuff cluster: Basic or chained HotStuff
+// replicas (Batch requests per block, ViewChangeTimeout as the pacemaker's
+// base timeout) over the same ledger, workload, keys, network and faults as
+// PBFT.
 func newHotStuff(c Config, streams sim.Streams, plan *workload.Plan) (*Cluster, error) {
-	rules, err := hotstuff.ParseVariant(c.Variant)
+	chained := c.Protocol == ProtocolChainedHotStuff
+	rules, err := hotstuff.ParseVariant(c.Variant, chained)
 	if err != nil {
 		return nil, &ConfigError{"protocol.variant", c.Variant, err.Error()}
 	}
@@ -37,7 +39,7 @@ func newHotStuff(c Config, streams sim.Streams, plan *workload.Plan) (*Cluster, 
 		newHonest := func() (*hotstuff.Replica, *ledger.Ledger, error) {
 			l := ledger.NewShared(snapshots)
 			r, err := hotstuff.NewReplica(hotstuff.Config{ID: id, N: c.N, F: c.F, Batch: c.Batch,
-				ViewTimeout: c.ViewChangeTimeout, Keyring: keys, SM: l, Rules: rules})
+				ViewTimeout: c.ViewChangeTimeout, Keyring: keys, SM: l, Rules: rules, Chained: chained})
 			return r, l, err
 		}
 		r, l, err := newHonest()

@@ -94,3 +94,86 @@ func TestHotStuffLinearViewChange(t *testing.T) {
 		})
 	}
 }
+
+// TestChainedHotStuffExactMessageCounts checks chained HotStuff's counts:
+// every view is one PREPARE from its leader and one vote from each replica
+// to the next leader, n−1 each on the network. With one closed-loop client
+// a request's block commits when the proposal three views later arrives, so
+// each request costs four views: 8(n−1) + REQUEST n + REPLY n = 10n − 8,
+// Basic HotStuff's figure, with four message types fewer. With three
+// clients the views carry new requests while earlier ones are in flight
+// (pipelining): still (n−1) PREPAREs and votes per view, in fewer than four
+// views per request.
+func TestChainedHotStuffExactMessageCounts(t *testing.T) {
+	for _, n := range []int{4, 7, 10, 13, 31} {
+		for _, clients := range []int{1, 3} {
+			t.Run(fmt.Sprintf("n=%d/clients=%d", n, clients), func(t *testing.T) {
+				const reqs = 6
+				res, err := cluster.Run(cluster.Config{
+					Protocol: cluster.ProtocolChainedHotStuff, Seed: 7, N: n, Clients: clients, Requests: reqs,
+					Network: constDelay(time.Millisecond),
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !res.Completed || res.Requests.Committed != reqs {
+					t.Fatalf("committed %d of %d (completed=%v)", res.Requests.Committed, reqs, res.Completed)
+				}
+				if res.Views.Changes != 0 {
+					t.Errorf("%d view changes in a fault-free run", res.Views.Changes)
+				}
+				r, m := uint64(reqs), uint64(n-1)
+				views := res.Views.Final - 1 // each view before the last proposed one block
+				if clients == 1 && views != 4*r {
+					t.Errorf("%d views for %d requests of one client, want 4 per request", views, reqs)
+				}
+				if clients > 1 && views >= 4*r {
+					t.Errorf("%d views for %d requests of %d clients: no pipelining (want < %d)", views, reqs, clients, 4*r)
+				}
+				want := map[string]uint64{
+					"REQUEST": r * uint64(n), "PREPARE": views * m, "PREPARE-VOTE": views * m, "REPLY": r * uint64(n),
+				}
+				for typ, w := range want {
+					if got := res.Messages.ByType[typ]; got != w {
+						t.Errorf("%s: got %d, want %d", typ, got, w)
+					}
+				}
+				if got, w := res.Messages.Total, 2*views*m+2*r*uint64(n); got != w {
+					t.Errorf("total: got %d, want 2·views·(n−1) + 2nR = %d; by type %v", got, w, res.Messages.ByType)
+				}
+				if clients == 1 && res.Messages.Total != r*uint64(10*n-8) {
+					t.Errorf("total: got %d, want R(10n−8) = %d", res.Messages.Total, r*uint64(10*n-8))
+				}
+			})
+		}
+	}
+}
+
+// TestChainedHotStuffLinearViewChange: with the first leader (views 1–4,
+// ChainedSpan) crashed, every correct replica times out once and moves to
+// the next leader's first view, sending it one TIMEOUT: n−2 messages.
+func TestChainedHotStuffLinearViewChange(t *testing.T) {
+	for _, n := range []int{4, 7, 13, 31} {
+		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
+			res, err := cluster.Run(cluster.Config{
+				Protocol: cluster.ProtocolChainedHotStuff, Seed: 7, N: n, Clients: 1, Requests: 2,
+				Network: constDelay(time.Millisecond), Crashes: []sim.Crash{{Node: 0, At: 0}},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !res.Completed || res.Requests.Committed != 2 {
+				t.Fatalf("committed %d of 2 (completed=%v)", res.Requests.Committed, res.Completed)
+			}
+			if res.Views.Changes != 1 {
+				t.Fatalf("%d view changes, want 1", res.Views.Changes)
+			}
+			if got, w := res.Messages.ByType["TIMEOUT"], uint64(n-2); got != w {
+				t.Errorf("TIMEOUT: got %d, want n−2 = %d", got, w)
+			}
+			if got := res.Messages.ByType["NEW-VIEW"]; got != 0 {
+				t.Errorf("NEW-VIEW: got %d, want 0 (chained votes go to the next leader)", got)
+			}
+		})
+	}
+}

@@ -18,12 +18,20 @@ import (
 
 // Protocol names (Config.Protocol).
 const (
-	ProtocolPBFT     = "pbft"
-	ProtocolHotStuff = "hotstuff"
+	ProtocolPBFT            = "pbft"
+	ProtocolHotStuff        = "hotstuff"
+	ProtocolChainedHotStuff = "chained-hotstuff"
 )
 
 // Protocols lists the protocol names a Config accepts.
-var Protocols = []string{ProtocolPBFT, ProtocolHotStuff}
+var Protocols = []string{ProtocolPBFT, ProtocolHotStuff, ProtocolChainedHotStuff}
+
+// IsHotStuff reports whether protocol is one of the HotStuff family (Basic
+// or chained; sim/hotstuff runs both): the same message types, Byzantine
+// strategies and variants (a chained-only variant aside).
+func IsHotStuff(protocol string) bool {
+	return protocol == ProtocolHotStuff || protocol == ProtocolChainedHotStuff
+}
 
 // Default values of Config's zero fields.
 const (
@@ -191,13 +199,13 @@ func (c Config) Validate() error {
 		return &ConfigError{"run.stall", c.StallWindow.String(), "a duration >= 0"}
 	}
 	switch c.Protocol {
-	case "", ProtocolPBFT, ProtocolHotStuff:
+	case "", ProtocolPBFT, ProtocolHotStuff, ProtocolChainedHotStuff:
 	default:
 		return &ConfigError{"protocol", fmt.Sprintf("%q", c.Protocol), fmt.Sprintf("one of %v", Protocols)}
 	}
 	if c.Variant != "" {
-		if c.Protocol == ProtocolHotStuff {
-			if _, err := hotstuff.ParseVariant(c.Variant); err != nil {
+		if IsHotStuff(c.Protocol) {
+			if _, err := hotstuff.ParseVariant(c.Variant, c.Protocol == ProtocolChainedHotStuff); err != nil {
 				return &ConfigError{"protocol.variant", c.Variant, err.Error()}
 			}
 		} else if _, err := pbft.ParseVariant(c.Variant); err != nil {
@@ -214,7 +222,7 @@ func (c Config) Validate() error {
 			return &ConfigError{field + ".replica", fmt.Sprint(b.Replica), "each replica at most once"}
 		}
 		seen[b.Replica] = true
-		if c.Protocol == ProtocolHotStuff {
+		if IsHotStuff(c.Protocol) {
 			if err := hotstuff.CheckStrategy(b.Strategy, b.Params, c.N); err != nil {
 				return &ConfigError{field + ".strategy", fmt.Sprintf("%q", b.Strategy), fmt.Sprintf("one of the HotStuff strategies %v with valid params (%v)", hotstuff.Strategies(), err)}
 			}
@@ -314,7 +322,7 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, fmt.Errorf("workload: %w", err)
 	}
 	plan := workload.NewPlan(wl, streams.Stream("workload"))
-	if c.Protocol == ProtocolHotStuff {
+	if IsHotStuff(c.Protocol) {
 		return newHotStuff(c, streams, plan)
 	}
 	variant, err := pbft.ParseVariant(c.Variant)

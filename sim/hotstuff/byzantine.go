@@ -218,7 +218,7 @@ func (b *byzNode) rewrite(out *sim.Output) {
 				continue
 			}
 		case *Vote:
-			if b.mode == "fork" && Leader(m.View, b.env.N) != self {
+			if b.mode == "fork" && b.inner.leader(m.View) != self {
 				continue
 			}
 			if b.mode == "conflicting-votes" && snd.To != self {
@@ -230,7 +230,7 @@ func (b *byzNode) rewrite(out *sim.Output) {
 				v.Sig = b.env.Keyring.Signer(self).Sign(v)
 				out.Send(snd.To, v)
 			}
-			if t, ok := b.twin[m.Block]; ok && snd.To == self && Leader(m.View, b.env.N) == self {
+			if t, ok := b.twin[m.Block]; ok && snd.To == self && b.inner.leader(m.View) == self {
 				v := &Vote{Phase: m.Phase, View: m.View, Block: t, Replica: self}
 				v.Sig = b.env.Keyring.Signer(self).Sign(v)
 				out.Send(self, v)
@@ -241,12 +241,21 @@ func (b *byzNode) rewrite(out *sim.Output) {
 	s.Reset()
 }
 
+// block makes a block of the wrapped replica's protocol: in chained
+// HotStuff it carries its justify QC.
+func (b *byzNode) block(parent Digest, height, view uint64, cmds []*Request, justify *QC) *Block {
+	if b.inner.cfg.Chained {
+		return newBlockQC(parent, height, view, cmds, justify)
+	}
+	return NewBlock(parent, height, view, cmds)
+}
+
 // conflicting returns the block the strategy proposes instead of (or
 // besides) honest proposal p, or nil to send p unchanged.
 func (b *byzNode) conflicting(p *Proposal) *Proposal {
 	if b.lastProp != nil && b.lastProp.View == p.View {
 		if t, ok := b.twin[p.Block.Hash]; ok {
-			return &Proposal{View: p.View, Block: b.inner.blocks[t], Justify: b.lastProp.Justify, Leader: p.Leader}
+			return &Proposal{View: p.View, Block: b.inner.blocks[t], Justify: b.lastProp.Justify, Cert: p.Cert, Leader: p.Leader}
 		}
 		return nil
 	}
@@ -259,8 +268,8 @@ func (b *byzNode) conflicting(p *Proposal) *Proposal {
 		} else {
 			cmds = nil
 		}
-		blk := NewBlock(p.Block.Parent, p.Block.Height, p.View, cmds)
-		t = &Proposal{View: p.View, Block: blk, Justify: p.Justify, Leader: p.Leader}
+		blk := b.block(p.Block.Parent, p.Block.Height, p.View, cmds, p.Justify)
+		t = &Proposal{View: p.View, Block: blk, Justify: p.Justify, Cert: p.Cert, Leader: p.Leader}
 		b.group[p.Block.Hash], b.group[blk.Hash] = 1, 2
 	case "fork":
 		if b.firstLed == 0 {
@@ -268,8 +277,8 @@ func (b *byzNode) conflicting(p *Proposal) *Proposal {
 			b.lastProp = p
 			return nil
 		}
-		blk := NewBlock(Genesis.Hash, 1, p.View, p.Block.Cmds)
-		t = &Proposal{View: p.View, Block: blk, Justify: GenesisQC, Leader: p.Leader}
+		blk := b.block(Genesis.Hash, 1, p.View, p.Block.Cmds, GenesisQC)
+		t = &Proposal{View: p.View, Block: blk, Justify: GenesisQC, Cert: p.Cert, Leader: p.Leader}
 	default:
 		return nil
 	}

@@ -120,18 +120,26 @@ func (m *Request) Signature() Sig { return m.Sig }
 
 // Block is a node of the HotStuff tree: a batch of requests extending its
 // parent. Height is the parent's height + 1 (the genesis block has height 0)
-// and is the sequence number its requests execute at.
+// and is the sequence number its requests execute at. In chained HotStuff
+// a block carries the QC of its parent (Justify, the paper's b.justify),
+// which is part of its hash; Basic HotStuff's blocks have none.
 type Block struct {
-	Parent Digest
-	Height uint64
-	View   uint64 // the view it was proposed in
-	Cmds   []*Request
-	Hash   Digest // hash of the fields above (set by NewBlock)
+	Parent  Digest
+	Height  uint64
+	View    uint64 // the view it was proposed in
+	Cmds    []*Request
+	Justify *QC    // chained HotStuff: the QC of Parent (nil in Basic HotStuff)
+	Hash    Digest // hash of the fields above (set by NewBlock)
 }
 
 // NewBlock returns a block with its hash computed.
 func NewBlock(parent Digest, height, view uint64, cmds []*Request) *Block {
-	b := &Block{Parent: parent, Height: height, View: view, Cmds: cmds}
+	return newBlockQC(parent, height, view, cmds, nil)
+}
+
+// newBlockQC returns a block carrying justify (chained HotStuff).
+func newBlockQC(parent Digest, height, view uint64, cmds []*Request, justify *QC) *Block {
+	b := &Block{Parent: parent, Height: height, View: view, Cmds: cmds, Justify: justify}
 	b.Hash = sha256.Sum256(b.appendBody(nil))
 	return b
 }
@@ -145,6 +153,9 @@ func (b *Block) appendBody(buf []byte) []byte {
 	for _, q := range b.Cmds {
 		buf = q.AppendCanonical(buf)
 	}
+	if b.Justify != nil {
+		buf = b.Justify.appendCanonical(buf)
+	}
 	return buf
 }
 
@@ -155,6 +166,9 @@ func (b *Block) size() int {
 	s := sizeDigest + 2*sizeU64 + sizeDigest + sizeLen
 	for _, q := range b.Cmds {
 		s += q.Size() - sizeHeader
+	}
+	if b.Justify != nil {
+		s += SizeQC
 	}
 	return s
 }
@@ -312,9 +326,13 @@ type Proposal struct {
 // Type implements sim.Message.
 func (m *Proposal) Type() sim.MsgType { return TypePrepare }
 
-// Size implements sim.Message.
+// Size implements sim.Message. A chained block carries its justify QC
+// itself: it is counted once.
 func (m *Proposal) Size() int {
-	s := sizeHeader + sizeU64 + m.Block.size() + SizeQC + sizeID
+	s := sizeHeader + sizeU64 + m.Block.size() + sizeID
+	if m.Block.Justify == nil {
+		s += SizeQC
+	}
 	if m.Cert != nil {
 		s += SizeViewCert
 	}

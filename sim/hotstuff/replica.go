@@ -24,6 +24,9 @@ type Config struct {
 	Keyring     *pbft.Keyring
 	SM          StateMachine
 	Rules       Rules // Correct, or a broken variant (ParseVariant)
+	// Chained selects chained (pipelined) HotStuff: one generic phase per
+	// view, votes to the next leader, the three-chain commit rule.
+	Chained bool
 }
 
 // Validate reports the first out-of-range field.
@@ -43,8 +46,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("hotstuff: Config.Keyring is nil")
 	case c.SM == nil:
 		return fmt.Errorf("hotstuff: Config.SM is nil")
-	case c.Rules.Quorum == nil || c.Rules.SafeToVote == nil || c.Rules.Timeout == nil:
+	case c.Rules.Quorum == nil || c.Rules.SafeToVote == nil || c.Rules.Timeout == nil || c.Rules.ChainCommit == nil:
 		return fmt.Errorf("hotstuff: Config.Rules is incomplete: use Correct or ParseVariant")
+	case c.Rules.Chained && !c.Chained:
+		return fmt.Errorf("hotstuff: variant %q exists only in chained HotStuff", c.Rules.Name)
 	}
 	return nil
 }
@@ -56,8 +61,31 @@ var (
 	GenesisQC = &QC{Phase: PhasePrepare, View: 0, Block: Genesis.Hash}
 )
 
-// Leader returns the leader of view v (views start at 1, led by replica 0).
+// Leader returns the leader of view v of Basic HotStuff (views start at 1,
+// led by replica 0): a new leader every view.
 func Leader(v uint64, n int) sim.NodeID { return sim.NodeID((v - 1) % uint64(n)) }
+
+// ChainedSpan is the number of consecutive views a chained HotStuff leader
+// leads. The three-chain rule commits only when four consecutive views have
+// correct leaders (three certified blocks and the proposal carrying the
+// third's QC); rotating every view among n = 3f+1 replicas with f crashed
+// can leave no such run, and chained HotStuff never commits (n = 4, one
+// crashed: 1 of 3 requests in 10 s). With a span of 4 views every correct
+// leader can commit on its own.
+const ChainedSpan = 4
+
+// ChainedLeader returns the leader of view v of chained HotStuff.
+func ChainedLeader(v uint64, n int) sim.NodeID {
+	return sim.NodeID(((v - 1) / ChainedSpan) % uint64(n))
+}
+
+// leader returns the leader of view v of the replica's protocol.
+func (r *Replica) leader(v uint64) sim.NodeID {
+	if r.cfg.Chained {
+		return ChainedLeader(v, r.n)
+	}
+	return Leader(v, r.n)
+}
 
 // Replica timers.
 const (
@@ -76,11 +104,13 @@ type voteKey struct {
 	block Digest
 }
 
-// newViews are the NEW-VIEW messages a leader received for one view.
+// newViews are the NEW-VIEW messages a leader received for one view
+// (chained: for the views of one leader span up to the highest, top).
 type newViews struct {
 	from   []bool
 	msgs   []*NewView
 	highQC *QC
+	top    uint64
 }
 
 // Replica is a Basic HotStuff replica (sim.Node).
@@ -95,6 +125,7 @@ type Replica struct {
 	view        uint64
 	decidedView uint64    // the highest view whose DECIDE it processed (0: none)
 	lastDecide  *PhaseMsg // that DECIDE
+	lastProp    *Proposal // chained: the highest-view valid proposal it processed
 	sentNV      uint64    // the highest view it sent a NEW-VIEW for
 	lockedQC    *QC
 	prepareQC   *QC
@@ -111,6 +142,7 @@ type Replica struct {
 	// leader state
 	nv       map[uint64]*newViews
 	proposed uint64 // highest view it proposed in
+	readyQC  *QC    // chained: the QC it formed as leader of readyQC.View+1
 	emptyAt  uint64 // the view in which it waits to propose a block without new requests
 	votes    map[voteKey][]*Vote
 	formed   map[voteKey]bool
@@ -160,7 +192,7 @@ func (r *Replica) PrepareQC() *QC { return r.prepareQC }
 // Start implements sim.Node.
 func (r *Replica) Start(now sim.Time, out *sim.Output) {
 	r.out = out
-	out.Report(&ViewEntered{Replica: r.id, View: 1, Leader: Leader(1, r.n), Reason: "start"})
+	out.Report(&ViewEntered{Replica: r.id, View: 1, Leader: r.leader(1), Reason: "start"})
 }
 
 // Step implements sim.Node.
@@ -194,7 +226,19 @@ func (r *Replica) onMessage(from sim.NodeID, m sim.Message) {
 	case *NewView:
 		r.onNewView(from, m)
 	case *Proposal:
-		if from != Leader(m.View, r.n) || m.Leader != from || m.View < r.view {
+		if m.View < r.view && r.cfg.Chained {
+			// an old proposal brings its QC chain, which proves itself:
+			// from any replica (see onGeneric)
+			if r.isReplica(from) && m.Leader == r.leader(m.View) {
+				r.onGeneric(m)
+			}
+			return
+		}
+		if from != r.leader(m.View) || m.Leader != from || m.View < r.view {
+			return
+		}
+		if r.cfg.Chained {
+			r.onGeneric(m)
 			return
 		}
 		if m.View > r.view {
@@ -209,7 +253,7 @@ func (r *Replica) onMessage(from sim.NodeID, m sim.Message) {
 	case *PhaseMsg:
 		// A DECIDE's commitQC proves itself: any replica may pass it on
 		// (see onNewView); PRE-COMMIT and COMMIT come from the leader.
-		if m.QC == nil || m.QC.Phase != PhaseCommit && (from != Leader(m.View, r.n) || m.Leader != from) {
+		if m.QC == nil || m.QC.Phase != PhaseCommit && (from != r.leader(m.View) || m.Leader != from) {
 			return
 		}
 		r.onPhase(from, m)
@@ -272,10 +316,22 @@ func (r *Replica) restartTimer() {
 // not of a replica's history, so replicas in the same view wait alike and
 // one that lags waits less and catches up.
 func (r *Replica) failures() int {
-	if r.view > r.decidedView+1 {
-		return int(min(r.view-r.decidedView-1, 1<<20))
+	// decidedView is the view of the DECIDE (Basic) or of the proposal
+	// whose QC chain committed a block (chained) last processed. A new QC
+	// without a commit is no progress: views that certify blocks but never
+	// three in a row must still grow the timeout.
+	// Chained HotStuff doubles once per leader span (ChainedSpan views):
+	// its commits need a whole span of views to succeed in a row, and
+	// doubling every view would let a few views lost before GST, or to
+	// one faulty leader, grow the timeout far past what a span needs.
+	if r.view <= r.decidedView+1 {
+		return 0
 	}
-	return 0
+	k := min(r.view-r.decidedView-1, 1<<20)
+	if r.cfg.Chained {
+		k = (k + ChainedSpan - 1) / ChainedSpan
+	}
+	return int(k)
 }
 
 // onTimeout is the paper's nextView interrupt: the replica gives up on
@@ -285,7 +341,13 @@ func (r *Replica) failures() int {
 func (r *Replica) onTimeout() {
 	clear(r.fetching) // fetch again what did not arrive
 	r.execute()
-	r.enter(r.view+1, "timeout")
+	next := r.view + 1
+	if r.cfg.Chained {
+		// the next leader's first view: a faulty leader costs one
+		// timeout, not one per view of its span
+		next = r.nvKey(r.view) + ChainedSpan
+	}
+	r.enter(next, "timeout")
 }
 
 // enter moves the replica to view v (> r.view), sends NEW-VIEW (TIMEOUT
@@ -295,23 +357,24 @@ func (r *Replica) enter(v uint64, reason string) {
 	if v <= r.view {
 		return
 	}
-	timedOut := reason == "timeout"
-	r.out.Report(&ViewEntered{Replica: r.id, View: v, Leader: Leader(v, r.n), Reason: reason, TimedOut: timedOut})
+	timedOut := reason == "timeout" || reason == "join"
+	r.out.Report(&ViewEntered{Replica: r.id, View: v, Leader: r.leader(v), Reason: reason, TimedOut: timedOut})
 	r.view = v
-	if reason != "qc" && reason != "proposal" && reason != "new-view" && r.sentNV < v {
+	if (timedOut || reason == "decide" || reason == "join") && r.sentNV < v {
 		nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id, Timeout: timedOut}
 		nv.Sig = r.signer.Sign(nv)
 		r.sentNV = v
-		r.out.Send(Leader(v, r.n), nv)
+		r.out.Send(r.leader(v), nv)
 	}
 	r.restartTimer()
 	for k := range r.nv {
-		if k < v {
+		if k < r.nvKey(v) {
 			delete(r.nv, k)
 		}
 	}
 	for k := range r.votes {
-		if k.view < v {
+		// chained: the leader of v collects the votes of view v−1
+		if k.view < v && !(r.cfg.Chained && k.view+1 == v) {
 			delete(r.votes, k)
 			delete(r.formed, k)
 		}
@@ -325,42 +388,79 @@ const maxNVViews = 64
 // onNewView collects, at the leader of m.View, the NEW-VIEW and TIMEOUT
 // messages for that view: with n−f of them the leader enters the view
 // (however far behind it was) and proposes on the highest prepareQC they
-// carry. A replica that timed out into a view this leader has passed may
-// have missed a decision: the leader hands it its latest DECIDE (one reply
+// carry. A replica that timed out into a view this leader has passed, or
+// with an older prepareQC than the leader's, may have missed a decision:
+// the leader hands it its latest DECIDE (chained: its latest proposal, whose
+// QC chain commits what the leader committed; one reply
 // per TIMEOUT, so the view change stays linear). The decision also aligns
 // the laggard's timeouts, which count views since the last decision, with
 // those of the replicas ahead, so that it catches up with them.
 func (r *Replica) onNewView(from sim.NodeID, m *NewView) {
-	if from != m.Replica || !r.isReplica(from) || Leader(m.View, r.n) != r.id {
+	if from != m.Replica || !r.isReplica(from) || r.leader(m.View) != r.id {
 		return
 	}
-	if m.Timeout && m.View <= r.view && from != r.id && r.lastDecide != nil {
-		r.out.Send(from, r.lastDecide)
+	if m.Timeout && from != r.id && (m.View <= r.view || r.cfg.Chained && m.PrepareQC != nil && m.PrepareQC.View < r.prepareQC.View) {
+		switch {
+		case r.lastDecide != nil:
+			r.out.Send(from, r.lastDecide)
+		case r.lastProp != nil: // chained: its QCs carry the decisions
+			r.out.Send(from, r.lastProp)
+		}
 	}
-	if m.View < r.view || !r.cfg.Keyring.Verify(m) || !r.validQC(m.PrepareQC, PhasePrepare) {
+	key := r.nvKey(m.View)
+	if key < r.nvKey(r.view) || m.View < r.view && !r.cfg.Chained || !r.cfg.Keyring.Verify(m) || !r.validQC(m.PrepareQC, PhasePrepare) {
 		return
 	}
-	s := r.nv[m.View]
+	s := r.nv[key]
 	if s == nil {
-		if len(r.nv) >= maxNVViews && !r.evictNV(m.View) {
+		if len(r.nv) >= maxNVViews && !r.evictNV(key) {
 			return
 		}
 		s = &newViews{from: make([]bool, r.n), highQC: GenesisQC}
-		r.nv[m.View] = s
+		r.nv[key] = s
 	}
-	if s.from[from] {
+	if r.cfg.Chained && m.PrepareQC.View > 0 {
+		r.chainUpdateFrom(m.PrepareQC)
+	}
+	if s.from[from] && m.View <= s.top {
 		return
 	}
-	s.from[from] = true
-	s.msgs = append(s.msgs, m)
+	s.top = max(s.top, m.View)
 	if m.PrepareQC.View > s.highQC.View {
 		s.highQC = m.PrepareQC
 	}
-	if m.View > r.view && len(s.msgs) >= r.quorum {
-		r.enter(m.View, "new-view")
+	if !s.from[from] {
+		s.from[from] = true
+		s.msgs = append(s.msgs, m)
+	}
+	if s.top > r.view && len(s.msgs) >= r.quorum {
+		r.enter(s.top, "new-view")
+		return
+	}
+	if r.cfg.Chained && s.top > r.view && len(s.msgs) >= r.f+1 {
+		// Chained: f+1 replicas, one of them correct, timed out into a
+		// view this one leads while it waits in a lower one (a longer
+		// timeout after commits it missed): it joins them, its own TIMEOUT
+		// completing the n−f it needs to propose. (Basic HotStuff, whose
+		// DECIDE hand-off realigns the laggards, passes more generated
+		// cases without it.)
+		r.enter(s.top, "join")
 		return
 	}
 	r.tryPropose()
+}
+
+// nvKey is the key of view v's NEW-VIEWs in Replica.nv: the view itself;
+// in chained HotStuff the first view of v's leader span. A leader counts
+// the NEW-VIEWs of every view of its span up to the one it proposes in:
+// replicas whose timers expire a view apart, common within a span, still
+// add up to n−f (a NEW-VIEW for view w says its sender will follow a
+// proposal of any later view of the same leader).
+func (r *Replica) nvKey(v uint64) uint64 {
+	if r.cfg.Chained {
+		return v - (v-1)%ChainedSpan
+	}
+	return v
 }
 
 // evictNV drops the highest view's NEW-VIEWs if it is above v (the lower
@@ -378,7 +478,8 @@ func (r *Replica) evictNV(v uint64) bool {
 }
 
 // validCert reports whether c proves that Quorum distinct replicas sent a
-// valid NEW-VIEW (or TIMEOUT) for view v.
+// valid NEW-VIEW (or TIMEOUT) for view v (chained: for a view of v's
+// leader span up to v, see nvKey).
 func (r *Replica) validCert(c *ViewCert, v uint64) bool {
 	if c == nil || c.View != v {
 		return false
@@ -391,7 +492,7 @@ func (r *Replica) validCert(c *ViewCert, v uint64) bool {
 	}
 	seen := make([]bool, r.n)
 	for _, m := range c.NewViews {
-		if m == nil || !r.isReplica(m.Replica) || seen[m.Replica] || m.View != v || !r.cfg.Keyring.Verify(m) {
+		if m == nil || !r.isReplica(m.Replica) || seen[m.Replica] || m.View > v || r.nvKey(m.View) != r.nvKey(v) || !r.cfg.Keyring.Verify(m) {
 			return false
 		}
 		seen[m.Replica] = true
@@ -405,7 +506,7 @@ func (r *Replica) validCert(c *ViewCert, v uint64) bool {
 
 // ---- leader ----
 
-func (r *Replica) isLeader() bool { return Leader(r.view, r.n) == r.id }
+func (r *Replica) isLeader() bool { return r.leader(r.view) == r.id }
 
 // tryPropose lets the leader of the current view propose once it has the
 // view's highQC (n−f NEW-VIEWs; the genesis QC in view 1) and a request to
@@ -419,8 +520,11 @@ func (r *Replica) propose(force bool) {
 	}
 	highQC := GenesisQC
 	var cert *ViewCert
-	if r.view > 1 {
-		s := r.nv[r.view]
+	if r.cfg.Chained && r.readyQC != nil && r.readyQC.View+1 == r.view {
+		// the QC of the previous view's block, formed here from its votes
+		highQC = r.readyQC
+	} else if r.view > 1 {
+		s := r.nv[r.nvKey(r.view)]
 		if s == nil || len(s.msgs) < r.quorum {
 			return
 		}
@@ -452,14 +556,20 @@ func (r *Replica) propose(force bool) {
 	// Every pending request is in the uncommitted chain: a block without
 	// requests would commit it, but the chain's last block was usually just
 	// decided and its DECIDE is on its way. Wait half a view timeout first.
-	if len(cmds) == 0 && !force {
+	if len(cmds) == 0 && !force && !r.cfg.Chained {
 		if r.emptyAt != r.view {
 			r.emptyAt = r.view
 			r.out.SetTimer(timerEmpty, r.cfg.ViewTimeout/2)
 		}
 		return
 	}
+	// Chained HotStuff pipelines: a block without requests carries the
+	// chain's QCs on (three of them commit a block), so it is proposed at
+	// once.
 	b := NewBlock(parent.Hash, parent.Height+1, r.view, cmds)
+	if r.cfg.Chained {
+		b = newBlockQC(parent.Hash, parent.Height+1, r.view, cmds, highQC)
+	}
 	r.blocks[b.Hash] = b
 	r.proposed = r.view
 	p := &Proposal{View: r.view, Block: b, Justify: highQC, Cert: cert, Leader: r.id}
@@ -471,7 +581,12 @@ func (r *Replica) propose(force bool) {
 // onVote collects the votes of the current view; at quorum the leader
 // combines them into a QC and starts the next phase.
 func (r *Replica) onVote(v *Vote) {
-	if v.View != r.view || !r.isLeader() || v.Phase < PhasePrepare || v.Phase > PhaseCommit || !r.cfg.Keyring.Verify(v) {
+	if r.cfg.Chained {
+		// chained: votes for the block of view v go to the leader of v+1
+		if r.leader(v.View+1) != r.id || v.View+1 < r.view || v.Phase != PhasePrepare || !r.cfg.Keyring.Verify(v) {
+			return
+		}
+	} else if v.View != r.view || !r.isLeader() || v.Phase < PhasePrepare || v.Phase > PhaseCommit || !r.cfg.Keyring.Verify(v) {
 		return
 	}
 	k := voteKey{v.Phase, v.View, v.Block}
@@ -491,6 +606,17 @@ func (r *Replica) onVote(v *Vote) {
 	qc := &QC{Phase: v.Phase, View: v.View, Block: v.Block, Votes: r.votes[k]}
 	delete(r.votes, k)
 	r.verified[qc] = true
+	if r.cfg.Chained {
+		if qc.View > r.prepareQC.View {
+			r.prepareQC = qc
+		}
+		r.readyQC = qc
+		if qc.View+1 > r.view {
+			r.enter(qc.View+1, "qc")
+		}
+		r.tryPropose()
+		return
+	}
 	m := &PhaseMsg{View: r.view, QC: qc, Leader: r.id}
 	for i := 0; i < r.n; i++ {
 		r.out.Send(sim.NodeID(i), m)
@@ -558,33 +684,47 @@ func (r *Replica) vote(ph Phase, view uint64, block Digest) {
 	r.voted[ph] = view
 	v := &Vote{Phase: ph, View: view, Block: block, Replica: r.id}
 	v.Sig = r.signer.Sign(v)
-	r.out.Send(Leader(view, r.n), v)
+	to := r.leader(view)
+	if r.cfg.Chained {
+		to = r.leader(view + 1) // the next leader forms the QC
+	}
+	r.out.Send(to, v)
 }
 
 // onProposal is the PREPARE phase at a replica: vote for the leader's block
 // if it extends its justify QC's block and is safe.
 func (r *Replica) onProposal(m *Proposal) {
-	b := m.Block
-	if r.voted[PhasePrepare] >= m.View || b == nil || !b.valid() || b.View != m.View || b.Parent != m.Justify.blockOrZero() ||
-		!r.validQC(m.Justify, PhasePrepare) {
+	if r.voted[PhasePrepare] >= m.View || !r.acceptBlock(m) {
 		return
+	}
+	if !r.cfg.Rules.SafeToVote(r, m.Block, m.Justify) {
+		return
+	}
+	r.vote(PhasePrepare, m.View, m.Block.Hash)
+}
+
+// acceptBlock checks a proposal's block (its hash, view, signed requests,
+// its parent the block of its valid justify QC, one above it in height if
+// known; in chained HotStuff the block carries that QC itself) and stores it.
+func (r *Replica) acceptBlock(m *Proposal) bool {
+	b := m.Block
+	if b == nil || !b.valid() || b.View != m.View || b.Parent != m.Justify.blockOrZero() ||
+		r.cfg.Chained && b.Justify != m.Justify || !r.validQC(m.Justify, PhasePrepare) {
+		return false
 	}
 	for _, q := range b.Cmds {
 		if q == nil || r.isReplica(q.Client) || !r.cfg.Keyring.Verify(q) {
-			return
+			return false
 		}
 	}
 	parent := r.blocks[b.Parent]
 	if parent == nil {
 		r.fetch(b.Parent)
 	} else if b.Height != parent.Height+1 {
-		return
+		return false
 	}
 	r.blocks[b.Hash] = b
-	if !r.cfg.Rules.SafeToVote(r, b, m.Justify) {
-		return
-	}
-	r.vote(PhasePrepare, m.View, b.Hash)
+	return true
 }
 
 func (q *QC) blockOrZero() Digest {

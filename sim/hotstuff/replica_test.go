@@ -61,7 +61,7 @@ func TestValidQC(t *testing.T) {
 		}
 	}
 	// the small-qc variant accepts n-f-1 votes
-	small, _ := ParseVariant("small-qc")
+	small, _ := ParseVariant("small-qc", false)
 	rs := newTestReplica(t, keys, small)
 	if !rs.validQC(qc(keys, PhasePrepare, 1, b.Hash, 0, 2), PhasePrepare) {
 		t.Errorf("small-qc rejects a QC of n-f-1 votes")
@@ -92,7 +92,7 @@ func TestSafeNode(t *testing.T) {
 		{"unlock-lower", fork, qc(keys, PhasePrepare, 2, Genesis.Hash, 0, 2, 3), false},
 	}
 	for _, tc := range tests {
-		rules, err := ParseVariant(tc.variant)
+		rules, err := ParseVariant(tc.variant, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestSafeNode(t *testing.T) {
 }
 
 func TestTimeouts(t *testing.T) {
-	fixed, _ := ParseVariant("fixed-timeout")
+	fixed, _ := ParseVariant("fixed-timeout", false)
 	for failed, want := range []time.Duration{100, 200, 400, 800} {
 		if got := Correct.Timeout(100, failed); got != want {
 			t.Errorf("Correct.Timeout(100, %d) = %v, want %v", failed, got, want)
@@ -115,11 +115,17 @@ func TestTimeouts(t *testing.T) {
 			t.Errorf("fixed-timeout after %d failed views: %v, want 100", failed, got)
 		}
 	}
-	if _, err := ParseVariant("nope"); err == nil {
+	if _, err := ParseVariant("nope", true); err == nil {
 		t.Errorf("ParseVariant accepts an unknown name")
 	}
-	if got := len(Variants()); got != 4 {
-		t.Errorf("%d variants, want 4", got)
+	if got := len(Variants(false)); got != 4 {
+		t.Errorf("%d Basic HotStuff variants, want 4", got)
+	}
+	if got := len(Variants(true)); got != 6 {
+		t.Errorf("%d chained HotStuff variants, want 6", got)
+	}
+	if _, err := ParseVariant("gap-commit", false); err == nil {
+		t.Errorf("a chained-only variant is accepted for Basic HotStuff")
 	}
 }
 

@@ -24,6 +24,13 @@ type Rules struct {
 	// Timeout is the view timeout after failed consecutive views without
 	// a decision.
 	Timeout func(base time.Duration, failed int) time.Duration
+	// ChainCommit is chained HotStuff's commit rule: given the chain
+	// b2 ← b1 ← b0 of blocks each justified by the QC of the next
+	// (b2 is the block whose QC a new proposal carries), it returns the
+	// block to commit, or nil.
+	ChainCommit func(b2, b1, b0 *Block) *Block
+	// Chained is true for a variant that only exists in chained HotStuff.
+	Chained bool
 }
 
 // maxBackoff caps the exponent of the pacemaker's doubling.
@@ -39,6 +46,19 @@ var Correct = Rules{
 	Timeout: func(base time.Duration, failed int) time.Duration {
 		return base << min(failed, maxBackoff)
 	},
+	ChainCommit: threeChain,
+}
+
+// threeChain is chained HotStuff's commit rule (Yin et al., Algorithm 3):
+// b0 commits when b0, b1, b2 were certified in three consecutive views
+// (each the direct parent of the next). Consecutive views leave no view in
+// which a QC for a block conflicting with b1 could have formed before n−f
+// replicas locked on b0's QC.
+func threeChain(b2, b1, b0 *Block) *Block {
+	if b1.View == b0.View+1 && b2.View == b1.View+1 {
+		return b0
+	}
+	return nil
 }
 
 // variants lists the deliberately broken rule sets by name.
@@ -65,28 +85,49 @@ func init() {
 				return rp.safeNode(b, justify)
 			}
 		})
+	variant("gap-commit", "chained HotStuff commits on any three-chain of QCs, without requiring its three views to be consecutive",
+		func(r *Rules) {
+			r.Chained = true
+			r.ChainCommit = func(_, _, b0 *Block) *Block { return b0 }
+		})
+	variant("two-chain-commit", "chained HotStuff commits a block once it and its child are certified in consecutive views (a two-chain), one QC before n−f replicas are locked on it",
+		func(r *Rules) {
+			r.Chained = true
+			r.ChainCommit = func(b2, b1, _ *Block) *Block {
+				if b2.View == b1.View+1 {
+					return b1
+				}
+				return nil
+			}
+		})
 	variant("fixed-timeout", "the pacemaker never grows its view timeout, so after GST a view that needs longer than the base timeout never completes",
 		func(r *Rules) { r.Timeout = func(base time.Duration, _ int) time.Duration { return base } })
 }
 
-// Variants returns the names of the broken variants, sorted.
-func Variants() []string {
+// Variants returns the names of the broken variants of Basic HotStuff
+// (chained false) or chained HotStuff (chained true), sorted. The rules
+// they share (quorum, voting predicate, timeout) apply to both; a commit
+// rule only to chained HotStuff.
+func Variants(chained bool) []string {
 	out := make([]string, 0, len(variants))
-	for n := range variants {
-		out = append(out, n)
+	for n, r := range variants {
+		if !r.Chained || chained {
+			out = append(out, n)
+		}
 	}
 	sort.Strings(out)
 	return out
 }
 
-// ParseVariant returns the rules of a variant name ("" is Correct).
-func ParseVariant(name string) (Rules, error) {
+// ParseVariant returns the rules of a variant name ("" is Correct) for
+// Basic (chained false) or chained HotStuff.
+func ParseVariant(name string, chained bool) (Rules, error) {
 	if name == "" {
 		return Correct, nil
 	}
 	r, ok := variants[name]
-	if !ok {
-		return Rules{}, fmt.Errorf("hotstuff: unknown variant %q (want one of %v)", name, Variants())
+	if !ok || r.Chained && !chained {
+		return Rules{}, fmt.Errorf("hotstuff: unknown variant %q (want one of %v)", name, Variants(chained))
 	}
 	return r, nil
 }

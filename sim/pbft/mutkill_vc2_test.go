@@ -168,6 +168,17 @@ func TestLaggingReplicaAsksForTheNewViewOnce(t *testing.T) {
 			t.Fatalf("%d FETCH-STATE sends, want one ask to 3 replicas", got)
 		}
 	})
+	t.Run("waiting for NEW-VIEW, one peer only", func(t *testing.T) {
+		h := isolated(t, 4, Correct)
+		toView1(t, h, 3, false)
+		before := h.sent["FETCH-STATE"]
+		h.inject(0, 3, prep(h.kr, 1, 1, d, 0))
+		h.deliverAll()
+		h.run(time.Duration(h.now)+60*time.Millisecond, nil)
+		if got := h.sent["FETCH-STATE"] - before; got != 0 {
+			t.Fatalf("%d FETCH-STATE sends for one peer in view 1, want none (f+1 are needed)", got)
+		}
+	})
 	t.Run("in view 1, peers in view 2", func(t *testing.T) {
 		h := isolated(t, 4, Correct)
 		toView1(t, h, 3, true)

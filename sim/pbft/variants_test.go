@@ -300,44 +300,13 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			s := h.replicas[1].Inspect()
 			return fmt.Sprintf("view=%d last-assigned=%d", s.View, s.LastAssigned)
 		}, "view=1 last-assigned=2", "view=1 last-assigned=1"},
-		{VariantRecoveryForgets, func(t *testing.T, v Variant) string {
-			// The primary orders a request, crashes and recovers, then
-			// gets another one.
-			h := isolated(t, 4, v)
-			h.inject(4, 0, req(h, "x", 1))
-			h.deliverAll()
-			h.crash(0)
-			h.recover(0)
-			h.inject(4, 0, req(h, "y", 2))
-			h.deliverAll()
-			return fmt.Sprintf("pre-prepares=%d last-assigned=%d", h.sent["PRE-PREPARE"]/3, h.replicas[0].Inspect().LastAssigned)
-		}, "pre-prepares=2 last-assigned=2", "pre-prepares=3 last-assigned=2"},
-		{VariantNoPersistSigned, func(t *testing.T, v Variant) string {
-			// The primary orders a request, loses its volatile state in
-			// an amnesia crash, then gets another request.
-			h := newHarness(t, hopts{n: 4, clients: 1, variant: v, stores: true})
-			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
-			h.inject(4, 0, req(h, "x", 1))
-			h.deliverAll()
-			h.crash(0)
-			h.recoverKind(0, sim.CrashAmnesia)
-			h.inject(4, 0, req(h, "y", 2))
-			h.deliverAll()
-			return fmt.Sprintf("pre-prepares=%d last-assigned=%d", h.sent["PRE-PREPARE"]/3, h.replicas[0].Inspect().LastAssigned)
-		}, "pre-prepares=2 last-assigned=2", "pre-prepares=2 last-assigned=1"},
-		{VariantLazySync, func(t *testing.T, v Variant) string {
-			// The primary orders a request and loses power (its unsynced
-			// writes lost), then gets another request.
-			h := newHarness(t, hopts{n: 4, clients: 1, variant: v, stores: true})
-			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
-			h.inject(4, 0, req(h, "x", 1))
-			h.deliverAll()
-			h.crash(0)
-			h.recoverKind(0, sim.CrashLoseUnsynced)
-			h.inject(4, 0, req(h, "y", 2))
-			h.deliverAll()
-			return fmt.Sprintf("pre-prepares=%d last-assigned=%d", h.sent["PRE-PREPARE"]/3, h.replicas[0].Inspect().LastAssigned)
-		}, "pre-prepares=2 last-assigned=2", "pre-prepares=2 last-assigned=1"},
+		// The primary orders a request, crashes and recovers (keeping
+		// its state: the variant drops its log), then gets another one.
+		{VariantRecoveryForgets, primaryLosesState(sim.CrashKeep), "pre-prepares=2 last-assigned=2", "pre-prepares=3 last-assigned=2"},
+		// The primary orders a request, loses its volatile state (amnesia)
+		// or its unsynced writes too (a power loss), then gets another one.
+		{VariantNoPersistSigned, primaryLosesState(sim.CrashAmnesia), "pre-prepares=2 last-assigned=2", "pre-prepares=2 last-assigned=1"},
+		{VariantLazySync, primaryLosesState(sim.CrashLoseUnsynced), "pre-prepares=2 last-assigned=2", "pre-prepares=2 last-assigned=1"},
 	}
 	seen := map[Variant]bool{}
 	for _, c := range cases {
@@ -355,6 +324,23 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 		if !seen[v.Name] {
 			t.Errorf("variant %s has no behaviour test", v.Name)
 		}
+	}
+}
+
+// primaryLosesState returns a behaviour run in which the primary (with a
+// stable store) orders request x, crashes with kind k and recovers, then
+// orders request y: the PRE-PREPAREs it sent and its last assigned number.
+func primaryLosesState(k sim.CrashKind) func(t *testing.T, v Variant) string {
+	return func(t *testing.T, v Variant) string {
+		h := newHarness(t, hopts{n: 4, clients: 1, variant: v, stores: true})
+		h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+		h.inject(4, 0, req(h, "x", 1))
+		h.deliverAll()
+		h.crash(0)
+		h.recoverKind(0, k)
+		h.inject(4, 0, req(h, "y", 2))
+		h.deliverAll()
+		return fmt.Sprintf("pre-prepares=%d last-assigned=%d", h.sent["PRE-PREPARE"]/3, h.replicas[0].Inspect().LastAssigned)
 	}
 }
 
