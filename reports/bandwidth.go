@@ -37,18 +37,6 @@ type BandwidthReport struct {
 	FitCrossoverN float64 `json:"fit_crossover_n,omitempty"`
 }
 
-// slowestRate returns the lowest non-zero rate of a network's default and
-// per-node rates (0: none).
-func slowestRate(def sim.Bandwidth, per []sim.Bandwidth, n int) sim.Bandwidth {
-	low := def
-	for i, b := range per {
-		if i < n && b != 0 && (low == 0 || b < low) {
-			low = b
-		}
-	}
-	return low
-}
-
 // meanDelay is the mean of a delay distribution.
 func meanDelay(d sim.Delay) float64 {
 	base := float64(max(d.Min, 0))
@@ -74,8 +62,8 @@ func meanDelay(d sim.Delay) float64 {
 // without a rate limit); bottleneck is filled by analyseBandwidth.
 func newBandwidthReport(base cluster.Config) *BandwidthReport {
 	nw := &base.Network
-	nodes := 1 << 16
-	eg, in := slowestRate(nw.Bandwidth, nw.NodeBandwidth, nodes), slowestRate(nw.IngressBandwidth, nw.NodeIngress, nodes)
+	nodes := max(base.N, 1, len(nw.NodeBandwidth), len(nw.NodeIngress)) // the sweep's n varies: every node listed
+	eg, in := nw.SlowestEgress(nodes), nw.SlowestIngress(nodes)
 	if eg == 0 && in == 0 {
 		return nil
 	}
