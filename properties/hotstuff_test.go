@@ -255,3 +255,37 @@ func builtinHS(t *testing.T, name string) scenarios.Scenario {
 	}
 	return *sc
 }
+
+// TestHotStuffTwinsAndMutate: a replica running as twins (two honest
+// replicas with its key, one per group) or mutating half of its messages
+// leaves the correct protocols safe and live; the mutating one is named
+// (its altered votes and proposals conflict with the originals).
+func TestHotStuffTwinsAndMutate(t *testing.T) {
+	for _, strat := range []string{"{replica: 0, strategy: twins, params: {groups: \"1|2,3\"}}", "{replica: 0, strategy: mutate}"} {
+		src := `
+protocol: hotstuff
+n: 4
+workload: {clients: 2, requests: 8}
+network: {delay: "uniform:1ms:5ms"}
+byzantine:
+  - ` + strat + `
+run: {max_time: 10s}
+`
+		for _, proto := range []string{"hotstuff", "chained-hotstuff"} {
+			for seed := uint64(1); seed <= 3; seed++ {
+				sc := parseHS(t, src, seed, "")
+				sc.Protocol.Name = proto
+				o, err := RunScenario(sc, RunOptions{Liveness: true})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if o.Failed() || !o.Result.Completed || !o.LivenessChecked {
+					t.Errorf("%s %s seed %d: %s", strat, proto, seed, o.Summary())
+				}
+				if strings.Contains(strat, "mutate") && (len(o.Accused) != 1 || o.Accused[0].Replica != 0) {
+					t.Errorf("%s %s seed %d: accused %v, want replica 0", strat, proto, seed, o.Accused)
+				}
+			}
+		}
+	}
+}
