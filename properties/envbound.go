@@ -58,30 +58,13 @@ func clockStretch(c cluster.Config) (slow float64, back time.Duration, forward i
 // messages carry at most one certificate of 2f+1 votes, far less, so the
 // PBFT figure over-estimates its queueing.
 func queueBound(c cluster.Config) time.Duration {
-	eg := slowest(c.Network.Bandwidth, c.Network.NodeBandwidth, c.N)
-	in := slowest(c.Network.IngressBandwidth, c.Network.NodeIngress, c.N)
+	eg, in := c.Network.SlowestEgress(c.N), c.Network.SlowestIngress(c.N)
 	if eg == 0 && in == 0 {
 		return 0
 	}
 	vc, nv := viewChangeSizes(c)
 	peers := c.N - 1
 	return eg.TxTime(peers*(nv+vc)) + in.TxTime(peers*vc+nv)
-}
-
-// slowest returns the lowest rate among n nodes with default def and
-// per-node overrides per (0: all unlimited).
-func slowest(def sim.Bandwidth, per []sim.Bandwidth, n int) sim.Bandwidth {
-	low := sim.Bandwidth(0)
-	for i := 0; i < n; i++ {
-		b := def
-		if i < len(per) && per[i] != 0 {
-			b = per[i]
-		}
-		if b != 0 && (low == 0 || b < low) {
-			low = b
-		}
-	}
-	return low
 }
 
 // viewChangeSizes returns the wire sizes of the largest VIEW-CHANGE and
@@ -150,7 +133,7 @@ func linkOverload(c cluster.Config) string {
 	for _, l := range []struct {
 		name string
 		rate sim.Bandwidth
-	}{{"egress", slowest(c.Network.Bandwidth, c.Network.NodeBandwidth, nodes)}, {"ingress", slowest(c.Network.IngressBandwidth, c.Network.NodeIngress, nodes)}} {
+	}{{"egress", c.Network.SlowestEgress(nodes)}, {"ingress", c.Network.SlowestIngress(nodes)}} {
 		if l.rate != 0 && bits > float64(l.rate) {
 			return fmt.Sprintf("the slowest %s link (%v) cannot carry a replica's periodic retransmissions (VIEW-CHANGE of %d bytes to %d peers every %v; for each of %d clients, every %v, its request, the PRE-PREPARE, PREPARE and COMMIT again and the reply: %.3g bit/s): its queue can grow without bound, so no delay bound holds after GST",
 				l.name, l.rate, vc, c.N-1, c.ViewChangeTimeout, c.Clients, c.ClientTimeout, bits)

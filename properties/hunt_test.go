@@ -95,16 +95,21 @@ func TestHuntRejectsUnknownVariant(t *testing.T) {
 
 // genericCases is the CI budget of the generic hunt test, per variant (a
 // number of cases, so that it is the same search on every machine); the
-// README's table is the wall-clock one (pbftsim hunt --all --generic).
-const genericCases = 160
+// README's table is the CPU-time one (pbftsim hunt --all --generic --cpu).
+// Seed 1 needs up to 340 cases (state-transfer-unverified; checkpoint-
+// ignores-digest 334).
+const genericCases = 400
 
 // genericSlow are the variants the generic search does not find within
-// genericCases (seed 1): the README's hunt table gives how long they take.
-// make fuzz (PBFTSIM_PROPERTY_RUNS set) hunts them with 20x the cases.
+// genericCases cases (seed 1): the README's hunt table gives how long they
+// take. make fuzz (PBFTSIM_PROPERTY_RUNS set) hunts them with
+// genericSlowCases cases.
 var genericSlow = map[string]bool{
-	"timer-restart-any-execution": true, // 2,553 cases
-	"primary-untimed":             true, // 169 cases (seed 1, with the swarm's environment knobs of 2026-12-07)
+	"timer-restart-any-execution": true, // not found in 24,802 cases (60 CPU-seconds)
 }
+
+// genericSlowCases is make fuzz's budget for the genericSlow variants.
+const genericSlowCases = 60000
 
 // TestGenericHuntCatchesEveryVariant: the generator of check, with no
 // scenario written for the variant, finds every broken variant within
@@ -118,7 +123,7 @@ func TestGenericHuntCatchesEveryVariant(t *testing.T) {
 				if os.Getenv("PBFTSIM_PROPERTY_RUNS") == "" {
 					t.Skipf("%s: the generic search needs more than %d cases (see the README's hunt table); make fuzz hunts it", v, genericCases)
 				}
-				cases *= 20
+				cases = genericSlowCases
 			}
 			t.Parallel()
 			f, err := HuntWith(context.Background(), HuntSpec{Variant: v, MaxCases: cases, Seed: 1, Generic: true})

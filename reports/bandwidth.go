@@ -37,18 +37,6 @@ type BandwidthReport struct {
 	FitCrossoverN float64 `json:"fit_crossover_n,omitempty"`
 }
 
-// slowestRate returns the lowest non-zero rate of a network's default and
-// per-node rates (0: none).
-func slowestRate(def sim.Bandwidth, per []sim.Bandwidth, n int) sim.Bandwidth {
-	low := def
-	for i, b := range per {
-		if i < n && b != 0 && (low == 0 || b < low) {
-			low = b
-		}
-	}
-	return low
-}
-
 // meanDelay is the mean of a delay distribution.
 func meanDelay(d sim.Delay) float64 {
 	base := float64(max(d.Min, 0))
@@ -74,8 +62,8 @@ func meanDelay(d sim.Delay) float64 {
 // without a rate limit); bottleneck is filled by analyseBandwidth.
 func newBandwidthReport(base cluster.Config) *BandwidthReport {
 	nw := &base.Network
-	nodes := 1 << 16
-	eg, in := slowestRate(nw.Bandwidth, nw.NodeBandwidth, nodes), slowestRate(nw.IngressBandwidth, nw.NodeIngress, nodes)
+	nodes := max(base.N, 1, len(nw.NodeBandwidth), len(nw.NodeIngress)) // the sweep's n varies: every node listed
+	eg, in := nw.SlowestEgress(nodes), nw.SlowestIngress(nodes)
 	if eg == 0 && in == 0 {
 		return nil
 	}
@@ -130,20 +118,21 @@ func bandwidthBlocks(s *Summary) []block {
 	if b.Ingress != 0 {
 		rates += ", ingress " + sim.Bandwidth(b.Ingress).String()
 	}
-	t := &table{head: []string{"n", "latency p50 ms (95% CI)", "bytes/s per replica (95% CI)", "busiest sender bytes/s", "queue wait mean ms (95% CI)", "queue wait max ms", "bytes per view change", "view change on a link, ms (95% CI)", "÷ 2 delays", "longest stall ms"}}
+	t := &table{head: []string{"n", "runs complete", "latency p50 ms (95% CI)", "bytes/s per replica (95% CI)", "busiest sender bytes/s", "queue wait mean ms (95% CI)", "queue wait max ms", "bytes per view change", "view change on a link, ms (95% CI)", "÷ 2 delays", "longest stall ms"}}
 	for _, p := range s.Points {
 		ratio := "–"
 		if p.LinkMs.N > 0 && b.DelayMs > 0 {
 			ratio = f3(p.LinkMs.Mean / (2 * b.DelayMs))
 		}
-		t.rows = append(t.rows, []string{strconv.Itoa(p.N), ci(p.LatencyP50Ms), ci(p.BytesPerSecPerReplica), pm(p.MaxSenderBytesPerSec),
+		t.rows = append(t.rows, []string{strconv.Itoa(p.N), fmt.Sprintf("%d/%d", p.CompletedRuns, p.Runs), ci(p.LatencyP50Ms), ci(p.BytesPerSecPerReplica), pm(p.MaxSenderBytesPerSec),
 			ci(p.QueueWaitMeanMs), pm(p.QueueWaitMaxMs), pm(p.BytesPerViewChange), ci(p.LinkMs), ratio, pm(p.StallMs)})
 	}
 	text := []string{
 		fmt.Sprintf("Every replica's link is rate-limited (%s): a message occupies its sender's link for size/rate, queued behind the sender's earlier messages, before its network delay (mean %.3g ms one way) starts.", rates, b.DelayMs),
 		"Bytes/s per replica is all bytes sent on the network / n / simulated time; the busiest sender is the node that sent the most bytes. Queue wait is how long a message waited behind its sender's earlier messages. " +
 			"A view change's link time is its VIEW-CHANGE and NEW-VIEW bytes, spread over the n senders, at the egress rate: the time they keep one replica's link busy. " +
-			"Where it exceeds the two message delays a view change needs (÷ 2 delays > 1), the view change's bytes, not the network's delay, set how long it takes.",
+			"Where it exceeds the two message delays a view change needs (÷ 2 delays > 1), the view change's bytes, not the network's delay, set how long it takes. " +
+			"The longest stall is the longest time between two steps of progress: a run that stops making progress and is cut by its time limit (runs complete below n/n) stalled longer than it says.",
 	}
 	switch {
 	case b.BottleneckN > 0:

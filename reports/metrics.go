@@ -287,6 +287,7 @@ type Point struct {
 	F             int `json:"f"`
 	Runs          int `json:"runs"`
 	CommittedRuns int `json:"runs_with_commits"`
+	CompletedRuns int `json:"runs_completed"` // every request committed
 
 	Committed             Stat `json:"committed"`
 	MessagesPerRequest    Stat `json:"messages_per_request"`
@@ -351,6 +352,9 @@ func aggregate(n int, runs []Run, types []string, batch, k int) Point {
 	for _, r := range runs {
 		if r.Committed > 0 {
 			p.CommittedRuns++
+		}
+		if r.Completed {
+			p.CompletedRuns++
 		}
 	}
 	p.Committed = col(all, func(r Run) float64 { return float64(r.Committed) })

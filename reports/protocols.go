@@ -134,10 +134,12 @@ func protocolClosedForm(protocol string, b, k, requests int) (string, func(n flo
 // CompareProtocols runs opt's sweep once per protocol (opt.Base.Protocol is
 // replaced) and writes a comparison report to opt.Out: report.md,
 // comparison.json, runs.json and the log-log plots of messages and bytes
-// per committed request with both fits.
+// per committed request with both fits. With one protocol it is that
+// protocol's report on the same terms (its closed form, fits, view change
+// and measurements): the single-protocol report of a HotStuff scenario.
 func CompareProtocols(ctx context.Context, opt Options, protocols []string, run Runner) (*ProtocolComparison, error) {
-	if len(protocols) < 2 {
-		return nil, inputErr("protocols", "%d protocol(s): give at least two, e.g. pbft,hotstuff", len(protocols))
+	if len(protocols) < 1 {
+		return nil, inputErr("protocols", "no protocol: give one or more, e.g. pbft,hotstuff")
 	}
 	seen := map[string]bool{}
 	for _, p := range protocols {
@@ -346,7 +348,7 @@ func (c *ProtocolComparison) conclude() {
 				worstV = v
 			}
 		}
-		if bestV > 0 && worstV > 0 {
+		if bestV > 0 && worstV > 0 && len(c.Protocols) > 1 { // one protocol: nothing to compare
 			ratio := worstV / bestV
 			if !lowerIsBetter {
 				ratio = bestV / worstV
@@ -462,9 +464,15 @@ func (c *ProtocolComparison) markdown(figs []Figure) []byte {
 	for i, p := range c.Protocols {
 		names[i] = p.Protocol
 	}
-	fmt.Fprintf(&b, "# Protocol comparison: %s\n\n", strings.Join(names, " vs "))
-	fmt.Fprintf(&b, "Scenario `%s`, n = %v, %d seed(s) per n, %d requests per run, batch %d; every protocol ran the same scenario, seeds, workload and network model.\n\n",
-		c.Scenario, c.Nodes, len(c.Seeds), c.Requests, c.Batch)
+	if len(names) == 1 {
+		fmt.Fprintf(&b, "# Protocol report: %s\n\n", names[0])
+		fmt.Fprintf(&b, "Scenario `%s`, n = %v, %d seed(s) per n, %d requests per run, batch %d.\n\n",
+			c.Scenario, c.Nodes, len(c.Seeds), c.Requests, c.Batch)
+	} else {
+		fmt.Fprintf(&b, "# Protocol comparison: %s\n\n", strings.Join(names, " vs "))
+		fmt.Fprintf(&b, "Scenario `%s`, n = %v, %d seed(s) per n, %d requests per run, batch %d; every protocol ran the same scenario, seeds, workload and network model.\n\n",
+			c.Scenario, c.Nodes, len(c.Seeds), c.Requests, c.Batch)
+	}
 	if c.Command != "" {
 		fmt.Fprintf(&b, "Regenerate with `%s`", c.Command)
 		if c.Version != "" {

@@ -48,7 +48,7 @@ func TestCompareProtocols(t *testing.T) {
 
 func TestCompareProtocolsBadInput(t *testing.T) {
 	opt := Options{Nodes: []int{4, 7, 10}, Seeds: 1, Out: filepath.Join(t.TempDir(), "x")}
-	for _, protos := range [][]string{{"pbft"}, {"pbft", "raft"}, {"pbft", "pbft"}} {
+	for _, protos := range [][]string{nil, {"pbft", "raft"}, {"pbft", "pbft"}} {
 		_, err := CompareProtocols(context.Background(), opt, protos, cluster.Run)
 		var ie *InputError
 		if !errors.As(err, &ie) || ie.Field != "protocols" {

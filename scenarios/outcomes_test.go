@@ -94,6 +94,18 @@ func TestBuiltinOutcomes(t *testing.T) {
 					time.Duration(r.Views.NoProgress), r.Views, time.Duration(two.Views.NoProgress), two.Requests.Committed)
 			}
 		},
+		"wan-bandwidth-view-change": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
+			free, _, _ := runBuiltin(t, "wan-bandwidth-view-change", func(s *Scenario) { s.Network.Bandwidth = "" })
+			vc := r.Messages.BytesByType["VIEW-CHANGE"] + r.Messages.BytesByType["NEW-VIEW"]
+			link := time.Duration(float64(vc) * 8 / 13 / 10e6 * 1e9) // the view change's bytes over 13 senders at 10 Mbit/s
+			if r.Views.Changes != 1 || free.Views.Changes != 1 || time.Duration(r.Views.NoProgress-free.Views.NoProgress) < link {
+				t.Errorf("views %+v vs unlimited %+v: want one view change each, the stall longer by at least the link time %v of its %d bytes", r.Views, free.Views, link, vc)
+			}
+			big, _, want := runBuiltin(t, "wan-bandwidth-view-change", func(s *Scenario) { s.N = 31 })
+			if big.Completed || big.Requests.Committed >= want || big.Views.Changes < 2 {
+				t.Errorf("n=31: completed %v, committed %d of %d, views %+v: want the view changes to cascade and the run not to finish", big.Completed, big.Requests.Committed, want, big.Views)
+			}
+		},
 		"wan-5-regions": func(t *testing.T, r *cluster.Result, _ []sim.NodeID) {
 			bound := wanLatencyBound(t)
 			if r.Views.Changes != 0 || r.Messages.Dropped != 0 || r.LatencyNs.P50 < int64(bound) {

@@ -124,3 +124,30 @@ func (q *egress) depart(now Time, from NodeID, size int) (dep Time, wait time.Du
 	q.busy[from] = end
 	return end, time.Duration(start - now)
 }
+
+// SlowestEgress returns the lowest egress rate among nodes 0..n-1 (the
+// default Bandwidth or a node's override), or 0 when none is limited.
+func (nc *NetworkConfig) SlowestEgress(n int) Bandwidth {
+	return slowestRate(nc.Bandwidth, nc.NodeBandwidth, n)
+}
+
+// SlowestIngress is SlowestEgress for the ingress rates.
+func (nc *NetworkConfig) SlowestIngress(n int) Bandwidth {
+	return slowestRate(nc.IngressBandwidth, nc.NodeIngress, n)
+}
+
+// slowestRate returns the lowest non-zero rate of n nodes with default def
+// and per-node overrides per (0 entries keep def).
+func slowestRate(def Bandwidth, per []Bandwidth, n int) Bandwidth {
+	low := Bandwidth(0)
+	for i := 0; i < n; i++ {
+		b := def
+		if i < len(per) && per[i] != 0 {
+			b = per[i]
+		}
+		if b != 0 && (low == 0 || b < low) {
+			low = b
+		}
+	}
+	return low
+}

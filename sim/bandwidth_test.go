@@ -194,3 +194,21 @@ func TestBandwidthValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestSlowestRate(t *testing.T) {
+	for _, c := range []struct {
+		nc     sim.NetworkConfig
+		n      int
+		eg, in sim.Bandwidth
+	}{
+		{sim.NetworkConfig{}, 4, 0, 0},
+		{sim.NetworkConfig{Bandwidth: 100e6}, 4, 100e6, 0},
+		{sim.NetworkConfig{Bandwidth: 100e6, NodeBandwidth: []sim.Bandwidth{0, 0, 10e6}}, 4, 10e6, 0},
+		{sim.NetworkConfig{Bandwidth: 100e6, NodeBandwidth: []sim.Bandwidth{0, 0, 10e6}}, 2, 100e6, 0}, // node 2 beyond n
+		{sim.NetworkConfig{NodeBandwidth: []sim.Bandwidth{0, 5e6}, IngressBandwidth: 1e9, NodeIngress: []sim.Bandwidth{2e9}}, 4, 5e6, 1e9},
+	} {
+		if eg, in := c.nc.SlowestEgress(c.n), c.nc.SlowestIngress(c.n); eg != c.eg || in != c.in {
+			t.Errorf("%+v n=%d: slowest egress %v ingress %v, want %v %v", c.nc, c.n, eg, in, c.eg, c.in)
+		}
+	}
+}

@@ -84,6 +84,9 @@ input, 130 interrupted.`,
 			if err := c.Validate(); err != nil {
 				return usage(err)
 			}
+			if c.DPOR && !cmd.Flags().Changed("max-states") {
+				c.MaxStates = 0 // DPOR keeps fingerprints only: no default limit
+			}
 			if c.MaxStates < 0 {
 				return usage(fmt.Errorf("--max-states %d: out of range: want 0 (no limit) or more", c.MaxStates))
 			}
@@ -121,7 +124,7 @@ input, 130 interrupted.`,
 	fl.IntVar(&c.Views, "views", 1, fmt.Sprintf("highest view explored (0..%d)", pexplore.MaxViews))
 	fl.IntVar(&c.Depth, "depth", 0, fmt.Sprintf("maximum path length (0: no limit, at most %d)", pexplore.MaxDepth))
 	fl.DurationVar(&c.Budget, "budget", 0, "wall-clock budget (0: none)")
-	fl.IntVar(&c.MaxStates, "max-states", defaultMaxStates, "stop after this many states (0: no limit; breadth-first about 4.5 KB of memory each, about 1 KB with --depth; --dpor 8-16 bytes each)")
+	fl.IntVar(&c.MaxStates, "max-states", defaultMaxStates, "stop after this many states (0: no limit; breadth-first about 4.5 KB of memory each, about 1 KB with --depth; --dpor 8-16 bytes each, no limit unless given)")
 	fl.StringVar(&c.Variant, "variant", "", "protocol variant (see pbftsim hunt --list; default correct)")
 	addSeedFlag(fl, &c.Seed, 1, "here the keys and the workload")
 	fl.BoolVar(&c.DFS, "dfs", false, "depth-first with iterative deepening instead of breadth-first")

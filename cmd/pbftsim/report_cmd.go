@@ -139,9 +139,12 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	base.Seed = seeds.From
 	opt.Base, opt.Scenario = base, name
 	opt.Command = reportCommand(fl, flags.Changed("requests"), opt)
-	if cluster.IsHotStuff(base.Protocol) && !flags.Changed("protocols") {
-		// The single-protocol report judges PBFT's closed forms.
-		return bad(fmt.Errorf("--scenario %s runs HotStuff: the single-protocol report compares with PBFT's closed forms; use --protocols pbft,hotstuff (or --protocols hotstuff,pbft)", name))
+	hotstuffOnly := cluster.IsHotStuff(base.Protocol) && !flags.Changed("protocols")
+	if hotstuffOnly {
+		// PBFT's report judges PBFT's closed forms and bounds: a HotStuff
+		// scenario gets the protocol report of its own protocol (its
+		// closed form, fits, view change), as in a comparison.
+		fl.protocols = base.Protocol
 	}
 
 	// Ctrl-C stops the sweep: the finished runs are kept for --resume and
@@ -149,7 +152,7 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 	ctx, _, release := stopOnSignal(cmd)
 	defer release()
 	opt.Resume = fl.resume
-	if flags.Changed("protocols") {
+	if flags.Changed("protocols") || hotstuffOnly {
 		return runCompareProtocols(ctx, cmd, fl, opt, regionRunner(sc, reportRunner))
 	}
 	s, err := reports.Generate(ctx, opt, regionRunner(sc, reportRunner))
@@ -207,7 +210,11 @@ func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlag
 		return err
 	}
 	w := cmd.OutOrStdout()
-	fmt.Fprintf(w, "comparison report written to %s\n", c.Out)
+	if len(c.Protocols) == 1 {
+		fmt.Fprintf(w, "%s report written to %s\n", c.Protocols[0].Protocol, c.Out)
+	} else {
+		fmt.Fprintf(w, "comparison report written to %s\n", c.Out)
+	}
 	for _, p := range c.Protocols {
 		fmt.Fprintf(w, "%s: messages/request ~ n^%.3f (95%% CI [%.3f, %.3f]), bytes/request ~ n^%.3f; closed form %s, exact: %v\n",
 			p.Protocol, p.MessagesFit.Exponent, p.MessagesFit.ExponentCI[0], p.MessagesFit.ExponentCI[1], p.BytesFit.Exponent, p.ClosedForm, p.Exact)

@@ -320,6 +320,8 @@ func TestBrowserSweep(t *testing.T) {
 	if v := text(t, ctx, "#violations"); !strings.Contains(v, "violated") {
 		t.Fatalf("violation shown: %q", v)
 	}
+	click(t, ctx, "#back-to-sweep")
+	waitFor(t, ctx, `!document.getElementById("sweep").hidden && document.querySelectorAll("#sweep-groups .group").length == 1`)
 }
 
 // TestBrowserHunt runs hunt from the page, with its progress, and opens

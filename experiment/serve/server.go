@@ -26,12 +26,14 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/pbftsim/pbftsim/experiment"
+	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 //go:embed static
@@ -435,12 +437,15 @@ func (s *Server) seekTo(w http.ResponseWriter, sess *Session, k uint64) bool {
 // "end", "step" (Step), "time" (Time, a duration like 120ms), "record"
 // (Record, a trace record number), "violation" (the next step at which a
 // violation is found), "view-change" (the next view-change or new-view
-// event).
+// event), "event" (the next record of node event Event, or "crash" or
+// "recover", at Node if given).
 type GotoRequest struct {
 	To     string `json:"to"`
 	Step   uint64 `json:"step,omitempty"`
 	Time   string `json:"time,omitempty"`
 	Record uint64 `json:"record,omitempty"`
+	Event  string `json:"event,omitempty"`
+	Node   *int   `json:"node,omitempty"`
 }
 
 func (s *Server) postGoto(w http.ResponseWriter, r *http.Request, sess *Session) {
@@ -495,8 +500,22 @@ func (s *Server) postGoto(w http.ResponseWriter, r *http.Request, sess *Session)
 			return
 		}
 		k = next
+	case "event":
+		names := append(pbft.EventNames(), "crash", "recover")
+		if !slices.Contains(names, req.Event) {
+			fail(w, http.StatusBadRequest, "event %q: want one of %s", req.Event, strings.Join(names, ", "))
+			return
+		}
+		next, ok := tl.nextRecord(k, func(r *Rec) bool {
+			return (r.Event == req.Event || r.Kind == req.Event) && (req.Node == nil || r.From == *req.Node)
+		})
+		if !ok {
+			fail(w, http.StatusNotFound, "no %s event after step %d", req.Event, k)
+			return
+		}
+		k = next
 	default:
-		fail(w, http.StatusBadRequest, "to %q: want next, prev, start, end, step, time, record, violation or view-change", req.To)
+		fail(w, http.StatusBadRequest, "to %q: want next, prev, start, end, step, time, record, violation, view-change or event", req.To)
 		return
 	}
 	if !s.seekTo(w, sess, k) {

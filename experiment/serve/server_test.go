@@ -141,7 +141,7 @@ func TestOpenAndBadRequests(t *testing.T) {
 		{"POST", "/api/sessions/" + sum.ID + "/act", Action{Kind: "fire", Node: ptr(1), Timer: 77}, 409, "no pending timer"},
 		{"POST", "/api/sessions/" + sum.ID + "/undo", nil, 409, "nothing to undo"},
 		{"POST", "/api/sessions/" + sum.ID + "/fork", ForkRequest{Name: "../escape"}, 400, "no path"},
-		{"POST", "/api/sessions/" + sum.ID + "/fork", ForkRequest{Name: "/tmp/x"}, 400, "no path"},
+		{"POST", "/api/sessions/" + sum.ID + "/fork", ForkRequest{Name: "/x"}, 400, "no path"},
 		{"POST", "/api/jobs", JobRequest{Kind: "dig"}, 400, "want check or hunt"},
 		{"POST", "/api/jobs", JobRequest{Kind: "hunt"}, 400, "want variant"},
 		{"POST", "/api/jobs", JobRequest{Kind: "check", Budget: "forever"}, 400, "budget"},
@@ -230,6 +230,26 @@ func TestViolationsAndViewChange(t *testing.T) {
 	}
 	if !found {
 		t.Fatalf("run to view change: step %d emitted %+v", st.Step, st.StepRecs)
+	}
+	// Jump to an event, at a node: crashed-primary crashes r0.
+	c.goTo(vc.ID, GotoRequest{To: "start"})
+	st = c.goTo(vc.ID, GotoRequest{To: "event", Event: "crash", Node: ptr(0)})
+	if len(st.StepRecs) == 0 || st.StepRecs[0].Kind != "crash" || st.StepRecs[0].From != 0 || len(st.Down) != 1 {
+		t.Fatalf("jump to r0's crash: %+v, down %v", st.StepRecs, st.Down)
+	}
+	st = c.goTo(vc.ID, GotoRequest{To: "event", Event: "new-view", Node: ptr(2)})
+	found = false
+	for _, r := range st.StepRecs {
+		found = found || r.Event == "new-view" && r.From == 2
+	}
+	if !found {
+		t.Fatalf("jump to r2's new-view: %+v", st.StepRecs)
+	}
+	if code, msg := c.do("POST", "/api/sessions/"+vc.ID+"/goto", GotoRequest{To: "event", Event: "lunch"}, nil); code != 400 || !strings.Contains(msg, "committed") {
+		t.Fatalf("unknown event: %d %s", code, msg)
+	}
+	if code, msg := c.do("POST", "/api/sessions/"+vc.ID+"/goto", GotoRequest{To: "event", Event: "recover"}, nil); code != 404 || !strings.Contains(msg, "no recover event") {
+		t.Fatalf("an event that never comes: %d %s", code, msg)
 	}
 }
 

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/scenarios"
@@ -273,11 +274,15 @@ func (tl *timeline) stepAtTime(t int64) uint64 {
 // nextEvent returns the first step after k that emits an event named one
 // of names, or false.
 func (tl *timeline) nextEvent(k uint64, names ...string) (uint64, bool) {
+	return tl.nextRecord(k, func(r *Rec) bool { return slices.Contains(names, r.Event) })
+}
+
+// nextRecord returns the first step after k that emits a record match
+// accepts, or false.
+func (tl *timeline) nextRecord(k uint64, match func(*Rec) bool) (uint64, bool) {
 	for i := tl.recAfter[k]; i < uint64(len(tl.recs)); i++ {
-		for _, n := range names {
-			if tl.recs[i].Event == n {
-				return tl.recs[i].Step, true
-			}
+		if match(&tl.recs[i]) {
+			return tl.recs[i].Step, true
 		}
 	}
 	return 0, false

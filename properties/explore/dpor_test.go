@@ -20,6 +20,7 @@ func TestDPORSameLeavesPBFT(t *testing.T) {
 		{Nodes: 4, Requests: 1, Views: 0, Depth: 2, Drops: 1},
 		{Nodes: 4, Requests: 1, Views: 1, Depth: 2, Crashes: 1},
 		{Nodes: 4, Requests: 1, Views: 0, Depth: 3, Byzantine: eq},
+		{Nodes: 4, Requests: 1, Views: 1, Depth: 2, Drops: 2, Byzantine: eq},
 	} {
 		m, _, err := c.model()
 		if err != nil {
@@ -36,8 +37,8 @@ func TestDPORSameLeavesPBFT(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("%+v: %d leaves; DPOR %d transitions (%d states, %d fallbacks), unreduced %d transitions", b, len(want), res.Transitions, res.States, res.Fallbacks, plain)
-		if !maps.Equal(got, want) || !res.Complete {
-			t.Errorf("%+v: DPOR reaches %d leaves (complete %v), the unreduced enumeration %d", b, len(got), res.Complete, len(want))
+		if !maps.Equal(got, want) || !res.Complete || res.Fallbacks != 0 {
+			t.Errorf("%+v: DPOR reaches %d leaves (complete %v, %d fallbacks), the unreduced enumeration %d", b, len(got), res.Complete, res.Fallbacks, len(want))
 		}
 		if res.Transitions > plain {
 			t.Errorf("%+v: DPOR executes %d transitions, the unreduced enumeration %d", b, res.Transitions, plain)

@@ -53,7 +53,8 @@ func newHotStuff(c Config, streams sim.Streams, plan *workload.Plan) (*Cluster, 
 		for _, b := range c.Byzantine {
 			if b.Replica == id {
 				node, err = hotstuff.NewByzantine(b.Strategy, b.Params, r, hotstuff.ByzantineEnv{
-					ID: id, N: c.N, F: c.F, Keyring: keys, Rand: streams.Stream(fmt.Sprintf("adversary/%d", i))})
+					ID: id, N: c.N, F: c.F, Keyring: keys, Rand: streams.Stream(fmt.Sprintf("adversary/%d", i)),
+					NewTwin: func() (*hotstuff.Replica, error) { r, _, err := newHonest(); return r, err }})
 				if err != nil {
 					return nil, fmt.Errorf("byzantine replica %d (%s): %w", i, b.Strategy, err)
 				}

@@ -30,10 +30,11 @@ import (
 //
 // The depth bound is a bound on causal depth: a transition's level is one
 // more than the highest level of the earlier transitions it depends on (or
-// that enabled it), and transitions above the bound are not taken; a
-// dependency only through timers (transitions on different nodes, one of
-// which sets a timer) orders two transitions without adding a level, so
-// that the replicas' timer bookkeeping does not use the bound up. A bound
+// that enabled it), and transitions above the bound are not taken. (A
+// dependency only through timers counts too: not counting it made the
+// bound far weaker for the same depth, and a timer set "close" to another
+// deadline, which the sleep sets use, depends on other nodes' timers, so it
+// is not the same in every order and cannot define a level.) A bound
 // on the number of transitions would not do: every transition would
 // disable the others at the last step, so no order could be left out. The
 // causal depth of a path is at most its length, so every path of at most D
@@ -224,6 +225,9 @@ type dporRun struct {
 	recs   []Record
 	buf    []Choice
 	beyond int // transitions found beyond the bound
+	// timers remembers whether delivering a message to a node in a given
+	// state sets or cancels a timer (see predict).
+	timers map[[3]uint64]bool
 }
 
 // dpor runs DPOR to depth o.Depth, or (o.DFS) with depth bounds 1, 2, ...
@@ -316,9 +320,25 @@ func (r *dporRun) run(w0 *World, recs0 []Record) error {
 			}
 			continue
 		}
+		if ev, ok := r.predict(f.w, p); ok && r.level(&ev) > r.lim {
+			// Beyond the bound, known without executing it.
+			r.races(&ev, false)
+			f.beyond = append(f.beyond, p)
+			r.beyond++
+			s.res.DepthLimit++
+			continue
+		}
 		c, _ := choiceOf(f.w, p)
+		key, cache := r.timerKey(f.w, p)
 		nw, eff := s.e.Apply(f.w, c)
+		eff.Close = false // not used: setting a timer already makes it dependent on all
 		s.res.Transitions++
+		if cache {
+			if r.timers == nil || len(r.timers) >= 1<<20 {
+				r.timers = map[[3]uint64]bool{}
+			}
+			r.timers[key] = eff.Timers
+		}
 		ev := pevent{t: p, eff: eff, sent0: f.w.sends, sent1: nw.sends}
 		r.races(&ev, false)
 		if ev.lvl > r.lim {
@@ -353,6 +373,59 @@ func (r *dporRun) run(w0 *World, recs0 []Record) error {
 		r.push(nw, child)
 	}
 	return nil
+}
+
+// predict returns the transition t of w with its effect, when that is
+// known without executing it: drops and duplications step no node and set
+// no timer; a timer, a crash or a recovery depends on every transition
+// whatever it does; a delivery steps its receiver (nothing if it is down),
+// and whether it sets or cancels a timer is a function of the receiver's
+// state, its pending timers and the message, remembered from an earlier
+// delivery of that message to that node in that state.
+func (r *dporRun) predict(w *World, t tid) (pevent, bool) {
+	ev := pevent{t: t, sent0: w.sends, sent1: w.sends}
+	switch t.kind {
+	case Drop, Duplicate:
+		return ev, true
+	case Fire:
+		ev.eff = Effect{Timers: true}
+		return ev, true
+	case Crash, Recover:
+		ev.eff = Effect{Nodes: 1 << uint(t.node%64), Timers: true}
+		return ev, true
+	}
+	i := flightOf(w, t.mid)
+	if i < 0 {
+		return ev, false
+	}
+	to := w.Flight[i].To
+	if w.Down[to] {
+		return ev, true
+	}
+	key, _ := r.timerKey(w, t)
+	tm, ok := r.timers[key]
+	ev.eff = Effect{Nodes: 1 << uint(to%64), Timers: tm}
+	return ev, ok
+}
+
+// timerKey is the key of r.timers for delivery t in w (false if t is not a
+// delivery to a running node).
+func (r *dporRun) timerKey(w *World, t tid) ([3]uint64, bool) {
+	if t.kind != Deliver {
+		return [3]uint64{}, false
+	}
+	i := flightOf(w, t.mid)
+	if i < 0 || w.Down[w.Flight[i].To] {
+		return [3]uint64{}, false
+	}
+	f := &w.Flight[i]
+	pend := uint64(fnvOff)
+	for _, tm := range w.Timers {
+		if tm.Node == f.To {
+			pend += finalize(mix(fnvOff, uint64(tm.ID)))
+		}
+	}
+	return [3]uint64{w.nh[f.To], mix(mix(f.H, uint64(f.From)), uint64(f.To)), pend}, true
 }
 
 // leaf reports f to Options.Leaf if no transition out of it is within the
@@ -462,15 +535,8 @@ func (r *dporRun) level(ev *pevent) int {
 }
 
 // step returns the level ev gets from an earlier transition e it depends
-// on: one more than e's, except when they depend on each other only
-// through timers (both on different nodes, one of them setting a timer),
-// which orders them without making one a consequence of the other.
-func step(e, ev *pevent) int {
-	if !e.enables(ev.t) && !(e.t.mid >= 0 && e.t.mid == ev.t.mid) && independent(e.t.kind, e.eff, ev.t.kind, ev.eff) {
-		return e.lvl
-	}
-	return e.lvl + 1
-}
+// on (or that enabled it): one more than e's.
+func step(e, _ *pevent) int { return e.lvl + 1 }
 
 // races computes the happens-before predecessors and the causal depth of
 // ev, about to be appended to the path, and for each earlier transition in
@@ -559,6 +625,7 @@ func (r *dporRun) reverse(i int, ev *pevent, direct *bitset) {
 	}
 	v = append(v, len(r.evs))
 	var initials []tid
+	blocked, missing := false, false
 	for n, j := range v {
 		pred := &ev.pred
 		t := ev.t
@@ -576,7 +643,15 @@ func (r *dporRun) reverse(i int, ev *pevent, direct *bitset) {
 			continue
 		}
 		c, ok := canon(f.w, t)
-		if !ok || !hasTid(f.en, c) || hasTid(f.beyond, c) {
+		if !ok || !hasTid(f.en, c) {
+			missing = true
+			continue
+		}
+		if hasTid(f.beyond, c) {
+			// Tried there: beyond the bound (its effect there differs,
+			// e.g. it sets the timer a transition after i set). No order
+			// that starts with it is within the bound.
+			blocked = true
 			continue
 		}
 		if hasTid(f.back, c) || asleep(f.sleep, c) {
@@ -586,6 +661,9 @@ func (r *dporRun) reverse(i int, ev *pevent, direct *bitset) {
 	}
 	if len(initials) > 0 {
 		f.back = append(f.back, initials[0])
+		return
+	}
+	if blocked && !missing {
 		return
 	}
 	// No initial of v is enabled there (the independence relation missed

@@ -17,12 +17,15 @@ import (
 //
 //   - silent: sends nothing at all (a crash from time 0 that still
 //     receives).
+//
 //   - conflicting-votes: with each vote to another leader, a second vote of
 //     the same phase and view for a block of its own making.
+//
 //   - equivocate: as leader, proposes its block to group A and a different
 //     block of the same height (another batch) to group B, and drives both
 //     through the phases with the honest leader code (which forms a QC for
 //     any block that reaches the quorum), voting for both itself.
+//
 //   - fork: attacks the lock. In the first view it leads it sends DECIDE
 //     only to group A; it sends its NEW-VIEWs to every replica but never
 //     votes for another leader's block, so views it does not lead time
@@ -32,13 +35,26 @@ import (
 //     network that isolates group A for a while, correct replicas refuse
 //     the fork (safeNode); replicas without the lock check commit it.
 //
-// Parameter (equivocate, fork): groups "A|B", two comma lists of replica
-// ids; the default is A = the f lowest other replicas, B = the rest.
+//   - twins: two honest replicas with its one key (Twins, Bano et al.):
+//     one talks only to group A, the other only to group B (clients hear
+//     both), so each half of the network sees a correct-looking replica
+//     that votes and proposes independently of the other.
+//
+//   - mutate: sends each message to another replica altered at random
+//     half of the time (a vote for another view or block, a NEW-VIEW with
+//     the genesis QC, a proposal with another justify QC or without its
+//     requests, a phase message with a QC of another view), signed with
+//     its own key where a signature covers the change.
+//
+// Parameter (equivocate, fork, twins): groups "A|B", two comma lists of
+// replica ids; the default is A = the f lowest other replicas, B = the rest.
 var strategyDocs = map[string]string{
 	"silent":            "sends nothing (receives and computes as an honest replica)",
 	"conflicting-votes": "votes, to other leaders, for a block of its own making (a random digest) besides the proposed one, in every phase",
 	"equivocate":        "as leader, proposes one block to group A and a conflicting block to group B and drives both",
 	"fork":              "DECIDE of its first leader view only to group A; NEW-VIEWs to all, no votes for other leaders; later proposals extend the genesis block with the genesis QC",
+	"twins":             "two honest replicas with its one key, one talking to group A, the other to group B",
+	"mutate":            "alters half of its messages to other replicas at random (view, block, QC, requests), re-signed with its own key",
 }
 
 // Strategies returns the HotStuff strategy names, sorted.
@@ -60,6 +76,8 @@ type ByzantineEnv struct {
 	N, F    int
 	Keyring *pbft.Keyring // signs in ID's name only
 	Rand    *rand.Rand
+	// NewTwin returns another honest replica with ID's identity (twins).
+	NewTwin func() (*Replica, error)
 }
 
 // CheckStrategy validates a strategy name and parameters for n replicas.
@@ -68,7 +86,7 @@ func CheckStrategy(name string, params map[string]string, n int) error {
 		return fmt.Errorf("unknown HotStuff strategy %q", name)
 	}
 	for k := range params {
-		if k != "groups" || name == "silent" || name == "conflicting-votes" {
+		if k != "groups" || name == "silent" || name == "conflicting-votes" || name == "mutate" {
 			return fmt.Errorf("strategy %s: unknown parameter %q", name, k)
 		}
 	}
@@ -130,6 +148,9 @@ func NewByzantine(name string, params map[string]string, honest *Replica, env By
 			k++
 		}
 	}
+	if name == "twins" {
+		return newTwins(b, honest, env)
+	}
 	return b, nil
 }
 
@@ -169,6 +190,12 @@ func (b *byzNode) rewrite(out *sim.Output) {
 				out.Send(snd.To, snd.Msg)
 			}
 			continue
+		}
+		if b.mode == "mutate" && snd.To != self {
+			if _, vote := snd.Msg.(*Vote); !vote {
+				out.Send(snd.To, b.mutate(snd.Msg))
+				continue
+			}
 		}
 		switch m := snd.Msg.(type) {
 		case *NewView:
@@ -218,6 +245,10 @@ func (b *byzNode) rewrite(out *sim.Output) {
 				continue
 			}
 		case *Vote:
+			if b.mode == "mutate" && snd.To != self {
+				out.Send(snd.To, b.mutate(m))
+				continue
+			}
 			if b.mode == "fork" && b.inner.leader(m.View) != self {
 				continue
 			}
@@ -286,4 +317,49 @@ func (b *byzNode) conflicting(p *Proposal) *Proposal {
 	b.twin[p.Block.Hash], b.twin[t.Block.Hash] = t.Block.Hash, p.Block.Hash
 	b.lastProp = &Proposal{View: p.View, Justify: t.Justify}
 	return t
+}
+
+// mutate returns m altered at random half of the time (strategy mutate),
+// re-signed with the strategy's own key where a signature covers the
+// change; otherwise m unchanged.
+func (b *byzNode) mutate(m sim.Message) sim.Message {
+	r := b.env.Rand
+	if r.IntN(2) == 0 {
+		return m
+	}
+	signer := b.env.Keyring.Signer(b.env.ID)
+	switch m := m.(type) {
+	case *Vote:
+		v := *m
+		if r.IntN(2) == 0 {
+			v.View++
+		} else {
+			for i := range v.Block {
+				v.Block[i] = byte(r.Uint32())
+			}
+		}
+		v.Sig = signer.Sign(&v)
+		return &v
+	case *NewView:
+		nv := *m
+		nv.PrepareQC = GenesisQC
+		nv.Sig = signer.Sign(&nv)
+		return &nv
+	case *Proposal:
+		p := *m
+		if r.IntN(2) == 0 || m.Block == nil {
+			p.Justify = GenesisQC
+		} else {
+			p.Block = b.block(m.Block.Parent, m.Block.Height, m.Block.View, nil, m.Block.Justify)
+		}
+		return &p
+	case *PhaseMsg:
+		if m.QC == nil {
+			return m
+		}
+		qc := *m.QC
+		qc.View++
+		return &PhaseMsg{View: m.View, QC: &qc, Leader: m.Leader}
+	}
+	return m
 }

@@ -64,29 +64,20 @@ func (r *Replica) chainUpdate(qc2 *QC) {
 	if qc2.View > r.prepareQC.View {
 		r.prepareQC = qc2
 	}
-	b2 := r.blocks[qc2.Block]
-	if b2 == nil {
-		r.fetch(qc2.Block)
+	b2, qc1 := r.chainLink(qc2)
+	if qc1 == nil {
 		return
 	}
-	if b2.Justify == nil || !r.validQC(b2.Justify, PhasePrepare) {
-		return // the genesis block
-	}
-	qc1 := b2.Justify
 	if qc1.View > r.lockedQC.View {
 		r.lockedQC = qc1
 	}
-	b1 := r.blocks[qc1.Block]
-	if b1 == nil {
-		r.fetch(qc1.Block)
+	b1, qc0 := r.chainLink(qc1)
+	if qc0 == nil {
 		return
 	}
-	if b1.Justify == nil || !r.validQC(b1.Justify, PhasePrepare) {
-		return
-	}
-	b0 := r.blocks[b1.Justify.Block]
+	b0 := r.blocks[qc0.Block]
 	if b0 == nil {
-		r.fetch(b1.Justify.Block)
+		r.fetch(qc0.Block)
 		return
 	}
 	if c := r.cfg.Rules.ChainCommit(b2, b1, b0); c != nil {
@@ -97,4 +88,19 @@ func (r *Replica) chainUpdate(qc2 *QC) {
 		r.decidedView = max(r.decidedView, b2.View+1)
 		r.decide(c.Hash)
 	}
+}
+
+// chainLink returns the block qc certifies and that block's own valid
+// justify QC; a nil QC when the block is missing (it is fetched) or is the
+// genesis block.
+func (r *Replica) chainLink(qc *QC) (*Block, *QC) {
+	b := r.blocks[qc.Block]
+	if b == nil {
+		r.fetch(qc.Block)
+		return nil, nil
+	}
+	if b.Justify == nil || !r.validQC(b.Justify, PhasePrepare) {
+		return b, nil
+	}
+	return b, b.Justify
 }

@@ -111,12 +111,21 @@ func TestLinearPacemaker(t *testing.T) {
 	if len(l.nv) != 0 || l.View() != 3 {
 		t.Errorf("replica 1 kept NEW-VIEWs for a view led by %d (or moved to view %d)", Leader(7, 4), l.View())
 	}
-	// n−f TIMEOUTs for a view it leads (6) take it there even from behind
-	for _, id := range []sim.NodeID{0, 2, 3} {
+	// f+1 NEW-VIEWs after decisions for a view it leads (10) do not move
+	// it; f+1 TIMEOUTs for one (6) do: it joins, its own TIMEOUT to itself
+	// completing n−f
+	for _, id := range []sim.NodeID{0, 2} {
+		l.Step(0, sim.Input{Kind: sim.InputMessage, From: id, Msg: newView(keys, id, 10, false)}, l.out)
+	}
+	if l.View() != 3 {
+		t.Errorf("leader of view 10 moved to view %d on f+1 NEW-VIEWs that are not TIMEOUTs", l.View())
+	}
+	l.out.Reset()
+	for _, id := range []sim.NodeID{0, 2} {
 		l.Step(0, sim.Input{Kind: sim.InputMessage, From: id, Msg: newView(keys, id, 6, true)}, l.out)
 	}
-	if l.View() != 6 {
-		t.Errorf("leader of view 6 with n−f TIMEOUTs for it is in view %d", l.View())
+	if l.View() != 6 || len(l.out.Sends) != 1 || l.out.Sends[0].To != 1 || l.out.Sends[0].Msg.Type() != TypeTimeout {
+		t.Errorf("leader of view 6 after f+1 TIMEOUTs for it: view %d, sends %+v; want view 6 and its own TIMEOUT", l.View(), l.out.Sends)
 	}
 }
 

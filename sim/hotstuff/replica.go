@@ -437,13 +437,13 @@ func (r *Replica) onNewView(from sim.NodeID, m *NewView) {
 		r.enter(s.top, "new-view")
 		return
 	}
-	if r.cfg.Chained && s.top > r.view && len(s.msgs) >= r.f+1 {
-		// Chained: f+1 replicas, one of them correct, timed out into a
-		// view this one leads while it waits in a lower one (a longer
-		// timeout after commits it missed): it joins them, its own TIMEOUT
-		// completing the n−f it needs to propose. (Basic HotStuff, whose
-		// DECIDE hand-off realigns the laggards, passes more generated
-		// cases without it.)
+	if m.Timeout && s.top > r.view && len(s.msgs) >= r.f+1 {
+		// f+1 replicas, one of them correct, timed out into a view this
+		// one leads while it waits in a lower one (a longer timeout after
+		// decisions it missed, or a slower clock): it joins them, its own
+		// TIMEOUT completing the n−f it needs to propose. Only TIMEOUTs
+		// count: NEW-VIEWs after a decision reach a leader that will
+		// process the DECIDE itself.
 		r.enter(s.top, "join")
 		return
 	}

@@ -495,8 +495,10 @@ func (r *Replica) armRequestTimer() {
 }
 
 // primaryComplaint starts the primary's request timer for key, a request
-// it ordered in its view and has not executed, which the client has just
-// retransmitted (so the client lacks f+1 replies after its own timeout).
+// it holds and has not executed (ordered in its view, or still queued: at
+// the top of its window, or in a view the others have left), which the
+// client has just retransmitted (so the client lacks f+1 replies after its
+// own timeout).
 // If the primary has still not executed it one timeout T later, it moves
 // to the next view like a backup would. Deviation from the paper, where
 // only backups run the timer: without it, a view can stall for good when a
@@ -504,8 +506,11 @@ func (r *Replica) armRequestTimer() {
 // (with f others crashed, only 2f correct replicas remain in the view), and
 // every backup still in it has executed the request: no backup waits, so
 // no timer ends the view (properties/testdata/findings
-// pbft-liveness-backup-ahead-primary-untimed). A primary whose requests
-// execute is never voted out by its own timer, whatever its queue.
+// pbft-liveness-backup-ahead-primary-untimed). Nor can a primary that
+// missed the NEW-VIEW of a later view, and keeps its old view's requests
+// queued, stay there for good while the others wait for its VIEW-CHANGE
+// (pbft-liveness-stale-primary-queued). A primary whose requests execute
+// is never voted out by its own timer, whatever its queue.
 func (r *Replica) primaryComplaint(key reqKey) {
 	if r.reqTimerOn || !r.rules.primaryComplaintTimer {
 		return
@@ -553,7 +558,8 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 		}
 	}
 	key := reqKey{q.Client, q.Timestamp}
-	if _, ok := r.pending[key]; !ok {
+	_, again := r.pending[key] // a retransmission of a request it holds
+	if !again {
 		r.addPending(key, q)
 		if r.isPrimary() && r.active {
 			r.queue = append(r.queue, q)
@@ -565,8 +571,10 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 	if !r.isPrimary() && fromClient && r.active {
 		r.out.Send(r.primary(r.view), q)
 	}
-	if r.isPrimary() && fromClient && r.active && r.inLog[key] {
-		r.retransmitPrePrepare(key)
+	if r.isPrimary() && fromClient && r.active && (again || r.inLog[key]) {
+		if r.inLog[key] {
+			r.retransmitPrePrepare(key)
+		}
 		r.primaryComplaint(key)
 	}
 	r.armRequestTimer()

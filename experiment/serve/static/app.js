@@ -49,6 +49,7 @@ async function showSession(sum) {
   $("title").textContent = sum.name + (sum.seed ? " · seed " + sum.seed : "") + (sum.variant ? " · variant " + sum.variant : "") +
     " · " + sum.steps + " steps" + (sum.ended ? " · " + sum.ended : "");
   $("sweep").hidden = sum.kind !== "sweep";
+  $("back-to-sweep").hidden = !(S.sweep && sum.kind !== "sweep");
   $("run").hidden = sum.kind === "sweep";
   if (sum.kind === "sweep") { S.sweep = sum; renderSweep(sum.sweep); return; }
   S.tl = await api("GET", "/api/sessions/" + S.id + "/timeline");
@@ -294,7 +295,17 @@ function wire() {
     const v = $("jump").value.trim();
     if (v.startsWith("#")) return gotoReq({ to: "record", record: parseInt(v.slice(1), 10) });
     if (v.startsWith("step")) return gotoReq({ to: "step", step: parseInt(v.slice(4), 10) });
+    if (v.startsWith("event:")) {
+      const [name, node] = v.slice(6).split("@");
+      const req = { to: "event", event: name };
+      if (node) req.node = parseInt(node.replace(/^[rc]/, ""), 10);
+      return gotoReq(req);
+    }
     return gotoReq({ to: "time", time: v });
+  };
+  $("back-to-sweep").onclick = async () => {
+    if (S.id && S.id !== S.sweep.id) { try { await api("DELETE", "/api/sessions/" + S.id); } catch (e) {} }
+    await showSession(await api("GET", "/api/sessions/" + S.sweep.id));
   };
   $("undo").onclick = async () => {
     S.st = await api("POST", "/api/sessions/" + S.id + "/undo");
