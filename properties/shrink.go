@@ -141,7 +141,8 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 
 // fewerRequests returns the workload shrinks of sc, smallest first: 1..5
 // requests (the target size of a counterexample), then a quarter, a half,
-// three quarters and all but one of them (delta debugging's halving).
+// three quarters and all but one of them (delta debugging's halving). Each
+// keeps a prefix of every client's operations (see prefix).
 func fewerRequests(sc scenarios.Scenario) []scenarios.Scenario {
 	r := sc.Workload.Requests
 	var out []scenarios.Scenario
@@ -151,12 +152,32 @@ func fewerRequests(sc scenarios.Scenario) []scenarios.Scenario {
 			continue
 		}
 		seen[m] = true
-		c := clone(sc)
-		c.Workload.Requests = m
-		c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
-		out = append(out, c)
+		out = append(out, prefix(sc, m))
 	}
 	return out
+}
+
+// prefix returns sc issuing m of its requests: the workload stays the one
+// sc draws (workload.drawn_for pins it) and each client issues the first
+// of its operations, so a failure that needs the first few operations of a
+// long workload keeps them. The clients stay too (fewer clients would
+// reassign the payments, another workload).
+func prefix(sc scenarios.Scenario, m int) scenarios.Scenario {
+	c := clone(sc)
+	if c.Workload.DrawnFor == 0 {
+		c.Workload.DrawnFor = sc.Workload.Requests
+	}
+	c.Workload.Requests = m
+	return c
+}
+
+// redraw returns sc with m requests drawn afresh (a different workload
+// under the same seed, as if the scenario had been written with m).
+func redraw(sc scenarios.Scenario, m int) scenarios.Scenario {
+	c := clone(sc)
+	c.Workload.Requests, c.Workload.DrawnFor = m, 0
+	c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
+	return c
 }
 
 // withN keeps replicas 0..m-1: faults on removed replicas are dropped and
@@ -332,34 +353,49 @@ func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 		return any
 	}
 	workload := func() bool {
-		// The smallest failing request count below the current one:
-		// 1..5 first, then a binary search between the largest count
-		// known to pass and the current (failing) one.
+		// The smallest failing request count below the current one,
+		// first as a prefix of the same workload under the same seed
+		// (1..5, then a binary search between the largest count known
+		// to pass and the current, failing one), then redrawn: 1..5
+		// requests under this seed and a few others, and a binary
+		// search over redrawn workloads.
 		r := sc.Workload.Requests
-		with := func(m int) scenarios.Scenario {
-			c := clone(sc)
-			c.Workload.Requests = m
-			c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
-			return c
-		}
-		lo := 0 // largest count known not to fail
-		for m := 1; m <= 5 && m < r; m++ {
-			c := with(m)
-			if c.Validate() != nil {
-				continue
+		// search tries counts from few+1 (1..5 first), then bisects.
+		search := func(with func(int) scenarios.Scenario, few int) bool {
+			lo := min(few, r-1) // largest count known not to fail
+			for m := few + 1; m <= 5 && m < r; m++ {
+				if c := with(m); c.Validate() == nil && try(c) {
+					sc = c
+					return true
+				}
+				lo = m
 			}
-			if try(c) {
+			hi, any := r, false
+			for hi-lo > 1 && runs < maxRuns && steps < maxSteps {
+				m := lo + (hi-lo)/2
+				if c := with(m); c.Validate() == nil && try(c) {
+					sc, hi, any = c, m, true
+				} else {
+					lo = m
+				}
+			}
+			return any
+		}
+		if search(func(m int) scenarios.Scenario { return prefix(sc, m) }, 0) {
+			return true
+		}
+		for m := 1; m <= 5 && m < r; m++ {
+			if c := redraw(sc, m); c.Validate() == nil && try(c) {
 				sc = c
 				return true
 			}
-			lo = m
 		}
 		// A failure that needs a race (a reply arriving first, a timer
 		// firing between two messages) may need many requests under this
 		// seed only: the same shape under a few other seeds.
 		for k := uint64(1); k <= reseeds && r > 5; k++ {
 			for m := 1; m <= 5; m++ {
-				c := with(m)
+				c := redraw(sc, m)
 				c.Seed = sc.Seed + k
 				if c.Validate() == nil && try(c) {
 					sc = c
@@ -367,17 +403,7 @@ func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 				}
 			}
 		}
-		hi, any := r, false
-		for hi-lo > 1 && runs < maxRuns && steps < maxSteps {
-			m := lo + (hi-lo)/2
-			c := with(m)
-			if c.Validate() == nil && try(c) {
-				sc, hi, any = c, m, true
-			} else {
-				lo = m
-			}
-		}
-		return any
+		return search(func(m int) scenarios.Scenario { return redraw(sc, m) }, 5)
 	}
 	replicas := func() bool {
 		// Four replicas under a few other seeds, for the same reason.
@@ -411,8 +437,7 @@ func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 					c = clone(sc)
 				}
 				if m < c.Workload.Requests {
-					c.Workload.Requests = m
-					c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
+					c = redraw(c, m)
 				}
 				c.Seed = sc.Seed + k
 				if c.Validate() == nil && try(c) {

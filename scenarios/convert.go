@@ -26,6 +26,7 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		Clients:            s.Workload.Clients,
 		Requests:           s.Workload.Requests,
 		Payments:           s.Workload.Payments,
+		DrawnFor:           s.Workload.DrawnFor,
 		Interval:           s.Workload.Interval,
 		Mix: cluster.Mix{
 			Confirm: s.Workload.Mix.Confirm,

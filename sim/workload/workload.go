@@ -47,8 +47,25 @@ func (m Mix) IsZero() bool { return m == Mix{} }
 type Config struct {
 	Clients  int // clients issuing requests, 1..MaxClients
 	Requests int // operations in total across clients, 1..MaxRequests
-	Payments int // distinct payment ids, 1..Requests; 0 means ceil(Requests/2)
+	Payments int // distinct payment ids, 1..Drawn(); 0 means ceil(Drawn()/2)
 	Mix      Mix // all zero means DefaultMix()
+	// DrawnFor, when above Requests, is the request count the workload is
+	// drawn for: the operations are those of the workload of DrawnFor
+	// requests, and each client issues only a prefix of its own (the
+	// Requests shared among the clients as evenly as always). So shrinking
+	// Requests with DrawnFor fixed keeps every client's first operations,
+	// where shrinking Requests alone draws a different workload. 0 (or
+	// Requests) means Requests: the workload as without the field.
+	DrawnFor int
+}
+
+// Drawn returns the request count the workload is drawn for: DrawnFor, or
+// Requests when DrawnFor is 0.
+func (c Config) Drawn() int {
+	if c.DrawnFor > 0 {
+		return c.DrawnFor
+	}
+	return c.Requests
 }
 
 // Validate reports the first field out of range, naming the field and the
@@ -60,8 +77,11 @@ func (c Config) Validate() error {
 	if c.Requests < 1 || c.Requests > MaxRequests {
 		return fmt.Errorf("workload: Requests must be in 1..%d, got %d", MaxRequests, c.Requests)
 	}
-	if c.Payments < 0 || c.Payments > c.Requests {
-		return fmt.Errorf("workload: Payments must be 0 (default ceil(Requests/2)) or in 1..Requests (%d), got %d", c.Requests, c.Payments)
+	if c.DrawnFor != 0 && (c.DrawnFor < c.Requests || c.DrawnFor > MaxRequests) {
+		return fmt.Errorf("workload: DrawnFor must be 0 (the workload of Requests) or in Requests..%d (%d..%d), got %d", MaxRequests, c.Requests, MaxRequests, c.DrawnFor)
+	}
+	if c.Payments < 0 || c.Payments > c.Drawn() {
+		return fmt.Errorf("workload: Payments must be 0 (default ceil(Requests/2)) or in 1..Requests (%d), got %d", c.Drawn(), c.Payments)
 	}
 	for _, w := range []struct {
 		name string
@@ -75,12 +95,12 @@ func (c Config) Validate() error {
 }
 
 // PaymentCount returns the number of distinct payments the workload uses:
-// Payments, or ceil(Requests/2) when Payments is 0.
+// Payments, or ceil(Drawn()/2) when Payments is 0.
 func (c Config) PaymentCount() int {
 	if c.Payments > 0 {
 		return c.Payments
 	}
-	return (c.Requests + 1) / 2
+	return (c.Drawn() + 1) / 2
 }
 
 // EffectiveMix returns Mix, or DefaultMix when Mix is all zero.
@@ -144,17 +164,26 @@ func (p *Plan) clientPayments(j int) int {
 	return (p.n-1-j)/p.c.Clients + 1
 }
 
-// clientRequests returns the number of operations of client j: the
-// requests shared evenly among the min(Clients, payments) clients that own
-// payments, the first ones taking one more. It is at least
-// clientPayments(j), because Payments <= Requests.
-func (p *Plan) clientRequests(j int) int {
+// clientRequests returns the number of operations client j draws: the
+// Drawn() requests shared evenly among the min(Clients, payments) clients
+// that own payments, the first ones taking one more. It is at least
+// clientPayments(j), because Payments <= Drawn().
+func (p *Plan) clientRequests(j int) int { return p.share(j, p.c.Drawn()) }
+
+// clientIssued returns the number of operations client j issues: Requests
+// shared the same way, at most clientRequests(j) (share grows with total).
+func (p *Plan) clientIssued(j int) int { return p.share(j, p.c.Requests) }
+
+// share returns client j's share of total operations among the
+// min(Clients, payments) clients that own payments, the first ones taking
+// one more.
+func (p *Plan) share(j, total int) int {
 	k := min(p.c.Clients, p.n)
 	if j >= k {
 		return 0
 	}
-	r := p.c.Requests / k
-	if j < p.c.Requests%k {
+	r := total / k
+	if j < total%k {
 		r++
 	}
 	return r
@@ -180,7 +209,7 @@ func (p *Plan) Client(i int) Ops {
 	if i < 0 || i >= len(p.seeds) {
 		return Ops{}
 	}
-	return Ops{d: &drawer{plan: p, client: i, total: p.clientRequests(i)}}
+	return Ops{d: &drawer{plan: p, client: i, total: p.clientRequests(i)}, n: p.clientIssued(i)}
 }
 
 // Ops is one client's operations in a Plan, drawn on demand. The zero
@@ -188,14 +217,17 @@ func (p *Plan) Client(i int) Ops {
 // drawn in order, so asking for them in order (or for the last one again)
 // is cheap, and asking for an earlier one draws the client's operations
 // again from the start.
-type Ops struct{ d *drawer }
+type Ops struct {
+	d *drawer
+	n int // operations issued: a prefix of the d.total drawn
+}
 
 // Len returns the number of operations.
 func (o Ops) Len() int {
 	if o.d == nil {
 		return 0
 	}
-	return o.d.total
+	return o.n
 }
 
 // Op returns the text of operation i (0 <= i < Len()).
