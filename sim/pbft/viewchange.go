@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 
@@ -431,7 +432,8 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 }
 
 // requeuePending makes the primary's queue the pending requests not in the
-// log and not executed, in (client, timestamp) order.
+// log and not executed, in the order they arrived here (oldestPending says
+// why not in (client, timestamp) order).
 func (r *Replica) requeuePending() {
 	keys := make([]reqKey, 0, len(r.pending))
 	for k, q := range r.pending {
@@ -439,17 +441,7 @@ func (r *Replica) requeuePending() {
 			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(keys, func(a, b reqKey) int {
-		if a.client != b.client {
-			return int(a.client) - int(b.client)
-		}
-		if a.ts < b.ts {
-			return -1
-		} else if a.ts > b.ts {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(keys, func(a, b reqKey) int { return cmp.Compare(r.arrival[a], r.arrival[b]) })
 	r.queue = r.queue[:0]
 	for _, k := range keys {
 		r.queue = append(r.queue, r.pending[k])
