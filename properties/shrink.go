@@ -7,6 +7,7 @@ import (
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/workload"
 )
 
 // Shrinks returns smaller variants of sc, most aggressive first: fewer
@@ -59,9 +60,12 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 	for _, c := range fewerRequests(sc) {
 		add(c)
 	}
+	for _, c := range fewerPerClient(sc) {
+		add(c)
+	}
 	if sc.Workload.Clients > 1 {
 		c := clone(sc)
-		c.Workload.Clients = 1
+		c.Workload.Clients, c.Workload.Issued = 1, nil
 		add(c)
 	}
 	if sc.Workload.Interval > 0 {
@@ -167,15 +171,58 @@ func prefix(sc scenarios.Scenario, m int) scenarios.Scenario {
 	if c.Workload.DrawnFor == 0 {
 		c.Workload.DrawnFor = sc.Workload.Requests
 	}
-	c.Workload.Requests = m
+	c.Workload.Requests, c.Workload.Issued = m, nil
 	return c
+}
+
+// fewerPerClient returns, for each client that issues operations while
+// others do too, sc with that client issuing none of them, then half of
+// them: the other clients keep theirs, and every client keeps a prefix of
+// its own operations in the same drawn workload (delta debugging over the
+// clients).
+func fewerPerClient(sc scenarios.Scenario) []scenarios.Scenario {
+	cfg, err := sc.Config()
+	if err != nil || cfg.Clients < 2 {
+		return nil
+	}
+	drawn := max(cfg.DrawnFor, cfg.Requests)
+	counts := workload.Config{Clients: cfg.Clients, Requests: cfg.Requests, Payments: cfg.Payments,
+		DrawnFor: drawn, Issued: cfg.Issued}.IssuedCounts()
+	busy := 0
+	for _, m := range counts {
+		if m > 0 {
+			busy++
+		}
+	}
+	if busy < 2 {
+		return nil
+	}
+	var out []scenarios.Scenario
+	for _, half := range []bool{false, true} {
+		for j, m := range counts {
+			keep := 0
+			if half {
+				keep = m / 2
+			}
+			if m == 0 || (half && keep == 0) {
+				continue
+			}
+			c := clone(sc)
+			c.Workload.Issued = slices.Clone(counts)
+			c.Workload.Issued[j] = keep
+			c.Workload.Requests = cfg.Requests - m + keep
+			c.Workload.DrawnFor = drawn
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // redraw returns sc with m requests drawn afresh (a different workload
 // under the same seed, as if the scenario had been written with m).
 func redraw(sc scenarios.Scenario, m int) scenarios.Scenario {
 	c := clone(sc)
-	c.Workload.Requests, c.Workload.DrawnFor = m, 0
+	c.Workload.Requests, c.Workload.DrawnFor, c.Workload.Issued = m, 0, nil
 	c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
 	return c
 }
@@ -296,6 +343,7 @@ func clone(sc scenarios.Scenario) scenarios.Scenario {
 		}
 	}
 	c.Crashes = slices.Clone(sc.Crashes)
+	c.Workload.Issued = slices.Clone(sc.Workload.Issued)
 	c.TimerFires = slices.Clone(sc.TimerFires)
 	c.Adversary = slices.Clone(sc.Adversary)
 	c.Network.Links = slices.Clone(sc.Network.Links)

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"slices"
+
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -27,6 +29,7 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		Requests:           s.Workload.Requests,
 		Payments:           s.Workload.Payments,
 		DrawnFor:           s.Workload.DrawnFor,
+		Issued:             slices.Clone(s.Workload.Issued),
 		Interval:           s.Workload.Interval,
 		Mix: cluster.Mix{
 			Confirm: s.Workload.Mix.Confirm,

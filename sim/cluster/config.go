@@ -37,6 +37,9 @@ type Config struct {
 	// DrawnFor, when above Requests, draws the workload of DrawnFor requests
 	// and issues a prefix of each client's operations (workload.Config).
 	DrawnFor int
+	// Issued, when not nil, is each client's count of operations issued
+	// (workload.Config.Issued); they add up to Requests.
+	Issued []int
 	Interval time.Duration // a client's think time between accepting a reply and sending its next request
 	Mix      Mix
 

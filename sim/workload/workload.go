@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -57,6 +58,10 @@ type Config struct {
 	// where shrinking Requests alone draws a different workload. 0 (or
 	// Requests) means Requests: the workload as without the field.
 	DrawnFor int
+	// Issued, when not nil, is how many operations each client issues (a
+	// prefix of its operations in the drawn workload, at most its share of
+	// Drawn()); they must add up to Requests. nil shares Requests evenly.
+	Issued []int
 }
 
 // Drawn returns the request count the workload is drawn for: DrawnFor, or
@@ -83,6 +88,21 @@ func (c Config) Validate() error {
 	if c.Payments < 0 || c.Payments > c.Drawn() {
 		return fmt.Errorf("workload: Payments must be 0 (default ceil(Requests/2)) or in 1..Requests (%d), got %d", c.Drawn(), c.Payments)
 	}
+	if c.Issued != nil {
+		if len(c.Issued) != c.Clients {
+			return fmt.Errorf("workload: Issued must name one count per client (%d), got %d", c.Clients, len(c.Issued))
+		}
+		sum := 0
+		for j, m := range c.Issued {
+			if d := share(j, c.Drawn(), c.Clients, c.PaymentCount()); m < 0 || m > d {
+				return fmt.Errorf("workload: Issued[%d] must be in 0..%d (client %d's operations in the drawn workload), got %d", j, d, j, m)
+			}
+			sum += m
+		}
+		if sum != c.Requests {
+			return fmt.Errorf("workload: Issued must add up to Requests (%d), got %d", c.Requests, sum)
+		}
+	}
 	for _, w := range []struct {
 		name string
 		v    float64
@@ -95,6 +115,23 @@ func (c Config) Validate() error {
 }
 
 // PaymentCount returns the number of distinct payments the workload uses:
+// IssuedCounts returns how many operations each client issues: Issued, or
+// Requests shared evenly among the clients that own payments (as a Plan of
+// c issues them). It returns nil when c is invalid.
+func (c Config) IssuedCounts() []int {
+	if c.Validate() != nil {
+		return nil
+	}
+	if c.Issued != nil {
+		return slices.Clone(c.Issued)
+	}
+	out := make([]int, c.Clients)
+	for j := range out {
+		out[j] = share(j, c.Requests, c.Clients, c.PaymentCount())
+	}
+	return out
+}
+
 // Payments, or ceil(Drawn()/2) when Payments is 0.
 func (c Config) PaymentCount() int {
 	if c.Payments > 0 {
@@ -149,6 +186,7 @@ func NewPlan(c Config, r *rand.Rand) *Plan {
 		return nil
 	}
 	p := &Plan{c: c, n: c.PaymentCount(), mix: c.EffectiveMix(), seeds: make([][2]uint64, c.Clients)}
+	p.c.Issued = slices.Clone(c.Issued) // read-only once built
 	for i := range p.seeds {
 		p.seeds[i] = [2]uint64{r.Uint64(), r.Uint64()}
 	}
@@ -170,15 +208,23 @@ func (p *Plan) clientPayments(j int) int {
 // clientPayments(j), because Payments <= Drawn().
 func (p *Plan) clientRequests(j int) int { return p.share(j, p.c.Drawn()) }
 
-// clientIssued returns the number of operations client j issues: Requests
-// shared the same way, at most clientRequests(j) (share grows with total).
-func (p *Plan) clientIssued(j int) int { return p.share(j, p.c.Requests) }
+// clientIssued returns the number of operations client j issues: Issued[j],
+// or Requests shared the same way, at most clientRequests(j) (a share grows
+// with the total).
+func (p *Plan) clientIssued(j int) int {
+	if p.c.Issued != nil {
+		return p.c.Issued[j]
+	}
+	return p.share(j, p.c.Requests)
+}
+
+func (p *Plan) share(j, total int) int { return share(j, total, p.c.Clients, p.n) }
 
 // share returns client j's share of total operations among the
-// min(Clients, payments) clients that own payments, the first ones taking
+// min(clients, payments) clients that own payments, the first ones taking
 // one more.
-func (p *Plan) share(j, total int) int {
-	k := min(p.c.Clients, p.n)
+func share(j, total, clients, payments int) int {
+	k := min(clients, payments)
 	if j >= k {
 		return 0
 	}

@@ -311,3 +311,25 @@ func TestDrawnForKeepsPrefix(t *testing.T) {
 		t.Fatalf("DrawnFor below Requests: got %v, want an error naming DrawnFor", err)
 	}
 }
+
+// TestIssuedPerClient: Issued picks each client's prefix on its own, and
+// bad counts are errors naming Issued.
+func TestIssuedPerClient(t *testing.T) {
+	full := Generate(Config{Clients: 3, Requests: 30}, rand.New(rand.NewPCG(1, 1)))
+	got := Generate(Config{Clients: 3, Requests: 5, DrawnFor: 30, Issued: []int{0, 3, 2}}, rand.New(rand.NewPCG(1, 1)))
+	for j, want := range [][]string{nil, full[1][:3], full[2][:2]} {
+		if len(got[j]) != len(want) || !slices.Equal(got[j], want) {
+			t.Fatalf("client %d issues %v, want %v", j, got[j], want)
+		}
+	}
+	for _, bad := range []Config{
+		{Clients: 3, Requests: 5, DrawnFor: 30, Issued: []int{0, 5}},      // one count missing
+		{Clients: 3, Requests: 5, DrawnFor: 30, Issued: []int{0, 3, 3}},   // sum is not Requests
+		{Clients: 3, Requests: 11, DrawnFor: 30, Issued: []int{0, 11, 0}}, // above client 1's 10
+		{Clients: 3, Requests: 1, DrawnFor: 30, Issued: []int{-1, 1, 1}},  // negative
+	} {
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "Issued") {
+			t.Errorf("%+v: got %v, want an error naming Issued", bad, err)
+		}
+	}
+}
