@@ -39,7 +39,7 @@ type Config struct {
 	DrawnFor int
 	// Issued, when not nil, is each client's count of operations issued
 	// (workload.Config.Issued); they add up to Requests.
-	Issued []int
+	Issued   []int
 	Interval time.Duration // a client's think time between accepting a reply and sending its next request
 	Mix      Mix
 
