@@ -7,6 +7,7 @@ import (
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/workload"
 )
 
 // Shrinks returns smaller variants of sc, most aggressive first: fewer
@@ -59,9 +60,12 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 	for _, c := range fewerRequests(sc) {
 		add(c)
 	}
+	for _, c := range fewerPerClient(sc) {
+		add(c)
+	}
 	if sc.Workload.Clients > 1 {
 		c := clone(sc)
-		c.Workload.Clients = 1
+		c.Workload.Clients, c.Workload.Issued = 1, nil
 		add(c)
 	}
 	if sc.Workload.Interval > 0 {
@@ -141,7 +145,8 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 
 // fewerRequests returns the workload shrinks of sc, smallest first: 1..5
 // requests (the target size of a counterexample), then a quarter, a half,
-// three quarters and all but one of them (delta debugging's halving).
+// three quarters and all but one of them (delta debugging's halving). Each
+// keeps a prefix of every client's operations (see prefix).
 func fewerRequests(sc scenarios.Scenario) []scenarios.Scenario {
 	r := sc.Workload.Requests
 	var out []scenarios.Scenario
@@ -151,12 +156,75 @@ func fewerRequests(sc scenarios.Scenario) []scenarios.Scenario {
 			continue
 		}
 		seen[m] = true
-		c := clone(sc)
-		c.Workload.Requests = m
-		c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
-		out = append(out, c)
+		out = append(out, prefix(sc, m))
 	}
 	return out
+}
+
+// prefix returns sc issuing m of its requests: the workload stays the one
+// sc draws (workload.drawn_for pins it) and each client issues the first
+// of its operations, so a failure that needs the first few operations of a
+// long workload keeps them. The clients stay too (fewer clients would
+// reassign the payments, another workload).
+func prefix(sc scenarios.Scenario, m int) scenarios.Scenario {
+	c := clone(sc)
+	if c.Workload.DrawnFor == 0 {
+		c.Workload.DrawnFor = sc.Workload.Requests
+	}
+	c.Workload.Requests, c.Workload.Issued = m, nil
+	return c
+}
+
+// fewerPerClient returns, for each client that issues operations while
+// others do too, sc with that client issuing none of them, then half of
+// them: the other clients keep theirs, and every client keeps a prefix of
+// its own operations in the same drawn workload (delta debugging over the
+// clients).
+func fewerPerClient(sc scenarios.Scenario) []scenarios.Scenario {
+	cfg, err := sc.Config()
+	if err != nil || cfg.Clients < 2 {
+		return nil
+	}
+	drawn := max(cfg.DrawnFor, cfg.Requests)
+	counts := workload.Config{Clients: cfg.Clients, Requests: cfg.Requests, Payments: cfg.Payments,
+		DrawnFor: drawn, Issued: cfg.Issued}.IssuedCounts()
+	busy := 0
+	for _, m := range counts {
+		if m > 0 {
+			busy++
+		}
+	}
+	if busy < 2 {
+		return nil
+	}
+	var out []scenarios.Scenario
+	for _, half := range []bool{false, true} {
+		for j, m := range counts {
+			keep := 0
+			if half {
+				keep = m / 2
+			}
+			if m == 0 || (half && keep == 0) {
+				continue
+			}
+			c := clone(sc)
+			c.Workload.Issued = slices.Clone(counts)
+			c.Workload.Issued[j] = keep
+			c.Workload.Requests = cfg.Requests - m + keep
+			c.Workload.DrawnFor = drawn
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// redraw returns sc with m requests drawn afresh (a different workload
+// under the same seed, as if the scenario had been written with m).
+func redraw(sc scenarios.Scenario, m int) scenarios.Scenario {
+	c := clone(sc)
+	c.Workload.Requests, c.Workload.DrawnFor, c.Workload.Issued = m, 0, nil
+	c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
+	return c
 }
 
 // withN keeps replicas 0..m-1: faults on removed replicas are dropped and
@@ -275,6 +343,7 @@ func clone(sc scenarios.Scenario) scenarios.Scenario {
 		}
 	}
 	c.Crashes = slices.Clone(sc.Crashes)
+	c.Workload.Issued = slices.Clone(sc.Workload.Issued)
 	c.TimerFires = slices.Clone(sc.TimerFires)
 	c.Adversary = slices.Clone(sc.Adversary)
 	c.Network.Links = slices.Clone(sc.Network.Links)
@@ -332,34 +401,49 @@ func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 		return any
 	}
 	workload := func() bool {
-		// The smallest failing request count below the current one:
-		// 1..5 first, then a binary search between the largest count
-		// known to pass and the current (failing) one.
+		// The smallest failing request count below the current one,
+		// first as a prefix of the same workload under the same seed
+		// (1..5, then a binary search between the largest count known
+		// to pass and the current, failing one), then redrawn: 1..5
+		// requests under this seed and a few others, and a binary
+		// search over redrawn workloads.
 		r := sc.Workload.Requests
-		with := func(m int) scenarios.Scenario {
-			c := clone(sc)
-			c.Workload.Requests = m
-			c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
-			return c
-		}
-		lo := 0 // largest count known not to fail
-		for m := 1; m <= 5 && m < r; m++ {
-			c := with(m)
-			if c.Validate() != nil {
-				continue
+		// search tries counts from few+1 (1..5 first), then bisects.
+		search := func(with func(int) scenarios.Scenario, few int) bool {
+			lo := min(few, r-1) // largest count known not to fail
+			for m := few + 1; m <= 5 && m < r; m++ {
+				if c := with(m); c.Validate() == nil && try(c) {
+					sc = c
+					return true
+				}
+				lo = m
 			}
-			if try(c) {
+			hi, any := r, false
+			for hi-lo > 1 && runs < maxRuns && steps < maxSteps {
+				m := lo + (hi-lo)/2
+				if c := with(m); c.Validate() == nil && try(c) {
+					sc, hi, any = c, m, true
+				} else {
+					lo = m
+				}
+			}
+			return any
+		}
+		if search(func(m int) scenarios.Scenario { return prefix(sc, m) }, 0) {
+			return true
+		}
+		for m := 1; m <= 5 && m < r; m++ {
+			if c := redraw(sc, m); c.Validate() == nil && try(c) {
 				sc = c
 				return true
 			}
-			lo = m
 		}
 		// A failure that needs a race (a reply arriving first, a timer
 		// firing between two messages) may need many requests under this
 		// seed only: the same shape under a few other seeds.
 		for k := uint64(1); k <= reseeds && r > 5; k++ {
 			for m := 1; m <= 5; m++ {
-				c := with(m)
+				c := redraw(sc, m)
 				c.Seed = sc.Seed + k
 				if c.Validate() == nil && try(c) {
 					sc = c
@@ -367,17 +451,7 @@ func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 				}
 			}
 		}
-		hi, any := r, false
-		for hi-lo > 1 && runs < maxRuns && steps < maxSteps {
-			m := lo + (hi-lo)/2
-			c := with(m)
-			if c.Validate() == nil && try(c) {
-				sc, hi, any = c, m, true
-			} else {
-				lo = m
-			}
-		}
-		return any
+		return search(func(m int) scenarios.Scenario { return redraw(sc, m) }, 5)
 	}
 	replicas := func() bool {
 		// Four replicas under a few other seeds, for the same reason.
@@ -411,8 +485,7 @@ func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 					c = clone(sc)
 				}
 				if m < c.Workload.Requests {
-					c.Workload.Requests = m
-					c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
+					c = redraw(c, m)
 				}
 				c.Seed = sc.Seed + k
 				if c.Validate() == nil && try(c) {

@@ -1,6 +1,8 @@
 package scenarios
 
 import (
+	"slices"
+
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -26,6 +28,8 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		Clients:            s.Workload.Clients,
 		Requests:           s.Workload.Requests,
 		Payments:           s.Workload.Payments,
+		DrawnFor:           s.Workload.DrawnFor,
+		Issued:             slices.Clone(s.Workload.Issued),
 		Interval:           s.Workload.Interval,
 		Mix: cluster.Mix{
 			Confirm: s.Workload.Mix.Confirm,

@@ -60,9 +60,18 @@ type Protocol struct {
 
 // Workload describes the payments clients.
 type Workload struct {
-	Clients  int           `yaml:"clients,omitempty"`
-	Requests int           `yaml:"requests,omitempty"` // operations issued in total
-	Payments int           `yaml:"payments,omitempty"` // distinct payment ids
+	Clients  int `yaml:"clients,omitempty"`
+	Requests int `yaml:"requests,omitempty"` // operations issued in total
+	Payments int `yaml:"payments,omitempty"` // distinct payment ids
+	// DrawnFor, when above Requests, is the request count the workload is
+	// drawn for; each client issues a prefix of its operations in that
+	// workload (the shrinker sets it so that fewer requests keep the first
+	// ones). 0 means Requests.
+	DrawnFor int `yaml:"drawn_for,omitempty"`
+	// Issued, when set, is how many operations each client issues (a
+	// prefix of its operations in the drawn workload); they add up to
+	// Requests. Unset shares Requests evenly.
+	Issued   []int         `yaml:"issued,omitempty,flow"`
 	Interval time.Duration `yaml:"interval,omitempty"` // client think time
 	Mix      Mix           `yaml:"mix,omitempty"`
 }

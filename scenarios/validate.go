@@ -184,6 +184,27 @@ func (v *validator) scenario(s *Scenario) error {
 	if requests == 0 {
 		requests = cluster.DefaultRequests
 	}
+	if w.DrawnFor != 0 && (w.DrawnFor < requests || w.DrawnFor > MaxRequests) {
+		return v.errf("workload.drawn_for", "%d is out of range: want workload.requests (%d)..%d, or 0 for the workload of workload.requests", w.DrawnFor, requests, MaxRequests)
+	}
+	if w.Issued != nil {
+		if len(w.Issued) != clients {
+			return v.errf("workload.issued", "has %d counts: want one per client (%d)", len(w.Issued), clients)
+		}
+		sum := 0
+		for _, m := range w.Issued {
+			if m < 0 {
+				return v.errf("workload.issued", "%v has a negative count: want operations issued per client, each >= 0", w.Issued)
+			}
+			sum += m
+		}
+		if sum != requests {
+			return v.errf("workload.issued", "%v adds up to %d: want workload.requests (%d)", w.Issued, sum, requests)
+		}
+	}
+	if w.DrawnFor > requests {
+		requests = w.DrawnFor // payments may be up to the drawn requests
+	}
 	if w.Payments > requests {
 		return v.errf("workload.payments", "%d is out of range: want at most workload.requests (%d) payment ids (0: derived from requests)", w.Payments, requests)
 	}

@@ -31,9 +31,15 @@ type Config struct {
 	Variant            string        // "" for the correct protocol; otherwise a deliberately broken variant
 
 	// Workload.
-	Clients  int           // default 2
-	Requests int           // operations issued in total across clients, default 8
-	Payments int           // distinct payment ids; default derived from Requests
+	Clients  int // default 2
+	Requests int // operations issued in total across clients, default 8
+	Payments int // distinct payment ids; default derived from Requests
+	// DrawnFor, when above Requests, draws the workload of DrawnFor requests
+	// and issues a prefix of each client's operations (workload.Config).
+	DrawnFor int
+	// Issued, when not nil, is each client's count of operations issued
+	// (workload.Config.Issued); they add up to Requests.
+	Issued   []int
 	Interval time.Duration // a client's think time between accepting a reply and sending its next request
 	Mix      Mix
 

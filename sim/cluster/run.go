@@ -316,7 +316,7 @@ func New(cfg Config) (*Cluster, error) {
 		return nil, err
 	}
 	streams := sim.Streams{Seed: c.Seed}
-	wl := workload.Config{Clients: c.Clients, Requests: c.Requests, Payments: c.Payments,
+	wl := workload.Config{Clients: c.Clients, Requests: c.Requests, Payments: c.Payments, DrawnFor: c.DrawnFor, Issued: c.Issued,
 		Mix: workload.Mix{Confirm: c.Mix.Confirm, Refund: c.Mix.Refund, Cancel: c.Mix.Cancel}}
 	if err := wl.Validate(); err != nil {
 		return nil, fmt.Errorf("workload: %w", err)

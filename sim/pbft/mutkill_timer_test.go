@@ -8,15 +8,17 @@ import (
 	"github.com/pbftsim/pbftsim/sim"
 )
 
-// TestRequestTimerAwaitsTheSmallestRequest: the request timer belongs to
+// TestRequestTimerAwaitsTheOldestRequest: the request timer belongs to
 // the request it was started for; when that one executes and others are
-// still pending, it restarts at once for the smallest (client, timestamp)
-// of them. Executing another request then leaves its deadline as it is,
-// executing the awaited one restarts it again. Each case runs 200 times:
+// still pending, it restarts at once for the one of them that arrived
+// first (not the smallest (client, timestamp): a client with a large id
+// would never be awaited while others keep submitting). Executing another
+// request then leaves its deadline as it is, executing the awaited one
+// restarts it again. Each case runs 200 times:
 // pending is a map, so a choice that depended on its iteration order would
 // show as a varying deadline (a small map's iteration starts at a random
 // one of 8 slots, so one order can come up only 1 time in 8).
-func TestRequestTimerAwaitsTheSmallestRequest(t *testing.T) {
+func TestRequestTimerAwaitsTheOldestRequest(t *testing.T) {
 	type pend struct {
 		client sim.NodeID
 		ts     uint64
@@ -24,14 +26,15 @@ func TestRequestTimerAwaitsTheSmallestRequest(t *testing.T) {
 	first := pend{4, 1} // pending alone at 0, executed at 60ms (seq 1)
 	for _, c := range []struct {
 		name    string
-		later   []pend // pending from 10ms
+		later   []pend // pending from 10ms, arriving in this order
 		execute pend   // executed at 80ms (seq 2)
 		want    time.Duration
 	}{
-		{"a larger client executes", []pend{{6, 1}, {5, 1}}, pend{6, 1}, 160 * time.Millisecond},
-		{"the smallest client executes", []pend{{6, 1}, {5, 1}}, pend{5, 1}, 180 * time.Millisecond},
-		{"the older timestamp executes", []pend{{5, 2}, {5, 1}}, pend{5, 1}, 180 * time.Millisecond},
-		{"a larger client, same-client pair pending", []pend{{6, 1}, {5, 2}, {5, 1}}, pend{6, 1}, 160 * time.Millisecond},
+		{"the oldest, a larger client, executes", []pend{{6, 1}, {5, 1}}, pend{6, 1}, 180 * time.Millisecond},
+		{"a younger, smaller client executes", []pend{{6, 1}, {5, 1}}, pend{5, 1}, 160 * time.Millisecond},
+		{"the oldest, a smaller client, executes", []pend{{5, 1}, {6, 1}}, pend{5, 1}, 180 * time.Millisecond},
+		{"a younger, older timestamp executes", []pend{{5, 2}, {5, 1}}, pend{5, 1}, 160 * time.Millisecond},
+		{"the oldest of three executes", []pend{{6, 1}, {5, 2}, {5, 1}}, pend{6, 1}, 180 * time.Millisecond},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			for run := 0; run < 200; run++ {

@@ -114,10 +114,11 @@ func TestNewViewResetsOldEntries(t *testing.T) {
 	}
 }
 
-// TestNewPrimaryOrdersPendingByClientAndTimestamp: a replica that becomes
-// primary orders the requests it holds in (client, timestamp) order: two
-// requests of one client in timestamp order. Repeated: pending is a map.
-func TestNewPrimaryOrdersPendingByClientAndTimestamp(t *testing.T) {
+// TestNewPrimaryOrdersPendingByArrival: a replica that becomes primary
+// orders the requests it holds in the order they arrived, whatever their
+// clients and timestamps (an order by client id starves the clients with
+// larger ids). Repeated: pending is a map.
+func TestNewPrimaryOrdersPendingByArrival(t *testing.T) {
 	for run := 0; run < 200; run++ {
 		h := newHarness(t, hopts{n: 4, clients: 2})
 		var pps []string
@@ -143,7 +144,7 @@ func TestNewPrimaryOrdersPendingByClientAndTimestamp(t *testing.T) {
 		if r := h.replicas[1]; r.view != 1 || !r.active {
 			t.Fatalf("replica 1 not primary of view 1: %v", r)
 		}
-		want := "[1:4/1 2:4/2 3:5/1 4:5/2]"
+		want := "[1:5/1 2:4/2 3:5/2 4:4/1]"
 		if got := fmt.Sprint(pps); got != want {
 			t.Fatalf("run %d: the new primary ordered %s, want %s", run, got, want)
 		}

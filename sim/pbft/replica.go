@@ -95,8 +95,10 @@ type Replica struct {
 	lastReply    map[sim.NodeID]*Reply
 	replyClients []sim.NodeID // sorted keys of lastReply
 	pending      map[reqKey]*Request
-	pendingOf    []int32    // per client id: its entries in pending
-	queue        []*Request // primary: requests waiting for a sequence number
+	arrival      map[reqKey]uint64 // per pending request: its arrival number (FIFO order)
+	arrivals     uint64            // requests added to pending so far
+	pendingOf    []int32           // per client id: its entries in pending
+	queue        []*Request        // primary: requests waiting for a sequence number
 	inLog        map[reqKey]bool
 	reqTimerOn   bool
 	awaited      reqKey // the request the running request timer belongs to
@@ -172,6 +174,7 @@ func NewReplica(c Config) (*Replica, error) {
 		log:          newSeqLog(c.Window),
 		lastReply:    make(map[sim.NodeID]*Reply),
 		pending:      make(map[reqKey]*Request),
+		arrival:      make(map[reqKey]uint64),
 		inLog:        make(map[reqKey]bool),
 		ckpts:        make(map[uint64]*ckptState),
 		high:         make([]*Checkpoint, c.N),
@@ -472,9 +475,9 @@ func (r *Replica) growTimeout() {
 
 // armRequestTimer starts the request timer (OSDI'99 §4.5.2) if the replica
 // is a backup in an active view and waits for a request and no timer runs:
-// the timer then belongs to one awaited request (the smallest (client,
-// timestamp) pending) and stops only when that request is no longer
-// awaited (delPending). The primary does not arm it for the requests it
+// the timer then belongs to one awaited request (the pending request that
+// arrived first, see oldestPending) and stops only when that request is no
+// longer awaited (delPending). The primary does not arm it for the requests it
 // receives (it does not vote itself out for its own queue); it starts it
 // only on a client's complaint (primaryComplaint).
 func (r *Replica) armRequestTimer() {
@@ -484,14 +487,29 @@ func (r *Replica) armRequestTimer() {
 	if r.reqTimerOn || len(r.pending) == 0 || !r.active || r.isPrimary() {
 		return
 	}
-	first := true
-	for k := range r.pending {
-		if first || k.client < r.awaited.client || k.client == r.awaited.client && k.ts < r.awaited.ts {
-			r.awaited, first = k, false
-		}
-	}
+	r.awaited = r.oldestPending()
 	r.out.SetTimer(timerRequest, r.timeout)
 	r.reqTimerOn = true
+}
+
+// oldestPending returns the pending request that arrived first (pending
+// must not be empty). The request timer awaits it, and a new primary orders
+// pending requests in arrival order (requeuePending). Were it the smallest
+// (client, timestamp) instead, a client with a larger id would wait behind
+// every request of the clients with smaller ids, however many they submit,
+// whenever views change between executions (a timeout below the round trip
+// makes every execution cost a view change), and a primary that censors it
+// while ordering the others would never be voted out (its request would
+// never be awaited while theirs are pending).
+func (r *Replica) oldestPending() reqKey {
+	var oldest reqKey
+	first := true
+	for k := range r.pending {
+		if first || r.pendingBefore(k, oldest) {
+			oldest, first = k, false
+		}
+	}
+	return oldest
 }
 
 // primaryComplaint starts the primary's request timer for key, a request
@@ -518,6 +536,16 @@ func (r *Replica) primaryComplaint(key reqKey) {
 	r.awaited = key
 	r.out.SetTimer(timerRequest, r.timeout)
 	r.reqTimerOn = true
+}
+
+// pendingBefore reports whether pending request a comes before b: it
+// arrived first (with the broken variant requests-by-client-id: it has the
+// smaller (client, timestamp)).
+func (r *Replica) pendingBefore(a, b reqKey) bool {
+	if !r.rules.arrivalOrder {
+		return a.client < b.client || a.client == b.client && a.ts < b.ts
+	}
+	return r.arrival[a] < r.arrival[b]
 }
 
 // stopRequestTimer cancels the request timer.
@@ -1081,6 +1109,8 @@ func (r *Replica) executeEntry(e *entry) {
 // addPending records q, not yet in pending, as pending.
 func (r *Replica) addPending(key reqKey, q *Request) {
 	r.pending[key] = q
+	r.arrival[key] = r.arrivals
+	r.arrivals++
 	if c := int(key.client); c >= 0 && c < maxCountedClient {
 		if c >= len(r.pendingOf) {
 			r.pendingOf = append(r.pendingOf, make([]int32, c+1-len(r.pendingOf))...)
@@ -1095,6 +1125,7 @@ func (r *Replica) delPending(key reqKey) {
 		return
 	}
 	delete(r.pending, key)
+	delete(r.arrival, key)
 	if c := int(key.client); c >= 0 && c < len(r.pendingOf) {
 		r.pendingOf[c]--
 	}

@@ -431,7 +431,8 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 }
 
 // requeuePending makes the primary's queue the pending requests not in the
-// log and not executed, in (client, timestamp) order.
+// log and not executed, in the order they arrived here (pendingBefore;
+// oldestPending says why not in (client, timestamp) order).
 func (r *Replica) requeuePending() {
 	keys := make([]reqKey, 0, len(r.pending))
 	for k, q := range r.pending {
@@ -440,12 +441,10 @@ func (r *Replica) requeuePending() {
 		}
 	}
 	slices.SortFunc(keys, func(a, b reqKey) int {
-		if a.client != b.client {
-			return int(a.client) - int(b.client)
-		}
-		if a.ts < b.ts {
+		switch {
+		case r.pendingBefore(a, b):
 			return -1
-		} else if a.ts > b.ts {
+		case r.pendingBefore(b, a):
 			return 1
 		}
 		return 0

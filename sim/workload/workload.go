@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 
@@ -47,8 +48,29 @@ func (m Mix) IsZero() bool { return m == Mix{} }
 type Config struct {
 	Clients  int // clients issuing requests, 1..MaxClients
 	Requests int // operations in total across clients, 1..MaxRequests
-	Payments int // distinct payment ids, 1..Requests; 0 means ceil(Requests/2)
+	Payments int // distinct payment ids, 1..Drawn(); 0 means ceil(Drawn()/2)
 	Mix      Mix // all zero means DefaultMix()
+	// DrawnFor, when above Requests, is the request count the workload is
+	// drawn for: the operations are those of the workload of DrawnFor
+	// requests, and each client issues only a prefix of its own (the
+	// Requests shared among the clients as evenly as always). So shrinking
+	// Requests with DrawnFor fixed keeps every client's first operations,
+	// where shrinking Requests alone draws a different workload. 0 (or
+	// Requests) means Requests: the workload as without the field.
+	DrawnFor int
+	// Issued, when not nil, is how many operations each client issues (a
+	// prefix of its operations in the drawn workload, at most its share of
+	// Drawn()); they must add up to Requests. nil shares Requests evenly.
+	Issued []int
+}
+
+// Drawn returns the request count the workload is drawn for: DrawnFor, or
+// Requests when DrawnFor is 0.
+func (c Config) Drawn() int {
+	if c.DrawnFor > 0 {
+		return c.DrawnFor
+	}
+	return c.Requests
 }
 
 // Validate reports the first field out of range, naming the field and the
@@ -60,8 +82,26 @@ func (c Config) Validate() error {
 	if c.Requests < 1 || c.Requests > MaxRequests {
 		return fmt.Errorf("workload: Requests must be in 1..%d, got %d", MaxRequests, c.Requests)
 	}
-	if c.Payments < 0 || c.Payments > c.Requests {
-		return fmt.Errorf("workload: Payments must be 0 (default ceil(Requests/2)) or in 1..Requests (%d), got %d", c.Requests, c.Payments)
+	if c.DrawnFor != 0 && (c.DrawnFor < c.Requests || c.DrawnFor > MaxRequests) {
+		return fmt.Errorf("workload: DrawnFor must be 0 (the workload of Requests) or in Requests..%d (%d..%d), got %d", MaxRequests, c.Requests, MaxRequests, c.DrawnFor)
+	}
+	if c.Payments < 0 || c.Payments > c.Drawn() {
+		return fmt.Errorf("workload: Payments must be 0 (default ceil(Requests/2)) or in 1..Requests (%d), got %d", c.Drawn(), c.Payments)
+	}
+	if c.Issued != nil {
+		if len(c.Issued) != c.Clients {
+			return fmt.Errorf("workload: Issued must name one count per client (%d), got %d", c.Clients, len(c.Issued))
+		}
+		sum := 0
+		for j, m := range c.Issued {
+			if d := share(j, c.Drawn(), c.Clients, c.PaymentCount()); m < 0 || m > d {
+				return fmt.Errorf("workload: Issued[%d] must be in 0..%d (client %d's operations in the drawn workload), got %d", j, d, j, m)
+			}
+			sum += m
+		}
+		if sum != c.Requests {
+			return fmt.Errorf("workload: Issued must add up to Requests (%d), got %d", c.Requests, sum)
+		}
 	}
 	for _, w := range []struct {
 		name string
@@ -75,12 +115,29 @@ func (c Config) Validate() error {
 }
 
 // PaymentCount returns the number of distinct payments the workload uses:
-// Payments, or ceil(Requests/2) when Payments is 0.
+// IssuedCounts returns how many operations each client issues: Issued, or
+// Requests shared evenly among the clients that own payments (as a Plan of
+// c issues them). It returns nil when c is invalid.
+func (c Config) IssuedCounts() []int {
+	if c.Validate() != nil {
+		return nil
+	}
+	if c.Issued != nil {
+		return slices.Clone(c.Issued)
+	}
+	out := make([]int, c.Clients)
+	for j := range out {
+		out[j] = share(j, c.Requests, c.Clients, c.PaymentCount())
+	}
+	return out
+}
+
+// Payments, or ceil(Drawn()/2) when Payments is 0.
 func (c Config) PaymentCount() int {
 	if c.Payments > 0 {
 		return c.Payments
 	}
-	return (c.Requests + 1) / 2
+	return (c.Drawn() + 1) / 2
 }
 
 // EffectiveMix returns Mix, or DefaultMix when Mix is all zero.
@@ -129,6 +186,7 @@ func NewPlan(c Config, r *rand.Rand) *Plan {
 		return nil
 	}
 	p := &Plan{c: c, n: c.PaymentCount(), mix: c.EffectiveMix(), seeds: make([][2]uint64, c.Clients)}
+	p.c.Issued = slices.Clone(c.Issued) // read-only once built
 	for i := range p.seeds {
 		p.seeds[i] = [2]uint64{r.Uint64(), r.Uint64()}
 	}
@@ -144,17 +202,34 @@ func (p *Plan) clientPayments(j int) int {
 	return (p.n-1-j)/p.c.Clients + 1
 }
 
-// clientRequests returns the number of operations of client j: the
-// requests shared evenly among the min(Clients, payments) clients that own
-// payments, the first ones taking one more. It is at least
-// clientPayments(j), because Payments <= Requests.
-func (p *Plan) clientRequests(j int) int {
-	k := min(p.c.Clients, p.n)
+// clientRequests returns the number of operations client j draws: the
+// Drawn() requests shared evenly among the min(Clients, payments) clients
+// that own payments, the first ones taking one more. It is at least
+// clientPayments(j), because Payments <= Drawn().
+func (p *Plan) clientRequests(j int) int { return p.share(j, p.c.Drawn()) }
+
+// clientIssued returns the number of operations client j issues: Issued[j],
+// or Requests shared the same way, at most clientRequests(j) (a share grows
+// with the total).
+func (p *Plan) clientIssued(j int) int {
+	if p.c.Issued != nil {
+		return p.c.Issued[j]
+	}
+	return p.share(j, p.c.Requests)
+}
+
+func (p *Plan) share(j, total int) int { return share(j, total, p.c.Clients, p.n) }
+
+// share returns client j's share of total operations among the
+// min(clients, payments) clients that own payments, the first ones taking
+// one more.
+func share(j, total, clients, payments int) int {
+	k := min(clients, payments)
 	if j >= k {
 		return 0
 	}
-	r := p.c.Requests / k
-	if j < p.c.Requests%k {
+	r := total / k
+	if j < total%k {
 		r++
 	}
 	return r
@@ -180,7 +255,7 @@ func (p *Plan) Client(i int) Ops {
 	if i < 0 || i >= len(p.seeds) {
 		return Ops{}
 	}
-	return Ops{d: &drawer{plan: p, client: i, total: p.clientRequests(i)}}
+	return Ops{d: &drawer{plan: p, client: i, total: p.clientRequests(i)}, n: p.clientIssued(i)}
 }
 
 // Ops is one client's operations in a Plan, drawn on demand. The zero
@@ -188,14 +263,17 @@ func (p *Plan) Client(i int) Ops {
 // drawn in order, so asking for them in order (or for the last one again)
 // is cheap, and asking for an earlier one draws the client's operations
 // again from the start.
-type Ops struct{ d *drawer }
+type Ops struct {
+	d *drawer
+	n int // operations issued: a prefix of the d.total drawn
+}
 
 // Len returns the number of operations.
 func (o Ops) Len() int {
 	if o.d == nil {
 		return 0
 	}
-	return o.d.total
+	return o.n
 }
 
 // Op returns the text of operation i (0 <= i < Len()).

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -283,5 +284,52 @@ func TestPlanLazy(t *testing.T) {
 	runtime.KeepAlive(ops)
 	if live > 1<<20 {
 		t.Errorf("a 10M-request plan holds %d bytes after 200,000 operations, want < 1 MB", live)
+	}
+}
+
+// TestDrawnForKeepsPrefix: with DrawnFor fixed, fewer Requests issue a
+// prefix of every client's operations in the workload of DrawnFor (which
+// fewer Requests alone do not: they draw another workload).
+func TestDrawnForKeepsPrefix(t *testing.T) {
+	for _, tc := range []struct{ clients, drawn, payments int }{{1, 40, 0}, {2, 40, 0}, {3, 57, 10}, {5, 12, 0}} {
+		full := Generate(Config{Clients: tc.clients, Requests: tc.drawn, Payments: tc.payments}, rand.New(rand.NewPCG(7, 9)))
+		for m := 1; m <= tc.drawn; m++ {
+			short := Generate(Config{Clients: tc.clients, Requests: m, Payments: tc.payments, DrawnFor: tc.drawn}, rand.New(rand.NewPCG(7, 9)))
+			total := 0
+			for j := range short {
+				total += len(short[j])
+				if !slices.Equal(short[j], full[j][:len(short[j])]) {
+					t.Fatalf("%+v requests %d: client %d issues %v, not a prefix of %v", tc, m, j, short[j], full[j])
+				}
+			}
+			if total != m {
+				t.Fatalf("%+v requests %d: %d operations issued", tc, m, total)
+			}
+		}
+	}
+	if err := (Config{Clients: 1, Requests: 5, DrawnFor: 4}).Validate(); err == nil || !strings.Contains(err.Error(), "DrawnFor") {
+		t.Fatalf("DrawnFor below Requests: got %v, want an error naming DrawnFor", err)
+	}
+}
+
+// TestIssuedPerClient: Issued picks each client's prefix on its own, and
+// bad counts are errors naming Issued.
+func TestIssuedPerClient(t *testing.T) {
+	full := Generate(Config{Clients: 3, Requests: 30}, rand.New(rand.NewPCG(1, 1)))
+	got := Generate(Config{Clients: 3, Requests: 5, DrawnFor: 30, Issued: []int{0, 3, 2}}, rand.New(rand.NewPCG(1, 1)))
+	for j, want := range [][]string{nil, full[1][:3], full[2][:2]} {
+		if len(got[j]) != len(want) || !slices.Equal(got[j], want) {
+			t.Fatalf("client %d issues %v, want %v", j, got[j], want)
+		}
+	}
+	for _, bad := range []Config{
+		{Clients: 3, Requests: 5, DrawnFor: 30, Issued: []int{0, 5}},      // one count missing
+		{Clients: 3, Requests: 5, DrawnFor: 30, Issued: []int{0, 3, 3}},   // sum is not Requests
+		{Clients: 3, Requests: 11, DrawnFor: 30, Issued: []int{0, 11, 0}}, // above client 1's 10
+		{Clients: 3, Requests: 1, DrawnFor: 30, Issued: []int{-1, 1, 1}},  // negative
+	} {
+		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "Issued") {
+			t.Errorf("%+v: got %v, want an error naming Issued", bad, err)
+		}
 	}
 }
