@@ -136,10 +136,12 @@ func TestHotStuffGenericHunt(t *testing.T) {
 	for _, h := range hunts {
 		v := h.variant
 		t.Run(h.protocol+"/"+v, func(t *testing.T) {
-			maxCases := 1500
-			if h.protocol == "chained-hotstuff" {
-				maxCases = 3000 // no-safenode, unlock-lower: 2453 cases (seed 1)
-			}
+			// no-safenode, unlock-lower, seed 1: 2453 cases chained; 2261
+			// Basic since its view synchronization after more than f
+			// failed views (sim/hotstuff/sync.go; 500 before: fewer views
+			// in which replicas disagree; seed 2 615 -> 2148, seed 3 1561
+			// both)
+			maxCases := 3000
 			f, err := HuntWith(context.Background(), HuntSpec{Protocol: h.protocol, Variant: v, Generic: h.generic, MaxCases: maxCases, Seed: 1})
 			if err != nil {
 				t.Fatal(err)
