@@ -10,7 +10,7 @@ import (
 
 // TestFindingsReplay reruns the replay files of the bugs of the correct
 // protocol that this package's checkers found (testdata/findings), all since
-// fixed in sim/pbft: each rerun must be deterministic and must now pass every
+// fixed in sim/pbft or sim/hotstuff: each rerun must be deterministic and must now pass every
 // property, judged in full, so a fix that is undone (or a change that makes
 // the run stall instead of fail) fails here.
 func TestFindingsReplay(t *testing.T) {
@@ -40,7 +40,7 @@ func TestFindingsReplay(t *testing.T) {
 				t.Fatalf("rerun not deterministic: %s/%s/%s vs %s/%s/%s", a.TraceHash(), a.Verdict(), a.Property(), b.TraceHash(), b.Verdict(), b.Property())
 			}
 			// Each file recorded a bug of the correct protocol that the checkers
-			// found and that was then fixed in sim/pbft: it must stay fixed.
+			// found and that was then fixed (sim/pbft, sim/hotstuff): it must stay fixed.
 			if a.Failed() {
 				t.Fatalf("regression: %s recorded a %s bug of the correct protocol, and it is back: %s", file, rp.Property, a.Summary())
 			}

@@ -192,6 +192,21 @@ byzantine:
   - {replica: 0, strategy: censor, params: {clients: "4"}}
 run: {max_time: 30s}
 `},
+	// No fault, but a round trip (40-160 ms) is far above the base timeout
+	// (20 ms): every execution costs view changes, so the order in which a
+	// new primary takes its pending requests decides who waits. In arrival
+	// order every request completes within ~2.5 s; by client id client 6's
+	// first request waits behind the requests of clients 4 and 5 (~26 s,
+	// past the liveness bound of ~15 s). The finding
+	// pbft-liveness-client-order-starvation.
+	pbft.VariantClientIDOrder: {`
+name: slow-links-three-clients
+n: 4
+protocol: {view_change_timeout: 20ms, client_timeout: 20ms, window: 1, checkpoint_interval: 1}
+workload: {clients: 3, requests: 120}
+network: {delay: "uniform:20ms:80ms"}
+run: {max_time: 200s}
+`},
 	// Replica 3 crashes; before GST (10% loss) replica 2 misses PREPAREs,
 	// times out and leaves view 1 alone without its COMMIT for one number,
 	// while replica 0 executes everything: no backup in view 1 waits and

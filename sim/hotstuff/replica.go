@@ -155,6 +155,11 @@ type Replica struct {
 
 	verified     map[*QC]bool
 	verifiedCert map[*ViewCert]bool
+
+	// view synchronization after more than f failed views (sync.go)
+	ahead  []uint64 // per replica, the highest view of a TIMEOUT it sent that this one verified
+	gated  uint64   // the view it timed out into whose n−f TIMEOUTs it has not yet seen
+	lastTO *NewView // its TIMEOUT for gated, sent again while it waits
 }
 
 // NewReplica validates cfg and returns a replica in view 1.
@@ -167,7 +172,7 @@ func NewReplica(cfg Config) (*Replica, error) {
 		blocks: map[Digest]*Block{Genesis.Hash: Genesis}, execTip: Genesis.Hash, fetching: map[Digest]bool{},
 		nv: map[uint64]*newViews{}, votes: map[voteKey][]*Vote{}, formed: map[voteKey]bool{},
 		inPending: map[reqKey]bool{}, lastReply: map[sim.NodeID]*Reply{}, verified: map[*QC]bool{},
-		verifiedCert: map[*ViewCert]bool{}}
+		verifiedCert: map[*ViewCert]bool{}, ahead: make([]uint64, cfg.N)}
 	return r, nil
 }
 
@@ -224,6 +229,7 @@ func (r *Replica) onMessage(from sim.NodeID, m sim.Message) {
 	case *Request:
 		r.onRequest(from, m)
 	case *NewView:
+		r.onTimeoutMsg(from, m)
 		r.onNewView(from, m)
 	case *Proposal:
 		if m.View < r.view && r.cfg.Chained {
@@ -341,6 +347,11 @@ func (r *Replica) failures() int {
 func (r *Replica) onTimeout() {
 	clear(r.fetching) // fetch again what did not arrive
 	r.execute()
+	if r.waiting() { // see sync.go
+		r.resendTimeout()
+		r.armTimer()
+		return
+	}
 	next := r.view + 1
 	if r.cfg.Chained {
 		// the next leader's first view: a faulty leader costs one
@@ -364,7 +375,11 @@ func (r *Replica) enter(v uint64, reason string) {
 		nv := &NewView{View: v, PrepareQC: r.prepareQC, Replica: r.id, Timeout: timedOut}
 		nv.Sig = r.signer.Sign(nv)
 		r.sentNV = v
-		r.out.Send(r.leader(v), nv)
+		if timedOut && r.syncing() {
+			r.broadcastTimeout(nv)
+		} else {
+			r.out.Send(r.leader(v), nv)
+		}
 	}
 	r.restartTimer()
 	for k := range r.nv {

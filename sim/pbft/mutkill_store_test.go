@@ -40,6 +40,10 @@ func durableState(s ReplicaState) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "view=%d changing=%v h=%d stable=%d/%s proof=%v exec=%d\n",
 		s.View, s.InViewChange, s.Low, s.StableCheckpoint, s.StableDigest, s.StableProof, s.LastExecuted)
+	fmt.Fprintf(&b, "new-view=%d/%v\n", s.LastNewView, s.HasNewView)
+	if s.Primary == s.ID && !s.InViewChange {
+		fmt.Fprintf(&b, "primary, last assigned %d\n", s.LastAssigned) // a backup does not track it
+	}
 	for _, vc := range s.ViewChanges {
 		if slices.Contains(vc.Replicas, s.ID) {
 			fmt.Fprintf(&b, "own view-change for %d\n", vc.View)
@@ -111,6 +115,66 @@ func TestAmnesiaRestoresDurableState(t *testing.T) {
 			t.Errorf("after amnesia, the PRE-PREPARE of 3 again: %d PREPAREs, %d COMMITs resent, want 3 and 3", p, c)
 		}
 	})
+	t.Run("stable-checkpoint", func(t *testing.T) {
+		// as above, and the checkpoint at 2 becomes stable: the disk keeps
+		// the checkpoint at h and what was signed above h, nothing below
+		h := newHarness(t, hopts{n: 4, k: 2, l: 4, clients: 1, stores: true})
+		h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+		r := h.replicas[1]
+		for seq := uint64(1); seq <= 4; seq++ {
+			pp := ppWith(h, 0, seq, req(h, fmt.Sprintf("op%d", seq), seq))
+			h.inject(0, 1, pp)
+			h.inject(2, 1, prep(h.kr, 0, seq, pp.Digest, 2))
+			h.inject(3, 1, prep(h.kr, 0, seq, pp.Digest, 3))
+			if seq <= 2 {
+				for _, i := range []sim.NodeID{0, 2, 3} {
+					h.inject(i, 1, commit(h.kr, 0, seq, pp.Digest, i))
+				}
+			}
+			h.deliverAll()
+			if seq == 2 {
+				cs := r.ckpts[2]
+				if cs == nil || !cs.mine {
+					t.Fatalf("setup: no own checkpoint at 2")
+				}
+				h.inject(0, 1, ckptFrom(h, 2, cs.digest, 0))
+				h.inject(2, 1, ckptFrom(h, 2, cs.digest, 2))
+				h.deliverAll()
+			}
+		}
+		if s := r.Inspect(); s.StableCheckpoint != 2 {
+			t.Fatalf("setup: stable checkpoint %d, want 2", s.StableCheckpoint)
+		}
+		var disk []string
+		for _, k := range r.store.keys(0) {
+			disk = append(disk, fmt.Sprintf("%d/%d", k.kind, k.seq))
+		}
+		want := fmt.Sprintf("%d/0 %d/2 %d/0 %d/3 %d/4", keyStable, keyCkpt, keyState, keyEntry, keyEntry)
+		if got := strings.Join(disk, " "); got != want {
+			t.Errorf("records (kind/seq) on the disk with h = 2: %s, want %s", got, want)
+		}
+		amnesiaKeepsDurable(t, h, 1)
+	})
+	t.Run("new-view", func(t *testing.T) {
+		// the primary of view 0 fails; 1 (the new primary) and 2 enter
+		// view 1 by its NEW-VIEW and order requests there
+		h := newHarness(t, hopts{n: 4, clients: 1, ops: 40, stores: true, interval: 2 * time.Millisecond})
+		down := false
+		h.drop = func(from, to sim.NodeID, _ sim.Message) bool { return down && (from == 0 || to == 0) }
+		h.start()
+		h.run(time.Minute, func() bool { return h.replicas[1].Inspect().LastExecuted >= 3 })
+		h.crash(0)
+		down = true
+		h.run(time.Minute, func() bool {
+			s := h.replicas[1].Inspect()
+			return s.View == 1 && !s.InViewChange && s.LastAssigned > s.LastExecuted+1
+		})
+		if s := h.replicas[1].Inspect(); s.View != 1 || s.InViewChange || !s.HasNewView {
+			t.Fatalf("setup: replica 1 in view %d (changing %v, NEW-VIEW %v)", s.View, s.InViewChange, s.HasNewView)
+		}
+		amnesiaKeepsDurable(t, h, 1)
+		amnesiaKeepsDurable(t, h, 2)
+	})
 	t.Run("view-change", func(t *testing.T) {
 		h := newHarness(t, hopts{n: 4, clients: 1, stores: true})
 		h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
@@ -140,7 +204,8 @@ func TestAmnesiaRestoresDurableState(t *testing.T) {
 // TestWipedReplicaProposesInViewItOpened: a replica wiped and caught up
 // by state transfer proposes as the primary of a view whose NEW-VIEW it
 // sent itself after the wipe (and not in the view it was primary of when
-// its disk was lost, TestWipedReplicaSignsNothingUntilCaughtUp's setting).
+// its disk was lost, TestWipedReplicaSignsNothingUntilCaughtUp's setting),
+// also after a later amnesia crash.
 func TestWipedReplicaProposesInViewItOpened(t *testing.T) {
 	h := newHarness(t, hopts{n: 4, k: 2, l: 4, clients: 1, ops: 100, stores: true, interval: 2 * time.Millisecond})
 	cut, primaryDown := false, false
@@ -168,6 +233,9 @@ func TestWipedReplicaProposesInViewItOpened(t *testing.T) {
 	h.crash(0) // the primary of view 0 fails: replica 1 opens view 1
 	primaryDown = true
 	h.run(10*time.Minute, h.allDone)
+	if !h.allDone() {
+		t.Errorf("the clients did not finish")
+	}
 	s := h.replicas[1].Inspect()
 	if s.View != 1 || s.InViewChange {
 		t.Fatalf("replica 1 ended in view %d (changing %v), want view 1", s.View, s.InViewChange)
@@ -175,7 +243,14 @@ func TestWipedReplicaProposesInViewItOpened(t *testing.T) {
 	if len(proposed) == 0 {
 		t.Errorf("the wiped and caught-up replica 1 proposed nothing as the primary of view 1, which it opened")
 	}
-	if !h.allDone() {
-		t.Errorf("the clients did not finish")
+	// an amnesia crash of replica 1 in the view it opened: it still knows
+	// it sent that NEW-VIEW, and proposes the next request it receives
+	h.crash(1)
+	h.recoverKind(1, sim.CrashAmnesia)
+	before := len(proposed)
+	h.inject(sim.NodeID(h.n), 1, req(h, "after-amnesia", 1_000_000))
+	h.run(h.now.Duration()+50*time.Millisecond, func() bool { return len(proposed) > before })
+	if len(proposed) == before {
+		t.Errorf("after an amnesia crash, replica 1 (wiped before) proposes nothing in view 1, whose NEW-VIEW it sent")
 	}
 }

@@ -505,7 +505,7 @@ func (r *Replica) oldestPending() reqKey {
 	var oldest reqKey
 	first := true
 	for k := range r.pending {
-		if first || r.arrival[k] < r.arrival[oldest] {
+		if first || r.pendingBefore(k, oldest) {
 			oldest, first = k, false
 		}
 	}
@@ -536,6 +536,16 @@ func (r *Replica) primaryComplaint(key reqKey) {
 	r.awaited = key
 	r.out.SetTimer(timerRequest, r.timeout)
 	r.reqTimerOn = true
+}
+
+// pendingBefore reports whether pending request a comes before b: it
+// arrived first (with the broken variant requests-by-client-id: it has the
+// smaller (client, timestamp)).
+func (r *Replica) pendingBefore(a, b reqKey) bool {
+	if !r.rules.arrivalOrder {
+		return a.client < b.client || a.client == b.client && a.ts < b.ts
+	}
+	return r.arrival[a] < r.arrival[b]
 }
 
 // stopRequestTimer cancels the request timer.

@@ -41,6 +41,7 @@ const (
 	VariantPrimaryUntimed    Variant = "primary-untimed"
 	VariantNoPersistSigned   Variant = "no-persist-signed"
 	VariantLazySync          Variant = "lazy-sync"
+	VariantClientIDOrder     Variant = "requests-by-client-id"
 )
 
 // rules are the rules of the paper that a broken variant may replace. The
@@ -87,6 +88,10 @@ type rules struct {
 	// timerPerRequest: the request timer belongs to the awaited request;
 	// other executions do not restart it.
 	timerPerRequest bool
+	// arrivalOrder: the request timer awaits the pending request that
+	// arrived first and a new primary orders its pending requests in
+	// arrival order (never by client id).
+	arrivalOrder bool
 	// primaryComplaintTimer: the primary starts the request timer when a
 	// client retransmits a request it ordered and has not executed.
 	primaryComplaintTimer bool
@@ -131,6 +136,7 @@ func correctRules() rules {
 		verifyState:           true,
 		growTimeout:           true,
 		timerPerRequest:       true,
+		arrivalOrder:          true,
 		primaryComplaintTimer: true,
 		recomputeO:            true,
 		reproposePrepared:     true,
@@ -196,6 +202,8 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.persistSigned = false }},
 	VariantLazySync: {"a replica writes what it signed to its stable store but syncs it only when it takes a checkpoint, not before its messages leave: a power loss (crash kind lose-unsynced) loses what it signed since, and the recovered replica signs a second PRE-PREPARE or PREPARE for a (v, n); amnesia (the OS still flushes) and keep lose nothing",
 		func(r *rules) { r.syncEveryStep = false }},
+	VariantClientIDOrder: {"the request timer awaits the smallest pending (client, timestamp) and a new primary orders its pending requests by (client, timestamp) instead of by arrival: when every execution costs a view change (a timeout below the round trip), a client with a larger id waits behind every request of the clients with smaller ids",
+		func(r *rules) { r.arrivalOrder = false }},
 	VariantNewPrimarySeq: {"a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
 		func(r *rules) { r.seqPastO = false }},
 }

@@ -227,6 +227,34 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("executed=%d timer-at=%v", len(h.sms[2].ops), time.Duration(h.timers[[2]uint64{2, uint64(timerRequest)}]))
 		}, "executed=1 timer-at=100ms", "executed=1 timer-at=160ms"},
+		{VariantClientIDOrder, func(t *testing.T, v Variant) string {
+			// Replica 2 holds client 6's request (awaited from t=0),
+			// then client 5's, then client 4's. Client 6's executes at
+			// 20ms: the timer restarts for client 5's (it arrived first;
+			// the variant picks client 4's, the smallest id). Client 4's
+			// executes at 60ms: the timer stays due at 120ms; the
+			// variant restarts it (160ms).
+			h := newHarness(t, hopts{n: 4, clients: 3, variant: v})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			reqs := map[sim.NodeID]*Request{}
+			for _, c := range []sim.NodeID{6, 5, 4} {
+				q := &Request{Op: fmt.Sprint("op", c), Timestamp: 1, Client: c}
+				q.Sig = h.kr.Signer(c).Sign(q)
+				reqs[c] = q
+				h.inject(c, 2, q)
+			}
+			h.deliverAll()
+			for seq, c := range []sim.NodeID{6, 4} {
+				h.advance(time.Duration(20+40*seq) * time.Millisecond) // to 20ms, 60ms
+				pp := ppWith(h, 0, uint64(seq+1), reqs[c])
+				h.inject(0, 2, pp)
+				h.inject(1, 2, prep(h.kr, 0, uint64(seq+1), pp.Digest, 1))
+				h.inject(1, 2, commit(h.kr, 0, uint64(seq+1), pp.Digest, 1))
+				h.inject(3, 2, commit(h.kr, 0, uint64(seq+1), pp.Digest, 3))
+				h.deliverAll()
+			}
+			return fmt.Sprintf("executed=%d timer-at=%v", len(h.sms[2].ops), time.Duration(h.timers[[2]uint64{2, uint64(timerRequest)}]))
+		}, "executed=2 timer-at=120ms", "executed=2 timer-at=160ms"},
 		{VariantPrimaryUntimed, func(t *testing.T, v Variant) string {
 			// The primary orders client 4's request (nothing else is
 			// delivered); at 200ms the client retransmits it: the

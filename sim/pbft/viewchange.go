@@ -1,7 +1,6 @@
 package pbft
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 
@@ -432,8 +431,8 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 }
 
 // requeuePending makes the primary's queue the pending requests not in the
-// log and not executed, in the order they arrived here (oldestPending says
-// why not in (client, timestamp) order).
+// log and not executed, in the order they arrived here (pendingBefore;
+// oldestPending says why not in (client, timestamp) order).
 func (r *Replica) requeuePending() {
 	keys := make([]reqKey, 0, len(r.pending))
 	for k, q := range r.pending {
@@ -441,7 +440,15 @@ func (r *Replica) requeuePending() {
 			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(keys, func(a, b reqKey) int { return cmp.Compare(r.arrival[a], r.arrival[b]) })
+	slices.SortFunc(keys, func(a, b reqKey) int {
+		switch {
+		case r.pendingBefore(a, b):
+			return -1
+		case r.pendingBefore(b, a):
+			return 1
+		}
+		return 0
+	})
 	r.queue = r.queue[:0]
 	for _, k := range keys {
 		r.queue = append(r.queue, r.pending[k])
