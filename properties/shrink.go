@@ -454,16 +454,17 @@ func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 		return search(func(m int) scenarios.Scenario { return redraw(sc, m) }, 5)
 	}
 	replicas := func() bool {
-		// Four replicas under a few other seeds, for the same reason.
-		if sc.N <= 4 {
-			return false
-		}
-		for k := uint64(1); k <= reseeds; k++ {
-			c := withN(sc, 4)
-			c.Seed = sc.Seed + k
-			if c.Validate() == nil && try(c) {
-				sc = c
-				return true
+		// Fewer replicas under a few other seeds, for the same reason:
+		// 4, then each smaller 3f+1 (one fewer faulty replica tolerated
+		// at a time), fewest first.
+		for m := 4; m < sc.N; m += 3 {
+			for k := uint64(1); k <= reseeds; k++ {
+				c := withN(sc, m)
+				c.Seed = sc.Seed + k
+				if c.Validate() == nil && try(c) {
+					sc = c
+					return true
+				}
 			}
 		}
 		return false
