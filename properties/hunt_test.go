@@ -106,6 +106,9 @@ const genericCases = 400
 // genericSlowCases cases.
 var genericSlow = map[string]bool{
 	"timer-restart-any-execution": true, // not found in 24,802 cases (60 CPU-seconds)
+	// starvation by client order: seed 1 not found in 26,946 cases (60
+	// CPU-seconds); seed 2 after 11,699 (its targeted scenario: 1 case)
+	"requests-by-client-id": true,
 }
 
 // genericSlowCases is make fuzz's budget for the genericSlow variants.
