@@ -252,8 +252,12 @@ func (o *Outcome) Summary() string {
 // Rate-limited links add the time a view change's bytes occupy them, and
 // clocks the stretch of slow clocks and of backward and forward jumps (see
 // queueBound and clockStretch).
-func DefaultLivenessBound(c cluster.Config) time.Duration {
-	c = c.WithDefaults()
+func DefaultLivenessBound(c cluster.Config) time.Duration { return livenessBound(c.WithDefaults()) }
+
+// livenessBound is DefaultLivenessBound of a configuration with its
+// defaults (cluster.Config.WithDefaults; the functions of this file that
+// take a completed configuration are the unexported ones).
+func livenessBound(c cluster.Config) time.Duration {
 	d := delayBound(c)
 	q := queueBound(c) // the bytes of one view change on rate-limited links (envbound.go)
 	view := 8*d + 2*c.ClientTimeout + q
@@ -341,8 +345,10 @@ func delayQuantile(d sim.Delay) time.Duration {
 // lossy or partitioned, and rate-limited links that can carry the
 // protocol's periodic retransmissions (see linkOverload). It returns the
 // reason when it is not.
-func WithinFaultModel(c cluster.Config) (bool, string) {
-	c = c.WithDefaults()
+func WithinFaultModel(c cluster.Config) (bool, string) { return withinFaultModel(c.WithDefaults()) }
+
+// withinFaultModel is WithinFaultModel of a configuration with its defaults.
+func withinFaultModel(c cluster.Config) (bool, string) {
 	if ok, reason, _ := JudgeFaultIntervals(staticIntervals(c), c.F); !ok {
 		return false, reason
 	}
@@ -392,8 +398,10 @@ func notJudged(c cluster.Config) []sim.NodeID {
 }
 
 // CheckerOptions returns the checker options for a run configuration.
-func CheckerOptions(c cluster.Config) Options {
-	c = c.WithDefaults()
+func CheckerOptions(c cluster.Config) Options { return checkerOptions(c.WithDefaults()) }
+
+// checkerOptions is CheckerOptions of a configuration with its defaults.
+func checkerOptions(c cluster.Config) Options {
 	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window, Deliveries: true,
 		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients), FaultIntervals: c.FaultIntervals()}
 }
@@ -411,8 +419,8 @@ func RunScenario(sc scenarios.Scenario, ro RunOptions) (*Outcome, error) {
 // RunConfig is RunScenario with the configuration already converted (cfg
 // must be sc.Config(), possibly adjusted).
 func RunConfig(sc scenarios.Scenario, cfg cluster.Config, ro RunOptions) (*Outcome, error) {
-	cfg = cfg.WithDefaults()
-	chk := Attach(&cfg, ro)
+	cfg = cfg.WithDefaults() // once on the way in: attach and the checks below take it completed
+	chk := attach(&cfg, ro)
 	cl, err := cluster.New(cfg)
 	if err != nil {
 		return nil, err
@@ -535,19 +543,26 @@ func Rerun(rp *scenarios.Replay) (*Outcome, error) {
 // ro.StopOnViolation, makes cfg.StopWhen stop the run at its first
 // violation (keeping any StopWhen already set). Call Finish on the checker
 // with the run's end time once cluster.Run returns. ro.Liveness enables the
-// liveness check when cfg is within the fault model.
+// liveness check when cfg is within the fault model. It completes cfg's
+// defaults in place (cluster.Config.WithDefaults).
 func Attach(cfg *cluster.Config, ro RunOptions) *Checker {
-	c := cfg.WithDefaults()
-	opts := CheckerOptions(c)
+	*cfg = cfg.WithDefaults()
+	return attach(cfg, ro)
+}
+
+// attach is Attach of a configuration that has its defaults.
+func attach(cfg *cluster.Config, ro RunOptions) *Checker {
+	c := *cfg
+	opts := checkerOptions(c)
 	opts.StopOnViolation = ro.StopOnViolation
 	if ro.foldWindow > 0 {
 		opts.Window = ro.foldWindow
 	}
 	if ro.Liveness {
-		if ok, _ := WithinFaultModel(c); ok {
+		if ok, _ := withinFaultModel(c); ok {
 			opts.LivenessBound = ro.LivenessBound
 			if opts.LivenessBound <= 0 {
-				opts.LivenessBound = DefaultLivenessBound(c)
+				opts.LivenessBound = livenessBound(c)
 			}
 		}
 	}

@@ -159,15 +159,19 @@ func (c Config) FaultyReplicas() []sim.NodeID {
 // WithinFaultModel reports whether at most f replicas are faulty at any
 // time (FaultIntervals, a wiped replica counted until its recovery: the
 // run's checker decides when it caught up, see properties.Judge).
-func (c Config) WithinFaultModel() bool {
-	c = c.WithDefaults()
+func (c Config) WithinFaultModel() bool { return c.WithDefaults().withinFaultModel() }
+
+// withinFaultModel is WithinFaultModel of a configuration with its defaults.
+func (c Config) withinFaultModel() bool {
 	most, _, _ := MaxFaulty(c.FaultIntervals())
 	return most <= c.F
 }
 
 // Validate reports the first field of c (after defaults) that is out of range.
-func (c Config) Validate() error {
-	c = c.WithDefaults()
+func (c Config) Validate() error { return c.WithDefaults().validate() }
+
+// validate is Validate of a configuration that has its defaults.
+func (c Config) validate() error {
 	switch {
 	case c.N < 4:
 		return &ConfigError{"n", fmt.Sprint(c.N), "at least 4 replicas"}
@@ -311,8 +315,8 @@ func newCluster(c Config, plan *workload.Plan) *Cluster {
 
 // New builds the cluster for cfg without running it.
 func New(cfg Config) (*Cluster, error) {
-	c := cfg.WithDefaults()
-	if err := c.Validate(); err != nil {
+	c := cfg.WithDefaults() // once: what follows takes c completed
+	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	streams := sim.Streams{Seed: c.Seed}
@@ -569,7 +573,7 @@ func (cl *Cluster) Result() *Result {
 		Faulty:           c.FaultyReplicas(),
 		Byzantine:        c.Faulty(),
 		Crashed:          c.Crashed(),
-		WithinFaultModel: c.WithinFaultModel(),
+		WithinFaultModel: c.withinFaultModel(),
 		BudgetExceeded:   cl.budget,
 		Completed:        cl.obs.accepted >= c.Requests,
 		Ended:            cl.ended,
