@@ -3,6 +3,7 @@ package cluster
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -339,62 +340,39 @@ func New(cfg Config) (*Cluster, error) {
 	verified := pbft.NewVerifyCache(c.N)
 	snapshots := ledger.NewSnapshotCache()
 	cl.stores = c.stores()
-	nodes := make([]sim.Node, 0, c.N+c.Clients)
-	names := make([]string, 0, c.N+c.Clients)
-	for i := 0; i < c.N; i++ {
-		id := sim.NodeID(i)
-		newHonest := func() (*pbft.Replica, *ledger.Ledger, error) {
+	cl.replicas, err = buildNodes(cl, streams, protocolNodes[*pbft.Replica]{
+		replica: func(id sim.NodeID) (*pbft.Replica, *ledger.Ledger, error) {
 			l := ledger.NewShared(snapshots)
 			r, err := pbft.NewReplica(pbft.Config{
 				ID: id, N: c.N, F: c.F,
 				CheckpointInterval: c.CheckpointInterval, Window: c.Window, Batch: c.Batch,
 				ViewChangeTimeout: c.ViewChangeTimeout, BatchTimeout: c.BatchTimeout,
-				Keyring: keys, SM: l, Variant: variant, VerifyCache: verified, Store: cl.stores[i],
+				Keyring: keys, SM: l, Variant: variant, VerifyCache: verified, Store: cl.stores[id],
 			})
 			return r, l, err
-		}
-		r, l, err := newHonest()
-		if err != nil {
-			return nil, fmt.Errorf("replica %d: %w", i, err)
-		}
-		cl.replicas = append(cl.replicas, r)
-		cl.states = append(cl.states, r)
-		cl.ledgers = append(cl.ledgers, l)
-		var node sim.Node = r
-		for _, b := range c.Byzantine {
-			if b.Replica != id {
-				continue
-			}
-			node, err = byzantine.New(b.Strategy, b.Params, r, byzantine.Env{
-				ID: id, N: c.N, F: c.F, Signer: keys.Signer(id),
-				Rand: streams.Stream(fmt.Sprintf("adversary/%d", i)),
+		},
+		byzantine: func(b ByzantineSpec, r *pbft.Replica, rnd *rand.Rand, newHonest func() (*pbft.Replica, error)) (sim.Node, error) {
+			return byzantine.New(b.Strategy, b.Params, r, byzantine.Env{
+				ID: b.Replica, N: c.N, F: c.F, Signer: keys.Signer(b.Replica), Rand: rnd,
 				NewHonest: func() (sim.Node, error) {
-					r, _, err := newHonest()
+					r, err := newHonest()
 					return r, err
 				},
 			})
+		},
+		client: func(j int, id sim.NodeID) (sim.Node, error) {
+			cli, err := pbft.NewClient(pbft.ClientConfig{
+				ID: id, N: c.N, F: c.F, Source: plan.Client(j),
+				Interval: c.Interval, Timeout: c.ClientTimeout, Variant: variant, Keyring: keys,
+			})
 			if err != nil {
-				return nil, fmt.Errorf("byzantine replica %d (%s): %w", i, b.Strategy, err)
+				return nil, err
 			}
-		}
-		nodes = append(nodes, node)
-		names = append(names, fmt.Sprintf("r%d", i))
-	}
-	for j := 0; j < c.Clients; j++ {
-		id := sim.NodeID(c.N + j)
-		cli, err := pbft.NewClient(pbft.ClientConfig{
-			ID: id, N: c.N, F: c.F, Source: plan.Client(j),
-			Interval: c.Interval, Timeout: c.ClientTimeout, Variant: variant, Keyring: keys,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("client %d: %w", id, err)
-		}
-		cl.clients = append(cl.clients, cli)
-		nodes = append(nodes, cli)
-		names = append(names, fmt.Sprintf("c%d", id))
-	}
-
-	if err := cl.build(nodes, names, streams); err != nil {
+			cl.clients = append(cl.clients, cli)
+			return cli, nil
+		},
+	})
+	if err != nil {
 		return nil, err
 	}
 	return cl, nil
