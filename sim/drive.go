@@ -33,11 +33,7 @@ func (k *Kernel) Inject(from, to NodeID, m Message) error {
 		return fmt.Errorf("sim: Inject %d->%d: nil message", from, to)
 	}
 	k.Start()
-	if from == to {
-		k.schedule(event{at: k.now, from: from, to: to, msg: m}, evLocal)
-		return nil
-	}
-	k.send(from, to, m)
+	k.post(from, to, m)
 	return nil
 }
 

@@ -305,11 +305,7 @@ func (k *Kernel) apply(id NodeID) {
 				k.fail(fmt.Errorf("%w (node %d at %v)", err, id, k.now))
 			}
 		}
-		if s.To == id {
-			k.schedule(event{at: k.now, from: id, to: id, msg: s.Msg}, evLocal)
-			continue
-		}
-		k.send(id, s.To, s.Msg)
+		k.post(id, s.To, s.Msg)
 	}
 	for i := range out.Timers {
 		op := &out.Timers[i]
@@ -344,6 +340,16 @@ func (k *Kernel) apply(id NodeID) {
 	// one step's worth of garbage alive, while clearing costs a pointer
 	// write per send.
 	out.Sends, out.Timers, out.Events = out.Sends[:0], out.Timers[:0], out.Events[:0]
+}
+
+// post puts m on its way from node from to node to now: a local delivery
+// when a node sends to itself, else through the network (send).
+func (k *Kernel) post(from, to NodeID, m Message) {
+	if from == to {
+		k.schedule(event{at: k.now, from: from, to: to, msg: m}, evLocal)
+		return
+	}
+	k.send(from, to, m)
 }
 
 // fail records the first protocol error and stops the run.
