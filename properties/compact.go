@@ -239,11 +239,11 @@ func foldBytes(h uint64, b []byte) uint64 {
 // Retained returns the number of entries the checker holds for the
 // protocol's sequence space and the requests: (view, seq) slots,
 // per-replica votes, COMMITs kept as evidence, committed and state digests,
-// committed-log seqs, submissions and requests. With correct
-// replicas that keep taking checkpoints it stays proportional to the window
-// (see foldBelow), not to the length of the run.
+// committed-log seqs, submissions, requests and the local-quorum audit's
+// vote sets. With correct replicas that keep taking checkpoints it stays
+// proportional to the window (see foldBelow), not to the length of the run.
 func (c *Checker) Retained() int {
-	n := len(c.slots) + len(c.votes) + c.seqDigest.len() + c.log.len() + c.states.len() + len(c.subs) + len(c.reqs)
+	n := len(c.slots) + len(c.votes) + c.seqDigest.len() + c.log.len() + c.states.len() + len(c.subs) + len(c.reqs) + c.quorum.entries
 	for _, cl := range c.commitList {
 		n += len(cl)
 	}
