@@ -57,7 +57,7 @@ type quorumSet struct {
 
 // quorumAudit is the checker's local-quorum state. Keys are grouped by
 // seq: rows[seqs[n]] holds seq n's cells, one per (receiver, vote type),
-// each a short list of (view, digest) sets (usually one). A delivery costs
+// each a short list of (view, digest) sets (usually one, held inline). A delivery costs
 // one 8-byte-key map lookup (none when it is for the seq of the previous
 // one) and a scan of a cell, instead of hashing the whole key; folding
 // visits the seqs, not every key. Rows and cells of folded seqs are
@@ -81,7 +81,15 @@ const maxQuorumTo = 1 << 12
 type quorumRow struct {
 	seq   uint64
 	used  bool
-	cells [][]quorumEntry // index 2*to + typ
+	cells []quorumCell // index 2*to + typ
+}
+
+// quorumCell holds the sets of one (seq, receiver, vote type): the first
+// (view, digest) inline, any other in more.
+type quorumCell struct {
+	first quorumEntry
+	has   bool
+	more  []quorumEntry
 }
 
 type quorumEntry struct {
@@ -115,7 +123,8 @@ func (a *quorumAudit) reset() {
 func (a *quorumAudit) clearRow(i int32) {
 	row := &a.rows[i]
 	for j := range row.cells {
-		row.cells[j] = row.cells[j][:0]
+		c := &row.cells[j]
+		c.has, c.more = false, c.more[:0]
 	}
 	row.used = false
 }
@@ -169,20 +178,29 @@ func (a *quorumAudit) set(k quorumKey, create bool) *quorumSet {
 		if !create {
 			return nil
 		}
-		row.cells = append(row.cells, make([][]quorumEntry, ci+1-len(row.cells))...)
+		row.cells = append(row.cells, make([]quorumCell, ci+1-len(row.cells))...)
 	}
-	cell := row.cells[ci]
-	for j := range cell {
-		if cell[j].v == k.v && cell[j].d == k.d {
-			return &cell[j].set
+	cell := &row.cells[ci]
+	if cell.has {
+		if cell.first.v == k.v && cell.first.d == k.d {
+			return &cell.first.set
+		}
+		for j := range cell.more {
+			if cell.more[j].v == k.v && cell.more[j].d == k.d {
+				return &cell.more[j].set
+			}
 		}
 	}
 	if !create {
 		return nil
 	}
-	row.cells[ci] = append(cell, quorumEntry{v: k.v, d: k.d})
 	a.entries++
-	return &row.cells[ci][len(cell)].set
+	if !cell.has {
+		cell.first, cell.has = quorumEntry{v: k.v, d: k.d}, true
+		return &cell.first.set
+	}
+	cell.more = append(cell.more, quorumEntry{v: k.v, d: k.d})
+	return &cell.more[len(cell.more)-1].set
 }
 
 // add notes a vote of author for k.
@@ -229,8 +247,10 @@ func (a *quorumAudit) foldBelow(p uint64) {
 	for i := range a.rows {
 		row := &a.rows[i]
 		if row.used && row.seq <= p {
-			for _, cell := range row.cells {
-				a.entries -= len(cell)
+			for j := range row.cells {
+				if c := &row.cells[j]; c.has {
+					a.entries -= 1 + len(c.more)
+				}
 			}
 			delete(a.seqs, row.seq)
 			a.clearRow(int32(i))
