@@ -59,11 +59,14 @@ type quorumSet struct {
 // seq: rows[seqs[n]] holds seq n's cells, one per (receiver, vote type),
 // each a short list of (view, digest) sets (usually one, held inline). A delivery costs
 // one 8-byte-key map lookup (none when it is for the seq of the previous
-// one) and a scan of a cell, instead of hashing the whole key; folding
+// one; the live seqs of a window are usually found in a ring indexed by
+// seq, without hashing) and a scan of a cell, instead of hashing the whole
+// key; folding
 // visits the seqs, not every key. Rows and cells of folded seqs are
 // reused. Receivers outside [0, maxQuorumTo) fall back to odd.
 type quorumAudit struct {
-	seqs     map[uint64]int32
+	ring     [quorumRing]int32 // seq's row + 1 at seq % quorumRing, if it has one there
+	seqs     map[uint64]int32  // the other seqs' rows
 	rows     []quorumRow
 	freeRows []int32
 	lastSeq  uint64 // the seq of rows[lastRow], when hasLast
@@ -73,6 +76,10 @@ type quorumAudit struct {
 	odd      map[quorumKey]*quorumSet
 	big      map[quorumBig]bool
 }
+
+// quorumRing is the size of quorumAudit's ring of rows (a power of 2,
+// above the seqs a fold keeps: 3 windows of 32 by default).
+const quorumRing = 256
 
 // maxQuorumTo bounds the receivers kept in rows (replicas are below n;
 // anything else goes to quorumAudit.odd).
@@ -107,6 +114,7 @@ func (a *quorumAudit) reset() {
 		a.seqs = map[uint64]int32{}
 	}
 	clear(a.seqs)
+	clear(a.ring[:])
 	a.freeRows = a.freeRows[:0]
 	for i := range a.rows {
 		a.clearRow(int32(i))
@@ -135,7 +143,15 @@ func (a *quorumAudit) row(seq uint64, create bool) int32 {
 	if a.hasLast && a.lastSeq == seq {
 		return a.lastRow
 	}
-	i, ok := a.seqs[seq]
+	slot := &a.ring[seq%quorumRing]
+	if j := *slot - 1; j >= 0 && a.rows[j].seq == seq {
+		a.lastSeq, a.lastRow, a.hasLast = seq, j, true
+		return j
+	}
+	i, ok := int32(0), false
+	if len(a.seqs) > 0 {
+		i, ok = a.seqs[seq]
+	}
 	if !ok {
 		if !create {
 			return -1
@@ -147,7 +163,14 @@ func (a *quorumAudit) row(seq uint64, create bool) int32 {
 			a.rows = append(a.rows, quorumRow{})
 		}
 		a.rows[i].seq, a.rows[i].used = seq, true
-		a.seqs[seq] = i
+		if *slot == 0 {
+			*slot = i + 1
+		} else {
+			if a.seqs == nil {
+				a.seqs = map[uint64]int32{}
+			}
+			a.seqs[seq] = i
+		}
 	}
 	a.lastSeq, a.lastRow, a.hasLast = seq, i, true
 	return i
@@ -252,7 +275,11 @@ func (a *quorumAudit) foldBelow(p uint64) {
 					a.entries -= 1 + len(c.more)
 				}
 			}
-			delete(a.seqs, row.seq)
+			if slot := &a.ring[row.seq%quorumRing]; *slot == int32(i)+1 {
+				*slot = 0
+			} else {
+				delete(a.seqs, row.seq)
+			}
 			a.clearRow(int32(i))
 			a.freeRows = append(a.freeRows, int32(i))
 		}

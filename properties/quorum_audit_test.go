@@ -5,9 +5,9 @@ import (
 	"testing"
 )
 
-// TestQuorumAuditMatchesMap drives quorumAudit (rows per seq, cells per
-// receiver and vote type, fallbacks for odd receivers and authors >= 128)
-// and a plain map reference with the same random adds, queries and folds:
+// TestQuorumAuditMatchesMap drives quorumAudit (rows per seq found by a
+// ring or a map, cells per receiver and vote type, fallbacks for odd
+// receivers and authors >= 128) and a plain map reference with the same random adds, queries and folds:
 // every count and membership must agree, and entries must count the sets.
 func TestQuorumAuditMatchesMap(t *testing.T) {
 	type refKey struct {
@@ -29,7 +29,11 @@ func TestQuorumAuditMatchesMap(t *testing.T) {
 			case 1:
 				to = maxQuorumTo + int32(rng.IntN(3))
 			}
-			return quorumKey{v: uint64(rng.IntN(3)), n: low + 1 + uint64(rng.IntN(40)), d: uint64(rng.IntN(3)), to: to, typ: uint8(rng.IntN(2))}
+			n := max(1, low+uint64(rng.IntN(50))-9) // some folded already
+			if rng.IntN(4) == 0 {
+				n += quorumRing * uint64(1+rng.IntN(3)) // shares a ring slot
+			}
+			return quorumKey{v: uint64(rng.IntN(3)), n: n, d: uint64(rng.IntN(3)), to: to, typ: uint8(rng.IntN(2))}
 		}
 		for step := 0; step < 5000; step++ {
 			k := randKey()
