@@ -22,7 +22,10 @@ func TestCommandsBadOptions(t *testing.T) {
 		run   func() error
 		field string
 	}{
-		{"sweep without out", func() error { _, err := Sweep(context.Background(), SweepOptions{Seeds: sweep.Range{From: 1, To: 2}}); return err }, "out"},
+		{"sweep without out", func() error {
+			_, err := Sweep(context.Background(), SweepOptions{Seeds: sweep.Range{From: 1, To: 2}})
+			return err
+		}, "out"},
 		{"sweep swarm and scenario", func() error {
 			_, err := Sweep(context.Background(), SweepOptions{Swarm: true, Scenario: "fault-free", Out: filepath.Join(dir, "s.jsonl")})
 			return err
