@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/pbftsim/pbftsim/sim"
-	"github.com/pbftsim/pbftsim/sim/pbft"
+	"github.com/pbftsim/pbftsim/sim/crypto"
 )
 
 // HotStuff's Byzantine strategies wrap an honest Replica and rewrite what
@@ -88,7 +88,7 @@ func StrategyDoc(name string) string { return strategyDocs[name] }
 type ByzantineEnv struct {
 	ID      sim.NodeID
 	N, F    int
-	Keyring *pbft.Keyring // signs in ID's name only
+	Keyring *crypto.Keyring // signs in ID's name only
 	Rand    *rand.Rand
 	// NewTwin returns another honest replica with ID's identity (twins).
 	NewTwin func() (*Replica, error)
