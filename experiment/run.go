@@ -16,35 +16,11 @@ import (
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
-// InputError wraps an error caused by the experiment's input (a scenario
-// that does not validate, an output that is an input or is locked): the
-// CLI's exit status 2.
-type InputError struct{ Err error }
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
-func bad(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &InputError{Err: err}
-}
-
 // Check validates sc and builds (without running) the cluster it
-// describes, and returns its configuration: the one check that pbftsim
-// validate, run and sweep apply, so that validate accepts exactly what the
-// others run.
-func Check(sc *scenarios.Scenario) (cluster.Config, error) {
-	cfg, err := sc.Config()
-	if err != nil {
-		return cfg, err
-	}
-	if _, err := cluster.New(cfg); err != nil {
-		return cfg, fmt.Errorf("scenario %s: %w", sc.Name, err)
-	}
-	return cfg, nil
-}
+// describes, and returns its configuration (scenarios.Scenario.Check): the
+// one check that pbftsim validate, run and sweep apply, so that validate
+// accepts exactly what the others run.
+func Check(sc *scenarios.Scenario) (cluster.Config, error) { return sc.Check() }
 
 // Options configures Run.
 type Options struct {
