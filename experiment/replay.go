@@ -206,18 +206,3 @@ func ReplayUntil(file string, rp *scenarios.Replay, u Until, showState bool, ver
 	}
 	return buildReport(file, rp, u, sp, run, outcome, check, showState), nil
 }
-
-// JSONViolation is a violation in the JSON of run --json and replay --json.
-type JSONViolation struct {
-	Property string       `json:"property"`
-	Replicas []sim.NodeID `json:"replicas"`
-	View     uint64       `json:"view"`
-	Seq      uint64       `json:"seq"`
-	TimeNs   int64        `json:"time_ns"`
-	Detail   string       `json:"detail"`
-}
-
-// NewJSONViolation converts a violation for JSON.
-func NewJSONViolation(v properties.Violation) JSONViolation {
-	return JSONViolation{v.Property, v.Replicas, v.View, v.Seq, int64(v.Time), v.Detail}
-}

@@ -51,7 +51,7 @@ func hotstuffCase(sc scenarios.Scenario, r *rand.Rand, protocol string) scenario
 		b := &sc.Byzantine[i]
 		b.Strategy = names[r.IntN(len(names))]
 		b.Params = nil
-		if b.Strategy == "equivocate" || b.Strategy == "fork" || b.Strategy == "twins" {
+		if b.Strategy == "equivocate" || b.Strategy == "fork" || b.Strategy == "twins" || b.Strategy == "stale-fork" {
 			var others []string
 			for id := range n {
 				if id != b.Replica {

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
-	"github.com/pbftsim/pbftsim/sim/pbft"
+	"github.com/pbftsim/pbftsim/sim/crypto"
 )
 
 // StateMachine is the replicated service (sim/ledger's Ledger).
@@ -21,7 +21,7 @@ type Config struct {
 	N, F        int
 	Batch       int           // requests per block, >= 1
 	ViewTimeout time.Duration // the pacemaker's base view timeout, > 0
-	Keyring     *pbft.Keyring
+	Keyring     *crypto.Keyring
 	SM          StateMachine
 	Rules       Rules // Correct, or a broken variant (ParseVariant)
 	// Chained selects chained (pipelined) HotStuff: one generic phase per
@@ -119,7 +119,7 @@ type Replica struct {
 	id     sim.NodeID
 	n, f   int
 	quorum int
-	signer pbft.Signer
+	signer crypto.Signer
 	out    *sim.Output
 
 	view        uint64
