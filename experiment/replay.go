@@ -1,9 +1,3 @@
-// Package experiment runs pbftsim's experiments for every command: a
-// scenario and options in, a checked run, its verdict, its trace, its
-// replay file and its counterexample out, and the stepped replay of a
-// replay file. The CLI (cmd/pbftsim) only parses flags and prints what
-// these functions return; the rules that judge and end a run live in
-// properties and sim/cluster, applied here once.
 package experiment
 
 import (

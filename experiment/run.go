@@ -211,3 +211,19 @@ func WriteCounterexample(o *properties.Outcome, ro properties.RunOptions, replay
 	}
 	return ce, nil
 }
+
+// UntilDone makes sc run its whole workload (pbftsim run --requests N
+// without --max-time): no time limit; the run ends when the workload
+// completes, or stalls for longer than the liveness bound (plus the think
+// time and a second) after GST, unless sc sets its own stall window.
+func UntilDone(sc *scenarios.Scenario) error {
+	cfg, err := sc.Config() // defaulted once, there
+	if err != nil {
+		return bad(err)
+	}
+	sc.Run.MaxTime = 0
+	if sc.Run.Stall == 0 {
+		sc.Run.Stall = properties.DefaultLivenessBound(cfg) + cfg.Interval + time.Second
+	}
+	return nil
+}
