@@ -114,12 +114,12 @@ func (l *steadyLoad) apply(sc *scenarios.Scenario, rtt time.Duration) {
 // requests cost more than expected (view changes, state transfers of a
 // long ledger) stops there, judged up to that time (verdict
 // budget-exceeded), instead of costing a thousand other cases.
-const steadyMaxEvents = 200_000
+const steadyMaxEvents = 120_000
 
 // rolesShare is the probability that a swarm case places the strategies
 // that act in a role (byzantine.Info.Role: the primary of view 0 or of view
 // 1) at the replica that has it.
-const rolesShare = 0.7
+const rolesShare = 0.85
 
 // drawRoles draws whether a swarm case places role strategies at their
 // role's replica (the knob roles), from its own stream of seed: off, a
@@ -131,7 +131,7 @@ func drawRoles(seed uint64) bool {
 }
 
 // calmShare is the probability that a swarm case has a calm network.
-const calmShare = 0.15
+const calmShare = 0.25
 
 // drawCalm draws whether a swarm case's network is calm (the knob calm: no
 // loss, duplication, partition, one-way cut, clogged link or targeted
