@@ -129,6 +129,7 @@ type search struct {
 	pbuf  []Record
 	chain []*recChain
 	fp    fpSet
+	stack []Choice // the depth-first path
 }
 
 // Liveness is the property name of a failed liveness check.
@@ -412,45 +413,102 @@ func intersect(a, b []sleepEntry) []sleepEntry {
 	return out
 }
 
+// MaxDFSDepth is the deepest depth limit of the depth-first search (its
+// table keeps a depth per state in one byte).
+const MaxDFSDepth = 255
+
 // iddfs runs depth-first searches with depth limits 1, 2, ... up to
-// o.Depth, until a limit leaves no state with choices at its bound.
+// o.Depth (MaxDFSDepth without one), until a limit leaves no state with
+// choices at its bound. It is stateful and compact: the visited states of
+// one limit are kept as 64-bit fingerprints with the smallest depth at which
+// each was reached (fpSet, 9 bytes a slot), and a state reached again by a
+// shorter path is expanded again, so every state within the limit is
+// reached; the worlds kept are those of the current path only. A state
+// whose smallest depth is below the limit was judged by an earlier limit, so
+// only the states reached at the limit are judged again. Sleep sets are not
+// used (their soundness with state caching needs the sleep set of every
+// visited state stored): every enabled transition is explored.
 func (s *search) iddfs(w0 *World, recs []Record) error {
-	maxD := s.o.Depth
-	if maxD <= 0 {
-		maxD = 1 << 30
+	maxD, bounded := s.o.Depth, s.o.Depth > 0
+	if !bounded || maxD > MaxDFSDepth {
+		maxD = MaxDFSDepth
 	}
+	s.fp.withDepth = true
+	w0.trace = &recChain{recs: recs}
 	for lim := 1; lim <= maxD; lim++ {
-		clear(s.seen)
-		s.st = s.st[:0]
+		s.fp.reset()
 		s.res.States, s.res.DepthLimit = 0, 0
 		s.o.Depth = lim
-		w0.trace = &recChain{recs: recs}
-		id, _, err := s.visit(w0, -1, Choice{}, recs, nil)
-		if err != nil {
-			return err
-		}
-		var dfs func(it item) error
-		dfs = func(it item) error {
-			var kids []item
-			if err := s.expand(it, func(nw *World, nid int32) { kids = append(kids, item{nw, nid}) }); err != nil {
-				return err
-			}
-			for _, k := range kids {
-				if err := dfs(k); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if err := dfs(item{w0, id}); err != nil {
+		s.stack = s.stack[:0]
+		if err := s.dfsVisit(w0, lim); err != nil {
 			return err
 		}
 		s.res.Checked = lim
-		if s.res.DepthLimit == 0 {
-			break
+		s.res.FPBytes = s.fp.bytes()
+		if s.res.DepthLimit == 0 || bounded && lim == maxD {
+			s.res.Complete = true
+			return nil
 		}
 	}
-	s.res.Complete = true
+	return nil // deeper than MaxDFSDepth: not complete
+}
+
+// dfsVisit visits w (at depth len(s.stack)) and, if it is new or reached
+// by a shorter path than before, judges and expands it.
+func (s *search) dfsVisit(w *World, lim int) error {
+	isNew, shallower := s.fp.visit(w.Hash(), w.Depth)
+	if !isNew && !shallower {
+		s.res.Revisits++
+		return nil
+	}
+	if isNew {
+		s.res.States++
+		s.res.Depth = max(s.res.Depth, w.Depth)
+		if w.Depth == lim || lim == 1 {
+			// Below the limit, it was judged by an earlier limit.
+			var path []Record
+			if s.o.Records {
+				path = s.pathRecords(w)
+			}
+			if err := s.judge(w, path, func() []Choice { return slices.Clone(s.stack) }); err != nil {
+				return err
+			}
+		} else if err := s.tick(); err != nil {
+			return err
+		}
+	}
+	if s.e.m.Prune != nil && s.e.m.Prune(w) {
+		s.res.Pruned++
+		if s.o.Leaf != nil {
+			s.o.Leaf(w)
+		}
+		return nil
+	}
+	choices := s.e.Choices(nil, w, s.o.Bounds)
+	if len(choices) == 0 {
+		if w.Depth >= lim {
+			if len(s.e.Choices(nil, w, Bounds{Drops: s.o.Drops, Duplicates: s.o.Duplicates, Crashes: s.o.Crashes})) > 0 {
+				s.res.DepthLimit++
+			}
+		}
+		if s.o.Leaf != nil {
+			s.o.Leaf(w)
+		}
+		return nil
+	}
+	for _, c := range choices {
+		nw, _ := s.e.Apply(w, c)
+		s.res.Transitions++
+		if s.o.Records {
+			nw.trace = &recChain{recs: s.e.takeRecords(), up: w.trace}
+		}
+		s.stack = append(s.stack, c)
+		err := s.dfsVisit(nw, lim)
+		s.stack = s.stack[:len(s.stack)-1]
+		if err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
