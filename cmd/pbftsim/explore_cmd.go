@@ -22,7 +22,7 @@ func newExploreCmd() *cobra.Command {
 		nodes       nodesValue
 	)
 	cmd := &cobra.Command{
-		Use:   "explore [--nodes 4] [--requests 1] [--drops K] [--duplicates K] [--crashes K] [--byzantine ID:STRATEGY] [--views V] [--depth D] [--budget T] [--variant NAME | --all-variants]",
+		Use:   "explore [--nodes 4] [--requests 1] [--drops K] [--duplicates K] [--crashes K] [--timers K] [--byzantine ID:STRATEGY] [--views V] [--depth D] [--budget T] [--variant NAME | --all-variants]",
 		Short: "Explore every schedule of a small cluster within bounds, on the real replica code",
 		Long: `explore enumerates every schedule of n replicas and one client issuing the
 given requests, within the bounds: at each step it delivers one in-flight
@@ -30,7 +30,9 @@ message, drops or duplicates one (within --drops / --duplicates), fires the
 earliest pending timer, crashes or recovers a replica (within --crashes), and a
 Byzantine replica (--byzantine ID:STRATEGY) runs its strategy and may withhold
 any of its messages. States beyond view --views are not expanded; paths are at
-most --depth transitions long. States are recognised by a hash of every node's
+most --depth transitions long and have at most --timers timer expirations.
+Without --depth or --timers the state space is infinite (the client's retry
+timer can expire again and again while its requests are delayed). States are recognised by a hash of every node's
 state, the in-flight messages and the order of the pending timers; sleep sets
 skip reorderings of independent deliveries (--no-sleep turns that off).
 
@@ -74,6 +76,7 @@ input, 130 interrupted.`,
 				return usage(fmt.Errorf("--nodes %s: explore takes one n", nodes.String()))
 			}
 			c.Nodes = nodes.ns[0]
+			c.TimerLimit = cmd.Flags().Changed("timers")
 			for _, s := range byz {
 				b, err := pexplore.ParseByzantine(s, c.Nodes)
 				if err != nil {
@@ -120,6 +123,7 @@ input, 130 interrupted.`,
 	fl.IntVar(&c.Drops, "drops", 0, fmt.Sprintf("messages that may be lost (0..%d)", pexplore.MaxBudget))
 	fl.IntVar(&c.Duplicates, "duplicates", 0, fmt.Sprintf("messages that may be duplicated (0..%d)", pexplore.MaxBudget))
 	fl.IntVar(&c.Crashes, "crashes", 0, fmt.Sprintf("replica crashes, each may recover (0..%d)", pexplore.MaxBudget))
+	fl.IntVar(&c.Timers, "timers", 0, fmt.Sprintf("timer expirations on a path (0..%d; default no limit: the state space is then infinite, so only --depth or --budget ends it)", pexplore.MaxTimers))
 	fl.StringArrayVar(&byz, "byzantine", nil, "a Byzantine replica and its strategy, ID:STRATEGY (repeatable)")
 	fl.IntVar(&c.Views, "views", 1, fmt.Sprintf("highest view explored (0..%d)", pexplore.MaxViews))
 	fl.IntVar(&c.Depth, "depth", 0, fmt.Sprintf("maximum path length (0: no limit, at most %d)", pexplore.MaxDepth))
@@ -161,9 +165,7 @@ func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 		return nil
 	}
 	fmt.Fprintf(w, "VIOLATION of %s at depth %d:\n  %s\n", res.Property, len(res.Path), res.Detail)
-	if c.DPOR {
-		fmt.Fprintf(w, "  (%s)\n", res.DPORNote())
-	}
+	fmt.Fprintf(w, "  (%s)\n", res.Note())
 	fail := &exitError{code: 1, err: fmt.Errorf("variant %s violates %s", name, res.Property)}
 	if res.ReplayErr != nil {
 		fmt.Fprintf(w, "counterexample not written: %v\n", res.ReplayErr)

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/properties"
@@ -261,5 +262,40 @@ func TestLivenessContinuation(t *testing.T) {
 	res, err = Explore(Config{Nodes: 4, Requests: 1, Views: 1, Depth: 2, Byzantine: silent, LivenessSteps: 20})
 	if err != nil || res.Property != engine.Liveness || len(res.Path) != 0 {
 		t.Fatalf("bound 20: %v, found %q at depth %d, want liveness in the initial state", err, res.Property, len(res.Path))
+	}
+}
+
+// TestUnboundedSpaceIsInfinite: the reachable state space of even the
+// fault-free configuration is infinite, so no exploration without a depth
+// bound (or a bound on timer expirations, --timers) can complete: while every
+// copy of the request is in flight no replica holds a timer, and the
+// client's retry timer can expire again and again, each time multicasting
+// the request once more (the schedule is legal: the network may delay
+// messages without bound). The test follows that path for 30 expirations
+// and checks that every state on it is new and can fire again.
+func TestUnboundedSpaceIsInfinite(t *testing.T) {
+	m, _, err := Config{Nodes: 4, Requests: 1, Views: 0}.model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.NewEngine(m)
+	w, _, err := e.Initial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint64]bool{w.Hash(): true}
+	for i := 1; i <= 30; i++ {
+		fire := slices.IndexFunc(e.Choices(nil, w, engine.Bounds{}), func(c engine.Choice) bool { return c.Kind == engine.Fire })
+		if fire < 0 {
+			t.Fatalf("expiration %d: no timer can fire (flight %d)", i, len(w.Flight))
+		}
+		w, _ = e.Apply(w, engine.Choice{Kind: engine.Fire})
+		if seen[w.Hash()] {
+			t.Fatalf("expiration %d reaches a known state: the space is finite along this path", i)
+		}
+		seen[w.Hash()] = true
+		if len(w.Flight) != 1+4*i {
+			t.Fatalf("expiration %d: %d messages in flight, want %d", i, len(w.Flight), 1+4*i)
+		}
 	}
 }

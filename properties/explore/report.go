@@ -27,8 +27,12 @@ func (c Config) Describe() string {
 	if c.Depth > 0 {
 		depth = fmt.Sprint(c.Depth)
 	}
-	return fmt.Sprintf("variant %s: n=%d, %d request(s), drops %d, duplicates %d, crashes %d, byzantine %s, views <= %d, depth %s",
-		name, c.Nodes, c.Requests, c.Drops, c.Duplicates, c.Crashes, byz, c.Views, depth)
+	timers := "unbounded"
+	if c.TimerLimit {
+		timers = fmt.Sprint(c.Timers)
+	}
+	return fmt.Sprintf("variant %s: n=%d, %d request(s), drops %d, duplicates %d, crashes %d, byzantine %s, views <= %d, timer expirations %s, depth %s",
+		name, c.Nodes, c.Requests, c.Drops, c.Duplicates, c.Crashes, byz, c.Views, timers, depth)
 }
 
 // StatsLine formats the counters of an exploration of c.
@@ -81,18 +85,27 @@ func (r *Result) LivenessLine() string {
 	return fmt.Sprintf("liveness: from each of %d reached states a fair fault-free continuation completed the requests within %d transitions", r.Liveness, r.Config.LivenessSteps)
 }
 
-// DPORNote says how a DPOR counterexample was found and whether it is a
+// Note says how a counterexample was found and whether it is known to be a
 // shortest one.
-func (r *Result) DPORNote() string {
+func (r *Result) Note() string {
 	c := r.Config
-	at := fmt.Sprintf("within causal depth %d", c.Depth)
-	if c.DFS {
-		at = fmt.Sprintf("at causal depth %d (the smallest)", r.Checked+1)
+	at := "found depth-first (one pass)"
+	if c.DPOR {
+		at = fmt.Sprintf("found within causal depth %d", c.Depth)
+		if c.DFS {
+			at = fmt.Sprintf("found at causal depth %d (the smallest)", r.Checked+1)
+		}
 	}
-	if r.Shortest {
-		return "found " + at + "; a shortest counterexample (breadth-first to one transition less found none shorter, or found this one)"
+	switch {
+	case r.Shortest && !c.DPOR && !(c.DFS && c.TimerLimit && c.Depth == 0):
+		return "shortest counterexample"
+	case r.Shortest:
+		return at + "; a shortest counterexample (breadth-first to one transition less found none shorter, or found this one)"
 	}
-	return "found " + at + ", shrunk; a shorter counterexample is not ruled out"
+	if c.DPOR {
+		at += ", shrunk"
+	}
+	return at + "; a shorter counterexample is not ruled out"
 }
 
 // VariantRow is one row of an exploration of every variant.
@@ -125,10 +138,7 @@ func AllVariants(c Config, row func(VariantRow)) error {
 			Seconds: res.Elapsed.Seconds(), Note: "no violation within the bounds", Result: res}
 		switch {
 		case res.Found():
-			r.Found, r.Property, r.Depth, r.Note = "yes", res.Property, fmt.Sprint(len(res.Path)), "shortest counterexample"
-			if c.DPOR {
-				r.Note = res.DPORNote()
-			}
+			r.Found, r.Property, r.Depth, r.Note = "yes", res.Property, fmt.Sprint(len(res.Path)), res.Note()
 			if res.ReplayErr != nil {
 				r.Note = "not replayable: " + res.ReplayErr.Error()
 			}

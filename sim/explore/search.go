@@ -130,6 +130,9 @@ type search struct {
 	chain []*recChain
 	fp    fpSet
 	stack []Choice // the depth-first path
+	// judgeAll: the depth-first search judges every new state (one pass),
+	// not only those at the depth limit.
+	judgeAll bool
 }
 
 // Liveness is the property name of a failed liveness check.
@@ -139,8 +142,12 @@ const Liveness = "liveness"
 func Run(m *Model, o Options) (*Result, error) {
 	e := NewEngine(m)
 	e.keep = o.Records
+	e.countFires = o.TimerLimit
 	s := &search{e: e, o: o, seen: map[uint64]int32{}, start: time.Now()}
 	s.last = s.start
+	if o.DPOR && o.TimerLimit {
+		return nil, errors.New("explore: DPOR does not take a bound on timer expirations")
+	}
 	w0, recs, err := e.Initial()
 	if err != nil {
 		return nil, err
@@ -345,7 +352,7 @@ func (s *search) expand(it item, push func(*World, int32)) error {
 	sleep := st.sleep
 	s.buf = s.e.Choices(s.buf[:0], w, s.o.Bounds)
 	if len(s.buf) == 0 && s.o.Depth > 0 && w.Depth >= s.o.Depth {
-		if len(s.e.Choices(nil, w, Bounds{Drops: s.o.Drops, Duplicates: s.o.Duplicates, Crashes: s.o.Crashes})) > 0 {
+		if len(s.e.Choices(nil, w, s.o.Bounds.Limit())) > 0 {
 			s.res.DepthLimit++
 		}
 	}
@@ -394,7 +401,11 @@ func (s *search) expand(it item, push func(*World, int32)) error {
 			if len(inter) < len(old.sleep) {
 				old.sleep = inter
 				if old.done {
+					// Expanded again at the state's own (smallest) depth:
+					// nw, reached by a longer path, would be cut short by
+					// the depth bound.
 					old.done = false
+					nw.Depth = int(old.depth)
 					push(nw, nid)
 				}
 			}
@@ -428,14 +439,25 @@ const MaxDFSDepth = 255
 // only the states reached at the limit are judged again. Sleep sets are not
 // used (their soundness with state caching needs the sleep set of every
 // visited state stored): every enabled transition is explored.
+//
+// With a bound on timer expirations and no depth bound the state space is
+// finite, and one pass (limit MaxDFSDepth) explores it without re-exploring
+// shallower levels; its first violation is then not necessarily a shortest
+// one (Result.Path is the DFS path).
 func (s *search) iddfs(w0 *World, recs []Record) error {
 	maxD, bounded := s.o.Depth, s.o.Depth > 0
 	if !bounded || maxD > MaxDFSDepth {
 		maxD = MaxDFSDepth
 	}
-	s.fp.withDepth = true
+	first := 1
+	if !bounded && s.o.TimerLimit {
+		first, s.judgeAll = maxD, true
+	}
+	// One pass needs no depths: a state seen is not expanded again (one
+	// cut at MaxDFSDepth leaves the search incomplete).
+	s.fp.withDepth = !s.judgeAll
 	w0.trace = &recChain{recs: recs}
-	for lim := 1; lim <= maxD; lim++ {
+	for lim := first; lim <= maxD; lim++ {
 		s.fp.reset()
 		s.res.States, s.res.DepthLimit = 0, 0
 		s.o.Depth = lim
@@ -443,11 +465,17 @@ func (s *search) iddfs(w0 *World, recs []Record) error {
 		if err := s.dfsVisit(w0, lim); err != nil {
 			return err
 		}
-		s.res.Checked = lim
 		s.res.FPBytes = s.fp.bytes()
 		if s.res.DepthLimit == 0 || bounded && lim == maxD {
+			s.res.Checked = s.res.Depth
+			if bounded {
+				s.res.Checked = lim
+			}
 			s.res.Complete = true
 			return nil
+		}
+		if !s.judgeAll {
+			s.res.Checked = lim
 		}
 	}
 	return nil // deeper than MaxDFSDepth: not complete
@@ -464,7 +492,7 @@ func (s *search) dfsVisit(w *World, lim int) error {
 	if isNew {
 		s.res.States++
 		s.res.Depth = max(s.res.Depth, w.Depth)
-		if w.Depth == lim || lim == 1 {
+		if w.Depth == lim || lim == 1 || s.judgeAll {
 			// Below the limit, it was judged by an earlier limit.
 			var path []Record
 			if s.o.Records {
@@ -487,7 +515,7 @@ func (s *search) dfsVisit(w *World, lim int) error {
 	choices := s.e.Choices(nil, w, s.o.Bounds)
 	if len(choices) == 0 {
 		if w.Depth >= lim {
-			if len(s.e.Choices(nil, w, Bounds{Drops: s.o.Drops, Duplicates: s.o.Duplicates, Crashes: s.o.Crashes})) > 0 {
+			if len(s.e.Choices(nil, w, s.o.Bounds.Limit())) > 0 {
 				s.res.DepthLimit++
 			}
 		}
