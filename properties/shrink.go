@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -66,6 +67,7 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 	if sc.Workload.Clients > 1 {
 		c := clone(sc)
 		c.Workload.Clients, c.Workload.Issued = 1, nil
+		keepNodes(&c, max(c.N, 4)+1, nil)
 		add(c)
 	}
 	if sc.Workload.Interval > 0 {
@@ -114,6 +116,12 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 	if sc.Network.GST > 0 && sc.Network.Drop == 0 && len(sc.Network.Partitions) == 0 && len(sc.Adversary) == 0 {
 		c := clone(sc)
 		c.Network.GST, c.Network.Delta = 0, 0
+		add(c)
+	}
+	// Exact clocks (drift, offsets and jumps off).
+	if len(sc.Clocks) > 0 {
+		c := clone(sc)
+		c.Clocks = nil
 		add(c)
 	}
 	// Smaller protocol parameters: checkpoints every request or two (a
@@ -224,7 +232,44 @@ func redraw(sc scenarios.Scenario, m int) scenarios.Scenario {
 	c := clone(sc)
 	c.Workload.Requests, c.Workload.DrawnFor, c.Workload.Issued = m, 0, nil
 	c.Workload.Clients = min(max(c.Workload.Clients, 1), m)
+	keepNodes(&c, max(c.N, 4)+c.Workload.Clients, nil)
 	return c
+}
+
+// keepNodes keeps the per-node settings (clocks, per-node bandwidths) of
+// the nodes below total, numbered by remap when it is set (nil: the
+// same ids); the settings of the other nodes are dropped.
+func keepNodes(c *scenarios.Scenario, total int, remap func(int) (int, bool)) {
+	id := func(x int) (int, bool) {
+		if remap != nil {
+			if y, ok := remap(x); ok {
+				x = y
+			} else {
+				return 0, false
+			}
+		}
+		return x, x < total
+	}
+	var clocks []scenarios.Clock
+	for _, cl := range c.Clocks {
+		if x, ok := id(cl.Node); ok {
+			cl.Node = x
+			clocks = append(clocks, cl)
+		}
+	}
+	c.Clocks = clocks
+	rates := func(bs []scenarios.NodeBandwidth) []scenarios.NodeBandwidth {
+		var out []scenarios.NodeBandwidth
+		for _, b := range bs {
+			if x, ok := id(b.Node); ok {
+				b.Node = x
+				out = append(out, b)
+			}
+		}
+		return out
+	}
+	c.Network.NodeBandwidth = rates(c.Network.NodeBandwidth)
+	c.Network.NodeIngress = rates(c.Network.NodeIngress)
 }
 
 // withN keeps replicas 0..m-1: faults on removed replicas are dropped and
@@ -293,6 +338,11 @@ func withN(sc scenarios.Scenario, m int) scenarios.Scenario {
 	}
 	c.Network.Links = nil
 	c.Network.Partitions = nil
+	clients := sc.Workload.Clients
+	if clients == 0 {
+		clients = 2 // the default
+	}
+	keepNodes(&c, m+clients, remap)
 	// Adversarial rules stay with the removed replicas left out of their
 	// node lists (a rule whose list empties is dropped).
 	ids := func(xs []int) ([]int, bool) {
@@ -345,6 +395,12 @@ func clone(sc scenarios.Scenario) scenarios.Scenario {
 	c.Crashes = slices.Clone(sc.Crashes)
 	c.Workload.Issued = slices.Clone(sc.Workload.Issued)
 	c.TimerFires = slices.Clone(sc.TimerFires)
+	c.Clocks = slices.Clone(sc.Clocks)
+	for i := range c.Clocks {
+		c.Clocks[i].Jumps = slices.Clone(sc.Clocks[i].Jumps)
+	}
+	c.Network.NodeBandwidth = slices.Clone(sc.Network.NodeBandwidth)
+	c.Network.NodeIngress = slices.Clone(sc.Network.NodeIngress)
 	c.Adversary = slices.Clone(sc.Adversary)
 	c.Network.Links = slices.Clone(sc.Network.Links)
 	c.Network.Partitions = slices.Clone(sc.Network.Partitions)
@@ -356,7 +412,8 @@ func clone(sc scenarios.Scenario) scenarios.Scenario {
 const reseeds = 8
 
 // Shrink shrinks a failing scenario, up to maxSteps accepted steps and
-// maxRuns calls of fails in all. It alternates two passes until neither
+// maxRuns calls of fails by its reducing passes (plus up to searchRuns by
+// its search pass, below). It alternates two passes until neither
 // makes progress: a greedy pass that repeatedly takes the first candidate
 // of Shrinks for which fails still returns true, and a workload pass that
 // searches the fewest requests that still fail (delta debugging over the
@@ -367,7 +424,18 @@ const reseeds = 8
 // under the scenario's seed, they are tried under the next reseeds seeds:
 // a shrunk scenario is a different but reproducible run anyway, and a
 // failure that needs a race may need many requests under one seed only.
+// When these reducing passes stop above the target size (targetN replicas,
+// targetRequests requests), a search pass looks for a failing scenario
+// of the target size near the original failure (see searchCandidate), and
+// the reducing passes go on from the one it finds.
 func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps, maxRuns int) (scenarios.Scenario, int) {
+	return shrink(sc, fails, maxSteps, maxRuns, true)
+}
+
+// shrink is Shrink, with its search pass switched off when search is false
+// (tests show what the pass adds).
+func shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps, maxRuns int, search bool) (scenarios.Scenario, int) {
+	orig := clone(sc)
 	steps, runs := 0, 0
 	try := func(c scenarios.Scenario) bool {
 		if runs >= maxRuns || steps >= maxSteps {
@@ -497,13 +565,40 @@ func Shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 		}
 		return false
 	}
-	for round := 0; round < 4; round++ {
+	// The search pass (see searchCandidate) runs once, when the reducing
+	// passes stop (or their rounds run out) above the target size, with up
+	// to searchRuns runs of its own; the reducing passes then go on from
+	// what it found (they had dropped faults that the smaller workload
+	// needs: a candidate keeps them, and the passes drop again what it
+	// does not need).
+	searched := !search
+	searchPass := func() bool {
+		searched = true
+		if small(sc) || steps >= maxSteps {
+			return false
+		}
+		before, reduceRuns := runs, maxRuns
+		maxRuns = runs + searchRuns
+		defer func() { maxRuns = reduceRuns + runs - before }()
+		r := rand.New(rand.NewPCG(orig.Seed, 0x5348524b)) // "SHRK"
+		for k := 0; runs < maxRuns && k < 4*searchRuns; k++ {
+			if c := searchCandidate(r, orig, sc, k); searchable(c) && try(c) {
+				sc = c
+				return true
+			}
+		}
+		return false
+	}
+	for round := 0; ; round++ {
 		// The greedy pass may use up to 3/4 of what is left, the
 		// workload pass what it needs (a binary search: a few runs).
 		g := greedy(max(1, (maxRuns-runs)*3/4))
 		w := workload()
 		n := replicas()
-		if !g && !w && !n && !both() {
+		if progress := g || w || n || both(); progress && round != 3 && round < 7 {
+			continue
+		}
+		if searched || !searchPass() {
 			break
 		}
 	}

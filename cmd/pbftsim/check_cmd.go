@@ -5,14 +5,12 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/properties"
-	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
 func newCheckCmd() *cobra.Command {
@@ -53,58 +51,48 @@ finished within --budget (nothing was checked), 2 bad input, 130
 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if cmd.Flags().Changed("runs") && runs < 1 {
+			flags := cmd.Flags()
+			if flags.Changed("runs") && runs < 1 {
 				return usage(fmt.Errorf("--runs %d is out of range: want a number of cases >= 1", runs))
 			}
-			if cmd.Flags().Changed("budget") && budget <= 0 {
+			if flags.Changed("budget") && budget <= 0 {
 				return usage(fmt.Errorf("--budget %v is out of range: want a positive duration, e.g. 30s", budget))
 			}
-			if cmd.Flags().Changed("runs") && cmd.Flags().Changed("budget") {
-				return usage(fmt.Errorf("--runs and --budget: give one of them"))
-			}
-			if runs == 0 && budget == 0 {
-				runs = 500
-			}
-			if !cmd.Flags().Changed("out") {
+			if !flags.Changed("out") {
 				out = filepath.Join(outDir, "check-failure.replay.yaml")
 			}
-			gen := properties.SearchConfig()
-			gen.OnlyOptimalN = optimalN
-			if protocol != "" && protocol != cluster.ProtocolPBFT {
-				if !slices.Contains(cluster.Protocols, protocol) {
-					return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", protocol, strings.Join(cluster.Protocols, ", ")))
-				}
-				gen.Protocol = protocol
-			}
-			ctx, interrupted, release := stopOnSignal(cmd)
+			ctx, _, release := stopOnSignal(cmd)
 			defer release()
 			prog := &progress{line: newProgressLine(cmd.ErrOrStderr(), quiet), total: runs, budget: budget}
-			rep, err := properties.Search(ctx, properties.SearchOptions{
-				Runs: runs, Budget: budget, Seed: seed, Progress: prog.update,
-				Gen: gen, Guided: guided,
-			})
+			if runs == 0 && budget == 0 {
+				prog.total = experiment.DefaultSearchRuns
+			}
+			r, err := experiment.Search(ctx, experiment.SearchOptions{Runs: runs, Budget: budget, Seed: seed,
+				Protocol: protocol, OptimalN: optimalN, Guided: guided, Out: out, Version: version, Progress: prog.update})
 			prog.finish()
-			if err != nil {
-				return &exitError{code: 1, err: err}
+			if r == nil {
+				return exitStatus(err)
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				return checkJSON(w, rep, seed, out)
+				if jerr := printJSON(w, newCheckSummary(r)); jerr != nil {
+					return &exitError{code: 1, err: jerr}
+				}
+				return exitStatus(err)
 			}
-			fmt.Fprintf(w, "%d cases in %v (%.0f cases/s), seed %d\n", rep.Cases, rep.Elapsed.Round(time.Millisecond), rep.Rate(), seed)
-			writeProbes(w, rep)
+			fmt.Fprintf(w, "%d cases in %v (%.0f cases/s), seed %d\n", r.Cases, r.Elapsed.Round(time.Millisecond), r.Rate(), r.Seed)
+			writeProbes(w, r.SearchReport)
 			switch {
-			case rep.Failure != nil:
-				return reportFinding(w, rep.Failure, out)
-			case interrupted():
-				fmt.Fprintf(w, "interrupted: safety and liveness held in the %d cases that finished\n", rep.Cases)
-				return errInterrupted("check", fmt.Sprintf("%d cases checked", rep.Cases))
-			case rep.Cases == 0:
+			case r.Failure != nil:
+				printFinding(w, r.Failure, r.Saved)
+			case r.Interrupted:
+				fmt.Fprintf(w, "interrupted: safety and liveness held in the %d cases that finished\n", r.Cases)
+			case r.Cases == 0:
 				fmt.Fprintln(w, "no case finished within the budget: nothing was checked")
-				return &exitError{code: 1, err: fmt.Errorf("--budget %v: no case finished, nothing was checked (want a longer budget, e.g. 30s)", budget)}
+			default:
+				fmt.Fprintln(w, r.JudgedSummary())
 			}
-			fmt.Fprintln(w, rep.JudgedSummary())
-			return nil
+			return exitStatus(err)
 		},
 	}
 	f := cmd.Flags()
@@ -120,13 +108,9 @@ interrupted.`,
 	return cmd
 }
 
-// reportFinding prints a failure and writes its replay file; it returns
-// the exit-1 error.
-func reportFinding(w io.Writer, f *properties.Finding, out string) error {
-	y, err := f.Scenario.Marshal()
-	if err != nil {
-		return &exitError{code: 1, err: fmt.Errorf("encoding the failing scenario: %w", err)}
-	}
+// printFinding prints a search's failure: the violation, the minimal
+// scenario and the files written for it.
+func printFinding(w io.Writer, f *properties.Finding, saved *experiment.Saved) {
 	fmt.Fprintf(w, "VIOLATION of %s after %d cases (shrunk in %d steps)\n", f.Property, f.Cases, f.ShrinkSteps)
 	fmt.Fprintf(w, "  %s\n", f.Violation)
 	for _, a := range f.Outcome.Accused {
@@ -135,17 +119,15 @@ func reportFinding(w io.Writer, f *properties.Finding, out string) error {
 	if k := properties.ParseKnobs(f.Original.Description); k != nil {
 		fmt.Fprintf(w, "swarm knobs of the failing case (seed %d): %s\n", f.Original.Seed, k)
 	}
-	fmt.Fprintf(w, "minimal scenario (seed %d, trace hash %s):\n%s", f.Scenario.Seed, f.Outcome.TraceHash(), y)
-	if out != "" {
-		if err := writeReplayFile(f.Outcome, out); err != nil {
-			return &exitError{code: 1, err: err}
-		}
-		fmt.Fprintf(w, "replay: %s\n", f.ReplayCommand(out))
-		if err := writeCounterexample(w, f.Outcome, properties.RunOptions{Liveness: true, StopOnViolation: true}, out); err != nil {
-			return &exitError{code: 1, err: err}
-		}
+	y, err := f.Scenario.Marshal()
+	if err != nil {
+		y = []byte(fmt.Sprintf("(cannot encode it: %v)\n", err))
 	}
-	return &exitError{code: 1, err: fmt.Errorf("property %s violated", f.Property)}
+	fmt.Fprintf(w, "minimal scenario (seed %d, trace hash %s):\n%s", f.Scenario.Seed, f.Outcome.TraceHash(), y)
+	if saved != nil {
+		fmt.Fprintf(w, "replay: %s\n", f.ReplayCommand(saved.Replay))
+		printCounterexample(w, saved.Counterexample)
+	}
 }
 
 // progress draws the search's progress on stderr.

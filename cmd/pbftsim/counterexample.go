@@ -9,15 +9,11 @@ import (
 	"github.com/pbftsim/pbftsim/properties"
 )
 
-// writeCounterexample writes the counterexample's trace and diagrams next
-// to the replay file (experiment.WriteCounterexample) and names them.
-func writeCounterexample(w io.Writer, o *properties.Outcome, ro properties.RunOptions, replayPath string) error {
-	ce, err := experiment.WriteCounterexample(o, ro, replayPath)
-	if err != nil || ce == nil {
-		return err
+// printCounterexample names a counterexample's files (nothing for nil).
+func printCounterexample(w io.Writer, ce *experiment.Counterexample) {
+	if ce != nil {
+		fmt.Fprintf(w, "counterexample trace: %s\ndiagram: %s, %s\n", ce.Trace, ce.SVG, ce.HTML)
 	}
-	fmt.Fprintf(w, "counterexample trace: %s\ndiagram: %s, %s\n", ce.Trace, ce.SVG, ce.HTML)
-	return nil
 }
 
 // writeReplayFile writes the replay file of o (experiment.WriteReplay); an
@@ -33,4 +29,20 @@ func cliError(err error) error {
 		return usage(err)
 	}
 	return err
+}
+
+// exitStatus maps the error an experiment ended with to the exit status:
+// bad input 2, interrupted 130, any other error (a violation, nothing
+// checked, a failed run) 1.
+func exitStatus(err error) error {
+	var ie *experiment.InputError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie):
+		return usage(err)
+	case errors.Is(err, experiment.ErrInterrupted):
+		return &exitError{code: exitInterrupted, err: err}
+	}
+	return &exitError{code: 1, err: err}
 }

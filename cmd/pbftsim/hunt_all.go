@@ -1,59 +1,52 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/properties"
 )
 
 // huntAll runs `hunt --all`: every variant in turn, one row each.
-func huntAll(cmd *cobra.Command, spec properties.HuntAllSpec, asJSON bool) error {
+func huntAll(cmd *cobra.Command, o experiment.HuntOptions, asJSON bool) error {
 	stderr := cmd.ErrOrStderr()
-	mode := "targeted"
-	if spec.Generic {
-		mode = "generic"
-	}
-	proto := spec.Protocol
-	if proto == "" {
-		proto = "pbft"
-	}
-	fmt.Fprintf(stderr, "hunting %d %s variants, %v each (seed %d, %s search)...\n", len(properties.HuntAllVariants(spec.Protocol)), proto, spec.Budget, spec.Seed, mode)
-	spec.Progress = func(r properties.HuntRow) {
+	o.Progress = func(r properties.HuntRow) {
 		if r.Found {
 			fmt.Fprintf(stderr, "  %s: %s after %d cases (%.1fs, %.1f CPU-s)\n", r.Variant, r.Property, r.Cases, r.Seconds, r.CPUSeconds)
 		} else {
 			fmt.Fprintf(stderr, "  %s: not found in %d cases (%.1fs, %.1f CPU-s)\n", r.Variant, r.Cases, r.Seconds, r.CPUSeconds)
 		}
 	}
-	rows, err := properties.HuntAll(commandContext(cmd), spec)
+	h, err := experiment.NewHuntAll(o)
 	if err != nil {
-		return &exitError{code: 1, err: err}
+		return exitStatus(err)
+	}
+	mode := "targeted"
+	if o.Generic {
+		mode = "generic"
+	}
+	proto := o.Protocol
+	if proto == "" {
+		proto = "pbft"
+	}
+	fmt.Fprintf(stderr, "hunting %d %s variants, %v each (seed %d, %s search)...\n", len(h.Variants()), proto, o.Budget, o.Seed, mode)
+	rows, err := h.Run(commandContext(cmd))
+	if rows == nil {
+		return exitStatus(err)
 	}
 	w := cmd.OutOrStdout()
 	if asJSON {
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rows); err != nil {
-			return &exitError{code: 1, err: err}
+		if jerr := printJSON(w, rows); jerr != nil {
+			return &exitError{code: 1, err: jerr}
 		}
 	} else {
 		writeHuntTable(w, rows)
 	}
-	missed := 0
-	for _, r := range rows {
-		if !r.Found {
-			missed++
-		}
-	}
-	if missed > 0 {
-		return &exitError{code: 1, err: fmt.Errorf("%d of %d variants not found within %v each", missed, len(rows), spec.Budget)}
-	}
-	return nil
+	return exitStatus(err)
 }
 
 // writeHuntTable prints the hunt rows as an aligned table (with the

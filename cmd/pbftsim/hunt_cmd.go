@@ -3,15 +3,12 @@ package main
 import (
 	"fmt"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/sim/cluster"
-	"github.com/pbftsim/pbftsim/sim/hotstuff"
-	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 func newHuntCmd() *cobra.Command {
@@ -55,87 +52,53 @@ found, 1 when one was not), 0 the budget ran out without one, 2 bad input,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			w := cmd.OutOrStdout()
-			hs := cluster.IsHotStuff(proto)
-			if proto != cluster.ProtocolPBFT && !hs {
-				return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", proto, strings.Join(cluster.Protocols, ", ")))
-			}
-			if hs && all && guided {
-				return usage(fmt.Errorf("--guided: PBFT only (its coverage probes are PBFT's); hunt %s --all without it", proto))
-			}
-			if list && hs {
-				for _, name := range properties.HotStuffVariantNames(proto) {
-					fmt.Fprintln(w, name)
-				}
-				return nil
-			}
 			if list {
-				for _, name := range properties.VariantNames() {
+				names, err := experiment.Variants(proto)
+				if err != nil {
+					return exitStatus(err)
+				}
+				for _, name := range names {
 					fmt.Fprintln(w, name)
 				}
 				return nil
 			}
-			if budget <= 0 {
-				return usage(fmt.Errorf("--budget %v: want a positive duration, e.g. 60s", budget))
-			}
+			o := experiment.HuntOptions{Protocol: proto, Variant: variant, Budget: budget, BudgetCPU: cpu, Seed: seed,
+				Generic: generic, Guided: guided, Out: out, Version: version}
 			if all {
-				if variant != "" {
-					return usage(fmt.Errorf("--all and --variant: give one of them"))
-				}
-				if cmd.Flags().Changed("out") {
-					return usage(fmt.Errorf("--out: not with --all (each row names its seed; rerun one variant with --variant to write its replay file)"))
-				}
-				if guided && !generic {
-					return usage(fmt.Errorf("--guided: only with --generic"))
-				}
-				spec := properties.HuntAllSpec{Budget: budget, BudgetCPU: cpu, Seed: seed, Generic: generic, Guided: guided}
-				if hs {
-					spec.Protocol = proto
-				}
-				return huntAll(cmd, spec, asJSON)
+				return huntAll(cmd, o, asJSON)
 			}
 			if asJSON {
 				return usage(fmt.Errorf("--json: only with --all"))
 			}
-			if variant == "" {
-				return usage(fmt.Errorf("--variant: required (one of the names from `pbftsim hunt --list`, or correct)"))
+			if !cmd.Flags().Changed("out") && variant != "" {
+				o.Out = filepath.Join(outDir, "hunt-"+variant+".replay.yaml")
 			}
-			if hs {
-				if _, err := hotstuff.ParseVariant(variant, proto == cluster.ProtocolChainedHotStuff); err != nil && variant != "correct" {
-					return usage(fmt.Errorf("--variant: %w", err))
-				}
-			} else if _, err := pbft.ParseVariant(variant); err != nil {
-				return usage(fmt.Errorf("--variant: %w", err))
-			}
-			if !cmd.Flags().Changed("out") {
-				out = filepath.Join(outDir, "hunt-"+variant+".replay.yaml")
+			h, err := experiment.NewHunt(o)
+			if err != nil {
+				return exitStatus(err)
 			}
 			mode := "targeted scenarios, then the variant's biased generator"
 			if generic {
 				mode = "the generic generator of check"
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "hunting variant %s for up to %v (seed %d, %s)...\n", variant, budget, seed, mode)
-			ctx, interrupted, release := stopOnSignal(cmd)
+			ctx, _, release := stopOnSignal(cmd)
 			defer release()
-			if guided && !generic {
-				return usage(fmt.Errorf("--guided: only with --generic"))
-			}
-			f, err := properties.HuntWith(ctx, properties.HuntSpec{Variant: variant, Budget: budget, BudgetCPU: cpu, Seed: seed, Generic: generic, Guided: guided, Protocol: proto})
-			if err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			if !f.Found && interrupted() {
-				fmt.Fprintf(w, "interrupted: no violation in the %d cases that finished (%v, seed %d)\n", f.Cases, f.Elapsed.Round(time.Millisecond), seed)
-				return errInterrupted("hunt", fmt.Sprintf("%d cases run", f.Cases))
-			}
-			if !f.Found {
-				fmt.Fprintf(w, "no violation in %d cases (%v, seed %d): the budget ran out\n", f.Cases, f.Elapsed.Round(time.Millisecond), seed)
-				if notes := f.Notes(); notes != "" {
+			r, err := h.Run(ctx)
+			switch {
+			case r == nil:
+			case r.Interrupted:
+				fmt.Fprintf(w, "interrupted: no violation in the %d cases that finished (%v, seed %d)\n", r.Cases, r.Elapsed.Round(time.Millisecond), seed)
+			case !r.Found:
+				fmt.Fprintf(w, "no violation in %d cases (%v, seed %d): the budget ran out\n", r.Cases, r.Elapsed.Round(time.Millisecond), seed)
+				if notes := r.Notes(); notes != "" {
 					fmt.Fprintf(w, "  of the cases without a violation: %s\n", notes)
 				}
-				return nil
+			default:
+				fmt.Fprintf(w, "variant %s: found after %d cases in %v (%v with shrinking)\n", variant, r.Cases, r.ToFirst.Round(time.Millisecond), r.Elapsed.Round(time.Millisecond))
+				printFinding(w, r.Finding, r.Saved)
 			}
-			fmt.Fprintf(w, "variant %s: found after %d cases in %v (%v with shrinking)\n", variant, f.Cases, f.ToFirst.Round(time.Millisecond), f.Elapsed.Round(time.Millisecond))
-			return reportFinding(w, f, out)
+			return exitStatus(err)
 		},
 	}
 	fl := cmd.Flags()

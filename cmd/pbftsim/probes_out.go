@@ -1,11 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
 
+	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/properties"
 )
 
@@ -50,24 +50,16 @@ type checkFailure struct {
 	Replay    string `json:"replay"`
 }
 
-// checkJSON prints the summary as JSON (writing the replay file of a
-// failure) and returns the command's exit error.
-func checkJSON(w io.Writer, rep *properties.SearchReport, seed uint64, out string) error {
-	s := checkSummary{Cases: rep.Cases, Seconds: rep.Elapsed.Seconds(), Seed: seed, Probes: rep.Probes,
-		Corpus: rep.Corpus, Coverage: rep.Coverage}
-	var exit error
-	if f := rep.Failure; f != nil {
-		if err := writeReplayFile(f.Outcome, out); err != nil {
-			return &exitError{code: 1, err: err}
-		}
+// newCheckSummary is the JSON form of a search's result.
+func newCheckSummary(r *experiment.SearchResult) checkSummary {
+	s := checkSummary{Cases: r.Cases, Seconds: r.Elapsed.Seconds(), Seed: r.Seed, Probes: r.Probes,
+		Corpus: r.Corpus, Coverage: r.Coverage}
+	if f := r.Failure; f != nil {
 		s.Failure = &checkFailure{Property: f.Property, Violation: f.Violation.String(), Seed: f.Scenario.Seed,
-			Knobs: properties.ParseKnobs(f.Original.Description).String(), TraceHash: f.Outcome.TraceHash(), Replay: out}
-		exit = &exitError{code: 1, err: fmt.Errorf("property %s violated", f.Property)}
+			Knobs: properties.ParseKnobs(f.Original.Description).String(), TraceHash: f.Outcome.TraceHash()}
+		if r.Saved != nil {
+			s.Failure.Replay = r.Saved.Replay
+		}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(s); err != nil {
-		return &exitError{code: 1, err: err}
-	}
-	return exit
+	return s
 }

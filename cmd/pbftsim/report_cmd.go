@@ -1,29 +1,20 @@
 package main
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"runtime/debug"
-	"strconv"
-	"strings"
-
-	"github.com/pbftsim/pbftsim/internal/shquote"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/reports"
 	"github.com/pbftsim/pbftsim/reports/sweep"
-	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
 // reportRunner runs one simulation of a report sweep (tests replace it).
 var reportRunner reports.Runner = cluster.Run
-
-// defaultReportScenario is the scenario of `pbftsim report` without --scenario.
-const defaultReportScenario = "fault-free"
 
 type reportFlags struct {
 	scenario, out     string
@@ -88,86 +79,42 @@ Exit status: 0 report written, 1 a run failed, 2 bad input, 130 interrupted.`,
 }
 
 func runReport(cmd *cobra.Command, fl *reportFlags) error {
-	bad := func(err error) error { return &exitError{code: 2, err: err} }
 	flags := cmd.Flags()
-	if fl.out == "" {
-		return bad(&reports.InputError{Field: "out", Reason: "required: the report folder to write, e.g. --out report"})
-	}
 	prog := newProgressLine(cmd.ErrOrStderr(), fl.quiet)
-	seeds := fl.seeds.r
-	if fl.quick && !flags.Changed("seeds") {
-		seeds = sweep.Range{From: 1, To: reports.QuickSeeds}
-	}
-	if seeds.From == 0 || seeds.To-seeds.From >= reports.MaxSeeds {
-		return bad(&reports.InputError{Field: "seeds", Reason: fmt.Sprintf("%s: want seeds from 1, at most %d of them", seeds, reports.MaxSeeds)})
-	}
-	opt := reports.Options{Seeds: int(seeds.To - seeds.From + 1), Workers: fl.workers, Out: fl.out, Quick: fl.quick,
-		Version: buildVersion(), Progress: prog}
+	o := experiment.ReportOptions{Scenario: fl.scenario, Quick: fl.quick, Bandwidth: fl.bandwidth, Protocols: fl.protocols,
+		Workers: fl.workers, Out: fl.out, Resume: fl.resume, Version: buildVersion(), Progress: prog, Runner: reportRunner}
 	if flags.Changed("nodes") {
-		opt.Nodes = fl.nodes.ns
+		o.Nodes = fl.nodes.ns
 	}
-	if flags.Changed("requests") && fl.requests < 1 {
-		return bad(&reports.InputError{Field: "requests", Reason: fmt.Sprintf("%d; must be >= 1", fl.requests)})
+	if flags.Changed("seeds") {
+		o.Seeds = &fl.seeds.r
 	}
-
-	name := fl.scenario
-	if name == "" {
-		name = defaultReportScenario
+	if flags.Changed("requests") {
+		o.Requests = &fl.requests
 	}
-	sc, err := scenarios.Load(name)
-	if err != nil {
-		return bad(fmt.Errorf("--scenario: %w", err))
-	}
-	base, err := sc.Config()
-	if err != nil {
-		return bad(fmt.Errorf("--scenario %s: %w", name, err))
-	}
-	if flags.Changed("bandwidth") {
-		b, err := sim.ParseBandwidth(fl.bandwidth)
-		if err != nil {
-			return bad(fmt.Errorf("--bandwidth: %w", err))
-		}
-		base.Network.Bandwidth = b
-	}
-	switch {
-	case flags.Changed("requests"):
-		base.Requests = fl.requests
-	case fl.scenario == "":
-		base.Requests = 0 // the report's default (reports.DefaultRequests / QuickRequests)
-		base.Payments = 0
-	}
-	base.Seed = seeds.From
-	opt.Base, opt.Scenario = base, name
-	opt.Command = reportCommand(fl, flags.Changed("requests"), opt)
-	hotstuffOnly := cluster.IsHotStuff(base.Protocol) && !flags.Changed("protocols")
-	if hotstuffOnly {
-		// PBFT's report judges PBFT's closed forms and bounds: a HotStuff
-		// scenario gets the protocol report of its own protocol (its
-		// closed form, fits, view change), as in a comparison.
-		fl.protocols = base.Protocol
-	}
-
 	// Ctrl-C stops the sweep: the finished runs are kept for --resume and
 	// an existing report folder stays as it was.
 	ctx, _, release := stopOnSignal(cmd)
 	defer release()
-	opt.Resume = fl.resume
-	if flags.Changed("protocols") || hotstuffOnly {
-		return runCompareProtocols(ctx, cmd, fl, opt, regionRunner(sc, reportRunner))
-	}
-	s, err := reports.Generate(ctx, opt, regionRunner(sc, reportRunner))
+	r, err := experiment.Report(ctx, o)
 	prog.finish()
-	var ie *reports.InputError
-	switch {
-	case errors.As(err, &ie), errors.Is(err, reports.ErrJournalExists):
-		return bad(err)
-	case errors.Is(err, reports.ErrInterrupted):
-		return &exitError{code: exitInterrupted, err: err}
-	}
 	if err != nil {
-		return err
+		return exitStatus(err)
 	}
 	w := cmd.OutOrStdout()
+	if c := r.Comparison; c != nil {
+		if len(c.Protocols) == 1 {
+			fmt.Fprintf(w, "%s report written to %s\n", c.Protocols[0].Protocol, c.Out)
+		} else {
+			fmt.Fprintf(w, "comparison report written to %s\n", c.Out)
+		}
+		for _, p := range c.Protocols {
+			fmt.Fprintf(w, "%s: messages/request ~ n^%.3f (95%% CI [%.3f, %.3f]), bytes/request ~ n^%.3f; closed form %s, exact: %v\n",
+				p.Protocol, p.MessagesFit.Exponent, p.MessagesFit.ExponentCI[0], p.MessagesFit.ExponentCI[1], p.BytesFit.Exponent, p.ClosedForm, p.Exact)
+		}
+		return nil
+	}
+	s := r.Summary
 	fmt.Fprintf(w, "report written to %s\n", s.Out)
 	fmt.Fprintf(w, "messages/request ~ n^%.3f (95%% CI [%.3f, %.3f], R² %.4f); closed form %s; within O(n²) bound: %v; constants within tolerance: %v\n",
 		s.Fit.Exponent, s.Fit.ExponentCI[0], s.Fit.ExponentCI[1], s.Fit.R2, s.ClosedForm.Formula, s.WithinBound, s.ConstantsWithin)
@@ -188,72 +135,6 @@ func runReport(cmd *cobra.Command, fl *reportFlags) error {
 		fmt.Fprintln(w)
 	}
 	return nil
-}
-
-// runCompareProtocols writes the comparison report of --protocols.
-func runCompareProtocols(ctx context.Context, cmd *cobra.Command, fl *reportFlags, opt reports.Options, run reports.Runner) error {
-	var protos []string
-	for _, p := range strings.Split(fl.protocols, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			protos = append(protos, p)
-		}
-	}
-	c, err := reports.CompareProtocols(ctx, opt, protos, run)
-	var ie *reports.InputError
-	switch {
-	case errors.As(err, &ie):
-		return &exitError{code: 2, err: err}
-	case errors.Is(err, reports.ErrInterrupted):
-		return &exitError{code: exitInterrupted, err: fmt.Errorf("%w (a comparison keeps no runs: rerun it)", err)}
-	}
-	if err != nil {
-		return err
-	}
-	w := cmd.OutOrStdout()
-	if len(c.Protocols) == 1 {
-		fmt.Fprintf(w, "%s report written to %s\n", c.Protocols[0].Protocol, c.Out)
-	} else {
-		fmt.Fprintf(w, "comparison report written to %s\n", c.Out)
-	}
-	for _, p := range c.Protocols {
-		fmt.Fprintf(w, "%s: messages/request ~ n^%.3f (95%% CI [%.3f, %.3f]), bytes/request ~ n^%.3f; closed form %s, exact: %v\n",
-			p.Protocol, p.MessagesFit.Exponent, p.MessagesFit.ExponentCI[0], p.MessagesFit.ExponentCI[1], p.BytesFit.Exponent, p.ClosedForm, p.Exact)
-	}
-	return nil
-}
-
-// reportCommand is the command line that regenerates the report: every
-// setting that affects the results, made explicit.
-func reportCommand(fl *reportFlags, requestsGiven bool, opt reports.Options) string {
-	args := []string{"pbftsim", "report"}
-	if fl.scenario != "" {
-		args = append(args, "--scenario", shquote.Quote(fl.scenario))
-	}
-	nodes := opt.Nodes
-	if nodes == nil {
-		nodes = reports.DefaultNodes
-		if fl.quick {
-			nodes = reports.QuickNodes
-		}
-	}
-	var ns []string
-	for _, n := range nodes {
-		ns = append(ns, strconv.Itoa(n))
-	}
-	args = append(args, "--nodes", shquote.Quote(strings.Join(ns, ",")), "--seeds", fmt.Sprintf("%d..%d", opt.Base.Seed, opt.Base.Seed+uint64(opt.Seeds)-1))
-	if requestsGiven {
-		args = append(args, "--requests", strconv.Itoa(fl.requests))
-	}
-	if fl.quick {
-		args = append(args, "--quick")
-	}
-	if fl.bandwidth != "" {
-		args = append(args, "--bandwidth", shquote.Quote(fl.bandwidth))
-	}
-	if fl.protocols != "" {
-		args = append(args, "--protocols", shquote.Quote(fl.protocols))
-	}
-	return strings.Join(append(args, "--out", shquote.Quote(fl.out)), " ")
 }
 
 // buildVersion is the pbftsim version with the VCS revision when the binary
@@ -282,25 +163,4 @@ func buildVersion() string {
 		v += " (" + rev + dirty + ")"
 	}
 	return v
-}
-
-// regionRunner returns run for a scenario without network.regions. With
-// regions, the scenario's per-link delays cover only its own n replicas (and
-// clients), so each run of the sweep gets the links of its own n: replica i
-// in region Replicas[i mod len], as for the scenario itself; the scenario's
-// links[] overrides are kept.
-func regionRunner(sc *scenarios.Scenario, run reports.Runner) reports.Runner {
-	if sc.Network.Regions == nil {
-		return run
-	}
-	return func(c cluster.Config) (*cluster.Result, error) {
-		s := *sc
-		s.N, s.F = c.N, 0
-		cfg, err := s.Config()
-		if err != nil {
-			return nil, fmt.Errorf("regions at n=%d: %w", c.N, err)
-		}
-		c.Network.Links = cfg.Network.Links
-		return run(c)
-	}
 }

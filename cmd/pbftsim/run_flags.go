@@ -2,14 +2,12 @@ package main
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
-	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
-	"github.com/pbftsim/pbftsim/sim/cluster"
 	"github.com/spf13/cobra"
 )
 
@@ -137,16 +135,8 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		return nil, usage(err)
 	}
 	if changed("requests") && !changed("max-time") {
-		// --requests N runs N: no time limit; the run ends when the
-		// workload completes, or stalls for longer than the liveness bound
-		// (plus the think time and a second) after GST.
-		cfg, err := sc.Config() // defaulted once, there
-		if err != nil {
-			return nil, usage(err)
-		}
-		sc.Run.MaxTime = 0
-		if sc.Run.Stall == 0 {
-			sc.Run.Stall = properties.DefaultLivenessBound(cfg) + cfg.Interval + time.Second
+		if err := experiment.UntilDone(sc); err != nil {
+			return nil, cliError(err)
 		}
 	}
 	return sc, nil
@@ -154,17 +144,7 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 
 // setProtocol sets the scenario's protocol from a --protocol flag.
 func setProtocol(sc *scenarios.Scenario, name string) error {
-	if !slices.Contains(cluster.Protocols, name) {
-		return usage(fmt.Errorf("--protocol: unknown protocol %q: want one of %s", name, strings.Join(cluster.Protocols, ", ")))
-	}
-	if name == cluster.ProtocolPBFT {
-		name = ""
-	}
-	if sc.Protocol.Name != name {
-		// Another protocol's strategies and variant do not carry over.
-		sc.Protocol.Name = name
-	}
-	return nil
+	return cliError(experiment.SetProtocol(sc, name))
 }
 
 // fileSafe makes a scenario name usable in a file name.

@@ -1,20 +1,17 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime"
 	"runtime/debug"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/pbftsim/pbftsim/internal/outfile"
+	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/reports/sweep"
-	"github.com/pbftsim/pbftsim/scenarios"
 )
 
 func newSweepCmd() *cobra.Command {
@@ -69,39 +66,13 @@ seed violated a property within the fault model or could not run, 2 bad
 input, 130 interrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rng := seeds.r
-			var err error
-			sh := sweep.Whole
-			if shard != "" {
-				if sh, err = sweep.ParseShard(shard); err != nil {
-					return usage(err)
-				}
-			}
-			if workers < 0 {
-				return usage(fmt.Errorf("--workers %d is out of range: want at least 1 (0: one per CPU)", workers))
-			}
-			if out == "" {
-				return usage(errors.New("--out: want the output file, e.g. --out sweep.jsonl"))
-			}
-			var sc *scenarios.Scenario
-			if swarm {
-				if cmd.Flags().Changed("scenario") {
-					return usage(errors.New("--swarm and --scenario: give one of them (--swarm draws a scenario per seed)"))
-				}
-				scenario = sweep.SwarmScenario
-			} else if sc, err = scenarios.Load(scenario); err != nil {
-				return usage(err)
+			o := experiment.SweepOptions{Swarm: swarm, Seeds: seeds.r, Shard: shard, Workers: workers,
+				Out: out, Resume: resume, Version: version}
+			if cmd.Flags().Changed("scenario") || !swarm {
+				o.Scenario = scenario
 			}
 			if cmd.Flags().Changed("protocol") {
-				if swarm {
-					return usage(errors.New("--protocol: not with --swarm (swarm cases are PBFT's; use pbftsim check --protocol hotstuff)"))
-				}
-				if err := setProtocol(sc, protocol); err != nil {
-					return err
-				}
-			}
-			if err := outfile.CheckDistinct(out, scenario); err != nil {
-				return usage(fmt.Errorf("--out: %w", err))
+				o.Protocol = protocol
 			}
 			if os.Getenv("GOGC") == "" {
 				defer debug.SetGCPercent(debug.SetGCPercent(sweep.GOGC))
@@ -109,30 +80,20 @@ input, 130 interrupted.`,
 			ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			bar := &sweepBar{line: newProgressLine(cmd.ErrOrStderr(), quiet)}
-			opts := sweep.Options{Scenario: sc, ScenarioArg: scenario, Seeds: rng, Shard: sh,
-				Workers: workers, Version: version, Progress: bar.update, Swarm: swarm, Resume: resume}
-			start := time.Now()
-			agg, err := sweep.RunFile(ctx, opts, out)
+			o.Progress = bar.update
+			r, err := experiment.Sweep(ctx, o)
 			bar.finish()
-			if agg == nil {
-				return usage(err)
+			if r == nil {
+				return exitStatus(err)
 			}
 			w := cmd.OutOrStdout()
-			agg.Write(w, failures)
-			elapsed := time.Since(start)
-			fmt.Fprintf(w, "%d seeds in %v (%.0f seeds/s, %d workers)\n", agg.Done, elapsed.Round(time.Millisecond),
-				float64(agg.Done)/max(elapsed.Seconds(), 1e-9), effectiveWorkers(workers))
-			if errors.Is(err, sweep.ErrInterrupted) {
-				return &exitError{code: 130, err: err}
+			r.Write(w, failures)
+			fmt.Fprintf(w, "%d seeds in %v (%.0f seeds/s, %d workers)\n", r.Done, r.Elapsed.Round(time.Millisecond),
+				float64(r.Done)/max(r.Elapsed.Seconds(), 1e-9), r.Workers)
+			if r.Written {
+				fmt.Fprintf(w, "records written to %s\n", out)
 			}
-			if err != nil {
-				return &exitError{code: 1, err: err}
-			}
-			fmt.Fprintf(w, "records written to %s\n", out)
-			if agg.Unexpected() > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("%d of %d seeds failed within the fault model (see %s)", agg.Unexpected(), agg.Done, out)}
-			}
-			return nil
+			return exitStatus(err)
 		},
 	}
 	f := cmd.Flags()
@@ -147,13 +108,6 @@ input, 130 interrupted.`,
 	f.BoolVar(&resume, "resume", false, "continue an interrupted sweep from the complete records of FILE.partial")
 	f.BoolVar(&swarm, "swarm", false, "run each seed's swarm case (knobs drawn per seed) instead of one scenario")
 	return cmd
-}
-
-func effectiveWorkers(w int) int {
-	if w == 0 {
-		return runtime.GOMAXPROCS(0)
-	}
-	return w
 }
 
 // sweepBar draws the sweep's progress on stderr.

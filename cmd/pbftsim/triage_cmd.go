@@ -1,17 +1,13 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
-	"github.com/pbftsim/pbftsim/properties"
-	"github.com/pbftsim/pbftsim/reports/sweep"
-	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/experiment"
 )
 
 func newTriageCmd() *cobra.Command {
@@ -36,55 +32,22 @@ Exit status: 0 done (also when no seed failed), 1 a rerun could not be made,
 2 bad input.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if out == "" {
-				return usage(fmt.Errorf("--out: want the directory for the replay files, e.g. --out findings"))
-			}
-			h, failing, err := sweep.ReadFailing(args[0])
+			t, err := experiment.NewTriage(args[0], out)
 			if err != nil {
-				return usage(err)
-			}
-			var base *scenarios.Scenario
-			if !h.Swarm {
-				if base, err = scenarios.Load(h.Scenario); err != nil {
-					return usage(fmt.Errorf("the sweep's scenario %q: %w", h.Scenario, err))
-				}
-			}
-			if err := os.MkdirAll(out, 0o755); err != nil {
-				return usage(fmt.Errorf("--out %s: %w", out, err))
-			}
-			seeds := make([]properties.FailingSeed, len(failing))
-			for i, r := range failing {
-				seeds[i] = properties.FailingSeed{Seed: r.Seed, Verdict: r.Verdict, Detail: r.Detail, Knobs: r.Knobs}
-				if base != nil { // one scenario: its strategy set
-					var names []string
-					for _, b := range base.Byzantine {
-						names = append(names, b.Strategy)
-					}
-					seeds[i].Knobs = map[string]string{"strategies": strings.Join(names, ",")}
-				}
-			}
-			scenarioOf := func(seed uint64) (scenarios.Scenario, error) {
-				if h.Swarm {
-					return properties.SwarmCase(seed), nil
-				}
-				sc := *base
-				sc.Seed = seed
-				return sc, nil
+				return exitStatus(err)
 			}
 			ctx, _, release := stopOnSignal(cmd)
 			defer release()
-			fmt.Fprintf(cmd.ErrOrStderr(), "triage of %s: %d failing seeds...\n", args[0], len(failing))
-			groups, err := properties.Triage(ctx, seeds, scenarioOf, out)
+			fmt.Fprintf(cmd.ErrOrStderr(), "triage of %s: %d failing seeds...\n", args[0], t.Failing())
+			groups, err := t.Run(ctx)
 			if err != nil {
 				return &exitError{code: 1, err: err}
 			}
 			w := cmd.OutOrStdout()
 			if asJSON {
-				enc := json.NewEncoder(w)
-				enc.SetIndent("", "  ")
-				return enc.Encode(groups)
+				return printJSON(w, groups)
 			}
-			fmt.Fprintf(w, "%d failing seeds in %d groups\n", len(failing), len(groups))
+			fmt.Fprintf(w, "%d failing seeds in %d groups\n", t.Failing(), len(groups))
 			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "group\tseeds\tfirst\tproperty\tstrategies\tfaults\tn\trequests\treplay")
 			for i, g := range groups {

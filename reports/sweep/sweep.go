@@ -15,7 +15,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/internal/outfile"
 
 	"github.com/pbftsim/pbftsim/properties"
@@ -109,8 +108,8 @@ func (o *Options) header() (Header, error) {
 	// Bad scenarios fail here, once, rather than once per seed.
 	sc := *o.Scenario
 	sc.Seed = o.Seeds.From
-	// The one check of pbftsim validate and run (experiment.Check).
-	if _, err := experiment.Check(&sc); err != nil {
+	// The one check of pbftsim validate and run (Scenario.Check).
+	if _, err := sc.Check(); err != nil {
 		return Header{}, err
 	}
 	hash, err := ScenarioHash(o.Scenario)

@@ -4,9 +4,9 @@ import (
 	"math/rand/v2"
 
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/crypto"
 	"github.com/pbftsim/pbftsim/sim/hotstuff"
 	"github.com/pbftsim/pbftsim/sim/ledger"
-	"github.com/pbftsim/pbftsim/sim/pbft"
 	"github.com/pbftsim/pbftsim/sim/workload"
 )
 
@@ -16,7 +16,7 @@ type replicaState interface {
 	View() uint64
 	LastExecuted() uint64
 	StableCheckpoint() uint64
-	StateDigest() pbft.Digest
+	StateDigest() crypto.Digest
 }
 
 // newHotStuff builds a HotStuff cluster: Basic or chained HotStuff
@@ -30,7 +30,7 @@ func newHotStuff(c Config, streams sim.Streams, plan *workload.Plan) (*Cluster, 
 		return nil, &ConfigError{"protocol.variant", c.Variant, err.Error()}
 	}
 	cl := newCluster(c, plan)
-	keys := pbft.NewKeyring(c.Seed, c.N+c.Clients)
+	keys := crypto.NewKeyring(c.Seed, c.N+c.Clients)
 	snapshots := ledger.NewSnapshotCache()
 	cl.hs, err = buildNodes(cl, streams, protocolNodes[*hotstuff.Replica]{
 		replica: func(id sim.NodeID) (*hotstuff.Replica, *ledger.Ledger, error) {

@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/pbftsim/pbftsim/sim"
-	"github.com/pbftsim/pbftsim/sim/pbft"
+	"github.com/pbftsim/pbftsim/sim/crypto"
 )
 
 // HotStuff's Byzantine strategies wrap an honest Replica and rewrite what
@@ -40,13 +40,26 @@ import (
 //     both), so each half of the network sees a correct-looking replica
 //     that votes and proposes independently of the other.
 //
+//   - stale-fork: a lock attack on both sides of a split network. In each
+//     view it leads it draws (from its adversary stream) one of: the
+//     honest proposal to every replica (half of the views); a block on an
+//     older QC it has seen (1 to 3 QCs below the honest proposal's justify,
+//     extending that QC's block with the same requests) to every replica;
+//     or the honest proposal to group A and the older-QC block to group B.
+//     It votes for every block it proposed, to whichever leader collects
+//     the votes. A correct replica votes for the older-QC block only when
+//     safeNode allows it (it extends its lock, or the QC is newer than the
+//     lock), so it forks only replicas whose lock is below what another
+//     group has committed: the schedule that a commit rule firing one QC
+//     early, or on a chain whose views are not consecutive, permits.
+//
 //   - mutate: sends each message to another replica altered at random
 //     half of the time (a vote for another view or block, a NEW-VIEW with
 //     the genesis QC, a proposal with another justify QC or without its
 //     requests, a phase message with a QC of another view), signed with
 //     its own key where a signature covers the change.
 //
-// Parameter (equivocate, fork, twins): groups "A|B", two comma lists of
+// Parameter (equivocate, fork, twins, stale-fork): groups "A|B", two comma lists of
 // replica ids; the default is A = the f lowest other replicas, B = the rest.
 var strategyDocs = map[string]string{
 	"silent":            "sends nothing (receives and computes as an honest replica)",
@@ -54,6 +67,7 @@ var strategyDocs = map[string]string{
 	"equivocate":        "as leader, proposes one block to group A and a conflicting block to group B and drives both",
 	"fork":              "DECIDE of its first leader view only to group A; NEW-VIEWs to all, no votes for other leaders; later proposals extend the genesis block with the genesis QC",
 	"twins":             "two honest replicas with its one key, one talking to group A, the other to group B",
+	"stale-fork":        "as leader, per view: the honest proposal to all, a block on an older QC it saw to all, or the honest one to group A and the older one to group B; votes for both",
 	"mutate":            "alters half of its messages to other replicas at random (view, block, QC, requests), re-signed with its own key",
 }
 
@@ -74,7 +88,7 @@ func StrategyDoc(name string) string { return strategyDocs[name] }
 type ByzantineEnv struct {
 	ID      sim.NodeID
 	N, F    int
-	Keyring *pbft.Keyring // signs in ID's name only
+	Keyring *crypto.Keyring // signs in ID's name only
 	Rand    *rand.Rand
 	// NewTwin returns another honest replica with ID's identity (twins).
 	NewTwin func() (*Replica, error)
@@ -165,6 +179,8 @@ type byzNode struct {
 	lastProp *Proposal
 	held     *PhaseMsg // its own DECIDE of one block, held until the twin decides
 	lastNV   *NewView  // the last NEW-VIEW it broadcast (fork)
+	split    bool      // stale-fork: the current twin goes to group B only (else to all)
+	qcs      []*QC     // stale-fork: the distinct QCs it saw, ascending by view (at most maxStaleQCs)
 	scratch  sim.Output
 }
 
@@ -175,7 +191,49 @@ func (b *byzNode) Start(now sim.Time, out *sim.Output) {
 
 func (b *byzNode) Step(now sim.Time, in sim.Input, out *sim.Output) {
 	b.inner.Step(now, in, &b.scratch)
+	if b.mode == "stale-fork" {
+		if m, ok := in.Msg.(*Proposal); ok && in.Kind == sim.InputMessage && m.Justify != nil && b.inner.verified[m.Justify] {
+			b.seeQC(m.Justify)
+		}
+		b.seeQC(b.inner.prepareQC)
+	}
 	b.rewrite(out)
+}
+
+// maxStaleQCs bounds the QCs stale-fork remembers.
+const maxStaleQCs = 8
+
+// seeQC records a valid QC the strategy may later propose on (stale-fork).
+func (b *byzNode) seeQC(qc *QC) {
+	if qc == nil {
+		return
+	}
+	i := len(b.qcs)
+	for i > 0 && b.qcs[i-1].View >= qc.View {
+		if o := b.qcs[i-1]; o.View == qc.View && o.Block == qc.Block {
+			return
+		}
+		i--
+	}
+	b.qcs = slices.Insert(b.qcs, i, qc)
+	if len(b.qcs) > maxStaleQCs {
+		b.qcs = slices.Delete(b.qcs, 0, 1)
+	}
+}
+
+// staleQC returns the QC depth places below the highest one it saw of a
+// view lower than justify's (the lowest one if it saw fewer), or nil.
+func (b *byzNode) staleQC(justify *QC, depth int) *QC {
+	var below []*QC
+	for _, qc := range b.qcs {
+		if qc.View < justify.View && b.inner.blocks[qc.Block] != nil {
+			below = append(below, qc)
+		}
+	}
+	if len(below) == 0 {
+		return nil
+	}
+	return below[max(0, len(below)-depth)]
 }
 
 // rewrite passes the honest replica's effects through the strategy.
@@ -216,7 +274,7 @@ func (b *byzNode) rewrite(out *sim.Output) {
 			if snd.To == self {
 				break
 			}
-			if t := b.conflicting(m); t != nil && (b.mode == "fork" || b.inB[snd.To]) {
+			if t := b.conflicting(m); t != nil && (b.mode == "fork" || b.inB[snd.To] || b.mode == "stale-fork" && !b.split) {
 				out.Send(snd.To, t)
 				continue
 			}
@@ -261,7 +319,11 @@ func (b *byzNode) rewrite(out *sim.Output) {
 				v.Sig = b.env.Keyring.Signer(self).Sign(v)
 				out.Send(snd.To, v)
 			}
-			if t, ok := b.twin[m.Block]; ok && snd.To == self && b.inner.leader(m.View) == self {
+			if t, ok := b.twin[m.Block]; ok && b.mode == "stale-fork" {
+				v := &Vote{Phase: m.Phase, View: m.View, Block: t, Replica: self}
+				v.Sig = b.env.Keyring.Signer(self).Sign(v)
+				out.Send(snd.To, v)
+			} else if ok && snd.To == self && b.inner.leader(m.View) == self {
 				v := &Vote{Phase: m.Phase, View: m.View, Block: t, Replica: self}
 				v.Sig = b.env.Keyring.Signer(self).Sign(v)
 				out.Send(self, v)
@@ -284,6 +346,9 @@ func (b *byzNode) block(parent Digest, height, view uint64, cmds []*Request, jus
 // conflicting returns the block the strategy proposes instead of (or
 // besides) honest proposal p, or nil to send p unchanged.
 func (b *byzNode) conflicting(p *Proposal) *Proposal {
+	if b.mode == "stale-fork" && b.lastProp != nil && p.View < b.lastProp.View {
+		return nil // an older proposal handed to a replica behind
+	}
 	if b.lastProp != nil && b.lastProp.View == p.View {
 		if t, ok := b.twin[p.Block.Hash]; ok {
 			return &Proposal{View: p.View, Block: b.inner.blocks[t], Justify: b.lastProp.Justify, Cert: p.Cert, Leader: p.Leader}
@@ -302,6 +367,21 @@ func (b *byzNode) conflicting(p *Proposal) *Proposal {
 		blk := b.block(p.Block.Parent, p.Block.Height, p.View, cmds, p.Justify)
 		t = &Proposal{View: p.View, Block: blk, Justify: p.Justify, Cert: p.Cert, Leader: p.Leader}
 		b.group[p.Block.Hash], b.group[blk.Hash] = 1, 2
+	case "stale-fork":
+		r := b.env.Rand
+		choice, depth := r.IntN(4), 1+r.IntN(3)
+		var qc *QC
+		if choice >= 2 && p.Justify != nil {
+			qc = b.staleQC(p.Justify, depth)
+		}
+		if qc == nil {
+			b.lastProp = &Proposal{View: p.View}
+			return nil
+		}
+		parent := b.inner.blocks[qc.Block]
+		blk := b.block(qc.Block, parent.Height+1, p.View, p.Block.Cmds, qc)
+		t = &Proposal{View: p.View, Block: blk, Justify: qc, Cert: p.Cert, Leader: p.Leader}
+		b.split = choice == 3
 	case "fork":
 		if b.firstLed == 0 {
 			b.firstLed = p.View

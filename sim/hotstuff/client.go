@@ -5,17 +5,25 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
-	"github.com/pbftsim/pbftsim/sim/pbft"
+	"github.com/pbftsim/pbftsim/sim/crypto"
 )
 
 // ClientConfig configures a closed-loop client.
 type ClientConfig struct {
-	ID       sim.NodeID    // >= N
-	N, F     int           // replicas and tolerated faults
-	Source   pbft.OpSource // the operations, by index (see workload.Plan)
-	Interval time.Duration // think time between an accepted reply and the next request
-	Timeout  time.Duration // retransmission timeout, > 0
-	Keyring  *pbft.Keyring // signs the requests
+	ID       sim.NodeID      // >= N
+	N, F     int             // replicas and tolerated faults
+	Source   OpSource        // the operations, by index (see workload.Plan)
+	Interval time.Duration   // think time between an accepted reply and the next request
+	Timeout  time.Duration   // retransmission timeout, > 0
+	Keyring  *crypto.Keyring // signs the requests
+}
+
+// OpSource supplies a client's operations by index (the same interface as
+// pbft.OpSource, which workload.Plan implements). Op(i) must return the
+// same text for the same i.
+type OpSource interface {
+	Len() int        // number of operations
+	Op(i int) string // operation i, 0 <= i < Len()
 }
 
 // Validate reports the first out-of-range field.
@@ -46,7 +54,7 @@ const (
 // every replica after Timeout.
 type Client struct {
 	cfg     ClientConfig
-	signer  pbft.Signer
+	signer  crypto.Signer
 	next    int
 	ts      uint64
 	cur     *Request

@@ -5,7 +5,14 @@ import (
 	"encoding/binary"
 
 	"github.com/pbftsim/pbftsim/sim"
-	"github.com/pbftsim/pbftsim/sim/pbft"
+	"github.com/pbftsim/pbftsim/sim/crypto"
+
+	// Message types are numbered in registration order, which is package
+	// initialisation order, and the numbers enter canonical encodings and
+	// trace hashes. PBFT's types were always registered first (HotStuff
+	// imported sim/pbft for its keys); this import keeps that order now
+	// that the keys live in sim/crypto, so no golden hash changes.
+	_ "github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 // Protocol is HotStuff's message-type namespace (see sim.Protocol): its
@@ -55,11 +62,11 @@ func (p Phase) String() string {
 }
 
 // Digest is a block hash (SHA-256 of the block's canonical encoding). It is
-// pbft.Digest so that the checkers' agreement judges both protocols.
-type Digest = pbft.Digest
+// crypto.Digest so that the checkers' agreement judges both protocols.
+type Digest = crypto.Digest
 
-// Sig is a modelled signature (see pbft.Keyring).
-type Sig = pbft.Sig
+// Sig is a modelled signature (see crypto.Keyring).
+type Sig = crypto.Sig
 
 // Wire-size model (Size methods), the same as PBFT's (see sim/pbft
 // encoding.go) for the common parts: a header of sizeHeader bytes per
@@ -101,7 +108,7 @@ func (m *Request) Type() sim.MsgType { return TypeRequest }
 // Size implements sim.Message.
 func (m *Request) Size() int { return sizeHeader + sizeLen + len(m.Op) + sizeU64 + sizeID + sizeSig }
 
-// AppendBody appends the signed bytes (pbft.Signable).
+// AppendBody appends the signed bytes (crypto.Signable).
 func (m *Request) AppendBody(b []byte) []byte {
 	b = append(b, 'R')
 	b = appendStr(b, m.Op)
@@ -112,10 +119,10 @@ func (m *Request) AppendBody(b []byte) []byte {
 // AppendCanonical implements sim.Message.
 func (m *Request) AppendCanonical(b []byte) []byte { return appendU64(m.AppendBody(b), uint64(m.Sig)) }
 
-// Author implements pbft.Signable.
+// Author implements crypto.Signable.
 func (m *Request) Author() sim.NodeID { return m.Client }
 
-// Signature implements pbft.Signable.
+// Signature implements crypto.Signable.
 func (m *Request) Signature() Sig { return m.Sig }
 
 // Block is a node of the HotStuff tree: a batch of requests extending its
@@ -222,7 +229,7 @@ func (m *Vote) Type() sim.MsgType {
 // Size implements sim.Message.
 func (m *Vote) Size() int { return sizeHeader + 1 + sizeU64 + sizeDigest + sizeID + sizeSig }
 
-// AppendBody appends the signed bytes (pbft.Signable).
+// AppendBody appends the signed bytes (crypto.Signable).
 func (m *Vote) AppendBody(b []byte) []byte {
 	b = append(b, 'V', byte(m.Phase))
 	b = appendU64(b, m.View)
@@ -233,10 +240,10 @@ func (m *Vote) AppendBody(b []byte) []byte {
 // AppendCanonical implements sim.Message.
 func (m *Vote) AppendCanonical(b []byte) []byte { return appendU64(m.AppendBody(b), uint64(m.Sig)) }
 
-// Author implements pbft.Signable.
+// Author implements crypto.Signable.
 func (m *Vote) Author() sim.NodeID { return m.Replica }
 
-// Signature implements pbft.Signable.
+// Signature implements crypto.Signable.
 func (m *Vote) Signature() Sig { return m.Sig }
 
 // NewView is ⟨NEW-VIEW, view, prepareQC⟩: Replica enters View and hands
@@ -263,7 +270,7 @@ func (m *NewView) Type() sim.MsgType {
 // Size implements sim.Message.
 func (m *NewView) Size() int { return sizeHeader + sizeU64 + SizeQC + sizeID + sizeSig }
 
-// AppendBody appends the signed bytes (pbft.Signable).
+// AppendBody appends the signed bytes (crypto.Signable).
 func (m *NewView) AppendBody(b []byte) []byte {
 	if m.Timeout {
 		b = append(b, 'T')
@@ -278,10 +285,10 @@ func (m *NewView) AppendBody(b []byte) []byte {
 // AppendCanonical implements sim.Message.
 func (m *NewView) AppendCanonical(b []byte) []byte { return appendU64(m.AppendBody(b), uint64(m.Sig)) }
 
-// Author implements pbft.Signable.
+// Author implements crypto.Signable.
 func (m *NewView) Author() sim.NodeID { return m.Replica }
 
-// Signature implements pbft.Signable.
+// Signature implements crypto.Signable.
 func (m *NewView) Signature() Sig { return m.Sig }
 
 // ViewCert proves that n−f replicas entered View: their NEW-VIEW (or

@@ -5,18 +5,18 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/crypto"
 	"github.com/pbftsim/pbftsim/sim/ledger"
-	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 // newView returns replica id's signed NEW-VIEW (TIMEOUT if timeout) for v.
-func newView(keys *pbft.Keyring, id sim.NodeID, v uint64, timeout bool) *NewView {
+func newView(keys *crypto.Keyring, id sim.NodeID, v uint64, timeout bool) *NewView {
 	m := &NewView{View: v, PrepareQC: GenesisQC, Replica: id, Timeout: timeout}
 	m.Sig = keys.Signer(id).Sign(m)
 	return m
 }
 
-func cert(keys *pbft.Keyring, v uint64, ids ...sim.NodeID) *ViewCert {
+func cert(keys *crypto.Keyring, v uint64, ids ...sim.NodeID) *ViewCert {
 	c := &ViewCert{View: v}
 	for _, id := range ids {
 		c.NewViews = append(c.NewViews, newView(keys, id, v, true))
@@ -25,7 +25,7 @@ func cert(keys *pbft.Keyring, v uint64, ids ...sim.NodeID) *ViewCert {
 }
 
 func TestValidCert(t *testing.T) {
-	keys := pbft.NewKeyring(1, 6)
+	keys := crypto.NewKeyring(1, 6)
 	r := newTestReplica(t, keys, Correct)
 	forged := cert(keys, 3, 0, 2, 3)
 	forged.NewViews[2] = &NewView{View: 3, PrepareQC: GenesisQC, Replica: 3, Timeout: true, Sig: 7}
@@ -59,7 +59,7 @@ func TestValidCert(t *testing.T) {
 // a leader that passed a view hands its DECIDE to a replica timing out into
 // it, and a NEW-VIEW to a replica that does not lead the view is ignored.
 func TestLinearPacemaker(t *testing.T) {
-	keys := pbft.NewKeyring(1, 6)
+	keys := crypto.NewKeyring(1, 6)
 	newR := func(id sim.NodeID) *Replica {
 		r, err := NewReplica(Config{ID: id, N: 4, F: 1, Batch: 1, ViewTimeout: time.Second, Keyring: keys, SM: ledger.New(), Rules: Correct})
 		if err != nil {
@@ -144,7 +144,7 @@ func TestLinearPacemaker(t *testing.T) {
 // from that moment; f+1 TIMEOUTs of higher views move it to the highest
 // view f+1 replicas reached, one replica's (or a forged one) does not.
 func TestViewSync(t *testing.T) {
-	keys := pbft.NewKeyring(1, 6)
+	keys := crypto.NewKeyring(1, 6)
 	r, err := NewReplica(Config{ID: 2, N: 4, F: 1, Batch: 1, ViewTimeout: time.Second, Keyring: keys, SM: ledger.New(), Rules: Correct})
 	if err != nil {
 		t.Fatal(err)

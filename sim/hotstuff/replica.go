@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
-	"github.com/pbftsim/pbftsim/sim/pbft"
+	"github.com/pbftsim/pbftsim/sim/crypto"
 )
 
 // StateMachine is the replicated service (sim/ledger's Ledger).
@@ -21,7 +21,7 @@ type Config struct {
 	N, F        int
 	Batch       int           // requests per block, >= 1
 	ViewTimeout time.Duration // the pacemaker's base view timeout, > 0
-	Keyring     *pbft.Keyring
+	Keyring     *crypto.Keyring
 	SM          StateMachine
 	Rules       Rules // Correct, or a broken variant (ParseVariant)
 	// Chained selects chained (pipelined) HotStuff: one generic phase per
@@ -119,7 +119,7 @@ type Replica struct {
 	id     sim.NodeID
 	n, f   int
 	quorum int
-	signer pbft.Signer
+	signer crypto.Signer
 	out    *sim.Output
 
 	view        uint64
@@ -538,6 +538,13 @@ func (r *Replica) propose(force bool) {
 	if r.cfg.Chained && r.readyQC != nil && r.readyQC.View+1 == r.view {
 		// the QC of the previous view's block, formed here from its votes
 		highQC = r.readyQC
+	} else if r.cfg.Chained && r.proposed > 0 && r.nvKey(r.proposed) == r.nvKey(r.view) {
+		// Chained: the NEW-VIEWs of a span start it; later views of the
+		// span extend the previous view's block, so they wait for its QC.
+		// Proposing on the NEW-VIEWs' highQC again would make the span's
+		// blocks siblings, none certified in consecutive views: no span
+		// entered by a view change could commit by itself.
+		return
 	} else if r.view > 1 {
 		s := r.nv[r.nvKey(r.view)]
 		if s == nil || len(s.msgs) < r.quorum {

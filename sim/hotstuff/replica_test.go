@@ -5,11 +5,11 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/crypto"
 	"github.com/pbftsim/pbftsim/sim/ledger"
-	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
-func newTestReplica(t *testing.T, keys *pbft.Keyring, rules Rules) *Replica {
+func newTestReplica(t *testing.T, keys *crypto.Keyring, rules Rules) *Replica {
 	t.Helper()
 	r, err := NewReplica(Config{ID: 1, N: 4, F: 1, Batch: 1, ViewTimeout: time.Second, Keyring: keys, SM: ledger.New(), Rules: rules})
 	if err != nil {
@@ -20,7 +20,7 @@ func newTestReplica(t *testing.T, keys *pbft.Keyring, rules Rules) *Replica {
 }
 
 // qc returns a QC of phase ph for block in view signed by voters.
-func qc(keys *pbft.Keyring, ph Phase, view uint64, block Digest, voters ...sim.NodeID) *QC {
+func qc(keys *crypto.Keyring, ph Phase, view uint64, block Digest, voters ...sim.NodeID) *QC {
 	q := &QC{Phase: ph, View: view, Block: block}
 	for _, id := range voters {
 		v := &Vote{Phase: ph, View: view, Block: block, Replica: id}
@@ -31,7 +31,7 @@ func qc(keys *pbft.Keyring, ph Phase, view uint64, block Digest, voters ...sim.N
 }
 
 func TestValidQC(t *testing.T) {
-	keys := pbft.NewKeyring(1, 6)
+	keys := crypto.NewKeyring(1, 6)
 	r := newTestReplica(t, keys, Correct)
 	b := NewBlock(Genesis.Hash, 1, 1, nil)
 	forged := qc(keys, PhasePrepare, 1, b.Hash, 0, 2, 3)
@@ -72,7 +72,7 @@ func TestValidQC(t *testing.T) {
 // (view 2): a proposal extending b1 is safe; a conflicting one only with a
 // justify QC newer than the lock. The broken variants vote (or unlock) anyway.
 func TestSafeNode(t *testing.T) {
-	keys := pbft.NewKeyring(1, 6)
+	keys := crypto.NewKeyring(1, 6)
 	b1 := NewBlock(Genesis.Hash, 1, 2, nil)
 	child := NewBlock(b1.Hash, 2, 3, nil)
 	fork := NewBlock(Genesis.Hash, 1, 3, nil)

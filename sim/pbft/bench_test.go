@@ -51,7 +51,7 @@ func BenchmarkVerify(b *testing.B) {
 	var ok bool
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		ok, buf = kr.verifyBuf(buf, p)
+		ok, buf = kr.VerifyBuf(buf, p)
 	}
 	if !ok {
 		b.Fatal("bad signature")

@@ -149,7 +149,7 @@ func (c *Client) submit(now sim.Time, out *sim.Output) {
 		op = c.cfg.Ops[c.next]
 	}
 	q := &Request{Op: op, Timestamp: c.ts, Client: c.cfg.ID}
-	q.Sig, c.buf = c.signer.signBuf(c.buf, q)
+	q.Sig, c.buf = c.signer.SignBuf(c.buf, q)
 	c.next++
 	c.cur, c.subAt = q, now
 	clear(c.replies)

@@ -3,8 +3,6 @@ package pbft
 import (
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
-	"fmt"
 
 	"github.com/pbftsim/pbftsim/sim"
 )
@@ -26,28 +24,6 @@ const (
 	sizeSig    = 64
 	sizeLen    = 4
 )
-
-// MarshalText encodes the digest as lowercase hex (so JSON shows it as a
-// string).
-func (d Digest) MarshalText() ([]byte, error) {
-	out := make([]byte, hex.EncodedLen(len(d)))
-	hex.Encode(out, d[:])
-	return out, nil
-}
-
-// UnmarshalText parses a 64-digit hex digest.
-func (d *Digest) UnmarshalText(b []byte) error {
-	if len(b) != 2*len(d) {
-		return fmt.Errorf("pbft: digest must be %d hex digits, got %d", 2*len(d), len(b))
-	}
-	if _, err := hex.Decode(d[:], b); err != nil {
-		return fmt.Errorf("pbft: digest: %w", err)
-	}
-	return nil
-}
-
-// String returns the first 8 hex digits of the digest (for logs and tests).
-func (d Digest) String() string { return hex.EncodeToString(d[:4]) }
 
 func appendU64(b []byte, v uint64) []byte  { return binary.BigEndian.AppendUint64(b, v) }
 func appendNode(b []byte, id int32) []byte { return binary.BigEndian.AppendUint32(b, uint32(id)) }

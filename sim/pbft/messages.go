@@ -21,15 +21,6 @@ var (
 	TypeState      = Protocol.MsgType("STATE")
 )
 
-// Digest is a SHA-256 digest over a canonical encoding.
-type Digest [32]byte
-
-// Sig is a modelled signature: a keyed hash that only the Keyring can check
-// and only the signer's own Signer can make (see keyring.go). It lets a
-// certificate carry other replicas' messages without any node being able to
-// forge them.
-type Sig uint64
-
 // Request is a client operation ⟨REQUEST, o, t, c⟩.
 type Request struct {
 	Op        string     // the operation, e.g. "authorize PAY001 100"

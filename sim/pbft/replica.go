@@ -253,7 +253,7 @@ func (r *Replica) verify(m Signable) bool {
 	if vc != nil && vc.has(m) {
 		return true
 	}
-	ok, b := r.kr.verifyBuf(r.buf, m)
+	ok, b := r.kr.VerifyBuf(r.buf, m)
 	r.buf = b
 	if ok && vc != nil {
 		vc.add(m)
@@ -262,7 +262,7 @@ func (r *Replica) verify(m Signable) bool {
 }
 
 func (r *Replica) sign(m Signable) Sig {
-	s, b := r.signer.signBuf(r.buf, m)
+	s, b := r.signer.SignBuf(r.buf, m)
 	r.buf = b
 	return s
 }

@@ -1,0 +1,108 @@
+package experiment
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pbftsim/pbftsim/reports/sweep"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+)
+
+// TestCommandsBadOptions: every experiment refuses bad options before it
+// runs anything, with an input error naming the option.
+func TestCommandsBadOptions(t *testing.T) {
+	dir := t.TempDir()
+	zero, none := sweep.Range{}, 0
+	cases := []struct {
+		name  string
+		run   func() error
+		field string
+	}{
+		{"sweep without out", func() error {
+			_, err := Sweep(context.Background(), SweepOptions{Seeds: sweep.Range{From: 1, To: 2}})
+			return err
+		}, "out"},
+		{"sweep swarm and scenario", func() error {
+			_, err := Sweep(context.Background(), SweepOptions{Swarm: true, Scenario: "fault-free", Out: filepath.Join(dir, "s.jsonl")})
+			return err
+		}, "scenario"},
+		{"sweep bad shard", func() error {
+			_, err := Sweep(context.Background(), SweepOptions{Shard: "3/2", Out: filepath.Join(dir, "s.jsonl")})
+			return err
+		}, "shard"},
+		{"sweep bad protocol", func() error {
+			_, err := Sweep(context.Background(), SweepOptions{Protocol: "raft", Out: filepath.Join(dir, "s.jsonl")})
+			return err
+		}, "protocol"},
+		{"report without out", func() error { _, err := Report(context.Background(), ReportOptions{}); return err }, "out"},
+		{"report seeds from 0", func() error {
+			_, err := Report(context.Background(), ReportOptions{Seeds: &zero, Out: filepath.Join(dir, "r")})
+			return err
+		}, "seeds"},
+		{"report zero requests", func() error {
+			_, err := Report(context.Background(), ReportOptions{Requests: &none, Out: filepath.Join(dir, "r")})
+			return err
+		}, "requests"},
+		{"report bad bandwidth", func() error {
+			_, err := Report(context.Background(), ReportOptions{Bandwidth: "fast", Out: filepath.Join(dir, "r")})
+			return err
+		}, "bandwidth"},
+		{"report unknown scenario", func() error {
+			_, err := Report(context.Background(), ReportOptions{Scenario: "no-such", Out: filepath.Join(dir, "r")})
+			return err
+		}, "scenario"},
+		{"triage without out", func() error { _, err := NewTriage(filepath.Join(dir, "s.jsonl"), ""); return err }, "out"},
+	}
+	for _, c := range cases {
+		err := c.run()
+		if f, ok := inputField(err); !ok || f != c.field {
+			t.Errorf("%s: %v (field %q), want an input error of %q", c.name, err, f, c.field)
+		}
+	}
+}
+
+// TestReportRunFails: a run that fails is a failure of the report (not bad
+// input), and names the run; a cancelled report is interrupted.
+func TestReportRunFails(t *testing.T) {
+	boom := errors.New("boom")
+	o := ReportOptions{Quick: true, Nodes: []int{4, 7, 10}, Out: filepath.Join(t.TempDir(), "r"),
+		Runner: func(cluster.Config) (*cluster.Result, error) { return nil, boom }}
+	r, err := Report(context.Background(), o)
+	if _, isInput := inputField(err); r != nil || !errors.Is(err, boom) || isInput || errors.Is(err, ErrInterrupted) {
+		t.Fatalf("failing run: %+v %v", r, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	o.Runner = nil
+	if _, err := Report(ctx, o); !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("cancelled report: %v", err)
+	}
+}
+
+// TestSweepResult: a sweep writes its file and aggregates every seed; a
+// failing seed within the fault model is the sweep's error.
+func TestSweepResult(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "s.jsonl")
+	r, err := Sweep(context.Background(), SweepOptions{Scenario: "fault-free", Seeds: sweep.Range{From: 1, To: 3}, Workers: 1, Out: out})
+	if err != nil || !r.Written || r.Done != 3 || r.Workers != 1 {
+		t.Fatalf("sweep: %+v %v", r, err)
+	}
+	out = filepath.Join(t.TempDir(), "v.jsonl")
+	r, err = Sweep(context.Background(), SweepOptions{Scenario: "beyond-f", Seeds: sweep.Range{From: 1, To: 2}, Workers: 1, Out: out})
+	if err != nil || r.Failures == 0 || r.Unexpected() != 0 {
+		t.Fatalf("beyond-f fails outside the fault model only: %+v %v", r, err)
+	}
+	lie := filepath.Join(t.TempDir(), "lie.yaml")
+	if err := os.WriteFile(lie, []byte("name: lie\nn: 4\nprotocol: {variant: client-single-reply}\nworkload: {clients: 1, requests: 3}\n"+
+		"byzantine:\n  - {replica: 0, strategy: lying-reply}\nnetwork: {delay: const:1ms}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err = Sweep(context.Background(), SweepOptions{Scenario: lie, Seeds: sweep.Range{From: 1, To: 2}, Workers: 1, Out: out})
+	if err == nil || !strings.Contains(err.Error(), "failed within the fault model") || !r.Written || r.Unexpected() == 0 {
+		t.Fatalf("a broken variant's sweep: %+v %v", r, err)
+	}
+}

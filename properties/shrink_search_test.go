@@ -1,0 +1,117 @@
+package properties
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pbftsim/pbftsim/scenarios"
+)
+
+// TestShrinkSearchesSmallCounterexample: failures that fail with many
+// requests and no stress, but with at most 5 requests only under stress
+// that the reducing passes dropped or never strengthen, shrink to at most
+// 7 replicas and 5 requests by the search pass, and stay larger without it
+// (the test fails when the pass or one of its moves is removed).
+func TestShrinkSearchesSmallCounterexample(t *testing.T) {
+	base := func(n int) scenarios.Scenario {
+		sc := scenarios.Scenario{Name: "search", Seed: 11, N: n}
+		sc.Workload.Clients, sc.Workload.Requests = 1, 30
+		sc.Protocol.ViewChangeTimeout, sc.Protocol.ClientTimeout = 100*time.Millisecond, 150*time.Millisecond
+		sc.Network.Delay, sc.Network.Drop = "uniform:1ms:5ms", 0.05
+		sc.Network.GST, sc.Network.Delta = time.Second, 10*time.Millisecond
+		sc.Run.MaxTime = 5 * time.Second
+		return sc
+	}
+	withCrash := base(4)
+	withCrash.Crashes = []scenarios.Crash{{Node: 1, At: 100 * time.Millisecond}}
+	for _, tc := range []struct {
+		name  string
+		sc    scenarios.Scenario
+		fails func(c scenarios.Scenario) bool
+	}{
+		{
+			// The greedy pass drops the crash first (30 requests fail
+			// without it); 5 requests need it, under a third of the seeds.
+			name: "keeps a dropped crash",
+			sc:   withCrash,
+			fails: func(c scenarios.Scenario) bool {
+				return c.Workload.Requests >= 12 || len(c.Crashes) > 0 && c.Seed%3 == 0
+			},
+		},
+		{
+			// 5 requests need a shorter view-change timeout than the
+			// failure was found with (more view changes per request).
+			name: "halves the view-change timeout",
+			sc:   base(4),
+			fails: func(c scenarios.Scenario) bool {
+				return c.Workload.Requests >= 12 || c.Protocol.ViewChangeTimeout <= 50*time.Millisecond
+			},
+		},
+		{
+			// 10 replicas and 12 requests fail; 7 or fewer replicas
+			// need more loss than the failure was found with.
+			name: "raises the loss with fewer replicas",
+			sc:   base(10),
+			fails: func(c scenarios.Scenario) bool {
+				return c.N >= 10 && c.Workload.Requests >= 12 || c.Network.Drop >= 0.1
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.sc.Validate(); err != nil || !tc.fails(tc.sc) {
+				t.Fatalf("bad test scenario: %v", err)
+			}
+			without, _ := shrink(tc.sc, tc.fails, 100, 300, false)
+			if small(without) {
+				t.Fatalf("without the search pass: n=%d requests=%d, want the reducing passes alone to stay above n<=7, 5 requests (the test would not show the pass)",
+					without.N, without.Workload.Requests)
+			}
+			got, _ := Shrink(tc.sc, tc.fails, 100, 300)
+			if !small(got) || !tc.fails(got) {
+				t.Fatalf("shrunk to n=%d requests=%d (fails %v), want a failing scenario with n<=7 and <=5 requests",
+					got.N, got.Workload.Requests, tc.fails(got))
+			}
+			t.Logf("n=%d requests=%d without the search pass, n=%d requests=%d with it",
+				without.N, without.Workload.Requests, got.N, got.Workload.Requests)
+		})
+	}
+}
+
+// TestShrinkKeepsNodeSettingsValid: fewer replicas or clients keep the
+// clocks of the nodes that remain (renumbered) and drop the others', so the
+// candidate validates; before, any clock on a removed node made every
+// smaller candidate invalid and the shrinker skipped them all.
+func TestShrinkKeepsNodeSettingsValid(t *testing.T) {
+	sc := scenarios.Scenario{Name: "clocks", Seed: 5, N: 7}
+	sc.Workload.Clients, sc.Workload.Requests = 3, 9
+	for node := 0; node < 10; node++ {
+		sc.Clocks = append(sc.Clocks, scenarios.Clock{Node: node, DriftPPM: float64(100 * (node + 1))})
+	}
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		c      scenarios.Scenario
+		drifts []float64 // the clocks kept, in node order
+	}{
+		{"4 replicas", withN(sc, 4), []float64{100, 200, 300, 400, 800, 900, 1000}},
+		{"1 request", redraw(sc, 1), []float64{100, 200, 300, 400, 500, 600, 700, 800}},
+	} {
+		if err := tc.c.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		var got []float64
+		for i, cl := range tc.c.Clocks {
+			if cl.Node != i {
+				t.Errorf("%s: clock %d is node %d's, want node %d's", tc.name, i, cl.Node, i)
+			}
+			got = append(got, cl.DriftPPM)
+		}
+		if !slices.Equal(got, tc.drifts) {
+			t.Errorf("%s: drifts %v, want %v", tc.name, got, tc.drifts)
+		}
+	}
+}
