@@ -217,8 +217,8 @@ type Result struct {
 	ReplayErr error
 	// Shortest reports that the counterexample is known to be a shortest
 	// one: always breadth-first and with iterative deepening; with DPOR or the
-// one-pass depth-first search (--dfs --timers K, no --depth) when a
-// breadth-first search to
+	// one-pass depth-first search (--dfs --timers K, no --depth) when a
+	// breadth-first search to
 	// one transition less than its length (at most ShortenStates states)
 	// completed, either finding a shorter one (which replaces it) or none.
 	Shortest bool
