@@ -27,7 +27,7 @@ func TestRunChecksOnce(t *testing.T) {
 	}
 	trace := filepath.Join(t.TempDir(), "run.jsonl")
 	r, err := Run(sc, Options{Check: true, Trace: trace, Stop: func() bool { return true }})
-	if err != nil || !r.Interrupted {
+	if !errors.Is(err, ErrInterrupted) || !r.Interrupted {
 		t.Fatalf("stopped run: %+v %v", r, err)
 	}
 	entries, _ := os.ReadDir(filepath.Dir(trace))

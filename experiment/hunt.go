@@ -96,9 +96,6 @@ func NewHunt(o HuntOptions) (*Hunt, error) {
 	return &Hunt{o}, nil
 }
 
-// Options returns the hunt's options.
-func (h *Hunt) Options() HuntOptions { return h.o }
-
 // HuntResult is what a hunt found.
 type HuntResult struct {
 	// Finding is the search's result: Found, the shrunk failure, the
@@ -161,9 +158,6 @@ func NewHuntAll(o HuntOptions) (*HuntAll, error) {
 	}
 	return &HuntAll{o: o, spec: spec}, nil
 }
-
-// Options returns the hunt's options.
-func (h *HuntAll) Options() HuntOptions { return h.o }
 
 // Variants returns the variants the hunt will hunt, in order.
 func (h *HuntAll) Variants() []string { return properties.HuntAllVariants(h.spec.Protocol) }

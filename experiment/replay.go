@@ -1,9 +1,3 @@
-// Package experiment runs pbftsim's experiments for every command: a
-// scenario and options in, a checked run, its verdict, its trace, its
-// replay file and its counterexample out, and the stepped replay of a
-// replay file. The CLI (cmd/pbftsim) only parses flags and prints what
-// these functions return; the rules that judge and end a run live in
-// properties and sim/cluster, applied here once.
 package experiment
 
 import (
@@ -205,19 +199,4 @@ func ReplayUntil(file string, rp *scenarios.Replay, u Until, showState bool, ver
 		return nil, fmt.Errorf("%w: %s after %d steps has trace hash %s, the first pass %s", ErrNotDeterministic, file, sp.steps, got, sp.hash)
 	}
 	return buildReport(file, rp, u, sp, run, outcome, check, showState), nil
-}
-
-// JSONViolation is a violation in the JSON of run --json and replay --json.
-type JSONViolation struct {
-	Property string       `json:"property"`
-	Replicas []sim.NodeID `json:"replicas"`
-	View     uint64       `json:"view"`
-	Seq      uint64       `json:"seq"`
-	TimeNs   int64        `json:"time_ns"`
-	Detail   string       `json:"detail"`
-}
-
-// NewJSONViolation converts a violation for JSON.
-func NewJSONViolation(v properties.Violation) JSONViolation {
-	return JSONViolation{v.Property, v.Replicas, v.View, v.Seq, int64(v.Time), v.Detail}
 }

@@ -31,6 +31,10 @@ type Options struct {
 	// Trace is a trace file to write (its name picks the format); "" none.
 	// It is written atomically: an interrupted run leaves no file.
 	Trace string
+	// Out is the replay file written when a property is violated, with
+	// the counterexample's trace and diagrams beside it ("" writes none);
+	// Version is recorded in it.
+	Out, Version string
 	// Inputs are the files no output may overwrite (the scenario file).
 	Inputs []string
 	// Stop, if set, is polled between events: when it returns true the run
@@ -46,16 +50,28 @@ type Result struct {
 	// Interrupted is true when Options.Stop ended the run: then nothing
 	// else is meaningful and no trace was written.
 	Interrupted bool
+	// Saved names the files written for a violation (nil when none).
+	Saved *Saved
 	// Wall is the wall-clock time of the run (outside the simulation).
 	Wall time.Duration
 	ro   properties.RunOptions
 }
 
-// Run checks sc and runs it as o says.
+// Run checks sc and runs it as o says, and writes the replay file and
+// counterexample of a violation. The error says a property was violated
+// within the fault model (violations outside it are expected: no error),
+// the run was interrupted (ErrInterrupted), its input is bad (*InputError)
+// or an output could not be written; the result is non-nil whenever the
+// run ran.
 func Run(sc *scenarios.Scenario, o Options) (*Result, error) {
 	cfg, err := Check(sc)
 	if err != nil {
 		return nil, bad(err)
+	}
+	if o.Out != "" {
+		if err := outfile.CheckDistinct(o.Out, append(o.Inputs, o.Trace)...); err != nil {
+			return nil, badField("out", "--out: %w", err)
+		}
 	}
 	ro := properties.RunOptions{Liveness: o.Check, StopOnViolation: o.Check && o.StopOnViolation}
 	var trace *spacetime.TraceWriter
@@ -86,12 +102,23 @@ func Run(sc *scenarios.Scenario, o Options) (*Result, error) {
 	r.Wall = time.Since(start)
 	if o.Stop != nil && o.Stop() {
 		r.Interrupted = true
-		return r, nil
+		return r, interrupted(errors.New("run interrupted: no summary and no trace written"))
 	}
 	if trace != nil {
 		if err := trace.Commit(); err != nil {
 			return nil, err
 		}
+	}
+	if !r.Failed() {
+		return r, nil
+	}
+	if o.Out != "" {
+		if r.Saved, err = save(r.Outcome, ro, o.Out, o.Version, o.Inputs...); err != nil {
+			return r, err
+		}
+	}
+	if r.Result.WithinFaultModel {
+		return r, fmt.Errorf("property %s violated within the fault model", r.Property())
 	}
 	return r, nil
 }
@@ -183,4 +210,20 @@ func WriteCounterexample(o *properties.Outcome, ro properties.RunOptions, replay
 		return nil, fmt.Errorf("drawing the counterexample: %w", err)
 	}
 	return ce, nil
+}
+
+// UntilDone makes sc run its whole workload (pbftsim run --requests N
+// without --max-time): no time limit; the run ends when the workload
+// completes, or stalls for longer than the liveness bound (plus the think
+// time and a second) after GST, unless sc sets its own stall window.
+func UntilDone(sc *scenarios.Scenario) error {
+	cfg, err := sc.Config() // defaulted once, there
+	if err != nil {
+		return bad(err)
+	}
+	sc.Run.MaxTime = 0
+	if sc.Run.Stall == 0 {
+		sc.Run.Stall = properties.DefaultLivenessBound(cfg) + cfg.Interval + time.Second
+	}
+	return nil
 }

@@ -125,6 +125,13 @@ type Options struct {
 	// drops its state a window below the lowest stable checkpoint of the
 	// correct replicas (see Retained).
 	Window int
+	// FoldOnExecuted folds a window below the lowest executed prefix of
+	// the correct replicas instead, for protocols without stable
+	// checkpoints (HotStuff): a correct replica executes each height once,
+	// in order, so it acts no more at or below its executed prefix. It
+	// assumes that correct replicas do not lose what they executed (no
+	// wiping crashes).
+	FoldOnExecuted bool
 }
 
 // Accusation names a replica that provably misbehaved, with the evidence:
@@ -737,6 +744,9 @@ func (c *Checker) event(r *sim.Record) {
 	case events.Executed:
 		if c.correct(from) {
 			c.executed(r.Time, from, e.Execution())
+			if c.opts.FoldOnExecuted {
+				c.executedPrefix()
+			}
 		}
 	case events.Decided:
 		if c.correct(from) {

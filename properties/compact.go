@@ -88,11 +88,35 @@ func (c *Checker) stableCheckpoint(from sim.NodeID, seq uint64) {
 		}
 		low = min(low, f.stable[r])
 	}
+	c.foldTo(low)
+}
+
+// executedPrefix folds when the lowest executed prefix of the correct
+// replicas (every seq below a replica's last executed one, whose batch may
+// be unfinished) has moved a window (Options.FoldOnExecuted).
+func (c *Checker) executedPrefix() {
+	low := uint64(math.MaxUint64)
+	for r := 0; r < c.n && r < len(c.reps); r++ {
+		if !c.correct(sim.NodeID(r)) {
+			continue
+		}
+		last := c.reps[r].lastSeq
+		if last == 0 {
+			return
+		}
+		low = min(low, last-1)
+	}
+	c.foldTo(low)
+}
+
+// foldTo folds a window below low, the seq at or below which no correct
+// replica acts any more, once that has moved a window since the last fold.
+func (c *Checker) foldTo(low uint64) {
 	w := c.window()
 	if low == math.MaxUint64 || low < 2*w {
 		return
 	}
-	if target := low - w; target >= f.low+w {
+	if target := low - w; target >= c.fold.low+w {
 		c.foldBelow(target)
 	}
 }
@@ -239,11 +263,11 @@ func foldBytes(h uint64, b []byte) uint64 {
 // Retained returns the number of entries the checker holds for the
 // protocol's sequence space and the requests: (view, seq) slots,
 // per-replica votes, COMMITs kept as evidence, committed and state digests,
-// committed-log seqs, submissions and requests. With correct
-// replicas that keep taking checkpoints it stays proportional to the window
-// (see foldBelow), not to the length of the run.
+// committed-log seqs, submissions, requests and the local-quorum audit's
+// vote sets. With correct replicas that keep taking checkpoints it stays
+// proportional to the window (see foldBelow), not to the length of the run.
 func (c *Checker) Retained() int {
-	n := len(c.slots) + len(c.votes) + c.seqDigest.len() + c.log.len() + c.states.len() + len(c.subs) + len(c.reqs)
+	n := len(c.slots) + len(c.votes) + c.seqDigest.len() + c.log.len() + c.states.len() + len(c.subs) + len(c.reqs) + c.quorum.entries
 	for _, cl := range c.commitList {
 		n += len(cl)
 	}

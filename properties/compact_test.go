@@ -17,9 +17,19 @@ import (
 // requests to completion with every online checker, and returns the checker.
 func longRun(t *testing.T, requests int, window int) (*Checker, *Outcome) {
 	t.Helper()
+	return longRunOf(t, "", requests, window)
+}
+
+// longRunOf is longRun under protocol ("": PBFT).
+func longRunOf(t *testing.T, protocol string, requests int, window int) (*Checker, *Outcome) {
+	t.Helper()
 	sc, err := scenarios.Load("fault-free")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if protocol != "" {
+		sc.Protocol.Name = protocol
+		sc.Protocol.CheckpointInterval, sc.Protocol.Window = 0, 0
 	}
 	sc.Workload.Requests, sc.Workload.Payments, sc.Workload.Clients = requests, 64, 4
 	sc.Run.MaxTime, sc.Run.Stall = 0, 10*time.Second
@@ -61,6 +71,35 @@ func TestCheckerStateBounded(t *testing.T) {
 	off, _ := longRun(t, 5_000, 1<<40)
 	if got := off.Retained(); got <= bound {
 		t.Errorf("without folding the checker retains %d entries after 5,000 requests: the bound %d would not show folding", got, bound)
+	}
+}
+
+// TestHotStuffCheckerStateBounded: HotStuff reports no stable checkpoints;
+// the checker folds a window below the lowest executed prefix of the
+// correct replicas instead (Options.FoldOnExecuted), so after 20,000
+// requests of Basic and of chained HotStuff it holds fewer entries than 40
+// default windows of 32, and with folding off the same state grows past it.
+func TestHotStuffCheckerStateBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20,000 requests per protocol")
+	}
+	const bound = 40 * defaultWindow
+	for _, protocol := range []string{cluster.ProtocolHotStuff, cluster.ProtocolChainedHotStuff} {
+		t.Run(protocol, func(t *testing.T) {
+			chk, _ := longRunOf(t, protocol, 20_000, 0)
+			below, seqs, _ := chk.FoldedLog()
+			t.Logf("retained %d entries (bound %d); folded %d seqs, everything <= %d", chk.Retained(), bound, seqs, below)
+			if got := chk.Retained(); got > bound {
+				t.Errorf("checker retains %d entries after 20,000 requests, want <= %d (40 windows)", got, bound)
+			}
+			if below < 4_000 || seqs < 4_000 {
+				t.Errorf("folded up to seq %d (%d seqs), want most of the run", below, seqs)
+			}
+			off, _ := longRunOf(t, protocol, 2_000, 1<<40)
+			if got := off.Retained(); got <= bound {
+				t.Errorf("without folding the checker retains %d entries after 2,000 requests: the bound %d would not show folding", got, bound)
+			}
+		})
 	}
 }
 
@@ -137,5 +176,73 @@ func TestFoldKeepsVerdicts(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("re-execution of a folded request not reported: %v", c.Violations())
+	}
+}
+
+// TestHotStuffFoldKeepsVerdicts: folding HotStuff's checker state below the
+// executed prefix (with a window of 2, so that even short runs fold) gives
+// the verdicts of the same runs without folding, for the correct protocols
+// and every broken variant: on generated cases (the generic search's) and
+// the variants' targeted scenarios. Some runs must fold for it to mean
+// anything.
+func TestHotStuffFoldKeepsVerdicts(t *testing.T) {
+	cases := 12
+	if testing.Short() {
+		cases = 4
+	}
+	verdict := func(o *Outcome) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "%s liveness=%v", o.Verdict(), o.LivenessChecked)
+		for _, v := range o.Violations {
+			b.WriteString("\n" + v.String())
+		}
+		for _, a := range o.Accused {
+			b.WriteString("\n" + a.String())
+		}
+		return b.String()
+	}
+	folded, failed := 0, 0
+	for _, protocol := range []string{cluster.ProtocolHotStuff, cluster.ProtocolChainedHotStuff} {
+		for _, variant := range append([]string{""}, HotStuffVariantNames(protocol)...) {
+			var scs []scenarios.Scenario
+			for i := range cases {
+				scs = append(scs, CaseScenario(7, i, GenConfig{Protocol: protocol, Variant: variant, MaxRequests: 24}))
+			}
+			if variant != "" {
+				for _, sc := range HotStuffTargeted(variant, protocol) {
+					sc.Protocol.Variant = variant
+					scs = append(scs, sc)
+				}
+			}
+			for i, sc := range scs {
+				run := func(window int) (*Outcome, *Checker) {
+					cfg, err := sc.Config()
+					if err != nil {
+						t.Fatal(err)
+					}
+					chk := New(Options{})
+					o, err := RunConfig(sc, cfg, RunOptions{Liveness: true, Reuse: chk, foldWindow: window})
+					if err != nil {
+						t.Fatal(err)
+					}
+					return o, chk
+				}
+				on, chk := run(2)
+				off, _ := run(1 << 40)
+				if _, seqs, _ := chk.FoldedLog(); seqs > 0 {
+					folded++
+				}
+				if on.Failed() {
+					failed++
+				}
+				if a, b := verdict(on), verdict(off); a != b {
+					t.Errorf("%s %q case %d: folded verdict\n%s\nwithout folding\n%s", protocol, variant, i, a, b)
+				}
+			}
+		}
+	}
+	t.Logf("%d runs folded, %d failed", folded, failed)
+	if folded == 0 || failed == 0 {
+		t.Errorf("%d runs folded and %d failed: the comparison would not show folding keeps verdicts", folded, failed)
 	}
 }

@@ -2,12 +2,14 @@ package properties
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pbftsim/pbftsim/sim/byzantine"
 	"github.com/pbftsim/pbftsim/sim/pbft"
@@ -229,4 +231,78 @@ func TestSwarmFindsTimeoutBug(t *testing.T) {
 		return
 	}
 	t.Fatalf("variant %q: no failure in 300 swarm cases", variant)
+}
+
+// TestSwarmSteadyRolesCalm: the steady workload family draws every think
+// time and lasts the run (spread: the requests cover the run; vc/4: a
+// request every quarter view-change timeout while they last), its event
+// budget is set, and it issues no more requests than drawn; a calm network
+// has no network fault; with roles on, a strategy that acts as the primary
+// sits at the primary far more often than with roles off.
+func TestSwarmSteadyRolesCalm(t *testing.T) {
+	const cases = 4000
+	thinks := map[string]int{}
+	steady, calm := 0, 0
+	atRole := map[bool][2]int{} // roles on/off: [primary-role strategies, of them at replica 0]
+	for i := 0; i < cases; i++ {
+		seed := uint64(i)
+		sc, k := GenerateSwarm(rand.New(rand.NewPCG(7, seed)), seed, GenConfig{})
+		kv := k.Map()
+		if strings.HasPrefix(kv["workload"], "steady:") {
+			steady++
+			thinks[kv["think"]]++
+			var c, total int
+			if _, err := fmt.Sscanf(kv["workload"], "steady:%dx%d", &c, &total); err != nil {
+				t.Fatalf("case %d: workload knob %q: %v", i, kv["workload"], err)
+			}
+			w := sc.Workload
+			if w.Clients != c || w.Requests > total || w.Requests < c || sc.Run.MaxEvents != steadyMaxEvents {
+				t.Fatalf("case %d: steady workload %+v (max events %d) for knob %s", i, w, sc.Run.MaxEvents, kv["workload"])
+			}
+			var rtt time.Duration
+			for _, d := range swarmDelays {
+				if d.spec == sc.Network.Delay {
+					rtt = 2 * d.typical
+				}
+			}
+			if kv["think"] == "spread" && time.Duration(w.Requests/c+1)*(w.Interval+2*rtt) < sc.Run.MaxTime*9/10 {
+				t.Fatalf("case %d: spread workload of %d requests every %v does not last the run (%v)", i, w.Requests, w.Interval, sc.Run.MaxTime)
+			}
+		} else if sc.Run.MaxEvents != 0 {
+			t.Fatalf("case %d: event budget %d without a steady workload", i, sc.Run.MaxEvents)
+		}
+		if kv["calm"] == "on" {
+			calm++
+			if sc.Network.Drop != 0 || sc.Network.Duplicate != 0 || len(sc.Network.Partitions) > 0 || len(sc.Adversary) > 0 {
+				t.Fatalf("case %d: a calm network with faults: %+v %+v", i, sc.Network, sc.Adversary)
+			}
+		}
+		on := kv["roles"] != "off"
+		for _, b := range sc.Byzantine {
+			first, _, _ := strings.Cut(b.Strategy, byzantine.ComposeSep)
+			if info, ok := byzantine.Lookup(first); ok && info.Role == byzantine.RolePrimary {
+				x := atRole[on]
+				x[0]++
+				if b.Replica == 0 {
+					x[1]++
+				}
+				atRole[on] = x
+			}
+		}
+	}
+	if steady < cases/10 || steady > cases/2 {
+		t.Errorf("%d steady workloads in %d cases", steady, cases)
+	}
+	for _, th := range steadyThinks {
+		if thinks[th.name] < steady/20 {
+			t.Errorf("steady think %s drawn %d times in %d steady cases", th.name, thinks[th.name], steady)
+		}
+	}
+	if calm < cases/20 {
+		t.Errorf("%d calm networks in %d cases", calm, cases)
+	}
+	share := func(x [2]int) float64 { return float64(x[1]) / float64(max(x[0], 1)) }
+	if on, off := share(atRole[true]), share(atRole[false]); atRole[false][0] < 20 || on < 0.7 || on < 1.5*off {
+		t.Errorf("primary strategies at the primary: %.2f with roles on (%v), %.2f off (%v)", on, atRole[true], off, atRole[false])
+	}
 }

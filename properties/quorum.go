@@ -3,6 +3,7 @@ package properties
 import (
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/pbft"
@@ -54,14 +55,53 @@ type quorumSet struct {
 	count int32
 }
 
-// quorumAudit is the checker's local-quorum state: sets[votes[k]] is the
-// set of k (one map lookup per delivery; the sets of folded keys are
-// reused).
+// quorumAudit is the checker's local-quorum state. Keys are grouped by
+// seq: rows[seqs[n]] holds seq n's cells, one per (receiver, vote type),
+// each a short list of (view, digest) sets (usually one, held inline). A delivery costs
+// one 8-byte-key map lookup (none when it is for the seq of the previous
+// one; the live seqs of a window are usually found in a ring indexed by
+// seq, without hashing) and a scan of a cell, instead of hashing the whole
+// key; folding
+// visits the seqs, not every key. Rows and cells of folded seqs are
+// reused. Receivers outside [0, maxQuorumTo) fall back to odd.
 type quorumAudit struct {
-	votes map[quorumKey]int32
-	sets  []quorumSet
-	free  []int32
-	big   map[quorumBig]bool
+	ring     [quorumRing]int32 // seq's row + 1 at seq % quorumRing, if it has one there
+	seqs     map[uint64]int32  // the other seqs' rows
+	rows     []quorumRow
+	freeRows []int32
+	lastSeq  uint64 // the seq of rows[lastRow], when hasLast
+	lastRow  int32
+	hasLast  bool
+	entries  int // sets held, for Checker.Retained
+	odd      map[quorumKey]*quorumSet
+	big      map[quorumBig]bool
+}
+
+// quorumRing is the size of quorumAudit's ring of rows (a power of 2,
+// above the seqs a fold keeps: 3 windows of 32 by default).
+const quorumRing = 256
+
+// maxQuorumTo bounds the receivers kept in rows (replicas are below n;
+// anything else goes to quorumAudit.odd).
+const maxQuorumTo = 1 << 12
+
+type quorumRow struct {
+	seq   uint64
+	used  bool
+	cells []quorumCell // index 2*to + typ
+}
+
+// quorumCell holds the sets of one (seq, receiver, vote type): the first
+// (view, digest) inline, any other in more.
+type quorumCell struct {
+	first quorumEntry
+	has   bool
+	more  []quorumEntry
+}
+
+type quorumEntry struct {
+	v, d uint64
+	set  quorumSet
 }
 
 type quorumBig struct {
@@ -70,38 +110,125 @@ type quorumBig struct {
 }
 
 func (a *quorumAudit) reset() {
-	if a.votes == nil {
-		a.votes = map[quorumKey]int32{}
+	if a.seqs == nil {
+		a.seqs = map[uint64]int32{}
 	}
-	clear(a.votes)
-	a.sets = a.sets[:0]
-	a.free = a.free[:0]
+	clear(a.seqs)
+	clear(a.ring[:])
+	a.freeRows = a.freeRows[:0]
+	for i := range a.rows {
+		a.clearRow(int32(i))
+		a.freeRows = append(a.freeRows, int32(i))
+	}
+	slices.Reverse(a.freeRows) // reused in order
+	a.hasLast = false
+	a.entries = 0
+	clear(a.odd)
 	clear(a.big)
 }
 
-// set returns k's set (nil when k has none).
-func (a *quorumAudit) set(k quorumKey) *quorumSet {
-	if i, ok := a.votes[k]; ok {
-		return &a.sets[i]
+// clearRow empties row i, keeping its cells' memory.
+func (a *quorumAudit) clearRow(i int32) {
+	row := &a.rows[i]
+	for j := range row.cells {
+		c := &row.cells[j]
+		c.has, c.more = false, c.more[:0]
 	}
-	return nil
+	row.used = false
+}
+
+// row returns the index of seq's row, creating it when create is set
+// (else -1 when seq has none).
+func (a *quorumAudit) row(seq uint64, create bool) int32 {
+	if a.hasLast && a.lastSeq == seq {
+		return a.lastRow
+	}
+	slot := &a.ring[seq%quorumRing]
+	if j := *slot - 1; j >= 0 && a.rows[j].seq == seq {
+		a.lastSeq, a.lastRow, a.hasLast = seq, j, true
+		return j
+	}
+	i, ok := int32(0), false
+	if len(a.seqs) > 0 {
+		i, ok = a.seqs[seq]
+	}
+	if !ok {
+		if !create {
+			return -1
+		}
+		if n := len(a.freeRows); n > 0 {
+			i, a.freeRows = a.freeRows[n-1], a.freeRows[:n-1]
+		} else {
+			i = int32(len(a.rows))
+			a.rows = append(a.rows, quorumRow{})
+		}
+		a.rows[i].seq, a.rows[i].used = seq, true
+		if *slot == 0 {
+			*slot = i + 1
+		} else {
+			if a.seqs == nil {
+				a.seqs = map[uint64]int32{}
+			}
+			a.seqs[seq] = i
+		}
+	}
+	a.lastSeq, a.lastRow, a.hasLast = seq, i, true
+	return i
+}
+
+// set returns k's set (nil when k has none), creating it when create is
+// set.
+func (a *quorumAudit) set(k quorumKey, create bool) *quorumSet {
+	if k.to < 0 || k.to >= maxQuorumTo {
+		if s := a.odd[k]; s != nil || !create {
+			return s
+		}
+		if a.odd == nil {
+			a.odd = map[quorumKey]*quorumSet{}
+		}
+		s := &quorumSet{}
+		a.odd[k] = s
+		a.entries++
+		return s
+	}
+	ri := a.row(k.n, create)
+	if ri < 0 {
+		return nil
+	}
+	row := &a.rows[ri]
+	ci := 2*int(k.to) + int(k.typ)
+	if ci >= len(row.cells) {
+		if !create {
+			return nil
+		}
+		row.cells = append(row.cells, make([]quorumCell, ci+1-len(row.cells))...)
+	}
+	cell := &row.cells[ci]
+	if cell.has {
+		if cell.first.v == k.v && cell.first.d == k.d {
+			return &cell.first.set
+		}
+		for j := range cell.more {
+			if cell.more[j].v == k.v && cell.more[j].d == k.d {
+				return &cell.more[j].set
+			}
+		}
+	}
+	if !create {
+		return nil
+	}
+	a.entries++
+	if !cell.has {
+		cell.first, cell.has = quorumEntry{v: k.v, d: k.d}, true
+		return &cell.first.set
+	}
+	cell.more = append(cell.more, quorumEntry{v: k.v, d: k.d})
+	return &cell.more[len(cell.more)-1].set
 }
 
 // add notes a vote of author for k.
 func (a *quorumAudit) add(k quorumKey, author int32) {
-	s := a.set(k)
-	if s == nil {
-		var i int32
-		if n := len(a.free); n > 0 {
-			i, a.free = a.free[n-1], a.free[:n-1]
-			a.sets[i] = quorumSet{}
-		} else {
-			i = int32(len(a.sets))
-			a.sets = append(a.sets, quorumSet{})
-		}
-		a.votes[k] = i
-		s = &a.sets[i]
-	}
+	s := a.set(k, true)
 	if author < 128 {
 		w, b := author/64, uint64(1)<<(author%64)
 		if s.bits[w]&b != 0 {
@@ -124,7 +251,7 @@ func (a *quorumAudit) add(k quorumKey, author int32) {
 // has reports whether author's vote for k is noted.
 func (a *quorumAudit) has(k quorumKey, author int32) bool {
 	if author < 128 {
-		s := a.set(k)
+		s := a.set(k, false)
 		return s != nil && s.bits[author/64]&(uint64(1)<<(author%64)) != 0
 	}
 	return a.big[quorumBig{k, author}]
@@ -132,7 +259,7 @@ func (a *quorumAudit) has(k quorumKey, author int32) bool {
 
 // count is the number of distinct authors noted for k.
 func (a *quorumAudit) count(k quorumKey) int32 {
-	if s := a.set(k); s != nil {
+	if s := a.set(k, false); s != nil {
 		return s.count
 	}
 	return 0
@@ -140,10 +267,28 @@ func (a *quorumAudit) count(k quorumKey) int32 {
 
 // foldBelow drops the votes of every seq <= p (see Checker.foldBelow).
 func (a *quorumAudit) foldBelow(p uint64) {
-	for k, i := range a.votes {
+	for i := range a.rows {
+		row := &a.rows[i]
+		if row.used && row.seq <= p {
+			for j := range row.cells {
+				if c := &row.cells[j]; c.has {
+					a.entries -= 1 + len(c.more)
+				}
+			}
+			if slot := &a.ring[row.seq%quorumRing]; *slot == int32(i)+1 {
+				*slot = 0
+			} else {
+				delete(a.seqs, row.seq)
+			}
+			a.clearRow(int32(i))
+			a.freeRows = append(a.freeRows, int32(i))
+		}
+	}
+	a.hasLast = false
+	for k := range a.odd {
 		if k.n <= p {
-			delete(a.votes, k)
-			a.free = append(a.free, i)
+			delete(a.odd, k)
+			a.entries--
 		}
 	}
 	for k := range a.big {

@@ -403,7 +403,8 @@ func CheckerOptions(c cluster.Config) Options { return checkerOptions(c.WithDefa
 // checkerOptions is CheckerOptions of a configuration with its defaults.
 func checkerOptions(c cluster.Config) Options {
 	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window, Deliveries: true,
-		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients), FaultIntervals: c.FaultIntervals()}
+		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients), FaultIntervals: c.FaultIntervals(),
+		FoldOnExecuted: cluster.IsHotStuff(c.Protocol)}
 }
 
 // RunScenario runs a scenario with checkers attached and returns their

@@ -63,8 +63,8 @@ func ParseKnobs(description string) Knobs {
 
 // KnobNames lists every knob a swarm case draws, in order.
 var KnobNames = []string{"n", "f", "vc_timeout", "client_timeout", "checkpoint", "window", "batch", "workload", "think", "delay",
-	"drop", "duplicate", "gst", "partition", "oneway", "clog", "crashes", "primary_crash", "recover_in_vc",
-	"crash_kinds", "targeted", "leader_delay", "byzantine", "strategies", "clocks", "bandwidth", "ingress", "regions"} // the last four: envKnobNames
+	"calm", "drop", "duplicate", "gst", "partition", "oneway", "clog", "crashes", "primary_crash", "recover_in_vc",
+	"crash_kinds", "targeted", "leader_delay", "byzantine", "strategies", "roles", "clocks", "bandwidth", "ingress", "regions"} // the last four: envKnobNames
 
 // swarmDelay is a delay distribution with its typical (mean-ish) delay.
 type swarmDelay struct {
@@ -159,37 +159,57 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 
 	clients := g.MinClients + r.IntN(3)
 	sc.Workload = scenarios.Workload{Clients: clients, Requests: max(clients, 1+r.IntN(g.MaxRequests))}
+	workload := "short"
 	if on(0.15) {
 		// A long workload: requests keep executing for a while (what a
 		// censored client's timer must not be fooled by).
 		sc.Workload.Requests = 30 + r.IntN(120)
-		knob("workload", "long")
-	} else {
-		knob("workload", "short")
+		workload = "long"
 	}
+	think := "off"
 	if on(0.3) {
 		sc.Workload.Interval = []time.Duration{time.Millisecond, 10 * time.Millisecond, 100 * time.Millisecond}[r.IntN(3)]
-		knob("think", sc.Workload.Interval)
-	} else {
-		knob("think", "off")
+		think = fmt.Sprint(sc.Workload.Interval)
 	}
+	// A steady workload (its own stream, swarm_load.go) replaces them: the
+	// most requests it may issue now, fewer once the run length is known.
+	steady := drawSteady(seed, n, sc.Protocol.ViewChangeTimeout, rtt)
+	if steady != nil {
+		workload, think = steady.knob(), steady.name
+		clients = steady.clients
+		sc.Workload = scenarios.Workload{Clients: clients, Requests: steady.total}
+	}
+	knob("workload", workload)
+	knob("think", think)
 
 	// Losses and duplicates; a GST whenever anything is lossy or slow.
+	// A calm network (its own stream, swarm_load.go) switches every
+	// network fault family off at once: a combination the independent
+	// switches below draw rarely (about one case in nine).
+	calm := drawCalm(seed)
+	if calm {
+		knob("calm", "on")
+	} else {
+		knob("calm", "off")
+	}
 	lossy := false
-	if on(0.35) {
+	if on(0.35) && !calm {
 		sc.Network.Drop = []float64{0.02, 0.05, 0.1, 0.3}[r.IntN(4)]
 		lossy = true
 		knob("drop", sc.Network.Drop)
 	} else {
 		knob("drop", "off")
 	}
-	if on(0.25) {
+	if on(0.25) && !calm {
 		sc.Network.Duplicate = []float64{0.05, 0.1, 0.3}[r.IntN(3)]
 		knob("duplicate", sc.Network.Duplicate)
 	} else {
 		knob("duplicate", "off")
 	}
 	partition, oneway, clog, targeted, leader := on(0.2), on(0.2), on(0.2), on(0.3), on(0.2)
+	if calm {
+		partition, oneway, clog, targeted, leader = false, false, false, false, false
+	}
 	slow := d.typical >= 50*time.Millisecond
 	var gst time.Duration
 	if lossy || slow || partition || oneway || clog || targeted || leader || on(0.2) {
@@ -361,9 +381,24 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 	knob("recover_in_vc", recoverInVC)
 	knob("crash_kinds", drawCrashKinds(&sc, seed)) // see swarm_storage.go
 	var used []string
+	roles := drawRoles(seed)
+	placed := 0
 	for c := crashes; c < faults; c++ {
 		id := ids[c]
 		name := g.Strategies[r.IntN(len(g.Strategies))]
+		if roles {
+			// A strategy that acts in a role (the primary's) goes to the
+			// replica that has it, unless that one is faulty already.
+			if info, ok := byzantine.Lookup(name); ok {
+				if want, ok := byzantine.RoleReplica(info.Role, n); ok && int(want) != id {
+					if j := slices.Index(ids, int(want)); j > c {
+						ids[c], ids[j] = ids[j], ids[c]
+						id = ids[c]
+						placed++
+					}
+				}
+			}
+		}
 		params := drawParams(r, name, id, n, clients)
 		if on(0.3) {
 			// A strategy set: two strategies composed.
@@ -395,6 +430,11 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 		slices.Sort(used)
 		knob("strategies", strings.Join(used, ","))
 	}
+	if roles {
+		knob("roles", fmt.Sprintf("placed:%d", placed))
+	} else {
+		knob("roles", "off")
+	}
 	slices.SortFunc(sc.Byzantine, func(a, b scenarios.Byzantine) int { return a.Replica - b.Replica })
 	slices.SortStableFunc(sc.Crashes, func(a, b scenarios.Crash) int { return a.Node - b.Node })
 
@@ -406,6 +446,9 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 	if cfg, err := sc.Config(); err == nil {
 		sc.Run.MaxTime = gst + min(DefaultLivenessBound(cfg)+time.Second+time.Duration(r.IntN(3))*time.Second, 120*time.Second)
 	}
+	if steady != nil {
+		steady.apply(&sc, rtt)
+	}
 	// Reorder the knobs as KnobNames.
 	slices.SortStableFunc(k, func(a, b Knob) int { return slices.Index(KnobNames, a.Name) - slices.Index(KnobNames, b.Name) })
 	sc.Description = KnobsPrefix + k.String()
@@ -414,7 +457,7 @@ func GenerateSwarm(r *rand.Rand, seed uint64, g GenConfig) (scenarios.Scenario, 
 
 // SwarmVersion names the swarm generator: sweep files record it, so that
 // merging parts of sweeps made with different generators fails.
-const SwarmVersion = "pbftsim-swarm/4" // 3: crash kinds; 4: clock, bandwidth and region knobs
+const SwarmVersion = "pbftsim-swarm/5" // 3: crash kinds; 4: clock, bandwidth and region knobs; 5: steady workloads
 
 // SwarmCase is the swarm case of a sweep seed: the same seed always gives
 // the same scenario (with its knobs in the description).

@@ -34,54 +34,80 @@ const (
 
 // msgSlots caches, by message identity, recently traced messages (and, for
 // the JSON Lines sink, their JSON): a message is multicast to many nodes and
-// each copy is delivered, and it is encoded once. A slot keeps its message
-// alive, so the message's address cannot be reused for another message while
-// it is cached (messages are immutable, see Record). Messages taking a slot
-// are numbered from 0 (see MsgSlots).
+// each copy is delivered, and it is encoded once. Messages taking a slot are
+// numbered from 0, and message k takes slot k % MsgSlots (see MsgSlots). A
+// slot keeps its message alive, so the message's address cannot be reused
+// for another message while it is cached (messages are immutable, see
+// Record). Whether a message is found depends only on the sequence of
+// messages traced, not on where they lie in memory: the binary trace's
+// bytes are the same in every run of a seed.
 type msgSlots struct {
 	count uint64 // messages numbered so far
-	slot  [MsgSlots]struct {
-		m    Message
-		num  uint64
-		json []byte
-	}
-}
-
-// index is the slot of m: a hash of its data pointer.
-func (c *msgSlots) index(m Message) int {
-	type iface struct{ tab, data unsafe.Pointer }
-	p := uintptr((*iface)(unsafe.Pointer(&m)).data)
-	p = (p >> 4) * 0x9e3779b97f4a7c15
-	return int(p >> (64 - 12))
+	slot  [MsgSlots]Message
+	nums  map[unsafe.Pointer]uint64 // number of the latest message at each address still in slot
+	json  *[MsgSlots][]byte         // each slot's JSON (the JSON Lines sink), allocated by lookup
 }
 
 // seen returns m's slot and, if m was numbered fewer than MsgSlots messages
 // ago, its age (0: the latest) and true; otherwise m takes the slot with
 // the next number.
 func (c *msgSlots) seen(m Message) (int, uint64, bool) {
-	i := c.index(m)
-	e := &c.slot[i]
-	if age := c.count - 1 - e.num; sameValue(e.m, m) && age < MsgSlots {
-		return i, age, true
+	type iface struct{ tab, data unsafe.Pointer }
+	p := (*iface)(unsafe.Pointer(&m)).data
+	if c.nums == nil {
+		c.nums = make(map[unsafe.Pointer]uint64, MsgSlots)
 	}
-	e.m, e.num, e.json = m, c.count, e.json[:0]
+	if num, ok := c.nums[p]; ok {
+		i := int(num % MsgSlots)
+		if sameValue(c.slot[i], m) { // another type at the address (a zero-size value) is another message
+			return i, c.count - 1 - num, true
+		}
+	}
+	i := int(c.count % MsgSlots)
+	if old := c.slot[i]; old != nil {
+		op := (*iface)(unsafe.Pointer(&old)).data
+		if num, ok := c.nums[op]; ok && num == c.count-MsgSlots {
+			delete(c.nums, op)
+		}
+	}
+	c.slot[i] = m
+	c.nums[p] = c.count
+	if c.json != nil {
+		c.json[i] = c.json[i][:0]
+	}
 	c.count++
 	return i, 0, false
 }
 
+// forget drops the message of slot i (its encoding failed).
+func (c *msgSlots) forget(i int) {
+	type iface struct{ tab, data unsafe.Pointer }
+	m := c.slot[i]
+	if m == nil {
+		return
+	}
+	p := (*iface)(unsafe.Pointer(&m)).data
+	if num, ok := c.nums[p]; ok && num%MsgSlots == uint64(i) {
+		delete(c.nums, p)
+	}
+	c.slot[i] = nil
+}
+
 // lookup returns m's JSON, encoding it into m's slot on a miss.
 func (c *msgSlots) lookup(m Message) ([]byte, error) {
-	i, _, hit := c.seen(m)
-	e := &c.slot[i]
-	if hit {
-		return e.json, nil
+	if c.json == nil {
+		c.json = new([MsgSlots][]byte)
 	}
-	data, err := appendValueJSON(e.json[:0], m)
+	i, _, hit := c.seen(m)
+	if hit {
+		return c.json[i], nil
+	}
+	data, err := appendValueJSON(c.json[i][:0], m)
 	if err != nil {
-		e.m = nil
+		c.forget(i)
 		return nil, err
 	}
-	e.json = data
+	c.json[i] = data
 	return data, nil
 }
 
@@ -218,7 +244,7 @@ func (s *BinarySink) Record(r *Record) {
 		if head&BinRef != 0 {
 			b = binary.AppendUvarint(b, age)
 		} else if b, err = s.appendValue(b, r.Msg.Type().String(), r.Msg); err != nil {
-			s.msgs.slot[slot].m = nil
+			s.msgs.forget(slot)
 		}
 	}
 	if r.Event != nil && err == nil {

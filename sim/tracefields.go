@@ -143,28 +143,48 @@ func (t *internTable) append(vals, b []byte) []byte {
 var maxShapes = 1 << 14
 
 // shapeTable numbers the shapes a BinarySink has defined, by name and shape.
+// A value's shape is usually the one its name had last time: recent holds,
+// per name (by the address of its bytes: names are mostly constants), the
+// last shape and its id, checked with one comparison of the shape bytes
+// instead of hashing name and shape into the map.
 type shapeTable struct {
-	ids map[string]uint64
-	key []byte
+	ids    map[string]uint64
+	key    []byte
+	gen    uint64 // count of tables started (see maxShapes)
+	recent [shapeRecent]struct {
+		name  string
+		shape []byte
+		id    uint64
+		gen   uint64
+	}
 }
+
+// shapeRecent is the size of shapeTable.recent (a power of 2).
+const shapeRecent = 64
 
 // id returns the id of (name, shape) and whether it is new (to be defined
 // in the trace). Ids count from 1; a new id 1 after others starts a new
 // table (see maxShapes).
 func (t *shapeTable) id(name string, shape []byte) (uint64, bool) {
+	r := &t.recent[(uintptr(unsafe.Pointer(unsafe.StringData(name)))>>3^uintptr(len(name)))&(shapeRecent-1)]
+	if r.gen == t.gen+1 && r.name == name && string(r.shape) == string(shape) {
+		return r.id, false
+	}
 	if t.ids == nil {
 		t.ids = make(map[string]uint64)
 	}
 	t.key = append(append(append(t.key[:0], name...), 0), shape...)
-	if id, ok := t.ids[string(t.key)]; ok {
-		return id, false
+	id, ok := t.ids[string(t.key)]
+	if !ok {
+		if len(t.ids) >= maxShapes {
+			clear(t.ids)
+			t.gen++ // every recent entry is stale
+		}
+		id = uint64(len(t.ids) + 1)
+		t.ids[string(t.key)] = id
 	}
-	if len(t.ids) >= maxShapes {
-		clear(t.ids)
-	}
-	id := uint64(len(t.ids) + 1)
-	t.ids[string(t.key)] = id
-	return id, true
+	r.name, r.shape, r.id, r.gen = name, append(r.shape[:0], shape...), id, t.gen+1
+	return id, !ok
 }
 
 // TraceFormatError is a binary trace record that was read whole but makes

@@ -9,14 +9,6 @@ import (
 	"github.com/pbftsim/pbftsim/properties"
 )
 
-// writeCounterexample writes the counterexample's trace and diagrams next
-// to the replay file (experiment.WriteCounterexample) and names them.
-func writeCounterexample(w io.Writer, o *properties.Outcome, ro properties.RunOptions, replayPath string) error {
-	ce, err := experiment.WriteCounterexample(o, ro, replayPath)
-	printCounterexample(w, ce)
-	return err
-}
-
 // printCounterexample names a counterexample's files (nothing for nil).
 func printCounterexample(w io.Writer, ce *experiment.Counterexample) {
 	if ce != nil {

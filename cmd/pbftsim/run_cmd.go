@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/pbftsim/pbftsim/experiment"
-	"github.com/pbftsim/pbftsim/internal/outfile"
 )
 
 // runFlags are the flags of `pbftsim run`. Their names are a stable interface.
@@ -126,52 +125,31 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	if !cmd.Flags().Changed("out") && !cmd.Flags().Changed("replay-out") {
 		replayPath = filepath.Join(outDir, fmt.Sprintf("%s-seed%d.replay.yaml", fileSafe(sc.Name), sc.Seed))
 	}
-	inputs := []string{fl.scenario}
-	if replayPath != "" {
-		if err := outfile.CheckDistinct(replayPath, append(inputs, fl.trace)...); err != nil {
-			return usage(fmt.Errorf("--out: %w", err))
-		}
-	}
 	// Ctrl-C stops the run between two events; the trace's temporary file
 	// is then removed and the exit status is 130.
 	_, interrupted, release := stopOnSignal(cmd)
 	defer release()
 	r, err := experiment.Run(sc, experiment.Options{Check: fl.check, StopOnViolation: fl.stopOnViolation,
-		Trace: fl.trace, Inputs: inputs, Stop: interrupted})
-	if err != nil {
-		return cliError(err)
+		Trace: fl.trace, Out: replayPath, Version: version, Inputs: []string{fl.scenario}, Stop: interrupted})
+	if r == nil || r.Interrupted {
+		return exitStatus(err)
 	}
-	if r.Interrupted {
-		return errInterrupted("run", "no summary and no trace written")
-	}
-	o := r.Outcome
 	out := cmd.OutOrStdout()
 	if fl.asJSON {
-		if err := printJSON(out, newJSONSummary(o, sc.Name, fl.check)); err != nil {
-			return err
+		if jerr := printJSON(out, experiment.NewSummary(r.Outcome, sc.Name, fl.check)); jerr != nil {
+			return jerr
 		}
 	} else {
-		printHuman(out, o, sc.Name, r.Wall, fl.trace, fl.check)
+		printHuman(out, r.Outcome, sc.Name, r.Wall, fl.trace, fl.check)
 	}
-	if !o.Failed() {
-		return nil
-	}
-	if replayPath != "" {
-		if err := writeReplayFile(o, replayPath, inputs...); err != nil {
-			return err
-		}
+	if s := r.Saved; s != nil {
 		// Artifacts go to stderr under --json so stdout stays one JSON object.
 		w := out
 		if fl.asJSON {
 			w = cmd.ErrOrStderr()
 		}
-		fmt.Fprintf(w, "replay file: %s (pbftsim replay %s)\n", replayPath, replayPath)
-		if err := writeCounterexample(w, o, r.RunOptions(), replayPath); err != nil {
-			return err
-		}
+		fmt.Fprintf(w, "replay file: %s (pbftsim replay %s)\n", s.Replay, s.Replay)
+		printCounterexample(w, s.Counterexample)
 	}
-	if o.Result.WithinFaultModel {
-		return &exitError{code: 1, err: fmt.Errorf("property %s violated within the fault model", o.Property())}
-	}
-	return nil
+	return exitStatus(err)
 }

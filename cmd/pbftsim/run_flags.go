@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/experiment"
-	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/spf13/cobra"
@@ -136,16 +135,8 @@ func runScenario(cmd *cobra.Command, fl *runFlags) (*scenarios.Scenario, error) 
 		return nil, usage(err)
 	}
 	if changed("requests") && !changed("max-time") {
-		// --requests N runs N: no time limit; the run ends when the
-		// workload completes, or stalls for longer than the liveness bound
-		// (plus the think time and a second) after GST.
-		cfg, err := sc.Config() // defaulted once, there
-		if err != nil {
-			return nil, usage(err)
-		}
-		sc.Run.MaxTime = 0
-		if sc.Run.Stall == 0 {
-			sc.Run.Stall = properties.DefaultLivenessBound(cfg) + cfg.Interval + time.Second
+		if err := experiment.UntilDone(sc); err != nil {
+			return nil, cliError(err)
 		}
 	}
 	return sc, nil

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -144,51 +143,6 @@ func cutNote(r *cluster.Result) string {
 		return fmt.Sprintf("; the run STALLED: no request accepted from GST or the last acceptance to %v, %d submitted requests outstanding", time.Duration(r.StalledAtNs), left)
 	}
 	return ""
-}
-
-// jsonSummary is `run --json`'s object: the cluster result plus the
-// scenario and the checkers' verdict.
-type jsonSummary struct {
-	*cluster.Result
-	Scenario   string                 `json:"scenario"`
-	Verdict    string                 `json:"verdict"`
-	Properties []properties.Judgement `json:"properties"`
-	// FullyJudged is true when every property was judged in full and not
-	// vacuously (the only case "properties: ok" is printed).
-	FullyJudged bool            `json:"fully_judged"`
-	Violations  []jsonViolation `json:"violations"`
-	Accused     []jsonAccused   `json:"accused"`
-}
-
-type jsonViolation = experiment.JSONViolation
-
-func toJSONViolation(v properties.Violation) jsonViolation { return experiment.NewJSONViolation(v) }
-
-type jsonAccused struct {
-	Replica sim.NodeID `json:"replica"`
-	View    uint64     `json:"view"`
-	Seq     uint64     `json:"seq"`
-	TimeNs  int64      `json:"time_ns"`
-	Reason  string     `json:"reason"`
-}
-
-func newJSONSummary(o *properties.Outcome, scenario string, checked bool) jsonSummary {
-	s := jsonSummary{Result: o.Result, Scenario: scenario, Verdict: o.Verdict(), Properties: o.Judgements,
-		Violations: []jsonViolation{}, Accused: []jsonAccused{}}
-	s.FullyJudged = o.FullyJudged()
-	if s.Properties == nil {
-		s.Properties = []properties.Judgement{}
-	}
-	if !checked {
-		s.Verdict = "unchecked"
-	}
-	for _, v := range o.Violations {
-		s.Violations = append(s.Violations, toJSONViolation(v))
-	}
-	for _, a := range o.Accused {
-		s.Accused = append(s.Accused, jsonAccused{a.Replica, a.View, a.Seq, int64(a.Time), a.Reason})
-	}
-	return s
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -29,6 +29,7 @@ import (
 func init() {
 	strategy(Info{
 		Name: "preprepare-forge",
+		Role: RolePrimary,
 		Doc: "as primary, forges its PRE-PREPAREs: \"double\" sends each backup a second, conflicting PRE-PREPARE for the same (v, n) " +
 			"right after the first; \"mismatch\" sends PRE-PREPAREs whose batch does not match their digest (the digest of the true batch, the null batch); " +
 			"\"both\" (default) draws one per PRE-PREPARE",
@@ -199,6 +200,7 @@ func (f *vcForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 func init() {
 	strategy(Info{
 		Name: "newview-forge",
+		Role: RoleNewPrimary,
 		Doc: "as new primary, its NEW-VIEWs lie: \"dup-vc\" replaces one VIEW-CHANGE of V by a copy of another (a quorum with a " +
 			"repeated sender), \"mismatch\" gives an entry of O a batch that does not match its digest, \"both\" (default) draws one per message",
 		Params: []Param{{Name: "mode", Doc: "dup-vc, mismatch or both", Allowed: []string{"dup-vc", "mismatch", "both"}}},

@@ -77,6 +77,7 @@ func (f *forgeState) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 func init() {
 	strategy(Info{
 		Name: "censor",
+		Role: RolePrimary,
 		Doc: "ignores every REQUEST of the censored clients (from the client or relayed by a backup) while following the " +
 			"protocol otherwise: as primary it orders the other clients' requests and never the censored ones",
 		Params: []Param{
@@ -111,6 +112,7 @@ func (c *censor) ignore(in *sim.Input) bool {
 func init() {
 	strategy(Info{
 		Name: "pp-batch-mismatch",
+		Role: RolePrimary,
 		Doc: "as primary, sends part of the backups PRE-PREPAREs that keep the digest d of the batch but carry " +
 			"another batch (the null request): a backup that does not check d = D(m) prepares d and executes the wrong batch",
 		Params: []Param{splitParam},

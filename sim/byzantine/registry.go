@@ -35,6 +35,31 @@ type Info struct {
 	Name   string
 	Doc    string
 	Params []Param
+	// Role is the role whose messages the strategy forges or withholds:
+	// RolePrimary (the primary of view 0: it orders requests and sends
+	// PRE-PREPAREs), RoleNewPrimary (the primary of view 1: it sends the
+	// NEW-VIEW), or "" (any replica). At a replica without that role the
+	// strategy does nothing until a view change gives it the role; a
+	// generator may place it where it acts.
+	Role string
+}
+
+// The roles of Info.Role.
+const (
+	RolePrimary    = "primary"
+	RoleNewPrimary = "new-primary"
+)
+
+// RoleReplica returns the replica that has role in a cluster of n replicas
+// (the primary of view 0 or of view 1), and false for no role.
+func RoleReplica(role string, n int) (sim.NodeID, bool) {
+	switch role {
+	case RolePrimary:
+		return 0, true
+	case RoleNewPrimary:
+		return sim.NodeID(1 % n), true
+	}
+	return 0, false
 }
 
 // registry lists every strategy by name. The implementation of each lives

@@ -118,6 +118,7 @@ func (s *selectiveSilent) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send 
 func init() {
 	strategy(Info{
 		Name: "equivocate",
+		Role: RolePrimary,
 		Doc: "as primary, sends a different PRE-PREPARE for the same (v, n) to part of the backups, " +
 			"and keeps the lie consistent: its later PREPARE/COMMIT for (v, n) to them carry the alternative digest",
 		Params: []Param{
@@ -670,6 +671,7 @@ func (vs *vcStale) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 func init() {
 	strategy(Info{
 		Name: "newview-drop",
+		Role: RoleNewPrimary,
 		Doc:  "as new primary, sends a NEW-VIEW whose O drops the prepared requests, or replaces them with null requests, re-signed in its own name",
 		Params: []Param{
 			{Name: "mode", Doc: `"replace" (default: null requests instead) or "drop" (removed from O)`, Allowed: []string{"replace", "drop"}},

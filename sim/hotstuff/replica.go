@@ -538,6 +538,13 @@ func (r *Replica) propose(force bool) {
 	if r.cfg.Chained && r.readyQC != nil && r.readyQC.View+1 == r.view {
 		// the QC of the previous view's block, formed here from its votes
 		highQC = r.readyQC
+	} else if r.cfg.Chained && r.proposed > 0 && r.nvKey(r.proposed) == r.nvKey(r.view) {
+		// Chained: the NEW-VIEWs of a span start it; later views of the
+		// span extend the previous view's block, so they wait for its QC.
+		// Proposing on the NEW-VIEWs' highQC again would make the span's
+		// blocks siblings, none certified in consecutive views: no span
+		// entered by a view change could commit by itself.
+		return
 	} else if r.view > 1 {
 		s := r.nv[r.nvKey(r.view)]
 		if s == nil || len(s.msgs) < r.quorum {

@@ -6,7 +6,7 @@ import (
 	"github.com/pbftsim/pbftsim/sim"
 )
 
-// View synchronization (Basic HotStuff). The linear pacemaker lets each
+// View synchronization (Basic and chained HotStuff). The linear pacemaker lets each
 // replica leave a view when its own timer expires and tells only the next
 // leader. Timers that double with every failed view keep correct replicas
 // in step only while their clocks run at rates less than a factor 2 apart:
@@ -28,10 +28,21 @@ import (
 // and the replicas behind join it, whatever their clock rates. Before that
 // (a decision, or up to f failed views, which covers a crashed leader) the
 // view change stays linear: n−2 TIMEOUTs.
+//
+// Chained HotStuff shares it: its failed views are counted per leader span
+// (see failures), its TIMEOUTs name the next leader's first view, and a
+// replica whose QC chain is ahead of a TIMEOUT's sender answers with its
+// latest proposal, whose QCs commit what it committed (chained HotStuff has
+// no DECIDE). Without it a replica that alone saw the proposal carrying a
+// commit, with no request left pending (so no view timer), stays in its
+// view while the others time out and double their timeouts until it leads
+// (findings/chained-hotstuff-liveness-idle-replica), and clocks whose rates
+// differ by more than 2x keep the replicas in different spans for long
+// (properties TestChainedViewSync).
 
 // syncing reports whether the replica's current view follows more than f
-// failed views (see failures). Chained HotStuff keeps its own pacemaker.
-func (r *Replica) syncing() bool { return !r.cfg.Chained && r.failures() > r.f }
+// failed views (chained: leader spans; see failures).
+func (r *Replica) syncing() bool { return r.failures() > r.f }
 
 // broadcastTimeout sends the replica's TIMEOUT for nv.View to every replica
 // (to itself only when it leads the view) and makes the view wait for n−f
@@ -85,12 +96,17 @@ func (r *Replica) reached(v uint64) int {
 // older than the replica's latest DECIDE missed that decision: it gets the
 // DECIDE (one reply per TIMEOUT), which resets its count of failed views.
 func (r *Replica) onTimeoutMsg(from sim.NodeID, m *NewView) {
-	if r.cfg.Chained || !m.Timeout || from != m.Replica || from == r.id || !r.isReplica(from) || m.View <= r.ahead[from] || !r.cfg.Keyring.Verify(m) {
+	if !m.Timeout || from != m.Replica || from == r.id || !r.isReplica(from) || m.View <= r.ahead[from] || !r.cfg.Keyring.Verify(m) {
 		return
 	}
 	r.ahead[from] = m.View
-	if r.lastDecide != nil && m.PrepareQC != nil && m.PrepareQC.View < r.lastDecide.View && r.leader(m.View) != r.id {
-		r.out.Send(from, r.lastDecide) // the leader of m.View does this in onNewView
+	if m.PrepareQC != nil && r.leader(m.View) != r.id { // the leader of m.View does this in onNewView
+		switch {
+		case r.lastDecide != nil && m.PrepareQC.View < r.lastDecide.View:
+			r.out.Send(from, r.lastDecide)
+		case r.cfg.Chained && r.lastProp != nil && m.PrepareQC.View < r.prepareQC.View:
+			r.out.Send(from, r.lastProp)
+		}
 	}
 	views := slices.Sorted(slices.Values(r.ahead))
 	top := views[r.n-r.f-1] // f+1 replicas reached top or more
