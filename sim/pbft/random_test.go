@@ -138,7 +138,7 @@ func checkPendingCounts(t *testing.T, r *Replica) {
 	t.Helper()
 	want := map[sim.NodeID]int32{}
 	for key := range r.pending {
-		want[key.client]++
+		want[sim.NodeID(key.client)]++
 	}
 	for c, n := range r.pendingOf {
 		if n != want[sim.NodeID(c)] {

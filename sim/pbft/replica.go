@@ -22,11 +22,16 @@ const (
 	timerVCResend   sim.TimerID = 7 // retransmit our VIEW-CHANGE while waiting for a NEW-VIEW
 )
 
-// reqKey identifies a client request.
+// reqKey identifies a client request. The client is widened to 64 bits so
+// that the key has no padding and hashes as plain memory (a padded key
+// hashes field by field: the replicas' pending and inLog maps are looked up
+// on every request).
 type reqKey struct {
-	client sim.NodeID
+	client int64
 	ts     uint64
 }
+
+func mkReqKey(c sim.NodeID, ts uint64) reqKey { return reqKey{int64(c), ts} }
 
 // entry is the log slot of one sequence number.
 type entry struct {
@@ -585,7 +590,7 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 			return
 		}
 	}
-	key := reqKey{q.Client, q.Timestamp}
+	key := mkReqKey(q.Client, q.Timestamp)
 	_, again := r.pending[key] // a retransmission of a request it holds
 	if !again {
 		r.addPending(key, q)
@@ -654,7 +659,7 @@ func (r *Replica) orderedAt(key reqKey) *entry {
 			continue
 		}
 		for _, q := range e.pp.Batch {
-			if q.Client == key.client && q.Timestamp == key.ts {
+			if int64(q.Client) == key.client && q.Timestamp == key.ts {
 				return e
 			}
 		}
@@ -703,7 +708,7 @@ func (r *Replica) propose(force bool) {
 		// drop requests already executed or ordered
 		j := 0
 		for _, q := range r.queue {
-			if !r.inLog[reqKey{q.Client, q.Timestamp}] && (!r.executedReq(q) || !r.rules.checkTimestamps) {
+			if !r.inLog[mkReqKey(q.Client, q.Timestamp)] && (!r.executedReq(q) || !r.rules.checkTimestamps) {
 				r.queue[j] = q
 				j++
 			}
@@ -752,7 +757,7 @@ func (r *Replica) propose(force bool) {
 			vc.addValidPP(pp)
 		}
 		for _, q := range batch {
-			r.inLog[reqKey{q.Client, q.Timestamp}] = true
+			r.inLog[mkReqKey(q.Client, q.Timestamp)] = true
 		}
 		r.multicast(pp)
 		e := r.getEntry(pp.Seq)
@@ -879,7 +884,7 @@ func (r *Replica) acceptPrePrepare(e *entry, pp *PrePrepare) {
 		r.out.Report(ev)
 	}
 	for _, q := range pp.Batch {
-		key := reqKey{q.Client, q.Timestamp}
+		key := mkReqKey(q.Client, q.Timestamp)
 		if !r.executedReq(q) {
 			if _, ok := r.pending[key]; !ok {
 				r.addPending(key, q)
@@ -1066,7 +1071,7 @@ func (r *Replica) executeEntry(e *entry) {
 	}
 	obsolete := false // some pending request of a client answered here may be obsolete
 	for i, q := range pp.Batch {
-		key := reqKey{q.Client, q.Timestamp}
+		key := mkReqKey(q.Client, q.Timestamp)
 		if r.rules.checkTimestamps && r.executedReq(q) {
 			r.probe(ProbeDupExecution)
 			r.delPending(key)

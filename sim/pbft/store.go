@@ -358,7 +358,7 @@ func (r *Replica) recoverFrom(k sim.CrashKind) {
 				}
 				if !e.executed {
 					for _, q := range e.pp.Batch {
-						r.inLog[reqKey{q.Client, q.Timestamp}] = true
+						r.inLog[mkReqKey(q.Client, q.Timestamp)] = true
 					}
 				}
 			}

@@ -391,7 +391,7 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 			continue
 		}
 		for _, q := range pp.Batch {
-			r.inLog[reqKey{q.Client, q.Timestamp}] = true
+			r.inLog[mkReqKey(q.Client, q.Timestamp)] = true
 		}
 		r.acceptPrePrepare(r.getEntry(pp.Seq), pp)
 	}
