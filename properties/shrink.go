@@ -584,6 +584,15 @@ func shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 		for k := 0; runs < maxRuns && k < 4*searchRuns; k++ {
 			if c := searchCandidate(r, orig, sc, k); searchable(c) && try(c) {
 				sc = c
+				for again := true; again; {
+					again = false
+					for _, x := range relax(sc, orig) {
+						if searchable(x) && try(x) {
+							sc, again = x, true
+							break
+						}
+					}
+				}
 				return true
 			}
 		}

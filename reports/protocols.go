@@ -8,6 +8,7 @@ import (
 	"math"
 	"runtime"
 	"strings"
+	"time"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -58,7 +59,12 @@ type ProtocolResults struct {
 	ViewChangeBytesFit PowerFit `json:"view_change_bytes_fit"`
 	// ViewChangeTypes are the message types counted as the view change.
 	ViewChangeTypes []string `json:"view_change_types"`
-	Runs            []Run    `json:"-"`
+	// FailedLeadersFit and FailedLeadersBytesFit fit the view-change
+	// messages (bytes) of a whole run in which the first f+1 leaders fail
+	// in a row (see failedLeaders) against n.
+	FailedLeadersFit      PowerFit `json:"failed_leaders_fit"`
+	FailedLeadersBytesFit PowerFit `json:"failed_leaders_bytes_fit"`
+	Runs                  []Run    `json:"-"`
 }
 
 // ProtocolPoint is one protocol's measurements at one n (means over seeds).
@@ -76,6 +82,13 @@ type ProtocolPoint struct {
 	// crashed-leader runs (0 when no view change happened).
 	ViewChangeMessages float64 `json:"view_change_messages"`
 	ViewChangeBytes    float64 `json:"view_change_bytes"`
+	// FailedLeadersViewChanges, FailedLeadersMessages and
+	// FailedLeadersBytes are the view changes, and the view-change messages
+	// and bytes in all, of the runs whose first f+1 leaders fail in a row
+	// (means over the runs that completed; 0 when none did).
+	FailedLeadersViewChanges float64 `json:"failed_leaders_view_changes"`
+	FailedLeadersMessages    float64 `json:"failed_leaders_messages"`
+	FailedLeadersBytes       float64 `json:"failed_leaders_bytes"`
 }
 
 // ConclusionRow answers one question for every protocol.
@@ -191,6 +204,16 @@ func CompareProtocols(ctx context.Context, opt Options, protocols []string, run 
 			return nil, err
 		}
 		res.viewChanges(vruns)
+		// f+1 leaders failing in a row: HotStuff's view synchronization
+		// (TIMEOUTs to all) only starts after more than f failed views.
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "%s, first f+1 leaders failed:\n", proto)
+		}
+		fruns, err := sweep(ctx, vp, func(cfg cluster.Config) (*cluster.Result, error) { return run(failedLeaders(cfg)) }, nil, nil)
+		if err != nil {
+			return nil, err
+		}
+		res.failedLeaders(fruns)
 		cmp.Protocols = append(cmp.Protocols, res)
 	}
 	cmp.conclude()
@@ -250,6 +273,65 @@ func (res *ProtocolResults) viewChanges(runs []Run) {
 	}
 	res.ViewChangeFit, _ = FitPower(fn, fm)
 	res.ViewChangeBytesFit, _ = FitPower(fn, fb)
+}
+
+// failedLeaders makes cfg's first f+1 leaders fail in a row (PBFT,
+// Basic and chained HotStuff all start with replica 0 and rotate by
+// replica id; chained HotStuff per span of views): replicas 0..f−1 crash
+// from the start and replica f is down from the start until the other
+// replicas have timed out of the first f+1 views, then recovers (a
+// partition before GST would do the same), so the run completes. The
+// recovery time follows the pacemaker's doubling timeouts: the sum of the
+// first f+1 views' timeouts plus half of the next one's, before which a
+// synchronizing replica does not send its TIMEOUT again.
+func failedLeaders(cfg cluster.Config) cluster.Config {
+	c := cfg.WithDefaults()
+	f := (c.N - 1) / 3
+	base := c.ViewChangeTimeout
+	var t time.Duration
+	for k := 0; k <= f; k++ {
+		t += base << min(k, 12)
+	}
+	t += base << min(f+1, 12) / 2
+	cfg.Crashes = nil
+	for id := 0; id < f; id++ {
+		cfg.Crashes = append(cfg.Crashes, sim.Crash{Node: sim.NodeID(id)})
+	}
+	cfg.Crashes = append(cfg.Crashes, sim.Crash{Node: sim.NodeID(f), Recover: sim.Time(t)})
+	cfg.MaxTime = max(c.MaxTime, sim.Time(4*t))
+	return cfg
+}
+
+// failedLeaders fills the measurements of the runs whose first f+1
+// leaders fail in a row.
+func (res *ProtocolResults) failedLeaders(runs []Run) {
+	var fn, fm, fb []float64
+	for i := range res.Points {
+		pt := &res.Points[i]
+		var k float64
+		for _, r := range runs {
+			if r.N != pt.N || !r.Completed {
+				continue
+			}
+			var m, b uint64
+			for _, t := range res.ViewChangeTypes {
+				m += r.ByType[t]
+				b += r.BytesByType[t]
+			}
+			pt.FailedLeadersViewChanges += float64(r.ViewChanges)
+			pt.FailedLeadersMessages += float64(m)
+			pt.FailedLeadersBytes += float64(b)
+			fn, fm, fb = append(fn, float64(pt.N)), append(fm, float64(m)), append(fb, float64(b))
+			k++
+		}
+		if k > 0 {
+			pt.FailedLeadersViewChanges /= k
+			pt.FailedLeadersMessages /= k
+			pt.FailedLeadersBytes /= k
+		}
+	}
+	res.FailedLeadersFit, _ = FitPower(fn, fm)
+	res.FailedLeadersBytesFit, _ = FitPower(fn, fb)
 }
 
 // chainedClosedForm is chained HotStuff's 2n + 2(n−1)·v + φ at n, with v
@@ -376,6 +458,13 @@ func (c *ProtocolComparison) conclude() {
 		return fmt.Sprintf("%s: ≈ n^%.2f messages, ≈ n^%.2f bytes; %.0f messages, %.0f B at n=%d", strings.Join(p.ViewChangeTypes, "+"),
 			p.ViewChangeFit.Exponent, p.ViewChangeBytesFit.Exponent, at(p).ViewChangeMessages, at(p).ViewChangeBytes, nMax)
 	}, func(p ProtocolResults) float64 { return at(p).ViewChangeBytes }, true, " (fewer bytes per view change)")
+	row("Cost of recovering from f+1 failed leaders in a row (whole run)", func(p ProtocolResults) string {
+		if at(p).FailedLeadersMessages == 0 {
+			return fmt.Sprintf("no run completed at n=%d (not measured)", nMax)
+		}
+		return fmt.Sprintf("%s: ≈ n^%.2f messages, ≈ n^%.2f bytes; %.0f messages, %.0f B, %.0f view changes at n=%d", strings.Join(p.ViewChangeTypes, "+"),
+			p.FailedLeadersFit.Exponent, p.FailedLeadersBytesFit.Exponent, at(p).FailedLeadersMessages, at(p).FailedLeadersBytes, at(p).FailedLeadersViewChanges, nMax)
+	}, func(p ProtocolResults) float64 { return at(p).FailedLeadersBytes }, true, " (fewer bytes to recover)")
 	row("Client latency (median, simulated time)", func(p ProtocolResults) string {
 		return fmt.Sprintf("%.1f ms at n=%d, %.1f ms at n=%d", p.Points[0].LatencyP50Ms, c.Nodes[0], at(p).LatencyP50Ms, nMax)
 	}, func(p ProtocolResults) float64 { return at(p).LatencyP50Ms }, true, " (lower latency: fewer message delays per decision)")
@@ -398,6 +487,8 @@ func (c *ProtocolComparison) render() ([]file, error) {
 			func(p ProtocolResults) PowerFit { return p.BytesFit }, false},
 		{"protocols_view_change_bytes", "Bytes of one view change vs n (log-log, first leader crashed)", func(p ProtocolPoint) float64 { return p.ViewChangeBytes },
 			func(p ProtocolResults) PowerFit { return p.ViewChangeBytesFit }, false},
+		{"protocols_failed_leaders_messages", "View-change messages of a run whose first f+1 leaders fail, vs n (log-log)", func(p ProtocolPoint) float64 { return p.FailedLeadersMessages },
+			func(p ProtocolResults) PowerFit { return p.FailedLeadersFit }, false},
 	}
 	var out []file
 	var figures []Figure
@@ -489,6 +580,7 @@ func (c *ProtocolComparison) markdown(figs []Figure) []byte {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", r.Question, strings.Join(r.Answers, " | "), r.Verdict)
 	}
 	b.WriteString("\nThe view change is measured in a second sweep of the same scenario with replica 0 (the first leader of both protocols) crashed from the start and two requests. Nothing is prepared when it happens, so PBFT's VIEW-CHANGEs carry no prepared certificates and its view change costs Θ(n²) bytes here; with k prepared requests each VIEW-CHANGE carries k certificates of 2f+1 signed messages and the NEW-VIEW n VIEW-CHANGEs, Θ(k·n³) bytes. HotStuff's view change is linear: a replica whose view timer expires enters the next view and sends one TIMEOUT (a NEW-VIEW carrying its prepareQC) to that view's leader alone, n−2 messages of constant size when the first leader is crashed; the leader proposes on the highest prepareQC of n−f of them, with a constant-size certificate of those n−f that lets replicas left behind follow, and timeouts double with each view since the last decision.\n")
+	b.WriteString("\nA third sweep makes the first f+1 leaders fail in a row: replicas 0..f−1 crashed from the start and replica f down until the others have timed out of the first f+1 views (the sum of their doubling timeouts plus half the next one; a partition before GST would do the same), then recovering; the figures are the view-change messages and bytes of the whole run. More failed views in a row than f faulty leaders explain is where HotStuff's linear pacemaker gives way to view synchronization (sim/hotstuff/sync.go): each replica then sends its TIMEOUT to every replica, (n−f−1)(n−1) messages for the first synchronizing view, again when its timer resends them, so the recovery costs Θ(n²) messages against n−2 for one crashed leader. PBFT's view change is all-to-all in every view, and a replica waiting for a NEW-VIEW sends its VIEW-CHANGE again every base timeout: its count grows with how long replica f stays down, which here follows HotStuff's doubling timeouts (2^f base timeouts), so PBFT's figure measures that wait more than its view change.\n")
 	for _, p := range c.Protocols {
 		fmt.Fprintf(&b, "\n## %s\n\nClosed form (fault-free, messages per committed request): %s. Messages fit %.3g·n^%.3f (95%% CI [%.3f, %.3f], R² %.4f); bytes fit %.3g·n^%.3f (95%% CI [%.3f, %.3f], R² %.4f).\n\n",
 			p.Protocol, p.ClosedForm, p.MessagesFit.Coefficient, p.MessagesFit.Exponent, p.MessagesFit.ExponentCI[0], p.MessagesFit.ExponentCI[1], p.MessagesFit.R2,
@@ -496,10 +588,14 @@ func (c *ProtocolComparison) markdown(figs []Figure) []byte {
 		fmt.Fprintf(&b, "View change (%s, first leader crashed): messages fit %.3g·n^%.3f (95%% CI [%.3f, %.3f]); bytes fit %.3g·n^%.3f (95%% CI [%.3f, %.3f]).\n\n",
 			strings.Join(p.ViewChangeTypes, "+"), p.ViewChangeFit.Coefficient, p.ViewChangeFit.Exponent, p.ViewChangeFit.ExponentCI[0], p.ViewChangeFit.ExponentCI[1],
 			p.ViewChangeBytesFit.Coefficient, p.ViewChangeBytesFit.Exponent, p.ViewChangeBytesFit.ExponentCI[0], p.ViewChangeBytesFit.ExponentCI[1])
-		b.WriteString("| n | runs | completed | messages/request | closed form | bytes/request | latency p50 (ms) | throughput (req/sim s) | view changes (fault-free) | messages/view change | bytes/view change |\n|---|---|---|---|---|---|---|---|---|---|---|\n")
+		fmt.Fprintf(&b, "First f+1 leaders failed (%s, whole run): messages fit %.3g·n^%.3f (95%% CI [%.3f, %.3f]); bytes fit %.3g·n^%.3f (95%% CI [%.3f, %.3f]).\n\n",
+			strings.Join(p.ViewChangeTypes, "+"), p.FailedLeadersFit.Coefficient, p.FailedLeadersFit.Exponent, p.FailedLeadersFit.ExponentCI[0], p.FailedLeadersFit.ExponentCI[1],
+			p.FailedLeadersBytesFit.Coefficient, p.FailedLeadersBytesFit.Exponent, p.FailedLeadersBytesFit.ExponentCI[0], p.FailedLeadersBytesFit.ExponentCI[1])
+		b.WriteString("| n | runs | completed | messages/request | closed form | bytes/request | latency p50 (ms) | throughput (req/sim s) | view changes (fault-free) | messages/view change | bytes/view change | f+1 failed: view changes | f+1 failed: messages | f+1 failed: bytes |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 		for _, pt := range p.Points {
-			fmt.Fprintf(&b, "| %d | %d | %d | %.2f | %.2f | %.0f | %.2f | %.1f | %.1f | %.1f | %.0f |\n", pt.N, pt.Runs, pt.Completed,
-				pt.MessagesPerRequest, pt.ClosedForm, pt.BytesPerRequest, pt.LatencyP50Ms, pt.Throughput, pt.ViewChanges, pt.ViewChangeMessages, pt.ViewChangeBytes)
+			fmt.Fprintf(&b, "| %d | %d | %d | %.2f | %.2f | %.0f | %.2f | %.1f | %.1f | %.1f | %.0f | %.1f | %.0f | %.0f |\n", pt.N, pt.Runs, pt.Completed,
+				pt.MessagesPerRequest, pt.ClosedForm, pt.BytesPerRequest, pt.LatencyP50Ms, pt.Throughput, pt.ViewChanges, pt.ViewChangeMessages, pt.ViewChangeBytes,
+				pt.FailedLeadersViewChanges, pt.FailedLeadersMessages, pt.FailedLeadersBytes)
 		}
 	}
 	b.WriteString("\n## Plots\n\n")

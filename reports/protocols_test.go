@@ -36,6 +36,24 @@ func TestCompareProtocols(t *testing.T) {
 	if pb.MessagesFit.Exponent < 1.9 || hs.MessagesFit.Exponent > 1.3 || hs.MessagesFit.Exponent < 0.9 {
 		t.Errorf("exponents pbft %.3f, hotstuff %.3f: want ≈2 and ≈1", pb.MessagesFit.Exponent, hs.MessagesFit.Exponent)
 	}
+	// f+1 leaders failing in a row: f+1 view changes, and HotStuff's view
+	// synchronization sends the first synchronizing view's TIMEOUTs to
+	// every replica, (n−f−1)(n−1) of them besides the linear ones (the
+	// linear pacemaker alone would send (f+1)(n−f−1)).
+	for i, n := range c.Nodes {
+		f := (n - 1) / 3
+		pt := hs.Points[i]
+		if pt.FailedLeadersViewChanges < float64(f+1) || pt.FailedLeadersMessages < float64((n-f-1)*(n-1)) {
+			t.Errorf("hotstuff n=%d, first f+1 leaders failed: %.0f view changes, %.0f TIMEOUTs; want >= %d and >= (n−f−1)(n−1) = %d",
+				n, pt.FailedLeadersViewChanges, pt.FailedLeadersMessages, f+1, (n-f-1)*(n-1))
+		}
+		if pt.FailedLeadersMessages <= pt.ViewChangeMessages {
+			t.Errorf("hotstuff n=%d: recovering from f+1 failed leaders costs %.0f messages, one crashed leader %.0f", n, pt.FailedLeadersMessages, pt.ViewChangeMessages)
+		}
+	}
+	if hs.FailedLeadersFit.Exponent < 1.8 {
+		t.Errorf("hotstuff f+1 failed leaders: messages ≈ n^%.2f, want ≈ n² (synchronization)", hs.FailedLeadersFit.Exponent)
+	}
 	if len(c.Conclusions) == 0 || c.Conclusions[0].Verdict == "" {
 		t.Errorf("no conclusion: %+v", c.Conclusions)
 	}

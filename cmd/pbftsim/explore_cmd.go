@@ -4,13 +4,11 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/pbftsim/pbftsim/properties"
 	pexplore "github.com/pbftsim/pbftsim/properties/explore"
-	"github.com/pbftsim/pbftsim/sim/cluster"
 	engine "github.com/pbftsim/pbftsim/sim/explore"
 )
 
@@ -24,7 +22,7 @@ func newExploreCmd() *cobra.Command {
 		nodes       nodesValue
 	)
 	cmd := &cobra.Command{
-		Use:   "explore [--nodes 4] [--requests 1] [--drops K] [--duplicates K] [--crashes K] [--byzantine ID:STRATEGY] [--views V] [--depth D] [--budget T] [--variant NAME | --all-variants]",
+		Use:   "explore [--nodes 4] [--requests 1] [--drops K] [--duplicates K] [--crashes K] [--timers K] [--byzantine ID:STRATEGY] [--views V] [--depth D] [--budget T] [--variant NAME | --all-variants]",
 		Short: "Explore every schedule of a small cluster within bounds, on the real replica code",
 		Long: `explore enumerates every schedule of n replicas and one client issuing the
 given requests, within the bounds: at each step it delivers one in-flight
@@ -32,7 +30,9 @@ message, drops or duplicates one (within --drops / --duplicates), fires the
 earliest pending timer, crashes or recovers a replica (within --crashes), and a
 Byzantine replica (--byzantine ID:STRATEGY) runs its strategy and may withhold
 any of its messages. States beyond view --views are not expanded; paths are at
-most --depth transitions long. States are recognised by a hash of every node's
+most --depth transitions long and have at most --timers timer expirations.
+Without --depth or --timers the state space is infinite (the client's retry
+timer can expire again and again while its requests are delayed). States are recognised by a hash of every node's
 state, the in-flight messages and the order of the pending timers; sleep sets
 skip reorderings of independent deliveries (--no-sleep turns that off).
 
@@ -42,8 +42,10 @@ fair fault-free continuation (crashed replicas recover, messages delivered in
 send order, timers fire when nothing is in flight) must complete the requests
 within N transitions.
 
-Breadth-first (the default) finds a shortest counterexample; --dfs uses
-iterative deepening. --dpor explores depth-first with dynamic partial-order
+Breadth-first (the default) finds a shortest counterexample; so does --dfs,
+iterative deepening that keeps only 64-bit fingerprints (with their depth)
+of the visited states and the worlds of the current path: about 12-20 bytes
+a state instead of 1-4.5 KB, at the cost of re-exploring shallower levels. --dpor explores depth-first with dynamic partial-order
 reduction (source sets and sleep sets): of the orders of transitions that
 touch different replicas and set no timer, one is explored; visited states
 are kept as 64-bit fingerprints, with no frontier. --depth (required with
@@ -74,6 +76,7 @@ input, 130 interrupted.`,
 				return usage(fmt.Errorf("--nodes %s: explore takes one n", nodes.String()))
 			}
 			c.Nodes = nodes.ns[0]
+			c.TimerLimit = cmd.Flags().Changed("timers")
 			for _, s := range byz {
 				b, err := pexplore.ParseByzantine(s, c.Nodes)
 				if err != nil {
@@ -84,8 +87,8 @@ input, 130 interrupted.`,
 			if err := c.Validate(); err != nil {
 				return usage(err)
 			}
-			if c.DPOR && !cmd.Flags().Changed("max-states") {
-				c.MaxStates = 0 // DPOR keeps fingerprints only: no default limit
+			if (c.DPOR || c.DFS) && !cmd.Flags().Changed("max-states") {
+				c.MaxStates = 0 // fingerprints only: no default limit
 			}
 			if c.MaxStates < 0 {
 				return usage(fmt.Errorf("--max-states %d: out of range: want 0 (no limit) or more", c.MaxStates))
@@ -99,7 +102,7 @@ input, 130 interrupted.`,
 				// redrawn on a terminal, a plain line every 5 s in a log;
 				// a redrawn line ends before any other output
 				pl := newProgressLine(errw, false)
-				c.Progress = func(s engine.Stats) { pl.show("  "+statsLineFor(c, s), false) }
+				c.Progress = func(s engine.Stats) { pl.show("  "+pexplore.StatsLine(c, s), false) }
 				w, errw = pl.before(w), pl.before(errw)
 			}
 			var err error
@@ -120,14 +123,15 @@ input, 130 interrupted.`,
 	fl.IntVar(&c.Drops, "drops", 0, fmt.Sprintf("messages that may be lost (0..%d)", pexplore.MaxBudget))
 	fl.IntVar(&c.Duplicates, "duplicates", 0, fmt.Sprintf("messages that may be duplicated (0..%d)", pexplore.MaxBudget))
 	fl.IntVar(&c.Crashes, "crashes", 0, fmt.Sprintf("replica crashes, each may recover (0..%d)", pexplore.MaxBudget))
+	fl.IntVar(&c.Timers, "timers", 0, fmt.Sprintf("timer expirations on a path (0..%d; default no limit: the state space is then infinite, so only --depth or --budget ends it)", pexplore.MaxTimers))
 	fl.StringArrayVar(&byz, "byzantine", nil, "a Byzantine replica and its strategy, ID:STRATEGY (repeatable)")
 	fl.IntVar(&c.Views, "views", 1, fmt.Sprintf("highest view explored (0..%d)", pexplore.MaxViews))
 	fl.IntVar(&c.Depth, "depth", 0, fmt.Sprintf("maximum path length (0: no limit, at most %d)", pexplore.MaxDepth))
 	fl.DurationVar(&c.Budget, "budget", 0, "wall-clock budget (0: none)")
-	fl.IntVar(&c.MaxStates, "max-states", defaultMaxStates, "stop after this many states (0: no limit; breadth-first about 4.5 KB of memory each, about 1 KB with --depth; --dpor 8-16 bytes each, no limit unless given)")
+	fl.IntVar(&c.MaxStates, "max-states", defaultMaxStates, "stop after this many states (0: no limit; breadth-first about 4.5 KB of memory each, about 1 KB with --depth; --dpor and --dfs 9-21 bytes each, no limit unless given)")
 	fl.StringVar(&c.Variant, "variant", "", "protocol variant (see pbftsim hunt --list; default correct)")
 	addSeedFlag(fl, &c.Seed, 1, "here the keys and the workload")
-	fl.BoolVar(&c.DFS, "dfs", false, "depth-first with iterative deepening instead of breadth-first")
+	fl.BoolVar(&c.DFS, "dfs", false, "depth-first iterative deepening keeping fingerprints only, instead of breadth-first (no --max-states limit unless given)")
 	fl.BoolVar(&c.NoSleep, "no-sleep", false, "turn the sleep-set partial-order reduction off")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
 	fl.IntVar(&c.LivenessSteps, "liveness-steps", 0, "check from every state that a fair fault-free continuation completes within N transitions (0: off)")
@@ -144,158 +148,59 @@ input, 130 interrupted.`,
 // the default stays near 3 GB. DPOR keeps 64-bit fingerprints only.
 const defaultMaxStates = 750_000
 
-// statsLineFor formats exploration counters for an exploration of c.
-func statsLineFor(c pexplore.Config, s engine.Stats) string {
-	if !c.DPOR {
-		return statsLine(s)
-	}
-	return fmt.Sprintf("DPOR: %d distinct states, %d transitions (%.0f/s), longest path %d, every class of maximal paths to causal depth %d explored, %d pruned beyond --views, %d fallbacks, fingerprint table %d KB, %v",
-		s.States, s.Transitions, s.PerSecond(), s.Depth, s.Checked, s.Pruned, s.Fallbacks, s.FPBytes>>10, s.Elapsed.Round(time.Millisecond))
-}
-
-// statsLine formats exploration counters.
-func statsLine(s engine.Stats) string {
-	return fmt.Sprintf("%d states, %d transitions (%.0f/s), depth %d (all states to depth %d checked), %d revisits, %d slept, %d pruned beyond --views, %v",
-		s.States, s.Transitions, s.PerSecond(), s.Depth, s.Checked, s.Revisits, s.Slept, s.Pruned, s.Elapsed.Round(time.Millisecond))
-}
-
 func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 	name := c.Variant
 	if name == "" {
 		name = "correct"
 	}
-	fmt.Fprintf(errw, "exploring variant %s: n=%d, %d request(s), drops %d, duplicates %d, crashes %d, byzantine %s, views <= %d, depth %s\n",
-		name, c.Nodes, c.Requests, c.Drops, c.Duplicates, c.Crashes, byzString(c.Byzantine), c.Views, depthString(c.Depth))
+	fmt.Fprintf(errw, "exploring %s\n", c.Describe())
 	res, err := pexplore.Explore(c)
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
-	fmt.Fprintln(w, statsLineFor(c, res.Stats))
-	if res.Liveness > 0 {
-		fmt.Fprintf(w, "liveness: a fair continuation checked from %d states (bound %d transitions)\n", res.Liveness, c.LivenessSteps)
-	}
+	fmt.Fprintln(w, pexplore.StatsLine(c, res.Stats))
+	fmt.Fprintln(w, res.LivenessLine())
 	if !res.Found() {
-		switch {
-		case res.Complete:
-			if c.DPOR {
-				fmt.Fprintln(w, "no violation within these bounds (safety checked on every state reached; every class of maximal paths within the bounds explored)")
-			} else {
-				fmt.Fprintln(w, "no violation within these bounds (safety checked on every reached state)")
-			}
-		case res.Interrupted:
-			fmt.Fprintf(w, "stopped (--budget or Ctrl-C): no violation in the states explored so far, %s; the bounds were NOT exhausted\n", coverage(c, res.Checked))
-		default:
-			fmt.Fprintf(w, "stopped at --max-states %d: no violation in the states explored so far, %s; the bounds were NOT exhausted\n", c.MaxStates, coverage(c, res.Checked))
-		}
+		fmt.Fprintln(w, res.Verdict())
 		return nil
 	}
 	fmt.Fprintf(w, "VIOLATION of %s at depth %d:\n  %s\n", res.Property, len(res.Path), res.Detail)
-	if c.DPOR {
-		fmt.Fprintf(w, "  (%s)\n", dporNote(c, res))
-	}
+	fmt.Fprintf(w, "  (%s)\n", res.Note())
+	fail := &exitError{code: 1, err: fmt.Errorf("variant %s violates %s", name, res.Property)}
 	if res.ReplayErr != nil {
 		fmt.Fprintf(w, "counterexample not written: %v\n", res.ReplayErr)
-		return &exitError{code: 1, err: fmt.Errorf("variant %s violates %s", name, res.Property)}
+		return fail
 	}
 	if out == "" {
 		out = filepath.Join(outDir, "explore-"+name+".replay.yaml")
 	}
-	rp := res.Replay
 	if err := writeReplayFile(res.Outcome, out); err != nil {
 		return err
 	}
 	fmt.Fprintf(w, "kernel run of the counterexample: %s\n", res.Outcome.Summary())
-	fmt.Fprintf(w, "replay file %s (trace hash %s): pbftsim replay %s\n", out, rp.TraceHash, out)
-	return &exitError{code: 1, err: fmt.Errorf("variant %s violates %s", name, res.Property)}
+	fmt.Fprintf(w, "replay file %s (trace hash %s): pbftsim replay %s\n", out, res.Replay.TraceHash, out)
+	return fail
 }
 
 func exploreAll(w, errw io.Writer, c pexplore.Config) error {
 	fmt.Fprintf(w, "%-26s %-5s %-20s %5s %9s %8s  %s\n", "variant", "found", "property", "depth", "states", "seconds", "note")
 	found, correctFails := 0, false
-	for _, v := range append([]string{"correct"}, properties.VariantNames()...) {
-		cv := c
-		cv.Variant = v
-		if v == "correct" {
-			cv.Variant = ""
-		}
-		fmt.Fprintf(errw, "exploring %s...\n", v)
-		res, err := pexplore.Explore(cv)
-		if err != nil {
-			return &exitError{code: 2, err: err}
-		}
-		f, prop, depth, note := "no", "-", "-", "no violation within the bounds"
-		switch {
-		case res.Found():
-			f, prop, depth, note = "yes", res.Property, fmt.Sprint(len(res.Path)), "shortest counterexample"
-			if c.DPOR {
-				note = dporNote(cv, res)
-			}
-			if v != "correct" {
-				found++
-			} else {
+	err := pexplore.AllVariants(c, func(r pexplore.VariantRow) {
+		if r.Found == "yes" {
+			if r.Variant == "correct" {
 				correctFails = true
+			} else {
+				found++
 			}
-			if res.ReplayErr != nil {
-				note = "not replayable: " + res.ReplayErr.Error()
-			}
-		case !res.Complete:
-			f = "no*"
-			note = fmt.Sprintf("bounds not exhausted: %s, no violation (a counterexample would be deeper)", coverage(cv, res.Checked))
 		}
-		fmt.Fprintf(w, "%-26s %-5s %-20s %5s %9d %8.1f  %s\n", v, f, prop, depth, res.States, res.Elapsed.Seconds(), note)
-		if res.Interrupted && c.Stop != nil && c.Stop() {
-			break
-		}
+		fmt.Fprintf(w, "%-26s %-5s %-20s %5s %9d %8.1f  %s\n", r.Variant, r.Found, r.Property, r.Depth, r.States, r.Seconds, r.Note)
+	})
+	if err != nil {
+		return &exitError{code: 2, err: err}
 	}
 	fmt.Fprintf(w, "%d of %d broken variants found within these bounds\n", found, len(properties.VariantNames()))
 	if correctFails {
 		return &exitError{code: 1, err: fmt.Errorf("the correct protocol violates a property within these bounds")}
 	}
 	return nil
-}
-
-// dporNote says how a DPOR counterexample was found and whether it is a
-// shortest one.
-func dporNote(c pexplore.Config, res *pexplore.Result) string {
-	at := fmt.Sprintf("within causal depth %d", c.Depth)
-	if c.DFS {
-		at = fmt.Sprintf("at causal depth %d (the smallest)", res.Checked+1)
-	}
-	if res.Shortest {
-		return "found " + at + "; a shortest counterexample (breadth-first to one transition less found none shorter, or found this one)"
-	}
-	return "found " + at + ", shrunk; a shorter counterexample is not ruled out"
-}
-
-// coverage says what an interrupted exploration of c covered, given
-// Stats.Checked.
-func coverage(c pexplore.Config, checked int) string {
-	if c.DPOR {
-		if checked == 0 {
-			return "no causal depth bound completed"
-		}
-		return fmt.Sprintf("every class of maximal paths to causal depth %d explored", checked)
-	}
-	return fmt.Sprintf("every state up to depth %d checked", checked)
-}
-
-func byzString(bs []cluster.ByzantineSpec) string {
-	if len(bs) == 0 {
-		return "none"
-	}
-	s := ""
-	for i, b := range bs {
-		if i > 0 {
-			s += ","
-		}
-		s += fmt.Sprintf("%d:%s", b.Replica, b.Strategy)
-	}
-	return s
-}
-
-func depthString(d int) string {
-	if d == 0 {
-		return "unbounded"
-	}
-	return fmt.Sprint(d)
 }

@@ -29,6 +29,9 @@ func TestExploreBadBounds(t *testing.T) {
 		{[]string{"--byzantine", "1:nonsense"}, "strategies:"},
 		{[]string{"--variant", "nonsense"}, "allowed"},
 		{[]string{"--dpor"}, "--dpor needs --depth"},
+		{[]string{"--timers", "21"}, "want 0..20"},
+		{[]string{"--timers", "-1"}, "want 0..20"},
+		{[]string{"--timers", "1", "--dpor", "--depth", "3"}, "not with --dpor"},
 	} {
 		_, errs, code := cli(t, append([]string{"explore", "--quiet"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) {

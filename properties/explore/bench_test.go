@@ -15,6 +15,9 @@ func BenchmarkExplore(b *testing.B) {
 		c    Config
 	}{
 		{"n=4/drops=1/depth=5", Config{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 5}},
+		// The compact depth-first search: iterative deepening 1..5, so
+		// more transitions for the same states (shallow levels again).
+		{"n=4/drops=1/dfs/depth=5", Config{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 5, DFS: true}},
 		{"n=4/equivocate/depth=6", Config{Nodes: 4, Requests: 1, Views: 0, Depth: 6,
 			Byzantine: []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}}},
 		// DPOR: depth is the causal depth (paths up to 11 transitions).

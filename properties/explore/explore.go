@@ -28,6 +28,10 @@ type Config struct {
 	Drops      int // network messages that may be lost
 	Duplicates int // network messages that may be duplicated
 	Crashes    int // replica crashes (each may recover)
+	// TimerLimit bounds the timer expirations on a path to Timers (without
+	// it the state space is infinite: see engine.Bounds).
+	TimerLimit bool
+	Timers     int
 	// Byzantine replicas with their strategies ("ID:STRATEGY"): a faulty
 	// replica runs its strategy and may also withhold any of its messages.
 	Byzantine []cluster.ByzantineSpec
@@ -57,6 +61,7 @@ const (
 	MaxBudget   = 6 // drops, duplicates, crashes each
 	MaxViews    = 3
 	MaxDepth    = 200
+	MaxTimers   = 20 // timer expirations on a path
 )
 
 // Validate reports the first bound out of range, naming the allowed values.
@@ -79,6 +84,10 @@ func (c Config) Validate() error {
 		return bad("views", c.Views, fmt.Sprintf("0..%d", MaxViews))
 	case c.Depth < 0 || c.Depth > MaxDepth:
 		return bad("depth", c.Depth, fmt.Sprintf("0 (no limit) or 1..%d", MaxDepth))
+	case c.TimerLimit && (c.Timers < 0 || c.Timers > MaxTimers):
+		return bad("timers", c.Timers, fmt.Sprintf("0..%d", MaxTimers))
+	case c.TimerLimit && c.DPOR:
+		return fmt.Errorf("--timers %d: not with --dpor (its dependency relation has no timer budget); use breadth-first or --dfs", c.Timers)
 	case c.DPOR && c.Depth == 0:
 		return fmt.Errorf("--dpor needs --depth: want a causal depth bound in 1..%d", MaxDepth)
 	case c.LivenessSteps < 0:
@@ -207,7 +216,9 @@ type Result struct {
 	Outcome   *properties.Outcome
 	ReplayErr error
 	// Shortest reports that the counterexample is known to be a shortest
-	// one: always breadth-first; with DPOR when a breadth-first search to
+	// one: always breadth-first and with iterative deepening; with DPOR or the
+	// one-pass depth-first search (--dfs --timers K, no --depth) when a
+	// breadth-first search to
 	// one transition less than its length (at most ShortenStates states)
 	// completed, either finding a shorter one (which replaces it) or none.
 	Shortest bool
@@ -230,7 +241,8 @@ func Explore(c Config) (*Result, error) {
 	chk := properties.New(opts)
 	var crashed []sim.NodeID
 	o := engine.Options{
-		Bounds:    engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth},
+		Bounds: engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth,
+			TimerLimit: c.TimerLimit, Timers: c.Timers},
 		DFS:       c.DFS,
 		Sleep:     !c.NoSleep,
 		DPOR:      c.DPOR,
@@ -281,8 +293,11 @@ func Explore(c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Result{Result: res, Config: c, Shortest: !c.DPOR}
-	if res.Found() && c.DPOR && res.Property != engine.Liveness {
+	// DPOR and the one-pass depth-first search do not find the shortest
+	// counterexample first.
+	onePass := c.DFS && !c.DPOR && c.TimerLimit && c.Depth == 0
+	out := &Result{Result: res, Config: c, Shortest: !c.DPOR && !onePass}
+	if res.Found() && !out.Shortest && res.Property != engine.Liveness {
 		out.Shortest = shorten(m, o, res)
 	}
 	if res.Found() {

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/properties"
@@ -158,9 +159,52 @@ func TestSleepSetsLoseNothing(t *testing.T) {
 	}
 }
 
+// TestDFSReachesTheBFSStates: the compact depth-first search (iterative
+// deepening over a table of fingerprints and depths, no worlds kept off the
+// current path) judges exactly the states the breadth-first search judges
+// within the same depth bound, so it loses no violation of a state property.
+func TestDFSReachesTheBFSStates(t *testing.T) {
+	for _, c := range []Config{
+		{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 5},
+		{Nodes: 4, Requests: 1, Crashes: 1, Views: 1, Depth: 4},
+		{Nodes: 4, Requests: 1, Drops: 2, Views: 1, Depth: 5, Byzantine: []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}},
+	} {
+		var sets [2]map[uint64]bool
+		var res [2]*engine.Result
+		for i, dfs := range []bool{false, true} {
+			m, _, err := c.model()
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[uint64]bool{}
+			res[i], err = engine.Run(m, engine.Options{Bounds: engine.Bounds{Drops: c.Drops, Crashes: c.Crashes, Depth: c.Depth},
+				Sleep: true, DFS: dfs, Check: func(w *engine.World, _ []engine.Record) (string, string) {
+					seen[w.Hash()] = true
+					return "", ""
+				}})
+			if err != nil || !res[i].Complete {
+				t.Fatalf("%+v dfs=%v: %v, complete %v", c, dfs, err, res[i] != nil && res[i].Complete)
+			}
+			sets[i] = seen
+		}
+		missing := 0
+		for h := range sets[0] {
+			if !sets[1][h] {
+				missing++
+			}
+		}
+		t.Logf("%+v: BFS %d states, %d transitions; DFS %d states (last limit), %d transitions, table %d bytes",
+			c, res[0].States, res[0].Transitions, res[1].States, res[1].Transitions, res[1].FPBytes)
+		if missing > 0 || len(sets[0]) != len(sets[1]) || res[1].States != res[0].States {
+			t.Errorf("%+v: DFS judged %d states, BFS %d, %d of BFS's missing; states %d vs %d", c, len(sets[1]), len(sets[0]), missing, res[1].States, res[0].States)
+		}
+	}
+}
+
 // TestVariantsReducedUnreduced: the broken variants found within small
 // bounds are found at the same (shortest) depth, with the same property,
-// with and without sleep sets, breadth-first and with iterative deepening.
+// with and without sleep sets, breadth-first and with (compact, stateful)
+// iterative deepening.
 func TestVariantsReducedUnreduced(t *testing.T) {
 	for _, c := range []Config{
 		{Nodes: 4, Requests: 1, Views: 0, Variant: "prepare-ignores-digest", Byzantine: []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}},
@@ -183,7 +227,7 @@ func TestVariantsReducedUnreduced(t *testing.T) {
 			depth = append(depth, len(res.Path))
 		}
 		if depth[0] != depth[1] || depth[0] != depth[2] {
-			t.Errorf("%s: depths %v (sleep BFS, plain BFS, sleep IDDFS) differ", c.Variant, depth)
+			t.Errorf("%s: depths %v (sleep BFS, plain BFS, compact IDDFS) differ", c.Variant, depth)
 		}
 		// DPOR with a deepening causal bound finds the same property at a
 		// causal depth no larger than the shortest path's length (a path
@@ -218,5 +262,40 @@ func TestLivenessContinuation(t *testing.T) {
 	res, err = Explore(Config{Nodes: 4, Requests: 1, Views: 1, Depth: 2, Byzantine: silent, LivenessSteps: 20})
 	if err != nil || res.Property != engine.Liveness || len(res.Path) != 0 {
 		t.Fatalf("bound 20: %v, found %q at depth %d, want liveness in the initial state", err, res.Property, len(res.Path))
+	}
+}
+
+// TestUnboundedSpaceIsInfinite: the reachable state space of even the
+// fault-free configuration is infinite, so no exploration without a depth
+// bound (or a bound on timer expirations, --timers) can complete: while every
+// copy of the request is in flight no replica holds a timer, and the
+// client's retry timer can expire again and again, each time multicasting
+// the request once more (the schedule is legal: the network may delay
+// messages without bound). The test follows that path for 30 expirations
+// and checks that every state on it is new and can fire again.
+func TestUnboundedSpaceIsInfinite(t *testing.T) {
+	m, _, err := Config{Nodes: 4, Requests: 1, Views: 0}.model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.NewEngine(m)
+	w, _, err := e.Initial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[uint64]bool{w.Hash(): true}
+	for i := 1; i <= 30; i++ {
+		fire := slices.IndexFunc(e.Choices(nil, w, engine.Bounds{}), func(c engine.Choice) bool { return c.Kind == engine.Fire })
+		if fire < 0 {
+			t.Fatalf("expiration %d: no timer can fire (flight %d)", i, len(w.Flight))
+		}
+		w, _ = e.Apply(w, engine.Choice{Kind: engine.Fire})
+		if seen[w.Hash()] {
+			t.Fatalf("expiration %d reaches a known state: the space is finite along this path", i)
+		}
+		seen[w.Hash()] = true
+		if len(w.Flight) != 1+4*i {
+			t.Fatalf("expiration %d: %d messages in flight, want %d", i, len(w.Flight), 1+4*i)
+		}
 	}
 }

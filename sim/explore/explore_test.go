@@ -103,3 +103,36 @@ func TestEchoLiveness(t *testing.T) {
 		t.Fatalf("found %q path %v, want liveness after one drop", res.Property, res.Path)
 	}
 }
+
+// TestTimerBound: a bound on timer expirations leaves out exactly the
+// states after more expirations. The pinger pings twice (its round timer
+// arms once): with no expiration allowed only round 0 is explored, {PING} ->
+// {PONG} -> {} (3 states); with one or more allowed, the same states as
+// without the bound.
+func TestTimerBound(t *testing.T) {
+	model := func() *Model {
+		return &Model{New: func() ([]sim.Node, error) {
+			return []sim.Node{echo.NewPinger(0, []sim.NodeID{1}, time.Millisecond, 2), echo.NewPonger(1)}, nil
+		}}
+	}
+	free, err := Run(model(), Options{})
+	if err != nil || !free.Complete {
+		t.Fatalf("unbounded: %v", err)
+	}
+	for _, tc := range []struct {
+		timers, states int
+	}{{0, 3}, {1, free.States}, {5, free.States}} {
+		for _, dfs := range []bool{false, true} {
+			res, err := Run(model(), Options{Bounds: Bounds{TimerLimit: true, Timers: tc.timers}, DFS: dfs})
+			if err != nil || !res.Complete {
+				t.Fatalf("timers %d: %v", tc.timers, err)
+			}
+			if res.States != tc.states {
+				t.Errorf("timers %d dfs %v: %d states, want %d", tc.timers, dfs, res.States, tc.states)
+			}
+		}
+	}
+	if free.States <= 3 {
+		t.Fatalf("unbounded: %d states: the second round was not explored", free.States)
+	}
+}

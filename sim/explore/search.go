@@ -129,6 +129,10 @@ type search struct {
 	pbuf  []Record
 	chain []*recChain
 	fp    fpSet
+	stack []Choice // the depth-first path
+	// judgeAll: the depth-first search judges every new state (one pass),
+	// not only those at the depth limit.
+	judgeAll bool
 }
 
 // Liveness is the property name of a failed liveness check.
@@ -138,8 +142,12 @@ const Liveness = "liveness"
 func Run(m *Model, o Options) (*Result, error) {
 	e := NewEngine(m)
 	e.keep = o.Records
+	e.countFires = o.TimerLimit
 	s := &search{e: e, o: o, seen: map[uint64]int32{}, start: time.Now()}
 	s.last = s.start
+	if o.DPOR && o.TimerLimit {
+		return nil, errors.New("explore: DPOR does not take a bound on timer expirations")
+	}
 	w0, recs, err := e.Initial()
 	if err != nil {
 		return nil, err
@@ -344,7 +352,7 @@ func (s *search) expand(it item, push func(*World, int32)) error {
 	sleep := st.sleep
 	s.buf = s.e.Choices(s.buf[:0], w, s.o.Bounds)
 	if len(s.buf) == 0 && s.o.Depth > 0 && w.Depth >= s.o.Depth {
-		if len(s.e.Choices(nil, w, Bounds{Drops: s.o.Drops, Duplicates: s.o.Duplicates, Crashes: s.o.Crashes})) > 0 {
+		if len(s.e.Choices(nil, w, s.o.Bounds.Limit())) > 0 {
 			s.res.DepthLimit++
 		}
 	}
@@ -393,7 +401,11 @@ func (s *search) expand(it item, push func(*World, int32)) error {
 			if len(inter) < len(old.sleep) {
 				old.sleep = inter
 				if old.done {
+					// Expanded again at the state's own (smallest) depth:
+					// nw, reached by a longer path, would be cut short by
+					// the depth bound.
 					old.done = false
+					nw.Depth = int(old.depth)
 					push(nw, nid)
 				}
 			}
@@ -412,45 +424,119 @@ func intersect(a, b []sleepEntry) []sleepEntry {
 	return out
 }
 
+// MaxDFSDepth is the deepest depth limit of the depth-first search (its
+// table keeps a depth per state in one byte).
+const MaxDFSDepth = 255
+
 // iddfs runs depth-first searches with depth limits 1, 2, ... up to
-// o.Depth, until a limit leaves no state with choices at its bound.
+// o.Depth (MaxDFSDepth without one), until a limit leaves no state with
+// choices at its bound. It is stateful and compact: the visited states of
+// one limit are kept as 64-bit fingerprints with the smallest depth at which
+// each was reached (fpSet, 9 bytes a slot), and a state reached again by a
+// shorter path is expanded again, so every state within the limit is
+// reached; the worlds kept are those of the current path only. A state
+// whose smallest depth is below the limit was judged by an earlier limit, so
+// only the states reached at the limit are judged again. Sleep sets are not
+// used (their soundness with state caching needs the sleep set of every
+// visited state stored): every enabled transition is explored.
+//
+// With a bound on timer expirations and no depth bound the state space is
+// finite, and one pass (limit MaxDFSDepth) explores it without re-exploring
+// shallower levels; its first violation is then not necessarily a shortest
+// one (Result.Path is the DFS path).
 func (s *search) iddfs(w0 *World, recs []Record) error {
-	maxD := s.o.Depth
-	if maxD <= 0 {
-		maxD = 1 << 30
+	maxD, bounded := s.o.Depth, s.o.Depth > 0
+	if !bounded || maxD > MaxDFSDepth {
+		maxD = MaxDFSDepth
 	}
-	for lim := 1; lim <= maxD; lim++ {
-		clear(s.seen)
-		s.st = s.st[:0]
+	first := 1
+	if !bounded && s.o.TimerLimit {
+		first, s.judgeAll = maxD, true
+	}
+	// One pass needs no depths: a state seen is not expanded again (one
+	// cut at MaxDFSDepth leaves the search incomplete).
+	s.fp.withDepth = !s.judgeAll
+	w0.trace = &recChain{recs: recs}
+	for lim := first; lim <= maxD; lim++ {
+		s.fp.reset()
 		s.res.States, s.res.DepthLimit = 0, 0
 		s.o.Depth = lim
-		w0.trace = &recChain{recs: recs}
-		id, _, err := s.visit(w0, -1, Choice{}, recs, nil)
+		s.stack = s.stack[:0]
+		if err := s.dfsVisit(w0, lim); err != nil {
+			return err
+		}
+		s.res.FPBytes = s.fp.bytes()
+		if s.res.DepthLimit == 0 || bounded && lim == maxD {
+			s.res.Checked = s.res.Depth
+			if bounded {
+				s.res.Checked = lim
+			}
+			s.res.Complete = true
+			return nil
+		}
+		if !s.judgeAll {
+			s.res.Checked = lim
+		}
+	}
+	return nil // deeper than MaxDFSDepth: not complete
+}
+
+// dfsVisit visits w (at depth len(s.stack)) and, if it is new or reached
+// by a shorter path than before, judges and expands it.
+func (s *search) dfsVisit(w *World, lim int) error {
+	isNew, shallower := s.fp.visit(w.Hash(), w.Depth)
+	if !isNew && !shallower {
+		s.res.Revisits++
+		return nil
+	}
+	if isNew {
+		s.res.States++
+		s.res.Depth = max(s.res.Depth, w.Depth)
+		if w.Depth == lim || lim == 1 || s.judgeAll {
+			// Below the limit, it was judged by an earlier limit.
+			var path []Record
+			if s.o.Records {
+				path = s.pathRecords(w)
+			}
+			if err := s.judge(w, path, func() []Choice { return slices.Clone(s.stack) }); err != nil {
+				return err
+			}
+		} else if err := s.tick(); err != nil {
+			return err
+		}
+	}
+	if s.e.m.Prune != nil && s.e.m.Prune(w) {
+		s.res.Pruned++
+		if s.o.Leaf != nil {
+			s.o.Leaf(w)
+		}
+		return nil
+	}
+	choices := s.e.Choices(nil, w, s.o.Bounds)
+	if len(choices) == 0 {
+		if w.Depth >= lim {
+			if len(s.e.Choices(nil, w, s.o.Bounds.Limit())) > 0 {
+				s.res.DepthLimit++
+			}
+		}
+		if s.o.Leaf != nil {
+			s.o.Leaf(w)
+		}
+		return nil
+	}
+	for _, c := range choices {
+		nw, _ := s.e.Apply(w, c)
+		s.res.Transitions++
+		if s.o.Records {
+			nw.trace = &recChain{recs: s.e.takeRecords(), up: w.trace}
+		}
+		s.stack = append(s.stack, c)
+		err := s.dfsVisit(nw, lim)
+		s.stack = s.stack[:len(s.stack)-1]
 		if err != nil {
 			return err
 		}
-		var dfs func(it item) error
-		dfs = func(it item) error {
-			var kids []item
-			if err := s.expand(it, func(nw *World, nid int32) { kids = append(kids, item{nw, nid}) }); err != nil {
-				return err
-			}
-			for _, k := range kids {
-				if err := dfs(k); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		if err := dfs(item{w0, id}); err != nil {
-			return err
-		}
-		s.res.Checked = lim
-		if s.res.DepthLimit == 0 {
-			break
-		}
 	}
-	s.res.Complete = true
 	return nil
 }
 

@@ -107,9 +107,10 @@ type World struct {
 	seq    uint64
 	sends  int
 	trace  *recChain // records of the path (Options.Records)
-	// Budgets used along the path.
-	Drops, Dups, Crashes int
-	Depth                int
+	// Budgets used along the path (Fires only counts with
+	// Bounds.TimerLimit).
+	Drops, Dups, Crashes, Fires int
+	Depth                       int
 }
 
 // Record is what the explorer traces: the records of one transition, as the
@@ -118,9 +119,10 @@ type Record = sim.Record
 
 // Engine steps worlds for one model. It is not safe for concurrent use.
 type Engine struct {
-	m   *Model
-	cp  *Copier
-	out sim.Output
+	m          *Model
+	countFires bool // count timer expirations in World.Fires (Bounds.TimerLimit)
+	cp         *Copier
+	out        sim.Output
 	// per transition
 	cloned []bool
 	loc    []local
@@ -327,6 +329,19 @@ type Bounds struct {
 	Drops, Duplicates, Crashes int
 	// Depth is the maximum number of transitions on a path (0: no limit).
 	Depth int
+	// TimerLimit bounds the timer expirations (Fire transitions) on a
+	// path to Timers. Without it the state space of a protocol whose
+	// timers re-arm is infinite (a retry timer can expire again and again
+	// while its messages are delayed); with it every explored path is
+	// still a path of the real system (its timers have not expired yet).
+	TimerLimit bool
+	Timers     int
+}
+
+// Limit returns b without its depth bound (the budgets only).
+func (b Bounds) Limit() Bounds {
+	b.Depth = 0
+	return b
 }
 
 // Choices appends w's enabled transitions under b to dst. Identical
@@ -365,7 +380,7 @@ func (e *Engine) Choices(dst []Choice, w *World, b Bounds) []Choice {
 			}
 		}
 	}
-	if len(w.Timers) > 0 {
+	if len(w.Timers) > 0 && (!b.TimerLimit || w.Fires < b.Timers) {
 		dst = append(dst, Choice{Kind: Fire, Node: w.Timers[earliest(w)].Node})
 	}
 	return dst
@@ -386,7 +401,7 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 	nw := &World{
 		Nodes: slices.Clone(w.Nodes), nh: slices.Clone(w.nh), Down: slices.Clone(w.Down),
 		Flight: slices.Clone(w.Flight), Timers: slices.Clone(w.Timers),
-		Now: w.Now, seq: w.seq, sends: w.sends, Drops: w.Drops, Dups: w.Dups, Crashes: w.Crashes, Depth: w.Depth + 1,
+		Now: w.Now, seq: w.seq, sends: w.sends, Drops: w.Drops, Dups: w.Dups, Crashes: w.Crashes, Fires: w.Fires, Depth: w.Depth + 1,
 	}
 	e.begin(nw, false)
 	nTimers, tseq := len(nw.Timers), nw.seq
@@ -421,6 +436,9 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		e.record(Record{Time: nw.Now, Kind: sim.RecDuplicate, From: f.From, To: f.To, Msg: f.Msg})
 	case Fire:
 		e.fire(nw, earliest(nw))
+		if e.countFires {
+			nw.Fires++
+		}
 	case Crash:
 		nw.Now += Unit
 		nw.Down[c.Node] = true
@@ -479,7 +497,7 @@ func timersArmed(w *World, seq uint64) bool {
 
 // Hash returns the world's state hash: every node's state, which nodes are
 // down, the in-flight messages as a multiset, the order of the pending
-// timers, and the budgets used.
+// timers, and the budgets used (timer expirations only when counted).
 func (w *World) Hash() uint64 {
 	h := uint64(fnvOff)
 	for i, x := range w.nh {
@@ -512,6 +530,9 @@ func (w *World) Hash() uint64 {
 		h = mix(mix(h, uint64(t.Node)), uint64(t.ID))
 	}
 	h = mix(mix(mix(h, uint64(w.Drops)), uint64(w.Dups)), uint64(w.Crashes))
+	if w.Fires > 0 {
+		h = mix(h, uint64(w.Fires)<<8|0xf1)
+	}
 	return finalize(h)
 }
 

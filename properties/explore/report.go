@@ -1,0 +1,155 @@
+package explore
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pbftsim/pbftsim/properties"
+	engine "github.com/pbftsim/pbftsim/sim/explore"
+)
+
+// Describe says which configuration and bounds an exploration of c covers.
+func (c Config) Describe() string {
+	name := c.Variant
+	if name == "" {
+		name = "correct"
+	}
+	byz := "none"
+	for i, b := range c.Byzantine {
+		if i == 0 {
+			byz = ""
+		} else {
+			byz += ","
+		}
+		byz += fmt.Sprintf("%d:%s", b.Replica, b.Strategy)
+	}
+	depth := "unbounded"
+	if c.Depth > 0 {
+		depth = fmt.Sprint(c.Depth)
+	}
+	timers := "unbounded"
+	if c.TimerLimit {
+		timers = fmt.Sprint(c.Timers)
+	}
+	return fmt.Sprintf("variant %s: n=%d, %d request(s), drops %d, duplicates %d, crashes %d, byzantine %s, views <= %d, timer expirations %s, depth %s",
+		name, c.Nodes, c.Requests, c.Drops, c.Duplicates, c.Crashes, byz, c.Views, timers, depth)
+}
+
+// StatsLine formats the counters of an exploration of c.
+func StatsLine(c Config, s engine.Stats) string {
+	el := s.Elapsed.Round(time.Millisecond)
+	switch {
+	case c.DPOR:
+		return fmt.Sprintf("DPOR: %d distinct states, %d transitions (%.0f/s), longest path %d, every class of maximal paths to causal depth %d explored, %d pruned beyond --views, %d fallbacks, fingerprint table %d KB, %v",
+			s.States, s.Transitions, s.PerSecond(), s.Depth, s.Checked, s.Pruned, s.Fallbacks, s.FPBytes>>10, el)
+	case c.DFS:
+		return fmt.Sprintf("depth-first: %d states (within the last depth limit), %d transitions over all limits (%.0f/s), depth %d (all states to depth %d checked), %d revisits, %d pruned beyond --views, fingerprint table %d KB, %v",
+			s.States, s.Transitions, s.PerSecond(), s.Depth, s.Checked, s.Revisits, s.Pruned, s.FPBytes>>10, el)
+	}
+	return fmt.Sprintf("%d states, %d transitions (%.0f/s), depth %d (all states to depth %d checked), %d revisits, %d slept, %d pruned beyond --views, %v",
+		s.States, s.Transitions, s.PerSecond(), s.Depth, s.Checked, s.Revisits, s.Slept, s.Pruned, el)
+}
+
+// Coverage says what an exploration of c covered, given Stats.Checked.
+func (c Config) Coverage(checked int) string {
+	if c.DPOR {
+		if checked == 0 {
+			return "no causal depth bound completed"
+		}
+		return fmt.Sprintf("every class of maximal paths to causal depth %d explored", checked)
+	}
+	return fmt.Sprintf("every state up to depth %d checked", checked)
+}
+
+// Verdict says what an exploration that found no violation judged.
+func (r *Result) Verdict() string {
+	c := r.Config
+	switch {
+	case r.Complete && c.DPOR:
+		return "no violation within these bounds (safety checked on every state reached; every class of maximal paths within the bounds explored)"
+	case r.Complete:
+		return "no violation within these bounds (safety checked on every reached state)"
+	case r.Interrupted:
+		return fmt.Sprintf("stopped (--budget or Ctrl-C): no violation in the states explored so far, %s; the bounds were NOT exhausted", c.Coverage(r.Checked))
+	case c.DFS && !c.DPOR && r.Checked >= engine.MaxDFSDepth:
+		return fmt.Sprintf("stopped at depth limit %d: no violation in the states explored so far, %s; the bounds were NOT exhausted", engine.MaxDFSDepth, c.Coverage(r.Checked))
+	}
+	return fmt.Sprintf("stopped at --max-states %d: no violation in the states explored so far, %s; the bounds were NOT exhausted", c.MaxStates, c.Coverage(r.Checked))
+}
+
+// LivenessLine says what the liveness check judged ("" when it was off).
+func (r *Result) LivenessLine() string {
+	if r.Config.LivenessSteps <= 0 {
+		return "liveness: not checked (--liveness-steps 0)"
+	}
+	return fmt.Sprintf("liveness: from each of %d reached states a fair fault-free continuation completed the requests within %d transitions", r.Liveness, r.Config.LivenessSteps)
+}
+
+// Note says how a counterexample was found and whether it is known to be a
+// shortest one.
+func (r *Result) Note() string {
+	c := r.Config
+	at := "found depth-first (one pass)"
+	if c.DPOR {
+		at = fmt.Sprintf("found within causal depth %d", c.Depth)
+		if c.DFS {
+			at = fmt.Sprintf("found at causal depth %d (the smallest)", r.Checked+1)
+		}
+	}
+	switch {
+	case r.Shortest && !c.DPOR && !(c.DFS && c.TimerLimit && c.Depth == 0):
+		return "shortest counterexample"
+	case r.Shortest:
+		return at + "; a shortest counterexample (breadth-first to one transition less found none shorter, or found this one)"
+	}
+	if c.DPOR {
+		at += ", shrunk"
+	}
+	return at + "; a shorter counterexample is not ruled out"
+}
+
+// VariantRow is one row of an exploration of every variant.
+type VariantRow struct {
+	Variant  string // "correct" or a broken variant
+	Found    string // "yes", "no" (bounds exhausted), "no*" (not exhausted)
+	Property string // the violated property ("-" when none)
+	Depth    string // length of the counterexample ("-" when none)
+	States   int
+	Seconds  float64
+	Note     string
+	Result   *Result
+}
+
+// AllVariants explores the correct protocol and then every broken variant
+// with c's bounds (c.Variant is ignored), calling row after each. It stops
+// early when c.Stop reports true.
+func AllVariants(c Config, row func(VariantRow)) error {
+	for _, v := range append([]string{"correct"}, properties.VariantNames()...) {
+		cv := c
+		cv.Variant = v
+		if v == "correct" {
+			cv.Variant = ""
+		}
+		res, err := Explore(cv)
+		if err != nil {
+			return err
+		}
+		r := VariantRow{Variant: v, Found: "no", Property: "-", Depth: "-", States: res.States,
+			Seconds: res.Elapsed.Seconds(), Note: "no violation within the bounds", Result: res}
+		switch {
+		case res.Found():
+			r.Found, r.Property, r.Depth, r.Note = "yes", res.Property, fmt.Sprint(len(res.Path)), res.Note()
+			if res.ReplayErr != nil {
+				r.Note = "not replayable: " + res.ReplayErr.Error()
+			}
+		case !res.Complete:
+			r.Found = "no*"
+			r.Note = fmt.Sprintf("bounds not exhausted: %s, no violation (a counterexample would be deeper)", cv.Coverage(res.Checked))
+		}
+		row(r)
+		if res.Interrupted && c.Stop != nil && c.Stop() {
+			break
+		}
+	}
+	return nil
+}
