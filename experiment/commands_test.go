@@ -56,6 +56,11 @@ func TestCommandsBadOptions(t *testing.T) {
 			_, err := Report(context.Background(), ReportOptions{Scenario: "no-such", Out: filepath.Join(dir, "r")})
 			return err
 		}, "scenario"},
+		{"merge without out", func() error { _, err := Merge("", []string{"a.jsonl"}); return err }, "out"},
+		{"merge a missing part", func() error {
+			_, err := Merge(filepath.Join(dir, "m.jsonl"), []string{filepath.Join(dir, "none.jsonl")})
+			return err
+		}, ""},
 		{"triage without out", func() error { _, err := NewTriage(filepath.Join(dir, "s.jsonl"), ""); return err }, "out"},
 	}
 	for _, c := range cases {
