@@ -194,7 +194,7 @@ type byzNode struct {
 	// stale-fork's mix, drawn per run: honest in pHonest/4 of its views,
 	// else split in pSplit/4 of them; 1 to maxDepth QCs back
 	pHonest, pSplit, maxDepth int
-	scratch  sim.Output
+	scratch                   sim.Output
 }
 
 func (b *byzNode) Start(now sim.Time, out *sim.Output) {
