@@ -129,13 +129,12 @@ func TestHotStuffGenericHunt(t *testing.T) {
 	for _, h := range hunts {
 		v := h.variant
 		t.Run(h.protocol+"/"+v, func(t *testing.T) {
-			// no-safenode, unlock-lower, seed 1: 895 cases chained; 2261
-			// Basic since its view synchronization after more than f
-			// failed views (sim/hotstuff/sync.go; 500 before: fewer views
-			// in which replicas disagree; seed 2 615 -> 2148, seed 3 1561
-			// both). Chained HotStuff's commit-rule variants, found since
-			// the stale-fork strategy: two-chain-commit 1942 cases,
-			// gap-commit 5267 (none in 56 754 before it).
+			// seed 1: Basic no-safenode and unlock-lower 296 cases, small-qc
+			// 148, fixed-timeout 43; chained no-safenode and unlock-lower
+			// 1257, small-qc 148, fixed-timeout 197, and the commit-rule
+			// variants, found since the stale-fork strategy:
+			// two-chain-commit 985 cases, gap-commit 4958 (none in 56 754
+			// before it).
 			maxCases := 3000
 			if v == "gap-commit" || v == "two-chain-commit" {
 				maxCases = 6000
