@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pbftsim/pbftsim/reports/sweep"
+	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
@@ -55,6 +56,11 @@ func TestCommandsBadOptions(t *testing.T) {
 			_, err := Report(context.Background(), ReportOptions{Scenario: "no-such", Out: filepath.Join(dir, "r")})
 			return err
 		}, "scenario"},
+		{"merge without out", func() error { _, err := Merge("", []string{"a.jsonl"}); return err }, "out"},
+		{"merge a missing part", func() error {
+			_, err := Merge(filepath.Join(dir, "m.jsonl"), []string{filepath.Join(dir, "none.jsonl")})
+			return err
+		}, ""},
 		{"triage without out", func() error { _, err := NewTriage(filepath.Join(dir, "s.jsonl"), ""); return err }, "out"},
 	}
 	for _, c := range cases {
@@ -96,13 +102,60 @@ func TestSweepResult(t *testing.T) {
 	if err != nil || r.Failures == 0 || r.Unexpected() != 0 {
 		t.Fatalf("beyond-f fails outside the fault model only: %+v %v", r, err)
 	}
-	lie := filepath.Join(t.TempDir(), "lie.yaml")
-	if err := os.WriteFile(lie, []byte("name: lie\nn: 4\nprotocol: {variant: client-single-reply}\nworkload: {clients: 1, requests: 3}\n"+
-		"byzantine:\n  - {replica: 0, strategy: lying-reply}\nnetwork: {delay: const:1ms}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	lie := writeLie(t, t.TempDir())
 	r, err = Sweep(context.Background(), SweepOptions{Scenario: lie, Seeds: sweep.Range{From: 1, To: 2}, Workers: 1, Out: out})
 	if err == nil || !strings.Contains(err.Error(), "failed within the fault model") || !r.Written || r.Unexpected() == 0 {
 		t.Fatalf("a broken variant's sweep: %+v %v", r, err)
 	}
+}
+
+// TestRunSavesViolation: a run that violates a property within the fault
+// model writes its replay file and counterexample and returns the
+// violation as its error; a run outside the fault model writes them too
+// but is no error; an output that is an input is refused before running.
+func TestRunSavesViolation(t *testing.T) {
+	dir := t.TempDir()
+	lie := writeLie(t, dir)
+	sc, err := scenarios.Load(lie)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Run(sc, Options{Check: true, Out: lie, Inputs: []string{lie}}); !isField(err, "out") {
+		t.Fatalf("--out over the scenario: %v", err)
+	}
+	out := filepath.Join(dir, "lie.replay.yaml")
+	r, err := Run(sc, Options{Check: true, Out: out, Inputs: []string{lie}})
+	if r == nil || err == nil || !strings.Contains(err.Error(), "violated within the fault model") || r.Saved == nil || r.Saved.Counterexample == nil {
+		t.Fatalf("violation: %+v %v", r, err)
+	}
+	if rp, err := scenarios.LoadReplay(r.Saved.Replay); err != nil || rp.TraceHash != r.TraceHash() {
+		t.Fatalf("replay file: %v", err)
+	}
+	bf, _ := scenarios.Builtin("beyond-f")
+	r, err = Run(bf, Options{Check: true, Out: filepath.Join(dir, "bf.replay.yaml")})
+	if err != nil || !r.Failed() || r.Saved == nil {
+		t.Fatalf("beyond-f (outside the fault model): %+v %v", r, err)
+	}
+	r, err = Run(bf, Options{Check: false, Out: filepath.Join(dir, "unchecked.replay.yaml")})
+	if err != nil || r.Failed() || r.Saved != nil {
+		t.Fatalf("unchecked run: %+v %v", r, err)
+	}
+}
+
+func isField(err error, field string) bool {
+	f, ok := inputField(err)
+	return ok && f == field
+}
+
+// writeLie writes into dir a scenario that violates a property within the
+// fault model (a broken client variant that trusts a lying replica's
+// reply) and returns its path.
+func writeLie(t *testing.T, dir string) string {
+	t.Helper()
+	lie := filepath.Join(dir, "lie.yaml")
+	if err := os.WriteFile(lie, []byte("name: lie\nn: 4\nprotocol: {variant: client-single-reply}\nworkload: {clients: 1, requests: 3}\n"+
+		"byzantine:\n  - {replica: 0, strategy: lying-reply}\nnetwork: {delay: const:1ms}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return lie
 }

@@ -10,7 +10,8 @@
 //   - Search: the property search on the correct protocol (check).
 //   - NewHunt, NewHuntAll: the search for a violation of a broken variant,
 //     or of every one (hunt).
-//   - Sweep: one scenario over many seeds into a sweep file (sweep).
+//   - Sweep, Merge: one scenario over many seeds into a sweep file
+//     (sweep), and the shards of one joined (merge).
 //   - Report: the message-complexity sweep and its report folder (report).
 //   - NewTriage: group, rerun and shrink a sweep's failing seeds (triage).
 //

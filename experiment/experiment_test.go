@@ -70,9 +70,14 @@ func TestWriteReplayAndCheck(t *testing.T) {
 	if err != nil || !c.Reproduced || len(c.Notes) != 0 || o.TraceHash() != rp.TraceHash {
 		t.Fatalf("replay: %+v %v", c, err)
 	}
+	if c.Err(path) != nil {
+		t.Fatalf("a reproduced run is no error: %v", c.Err(path))
+	}
 	rp.TraceHash = "0000000000000000"
 	if c := CheckReplay(rp, o, "v2"); c.Reproduced || len(c.Problems) != 1 || !strings.Contains(c.Notes[0], "written by pbftsim v1, this is v2") {
 		t.Fatalf("mismatch: %+v", c)
+	} else if err := c.Err(path); err == nil || !strings.Contains(err.Error(), "does not reproduce") {
+		t.Fatalf("mismatch error: %v", err)
 	}
 	ce, err := WriteCounterexample(r.Outcome, r.RunOptions(), path)
 	if err != nil || ce == nil {

@@ -53,6 +53,33 @@ func CheckReplay(rp *scenarios.Replay, o *properties.Outcome, version string) Re
 	return c
 }
 
+// Err is the verdict of the check of the replay file file: an error when
+// the rerun differs from its record (nil when it matches, even if the
+// trace hash was not recorded: Reproduced says whether it was compared).
+func (c ReplayCheck) Err(file string) error {
+	if len(c.Problems) > 0 {
+		return notReproduced(file)
+	}
+	return nil
+}
+
+// notReproduced is the error of a rerun that differs from its record.
+func notReproduced(file string) error {
+	return fmt.Errorf("replay of %s does not reproduce the recorded run", file)
+}
+
+// Err is the verdict of a stepped replay: an error when the run, judged at
+// its end, differs from its record, or ended before the target.
+func (r *StopReport) Err() error {
+	switch {
+	case len(r.Mismatches) > 0:
+		return notReproduced(r.File)
+	case !r.Reached:
+		return fmt.Errorf("the run ended (%s) at %v before --until %s was reached", r.Ended, r.Time, r.Until)
+	}
+	return nil
+}
+
 // Replay reruns rp (properties.Rerun: the recorded run, stopped at its
 // first violation when that is how it was recorded) and checks it.
 func Replay(rp *scenarios.Replay, version string) (*properties.Outcome, ReplayCheck, error) {

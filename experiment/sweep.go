@@ -128,8 +128,33 @@ func Sweep(ctx context.Context, o SweepOptions) (*SweepResult, error) {
 		return r, err
 	}
 	r.Aggregate, r.Written = agg, true
+	return r, judgeSweep(agg, o.Out)
+}
+
+// judgeSweep is the verdict of a sweep file (the rule of pbftsim run, per
+// seed): a failure when a seed violated a property within the fault model
+// or could not run; violations outside it are expected.
+func judgeSweep(agg *sweep.Aggregate, file string) error {
 	if agg.Unexpected() > 0 {
-		return r, fmt.Errorf("%d of %d seeds failed within the fault model (see %s)", agg.Unexpected(), agg.Done, o.Out)
+		return fmt.Errorf("%d of %d seeds failed within the fault model (see %s)", agg.Unexpected(), agg.Done, file)
 	}
-	return r, nil
+	return nil
+}
+
+// Merge checks the shard files parts of one sweep and writes to out the
+// file the sweep without shards writes (sweep.Merge), and aggregates it.
+// Parts that cannot be merged are bad input (*InputError); the error then
+// says whether a seed failed within the fault model, as Sweep's does.
+func Merge(out string, parts []string) (*sweep.Aggregate, error) {
+	if out == "" {
+		return nil, badField("out", "--out: want the merged file")
+	}
+	if err := outfile.CheckDistinct(out, parts...); err != nil {
+		return nil, badField("out", "--out: %w", err)
+	}
+	agg, err := sweep.Merge(out, parts)
+	if err != nil {
+		return nil, bad(err)
+	}
+	return agg, judgeSweep(agg, out)
 }

@@ -23,7 +23,9 @@ import (
 // below the lowest stable checkpoint for evidence about recent seqs (a
 // VIEW-CHANGE whose claimed stable checkpoint lags). Folding happens when
 // low has advanced by a window since the last fold, so its cost is
-// amortised over a window of seqs.
+// amortised over a window of seqs. Protocols without stable checkpoints
+// (HotStuff) fold the same way below the lowest executed prefix of the
+// correct replicas (Options.FoldOnExecuted).
 
 // foldState is the summary of what was folded.
 type foldState struct {

@@ -38,7 +38,7 @@ type traceSink struct {
 
 func newTraceSink(w io.Writer) *traceSink {
 	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-		zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+		zstd.WithWindowSize(1<<19), zstd.WithLowerEncoderMem(true))
 	if err != nil {
 		panic(err)
 	}

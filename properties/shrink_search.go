@@ -79,7 +79,7 @@ func searchCandidate(r *rand.Rand, orig, cur scenarios.Scenario, k int) scenario
 // view changes per request), the client's retransmission timeout halved or
 // doubled, message loss raised a level (with a GST when there was none),
 // GST moved later (a longer asynchronous period), the client's think time
-// off, or one of Mutate's changes (a drop or delay rule for one message
+// off and the faults 2-8 times sooner (see sooner), or one of Mutate's changes (a drop or delay rule for one message
 // type, a crash and recovery, a redrawn Byzantine strategy).
 func stress(r *rand.Rand, sc scenarios.Scenario, seed uint64) scenarios.Scenario {
 	c := clone(sc)
@@ -109,6 +109,7 @@ func stress(r *rand.Rand, sc scenarios.Scenario, seed uint64) scenarios.Scenario
 			later(&c, c.Network.GST)
 		case 4:
 			c.Workload.Interval = 0
+			c, _ = sooner(c, time.Duration(2+r.IntN(7)))
 		default:
 			c = Mutate(r, c, seed)
 		}
@@ -170,6 +171,40 @@ func cross(r *rand.Rand, sc scenarios.Scenario, seed uint64) scenarios.Scenario 
 	c.Run.MaxTime = max(c.Run.MaxTime, fresh.Run.MaxTime, c.Network.GST+time.Second)
 	keepNodes(&c, c.N+c.Workload.Clients, nil)
 	return c
+}
+
+// relax returns the candidates that take back, one at a time, a stress a
+// search candidate c has beyond the original failure orig: a shorter
+// view-change or client timeout, more loss, a later GST or a longer run
+// (each back to orig's). Shrink tries them after a search hit, so that the
+// counterexample keeps only the stress its failure needs (a shorter
+// timeout also means more timer events in its trace).
+func relax(c, orig scenarios.Scenario) []scenarios.Scenario {
+	var out []scenarios.Scenario
+	add := func(edit func(*scenarios.Scenario)) {
+		x := clone(c)
+		edit(&x)
+		out = append(out, x)
+	}
+	if o := orig.Protocol.ViewChangeTimeout; c.Protocol.ViewChangeTimeout < o {
+		add(func(x *scenarios.Scenario) { x.Protocol.ViewChangeTimeout = o })
+	}
+	if o := orig.Protocol.ClientTimeout; c.Protocol.ClientTimeout < o {
+		add(func(x *scenarios.Scenario) { x.Protocol.ClientTimeout = o })
+	}
+	if o := orig.Network.Drop; c.Network.Drop > o {
+		add(func(x *scenarios.Scenario) { x.Network.Drop = o })
+	}
+	if o := orig.Network.GST; o > 0 && c.Network.GST > o {
+		add(func(x *scenarios.Scenario) {
+			x.Run.MaxTime -= min(x.Run.MaxTime/2, x.Network.GST-o)
+			x.Network.GST = o
+		})
+	}
+	if o := orig.Run.MaxTime; o > 0 && c.Run.MaxTime > o {
+		add(func(x *scenarios.Scenario) { x.Run.MaxTime = o })
+	}
+	return out
 }
 
 // searchable reports whether a search candidate may be run: it validates

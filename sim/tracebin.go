@@ -44,8 +44,49 @@ const (
 type msgSlots struct {
 	count uint64 // messages numbered so far
 	slot  [MsgSlots]Message
-	nums  map[unsafe.Pointer]uint64 // number of the latest message at each address still in slot
-	json  *[MsgSlots][]byte         // each slot's JSON (the JSON Lines sink), allocated by lookup
+	// index finds a message's slot by its address: open addressing with
+	// linear probing, at most MsgSlots entries in twice as many places;
+	// an entry is the address of the latest message numbered at it that
+	// is still in slot, its type word and its slot + 1 (0: an empty
+	// place).
+	index [2 * MsgSlots]struct {
+		p, tab unsafe.Pointer
+		i      int32
+	}
+	json *[MsgSlots][]byte // each slot's JSON (the JSON Lines sink), allocated by lookup
+}
+
+// home is the first place of address p in index.
+func home(p unsafe.Pointer) int {
+	return int((uint64(uintptr(p)>>4) * 0x9e3779b97f4a7c15) >> (64 - 13))
+}
+
+// find returns the place of address p in index, or of the empty place
+// where it would go.
+func (c *msgSlots) find(p unsafe.Pointer) int {
+	h := home(p)
+	for {
+		e := &c.index[h]
+		if e.i == 0 || e.p == p {
+			return h
+		}
+		h = (h + 1) & (2*MsgSlots - 1)
+	}
+}
+
+// remove empties place h, shifting back the entries after it that could
+// not be found past an empty place otherwise.
+func (c *msgSlots) remove(h int) {
+	const mask = 2*MsgSlots - 1
+	for j := (h + 1) & mask; c.index[j].i != 0; j = (j + 1) & mask {
+		k := home(c.index[j].p)
+		// the entry at j may move to h unless its home lies cyclically in (h, j]
+		if (j > h && (k <= h || k > j)) || (j < h && k <= h && k > j) {
+			c.index[h] = c.index[j]
+			h = j
+		}
+	}
+	c.index[h].p, c.index[h].tab, c.index[h].i = nil, nil, 0
 }
 
 // seen returns m's slot and, if m was numbered fewer than MsgSlots messages
@@ -53,25 +94,17 @@ type msgSlots struct {
 // the next number.
 func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 	type iface struct{ tab, data unsafe.Pointer }
-	p := (*iface)(unsafe.Pointer(&m)).data
-	if c.nums == nil {
-		c.nums = make(map[unsafe.Pointer]uint64, MsgSlots)
-	}
-	if num, ok := c.nums[p]; ok {
-		i := int(num % MsgSlots)
-		if sameValue(c.slot[i], m) { // another type at the address (a zero-size value) is another message
-			return i, c.count - 1 - num, true
-		}
+	p, tab := (*iface)(unsafe.Pointer(&m)).data, (*iface)(unsafe.Pointer(&m)).tab
+	h := c.find(p)
+	if e := &c.index[h]; e.i != 0 && e.tab == tab && p != nil { // another type at the address (a zero-size value) is another message
+		i := int(e.i - 1)
+		return i, (c.count - 1 - uint64(i)) % MsgSlots, true // slot i holds the latest number = i mod MsgSlots
 	}
 	i := int(c.count % MsgSlots)
-	if old := c.slot[i]; old != nil {
-		op := (*iface)(unsafe.Pointer(&old)).data
-		if num, ok := c.nums[op]; ok && num == c.count-MsgSlots {
-			delete(c.nums, op)
-		}
-	}
+	c.forget(i)
+	h = c.find(p) // the removal may have moved p's entry
 	c.slot[i] = m
-	c.nums[p] = c.count
+	c.index[h].p, c.index[h].tab, c.index[h].i = p, tab, int32(i+1)
 	if c.json != nil {
 		c.json[i] = c.json[i][:0]
 	}
@@ -79,7 +112,7 @@ func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 	return i, 0, false
 }
 
-// forget drops the message of slot i (its encoding failed).
+// forget drops the message of slot i (overwritten, or its encoding failed).
 func (c *msgSlots) forget(i int) {
 	type iface struct{ tab, data unsafe.Pointer }
 	m := c.slot[i]
@@ -87,8 +120,8 @@ func (c *msgSlots) forget(i int) {
 		return
 	}
 	p := (*iface)(unsafe.Pointer(&m)).data
-	if num, ok := c.nums[p]; ok && num%MsgSlots == uint64(i) {
-		delete(c.nums, p)
+	if h := c.find(p); c.index[h].i == int32(i+1) {
+		c.remove(h)
 	}
 	c.slot[i] = nil
 }

@@ -5,8 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/pbftsim/pbftsim/internal/outfile"
-	"github.com/pbftsim/pbftsim/reports/sweep"
+	"github.com/pbftsim/pbftsim/experiment"
 )
 
 func newMergeCmd() *cobra.Command {
@@ -41,23 +40,14 @@ parts cannot be merged or bad input.`,
 				out, parts = args[0], args[1:]
 				fmt.Fprintln(cmd.ErrOrStderr(), "pbftsim: merge OUT PARTS... is deprecated: use merge --out OUT PARTS...")
 			}
-			if out == "" {
-				return usage(fmt.Errorf("--out: want the merged file"))
-			}
-			if err := outfile.CheckDistinct(out, parts...); err != nil {
-				return usage(fmt.Errorf("--out: %w", err))
-			}
-			agg, err := sweep.Merge(out, parts)
-			if err != nil {
-				return usage(err)
+			agg, err := experiment.Merge(out, parts)
+			if agg == nil {
+				return exitStatus(err)
 			}
 			w := cmd.OutOrStdout()
 			agg.Write(w, failures)
 			fmt.Fprintf(w, "merged %d shards into %s\n", len(parts), out)
-			if agg.Unexpected() > 0 {
-				return &exitError{code: 1, err: fmt.Errorf("%d of %d seeds failed within the fault model (see %s)", agg.Unexpected(), agg.Done, out)}
-			}
-			return nil
+			return exitStatus(err)
 		},
 	}
 	addOutFlag(cmd.Flags(), &out, "", "the merged sweep file (required)")

@@ -109,7 +109,7 @@ func printCheck(w io.Writer, file string, c experiment.ReplayCheck) error {
 	}
 	switch {
 	case len(c.Problems) > 0:
-		return &exitError{code: 1, err: fmt.Errorf("replay of %s does not reproduce the recorded run", file)}
+		return exitStatus(c.Err(file))
 	case c.Reproduced:
 		fmt.Fprintln(w, "reproduced: same trace hash and verdict")
 	default:
@@ -138,13 +138,7 @@ func replayUntil(w io.Writer, file string, rp *scenarios.Replay, u experiment.Un
 	} else {
 		writeStopText(w, rep)
 	}
-	switch {
-	case len(rep.Mismatches) > 0:
-		return &exitError{code: 1, err: fmt.Errorf("replay of %s does not reproduce the recorded run", file)}
-	case !rep.Reached:
-		return &exitError{code: 1, err: fmt.Errorf("the run ended (%s) at %v before --until %s was reached", rep.Ended, rep.Time, rep.Until)}
-	}
-	return nil
+	return exitStatus(rep.Err())
 }
 
 // writeStopText prints a stepped replay's report for people.

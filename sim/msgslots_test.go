@@ -1,0 +1,65 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+)
+
+// TestMsgSlotsExact drives msgSlots' address index (open addressing with
+// backward-shift removal) with messages drawn again and again from a pool
+// larger than MsgSlots, against a reference that numbers messages by
+// identity: a message is found, with its age, exactly when it was numbered
+// fewer than MsgSlots messages ago, and the index holds one entry per slot.
+func TestMsgSlotsExact(t *testing.T) {
+	pool := make([]*qMsg, 3*MsgSlots)
+	for i := range pool {
+		pool[i] = &qMsg{}
+	}
+	var c msgSlots
+	last := map[*qMsg]uint64{} // number of each message's latest numbering
+	var count uint64
+	rng := rand.New(rand.NewPCG(1, 2))
+	for step := range 200_000 {
+		var m *qMsg
+		if rng.IntN(2) == 0 {
+			m = pool[rng.IntN(len(pool))]
+		} else {
+			m = pool[(int(count)+rng.IntN(64))%len(pool)] // recent ones, and ones just evicted
+		}
+		num, ok := last[m]
+		want := ok && count-1-num < MsgSlots
+		i, age, hit := c.seen(m)
+		if hit != want {
+			t.Fatalf("step %d: seen = %v, want %v", step, hit, want)
+		}
+		if hit {
+			if age != count-1-num || i != int(num%MsgSlots) {
+				t.Fatalf("step %d: slot %d age %d, want slot %d age %d", step, i, age, num%MsgSlots, count-1-num)
+			}
+			continue
+		}
+		if i != int(count%MsgSlots) {
+			t.Fatalf("step %d: new message in slot %d, want %d", step, i, count%MsgSlots)
+		}
+		last[m] = count
+		count++
+		if step%100 == 0 {
+			entries := 0
+			for _, e := range c.index {
+				if e.i != 0 {
+					entries++
+					if got := c.find(e.p); c.index[got].p != e.p {
+						t.Fatalf("step %d: entry %p not found from its home", step, e.p)
+					}
+					if c.slot[e.i-1] == nil || unsafe.Pointer(c.slot[e.i-1].(*qMsg)) != e.p {
+						t.Fatalf("step %d: entry %p names slot %d of another message", step, e.p, e.i-1)
+					}
+				}
+			}
+			if want := min(int(count), MsgSlots); entries != want {
+				t.Fatalf("step %d: %d index entries, want %d", step, entries, want)
+			}
+		}
+	}
+}
