@@ -102,11 +102,7 @@ func TestSweepResult(t *testing.T) {
 	if err != nil || r.Failures == 0 || r.Unexpected() != 0 {
 		t.Fatalf("beyond-f fails outside the fault model only: %+v %v", r, err)
 	}
-	lie := filepath.Join(t.TempDir(), "lie.yaml")
-	if err := os.WriteFile(lie, []byte("name: lie\nn: 4\nprotocol: {variant: client-single-reply}\nworkload: {clients: 1, requests: 3}\n"+
-		"byzantine:\n  - {replica: 0, strategy: lying-reply}\nnetwork: {delay: const:1ms}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	lie := writeLie(t, t.TempDir())
 	r, err = Sweep(context.Background(), SweepOptions{Scenario: lie, Seeds: sweep.Range{From: 1, To: 2}, Workers: 1, Out: out})
 	if err == nil || !strings.Contains(err.Error(), "failed within the fault model") || !r.Written || r.Unexpected() == 0 {
 		t.Fatalf("a broken variant's sweep: %+v %v", r, err)
@@ -119,11 +115,7 @@ func TestSweepResult(t *testing.T) {
 // but is no error; an output that is an input is refused before running.
 func TestRunSavesViolation(t *testing.T) {
 	dir := t.TempDir()
-	lie := filepath.Join(dir, "lie.yaml")
-	if err := os.WriteFile(lie, []byte("name: lie\nn: 4\nprotocol: {variant: client-single-reply}\nworkload: {clients: 1, requests: 3}\n"+
-		"byzantine:\n  - {replica: 0, strategy: lying-reply}\nnetwork: {delay: const:1ms}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	lie := writeLie(t, dir)
 	sc, err := scenarios.Load(lie)
 	if err != nil {
 		t.Fatal(err)
@@ -153,4 +145,17 @@ func TestRunSavesViolation(t *testing.T) {
 func isField(err error, field string) bool {
 	f, ok := inputField(err)
 	return ok && f == field
+}
+
+// writeLie writes into dir a scenario that violates a property within the
+// fault model (a broken client variant that trusts a lying replica's
+// reply) and returns its path.
+func writeLie(t *testing.T, dir string) string {
+	t.Helper()
+	lie := filepath.Join(dir, "lie.yaml")
+	if err := os.WriteFile(lie, []byte("name: lie\nn: 4\nprotocol: {variant: client-single-reply}\nworkload: {clients: 1, requests: 3}\n"+
+		"byzantine:\n  - {replica: 0, strategy: lying-reply}\nnetwork: {delay: const:1ms}\nrun: {max_time: 5s}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return lie
 }

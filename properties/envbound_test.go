@@ -318,3 +318,36 @@ func TestSwarmEnvReplay(t *testing.T) {
 		t.Fatalf("only %d cases with jumps, bandwidth and regions in 3000", found)
 	}
 }
+
+// TestLinkOverloadNewViewAnswers: a case check's swarm search found on the
+// correct protocol (seed 3, case 1567, shrunk) whose VIEW-CHANGE
+// retransmissions fit its 10Mbit links but whose NEW-VIEW answers to them do
+// not: its queues grew past 20 s and the 5th request never completed, a
+// liveness violation outside the fault model. linkOverload counted only the
+// VIEW-CHANGEs (within the model); it now counts the NEW-VIEW answers too.
+func TestLinkOverloadNewViewAnswers(t *testing.T) {
+	const yaml = "seed: 3001575\nn: 7\nf: 1\nprotocol: {batch: 1, checkpoint_interval: 2, window: 2, view_change_timeout: 8ms, client_timeout: 800ms}\n" +
+		"workload: {clients: 1, requests: 5, drawn_for: 6}\nnetwork: {delay: \"exp:3ms:1ms\", bandwidth: 10Mbit, ingress_bandwidth: 10Mbit}\n" +
+		"crashes:\n  - {node: 0, at: 220ms, recover: 585ms}\nrun: {max_time: 41.98451972s}\n"
+	s, err := scenarios.Parse("t.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := s.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, why := WithinFaultModel(cfg); ok || !strings.Contains(why, "NEW-VIEW") {
+		t.Fatalf("within the fault model %v (%s): want outside, for the NEW-VIEW answers", ok, why)
+	}
+	o, err := RunScenario(*s, RunOptions{Liveness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Failed() {
+		t.Fatalf("outside the fault model, liveness must not be judged: %s", o.Summary())
+	}
+	if e := o.Result.Messages.Egress; e == nil || e.QueueWaitMaxNs < int64(10*time.Second) {
+		t.Fatalf("egress %+v: want queues of more than 10s (the overload is real)", e)
+	}
+}

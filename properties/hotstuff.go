@@ -152,44 +152,48 @@ run: {max_time: 2s}
 // leads, a block on an older QC to some replicas: correct replicas vote
 // for it only as safeNode allows, which forks the variants.
 
-// replica 1's stale proposals, group A = replicas 0 and 3; 5% loss until
-// GST
+// n = 8 over three regions, replica 7 fork (its later proposals extend
+// the genesis block), replica 0 crashed for about a second
 const chainedFork = `
-protocol: {name: chained-hotstuff, batch: 1, view_change_timeout: 12ms, client_timeout: 12ms}
-seed: 1000064
-n: 4
-workload: {clients: 1, requests: 1}
-network: {delay: "uniform:1ms:5ms", drop: 0.05, gst: 1.2s, delta: 10ms}
+protocol: {name: chained-hotstuff, batch: 1, view_change_timeout: 41ms, client_timeout: 166ms}
+seed: 1001260
+n: 8
+workload: {clients: 1, requests: 2}
+network:
+  delay: "const:1ms"
+  regions: {replicas: [northeurope, brazilsouth, eastus]}
+crashes:
+  - {node: 0, at: 121.765114ms, recover: 1.158765114s}
 byzantine:
-  - {replica: 1, strategy: stale-fork, params: {groups: "0,3|2"}}
-run: {max_time: 3.2s}
+  - {replica: 7, strategy: fork}
+run: {max_time: 3s}
 `
 
-// n = 4, replica 0 stale-fork, views of a few message delays: a chain
-// whose views are not consecutive commits at one replica a block the
-// others, locked lower, abandon for replica 0's older-QC fork
+// n = 4, replica 1 stale-fork: a chain whose views are not consecutive
+// commits at one replica a block the others, locked lower, abandon for
+// replica 1's older-QC fork
 const chainedGap = `
-protocol: {name: chained-hotstuff, batch: 1, view_change_timeout: 4ms, client_timeout: 200ms}
-seed: 1005270
+protocol: {name: chained-hotstuff, batch: 1, view_change_timeout: 120ms, client_timeout: 600ms}
+seed: 1005103
 n: 4
-workload: {clients: 1, requests: 14}
+workload: {clients: 1, requests: 2}
 network: {delay: "const:1ms"}
 byzantine:
-  - {replica: 0, strategy: stale-fork}
+  - {replica: 1, strategy: stale-fork}
 run: {max_time: 2s}
 `
 
-// n = 4: replica 0 sends the proposal carrying a two-chain's second QC
-// to replica 1 only (which commits one QC early) and a block on an older
-// QC to replicas 2 and 3, locked lower, which vote for it
+// n = 4: replica 1 sends the proposal carrying a two-chain's second QC
+// to part of the replicas (which commit one QC early) and a block on an
+// older QC to the others, locked lower, which vote for it
 const chainedTwoChain = `
-protocol: {name: chained-hotstuff, batch: 1, view_change_timeout: 40ms, client_timeout: 40ms}
-seed: 1001945
+protocol: {name: chained-hotstuff, batch: 1, view_change_timeout: 12ms, client_timeout: 30ms}
+seed: 1000994
 n: 4
-workload: {clients: 2, requests: 1}
-network: {delay: "uniform:1ms:20ms"}
+workload: {clients: 1, requests: 2}
+network: {delay: "const:1ms"}
 byzantine:
-  - {replica: 0, strategy: stale-fork}
+  - {replica: 1, strategy: stale-fork}
 run: {max_time: 2s}
 `
 

@@ -172,7 +172,18 @@ func size(sc scenarios.Scenario) int {
 		k = 16 // the default K
 	}
 	s += k + sc.Protocol.Batch
-	return s*100000 + int(sc.Run.MaxTime.Milliseconds())
+	// Then the times: the run's end and when the faults happen.
+	t := sc.Run.MaxTime + sc.Network.GST
+	for _, c := range sc.Crashes {
+		t += c.At + c.Recover
+	}
+	for _, p := range sc.Network.Partitions {
+		t += p.From + p.To
+	}
+	for _, r := range sc.Adversary {
+		t += r.Start + r.End
+	}
+	return s*100000 + int(t.Milliseconds())
 }
 
 // TestShrinkFindsMinimal shrinks against a synthetic predicate ("has a

@@ -75,6 +75,13 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 		c.Workload.Interval = 0
 		add(c)
 	}
+	// Faults sooner: a shorter workload ends sooner, and a crash or
+	// partition timed for the long one would come after it.
+	for _, div := range []time.Duration{4, 2} {
+		if c, ok := sooner(sc, div); ok {
+			add(c)
+		}
+	}
 	// Fewer network faults: all adversarial rules, then each.
 	if len(sc.Adversary) > 0 {
 		c := clone(sc)
@@ -149,6 +156,40 @@ func Shrinks(sc scenarios.Scenario) []scenarios.Scenario {
 		add(c)
 	}
 	return out
+}
+
+// sooner returns sc with every fault at 1/div of its time: crashes and
+// recoveries, partitions, adversarial rules' windows, clock jumps and GST
+// (the run's end stays). ok is false when sc has no timed fault.
+func sooner(sc scenarios.Scenario, div time.Duration) (scenarios.Scenario, bool) {
+	c := clone(sc)
+	ok := false
+	half := func(d *time.Duration) {
+		if *d > time.Millisecond {
+			*d, ok = *d/div, true
+		}
+	}
+	for i := range c.Crashes {
+		half(&c.Crashes[i].At)
+		half(&c.Crashes[i].Recover)
+	}
+	for i := range c.Network.Partitions {
+		half(&c.Network.Partitions[i].From)
+		half(&c.Network.Partitions[i].To)
+	}
+	for i := range c.Adversary {
+		half(&c.Adversary[i].Start)
+		half(&c.Adversary[i].End)
+	}
+	for i := range c.Clocks {
+		for j := range c.Clocks[i].Jumps {
+			half(&c.Clocks[i].Jumps[j].At)
+		}
+	}
+	if ok {
+		half(&c.Network.GST)
+	}
+	return c, ok
 }
 
 // fewerRequests returns the workload shrinks of sc, smallest first: 1..5

@@ -79,7 +79,7 @@ func searchCandidate(r *rand.Rand, orig, cur scenarios.Scenario, k int) scenario
 // view changes per request), the client's retransmission timeout halved or
 // doubled, message loss raised a level (with a GST when there was none),
 // GST moved later (a longer asynchronous period), the client's think time
-// off, or one of Mutate's changes (a drop or delay rule for one message
+// off and the faults 2-8 times sooner (see sooner), or one of Mutate's changes (a drop or delay rule for one message
 // type, a crash and recovery, a redrawn Byzantine strategy).
 func stress(r *rand.Rand, sc scenarios.Scenario, seed uint64) scenarios.Scenario {
 	c := clone(sc)
@@ -109,6 +109,7 @@ func stress(r *rand.Rand, sc scenarios.Scenario, seed uint64) scenarios.Scenario
 			later(&c, c.Network.GST)
 		case 4:
 			c.Workload.Interval = 0
+			c, _ = sooner(c, time.Duration(2+r.IntN(7)))
 		default:
 			c = Mutate(r, c, seed)
 		}

@@ -127,3 +127,23 @@ func TestShrinkKeepsNodeSettingsValid(t *testing.T) {
 		}
 	}
 }
+
+// TestShrinkMovesFaultsSooner: a failure that needs its crash to come
+// while requests are still being issued (here: before 50 ms per request)
+// shrinks from 60 requests and a crash at 2 s to 1 request by moving the
+// crash sooner; without that move the reducing passes keep 41 requests.
+func TestShrinkMovesFaultsSooner(t *testing.T) {
+	sc := scenarios.Scenario{Name: "sooner", Seed: 3, N: 4}
+	sc.Workload.Clients, sc.Workload.Requests = 1, 60
+	sc.Crashes = []scenarios.Crash{{Node: 2, At: 2 * time.Second}}
+	if err := sc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	fails := func(c scenarios.Scenario) bool {
+		return len(c.Crashes) == 1 && c.Crashes[0].At < time.Duration(c.Workload.Requests)*50*time.Millisecond
+	}
+	got, _ := shrink(sc, fails, 100, 300, false)
+	if got.Workload.Requests != 1 || !fails(got) {
+		t.Fatalf("shrunk to %d requests, crash at %v: want 1 request with the crash sooner", got.Workload.Requests, got.Crashes)
+	}
+}

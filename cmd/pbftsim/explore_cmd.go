@@ -19,6 +19,7 @@ func newExploreCmd() *cobra.Command {
 		out         string
 		allVariants bool
 		quiet       bool
+		sleep       bool
 		nodes       nodesValue
 	)
 	cmd := &cobra.Command{
@@ -33,8 +34,12 @@ any of its messages. States beyond view --views are not expanded; paths are at
 most --depth transitions long and have at most --timers timer expirations.
 Without --depth or --timers the state space is infinite (the client's retry
 timer can expire again and again while its requests are delayed). States are recognised by a hash of every node's
-state, the in-flight messages and the order of the pending timers; sleep sets
-skip reorderings of independent deliveries (--no-sleep turns that off).
+state, the in-flight messages and the order of the pending timers. --sleep
+turns on sleep sets (reorderings of independent deliveries skipped, about
+20% fewer transitions); they are off by default because they are not exact
+here: at --depth 8 of the target configuration they miss 18 of 440,565
+states (reached right after a timer expiration, with another deadline a few
+microseconds away).
 
 Every reached state is judged by the safety checkers (on the trace of the path
 that first reached it). With --liveness-steps N, from every reached state a
@@ -77,6 +82,7 @@ input, 130 interrupted.`,
 			}
 			c.Nodes = nodes.ns[0]
 			c.TimerLimit = cmd.Flags().Changed("timers")
+			c.NoSleep = !sleep
 			for _, s := range byz {
 				b, err := pexplore.ParseByzantine(s, c.Nodes)
 				if err != nil {
@@ -132,7 +138,9 @@ input, 130 interrupted.`,
 	fl.StringVar(&c.Variant, "variant", "", "protocol variant (see pbftsim hunt --list; default correct)")
 	addSeedFlag(fl, &c.Seed, 1, "here the keys and the workload")
 	fl.BoolVar(&c.DFS, "dfs", false, "depth-first iterative deepening keeping fingerprints only, instead of breadth-first (no --max-states limit unless given)")
-	fl.BoolVar(&c.NoSleep, "no-sleep", false, "turn the sleep-set partial-order reduction off")
+	fl.BoolVar(&sleep, "sleep", false, "breadth-first with sleep sets: fewer transitions, not exact near timer deadlines (see above)")
+	fl.Bool("no-sleep", true, "")
+	_ = fl.MarkDeprecated("no-sleep", "sleep sets are off by default (--sleep turns them on)")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
 	fl.IntVar(&c.LivenessSteps, "liveness-steps", 0, "check from every state that a fair fault-free continuation completes within N transitions (0: off)")
 	fl.BoolVar(&allVariants, "all-variants", false, "explore every broken variant and print a table")

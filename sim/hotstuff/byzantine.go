@@ -42,10 +42,13 @@ import (
 //
 //   - stale-fork: a lock attack on both sides of a split network. In each
 //     view it leads it draws (from its adversary stream) one of: the
-//     honest proposal to every replica (half of the views); a block on an
-//     older QC it has seen (1 to 3 QCs below the honest proposal's justify,
-//     extending that QC's block with the same requests) to every replica;
-//     or the honest proposal to group A and the older-QC block to group B.
+//     honest proposal to every replica; a block on an older QC it has seen
+//     (1 to 3 QCs below the honest proposal's justify, extending that QC's
+//     block with the same requests) to every replica; or the honest
+//     proposal to group A and the older-QC block to group B. How often
+//     each (a quarter, half or three quarters of its views honest, of the
+//     others split) and how far back (up to 1, 2 or 3 QCs) is drawn once
+//     per run, as swarm testing draws its knobs.
 //     It votes for every block it proposed, to whichever leader collects
 //     the votes. A correct replica votes for the older-QC block only when
 //     safeNode allows it (it extends its lock, or the QC is newer than the
@@ -165,6 +168,13 @@ func NewByzantine(name string, params map[string]string, honest *Replica, env By
 	if name == "twins" {
 		return newTwins(b, honest, env)
 	}
+	if name == "stale-fork" {
+		// swarm-style: each run draws its own mix (how often it is honest,
+		// how often it splits the network, how far back it goes), so that
+		// across runs rare sequences of choices become likely in some
+		mix := [3]int{1, 2, 3}
+		b.pHonest, b.pSplit, b.maxDepth = mix[env.Rand.IntN(3)], mix[env.Rand.IntN(3)], mix[env.Rand.IntN(3)]
+	}
 	return b, nil
 }
 
@@ -181,7 +191,10 @@ type byzNode struct {
 	lastNV   *NewView  // the last NEW-VIEW it broadcast (fork)
 	split    bool      // stale-fork: the current twin goes to group B only (else to all)
 	qcs      []*QC     // stale-fork: the distinct QCs it saw, ascending by view (at most maxStaleQCs)
-	scratch  sim.Output
+	// stale-fork's mix, drawn per run: honest in pHonest/4 of its views,
+	// else split in pSplit/4 of them; 1 to maxDepth QCs back
+	pHonest, pSplit, maxDepth int
+	scratch                   sim.Output
 }
 
 func (b *byzNode) Start(now sim.Time, out *sim.Output) {
@@ -369,9 +382,9 @@ func (b *byzNode) conflicting(p *Proposal) *Proposal {
 		b.group[p.Block.Hash], b.group[blk.Hash] = 1, 2
 	case "stale-fork":
 		r := b.env.Rand
-		choice, depth := r.IntN(4), 1+r.IntN(3)
+		honest, split, depth := r.IntN(4) < b.pHonest, r.IntN(4) < b.pSplit, 1+r.IntN(b.maxDepth)
 		var qc *QC
-		if choice >= 2 && p.Justify != nil {
+		if !honest && p.Justify != nil {
 			qc = b.staleQC(p.Justify, depth)
 		}
 		if qc == nil {
@@ -381,7 +394,7 @@ func (b *byzNode) conflicting(p *Proposal) *Proposal {
 		parent := b.inner.blocks[qc.Block]
 		blk := b.block(qc.Block, parent.Height+1, p.View, p.Block.Cmds, qc)
 		t = &Proposal{View: p.View, Block: blk, Justify: qc, Cert: p.Cert, Leader: p.Leader}
-		b.split = choice == 3
+		b.split = split
 	case "fork":
 		if b.firstLed == 0 {
 			b.firstLed = p.View

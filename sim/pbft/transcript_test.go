@@ -23,8 +23,23 @@ package pbft_test
 //	    until no network message is in flight. Timers that fall due on the
 //	    way fire (and are printed).
 //	drop [FROM->TO] [TYPE]   from now on the network drops matching sends
-//	heal                     removes every drop rule
-//	crash ID | recover ID    the kernel crashes (recovers) node ID now
+//	duplicate [FROM->TO] [TYPE]
+//	                         from now on the network delivers matching sends
+//	                         twice (the copy is printed "duplicated")
+//	heal                     removes every drop and duplicate rule
+//	crash ID [kind=K] | recover ID
+//	                         the kernel crashes (recovers) node ID now; K is
+//	                         a sim.CrashKind (keep, amnesia, lose-unsynced,
+//	                         wipe), applied to the replica's pbft.Store
+//	inject FROM->TO TYPE v=V n=N [op=OP] [d=OP2] [client=ID] [ts=T]
+//	                         Byzantine replica FROM sends, signed with its
+//	                         own key, a forged PRE-PREPARE, PREPARE or
+//	                         COMMIT for (V, N) to TO. The batch is one
+//	                         request of OP (signed by the client, timestamp
+//	                         T, by default the client's next) or, without
+//	                         op, the null batch; d is the digest of the
+//	                         batch [OP2] instead of the batch's own (a
+//	                         PRE-PREPARE whose digest lies).
 //	advance DURATION         the kernel runs until virtual time now+DURATION
 //	state [ID...]            each replica's view, h, lastExec, view change, log
 //	replies [client=ID]      the REPLYs the client received
@@ -229,7 +244,7 @@ func (c *txClient) Step(now sim.Time, in sim.Input, out *sim.Output) {
 	}
 }
 
-// txDrop is a drop rule, live for sends made while the kernel processes
+// txDrop is a drop (or duplicate) rule, live for sends made while the kernel processes
 // events after..until (until 0: not healed).
 type txDrop struct {
 	from, to    sim.NodeID // -1: any
@@ -255,6 +270,8 @@ type txRig struct {
 	crashes []sim.Crash
 	csends  [][]txSend // per client
 	drops   []txDrop
+	dups    []txDrop
+	injects [][]txInject // per replica
 	nextTS  []uint64
 
 	kern     *sim.Kernel
@@ -275,6 +292,12 @@ func (x *txRig) Filter(now sim.Time, from, to sim.NodeID, m sim.Message) sim.Ver
 		d := &x.drops[i]
 		if ev > d.after && (d.upto == 0 || ev <= d.upto) && d.match(from, to, m) {
 			return sim.Verdict{Drop: true}
+		}
+	}
+	for i := range x.dups {
+		d := &x.dups[i]
+		if ev > d.after && (d.upto == 0 || ev <= d.upto) && d.match(from, to, m) {
+			return sim.Verdict{Duplicate: true}
 		}
 	}
 	return sim.Verdict{}
@@ -307,8 +330,10 @@ func (x *txRig) Record(r *sim.Record) {
 		why := map[sim.DropReason]string{sim.DropFilter: "dropped", sim.DropCrashed: "dropped (receiver down)",
 			sim.DropPartition: "dropped (partition)", sim.DropRandom: "dropped (random)"}[r.Reason]
 		fmt.Fprintf(x.out, "%s %s->%s %s %s\n", at, x.name(r.From), x.name(r.To), txMsg(r.Msg), why)
+	case sim.RecDuplicate:
+		fmt.Fprintf(x.out, "%s %s->%s %s duplicated\n", at, x.name(r.From), x.name(r.To), txMsg(r.Msg))
 	case sim.RecTimer:
-		if int(r.To) < x.n {
+		if int(r.To) < x.n && r.Timer < txInjectTimer {
 			fmt.Fprintf(x.out, "%s %s timer %d fired\n", at, x.name(r.To), r.Timer)
 		}
 	case sim.RecEvent:
@@ -415,12 +440,13 @@ func (x *txRig) build(events uint64, hash uint64) error {
 	nodes := make([]sim.Node, 0, x.n+x.clients)
 	for i := 0; i < x.n; i++ {
 		r, err := pbft.NewReplica(pbft.Config{ID: sim.NodeID(i), N: x.n, F: x.f, CheckpointInterval: x.k,
-			Window: x.l, Batch: 1, ViewChangeTimeout: x.timeout, Keyring: x.kr, SM: &txSM{}, Variant: x.variant})
+			Window: x.l, Batch: 1, ViewChangeTimeout: x.timeout, Keyring: x.kr, SM: &txSM{}, Variant: x.variant,
+			Store: pbft.NewStore()})
 		if err != nil {
 			return err
 		}
 		x.reps = append(x.reps, r)
-		nodes = append(nodes, r)
+		nodes = append(nodes, &txByz{Node: r, sends: x.injects[i]})
 	}
 	for c := 0; c < x.clients; c++ {
 		cl := &txClient{sends: x.csends[c]}
@@ -492,13 +518,24 @@ func (x *txRig) exec(cmd string) (string, error) {
 		}
 		x.drops = append(x.drops, txDrop{from: from, to: to, typ: typ, after: x.kern.Stats().Events})
 		return "", nil
+	case "duplicate":
+		from, to, typ, err := x.pattern(pos)
+		if err != nil {
+			return "", err
+		}
+		x.dups = append(x.dups, txDrop{from: from, to: to, typ: typ, after: x.kern.Stats().Events})
+		return "", nil
 	case "heal":
-		for i := range x.drops {
-			if x.drops[i].upto == 0 {
-				x.drops[i].upto = x.kern.Stats().Events
+		for _, rules := range [][]txDrop{x.drops, x.dups} {
+			for i := range rules {
+				if rules[i].upto == 0 {
+					rules[i].upto = x.kern.Stats().Events
+				}
 			}
 		}
 		return "", nil
+	case "inject":
+		return x.cmdInject(pos, kv, &b)
 	case "crash", "recover":
 		if len(pos) != 1 {
 			return "", fmt.Errorf("%s: want one node id", fields[0])
@@ -510,7 +547,14 @@ func (x *txRig) exec(cmd string) (string, error) {
 		at := x.clock + 1
 		kind := sim.RecCrash
 		if fields[0] == "crash" {
-			x.crashes = append(x.crashes, sim.Crash{Node: id, At: at})
+			ck, err := sim.ParseCrashKind("kind", kv["kind"])
+			if err != nil {
+				return "", fmt.Errorf("crash: %v", err)
+			}
+			if ck != sim.CrashKeep && int(id) >= x.n {
+				return "", fmt.Errorf("crash: kind=%s needs a replica (clients have no store)", ck)
+			}
+			x.crashes = append(x.crashes, sim.Crash{Node: id, At: at, Kind: ck})
 		} else {
 			i := slices.IndexFunc(x.crashes, func(c sim.Crash) bool { return c.Node == id && c.Recover == 0 })
 			if i < 0 {
@@ -611,6 +655,7 @@ func (x *txRig) cmdNew(kv map[string]string) (string, error) {
 	x.kr = pbft.NewKeyring(7, x.n+x.clients)
 	x.csends = make([][]txSend, x.clients)
 	x.nextTS = make([]uint64, x.clients)
+	x.injects = make([][]txInject, x.n)
 	if err := x.build(0, 0); err != nil {
 		return "", err
 	}
@@ -801,4 +846,137 @@ func TestTranscriptRebuildCheck(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "rebuild diverged") {
 		t.Fatalf("a schedule changed in the past replayed without error (err %v)", err)
 	}
+}
+
+// txInjectTimer is the first timer id of a txByz's own sends, far above
+// any timer id a replica uses.
+const txInjectTimer sim.TimerID = 1 << 48
+
+// txInject is a message a Byzantine replica sends at a scheduled time.
+type txInject struct {
+	at sim.Time
+	to sim.NodeID
+	m  sim.Message
+}
+
+// txByz wraps a replica: it forwards every input to it and, at the times
+// of its scheduled sends, sends a forged message in the replica's name.
+type txByz struct {
+	sim.Node
+	sends []txInject
+}
+
+func (b *txByz) Start(now sim.Time, out *sim.Output) {
+	b.Node.Start(now, out)
+	for i, s := range b.sends {
+		if s.at < now {
+			continue
+		}
+		out.SetTimer(txInjectTimer+sim.TimerID(i), time.Duration(s.at-now))
+	}
+}
+
+func (b *txByz) Step(now sim.Time, in sim.Input, out *sim.Output) {
+	if in.Kind == sim.InputTimer && in.Timer >= txInjectTimer {
+		s := b.sends[in.Timer-txInjectTimer]
+		out.Send(s.to, s.m)
+		return
+	}
+	b.Node.Step(now, in, out)
+}
+
+func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder) (string, error) {
+	if len(pos) != 2 || !strings.Contains(pos[0], "->") {
+		return "", fmt.Errorf("inject: want FROM->TO TYPE v=V n=N [op=OP] [d=OP2] [client=ID] [ts=T]")
+	}
+	from, to, typ, err := x.pattern(pos)
+	if err != nil {
+		return "", err
+	}
+	if from < 0 || to < 0 || int(from) >= x.n {
+		return "", fmt.Errorf("inject: %s: want a replica sender and one receiver (no '*')", pos[0])
+	}
+	num := func(key string) (uint64, error) {
+		v, ok := kv[key]
+		if !ok {
+			return 0, fmt.Errorf("inject: want %s=NUMBER", key)
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("inject: %s=%s: want a number", key, v)
+		}
+		return n, nil
+	}
+	view, err := num("v")
+	if err != nil {
+		return "", err
+	}
+	seq, err := num("n")
+	if err != nil {
+		return "", err
+	}
+	c := sim.NodeID(x.n)
+	if s, ok := kv["client"]; ok {
+		id, err := x.node(s)
+		if err != nil || int(id) < x.n {
+			return "", fmt.Errorf("inject: client=%s is not a client id", s)
+		}
+		c = id
+	}
+	ci := int(c) - x.n
+	req := func(op string, ts uint64) *pbft.Request {
+		q := &pbft.Request{Op: op, Timestamp: ts, Client: c}
+		q.Sig = x.kr.Signer(c).Sign(q)
+		return q
+	}
+	var batch []*pbft.Request
+	if op, ok := kv["op"]; ok {
+		ts := x.nextTS[ci] + 1
+		if v, ok := kv["ts"]; ok {
+			if ts, err = strconv.ParseUint(v, 10, 64); err != nil || ts == 0 {
+				return "", fmt.Errorf("inject: ts=%s: want a timestamp above 0", v)
+			}
+		}
+		x.nextTS[ci] = max(x.nextTS[ci], ts)
+		batch = []*pbft.Request{req(op, ts)}
+	}
+	d := pbft.BatchDigest(batch)
+	if op2, ok := kv["d"]; ok {
+		ts := uint64(1)
+		if len(batch) > 0 {
+			ts = batch[0].Timestamp
+		}
+		d = pbft.BatchDigest([]*pbft.Request{req(op2, ts)})
+	}
+	signer := x.kr.Signer(from)
+	var m sim.Message
+	switch typ {
+	case "PRE-PREPARE":
+		pp := &pbft.PrePrepare{View: view, Seq: seq, Digest: d, Batch: batch, Replica: from}
+		pp.Sig = signer.Sign(pp)
+		m = pp
+	case "PREPARE":
+		p := &pbft.Prepare{View: view, Seq: seq, Digest: d, Replica: from}
+		p.Sig = signer.Sign(p)
+		m = p
+	case "COMMIT":
+		p := &pbft.Commit{View: view, Seq: seq, Digest: d, Replica: from}
+		p.Sig = signer.Sign(p)
+		m = p
+	default:
+		return "", fmt.Errorf("inject: type %q: want PRE-PREPARE, PREPARE or COMMIT", typ)
+	}
+	x.injects[from] = append(x.injects[from], txInject{at: x.clock + 1, to: to, m: m})
+	if err := x.rebuild(); err != nil {
+		return "", err
+	}
+	id := txInjectTimer + sim.TimerID(len(x.injects[from])-1)
+	x.hit = false
+	x.matched = func(r *sim.Record) bool { return r.Kind == sim.RecTimer && r.To == from && r.Timer == id }
+	defer func() { x.matched = nil }()
+	if !x.stepUntil(0, func() bool { return x.hit }) {
+		return "", fmt.Errorf("inject: the send did not happen (is %s down?)", x.name(from))
+	}
+	fmt.Fprintf(b, "%-10s %s injected %s to %s\n", x.kern.Now().Duration().String(), x.name(from), txMsg(m), x.name(to))
+	return b.String(), nil
 }
