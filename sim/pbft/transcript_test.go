@@ -32,14 +32,16 @@ package pbft_test
 //	                         a sim.CrashKind (keep, amnesia, lose-unsynced,
 //	                         wipe), applied to the replica's pbft.Store
 //	inject FROM->TO TYPE v=V n=N [op=OP] [d=OP2] [client=ID] [ts=T]
-//	                         Byzantine replica FROM sends, signed with its
-//	                         own key, a forged PRE-PREPARE, PREPARE or
-//	                         COMMIT for (V, N) to TO. The batch is one
-//	                         request of OP (signed by the client, timestamp
-//	                         T, by default the client's next) or, without
-//	                         op, the null batch; d is the digest of the
-//	                         batch [OP2] instead of the batch's own (a
-//	                         PRE-PREPARE whose digest lies).
+//	                         Byzantine replica FROM sends TO, signed with
+//	                         its own key, a forged PRE-PREPARE, PREPARE or
+//	                         COMMIT for (V, N), or a CHECKPOINT for N (V
+//	                         unused). The batch is one request of OP
+//	                         (signed by the client, timestamp T, by
+//	                         default the client's next) or, without op,
+//	                         the null batch; d=OP2 puts the digest of the
+//	                         batch [OP2] in its place (a PRE-PREPARE whose
+//	                         digest lies; a CHECKPOINT's state digest).
+//	                         Drop rules apply to it like to any send.
 //	advance DURATION         the kernel runs until virtual time now+DURATION
 //	state [ID...]            each replica's view, h, lastExec, view change, log
 //	replies [client=ID]      the REPLYs the client received
@@ -963,8 +965,12 @@ func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder
 		p := &pbft.Commit{View: view, Seq: seq, Digest: d, Replica: from}
 		p.Sig = signer.Sign(p)
 		m = p
+	case "CHECKPOINT":
+		p := &pbft.Checkpoint{Seq: seq, StateDigest: d, Replica: from}
+		p.Sig = signer.Sign(p)
+		m = p
 	default:
-		return "", fmt.Errorf("inject: type %q: want PRE-PREPARE, PREPARE or COMMIT", typ)
+		return "", fmt.Errorf("inject: type %q: want PRE-PREPARE, PREPARE, COMMIT or CHECKPOINT", typ)
 	}
 	x.injects[from] = append(x.injects[from], txInject{at: x.clock + 1, to: to, m: m})
 	if err := x.rebuild(); err != nil {
