@@ -10,9 +10,13 @@ package pbft_test
 // a line "----", the expected output, then a blank line. Lines starting with
 // '#' between commands are comments. Commands:
 //
-//	new [n=4] [k=4] [L=8] [clients=1] [timeout=100ms] [delay=1ms] [variant=NAME]
+//	new [n=4] [k=4] [L=8] [clients=1] [timeout=100ms] [delay=1ms] [variant=NAME] [closed=OP,OP...]
 //	    start a run: n real replicas (pbft.NewReplica) and scripted clients
-//	    (ids n, n+1, ...) on sim.New with a constant link delay.
+//	    (ids n, n+1, ...) on sim.New with a constant link delay. With
+//	    closed, client n is instead a real closed-loop pbft.Client (the
+//	    variant's reply rule, retransmission after 4*timeout) submitting
+//	    those ops from time 0; it prints what it accepts, and submit and
+//	    replies are for the scripted clients only.
 //	submit [client=ID] [to=ID|all] [ts=T] op=OP
 //	    the client signs a REQUEST (timestamp T, by default the next one;
 //	    an old T replays a timestamp) and sends it; the kernel
@@ -42,13 +46,17 @@ package pbft_test
 //	                         batch [OP2] in its place (a PRE-PREPARE whose
 //	                         digest lies; a CHECKPOINT's state digest).
 //	                         Drop rules apply to it like to any send.
+//	inject FROM->CLIENT REPLY ts=T result=R [v=V]
+//	                         replica FROM sends the client a forged REPLY.
 //	advance DURATION         the kernel runs until virtual time now+DURATION
 //	state [ID...]            each replica's view, h, lastExec, view change, log
 //	replies [client=ID]      the REPLYs the client received
 //	expect ID key=value...   asserts replica fields (view, h, lastExec, vc,
 //	                         log, state=DIGEST, digest-equal=ID,
-//	                         digest-differs=ID); a mismatch fails the test
-//	                         even under -update
+//	                         digest-differs=ID) or, for the closed-loop
+//	                         client, accepted=R1,R2... (the results it
+//	                         accepted, in order); a mismatch fails the
+//	                         test even under -update
 //
 // The kernel offers no way to inject an input into a run in progress (a
 // crash or a client send must be in its schedule when it is built). So a
@@ -267,6 +275,10 @@ type txRig struct {
 	delay   time.Duration
 	variant pbft.Variant
 	kr      *pbft.Keyring
+	closed  []string // ops of the closed-loop client (nil: none)
+
+	pcl      *pbft.Client
+	accepted []string // results the closed-loop client accepted
 
 	// the schedule: what a rebuild must reproduce
 	crashes []sim.Crash
@@ -320,6 +332,9 @@ func (x *txRig) Record(r *sim.Record) {
 	}
 	if x.matched != nil && x.matched(r) {
 		x.hit = true
+	}
+	if a, ok := r.Event.(*pbft.Accepted); ok && r.Kind == sim.RecEvent {
+		x.accepted = append(x.accepted, a.Result)
 	}
 	if x.replay || x.out == nil {
 		return
@@ -421,6 +436,8 @@ func txEvent(e sim.Event) string {
 		return fmt.Sprintf("state transferred n=%d", e.Seq)
 	case *pbft.BadState:
 		return fmt.Sprintf("bad STATE from r%d n=%d", e.From, e.Seq)
+	case *pbft.Accepted:
+		return fmt.Sprintf("accepted ts=%d op=%s result=%s from %v", e.Timestamp, e.Op, e.Result, e.Replicas)
 	}
 	return "" // prepared, committed, probes: visible in the messages
 }
@@ -450,9 +467,20 @@ func (x *txRig) build(events uint64, hash uint64) error {
 		x.reps = append(x.reps, r)
 		nodes = append(nodes, &txByz{Node: r, sends: x.injects[i]})
 	}
+	x.pcl, x.accepted = nil, nil
 	for c := 0; c < x.clients; c++ {
 		cl := &txClient{sends: x.csends[c]}
 		x.cls = append(x.cls, cl)
+		if c == 0 && x.closed != nil {
+			pc, err := pbft.NewClient(pbft.ClientConfig{ID: sim.NodeID(x.n), N: x.n, F: x.f, Ops: x.closed,
+				Timeout: 4 * x.timeout, Variant: x.variant, Keyring: x.kr})
+			if err != nil {
+				return err
+			}
+			x.pcl = pc
+			nodes = append(nodes, pc)
+			continue
+		}
 		nodes = append(nodes, cl)
 	}
 	k, err := sim.New(sim.Config{Seed: 1, Nodes: nodes, Crashes: x.crashes,
@@ -643,8 +671,10 @@ func (x *txRig) cmdNew(kv map[string]string) (string, error) {
 			x.delay, err = time.ParseDuration(v)
 		case "variant":
 			x.variant, err = pbft.ParseVariant(v)
+		case "closed":
+			x.closed = strings.Split(v, ",")
 		default:
-			err = fmt.Errorf("unknown argument (want n, clients, k, L, timeout, delay, variant)")
+			err = fmt.Errorf("unknown argument (want n, clients, k, L, timeout, delay, variant, closed)")
 		}
 		if err != nil {
 			return "", fmt.Errorf("new: %s=%s: %v", key, v, err)
@@ -665,8 +695,12 @@ func (x *txRig) cmdNew(kv map[string]string) (string, error) {
 	if v == "" {
 		v = "correct"
 	}
-	return fmt.Sprintf("n=%d f=%d k=%d L=%d clients=%d timeout=%v delay=%v variant=%s",
-		x.n, x.f, x.k, x.l, x.clients, x.timeout, x.delay, v), nil
+	s := fmt.Sprintf("n=%d f=%d k=%d L=%d clients=%d timeout=%v delay=%v variant=%s",
+		x.n, x.f, x.k, x.l, x.clients, x.timeout, x.delay, v)
+	if x.closed != nil {
+		s += fmt.Sprintf(" closed=c%d:%s", x.n, strings.Join(x.closed, ","))
+	}
+	return s, nil
 }
 
 func (x *txRig) cmdSubmit(kv map[string]string, b *strings.Builder) (string, error) {
@@ -698,6 +732,9 @@ func (x *txRig) cmdSubmit(kv map[string]string, b *strings.Builder) (string, err
 		to = []sim.NodeID{id}
 	}
 	ci := int(c) - x.n
+	if ci == 0 && x.pcl != nil {
+		return "", fmt.Errorf("submit: c%d is the closed-loop client (closed=...): it submits its own ops", c)
+	}
 	ts := x.nextTS[ci] + 1
 	if v, ok := kv["ts"]; ok {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -783,6 +820,17 @@ func (x *txRig) cmdExpect(pos []string, kv map[string]string) (string, error) {
 		return "", fmt.Errorf("expect: want one replica id")
 	}
 	id, err := x.node(pos[0])
+	if err == nil && int(id) == x.n && x.pcl != nil {
+		got := strings.Join(x.accepted, ",")
+		if len(kv) != 1 || kv["accepted"] == "" {
+			return "", fmt.Errorf("expect: for the closed-loop client c%d want accepted=R1,R2...", id)
+		}
+		if got != kv["accepted"] {
+			x.t.Errorf("expect c%d: accepted: got %s, want %s", id, got, kv["accepted"])
+			return fmt.Sprintf("MISMATCH c%d: accepted: got %s, want %s", id, got, kv["accepted"]), nil
+		}
+		return fmt.Sprintf("checked c%d: accepted", id), nil
+	}
 	if err != nil || int(id) >= x.n {
 		return "", fmt.Errorf("expect: %q is not a replica", pos[0])
 	}
@@ -898,6 +946,9 @@ func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder
 	if from < 0 || to < 0 || int(from) >= x.n {
 		return "", fmt.Errorf("inject: %s: want a replica sender and one receiver (no '*')", pos[0])
 	}
+	if typ == "REPLY" {
+		return x.injectReply(from, to, kv, b)
+	}
 	num := func(key string) (uint64, error) {
 		v, ok := kv[key]
 		if !ok {
@@ -972,6 +1023,33 @@ func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder
 	default:
 		return "", fmt.Errorf("inject: type %q: want PRE-PREPARE, PREPARE, COMMIT or CHECKPOINT", typ)
 	}
+	return x.injectSend(from, to, m, b)
+}
+
+func (x *txRig) injectReply(from, to sim.NodeID, kv map[string]string, b *strings.Builder) (string, error) {
+	if int(to) < x.n {
+		return "", fmt.Errorf("inject: a REPLY goes to a client, not r%d", to)
+	}
+	ts, err := strconv.ParseUint(kv["ts"], 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("inject: REPLY wants ts=NUMBER (got %q)", kv["ts"])
+	}
+	res, ok := kv["result"]
+	if !ok {
+		return "", fmt.Errorf("inject: REPLY wants result=R")
+	}
+	var view uint64
+	if v, ok := kv["v"]; ok {
+		if view, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return "", fmt.Errorf("inject: v=%s: want a number", v)
+		}
+	}
+	return x.injectSend(from, to, &pbft.Reply{View: view, Timestamp: ts, Client: to, Replica: from, Result: res}, b)
+}
+
+// injectSend schedules replica from's send of m to to now, rebuilds and
+// runs until it is made.
+func (x *txRig) injectSend(from, to sim.NodeID, m sim.Message, b *strings.Builder) (string, error) {
 	x.injects[from] = append(x.injects[from], txInject{at: x.clock + 1, to: to, m: m})
 	if err := x.rebuild(); err != nil {
 		return "", err
