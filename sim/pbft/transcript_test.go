@@ -48,6 +48,13 @@ package pbft_test
 //	                         Drop rules apply to it like to any send.
 //	inject FROM->CLIENT REPLY ts=T result=R [v=V]
 //	                         replica FROM sends the client a forged REPLY.
+//	inject FROM->TO STATE n=N [ops=OP,OP...]
+//	                         replica FROM sends a STATE for checkpoint N
+//	                         whose digest and 2f+1 CHECKPOINT proof are
+//	                         the true ones (CHECKPOINTs for N sent so far
+//	                         in the run) but whose snapshot is that of a
+//	                         state machine that executed ops (default:
+//	                         forged): a lying state-transfer responder.
 //	advance DURATION         the kernel runs until virtual time now+DURATION
 //	state [ID...]            each replica's view, h, lastExec, view change, log
 //	replies [client=ID]      the REPLYs the client received
@@ -278,7 +285,8 @@ type txRig struct {
 	closed  []string // ops of the closed-loop client (nil: none)
 
 	pcl      *pbft.Client
-	accepted []string // results the closed-loop client accepted
+	accepted []string           // results the closed-loop client accepted
+	ckpts    []*pbft.Checkpoint // CHECKPOINTs sent in the run, in order
 
 	// the schedule: what a rebuild must reproduce
 	crashes []sim.Crash
@@ -335,6 +343,9 @@ func (x *txRig) Record(r *sim.Record) {
 	}
 	if a, ok := r.Event.(*pbft.Accepted); ok && r.Kind == sim.RecEvent {
 		x.accepted = append(x.accepted, a.Result)
+	}
+	if c, ok := r.Msg.(*pbft.Checkpoint); ok && r.Kind == sim.RecSend {
+		x.ckpts = append(x.ckpts, c)
 	}
 	if x.replay || x.out == nil {
 		return
@@ -467,7 +478,7 @@ func (x *txRig) build(events uint64, hash uint64) error {
 		x.reps = append(x.reps, r)
 		nodes = append(nodes, &txByz{Node: r, sends: x.injects[i]})
 	}
-	x.pcl, x.accepted = nil, nil
+	x.pcl, x.accepted, x.ckpts = nil, nil, nil
 	for c := 0; c < x.clients; c++ {
 		cl := &txClient{sends: x.csends[c]}
 		x.cls = append(x.cls, cl)
@@ -949,8 +960,14 @@ func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder
 	if from < 0 || to < 0 || int(from) >= x.n {
 		return "", fmt.Errorf("inject: %s: want a replica sender and one receiver (no '*')", pos[0])
 	}
+	if typ != "REPLY" && int(to) >= x.n {
+		return "", fmt.Errorf("inject: a %s goes to a replica, not c%d", typ, to)
+	}
 	if typ == "REPLY" {
 		return x.injectReply(from, to, kv, b)
+	}
+	if typ == "STATE" {
+		return x.injectState(from, to, kv, b)
 	}
 	num := func(key string) (uint64, error) {
 		v, ok := kv[key]
@@ -1048,6 +1065,37 @@ func (x *txRig) injectReply(from, to sim.NodeID, kv map[string]string, b *string
 		}
 	}
 	return x.injectSend(from, to, &pbft.Reply{View: view, Timestamp: ts, Client: to, Replica: from, Result: res}, b)
+}
+
+func (x *txRig) injectState(from, to sim.NodeID, kv map[string]string, b *strings.Builder) (string, error) {
+	seq, err := strconv.ParseUint(kv["n"], 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("inject: STATE wants n=NUMBER (got %q)", kv["n"])
+	}
+	// the proof: the first 2f+1 CHECKPOINTs for seq, from distinct
+	// replicas, with the digest of the first one sent
+	var proof []*pbft.Checkpoint
+	for _, c := range x.ckpts {
+		if c.Seq != seq || (len(proof) > 0 && c.StateDigest != proof[0].StateDigest) ||
+			slices.ContainsFunc(proof, func(o *pbft.Checkpoint) bool { return o.Replica == c.Replica }) {
+			continue
+		}
+		proof = append(proof, c)
+	}
+	if len(proof) < 2*x.f+1 {
+		return "", fmt.Errorf("inject: STATE n=%d: the run has sent %d matching CHECKPOINTs for it, want %d", seq, len(proof), 2*x.f+1)
+	}
+	proof = proof[:2*x.f+1]
+	ops := []string{"forged"}
+	if v, ok := kv["ops"]; ok {
+		ops = strings.Split(v, ",")
+	}
+	sm := &txSM{}
+	for _, op := range ops {
+		sm.Execute(op)
+	}
+	st := &pbft.State{Seq: seq, StateDigest: proof[0].StateDigest, Snapshot: sm.Snapshot(), Proof: proof, Replica: from}
+	return x.injectSend(from, to, st, b)
 }
 
 // injectSend schedules replica from's send of m to to now, rebuilds and
