@@ -45,9 +45,24 @@ package pbft_test
 //	                         the null batch; d=OP2 puts the digest of the
 //	                         batch [OP2] in its place (a PRE-PREPARE whose
 //	                         digest lies; a CHECKPOINT's state digest).
-//	                         Drop rules apply to it like to any send.
+//	                         Drop and duplicate rules do not apply to an
+//	                         injected message.
 //	inject FROM->CLIENT REPLY ts=T result=R [v=V]
 //	                         replica FROM sends the client a forged REPLY.
+//	inject FROM->TO NEW-VIEW v=V o=N:OP,N:OP... [ts=T]
+//	                         the primary of view V sends a NEW-VIEW whose V
+//	                         is the first 2f+1 VIEW-CHANGEs for V sent in
+//	                         the run and whose O is the given PRE-PREPAREs
+//	                         (OP null: the null request; the requests are
+//	                         the first client's, timestamps T, T+1, ...),
+//	                         signed by FROM.
+//	inject FROM->TO STATE n=N [ops=OP,OP...]
+//	                         replica FROM sends a STATE for checkpoint N
+//	                         whose digest and 2f+1 CHECKPOINT proof are
+//	                         the true ones (CHECKPOINTs for N sent so far
+//	                         in the run) but whose snapshot is that of a
+//	                         state machine that executed ops (default:
+//	                         forged): a lying state-transfer responder.
 //	advance DURATION         the kernel runs until virtual time now+DURATION
 //	state [ID...]            each replica's view, h, lastExec, view change, log
 //	replies [client=ID]      the REPLYs the client received
@@ -278,7 +293,9 @@ type txRig struct {
 	closed  []string // ops of the closed-loop client (nil: none)
 
 	pcl      *pbft.Client
-	accepted []string // results the closed-loop client accepted
+	accepted []string           // results the closed-loop client accepted
+	ckpts    []*pbft.Checkpoint // CHECKPOINTs sent in the run, in order
+	vcs      []*pbft.ViewChange // VIEW-CHANGEs sent in the run, in order
 
 	// the schedule: what a rebuild must reproduce
 	crashes []sim.Crash
@@ -301,6 +318,9 @@ type txRig struct {
 
 // Filter implements sim.Filter with the drop rules.
 func (x *txRig) Filter(now sim.Time, from, to sim.NodeID, m sim.Message) sim.Verdict {
+	if x.injected(from, m) {
+		return sim.Verdict{}
+	}
 	ev := x.kern.Stats().Events
 	for i := range x.drops {
 		d := &x.drops[i]
@@ -335,6 +355,12 @@ func (x *txRig) Record(r *sim.Record) {
 	}
 	if a, ok := r.Event.(*pbft.Accepted); ok && r.Kind == sim.RecEvent {
 		x.accepted = append(x.accepted, a.Result)
+	}
+	if c, ok := r.Msg.(*pbft.Checkpoint); ok && r.Kind == sim.RecSend {
+		x.ckpts = append(x.ckpts, c)
+	}
+	if c, ok := r.Msg.(*pbft.ViewChange); ok && r.Kind == sim.RecSend {
+		x.vcs = append(x.vcs, c)
 	}
 	if x.replay || x.out == nil {
 		return
@@ -467,7 +493,7 @@ func (x *txRig) build(events uint64, hash uint64) error {
 		x.reps = append(x.reps, r)
 		nodes = append(nodes, &txByz{Node: r, sends: x.injects[i]})
 	}
-	x.pcl, x.accepted = nil, nil
+	x.pcl, x.accepted, x.ckpts, x.vcs = nil, nil, nil, nil
 	for c := 0; c < x.clients; c++ {
 		cl := &txClient{sends: x.csends[c]}
 		x.cls = append(x.cls, cl)
@@ -949,8 +975,17 @@ func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder
 	if from < 0 || to < 0 || int(from) >= x.n {
 		return "", fmt.Errorf("inject: %s: want a replica sender and one receiver (no '*')", pos[0])
 	}
+	if typ != "REPLY" && int(to) >= x.n {
+		return "", fmt.Errorf("inject: a %s goes to a replica, not c%d", typ, to)
+	}
 	if typ == "REPLY" {
 		return x.injectReply(from, to, kv, b)
+	}
+	if typ == "STATE" {
+		return x.injectState(from, to, kv, b)
+	}
+	if typ == "NEW-VIEW" {
+		return x.injectNewView(from, to, kv, b)
 	}
 	num := func(key string) (uint64, error) {
 		v, ok := kv[key]
@@ -1048,6 +1083,105 @@ func (x *txRig) injectReply(from, to sim.NodeID, kv map[string]string, b *string
 		}
 	}
 	return x.injectSend(from, to, &pbft.Reply{View: view, Timestamp: ts, Client: to, Replica: from, Result: res}, b)
+}
+
+// injected reports whether m is a message a txByz sends for replica from.
+func (x *txRig) injected(from sim.NodeID, m sim.Message) bool {
+	if int(from) >= x.n {
+		return false
+	}
+	for _, s := range x.injects[from] {
+		if s.m == m {
+			return true
+		}
+	}
+	return false
+}
+
+func (x *txRig) injectNewView(from, to sim.NodeID, kv map[string]string, b *strings.Builder) (string, error) {
+	view, err := strconv.ParseUint(kv["v"], 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("inject: NEW-VIEW wants v=NUMBER (got %q)", kv["v"])
+	}
+	if view%uint64(x.n) != uint64(from) {
+		return "", fmt.Errorf("inject: r%d is not the primary of view %d", from, view)
+	}
+	nv := &pbft.NewView{View: view, Replica: from}
+	for _, vc := range x.vcs {
+		if vc.NewView == view && len(nv.ViewChanges) < 2*x.f+1 &&
+			!slices.ContainsFunc(nv.ViewChanges, func(o *pbft.ViewChange) bool { return o.Replica == vc.Replica }) {
+			nv.ViewChanges = append(nv.ViewChanges, vc)
+		}
+	}
+	if len(nv.ViewChanges) < 2*x.f+1 {
+		return "", fmt.Errorf("inject: NEW-VIEW v=%d: the run has sent VIEW-CHANGEs of %d replicas for it, want %d", view, len(nv.ViewChanges), 2*x.f+1)
+	}
+	c := sim.NodeID(x.n)
+	signer := x.kr.Signer(from)
+	var ts uint64 // 0: the client's next timestamps
+	if v, ok := kv["ts"]; ok {
+		if ts, err = strconv.ParseUint(v, 10, 64); err != nil || ts == 0 {
+			return "", fmt.Errorf("inject: ts=%s: want a timestamp above 0", v)
+		}
+	}
+	if o := kv["o"]; o != "" {
+		for _, e := range strings.Split(o, ",") {
+			ns, op, ok := strings.Cut(e, ":")
+			seq, err := strconv.ParseUint(ns, 10, 64)
+			if !ok || err != nil {
+				return "", fmt.Errorf("inject: o=%s: want N:OP,N:OP...", o)
+			}
+			var batch []*pbft.Request
+			if op != "null" {
+				if ts == 0 {
+					x.nextTS[0]++
+					ts = x.nextTS[0]
+				} else {
+					x.nextTS[0] = max(x.nextTS[0], ts)
+				}
+				q := &pbft.Request{Op: op, Timestamp: ts, Client: c}
+				ts++
+				q.Sig = x.kr.Signer(c).Sign(q)
+				batch = []*pbft.Request{q}
+			}
+			pp := &pbft.PrePrepare{View: view, Seq: seq, Digest: pbft.BatchDigest(batch), Batch: batch, Replica: from}
+			pp.Sig = signer.Sign(pp)
+			nv.PrePrepares = append(nv.PrePrepares, pp)
+		}
+	}
+	nv.Sig = signer.Sign(nv)
+	return x.injectSend(from, to, nv, b)
+}
+
+func (x *txRig) injectState(from, to sim.NodeID, kv map[string]string, b *strings.Builder) (string, error) {
+	seq, err := strconv.ParseUint(kv["n"], 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("inject: STATE wants n=NUMBER (got %q)", kv["n"])
+	}
+	// the proof: the first 2f+1 CHECKPOINTs for seq, from distinct
+	// replicas, with the digest of the first one sent
+	var proof []*pbft.Checkpoint
+	for _, c := range x.ckpts {
+		if c.Seq != seq || (len(proof) > 0 && c.StateDigest != proof[0].StateDigest) ||
+			slices.ContainsFunc(proof, func(o *pbft.Checkpoint) bool { return o.Replica == c.Replica }) {
+			continue
+		}
+		proof = append(proof, c)
+	}
+	if len(proof) < 2*x.f+1 {
+		return "", fmt.Errorf("inject: STATE n=%d: the run has sent %d matching CHECKPOINTs for it, want %d", seq, len(proof), 2*x.f+1)
+	}
+	proof = proof[:2*x.f+1]
+	ops := []string{"forged"}
+	if v, ok := kv["ops"]; ok {
+		ops = strings.Split(v, ",")
+	}
+	sm := &txSM{}
+	for _, op := range ops {
+		sm.Execute(op)
+	}
+	st := &pbft.State{Seq: seq, StateDigest: proof[0].StateDigest, Snapshot: sm.Snapshot(), Proof: proof, Replica: from}
+	return x.injectSend(from, to, st, b)
 }
 
 // injectSend schedules replica from's send of m to to now, rebuilds and
