@@ -10,9 +10,13 @@ package pbft_test
 // a line "----", the expected output, then a blank line. Lines starting with
 // '#' between commands are comments. Commands:
 //
-//	new [n=4] [k=4] [L=8] [clients=1] [timeout=100ms] [delay=1ms] [variant=NAME]
+//	new [n=4] [k=4] [L=8] [clients=1] [timeout=100ms] [delay=1ms] [variant=NAME] [closed=OP,OP...]
 //	    start a run: n real replicas (pbft.NewReplica) and scripted clients
-//	    (ids n, n+1, ...) on sim.New with a constant link delay.
+//	    (ids n, n+1, ...) on sim.New with a constant link delay. With
+//	    closed, client n is instead a real closed-loop pbft.Client (the
+//	    variant's reply rule, retransmission after 4*timeout) submitting
+//	    those ops from time 0; it prints what it accepts, and submit and
+//	    replies are for the scripted clients only.
 //	submit [client=ID] [to=ID|all] [ts=T] op=OP
 //	    the client signs a REQUEST (timestamp T, by default the next one;
 //	    an old T replays a timestamp) and sends it; the kernel
@@ -32,21 +36,42 @@ package pbft_test
 //	                         a sim.CrashKind (keep, amnesia, lose-unsynced,
 //	                         wipe), applied to the replica's pbft.Store
 //	inject FROM->TO TYPE v=V n=N [op=OP] [d=OP2] [client=ID] [ts=T]
-//	                         Byzantine replica FROM sends, signed with its
-//	                         own key, a forged PRE-PREPARE, PREPARE or
-//	                         COMMIT for (V, N) to TO. The batch is one
-//	                         request of OP (signed by the client, timestamp
-//	                         T, by default the client's next) or, without
-//	                         op, the null batch; d is the digest of the
-//	                         batch [OP2] instead of the batch's own (a
-//	                         PRE-PREPARE whose digest lies).
+//	                         Byzantine replica FROM sends TO, signed with
+//	                         its own key, a forged PRE-PREPARE, PREPARE or
+//	                         COMMIT for (V, N), or a CHECKPOINT for N (V
+//	                         unused). The batch is one request of OP
+//	                         (signed by the client, timestamp T, by
+//	                         default the client's next) or, without op,
+//	                         the null batch; d=OP2 puts the digest of the
+//	                         batch [OP2] in its place (a PRE-PREPARE whose
+//	                         digest lies; a CHECKPOINT's state digest).
+//	                         Drop and duplicate rules do not apply to an
+//	                         injected message.
+//	inject FROM->CLIENT REPLY ts=T result=R [v=V]
+//	                         replica FROM sends the client a forged REPLY.
+//	inject FROM->TO NEW-VIEW v=V o=N:OP,N:OP... [ts=T]
+//	                         the primary of view V sends a NEW-VIEW whose V
+//	                         is the first 2f+1 VIEW-CHANGEs for V sent in
+//	                         the run and whose O is the given PRE-PREPAREs
+//	                         (OP null: the null request; the requests are
+//	                         the first client's, timestamps T, T+1, ...),
+//	                         signed by FROM.
+//	inject FROM->TO STATE n=N [ops=OP,OP...]
+//	                         replica FROM sends a STATE for checkpoint N
+//	                         whose digest and 2f+1 CHECKPOINT proof are
+//	                         the true ones (CHECKPOINTs for N sent so far
+//	                         in the run) but whose snapshot is that of a
+//	                         state machine that executed ops (default:
+//	                         forged): a lying state-transfer responder.
 //	advance DURATION         the kernel runs until virtual time now+DURATION
 //	state [ID...]            each replica's view, h, lastExec, view change, log
 //	replies [client=ID]      the REPLYs the client received
 //	expect ID key=value...   asserts replica fields (view, h, lastExec, vc,
 //	                         log, state=DIGEST, digest-equal=ID,
-//	                         digest-differs=ID); a mismatch fails the test
-//	                         even under -update
+//	                         digest-differs=ID) or, for the closed-loop
+//	                         client, accepted=R1,R2... (the results it
+//	                         accepted, in order, or none); a mismatch fails the
+//	                         test even under -update
 //
 // The kernel offers no way to inject an input into a run in progress (a
 // crash or a client send must be in its schedule when it is built). So a
@@ -265,6 +290,12 @@ type txRig struct {
 	delay   time.Duration
 	variant pbft.Variant
 	kr      *pbft.Keyring
+	closed  []string // ops of the closed-loop client (nil: none)
+
+	pcl      *pbft.Client
+	accepted []string           // results the closed-loop client accepted
+	ckpts    []*pbft.Checkpoint // CHECKPOINTs sent in the run, in order
+	vcs      []*pbft.ViewChange // VIEW-CHANGEs sent in the run, in order
 
 	// the schedule: what a rebuild must reproduce
 	crashes []sim.Crash
@@ -287,6 +318,9 @@ type txRig struct {
 
 // Filter implements sim.Filter with the drop rules.
 func (x *txRig) Filter(now sim.Time, from, to sim.NodeID, m sim.Message) sim.Verdict {
+	if x.injected(from, m) {
+		return sim.Verdict{}
+	}
 	ev := x.kern.Stats().Events
 	for i := range x.drops {
 		d := &x.drops[i]
@@ -318,6 +352,15 @@ func (x *txRig) Record(r *sim.Record) {
 	}
 	if x.matched != nil && x.matched(r) {
 		x.hit = true
+	}
+	if a, ok := r.Event.(*pbft.Accepted); ok && r.Kind == sim.RecEvent {
+		x.accepted = append(x.accepted, a.Result)
+	}
+	if c, ok := r.Msg.(*pbft.Checkpoint); ok && r.Kind == sim.RecSend {
+		x.ckpts = append(x.ckpts, c)
+	}
+	if c, ok := r.Msg.(*pbft.ViewChange); ok && r.Kind == sim.RecSend {
+		x.vcs = append(x.vcs, c)
 	}
 	if x.replay || x.out == nil {
 		return
@@ -419,6 +462,8 @@ func txEvent(e sim.Event) string {
 		return fmt.Sprintf("state transferred n=%d", e.Seq)
 	case *pbft.BadState:
 		return fmt.Sprintf("bad STATE from r%d n=%d", e.From, e.Seq)
+	case *pbft.Accepted:
+		return fmt.Sprintf("accepted ts=%d op=%s result=%s from %v", e.Timestamp, e.Op, e.Result, e.Replicas)
 	}
 	return "" // prepared, committed, probes: visible in the messages
 }
@@ -448,9 +493,20 @@ func (x *txRig) build(events uint64, hash uint64) error {
 		x.reps = append(x.reps, r)
 		nodes = append(nodes, &txByz{Node: r, sends: x.injects[i]})
 	}
+	x.pcl, x.accepted, x.ckpts, x.vcs = nil, nil, nil, nil
 	for c := 0; c < x.clients; c++ {
 		cl := &txClient{sends: x.csends[c]}
 		x.cls = append(x.cls, cl)
+		if c == 0 && x.closed != nil {
+			pc, err := pbft.NewClient(pbft.ClientConfig{ID: sim.NodeID(x.n), N: x.n, F: x.f, Ops: x.closed,
+				Timeout: 4 * x.timeout, Variant: x.variant, Keyring: x.kr})
+			if err != nil {
+				return err
+			}
+			x.pcl = pc
+			nodes = append(nodes, pc)
+			continue
+		}
 		nodes = append(nodes, cl)
 	}
 	k, err := sim.New(sim.Config{Seed: 1, Nodes: nodes, Crashes: x.crashes,
@@ -641,8 +697,10 @@ func (x *txRig) cmdNew(kv map[string]string) (string, error) {
 			x.delay, err = time.ParseDuration(v)
 		case "variant":
 			x.variant, err = pbft.ParseVariant(v)
+		case "closed":
+			x.closed = strings.Split(v, ",")
 		default:
-			err = fmt.Errorf("unknown argument (want n, clients, k, L, timeout, delay, variant)")
+			err = fmt.Errorf("unknown argument (want n, clients, k, L, timeout, delay, variant, closed)")
 		}
 		if err != nil {
 			return "", fmt.Errorf("new: %s=%s: %v", key, v, err)
@@ -663,8 +721,12 @@ func (x *txRig) cmdNew(kv map[string]string) (string, error) {
 	if v == "" {
 		v = "correct"
 	}
-	return fmt.Sprintf("n=%d f=%d k=%d L=%d clients=%d timeout=%v delay=%v variant=%s",
-		x.n, x.f, x.k, x.l, x.clients, x.timeout, x.delay, v), nil
+	s := fmt.Sprintf("n=%d f=%d k=%d L=%d clients=%d timeout=%v delay=%v variant=%s",
+		x.n, x.f, x.k, x.l, x.clients, x.timeout, x.delay, v)
+	if x.closed != nil {
+		s += fmt.Sprintf(" closed=c%d:%s", x.n, strings.Join(x.closed, ","))
+	}
+	return s, nil
 }
 
 func (x *txRig) cmdSubmit(kv map[string]string, b *strings.Builder) (string, error) {
@@ -696,6 +758,9 @@ func (x *txRig) cmdSubmit(kv map[string]string, b *strings.Builder) (string, err
 		to = []sim.NodeID{id}
 	}
 	ci := int(c) - x.n
+	if ci == 0 && x.pcl != nil {
+		return "", fmt.Errorf("submit: c%d is the closed-loop client (closed=...): it submits its own ops", c)
+	}
 	ts := x.nextTS[ci] + 1
 	if v, ok := kv["ts"]; ok {
 		n, err := strconv.ParseUint(v, 10, 64)
@@ -781,6 +846,20 @@ func (x *txRig) cmdExpect(pos []string, kv map[string]string) (string, error) {
 		return "", fmt.Errorf("expect: want one replica id")
 	}
 	id, err := x.node(pos[0])
+	if err == nil && int(id) == x.n && x.pcl != nil {
+		got := strings.Join(x.accepted, ",")
+		if got == "" {
+			got = "none"
+		}
+		if len(kv) != 1 || kv["accepted"] == "" {
+			return "", fmt.Errorf("expect: for the closed-loop client c%d want accepted=R1,R2... or accepted=none", id)
+		}
+		if got != kv["accepted"] {
+			x.t.Errorf("expect c%d: accepted: got %s, want %s", id, got, kv["accepted"])
+			return fmt.Sprintf("MISMATCH c%d: accepted: got %s, want %s", id, got, kv["accepted"]), nil
+		}
+		return fmt.Sprintf("checked c%d: accepted", id), nil
+	}
 	if err != nil || int(id) >= x.n {
 		return "", fmt.Errorf("expect: %q is not a replica", pos[0])
 	}
@@ -896,6 +975,18 @@ func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder
 	if from < 0 || to < 0 || int(from) >= x.n {
 		return "", fmt.Errorf("inject: %s: want a replica sender and one receiver (no '*')", pos[0])
 	}
+	if typ != "REPLY" && int(to) >= x.n {
+		return "", fmt.Errorf("inject: a %s goes to a replica, not c%d", typ, to)
+	}
+	if typ == "REPLY" {
+		return x.injectReply(from, to, kv, b)
+	}
+	if typ == "STATE" {
+		return x.injectState(from, to, kv, b)
+	}
+	if typ == "NEW-VIEW" {
+		return x.injectNewView(from, to, kv, b)
+	}
 	num := func(key string) (uint64, error) {
 		v, ok := kv[key]
 		if !ok {
@@ -963,9 +1054,139 @@ func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder
 		p := &pbft.Commit{View: view, Seq: seq, Digest: d, Replica: from}
 		p.Sig = signer.Sign(p)
 		m = p
+	case "CHECKPOINT":
+		p := &pbft.Checkpoint{Seq: seq, StateDigest: d, Replica: from}
+		p.Sig = signer.Sign(p)
+		m = p
 	default:
-		return "", fmt.Errorf("inject: type %q: want PRE-PREPARE, PREPARE or COMMIT", typ)
+		return "", fmt.Errorf("inject: type %q: want PRE-PREPARE, PREPARE, COMMIT or CHECKPOINT", typ)
 	}
+	return x.injectSend(from, to, m, b)
+}
+
+func (x *txRig) injectReply(from, to sim.NodeID, kv map[string]string, b *strings.Builder) (string, error) {
+	if int(to) < x.n {
+		return "", fmt.Errorf("inject: a REPLY goes to a client, not r%d", to)
+	}
+	ts, err := strconv.ParseUint(kv["ts"], 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("inject: REPLY wants ts=NUMBER (got %q)", kv["ts"])
+	}
+	res, ok := kv["result"]
+	if !ok {
+		return "", fmt.Errorf("inject: REPLY wants result=R")
+	}
+	var view uint64
+	if v, ok := kv["v"]; ok {
+		if view, err = strconv.ParseUint(v, 10, 64); err != nil {
+			return "", fmt.Errorf("inject: v=%s: want a number", v)
+		}
+	}
+	return x.injectSend(from, to, &pbft.Reply{View: view, Timestamp: ts, Client: to, Replica: from, Result: res}, b)
+}
+
+// injected reports whether m is a message a txByz sends for replica from.
+func (x *txRig) injected(from sim.NodeID, m sim.Message) bool {
+	if int(from) >= x.n {
+		return false
+	}
+	for _, s := range x.injects[from] {
+		if s.m == m {
+			return true
+		}
+	}
+	return false
+}
+
+func (x *txRig) injectNewView(from, to sim.NodeID, kv map[string]string, b *strings.Builder) (string, error) {
+	view, err := strconv.ParseUint(kv["v"], 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("inject: NEW-VIEW wants v=NUMBER (got %q)", kv["v"])
+	}
+	if view%uint64(x.n) != uint64(from) {
+		return "", fmt.Errorf("inject: r%d is not the primary of view %d", from, view)
+	}
+	nv := &pbft.NewView{View: view, Replica: from}
+	for _, vc := range x.vcs {
+		if vc.NewView == view && len(nv.ViewChanges) < 2*x.f+1 &&
+			!slices.ContainsFunc(nv.ViewChanges, func(o *pbft.ViewChange) bool { return o.Replica == vc.Replica }) {
+			nv.ViewChanges = append(nv.ViewChanges, vc)
+		}
+	}
+	if len(nv.ViewChanges) < 2*x.f+1 {
+		return "", fmt.Errorf("inject: NEW-VIEW v=%d: the run has sent VIEW-CHANGEs of %d replicas for it, want %d", view, len(nv.ViewChanges), 2*x.f+1)
+	}
+	c := sim.NodeID(x.n)
+	signer := x.kr.Signer(from)
+	var ts uint64 // 0: the client's next timestamps
+	if v, ok := kv["ts"]; ok {
+		if ts, err = strconv.ParseUint(v, 10, 64); err != nil || ts == 0 {
+			return "", fmt.Errorf("inject: ts=%s: want a timestamp above 0", v)
+		}
+	}
+	if o := kv["o"]; o != "" {
+		for _, e := range strings.Split(o, ",") {
+			ns, op, ok := strings.Cut(e, ":")
+			seq, err := strconv.ParseUint(ns, 10, 64)
+			if !ok || err != nil {
+				return "", fmt.Errorf("inject: o=%s: want N:OP,N:OP...", o)
+			}
+			var batch []*pbft.Request
+			if op != "null" {
+				if ts == 0 {
+					x.nextTS[0]++
+					ts = x.nextTS[0]
+				} else {
+					x.nextTS[0] = max(x.nextTS[0], ts)
+				}
+				q := &pbft.Request{Op: op, Timestamp: ts, Client: c}
+				ts++
+				q.Sig = x.kr.Signer(c).Sign(q)
+				batch = []*pbft.Request{q}
+			}
+			pp := &pbft.PrePrepare{View: view, Seq: seq, Digest: pbft.BatchDigest(batch), Batch: batch, Replica: from}
+			pp.Sig = signer.Sign(pp)
+			nv.PrePrepares = append(nv.PrePrepares, pp)
+		}
+	}
+	nv.Sig = signer.Sign(nv)
+	return x.injectSend(from, to, nv, b)
+}
+
+func (x *txRig) injectState(from, to sim.NodeID, kv map[string]string, b *strings.Builder) (string, error) {
+	seq, err := strconv.ParseUint(kv["n"], 10, 64)
+	if err != nil {
+		return "", fmt.Errorf("inject: STATE wants n=NUMBER (got %q)", kv["n"])
+	}
+	// the proof: the first 2f+1 CHECKPOINTs for seq, from distinct
+	// replicas, with the digest of the first one sent
+	var proof []*pbft.Checkpoint
+	for _, c := range x.ckpts {
+		if c.Seq != seq || (len(proof) > 0 && c.StateDigest != proof[0].StateDigest) ||
+			slices.ContainsFunc(proof, func(o *pbft.Checkpoint) bool { return o.Replica == c.Replica }) {
+			continue
+		}
+		proof = append(proof, c)
+	}
+	if len(proof) < 2*x.f+1 {
+		return "", fmt.Errorf("inject: STATE n=%d: the run has sent %d matching CHECKPOINTs for it, want %d", seq, len(proof), 2*x.f+1)
+	}
+	proof = proof[:2*x.f+1]
+	ops := []string{"forged"}
+	if v, ok := kv["ops"]; ok {
+		ops = strings.Split(v, ",")
+	}
+	sm := &txSM{}
+	for _, op := range ops {
+		sm.Execute(op)
+	}
+	st := &pbft.State{Seq: seq, StateDigest: proof[0].StateDigest, Snapshot: sm.Snapshot(), Proof: proof, Replica: from}
+	return x.injectSend(from, to, st, b)
+}
+
+// injectSend schedules replica from's send of m to to now, rebuilds and
+// runs until it is made.
+func (x *txRig) injectSend(from, to sim.NodeID, m sim.Message, b *strings.Builder) (string, error) {
 	x.injects[from] = append(x.injects[from], txInject{at: x.clock + 1, to: to, m: m})
 	if err := x.rebuild(); err != nil {
 		return "", err
