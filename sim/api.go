@@ -145,7 +145,10 @@ type Node interface {
 // registry is written only during package initialisation, so it is identical
 // in every run of a binary. The trace hash folds a type's name (see
 // tracer.typeHash), not its number, so it does not depend on which protocols
-// are linked in or in what order they registered.
+// are linked in or in what order they registered. For the same reason a
+// protocol must not put MsgType numbers into its canonical encodings (what it
+// signs, digests and hashes): it uses fixed wire tags of its own (PBFT's tag
+// constants, HotStuff's letters).
 
 // msgTypeInfo is one registered message type.
 type msgTypeInfo struct {

@@ -456,6 +456,7 @@ func (s *search) iddfs(w0 *World, recs []Record) error {
 	// One pass needs no depths: a state seen is not expanded again (one
 	// cut at MaxDFSDepth leaves the search incomplete).
 	s.fp.withDepth = !s.judgeAll
+	defer func() { s.res.FPBytes = s.fp.bytes() }() // also when stopped
 	w0.trace = &recChain{recs: recs}
 	for lim := first; lim <= maxD; lim++ {
 		s.fp.reset()

@@ -6,13 +6,6 @@ import (
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/crypto"
-
-	// Message types are numbered in registration order, which is package
-	// initialisation order, and the numbers enter canonical encodings and
-	// trace hashes. PBFT's types were always registered first (HotStuff
-	// imported sim/pbft for its keys); this import keeps that order now
-	// that the keys live in sim/crypto, so no golden hash changes.
-	_ "github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 // Protocol is HotStuff's message-type namespace (see sim.Protocol): its

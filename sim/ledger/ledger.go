@@ -115,6 +115,8 @@ type Ledger struct {
 	digest   [32]byte
 	snap     []byte // Snapshot's encoding of the current state (shared, read-only)
 	cache    *SnapshotCache
+	ver      *version // the current state's version, shared with the cache's other ledgers (nil: none)
+	changed  bool     // the last operation changed the state
 }
 
 // New returns an empty ledger.
@@ -125,6 +127,15 @@ func New() *Ledger {
 // Execute applies op and returns its result (see the package comment for the
 // exact forms). It is deterministic and never panics.
 func (l *Ledger) Execute(op string) string {
+	l.changed = false
+	res := l.execute(op)
+	if l.changed && l.ver != nil {
+		l.ver = l.ver.next(op)
+	}
+	return res
+}
+
+func (l *Ledger) execute(op string) string {
 	o, reason := parse(op)
 	if reason != "" {
 		return "error malformed " + reason
@@ -176,7 +187,7 @@ func (l *Ledger) Execute(op string) string {
 	case KindGet:
 		return l.okResult(p)
 	}
-	l.digestOK = false
+	l.digestOK, l.changed = false, true
 	return l.okResult(p)
 }
 
@@ -186,7 +197,7 @@ func (l *Ledger) insert(p *payment) {
 		l.byID = make(map[string]*payment)
 	}
 	l.byID[p.id] = p
-	l.digestOK = false
+	l.digestOK, l.changed = false, true
 	n := len(l.sorted)
 	if n == 0 || l.sorted[n-1].id < p.id { // common case: ids arrive in order
 		l.sorted = append(l.sorted, p)

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"weak"
 )
 
 // snapshotMagic opens every snapshot; it versions the encoding.
@@ -64,6 +65,8 @@ func (l *Ledger) appendEncoding(buf []byte) []byte {
 // nothing but speed and memory. A cache belongs to one run and, like a
 // Ledger, is not safe for concurrent use.
 type SnapshotCache struct {
+	root       *version // the empty state of the ledgers made by NewShared
+	encodes    int      // states encoded (tests)
 	lastResult string
 	scratch    []byte
 	next       int
@@ -80,7 +83,42 @@ func NewSnapshotCache() *SnapshotCache { return &SnapshotCache{} }
 func NewShared(c *SnapshotCache) *Ledger {
 	l := New()
 	l.cache = c
+	if c.root == nil {
+		c.root = &version{}
+	}
+	l.ver = c.root
 	return l
+}
+
+// version is one state of the ledgers sharing a SnapshotCache, reached from
+// the empty state by a sequence of state-changing operations: ledgers that
+// applied the same operations in the same order hold the same version (and
+// the same state, Execute being deterministic), so the first of them to
+// encode and hash the state leaves its snapshot and digest for the others,
+// which then neither encode nor compare (the cache's slots compare whole
+// encodings: O(payments) per ledger and checkpoint). A version links to the
+// version after its latest next operation weakly, so a ledger that lags (a
+// crashed replica) pins only its own version; when the link is gone, or a
+// ledger restored a snapshot, it falls back to the slots. Sharing changes
+// speed only, never a snapshot or a digest.
+type version struct {
+	nextOp string
+	link   weak.Pointer[version]
+	ok     bool // snap and digest are set
+	snap   []byte
+	digest [32]byte
+}
+
+// next returns the version after op (a state-changing operation).
+func (v *version) next(op string) *version {
+	if v.nextOp == op {
+		if n := v.link.Value(); n != nil {
+			return n
+		}
+	}
+	n := &version{}
+	v.nextOp, v.link = op, weak.Make(n)
+	return n
 }
 
 // fresh recomputes the cached snapshot encoding and digest after a change.
@@ -89,12 +127,25 @@ func (l *Ledger) fresh() {
 		return
 	}
 	l.digestOK = true
+	if v := l.ver; v != nil && v.ok {
+		l.snap, l.digest = v.snap, v.digest
+		return
+	}
+	l.encodeAndHash()
+	if v := l.ver; v != nil {
+		v.snap, v.digest, v.ok = l.snap, l.digest, true
+	}
+}
+
+// encodeAndHash sets snap and digest from the current state.
+func (l *Ledger) encodeAndHash() {
 	c := l.cache
 	if c == nil {
 		l.snap = l.encode()
 		l.digest = sha256.Sum256(l.snap)
 		return
 	}
+	c.encodes++
 	c.scratch = l.appendEncoding(c.scratch[:0])
 	for i := range c.slot {
 		if s := &c.slot[i]; s.snap != nil && bytes.Equal(s.snap, c.scratch) {
@@ -169,6 +220,7 @@ func (l *Ledger) Restore(snapshot []byte) error {
 		return fmt.Errorf("ledger: restore: %d trailing bytes after %d payments", len(snapshot)-d.off, count)
 	}
 	l.byID, l.sorted, l.digestOK = byID, sorted, false
+	l.ver = nil // shares no version with the others any more
 	return nil
 }
 

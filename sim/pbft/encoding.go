@@ -76,7 +76,7 @@ func (m *Request) Size() int { return sizeHeader + sizeLen + len(m.Op) + sizeU64
 
 // AppendBody appends the canonical encoding without the signature.
 func (m *Request) AppendBody(b []byte) []byte {
-	b = append(b, byte(TypeRequest))
+	b = append(b, tagRequest)
 	b = appendStr(b, m.Op)
 	b = appendU64(b, m.Timestamp)
 	return appendNode(b, int32(m.Client))
@@ -110,7 +110,7 @@ func (m *PrePrepare) Size() int {
 // outside the signature and bound to it by the digest d (every receiver
 // checks the batch against d).
 func (m *PrePrepare) AppendBody(b []byte) []byte {
-	b = append(b, byte(TypePrePrepare))
+	b = append(b, tagPrePrepare)
 	b = appendU64(b, m.View)
 	b = appendU64(b, m.Seq)
 	b = append(b, m.Digest[:]...)
@@ -146,7 +146,7 @@ func (m *Prepare) Size() int { return sizeHeader + 2*sizeU64 + sizeDigest + size
 
 // AppendBody appends the canonical encoding without the signature.
 func (m *Prepare) AppendBody(b []byte) []byte {
-	b = append(b, byte(TypePrepare))
+	b = append(b, tagPrepare)
 	b = appendU64(b, m.View)
 	b = appendU64(b, m.Seq)
 	b = append(b, m.Digest[:]...)
@@ -172,7 +172,7 @@ func (m *Commit) Size() int { return sizeHeader + 2*sizeU64 + sizeDigest + sizeI
 
 // AppendBody appends the canonical encoding without the signature.
 func (m *Commit) AppendBody(b []byte) []byte {
-	b = append(b, byte(TypeCommit))
+	b = append(b, tagCommit)
 	b = appendU64(b, m.View)
 	b = appendU64(b, m.Seq)
 	b = append(b, m.Digest[:]...)
@@ -200,7 +200,7 @@ func (m *Reply) Size() int {
 
 // AppendCanonical implements sim.Message.
 func (m *Reply) AppendCanonical(b []byte) []byte {
-	b = append(b, byte(TypeReply))
+	b = append(b, tagReply)
 	b = appendU64(b, m.View)
 	b = appendU64(b, m.Timestamp)
 	b = appendNode(b, int32(m.Client))
@@ -218,7 +218,7 @@ func (m *Checkpoint) Size() int { return sizeHeader + sizeU64 + sizeDigest + siz
 
 // AppendBody appends the canonical encoding without the signature.
 func (m *Checkpoint) AppendBody(b []byte) []byte {
-	b = append(b, byte(TypeCheckpoint))
+	b = append(b, tagCheckpoint)
 	b = appendU64(b, m.Seq)
 	b = append(b, m.StateDigest[:]...)
 	return appendNode(b, int32(m.Replica))
@@ -269,7 +269,7 @@ func (pc *PreparedCert) size() int {
 // checkpoint proof and the PREPAREs of each certificate by reference (see
 // appendRef), each PRE-PREPARE by its signed part and signature.
 func (m *ViewChange) AppendBody(b []byte) []byte {
-	b = append(b, byte(TypeViewChange))
+	b = append(b, tagViewChange)
 	b = appendU64(b, m.NewView)
 	b = appendU64(b, m.StableSeq)
 	b = appendNode(b, int32(m.Replica))
@@ -336,7 +336,7 @@ func (m *NewView) Size() int {
 // the NEW-VIEW. (Encoding V in full made a NEW-VIEW's signature cost as
 // much as all its VIEW-CHANGEs' together, at every check.)
 func (m *NewView) AppendBody(b []byte) []byte {
-	b = append(b, byte(TypeNewView))
+	b = append(b, tagNewView)
 	b = appendU64(b, m.View)
 	b = appendNode(b, int32(m.Replica))
 	b = appendLen(b, len(m.ViewChanges))
@@ -373,7 +373,7 @@ func (m *FetchState) Size() int { return sizeHeader + 2*sizeU64 + sizeID }
 
 // AppendCanonical implements sim.Message.
 func (m *FetchState) AppendCanonical(b []byte) []byte {
-	b = append(b, byte(TypeFetchState))
+	b = append(b, tagFetchState)
 	b = appendU64(b, m.Seq)
 	b = appendU64(b, m.View)
 	return appendNode(b, int32(m.Replica))
@@ -402,7 +402,7 @@ func (m *State) Size() int {
 
 // AppendCanonical implements sim.Message.
 func (m *State) AppendCanonical(b []byte) []byte {
-	b = append(b, byte(TypeState))
+	b = append(b, tagState)
 	b = appendU64(b, m.Seq)
 	b = append(b, m.StateDigest[:]...)
 	b = appendNode(b, int32(m.Replica))

@@ -21,6 +21,26 @@ var (
 	TypeState      = Protocol.MsgType("STATE")
 )
 
+// Wire tags: the first byte of each message's canonical encoding (what is
+// signed, digested and folded into the trace hash). They are fixed constants,
+// like protobuf field numbers, and not the registry's MsgType numbers, which
+// follow package initialisation order: a binary that links another protocol
+// initialised before PBFT must encode, sign and hash PBFT messages exactly as
+// one that does not. The values are those the types had when PBFT was the
+// first protocol registered, so no encoding changed.
+const (
+	tagRequest byte = iota
+	tagPrePrepare
+	tagPrepare
+	tagCommit
+	tagReply
+	tagCheckpoint
+	tagViewChange
+	tagNewView
+	tagFetchState
+	tagState
+)
+
 // Request is a client operation ⟨REQUEST, o, t, c⟩.
 type Request struct {
 	Op        string     // the operation, e.g. "authorize PAY001 100"

@@ -1,0 +1,105 @@
+package ledger
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"testing"
+)
+
+// TestSharedVersionsExact: ledgers sharing a SnapshotCache, executing
+// mostly the same operations (some diverge, some restore a snapshot, some
+// lag across garbage collections that may drop the links between
+// versions), always give the snapshot and digest of an unshared ledger
+// that executed the same operations.
+func TestSharedVersionsExact(t *testing.T) {
+	for seed := uint64(1); seed <= 3; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 9))
+		c := NewSnapshotCache()
+		const n = 4
+		var shared, ref [n]*Ledger
+		for i := range n {
+			shared[i], ref[i] = NewShared(c), New()
+		}
+		var ops []string
+		for k := range 3000 {
+			id := fmt.Sprintf("P%03d", rng.IntN(200))
+			switch rng.IntN(5) {
+			case 0, 1:
+				ops = append(ops, fmt.Sprintf("authorize %s %d", id, 1+rng.IntN(500)))
+			case 2:
+				ops = append(ops, "confirm "+id)
+			case 3:
+				ops = append(ops, fmt.Sprintf("refund %s %d", id, 1+rng.IntN(100)))
+			default:
+				ops = append(ops, "get "+id)
+			}
+			_ = k
+		}
+		pos := [n]int{}
+		for step := 0; step < 20000; step++ {
+			i := rng.IntN(n)
+			switch r := rng.IntN(100); {
+			case r < 80 && pos[i] < len(ops): // the common sequence
+				op := ops[pos[i]]
+				pos[i]++
+				if a, b := shared[i].Execute(op), ref[i].Execute(op); a != b {
+					t.Fatalf("seed %d step %d: ledger %d: %q gives %q, unshared %q", seed, step, i, op, a, b)
+				}
+			case r < 83: // a divergent operation
+				op := fmt.Sprintf("authorize X%d-%d %d", i, step, 1+rng.IntN(50))
+				shared[i].Execute(op)
+				ref[i].Execute(op)
+			case r < 84: // restore another's snapshot
+				j := rng.IntN(n)
+				snap := ref[j].Snapshot()
+				if err := shared[i].Restore(snap); err != nil {
+					t.Fatal(err)
+				}
+				if err := ref[i].Restore(snap); err != nil {
+					t.Fatal(err)
+				}
+				pos[i] = pos[j]
+			case r < 85:
+				runtime.GC()
+			default: // a checkpoint
+				if a, b := shared[i].Digest(), ref[i].Digest(); a != b {
+					t.Fatalf("seed %d step %d: ledger %d: digest %x, unshared %x", seed, step, i, a[:4], b[:4])
+				}
+				if a, b := string(shared[i].Snapshot()), string(ref[i].Snapshot()); a != b {
+					t.Fatalf("seed %d step %d: ledger %d: snapshot differs from the unshared one", seed, step, i)
+				}
+			}
+		}
+	}
+}
+
+// TestSharedVersionsEncodeOnce: replicas that execute the same operations
+// and take a digest every 16 of them encode each checkpoint state once
+// between them, not once each.
+func TestSharedVersionsEncodeOnce(t *testing.T) {
+	c := NewSnapshotCache()
+	var ls [4]*Ledger
+	for i := range ls {
+		ls[i] = NewShared(c)
+	}
+	checkpoints := 0
+	for k := range 1600 {
+		op := fmt.Sprintf("authorize P%04d 100", k)
+		for _, l := range ls {
+			l.Execute(op)
+		}
+		if k%16 == 15 {
+			checkpoints++
+			d := ls[0].Digest()
+			for _, l := range ls[1:] {
+				if l.Digest() != d {
+					t.Fatal("replicas' digests differ")
+				}
+			}
+		}
+	}
+	if c.encodes != checkpoints {
+		t.Errorf("%d encodings for %d checkpoints of 4 ledgers, want one per checkpoint", c.encodes, checkpoints)
+	}
+}
