@@ -114,6 +114,22 @@ func TestTranscripts(t *testing.T) {
 	}
 }
 
+// TestTranscriptsCoverVariants checks that every broken variant has a
+// transcript, variant_NAME.txt (dashes as underscores), that runs it.
+func TestTranscriptsCoverVariants(t *testing.T) {
+	for _, v := range pbft.Variants() {
+		path := filepath.Join("testdata", "transcripts", "variant_"+strings.ReplaceAll(string(v.Name), "-", "_")+".txt")
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("variant %s has no transcript: %v", v.Name, err)
+			continue
+		}
+		if !bytes.Contains(b, []byte("variant="+string(v.Name)+"\n")) {
+			t.Errorf("%s does not run variant=%s", path, v.Name)
+		}
+	}
+}
+
 // ---- the datadriven equivalent ----
 
 // txCase is one command of a transcript with its expected output.
