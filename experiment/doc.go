@@ -14,6 +14,11 @@
 //     (sweep), and the shards of one joined (merge).
 //   - Report: the message-complexity sweep and its report folder (report).
 //   - NewTriage: group, rerun and shrink a sweep's failing seeds (triage).
+//   - Explore, ExploreAll: exhaustive exploration of a small cluster and
+//     the replay file of its shortest counterexample, or the table of every
+//     variant (explore; properties/explore runs the search itself).
+//
+// The trace command only renders a trace file and runs nothing.
 //
 // An experiment applies its defaults once, checks its options (an
 // *InputError names the option in Field), writes its outputs and returns

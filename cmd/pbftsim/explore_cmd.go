@@ -1,12 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/pbftsim/pbftsim/experiment"
 	"github.com/pbftsim/pbftsim/properties"
 	pexplore "github.com/pbftsim/pbftsim/properties/explore"
 	engine "github.com/pbftsim/pbftsim/sim/explore"
@@ -113,7 +114,7 @@ input, 130 interrupted.`,
 			}
 			var err error
 			if allVariants {
-				err = exploreAll(w, errw, c)
+				err = exploreAll(w, c)
 			} else {
 				err = exploreOne(w, errw, c, out)
 			}
@@ -157,58 +158,37 @@ input, 130 interrupted.`,
 const defaultMaxStates = 750_000
 
 func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
-	name := c.Variant
-	if name == "" {
-		name = "correct"
-	}
 	fmt.Fprintf(errw, "exploring %s\n", c.Describe())
-	res, err := pexplore.Explore(c)
-	if err != nil {
-		return &exitError{code: 2, err: err}
+	r, err := experiment.Explore(experiment.ExploreOptions{Config: c, Out: out, OutDir: outDir, Version: version})
+	if r == nil {
+		return exitStatus(err)
 	}
-	fmt.Fprintln(w, pexplore.StatsLine(c, res.Stats))
-	fmt.Fprintln(w, res.LivenessLine())
-	if !res.Found() {
-		fmt.Fprintln(w, res.Verdict())
-		return nil
+	fmt.Fprintln(w, pexplore.StatsLine(c, r.Stats))
+	fmt.Fprintln(w, r.LivenessLine())
+	if !r.Found() {
+		fmt.Fprintln(w, r.Verdict())
+		return exitStatus(err)
 	}
-	fmt.Fprintf(w, "VIOLATION of %s at depth %d:\n  %s\n", res.Property, len(res.Path), res.Detail)
-	fmt.Fprintf(w, "  (%s)\n", res.Note())
-	fail := &exitError{code: 1, err: fmt.Errorf("variant %s violates %s", name, res.Property)}
-	if res.ReplayErr != nil {
-		fmt.Fprintf(w, "counterexample not written: %v\n", res.ReplayErr)
-		return fail
+	fmt.Fprintf(w, "VIOLATION of %s at depth %d:\n  %s\n", r.Property, len(r.Path), r.Detail)
+	fmt.Fprintf(w, "  (%s)\n", r.Note())
+	switch {
+	case r.ReplayErr != nil:
+		fmt.Fprintf(w, "counterexample not written: %v\n", r.ReplayErr)
+	case r.Replay != "":
+		fmt.Fprintf(w, "kernel run of the counterexample: %s\n", r.Outcome.Summary())
+		fmt.Fprintf(w, "replay file %s (trace hash %s): pbftsim replay %s\n", r.Replay, r.Result.Replay.TraceHash, r.Replay)
 	}
-	if out == "" {
-		out = filepath.Join(outDir, "explore-"+name+".replay.yaml")
-	}
-	if err := writeReplayFile(res.Outcome, out); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "kernel run of the counterexample: %s\n", res.Outcome.Summary())
-	fmt.Fprintf(w, "replay file %s (trace hash %s): pbftsim replay %s\n", out, res.Replay.TraceHash, out)
-	return fail
+	return exitStatus(err)
 }
 
-func exploreAll(w, errw io.Writer, c pexplore.Config) error {
+func exploreAll(w io.Writer, c pexplore.Config) error {
 	fmt.Fprintf(w, "%-26s %-5s %-20s %5s %9s %8s  %s\n", "variant", "found", "property", "depth", "states", "seconds", "note")
-	found, correctFails := 0, false
-	err := pexplore.AllVariants(c, func(r pexplore.VariantRow) {
-		if r.Found == "yes" {
-			if r.Variant == "correct" {
-				correctFails = true
-			} else {
-				found++
-			}
-		}
+	found, err := experiment.ExploreAll(c, func(r pexplore.VariantRow) {
 		fmt.Fprintf(w, "%-26s %-5s %-20s %5s %9d %8.1f  %s\n", r.Variant, r.Found, r.Property, r.Depth, r.States, r.Seconds, r.Note)
 	})
-	if err != nil {
-		return &exitError{code: 2, err: err}
+	var ie *experiment.InputError
+	if !errors.As(err, &ie) {
+		fmt.Fprintf(w, "%d of %d broken variants found within these bounds\n", found, len(properties.VariantNames()))
 	}
-	fmt.Fprintf(w, "%d of %d broken variants found within these bounds\n", found, len(properties.VariantNames()))
-	if correctFails {
-		return &exitError{code: 1, err: fmt.Errorf("the correct protocol violates a property within these bounds")}
-	}
-	return nil
+	return exitStatus(err)
 }
