@@ -333,14 +333,7 @@ func (c *Checker) quorumEvent(now sim.Time, from sim.NodeID, typ uint8, view, se
 	k := quorumKey{v: view, n: seq, d: digestKey(d), to: int32(from), typ: typ}
 	q := int32(pbft.Quorum(c.n, c.opts.F))
 	primary := sim.NodeID(view % uint64(c.n))
-	have := c.quorum.count(k)
-	if len(c.quorum.big) > 0 {
-		for a := int32(128); a < int32(c.n); a++ {
-			if c.quorum.has(k, a) {
-				have++
-			}
-		}
-	}
+	have := c.quorum.count(k) // distinct authors, those numbered 128 and above included
 	what, need := "COMMITs", q
 	if typ == quorumPrepare {
 		// From distinct backups: the primary's PREPARE (a correct primary

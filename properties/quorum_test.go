@@ -93,6 +93,35 @@ func TestLocalQuorumAudit(t *testing.T) {
 	}
 }
 
+// TestLocalQuorumCountsHighReplicasOnce: votes of replicas numbered 128 and
+// above (kept outside the audit's bit sets) count once each. n=131, f=43: a
+// commit quorum is pbft.Quorum = 88; replica 1 with 84 COMMITs of others
+// (three of them from replicas 128-130) and its own has 85 and must be
+// caught; with three more it has 88 and must pass.
+func TestLocalQuorumCountsHighReplicasOnce(t *testing.T) {
+	dg := pbft.Digest{1}
+	for _, tc := range []struct {
+		low  int // COMMITs from replicas 2, 3, ... below 128
+		want bool
+	}{{81, true}, {84, false}} {
+		c := New(Options{N: 131, F: 43, Deliveries: true})
+		at := sim.Time(1)
+		var from []sim.NodeID
+		for i := 0; i < tc.low; i++ {
+			from = append(from, sim.NodeID(2+i))
+		}
+		from = append(from, 128, 129, 130)
+		for _, r := range from {
+			c.Record(&sim.Record{Kind: sim.RecDeliver, Time: at, From: r, To: 1, Msg: &pbft.Commit{View: 0, Seq: 1, Digest: dg, Replica: r}})
+			at++
+		}
+		c.Record(&sim.Record{Kind: sim.RecEvent, Time: at, From: 1, Event: &pbft.Committed{Replica: 1, View: 0, Seq: 1, Digest: dg}})
+		if got := hasProperty(c, LocalQuorum); got != tc.want {
+			t.Errorf("%d COMMITs below 128 and 3 above: local-quorum violated %v, want %v: %v", tc.low, got, tc.want, c.Violations())
+		}
+	}
+}
+
 // wipedYAML: replica 0 loses its disk at 280ms and is not judged until it
 // has caught up (a state transfer at about 784ms); PREPAREs for (8, 4)
 // reach it from 765ms on, while it is not judged. The generic search found

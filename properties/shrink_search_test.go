@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -145,5 +146,48 @@ func TestShrinkMovesFaultsSooner(t *testing.T) {
 	got, _ := shrink(sc, fails, 100, 300, false)
 	if got.Workload.Requests != 1 || !fails(got) {
 		t.Fatalf("shrunk to %d requests, crash at %v: want 1 request with the crash sooner", got.Workload.Requests, got.Crashes)
+	}
+}
+
+// countingSource counts the draws made from a rand.Source.
+type countingSource struct {
+	rand.Source
+	n int
+}
+
+func (s *countingSource) Uint64() uint64 { s.n++; return s.Source.Uint64() }
+
+// TestStressNoOpDrawsNothing: the search pass's candidates share one
+// random stream, so a stress move that changes nothing must draw nothing;
+// otherwise every later candidate shifts. When moving faults sooner drew
+// its factor even with no timed fault to move, a requests-by-client-id
+// failure (generic hunt, seed 3) shrank to 62 requests instead of 4. The
+// test fails when the factor is drawn unconditionally.
+func TestStressNoOpDrawsNothing(t *testing.T) {
+	sc := scenarios.Scenario{Name: "noop", Seed: 7, N: 4}
+	sc.Workload.Clients, sc.Workload.Requests, sc.Workload.Interval = 2, 20, 30*time.Millisecond
+	timed := clone(sc)
+	timed.Crashes = []scenarios.Crash{{Node: 2, At: 800 * time.Millisecond, Recover: 1600 * time.Millisecond}}
+	for _, tc := range []struct {
+		name  string
+		sc    scenarios.Scenario
+		draws int
+	}{
+		{"no timed fault", sc, 0},
+		{"a crash", timed, 1},
+	} {
+		src := &countingSource{Source: rand.NewPCG(1, 2)}
+		got := thinkOffSooner(rand.New(src), tc.sc)
+		if src.n != tc.draws {
+			t.Errorf("%s: %d draws, want %d", tc.name, src.n, tc.draws)
+		}
+		if got.Workload.Interval != 0 {
+			t.Errorf("%s: think time %v, want off", tc.name, got.Workload.Interval)
+		}
+		if len(got.Crashes) > 0 {
+			if at := got.Crashes[0].At; at >= 800*time.Millisecond || at < 100*time.Millisecond {
+				t.Errorf("%s: crash at %v, want 2-8 times sooner than 800ms", tc.name, at)
+			}
+		}
 	}
 }
