@@ -8,8 +8,8 @@ import (
 )
 
 // stateSet returns the hashes of the states judged by breadth-first
-// exploration of c, with or without sleep sets.
-func stateSet(t *testing.T, c Config, sleep bool) (map[uint64]bool, *engine.Result) {
+// exploration of c, with or without sleep sets (inexact: their former rules).
+func stateSet(t *testing.T, c Config, sleep, inexact bool) (map[uint64]bool, *engine.Result) {
 	t.Helper()
 	m, _, err := c.model()
 	if err != nil {
@@ -17,7 +17,7 @@ func stateSet(t *testing.T, c Config, sleep bool) (map[uint64]bool, *engine.Resu
 	}
 	seen := map[uint64]bool{}
 	res, err := engine.Run(m, engine.Options{Bounds: engine.Bounds{Drops: c.Drops, Crashes: c.Crashes, Depth: c.Depth},
-		Sleep: sleep, Check: func(w *engine.World, _ []engine.Record) (string, string) {
+		Sleep: sleep, InexactSleep: inexact, Check: func(w *engine.World, _ []engine.Record) (string, string) {
 			seen[w.Hash()] = true
 			return "", ""
 		}})
@@ -55,8 +55,8 @@ func TestSleepSetsReachTheBFSStates(t *testing.T) {
 		cs = append(cs, lossy)
 	}
 	for _, c := range cs {
-		a, ra := stateSet(t, c, false)
-		b, rb := stateSet(t, c, true)
+		a, ra := stateSet(t, c, false, false)
+		b, rb := stateSet(t, c, true, false)
 		t.Logf("%+v: %d states; transitions %d plain, %d with sleep sets (%d slept)", c, ra.States, ra.Transitions, rb.Transitions, rb.Slept)
 		if n := missing(a, b); n > 0 || len(a) != len(b) || rb.Slept == 0 {
 			t.Errorf("%+v: sleep sets judged %d states, plain %d, %d of plain's missing (%d slept)", c, len(b), len(a), n, rb.Slept)
@@ -65,10 +65,8 @@ func TestSleepSetsReachTheBFSStates(t *testing.T) {
 	if testing.Short() {
 		return
 	}
-	engine.LooseSleepForTest(true)
-	defer engine.LooseSleepForTest(false)
-	a, _ := stateSet(t, lossy, false)
-	b, _ := stateSet(t, lossy, true)
+	a, _ := stateSet(t, lossy, false, false)
+	b, _ := stateSet(t, lossy, true, true)
 	if n := missing(a, b); n == 0 {
 		t.Errorf("%+v: the former sleep-set rules should lose states here, lost none", lossy)
 	} else {
