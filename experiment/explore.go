@@ -41,7 +41,7 @@ func Explore(o ExploreOptions) (*ExploreResult, error) {
 	if !res.Found() {
 		return r, nil
 	}
-	name := variantName(o.Config.Variant)
+	name := o.Config.VariantName()
 	violation := fmt.Errorf("variant %s violates %s", name, res.Property)
 	if res.ReplayErr != nil {
 		return r, violation
@@ -80,12 +80,4 @@ func ExploreAll(c pexplore.Config, row func(pexplore.VariantRow)) (found int, er
 		return found, fmt.Errorf("the correct protocol violates a property within these bounds")
 	}
 	return found, nil
-}
-
-// variantName is the name of variant v in file names and messages.
-func variantName(v string) string {
-	if v == "" {
-		return "correct"
-	}
-	return v
 }

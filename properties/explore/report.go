@@ -8,12 +8,18 @@ import (
 	engine "github.com/pbftsim/pbftsim/sim/explore"
 )
 
+// VariantName is the name of c's variant in messages and file names:
+// "correct" for the correct protocol.
+func (c Config) VariantName() string {
+	if c.Variant == "" {
+		return "correct"
+	}
+	return c.Variant
+}
+
 // Describe says which configuration and bounds an exploration of c covers.
 func (c Config) Describe() string {
-	name := c.Variant
-	if name == "" {
-		name = "correct"
-	}
+	name := c.VariantName()
 	byz := "none"
 	for i, b := range c.Byzantine {
 		if i == 0 {
