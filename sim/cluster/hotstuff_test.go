@@ -10,6 +10,24 @@ import (
 	"github.com/pbftsim/pbftsim/sim/hotstuff"
 )
 
+// runCompleted runs protocol proto with n replicas and clients closed-loop
+// clients issuing reqs requests on 1 ms links, seed 7, with the given
+// crashes, and fails the test unless every request is committed.
+func runCompleted(t *testing.T, proto string, n, clients, reqs int, crashes ...sim.Crash) *cluster.Result {
+	t.Helper()
+	res, err := cluster.Run(cluster.Config{
+		Protocol: proto, Seed: 7, N: n, Clients: clients, Requests: reqs,
+		Network: constDelay(time.Millisecond), Crashes: crashes,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Completed || res.Requests.Committed != reqs {
+		t.Fatalf("committed %d of %d (completed=%v)", res.Requests.Committed, reqs, res.Completed)
+	}
+	return res
+}
+
 // TestHotStuffExactMessageCounts checks Basic HotStuff's per-decision
 // counts (README, "HotStuff message counts") through the whole stack:
 // fault-free, one request per block, per decision REQUEST n, NEW-VIEW n−1,
@@ -20,16 +38,7 @@ func TestHotStuffExactMessageCounts(t *testing.T) {
 		for _, clients := range []int{1, 3} {
 			t.Run(fmt.Sprintf("n=%d/clients=%d", n, clients), func(t *testing.T) {
 				const reqs = 6
-				res, err := cluster.Run(cluster.Config{
-					Protocol: cluster.ProtocolHotStuff, Seed: 7, N: n, Clients: clients, Requests: reqs,
-					Network: constDelay(time.Millisecond),
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !res.Completed || res.Requests.Committed != reqs {
-					t.Fatalf("committed %d of %d (completed=%v)", res.Requests.Committed, reqs, res.Completed)
-				}
+				res := runCompleted(t, cluster.ProtocolHotStuff, n, clients, reqs)
 				r, m := uint64(reqs), uint64(n-1)
 				want := map[string]uint64{
 					"REQUEST": r * uint64(n), "NEW-VIEW": r * m,
@@ -65,16 +74,7 @@ func TestHotStuffExactMessageCounts(t *testing.T) {
 func TestHotStuffLinearViewChange(t *testing.T) {
 	for _, n := range []int{4, 7, 10, 13, 31, 64} {
 		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
-			res, err := cluster.Run(cluster.Config{
-				Protocol: cluster.ProtocolHotStuff, Seed: 7, N: n, Clients: 1, Requests: 2,
-				Network: constDelay(time.Millisecond), Crashes: []sim.Crash{{Node: 0, At: 0}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !res.Completed || res.Requests.Committed != 2 {
-				t.Fatalf("committed %d of 2 (completed=%v)", res.Requests.Committed, res.Completed)
-			}
+			res := runCompleted(t, cluster.ProtocolHotStuff, n, 1, 2, sim.Crash{Node: 0, At: 0})
 			if res.Views.Changes != 1 {
 				t.Fatalf("%d view changes, want 1", res.Views.Changes)
 			}
@@ -109,16 +109,7 @@ func TestChainedHotStuffExactMessageCounts(t *testing.T) {
 		for _, clients := range []int{1, 3} {
 			t.Run(fmt.Sprintf("n=%d/clients=%d", n, clients), func(t *testing.T) {
 				const reqs = 6
-				res, err := cluster.Run(cluster.Config{
-					Protocol: cluster.ProtocolChainedHotStuff, Seed: 7, N: n, Clients: clients, Requests: reqs,
-					Network: constDelay(time.Millisecond),
-				})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if !res.Completed || res.Requests.Committed != reqs {
-					t.Fatalf("committed %d of %d (completed=%v)", res.Requests.Committed, reqs, res.Completed)
-				}
+				res := runCompleted(t, cluster.ProtocolChainedHotStuff, n, clients, reqs)
 				if res.Views.Changes != 0 {
 					t.Errorf("%d view changes in a fault-free run", res.Views.Changes)
 				}
@@ -155,16 +146,7 @@ func TestChainedHotStuffExactMessageCounts(t *testing.T) {
 func TestChainedHotStuffLinearViewChange(t *testing.T) {
 	for _, n := range []int{4, 7, 13, 31} {
 		t.Run(fmt.Sprintf("n=%d", n), func(t *testing.T) {
-			res, err := cluster.Run(cluster.Config{
-				Protocol: cluster.ProtocolChainedHotStuff, Seed: 7, N: n, Clients: 1, Requests: 2,
-				Network: constDelay(time.Millisecond), Crashes: []sim.Crash{{Node: 0, At: 0}},
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !res.Completed || res.Requests.Committed != 2 {
-				t.Fatalf("committed %d of 2 (completed=%v)", res.Requests.Committed, res.Completed)
-			}
+			res := runCompleted(t, cluster.ProtocolChainedHotStuff, n, 1, 2, sim.Crash{Node: 0, At: 0})
 			if res.Views.Changes != 1 {
 				t.Fatalf("%d view changes, want 1", res.Views.Changes)
 			}
