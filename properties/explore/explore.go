@@ -158,11 +158,12 @@ func copier() *engine.Copier {
 	return &engine.Copier{
 		Shared: engine.TypeNamed("Keyring", "VerifyCache", "SnapshotCache", "Ops"),
 		Zero:   engine.TypeNamed("slab["),
-		Skip:   map[string]bool{"Replica.out": true, "Ledger.digestOK": true, "Ledger.digest": true, "Ledger.snap": true},
-		// Scratch buffers and free lists: a copy starts without them.
-		Reset: map[string]bool{"Replica.buf": true, "Replica.free": true, "Client.buf": true, "Client.scratch": true},
-		// The ledger's encoded snapshot is shared and read-only.
-		Shallow: map[string]bool{"Ledger.snap": true},
+		// The ledger's trie nodes cache their Merkle hash once asked for.
+		Skip: map[string]bool{"Replica.out": true, "node.sum": true, "node.summed": true},
+		// Scratch buffers and free lists: a copy starts without them. A
+		// copied ledger starts unshared (its version memo is a cache).
+		Reset: map[string]bool{"Replica.buf": true, "Replica.free": true, "Client.buf": true, "Client.scratch": true,
+			"Ledger.ver": true, "Ledger.buf": true, "Ledger.hashed": true},
 	}
 }
 

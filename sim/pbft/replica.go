@@ -54,11 +54,11 @@ type entry struct {
 
 // ckptState is what a replica knows about the checkpoint at one seq.
 type ckptState struct {
-	mine     bool // this replica executed up to seq and took the checkpoint
-	digest   Digest
-	snapshot []byte
-	replies  []Reply
-	votes    []*Checkpoint // indexed by replica
+	mine    bool // this replica executed up to seq and took the checkpoint
+	digest  Digest
+	state   Frozen // the state machine at seq (encoded only for a STATE)
+	replies []Reply
+	votes   []*Checkpoint // indexed by replica
 }
 
 // futureMsg is a normal-case message for a view this replica has not entered yet.
@@ -196,7 +196,7 @@ func NewReplica(c Config) (*Replica, error) {
 	if s := c.Store; s != nil {
 		r.store = s
 		if s.initial == nil {
-			s.initial = c.SM.Snapshot() // the software's initial state
+			s.initial = c.SM.Freeze() // the software's initial state
 		}
 	}
 	return r, nil
