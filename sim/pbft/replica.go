@@ -100,9 +100,9 @@ type Replica struct {
 	lastReply    map[sim.NodeID]*Reply
 	replyClients []sim.NodeID // sorted keys of lastReply
 	pending      map[reqKey]pendingReq
-	arrivals     uint64            // requests added to pending so far
-	pendingOf    []int32           // per client id: its entries in pending
-	queue        []*Request        // primary: requests waiting for a sequence number
+	arrivals     uint64     // requests added to pending so far
+	pendingOf    []int32    // per client id: its entries in pending
+	queue        []*Request // primary: requests waiting for a sequence number
 	inLog        map[reqKey]bool
 	reqTimerOn   bool
 	awaited      reqKey // the request the running request timer belongs to
