@@ -24,7 +24,9 @@ func (s *opLog) Execute(op string) string {
 	return op + "#" + strconv.Itoa(len(s.ops))
 }
 func (s *opLog) Digest() [32]byte { return sha256.Sum256([]byte(strings.Join(s.ops, "\n"))) }
-func (s *opLog) Snapshot() []byte { return []byte(strings.Join(s.ops, "\n")) }
+func (s *opLog) Freeze() pbft.Frozen {
+	return pbft.EncodedState(strings.Join(s.ops, "\n"))
+}
 func (s *opLog) Restore(b []byte) error {
 	s.ops = nil
 	if len(b) > 0 {

@@ -35,18 +35,27 @@
 //
 // # Digest and snapshots
 //
-// Snapshot is a canonical binary encoding of all payments sorted by id;
-// Digest is SHA-256 over it. Equal ledgers have equal snapshots and digests.
-// Restore accepts exactly the canonical encodings (it validates ordering,
-// varint minimality, states and amounts) and otherwise returns an error
-// without changing the ledger.
+// The payments live in a persistent (copy-on-write) hash trie: an operation
+// copies the path to the payment it changes and shares the rest, so Freeze
+// takes a frozen copy of the state in O(1) and Digest, a Merkle hash over
+// the trie whose node hashes are cached, costs O(payments changed since the
+// last Digest), not O(payments). Snapshot is a canonical binary encoding of
+// all payments in trie order (by keyOf(id), then id); it is built only when
+// asked for. Equal ledgers have equal snapshots and digests. Restore accepts
+// exactly the canonical encodings (it validates ordering, varint
+// minimality, states and amounts) and otherwise returns an error without
+// changing the ledger.
 package ledger
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"sort"
 	"strconv"
 	"strings"
+	"weak"
 )
 
 // Payment states as reported by Execute, State and Payments.
@@ -108,135 +117,128 @@ type payment struct {
 // value also works as an empty ledger).
 // A Ledger is not safe for concurrent use (the simulation is single-threaded).
 type Ledger struct {
-	byID   map[string]*payment
-	sorted []*payment // ascending by id
+	root  *node    // the payments (nil: none), a persistent trie (trie.go)
+	count int      // payments in root
+	ver   *version // this state's version in a SnapshotCache (nil: unshared)
 
-	digestOK bool // digest and snap describe the current state
-	digest   [32]byte
-	snap     []byte // Snapshot's encoding of the current state (shared, read-only)
-	cache    *SnapshotCache
-	ver      *version // the current state's version, shared with the cache's other ledgers (nil: none)
-	changed  bool     // the last operation changed the state
+	buf    []byte // scratch for hashing nodes
+	hashed int    // bytes Digest hashed, over the ledger's life (tests)
 }
 
 // New returns an empty ledger.
-func New() *Ledger {
-	return &Ledger{byID: make(map[string]*payment)}
-}
+func New() *Ledger { return &Ledger{} }
 
 // Execute applies op and returns its result (see the package comment for the
 // exact forms). It is deterministic and never panics.
 func (l *Ledger) Execute(op string) string {
-	l.changed = false
-	res := l.execute(op)
-	if l.changed && l.ver != nil {
-		l.ver = l.ver.next(op)
+	v := l.ver
+	if v == nil {
+		res, _ := l.execute(op)
+		return res
+	}
+	if v.op == op && v.res != "" { // another ledger executed op in this state
+		if !v.changed {
+			return v.res
+		}
+		if n := v.next.Value(); n != nil {
+			l.root, l.count, l.ver = n.root, n.count, n
+			return v.res
+		}
+	}
+	res, changed := l.execute(op)
+	v.op, v.res, v.changed, v.next = op, res, changed, weak.Pointer[version]{}
+	if changed {
+		n := &version{root: l.root, count: l.count}
+		v.next, l.ver = weak.Make(n), n
 	}
 	return res
 }
 
-func (l *Ledger) execute(op string) string {
+// execute applies op; changed reports whether the state changed.
+func (l *Ledger) execute(op string) (res string, changed bool) {
 	o, reason := parse(op)
 	if reason != "" {
-		return "error malformed " + reason
+		return "error malformed " + reason, false
 	}
-	p := l.byID[o.ID]
+	h := keyOf(o.ID)
+	p := get(l.root, h, o.ID)
 	if o.Kind == KindAuthorize {
 		if p != nil {
-			return l.errResult(o.ID, "duplicate-authorize", p)
+			return errResult(o.ID, "duplicate-authorize", p), false
 		}
 		p = &payment{id: strings.Clone(o.ID), st: stAuthorized, authorized: o.Amount}
-		l.insert(p)
-		return l.okResult(p)
+		l.set(h, p)
+		return okResult(p), true
 	}
 	if p == nil {
-		return l.errResult(o.ID, "unknown-payment", nil)
+		return errResult(o.ID, "unknown-payment", nil), false
 	}
+	q := *p // the new record: records in the trie never change
 	switch o.Kind {
 	case KindConfirm:
 		switch p.st {
 		case stCancelled:
-			return l.errResult(o.ID, "confirm-cancelled", p)
+			return errResult(o.ID, "confirm-cancelled", p), false
 		case stConfirmed, stPartiallyRefunded, stRefunded:
-			return l.errResult(o.ID, "double-confirm", p)
+			return errResult(o.ID, "double-confirm", p), false
 		}
-		p.st = stConfirmed
-		p.captured = p.authorized
+		q.st = stConfirmed
+		q.captured = p.authorized
 	case KindRefund:
 		switch p.st {
 		case stAuthorized, stCancelled:
-			return l.errResult(o.ID, "refund-not-captured", p)
+			return errResult(o.ID, "refund-not-captured", p), false
 		}
 		if o.Amount > p.captured-p.refunded {
-			return l.errResult(o.ID, "refund-exceeds-captured", p)
+			return errResult(o.ID, "refund-exceeds-captured", p), false
 		}
-		p.refunded += o.Amount
-		if p.refunded == p.captured {
-			p.st = stRefunded
+		q.refunded += o.Amount
+		if q.refunded == q.captured {
+			q.st = stRefunded
 		} else {
-			p.st = stPartiallyRefunded
+			q.st = stPartiallyRefunded
 		}
 	case KindCancel:
 		switch p.st {
 		case stCancelled:
-			return l.errResult(o.ID, "double-cancel", p)
+			return errResult(o.ID, "double-cancel", p), false
 		case stConfirmed, stPartiallyRefunded, stRefunded:
-			return l.errResult(o.ID, "cancel-captured", p)
+			return errResult(o.ID, "cancel-captured", p), false
 		}
-		p.st = stCancelled
+		q.st = stCancelled
 	case KindGet:
-		return l.okResult(p)
+		return okResult(p), false
 	}
-	l.digestOK, l.changed = false, true
-	return l.okResult(p)
+	l.set(h, &q)
+	return okResult(&q), true
 }
 
-// insert adds a new payment, keeping sorted ordered by id.
-func (l *Ledger) insert(p *payment) {
-	if l.byID == nil {
-		l.byID = make(map[string]*payment)
+// set puts p (whose key is h) in the ledger, new or in place of the record
+// with its id.
+func (l *Ledger) set(h uint64, p *payment) {
+	var added bool
+	l.root, added = put(l.root, 0, h, p, keyOf)
+	if added {
+		l.count++
 	}
-	l.byID[p.id] = p
-	l.digestOK, l.changed = false, true
-	n := len(l.sorted)
-	if n == 0 || l.sorted[n-1].id < p.id { // common case: ids arrive in order
-		l.sorted = append(l.sorted, p)
-		return
-	}
-	i := sort.Search(n, func(i int) bool { return l.sorted[i].id > p.id })
-	l.sorted = append(l.sorted, nil)
-	copy(l.sorted[i+1:], l.sorted[i:])
-	l.sorted[i] = p
 }
+
+// find returns the record of payment id (nil: none).
+func (l *Ledger) find(id string) *payment { return get(l.root, keyOf(id), id) }
 
 // okResult formats "ok <id> <state> authorized=.. captured=.. refunded=..".
-func (l *Ledger) okResult(p *payment) string {
+func okResult(p *payment) string {
 	var b [160]byte
 	buf := append(b[:0], "ok "...)
 	buf = append(buf, p.id...)
 	buf = append(buf, ' ')
 	buf = append(buf, p.st.String()...)
 	buf = appendAmounts(buf, p)
-	return l.result(buf)
-}
-
-// result returns buf as a string: the string another ledger sharing l's
-// cache made of the same bytes last (replicas that agree execute the same
-// operation on the same state one after the other), or a new one.
-func (l *Ledger) result(buf []byte) string {
-	c := l.cache
-	if c == nil {
-		return string(buf)
-	}
-	if c.lastResult == string(buf) { // compares without allocating
-		return c.lastResult
-	}
-	c.lastResult = string(buf)
-	return c.lastResult
+	return string(buf)
 }
 
 // errResult formats "error <id> <code> state=<state> authorized=.. ...".
-func (l *Ledger) errResult(id, code string, p *payment) string {
+func errResult(id, code string, p *payment) string {
 	var b [200]byte
 	buf := append(b[:0], "error "...)
 	buf = append(buf, id...)
@@ -250,7 +252,7 @@ func (l *Ledger) errResult(id, code string, p *payment) string {
 		buf = append(buf, p.st.String()...)
 		buf = appendAmounts(buf, p)
 	}
-	return l.result(buf)
+	return string(buf)
 }
 
 func appendAmounts(buf []byte, p *payment) []byte {
@@ -263,28 +265,42 @@ func appendAmounts(buf []byte, p *payment) []byte {
 	return buf
 }
 
-// Digest returns SHA-256 over Snapshot's canonical encoding. It is cached
-// between state changes.
+// Digest returns the ledger's state digest: SHA-256 over
+// "pbftsim-ledger/v2\n", uvarint(number of payments) and the Merkle hash of
+// the payments' trie (see hashNode). Equal ledgers have equal digests (the
+// trie's shape depends on the payments alone); a collision between unequal
+// ledgers is a SHA-256 collision. Node hashes are cached in the immutable
+// nodes, so a Digest hashes only the nodes built since the last one: the
+// paths to the payments changed since, not the whole ledger.
 func (l *Ledger) Digest() [32]byte {
-	l.fresh()
-	return l.digest
+	root := l.root
+	if root == nil {
+		root = &node{}
+	}
+	r := hashNode(root, &l.buf, &l.hashed)
+	b := append(l.buf[:0], snapshotMagic...)
+	b = binary.AppendUvarint(b, uint64(l.count))
+	b = append(b, r[:]...)
+	l.buf = b
+	return sha256.Sum256(b)
 }
 
 // Payments returns a copy of every payment, sorted by id.
 func (l *Ledger) Payments() []Payment {
-	out := make([]Payment, len(l.sorted))
-	for i, p := range l.sorted {
-		out[i] = Payment{ID: p.id, State: p.st.String(), Authorized: p.authorized, Captured: p.captured, Refunded: p.refunded}
-	}
+	out := make([]Payment, 0, l.count)
+	walk(l.root, func(p *payment) {
+		out = append(out, Payment{ID: p.id, State: p.st.String(), Authorized: p.authorized, Captured: p.captured, Refunded: p.refunded})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
 // Len returns the number of payments.
-func (l *Ledger) Len() int { return len(l.sorted) }
+func (l *Ledger) Len() int { return l.count }
 
 // State returns the state of payment id and whether it exists.
 func (l *Ledger) State(id string) (string, bool) {
-	p := l.byID[id]
+	p := l.find(id)
 	if p == nil {
 		return "", false
 	}
@@ -294,11 +310,11 @@ func (l *Ledger) State(id string) (string, bool) {
 // Totals returns the sums over all payments of the Authorized, Captured and
 // Refunded amounts (cancelled payments included with their authorized amount).
 func (l *Ledger) Totals() (authorized, captured, refunded int64) {
-	for _, p := range l.sorted {
+	walk(l.root, func(p *payment) {
 		authorized += p.authorized
 		captured += p.captured
 		refunded += p.refunded
-	}
+	})
 	return authorized, captured, refunded
 }
 
@@ -306,38 +322,77 @@ func (l *Ledger) Totals() (authorized, captured, refunded int64) {
 // for every payment 0 <= refunded <= captured <= authorized <= MaxAmount, and
 // authorized/cancelled have nothing captured, confirmed has captured the full
 // amount and refunded nothing, partially-refunded has 0 < refunded < captured,
-// refunded has refunded == captured. It also checks the id index is sorted,
-// unique and consistent. The error names the first offending payment.
+// refunded has refunded == captured. It also checks that the index (the
+// trie) is well formed and canonical, every payment in its slot, and holds
+// Len payments. The error names the first offending payment in trie order.
 func (l *Ledger) CheckInvariants() error {
-	if len(l.byID) != len(l.sorted) {
-		return fmt.Errorf("ledger: index has %d ids but sorted list has %d", len(l.byID), len(l.sorted))
+	if l.root == nil {
+		if l.count != 0 {
+			return fmt.Errorf("ledger: no payments but a count of %d", l.count)
+		}
+		return nil
 	}
-	for i, p := range l.sorted {
-		if i > 0 && l.sorted[i-1].id >= p.id {
-			return fmt.Errorf("ledger: payment ids not strictly ascending at %q after %q", p.id, l.sorted[i-1].id)
-		}
-		if l.byID[p.id] != p {
-			return fmt.Errorf("ledger: payment %q missing from the id index", p.id)
-		}
-		if err := checkPayment(p); err != nil {
-			return err
-		}
+	var path []int
+	n, err := checkNode(l.root, &path)
+	if err == nil && n != l.count {
+		err = fmt.Errorf("ledger: the index holds %d payments but the count is %d", n, l.count)
 	}
-	return nil
+	return err
+}
+
+// checkNode checks the trie below n, whose slots from the root are path,
+// and the payments there, in trie order; it returns their number.
+func checkNode(n *node, path *[]int) (int, error) {
+	d := len(*path)
+	if len(n.kids) != bits.OnesCount16(n.occ) || n.sub&^n.occ != 0 {
+		return 0, fmt.Errorf("ledger: index node at depth %d: %d entries for slots %016b (nodes %016b)", d, len(n.kids), n.occ, n.sub)
+	}
+	total := 0
+	for s := range 16 {
+		i, used := n.slot(s)
+		if !used {
+			continue
+		}
+		k := n.kids[i]
+		if (k.n != nil) != (n.sub&(1<<s) != 0) || (k.n == nil) == (k.p == nil) {
+			return 0, fmt.Errorf("ledger: index node at depth %d: slot %d holds the wrong kind of entry", d, s)
+		}
+		*path = append(*path, s)
+		if k.n != nil {
+			c, err := checkNode(k.n, path)
+			if err != nil {
+				return 0, err
+			}
+			if c < 2 {
+				return 0, fmt.Errorf("ledger: index node at depth %d holds %d payments, want at least 2", d+1, c)
+			}
+			total += c
+		} else {
+			h := keyOf(k.p.id)
+			for j, want := range *path {
+				if nibble(h, k.p.id, j) != want {
+					return 0, fmt.Errorf("ledger: payment %q indexed in the wrong slot at depth %d", k.p.id, j)
+				}
+			}
+			if err := checkPayment(k.p); err != nil {
+				return 0, err
+			}
+			total++
+		}
+		*path = (*path)[:d]
+	}
+	return total, nil
 }
 
 // CheckPayment verifies CheckInvariants' conditions for payment id alone
 // (nil when there is no such payment): all that an operation on id can
-// break, since Execute changes one payment and keeps the index sorted. A
+// break, since Execute changes one payment and keeps the index sound. A
 // caller replaying operations checks the touched payment after each, in
-// O(1) instead of CheckInvariants' O(payments).
+// O(log payments) instead of CheckInvariants' O(payments).
 func (l *Ledger) CheckPayment(id string) error {
-	p := l.byID[id]
+	p := l.find(id)
 	if p == nil {
 		return nil
-	}
-	if p.id != id {
-		return fmt.Errorf("ledger: payment %q indexed under %q", p.id, id)
 	}
 	return checkPayment(p)
 }

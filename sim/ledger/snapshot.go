@@ -1,163 +1,90 @@
 package ledger
 
 import (
-	"bytes"
-	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"weak"
 )
 
-// snapshotMagic opens every snapshot; it versions the encoding.
-const snapshotMagic = "pbftsim-ledger/v1\n"
+// snapshotMagic opens every snapshot (and the digest's input); it versions
+// the encoding. v2 lists payments in trie order (v1: by id).
+const snapshotMagic = "pbftsim-ledger/v2\n"
 
 // minRecordLen is the smallest encoded payment: id length, a 1-byte id,
 // state and three 1-byte amounts.
 const minRecordLen = 6
 
-// Snapshot returns the canonical encoding of the ledger:
+// Snapshot returns the canonical encoding of the ledger in a new slice:
 //
-//	"pbftsim-ledger/v1\n" uvarint(count)
+//	"pbftsim-ledger/v2\n" uvarint(count)
 //	count x { uvarint(len(id)) id state(1 byte: 1 authorized, 2 confirmed,
 //	          3 partially-refunded, 4 refunded, 5 cancelled)
 //	          uvarint(authorized) uvarint(captured) uvarint(refunded) }
 //
-// with payments in ascending id order and minimal varints. The encoding is
-// computed once per state (Digest hashes the same bytes), so the returned
-// slice is shared: callers must not modify it.
-func (l *Ledger) Snapshot() []byte {
-	l.fresh()
-	return l.snap
+// with payments in trie order (ascending keyOf(id), then id) and minimal
+// varints. It costs O(payments) each call; Freeze is the cheap way to keep
+// a state for later.
+func (l *Ledger) Snapshot() []byte { return encode(l.root, l.count) }
+
+// Frozen is a state of a ledger, unchanged by the ledger's later
+// operations: it shares the ledger's immutable trie.
+type Frozen struct {
+	root  *node
+	count int
 }
 
-// encode builds Snapshot's encoding of the current state in a new slice.
-func (l *Ledger) encode() []byte {
-	size := len(snapshotMagic) + binary.MaxVarintLen64
-	for _, p := range l.sorted {
-		size += 1 + len(p.id) + 1 + 3*binary.MaxVarintLen64
-	}
-	return l.appendEncoding(make([]byte, 0, size))
-}
+// Freeze returns the current state, in O(1) and without copying: the trie
+// is persistent, so the state occupies only what later operations do not
+// share with it. (The result type is an interface literal so that the
+// ledger satisfies the replicas' StateMachine interfaces without importing
+// them.)
+func (l *Ledger) Freeze() interface{ Encode() []byte } { return &Frozen{l.root, l.count} }
 
-// appendEncoding appends Snapshot's encoding of the current state to buf.
-func (l *Ledger) appendEncoding(buf []byte) []byte {
-	buf = append(buf, snapshotMagic...)
-	buf = binary.AppendUvarint(buf, uint64(len(l.sorted)))
-	for _, p := range l.sorted {
-		buf = binary.AppendUvarint(buf, uint64(len(p.id)))
-		buf = append(buf, p.id...)
-		buf = append(buf, byte(p.st))
-		buf = binary.AppendUvarint(buf, uint64(p.authorized))
-		buf = binary.AppendUvarint(buf, uint64(p.captured))
-		buf = binary.AppendUvarint(buf, uint64(p.refunded))
-	}
-	return buf
+// Encode returns the state's Snapshot encoding (a new slice, O(payments)).
+func (f *Frozen) Encode() []byte { return encode(f.root, f.count) }
+
+// encode returns Snapshot's encoding of the trie root holding count payments.
+func encode(root *node, count int) []byte {
+	b := make([]byte, 0, len(snapshotMagic)+binary.MaxVarintLen64+count*24)
+	b = append(b, snapshotMagic...)
+	b = binary.AppendUvarint(b, uint64(count))
+	walk(root, func(p *payment) { b = appendRecord(b, p) })
+	return b
 }
 
 // SnapshotCache lets the ledgers of one run (the replicas' copies of one
-// state machine) share their snapshots and results: when a ledger's state
-// encodes to the bytes another ledger encoded recently, it takes that
-// ledger's (read-only) snapshot and digest instead of allocating and
-// hashing its own, and an operation's result string is shared the same
-// way. Replicas that agree reach the same state at every checkpoint and
-// return the same results, so only the first of them pays. It changes
-// nothing but speed and memory. A cache belongs to one run and, like a
-// Ledger, is not safe for concurrent use.
+// state machine) share their states and results. Ledgers that executed the
+// same operations from the empty state hold the same version; a version
+// remembers the last operation executed in it, its result and the version
+// it led to, so when replicas that agree execute an operation one after
+// the other, only the first executes it and builds the new trie path; the
+// others take its result and its (immutable) trie, and so share its nodes,
+// their Merkle hashes and their memory. The link to the next version is
+// weak: a ledger that lags (a crashed replica) pins only its own version,
+// and when the link is gone it executes the operation itself. A ledger
+// that restored a snapshot no longer shares. Sharing changes speed and
+// memory only, never a result, snapshot or digest. A cache belongs to one
+// run and, like a Ledger, is not safe for concurrent use.
 type SnapshotCache struct {
-	root       *version // the empty state of the ledgers made by NewShared
-	encodes    int      // states encoded (tests)
-	lastResult string
-	scratch    []byte
-	next       int
-	slot       [2]struct {
-		snap   []byte
-		digest [32]byte
-	}
+	root *version // the empty state of the ledgers made by NewShared
 }
 
 // NewSnapshotCache returns an empty cache.
-func NewSnapshotCache() *SnapshotCache { return &SnapshotCache{} }
+func NewSnapshotCache() *SnapshotCache { return &SnapshotCache{root: &version{}} }
 
-// NewShared returns an empty ledger that shares snapshots through c.
-func NewShared(c *SnapshotCache) *Ledger {
-	l := New()
-	l.cache = c
-	if c.root == nil {
-		c.root = &version{}
-	}
-	l.ver = c.root
-	return l
-}
+// NewShared returns an empty ledger that shares states through c.
+func NewShared(c *SnapshotCache) *Ledger { return &Ledger{ver: c.root} }
 
-// version is one state of the ledgers sharing a SnapshotCache, reached from
-// the empty state by a sequence of state-changing operations: ledgers that
-// applied the same operations in the same order hold the same version (and
-// the same state, Execute being deterministic), so the first of them to
-// encode and hash the state leaves its snapshot and digest for the others,
-// which then neither encode nor compare (the cache's slots compare whole
-// encodings: O(payments) per ledger and checkpoint). A version links to the
-// version after its latest next operation weakly, so a ledger that lags (a
-// crashed replica) pins only its own version; when the link is gone, or a
-// ledger restored a snapshot, it falls back to the slots. Sharing changes
-// speed only, never a snapshot or a digest.
+// version is one state of the ledgers sharing a SnapshotCache, and the
+// memo of the last operation executed in it.
 type version struct {
-	nextOp string
-	link   weak.Pointer[version]
-	ok     bool // snap and digest are set
-	snap   []byte
-	digest [32]byte
-}
+	root  *node
+	count int
 
-// next returns the version after op (a state-changing operation).
-func (v *version) next(op string) *version {
-	if v.nextOp == op {
-		if n := v.link.Value(); n != nil {
-			return n
-		}
-	}
-	n := &version{}
-	v.nextOp, v.link = op, weak.Make(n)
-	return n
-}
-
-// fresh recomputes the cached snapshot encoding and digest after a change.
-func (l *Ledger) fresh() {
-	if l.digestOK {
-		return
-	}
-	l.digestOK = true
-	if v := l.ver; v != nil && v.ok {
-		l.snap, l.digest = v.snap, v.digest
-		return
-	}
-	l.encodeAndHash()
-	if v := l.ver; v != nil {
-		v.snap, v.digest, v.ok = l.snap, l.digest, true
-	}
-}
-
-// encodeAndHash sets snap and digest from the current state.
-func (l *Ledger) encodeAndHash() {
-	c := l.cache
-	if c == nil {
-		l.snap = l.encode()
-		l.digest = sha256.Sum256(l.snap)
-		return
-	}
-	c.encodes++
-	c.scratch = l.appendEncoding(c.scratch[:0])
-	for i := range c.slot {
-		if s := &c.slot[i]; s.snap != nil && bytes.Equal(s.snap, c.scratch) {
-			l.snap, l.digest = s.snap, s.digest
-			return
-		}
-	}
-	l.snap = bytes.Clone(c.scratch)
-	l.digest = sha256.Sum256(l.snap)
-	s := &c.slot[c.next]
-	s.snap, s.digest = l.snap, l.digest
-	c.next = (c.next + 1) % len(c.slot)
+	op, res string                // the last operation executed in this state and its result ("": none)
+	changed bool                  // op changed the state (to next's)
+	next    weak.Pointer[version] // the state op led to, while some ledger holds it
 }
 
 // Restore replaces the ledger's state with the one encoded in snapshot. It
@@ -167,7 +94,7 @@ func (l *Ledger) encodeAndHash() {
 func (l *Ledger) Restore(snapshot []byte) error {
 	d := decoder{b: snapshot}
 	if len(snapshot) < len(snapshotMagic) || string(snapshot[:len(snapshotMagic)]) != snapshotMagic {
-		return errors.New("ledger: restore: not a ledger snapshot (missing \"pbftsim-ledger/v1\" header)")
+		return errors.New("ledger: restore: not a ledger snapshot (missing \"pbftsim-ledger/v2\" header)")
 	}
 	d.off = len(snapshotMagic)
 	count, err := d.uvarint("payment count")
@@ -177,9 +104,10 @@ func (l *Ledger) Restore(snapshot []byte) error {
 	if count > uint64(len(snapshot)-d.off)/minRecordLen {
 		return fmt.Errorf("ledger: restore: payment count %d exceeds what %d remaining bytes can hold", count, len(snapshot)-d.off)
 	}
-	byID := make(map[string]*payment, count)
-	sorted := make([]*payment, 0, count)
+	ps := make([]*payment, 0, count)
+	hs := make([]uint64, 0, count)
 	for i := uint64(0); i < count; i++ {
+		start := d.off
 		idLen, err := d.uvarint("id length")
 		if err != nil {
 			return err
@@ -210,16 +138,16 @@ func (l *Ledger) Restore(snapshot []byte) error {
 		if err := checkPayment(p); err != nil {
 			return fmt.Errorf("ledger: restore: %w", err)
 		}
-		if n := len(sorted); n > 0 && sorted[n-1].id >= p.id {
-			return fmt.Errorf("ledger: restore: payment ids not strictly ascending: %q after %q", p.id, sorted[n-1].id)
+		h := keyOf(p.id)
+		if n := len(ps); n > 0 && !less(hs[n-1], ps[n-1].id, h, p.id) {
+			return fmt.Errorf("ledger: restore: payment %q at byte %d: payments not in canonical order (strictly ascending key, then id): it follows %q", p.id, start, ps[n-1].id)
 		}
-		sorted = append(sorted, p)
-		byID[p.id] = p
+		ps, hs = append(ps, p), append(hs, h)
 	}
 	if d.off != len(snapshot) {
 		return fmt.Errorf("ledger: restore: %d trailing bytes after %d payments", len(snapshot)-d.off, count)
 	}
-	l.byID, l.sorted, l.digestOK = byID, sorted, false
+	l.root, l.count = build(0, ps, hs), len(ps)
 	l.ver = nil // shares no version with the others any more
 	return nil
 }

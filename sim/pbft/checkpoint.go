@@ -15,7 +15,7 @@ func (r *Replica) afterExecute(seq uint64) {
 	cs := r.ckpt(seq)
 	cs.mine = true
 	cs.digest = r.stateDigest()
-	cs.snapshot = r.sm.Snapshot()
+	cs.state = r.sm.Freeze()
 	cs.replies = r.replyTable()
 	c := &Checkpoint{Seq: seq, StateDigest: cs.digest, Replica: r.id}
 	c.Sig = r.sign(c)
@@ -252,7 +252,7 @@ func (r *Replica) onFetchState(from sim.NodeID, fs *FetchState) {
 	st := &State{Replica: r.id}
 	useful := false
 	if cs := r.ckpts[r.h]; r.h >= fs.Seq && r.h > 0 && cs != nil && cs.mine && r.lastExec >= r.h {
-		st.Seq, st.StateDigest, st.Snapshot, st.LastReplies, st.Proof = r.h, cs.digest, cs.snapshot, cs.replies, r.proof
+		st.Seq, st.StateDigest, st.Snapshot, st.LastReplies, st.Proof = r.h, cs.digest, cs.state.Encode(), cs.replies, r.proof
 		useful = true
 	}
 	if r.active && r.view > fs.View && r.lastNewView != nil && r.lastNewView.View == r.view {
@@ -321,11 +321,11 @@ func (r *Replica) stateNewView(nv *NewView) {
 // digest and rolls back (returning false and the digest it found, zero if
 // the snapshot does not decode) if not.
 func (r *Replica) install(st *State, check bool) (bool, Digest) {
-	var oldSnap []byte
+	var old Frozen
 	var oldReplies map[sim.NodeID]*Reply
 	var oldClients []sim.NodeID
 	if check {
-		oldSnap = r.sm.Snapshot()
+		old = r.sm.Freeze()
 		oldReplies = r.lastReply
 		oldClients = r.replyClients
 		r.lastReply = make(map[sim.NodeID]*Reply, len(st.LastReplies))
@@ -340,7 +340,7 @@ func (r *Replica) install(st *State, check bool) (bool, Digest) {
 	r.setReplies(st.LastReplies)
 	if got := r.stateDigest(); check && got != st.StateDigest {
 		// a lying responder: put our state back
-		if err := r.sm.Restore(oldSnap); err != nil {
+		if err := r.sm.Restore(old.Encode()); err != nil {
 			panic(fmt.Sprintf("pbft: replica %d cannot restore its own snapshot: %v", r.id, err))
 		}
 		r.lastReply, r.replyClients = oldReplies, oldClients
@@ -368,7 +368,7 @@ func (r *Replica) install(st *State, check bool) (bool, Digest) {
 	cs := r.ckpt(st.Seq)
 	cs.mine = true
 	cs.digest = r.stateDigest()
-	cs.snapshot = st.Snapshot
+	cs.state = r.sm.Freeze()
 	cs.replies = r.replyTable()
 	if r.store != nil {
 		r.dirty.ckpts = append(r.dirty.ckpts, st.Seq)

@@ -13,11 +13,29 @@ type StateMachine interface {
 	Execute(op string) string
 	// Digest is a digest of the current state.
 	Digest() [32]byte
-	// Snapshot returns an encoding of the current state that Restore accepts.
-	Snapshot() []byte
+	// Freeze returns the current state as a value that later operations do
+	// not change and that encodes to a snapshot Restore accepts. A replica
+	// freezes its state at every checkpoint (and, with a Store, after every
+	// execution step) but encodes it only to answer a FETCH-STATE, so
+	// Freeze should cost far less than encoding: a persistent
+	// (copy-on-write) state shares all but what later operations change.
+	Freeze() Frozen
 	// Restore replaces the state with a snapshot.
 	Restore(snapshot []byte) error
 }
+
+// Frozen is a state of a StateMachine that later operations do not change
+// (see StateMachine.Freeze). Encode returns its snapshot, a new slice. It is
+// an interface literal so that a state machine satisfies StateMachine
+// without importing this package.
+type Frozen = interface{ Encode() []byte }
+
+// EncodedState is a Frozen that is its own encoding: the Freeze of a state
+// machine small enough to copy.
+type EncodedState []byte
+
+// Encode returns s itself.
+func (s EncodedState) Encode() []byte { return s }
 
 // Config configures one replica.
 type Config struct {

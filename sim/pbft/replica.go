@@ -54,11 +54,11 @@ type entry struct {
 
 // ckptState is what a replica knows about the checkpoint at one seq.
 type ckptState struct {
-	mine     bool // this replica executed up to seq and took the checkpoint
-	digest   Digest
-	snapshot []byte
-	replies  []Reply
-	votes    []*Checkpoint // indexed by replica
+	mine    bool // this replica executed up to seq and took the checkpoint
+	digest  Digest
+	state   Frozen // the state machine at seq (encoded only for a STATE)
+	replies []Reply
+	votes   []*Checkpoint // indexed by replica
 }
 
 // futureMsg is a normal-case message for a view this replica has not entered yet.
@@ -194,7 +194,7 @@ func NewReplica(c Config) (*Replica, error) {
 	if s := c.Store; s != nil {
 		r.store = s
 		if s.initial == nil {
-			s.initial = c.SM.Snapshot() // the software's initial state
+			s.initial = c.SM.Freeze() // the software's initial state
 		}
 	}
 	return r, nil
@@ -937,7 +937,11 @@ func (r *Replica) onPrepare(from sim.NodeID, p *Prepare) {
 		return
 	}
 	e := r.getEntry(p.Seq)
-	if e.prepares[from] != nil {
+	if e.prepares[from] != nil || e.prepared && !r.rules.replaceAcceptedPrePrepare {
+		// A vote past the certificate is not kept: the prepared
+		// certificate was taken when the entry prepared, and nothing reads
+		// the others until a view change clears them (see Inert). Only a
+		// variant that reopens a prepared entry recounts them.
 		return
 	}
 	e.prepares[from] = p
@@ -955,6 +959,9 @@ func (r *Replica) onCommit(from sim.NodeID, c *Commit) {
 		return
 	}
 	e := r.getEntry(c.Seq)
+	if e.committed && !r.rules.replaceAcceptedPrePrepare {
+		return // as for PREPAREs: nothing reads a vote past the quorum
+	}
 	if e.commits[from] != nil {
 		if r.rules.repeatedCommitCounts && e.pp != nil && c.Digest == e.pp.Digest {
 			e.nCommit++ // broken variant: the same sender counted again

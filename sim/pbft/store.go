@@ -41,7 +41,7 @@ type Store struct {
 	pending []storeWrite     // written since the last sync, in order
 	// initial is the state machine's initial snapshot: part of the
 	// software, not of the disk (a wiped replica starts from it).
-	initial []byte
+	initial Frozen
 	// rejoining is set by a wipe and cleared when the replica has caught
 	// up by state transfer (kept across later crashes of any kind).
 	rejoining bool
@@ -106,14 +106,14 @@ type (
 	}
 	stateRec struct {
 		lastExec uint64
-		snapshot []byte
+		state    Frozen
 		replies  []Reply
 	}
 	ckptRec struct {
-		digest   Digest
-		snapshot []byte
-		replies  []Reply
-		msg      *Checkpoint
+		digest  Digest
+		state   Frozen
+		replies []Reply
+		msg     *Checkpoint
 	}
 	entryRec struct {
 		view    uint64
@@ -220,11 +220,11 @@ func (r *Replica) persist() {
 		}
 	}
 	if d.state {
-		s.put(storeKey{keyState, 0}, &stateRec{lastExec: r.lastExec, snapshot: r.sm.Snapshot(), replies: r.replyTable()})
+		s.put(storeKey{keyState, 0}, &stateRec{lastExec: r.lastExec, state: r.sm.Freeze(), replies: r.replyTable()})
 	}
 	for _, seq := range d.ckpts {
 		if cs := r.ckpts[seq]; cs != nil && cs.mine && seq >= r.h {
-			s.put(storeKey{keyCkpt, seq}, &ckptRec{digest: cs.digest, snapshot: cs.snapshot, replies: cs.replies, msg: cs.votes[r.id]})
+			s.put(storeKey{keyCkpt, seq}, &ckptRec{digest: cs.digest, state: cs.state, replies: cs.replies, msg: cs.votes[r.id]})
 		}
 	}
 	if r.rules.persistSigned {
@@ -299,11 +299,11 @@ func (r *Replica) recoverFrom(k sim.CrashKind) {
 	if st, ok := s.disk[storeKey{keyStable, 0}].(*stableRec); ok {
 		r.h, r.stableD, r.proof = st.h, st.d, st.proof
 	}
-	snap, replies := s.initial, []Reply(nil)
+	state, replies := s.initial, []Reply(nil)
 	if st, ok := s.disk[storeKey{keyState, 0}].(*stateRec); ok {
-		r.lastExec, snap, replies = st.lastExec, st.snapshot, st.replies
+		r.lastExec, state, replies = st.lastExec, st.state, st.replies
 	}
-	if err := r.sm.Restore(snap); err != nil {
+	if err := r.sm.Restore(state.Encode()); err != nil {
 		panic(fmt.Sprintf("pbft: replica %d cannot restore its persisted state: %v", r.id, err))
 	}
 	r.setReplies(replies)
@@ -313,7 +313,7 @@ func (r *Replica) recoverFrom(k sim.CrashKind) {
 			continue
 		}
 		cs := r.ckpt(key.seq)
-		cs.mine, cs.digest, cs.snapshot, cs.replies = true, rec.digest, rec.snapshot, rec.replies
+		cs.mine, cs.digest, cs.state, cs.replies = true, rec.digest, rec.state, rec.replies
 		cs.votes[r.id] = rec.msg
 	}
 	if v, ok := s.disk[storeKey{keyView, 0}].(*viewRec); ok {

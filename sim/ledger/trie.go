@@ -1,0 +1,243 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"math/bits"
+)
+
+// The ledger keeps its payments in a persistent hash trie: a 16-way trie
+// whose path to a payment is the nibbles (4 bits, most significant first)
+// of keyOf(id), then those of the id's bytes followed by a 0 byte. Two
+// distinct ids differ in that sequence, so every payment has its own slot,
+// and a payment sits in the shallowest slot no other payment's path shares:
+// the trie's shape is a function of the set of ids alone (payments are
+// never removed), whatever the order they were added in. Nodes are never
+// modified once built (but for their cached Merkle hash): an update copies
+// the path from the root (about log16(payments) nodes), so a root pointer
+// is a frozen state that later operations do not change and that shares
+// all but the changed paths with its successors.
+
+// keyOf returns the 64-bit key that places id in the trie: FNV-1a over the
+// id's bytes, then the SplitMix64 finalizer so that every byte moves the
+// most significant nibbles too. It is part of the snapshot format (the
+// encoding lists payments in trie order): never change it without changing
+// snapshotMagic.
+func keyOf(id string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(id); i++ {
+		h ^= uint64(id[i])
+		h *= 1099511628211
+	}
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
+
+// keyDepth is the number of trie levels that consume keyOf's nibbles.
+const keyDepth = 16
+
+// nibble returns the slot (0..15) of a payment with key h and id at depth d.
+// Past the key's 16 nibbles it takes those of id+"\x00": ids hold no 0 byte,
+// so two distinct ids with equal keys differ at some depth below
+// keyDepth+2*(MaxIDLen+1).
+func nibble(h uint64, id string, d int) int {
+	if d < keyDepth {
+		return int(h>>(60-4*uint(d))) & 15
+	}
+	i := (d - keyDepth) / 2
+	var b byte
+	if i < len(id) {
+		b = id[i]
+	}
+	if (d-keyDepth)&1 == 0 {
+		return int(b >> 4)
+	}
+	return int(b & 15)
+}
+
+// less reports whether payment (ha, a) precedes (hb, b) in trie order: the
+// order of their nibble sequences, which is that of (key, id).
+func less(ha uint64, a string, hb uint64, b string) bool {
+	if ha != hb {
+		return ha < hb
+	}
+	return a < b
+}
+
+// node is one trie node. Slot s (0..15) is used when occ has bit s; it then
+// holds a child node when sub has bit s and a payment otherwise. kids has
+// one entry per used slot, in slot order. A node other than the root has
+// at least two payments below it.
+type node struct {
+	occ, sub uint16
+	kids     []kid
+	// sum is the node's Merkle hash (see hashNode), computed on the first
+	// Digest that needs it; summed says it is set. It is a cache: it never
+	// changes once set, the node being immutable.
+	summed bool
+	sum    [32]byte
+}
+
+// kid is a used slot: a child node or a payment (exactly one is set).
+type kid struct {
+	n *node
+	p *payment
+}
+
+// slot returns the index in n.kids of slot s and whether s is used.
+func (n *node) slot(s int) (int, bool) {
+	bit := uint16(1) << s
+	return bits.OnesCount16(n.occ & (bit - 1)), n.occ&bit != 0
+}
+
+// get returns the payment with key h and id below root (nil: none).
+func get(root *node, h uint64, id string) *payment {
+	n := root
+	for d := 0; n != nil; d++ {
+		i, ok := n.slot(nibble(h, id, d))
+		if !ok {
+			return nil
+		}
+		k := n.kids[i]
+		if k.p != nil {
+			if k.p.id == id {
+				return k.p
+			}
+			return nil
+		}
+		n = k.n
+	}
+	return nil
+}
+
+// put returns a new trie, rooted at depth d, that is n (nil: empty) with p
+// (whose key is h) added or in place of the payment with p's id; n is not
+// changed. added reports whether p's id was new. key returns the key of an
+// id (keyOf; a test passes another to make keys equal).
+func put(n *node, d int, h uint64, p *payment, key func(string) uint64) (_ *node, added bool) {
+	if n == nil {
+		n = &node{}
+	}
+	s := nibble(h, p.id, d)
+	i, used := n.slot(s)
+	c := &node{occ: n.occ, sub: n.sub}
+	if !used {
+		c.occ |= 1 << s
+		c.kids = make([]kid, len(n.kids)+1)
+		copy(c.kids, n.kids[:i])
+		c.kids[i] = kid{p: p}
+		copy(c.kids[i+1:], n.kids[i:])
+		return c, true
+	}
+	c.kids = make([]kid, len(n.kids))
+	copy(c.kids, n.kids)
+	switch k := n.kids[i]; {
+	case k.n != nil:
+		c.kids[i].n, added = put(k.n, d+1, h, p, key)
+	case k.p.id == p.id:
+		c.kids[i].p = p
+	default:
+		c.kids[i] = kid{n: pair(d+1, key(k.p.id), k.p, h, p)}
+		c.sub |= 1 << s
+		added = true
+	}
+	return c, added
+}
+
+// pair returns the trie at depth d that holds just a and b (distinct ids,
+// keys ha and hb).
+func pair(d int, ha uint64, a *payment, hb uint64, b *payment) *node {
+	sa, sb := nibble(ha, a.id, d), nibble(hb, b.id, d)
+	if sa == sb {
+		return &node{occ: 1 << sa, sub: 1 << sa, kids: []kid{{n: pair(d+1, ha, a, hb, b)}}}
+	}
+	if sa > sb {
+		sa, sb, a, b = sb, sa, b, a
+	}
+	return &node{occ: 1<<sa | 1<<sb, kids: []kid{{p: a}, {p: b}}}
+}
+
+// build returns the trie at depth d holding ps, whose keys are hs, sorted
+// in trie order with distinct ids (Restore's input). It makes the shape put
+// makes, in one pass.
+func build(d int, ps []*payment, hs []uint64) *node {
+	n := &node{}
+	for i := 0; i < len(ps); {
+		s := nibble(hs[i], ps[i].id, d)
+		j := i + 1
+		for j < len(ps) && nibble(hs[j], ps[j].id, d) == s {
+			j++
+		}
+		n.occ |= 1 << s
+		if j == i+1 {
+			n.kids = append(n.kids, kid{p: ps[i]})
+		} else {
+			n.sub |= 1 << s
+			n.kids = append(n.kids, kid{n: build(d+1, ps[i:j], hs[i:j])})
+		}
+		i = j
+	}
+	return n
+}
+
+// walk calls f for every payment below n in trie order.
+func walk(n *node, f func(p *payment)) {
+	if n == nil {
+		return
+	}
+	for _, k := range n.kids {
+		if k.n != nil {
+			walk(k.n, f)
+		} else {
+			f(k.p)
+		}
+	}
+}
+
+// hashNode returns n's Merkle hash, computing it (and its children's) if
+// not cached: SHA-256 over
+//
+//	'N' occ(2 bytes, big endian) sub(2 bytes)
+//	for each used slot in order: the child's hash (32 bytes), or the
+//	payment's record as Snapshot encodes it
+//
+// The input is an injective encoding of the node (the bitmaps say what
+// follows, a record delimits itself), so equal hashes of different tries
+// mean a SHA-256 collision in some node. hashed counts the bytes hashed.
+func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
+	if n.summed {
+		return n.sum
+	}
+	for _, k := range n.kids {
+		if k.n != nil && !k.n.summed {
+			hashNode(k.n, buf, hashed)
+		}
+	}
+	b := append((*buf)[:0], 'N', byte(n.occ>>8), byte(n.occ), byte(n.sub>>8), byte(n.sub))
+	for _, k := range n.kids {
+		if k.n != nil {
+			b = append(b, k.n.sum[:]...)
+		} else {
+			b = appendRecord(b, k.p)
+		}
+	}
+	*hashed += len(b)
+	n.sum, n.summed = sha256.Sum256(b), true
+	*buf = b
+	return n.sum
+}
+
+// appendRecord appends p's snapshot record: uvarint(len(id)) id state
+// uvarint(authorized) uvarint(captured) uvarint(refunded).
+func appendRecord(b []byte, p *payment) []byte {
+	b = binary.AppendUvarint(b, uint64(len(p.id)))
+	b = append(b, p.id...)
+	b = append(b, byte(p.st))
+	b = binary.AppendUvarint(b, uint64(p.authorized))
+	b = binary.AppendUvarint(b, uint64(p.captured))
+	return binary.AppendUvarint(b, uint64(p.refunded))
+}

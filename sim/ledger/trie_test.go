@@ -1,0 +1,272 @@
+package ledger
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"testing"
+)
+
+// scratchDigest computes the digest of l from its payments alone: it sorts
+// them in trie order, builds a new trie and hashes every node, sharing no
+// cached hash with l.
+func scratchDigest(l *Ledger) [32]byte {
+	var ps []*payment
+	walk(l.root, func(p *payment) { c := *p; ps = append(ps, &c) })
+	sort.Slice(ps, func(i, j int) bool { return less(keyOf(ps[i].id), ps[i].id, keyOf(ps[j].id), ps[j].id) })
+	hs := make([]uint64, len(ps))
+	for i, p := range ps {
+		hs[i] = keyOf(p.id)
+	}
+	var buf []byte
+	var n int
+	r := hashNode(build(0, ps, hs), &buf, &n)
+	b := append([]byte(snapshotMagic), binary.AppendUvarint(nil, uint64(len(ps)))...)
+	return sha256.Sum256(append(b, r[:]...))
+}
+
+// TestDigestIncrementalExact: after random operation sequences (with
+// restores of other ledgers' snapshots and frozen states in between), the
+// incrementally maintained digest equals the one computed from scratch,
+// frozen states keep their contents, and the trie stays canonical.
+func TestDigestIncrementalExact(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		r := rand.New(rand.NewPCG(seed, 7))
+		ls := []*Ledger{New(), New(), New()}
+		type frozen struct {
+			f    interface{ Encode() []byte }
+			snap []byte
+		}
+		var kept []frozen
+		for step := range 4000 {
+			l := ls[r.IntN(len(ls))]
+			switch x := r.IntN(100); {
+			case x < 2:
+				if err := l.Restore(ls[r.IntN(len(ls))].Snapshot()); err != nil {
+					t.Fatal(err)
+				}
+			case x < 4:
+				kept = append(kept, frozen{l.Freeze(), l.Snapshot()})
+			case x < 20:
+				if got, want := l.Digest(), scratchDigest(l); got != want {
+					t.Fatalf("seed %d step %d: digest %x, from scratch %x", seed, step, got[:6], want[:6])
+				}
+				if err := l.CheckInvariants(); err != nil {
+					t.Fatalf("seed %d step %d: %v", seed, step, err)
+				}
+			default:
+				l.Execute(randomOp(r, 300))
+			}
+		}
+		for i, k := range kept {
+			if string(k.f.Encode()) != string(k.snap) {
+				t.Fatalf("seed %d: frozen state %d changed after later operations", seed, i)
+			}
+		}
+	}
+}
+
+// TestDigestCostBoundedByChanges: a checkpoint's digest hashes what the
+// operations since the previous one changed (their paths in the trie), not
+// the ledger: at 100,000 payments, 16 changed payments cost the same few
+// kilobytes per payment as at 2,000. An implementation that encodes or
+// hashes the whole ledger per digest hashes megabytes here and fails.
+func TestDigestCostBoundedByChanges(t *testing.T) {
+	perChange := func(size int) float64 {
+		l := New()
+		for i := range size {
+			l.Execute(Authorize(fmt.Sprintf("PAY%07d", i), 1000))
+		}
+		l.Digest()
+		r := rand.New(rand.NewPCG(uint64(size), 1))
+		before, changes := l.hashed, 0
+		for round := range 50 {
+			for k := range 16 {
+				id := fmt.Sprintf("PAY%07d", r.IntN(size))
+				var op string
+				switch k % 3 {
+				case 0:
+					op = Authorize(fmt.Sprintf("NEW%d-%d", round, k), 5)
+				case 1:
+					op = Confirm(id)
+				default:
+					op = Cancel(id)
+				}
+				if res := l.Execute(op); res[0] == 'o' {
+					changes++
+				}
+			}
+			l.Digest()
+		}
+		if changes == 0 {
+			t.Fatal("no operation changed the ledger")
+		}
+		return float64(l.hashed-before) / float64(changes)
+	}
+	small, large := perChange(2000), perChange(100000)
+	t.Logf("bytes hashed per changed payment: %.0f at 2,000 payments, %.0f at 100,000", small, large)
+	// A path has about log16(payments)+1 nodes of at most 16 entries
+	// (records of ~20 bytes here, or 32-byte child hashes).
+	if large > 4000 {
+		t.Errorf("%.0f bytes hashed per changed payment at 100,000 payments, want < 4000", large)
+	}
+	if large > 3*small {
+		t.Errorf("cost per change grew from %.0f to %.0f bytes with 50x the payments, want < 3x (the depth's growth)", small, large)
+	}
+}
+
+// TestFreezeSharesAllButChanges: a frozen state (a retained checkpoint)
+// holds only the trie nodes that the operations after it replaced: 16
+// changes in a ledger of 50,000 payments leave at most a path (depth+1
+// nodes) per change outside the current trie, not a copy of the ledger.
+func TestFreezeSharesAllButChanges(t *testing.T) {
+	l := New()
+	for i := range 50000 {
+		l.Execute(Authorize(fmt.Sprintf("PAY%07d", i), 1000))
+	}
+	f := l.Freeze().(*Frozen)
+	for i := range 16 {
+		l.Execute(Confirm(fmt.Sprintf("PAY%07d", i*3001)))
+	}
+	current := map[*node]bool{}
+	var mark func(n *node)
+	mark = func(n *node) {
+		current[n] = true
+		for _, k := range n.kids {
+			if k.n != nil {
+				mark(k.n)
+			}
+		}
+	}
+	mark(l.root)
+	own, depth := 0, 0
+	var count func(n *node, d int)
+	count = func(n *node, d int) {
+		depth = max(depth, d)
+		if !current[n] {
+			own++
+		}
+		for _, k := range n.kids {
+			if k.n != nil {
+				count(k.n, d+1)
+			}
+		}
+	}
+	count(f.root, 0)
+	if own == 0 || own > 16*(depth+1) {
+		t.Errorf("the frozen state owns %d nodes after 16 changes (trie depth %d), want 1..%d", own, depth, 16*(depth+1))
+	}
+}
+
+// TestEqualKeys: payments whose 64-bit keys are equal are told apart by
+// their ids' nibbles: put and get find each, walk lists them by id, build
+// makes the trie put makes, and the structure check accepts it.
+func TestEqualKeys(t *testing.T) {
+	const h = 0x0123456789abcdef
+	key := func(string) uint64 { return h }
+	ids := []string{"B", "A", "AB", "A-", "AA", "Z9", "b"}
+	var root *node
+	for i, id := range ids {
+		var added bool
+		root, added = put(root, 0, h, &payment{id: id, st: stAuthorized, authorized: int64(i + 1)}, key)
+		if !added {
+			t.Fatalf("put %q: not added", id)
+		}
+	}
+	for i, id := range ids {
+		if p := get(root, h, id); p == nil || p.authorized != int64(i+1) {
+			t.Fatalf("get %q = %+v", id, p)
+		}
+	}
+	if get(root, h, "C") != nil || get(root, h, "A.") != nil {
+		t.Fatal("get found an absent id")
+	}
+	var got []string
+	walk(root, func(p *payment) { got = append(got, p.id) })
+	want := slices.Sorted(slices.Values(ids))
+	if !slices.Equal(got, want) {
+		t.Fatalf("walk order %v, want %v", got, want)
+	}
+	var ps []*payment
+	walk(root, func(p *payment) { ps = append(ps, p) })
+	hs := make([]uint64, len(ps))
+	for i := range hs {
+		hs[i] = h
+	}
+	var buf []byte
+	var n int
+	if a, b := hashNode(root, &buf, &n), hashNode(build(0, ps, hs), &buf, &n); a != b {
+		t.Fatal("build's trie differs from put's")
+	}
+	// replace one: not added, the others unchanged
+	root2, added := put(root, 0, h, &payment{id: "AB", st: stCancelled, authorized: 3}, key)
+	if added || get(root2, h, "AB").st != stCancelled || get(root, h, "AB").st != stAuthorized {
+		t.Fatal("replacing a payment added it, or changed the old trie")
+	}
+}
+
+// TestCheckInvariantsFindsBadIndex: the structure check catches a payment
+// in another payment's slot and a node holding a single payment.
+func TestCheckInvariantsFindsBadIndex(t *testing.T) {
+	mk := func() *Ledger {
+		l := New()
+		for i := range 200 {
+			l.Execute(Authorize(fmt.Sprintf("P%03d", i), 10))
+		}
+		return l
+	}
+	l := mk()
+	if err := l.CheckInvariants(); err != nil {
+		t.Fatal(err)
+	}
+	// swap two payments' records
+	var leaves []*kid
+	var collect func(n *node)
+	collect = func(n *node) {
+		for i := range n.kids {
+			if n.kids[i].n != nil {
+				collect(n.kids[i].n)
+			} else {
+				leaves = append(leaves, &n.kids[i])
+			}
+		}
+	}
+	collect(l.root)
+	leaves[0].p, leaves[1].p = leaves[1].p, leaves[0].p
+	if err := l.CheckInvariants(); err == nil {
+		t.Error("swapped payments not found")
+	}
+	l = mk()
+	l.count++
+	if err := l.CheckInvariants(); err == nil {
+		t.Error("wrong count not found")
+	}
+	l = mk()
+	// wrap a payment at depth d in a node of its own (non-canonical)
+	var wrap func(n *node, d int) bool
+	wrap = func(n *node, d int) bool {
+		for s := range 16 {
+			i, used := n.slot(s)
+			if !used {
+				continue
+			}
+			if k := n.kids[i]; k.p != nil {
+				n.kids[i] = kid{n: &node{occ: 1 << nibble(keyOf(k.p.id), k.p.id, d+1), kids: []kid{k}}}
+				n.sub |= 1 << s
+				return true
+			} else if wrap(k.n, d+1) {
+				return true
+			}
+		}
+		return false
+	}
+	if !wrap(l.root, 0) {
+		t.Fatal("no payment to wrap")
+	}
+	if err := l.CheckInvariants(); err == nil {
+		t.Error("a node holding one payment not found")
+	}
+}
