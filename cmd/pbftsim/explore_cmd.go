@@ -142,6 +142,7 @@ input, 130 interrupted.`,
 	fl.BoolVar(&sleep, "sleep", false, "breadth-first with sleep sets: fewer transitions, exactness near timer deadlines not proven (see above)")
 	fl.Bool("no-sleep", true, "")
 	_ = fl.MarkDeprecated("no-sleep", "sleep sets are off by default (--sleep turns them on)")
+	fl.BoolVar(&c.Inert, "inert", false, "discard in-flight messages their receiver declares inert (a vote past its certificate, a reply to an accepted request): states differing only in them merge")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
 	fl.IntVar(&c.LivenessSteps, "liveness-steps", 0, "check from every state that a fair fault-free continuation completes within N transitions (0: off)")
 	fl.BoolVar(&allVariants, "all-variants", false, "explore every broken variant and print a table")

@@ -43,6 +43,13 @@ type Config struct {
 	Seed      uint64        // keys and workload (default 1)
 	DFS       bool          // iterative deepening instead of BFS
 	NoSleep   bool          // turn sleep-set reduction off
+	// Inert discards in-flight messages their receivers declare inert
+	// (late votes, replies to an accepted request: see pbft.Replica.Inert
+	// and engine.Inerter), merging states that differ only in them.
+	Inert bool
+	// VerifyInert delivers every message declared inert to a copy of its
+	// receiver and fails the exploration if that is not a no-op (tests).
+	VerifyInert bool
 	// DPOR explores depth-first with dynamic partial-order reduction;
 	// Depth (required) then bounds the causal depth (see engine.Options).
 	// With DFS the bound deepens from 1.
@@ -88,6 +95,8 @@ func (c Config) Validate() error {
 		return bad("timers", c.Timers, fmt.Sprintf("0..%d", MaxTimers))
 	case c.TimerLimit && c.DPOR:
 		return fmt.Errorf("--timers %d: not with --dpor (its dependency relation has no timer budget); use breadth-first or --dfs", c.Timers)
+	case c.DPOR && c.Inert:
+		return fmt.Errorf("--inert: not with --dpor (its races are computed on deliveries); use breadth-first or --dfs")
 	case c.DPOR && c.Depth == 0:
 		return fmt.Errorf("--dpor needs --depth: want a causal depth bound in 1..%d", MaxDepth)
 	case c.LivenessSteps < 0:
@@ -179,8 +188,9 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 			}
 			return nodes, nil
 		},
-		Copier: copier(),
-		Faulty: faulty,
+		Copier:       copier(),
+		Faulty:       faulty,
+		DiscardInert: c.Inert,
 		Prune: func(w *engine.World) bool {
 			for i := 0; i < cfg.N; i++ {
 				if r, ok := w.Nodes[i].(*pbft.Replica); ok && r.View() > uint64(c.Views) {
@@ -238,48 +248,16 @@ func Explore(c Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := properties.CheckerOptions(cfg)
-	chk := properties.New(opts)
-	var crashed []sim.NodeID
 	o := engine.Options{
 		Bounds: engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth,
 			TimerLimit: c.TimerLimit, Timers: c.Timers},
-		DFS:       c.DFS,
-		Sleep:     !c.NoSleep,
-		DPOR:      c.DPOR,
-		MaxStates: c.MaxStates,
-		Records:   true,
-		Check: func(w *engine.World, recs []engine.Record) (string, string) {
-			// Crashed replicas are faulty for the checkers (as in a run).
-			crashed = crashed[:0]
-			for _, r := range recs {
-				if r.Kind == sim.RecCrash && !slices.Contains(crashed, r.From) {
-					crashed = append(crashed, r.From)
-				}
-			}
-			oo := opts
-			if len(crashed) > 0 {
-				oo.Faulty = append(slices.Clone(opts.Faulty), crashed...)
-				slices.Sort(oo.Faulty)
-				oo.Faulty = slices.Compact(oo.Faulty)
-			}
-			chk.Reset(oo)
-			for i := range recs {
-				chk.Record(&recs[i])
-			}
-			if len(recs) > 0 {
-				chk.Finish(recs[len(recs)-1].Time)
-			}
-			if v := chk.Violations(); len(v) > 0 {
-				return v[0].Property, v[0].String()
-			}
-			for _, a := range chk.Accused() {
-				if !slices.Contains(oo.Faulty, a.Replica) {
-					return properties.Accountability, "a replica configured as correct provably misbehaved: " + a.Reason
-				}
-			}
-			return "", ""
-		},
+		DFS:           c.DFS,
+		Sleep:         !c.NoSleep,
+		DPOR:          c.DPOR,
+		MaxStates:     c.MaxStates,
+		VerifyInert:   c.VerifyInert,
+		Records:       true,
+		Check:         check(cfg),
 		LivenessSteps: c.LivenessSteps,
 		Progress:      c.Progress,
 		ProgressEvery: time.Second,
@@ -305,6 +283,46 @@ func Explore(c Config) (*Result, error) {
 		out.Replay, out.Outcome, out.ReplayErr = c.counterexample(m, res)
 	}
 	return out, nil
+}
+
+// check returns the judge of a reached world: the properties checkers over
+// the records of its path (crashed replicas count as faulty, as in a run),
+// and accountability of the replicas configured as correct.
+func check(cfg cluster.Config) func(*engine.World, []engine.Record) (string, string) {
+	opts := properties.CheckerOptions(cfg)
+	chk := properties.New(opts)
+	var crashed []sim.NodeID
+	return func(w *engine.World, recs []engine.Record) (string, string) {
+		// Crashed replicas are faulty for the checkers (as in a run).
+		crashed = crashed[:0]
+		for _, r := range recs {
+			if r.Kind == sim.RecCrash && !slices.Contains(crashed, r.From) {
+				crashed = append(crashed, r.From)
+			}
+		}
+		oo := opts
+		if len(crashed) > 0 {
+			oo.Faulty = append(slices.Clone(opts.Faulty), crashed...)
+			slices.Sort(oo.Faulty)
+			oo.Faulty = slices.Compact(oo.Faulty)
+		}
+		chk.Reset(oo)
+		for i := range recs {
+			chk.Record(&recs[i])
+		}
+		if len(recs) > 0 {
+			chk.Finish(recs[len(recs)-1].Time)
+		}
+		if v := chk.Violations(); len(v) > 0 {
+			return v[0].Property, v[0].String()
+		}
+		for _, a := range chk.Accused() {
+			if !slices.Contains(oo.Faulty, a.Replica) {
+				return properties.Accountability, "a replica configured as correct provably misbehaved: " + a.Reason
+			}
+		}
+		return "", ""
+	}
 }
 
 // shorten looks for a counterexample shorter than res.Path breadth-first

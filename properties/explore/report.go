@@ -37,12 +37,21 @@ func (c Config) Describe() string {
 	if c.TimerLimit {
 		timers = fmt.Sprint(c.Timers)
 	}
-	return fmt.Sprintf("variant %s: n=%d, %d request(s), drops %d, duplicates %d, crashes %d, byzantine %s, views <= %d, timer expirations %s, depth %s",
-		name, c.Nodes, c.Requests, c.Drops, c.Duplicates, c.Crashes, byz, c.Views, timers, depth)
+	inert := ""
+	if c.Inert {
+		inert = ", inert messages discarded"
+	}
+	return fmt.Sprintf("variant %s: n=%d, %d request(s), drops %d, duplicates %d, crashes %d, byzantine %s, views <= %d, timer expirations %s, depth %s%s",
+		name, c.Nodes, c.Requests, c.Drops, c.Duplicates, c.Crashes, byz, c.Views, timers, depth, inert)
 }
 
 // StatsLine formats the counters of an exploration of c.
 func StatsLine(c Config, s engine.Stats) string {
+	if c.Inert {
+		cc := c
+		cc.Inert = false
+		return fmt.Sprintf("%s, %d inert messages discarded", StatsLine(cc, s), s.Inert)
+	}
 	el := s.Elapsed.Round(time.Millisecond)
 	switch {
 	case c.DPOR:

@@ -31,6 +31,13 @@ type Options struct {
 	// length of paths. With DFS also set, the bound deepens (1, 2, ...,
 	// Depth). Sleep is ignored (DPOR has its own sleep sets).
 	DPOR bool
+	// VerifyInert checks the inertness declarations of a model with
+	// DiscardInert (a debug option for tests): every message declared inert
+	// is delivered to a copy of its receiver, which must keep its state hash
+	// and produce no output, when it is declared and again after every later
+	// step of its receiver along the path. Run returns an error wrapping
+	// ErrInert for the first one that is not a no-op.
+	VerifyInert bool
 	// Leaf, if set, sees every explored state without a transition within
 	// the bounds (at the depth bound, pruned, or with nothing left to do);
 	// tests compare these with Leaves.
@@ -79,6 +86,9 @@ type Stats struct {
 	Fallbacks int
 	// FPBytes is the size of the DPOR's fingerprint table.
 	FPBytes int
+	// Inert counts the in-flight messages discarded as inert (over every
+	// executed transition, Model.DiscardInert).
+	Inert int
 }
 
 // PerSecond returns transitions per second.
@@ -153,6 +163,10 @@ func Run(m *Model, o Options) (*Result, error) {
 	if o.DPOR && o.TimerLimit {
 		return nil, errors.New("explore: DPOR does not take a bound on timer expirations")
 	}
+	if o.DPOR && m.DiscardInert {
+		return nil, errors.New("explore: DPOR does not discard inert messages (its races are computed on the messages' deliveries)")
+	}
+	e.verifyInert = o.VerifyInert && m.DiscardInert
 	w0, recs, err := e.Initial()
 	if err != nil {
 		return nil, err
@@ -166,8 +180,12 @@ func Run(m *Model, o Options) (*Result, error) {
 		err = s.bfs(w0, recs)
 	}
 	s.res.Elapsed = time.Since(s.start)
+	s.res.Inert = e.discarded
 	if err != nil && !errors.Is(err, errStop) {
 		return nil, err
+	}
+	if e.inertErr != nil {
+		return nil, e.inertErr
 	}
 	return &s.res, nil
 }
@@ -275,6 +293,9 @@ func (s *search) judge(w *World, path []Record, choices func() []Choice) error {
 }
 
 func (s *search) tick() error {
+	if s.e.inertErr != nil {
+		return errStop
+	}
 	if s.o.MaxStates > 0 && s.res.States >= s.o.MaxStates {
 		return errStop
 	}
@@ -287,6 +308,7 @@ func (s *search) tick() error {
 			s.last = time.Now()
 			st := s.res.Stats
 			st.Elapsed = time.Since(s.start)
+			st.Inert = s.e.discarded
 			s.o.Progress(st)
 		}
 	}

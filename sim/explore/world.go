@@ -107,6 +107,7 @@ type World struct {
 	seq    uint64
 	sends  int
 	trace  *recChain // records of the path (Options.Records)
+	ghosts []Flight  // messages discarded as inert (Options.VerifyInert only)
 	// Budgets used along the path (Fires only counts with
 	// Bounds.TimerLimit).
 	Drops, Dups, Crashes, Fires int
@@ -130,6 +131,11 @@ type Engine struct {
 	keep   bool
 	// SendHook, when set, sees every network send (for Schedule).
 	sendHook func(f *Flight)
+	// verifyInert: check every inertness declaration (Options.VerifyInert);
+	// inertErr is the first broken one.
+	verifyInert bool
+	inertErr    error
+	discarded   int // messages discarded as inert
 }
 
 // Model describes what to explore.
@@ -148,6 +154,15 @@ type Model struct {
 	// Done, if set, reports worlds in which the run's goal is reached (for
 	// the liveness check).
 	Done func(w *World) bool
+	// DiscardInert makes every transition end by discarding the in-flight
+	// messages that their receivers declare inert (see Inerter): such a
+	// message is treated as delivered after the end of the path. States
+	// that differ only in them merge. Replay must use the same model, as
+	// the choices' message indices depend on it.
+	DiscardInert bool
+	// Inert, if set, replaces the nodes' Inerter for DiscardInert (tests
+	// use it to declare a wrong one and see Options.VerifyInert fail).
+	Inert func(node sim.Node, from sim.NodeID, m sim.Message) bool
 }
 
 // NewEngine returns an engine for m.
@@ -189,6 +204,9 @@ func (e *Engine) Initial() (*World, []Record, error) {
 		e.apply(w, sim.NodeID(i))
 	}
 	e.drain(w)
+	if e.m.DiscardInert {
+		e.discardInert(w, 0)
+	}
 	for i := range nodes {
 		w.nh[i] = e.cp.Hash(nodes[i])
 	}
@@ -402,6 +420,7 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		Nodes: slices.Clone(w.Nodes), nh: slices.Clone(w.nh), Down: slices.Clone(w.Down),
 		Flight: slices.Clone(w.Flight), Timers: slices.Clone(w.Timers),
 		Now: w.Now, seq: w.seq, sends: w.sends, Drops: w.Drops, Dups: w.Dups, Crashes: w.Crashes, Fires: w.Fires, Depth: w.Depth + 1,
+		ghosts: w.ghosts,
 	}
 	e.begin(nw, false)
 	nTimers, tseq := len(nw.Timers), nw.seq
@@ -454,6 +473,12 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		e.apply(nw, c.Node)
 	}
 	e.drain(nw)
+	if e.m.DiscardInert {
+		if e.verifyInert {
+			nw.ghosts = slices.Clone(nw.ghosts)
+		}
+		e.discardInert(nw, w.sends)
+	}
 	var eff Effect
 	for i, cl := range e.cloned {
 		if cl {
