@@ -231,10 +231,11 @@ type replicaState struct {
 
 // reqState is what the checker knows of one request (client, timestamp).
 type reqState struct {
-	sub      int32 // index in Checker.subs; -1: neither submitted nor accepted
-	issued   bool  // issued (Submitted event or Options.Requests) with issuedOp
-	executed bool  // a correct replica executed it, with result execRes
-	replayed bool  // the reference replay executed it, with result refRes
+	key      clientStamp // its (client, timestamp), for rebuilding Checker.reqIdx
+	sub      int32       // index in Checker.subs; -1: neither submitted nor accepted
+	issued   bool        // issued (Submitted event or Options.Requests) with issuedOp
+	executed bool        // a correct replica executed it, with result execRes
+	replayed bool        // the reference replay executed it, with result refRes
 	issuedOp string
 	execRes  string // the result its first correct executor reported
 	refRes   string // the reference replay's result (first execution)
@@ -248,12 +249,12 @@ type execMark struct {
 
 // req returns the index of request k in c.reqs, adding it.
 func (c *Checker) req(k clientStamp) int32 {
-	if i, ok := c.reqIdx[k]; ok {
+	if i, ok := c.reqIdx.get(k); ok {
 		return i
 	}
 	i := int32(len(c.reqs))
-	c.reqIdx[k] = i
-	c.reqs = append(c.reqs, reqState{sub: -1})
+	c.reqIdx.put(k, i)
+	c.reqs = append(c.reqs, reqState{key: k, sub: -1})
 	c.execAt = slices.Grow(c.execAt, c.n)[:len(c.execAt)+c.n]
 	clear(c.execAt[len(c.execAt)-c.n:])
 	return i
@@ -261,7 +262,7 @@ func (c *Checker) req(k clientStamp) int32 {
 
 // findReq returns request k's state, or nil.
 func (c *Checker) findReq(k clientStamp) *reqState {
-	if i, ok := c.reqIdx[k]; ok {
+	if i, ok := c.reqIdx.get(k); ok {
 		return &c.reqs[i]
 	}
 	return nil
@@ -314,7 +315,7 @@ type Checker struct {
 	pendingRes []pendingResult
 	// the requests: reqs[reqIdx[(client, timestamp)]]; execAt[i*n+r] is
 	// the seq at which correct replica r executed request i
-	reqIdx map[clientStamp]int32
+	reqIdx stampIndex
 	reqs   []reqState
 	execAt []execMark
 	// ops issued with the (client, timestamp) of an earlier issued op
@@ -517,7 +518,7 @@ func (c *Checker) reset(opts Options) {
 		ref:         ledger.New(),
 		refConfirm:  reuse(c.refConfirm),
 		pendingRes:  c.pendingRes[:0],
-		reqIdx:      reuse(c.reqIdx),
+		reqIdx:      resetStamps(c.reqIdx),
 		reqs:        c.reqs[:0],
 		execAt:      c.execAt[:0],
 		issuedMore:  reuse(c.issuedMore),
