@@ -43,6 +43,32 @@ func (c *Checker) message(r *sim.Record) {
 	if c.wipe != nil {
 		c.wipeSignedMsg(from, r.Msg)
 	}
+	// PBFT's normal-case votes first (the most frequent messages; neither
+	// a StateReported nor a HotStuff message).
+	switch m := r.Msg.(type) {
+	case *pbft.PrePrepare:
+		if m.Replica == from {
+			c.own(r.Time, from, pbft.TypePrePrepare, m.View, m.Seq, m.Digest, m)
+		}
+		return
+	case *pbft.Prepare:
+		if m.Replica == from {
+			rv := c.own(r.Time, from, pbft.TypePrepare, m.View, m.Seq, m.Digest, m)
+			if c.correct(from) {
+				c.sentPrepare(r.Time, from, m.View, m.Seq, m.Digest, rv)
+			}
+		}
+		return
+	case *pbft.Commit:
+		if m.Replica == from {
+			rv := c.own(r.Time, from, pbft.TypeCommit, m.View, m.Seq, m.Digest, m)
+			if rv.commit == nil {
+				rv.commit = m
+				c.commitList[from] = append(c.commitList[from], m)
+			}
+		}
+		return
+	}
 	if sr, ok := r.Msg.(events.StateReported); ok {
 		if s := sr.StateReport(); s.Replica == from && c.correct(from) {
 			c.stateReport(r.Time, from, s)
@@ -53,25 +79,6 @@ func (c *Checker) message(r *sim.Record) {
 		return
 	}
 	switch m := r.Msg.(type) {
-	case *pbft.PrePrepare:
-		if m.Replica == from {
-			c.own(r.Time, from, pbft.TypePrePrepare, m.View, m.Seq, m.Digest, m)
-		}
-	case *pbft.Prepare:
-		if m.Replica == from {
-			rv := c.own(r.Time, from, pbft.TypePrepare, m.View, m.Seq, m.Digest, m)
-			if c.correct(from) {
-				c.sentPrepare(r.Time, from, m.View, m.Seq, m.Digest, rv)
-			}
-		}
-	case *pbft.Commit:
-		if m.Replica == from {
-			rv := c.own(r.Time, from, pbft.TypeCommit, m.View, m.Seq, m.Digest, m)
-			if rv.commit == nil {
-				rv.commit = m
-				c.commitList[from] = append(c.commitList[from], m)
-			}
-		}
 	case *pbft.ViewChange:
 		if m.Replica == from {
 			c.viewChange(r.Time, from, m)

@@ -45,6 +45,8 @@ const (
 	PrePrepareOnce  = "preprepare-once" // a correct replica never signs two different PRE-PREPAREs for (v, n)
 	LocalQuorum     = "local-quorum"    // a correct replica is prepared / committed-local only with a quorum of distinct matching votes that reached it
 	Liveness        = "liveness"        // every request completes within the bound after GST
+	// Timeliness (timeliness.go): a correct backup executes a request it
+	// waits for, or starts a view change, within its request timer.
 	// Accountability is reported when an accusation names a replica that
 	// was configured as correct (see Outcome).
 	Accountability = "accountability"
@@ -58,7 +60,7 @@ var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvarian
 // events; the others read only the protocol-neutral events of sim/events
 // and apply to any protocol. Accountability also has HotStuff rules and
 // is judged for HotStuff runs too.
-var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Accountability}
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Timeliness, Accountability}
 
 // Violation is one broken property.
 type Violation struct {
@@ -132,6 +134,16 @@ type Options struct {
 	// assumes that correct replicas do not lose what they executed (no
 	// wiping crashes).
 	FoldOnExecuted bool
+	// ViewChangeTimeout is PBFT's base view-change timeout T: with it (and
+	// Deliveries) the checker judges Timeliness, the request-timer rule
+	// at every correct backup (timeliness.go). Zero: not judged (other
+	// protocols).
+	ViewChangeTimeout time.Duration
+	// ClockSlow (at least 1) and ClockBack are how much the nodes' clocks
+	// stretch a timer: the slowest clock's factor and the longest total
+	// backward jump of one clock (see clockStretch).
+	ClockSlow float64
+	ClockBack time.Duration
 }
 
 // Accusation names a replica that provably misbehaved, with the evidence:
@@ -219,10 +231,11 @@ type replicaState struct {
 
 // reqState is what the checker knows of one request (client, timestamp).
 type reqState struct {
-	sub      int32 // index in Checker.subs; -1: neither submitted nor accepted
-	issued   bool  // issued (Submitted event or Options.Requests) with issuedOp
-	executed bool  // a correct replica executed it, with result execRes
-	replayed bool  // the reference replay executed it, with result refRes
+	key      clientStamp // its (client, timestamp), for rebuilding Checker.reqIdx
+	sub      int32       // index in Checker.subs; -1: neither submitted nor accepted
+	issued   bool        // issued (Submitted event or Options.Requests) with issuedOp
+	executed bool        // a correct replica executed it, with result execRes
+	replayed bool        // the reference replay executed it, with result refRes
 	issuedOp string
 	execRes  string // the result its first correct executor reported
 	refRes   string // the reference replay's result (first execution)
@@ -236,12 +249,12 @@ type execMark struct {
 
 // req returns the index of request k in c.reqs, adding it.
 func (c *Checker) req(k clientStamp) int32 {
-	if i, ok := c.reqIdx[k]; ok {
+	if i, ok := c.reqIdx.get(k); ok {
 		return i
 	}
 	i := int32(len(c.reqs))
-	c.reqIdx[k] = i
-	c.reqs = append(c.reqs, reqState{sub: -1})
+	c.reqIdx.put(k, i)
+	c.reqs = append(c.reqs, reqState{key: k, sub: -1})
 	c.execAt = slices.Grow(c.execAt, c.n)[:len(c.execAt)+c.n]
 	clear(c.execAt[len(c.execAt)-c.n:])
 	return i
@@ -249,7 +262,7 @@ func (c *Checker) req(k clientStamp) int32 {
 
 // findReq returns request k's state, or nil.
 func (c *Checker) findReq(k clientStamp) *reqState {
-	if i, ok := c.reqIdx[k]; ok {
+	if i, ok := c.reqIdx.get(k); ok {
 		return &c.reqs[i]
 	}
 	return nil
@@ -302,7 +315,7 @@ type Checker struct {
 	pendingRes []pendingResult
 	// the requests: reqs[reqIdx[(client, timestamp)]]; execAt[i*n+r] is
 	// the seq at which correct replica r executed request i
-	reqIdx map[clientStamp]int32
+	reqIdx stampIndex
 	reqs   []reqState
 	execAt []execMark
 	// ops issued with the (client, timestamp) of an earlier issued op
@@ -357,6 +370,8 @@ type Checker struct {
 	fold foldState // what was folded below the low-water mark (compact.go)
 
 	quorum quorumAudit // votes delivered to correct replicas (quorum.go)
+
+	tl *timeliness // the request-timer rule (timeliness.go); nil: not judged
 }
 
 type nvKey struct {
@@ -503,7 +518,7 @@ func (c *Checker) reset(opts Options) {
 		ref:         ledger.New(),
 		refConfirm:  reuse(c.refConfirm),
 		pendingRes:  c.pendingRes[:0],
-		reqIdx:      reuse(c.reqIdx),
+		reqIdx:      resetStamps(c.reqIdx),
 		reqs:        c.reqs[:0],
 		execAt:      c.execAt[:0],
 		issuedMore:  reuse(c.issuedMore),
@@ -534,6 +549,7 @@ func (c *Checker) reset(opts Options) {
 		lin:         c.lin,
 		fold:        c.fold,
 		quorum:      c.quorum,
+		tl:          newTimeliness(opts, c.tl),
 	}
 	c.resetFold()
 	c.quorum.reset()
@@ -649,6 +665,9 @@ func (c *Checker) Safe() bool {
 func (c *Checker) Record(r *sim.Record) {
 	if r.Time > c.end {
 		c.end = r.Time
+	}
+	if c.tl != nil {
+		c.tlRecord(r)
 	}
 	switch r.Kind {
 	case sim.RecEvent:
@@ -1220,6 +1239,9 @@ func (c *Checker) Finish(end sim.Time) {
 	}
 	c.pendingAc = nil
 	_, _, c.liveFrom = c.FaultModel()
+	if c.tl != nil {
+		c.tlFinish() // before liveness: the sharper judgement of a wait names the failure
+	}
 	c.liveness()
 	c.linearizable()
 }

@@ -337,7 +337,7 @@ func (c *Checker) foldRequests() {
 	for i := range c.subs {
 		s := &c.subs[i]
 		client := s.req.Client
-		ri, ok := c.reqIdx[mkClientStamp(client, s.req.Timestamp)]
+		ri, ok := c.reqIdx.get(mkClientStamp(client, s.req.Timestamp))
 		if !ok || f.blocked[client] || !s.accepted || !c.settled(ri) {
 			f.blocked[client] = true
 			subMap[i] = 0
@@ -383,12 +383,9 @@ func (c *Checker) foldRequests() {
 	c.reqs = c.reqs[:m]
 	clear(c.execAt[int(m)*c.n:])
 	c.execAt = c.execAt[:int(m)*c.n]
-	for k, i := range c.reqIdx {
-		if reqMap[i] < 0 {
-			delete(c.reqIdx, k)
-		} else {
-			c.reqIdx[k] = reqMap[i]
-		}
+	c.reqIdx.reset()
+	for i := range c.reqs {
+		c.reqIdx.put(c.reqs[i].key, int32(i))
 	}
 	f.subMap, f.reqMap = subMap, reqMap
 }

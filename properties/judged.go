@@ -85,6 +85,9 @@ func (c *Checker) judgements(liveWhy string) []Judgement {
 		}
 		out = append(out, j)
 	}
+	if c.tl != nil {
+		out = append(out, c.tlJudgement())
+	}
 	out = append(out, Judgement{Property: Accountability, Judged: true})
 	lj := Judgement{Property: Liveness}
 	switch {

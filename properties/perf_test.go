@@ -1,7 +1,6 @@
 package properties
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -364,16 +363,23 @@ func BenchmarkCheckRecords(b *testing.B) {
 		traces = append(traces, trace{opts, rec.Records})
 	}
 	// local-quorum=off: the same checkers without the local-quorum audit
-	// (the ratio of the two is its cost).
-	for _, audit := range []bool{true, false} {
-		b.Run(fmt.Sprintf("local-quorum=%v", map[bool]string{true: "on", false: "off"}[audit]), func(b *testing.B) {
+	// and the timeliness rule, which both read deliveries (the ratio of the
+	// two is their cost); timeliness=off: without the timeliness rule only.
+	for _, tc := range []struct {
+		name              string
+		audit, timeliness bool
+	}{{"local-quorum=on", true, true}, {"local-quorum=off", false, false}, {"timeliness=off", true, false}} {
+		b.Run(tc.name, func(b *testing.B) {
 			c := New(Options{})
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
 				t := &traces[i%len(traces)]
 				opts := t.opts
-				opts.Deliveries = audit
+				opts.Deliveries = tc.audit
+				if !tc.timeliness {
+					opts.ViewChangeTimeout = 0
+				}
 				c.Reset(opts)
 				for j := range t.recs {
 					c.Record(&t.recs[j])

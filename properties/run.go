@@ -402,9 +402,14 @@ func CheckerOptions(c cluster.Config) Options { return checkerOptions(c.WithDefa
 
 // checkerOptions is CheckerOptions of a configuration with its defaults.
 func checkerOptions(c cluster.Config) Options {
-	return Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window, Deliveries: true,
+	o := Options{N: c.N, F: c.F, Faulty: notJudged(c), GST: c.Network.GST, Window: c.Window, Deliveries: true,
 		Keyring: pbft.NewKeyring(c.Seed, c.N+c.Clients), FaultIntervals: c.FaultIntervals(),
 		FoldOnExecuted: cluster.IsHotStuff(c.Protocol)}
+	if c.Protocol == "" || c.Protocol == cluster.ProtocolPBFT {
+		o.ViewChangeTimeout = c.ViewChangeTimeout
+		o.ClockSlow, o.ClockBack, _ = clockStretch(c)
+	}
+	return o
 }
 
 // RunScenario runs a scenario with checkers attached and returns their

@@ -20,13 +20,19 @@ func TestMsgSlotsExact(t *testing.T) {
 	last := map[*qMsg]uint64{} // number of each message's latest numbering
 	var count uint64
 	rng := rand.New(rand.NewPCG(1, 2))
+	var prev *qMsg
+	repeats, forgotten := 0, 0
 	for step := range 200_000 {
 		var m *qMsg
-		if rng.IntN(2) == 0 {
+		if prev != nil && rng.IntN(4) == 0 {
+			m = prev // a multicast's next copy (seen's fast path)
+			repeats++
+		} else if rng.IntN(2) == 0 {
 			m = pool[rng.IntN(len(pool))]
 		} else {
 			m = pool[(int(count)+rng.IntN(64))%len(pool)] // recent ones, and ones just evicted
 		}
+		prev = m
 		num, ok := last[m]
 		want := ok && count-1-num < MsgSlots
 		i, age, hit := c.seen(m)
@@ -44,6 +50,11 @@ func TestMsgSlotsExact(t *testing.T) {
 		}
 		last[m] = count
 		count++
+		if rng.IntN(50) == 0 { // its encoding failed: forgotten, not found again
+			c.forget(i)
+			delete(last, m)
+			forgotten++
+		}
 		if step%100 == 0 {
 			entries := 0
 			for _, e := range c.index {
@@ -57,9 +68,23 @@ func TestMsgSlotsExact(t *testing.T) {
 					}
 				}
 			}
-			if want := min(int(count), MsgSlots); entries != want {
+			if want := min(int(count), MsgSlots) - forgottenIn(c.slot[:min(int(count), MsgSlots)]); entries != want {
 				t.Fatalf("step %d: %d index entries, want %d", step, entries, want)
 			}
 		}
 	}
+	if repeats < 10_000 || forgotten < 1000 {
+		t.Fatalf("%d repeats, %d forgotten: the draws do not cover the cases", repeats, forgotten)
+	}
+}
+
+// forgottenIn counts the empty slots (messages forgotten).
+func forgottenIn(slots []Message) int {
+	n := 0
+	for _, m := range slots {
+		if m == nil {
+			n++
+		}
+	}
+	return n
 }

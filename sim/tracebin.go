@@ -95,6 +95,16 @@ func (c *msgSlots) remove(h int) {
 func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 	type iface struct{ tab, data unsafe.Pointer }
 	p, tab := (*iface)(unsafe.Pointer(&m)).data, (*iface)(unsafe.Pointer(&m)).tab
+	if c.count > 0 {
+		// A multicast's copies come one after the other: the latest
+		// message numbered, if still in its slot, is found without the
+		// index (a message is in at most one slot, the one the index
+		// finds).
+		i := int((c.count - 1) % MsgSlots)
+		if sameValue(c.slot[i], m) {
+			return i, 0, true
+		}
+	}
 	h := c.find(p)
 	if e := &c.index[h]; e.i != 0 && e.tab == tab && p != nil { // another type at the address (a zero-size value) is another message
 		i := int(e.i - 1)

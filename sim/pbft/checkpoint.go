@@ -353,8 +353,8 @@ func (r *Replica) install(st *State, check bool) (bool, Digest) {
 		r.rejoining, r.store.rejoining = false, false
 		r.probe(ProbeRejoined)
 	}
-	for key, q := range r.pending {
-		if r.executedReq(q) {
+	for key, p := range r.pending {
+		if r.executedReq(p.q) {
 			r.delPending(key)
 			delete(r.inLog, key)
 		}

@@ -99,11 +99,10 @@ type Replica struct {
 
 	lastReply    map[sim.NodeID]*Reply
 	replyClients []sim.NodeID // sorted keys of lastReply
-	pending      map[reqKey]*Request
-	arrival      map[reqKey]uint64 // per pending request: its arrival number (FIFO order)
-	arrivals     uint64            // requests added to pending so far
-	pendingOf    []int32           // per client id: its entries in pending
-	queue        []*Request        // primary: requests waiting for a sequence number
+	pending      map[reqKey]pendingReq
+	arrivals     uint64     // requests added to pending so far
+	pendingOf    []int32    // per client id: its entries in pending
+	queue        []*Request // primary: requests waiting for a sequence number
 	inLog        map[reqKey]bool
 	reqTimerOn   bool
 	awaited      reqKey // the request the running request timer belongs to
@@ -178,8 +177,7 @@ func NewReplica(c Config) (*Replica, error) {
 		active:       true,
 		log:          newSeqLog(c.Window),
 		lastReply:    make(map[sim.NodeID]*Reply),
-		pending:      make(map[reqKey]*Request),
-		arrival:      make(map[reqKey]uint64),
+		pending:      make(map[reqKey]pendingReq),
 		inLog:        make(map[reqKey]bool),
 		ckpts:        make(map[uint64]*ckptState),
 		high:         make([]*Checkpoint, c.N),
@@ -508,10 +506,11 @@ func (r *Replica) armRequestTimer() {
 // never be awaited while theirs are pending).
 func (r *Replica) oldestPending() reqKey {
 	var oldest reqKey
+	var op pendingReq
 	first := true
-	for k := range r.pending {
-		if first || r.pendingBefore(k, oldest) {
-			oldest, first = k, false
+	for k, p := range r.pending {
+		if first || r.before(k, p, oldest, op) {
+			oldest, op, first = k, p, false
 		}
 	}
 	return oldest
@@ -547,10 +546,22 @@ func (r *Replica) primaryComplaint(key reqKey) {
 // arrived first (with the broken variant requests-by-client-id: it has the
 // smaller (client, timestamp)).
 func (r *Replica) pendingBefore(a, b reqKey) bool {
+	return r.before(a, r.pending[a], b, r.pending[b])
+}
+
+// before is pendingBefore for pending requests a and b, held as pa and pb.
+func (r *Replica) before(a reqKey, pa pendingReq, b reqKey, pb pendingReq) bool {
 	if !r.rules.arrivalOrder {
 		return a.client < b.client || a.client == b.client && a.ts < b.ts
 	}
-	return r.arrival[a] < r.arrival[b]
+	return pa.arrival < pb.arrival
+}
+
+// pendingReq is a pending request and its arrival number (the requests
+// added to pending before it: FIFO order).
+type pendingReq struct {
+	q       *Request
+	arrival uint64
 }
 
 // stopRequestTimer cancels the request timer.
@@ -1110,8 +1121,8 @@ func (r *Replica) executeEntry(e *entry) {
 	// forget pending requests made obsolete by these replies (only requests
 	// of the clients just answered can be)
 	if obsolete {
-		for key, q := range r.pending {
-			if r.executedReq(q) && r.rules.checkTimestamps {
+		for key, p := range r.pending {
+			if r.executedReq(p.q) && r.rules.checkTimestamps {
 				r.delPending(key)
 			}
 		}
@@ -1120,8 +1131,7 @@ func (r *Replica) executeEntry(e *entry) {
 
 // addPending records q, not yet in pending, as pending.
 func (r *Replica) addPending(key reqKey, q *Request) {
-	r.pending[key] = q
-	r.arrival[key] = r.arrivals
+	r.pending[key] = pendingReq{q, r.arrivals}
 	r.arrivals++
 	if c := int(key.client); c >= 0 && c < maxCountedClient {
 		if c >= len(r.pendingOf) {
@@ -1137,7 +1147,6 @@ func (r *Replica) delPending(key reqKey) {
 		return
 	}
 	delete(r.pending, key)
-	delete(r.arrival, key)
 	if c := int(key.client); c >= 0 && c < len(r.pendingOf) {
 		r.pendingOf[c]--
 	}

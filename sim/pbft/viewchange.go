@@ -435,8 +435,8 @@ func (r *Replica) enterView(nv *NewView, recomputed, matches bool) {
 // oldestPending says why not in (client, timestamp) order).
 func (r *Replica) requeuePending() {
 	keys := make([]reqKey, 0, len(r.pending))
-	for k, q := range r.pending {
-		if !r.inLog[k] && !r.executedReq(q) {
+	for k, p := range r.pending {
+		if !r.inLog[k] && !r.executedReq(p.q) {
 			keys = append(keys, k)
 		}
 	}
@@ -451,7 +451,7 @@ func (r *Replica) requeuePending() {
 	})
 	r.queue = r.queue[:0]
 	for _, k := range keys {
-		r.queue = append(r.queue, r.pending[k])
+		r.queue = append(r.queue, r.pending[k].q)
 	}
 }
 

@@ -1,0 +1,381 @@
+package properties
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// Timeliness is the request-timer rule of PBFT (OSDI'99 §4.4, TOCS'02
+// §4.5.2: "a backup is waiting for a request if it received a valid request
+// and has not executed it. A backup starts a timer when it receives a
+// request and the timer is not already running. It stops the timer when it
+// is no longer waiting to execute the request, but restarts it if at that
+// point it is waiting to execute some other request"), judged at every
+// correct backup as a bound on time, without any assumption about the
+// network:
+//
+// Let a correct backup b be in view v, active (it entered v, or v is 0) and
+// not v's primary, from a time t1 at which it certainly waits for request R
+// (R's own client delivered R to b, and b had executed neither R nor a later
+// request of that client). Then b executes R, or starts a view change, by
+//
+//	t1 + (k+1) * T_v * slow + back
+//
+// where T_v is the longest timeout b's timer can have in v (the base
+// view-change timeout doubled once for every view change b started since
+// it last executed a request while in a view: the timeout doubles only when
+// a timer runs out, and goes back to its base when a request executes in
+// the view; a replica that enters v straight from an earlier view, without
+// a view change of its own, may still run that view's timer, so T_v is at
+// least the earlier view's), k counts the requests that reached b before t1 (in any message
+// that carries requests: a request, PRE-PREPARE, VIEW-CHANGE, NEW-VIEW or
+// STATE) and that b stopped waiting for in [t1, now] (it executed them or a
+// later request of their client), and slow and back are the clocks' stretch
+// (see clockStretch). Why: at t1 b's timer runs (for the request b has
+// waited for longest, which reached b no later than R) and ends within T_v
+// unless b stops waiting for that request; then it restarts for the next
+// one, which again reached b before R, or is R. Only those k stops restart
+// it, so after at most k+1 timeouts b leaves the view.
+//
+// Where the liveness bound must cover up to f faulty primaries, a timeout
+// that grew before GST and a network's delays (about 16 view-change
+// timeouts, livenessBound), this rule judges one replica's timer, so a
+// primary that executes other clients' requests while censoring one is
+// caught as soon as a correct backup waits for the censored request beyond
+// its timer: a few requests are enough, where the liveness bound needs a
+// workload that outlasts it. It is judged on runs whose records include the
+// deliveries (Options.Deliveries) of PBFT (Options.ViewChangeTimeout > 0);
+// a replica is judged until it first crashes.
+const Timeliness = "timeliness"
+
+// tlEntry is a request that reached a judged backup and that the backup
+// has not executed (nor a later request of its client).
+type tlEntry struct {
+	key   clientStamp
+	first uint64 // the checker's record number of its first arrival
+	// a window: from record t1Rec at time t1, the backup waits for this
+	// request in its view (open), with k earlier requests done since.
+	open     bool
+	direct   bool // its own client delivered it to the backup
+	noWindow bool // it reached the backup before a state transfer
+	t1       sim.Time
+	t1Rec    uint64
+	k        int
+}
+
+// tlReplica is the timeliness state of one replica.
+type tlReplica struct {
+	out      bool // not judged (faulty, or crashed)
+	active   bool
+	primary  bool
+	view     uint64
+	grown    int           // view changes started since it last executed a request in a view
+	timeout  time.Duration // T_v: the longest timeout of its timer in this view
+	entries  []tlEntry
+	executed map[int64]uint64 // per client: the latest timestamp it executed
+	// per client: the latest timestamp it may have executed by a state
+	// transfer (every one seen by then): such a request may not be pending,
+	// so it opens no window, but it is noted (it may be pending, and then
+	// counts as an earlier request)
+	transferred map[int64]uint64
+}
+
+// timeliness is a checker's timeliness state (nil when not judged).
+type timeliness struct {
+	reps   []tlReplica
+	base   time.Duration
+	slow   float64
+	back   time.Duration
+	rec    uint64           // records seen
+	seen   map[int64]uint64 // per client: the latest timestamp seen anywhere
+	judged int              // waits judged
+}
+
+// newTimeliness returns the timeliness state for opts (nil: not judged),
+// reusing old's memory.
+func newTimeliness(opts Options, old *timeliness) *timeliness {
+	if opts.ViewChangeTimeout <= 0 || !opts.Deliveries || opts.N <= 0 {
+		return nil
+	}
+	t := old
+	if t == nil {
+		t = &timeliness{}
+	}
+	reps := t.reps
+	if cap(reps) >= opts.N {
+		reps = reps[:opts.N]
+	} else {
+		reps = make([]tlReplica, opts.N)
+	}
+	for i := range reps {
+		r := &reps[i]
+		ex, tr := r.executed, r.transferred
+		if ex == nil {
+			ex, tr = map[int64]uint64{}, map[int64]uint64{}
+		}
+		clear(ex)
+		clear(tr)
+		*r = tlReplica{active: true, primary: i == 0, timeout: opts.ViewChangeTimeout, entries: r.entries[:0], executed: ex, transferred: tr}
+	}
+	for _, f := range opts.Faulty {
+		if int(f) >= 0 && int(f) < opts.N {
+			reps[f].out = true
+		}
+	}
+	seen := t.seen
+	if seen == nil {
+		seen = map[int64]uint64{}
+	}
+	clear(seen)
+	slow := opts.ClockSlow
+	if slow < 1 {
+		slow = 1
+	}
+	*t = timeliness{reps: reps, base: opts.ViewChangeTimeout, slow: slow, back: opts.ClockBack, seen: seen}
+	return t
+}
+
+// tlRecord feeds one record to the timeliness judgement.
+func (c *Checker) tlRecord(r *sim.Record) {
+	t := c.tl
+	t.rec++
+	switch r.Kind {
+	case sim.RecDeliver, sim.RecLocal:
+		if int(r.To) < 0 || int(r.To) >= len(t.reps) || t.reps[r.To].out {
+			return
+		}
+		b := &t.reps[r.To]
+		switch m := r.Msg.(type) {
+		case *pbft.Request:
+			c.tlArrive(b, r.To, m, r.Time, m.Client == r.From)
+		case *pbft.PrePrepare:
+			c.tlBatch(b, r.To, m, r.Time)
+		case *pbft.ViewChange:
+			c.tlVC(b, r.To, m, r.Time)
+		case *pbft.NewView:
+			c.tlNV(b, r.To, m, r.Time)
+		case *pbft.State:
+			if m.NewView != nil {
+				c.tlNV(b, r.To, m.NewView, r.Time)
+			}
+		}
+	case sim.RecEvent:
+		from := r.From
+		if int(from) < 0 || int(from) >= len(t.reps) {
+			if e, ok := r.Event.(*pbft.Submitted); ok {
+				t.saw(e.Client, e.Timestamp)
+			}
+			return
+		}
+		b := &t.reps[from]
+		if b.out {
+			return
+		}
+		switch e := r.Event.(type) {
+		case *pbft.Executed:
+			if !e.Null {
+				c.tlExecuted(b, from, e, r.Time)
+			}
+		case *pbft.ViewChangeStarted:
+			c.tlCloseAll(b, from, r.Time)
+			b.active, b.view = false, e.To
+			b.grown++
+		case *pbft.NewViewEntered:
+			// A replica that enters a view from the view before (a NEW-VIEW
+			// for a later view reached it while it was still active) keeps
+			// the timer it was running: its timeout may be that view's.
+			c.tlCloseAll(b, from, r.Time)
+			carried := time.Duration(0)
+			if b.active {
+				carried = b.timeout
+			}
+			b.active, b.view = true, e.View
+			b.primary = e.Primary == from
+			b.timeout = max(t.base<<uint(min(b.grown, 20)), carried)
+			if !b.primary {
+				for i := range b.entries {
+					c.tlOpen(b, &b.entries[i], r.Time)
+				}
+			}
+		case *pbft.StateTransferred:
+			// The snapshot may hold any request seen so far: the backup
+			// may have stopped waiting for any of them, so none opens a
+			// window again, but they still count as earlier requests.
+			c.tlCloseAll(b, from, r.Time)
+			for i := range b.entries {
+				b.entries[i].noWindow = true
+			}
+			for cl, ts := range t.seen {
+				if old, ok := b.transferred[cl]; !ok || old < ts {
+					b.transferred[cl] = ts
+				}
+			}
+		}
+	case sim.RecCrash:
+		if int(r.From) >= 0 && int(r.From) < len(t.reps) && !t.reps[r.From].out {
+			b := &t.reps[r.From]
+			c.tlCloseAll(b, r.From, r.Time)
+			b.out = true
+			b.entries = b.entries[:0]
+		}
+	}
+}
+
+// saw notes a request's timestamp seen in the run.
+func (t *timeliness) saw(client sim.NodeID, ts uint64) {
+	if old, ok := t.seen[int64(client)]; !ok || old < ts {
+		t.seen[int64(client)] = ts
+	}
+}
+
+// tlArrive notes request q reaching backup b (id); direct when from its
+// own client.
+func (c *Checker) tlArrive(b *tlReplica, id sim.NodeID, q *pbft.Request, now sim.Time, direct bool) {
+	if q == nil {
+		return
+	}
+	c.tl.saw(q.Client, q.Timestamp)
+	key := mkClientStamp(q.Client, q.Timestamp)
+	if ts, ok := b.executed[key.c]; ok && ts >= q.Timestamp {
+		return // executed (or superseded) at b: b does not wait for it
+	}
+	i := -1
+	for j := range b.entries {
+		if b.entries[j].key == key {
+			i = j
+			break
+		}
+	}
+	if i < 0 {
+		b.entries = append(b.entries, tlEntry{key: key, first: c.tl.rec})
+		i = len(b.entries) - 1
+	}
+	if direct {
+		e := &b.entries[i]
+		e.direct = true
+		if b.active && !b.primary {
+			c.tlOpen(b, e, now)
+		}
+	}
+}
+
+func (c *Checker) tlBatch(b *tlReplica, id sim.NodeID, pp *pbft.PrePrepare, now sim.Time) {
+	if pp == nil {
+		return
+	}
+	for _, q := range pp.Batch {
+		c.tlArrive(b, id, q, now, false)
+	}
+}
+
+func (c *Checker) tlVC(b *tlReplica, id sim.NodeID, vc *pbft.ViewChange, now sim.Time) {
+	if vc == nil {
+		return
+	}
+	for _, pc := range vc.Prepared {
+		c.tlBatch(b, id, pc.PrePrepare, now)
+	}
+}
+
+func (c *Checker) tlNV(b *tlReplica, id sim.NodeID, nv *pbft.NewView, now sim.Time) {
+	for _, pp := range nv.PrePrepares {
+		c.tlBatch(b, id, pp, now)
+	}
+	for _, vc := range nv.ViewChanges {
+		c.tlVC(b, id, vc, now)
+	}
+}
+
+// tlOpen opens e's window at b if b certainly waits for it.
+func (c *Checker) tlOpen(b *tlReplica, e *tlEntry, now sim.Time) {
+	if e.open || !e.direct || e.noWindow {
+		return
+	}
+	if ts, ok := b.transferred[e.key.c]; ok && e.key.t <= ts {
+		return
+	}
+	e.open, e.t1, e.t1Rec, e.k = true, now, c.tl.rec, 0
+}
+
+// tlExecuted: backup b executed request e (not a null request).
+func (c *Checker) tlExecuted(b *tlReplica, id sim.NodeID, e *pbft.Executed, now sim.Time) {
+	c.tl.saw(e.Client, e.Timestamp)
+	cl := int64(e.Client)
+	if ts, ok := b.executed[cl]; !ok || ts < e.Timestamp {
+		b.executed[cl] = e.Timestamp
+	}
+	if b.active {
+		b.grown = 0
+	}
+	// b stops waiting for this request and every earlier one of its client
+	for i := 0; i < len(b.entries); {
+		x := b.entries[i]
+		if x.key.c != cl || x.key.t > e.Timestamp {
+			i++
+			continue
+		}
+		if x.open {
+			c.tlJudge(b, id, &x, now)
+		}
+		for j := range b.entries {
+			if w := &b.entries[j]; j != i && w.open && x.first < w.t1Rec {
+				w.k++
+			}
+		}
+		last := len(b.entries) - 1
+		b.entries[i] = b.entries[last]
+		b.entries = b.entries[:last]
+	}
+}
+
+// tlCloseAll judges and closes every open window of b at now.
+func (c *Checker) tlCloseAll(b *tlReplica, id sim.NodeID, now sim.Time) {
+	for i := range b.entries {
+		if e := &b.entries[i]; e.open {
+			c.tlJudge(b, id, e, now)
+			e.open = false
+		}
+	}
+}
+
+// tlBound is the longest b may wait in its view for a request with k
+// earlier requests done meanwhile.
+func (t *timeliness) bound(b *tlReplica, k int) time.Duration {
+	seg := time.Duration(float64(b.timeout)*t.slow) + b.timeout/100 + time.Microsecond
+	return time.Duration(k+1)*seg + t.back
+}
+
+// tlJudge judges window e of backup b, closing at now.
+func (c *Checker) tlJudge(b *tlReplica, id sim.NodeID, e *tlEntry, now sim.Time) {
+	t := c.tl
+	t.judged++
+	waited := time.Duration(now - e.t1)
+	if bound := t.bound(b, e.k); waited > bound {
+		c.violate(Violation{Property: Timeliness, Replicas: []sim.NodeID{id, sim.NodeID(e.key.c)}, View: b.view, Time: now,
+			Detail: fmt.Sprintf("backup %d waited %v in view %d (from %v to %v) for client %d's request %d without executing it or starting a view change; its request timer (timeout at most %v, restarted by %d requests that reached it earlier and executed meanwhile) allows at most %v",
+				id, waited, b.view, e.t1, now, e.key.c, e.key.t, b.timeout, e.k, bound)})
+	}
+}
+
+// tlFinish judges the windows still open at the run's end.
+func (c *Checker) tlFinish() {
+	for i := range c.tl.reps {
+		if b := &c.tl.reps[i]; !b.out {
+			c.tlCloseAll(b, sim.NodeID(i), c.end)
+		}
+	}
+}
+
+// tlJudgement says what the timeliness judgement judged.
+func (c *Checker) tlJudgement() Judgement {
+	j := Judgement{Property: Timeliness, Judged: true}
+	if c.tl.judged == 0 {
+		j.Reason = "vacuous: no correct backup waited for a request of a client in a view"
+	} else {
+		j.Reason = fmt.Sprintf("judged %d waits of correct backups for requests", c.tl.judged)
+	}
+	return j
+}

@@ -1,0 +1,321 @@
+package properties
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// censoredYAML is a small case of timer-restart-any-execution (the generic
+// hunt's first finding of seed 1, shrunk): a censoring primary, two clients
+// with one request each. The censored client's request reaches backup 1 at
+// 4ms; the other client's request executes at 6ms, which under the variant
+// restarts the backup's timer (120ms) for the censored request.
+const censoredYAML = `name: censored
+seed: 1000073
+"n": 4
+protocol:
+  batch: 4
+  checkpoint_interval: 1
+  window: 1
+  view_change_timeout: 120ms
+  client_timeout: 3ms
+workload:
+  clients: 2
+  requests: 2
+  drawn_for: 5
+network:
+  delay: const:1ms
+byzantine:
+  - {replica: 0, strategy: censor}
+run:
+  max_time: 2s
+`
+
+func runCensored(t *testing.T, variant string) *Outcome {
+	t.Helper()
+	sc, err := scenarios.Parse("censored.yaml", []byte(censoredYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Protocol.Variant = variant
+	o, err := RunScenario(*sc, RunOptions{Liveness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+// TestTimelinessCatchesTimerRestartWithTwoRequests: the request-timer rule
+// fails timer-restart-any-execution with two requests, where the liveness
+// bound (judged on the same run) does not, and the correct protocol passes
+// both on the same scenario.
+func TestTimelinessCatchesTimerRestartWithTwoRequests(t *testing.T) {
+	o := runCensored(t, "")
+	if o.Failed() {
+		t.Fatalf("correct protocol: %s", o.Summary())
+	}
+	j := judgementOf(o, Timeliness)
+	if j == nil || !j.Judged || strings.HasPrefix(j.Reason, "vacuous") {
+		t.Fatalf("timeliness not judged on the correct protocol: %+v", j)
+	}
+	if !o.LivenessChecked {
+		t.Fatalf("liveness not judged: %s", o.JudgedSummary())
+	}
+	bad := runCensored(t, "timer-restart-any-execution")
+	var props []string
+	for _, v := range bad.Violations {
+		props = append(props, v.Property)
+	}
+	if !slices.Contains(props, Timeliness) {
+		t.Fatalf("timer-restart-any-execution not caught by timeliness: %s", bad.Summary())
+	}
+	if slices.Contains(props, Liveness) || !bad.LivenessChecked {
+		t.Fatalf("the case was meant to pass the liveness bound (judged %v): %v", bad.LivenessChecked, props)
+	}
+}
+
+func judgementOf(o *Outcome, p string) *Judgement {
+	for i := range o.Judgements {
+		if o.Judgements[i].Property == p {
+			return &o.Judgements[i]
+		}
+	}
+	return nil
+}
+
+// TestTimelinessCountsEarlierRequests feeds a checker hand-made records of
+// one backup (replica 3 of 4, base timeout 100ms) and checks the window
+// arithmetic: a request executed meanwhile that reached the backup before
+// the awaited one extends the bound by one timeout, a later one does not, a
+// view change ends the wait, and each view change since the last execution
+// doubles the timeout.
+func TestTimelinessCountsEarlierRequests(t *testing.T) {
+	const T = 100 * time.Millisecond
+	ms := func(n int) sim.Time { return sim.Time(time.Duration(n) * time.Millisecond) }
+	type step struct {
+		at   int // ms
+		kind string
+		cl   sim.NodeID // client (5 or 6)
+		ts   uint64
+	}
+	// "req": the client delivers its request to replica 3; "exec":
+	// replica 3 executes it; "vc": replica 3 starts a view change to the
+	// next view; "nv": it enters that view (a backup in views 0-2).
+	for _, tc := range []struct {
+		name  string
+		steps []step
+		fail  bool
+	}{
+		{"executed within the timeout", []step{{0, "req", 5, 1}, {90, "exec", 5, 1}}, false},
+		{"waits beyond the timeout", []step{{0, "req", 5, 1}, {150, "exec", 5, 1}}, true},
+		{"view change within the timeout", []step{{0, "req", 5, 1}, {100, "vc", 0, 0}}, false},
+		{"view change late", []step{{0, "req", 5, 1}, {103, "vc", 0, 0}}, true},
+		{"an earlier request restarts the timer", []step{{0, "req", 6, 1}, {10, "req", 5, 1}, {90, "exec", 6, 1}, {180, "exec", 5, 1}}, false},
+		{"a later request does not", []step{{0, "req", 5, 1}, {10, "req", 6, 1}, {90, "exec", 6, 1}, {180, "exec", 5, 1}}, true},
+		{"unfinished wait judged at the end", []step{{0, "req", 5, 1}, {10, "req", 6, 1}, {90, "exec", 6, 1}, {180, "exec", 6, 2}}, true},
+		{"doubled after a view change", []step{{0, "vc", 0, 0}, {1, "nv", 0, 0}, {2, "req", 5, 1}, {190, "exec", 5, 1}}, false},
+		{"doubled twice", []step{{0, "vc", 0, 0}, {1, "nv", 0, 0}, {2, "vc", 0, 0}, {3, "nv", 0, 0}, {4, "req", 5, 1}, {350, "exec", 5, 1}}, false},
+		{"an execution in a view resets the doubling", []step{{0, "vc", 0, 0}, {1, "nv", 0, 0}, {2, "req", 6, 1}, {3, "exec", 6, 1}, {4, "vc", 0, 0}, {5, "nv", 0, 0}, {6, "req", 5, 1}, {250, "exec", 5, 1}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := New(Options{N: 4, F: 1, Deliveries: true, ViewChangeTimeout: T})
+			view := uint64(0)
+			for _, s := range tc.steps {
+				rec := &sim.Record{Time: ms(s.at), From: 3, To: 3}
+				switch s.kind {
+				case "req":
+					rec.Kind, rec.From, rec.Msg = sim.RecDeliver, s.cl, &pbft.Request{Client: s.cl, Timestamp: s.ts}
+				case "exec":
+					rec.Kind, rec.Event = sim.RecEvent, &pbft.Executed{Replica: 3, View: view, Client: s.cl, Timestamp: s.ts, Op: "x"}
+				case "vc":
+					rec.Kind, rec.Event = sim.RecEvent, &pbft.ViewChangeStarted{Replica: 3, From: view, To: view + 1}
+					view++
+				case "nv":
+					rec.Kind, rec.Event = sim.RecEvent, &pbft.NewViewEntered{Replica: 3, View: view, Primary: sim.NodeID(view % 4), OMatches: true}
+				}
+				c.Record(rec)
+			}
+			c.Finish(ms(tc.steps[len(tc.steps)-1].at))
+			failed := false
+			for _, v := range c.Violations() {
+				if v.Property == Timeliness {
+					failed = true
+					t.Log(v)
+				}
+			}
+			if failed != tc.fail {
+				t.Fatalf("timeliness violated: %v, want %v (%v)", failed, tc.fail, c.Violations())
+			}
+		})
+	}
+}
+
+// enteredStraightYAML are swarm cases of the correct protocol (check
+// --seed 11..14, shrunk) where a first version of the rule alarmed: a
+// replica (in one, the primary of the view before) entered a view straight
+// from the view before, on a NEW-VIEW, without a view change of its own, and
+// kept running the earlier view's request timer, set with that view's
+// longer timeout (the timeout had gone back to its base only after).
+var enteredStraightYAML = []string{
+	`name: swarm
+seed: 11000977
+"n": 4
+protocol:
+  batch: 1
+  checkpoint_interval: 1
+  window: 2
+  view_change_timeout: 10ms
+  client_timeout: 20ms
+workload:
+  clients: 3
+  requests: 33
+  drawn_for: 396
+  issued: [7, 13, 13]
+  interval: 7ms
+network:
+  delay: uniform:1ms:20ms
+  bandwidth: 1Gbit
+run:
+  max_time: 3.101551233s
+  max_events: 120000
+`,
+	`name: swarm
+seed: 12002301
+"n": 4
+protocol:
+  batch: 1
+  checkpoint_interval: 4
+  window: 4
+  view_change_timeout: 10ms
+  client_timeout: 20ms
+workload:
+  clients: 2
+  requests: 4
+  interval: 100ms
+network:
+  delay: uniform:1ms:20ms
+run:
+  max_time: 2s
+`,
+	`name: swarm
+seed: 13000619
+"n": 4
+protocol:
+  batch: 2
+  checkpoint_interval: 1
+  window: 1
+  view_change_timeout: 120ms
+  client_timeout: 2.39s
+workload:
+  clients: 4
+  requests: 39
+  drawn_for: 200
+  interval: 6ms
+network:
+  delay: uniform:1ms:5ms
+  bandwidth: 1Gbit
+  regions:
+    replicas: [westus2, centralindia]
+    jitter: 5ms
+crashes:
+  - {node: 0, at: 63.5ms, recover: 493.5ms}
+  - {node: 0, at: 630.5ms, recover: 635.187411ms, kind: wipe}
+run:
+  max_time: 2m0s
+  max_events: 120000
+`,
+	`name: swarm
+seed: 14002220
+"n": 4
+protocol:
+  batch: 1
+  checkpoint_interval: 2
+  window: 4
+  view_change_timeout: 15ms
+  client_timeout: 150ms
+workload:
+  clients: 2
+  requests: 5
+network:
+  delay: lognormal:20ms:1:1ms
+  bandwidth: 10Mbit
+run:
+  max_time: 44.732669584s
+  max_events: 120000
+`,
+}
+
+// TestTimelinessCorrectProtocolEnteredStraight: the correct protocol
+// passes the request-timer rule on those cases (they fail if T_v does not
+// carry the earlier view's timeout).
+func TestTimelinessCorrectProtocolEnteredStraight(t *testing.T) {
+	for i, y := range enteredStraightYAML {
+		sc, err := scenarios.Parse("straight.yaml", []byte(y))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := RunScenario(*sc, RunOptions{Liveness: true, StopOnViolation: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.Failed() {
+			t.Errorf("case %d (seed %d): %s", i, sc.Seed, o.Summary())
+		}
+		if j := judgementOf(o, Timeliness); j == nil || !j.Judged || strings.HasPrefix(j.Reason, "vacuous") {
+			t.Errorf("case %d: timeliness not judged: %+v", i, j)
+		}
+	}
+}
+
+// transferredYAML is a swarm case of the correct protocol (check --seed 12,
+// shrunk) where a second version of the rule alarmed: a replica that had
+// installed a state transfer no longer noted the requests it received of
+// the clients whose requests the snapshot might hold, so one it did wait
+// for (and executed later, restarting its timer) did not count as earlier.
+const transferredYAML = `name: swarm
+seed: 12004354
+"n": 4
+protocol:
+  batch: 1
+  checkpoint_interval: 4
+  window: 4
+  view_change_timeout: 30ms
+  client_timeout: 6s
+workload:
+  clients: 4
+  requests: 79
+  drawn_for: 200
+  interval: 60ms
+network:
+  delay: lognormal:20ms:1:1ms
+  bandwidth: 10Mbit
+  ingress_bandwidth: 100Mbit
+crashes:
+  - {node: 1, at: 7ms, recover: 1.088s}
+  - {node: 1, at: 1.564s, recover: 1.604802682s, kind: lose-unsynced}
+run:
+  max_time: 1m0s
+  max_events: 120000
+`
+
+// TestTimelinessCorrectProtocolAfterStateTransfer: the correct protocol
+// passes on it.
+func TestTimelinessCorrectProtocolAfterStateTransfer(t *testing.T) {
+	sc, err := scenarios.Parse("transferred.yaml", []byte(transferredYAML))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := RunScenario(*sc, RunOptions{Liveness: true, StopOnViolation: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Failed() {
+		t.Fatalf("correct protocol: %s", o.Summary())
+	}
+}
