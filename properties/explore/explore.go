@@ -159,11 +159,11 @@ func copier() *engine.Copier {
 		Shared: engine.TypeNamed("Keyring", "VerifyCache", "SnapshotCache", "Ops"),
 		Zero:   engine.TypeNamed("slab["),
 		// The ledger's trie nodes cache their Merkle hash once asked for.
-		Skip: map[string]bool{"Replica.out": true, "node.sum": true, "node.summed": true},
+		Skip: map[string]bool{"Replica.out": true, "node.sum": true, "node.summed": true, "node.own": true},
 		// Scratch buffers and free lists: a copy starts without them. A
 		// copied ledger starts unshared (its version memo is a cache).
 		Reset: map[string]bool{"Replica.buf": true, "Replica.free": true, "Client.buf": true, "Client.scratch": true,
-			"Ledger.ver": true, "Ledger.buf": true, "Ledger.hashed": true},
+			"Ledger.ver": true, "Ledger.own": true, "Ledger.buf": true, "Ledger.hashed": true},
 	}
 }
 

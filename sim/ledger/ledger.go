@@ -115,11 +115,13 @@ type payment struct {
 
 // Ledger is the payments state machine. New returns an empty one (the zero
 // value also works as an empty ledger).
-// A Ledger is not safe for concurrent use (the simulation is single-threaded).
+// A Ledger is not safe for concurrent use (the simulation is single-threaded)
+// and must not be copied (use Freeze and Restore).
 type Ledger struct {
 	root  *node    // the payments (nil: none), a persistent trie (trie.go)
 	count int      // payments in root
 	ver   *version // this state's version in a SnapshotCache (nil: unshared)
+	own   *owner   // an unshared ledger's mark on the nodes it may change in place (nil: none yet)
 
 	buf    []byte // scratch for hashing nodes
 	hashed int    // bytes Digest hashed, over the ledger's life (tests)
@@ -173,7 +175,7 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 	if p == nil {
 		return errResult(o.ID, "unknown-payment", nil), false
 	}
-	q := *p // the new record: records in the trie never change
+	q := *p // the new record (records in the trie never change), if valid
 	switch o.Kind {
 	case KindConfirm:
 		switch p.st {
@@ -209,15 +211,20 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 	case KindGet:
 		return okResult(p), false
 	}
-	l.set(h, &q)
-	return okResult(&q), true
+	np := new(payment)
+	*np = q
+	l.set(h, np)
+	return okResult(np), true
 }
 
 // set puts p (whose key is h) in the ledger, new or in place of the record
 // with its id.
 func (l *Ledger) set(h uint64, p *payment) {
+	if l.ver == nil && l.own == nil {
+		l.own = &owner{}
+	}
 	var added bool
-	l.root, added = put(l.root, 0, h, p, keyOf)
+	l.root, added = put(l.root, 0, h, p, keyOf, l.own)
 	if added {
 		l.count++
 	}

@@ -39,7 +39,10 @@ type Frozen struct {
 // share with it. (The result type is an interface literal so that the
 // ledger satisfies the replicas' StateMachine interfaces without importing
 // them.)
-func (l *Ledger) Freeze() interface{ Encode() []byte } { return &Frozen{l.root, l.count} }
+func (l *Ledger) Freeze() interface{ Encode() []byte } {
+	l.own = nil // the nodes are the frozen state's too: copy them from now on
+	return &Frozen{l.root, l.count}
+}
 
 // Encode returns the state's Snapshot encoding (a new slice, O(payments)).
 func (f *Frozen) Encode() []byte { return encode(f.root, f.count) }
@@ -147,8 +150,9 @@ func (l *Ledger) Restore(snapshot []byte) error {
 	if d.off != len(snapshot) {
 		return fmt.Errorf("ledger: restore: %d trailing bytes after %d payments", len(snapshot)-d.off, count)
 	}
-	l.root, l.count = build(0, ps, hs), len(ps)
 	l.ver = nil // shares no version with the others any more
+	l.own = &owner{}
+	l.root, l.count = build(0, ps, hs, l.own), len(ps)
 	return nil
 }
 

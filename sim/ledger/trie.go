@@ -16,7 +16,9 @@ import (
 // modified once built (but for their cached Merkle hash): an update copies
 // the path from the root (about log16(payments) nodes), so a root pointer
 // is a frozen state that later operations do not change and that shares
-// all but the changed paths with its successors.
+// all but the changed paths with its successors. An unshared ledger (not
+// in a SnapshotCache) changes the nodes it built since its last Freeze in
+// place instead (see owner): no state but its own can hold them.
 
 // keyOf returns the 64-bit key that places id in the trie: FNV-1a over the
 // id's bytes, then the SplitMix64 finalizer so that every byte moves the
@@ -80,7 +82,15 @@ type node struct {
 	// changes once set, the node being immutable.
 	summed bool
 	sum    [32]byte
+	// own is the owner that may change the node in place (nil: nobody).
+	own *owner
 }
+
+// owner marks the nodes an unshared ledger built since its last Freeze
+// (Ledger.own): no frozen state, version or other ledger holds them, so
+// put may change them in place rather than copy them. It is not empty, so
+// that distinct owners have distinct addresses.
+type owner struct{ _ byte }
 
 // kid is a used slot: a child node or a payment (exactly one is set).
 type kid struct {
@@ -116,15 +126,36 @@ func get(root *node, h uint64, id string) *payment {
 
 // put returns a new trie, rooted at depth d, that is n (nil: empty) with p
 // (whose key is h) added or in place of the payment with p's id; n is not
-// changed. added reports whether p's id was new. key returns the key of an
-// id (keyOf; a test passes another to make keys equal).
-func put(n *node, d int, h uint64, p *payment, key func(string) uint64) (_ *node, added bool) {
+// changed, unless own is not nil and owns it (then it is changed in place
+// and returned). added reports whether p's id was new. key returns the key
+// of an id (keyOf; a test passes another to make keys equal).
+func put(n *node, d int, h uint64, p *payment, key func(string) uint64, own *owner) (_ *node, added bool) {
 	if n == nil {
-		n = &node{}
+		n = &node{own: own}
 	}
 	s := nibble(h, p.id, d)
 	i, used := n.slot(s)
-	c := &node{occ: n.occ, sub: n.sub}
+	if own != nil && n.own == own {
+		n.summed = false
+		switch {
+		case !used:
+			n.occ |= 1 << s
+			n.kids = append(n.kids, kid{})
+			copy(n.kids[i+1:], n.kids[i:])
+			n.kids[i] = kid{p: p}
+			return n, true
+		case n.kids[i].n != nil:
+			n.kids[i].n, added = put(n.kids[i].n, d+1, h, p, key, own)
+		case n.kids[i].p.id == p.id:
+			n.kids[i].p = p
+		default:
+			n.kids[i] = kid{n: pair(d+1, key(n.kids[i].p.id), n.kids[i].p, h, p, own)}
+			n.sub |= 1 << s
+			added = true
+		}
+		return n, added
+	}
+	c := &node{occ: n.occ, sub: n.sub, own: own}
 	if !used {
 		c.occ |= 1 << s
 		c.kids = make([]kid, len(n.kids)+1)
@@ -137,11 +168,11 @@ func put(n *node, d int, h uint64, p *payment, key func(string) uint64) (_ *node
 	copy(c.kids, n.kids)
 	switch k := n.kids[i]; {
 	case k.n != nil:
-		c.kids[i].n, added = put(k.n, d+1, h, p, key)
+		c.kids[i].n, added = put(k.n, d+1, h, p, key, own)
 	case k.p.id == p.id:
 		c.kids[i].p = p
 	default:
-		c.kids[i] = kid{n: pair(d+1, key(k.p.id), k.p, h, p)}
+		c.kids[i] = kid{n: pair(d+1, key(k.p.id), k.p, h, p, own)}
 		c.sub |= 1 << s
 		added = true
 	}
@@ -149,23 +180,23 @@ func put(n *node, d int, h uint64, p *payment, key func(string) uint64) (_ *node
 }
 
 // pair returns the trie at depth d that holds just a and b (distinct ids,
-// keys ha and hb).
-func pair(d int, ha uint64, a *payment, hb uint64, b *payment) *node {
+// keys ha and hb), its nodes owned by own.
+func pair(d int, ha uint64, a *payment, hb uint64, b *payment, own *owner) *node {
 	sa, sb := nibble(ha, a.id, d), nibble(hb, b.id, d)
 	if sa == sb {
-		return &node{occ: 1 << sa, sub: 1 << sa, kids: []kid{{n: pair(d+1, ha, a, hb, b)}}}
+		return &node{occ: 1 << sa, sub: 1 << sa, kids: []kid{{n: pair(d+1, ha, a, hb, b, own)}}, own: own}
 	}
 	if sa > sb {
 		sa, sb, a, b = sb, sa, b, a
 	}
-	return &node{occ: 1<<sa | 1<<sb, kids: []kid{{p: a}, {p: b}}}
+	return &node{occ: 1<<sa | 1<<sb, kids: []kid{{p: a}, {p: b}}, own: own}
 }
 
 // build returns the trie at depth d holding ps, whose keys are hs, sorted
-// in trie order with distinct ids (Restore's input). It makes the shape put
-// makes, in one pass.
-func build(d int, ps []*payment, hs []uint64) *node {
-	n := &node{}
+// in trie order with distinct ids (Restore's input), its nodes owned by
+// own. It makes the shape put makes, in one pass.
+func build(d int, ps []*payment, hs []uint64, own *owner) *node {
+	n := &node{own: own}
 	for i := 0; i < len(ps); {
 		s := nibble(hs[i], ps[i].id, d)
 		j := i + 1
@@ -177,7 +208,7 @@ func build(d int, ps []*payment, hs []uint64) *node {
 			n.kids = append(n.kids, kid{p: ps[i]})
 		} else {
 			n.sub |= 1 << s
-			n.kids = append(n.kids, kid{n: build(d+1, ps[i:j], hs[i:j])})
+			n.kids = append(n.kids, kid{n: build(d+1, ps[i:j], hs[i:j], own)})
 		}
 		i = j
 	}

@@ -23,7 +23,7 @@ func scratchDigest(l *Ledger) [32]byte {
 	}
 	var buf []byte
 	var n int
-	r := hashNode(build(0, ps, hs), &buf, &n)
+	r := hashNode(build(0, ps, hs, nil), &buf, &n)
 	b := append([]byte(snapshotMagic), binary.AppendUvarint(nil, uint64(len(ps)))...)
 	return sha256.Sum256(append(b, r[:]...))
 }
@@ -171,7 +171,7 @@ func TestEqualKeys(t *testing.T) {
 	var root *node
 	for i, id := range ids {
 		var added bool
-		root, added = put(root, 0, h, &payment{id: id, st: stAuthorized, authorized: int64(i + 1)}, key)
+		root, added = put(root, 0, h, &payment{id: id, st: stAuthorized, authorized: int64(i + 1)}, key, nil)
 		if !added {
 			t.Fatalf("put %q: not added", id)
 		}
@@ -198,11 +198,11 @@ func TestEqualKeys(t *testing.T) {
 	}
 	var buf []byte
 	var n int
-	if a, b := hashNode(root, &buf, &n), hashNode(build(0, ps, hs), &buf, &n); a != b {
+	if a, b := hashNode(root, &buf, &n), hashNode(build(0, ps, hs, nil), &buf, &n); a != b {
 		t.Fatal("build's trie differs from put's")
 	}
 	// replace one: not added, the others unchanged
-	root2, added := put(root, 0, h, &payment{id: "AB", st: stCancelled, authorized: 3}, key)
+	root2, added := put(root, 0, h, &payment{id: "AB", st: stCancelled, authorized: 3}, key, nil)
 	if added || get(root2, h, "AB").st != stCancelled || get(root, h, "AB").st != stAuthorized {
 		t.Fatal("replacing a payment added it, or changed the old trie")
 	}
