@@ -1,7 +1,6 @@
 package properties
 
 import (
-	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -621,9 +620,8 @@ func shrink(sc scenarios.Scenario, fails func(scenarios.Scenario) bool, maxSteps
 		before, reduceRuns := runs, maxRuns
 		maxRuns = runs + searchRuns
 		defer func() { maxRuns = reduceRuns + runs - before }()
-		r := rand.New(rand.NewPCG(orig.Seed, 0x5348524b)) // "SHRK"
 		for k := 0; runs < maxRuns && k < 4*searchRuns; k++ {
-			if c := searchCandidate(r, orig, sc, k); searchable(c) && try(c) {
+			if c := searchCandidate(candidateRand(orig.Seed, k), orig, sc, k); searchable(c) && try(c) {
 				sc = c
 				for again := true; again; {
 					again = false

@@ -43,7 +43,8 @@ func small(sc scenarios.Scenario) bool {
 //   - the current, reduced scenario with one or two stresses strengthened.
 //
 // Each is then cut to the target size (fewer replicas, a workload of 1 to
-// targetRequests requests drawn afresh). r makes the choices; the same r
+// targetRequests requests drawn afresh). r makes the choices (the search
+// pass gives each candidate its own stream, candidateRand); the same r
 // state gives the same candidate.
 func searchCandidate(r *rand.Rand, orig, cur scenarios.Scenario, k int) scenarios.Scenario {
 	seed := orig.Seed + uint64(k) + 1
@@ -72,6 +73,15 @@ func searchCandidate(r *rand.Rand, orig, cur scenarios.Scenario, k int) scenario
 	c.Seed = seed
 	c.Description = orig.Description
 	return c
+}
+
+// candidateRand is the random stream of search candidate k of a failure
+// with seed seed: one stream per candidate, split off the seed, so that a
+// move that draws once more (or once less) changes its own candidate only,
+// not every later one (with one stream shared by all candidates, a new
+// move shifted the whole search: see thinkOffSooner).
+func candidateRand(seed uint64, k int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, 0x5348524b<<32|uint64(k))) // "SHRK", k
 }
 
 // stress returns sc with one or two of its stresses strengthened, so that

@@ -157,12 +157,14 @@ type countingSource struct {
 
 func (s *countingSource) Uint64() uint64 { s.n++; return s.Source.Uint64() }
 
-// TestStressNoOpDrawsNothing: the search pass's candidates share one
-// random stream, so a stress move that changes nothing must draw nothing;
-// otherwise every later candidate shifts. When moving faults sooner drew
-// its factor even with no timed fault to move, a requests-by-client-id
-// failure (generic hunt, seed 3) shrank to 62 requests instead of 4. The
-// test fails when the factor is drawn unconditionally.
+// TestStressNoOpDrawsNothing: a stress move that changes nothing draws
+// nothing. When the search pass's candidates shared one random stream, a
+// draw more shifted every later candidate: moving faults sooner drew its
+// factor even with no timed fault to move, and a requests-by-client-id
+// failure (generic hunt, seed 3) shrank to 62 requests instead of 4. Each
+// candidate now has its own stream (candidateRand, see
+// TestCandidateStreamsIndependent); the test fails when the factor is
+// drawn unconditionally.
 func TestStressNoOpDrawsNothing(t *testing.T) {
 	sc := scenarios.Scenario{Name: "noop", Seed: 7, N: 4}
 	sc.Workload.Clients, sc.Workload.Requests, sc.Workload.Interval = 2, 20, 30*time.Millisecond
@@ -189,5 +191,34 @@ func TestStressNoOpDrawsNothing(t *testing.T) {
 				t.Errorf("%s: crash at %v, want 2-8 times sooner than 800ms", tc.name, at)
 			}
 		}
+	}
+}
+
+// TestCandidateStreamsIndependent: each search candidate has its own
+// stream split off the failure's seed, so a candidate does not depend on
+// how much the candidates before it drew: candidate k from a fresh stream
+// equals candidate k drawn after the others, and the streams of two
+// candidates (or two seeds) differ.
+func TestCandidateStreamsIndependent(t *testing.T) {
+	orig := scenarios.Scenario{Name: "orig", Seed: 11, N: 7}
+	orig.Protocol.ViewChangeTimeout, orig.Protocol.ClientTimeout = 40*time.Millisecond, 20*time.Millisecond
+	orig.Workload.Clients, orig.Workload.Requests = 3, 40
+	first := map[uint64]bool{}
+	for k := range 12 {
+		alone := searchCandidate(candidateRand(orig.Seed, k), orig, orig, k)
+		for j := range k { // earlier candidates draw first from their own streams
+			searchCandidate(candidateRand(orig.Seed, j), orig, orig, j)
+		}
+		again := searchCandidate(candidateRand(orig.Seed, k), orig, orig, k)
+		a, _ := alone.Marshal()
+		b, _ := again.Marshal()
+		if string(a) != string(b) {
+			t.Fatalf("candidate %d depends on the candidates before it", k)
+		}
+		first[candidateRand(orig.Seed, k).Uint64()] = true
+	}
+	first[candidateRand(orig.Seed+1, 0).Uint64()] = true
+	if len(first) != 13 {
+		t.Fatalf("candidate streams repeat: %d distinct first draws of 13", len(first))
 	}
 }
