@@ -40,7 +40,14 @@ turns on sleep sets (reorderings of independent deliveries skipped, about
 17% fewer transitions at --depth 8 of the target configuration, where they
 reach the same 440,565 states as plain breadth-first search); they are off by
 default because their margin near timer deadlines is measured, not proven
-(the state hash leaves out how far apart deadlines are).
+(the state hash leaves out how far apart deadlines are). --inert discards
+every in-flight message its receiver declares inert (a vote of an older view,
+a vote past the entry's certificate or from a sender already counted, a reply
+to a request the client already accepted): delivering it would change
+nothing, so it is treated as delivered after the end of the path, and states
+that differ only in such messages merge (the fault-free slice --dfs --timers 0
+--views 0 completes with it). The declarations are verified in the tests by
+delivering every declared message to a copy of its receiver.
 
 Every reached state is judged by the safety checkers (on the trace of the path
 that first reached it). With --liveness-steps N, from every reached state a

@@ -32,6 +32,7 @@ func TestExploreBadBounds(t *testing.T) {
 		{[]string{"--timers", "21"}, "want 0..20"},
 		{[]string{"--timers", "-1"}, "want 0..20"},
 		{[]string{"--timers", "1", "--dpor", "--depth", "3"}, "not with --dpor"},
+		{[]string{"--inert", "--dpor", "--depth", "3"}, "--inert: not with --dpor"},
 	} {
 		_, errs, code := cli(t, append([]string{"explore", "--quiet"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) {
@@ -52,10 +53,17 @@ func TestExploreNoViolation(t *testing.T) {
 // TestExploreCounterexampleReplays: a broken variant's shortest
 // counterexample is written as a replay file that pbftsim replay reruns to
 // the same trace hash and verdict.
+// With --inert (inert messages discarded) too.
 func TestExploreCounterexampleReplays(t *testing.T) {
+	for _, extra := range [][]string{nil, {"--inert"}} {
+		exploreCounterexampleReplays(t, extra)
+	}
+}
+
+func exploreCounterexampleReplays(t *testing.T, extra []string) {
 	file := filepath.Join(t.TempDir(), "cx.replay.yaml")
-	out, errs, code := cli(t, "explore", "--quiet", "--variant", "prepare-ignores-digest", "--byzantine", "0:equivocate",
-		"--views", "0", "--out", file)
+	out, errs, code := cli(t, append([]string{"explore", "--quiet", "--variant", "prepare-ignores-digest", "--byzantine", "0:equivocate",
+		"--views", "0", "--out", file}, extra...)...)
 	if code != 1 || !strings.Contains(out, "VIOLATION of local-quorum at depth 4") {
 		t.Fatalf("exit %d, output:\n%s%s", code, out, errs)
 	}

@@ -20,6 +20,11 @@ func BenchmarkExplore(b *testing.B) {
 		{"n=4/drops=1/dfs/depth=5", Config{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 5, DFS: true}},
 		{"n=4/equivocate/depth=6", Config{Nodes: 4, Requests: 1, Views: 0, Depth: 6,
 			Byzantine: []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}}},
+		// The fault-free slice (no timer expiration, view 0) to depth 9,
+		// without and with inert messages discarded: same bounds, so the
+		// ratio of the two is the reduction's (states and CPU).
+		{"n=4/slice/timers=0/depth=9", Config{Nodes: 4, Requests: 1, Views: 0, TimerLimit: true, Depth: 9}},
+		{"n=4/slice/timers=0/inert/depth=9", Config{Nodes: 4, Requests: 1, Views: 0, TimerLimit: true, Depth: 9, Inert: true}},
 		// DPOR: depth is the causal depth (paths up to 11 transitions).
 		{"n=4/dpor/depth=5", Config{Nodes: 4, Requests: 1, Views: 0, Depth: 5, DPOR: true}},
 	} {

@@ -33,3 +33,18 @@ func (s *slab[T]) new() *T {
 	s.buf = s.buf[1:]
 	return p
 }
+
+// carve hands out slices of n fresh zero values of T, cut from chunks of
+// slabMax values (or of n, if larger) like slab's, each with its capacity
+// capped at n so that appending to it never reaches the next one's values.
+type carve[T any] struct{ buf []T }
+
+// take returns a slice of n zero Ts that no one else holds.
+func (c *carve[T]) take(n int) []T {
+	if n > len(c.buf) {
+		c.buf = make([]T, max(n, slabMax))
+	}
+	s := c.buf[:n:n]
+	c.buf = c.buf[n:]
+	return s
+}

@@ -31,3 +31,43 @@ func TestSlab(t *testing.T) {
 		t.Errorf("chunks grew to %d values, want slabMax %d", s.next, slabMax)
 	}
 }
+
+// TestCarve: carved slices are zero, of the length asked, capped there (an
+// append reallocates instead of writing into the next slice), and never
+// overlap, for sizes below and above a chunk.
+func TestCarve(t *testing.T) {
+	var c carve[int]
+	var got [][]int
+	for i := range 400 {
+		n := i % 7
+		if i%50 == 0 {
+			n = slabMax + 3 // larger than a chunk
+		}
+		s := c.take(n)
+		if len(s) != n || cap(s) != n {
+			t.Fatalf("take(%d): len %d cap %d", n, len(s), cap(s))
+		}
+		for j := range s {
+			if s[j] != 0 {
+				t.Fatalf("take(%d): value %d is %d, want 0", n, j, s[j])
+			}
+			s[j] = i + 1
+		}
+		got = append(got, s)
+		if n > 0 {
+			_ = append(s[:n-1], -1) // within the slice: stays in place
+			_ = append(s, -1)       // beyond it: must not touch the next slice
+		}
+	}
+	for i, s := range got {
+		for j := range s {
+			want := i + 1
+			if j == len(s)-1 {
+				want = -1
+			}
+			if s[j] != want {
+				t.Fatalf("slice %d value %d is %d, want %d: slices overlap", i, j, s[j], want)
+			}
+		}
+	}
+}

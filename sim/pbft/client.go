@@ -77,6 +77,16 @@ type Client struct {
 	nops    int      // number of operations (len(Ops) or Source.Len())
 	scratch []uint64 // reused to sort views
 	buf     []byte   // reused to encode requests for signing
+	allocs  clientAllocs
+}
+
+// clientAllocs carves a client's requests and events out of chunks (see
+// slab).
+type clientAllocs struct {
+	request   slab[Request]
+	submitted slab[Submitted]
+	accepted  slab[Accepted]
+	who       carve[sim.NodeID]
 }
 
 // NewClient validates c and returns a client.
@@ -148,14 +158,17 @@ func (c *Client) submit(now sim.Time, out *sim.Output) {
 	} else {
 		op = c.cfg.Ops[c.next]
 	}
-	q := &Request{Op: op, Timestamp: c.ts, Client: c.cfg.ID}
+	q := c.allocs.request.new()
+	*q = Request{Op: op, Timestamp: c.ts, Client: c.cfg.ID}
 	q.Sig, c.buf = c.signer.SignBuf(c.buf, q)
 	c.next++
 	c.cur, c.subAt = q, now
 	clear(c.replies)
 	out.Send(sim.NodeID(c.view%uint64(c.cfg.N)), q)
 	out.SetTimer(clientTimerRetry, c.cfg.Timeout)
-	out.Report(&Submitted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, At: now})
+	sub := c.allocs.submitted.new()
+	*sub = Submitted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, At: now}
+	out.Report(sub)
 }
 
 func (c *Client) onReply(now sim.Time, from sim.NodeID, rep *Reply, out *sim.Output) {
@@ -179,7 +192,7 @@ func (c *Client) onReply(now sim.Time, from sim.NodeID, rep *Reply, out *sim.Out
 	if matching < need {
 		return
 	}
-	who := make([]sim.NodeID, 0, matching)
+	who := c.allocs.who.take(matching)[:0]
 	for i, o := range c.replies {
 		if o != nil && o.Result == rep.Result {
 			who = append(who, sim.NodeID(i))
@@ -196,8 +209,10 @@ func (c *Client) onReply(now sim.Time, from sim.NodeID, rep *Reply, out *sim.Out
 	c.cur = nil
 	c.done++
 	out.CancelTimer(clientTimerRetry)
-	out.Report(&Accepted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, Result: rep.Result,
-		SubmittedAt: c.subAt, At: now, Latency: time.Duration(now - c.subAt), Replicas: who})
+	acc := c.allocs.accepted.new()
+	*acc = Accepted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, Result: rep.Result,
+		SubmittedAt: c.subAt, At: now, Latency: time.Duration(now - c.subAt), Replicas: who}
+	out.Report(acc)
 	if c.next < c.nops {
 		if c.cfg.Interval > 0 {
 			out.SetTimer(clientTimerNext, c.cfg.Interval)

@@ -163,6 +163,8 @@ type replicaAllocs struct {
 	prepared    slab[Prepared]
 	committed   slab[Committed]
 	executed    slab[Executed]
+	prePrepare  slab[PrePrepare]
+	batch       carve[*Request]
 }
 
 // NewReplica validates c and returns a replica in view 0.
@@ -748,7 +750,7 @@ func (r *Replica) propose(force bool) {
 		if b > len(r.queue) {
 			b = len(r.queue)
 		}
-		batch := make([]*Request, b)
+		batch := r.allocs.batch.take(b)
 		copy(batch, r.queue[:b])
 		n := copy(r.queue, r.queue[b:])
 		clear(r.queue[n:])
@@ -759,7 +761,8 @@ func (r *Replica) propose(force bool) {
 		}
 		force = false
 		r.seq++
-		pp := &PrePrepare{View: r.view, Seq: r.seq, Batch: batch, Replica: r.id}
+		pp := r.allocs.prePrepare.new()
+		*pp = PrePrepare{View: r.view, Seq: r.seq, Batch: batch, Replica: r.id}
 		pp.Digest, r.buf = batchDigestBuf(r.buf, batch)
 		pp.Sig = r.sign(pp)
 		if vc := r.cfg.VerifyCache; vc != nil {
