@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/events"
@@ -276,6 +277,37 @@ func (c *Checker) Retained() int {
 	return n
 }
 
+// PaymentRetention is what the linearizability check holds for the
+// payments (see Checker.RetainedPayments).
+type PaymentRetention struct {
+	Open         int // payments with an open segment, carried operations or several possible states
+	Ops          int // operations they hold
+	PeakOpen     int // the most Open after a fold during the run
+	PeakOps      int // the most Ops after a fold during the run
+	Summaries    int // compact summaries of the other payments checked so far
+	SummaryBytes int // their size: the paySum and the id's bytes (the map's own overhead not counted)
+}
+
+// RetainedPayments returns what the linearizability check holds for the
+// payments (linsegment.go).
+func (c *Checker) RetainedPayments() PaymentRetention {
+	f := &c.fold.req
+	r := PaymentRetention{Open: len(f.open), Ops: f.openOps(), PeakOpen: f.peakOpen, PeakOps: f.peakOps, Summaries: len(f.sum)}
+	for id := range f.sum {
+		r.SummaryBytes += int(unsafe.Sizeof(paySum{})) + len(id)
+	}
+	return r
+}
+
+// openOps returns the operations the open payments hold.
+func (f *foldReqState) openOps() int {
+	n := 0
+	for _, pl := range f.open {
+		n += len(pl.ops) + len(pl.carried)
+	}
+	return n
+}
+
 // FoldedLog summarises the committed log folded so far: the seqs folded
 // (every seq at or below Below has been), how many of them had entries, and
 // a running hash of their entries (seq, digest, client, operation) in order.
@@ -305,6 +337,8 @@ type foldReqState struct {
 	free       *payLin            // a payLin to reuse
 	minCall    map[string]int64   // cutSegments' scratch: first call of an unfolded submission per payment
 	ids        []string           // cutSegments' scratch
+	peakOpen   int                // the most open payments after a fold
+	peakOps    int                // the most operations they held after a fold
 	requests   int                // requests folded
 	blocked    map[sim.NodeID]bool
 	subMap     []int32

@@ -24,6 +24,12 @@ func longRun(t *testing.T, requests int, window int) (*Checker, *Outcome) {
 // longRunOf is longRun under protocol ("": PBFT).
 func longRunOf(t *testing.T, protocol string, requests int, window int) (*Checker, *Outcome) {
 	t.Helper()
+	return longRunPayments(t, protocol, requests, 64, window)
+}
+
+// longRunPayments is longRunOf with payments distinct payment ids.
+func longRunPayments(t *testing.T, protocol string, requests, payments int, window int) (*Checker, *Outcome) {
+	t.Helper()
 	sc, err := scenarios.Load("fault-free")
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +38,7 @@ func longRunOf(t *testing.T, protocol string, requests int, window int) (*Checke
 		sc.Protocol.Name = protocol
 		sc.Protocol.CheckpointInterval, sc.Protocol.Window = 0, 0
 	}
-	sc.Workload.Requests, sc.Workload.Payments, sc.Workload.Clients = requests, 64, 4
+	sc.Workload.Requests, sc.Workload.Payments, sc.Workload.Clients = requests, payments, 4
 	sc.Run.MaxTime, sc.Run.Stall = 0, 10*time.Second
 	cfg, err := sc.Config()
 	if err != nil {
@@ -72,6 +78,40 @@ func TestCheckerStateBounded(t *testing.T) {
 	off, _ := longRun(t, 5_000, 1<<40)
 	if got := off.Retained(); got <= bound {
 		t.Errorf("without folding the checker retains %d entries after 5,000 requests: the bound %d would not show folding", got, bound)
+	}
+}
+
+// TestPaymentStateBounded: after 100,000 requests on 50,000 payments the
+// linearizability check holds a number of open segments and operations
+// below a constant tied to the window (the rest checked during the run and
+// dropped), and per payment at most a compact summary: 24 bytes plus the
+// id (here at most 32 bytes per payment of the workload in all). Every
+// payment's history is decided.
+func TestPaymentStateBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100,000 requests")
+	}
+	const requests, payments = 100_000, 50_000
+	bound := 40 * defaultWindow
+	chk, o := longRunPayments(t, "", requests, payments, 0)
+	r := chk.RetainedPayments()
+	t.Logf("%+v (%.1f summary bytes per payment); decided %d, skipped %d, undecided %d",
+		r, float64(r.SummaryBytes)/payments, chk.linDecided, chk.linSkipped, chk.linUnknown)
+	if r.PeakOpen+r.PeakOps > bound || r.Open+r.Ops > bound {
+		t.Errorf("open payments and their operations peaked at %d + %d (%d + %d at the end) in %d requests, want <= %d in all",
+			r.PeakOpen, r.PeakOps, r.Open, r.Ops, requests, bound)
+	}
+	if r.PeakOps == 0 {
+		t.Errorf("no open segment seen during the run: the bound shows nothing")
+	}
+	if r.Summaries > payments || r.SummaryBytes > 32*payments {
+		t.Errorf("%d summaries of %d bytes for %d payments, want at most one of <= 32 bytes each", r.Summaries, r.SummaryBytes, payments)
+	}
+	if chk.linDecided < payments*9/10 || chk.linSkipped+chk.linUnknown != 0 {
+		t.Errorf("decided %d payment histories (skipped %d, undecided %d), want about %d, all decided", chk.linDecided, chk.linSkipped, chk.linUnknown, payments)
+	}
+	if j := chk.linJudgement(); !j.Judged || j.Reason != "" || o.Failed() {
+		t.Errorf("linearizability judgement %+v (violations %v), want judged in full", j, o.Violations)
 	}
 }
 

@@ -232,8 +232,10 @@ func (c *Checker) cutSegments() {
 		}
 	}
 	ids := f.ids[:0]
-	for id := range f.open {
-		ids = append(ids, id)
+	for id, pl := range f.open {
+		if len(pl.ops) > 0 { // (the others have nothing to cut)
+			ids = append(ids, id)
+		}
 	}
 	slices.Sort(ids) // violations in payment order
 	f.ids = ids
@@ -245,6 +247,8 @@ func (c *Checker) cutSegments() {
 		c.cutPayment(id, f.open[id], bound)
 	}
 	clear(ids)
+	f.peakOpen = max(f.peakOpen, len(f.open))
+	f.peakOps = max(f.peakOps, f.openOps())
 }
 
 // byCall orders operations by call time.
