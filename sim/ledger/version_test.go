@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -144,5 +145,60 @@ func BenchmarkSharedReplicas(b *testing.B) {
 				l.Digest()
 			}
 		}
+	}
+}
+
+// encoded is a frozen state that is only its encoding (not this package's).
+type encoded []byte
+
+func (e encoded) Encode() []byte { return e }
+
+// TestThaw: a thawed state is the frozen one; a ledger thawed from a
+// shared ledger's frozen state shares with the others again (it adopts
+// their tries), and one thawed from an unshared ledger's never changes the
+// frozen state in place; a foreign frozen value goes through Restore.
+func TestThaw(t *testing.T) {
+	c := NewSnapshotCache()
+	a, b := NewShared(c), NewShared(c)
+	first := []string{Authorize("PAY1", 100), Authorize("PAY2", 50), Confirm("PAY1")}
+	later := []string{Refund("PAY1", 30), Authorize("PAY3", 7), Cancel("PAY2")}
+	for _, op := range first {
+		a.Execute(op)
+	}
+	f, snap := a.Freeze(), a.Snapshot()
+	for _, op := range later {
+		a.Execute(op)
+	}
+	if err := b.Thaw(f); err != nil || !bytes.Equal(b.Snapshot(), snap) {
+		t.Fatalf("thawed state differs from the frozen one (err %v)", err)
+	}
+	for _, op := range later {
+		b.Execute(op)
+	}
+	if b.root != a.root || b.Digest() != a.Digest() {
+		t.Fatal("a ledger thawed from a shared state does not share again")
+	}
+	u := New()
+	for _, op := range first {
+		u.Execute(op)
+	}
+	uf, usnap := u.Freeze(), u.Snapshot()
+	v := New()
+	if err := v.Thaw(uf); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range later {
+		v.Execute(op)
+		u.Execute(op)
+	}
+	if !bytes.Equal(uf.Encode(), usnap) {
+		t.Fatal("a ledger thawed from an unshared state changed the frozen state")
+	}
+	w := New()
+	if err := w.Thaw(encoded(usnap)); err != nil || w.Digest() != scratchDigest(w) || !bytes.Equal(w.Snapshot(), usnap) {
+		t.Fatalf("thaw of an encoded state: err %v", err)
+	}
+	if err := w.Thaw(encoded("junk")); err == nil {
+		t.Fatal("thaw of a corrupt encoding accepted")
 	}
 }
