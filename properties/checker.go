@@ -366,6 +366,7 @@ type Checker struct {
 	linSorted  []linOp
 	linOrder   []linOp
 	seqScratch []uint64
+	linSeg     []linOp // one payment's operations (linsegment.go)
 	lin        linSearch
 
 	fold foldState // what was folded below the low-water mark (compact.go)
