@@ -46,7 +46,8 @@ const (
 	LocalQuorum     = "local-quorum"    // a correct replica is prepared / committed-local only with a quorum of distinct matching votes that reached it
 	Liveness        = "liveness"        // every request completes within the bound after GST
 	// Timeliness (timeliness.go): a correct backup executes a request it
-	// waits for, or starts a view change, within its request timer.
+	// waits for, or starts a view change, within its request timer; and
+	// ArrivalOrder: a correct primary orders requests as they reached it.
 	// Accountability is reported when an accusation names a replica that
 	// was configured as correct (see Outcome).
 	Accountability = "accountability"
@@ -60,7 +61,7 @@ var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvarian
 // events; the others read only the protocol-neutral events of sim/events
 // and apply to any protocol. Accountability also has HotStuff rules and
 // is judged for HotStuff runs too.
-var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Timeliness, Accountability}
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Timeliness, ArrivalOrder, Accountability}
 
 // Violation is one broken property.
 type Violation struct {
@@ -365,6 +366,7 @@ type Checker struct {
 	linSorted  []linOp
 	linOrder   []linOp
 	seqScratch []uint64
+	linSeg     []linOp // one payment's operations (linsegment.go)
 	lin        linSearch
 
 	fold foldState // what was folded below the low-water mark (compact.go)

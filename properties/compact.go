@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"unsafe"
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/events"
@@ -35,7 +36,6 @@ type foldState struct {
 	logLow    uint64 // every seq <= logLow has been folded from the committed log
 	seqs      uint64 // folded seqs with a committed-log entry
 	logHash   uint64 // running hash of the folded committed log, in seq order
-	foreign   []linOp
 	scratch   []bool
 	req       foldReqState
 }
@@ -61,10 +61,9 @@ func (c *Checker) resetFold() {
 	} else {
 		stable, has = make([]uint64, c.n), make([]bool, c.n)
 	}
-	clear(f.foreign)
 	rq := f.req
 	rq.reset()
-	*f = foldState{stable: stable, hasStable: has, logHash: foldHashInit, foreign: f.foreign[:0], scratch: f.scratch[:0], req: rq}
+	*f = foldState{stable: stable, hasStable: has, logHash: foldHashInit, scratch: f.scratch[:0], req: rq}
 }
 
 // foldHashInit seeds FoldedLog's running hash.
@@ -169,7 +168,9 @@ func (c *Checker) foldBelow(p uint64) {
 			binary.LittleEndian.PutUint64(buf[:], uint64(e.req.Client))
 			f.logHash = foldBytes(foldBytes(f.logHash, buf[:]), []byte(e.req.Op))
 			if !c.submittedReq(mkClientStamp(e.req.Client, e.req.Timestamp)) {
-				f.foreign = append(f.foreign, linOp{client: int(e.req.Client), input: e.req.Op, pending: true, ret: math.MaxInt64})
+				// A faulty node's request: carried along by its payment's
+				// linearizability check (linsegment.go).
+				c.foldOp(paymentOf(e.req.Op), linOp{client: int(e.req.Client), input: e.req.Op, pending: true, ret: math.MaxInt64, carried: true}, true)
 			}
 		}
 		if cap(entries) > 0 {
@@ -276,6 +277,37 @@ func (c *Checker) Retained() int {
 	return n
 }
 
+// PaymentRetention is what the linearizability check holds for the
+// payments (see Checker.RetainedPayments).
+type PaymentRetention struct {
+	Open         int // payments with an open segment, carried operations or several possible states
+	Ops          int // operations they hold
+	PeakOpen     int // the most Open after a fold during the run
+	PeakOps      int // the most Ops after a fold during the run
+	Summaries    int // compact summaries of the other payments checked so far
+	SummaryBytes int // their size: the paySum and the id's bytes (the map's own overhead not counted)
+}
+
+// RetainedPayments returns what the linearizability check holds for the
+// payments (linsegment.go).
+func (c *Checker) RetainedPayments() PaymentRetention {
+	f := &c.fold.req
+	r := PaymentRetention{Open: len(f.open), Ops: f.openOps(), PeakOpen: f.peakOpen, PeakOps: f.peakOps, Summaries: len(f.sum)}
+	for id := range f.sum {
+		r.SummaryBytes += int(unsafe.Sizeof(paySum{})) + len(id)
+	}
+	return r
+}
+
+// openOps returns the operations the open payments hold.
+func (f *foldReqState) openOps() int {
+	n := 0
+	for _, pl := range f.open {
+		n += len(pl.ops) + len(pl.carried)
+	}
+	return n
+}
+
 // FoldedLog summarises the committed log folded so far: the seqs folded
 // (every seq at or below Below has been), how many of them had entries, and
 // a running hash of their entries (seq, digest, client, operation) in order.
@@ -300,8 +332,13 @@ type foldReqState struct {
 	clientTs   map[sim.NodeID]uint64 // highest folded timestamp per client
 	late       []Violation           // liveness violations of folded requests
 	liveJudged int
-	hist       map[string][]linOp // folded operations per payment
-	gaveUp     map[string]bool    // payments whose folded history passed MaxHistory
+	sum        map[string]paySum  // payments whose checked segments end in one state (linsegment.go)
+	open       map[string]*payLin // payments with an open segment, carried operations or several states
+	free       *payLin            // a payLin to reuse
+	minCall    map[string]int64   // cutSegments' scratch: first call of an unfolded submission per payment
+	ids        []string           // cutSegments' scratch
+	peakOpen   int                // the most open payments after a fold
+	peakOps    int                // the most operations they held after a fold
 	requests   int                // requests folded
 	blocked    map[sim.NodeID]bool
 	subMap     []int32
@@ -309,8 +346,8 @@ type foldReqState struct {
 }
 
 func (f *foldReqState) reset() {
-	*f = foldReqState{clientTs: reuse(f.clientTs), late: f.late[:0], hist: reuse(f.hist), gaveUp: reuse(f.gaveUp),
-		blocked: reuse(f.blocked), subMap: f.subMap[:0], reqMap: f.reqMap[:0]}
+	*f = foldReqState{clientTs: reuse(f.clientTs), late: f.late[:0], sum: reuse(f.sum), open: reuse(f.open),
+		minCall: reuse(f.minCall), ids: f.ids[:0], blocked: reuse(f.blocked), subMap: f.subMap[:0], reqMap: f.reqMap[:0]}
 }
 
 // foldedReq reports whether request (client, ts) lies at or below its
@@ -350,6 +387,7 @@ func (c *Checker) foldRequests() {
 	}
 	if folded == 0 {
 		f.subMap, f.reqMap = subMap, reqMap
+		c.cutSegments()
 		return
 	}
 	f.requests += folded
@@ -388,6 +426,7 @@ func (c *Checker) foldRequests() {
 		c.reqIdx.put(c.reqs[i].key, int32(i))
 	}
 	f.subMap, f.reqMap = subMap, reqMap
+	c.cutSegments()
 }
 
 // settled reports whether request ri's execution is below the folded log.
@@ -420,33 +459,24 @@ func (c *Checker) foldSubmission(s *submission) {
 				Detail: fmt.Sprintf("client %d's request %d (%q) submitted at %v completed at %v, after the bound %v past max(submission, GST)", client, s.req.Timestamp, s.req.Op, s.at, s.acceptAt, c.opts.LivenessBound)})
 		}
 	}
-	p := paymentOf(s.req.Op)
-	if f.gaveUp[p] {
-		return
-	}
-	h := f.hist[p]
-	if len(h) >= c.opts.MaxHistory {
-		f.gaveUp[p] = true
-		delete(f.hist, p)
-		return
-	}
-	f.hist[p] = append(h, linOp{client: int(client), input: s.req.Op, call: int64(s.at), output: s.result, ret: int64(s.acceptAt)})
+	c.foldOp(paymentOf(s.req.Op), linOp{client: int(client), input: s.req.Op, call: int64(s.at), output: s.result, ret: int64(s.acceptAt)}, false)
 }
 
-// foldedHistory appends the folded operations of the payments not given up,
-// by payment id, to out.
+// foldedHistory appends the operations of the open segments and the
+// carried operations, by payment id, to out.
 func (c *Checker) foldedHistory(out []linOp) []linOp {
 	f := &c.fold.req
-	if len(f.hist) == 0 {
+	if len(f.open) == 0 {
 		return out
 	}
-	ids := make([]string, 0, len(f.hist))
-	for p := range f.hist {
+	ids := make([]string, 0, len(f.open))
+	for p := range f.open {
 		ids = append(ids, p)
 	}
 	slices.Sort(ids)
 	for _, p := range ids {
-		out = append(out, f.hist[p]...)
+		out = append(out, f.open[p].ops...)
+		out = append(out, f.open[p].carried...)
 	}
 	return out
 }

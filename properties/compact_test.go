@@ -2,6 +2,7 @@ package properties
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -23,6 +24,12 @@ func longRun(t *testing.T, requests int, window int) (*Checker, *Outcome) {
 // longRunOf is longRun under protocol ("": PBFT).
 func longRunOf(t *testing.T, protocol string, requests int, window int) (*Checker, *Outcome) {
 	t.Helper()
+	return longRunPayments(t, protocol, requests, 64, window)
+}
+
+// longRunPayments is longRunOf with payments distinct payment ids.
+func longRunPayments(t *testing.T, protocol string, requests, payments int, window int) (*Checker, *Outcome) {
+	t.Helper()
 	sc, err := scenarios.Load("fault-free")
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +38,7 @@ func longRunOf(t *testing.T, protocol string, requests int, window int) (*Checke
 		sc.Protocol.Name = protocol
 		sc.Protocol.CheckpointInterval, sc.Protocol.Window = 0, 0
 	}
-	sc.Workload.Requests, sc.Workload.Payments, sc.Workload.Clients = requests, 64, 4
+	sc.Workload.Requests, sc.Workload.Payments, sc.Workload.Clients = requests, payments, 4
 	sc.Run.MaxTime, sc.Run.Stall = 0, 10*time.Second
 	cfg, err := sc.Config()
 	if err != nil {
@@ -71,6 +78,40 @@ func TestCheckerStateBounded(t *testing.T) {
 	off, _ := longRun(t, 5_000, 1<<40)
 	if got := off.Retained(); got <= bound {
 		t.Errorf("without folding the checker retains %d entries after 5,000 requests: the bound %d would not show folding", got, bound)
+	}
+}
+
+// TestPaymentStateBounded: after 100,000 requests on 50,000 payments the
+// linearizability check holds a number of open segments and operations
+// below a constant tied to the window (the rest checked during the run and
+// dropped), and per payment at most a compact summary: 24 bytes plus the
+// id (here at most 32 bytes per payment of the workload in all). Every
+// payment's history is decided.
+func TestPaymentStateBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("100,000 requests")
+	}
+	const requests, payments = 100_000, 50_000
+	bound := 40 * defaultWindow
+	chk, o := longRunPayments(t, "", requests, payments, 0)
+	r := chk.RetainedPayments()
+	t.Logf("%+v (%.1f summary bytes per payment); decided %d, skipped %d, undecided %d",
+		r, float64(r.SummaryBytes)/payments, chk.linDecided, chk.linSkipped, chk.linUnknown)
+	if r.PeakOpen+r.PeakOps > bound || r.Open+r.Ops > bound {
+		t.Errorf("open payments and their operations peaked at %d + %d (%d + %d at the end) in %d requests, want <= %d in all",
+			r.PeakOpen, r.PeakOps, r.Open, r.Ops, requests, bound)
+	}
+	if r.PeakOps == 0 {
+		t.Errorf("no open segment seen during the run: the bound shows nothing")
+	}
+	if r.Summaries > payments || r.SummaryBytes > 32*payments {
+		t.Errorf("%d summaries of %d bytes for %d payments, want at most one of <= 32 bytes each", r.Summaries, r.SummaryBytes, payments)
+	}
+	if chk.linDecided < payments*9/10 || chk.linSkipped+chk.linUnknown != 0 {
+		t.Errorf("decided %d payment histories (skipped %d, undecided %d), want about %d, all decided", chk.linDecided, chk.linSkipped, chk.linUnknown, payments)
+	}
+	if j := chk.linJudgement(); !j.Judged || j.Reason != "" || o.Failed() {
+		t.Errorf("linearizability judgement %+v (violations %v), want judged in full", j, o.Violations)
 	}
 }
 
@@ -244,5 +285,168 @@ func TestHotStuffFoldKeepsVerdicts(t *testing.T) {
 	t.Logf("%d runs folded, %d failed", folded, failed)
 	if folded == 0 || failed == 0 {
 		t.Errorf("%d runs folded and %d failed: the comparison would not show folding keeps verdicts", folded, failed)
+	}
+}
+
+// cutStream: client 4 authorizes PAY001 (seq 1), then 200 other payments
+// (one per seq), and at seq 150 reads PAY001 and accepts read; the
+// replicas report a stable checkpoint every 16 seqs, so PAY001's first
+// segment is checked and dropped long before the read.
+func cutStream(read func(l *ledger.Ledger) string) *stream {
+	s := &stream{}
+	l := ledger.New()
+	for seq := uint64(1); seq <= 200; seq++ {
+		s.at(time.Duration(seq) * time.Millisecond)
+		op := ledger.Authorize(fmt.Sprintf("PAY%03d", seq), 100)
+		if seq == 150 {
+			op = ledger.Get("PAY001")
+		}
+		res := l.Execute(op)
+		s.submit(client, seq, op)
+		for r := sim.NodeID(0); r < 4; r++ {
+			s.exec(r, seq, d(byte(seq)), client, seq, op, res)
+			if seq%16 == 0 {
+				s.ev(r, &pbft.StableCheckpoint{Replica: r, Seq: seq})
+			}
+		}
+		if seq == 150 {
+			res = read(l)
+		}
+		s.accept(client, seq, op, res)
+	}
+	return s
+}
+
+// TestLinearizabilityAcrossCut: the read of a payment whose authorization
+// was checked and dropped long before (its segment summarised by the one
+// state it ends in) is judged against that state: the correct read passes,
+// a stale read (the payment unknown) is a linearizability violation whose
+// segment is the read alone, after the earlier operation.
+func TestLinearizabilityAcrossCut(t *testing.T) {
+	o := opts()
+	o.Window = 16
+	good := cutStream(func(l *ledger.Ledger) string { return l.Execute(ledger.Get("PAY001")) })
+	c := New(o)
+	for i := range good.recs {
+		c.Record(&good.recs[i])
+		if e, ok := good.recs[i].Event.(*pbft.Submitted); ok && e.Timestamp == 150 {
+			// PAY001's authorization was checked and dropped by now.
+			if s, ok := c.fold.req.sum["PAY001"]; !ok || s.n != 1 || s.st == 0 || c.fold.req.open["PAY001"] != nil {
+				t.Fatalf("before the read, PAY001's summary is %+v (held: %v), open %v; want its one operation checked and dropped", s, ok, c.fold.req.open["PAY001"])
+			}
+		}
+	}
+	c.Finish(good.now)
+	if vs := c.Violations(); len(vs) != 0 {
+		t.Fatalf("correct history: violations %v", vs)
+	}
+	if j := c.linJudgement(); !j.Judged || j.Reason != "" {
+		t.Fatalf("correct history: linearizability judgement %+v, want judged in full", j)
+	}
+
+	stale := ledger.New().Execute(ledger.Get("PAY001"))
+	bad := cutStream(func(*ledger.Ledger) string { return stale })
+	c = Check(o, bad.recs)
+	var lin []Violation
+	for _, v := range c.Violations() {
+		if v.Property == Linearizability {
+			lin = append(lin, v)
+		}
+	}
+	if len(lin) != 1 || !strings.Contains(lin[0].Detail, `the 1 client operations on payment "PAY001" are not linearizable`) ||
+		!strings.Contains(lin[0].Detail, "after 1 earlier operations") || !strings.Contains(lin[0].Detail, "authorized authorized=100") {
+		t.Fatalf("stale read across a cut: linearizability violations %v", lin)
+	}
+}
+
+// TestLinSearchEnds: a faulty node's cancel, carried along, gives a segment
+// two end states (the cancel not yet applied, or applied before the
+// authorization as a no-op: applied after it is the same as applied at the
+// start of the next segment); the next segment keeps the ones its results
+// allow, and a result no state allows is no linearization.
+func TestLinSearchEnds(t *testing.T) {
+	var s linSearch
+	auth := linOp{client: 4, input: opA, output: res[0], call: 0, ret: 10}
+	cancel := linOp{client: 3, input: ledger.Cancel("PAY001"), pending: true, ret: math.MaxInt64, carried: true}
+	start := []linState{{snap: string(ledger.New().Snapshot())}}
+	ends, ok := s.ends([]linOp{auth, cancel}, 1, start)
+	if !ok || len(ends) != 2 {
+		t.Fatalf("ends = %v, %v; want 2 states (the cancel applied or not)", ends, ok)
+	}
+	applied := 0
+	for _, e := range ends {
+		if e.applied == 1 {
+			applied++
+		}
+	}
+	if applied != 1 {
+		t.Fatalf("ends %v: want exactly one with the cancel applied", ends)
+	}
+	next := func(op, out string) (bool, bool) {
+		return s.exists([]linOp{{client: 4, input: op, output: out, call: 20, ret: 30}, cancel}, 1, ends)
+	}
+	l := ledger.New()
+	l.Execute(opA)
+	lc := ledger.New()
+	lc.Execute(opA)
+	lc.Execute(ledger.Cancel("PAY001"))
+	for _, tc := range []struct {
+		op, out string
+		want    bool
+	}{
+		{opC, l.Execute(opC), true},                 // not cancelled (or cancelled after)
+		{opC, lc.Execute(opC), true},                // cancelled before
+		{ledger.Get("PAY001"), res[0], true},        // authorized
+		{ledger.Get("PAY001"), res[1], false},       // confirmed: no state allows it
+		{opA, results(opA, opA)[1], true},           // duplicate
+		{ledger.Refund("PAY001", 5), res[0], false}, // a refund never returns authorized
+	} {
+		if found, ok := next(tc.op, tc.out); !ok || found != tc.want {
+			t.Errorf("%s -> %s: found %v (ok %v), want %v", tc.op, tc.out, found, ok, tc.want)
+		}
+	}
+	// A carried operation applied once is not applied again: from the
+	// state where the cancel took effect before the authorization (as a
+	// no-op), a confirm cannot find the payment cancelled.
+	var consumed []linState
+	for _, e := range ends {
+		if e.applied == 1 {
+			consumed = append(consumed, e)
+		}
+	}
+	cancelled := linOp{client: 4, input: opC, output: lc.Execute(opC), call: 20, ret: 30}
+	if found, ok := s.exists([]linOp{cancelled, cancel}, 1, ends); !found || !ok {
+		t.Errorf("from every end state, %s -> %s not found", cancelled.input, cancelled.output)
+	}
+	if found, ok := s.exists([]linOp{cancelled, cancel}, 1, consumed); found || !ok {
+		t.Errorf("from the state with the cancel consumed, %s -> %s found linearizable", cancelled.input, cancelled.output)
+	}
+}
+
+// TestPaySumRoundTrip: every state a payment reaches is rebuilt exactly
+// from its compact summary.
+func TestPaySumRoundTrip(t *testing.T) {
+	id := "PAY7"
+	seqs := [][]string{{}, {ledger.Authorize(id, 100)}, {ledger.Authorize(id, 100), ledger.Cancel(id)},
+		{ledger.Authorize(id, 100), ledger.Confirm(id)}, {ledger.Authorize(id, 100), ledger.Confirm(id), ledger.Refund(id, 30)},
+		{ledger.Authorize(id, 100), ledger.Confirm(id), ledger.Refund(id, 30), ledger.Refund(id, 70)},
+		{ledger.Authorize(id, ledger.MaxAmount), ledger.Confirm(id), ledger.Refund(id, 1)}}
+	for _, ops := range seqs {
+		l := ledger.New()
+		for _, op := range ops {
+			l.Execute(op)
+		}
+		s, ok := sumOf(l, id, paySum{})
+		if !ok {
+			t.Fatalf("%v: no summary", ops)
+		}
+		if got, want := string(s.ledgerOf(id).Snapshot()), string(l.Snapshot()); got != want {
+			t.Errorf("%v: summary %+v rebuilds %x, want %x", ops, s, got, want)
+		}
+	}
+	l := ledger.New()
+	l.Execute(ledger.Authorize("OTHER", 1))
+	if _, ok := sumOf(l, id, paySum{}); ok {
+		t.Errorf("a ledger holding another payment was summarised")
 	}
 }

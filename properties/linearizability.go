@@ -75,10 +75,12 @@ func partitionByPayment(history []porcupine.Operation) [][]porcupine.Operation {
 	return out
 }
 
-// History returns the client operations seen so far as a porcupine history
-// (call at submission, return at acceptance; never-accepted operations are
-// pending until the end of time), plus the committed requests of faulty
-// nodes as operations that may take effect at any time.
+// History returns the client operations not yet checked and dropped (see
+// linsegment.go: the folded ones are checked during the run, segment by
+// segment) as a porcupine history (call at submission, return at
+// acceptance; never-accepted operations are pending until the end of
+// time), plus the committed requests of faulty nodes not yet dropped as
+// operations that may take effect at any time.
 func (c *Checker) History() []porcupine.Operation {
 	return operations(c.appendHistory(nil))
 }
@@ -92,6 +94,7 @@ type linOp struct {
 	pending   bool   // never accepted: any result (or none) is consistent
 	call, ret int64
 	payment   string // paymentOf(input): the partition key
+	carried   bool   // a faulty node's request of the folded log (see linsegment.go)
 }
 
 // operation returns op as a porcupine operation.
@@ -114,7 +117,7 @@ func operations(ops []linOp) []porcupine.Operation {
 
 // appendHistory appends History's operations, as linOps, to out.
 func (c *Checker) appendHistory(out []linOp) []linOp {
-	out = c.foldedHistory(out) // the operations folded during the run (compact.go)
+	out = c.foldedHistory(out) // the operations folded and not yet checked (compact.go)
 	for _, s := range c.subs {
 		op := linOp{client: int(s.req.Client), input: s.req.Op, call: int64(s.at)}
 		if s.accepted {
@@ -126,8 +129,8 @@ func (c *Checker) appendHistory(out []linOp) []linOp {
 	}
 	// Requests in the committed log that no correct client submitted (a
 	// faulty node's, in its own name) change the state too: they may take
-	// effect at any time, with any result.
-	out = append(out, c.fold.foreign...) // those of the folded log, in seq order
+	// effect at any time, with any result (those of the folded log are
+	// carried by foldedHistory).
 	seqs := c.log.appendKeys(c.seqScratch[:0])
 	c.seqScratch = seqs
 	for _, s := range seqs {
@@ -145,16 +148,18 @@ func (c *Checker) appendHistory(out []linOp) []linOp {
 	return out
 }
 
-// linearizable checks the client history per payment: with callOrderOps
-// when it decides, otherwise with linSearch, and with porcupine when that
-// search gives up. Partitions longer than
+// linearizable checks, per payment, what the run did not check yet: the
+// open segment, the unfolded operations and the faulty nodes' requests,
+// from the states the checked segments can end in (linsegment.go). From a
+// payment's initial state it decides with callOrderOps when that decides,
+// otherwise with linSearch, and with porcupine when that search gives up;
+// from later states with linSearch.exists. Partitions longer than
 // MaxHistory are skipped; a porcupine timeout is not a violation.
 func (c *Checker) linearizable() {
-	if len(c.subs) == 0 && len(c.fold.req.hist) == 0 && len(c.fold.req.gaveUp) == 0 {
+	f := &c.fold.req
+	if len(c.subs) == 0 && len(f.open) == 0 {
 		return
 	}
-	gaveUpSeen := 0
-	defer func() { c.linSkipped += len(c.fold.req.gaveUp) - gaveUpSeen }()
 	hist := c.appendHistory(c.linOps[:0])
 	c.linOps = hist
 	// The partitions of partitionByPayment: by payment id, each in history
@@ -176,8 +181,9 @@ func (c *Checker) linearizable() {
 		sorted = append(sorted, hist[i])
 	}
 	c.linSorted = sorted
-	// One ledger serves every partition: each holds the operations of one
-	// payment, and an operation reads and changes only its own payment.
+	// One ledger serves every partition from the initial state: each holds
+	// the operations of one payment, and an operation reads and changes
+	// only its own payment.
 	var l *ledger.Ledger
 	for len(sorted) > 0 {
 		n := 1
@@ -186,16 +192,39 @@ func (c *Checker) linearizable() {
 		}
 		part := sorted[:n]
 		sorted = sorted[n:]
-		if len(part) > c.opts.MaxHistory || c.fold.req.gaveUp[part[0].payment] {
+		id := part[0].payment
+		pl := f.open[id]
+		if pl == nil {
+			pl = &payLin{sum: f.sum[id]}
+		}
+		if pl.sum.flags&(sumGaveUp|sumViolated) != 0 {
+			continue // counted when given up or reported
+		}
+		// The carried operations last (linSearch.exists numbers them so).
+		seg := c.linSeg[:0]
+		for i := range part {
+			if !part[i].carried {
+				seg = append(seg, part[i])
+			}
+		}
+		nSeg := len(seg)
+		for i := range part {
+			if part[i].carried {
+				seg = append(seg, part[i])
+			}
+		}
+		c.linSeg = seg
+		decided := pl.sum.flags&sumDecided != 0
+		if nSeg > c.opts.MaxHistory {
 			c.linSkipped++
-			if c.fold.req.gaveUp[part[0].payment] {
-				gaveUpSeen++
+			if decided {
+				c.linDecided--
 			}
 			continue
 		}
 		accepted := false
-		for i := range part {
-			if !part[i].pending {
+		for i := range seg[:nSeg] {
+			if !seg[i].pending {
 				accepted = true
 				break
 			}
@@ -203,30 +232,45 @@ func (c *Checker) linearizable() {
 		if !accepted {
 			continue
 		}
-		if l == nil {
-			l = ledger.New()
-		}
-		res, ok := callOrderOps(part, l, &c.linOrder)
-		if !ok {
-			res, ok = c.lin.search(part)
-		}
-		if !ok {
-			m := PaymentsModel
-			m.Partition = nil
-			res = porcupine.CheckOperationsTimeout(m, operations(part), c.opts.LinearizabilityTimeout)
-		}
-		if res == porcupine.Unknown {
-			c.linUnknown++
-		} else {
-			c.linDecided++
-		}
-		if res == porcupine.Illegal {
-			var clients []sim.NodeID
-			for i := range part {
-				clients = appendUnique(clients, sim.NodeID(part[i].client))
+		res := porcupine.Ok
+		if pl.states == nil && pl.sum.st == 0 {
+			// From the initial state (the carried operations are pending
+			// operations like any other).
+			if l == nil {
+				l = ledger.New()
 			}
-			c.violate(Violation{Property: Linearizability, Replicas: clients, Time: c.end,
-				Detail: fmt.Sprintf("the %d client operations on payment %q are not linearizable: %s", len(part), part[0].payment, describeOps(operations(part)))})
+			var ok bool
+			res, ok = callOrderOps(seg, l, &c.linOrder)
+			if !ok {
+				res, ok = c.lin.search(seg)
+			}
+			if !ok {
+				m := PaymentsModel
+				m.Partition = nil
+				res = porcupine.CheckOperationsTimeout(m, operations(seg), c.opts.LinearizabilityTimeout)
+			}
+		} else {
+			starts := pl.startStates(id)
+			found, ok := c.lin.exists(seg, len(seg)-nSeg, starts)
+			switch {
+			case !ok:
+				res = porcupine.Unknown
+			case !found:
+				res = porcupine.Illegal
+			}
+		}
+		switch res {
+		case porcupine.Unknown:
+			c.linUnknown++
+			if decided {
+				c.linDecided--
+			}
+		case porcupine.Illegal:
+			c.linViolation(id, seg[:nSeg], pl, pl.startStates(id))
+		default:
+			if !decided {
+				c.linDecided++
+			}
 		}
 	}
 }
@@ -321,6 +365,10 @@ type linSearch struct {
 	l     *ledger.Ledger
 	seen  map[linKey]struct{}
 	steps int
+	// ends and exists (linsegment.go)
+	required uint64     // the operations every linearization holds (not pending)
+	collect  bool       // every end state, not only one
+	out      []linState // the end states found
 }
 
 // linKey is a memoised search state: the linearized operations (bit i:

@@ -51,6 +51,24 @@ import (
 // a replica is judged until it first crashes.
 const Timeliness = "timeliness"
 
+// ArrivalOrder is the order in which a correct primary proposes the
+// requests it holds: in the order they reached it (docs/protocol.md: the
+// primary's queue takes requests as they arrive, and a new primary orders
+// its pending requests by arrival, so that the request a backup's timer
+// awaits, the one that reached it first, is also ordered first). Judged when
+// a correct primary that has not crashed sends a new PRE-PREPARE (not a
+// retransmission, nor one of a NEW-VIEW's O) in its view v: every request R
+// that its own client delivered to the primary before the primary first
+// received (in any message) a request Q of the batch, and that the primary
+// has not executed since (nor a later request of R's client, nor possibly
+// by a state transfer), is in this batch or was already ordered in v (in O
+// or an earlier PRE-PREPARE of v). A primary that orders by anything else
+// (client id, digest, last come first) lets a request wait behind requests
+// that came after it, view after view, where the timer of every backup
+// awaits it; the liveness bound sees that only when the workload outlasts
+// it. Judged on the same runs as Timeliness.
+const ArrivalOrder = "arrival-order"
+
 // tlEntry is a request that reached a judged backup and that the backup
 // has not executed (nor a later request of its client).
 type tlEntry struct {
@@ -58,12 +76,16 @@ type tlEntry struct {
 	first uint64 // the checker's record number of its first arrival
 	// a window: from record t1Rec at time t1, the backup waits for this
 	// request in its view (open), with k earlier requests done since.
-	open     bool
-	direct   bool // its own client delivered it to the backup
-	noWindow bool // it reached the backup before a state transfer
-	t1       sim.Time
-	t1Rec    uint64
-	k        int
+	open   bool
+	direct bool // its own client delivered it to the backup
+	// directRec is the record number of that delivery (0: none);
+	// assigned is v+1 when the replica, primary of v, ordered it in v
+	directRec uint64
+	assigned  uint64
+	noWindow  bool // it reached the backup before a state transfer
+	t1        sim.Time
+	t1Rec     uint64
+	k         int
 }
 
 // tlReplica is the timeliness state of one replica.
@@ -73,6 +95,8 @@ type tlReplica struct {
 	primary  bool
 	view     uint64
 	grown    int           // view changes started since it last executed a request in a view
+	ppView   uint64        // v+1 for the view v of ppMax
+	ppMax    uint64        // the highest sequence number it ordered (or O held) in view ppView-1
 	timeout  time.Duration // T_v: the longest timeout of its timer in this view
 	entries  []tlEntry
 	executed map[int64]uint64 // per client: the latest timestamp it executed
@@ -85,13 +109,25 @@ type tlReplica struct {
 
 // timeliness is a checker's timeliness state (nil when not judged).
 type timeliness struct {
-	reps   []tlReplica
-	base   time.Duration
-	slow   float64
-	back   time.Duration
-	rec    uint64           // records seen
-	seen   map[int64]uint64 // per client: the latest timestamp seen anywhere
-	judged int              // waits judged
+	reps     []tlReplica
+	base     time.Duration
+	slow     float64
+	back     time.Duration
+	rec      uint64           // records seen
+	seen     map[int64]uint64 // per client: the latest timestamp seen anywhere
+	judged   int              // waits judged
+	proposed int              // PRE-PREPAREs of correct primaries judged for ArrivalOrder
+	// proposals to judge once the records of their step are in (see
+	// tlProposed)
+	toJudge []tlProposal
+}
+
+// tlProposal is a PRE-PREPARE a correct primary sent, to judge for
+// ArrivalOrder.
+type tlProposal struct {
+	id  sim.NodeID
+	pp  *pbft.PrePrepare
+	now sim.Time
 }
 
 // newTimeliness returns the timeliness state for opts (nil: not judged),
@@ -134,7 +170,8 @@ func newTimeliness(opts Options, old *timeliness) *timeliness {
 	if slow < 1 {
 		slow = 1
 	}
-	*t = timeliness{reps: reps, base: opts.ViewChangeTimeout, slow: slow, back: opts.ClockBack, seen: seen}
+	clear(t.toJudge)
+	*t = timeliness{reps: reps, base: opts.ViewChangeTimeout, slow: slow, back: opts.ClockBack, seen: seen, toJudge: t.toJudge[:0]}
 	return t
 }
 
@@ -142,6 +179,9 @@ func newTimeliness(opts Options, old *timeliness) *timeliness {
 func (c *Checker) tlRecord(r *sim.Record) {
 	t := c.tl
 	t.rec++
+	if len(t.toJudge) > 0 && r.Time > t.toJudge[0].now {
+		c.tlJudgeProposals()
+	}
 	switch r.Kind {
 	case sim.RecDeliver, sim.RecLocal:
 		if int(r.To) < 0 || int(r.To) >= len(t.reps) || t.reps[r.To].out {
@@ -160,6 +200,25 @@ func (c *Checker) tlRecord(r *sim.Record) {
 		case *pbft.State:
 			if m.NewView != nil {
 				c.tlNV(b, r.To, m.NewView, r.Time)
+			}
+		}
+	case sim.RecSend:
+		if int(r.From) < 0 || int(r.From) >= len(t.reps) || t.reps[r.From].out {
+			return
+		}
+		b := &t.reps[r.From]
+		switch m := r.Msg.(type) {
+		case *pbft.PrePrepare:
+			if m.Replica == r.From && m.View >= b.view { // (b.view may lag: a step's sends come before its events)
+				c.tlProposed(b, r.From, m, r.Time)
+			}
+		case *pbft.NewView:
+			if m.Replica == r.From && b.ppView != m.View+1 {
+				b.ppView, b.ppMax = m.View+1, 0
+				for _, pp := range m.PrePrepares {
+					b.ppMax = max(b.ppMax, pp.Seq)
+					c.tlAssign(b, m.View, pp)
+				}
 			}
 		}
 	case sim.RecEvent:
@@ -256,6 +315,9 @@ func (c *Checker) tlArrive(b *tlReplica, id sim.NodeID, q *pbft.Request, now sim
 	if direct {
 		e := &b.entries[i]
 		e.direct = true
+		if e.directRec == 0 {
+			e.directRec = c.tl.rec
+		}
 		if b.active && !b.primary {
 			c.tlOpen(b, e, now)
 		}
@@ -286,6 +348,85 @@ func (c *Checker) tlNV(b *tlReplica, id sim.NodeID, nv *pbft.NewView, now sim.Ti
 	}
 	for _, vc := range nv.ViewChanges {
 		c.tlVC(b, id, vc, now)
+	}
+}
+
+// tlFind returns b's entry for key (nil: none).
+func (b *tlReplica) find(key clientStamp) *tlEntry {
+	for j := range b.entries {
+		if b.entries[j].key == key {
+			return &b.entries[j]
+		}
+	}
+	return nil
+}
+
+// tlAssign notes that b, primary of view v, ordered pp's requests in v.
+func (c *Checker) tlAssign(b *tlReplica, v uint64, pp *pbft.PrePrepare) {
+	if pp == nil {
+		return
+	}
+	for _, q := range pp.Batch {
+		if q != nil {
+			if e := b.find(mkClientStamp(q.Client, q.Timestamp)); e != nil {
+				e.assigned = v + 1
+			}
+		}
+	}
+}
+
+// tlProposed notes a PRE-PREPARE that b (id) sent, to judge ArrivalOrder
+// on once the records of the step that sent it are in: a step's sends are
+// recorded before its events, and the same step may have installed a
+// state transfer (which may have executed a request it holds) before it
+// proposed.
+func (c *Checker) tlProposed(b *tlReplica, id sim.NodeID, pp *pbft.PrePrepare, now sim.Time) {
+	if b.ppView == pp.View+1 && pp.Seq <= b.ppMax {
+		return // sent before (a retransmission), or in O
+	}
+	if b.ppView != pp.View+1 {
+		b.ppView, b.ppMax = pp.View+1, 0
+	}
+	b.ppMax = pp.Seq
+	c.tlAssign(b, pp.View, pp)
+	c.tl.toJudge = append(c.tl.toJudge, tlProposal{id, pp, now})
+}
+
+// tlJudgeProposals judges the noted PRE-PREPAREs.
+func (c *Checker) tlJudgeProposals() {
+	for i, p := range c.tl.toJudge {
+		if b := &c.tl.reps[p.id]; !b.out {
+			c.tlOrder(b, p.id, p.pp, p.now)
+		}
+		c.tl.toJudge[i] = tlProposal{}
+	}
+	c.tl.toJudge = c.tl.toJudge[:0]
+}
+
+// tlOrder judges ArrivalOrder on PRE-PREPARE pp that b (id) sent at now.
+func (c *Checker) tlOrder(b *tlReplica, id sim.NodeID, pp *pbft.PrePrepare, now sim.Time) {
+	c.tl.proposed++
+	for _, q := range pp.Batch {
+		if q == nil {
+			continue
+		}
+		e := b.find(mkClientStamp(q.Client, q.Timestamp))
+		if e == nil {
+			continue
+		}
+		for j := range b.entries {
+			w := &b.entries[j]
+			if w.directRec == 0 || w.directRec >= e.first || w.assigned == pp.View+1 {
+				continue
+			}
+			if ts, ok := b.transferred[w.key.c]; ok && w.key.t <= ts {
+				continue
+			}
+			c.violate(Violation{Property: ArrivalOrder, Replicas: []sim.NodeID{id, sim.NodeID(w.key.c)}, View: pp.View, Seq: pp.Seq, Time: now,
+				Detail: fmt.Sprintf("primary %d ordered client %d's request %d at seq %d of view %d before client %d's request %d, which reached it first (from its client) and which it had neither executed nor ordered in the view",
+					id, q.Client, q.Timestamp, pp.Seq, pp.View, w.key.c, w.key.t)})
+			return
+		}
 	}
 }
 
@@ -360,13 +501,26 @@ func (c *Checker) tlJudge(b *tlReplica, id sim.NodeID, e *tlEntry, now sim.Time)
 	}
 }
 
-// tlFinish judges the windows still open at the run's end.
+// tlFinish judges the windows still open at the run's end (and the
+// PRE-PREPAREs of its last step).
 func (c *Checker) tlFinish() {
+	c.tlJudgeProposals()
 	for i := range c.tl.reps {
 		if b := &c.tl.reps[i]; !b.out {
 			c.tlCloseAll(b, sim.NodeID(i), c.end)
 		}
 	}
+}
+
+// orderJudgement says what the ArrivalOrder judgement judged.
+func (c *Checker) orderJudgement() Judgement {
+	j := Judgement{Property: ArrivalOrder, Judged: true}
+	if c.tl.proposed == 0 {
+		j.Reason = "vacuous: no correct primary ordered a request"
+	} else {
+		j.Reason = fmt.Sprintf("judged %d PRE-PREPAREs of correct primaries", c.tl.proposed)
+	}
+	return j
 }
 
 // tlJudgement says what the timeliness judgement judged.

@@ -27,6 +27,7 @@ func (s *opLog) Digest() [32]byte { return sha256.Sum256([]byte(strings.Join(s.o
 func (s *opLog) Freeze() pbft.Frozen {
 	return pbft.EncodedState(strings.Join(s.ops, "\n"))
 }
+func (s *opLog) Thaw(f pbft.Frozen) error { return s.Restore(f.Encode()) }
 func (s *opLog) Restore(b []byte) error {
 	s.ops = nil
 	if len(b) > 0 {

@@ -47,7 +47,16 @@ func FuzzExecute(f *testing.F) {
 	f.Add("refund X -1\nauthorize X 0100\n\t\n")
 	f.Fuzz(func(t *testing.T, script string) {
 		l := New()
-		for _, op := range strings.Split(script, "\n") {
+		ops := strings.Split(script, "\n")
+		for i, op := range ops {
+			if i == len(ops)/2 { // a frozen state in the middle never changes
+				f, snap := l.Freeze(), l.Snapshot()
+				defer func() {
+					if !bytes.Equal(f.Encode(), snap) {
+						t.Fatal("a frozen state changed")
+					}
+				}()
+			}
 			before := l.Snapshot()
 			res := l.Execute(op)
 			_, perr := ParseOp(op)
@@ -74,6 +83,9 @@ func FuzzExecute(f *testing.F) {
 		r := New()
 		if err := r.Restore(l.Snapshot()); err != nil || r.Digest() != l.Digest() {
 			t.Fatalf("snapshot round trip failed: %v", err)
+		}
+		if l.Digest() != scratchDigest(l) {
+			t.Fatal("incremental digest differs from the digest computed from scratch")
 		}
 	})
 }

@@ -32,6 +32,7 @@ func (l *Ledger) Snapshot() []byte { return encode(l.root, l.count) }
 type Frozen struct {
 	root  *node
 	count int
+	ver   *version // the state's version in a SnapshotCache (nil: unshared)
 }
 
 // Freeze returns the current state, in O(1) and without copying: the trie
@@ -41,7 +42,21 @@ type Frozen struct {
 // them.)
 func (l *Ledger) Freeze() interface{ Encode() []byte } {
 	l.own = nil // the nodes are the frozen state's too: copy them from now on
-	return &Frozen{l.root, l.count}
+	return &Frozen{l.root, l.count, l.ver}
+}
+
+// Thaw replaces the ledger's state with f, a state Freeze returned. A
+// Frozen of this package is taken as it is, in O(1) and sharing its trie
+// (and, if it was frozen in a SnapshotCache, its version: the ledger shares
+// with the others again); any other value is restored from its encoding.
+func (l *Ledger) Thaw(f interface{ Encode() []byte }) error {
+	if fr, ok := f.(*Frozen); ok {
+		// The nodes stay the frozen state's: l.own, if any, owns none of
+		// them (Freeze ended the owner that built them).
+		l.root, l.count, l.ver = fr.root, fr.count, fr.ver
+		return nil
+	}
+	return l.Restore(f.Encode())
 }
 
 // Encode returns the state's Snapshot encoding (a new slice, O(payments)).

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"math/bits"
+	"slices"
 )
 
 // The ledger keeps its payments in a persistent hash trie: a 16-way trie
@@ -135,38 +136,23 @@ func put(n *node, d int, h uint64, p *payment, key func(string) uint64, own *own
 	}
 	s := nibble(h, p.id, d)
 	i, used := n.slot(s)
+	c := n
 	if own != nil && n.own == own {
-		n.summed = false
-		switch {
-		case !used:
-			n.occ |= 1 << s
-			n.kids = append(n.kids, kid{})
-			copy(n.kids[i+1:], n.kids[i:])
-			n.kids[i] = kid{p: p}
-			return n, true
-		case n.kids[i].n != nil:
-			n.kids[i].n, added = put(n.kids[i].n, d+1, h, p, key, own)
-		case n.kids[i].p.id == p.id:
-			n.kids[i].p = p
-		default:
-			n.kids[i] = kid{n: pair(d+1, key(n.kids[i].p.id), n.kids[i].p, h, p, own)}
-			n.sub |= 1 << s
-			added = true
+		c.summed = false
+	} else {
+		extra := 0
+		if !used {
+			extra = 1
 		}
-		return n, added
+		c = &node{occ: n.occ, sub: n.sub, own: own, kids: make([]kid, len(n.kids), len(n.kids)+extra)}
+		copy(c.kids, n.kids)
 	}
-	c := &node{occ: n.occ, sub: n.sub, own: own}
 	if !used {
 		c.occ |= 1 << s
-		c.kids = make([]kid, len(n.kids)+1)
-		copy(c.kids, n.kids[:i])
-		c.kids[i] = kid{p: p}
-		copy(c.kids[i+1:], n.kids[i:])
+		c.kids = slices.Insert(c.kids, i, kid{p: p})
 		return c, true
 	}
-	c.kids = make([]kid, len(n.kids))
-	copy(c.kids, n.kids)
-	switch k := n.kids[i]; {
+	switch k := c.kids[i]; {
 	case k.n != nil:
 		c.kids[i].n, added = put(k.n, d+1, h, p, key, own)
 	case k.p.id == p.id:

@@ -340,7 +340,7 @@ func (r *Replica) install(st *State, check bool) (bool, Digest) {
 	r.setReplies(st.LastReplies)
 	if got := r.stateDigest(); check && got != st.StateDigest {
 		// a lying responder: put our state back
-		if err := r.sm.Restore(old.Encode()); err != nil {
+		if err := r.sm.Thaw(old); err != nil {
 			panic(fmt.Sprintf("pbft: replica %d cannot restore its own snapshot: %v", r.id, err))
 		}
 		r.lastReply, r.replyClients = oldReplies, oldClients

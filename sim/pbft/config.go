@@ -22,6 +22,10 @@ type StateMachine interface {
 	Freeze() Frozen
 	// Restore replaces the state with a snapshot.
 	Restore(snapshot []byte) error
+	// Thaw replaces the state with one that Freeze returned (a recovered
+	// replica's stored state, the state a failed state transfer rolls back
+	// to). Restore(f.Encode()) does it; a persistent state can do better.
+	Thaw(f Frozen) error
 }
 
 // Frozen is a state of a StateMachine that later operations do not change

@@ -32,7 +32,8 @@ func (s *logSM) Execute(op string) string {
 
 func (s *logSM) Digest() [32]byte { return s.chain }
 
-func (s *logSM) Freeze() Frozen { return EncodedState(s.Snapshot()) }
+func (s *logSM) Freeze() Frozen      { return EncodedState(s.Snapshot()) }
+func (s *logSM) Thaw(f Frozen) error { return s.Restore(f.Encode()) }
 
 func (s *logSM) Snapshot() []byte {
 	return append(binary.BigEndian.AppendUint64(nil, s.count), s.chain[:]...)

@@ -303,7 +303,7 @@ func (r *Replica) recoverFrom(k sim.CrashKind) {
 	if st, ok := s.disk[storeKey{keyState, 0}].(*stateRec); ok {
 		r.lastExec, state, replies = st.lastExec, st.state, st.replies
 	}
-	if err := r.sm.Restore(state.Encode()); err != nil {
+	if err := r.sm.Thaw(state); err != nil {
 		panic(fmt.Sprintf("pbft: replica %d cannot restore its persisted state: %v", r.id, err))
 	}
 	r.setReplies(replies)

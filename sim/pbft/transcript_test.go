@@ -239,8 +239,9 @@ func (s *txSM) Execute(op string) string {
 	s.chain = sha256.Sum256(append(s.chain[:], op...))
 	return fmt.Sprintf("%s#%d", op, s.n)
 }
-func (s *txSM) Digest() [32]byte    { return s.chain }
-func (s *txSM) Freeze() pbft.Frozen { return pbft.EncodedState(s.Snapshot()) }
+func (s *txSM) Digest() [32]byte         { return s.chain }
+func (s *txSM) Freeze() pbft.Frozen      { return pbft.EncodedState(s.Snapshot()) }
+func (s *txSM) Thaw(f pbft.Frozen) error { return s.Restore(f.Encode()) }
 func (s *txSM) Snapshot() []byte {
 	return append(binary.BigEndian.AppendUint64(nil, s.n), s.chain[:]...)
 }

@@ -52,6 +52,7 @@ type nopSM struct{}
 func (nopSM) Execute(string) string  { return "" }
 func (nopSM) Digest() [32]byte       { return [32]byte{} }
 func (nopSM) Freeze() Frozen         { return EncodedState(nil) }
+func (nopSM) Thaw(Frozen) error      { return nil }
 func (nopSM) Restore(b []byte) error { return nil }
 
 // TestVerifyCachePrePrepare checks that replicas sharing a cache accept a

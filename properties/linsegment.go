@@ -1,0 +1,470 @@
+package properties
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/ledger"
+)
+
+// Incremental linearizability. Every operation reads and changes one
+// payment, so a history is linearizable exactly when each payment's is
+// (porcupine's partitioning). A payment's folded operations are checked
+// during the run, segment by segment: a segment is a set A of its folded
+// operations that every other operation of the payment, folded, unfolded or
+// still to come, follows in real time (each operation of A returns strictly
+// before any other is called). Every linearization of the payment's
+// history then orders A first, so the history is linearizable exactly when
+// some linearization of A, from a state the earlier segments can end in,
+// ends in a state from which the rest is linearizable. The check of a
+// segment replaces it by that set of end states (usually one state) and
+// drops its operations; a segment with no end state is a violation,
+// reported then. The requests of faulty nodes in the folded log (which no
+// correct client submitted) may take effect at any point or never: they
+// are carried along, each state noting which of them took effect.
+//
+// What remains per payment after its segments are checked is a paySum (24
+// bytes plus the id) when the end state is a single one and nothing is
+// carried, and a payLin otherwise (only for the payments with an open
+// segment, carried operations or several possible states). At Finish the
+// open segment, the unfolded operations and the faulty nodes' requests of
+// the unfolded log are checked from the summarised states.
+//
+// One assumption: a submission's time is not before the record that
+// reports it (the clients report Submitted when they send), so the
+// operations still to come are called at or after the current record.
+
+// Payment summary flags.
+const (
+	sumDecided  = 1 << iota // a segment was decided (counted in linDecided)
+	sumGaveUp               // a segment stayed too long or undecided: no longer checked
+	sumViolated             // a violation was reported: no longer checked
+)
+
+// maxCarried bounds the faulty nodes' requests carried along per payment;
+// past it the payment is given up.
+const maxCarried = 16
+
+// paySum is the compact summary of a payment whose checked segments end in
+// one state: the payment's ledger record (st 0: no payment) and flags.
+type paySum struct {
+	st    uint8 // index in payStates plus one; 0: no payment
+	flags uint8
+	n     uint32 // operations checked and dropped
+	auth  int64
+	ref   int64
+}
+
+// payStates are the ledger's payment states, by paySum.st-1.
+var payStates = [...]string{ledger.StateAuthorized, ledger.StateConfirmed, ledger.StatePartiallyRefunded, ledger.StateRefunded, ledger.StateCancelled}
+
+// linState is one state a payment's checked segments can end in: the
+// snapshot of a ledger holding only that payment, and which carried
+// operations took effect (bit i: carried[i]).
+type linState struct {
+	snap    string
+	applied uint64
+}
+
+// payLin is a payment with an open segment, carried operations or several
+// possible states.
+type payLin struct {
+	sum     paySum     // flags and n; the state when states is nil
+	states  []linState // nil: the single state sum, no carried operation applied
+	ops     []linOp    // the open segment: folded, not yet checked
+	carried []linOp    // faulty nodes' requests that may take effect at any time
+}
+
+// ledgerOf returns a new ledger holding only payment id in state s.
+func (s paySum) ledgerOf(id string) *ledger.Ledger {
+	l := ledger.New()
+	if s.st == 0 {
+		return l
+	}
+	l.Execute(ledger.Authorize(id, s.auth))
+	switch payStates[s.st-1] {
+	case ledger.StateCancelled:
+		l.Execute(ledger.Cancel(id))
+	case ledger.StateConfirmed:
+		l.Execute(ledger.Confirm(id))
+	case ledger.StatePartiallyRefunded, ledger.StateRefunded:
+		l.Execute(ledger.Confirm(id))
+		l.Execute(ledger.Refund(id, s.ref))
+	}
+	return l
+}
+
+// sumOf returns the state of l, a ledger holding at most payment id, as a
+// paySum (flags and n from base). ok is false when l holds something else
+// or a record that ledgerOf would not rebuild exactly.
+func sumOf(l *ledger.Ledger, id string, base paySum) (s paySum, ok bool) {
+	s = paySum{flags: base.flags, n: base.n}
+	ps := l.Payments()
+	if len(ps) == 0 {
+		return s, true
+	}
+	if len(ps) != 1 || ps[0].ID != id {
+		return s, false
+	}
+	p := ps[0]
+	i := slices.Index(payStates[:], p.State)
+	if i < 0 {
+		return s, false
+	}
+	s.st, s.auth, s.ref = uint8(i+1), p.Authorized, p.Refunded
+	captured := p.Captured == p.Authorized
+	switch p.State {
+	case ledger.StateAuthorized, ledger.StateCancelled:
+		ok = p.Captured == 0 && p.Refunded == 0
+	case ledger.StateConfirmed:
+		ok = captured && p.Refunded == 0
+	case ledger.StatePartiallyRefunded:
+		ok = captured && p.Refunded > 0 && p.Refunded < p.Authorized
+	case ledger.StateRefunded:
+		ok = captured && p.Refunded == p.Authorized
+	}
+	return s, ok
+}
+
+// startStates returns the states pl's open segment starts from, as
+// snapshots.
+func (pl *payLin) startStates(id string) []linState {
+	if pl.states != nil {
+		return pl.states
+	}
+	return []linState{{snap: string(pl.sum.ledgerOf(id).Snapshot())}}
+}
+
+// describeStates describes the states of a payment.
+func describeStates(states []linState) string {
+	var b strings.Builder
+	for i, st := range states {
+		if i > 0 {
+			b.WriteString(" or ")
+		}
+		l := ledger.New()
+		if err := l.Restore([]byte(st.snap)); err != nil {
+			b.WriteString("?")
+			continue
+		}
+		ps := l.Payments()
+		if len(ps) == 0 {
+			b.WriteString("no payment")
+		} else {
+			p := ps[0]
+			fmt.Fprintf(&b, "%s authorized=%d captured=%d refunded=%d", p.State, p.Authorized, p.Captured, p.Refunded)
+		}
+		if st.applied != 0 {
+			fmt.Fprintf(&b, " (with faulty nodes' requests %b applied)", st.applied)
+		}
+	}
+	return b.String()
+}
+
+// foldOp adds a folded operation of payment id to its open segment (to its
+// carried operations when carried).
+func (c *Checker) foldOp(id string, op linOp, carried bool) {
+	f := &c.fold.req
+	pl := f.open[id]
+	if pl == nil {
+		s := f.sum[id]
+		if s.flags&(sumGaveUp|sumViolated) != 0 {
+			return
+		}
+		pl = &payLin{sum: s}
+		if f.free != nil {
+			pl, f.free = f.free, nil
+			*pl = payLin{sum: s, ops: pl.ops[:0], carried: pl.carried[:0]}
+		}
+		f.open[id] = pl
+		delete(f.sum, id)
+	}
+	if carried {
+		if len(pl.carried) >= maxCarried {
+			c.giveUp(id, pl, false)
+			return
+		}
+		pl.carried = append(pl.carried, op)
+		return
+	}
+	pl.ops = append(pl.ops, op)
+}
+
+// giveUp stops checking payment id: counted as not checked (too long) or
+// undecided.
+func (c *Checker) giveUp(id string, pl *payLin, undecided bool) {
+	f := &c.fold.req
+	if pl.sum.flags&sumDecided != 0 {
+		c.linDecided--
+	}
+	if undecided {
+		c.linUnknown++
+	} else {
+		c.linSkipped++
+	}
+	f.sum[strings.Clone(id)] = paySum{flags: sumGaveUp}
+	delete(f.open, id)
+}
+
+// cutSegments checks the open segments that can be cut now: those of
+// payments whose folded operations returned before every other operation
+// of the payment is called (the unfolded submissions, and the ones still to
+// come, called at or after the current record's time).
+func (c *Checker) cutSegments() {
+	f := &c.fold.req
+	if len(f.open) == 0 {
+		return
+	}
+	now := int64(c.end)
+	minCall := reuse(f.minCall)
+	f.minCall = minCall
+	for i := range c.subs {
+		p := paymentOf(c.subs[i].req.Op)
+		if _, ok := f.open[p]; !ok {
+			continue
+		}
+		if m, ok := minCall[p]; !ok || int64(c.subs[i].at) < m {
+			minCall[p] = int64(c.subs[i].at)
+		}
+	}
+	ids := f.ids[:0]
+	for id, pl := range f.open {
+		if len(pl.ops) > 0 { // (the others have nothing to cut)
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids) // violations in payment order
+	f.ids = ids
+	for _, id := range ids {
+		bound := now
+		if m, ok := minCall[id]; ok {
+			bound = min(bound, m)
+		}
+		c.cutPayment(id, f.open[id], bound)
+	}
+	clear(ids)
+	f.peakOpen = max(f.peakOpen, len(f.open))
+	f.peakOps = max(f.peakOps, f.openOps())
+}
+
+// byCall orders operations by call time.
+func byCall(a, b linOp) int { return cmp.Compare(a.call, b.call) }
+
+// cutPayment checks the longest prefix (by call time) of pl's open segment
+// whose operations all return before the rest, and before bound, are
+// called.
+func (c *Checker) cutPayment(id string, pl *payLin, bound int64) {
+	ops := pl.ops
+	slices.SortStableFunc(ops, byCall)
+	k, maxRet := 0, int64(math.MinInt64)
+	for i := range ops {
+		maxRet = max(maxRet, ops[i].ret)
+		next := bound
+		if i+1 < len(ops) {
+			next = min(next, ops[i+1].call)
+		}
+		if maxRet < next && ops[i].ret >= ops[i].call {
+			k = i + 1
+		}
+	}
+	if k == 0 {
+		if len(ops) > c.opts.MaxHistory {
+			c.giveUp(id, pl, false)
+		}
+		return
+	}
+	seg := ops[:k]
+	if k > c.opts.MaxHistory {
+		c.giveUp(id, pl, false)
+		return
+	}
+	f := &c.fold.req
+	if pl.states == nil && len(pl.carried) == 0 && sequential(seg) {
+		// One start state, one order: replay it.
+		l := pl.sum.ledgerOf(id)
+		good := true
+		for i := range seg {
+			if l.Execute(seg[i].input) != seg[i].output {
+				good = false
+				break
+			}
+		}
+		if s, ok := sumOf(l, id, pl.sum); good && ok {
+			pl.sum = s
+		} else if good {
+			pl.states = []linState{{snap: string(l.Snapshot())}}
+		} else {
+			c.linViolation(id, seg, pl, []linState{{snap: string(pl.sum.ledgerOf(id).Snapshot())}})
+			return
+		}
+	} else {
+		starts := pl.startStates(id)
+		all := append(append(c.linSeg[:0], seg...), pl.carried...)
+		c.linSeg = all
+		ends, ok := c.lin.ends(all, len(pl.carried), starts)
+		if !ok {
+			c.giveUp(id, pl, true)
+			return
+		}
+		if len(ends) == 0 {
+			c.linViolation(id, seg, pl, starts)
+			return
+		}
+		pl.states = ends
+		if len(ends) == 1 && ends[0].applied == 0 {
+			l := ledger.New()
+			if l.Restore([]byte(ends[0].snap)) == nil {
+				if s, ok := sumOf(l, id, pl.sum); ok {
+					pl.sum, pl.states = s, nil
+				}
+			}
+		}
+	}
+	if pl.sum.flags&sumDecided == 0 {
+		pl.sum.flags |= sumDecided
+		c.linDecided++
+	}
+	pl.sum.n += uint32(k)
+	rest := copy(ops, ops[k:])
+	clear(ops[rest:])
+	pl.ops = ops[:rest]
+	if rest == 0 && pl.states == nil && len(pl.carried) == 0 {
+		// Summarised: keep the compact record only (none for a payment
+		// that never existed and has nothing to note).
+		f.sum[strings.Clone(id)] = pl.sum
+		delete(f.open, id)
+		if cap(pl.ops) <= 8 {
+			f.free = pl
+		}
+	}
+}
+
+// linViolation reports that payment id's segment seg has no linearization
+// from the states starts, and stops checking the payment.
+func (c *Checker) linViolation(id string, seg []linOp, pl *payLin, starts []linState) {
+	var clients []sim.NodeID
+	for i := range seg {
+		clients = appendUnique(clients, sim.NodeID(seg[i].client))
+	}
+	detail := fmt.Sprintf("the %d client operations on payment %q are not linearizable: %s", len(seg), id, describeOps(operations(seg)))
+	if pl.sum.n > 0 || len(pl.carried) > 0 {
+		detail += fmt.Sprintf(" (after %d earlier operations, checked during the run, which can end in: %s", pl.sum.n, describeStates(starts))
+		if len(pl.carried) > 0 {
+			detail += "; faulty nodes' requests that may take effect at any time: " + describeOps(operations(pl.carried))
+		}
+		detail += ")"
+	}
+	c.violate(Violation{Property: Linearizability, Replicas: clients, Time: c.end, Detail: detail})
+	if pl.sum.flags&sumDecided == 0 {
+		c.linDecided++
+	}
+	c.fold.req.sum[strings.Clone(id)] = paySum{flags: sumViolated | sumDecided, n: pl.sum.n}
+	delete(c.fold.req.open, id)
+}
+
+// ends returns the states in which a linearization of ops can end, from
+// any of the states starts: ops are one payment's operations, the last
+// nCarried of them carried (pending, may take effect at any time or
+// never; a start's applied bit i says carried[i] already did). Pending
+// operations among the others may take effect or not. ok is false when
+// there are more than maxSearchOps operations or the search took more than
+// maxSearchSteps.
+func (s *linSearch) ends(ops []linOp, nCarried int, starts []linState) (out []linState, ok bool) {
+	return s.run(ops, nCarried, starts, true)
+}
+
+// exists reports whether ops (as for ends) has a linearization from one of
+// starts.
+func (s *linSearch) exists(ops []linOp, nCarried int, starts []linState) (found, ok bool) {
+	out, ok := s.run(ops, nCarried, starts, false)
+	return len(out) > 0, ok
+}
+
+func (s *linSearch) run(ops []linOp, nCarried int, starts []linState, collect bool) (out []linState, ok bool) {
+	if len(ops) > maxSearchOps {
+		return nil, false
+	}
+	for i := range ops {
+		if ops[i].ret < ops[i].call {
+			return nil, false
+		}
+	}
+	if s.l == nil {
+		s.l = ledger.New()
+		s.seen = map[linKey]struct{}{}
+	}
+	clear(s.seen)
+	m := len(ops) - nCarried
+	s.ops, s.steps, s.collect, s.out = ops, 0, collect, nil
+	s.required = 0
+	for i := range ops[:m] {
+		if !ops[i].pending {
+			s.required |= 1 << i
+		}
+	}
+	defer func() { s.ops, s.out = nil, nil }()
+	for _, st := range starts {
+		done := st.applied << m
+		k := linKey{done, st.snap}
+		if _, seen := s.seen[k]; seen {
+			continue
+		}
+		s.seen[k] = struct{}{}
+		stop, ok := s.walk(done, []byte(st.snap), m)
+		if !ok {
+			return nil, false
+		}
+		if stop {
+			break
+		}
+	}
+	return s.out, true
+}
+
+// walk extends the linearization of the operations in done, which left the
+// ledger in state, recording the end states (m: the carried operations'
+// first bit). stop: one end state found and not collecting; ok false: the
+// step budget ran out.
+func (s *linSearch) walk(done uint64, state []byte, m int) (stop, ok bool) {
+	if done&s.required == s.required {
+		// Carried operations taking effect after this are as well taken
+		// at the start of the next segment: that end state is this one.
+		s.out = append(s.out, linState{snap: string(state), applied: done >> m})
+		return !s.collect, true
+	}
+	minRet := int64(math.MaxInt64)
+	for i := range s.ops {
+		if done&(1<<i) == 0 {
+			minRet = min(minRet, s.ops[i].ret)
+		}
+	}
+	for i := range s.ops {
+		op := &s.ops[i]
+		if done&(1<<i) != 0 || op.call > minRet {
+			continue
+		}
+		if s.steps++; s.steps > maxSearchSteps {
+			return false, false
+		}
+		if err := s.l.Restore(state); err != nil {
+			return false, false
+		}
+		if res := s.l.Execute(op.input); !op.pending && res != op.output {
+			continue
+		}
+		next := s.l.Snapshot()
+		k := linKey{done | 1<<i, string(next)}
+		if _, seen := s.seen[k]; seen {
+			continue
+		}
+		s.seen[k] = struct{}{}
+		if stop, ok := s.walk(k.done, next, m); !ok || stop {
+			return stop, ok
+		}
+	}
+	return false, true
+}
