@@ -275,7 +275,7 @@ func Explore(c Config) (*Result, error) {
 	}
 	// DPOR and the one-pass depth-first search do not find the shortest
 	// counterexample first.
-	onePass := c.DFS && !c.DPOR && c.TimerLimit && c.Depth == 0
+	onePass := c.onePass()
 	out := &Result{Result: res, Config: c, Shortest: !c.DPOR && !onePass}
 	if res.Found() && !out.Shortest && res.Property != engine.Liveness {
 		out.Shortest = shorten(m, o, res)
