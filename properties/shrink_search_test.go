@@ -222,3 +222,26 @@ func TestCandidateStreamsIndependent(t *testing.T) {
 		t.Fatalf("candidate streams repeat: %d distinct first draws of 13", len(first))
 	}
 }
+
+// TestSameFailure: a shrink candidate keeps the failure when it violates
+// the same property or another judgement of the same fact, and only then.
+func TestSameFailure(t *testing.T) {
+	for _, tc := range []struct {
+		got, want string
+		same      bool
+	}{
+		{Agreement, Agreement, true},
+		{Accountability, PrePrepareOnce, true},
+		{PrepareOnce, Accountability, true},
+		{Timeliness, Liveness, true},
+		{Liveness, Timeliness, true},
+		{Liveness, Accountability, false},
+		{Agreement, TotalOrder, false},
+		{ArrivalOrder, Liveness, false},
+		{LocalQuorum, PrepareOnce, false},
+	} {
+		if got := sameFailure(tc.got, tc.want); got != tc.same {
+			t.Errorf("sameFailure(%s, %s) = %v, want %v", tc.got, tc.want, got, tc.same)
+		}
+	}
+}
