@@ -221,11 +221,11 @@ type logEntry struct {
 }
 
 type replicaState struct {
-	lastSeq   uint64 // last executed sequence number
-	lastIndex int    // batch index of the last executed request at lastSeq
-	started   bool   // executed something at lastSeq
-	view      uint64 // highest view entered
-	vcView    uint64 // highest view it started a view change to
+	lastSeq   uint64         // last executed sequence number
+	lastIndex int            // batch index of the last executed request at lastSeq
+	started   bool           // executed something at lastSeq
+	view      uint64         // highest view entered
+	vcView    uint64         // highest view it started a view change to
 	committed seqTable[bool] // seqs it committed above its last execution
 }
 
@@ -310,7 +310,7 @@ type Checker struct {
 	logFree    [][]logEntry         // emptied log slices of earlier runs
 	replayed   uint64               // reference ledger has applied seqs 1..replayed
 	ref        *ledger.Ledger
-	refBroken  bool // the reference ledger broke an invariant (see replay)
+	refBroken  bool         // the reference ledger broke an invariant (see replay)
 	confirms   confirmTable // successful confirms per payment (confirms.go)
 	pendingRes []pendingResult
 	// the requests: reqs[reqIdx[(client, timestamp)]]; execAt[i*n+r] is
