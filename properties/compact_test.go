@@ -450,3 +450,58 @@ func TestPaySumRoundTrip(t *testing.T) {
 		t.Errorf("a ledger holding another payment was summarised")
 	}
 }
+
+// TestConfirmTable: the compact confirm records answer as one map per
+// replica and one for the log would: a replica's first confirm seq (also
+// when replicas confirmed at different seqs, or ids of 64 and more), the
+// log's, and a wiped replica's confirms forgotten while the others' stay.
+func TestConfirmTable(t *testing.T) {
+	var ct confirmTable
+	ct.reset()
+	want, wantLog := map[confirmKey]uint64{}, map[string]uint64{}
+	set := func(r int, id string, seq uint64) {
+		if _, ok := want[confirmKey{id, r}]; !ok {
+			want[confirmKey{id, r}] = seq
+			ct.setReplica(r, id, seq)
+		}
+	}
+	for i := 0; i < 200; i++ {
+		id := fmt.Sprintf("PAY%d", i%37)
+		set(i%5, id, uint64(i/3))
+		set(70+i%3, id, uint64(i))
+		if _, ok := wantLog[id]; !ok && i%4 == 0 {
+			wantLog[id] = uint64(i)
+			ct.setLog(id, uint64(i))
+		}
+	}
+	check := func() {
+		t.Helper()
+		for i := 0; i < 37; i++ {
+			id := fmt.Sprintf("PAY%d", i)
+			for _, r := range []int{0, 1, 2, 3, 4, 5, 70, 71, 72} {
+				s, ok := ct.replica(r, id)
+				ws, wok := want[confirmKey{id, r}]
+				if ok != wok || s != ws {
+					t.Fatalf("replica %d, %s: %d %v, want %d %v", r, id, s, ok, ws, wok)
+				}
+			}
+		}
+	}
+	check()
+	for i := 0; i < 40; i++ {
+		id := fmt.Sprintf("PAY%d", i)
+		s, ok := ct.log(id)
+		ws, wok := wantLog[id]
+		if ok != wok || s != ws {
+			t.Errorf("log %s = %d %v, want %d %v", id, s, ok, ws, wok)
+		}
+	}
+	ct.clearReplica(2)
+	ct.clearReplica(71)
+	for k := range want {
+		if k.r == 2 || k.r == 71 {
+			delete(want, k)
+		}
+	}
+	check()
+}

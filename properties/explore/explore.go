@@ -161,9 +161,10 @@ func copier() *engine.Copier {
 		// The ledger's trie nodes cache their Merkle hash once asked for.
 		Skip: map[string]bool{"Replica.out": true, "node.sum": true, "node.summed": true, "node.own": true},
 		// Scratch buffers and free lists: a copy starts without them. A
-		// copied ledger starts unshared (its version memo is a cache).
+		// copied ledger or frozen ledger state starts unshared (the
+		// version memo is a cache, not state).
 		Reset: map[string]bool{"Replica.buf": true, "Replica.free": true, "Client.buf": true, "Client.scratch": true,
-			"Ledger.ver": true, "Ledger.own": true, "Ledger.buf": true, "Ledger.hashed": true},
+			"Ledger.ver": true, "Ledger.own": true, "Ledger.buf": true, "Ledger.hashed": true, "Frozen.ver": true},
 	}
 }
 
@@ -274,7 +275,7 @@ func Explore(c Config) (*Result, error) {
 	}
 	// DPOR and the one-pass depth-first search do not find the shortest
 	// counterexample first.
-	onePass := c.DFS && !c.DPOR && c.TimerLimit && c.Depth == 0
+	onePass := c.onePass()
 	out := &Result{Result: res, Config: c, Shortest: !c.DPOR && !onePass}
 	if res.Found() && !out.Shortest && res.Property != engine.Liveness {
 		out.Shortest = shorten(m, o, res)

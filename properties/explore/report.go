@@ -57,6 +57,9 @@ func StatsLine(c Config, s engine.Stats) string {
 	case c.DPOR:
 		return fmt.Sprintf("DPOR: %d distinct states, %d transitions (%.0f/s), longest path %d, every class of maximal paths to causal depth %d explored, %d pruned beyond --views, %d fallbacks, fingerprint table %d KB, %v",
 			s.States, s.Transitions, s.PerSecond(), s.Depth, s.Checked, s.Pruned, s.Fallbacks, s.FPBytes>>10, el)
+	case c.onePass():
+		return fmt.Sprintf("depth-first (one pass): %d states, %d transitions (%.0f/s), longest path %d, %d revisits, %d pruned beyond --views, fingerprint table %d KB, %v",
+			s.States, s.Transitions, s.PerSecond(), s.Depth, s.Revisits, s.Pruned, s.FPBytes>>10, el)
 	case c.DFS:
 		return fmt.Sprintf("depth-first: %d states (within the last depth limit), %d transitions over all limits (%.0f/s), depth %d (all states to depth %d checked), %d revisits, %d pruned beyond --views, fingerprint table %d KB, %v",
 			s.States, s.Transitions, s.PerSecond(), s.Depth, s.Checked, s.Revisits, s.Pruned, s.FPBytes>>10, el)
@@ -67,6 +70,11 @@ func StatsLine(c Config, s engine.Stats) string {
 
 // Coverage says what an exploration of c covered, given Stats.Checked.
 func (c Config) Coverage(checked int) string {
+	if c.onePass() {
+		// One depth-first pass judges every state it reaches but covers
+		// no depth completely before it ends.
+		return "every state reached judged (one depth-first pass: no depth bound covered completely)"
+	}
 	if c.DPOR {
 		if checked == 0 {
 			return "no causal depth bound completed"
@@ -168,3 +176,7 @@ func AllVariants(c Config, row func(VariantRow)) error {
 	}
 	return nil
 }
+
+// onePass reports whether c explores with one depth-first pass (--dfs
+// --timers K without --depth: a finite space, no iterative deepening).
+func (c Config) onePass() bool { return c.DFS && !c.DPOR && c.TimerLimit && c.Depth == 0 }
