@@ -221,12 +221,11 @@ type logEntry struct {
 }
 
 type replicaState struct {
-	lastSeq   uint64 // last executed sequence number
-	lastIndex int    // batch index of the last executed request at lastSeq
-	started   bool   // executed something at lastSeq
-	view      uint64 // highest view entered
-	vcView    uint64 // highest view it started a view change to
-	confirmed map[string]uint64
+	lastSeq   uint64         // last executed sequence number
+	lastIndex int            // batch index of the last executed request at lastSeq
+	started   bool           // executed something at lastSeq
+	view      uint64         // highest view entered
+	vcView    uint64         // highest view it started a view change to
 	committed seqTable[bool] // seqs it committed above its last execution
 }
 
@@ -311,8 +310,8 @@ type Checker struct {
 	logFree    [][]logEntry         // emptied log slices of earlier runs
 	replayed   uint64               // reference ledger has applied seqs 1..replayed
 	ref        *ledger.Ledger
-	refBroken  bool // the reference ledger broke an invariant (see replay)
-	refConfirm map[string]uint64
+	refBroken  bool         // the reference ledger broke an invariant (see replay)
+	confirms   confirmTable // successful confirms per payment (confirms.go)
 	pendingRes []pendingResult
 	// the requests: reqs[reqIdx[(client, timestamp)]]; execAt[i*n+r] is
 	// the seq at which correct replica r executed request i
@@ -439,8 +438,7 @@ func (c *Checker) reset(opts Options) {
 		reps = reps[:n]
 		for i := range reps {
 			r := &reps[i]
-			*r = replicaState{confirmed: r.confirmed, committed: r.committed}
-			clear(r.confirmed)
+			*r = replicaState{committed: r.committed}
 			r.committed.reset()
 		}
 	} else {
@@ -518,7 +516,7 @@ func (c *Checker) reset(opts Options) {
 		log:         c.log,
 		logFree:     logFree,
 		ref:         ledger.New(),
-		refConfirm:  reuse(c.refConfirm),
+		confirms:    c.confirms,
 		pendingRes:  c.pendingRes[:0],
 		reqIdx:      resetStamps(c.reqIdx),
 		reqs:        c.reqs[:0],
@@ -554,6 +552,7 @@ func (c *Checker) reset(opts Options) {
 		tl:          newTimeliness(opts, c.tl),
 	}
 	c.resetFold()
+	c.confirms.reset()
 	c.quorum.reset()
 	for _, f := range opts.Faulty {
 		if int(f) >= 0 && int(f) < n {
@@ -601,11 +600,7 @@ func (c *Checker) faultyNode(id sim.NodeID) bool {
 }
 
 func (c *Checker) rep(id sim.NodeID) *replicaState {
-	r := &c.reps[id]
-	if r.confirmed == nil {
-		r.confirmed = map[string]uint64{}
-	}
-	return r
+	return &c.reps[id]
 }
 
 func short[D ~[32]byte](d D) string { return hex.EncodeToString(d[:4]) }
@@ -1071,11 +1066,11 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e events.Execution) {
 				Detail: fmt.Sprintf("replica %d executed %q (client %d, timestamp %d) that the client never issued", from, e.Op, e.Client, e.Timestamp)})
 		}
 		if id, ok := confirmID(e.Op, e.Result); ok {
-			if s0, twice := rs.confirmed[id]; twice {
+			if s0, twice := c.confirms.replica(int(from), id); twice {
 				c.violate(Violation{Property: LedgerInvariant, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
 					Detail: fmt.Sprintf("replica %d confirmed payment %s at seq %d and again at seq %d", from, id, s0, e.Seq)})
 			} else {
-				rs.confirmed[id] = e.Seq
+				c.confirms.setReplica(int(from), id, e.Seq)
 			}
 		}
 	}
@@ -1165,17 +1160,18 @@ func (c *Checker) replay() {
 			if ent.null {
 				continue
 			}
+			c.captureStart(ent.req.Op) // (linsegment.go)
 			ent.result = c.ref.Execute(ent.req.Op)
 			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
 			if rq := &c.reqs[ri]; !rq.replayed {
 				rq.replayed, rq.refRes = true, ent.result
 			}
 			if id, ok := confirmID(ent.req.Op, ent.result); ok {
-				if s0, twice := c.refConfirm[id]; twice {
+				if s0, twice := c.confirms.log(id); twice {
 					c.violate(Violation{Property: LedgerInvariant, Seq: next,
 						Detail: fmt.Sprintf("the committed log confirms payment %s at seq %d and again at seq %d", id, s0, next)})
 				} else {
-					c.refConfirm[id] = next
+					c.confirms.setLog(id, next)
 				}
 			}
 			// The touched payment in O(1) while the reference ledger is

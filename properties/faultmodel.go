@@ -91,7 +91,7 @@ func (c *Checker) wipeCrash(id sim.NodeID) {
 	rs.view, rs.vcView = 0, 0
 	rs.lastSeq, rs.lastIndex, rs.started = 0, 0, false
 	rs.committed.reset()
-	clear(rs.confirmed)
+	c.confirms.clearReplica(int(id))
 	for i := int(id); i < len(c.execAt); i += c.n {
 		c.execAt[i] = execMark{} // it executes the requests again
 	}
@@ -114,8 +114,8 @@ func (c *Checker) wipeEvent(now sim.Time, id sim.NodeID, ev sim.Event) {
 		if !x.Null {
 			i := c.req(mkClientStamp(x.Client, x.Timestamp))
 			c.execAt[int(i)*c.n+int(id)] = execMark{seq: x.Seq, ok: true}
-			if cid, ok := confirmID(x.Op, x.Result); ok && rs.confirmed != nil {
-				rs.confirmed[cid] = x.Seq
+			if cid, ok := confirmID(x.Op, x.Result); ok {
+				c.confirms.setReplica(int(id), cid, x.Seq)
 			}
 		}
 		if x.Seq >= rs.lastSeq {

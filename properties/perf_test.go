@@ -373,6 +373,8 @@ func BenchmarkCheckRecords(b *testing.B) {
 			c := New(Options{})
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0 := cpuTime()
+			defer func() { b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op") }()
 			for i := range b.N {
 				t := &traces[i%len(traces)]
 				opts := t.opts
