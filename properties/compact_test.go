@@ -509,3 +509,53 @@ func TestConfirmTable(t *testing.T) {
 	}
 	check()
 }
+
+// TestSummaryKeptWhileReplayedOpUnfolded: a payment's summary is dropped
+// only when the reference ledger executed nothing of it that is still
+// unfolded. Client 4 authorizes PAY001 at seq 1; faulty node 3 reads it in
+// its own name at seq 20 (replayed, not yet folded when the authorization's
+// segment is checked at the fold below seq 16); client 4 confirms it at seq
+// 60, after the read was folded. Dropping the summary then would start the
+// read's (carried) segment from no payment and make the confirm look
+// unlinearizable.
+func TestSummaryKeptWhileReplayedOpUnfolded(t *testing.T) {
+	o := opts()
+	o.Window, o.Faulty = 16, []sim.NodeID{3}
+	s := &stream{}
+	l := ledger.New()
+	for seq := uint64(1); seq <= 100; seq++ {
+		s.at(time.Duration(seq) * time.Millisecond)
+		op, from := ledger.Authorize(fmt.Sprintf("PAY%03d", seq), 100), client
+		switch seq {
+		case 1:
+			op = opA
+		case 20:
+			op, from = ledger.Get("PAY001"), 3
+		case 60:
+			op = opC
+		}
+		res := l.Execute(op)
+		if from == client {
+			s.submit(client, seq, op)
+		}
+		for r := sim.NodeID(0); r < 4; r++ {
+			s.exec(r, seq, d(byte(seq)), from, seq, op, res)
+			if seq%16 == 0 {
+				s.ev(r, &pbft.StableCheckpoint{Replica: r, Seq: seq})
+			}
+		}
+		if from == client {
+			s.accept(client, seq, op, res)
+		}
+	}
+	c := Check(o, s.recs)
+	if vs := c.Violations(); len(vs) != 0 {
+		t.Fatalf("violations %v, want none", vs)
+	}
+	if j := c.linJudgement(); !j.Judged || j.Reason != "" {
+		t.Fatalf("linearizability judgement %+v, want judged in full", j)
+	}
+	if below, _, _ := c.FoldedLog(); below < 64 {
+		t.Fatalf("folded up to seq %d only: the confirm's segment was not checked during the run", below)
+	}
+}

@@ -103,14 +103,15 @@ func (s paySum) ledgerOf(id string) *ledger.Ledger {
 // paySum (flags and n from base). ok is false when l holds something else
 // or a record that ledgerOf would not rebuild exactly.
 func sumOf(l *ledger.Ledger, id string, base paySum) (s paySum, ok bool) {
-	ps := l.Payments()
-	switch {
-	case len(ps) == 0:
-		return sumOfRecord(ledger.Payment{}, false, base)
-	case len(ps) != 1 || ps[0].ID != id:
+	p, found := l.Lookup(id)
+	want := 0
+	if found {
+		want = 1
+	}
+	if l.Len() != want {
 		return paySum{flags: base.flags, n: base.n}, false
 	}
-	return sumOfRecord(ps[0], true, base)
+	return sumOfRecord(p, found, base)
 }
 
 // sumOfRecord returns payment record p (found false: no payment) as a
