@@ -52,7 +52,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"weak"
@@ -111,6 +111,10 @@ type payment struct {
 	authorized int64
 	captured   int64
 	refunded   int64
+	// own is the owner that built the record (nil: none). Like a node,
+	// a record its ledger's current owner built is held by no other
+	// state, so that ledger changes it in place (see owner).
+	own *owner
 }
 
 // Ledger is the payments state machine. New returns an empty one (the zero
@@ -168,7 +172,7 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 		if p != nil {
 			return errResult(o.ID, "duplicate-authorize", p), false
 		}
-		p = &payment{id: strings.Clone(o.ID), st: stAuthorized, authorized: o.Amount}
+		p = &payment{id: strings.Clone(o.ID), st: stAuthorized, authorized: o.Amount, own: l.owner()}
 		l.set(h, p)
 		return okResult(p), true
 	}
@@ -211,20 +215,36 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 	case KindGet:
 		return okResult(p), false
 	}
-	np := new(payment)
-	*np = q
-	l.set(h, np)
-	return okResult(np), true
+	if own := l.owner(); own != nil && p.own == own {
+		*p = q // only this ledger's current state holds p
+	} else {
+		q.own = own
+		np := new(payment)
+		*np = q
+		p = np
+	}
+	l.set(h, p) // copies p's path, or marks it for hashing again
+	return okResult(p), true
+}
+
+// owner returns the mark of the nodes and records the ledger may change in
+// place, making one if needed; nil for a shared ledger (in a
+// SnapshotCache), whose states other ledgers hold.
+func (l *Ledger) owner() *owner {
+	if l.ver != nil {
+		return nil
+	}
+	if l.own == nil {
+		l.own = &owner{}
+	}
+	return l.own
 }
 
 // set puts p (whose key is h) in the ledger, new or in place of the record
 // with its id.
 func (l *Ledger) set(h uint64, p *payment) {
-	if l.ver == nil && l.own == nil {
-		l.own = &owner{}
-	}
 	var added bool
-	l.root, added = put(l.root, 0, h, p, keyOf, l.own)
+	l.root, added = put(l.root, 0, h, p, keyOf, l.owner())
 	if added {
 		l.count++
 	}
@@ -298,7 +318,9 @@ func (l *Ledger) Payments() []Payment {
 	walk(l.root, func(p *payment) {
 		out = append(out, Payment{ID: p.id, State: p.st.String(), Authorized: p.authorized, Captured: p.captured, Refunded: p.refunded})
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if len(out) > 1 {
+		slices.SortFunc(out, func(a, b Payment) int { return strings.Compare(a.ID, b.ID) })
+	}
 	return out
 }
 

@@ -132,7 +132,7 @@ func get(root *node, h uint64, id string) *payment {
 // of an id (keyOf; a test passes another to make keys equal).
 func put(n *node, d int, h uint64, p *payment, key func(string) uint64, own *owner) (_ *node, added bool) {
 	if n == nil {
-		n = &node{own: own}
+		n = newNode(0, 1, own)
 	}
 	s := nibble(h, p.id, d)
 	i, used := n.slot(s)
@@ -144,7 +144,8 @@ func put(n *node, d int, h uint64, p *payment, key func(string) uint64, own *own
 		if !used {
 			extra = 1
 		}
-		c = &node{occ: n.occ, sub: n.sub, own: own, kids: make([]kid, len(n.kids), len(n.kids)+extra)}
+		c = newNode(len(n.kids), len(n.kids)+extra, own)
+		c.occ, c.sub = n.occ, n.sub
 		copy(c.kids, n.kids)
 	}
 	if !used {
@@ -170,31 +171,89 @@ func put(n *node, d int, h uint64, p *payment, key func(string) uint64, own *own
 func pair(d int, ha uint64, a *payment, hb uint64, b *payment, own *owner) *node {
 	sa, sb := nibble(ha, a.id, d), nibble(hb, b.id, d)
 	if sa == sb {
-		return &node{occ: 1 << sa, sub: 1 << sa, kids: []kid{{n: pair(d+1, ha, a, hb, b, own)}}, own: own}
+		n := newNode(1, 1, own)
+		n.occ, n.sub, n.kids[0] = 1<<sa, 1<<sa, kid{n: pair(d+1, ha, a, hb, b, own)}
+		return n
 	}
 	if sa > sb {
 		sa, sb, a, b = sb, sa, b, a
 	}
-	return &node{occ: 1<<sa | 1<<sb, kids: []kid{{p: a}, {p: b}}, own: own}
+	n := newNode(2, 2, own)
+	n.occ, n.kids[0], n.kids[1] = 1<<sa|1<<sb, kid{p: a}, kid{p: b}
+	return n
+}
+
+// Nodes and their kids are allocated together (one allocation instead of
+// two): a node of capacity up to k is a nodeK whose kids start out in its
+// arr. Capacities are rounded up to 2, 4, 8 or 16 (a node has at most 16
+// kids). Should an owned node outgrow its array, append moves its kids to
+// a separate array; the node stays valid.
+type (
+	node2 struct {
+		node
+		arr [2]kid
+	}
+	node4 struct {
+		node
+		arr [4]kid
+	}
+	node8 struct {
+		node
+		arr [8]kid
+	}
+	node16 struct {
+		node
+		arr [16]kid
+	}
+)
+
+// newNode returns a node owned by own with n zero kids and room for
+// capacity (at most 16), in one allocation.
+func newNode(n, capacity int, own *owner) *node {
+	var c *node
+	switch {
+	case capacity <= 2:
+		x := &node2{}
+		x.kids, c = x.arr[:n], &x.node
+	case capacity <= 4:
+		x := &node4{}
+		x.kids, c = x.arr[:n], &x.node
+	case capacity <= 8:
+		x := &node8{}
+		x.kids, c = x.arr[:n], &x.node
+	default:
+		x := &node16{}
+		x.kids, c = x.arr[:n], &x.node
+	}
+	c.own = own
+	return c
 }
 
 // build returns the trie at depth d holding ps, whose keys are hs, sorted
 // in trie order with distinct ids (Restore's input), its nodes owned by
 // own. It makes the shape put makes, in one pass.
 func build(d int, ps []*payment, hs []uint64, own *owner) *node {
-	n := &node{own: own}
-	for i := 0; i < len(ps); {
+	var ends [16]int // the used slots' groups: ps[ends[k-1]:ends[k]]
+	var occ uint16
+	k := 0
+	for i := 0; i < len(ps); k++ {
 		s := nibble(hs[i], ps[i].id, d)
 		j := i + 1
 		for j < len(ps) && nibble(hs[j], ps[j].id, d) == s {
 			j++
 		}
-		n.occ |= 1 << s
+		occ |= 1 << s
+		ends[k], i = j, j
+	}
+	n := newNode(k, k, own)
+	n.occ = occ
+	for g, i := 0, 0; g < k; g++ {
+		j := ends[g]
 		if j == i+1 {
-			n.kids = append(n.kids, kid{p: ps[i]})
+			n.kids[g] = kid{p: ps[i]}
 		} else {
-			n.sub |= 1 << s
-			n.kids = append(n.kids, kid{n: build(d+1, ps[i:j], hs[i:j], own)})
+			n.sub |= 1 << nibble(hs[i], ps[i].id, d)
+			n.kids[g] = kid{n: build(d+1, ps[i:j], hs[i:j], own)}
 		}
 		i = j
 	}
