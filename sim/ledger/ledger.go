@@ -111,10 +111,6 @@ type payment struct {
 	authorized int64
 	captured   int64
 	refunded   int64
-	// own is the owner that built the record (nil: none). Like a node,
-	// a record its ledger's current owner built is held by no other
-	// state, so that ledger changes it in place (see owner).
-	own *owner
 }
 
 // Ledger is the payments state machine. New returns an empty one (the zero
@@ -172,7 +168,7 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 		if p != nil {
 			return errResult(o.ID, "duplicate-authorize", p), false
 		}
-		p = &payment{id: strings.Clone(o.ID), st: stAuthorized, authorized: o.Amount, own: l.owner()}
+		p = &payment{id: strings.Clone(o.ID), st: stAuthorized, authorized: o.Amount}
 		l.set(h, p)
 		return okResult(p), true
 	}
@@ -215,16 +211,10 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 	case KindGet:
 		return okResult(p), false
 	}
-	if own := l.owner(); own != nil && p.own == own {
-		*p = q // only this ledger's current state holds p
-	} else {
-		q.own = own
-		np := new(payment)
-		*np = q
-		p = np
-	}
-	l.set(h, p) // copies p's path, or marks it for hashing again
-	return okResult(p), true
+	np := new(payment)
+	*np = q
+	l.set(h, np)
+	return okResult(np), true
 }
 
 // owner returns the mark of the nodes and records the ledger may change in

@@ -142,7 +142,7 @@ func (l *Ledger) Restore(snapshot []byte) error {
 		if uint64(len(snapshot)-d.off) < idLen+1 {
 			return fmt.Errorf("ledger: restore: payment %d: truncated at byte %d", i, d.off)
 		}
-		p := &payment{id: string(snapshot[d.off : d.off+int(idLen)]), own: own}
+		p := &payment{id: string(snapshot[d.off : d.off+int(idLen)])}
 		d.off += int(idLen)
 		p.st = state(snapshot[d.off])
 		d.off++
