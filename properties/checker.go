@@ -1160,6 +1160,7 @@ func (c *Checker) replay() {
 			if ent.null {
 				continue
 			}
+			c.captureStart(ent.req.Op) // (linsegment.go)
 			ent.result = c.ref.Execute(ent.req.Op)
 			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
 			if rq := &c.reqs[ri]; !rq.replayed {

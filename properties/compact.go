@@ -337,6 +337,8 @@ type foldReqState struct {
 	free       *payLin            // a payLin to reuse
 	minCall    map[string]int64   // cutSegments' scratch: first call of an unfolded submission per payment
 	ids        []string           // cutSegments' scratch
+	busy       map[string]bool    // refHolds' scratch: payments in the unfolded replayed log
+	busyBuilt  bool               // busy is built for this fold
 	peakOpen   int                // the most open payments after a fold
 	peakOps    int                // the most operations they held after a fold
 	requests   int                // requests folded
@@ -347,7 +349,7 @@ type foldReqState struct {
 
 func (f *foldReqState) reset() {
 	*f = foldReqState{clientTs: reuse(f.clientTs), late: f.late[:0], sum: reuse(f.sum), open: reuse(f.open),
-		minCall: reuse(f.minCall), ids: f.ids[:0], blocked: reuse(f.blocked), subMap: f.subMap[:0], reqMap: f.reqMap[:0]}
+		minCall: reuse(f.minCall), ids: f.ids[:0], busy: reuse(f.busy), blocked: reuse(f.blocked), subMap: f.subMap[:0], reqMap: f.reqMap[:0]}
 }
 
 // foldedReq reports whether request (client, ts) lies at or below its

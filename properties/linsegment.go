@@ -43,6 +43,7 @@ const (
 	sumDecided  = 1 << iota // a segment was decided (counted in linDecided)
 	sumGaveUp               // a segment stayed too long or undecided: no longer checked
 	sumViolated             // a violation was reported: no longer checked
+	sumEarlier              // earlier operations were checked and their summary dropped (n unknown)
 )
 
 // maxCarried bounds the faulty nodes' requests carried along per payment;
@@ -102,15 +103,24 @@ func (s paySum) ledgerOf(id string) *ledger.Ledger {
 // paySum (flags and n from base). ok is false when l holds something else
 // or a record that ledgerOf would not rebuild exactly.
 func sumOf(l *ledger.Ledger, id string, base paySum) (s paySum, ok bool) {
+	p, found := l.Lookup(id)
+	want := 0
+	if found {
+		want = 1
+	}
+	if l.Len() != want {
+		return paySum{flags: base.flags, n: base.n}, false
+	}
+	return sumOfRecord(p, found, base)
+}
+
+// sumOfRecord returns payment record p (found false: no payment) as a
+// paySum (flags and n from base); ok as for sumOf.
+func sumOfRecord(p ledger.Payment, found bool, base paySum) (s paySum, ok bool) {
 	s = paySum{flags: base.flags, n: base.n}
-	ps := l.Payments()
-	if len(ps) == 0 {
+	if !found {
 		return s, true
 	}
-	if len(ps) != 1 || ps[0].ID != id {
-		return s, false
-	}
-	p := ps[0]
 	i := slices.Index(payStates[:], p.State)
 	if i < 0 {
 		return s, false
@@ -128,6 +138,39 @@ func sumOf(l *ledger.Ledger, id string, base paySum) (s paySum, ok bool) {
 		ok = captured && p.Refunded == p.Authorized
 	}
 	return s, ok
+}
+
+// sameState reports whether a and b hold the same payment record.
+func sameState(a, b paySum) bool { return a.st == b.st && a.auth == b.auth && a.ref == b.ref }
+
+// captureStart is called before the reference replay executes op: a
+// payment gets its summary when the reference ledger first executes one of
+// its operations (state none for a new payment) unless it has one or an
+// open segment. A payment without either whose record the reference
+// ledger holds had its summary dropped because the reference ledger held
+// that state and had executed nothing of it that was not folded (see
+// cutPayment): nothing of it was executed since, so the reference ledger's
+// state of it now is where its next segment starts.
+func (c *Checker) captureStart(op string) {
+	f := &c.fold.req
+	id := paymentOf(op)
+	if _, ok := f.open[id]; ok {
+		return
+	}
+	if _, ok := f.sum[id]; ok {
+		return
+	}
+	p, found := c.ref.Lookup(id)
+	s, ok := sumOfRecord(p, found, paySum{})
+	if !ok {
+		s = paySum{flags: sumGaveUp} // not a record the ledger makes: not judged
+		c.linSkipped++
+	} else if found {
+		// Its earlier operations were checked and decided (a payment
+		// given up or violated keeps its summary).
+		s.flags = sumDecided | sumEarlier
+	}
+	f.sum[strings.Clone(id)] = s
 }
 
 // startStates returns the states pl's open segment starts from, as
@@ -244,11 +287,41 @@ func (c *Checker) cutSegments() {
 		if m, ok := minCall[id]; ok {
 			bound = min(bound, m)
 		}
-		c.cutPayment(id, f.open[id], bound)
+		_, unfolded := minCall[id]
+		c.cutPayment(id, f.open[id], bound, unfolded)
 	}
 	clear(ids)
+	f.busyBuilt = false
 	f.peakOpen = max(f.peakOpen, len(f.open))
 	f.peakOps = max(f.peakOps, f.openOps())
+}
+
+// refHolds reports whether the reference ledger holds payment id in state
+// s and no operation of id it executed is in the unfolded committed log.
+func (c *Checker) refHolds(id string, s paySum) bool {
+	p, found := c.ref.Lookup(id)
+	r, ok := sumOfRecord(p, found, paySum{})
+	if !ok || !sameState(r, s) || c.refBroken {
+		return false
+	}
+	f := &c.fold.req
+	if !f.busyBuilt {
+		f.busyBuilt = true
+		busy := reuse(f.busy)
+		f.busy = busy
+		for seq := c.fold.logLow + 1; ; seq++ {
+			entries, ok := c.log.get(seq)
+			if !ok {
+				break
+			}
+			for i := range entries {
+				if e := &entries[i]; e.present && !e.null && e.ok {
+					busy[paymentOf(e.req.Op)] = true
+				}
+			}
+		}
+	}
+	return !f.busy[id]
 }
 
 // byCall orders operations by call time.
@@ -257,7 +330,7 @@ func byCall(a, b linOp) int { return cmp.Compare(a.call, b.call) }
 // cutPayment checks the longest prefix (by call time) of pl's open segment
 // whose operations all return before the rest, and before bound, are
 // called.
-func (c *Checker) cutPayment(id string, pl *payLin, bound int64) {
+func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) {
 	ops := pl.ops
 	slices.SortStableFunc(ops, byCall)
 	k, maxRet := 0, int64(math.MinInt64)
@@ -333,9 +406,13 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64) {
 	clear(ops[rest:])
 	pl.ops = ops[:rest]
 	if rest == 0 && pl.states == nil && len(pl.carried) == 0 {
-		// Summarised: keep the compact record only (none for a payment
-		// that never existed and has nothing to note).
-		f.sum[strings.Clone(id)] = pl.sum
+		// Summarised: keep the compact record only, or none when the
+		// reference ledger holds that state and no operation of the
+		// payment it executed is unfolded (its next operation the
+		// reference replays notes that state again: captureStart).
+		if unfolded || !c.refHolds(id, pl.sum) {
+			f.sum[strings.Clone(id)] = pl.sum
+		}
 		delete(f.open, id)
 		if cap(pl.ops) <= 8 {
 			f.free = pl
@@ -351,8 +428,12 @@ func (c *Checker) linViolation(id string, seg []linOp, pl *payLin, starts []linS
 		clients = appendUnique(clients, sim.NodeID(seg[i].client))
 	}
 	detail := fmt.Sprintf("the %d client operations on payment %q are not linearizable: %s", len(seg), id, describeOps(operations(seg)))
-	if pl.sum.n > 0 || len(pl.carried) > 0 {
-		detail += fmt.Sprintf(" (after %d earlier operations, checked during the run, which can end in: %s", pl.sum.n, describeStates(starts))
+	if pl.sum.n > 0 || pl.sum.flags&sumEarlier != 0 || len(pl.carried) > 0 {
+		n := fmt.Sprint(pl.sum.n)
+		if pl.sum.flags&sumEarlier != 0 {
+			n = "the"
+		}
+		detail += fmt.Sprintf(" (after %s earlier operations, checked during the run, which can end in: %s", n, describeStates(starts))
 		if len(pl.carried) > 0 {
 			detail += "; faulty nodes' requests that may take effect at any time: " + describeOps(operations(pl.carried))
 		}

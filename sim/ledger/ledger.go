@@ -314,6 +314,15 @@ func (l *Ledger) Payments() []Payment {
 	return out
 }
 
+// Lookup returns payment id's record (ok false: no such payment).
+func (l *Ledger) Lookup(id string) (p Payment, ok bool) {
+	r := l.find(id)
+	if r == nil {
+		return Payment{}, false
+	}
+	return Payment{ID: r.id, State: r.st.String(), Authorized: r.authorized, Captured: r.captured, Refunded: r.refunded}, true
+}
+
 // Len returns the number of payments.
 func (l *Ledger) Len() int { return l.count }
 
