@@ -142,14 +142,15 @@ func (l *Ledger) Restore(snapshot []byte) error {
 		if uint64(len(snapshot)-d.off) < idLen+1 {
 			return fmt.Errorf("ledger: restore: payment %d: truncated at byte %d", i, d.off)
 		}
-		p := &payment{id: string(snapshot[d.off : d.off+int(idLen)])}
+		p := &payment{id: string(snapshot[d.off : d.off+int(idLen)]), own: own}
 		d.off += int(idLen)
 		p.st = state(snapshot[d.off])
 		d.off++
+		var captured int64 // not stored: checked against what the state implies
 		for _, f := range []struct {
 			name string
 			v    *int64
-		}{{"authorized", &p.authorized}, {"captured", &p.captured}, {"refunded", &p.refunded}} {
+		}{{"authorized", &p.authorized}, {"captured", &captured}, {"refunded", &p.refunded}} {
 			v, err := d.uvarint(f.name)
 			if err != nil {
 				return err
@@ -159,7 +160,7 @@ func (l *Ledger) Restore(snapshot []byte) error {
 			}
 			*f.v = int64(v)
 		}
-		if err := checkPayment(p); err != nil {
+		if err := checkAmounts(p, captured); err != nil {
 			return fmt.Errorf("ledger: restore: %w", err)
 		}
 		h := keyOf(p.id)

@@ -383,6 +383,6 @@ func appendRecord(b []byte, p *payment) []byte {
 	b = append(b, p.id...)
 	b = append(b, byte(p.st))
 	b = binary.AppendUvarint(b, uint64(p.authorized))
-	b = binary.AppendUvarint(b, uint64(p.captured))
+	b = binary.AppendUvarint(b, uint64(p.captured()))
 	return binary.AppendUvarint(b, uint64(p.refunded))
 }
