@@ -254,6 +254,11 @@ func TestJudgements(t *testing.T) {
 	if !o.FullyJudged() || !o.LivenessChecked || o.Verdict() != "ok" {
 		t.Errorf("fault-free: %s", o.Summary())
 	}
+	// Clients send only to the primary, so no backup waits for a request:
+	// timeliness had nothing to judge, and the one-line summary says so.
+	if n := o.VacuousNote(); !strings.Contains(n, "timeliness vacuous: ") || !strings.Contains(o.JudgedSummary(), n) {
+		t.Errorf("fault-free: vacuous note %q, summary %q; want timeliness named as vacuous", n, o.JudgedSummary())
+	}
 
 	// The run ends before a pending request's liveness bound passes.
 	cp, _ := scenarios.Builtin("crashed-primary")

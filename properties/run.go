@@ -137,6 +137,24 @@ func (o *Outcome) Vacuous() bool {
 	return false
 }
 
+// VacuousNote names the properties that were judged but had nothing to
+// judge in a run that was not vacuous as a whole (for example timeliness
+// when no correct backup waited for a request of a client), each with its
+// reason, as "; timeliness vacuous: no correct backup ...". It is "" when
+// there are none, or when the whole run was vacuous (Vacuous says that).
+func (o *Outcome) VacuousNote() string {
+	if o.Vacuous() {
+		return ""
+	}
+	var b strings.Builder
+	for _, j := range o.Judgements {
+		if why, ok := strings.CutPrefix(j.Reason, "vacuous: "); ok && j.Judged {
+			b.WriteString("; " + j.Property + " vacuous: " + why)
+		}
+	}
+	return b.String()
+}
+
 // JudgedSummary says in one line which properties were judged, e.g.
 // "safety and liveness judged" or "safety judged; liveness not judged: the
 // run ended 2s after GST, the bound is 5.6s".
@@ -173,7 +191,7 @@ func (o *Outcome) JudgedSummary() string {
 	default:
 		s += "; liveness not judged: " + live.Reason
 	}
-	return s
+	return s + o.VacuousNote()
 }
 
 // Property is the first violated property ("" when none).

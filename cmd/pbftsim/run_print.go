@@ -36,7 +36,7 @@ func printVerdict(w io.Writer, o *properties.Outcome, checked bool) {
 	case !o.FullyJudged():
 		fmt.Fprintf(w, "properties: no violation among those judged (%d of %d not judged, %d in part)\n", len(notJudged), len(o.Judgements), o.PartlyJudged())
 	default:
-		fmt.Fprintf(w, "properties: ok (safety and liveness judged)\n")
+		fmt.Fprintf(w, "properties: ok (safety and liveness judged%s)\n", o.VacuousNote())
 	}
 	if n := cutNote(o.Result); n != "" && o.BudgetExceeded() == "" {
 		fmt.Fprintf(w, "  %s\n", strings.TrimPrefix(n, "; "))

@@ -52,7 +52,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"weak"
@@ -217,14 +217,24 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 	return okResult(np), true
 }
 
+// owner returns the mark of the nodes and records the ledger may change in
+// place, making one if needed; nil for a shared ledger (in a
+// SnapshotCache), whose states other ledgers hold.
+func (l *Ledger) owner() *owner {
+	if l.ver != nil {
+		return nil
+	}
+	if l.own == nil {
+		l.own = &owner{}
+	}
+	return l.own
+}
+
 // set puts p (whose key is h) in the ledger, new or in place of the record
 // with its id.
 func (l *Ledger) set(h uint64, p *payment) {
-	if l.ver == nil && l.own == nil {
-		l.own = &owner{}
-	}
 	var added bool
-	l.root, added = put(l.root, 0, h, p, keyOf, l.own)
+	l.root, added = put(l.root, 0, h, p, keyOf, l.owner())
 	if added {
 		l.count++
 	}
@@ -298,7 +308,9 @@ func (l *Ledger) Payments() []Payment {
 	walk(l.root, func(p *payment) {
 		out = append(out, Payment{ID: p.id, State: p.st.String(), Authorized: p.authorized, Captured: p.captured, Refunded: p.refunded})
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if len(out) > 1 {
+		slices.SortFunc(out, func(a, b Payment) int { return strings.Compare(a.ID, b.ID) })
+	}
 	return out
 }
 

@@ -549,3 +549,37 @@ func TestSnapshotCache(t *testing.T) {
 		t.Fatalf("restored shared ledger: err %v, digest equal %v", err, r.Digest() == b.Digest())
 	}
 }
+
+// BenchmarkSmall measures the checker's one-payment ledgers: "build" makes
+// a ledger and brings a payment to partially-refunded (as linearizability's
+// ledgerOf does), "step" restores a one-payment snapshot, executes an
+// operation and encodes the result (one linearizability search step).
+func BenchmarkSmall(b *testing.B) {
+	b.Run("build", func(b *testing.B) {
+		auth, conf, ref := Authorize("PAY001", 100), Confirm("PAY001"), Refund("PAY001", 30)
+		b.ReportAllocs()
+		for b.Loop() {
+			l := New()
+			l.Execute(auth)
+			l.Execute(conf)
+			l.Execute(ref)
+			if l.Len() != 1 {
+				b.Fatal("no payment")
+			}
+		}
+	})
+	b.Run("step", func(b *testing.B) {
+		l := New()
+		l.Execute(Authorize("PAY001", 100))
+		snap, op := l.Snapshot(), Confirm("PAY001")
+		b.ReportAllocs()
+		for b.Loop() {
+			l := New()
+			if err := l.Restore(snap); err != nil {
+				b.Fatal(err)
+			}
+			l.Execute(op)
+			_ = l.Snapshot()
+		}
+	})
+}
