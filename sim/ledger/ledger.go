@@ -52,7 +52,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/bits"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"weak"
@@ -104,13 +104,26 @@ type Payment struct {
 	Refunded   int64
 }
 
-// payment is the internal record.
+// payment is the internal record. What was captured follows from the
+// state (see captured), so it is not stored: a record takes 48 bytes.
 type payment struct {
 	id         string
 	st         state
 	authorized int64
-	captured   int64
 	refunded   int64
+	// own is the owner that built the record (nil: none). Like a node,
+	// a record built by its ledger's current owner is held by no other
+	// state, so that ledger changes it in place (see owner).
+	own *owner
+}
+
+// captured returns the amount captured: all of it once confirmed, else 0.
+func (p *payment) captured() int64 {
+	switch p.st {
+	case stConfirmed, stPartiallyRefunded, stRefunded:
+		return p.authorized
+	}
+	return 0
 }
 
 // Ledger is the payments state machine. New returns an empty one (the zero
@@ -168,7 +181,7 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 		if p != nil {
 			return errResult(o.ID, "duplicate-authorize", p), false
 		}
-		p = &payment{id: strings.Clone(o.ID), st: stAuthorized, authorized: o.Amount}
+		p = &payment{id: strings.Clone(o.ID), st: stAuthorized, authorized: o.Amount, own: l.owner()}
 		l.set(h, p)
 		return okResult(p), true
 	}
@@ -185,17 +198,16 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 			return errResult(o.ID, "double-confirm", p), false
 		}
 		q.st = stConfirmed
-		q.captured = p.authorized
 	case KindRefund:
 		switch p.st {
 		case stAuthorized, stCancelled:
 			return errResult(o.ID, "refund-not-captured", p), false
 		}
-		if o.Amount > p.captured-p.refunded {
+		if o.Amount > p.captured()-p.refunded {
 			return errResult(o.ID, "refund-exceeds-captured", p), false
 		}
 		q.refunded += o.Amount
-		if q.refunded == q.captured {
+		if q.refunded == q.authorized {
 			q.st = stRefunded
 		} else {
 			q.st = stPartiallyRefunded
@@ -211,20 +223,36 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 	case KindGet:
 		return okResult(p), false
 	}
-	np := new(payment)
-	*np = q
-	l.set(h, np)
-	return okResult(np), true
+	if own := l.owner(); own != nil && p.own == own {
+		*p = q // no state but the ledger's current one holds p
+	} else {
+		q.own = own
+		np := new(payment)
+		*np = q
+		p = np
+	}
+	l.set(h, p) // copies p's path, or marks its owned nodes for hashing again
+	return okResult(p), true
+}
+
+// owner returns the mark of the nodes and records the ledger may change in
+// place, making one if needed; nil for a shared ledger (in a
+// SnapshotCache), whose states other ledgers hold.
+func (l *Ledger) owner() *owner {
+	if l.ver != nil {
+		return nil
+	}
+	if l.own == nil {
+		l.own = &owner{}
+	}
+	return l.own
 }
 
 // set puts p (whose key is h) in the ledger, new or in place of the record
 // with its id.
 func (l *Ledger) set(h uint64, p *payment) {
-	if l.ver == nil && l.own == nil {
-		l.own = &owner{}
-	}
 	var added bool
-	l.root, added = put(l.root, 0, h, p, keyOf, l.own)
+	l.root, added = put(l.root, 0, h, p, keyOf, l.owner())
 	if added {
 		l.count++
 	}
@@ -266,7 +294,7 @@ func appendAmounts(buf []byte, p *payment) []byte {
 	buf = append(buf, " authorized="...)
 	buf = strconv.AppendInt(buf, p.authorized, 10)
 	buf = append(buf, " captured="...)
-	buf = strconv.AppendInt(buf, p.captured, 10)
+	buf = strconv.AppendInt(buf, p.captured(), 10)
 	buf = append(buf, " refunded="...)
 	buf = strconv.AppendInt(buf, p.refunded, 10)
 	return buf
@@ -296,9 +324,11 @@ func (l *Ledger) Digest() [32]byte {
 func (l *Ledger) Payments() []Payment {
 	out := make([]Payment, 0, l.count)
 	walk(l.root, func(p *payment) {
-		out = append(out, Payment{ID: p.id, State: p.st.String(), Authorized: p.authorized, Captured: p.captured, Refunded: p.refunded})
+		out = append(out, Payment{ID: p.id, State: p.st.String(), Authorized: p.authorized, Captured: p.captured(), Refunded: p.refunded})
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	if len(out) > 1 {
+		slices.SortFunc(out, func(a, b Payment) int { return strings.Compare(a.ID, b.ID) })
+	}
 	return out
 }
 
@@ -308,7 +338,7 @@ func (l *Ledger) Lookup(id string) (p Payment, ok bool) {
 	if r == nil {
 		return Payment{}, false
 	}
-	return Payment{ID: r.id, State: r.st.String(), Authorized: r.authorized, Captured: r.captured, Refunded: r.refunded}, true
+	return Payment{ID: r.id, State: r.st.String(), Authorized: r.authorized, Captured: r.captured(), Refunded: r.refunded}, true
 }
 
 // Len returns the number of payments.
@@ -328,7 +358,7 @@ func (l *Ledger) State(id string) (string, bool) {
 func (l *Ledger) Totals() (authorized, captured, refunded int64) {
 	walk(l.root, func(p *payment) {
 		authorized += p.authorized
-		captured += p.captured
+		captured += p.captured()
 		refunded += p.refunded
 	})
 	return authorized, captured, refunded
@@ -414,11 +444,15 @@ func (l *Ledger) CheckPayment(id string) error {
 }
 
 // checkPayment validates one record's id, state and amounts.
-func checkPayment(p *payment) error {
+func checkPayment(p *payment) error { return checkAmounts(p, p.captured()) }
+
+// checkAmounts validates a record's id, state and amounts, with c captured
+// (a snapshot states it; a record implies it).
+func checkAmounts(p *payment, c int64) error {
 	if !validID(p.id) {
 		return fmt.Errorf("ledger: payment id %q: %s", p.id, reasonID)
 	}
-	a, c, r := p.authorized, p.captured, p.refunded
+	a, r := p.authorized, p.refunded
 	if a < 1 || a > MaxAmount {
 		return fmt.Errorf("ledger: payment %s: authorized=%d out of range 1..%d", p.id, a, MaxAmount)
 	}

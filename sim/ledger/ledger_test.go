@@ -411,9 +411,10 @@ func TestCheckInvariantsDetects(t *testing.T) {
 		name string
 		mut  func(p *payment)
 	}{
-		{"refund exceeds capture", func(p *payment) { p.refunded = p.captured + 1 }},
-		{"capture exceeds authorization", func(p *payment) { p.captured = p.authorized + 1 }},
-		{"confirmed with nothing captured", func(p *payment) { p.captured = 0 }},
+		{"refund exceeds capture", func(p *payment) { p.refunded = p.captured() + 1 }},
+		{"authorization out of range", func(p *payment) { p.authorized = MaxAmount + 1 }},
+		{"confirmed with a refund", func(p *payment) { p.refunded = 1 }},
+		{"authorized with a refund", func(p *payment) { p.st, p.refunded = stAuthorized, 1 }},
 		{"bad state", func(p *payment) { p.st = 42 }},
 		{"partially-refunded with nothing refunded", func(p *payment) { p.st = stPartiallyRefunded }},
 	}
@@ -547,5 +548,59 @@ func TestSnapshotCache(t *testing.T) {
 	r := NewShared(c)
 	if err := r.Restore(b.Snapshot()); err != nil || r.Digest() != b.Digest() {
 		t.Fatalf("restored shared ledger: err %v, digest equal %v", err, r.Digest() == b.Digest())
+	}
+}
+
+// BenchmarkSmall measures the checker's one-payment ledgers: "build" makes
+// a ledger and brings a payment to partially-refunded (as linearizability's
+// ledgerOf does), "step" restores a one-payment snapshot, executes an
+// operation and encodes the result (one linearizability search step).
+func BenchmarkSmall(b *testing.B) {
+	b.Run("build", func(b *testing.B) {
+		auth, conf, ref := Authorize("PAY001", 100), Confirm("PAY001"), Refund("PAY001", 30)
+		b.ReportAllocs()
+		for b.Loop() {
+			l := New()
+			l.Execute(auth)
+			l.Execute(conf)
+			l.Execute(ref)
+			if l.Len() != 1 {
+				b.Fatal("no payment")
+			}
+		}
+	})
+	b.Run("step", func(b *testing.B) {
+		l := New()
+		l.Execute(Authorize("PAY001", 100))
+		snap, op := l.Snapshot(), Confirm("PAY001")
+		b.ReportAllocs()
+		for b.Loop() {
+			l := New()
+			if err := l.Restore(snap); err != nil {
+				b.Fatal(err)
+			}
+			l.Execute(op)
+			_ = l.Snapshot()
+		}
+	})
+}
+
+// TestRestoreRejectsCapturedMismatch: records do not store the captured
+// amount (the state implies it), so Restore must check the one a snapshot
+// states against the state rather than drop it.
+func TestRestoreRejectsCapturedMismatch(t *testing.T) {
+	rec := func(st state, a, c, r byte) []byte {
+		return []byte(snapshotMagic + "\x01\x01X" + string([]byte{byte(st), a, c, r}))
+	}
+	if err := New().Restore(rec(stConfirmed, 10, 10, 0)); err != nil {
+		t.Fatalf("valid snapshot: %v", err)
+	}
+	for _, b := range [][]byte{rec(stAuthorized, 10, 5, 0), rec(stConfirmed, 10, 9, 0), rec(stCancelled, 10, 10, 0), rec(stRefunded, 10, 8, 8)} {
+		l := New()
+		if err := l.Restore(b); err == nil {
+			t.Errorf("Restore accepted %q (captured does not match the state)", b)
+		} else if !strings.Contains(err.Error(), "captured") {
+			t.Errorf("Restore %q: error does not name captured: %v", b, err)
+		}
 	}
 }

@@ -51,9 +51,10 @@ func (l *Ledger) Freeze() interface{ Encode() []byte } {
 // with the others again); any other value is restored from its encoding.
 func (l *Ledger) Thaw(f interface{ Encode() []byte }) error {
 	if fr, ok := f.(*Frozen); ok {
-		// The nodes stay the frozen state's: l.own, if any, owns none of
-		// them (Freeze ended the owner that built them).
-		l.root, l.count, l.ver = fr.root, fr.count, fr.ver
+		// The nodes stay the frozen state's: a new owner (if the ledger
+		// is unshared) marks what the ledger builds from now on, and a
+		// shared ledger must not mark the nodes it adds to a version.
+		l.root, l.count, l.ver, l.own = fr.root, fr.count, fr.ver, nil
 		return nil
 	}
 	return l.Restore(f.Encode())
@@ -122,8 +123,13 @@ func (l *Ledger) Restore(snapshot []byte) error {
 	if count > uint64(len(snapshot)-d.off)/minRecordLen {
 		return fmt.Errorf("ledger: restore: payment count %d exceeds what %d remaining bytes can hold", count, len(snapshot)-d.off)
 	}
-	ps := make([]*payment, 0, count)
-	hs := make([]uint64, 0, count)
+	var psa [4]*payment // small snapshots (the checker's one-payment ledgers) need no slices
+	var hsa [4]uint64
+	ps, hs := psa[:0], hsa[:0]
+	if count > uint64(len(psa)) {
+		ps, hs = make([]*payment, 0, count), make([]uint64, 0, count)
+	}
+	own := &owner{} // the restored ledger's: it may change what it builds here
 	for i := uint64(0); i < count; i++ {
 		start := d.off
 		idLen, err := d.uvarint("id length")
@@ -136,14 +142,15 @@ func (l *Ledger) Restore(snapshot []byte) error {
 		if uint64(len(snapshot)-d.off) < idLen+1 {
 			return fmt.Errorf("ledger: restore: payment %d: truncated at byte %d", i, d.off)
 		}
-		p := &payment{id: string(snapshot[d.off : d.off+int(idLen)])}
+		p := &payment{id: string(snapshot[d.off : d.off+int(idLen)]), own: own}
 		d.off += int(idLen)
 		p.st = state(snapshot[d.off])
 		d.off++
+		var captured int64 // not stored: checked against what the state implies
 		for _, f := range []struct {
 			name string
 			v    *int64
-		}{{"authorized", &p.authorized}, {"captured", &p.captured}, {"refunded", &p.refunded}} {
+		}{{"authorized", &p.authorized}, {"captured", &captured}, {"refunded", &p.refunded}} {
 			v, err := d.uvarint(f.name)
 			if err != nil {
 				return err
@@ -153,7 +160,7 @@ func (l *Ledger) Restore(snapshot []byte) error {
 			}
 			*f.v = int64(v)
 		}
-		if err := checkPayment(p); err != nil {
+		if err := checkAmounts(p, captured); err != nil {
 			return fmt.Errorf("ledger: restore: %w", err)
 		}
 		h := keyOf(p.id)
@@ -166,8 +173,8 @@ func (l *Ledger) Restore(snapshot []byte) error {
 		return fmt.Errorf("ledger: restore: %d trailing bytes after %d payments", len(snapshot)-d.off, count)
 	}
 	l.ver = nil // shares no version with the others any more
-	l.own = &owner{}
-	l.root, l.count = build(0, ps, hs, l.own), len(ps)
+	l.own = own
+	l.root, l.count = build(0, ps, hs, own), len(ps)
 	return nil
 }
 

@@ -202,3 +202,37 @@ func TestThaw(t *testing.T) {
 		t.Fatal("thaw of a corrupt encoding accepted")
 	}
 }
+
+// TestThawedSharedLedgerNeverChangesVersionsInPlace: a ledger that was
+// unshared (it restored a snapshot, so it had an owner) and then thawed a
+// shared state must not mark the nodes and records it adds to a shared
+// version as its own: another ledger that adopts that version would see
+// its state change under it. (The code before this test let the restored
+// ledger's owner survive Thaw, and did exactly that.)
+func TestThawedSharedLedgerNeverChangesVersionsInPlace(t *testing.T) {
+	c := NewSnapshotCache()
+	a, b, plain := NewShared(c), NewShared(c), New()
+	for _, l := range []*Ledger{a, b, plain} {
+		l.Execute(Authorize("X", 10))
+	}
+	fr := b.Freeze()
+	r := New()
+	if err := r.Restore(a.Snapshot()); err != nil {
+		t.Fatal(err)
+	}
+	r.Execute(Authorize("W", 3)) // r changes what it owns
+	if err := r.Thaw(fr); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []string{Authorize("Y", 5), Confirm("X")} {
+		r.Execute(op) // r builds the version; a adopts it
+		a.Execute(op)
+		plain.Execute(op)
+	}
+	want := plain.Snapshot()
+	r.Execute(Refund("X", 4))
+	r.Execute(Confirm("Y"))
+	if !bytes.Equal(a.Snapshot(), want) || a.Digest() != plain.Digest() {
+		t.Fatalf("a ledger sharing a version changed when another changed:\n got %q\nwant %q", a.Snapshot(), want)
+	}
+}
