@@ -399,8 +399,10 @@ func (c Config) scheduleScenario(m *engine.Model, path []engine.Choice) (scenari
 	keys := make([]key, len(sched.Sends))
 	fates := map[key][]string{}
 	for i, s := range sched.Sends {
-		if s.Copies > 2 {
-			return sc, fmt.Errorf("the counterexample duplicates one message %d times: not expressible by network rules (at most 2)", s.Copies)
+		// The engine duplicates a send at most once (Flight.Duped), as
+		// the kernel does.
+		if s.Copies > 1 {
+			return sc, fmt.Errorf("the counterexample duplicates one message twice: not expressible by network rules")
 		}
 		view, hasView, seq, hasSeq := byzantine.ViewSeq(s.Msg)
 		keys[i] = key{s.Msg.Type(), s.From, s.To, s.SentAt, view, seq}
@@ -414,10 +416,9 @@ func (c Config) scheduleScenario(m *engine.Model, path []engine.Choice) (scenari
 		if hasSeq {
 			rule.Seq = &seq
 		}
-		// The kernel delivers the original at SentAt+Delay, a duplicate at
-		// SentAt+DuplicateDelay and a second one at DuplicateAt; copies
-		// still in flight at the end of the path arrive an hour later
-		// (never, within the replayed run).
+		// The kernel delivers the original at SentAt+Delay and a duplicate
+		// at SentAt+DuplicateDelay; copies still in flight at the end of the
+		// path arrive an hour later (never, within the replayed run).
 		at := slices.Clone(s.Delivered)
 		for len(at) < 1+s.Copies-s.Dropped {
 			at = append(at, s.SentAt+sim.Time(time.Hour))
@@ -430,16 +431,9 @@ func (c Config) scheduleScenario(m *engine.Model, path []engine.Choice) (scenari
 		case 2:
 			rule.Delay = time.Duration(at[0] - s.SentAt)
 			rule.Duplicate, rule.DuplicateDelay = true, time.Duration(at[1]-s.SentAt)
-		case 3:
-			if at[2] <= 0 {
-				return sc, fmt.Errorf("the counterexample delivers a second duplicate of a %v message from %d to %d at time 0: not expressible by network rules", s.Msg.Type(), s.From, s.To)
-			}
-			rule.Delay = time.Duration(at[0] - s.SentAt)
-			rule.Duplicate, rule.DuplicateDelay = true, time.Duration(at[1]-s.SentAt)
-			rule.DuplicateAt = time.Duration(at[2])
 		}
 		rules[i] = rule
-		fates[keys[i]] = append(fates[keys[i]], fmt.Sprintf("%v %v %v %v %v", rule.Drop, rule.Delay, rule.Duplicate, rule.DuplicateDelay, rule.DuplicateAt))
+		fates[keys[i]] = append(fates[keys[i]], fmt.Sprintf("%v %v %v %v", rule.Drop, rule.Delay, rule.Duplicate, rule.DuplicateDelay))
 	}
 	written := map[key]bool{}
 	nth := map[key]int{}
