@@ -148,6 +148,7 @@ func (s *Scenario) Config() (cluster.Config, error) {
 			Start:     sim.Time(r.Start),
 			End:       sim.Time(r.End),
 			StartView: r.StartView,
+			Nth:       r.Nth,
 		}
 		if r.View != nil {
 			v := *r.View

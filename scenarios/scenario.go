@@ -208,6 +208,12 @@ type NetRule struct {
 	Start       time.Duration `yaml:"start,omitempty"`
 	End         time.Duration `yaml:"end,omitempty"`        // 0: until GST
 	StartView   uint64        `yaml:"start_view,omitempty"` // active once view >= StartView is seen
+	// Nth, when set, applies the rule only to the Nth message (counted from
+	// 1 in send order) that matches its other fields on each link from ->
+	// to: it tells apart messages those fields cannot, e.g. two
+	// PRE-PREPAREs for one view and sequence number that an equivocating
+	// primary sends at one moment. 0: every matching message.
+	Nth int `yaml:"nth,omitempty"`
 }
 
 // Run bounds the run.

@@ -104,6 +104,7 @@ func TestBadInput(t *testing.T) {
 		{"adversary deliver_at negative", "adversary:\n  - {types: [PREPARE], deliver_at: -1ms}\n", 2, 36, "adversary[0].deliver_at", []string{">= 0"}},
 		{"timer fire node missing", "timer_fires:\n  - {node: 40, timer: 1, at: 1ms}\n", 2, 12, "timer_fires[0].node", []string{"node 40 does not exist"}},
 		{"timer fire timer zero", "timer_fires:\n  - {node: 1, timer: 0, at: 1ms}\n", 2, 22, "timer_fires[0].timer", []string{"want a timer id >= 1"}},
+		{"adversary nth negative", "adversary:\n  - {types: [PREPARE], drop: 1, nth: -2}\n", 2, 38, "adversary[0].nth", []string{"-2 is out of range", "want >= 1"}},
 		{"adversary drop out of range", "adversary:\n  - {drop: 3}\n", 2, 12, "adversary[0].drop", []string{"want a probability in [0, 1]"}},
 		{"adversary ends before start", "adversary:\n  - {drop: 1, start: 1s, end: 1s}\n", 2, 31, "adversary[0].end", []string{"after start (1s)"}},
 		{"negative mix weight", "workload:\n  mix: {confirm: -1}\n", 2, 18, "workload.mix.confirm", []string{"want a weight >= 0"}},

@@ -608,6 +608,9 @@ func (v *validator) netRule(p string, r *NetRule, ns nodeSet, protocol string) e
 	if r.Drop == 0 && r.Delay == 0 && !r.Duplicate && r.DeliverAt == 0 && !r.Lose && r.DuplicateAt == 0 {
 		return v.errf(p, "the rule has no effect: want drop > 0, delay > 0 or duplicate (or deliver_at, lose, duplicate_at)")
 	}
+	if r.Nth < 0 {
+		return v.errf(p+".nth", "%d is out of range: want >= 1 (the Nth matching message on a link) or 0 (every one)", r.Nth)
+	}
 	if err := v.nonNegative(p+".start", r.Start); err != nil {
 		return err
 	}

@@ -391,13 +391,19 @@ func (c Config) scheduleScenario(m *engine.Model, path []engine.Choice) (scenari
 		at        sim.Time
 		view, seq uint64
 	}
-	fate := map[key]string{}
-	for _, s := range sched.Sends {
-		if s.Copies > 1 {
-			return sc, fmt.Errorf("the counterexample duplicates one message twice: not expressible by network rules")
+	// One rule per send, matching its type, link, send time, view and
+	// sequence number; sends those fields do not tell apart share one rule
+	// when their fates agree, and otherwise get one rule each, told apart by
+	// Nth (their order of sending on the link).
+	rules := make([]scenarios.NetRule, len(sched.Sends))
+	keys := make([]key, len(sched.Sends))
+	fates := map[key][]string{}
+	for i, s := range sched.Sends {
+		if s.Copies > 2 {
+			return sc, fmt.Errorf("the counterexample duplicates one message %d times: not expressible by network rules (at most 2)", s.Copies)
 		}
 		view, hasView, seq, hasSeq := byzantine.ViewSeq(s.Msg)
-		k := key{s.Msg.Type(), s.From, s.To, s.SentAt, view, seq}
+		keys[i] = key{s.Msg.Type(), s.From, s.To, s.SentAt, view, seq}
 		rule := scenarios.NetRule{Types: []string{s.Msg.Type().String()}, From: []int{int(s.From)}, To: []int{int(s.To)},
 			Start: time.Duration(s.SentAt), End: time.Duration(s.SentAt + 1)}
 		// View and sequence number tell apart two messages of one type on
@@ -408,9 +414,10 @@ func (c Config) scheduleScenario(m *engine.Model, path []engine.Choice) (scenari
 		if hasSeq {
 			rule.Seq = &seq
 		}
-		// The kernel delivers the original at SentAt+Delay and a duplicate
-		// at SentAt+DuplicateDelay; copies still in flight at the end of the
-		// path arrive an hour later (never, within the replayed run).
+		// The kernel delivers the original at SentAt+Delay, a duplicate at
+		// SentAt+DuplicateDelay and a second one at DuplicateAt; copies
+		// still in flight at the end of the path arrive an hour later
+		// (never, within the replayed run).
 		at := slices.Clone(s.Delivered)
 		for len(at) < 1+s.Copies-s.Dropped {
 			at = append(at, s.SentAt+sim.Time(time.Hour))
@@ -423,16 +430,28 @@ func (c Config) scheduleScenario(m *engine.Model, path []engine.Choice) (scenari
 		case 2:
 			rule.Delay = time.Duration(at[0] - s.SentAt)
 			rule.Duplicate, rule.DuplicateDelay = true, time.Duration(at[1]-s.SentAt)
-		}
-		f := fmt.Sprintf("%v %v %v %v", rule.Drop, rule.Delay, rule.Duplicate, rule.DuplicateDelay)
-		if prev, ok := fate[k]; ok {
-			if prev != f {
-				return sc, fmt.Errorf("two %v messages from %d to %d sent at %v (view %d, seq %d) have different fates: not expressible by network rules", s.Msg.Type(), s.From, s.To, s.SentAt, view, seq)
+		case 3:
+			if at[2] <= 0 {
+				return sc, fmt.Errorf("the counterexample delivers a second duplicate of a %v message from %d to %d at time 0: not expressible by network rules", s.Msg.Type(), s.From, s.To)
 			}
+			rule.Delay = time.Duration(at[0] - s.SentAt)
+			rule.Duplicate, rule.DuplicateDelay = true, time.Duration(at[1]-s.SentAt)
+			rule.DuplicateAt = time.Duration(at[2])
+		}
+		rules[i] = rule
+		fates[keys[i]] = append(fates[keys[i]], fmt.Sprintf("%v %v %v %v %v", rule.Drop, rule.Delay, rule.Duplicate, rule.DuplicateDelay, rule.DuplicateAt))
+	}
+	written := map[key]bool{}
+	nth := map[key]int{}
+	for i, k := range keys {
+		nth[k]++
+		if f := fates[k]; slices.ContainsFunc(f, func(x string) bool { return x != f[0] }) {
+			rules[i].Nth = nth[k]
+		} else if written[k] {
 			continue
 		}
-		fate[k] = f
-		sc.Adversary = append(sc.Adversary, rule)
+		written[k] = true
+		sc.Adversary = append(sc.Adversary, rules[i])
 	}
 	for _, cr := range sched.Crashes {
 		sc.Crashes = append(sc.Crashes, scenarios.Crash{Node: int(cr.Node), At: time.Duration(cr.At), Recover: time.Duration(cr.Recover)})

@@ -44,6 +44,9 @@ func (r NetRule) Validate(n int) error {
 	if r.Drop == 0 && r.Delay == 0 && !r.Duplicate && r.DeliverAt == 0 && !r.Lose && r.DuplicateAt == 0 {
 		return fmt.Errorf("net rule: drop and delay are both 0 and no duplicate: the rule would do nothing; set drop in (0,1], delay > 0 or duplicate")
 	}
+	if r.Nth < 0 {
+		return fmt.Errorf("net rule: nth: %d is negative; want >= 1 (the Nth matching message on a link) or 0 (every one)", r.Nth)
+	}
 	if r.Start < 0 {
 		return fmt.Errorf("net rule: start: %v is negative; want >= 0", r.Start)
 	}
@@ -87,12 +90,18 @@ type ruleFilter struct {
 	// maxView is the highest view seen in any message filtered so far.
 	maxView  uint64
 	seenView bool
+	// counting is set when a rule has Nth: the evaluation then goes on
+	// after a drop to count the message for the later rules.
+	counting bool
 }
 
 type compiledRule struct {
 	NetRule
 	types    map[sim.MsgType]bool
 	from, to nodeSet
+	// seen counts the messages matching the rule per link (Nth > 0 only);
+	// looked up, never iterated.
+	seen map[[2]sim.NodeID]int
 }
 
 // NewRuleFilter returns a sim.Filter applying rules in order. A rule is
@@ -105,7 +114,9 @@ type compiledRule struct {
 // for; NEW-VIEW's the view it starts). A matching message is dropped with
 // probability Drop (a draw from r for each match when 0 < Drop < 1) and
 // otherwise delayed by Delay; the delays of all matching rules add up, and
-// the first drop ends the evaluation. Rules are assumed valid (Validate).
+// the first drop ends the evaluation (a rule with Nth still counts the
+// message). A rule with Nth > 0 applies only to the Nth matching message on
+// each link. Rules are assumed valid (Validate).
 // The kernel applies the verdicts before GST, and after it only to links of
 // faulty nodes, so End == 0 means "until GST".
 func NewRuleFilter(rules []NetRule, r *rand.Rand) sim.Filter {
@@ -128,6 +139,10 @@ func NewRuleFilter(rules []NetRule, r *rand.Rand) sim.Filter {
 		if len(rule.To) > 0 {
 			c.to = setOf(rule.To)
 		}
+		if rule.Nth > 0 {
+			c.seen = map[[2]sim.NodeID]int{}
+			f.counting = true
+		}
 		f.rules = append(f.rules, c)
 	}
 	return f
@@ -141,6 +156,7 @@ func (f *ruleFilter) Filter(now sim.Time, from, to sim.NodeID, m sim.Message) si
 	}
 	seq, hasSeq := seqOf(m)
 	var v sim.Verdict
+	dropped := false
 	for i := range f.rules {
 		c := &f.rules[i]
 		if now < c.Start || (c.End != 0 && now >= c.End) {
@@ -164,8 +180,22 @@ func (f *ruleFilter) Filter(now sim.Time, from, to sim.NodeID, m sim.Message) si
 		if c.Seq != nil && (!hasSeq || seq != *c.Seq) {
 			continue
 		}
+		if c.Nth > 0 {
+			link := [2]sim.NodeID{from, to}
+			c.seen[link]++
+			if c.seen[link] != c.Nth {
+				continue
+			}
+		}
+		if dropped {
+			continue
+		}
 		if c.Drop >= 1 || (c.Drop > 0 && f.r.Float64() < c.Drop) {
-			return sim.Verdict{Drop: true}
+			if !f.counting {
+				return sim.Verdict{Drop: true}
+			}
+			dropped = true
+			continue
 		}
 		v.ExtraDelay += c.Delay
 		if c.DeliverAt > 0 {
@@ -179,6 +209,9 @@ func (f *ruleFilter) Filter(now sim.Time, from, to sim.NodeID, m sim.Message) si
 			v.Duplicate = true
 			v.DuplicateDelay += c.DuplicateDelay
 		}
+	}
+	if dropped {
+		return sim.Verdict{Drop: true}
 	}
 	return v
 }

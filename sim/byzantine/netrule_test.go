@@ -146,6 +146,7 @@ func TestNetRuleValidate(t *testing.T) {
 		{NetRule{Delay: -time.Second}, []string{"delay", "negative"}},
 		{NetRule{}, []string{"nothing"}},
 		{NetRule{Drop: 1, Start: -1}, []string{"start"}},
+		{NetRule{Drop: 1, Nth: -1}, []string{"nth", "-1", ">= 1"}},
 		{NetRule{Drop: 1, Start: 5, End: 5}, []string{"end", "after start"}},
 	}
 	for i, c := range cases {
@@ -179,5 +180,42 @@ func TestRuleFilterDuplicate(t *testing.T) {
 	}
 	if err := (NetRule{Duplicate: true, DuplicateDelay: -1}).Validate(4); err == nil {
 		t.Fatal("negative duplicate_delay accepted")
+	}
+}
+
+// TestRuleFilterNth: a rule with Nth applies to the Nth matching message on
+// each link only (counted also when an earlier rule dropped it); without
+// Nth both rules would apply to every message.
+func TestRuleFilterNth(t *testing.T) {
+	a, b := prep(1, 0, 1, pbft.Digest{1}), prep(1, 0, 1, pbft.Digest{2})
+	pp := []string{"PREPARE"}
+	f := NewRuleFilter([]NetRule{
+		{Types: pp, Drop: 1, Nth: 1},
+		{Types: pp, Delay: time.Millisecond, Nth: 2},
+		{Types: pp, Delay: time.Microsecond, Nth: 3},
+	}, rand.New(rand.NewPCG(1, 2)))
+	probes := []struct {
+		from, to sim.NodeID
+		m        sim.Message
+		want     sim.Verdict
+	}{
+		{1, 2, a, sim.Verdict{Drop: true}},
+		{1, 3, a, sim.Verdict{Drop: true}}, // another link counts on its own
+		{1, 2, ckpt(1, 7), sim.Verdict{}},  // not matching: not counted
+		{1, 2, b, sim.Verdict{ExtraDelay: time.Millisecond}},
+		{1, 2, a, sim.Verdict{ExtraDelay: time.Microsecond}},
+		{1, 2, b, sim.Verdict{}},
+		{1, 3, b, sim.Verdict{ExtraDelay: time.Millisecond}},
+	}
+	for i, p := range probes {
+		if v := f.Filter(0, p.from, p.to, p.m); v != p.want {
+			t.Errorf("probe %d (%d->%d): %+v, want %+v", i, p.from, p.to, v, p.want)
+		}
+	}
+	// A drop by an earlier rule still counts for a later Nth rule.
+	g := NewRuleFilter([]NetRule{{Types: pp, Drop: 1, Nth: 1}, {Types: pp, Delay: time.Millisecond, Nth: 2}}, rand.New(rand.NewPCG(1, 2)))
+	g.Filter(0, 1, 2, a)
+	if v := g.Filter(0, 1, 2, a); v.ExtraDelay != time.Millisecond {
+		t.Errorf("second message after a drop: %+v, want the Nth-2 delay", v)
 	}
 }

@@ -108,4 +108,11 @@ type NetRule struct {
 	Start       sim.Time // active from Start
 	End         sim.Time // until End (exclusive); 0: until GST
 	StartView   uint64   // or: active once a message of view >= StartView is seen (0: off)
+	// Nth (when > 0) applies the rule only to the Nth message, counted from
+	// 1 in send order, that matches its other fields (types, view, seq,
+	// active window) on each link from -> to: it tells apart messages the
+	// other fields cannot (two PRE-PREPAREs for one view and sequence number
+	// sent at one moment). Every matching message is counted, also one an
+	// earlier rule dropped. 0: every matching message.
+	Nth int
 }
