@@ -391,72 +391,18 @@ var emptySnapshot = ledger.New().Snapshot()
 // time). ok is false when the history is too long, has an operation that
 // returns before its call, or the search took more than maxSearchSteps.
 func (s *linSearch) search(ops []linOp) (res porcupine.CheckResult, ok bool) {
-	if len(ops) > maxSearchOps {
+	// From the new ledger's state, nothing carried: a pending operation
+	// that takes effect nowhere may as well take effect last (any result
+	// is accepted), so a linearization of the accepted operations is one
+	// of them all.
+	found, ok := s.exists(ops, 0, []linState{{snap: string(emptySnapshot)}})
+	switch {
+	case !ok:
 		return porcupine.Unknown, false
-	}
-	for i := range ops {
-		if ops[i].ret < ops[i].call {
-			return porcupine.Unknown, false
-		}
-	}
-	if s.l == nil {
-		s.l = ledger.New()
-		s.seen = map[linKey]struct{}{}
-	}
-	clear(s.seen)
-	s.ops, s.steps = ops, 0
-	found, ok := s.dfs(0, emptySnapshot)
-	s.ops = nil
-	if !ok {
-		return porcupine.Unknown, false
-	}
-	if found {
+	case found:
 		return porcupine.Ok, true
 	}
 	return porcupine.Illegal, true
-}
-
-// dfs extends the linearization of the operations in done, which left the
-// ledger in state. ok is false when the step budget ran out.
-func (s *linSearch) dfs(done uint64, state []byte) (found, ok bool) {
-	all := uint64(1)<<len(s.ops) - 1
-	if len(s.ops) == 64 {
-		all = ^uint64(0)
-	}
-	if done == all {
-		return true, true
-	}
-	minRet := int64(math.MaxInt64)
-	for i := range s.ops {
-		if done&(1<<i) == 0 {
-			minRet = min(minRet, s.ops[i].ret)
-		}
-	}
-	for i := range s.ops {
-		op := &s.ops[i]
-		if done&(1<<i) != 0 || op.call > minRet {
-			continue
-		}
-		if s.steps++; s.steps > maxSearchSteps {
-			return false, false
-		}
-		if err := s.l.Restore(state); err != nil {
-			return false, false
-		}
-		if res := s.l.Execute(op.input); !op.pending && res != op.output {
-			continue
-		}
-		next := s.l.Snapshot() // a new slice per state: kept by the caller
-		k := linKey{done | 1<<i, string(next)}
-		if _, seen := s.seen[k]; seen {
-			continue
-		}
-		s.seen[k] = struct{}{}
-		if found, ok := s.dfs(k.done, next); !ok || found {
-			return found, ok
-		}
-	}
-	return false, true
 }
 
 func appendUnique(s []sim.NodeID, id sim.NodeID) []sim.NodeID {
