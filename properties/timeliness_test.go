@@ -1,6 +1,7 @@
 package properties
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -256,21 +257,30 @@ run:
 // carry the earlier view's timeout).
 func TestTimelinessCorrectProtocolEnteredStraight(t *testing.T) {
 	for i, y := range enteredStraightYAML {
-		sc, err := scenarios.Parse("straight.yaml", []byte(y))
-		if err != nil {
-			t.Fatal(err)
-		}
-		o, err := RunScenario(*sc, RunOptions{Liveness: true, StopOnViolation: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if o.Failed() {
-			t.Errorf("case %d (seed %d): %s", i, sc.Seed, o.Summary())
-		}
+		o := correctPasses(t, fmt.Sprintf("straight-%d.yaml", i), y)
 		if j := judgementOf(o, Timeliness); j == nil || !j.Judged || strings.HasPrefix(j.Reason, "vacuous") {
 			t.Errorf("case %d: timeliness not judged: %+v", i, j)
 		}
 	}
+}
+
+// correctPasses runs the scenario in y (named file) with the correct
+// protocol, liveness judged, and fails the test when a property is
+// violated; it returns the outcome.
+func correctPasses(t *testing.T, file, y string) *Outcome {
+	t.Helper()
+	sc, err := scenarios.Parse(file, []byte(y))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := RunScenario(*sc, RunOptions{Liveness: true, StopOnViolation: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Failed() {
+		t.Errorf("%s (seed %d), correct protocol: %s", file, sc.Seed, o.Summary())
+	}
+	return o
 }
 
 // transferredYAML is a swarm case of the correct protocol (check --seed 12,
@@ -307,17 +317,7 @@ run:
 // TestTimelinessCorrectProtocolAfterStateTransfer: the correct protocol
 // passes on it.
 func TestTimelinessCorrectProtocolAfterStateTransfer(t *testing.T) {
-	sc, err := scenarios.Parse("transferred.yaml", []byte(transferredYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := RunScenario(*sc, RunOptions{Liveness: true, StopOnViolation: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.Failed() {
-		t.Fatalf("correct protocol: %s", o.Summary())
-	}
+	correctPasses(t, "transferred.yaml", transferredYAML)
 }
 
 // clientOrderYAML is a small case of requests-by-client-id (the generic
@@ -502,15 +502,5 @@ run:
 `
 
 func TestArrivalOrderCorrectProtocolTransferThenPropose(t *testing.T) {
-	sc, err := scenarios.Parse("tp.yaml", []byte(transferThenProposeYAML))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := RunScenario(*sc, RunOptions{Liveness: true, StopOnViolation: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if o.Failed() {
-		t.Fatalf("correct protocol: %s", o.Summary())
-	}
+	correctPasses(t, "tp.yaml", transferThenProposeYAML)
 }

@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/pbftsim/pbftsim/experiment"
-	"github.com/pbftsim/pbftsim/properties"
 )
 
 // printCounterexample names a counterexample's files (nothing for nil).
@@ -14,12 +13,6 @@ func printCounterexample(w io.Writer, ce *experiment.Counterexample) {
 	if ce != nil {
 		fmt.Fprintf(w, "counterexample trace: %s\ndiagram: %s, %s\n", ce.Trace, ce.SVG, ce.HTML)
 	}
-}
-
-// writeReplayFile writes the replay file of o (experiment.WriteReplay); an
-// output that is an input is bad input.
-func writeReplayFile(o *properties.Outcome, path string, inputs ...string) error {
-	return cliError(experiment.WriteReplay(o, path, version, inputs...))
 }
 
 // cliError maps an experiment's input error to exit status 2.
