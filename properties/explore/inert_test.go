@@ -131,6 +131,22 @@ func TestInertVerifiedOnEveryVariant(t *testing.T) {
 	}
 }
 
+// TestInertVerifiedWithCrashes: the declarations hold across a crash and
+// recovery, also under recovery-forgets-signed, whose recovered replica
+// drops its log and takes again the votes its entries held (a declaration
+// from the entry then was wrong: found by review, depth 7).
+func TestInertVerifiedWithCrashes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("depth 7 with a crash: a few seconds")
+	}
+	for _, v := range []string{"correct", "recovery-forgets-signed"} {
+		c := Config{Nodes: 4, Requests: 1, Crashes: 1, Views: 0, Depth: 7, Variant: v, Inert: true, VerifyInert: true}
+		if _, err := Explore(c); err != nil {
+			t.Errorf("%s: %v", c.Describe(), err)
+		}
+	}
+}
+
 // TestInertWrongDeclarationFails: a wrong declaration (every COMMIT inert)
 // fails the verification; unverified, it hides the commit-quorum-2f
 // violation the exploration otherwise finds at depth 6.

@@ -21,7 +21,9 @@ import "github.com/pbftsim/pbftsim/sim"
 //     checkpoint makes the vote old.
 //
 // The variants that reopen an entry (accept-second-preprepare) or count a
-// sender's COMMIT twice (commit-counts-duplicates) make fewer votes inert.
+// sender's COMMIT twice (commit-counts-duplicates) make fewer votes inert,
+// and under recovery-forgets-signed a recovery drops the log, so no vote
+// is inert for what its entry holds.
 // A wiped replica that has not caught up yet answers false.
 func (r *Replica) Inert(from sim.NodeID, m sim.Message) bool {
 	if r.rejoining {
@@ -36,6 +38,9 @@ func (r *Replica) Inert(from sim.NodeID, m sim.Message) bool {
 		if e == nil {
 			return m.View < r.view || m.Seq <= r.h
 		}
+		if !r.rules.keepSignedOnRecovery {
+			return false // a recovery empties the log (forgetSigned)
+		}
 		return e.prepares[from] != nil || e.prepared && !r.rules.replaceAcceptedPrePrepare
 	case *Commit:
 		if from != m.Replica || from == r.id || from < 0 || int(from) >= r.n {
@@ -44,6 +49,9 @@ func (r *Replica) Inert(from sim.NodeID, m sim.Message) bool {
 		e := r.settledEntry(m.View, m.Seq)
 		if e == nil {
 			return m.View < r.view || m.Seq <= r.h
+		}
+		if !r.rules.keepSignedOnRecovery {
+			return false
 		}
 		return e.commits[from] != nil && !r.rules.repeatedCommitCounts || e.committed && !r.rules.replaceAcceptedPrePrepare
 	}
