@@ -363,6 +363,42 @@ func TestLinearizabilityAcrossCut(t *testing.T) {
 	}
 }
 
+// TestDecidedOncePerPayment: a payment that never exists (only reads of
+// it, at seq 1 and 150, its first segment checked and dropped in between)
+// counts once among the payment histories decided (found by review: its
+// dropped summary was recreated as new and counted again).
+func TestDecidedOncePerPayment(t *testing.T) {
+	o := opts()
+	o.Window = 16
+	s := &stream{}
+	l := ledger.New()
+	ids := map[string]bool{}
+	for seq := uint64(1); seq <= 200; seq++ {
+		s.at(time.Duration(seq) * time.Millisecond)
+		op := ledger.Authorize(fmt.Sprintf("PAY%03d", seq), 100)
+		if seq == 1 || seq == 150 {
+			op = ledger.Get("ZZZ")
+		}
+		ids[paymentOf(op)] = true
+		res := l.Execute(op)
+		s.submit(client, seq, op)
+		for r := sim.NodeID(0); r < 4; r++ {
+			s.exec(r, seq, d(byte(seq)), client, seq, op, res)
+			if seq%16 == 0 {
+				s.ev(r, &pbft.StableCheckpoint{Replica: r, Seq: seq})
+			}
+		}
+		s.accept(client, seq, op, res)
+	}
+	c := Check(o, s.recs)
+	if vs := c.Violations(); len(vs) != 0 {
+		t.Fatalf("violations %v", vs)
+	}
+	if c.linDecided != len(ids) {
+		t.Errorf("%d payment histories decided, want %d (one per payment)", c.linDecided, len(ids))
+	}
+}
+
 // TestLinSearchEnds: a faulty node's cancel, carried along, gives a segment
 // two end states (the cancel not yet applied, or applied before the
 // authorization as a no-op: applied after it is the same as applied at the

@@ -409,8 +409,10 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 		// Summarised: keep the compact record only, or none when the
 		// reference ledger holds that state and no operation of the
 		// payment it executed is unfolded (its next operation the
-		// reference replays notes that state again: captureStart).
-		if unfolded || !c.refHolds(id, pl.sum) {
+		// reference replays notes that state again: captureStart). A
+		// payment that does not exist keeps its record: captureStart could
+		// not tell it from one never seen, and would count it again.
+		if unfolded || pl.sum.st == 0 || !c.refHolds(id, pl.sum) {
 			f.sum[strings.Clone(id)] = pl.sum
 		}
 		delete(f.open, id)
