@@ -27,6 +27,19 @@ import (
 // correct client submitted) may take effect at any point or never: they
 // are carried along, each state noting which of them took effect.
 //
+// One difference from checking the whole history at once: a faulty node's
+// request is carried only from the segment it was folded in, so it may
+// take effect anywhere from there on but not before the segments of its
+// payment that were cut before it was committed (the whole-history check
+// lets it take effect before them too). Those segments' operations
+// returned before it was ordered, so the committed log's order, which is a
+// linearization when the protocol is correct, still explains the history;
+// but a result that only a faulty request taking effect earlier than its
+// order could explain is reported as a linearizability violation here and
+// not by the whole-history check (a window covering the run): which of the
+// two judges it depends on the checkpoint window (found by review; client-
+// view judges such a result either way).
+//
 // What remains per payment after its segments are checked is a paySum (24
 // bytes plus the id) when the end state is a single one and nothing is
 // carried, and a payLin otherwise (only for the payments with an open
