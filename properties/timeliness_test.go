@@ -40,12 +40,19 @@ run:
 
 func runCensored(t *testing.T, variant string) *Outcome {
 	t.Helper()
-	sc, err := scenarios.Parse("censored.yaml", []byte(censoredYAML))
+	return runYAML(t, "censored.yaml", censoredYAML, variant, RunOptions{Liveness: true})
+}
+
+// runYAML runs the scenario in y (named file) with the protocol variant
+// ("" for the correct protocol) and returns the outcome.
+func runYAML(t *testing.T, file, y, variant string, opts RunOptions) *Outcome {
+	t.Helper()
+	sc, err := scenarios.Parse(file, []byte(y))
 	if err != nil {
 		t.Fatal(err)
 	}
 	sc.Protocol.Variant = variant
-	o, err := RunScenario(*sc, RunOptions{Liveness: true})
+	o, err := RunScenario(*sc, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -269,16 +276,9 @@ func TestTimelinessCorrectProtocolEnteredStraight(t *testing.T) {
 // violated; it returns the outcome.
 func correctPasses(t *testing.T, file, y string) *Outcome {
 	t.Helper()
-	sc, err := scenarios.Parse(file, []byte(y))
-	if err != nil {
-		t.Fatal(err)
-	}
-	o, err := RunScenario(*sc, RunOptions{Liveness: true, StopOnViolation: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	o := runYAML(t, file, y, "", RunOptions{Liveness: true, StopOnViolation: true})
 	if o.Failed() {
-		t.Errorf("%s (seed %d), correct protocol: %s", file, sc.Seed, o.Summary())
+		t.Errorf("%s (seed %d), correct protocol: %s", file, o.Scenario.Seed, o.Summary())
 	}
 	return o
 }
@@ -386,15 +386,7 @@ run:
 // not, and the correct protocol passes the same scenario.
 func TestArrivalOrderCatchesClientIDOrder(t *testing.T) {
 	for _, variant := range []string{"", "requests-by-client-id"} {
-		sc, err := scenarios.Parse("order.yaml", []byte(clientOrderYAML))
-		if err != nil {
-			t.Fatal(err)
-		}
-		sc.Protocol.Variant = variant
-		o, err := RunScenario(*sc, RunOptions{Liveness: true})
-		if err != nil {
-			t.Fatal(err)
-		}
+		o := runYAML(t, "order.yaml", clientOrderYAML, variant, RunOptions{Liveness: true})
 		var props []string
 		for _, v := range o.Violations {
 			props = append(props, v.Property)
