@@ -144,6 +144,23 @@ func TestHotStuffCheckerStateBounded(t *testing.T) {
 	}
 }
 
+// ordered records client 4 submitting op (timestamp seq) at seq ms and
+// the 4 replicas executing it at seq on l's result, each reporting a
+// stable checkpoint every 16 seqs; it returns the result (not accepted
+// yet: the caller records the acceptance).
+func (s *stream) ordered(l *ledger.Ledger, seq uint64, op string) string {
+	s.at(time.Duration(seq) * time.Millisecond)
+	res := l.Execute(op)
+	s.submit(client, seq, op)
+	for r := sim.NodeID(0); r < 4; r++ {
+		s.exec(r, seq, d(byte(seq)), client, seq, op, res)
+		if seq%16 == 0 {
+			s.ev(r, &pbft.StableCheckpoint{Replica: r, Seq: seq})
+		}
+	}
+	return res
+}
+
 // foldStream: client 4 submits 200 authorizations, each ordered at its own
 // seq and executed by the 4 replicas, which report a stable checkpoint every
 // 16 seqs; request lateTs is accepted after the liveness bound.
@@ -151,16 +168,8 @@ func foldStream(lateTs uint64) (*stream, *ledger.Ledger) {
 	s := &stream{}
 	l := ledger.New()
 	for seq := uint64(1); seq <= 200; seq++ {
-		s.at(time.Duration(seq) * time.Millisecond)
 		op := ledger.Authorize(fmt.Sprintf("PAY%03d", seq), 100)
-		res := l.Execute(op)
-		s.submit(client, seq, op)
-		for r := sim.NodeID(0); r < 4; r++ {
-			s.exec(r, seq, d(byte(seq)), client, seq, op, res)
-			if seq%16 == 0 {
-				s.ev(r, &pbft.StableCheckpoint{Replica: r, Seq: seq})
-			}
-		}
+		res := s.ordered(l, seq, op)
 		if seq == 120 || seq == 180 {
 			// a late PREPARE for a long folded seq (a slot made after
 			// its seq was folded must be folded and forgotten cleanly)
@@ -296,19 +305,11 @@ func cutStream(read func(l *ledger.Ledger) string) *stream {
 	s := &stream{}
 	l := ledger.New()
 	for seq := uint64(1); seq <= 200; seq++ {
-		s.at(time.Duration(seq) * time.Millisecond)
 		op := ledger.Authorize(fmt.Sprintf("PAY%03d", seq), 100)
 		if seq == 150 {
 			op = ledger.Get("PAY001")
 		}
-		res := l.Execute(op)
-		s.submit(client, seq, op)
-		for r := sim.NodeID(0); r < 4; r++ {
-			s.exec(r, seq, d(byte(seq)), client, seq, op, res)
-			if seq%16 == 0 {
-				s.ev(r, &pbft.StableCheckpoint{Replica: r, Seq: seq})
-			}
-		}
+		res := s.ordered(l, seq, op)
 		if seq == 150 {
 			res = read(l)
 		}
@@ -374,20 +375,12 @@ func TestDecidedOncePerPayment(t *testing.T) {
 	l := ledger.New()
 	ids := map[string]bool{}
 	for seq := uint64(1); seq <= 200; seq++ {
-		s.at(time.Duration(seq) * time.Millisecond)
 		op := ledger.Authorize(fmt.Sprintf("PAY%03d", seq), 100)
 		if seq == 1 || seq == 150 {
 			op = ledger.Get("ZZZ")
 		}
 		ids[paymentOf(op)] = true
-		res := l.Execute(op)
-		s.submit(client, seq, op)
-		for r := sim.NodeID(0); r < 4; r++ {
-			s.exec(r, seq, d(byte(seq)), client, seq, op, res)
-			if seq%16 == 0 {
-				s.ev(r, &pbft.StableCheckpoint{Replica: r, Seq: seq})
-			}
-		}
+		res := s.ordered(l, seq, op)
 		s.accept(client, seq, op, res)
 	}
 	c := Check(o, s.recs)
