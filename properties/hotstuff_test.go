@@ -19,6 +19,23 @@ func parseHS(t *testing.T, src string, seed uint64, variant string) scenarios.Sc
 	return *sc
 }
 
+// runHSLive runs src with the correct protocol proto and the seed,
+// liveness judged, and reports (labelled) a run that fails a property,
+// does not complete its workload or is not judged for liveness.
+func runHSLive(t *testing.T, src string, seed uint64, proto, label string) *Outcome {
+	t.Helper()
+	sc := parseHS(t, src, seed, "")
+	sc.Protocol.Name = proto
+	o, err := RunScenario(sc, RunOptions{Liveness: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Failed() || !o.Result.Completed || !o.LivenessChecked {
+		t.Errorf("%s %s seed %d: %s", label, proto, seed, o.Summary())
+	}
+	return o
+}
+
 // TestHotStuffVariantsCaught shows that the generic checkers catch each
 // broken HotStuff variant on a scenario where the correct protocol passes.
 func TestHotStuffVariantsCaught(t *testing.T) {
@@ -272,15 +289,7 @@ run: {max_time: 10s}
 `
 		for _, proto := range []string{"hotstuff", "chained-hotstuff"} {
 			for seed := uint64(1); seed <= 3; seed++ {
-				sc := parseHS(t, src, seed, "")
-				sc.Protocol.Name = proto
-				o, err := RunScenario(sc, RunOptions{Liveness: true})
-				if err != nil {
-					t.Fatal(err)
-				}
-				if o.Failed() || !o.Result.Completed || !o.LivenessChecked {
-					t.Errorf("%s %s seed %d: %s", strat, proto, seed, o.Summary())
-				}
+				o := runHSLive(t, src, seed, proto, strat)
 				if strings.Contains(strat, "mutate") && (len(o.Accused) != 1 || o.Accused[0].Replica != 0) {
 					t.Errorf("%s %s seed %d: accused %v, want replica 0", strat, proto, seed, o.Accused)
 				}
@@ -341,15 +350,7 @@ run: {max_time: 2s}
 	broken := 0
 	for seed := uint64(1); seed <= 10; seed++ {
 		for _, proto := range []string{"hotstuff", "chained-hotstuff"} {
-			sc := parseHS(t, src, seed, "")
-			sc.Protocol.Name = proto
-			o, err := RunScenario(sc, RunOptions{Liveness: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if o.Failed() || !o.Result.Completed || !o.LivenessChecked {
-				t.Errorf("%s seed %d: %s", proto, seed, o.Summary())
-			}
+			o := runHSLive(t, src, seed, proto, "stale-fork")
 			for _, a := range o.Accused {
 				if a.Replica != 1 {
 					t.Errorf("%s seed %d: correct replica %d accused", proto, seed, a.Replica)
