@@ -321,10 +321,10 @@ type Checker struct {
 	// ops issued with the (client, timestamp) of an earlier issued op
 	issuedMore map[Request]bool
 	learn      bool
-	// per-(view, seq) state: slots indexed by slotTab[view][seq] (index+1,
-	// 0: none; see denseViews) or bigSlot; replicas' votes in votes.
+	// per-(view, seq) state: slots indexed by slotTab[view] at seq (index+1;
+	// see denseViews) or bigSlot; replicas' votes in votes.
 	slots   []slot
-	slotTab [][]int32
+	slotTab []seqTable[int32]
 	bigSlot map[viewSeq]int32
 	votes   []repVote
 
@@ -477,8 +477,7 @@ func (c *Checker) reset(opts Options) {
 	}
 	slotTab := c.slotTab
 	for i := range slotTab {
-		clear(slotTab[i])
-		slotTab[i] = slotTab[i][:0]
+		slotTab[i].reset()
 	}
 	logFree := c.logFree
 	c.log.each(func(entries []logEntry) {
@@ -879,32 +878,28 @@ func (c *Checker) sentPrepare(now sim.Time, from sim.NodeID, view, seq uint64, d
 	rv.sentPrep, rv.hasSent = d, true
 }
 
-// Slots of views below denseViews and seqs below denseSeqs are found in
-// Checker.slotTab, the others in Checker.bigSlot.
-const (
-	denseViews = 64
-	denseSeqs  = 1 << 12
-)
+// Slots of views below denseViews are found in Checker.slotTab (a
+// seqTable per view, whose ring follows the window of live seqs), the
+// others in Checker.bigSlot.
+const denseViews = 64
 
 // slot returns the index of (view, seq)'s slot in c.slots, adding it.
 func (c *Checker) slot(view, seq uint64) int32 {
-	if view < denseViews && seq < denseSeqs {
+	if view < denseViews {
 		if view >= uint64(len(c.slotTab)) {
-			c.slotTab = slices.Grow(c.slotTab, int(view)+1-len(c.slotTab))[:view+1]
+			n := len(c.slotTab)
+			c.slotTab = slices.Grow(c.slotTab, int(view)+1-n)[:view+1]
+			for i := n; i <= int(view); i++ {
+				c.slotTab[i].reset()
+			}
 		}
-		row := c.slotTab[view]
-		if seq >= uint64(len(row)) {
-			n := len(row)
-			row = slices.Grow(row, int(seq)+1-n)[:seq+1]
-			clear(row[n:])
-			c.slotTab[view] = row
-		}
-		if i := row[seq]; i > 0 {
+		row := &c.slotTab[view]
+		if i, ok := row.get(seq); ok {
 			return i - 1
 		}
 		i := int32(len(c.slots))
 		c.slots = append(c.slots, slot{base: -1})
-		row[seq] = i + 1
+		row.put(seq, i+1)
 		return i
 	}
 	k := viewSeq{view, seq}
@@ -919,9 +914,11 @@ func (c *Checker) slot(view, seq uint64) int32 {
 
 // findSlot is slot without adding: -1 when (view, seq) has none.
 func (c *Checker) findSlot(view, seq uint64) int32 {
-	if view < denseViews && seq < denseSeqs {
-		if view < uint64(len(c.slotTab)) && seq < uint64(len(c.slotTab[view])) {
-			return c.slotTab[view][seq] - 1
+	if view < denseViews {
+		if view < uint64(len(c.slotTab)) {
+			if i, ok := c.slotTab[view].get(seq); ok {
+				return i - 1
+			}
 		}
 		return -1
 	}

@@ -59,6 +59,9 @@ const (
 	sumEarlier              // earlier operations were checked and their summary dropped (n unknown)
 )
 
+// maxFreePayLins bounds the summarised payments' payLins kept for reuse.
+const maxFreePayLins = 64
+
 // maxCarried bounds the faulty nodes' requests carried along per payment;
 // past it the payment is given up.
 const maxCarried = 16
@@ -195,6 +198,57 @@ func (pl *payLin) startStates(id string) []linState {
 	return []linState{{snap: string(pl.sum.ledgerOf(id).Snapshot())}}
 }
 
+// ledgerCacheSize is the number of payments' ledgers kept by a ledgerCache
+// (a power of 2).
+const ledgerCacheSize = 256
+
+// ledgerCache keeps the ledgers that recent segment checks of the
+// sequential kind ended with, so that a payment's next segment starts from
+// its ledger instead of one rebuilt by ledgerOf (a new ledger and up to
+// three operations, the larger part of a fold's work). An entry is used
+// only for its payment and only when the payment's summary still has the
+// state the entry was stored with: a ledger that holds only payment id, in
+// a state that sumOf summarises exactly, is the ledger ledgerOf rebuilds
+// from that summary, so the check is the same either way. Direct-mapped by
+// a hash of the id (FNV-1a, no seed: the same slots on every run).
+type ledgerCache struct {
+	ids  [ledgerCacheSize]string
+	sums [ledgerCacheSize]paySum
+	ls   [ledgerCacheSize]*ledger.Ledger
+}
+
+func ledgerSlot(id string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	return int(h & (ledgerCacheSize - 1))
+}
+
+// take returns a ledger holding only payment id in state s, removing it
+// from the cache when it was there (the caller changes it).
+func (lc *ledgerCache) take(id string, s paySum) *ledger.Ledger {
+	i := ledgerSlot(id)
+	if l := lc.ls[i]; l != nil && lc.ids[i] == id && sameState(lc.sums[i], s) {
+		lc.ls[i], lc.ids[i] = nil, ""
+		return l
+	}
+	return s.ledgerOf(id)
+}
+
+// put keeps l, a ledger holding only payment id in state s as sumOf
+// summarised it exactly.
+func (lc *ledgerCache) put(id string, s paySum, l *ledger.Ledger) {
+	i := ledgerSlot(id)
+	lc.ids[i], lc.sums[i], lc.ls[i] = id, s, l
+}
+
+// reset empties the cache.
+func (lc *ledgerCache) reset() {
+	clear(lc.ids[:])
+	clear(lc.ls[:])
+}
+
 // describeStates describes the states of a payment.
 func describeStates(states []linState) string {
 	var b strings.Builder
@@ -231,10 +285,11 @@ func (c *Checker) foldOp(id string, op linOp, carried bool) {
 		if s.flags&(sumGaveUp|sumViolated) != 0 {
 			return
 		}
-		pl = &payLin{sum: s}
-		if f.free != nil {
-			pl, f.free = f.free, nil
+		if n := len(f.free); n > 0 {
+			pl, f.free = f.free[n-1], f.free[:n-1]
 			*pl = payLin{sum: s, ops: pl.ops[:0], carried: pl.carried[:0]}
+		} else {
+			pl = &payLin{sum: s}
 		}
 		f.open[id] = pl
 		delete(f.sum, id)
@@ -371,7 +426,7 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 	f := &c.fold.req
 	if pl.states == nil && len(pl.carried) == 0 && sequential(seg) {
 		// One start state, one order: replay it.
-		l := pl.sum.ledgerOf(id)
+		l := f.ledgers.take(id, pl.sum)
 		good := true
 		for i := range seg {
 			if l.Execute(seg[i].input) != seg[i].output {
@@ -381,6 +436,7 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 		}
 		if s, ok := sumOf(l, id, pl.sum); good && ok {
 			pl.sum = s
+			f.ledgers.put(id, s, l)
 		} else if good {
 			pl.states = []linState{{snap: string(l.Snapshot())}}
 		} else {
@@ -429,8 +485,9 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 			f.sum[strings.Clone(id)] = pl.sum
 		}
 		delete(f.open, id)
-		if cap(pl.ops) <= 8 {
-			f.free = pl
+		if cap(pl.ops) <= 8 && len(f.free) < maxFreePayLins {
+			clear(pl.ops[:cap(pl.ops)])
+			f.free = append(f.free, pl)
 		}
 	}
 }
