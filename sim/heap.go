@@ -25,7 +25,7 @@ type event struct {
 	at   Time
 	key  uint64 // seq<<8 | kind
 	msg  Message
-	arg  uint64 // timer id for evTimer; for evDeliver, 1 + trace seq of the send record
+	arg  uint64 // timer id for evTimer; for a network event, its send record's reference, type and size (see packArg)
 	from NodeID
 	to   NodeID
 }

@@ -240,7 +240,8 @@ func (k *Kernel) dispatch(e *event) {
 		k.nodes[e.to].Step(k.now, Input{Kind: InputTimer, Timer: TimerID(e.arg)}, &k.out)
 		k.apply(e.to)
 	case evLose:
-		k.drop(e.from, e.to, e.msg, e.arg, k.typeIndex(e.msg.Type()), e.msg.Size(), DropFilter)
+		ref, t, size := k.netArg(e.arg, e.msg)
+		k.drop(e.from, e.to, e.msg, ref, t, size, DropFilter)
 	case evFire:
 		slot, ok := k.timers[e.to].get(TimerID(e.arg))
 		if !ok || k.down[e.to] {
