@@ -5,9 +5,11 @@ import "testing"
 // sizedMsg is a message of a given size (of type typeBench).
 type sizedMsg struct{ size int }
 
-func (*sizedMsg) Type() MsgType                     { return typeBench }
-func (m *sizedMsg) Size() int                       { return m.size }
-func (m *sizedMsg) AppendCanonical(b []byte) []byte { return append(b, byte(m.size), byte(m.size>>8), byte(m.size>>16)) }
+func (*sizedMsg) Type() MsgType { return typeBench }
+func (m *sizedMsg) Size() int   { return m.size }
+func (m *sizedMsg) AppendCanonical(b []byte) []byte {
+	return append(b, byte(m.size), byte(m.size>>8), byte(m.size>>16))
+}
 
 // TestNetArg packs and unpacks network event args: a reference, type index
 // and size that fit come back from the arg alone; one that does not fit
