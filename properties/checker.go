@@ -222,6 +222,7 @@ type logEntry struct {
 	req     Request
 	by      sim.NodeID // first correct replica that executed it
 	result  string     // result from the reference replay ("" until replayed)
+	pay     string     // paymentOf(req.Op), set with result
 	ok      bool       // result is set
 	present bool       // executed by some correct replica (a batch may have holes)
 }
@@ -282,6 +283,7 @@ func (c *Checker) submittedReq(k clientStamp) bool {
 
 type submission struct {
 	req      Request
+	pay      string // paymentOf(req.Op)
 	at       sim.Time
 	accepted bool
 	acceptAt sim.Time
@@ -975,7 +977,7 @@ func (c *Checker) submitted(now sim.Time, client sim.NodeID, e events.Submission
 		at = now
 	}
 	rq.sub = int32(len(c.subs))
-	c.subs = append(c.subs, submission{req: req, at: at})
+	c.subs = append(c.subs, submission{req: req, pay: paymentOf(req.Op), at: at})
 }
 
 func (c *Checker) accepted(now sim.Time, client sim.NodeID, e events.Acceptance) {
@@ -987,7 +989,7 @@ func (c *Checker) accepted(now sim.Time, client sim.NodeID, e events.Acceptance)
 		// Accepted without a Submitted event (e.g. a synthetic stream).
 		rq.sub = int32(len(c.subs))
 		at := e.SubmittedAt
-		c.subs = append(c.subs, submission{req: Request{client, e.Timestamp, e.Op}, at: at, accepted: true, acceptAt: now, result: e.Result})
+		c.subs = append(c.subs, submission{req: Request{client, e.Timestamp, e.Op}, pay: paymentOf(e.Op), at: at, accepted: true, acceptAt: now, result: e.Result})
 	}
 	a := acceptance{client: client, ts: e.Timestamp, op: e.Op, result: e.Result, at: now}
 	if !c.checkAccepted(a, false) {
@@ -1128,6 +1130,15 @@ func (c *Checker) missing(rs *replicaState, seq uint64) string {
 	return ""
 }
 
+// payment returns the payment e's operation is on: cached once the
+// reference replay has executed it.
+func (e *logEntry) payment() string {
+	if e.ok {
+		return e.pay
+	}
+	return paymentOf(e.req.Op)
+}
+
 func reqString(r Request, null bool) string {
 	if null {
 		return "the null request"
@@ -1163,7 +1174,8 @@ func (c *Checker) replay() {
 			if ent.null {
 				continue
 			}
-			c.captureStart(ent.req.Op) // (linsegment.go)
+			ent.pay = paymentOf(ent.req.Op)
+			c.captureStart(ent.pay) // (linsegment.go)
 			ent.result = c.ref.Execute(ent.req.Op)
 			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
 			if rq := &c.reqs[ri]; !rq.replayed {
@@ -1184,7 +1196,7 @@ func (c *Checker) replay() {
 			if c.refBroken {
 				err = c.ref.CheckInvariants()
 			} else {
-				err = c.ref.CheckPayment(paymentOf(ent.req.Op))
+				err = c.ref.CheckPayment(ent.pay)
 			}
 			if err != nil {
 				c.refBroken = true

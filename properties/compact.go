@@ -170,7 +170,7 @@ func (c *Checker) foldBelow(p uint64) {
 			if !c.submittedReq(mkClientStamp(e.req.Client, e.req.Timestamp)) {
 				// A faulty node's request: carried along by its payment's
 				// linearizability check (linsegment.go).
-				c.foldOp(paymentOf(e.req.Op), linOp{client: int(e.req.Client), input: e.req.Op, pending: true, ret: math.MaxInt64, carried: true}, true)
+				c.foldOp(e.payment(), linOp{client: int(e.req.Client), input: e.req.Op, pending: true, ret: math.MaxInt64, carried: true}, true)
 			}
 		}
 		if cap(entries) > 0 {
@@ -461,7 +461,7 @@ func (c *Checker) foldSubmission(s *submission) {
 				Detail: fmt.Sprintf("client %d's request %d (%q) submitted at %v completed at %v, after the bound %v past max(submission, GST)", client, s.req.Timestamp, s.req.Op, s.at, s.acceptAt, c.opts.LivenessBound)})
 		}
 	}
-	c.foldOp(paymentOf(s.req.Op), linOp{client: int(client), input: s.req.Op, call: int64(s.at), output: s.result, ret: int64(s.acceptAt)}, false)
+	c.foldOp(s.pay, linOp{client: int(client), input: s.req.Op, call: int64(s.at), output: s.result, ret: int64(s.acceptAt)}, false)
 }
 
 // foldedHistory appends the operations of the open segments and the

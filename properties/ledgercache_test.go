@@ -16,7 +16,9 @@ import (
 // reuse must happen (else the test shows nothing).
 func TestLedgerCacheSameAsRebuilt(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 9))
-	state := func(id string) paySum {
+	// state returns a random summary of payment id and a ledger that got
+	// there by executing operations (as a segment's replay does).
+	built := func(id string) (paySum, *ledger.Ledger) {
 		l := ledger.New()
 		if rng.IntN(6) > 0 {
 			amt := int64(1 + rng.IntN(5))
@@ -35,10 +37,11 @@ func TestLedgerCacheSameAsRebuilt(t *testing.T) {
 		if !ok {
 			t.Fatalf("sumOf(%s) not exact", id)
 		}
-		return s
+		return s, l
 	}
+	state := func(id string) paySum { s, _ := built(id); return s }
 	var lc ledgerCache
-	ids := make([]string, 700)
+	ids := make([]string, 2500)
 	sums := make([]paySum, len(ids))
 	for i := range ids {
 		ids[i] = fmt.Sprintf("PAY%04d", i)
@@ -50,8 +53,9 @@ func TestLedgerCacheSameAsRebuilt(t *testing.T) {
 		id := ids[i]
 		switch rng.IntN(3) {
 		case 0: // a segment ended: the ledger goes into the cache
-			sums[i] = state(id)
-			lc.put(id, sums[i], sums[i].ledgerOf(id))
+			var l *ledger.Ledger
+			sums[i], l = built(id)
+			lc.put(id, sums[i], l)
 		default: // a segment starts: from the cache or rebuilt
 			want := sums[i]
 			if rng.IntN(4) == 0 {

@@ -159,17 +159,16 @@ func sumOfRecord(p ledger.Payment, found bool, base paySum) (s paySum, ok bool) 
 // sameState reports whether a and b hold the same payment record.
 func sameState(a, b paySum) bool { return a.st == b.st && a.auth == b.auth && a.ref == b.ref }
 
-// captureStart is called before the reference replay executes op: a
-// payment gets its summary when the reference ledger first executes one of
-// its operations (state none for a new payment) unless it has one or an
-// open segment. A payment without either whose record the reference
+// captureStart is called before the reference replay executes an
+// operation of payment id: a payment gets its summary when the reference
+// ledger first executes one of its operations (state none for a new
+// payment) unless it has one or an open segment. A payment without either whose record the reference
 // ledger holds had its summary dropped because the reference ledger held
 // that state and had executed nothing of it that was not folded (see
 // cutPayment): nothing of it was executed since, so the reference ledger's
 // state of it now is where its next segment starts.
-func (c *Checker) captureStart(op string) {
+func (c *Checker) captureStart(id string) {
 	f := &c.fold.req
-	id := paymentOf(op)
 	if _, ok := f.open[id]; ok {
 		return
 	}
@@ -200,7 +199,7 @@ func (pl *payLin) startStates(id string) []linState {
 
 // ledgerCacheSize is the number of payments' ledgers kept by a ledgerCache
 // (a power of 2).
-const ledgerCacheSize = 256
+const ledgerCacheSize = 1024
 
 // ledgerCache keeps the ledgers that recent segment checks of the
 // sequential kind ended with, so that a payment's next segment starts from
@@ -334,7 +333,7 @@ func (c *Checker) cutSegments() {
 	minCall := reuse(f.minCall)
 	f.minCall = minCall
 	for i := range c.subs {
-		p := paymentOf(c.subs[i].req.Op)
+		p := c.subs[i].pay
 		if _, ok := f.open[p]; !ok {
 			continue
 		}
@@ -384,7 +383,7 @@ func (c *Checker) refHolds(id string, s paySum) bool {
 			}
 			for i := range entries {
 				if e := &entries[i]; e.present && !e.null && e.ok {
-					busy[paymentOf(e.req.Op)] = true
+					busy[e.pay] = true
 				}
 			}
 		}
@@ -444,7 +443,16 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 			return
 		}
 	} else {
-		starts := pl.startStates(id)
+		var starts []linState
+		if pl.states != nil {
+			starts = pl.states
+		} else {
+			// The single state sum: its snapshot, from the cached ledger
+			// when there is one (put back, unchanged).
+			l := f.ledgers.take(id, pl.sum)
+			starts = []linState{{snap: string(l.Snapshot())}}
+			f.ledgers.put(id, pl.sum, l)
+		}
 		all := append(append(c.linSeg[:0], seg...), pl.carried...)
 		c.linSeg = all
 		ends, ok := c.lin.ends(all, len(pl.carried), starts)
@@ -462,6 +470,7 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 			if l.Restore([]byte(ends[0].snap)) == nil {
 				if s, ok := sumOf(l, id, pl.sum); ok {
 					pl.sum, pl.states = s, nil
+					f.ledgers.put(id, s, l)
 				}
 			}
 		}

@@ -61,14 +61,19 @@ type msgSlots struct {
 	slot  [MsgSlots]Message
 	// index finds a message's slot by its address: open addressing with
 	// linear probing, at most MsgSlots entries in twice as many places;
-	// an entry is the address of the latest message numbered at it that
-	// is still in slot, its type word and its slot + 1 (0: an empty
-	// place).
-	index [2 * MsgSlots]struct {
-		p, tab unsafe.Pointer
-		i      int32
-	}
-	json *[MsgSlots][]byte // each slot's JSON (the JSON Lines sink), allocated by lookup
+	// an entry is the slot + 1 (0: an empty place) of the latest message
+	// numbered at that address that is still in its slot (4 bytes a place:
+	// the index stays in cache).
+	index [2 * MsgSlots]int32
+	json  *[MsgSlots][]byte // each slot's JSON (the JSON Lines sink), allocated by lookup
+}
+
+type iface struct{ tab, data unsafe.Pointer }
+
+// dataOf returns m's data pointer and type word.
+func dataOf(m *Message) (p, tab unsafe.Pointer) {
+	f := (*iface)(unsafe.Pointer(m))
+	return f.data, f.tab
 }
 
 // home is the first place of address p in index.
@@ -81,8 +86,11 @@ func home(p unsafe.Pointer) int {
 func (c *msgSlots) find(p unsafe.Pointer) int {
 	h := home(p)
 	for {
-		e := &c.index[h]
-		if e.i == 0 || e.p == p {
+		i := c.index[h]
+		if i == 0 {
+			return h
+		}
+		if q, _ := dataOf(&c.slot[i-1]); q == p {
 			return h
 		}
 		h = (h + 1) & (2*MsgSlots - 1)
@@ -93,23 +101,23 @@ func (c *msgSlots) find(p unsafe.Pointer) int {
 // not be found past an empty place otherwise.
 func (c *msgSlots) remove(h int) {
 	const mask = 2*MsgSlots - 1
-	for j := (h + 1) & mask; c.index[j].i != 0; j = (j + 1) & mask {
-		k := home(c.index[j].p)
+	for j := (h + 1) & mask; c.index[j] != 0; j = (j + 1) & mask {
+		q, _ := dataOf(&c.slot[c.index[j]-1])
+		k := home(q)
 		// the entry at j may move to h unless its home lies cyclically in (h, j]
 		if (j > h && (k <= h || k > j)) || (j < h && k <= h && k > j) {
 			c.index[h] = c.index[j]
 			h = j
 		}
 	}
-	c.index[h].p, c.index[h].tab, c.index[h].i = nil, nil, 0
+	c.index[h] = 0
 }
 
 // seen returns m's slot and, if m was numbered fewer than MsgSlots messages
 // ago, its age (0: the latest) and true; otherwise m takes the slot with
 // the next number.
 func (c *msgSlots) seen(m Message) (int, uint64, bool) {
-	type iface struct{ tab, data unsafe.Pointer }
-	p, tab := (*iface)(unsafe.Pointer(&m)).data, (*iface)(unsafe.Pointer(&m)).tab
+	p, tab := dataOf(&m)
 	if c.count > 0 {
 		// A multicast's copies come one after the other: the latest
 		// message numbered, if still in its slot, is found without the
@@ -121,15 +129,21 @@ func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 		}
 	}
 	h := c.find(p)
-	if e := &c.index[h]; e.i != 0 && e.tab == tab && p != nil { // another type at the address (a zero-size value) is another message
-		i := int(e.i - 1)
-		return i, (c.count - 1 - uint64(i)) % MsgSlots, true // slot i holds the latest number = i mod MsgSlots
+	if e := c.index[h]; e != 0 && p != nil {
+		if _, t := dataOf(&c.slot[e-1]); t == tab { // another type at the address (a zero-size value) is another message
+			i := int(e - 1)
+			return i, (c.count - 1 - uint64(i)) % MsgSlots, true // slot i holds the latest number = i mod MsgSlots
+		}
 	}
 	i := int(c.count % MsgSlots)
-	c.forget(i)
-	h = c.find(p) // the removal may have moved p's entry
+	if c.slot[i] != nil {
+		c.forget(i)
+		h = c.find(p) // the removal may have moved p's place
+	}
+	// a message of another type at p is no longer found (it stays in its
+	// slot until overwritten)
 	c.slot[i] = m
-	c.index[h].p, c.index[h].tab, c.index[h].i = p, tab, int32(i+1)
+	c.index[h] = int32(i + 1)
 	if c.json != nil {
 		c.json[i] = c.json[i][:0]
 	}
@@ -139,13 +153,12 @@ func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 
 // forget drops the message of slot i (overwritten, or its encoding failed).
 func (c *msgSlots) forget(i int) {
-	type iface struct{ tab, data unsafe.Pointer }
 	m := c.slot[i]
 	if m == nil {
 		return
 	}
-	p := (*iface)(unsafe.Pointer(&m)).data
-	if h := c.find(p); c.index[h].i == int32(i+1) {
+	p, _ := dataOf(&m)
+	if h := c.find(p); c.index[h] == int32(i+1) {
 		c.remove(h)
 	}
 	c.slot[i] = nil

@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"runtime/debug"
 	"testing"
 	"time"
 
@@ -26,7 +27,8 @@ func (w *byteCounter) Write(p []byte) (int, error) { w.n += int64(len(p)); retur
 // BenchmarkRunChecked/n=4-trace) are captured once, then written through
 // sim.BinarySink, raw ("pbt") and zstd-compressed as `run --trace
 // FILE.pbt.zst` writes them ("pbt.zst"). Metrics: ns/req and B/req per
-// committed request, ns/rec per record, in CPU time.
+// committed request, ns/rec per record, in CPU time (garbage collection
+// off).
 func BenchmarkTraceSink(b *testing.B) {
 	var rec recorded
 	cfg := cluster.Config{Seed: 1, N: 4, Clients: 4, Requests: 1000, Payments: 64,
@@ -38,6 +40,9 @@ func BenchmarkTraceSink(b *testing.B) {
 		b.Fatal(err)
 	}
 	committed := res.Requests.Committed
+	// Without collections: the captured run's messages are a large live
+	// heap, whose marking would be charged to the sink.
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	for _, compressed := range []bool{false, true} {
 		name := "pbt"
 		if compressed {
