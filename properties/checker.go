@@ -145,6 +145,12 @@ type Options struct {
 	// backward jump of one clock (see clockStretch).
 	ClockSlow float64
 	ClockBack time.Duration
+	// Ledgers, when set, is the SnapshotCache of the run's replicas
+	// (cluster.Config.Ledgers): the reference ledger then shares their
+	// states, adopting the result and trie of an operation a replica
+	// executed in the same state instead of computing its own (same
+	// results, half the ledger memory). nil: an unshared reference ledger.
+	Ledgers *ledger.SnapshotCache
 }
 
 // Accusation names a replica that provably misbehaved, with the evidence:
@@ -216,6 +222,7 @@ type logEntry struct {
 	req     Request
 	by      sim.NodeID // first correct replica that executed it
 	result  string     // result from the reference replay ("" until replayed)
+	pay     string     // paymentOf(req.Op), set with result
 	ok      bool       // result is set
 	present bool       // executed by some correct replica (a batch may have holes)
 }
@@ -276,6 +283,7 @@ func (c *Checker) submittedReq(k clientStamp) bool {
 
 type submission struct {
 	req      Request
+	pay      string // paymentOf(req.Op)
 	at       sim.Time
 	accepted bool
 	acceptAt sim.Time
@@ -321,10 +329,10 @@ type Checker struct {
 	// ops issued with the (client, timestamp) of an earlier issued op
 	issuedMore map[Request]bool
 	learn      bool
-	// per-(view, seq) state: slots indexed by slotTab[view][seq] (index+1,
-	// 0: none; see denseViews) or bigSlot; replicas' votes in votes.
+	// per-(view, seq) state: slots indexed by slotTab[view] at seq (index+1;
+	// see denseViews) or bigSlot; replicas' votes in votes.
 	slots   []slot
-	slotTab [][]int32
+	slotTab []seqTable[int32]
 	bigSlot map[viewSeq]int32
 	votes   []repVote
 
@@ -477,8 +485,7 @@ func (c *Checker) reset(opts Options) {
 	}
 	slotTab := c.slotTab
 	for i := range slotTab {
-		clear(slotTab[i])
-		slotTab[i] = slotTab[i][:0]
+		slotTab[i].reset()
 	}
 	logFree := c.logFree
 	c.log.each(func(entries []logEntry) {
@@ -515,7 +522,7 @@ func (c *Checker) reset(opts Options) {
 		states:      c.states,
 		log:         c.log,
 		logFree:     logFree,
-		ref:         ledger.New(),
+		ref:         newRef(opts.Ledgers),
 		confirms:    c.confirms,
 		pendingRes:  c.pendingRes[:0],
 		reqIdx:      resetStamps(c.reqIdx),
@@ -879,32 +886,28 @@ func (c *Checker) sentPrepare(now sim.Time, from sim.NodeID, view, seq uint64, d
 	rv.sentPrep, rv.hasSent = d, true
 }
 
-// Slots of views below denseViews and seqs below denseSeqs are found in
-// Checker.slotTab, the others in Checker.bigSlot.
-const (
-	denseViews = 64
-	denseSeqs  = 1 << 12
-)
+// Slots of views below denseViews are found in Checker.slotTab (a
+// seqTable per view, whose ring follows the window of live seqs), the
+// others in Checker.bigSlot.
+const denseViews = 64
 
 // slot returns the index of (view, seq)'s slot in c.slots, adding it.
 func (c *Checker) slot(view, seq uint64) int32 {
-	if view < denseViews && seq < denseSeqs {
+	if view < denseViews {
 		if view >= uint64(len(c.slotTab)) {
-			c.slotTab = slices.Grow(c.slotTab, int(view)+1-len(c.slotTab))[:view+1]
+			n := len(c.slotTab)
+			c.slotTab = slices.Grow(c.slotTab, int(view)+1-n)[:view+1]
+			for i := n; i <= int(view); i++ {
+				c.slotTab[i].reset()
+			}
 		}
-		row := c.slotTab[view]
-		if seq >= uint64(len(row)) {
-			n := len(row)
-			row = slices.Grow(row, int(seq)+1-n)[:seq+1]
-			clear(row[n:])
-			c.slotTab[view] = row
-		}
-		if i := row[seq]; i > 0 {
+		row := &c.slotTab[view]
+		if i, ok := row.get(seq); ok {
 			return i - 1
 		}
 		i := int32(len(c.slots))
 		c.slots = append(c.slots, slot{base: -1})
-		row[seq] = i + 1
+		row.put(seq, i+1)
 		return i
 	}
 	k := viewSeq{view, seq}
@@ -919,9 +922,11 @@ func (c *Checker) slot(view, seq uint64) int32 {
 
 // findSlot is slot without adding: -1 when (view, seq) has none.
 func (c *Checker) findSlot(view, seq uint64) int32 {
-	if view < denseViews && seq < denseSeqs {
-		if view < uint64(len(c.slotTab)) && seq < uint64(len(c.slotTab[view])) {
-			return c.slotTab[view][seq] - 1
+	if view < denseViews {
+		if view < uint64(len(c.slotTab)) {
+			if i, ok := c.slotTab[view].get(seq); ok {
+				return i - 1
+			}
 		}
 		return -1
 	}
@@ -972,7 +977,7 @@ func (c *Checker) submitted(now sim.Time, client sim.NodeID, e events.Submission
 		at = now
 	}
 	rq.sub = int32(len(c.subs))
-	c.subs = append(c.subs, submission{req: req, at: at})
+	c.subs = append(c.subs, submission{req: req, pay: paymentOf(req.Op), at: at})
 }
 
 func (c *Checker) accepted(now sim.Time, client sim.NodeID, e events.Acceptance) {
@@ -984,7 +989,7 @@ func (c *Checker) accepted(now sim.Time, client sim.NodeID, e events.Acceptance)
 		// Accepted without a Submitted event (e.g. a synthetic stream).
 		rq.sub = int32(len(c.subs))
 		at := e.SubmittedAt
-		c.subs = append(c.subs, submission{req: Request{client, e.Timestamp, e.Op}, at: at, accepted: true, acceptAt: now, result: e.Result})
+		c.subs = append(c.subs, submission{req: Request{client, e.Timestamp, e.Op}, pay: paymentOf(e.Op), at: at, accepted: true, acceptAt: now, result: e.Result})
 	}
 	a := acceptance{client: client, ts: e.Timestamp, op: e.Op, result: e.Result, at: now}
 	if !c.checkAccepted(a, false) {
@@ -1125,6 +1130,15 @@ func (c *Checker) missing(rs *replicaState, seq uint64) string {
 	return ""
 }
 
+// payment returns the payment e's operation is on: cached once the
+// reference replay has executed it.
+func (e *logEntry) payment() string {
+	if e.ok {
+		return e.pay
+	}
+	return paymentOf(e.req.Op)
+}
+
 func reqString(r Request, null bool) string {
 	if null {
 		return "the null request"
@@ -1160,7 +1174,8 @@ func (c *Checker) replay() {
 			if ent.null {
 				continue
 			}
-			c.captureStart(ent.req.Op) // (linsegment.go)
+			ent.pay = paymentOf(ent.req.Op)
+			c.captureStart(ent.pay) // (linsegment.go)
 			ent.result = c.ref.Execute(ent.req.Op)
 			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
 			if rq := &c.reqs[ri]; !rq.replayed {
@@ -1181,7 +1196,7 @@ func (c *Checker) replay() {
 			if c.refBroken {
 				err = c.ref.CheckInvariants()
 			} else {
-				err = c.ref.CheckPayment(paymentOf(ent.req.Op))
+				err = c.ref.CheckPayment(ent.pay)
 			}
 			if err != nil {
 				c.refBroken = true

@@ -170,7 +170,7 @@ func (c *Checker) foldBelow(p uint64) {
 			if !c.submittedReq(mkClientStamp(e.req.Client, e.req.Timestamp)) {
 				// A faulty node's request: carried along by its payment's
 				// linearizability check (linsegment.go).
-				c.foldOp(paymentOf(e.req.Op), linOp{client: int(e.req.Client), input: e.req.Op, pending: true, ret: math.MaxInt64, carried: true}, true)
+				c.foldOp(e.payment(), linOp{client: int(e.req.Client), input: e.req.Op, pending: true, ret: math.MaxInt64, carried: true}, true)
 			}
 		}
 		if cap(entries) > 0 {
@@ -188,20 +188,18 @@ func (c *Checker) foldBelow(p uint64) {
 func (c *Checker) foldSlots(p uint64) {
 	alive := c.fold.scratch[:0]
 	alive = append(alive, make([]bool, len(c.slots))...)
-	// From seq 1, not from the last fold's low: a late vote for a folded
-	// seq creates a slot again, which must be dropped with its table entry
-	// (else the entry outlives the compaction and points past c.slots).
-	for _, row := range c.slotTab {
-		for seq := uint64(1); seq < uint64(len(row)); seq++ {
-			if row[seq] == 0 {
-				continue
-			}
+	// Every seq, not only those above the last fold's low: a late vote
+	// for a folded seq creates a slot again, which must be dropped with its
+	// table entry (else the entry outlives the compaction and points past
+	// c.slots).
+	for v := range c.slotTab {
+		c.slotTab[v].update(func(seq uint64, i int32) (int32, bool) {
 			if seq <= p {
-				row[seq] = 0
-			} else {
-				alive[row[seq]-1] = true
+				return 0, false
 			}
-		}
+			alive[i-1] = true
+			return i, true
+		})
 	}
 	for k, i := range c.bigSlot {
 		if k.n <= p {
@@ -232,12 +230,8 @@ func (c *Checker) foldSlots(p uint64) {
 	c.slots = c.slots[:next]
 	clear(c.votes[nextVote:])
 	c.votes = c.votes[:nextVote]
-	for _, row := range c.slotTab {
-		for seq := p + 1; seq < uint64(len(row)); seq++ {
-			if row[seq] != 0 { // (those <= p were cleared above)
-				row[seq] = remap[row[seq]-1] + 1
-			}
-		}
+	for v := range c.slotTab {
+		c.slotTab[v].update(func(_ uint64, i int32) (int32, bool) { return remap[i-1] + 1, true })
 	}
 	for k, i := range c.bigSlot {
 		c.bigSlot[k] = remap[i]
@@ -334,7 +328,8 @@ type foldReqState struct {
 	liveJudged int
 	sum        map[string]paySum  // payments whose checked segments end in one state (linsegment.go)
 	open       map[string]*payLin // payments with an open segment, carried operations or several states
-	free       *payLin            // a payLin to reuse
+	free       []*payLin          // payLins to reuse (at most maxFreePayLins)
+	ledgers    *ledgerCache       // ledgers of recently summarised payments (linsegment.go)
 	minCall    map[string]int64   // cutSegments' scratch: first call of an unfolded submission per payment
 	ids        []string           // cutSegments' scratch
 	busy       map[string]bool    // refHolds' scratch: payments in the unfolded replayed log
@@ -349,7 +344,12 @@ type foldReqState struct {
 
 func (f *foldReqState) reset() {
 	*f = foldReqState{clientTs: reuse(f.clientTs), late: f.late[:0], sum: reuse(f.sum), open: reuse(f.open),
-		minCall: reuse(f.minCall), ids: f.ids[:0], busy: reuse(f.busy), blocked: reuse(f.blocked), subMap: f.subMap[:0], reqMap: f.reqMap[:0]}
+		minCall: reuse(f.minCall), ids: f.ids[:0], busy: reuse(f.busy), blocked: reuse(f.blocked), subMap: f.subMap[:0], reqMap: f.reqMap[:0],
+		free: f.free, ledgers: f.ledgers}
+	if f.ledgers == nil {
+		f.ledgers = &ledgerCache{}
+	}
+	f.ledgers.reset()
 }
 
 // foldedReq reports whether request (client, ts) lies at or below its
@@ -461,7 +461,7 @@ func (c *Checker) foldSubmission(s *submission) {
 				Detail: fmt.Sprintf("client %d's request %d (%q) submitted at %v completed at %v, after the bound %v past max(submission, GST)", client, s.req.Timestamp, s.req.Op, s.at, s.acceptAt, c.opts.LivenessBound)})
 		}
 	}
-	c.foldOp(paymentOf(s.req.Op), linOp{client: int(client), input: s.req.Op, call: int64(s.at), output: s.result, ret: int64(s.acceptAt)}, false)
+	c.foldOp(s.pay, linOp{client: int(client), input: s.req.Op, call: int64(s.at), output: s.result, ret: int64(s.acceptAt)}, false)
 }
 
 // foldedHistory appends the operations of the open segments and the

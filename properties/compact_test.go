@@ -487,7 +487,8 @@ func TestPaySumRoundTrip(t *testing.T) {
 // TestConfirmTable: the compact confirm records answer as one map per
 // replica and one for the log would: a replica's first confirm seq (also
 // when replicas confirmed at different seqs, or ids of 64 and more), the
-// log's, and a wiped replica's confirms forgotten while the others' stay.
+// log's, and a wiped replica's confirms forgotten while the others' stay;
+// for short (packed) and long ids.
 func TestConfirmTable(t *testing.T) {
 	var ct confirmTable
 	ct.reset()
@@ -498,8 +499,22 @@ func TestConfirmTable(t *testing.T) {
 			ct.setReplica(r, id, seq)
 		}
 	}
+	// Ids of 15 bytes and less are packed keys, longer ones strings: idOf
+	// makes both, and two that differ only past the padding ("P" and
+	// "P\x00").
+	idOf := func(i int) string {
+		switch {
+		case i%3 == 1:
+			return fmt.Sprintf("PAYMENT-WITH-A-LONG-ID-%d", i)
+		case i == 36:
+			return "P"
+		case i == 33:
+			return "P\x00"
+		}
+		return fmt.Sprintf("PAY%d", i)
+	}
 	for i := 0; i < 200; i++ {
-		id := fmt.Sprintf("PAY%d", i%37)
+		id := idOf(i % 37)
 		set(i%5, id, uint64(i/3))
 		set(70+i%3, id, uint64(i))
 		if _, ok := wantLog[id]; !ok && i%4 == 0 {
@@ -510,7 +525,7 @@ func TestConfirmTable(t *testing.T) {
 	check := func() {
 		t.Helper()
 		for i := 0; i < 37; i++ {
-			id := fmt.Sprintf("PAY%d", i)
+			id := idOf(i)
 			for _, r := range []int{0, 1, 2, 3, 4, 5, 70, 71, 72} {
 				s, ok := ct.replica(r, id)
 				ws, wok := want[confirmKey{id, r}]
@@ -522,7 +537,7 @@ func TestConfirmTable(t *testing.T) {
 	}
 	check()
 	for i := 0; i < 40; i++ {
-		id := fmt.Sprintf("PAY%d", i)
+		id := idOf(i)
 		s, ok := ct.log(id)
 		ws, wok := wantLog[id]
 		if ok != wok || s != ws {

@@ -59,6 +59,9 @@ const (
 	sumEarlier              // earlier operations were checked and their summary dropped (n unknown)
 )
 
+// maxFreePayLins bounds the summarised payments' payLins kept for reuse.
+const maxFreePayLins = 64
+
 // maxCarried bounds the faulty nodes' requests carried along per payment;
 // past it the payment is given up.
 const maxCarried = 16
@@ -156,17 +159,16 @@ func sumOfRecord(p ledger.Payment, found bool, base paySum) (s paySum, ok bool) 
 // sameState reports whether a and b hold the same payment record.
 func sameState(a, b paySum) bool { return a.st == b.st && a.auth == b.auth && a.ref == b.ref }
 
-// captureStart is called before the reference replay executes op: a
-// payment gets its summary when the reference ledger first executes one of
-// its operations (state none for a new payment) unless it has one or an
-// open segment. A payment without either whose record the reference
+// captureStart is called before the reference replay executes an
+// operation of payment id: a payment gets its summary when the reference
+// ledger first executes one of its operations (state none for a new
+// payment) unless it has one or an open segment. A payment without either whose record the reference
 // ledger holds had its summary dropped because the reference ledger held
 // that state and had executed nothing of it that was not folded (see
 // cutPayment): nothing of it was executed since, so the reference ledger's
 // state of it now is where its next segment starts.
-func (c *Checker) captureStart(op string) {
+func (c *Checker) captureStart(id string) {
 	f := &c.fold.req
-	id := paymentOf(op)
 	if _, ok := f.open[id]; ok {
 		return
 	}
@@ -193,6 +195,57 @@ func (pl *payLin) startStates(id string) []linState {
 		return pl.states
 	}
 	return []linState{{snap: string(pl.sum.ledgerOf(id).Snapshot())}}
+}
+
+// ledgerCacheSize is the number of payments' ledgers kept by a ledgerCache
+// (a power of 2).
+const ledgerCacheSize = 1024
+
+// ledgerCache keeps the ledgers that recent segment checks of the
+// sequential kind ended with, so that a payment's next segment starts from
+// its ledger instead of one rebuilt by ledgerOf (a new ledger and up to
+// three operations, the larger part of a fold's work). An entry is used
+// only for its payment and only when the payment's summary still has the
+// state the entry was stored with: a ledger that holds only payment id, in
+// a state that sumOf summarises exactly, is the ledger ledgerOf rebuilds
+// from that summary, so the check is the same either way. Direct-mapped by
+// a hash of the id (FNV-1a, no seed: the same slots on every run).
+type ledgerCache struct {
+	ids  [ledgerCacheSize]string
+	sums [ledgerCacheSize]paySum
+	ls   [ledgerCacheSize]*ledger.Ledger
+}
+
+func ledgerSlot(id string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(id); i++ {
+		h = (h ^ uint32(id[i])) * 16777619
+	}
+	return int(h & (ledgerCacheSize - 1))
+}
+
+// take returns a ledger holding only payment id in state s, removing it
+// from the cache when it was there (the caller changes it).
+func (lc *ledgerCache) take(id string, s paySum) *ledger.Ledger {
+	i := ledgerSlot(id)
+	if l := lc.ls[i]; l != nil && lc.ids[i] == id && sameState(lc.sums[i], s) {
+		lc.ls[i], lc.ids[i] = nil, ""
+		return l
+	}
+	return s.ledgerOf(id)
+}
+
+// put keeps l, a ledger holding only payment id in state s as sumOf
+// summarised it exactly.
+func (lc *ledgerCache) put(id string, s paySum, l *ledger.Ledger) {
+	i := ledgerSlot(id)
+	lc.ids[i], lc.sums[i], lc.ls[i] = id, s, l
+}
+
+// reset empties the cache.
+func (lc *ledgerCache) reset() {
+	clear(lc.ids[:])
+	clear(lc.ls[:])
 }
 
 // describeStates describes the states of a payment.
@@ -231,10 +284,11 @@ func (c *Checker) foldOp(id string, op linOp, carried bool) {
 		if s.flags&(sumGaveUp|sumViolated) != 0 {
 			return
 		}
-		pl = &payLin{sum: s}
-		if f.free != nil {
-			pl, f.free = f.free, nil
+		if n := len(f.free); n > 0 {
+			pl, f.free = f.free[n-1], f.free[:n-1]
 			*pl = payLin{sum: s, ops: pl.ops[:0], carried: pl.carried[:0]}
+		} else {
+			pl = &payLin{sum: s}
 		}
 		f.open[id] = pl
 		delete(f.sum, id)
@@ -279,7 +333,7 @@ func (c *Checker) cutSegments() {
 	minCall := reuse(f.minCall)
 	f.minCall = minCall
 	for i := range c.subs {
-		p := paymentOf(c.subs[i].req.Op)
+		p := c.subs[i].pay
 		if _, ok := f.open[p]; !ok {
 			continue
 		}
@@ -329,7 +383,7 @@ func (c *Checker) refHolds(id string, s paySum) bool {
 			}
 			for i := range entries {
 				if e := &entries[i]; e.present && !e.null && e.ok {
-					busy[paymentOf(e.req.Op)] = true
+					busy[e.pay] = true
 				}
 			}
 		}
@@ -371,7 +425,7 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 	f := &c.fold.req
 	if pl.states == nil && len(pl.carried) == 0 && sequential(seg) {
 		// One start state, one order: replay it.
-		l := pl.sum.ledgerOf(id)
+		l := f.ledgers.take(id, pl.sum)
 		good := true
 		for i := range seg {
 			if l.Execute(seg[i].input) != seg[i].output {
@@ -381,6 +435,7 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 		}
 		if s, ok := sumOf(l, id, pl.sum); good && ok {
 			pl.sum = s
+			f.ledgers.put(id, s, l)
 		} else if good {
 			pl.states = []linState{{snap: string(l.Snapshot())}}
 		} else {
@@ -388,7 +443,16 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 			return
 		}
 	} else {
-		starts := pl.startStates(id)
+		var starts []linState
+		if pl.states != nil {
+			starts = pl.states
+		} else {
+			// The single state sum: its snapshot, from the cached ledger
+			// when there is one (put back, unchanged).
+			l := f.ledgers.take(id, pl.sum)
+			starts = []linState{{snap: string(l.Snapshot())}}
+			f.ledgers.put(id, pl.sum, l)
+		}
 		all := append(append(c.linSeg[:0], seg...), pl.carried...)
 		c.linSeg = all
 		ends, ok := c.lin.ends(all, len(pl.carried), starts)
@@ -406,6 +470,7 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 			if l.Restore([]byte(ends[0].snap)) == nil {
 				if s, ok := sumOf(l, id, pl.sum); ok {
 					pl.sum, pl.states = s, nil
+					f.ledgers.put(id, s, l)
 				}
 			}
 		}
@@ -429,8 +494,9 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 			f.sum[strings.Clone(id)] = pl.sum
 		}
 		delete(f.open, id)
-		if cap(pl.ops) <= 8 {
-			f.free = pl
+		if cap(pl.ops) <= 8 && len(f.free) < maxFreePayLins {
+			clear(pl.ops[:cap(pl.ops)])
+			f.free = append(f.free, pl)
 		}
 	}
 }

@@ -202,6 +202,11 @@ type Record struct {
 	// record of a run that configures clocks; HasLocal says it is set.
 	Local    Time
 	HasLocal bool
+	// Ref, on a deliver, drop or duplicate record of a network message, is
+	// the Seq+1 of the send record of the same message, from the same node
+	// to the same node; 0 for records with no send (a local message, a
+	// timer, an event, ...).
+	Ref uint64
 }
 
 // Sink consumes trace records.

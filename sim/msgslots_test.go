@@ -57,14 +57,15 @@ func TestMsgSlotsExact(t *testing.T) {
 		}
 		if step%100 == 0 {
 			entries := 0
-			for _, e := range c.index {
-				if e.i != 0 {
+			for h, e := range c.index {
+				if e != 0 {
 					entries++
-					if got := c.find(e.p); c.index[got].p != e.p {
-						t.Fatalf("step %d: entry %p not found from its home", step, e.p)
+					if c.slot[e-1] == nil {
+						t.Fatalf("step %d: place %d names empty slot %d", step, h, e-1)
 					}
-					if c.slot[e.i-1] == nil || unsafe.Pointer(c.slot[e.i-1].(*qMsg)) != e.p {
-						t.Fatalf("step %d: entry %p names slot %d of another message", step, e.p, e.i-1)
+					p := unsafe.Pointer(c.slot[e-1].(*qMsg))
+					if got := c.find(p); got != h {
+						t.Fatalf("step %d: entry %p not found from its home", step, p)
 					}
 				}
 			}

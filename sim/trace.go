@@ -118,7 +118,7 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 		// field by field: cheaper than a struct copy's bulk write barrier
 		r := &t.rec
 		r.Seq, r.Time, r.Kind, r.From, r.To = t.seq, now, kind, from, to
-		r.Msg, r.Timer, r.Event, r.Reason = m, timer, ev, why
+		r.Msg, r.Timer, r.Event, r.Reason, r.Ref = m, timer, ev, why, ref
 		r.Local, r.HasLocal = t.local, t.hasLocal
 		for _, s := range sinks {
 			s.Record(&t.rec)

@@ -1,17 +1,19 @@
 package sim
 
 import (
-	"bufio"
 	"encoding/binary"
 	"encoding/json"
 	"io"
 	"unsafe"
 )
 
-// BinaryMagic starts every binary trace (see BinarySink); BinaryMagicV1 the
-// traces of the first version, which held each message and event as JSON.
+// BinaryMagic starts every binary trace (see BinarySink); BinaryMagicV2
+// the traces of the second version (no BinSend or BinCopy records, from and
+// to on every record), BinaryMagicV1 those of the first, which held each
+// message and event as JSON.
 const (
-	BinaryMagic   = "PBTRACE\x02"
+	BinaryMagic   = "PBTRACE\x03"
+	BinaryMagicV2 = "PBTRACE\x02"
 	BinaryMagicV1 = "PBTRACE\x01"
 )
 
@@ -30,6 +32,19 @@ const (
 	// BinLocal, on a timer record (which has no message), says the node's
 	// local clock time follows the timer id (see Record.Local).
 	BinLocal = BinMsg
+	// BinSend, on a record of a message kind (which has no event), says the
+	// record concerns the message of a send record, given by how many seqs
+	// back it is (see SendRing): from, to and the message are the send's.
+	BinSend = BinEvent
+	// BinCopy (BinRef without BinMsg), on a record of a message kind, says
+	// from and the message are those of the previous record that carried a
+	// message: only to is written (a multicast's later copies).
+	BinCopy = BinRef
+	// BinEnd, a head of kind 0 (no record), marks where Flush ended the
+	// output: a version 3 trace ends with it, so a file cut between two
+	// records is told from a whole one. Records may follow it (a later
+	// Flush writes another).
+	BinEnd = 0xf0
 )
 
 // msgSlots caches, by message identity, recently traced messages (and, for
@@ -46,14 +61,19 @@ type msgSlots struct {
 	slot  [MsgSlots]Message
 	// index finds a message's slot by its address: open addressing with
 	// linear probing, at most MsgSlots entries in twice as many places;
-	// an entry is the address of the latest message numbered at it that
-	// is still in slot, its type word and its slot + 1 (0: an empty
-	// place).
-	index [2 * MsgSlots]struct {
-		p, tab unsafe.Pointer
-		i      int32
-	}
-	json *[MsgSlots][]byte // each slot's JSON (the JSON Lines sink), allocated by lookup
+	// an entry is the slot + 1 (0: an empty place) of the latest message
+	// numbered at that address that is still in its slot (4 bytes a place:
+	// the index stays in cache).
+	index [2 * MsgSlots]int32
+	json  *[MsgSlots][]byte // each slot's JSON (the JSON Lines sink), allocated by lookup
+}
+
+type iface struct{ tab, data unsafe.Pointer }
+
+// dataOf returns m's data pointer and type word.
+func dataOf(m *Message) (p, tab unsafe.Pointer) {
+	f := (*iface)(unsafe.Pointer(m))
+	return f.data, f.tab
 }
 
 // home is the first place of address p in index.
@@ -66,8 +86,11 @@ func home(p unsafe.Pointer) int {
 func (c *msgSlots) find(p unsafe.Pointer) int {
 	h := home(p)
 	for {
-		e := &c.index[h]
-		if e.i == 0 || e.p == p {
+		i := c.index[h]
+		if i == 0 {
+			return h
+		}
+		if q, _ := dataOf(&c.slot[i-1]); q == p {
 			return h
 		}
 		h = (h + 1) & (2*MsgSlots - 1)
@@ -78,23 +101,23 @@ func (c *msgSlots) find(p unsafe.Pointer) int {
 // not be found past an empty place otherwise.
 func (c *msgSlots) remove(h int) {
 	const mask = 2*MsgSlots - 1
-	for j := (h + 1) & mask; c.index[j].i != 0; j = (j + 1) & mask {
-		k := home(c.index[j].p)
+	for j := (h + 1) & mask; c.index[j] != 0; j = (j + 1) & mask {
+		q, _ := dataOf(&c.slot[c.index[j]-1])
+		k := home(q)
 		// the entry at j may move to h unless its home lies cyclically in (h, j]
 		if (j > h && (k <= h || k > j)) || (j < h && k <= h && k > j) {
 			c.index[h] = c.index[j]
 			h = j
 		}
 	}
-	c.index[h].p, c.index[h].tab, c.index[h].i = nil, nil, 0
+	c.index[h] = 0
 }
 
 // seen returns m's slot and, if m was numbered fewer than MsgSlots messages
 // ago, its age (0: the latest) and true; otherwise m takes the slot with
 // the next number.
 func (c *msgSlots) seen(m Message) (int, uint64, bool) {
-	type iface struct{ tab, data unsafe.Pointer }
-	p, tab := (*iface)(unsafe.Pointer(&m)).data, (*iface)(unsafe.Pointer(&m)).tab
+	p, tab := dataOf(&m)
 	if c.count > 0 {
 		// A multicast's copies come one after the other: the latest
 		// message numbered, if still in its slot, is found without the
@@ -106,15 +129,21 @@ func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 		}
 	}
 	h := c.find(p)
-	if e := &c.index[h]; e.i != 0 && e.tab == tab && p != nil { // another type at the address (a zero-size value) is another message
-		i := int(e.i - 1)
-		return i, (c.count - 1 - uint64(i)) % MsgSlots, true // slot i holds the latest number = i mod MsgSlots
+	if e := c.index[h]; e != 0 && p != nil {
+		if _, t := dataOf(&c.slot[e-1]); t == tab { // another type at the address (a zero-size value) is another message
+			i := int(e - 1)
+			return i, (c.count - 1 - uint64(i)) % MsgSlots, true // slot i holds the latest number = i mod MsgSlots
+		}
 	}
 	i := int(c.count % MsgSlots)
-	c.forget(i)
-	h = c.find(p) // the removal may have moved p's entry
+	if c.slot[i] != nil {
+		c.forget(i)
+		h = c.find(p) // the removal may have moved p's place
+	}
+	// a message of another type at p is no longer found (it stays in its
+	// slot until overwritten)
 	c.slot[i] = m
-	c.index[h].p, c.index[h].tab, c.index[h].i = p, tab, int32(i+1)
+	c.index[h] = int32(i + 1)
 	if c.json != nil {
 		c.json[i] = c.json[i][:0]
 	}
@@ -124,13 +153,12 @@ func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 
 // forget drops the message of slot i (overwritten, or its encoding failed).
 func (c *msgSlots) forget(i int) {
-	type iface struct{ tab, data unsafe.Pointer }
 	m := c.slot[i]
 	if m == nil {
 		return
 	}
-	p := (*iface)(unsafe.Pointer(&m)).data
-	if h := c.find(p); c.index[h].i == int32(i+1) {
+	p, _ := dataOf(&m)
+	if h := c.find(p); c.index[h] == int32(i+1) {
 		c.remove(h)
 	}
 	c.slot[i] = nil
@@ -175,14 +203,20 @@ func appendValueJSON(b []byte, v any) ([]byte, error) {
 //	           seqs are skipped (a sink that takes only some kinds of record)
 //	head       byte: kind (low 4 bits, 1..9) | BinMsg | BinRef | BinEvent | BinReason
 //	dt         uvarint: virtual ns since the previous record
-//	from, to   uvarint each
+//	nodes      by kind, uvarints:
+//	           send, deliver, drop, duplicate, local: with BinSend, the
+//	           distance back to the record's send (see SendRing), which
+//	           gives from, to and the message; with BinCopy, to alone (from
+//	           and the message are the previous message record's); else
+//	           from and to
+//	           timer: to; event, crash, recover: from
 //	timer      uvarint, timer records only; then, if BinLocal (= BinMsg,
 //	           which a timer record never carries otherwise), the node's
 //	           local clock time as a varint (runs that configure clocks)
 //	reason     byte, if BinReason
 //	message    if BinMsg: with BinRef a uvarint, the message's age (see
 //	           MsgSlots), else the message's value
-//	event      if BinEvent: the event's value
+//	event      event records, if BinEvent: the event's value
 //
 // A value is a uvarint tag, then
 //
@@ -196,16 +230,20 @@ func appendValueJSON(b []byte, v any) ([]byte, error) {
 // placeholder byte (below 0x20); the values follow in order: numbers as
 // (zigzag) uvarints, booleans as a byte, strings and hex byte strings as in
 // internTable (a repeated digest, operation or result costs about two
-// bytes). A message is written once and then referred to by its age while
-// it is among the last MsgSlots messages written: a delivery costs about 7
-// bytes. The records, fields and JSON are those of
-// the JSONL format (see JSONLSink); a reader rebuilds them by keeping the
-// same message ring, shapes and string table (FieldDecoder). Output is buffered:
-// call Flush at the end. The first write or encoding error is kept, later
-// records are ignored, and Flush returns it.
+// bytes). A message is written once and then referred to: a multicast's
+// later copies by BinCopy (about 3 bytes), a delivery by its send's
+// distance (about 5 bytes, most of it the time), other records by the
+// message's age while it is among the last MsgSlots messages written. The
+// records, fields and JSON are those of the JSONL format (see JSONLSink); a
+// reader rebuilds them by keeping the same send ring, message ring, shapes
+// and string table (FieldDecoder). Version 2 (BinaryMagicV2) had neither
+// BinSend, BinCopy nor BinEnd and wrote from and to on every record. Output is
+// buffered: call Flush at the end, which also writes BinEnd. The first
+// write or encoding error is kept, later records are ignored, and Flush
+// returns it.
 type BinarySink struct {
-	w       *bufio.Writer
-	buf     []byte
+	w       io.Writer
+	out     []byte // buffered output, written to w once it reaches binFlush bytes
 	err     error
 	started bool
 	next    uint64 // the seq expected next
@@ -214,92 +252,169 @@ type BinarySink struct {
 	fw      FieldWriter
 	shapes  shapeTable
 	tab     internTable
+	// sent has bit q%SendRing set when record q, among the last
+	// SendRing seqs, is a send written by this sink.
+	sent [SendRing / 64]uint64
+	// The previous record written with a message: its from and message.
+	lastFrom NodeID
+	lastMsg  Message
 }
+
+// SendRing bounds how far back a deliver, drop or duplicate record can
+// refer to its send record (BinSend): the seq distance is below SendRing.
+const SendRing = 1 << 15
+
+// binFlush is the size at which a BinarySink writes its buffered output.
+const binFlush = 64 << 10
 
 // NewBinarySink returns a sink writing the binary trace format to w.
 func NewBinarySink(w io.Writer) *BinarySink {
-	s := &BinarySink{w: bufio.NewWriterSize(w, 64<<10), buf: make([]byte, 0, 256)}
+	s := &BinarySink{w: w, out: make([]byte, 0, binFlush+512)}
 	s.fw.tab = &s.tab
 	return s
 }
+
+// isMessageKind reports whether records of kind k carry a message.
+func isMessageKind(k RecordKind) bool { return k >= RecSend && k <= RecLocal }
 
 // Record writes r.
 func (s *BinarySink) Record(r *Record) {
 	if s.err != nil {
 		return
 	}
-	b := s.buf[:0]
+	b := s.out
 	if !s.started {
 		s.started = true
 		b = append(b, BinaryMagic...)
 	}
-	head := byte(r.Kind)
-	if r.Msg != nil {
-		head |= BinMsg
-	}
-	if r.Event != nil {
-		head |= BinEvent
-	}
-	if r.Reason != DropNone {
-		head |= BinReason
-	}
-	if r.Kind == RecTimer && r.HasLocal {
-		head |= BinLocal
-	}
-	var slot int
-	var age uint64
-	if r.Msg != nil {
-		var hit bool
-		slot, age, hit = s.msgs.seen(r.Msg)
-		if hit {
-			head |= BinRef
-		}
-	}
 	if r.Seq != s.next {
 		b = append(b, 0)
 		b = binary.AppendUvarint(b, r.Seq-s.next)
-	}
-	b = append(b, head)
-	b = binary.AppendUvarint(b, uint64(r.Time-s.last))
-	s.next, s.last = r.Seq+1, r.Time
-	// the node fields that the JSONL format writes, the others as 0
-	from, to := r.From, r.To
-	switch r.Kind {
-	case RecSend, RecDeliver, RecDrop, RecDuplicate, RecLocal:
-	case RecTimer:
-		from = 0
-	default:
-		to = 0
-	}
-	b = binary.AppendUvarint(b, uint64(uint32(from)))
-	b = binary.AppendUvarint(b, uint64(uint32(to)))
-	if r.Kind == RecTimer {
-		b = binary.AppendUvarint(b, uint64(r.Timer))
-		if r.HasLocal {
-			b = binary.AppendVarint(b, int64(r.Local))
+		// the skipped seqs are no sends
+		for q, n := s.next, 0; q != r.Seq && n < SendRing; q, n = q+1, n+1 {
+			s.sent[q/64%(SendRing/64)] &^= 1 << (q % 64)
 		}
 	}
+	dt := uint64(r.Time - s.last)
+	s.next, s.last = r.Seq+1, r.Time
+	bit := &s.sent[r.Seq/64%(SendRing/64)]
+	*bit &^= 1 << (r.Seq % 64)
+	head := byte(r.Kind)
+	if r.Reason != DropNone {
+		head |= BinReason
+	}
+	if !isMessageKind(r.Kind) {
+		var node NodeID
+		switch r.Kind {
+		case RecTimer:
+			node = r.To
+			if r.HasLocal {
+				head |= BinLocal
+			}
+		case RecEvent:
+			node = r.From
+			if r.Event != nil {
+				head |= BinEvent
+			}
+		default:
+			node = r.From
+		}
+		b = append(b, head)
+		b = binary.AppendUvarint(b, dt)
+		b = binary.AppendUvarint(b, uint64(uint32(node)))
+		if r.Kind == RecTimer {
+			b = binary.AppendUvarint(b, uint64(r.Timer))
+			if r.HasLocal {
+				b = binary.AppendVarint(b, int64(r.Local))
+			}
+		}
+		if r.Reason != DropNone {
+			b = append(b, byte(r.Reason))
+		}
+		if head&BinEvent != 0 {
+			var err error
+			if b, err = s.appendValue(b, r.Event.Name(), r.Event); err != nil {
+				s.err = err
+				return
+			}
+		}
+		s.done(b)
+		return
+	}
+	m := r.Msg
+	if m == nil { // cannot come from the kernel: from and to alone
+		b = append(b, head)
+		b = binary.AppendUvarint(b, dt)
+		b = binary.AppendUvarint(b, uint64(uint32(r.From)))
+		b = binary.AppendUvarint(b, uint64(uint32(r.To)))
+		if r.Reason != DropNone {
+			b = append(b, byte(r.Reason))
+		}
+		s.done(b)
+		return
+	}
+	if r.Kind == RecSend {
+		*bit |= 1 << (r.Seq % 64)
+	}
+	// A record of a send's message refers to the send while it is among
+	// the last SendRing records and was written here.
+	if q := r.Ref - 1; r.Ref != 0 && r.Kind != RecSend && r.Seq-q < SendRing && q < r.Seq &&
+		s.sent[q/64%(SendRing/64)]&(1<<(q%64)) != 0 {
+		b = append(b, head|BinSend)
+		b = binary.AppendUvarint(b, dt)
+		b = binary.AppendUvarint(b, r.Seq-q)
+		if r.Reason != DropNone {
+			b = append(b, byte(r.Reason))
+		}
+		s.lastFrom, s.lastMsg = r.From, m
+		s.done(b)
+		return
+	}
+	if r.From == s.lastFrom && sameValue(m, s.lastMsg) {
+		b = append(b, head|BinCopy)
+		b = binary.AppendUvarint(b, dt)
+		b = binary.AppendUvarint(b, uint64(uint32(r.To)))
+		if r.Reason != DropNone {
+			b = append(b, byte(r.Reason))
+		}
+		s.done(b)
+		return
+	}
+	slot, age, hit := s.msgs.seen(m)
+	head |= BinMsg
+	if hit {
+		head |= BinRef
+	}
+	b = append(b, head)
+	b = binary.AppendUvarint(b, dt)
+	b = binary.AppendUvarint(b, uint64(uint32(r.From)))
+	b = binary.AppendUvarint(b, uint64(uint32(r.To)))
 	if r.Reason != DropNone {
 		b = append(b, byte(r.Reason))
 	}
-	var err error
-	if r.Msg != nil {
-		if head&BinRef != 0 {
-			b = binary.AppendUvarint(b, age)
-		} else if b, err = s.appendValue(b, r.Msg.Type().String(), r.Msg); err != nil {
+	if hit {
+		b = binary.AppendUvarint(b, age)
+	} else {
+		var err error
+		if b, err = s.appendValue(b, m.Type().String(), m); err != nil {
 			s.msgs.forget(slot)
+			s.err = err
+			return
 		}
 	}
-	if r.Event != nil && err == nil {
-		b, err = s.appendValue(b, r.Event.Name(), r.Event)
-	}
-	s.buf = b
-	if err != nil {
-		s.err = err
-		return
-	}
-	if _, err := s.w.Write(b); err != nil {
-		s.err = err
+	s.lastFrom, s.lastMsg = r.From, m
+	s.done(b)
+}
+
+// done keeps b, the output with the record appended, writing it out once
+// it reaches binFlush bytes.
+func (s *BinarySink) done(b []byte) {
+	s.out = b
+	if len(b) >= binFlush {
+		if _, err := s.w.Write(b); err != nil {
+			s.err = err
+		}
+		s.out = b[:0]
 	}
 }
 
@@ -337,21 +452,22 @@ func appendBinBytes(b, v []byte) []byte {
 	return append(b, v...)
 }
 
-// Flush writes buffered records and returns the first error met, if any. An
-// empty trace is written as BinaryMagic alone.
+// Flush writes buffered records and BinEnd, and returns the first error
+// met, if any. An empty trace is written as BinaryMagic and BinEnd.
 func (s *BinarySink) Flush() error {
 	if s.err != nil {
 		return s.err
 	}
 	if !s.started {
 		s.started = true
-		if _, err := s.w.WriteString(BinaryMagic); err != nil {
-			s.err = err
-			return err
-		}
+		s.out = append(s.out, BinaryMagic...)
 	}
-	if err := s.w.Flush(); err != nil {
-		s.err = err
+	s.out = append(s.out, BinEnd)
+	{
+		if _, err := s.w.Write(s.out); err != nil {
+			s.err = err
+		}
+		s.out = s.out[:0]
 	}
 	return s.err
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -33,6 +34,7 @@ const (
 	fieldBool            // one byte, 0 or 1
 	fieldStr             // a string value (see internTable), written as a JSON string
 	fieldHex             // a byte-string value (see internTable), written as a JSON string of lowercase hex digits
+	fieldU64             // 8 bytes, little-endian, written in decimal: an unsigned number of at least 2^56 (a uvarint would take 9 or 10)
 	fieldMax
 )
 
@@ -53,6 +55,11 @@ func (w *FieldWriter) Lit(s string) { w.shape = append(w.shape, s...) }
 
 // Uint appends an unsigned number.
 func (w *FieldWriter) Uint(v uint64) {
+	if v >= 1<<56 { // a signature or a hash: 8 bytes instead of 9-10
+		w.shape = append(w.shape, fieldU64)
+		w.vals = binary.LittleEndian.AppendUint64(w.vals, v)
+		return
+	}
 	w.shape = append(w.shape, fieldUint)
 	w.vals = binary.AppendUvarint(w.vals, v)
 }
@@ -120,7 +127,24 @@ type internTable struct {
 	}
 }
 
-func internSlot(b []byte) uint64 { return hashBytes(hashInit, b) >> (64 - 12) }
+// internSlot is b's place in internTable: a cheap hash of up to three
+// words of b (its first, middle and last 8 bytes) and its length. Values
+// that collide only displace each other (a miss writes the value in
+// full), so the hash decides the size of the trace, never its content.
+func internSlot(b []byte) uint64 {
+	var x uint64
+	if n := len(b); n >= 8 {
+		x = binary.LittleEndian.Uint64(b) ^ bits.RotateLeft64(binary.LittleEndian.Uint64(b[n-8:]), 29)
+		if n > 16 {
+			x ^= bits.RotateLeft64(binary.LittleEndian.Uint64(b[n/2-4:]), 43)
+		}
+	} else {
+		for _, c := range b {
+			x = x<<8 | uint64(c)
+		}
+	}
+	return ((x ^ uint64(len(b))) * 0x9e3779b97f4a7c15) >> (64 - 12)
+}
 
 // append appends b's encoding to vals and updates the table. A nil table
 // writes every value in full.
@@ -256,6 +280,12 @@ func renderFields(dst, shape []byte, src valueSource, tab *internTable) ([]byte,
 				return dst, valueErr("number", err)
 			}
 			dst = strconv.AppendUint(dst, v, 10)
+		case fieldU64:
+			p, err := src.next(8)
+			if err != nil {
+				return dst, valueErr("number", noEOF(err))
+			}
+			dst = strconv.AppendUint(dst, binary.LittleEndian.Uint64(p), 10)
 		case fieldInt:
 			v, err := binary.ReadVarint(src)
 			if err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -74,9 +73,7 @@ input, 130 interrupted.`,
 			if cmd.Flags().Changed("protocol") {
 				o.Protocol = protocol
 			}
-			if os.Getenv("GOGC") == "" {
-				defer debug.SetGCPercent(debug.SetGCPercent(sweep.GOGC))
-			}
+			defer setGCBase(setGCBase(sweep.GOGC)) // no-op when GOGC is set
 			ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			bar := &sweepBar{line: newProgressLine(cmd.ErrOrStderr(), quiet)}

@@ -116,9 +116,24 @@ type binReader struct {
 	seq     uint64 // the seq expected next
 	t       uint64
 	v1      bool // the first version: values as JSON, messages in slots
+	v2      bool // the second version: from and to on every record, no BinSend or BinCopy
 	fields  sim.FieldDecoder
 	count   uint64 // messages written in full (version 2)
 	slots   [sim.MsgSlots]binMsg
+	// Since version 3: the previous record with a message (BinCopy), and
+	// the send records among the last sim.SendRing seqs (BinSend), at seq
+	// mod sim.SendRing.
+	last  sendRec
+	sends *[sim.SendRing]sendRec
+	ended bool // the last byte read was sim.BinEnd (version 3)
+}
+
+// sendRec is a record with a message: for the send ring, seq+1 (0: no
+// send) and its nodes and message.
+type sendRec struct {
+	seq      uint64
+	from, to int64
+	msg      binMsg // a copy: the message ring's slot is reused
 }
 
 // binMsg is a message of a binary trace: its type name and JSON.
@@ -260,6 +275,9 @@ func (b *binReader) next() (*rawRecord, error) {
 		}
 		switch string(magic[:n]) {
 		case sim.BinaryMagic:
+			b.sends = new([sim.SendRing]sendRec)
+		case sim.BinaryMagicV2:
+			b.v2 = true
 		case sim.BinaryMagicV1:
 			b.v1 = true
 		default:
@@ -268,12 +286,20 @@ func (b *binReader) next() (*rawRecord, error) {
 		b.started = true
 	}
 	head, err := b.r.ReadByte()
+	for err == nil && head == sim.BinEnd && b.sends != nil {
+		b.ended = true
+		head, err = b.r.ReadByte()
+	}
 	if err == io.EOF {
+		if b.sends != nil && !b.ended {
+			return nil, binError("truncated: the file ends without its end mark (cut between two records?)")
+		}
 		return nil, errBinEOF
 	}
 	if err != nil {
 		return nil, err
 	}
+	b.ended = false
 	// Version 2 writes a record's seq only when it skips some (a 0 byte,
 	// then how many); version 1 writes it after the head.
 	var skip uint64
@@ -306,6 +332,9 @@ func (b *binReader) next() (*rawRecord, error) {
 	b.t += dt
 	if raw.T, err = b.int64Field("t", b.t); err != nil {
 		return nil, err
+	}
+	if b.sends != nil {
+		return raw, b.next3(k, head, raw)
 	}
 	for _, f := range []struct {
 		name string
@@ -361,6 +390,134 @@ func (b *binReader) next() (*rawRecord, error) {
 		raw.Event, raw.Data = name, data
 	}
 	return raw, nil
+}
+
+// node reads a node field into *dst.
+func (b *binReader) node(field string, dst **int64) error {
+	v, err := b.uvarint(field)
+	if err != nil {
+		return err
+	}
+	*dst, err = b.int64Field(field, v)
+	return err
+}
+
+// next3 reads the rest of a version 3 record of kind k after its time (see
+// sim.BinarySink): the nodes by kind, then what follows them.
+func (b *binReader) next3(k Kind, head byte, raw *rawRecord) error {
+	if !k.IsMessage() {
+		if k == KindTimer {
+			if err := b.node("to", &raw.To); err != nil {
+				return err
+			}
+			v, err := b.uvarint("timer")
+			if err != nil {
+				return err
+			}
+			raw.Timer = &v
+			if head&sim.BinLocal != 0 {
+				l, err := binary.ReadVarint(b.r)
+				if err != nil {
+					return fmt.Errorf("local: %w", noEOF(err))
+				}
+				raw.Local = &l
+				head &^= sim.BinLocal
+			}
+		} else if err := b.node("from", &raw.From); err != nil {
+			return err
+		}
+		if head&(sim.BinMsg|sim.BinRef) != 0 {
+			return binError(fmt.Sprintf("message flags on a %s record (corrupt file?)", k))
+		}
+		if head&sim.BinEvent != 0 && k != KindEvent {
+			return binError(fmt.Sprintf("event flag on a %s record (corrupt file?)", k))
+		}
+		if err := b.reason(head, raw); err != nil {
+			return err
+		}
+		if head&sim.BinEvent != 0 {
+			name, data, err := b.value("event", "data")
+			if err != nil {
+				return err
+			}
+			raw.Event, raw.Data = name, data
+		}
+		return nil
+	}
+	var rec sendRec
+	switch {
+	case head&sim.BinSend != 0:
+		if head&(sim.BinMsg|sim.BinRef) != 0 || k == KindSend {
+			return binError(fmt.Sprintf("a %s record with a send reference and message flags %#x (corrupt file?)", k, head))
+		}
+		d, err := b.uvarint("send distance")
+		if err != nil {
+			return err
+		}
+		q := *raw.Seq - d
+		if d == 0 || d >= sim.SendRing || d > *raw.Seq || b.sends[q%sim.SendRing].seq != q+1 {
+			return binError(fmt.Sprintf("refers to a send record %d back, which is not among the last %d records (corrupt or cut file?)", d, sim.SendRing))
+		}
+		rec = b.sends[q%sim.SendRing]
+	case head&(sim.BinMsg|sim.BinRef) == sim.BinCopy:
+		if b.last.msg.msg == nil {
+			return binError("copies the previous message, but there is none (corrupt or cut file?)")
+		}
+		rec = b.last
+		var to *int64
+		if err := b.node("to", &to); err != nil {
+			return err
+		}
+		rec.to = *to
+	default:
+		var from, to *int64
+		if err := b.node("from", &from); err != nil {
+			return err
+		}
+		if err := b.node("to", &to); err != nil {
+			return err
+		}
+		rec.from, rec.to = *from, *to
+	}
+	if err := b.reason(head, raw); err != nil {
+		return err
+	}
+	if head&sim.BinMsg != 0 {
+		s, err := b.message(head&sim.BinRef != 0)
+		if err != nil {
+			return err
+		}
+		rec.msg = *s
+	}
+	raw.From, raw.To = &rec.from, &rec.to
+	if rec.msg.msg != nil {
+		raw.Type, raw.Msg = rec.msg.typ, rec.msg.msg
+		b.last = rec
+	}
+	e := &b.sends[*raw.Seq%sim.SendRing]
+	if k == KindSend && rec.msg.msg != nil {
+		rec.seq = *raw.Seq + 1
+		*e = rec
+	} else {
+		e.seq = 0
+	}
+	return nil
+}
+
+// reason reads a drop reason byte if head says one follows.
+func (b *binReader) reason(head byte, raw *rawRecord) error {
+	if head&sim.BinReason == 0 {
+		return nil
+	}
+	c, err := b.r.ReadByte()
+	if err != nil {
+		return fmt.Errorf("reason: %w", io.ErrUnexpectedEOF)
+	}
+	if c == 0 || int(c) > len(dropReasons) {
+		return binError(fmt.Sprintf("field reason: %d is not one of 1..%d (corrupt file?)", c, len(dropReasons)))
+	}
+	raw.Reason = dropReasons[c-1]
+	return nil
 }
 
 // value reads a message's or an event's name and JSON (see sim.BinarySink);

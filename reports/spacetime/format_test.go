@@ -217,6 +217,8 @@ func FuzzBinaryReader(f *testing.F) {
 	}
 	f.Add(buf.Bytes())
 	f.Add([]byte(sim.BinaryMagic + "\x11\x00\x00\x00\x00\x05"))
+	f.Add([]byte(sim.BinaryMagic + "\x41\x00\x00\x00\x00\x05\x21\x00\x02\xf0"))
+	f.Add([]byte(sim.BinaryMagicV2 + "\x11\x00\x00\x00\x00\x05"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rd := NewBinaryReader(bytes.NewReader(data), "f.pbt")
 		for i := 0; i < 1000; i++ {

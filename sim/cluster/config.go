@@ -7,6 +7,7 @@ import (
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/ledger"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -71,6 +72,11 @@ type Config struct {
 	// accepted for this long after max(GST, the last acceptance): the run
 	// stalled (Result.Ended "stall").
 	StallWindow sim.Time
+
+	// Ledgers, when set, is the SnapshotCache through which the replicas'
+	// ledgers share their states (an online checker's reference ledger may
+	// share it too); nil: the run makes its own. A cache belongs to one run.
+	Ledgers *ledger.SnapshotCache
 
 	// Sinks receive the trace (a JSON Lines file, online checkers).
 	Sinks []sim.Sink
@@ -211,4 +217,13 @@ type ReplicaSummary struct {
 	// Store counts the activity of the replica's modelled stable store
 	// (only replicas with a crash of a kind other than keep have one).
 	Store *pbft.StoreStats `json:"store,omitempty"`
+}
+
+// ledgerCache returns the cache the replicas' ledgers share: Ledgers, or a
+// new one.
+func (c Config) ledgerCache() *ledger.SnapshotCache {
+	if c.Ledgers != nil {
+		return c.Ledgers
+	}
+	return ledger.NewSnapshotCache()
 }

@@ -17,7 +17,7 @@ func TestCheckPayment(t *testing.T) {
 			t.Fatalf("CheckPayment(%s) on a sound ledger: %v", id, err)
 		}
 	}
-	l.find("PAY001").refunded = 600 // more than captured
+	mutate(l, "PAY001", func(p *payment) { p.refunded = 600 }) // more than captured
 	err := l.CheckPayment("PAY001")
 	if err == nil || !strings.Contains(err.Error(), "money not conserved") {
 		t.Errorf("CheckPayment(PAY001) = %v, want money not conserved", err)

@@ -104,17 +104,13 @@ type Payment struct {
 	Refunded   int64
 }
 
-// payment is the internal record. What was captured follows from the
-// state (see captured), so it is not stored: a record takes 48 bytes.
+// payment is a record decoded (the trie keeps records encoded, see
+// appendRecord). What was captured follows from the state (see captured).
 type payment struct {
 	id         string
 	st         state
 	authorized int64
 	refunded   int64
-	// own is the owner that built the record (nil: none). Like a node,
-	// a record built by its ledger's current owner is held by no other
-	// state, so that ledger changes it in place (see owner).
-	own *owner
 }
 
 // captured returns the amount captured: all of it once confirmed, else 0.
@@ -136,8 +132,9 @@ type Ledger struct {
 	ver   *version // this state's version in a SnapshotCache (nil: unshared)
 	own   *owner   // an unshared ledger's mark on the nodes it may change in place (nil: none yet)
 
-	buf    []byte // scratch for hashing nodes
-	hashed int    // bytes Digest hashed, over the ledger's life (tests)
+	buf    []byte   // scratch for hashing nodes
+	rec    [96]byte // scratch for a record (put copies it)
+	hashed int      // bytes Digest hashed, over the ledger's life (tests)
 }
 
 // New returns an empty ledger.
@@ -176,19 +173,22 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 		return "error malformed " + reason, false
 	}
 	h := keyOf(o.ID)
-	p := get(l.root, h, o.ID)
+	r := get(l.root, h, o.ID)
 	if o.Kind == KindAuthorize {
-		if p != nil {
-			return errResult(o.ID, "duplicate-authorize", p), false
+		if r != nil {
+			p := decodeRec(o.ID, r)
+			return errResult(o.ID, "duplicate-authorize", &p), false
 		}
-		p = &payment{id: strings.Clone(o.ID), st: stAuthorized, authorized: o.Amount, own: l.owner()}
-		l.set(h, p)
-		return okResult(p), true
+		p := payment{id: o.ID, st: stAuthorized, authorized: o.Amount}
+		l.set(h, &p)
+		return okResult(&p), true
 	}
-	if p == nil {
+	if r == nil {
 		return errResult(o.ID, "unknown-payment", nil), false
 	}
-	q := *p // the new record (records in the trie never change), if valid
+	pv := decodeRec(o.ID, r)
+	p := &pv
+	q := pv // the new record, if valid
 	switch o.Kind {
 	case KindConfirm:
 		switch p.st {
@@ -223,16 +223,8 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 	case KindGet:
 		return okResult(p), false
 	}
-	if own := l.owner(); own != nil && p.own == own {
-		*p = q // no state but the ledger's current one holds p
-	} else {
-		q.own = own
-		np := new(payment)
-		*np = q
-		p = np
-	}
-	l.set(h, p) // copies p's path, or marks its owned nodes for hashing again
-	return okResult(p), true
+	l.set(h, &q) // copies q's path, or changes the ledger's own nodes in place
+	return okResult(&q), true
 }
 
 // owner returns the mark of the nodes and records the ledger may change in
@@ -252,14 +244,20 @@ func (l *Ledger) owner() *owner {
 // with its id.
 func (l *Ledger) set(h uint64, p *payment) {
 	var added bool
-	l.root, added = put(l.root, 0, h, p, keyOf, l.owner())
+	l.root, added = put(l.root, 0, h, p.id, appendRecord(l.rec[:0], p), keyOf[[]byte], l.owner())
 	if added {
 		l.count++
 	}
 }
 
-// find returns the record of payment id (nil: none).
-func (l *Ledger) find(id string) *payment { return get(l.root, keyOf(id), id) }
+// find returns the record of payment id (ok false: none).
+func (l *Ledger) find(id string) (p payment, ok bool) {
+	r := get(l.root, keyOf(id), id)
+	if r == nil {
+		return payment{}, false
+	}
+	return decodeRec(id, r), true
+}
 
 // okResult formats "ok <id> <state> authorized=.. captured=.. refunded=..".
 func okResult(p *payment) string {
@@ -323,7 +321,8 @@ func (l *Ledger) Digest() [32]byte {
 // Payments returns a copy of every payment, sorted by id.
 func (l *Ledger) Payments() []Payment {
 	out := make([]Payment, 0, l.count)
-	walk(l.root, func(p *payment) {
+	walk(l.root, func(r []byte) {
+		p := decodeRec(string(recID(r)), r)
 		out = append(out, Payment{ID: p.id, State: p.st.String(), Authorized: p.authorized, Captured: p.captured(), Refunded: p.refunded})
 	})
 	if len(out) > 1 {
@@ -334,20 +333,25 @@ func (l *Ledger) Payments() []Payment {
 
 // Lookup returns payment id's record (ok false: no such payment).
 func (l *Ledger) Lookup(id string) (p Payment, ok bool) {
-	r := l.find(id)
-	if r == nil {
+	r, ok := l.find(id)
+	if !ok {
 		return Payment{}, false
 	}
 	return Payment{ID: r.id, State: r.st.String(), Authorized: r.authorized, Captured: r.captured(), Refunded: r.refunded}, true
 }
+
+// Shares reports whether l and o hold their state in the same trie, so
+// that it takes memory once (ledgers sharing a SnapshotCache that executed
+// the same operations). Equal states built apart do not share.
+func (l *Ledger) Shares(o *Ledger) bool { return l.root != nil && l.root == o.root }
 
 // Len returns the number of payments.
 func (l *Ledger) Len() int { return l.count }
 
 // State returns the state of payment id and whether it exists.
 func (l *Ledger) State(id string) (string, bool) {
-	p := l.find(id)
-	if p == nil {
+	p, ok := l.find(id)
+	if !ok {
 		return "", false
 	}
 	return p.st.String(), true
@@ -356,7 +360,8 @@ func (l *Ledger) State(id string) (string, bool) {
 // Totals returns the sums over all payments of the Authorized, Captured and
 // Refunded amounts (cancelled payments included with their authorized amount).
 func (l *Ledger) Totals() (authorized, captured, refunded int64) {
-	walk(l.root, func(p *payment) {
+	walk(l.root, func(r []byte) {
+		p := decodeRec("", r)
 		authorized += p.authorized
 		captured += p.captured()
 		refunded += p.refunded
@@ -390,22 +395,18 @@ func (l *Ledger) CheckInvariants() error {
 // and the payments there, in trie order; it returns their number.
 func checkNode(n *node, path *[]int) (int, error) {
 	d := len(*path)
-	if len(n.kids) != bits.OnesCount16(n.occ) || n.sub&^n.occ != 0 {
-		return 0, fmt.Errorf("ledger: index node at depth %d: %d entries for slots %016b (nodes %016b)", d, len(n.kids), n.occ, n.sub)
+	if len(n.subs) != bits.OnesCount16(n.sub) || n.sub&^n.occ != 0 {
+		return 0, fmt.Errorf("ledger: index node at depth %d: %d child nodes for slots %016b (nodes %016b)", d, len(n.subs), n.occ, n.sub)
 	}
-	total := 0
+	total, off, ci := 0, 0, 0
 	for s := range 16 {
-		i, used := n.slot(s)
-		if !used {
+		bit := uint16(1) << s
+		if n.occ&bit == 0 {
 			continue
 		}
-		k := n.kids[i]
-		if (k.n != nil) != (n.sub&(1<<s) != 0) || (k.n == nil) == (k.p == nil) {
-			return 0, fmt.Errorf("ledger: index node at depth %d: slot %d holds the wrong kind of entry", d, s)
-		}
 		*path = append(*path, s)
-		if k.n != nil {
-			c, err := checkNode(k.n, path)
+		if n.sub&bit != 0 {
+			c, err := checkNode(n.subs[ci], path)
 			if err != nil {
 				return 0, err
 			}
@@ -413,21 +414,53 @@ func checkNode(n *node, path *[]int) (int, error) {
 				return 0, fmt.Errorf("ledger: index node at depth %d holds %d payments, want at least 2", d+1, c)
 			}
 			total += c
+			ci++
 		} else {
-			h := keyOf(k.p.id)
+			r, err := nextRec(n.recs, off)
+			if err != nil {
+				return 0, fmt.Errorf("ledger: index node at depth %d, slot %d: %v", d, s, err)
+			}
+			off += len(r)
+			id := recID(r)
+			h := keyOf(id)
 			for j, want := range *path {
-				if nibble(h, k.p.id, j) != want {
-					return 0, fmt.Errorf("ledger: payment %q indexed in the wrong slot at depth %d", k.p.id, j)
+				if nibble(h, id, j) != want {
+					return 0, fmt.Errorf("ledger: payment %q indexed in the wrong slot at depth %d", id, j)
 				}
 			}
-			if err := checkPayment(k.p); err != nil {
+			p := decodeRec(string(id), r)
+			if err := checkPayment(&p); err != nil {
 				return 0, err
+			}
+			if !slices.Equal(appendRecord(nil, &p), r) {
+				return 0, fmt.Errorf("ledger: payment %q: record %x is not canonical", id, r)
 			}
 			total++
 		}
 		*path = (*path)[:d]
 	}
+	if off != len(n.recs) {
+		return 0, fmt.Errorf("ledger: index node at depth %d: %d bytes after its records", d, len(n.recs)-off)
+	}
 	return total, nil
+}
+
+// nextRec returns the record at off in b, checking that it is well formed
+// (the trie's own records always are; this is CheckInvariants' guard).
+func nextRec(b []byte, off int) ([]byte, error) {
+	start := off
+	if off >= len(b) || int(b[off]) > MaxIDLen || len(b)-off < int(b[off])+2 {
+		return nil, fmt.Errorf("truncated or bad record at byte %d", start)
+	}
+	off += int(b[off]) + 2
+	for range 3 {
+		_, k := binary.Uvarint(b[off:])
+		if k <= 0 {
+			return nil, fmt.Errorf("bad varint in the record at byte %d", start)
+		}
+		off += k
+	}
+	return b[start:off], nil
 }
 
 // CheckPayment verifies CheckInvariants' conditions for payment id alone
@@ -436,11 +469,11 @@ func checkNode(n *node, path *[]int) (int, error) {
 // caller replaying operations checks the touched payment after each, in
 // O(log payments) instead of CheckInvariants' O(payments).
 func (l *Ledger) CheckPayment(id string) error {
-	p := l.find(id)
-	if p == nil {
+	p, ok := l.find(id)
+	if !ok {
 		return nil
 	}
-	return checkPayment(p)
+	return checkPayment(&p)
 }
 
 // checkPayment validates one record's id, state and amounts.

@@ -425,7 +425,7 @@ func TestCheckInvariantsDetects(t *testing.T) {
 		if err := l.CheckInvariants(); err != nil {
 			t.Fatalf("valid ledger: %v", err)
 		}
-		tc.mut(l.find("X"))
+		mutate(l, "X", tc.mut)
 		if err := l.CheckInvariants(); err == nil {
 			t.Errorf("%s: CheckInvariants found nothing", tc.name)
 		}

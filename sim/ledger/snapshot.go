@@ -68,7 +68,7 @@ func encode(root *node, count int) []byte {
 	b := make([]byte, 0, len(snapshotMagic)+binary.MaxVarintLen64+count*24)
 	b = append(b, snapshotMagic...)
 	b = binary.AppendUvarint(b, uint64(count))
-	walk(root, func(p *payment) { b = appendRecord(b, p) })
+	walk(root, func(r []byte) { b = append(b, r...) })
 	return b
 }
 
@@ -123,13 +123,13 @@ func (l *Ledger) Restore(snapshot []byte) error {
 	if count > uint64(len(snapshot)-d.off)/minRecordLen {
 		return fmt.Errorf("ledger: restore: payment count %d exceeds what %d remaining bytes can hold", count, len(snapshot)-d.off)
 	}
-	var psa [4]*payment // small snapshots (the checker's one-payment ledgers) need no slices
+	var rsa [4][]byte // small snapshots (the checker's one-payment ledgers) need no slices
 	var hsa [4]uint64
-	ps, hs := psa[:0], hsa[:0]
-	if count > uint64(len(psa)) {
-		ps, hs = make([]*payment, 0, count), make([]uint64, 0, count)
+	rs, hs := rsa[:0], hsa[:0]
+	if count > uint64(len(rsa)) {
+		rs, hs = make([][]byte, 0, count), make([]uint64, 0, count)
 	}
-	own := &owner{} // the restored ledger's: it may change what it builds here
+	var last string // the previous payment's id
 	for i := uint64(0); i < count; i++ {
 		start := d.off
 		idLen, err := d.uvarint("id length")
@@ -142,7 +142,7 @@ func (l *Ledger) Restore(snapshot []byte) error {
 		if uint64(len(snapshot)-d.off) < idLen+1 {
 			return fmt.Errorf("ledger: restore: payment %d: truncated at byte %d", i, d.off)
 		}
-		p := &payment{id: string(snapshot[d.off : d.off+int(idLen)]), own: own}
+		p := &payment{id: string(snapshot[d.off : d.off+int(idLen)])}
 		d.off += int(idLen)
 		p.st = state(snapshot[d.off])
 		d.off++
@@ -164,17 +164,18 @@ func (l *Ledger) Restore(snapshot []byte) error {
 			return fmt.Errorf("ledger: restore: %w", err)
 		}
 		h := keyOf(p.id)
-		if n := len(ps); n > 0 && !less(hs[n-1], ps[n-1].id, h, p.id) {
-			return fmt.Errorf("ledger: restore: payment %q at byte %d: payments not in canonical order (strictly ascending key, then id): it follows %q", p.id, start, ps[n-1].id)
+		if n := len(rs); n > 0 && !less(hs[n-1], last, h, p.id) {
+			return fmt.Errorf("ledger: restore: payment %q at byte %d: payments not in canonical order (strictly ascending key, then id): it follows %q", p.id, start, last)
 		}
-		ps, hs = append(ps, p), append(hs, h)
+		rs, hs, last = append(rs, snapshot[start:d.off]), append(hs, h), p.id
 	}
 	if d.off != len(snapshot) {
 		return fmt.Errorf("ledger: restore: %d trailing bytes after %d payments", len(snapshot)-d.off, count)
 	}
-	l.ver = nil // shares no version with the others any more
+	own := &owner{} // the restored ledger's: it may change what it builds here
+	l.ver = nil     // shares no version with the others any more
 	l.own = own
-	l.root, l.count = build(0, ps, hs, own), len(ps)
+	l.root, l.count = build(0, rs, hs, own), len(rs) // copies the records
 	return nil
 }
 

@@ -20,13 +20,21 @@ import (
 // all but the changed paths with its successors. An unshared ledger (not
 // in a SnapshotCache) changes the nodes it built since its last Freeze in
 // place instead (see owner): no state but its own can hold them.
+//
+// A node keeps its payments as bytes: the records of its payment slots,
+// in slot order, each in the snapshot's encoding (appendRecord), in one
+// slice (recs), and its child nodes in another (subs). A payment so costs
+// its encoded record (about 20 bytes for the workload's ids) and a share
+// of a node, not an object of its own, and the collector scans nodes, not
+// payments; the records are also what the node's hash and the snapshot
+// take, byte for byte.
 
 // keyOf returns the 64-bit key that places id in the trie: FNV-1a over the
 // id's bytes, then the SplitMix64 finalizer so that every byte moves the
 // most significant nibbles too. It is part of the snapshot format (the
 // encoding lists payments in trie order): never change it without changing
 // snapshotMagic.
-func keyOf(id string) uint64 {
+func keyOf[T string | []byte](id T) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(id); i++ {
 		h ^= uint64(id[i])
@@ -47,7 +55,7 @@ const keyDepth = 16
 // Past the key's 16 nibbles it takes those of id+"\x00": ids hold no 0 byte,
 // so two distinct ids with equal keys differ at some depth below
 // keyDepth+2*(MaxIDLen+1).
-func nibble(h uint64, id string, d int) int {
+func nibble[T string | []byte](h uint64, id T, d int) int {
 	if d < keyDepth {
 		return int(h>>(60-4*uint(d))) & 15
 	}
@@ -72,19 +80,21 @@ func less(ha uint64, a string, hb uint64, b string) bool {
 }
 
 // node is one trie node. Slot s (0..15) is used when occ has bit s; it then
-// holds a child node when sub has bit s and a payment otherwise. kids has
-// one entry per used slot, in slot order. A node other than the root has
-// at least two payments below it.
+// holds a child node when sub has bit s and a payment otherwise. subs has
+// the child nodes and recs the payments' records, each in slot order. A
+// node other than the root has at least two payments below it.
 type node struct {
 	occ, sub uint16
 	// sum is the node's Merkle hash (see hashNode), computed on the first
 	// Digest that needs it; summed says it is set. It is a cache: it never
 	// changes once set, the node being immutable.
 	summed bool
-	kids   []kid
 	sum    [32]byte
-	// own is the owner that may change the node in place (nil: nobody).
-	own *owner
+	// own is the owner that may change the node in place (nil: nobody);
+	// an owned node's subs and recs are its own, never shared.
+	own  *owner
+	subs []*node
+	recs []byte
 }
 
 // owner marks the nodes an unshared ledger built since its last Freeze
@@ -93,252 +103,208 @@ type node struct {
 // that distinct owners have distinct addresses.
 type owner struct{ _ byte }
 
-// kid is a used slot: a child node or a payment (exactly one is set).
-type kid struct {
-	n *node
-	p *payment
+// A record is a payment in the snapshot's encoding (appendRecord):
+// uvarint(len(id)) id state uvarint(authorized) uvarint(captured)
+// uvarint(refunded). An id is at most MaxIDLen (< 128) bytes, so its
+// length is one byte.
+
+// recEnd returns the end of the record that starts at off in b (b holds
+// well-formed records).
+func recEnd(b []byte, off int) int {
+	off += int(b[off]) + 2
+	for range 3 {
+		for b[off] >= 0x80 {
+			off++
+		}
+		off++
+	}
+	return off
 }
 
-// slot returns the index in n.kids of slot s and whether s is used.
-func (n *node) slot(s int) (int, bool) {
-	bit := uint16(1) << s
-	return bits.OnesCount16(n.occ & (bit - 1)), n.occ&bit != 0
+// recID returns the id of record r (a slice of r).
+func recID(r []byte) []byte { return r[1 : 1+int(r[0])] }
+
+// decodeRec returns the payment of record r; its id is id (the caller's
+// copy of the bytes in r: no string is made).
+func decodeRec(id string, r []byte) payment {
+	off := 1 + int(r[0])
+	p := payment{id: id, st: state(r[off])}
+	off++
+	a, n := binary.Uvarint(r[off:])
+	off += n
+	_, n = binary.Uvarint(r[off:]) // captured: implied by the state
+	off += n
+	rf, _ := binary.Uvarint(r[off:])
+	p.authorized, p.refunded = int64(a), int64(rf)
+	return p
 }
 
-// get returns the payment with key h and id below root (nil: none).
-func get(root *node, h uint64, id string) *payment {
+// recOff returns the offset in n.recs of the record in payment slot bit.
+func (n *node) recOff(bit uint16) int {
+	off := 0
+	for k := bits.OnesCount16(n.occ &^ n.sub & (bit - 1)); k > 0; k-- {
+		off = recEnd(n.recs, off)
+	}
+	return off
+}
+
+// child returns the index in n.subs of child slot bit.
+func (n *node) child(bit uint16) int { return bits.OnesCount16(n.sub & (bit - 1)) }
+
+// get returns the record of the payment with key h and id below root (nil:
+// none): a slice of its node's records, valid until the node changes.
+func get(root *node, h uint64, id string) []byte {
 	n := root
 	for d := 0; n != nil; d++ {
-		i, ok := n.slot(nibble(h, id, d))
-		if !ok {
+		bit := uint16(1) << nibble(h, id, d)
+		if n.occ&bit == 0 {
 			return nil
 		}
-		k := n.kids[i]
-		if k.p != nil {
-			if k.p.id == id {
-				return k.p
-			}
-			return nil
+		if n.sub&bit != 0 {
+			n = n.subs[n.child(bit)]
+			continue
 		}
-		n = k.n
+		off := n.recOff(bit)
+		end := recEnd(n.recs, off)
+		if r := n.recs[off:end]; string(recID(r)) == id {
+			return r
+		}
+		return nil
 	}
 	return nil
 }
 
-// put returns a new trie, rooted at depth d, that is n (nil: empty) with p
-// (whose key is h) added or in place of the payment with p's id; n is not
-// changed, unless own is not nil and owns it (then it is changed in place
-// and returned). added reports whether p's id was new. key returns the key
-// of an id (keyOf; a test passes another to make keys equal).
-func put(n *node, d int, h uint64, p *payment, key func(string) uint64, own *owner) (_ *node, added bool) {
-	if n == nil {
-		n = newNode(0, 1, own)
+// splice returns b with b[off:end] replaced by r: in b's array when
+// mine (no other node holds it), else in a new one.
+func splice(b []byte, off, end int, r []byte, mine bool) []byte {
+	if mine {
+		return slices.Replace(b, off, end, r...)
 	}
-	s := nibble(h, p.id, d)
-	i, used := n.slot(s)
-	c := n
-	if own != nil && n.own == own {
-		c.summed = false
-	} else {
-		extra := 0
-		if !used {
-			extra = 1
-		}
-		c = newNode(len(n.kids), len(n.kids)+extra, own)
-		c.occ, c.sub = n.occ, n.sub
-		copy(c.kids, n.kids)
-	}
-	if !used {
-		c.occ |= 1 << s
-		c.kids = slices.Insert(c.kids, i, kid{p: p})
-		return c, true
-	}
-	switch k := c.kids[i]; {
-	case k.n != nil:
-		c.kids[i].n, added = put(k.n, d+1, h, p, key, own)
-	case k.p.id == p.id:
-		c.kids[i].p = p
-	default:
-		c.kids[i] = kid{n: pair(d+1, key(k.p.id), k.p, h, p, own)}
-		c.sub |= 1 << s
-		added = true
-	}
-	return c, added
+	c := make([]byte, 0, len(b)-(end-off)+len(r))
+	c = append(c, b[:off]...)
+	c = append(c, r...)
+	return append(c, b[end:]...)
 }
 
-// pair returns the trie at depth d that holds just a and b (distinct ids,
-// keys ha and hb), its nodes owned by own.
-func pair(d int, ha uint64, a *payment, hb uint64, b *payment, own *owner) *node {
-	sa, sb := nibble(ha, a.id, d), nibble(hb, b.id, d)
+// put returns a new trie, rooted at depth d, that is n (nil: empty) with
+// the payment id whose record is rec (key h) added or in place of the
+// record with that id; n is not changed, unless own is not nil and owns it
+// (then it is changed in place and returned). added reports whether id
+// was new. key returns the key of an id (keyOf; a test passes another to
+// make keys equal). rec is copied.
+func put(n *node, d int, h uint64, id string, rec []byte, key func([]byte) uint64, own *owner) (_ *node, added bool) {
+	bit := uint16(1) << nibble(h, id, d)
+	if n == nil {
+		return &node{occ: bit, own: own, recs: slices.Clone(rec)}, true
+	}
+	mine := own != nil && n.own == own
+	c := n
+	if mine {
+		c.summed = false
+	} else {
+		c = &node{occ: n.occ, sub: n.sub, own: own, recs: n.recs} // recs: shared until changed
+		if len(n.subs) > 0 {
+			c.subs = make([]*node, len(n.subs), len(n.subs)+1)
+			copy(c.subs, n.subs)
+		}
+	}
+	switch {
+	case n.occ&bit == 0:
+		off := c.recOff(bit)
+		c.recs = splice(c.recs, off, off, rec, mine)
+		c.occ |= bit
+		return c, true
+	case n.sub&bit != 0:
+		if !mine && own != nil && len(c.recs) > 0 {
+			c.recs = slices.Clone(c.recs) // an owned node's records are its own
+		}
+		i := c.child(bit)
+		c.subs[i], added = put(c.subs[i], d+1, h, id, rec, key, own)
+		return c, added
+	}
+	off := c.recOff(bit)
+	end := recEnd(c.recs, off)
+	old := c.recs[off:end]
+	if string(recID(old)) == id {
+		c.recs = splice(c.recs, off, end, rec, mine)
+		return c, false
+	}
+	sub := pair(d+1, key(recID(old)), old, h, id, rec, own) // copies old first
+	c.recs = splice(c.recs, off, end, nil, mine)
+	c.subs = slices.Insert(c.subs, c.child(bit), sub)
+	c.sub |= bit
+	return c, true
+}
+
+// pair returns the trie at depth d that holds just the records a (key ha)
+// and b (key hb, id bid), of distinct ids, its nodes owned by own.
+func pair(d int, ha uint64, a []byte, hb uint64, bid string, b []byte, own *owner) *node {
+	sa, sb := nibble(ha, recID(a), d), nibble(hb, bid, d)
 	if sa == sb {
-		n := newNode(1, 1, own)
-		n.occ, n.sub, n.kids[0] = 1<<sa, 1<<sa, kid{n: pair(d+1, ha, a, hb, b, own)}
-		return n
+		return &node{occ: 1 << sa, sub: 1 << sa, own: own, subs: []*node{pair(d+1, ha, a, hb, bid, b, own)}}
 	}
 	if sa > sb {
 		sa, sb, a, b = sb, sa, b, a
 	}
-	n := newNode(2, 2, own)
-	n.occ, n.kids[0], n.kids[1] = 1<<sa|1<<sb, kid{p: a}, kid{p: b}
-	return n
+	recs := make([]byte, 0, len(a)+len(b))
+	return &node{occ: 1<<sa | 1<<sb, own: own, recs: append(append(recs, a...), b...)}
 }
 
-// Nodes are allocated with their kids (one allocation instead of two): a
-// node of capacity k is the node of a nodeK whose kids start out in its
-// arr. Up to 10 kids, each nodeK fills the size class that the node and its
-// kids' array took apart (no memory is added); above, capacities round up
-// to 12, 14 or 16 kids, which costs 16-32 bytes (5-12%) more per node than
-// two allocations did. Should an owned node outgrow its array, append
-// moves its kids to a separate array; the node stays valid.
-type (
-	node1 struct {
-		node
-		arr [1]kid
-	}
-	node2 struct {
-		node
-		arr [2]kid
-	}
-	node3 struct {
-		node
-		arr [3]kid
-	}
-	node4 struct {
-		node
-		arr [4]kid
-	}
-	node5 struct {
-		node
-		arr [5]kid
-	}
-	node6 struct {
-		node
-		arr [6]kid
-	}
-	node7 struct {
-		node
-		arr [7]kid
-	}
-	node8 struct {
-		node
-		arr [8]kid
-	}
-	node9 struct {
-		node
-		arr [9]kid
-	}
-	node10 struct {
-		node
-		arr [10]kid
-	}
-	node12 struct {
-		node
-		arr [12]kid
-	}
-	node14 struct {
-		node
-		arr [14]kid
-	}
-	node16 struct {
-		node
-		arr [16]kid
-	}
-)
-
-// newNode returns a node owned by own with n zero kids and room for
-// capacity (n <= capacity <= 16).
-func newNode(n, capacity int, own *owner) *node {
-	var c *node
-	switch capacity {
-	case 0:
-		c = &node{}
-	case 1:
-		x := &node1{}
-		x.kids, c = x.arr[:n], &x.node
-	case 2:
-		x := &node2{}
-		x.kids, c = x.arr[:n], &x.node
-	case 3:
-		x := &node3{}
-		x.kids, c = x.arr[:n], &x.node
-	case 4:
-		x := &node4{}
-		x.kids, c = x.arr[:n], &x.node
-	case 5:
-		x := &node5{}
-		x.kids, c = x.arr[:n], &x.node
-	case 6:
-		x := &node6{}
-		x.kids, c = x.arr[:n], &x.node
-	case 7:
-		x := &node7{}
-		x.kids, c = x.arr[:n], &x.node
-	case 8:
-		x := &node8{}
-		x.kids, c = x.arr[:n], &x.node
-	case 9:
-		x := &node9{}
-		x.kids, c = x.arr[:n], &x.node
-	case 10:
-		x := &node10{}
-		x.kids, c = x.arr[:n], &x.node
-	case 11, 12:
-		x := &node12{}
-		x.kids, c = x.arr[:n], &x.node
-	case 13, 14:
-		x := &node14{}
-		x.kids, c = x.arr[:n], &x.node
-	case 15, 16:
-		x := &node16{}
-		x.kids, c = x.arr[:n], &x.node
-	default:
-		c = &node{kids: make([]kid, n, capacity)}
-	}
-	c.own = own
-	return c
-}
-
-// build returns the trie at depth d holding ps, whose keys are hs, sorted
-// in trie order with distinct ids (Restore's input), its nodes owned by
-// own. It makes the shape put makes, in one pass.
-func build(d int, ps []*payment, hs []uint64, own *owner) *node {
-	var ends [16]int // the used slots' groups: ps[ends[k-1]:ends[k]]
+// build returns the trie at depth d holding the records rs, whose keys are
+// hs, sorted in trie order with distinct ids (Restore's input), its nodes
+// owned by own. It makes the shape put makes, in one pass.
+func build(d int, rs [][]byte, hs []uint64, own *owner) *node {
+	var ends [16]int // the used slots' groups: rs[ends[k-1]:ends[k]]
 	var occ uint16
-	k := 0
-	for i := 0; i < len(ps); k++ {
-		s := nibble(hs[i], ps[i].id, d)
+	k, subs, size := 0, 0, 0
+	for i := 0; i < len(rs); k++ {
+		s := nibble(hs[i], recID(rs[i]), d)
 		j := i + 1
-		for j < len(ps) && nibble(hs[j], ps[j].id, d) == s {
+		for j < len(rs) && nibble(hs[j], recID(rs[j]), d) == s {
 			j++
+		}
+		if j == i+1 {
+			size += len(rs[i])
+		} else {
+			subs++
 		}
 		occ |= 1 << s
 		ends[k], i = j, j
 	}
-	n := newNode(k, k, own)
-	n.occ = occ
+	n := &node{occ: occ, own: own}
+	if subs > 0 {
+		n.subs = make([]*node, 0, subs)
+	}
+	if size > 0 {
+		n.recs = make([]byte, 0, size)
+	}
 	for g, i := 0, 0; g < k; g++ {
 		j := ends[g]
 		if j == i+1 {
-			n.kids[g] = kid{p: ps[i]}
+			n.recs = append(n.recs, rs[i]...)
 		} else {
-			n.sub |= 1 << nibble(hs[i], ps[i].id, d)
-			n.kids[g] = kid{n: build(d+1, ps[i:j], hs[i:j], own)}
+			n.sub |= 1 << nibble(hs[i], recID(rs[i]), d)
+			n.subs = append(n.subs, build(d+1, rs[i:j], hs[i:j], own))
 		}
 		i = j
 	}
 	return n
 }
 
-// walk calls f for every payment below n in trie order.
-func walk(n *node, f func(p *payment)) {
+// walk calls f with the record of every payment below n, in trie order.
+func walk(n *node, f func(r []byte)) {
 	if n == nil {
 		return
 	}
-	for _, k := range n.kids {
-		if k.n != nil {
-			walk(k.n, f)
+	off, ci := 0, 0
+	for occ := n.occ; occ != 0; occ &= occ - 1 {
+		if bit := occ & -occ; n.sub&bit != 0 {
+			walk(n.subs[ci], f)
+			ci++
 		} else {
-			f(k.p)
+			end := recEnd(n.recs, off)
+			f(n.recs[off:end])
+			off = end
 		}
 	}
 }
@@ -357,17 +323,25 @@ func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
 	if n.summed {
 		return n.sum
 	}
-	for _, k := range n.kids {
-		if k.n != nil && !k.n.summed {
-			hashNode(k.n, buf, hashed)
+	for _, c := range n.subs {
+		if !c.summed {
+			hashNode(c, buf, hashed)
 		}
 	}
 	b := append((*buf)[:0], 'N', byte(n.occ>>8), byte(n.occ), byte(n.sub>>8), byte(n.sub))
-	for _, k := range n.kids {
-		if k.n != nil {
-			b = append(b, k.n.sum[:]...)
-		} else {
-			b = appendRecord(b, k.p)
+	if n.sub == 0 {
+		b = append(b, n.recs...)
+	} else {
+		off, ci := 0, 0
+		for occ := n.occ; occ != 0; occ &= occ - 1 {
+			if bit := occ & -occ; n.sub&bit != 0 {
+				b = append(b, n.subs[ci].sum[:]...)
+				ci++
+			} else {
+				end := recEnd(n.recs, off)
+				b = append(b, n.recs[off:end]...)
+				off = end
+			}
 		}
 	}
 	*hashed += len(b)

@@ -14,17 +14,18 @@ import (
 // them in trie order, builds a new trie and hashes every node, sharing no
 // cached hash with l.
 func scratchDigest(l *Ledger) [32]byte {
-	var ps []*payment
-	walk(l.root, func(p *payment) { c := *p; ps = append(ps, &c) })
-	sort.Slice(ps, func(i, j int) bool { return less(keyOf(ps[i].id), ps[i].id, keyOf(ps[j].id), ps[j].id) })
-	hs := make([]uint64, len(ps))
-	for i, p := range ps {
-		hs[i] = keyOf(p.id)
+	var rs [][]byte
+	walk(l.root, func(r []byte) { rs = append(rs, slices.Clone(r)) })
+	id := func(r []byte) string { return string(recID(r)) }
+	sort.Slice(rs, func(i, j int) bool { return less(keyOf(recID(rs[i])), id(rs[i]), keyOf(recID(rs[j])), id(rs[j])) })
+	hs := make([]uint64, len(rs))
+	for i, r := range rs {
+		hs[i] = keyOf(recID(r))
 	}
 	var buf []byte
 	var n int
-	r := hashNode(build(0, ps, hs, nil), &buf, &n)
-	b := append([]byte(snapshotMagic), binary.AppendUvarint(nil, uint64(len(ps)))...)
+	r := hashNode(build(0, rs, hs, nil), &buf, &n)
+	b := append([]byte(snapshotMagic), binary.AppendUvarint(nil, uint64(len(rs)))...)
 	return sha256.Sum256(append(b, r[:]...))
 }
 
@@ -135,10 +136,8 @@ func TestFreezeSharesAllButChanges(t *testing.T) {
 	var mark func(n *node)
 	mark = func(n *node) {
 		current[n] = true
-		for _, k := range n.kids {
-			if k.n != nil {
-				mark(k.n)
-			}
+		for _, c := range n.subs {
+			mark(c)
 		}
 	}
 	mark(l.root)
@@ -149,10 +148,8 @@ func TestFreezeSharesAllButChanges(t *testing.T) {
 		if !current[n] {
 			own++
 		}
-		for _, k := range n.kids {
-			if k.n != nil {
-				count(k.n, d+1)
-			}
+		for _, c := range n.subs {
+			count(c, d+1)
 		}
 	}
 	count(f.root, 0)
@@ -166,44 +163,45 @@ func TestFreezeSharesAllButChanges(t *testing.T) {
 // makes the trie put makes, and the structure check accepts it.
 func TestEqualKeys(t *testing.T) {
 	const h = 0x0123456789abcdef
-	key := func(string) uint64 { return h }
+	key := func([]byte) uint64 { return h }
 	ids := []string{"B", "A", "AB", "A-", "AA", "Z9", "b"}
+	rec := func(p payment) []byte { return appendRecord(nil, &p) }
 	var root *node
 	for i, id := range ids {
 		var added bool
-		root, added = put(root, 0, h, &payment{id: id, st: stAuthorized, authorized: int64(i + 1)}, key, nil)
+		root, added = put(root, 0, h, id, rec(payment{id: id, st: stAuthorized, authorized: int64(i + 1)}), key, nil)
 		if !added {
 			t.Fatalf("put %q: not added", id)
 		}
 	}
 	for i, id := range ids {
-		if p := get(root, h, id); p == nil || p.authorized != int64(i+1) {
-			t.Fatalf("get %q = %+v", id, p)
+		if r := get(root, h, id); r == nil || decodeRec(id, r).authorized != int64(i+1) {
+			t.Fatalf("get %q = %x", id, r)
 		}
 	}
 	if get(root, h, "C") != nil || get(root, h, "A.") != nil {
 		t.Fatal("get found an absent id")
 	}
 	var got []string
-	walk(root, func(p *payment) { got = append(got, p.id) })
+	walk(root, func(r []byte) { got = append(got, string(recID(r))) })
 	want := slices.Sorted(slices.Values(ids))
 	if !slices.Equal(got, want) {
 		t.Fatalf("walk order %v, want %v", got, want)
 	}
-	var ps []*payment
-	walk(root, func(p *payment) { ps = append(ps, p) })
-	hs := make([]uint64, len(ps))
+	var rs [][]byte
+	walk(root, func(r []byte) { rs = append(rs, r) })
+	hs := make([]uint64, len(rs))
 	for i := range hs {
 		hs[i] = h
 	}
 	var buf []byte
 	var n int
-	if a, b := hashNode(root, &buf, &n), hashNode(build(0, ps, hs, nil), &buf, &n); a != b {
+	if a, b := hashNode(root, &buf, &n), hashNode(build(0, rs, hs, nil), &buf, &n); a != b {
 		t.Fatal("build's trie differs from put's")
 	}
 	// replace one: not added, the others unchanged
-	root2, added := put(root, 0, h, &payment{id: "AB", st: stCancelled, authorized: 3}, key, nil)
-	if added || get(root2, h, "AB").st != stCancelled || get(root, h, "AB").st != stAuthorized {
+	root2, added := put(root, 0, h, "AB", rec(payment{id: "AB", st: stCancelled, authorized: 3}), key, nil)
+	if added || decodeRec("AB", get(root2, h, "AB")).st != stCancelled || decodeRec("AB", get(root, h, "AB")).st != stAuthorized {
 		t.Fatal("replacing a payment added it, or changed the old trie")
 	}
 }
@@ -222,20 +220,22 @@ func TestCheckInvariantsFindsBadIndex(t *testing.T) {
 	if err := l.CheckInvariants(); err != nil {
 		t.Fatal(err)
 	}
-	// swap two payments' records
-	var leaves []*kid
+	// swap the first records of two nodes
+	var leaves []*node
 	var collect func(n *node)
 	collect = func(n *node) {
-		for i := range n.kids {
-			if n.kids[i].n != nil {
-				collect(n.kids[i].n)
-			} else {
-				leaves = append(leaves, &n.kids[i])
-			}
+		if len(n.recs) > 0 {
+			leaves = append(leaves, n)
+		}
+		for _, c := range n.subs {
+			collect(c)
 		}
 	}
 	collect(l.root)
-	leaves[0].p, leaves[1].p = leaves[1].p, leaves[0].p
+	a, b := leaves[0], leaves[1]
+	ra, rb := slices.Clone(a.recs[:recEnd(a.recs, 0)]), slices.Clone(b.recs[:recEnd(b.recs, 0)])
+	a.recs = splice(a.recs, 0, len(ra), rb, false)
+	b.recs = splice(b.recs, 0, len(rb), ra, false)
 	if err := l.CheckInvariants(); err == nil {
 		t.Error("swapped payments not found")
 	}
@@ -249,15 +249,19 @@ func TestCheckInvariantsFindsBadIndex(t *testing.T) {
 	var wrap func(n *node, d int) bool
 	wrap = func(n *node, d int) bool {
 		for s := range 16 {
-			i, used := n.slot(s)
-			if !used {
+			bit := uint16(1) << s
+			if n.occ&bit == 0 {
 				continue
 			}
-			if k := n.kids[i]; k.p != nil {
-				n.kids[i] = kid{n: &node{occ: 1 << nibble(keyOf(k.p.id), k.p.id, d+1), kids: []kid{k}}}
-				n.sub |= 1 << s
+			if n.sub&bit == 0 {
+				off := n.recOff(bit)
+				r := slices.Clone(n.recs[off:recEnd(n.recs, off)])
+				n.recs = splice(n.recs, off, off+len(r), nil, false)
+				c := &node{occ: 1 << nibble(keyOf(recID(r)), recID(r), d+1), recs: r}
+				n.subs = slices.Insert(n.subs, n.child(bit), c)
+				n.sub |= bit
 				return true
-			} else if wrap(k.n, d+1) {
+			} else if wrap(n.subs[n.child(bit)], d+1) {
 				return true
 			}
 		}

@@ -1,0 +1,111 @@
+package main
+
+import (
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"sync/atomic"
+)
+
+// The command's garbage collector policy. A run allocates hundreds of MB/s
+// of short-lived messages while its live heap is a few MB, so the default
+// GOGC=100 would collect every few milliseconds, and a collection's write
+// barriers slow the simulation while it marks: the command starts at
+// GOGC=400 (gcBase). But a run with many payments keeps state that grows
+// with them (the ledgers, the checker's per-payment records), and 400% of
+// a live heap of 100 MB is 400 MB of garbage. So after every collection the
+// policy sets the percentage from the live heap it found (gcPercent): 400%
+// while that is at most gcMaxHeadroom, then a fixed headroom of
+// gcMaxHeadroom, but never below gcMinPercent. The collector's timing
+// decides nothing a run computes (the ledgers' shared versions are looked
+// up through weak pointers, and a missing one is recomputed with the same
+// result), so the policy changes speed and memory, never an output.
+
+const (
+	// defaultGOGC is the garbage collector's percentage for small heaps
+	// when GOGC is not set.
+	defaultGOGC = 400
+	// gcMaxHeadroom is the most garbage, in bytes, the policy lets a
+	// heap above gcMaxHeadroom*100/gcBase live bytes accumulate between
+	// collections (scaled by gcBase/defaultGOGC for a sweep's base).
+	gcMaxHeadroom = 40 << 20
+	// gcMinPercent is the smallest percentage the policy sets: a heap of
+	// hundreds of MB still collects after growing by half, not every few
+	// MB of allocation.
+	gcMinPercent = 50
+)
+
+// gcBase is the policy's percentage for small heaps (0: the policy is off,
+// because GOGC is set).
+var gcBase atomic.Int32
+
+// gcPercent returns the percentage for a live heap of live bytes under
+// base: base while live*base/100 is at most the headroom cap
+// (gcMaxHeadroom scaled by base/defaultGOGC), then the cap's share of
+// live, but at least gcMinPercent.
+func gcPercent(live uint64, base int) int {
+	limit := uint64(gcMaxHeadroom) * uint64(base) / defaultGOGC
+	if live == 0 || live*uint64(base)/100 <= limit {
+		return base
+	}
+	p := int(limit * 100 / live)
+	if p < gcMinPercent {
+		p = gcMinPercent
+	}
+	return p
+}
+
+// startGCPolicy sets the collector's percentage to base and, after every
+// collection, to gcPercent of the live heap, unless the GOGC environment
+// variable is set (gogc != ""): then the runtime's setting stands.
+func startGCPolicy(gogc string, base int) {
+	if gogc != "" {
+		return
+	}
+	gcBase.Store(int32(base))
+	debug.SetGCPercent(base)
+	armGCHook()
+}
+
+// setGCBase changes the policy's base percentage (a sweep runs many small
+// heaps at once and collects less often) and returns the previous one; it
+// does nothing when the policy is off (GOGC set).
+func setGCBase(base int) (old int) {
+	old = int(gcBase.Load())
+	if old == 0 {
+		return 0
+	}
+	gcBase.Store(int32(base))
+	debug.SetGCPercent(base)
+	return old
+}
+
+// gcSentinel is allocated unreachable: its finalizer runs after the next
+// collection and arms a new one, so onGC runs once per collection. (It holds
+// a pointer so that it is not batched with other tiny objects.)
+type gcSentinel struct {
+	_ *byte
+	_ [8]byte
+}
+
+func armGCHook() {
+	runtime.SetFinalizer(&gcSentinel{}, func(*gcSentinel) { onGC() })
+}
+
+// liveSample reads the live heap found by the last collection.
+var liveSample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+
+// onGC runs on the finalizer goroutine after a collection: it sets the
+// percentage for the live heap found, and arms the hook again.
+func onGC() {
+	defer armGCHook()
+	base := int(gcBase.Load())
+	if base == 0 {
+		return
+	}
+	metrics.Read(liveSample)
+	if liveSample[0].Value.Kind() != metrics.KindUint64 {
+		return
+	}
+	debug.SetGCPercent(gcPercent(liveSample[0].Value.Uint64(), base))
+}

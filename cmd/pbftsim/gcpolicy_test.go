@@ -1,0 +1,41 @@
+package main
+
+import "testing"
+
+func TestGCPercent(t *testing.T) {
+	const mb = 1 << 20
+	for _, tc := range []struct {
+		live uint64
+		base int
+		want int
+	}{
+		{0, 400, 400},
+		{5 * mb, 400, 400},
+		{10 * mb, 400, 400}, // 40 MB of headroom: the cap
+		{20 * mb, 400, 200},
+		{40 * mb, 400, 100},
+		{80 * mb, 400, 50},
+		{400 * mb, 400, 50}, // never below gcMinPercent
+		{5 * mb, 1600, 1600},
+		{20 * mb, 1600, 800}, // a sweep's cap scales with its base
+	} {
+		if got := gcPercent(tc.live, tc.base); got != tc.want {
+			t.Errorf("gcPercent(%d MB, %d) = %d, want %d", tc.live/mb, tc.base, got, tc.want)
+		}
+	}
+}
+
+// TestGCPolicyOffWithGOGC checks that GOGC in the environment turns the
+// policy off and that setGCBase then does nothing.
+func TestGCPolicyOffWithGOGC(t *testing.T) {
+	old := gcBase.Load()
+	defer gcBase.Store(old)
+	gcBase.Store(0)
+	startGCPolicy("100", defaultGOGC)
+	if gcBase.Load() != 0 {
+		t.Fatalf("policy on although GOGC is set")
+	}
+	if got := setGCBase(1600); got != 0 || gcBase.Load() != 0 {
+		t.Fatalf("setGCBase with the policy off: returned %d, base %d; want 0, 0", got, gcBase.Load())
+	}
+}
