@@ -61,4 +61,3 @@ func TestParallelSamePBFT(t *testing.T) {
 		})
 	}
 }
-
