@@ -113,9 +113,10 @@ type Result struct {
 
 	Messages Messages `json:"messages"`
 	Requests Requests `json:"requests"`
-	// Payments maps a payment id to its state in the ledger of the honest
-	// replicas (or "diverged" when honest replicas disagree).
-	Payments  map[string]string `json:"payments"`
+	// Payments has each payment's state in the ledger of the honest
+	// replicas (or "diverged" when honest replicas disagree, see
+	// PaymentStates); JSON: {id: state}.
+	Payments  PaymentStates `json:"payments"`
 	LatencyNs Latency           `json:"latency_ns"`
 	Views     Views             `json:"views"`
 
