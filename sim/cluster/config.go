@@ -117,8 +117,8 @@ type Result struct {
 	// replicas (or "diverged" when honest replicas disagree, see
 	// PaymentStates); JSON: {id: state}.
 	Payments  PaymentStates `json:"payments"`
-	LatencyNs Latency           `json:"latency_ns"`
-	Views     Views             `json:"views"`
+	LatencyNs Latency       `json:"latency_ns"`
+	Views     Views         `json:"views"`
 
 	// Faulty are the faulty replicas: the Byzantine ones and the ones that
 	// crash at some time (see Config.FaultyReplicas), sorted.
