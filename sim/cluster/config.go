@@ -113,11 +113,12 @@ type Result struct {
 
 	Messages Messages `json:"messages"`
 	Requests Requests `json:"requests"`
-	// Payments maps a payment id to its state in the ledger of the honest
-	// replicas (or "diverged" when honest replicas disagree).
-	Payments  map[string]string `json:"payments"`
-	LatencyNs Latency           `json:"latency_ns"`
-	Views     Views             `json:"views"`
+	// Payments has each payment's state in the ledger of the honest
+	// replicas (or "diverged" when honest replicas disagree, see
+	// PaymentStates); JSON: {id: state}.
+	Payments  PaymentStates `json:"payments"`
+	LatencyNs Latency       `json:"latency_ns"`
+	Views     Views         `json:"views"`
 
 	// Faulty are the faulty replicas: the Byzantine ones and the ones that
 	// crash at some time (see Config.FaultyReplicas), sorted.

@@ -598,14 +598,14 @@ func (cl *Cluster) Result() *Result {
 // payments reports each payment's state in the ledgers of the honest
 // replicas that executed the most: one state when they agree, "diverged"
 // when they do not, "unknown" when none of them has the payment.
-func (cl *Cluster) payments() map[string]string {
+func (cl *Cluster) payments() PaymentStates {
 	var most uint64
 	for i, r := range cl.states {
 		if cl.faulty[sim.NodeID(i)] == "" && r.LastExecuted() > most {
 			most = r.LastExecuted()
 		}
 	}
-	out := make(map[string]string, cl.payN)
+	out := newPaymentStates(cl.payN)
 	for i := 1; i <= cl.payN; i++ {
 		id, state := workload.PaymentID(i, cl.payN), ""
 		for i, r := range cl.states {
@@ -625,7 +625,7 @@ func (cl *Cluster) payments() map[string]string {
 		if state == "" {
 			state = "unknown"
 		}
-		out[id] = state
+		out.set(i-1, state)
 	}
 	return out
 }
