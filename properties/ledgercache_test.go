@@ -41,7 +41,7 @@ func TestLedgerCacheSameAsRebuilt(t *testing.T) {
 	}
 	state := func(id string) paySum { s, _ := built(id); return s }
 	var lc ledgerCache
-	ids := make([]string, 700)
+	ids := make([]string, 2500)
 	sums := make([]paySum, len(ids))
 	for i := range ids {
 		ids[i] = fmt.Sprintf("PAY%04d", i)

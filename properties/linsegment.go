@@ -199,7 +199,7 @@ func (pl *payLin) startStates(id string) []linState {
 
 // ledgerCacheSize is the number of payments' ledgers kept by a ledgerCache
 // (a power of 2).
-const ledgerCacheSize = 256
+const ledgerCacheSize = 1024
 
 // ledgerCache keeps the ledgers that recent segment checks of the
 // sequential kind ended with, so that a payment's next segment starts from
@@ -470,6 +470,7 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 			if l.Restore([]byte(ends[0].snap)) == nil {
 				if s, ok := sumOf(l, id, pl.sum); ok {
 					pl.sum, pl.states = s, nil
+					f.ledgers.put(id, s, l)
 				}
 			}
 		}
