@@ -145,6 +145,12 @@ type Options struct {
 	// backward jump of one clock (see clockStretch).
 	ClockSlow float64
 	ClockBack time.Duration
+	// Ledgers, when set, is the SnapshotCache of the run's replicas
+	// (cluster.Config.Ledgers): the reference ledger then shares their
+	// states, adopting the result and trie of an operation a replica
+	// executed in the same state instead of computing its own (same
+	// results, half the ledger memory). nil: an unshared reference ledger.
+	Ledgers *ledger.SnapshotCache
 }
 
 // Accusation names a replica that provably misbehaved, with the evidence:
@@ -516,7 +522,7 @@ func (c *Checker) reset(opts Options) {
 		states:      c.states,
 		log:         c.log,
 		logFree:     logFree,
-		ref:         ledger.New(),
+		ref:         newRef(opts.Ledgers),
 		confirms:    c.confirms,
 		pendingRes:  c.pendingRes[:0],
 		reqIdx:      resetStamps(c.reqIdx),
