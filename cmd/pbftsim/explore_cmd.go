@@ -144,6 +144,7 @@ input, 130 interrupted.`,
 	fl.IntVar(&c.Duplicates, "duplicates", 0, fmt.Sprintf("messages that may be duplicated (0..%d)", pexplore.MaxBudget))
 	fl.IntVar(&c.Crashes, "crashes", 0, fmt.Sprintf("replica crashes, each may recover (0..%d)", pexplore.MaxBudget))
 	fl.IntVar(&c.Timers, "timers", 0, fmt.Sprintf("timer expirations on a path (0..%d; default no limit: the state space is then infinite, so only --depth or --budget ends it)", pexplore.MaxTimers))
+	fl.BoolVar(&c.QuietTimers, "quiet-timers", false, "a timer expires only when no message is in flight (timeouts longer than message delays); timers racing in-flight messages are not explored")
 	fl.StringArrayVar(&byz, "byzantine", nil, "a Byzantine replica and its strategy, ID:STRATEGY (repeatable)")
 	fl.IntVar(&c.Views, "views", 1, fmt.Sprintf("highest view explored (0..%d)", pexplore.MaxViews))
 	fl.IntVar(&c.Depth, "depth", 0, fmt.Sprintf("maximum path length (0: no limit, at most %d)", pexplore.MaxDepth))

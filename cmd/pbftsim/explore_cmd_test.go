@@ -36,6 +36,7 @@ func TestExploreBadBounds(t *testing.T) {
 		{[]string{"--timers", "1", "--dpor", "--depth", "3"}, "not with --dpor"},
 		{[]string{"--inert", "--dpor", "--depth", "3"}, "--inert: not with --dpor"},
 		{[]string{"--workers", "-1"}, "--workers -1: out of range"},
+		{[]string{"--quiet-timers", "--dpor", "--depth", "3"}, "--quiet-timers: not with --dpor"},
 	} {
 		_, errs, code := cli(t, append([]string{"explore", "--quiet"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) {

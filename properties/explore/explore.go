@@ -33,6 +33,9 @@ type Config struct {
 	// it the state space is infinite: see engine.Bounds).
 	TimerLimit bool
 	Timers     int
+	// QuietTimers lets a timer expire only when no message is in flight
+	// (engine.Bounds.QuietTimers).
+	QuietTimers bool
 	// Byzantine replicas with their strategies ("ID:STRATEGY"): a faulty
 	// replica runs its strategy and may also withhold any of its messages.
 	Byzantine []cluster.ByzantineSpec
@@ -99,6 +102,8 @@ func (c Config) Validate() error {
 		return bad("timers", c.Timers, fmt.Sprintf("0..%d", MaxTimers))
 	case c.TimerLimit && c.DPOR:
 		return fmt.Errorf("--timers %d: not with --dpor (its dependency relation has no timer budget); use breadth-first or --dfs", c.Timers)
+	case c.DPOR && c.QuietTimers:
+		return fmt.Errorf("--quiet-timers: not with --dpor (its dependency relation does not know it); use breadth-first or --dfs")
 	case c.DPOR && c.Inert:
 		return fmt.Errorf("--inert: not with --dpor (its races are computed on deliveries); use breadth-first or --dfs")
 	case c.DPOR && c.Depth == 0:
@@ -272,7 +277,7 @@ func Explore(c Config) (*Result, error) {
 	}
 	o := engine.Options{
 		Bounds: engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth,
-			TimerLimit: c.TimerLimit, Timers: c.Timers},
+			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: c.QuietTimers},
 		DFS:           c.DFS,
 		Workers:       c.Workers,
 		NewCheck:      func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },

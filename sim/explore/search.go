@@ -172,6 +172,9 @@ func Run(m *Model, o Options) (*Result, error) {
 	if o.DPOR && o.TimerLimit {
 		return nil, errors.New("explore: DPOR does not take a bound on timer expirations")
 	}
+	if o.DPOR && o.QuietTimers {
+		return nil, errors.New("explore: DPOR does not take quiet timers (its dependency relation does not know them)")
+	}
 	if o.DPOR && m.DiscardInert {
 		return nil, errors.New("explore: DPOR does not discard inert messages (its races are computed on the messages' deliveries)")
 	}
