@@ -1,6 +1,19 @@
 package properties
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/pbftsim/pbftsim/sim/ledger"
+)
+
+// newRef returns the checker's reference ledger: sharing the replicas'
+// states through c when it is set (Options.Ledgers).
+func newRef(c *ledger.SnapshotCache) *ledger.Ledger {
+	if c != nil {
+		return ledger.NewShared(c)
+	}
+	return ledger.New()
+}
 
 // confirmTable records, per payment, the seq at which each correct replica
 // and the committed log first confirmed it (successfully), for the

@@ -12,6 +12,7 @@ import (
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 	"github.com/pbftsim/pbftsim/sim/events"
+	"github.com/pbftsim/pbftsim/sim/ledger"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -590,6 +591,10 @@ func attach(cfg *cluster.Config, ro RunOptions) *Checker {
 			}
 		}
 	}
+	// The reference ledger shares the replicas' states: a cache of this
+	// run's own (a cache belongs to one run).
+	cfg.Ledgers = ledger.NewSnapshotCache()
+	opts.Ledgers = cfg.Ledgers
 	chk := ro.Reuse
 	if chk != nil {
 		chk.Reset(opts)

@@ -172,11 +172,7 @@ func newRun(n int, seed uint64, k int, res *cluster.Result) Run {
 		SimTimeNs: res.SimTimeNs, Events: res.Events, TraceHash: res.TraceHash,
 		OutsideFaultModel: !res.WithinFaultModel,
 	}
-	for _, state := range res.Payments {
-		if state == "diverged" {
-			r.DivergedPayments++
-		}
-	}
+	r.DivergedPayments = res.Payments.Count(cluster.StateDiverged)
 	if r.F == 0 {
 		r.F = (n - 1) / 3
 	}

@@ -157,12 +157,7 @@ func TestBuiltinOutcomes(t *testing.T) {
 			}
 			r := cl.Run()
 			diverged := cl.Diverged()
-			divergedPayments := 0
-			for _, st := range r.Payments {
-				if st == "diverged" {
-					divergedPayments++
-				}
-			}
+			divergedPayments := r.Payments.Count(cluster.StateDiverged)
 			if info.Name == "beyond-f" {
 				if r.WithinFaultModel || !slices.Equal(r.Faulty, []sim.NodeID{0, 1}) {
 					t.Errorf("faulty %v, within fault model %v: want [0 1] outside it", r.Faulty, r.WithinFaultModel)

@@ -454,3 +454,33 @@ func TestEventQueueReuse(t *testing.T) {
 		t.Errorf("queue of %d events holds %d chunks, want at most %d", q.Len(), chunks, limit)
 	}
 }
+
+// TestRunsBefore checks the heap's branch-free comparison against before
+// on edge times (negative, zero, the extremes), equal times with keys in
+// either order, and random pairs.
+func TestRunsBefore(t *testing.T) {
+	times := []Time{math.MinInt64, math.MinInt64 + 1, -1 << 40, -1, 0, 1, 1 << 40, math.MaxInt64 - 1, math.MaxInt64}
+	keys := []uint64{0, 1, 1 << 8, 1<<63 - 1, 1 << 63, math.MaxUint64}
+	var evs []event
+	for _, at := range times {
+		for _, k := range keys {
+			evs = append(evs, event{at: at, key: k})
+		}
+	}
+	r := rand.New(rand.NewPCG(8, 9))
+	for range 2000 {
+		evs = append(evs, event{at: Time(r.Uint64()), key: r.Uint64()})
+	}
+	for i := range evs {
+		for j := range evs {
+			a, b := &evs[i], &evs[j]
+			want := uint64(0)
+			if a.before(b) {
+				want = 1
+			}
+			if got := runsBefore(a, b); got != want {
+				t.Fatalf("runsBefore((%d, %d), (%d, %d)) = %d, want %d", a.at, a.key, b.at, b.key, got, want)
+			}
+		}
+	}
+}

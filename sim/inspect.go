@@ -24,10 +24,10 @@ func (k *Kernel) Timers(id NodeID) []PendingTimer {
 		key uint64
 	}
 	var ls []live
-	for tid, slot := range k.timers[id] {
+	k.timers[id].all(func(tid TimerID, slot uint32) {
 		e := k.th.a[k.th.t[slot].pos]
 		ls = append(ls, live{PendingTimer{Node: id, ID: tid, At: e.at}, e.key})
-	}
+	})
 	slices.SortFunc(ls, func(a, b live) int {
 		if a.t.At != b.t.At {
 			return cmp.Compare(a.t.At, b.t.At)

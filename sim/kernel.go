@@ -45,7 +45,7 @@ type Kernel struct {
 	maxEvents uint64
 
 	down   []bool
-	timers []map[TimerID]uint32 // live timer -> its slot in th
+	timers []nodeTimers // per node: live timer -> its slot in th
 	th     timerHeap
 
 	net network
@@ -71,7 +71,7 @@ func New(cfg Config) (*Kernel, error) {
 		maxTime:   cfg.MaxTime,
 		maxEvents: cfg.MaxEvents,
 		down:      make([]bool, n),
-		timers:    make([]map[TimerID]uint32, n),
+		timers:    make([]nodeTimers, n),
 	}
 	k.net.init(cfg.Seed, n, &cfg.Network)
 	k.clk.init(n, cfg.Clocks)
@@ -194,7 +194,7 @@ func (k *Kernel) Step() bool {
 		var e event
 		if timer {
 			top, ts := k.th.pop()
-			delete(k.timers[ts.node], ts.id)
+			k.timers[ts.node].del(ts.id)
 			if k.down[ts.node] {
 				continue // cancelled by the crash
 			}
@@ -240,14 +240,15 @@ func (k *Kernel) dispatch(e *event) {
 		k.nodes[e.to].Step(k.now, Input{Kind: InputTimer, Timer: TimerID(e.arg)}, &k.out)
 		k.apply(e.to)
 	case evLose:
-		k.drop(e.from, e.to, e.msg, e.arg, k.typeIndex(e.msg.Type()), e.msg.Size(), DropFilter)
+		ref, t, size := k.netArg(e.arg, e.msg)
+		k.drop(e.from, e.to, e.msg, ref, t, size, DropFilter)
 	case evFire:
-		slot, ok := k.timers[e.to][TimerID(e.arg)]
+		slot, ok := k.timers[e.to].get(TimerID(e.arg))
 		if !ok || k.down[e.to] {
 			return
 		}
 		k.th.remove(slot)
-		delete(k.timers[e.to], TimerID(e.arg))
+		k.timers[e.to].del(TimerID(e.arg))
 		k.tr.record(k.now, RecTimer, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
 		k.nodes[e.to].Step(k.now, Input{Kind: InputTimer, Timer: TimerID(e.arg)}, &k.out)
 		k.apply(e.to)
@@ -262,10 +263,10 @@ func (k *Kernel) dispatch(e *event) {
 			return
 		}
 		k.down[e.to] = false
-		for _, slot := range k.timers[e.to] {
+		k.timers[e.to].all(func(_ TimerID, slot uint32) {
 			k.th.remove(slot) // the order of removals does not matter
-		}
-		clear(k.timers[e.to])
+		})
+		k.timers[e.to].reset()
 		k.tr.record(k.now, RecRecover, e.to, e.to, nil, 0, TimerID(e.arg), nil, DropNone)
 		k.nodes[e.to].Step(k.now, Input{Kind: InputRecover, Crash: CrashKind(e.arg)}, &k.out)
 		k.apply(e.to)
@@ -309,25 +310,21 @@ func (k *Kernel) apply(id NodeID) {
 	}
 	for i := range out.Timers {
 		op := &out.Timers[i]
-		tm := k.timers[id]
+		tm := &k.timers[id]
 		if op.Cancel {
-			if slot, ok := tm[op.ID]; ok {
+			if slot, ok := tm.get(op.ID); ok {
 				k.th.remove(slot)
-				delete(tm, op.ID)
+				tm.del(op.ID)
 			}
 			continue
-		}
-		if tm == nil {
-			tm = make(map[TimerID]uint32)
-			k.timers[id] = tm
 		}
 		at := k.clk.fireAt(id, k.now, max(op.After, 0))
 		k.seq++ // one sequence number per arming, as for any scheduled event
 		key := k.seq<<8 | uint64(evTimer)
-		if slot, ok := tm[op.ID]; ok {
+		if slot, ok := tm.get(op.ID); ok {
 			k.th.update(slot, at, key)
 		} else {
-			tm[op.ID] = k.th.add(id, op.ID, at, key)
+			tm.set(op.ID, k.th.add(id, op.ID, at, key))
 		}
 	}
 	for _, ev := range out.Events {

@@ -8,11 +8,11 @@ import (
 
 // TestMsgSlotsExact drives msgSlots' address index (open addressing with
 // backward-shift removal) with messages drawn again and again from a pool
-// larger than MsgSlots, against a reference that numbers messages by
+// larger than msgWindow, against a reference that numbers messages by
 // identity: a message is found, with its age, exactly when it was numbered
-// fewer than MsgSlots messages ago, and the index holds one entry per slot.
+// fewer than msgWindow messages ago, and the index holds one entry per slot.
 func TestMsgSlotsExact(t *testing.T) {
-	pool := make([]*qMsg, 3*MsgSlots)
+	pool := make([]*qMsg, 3*msgWindow)
 	for i := range pool {
 		pool[i] = &qMsg{}
 	}
@@ -34,19 +34,19 @@ func TestMsgSlotsExact(t *testing.T) {
 		}
 		prev = m
 		num, ok := last[m]
-		want := ok && count-1-num < MsgSlots
+		want := ok && count-1-num < msgWindow
 		i, age, hit := c.seen(m)
 		if hit != want {
 			t.Fatalf("step %d: seen = %v, want %v", step, hit, want)
 		}
 		if hit {
-			if age != count-1-num || i != int(num%MsgSlots) {
-				t.Fatalf("step %d: slot %d age %d, want slot %d age %d", step, i, age, num%MsgSlots, count-1-num)
+			if age != count-1-num || i != int(num%msgWindow) {
+				t.Fatalf("step %d: slot %d age %d, want slot %d age %d", step, i, age, num%msgWindow, count-1-num)
 			}
 			continue
 		}
-		if i != int(count%MsgSlots) {
-			t.Fatalf("step %d: new message in slot %d, want %d", step, i, count%MsgSlots)
+		if i != int(count%msgWindow) {
+			t.Fatalf("step %d: new message in slot %d, want %d", step, i, count%msgWindow)
 		}
 		last[m] = count
 		count++
@@ -69,7 +69,7 @@ func TestMsgSlotsExact(t *testing.T) {
 					}
 				}
 			}
-			if want := min(int(count), MsgSlots) - forgottenIn(c.slot[:min(int(count), MsgSlots)]); entries != want {
+			if want := min(int(count), msgWindow) - forgottenIn(c.slot[:min(int(count), msgWindow)]); entries != want {
 				t.Fatalf("step %d: %d index entries, want %d", step, entries, want)
 			}
 		}

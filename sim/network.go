@@ -233,7 +233,8 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 	if lose {
 		first = evLose
 	}
-	k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, first)
+	arg := packArg(ref, t, size)
+	k.schedule(event{at: at, from: from, to: to, msg: m, arg: arg}, first)
 	if lc.Duplicate > 0 && r.dup.Float64() < lc.Duplicate || filterDup {
 		if filterDup {
 			extra = dupExtra
@@ -241,20 +242,54 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 		k.stats.Duplicated.Add(size)
 		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
 		at := nw.arrival(dep, lc.Delay.Sample(r.dupDelay)+extra, protected)
-		k.schedule(event{at: at, from: from, to: to, msg: m, arg: ref}, kind)
+		k.schedule(event{at: at, from: from, to: to, msg: m, arg: arg}, kind)
 	}
 	if dupAt > 0 {
 		k.stats.Duplicated.Add(size)
 		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
-		k.schedule(event{at: max(dupAt, dep), from: from, to: to, msg: m, arg: ref}, kind)
+		k.schedule(event{at: max(dupAt, dep), from: from, to: to, msg: m, arg: arg}, kind)
 	}
+}
+
+// The arg of a network event (evDeliver, evArrive, evLose) is the
+// reference of its send record (1 + the record's trace sequence number)
+// and, when they fit, the message's type index and size as the send
+// computed them, so that the delivery does not ask the message again (a
+// message is immutable once sent): with bit 63 set, bits 47-62 hold the
+// size, bits 39-46 the type index and bits 0-38 the reference; with bit 63
+// clear, arg is the reference alone.
+const (
+	argPacked    = 1 << 63
+	argRefBits   = 39
+	argTypeShift = argRefBits
+	argSizeShift = argTypeShift + 8
+	argSizeMax   = 1<<(63-argSizeShift) - 1
+)
+
+// packArg returns the arg of a network event for the send record ref of a
+// message of type index t and size size.
+func packArg(ref uint64, t, size int) uint64 {
+	if ref < 1<<argRefBits && t >= 0 && t < 256 && size >= 0 && size <= argSizeMax {
+		return argPacked | uint64(size)<<argSizeShift | uint64(t)<<argTypeShift | ref
+	}
+	return ref
+}
+
+// netArg returns the send record reference of a network event with arg
+// arg carrying m, and m's type index and size.
+func (k *Kernel) netArg(arg uint64, m Message) (ref uint64, t, size int) {
+	if arg&argPacked != 0 {
+		return arg & (1<<argRefBits - 1), int(arg >> argTypeShift & 0xff), int(arg >> argSizeShift & argSizeMax)
+	}
+	return arg, k.typeIndex(m.Type()), m.Size()
 }
 
 // arrive queues a message that reached its receiver's rate-limited
 // ingress link: it is delivered once it has crossed the link, after the
 // messages that arrived before it.
 func (k *Kernel) arrive(e *event) {
-	end, wait := k.net.in.depart(k.now, e.to, e.msg.Size())
+	_, _, size := k.netArg(e.arg, e.msg)
+	end, wait := k.net.in.depart(k.now, e.to, size)
 	k.stats.IngressWait += wait
 	k.stats.MaxIngressWait = max(k.stats.MaxIngressWait, wait)
 	k.stats.IngressQueued++
@@ -275,21 +310,20 @@ func (k *Kernel) drop(from, to NodeID, m Message, ref uint64, t, size int, why D
 // down or (before GST, or on a faulty link) a partition now separates them.
 func (k *Kernel) deliver(e *event) {
 	m := e.msg
-	size := m.Size()
-	t := k.typeIndex(m.Type())
+	ref, t, size := k.netArg(e.arg, m)
 	if k.down[e.to] {
-		k.drop(e.from, e.to, m, e.arg, t, size, DropCrashed)
+		k.drop(e.from, e.to, m, ref, t, size, DropCrashed)
 		return
 	}
 	nw := &k.net
 	if len(nw.parts) > 0 && !(nw.protected(e.from, e.to) && k.now >= nw.gst) && nw.partitioned(k.now, e.from, e.to) {
-		k.drop(e.from, e.to, m, e.arg, t, size, DropPartition)
+		k.drop(e.from, e.to, m, ref, t, size, DropPartition)
 		return
 	}
 	k.checkSeal(e)
 	k.stats.Delivered.Add(size)
 	k.stats.DeliveredByType[t].Add(size)
-	k.tr.record(k.now, RecDeliver, e.from, e.to, m, e.arg, 0, nil, DropNone)
+	k.tr.record(k.now, RecDeliver, e.from, e.to, m, ref, 0, nil, DropNone)
 	k.nodes[e.to].Step(k.now, Input{Kind: InputMessage, From: e.from, Msg: m}, &k.out)
 	k.apply(e.to)
 }

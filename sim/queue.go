@@ -2,12 +2,15 @@ package sim
 
 // radixMinLen is the queue length at which the kernel's event queue moves
 // its events from a 4-ary heap to a radix queue, for the rest of the run.
-// Both give the same order; the heap is faster while the queue holds
-// up to a few hundred events (PBFT n=4: ~7% faster runs than with the radix
-// queue; a sweep of the adversarial scenario ~5% faster than with a
-// threshold of 128), the radix queue beyond (PBFT n=100: ~28% faster;
-// 100k pending events: ~40%).
-var radixMinLen = 512
+// Both give the same order. The heap is faster while the queue holds up to
+// a few thousand events: with its branch-free pop, BenchmarkKernel's ring
+// (one distinct message per event) runs ~10% faster on the heap than on
+// the radix queue at 1k-4k pending events and about as fast at 8k, ~15%
+// slower at 16k-32k; PBFT n=64 and n=100 runs (up to ~10k events queued)
+// showed no difference beyond the noise between thresholds 512 and 4096.
+// (Before the branch-free pop the crossover was a few hundred events: PBFT
+// n=4 ran ~7% faster than on the radix queue, n=100 ~28% slower.)
+var radixMinLen = 4096
 
 // eventQueue is the kernel's event queue: events ordered by (at, key), in a
 // 4-ary heap (eventHeap) until it first holds radixMinLen events, then in a

@@ -136,3 +136,67 @@ func (h *timerHeap) peekAt(timer bool, q *eventQueue) Time {
 	}
 	return q.peekAt()
 }
+
+// smallTimers is the number of timer ids a nodeTimers holds in its array
+// (protocols number their timers from 1 up; larger ids go to a map).
+const smallTimers = 16
+
+// nodeTimers maps one node's live timers to their slots in the timer heap,
+// without a map lookup for the small ids protocols use: id i <
+// smallTimers in small[i] (slot+1; 0: not live), larger ids in big.
+type nodeTimers struct {
+	small [smallTimers]uint32
+	big   map[TimerID]uint32
+}
+
+// get returns the slot of live timer id.
+func (t *nodeTimers) get(id TimerID) (uint32, bool) {
+	if id < smallTimers {
+		if s := t.small[id]; s != 0 {
+			return s - 1, true
+		}
+		return 0, false
+	}
+	s, ok := t.big[id]
+	return s, ok
+}
+
+// set records slot as the slot of live timer id.
+func (t *nodeTimers) set(id TimerID, slot uint32) {
+	if id < smallTimers {
+		t.small[id] = slot + 1
+		return
+	}
+	if t.big == nil {
+		t.big = make(map[TimerID]uint32)
+	}
+	t.big[id] = slot
+}
+
+// del forgets timer id.
+func (t *nodeTimers) del(id TimerID) {
+	if id < smallTimers {
+		t.small[id] = 0
+		return
+	}
+	delete(t.big, id)
+}
+
+// all calls f with every live timer and its slot: the small ids in order,
+// then the others in map order (callers must not depend on the order).
+func (t *nodeTimers) all(f func(id TimerID, slot uint32)) {
+	for i, s := range t.small {
+		if s != 0 {
+			f(TimerID(i), s-1)
+		}
+	}
+	for id, s := range t.big {
+		f(id, s)
+	}
+}
+
+// reset forgets every timer.
+func (t *nodeTimers) reset() {
+	t.small = [smallTimers]uint32{}
+	clear(t.big)
+}

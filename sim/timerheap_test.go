@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -62,5 +63,47 @@ func TestTimerHeapRandom(t *testing.T) {
 			ref = slices.Delete(ref, best, best+1)
 		}
 		check()
+	}
+}
+
+// TestNodeTimersMatchMap runs random sets, deletes, lookups and resets on a
+// nodeTimers and on a map, with ids on both sides of smallTimers (0 and
+// huge ids included) and slot 0 among the slots: every lookup and the set
+// of live timers must agree.
+func TestNodeTimersMatchMap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	ids := []TimerID{0, 1, 2, 7, smallTimers - 1, smallTimers, smallTimers + 1, 40, 1 << 40, ^TimerID(0)}
+	var nt nodeTimers
+	ref := map[TimerID]uint32{}
+	for op := range 20000 {
+		id := ids[r.IntN(len(ids))]
+		switch c := r.IntN(100); {
+		case c < 45:
+			slot := uint32(r.IntN(4)) // slot 0 is a valid slot
+			nt.set(id, slot)
+			ref[id] = slot
+		case c < 90:
+			nt.del(id)
+			delete(ref, id)
+		case c < 99:
+			got, ok := nt.get(id)
+			want, wok := ref[id]
+			if ok != wok || got != want {
+				t.Fatalf("op %d: get(%d) = %d, %v; want %d, %v", op, id, got, ok, want, wok)
+			}
+		default:
+			nt.reset()
+			clear(ref)
+		}
+		all := map[TimerID]uint32{}
+		nt.all(func(id TimerID, slot uint32) {
+			if _, dup := all[id]; dup {
+				t.Fatalf("op %d: all gave timer %d twice", op, id)
+			}
+			all[id] = slot
+		})
+		if !maps.Equal(all, ref) {
+			t.Fatalf("op %d: all gave %v, want %v", op, all, ref)
+		}
 	}
 }

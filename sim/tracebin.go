@@ -23,6 +23,14 @@ const (
 // after it, while that is below MsgSlots.
 const MsgSlots = 4096
 
+// msgWindow is how many recent messages a writer (msgSlots) keeps: no more
+// than MsgSlots, so every reference it writes can be read back. With
+// BinSend and BinCopy a message is referred to by age only when sent again
+// (a retransmission); a small window keeps the writer's index in cache and
+// fewer messages alive. A message sent again more than msgWindow messages
+// later is written in full.
+const msgWindow = 512
+
 // Flags of a binary trace record's head byte (above the kind's 4 bits).
 const (
 	BinMsg    = 1 << 4 // a message follows
@@ -50,7 +58,7 @@ const (
 // msgSlots caches, by message identity, recently traced messages (and, for
 // the JSON Lines sink, their JSON): a message is multicast to many nodes and
 // each copy is delivered, and it is encoded once. Messages taking a slot are
-// numbered from 0, and message k takes slot k % MsgSlots (see MsgSlots). A
+// numbered from 0, and message k takes slot k % msgWindow (see msgWindow). A
 // slot keeps its message alive, so the message's address cannot be reused
 // for another message while it is cached (messages are immutable, see
 // Record). Whether a message is found depends only on the sequence of
@@ -58,14 +66,14 @@ const (
 // bytes are the same in every run of a seed.
 type msgSlots struct {
 	count uint64 // messages numbered so far
-	slot  [MsgSlots]Message
+	slot  [msgWindow]Message
 	// index finds a message's slot by its address: open addressing with
-	// linear probing, at most MsgSlots entries in twice as many places;
+	// linear probing, at most msgWindow entries in twice as many places;
 	// an entry is the slot + 1 (0: an empty place) of the latest message
 	// numbered at that address that is still in its slot (4 bytes a place:
 	// the index stays in cache).
-	index [2 * MsgSlots]int32
-	json  *[MsgSlots][]byte // each slot's JSON (the JSON Lines sink), allocated by lookup
+	index [2 * msgWindow]int32
+	json  *[msgWindow][]byte // each slot's JSON (the JSON Lines sink), allocated by lookup
 }
 
 type iface struct{ tab, data unsafe.Pointer }
@@ -76,9 +84,18 @@ func dataOf(m *Message) (p, tab unsafe.Pointer) {
 	return f.data, f.tab
 }
 
+// msgIndexBits is log2 of the places of msgSlots.index.
+const msgIndexBits = 10
+
+// The index has twice msgWindow places, and the window fits the readers'.
+var (
+	_ = [1]int{}[1<<msgIndexBits-2*msgWindow]
+	_ = [MsgSlots - msgWindow + 1]int{}
+)
+
 // home is the first place of address p in index.
 func home(p unsafe.Pointer) int {
-	return int((uint64(uintptr(p)>>4) * 0x9e3779b97f4a7c15) >> (64 - 13))
+	return int((uint64(uintptr(p)>>4) * 0x9e3779b97f4a7c15) >> (64 - msgIndexBits))
 }
 
 // find returns the place of address p in index, or of the empty place
@@ -93,14 +110,14 @@ func (c *msgSlots) find(p unsafe.Pointer) int {
 		if q, _ := dataOf(&c.slot[i-1]); q == p {
 			return h
 		}
-		h = (h + 1) & (2*MsgSlots - 1)
+		h = (h + 1) & (2*msgWindow - 1)
 	}
 }
 
 // remove empties place h, shifting back the entries after it that could
 // not be found past an empty place otherwise.
 func (c *msgSlots) remove(h int) {
-	const mask = 2*MsgSlots - 1
+	const mask = 2*msgWindow - 1
 	for j := (h + 1) & mask; c.index[j] != 0; j = (j + 1) & mask {
 		q, _ := dataOf(&c.slot[c.index[j]-1])
 		k := home(q)
@@ -113,7 +130,7 @@ func (c *msgSlots) remove(h int) {
 	c.index[h] = 0
 }
 
-// seen returns m's slot and, if m was numbered fewer than MsgSlots messages
+// seen returns m's slot and, if m was numbered fewer than msgWindow messages
 // ago, its age (0: the latest) and true; otherwise m takes the slot with
 // the next number.
 func (c *msgSlots) seen(m Message) (int, uint64, bool) {
@@ -123,7 +140,7 @@ func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 		// message numbered, if still in its slot, is found without the
 		// index (a message is in at most one slot, the one the index
 		// finds).
-		i := int((c.count - 1) % MsgSlots)
+		i := int((c.count - 1) % msgWindow)
 		if sameValue(c.slot[i], m) {
 			return i, 0, true
 		}
@@ -132,10 +149,10 @@ func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 	if e := c.index[h]; e != 0 && p != nil {
 		if _, t := dataOf(&c.slot[e-1]); t == tab { // another type at the address (a zero-size value) is another message
 			i := int(e - 1)
-			return i, (c.count - 1 - uint64(i)) % MsgSlots, true // slot i holds the latest number = i mod MsgSlots
+			return i, (c.count - 1 - uint64(i)) % msgWindow, true // slot i holds the latest number = i mod msgWindow
 		}
 	}
-	i := int(c.count % MsgSlots)
+	i := int(c.count % msgWindow)
 	if c.slot[i] != nil {
 		c.forget(i)
 		h = c.find(p) // the removal may have moved p's place
@@ -167,7 +184,7 @@ func (c *msgSlots) forget(i int) {
 // lookup returns m's JSON, encoding it into m's slot on a miss.
 func (c *msgSlots) lookup(m Message) ([]byte, error) {
 	if c.json == nil {
-		c.json = new([MsgSlots][]byte)
+		c.json = new([msgWindow][]byte)
 	}
 	i, _, hit := c.seen(m)
 	if hit {

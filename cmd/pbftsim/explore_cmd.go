@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"github.com/spf13/cobra"
 
@@ -55,7 +56,12 @@ fair fault-free continuation (crashed replicas recover, messages delivered in
 send order, timers fire when nothing is in flight) must complete the requests
 within N transitions.
 
-Breadth-first (the default) finds a shortest counterexample; so does --dfs,
+Breadth-first (the default) finds a shortest counterexample, on --workers
+goroutines (default: the CPUs; not with --sleep): the queue is expanded in
+rounds of 512 states, the successors merged into the visited set in the
+one-worker order and the new states judged in parallel, so the states, the
+counters, the counterexample and the output are the same for any number of
+workers (each replica step stays single-threaded). So does --dfs,
 iterative deepening that keeps only 64-bit fingerprints (with their depth)
 of the visited states and the worlds of the current path: about 12-20 bytes
 a state instead of 1-4.5 KB, at the cost of re-exploring shallower levels. --dpor explores depth-first with dynamic partial-order
@@ -138,6 +144,7 @@ input, 130 interrupted.`,
 	fl.IntVar(&c.Duplicates, "duplicates", 0, fmt.Sprintf("messages that may be duplicated (0..%d)", pexplore.MaxBudget))
 	fl.IntVar(&c.Crashes, "crashes", 0, fmt.Sprintf("replica crashes, each may recover (0..%d)", pexplore.MaxBudget))
 	fl.IntVar(&c.Timers, "timers", 0, fmt.Sprintf("timer expirations on a path (0..%d; default no limit: the state space is then infinite, so only --depth or --budget ends it)", pexplore.MaxTimers))
+	fl.BoolVar(&c.QuietTimers, "quiet-timers", false, "a timer expires only when no message is in flight (timeouts longer than message delays); timers racing in-flight messages are not explored")
 	fl.StringArrayVar(&byz, "byzantine", nil, "a Byzantine replica and its strategy, ID:STRATEGY (repeatable)")
 	fl.IntVar(&c.Views, "views", 1, fmt.Sprintf("highest view explored (0..%d)", pexplore.MaxViews))
 	fl.IntVar(&c.Depth, "depth", 0, fmt.Sprintf("maximum path length (0: no limit, at most %d)", pexplore.MaxDepth))
@@ -152,6 +159,7 @@ input, 130 interrupted.`,
 	fl.BoolVar(&c.Inert, "inert", false, "discard in-flight messages their receiver declares inert (a vote past its certificate, a reply to an accepted request): states differing only in them merge")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
 	fl.IntVar(&c.LivenessSteps, "liveness-steps", 0, "check from every state that a fair fault-free continuation completes within N transitions (0: off)")
+	fl.IntVar(&c.Workers, "workers", runtime.NumCPU(), "goroutines of the breadth-first search (not with --dfs, --dpor or --sleep); the result is the same for any number")
 	fl.BoolVar(&allVariants, "all-variants", false, "explore every broken variant and print a table")
 	addQuietFlag(fl, &quiet)
 	addOutFlag(fl, &out, "", "the replay file of a counterexample (default "+outDir+"/explore-VARIANT.replay.yaml)")
@@ -167,6 +175,9 @@ const defaultMaxStates = 750_000
 
 func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 	fmt.Fprintf(errw, "exploring %s\n", c.Describe())
+	if w := c.ParallelWorkers(); w > 1 {
+		fmt.Fprintf(errw, "breadth-first search on %d workers\n", w)
+	}
 	r, err := experiment.Explore(experiment.ExploreOptions{Config: c, Out: out, OutDir: outDir, Version: version})
 	if r == nil {
 		return exitStatus(err)

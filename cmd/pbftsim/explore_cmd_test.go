@@ -1,7 +1,9 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -33,6 +35,8 @@ func TestExploreBadBounds(t *testing.T) {
 		{[]string{"--timers", "-1"}, "want 0..20"},
 		{[]string{"--timers", "1", "--dpor", "--depth", "3"}, "not with --dpor"},
 		{[]string{"--inert", "--dpor", "--depth", "3"}, "--inert: not with --dpor"},
+		{[]string{"--workers", "-1"}, "--workers -1: out of range"},
+		{[]string{"--quiet-timers", "--dpor", "--depth", "3"}, "--quiet-timers: not with --dpor"},
 	} {
 		_, errs, code := cli(t, append([]string{"explore", "--quiet"}, tc.args...)...)
 		if code != 2 || !strings.Contains(errs, tc.want) {
@@ -47,6 +51,32 @@ func TestExploreNoViolation(t *testing.T) {
 	out, errs, code := cli(t, "explore", "--quiet", "--depth", "5", "--drops", "1", "--views", "0")
 	if code != 0 || !strings.Contains(out, "no violation within these bounds") {
 		t.Fatalf("exit %d, output:\n%s%s", code, out, errs)
+	}
+}
+
+// TestExploreWorkersSameOutput: the output (but for the rate and the
+// elapsed time) and the replay file are the same on 1 and 2 workers, with
+// and without a violation.
+func TestExploreWorkersSameOutput(t *testing.T) {
+	clock := regexp.MustCompile(`(?m)\([0-9]+/s\)|, [0-9][0-9.hmsµ]*(,|$)`)
+	for _, args := range [][]string{
+		{"--depth", "5", "--drops", "1", "--views", "0"},
+		{"--variant", "commit-quorum-2f", "--byzantine", "0:equivocate", "--views", "1", "--inert"},
+	} {
+		var outs, files []string
+		for _, w := range []string{"1", "2"} {
+			file := filepath.Join(t.TempDir(), "cx.replay.yaml")
+			out, errs, code := cli(t, append([]string{"explore", "--quiet", "--workers", w, "--out", file}, args...)...)
+			if code == 2 {
+				t.Fatalf("explore %v: exit 2: %s", args, errs)
+			}
+			outs = append(outs, clock.ReplaceAllString(strings.ReplaceAll(out, file, "FILE"), "$1"))
+			b, _ := os.ReadFile(file)
+			files = append(files, string(b))
+		}
+		if outs[0] != outs[1] || files[0] != files[1] {
+			t.Errorf("explore %v: 1 and 2 workers differ:\n%s\n---\n%s", args, outs[0], outs[1])
+		}
 	}
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -210,13 +209,8 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 		fmt.Fprintf(w, "trace written to %s\n", trace)
 	}
 	printVerdict(w, o, checked)
-	ids := make([]string, 0, len(r.Payments))
-	for id := range r.Payments {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		fmt.Fprintf(w, "Consensus on %s: %s\n", id, r.Payments[id])
+	for id, state := range r.Payments.All() { // in id order
+		fmt.Fprintf(w, "Consensus on %s: %s\n", id, state)
 	}
 	fmt.Fprintf(w, "seed %d, trace hash %s\n", r.Seed, r.TraceHash)
 }

@@ -25,6 +25,12 @@ func BenchmarkExplore(b *testing.B) {
 		// ratio of the two is the reduction's (states and CPU).
 		{"n=4/slice/timers=0/depth=9", Config{Nodes: 4, Requests: 1, Views: 0, TimerLimit: true, Depth: 9}},
 		{"n=4/slice/timers=0/inert/depth=9", Config{Nodes: 4, Requests: 1, Views: 0, TimerLimit: true, Depth: 9, Inert: true}},
+		// The breadth-first search on 1 and 2 goroutines (no sleep sets:
+		// the parallel search does not take them); the same states and
+		// transitions, so the ratio of the two is the parallel speed-up
+		// (wall-clock: transitions/s; cost: transitions/cpu-s).
+		{"n=4/drops=1/depth=6/workers=1", Config{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 6, NoSleep: true, Workers: 1}},
+		{"n=4/drops=1/depth=6/workers=2", Config{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 6, NoSleep: true, Workers: 2}},
 		// DPOR: depth is the causal depth (paths up to 11 transitions).
 		{"n=4/dpor/depth=5", Config{Nodes: 4, Requests: 1, Views: 0, Depth: 5, DPOR: true}},
 	} {

@@ -7,6 +7,7 @@ package explore
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,6 +33,9 @@ type Config struct {
 	// it the state space is infinite: see engine.Bounds).
 	TimerLimit bool
 	Timers     int
+	// QuietTimers lets a timer expire only when no message is in flight
+	// (engine.Bounds.QuietTimers).
+	QuietTimers bool
 	// Byzantine replicas with their strategies ("ID:STRATEGY"): a faulty
 	// replica runs its strategy and may also withhold any of its messages.
 	Byzantine []cluster.ByzantineSpec
@@ -57,8 +61,11 @@ type Config struct {
 	// LivenessSteps bounds the fair fault-free continuation checked from
 	// every reached state (0: liveness not checked).
 	LivenessSteps int
-	Progress      func(engine.Stats)
-	Stop          func() bool
+	// Workers runs a breadth-first search (without sleep sets) on that
+	// many goroutines; 0 or 1: one. The result is the same for any number.
+	Workers  int
+	Progress func(engine.Stats)
+	Stop     func() bool
 }
 
 // Limits of the bounds (flags outside them are rejected with these ranges).
@@ -95,10 +102,14 @@ func (c Config) Validate() error {
 		return bad("timers", c.Timers, fmt.Sprintf("0..%d", MaxTimers))
 	case c.TimerLimit && c.DPOR:
 		return fmt.Errorf("--timers %d: not with --dpor (its dependency relation has no timer budget); use breadth-first or --dfs", c.Timers)
+	case c.DPOR && c.QuietTimers:
+		return fmt.Errorf("--quiet-timers: not with --dpor (its dependency relation does not know it); use breadth-first or --dfs")
 	case c.DPOR && c.Inert:
 		return fmt.Errorf("--inert: not with --dpor (its races are computed on deliveries); use breadth-first or --dfs")
 	case c.DPOR && c.Depth == 0:
 		return fmt.Errorf("--dpor needs --depth: want a causal depth bound in 1..%d", MaxDepth)
+	case c.Workers < 0:
+		return bad("workers", c.Workers, "0 or more (0 and 1: one)")
 	case c.LivenessSteps < 0:
 		return bad("liveness-steps", c.LivenessSteps, "0 (off) or more")
 	case c.Budget < 0:
@@ -156,6 +167,12 @@ func (c Config) Scenario() scenarios.Scenario {
 // copier returns the copying and hashing rules for PBFT nodes.
 func copier() *engine.Copier {
 	return &engine.Copier{
+		// The run-wide signature cache is written by every replica's
+		// step: each worker of a parallel search has its own (an empty
+		// cache only costs verifications again).
+		Private: map[reflect.Type]func() any{
+			reflect.TypeFor[*pbft.VerifyCache](): func() any { return pbft.NewVerifyCache(MaxNodes) },
+		},
 		Shared: engine.TypeNamed("Keyring", "VerifyCache", "SnapshotCache", "Ops"),
 		Zero:   engine.TypeNamed("slab["),
 		// The ledger's trie nodes cache their Merkle hash once asked for.
@@ -217,6 +234,15 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 	return m, cfg, nil
 }
 
+// ParallelWorkers returns the number of goroutines the exploration of c
+// uses: c.Workers for a breadth-first search without sleep sets, else 1.
+func (c Config) ParallelWorkers() int {
+	if c.DFS || c.DPOR || !c.NoSleep || c.Workers < 1 {
+		return 1
+	}
+	return c.Workers
+}
+
 // Result is an exploration's outcome.
 type Result struct {
 	*engine.Result
@@ -251,8 +277,10 @@ func Explore(c Config) (*Result, error) {
 	}
 	o := engine.Options{
 		Bounds: engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth,
-			TimerLimit: c.TimerLimit, Timers: c.Timers},
+			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: c.QuietTimers},
 		DFS:           c.DFS,
+		Workers:       c.Workers,
+		NewCheck:      func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
 		Sleep:         !c.NoSleep,
 		DPOR:          c.DPOR,
 		MaxStates:     c.MaxStates,

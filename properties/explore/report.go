@@ -37,6 +37,9 @@ func (c Config) Describe() string {
 	if c.TimerLimit {
 		timers = fmt.Sprint(c.Timers)
 	}
+	if c.QuietTimers {
+		timers += " (only with no message in flight)"
+	}
 	inert := ""
 	if c.Inert {
 		inert = ", inert messages discarded"

@@ -113,7 +113,7 @@ func TestHonestReplicasAgree(t *testing.T) {
 			t.Fatalf("replica %d: executed %d digest %s; replica 0: %d %s", r.ID, r.Executed, r.StateDigest, res.Replicas[0].Executed, res.Replicas[0].StateDigest)
 		}
 	}
-	for id, st := range res.Payments {
+	for id, st := range res.Payments.All() {
 		if st == "diverged" || st == "unknown" {
 			t.Errorf("payment %s: %s", id, st)
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/byzantine"
+	"github.com/pbftsim/pbftsim/sim/ledger"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
@@ -72,6 +73,11 @@ type Config struct {
 	// stalled (Result.Ended "stall").
 	StallWindow sim.Time
 
+	// Ledgers, when set, is the SnapshotCache through which the replicas'
+	// ledgers share their states (an online checker's reference ledger may
+	// share it too); nil: the run makes its own. A cache belongs to one run.
+	Ledgers *ledger.SnapshotCache
+
 	// Sinks receive the trace (a JSON Lines file, online checkers).
 	Sinks []sim.Sink
 	// StopWhen, if set, is called after every event; the run stops when it
@@ -107,11 +113,12 @@ type Result struct {
 
 	Messages Messages `json:"messages"`
 	Requests Requests `json:"requests"`
-	// Payments maps a payment id to its state in the ledger of the honest
-	// replicas (or "diverged" when honest replicas disagree).
-	Payments  map[string]string `json:"payments"`
-	LatencyNs Latency           `json:"latency_ns"`
-	Views     Views             `json:"views"`
+	// Payments has each payment's state in the ledger of the honest
+	// replicas (or "diverged" when honest replicas disagree, see
+	// PaymentStates); JSON: {id: state}.
+	Payments  PaymentStates `json:"payments"`
+	LatencyNs Latency       `json:"latency_ns"`
+	Views     Views         `json:"views"`
 
 	// Faulty are the faulty replicas: the Byzantine ones and the ones that
 	// crash at some time (see Config.FaultyReplicas), sorted.
@@ -211,4 +218,13 @@ type ReplicaSummary struct {
 	// Store counts the activity of the replica's modelled stable store
 	// (only replicas with a crash of a kind other than keep have one).
 	Store *pbft.StoreStats `json:"store,omitempty"`
+}
+
+// ledgerCache returns the cache the replicas' ledgers share: Ledgers, or a
+// new one.
+func (c Config) ledgerCache() *ledger.SnapshotCache {
+	if c.Ledgers != nil {
+		return c.Ledgers
+	}
+	return ledger.NewSnapshotCache()
 }

@@ -31,7 +31,7 @@ func newHotStuff(c Config, streams sim.Streams, plan *workload.Plan) (*Cluster, 
 	}
 	cl := newCluster(c, plan)
 	keys := crypto.NewKeyring(c.Seed, c.N+c.Clients)
-	snapshots := ledger.NewSnapshotCache()
+	snapshots := c.ledgerCache()
 	cl.hs, err = buildNodes(cl, streams, protocolNodes[*hotstuff.Replica]{
 		replica: func(id sim.NodeID) (*hotstuff.Replica, *ledger.Ledger, error) {
 			l := ledger.NewShared(snapshots)

@@ -290,7 +290,7 @@ type Cluster struct {
 	ledgers  []*ledger.Ledger
 	clients  []*pbft.Client
 	faulty   map[sim.NodeID]string
-	payIDs   []string
+	payN     int // the workload's payments: ids workload.PaymentID(1..payN, payN)
 	obs      *observer
 	budget   string        // why a budget stopped the run ("" if none did)
 	stores   []*pbft.Store // per replica: its modelled stable store (nil: none)
@@ -307,7 +307,7 @@ type Cluster struct {
 
 // newCluster returns the protocol-independent part of a cluster for c.
 func newCluster(c Config, plan *workload.Plan) *Cluster {
-	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payIDs: plan.PaymentIDs()}
+	cl := &Cluster{cfg: c, faulty: map[sim.NodeID]string{}, payN: plan.Payments()}
 	for _, b := range c.Byzantine {
 		cl.faulty[b.Replica] = b.Strategy
 	}
@@ -338,7 +338,7 @@ func New(cfg Config) (*Cluster, error) {
 	cl := newCluster(c, plan)
 	keys := pbft.NewKeyring(c.Seed, c.N+c.Clients)
 	verified := pbft.NewVerifyCache(c.N)
-	snapshots := ledger.NewSnapshotCache()
+	snapshots := c.ledgerCache()
 	cl.stores = c.stores()
 	cl.replicas, err = buildNodes(cl, streams, protocolNodes[*pbft.Replica]{
 		replica: func(id sim.NodeID) (*pbft.Replica, *ledger.Ledger, error) {
@@ -598,16 +598,16 @@ func (cl *Cluster) Result() *Result {
 // payments reports each payment's state in the ledgers of the honest
 // replicas that executed the most: one state when they agree, "diverged"
 // when they do not, "unknown" when none of them has the payment.
-func (cl *Cluster) payments() map[string]string {
+func (cl *Cluster) payments() PaymentStates {
 	var most uint64
 	for i, r := range cl.states {
 		if cl.faulty[sim.NodeID(i)] == "" && r.LastExecuted() > most {
 			most = r.LastExecuted()
 		}
 	}
-	out := make(map[string]string, len(cl.payIDs))
-	for _, id := range cl.payIDs {
-		state := ""
+	out := newPaymentStates(cl.payN)
+	for i := 1; i <= cl.payN; i++ {
+		id, state := workload.PaymentID(i, cl.payN), ""
 		for i, r := range cl.states {
 			if cl.faulty[sim.NodeID(i)] != "" || r.LastExecuted() != most {
 				continue
@@ -625,7 +625,7 @@ func (cl *Cluster) payments() map[string]string {
 		if state == "" {
 			state = "unknown"
 		}
-		out[id] = state
+		out.set(i-1, state)
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package explore
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -41,7 +42,16 @@ type Copier struct {
 	// Shallow names struct fields that are copied as they are (read-only
 	// data shared between values, such as an encoded snapshot).
 	Shallow map[string]bool
+	// Private maps pointer types that the nodes share and write (a
+	// run-wide signature cache) to a constructor of an empty instance that
+	// a node cannot tell from the shared one (its contents change speed
+	// only). They are shared like Shared types, except in a copier made by
+	// Worker: its copies point to its own instance (one per type), so that
+	// the workers of a parallel search never write to one value.
+	Private map[reflect.Type]func() any
 
+	priv    bool                            // copies point to inst (Worker)
+	inst    map[reflect.Type]unsafe.Pointer // the private instances
 	plans   map[reflect.Type]*plan
 	memo    map[uintptr]reflect.Value // reused by Clone
 	hashFns map[reflect.Type]*hashFn
@@ -63,15 +73,17 @@ var (
 type plan struct {
 	shared bool // share, do not hash (config, caches)
 	immut  bool // share, hash by content (messages, events)
-	zero   bool
-	skip   []bool // struct fields not hashed
-	th     uint64 // hash of the type's name
-	kind   reflect.Kind
-	flat   bool    // no deep copy needed
-	fields []*plan // struct fields
-	deep   []int   // struct fields that a shallow copy does not copy right
-	elem   *plan   // pointer, slice, array, map element
-	key    *plan   // map key
+	// private: point to the copier's own instance, do not hash (Worker)
+	private bool
+	zero    bool
+	skip    []bool // struct fields not hashed
+	th      uint64 // hash of the type's name
+	kind    reflect.Kind
+	flat    bool    // no deep copy needed
+	fields  []*plan // struct fields
+	deep    []int   // struct fields that a shallow copy does not copy right
+	elem    *plan   // pointer, slice, array, map element
+	key     *plan   // map key
 }
 
 func (c *Copier) plan(t reflect.Type) *plan {
@@ -86,7 +98,9 @@ func (c *Copier) plan(t reflect.Type) *plan {
 	switch {
 	case t.Kind() == reflect.Pointer && (t.Implements(messageType) || t.Implements(eventType)):
 		p.immut = true
-	case c.Shared != nil && c.Shared(t):
+	case c.priv && c.Private[t] != nil:
+		p.private = true
+	case c.Private[t] != nil || c.Shared != nil && c.Shared(t):
 		p.shared = true
 	case c.Zero != nil && c.Zero(t):
 		p.zero = true
@@ -159,6 +173,12 @@ func (c *Copier) copy(dst, src reflect.Value, p *plan, memo map[uintptr]reflect.
 	t := src.Type()
 	if p.shared || p.immut {
 		dst.Set(src)
+		return
+	}
+	if p.private {
+		if !src.IsNil() {
+			dst.Set(reflect.NewAt(t.Elem(), c.instance(t)))
+		}
 		return
 	}
 	if p.zero {
@@ -262,6 +282,30 @@ func (c *Copier) copy(dst, src reflect.Value, p *plan, memo map[uintptr]reflect.
 	default:
 		dst.Set(src)
 	}
+}
+
+// Worker returns a copier with c's rules, its own caches and its own
+// instances of the Private types, for one worker of a parallel search:
+// copies made by different workers share no value that a node writes.
+func (c *Copier) Worker() *Copier {
+	return &Copier{Shared: c.Shared, Zero: c.Zero, Skip: c.Skip, Reset: c.Reset, Shallow: c.Shallow,
+		Private: c.Private, priv: true}
+}
+
+// instance returns the copier's own instance of Private type t.
+func (c *Copier) instance(t reflect.Type) unsafe.Pointer {
+	if p, ok := c.inst[t]; ok {
+		return p
+	}
+	if c.inst == nil {
+		c.inst = map[reflect.Type]unsafe.Pointer{}
+	}
+	v := reflect.ValueOf(c.Private[t]())
+	if v.Type() != t {
+		panic(fmt.Sprintf("explore: Copier.Private[%v] made a %v", t, v.Type()))
+	}
+	c.inst[t] = v.UnsafePointer()
+	return c.inst[t]
 }
 
 // simple reports whether values of p are copied as they are.
@@ -384,7 +428,7 @@ func (c *Copier) hash(v reflect.Value, p *plan, h uint64) uint64 {
 		return mix(h, v.Uint())
 	}
 	t := v.Type()
-	if p.shared || p.zero {
+	if p.shared || p.zero || p.private {
 		return h
 	}
 	if p.immut {

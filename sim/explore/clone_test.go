@@ -96,3 +96,43 @@ func TestCopierCloneAndHash(t *testing.T) {
 		}
 	}
 }
+
+type memoCache struct{ hits map[int]int }
+
+type cached struct {
+	n     int
+	cache *memoCache
+	byVal any // a private type behind an interface (the reflective copy)
+}
+
+// TestCopierPrivate: a Private type is shared by the plain copier's copies
+// and left out of the hash; a Worker copier's copies point to its own
+// instance (the same for all its copies, another for another worker), by
+// the compiled and the reflective copy alike.
+func TestCopierPrivate(t *testing.T) {
+	made := 0
+	c := &Copier{Private: map[reflect.Type]func() any{
+		reflect.TypeFor[*memoCache](): func() any { made++; return &memoCache{hits: map[int]int{}} },
+	}}
+	orig := &memoCache{hits: map[int]int{1: 1}}
+	x := &cached{n: 1, cache: orig, byVal: orig}
+	if y := c.Clone(x).(*cached); y.cache != orig || y.byVal.(*memoCache) != orig {
+		t.Fatal("plain copier: the private type was not shared")
+	}
+	w1, w2 := c.Worker(), c.Worker()
+	a, b := w1.Clone(x).(*cached), w1.Clone(x).(*cached)
+	d := w2.Clone(x).(*cached)
+	if a.cache == orig || a.cache != b.cache || d.cache == a.cache || d.cache == orig {
+		t.Fatalf("worker copies: %p %p %p (original %p): want one instance per worker", a.cache, b.cache, d.cache, orig)
+	}
+	if a.byVal.(*memoCache) != a.cache {
+		t.Fatal("worker copy behind an interface: not the worker's instance")
+	}
+	if made != 2 {
+		t.Fatalf("%d instances made, want 2 (one per worker)", made)
+	}
+	a.cache.hits[5] = 5
+	if c.Hash(x) != w1.Hash(a) || c.Hash(x) != w2.Hash(d) {
+		t.Fatal("the private type changed the hash")
+	}
+}

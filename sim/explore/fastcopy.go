@@ -47,6 +47,15 @@ func (c *Copier) compileCopy(t reflect.Type, p *plan) copyFn {
 	if p.zero {
 		return func(_ *Copier, dst, _ unsafe.Pointer) { reflect.NewAt(t, dst).Elem().SetZero() }
 	}
+	if p.private {
+		return func(c *Copier, dst, src unsafe.Pointer) {
+			if *(*unsafe.Pointer)(src) == nil {
+				*(*unsafe.Pointer)(dst) = nil
+				return
+			}
+			*(*unsafe.Pointer)(dst) = c.instance(t)
+		}
+	}
 	if simple(p) {
 		return func(_ *Copier, dst, src unsafe.Pointer) { shallow(t, dst, src) }
 	}

@@ -34,7 +34,7 @@ type sliceHeader struct {
 }
 
 func (c *Copier) compileHash(t reflect.Type, p *plan) hashFn {
-	if p.shared || p.zero {
+	if p.shared || p.zero || p.private {
 		return func(_ *Copier, _ unsafe.Pointer, h uint64) uint64 { return h }
 	}
 	if p.immut {

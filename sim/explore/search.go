@@ -38,6 +38,15 @@ type Options struct {
 	// step of its receiver along the path. Run returns an error wrapping
 	// ErrInert for the first one that is not a no-op.
 	VerifyInert bool
+	// Workers > 1 runs the breadth-first search (without Sleep) on that
+	// many goroutines (see pbfs): the same states, counters and
+	// counterexample as one. The model's Prune and Done are then called
+	// concurrently (they must only read the world), and the check is made
+	// per worker by NewCheck.
+	Workers int
+	// NewCheck returns a new Check (with state of its own) for one worker
+	// of a parallel search; Check still judges the initial world.
+	NewCheck func() func(w *World, records []Record) (property, detail string)
 	// Leaf, if set, sees every explored state without a transition within
 	// the bounds (at the depth bound, pruned, or with nothing left to do);
 	// tests compare these with Leaves.
@@ -163,6 +172,9 @@ func Run(m *Model, o Options) (*Result, error) {
 	if o.DPOR && o.TimerLimit {
 		return nil, errors.New("explore: DPOR does not take a bound on timer expirations")
 	}
+	if o.DPOR && o.QuietTimers {
+		return nil, errors.New("explore: DPOR does not take quiet timers (its dependency relation does not know them)")
+	}
 	if o.DPOR && m.DiscardInert {
 		return nil, errors.New("explore: DPOR does not discard inert messages (its races are computed on the messages' deliveries)")
 	}
@@ -176,6 +188,8 @@ func Run(m *Model, o Options) (*Result, error) {
 		err = s.dpor(w0, recs)
 	case o.DFS:
 		err = s.iddfs(w0, recs)
+	case o.Workers > 1 && !o.Sleep:
+		err = s.pbfs(w0, recs)
 	default:
 		err = s.bfs(w0, recs)
 	}
@@ -606,9 +620,11 @@ func (s *search) dfsVisit(w *World, lim int) error {
 // fair runs a fair fault-free continuation of w (on a private copy) and
 // reports whether the model's Done holds within steps transitions.
 func (e *Engine) fair(w0 *World, steps int) (bool, string) {
-	keep := e.keep
+	// The continuation's transitions are not explored ones: its discarded
+	// messages are not counted.
+	keep, discarded := e.keep, e.discarded
 	e.keep = false
-	defer func() { e.keep = keep }()
+	defer func() { e.keep, e.discarded = keep, discarded }()
 	w := w0
 	for i, d := range w.Down {
 		if d {

@@ -178,6 +178,11 @@ func NewEngine(m *Model) *Engine {
 // transition (see Records).
 func (e *Engine) KeepRecords(on bool) { e.keep = on }
 
+// CountFires makes Apply count timer expirations in World.Fires (and the
+// state hash include them), as Run does with Bounds.TimerLimit: without it
+// Choices cannot apply a timer bound.
+func (e *Engine) CountFires(on bool) { e.countFires = on }
+
 // Records returns the records of the last Apply (with KeepRecords on).
 func (e *Engine) Records() []Record { return e.takeRecords() }
 
@@ -354,6 +359,13 @@ type Bounds struct {
 	// still a path of the real system (its timers have not expired yet).
 	TimerLimit bool
 	Timers     int
+	// QuietTimers lets a timer expire only when no message is in flight
+	// (or when its deadline leaves no room for another transition): every
+	// message sent before has been delivered or dropped first, as in a
+	// system whose timeouts exceed its message delays. A timer expiring
+	// while a message is in flight is then not explored. (The fair
+	// continuation of the liveness check fires timers the same way.)
+	QuietTimers bool
 }
 
 // Limit returns b without its depth bound (the budgets only).
@@ -398,7 +410,7 @@ func (e *Engine) Choices(dst []Choice, w *World, b Bounds) []Choice {
 			}
 		}
 	}
-	if len(w.Timers) > 0 && (!b.TimerLimit || w.Fires < b.Timers) {
+	if len(w.Timers) > 0 && (!b.TimerLimit || w.Fires < b.Timers) && (!b.QuietTimers || len(w.Flight) == 0 || !canStep(w)) {
 		dst = append(dst, Choice{Kind: Fire, Node: w.Timers[earliest(w)].Node})
 	}
 	return dst

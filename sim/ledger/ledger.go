@@ -340,6 +340,11 @@ func (l *Ledger) Lookup(id string) (p Payment, ok bool) {
 	return Payment{ID: r.id, State: r.st.String(), Authorized: r.authorized, Captured: r.captured(), Refunded: r.refunded}, true
 }
 
+// Shares reports whether l and o hold their state in the same trie, so
+// that it takes memory once (ledgers sharing a SnapshotCache that executed
+// the same operations). Equal states built apart do not share.
+func (l *Ledger) Shares(o *Ledger) bool { return l.root != nil && l.root == o.root }
+
 // Len returns the number of payments.
 func (l *Ledger) Len() int { return l.count }
 

@@ -238,6 +238,10 @@ func share(j, total, clients, payments int) int {
 // Clients returns the number of clients of the plan.
 func (p *Plan) Clients() int { return len(p.seeds) }
 
+// Payments returns the number of the plan's payments: their ids are
+// PaymentID(i, Payments()) for i in 1..Payments().
+func (p *Plan) Payments() int { return p.n }
+
 // PaymentIDs returns the sorted ids of the plan's payments (every payment
 // is authorized by its client, so these are the ids its operations use).
 func (p *Plan) PaymentIDs() []string {
