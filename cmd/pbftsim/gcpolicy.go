@@ -16,7 +16,10 @@ import (
 // a live heap of 100 MB is 400 MB of garbage. So after every collection the
 // policy sets the percentage from the live heap it found (gcPercent): 400%
 // while that is at most gcMaxHeadroom, then a fixed headroom of
-// gcMaxHeadroom, but never below gcMinPercent. The collector's timing
+// gcMaxHeadroom, but never below gcMinPercent. (600,000 requests with
+// 300,000 payments, checked: 124 MB resident at 40 MB and 50%, 101 MB at
+// 24 MB and 25%, 92 MB at 16 MB and 20%, within ±5% of CPU; the runs with
+// few payments keep 400%: their live heap stays below 6 MB.) The collector's timing
 // decides nothing a run computes (the ledgers' shared versions are looked
 // up through weak pointers, and a missing one is recomputed with the same
 // result), so the policy changes speed and memory, never an output.
@@ -28,11 +31,11 @@ const (
 	// gcMaxHeadroom is the most garbage, in bytes, the policy lets a
 	// heap above gcMaxHeadroom*100/gcBase live bytes accumulate between
 	// collections (scaled by gcBase/defaultGOGC for a sweep's base).
-	gcMaxHeadroom = 40 << 20
+	gcMaxHeadroom = 24 << 20
 	// gcMinPercent is the smallest percentage the policy sets: a heap of
-	// hundreds of MB still collects after growing by half, not every few
-	// MB of allocation.
-	gcMinPercent = 50
+	// hundreds of MB still collects after growing by a quarter, not every
+	// few MB of allocation.
+	gcMinPercent = 25
 )
 
 // gcBase is the policy's percentage for small heaps (0: the policy is off,

@@ -11,13 +11,13 @@ func TestGCPercent(t *testing.T) {
 	}{
 		{0, 400, 400},
 		{5 * mb, 400, 400},
-		{10 * mb, 400, 400}, // 40 MB of headroom: the cap
-		{20 * mb, 400, 200},
-		{40 * mb, 400, 100},
-		{80 * mb, 400, 50},
-		{400 * mb, 400, 50}, // never below gcMinPercent
+		{6 * mb, 400, 400}, // 24 MB of headroom: the cap
+		{12 * mb, 400, 200},
+		{48 * mb, 400, 50},
+		{96 * mb, 400, 25},
+		{400 * mb, 400, 25}, // never below gcMinPercent
 		{5 * mb, 1600, 1600},
-		{20 * mb, 1600, 800}, // a sweep's cap scales with its base
+		{48 * mb, 1600, 200}, // a sweep's cap scales with its base
 	} {
 		if got := gcPercent(tc.live, tc.base); got != tc.want {
 			t.Errorf("gcPercent(%d MB, %d) = %d, want %d", tc.live/mb, tc.base, got, tc.want)

@@ -43,8 +43,8 @@ replicas. One seed reproduces a run to the byte: every run prints its seed and
 a trace hash.
 
 The Go garbage collector runs with GOGC=400 while the live heap is small,
-then lets at most 40 MB of garbage accumulate between collections (but at
-least 50% of the live heap), unless the GOGC environment variable is set.`,
+then lets at most 24 MB of garbage accumulate between collections (but at
+least 25% of the live heap), unless the GOGC environment variable is set.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
