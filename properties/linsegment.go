@@ -576,7 +576,7 @@ func (s *linSearch) run(ops []linOp, nCarried int, starts []linState, collect bo
 			continue
 		}
 		s.seen[k] = struct{}{}
-		stop, ok := s.walk(done, []byte(st.snap), m)
+		stop, ok := s.walk(done, []byte(st.snap), m, false)
 		if !ok {
 			return nil, false
 		}
@@ -589,9 +589,10 @@ func (s *linSearch) run(ops []linOp, nCarried int, starts []linState, collect bo
 
 // walk extends the linearization of the operations in done, which left the
 // ledger in state, recording the end states (m: the carried operations'
-// first bit). stop: one end state found and not collecting; ok false: the
-// step budget ran out.
-func (s *linSearch) walk(done uint64, state []byte, m int) (stop, ok bool) {
+// first bit). inState says the search ledger holds state already (the
+// caller's last operation led there). stop: one end state found and not
+// collecting; ok false: the step budget ran out.
+func (s *linSearch) walk(done uint64, state []byte, m int, inState bool) (stop, ok bool) {
 	if done&s.required == s.required {
 		// Carried operations taking effect after this are as well taken
 		// at the start of the next segment: that end state is this one.
@@ -604,6 +605,9 @@ func (s *linSearch) walk(done uint64, state []byte, m int) (stop, ok bool) {
 			minRet = min(minRet, s.ops[i].ret)
 		}
 	}
+	// The state is restored once from its snapshot (or found in place),
+	// then frozen: the next operations tried from it thaw it in O(1).
+	var frozen interface{ Encode() []byte }
 	for i := range s.ops {
 		op := &s.ops[i]
 		if done&(1<<i) != 0 || op.call > minRet {
@@ -612,9 +616,21 @@ func (s *linSearch) walk(done uint64, state []byte, m int) (stop, ok bool) {
 		if s.steps++; s.steps > maxSearchSteps {
 			return false, false
 		}
-		if err := s.l.Restore(state); err != nil {
-			return false, false
+		switch {
+		case inState:
+		case frozen != nil:
+			if err := s.l.Thaw(frozen); err != nil {
+				return false, false
+			}
+		default:
+			if err := s.l.Restore(state); err != nil {
+				return false, false
+			}
 		}
+		if frozen == nil {
+			frozen = s.l.Freeze()
+		}
+		inState = false // the operation below may change it
 		if res := s.l.Execute(op.input); !op.pending && res != op.output {
 			continue
 		}
@@ -624,7 +640,7 @@ func (s *linSearch) walk(done uint64, state []byte, m int) (stop, ok bool) {
 			continue
 		}
 		s.seen[k] = struct{}{}
-		if stop, ok := s.walk(k.done, next, m); !ok || stop {
+		if stop, ok := s.walk(k.done, next, m, true); !ok || stop {
 			return stop, ok
 		}
 	}
