@@ -516,6 +516,7 @@ func TestConfirmTable(t *testing.T) {
 	for i := 0; i < 200; i++ {
 		id := idOf(i % 37)
 		set(i%5, id, uint64(i/3))
+		set(22+i%2, id, uint64(i/3)) // the last packed replica id and the first not packed
 		set(70+i%3, id, uint64(i))
 		if _, ok := wantLog[id]; !ok && i%4 == 0 {
 			wantLog[id] = uint64(i)
@@ -526,7 +527,7 @@ func TestConfirmTable(t *testing.T) {
 		t.Helper()
 		for i := 0; i < 37; i++ {
 			id := idOf(i)
-			for _, r := range []int{0, 1, 2, 3, 4, 5, 70, 71, 72} {
+			for _, r := range []int{0, 1, 2, 3, 4, 5, 22, 23, 70, 71, 72} {
 				s, ok := ct.replica(r, id)
 				ws, wok := want[confirmKey{id, r}]
 				if ok != wok || s != ws {
@@ -534,6 +535,14 @@ func TestConfirmTable(t *testing.T) {
 				}
 			}
 		}
+	}
+	// seqs too large to pack, for the log and a replica
+	huge := uint64(1)<<40 + 5 // wraps to 5 if packed
+	set(1, "HUGE", huge)
+	ct.setLog("HUGE", huge+1)
+	wantLog["HUGE"] = huge + 1
+	if s, ok := ct.replica(1, "HUGE"); !ok || s != huge {
+		t.Errorf("replica 1, HUGE: %d %v, want %d", s, ok, huge)
 	}
 	check()
 	for i := 0; i < 40; i++ {
@@ -544,10 +553,14 @@ func TestConfirmTable(t *testing.T) {
 			t.Errorf("log %s = %d %v, want %d %v", id, s, ok, ws, wok)
 		}
 	}
+	if s, ok := ct.log("HUGE"); !ok || s != huge+1 {
+		t.Errorf("log HUGE = %d %v, want %d", s, ok, huge+1)
+	}
 	ct.clearReplica(2)
 	ct.clearReplica(71)
+	ct.clearReplica(22)
 	for k := range want {
-		if k.r == 2 || k.r == 71 {
+		if k.r == 2 || k.r == 71 || k.r == 22 {
 			delete(want, k)
 		}
 	}

@@ -17,28 +17,46 @@ func newRef(c *ledger.SnapshotCache) *ledger.Ledger {
 
 // confirmTable records, per payment, the seq at which each correct replica
 // and the committed log first confirmed it (successfully), for the
-// LedgerInvariant check that nothing confirms a payment twice. It holds
-// one 24-byte record per confirmed payment instead of a map per replica
-// and one for the log: replicas normally confirm a payment at the same
-// seq, so the record holds that seq and the set of replicas (ids below 64)
-// that confirmed it there; a replica's first confirm at another seq goes
-// to a side map. A payment id of at most shortIDLen bytes (the workload's
-// ids) is the key itself, packed into 16 bytes: no string is kept and the
-// map holds no pointers, so the collector does not scan it; longer ids
-// are kept as strings in a second map.
+// LedgerInvariant check that nothing confirms a payment twice. Replicas and
+// the log normally confirm a payment at the same seq, so one 8-byte word
+// per payment holds that seq and who confirmed it there (confirmWord); a
+// first confirm at another seq, by a replica id of packedReplicas or more
+// or at a seq too large to pack goes to a side map. A payment id of at
+// most shortIDLen bytes (the workload's ids) is the key itself, packed into
+// 16 bytes: no string is kept and the map holds no pointers, so the
+// collector does not scan it; longer ids are kept as strings in a second
+// map.
 type confirmTable struct {
-	short map[shortID]confirmRec
-	long  map[string]confirmRec
-	other map[confirmKey]uint64
+	short map[shortID]uint64
+	long  map[string]uint64
+	other map[confirmKey]uint64 // replica r's first confirm seq, when not packed
+	log2  map[string]uint64     // the log's first confirm seq, when not packed
 }
 
-// confirmRec is one payment's record: seq+1 (0: none) and the replicas
-// (bit r) whose first confirm was at seq, and the committed log's seq+1
-// (0: none).
-type confirmRec struct {
-	seq  uint64
-	mask uint64
-	ref  uint64
+// A confirm word packs: bits 0..22 the replicas (bit r) whose first
+// confirm was at seq, bit 23 the committed log's first confirm was at seq,
+// bits 24..63 seq+1 (0: none yet).
+const (
+	packedReplicas = 23
+	logBit         = uint64(1) << packedReplicas
+	seqShift       = 24
+	maxPackedSeq   = uint64(1)<<(64-seqShift) - 2
+)
+
+// wordSeq returns the seq a confirm word holds (ok false: none).
+func wordSeq(w uint64) (uint64, bool) {
+	if w>>seqShift == 0 {
+		return 0, false
+	}
+	return w>>seqShift - 1, true
+}
+
+// withSeq returns w holding seq when it holds none yet and seq packs.
+func withSeq(w, seq uint64) uint64 {
+	if w>>seqShift == 0 && seq <= maxPackedSeq {
+		w |= (seq + 1) << seqShift
+	}
+	return w
 }
 
 type confirmKey struct {
@@ -64,37 +82,35 @@ func shortOf(id string) (k shortID, ok bool) {
 }
 
 func (t *confirmTable) reset() {
-	t.short, t.long, t.other = reuse(t.short), reuse(t.long), reuse(t.other)
+	t.short, t.long, t.other, t.log2 = reuse(t.short), reuse(t.long), reuse(t.other), reuse(t.log2)
 }
 
-// get returns id's record.
-func (t *confirmTable) get(id string) (confirmRec, bool) {
+// get returns id's confirm word (0: none).
+func (t *confirmTable) get(id string) uint64 {
 	if k, ok := shortOf(id); ok {
-		rec, ok := t.short[k]
-		return rec, ok
+		return t.short[k]
 	}
-	rec, ok := t.long[id]
-	return rec, ok
+	return t.long[id]
 }
 
-// put sets id's record (isNew: id had none, so a long id is cloned: the
+// put sets id's confirm word (a long id new to the table is cloned: the
 // table must not keep alive the operation it was cut from).
-func (t *confirmTable) put(id string, rec confirmRec, isNew bool) {
+func (t *confirmTable) put(id string, w uint64) {
 	if k, ok := shortOf(id); ok {
-		t.short[k] = rec
+		t.short[k] = w
 		return
 	}
-	if isNew {
+	if _, ok := t.long[id]; !ok {
 		id = strings.Clone(id)
 	}
-	t.long[id] = rec
+	t.long[id] = w
 }
 
 // replica returns the seq at which replica r first confirmed payment id.
 func (t *confirmTable) replica(r int, id string) (uint64, bool) {
-	rec, ok := t.get(id)
-	if ok && r >= 0 && r < 64 && rec.mask&(1<<r) != 0 {
-		return rec.seq - 1, true
+	w := t.get(id)
+	if s, ok := wordSeq(w); ok && r >= 0 && r < packedReplicas && w&(1<<r) != 0 {
+		return s, true
 	}
 	if len(t.other) == 0 {
 		return 0, false
@@ -105,31 +121,28 @@ func (t *confirmTable) replica(r int, id string) (uint64, bool) {
 
 // setReplica records replica r's first confirm of payment id at seq.
 func (t *confirmTable) setReplica(r int, id string, seq uint64) {
-	rec, ok := t.get(id)
-	if rec.seq == 0 {
-		rec.seq = seq + 1
+	w := withSeq(t.get(id), seq)
+	if s, ok := wordSeq(w); ok && s == seq && r >= 0 && r < packedReplicas {
+		t.put(id, w|1<<r)
+		return
 	}
-	if rec.seq == seq+1 && r >= 0 && r < 64 {
-		rec.mask |= 1 << r
-	} else {
-		t.other[confirmKey{strings.Clone(id), r}] = seq
+	if w != 0 {
+		t.put(id, w)
 	}
-	t.put(id, rec, !ok)
+	t.other[confirmKey{strings.Clone(id), r}] = seq
 }
 
 // clearReplica forgets replica r's confirms (a wiped replica starts again).
 func (t *confirmTable) clearReplica(r int) {
-	if r >= 0 && r < 64 {
-		for id, rec := range t.short {
-			if rec.mask&(1<<r) != 0 {
-				rec.mask &^= 1 << r
-				t.short[id] = rec
+	if r >= 0 && r < packedReplicas {
+		for id, w := range t.short {
+			if w&(1<<r) != 0 {
+				t.short[id] = w &^ (1 << r)
 			}
 		}
-		for id, rec := range t.long {
-			if rec.mask&(1<<r) != 0 {
-				rec.mask &^= 1 << r
-				t.long[id] = rec
+		for id, w := range t.long {
+			if w&(1<<r) != 0 {
+				t.long[id] = w &^ (1 << r)
 			}
 		}
 	}
@@ -142,16 +155,26 @@ func (t *confirmTable) clearReplica(r int) {
 
 // log returns the seq at which the committed log first confirmed id.
 func (t *confirmTable) log(id string) (uint64, bool) {
-	rec, _ := t.get(id)
-	if rec.ref == 0 {
+	w := t.get(id)
+	if s, ok := wordSeq(w); ok && w&logBit != 0 {
+		return s, true
+	}
+	if len(t.log2) == 0 {
 		return 0, false
 	}
-	return rec.ref - 1, true
+	s, ok := t.log2[id]
+	return s, ok
 }
 
 // setLog records the committed log's first confirm of id at seq.
 func (t *confirmTable) setLog(id string, seq uint64) {
-	rec, ok := t.get(id)
-	rec.ref = seq + 1
-	t.put(id, rec, !ok)
+	w := withSeq(t.get(id), seq)
+	if s, ok := wordSeq(w); ok && s == seq {
+		t.put(id, w|logBit)
+		return
+	}
+	if w != 0 {
+		t.put(id, w)
+	}
+	t.log2[strings.Clone(id)] = seq
 }

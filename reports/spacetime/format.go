@@ -273,6 +273,9 @@ func (b *binReader) next() (*rawRecord, error) {
 		if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, err
 		}
+		if err != nil && strings.HasPrefix(sim.BinaryMagic[:7], string(magic[:min(n, 7)])) {
+			return nil, err // cut inside the header (all versions start with "PBTRACE")
+		}
 		switch string(magic[:n]) {
 		case sim.BinaryMagic:
 			b.sends = new([sim.SendRing]sendRec)
