@@ -104,6 +104,9 @@ input, 130 interrupted.`,
 			c.Nodes = nodes.ns[0]
 			c.TimerLimit = cmd.Flags().Changed("timers")
 			c.NoSleep = !sleep
+			if c.Workers == 0 {
+				c.Workers = runtime.NumCPU()
+			}
 			for _, s := range byz {
 				b, err := pexplore.ParseByzantine(s, c.Nodes)
 				if err != nil {
@@ -172,7 +175,7 @@ input, 130 interrupted.`,
 	fl.BoolVar(&c.Inert, "inert", false, "discard in-flight messages their receiver declares inert (a vote past its certificate, a reply to an accepted request): states differing only in them merge")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
 	fl.IntVar(&c.LivenessSteps, "liveness-steps", 0, "check from every state that a fair fault-free continuation completes within N transitions (0: off)")
-	fl.IntVar(&c.Workers, "workers", runtime.NumCPU(), "goroutines of the breadth-first search (not with --dfs, --dpor or --sleep); the result is the same for any number")
+	fl.IntVar(&c.Workers, "workers", 0, "simulations run at once (0: one per CPU); here the goroutines of a breadth-first search (not with --dfs, --dpor or --sleep): the result is the same for any number")
 	fl.BoolVar(&allVariants, "all-variants", false, "explore every broken variant and print a table")
 	addQuietFlag(fl, &quiet)
 	addOutFlag(fl, &out, "", "the replay file of a counterexample (default "+outDir+"/explore-VARIANT.replay.yaml)")

@@ -130,3 +130,15 @@ func TestExploreDPORCounterexampleReplays(t *testing.T) {
 		t.Fatalf("correct protocol: exit %d, output:\n%s%s", code, out, errs)
 	}
 }
+
+// TestExploreQuietTimersVerdict: with --quiet-timers the verdict says that
+// only schedules whose timers expired with nothing in flight were explored.
+func TestExploreQuietTimersVerdict(t *testing.T) {
+	out, errs, code := cli(t, "explore", "--quiet", "--depth", "4", "--views", "0", "--quiet-timers")
+	if code != 0 || !strings.Contains(out, "no violation within these bounds") || !strings.Contains(out, "only schedules whose timers expired with no message in flight") {
+		t.Fatalf("exit %d, output:\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(errs, "(only with no message in flight)") {
+		t.Errorf("the description does not name quiet timers:\n%s", errs)
+	}
+}

@@ -89,6 +89,15 @@ func (c Config) Coverage(checked int) string {
 
 // Verdict says what an exploration that found no violation judged.
 func (r *Result) Verdict() string {
+	v := r.verdict()
+	if r.Config.QuietTimers {
+		// The schedules explored are not all those within the bounds.
+		v += "; only schedules whose timers expired with no message in flight (--quiet-timers)"
+	}
+	return v
+}
+
+func (r *Result) verdict() string {
 	c := r.Config
 	switch {
 	case r.Complete && c.DPOR:

@@ -55,9 +55,15 @@ func TestBinaryV3Damaged(t *testing.T) {
 		{"message flags on a timer", string([]byte{timer | sim.BinRef, 0, 1, 3}) + end, "record 1: message flags on a timer record", 0},
 		{"event flag on a crash", string([]byte{crash | sim.BinEvent, 0, 1}) + end, "record 1: event flag on a crash record", 0},
 		{"cut between records", string([]byte{crash, 0, 1, crash, 5, 2}), "record 3: truncated: the file ends without its end mark", 2},
+		{"cut in the header", "", "record 1: truncated: the file ends inside this record", 0},
 		{"two flushes", string([]byte{crash, 0, 1}) + end + string([]byte{crash, 5, 2}) + end, "", 2},
 	} {
-		rd := NewBinaryReader(strings.NewReader(sim.BinaryMagic+tc.data), "x.pbt")
+		if tc.name == "cut in the header" {
+			tc.data = sim.BinaryMagic[:5]
+		} else {
+			tc.data = sim.BinaryMagic + tc.data
+		}
+		rd := NewBinaryReader(strings.NewReader(tc.data), "x.pbt")
 		n := 0
 		var err error
 		for {
