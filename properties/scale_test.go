@@ -13,6 +13,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/pbftsim/pbftsim/reports/spacetime"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 )
@@ -30,15 +31,14 @@ func scaleConfig(requests, payments int) cluster.Config {
 }
 
 // traceSink writes the binary trace, zstd-compressed, as `run --trace
-// FILE.pbt.zst` does, to w.
+// FILE.pbt.zst` does (the same encoder options), to w.
 type traceSink struct {
 	*sim.BinarySink
 	zw *zstd.Encoder
 }
 
 func newTraceSink(w io.Writer) *traceSink {
-	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-		zstd.WithWindowSize(1<<19), zstd.WithLowerEncoderMem(true))
+	zw, err := zstd.NewWriter(w, spacetime.BinaryTraceZstd...)
 	if err != nil {
 		panic(err)
 	}

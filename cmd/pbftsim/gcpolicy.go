@@ -60,27 +60,21 @@ func gcPercent(live uint64, base int) int {
 
 // startGCPolicy sets the collector's percentage to base and, after every
 // collection, to gcPercent of the live heap, unless the GOGC environment
-// variable is set (gogc != ""): then the runtime's setting stands.
-func startGCPolicy(gogc string, base int) {
+// variable is set (gogc != ""): then the runtime's setting stands. The
+// returned function stops the policy and restores the percentage (`run`
+// starts it; the other commands keep a fixed percentage).
+func startGCPolicy(gogc string, base int) (stop func()) {
 	if gogc != "" {
-		return
+		return func() {}
 	}
-	gcBase.Store(int32(base))
-	debug.SetGCPercent(base)
-	armGCHook()
-}
-
-// setGCBase changes the policy's base percentage (a sweep runs many small
-// heaps at once and collects less often) and returns the previous one; it
-// does nothing when the policy is off (GOGC set).
-func setGCBase(base int) (old int) {
-	old = int(gcBase.Load())
-	if old == 0 {
-		return 0
+	old := debug.SetGCPercent(base)
+	if gcBase.Swap(int32(base)) == 0 {
+		armGCHook()
 	}
-	gcBase.Store(int32(base))
-	debug.SetGCPercent(base)
-	return old
+	return func() {
+		gcBase.Store(0)
+		debug.SetGCPercent(old)
+	}
 }
 
 // gcSentinel is allocated unreachable: its finalizer runs after the next

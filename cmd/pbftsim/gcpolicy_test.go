@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"runtime/debug"
+	"testing"
+)
 
 func TestGCPercent(t *testing.T) {
 	const mb = 1 << 20
@@ -25,17 +28,21 @@ func TestGCPercent(t *testing.T) {
 	}
 }
 
-// TestGCPolicyOffWithGOGC checks that GOGC in the environment turns the
-// policy off and that setGCBase then does nothing.
-func TestGCPolicyOffWithGOGC(t *testing.T) {
-	old := gcBase.Load()
-	defer gcBase.Store(old)
-	gcBase.Store(0)
-	startGCPolicy("100", defaultGOGC)
+// TestGCPolicyStartStop: GOGC in the environment keeps the policy off;
+// otherwise it is on until stopped, and stopping restores the percentage.
+func TestGCPolicyStartStop(t *testing.T) {
+	startGCPolicy("100", defaultGOGC)()
 	if gcBase.Load() != 0 {
 		t.Fatalf("policy on although GOGC is set")
 	}
-	if got := setGCBase(1600); got != 0 || gcBase.Load() != 0 {
-		t.Fatalf("setGCBase with the policy off: returned %d, base %d; want 0, 0", got, gcBase.Load())
+	before := debug.SetGCPercent(123)
+	defer debug.SetGCPercent(before)
+	stop := startGCPolicy("", defaultGOGC)
+	if gcBase.Load() != defaultGOGC {
+		t.Fatalf("policy base %d, want %d", gcBase.Load(), defaultGOGC)
+	}
+	stop()
+	if gcBase.Load() != 0 || debug.SetGCPercent(123) != 123 {
+		t.Fatal("stop left the policy on or did not restore the percentage")
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -117,6 +118,7 @@ was violated within the fault model, 2 bad input.`,
 }
 
 func runRun(cmd *cobra.Command, fl *runFlags) error {
+	defer startGCPolicy(os.Getenv("GOGC"), defaultGOGC)() // gcpolicy.go
 	sc, err := runScenario(cmd, fl)
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -73,7 +74,9 @@ input, 130 interrupted.`,
 			if cmd.Flags().Changed("protocol") {
 				o.Protocol = protocol
 			}
-			defer setGCBase(setGCBase(sweep.GOGC)) // no-op when GOGC is set
+			if os.Getenv("GOGC") == "" {
+				defer debug.SetGCPercent(debug.SetGCPercent(sweep.GOGC))
+			}
 			ctx, stop := signal.NotifyContext(commandContext(cmd), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			bar := &sweepBar{line: newProgressLine(cmd.ErrOrStderr(), quiet)}

@@ -127,10 +127,11 @@ func (p *payment) captured() int64 {
 // A Ledger is not safe for concurrent use (the simulation is single-threaded)
 // and must not be copied (use Freeze and Restore).
 type Ledger struct {
-	root  *node    // the payments (nil: none), a persistent trie (trie.go)
-	count int      // payments in root
-	ver   *version // this state's version in a SnapshotCache (nil: unshared)
-	own   *owner   // an unshared ledger's mark on the nodes it may change in place (nil: none yet)
+	root  *node          // the payments (nil: none), a persistent trie (trie.go)
+	count int            // payments in root
+	ver   *version       // this state's version in a SnapshotCache (nil: unshared)
+	cache *SnapshotCache // the cache of NewShared (nil: none)
+	own   *owner         // an unshared ledger's mark on the nodes it may change in place (nil: none yet)
 
 	buf    []byte   // scratch for hashing nodes
 	rec    [96]byte // scratch for a record (put copies it)
@@ -148,20 +149,24 @@ func (l *Ledger) Execute(op string) string {
 		res, _ := l.execute(op)
 		return res
 	}
-	if v.op == op && v.res != "" { // another ledger executed op in this state
-		if !v.changed {
-			return v.res
-		}
+	// another ledger executed op in this state
+	if v.op == op && v.res != "" {
 		if n := v.next.Value(); n != nil {
 			l.root, l.count, l.ver = n.root, n.count, n
 			return v.res
 		}
+	} else if v.rop == op && v.rres != "" {
+		return v.rres
 	}
 	res, changed := l.execute(op)
-	v.op, v.res, v.changed, v.next = op, res, changed, weak.Pointer[version]{}
-	if changed {
-		n := &version{root: l.root, count: l.count}
-		v.next, l.ver = weak.Make(n), n
+	if !changed {
+		v.rop, v.rres = op, res
+		return res
+	}
+	n := &version{root: l.root, count: l.count}
+	v.op, v.res, v.next, l.ver = op, res, weak.Make(n), n
+	if l.cache != nil {
+		l.cache.keep(n)
 	}
 	return res
 }

@@ -87,13 +87,32 @@ func encode(root *node, count int) []byte {
 // run and, like a Ledger, is not safe for concurrent use.
 type SnapshotCache struct {
 	root *version // the empty state of the ledgers made by NewShared
+	// recent holds the last recentVersions versions made (a ring, next
+	// is the oldest): a ledger that lags by fewer operations always finds
+	// the link to the next version, whatever the collector did meanwhile.
+	// With weak links alone a collection between two replicas' execution
+	// of the same batch cut the laggard off, and a ledger that recomputes
+	// a version never joins the others again: after 100,000 requests no
+	// two replicas shared their trie.
+	recent [recentVersions]*version
+	next   int
+}
+
+// recentVersions is the number of versions a SnapshotCache keeps alive: a
+// few KB of trie paths each at most.
+const recentVersions = 256
+
+// keep makes v one of the recent versions.
+func (c *SnapshotCache) keep(v *version) {
+	c.recent[c.next] = v
+	c.next = (c.next + 1) % recentVersions
 }
 
 // NewSnapshotCache returns an empty cache.
 func NewSnapshotCache() *SnapshotCache { return &SnapshotCache{root: &version{}} }
 
 // NewShared returns an empty ledger that shares states through c.
-func NewShared(c *SnapshotCache) *Ledger { return &Ledger{ver: c.root} }
+func NewShared(c *SnapshotCache) *Ledger { return &Ledger{ver: c.root, cache: c} }
 
 // version is one state of the ledgers sharing a SnapshotCache, and the
 // memo of the last operation executed in it.
@@ -101,9 +120,12 @@ type version struct {
 	root  *node
 	count int
 
-	op, res string                // the last operation executed in this state and its result ("": none)
-	changed bool                  // op changed the state (to next's)
-	next    weak.Pointer[version] // the state op led to, while some ledger holds it
+	op, res string                // the last operation executed in this state that changed it, and its result ("": none)
+	next    weak.Pointer[version] // the state op led to, while some ledger (or the cache's recent ring) holds it
+	// rop and rres are the last operation executed in this state that did
+	// not change it (a read, a rejected one) and its result: kept apart so
+	// that such an operation does not cut the link to the next state.
+	rop, rres string
 }
 
 // Restore replaces the ledger's state with the one encoded in snapshot. It
