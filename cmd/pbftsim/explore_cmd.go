@@ -4,9 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"runtime"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -82,9 +80,6 @@ smallest causal depth). A counterexample is written as an ordinary replay file
 (--out): the same scenario with network rules and crashes that make the
 kernel follow the explored schedule; pbftsim replay reruns it.
 
---dfs and --dpor run the garbage collector at GOGC=400 unless GOGC is set
-(their live heap is small; 0.78x the CPU at 1.6x the resident memory).
-
 Ctrl-C (or --budget) stops the exploration and prints the coverage so far.
 --all-variants explores the correct protocol and every broken variant with
 the same bounds (--budget applies to each) and prints a table: found, the
@@ -104,9 +99,6 @@ input, 130 interrupted.`,
 			c.Nodes = nodes.ns[0]
 			c.TimerLimit = cmd.Flags().Changed("timers")
 			c.NoSleep = !sleep
-			if c.Workers == 0 {
-				c.Workers = runtime.NumCPU()
-			}
 			for _, s := range byz {
 				b, err := pexplore.ParseByzantine(s, c.Nodes)
 				if err != nil {
@@ -120,11 +112,8 @@ input, 130 interrupted.`,
 			if (c.DPOR || c.DFS) && !cmd.Flags().Changed("max-states") {
 				c.MaxStates = 0 // fingerprints only: no default limit
 			}
-			if (c.DPOR || c.DFS) && os.Getenv("GOGC") == "" {
-				// Fingerprints only: the live heap is small (the path's
-				// worlds and the table), and collecting it at the default
-				// 100% growth took a fifth of the CPU (see README).
-				debug.SetGCPercent(dfsGCPercent)
+			if c.Workers == 0 {
+				c.Workers = runtime.NumCPU()
 			}
 			if c.MaxStates < 0 {
 				return usage(fmt.Errorf("--max-states %d: out of range: want 0 (no limit) or more", c.MaxStates))
@@ -181,10 +170,6 @@ input, 130 interrupted.`,
 	addOutFlag(fl, &out, "", "the replay file of a counterexample (default "+outDir+"/explore-VARIANT.replay.yaml)")
 	return cmd
 }
-
-// dfsGCPercent is the garbage collector's target of a depth-first or DPOR
-// exploration (unless GOGC is set).
-const dfsGCPercent = 400
 
 // defaultMaxStates bounds the states an exploration keeps: each costs about
 // 4.5 KB of live memory in a breadth-first search without a depth bound

@@ -109,7 +109,7 @@ func (c Config) Validate() error {
 	case c.DPOR && c.Depth == 0:
 		return fmt.Errorf("--dpor needs --depth: want a causal depth bound in 1..%d", MaxDepth)
 	case c.Workers < 0:
-		return bad("workers", c.Workers, "0 or more (0 and 1: one)")
+		return bad("workers", c.Workers, "0 or more")
 	case c.LivenessSteps < 0:
 		return bad("liveness-steps", c.LivenessSteps, "0 (off) or more")
 	case c.Budget < 0:

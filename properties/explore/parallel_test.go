@@ -28,7 +28,7 @@ func TestParallelSamePBFT(t *testing.T) {
 		{"liveness", Config{Nodes: 4, Requests: 1, Drops: 2, Byzantine: equiv, Views: 1, Depth: 4, LivenessSteps: 400}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if testing.Short() && tc.name == "max-states" {
+			if testing.Short() && (tc.name == "max-states" || tc.name == "liveness" || tc.name == "correct") {
 				t.Skip("short")
 			}
 			tc.c.NoSleep = true
