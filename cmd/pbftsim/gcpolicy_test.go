@@ -13,7 +13,7 @@ func TestGCPercent(t *testing.T) {
 		want int
 	}{
 		{0, 400, 400},
-		{5 * mb, 400, 400},
+		{2 * mb, 400, 400},
 		{3 * mb, 400, 400}, // 12 MB of headroom: the cap
 		{6 * mb, 400, 200},
 		{48 * mb, 400, 25},
