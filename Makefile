@@ -51,7 +51,7 @@ test:
 bench:
 	@mkdir -p $(dir $(BENCHOUT))
 	$(GO) test -pgo=$(PGO) -run='^$$' -bench=. -benchmem -count=6 -timeout=30m $(BENCHPKGS) | tee $(BENCHOUT)
-	$(GO) test -pgo=$(PGO) -run='^$$' -bench='RunChecked' -benchmem -count=6 -timeout=30m ./properties/ | tee -a $(BENCHOUT)
+	$(GO) test -pgo=$(PGO) -run='^$$' -bench='RunChecked|CheckerRecords' -benchmem -count=6 -timeout=30m ./properties/ | tee -a $(BENCHOUT)
 	$(GO) test -pgo=$(PGO) -run='^$$' -bench='Explore/n=4/(drops|dpor|slice)' -benchmem -count=6 -timeout=30m ./properties/explore/ | tee -a $(BENCHOUT)
 	@echo "compare: benchstat reports/benchdata/baseline.txt $(BENCHOUT)"
 

@@ -13,14 +13,14 @@ func TestGCPercent(t *testing.T) {
 		want int
 	}{
 		{0, 400, 400},
-		{5 * mb, 400, 400},
-		{6 * mb, 400, 400}, // 24 MB of headroom: the cap
-		{12 * mb, 400, 200},
-		{48 * mb, 400, 50},
-		{96 * mb, 400, 25},
-		{400 * mb, 400, 25}, // never below gcMinPercent
-		{5 * mb, 1600, 1600},
-		{48 * mb, 1600, 200}, // a sweep's cap scales with its base
+		{2 * mb, 400, 400},
+		{3 * mb, 400, 400}, // 12 MB of headroom: the cap
+		{6 * mb, 400, 200},
+		{48 * mb, 400, 25},
+		{80 * mb, 400, 15},
+		{400 * mb, 400, 15}, // never below gcMinPercent
+		{2 * mb, 1600, 1600},
+		{24 * mb, 1600, 200}, // the cap scales with the base
 	} {
 		if got := gcPercent(tc.live, tc.base); got != tc.want {
 			t.Errorf("gcPercent(%d MB, %d) = %d, want %d", tc.live/mb, tc.base, got, tc.want)

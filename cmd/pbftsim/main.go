@@ -45,7 +45,7 @@ a trace hash.
 
 The Go garbage collector runs with GOGC=400 unless the GOGC environment
 variable is set; pbftsim run lowers it as the live heap grows (at most
-24 MB of garbage between collections, but at least 25% of the live heap).`,
+12 MB of garbage between collections, but at least 15% of the live heap).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

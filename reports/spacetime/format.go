@@ -284,6 +284,10 @@ func (b *binReader) next() (*rawRecord, error) {
 		case sim.BinaryMagicV1:
 			b.v1 = true
 		default:
+			if n == len(magic) && string(magic[:7]) == sim.BinaryMagic[:7] && magic[7] > sim.BinaryMagic[7] && magic[7] < 0x20 {
+				return nil, binError(fmt.Sprintf("binary trace version %d is not supported (this build reads versions 1-%d): written by a newer pbftsim?",
+					magic[7], sim.BinaryMagic[7]))
+			}
 			return nil, binError(fmt.Sprintf("not a pbftsim binary trace: the file does not start with %q", sim.BinaryMagic))
 		}
 		b.started = true

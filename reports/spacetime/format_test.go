@@ -186,6 +186,14 @@ func TestTraceFormatsDamaged(t *testing.T) {
 	if _, err := readTrace(t, garbage); err == nil || !strings.Contains(err.Error(), garbage+": record 1: not a pbftsim binary trace") {
 		t.Errorf("JSONL named .pbt: %v", err)
 	}
+	// A file of a later format version is named as such, not as garbage.
+	future := filepath.Join(dir, "future.pbt")
+	if err := os.WriteFile(future, []byte(sim.BinaryMagic[:7]+"\x09rest"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readTrace(t, future); err == nil || !strings.Contains(err.Error(), future+": record 1: binary trace version 9 is not supported") {
+		t.Errorf("future version: %v", err)
+	}
 }
 
 func TestTraceFormatUnknownExtension(t *testing.T) {
