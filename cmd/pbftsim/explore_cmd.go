@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -206,13 +207,18 @@ func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 }
 
 func exploreAll(w io.Writer, c pexplore.Config) error {
+	fmt.Fprintf(w, "exploring every variant: %s\n", strings.TrimPrefix(c.Describe(), "variant "+c.VariantName()+": "))
 	fmt.Fprintf(w, "%-26s %-5s %-20s %5s %9s %8s  %s\n", "variant", "found", "property", "depth", "states", "seconds", "note")
 	found, err := experiment.ExploreAll(c, func(r pexplore.VariantRow) {
 		fmt.Fprintf(w, "%-26s %-5s %-20s %5s %9d %8.1f  %s\n", r.Variant, r.Found, r.Property, r.Depth, r.States, r.Seconds, r.Note)
 	})
 	var ie *experiment.InputError
 	if !errors.As(err, &ie) {
-		fmt.Fprintf(w, "%d of %d broken variants found within these bounds\n", found, len(properties.VariantNames()))
+		msg := fmt.Sprintf("%d of %d broken variants found within these bounds", found, len(properties.VariantNames()))
+		if c.QuietTimers {
+			msg += " (timers expired only with no message in flight: --quiet-timers)"
+		}
+		fmt.Fprintln(w, msg)
 	}
 	return exitStatus(err)
 }

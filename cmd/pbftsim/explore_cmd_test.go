@@ -45,6 +45,28 @@ func TestExploreBadBounds(t *testing.T) {
 	}
 }
 
+// TestExploreAllVariantsSaysBounds: the --all-variants table says which bounds
+// it covered, and under --quiet-timers every row without a finding, and the
+// footer, say that not every schedule within them was explored.
+func TestExploreAllVariantsSaysBounds(t *testing.T) {
+	out, errs, code := cli(t, "explore", "--quiet", "--all-variants", "--quiet-timers", "--depth", "2", "--views", "0")
+	if code != 0 {
+		t.Fatalf("exit %d, output:\n%s%s", code, out, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if !strings.HasPrefix(lines[0], "exploring every variant: n=4, 1 request(s)") || !strings.Contains(lines[0], "only with no message in flight") {
+		t.Errorf("header %q: want the bounds, quiet timers included", lines[0])
+	}
+	if foot := lines[len(lines)-1]; !strings.Contains(foot, "broken variants found within these bounds") || !strings.Contains(foot, "--quiet-timers") {
+		t.Errorf("footer %q: want the quiet-timers caveat", foot)
+	}
+	for _, l := range lines[2 : len(lines)-1] {
+		if f := strings.Fields(l); len(f) > 1 && f[1] != "yes" && !strings.Contains(l, "(--quiet-timers)") {
+			t.Errorf("row %q: no finding and no quiet-timers caveat", l)
+		}
+	}
+}
+
 // TestExploreNoViolation: the correct protocol within small bounds: exit 0
 // and the verdict names what was explored.
 func TestExploreNoViolation(t *testing.T) {

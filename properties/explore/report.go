@@ -87,12 +87,17 @@ func (c Config) Coverage(checked int) string {
 	return fmt.Sprintf("every state up to depth %d checked", checked)
 }
 
+// quietCaveat ends a verdict or a table row of a --quiet-timers exploration
+// that found nothing: the schedules explored are not all those within the
+// bounds.
+const quietCaveat = "; only schedules whose timers expired with no message in flight (--quiet-timers)"
+
 // Verdict says what an exploration that found no violation judged.
 func (r *Result) Verdict() string {
 	v := r.verdict()
 	if r.Config.QuietTimers {
 		// The schedules explored are not all those within the bounds.
-		v += "; only schedules whose timers expired with no message in flight (--quiet-timers)"
+		v += quietCaveat
 	}
 	return v
 }
@@ -180,6 +185,10 @@ func AllVariants(c Config, row func(VariantRow)) error {
 		case !res.Complete:
 			r.Found = "no*"
 			r.Note = fmt.Sprintf("bounds not exhausted: %s, no violation (a counterexample would be deeper)", cv.Coverage(res.Checked))
+		}
+		if cv.QuietTimers && !res.Found() {
+			// Not every schedule within the bounds was explored.
+			r.Note += quietCaveat
 		}
 		row(r)
 		if res.Interrupted && c.Stop != nil && c.Stop() {
