@@ -19,6 +19,10 @@ type worker struct {
 	check func(w *World, records []Record) (string, string)
 	chain []*recChain
 	pbuf  []Record
+	// inertAt is the queue index, in its round, of the state whose
+	// expansion set e.inertErr (the sequential search reports the first
+	// in queue order).
+	inertAt int
 }
 
 // pchild is a successor computed by a worker.
@@ -92,9 +96,12 @@ func (s *search) pbfs(w0 *World, recs []Record) error {
 		}
 	}
 	defer func() {
+		// The error of the earliest state in queue order, as the
+		// sequential search would report, whichever worker met it.
+		first := -1
 		for _, wk := range ws {
-			if s.e.inertErr == nil {
-				s.e.inertErr = wk.e.inertErr
+			if wk.e.inertErr != nil && (first < 0 || wk.inertAt < first) {
+				s.e.inertErr, first = wk.e.inertErr, wk.inertAt
 			}
 		}
 		// As the sequential search counts: the transitions merged, not
@@ -115,7 +122,13 @@ func (s *search) pbfs(w0 *World, recs []Record) error {
 			exps = make([]pexp, n)
 		}
 		round := queue[:n]
-		forEach(ws, n, func(k, i int) { exps[i] = s.pexpand(ws[k], round[i]) })
+		forEach(ws, n, func(k, i int) {
+			had := ws[k].e.inertErr != nil
+			exps[i] = s.pexpand(ws[k], round[i])
+			if !had && ws[k].e.inertErr != nil {
+				ws[k].inertAt = i
+			}
+		})
 		// Merge in queue order, as the sequential search visits.
 		news = news[:0]
 		var stop *Stats // counters at the MaxStates stop
