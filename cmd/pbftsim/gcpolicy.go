@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
+	"sync"
 	"sync/atomic"
 )
 
@@ -42,8 +43,15 @@ const (
 )
 
 // gcBase is the policy's percentage for small heaps (0: the policy is off,
-// because GOGC is set).
-var gcBase atomic.Int32
+// because GOGC is set or it was stopped). gcMu orders a collection's update
+// (onGC) with startGCPolicy and its stop, so that a collection during stop
+// cannot overwrite the restored percentage; gcArmed says a hook is pending
+// (one chain at a time, however often the policy is started and stopped).
+var (
+	gcBase  atomic.Int32
+	gcMu    sync.Mutex
+	gcArmed bool
+)
 
 // gcPercent returns the percentage for a live heap of live bytes under
 // base: base while live*base/100 is at most the headroom cap
@@ -70,11 +78,17 @@ func startGCPolicy(gogc string, base int) (stop func()) {
 	if gogc != "" {
 		return func() {}
 	}
+	gcMu.Lock()
+	defer gcMu.Unlock()
 	old := debug.SetGCPercent(base)
-	if gcBase.Swap(int32(base)) == 0 {
+	gcBase.Store(int32(base))
+	if !gcArmed {
+		gcArmed = true
 		armGCHook()
 	}
 	return func() {
+		gcMu.Lock()
+		defer gcMu.Unlock()
 		gcBase.Store(0)
 		debug.SetGCPercent(old)
 	}
@@ -96,16 +110,25 @@ func armGCHook() {
 var liveSample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
 
 // onGC runs on the finalizer goroutine after a collection: it sets the
-// percentage for the live heap found, and arms the hook again.
+// percentage for the live heap found, and arms the hook again; once the
+// policy is stopped it ends the chain instead.
 func onGC() {
-	defer armGCHook()
+	gcMu.Lock()
+	defer gcMu.Unlock()
+	gcHooks.Add(1)
 	base := int(gcBase.Load())
 	if base == 0 {
+		gcArmed = false
 		return
 	}
+	defer armGCHook()
 	metrics.Read(liveSample)
 	if liveSample[0].Value.Kind() != metrics.KindUint64 {
 		return
 	}
 	debug.SetGCPercent(gcPercent(liveSample[0].Value.Uint64(), base))
 }
+
+// gcHooks counts onGC calls (for the tests: one per collection while the
+// policy is on, however often it was restarted).
+var gcHooks atomic.Int64

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"runtime"
 	"runtime/debug"
 	"testing"
+	"time"
 )
 
 func TestGCPercent(t *testing.T) {
@@ -44,5 +46,37 @@ func TestGCPolicyStartStop(t *testing.T) {
 	stop()
 	if gcBase.Load() != 0 || debug.SetGCPercent(123) != 123 {
 		t.Fatal("stop left the policy on or did not restore the percentage")
+	}
+}
+
+// TestGCPolicyRestartOneHook: starting and stopping the policy again and
+// again keeps one hook chain (one onGC per collection, not one per start),
+// and once stopped no collection overwrites the restored percentage.
+// Finalizers run on their own goroutine, so the test gives them time after
+// each collection; a slow machine can only make it count fewer calls.
+func TestGCPolicyRestartOneHook(t *testing.T) {
+	before := debug.SetGCPercent(123)
+	defer debug.SetGCPercent(before)
+	collect := func(k int) {
+		for range k {
+			runtime.GC()
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	for range 5 {
+		startGCPolicy("", defaultGOGC)()
+		collect(1)
+	}
+	stop := startGCPolicy("", defaultGOGC)
+	collect(2)
+	n0 := gcHooks.Load()
+	collect(3)
+	if d := gcHooks.Load() - n0; d > 4 {
+		t.Errorf("%d hook calls for 3 collections after 6 starts: more than one hook chain", d)
+	}
+	stop()
+	collect(3)
+	if p := debug.SetGCPercent(123); p != 123 {
+		t.Errorf("percentage %d after stop and collections, want the restored 123", p)
 	}
 }
