@@ -52,8 +52,12 @@ func (h *eventHeap) Len() int { return len(h.a) }
 // push adds e.
 func (h *eventHeap) push(e event) {
 	h.a = append(h.a, e)
-	a := h.a
-	i := len(a) - 1
+	siftUp(h.a, len(h.a)-1, e)
+}
+
+// siftUp puts e at the hole a[i], or above it while it runs before the
+// parent (the shared last step of push and pop).
+func siftUp(a []event, i int, e event) {
 	for i > 0 {
 		p := (i - 1) / 4
 		if !e.before(&a[p]) {
@@ -117,15 +121,7 @@ func (h *eventHeap) pop() event {
 		a[i] = a[m]
 		i = m
 	}
-	for i > 0 {
-		p := (i - 1) / 4
-		if !last.before(&a[p]) {
-			break
-		}
-		a[i] = a[p]
-		i = p
-	}
-	a[i] = last
+	siftUp(a, i, last)
 	return top
 }
 

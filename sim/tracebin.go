@@ -345,9 +345,7 @@ func (s *BinarySink) Record(r *Record) {
 				b = binary.AppendVarint(b, int64(r.Local))
 			}
 		}
-		if r.Reason != DropNone {
-			b = append(b, byte(r.Reason))
-		}
+		b = appendReason(b, r)
 		if head&BinEvent != 0 {
 			var err error
 			if b, err = s.appendValue(b, r.Event.Name(), r.Event); err != nil {
@@ -364,9 +362,7 @@ func (s *BinarySink) Record(r *Record) {
 		b = binary.AppendUvarint(b, dt)
 		b = binary.AppendUvarint(b, uint64(uint32(r.From)))
 		b = binary.AppendUvarint(b, uint64(uint32(r.To)))
-		if r.Reason != DropNone {
-			b = append(b, byte(r.Reason))
-		}
+		b = appendReason(b, r)
 		s.done(b)
 		return
 	}
@@ -380,9 +376,7 @@ func (s *BinarySink) Record(r *Record) {
 		b = append(b, head|BinSend)
 		b = binary.AppendUvarint(b, dt)
 		b = binary.AppendUvarint(b, r.Seq-q)
-		if r.Reason != DropNone {
-			b = append(b, byte(r.Reason))
-		}
+		b = appendReason(b, r)
 		s.lastFrom, s.lastMsg = r.From, m
 		s.done(b)
 		return
@@ -391,9 +385,7 @@ func (s *BinarySink) Record(r *Record) {
 		b = append(b, head|BinCopy)
 		b = binary.AppendUvarint(b, dt)
 		b = binary.AppendUvarint(b, uint64(uint32(r.To)))
-		if r.Reason != DropNone {
-			b = append(b, byte(r.Reason))
-		}
+		b = appendReason(b, r)
 		s.done(b)
 		return
 	}
@@ -406,9 +398,7 @@ func (s *BinarySink) Record(r *Record) {
 	b = binary.AppendUvarint(b, dt)
 	b = binary.AppendUvarint(b, uint64(uint32(r.From)))
 	b = binary.AppendUvarint(b, uint64(uint32(r.To)))
-	if r.Reason != DropNone {
-		b = append(b, byte(r.Reason))
-	}
+	b = appendReason(b, r)
 	if hit {
 		b = binary.AppendUvarint(b, age)
 	} else {
@@ -425,6 +415,14 @@ func (s *BinarySink) Record(r *Record) {
 
 // done keeps b, the output with the record appended, writing it out once
 // it reaches binFlush bytes.
+// appendReason appends a drop's reason byte (nothing for other records).
+func appendReason(b []byte, r *Record) []byte {
+	if r.Reason != DropNone {
+		b = append(b, byte(r.Reason))
+	}
+	return b
+}
+
 func (s *BinarySink) done(b []byte) {
 	s.out = b
 	if len(b) >= binFlush {
