@@ -18,6 +18,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"sync"
 
 	"github.com/pbftsim/pbftsim/sim/ledger"
 )
@@ -263,10 +264,11 @@ func (p *Plan) Client(i int) Ops {
 }
 
 // Ops is one client's operations in a Plan, drawn on demand. The zero
-// value is empty. An Ops is not safe for concurrent use; operations are
-// drawn in order, so asking for them in order (or for the last one again)
-// is cheap, and asking for an earlier one draws the client's operations
-// again from the start.
+// value is empty. An Ops is safe for concurrent use (calls are
+// serialised: an explorer's parallel search shares it between workers).
+// Operations are drawn in order, so asking for them in order (or for the
+// last one again) is cheap, and asking for an earlier one draws the
+// client's operations again from the start.
 type Ops struct {
 	d *drawer
 	n int // operations issued: a prefix of the d.total drawn
@@ -318,6 +320,11 @@ const (
 // money left), and a follow-up operation drawn but held back until its
 // payment's authorize has been emitted.
 type drawer struct {
+	// mu serialises op: an explorer's parallel search shares one client's
+	// Ops between the worlds its workers step (op i is a function of i
+	// alone, whatever was drawn before, so the order of calls never
+	// changes a result).
+	mu         sync.Mutex
 	plan       *Plan
 	client     int
 	total      int // operations of the client
@@ -356,6 +363,8 @@ func (d *drawer) reset() {
 }
 
 func (d *drawer) op(i int) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if d.r == nil || i < d.next-1 {
 		d.reset()
 	}

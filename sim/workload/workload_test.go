@@ -1,12 +1,14 @@
 package workload
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/sim/ledger"
@@ -331,5 +333,36 @@ func TestIssuedPerClient(t *testing.T) {
 		if err := bad.Validate(); err == nil || !strings.Contains(err.Error(), "Issued") {
 			t.Errorf("%+v: got %v, want an error naming Issued", bad, err)
 		}
+	}
+}
+
+// TestOpsConcurrent: goroutines asking one client's Ops for operations in
+// different orders (as the workers of a parallel exploration do) get the
+// operations drawn in order; without the drawer's lock this fails under
+// the race detector (go test -race) and usually without it too.
+func TestOpsConcurrent(t *testing.T) {
+	c := Config{Clients: 2, Requests: 400, Payments: 30}
+	want := Generate(c, rand.New(rand.NewPCG(5, 3)))
+	ops := NewPlan(c, rand.New(rand.NewPCG(5, 3))).Client(1)
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 7))
+			for range 2000 {
+				k := r.IntN(ops.Len())
+				if got := ops.Op(k); got != want[1][k] {
+					errs <- fmt.Sprintf("goroutine %d op %d: %q, in order %q", g, k, got, want[1][k])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }
