@@ -332,7 +332,7 @@ type drawer struct {
 	next       int    // index of the next operation to draw
 	last       string // operation next-1
 	state      []uint8
-	amount     []int64 // authorized amount, then captured money not yet refunded
+	amount     []uint32 // authorized amount, then captured money not yet refunded (at most 100,000 cents)
 	open       []int32
 	refundable []int32
 	unauth     []int32 // payments whose authorize is not yet emitted
@@ -348,7 +348,7 @@ func (d *drawer) reset() {
 	np := d.plan.clientPayments(d.client)
 	d.next, d.last, d.hasHeld, d.held = 0, "", false, ""
 	d.state = make([]uint8, np)
-	d.amount = make([]int64, np)
+	d.amount = make([]uint32, np)
 	d.open = make([]int32, np)
 	for k := range d.open {
 		d.open[k] = int32(k)
@@ -383,7 +383,7 @@ func (d *drawer) id(k int) string {
 // touch draws payment k's amount when it is first used.
 func (d *drawer) touch(k int) {
 	if d.state[k]&^payAuthorized == payNew {
-		d.amount[k] = 100 * (1 + d.r.Int64N(1000))
+		d.amount[k] = uint32(100 * (1 + d.r.Int64N(1000)))
 		d.state[k] = d.state[k]&payAuthorized | payOpen
 	}
 }
@@ -396,7 +396,7 @@ func (d *drawer) authorize(k int) string {
 	d.unauth[j] = d.unauth[last]
 	d.unauthPos[d.unauth[j]] = j
 	d.unauth = d.unauth[:last]
-	return ledger.Authorize(d.id(k), d.amount[k])
+	return ledger.Authorize(d.id(k), int64(d.amount[k]))
 }
 
 // draw returns the next operation. A held follow-up goes first; otherwise
@@ -471,11 +471,11 @@ func (d *drawer) followUp() (int, string) {
 	case kRefund:
 		j := d.r.IntN(len(d.refundable))
 		k := int(d.refundable[j])
-		amount := d.amount[k]
+		amount := int64(d.amount[k])
 		if d.r.IntN(2) == 0 {
-			amount = 1 + d.r.Int64N(d.amount[k])
+			amount = 1 + d.r.Int64N(amount)
 		}
-		d.amount[k] -= amount
+		d.amount[k] -= uint32(amount)
 		if d.amount[k] == 0 {
 			d.refundable[j] = d.refundable[len(d.refundable)-1]
 			d.refundable = d.refundable[:len(d.refundable)-1]
