@@ -15,27 +15,13 @@ func forget(n *node) {
 // every rule (tests of CheckInvariants and CheckPayment); it reports
 // whether id was found.
 func mutate(l *Ledger, id string, f func(p *payment)) bool {
-	h := keyOf(id)
-	n := l.root
-	for d := 0; n != nil; d++ {
-		bit := uint16(1) << nibble(h, id, d)
-		if n.occ&bit == 0 {
-			return false
-		}
-		if n.sub&bit != 0 {
-			n = n.subs[n.child(bit)]
-			continue
-		}
-		off := n.recOff(bit)
-		end := recEnd(n.recs, off)
-		if string(recID(n.recs[off:end])) != id {
-			return false
-		}
-		p := decodeRec(id, n.recs[off:end])
-		f(&p)
-		n.recs = splice(n.recs, off, end, appendRecord(nil, &p), false)
-		n.summed = false
-		return true
+	n, off, end := find(l.root, keyOf(id), id)
+	if n == nil {
+		return false
 	}
-	return false
+	p := decodeRec(id, n.recs[off:end])
+	f(&p)
+	n.recs = splice(n.recs, off, end, appendRecord(nil, &p), false)
+	n.summed = false
+	return true
 }

@@ -154,24 +154,34 @@ func (n *node) child(bit uint16) int { return bits.OnesCount16(n.sub & (bit - 1)
 // get returns the record of the payment with key h and id below root (nil:
 // none): a slice of its node's records, valid until the node changes.
 func get(root *node, h uint64, id string) []byte {
-	n := root
+	n, off, end := find(root, h, id)
+	if n == nil {
+		return nil
+	}
+	return n.recs[off:end]
+}
+
+// find returns the node below root that holds the record of the payment
+// with key h and id, and the record's bounds in its recs (n == nil: none).
+func find(root *node, h uint64, id string) (n *node, off, end int) {
+	n = root
 	for d := 0; n != nil; d++ {
 		bit := uint16(1) << nibble(h, id, d)
 		if n.occ&bit == 0 {
-			return nil
+			return nil, 0, 0
 		}
 		if n.sub&bit != 0 {
 			n = n.subs[n.child(bit)]
 			continue
 		}
-		off := n.recOff(bit)
-		end := recEnd(n.recs, off)
-		if r := n.recs[off:end]; string(recID(r)) == id {
-			return r
+		off = n.recOff(bit)
+		end = recEnd(n.recs, off)
+		if string(recID(n.recs[off:end])) == id {
+			return n, off, end
 		}
-		return nil
+		return nil, 0, 0
 	}
-	return nil
+	return nil, 0, 0
 }
 
 // splice returns b with b[off:end] replaced by r: in b's array when
