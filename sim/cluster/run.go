@@ -605,14 +605,22 @@ func (cl *Cluster) payments() PaymentStates {
 			most = r.LastExecuted()
 		}
 	}
+	// the ledgers judged: one of each group holding the same trie (the
+	// replicas' ledgers share it when they agree), which answers for all
+	var ls []*ledger.Ledger
+	for i, r := range cl.states {
+		if cl.faulty[sim.NodeID(i)] != "" || r.LastExecuted() != most {
+			continue
+		}
+		if !slices.ContainsFunc(ls, cl.ledgers[i].Shares) {
+			ls = append(ls, cl.ledgers[i])
+		}
+	}
 	out := newPaymentStates(cl.payN)
 	for i := 1; i <= cl.payN; i++ {
 		id, state := workload.PaymentID(i, cl.payN), ""
-		for i, r := range cl.states {
-			if cl.faulty[sim.NodeID(i)] != "" || r.LastExecuted() != most {
-				continue
-			}
-			s, ok := cl.ledgers[i].State(id)
+		for _, l := range ls {
+			s, ok := l.State(id)
 			if !ok {
 				s = "unknown"
 			}

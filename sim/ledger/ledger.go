@@ -55,7 +55,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"weak"
 )
 
 // Payment states as reported by Execute, State and Payments.
@@ -157,7 +156,7 @@ func (l *Ledger) Execute(op string) string {
 	}
 	// another ledger executed op in this state
 	if v.op == op && v.res != "" {
-		if n := v.next.Value(); n != nil {
+		if n := v.next; n != nil {
 			l.root, l.count, l.ver = n.root, n.count, n
 			return v.res
 		}
@@ -170,8 +169,9 @@ func (l *Ledger) Execute(op string) string {
 		return res
 	}
 	n := &version{root: l.root, count: l.count}
-	v.op, v.res, v.next, l.ver = op, res, weak.Make(n), n
-	if l.cache != nil {
+	l.ver = n
+	if l.cache != nil { // else nothing would cut the link (see keep)
+		v.op, v.res, v.next = op, res, n
 		l.cache.keep(n)
 	}
 	return res
