@@ -16,7 +16,7 @@ import (
 // event is a trace event for the tests.
 type event struct{ n int }
 
-func (event) Name() string                     { return "test" }
+func (event) Name() string                      { return "test" }
 func (e event) AppendCanonical(b []byte) []byte { return append(b, byte(e.n)) }
 
 // recorder keeps a copy of every record it sees.
