@@ -148,6 +148,12 @@ func (l *Ledger) Execute(op string) string {
 		res, _ := l.execute(op)
 		return res
 	}
+	if c := l.cache; c != nil && c.concurrent {
+		// the versions' memos and the recent ring are the cache's
+		// shared state (the tries themselves are immutable)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+	}
 	// another ledger executed op in this state
 	if v.op == op && v.res != "" {
 		if n := v.next; n != nil {

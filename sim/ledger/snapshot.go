@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // snapshotMagic opens every snapshot (and the digest's input); it versions
@@ -84,9 +85,14 @@ func encode(root *node, count int) []byte {
 // operation itself. A ledger
 // that restored a snapshot no longer shares. Sharing changes speed and
 // memory only, never a result, snapshot or digest. A cache belongs to one
-// run and, like a Ledger, is not safe for concurrent use.
+// run and, like a Ledger, is not safe for concurrent use, unless
+// SetConcurrent was called: then ledgers sharing it may be used from
+// different goroutines (each ledger still by one goroutine at a time).
 type SnapshotCache struct {
-	root *version // the empty state of the ledgers made by NewShared
+	// concurrent (SetConcurrent) makes Execute on a shared ledger hold mu.
+	concurrent bool
+	mu         sync.Mutex
+	root       *version // the empty state of the ledgers made by NewShared
 	// recent holds the last recentVersions versions made (a ring, next
 	// is the oldest): a ledger that lags by fewer operations always finds
 	// the link to the next version. A version's link is cut when it
@@ -113,6 +119,16 @@ func (c *SnapshotCache) keep(v *version) {
 	c.recent[c.next] = v
 	c.next = (c.next + 1) % recentVersions
 }
+
+// SetConcurrent makes the cache safe for ledgers used from different
+// goroutines (the replicas on the simulation's, a checker's reference
+// ledger on another): Execute on a ledger sharing the cache then holds its
+// mutex. The tries are immutable once built (the cached Merkle hashes are
+// written by Digest, which only the replicas call), so the versions' memos
+// and the recent ring are the only shared state. Results never depend on
+// which ledger executes an operation first. Call it before the ledgers are
+// used.
+func (c *SnapshotCache) SetConcurrent() { c.concurrent = true }
 
 // NewSnapshotCache returns an empty cache.
 func NewSnapshotCache() *SnapshotCache { return &SnapshotCache{root: &version{}} }
