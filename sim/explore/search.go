@@ -125,6 +125,9 @@ type Result struct {
 	Property, Detail string
 	// Path is the shortest path to the violation (nil when none).
 	Path []Choice
+	// Symmetry is the group of node-id permutations (the identity first)
+	// that states were identified under (Model.Symmetry; nil: none).
+	Symmetry [][]sim.NodeID
 }
 
 // Found reports whether a violation was found.
@@ -183,11 +186,17 @@ func Run(m *Model, o Options) (*Result, error) {
 	if o.DPOR && m.DiscardInert {
 		return nil, errors.New("explore: DPOR does not discard inert messages (its races are computed on the messages' deliveries)")
 	}
+	if m.Symmetry != nil && (o.Sleep || o.DPOR) {
+		// Their sleep sets name transitions of one world, not of its
+		// renamings, and are intersected across the worlds of one key.
+		return nil, errors.New("explore: symmetry reduction does not combine with sleep sets or DPOR")
+	}
 	e.verifyInert = o.VerifyInert && m.DiscardInert
 	w0, recs, err := e.Initial()
 	if err != nil {
 		return nil, err
 	}
+	s.res.Symmetry = w0.Symmetry()
 	switch {
 	case o.DPOR:
 		err = s.dpor(w0, recs)

@@ -108,6 +108,11 @@ type World struct {
 	sends  int
 	trace  *recChain // records of the path (Options.Records)
 	ghosts []Flight  // messages discarded as inert (Options.VerifyInert only)
+	// Symmetry (Model.Symmetry): the group, the renamed node hashes (per
+	// permutation, per node) and the canonical hash.
+	sg   *symGroup
+	snh  []uint64
+	skey uint64
 	// Budgets used along the path (Fires only counts with
 	// Bounds.TimerLimit).
 	Drops, Dups, Crashes, Fires int
@@ -141,6 +146,7 @@ type Engine struct {
 	memo     []memoEntry
 	noMemo   bool
 	memoHits int
+	sym      *symHasher
 }
 
 // Model describes what to explore.
@@ -177,6 +183,9 @@ type Model struct {
 	// brokenMemo leaves the sender and the message out of the memo's key
 	// (tests show that the comparison with the memo off catches it).
 	brokenMemo bool
+	// Symmetry, if set, makes the state hash canonical over node-id
+	// permutations (symmetry reduction, see Symmetry).
+	Symmetry *Symmetry
 }
 
 // NewEngine returns an engine for m.
@@ -229,6 +238,11 @@ func (e *Engine) Initial() (*World, []Record, error) {
 	}
 	for i := range nodes {
 		w.nh[i] = e.cp.Hash(nodes[i])
+	}
+	if e.m.Symmetry != nil {
+		if err := e.symInitial(w); err != nil {
+			return nil, nil, err
+		}
 	}
 	return w, e.takeRecords(), nil
 }
@@ -508,6 +522,9 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 			eff.Nodes |= 1 << uint(i%64)
 		}
 	}
+	if w.sg != nil {
+		e.symApply(w, nw)
+	}
 	eff.Timers = c.Kind == Fire || c.Kind == Crash || len(nw.Timers) != nTimers || timersArmed(nw, tseq)
 	eff.Close = eff.Timers && timersClose(nw, tseq)
 	return nw, eff
@@ -545,7 +562,12 @@ func timersArmed(w *World, seq uint64) bool {
 // Hash returns the world's state hash: every node's state, which nodes are
 // down, the in-flight messages as a multiset, the order of the pending
 // timers, and the budgets used (timer expirations only when counted).
+// With Model.Symmetry it is the least such hash over the renamings of the
+// world by the symmetry group (see Symmetry).
 func (w *World) Hash() uint64 {
+	if w.sg != nil {
+		return w.skey
+	}
 	h := uint64(fnvOff)
 	for i, x := range w.nh {
 		h = mix(h, x)
