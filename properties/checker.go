@@ -762,12 +762,12 @@ func (c *Checker) fastRecord(r *sim.Record) bool {
 		switch m := r.Msg.(type) {
 		case *pbft.Prepare:
 			if !c.faultyNode(r.To) {
-				c.quorumDelivered(r.From, r.To, m)
+				c.quorumVote(r.From, r.To, quorumPrepare, m.View, m.Seq, digestKey(m.Digest), m.Replica, m)
 			}
 			return true
 		case *pbft.Commit:
 			if !c.faultyNode(r.To) {
-				c.quorumDelivered(r.From, r.To, m)
+				c.quorumVote(r.From, r.To, quorumCommit, m.View, m.Seq, digestKey(m.Digest), m.Replica, m)
 			}
 			return true
 		case *pbft.Reply, *pbft.Checkpoint:
