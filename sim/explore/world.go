@@ -146,7 +146,10 @@ type Engine struct {
 	memo     []memoEntry
 	noMemo   bool
 	memoHits int
-	sym      *symHasher
+	// Apply's buffers for the new world's flight and timers.
+	fbuf []Flight
+	tbuf []Timer
+	sym  *symHasher
 }
 
 // Model describes what to explore.
@@ -454,9 +457,14 @@ type Effect struct {
 
 // Apply returns the world after c (w is unchanged) and what c touched.
 func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
+	// The flight and the timers change in the engine's buffers; the new
+	// world gets copies of the exact size at the end (one allocation each,
+	// none for growing).
+	e.fbuf = append(e.fbuf[:0], w.Flight...)
+	e.tbuf = append(e.tbuf[:0], w.Timers...)
 	nw := &World{
 		Nodes: slices.Clone(w.Nodes), nh: slices.Clone(w.nh), Down: slices.Clone(w.Down),
-		Flight: slices.Clone(w.Flight), Timers: slices.Clone(w.Timers),
+		Flight: e.fbuf, Timers: e.tbuf,
 		Now: w.Now, seq: w.seq, sends: w.sends, Drops: w.Drops, Dups: w.Dups, Crashes: w.Crashes, Fires: w.Fires, Depth: w.Depth + 1,
 		ghosts: w.ghosts,
 	}
@@ -513,6 +521,8 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		}
 		e.discardInert(nw, w.sends)
 	}
+	e.fbuf, e.tbuf = nw.Flight[:0], nw.Timers[:0]
+	nw.Flight, nw.Timers = exact(nw.Flight), exact(nw.Timers)
 	var eff Effect
 	for i, st := range e.stepped {
 		if st {
@@ -582,19 +592,21 @@ func (w *World) Hash() uint64 {
 		sum += finalize(fh)
 	}
 	h = mix(mix(h, uint64(len(w.Flight))), sum)
-	ts := slices.Clone(w.Timers)
-	slices.SortFunc(ts, func(a, b Timer) int {
-		if a.At != b.At {
-			if a.At < b.At {
-				return -1
-			}
-			return 1
+	// The timers in deadline order (arming order among equal deadlines),
+	// sorted by insertion on the stack: there are few.
+	var buf [16]Timer
+	ts := buf[:0]
+	if len(w.Timers) > len(buf) {
+		ts = make([]Timer, 0, len(w.Timers))
+	}
+	for _, t := range w.Timers {
+		j := len(ts)
+		ts = append(ts, t)
+		for ; j > 0 && (t.At < ts[j-1].At || t.At == ts[j-1].At && t.Seq < ts[j-1].Seq); j-- {
+			ts[j] = ts[j-1]
 		}
-		if a.Seq < b.Seq {
-			return -1
-		}
-		return 1
-	})
+		ts[j] = t
+	}
 	for _, t := range ts {
 		h = mix(mix(h, uint64(t.Node)), uint64(t.ID))
 	}
@@ -603,6 +615,14 @@ func (w *World) Hash() uint64 {
 		h = mix(h, uint64(w.Fires)<<8|0xf1)
 	}
 	return finalize(h)
+}
+
+// exact returns a copy of s with no spare capacity (nil when empty).
+func exact[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
+		return nil
+	}
+	return append(make(S, 0, len(s)), s...)
 }
 
 func boolBit(b bool) uint64 {
