@@ -66,7 +66,11 @@ type Config struct {
 	// The result is the same for any number, except (one-pass DFS without
 	// a violation) the longest first-visit path, and the partial coverage
 	// of a stopped one-pass search.
-	Workers  int
+	Workers int
+	// StepMemo is the number of slots of the engine's step memo (0: the
+	// default, negative: off; see engine.Model.StepMemo). The exploration
+	// is the same with any; only its speed and memory change.
+	StepMemo int
 	Progress func(engine.Stats)
 	Stop     func() bool
 }
@@ -212,6 +216,7 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 		Copier:       copier(),
 		Faulty:       faulty,
 		DiscardInert: c.Inert,
+		StepMemo:     c.StepMemo,
 		Prune: func(w *engine.World) bool {
 			for i := 0; i < cfg.N; i++ {
 				if r, ok := w.Nodes[i].(*pbft.Replica); ok && r.View() > uint64(c.Views) {

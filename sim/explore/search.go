@@ -98,6 +98,11 @@ type Stats struct {
 	// Inert counts the in-flight messages discarded as inert (over every
 	// executed transition, Model.DiscardInert).
 	Inert int
+	// MemoHits counts the node steps taken from the step memo (see
+	// Model.StepMemo) by the search's own engine (not by the workers of a
+	// parallel search, whose memos depend on how states were dealt out).
+	// Like Elapsed it measures the run, not the state space.
+	MemoHits int
 }
 
 // PerSecond returns transitions per second.
@@ -120,6 +125,9 @@ type Result struct {
 	Property, Detail string
 	// Path is the shortest path to the violation (nil when none).
 	Path []Choice
+	// Symmetry is the group of node-id permutations (the identity first)
+	// that states were identified under (Model.Symmetry; nil: none).
+	Symmetry [][]sim.NodeID
 }
 
 // Found reports whether a violation was found.
@@ -181,11 +189,17 @@ func Run(m *Model, o Options) (*Result, error) {
 	if o.DPOR && m.DiscardInert {
 		return nil, errors.New("explore: DPOR does not discard inert messages (its races are computed on the messages' deliveries)")
 	}
+	if m.Symmetry != nil && (o.Sleep || o.DPOR) {
+		// Their sleep sets name transitions of one world, not of its
+		// renamings, and are intersected across the worlds of one key.
+		return nil, errors.New("explore: symmetry reduction does not combine with sleep sets or DPOR")
+	}
 	e.verifyInert = o.VerifyInert && m.DiscardInert
 	w0, recs, err := e.Initial()
 	if err != nil {
 		return nil, err
 	}
+	s.res.Symmetry = w0.Symmetry()
 	switch {
 	case o.DPOR:
 		err = s.dpor(w0, recs)
@@ -214,7 +228,7 @@ func Run(m *Model, o Options) (*Result, error) {
 		}
 	}
 	s.res.Elapsed = time.Since(s.start)
-	s.res.Inert = e.discarded
+	s.res.Inert, s.res.MemoHits = e.discarded, e.memoHits
 	if err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}
