@@ -63,7 +63,11 @@ type Config struct {
 	LivenessSteps int
 	// Workers runs a breadth-first search (without sleep sets) on that
 	// many goroutines; 0 or 1: one. The result is the same for any number.
-	Workers  int
+	Workers int
+	// StepMemo is the number of slots of the engine's step memo (0: the
+	// default, negative: off; see engine.Model.StepMemo). The exploration
+	// is the same with any; only its speed and memory change.
+	StepMemo int
 	Progress func(engine.Stats)
 	Stop     func() bool
 }
@@ -209,6 +213,7 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 		Copier:       copier(),
 		Faulty:       faulty,
 		DiscardInert: c.Inert,
+		StepMemo:     c.StepMemo,
 		Prune: func(w *engine.World) bool {
 			for i := 0; i < cfg.N; i++ {
 				if r, ok := w.Nodes[i].(*pbft.Replica); ok && r.View() > uint64(c.Views) {

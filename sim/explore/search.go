@@ -98,6 +98,11 @@ type Stats struct {
 	// Inert counts the in-flight messages discarded as inert (over every
 	// executed transition, Model.DiscardInert).
 	Inert int
+	// MemoHits counts the node steps taken from the step memo (see
+	// Model.StepMemo) by the search's own engine (not by the workers of a
+	// parallel search, whose memos depend on how states were dealt out).
+	// Like Elapsed it measures the run, not the state space.
+	MemoHits int
 }
 
 // PerSecond returns transitions per second.
@@ -203,7 +208,7 @@ func Run(m *Model, o Options) (*Result, error) {
 		err = s.bfs(w0, recs)
 	}
 	s.res.Elapsed = time.Since(s.start)
-	s.res.Inert = e.discarded
+	s.res.Inert, s.res.MemoHits = e.discarded, e.memoHits
 	if err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}

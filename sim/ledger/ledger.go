@@ -342,6 +342,16 @@ func (l *Ledger) Payments() []Payment {
 	return out
 }
 
+// EachState calls f with every payment's id and state, in trie order (not
+// by id). id is valid only during the call. It walks the trie once, where
+// State per id would search it once per payment.
+func (l *Ledger) EachState(f func(id []byte, state string)) {
+	walk(l.root, func(r []byte) {
+		id := recID(r)
+		f(id, state(r[len(id)+1]).String())
+	})
+}
+
 // Lookup returns payment id's record (ok false: no such payment).
 func (l *Ledger) Lookup(id string) (p Payment, ok bool) {
 	r, ok := l.find(id)
