@@ -40,6 +40,12 @@ type Options struct {
 	// Stop, if set, is polled between events: when it returns true the run
 	// is abandoned (Ctrl-C) and Run returns Result.Interrupted.
 	Stop func() bool
+	// Pipeline moves the work that only reads the run's records off the
+	// run's goroutine: the checker (unless StopOnViolation, which lets it
+	// stop the run) and the trace's compression and writing each run on
+	// a goroutine of their own (internal/pipeline). Every output is the
+	// same with it or without; it pays off when GOMAXPROCS > 1.
+	Pipeline bool
 }
 
 // Result is a run of an experiment.
@@ -73,13 +79,13 @@ func Run(sc *scenarios.Scenario, o Options) (*Result, error) {
 			return nil, badField("out", "--out: %w", err)
 		}
 	}
-	ro := properties.RunOptions{Liveness: o.Check, StopOnViolation: o.Check && o.StopOnViolation}
+	ro := properties.RunOptions{Liveness: o.Check, StopOnViolation: o.Check && o.StopOnViolation, Pipeline: o.Pipeline}
 	var trace *spacetime.TraceWriter
 	if o.Trace != "" {
 		if err := outfile.CheckDistinct(o.Trace, o.Inputs...); err != nil {
 			return nil, bad(fmt.Errorf("--trace: %w", err))
 		}
-		if trace, err = spacetime.CreateTrace(o.Trace); err != nil {
+		if trace, err = spacetime.CreateTraceWith(o.Trace, spacetime.TraceOptions{Background: o.Pipeline}); err != nil {
 			return nil, bad(fmt.Errorf("--trace: %w", err))
 		}
 		defer trace.Abort()
@@ -113,7 +119,9 @@ func Run(sc *scenarios.Scenario, o Options) (*Result, error) {
 		return r, nil
 	}
 	if o.Out != "" {
-		if r.Saved, err = save(r.Outcome, ro, o.Out, o.Version, o.Inputs...); err != nil {
+		rerun := ro
+		rerun.Sinks = nil // the trace is written: the counterexample's rerun writes its own
+		if r.Saved, err = save(r.Outcome, rerun, o.Out, o.Version, o.Inputs...); err != nil {
 			return r, err
 		}
 	}

@@ -251,7 +251,14 @@ func (a *quorumAudit) add(k quorumKey, author int32) {
 // has reports whether author's vote for k is noted.
 func (a *quorumAudit) has(k quorumKey, author int32) bool {
 	if author < 128 {
-		s := a.set(k, false)
+		return a.hasIn(a.set(k, false), k, author)
+	}
+	return a.hasIn(nil, k, author)
+}
+
+// hasIn is has with k's set s (nil: none) already looked up.
+func (a *quorumAudit) hasIn(s *quorumSet, k quorumKey, author int32) bool {
+	if author < 128 {
 		return s != nil && s.bits[author/64]&(uint64(1)<<(author%64)) != 0
 	}
 	return a.big[quorumBig{k, author}]
@@ -303,26 +310,21 @@ func (a *quorumAudit) foldBelow(p uint64) {
 // stamps the true sender, and a replica signs only as itself); a relayed
 // one counts only with a valid signature.
 func (c *Checker) quorumDelivered(from, to sim.NodeID, m sim.Message) {
-	if !c.opts.Deliveries {
-		return
-	}
-	var k quorumKey
-	var author sim.NodeID
 	switch x := m.(type) {
 	case *pbft.Prepare:
-		k = quorumKey{v: x.View, n: x.Seq, d: digestKey(x.Digest), typ: quorumPrepare}
-		author = x.Replica
+		c.quorumVote(from, to, quorumPrepare, x.View, x.Seq, digestKey(x.Digest), x.Replica, x)
 	case *pbft.Commit:
-		k = quorumKey{v: x.View, n: x.Seq, d: digestKey(x.Digest), typ: quorumCommit}
-		author = x.Replica
-	default:
+		c.quorumVote(from, to, quorumCommit, x.View, x.Seq, digestKey(x.Digest), x.Replica, x)
+	}
+}
+
+// quorumVote is quorumDelivered of a vote of type typ by author for
+// (view, seq, digest key d).
+func (c *Checker) quorumVote(from, to sim.NodeID, typ uint8, view, seq, d uint64, author sim.NodeID, m pbft.Signable) {
+	if !c.opts.Deliveries || seq <= c.fold.low || int(author) < 0 || int(author) >= c.n || (from != author && !c.sigOK(m)) {
 		return
 	}
-	if k.n <= c.fold.low || int(author) < 0 || int(author) >= c.n || (from != author && !c.sigOK(m.(pbft.Signable))) {
-		return
-	}
-	k.to = int32(to)
-	c.quorum.add(k, int32(author))
+	c.quorum.add(quorumKey{v: view, n: seq, d: d, to: int32(to), typ: typ}, int32(author))
 }
 
 // quorumEvent audits a correct replica's Prepared or Committed event.
@@ -333,19 +335,23 @@ func (c *Checker) quorumEvent(now sim.Time, from sim.NodeID, typ uint8, view, se
 	k := quorumKey{v: view, n: seq, d: digestKey(d), to: int32(from), typ: typ}
 	q := int32(pbft.Quorum(c.n, c.opts.F))
 	primary := sim.NodeID(view % uint64(c.n))
-	have := c.quorum.count(k) // distinct authors, those numbered 128 and above included
+	set := c.quorum.set(k, false) // looked up once for count and has
+	have := int32(0)
+	if set != nil {
+		have = set.count // distinct authors, those numbered 128 and above included
+	}
 	what, need := "COMMITs", q
 	if typ == quorumPrepare {
 		// From distinct backups: the primary's PREPARE (a correct primary
 		// sends none) does not count.
 		what, need = "PREPAREs from backups", q-1
-		if c.quorum.has(k, int32(primary)) {
+		if c.quorum.hasIn(set, k, int32(primary)) {
 			have--
 		}
 	}
 	// The replica's own vote: a correct replica that is prepared has sent
 	// its PREPARE (a backup) and, before committed-local, its COMMIT.
-	if (typ == quorumCommit || from != primary) && !c.quorum.has(k, int32(from)) {
+	if (typ == quorumCommit || from != primary) && !c.quorum.hasIn(set, k, int32(from)) {
 		have++
 	}
 	if have >= need {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pbftsim/pbftsim/internal/outfile"
+	"github.com/pbftsim/pbftsim/internal/pipeline"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -32,6 +33,12 @@ type RunOptions struct {
 	// new one, so that a loop of runs (one sweep worker) reuses its
 	// memory. It must not be used by another run at the same time.
 	Reuse *Checker
+	// Pipeline runs the checker on its own goroutine (RunConfig and
+	// RunScenario only), fed copies of the run's records in order
+	// (internal/pipeline.Sink), when nothing in the run depends on it:
+	// without StopOnViolation. The verdict is the same; the run's
+	// goroutine no longer waits for the checker.
+	Pipeline bool
 }
 
 // Outcome is the verdict of one checked run.
@@ -445,12 +452,24 @@ func RunScenario(sc scenarios.Scenario, ro RunOptions) (*Outcome, error) {
 // must be sc.Config(), possibly adjusted).
 func RunConfig(sc scenarios.Scenario, cfg cluster.Config, ro RunOptions) (*Outcome, error) {
 	cfg = cfg.WithDefaults() // once on the way in: attach and the checks below take it completed
-	chk := attach(&cfg, ro)
+	var chk *Checker
+	var pipe *pipeline.Sink
+	if ro.Pipeline && !ro.StopOnViolation {
+		chk, pipe = attachPipelined(&cfg, ro)
+	} else {
+		chk = attach(&cfg, ro)
+	}
 	cl, err := cluster.New(cfg)
 	if err != nil {
+		if pipe != nil {
+			pipe.Close()
+		}
 		return nil, err
 	}
 	cl.Run()
+	if pipe != nil {
+		pipe.Close() // the checker has seen every record: judge the complete stream
+	}
 	return Judge(sc, cl, chk, ro, chk.Stopped()), nil
 }
 
@@ -577,6 +596,32 @@ func Attach(cfg *cluster.Config, ro RunOptions) *Checker {
 
 // attach is Attach of a configuration that has its defaults.
 func attach(cfg *cluster.Config, ro RunOptions) *Checker {
+	chk := newAttached(cfg, ro)
+	cfg.Sinks = append(append([]sim.Sink{chk}, cfg.Sinks...), ro.Sinks...)
+	prev := cfg.StopWhen
+	cfg.StopWhen = func() bool { return chk.Stopped() || prev != nil && prev() }
+	return chk
+}
+
+// attachPipelined is attach with the checker behind a pipeline.Sink, on
+// its own goroutine: the run does not wait for it, and nothing in the run
+// reads it (ro.StopOnViolation must be off, so the checker never stops
+// the run and StopWhen is left as it is). The reference ledger shares the
+// replicas' SnapshotCache from the checker's goroutine: the cache is made
+// safe for that (SetConcurrent). Close the Sink once the run has ended,
+// before judging.
+func attachPipelined(cfg *cluster.Config, ro RunOptions) (*Checker, *pipeline.Sink) {
+	chk := newAttached(cfg, ro)
+	cfg.Ledgers.SetConcurrent()
+	pipe := pipeline.NewSink(chk, 0, 0)
+	cfg.Sinks = append(append([]sim.Sink{pipe}, cfg.Sinks...), ro.Sinks...)
+	return chk, pipe
+}
+
+// newAttached makes (or resets) the checker of cfg, a configuration with
+// its defaults, and gives cfg the SnapshotCache its reference ledger
+// shares with the replicas.
+func newAttached(cfg *cluster.Config, ro RunOptions) *Checker {
 	c := *cfg
 	opts := checkerOptions(c)
 	opts.StopOnViolation = ro.StopOnViolation
@@ -601,8 +646,5 @@ func attach(cfg *cluster.Config, ro RunOptions) *Checker {
 	} else {
 		chk = New(opts)
 	}
-	cfg.Sinks = append(append([]sim.Sink{chk}, cfg.Sinks...), ro.Sinks...)
-	prev := cfg.StopWhen
-	cfg.StopWhen = func() bool { return chk.Stopped() || prev != nil && prev() }
 	return chk
 }

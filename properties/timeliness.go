@@ -100,12 +100,12 @@ type tlReplica struct {
 	ppMax    uint64        // the highest sequence number it ordered (or O held) in view ppView-1
 	timeout  time.Duration // T_v: the longest timeout of its timer in this view
 	entries  []tlEntry
-	executed map[int64]uint64 // per client: the latest timestamp it executed
+	executed clientTS // per client: the latest timestamp it executed
 	// per client: the latest timestamp it may have executed by a state
 	// transfer (every one seen by then): such a request may not be pending,
 	// so it opens no window, but it is noted (it may be pending, and then
 	// counts as an earlier request)
-	transferred map[int64]uint64
+	transferred clientTS
 }
 
 // timeliness is a checker's timeliness state (nil when not judged).
@@ -114,10 +114,10 @@ type timeliness struct {
 	base     time.Duration
 	slow     float64
 	back     time.Duration
-	rec      uint64           // records seen
-	seen     map[int64]uint64 // per client: the latest timestamp seen anywhere
-	judged   int              // waits judged
-	proposed int              // PRE-PREPAREs of correct primaries judged for ArrivalOrder
+	rec      uint64   // records seen
+	seen     clientTS // per client: the latest timestamp seen anywhere
+	judged   int      // waits judged
+	proposed int      // PRE-PREPAREs of correct primaries judged for ArrivalOrder
 	// proposals to judge once the records of their step are in (see
 	// tlProposed)
 	toJudge []tlProposal
@@ -150,11 +150,8 @@ func newTimeliness(opts Options, old *timeliness) *timeliness {
 	for i := range reps {
 		r := &reps[i]
 		ex, tr := r.executed, r.transferred
-		if ex == nil {
-			ex, tr = map[int64]uint64{}, map[int64]uint64{}
-		}
-		clear(ex)
-		clear(tr)
+		ex.reset()
+		tr.reset()
 		*r = tlReplica{active: true, primary: i == 0, timeout: opts.ViewChangeTimeout, entries: r.entries[:0], executed: ex, transferred: tr}
 	}
 	for _, f := range opts.Faulty {
@@ -163,10 +160,7 @@ func newTimeliness(opts Options, old *timeliness) *timeliness {
 		}
 	}
 	seen := t.seen
-	if seen == nil {
-		seen = map[int64]uint64{}
-	}
-	clear(seen)
+	seen.reset()
 	slow := opts.ClockSlow
 	if slow < 1 {
 		slow = 1
@@ -176,13 +170,10 @@ func newTimeliness(opts Options, old *timeliness) *timeliness {
 	return t
 }
 
-// tlRecord feeds one record to the timeliness judgement.
+// tlRecord feeds one record to the timeliness judgement (Record has counted
+// it in rec and judged the proposals of earlier times).
 func (c *Checker) tlRecord(r *sim.Record) {
 	t := c.tl
-	t.rec++
-	if len(t.toJudge) > 0 && r.Time > t.toJudge[0].now {
-		c.tlJudgeProposals()
-	}
 	switch r.Kind {
 	case sim.RecDeliver, sim.RecLocal:
 		if int(r.To) < 0 || int(r.To) >= len(t.reps) || t.reps[r.To].out {
@@ -272,11 +263,7 @@ func (c *Checker) tlRecord(r *sim.Record) {
 			for i := range b.entries {
 				b.entries[i].noWindow = true
 			}
-			for cl, ts := range t.seen {
-				if old, ok := b.transferred[cl]; !ok || old < ts {
-					b.transferred[cl] = ts
-				}
-			}
+			t.seen.each(b.transferred.raise)
 		}
 	case sim.RecCrash:
 		if int(r.From) >= 0 && int(r.From) < len(t.reps) && !t.reps[r.From].out {
@@ -290,9 +277,7 @@ func (c *Checker) tlRecord(r *sim.Record) {
 
 // saw notes a request's timestamp seen in the run.
 func (t *timeliness) saw(client sim.NodeID, ts uint64) {
-	if old, ok := t.seen[int64(client)]; !ok || old < ts {
-		t.seen[int64(client)] = ts
-	}
+	t.seen.raise(int64(client), ts)
 }
 
 // tlArrive notes request q reaching backup b (id); direct when from its
@@ -303,7 +288,7 @@ func (c *Checker) tlArrive(b *tlReplica, id sim.NodeID, q *pbft.Request, now sim
 	}
 	c.tl.saw(q.Client, q.Timestamp)
 	key := mkClientStamp(q.Client, q.Timestamp)
-	if ts, ok := b.executed[key.c]; ok && ts >= q.Timestamp {
+	if ts, ok := b.executed.get(key.c); ok && ts >= q.Timestamp {
 		return // executed (or superseded) at b: b does not wait for it
 	}
 	i := -1
@@ -423,7 +408,7 @@ func (c *Checker) tlOrder(b *tlReplica, id sim.NodeID, pp *pbft.PrePrepare, now 
 			if w.directRec == 0 || w.directRec >= e.first || w.assigned == pp.View+1 {
 				continue
 			}
-			if ts, ok := b.transferred[w.key.c]; ok && w.key.t <= ts {
+			if ts, ok := b.transferred.get(w.key.c); ok && w.key.t <= ts {
 				continue
 			}
 			c.violate(Violation{Property: ArrivalOrder, Replicas: []sim.NodeID{id, sim.NodeID(w.key.c)}, View: pp.View, Seq: pp.Seq, Time: now,
@@ -439,7 +424,7 @@ func (c *Checker) tlOpen(b *tlReplica, e *tlEntry, now sim.Time) {
 	if e.open || !e.direct || e.noWindow {
 		return
 	}
-	if ts, ok := b.transferred[e.key.c]; ok && e.key.t <= ts {
+	if ts, ok := b.transferred.get(e.key.c); ok && e.key.t <= ts {
 		return
 	}
 	e.open, e.t1, e.t1Rec, e.k = true, now, c.tl.rec, 0
@@ -449,9 +434,7 @@ func (c *Checker) tlOpen(b *tlReplica, e *tlEntry, now sim.Time) {
 func (c *Checker) tlExecuted(b *tlReplica, id sim.NodeID, e *pbft.Executed, now sim.Time) {
 	c.tl.saw(e.Client, e.Timestamp)
 	cl := int64(e.Client)
-	if ts, ok := b.executed[cl]; !ok || ts < e.Timestamp {
-		b.executed[cl] = e.Timestamp
-	}
+	b.executed.raise(cl, e.Timestamp)
 	if b.active {
 		b.grown = 0
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,6 +29,7 @@ type runFlags struct {
 	crashPrimaryAt            time.Duration
 	partitions, crashes       []string
 	check, stopOnViolation    bool
+	pipeline                  bool
 	out                       string
 	env                       envFlags
 }
@@ -111,6 +113,7 @@ was violated within the fault model, 2 bad input.`,
 	f.Uint64Var(&fl.maxEvents, "max-events", 0, "event budget: stop the run after this many events with the verdict budget-exceeded (default: derived from the workload)")
 	f.BoolVar(&fl.check, "check", true, "run the safety, liveness and accountability checkers online")
 	f.BoolVar(&fl.stopOnViolation, "stop-on-violation", false, "stop the run at the first safety violation (default: run to the end and report every violation)")
+	f.BoolVar(&fl.pipeline, "pipeline", true, "check and write the trace on goroutines of their own, beside the run's, when GOMAXPROCS > 1 (the checker stays on the run's with --stop-on-violation); every output is the same either way")
 	addOutFlag(f, &fl.out, "", "the replay file written on a violation, with its trace and diagram beside it (default "+outDir+"/SCENARIO-seedN.replay.yaml; --out '' writes none)")
 	f.StringVar(&fl.out, "replay-out", "", "old name of --out")
 	_ = f.MarkDeprecated("replay-out", "use --out")
@@ -132,7 +135,8 @@ func runRun(cmd *cobra.Command, fl *runFlags) error {
 	_, interrupted, release := stopOnSignal(cmd)
 	defer release()
 	r, err := experiment.Run(sc, experiment.Options{Check: fl.check, StopOnViolation: fl.stopOnViolation,
-		Trace: fl.trace, Out: replayPath, Version: version, Inputs: []string{fl.scenario}, Stop: interrupted})
+		Trace: fl.trace, Out: replayPath, Version: version, Inputs: []string{fl.scenario}, Stop: interrupted,
+		Pipeline: fl.pipeline && runtime.GOMAXPROCS(0) > 1})
 	if r == nil || r.Interrupted {
 		return exitStatus(err)
 	}

@@ -61,9 +61,16 @@ type Config struct {
 	// LivenessSteps bounds the fair fault-free continuation checked from
 	// every reached state (0: liveness not checked).
 	LivenessSteps int
-	// Workers runs a breadth-first search (without sleep sets) on that
-	// many goroutines; 0 or 1: one. The result is the same for any number.
+	// Workers runs a breadth-first search (without sleep sets) or the
+	// one-pass depth-first search on that many goroutines; 0 or 1: one.
+	// The result is the same for any number, except (one-pass DFS without
+	// a violation) the longest first-visit path, and the partial coverage
+	// of a stopped one-pass search.
 	Workers int
+	// StepMemo is the number of slots of the engine's step memo (0: the
+	// default, negative: off; see engine.Model.StepMemo). The exploration
+	// is the same with any; only its speed and memory change.
+	StepMemo int
 	// Symmetry identifies states that differ by a renaming of
 	// interchangeable replicas (see Interchangeable); it turns sleep sets
 	// off and does not combine with DPOR. It implies FullCertificates.
@@ -221,6 +228,7 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 		Copier:       copier(),
 		Faulty:       faulty,
 		DiscardInert: c.Inert,
+		StepMemo:     c.StepMemo,
 		Prune: func(w *engine.World) bool {
 			for i := 0; i < cfg.N; i++ {
 				if r, ok := w.Nodes[i].(*pbft.Replica); ok && r.View() > uint64(c.Views) {
@@ -250,9 +258,19 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 }
 
 // ParallelWorkers returns the number of goroutines the exploration of c
-// uses: c.Workers for a breadth-first search without sleep sets, else 1.
+// uses: c.Workers for a breadth-first search without sleep sets and for
+// the one-pass depth-first search (DFS with a timer bound and no depth
+// bound), else 1.
 func (c Config) ParallelWorkers() int {
-	if c.DFS || c.DPOR || !c.NoSleep && !c.Symmetry || c.Workers < 1 {
+	switch {
+	case c.Workers < 1 || c.DPOR:
+		return 1
+	case c.DFS:
+		if c.onePass() {
+			return c.Workers
+		}
+		return 1
+	case !c.NoSleep && !c.Symmetry:
 		return 1
 	}
 	return c.Workers

@@ -13,6 +13,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/pbftsim/pbftsim/internal/pipeline"
 	"github.com/pbftsim/pbftsim/sim"
 )
 
@@ -576,11 +577,24 @@ type TraceWriter struct {
 	flush func() error
 	zw    *zstd.Encoder
 	af    *AtomicFile
+	bg    *pipeline.Writer // the background writer (TraceOptions.Background), nil: none
+}
+
+// TraceOptions configures CreateTraceWith.
+type TraceOptions struct {
+	// Background compresses and writes the trace on another goroutine
+	// (internal/pipeline.Writer): the sink still encodes each record on
+	// the run's goroutine, and the compressor and the file receive the
+	// same writes in the same order, so the file's bytes are the same.
+	Background bool
 }
 
 // CreateTrace starts writing the trace file at path. An unknown extension is
 // an error that lists the supported ones.
-func CreateTrace(path string) (*TraceWriter, error) {
+func CreateTrace(path string) (*TraceWriter, error) { return CreateTraceWith(path, TraceOptions{}) }
+
+// CreateTraceWith is CreateTrace with options.
+func CreateTraceWith(path string, o TraceOptions) (*TraceWriter, error) {
 	format, err := FormatOf(path)
 	if err != nil {
 		return nil, err
@@ -609,6 +623,10 @@ func CreateTrace(path string) (*TraceWriter, error) {
 		}
 		w = tw.zw
 	}
+	if o.Background {
+		tw.bg = pipeline.NewWriter(w, 0)
+		w = tw.bg
+	}
 	if format.Binary {
 		s := sim.NewBinarySink(w)
 		tw.Sink, tw.flush = s, s.Flush
@@ -622,6 +640,11 @@ func CreateTrace(path string) (*TraceWriter, error) {
 // Commit flushes the sink and the compressor and moves the file into place.
 func (tw *TraceWriter) Commit() error {
 	err := tw.flush()
+	if tw.bg != nil {
+		if berr := tw.bg.Close(); err == nil {
+			err = berr
+		}
+	}
 	if tw.zw != nil {
 		if cerr := tw.zw.Close(); err == nil {
 			err = cerr
@@ -636,6 +659,9 @@ func (tw *TraceWriter) Commit() error {
 
 // Abort discards the file (after Commit it does nothing).
 func (tw *TraceWriter) Abort() {
+	if tw.bg != nil {
+		tw.bg.Close()
+	}
 	if tw.zw != nil {
 		tw.zw.Close()
 	}

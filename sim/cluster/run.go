@@ -606,27 +606,38 @@ func (cl *Cluster) payments() PaymentStates {
 			most = r.LastExecuted()
 		}
 	}
+	// the ledgers judged: one of each group holding the same trie (the
+	// replicas' ledgers share it when they agree), which answers for all
+	var ls []*ledger.Ledger
+	for i, r := range cl.states {
+		if cl.faulty[sim.NodeID(i)] != "" || r.LastExecuted() != most {
+			continue
+		}
+		if !slices.ContainsFunc(ls, cl.ledgers[i].Shares) {
+			ls = append(ls, cl.ledgers[i])
+		}
+	}
+	// each ledger's states, by one walk of its trie; a payment is
+	// unknown where a ledger lacks it, and diverged where they differ
 	out := newPaymentStates(cl.payN)
-	for i := 1; i <= cl.payN; i++ {
-		id, state := workload.PaymentID(i, cl.payN), ""
-		for i, r := range cl.states {
-			if cl.faulty[sim.NodeID(i)] != "" || r.LastExecuted() != most {
-				continue
+	for k, l := range ls {
+		st := &out
+		if k > 0 {
+			other := newPaymentStates(cl.payN)
+			st = &other
+		}
+		l.EachState(func(id []byte, s string) {
+			if i, ok := workload.PaymentIndex(id, cl.payN); ok {
+				st.set(i-1, s)
 			}
-			s, ok := cl.ledgers[i].State(id)
-			if !ok {
-				s = "unknown"
-			}
-			if state == "" {
-				state = s
-			} else if state != s {
-				state = "diverged"
+		})
+		if k > 0 {
+			for i := range cl.payN {
+				if s := st.state(i); s != out.state(i) {
+					out.set(i, StateDiverged)
+				}
 			}
 		}
-		if state == "" {
-			state = "unknown"
-		}
-		out.set(i-1, state)
 	}
 	return out
 }

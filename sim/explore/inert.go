@@ -44,7 +44,7 @@ func (e *Engine) discardInert(w *World, sends0 int) {
 		// The messages discarded before must stay inert whatever their
 		// receivers did since.
 		for i := range w.ghosts {
-			if g := &w.ghosts[i]; e.cloned[g.To] {
+			if g := &w.ghosts[i]; e.stepped[g.To] {
 				e.checkInert(w, g, "later")
 			}
 		}
@@ -52,7 +52,7 @@ func (e *Engine) discardInert(w *World, sends0 int) {
 	k := 0
 	for i := range w.Flight {
 		f := &w.Flight[i]
-		if (f.Send >= sends0 || e.cloned[f.To]) && e.inert(w, f) {
+		if (f.Send >= sends0 || e.stepped[f.To]) && e.inert(w, f) {
 			if e.verifyInert {
 				e.checkInert(w, f, "when declared")
 				w.ghosts = append(w.ghosts, *f)

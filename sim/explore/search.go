@@ -98,6 +98,11 @@ type Stats struct {
 	// Inert counts the in-flight messages discarded as inert (over every
 	// executed transition, Model.DiscardInert).
 	Inert int
+	// MemoHits counts the node steps taken from the step memo (see
+	// Model.StepMemo) by the search's own engine (not by the workers of a
+	// parallel search, whose memos depend on how states were dealt out).
+	// Like Elapsed it measures the run, not the state space.
+	MemoHits int
 }
 
 // PerSecond returns transitions per second.
@@ -160,6 +165,9 @@ type search struct {
 	// judgeAll: the depth-first search judges every new state (one pass),
 	// not only those at the depth limit.
 	judgeAll bool
+	// parFound: the parallel depth-first search stopped on a violation or
+	// a broken inertness declaration (Run repeats it on one worker).
+	parFound bool
 }
 
 // Liveness is the property name of a failed liveness check.
@@ -202,8 +210,25 @@ func Run(m *Model, o Options) (*Result, error) {
 	default:
 		err = s.bfs(w0, recs)
 	}
+	if s.parFound {
+		// Which violation the workers meet first depends on their
+		// interleaving: the one-worker search's result is reported (it
+		// reaches the same states, so it finds one too). Should it not
+		// (a budget or state limit ends it first), the parallel one is.
+		pdfsReruns.Add(1)
+		o1 := o
+		o1.Workers = 1
+		r1, err1 := Run(m, o1)
+		if err1 != nil {
+			return nil, err1
+		}
+		if r1.Found() {
+			r1.Elapsed = time.Since(s.start)
+			return r1, nil
+		}
+	}
 	s.res.Elapsed = time.Since(s.start)
-	s.res.Inert = e.discarded
+	s.res.Inert, s.res.MemoHits = e.discarded, e.memoHits
 	if err != nil && !errors.Is(err, errStop) {
 		return nil, err
 	}
@@ -537,6 +562,14 @@ func (s *search) iddfs(w0 *World, recs []Record) error {
 	first := 1
 	if !bounded && s.o.TimerLimit {
 		first, s.judgeAll = maxD, true
+	}
+	if s.judgeAll && s.o.Workers > 1 {
+		if s.o.Check != nil && s.o.NewCheck == nil {
+			return errors.New("explore: a parallel search needs Options.NewCheck (one checker per worker)")
+		}
+		s.o.Depth = maxD
+		w0.trace = &recChain{recs: recs}
+		return s.pdfs(w0, maxD)
 	}
 	// One pass needs no depths: a state seen is not expanded again (one
 	// cut at MaxDFSDepth leaves the search incomplete).

@@ -423,12 +423,12 @@ func (e *Engine) symInitial(w *World) error {
 }
 
 // symApply updates the renamed hashes and the key of nw, made from w by
-// Apply (the nodes stepped are those in e.cloned).
+// Apply (the nodes stepped are those in e.stepped).
 func (e *Engine) symApply(w, nw *World) {
 	s := e.symHasher(w.sg)
 	nw.sg = w.sg
 	nw.snh = slices.Clone(w.snh)
-	for i, cl := range e.cloned {
+	for i, cl := range e.stepped {
 		if cl {
 			s.nodes(nw, i)
 		}

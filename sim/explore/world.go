@@ -129,11 +129,12 @@ type Engine struct {
 	countFires bool // count timer expirations in World.Fires (Bounds.TimerLimit)
 	cp         *Copier
 	out        sim.Output
-	// per transition
-	cloned []bool
-	loc    []local
-	recs   []Record
-	keep   bool
+	// per transition, per node: copied (private to the new world, so
+	// stepped in place), stepped, and its hash in the new world known
+	owned, stepped, hashed []bool
+	loc                    []local
+	recs                   []Record
+	keep                   bool
 	// SendHook, when set, sees every network send (for Schedule).
 	sendHook func(f *Flight)
 	// verifyInert: check every inertness declaration (Options.VerifyInert);
@@ -141,7 +142,16 @@ type Engine struct {
 	verifyInert bool
 	inertErr    error
 	discarded   int // messages discarded as inert
-	sym         *symHasher
+	// The step memo (memo.go); noMemo: off (Model.StepMemo < 0).
+	memo     []memoEntry
+	noMemo   bool
+	memoHits int
+	// Apply's buffers for the new world's flight and timers.
+	fbuf []Flight
+	tbuf []Timer
+	// rslab: the records handed out by takeRecords are carved from it.
+	rslab []Record
+	sym   *symHasher
 }
 
 // Model describes what to explore.
@@ -169,6 +179,15 @@ type Model struct {
 	// Inert, if set, replaces the nodes' Inerter for DiscardInert (tests
 	// use it to declare a wrong one and see Options.VerifyInert fail).
 	Inert func(node sim.Node, from sim.NodeID, m sim.Message) bool
+	// StepMemo is the number of slots of the step memo (see memo.go):
+	// 0 means DefaultStepMemo, a negative number turns the memo off. The
+	// memo assumes what merging worlds by their hash assumes: a node's
+	// step depends only on its hashed state and the input (not on the
+	// absolute time, nor on fields the Copier does not hash).
+	StepMemo int
+	// brokenMemo leaves the sender and the message out of the memo's key
+	// (tests show that the comparison with the memo off catches it).
+	brokenMemo bool
 	// Symmetry, if set, makes the state hash canonical over node-id
 	// permutations (symmetry reduction, see Symmetry).
 	Symmetry *Symmetry
@@ -215,6 +234,7 @@ func (e *Engine) Initial() (*World, []Record, error) {
 	e.begin(w, true)
 	for i, nd := range nodes {
 		nd.Start(0, &e.out)
+		e.stepped[i] = true // hash not known yet
 		e.apply(w, sim.NodeID(i))
 	}
 	e.drain(w)
@@ -233,12 +253,13 @@ func (e *Engine) Initial() (*World, []Record, error) {
 }
 
 func (e *Engine) begin(w *World, fresh bool) {
-	if cap(e.cloned) < len(w.Nodes) {
-		e.cloned = make([]bool, len(w.Nodes))
+	n := len(w.Nodes)
+	if cap(e.owned) < n {
+		e.owned, e.stepped, e.hashed = make([]bool, n), make([]bool, n), make([]bool, n)
 	}
-	e.cloned = e.cloned[:len(w.Nodes)]
-	for i := range e.cloned {
-		e.cloned[i] = fresh
+	e.owned, e.stepped, e.hashed = e.owned[:n], e.stepped[:n], e.hashed[:n]
+	for i := range e.owned {
+		e.owned[i], e.stepped[i], e.hashed[i] = fresh, false, false
 	}
 	e.loc = e.loc[:0]
 	e.recs = e.recs[:0]
@@ -248,15 +269,44 @@ func (e *Engine) takeRecords() []Record {
 	if !e.keep || len(e.recs) == 0 {
 		return nil
 	}
-	return slices.Clone(e.recs)
+	// Carved out of a slab (one allocation for many transitions; the
+	// capacity is cut so that an append cannot reach the next records).
+	n := len(e.recs)
+	if len(e.rslab)+n > cap(e.rslab) {
+		e.rslab = make([]Record, 0, max(recordSlab, n))
+	}
+	k := len(e.rslab)
+	e.rslab = append(e.rslab, e.recs...)
+	return e.rslab[k : k+n : k+n]
+}
+
+// recordSlab is the number of records in one allocation of takeRecords.
+const recordSlab = 256
+
+// smallWorld is a world and its per-node slices in one allocation.
+type smallWorld struct {
+	w     World
+	nodes [8]sim.Node
+	nh    [8]uint64
+	down  [8]bool
+}
+
+// newWorld returns a world of n nodes (their slices zero).
+func newWorld(n int) *World {
+	if n > 8 {
+		return &World{Nodes: make([]sim.Node, n), nh: make([]uint64, n), Down: make([]bool, n)}
+	}
+	m := new(smallWorld)
+	m.w.Nodes, m.w.nh, m.w.Down = m.nodes[:n:n], m.nh[:n:n], m.down[:n:n]
+	return &m.w
 }
 
 // touch makes node id of w private to w (copying it on first touch in this
 // transition) and returns it.
 func (e *Engine) touch(w *World, id sim.NodeID) sim.Node {
-	if !e.cloned[id] {
+	if !e.owned[id] {
 		w.Nodes[id] = e.cp.Clone(w.Nodes[id]).(sim.Node)
-		e.cloned[id] = true
+		e.owned[id] = true
 	}
 	return w.Nodes[id]
 }
@@ -279,7 +329,9 @@ func (e *Engine) apply(w *World, id sim.NodeID) {
 		f := Flight{From: id, To: s.To, Msg: s.Msg, H: e.cp.MessageHash(s.Msg), SentAt: w.Now, Send: w.sends}
 		w.sends++
 		if e.sendHook != nil {
-			e.sendHook(&f)
+			g := f // f itself stays off the heap
+			e.sendHook(&g)
+			f = g
 		}
 		w.Flight = append(w.Flight, f)
 	}
@@ -338,9 +390,7 @@ func (e *Engine) drain(w *World) {
 			continue
 		}
 		e.record(Record{Time: w.Now, Kind: sim.RecLocal, From: l.node, To: l.node, Msg: l.msg})
-		nd := e.touch(w, l.node)
-		nd.Step(w.Now, sim.Input{Kind: sim.InputMessage, From: l.node, Msg: l.msg}, &e.out)
-		e.apply(w, l.node)
+		e.step(w, l.node, sim.Input{Kind: sim.InputMessage, From: l.node, Msg: l.msg}, e.cp.MessageHash(l.msg))
 	}
 }
 
@@ -349,9 +399,7 @@ func (e *Engine) fire(w *World, ti int) {
 	w.Timers = slices.Delete(w.Timers, ti, ti+1)
 	w.Now = max(w.Now, t.At)
 	e.record(Record{Time: w.Now, Kind: sim.RecTimer, From: t.Node, To: t.Node, Timer: t.ID})
-	nd := e.touch(w, t.Node)
-	nd.Step(w.Now, sim.Input{Kind: sim.InputTimer, Timer: t.ID}, &e.out)
-	e.apply(w, t.Node)
+	e.step(w, t.Node, sim.Input{Kind: sim.InputTimer, Timer: t.ID}, uint64(t.ID))
 }
 
 // canStep reports whether a transition other than Fire may happen now: one
@@ -442,12 +490,18 @@ type Effect struct {
 
 // Apply returns the world after c (w is unchanged) and what c touched.
 func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
-	nw := &World{
-		Nodes: slices.Clone(w.Nodes), nh: slices.Clone(w.nh), Down: slices.Clone(w.Down),
-		Flight: slices.Clone(w.Flight), Timers: slices.Clone(w.Timers),
-		Now: w.Now, seq: w.seq, sends: w.sends, Drops: w.Drops, Dups: w.Dups, Crashes: w.Crashes, Fires: w.Fires, Depth: w.Depth + 1,
-		ghosts: w.ghosts,
-	}
+	// The flight and the timers change in the engine's buffers; the new
+	// world gets copies of the exact size at the end (one allocation each,
+	// none for growing).
+	e.fbuf = append(e.fbuf[:0], w.Flight...)
+	e.tbuf = append(e.tbuf[:0], w.Timers...)
+	nw := newWorld(len(w.Nodes))
+	copy(nw.Nodes, w.Nodes)
+	copy(nw.nh, w.nh)
+	copy(nw.Down, w.Down)
+	nw.Flight, nw.Timers = e.fbuf, e.tbuf
+	nw.Now, nw.seq, nw.sends, nw.Depth, nw.ghosts = w.Now, w.seq, w.sends, w.Depth+1, w.ghosts
+	nw.Drops, nw.Dups, nw.Crashes, nw.Fires = w.Drops, w.Dups, w.Crashes, w.Fires
 	e.begin(nw, false)
 	nTimers, tseq := len(nw.Timers), nw.seq
 	switch c.Kind {
@@ -460,9 +514,7 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 			break
 		}
 		e.record(Record{Time: nw.Now, Kind: sim.RecDeliver, From: f.From, To: f.To, Msg: f.Msg})
-		nd := e.touch(nw, f.To)
-		nd.Step(nw.Now, sim.Input{Kind: sim.InputMessage, From: f.From, Msg: f.Msg}, &e.out)
-		e.apply(nw, f.To)
+		e.step(nw, f.To, sim.Input{Kind: sim.InputMessage, From: f.From, Msg: f.Msg}, f.H)
 	case Drop:
 		f := nw.Flight[c.Msg]
 		nw.Flight = slices.Delete(nw.Flight, c.Msg, c.Msg+1)
@@ -494,9 +546,7 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		nw.Now += Unit
 		nw.Down[c.Node] = false
 		e.record(Record{Time: nw.Now, Kind: sim.RecRecover, From: c.Node, To: c.Node})
-		nd := e.touch(nw, c.Node)
-		nd.Step(nw.Now, sim.Input{Kind: sim.InputRecover}, &e.out)
-		e.apply(nw, c.Node)
+		e.step(nw, c.Node, sim.Input{Kind: sim.InputRecover}, 0)
 	}
 	e.drain(nw)
 	if e.m.DiscardInert {
@@ -505,10 +555,14 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		}
 		e.discardInert(nw, w.sends)
 	}
+	e.fbuf, e.tbuf = nw.Flight[:0], nw.Timers[:0]
+	nw.Flight, nw.Timers = exact(nw.Flight), exact(nw.Timers)
 	var eff Effect
-	for i, cl := range e.cloned {
-		if cl {
-			nw.nh[i] = e.cp.Hash(nw.Nodes[i])
+	for i, st := range e.stepped {
+		if st {
+			if !e.hashed[i] {
+				nw.nh[i] = e.cp.Hash(nw.Nodes[i])
+			}
 			eff.Nodes |= 1 << uint(i%64)
 		}
 	}
@@ -572,19 +626,21 @@ func (w *World) Hash() uint64 {
 		sum += finalize(fh)
 	}
 	h = mix(mix(h, uint64(len(w.Flight))), sum)
-	ts := slices.Clone(w.Timers)
-	slices.SortFunc(ts, func(a, b Timer) int {
-		if a.At != b.At {
-			if a.At < b.At {
-				return -1
-			}
-			return 1
+	// The timers in deadline order (arming order among equal deadlines),
+	// sorted by insertion on the stack: there are few.
+	var buf [16]Timer
+	ts := buf[:0]
+	if len(w.Timers) > len(buf) {
+		ts = make([]Timer, 0, len(w.Timers))
+	}
+	for _, t := range w.Timers {
+		j := len(ts)
+		ts = append(ts, t)
+		for ; j > 0 && (t.At < ts[j-1].At || t.At == ts[j-1].At && t.Seq < ts[j-1].Seq); j-- {
+			ts[j] = ts[j-1]
 		}
-		if a.Seq < b.Seq {
-			return -1
-		}
-		return 1
-	})
+		ts[j] = t
+	}
 	for _, t := range ts {
 		h = mix(mix(h, uint64(t.Node)), uint64(t.ID))
 	}
@@ -593,6 +649,14 @@ func (w *World) Hash() uint64 {
 		h = mix(h, uint64(w.Fires)<<8|0xf1)
 	}
 	return finalize(h)
+}
+
+// exact returns a copy of s with no spare capacity (nil when empty).
+func exact[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
+		return nil
+	}
+	return append(make(S, 0, len(s)), s...)
 }
 
 func boolBit(b bool) uint64 {

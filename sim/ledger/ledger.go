@@ -55,7 +55,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"weak"
 )
 
 // Payment states as reported by Execute, State and Payments.
@@ -149,9 +148,15 @@ func (l *Ledger) Execute(op string) string {
 		res, _ := l.execute(op)
 		return res
 	}
+	if c := l.cache; c != nil && c.concurrent {
+		// the versions' memos and the recent ring are the cache's
+		// shared state (the tries themselves are immutable)
+		c.mu.Lock()
+		defer c.mu.Unlock()
+	}
 	// another ledger executed op in this state
 	if v.op == op && v.res != "" {
-		if n := v.next.Value(); n != nil {
+		if n := v.next; n != nil {
 			l.root, l.count, l.ver = n.root, n.count, n
 			return v.res
 		}
@@ -164,8 +169,9 @@ func (l *Ledger) Execute(op string) string {
 		return res
 	}
 	n := &version{root: l.root, count: l.count}
-	v.op, v.res, v.next, l.ver = op, res, weak.Make(n), n
-	if l.cache != nil {
+	l.ver = n
+	if l.cache != nil { // else nothing would cut the link (see keep)
+		v.op, v.res, v.next = op, res, n
 		l.cache.keep(n)
 	}
 	return res
@@ -334,6 +340,16 @@ func (l *Ledger) Payments() []Payment {
 		slices.SortFunc(out, func(a, b Payment) int { return strings.Compare(a.ID, b.ID) })
 	}
 	return out
+}
+
+// EachState calls f with every payment's id and state, in trie order (not
+// by id). id is valid only during the call. It walks the trie once, where
+// State per id would search it once per payment.
+func (l *Ledger) EachState(f func(id []byte, state string)) {
+	walk(l.root, func(r []byte) {
+		id := recID(r)
+		f(id, state(r[len(id)+1]).String())
+	})
 }
 
 // Lookup returns payment id's record (ok false: no such payment).

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -602,5 +603,34 @@ func TestRestoreRejectsCapturedMismatch(t *testing.T) {
 		} else if !strings.Contains(err.Error(), "captured") {
 			t.Errorf("Restore %q: error does not name captured: %v", b, err)
 		}
+	}
+}
+
+// TestEachState: EachState reports every payment once with the state
+// State gives it, and nothing else.
+func TestEachState(t *testing.T) {
+	l := New()
+	for i := range 300 {
+		id := fmt.Sprintf("E%03d", i)
+		l.Execute(Authorize(id, 100))
+		switch i % 4 {
+		case 1:
+			l.Execute(Confirm(id))
+		case 2:
+			l.Execute(Cancel(id))
+		case 3:
+			l.Execute(Confirm(id))
+			l.Execute(Refund(id, 40))
+		}
+	}
+	seen := map[string]bool{}
+	l.EachState(func(id []byte, st string) {
+		if want, ok := l.State(string(id)); !ok || st != want || seen[string(id)] {
+			t.Errorf("payment %s: EachState says %q (seen before: %v), State %q", id, st, seen[string(id)], want)
+		}
+		seen[string(id)] = true
+	})
+	if len(seen) != l.Len() {
+		t.Errorf("EachState reported %d payments, the ledger holds %d", len(seen), l.Len())
 	}
 }

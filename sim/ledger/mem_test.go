@@ -88,3 +88,43 @@ func TestBytesPerPayment(t *testing.T) {
 		}
 	}
 }
+
+// TestPutAllocsPerNode: a change in a shared ledger (whose trie nodes are
+// never changed in place) copies the path to the payment with one
+// allocation per node, the node with its child pointers (newNode), plus
+// the changed records, the new version and the result. Fails if a copied
+// node's child array is allocated apart again (two per inner node).
+func TestPutAllocsPerNode(t *testing.T) {
+	const n = 5000
+	l := NewShared(NewSnapshotCache())
+	for i := range n {
+		id := fmt.Sprintf("A%05d", i)
+		l.Execute(Authorize(id, 1_000_000))
+		l.Execute(Confirm(id))
+	}
+	ops, nodes := make([]string, n), 0
+	for i := range n {
+		id := fmt.Sprintf("A%05d", i)
+		ops[i] = Refund(id, 1)
+		h := keyOf(id)
+		for c, d := l.root, 0; c != nil; d++ { // the nodes on the path
+			nodes++
+			bit := uint16(1) << nibble(h, id, d)
+			if c.sub&bit == 0 {
+				break
+			}
+			c = c.subs[c.child(bit)]
+		}
+	}
+	i := 0
+	allocs := testing.AllocsPerRun(n-1, func() {
+		l.Execute(ops[i])
+		i++
+	})
+	path := float64(nodes) / n
+	// per run: the node copies, the leaf's records, the version and the
+	// result
+	if want := path + 3.2; allocs > want {
+		t.Errorf("%.2f allocations per change along %.2f nodes: want at most %.2f (one per node)", allocs, path, want)
+	}
+}

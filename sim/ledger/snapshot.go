@@ -4,7 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"weak"
+	"sync"
 )
 
 // snapshotMagic opens every snapshot (and the digest's input); it versions
@@ -79,21 +79,29 @@ func encode(root *node, count int) []byte {
 // it led to, so when replicas that agree execute an operation one after
 // the other, only the first executes it and builds the new trie path; the
 // others take its result and its (immutable) trie, and so share its nodes,
-// their Merkle hashes and their memory. The link to the next version is
-// weak: a ledger that lags (a crashed replica) pins only its own version,
-// and when the link is gone it executes the operation itself. A ledger
+// their Merkle hashes and their memory. The cache keeps the links of its
+// recent versions only: a ledger that lags further (a crashed replica)
+// pins only its own version, and finding no link it executes the
+// operation itself. A ledger
 // that restored a snapshot no longer shares. Sharing changes speed and
 // memory only, never a result, snapshot or digest. A cache belongs to one
-// run and, like a Ledger, is not safe for concurrent use.
+// run and, like a Ledger, is not safe for concurrent use, unless
+// SetConcurrent was called: then ledgers sharing it may be used from
+// different goroutines (each ledger still by one goroutine at a time).
 type SnapshotCache struct {
-	root *version // the empty state of the ledgers made by NewShared
+	// concurrent (SetConcurrent) makes Execute on a shared ledger hold mu.
+	concurrent bool
+	mu         sync.Mutex
+	root       *version // the empty state of the ledgers made by NewShared
 	// recent holds the last recentVersions versions made (a ring, next
 	// is the oldest): a ledger that lags by fewer operations always finds
-	// the link to the next version, whatever the collector did meanwhile.
-	// With weak links alone a collection between two replicas' execution
-	// of the same batch cut the laggard off, and a ledger that recomputes
-	// a version never joins the others again: after 100,000 requests no
-	// two replicas shared their trie.
+	// the link to the next version. A version's link is cut when it
+	// leaves the ring, so that a lagging ledger does not pin the versions
+	// made since its own (strong links would chain them all). The links
+	// were weak pointers once: making one cost more than half a
+	// microsecond per operation, and a collection between two replicas'
+	// execution of the same batch cut the laggard off (a ledger that
+	// recomputes a version never joins the others again).
 	recent [recentVersions]*version
 	next   int
 }
@@ -102,11 +110,25 @@ type SnapshotCache struct {
 // few KB of trie paths each at most.
 const recentVersions = 256
 
-// keep makes v one of the recent versions.
+// keep makes v one of the recent versions, and cuts the link of the
+// oldest, which leaves them.
 func (c *SnapshotCache) keep(v *version) {
+	if old := c.recent[c.next]; old != nil {
+		old.next = nil
+	}
 	c.recent[c.next] = v
 	c.next = (c.next + 1) % recentVersions
 }
+
+// SetConcurrent makes the cache safe for ledgers used from different
+// goroutines (the replicas on the simulation's, a checker's reference
+// ledger on another): Execute on a ledger sharing the cache then holds its
+// mutex. The tries are immutable once built (the cached Merkle hashes are
+// written by Digest, which only the replicas call), so the versions' memos
+// and the recent ring are the only shared state. Results never depend on
+// which ledger executes an operation first. Call it before the ledgers are
+// used.
+func (c *SnapshotCache) SetConcurrent() { c.concurrent = true }
 
 // NewSnapshotCache returns an empty cache.
 func NewSnapshotCache() *SnapshotCache { return &SnapshotCache{root: &version{}} }
@@ -120,8 +142,8 @@ type version struct {
 	root  *node
 	count int
 
-	op, res string                // the last operation executed in this state that changed it, and its result ("": none)
-	next    weak.Pointer[version] // the state op led to, while some ledger (or the cache's recent ring) holds it
+	op, res string   // the last operation executed in this state that changed it, and its result ("": none)
+	next    *version // the state op led to, while this version is one of the cache's recent ones (nil: none)
 	// rop and rres are the last operation executed in this state that did
 	// not change it (a read, a rejected one) and its result: kept apart so
 	// that such an operation does not cut the link to the next state.

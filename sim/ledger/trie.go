@@ -212,11 +212,15 @@ func put(n *node, d int, h uint64, id string, rec []byte, key func([]byte) uint6
 	if mine {
 		c.summed = false
 	} else {
-		c = &node{occ: n.occ, sub: n.sub, own: own, recs: n.recs} // recs: shared until changed
-		if len(n.subs) > 0 {
-			c.subs = make([]*node, len(n.subs), len(n.subs)+1)
-			copy(c.subs, n.subs)
+		k := len(n.subs)
+		if n.occ&bit != 0 && n.sub&bit == 0 {
+			if off := n.recOff(bit); string(recID(n.recs[off:recEnd(n.recs, off)])) != id {
+				k++ // the record's slot becomes a child node (pair, below)
+			}
 		}
+		c = newNode(k)
+		c.occ, c.sub, c.own, c.recs = n.occ, n.sub, own, n.recs // recs: shared until changed
+		c.subs = append(c.subs, n.subs...)
 	}
 	switch {
 	case n.occ&bit == 0:
@@ -244,6 +248,87 @@ func put(n *node, d int, h uint64, id string, rec []byte, key func([]byte) uint6
 	c.subs = slices.Insert(c.subs, c.child(bit), sub)
 	c.sub |= bit
 	return c, true
+}
+
+// newNode returns an empty node with room for k child nodes (0 <= k <=
+// 16; its subs is empty, with capacity k), allocated with the node: one
+// allocation instead of two on the path put copies, and the child
+// pointers beside the node they belong to. The size classes of node and
+// array together are never above those of the two apart.
+func newNode(k int) *node {
+	switch k {
+	case 0:
+		return &node{}
+	case 1:
+		x := new(struct {
+			n node
+			a [1]*node
+		})
+		x.n.subs = x.a[:0]
+		return &x.n
+	case 2:
+		x := new(struct {
+			n node
+			a [2]*node
+		})
+		x.n.subs = x.a[:0]
+		return &x.n
+	case 3:
+		x := new(struct {
+			n node
+			a [3]*node
+		})
+		x.n.subs = x.a[:0]
+		return &x.n
+	case 4:
+		x := new(struct {
+			n node
+			a [4]*node
+		})
+		x.n.subs = x.a[:0]
+		return &x.n
+	case 5, 6:
+		x := new(struct {
+			n node
+			a [6]*node
+		})
+		x.n.subs = x.a[:0:k]
+		return &x.n
+	case 7, 8:
+		x := new(struct {
+			n node
+			a [8]*node
+		})
+		x.n.subs = x.a[:0:k]
+		return &x.n
+	case 9, 10:
+		x := new(struct {
+			n node
+			a [10]*node
+		})
+		x.n.subs = x.a[:0:k]
+		return &x.n
+	case 11, 12:
+		x := new(struct {
+			n node
+			a [12]*node
+		})
+		x.n.subs = x.a[:0:k]
+		return &x.n
+	case 13, 14:
+		x := new(struct {
+			n node
+			a [14]*node
+		})
+		x.n.subs = x.a[:0:k]
+		return &x.n
+	}
+	x := new(struct {
+		n node
+		a [16]*node
+	})
+	x.n.subs = x.a[:0:k]
+	return &x.n
 }
 
 // pair returns the trie at depth d that holds just the records a (key ha)

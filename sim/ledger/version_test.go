@@ -276,3 +276,34 @@ func TestSharedVersionsSurviveCollections(t *testing.T) {
 		t.Error("a ledger far behind shares the trie (the cache keeps every version?) or differs")
 	}
 }
+
+// TestSharedVersionsLinksBounded: a ledger that stays behind (here at the
+// empty state) must not pin every version made since: the links from a
+// version to the next are cut when it leaves the cache's recent ring, so
+// the chain reachable from the oldest state holds at most recentVersions+1
+// versions. Fails if the links are never cut (the chain would hold all
+// 2,000).
+func TestSharedVersionsLinksBounded(t *testing.T) {
+	c := NewSnapshotCache()
+	behind, ahead := NewShared(c), NewShared(c)
+	for k := range 2000 {
+		ahead.Execute(Authorize(fmt.Sprintf("P%05d", k), 100))
+	}
+	n := 0
+	for v := behind.ver; v != nil; v = v.next {
+		n++
+	}
+	if n > recentVersions+1 {
+		t.Errorf("%d versions linked from the empty state, want at most %d", n, recentVersions+1)
+	}
+	// the recent ones are still linked: a ledger one version behind adopts
+	other := NewShared(c)
+	if err := other.Thaw(ahead.Freeze()); err != nil {
+		t.Fatal(err)
+	}
+	ahead.Execute(Authorize("Q1", 5))
+	other.Execute(Authorize("Q1", 5))
+	if !other.Shares(ahead) {
+		t.Error("a ledger one version behind did not adopt the next version")
+	}
+}

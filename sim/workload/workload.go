@@ -153,15 +153,45 @@ func (c Config) EffectiveMix() Mix {
 // payments: "PAY" followed by i zero-padded to 3 digits, or to the width of
 // n when n > 999, so that ids sort in numeric order.
 func PaymentID(i, n int) string {
-	width := len(strconv.Itoa(n))
-	if width < 3 {
-		width = 3
+	var b [24]byte
+	return string(appendPaymentID(b[:0], i, idWidth(n)))
+}
+
+// idWidth returns the digits of the ids in a workload of n payments.
+func idWidth(n int) int {
+	w := 1
+	for ; n >= 10; n /= 10 {
+		w++
 	}
-	s := strconv.Itoa(i)
-	for len(s) < width {
-		s = "0" + s
+	return max(w, 3)
+}
+
+// appendPaymentID appends the id of payment i (1-based) whose digits are
+// width wide (idWidth): "PAY" then i zero-padded.
+func appendPaymentID(b []byte, i, width int) []byte {
+	b = append(b, "PAY"...)
+	var d [20]byte
+	digits := strconv.AppendInt(d[:0], int64(i), 10)
+	for k := len(digits); k < width; k++ {
+		b = append(b, '0')
 	}
-	return "PAY" + s
+	return append(b, digits...)
+}
+
+// PaymentIndex returns i when id is PaymentID(i, n) for some i in 1..n
+// (ok false otherwise): the inverse of PaymentID.
+func PaymentIndex(id []byte, n int) (i int, ok bool) {
+	w := idWidth(n)
+	if len(id) != 3+w || string(id[:3]) != "PAY" {
+		return 0, false
+	}
+	for _, c := range id[3:] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		i = i*10 + int(c-'0')
+	}
+	return i, i >= 1 && i <= n
 }
 
 // Plan is a workload whose operations are drawn lazily, client by client,
@@ -375,9 +405,19 @@ func (d *drawer) op(i int) string {
 	return d.last
 }
 
-// id returns the id of the client's payment k.
-func (d *drawer) id(k int) string {
-	return PaymentID(d.client+k*d.plan.c.Clients+1, d.plan.n)
+// opText returns the text of the operation of kind on the client's
+// payment k (with amount, for authorize and refund): what ledger.Authorize,
+// Confirm, ... return for its id, built in one allocation.
+func (d *drawer) opText(kind ledger.Kind, k int, amount int64) string {
+	var a [64]byte
+	b := append(a[:0], kind.String()...)
+	b = append(b, ' ')
+	b = appendPaymentID(b, d.client+k*d.plan.c.Clients+1, idWidth(d.plan.n))
+	if kind == ledger.KindAuthorize || kind == ledger.KindRefund {
+		b = append(b, ' ')
+		b = strconv.AppendInt(b, amount, 10)
+	}
+	return string(b)
 }
 
 // touch draws payment k's amount when it is first used.
@@ -396,7 +436,7 @@ func (d *drawer) authorize(k int) string {
 	d.unauth[j] = d.unauth[last]
 	d.unauthPos[d.unauth[j]] = j
 	d.unauth = d.unauth[:last]
-	return ledger.Authorize(d.id(k), int64(d.amount[k]))
+	return d.opText(ledger.KindAuthorize, k, int64(d.amount[k]))
 }
 
 // draw returns the next operation. A held follow-up goes first; otherwise
@@ -462,12 +502,12 @@ func (d *drawer) followUp() (int, string) {
 		d.touch(k)
 		d.state[k] = d.state[k]&payAuthorized | payClosed
 		d.refundable = append(d.refundable, int32(k))
-		return k, ledger.Confirm(d.id(k))
+		return k, d.opText(ledger.KindConfirm, k, 0)
 	case kCancel:
 		k := take(&d.open)
 		d.touch(k)
 		d.state[k] = d.state[k]&payAuthorized | payClosed
-		return k, ledger.Cancel(d.id(k))
+		return k, d.opText(ledger.KindCancel, k, 0)
 	case kRefund:
 		j := d.r.IntN(len(d.refundable))
 		k := int(d.refundable[j])
@@ -480,11 +520,11 @@ func (d *drawer) followUp() (int, string) {
 			d.refundable[j] = d.refundable[len(d.refundable)-1]
 			d.refundable = d.refundable[:len(d.refundable)-1]
 		}
-		return k, ledger.Refund(d.id(k), amount)
+		return k, d.opText(ledger.KindRefund, k, amount)
 	default:
 		k := d.r.IntN(len(d.state))
 		d.touch(k)
-		return k, ledger.Get(d.id(k))
+		return k, d.opText(ledger.KindGet, k, 0)
 	}
 }
 

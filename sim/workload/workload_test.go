@@ -126,6 +126,12 @@ func TestWorkloadShape(t *testing.T) {
 						if err != nil {
 							t.Fatal(err)
 						}
+						if op != o.String() { // the text ledger.Authorize, Confirm, ... make
+							t.Fatalf("client %d: %q is not the canonical text %q", cl, op, o.String())
+						}
+						if i, ok := PaymentIndex([]byte(o.ID), tc.c.PaymentCount()); !ok || (i-1)%tc.c.Clients != cl {
+							t.Fatalf("client %d: %q: not one of its payments' ids", cl, op)
+						}
 						if prev, ok := owner[o.ID]; ok && prev != cl {
 							t.Fatalf("payment %s used by clients %d and %d", o.ID, prev, cl)
 						}
@@ -364,5 +370,29 @@ func TestOpsConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestPaymentIndex: PaymentIndex inverts PaymentID at every width (n from 1
+// to past 10^6) and rejects ids of another width, prefix, digits or range.
+func TestPaymentIndex(t *testing.T) {
+	for _, n := range []int{1, 9, 999, 1000, 1001, 99999, 100000, 1234567} {
+		for _, i := range []int{1, 2, n / 2, n - 1, n} {
+			if i < 1 || i > n {
+				continue
+			}
+			id := PaymentID(i, n)
+			if got, ok := PaymentIndex([]byte(id), n); !ok || got != i {
+				t.Errorf("n=%d: PaymentIndex(%q) = %d, %v; want %d", n, id, got, ok, i)
+			}
+			if want := fmt.Sprintf("PAY%0*d", max(3, len(fmt.Sprint(n))), i); id != want {
+				t.Errorf("n=%d: PaymentID(%d) = %q, want %q", n, i, id, want)
+			}
+		}
+		for _, id := range []string{PaymentID(n+1, n), "PAY" + strings.Repeat("0", max(3, len(fmt.Sprint(n)))), "PAX001", "PAY01", "PAY0a1", "PAY" + fmt.Sprint(n) + "0", ""} {
+			if i, ok := PaymentIndex([]byte(id), n); ok && PaymentID(i, n) != id {
+				t.Errorf("n=%d: PaymentIndex(%q) = %d, accepted", n, id, i)
+			}
+		}
 	}
 }

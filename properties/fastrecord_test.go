@@ -1,0 +1,98 @@
+package properties
+
+import (
+	"fmt"
+	"testing"
+
+	"math/rand/v2"
+
+	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+	"github.com/pbftsim/pbftsim/sim/pbft"
+)
+
+// runFast runs sc with a checker attached as Attach attaches it, with its
+// fast path for the frequent records (fastRecord) or, with slow, every
+// record down the general path, and returns the outcome.
+func runFast(t *testing.T, sc scenarios.Scenario, slow bool) *Outcome {
+	t.Helper()
+	cfg, err := sc.Config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = cfg.WithDefaults()
+	ro := RunOptions{Liveness: true}
+	chk := attach(&cfg, ro)
+	chk.noFast = slow
+	cl, err := cluster.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl.Run()
+	return Judge(sc, cl, chk, ro, chk.Stopped())
+}
+
+// verdict is everything an outcome reports: trace hash, violations in
+// detection order, accusations and judgements.
+func verdict(o *Outcome) string {
+	return fmt.Sprintf("hash %s\nviolations %v\naccused %v\njudgements %+v", o.TraceHash(), o.Violations, o.Accused, o.Judgements)
+}
+
+// TestFastRecordSameVerdicts checks that the checker's fast path for the
+// frequent records (fastRecord) changes no verdict: every variant's targeted
+// scenarios, the built-in scenarios (PBFT and HotStuff) and generated ones
+// give the same violations (in detection order, with their times and
+// details), accusations and judgements with it and without it. It fails
+// when the fast path skips something a property needs (a fast path that
+// drops PREPARE deliveries, say: local-quorum then fails on every run).
+func TestFastRecordSameVerdicts(t *testing.T) {
+	type tc struct {
+		name string
+		sc   scenarios.Scenario
+	}
+	var cases []tc
+	for _, v := range VariantNames() {
+		for i, sc := range Targeted(v) {
+			if sc.Protocol.Variant == "" {
+				sc.Protocol.Variant = v
+			}
+			if i >= len(targetYAML[pbft.Variant(v)]) && testing.Short() {
+				break // the built-in ones once, below
+			}
+			cases = append(cases, tc{fmt.Sprintf("%s/%s", v, sc.Name), sc})
+		}
+	}
+	for _, info := range scenarios.List() {
+		sc, err := scenarios.Builtin(info.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, tc{"builtin/" + info.Name, *sc})
+	}
+	gens := 40
+	if testing.Short() {
+		gens = 10
+	}
+	for i := range gens {
+		sc := Generate(rand.New(rand.NewPCG(7, uint64(i))), uint64(i+1), GenConfig{MaxN: 7, MaxRequests: 6, ByzantineBias: 0.5})
+		cases = append(cases, tc{fmt.Sprintf("generated/%d", i), sc})
+	}
+	failed, violated := 0, 0
+	for _, c := range cases {
+		o := runFast(t, c.sc, false)
+		if len(o.Violations) > 0 {
+			violated++
+		}
+		fast, general := verdict(o), verdict(runFast(t, c.sc, true))
+		if fast != general {
+			t.Errorf("%s: verdict with the checker's fast path differs from the general path's:\nfast:    %s\ngeneral: %s", c.name, fast, general)
+			if failed++; failed > 3 {
+				t.FailNow()
+			}
+		}
+	}
+	if violated == 0 {
+		t.Fatalf("no violation in %d scenarios: the comparison judges nothing that fails", len(cases))
+	}
+	t.Logf("%d scenarios (%d with violations), same verdicts with and without the fast path", len(cases), violated)
+}

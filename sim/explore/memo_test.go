@@ -1,0 +1,134 @@
+package explore
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/pbftsim/pbftsim/sim"
+)
+
+// trail is what an exploration did, in order: the hash of every judged
+// state and of every leaf, and its counters.
+type trail struct {
+	judged, leaves []uint64
+	stats          Stats
+	path           []Choice
+	property       string
+	hits           int
+}
+
+func explored(t *testing.T, m *Model, o Options, violate bool) trail {
+	t.Helper()
+	var tr trail
+	o.Check = func(w *World, _ []Record) (string, string) {
+		tr.judged = append(tr.judged, w.Hash())
+		// A "violation" deep in the space, so that the path found is
+		// compared too.
+		if violate && w.Depth >= 7 && len(w.Flight) == 0 {
+			return "quiet-at-7", ""
+		}
+		return "", ""
+	}
+	o.Leaf = func(w *World) { tr.leaves = append(tr.leaves, w.Hash()) }
+	o.MaxStates = 4000 // a broken memo may not end
+	res, err := Run(m, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr.stats, tr.path, tr.property = res.Stats, res.Path, res.Property
+	tr.hits = res.MemoHits
+	tr.stats.Elapsed, tr.stats.MemoHits = 0, 0
+	return tr
+}
+
+func (a trail) diff(b trail) string {
+	switch {
+	case a.stats != b.stats:
+		return fmt.Sprintf("stats %+v vs %+v", a.stats, b.stats)
+	case fmt.Sprint(a.judged) != fmt.Sprint(b.judged):
+		return fmt.Sprintf("judged states differ (%d vs %d)", len(a.judged), len(b.judged))
+	case fmt.Sprint(a.leaves) != fmt.Sprint(b.leaves):
+		return fmt.Sprintf("leaves differ (%d vs %d)", len(a.leaves), len(b.leaves))
+	case fmt.Sprint(a.path) != fmt.Sprint(b.path) || a.property != b.property:
+		return fmt.Sprintf("violation %q %v vs %q %v", a.property, a.path, b.property, b.path)
+	}
+	return ""
+}
+
+// TestStepMemoSameExploration: with the step memo (default size, and 4
+// slots so that entries are evicted all the time) every search judges the
+// same states in the same order, reaches the same leaves, counts the same
+// and finds the same path as with the memo off, while taking steps from
+// the memo; a memo whose key leaves out the sender and the message (the
+// broken variant) is caught by the same comparison.
+func TestStepMemoSameExploration(t *testing.T) {
+	opts := map[string]Options{
+		"bfs":       {Bounds: Bounds{Drops: 1, Duplicates: 1, Depth: 9}},
+		"bfs/sleep": {Bounds: Bounds{Drops: 1, Crashes: 1, Depth: 8}, Sleep: true},
+		"dfs":       {Bounds: Bounds{Drops: 1, Depth: 9}, DFS: true},
+		"dfs/timers": {Bounds: Bounds{Drops: 2, TimerLimit: true, Timers: 2}, DFS: true,
+			Records: true},
+		"dpor": {Bounds: Bounds{Duplicates: 1, Depth: 6}, DPOR: true},
+	}
+	for name, o := range opts {
+		for _, rounds := range []int{1, 2} {
+			t.Run(fmt.Sprintf("%s/rounds=%d", name, rounds), func(t *testing.T) {
+				model := func(slots int, broken bool) *Model {
+					m := echo2Model(rounds, 3)
+					m.StepMemo, m.brokenMemo = slots, broken
+					return m
+				}
+				// A violation ends the one-pass searches at once.
+				off := explored(t, model(-1, false), o, !o.DPOR && !o.TimerLimit)
+				for _, slots := range []int{0, 4} {
+					m := model(slots, false)
+					on := explored(t, m, o, !o.DPOR && !o.TimerLimit)
+					if d := on.diff(off); d != "" {
+						t.Errorf("memo of %d slots: %s", slots, d)
+					}
+					if on.hits == 0 {
+						t.Errorf("memo of %d slots: no step taken from it", slots)
+					}
+				}
+				if rounds == 2 {
+					if d := explored(t, model(0, true), o, !o.DPOR && !o.TimerLimit).diff(off); d == "" {
+						t.Error("a memo keyed without sender and message explores the same: the comparison cannot fail")
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestStepMemoEventsNotReplayed: a step reporting an event is not taken
+// from the memo when the engine keeps records (its events are reported
+// again, with the time of the step), and is taken from it otherwise.
+func TestStepMemoEventsNotReplayed(t *testing.T) {
+	for _, keep := range []bool{true, false} {
+		e := NewEngine(echoModel())
+		e.KeepRecords(keep)
+		w0, _, err := e.Initial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Deliver the ping (the ponger reports "ping"?), then the pong
+		// (the pinger reports "pong"), twice from the same world.
+		w1, _ := e.Apply(w0, Choice{Kind: Deliver, Msg: 0})
+		events := 0
+		for range 2 {
+			e.Apply(w1, Choice{Kind: Deliver, Msg: 0})
+			for _, r := range e.Records() {
+				if r.Kind == sim.RecEvent {
+					events++
+				}
+			}
+		}
+		hits := e.memoHits
+		if keep && (events != 2 || hits != 0) {
+			t.Errorf("keeping records: %d events, %d memo hits over two pongs; want 2, 0", events, hits)
+		}
+		if !keep && hits != 1 {
+			t.Errorf("without records: %d memo hits over two pongs; want 1", hits)
+		}
+	}
+}
