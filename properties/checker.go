@@ -604,7 +604,12 @@ func (c *Checker) issue(r Request) {
 
 // isIssued reports whether r was issued by its client.
 func (c *Checker) isIssued(r Request) bool {
-	if rq := c.findReq(mkClientStamp(r.Client, r.Timestamp)); rq != nil && rq.issued && rq.issuedOp == r.Op {
+	return c.issuedAs(c.findReq(mkClientStamp(r.Client, r.Timestamp)), r)
+}
+
+// issuedAs is isIssued with r's state rq (nil: none) already found.
+func (c *Checker) issuedAs(rq *reqState, r Request) bool {
+	if rq != nil && rq.issued && rq.issuedOp == r.Op {
 		return true
 	}
 	return len(c.issuedMore) > 0 && c.issuedMore[r]
@@ -1137,7 +1142,7 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e events.Execution) {
 		}
 		// A faulty node may issue requests in its own name (a Byzantine
 		// replica acting as a client): only correct clients' are checked.
-		if !c.isIssued(req) && !c.faultyNode(e.Client) {
+		if !c.issuedAs(&c.reqs[i], req) && !c.faultyNode(e.Client) {
 			c.violate(Violation{Property: Validity, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
 				Detail: fmt.Sprintf("replica %d executed %q (client %d, timestamp %d) that the client never issued", from, e.Op, e.Client, e.Timestamp)})
 		}

@@ -323,8 +323,8 @@ func (c *Checker) FoldedLog() (below, seqs, hash uint64) {
 
 // foldReqState is the part of foldState about requests.
 type foldReqState struct {
-	clientTs   map[sim.NodeID]uint64 // highest folded timestamp per client
-	late       []Violation           // liveness violations of folded requests
+	clientTs   clientTS    // highest folded timestamp per client
+	late       []Violation // liveness violations of folded requests
 	liveJudged int
 	sum        map[string]paySum  // payments whose checked segments end in one state (linsegment.go)
 	open       map[string]*payLin // payments with an open segment, carried operations or several states
@@ -343,7 +343,8 @@ type foldReqState struct {
 }
 
 func (f *foldReqState) reset() {
-	*f = foldReqState{clientTs: reuse(f.clientTs), late: f.late[:0], sum: reuse(f.sum), open: reuse(f.open),
+	f.clientTs.reset()
+	*f = foldReqState{clientTs: f.clientTs, late: f.late[:0], sum: reuse(f.sum), open: reuse(f.open),
 		minCall: reuse(f.minCall), ids: f.ids[:0], busy: reuse(f.busy), blocked: reuse(f.blocked), subMap: f.subMap[:0], reqMap: f.reqMap[:0],
 		free: f.free, ledgers: f.ledgers}
 	if f.ledgers == nil {
@@ -352,10 +353,16 @@ func (f *foldReqState) reset() {
 	f.ledgers.reset()
 }
 
+// foldedTs is the highest folded timestamp of client (0: none).
+func (c *Checker) foldedTs(client sim.NodeID) uint64 {
+	t, _ := c.fold.req.clientTs.get(int64(client))
+	return t
+}
+
 // foldedReq reports whether request (client, ts) lies at or below its
 // client's folded timestamp.
 func (c *Checker) foldedReq(client sim.NodeID, ts uint64) bool {
-	t, ok := c.fold.req.clientTs[client]
+	t, ok := c.fold.req.clientTs.get(int64(client))
 	return ok && ts <= t
 }
 
@@ -450,9 +457,7 @@ func (c *Checker) settled(ri int32) bool {
 func (c *Checker) foldSubmission(s *submission) {
 	f := &c.fold.req
 	client := s.req.Client
-	if t, ok := f.clientTs[client]; !ok || s.req.Timestamp > t {
-		f.clientTs[client] = s.req.Timestamp
-	}
+	f.clientTs.raise(int64(client), s.req.Timestamp)
 	if c.opts.LivenessBound > 0 && !c.faultyC[client] {
 		f.liveJudged++
 		deadline := max(s.at, c.opts.GST).Add(c.opts.LivenessBound)
@@ -491,6 +496,6 @@ func (c *Checker) reexecutedFolded(now sim.Time, from sim.NodeID, e events.Execu
 		return false
 	}
 	c.violate(Violation{Property: Integrity, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
-		Detail: fmt.Sprintf("replica %d executed request (client %d, timestamp %d) at seq %d, at or below the client's requests already executed and folded (up to timestamp %d)", from, e.Client, e.Timestamp, e.Seq, c.fold.req.clientTs[e.Client])})
+		Detail: fmt.Sprintf("replica %d executed request (client %d, timestamp %d) at seq %d, at or below the client's requests already executed and folded (up to timestamp %d)", from, e.Client, e.Timestamp, e.Seq, c.foldedTs(e.Client))})
 	return true
 }

@@ -81,3 +81,30 @@ func TestLedgerCacheSameAsRebuilt(t *testing.T) {
 		t.Fatalf("%d cache hits: the test does not exercise reuse", hits)
 	}
 }
+
+// TestLedgerCacheReset: a reset empties every slot filled since the last
+// one (it clears the listed slots only, or all of them when more were
+// filled than it lists), and the cache fills again after it.
+func TestLedgerCacheReset(t *testing.T) {
+	var lc ledgerCache
+	for _, n := range []int{0, 1, 7, 300, ledgerCacheSize, 3 * ledgerCacheSize} {
+		for round := range 2 {
+			for i := range n {
+				id := fmt.Sprintf("PAY%d-%d-%d", n, round, i)
+				l := ledger.New()
+				l.Execute(ledger.Authorize(id, 1))
+				s, _ := sumOf(l, id, paySum{})
+				lc.put(id, s, l)
+				if i%3 == 0 {
+					lc.take(id, s) // emptied again, still listed
+				}
+			}
+			lc.reset()
+			for i := range ledgerCacheSize {
+				if lc.ls[i] != nil || lc.ids[i] != "" {
+					t.Fatalf("%d puts, round %d: slot %d still holds %q after a reset", n, round, i, lc.ids[i])
+				}
+			}
+		}
+	}
+}

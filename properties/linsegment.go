@@ -214,6 +214,10 @@ type ledgerCache struct {
 	ids  [ledgerCacheSize]string
 	sums [ledgerCacheSize]paySum
 	ls   [ledgerCacheSize]*ledger.Ledger
+	// used lists the slots filled since the last reset (a slot may be
+	// listed twice), so that a reset clears those only: the explorer
+	// resets the checker once per explored state.
+	used []uint16
 }
 
 func ledgerSlot(id string) int {
@@ -239,13 +243,23 @@ func (lc *ledgerCache) take(id string, s paySum) *ledger.Ledger {
 // summarised it exactly.
 func (lc *ledgerCache) put(id string, s paySum, l *ledger.Ledger) {
 	i := ledgerSlot(id)
+	if lc.ls[i] == nil && len(lc.used) <= ledgerCacheSize {
+		lc.used = append(lc.used, uint16(i))
+	}
 	lc.ids[i], lc.sums[i], lc.ls[i] = id, s, l
 }
 
 // reset empties the cache.
 func (lc *ledgerCache) reset() {
-	clear(lc.ids[:])
-	clear(lc.ls[:])
+	if len(lc.used) > ledgerCacheSize {
+		clear(lc.ids[:])
+		clear(lc.ls[:])
+	} else {
+		for _, i := range lc.used {
+			lc.ids[i], lc.ls[i] = "", nil
+		}
+	}
+	lc.used = lc.used[:0]
 }
 
 // describeStates describes the states of a payment.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/pbftsim/pbftsim/internal/pipeline"
 	"github.com/pbftsim/pbftsim/reports/spacetime"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -35,19 +36,36 @@ func scaleConfig(requests, payments int) cluster.Config {
 type traceSink struct {
 	*sim.BinarySink
 	zw *zstd.Encoder
+	bg *pipeline.Writer // compression and writing in the background (nil: inline)
 }
 
-func newTraceSink(w io.Writer) *traceSink {
+func newTraceSink(w io.Writer) *traceSink { return newTraceSinkBG(w, false) }
+
+// newTraceSinkBG is newTraceSink, with the compression and writing on
+// another goroutine when bg is set (run --pipeline).
+func newTraceSinkBG(w io.Writer, bg bool) *traceSink {
 	zw, err := zstd.NewWriter(w, spacetime.BinaryTraceZstd...)
 	if err != nil {
 		panic(err)
 	}
-	return &traceSink{BinarySink: sim.NewBinarySink(zw), zw: zw}
+	t := &traceSink{zw: zw}
+	var dst io.Writer = zw
+	if bg {
+		t.bg = pipeline.NewWriter(zw, 0)
+		dst = t.bg
+	}
+	t.BinarySink = sim.NewBinarySink(dst)
+	return t
 }
 
 func (t *traceSink) Close() error {
 	if err := t.Flush(); err != nil {
 		return err
+	}
+	if t.bg != nil {
+		if err := t.bg.Close(); err != nil {
+			return err
+		}
 	}
 	return t.zw.Close()
 }
@@ -70,12 +88,16 @@ func BenchmarkRunChecked(b *testing.B) {
 		defer debug.SetGCPercent(debug.SetGCPercent(400))
 	}
 	cases := []struct {
-		name         string
-		check, trace bool
+		name               string
+		check, trace, pipe bool
 	}{
-		{"n=4-unchecked", false, false},
-		{"n=4", true, false},
-		{"n=4-trace", true, true},
+		{"n=4-unchecked", false, false, false},
+		{"n=4", true, false, false},
+		{"n=4-trace", true, true, false},
+		// run --pipeline: the checker on its own goroutine, the trace
+		// compressed and written on another (internal/pipeline)
+		{"n=4-pipeline", true, false, true},
+		{"n=4-trace-pipeline", true, true, true},
 	}
 	for _, tc := range cases {
 		b.Run(tc.name, func(b *testing.B) {
@@ -86,18 +108,26 @@ func BenchmarkRunChecked(b *testing.B) {
 			for range b.N {
 				cfg := scaleConfig(1000, 64)
 				var chk *Checker
-				if tc.check {
+				var pipe *pipeline.Sink
+				switch {
+				case tc.check && tc.pipe:
+					cfg = cfg.WithDefaults()
+					chk, pipe = attachPipelined(&cfg, RunOptions{Liveness: true})
+				case tc.check:
 					chk = Attach(&cfg, RunOptions{Liveness: true})
 				}
 				var ts *traceSink
 				var cw countWriter
 				if tc.trace {
-					ts = newTraceSink(&cw)
+					ts = newTraceSinkBG(&cw, tc.pipe)
 					cfg.Sinks = append(cfg.Sinks, ts)
 				}
 				res, err := cluster.Run(cfg)
 				if err != nil {
 					b.Fatal(err)
+				}
+				if pipe != nil {
+					pipe.Close()
 				}
 				if chk != nil {
 					chk.Finish(RunEnd(cfg, res, chk.Stopped()))

@@ -67,7 +67,21 @@ counters, the counterexample and the output are the same for any number of
 workers (each replica step stays single-threaded). So does --dfs,
 iterative deepening that keeps only 64-bit fingerprints (with their depth)
 of the visited states and the worlds of the current path: about 12-20 bytes
-a state instead of 1-4.5 KB, at the cost of re-exploring shallower levels. --dpor explores depth-first with dynamic partial-order
+a state instead of 1-4.5 KB, at the cost of re-exploring shallower levels.
+With --timers and no --depth the state space is finite and --dfs explores
+it in one pass (every state judged when first reached; a counterexample is
+not necessarily a shortest one), on --workers goroutines: each runs
+depth-first on a path of its own and an idle one takes half of the
+unexplored choices of the shallowest level of another's path; the visited
+fingerprints are one table. The states reached, and so the states,
+transitions, revisits, pruned and inert counts, are those of one worker;
+the longest first-visit path depends on which worker got where first. When
+the workers meet a violation, the one-worker search is run again and its
+result (counters, counterexample, replay file) is the one reported, so the
+output is that of --workers 1 (at the cost of that run; should it not find
+one within --budget or --max-states, the parallel search's is reported). A
+one-pass search stopped by --budget, --max-states or Ctrl-C has covered a
+part that depends on the workers' interleaving. --dpor explores depth-first with dynamic partial-order
 reduction (source sets and sleep sets): of the orders of transitions that
 touch different replicas and set no timer, one is explored; visited states
 are kept as 64-bit fingerprints, with no frontier. --depth (required with
@@ -165,7 +179,7 @@ input, 130 interrupted.`,
 	fl.BoolVar(&c.Inert, "inert", false, "discard in-flight messages their receiver declares inert (a vote past its certificate, a reply to an accepted request): states differing only in them merge")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
 	fl.IntVar(&c.LivenessSteps, "liveness-steps", 0, "check from every state that a fair fault-free continuation completes within N transitions (0: off)")
-	fl.IntVar(&c.Workers, "workers", 0, "simulations run at once (0: one per CPU); here the goroutines of a breadth-first search (not with --dfs, --dpor or --sleep): the result is the same for any number")
+	fl.IntVar(&c.Workers, "workers", 0, "simulations run at once (0: one per CPU); here the goroutines of a breadth-first search (not with --sleep) or of the one-pass --dfs (--timers, no --depth); not with --dpor: the result is the same for any number (see above)")
 	fl.BoolVar(&allVariants, "all-variants", false, "explore every broken variant and print a table")
 	addQuietFlag(fl, &quiet)
 	addOutFlag(fl, &out, "", "the replay file of a counterexample (default "+outDir+"/explore-VARIANT.replay.yaml)")
@@ -182,7 +196,11 @@ const defaultMaxStates = 750_000
 func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 	fmt.Fprintf(errw, "exploring %s\n", c.Describe())
 	if w := c.ParallelWorkers(); w > 1 {
-		fmt.Fprintf(errw, "breadth-first search on %d workers\n", w)
+		if c.DFS {
+			fmt.Fprintf(errw, "depth-first search (one pass) on %d workers\n", w)
+		} else {
+			fmt.Fprintf(errw, "breadth-first search on %d workers\n", w)
+		}
 	}
 	r, err := experiment.Explore(experiment.ExploreOptions{Config: c, Out: out, OutDir: outDir, Version: version})
 	if r == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -31,14 +32,40 @@ type kindRecorder struct{ recorder }
 
 func (r *kindRecorder) Wants(k sim.RecordKind) bool { return slices.Contains(r.kinds, k) }
 
-// records makes n records, each different.
+// msg is a message for the tests.
+type msg struct{ n int }
+
+func (*msg) Type() sim.MsgType                 { return 1 }
+func (*msg) Size() int                         { return 1 }
+func (m *msg) AppendCanonical(b []byte) []byte { return append(b, byte(m.n)) }
+
+// records makes n records, each different, with every field set.
 func records(n int) []sim.Record {
 	out := make([]sim.Record, n)
 	for i := range out {
 		out[i] = sim.Record{Seq: uint64(i), Time: sim.Time(3 * i), Kind: sim.RecordKind(1 + i%9),
-			From: sim.NodeID(i % 5), To: sim.NodeID(i % 7), Event: event{i}, Ref: uint64(i / 2)}
+			From: sim.NodeID(i % 5), To: sim.NodeID(i % 7), Msg: &msg{i}, Timer: sim.TimerID(i % 11),
+			Event: event{i}, Reason: sim.DropReason(i % 4), Local: sim.Time(5 * i), HasLocal: i%2 == 1,
+			Ref: uint64(i / 2)}
 	}
 	return out
+}
+
+// TestRecordFields: Sink.Record copies sim.Record field by field; a field
+// added to sim.Record must be added there (and to records above).
+func TestRecordFields(t *testing.T) {
+	if n := reflect.TypeFor[sim.Record]().NumField(); n != 12 {
+		t.Errorf("sim.Record has %d fields, Sink.Record copies 12: copy the new ones too", n)
+	}
+	rs := []sim.Record{records(4)[3], {}}
+	for i := range rs {
+		v := reflect.ValueOf(rs[i])
+		for f := 0; f < v.NumField(); f++ {
+			if v.Field(f).IsZero() != (i == 1) {
+				t.Errorf("records: field %s is not set", v.Type().Field(f).Name)
+			}
+		}
+	}
 }
 
 // TestSinkInOrder: the consumer sees every record, in order and unchanged,
@@ -233,5 +260,35 @@ func TestWriterBounded(t *testing.T) {
 	}
 	if dst.n.Load() != 5 {
 		t.Errorf("%d writes, want 5", dst.n.Load())
+	}
+}
+
+// counter is a consumer that only counts.
+type counter struct{ n, t uint64 }
+
+func (c *counter) Record(r *sim.Record) { c.n++; c.t += uint64(r.Time) }
+
+// BenchmarkSink measures what a Sink costs the run's goroutine per record
+// (the copy into a batch and the hand-over), against calling the consumer
+// inline ("inline"): ns/op is per record.
+func BenchmarkSink(b *testing.B) {
+	in := records(4096)
+	for _, mode := range []string{"inline", "pipeline"} {
+		b.Run(mode, func(b *testing.B) {
+			c := &counter{}
+			var dst sim.Sink = c
+			var s *Sink
+			if mode == "pipeline" {
+				s = NewSink(c, 0, 0)
+				dst = s
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				dst.Record(&in[i&4095])
+			}
+			if s != nil {
+				s.Close()
+			}
+		})
 	}
 }

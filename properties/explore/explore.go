@@ -61,8 +61,11 @@ type Config struct {
 	// LivenessSteps bounds the fair fault-free continuation checked from
 	// every reached state (0: liveness not checked).
 	LivenessSteps int
-	// Workers runs a breadth-first search (without sleep sets) on that
-	// many goroutines; 0 or 1: one. The result is the same for any number.
+	// Workers runs a breadth-first search (without sleep sets) or the
+	// one-pass depth-first search on that many goroutines; 0 or 1: one.
+	// The result is the same for any number, except (one-pass DFS without
+	// a violation) the longest first-visit path, and the partial coverage
+	// of a stopped one-pass search.
 	Workers int
 	// StepMemo is the number of slots of the engine's step memo (0: the
 	// default, negative: off; see engine.Model.StepMemo). The exploration
@@ -240,9 +243,19 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 }
 
 // ParallelWorkers returns the number of goroutines the exploration of c
-// uses: c.Workers for a breadth-first search without sleep sets, else 1.
+// uses: c.Workers for a breadth-first search without sleep sets and for
+// the one-pass depth-first search (DFS with a timer bound and no depth
+// bound), else 1.
 func (c Config) ParallelWorkers() int {
-	if c.DFS || c.DPOR || !c.NoSleep || c.Workers < 1 {
+	switch {
+	case c.Workers < 1 || c.DPOR:
+		return 1
+	case c.DFS:
+		if c.onePass() {
+			return c.Workers
+		}
+		return 1
+	case !c.NoSleep:
 		return 1
 	}
 	return c.Workers

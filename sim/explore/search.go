@@ -165,6 +165,9 @@ type search struct {
 	// judgeAll: the depth-first search judges every new state (one pass),
 	// not only those at the depth limit.
 	judgeAll bool
+	// parFound: the parallel depth-first search stopped on a violation or
+	// a broken inertness declaration (Run repeats it on one worker).
+	parFound bool
 }
 
 // Liveness is the property name of a failed liveness check.
@@ -206,6 +209,23 @@ func Run(m *Model, o Options) (*Result, error) {
 		err = s.pbfs(w0, recs)
 	default:
 		err = s.bfs(w0, recs)
+	}
+	if s.parFound {
+		// Which violation the workers meet first depends on their
+		// interleaving: the one-worker search's result is reported (it
+		// reaches the same states, so it finds one too). Should it not
+		// (a budget or state limit ends it first), the parallel one is.
+		pdfsReruns.Add(1)
+		o1 := o
+		o1.Workers = 1
+		r1, err1 := Run(m, o1)
+		if err1 != nil {
+			return nil, err1
+		}
+		if r1.Found() {
+			r1.Elapsed = time.Since(s.start)
+			return r1, nil
+		}
 	}
 	s.res.Elapsed = time.Since(s.start)
 	s.res.Inert, s.res.MemoHits = e.discarded, e.memoHits
@@ -542,6 +562,14 @@ func (s *search) iddfs(w0 *World, recs []Record) error {
 	first := 1
 	if !bounded && s.o.TimerLimit {
 		first, s.judgeAll = maxD, true
+	}
+	if s.judgeAll && s.o.Workers > 1 {
+		if s.o.Check != nil && s.o.NewCheck == nil {
+			return errors.New("explore: a parallel search needs Options.NewCheck (one checker per worker)")
+		}
+		s.o.Depth = maxD
+		w0.trace = &recChain{recs: recs}
+		return s.pdfs(w0, maxD)
 	}
 	// One pass needs no depths: a state seen is not expanded again (one
 	// cut at MaxDFSDepth leaves the search incomplete).

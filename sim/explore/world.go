@@ -146,7 +146,12 @@ type Engine struct {
 	memo     []memoEntry
 	noMemo   bool
 	memoHits int
-	sym      *symHasher
+	// Apply's buffers for the new world's flight and timers.
+	fbuf []Flight
+	tbuf []Timer
+	// rslab: the records handed out by takeRecords are carved from it.
+	rslab []Record
+	sym   *symHasher
 }
 
 // Model describes what to explore.
@@ -264,7 +269,36 @@ func (e *Engine) takeRecords() []Record {
 	if !e.keep || len(e.recs) == 0 {
 		return nil
 	}
-	return slices.Clone(e.recs)
+	// Carved out of a slab (one allocation for many transitions; the
+	// capacity is cut so that an append cannot reach the next records).
+	n := len(e.recs)
+	if len(e.rslab)+n > cap(e.rslab) {
+		e.rslab = make([]Record, 0, max(recordSlab, n))
+	}
+	k := len(e.rslab)
+	e.rslab = append(e.rslab, e.recs...)
+	return e.rslab[k : k+n : k+n]
+}
+
+// recordSlab is the number of records in one allocation of takeRecords.
+const recordSlab = 256
+
+// smallWorld is a world and its per-node slices in one allocation.
+type smallWorld struct {
+	w     World
+	nodes [8]sim.Node
+	nh    [8]uint64
+	down  [8]bool
+}
+
+// newWorld returns a world of n nodes (their slices zero).
+func newWorld(n int) *World {
+	if n > 8 {
+		return &World{Nodes: make([]sim.Node, n), nh: make([]uint64, n), Down: make([]bool, n)}
+	}
+	m := new(smallWorld)
+	m.w.Nodes, m.w.nh, m.w.Down = m.nodes[:n:n], m.nh[:n:n], m.down[:n:n]
+	return &m.w
 }
 
 // touch makes node id of w private to w (copying it on first touch in this
@@ -295,7 +329,9 @@ func (e *Engine) apply(w *World, id sim.NodeID) {
 		f := Flight{From: id, To: s.To, Msg: s.Msg, H: e.cp.MessageHash(s.Msg), SentAt: w.Now, Send: w.sends}
 		w.sends++
 		if e.sendHook != nil {
-			e.sendHook(&f)
+			g := f // f itself stays off the heap
+			e.sendHook(&g)
+			f = g
 		}
 		w.Flight = append(w.Flight, f)
 	}
@@ -454,12 +490,18 @@ type Effect struct {
 
 // Apply returns the world after c (w is unchanged) and what c touched.
 func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
-	nw := &World{
-		Nodes: slices.Clone(w.Nodes), nh: slices.Clone(w.nh), Down: slices.Clone(w.Down),
-		Flight: slices.Clone(w.Flight), Timers: slices.Clone(w.Timers),
-		Now: w.Now, seq: w.seq, sends: w.sends, Drops: w.Drops, Dups: w.Dups, Crashes: w.Crashes, Fires: w.Fires, Depth: w.Depth + 1,
-		ghosts: w.ghosts,
-	}
+	// The flight and the timers change in the engine's buffers; the new
+	// world gets copies of the exact size at the end (one allocation each,
+	// none for growing).
+	e.fbuf = append(e.fbuf[:0], w.Flight...)
+	e.tbuf = append(e.tbuf[:0], w.Timers...)
+	nw := newWorld(len(w.Nodes))
+	copy(nw.Nodes, w.Nodes)
+	copy(nw.nh, w.nh)
+	copy(nw.Down, w.Down)
+	nw.Flight, nw.Timers = e.fbuf, e.tbuf
+	nw.Now, nw.seq, nw.sends, nw.Depth, nw.ghosts = w.Now, w.seq, w.sends, w.Depth+1, w.ghosts
+	nw.Drops, nw.Dups, nw.Crashes, nw.Fires = w.Drops, w.Dups, w.Crashes, w.Fires
 	e.begin(nw, false)
 	nTimers, tseq := len(nw.Timers), nw.seq
 	switch c.Kind {
@@ -513,6 +555,8 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		}
 		e.discardInert(nw, w.sends)
 	}
+	e.fbuf, e.tbuf = nw.Flight[:0], nw.Timers[:0]
+	nw.Flight, nw.Timers = exact(nw.Flight), exact(nw.Timers)
 	var eff Effect
 	for i, st := range e.stepped {
 		if st {
@@ -582,19 +626,21 @@ func (w *World) Hash() uint64 {
 		sum += finalize(fh)
 	}
 	h = mix(mix(h, uint64(len(w.Flight))), sum)
-	ts := slices.Clone(w.Timers)
-	slices.SortFunc(ts, func(a, b Timer) int {
-		if a.At != b.At {
-			if a.At < b.At {
-				return -1
-			}
-			return 1
+	// The timers in deadline order (arming order among equal deadlines),
+	// sorted by insertion on the stack: there are few.
+	var buf [16]Timer
+	ts := buf[:0]
+	if len(w.Timers) > len(buf) {
+		ts = make([]Timer, 0, len(w.Timers))
+	}
+	for _, t := range w.Timers {
+		j := len(ts)
+		ts = append(ts, t)
+		for ; j > 0 && (t.At < ts[j-1].At || t.At == ts[j-1].At && t.Seq < ts[j-1].Seq); j-- {
+			ts[j] = ts[j-1]
 		}
-		if a.Seq < b.Seq {
-			return -1
-		}
-		return 1
-	})
+		ts[j] = t
+	}
 	for _, t := range ts {
 		h = mix(mix(h, uint64(t.Node)), uint64(t.ID))
 	}
@@ -603,6 +649,14 @@ func (w *World) Hash() uint64 {
 		h = mix(h, uint64(w.Fires)<<8|0xf1)
 	}
 	return finalize(h)
+}
+
+// exact returns a copy of s with no spare capacity (nil when empty).
+func exact[S ~[]E, E any](s S) S {
+	if len(s) == 0 {
+		return nil
+	}
+	return append(make(S, 0, len(s)), s...)
 }
 
 func boolBit(b bool) uint64 {
