@@ -53,6 +53,19 @@ message is in flight (timeouts longer than message delays): fewer schedules,
 and the description says so. The declarations are verified in the tests by
 delivering every declared message to a copy of its receiver.
 
+--symmetry (off by default) identifies states that differ by a renaming of
+interchangeable replicas: correct replicas that are not the primary of any
+view up to --views (view v's primary is v mod n), all permutations of up to 4
+of them, kept only if they leave the initial state unchanged (one client:
+clients are not permuted). A state's key is the least hash of its renamings
+(ids renamed in every node's state, message and timer; a valid signature
+hashes as valid, an invalid one by its bytes); the search keeps the real
+states, so counterexamples are real paths. It explores replicas with
+--full-certificates (certificates carry every matching vote held: choosing
+the 2f of lowest id is not invariant under renaming); --full-certificates
+alone gives the same protocol unreduced, for comparison. The output names the
+group ("symmetry: replicas {2,3} interchangeable (2 permutations)").
+
 Every reached state is judged by the safety checkers (on the trace of the path
 that first reached it). With --liveness-steps N, from every reached state a
 fair fault-free continuation (crashed replicas recover, messages delivered in
@@ -67,7 +80,21 @@ counters, the counterexample and the output are the same for any number of
 workers (each replica step stays single-threaded). So does --dfs,
 iterative deepening that keeps only 64-bit fingerprints (with their depth)
 of the visited states and the worlds of the current path: about 12-20 bytes
-a state instead of 1-4.5 KB, at the cost of re-exploring shallower levels. --dpor explores depth-first with dynamic partial-order
+a state instead of 1-4.5 KB, at the cost of re-exploring shallower levels.
+With --timers and no --depth the state space is finite and --dfs explores
+it in one pass (every state judged when first reached; a counterexample is
+not necessarily a shortest one), on --workers goroutines: each runs
+depth-first on a path of its own and an idle one takes half of the
+unexplored choices of the shallowest level of another's path; the visited
+fingerprints are one table. The states reached, and so the states,
+transitions, revisits, pruned and inert counts, are those of one worker;
+the longest first-visit path depends on which worker got where first. When
+the workers meet a violation, the one-worker search is run again and its
+result (counters, counterexample, replay file) is the one reported, so the
+output is that of --workers 1 (at the cost of that run; should it not find
+one within --budget or --max-states, the parallel search's is reported). A
+one-pass search stopped by --budget, --max-states or Ctrl-C has covered a
+part that depends on the workers' interleaving. --dpor explores depth-first with dynamic partial-order
 reduction (source sets and sleep sets): of the orders of transitions that
 touch different replicas and set no timer, one is explored; visited states
 are kept as 64-bit fingerprints, with no frontier. --depth (required with
@@ -109,6 +136,9 @@ input, 130 interrupted.`,
 			}
 			if err := c.Validate(); err != nil {
 				return usage(err)
+			}
+			if c.Symmetry && sleep {
+				return usage(fmt.Errorf("--symmetry: not with --sleep (sleep sets name transitions of one state, not of its renamings)"))
 			}
 			if (c.DPOR || c.DFS) && !cmd.Flags().Changed("max-states") {
 				c.MaxStates = 0 // fingerprints only: no default limit
@@ -163,9 +193,11 @@ input, 130 interrupted.`,
 	fl.Bool("no-sleep", true, "")
 	_ = fl.MarkDeprecated("no-sleep", "sleep sets are off by default (--sleep turns them on)")
 	fl.BoolVar(&c.Inert, "inert", false, "discard in-flight messages their receiver declares inert (a vote past its certificate, a reply to an accepted request): states differing only in them merge")
+	fl.BoolVar(&c.Symmetry, "symmetry", false, "symmetry reduction (off by default): states that differ by a renaming of interchangeable replicas (correct, not the primary of any view explored) are one state; counts are of the quotient; implies --full-certificates; not with --dpor or --sleep")
+	fl.BoolVar(&c.FullCertificates, "full-certificates", false, "replicas whose prepared certificates and NEW-VIEWs carry every matching vote they hold, not the quorum of lowest replica id (as --symmetry needs; alone: the same protocol unreduced)")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
 	fl.IntVar(&c.LivenessSteps, "liveness-steps", 0, "check from every state that a fair fault-free continuation completes within N transitions (0: off)")
-	fl.IntVar(&c.Workers, "workers", 0, "simulations run at once (0: one per CPU); here the goroutines of a breadth-first search (not with --dfs, --dpor or --sleep): the result is the same for any number")
+	fl.IntVar(&c.Workers, "workers", 0, "simulations run at once (0: one per CPU); here the goroutines of a breadth-first search (not with --sleep) or of the one-pass --dfs (--timers, no --depth); not with --dpor: the result is the same for any number (see above)")
 	fl.BoolVar(&allVariants, "all-variants", false, "explore every broken variant and print a table")
 	addQuietFlag(fl, &quiet)
 	addOutFlag(fl, &out, "", "the replay file of a counterexample (default "+outDir+"/explore-VARIANT.replay.yaml)")
@@ -182,13 +214,20 @@ const defaultMaxStates = 750_000
 func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 	fmt.Fprintf(errw, "exploring %s\n", c.Describe())
 	if w := c.ParallelWorkers(); w > 1 {
-		fmt.Fprintf(errw, "breadth-first search on %d workers\n", w)
+		if c.DFS {
+			fmt.Fprintf(errw, "depth-first search (one pass) on %d workers\n", w)
+		} else {
+			fmt.Fprintf(errw, "breadth-first search on %d workers\n", w)
+		}
 	}
 	r, err := experiment.Explore(experiment.ExploreOptions{Config: c, Out: out, OutDir: outDir, Version: version})
 	if r == nil {
 		return exitStatus(err)
 	}
 	fmt.Fprintln(w, pexplore.StatsLine(c, r.Stats))
+	if c.Symmetry {
+		fmt.Fprintln(w, pexplore.SymmetryLine(r.Symmetry))
+	}
 	fmt.Fprintln(w, r.LivenessLine())
 	if !r.Found() {
 		fmt.Fprintln(w, r.Verdict())

@@ -78,12 +78,15 @@ func TestExploreNoViolation(t *testing.T) {
 
 // TestExploreWorkersSameOutput: the output (but for the rate and the
 // elapsed time) and the replay file are the same on 1 and 2 workers, with
-// and without a violation.
+// and without a violation, breadth-first and one-pass depth-first.
 func TestExploreWorkersSameOutput(t *testing.T) {
 	clock := regexp.MustCompile(`(?m)\([0-9]+/s\)|, [0-9][0-9.hmsµ]*(,|$)`)
 	for _, args := range [][]string{
 		{"--depth", "5", "--drops", "1", "--views", "0"},
 		{"--variant", "commit-quorum-2f", "--byzantine", "0:equivocate", "--views", "1", "--inert"},
+		// the one-pass depth-first search: the one-worker search's
+		// violation, counterexample and counters
+		{"--dfs", "--timers", "0", "--views", "0", "--variant", "prepare-ignores-digest", "--byzantine", "0:equivocate"},
 	} {
 		var outs, files []string
 		for _, w := range []string{"1", "2"} {

@@ -44,6 +44,11 @@ func (c Config) Describe() string {
 	if c.Inert {
 		inert = ", inert messages discarded"
 	}
+	if c.Symmetry {
+		inert += ", symmetry reduction (full certificates)"
+	} else if c.FullCertificates {
+		inert += ", full certificates"
+	}
 	return fmt.Sprintf("variant %s: n=%d, %d request(s), drops %d, duplicates %d, crashes %d, byzantine %s, views <= %d, timer expirations %s, depth %s%s",
 		name, c.Nodes, c.Requests, c.Drops, c.Duplicates, c.Crashes, byz, c.Views, timers, depth, inert)
 }
@@ -61,7 +66,7 @@ func StatsLine(c Config, s engine.Stats) string {
 		return fmt.Sprintf("DPOR: %d distinct states, %d transitions (%.0f/s), longest path %d, every class of maximal paths to causal depth %d explored, %d pruned beyond --views, %d fallbacks, fingerprint table %d KB, %v",
 			s.States, s.Transitions, s.PerSecond(), s.Depth, s.Checked, s.Pruned, s.Fallbacks, s.FPBytes>>10, el)
 	case c.onePass():
-		return fmt.Sprintf("depth-first (one pass): %d states, %d transitions (%.0f/s), longest path %d, %d revisits, %d pruned beyond --views, fingerprint table %d KB, %v",
+		return fmt.Sprintf("depth-first (one pass): %d states, %d transitions (%.0f/s), longest first-visit path %d, %d revisits, %d pruned beyond --views, fingerprint table %d KB, %v",
 			s.States, s.Transitions, s.PerSecond(), s.Depth, s.Revisits, s.Pruned, s.FPBytes>>10, el)
 	case c.DFS:
 		return fmt.Sprintf("depth-first: %d states (within the last depth limit), %d transitions over all limits (%.0f/s), depth %d (all states to depth %d checked), %d revisits, %d pruned beyond --views, fingerprint table %d KB, %v",

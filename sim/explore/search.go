@@ -165,6 +165,9 @@ type search struct {
 	// judgeAll: the depth-first search judges every new state (one pass),
 	// not only those at the depth limit.
 	judgeAll bool
+	// parFound: the parallel depth-first search stopped on a violation or
+	// a broken inertness declaration (Run repeats it on one worker).
+	parFound bool
 }
 
 // Liveness is the property name of a failed liveness check.
@@ -206,6 +209,23 @@ func Run(m *Model, o Options) (*Result, error) {
 		err = s.pbfs(w0, recs)
 	default:
 		err = s.bfs(w0, recs)
+	}
+	if s.parFound {
+		// Which violation the workers meet first depends on their
+		// interleaving: the one-worker search's result is reported (it
+		// reaches the same states, so it finds one too). Should it not
+		// (a budget or state limit ends it first), the parallel one is.
+		pdfsReruns.Add(1)
+		o1 := o
+		o1.Workers = 1
+		r1, err1 := Run(m, o1)
+		if err1 != nil {
+			return nil, err1
+		}
+		if r1.Found() {
+			r1.Elapsed = time.Since(s.start)
+			return r1, nil
+		}
 	}
 	s.res.Elapsed = time.Since(s.start)
 	s.res.Inert, s.res.MemoHits = e.discarded, e.memoHits
@@ -543,6 +563,14 @@ func (s *search) iddfs(w0 *World, recs []Record) error {
 	if !bounded && s.o.TimerLimit {
 		first, s.judgeAll = maxD, true
 	}
+	if s.judgeAll && s.o.Workers > 1 {
+		if s.o.Check != nil && s.o.NewCheck == nil {
+			return errors.New("explore: a parallel search needs Options.NewCheck (one checker per worker)")
+		}
+		s.o.Depth = maxD
+		w0.trace = &recChain{recs: recs}
+		return s.pdfs(w0, maxD)
+	}
 	// One pass needs no depths: a state seen is not expanded again (one
 	// cut at MaxDFSDepth leaves the search incomplete).
 	s.fp.withDepth = !s.judgeAll
@@ -578,7 +606,15 @@ func (s *search) dfsVisit(w *World, lim int) error {
 	isNew, shallower := s.fp.visit(w.Hash(), w.Depth)
 	if !isNew && !shallower {
 		s.res.Revisits++
+		if w.Depth > 0 {
+			s.e.Release(w) // made by Apply below, seen by nobody
+		}
 		return nil
+	}
+	if s.o.Records && w.Depth > 0 {
+		// The records of the transition to w (no Apply since): taken
+		// only for the states expanded.
+		w.trace = &recChain{recs: s.e.takeRecords(), up: w.trace}
 	}
 	if isNew {
 		s.res.States++
@@ -618,9 +654,7 @@ func (s *search) dfsVisit(w *World, lim int) error {
 	for _, c := range choices {
 		nw, _ := s.e.Apply(w, c)
 		s.res.Transitions++
-		if s.o.Records {
-			nw.trace = &recChain{recs: s.e.takeRecords(), up: w.trace}
-		}
+		nw.trace = w.trace // dfsVisit adds the transition's records
 		s.stack = append(s.stack, c)
 		err := s.dfsVisit(nw, lim)
 		s.stack = s.stack[:len(s.stack)-1]

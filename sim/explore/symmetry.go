@@ -508,7 +508,64 @@ func diffNodes(s *symHasher, k int, w, v *World) string {
 	if len(out) == 0 {
 		return "the network or timers differ"
 	}
-	return fmt.Sprintf("node states differ at positions %v", out)
+	j := out[0]
+	x, y := w.Nodes[s.g.inv[k][j]], v.Nodes[j]
+	fields := s.fieldDiff(reflect.ValueOf(x), reflect.ValueOf(y), k, "", 6)
+	return fmt.Sprintf("node states differ at positions %v; at %d in %v", out, j, fields)
+}
+
+// fieldDiff names the fields (to depth levels) whose hash differs between
+// x renamed by permutation k and y.
+func (s *symHasher) fieldDiff(x, y reflect.Value, k int, path string, depth int) []string {
+	for x.Kind() == reflect.Pointer || x.Kind() == reflect.Interface {
+		if x.IsNil() && y.IsNil() {
+			return nil
+		}
+		if x.IsNil() || y.IsNil() {
+			return []string{path}
+		}
+		x, y = x.Elem(), y.Elem()
+	}
+	if x.Kind() == reflect.Slice && depth > 0 && x.Len() == y.Len() && x.Type() == y.Type() {
+		var out []string
+		for i := 0; i < x.Len(); i++ {
+			out = append(out, s.fieldDiff(x.Index(i), y.Index(i), k, fmt.Sprintf("%s[%d]", path, i), depth-1)...)
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	if x.Kind() != reflect.Struct || depth == 0 || x.Type() != y.Type() {
+		return []string{path}
+	}
+	t := x.Type()
+	skip := s.cp.plan(t).skip
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if skip[i] {
+			continue
+		}
+		fx := reflect.NewAt(f.Type, unsafe.Pointer(x.Field(i).UnsafeAddr()))
+		fy := reflect.NewAt(f.Type, unsafe.Pointer(y.Field(i).UnsafeAddr()))
+		fn := s.hasher(f.Type)
+		name := t.Name() + "." + f.Name
+		if s.sym.Indexed[name] {
+			x := s.sliceHash(f.Type, sliceIndexed)
+			fn = &x
+		} else if s.sym.Sets[name] {
+			x := s.sliceHash(f.Type, sliceSet)
+			fn = &x
+		}
+		s.cur = k
+		hx := (*fn)(s, fx.UnsafePointer(), fnvOff)
+		s.cur = 0
+		hy := (*fn)(s, fy.UnsafePointer(), fnvOff)
+		if hx != hy {
+			out = append(out, s.fieldDiff(fx.Elem(), fy.Elem(), k, path+"."+f.Name, depth-1)...)
+		}
+	}
+	return out
 }
 
 // renameChoice returns the choice of v (the renamed world of w under

@@ -149,7 +149,10 @@ type Engine struct {
 	// Apply's buffers for the new world's flight and timers.
 	fbuf []Flight
 	tbuf []Timer
-	sym  *symHasher
+	// rslab: the records handed out by takeRecords are carved from it.
+	rslab []Record
+	spare []*World // released worlds (Release)
+	sym   *symHasher
 }
 
 // Model describes what to explore.
@@ -267,7 +270,36 @@ func (e *Engine) takeRecords() []Record {
 	if !e.keep || len(e.recs) == 0 {
 		return nil
 	}
-	return slices.Clone(e.recs)
+	// Carved out of a slab (one allocation for many transitions; the
+	// capacity is cut so that an append cannot reach the next records).
+	n := len(e.recs)
+	if len(e.rslab)+n > cap(e.rslab) {
+		e.rslab = make([]Record, 0, max(recordSlab, n))
+	}
+	k := len(e.rslab)
+	e.rslab = append(e.rslab, e.recs...)
+	return e.rslab[k : k+n : k+n]
+}
+
+// recordSlab is the number of records in one allocation of takeRecords.
+const recordSlab = 256
+
+// smallWorld is a world and its per-node slices in one allocation.
+type smallWorld struct {
+	w     World
+	nodes [8]sim.Node
+	nh    [8]uint64
+	down  [8]bool
+}
+
+// newWorld returns a world of n nodes (their slices zero).
+func newWorld(n int) *World {
+	if n > 8 {
+		return &World{Nodes: make([]sim.Node, n), nh: make([]uint64, n), Down: make([]bool, n)}
+	}
+	m := new(smallWorld)
+	m.w.Nodes, m.w.nh, m.w.Down = m.nodes[:n:n], m.nh[:n:n], m.down[:n:n]
+	return &m.w
 }
 
 // touch makes node id of w private to w (copying it on first touch in this
@@ -298,7 +330,9 @@ func (e *Engine) apply(w *World, id sim.NodeID) {
 		f := Flight{From: id, To: s.To, Msg: s.Msg, H: e.cp.MessageHash(s.Msg), SentAt: w.Now, Send: w.sends}
 		w.sends++
 		if e.sendHook != nil {
-			e.sendHook(&f)
+			g := f // f itself stays off the heap
+			e.sendHook(&g)
+			f = g
 		}
 		w.Flight = append(w.Flight, f)
 	}
@@ -462,12 +496,23 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 	// none for growing).
 	e.fbuf = append(e.fbuf[:0], w.Flight...)
 	e.tbuf = append(e.tbuf[:0], w.Timers...)
-	nw := &World{
-		Nodes: slices.Clone(w.Nodes), nh: slices.Clone(w.nh), Down: slices.Clone(w.Down),
-		Flight: e.fbuf, Timers: e.tbuf,
-		Now: w.Now, seq: w.seq, sends: w.sends, Drops: w.Drops, Dups: w.Dups, Crashes: w.Crashes, Fires: w.Fires, Depth: w.Depth + 1,
-		ghosts: w.ghosts,
+	var nw *World
+	var sf []Flight
+	var st []Timer
+	if k := len(e.spare); k > 0 && len(e.spare[k-1].Nodes) == len(w.Nodes) {
+		nw = e.spare[k-1]
+		e.spare = e.spare[:k-1]
+		sf, st = nw.Flight[:0], nw.Timers[:0]
+		*nw = World{Nodes: nw.Nodes, nh: nw.nh, Down: nw.Down}
+	} else {
+		nw = newWorld(len(w.Nodes))
 	}
+	copy(nw.Nodes, w.Nodes)
+	copy(nw.nh, w.nh)
+	copy(nw.Down, w.Down)
+	nw.Flight, nw.Timers = e.fbuf, e.tbuf
+	nw.Now, nw.seq, nw.sends, nw.Depth, nw.ghosts = w.Now, w.seq, w.sends, w.Depth+1, w.ghosts
+	nw.Drops, nw.Dups, nw.Crashes, nw.Fires = w.Drops, w.Dups, w.Crashes, w.Fires
 	e.begin(nw, false)
 	nTimers, tseq := len(nw.Timers), nw.seq
 	switch c.Kind {
@@ -522,7 +567,7 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		e.discardInert(nw, w.sends)
 	}
 	e.fbuf, e.tbuf = nw.Flight[:0], nw.Timers[:0]
-	nw.Flight, nw.Timers = exact(nw.Flight), exact(nw.Timers)
+	nw.Flight, nw.Timers = into(sf, nw.Flight), into(st, nw.Timers)
 	var eff Effect
 	for i, st := range e.stepped {
 		if st {
@@ -617,13 +662,32 @@ func (w *World) Hash() uint64 {
 	return finalize(h)
 }
 
-// exact returns a copy of s with no spare capacity (nil when empty).
-func exact[S ~[]E, E any](s S) S {
+// into returns a copy of s in dst's memory when it has room, else in new
+// memory of the exact size (nil when s is empty).
+func into[S ~[]E, E any](dst, s S) S {
 	if len(s) == 0 {
 		return nil
 	}
+	if cap(dst) >= len(s) {
+		return append(dst[:0], s...)
+	}
 	return append(make(S, 0, len(s)), s...)
 }
+
+// Release gives back w, a world made by Apply that neither the caller nor
+// anything it showed w to (a Check, a Leaf, a Prune) uses any more: a
+// later Apply may reuse its memory. The depth-first search releases the
+// worlds of its revisits (most of its transitions), which then cost no
+// allocation. Never release a world from Initial, one still referenced,
+// or one released before.
+func (e *Engine) Release(w *World) {
+	if len(e.spare) < maxSpare {
+		e.spare = append(e.spare, w)
+	}
+}
+
+// maxSpare bounds the released worlds an engine keeps.
+const maxSpare = 16
 
 func boolBit(b bool) uint64 {
 	if b {

@@ -1,0 +1,417 @@
+package explore
+
+import (
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// fpShards is the number of independently locked parts of a shardedFP.
+const fpShards = 256
+
+// shardedFP is a set of 64-bit state fingerprints shared by the workers of
+// a parallel depth-first search: fpShards fpSets (the same table, 11-21
+// bytes a state), the one for h chosen by h's top 8 bits (an fpSet places
+// h by its low bits), each behind its own mutex. A lock costs tens of
+// nanoseconds uncontended, against microseconds for the transition that
+// computed h, and two workers meet on one shard about once in 256
+// insertions; each shard grows on its own (a 1/256th of the table at a
+// time, no stop-the-world resize). Lock-free slots (CAS on 64-bit words)
+// would save the lock but need a concurrent resize, for no measurable gain
+// at this cost per state.
+type shardedFP struct {
+	shards [fpShards]struct {
+		mu sync.Mutex
+		s  fpSet
+		_  [40]byte // keep two shards' locks off one cache line
+	}
+}
+
+// add inserts h and reports whether it was new; safe for concurrent use.
+func (f *shardedFP) add(h uint64) bool {
+	sh := &f.shards[h>>56]
+	sh.mu.Lock()
+	isNew := sh.s.add(h)
+	sh.mu.Unlock()
+	return isNew
+}
+
+// bytes returns the tables' size in bytes (not concurrently with add).
+func (f *shardedFP) bytes() int {
+	n := 0
+	for i := range f.shards {
+		n += f.shards[i].s.bytes()
+	}
+	return n
+}
+
+// Test hooks: broken variants of the parallel depth-first search, which
+// the tests show to give other counters than the one-worker search.
+var (
+	pdfsLoseSteals  bool         // a thief drops the subtrees it steals
+	pdfsStealsCount atomic.Int64 // subtrees stolen
+	pdfsReruns      atomic.Int64 // violations repeated on one worker
+)
+
+// dframe is one level of a worker's depth-first path: the world, the
+// choice that reached it from the level below, and its choices still to
+// explore, choices[next:end] (a thief takes the tail and lowers end).
+type dframe struct {
+	w         *World
+	c         Choice
+	choices   []Choice
+	next, end int
+}
+
+// pdfsWorker is one worker of the parallel depth-first search: its own
+// engine, checker and record buffers (worker), its path of frames (shared
+// with thieves under mu), and counters of its own.
+type pdfsWorker struct {
+	worker
+	mu     sync.Mutex
+	frames []dframe  // guarded by mu
+	base   []Choice  // choices from the initial world to frames[0].w
+	st     Stats     // Transitions, Revisits, Pruned, DepthLimit, Depth, Liveness
+	snap   Stats     // st as last published (guarded by pdfsRun.pmu)
+	tick   int       // transitions since the last poll
+	buf    []Choice  // scratch
+	found  []Choice  // path of the violation it found
+	prop   [2]string // violated property and detail
+}
+
+// pdfsRun is the state the workers share.
+type pdfsRun struct {
+	s      *search
+	ws     []*pdfsWorker
+	fp     shardedFP
+	states atomic.Int64 // distinct states reached
+	busy   atomic.Int64 // workers with a non-empty path (or stealing)
+	stop   atomic.Bool
+	pmu    sync.Mutex // progress snapshots, Leaf, the first violation
+	first  *pdfsWorker
+	intr   bool        // Stop ended it
+	maxed  atomic.Bool // MaxStates ended it
+}
+
+// pdfs is the one-pass depth-first search (see iddfs) on o.Workers
+// goroutines. Each worker runs depth-first on a path of its own, with its
+// own engine (Copier.Worker), checker (Options.NewCheck) and record
+// buffers; the visited set is one shardedFP. A worker whose path is empty
+// steals from another: the unexplored tail (half, at least one) of the
+// choices of the shallowest level that has some left, where the largest
+// unexplored subtrees are, with the choices leading to that level.
+//
+// With a complete exploration and no violation, the states reached are
+// those of the one-worker search in any order (a state is expanded once,
+// by the worker that inserted its fingerprint first, with the same
+// choices), so States, Transitions, Revisits (Transitions - States + 1),
+// Pruned, Liveness and the inert messages discarded are the one-worker
+// counters. Depth, the longest path that first reached a state, depends on
+// which worker got where first. On a violation (or a broken inertness
+// declaration) the workers stop and Run repeats the search on one worker,
+// whose result is deterministic (see Run). A stop by MaxStates or Stop
+// leaves a partial coverage that depends on the interleaving.
+func (s *search) pdfs(w0 *World, lim int) error {
+	o := s.o
+	r := &pdfsRun{s: s, ws: make([]*pdfsWorker, o.Workers)}
+	for k := range r.ws {
+		e := &Engine{m: s.e.m, cp: s.e.cp.Worker(), keep: s.e.keep, countFires: s.e.countFires, verifyInert: s.e.verifyInert}
+		wk := &pdfsWorker{worker: worker{e: e}}
+		if o.NewCheck != nil {
+			wk.check = o.NewCheck()
+		}
+		r.ws[k] = wk
+	}
+	// The initial world, on the search's own engine and check (as the
+	// one-worker search judges it).
+	r.fp.add(w0.Hash())
+	r.states.Store(1)
+	s.res.States = 1
+	var path []Record
+	if o.Records {
+		path = s.pathRecords(w0)
+	}
+	if err := s.judge(w0, path, func() []Choice { return nil }); err != nil {
+		return err
+	}
+	if !r.expandable(r.ws[0], w0, Choice{}, lim) {
+		return r.finish()
+	}
+	r.busy.Store(1)
+	var wg sync.WaitGroup
+	for k, wk := range r.ws {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work(k, wk, lim, k == 0)
+		}()
+	}
+	wg.Wait()
+	return r.finish()
+}
+
+// expandable pushes w (reached by c) onto wk's path if it has choices
+// within the bounds; else it counts it as pruned or a leaf.
+func (r *pdfsRun) expandable(wk *pdfsWorker, w *World, c Choice, lim int) bool {
+	s, e := r.s, wk.e
+	if e.m.Prune != nil && e.m.Prune(w) {
+		wk.st.Pruned++
+		r.leaf(w)
+		return false
+	}
+	choices := e.Choices(nil, w, s.o.Bounds)
+	if len(choices) == 0 {
+		if w.Depth >= lim && len(e.Choices(wk.buf[:0], w, s.o.Bounds.Limit())) > 0 {
+			wk.st.DepthLimit++
+		}
+		r.leaf(w)
+		return false
+	}
+	wk.mu.Lock()
+	wk.frames = append(wk.frames, dframe{w: w, c: c, choices: choices, end: len(choices)})
+	wk.mu.Unlock()
+	return true
+}
+
+func (r *pdfsRun) leaf(w *World) {
+	if r.s.o.Leaf != nil {
+		r.pmu.Lock()
+		r.s.o.Leaf(w)
+		r.pmu.Unlock()
+	}
+}
+
+// work runs worker wk until the search ends: depth-first on its path,
+// stealing when the path is empty. busy says whether wk starts with work.
+func (r *pdfsRun) work(k int, wk *pdfsWorker, lim int, busy bool) {
+	e, o := wk.e, r.s.o
+	for !r.stop.Load() {
+		if !busy {
+			if !r.steal(k, wk) {
+				return
+			}
+			busy = true
+		}
+		wk.mu.Lock()
+		for n := len(wk.frames); n > 0 && wk.frames[n-1].next >= wk.frames[n-1].end; n-- {
+			wk.frames[n-1] = dframe{}
+			wk.frames = wk.frames[:n-1]
+		}
+		if len(wk.frames) == 0 {
+			wk.mu.Unlock()
+			busy = false
+			r.busy.Add(-1)
+			continue
+		}
+		f := &wk.frames[len(wk.frames)-1]
+		w, c := f.w, f.choices[f.next]
+		f.next++
+		wk.mu.Unlock()
+
+		nw, _ := e.Apply(w, c)
+		wk.st.Transitions++
+		if o.Records {
+			nw.trace = &recChain{recs: e.takeRecords(), up: w.trace}
+		}
+		if wk.tick++; wk.tick >= 1024 {
+			wk.tick = 0
+			r.poll(k, wk)
+		}
+		if !r.fp.add(nw.Hash()) {
+			wk.st.Revisits++
+			continue
+		}
+		if n := r.states.Add(1); o.MaxStates > 0 && n > int64(o.MaxStates) {
+			r.states.Add(-1) // not judged: not counted
+			r.maxed.Store(true)
+			r.stop.Store(true)
+			return
+		} else if o.MaxStates > 0 && n == int64(o.MaxStates) {
+			r.maxed.Store(true)
+			r.stop.Store(true)
+		}
+		wk.st.Depth = max(wk.st.Depth, nw.Depth)
+		if prop, why := r.judge(wk, nw); prop != "" {
+			r.pmu.Lock()
+			if r.first == nil {
+				r.first = wk
+				wk.prop = [2]string{prop, why}
+				wk.mu.Lock()
+				wk.found = wk.path(c)
+				wk.mu.Unlock()
+			}
+			r.pmu.Unlock()
+			r.stop.Store(true)
+			return
+		}
+		if e.inertErr != nil {
+			r.stop.Store(true)
+			return
+		}
+		if r.stop.Load() {
+			return
+		}
+		r.expandable(wk, nw, c, lim)
+	}
+}
+
+// path returns the choices from the initial world to the world reached by
+// c from wk's top frame (wk.mu held).
+func (wk *pdfsWorker) path(c Choice) []Choice {
+	p := slices.Clone(wk.base)
+	for i := 1; i < len(wk.frames); i++ {
+		p = append(p, wk.frames[i].c)
+	}
+	return append(p, c)
+}
+
+// judge runs the check and the liveness check on a new world on worker wk.
+func (r *pdfsRun) judge(wk *pdfsWorker, w *World) (string, string) {
+	o := r.s.o
+	if wk.check != nil {
+		var path []Record
+		if o.Records {
+			path = pathRecordsInto(w, &wk.chain, &wk.pbuf)
+		}
+		if p, d := wk.check(w, path); p != "" {
+			return p, d
+		}
+	}
+	if o.LivenessSteps > 0 && wk.e.m.Done != nil {
+		wk.st.Liveness++
+		if ok, why := wk.e.fair(w, o.LivenessSteps); !ok {
+			return Liveness, why
+		}
+	}
+	return "", ""
+}
+
+// poll publishes wk's counters, polls Stop and (worker 0) reports progress.
+func (r *pdfsRun) poll(k int, wk *pdfsWorker) {
+	s, o := r.s, r.s.o
+	r.pmu.Lock() // Stop and Progress are called by one worker at a time
+	defer r.pmu.Unlock()
+	if o.Stop != nil && o.Stop() {
+		r.intr = true
+		r.stop.Store(true)
+		return
+	}
+	if o.Progress == nil || o.ProgressEvery <= 0 {
+		return
+	}
+	wk.snap = wk.st
+	wk.snap.Inert = wk.e.discarded
+	if k != 0 || time.Since(s.last) < o.ProgressEvery {
+		return
+	}
+	s.last = time.Now()
+	st := r.sum(func(w *pdfsWorker) *Stats { return &w.snap })
+	st.Elapsed = time.Since(s.start)
+	o.Progress(st)
+}
+
+// sum adds up the workers' counters (as get returns them) with the
+// search's own (the initial world's).
+func (r *pdfsRun) sum(get func(*pdfsWorker) *Stats) Stats {
+	st := Stats{States: int(r.states.Load()), Liveness: r.s.res.Liveness, Inert: r.s.e.discarded}
+	for _, wk := range r.ws {
+		x := get(wk)
+		st.Transitions += x.Transitions
+		st.Revisits += x.Revisits
+		st.Pruned += x.Pruned
+		st.DepthLimit += x.DepthLimit
+		st.Depth = max(st.Depth, x.Depth)
+		st.Liveness += x.Liveness
+		st.Inert += x.Inert
+	}
+	return st
+}
+
+// steal gives the idle worker wk work from another worker's path; it
+// returns false when the search is over (stopped, or every worker idle).
+func (r *pdfsRun) steal(k int, wk *pdfsWorker) bool {
+	for spin := 0; ; spin++ {
+		if r.stop.Load() {
+			return false
+		}
+		for j := 1; j < len(r.ws); j++ {
+			if r.take(wk, r.ws[(k+j)%len(r.ws)]) {
+				return true
+			}
+		}
+		if r.busy.Load() == 0 {
+			return false
+		}
+		// Nothing to take yet: let the busy workers run.
+		if spin < 16 {
+			runtime.Gosched()
+		} else {
+			time.Sleep(50 * time.Microsecond)
+		}
+	}
+}
+
+// take moves the tail of the choices of v's shallowest level with some
+// left to thief's (empty) path; it reports whether it took any.
+func (r *pdfsRun) take(thief, v *pdfsWorker) bool {
+	v.mu.Lock()
+	i := slices.IndexFunc(v.frames, func(f dframe) bool { return f.next < f.end })
+	if i < 0 {
+		v.mu.Unlock()
+		return false
+	}
+	f := &v.frames[i]
+	mid := f.next + (f.end-f.next)/2
+	stolen := dframe{w: f.w, c: f.c, choices: f.choices[mid:f.end:f.end], end: f.end - mid}
+	f.end = mid
+	base := slices.Clone(v.base)
+	for j := 1; j <= i; j++ {
+		base = append(base, v.frames[j].c)
+	}
+	r.busy.Add(1) // while v is busy: busy never reads 0 with work left
+	v.mu.Unlock()
+	pdfsStealsCount.Add(1)
+	thief.mu.Lock()
+	thief.base = base
+	if !pdfsLoseSteals {
+		thief.frames = append(thief.frames[:0], stolen)
+	}
+	thief.mu.Unlock()
+	return true
+}
+
+// finish sums the workers' counters into the search's result.
+func (r *pdfsRun) finish() error {
+	s := r.s
+	st := r.sum(func(w *pdfsWorker) *Stats {
+		w.st.Inert = w.e.discarded
+		return &w.st
+	})
+	s.res.Stats = st
+	s.e.discarded = st.Inert
+	s.res.FPBytes = r.fp.bytes()
+	for _, wk := range r.ws {
+		if wk.e.inertErr != nil && s.e.inertErr == nil {
+			s.e.inertErr = wk.e.inertErr
+		}
+	}
+	switch {
+	case r.first != nil:
+		s.res.Property, s.res.Detail, s.res.Path = r.first.prop[0], r.first.prop[1], r.first.found
+		s.parFound = true
+		return errStop
+	case s.e.inertErr != nil:
+		s.parFound = true
+		return errStop
+	case r.intr:
+		s.res.Interrupted = true
+		return errStop
+	case r.maxed.Load():
+		return errStop
+	}
+	s.res.Complete = st.DepthLimit == 0
+	s.res.Checked = s.res.Depth
+	return nil
+}
