@@ -216,3 +216,33 @@ func TestSymmetryGroup(t *testing.T) {
 		}
 	}
 }
+
+// TestSymmetryWorkers: with symmetry reduction the parallel searches
+// (breadth-first, one-pass depth-first) reach the states of one worker:
+// each worker renames with its own caches.
+func TestSymmetryWorkers(t *testing.T) {
+	eq := []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}
+	for _, c := range []Config{
+		{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 6, NoSleep: true},
+		{Nodes: 4, Requests: 1, Drops: 1, Views: 1, TimerLimit: true, Timers: 0, Inert: true, DFS: true, Byzantine: eq},
+	} {
+		c.Symmetry = true
+		var states []int
+		for _, w := range []int{1, 2} {
+			cc := c
+			cc.Workers = w
+			if cc.ParallelWorkers() != w {
+				t.Fatalf("%s: %d workers, want %d", c.Describe(), cc.ParallelWorkers(), w)
+			}
+			res, err := Explore(cc)
+			if err != nil || res.Found() || !res.Complete {
+				t.Fatalf("%s: %v, found %q, complete %v", c.Describe(), err, res.Property, res.Complete)
+			}
+			states = append(states, res.States)
+		}
+		if states[0] != states[1] {
+			t.Errorf("%s: %d states on one worker, %d on two", c.Describe(), states[0], states[1])
+		}
+		t.Logf("%s: %d states", c.Describe(), states[0])
+	}
+}
