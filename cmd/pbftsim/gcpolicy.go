@@ -24,9 +24,10 @@ import (
 // 24 MB and 25%, 97-100 MB at 12 MB and 15% for ≈15% more CPU, 94 MB at
 // 8 MB and 10%. Runs with 64 payments, whose live heap stays near 3 MB,
 // are not affected.) The collector's timing
-// decides nothing a run computes (the ledgers' shared versions are looked
-// up through weak pointers, and a missing one is recomputed with the same
-// result), so the policy changes speed and memory, never an output.
+// decides nothing a run computes (the ledgers' shared versions are kept by
+// their cache's ring of recent ones, not by the collector, and a missing
+// one is recomputed with the same result), so the policy changes speed and
+// memory, never an output.
 
 const (
 	// defaultGOGC is the garbage collector's percentage for small heaps

@@ -606,7 +606,15 @@ func (s *search) dfsVisit(w *World, lim int) error {
 	isNew, shallower := s.fp.visit(w.Hash(), w.Depth)
 	if !isNew && !shallower {
 		s.res.Revisits++
+		if w.Depth > 0 {
+			s.e.Release(w) // made by Apply below, seen by nobody
+		}
 		return nil
+	}
+	if s.o.Records && w.Depth > 0 {
+		// The records of the transition to w (no Apply since): taken
+		// only for the states expanded.
+		w.trace = &recChain{recs: s.e.takeRecords(), up: w.trace}
 	}
 	if isNew {
 		s.res.States++
@@ -646,9 +654,7 @@ func (s *search) dfsVisit(w *World, lim int) error {
 	for _, c := range choices {
 		nw, _ := s.e.Apply(w, c)
 		s.res.Transitions++
-		if s.o.Records {
-			nw.trace = &recChain{recs: s.e.takeRecords(), up: w.trace}
-		}
+		nw.trace = w.trace // dfsVisit adds the transition's records
 		s.stack = append(s.stack, c)
 		err := s.dfsVisit(nw, lim)
 		s.stack = s.stack[:len(s.stack)-1]

@@ -243,8 +243,8 @@ func TestThawedSharedLedgerNeverChangesVersionsInPlace(t *testing.T) {
 // versions and end on its very trie, reads and rejected operations in the
 // batch notwithstanding; a laggard further behind than the
 // cache keeps recent versions recomputes (and so is cut off from sharing).
-// Fails if the cache keeps no recent versions (the weak links die at the
-// collection) or if a read's memo replaces the link to the next version.
+// Fails if the cache keeps no recent versions (every link cut at once) or
+// if a read's memo replaces the link to the next version.
 func TestSharedVersionsSurviveCollections(t *testing.T) {
 	c := NewSnapshotCache()
 	ls := []*Ledger{NewShared(c), NewShared(c), NewShared(c)}
