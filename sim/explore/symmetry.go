@@ -72,6 +72,37 @@ type symHasher struct {
 	fns map[reflect.Type]*rhashFn
 	msg []map[sim.Message]uint64 // per permutation
 	ts  []Timer
+	// Renamed hashes by the plain hash they rename (direct-mapped): a
+	// node's state hash (with its position) or an in-flight message's
+	// content hash stands for the value, as it does for merging worlds,
+	// so a node value the step memo hands out again, or a message
+	// delivered in another order, is not hashed again.
+	cache []symCacheEntry
+}
+
+type symCacheEntry struct {
+	key  uint64 // the plain hash
+	tag  uint64 // permutation, position, node or message
+	h    uint64
+	full bool
+}
+
+const symCacheSize = 1 << 16
+
+// slot returns the cache entry of the renamed hash under permutation
+// s.cur of the value whose plain hash is key (tag tells positions and kinds
+// apart), and whether it holds it; on a miss the caller fills it (put).
+func (s *symHasher) slot(key, tag uint64) (*symCacheEntry, bool) {
+	if s.cache == nil {
+		s.cache = make([]symCacheEntry, symCacheSize)
+	}
+	tag = tag<<16 | uint64(s.cur)
+	e := &s.cache[finalize(mix(key, tag))&(symCacheSize-1)]
+	if e.full && e.key == key && e.tag == tag {
+		return e, true
+	}
+	e.key, e.tag, e.full = key, tag, false
+	return e, false
 }
 
 var nodeIDType = reflect.TypeFor[sim.NodeID]()
@@ -301,7 +332,11 @@ func (s *symHasher) nodes(w *World, i int) {
 	n := len(w.Nodes)
 	for k := range s.g.perms {
 		s.cur = k
-		w.snh[k*n+i] = s.node(w.Nodes[i])
+		e, ok := s.slot(w.nh[i], uint64(i)<<1)
+		if !ok {
+			e.h, e.full = s.node(w.Nodes[i]), true
+		}
+		w.snh[k*n+i] = e.h
 	}
 }
 
@@ -321,7 +356,12 @@ func (s *symHasher) world(w *World, k int) uint64 {
 	var sum uint64
 	for i := range w.Flight {
 		f := &w.Flight[i]
-		fh := mix(mix(mix(s.message(f.Msg), uint64(perm[f.From])), uint64(perm[f.To])), boolBit(f.Duped))
+		e, ok := s.slot(f.H, 1)
+		if !ok {
+			e.h, e.full = s.message(f.Msg), true
+		}
+		mh := e.h
+		fh := mix(mix(mix(mh, uint64(perm[f.From])), uint64(perm[f.To])), boolBit(f.Duped))
 		sum += finalize(fh)
 	}
 	h = mix(mix(h, uint64(len(w.Flight))), sum)
