@@ -25,6 +25,7 @@ func (s *Scenario) Config() (cluster.Config, error) {
 		ViewChangeTimeout:  s.Protocol.ViewChangeTimeout,
 		ClientTimeout:      s.Protocol.ClientTimeout,
 		Variant:            s.Protocol.Variant,
+		FullCertificates:   s.Protocol.FullCertificates,
 		Clients:            s.Workload.Clients,
 		Requests:           s.Workload.Requests,
 		Payments:           s.Workload.Payments,

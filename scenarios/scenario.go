@@ -56,6 +56,10 @@ type Protocol struct {
 	ClientTimeout      time.Duration `yaml:"client_timeout,omitempty"`
 	// Variant selects a deliberately broken protocol variant ("" is correct).
 	Variant string `yaml:"variant,omitempty"`
+	// FullCertificates (PBFT): certificates carry every matching vote a
+	// replica holds, not the quorum of lowest replica id (set by explore
+	// --symmetry; see pbft.Config.FullCertificates).
+	FullCertificates bool `yaml:"full_certificates,omitempty"`
 }
 
 // Workload describes the payments clients.

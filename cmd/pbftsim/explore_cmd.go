@@ -53,6 +53,19 @@ message is in flight (timeouts longer than message delays): fewer schedules,
 and the description says so. The declarations are verified in the tests by
 delivering every declared message to a copy of its receiver.
 
+--symmetry (off by default) identifies states that differ by a renaming of
+interchangeable replicas: correct replicas that are not the primary of any
+view up to --views (view v's primary is v mod n), all permutations of up to 4
+of them, kept only if they leave the initial state unchanged (one client:
+clients are not permuted). A state's key is the least hash of its renamings
+(ids renamed in every node's state, message and timer; a valid signature
+hashes as valid, an invalid one by its bytes); the search keeps the real
+states, so counterexamples are real paths. It explores replicas with
+--full-certificates (certificates carry every matching vote held: choosing
+the 2f of lowest id is not invariant under renaming); --full-certificates
+alone gives the same protocol unreduced, for comparison. The output names the
+group ("symmetry: replicas {2,3} interchangeable (2 permutations)").
+
 Every reached state is judged by the safety checkers (on the trace of the path
 that first reached it). With --liveness-steps N, from every reached state a
 fair fault-free continuation (crashed replicas recover, messages delivered in
@@ -124,6 +137,9 @@ input, 130 interrupted.`,
 			if err := c.Validate(); err != nil {
 				return usage(err)
 			}
+			if c.Symmetry && sleep {
+				return usage(fmt.Errorf("--symmetry: not with --sleep (sleep sets name transitions of one state, not of its renamings)"))
+			}
 			if (c.DPOR || c.DFS) && !cmd.Flags().Changed("max-states") {
 				c.MaxStates = 0 // fingerprints only: no default limit
 			}
@@ -177,6 +193,8 @@ input, 130 interrupted.`,
 	fl.Bool("no-sleep", true, "")
 	_ = fl.MarkDeprecated("no-sleep", "sleep sets are off by default (--sleep turns them on)")
 	fl.BoolVar(&c.Inert, "inert", false, "discard in-flight messages their receiver declares inert (a vote past its certificate, a reply to an accepted request): states differing only in them merge")
+	fl.BoolVar(&c.Symmetry, "symmetry", false, "symmetry reduction (off by default): states that differ by a renaming of interchangeable replicas (correct, not the primary of any view explored) are one state; counts are of the quotient; implies --full-certificates; not with --dpor or --sleep")
+	fl.BoolVar(&c.FullCertificates, "full-certificates", false, "replicas whose prepared certificates and NEW-VIEWs carry every matching vote they hold, not the quorum of lowest replica id (as --symmetry needs; alone: the same protocol unreduced)")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
 	fl.IntVar(&c.LivenessSteps, "liveness-steps", 0, "check from every state that a fair fault-free continuation completes within N transitions (0: off)")
 	fl.IntVar(&c.Workers, "workers", 0, "simulations run at once (0: one per CPU); here the goroutines of a breadth-first search (not with --sleep) or of the one-pass --dfs (--timers, no --depth); not with --dpor: the result is the same for any number (see above)")
@@ -207,6 +225,9 @@ func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 		return exitStatus(err)
 	}
 	fmt.Fprintln(w, pexplore.StatsLine(c, r.Stats))
+	if c.Symmetry {
+		fmt.Fprintln(w, pexplore.SymmetryLine(r.Symmetry))
+	}
 	fmt.Fprintln(w, r.LivenessLine())
 	if !r.Found() {
 		fmt.Fprintln(w, r.Verdict())

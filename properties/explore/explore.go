@@ -71,8 +71,16 @@ type Config struct {
 	// default, negative: off; see engine.Model.StepMemo). The exploration
 	// is the same with any; only its speed and memory change.
 	StepMemo int
-	Progress func(engine.Stats)
-	Stop     func() bool
+	// Symmetry identifies states that differ by a renaming of
+	// interchangeable replicas (see Interchangeable); it turns sleep sets
+	// off and does not combine with DPOR. It implies FullCertificates.
+	Symmetry bool
+	// FullCertificates explores replicas whose certificates carry every
+	// matching vote they hold (pbft.Config.FullCertificates), as Symmetry
+	// does; alone it gives the unreduced exploration of that protocol.
+	FullCertificates bool
+	Progress         func(engine.Stats)
+	Stop             func() bool
 }
 
 // Limits of the bounds (flags outside them are rejected with these ranges).
@@ -113,6 +121,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--quiet-timers: not with --dpor (its dependency relation does not know it); use breadth-first or --dfs")
 	case c.DPOR && c.Inert:
 		return fmt.Errorf("--inert: not with --dpor (its races are computed on deliveries); use breadth-first or --dfs")
+	case c.DPOR && c.Symmetry:
+		return fmt.Errorf("--symmetry: not with --dpor (its sleep sets name transitions of one world, not of its renamings); use breadth-first or --dfs")
 	case c.DPOR && c.Depth == 0:
 		return fmt.Errorf("--dpor needs --depth: want a causal depth bound in 1..%d", MaxDepth)
 	case c.Workers < 0:
@@ -162,7 +172,9 @@ func (c Config) Scenario() scenarios.Scenario {
 		Name:        "explore",
 		Description: "a schedule found by pbftsim explore",
 		Seed:        seed, N: c.Nodes,
-		Protocol: scenarios.Protocol{Variant: c.Variant},
+		// Symmetry reduction needs replicas whose choices do not follow
+		// replica ids (see pbft.Config.FullCertificates).
+		Protocol: scenarios.Protocol{Variant: c.Variant, FullCertificates: c.Symmetry || c.FullCertificates},
 		Workload: scenarios.Workload{Clients: 1, Requests: c.Requests},
 	}
 	for _, b := range c.Byzantine {
@@ -234,6 +246,9 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 			return true
 		},
 	}
+	if c.Symmetry {
+		m.Symmetry = c.symmetry(cfg)
+	}
 	if c.Crashes > 0 {
 		for i := 0; i < cfg.N; i++ {
 			m.Crashable = append(m.Crashable, sim.NodeID(i))
@@ -255,7 +270,7 @@ func (c Config) ParallelWorkers() int {
 			return c.Workers
 		}
 		return 1
-	case !c.NoSleep:
+	case !c.NoSleep && !c.Symmetry:
 		return 1
 	}
 	return c.Workers
@@ -299,7 +314,7 @@ func Explore(c Config) (*Result, error) {
 		DFS:           c.DFS,
 		Workers:       c.Workers,
 		NewCheck:      func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
-		Sleep:         !c.NoSleep,
+		Sleep:         !c.NoSleep && !c.Symmetry,
 		DPOR:          c.DPOR,
 		MaxStates:     c.MaxStates,
 		VerifyInert:   c.VerifyInert,
@@ -381,7 +396,7 @@ func shorten(m *engine.Model, o engine.Options, res *engine.Result) bool {
 		return true
 	}
 	b := o
-	b.DPOR, b.DFS, b.Sleep, b.Depth, b.MaxStates = false, false, true, len(res.Path)-1, ShortenStates
+	b.DPOR, b.DFS, b.Sleep, b.Depth, b.MaxStates = false, false, m.Symmetry == nil, len(res.Path)-1, ShortenStates
 	b.Progress = nil
 	r, err := engine.Run(m, b)
 	if err != nil || r.Interrupted {

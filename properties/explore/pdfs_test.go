@@ -27,23 +27,8 @@ func TestPDFSSamePBFT(t *testing.T) {
 		{"equivocate-inert", Config{Nodes: 4, Requests: 1, Byzantine: equiv, Views: 1, Timers: 1, Inert: true}, 4},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.c.TimerLimit = true
-			m, cfg, err := tc.c.model()
-			if err != nil {
-				t.Fatal(err)
-			}
-			prune := m.Prune
-			m.Prune = func(w *engine.World) bool { return len(w.Flight) > tc.maxFlight || prune(w) }
 			run := func(workers int) *engine.Result {
-				o := engine.Options{
-					Bounds:   engine.Bounds{Drops: tc.c.Drops, TimerLimit: true, Timers: tc.c.Timers},
-					DFS:      true,
-					Workers:  workers,
-					Records:  true,
-					Check:    check(cfg),
-					NewCheck: func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
-				}
-				r, err := engine.Run(m, o)
+				r, err := prunedOnePass(tc.c, tc.maxFlight, workers)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -64,5 +49,61 @@ func TestPDFSSamePBFT(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// prunedOnePass runs the one-pass depth-first search of c (with a timer
+// bound) on workers goroutines, with the checkers, not expanding states
+// with more than maxFlight messages in flight.
+func prunedOnePass(c Config, maxFlight, workers int) (*engine.Result, error) {
+	c.TimerLimit = true
+	m, cfg, err := c.model()
+	if err != nil {
+		return nil, err
+	}
+	prune := m.Prune
+	m.Prune = func(w *engine.World) bool { return len(w.Flight) > maxFlight || prune(w) }
+	return engine.Run(m, engine.Options{
+		Bounds:   engine.Bounds{Drops: c.Drops, TimerLimit: true, Timers: c.Timers},
+		DFS:      true,
+		Workers:  workers,
+		Records:  true,
+		Check:    check(cfg),
+		NewCheck: func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
+	})
+}
+
+// BenchmarkOnePassDFS measures the one-pass depth-first search on 1 and 2
+// goroutines (the same states and transitions, so the ratio of the two is
+// the parallel speed-up: transitions/s wall-clock, transitions/cpu-s the
+// cost), on PBFT spaces kept small by not expanding states with more than
+// a few messages in flight.
+func BenchmarkOnePassDFS(b *testing.B) {
+	equiv := []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}
+	for _, bc := range []struct {
+		name      string
+		c         Config
+		maxFlight int
+	}{
+		{"drops=1/timers=1/inert/flight<=5", Config{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Timers: 1, Inert: true}, 5},
+		{"equivocate/views=1/timers=1/inert/flight<=4", Config{Nodes: 4, Requests: 1, Byzantine: equiv, Views: 1, Timers: 1, Inert: true}, 4},
+	} {
+		for _, workers := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/workers=%d", bc.name, workers), func(b *testing.B) {
+				trans := 0
+				cpu0 := cpuTime()
+				for b.Loop() {
+					res, err := prunedOnePass(bc.c, bc.maxFlight, workers)
+					if err != nil || res.Found() || !res.Complete {
+						b.Fatal(err, res.Property)
+					}
+					trans += res.Transitions
+				}
+				b.ReportMetric(float64(trans)/b.Elapsed().Seconds(), "transitions/s")
+				if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+					b.ReportMetric(float64(trans)/cpu, "transitions/cpu-s")
+				}
+			})
+		}
 	}
 }

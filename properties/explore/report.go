@@ -44,6 +44,11 @@ func (c Config) Describe() string {
 	if c.Inert {
 		inert = ", inert messages discarded"
 	}
+	if c.Symmetry {
+		inert += ", symmetry reduction (full certificates)"
+	} else if c.FullCertificates {
+		inert += ", full certificates"
+	}
 	return fmt.Sprintf("variant %s: n=%d, %d request(s), drops %d, duplicates %d, crashes %d, byzantine %s, views <= %d, timer expirations %s, depth %s%s",
 		name, c.Nodes, c.Requests, c.Drops, c.Duplicates, c.Crashes, byz, c.Views, timers, depth, inert)
 }

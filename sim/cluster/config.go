@@ -30,6 +30,9 @@ type Config struct {
 	ViewChangeTimeout  time.Duration // backup's request timer (HotStuff: the pacemaker's base view timeout), default 200ms
 	ClientTimeout      time.Duration // client retransmission timeout, default 300ms
 	Variant            string        // "" for the correct protocol; otherwise a deliberately broken variant
+	// FullCertificates: PBFT certificates carry every matching vote held,
+	// not the quorum of lowest replica id (pbft.Config.FullCertificates).
+	FullCertificates bool
 
 	// Workload.
 	Clients  int // default 2

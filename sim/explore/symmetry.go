@@ -72,6 +72,37 @@ type symHasher struct {
 	fns map[reflect.Type]*rhashFn
 	msg []map[sim.Message]uint64 // per permutation
 	ts  []Timer
+	// Renamed hashes by the plain hash they rename (direct-mapped): a
+	// node's state hash (with its position) or an in-flight message's
+	// content hash stands for the value, as it does for merging worlds,
+	// so a node value the step memo hands out again, or a message
+	// delivered in another order, is not hashed again.
+	cache []symCacheEntry
+}
+
+type symCacheEntry struct {
+	key  uint64 // the plain hash
+	tag  uint64 // permutation, position, node or message
+	h    uint64
+	full bool
+}
+
+const symCacheSize = 1 << 16
+
+// slot returns the cache entry of the renamed hash under permutation
+// s.cur of the value whose plain hash is key (tag tells positions and kinds
+// apart), and whether it holds it; on a miss the caller fills it (put).
+func (s *symHasher) slot(key, tag uint64) (*symCacheEntry, bool) {
+	if s.cache == nil {
+		s.cache = make([]symCacheEntry, symCacheSize)
+	}
+	tag = tag<<16 | uint64(s.cur)
+	e := &s.cache[finalize(mix(key, tag))&(symCacheSize-1)]
+	if e.full && e.key == key && e.tag == tag {
+		return e, true
+	}
+	e.key, e.tag, e.full = key, tag, false
+	return e, false
 }
 
 var nodeIDType = reflect.TypeFor[sim.NodeID]()
@@ -301,7 +332,11 @@ func (s *symHasher) nodes(w *World, i int) {
 	n := len(w.Nodes)
 	for k := range s.g.perms {
 		s.cur = k
-		w.snh[k*n+i] = s.node(w.Nodes[i])
+		e, ok := s.slot(w.nh[i], uint64(i)<<1)
+		if !ok {
+			e.h, e.full = s.node(w.Nodes[i]), true
+		}
+		w.snh[k*n+i] = e.h
 	}
 }
 
@@ -321,7 +356,12 @@ func (s *symHasher) world(w *World, k int) uint64 {
 	var sum uint64
 	for i := range w.Flight {
 		f := &w.Flight[i]
-		fh := mix(mix(mix(s.message(f.Msg), uint64(perm[f.From])), uint64(perm[f.To])), boolBit(f.Duped))
+		e, ok := s.slot(f.H, 1)
+		if !ok {
+			e.h, e.full = s.message(f.Msg), true
+		}
+		mh := e.h
+		fh := mix(mix(mix(mh, uint64(perm[f.From])), uint64(perm[f.To])), boolBit(f.Duped))
 		sum += finalize(fh)
 	}
 	h = mix(mix(h, uint64(len(w.Flight))), sum)
@@ -508,7 +548,64 @@ func diffNodes(s *symHasher, k int, w, v *World) string {
 	if len(out) == 0 {
 		return "the network or timers differ"
 	}
-	return fmt.Sprintf("node states differ at positions %v", out)
+	j := out[0]
+	x, y := w.Nodes[s.g.inv[k][j]], v.Nodes[j]
+	fields := s.fieldDiff(reflect.ValueOf(x), reflect.ValueOf(y), k, "", 6)
+	return fmt.Sprintf("node states differ at positions %v; at %d in %v", out, j, fields)
+}
+
+// fieldDiff names the fields (to depth levels) whose hash differs between
+// x renamed by permutation k and y.
+func (s *symHasher) fieldDiff(x, y reflect.Value, k int, path string, depth int) []string {
+	for x.Kind() == reflect.Pointer || x.Kind() == reflect.Interface {
+		if x.IsNil() && y.IsNil() {
+			return nil
+		}
+		if x.IsNil() || y.IsNil() {
+			return []string{path}
+		}
+		x, y = x.Elem(), y.Elem()
+	}
+	if x.Kind() == reflect.Slice && depth > 0 && x.Len() == y.Len() && x.Type() == y.Type() {
+		var out []string
+		for i := 0; i < x.Len(); i++ {
+			out = append(out, s.fieldDiff(x.Index(i), y.Index(i), k, fmt.Sprintf("%s[%d]", path, i), depth-1)...)
+		}
+		if len(out) > 0 {
+			return out
+		}
+	}
+	if x.Kind() != reflect.Struct || depth == 0 || x.Type() != y.Type() {
+		return []string{path}
+	}
+	t := x.Type()
+	skip := s.cp.plan(t).skip
+	var out []string
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if skip[i] {
+			continue
+		}
+		fx := reflect.NewAt(f.Type, unsafe.Pointer(x.Field(i).UnsafeAddr()))
+		fy := reflect.NewAt(f.Type, unsafe.Pointer(y.Field(i).UnsafeAddr()))
+		fn := s.hasher(f.Type)
+		name := t.Name() + "." + f.Name
+		if s.sym.Indexed[name] {
+			x := s.sliceHash(f.Type, sliceIndexed)
+			fn = &x
+		} else if s.sym.Sets[name] {
+			x := s.sliceHash(f.Type, sliceSet)
+			fn = &x
+		}
+		s.cur = k
+		hx := (*fn)(s, fx.UnsafePointer(), fnvOff)
+		s.cur = 0
+		hy := (*fn)(s, fy.UnsafePointer(), fnvOff)
+		if hx != hy {
+			out = append(out, s.fieldDiff(fx.Elem(), fy.Elem(), k, path+"."+f.Name, depth-1)...)
+		}
+	}
+	return out
 }
 
 // renameChoice returns the choice of v (the renamed world of w under

@@ -151,6 +151,7 @@ type Engine struct {
 	tbuf []Timer
 	// rslab: the records handed out by takeRecords are carved from it.
 	rslab []Record
+	spare []*World // released worlds (Release)
 	sym   *symHasher
 }
 
@@ -495,7 +496,17 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 	// none for growing).
 	e.fbuf = append(e.fbuf[:0], w.Flight...)
 	e.tbuf = append(e.tbuf[:0], w.Timers...)
-	nw := newWorld(len(w.Nodes))
+	var nw *World
+	var sf []Flight
+	var st []Timer
+	if k := len(e.spare); k > 0 && len(e.spare[k-1].Nodes) == len(w.Nodes) {
+		nw = e.spare[k-1]
+		e.spare = e.spare[:k-1]
+		sf, st = nw.Flight[:0], nw.Timers[:0]
+		*nw = World{Nodes: nw.Nodes, nh: nw.nh, Down: nw.Down}
+	} else {
+		nw = newWorld(len(w.Nodes))
+	}
 	copy(nw.Nodes, w.Nodes)
 	copy(nw.nh, w.nh)
 	copy(nw.Down, w.Down)
@@ -556,7 +567,7 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		e.discardInert(nw, w.sends)
 	}
 	e.fbuf, e.tbuf = nw.Flight[:0], nw.Timers[:0]
-	nw.Flight, nw.Timers = exact(nw.Flight), exact(nw.Timers)
+	nw.Flight, nw.Timers = into(sf, nw.Flight), into(st, nw.Timers)
 	var eff Effect
 	for i, st := range e.stepped {
 		if st {
@@ -651,13 +662,32 @@ func (w *World) Hash() uint64 {
 	return finalize(h)
 }
 
-// exact returns a copy of s with no spare capacity (nil when empty).
-func exact[S ~[]E, E any](s S) S {
+// into returns a copy of s in dst's memory when it has room, else in new
+// memory of the exact size (nil when s is empty).
+func into[S ~[]E, E any](dst, s S) S {
 	if len(s) == 0 {
 		return nil
 	}
+	if cap(dst) >= len(s) {
+		return append(dst[:0], s...)
+	}
 	return append(make(S, 0, len(s)), s...)
 }
+
+// Release gives back w, a world made by Apply that neither the caller nor
+// anything it showed w to (a Check, a Leaf, a Prune) uses any more: a
+// later Apply may reuse its memory. The depth-first search releases the
+// worlds of its revisits (most of its transitions), which then cost no
+// allocation. Never release a world from Initial, one still referenced,
+// or one released before.
+func (e *Engine) Release(w *World) {
+	if len(e.spare) < maxSpare {
+		e.spare = append(e.spare, w)
+	}
+}
+
+// maxSpare bounds the released worlds an engine keeps.
+const maxSpare = 16
 
 func boolBit(b bool) uint64 {
 	if b {

@@ -53,6 +53,14 @@ type Config struct {
 	Keyring            *Keyring      // keys of all replicas and clients, required
 	SM                 StateMachine  // the replicated service, required
 	Variant            Variant       // "" for the correct protocol
+	// FullCertificates makes a prepared certificate carry every matching
+	// PREPARE the replica holds when it prepares, and a NEW-VIEW every
+	// VIEW-CHANGE for the view its primary holds (the paper's sets; valid
+	// either way), instead of the 2f PREPAREs and 2f+1 VIEW-CHANGEs of
+	// lowest replica id. A choice by id order makes a replica's state
+	// depend on the other replicas' ids beyond naming them; exhaustive
+	// exploration with symmetry reduction needs replicas that do not.
+	FullCertificates bool
 	// VerifyCache, if non-nil, is shared by the replicas of one run (with
 	// the same Keyring) so that a message is verified once, not by every
 	// receiver. It changes nothing but speed.

@@ -992,7 +992,7 @@ func (r *Replica) checkPrepared(e *entry) {
 	}
 	prim := r.primary(e.view)
 	for i, p := range e.prepares {
-		if p != nil && sim.NodeID(i) != prim && r.prepMatches(e, p) && len(ps) < r.q-1 {
+		if p != nil && sim.NodeID(i) != prim && r.prepMatches(e, p) && (len(ps) < r.q-1 || r.cfg.FullCertificates) {
 			ps = append(ps, p)
 		}
 	}

@@ -207,7 +207,7 @@ func (r *Replica) sendNewView() {
 	V := make([]*ViewChange, 0, r.q)
 	V = append(V, r.vcs[r.id])
 	for i, vc := range r.vcs {
-		if len(V) == r.q {
+		if len(V) == r.q && !r.cfg.FullCertificates {
 			break
 		}
 		if vc != nil && sim.NodeID(i) != r.id && vc.NewView == r.view {
