@@ -45,11 +45,11 @@ func TestHuntCatchesEveryVariant(t *testing.T) {
 
 // TestHuntCorrectProtocolPasses runs the same search (every variant's
 // targeted scenarios over 4 seeds, then generated ones) on the correct
-// protocol, with a fixed number of cases so that it is the same search on
-// every machine.
+// protocol, with a fixed number of cases and no time budget, so that it is
+// the same search on every machine and a slow or loaded one cannot fail it.
 func TestHuntCorrectProtocolPasses(t *testing.T) {
 	cases := len(Targeted(""))*4 + 200
-	f, err := HuntCases(context.Background(), "", 10*huntBudget, cases, 1)
+	f, err := HuntCases(context.Background(), "", 0, cases, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func TestHuntCorrectProtocolPasses(t *testing.T) {
 		t.Fatalf("correct protocol violates %s: %s\n%s", f.Property, f.Outcome.Summary(), y)
 	}
 	if f.Cases < cases {
-		t.Fatalf("only %d of %d cases ran in the budget", f.Cases, cases)
+		t.Fatalf("only %d of %d cases ran", f.Cases, cases)
 	}
 	t.Logf("correct protocol: %d cases passed in %v", f.Cases, f.Elapsed)
 }

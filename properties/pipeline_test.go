@@ -9,6 +9,7 @@ import (
 	"github.com/pbftsim/pbftsim/internal/pipeline"
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/cluster"
 )
 
 // TestPipelinedCheckerSameVerdict runs checked, traced runs with the
@@ -92,4 +93,33 @@ func firstLine(s string) string {
 		return s[:i]
 	}
 	return s
+}
+
+// TestPipelinedCheckerSharesLedger: with the checker on its own goroutine
+// its reference ledger still shares the replicas' trie (no second copy of
+// the payments), also in a batched run, where 2,048 records are thousands
+// of operations: the checker must not lag the replicas by more versions
+// than their cache keeps (pipeline.Sink.Weigh). It fails when batches are
+// handed over by records alone.
+func TestPipelinedCheckerSharesLedger(t *testing.T) {
+	for _, c := range []struct{ batch, clients int }{{1, 4}, {16, 32}} {
+		cfg := scaleConfig(6000, 0)
+		cfg.Batch, cfg.Clients = c.batch, c.clients
+		cfg = cfg.WithDefaults()
+		chk, pipe := attachPipelined(&cfg, RunOptions{Liveness: true})
+		cl, err := cluster.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.Run()
+		pipe.Close()
+		if !cl.Result().Completed {
+			t.Fatalf("batch %d: the run did not complete", c.batch)
+		}
+		for i := 0; i < cfg.N; i++ {
+			if !chk.ref.Shares(cl.Ledger(i)) {
+				t.Errorf("batch %d, %d clients: the checker's reference ledger does not share replica %d's trie", c.batch, c.clients, i)
+			}
+		}
+	}
 }

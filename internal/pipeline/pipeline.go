@@ -43,6 +43,11 @@ type Sink struct {
 	done  chan struct{}
 	fault any // a panic of the consumer, raised again by Close
 	open  bool
+	// Weigh, if set, weighs each record; a batch is handed over once its
+	// records weigh MaxWeight, even if it is not full (see NewSink).
+	weigh     func(*sim.Record) int
+	maxWeight int
+	weight    int // the current batch's
 }
 
 // NewSink starts a consumer goroutine feeding dst, with batches of size
@@ -66,6 +71,16 @@ func NewSink(dst sim.Sink, size, depth int) *Sink {
 	return s
 }
 
+// Weigh bounds the consumer's lag by weight as well as by records: the
+// current batch is handed over once its records weigh max (weigh(r) for
+// each record r), so at most depth*max weight is in flight. The checker
+// weighs the executions (its reference ledger shares the replicas' recent
+// versions only while it lags them by fewer operations than the cache
+// keeps). Call it before the first record.
+func (s *Sink) Weigh(weigh func(*sim.Record) int, max int) {
+	s.weigh, s.maxWeight = weigh, max
+}
+
 // Wants implements sim.KindSink: the consumer's kinds.
 func (s *Sink) Wants(k sim.RecordKind) bool { return s.kinds == nil || s.kinds.Wants(k) }
 
@@ -80,7 +95,11 @@ func (s *Sink) Record(r *sim.Record) {
 	e.Seq, e.Time, e.Kind, e.From, e.To = r.Seq, r.Time, r.Kind, r.From, r.To
 	e.Msg, e.Timer, e.Event, e.Reason, e.Ref = r.Msg, r.Timer, r.Event, r.Reason, r.Ref
 	e.Local, e.HasLocal = r.Local, r.HasLocal
-	if n+1 == s.size {
+	if s.weigh != nil {
+		s.weight += s.weigh(r)
+	}
+	if n+1 == s.size || s.weigh != nil && s.weight >= s.maxWeight {
+		s.weight = 0
 		s.full <- s.batch
 		s.batch = <-s.free
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
 )
@@ -290,5 +291,33 @@ func BenchmarkSink(b *testing.B) {
 				s.Close()
 			}
 		})
+	}
+}
+
+// seen counts records on the consumer's goroutine.
+type seen struct{ n atomic.Int64 }
+
+func (s *seen) Record(*sim.Record) { s.n.Add(1) }
+
+// TestSinkWeigh: with Weigh, a batch is handed over once its records weigh
+// the maximum, before it is full: the consumer sees the first 10 records
+// (weight 1 each, maximum 5) without Close; records of weight 0 stay in
+// the batch.
+func TestSinkWeigh(t *testing.T) {
+	c := &seen{}
+	s := NewSink(c, 2048, 4)
+	s.Weigh(func(r *sim.Record) int { return int(r.Seq % 2) }, 5)
+	for _, r := range records(21) { // odd seqs 1..19 weigh 1: two batches of 10, one of 1 left
+		s.Record(&r)
+	}
+	for i := 0; i < 10_000 && c.n.Load() < 20; i++ {
+		time.Sleep(time.Millisecond)
+	}
+	if n := c.n.Load(); n != 20 {
+		t.Errorf("the consumer saw %d records before Close, want 20 (two batches of weight 5)", n)
+	}
+	s.Close()
+	if n := c.n.Load(); n != 21 {
+		t.Errorf("the consumer saw %d records after Close, want 21", n)
 	}
 }

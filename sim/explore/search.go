@@ -61,6 +61,12 @@ type Options struct {
 	// Records keeps the trace records of every transition so that Check
 	// can see the whole path (memory grows with the number of states).
 	Records bool
+	// Revisit, if set (a test hook), sees every world reached again (its
+	// hash known) by the one-worker breadth-first or depth-first search,
+	// with the records of the path that reached it again (with Records;
+	// the buffer is reused). Tests use it to judge every path to a state,
+	// not only the first. Not with Workers > 1 or DPOR.
+	Revisit func(w *World, records []Record)
 	// LivenessSteps, when > 0 and the model has Done, checks from every
 	// reached world that a fair fault-free continuation (crashed nodes
 	// recover; messages delivered in send order; timers fire when nothing
@@ -189,6 +195,9 @@ func Run(m *Model, o Options) (*Result, error) {
 	if o.DPOR && m.DiscardInert {
 		return nil, errors.New("explore: DPOR does not discard inert messages (its races are computed on the messages' deliveries)")
 	}
+	if o.Revisit != nil && (o.Workers > 1 || o.DPOR) {
+		return nil, errors.New("explore: Options.Revisit is for the one-worker breadth-first or depth-first search")
+	}
 	if m.Symmetry != nil && (o.Sleep || o.DPOR) {
 		// Their sleep sets name transitions of one world, not of its
 		// renamings, and are intersected across the worlds of one key.
@@ -301,6 +310,9 @@ func (s *search) visit(w *World, parent int32, c Choice, recs []Record, sleep []
 	h := w.Hash()
 	if id, ok := s.seen[h]; ok {
 		s.res.Revisits++
+		if s.o.Revisit != nil {
+			s.revisit(w)
+		}
 		if s.o.DFS && s.st[id].depth > int32(w.Depth) {
 			// Reached by a shorter path: expand it again from here.
 			st := &s.st[id]
@@ -361,6 +373,15 @@ func (s *search) tick() error {
 		}
 	}
 	return nil
+}
+
+// revisit calls Options.Revisit on w, reached again, with its path's records.
+func (s *search) revisit(w *World) {
+	var path []Record
+	if s.o.Records {
+		path = s.pathRecords(w)
+	}
+	s.o.Revisit(w, path)
 }
 
 // path returns the choices from the initial world to state id.
@@ -606,6 +627,12 @@ func (s *search) dfsVisit(w *World, lim int) error {
 	isNew, shallower := s.fp.visit(w.Hash(), w.Depth)
 	if !isNew && !shallower {
 		s.res.Revisits++
+		if s.o.Revisit != nil {
+			if s.o.Records && w.Depth > 0 {
+				w.trace = &recChain{recs: s.e.takeRecords(), up: w.trace}
+			}
+			s.revisit(w)
+		}
 		if w.Depth > 0 {
 			s.e.Release(w) // made by Apply below, seen by nobody
 		}
