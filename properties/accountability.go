@@ -133,8 +133,10 @@ func (c *Checker) own(now sim.Time, from sim.NodeID, typ sim.MsgType, view, seq 
 		if !c.sigOK(m.(pbft.Signable)) {
 			return rv
 		}
-		c.accuse(Accusation{Replica: from, View: view, Seq: seq, Time: now, Evidence: []sim.Message{prev, m},
-			Reason: fmt.Sprintf("signed two %ss for (view %d, seq %d) with digests %s and %s", typ, view, seq, short(pd), short(d))})
+		if !c.accSeen[from] { // accuse keeps the first accusation only: no reason to format
+			c.accuse(Accusation{Replica: from, View: view, Seq: seq, Time: now, Evidence: []sim.Message{prev, m},
+				Reason: fmt.Sprintf("signed two %ss for (view %d, seq %d) with digests %s and %s", typ, view, seq, short(pd), short(d))})
+		}
 		if typ == pbft.TypePrePrepare && c.correct(from) {
 			// PREPAREs are judged by prepare-once (from SentPrepare).
 			c.violate(Violation{Property: PrePrepareOnce, Replicas: []sim.NodeID{from}, View: view, Seq: seq, Time: now,
