@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -208,5 +209,122 @@ func TestPathDependentVerdictCaught(t *testing.T) {
 	t.Logf("depth-first: %v", dfs)
 	if len(dfs.differ) == 0 {
 		t.Errorf("a path-dependent judge gives the same verdict on every revisiting path")
+	}
+}
+
+// pathOrder is a hash of the records of a path: their kinds, senders,
+// receivers and times.
+func pathOrder(recs []engine.Record) uint64 {
+	h := uint64(14695981039346656037)
+	for i := range recs {
+		h = (h ^ uint64(recs[i].Kind)<<16 ^ uint64(recs[i].From)<<8 ^ uint64(recs[i].To) ^ uint64(recs[i].Time)<<24) * 1099511628211
+	}
+	return h
+}
+
+// firstPaths explores c (complete, states with more than maxFlight messages
+// in flight not expanded) with the one-pass depth-first search on workers
+// goroutines and returns, by state hash, the checkers' verdict and
+// pathOrder of the path that first reached the state.
+func firstPaths(c Config, maxFlight, workers int) (verdict map[uint64]string, order map[uint64]uint64, err error) {
+	c.TimerLimit = true
+	m, cfg, err := c.model()
+	if err != nil {
+		return nil, nil, err
+	}
+	prune := m.Prune
+	m.Prune = func(w *engine.World) bool { return len(w.Flight) > maxFlight || prune(w) }
+	verdict, order = map[uint64]string{}, map[uint64]uint64{}
+	var mu sync.Mutex
+	newCheck := func() judgeFunc {
+		chk := check(cfg)
+		return func(w *engine.World, recs []engine.Record) (string, string) {
+			p, _ := chk(w, recs)
+			h, o := w.Hash(), pathOrder(recs)
+			mu.Lock()
+			verdict[h], order[h] = p, o
+			mu.Unlock()
+			return "", ""
+		}
+	}
+	res, err := engine.Run(m, engine.Options{
+		Bounds:   engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, TimerLimit: true, Timers: c.Timers},
+		DFS:      true,
+		Workers:  workers,
+		Records:  true,
+		Check:    newCheck(),
+		NewCheck: newCheck,
+	})
+	if err == nil && !res.Complete {
+		err = fmt.Errorf("exploration not complete: %+v", res.Stats)
+	}
+	return verdict, order, err
+}
+
+// TestPDFSVerdictsSameAsOneWorker: the parallel one-pass depth-first search
+// (2 and 3 workers) reaches states first by other paths than one worker
+// does (which path depends on the workers' timing), and every state both
+// reach gets the one-worker verdict. The count of states reached first by
+// another path (records' kinds, nodes or times) must be > 0, or the verdict
+// comparison would be vacuous.
+//
+// Known and only logged (not asserted; see the pathverdict report): the
+// state SETS may differ. The state hash leaves out how far the earliest
+// timer deadline is from Now (canStep), revisiting paths of one worker
+// reach a known state with another slack (4,331 of 21,865 revisits on the
+// equivocate/views=1/timers=3 case), and the subtree explored from a state
+// depends on the slack of the path that first reached it; with 2 or 3
+// workers that path differs, and that case reached 25,470 to 26,614 states
+// (varying from run to run) where one worker reaches 25,040.
+func TestPDFSVerdictsSameAsOneWorker(t *testing.T) {
+	for _, tc := range verdictCases(true) {
+		if tc.maxStates > 0 {
+			continue // a partial search covers states that depend on the order
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			v1, o1, err := firstPaths(tc.c, tc.maxFlight, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, workers := range []int{2, 3} {
+				vn, on, err := firstPaths(tc.c, tc.maxFlight, workers)
+				if err != nil {
+					t.Fatal(err)
+				}
+				both, otherPath, only1, onlyN := 0, 0, 0, 0
+				differ := map[string]int{}
+				for h, v := range v1 {
+					w, ok := vn[h]
+					if !ok {
+						only1++
+						continue
+					}
+					both++
+					if w != v {
+						differ[fmt.Sprintf("%q->%q", v, w)]++
+					}
+					if o1[h] != on[h] {
+						otherPath++
+					}
+				}
+				onlyNViolating := 0
+				for h, v := range vn {
+					if _, ok := v1[h]; !ok {
+						onlyN++
+						if v != "" {
+							onlyNViolating++
+						}
+					}
+				}
+				t.Logf("%d workers: %d states reached by both, %d of them first by another path; %d states only by one worker, %d only by %d (%d violating; not asserted)",
+					workers, both, otherPath, only1, onlyN, workers, onlyNViolating)
+				if len(differ) > 0 {
+					t.Errorf("%d workers: states judged otherwise than by one worker: %s", workers, sortedCounts(differ))
+				}
+				if otherPath == 0 {
+					t.Errorf("%d workers reach every state first by the one-worker path: the verdict comparison is vacuous", workers)
+				}
+			}
+		})
 	}
 }
