@@ -274,7 +274,7 @@ func firstPaths(c Config, maxFlight, workers int) (verdict map[uint64]string, or
 // reach a known state with another slack (4,331 of 21,865 revisits on the
 // equivocate/views=1/timers=3 case), and the subtree explored from a state
 // depends on the slack of the path that first reached it; with 2 or 3
-// workers that path differs, and that case reached 25,470 to 26,614 states
+// workers that path differs, and that case reached 25,040 to 26,614 states
 // (varying from run to run) where one worker reaches 25,040.
 func TestPDFSVerdictsSameAsOneWorker(t *testing.T) {
 	for _, tc := range verdictCases(true) {
