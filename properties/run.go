@@ -459,11 +459,13 @@ func RunConfig(sc scenarios.Scenario, cfg cluster.Config, ro RunOptions) (*Outco
 	} else {
 		chk = attach(&cfg, ro)
 	}
+	if pipe != nil {
+		// On every way out, a panic of the run included, the consumer's
+		// goroutine ends (Close is idempotent).
+		defer pipe.Close()
+	}
 	cl, err := cluster.New(cfg)
 	if err != nil {
-		if pipe != nil {
-			pipe.Close()
-		}
 		return nil, err
 	}
 	cl.Run()

@@ -17,6 +17,7 @@ package pipeline
 import (
 	"fmt"
 	"io"
+	"runtime/debug"
 	"sync"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -41,7 +42,8 @@ type Sink struct {
 	full  chan []sim.Record
 	free  chan []sim.Record
 	done  chan struct{}
-	fault any // a panic of the consumer, raised again by Close
+	fault any    // a panic of the consumer, raised again by Close
+	stack []byte // the consumer's stack at the panic
 	open  bool
 	// Weigh, if set, weighs each record; a batch is handed over once its
 	// records weigh MaxWeight, even if it is not full (see NewSink).
@@ -136,7 +138,7 @@ func (s *Sink) feed(b []sim.Record) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			s.fault = p
+			s.fault, s.stack = p, debug.Stack()
 		}
 	}()
 	for i := range b {
@@ -159,7 +161,7 @@ func (s *Sink) Close() {
 	close(s.full)
 	<-s.done
 	if s.fault != nil {
-		panic(fmt.Sprintf("pipeline: the consumer sink panicked: %v", s.fault))
+		panic(fmt.Sprintf("pipeline: the consumer sink panicked: %v\n\nconsumer goroutine's stack at the panic:\n%s", s.fault, s.stack))
 	}
 }
 

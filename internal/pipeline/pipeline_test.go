@@ -136,7 +136,8 @@ func (p panicky) Record(r *sim.Record) {
 }
 
 // TestSinkPanic: a panic of the consumer is raised again by Close, on the
-// caller's goroutine, and the run is not blocked meanwhile.
+// caller's goroutine, with the consumer's stack at the panic (where the
+// bug is), and the run is not blocked meanwhile.
 func TestSinkPanic(t *testing.T) {
 	s := NewSink(panicky{at: 10}, 4, 2)
 	for _, r := range records(1000) {
@@ -146,6 +147,9 @@ func TestSinkPanic(t *testing.T) {
 		p := recover()
 		if p == nil || !strings.Contains(fmt.Sprint(p), "boom") {
 			t.Errorf("Close raised %v, want the consumer's panic", p)
+		}
+		if !strings.Contains(fmt.Sprint(p), "panicky.Record") {
+			t.Errorf("Close raised %v, want the consumer's stack (panicky.Record)", p)
 		}
 	}()
 	s.Close()
