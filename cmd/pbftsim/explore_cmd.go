@@ -86,9 +86,14 @@ it in one pass (every state judged when first reached; a counterexample is
 not necessarily a shortest one), on --workers goroutines: each runs
 depth-first on a path of its own and an idle one takes half of the
 unexplored choices of the shallowest level of another's path; the visited
-fingerprints are one table. The states reached, and so the states,
-transitions, revisits, pruned and inert counts, are those of one worker;
-the longest first-visit path depends on which worker got where first. When
+fingerprints are one table. With --exact-timers (or --timers 0) the states
+reached, and so the states, transitions, revisits, pruned and inert counts,
+are those of one worker; the longest first-visit path depends on which
+worker got where first. Otherwise a state is merged with another that
+differs only in its timers' time left, and what is explored below it
+depends on which path reached it first: the counts may then differ from
+run to run, so without --exact-timers a one-pass --dfs with timers that
+can fire runs on one worker unless --workers is given (it says so). When
 the workers meet a violation, the one-worker search is run again and its
 result (counters, counterexample, replay file) is the one reported, so the
 output is that of --workers 1 (at the cost of that run; should it not find
@@ -145,6 +150,11 @@ input, 130 interrupted.`,
 			}
 			if c.Workers == 0 {
 				c.Workers = runtime.NumCPU()
+				if c.DFS && c.Depth == 0 && c.TimersMerged() {
+					// The parallel one-pass search reaches the
+					// one-worker states only with exact timers.
+					c.Workers = 1
+				}
 			}
 			if c.MaxStates < 0 {
 				return usage(fmt.Errorf("--max-states %d: out of range: want 0 (no limit) or more", c.MaxStates))
@@ -193,6 +203,7 @@ input, 130 interrupted.`,
 	fl.Bool("no-sleep", true, "")
 	_ = fl.MarkDeprecated("no-sleep", "sleep sets are off by default (--sleep turns them on)")
 	fl.BoolVar(&c.Inert, "inert", false, "discard in-flight messages their receiver declares inert (a vote past its certificate, a reply to an accepted request): states differing only in them merge")
+	fl.BoolVar(&c.ExactTimers, "exact-timers", false, "put each pending timer's time left (deadline minus now) into the state hash: without it states that differ only in how far apart their timers' deadlines are merge, so what is explored below one depends on the path that reached it first (a verdict says so); with it the merging is exact, with more states")
 	fl.BoolVar(&c.Symmetry, "symmetry", false, "symmetry reduction (off by default): states that differ by a renaming of interchangeable replicas (correct, not the primary of any view explored) are one state; counts are of the quotient; implies --full-certificates; not with --dpor or --sleep")
 	fl.BoolVar(&c.FullCertificates, "full-certificates", false, "replicas whose prepared certificates and NEW-VIEWs carry every matching vote they hold, not the quorum of lowest replica id (as --symmetry needs; alone: the same protocol unreduced)")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
@@ -214,7 +225,9 @@ const defaultMaxStates = 750_000
 func exploreOne(w, errw io.Writer, c pexplore.Config, out string) error {
 	fmt.Fprintf(errw, "exploring %s\n", c.Describe())
 	if w := c.ParallelWorkers(); w > 1 {
-		if c.DFS {
+		if c.DFS && c.TimersMerged() {
+			fmt.Fprintf(errw, "depth-first search (one pass) on %d workers; timers merged by order (no --exact-timers): the states reached may differ from run to run\n", w)
+		} else if c.DFS {
 			fmt.Fprintf(errw, "depth-first search (one pass) on %d workers\n", w)
 		} else {
 			fmt.Fprintf(errw, "breadth-first search on %d workers\n", w)
@@ -256,6 +269,9 @@ func exploreAll(w io.Writer, c pexplore.Config) error {
 		msg := fmt.Sprintf("%d of %d broken variants found within these bounds", found, len(properties.VariantNames()))
 		if c.QuietTimers {
 			msg += " (timers expired only with no message in flight: --quiet-timers)"
+		}
+		if c.TimersMerged() {
+			msg += " (states differing only in their timers' time left merged: --exact-timers keeps them apart)"
 		}
 		fmt.Fprintln(w, msg)
 	}

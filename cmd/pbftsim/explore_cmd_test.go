@@ -167,3 +167,27 @@ func TestExploreQuietTimersVerdict(t *testing.T) {
 		t.Errorf("the description does not name quiet timers:\n%s", errs)
 	}
 }
+
+// TestExploreTimersMergedVerdict: a search whose timers can fire, with
+// states merged by the order of their timers only, says so in its verdict
+// and runs its one-pass depth-first search on one worker by default; with
+// --exact-timers the caveat goes and the description says the deadlines
+// are exact; with --timers 0 there is nothing to merge.
+func TestExploreTimersMergedVerdict(t *testing.T) {
+	const caveat = "states differing only in the time left before their timers' deadlines were merged"
+	out, errs, code := cli(t, "explore", "--quiet", "--dfs", "--views", "0", "--timers", "1", "--max-states", "2000")
+	if code != 0 || !strings.Contains(out, caveat) {
+		t.Fatalf("exit %d, output:\n%s%s", code, out, errs)
+	}
+	if strings.Contains(errs, "workers") {
+		t.Errorf("the merged one-pass search ran on several workers by default:\n%s", errs)
+	}
+	out, errs, code = cli(t, "explore", "--quiet", "--dfs", "--views", "0", "--timers", "1", "--max-states", "2000", "--exact-timers")
+	if code != 0 || strings.Contains(out, caveat) || !strings.Contains(errs, "exact timer deadlines") {
+		t.Fatalf("--exact-timers: exit %d, output:\n%s%s", code, out, errs)
+	}
+	out, errs, code = cli(t, "explore", "--quiet", "--dfs", "--views", "0", "--timers", "0", "--max-states", "2000")
+	if code != 0 || strings.Contains(out, caveat) {
+		t.Fatalf("--timers 0: exit %d, output:\n%s%s", code, out, errs)
+	}
+}

@@ -79,8 +79,13 @@ type Config struct {
 	// matching vote they hold (pbft.Config.FullCertificates), as Symmetry
 	// does; alone it gives the unreduced exploration of that protocol.
 	FullCertificates bool
-	Progress         func(engine.Stats)
-	Stop             func() bool
+	// ExactTimers puts each pending timer's time left into the state
+	// hash (engine.Model.ExactTimers): without it, states that differ
+	// only in how far apart their deadlines are merge, and what is
+	// explored below them depends on the path that reached them first.
+	ExactTimers bool
+	Progress    func(engine.Stats)
+	Stop        func() bool
 }
 
 // Limits of the bounds (flags outside them are rejected with these ranges).
@@ -249,6 +254,7 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 	if c.Symmetry {
 		m.Symmetry = c.symmetry(cfg)
 	}
+	m.ExactTimers = c.ExactTimers
 	if c.Crashes > 0 {
 		for i := 0; i < cfg.N; i++ {
 			m.Crashable = append(m.Crashable, sim.NodeID(i))

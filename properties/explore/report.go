@@ -44,6 +44,9 @@ func (c Config) Describe() string {
 	if c.Inert {
 		inert = ", inert messages discarded"
 	}
+	if c.ExactTimers {
+		inert += ", exact timer deadlines"
+	}
 	if c.Symmetry {
 		inert += ", symmetry reduction (full certificates)"
 	} else if c.FullCertificates {
@@ -97,12 +100,27 @@ func (c Config) Coverage(checked int) string {
 // bounds.
 const quietCaveat = "; only schedules whose timers expired with no message in flight (--quiet-timers)"
 
+// timeCaveat ends a verdict or a table row of an exploration that found
+// nothing, when timers could fire and states were merged by the order of
+// their timers only (not --exact-timers): the schedules explored below a
+// merged state are those its first path allowed.
+const timeCaveat = "; states differing only in the time left before their timers' deadlines were merged (--exact-timers keeps them apart)"
+
+// TimersMerged reports whether c's states were merged by the order of
+// their pending timers only while timers could fire (see timeCaveat).
+func (c Config) TimersMerged() bool {
+	return !c.ExactTimers && (!c.TimerLimit || c.Timers > 0)
+}
+
 // Verdict says what an exploration that found no violation judged.
 func (r *Result) Verdict() string {
 	v := r.verdict()
 	if r.Config.QuietTimers {
 		// The schedules explored are not all those within the bounds.
 		v += quietCaveat
+	}
+	if r.Config.TimersMerged() {
+		v += timeCaveat
 	}
 	return v
 }
@@ -194,6 +212,9 @@ func AllVariants(c Config, row func(VariantRow)) error {
 		if cv.QuietTimers && !res.Found() {
 			// Not every schedule within the bounds was explored.
 			r.Note += quietCaveat
+		}
+		if cv.TimersMerged() && !res.Found() {
+			r.Note += timeCaveat
 		}
 		row(r)
 		if res.Interrupted && c.Stop != nil && c.Stop() {

@@ -367,6 +367,9 @@ func (s *symHasher) world(w *World, k int) uint64 {
 	h = mix(mix(h, uint64(len(w.Flight))), sum)
 	for _, t := range s.ts {
 		h = mix(mix(h, uint64(perm[t.Node])), uint64(t.ID))
+		if w.exact {
+			h = mix(h, uint64(t.At-w.Now))
+		}
 	}
 	h = mix(mix(mix(h, uint64(w.Drops)), uint64(w.Dups)), uint64(w.Crashes))
 	if w.Fires > 0 {

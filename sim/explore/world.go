@@ -117,6 +117,9 @@ type World struct {
 	// Bounds.TimerLimit).
 	Drops, Dups, Crashes, Fires int
 	Depth                       int
+	// exact: the hash includes each pending timer's time left
+	// (Model.ExactTimers).
+	exact bool
 }
 
 // Record is what the explorer traces: the records of one transition, as the
@@ -192,6 +195,15 @@ type Model struct {
 	// Symmetry, if set, makes the state hash canonical over node-id
 	// permutations (symmetry reduction, see Symmetry).
 	Symmetry *Symmetry
+	// ExactTimers puts each pending timer's time left (deadline minus
+	// now) into the state hash. Without it only the timers' order is
+	// hashed, so two states that differ only in how far their deadlines
+	// are (from now, or from each other) are taken for one: what is
+	// explored below such a state (how many transitions fit before a
+	// timer must fire) then depends on the path that reached it first,
+	// and some states within the bounds may not be reached. With it,
+	// merging is exact, at the cost of more states.
+	ExactTimers bool
 }
 
 // NewEngine returns an engine for m.
@@ -231,7 +243,7 @@ func (e *Engine) Initial() (*World, []Record, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w := &World{Nodes: nodes, nh: make([]uint64, len(nodes)), Down: make([]bool, len(nodes))}
+	w := &World{Nodes: nodes, nh: make([]uint64, len(nodes)), Down: make([]bool, len(nodes)), exact: e.m.ExactTimers}
 	e.begin(w, true)
 	for i, nd := range nodes {
 		nd.Start(0, &e.out)
@@ -513,6 +525,7 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 	nw.Flight, nw.Timers = e.fbuf, e.tbuf
 	nw.Now, nw.seq, nw.sends, nw.Depth, nw.ghosts = w.Now, w.seq, w.sends, w.Depth+1, w.ghosts
 	nw.Drops, nw.Dups, nw.Crashes, nw.Fires = w.Drops, w.Dups, w.Crashes, w.Fires
+	nw.exact = w.exact
 	e.begin(nw, false)
 	nTimers, tseq := len(nw.Timers), nw.seq
 	switch c.Kind {
@@ -654,6 +667,9 @@ func (w *World) Hash() uint64 {
 	}
 	for _, t := range ts {
 		h = mix(mix(h, uint64(t.Node)), uint64(t.ID))
+		if w.exact {
+			h = mix(h, uint64(t.At-w.Now))
+		}
 	}
 	h = mix(mix(mix(h, uint64(w.Drops)), uint64(w.Dups)), uint64(w.Crashes))
 	if w.Fires > 0 {
