@@ -69,7 +69,7 @@ func runPipelined(t *testing.T, dir string, on bool, ext string, jsonOut bool, a
 	if err := os.MkdirAll(dir, 0o777); err != nil {
 		t.Fatal(err)
 	}
-	args = append([]string{"run", fmt.Sprintf("--pipeline=%v", on), "--trace", filepath.Join(dir, "trace"+ext),
+	args = append([]string{"run", fmt.Sprintf("--pipeline=%v", on), fmt.Sprintf("--pipeline-checker=%v", on), "--trace", filepath.Join(dir, "trace"+ext),
 		"--out", filepath.Join(dir, "run.replay.yaml")}, args...)
 	if jsonOut {
 		args = append(args, "--json")
