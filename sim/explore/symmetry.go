@@ -365,17 +365,7 @@ func (s *symHasher) world(w *World, k int) uint64 {
 		sum += finalize(fh)
 	}
 	h = mix(mix(h, uint64(len(w.Flight))), sum)
-	for _, t := range s.ts {
-		h = mix(mix(h, uint64(perm[t.Node])), uint64(t.ID))
-		if w.exact {
-			h = mix(h, uint64(t.At-w.Now))
-		}
-	}
-	h = mix(mix(mix(h, uint64(w.Drops)), uint64(w.Dups)), uint64(w.Crashes))
-	if w.Fires > 0 {
-		h = mix(h, uint64(w.Fires)<<8|0xf1)
-	}
-	return finalize(h)
+	return w.hashRest(h, s.ts, perm)
 }
 
 // sortTimers puts w's timers in firing order into s.ts.

@@ -665,8 +665,19 @@ func (w *World) Hash() uint64 {
 		}
 		ts[j] = t
 	}
+	return w.hashRest(h, ts, nil)
+}
+
+// hashRest ends a world hash h: it mixes in the timers ts in firing order
+// (each timer's node renamed by perm, when not nil; with exact, its time
+// left), the budgets used and the timer expirations, and finalises.
+func (w *World) hashRest(h uint64, ts []Timer, perm []sim.NodeID) uint64 {
 	for _, t := range ts {
-		h = mix(mix(h, uint64(t.Node)), uint64(t.ID))
+		node := t.Node
+		if perm != nil {
+			node = perm[node]
+		}
+		h = mix(mix(h, uint64(node)), uint64(t.ID))
 		if w.exact {
 			h = mix(h, uint64(t.At-w.Now))
 		}
