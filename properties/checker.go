@@ -602,12 +602,8 @@ func (c *Checker) issue(r Request) {
 	}
 }
 
-// isIssued reports whether r was issued by its client.
-func (c *Checker) isIssued(r Request) bool {
-	return c.issuedAs(c.findReq(mkClientStamp(r.Client, r.Timestamp)), r)
-}
-
-// issuedAs is isIssued with r's state rq (nil: none) already found.
+// issuedAs reports whether r was issued by its client, given r's request
+// state rq (nil: none), as found by findReq.
 func (c *Checker) issuedAs(rq *reqState, r Request) bool {
 	if rq != nil && rq.issued && rq.issuedOp == r.Op {
 		return true
