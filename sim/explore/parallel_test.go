@@ -40,20 +40,7 @@ func TestParallelSameAsSequential(t *testing.T) {
 		}
 	}
 	// The check fails once the pinger got pongs from two different rounds.
-	newCheck := func() func(*World, []Record) (string, string) {
-		return func(w *World, recs []Record) (string, string) {
-			n := 0
-			for _, r := range recs {
-				if r.Kind == sim.RecEvent && r.Event.Name() == "pong" {
-					n++
-				}
-			}
-			if n >= 3 {
-				return "three-pongs", fmt.Sprintf("%d pongs in %d records", n, len(recs))
-			}
-			return "", ""
-		}
-	}
+	newCheck := pongCheck("three-pongs", 3)
 	for _, tc := range []struct {
 		name  string
 		m     func() *Model
@@ -113,5 +100,24 @@ func TestParallelNeedsNewCheck(t *testing.T) {
 	_, err := Run(echoModel(), Options{Workers: 2, Check: func(*World, []Record) (string, string) { return "", "" }})
 	if err == nil {
 		t.Fatal("no error")
+	}
+}
+
+// pongCheck returns a NewCheck whose checks report property when a path's
+// records hold at least at pong events.
+func pongCheck(property string, at int) func() func(*World, []Record) (string, string) {
+	return func() func(*World, []Record) (string, string) {
+		return func(w *World, recs []Record) (string, string) {
+			n := 0
+			for _, r := range recs {
+				if r.Kind == sim.RecEvent && r.Event.Name() == "pong" {
+					n++
+				}
+			}
+			if n >= at {
+				return property, fmt.Sprintf("%d pongs in %d records", n, len(recs))
+			}
+			return "", ""
+		}
 	}
 }

@@ -117,20 +117,7 @@ func TestPDFSBrokenVariantsDiffer(t *testing.T) {
 // violation, the result (counters, property, path) is the one-worker
 // search's, whichever worker met a violation first.
 func TestPDFSViolationSameAsOneWorker(t *testing.T) {
-	newCheck := func() func(*World, []Record) (string, string) {
-		return func(w *World, recs []Record) (string, string) {
-			n := 0
-			for _, r := range recs {
-				if r.Kind == sim.RecEvent && r.Event.Name() == "pong" {
-					n++
-				}
-			}
-			if n >= 5 {
-				return "five-pongs", fmt.Sprintf("%d pongs in %d records", n, len(recs))
-			}
-			return "", ""
-		}
-	}
+	newCheck := pongCheck("five-pongs", 5)
 	o := Options{DFS: true, Bounds: Bounds{Drops: 1, Duplicates: 1, TimerLimit: true, Timers: 2}, Records: true, Check: newCheck(), NewCheck: newCheck}
 	one, err := Run(pingsModel(3), o)
 	if err != nil {
