@@ -5,10 +5,8 @@ import (
 	"reflect"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
-	"github.com/pbftsim/pbftsim/sim/echo"
 )
 
 // sameResult reports how two results differ ("" when they do not), leaving
@@ -29,16 +27,7 @@ func sameResult(a, b *Result) string {
 // and 512 states, on echo spaces with drops, duplicates, crashes, timers, a
 // depth bound, a state limit, a violation and a liveness check.
 func TestParallelSameAsSequential(t *testing.T) {
-	pings := func(rounds int, crashable ...sim.NodeID) *Model {
-		done := 2 * rounds // every pong
-		return &Model{
-			New: func() ([]sim.Node, error) {
-				return []sim.Node{echo.NewPinger(0, []sim.NodeID{1, 2}, time.Millisecond, rounds), echo.NewPonger(1), echo.NewPonger(2)}, nil
-			},
-			Crashable: crashable,
-			Done:      func(w *World) bool { return w.Nodes[0].(*echo.Pinger).Received() >= done },
-		}
-	}
+	pings := pingsModel
 	// The check fails once the pinger got pongs from two different rounds.
 	newCheck := pongCheck("three-pongs", 3)
 	for _, tc := range []struct {
