@@ -26,16 +26,7 @@ type span struct {
 }
 
 func (c *Copier) copier(t reflect.Type) *copyFn {
-	if f, ok := c.copyFns[t]; ok {
-		return f
-	}
-	if c.copyFns == nil {
-		c.copyFns = map[reflect.Type]*copyFn{}
-	}
-	f := new(copyFn)
-	c.copyFns[t] = f
-	*f = c.compileCopy(t, c.plan(t))
-	return f
+	return compiled(&c.copyFns, t, func(t reflect.Type) copyFn { return c.compileCopy(t, c.plan(t)) })
 }
 
 // shallow copies size bytes of type t from src to dst with write barriers.

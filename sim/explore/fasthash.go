@@ -16,15 +16,22 @@ type hashFn func(c *Copier, p unsafe.Pointer, h uint64) uint64
 
 // hasher returns the compiled hash function of t.
 func (c *Copier) hasher(t reflect.Type) *hashFn {
-	if f, ok := c.hashFns[t]; ok {
+	return compiled(&c.hashFns, t, func(t reflect.Type) hashFn { return c.compileHash(t, c.plan(t)) })
+}
+
+// compiled returns the function of t in *fns, compiling it on first use.
+// The entry is registered before compile runs, so a recursive type's
+// compiled function refers to its own entry.
+func compiled[F any](fns *map[reflect.Type]*F, t reflect.Type, compile func(reflect.Type) F) *F {
+	if f, ok := (*fns)[t]; ok {
 		return f
 	}
-	if c.hashFns == nil {
-		c.hashFns = map[reflect.Type]*hashFn{}
+	if *fns == nil {
+		*fns = map[reflect.Type]*F{}
 	}
-	f := new(hashFn)
-	c.hashFns[t] = f // before compiling: recursive types refer to it
-	*f = c.compileHash(t, c.plan(t))
+	f := new(F)
+	(*fns)[t] = f
+	*f = compile(t)
 	return f
 }
 

@@ -116,16 +116,7 @@ func (s *symHasher) rename(id sim.NodeID) sim.NodeID {
 }
 
 func (s *symHasher) hasher(t reflect.Type) *rhashFn {
-	if f, ok := s.fns[t]; ok {
-		return f
-	}
-	if s.fns == nil {
-		s.fns = map[reflect.Type]*rhashFn{}
-	}
-	f := new(rhashFn)
-	s.fns[t] = f // before compiling: recursive types refer to it
-	*f = s.compile(t)
-	return f
+	return compiled(&s.fns, t, s.compile)
 }
 
 func (s *symHasher) compile(t reflect.Type) rhashFn {
