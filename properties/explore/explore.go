@@ -84,8 +84,12 @@ type Config struct {
 	// only in how far apart their deadlines are merge, and what is
 	// explored below them depends on the path that reached them first.
 	ExactTimers bool
-	Progress    func(engine.Stats)
-	Stop        func() bool
+	// KeepSpentVotes explores replicas that keep every vote they took
+	// (tests compare it with the default, pbft.Config.DropSpentVotes: the
+	// same outputs, fewer states).
+	KeepSpentVotes bool
+	Progress       func(engine.Stats)
+	Stop           func() bool
 }
 
 // Limits of the bounds (flags outside them are rejected with these ranges).
@@ -217,6 +221,11 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 		return nil, cfg, err
 	}
 	cfg = cfg.WithDefaults()
+	// Replicas forget the votes their certificates no longer need: their
+	// outputs are the same, so the replay file (a kernel run without it)
+	// gives the explored trace, and states that differ only in which spent
+	// votes arrived merge.
+	cfg.DropSpentVotes = !c.KeepSpentVotes
 	faulty := cfg.Faulty()
 	m := &engine.Model{
 		New: func() ([]sim.Node, error) {
