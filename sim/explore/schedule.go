@@ -41,8 +41,8 @@ type Schedule struct {
 	// Fires are the timers fired early (asynchronous timers only: timed
 	// ones fire at their deadlines in the kernel too).
 	Fires []TimerFire
-	End     sim.Time // time of the last transition
-	Final   *World
+	End   sim.Time // time of the last transition
+	Final *World
 }
 
 // Replay re-executes path from m's initial world and returns its schedule.
