@@ -1262,7 +1262,7 @@ func (c *Checker) replay() {
 			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
 			if rq := &c.reqs[ri]; !rq.replayed {
 				rq.replayed, rq.refRes = true, ent.result
-				rq.ref = c.refStepOf(ent.req.Op, ent.pay, pre, found)
+				rq.ref = c.refStepOf(ent.req.Op, ent.pay, ent.result, pre, found)
 			}
 			if id, ok := confirmID(ent.req.Op, ent.result); ok {
 				if s0, twice := c.confirms.log(id); twice {
