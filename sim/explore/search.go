@@ -185,7 +185,7 @@ const Liveness = "liveness"
 func Run(m *Model, o Options) (*Result, error) {
 	e := NewEngine(m)
 	e.keep = o.Records
-	e.countFires = o.TimerLimit
+	e.countFires, e.quiet = o.TimerLimit, o.QuietTimers
 	s := &search{e: e, o: o, seen: map[uint64]int32{}, start: time.Now()}
 	s.last = s.start
 	defer s.fp.free()
@@ -259,6 +259,8 @@ func key(w *World, c Choice) uint64 {
 	case Deliver, Drop, Duplicate:
 		f := &w.Flight[c.Msg]
 		h = mix(mix(mix(mix(h, f.H), uint64(f.From)), uint64(f.To)), boolBit(f.Duped))
+	case Fire:
+		h = mix(mix(h, uint64(c.Node)), uint64(c.Timer))
 	default:
 		h = mix(h, uint64(c.Node))
 	}
@@ -268,15 +270,19 @@ func key(w *World, c Choice) uint64 {
 // independent reports whether two transitions commute and neither can
 // disable the other.
 func independent(ka Kind, a Effect, kb Kind, b Effect) bool {
-	ok := func(k Kind) bool { return k == Deliver || k == Drop || k == Duplicate }
+	// With asynchronous timers a Fire touches only its node (Effect.Local).
+	ok := func(k Kind, e Effect) bool {
+		return k == Deliver || k == Drop || k == Duplicate || k == Fire && e.Local
+	}
 	// Of two transitions on different nodes, at most one may touch timers:
 	// done one unit later, its timers' deadlines move by one unit, which
 	// keeps their order among the other pending timers unless one is close
 	// (Effect.Close); two that arm timers would swap their order.
-	if !ok(ka) || !ok(kb) || a.Timers && b.Timers || a.Close || b.Close || a.Nodes&b.Nodes != 0 {
+	if !ok(ka, a) || !ok(kb, b) || a.Timers && b.Timers || a.Close || b.Close || a.Nodes&b.Nodes != 0 {
 		return false
 	}
-	// Two drops (or two duplications) share a budget.
+	// Two drops (or two duplications, or two timer expirations) share a
+	// budget.
 	return ka != kb || ka == Deliver
 }
 
@@ -303,6 +309,9 @@ func sleepIndependent(inexact bool, ka Kind, a Effect, kb Kind, b Effect) bool {
 
 // nearDeadline reports whether w's earliest deadline is within 8 Units.
 func nearDeadline(w *World) bool {
+	if w.async {
+		return false // no deadline constrains anything
+	}
 	ti := earliest(w)
 	return ti >= 0 && w.Timers[ti].At < w.Now+8*Unit
 }
@@ -719,7 +728,10 @@ func (e *Engine) fair(w0 *World, steps int) (bool, string) {
 		case len(w.Flight) > 0 && canStep(w):
 			c = Choice{Kind: Deliver, Msg: 0}
 		case len(w.Timers) > 0:
-			c = Choice{Kind: Fire}
+			// The earliest timer (any may fire: with asynchronous
+			// timers, the one that would fire first).
+			t := w.Timers[earliest(w)]
+			c = Choice{Kind: Fire, Node: t.Node, Timer: t.ID}
 		default:
 			return false, fmt.Sprintf("a fair fault-free continuation stops after %d transitions (nothing in flight, no timer) without completing", i)
 		}
