@@ -34,38 +34,36 @@ func scaleConfig(requests, payments int) cluster.Config {
 // traceSink writes the binary trace, zstd-compressed, as `run --trace
 // FILE.pbt.zst` does (the same encoder options), to w.
 type traceSink struct {
-	*sim.BinarySink
-	zw *zstd.Encoder
-	bg *pipeline.Writer // compression and writing in the background (nil: inline)
+	sim.Sink
+	bin *sim.BinarySink
+	zw  *zstd.Encoder
+	bg  *pipeline.Sink // encoding, compression and writing in the background (nil: inline)
 }
 
 func newTraceSink(w io.Writer) *traceSink { return newTraceSinkBG(w, false) }
 
-// newTraceSinkBG is newTraceSink, with the compression and writing on
-// another goroutine when bg is set (run --pipeline).
+// newTraceSinkBG is newTraceSink, with the encoding, compression and
+// writing on another goroutine when bg is set (run --pipeline).
 func newTraceSinkBG(w io.Writer, bg bool) *traceSink {
 	zw, err := zstd.NewWriter(w, spacetime.BinaryTraceZstd...)
 	if err != nil {
 		panic(err)
 	}
-	t := &traceSink{zw: zw}
-	var dst io.Writer = zw
+	t := &traceSink{zw: zw, bin: sim.NewBinarySink(zw)}
+	t.Sink = t.bin
 	if bg {
-		t.bg = pipeline.NewWriter(zw, 0)
-		dst = t.bg
+		t.bg = pipeline.NewSink(t.bin, 0, 0)
+		t.Sink = t.bg
 	}
-	t.BinarySink = sim.NewBinarySink(dst)
 	return t
 }
 
 func (t *traceSink) Close() error {
-	if err := t.Flush(); err != nil {
-		return err
-	}
 	if t.bg != nil {
-		if err := t.bg.Close(); err != nil {
-			return err
-		}
+		t.bg.Close()
+	}
+	if err := t.bin.Flush(); err != nil {
+		return err
 	}
 	return t.zw.Close()
 }

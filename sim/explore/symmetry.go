@@ -600,6 +600,10 @@ func renameChoice(s *symHasher, k int, w, v *World, c Choice) (Choice, bool) {
 		s.cur = k
 		return Choice{Kind: c.Kind, Node: s.rename(c.Node)}, true
 	case Fire:
+		if w.async {
+			s.cur = k
+			return Choice{Kind: Fire, Node: s.rename(c.Node), Timer: c.Timer}, true
+		}
 		return c, true
 	}
 	f := &w.Flight[c.Msg]
