@@ -246,6 +246,9 @@ type reqState struct {
 	issuedOp string
 	execRes  string // the result its first correct executor reported
 	refRes   string // the reference replay's result (first execution)
+	// The reference replay's first execution of it (see refStep): the
+	// operation it executed and its payment's record before and after.
+	ref refStep
 }
 
 // execMark is the seq at which a correct replica executed a request.
@@ -385,6 +388,11 @@ type Checker struct {
 	// noFast sends every record down the general path (see fastRecord):
 	// tests compare the verdicts of both.
 	noFast bool
+	// noRefChain makes cutPayment replay every sequential segment instead
+	// of following the reference replay's records (see refChain): tests
+	// compare the verdicts of both.
+	noRefChain bool
+	refChained int // segments decided by refChain (tests)
 }
 
 type nvKey struct {
@@ -574,6 +582,7 @@ func (c *Checker) reset(opts Options) {
 		quorum:      c.quorum,
 		tl:          newTimeliness(opts, c.tl),
 		noFast:      c.noFast,
+		noRefChain:  c.noRefChain,
 	}
 	c.resetFold()
 	c.confirms.reset()
@@ -1247,11 +1256,13 @@ func (c *Checker) replay() {
 				continue
 			}
 			ent.pay = paymentOf(ent.req.Op)
-			c.captureStart(ent.pay) // (linsegment.go)
+			pre, found := c.ref.Lookup(ent.pay)
+			c.captureStart(ent.pay, pre, found) // (linsegment.go)
 			ent.result = c.ref.Execute(ent.req.Op)
 			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
 			if rq := &c.reqs[ri]; !rq.replayed {
 				rq.replayed, rq.refRes = true, ent.result
+				rq.ref = c.refStepOf(ent.req.Op, ent.pay, pre, found)
 			}
 			if id, ok := confirmID(ent.req.Op, ent.result); ok {
 				if s0, twice := c.confirms.log(id); twice {

@@ -593,7 +593,7 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		nw = e.spare[k-1]
 		e.spare = e.spare[:k-1]
 		sf, st = nw.Flight[:0], nw.Timers[:0]
-		*nw = World{Nodes: nw.Nodes, nh: nw.nh, Down: nw.Down}
+		*nw = World{Nodes: nw.Nodes, nh: nw.nh, Down: nw.Down, snh: nw.snh[:0]}
 	} else {
 		nw = newWorld(len(w.Nodes))
 	}
