@@ -49,14 +49,16 @@ type Options struct {
 	NewCheck func() func(w *World, records []Record) (property, detail string)
 	// Leaf, if set, sees every explored state without a transition within
 	// the bounds (at the depth bound, pruned, or with nothing left to do);
-	// tests compare these with Leaves.
+	// tests compare these with Leaves. Like Check, it must not keep w: the
+	// depth-first searches reuse the worlds they are done with.
 	Leaf func(w *World)
 	// MaxStates stops the exploration after this many distinct states (0: no limit).
 	MaxStates int
 	// Check judges a newly reached world; it returns the violated property
 	// ("" when none) and a detail. With Records set, records holds the
-	// trace of the path from the initial world to w (Check must not keep
-	// it: the buffer is reused).
+	// trace of the path from the initial world to w (Check must keep
+	// neither: the buffer is reused, and so is w's memory once the
+	// depth-first search is done with it).
 	Check func(w *World, records []Record) (property, detail string)
 	// Records keeps the trace records of every transition so that Check
 	// can see the whole path (memory grows with the number of states).
@@ -186,6 +188,7 @@ func Run(m *Model, o Options) (*Result, error) {
 	e.countFires, e.quiet = o.TimerLimit, o.QuietTimers
 	s := &search{e: e, o: o, seen: map[uint64]int32{}, start: time.Now()}
 	s.last = s.start
+	defer s.fp.free()
 	if o.DPOR && o.TimerLimit {
 		return nil, errors.New("explore: DPOR does not take a bound on timer expirations")
 	}
@@ -378,6 +381,7 @@ func (s *search) tick() error {
 			st := s.res.Stats
 			st.Elapsed = time.Since(s.start)
 			st.Inert = s.e.discarded
+			st.FPBytes = max(st.FPBytes, s.fp.bytes())
 			s.o.Progress(st)
 		}
 	}
@@ -642,9 +646,6 @@ func (s *search) dfsVisit(w *World, lim int) error {
 			}
 			s.revisit(w)
 		}
-		if w.Depth > 0 {
-			s.e.Release(w) // made by Apply below, seen by nobody
-		}
 		return nil
 	}
 	if s.o.Records && w.Depth > 0 {
@@ -697,6 +698,10 @@ func (s *search) dfsVisit(w *World, lim int) error {
 		if err != nil {
 			return err
 		}
+		// Done with nw and its subtree: its children's records refer to
+		// its records, not to it, and a Check, Prune, Leaf or Revisit
+		// does not keep it, so Apply may reuse it.
+		s.e.Release(nw)
 	}
 	return nil
 }
