@@ -7,6 +7,9 @@ import (
 	"unsafe"
 )
 
+// fpMapped says that large fingerprint tables are mapped outside the Go heap.
+const fpMapped = true
+
 // fpMem is the anonymous memory mapping behind a large fingerprint table
 // (nil when the table is on the Go heap).
 type fpMem []byte

@@ -333,6 +333,7 @@ func (r *pdfsRun) poll(k int, wk *pdfsWorker) {
 	s.last = time.Now()
 	st := r.sum(func(w *pdfsWorker) *Stats { return &w.snap })
 	st.Elapsed = time.Since(s.start)
+	st.FPBytes = r.fp.bytes()
 	o.Progress(st)
 }
 

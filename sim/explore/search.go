@@ -381,6 +381,7 @@ func (s *search) tick() error {
 			st := s.res.Stats
 			st.Elapsed = time.Since(s.start)
 			st.Inert = s.e.discarded
+			st.FPBytes = max(st.FPBytes, s.fp.bytes())
 			s.o.Progress(st)
 		}
 	}

@@ -451,7 +451,7 @@ func (e *Engine) symInitial(w *World) error {
 func (e *Engine) symApply(w, nw *World) {
 	s := e.symHasher(w.sg)
 	nw.sg = w.sg
-	nw.snh = slices.Clone(w.snh)
+	nw.snh = append(nw.snh[:0], w.snh...) // a released world's, or new
 	for i, cl := range e.stepped {
 		if cl {
 			s.nodes(nw, i)
