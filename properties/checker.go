@@ -246,6 +246,9 @@ type reqState struct {
 	issuedOp string
 	execRes  string // the result its first correct executor reported
 	refRes   string // the reference replay's result (first execution)
+	// The reference replay's first execution of it (see refStep): the
+	// operation it executed and its payment's record before and after.
+	ref refStep
 }
 
 // execMark is the seq at which a correct replica executed a request.
@@ -385,6 +388,11 @@ type Checker struct {
 	// noFast sends every record down the general path (see fastRecord):
 	// tests compare the verdicts of both.
 	noFast bool
+	// noRefChain makes cutPayment replay every sequential segment instead
+	// of following the reference replay's records (see refChain): tests
+	// compare the verdicts of both.
+	noRefChain bool
+	refChained int // segments decided by refChain (tests)
 }
 
 type nvKey struct {
@@ -574,6 +582,7 @@ func (c *Checker) reset(opts Options) {
 		quorum:      c.quorum,
 		tl:          newTimeliness(opts, c.tl),
 		noFast:      c.noFast,
+		noRefChain:  c.noRefChain,
 	}
 	c.resetFold()
 	c.confirms.reset()
@@ -789,8 +798,57 @@ func (c *Checker) fastRecord(r *sim.Record) bool {
 			c.lastMsg[from] = r.Msg // all message does with them
 			return true
 		}
+	case sim.RecEvent:
+		return c.fastEvent(r)
 	}
 	return false
+}
+
+// fastEvent is fastRecord for a replica's most frequent events (executed,
+// committed, prepared, sent-prepare: about 15 records a request) in a run
+// that wipes no replica: the judgements of tlRecord and event for them,
+// after one type switch on the concrete event. Each of these types
+// implements only the neutral interface event's switch takes it by, if
+// any (sim/pbft/neutral.go).
+func (c *Checker) fastEvent(r *sim.Record) bool {
+	from := r.From
+	if c.wipe != nil || int(from) < 0 || int(from) >= c.n {
+		return false
+	}
+	switch e := r.Event.(type) {
+	case *pbft.Executed:
+		if t := c.tl; t != nil && !e.Null {
+			if b := &t.reps[from]; !b.out {
+				c.tlExecuted(b, from, e, r.Time)
+			}
+		}
+		if c.correct(from) {
+			c.executed(r.Time, from, e.Execution())
+			if c.opts.FoldOnExecuted {
+				c.executedPrefix()
+			}
+		}
+	case *pbft.Committed:
+		if c.correct(from) {
+			c.agree(r.Time, from, e.View, e.Seq, events.Digest(e.Digest), "committed")
+			c.quorumEvent(r.Time, from, quorumCommit, e.View, e.Seq, e.Digest)
+			if rs := c.rep(from); e.Seq > rs.lastSeq {
+				rs.committed.put(e.Seq, true)
+			}
+		}
+	case *pbft.Prepared:
+		if c.correct(from) {
+			c.preparedEvent(r.Time, from, e)
+			c.quorumEvent(r.Time, from, quorumPrepare, e.View, e.Seq, e.Digest)
+		}
+	case *pbft.SentPrepare:
+		if c.correct(from) {
+			c.sentPrepare(r.Time, from, e.View, e.Seq, e.Digest, c.repVote(from, e.View, e.Seq))
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // Wants implements sim.KindSink: the checker judges sends, local
@@ -1247,11 +1305,13 @@ func (c *Checker) replay() {
 				continue
 			}
 			ent.pay = paymentOf(ent.req.Op)
-			c.captureStart(ent.pay) // (linsegment.go)
+			pre, found := c.ref.Lookup(ent.pay)
+			c.captureStart(ent.pay, pre, found) // (linsegment.go)
 			ent.result = c.ref.Execute(ent.req.Op)
 			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
 			if rq := &c.reqs[ri]; !rq.replayed {
 				rq.replayed, rq.refRes = true, ent.result
+				rq.ref = c.refStepOf(ent.req.Op, ent.pay, ent.result, pre, found)
 			}
 			if id, ok := confirmID(ent.req.Op, ent.result); ok {
 				if s0, twice := c.confirms.log(id); twice {

@@ -392,7 +392,7 @@ func (c *Checker) foldRequests() {
 		subMap[i] = -1
 		reqMap[ri] = -1
 		folded++
-		c.foldSubmission(s)
+		c.foldSubmission(s, &c.reqs[ri])
 	}
 	if folded == 0 {
 		f.subMap, f.reqMap = subMap, reqMap
@@ -452,9 +452,10 @@ func (c *Checker) settled(ri int32) bool {
 	return false
 }
 
-// foldSubmission folds an accepted submission: liveness judged, operation
-// into its payment's history, client timestamp raised.
-func (c *Checker) foldSubmission(s *submission) {
+// foldSubmission folds an accepted submission, whose request's state is
+// rq: liveness judged, operation into its payment's history (with what the
+// reference replay did for it, see refChain), client timestamp raised.
+func (c *Checker) foldSubmission(s *submission, rq *reqState) {
 	f := &c.fold.req
 	client := s.req.Client
 	f.clientTs.raise(int64(client), s.req.Timestamp)
@@ -466,7 +467,11 @@ func (c *Checker) foldSubmission(s *submission) {
 				Detail: fmt.Sprintf("client %d's request %d (%q) submitted at %v completed at %v, after the bound %v past max(submission, GST)", client, s.req.Timestamp, s.req.Op, s.at, s.acceptAt, c.opts.LivenessBound)})
 		}
 	}
-	c.foldOp(s.pay, linOp{client: int(client), input: s.req.Op, call: int64(s.at), output: s.result, ret: int64(s.acceptAt)}, false)
+	op := linOp{client: int(client), input: s.req.Op, call: int64(s.at), output: s.result, ret: int64(s.acceptAt)}
+	if st := &rq.ref; st.ok && rq.replayed && st.op == s.req.Op && rq.refRes == s.result {
+		op.chain, op.pre, op.post = true, st.pre, st.post
+	}
+	c.foldOp(s.pay, op, false)
 }
 
 // foldedHistory appends the operations of the open segments and the

@@ -95,6 +95,11 @@ type linOp struct {
 	call, ret int64
 	payment   string // paymentOf(input): the partition key
 	carried   bool   // a faulty node's request of the folded log (see linsegment.go)
+	// chain: the reference replay executed input for this request, with
+	// output as its result, changing its payment's record from pre to post
+	// (see refChain).
+	chain     bool
+	pre, post paySum
 }
 
 // operation returns op as a porcupine operation.

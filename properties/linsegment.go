@@ -160,14 +160,15 @@ func sumOfRecord(p ledger.Payment, found bool, base paySum) (s paySum, ok bool) 
 func sameState(a, b paySum) bool { return a.st == b.st && a.auth == b.auth && a.ref == b.ref }
 
 // captureStart is called before the reference replay executes an
-// operation of payment id: a payment gets its summary when the reference
+// operation of payment id, whose record (p, found) the reference ledger
+// holds then: a payment gets its summary when the reference
 // ledger first executes one of its operations (state none for a new
 // payment) unless it has one or an open segment. A payment without either whose record the reference
 // ledger holds had its summary dropped because the reference ledger held
 // that state and had executed nothing of it that was not folded (see
 // cutPayment): nothing of it was executed since, so the reference ledger's
 // state of it now is where its next segment starts.
-func (c *Checker) captureStart(id string) {
+func (c *Checker) captureStart(id string, p ledger.Payment, found bool) {
 	f := &c.fold.req
 	if _, ok := f.open[id]; ok {
 		return
@@ -175,7 +176,6 @@ func (c *Checker) captureStart(id string) {
 	if _, ok := f.sum[id]; ok {
 		return
 	}
-	p, found := c.ref.Lookup(id)
 	s, ok := sumOfRecord(p, found, paySum{})
 	if !ok {
 		s = paySum{flags: sumGaveUp} // not a record the ledger makes: not judged
@@ -437,7 +437,11 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 		return
 	}
 	f := &c.fold.req
-	if pl.states == nil && len(pl.carried) == 0 && sequential(seg) {
+	seq := pl.states == nil && len(pl.carried) == 0 && sequential(seg)
+	if seq && c.refChain(seg, pl) {
+		// One start state, one order, and the reference replay's records
+		// prove its result: pl.sum is its end state.
+	} else if seq {
 		// One start state, one order: replay it.
 		l := f.ledgers.take(id, pl.sum)
 		good := true
@@ -513,6 +517,68 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 			f.free = append(f.free, pl)
 		}
 	}
+}
+
+// refStep is what the reference replay's first execution of a request did
+// to the request's payment: the operation it executed, and the payment's
+// record before and after it as paySums. ok is false when either record is
+// not one that sumOfRecord summarises exactly.
+type refStep struct {
+	op        string
+	pre, post paySum
+	ok        bool
+}
+
+// refStepOf returns the refStep of operation op of payment id, which the
+// reference ledger has just executed from record (pre, found) with result
+// res. A rejected operation (an "error" result) changes nothing (package
+// ledger), so its record after is the one before.
+func (c *Checker) refStepOf(op, id, res string, pre ledger.Payment, found bool) refStep {
+	if c.noRefChain {
+		return refStep{}
+	}
+	a, ok := sumOfRecord(pre, found, paySum{})
+	if !ok {
+		return refStep{}
+	}
+	if strings.HasPrefix(res, "error ") {
+		return refStep{op: op, pre: a, post: a, ok: true}
+	}
+	p, foundP := c.ref.Lookup(id)
+	b, ok := sumOfRecord(p, foundP, paySum{})
+	return refStep{op: op, pre: a, post: b, ok: ok}
+}
+
+// refChain decides the sequential segment seg of payment pl (in call
+// order, from pl's single state pl.sum) without replaying it, when the
+// reference replay's records prove that the replay gives every accepted
+// result: each operation is the one the reference replay executed for its
+// request, with the result the client accepted (linOp.chain), from the
+// record the previous operation left (the first from pl.sum). An
+// operation reads and changes only its payment's record, and a record that
+// sumOfRecord summarised is exactly the one ledgerOf rebuilds from the
+// summary, so the replay would execute each operation from the record the
+// reference did, giving its result and its record after. It then sets
+// pl.sum's state to the last operation's record after it and returns true.
+// false: not proven, pl unchanged, and the caller replays (a wrong result,
+// a request the reference replay executed in another order or from
+// another record, a faulty node's request of the payment between them);
+// the verdict is the same either way (TestRefChainSameVerdicts).
+func (c *Checker) refChain(seg []linOp, pl *payLin) bool {
+	if c.noRefChain {
+		return false
+	}
+	st := pl.sum
+	for i := range seg {
+		op := &seg[i]
+		if !op.chain || !sameState(st, op.pre) {
+			return false
+		}
+		st = op.post
+	}
+	pl.sum.st, pl.sum.auth, pl.sum.ref = st.st, st.auth, st.ref
+	c.refChained++
+	return true
 }
 
 // linViolation reports that payment id's segment seg has no linearization

@@ -48,7 +48,15 @@ a vote past the entry's certificate or from a sender already counted, a reply
 to a request the client already accepted): delivering it would change
 nothing, so it is treated as delivered after the end of the path, and states
 that differ only in such messages merge (the fault-free slice --dfs --timers 0
---views 0 completes with it). --quiet-timers lets a timer expire only when no
+--views 0 completes with it). --async-timers makes timers asynchronous: any pending timer may fire at
+any transition, nothing forces it to, and no deadline constrains the other
+transitions (the model under which PBFT's safety must hold: a timer that
+fires early is indistinguishable from messages slower than the timeout).
+The state hash then holds the set of pending timers and no deadline, so
+merging is exact. It over-approximates the timed runs: two timers, even of
+one replica, may fire in either order whatever their deadlines. The
+replay file fires each timer at its explored time (timer_fires).
+--quiet-timers lets a timer expire only when no
 message is in flight (timeouts longer than message delays): fewer schedules,
 and the description says so. The declarations are verified in the tests by
 delivering every declared message to a copy of its receiver.
@@ -204,6 +212,7 @@ input, 130 interrupted.`,
 	_ = fl.MarkDeprecated("no-sleep", "sleep sets are off by default (--sleep turns them on)")
 	fl.BoolVar(&c.Inert, "inert", false, "discard in-flight messages their receiver declares inert (a vote past its certificate, a reply to an accepted request): states differing only in them merge")
 	fl.BoolVar(&c.ExactTimers, "exact-timers", false, "put each pending timer's time left (deadline minus now) into the state hash: without it states that differ only in how far apart their timers' deadlines are merge, so what is explored below one depends on the path that reached it first (a verdict says so); with it the merging is exact, with more states")
+	fl.BoolVar(&c.AsyncTimers, "async-timers", false, "asynchronous timers: any pending timer may fire at any transition, whatever its deadline (timers firing early are messages slower than the timeout); the state hash holds the set of pending timers, so merging is exact; not with --exact-timers")
 	fl.BoolVar(&c.Symmetry, "symmetry", false, "symmetry reduction (off by default): states that differ by a renaming of interchangeable replicas (correct, not the primary of any view explored) are one state; counts are of the quotient; implies --full-certificates; not with --dpor or --sleep")
 	fl.BoolVar(&c.FullCertificates, "full-certificates", false, "replicas whose prepared certificates and NEW-VIEWs carry every matching vote they hold, not the quorum of lowest replica id (as --symmetry needs; alone: the same protocol unreduced)")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
@@ -272,6 +281,9 @@ func exploreAll(w io.Writer, c pexplore.Config) error {
 		}
 		if c.TimersMerged() {
 			msg += " (states differing only in their timers' time left merged: --exact-timers keeps them apart)"
+		}
+		if c.AsyncTimers {
+			msg += " (" + pexplore.AsyncDescription + ")"
 		}
 		fmt.Fprintln(w, msg)
 	}

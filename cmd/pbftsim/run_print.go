@@ -3,6 +3,7 @@ package main
 // run_print.go prints the summary of pbftsim run (text and --json).
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -151,6 +152,12 @@ func printJSON(w io.Writer, v any) error {
 }
 
 func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.Duration, trace string, checked bool) {
+	// One write at the end, not one per line: a run prints a line per
+	// payment, and 100,000 unbuffered writes to a terminal or pipe cost
+	// 0.1-0.2 s of system time.
+	bw := bufio.NewWriterSize(w, 64<<10)
+	defer bw.Flush()
+	w = bw
 	r := o.Result
 	if r.Protocol != "" {
 		scenario += ", protocol " + r.Protocol
@@ -209,8 +216,12 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 		fmt.Fprintf(w, "trace written to %s\n", trace)
 	}
 	printVerdict(w, o, checked)
-	for id, state := range r.Payments.All() { // in id order
-		fmt.Fprintf(w, "Consensus on %s: %s\n", id, state)
+	for id, state := range r.Payments.All() { // in id order (a line per payment: no fmt)
+		bw.WriteString("Consensus on ")
+		bw.WriteString(id)
+		bw.WriteString(": ")
+		bw.WriteString(state)
+		bw.WriteByte('\n')
 	}
 	fmt.Fprintf(w, "seed %d, trace hash %s\n", r.Seed, r.TraceHash)
 }

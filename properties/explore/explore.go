@@ -84,6 +84,13 @@ type Config struct {
 	// only in how far apart their deadlines are merge, and what is
 	// explored below them depends on the path that reached them first.
 	ExactTimers bool
+	// AsyncTimers explores asynchronous timers (engine.Model.AsyncTimers):
+	// any pending timer may fire at any transition, no deadline
+	// constrains anything, and the state hash holds the set of pending
+	// timers, so merging is exact without ExactTimers (which it does not
+	// take). Otherwise timers are timed: the earliest fires at its
+	// deadline.
+	AsyncTimers bool
 	// KeepSpentVotes explores replicas that keep every vote they took
 	// (tests compare it with the default, pbft.Config.DropSpentVotes: the
 	// same outputs, fewer states).
@@ -132,6 +139,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--inert: not with --dpor (its races are computed on deliveries); use breadth-first or --dfs")
 	case c.DPOR && c.Symmetry:
 		return fmt.Errorf("--symmetry: not with --dpor (its sleep sets name transitions of one world, not of its renamings); use breadth-first or --dfs")
+	case c.AsyncTimers && c.ExactTimers:
+		return fmt.Errorf("--exact-timers: only with timed timers (asynchronous timers hash no deadlines: their merging is exact already)")
 	case c.DPOR && c.Depth == 0:
 		return fmt.Errorf("--dpor needs --depth: want a causal depth bound in 1..%d", MaxDepth)
 	case c.Workers < 0:
@@ -263,7 +272,7 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 	if c.Symmetry {
 		m.Symmetry = c.symmetry(cfg)
 	}
-	m.ExactTimers = c.ExactTimers
+	m.ExactTimers, m.AsyncTimers = c.ExactTimers, c.AsyncTimers
 	if c.Crashes > 0 {
 		for i := 0; i < cfg.N; i++ {
 			m.Crashable = append(m.Crashable, sim.NodeID(i))
@@ -522,6 +531,11 @@ func (c Config) scheduleScenario(m *engine.Model, path []engine.Choice) (scenari
 		}
 		written[k] = true
 		sc.Adversary = append(sc.Adversary, rules[i])
+	}
+	// Asynchronous timers fire before their deadlines: the kernel fires
+	// them at the explored times.
+	for _, f := range sched.Fires {
+		sc.TimerFires = append(sc.TimerFires, scenarios.TimerFire{Node: int(f.Node), Timer: uint64(f.Timer), At: time.Duration(f.At)})
 	}
 	for _, cr := range sched.Crashes {
 		sc.Crashes = append(sc.Crashes, scenarios.Crash{Node: int(cr.Node), At: time.Duration(cr.At), Recover: time.Duration(cr.Recover)})

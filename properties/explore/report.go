@@ -47,6 +47,9 @@ func (c Config) Describe() string {
 	if c.ExactTimers {
 		inert += ", exact timer deadlines"
 	}
+	if c.AsyncTimers {
+		inert += ", " + AsyncDescription
+	}
 	if c.Symmetry {
 		inert += ", symmetry reduction (full certificates)"
 	} else if c.FullCertificates {
@@ -106,10 +109,21 @@ const quietCaveat = "; only schedules whose timers expired with no message in fl
 // merged state are those its first path allowed.
 const timeCaveat = "; states differing only in the time left before their timers' deadlines were merged (--exact-timers keeps them apart)"
 
+// AsyncDescription says what the asynchronous timer semantics explores
+// (in descriptions, verdicts and the --all-variants footer).
+const AsyncDescription = "timers may fire at any moment (asynchronous)"
+
+// asyncNote ends a verdict or a table row of an exploration with
+// asynchronous timers that found nothing: what was judged, and its
+// over-approximation of timed runs.
+const asyncNote = "; " + AsyncDescription + ", in any order whatever their deadlines"
+
 // TimersMerged reports whether c's states were merged by the order of
-// their pending timers only while timers could fire (see timeCaveat).
+// their pending timers only while timers could fire (see timeCaveat);
+// never with asynchronous timers (their hash holds every pending timer,
+// and no deadline matters).
 func (c Config) TimersMerged() bool {
-	return !c.ExactTimers && (!c.TimerLimit || c.Timers > 0)
+	return !c.AsyncTimers && !c.ExactTimers && (!c.TimerLimit || c.Timers > 0)
 }
 
 // Verdict says what an exploration that found no violation judged.
@@ -121,6 +135,9 @@ func (r *Result) Verdict() string {
 	}
 	if r.Config.TimersMerged() {
 		v += timeCaveat
+	}
+	if r.Config.AsyncTimers {
+		v += asyncNote
 	}
 	return v
 }
@@ -215,6 +232,9 @@ func AllVariants(c Config, row func(VariantRow)) error {
 		}
 		if cv.TimersMerged() && !res.Found() {
 			r.Note += timeCaveat
+		}
+		if cv.AsyncTimers && !res.Found() {
+			r.Note += asyncNote
 		}
 		row(r)
 		if res.Interrupted && c.Stop != nil && c.Stop() {

@@ -52,7 +52,7 @@ func then(e *Engine, w *World, t tid, b Bounds) (*World, bool) {
 	}
 	b.Depth = 0
 	for _, d := range e.Choices(nil, w, b) {
-		if tidOf(w, d) == t || d.Kind == Fire && t.kind == Fire {
+		if tidOf(w, d) == t || !w.async && d.Kind == Fire && t.kind == Fire {
 			nw, _ := e.Apply(w, c)
 			return nw, true
 		}

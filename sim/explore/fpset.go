@@ -1,10 +1,21 @@
 package explore
 
-// fpSet is a set of 64-bit state fingerprints (World.Hash) in one
-// open-addressing table: 8 bytes per slot, at most 3/4 full, so 11-21 bytes
-// per state, against about 40 for a Go map from fingerprint to state id.
-// With depths on (the depth-first search), each slot also keeps the
-// smallest depth at which its state was reached: one byte more.
+// fpSet is a set of 64-bit state fingerprints (World.Hash): 8 bytes a slot
+// in open-addressing tables at most 3/4 full, so 11-21 bytes per state,
+// against about 40 for a Go map from fingerprint to state id. With depths
+// on (the iterative deepening search), each slot also keeps the smallest
+// depth at which its state was reached: one byte more.
+//
+// The set is fpSegs segments, the one for h chosen by h's top bits (a
+// segment places h by its low bits), each growing on its own: a growth
+// holds the old and the new table of one segment only, not of the whole
+// set, and the parallel search locks one segment at a time (shardedFP).
+// Large segment tables live outside the Go heap (fpAlloc: an anonymous
+// memory mapping where the system has one), so the garbage collector
+// neither scans them nor counts them in the live heap that its growth
+// target multiplies: with the command's GOGC=400, a table on the heap
+// would let the heap grow to five times its size before a collection.
+// free gives that memory back; a search frees its set when it ends.
 //
 // A fingerprint stands for the whole state: two different states with the
 // same fingerprint are taken for one, and the second is neither judged nor
@@ -12,11 +23,33 @@ package explore
 // probability that any two collide is at most n*n/2^65: about 3e-8 for a
 // million states, 3e-4 for 10^8 (the birthday bound).
 type fpSet struct {
+	segs [fpSegs]fpSeg
+	n    int // fingerprints
+	size int // bytes of the tables
+	// withDepth keeps a depth per fingerprint (see visit).
+	withDepth bool
+}
+
+// fpSegs is the number of segments of an fpSet (a power of two), and
+// fpSegShift the shift that takes a fingerprint to its segment.
+const (
+	fpSegs     = 256
+	fpSegShift = 56
+)
+
+// fpMinSlots is the size of a segment's first table; fpHeapMax the largest
+// table (in bytes) kept on the Go heap.
+const (
+	fpMinSlots = 64
+	fpHeapMax  = 16 << 10
+)
+
+// fpSeg is one segment: an open-addressing table with linear probing.
+type fpSeg struct {
 	slots  []uint64 // 0: empty (a fingerprint of 0 is stored as 1)
 	depths []uint8  // per slot, when withDepth
 	n      int
-	// withDepth keeps a depth per fingerprint (see visit).
-	withDepth bool
+	mem    fpMem // the mapping behind slots and depths (when not on the heap)
 }
 
 // add inserts h and reports whether it was new.
@@ -29,56 +62,108 @@ func (s *fpSet) add(h uint64) bool {
 // (with depths on) whether it was known only at a depth greater than d,
 // in which case its depth becomes d.
 func (s *fpSet) visit(h uint64, d int) (isNew, shallower bool) {
+	g := &s.segs[h>>fpSegShift]
+	if 4*(g.n+1) > 3*len(g.slots) {
+		s.size += g.grow(s.withDepth)
+	}
+	isNew, shallower = g.visit(h, d, s.withDepth)
+	if isNew {
+		s.n++
+	}
+	return isNew, shallower
+}
+
+// visit is fpSet.visit on segment g (which has room for one more).
+func (g *fpSeg) visit(h uint64, d int, withDepth bool) (isNew, shallower bool) {
 	if h == 0 {
 		h = 1
 	}
-	if 4*(s.n+1) > 3*len(s.slots) {
-		s.grow()
-	}
-	mask := uint64(len(s.slots) - 1)
+	mask := uint64(len(g.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
-		switch s.slots[i] {
+		switch g.slots[i] {
 		case h:
-			if s.withDepth && int(s.depths[i]) > d {
-				s.depths[i] = uint8(d)
+			if withDepth && int(g.depths[i]) > d {
+				g.depths[i] = uint8(d)
 				return false, true
 			}
 			return false, false
 		case 0:
-			s.slots[i] = h
-			if s.withDepth {
-				s.depths[i] = uint8(d)
+			g.slots[i] = h
+			if withDepth {
+				g.depths[i] = uint8(d)
 			}
-			s.n++
+			g.n++
 			return true, false
 		}
 	}
 }
 
-func (s *fpSet) grow() {
-	old, oldD := s.slots, s.depths
-	s.slots = make([]uint64, max(1024, 2*len(old)))
-	if s.withDepth {
-		s.depths = make([]uint8, len(s.slots))
-	}
-	s.n = 0
+// grow doubles g's table (or makes its first one) and returns by how many
+// bytes the tables grew.
+func (g *fpSeg) grow(withDepth bool) int {
+	old, oldD, oldMem := g.slots, g.depths, g.mem
+	n := max(fpMinSlots, 2*len(old))
+	g.slots, g.depths, g.mem = fpAlloc(n, withDepth)
+	g.n = 0
 	for i, h := range old {
 		if h != 0 {
 			d := 0
-			if s.withDepth {
+			if withDepth {
 				d = int(oldD[i])
 			}
-			s.visit(h, d)
+			g.visit(h, d, withDepth)
 		}
 	}
+	oldMem.free()
+	return fpBytes(n, withDepth) - fpBytes(len(old), withDepth)
 }
 
-// reset empties the set, keeping its table.
+// fpBytes is the size of a table of n slots.
+func fpBytes(n int, withDepth bool) int {
+	if withDepth {
+		return 9 * n
+	}
+	return 8 * n
+}
+
+// fpAlloc returns a zeroed table of n slots (and depths), from a mapping
+// when it is larger than fpHeapMax and the system has them.
+func fpAlloc(n int, withDepth bool) ([]uint64, []uint8, fpMem) {
+	size := fpBytes(n, withDepth)
+	if size > fpHeapMax {
+		if slots, depths, m, ok := fpMap(n, withDepth); ok {
+			return slots, depths, m
+		}
+	}
+	var depths []uint8
+	if withDepth {
+		depths = make([]uint8, n)
+	}
+	return make([]uint64, n), depths, fpMem{}
+}
+
+// reset empties the set, keeping its tables (and depth mode).
 func (s *fpSet) reset() {
-	clear(s.slots)
-	clear(s.depths)
+	for i := range s.segs {
+		g := &s.segs[i]
+		clear(g.slots)
+		clear(g.depths)
+		g.n = 0
+	}
 	s.n = 0
 }
 
-// bytes returns the table's size in bytes.
-func (s *fpSet) bytes() int { return 8*len(s.slots) + len(s.depths) }
+// free gives back the set's tables; the set is then empty.
+func (s *fpSet) free() {
+	for i := range s.segs {
+		s.segs[i].mem.free()
+		s.segs[i] = fpSeg{}
+	}
+	s.n, s.size = 0, 0
+}
+
+// len returns the number of fingerprints in the set.
+func (s *fpSet) len() int { return s.n }
+
+// bytes returns the tables' size in bytes.
+func (s *fpSet) bytes() int { return s.size }

@@ -186,6 +186,7 @@ func TestReleasedWorldsReused(t *testing.T) {
 // messages).
 func describe(w *World, eff Effect, recs []Record) string {
 	var b strings.Builder
+	fmt.Fprintf(&b, "snh %v ", w.snh)
 	fmt.Fprintf(&b, "hash %x nh %v down %v now %v seq %d sends %d budgets %d/%d/%d/%d depth %d trace %v ghosts %d eff %+v;",
 		w.Hash(), w.nh, w.Down, w.Now, w.seq, w.sends, w.Drops, w.Dups, w.Crashes, w.Fires, w.Depth, w.trace, len(w.ghosts), eff)
 	for _, f := range w.Flight {

@@ -6,45 +6,49 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
-// fpShards is the number of independently locked parts of a shardedFP.
-const fpShards = 256
-
 // shardedFP is a set of 64-bit state fingerprints shared by the workers of
-// a parallel depth-first search: fpShards fpSets (the same table, 11-21
-// bytes a state), the one for h chosen by h's top 8 bits (an fpSet places
-// h by its low bits), each behind its own mutex. A lock costs tens of
-// nanoseconds uncontended, against microseconds for the transition that
-// computed h, and two workers meet on one shard about once in 256
-// insertions; each shard grows on its own (a 1/256th of the table at a
-// time, no stop-the-world resize). Lock-free slots (CAS on 64-bit words)
-// would save the lock but need a concurrent resize, for no measurable gain
-// at this cost per state.
+// a parallel depth-first search: the segments of an fpSet (see there), each
+// behind its own mutex. A lock costs tens of nanoseconds uncontended,
+// against a microsecond or more for the transition that computed h, and
+// two workers meet on one segment about once in fpSegs insertions; each
+// segment grows on its own (a 1/fpSegs-th of the table at a time, no
+// stop-the-world resize). Lock-free slots (CAS on 64-bit words) would save
+// the lock but need a concurrent resize; the lock's line and the slot's
+// are the same cache miss's neighbours, for no measurable gain.
 type shardedFP struct {
-	shards [fpShards]struct {
+	shards [fpSegs]struct {
 		mu sync.Mutex
-		s  fpSet
-		_  [40]byte // keep two shards' locks off one cache line
+		g  fpSeg
+		_  [128 - (unsafe.Sizeof(sync.Mutex{})+unsafe.Sizeof(fpSeg{}))%128]byte // one shard per pair of cache lines
 	}
+	size atomic.Int64 // bytes of the tables
 }
 
 // add inserts h and reports whether it was new; safe for concurrent use.
 func (f *shardedFP) add(h uint64) bool {
-	sh := &f.shards[h>>56]
+	sh := &f.shards[h>>fpSegShift]
 	sh.mu.Lock()
-	isNew := sh.s.add(h)
+	if 4*(sh.g.n+1) > 3*len(sh.g.slots) {
+		f.size.Add(int64(sh.g.grow(false)))
+	}
+	isNew, _ := sh.g.visit(h, 0, false)
 	sh.mu.Unlock()
 	return isNew
 }
 
-// bytes returns the tables' size in bytes (not concurrently with add).
-func (f *shardedFP) bytes() int {
-	n := 0
+// bytes returns the tables' size in bytes.
+func (f *shardedFP) bytes() int { return int(f.size.Load()) }
+
+// free gives back the tables (when no worker uses them any more).
+func (f *shardedFP) free() {
 	for i := range f.shards {
-		n += f.shards[i].s.bytes()
+		f.shards[i].g.mem.free()
+		f.shards[i].g = fpSeg{}
 	}
-	return n
+	f.size.Store(0)
 }
 
 // Test hooks: broken variants of the parallel depth-first search, which
@@ -56,22 +60,27 @@ var (
 )
 
 // dframe is one level of a worker's depth-first path: the world, the
-// choice that reached it from the level below, and its choices still to
-// explore, choices[next:end] (a thief takes the tail and lowers end).
+// choice that reached it from the level below, and its choices, which are
+// the worker's cs[lo:lo+end] of which those from next on are still to
+// explore (a thief takes the tail and lowers end). own: the world is the
+// worker's to release when the level is done (made by its engine's Apply,
+// or copied for it by a steal; not the initial world).
 type dframe struct {
 	w         *World
 	c         Choice
-	choices   []Choice
+	lo        int
 	next, end int
+	own       bool
 }
 
 // pdfsWorker is one worker of the parallel depth-first search: its own
-// engine, checker and record buffers (worker), its path of frames (shared
-// with thieves under mu), and counters of its own.
+// engine, checker and record buffers (worker), its path of frames and
+// their choices (shared with thieves under mu), and counters of its own.
 type pdfsWorker struct {
 	worker
 	mu     sync.Mutex
 	frames []dframe  // guarded by mu
+	cs     []Choice  // the frames' choices (guarded by mu)
 	base   []Choice  // choices from the initial world to frames[0].w
 	st     Stats     // Transitions, Revisits, Pruned, DepthLimit, Depth, Liveness
 	snap   Stats     // st as last published (guarded by pdfsRun.pmu)
@@ -98,10 +107,13 @@ type pdfsRun struct {
 // pdfs is the one-pass depth-first search (see iddfs) on o.Workers
 // goroutines. Each worker runs depth-first on a path of its own, with its
 // own engine (Copier.Worker), checker (Options.NewCheck) and record
-// buffers; the visited set is one shardedFP. A worker whose path is empty
-// steals from another: the unexplored tail (half, at least one) of the
-// choices of the shallowest level that has some left, where the largest
-// unexplored subtrees are, with the choices leading to that level.
+// buffers, and reuses the worlds it is done with as the one-worker search
+// does (Engine.Release: the revisits, the leaves and the levels it has
+// finished); the visited set is one shardedFP. A worker whose path is
+// empty steals from another: the unexplored tail (half, at least one) of
+// the choices of the shallowest level that has some left, where the
+// largest unexplored subtrees are, with a copy of that level's world (the
+// victim may reuse its own once done) and the choices leading to it.
 //
 // With a complete exploration and no violation, the states reached are
 // those of the one-worker search in any order (a state is expanded once,
@@ -116,6 +128,7 @@ type pdfsRun struct {
 func (s *search) pdfs(w0 *World, lim int) error {
 	o := s.o
 	r := &pdfsRun{s: s, ws: make([]*pdfsWorker, o.Workers)}
+	defer r.fp.free()
 	for k := range r.ws {
 		e := &Engine{m: s.e.m, cp: s.e.cp.Worker(), keep: s.e.keep, countFires: s.e.countFires, verifyInert: s.e.verifyInert}
 		wk := &pdfsWorker{worker: worker{e: e}}
@@ -136,7 +149,7 @@ func (s *search) pdfs(w0 *World, lim int) error {
 	if err := s.judge(w0, path, func() []Choice { return nil }); err != nil {
 		return err
 	}
-	if !r.expandable(r.ws[0], w0, Choice{}, lim) {
+	if !r.expandable(r.ws[0], w0, Choice{}, lim, false) {
 		return r.finish()
 	}
 	r.busy.Store(1)
@@ -153,16 +166,17 @@ func (s *search) pdfs(w0 *World, lim int) error {
 }
 
 // expandable pushes w (reached by c) onto wk's path if it has choices
-// within the bounds; else it counts it as pruned or a leaf.
-func (r *pdfsRun) expandable(wk *pdfsWorker, w *World, c Choice, lim int) bool {
+// within the bounds; else it counts it as pruned or a leaf. own: w is
+// wk's to release (see dframe).
+func (r *pdfsRun) expandable(wk *pdfsWorker, w *World, c Choice, lim int, own bool) bool {
 	s, e := r.s, wk.e
 	if e.m.Prune != nil && e.m.Prune(w) {
 		wk.st.Pruned++
 		r.leaf(w)
 		return false
 	}
-	choices := e.Choices(nil, w, s.o.Bounds)
-	if len(choices) == 0 {
+	wk.buf = e.Choices(wk.buf[:0], w, s.o.Bounds)
+	if len(wk.buf) == 0 {
 		if w.Depth >= lim && len(e.Choices(wk.buf[:0], w, s.o.Bounds.Limit())) > 0 {
 			wk.st.DepthLimit++
 		}
@@ -170,7 +184,8 @@ func (r *pdfsRun) expandable(wk *pdfsWorker, w *World, c Choice, lim int) bool {
 		return false
 	}
 	wk.mu.Lock()
-	wk.frames = append(wk.frames, dframe{w: w, c: c, choices: choices, end: len(choices)})
+	wk.frames = append(wk.frames, dframe{w: w, c: c, lo: len(wk.cs), end: len(wk.buf), own: own})
+	wk.cs = append(wk.cs, wk.buf...)
 	wk.mu.Unlock()
 	return true
 }
@@ -196,8 +211,12 @@ func (r *pdfsRun) work(k int, wk *pdfsWorker, lim int, busy bool) {
 		}
 		wk.mu.Lock()
 		for n := len(wk.frames); n > 0 && wk.frames[n-1].next >= wk.frames[n-1].end; n-- {
+			f := wk.frames[n-1]
 			wk.frames[n-1] = dframe{}
-			wk.frames = wk.frames[:n-1]
+			wk.frames, wk.cs = wk.frames[:n-1], wk.cs[:f.lo]
+			if f.own {
+				e.Release(f.w) // done: no frame, thief or record refers to it
+			}
 		}
 		if len(wk.frames) == 0 {
 			wk.mu.Unlock()
@@ -206,22 +225,25 @@ func (r *pdfsRun) work(k int, wk *pdfsWorker, lim int, busy bool) {
 			continue
 		}
 		f := &wk.frames[len(wk.frames)-1]
-		w, c := f.w, f.choices[f.next]
+		w, c := f.w, wk.cs[f.lo+f.next]
 		f.next++
 		wk.mu.Unlock()
 
 		nw, _ := e.Apply(w, c)
 		wk.st.Transitions++
-		if o.Records {
-			nw.trace = &recChain{recs: e.takeRecords(), up: w.trace}
-		}
 		if wk.tick++; wk.tick >= 1024 {
 			wk.tick = 0
 			r.poll(k, wk)
 		}
 		if !r.fp.add(nw.Hash()) {
 			wk.st.Revisits++
+			e.Release(nw) // seen by nobody
 			continue
+		}
+		if o.Records {
+			// The records of the transition to nw (no Apply since):
+			// taken only for new states.
+			nw.trace = &recChain{recs: e.takeRecords(), up: w.trace}
 		}
 		if n := r.states.Add(1); o.MaxStates > 0 && n > int64(o.MaxStates) {
 			r.states.Add(-1) // not judged: not counted
@@ -253,7 +275,9 @@ func (r *pdfsRun) work(k int, wk *pdfsWorker, lim int, busy bool) {
 		if r.stop.Load() {
 			return
 		}
-		r.expandable(wk, nw, c, lim)
+		if !r.expandable(wk, nw, c, lim, true) {
+			e.Release(nw) // judged and let go by the check, Prune and Leaf
+		}
 	}
 }
 
@@ -309,6 +333,7 @@ func (r *pdfsRun) poll(k int, wk *pdfsWorker) {
 	s.last = time.Now()
 	st := r.sum(func(w *pdfsWorker) *Stats { return &w.snap })
 	st.Elapsed = time.Since(s.start)
+	st.FPBytes = r.fp.bytes()
 	o.Progress(st)
 }
 
@@ -354,7 +379,8 @@ func (r *pdfsRun) steal(k int, wk *pdfsWorker) bool {
 }
 
 // take moves the tail of the choices of v's shallowest level with some
-// left to thief's (empty) path; it reports whether it took any.
+// left to thief's (empty) path, with a copy of that level's world; it
+// reports whether it took any.
 func (r *pdfsRun) take(thief, v *pdfsWorker) bool {
 	v.mu.Lock()
 	i := slices.IndexFunc(v.frames, func(f dframe) bool { return f.next < f.end })
@@ -364,7 +390,8 @@ func (r *pdfsRun) take(thief, v *pdfsWorker) bool {
 	}
 	f := &v.frames[i]
 	mid := f.next + (f.end-f.next)/2
-	stolen := dframe{w: f.w, c: f.c, choices: f.choices[mid:f.end:f.end], end: f.end - mid}
+	thief.buf = append(thief.buf[:0], v.cs[f.lo+mid:f.lo+f.end]...)
+	stolen := dframe{w: f.w.copy(), c: f.c, end: f.end - mid, own: true}
 	f.end = mid
 	base := slices.Clone(v.base)
 	for j := 1; j <= i; j++ {
@@ -377,9 +404,25 @@ func (r *pdfsRun) take(thief, v *pdfsWorker) bool {
 	thief.base = base
 	if !pdfsLoseSteals {
 		thief.frames = append(thief.frames[:0], stolen)
+		thief.cs = append(thief.cs[:0], thief.buf...)
 	}
 	thief.mu.Unlock()
 	return true
+}
+
+// copy returns a copy of w that shares only what no Apply writes to (the
+// node values, copied on write; the records; the inert ghosts), so that it
+// may be released to another engine than w's.
+func (w *World) copy() *World {
+	c := newWorld(len(w.Nodes))
+	nodes, nh, down := c.Nodes, c.nh, c.Down
+	*c = *w
+	c.Nodes, c.nh, c.Down = nodes, nh, down
+	copy(c.Nodes, w.Nodes)
+	copy(c.nh, w.nh)
+	copy(c.Down, w.Down)
+	c.Flight, c.Timers, c.snh = slices.Clone(w.Flight), slices.Clone(w.Timers), slices.Clone(w.snh)
+	return c
 }
 
 // finish sums the workers' counters into the search's result.

@@ -2,6 +2,7 @@ package explore
 
 import (
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -140,5 +141,146 @@ func TestPDFSViolationSameAsOneWorker(t *testing.T) {
 		if pdfsReruns.Load() == before {
 			t.Errorf("%d workers: the parallel search's violation was not repeated on one worker", workers)
 		}
+	}
+}
+
+// TestWorkerWorldsReused: the worlds of the parallel depth-first search's
+// workers are reused as the one-worker search's are, and a steal hands a
+// copy of the victim's world to the thief (World.copy), which the thief
+// releases to its own engine. Along random walks (drops, duplicates,
+// crashes, timers; with and without symmetry), every Apply of a victim
+// engine over released worlds and of a thief engine from a copy, reusing
+// released copies, equals a fresh engine's Apply from the original, and
+// the original is unchanged after the thief reused its copy's memory
+// (a copy sharing the flight, the timers or the renamed hashes fails).
+func TestWorkerWorldsReused(t *testing.T) {
+	for _, sym := range []bool{false, true} {
+		m := echo2Model(2, 3)
+		if sym {
+			m.Symmetry = &Symmetry{Perms: [][]sim.NodeID{{1, 0, 2, 3}}}
+		}
+		b := Bounds{Drops: 2, Duplicates: 1, Crashes: 1}
+		fresh, victim, thief := NewEngine(m), NewEngine(m), NewEngine(m)
+		for _, e := range []*Engine{fresh, victim, thief} {
+			e.KeepRecords(true)
+		}
+		thief.cp = fresh.cp.Worker()
+		w0, _, err := fresh.Initial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sym && w0.sg == nil {
+			t.Fatal("the symmetric model has no group: the test shows nothing about it")
+		}
+		reusedV, reusedT := 0, 0
+		for walk := range 40 {
+			w := w0
+			for step := 0; step < 12; step++ {
+				cs := fresh.Choices(nil, w, b)
+				if len(cs) == 0 {
+					break
+				}
+				c := cs[(walk*7+step*3)%len(cs)]
+				want, weff := fresh.Apply(w, c)
+				wrecs := fresh.Records()
+				before := describe(w, Effect{}, nil)
+
+				spare := len(victim.spare)
+				got, geff := victim.Apply(w, c)
+				grecs := victim.Records()
+				if spare > len(victim.spare) {
+					reusedV++
+				}
+				if g, w := describe(got, geff, grecs), describe(want, weff, wrecs); g != w {
+					t.Fatalf("sym %v walk %d step %d (%v): victim over released worlds\n  %s\nwant\n  %s", sym, walk, step, c.Kind, g, w)
+				}
+				victim.Release(got) // a finished level
+
+				cp := w.copy()
+				spare = len(thief.spare)
+				got, geff = thief.Apply(cp, c)
+				grecs = thief.Records()
+				if spare > len(thief.spare) {
+					reusedT++
+				}
+				if g, w := describe(got, geff, grecs), describe(want, weff, wrecs); g != w {
+					t.Fatalf("sym %v walk %d step %d (%v): thief from a copy\n  %s\nwant\n  %s", sym, walk, step, c.Kind, g, w)
+				}
+				// The stolen level done: the thief reuses the copy (and
+				// got) for other worlds, which must not touch w.
+				thief.Release(cp)
+				thief.Release(got)
+				y, _ := thief.Apply(w, cs[len(cs)-1])
+				if cw := fresh.Choices(nil, want, b); len(cw) > 0 {
+					x, _ := thief.Apply(want, cw[0])
+					thief.Release(x)
+				}
+				if after := describe(w, Effect{}, nil); after != before {
+					t.Fatalf("sym %v walk %d step %d: the original changed when the thief reused its copy\n  %s\nwas\n  %s", sym, walk, step, after, before)
+				}
+				thief.Release(y)
+				w = want
+			}
+		}
+		if reusedV == 0 || reusedT == 0 {
+			t.Fatalf("sym %v: released worlds reused %d (victim) and %d (thief) times: the test shows nothing", sym, reusedV, reusedT)
+		}
+	}
+}
+
+// TestFPSetBytesPerState: the fingerprint set holds 2^19 fingerprints in
+// at most 22 bytes each (8-byte slots at most 3/4 and at least 3/8 full),
+// with (where the system maps memory) its large tables outside the Go heap:
+// the heap grows by less than 2 bytes a fingerprint, so the collector's
+// growth target does not multiply the table (a Go map, or tables on the
+// heap, fail this). The shared set of the parallel search likewise.
+func TestFPSetBytesPerState(t *testing.T) {
+	const n = 1 << 19
+	heap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	mapped := fpMapped
+	for _, shared := range []bool{false, true} {
+		var s fpSet
+		var f shardedFP
+		add := s.add
+		if shared {
+			add = f.add
+		}
+		h0 := heap()
+		x := uint64(0x9e3779b97f4a7c15)
+		for i := range n {
+			if !add(finalize(x * uint64(i+1))) {
+				t.Fatalf("shared %v: fingerprint %d taken for a known one", shared, i)
+			}
+		}
+		grown := int64(heap()) - int64(h0)
+		size := s.bytes()
+		if shared {
+			size = f.bytes()
+		}
+		for i := range n {
+			if add(finalize(x * uint64(i+1))) {
+				t.Fatalf("shared %v: fingerprint %d not found again", shared, i)
+			}
+		}
+		if !shared && s.len() != n {
+			t.Fatalf("len %d, want %d", s.len(), n)
+		}
+		t.Logf("shared %v: %d fingerprints: tables %.1f bytes each, Go heap grew by %.2f bytes each (mapped: %v)",
+			shared, n, float64(size)/n, float64(grown)/n, mapped)
+		if size > 22*n || size < 8*n {
+			t.Errorf("shared %v: tables of %d bytes for %d fingerprints (%.1f each): want 8 to 22", shared, size, n, float64(size)/n)
+		}
+		if mapped && grown > 2*n {
+			t.Errorf("shared %v: the Go heap grew by %d bytes for %d fingerprints: want the tables outside it", shared, grown, n)
+		}
+		s.free()
+		f.free()
+		runtime.KeepAlive(&s)
+		runtime.KeepAlive(&f)
 	}
 }

@@ -24,16 +24,32 @@ type CrashSpan struct {
 	At, Recover sim.Time
 }
 
+// TimerFire is a timer that an asynchronous path (Model.AsyncTimers)
+// fired before its deadline, at At: the kernel fires it then with
+// sim.Config.Fires.
+type TimerFire struct {
+	Node  sim.NodeID
+	Timer sim.TimerID
+	At    sim.Time
+}
+
 // Schedule is the concrete timing of a path: everything the kernel needs to
 // run the same schedule.
 type Schedule struct {
 	Sends   []SendFate // in send order
 	Crashes []CrashSpan
-	End     sim.Time // time of the last transition
-	Final   *World
+	// Fires are the timers fired early (asynchronous timers only: timed
+	// ones fire at their deadlines in the kernel too).
+	Fires []TimerFire
+	End   sim.Time // time of the last transition
+	Final *World
 }
 
 // Replay re-executes path from m's initial world and returns its schedule.
+// With asynchronous timers it fails if a pending timer's deadline is
+// reached along the path (the kernel would fire it there): paths are far
+// shorter than the protocols' timeouts (a transition is one Unit, about a
+// microsecond).
 func Replay(m *Model, path []Choice) (*Schedule, error) {
 	e := NewEngine(m)
 	sc := &Schedule{}
@@ -49,7 +65,7 @@ func Replay(m *Model, path []Choice) (*Schedule, error) {
 		buf = e.Choices(buf[:0], w, Bounds{Drops: 1 << 30, Duplicates: 1 << 30, Crashes: 1 << 30})
 		ok := false
 		for _, d := range buf {
-			if d.Kind == c.Kind && (d.Kind == Fire || d.Msg == c.Msg && d.Node == c.Node) {
+			if d.Kind == c.Kind && (d.Kind == Fire && (!w.async || d.Node == c.Node && d.Timer == c.Timer) || d.Kind != Fire && d.Msg == c.Msg && d.Node == c.Node) {
 				ok = true
 			}
 		}
@@ -64,7 +80,18 @@ func Replay(m *Model, path []Choice) (*Schedule, error) {
 		if f != nil {
 			send = f.Send
 		}
+		if c.Kind == Fire && w.async {
+			t := w.Timers[timerIndex(w, c.Node, c.Timer)]
+			sc.Fires = append(sc.Fires, TimerFire{Node: t.Node, Timer: t.ID, At: w.Now + Unit})
+		}
 		w, _ = e.Apply(w, c)
+		if w.async {
+			for _, t := range w.Timers {
+				if t.At <= w.Now {
+					return nil, fmt.Errorf("explore: step %d of the path passes the deadline of node %d's timer %d (armed for %v, now %v): the kernel would fire it there, so the asynchronous path does not replay", i, t.Node, t.ID, t.At, w.Now)
+				}
+			}
+		}
 		switch c.Kind {
 		case Deliver:
 			sc.Sends[send].Delivered = append(sc.Sends[send].Delivered, w.Now)

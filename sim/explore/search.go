@@ -49,14 +49,16 @@ type Options struct {
 	NewCheck func() func(w *World, records []Record) (property, detail string)
 	// Leaf, if set, sees every explored state without a transition within
 	// the bounds (at the depth bound, pruned, or with nothing left to do);
-	// tests compare these with Leaves.
+	// tests compare these with Leaves. Like Check, it must not keep w: the
+	// depth-first searches reuse the worlds they are done with.
 	Leaf func(w *World)
 	// MaxStates stops the exploration after this many distinct states (0: no limit).
 	MaxStates int
 	// Check judges a newly reached world; it returns the violated property
 	// ("" when none) and a detail. With Records set, records holds the
-	// trace of the path from the initial world to w (Check must not keep
-	// it: the buffer is reused).
+	// trace of the path from the initial world to w (Check must keep
+	// neither: the buffer is reused, and so is w's memory once the
+	// depth-first search is done with it).
 	Check func(w *World, records []Record) (property, detail string)
 	// Records keeps the trace records of every transition so that Check
 	// can see the whole path (memory grows with the number of states).
@@ -183,9 +185,10 @@ const Liveness = "liveness"
 func Run(m *Model, o Options) (*Result, error) {
 	e := NewEngine(m)
 	e.keep = o.Records
-	e.countFires = o.TimerLimit
+	e.countFires, e.quiet = o.TimerLimit, o.QuietTimers
 	s := &search{e: e, o: o, seen: map[uint64]int32{}, start: time.Now()}
 	s.last = s.start
+	defer s.fp.free()
 	if o.DPOR && o.TimerLimit {
 		return nil, errors.New("explore: DPOR does not take a bound on timer expirations")
 	}
@@ -256,6 +259,8 @@ func key(w *World, c Choice) uint64 {
 	case Deliver, Drop, Duplicate:
 		f := &w.Flight[c.Msg]
 		h = mix(mix(mix(mix(h, f.H), uint64(f.From)), uint64(f.To)), boolBit(f.Duped))
+	case Fire:
+		h = mix(mix(h, uint64(c.Node)), uint64(c.Timer))
 	default:
 		h = mix(h, uint64(c.Node))
 	}
@@ -265,15 +270,19 @@ func key(w *World, c Choice) uint64 {
 // independent reports whether two transitions commute and neither can
 // disable the other.
 func independent(ka Kind, a Effect, kb Kind, b Effect) bool {
-	ok := func(k Kind) bool { return k == Deliver || k == Drop || k == Duplicate }
+	// With asynchronous timers a Fire touches only its node (Effect.Local).
+	ok := func(k Kind, e Effect) bool {
+		return k == Deliver || k == Drop || k == Duplicate || k == Fire && e.Local
+	}
 	// Of two transitions on different nodes, at most one may touch timers:
 	// done one unit later, its timers' deadlines move by one unit, which
 	// keeps their order among the other pending timers unless one is close
 	// (Effect.Close); two that arm timers would swap their order.
-	if !ok(ka) || !ok(kb) || a.Timers && b.Timers || a.Close || b.Close || a.Nodes&b.Nodes != 0 {
+	if !ok(ka, a) || !ok(kb, b) || a.Timers && b.Timers || a.Close || b.Close || a.Nodes&b.Nodes != 0 {
 		return false
 	}
-	// Two drops (or two duplications) share a budget.
+	// Two drops (or two duplications, or two timer expirations) share a
+	// budget.
 	return ka != kb || ka == Deliver
 }
 
@@ -300,6 +309,9 @@ func sleepIndependent(inexact bool, ka Kind, a Effect, kb Kind, b Effect) bool {
 
 // nearDeadline reports whether w's earliest deadline is within 8 Units.
 func nearDeadline(w *World) bool {
+	if w.async {
+		return false // no deadline constrains anything
+	}
 	ti := earliest(w)
 	return ti >= 0 && w.Timers[ti].At < w.Now+8*Unit
 }
@@ -369,6 +381,7 @@ func (s *search) tick() error {
 			st := s.res.Stats
 			st.Elapsed = time.Since(s.start)
 			st.Inert = s.e.discarded
+			st.FPBytes = max(st.FPBytes, s.fp.bytes())
 			s.o.Progress(st)
 		}
 	}
@@ -633,9 +646,6 @@ func (s *search) dfsVisit(w *World, lim int) error {
 			}
 			s.revisit(w)
 		}
-		if w.Depth > 0 {
-			s.e.Release(w) // made by Apply below, seen by nobody
-		}
 		return nil
 	}
 	if s.o.Records && w.Depth > 0 {
@@ -688,6 +698,10 @@ func (s *search) dfsVisit(w *World, lim int) error {
 		if err != nil {
 			return err
 		}
+		// Done with nw and its subtree: its children's records refer to
+		// its records, not to it, and a Check, Prune, Leaf or Revisit
+		// does not keep it, so Apply may reuse it.
+		s.e.Release(nw)
 	}
 	return nil
 }
@@ -715,7 +729,10 @@ func (e *Engine) fair(w0 *World, steps int) (bool, string) {
 		case len(w.Flight) > 0 && canStep(w):
 			c = Choice{Kind: Deliver, Msg: 0}
 		case len(w.Timers) > 0:
-			c = Choice{Kind: Fire}
+			// The earliest timer (any may fire: with asynchronous
+			// timers, the one that would fire first).
+			t := w.Timers[earliest(w)]
+			c = Choice{Kind: Fire, Node: t.Node, Timer: t.ID}
 		default:
 			return false, fmt.Sprintf("a fair fault-free continuation stops after %d transitions (nothing in flight, no timer) without completing", i)
 		}

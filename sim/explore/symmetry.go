@@ -451,7 +451,7 @@ func (e *Engine) symInitial(w *World) error {
 func (e *Engine) symApply(w, nw *World) {
 	s := e.symHasher(w.sg)
 	nw.sg = w.sg
-	nw.snh = slices.Clone(w.snh)
+	nw.snh = append(nw.snh[:0], w.snh...) // a released world's, or new
 	for i, cl := range e.stepped {
 		if cl {
 			s.nodes(nw, i)
@@ -600,6 +600,10 @@ func renameChoice(s *symHasher, k int, w, v *World, c Choice) (Choice, bool) {
 		s.cur = k
 		return Choice{Kind: c.Kind, Node: s.rename(c.Node)}, true
 	case Fire:
+		if w.async {
+			s.cur = k
+			return Choice{Kind: Fire, Node: s.rename(c.Node), Timer: c.Timer}, true
+		}
 		return c, true
 	}
 	f := &w.Flight[c.Msg]
