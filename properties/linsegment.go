@@ -530,15 +530,23 @@ type refStep struct {
 }
 
 // refStepOf returns the refStep of operation op of payment id, which the
-// reference ledger has just executed from record (pre, found).
-func (c *Checker) refStepOf(op, id string, pre ledger.Payment, found bool) refStep {
+// reference ledger has just executed from record (pre, found) with result
+// res. A rejected operation (an "error" result) changes nothing (package
+// ledger), so its record after is the one before.
+func (c *Checker) refStepOf(op, id, res string, pre ledger.Payment, found bool) refStep {
 	if c.noRefChain {
 		return refStep{}
 	}
-	a, okA := sumOfRecord(pre, found, paySum{})
+	a, ok := sumOfRecord(pre, found, paySum{})
+	if !ok {
+		return refStep{}
+	}
+	if strings.HasPrefix(res, "error ") {
+		return refStep{op: op, pre: a, post: a, ok: true}
+	}
 	p, foundP := c.ref.Lookup(id)
-	b, okB := sumOfRecord(p, foundP, paySum{})
-	return refStep{op: op, pre: a, post: b, ok: okA && okB}
+	b, ok := sumOfRecord(p, foundP, paySum{})
+	return refStep{op: op, pre: a, post: b, ok: ok}
 }
 
 // refChain decides the sequential segment seg of payment pl (in call

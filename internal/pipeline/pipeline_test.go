@@ -162,13 +162,16 @@ func (c *counter) Record(r *sim.Record) { c.n++; c.t += uint64(r.Time) }
 // inline ("inline"): ns/op is per record.
 func BenchmarkSink(b *testing.B) {
 	in := records(4096)
-	for _, mode := range []string{"inline", "pipeline"} {
-		b.Run(mode, func(b *testing.B) {
+	for _, mode := range []struct {
+		name string
+		size int // records per batch (0: inline)
+	}{{"inline", 0}, {"pipeline", DefaultBatch}, {"pipeline-512", 512}} {
+		b.Run(mode.name, func(b *testing.B) {
 			c := &counter{}
 			var dst sim.Sink = c
 			var s *Sink
-			if mode == "pipeline" {
-				s = NewSink(c, 0, 0)
+			if mode.size > 0 {
+				s = NewSink(c, mode.size, 0)
 				dst = s
 			}
 			b.ResetTimer()

@@ -41,7 +41,11 @@ func line(r *sim.Record) string {
 // of the run reproduces its trace hash.
 func TestScheduleReplaysInKernel(t *testing.T) {
 	kinds := map[engine.Kind]int{}
+	asyncFires := 0
 	defer func() {
+		if asyncFires == 0 {
+			t.Errorf("no asynchronous path fires a timer early")
+		}
 		for k := engine.Deliver; k <= engine.Recover; k++ {
 			if kinds[k] == 0 {
 				t.Errorf("no random path has a %v transition", k)
@@ -50,6 +54,9 @@ func TestScheduleReplaysInKernel(t *testing.T) {
 	}()
 	for seed := uint64(1); seed <= 12; seed++ {
 		c := Config{Nodes: 4, Requests: 2, Drops: 2, Duplicates: 2, Crashes: 1, Views: 1}
+		// Every third path with asynchronous timers: any pending timer
+		// may fire, and the scenario fires it then (timer_fires).
+		c.AsyncTimers = seed%3 == 0
 		if seed%2 == 0 {
 			c.Byzantine = []cluster.ByzantineSpec{{Replica: 3, Strategy: "equivocate"}}
 			c.Variant = "commit-quorum-2f"
@@ -101,7 +108,10 @@ func TestScheduleReplaysInKernel(t *testing.T) {
 				got = append(got, l)
 			}
 		}
-		t.Logf("seed %d: path %d, %d records compared, kernel hash %s, verdict %s", seed, len(path), len(want), o.TraceHash(), o.Verdict())
+		t.Logf("seed %d: path %d (async timers %v, %d early fires), %d records compared, kernel hash %s, verdict %s", seed, len(path), c.AsyncTimers, len(sc.TimerFires), len(want), o.TraceHash(), o.Verdict())
+		if c.AsyncTimers {
+			asyncFires += len(sc.TimerFires)
+		}
 		if len(got) != len(want) {
 			t.Errorf("seed %d: kernel traced %d records, explorer %d", seed, len(got), len(want))
 		}

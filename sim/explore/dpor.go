@@ -193,7 +193,15 @@ func dependent(a tid, ea Effect, b tid, eb Effect) bool {
 	// other: moved by one place, its deadline moves by one Unit, which may
 	// change the order of the pending timers (Effect.Close depends on the
 	// other nodes' timers, so it is not the same in every order).
-	return a.mid >= 0 && a.mid == b.mid || ea.Timers || eb.Timers || !independent(a.kind, ea, b.kind, eb)
+	//
+	// A Fire is dependent on every transition, also with asynchronous
+	// timers (where the sleep sets take it independent of the other
+	// nodes' transitions): DPOR with that sharper relation lost 8 of 306
+	// leaves of echo2Model(2) with 1 drop at causal depth 2 (not
+	// investigated further; TestAsyncReductionsLoseNothing). A delivery
+	// that arms a timer is Local there, and independent of the other
+	// nodes' deliveries.
+	return a.mid >= 0 && a.mid == b.mid || ea.Timers || eb.Timers || a.kind == Fire || b.kind == Fire || !independent(a.kind, ea, b.kind, eb)
 }
 
 // broken makes every pair of transitions independent (for the test that

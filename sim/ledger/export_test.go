@@ -5,7 +5,7 @@ func forget(n *node) {
 	if n == nil {
 		return
 	}
-	n.summed = false
+	n.sum = [32]byte{}
 	for _, c := range n.subs {
 		forget(c)
 	}
@@ -22,6 +22,14 @@ func mutate(l *Ledger, id string, f func(p *payment)) bool {
 	p := decodeRec(id, n.recs[off:end])
 	f(&p)
 	n.recs = splice(n.recs, off, end, appendRecord(nil, &p), false)
-	n.summed = false
+	n.sum = [32]byte{}
 	return true
+}
+
+// put is seek.put after seek.find: the trie root with the payment id's
+// record rec (key h) added or in place of the record with that id.
+func put(root *node, h uint64, id string, rec []byte, key func([]byte) uint64, own *owner) (*node, bool) {
+	var s seek
+	s.find(root, h, id)
+	return s.put(root, h, id, rec, key, own)
 }

@@ -184,14 +184,16 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 		return "error malformed " + reason, false
 	}
 	h := keyOf(o.ID)
-	r := get(l.root, h, o.ID)
+	var s seek // the way to o.ID's slot: set puts the new record there
+	s.find(l.root, h, o.ID)
+	r := s.rec()
 	if o.Kind == KindAuthorize {
 		if r != nil {
 			p := decodeRec(o.ID, r)
 			return errResult(o.ID, "duplicate-authorize", &p), false
 		}
 		p := payment{id: o.ID, st: stAuthorized, authorized: o.Amount}
-		l.set(h, &p)
+		l.set(&s, h, &p)
 		return okResult(&p), true
 	}
 	if r == nil {
@@ -234,7 +236,7 @@ func (l *Ledger) execute(op string) (res string, changed bool) {
 	case KindGet:
 		return okResult(p), false
 	}
-	l.set(h, &q) // copies q's path, or changes the ledger's own nodes in place
+	l.set(&s, h, &q) // copies q's path, or changes the ledger's own nodes in place
 	return okResult(&q), true
 }
 
@@ -252,10 +254,10 @@ func (l *Ledger) owner() *owner {
 }
 
 // set puts p (whose key is h) in the ledger, new or in place of the record
-// with its id.
-func (l *Ledger) set(h uint64, p *payment) {
+// with its id; s is the way to its slot (seek.find on the ledger's trie).
+func (l *Ledger) set(s *seek, h uint64, p *payment) {
 	var added bool
-	l.root, added = put(l.root, 0, h, p.id, appendRecord(l.rec[:0], p), keyOf[[]byte], l.owner())
+	l.root, added = s.put(l.root, h, p.id, appendRecord(l.rec[:0], p), keyOf[[]byte], l.owner())
 	if added {
 		l.count++
 	}

@@ -84,18 +84,26 @@ func less(ha uint64, a string, hb uint64, b string) bool {
 // the child nodes and recs the payments' records, each in slot order. A
 // node other than the root has at least two payments below it.
 type node struct {
-	occ, sub uint16
 	// sum is the node's Merkle hash (see hashNode), computed on the first
-	// Digest that needs it; summed says it is set. It is a cache: it never
-	// changes once set, the node being immutable.
-	summed bool
-	sum    [32]byte
+	// Digest that needs it; all zero in its first 8 bytes: not computed
+	// (see summed). It is a cache: it never changes once set, the node
+	// being immutable (an owned node's is cleared when put changes it).
+	// It comes first so that the hash of a child, which hashNode reads
+	// for every child of a node it hashes, is in one cache line for most
+	// nodes' addresses.
+	sum      [32]byte
+	occ, sub uint16
 	// own is the owner that may change the node in place (nil: nobody);
 	// an owned node's subs and recs are its own, never shared.
 	own  *owner
 	subs []*node
 	recs []byte
 }
+
+// summed reports whether n.sum is set. A hash whose first 8 bytes are
+// zero (a chance of 2^-64 per node) is taken as not set and computed again
+// at every Digest: slower, never wrong.
+func (n *node) summed() bool { return binary.LittleEndian.Uint64(n.sum[:8]) != 0 }
 
 // owner marks the nodes an unshared ledger built since its last Freeze
 // (Ledger.own): no frozen state, version or other ledger holds them, so
@@ -196,13 +204,133 @@ func splice(b []byte, off, end int, r []byte, mine bool) []byte {
 	return append(c, b[end:]...)
 }
 
-// put returns a new trie, rooted at depth d, that is n (nil: empty) with
-// the payment id whose record is rec (key h) added or in place of the
-// record with that id; n is not changed, unless own is not nil and owns it
-// (then it is changed in place and returned). added reports whether id
-// was new. key returns the key of an id (keyOf; a test passes another to
-// make keys equal). rec is copied.
-func put(n *node, d int, h uint64, id string, rec []byte, key func([]byte) uint64, own *owner) (_ *node, added bool) {
+// maxPath is the deepest slot (depth maxPath-1) that put reaches by a
+// path (seek); deeper ones, of payments whose 64-bit keys are equal, go
+// through putDeep.
+const maxPath = 24
+
+// step is a node on the way to a payment's slot, and the slot's bit in it.
+type step struct {
+	n   *node
+	bit uint16
+}
+
+// seek is the way to a payment's slot in a trie (find it with find): the
+// nodes from the root down to the one whose slot it is, path[:depth+1],
+// and what the slot holds: the payment's record (found), another
+// payment's (other), at recs[off:end] of the last node, or nothing (off
+// is where the record goes). ok is false when the trie is empty or the
+// slot is deeper than maxPath.
+type seek struct {
+	path         [maxPath]step
+	depth        int
+	off, end     int
+	found, other bool
+	ok           bool
+}
+
+// find sets s to the way to the slot of the payment with key h and id
+// below root.
+func (s *seek) find(root *node, h uint64, id string) {
+	s.found, s.other, s.ok = false, false, false
+	n := root
+	for d := 0; n != nil && d < maxPath; d++ {
+		bit := uint16(1) << nibble(h, id, d)
+		s.path[d], s.depth = step{n, bit}, d
+		if n.sub&bit != 0 {
+			n = n.subs[n.child(bit)]
+			continue
+		}
+		s.ok = true
+		s.off = n.recOff(bit)
+		if n.occ&bit == 0 {
+			return
+		}
+		s.end = recEnd(n.recs, s.off)
+		s.found = string(recID(n.recs[s.off:s.end])) == id
+		s.other = !s.found
+		return
+	}
+}
+
+// rec returns the payment's record that find found (nil: none), a slice of
+// its node's records.
+func (s *seek) rec() []byte {
+	if !s.found {
+		return nil
+	}
+	return s.path[s.depth].n.recs[s.off:s.end]
+}
+
+// put returns a new trie that is root (nil: empty) with the payment id
+// whose record is rec (key h) added or in place of the record with that
+// id; s is the way to id's slot that find found below root, which has not
+// changed since. root is not changed, unless own is not nil and owns nodes
+// on the way: put changes those in place, copies the others, from the
+// slot's node up, without searching the way again. added reports whether
+// id was new. key returns the key of an id (keyOf; a test passes another
+// to make keys equal). rec is copied.
+func (s *seek) put(root *node, h uint64, id string, rec []byte, key func([]byte) uint64, own *owner) (_ *node, added bool) {
+	if !s.ok {
+		return putDeep(root, 0, h, id, rec, key, own)
+	}
+	d := s.depth
+	n, bit := s.path[d].n, s.path[d].bit
+	mine := own != nil && n.own == own
+	c := n
+	if mine {
+		c.sum = [32]byte{}
+	} else {
+		k := len(n.subs)
+		if s.other {
+			k++ // the record's slot becomes a child node (pair, below)
+		}
+		c = newNode(k)
+		c.occ, c.sub, c.own, c.recs = n.occ, n.sub, own, n.recs // recs: shared until changed
+		c.subs = append(c.subs, n.subs...)
+	}
+	switch {
+	case s.found:
+		c.recs = splice(c.recs, s.off, s.end, rec, mine)
+	case s.other:
+		old := c.recs[s.off:s.end]
+		sub := pair(d+1, key(recID(old)), old, h, id, rec, own) // copies old first
+		c.recs = splice(c.recs, s.off, s.end, nil, mine)
+		c.subs = slices.Insert(c.subs, c.child(bit), sub)
+		c.sub |= bit
+		added = true
+	default:
+		c.recs = splice(c.recs, s.off, s.off, rec, mine)
+		c.occ |= bit
+		added = true
+	}
+	for d--; d >= 0; d-- {
+		p := s.path[d].n
+		i := p.child(s.path[d].bit)
+		if own != nil && p.own == own {
+			p.sum = [32]byte{}
+			p.subs[i] = c
+			c = p
+			continue
+		}
+		q := newNode(len(p.subs))
+		q.occ, q.sub, q.own, q.recs = p.occ, p.sub, own, p.recs
+		if own != nil && len(q.recs) > 0 {
+			q.recs = slices.Clone(q.recs) // an owned node's records are its own
+		}
+		q.subs = append(q.subs, p.subs...)
+		q.subs[i] = c
+		c = q
+	}
+	return c, added
+}
+
+// putDeep is put by recursion, for any depth: it returns a new trie,
+// rooted at depth d, that is n (nil: empty) with the payment id whose
+// record is rec (key h) added or in place of the record with that id; n is
+// not changed, unless own is not nil and owns it (then it is changed in
+// place and returned). added reports whether id was new.
+func putDeep(n *node, d int, h uint64, id string, rec []byte, key func([]byte) uint64, own *owner) (_ *node, added bool) {
 	bit := uint16(1) << nibble(h, id, d)
 	if n == nil {
 		return &node{occ: bit, own: own, recs: slices.Clone(rec)}, true
@@ -210,7 +338,7 @@ func put(n *node, d int, h uint64, id string, rec []byte, key func([]byte) uint6
 	mine := own != nil && n.own == own
 	c := n
 	if mine {
-		c.summed = false
+		c.sum = [32]byte{}
 	} else {
 		k := len(n.subs)
 		if n.occ&bit != 0 && n.sub&bit == 0 {
@@ -233,7 +361,7 @@ func put(n *node, d int, h uint64, id string, rec []byte, key func([]byte) uint6
 			c.recs = slices.Clone(c.recs) // an owned node's records are its own
 		}
 		i := c.child(bit)
-		c.subs[i], added = put(c.subs[i], d+1, h, id, rec, key, own)
+		c.subs[i], added = putDeep(c.subs[i], d+1, h, id, rec, key, own)
 		return c, added
 	}
 	off := c.recOff(bit)
@@ -415,11 +543,11 @@ func walk(n *node, f func(r []byte)) {
 // follows, a record delimits itself), so equal hashes of different tries
 // mean a SHA-256 collision in some node. hashed counts the bytes hashed.
 func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
-	if n.summed {
+	if n.summed() {
 		return n.sum
 	}
 	for _, c := range n.subs {
-		if !c.summed {
+		if !c.summed() {
 			hashNode(c, buf, hashed)
 		}
 	}
@@ -440,7 +568,7 @@ func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
 		}
 	}
 	*hashed += len(b)
-	n.sum, n.summed = sha256.Sum256(b), true
+	n.sum = sha256.Sum256(b)
 	*buf = b
 	return n.sum
 }

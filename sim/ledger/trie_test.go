@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -169,7 +170,7 @@ func TestEqualKeys(t *testing.T) {
 	var root *node
 	for i, id := range ids {
 		var added bool
-		root, added = put(root, 0, h, id, rec(payment{id: id, st: stAuthorized, authorized: int64(i + 1)}), key, nil)
+		root, added = put(root, h, id, rec(payment{id: id, st: stAuthorized, authorized: int64(i + 1)}), key, nil)
 		if !added {
 			t.Fatalf("put %q: not added", id)
 		}
@@ -200,7 +201,7 @@ func TestEqualKeys(t *testing.T) {
 		t.Fatal("build's trie differs from put's")
 	}
 	// replace one: not added, the others unchanged
-	root2, added := put(root, 0, h, "AB", rec(payment{id: "AB", st: stCancelled, authorized: 3}), key, nil)
+	root2, added := put(root, h, "AB", rec(payment{id: "AB", st: stCancelled, authorized: 3}), key, nil)
 	if added || decodeRec("AB", get(root2, h, "AB")).st != stCancelled || decodeRec("AB", get(root, h, "AB")).st != stAuthorized {
 		t.Fatal("replacing a payment added it, or changed the old trie")
 	}
@@ -272,5 +273,67 @@ func TestCheckInvariantsFindsBadIndex(t *testing.T) {
 	}
 	if err := l.CheckInvariants(); err == nil {
 		t.Error("a node holding one payment not found")
+	}
+}
+
+// TestPutSameAsPutDeep: put, which finds the way to a slot once and then
+// copies (or, owned, changes) the nodes on it from the bottom up, builds
+// the trie that the recursive putDeep builds, for the same payments, in
+// both modes: persistent (the trie before each put is unchanged after it)
+// and owned. The keys are cut to 4 bits, so that many are equal and some
+// slots lie deeper than maxPath (put then goes through putDeep); the test
+// fails if none does, or if none is reached by a path.
+func TestPutSameAsPutDeep(t *testing.T) {
+	key := func(id []byte) uint64 { return keyOf(id) & (0xf << 60) }
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, owned := range []bool{false, true} {
+		var own *owner
+		if owned {
+			own = &owner{}
+		}
+		var a, b *node
+		deep, shallow := 0, 0
+		for i := range 3000 {
+			id := fmt.Sprintf("P%d", r.IntN(600))
+			if r.IntN(8) == 0 {
+				id = "LONG-SHARED-PREFIX-" + id // equal keys and long shared nibbles: deeper than maxPath
+			}
+			h := key([]byte(id))
+			p := payment{id: id, st: stAuthorized, authorized: int64(1 + r.IntN(1000))}
+			rec := appendRecord(nil, &p)
+			var s seek
+			s.find(a, h, id)
+			if s.ok {
+				shallow++
+			} else if a != nil {
+				deep++
+			}
+			var before []byte
+			if !owned {
+				before = encode(a, 0)
+			}
+			na, addA := s.put(a, h, id, rec, key, own)
+			nb, addB := putDeep(b, 0, h, id, rec, key, own)
+			if addA != addB {
+				t.Fatalf("owned=%v, put %d (%q): added %v, putDeep added %v", owned, i, id, addA, addB)
+			}
+			if !owned && !bytes.Equal(encode(a, 0), before) {
+				t.Fatalf("put %d (%q) changed the trie it was given", i, id)
+			}
+			a, b = na, nb
+			if i%100 == 99 || i == 2999 {
+				var buf []byte
+				var n int
+				if got, want := encode(a, 0), encode(b, 0); !bytes.Equal(got, want) {
+					t.Fatalf("owned=%v, after put %d: the tries hold different records", owned, i)
+				}
+				if hashNode(a, &buf, &n) != hashNode(b, &buf, &n) {
+					t.Fatalf("owned=%v, after put %d: the tries' hashes differ (shapes differ)", owned, i)
+				}
+			}
+		}
+		if deep == 0 || shallow == 0 {
+			t.Fatalf("owned=%v: %d puts deeper than maxPath, %d by a path: want both", owned, deep, shallow)
+		}
 	}
 }
