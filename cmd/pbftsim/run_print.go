@@ -216,8 +216,12 @@ func printHuman(w io.Writer, o *properties.Outcome, scenario string, wall time.D
 		fmt.Fprintf(w, "trace written to %s\n", trace)
 	}
 	printVerdict(w, o, checked)
-	for id, state := range r.Payments.All() { // in id order
-		fmt.Fprintf(w, "Consensus on %s: %s\n", id, state)
+	for id, state := range r.Payments.All() { // in id order (a line per payment: no fmt)
+		bw.WriteString("Consensus on ")
+		bw.WriteString(id)
+		bw.WriteString(": ")
+		bw.WriteString(state)
+		bw.WriteByte('\n')
 	}
 	fmt.Fprintf(w, "seed %d, trace hash %s\n", r.Seed, r.TraceHash)
 }

@@ -359,35 +359,47 @@ type drawer struct {
 	client     int
 	total      int // operations of the client
 	r          *rand.Rand
-	next       int    // index of the next operation to draw
-	last       string // operation next-1
-	state      []uint8
-	amount     []uint32 // authorized amount, then captured money not yet refunded (at most 100,000 cents)
+	next       int        // index of the next operation to draw
+	last       string     // operation next-1
+	pay        []payState // per payment
 	open       []int32
 	refundable []int32
 	unauth     []int32 // payments whose authorize is not yet emitted
-	unauthPos  []int32 // each payment's index in unauth
 	followUps  int     // follow-ups not yet drawn
 	held       string
 	hasHeld    bool
 }
+
+// payState is what a drawer keeps of one payment, in 8 bytes, so that the
+// random accesses of a draw find it in one cache line: its state (payNew,
+// payOpen or payClosed, and payAuthorized) in the top 8 bits of v, its
+// amount in the low 24 (the authorized amount, then the captured money not
+// yet refunded: at most 100,000 cents), and its index in unauth (while
+// its authorize is not yet emitted).
+type payState struct {
+	v   uint32
+	pos int32
+}
+
+func (p *payState) state() uint8       { return uint8(p.v >> 24) }
+func (p *payState) setState(st uint8)  { p.v = p.v&0xffffff | uint32(st)<<24 }
+func (p *payState) amount() uint32     { return p.v & 0xffffff }
+func (p *payState) setAmount(a uint32) { p.v = p.v&^0xffffff | a }
 
 func (d *drawer) reset() {
 	s := d.plan.seeds[d.client]
 	d.r = rand.New(rand.NewPCG(s[0], s[1]))
 	np := d.plan.clientPayments(d.client)
 	d.next, d.last, d.hasHeld, d.held = 0, "", false, ""
-	d.state = make([]uint8, np)
-	d.amount = make([]uint32, np)
+	d.pay = make([]payState, np)
 	d.open = make([]int32, np)
 	for k := range d.open {
 		d.open[k] = int32(k)
 	}
 	d.refundable = nil
 	d.unauth = make([]int32, np)
-	d.unauthPos = make([]int32, np)
 	for k := range d.unauth {
-		d.unauth[k], d.unauthPos[k] = int32(k), int32(k)
+		d.unauth[k], d.pay[k].pos = int32(k), int32(k)
 	}
 	d.followUps = d.total - np
 }
@@ -422,21 +434,22 @@ func (d *drawer) opText(kind ledger.Kind, k int, amount int64) string {
 
 // touch draws payment k's amount when it is first used.
 func (d *drawer) touch(k int) {
-	if d.state[k]&^payAuthorized == payNew {
-		d.amount[k] = uint32(100 * (1 + d.r.Int64N(1000)))
-		d.state[k] = d.state[k]&payAuthorized | payOpen
+	if p := &d.pay[k]; p.state()&^payAuthorized == payNew {
+		p.setAmount(uint32(100 * (1 + d.r.Int64N(1000))))
+		p.setState(p.state()&payAuthorized | payOpen)
 	}
 }
 
 // authorize emits payment k's authorize.
 func (d *drawer) authorize(k int) string {
 	d.touch(k)
-	d.state[k] |= payAuthorized
-	j, last := d.unauthPos[k], int32(len(d.unauth)-1)
+	p := &d.pay[k]
+	p.setState(p.state() | payAuthorized)
+	j, last := p.pos, int32(len(d.unauth)-1)
 	d.unauth[j] = d.unauth[last]
-	d.unauthPos[d.unauth[j]] = j
+	d.pay[d.unauth[j]].pos = j
 	d.unauth = d.unauth[:last]
-	return d.opText(ledger.KindAuthorize, k, int64(d.amount[k]))
+	return d.opText(ledger.KindAuthorize, k, int64(p.amount()))
 }
 
 // draw returns the next operation. A held follow-up goes first; otherwise
@@ -454,7 +467,7 @@ func (d *drawer) draw() string {
 	}
 	k, op := d.followUp()
 	d.followUps--
-	if d.state[k]&payAuthorized == 0 {
+	if d.pay[k].state()&payAuthorized == 0 {
 		d.held, d.hasHeld = op, true
 		return d.authorize(k)
 	}
@@ -500,29 +513,30 @@ func (d *drawer) followUp() (int, string) {
 	case kConfirm:
 		k := take(&d.open)
 		d.touch(k)
-		d.state[k] = d.state[k]&payAuthorized | payClosed
+		d.pay[k].setState(d.pay[k].state()&payAuthorized | payClosed)
 		d.refundable = append(d.refundable, int32(k))
 		return k, d.opText(ledger.KindConfirm, k, 0)
 	case kCancel:
 		k := take(&d.open)
 		d.touch(k)
-		d.state[k] = d.state[k]&payAuthorized | payClosed
+		d.pay[k].setState(d.pay[k].state()&payAuthorized | payClosed)
 		return k, d.opText(ledger.KindCancel, k, 0)
 	case kRefund:
 		j := d.r.IntN(len(d.refundable))
 		k := int(d.refundable[j])
-		amount := int64(d.amount[k])
+		p := &d.pay[k]
+		amount := int64(p.amount())
 		if d.r.IntN(2) == 0 {
 			amount = 1 + d.r.Int64N(amount)
 		}
-		d.amount[k] -= uint32(amount)
-		if d.amount[k] == 0 {
+		p.setAmount(p.amount() - uint32(amount))
+		if p.amount() == 0 {
 			d.refundable[j] = d.refundable[len(d.refundable)-1]
 			d.refundable = d.refundable[:len(d.refundable)-1]
 		}
 		return k, d.opText(ledger.KindRefund, k, amount)
 	default:
-		k := d.r.IntN(len(d.state))
+		k := d.r.IntN(len(d.pay))
 		d.touch(k)
 		return k, d.opText(ledger.KindGet, k, 0)
 	}

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/sim/ledger"
@@ -285,8 +286,8 @@ func TestPlanLazy(t *testing.T) {
 	}
 	runtime.GC()
 	runtime.ReadMemStats(&after)
-	if ops.d.state == nil || len(ops.d.state) != 16 {
-		t.Fatalf("client 0 tracks %d payments, want its 16", len(ops.d.state))
+	if ops.d.pay == nil || len(ops.d.pay) != 16 {
+		t.Fatalf("client 0 tracks %d payments, want its 16", len(ops.d.pay))
 	}
 	live := after.HeapAlloc - min(after.HeapAlloc, before.HeapAlloc)
 	runtime.KeepAlive(ops)
@@ -394,5 +395,33 @@ func TestPaymentIndex(t *testing.T) {
 				t.Errorf("n=%d: PaymentIndex(%q) = %d, accepted", n, id, i)
 			}
 		}
+	}
+}
+
+// BenchmarkDrawDefault draws the operations of `pbftsim run --requests
+// 200000` (4 clients, 100,000 payments), the clients in turn as a run's
+// closed-loop clients ask for them. ns/op and cpu-ns/op (the process's
+// CPU time) are per operation.
+func BenchmarkDrawDefault(b *testing.B) {
+	c := Config{Clients: 4, Requests: 200_000}
+	b.ReportAllocs()
+	var ops []Ops
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	defer func() {
+		syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+		cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
+		b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
+	}()
+	for i := range b.N {
+		k := i % c.Requests
+		if k == 0 {
+			p := NewPlan(c, rand.New(rand.NewPCG(1, 1)))
+			ops = ops[:0]
+			for j := range c.Clients {
+				ops = append(ops, p.Client(j))
+			}
+		}
+		ops[k%c.Clients].Op(k / c.Clients)
 	}
 }
