@@ -228,7 +228,10 @@ func (a *quorumAudit) set(k quorumKey, create bool) *quorumSet {
 
 // add notes a vote of author for k.
 func (a *quorumAudit) add(k quorumKey, author int32) {
-	s := a.set(k, true)
+	s := a.lastSet(k)
+	if s == nil {
+		s = a.set(k, true)
+	}
 	if author < 128 {
 		w, b := author/64, uint64(1)<<(author%64)
 		if s.bits[w]&b != 0 {
@@ -246,6 +249,25 @@ func (a *quorumAudit) add(k quorumKey, author int32) {
 		a.big[bk] = true
 	}
 	s.count++
+}
+
+// lastSet is set's most frequent case, without creating: k's set when k
+// is the first (view, digest) of its cell in the row of the seq looked up
+// last; nil otherwise (set then finds it or not).
+func (a *quorumAudit) lastSet(k quorumKey) *quorumSet {
+	if !a.hasLast || a.lastSeq != k.n {
+		return nil
+	}
+	// rows hold the cells of receivers in [0, maxQuorumTo) only, so
+	// another k.to (the odd map's) is past the cells, as a negative one
+	// is as a uint
+	cells := a.rows[a.lastRow].cells
+	if ci := uint(2*int(k.to) + int(k.typ)); ci < uint(len(cells)) {
+		if cell := &cells[ci]; cell.has && cell.first.v == k.v && cell.first.d == k.d {
+			return &cell.first.set
+		}
+	}
+	return nil
 }
 
 // has reports whether author's vote for k is noted.
@@ -335,7 +357,10 @@ func (c *Checker) quorumEvent(now sim.Time, from sim.NodeID, typ uint8, view, se
 	k := quorumKey{v: view, n: seq, d: digestKey(d), to: int32(from), typ: typ}
 	q := int32(pbft.Quorum(c.n, c.opts.F))
 	primary := sim.NodeID(view % uint64(c.n))
-	set := c.quorum.set(k, false) // looked up once for count and has
+	set := c.quorum.lastSet(k) // looked up once for count and has
+	if set == nil {
+		set = c.quorum.set(k, false)
+	}
 	have := int32(0)
 	if set != nil {
 		have = set.count // distinct authors, those numbered 128 and above included

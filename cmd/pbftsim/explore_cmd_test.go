@@ -191,3 +191,37 @@ func TestExploreTimersMergedVerdict(t *testing.T) {
 		t.Fatalf("--timers 0: exit %d, output:\n%s%s", code, out, errs)
 	}
 }
+
+// TestExploreAsyncTimersVerdict: with --async-timers the description, the
+// verdict, every --all-variants row without a finding and the footer say
+// that timers fired at any moment, and no verdict carries the
+// merged-timers caveat (the asynchronous hash merges exactly); with
+// --exact-timers too it is bad input (exit 2).
+func TestExploreAsyncTimersVerdict(t *testing.T) {
+	const caveat = "were merged"
+	const async = "timers may fire at any moment (asynchronous)"
+	out, errs, code := cli(t, "explore", "--quiet", "--dfs", "--views", "0", "--timers", "1", "--max-states", "2000", "--async-timers", "--workers", "1")
+	if code != 0 || strings.Contains(out, caveat) || !strings.Contains(out, async) || !strings.Contains(errs, async) {
+		t.Fatalf("exit %d, output:\n%s%s", code, out, errs)
+	}
+	out, errs, code = cli(t, "explore", "--quiet", "--dfs", "--views", "0", "--timers", "1", "--async-timers", "--exact-timers")
+	if code != 2 || !strings.Contains(errs, "--exact-timers") {
+		t.Fatalf("--async-timers --exact-timers: exit %d, output:\n%s%s", code, out, errs)
+	}
+	out, errs, code = cli(t, "explore", "--quiet", "--all-variants", "--async-timers", "--depth", "2", "--views", "0")
+	if code != 0 {
+		t.Fatalf("--all-variants: exit %d, output:\n%s%s", code, out, errs)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if !strings.Contains(lines[0], async) {
+		t.Errorf("header %q: want the timer semantics", lines[0])
+	}
+	if foot := lines[len(lines)-1]; !strings.Contains(foot, async) || strings.Contains(foot, caveat) {
+		t.Errorf("footer %q: want the timer semantics, no merged caveat", foot)
+	}
+	for _, l := range lines[2 : len(lines)-1] {
+		if f := strings.Fields(l); len(f) > 1 && f[1] != "yes" && (!strings.Contains(l, async) || strings.Contains(l, caveat)) {
+			t.Errorf("row %q: no finding and not the timer semantics (or the merged caveat)", l)
+		}
+	}
+}

@@ -101,6 +101,10 @@ func TestInertVerifiedOnVariants(t *testing.T) {
 		{Nodes: 4, Requests: 1, Drops: 1, Views: 1, Depth: 6, Variant: "accept-second-preprepare", Byzantine: equivocate0},
 		{Nodes: 4, Requests: 2, Views: 0, Depth: 7, Variant: "execute-out-of-order"},
 		{Nodes: 4, Requests: 2, Crashes: 1, Views: 1, Depth: 6, Variant: "client-single-reply"},
+		// Asynchronous timers: a replica's timer may fire between any
+		// two deliveries, and each firing is a step after which the
+		// declarations are checked again.
+		{Nodes: 4, Requests: 1, Drops: 1, Views: 1, Depth: 5, Byzantine: equivocate0, AsyncTimers: true},
 	} {
 		c.Inert, c.VerifyInert, c.MaxStates = true, true, 300_000
 		res, err := Explore(c)

@@ -39,6 +39,15 @@ func TestSymmetrySchedulesCommute(t *testing.T) {
 		if err := engine.VerifySymmetry(m, b, paths, depth, uint64(i+1)); err != nil {
 			t.Errorf("%s: %v", c.Describe(), err)
 		}
+		// With asynchronous timers any pending timer may fire: the
+		// renamed schedule fires the renamed replica's timer.
+		c.AsyncTimers = true
+		if m, _, err = c.model(); err != nil {
+			t.Fatal(err)
+		}
+		if err := engine.VerifySymmetry(m, b, paths/3+1, depth, uint64(i+1)); err != nil {
+			t.Errorf("%s: %v", c.Describe(), err)
+		}
 	}
 }
 

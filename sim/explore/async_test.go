@@ -287,3 +287,70 @@ func missingSet(a, b map[uint64]bool) []uint64 {
 	}
 	return out
 }
+
+// TestAsyncSearches: with asynchronous timers the breadth-first search on
+// 1 and 2 workers, iterative deepening, and the one-pass depth-first
+// search on 1 and 3 workers agree on the states (and where they should,
+// the transitions); quiet timers offer a Fire exactly when nothing is in
+// flight; and the liveness check's fair continuation completes both
+// rounds of the echo protocol, but not after a drop.
+func TestAsyncSearches(t *testing.T) {
+	b := Bounds{Drops: 1, Depth: 5}
+	bfs, err := Run(async(echo2Model(2)), Options{Bounds: b})
+	if err != nil || !bfs.Complete {
+		t.Fatal(err)
+	}
+	par, err := Run(async(echo2Model(2)), Options{Bounds: b, Workers: 2})
+	if err != nil || par.States != bfs.States || par.Transitions != bfs.Transitions {
+		t.Errorf("2 workers: %v, %d states %d transitions; one: %d, %d", err, par.States, par.Transitions, bfs.States, bfs.Transitions)
+	}
+	dfs, err := Run(async(echo2Model(2)), Options{Bounds: b, DFS: true})
+	if err != nil || dfs.States != bfs.States {
+		t.Errorf("iterative deepening: %v, %d states; breadth-first %d", err, dfs.States, bfs.States)
+	}
+	ob := Bounds{TimerLimit: true, Timers: 1}
+	one, err := Run(async(echo2Model(2)), Options{Bounds: ob, DFS: true})
+	if err != nil || !one.Complete {
+		t.Fatal(err)
+	}
+	three, err := Run(async(echo2Model(2)), Options{Bounds: ob, DFS: true, Workers: 3})
+	if err != nil || three.States != one.States || three.Transitions != one.Transitions {
+		t.Errorf("one pass, 3 workers: %v, %d states %d transitions; one: %d, %d", err, three.States, three.Transitions, one.States, one.Transitions)
+	}
+	t.Logf("breadth-first %d states, %d transitions; one pass %d states, %d transitions", bfs.States, bfs.Transitions, one.States, one.Transitions)
+
+	qb := Bounds{Drops: 1, Depth: 6, QuietTimers: true}
+	e := NewEngine(echoRoundsModel(2, true))
+	fires := 0
+	if _, err := Run(echoRoundsModel(2, true), Options{Bounds: qb, Check: func(w *World, _ []Record) (string, string) {
+		n := 0
+		for _, c := range e.Choices(nil, w, qb.Limit()) {
+			if c.Kind == Fire {
+				n++
+			}
+		}
+		if want := len(w.Timers); len(w.Flight) > 0 && n > 0 || len(w.Flight) == 0 && n != want {
+			t.Errorf("quiet timers: %d in flight, %d timers pending, %d Fire choices", len(w.Flight), want, n)
+		}
+		fires += n
+		return "", ""
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if fires == 0 {
+		t.Error("quiet timers: no state offers a Fire")
+	}
+
+	done := func(m *Model) *Model {
+		m.Done = func(w *World) bool { return w.Nodes[0].(*echo.Pinger).Received() >= 2 }
+		return m
+	}
+	res, err := Run(done(echoRoundsModel(2, true)), Options{LivenessSteps: 20})
+	if err != nil || res.Found() || res.Liveness == 0 {
+		t.Fatalf("fault-free: %v %q (%d checked)", err, res.Property, res.Liveness)
+	}
+	res, err = Run(done(echoRoundsModel(2, true)), Options{Bounds: Bounds{Drops: 1}, LivenessSteps: 20})
+	if err != nil || res.Property != Liveness {
+		t.Fatalf("with a drop: %v, found %q, want liveness", err, res.Property)
+	}
+}

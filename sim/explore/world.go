@@ -19,6 +19,10 @@
 // deadline, and a transition is possible only strictly before the earliest
 // pending deadline. Self-sends and timers due at the current time run at
 // once, in the kernel's order. Absolute times are not part of a state.
+// With asynchronous timers (Model.AsyncTimers) every transition, a Fire
+// included, happens one Unit after the previous one, any pending timer may
+// fire, and no deadline constrains anything; a replay fires such timers
+// early (Schedule.Fires).
 //
 // Nothing here imports the properties, scenarios or reports packages: what
 // counts as a violation is the caller's Check.
