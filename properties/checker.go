@@ -1305,13 +1305,16 @@ func (c *Checker) replay() {
 				continue
 			}
 			ent.pay = paymentOf(ent.req.Op)
-			pre, found := c.ref.Lookup(ent.pay)
-			c.captureStart(ent.pay, pre, found) // (linsegment.go)
+			pre, preOK := c.refRecord(ent.pay)
+			c.captureStart(ent.pay, pre, preOK) // (linsegment.go)
 			ent.result = c.ref.Execute(ent.req.Op)
+			post, postOK := c.refExecuted(ent.pay, ent.result, pre, preOK)
 			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
 			if rq := &c.reqs[ri]; !rq.replayed {
 				rq.replayed, rq.refRes = true, ent.result
-				rq.ref = c.refStepOf(ent.req.Op, ent.pay, ent.result, pre, found)
+				if !c.noRefChain && preOK && postOK {
+					rq.ref = refStep{op: ent.req.Op, pre: pre, post: post, ok: true}
+				}
 			}
 			if id, ok := confirmID(ent.req.Op, ent.result); ok {
 				if s0, twice := c.confirms.log(id); twice {

@@ -91,8 +91,12 @@ type Config struct {
 	// take). Otherwise timers are timed: the earliest fires at its
 	// deadline.
 	AsyncTimers bool
-	Progress    func(engine.Stats)
-	Stop        func() bool
+	// KeepSpentVotes explores replicas that keep every vote they took
+	// (tests compare it with the default, pbft.Config.DropSpentVotes: the
+	// same outputs, fewer states).
+	KeepSpentVotes bool
+	Progress       func(engine.Stats)
+	Stop           func() bool
 }
 
 // Limits of the bounds (flags outside them are rejected with these ranges).
@@ -226,6 +230,11 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 		return nil, cfg, err
 	}
 	cfg = cfg.WithDefaults()
+	// Replicas forget the votes their certificates no longer need: their
+	// outputs are the same, so the replay file (a kernel run without it)
+	// gives the explored trace, and states that differ only in which spent
+	// votes arrived merge.
+	cfg.DropSpentVotes = !c.KeepSpentVotes
 	faulty := cfg.Faulty()
 	m := &engine.Model{
 		New: func() ([]sim.Node, error) {

@@ -33,6 +33,10 @@ type Config struct {
 	// FullCertificates: PBFT certificates carry every matching vote held,
 	// not the quorum of lowest replica id (pbft.Config.FullCertificates).
 	FullCertificates bool
+	// DropSpentVotes: PBFT replicas forget the votes an entry's
+	// certificates no longer need (pbft.Config.DropSpentVotes; the same
+	// outputs, less state).
+	DropSpentVotes bool
 
 	// Workload.
 	Clients  int // default 2

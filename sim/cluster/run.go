@@ -348,7 +348,7 @@ func New(cfg Config) (*Cluster, error) {
 				CheckpointInterval: c.CheckpointInterval, Window: c.Window, Batch: c.Batch,
 				ViewChangeTimeout: c.ViewChangeTimeout, BatchTimeout: c.BatchTimeout,
 				Keyring: keys, SM: l, Variant: variant, VerifyCache: verified, Store: cl.stores[id],
-				FullCertificates: c.FullCertificates,
+				FullCertificates: c.FullCertificates, DropSpentVotes: c.DropSpentVotes,
 			})
 			return r, l, err
 		},

@@ -61,6 +61,18 @@ type Config struct {
 	// depend on the other replicas' ids beyond naming them; exhaustive
 	// exploration with symmetry reduction needs replicas that do not.
 	FullCertificates bool
+	// DropSpentVotes makes a replica forget the votes of the other
+	// replicas in a log entry once nothing can read them any more: their
+	// PREPAREs when the entry prepares (the certificate keeps the ones it
+	// uses) and their COMMITs when it commits. Such votes are never read
+	// again: a later vote for the entry is not kept (see Inert), execution
+	// and view changes read the flags and the certificate, and a view
+	// change or a checkpoint clears the entry. The replica's outputs are
+	// the same with it, only its state (and Inspect) holds less, so that
+	// the exhaustive explorer merges states that differ only in which
+	// spent votes arrived. Off for the variants that reopen a prepared
+	// entry (accept-second-preprepare), which recount those votes.
+	DropSpentVotes bool
 	// VerifyCache, if non-nil, is shared by the replicas of one run (with
 	// the same Keyring) so that a message is verified once, not by every
 	// receiver. It changes nothing but speed.

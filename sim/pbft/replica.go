@@ -1000,6 +1000,10 @@ func (r *Replica) checkPrepared(e *entry) {
 	e.certPrep = ps
 	e.certBuf = PreparedCert{PrePrepare: e.pp, Prepares: ps}
 	e.cert = &e.certBuf
+	if r.spentVotes() {
+		dropVotes(r, e.prepares)
+		e.nPrep = 0
+	}
 	ev := r.allocs.prepared.new()
 	*ev = Prepared{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest}
 	r.out.Report(ev)
@@ -1024,11 +1028,38 @@ func (r *Replica) checkPrepared(e *entry) {
 	r.checkCommitted(e)
 }
 
+// spentVotes reports whether the replica forgets the other replicas' votes
+// of an entry once it prepared (PREPAREs) or committed (COMMITs): with
+// Config.DropSpentVotes, under the rules where nothing reads them again.
+// onPrepare and onCommit keep no vote for a prepared or committed entry,
+// checkPrepared and checkCommitted return at once for it, and recount runs
+// only on an entry that acceptPrePrepare fills, which is a fresh one or one
+// that a view change reset (resetView), except under the variant that
+// replaces an accepted PRE-PREPARE (replaceAcceptedPrePrepare), which
+// reopens the entry and counts its votes again. The replica's own vote
+// stays: resendVotes and the stable store read it.
+func (r *Replica) spentVotes() bool {
+	return r.cfg.DropSpentVotes && !r.rules.replaceAcceptedPrePrepare
+}
+
+// dropVotes clears the votes of every replica but this one.
+func dropVotes[M any](r *Replica, votes []*M) {
+	for i := range votes {
+		if sim.NodeID(i) != r.id {
+			votes[i] = nil
+		}
+	}
+}
+
 func (r *Replica) checkCommitted(e *entry) {
 	if e.committed || !e.prepared || e.nCommit < r.commitQuorum() {
 		return
 	}
 	e.committed = true
+	if r.spentVotes() {
+		dropVotes(r, e.commits)
+		e.nCommit = 0
+	}
 	ev := r.allocs.committed.new()
 	*ev = Committed{Replica: r.id, View: e.view, Seq: e.seq, Digest: e.pp.Digest}
 	r.out.Report(ev)
