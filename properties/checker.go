@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -790,7 +791,7 @@ func (c *Checker) fastRecord(r *sim.Record) bool {
 		}
 		switch r.Msg.(type) {
 		case *pbft.Prepare, *pbft.Commit, *pbft.Checkpoint:
-			if c.lastMsg[from] != r.Msg {
+			if !samePtr(c.lastMsg[from], r.Msg) {
 				c.message(r)
 			}
 			return true
@@ -849,6 +850,15 @@ func (c *Checker) fastEvent(r *sim.Record) bool {
 		return false
 	}
 	return true
+}
+
+// samePtr is a == b for b of a pointer type (the messages fastRecord
+// compares): the same dynamic type and pointer, without the runtime's
+// general interface comparison.
+func samePtr(a, b sim.Message) bool {
+	type iface struct{ tab, data unsafe.Pointer }
+	x, y := (*iface)(unsafe.Pointer(&a)), (*iface)(unsafe.Pointer(&b))
+	return x.tab == y.tab && x.data == y.data
 }
 
 // Wants implements sim.KindSink: the checker judges sends, local
@@ -1305,13 +1315,16 @@ func (c *Checker) replay() {
 				continue
 			}
 			ent.pay = paymentOf(ent.req.Op)
-			pre, found := c.ref.Lookup(ent.pay)
-			c.captureStart(ent.pay, pre, found) // (linsegment.go)
+			pre, preOK := c.refRecord(ent.pay)
+			c.captureStart(ent.pay, pre, preOK) // (linsegment.go)
 			ent.result = c.ref.Execute(ent.req.Op)
+			post, postOK := c.refExecuted(ent.pay, ent.result, pre, preOK)
 			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
 			if rq := &c.reqs[ri]; !rq.replayed {
 				rq.replayed, rq.refRes = true, ent.result
-				rq.ref = c.refStepOf(ent.req.Op, ent.pay, ent.result, pre, found)
+				if !c.noRefChain && preOK && postOK {
+					rq.ref = refStep{op: ent.req.Op, pre: pre, post: post, ok: true}
+				}
 			}
 			if id, ok := confirmID(ent.req.Op, ent.result); ok {
 				if s0, twice := c.confirms.log(id); twice {

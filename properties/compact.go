@@ -330,6 +330,7 @@ type foldReqState struct {
 	open       map[string]*payLin // payments with an open segment, carried operations or several states
 	free       []*payLin          // payLins to reuse (at most maxFreePayLins)
 	ledgers    *ledgerCache       // ledgers of recently summarised payments (linsegment.go)
+	refRecs    *refRecs           // the reference ledger's records of recently replayed payments (linsegment.go)
 	minCall    map[string]int64   // cutSegments' scratch: first call of an unfolded submission per payment
 	ids        []string           // cutSegments' scratch
 	busy       map[string]bool    // refHolds' scratch: payments in the unfolded replayed log
@@ -346,11 +347,15 @@ func (f *foldReqState) reset() {
 	f.clientTs.reset()
 	*f = foldReqState{clientTs: f.clientTs, late: f.late[:0], sum: reuse(f.sum), open: reuse(f.open),
 		minCall: reuse(f.minCall), ids: f.ids[:0], busy: reuse(f.busy), blocked: reuse(f.blocked), subMap: f.subMap[:0], reqMap: f.reqMap[:0],
-		free: f.free, ledgers: f.ledgers}
+		free: f.free, ledgers: f.ledgers, refRecs: f.refRecs}
 	if f.ledgers == nil {
 		f.ledgers = &ledgerCache{}
 	}
 	f.ledgers.reset()
+	if f.refRecs == nil {
+		f.refRecs = &refRecs{}
+	}
+	f.refRecs.reset()
 }
 
 // foldedTs is the highest folded timestamp of client (0: none).

@@ -160,27 +160,26 @@ func sumOfRecord(p ledger.Payment, found bool, base paySum) (s paySum, ok bool) 
 func sameState(a, b paySum) bool { return a.st == b.st && a.auth == b.auth && a.ref == b.ref }
 
 // captureStart is called before the reference replay executes an
-// operation of payment id, whose record (p, found) the reference ledger
-// holds then: a payment gets its summary when the reference
+// operation of payment id, whose record the reference ledger holds then as
+// refRecord returns it (s, ok): a payment gets its summary when the reference
 // ledger first executes one of its operations (state none for a new
 // payment) unless it has one or an open segment. A payment without either whose record the reference
 // ledger holds had its summary dropped because the reference ledger held
 // that state and had executed nothing of it that was not folded (see
 // cutPayment): nothing of it was executed since, so the reference ledger's
 // state of it now is where its next segment starts.
-func (c *Checker) captureStart(id string, p ledger.Payment, found bool) {
+func (c *Checker) captureStart(id string, s paySum, ok bool) {
 	f := &c.fold.req
-	if _, ok := f.open[id]; ok {
+	if _, held := f.open[id]; held {
 		return
 	}
-	if _, ok := f.sum[id]; ok {
+	if _, held := f.sum[id]; held {
 		return
 	}
-	s, ok := sumOfRecord(p, found, paySum{})
 	if !ok {
 		s = paySum{flags: sumGaveUp} // not a record the ledger makes: not judged
 		c.linSkipped++
-	} else if found {
+	} else if s.st != 0 { // the payment exists
 		// Its earlier operations were checked and decided (a payment
 		// given up or violated keeps its summary).
 		s.flags = sumDecided | sumEarlier
@@ -380,8 +379,7 @@ func (c *Checker) cutSegments() {
 // refHolds reports whether the reference ledger holds payment id in state
 // s and no operation of id it executed is in the unfolded committed log.
 func (c *Checker) refHolds(id string, s paySum) bool {
-	p, found := c.ref.Lookup(id)
-	r, ok := sumOfRecord(p, found, paySum{})
+	r, ok := c.refRecord(id)
 	if !ok || !sameState(r, s) || c.refBroken {
 		return false
 	}
@@ -529,24 +527,87 @@ type refStep struct {
 	ok        bool
 }
 
-// refStepOf returns the refStep of operation op of payment id, which the
-// reference ledger has just executed from record (pre, found) with result
-// res. A rejected operation (an "error" result) changes nothing (package
-// ledger), so its record after is the one before.
-func (c *Checker) refStepOf(op, id, res string, pre ledger.Payment, found bool) refStep {
-	if c.noRefChain {
-		return refStep{}
+// refRecord returns the reference ledger's record of payment id as a
+// paySum (ok false: a record sumOfRecord does not summarise exactly), from
+// refRecs when it holds the payment, else by a lookup (then kept there).
+func (c *Checker) refRecord(id string) (paySum, bool) {
+	rc := c.fold.req.refRecs
+	if s, ok := rc.get(id); ok {
+		return s, true
 	}
-	a, ok := sumOfRecord(pre, found, paySum{})
-	if !ok {
-		return refStep{}
+	p, found := c.ref.Lookup(id)
+	s, ok := sumOfRecord(p, found, paySum{})
+	if ok {
+		rc.put(id, s)
 	}
-	if strings.HasPrefix(res, "error ") {
-		return refStep{op: op, pre: a, post: a, ok: true}
+	return s, ok
+}
+
+// refExecuted is called after the reference ledger executed an operation
+// of payment id from record (pre, preOK as refRecord returned it) with
+// result res: it returns the payment's record after it, and keeps refRecs
+// exact (the replay's operations are the only ones the reference ledger
+// executes, and an operation changes only its payment). A rejected
+// operation (an "error" result) changes nothing (package ledger), so its
+// record after is the one before.
+func (c *Checker) refExecuted(id, res string, pre paySum, preOK bool) (paySum, bool) {
+	if preOK && strings.HasPrefix(res, "error ") {
+		return pre, true
 	}
-	p, foundP := c.ref.Lookup(id)
-	b, ok := sumOfRecord(p, foundP, paySum{})
-	return refStep{op: op, pre: a, post: b, ok: ok}
+	rc := c.fold.req.refRecs
+	rc.drop(id)
+	return c.refRecord(id)
+}
+
+// refRecs remembers the reference ledger's records of recently replayed
+// payments, direct-mapped by ledgerSlot: an entry is its payment's record
+// in the reference ledger (refExecuted updates it after each operation the
+// replay executes), and saves a trie lookup. Only records that sumOfRecord
+// summarises exactly are held.
+type refRecs struct {
+	ids  [ledgerCacheSize]string
+	recs [ledgerCacheSize]paySum
+	used []uint16 // slots filled since the last reset (see ledgerCache.used)
+}
+
+// get returns payment id's record, if held. The empty id (a malformed
+// operation's) is never held: "" marks an empty slot.
+func (rc *refRecs) get(id string) (paySum, bool) {
+	if i := ledgerSlot(id); id != "" && rc.ids[i] == id {
+		return rc.recs[i], true
+	}
+	return paySum{}, false
+}
+
+// put holds s as payment id's record.
+func (rc *refRecs) put(id string, s paySum) {
+	if id == "" {
+		return
+	}
+	i := ledgerSlot(id)
+	if rc.ids[i] == "" && len(rc.used) <= ledgerCacheSize {
+		rc.used = append(rc.used, uint16(i))
+	}
+	rc.ids[i], rc.recs[i] = id, s
+}
+
+// drop forgets payment id.
+func (rc *refRecs) drop(id string) {
+	if i := ledgerSlot(id); rc.ids[i] == id {
+		rc.ids[i] = ""
+	}
+}
+
+// reset empties rc.
+func (rc *refRecs) reset() {
+	if len(rc.used) > ledgerCacheSize {
+		clear(rc.ids[:])
+	} else {
+		for _, i := range rc.used {
+			rc.ids[i] = ""
+		}
+	}
+	rc.used = rc.used[:0]
 }
 
 // refChain decides the sequential segment seg of payment pl (in call

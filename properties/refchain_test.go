@@ -9,6 +9,7 @@ import (
 
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/cluster"
 	"github.com/pbftsim/pbftsim/sim/ledger"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
@@ -197,5 +198,42 @@ func TestRefChainKeepsViolations(t *testing.T) {
 	}
 	if j := c.linJudgement(); !j.Judged || j.Reason != "" {
 		t.Errorf("in order: linearizability judgement %+v, want judged in full", j)
+	}
+}
+
+// TestRefRecsExact: after runs with many operations per payment (and
+// payments beyond refRecs' slots), every record refRecs holds is the
+// reference ledger's record of its payment. It fails when the replay does
+// not update an entry after an operation (a stale record would start a
+// chain, and captureStart's summary, from the wrong state).
+func TestRefRecsExact(t *testing.T) {
+	for _, payments := range []int{64, 3000} {
+		cfg := scaleConfig(3000, payments)
+		chk := Attach(&cfg, RunOptions{Liveness: true})
+		res, err := cluster.Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chk.Finish(RunEnd(cfg, res, chk.Stopped()))
+		if vs := chk.Violations(); len(vs) > 0 {
+			t.Fatalf("violations %v", vs)
+		}
+		rc := chk.fold.req.refRecs
+		held := 0
+		for i, id := range rc.ids {
+			if id == "" {
+				continue
+			}
+			held++
+			p, found := chk.ref.Lookup(id)
+			want, ok := sumOfRecord(p, found, paySum{})
+			if !ok || !sameState(want, rc.recs[i]) {
+				t.Errorf("%d payments: refRecs holds %+v for %q, the reference ledger %+v (ok %v)", payments, rc.recs[i], id, want, ok)
+			}
+		}
+		if held == 0 {
+			t.Errorf("%d payments: refRecs holds nothing", payments)
+		}
+		t.Logf("%d payments: %d records held, all the reference ledger's", payments, held)
 	}
 }

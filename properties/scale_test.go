@@ -52,7 +52,7 @@ func newTraceSinkBG(w io.Writer, bg bool) *traceSink {
 	t := &traceSink{zw: zw, bin: sim.NewBinarySink(zw)}
 	t.Sink = t.bin
 	if bg {
-		t.bg = pipeline.NewSink(t.bin, 0, 0)
+		t.bg = pipeline.NewSink(t.bin, 0, 2) // as spacetime.CreateTraceWith (traceDepth)
 		t.Sink = t.bg
 	}
 	return t

@@ -41,7 +41,7 @@ const (
 // table (in bytes) kept on the Go heap.
 const (
 	fpMinSlots = 64
-	fpHeapMax  = 16 << 10
+	fpHeapMax  = 8 << 10
 )
 
 // fpSeg is one segment: an open-addressing table with linear probing.

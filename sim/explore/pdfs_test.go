@@ -173,7 +173,11 @@ func TestWorkerWorldsReused(t *testing.T) {
 			t.Fatal("the symmetric model has no group: the test shows nothing about it")
 		}
 		reusedV, reusedT := 0, 0
-		for walk := range 40 {
+		walks := 40
+		if testing.Short() {
+			walks = 16
+		}
+		for walk := range walks {
 			w := w0
 			for step := 0; step < 12; step++ {
 				cs := fresh.Choices(nil, w, b)
@@ -228,14 +232,14 @@ func TestWorkerWorldsReused(t *testing.T) {
 	}
 }
 
-// TestFPSetBytesPerState: the fingerprint set holds 2^19 fingerprints in
+// TestFPSetBytesPerState: the fingerprint set holds 2^18 fingerprints in
 // at most 22 bytes each (8-byte slots at most 3/4 and at least 3/8 full),
 // with (where the system maps memory) its large tables outside the Go heap:
 // the heap grows by less than 2 bytes a fingerprint, so the collector's
 // growth target does not multiply the table (a Go map, or tables on the
 // heap, fail this). The shared set of the parallel search likewise.
 func TestFPSetBytesPerState(t *testing.T) {
-	const n = 1 << 19
+	const n = 1 << 18
 	heap := func() uint64 {
 		var ms runtime.MemStats
 		runtime.GC()
