@@ -24,7 +24,12 @@ func successors(t *testing.T, c Config, maxFlight int) (states, revisits, differ
 	prune := m.Prune
 	m.Prune = func(w *engine.World) bool { return len(w.Flight) > maxFlight || prune(w) }
 	b := engine.Bounds{Drops: c.Drops, TimerLimit: true, Timers: c.Timers}
-	e := engine.NewEngine(m)
+	// The successors are computed by an engine of their own, with a
+	// copier of its own (as a parallel search's worker): the replicas'
+	// step writes run-wide caches that the search's copier shares.
+	m2 := *m
+	m2.Copier = m.Copier.Worker()
+	e := engine.NewEngine(&m2)
 	e.CountFires(true)
 	succ := func(w *engine.World) []uint64 {
 		var hs []uint64
@@ -176,5 +181,42 @@ func TestAsyncVariantsFound(t *testing.T) {
 	}
 	if found == 0 {
 		t.Error("no violation found: want some")
+	}
+}
+
+// BenchmarkTimerSemantics explores one configuration whose timers fire
+// while others are pending (an equivocating primary, a view change, 2
+// timer expirations; states with more than 4 messages in flight not
+// expanded) with timed timers merged by their order, timed timers with
+// their time left hashed (--exact-timers) and asynchronous timers, one
+// worker each: the states, the transitions, the CPU time per transition
+// and per state, and the step memo's hits per transition.
+func BenchmarkTimerSemantics(b *testing.B) {
+	equiv := []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}
+	for _, mode := range []string{"timed-merged", "timed-exact", "async"} {
+		c := Config{Nodes: 4, Requests: 1, Byzantine: equiv, Views: 1, Timers: 2, Inert: true,
+			ExactTimers: mode == "timed-exact", AsyncTimers: mode == "async"}
+		b.Run(mode, func(b *testing.B) {
+			trans, states, hits, depth := 0, 0, 0, 0
+			cpu0 := cpuTime()
+			for b.Loop() {
+				res, err := prunedOnePass(c, 4, 1)
+				if err != nil || res.Found() || !res.Complete {
+					b.Fatal(err, res.Property)
+				}
+				trans += res.Transitions
+				states += res.States
+				hits += res.MemoHits
+				depth = res.Depth
+			}
+			b.ReportMetric(float64(states)/float64(b.N), "states")
+			b.ReportMetric(float64(trans)/float64(b.N), "transitions")
+			b.ReportMetric(float64(hits)/float64(trans), "memo-hits/transition")
+			b.ReportMetric(float64(depth), "longest-path")
+			if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+				b.ReportMetric(cpu*1e6/float64(trans), "cpu-µs/transition")
+				b.ReportMetric(cpu*1e6/float64(states), "cpu-µs/state")
+			}
+		})
 	}
 }

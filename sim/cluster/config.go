@@ -34,8 +34,9 @@ type Config struct {
 	// not the quorum of lowest replica id (pbft.Config.FullCertificates).
 	FullCertificates bool
 	// DropSpentVotes: PBFT replicas forget the votes an entry's
-	// certificates no longer need (pbft.Config.DropSpentVotes; the same
-	// outputs, less state).
+	// certificates no longer need (pbft.Config.DropSpentVotes) and clients
+	// the replies and views they no longer read
+	// (pbft.ClientConfig.DropSpentReplies): the same outputs, less state.
 	DropSpentVotes bool
 
 	// Workload.

@@ -365,6 +365,7 @@ func New(cfg Config) (*Cluster, error) {
 			cli, err := pbft.NewClient(pbft.ClientConfig{
 				ID: id, N: c.N, F: c.F, Source: plan.Client(j),
 				Interval: c.Interval, Timeout: c.ClientTimeout, Variant: variant, Keyring: keys,
+				DropSpentReplies: c.DropSpentVotes,
 			})
 			if err != nil {
 				return nil, err

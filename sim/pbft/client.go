@@ -24,6 +24,14 @@ type ClientConfig struct {
 	Timeout  time.Duration // retransmission timeout, > 0
 	Variant  Variant       // "" for the correct protocol
 	Keyring  *Keyring      // signs the client's requests; must hold a key for ID
+	// DropSpentReplies makes the client forget what nothing reads again:
+	// the replies to a request once it accepts it (they are read only
+	// while a request is outstanding, and the next submission clears
+	// them), and, once every operation is accepted, the views replicas
+	// report (read only to address a later request). Its outputs are the
+	// same; the exhaustive explorer then merges states that differ only in
+	// them, and every REPLY to a finished client is inert.
+	DropSpentReplies bool
 }
 
 // OpSource supplies a client's operations by index, so that a large
@@ -150,6 +158,12 @@ func (c *Client) Step(now sim.Time, in sim.Input, out *sim.Output) {
 	}
 }
 
+// finished reports whether the client forgets what it will never read
+// again (ClientConfig.DropSpentReplies): every operation accepted.
+func (c *Client) finished() bool {
+	return c.cfg.DropSpentReplies && c.cur == nil && c.next >= c.nops
+}
+
 func (c *Client) submit(now sim.Time, out *sim.Output) {
 	c.ts++
 	var op string
@@ -174,6 +188,9 @@ func (c *Client) submit(now sim.Time, out *sim.Output) {
 func (c *Client) onReply(now sim.Time, from sim.NodeID, rep *Reply, out *sim.Output) {
 	if from < 0 || int(from) >= c.cfg.N || rep.Replica != from || rep.Client != c.cfg.ID {
 		return
+	}
+	if c.finished() {
+		return // nothing is sent again: the views are not read
 	}
 	if rep.View > c.views[from] {
 		c.views[from] = rep.View
@@ -208,6 +225,12 @@ func (c *Client) onReply(now sim.Time, from sim.NodeID, rep *Reply, out *sim.Out
 	q := c.cur
 	c.cur = nil
 	c.done++
+	if c.cfg.DropSpentReplies {
+		clear(c.replies)
+	}
+	if c.finished() {
+		clear(c.views)
+	}
 	out.CancelTimer(clientTimerRetry)
 	acc := c.allocs.accepted.new()
 	*acc = Accepted{Client: c.cfg.ID, Timestamp: q.Timestamp, Op: q.Op, Result: rep.Result,

@@ -73,12 +73,14 @@ func (r *Replica) settledEntry(v, seq uint64) *entry {
 
 // Inert reports whether delivering m from `from` to this client, now or
 // later, changes nothing: anything but a REPLY; a REPLY the client never
-// takes (wrong sender, another client's); and a REPLY for a request the
+// takes (wrong sender, another client's); a REPLY for a request the
 // client already accepted (timestamps only grow) that reports no view
-// higher than the one the client has noted for its sender.
+// higher than the one the client has noted for its sender; and, with
+// ClientConfig.DropSpentReplies, any message once every operation is
+// accepted (a finished client stays finished).
 func (c *Client) Inert(from sim.NodeID, m sim.Message) bool {
 	rep, ok := m.(*Reply)
-	if !ok {
+	if !ok || c.finished() {
 		return true
 	}
 	if from < 0 || int(from) >= c.cfg.N || rep.Replica != from || rep.Client != c.cfg.ID {
