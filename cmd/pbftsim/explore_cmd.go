@@ -288,8 +288,8 @@ func exploreAll(w io.Writer, c pexplore.Config) error {
 		if c.TimersMerged() {
 			msg += " (states differing only in their timers' time left merged: --exact-timers keeps them apart)"
 		}
-		if c.AsyncTimers {
-			msg += " (" + pexplore.AsyncDescription + ")"
+		if t := c.AsyncText(); t != "" {
+			msg += " (" + t + ")"
 		}
 		fmt.Fprintln(w, msg)
 	}

@@ -196,13 +196,28 @@ func TestExploreTimersMergedVerdict(t *testing.T) {
 // verdict, every --all-variants row without a finding and the footer say
 // that timers fired at any moment, and no verdict carries the
 // merged-timers caveat (the asynchronous hash merges exactly); with
-// --exact-timers too it is bad input (exit 2).
+// --exact-timers too it is bad input (exit 2). With --timers 0 (no timer
+// expires) or --quiet-timers they do not say "at any moment".
 func TestExploreAsyncTimersVerdict(t *testing.T) {
 	const caveat = "were merged"
 	const async = "timers may fire at any moment (asynchronous)"
 	out, errs, code := cli(t, "explore", "--quiet", "--dfs", "--views", "0", "--timers", "1", "--max-states", "2000", "--async-timers", "--workers", "1")
 	if code != 0 || strings.Contains(out, caveat) || !strings.Contains(out, async) || !strings.Contains(errs, async) {
 		t.Fatalf("exit %d, output:\n%s%s", code, out, errs)
+	}
+	// No timer may expire, or only with no message in flight: not "at any moment".
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{[]string{"--timers", "0"}, "asynchronous timers (none expires)"},
+		{[]string{"--timers", "1", "--quiet-timers"}, "asynchronous timers (in any order)"},
+	} {
+		args := append([]string{"explore", "--quiet", "--dfs", "--views", "0", "--depth", "4", "--async-timers"}, tc.flags...)
+		out, errs, code = cli(t, args...)
+		if code != 0 || strings.Contains(out+errs, async) || !strings.Contains(out+errs, tc.want) {
+			t.Fatalf("%v: exit %d, want %q and not %q, output:\n%s%s", tc.flags, code, tc.want, async, out, errs)
+		}
 	}
 	out, errs, code = cli(t, "explore", "--quiet", "--dfs", "--views", "0", "--timers", "1", "--async-timers", "--exact-timers")
 	if code != 2 || !strings.Contains(errs, "--exact-timers") {

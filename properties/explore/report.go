@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 
@@ -48,7 +49,7 @@ func (c Config) Describe() string {
 		inert += ", exact timer deadlines"
 	}
 	if c.AsyncTimers {
-		inert += ", " + AsyncDescription
+		inert += ", " + cmp.Or(c.AsyncText(), "asynchronous timers (none expires)")
 	}
 	if c.Symmetry {
 		inert += ", symmetry reduction (full certificates)"
@@ -113,10 +114,30 @@ const timeCaveat = "; states differing only in the time left before their timers
 // (in descriptions, verdicts and the --all-variants footer).
 const AsyncDescription = "timers may fire at any moment (asynchronous)"
 
+// AsyncText says what c's asynchronous timers let happen, "" without them
+// or when no timer may expire (--timers 0): AsyncDescription, or with
+// --quiet-timers (which fire only with no message in flight, as
+// quietCaveat says) that they fire in any order.
+func (c Config) AsyncText() string {
+	switch {
+	case !c.AsyncTimers || c.TimerLimit && c.Timers == 0:
+		return ""
+	case c.QuietTimers:
+		return "asynchronous timers (in any order)"
+	}
+	return AsyncDescription
+}
+
 // asyncNote ends a verdict or a table row of an exploration with
 // asynchronous timers that found nothing: what was judged, and its
-// over-approximation of timed runs.
-const asyncNote = "; " + AsyncDescription + ", in any order whatever their deadlines"
+// over-approximation of timed runs ("" when no timer could expire).
+func (c Config) asyncNote() string {
+	t := c.AsyncText()
+	if t == "" {
+		return ""
+	}
+	return "; " + t + ", whatever their deadlines"
+}
 
 // TimersMerged reports whether c's states were merged by the order of
 // their pending timers only while timers could fire (see timeCaveat);
@@ -136,9 +157,7 @@ func (r *Result) Verdict() string {
 	if r.Config.TimersMerged() {
 		v += timeCaveat
 	}
-	if r.Config.AsyncTimers {
-		v += asyncNote
-	}
+	v += r.Config.asyncNote()
 	return v
 }
 
@@ -233,8 +252,8 @@ func AllVariants(c Config, row func(VariantRow)) error {
 		if cv.TimersMerged() && !res.Found() {
 			r.Note += timeCaveat
 		}
-		if cv.AsyncTimers && !res.Found() {
-			r.Note += asyncNote
+		if !res.Found() {
+			r.Note += cv.asyncNote()
 		}
 		row(r)
 		if res.Interrupted && c.Stop != nil && c.Stop() {

@@ -89,7 +89,7 @@ func (s *search) pbfs(w0 *World, recs []Record) error {
 	}
 	ws := make([]*worker, o.Workers)
 	for k := range ws {
-		e := &Engine{m: s.e.m, cp: s.e.cp.Worker(), keep: s.e.keep, countFires: s.e.countFires, verifyInert: s.e.verifyInert}
+		e := s.e.forWorker()
 		ws[k] = &worker{e: e}
 		if o.NewCheck != nil {
 			ws[k].check = o.NewCheck()
@@ -307,4 +307,10 @@ func pathRecordsInto(w *World, chain *[]*recChain, buf *[]Record) []Record {
 	}
 	*chain, *buf = c, out
 	return out
+}
+
+// forWorker returns an engine for a worker of a parallel search: e's model
+// and settings, its own copier (Copier.Worker) and buffers.
+func (e *Engine) forWorker() *Engine {
+	return &Engine{m: e.m, cp: e.cp.Worker(), keep: e.keep, countFires: e.countFires, quiet: e.quiet, verifyInert: e.verifyInert}
 }

@@ -130,7 +130,7 @@ func (s *search) pdfs(w0 *World, lim int) error {
 	r := &pdfsRun{s: s, ws: make([]*pdfsWorker, o.Workers)}
 	defer r.fp.free()
 	for k := range r.ws {
-		e := &Engine{m: s.e.m, cp: s.e.cp.Worker(), keep: s.e.keep, countFires: s.e.countFires, verifyInert: s.e.verifyInert}
+		e := s.e.forWorker()
 		wk := &pdfsWorker{worker: worker{e: e}}
 		if o.NewCheck != nil {
 			wk.check = o.NewCheck()

@@ -227,14 +227,21 @@ type seek struct {
 	off, end     int
 	found, other bool
 	ok           bool
+	deep         []byte // !ok: the payment's record found below maxPath (nil: none)
 }
 
 // find sets s to the way to the slot of the payment with key h and id
 // below root.
 func (s *seek) find(root *node, h uint64, id string) {
-	s.found, s.other, s.ok = false, false, false
+	s.found, s.other, s.ok, s.deep = false, false, false, nil
 	n := root
-	for d := 0; n != nil && d < maxPath; d++ {
+	for d := 0; n != nil; d++ {
+		if d == maxPath {
+			// Keys equal in 64 bits: the slot is deeper than a path holds;
+			// put goes through putDeep, and the record is found the long way.
+			s.deep = get(root, h, id)
+			return
+		}
 		bit := uint16(1) << nibble(h, id, d)
 		s.path[d], s.depth = step{n, bit}, d
 		if n.sub&bit != 0 {
@@ -256,6 +263,9 @@ func (s *seek) find(root *node, h uint64, id string) {
 // rec returns the payment's record that find found (nil: none), a slice of
 // its node's records.
 func (s *seek) rec() []byte {
+	if !s.ok {
+		return s.deep
+	}
 	if !s.found {
 		return nil
 	}

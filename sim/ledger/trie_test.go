@@ -282,7 +282,9 @@ func TestCheckInvariantsFindsBadIndex(t *testing.T) {
 // both modes: persistent (the trie before each put is unchanged after it)
 // and owned. The keys are cut to 4 bits, so that many are equal and some
 // slots lie deeper than maxPath (put then goes through putDeep); the test
-// fails if none does, or if none is reached by a path.
+// fails if none does, or if none is reached by a path. The record that the
+// way finds (seek.rec, which execute reads) is the one get finds, at any
+// depth.
 func TestPutSameAsPutDeep(t *testing.T) {
 	key := func(id []byte) uint64 { return keyOf(id) & (0xf << 60) }
 	r := rand.New(rand.NewPCG(7, 8))
@@ -292,7 +294,7 @@ func TestPutSameAsPutDeep(t *testing.T) {
 			own = &owner{}
 		}
 		var a, b *node
-		deep, shallow := 0, 0
+		deep, shallow, deepFound := 0, 0, 0
 		for i := range 3000 {
 			id := fmt.Sprintf("P%d", r.IntN(600))
 			if r.IntN(8) == 0 {
@@ -307,6 +309,12 @@ func TestPutSameAsPutDeep(t *testing.T) {
 				shallow++
 			} else if a != nil {
 				deep++
+				if s.rec() != nil {
+					deepFound++
+				}
+			}
+			if got, want := s.rec(), get(a, h, id); !bytes.Equal(got, want) {
+				t.Fatalf("owned=%v, put %d (%q): the way found record %q, get finds %q", owned, i, id, got, want)
 			}
 			var before []byte
 			if !owned {
@@ -332,8 +340,8 @@ func TestPutSameAsPutDeep(t *testing.T) {
 				}
 			}
 		}
-		if deep == 0 || shallow == 0 {
-			t.Fatalf("owned=%v: %d puts deeper than maxPath, %d by a path: want both", owned, deep, shallow)
+		if deep == 0 || shallow == 0 || deepFound == 0 {
+			t.Fatalf("owned=%v: %d puts deeper than maxPath (%d of an existing payment), %d by a path: want all", owned, deep, deepFound, shallow)
 		}
 	}
 }
