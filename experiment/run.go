@@ -40,9 +40,9 @@ type Options struct {
 	// Stop, if set, is polled between events: when it returns true the run
 	// is abandoned (Ctrl-C) and Run returns Result.Interrupted.
 	Stop func() bool
-	// Pipeline moves the trace's encoding, compression and writing off
-	// the run's goroutine, onto one of their own (internal/pipeline.Sink).
-	// Every output is the same with it or without; it pays off when
+	// Pipeline moves the trace's compression and writing off the run's
+	// goroutine, onto one of their own (internal/pipeline.Writer). Every
+	// output is the same with it or without; it pays off when
 	// GOMAXPROCS > 1.
 	Pipeline bool
 	// PipelineChecker also runs the checker on a goroutine of its own,

@@ -53,24 +53,26 @@ func TestPipelinedCheckerSameVerdict(t *testing.T) {
 		name := sc.Name + "/" + sc.Protocol.Variant
 		run := func(pipelined bool) (string, []byte) {
 			var buf bytes.Buffer
-			bs := sim.NewBinarySink(&buf)
-			var sink sim.Sink = bs
-			var ps *pipeline.Sink
+			var w interface {
+				Write([]byte) (int, error)
+			} = &buf
+			var pw *pipeline.Writer
 			if pipelined {
-				// the trace's encoder on a goroutine of its own too, as
-				// run --pipeline puts it (spacetime.TraceOptions)
-				ps = pipeline.NewSink(bs, 0, 0)
-				sink = ps
+				pw = pipeline.NewWriter(&buf, 0)
+				w = pw
 			}
-			o, err := RunScenario(sc, RunOptions{Liveness: true, Pipeline: pipelined, Sinks: []sim.Sink{sink}})
+			bs := sim.NewBinarySink(w)
+			o, err := RunScenario(sc, RunOptions{Liveness: true, Pipeline: pipelined, Sinks: []sim.Sink{bs}})
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if ps != nil {
-				ps.Close()
-			}
 			if err := bs.Flush(); err != nil {
 				t.Fatal(err)
+			}
+			if pw != nil {
+				if err := pw.Close(); err != nil {
+					t.Fatal(err)
+				}
 			}
 			return fmt.Sprintf("%s\n%v\n%+v\n%+v\n%v", o.Summary(), o.Verdict(), o.Violations, o.Judgements, o.Result.WithinFaultModel), buf.Bytes()
 		}

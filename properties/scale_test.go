@@ -34,36 +34,38 @@ func scaleConfig(requests, payments int) cluster.Config {
 // traceSink writes the binary trace, zstd-compressed, as `run --trace
 // FILE.pbt.zst` does (the same encoder options), to w.
 type traceSink struct {
-	sim.Sink
-	bin *sim.BinarySink
-	zw  *zstd.Encoder
-	bg  *pipeline.Sink // encoding, compression and writing in the background (nil: inline)
+	*sim.BinarySink
+	zw *zstd.Encoder
+	bg *pipeline.Writer // compression and writing in the background (nil: inline)
 }
 
 func newTraceSink(w io.Writer) *traceSink { return newTraceSinkBG(w, false) }
 
-// newTraceSinkBG is newTraceSink, with the encoding, compression and
-// writing on another goroutine when bg is set (run --pipeline).
+// newTraceSinkBG is newTraceSink, with the compression and writing on
+// another goroutine when bg is set (run --pipeline).
 func newTraceSinkBG(w io.Writer, bg bool) *traceSink {
 	zw, err := zstd.NewWriter(w, spacetime.BinaryTraceZstd...)
 	if err != nil {
 		panic(err)
 	}
-	t := &traceSink{zw: zw, bin: sim.NewBinarySink(zw)}
-	t.Sink = t.bin
+	t := &traceSink{zw: zw}
+	var dst io.Writer = zw
 	if bg {
-		t.bg = pipeline.NewSink(t.bin, 0, 2) // as spacetime.CreateTraceWith (traceDepth)
-		t.Sink = t.bg
+		t.bg = pipeline.NewWriter(zw, 0)
+		dst = t.bg
 	}
+	t.BinarySink = sim.NewBinarySink(dst)
 	return t
 }
 
 func (t *traceSink) Close() error {
-	if t.bg != nil {
-		t.bg.Close()
-	}
-	if err := t.bin.Flush(); err != nil {
+	if err := t.Flush(); err != nil {
 		return err
+	}
+	if t.bg != nil {
+		if err := t.bg.Close(); err != nil {
+			return err
+		}
 	}
 	return t.zw.Close()
 }
@@ -96,7 +98,7 @@ func BenchmarkRunChecked(b *testing.B) {
 		{"n=4", true, false, false, false},
 		{"n=4-trace", true, true, false, false},
 		// run's default (--pipeline): the checker inline, the trace
-		// encoded, compressed and written on another goroutine
+		// encoded inline, compressed and written on another goroutine
 		{"n=4-trace-bg", true, true, false, true},
 		// run --pipeline-checker as well: the checker on its own
 		// goroutine, the trace on another (internal/pipeline)

@@ -114,7 +114,7 @@ was violated within the fault model, 2 bad input.`,
 	f.Uint64Var(&fl.maxEvents, "max-events", 0, "event budget: stop the run after this many events with the verdict budget-exceeded (default: derived from the workload)")
 	f.BoolVar(&fl.check, "check", true, "run the safety, liveness and accountability checkers online")
 	f.BoolVar(&fl.stopOnViolation, "stop-on-violation", false, "stop the run at the first safety violation (default: run to the end and report every violation)")
-	f.BoolVar(&fl.pipeline, "pipeline", true, "encode, compress and write the trace on a goroutine of its own, beside the run's, when GOMAXPROCS > 1; every output is the same either way")
+	f.BoolVar(&fl.pipeline, "pipeline", true, "compress and write the trace on a goroutine of its own, beside the run's, when GOMAXPROCS > 1; every output is the same either way")
 	f.BoolVar(&fl.pipelineChecker, "pipeline-checker", false, "also run the online checker on a goroutine of its own, fed copies of the run's records, when GOMAXPROCS > 1 (not with --stop-on-violation); every output is the same either way, but on a quiet 2-core machine it took more wall-clock and CPU time than the checker inline (README, Performance)")
 	addOutFlag(f, &fl.out, "", "the replay file written on a violation, with its trace and diagram beside it (default "+outDir+"/SCENARIO-seedN.replay.yaml; --out '' writes none)")
 	f.StringVar(&fl.out, "replay-out", "", "old name of --out")

@@ -1,26 +1,29 @@
 // Package pipeline moves work that only reads a run's output off the
 // simulation's goroutine: a Sink hands copies of trace records, in batches
-// and in order, to a consumer sink (the online checker, or the trace's
-// encoder with its compressor and file) on its own goroutine.
+// and in order, to a consumer sink (the online checker) on its own
+// goroutine, and a Writer hands the bytes a trace encoder wrote, in order,
+// to the compressor and the file on another.
 //
-// It does not touch the run: the simulation computes its events and its
+// Neither touches the run: the simulation computes its events and its
 // trace hash exactly as without them, and nothing it does depends on what
 // a consumer did (a consumer that could stop the run, such as a checker
 // that stops at the first violation, must not be put behind a Sink). A
-// consumer sees the same records in the same order as it would inline, so
-// its results are the same; only when it sees them changes. The queue is
-// bounded (a few batches), so memory stays flat and a slow consumer slows
-// the run down rather than letting it run ahead.
+// consumer sees the same records, or bytes, in the same order as it would
+// inline, so its results are the same; only when it sees them changes.
+// Both queues are bounded (a few batches or buffers), so memory stays flat
+// and a slow consumer slows the run down rather than letting it run ahead.
 package pipeline
 
 import (
 	"fmt"
+	"io"
 	"runtime/debug"
+	"sync"
 
 	"github.com/pbftsim/pbftsim/sim"
 )
 
-// Default sizes: records per batch and batches in flight.
+// Default sizes: records per batch and batches (or buffers) in flight.
 const (
 	DefaultBatch = 2048
 	DefaultDepth = 4
@@ -119,11 +122,15 @@ func (s *Sink) consume() {
 	}
 }
 
-// DamageRecords, for tests only, breaks the pipeline on purpose: when set,
-// every batch of records passes through it before its consumer sees it, so
-// a test can show that a reordered, dropped or altered batch is caught. Set
-// it before the run and reset it after it.
-var DamageRecords func([]sim.Record) []sim.Record
+// DamageRecords and DamageBytes, for tests only, break the pipeline on
+// purpose: when set, every batch of records, or every write, passes
+// through them before its consumer sees it, so a test can show that a
+// reordered, dropped or altered batch is caught. Set them before the run
+// and reset them after it.
+var (
+	DamageRecords func([]sim.Record) []sim.Record
+	DamageBytes   func([]byte) []byte
+)
 
 func (s *Sink) feed(b []sim.Record) {
 	if DamageRecords != nil {
@@ -156,4 +163,90 @@ func (s *Sink) Close() {
 	if s.fault != nil {
 		panic(fmt.Sprintf("pipeline: the consumer sink panicked: %v\n\nconsumer goroutine's stack at the panic:\n%s", s.fault, s.stack))
 	}
+}
+
+// Writer is an io.WriteCloser that copies each Write and writes it to its
+// destination on another goroutine, in order and with the same boundaries
+// (the destination sees exactly the calls it would see inline, so a
+// compressor writes the same bytes). At most depth writes are queued or
+// being written. The first error of the destination is returned by the
+// next Write and by Close; the writes after it are dropped.
+type Writer struct {
+	dst  io.Writer
+	full chan []byte
+	free chan []byte
+	done chan struct{}
+	mu   sync.Mutex
+	err  error // the destination's first error (mu)
+	open bool
+}
+
+// NewWriter starts a goroutine writing to dst, with at most depth writes
+// in flight (<= 0: DefaultDepth).
+func NewWriter(dst io.Writer, depth int) *Writer {
+	if depth <= 0 {
+		depth = DefaultDepth
+	}
+	w := &Writer{dst: dst, full: make(chan []byte, depth), free: make(chan []byte, depth),
+		done: make(chan struct{}), open: true}
+	for i := 0; i < depth; i++ {
+		w.free <- nil
+	}
+	go w.write()
+	return w
+}
+
+func (w *Writer) write() {
+	defer close(w.done)
+	failed := false
+	for b := range w.full {
+		if !failed {
+			out := b
+			if DamageBytes != nil {
+				out = DamageBytes(b)
+			}
+			if _, err := w.dst.Write(out); err != nil {
+				failed = true
+				w.mu.Lock()
+				w.err = err
+				w.mu.Unlock()
+			}
+		}
+		w.free <- b[:0]
+	}
+}
+
+// Error returns the destination's first error, if any yet.
+func (w *Writer) Error() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
+}
+
+// Write queues a copy of p. It returns the destination's first error, if
+// one has happened (p is then dropped), or io.ErrClosedPipe after Close.
+func (w *Writer) Write(p []byte) (int, error) {
+	if !w.open {
+		return 0, io.ErrClosedPipe
+	}
+	if err := w.Error(); err != nil {
+		return 0, err
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	b := <-w.free
+	w.full <- append(b, p...)
+	return len(p), nil
+}
+
+// Close waits until every queued write is written and returns the
+// destination's first error. Later calls return the same error.
+func (w *Writer) Close() error {
+	if w.open {
+		w.open = false
+		close(w.full)
+		<-w.done
+	}
+	return w.Error()
 }

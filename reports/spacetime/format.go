@@ -577,36 +577,17 @@ type TraceWriter struct {
 	flush func() error
 	zw    *zstd.Encoder
 	af    *AtomicFile
-	bg    *pipeline.Sink // the background encoder (TraceOptions.Background), nil: none
+	bg    *pipeline.Writer // the background writer (TraceOptions.Background), nil: none
 }
 
 // TraceOptions configures CreateTraceWith.
 type TraceOptions struct {
-	// Background encodes, compresses and writes the trace on another
-	// goroutine (behind an internal/pipeline.Sink): the run's goroutine
-	// only copies each record into a batch. The encoder sees the same
-	// records in the same order, so the file's bytes are the same.
+	// Background compresses and writes the trace on another goroutine
+	// (internal/pipeline.Writer): the sink still encodes each record on
+	// the run's goroutine, and the compressor and the file receive the
+	// same writes in the same order, so the file's bytes are the same.
 	Background bool
 }
-
-// traceBatch and traceDepth size the queue of a background encoder
-// (TraceOptions.Background): batches of pipeline.DefaultBatch records, 2
-// of them (one filled by the run, one encoded). The batches stay allocated
-// for the run (about 100 bytes a record), and the command runs with
-// GOGC=400, which lets the resident size reach about five times the live
-// heap: pipeline.DefaultDepth (4) batches of 2,048 records, ≈0.85 MB live,
-// peaked at 94,960 KiB resident in `run --requests 1000000 --trace
-// x.pbt.zst`, 2 of them at 93,496, against 91,512 with the encoder on the
-// run's goroutine (single runs; the peak varies by a few MB from run to
-// run). Smaller
-// batches cost CPU instead: 4 of 512 records took about 7% more process
-// CPU than 4 of 2,048 in a checked, traced 100,000-request run (3
-// alternating runs each, load ≈20: the consumer parks and is woken four
-// times as often), 2 of 2,048 the same as 4.
-const (
-	traceBatch = pipeline.DefaultBatch
-	traceDepth = 2
-)
 
 // CreateTrace starts writing the trace file at path. An unknown extension is
 // an error that lists the supported ones.
@@ -625,11 +606,11 @@ func CreateTraceWith(path string, o TraceOptions) (*TraceWriter, error) {
 	tw := &TraceWriter{af: af}
 	var w io.Writer = af
 	if format.Compressed {
-		// One encoder goroutine-free stream (concurrency 1): the output
-		// does not depend on scheduling. A 512 KiB window compresses
-		// binary traces as well as 1 MiB (ratio 1.70 on a 4 MB trace)
-		// with about 15% less CPU per byte. A binary trace's literals are
-		// not entropy-coded (BinaryTraceZstd).
+		// One encoder goroutine-free stream (concurrency 1): the run stays
+		// single-threaded and the output does not depend on scheduling. A
+		// 512 KiB window compresses binary traces as well as 1 MiB (ratio
+		// 1.70 on a 4 MB trace) with about 15% less CPU per byte. A binary
+		// trace's literals are not entropy-coded (BinaryTraceZstd).
 		opts := []zstd.EOption{zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
 			zstd.WithWindowSize(1 << 19), zstd.WithLowerEncoderMem(true)}
 		if format.Binary {
@@ -642,6 +623,10 @@ func CreateTraceWith(path string, o TraceOptions) (*TraceWriter, error) {
 		}
 		w = tw.zw
 	}
+	if o.Background {
+		tw.bg = pipeline.NewWriter(w, 0)
+		w = tw.bg
+	}
 	if format.Binary {
 		s := sim.NewBinarySink(w)
 		tw.Sink, tw.flush = s, s.Flush
@@ -649,19 +634,17 @@ func CreateTraceWith(path string, o TraceOptions) (*TraceWriter, error) {
 		s := sim.NewJSONLSink(w)
 		tw.Sink, tw.flush = s, s.Flush
 	}
-	if o.Background {
-		tw.bg = pipeline.NewSink(tw.Sink, traceBatch, traceDepth)
-		tw.Sink = tw.bg
-	}
 	return tw, nil
 }
 
 // Commit flushes the sink and the compressor and moves the file into place.
 func (tw *TraceWriter) Commit() error {
-	if tw.bg != nil {
-		tw.bg.Close() // the encoder has seen every record
-	}
 	err := tw.flush()
+	if tw.bg != nil {
+		if berr := tw.bg.Close(); err == nil {
+			err = berr
+		}
+	}
 	if tw.zw != nil {
 		if cerr := tw.zw.Close(); err == nil {
 			err = cerr
@@ -674,15 +657,10 @@ func (tw *TraceWriter) Commit() error {
 	return tw.af.Commit()
 }
 
-// Abort discards the file (after Commit it does nothing). A panic of the
-// background encoder is not raised again here: Abort is for a run that
-// failed already, and the file is discarded.
+// Abort discards the file (after Commit it does nothing).
 func (tw *TraceWriter) Abort() {
 	if tw.bg != nil {
-		func() {
-			defer func() { recover() }()
-			tw.bg.Close()
-		}()
+		tw.bg.Close()
 	}
 	if tw.zw != nil {
 		tw.zw.Close()

@@ -58,9 +58,8 @@ func BenchmarkTraceSink(b *testing.B) {
 				var zw *zstd.Encoder
 				var s *sim.BinarySink
 				if compressed {
-					// spacetime.BinaryTraceZstd's options (sim does not import reports)
 					zw, err = zstd.NewWriter(&cw, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-						zstd.WithWindowSize(1<<19), zstd.WithLowerEncoderMem(true), zstd.WithNoEntropyCompression(true))
+						zstd.WithWindowSize(1<<19), zstd.WithLowerEncoderMem(true))
 					if err != nil {
 						b.Fatal(err)
 					}
