@@ -805,6 +805,32 @@ func (c *Checker) fastRecord(r *sim.Record) bool {
 	return false
 }
 
+// executedRecord judges replica from's execution ex, reported at t (by
+// fastEvent and event alike).
+func (c *Checker) executedRecord(t sim.Time, from sim.NodeID, ex events.Execution) {
+	if c.correct(from) {
+		c.executed(t, from, ex)
+		if c.opts.FoldOnExecuted {
+			c.executedPrefix()
+		}
+	}
+}
+
+// preparedRecord judges replica from's PREPARED event e, reported at t.
+func (c *Checker) preparedRecord(t sim.Time, from sim.NodeID, e *pbft.Prepared) {
+	if c.correct(from) {
+		c.preparedEvent(t, from, e)
+		c.quorumEvent(t, from, quorumPrepare, e.View, e.Seq, e.Digest)
+	}
+}
+
+// sentPrepareRecord judges replica from's sent PREPARE e, reported at t.
+func (c *Checker) sentPrepareRecord(t sim.Time, from sim.NodeID, e *pbft.SentPrepare) {
+	if c.correct(from) {
+		c.sentPrepare(t, from, e.View, e.Seq, e.Digest, c.repVote(from, e.View, e.Seq))
+	}
+}
+
 // fastEvent is fastRecord for a replica's most frequent events (executed,
 // committed, prepared, sent-prepare: about 15 records a request) in a run
 // that wipes no replica: the judgements of tlRecord and event for them,
@@ -823,12 +849,7 @@ func (c *Checker) fastEvent(r *sim.Record) bool {
 				c.tlExecuted(b, from, e, r.Time)
 			}
 		}
-		if c.correct(from) {
-			c.executed(r.Time, from, e.Execution())
-			if c.opts.FoldOnExecuted {
-				c.executedPrefix()
-			}
-		}
+		c.executedRecord(r.Time, from, e.Execution())
 	case *pbft.Committed:
 		if c.correct(from) {
 			c.agree(r.Time, from, e.View, e.Seq, events.Digest(e.Digest), "committed")
@@ -838,14 +859,9 @@ func (c *Checker) fastEvent(r *sim.Record) bool {
 			}
 		}
 	case *pbft.Prepared:
-		if c.correct(from) {
-			c.preparedEvent(r.Time, from, e)
-			c.quorumEvent(r.Time, from, quorumPrepare, e.View, e.Seq, e.Digest)
-		}
+		c.preparedRecord(r.Time, from, e)
 	case *pbft.SentPrepare:
-		if c.correct(from) {
-			c.sentPrepare(r.Time, from, e.View, e.Seq, e.Digest, c.repVote(from, e.View, e.Seq))
-		}
+		c.sentPrepareRecord(r.Time, from, e)
 	default:
 		return false
 	}
@@ -905,12 +921,7 @@ func (c *Checker) event(r *sim.Record) {
 	case events.Accepted:
 		c.accepted(r.Time, from, e.Acceptance())
 	case events.Executed:
-		if c.correct(from) {
-			c.executed(r.Time, from, e.Execution())
-			if c.opts.FoldOnExecuted {
-				c.executedPrefix()
-			}
-		}
+		c.executedRecord(r.Time, from, e.Execution())
 	case events.Decided:
 		if c.correct(from) {
 			d := e.Decision()
@@ -947,14 +958,9 @@ func (c *Checker) event(r *sim.Record) {
 			c.stateReport(r.Time, from, e.StateReport())
 		}
 	case *pbft.Prepared:
-		if c.correct(from) {
-			c.preparedEvent(r.Time, from, e)
-			c.quorumEvent(r.Time, from, quorumPrepare, e.View, e.Seq, e.Digest)
-		}
+		c.preparedRecord(r.Time, from, e)
 	case *pbft.SentPrepare:
-		if c.correct(from) {
-			c.sentPrepare(r.Time, from, e.View, e.Seq, e.Digest, c.repVote(from, e.View, e.Seq))
-		}
+		c.sentPrepareRecord(r.Time, from, e)
 	case *pbft.StableCheckpoint:
 		if c.correct(from) {
 			c.stableCheckpoint(from, e.Seq)
