@@ -230,12 +230,19 @@ type Model struct {
 	// still advances one Unit per transition (for the records and
 	// replay), but neither the semantics nor the state hash reads a
 	// deadline: the hash holds the set of pending (node, timer id) pairs,
-	// so merging is exact (states with one hash have the same futures, as
-	// long as the nodes' hashed state does not depend on the clock) and
-	// ExactTimers does not apply. An over-approximation of the timed
-	// semantics: two timers, even of one node, may fire in either order
-	// whatever their deadlines. Timer transitions touch only their node,
-	// which sharpens the sleep sets' and DPOR's independence.
+	// so merging is exact and ExactTimers does not apply. An
+	// over-approximation of the timed semantics: two timers, even of one
+	// node, may fire in either order whatever their deadlines. Timer
+	// transitions touch only their node, which sharpens the sleep sets'
+	// independence (DPOR keeps a Fire dependent on every transition).
+	//
+	// Both the exact merging and that independence require that no node's
+	// Step reads its `now` argument in a way that reaches its outputs or
+	// its hashed state (the absolute time of a transition depends on the
+	// path, which the hash leaves out): PBFT's and HotStuff's replicas and
+	// clients store times only in fields the hash and the outputs ignore.
+	// A node that puts the time in a message (sim/echo's PING) breaks it;
+	// nothing checks it at run time.
 	AsyncTimers bool
 }
 
