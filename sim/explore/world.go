@@ -239,10 +239,10 @@ type Model struct {
 	// Both the exact merging and that independence require that no node's
 	// Step reads its `now` argument in a way that reaches its outputs or
 	// its hashed state (the absolute time of a transition depends on the
-	// path, which the hash leaves out): PBFT's and HotStuff's replicas and
-	// clients store times only in fields the hash and the outputs ignore.
-	// A node that puts the time in a message (sim/echo's PING) breaks it;
-	// nothing checks it at run time.
+	// path, which the hash leaves out). PBFT's and HotStuff's replicas do
+	// not read it (a session-9 review); a node that puts the time in a
+	// message (sim/echo's PING) breaks it, and nothing checks it at run
+	// time.
 	AsyncTimers bool
 }
 
