@@ -149,37 +149,54 @@ func TestReleasedWorldsReused(t *testing.T) {
 		t.Fatal(err)
 	}
 	reused := 0
-	for walk := range 40 {
+	var junk []*World
+	walkChoices(fresh, w0, b, 40, func(walk, step int, w *World, cs []Choice, c Choice, next *World, want string) {
+		if _, r := applySame(t, reuse, w, c, want, fmt.Sprintf("walk %d step %d (%v): with released worlds", walk, step, c.Kind)); r {
+			reused++
+		}
+		// Another world from w, released: the next Apply reuses it.
+		x, _ := reuse.Apply(w, cs[0])
+		x.trace = &recChain{}
+		junk = append(junk, x)
+		reuse.Release(junk[len(junk)-1])
+	})
+	if reused == 0 {
+		t.Fatal("no released world was reused: the test shows nothing")
+	}
+}
+
+// walkChoices takes walks paths of up to 12 steps from w0 on engine e
+// within b, choosing transitions by a fixed pattern, and calls visit at each
+// step with the world w, its choices cs, the choice c taken, and the world
+// next that e's Apply of c gives, which the path then continues from, with
+// its description (describe).
+func walkChoices(e *Engine, w0 *World, b Bounds, walks int, visit func(walk, step int, w *World, cs []Choice, c Choice, next *World, want string)) {
+	for walk := range walks {
 		w := w0
-		var junk []*World
 		for step := 0; step < 12; step++ {
-			cs := fresh.Choices(nil, w, b)
+			cs := e.Choices(nil, w, b)
 			if len(cs) == 0 {
 				break
 			}
 			c := cs[(walk*7+step*3)%len(cs)]
-			want, weff := fresh.Apply(w, c)
-			wrecs := fresh.Records()
-			spare := len(reuse.spare)
-			got, geff := reuse.Apply(w, c)
-			grecs := reuse.Records()
-			if spare > len(reuse.spare) {
-				reused++
-			}
-			if g, w := describe(got, geff, grecs), describe(want, weff, wrecs); g != w {
-				t.Fatalf("walk %d step %d (%v): with released worlds\n  %s\nwant\n  %s", walk, step, c.Kind, g, w)
-			}
-			// Another world from w, released: the next Apply reuses it.
-			x, _ := reuse.Apply(w, cs[0])
-			x.trace = &recChain{}
-			junk = append(junk, x)
-			reuse.Release(junk[len(junk)-1])
-			w = want
+			next, eff := e.Apply(w, c)
+			visit(walk, step, w, cs, c, next, describe(next, eff, e.Records()))
+			w = next
 		}
 	}
-	if reused == 0 {
-		t.Fatal("no released world was reused: the test shows nothing")
+}
+
+// applySame applies c to w on engine e, fails the test (saying where) if
+// the result is not described as want, and returns it and whether e reused
+// a released world for it.
+func applySame(t *testing.T, e *Engine, w *World, c Choice, want, where string) (*World, bool) {
+	t.Helper()
+	spare := len(e.spare)
+	got, eff := e.Apply(w, c)
+	if g := describe(got, eff, e.Records()); g != want {
+		t.Fatalf("%s\n  %s\nwant\n  %s", where, g, want)
 	}
+	return got, spare > len(e.spare)
 }
 
 // describe formats a world by content (not the addresses of its nodes and

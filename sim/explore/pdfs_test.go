@@ -177,55 +177,33 @@ func TestWorkerWorldsReused(t *testing.T) {
 		if testing.Short() {
 			walks = 16
 		}
-		for walk := range walks {
-			w := w0
-			for step := 0; step < 12; step++ {
-				cs := fresh.Choices(nil, w, b)
-				if len(cs) == 0 {
-					break
-				}
-				c := cs[(walk*7+step*3)%len(cs)]
-				want, weff := fresh.Apply(w, c)
-				wrecs := fresh.Records()
-				before := describe(w, Effect{}, nil)
-
-				spare := len(victim.spare)
-				got, geff := victim.Apply(w, c)
-				grecs := victim.Records()
-				if spare > len(victim.spare) {
-					reusedV++
-				}
-				if g, w := describe(got, geff, grecs), describe(want, weff, wrecs); g != w {
-					t.Fatalf("sym %v walk %d step %d (%v): victim over released worlds\n  %s\nwant\n  %s", sym, walk, step, c.Kind, g, w)
-				}
-				victim.Release(got) // a finished level
-
-				cp := w.copy()
-				spare = len(thief.spare)
-				got, geff = thief.Apply(cp, c)
-				grecs = thief.Records()
-				if spare > len(thief.spare) {
-					reusedT++
-				}
-				if g, w := describe(got, geff, grecs), describe(want, weff, wrecs); g != w {
-					t.Fatalf("sym %v walk %d step %d (%v): thief from a copy\n  %s\nwant\n  %s", sym, walk, step, c.Kind, g, w)
-				}
-				// The stolen level done: the thief reuses the copy (and
-				// got) for other worlds, which must not touch w.
-				thief.Release(cp)
-				thief.Release(got)
-				y, _ := thief.Apply(w, cs[len(cs)-1])
-				if cw := fresh.Choices(nil, want, b); len(cw) > 0 {
-					x, _ := thief.Apply(want, cw[0])
-					thief.Release(x)
-				}
-				if after := describe(w, Effect{}, nil); after != before {
-					t.Fatalf("sym %v walk %d step %d: the original changed when the thief reused its copy\n  %s\nwas\n  %s", sym, walk, step, after, before)
-				}
-				thief.Release(y)
-				w = want
+		walkChoices(fresh, w0, b, walks, func(walk, step int, w *World, cs []Choice, c Choice, next *World, want string) {
+			before := describe(w, Effect{}, nil)
+			got, r := applySame(t, victim, w, c, want, fmt.Sprintf("sym %v walk %d step %d (%v): victim over released worlds", sym, walk, step, c.Kind))
+			if r {
+				reusedV++
 			}
-		}
+			victim.Release(got) // a finished level
+
+			cp := w.copy()
+			got, r = applySame(t, thief, cp, c, want, fmt.Sprintf("sym %v walk %d step %d (%v): thief from a copy", sym, walk, step, c.Kind))
+			if r {
+				reusedT++
+			}
+			// The stolen level done: the thief reuses the copy (and
+			// got) for other worlds, which must not touch w.
+			thief.Release(cp)
+			thief.Release(got)
+			y, _ := thief.Apply(w, cs[len(cs)-1])
+			if cw := fresh.Choices(nil, next, b); len(cw) > 0 {
+				x, _ := thief.Apply(next, cw[0])
+				thief.Release(x)
+			}
+			if after := describe(w, Effect{}, nil); after != before {
+				t.Fatalf("sym %v walk %d step %d: the original changed when the thief reused its copy\n  %s\nwas\n  %s", sym, walk, step, after, before)
+			}
+			thief.Release(y)
+		})
 		if reusedV == 0 || reusedT == 0 {
 			t.Fatalf("sym %v: released worlds reused %d (victim) and %d (thief) times: the test shows nothing", sym, reusedV, reusedT)
 		}
