@@ -286,19 +286,8 @@ func (s *seek) put(root *node, h uint64, id string, rec []byte, key func([]byte)
 	}
 	d := s.depth
 	n, bit := s.path[d].n, s.path[d].bit
-	mine := own != nil && n.own == own
-	c := n
-	if mine {
-		c.sum = [32]byte{}
-	} else {
-		k := len(n.subs)
-		if s.other {
-			k++ // the record's slot becomes a child node (pair, below)
-		}
-		c = newNode(k)
-		c.occ, c.sub, c.own, c.recs = n.occ, n.sub, own, n.recs // recs: shared until changed
-		c.subs = append(c.subs, n.subs...)
-	}
+	// s.other: the record's slot becomes a child node (pair, below).
+	c, mine := n.writable(own, s.other)
 	switch {
 	case s.found:
 		c.recs = splice(c.recs, s.off, s.end, rec, mine)
@@ -335,6 +324,25 @@ func (s *seek) put(root *node, h uint64, id string, rec []byte, key func([]byte)
 	return c, added
 }
 
+// writable returns the node that put and putDeep change in n's place, and
+// whether it is n itself: n, its hash cleared, when own owns it; else a new
+// node owned by own with n's slots, children and (shared until changed)
+// records, with room for one more child when grow.
+func (n *node) writable(own *owner, grow bool) (c *node, mine bool) {
+	if own != nil && n.own == own {
+		n.sum = [32]byte{}
+		return n, true
+	}
+	k := len(n.subs)
+	if grow {
+		k++
+	}
+	c = newNode(k)
+	c.occ, c.sub, c.own, c.recs = n.occ, n.sub, own, n.recs
+	c.subs = append(c.subs, n.subs...)
+	return c, false
+}
+
 // putDeep is put by recursion, for any depth: it returns a new trie,
 // rooted at depth d, that is n (nil: empty) with the payment id whose
 // record is rec (key h) added or in place of the record with that id; n is
@@ -345,21 +353,12 @@ func putDeep(n *node, d int, h uint64, id string, rec []byte, key func([]byte) u
 	if n == nil {
 		return &node{occ: bit, own: own, recs: slices.Clone(rec)}, true
 	}
-	mine := own != nil && n.own == own
-	c := n
-	if mine {
-		c.sum = [32]byte{}
-	} else {
-		k := len(n.subs)
-		if n.occ&bit != 0 && n.sub&bit == 0 {
-			if off := n.recOff(bit); string(recID(n.recs[off:recEnd(n.recs, off)])) != id {
-				k++ // the record's slot becomes a child node (pair, below)
-			}
-		}
-		c = newNode(k)
-		c.occ, c.sub, c.own, c.recs = n.occ, n.sub, own, n.recs // recs: shared until changed
-		c.subs = append(c.subs, n.subs...)
+	other := false // the slot holds another payment's record: it becomes a child node (pair, below)
+	if n.occ&bit != 0 && n.sub&bit == 0 {
+		off := n.recOff(bit)
+		other = string(recID(n.recs[off:recEnd(n.recs, off)])) != id
 	}
+	c, mine := n.writable(own, other)
 	switch {
 	case n.occ&bit == 0:
 		off := c.recOff(bit)
