@@ -344,6 +344,7 @@ func Explore(c Config) (*Result, error) {
 		VerifyInert:   c.VerifyInert,
 		Records:       true,
 		Check:         check(cfg),
+		NewJudge:      func() engine.Judge { return newJudge(cfg) },
 		LivenessSteps: c.LivenessSteps,
 		Progress:      c.Progress,
 		ProgressEvery: time.Second,
@@ -371,6 +372,11 @@ func Explore(c Config) (*Result, error) {
 	return out, nil
 }
 
+// newJudge returns the depth-first searches' judge of reached worlds:
+// check's verdicts, computed incrementally (a variable: tests compare
+// it with check on every state, or turn it off).
+var newJudge = func(cfg cluster.Config) engine.Judge { return newIncJudge(cfg).judge }
+
 // check returns the judge of a reached world: the properties checkers over
 // the records of its path (crashed replicas count as faulty, as in a run),
 // and accountability of the replicas configured as correct.
@@ -388,9 +394,7 @@ func check(cfg cluster.Config) func(*engine.World, []engine.Record) (string, str
 		}
 		oo := opts
 		if len(crashed) > 0 {
-			oo.Faulty = append(slices.Clone(opts.Faulty), crashed...)
-			slices.Sort(oo.Faulty)
-			oo.Faulty = slices.Compact(oo.Faulty)
+			oo.Faulty = faultyWith(opts.Faulty, crashed)
 		}
 		chk.Reset(oo)
 		for i := range recs {
@@ -399,16 +403,31 @@ func check(cfg cluster.Config) func(*engine.World, []engine.Record) (string, str
 		if len(recs) > 0 {
 			chk.Finish(recs[len(recs)-1].Time)
 		}
-		if v := chk.Violations(); len(v) > 0 {
-			return v[0].Property, v[0].String()
-		}
-		for _, a := range chk.Accused() {
-			if !slices.Contains(oo.Faulty, a.Replica) {
-				return properties.Accountability, "a replica configured as correct provably misbehaved: " + a.Reason
-			}
-		}
-		return "", ""
+		return verdict(chk, oo.Faulty)
 	}
+}
+
+// faultyWith returns the faulty replicas with the crashed ones added (a new
+// sorted slice).
+func faultyWith(faulty, crashed []sim.NodeID) []sim.NodeID {
+	out := append(slices.Clone(faulty), crashed...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// verdict is the judgement of a finished checker whose faulty replicas
+// are faulty: its first violation, else an accusation of a replica
+// configured as correct.
+func verdict(chk *properties.Checker, faulty []sim.NodeID) (string, string) {
+	if v := chk.Violations(); len(v) > 0 {
+		return v[0].Property, v[0].String()
+	}
+	for _, a := range chk.Accused() {
+		if !slices.Contains(faulty, a.Replica) {
+			return properties.Accountability, "a replica configured as correct provably misbehaved: " + a.Reason
+		}
+	}
+	return "", ""
 }
 
 // shorten looks for a counterexample shorter than res.Path breadth-first

@@ -88,6 +88,7 @@ type pdfsWorker struct {
 	buf    []Choice  // scratch
 	found  []Choice  // path of the violation it found
 	prop   [2]string // violated property and detail
+	inc    Judge     // its incremental check (Options.NewJudge; nil: check)
 }
 
 // pdfsRun is the state the workers share.
@@ -135,6 +136,9 @@ func (s *search) pdfs(w0 *World, lim int) error {
 		if o.NewCheck != nil {
 			wk.check = o.NewCheck()
 		}
+		if s.inc != nil {
+			wk.inc = o.NewJudge()
+		}
 		r.ws[k] = wk
 	}
 	// The initial world, on the search's own engine and check (as the
@@ -143,7 +147,7 @@ func (s *search) pdfs(w0 *World, lim int) error {
 	r.states.Store(1)
 	s.res.States = 1
 	var path []Record
-	if o.Records {
+	if o.Records && s.inc == nil {
 		path = s.pathRecords(w0)
 	}
 	if err := s.judge(w0, path, func() []Choice { return nil }); err != nil {
@@ -294,7 +298,11 @@ func (wk *pdfsWorker) path(c Choice) []Choice {
 // judge runs the check and the liveness check on a new world on worker wk.
 func (r *pdfsRun) judge(wk *pdfsWorker, w *World) (string, string) {
 	o := r.s.o
-	if wk.check != nil {
+	if wk.inc != nil {
+		if p, d := wk.inc(w, w.Trace()); p != "" {
+			return p, d
+		}
+	} else if wk.check != nil {
 		var path []Record
 		if o.Records {
 			path = pathRecordsInto(w, &wk.chain, &wk.pbuf)

@@ -63,6 +63,14 @@ type Options struct {
 	// Records keeps the trace records of every transition so that Check
 	// can see the whole path (memory grows with the number of states).
 	Records bool
+	// NewJudge, if set (with Records), returns an incremental check that
+	// the depth-first searches (iterative deepening and one-pass, one per
+	// worker of the parallel one) use instead of Check: given the world's
+	// Trace, it may judge from the verdict state of the path it judged
+	// last when that is the new world's parent's, feeding only the last
+	// transition's records. It must give Check's verdicts; Check still
+	// judges for the other searches, and when NewJudge returns nil.
+	NewJudge func() Judge
 	// Revisit, if set (a test hook), sees every world reached again (its
 	// hash known) by the one-worker breadth-first or depth-first search,
 	// with the records of the path that reached it again (with Records;
@@ -173,6 +181,8 @@ type search struct {
 	// judgeAll: the depth-first search judges every new state (one pass),
 	// not only those at the depth limit.
 	judgeAll bool
+	// inc: the depth-first searches' incremental check (Options.NewJudge).
+	inc Judge
 	// parFound: the parallel depth-first search stopped on a violation or
 	// a broken inertness declaration (Run repeats it on one worker).
 	parFound bool
@@ -348,7 +358,12 @@ func (s *search) visit(w *World, parent int32, c Choice, recs []Record, sleep []
 // judge runs the check and the liveness check on a new world w with the
 // records of its path; on a violation it records it with the path.
 func (s *search) judge(w *World, path []Record, choices func() []Choice) error {
-	if s.o.Check != nil {
+	if s.inc != nil {
+		if p, d := s.inc(w, w.Trace()); p != "" {
+			s.res.Property, s.res.Detail, s.res.Path = p, d, choices()
+			return errStop
+		}
+	} else if s.o.Check != nil {
 		if p, d := s.o.Check(w, path); p != "" {
 			s.res.Property, s.res.Detail, s.res.Path = p, d, choices()
 			return errStop
@@ -594,6 +609,9 @@ func (s *search) iddfs(w0 *World, recs []Record) error {
 		maxD = MaxDFSDepth
 	}
 	first := 1
+	if s.o.NewJudge != nil && s.o.Records {
+		s.inc = s.o.NewJudge()
+	}
 	if !bounded && s.o.TimerLimit {
 		first, s.judgeAll = maxD, true
 	}
@@ -659,7 +677,7 @@ func (s *search) dfsVisit(w *World, lim int) error {
 		if w.Depth == lim || lim == 1 || s.judgeAll {
 			// Below the limit, it was judged by an earlier limit.
 			var path []Record
-			if s.o.Records {
+			if s.o.Records && s.inc == nil {
 				path = s.pathRecords(w)
 			}
 			if err := s.judge(w, path, func() []Choice { return slices.Clone(s.stack) }); err != nil {

@@ -1,0 +1,106 @@
+package explore
+
+import (
+	"slices"
+
+	"github.com/pbftsim/pbftsim/properties"
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/cluster"
+	engine "github.com/pbftsim/pbftsim/sim/explore"
+)
+
+// incJudge is check's verdict computed incrementally: one checker follows
+// the depth-first path. A world whose parent's path is the one judged last
+// is judged by feeding only its last transition's records to the checker
+// and finishing it undoably (properties.FinishUndo); any other world (a
+// sibling, after a backtrack; a transition that crashes a replica not
+// crashed before, which changes the checker's options; after a verdict
+// Finish cannot undo) by resetting the checker and feeding its whole path,
+// as check does.
+type incJudge struct {
+	opts    properties.Options
+	chk     *properties.Checker
+	undo    properties.FinishUndo
+	at      engine.Trace // the path the checker holds (unfinished); zero: none
+	n       int          // its records
+	end     sim.Time     // its last record's time
+	crashed []sim.NodeID // its crashed replicas (faulty for the checker)
+	faulty  []sim.NodeID // the checker's faulty replicas
+	buf     []engine.Record
+	// full: always reset and feed the whole path (tests compare the two).
+	full bool
+	// Incremental and full judgements (tests).
+	incs, fulls int
+}
+
+// newIncJudge returns an incremental judge for cfg's explorations.
+func newIncJudge(cfg cluster.Config) *incJudge {
+	opts := properties.CheckerOptions(cfg)
+	return &incJudge{opts: opts, chk: properties.New(opts)}
+}
+
+// judge returns check's verdict on w, whose path is t.
+func (j *incJudge) judge(w *engine.World, t engine.Trace) (string, string) {
+	last := t.Last()
+	if j.full || j.at.IsZero() || j.at != t.Up() || j.crashes(last) {
+		j.replay(t)
+	} else {
+		j.incs++
+		j.buf = append(j.buf[:0], last...)
+		for i := range j.buf {
+			j.buf[i].Seq = uint64(j.n + i)
+			j.chk.Record(&j.buf[i])
+		}
+		j.n += len(last)
+		if len(last) > 0 {
+			j.end = last[len(last)-1].Time
+		}
+		j.at = t
+	}
+	chk := j.chk
+	if j.n > 0 {
+		j.undo.Finish(chk, j.end)
+	}
+	prop, detail := verdict(chk, j.faulty)
+	if j.n > 0 && !j.undo.Undo() {
+		j.at = engine.Trace{} // finished for good: reset next time
+	}
+	return prop, detail
+}
+
+// crashes reports whether recs crash a replica not crashed on the path held.
+func (j *incJudge) crashes(recs []engine.Record) bool {
+	for i := range recs {
+		if recs[i].Kind == sim.RecCrash && !slices.Contains(j.crashed, recs[i].From) {
+			return true
+		}
+	}
+	return false
+}
+
+// replay resets the checker to t's whole path, as check does.
+func (j *incJudge) replay(t engine.Trace) {
+	j.fulls++
+	recs := t.Records(j.buf)
+	j.buf = recs
+	j.crashed = j.crashed[:0]
+	for _, r := range recs {
+		if r.Kind == sim.RecCrash && !slices.Contains(j.crashed, r.From) {
+			j.crashed = append(j.crashed, r.From)
+		}
+	}
+	oo := j.opts
+	if len(j.crashed) > 0 {
+		oo.Faulty = faultyWith(j.opts.Faulty, j.crashed)
+	}
+	j.faulty = oo.Faulty
+	j.chk.Reset(oo)
+	for i := range recs {
+		j.chk.Record(&recs[i])
+	}
+	j.n = len(recs)
+	if j.n > 0 {
+		j.end = recs[j.n-1].Time
+	}
+	j.at = t
+}
