@@ -381,7 +381,11 @@ var newJudge = func(cfg cluster.Config) engine.Judge { return newIncJudge(cfg).j
 // the records of its path (crashed replicas count as faulty, as in a run),
 // and accountability of the replicas configured as correct.
 func check(cfg cluster.Config) func(*engine.World, []engine.Record) (string, string) {
-	opts := properties.CheckerOptions(cfg)
+	return checkWith(properties.CheckerOptions(cfg))
+}
+
+// checkWith is check with checker options opts.
+func checkWith(opts properties.Options) func(*engine.World, []engine.Record) (string, string) {
 	chk := properties.New(opts)
 	var crashed []sim.NodeID
 	return func(w *engine.World, recs []engine.Record) (string, string) {

@@ -35,7 +35,11 @@ type incJudge struct {
 
 // newIncJudge returns an incremental judge for cfg's explorations.
 func newIncJudge(cfg cluster.Config) *incJudge {
-	opts := properties.CheckerOptions(cfg)
+	return newIncJudgeWith(properties.CheckerOptions(cfg))
+}
+
+// newIncJudgeWith returns an incremental judge with checker options opts.
+func newIncJudgeWith(opts properties.Options) *incJudge {
 	return &incJudge{opts: opts, chk: properties.New(opts)}
 }
 

@@ -72,6 +72,7 @@ func prunedOnePass(c Config, maxFlight, workers int) (*engine.Result, error) {
 		Records:  true,
 		Check:    check(cfg),
 		NewCheck: func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
+		NewJudge: func() engine.Judge { return newJudge(cfg) },
 	})
 }
 
