@@ -2,8 +2,8 @@ package explore
 
 import (
 	"fmt"
-	"sync"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
