@@ -555,18 +555,10 @@ func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
 	if n.summed() {
 		return n.sum
 	}
-	// Find the children to hash first, reading every child's cached hash
-	// without a branch per child: siblings were built at different times
-	// and are seldom in the cache, and with a branch on each read (which
-	// mispredicts at the child to hash) the misses waited on one another;
-	// without, they overlap. The reads below then hit the cache.
-	var todo uint32
-	for i, c := range n.subs {
-		w := binary.LittleEndian.Uint64(c.sum[:8])
-		todo |= uint32(^(w|-w)>>63) << (i & 31) // bit i: c.sum not set
-	}
-	for ; todo != 0; todo &= todo - 1 {
-		hashNode(n.subs[bits.TrailingZeros32(todo)], buf, hashed)
+	for _, c := range n.subs {
+		if !c.summed() {
+			hashNode(c, buf, hashed)
+		}
 	}
 	b := append((*buf)[:0], 'N', byte(n.occ>>8), byte(n.occ), byte(n.sub>>8), byte(n.sub))
 	if n.sub == 0 {
