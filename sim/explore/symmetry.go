@@ -359,21 +359,24 @@ func (s *symHasher) world(w *World, k int) uint64 {
 	return w.hashRest(h, s.ts, perm)
 }
 
-// sortTimers puts w's timers in firing order into s.ts.
+// sortTimers puts w's timers in firing order into s.ts (deadline, then
+// arming order; by insertion: there are few). With asynchronous timers
+// the hash takes them as a set, in any order: they are not sorted.
 func (s *symHasher) sortTimers(w *World) {
-	s.ts = append(s.ts[:0], w.Timers...)
-	slices.SortFunc(s.ts, func(a, b Timer) int {
-		if a.At != b.At {
-			if a.At < b.At {
-				return -1
-			}
-			return 1
+	if w.async {
+		s.ts = append(s.ts[:0], w.Timers...)
+		return
+	}
+	ts := s.ts[:0]
+	for _, t := range w.Timers {
+		j := len(ts)
+		ts = append(ts, t)
+		for ; j > 0 && (t.At < ts[j-1].At || t.At == ts[j-1].At && t.Seq < ts[j-1].Seq); j-- {
+			ts[j] = ts[j-1]
 		}
-		if a.Seq < b.Seq {
-			return -1
-		}
-		return 1
-	})
+		ts[j] = t
+	}
+	s.ts = ts
 }
 
 // key sets w.skey: the least hash of w over the group.
