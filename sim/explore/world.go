@@ -172,6 +172,7 @@ type Engine struct {
 	rslab []Record
 	spare []*World // released worlds (Release)
 	sym   *symHasher
+	peekState
 }
 
 // Model describes what to explore.
@@ -625,6 +626,40 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 	} else {
 		nw = newWorld(len(w.Nodes))
 	}
+	e.derive(nw, w)
+	nTimers, tseq := len(nw.Timers), nw.seq
+	e.transition(w, nw, c)
+	e.fbuf, e.tbuf = nw.Flight[:0], nw.Timers[:0]
+	nw.Flight, nw.Timers = into(sf, nw.Flight), into(st, nw.Timers)
+	var eff Effect
+	for i, st := range e.stepped {
+		if st {
+			if !e.hashed[i] {
+				nw.nh[i] = e.cp.Hash(nw.Nodes[i])
+			}
+			eff.Nodes |= 1 << uint(i%64)
+		}
+	}
+	if w.sg != nil {
+		e.symApply(w, nw)
+	}
+	if nw.async {
+		eff.Local = !(e.quiet && c.Kind == Fire)
+		if brokenAsyncFire && c.Kind == Fire {
+			eff.Nodes = 0 // as if it touched no node
+		}
+		return nw, eff
+	}
+	eff.Timers = c.Kind == Fire || c.Kind == Crash || len(nw.Timers) != nTimers || timersArmed(nw, tseq)
+	eff.Close = eff.Timers && timersClose(nw, tseq)
+	return nw, eff
+}
+
+// derive makes nw (whose per-node slices have w's length) the world w
+// before a transition: w's nodes (shared), hashes, down nodes, network,
+// timers in the engine's buffers, counters and one more depth; and begins
+// the transition.
+func (e *Engine) derive(nw, w *World) {
 	copy(nw.Nodes, w.Nodes)
 	copy(nw.nh, w.nh)
 	copy(nw.Down, w.Down)
@@ -633,7 +668,11 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 	nw.Drops, nw.Dups, nw.Crashes, nw.Fires = w.Drops, w.Dups, w.Crashes, w.Fires
 	nw.exact, nw.async = w.exact, w.async
 	e.begin(nw, false)
-	nTimers, tseq := len(nw.Timers), nw.seq
+}
+
+// transition carries out c on nw (derived from w): the transition itself,
+// the self-sends and due timers it causes, and the inert discards.
+func (e *Engine) transition(w, nw *World, c Choice) {
 	switch c.Kind {
 	case Deliver:
 		f := nw.Flight[c.Msg]
@@ -690,30 +729,6 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		}
 		e.discardInert(nw, w.sends)
 	}
-	e.fbuf, e.tbuf = nw.Flight[:0], nw.Timers[:0]
-	nw.Flight, nw.Timers = into(sf, nw.Flight), into(st, nw.Timers)
-	var eff Effect
-	for i, st := range e.stepped {
-		if st {
-			if !e.hashed[i] {
-				nw.nh[i] = e.cp.Hash(nw.Nodes[i])
-			}
-			eff.Nodes |= 1 << uint(i%64)
-		}
-	}
-	if w.sg != nil {
-		e.symApply(w, nw)
-	}
-	if nw.async {
-		eff.Local = !(e.quiet && c.Kind == Fire)
-		if brokenAsyncFire && c.Kind == Fire {
-			eff.Nodes = 0 // as if it touched no node
-		}
-		return nw, eff
-	}
-	eff.Timers = c.Kind == Fire || c.Kind == Crash || len(nw.Timers) != nTimers || timersArmed(nw, tseq)
-	eff.Close = eff.Timers && timersClose(nw, tseq)
-	return nw, eff
 }
 
 // timersClose reports whether a timer armed after seq has a deadline within
