@@ -517,6 +517,23 @@ type Bounds struct {
 	// while a message is in flight is then not explored. (The fair
 	// continuation of the liveness check fires timers the same way.)
 	QuietTimers bool
+	// SubsumeDrops makes Choices offer no Drop transition: neither a
+	// budgeted drop (Drops is not spent) nor the withholding of a faulty
+	// sender's message. For safety a lost message is one never delivered:
+	// removing the Drop transitions from a path leaves a path that is
+	// enabled (a delivery needs its message in flight, which a drop only
+	// takes away) and steps every node identically, so it reaches the same
+	// node states, down nodes and pending timers (with more messages in
+	// flight) and the same records but the drops'. That holds with
+	// asynchronous timers (Model.AsyncTimers: a Fire needs only a pending
+	// timer, and no node reads the clock) and without QuietTimers (there a
+	// drop can enable a Fire) and without a liveness check (a drop can make
+	// a fair continuation fail), and only for a Check that reads neither
+	// drop records (RecDrop with DropFilter) nor more of the records' times
+	// than their order. Nothing checks these conditions here: the caller
+	// sets it when they hold (TestSubsumedDropsSameNodeStates shows the
+	// node states differ with timed or quiet timers).
+	SubsumeDrops bool
 }
 
 // Limit returns b without its depth bound (the budgets only).
@@ -546,10 +563,10 @@ func (e *Engine) Choices(dst []Choice, w *World, b Bounds) []Choice {
 				continue
 			}
 			dst = append(dst, Choice{Kind: Deliver, Msg: i})
-			if w.Drops < b.Drops || slices.Contains(e.m.Faulty, f.From) {
+			if !b.SubsumeDrops && (w.Drops < b.Drops || slices.Contains(e.m.Faulty, f.From)) {
 				dst = append(dst, Choice{Kind: Drop, Msg: i})
 			}
-			if w.Dups < b.Duplicates && !f.Duped {
+			if w.Dups < b.Duplicates && !f.Duped && !(brokenSubsumeDups && b.SubsumeDrops) {
 				dst = append(dst, Choice{Kind: Duplicate, Msg: i})
 			}
 		}
@@ -855,6 +872,10 @@ const maxSpare = 16
 // that it is independent of the deliveries to its own node (tests show
 // that the comparison of reduced and unreduced explorations catches it).
 var brokenAsyncFire bool
+
+// brokenSubsumeDups makes SubsumeDrops leave out the Duplicate choices
+// too (tests show that the node states then differ).
+var brokenSubsumeDups bool
 
 // brokenAsyncHash leaves the pending timers out of the hash of a world
 // with asynchronous timers (tests show that the exactness checks catch it).
