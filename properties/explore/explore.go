@@ -91,6 +91,10 @@ type Config struct {
 	// take). Otherwise timers are timed: the earliest fires at its
 	// deadline.
 	AsyncTimers bool
+	// ExplicitDrops explores Drop transitions (drops and the Byzantine
+	// replicas' withholding) even where they are subsumed for safety (see
+	// DropsSubsumed).
+	ExplicitDrops bool
 	// KeepSpentVotes explores replicas that keep every vote they took
 	// (tests compare it with the default, pbft.Config.DropSpentVotes: the
 	// same outputs, fewer states).
@@ -281,6 +285,43 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 	return m, cfg, nil
 }
 
+// DropsSubsumed reports whether c's exploration offers no Drop transition
+// because, for safety, a lost message is one never delivered
+// (engine.Bounds.SubsumeDrops): with asynchronous timers (a timer needs
+// no message to be gone to fire, and no replica reads the clock), without
+// --quiet-timers (where a drop can let a timer fire) and without a
+// liveness check (where a drop can stop a fair continuation), unless
+// ExplicitDrops. Then every path with drops or withheld messages reaches
+// the replica states, down replicas and pending timers of the same path
+// without them (more messages stay in flight), with the same records but
+// the drops'. The checkers read a drop record only as the sending of its
+// message (a kernel filter traces a send it drops as RecDrop), which the
+// explorer has traced as RecSend already, and handling a message again is
+// a no-op for them (own and sentPrepare compare digests, VIEW-CHANGEs and
+// NEW-VIEWs are judged once per message, state reports compare digests);
+// times shrink but keep their order, and the only checker that reads
+// times (timeliness) bounds how late a replica may act, which no explored
+// path (997 ns a transition) approaches. Only with drops or Byzantine
+// replicas to subsume.
+func (c Config) DropsSubsumed() bool {
+	return c.AsyncTimers && !c.QuietTimers && c.LivenessSteps == 0 && !c.ExplicitDrops && (c.Drops > 0 || len(c.Byzantine) > 0)
+}
+
+// DropsNote says what DropsSubsumed did ("" when it did not).
+func (c Config) DropsNote() string {
+	if !c.DropsSubsumed() {
+		return ""
+	}
+	what := fmt.Sprintf("drops %d", c.Drops)
+	switch {
+	case c.Drops == 0:
+		what = "withholding by Byzantine replicas"
+	case len(c.Byzantine) > 0:
+		what += " and withholding by Byzantine replicas"
+	}
+	return what + ": subsumed for safety (a lost message is one never delivered; asynchronous timers, no liveness check), so no Drop transitions were explored (--explicit-drops explores them)"
+}
+
 // ParallelWorkers returns the number of goroutines the exploration of c
 // uses: c.Workers for a breadth-first search without sleep sets and for
 // the one-pass depth-first search (DFS with a timer bound and no depth
@@ -334,7 +375,7 @@ func Explore(c Config) (*Result, error) {
 	}
 	o := engine.Options{
 		Bounds: engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth,
-			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: c.QuietTimers},
+			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: c.QuietTimers, SubsumeDrops: c.DropsSubsumed()},
 		DFS:           c.DFS,
 		Workers:       c.Workers,
 		NewCheck:      func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },

@@ -56,6 +56,9 @@ func (c Config) Describe() string {
 	} else if c.FullCertificates {
 		inert += ", full certificates"
 	}
+	if n := c.DropsNote(); n != "" {
+		inert += "; " + n
+	}
 	return fmt.Sprintf("variant %s: n=%d, %d request(s), drops %d, duplicates %d, crashes %d, byzantine %s, views <= %d, timer expirations %s, depth %s%s",
 		name, c.Nodes, c.Requests, c.Drops, c.Duplicates, c.Crashes, byz, c.Views, timers, depth, inert)
 }
@@ -158,6 +161,9 @@ func (r *Result) Verdict() string {
 		v += timeCaveat
 	}
 	v += r.Config.asyncNote()
+	if n := r.Config.DropsNote(); n != "" {
+		v += "; " + n
+	}
 	return v
 }
 
@@ -254,6 +260,9 @@ func AllVariants(c Config, row func(VariantRow)) error {
 		}
 		if !res.Found() {
 			r.Note += cv.asyncNote()
+			if n := cv.DropsNote(); n != "" {
+				r.Note += "; " + n
+			}
 		}
 		row(r)
 		if res.Interrupted && c.Stop != nil && c.Stop() {

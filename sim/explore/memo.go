@@ -113,6 +113,10 @@ func (e *Engine) step(w *World, id sim.NodeID, in sim.Input, x uint64) {
 			return
 		}
 	}
+	if e.peeking {
+		e.peekMiss = true // Peek steps no node: it cannot tell
+		return
+	}
 	nd := e.touch(w, id)
 	nd.Step(w.Now, in, &e.out)
 	e.hashed[id] = false

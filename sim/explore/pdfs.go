@@ -229,13 +229,21 @@ func (r *pdfsRun) work(k int, wk *pdfsWorker, lim int, busy bool) {
 		f.next++
 		wk.mu.Unlock()
 
-		nw, _ := e.Apply(w, c)
 		wk.st.Transitions++
 		if wk.tick++; wk.tick >= 1024 {
 			wk.tick = 0
 			r.poll(k, wk)
 		}
-		if !r.fp.add(nw.Hash()) {
+		// A successor seen before is not built when Peek can tell its
+		// hash.
+		h, known := e.Peek(w, c)
+		if known && !r.fp.add(h) {
+			wk.st.Revisits++
+			e.Revisited()
+			continue
+		}
+		nw, _ := e.Apply(w, c)
+		if !known && !r.fp.add(nw.Hash()) {
 			wk.st.Revisits++
 			e.Release(nw) // seen by nobody
 			continue

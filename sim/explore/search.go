@@ -638,6 +638,12 @@ func (s *search) iddfs(w0 *World, recs []Record) error {
 // by a shorter path than before, judges and expands it.
 func (s *search) dfsVisit(w *World, lim int) error {
 	isNew, shallower := s.fp.visit(w.Hash(), w.Depth)
+	return s.dfsVisited(w, lim, isNew, shallower)
+}
+
+// dfsVisited is dfsVisit once w's fingerprint is in the visited set
+// (isNew, shallower: what the insertion said).
+func (s *search) dfsVisited(w *World, lim int, isNew, shallower bool) error {
 	if !isNew && !shallower {
 		s.res.Revisits++
 		if s.o.Revisit != nil {
@@ -689,11 +695,30 @@ func (s *search) dfsVisit(w *World, lim int) error {
 		return nil
 	}
 	for _, c := range choices {
+		// A successor seen before is not built when Peek can tell its
+		// hash (not with a Revisit hook, which sees the world).
+		var isNew, shallower, known bool
+		if s.o.Revisit == nil {
+			if h, ok := s.e.Peek(w, c); ok {
+				known = true
+				if isNew, shallower = s.fp.visit(h, w.Depth+1); !isNew && !shallower {
+					s.res.Transitions++
+					s.res.Revisits++
+					s.e.Revisited()
+					continue
+				}
+			}
+		}
 		nw, _ := s.e.Apply(w, c)
 		s.res.Transitions++
 		nw.trace = w.trace // dfsVisit adds the transition's records
 		s.stack = append(s.stack, c)
-		err := s.dfsVisit(nw, lim)
+		var err error
+		if known {
+			err = s.dfsVisited(nw, lim, isNew, shallower)
+		} else {
+			err = s.dfsVisit(nw, lim)
+		}
 		s.stack = s.stack[:len(s.stack)-1]
 		if err != nil {
 			return err

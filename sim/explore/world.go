@@ -172,6 +172,7 @@ type Engine struct {
 	rslab []Record
 	spare []*World // released worlds (Release)
 	sym   *symHasher
+	peekState
 }
 
 // Model describes what to explore.
@@ -516,6 +517,23 @@ type Bounds struct {
 	// while a message is in flight is then not explored. (The fair
 	// continuation of the liveness check fires timers the same way.)
 	QuietTimers bool
+	// SubsumeDrops makes Choices offer no Drop transition: neither a
+	// budgeted drop (Drops is not spent) nor the withholding of a faulty
+	// sender's message. For safety a lost message is one never delivered:
+	// removing the Drop transitions from a path leaves a path that is
+	// enabled (a delivery needs its message in flight, which a drop only
+	// takes away) and steps every node identically, so it reaches the same
+	// node states, down nodes and pending timers (with more messages in
+	// flight) and the same records but the drops'. That holds with
+	// asynchronous timers (Model.AsyncTimers: a Fire needs only a pending
+	// timer, and no node reads the clock) and without QuietTimers (there a
+	// drop can enable a Fire) and without a liveness check (a drop can make
+	// a fair continuation fail), and only for a Check that reads neither
+	// drop records (RecDrop with DropFilter) nor more of the records' times
+	// than their order. Nothing checks these conditions here: the caller
+	// sets it when they hold (TestSubsumedDropsSameNodeStates shows the
+	// node states differ with timed or quiet timers).
+	SubsumeDrops bool
 }
 
 // Limit returns b without its depth bound (the budgets only).
@@ -545,10 +563,10 @@ func (e *Engine) Choices(dst []Choice, w *World, b Bounds) []Choice {
 				continue
 			}
 			dst = append(dst, Choice{Kind: Deliver, Msg: i})
-			if w.Drops < b.Drops || slices.Contains(e.m.Faulty, f.From) {
+			if !b.SubsumeDrops && (w.Drops < b.Drops || slices.Contains(e.m.Faulty, f.From)) {
 				dst = append(dst, Choice{Kind: Drop, Msg: i})
 			}
-			if w.Dups < b.Duplicates && !f.Duped {
+			if w.Dups < b.Duplicates && !f.Duped && !(brokenSubsumeDups && b.SubsumeDrops) {
 				dst = append(dst, Choice{Kind: Duplicate, Msg: i})
 			}
 		}
@@ -608,6 +626,40 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 	} else {
 		nw = newWorld(len(w.Nodes))
 	}
+	e.derive(nw, w)
+	nTimers, tseq := len(nw.Timers), nw.seq
+	e.transition(w, nw, c)
+	e.fbuf, e.tbuf = nw.Flight[:0], nw.Timers[:0]
+	nw.Flight, nw.Timers = into(sf, nw.Flight), into(st, nw.Timers)
+	var eff Effect
+	for i, st := range e.stepped {
+		if st {
+			if !e.hashed[i] {
+				nw.nh[i] = e.cp.Hash(nw.Nodes[i])
+			}
+			eff.Nodes |= 1 << uint(i%64)
+		}
+	}
+	if w.sg != nil {
+		e.symApply(w, nw)
+	}
+	if nw.async {
+		eff.Local = !(e.quiet && c.Kind == Fire)
+		if brokenAsyncFire && c.Kind == Fire {
+			eff.Nodes = 0 // as if it touched no node
+		}
+		return nw, eff
+	}
+	eff.Timers = c.Kind == Fire || c.Kind == Crash || len(nw.Timers) != nTimers || timersArmed(nw, tseq)
+	eff.Close = eff.Timers && timersClose(nw, tseq)
+	return nw, eff
+}
+
+// derive makes nw (whose per-node slices have w's length) the world w
+// before a transition: w's nodes (shared), hashes, down nodes, network,
+// timers in the engine's buffers, counters and one more depth; and begins
+// the transition.
+func (e *Engine) derive(nw, w *World) {
 	copy(nw.Nodes, w.Nodes)
 	copy(nw.nh, w.nh)
 	copy(nw.Down, w.Down)
@@ -616,7 +668,11 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 	nw.Drops, nw.Dups, nw.Crashes, nw.Fires = w.Drops, w.Dups, w.Crashes, w.Fires
 	nw.exact, nw.async = w.exact, w.async
 	e.begin(nw, false)
-	nTimers, tseq := len(nw.Timers), nw.seq
+}
+
+// transition carries out c on nw (derived from w): the transition itself,
+// the self-sends and due timers it causes, and the inert discards.
+func (e *Engine) transition(w, nw *World, c Choice) {
 	switch c.Kind {
 	case Deliver:
 		f := nw.Flight[c.Msg]
@@ -673,30 +729,6 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		}
 		e.discardInert(nw, w.sends)
 	}
-	e.fbuf, e.tbuf = nw.Flight[:0], nw.Timers[:0]
-	nw.Flight, nw.Timers = into(sf, nw.Flight), into(st, nw.Timers)
-	var eff Effect
-	for i, st := range e.stepped {
-		if st {
-			if !e.hashed[i] {
-				nw.nh[i] = e.cp.Hash(nw.Nodes[i])
-			}
-			eff.Nodes |= 1 << uint(i%64)
-		}
-	}
-	if w.sg != nil {
-		e.symApply(w, nw)
-	}
-	if nw.async {
-		eff.Local = !(e.quiet && c.Kind == Fire)
-		if brokenAsyncFire && c.Kind == Fire {
-			eff.Nodes = 0 // as if it touched no node
-		}
-		return nw, eff
-	}
-	eff.Timers = c.Kind == Fire || c.Kind == Crash || len(nw.Timers) != nTimers || timersArmed(nw, tseq)
-	eff.Close = eff.Timers && timersClose(nw, tseq)
-	return nw, eff
 }
 
 // timersClose reports whether a timer armed after seq has a deadline within
@@ -847,6 +879,10 @@ const maxSpare = 16
 // that it is independent of the deliveries to its own node (tests show
 // that the comparison of reduced and unreduced explorations catches it).
 var brokenAsyncFire bool
+
+// brokenSubsumeDups makes SubsumeDrops leave out the Duplicate choices
+// too (tests show that the node states then differ).
+var brokenSubsumeDups bool
 
 // brokenAsyncHash leaves the pending timers out of the hash of a world
 // with asynchronous timers (tests show that the exactness checks catch it).
