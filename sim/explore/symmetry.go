@@ -359,9 +359,9 @@ func (s *symHasher) world(w *World, k int) uint64 {
 	return w.hashRest(h, s.ts, perm)
 }
 
-// sortTimers puts w's timers in firing order into s.ts (deadline, then
-// arming order; by insertion: there are few). With asynchronous timers
-// the hash takes them as a set, in any order: they are not sorted.
+// sortTimers puts w's timers in firing order into s.ts (by insertion:
+// there are few; with asynchronous timers, whose hash is that of a set, in
+// any order).
 func (s *symHasher) sortTimers(w *World) {
 	if w.async {
 		s.ts = append(s.ts[:0], w.Timers...)
@@ -369,12 +369,7 @@ func (s *symHasher) sortTimers(w *World) {
 	}
 	ts := s.ts[:0]
 	for _, t := range w.Timers {
-		j := len(ts)
-		ts = append(ts, t)
-		for ; j > 0 && (t.At < ts[j-1].At || t.At == ts[j-1].At && t.Seq < ts[j-1].Seq); j-- {
-			ts[j] = ts[j-1]
-		}
-		ts[j] = t
+		ts = insertTimer(ts, t)
 	}
 	s.ts = ts
 }
