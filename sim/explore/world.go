@@ -802,14 +802,21 @@ func (w *World) Hash() uint64 {
 		ts = make([]Timer, 0, len(w.Timers))
 	}
 	for _, t := range w.Timers {
-		j := len(ts)
-		ts = append(ts, t)
-		for ; j > 0 && (t.At < ts[j-1].At || t.At == ts[j-1].At && t.Seq < ts[j-1].Seq); j-- {
-			ts[j] = ts[j-1]
-		}
-		ts[j] = t
+		ts = insertTimer(ts, t)
 	}
 	return w.hashRest(h, ts, nil)
+}
+
+// insertTimer inserts t into ts, which is in firing order (deadline, then
+// arming order), and returns it.
+func insertTimer(ts []Timer, t Timer) []Timer {
+	j := len(ts)
+	ts = append(ts, t)
+	for ; j > 0 && (t.At < ts[j-1].At || t.At == ts[j-1].At && t.Seq < ts[j-1].Seq); j-- {
+		ts[j] = ts[j-1]
+	}
+	ts[j] = t
+	return ts
 }
 
 // hashRest ends a world hash h: it mixes in the timers ts in firing order
