@@ -359,21 +359,19 @@ func (s *symHasher) world(w *World, k int) uint64 {
 	return w.hashRest(h, s.ts, perm)
 }
 
-// sortTimers puts w's timers in firing order into s.ts.
+// sortTimers puts w's timers in firing order into s.ts (by insertion:
+// there are few; with asynchronous timers, whose hash is that of a set, in
+// any order).
 func (s *symHasher) sortTimers(w *World) {
-	s.ts = append(s.ts[:0], w.Timers...)
-	slices.SortFunc(s.ts, func(a, b Timer) int {
-		if a.At != b.At {
-			if a.At < b.At {
-				return -1
-			}
-			return 1
-		}
-		if a.Seq < b.Seq {
-			return -1
-		}
-		return 1
-	})
+	if w.async {
+		s.ts = append(s.ts[:0], w.Timers...)
+		return
+	}
+	ts := s.ts[:0]
+	for _, t := range w.Timers {
+		ts = insertTimer(ts, t)
+	}
+	s.ts = ts
 }
 
 // key sets w.skey: the least hash of w over the group.

@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +150,47 @@ func BenchmarkSymmetryKey(b *testing.B) {
 			s.key(w)
 		}
 	})
+}
+
+// TestTimerOrderHashed: the state hash, plain and canonical under
+// symmetry, holds the pending timers in firing order (deadline, then
+// arming order), whatever their order in World.Timers; with asynchronous
+// timers it holds them as a set, so the deadlines do not count.
+func TestTimerOrderHashed(t *testing.T) {
+	a := Timer{Node: 1, ID: 7, At: 5 * Unit, Seq: 1}
+	b := Timer{Node: 2, ID: 9, At: 6 * Unit, Seq: 2}
+	late := a
+	late.At = 7 * Unit // fires after b
+	tie := a
+	tie.At, tie.Seq = b.At, 3 // same deadline as b, armed after it
+	for _, tc := range []struct {
+		name  string
+		other []Timer
+		same  [2]bool // same hash as {a, b}: timed, async
+	}{
+		{"listed in the other order", []Timer{b, a}, [2]bool{true, true}},
+		{"a fires after b", []Timer{late, b}, [2]bool{false, true}},
+		{"a ties with b, armed after it", []Timer{tie, b}, [2]bool{false, true}},
+	} {
+		for i, async := range []bool{false, true} {
+			for _, sym := range []bool{false, true} {
+				e := NewEngine(echo2(sym, newPinger))
+				w0, _, err := e.Initial()
+				if err != nil {
+					t.Fatal(err)
+				}
+				hash := func(ts []Timer) uint64 {
+					w := *w0
+					w.Timers, w.async, w.snh = ts, async, slices.Clone(w0.snh)
+					if sym {
+						e.symHasher(w.sg).key(&w)
+					}
+					return w.Hash()
+				}
+				if same := hash([]Timer{a, b}) == hash(tc.other); same != tc.same[i] {
+					t.Errorf("%s (async %v, symmetry %v): same hash %v, want %v", tc.name, async, sym, same, tc.same[i])
+				}
+			}
+		}
+	}
 }
