@@ -344,78 +344,20 @@ func (s *symHasher) world(w *World, k int) uint64 {
 			h = mix(h, uint64(j)+1)
 		}
 	}
-	sum := w.snh[len(s.g.perms)*n+k] // the renamed flight's (flightSums, flightDelta)
+	var sum uint64
+	for i := range w.Flight {
+		f := &w.Flight[i]
+		e, ok := s.slot(f.H, 1)
+		if !ok {
+			e.h, e.full = s.message(f.Msg), true
+		}
+		mh := e.h
+		fh := mix(mix(mix(mh, uint64(perm[f.From])), uint64(perm[f.To])), boolBit(f.Duped))
+		sum += finalize(fh)
+	}
 	h = mix(mix(h, uint64(len(w.Flight))), sum)
 	return w.hashRest(h, s.ts, perm)
 }
-
-// flightTerm returns in-flight message f's term of the renamed flight sum
-// under permutation k.
-func (s *symHasher) flightTerm(f *Flight, k int) uint64 {
-	s.cur = k
-	e, ok := s.slot(f.H, 1)
-	if !ok {
-		e.h, e.full = s.message(f.Msg), true
-	}
-	perm := s.g.perms[k]
-	return finalize(mix(mix(mix(e.h, uint64(perm[f.From])), uint64(perm[f.To])), boolBit(f.Duped)))
-}
-
-// flightSums sets w's renamed flight sums (after the renamed node hashes
-// in w.snh, one per permutation) from all of its in-flight messages.
-func (s *symHasher) flightSums(w *World) {
-	base := len(s.g.perms) * len(w.Nodes)
-	for k := range s.g.perms {
-		var sum uint64
-		for i := range w.Flight {
-			sum += s.flightTerm(&w.Flight[i], k)
-		}
-		w.snh[base+k] = sum
-	}
-}
-
-// flightDelta turns nw's renamed flight sums, copied from w's, into its
-// own: a transition removes messages from w's flight (keeping the order
-// of the others), marks one as duplicated, and appends new ones, so a
-// walk of both flights in step, matching the messages by their send
-// (Flight.Send and Copy), finds the terms to take out and to add.
-func (s *symHasher) flightDelta(w, nw *World) {
-	base := len(s.g.perms) * len(w.Nodes)
-	sums := nw.snh[base:]
-	sub := func(f *Flight) {
-		if brokenFlightDelta {
-			return
-		}
-		for k := range sums {
-			sums[k] -= s.flightTerm(f, k)
-		}
-	}
-	add := func(f *Flight) {
-		for k := range sums {
-			sums[k] += s.flightTerm(f, k)
-		}
-	}
-	j := 0
-	for i := range w.Flight {
-		f := &w.Flight[i]
-		if j < len(nw.Flight) && nw.Flight[j].Send == f.Send && nw.Flight[j].Copy == f.Copy {
-			if g := &nw.Flight[j]; g.Duped != f.Duped {
-				sub(f)
-				add(g)
-			}
-			j++
-			continue
-		}
-		sub(f)
-	}
-	for ; j < len(nw.Flight); j++ {
-		add(&nw.Flight[j])
-	}
-}
-
-// brokenFlightDelta makes flightDelta forget the messages a transition
-// removes (tests show that the comparison with flightSums catches it).
-var brokenFlightDelta bool
 
 // sortTimers puts w's timers in firing order into s.ts (by insertion:
 // there are few; with asynchronous timers, whose hash is that of a set, in
@@ -478,12 +420,11 @@ func (e *Engine) symInitial(w *World) error {
 		all.perms = append(all.perms, slices.Clone(p))
 		all.inv = append(all.inv, inv)
 	}
-	w.snh = make([]uint64, len(all.perms)*(n+1))
+	w.snh = make([]uint64, len(all.perms)*n)
 	s := e.symHasher(all)
 	for i := range w.Nodes {
 		s.nodes(w, i)
 	}
-	s.flightSums(w)
 	s.sortTimers(w)
 	g := &symGroup{perms: all.perms[:1], inv: all.inv[:1]}
 	h0 := s.world(w, 0)
@@ -494,12 +435,11 @@ func (e *Engine) symInitial(w *World) error {
 		}
 	}
 	w.sg = g
-	w.snh = make([]uint64, len(g.perms)*(n+1))
+	w.snh = make([]uint64, len(g.perms)*n)
 	s = e.symHasher(g)
 	for i := range w.Nodes {
 		s.nodes(w, i)
 	}
-	s.flightSums(w)
 	s.key(w)
 	return nil
 }
@@ -515,7 +455,6 @@ func (e *Engine) symApply(w, nw *World) {
 			s.nodes(nw, i)
 		}
 	}
-	s.flightDelta(w, nw)
 	s.key(nw)
 }
 

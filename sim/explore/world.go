@@ -121,8 +121,7 @@ type World struct {
 	trace  *recChain // records of the path (Options.Records)
 	ghosts []Flight  // messages discarded as inert (Options.VerifyInert only)
 	// Symmetry (Model.Symmetry): the group, the renamed node hashes (per
-	// permutation, per node) followed by the renamed in-flight multiset's
-	// sums (per permutation), and the canonical hash.
+	// permutation, per node) and the canonical hash.
 	sg   *symGroup
 	snh  []uint64
 	skey uint64
