@@ -390,10 +390,12 @@ type Checker struct {
 	// tests compare the verdicts of both.
 	noFast bool
 	// noRefChain makes cutPayment replay every sequential segment instead
-	// of following the reference replay's records (see refChain): tests
-	// compare the verdicts of both.
+	// of following the reference replay's records (see refChain), and
+	// search every segment of overlapping operations (see refOrders):
+	// tests compare the verdicts of both.
 	noRefChain bool
 	refChained int // segments decided by refChain (tests)
+	refOrdered int // segments decided by refOrders (tests)
 }
 
 type nvKey struct {
