@@ -95,6 +95,12 @@ type Config struct {
 	// replicas' withholding) even where they are subsumed for safety (see
 	// DropsSubsumed).
 	ExplicitDrops bool
+	// SubsumeBudgets makes the one-pass depth-first search (DFS, a timer
+	// bound, no depth bound) identify states without their budgets used,
+	// skipping a state reached again with at least as much of every
+	// budget used and expanding again one reached with less of some
+	// (engine.Options.SubsumeBudgets).
+	SubsumeBudgets bool
 	// KeepSpentVotes explores replicas that keep every vote they took
 	// (tests compare it with the default, pbft.Config.DropSpentVotes: the
 	// same outputs, fewer states).
@@ -145,6 +151,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--symmetry: not with --dpor (its sleep sets name transitions of one world, not of its renamings); use breadth-first or --dfs")
 	case c.AsyncTimers && c.ExactTimers:
 		return fmt.Errorf("--exact-timers: only with timed timers (asynchronous timers hash no deadlines: their merging is exact already)")
+	case c.SubsumeBudgets && !c.onePass():
+		return fmt.Errorf("--subsume-budgets: only with the one-pass depth-first search (--dfs --timers K, no --depth, no --dpor)")
 	case c.DPOR && c.Depth == 0:
 		return fmt.Errorf("--dpor needs --depth: want a causal depth bound in 1..%d", MaxDepth)
 	case c.Workers < 0:
@@ -376,19 +384,20 @@ func Explore(c Config) (*Result, error) {
 	o := engine.Options{
 		Bounds: engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth,
 			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: c.QuietTimers, SubsumeDrops: c.DropsSubsumed()},
-		DFS:           c.DFS,
-		Workers:       c.Workers,
-		NewCheck:      func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
-		Sleep:         !c.NoSleep && !c.Symmetry,
-		DPOR:          c.DPOR,
-		MaxStates:     c.MaxStates,
-		VerifyInert:   c.VerifyInert,
-		Records:       true,
-		Check:         check(cfg),
-		LivenessSteps: c.LivenessSteps,
-		Progress:      c.Progress,
-		ProgressEvery: time.Second,
-		Stop:          c.Stop,
+		DFS:            c.DFS,
+		Workers:        c.Workers,
+		NewCheck:       func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
+		Sleep:          !c.NoSleep && !c.Symmetry,
+		SubsumeBudgets: c.SubsumeBudgets,
+		DPOR:           c.DPOR,
+		MaxStates:      c.MaxStates,
+		VerifyInert:    c.VerifyInert,
+		Records:        true,
+		Check:          check(cfg),
+		LivenessSteps:  c.LivenessSteps,
+		Progress:       c.Progress,
+		ProgressEvery:  time.Second,
+		Stop:           c.Stop,
 	}
 	if c.Budget > 0 {
 		deadline := time.Now().Add(c.Budget)

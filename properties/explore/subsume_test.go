@@ -18,15 +18,29 @@ import (
 // does not hold).
 func pbftNodeVectors(t *testing.T, c Config, subsume, quiet bool) (map[string]bool, *engine.Result) {
 	t.Helper()
+	return pbftNodeVectorsOpts(t, c, 0, func(o *engine.Options) { o.SubsumeDrops, o.QuietTimers = subsume, quiet })
+}
+
+// pbftNodeVectorsOpts is pbftNodeVectors with the options as set by mod
+// (breadth-first, or the one-pass depth-first search with c.DFS and a
+// timer bound), states with more than maxFlight messages in flight not
+// expanded (0: no limit).
+func pbftNodeVectorsOpts(t *testing.T, c Config, maxFlight int, mod func(*engine.Options)) (map[string]bool, *engine.Result) {
+	t.Helper()
 	m, _, err := c.model()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if maxFlight > 0 {
+		prune := m.Prune
+		m.Prune = func(w *engine.World) bool { return len(w.Flight) > maxFlight || prune(w) }
 	}
 	hashCp := m.Copier.Worker() // hashing here must not share the search's caches
 	got := map[string]bool{}
 	o := engine.Options{
 		Bounds: engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth,
-			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: quiet, SubsumeDrops: subsume},
+			TimerLimit: c.TimerLimit, Timers: c.Timers},
+		DFS: c.DFS,
 		Check: func(w *engine.World, _ []engine.Record) (string, string) {
 			var b strings.Builder
 			for i, nd := range w.Nodes {
@@ -41,6 +55,7 @@ func pbftNodeVectors(t *testing.T, c Config, subsume, quiet bool) (map[string]bo
 			return "", ""
 		},
 	}
+	mod(&o)
 	res, err := engine.Run(m, o)
 	if err != nil || !res.Complete {
 		t.Fatalf("%s: %v", c.Describe(), err)
@@ -187,6 +202,68 @@ func TestDropsNote(t *testing.T) {
 		got := tc.c.DropsNote()
 		if tc.want == "" && got != "" || !strings.HasPrefix(got, tc.want) || tc.c.DropsSubsumed() != (tc.want != "") {
 			t.Errorf("%+v: note %q, want prefix %q", tc.c, got, tc.want)
+		}
+	}
+}
+
+// TestSubsumeBudgetsPBFT: on PBFT spaces (an equivocating primary, views
+// <= 1, a drop, a timer expiration; states with more than 4 messages in
+// flight not expanded, 3 under -short) the one-pass depth-first search with budget
+// subsumption reaches the node vectors of the search without it, counts
+// the same distinct states on 1 and 2 workers (no more than without it),
+// and finds the same violations.
+func TestSubsumeBudgetsPBFT(t *testing.T) {
+	equiv := []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}
+	maxFlight := 4
+	if testing.Short() {
+		maxFlight = 3
+	}
+	for _, c := range []Config{
+		{Nodes: 4, Requests: 1, Drops: 1, Views: 1, Timers: 1, Byzantine: equiv, Inert: true},
+		{Nodes: 4, Requests: 1, Drops: 1, Views: 1, Timers: 1, Byzantine: equiv, Inert: true, AsyncTimers: true},
+	} {
+		c.DFS, c.TimerLimit = true, true
+		prune := func(o *engine.Options) {}
+		plainV, plain := pbftNodeVectorsOpts(t, c, maxFlight, prune)
+		subV, sub := pbftNodeVectorsOpts(t, c, maxFlight, func(o *engine.Options) { o.SubsumeBudgets = true })
+		onlyP, onlyS := 0, 0
+		for v := range plainV {
+			if !subV[v] {
+				onlyP++
+			}
+		}
+		for v := range subV {
+			if !plainV[v] {
+				onlyS++
+			}
+		}
+		cc := c
+		cc.SubsumeBudgets = true
+		two, err := prunedOnePass(cc, maxFlight, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: without %d states, %d transitions; with %d states, %d transitions, %d re-expanded; 2 workers %d states",
+			c.Describe(), plain.States, plain.Transitions, sub.States, sub.Transitions, sub.Reexpanded, two.States)
+		if onlyP != 0 || onlyS != 0 || two.States != sub.States || sub.States > plain.States {
+			t.Errorf("%s: %d node vectors only without budget subsumption, %d only with; states %d (1 worker), %d (2), %d without",
+				c.Describe(), onlyP, onlyS, sub.States, two.States, plain.States)
+		}
+	}
+	for _, v := range []string{"prepare-ignores-digest", "commit-quorum-2f"} {
+		c := Config{Nodes: 4, Requests: 1, Drops: 1, Views: 1, Timers: 1, Byzantine: equiv, Inert: true, AsyncTimers: true, Variant: v}
+		plain, err := prunedOnePass(c, maxFlight, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SubsumeBudgets = true
+		sub, err := prunedOnePass(c, maxFlight, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s: without %q (%d states), with %q (%d states)", v, plain.Property, plain.States, sub.Property, sub.States)
+		if sub.Property != plain.Property {
+			t.Errorf("%s: without budget subsumption %q, with %q", v, plain.Property, sub.Property)
 		}
 	}
 }

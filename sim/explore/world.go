@@ -134,6 +134,9 @@ type World struct {
 	exact bool
 	// async: timers fire at any moment (Model.AsyncTimers).
 	async bool
+	// noBudgets: the hash leaves out the budgets used
+	// (Options.SubsumeBudgets).
+	noBudgets bool
 }
 
 // Record is what the explorer traces: the records of one transition, as the
@@ -165,6 +168,9 @@ type Engine struct {
 	memoHits int
 	// quiet: Bounds.QuietTimers (a Fire's Effect is then not Local).
 	quiet bool
+	// noBudgets: worlds hash without their budgets used
+	// (Options.SubsumeBudgets).
+	noBudgets bool
 	// Apply's buffers for the new world's flight and timers.
 	fbuf []Flight
 	tbuf []Timer
@@ -284,7 +290,7 @@ func (e *Engine) Initial() (*World, []Record, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w := &World{Nodes: nodes, nh: make([]uint64, len(nodes)), Down: make([]bool, len(nodes)), exact: e.m.ExactTimers && !e.m.AsyncTimers, async: e.m.AsyncTimers}
+	w := &World{Nodes: nodes, nh: make([]uint64, len(nodes)), Down: make([]bool, len(nodes)), exact: e.m.ExactTimers && !e.m.AsyncTimers, async: e.m.AsyncTimers, noBudgets: e.noBudgets}
 	e.begin(w, true)
 	for i, nd := range nodes {
 		nd.Start(0, &e.out)
@@ -666,7 +672,7 @@ func (e *Engine) derive(nw, w *World) {
 	nw.Flight, nw.Timers = e.fbuf, e.tbuf
 	nw.Now, nw.seq, nw.sends, nw.Depth, nw.ghosts = w.Now, w.seq, w.sends, w.Depth+1, w.ghosts
 	nw.Drops, nw.Dups, nw.Crashes, nw.Fires = w.Drops, w.Dups, w.Crashes, w.Fires
-	nw.exact, nw.async = w.exact, w.async
+	nw.exact, nw.async, nw.noBudgets = w.exact, w.async, w.noBudgets
 	e.begin(nw, false)
 }
 
@@ -763,7 +769,8 @@ func timersArmed(w *World, seq uint64) bool {
 // Hash returns the world's state hash: every node's state, which nodes are
 // down, the in-flight messages as a multiset, the order of the pending
 // timers (with asynchronous timers, their set of (node, id) pairs), and
-// the budgets used (timer expirations only when counted).
+// the budgets used (timer expirations only when counted; none with
+// Options.SubsumeBudgets).
 // With Model.Symmetry it is the least such hash over the renamings of the
 // world by the symmetry group (see Symmetry).
 func (w *World) Hash() uint64 {
@@ -841,11 +848,49 @@ func (w *World) hashRest(h uint64, ts []Timer, perm []sim.NodeID) uint64 {
 			h = mix(h, uint64(t.At-w.Now))
 		}
 	}
+	if w.noBudgets && !brokenBudgetKey {
+		return finalize(h)
+	}
 	h = mix(mix(mix(h, uint64(w.Drops)), uint64(w.Dups)), uint64(w.Crashes))
 	if w.Fires > 0 {
 		h = mix(h, uint64(w.Fires)<<8|0xf1)
 	}
 	return finalize(h)
+}
+
+// Budget keys: the budgets used on a world's path packed in 16 bits
+// (timer expirations in the top 6, drops in the next 4, duplicates and
+// crashes in 3 each), stored per state by the one-pass depth-first search
+// with Options.SubsumeBudgets.
+const (
+	maxKeyFires   = 1<<6 - 1
+	maxKeyDrops   = 1<<4 - 1
+	maxKeyDups    = 1<<3 - 1
+	maxKeyCrashes = 1<<3 - 1
+)
+
+// budgetKey returns w's budgets used as a budget key.
+func (w *World) budgetKey() uint16 {
+	return uint16(w.Fires<<10 | w.Drops<<6 | w.Dups<<3 | w.Crashes)
+}
+
+// budgetsCover reports whether a state reached with the budgets used old
+// has every future of the same state reached with b: b uses at least as
+// much of every budget (componentwise). Choices offers a drop, duplicate,
+// crash or timer expiration while its budget is not spent, so a state with
+// less used enables every transition, at every later step, that one with
+// more used enables.
+func budgetsCover(old, b uint16) bool {
+	if brokenBudgetCover {
+		old, b = b, old // the comparison reversed
+	}
+	return b>>10 >= old>>10 && b>>6&maxKeyDrops >= old>>6&maxKeyDrops &&
+		b>>3&maxKeyDups >= old>>3&maxKeyDups && b&maxKeyCrashes >= old&maxKeyCrashes
+}
+
+// budgetsFit reports whether every budget of b fits a budget key.
+func budgetsFit(b Bounds) bool {
+	return b.Timers <= maxKeyFires && b.Drops <= maxKeyDrops && b.Duplicates <= maxKeyDups && b.Crashes <= maxKeyCrashes
 }
 
 // into returns a copy of s in dst's memory when it has room, else in new
@@ -883,6 +928,12 @@ var brokenAsyncFire bool
 // brokenSubsumeDups makes SubsumeDrops leave out the Duplicate choices
 // too (tests show that the node states then differ).
 var brokenSubsumeDups bool
+
+// brokenBudgetCover reverses budgetsCover (a revisit with fewer budgets
+// left is expanded, one with more is skipped), and brokenBudgetKey keeps
+// the budgets in the hash of Options.SubsumeBudgets: tests show that the
+// first loses states and the second saves none.
+var brokenBudgetCover, brokenBudgetKey bool
 
 // brokenAsyncHash leaves the pending timers out of the hash of a world
 // with asynchronous timers (tests show that the exactness checks catch it).
