@@ -50,7 +50,7 @@ func TestRefChainSameVerdicts(t *testing.T) {
 	for i := range gens {
 		scs = append(scs, Generate(rand.New(rand.NewPCG(11, uint64(i))), uint64(i+1), GenConfig{MaxN: 7, MaxRequests: 24, ByzantineBias: 0.5}))
 	}
-	chained, violated, failed := 0, 0, 0
+	chained, ordered, violated, failed := 0, 0, 0, 0
 	for i, sc := range scs {
 		run := func(off bool) (*Outcome, *Checker) {
 			cfg, err := sc.Config()
@@ -67,10 +67,10 @@ func TestRefChainSameVerdicts(t *testing.T) {
 		}
 		on, chk := run(false)
 		off, chkOff := run(true)
-		if chkOff.refChained != 0 {
-			t.Fatalf("the shortcut decided %d segments with noRefChain", chkOff.refChained)
+		if chkOff.refChained != 0 || chkOff.refOrdered != 0 {
+			t.Fatalf("the shortcuts decided %d and %d segments with noRefChain", chkOff.refChained, chkOff.refOrdered)
 		}
-		chained += chk.refChained
+		chained, ordered = chained+chk.refChained, ordered+chk.refOrdered
 		for _, v := range on.Violations {
 			if v.Property == Linearizability {
 				violated++
@@ -84,9 +84,9 @@ func TestRefChainSameVerdicts(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d scenarios, %d with linearizability violations, %d segments decided by refChain", len(scs), violated, chained)
-	if chained == 0 || violated == 0 {
-		t.Errorf("%d segments decided by refChain, %d runs violating linearizability: the comparison shows nothing", chained, violated)
+	t.Logf("%d scenarios, %d with linearizability violations, %d segments decided by refChain, %d by refOrders", len(scs), violated, chained, ordered)
+	if chained == 0 || ordered == 0 || violated == 0 {
+		t.Errorf("%d segments decided by refChain, %d by refOrders, %d runs violating linearizability: the comparison shows nothing", chained, ordered, violated)
 	}
 }
 

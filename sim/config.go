@@ -223,6 +223,18 @@ type KindSink interface {
 	Wants(k RecordKind) bool
 }
 
+// CopySink is a Sink that may not need the later copies of a multicast:
+// when SkipsCopies (asked once, when the kernel is created) is true, the
+// kernel does not pass it a send record whose time, sender and message (the
+// same value) are those of the record just before it, itself a send (a
+// node's step sending one message to several nodes). Which records are copies
+// depends on the trace alone, and the trace and its hash are the same
+// whatever the sinks skip.
+type CopySink interface {
+	Sink
+	SkipsCopies() bool
+}
+
 // Streams derives independent, named random streams from one run seed.
 // Turning one fault on must not reshuffle the draws of unrelated streams.
 type Streams struct{ Seed uint64 }

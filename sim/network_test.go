@@ -1,6 +1,7 @@
 package sim_test
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"testing"
@@ -526,5 +527,109 @@ func TestKindSink(t *testing.T) {
 	cfg.Sinks = nil
 	if _, bare := mustRun(t, cfg); bare.TraceHash != st.TraceHash {
 		t.Fatalf("trace hash %x without sinks, %x with them", bare.TraceHash, st.TraceHash)
+	}
+}
+
+// copySkipSink collects records as a CopySink that skips copies.
+type copySkipSink struct{ collect }
+
+func (s *copySkipSink) SkipsCopies() bool { return true }
+
+// TestCopySink checks that a CopySink that skips copies receives every
+// record but the later copies of multicasts (a send whose time, sender and
+// message are those of the record just before it, a send), in trace
+// order, that sinks that are no CopySink still receive every record, and
+// that skipping does not change the trace hash. The run has multicasts
+// (copies), a node sending two different messages in one step, a message
+// sent again after another one, a multicast that includes the sender
+// itself (the local copy is no record at send time), random drops and
+// duplicates recorded between copies, and messages sent again later.
+func TestCopySink(t *testing.T) {
+	const n = 4
+	others := func(id sim.NodeID) []sim.NodeID {
+		var to []sim.NodeID
+		for i := range sim.NodeID(n) {
+			if i != id {
+				to = append(to, i)
+			}
+		}
+		return to
+	}
+	nodes := func() []sim.Node {
+		nodes := make([]sim.Node, n)
+		for i := range nodes {
+			id := sim.NodeID(i)
+			var last sim.Message
+			replies := 0
+			nodes[i] = &script{
+				start: func(now sim.Time, out *sim.Output) {
+					if id != 0 {
+						return
+					}
+					a, b := &note{"a"}, &note{"b"}
+					for _, to := range []sim.NodeID{1, 0, 2, 3} { // 0: local
+						out.Send(to, a)
+					}
+					out.Send(1, b)
+					out.Send(2, b)
+					out.Send(3, a) // a again, after b: no copy
+				},
+				step: func(now sim.Time, in sim.Input, out *sim.Output) {
+					switch {
+					case in.Kind == sim.InputTimer && last != nil:
+						for _, to := range others(id) {
+							out.Send(to, last) // the same message again, later
+						}
+					case in.Kind == sim.InputMessage && replies < 6:
+						replies++
+						last = &note{fmt.Sprintf("r%d.%d", id, replies)}
+						for _, to := range others(id) {
+							out.Send(to, last)
+						}
+						out.SetTimer(1, time.Millisecond)
+					}
+				},
+			}
+		}
+		return nodes
+	}
+	all, skip := &collect{}, &copySkipSink{}
+	cfg := sim.Config{Seed: 5, Nodes: nodes(), Sinks: []sim.Sink{all, skip},
+		Network: sim.NetworkConfig{Default: sim.LinkConfig{Delay: mustDelay(t, "uniform:1ms:3ms"), Drop: 0.2, Duplicate: 0.2}}}
+	_, st := mustRun(t, cfg)
+	var want []sim.Record
+	copies, resent := 0, 0
+	for i, r := range all.recs {
+		if i > 0 && r.Kind == sim.RecSend {
+			p := all.recs[i-1]
+			if p.Kind == sim.RecSend && p.From == r.From && p.Time == r.Time && p.Msg == r.Msg {
+				copies++
+				continue
+			}
+			for _, q := range all.recs[:i] {
+				if q.Kind == sim.RecSend && q.From == r.From && q.Msg == r.Msg {
+					resent++ // sent before, but no copy
+					break
+				}
+			}
+		}
+		want = append(want, r)
+	}
+	if copies == 0 || resent == 0 {
+		t.Fatalf("test run has %d copies and %d messages sent again that are no copies; want some of each", copies, resent)
+	}
+	if len(skip.recs) != len(want) {
+		t.Fatalf("CopySink got %d records, want %d (%d of %d records are copies)", len(skip.recs), len(want), copies, len(all.recs))
+	}
+	for i := range want {
+		if skip.recs[i] != want[i] {
+			t.Fatalf("record %d: CopySink got %+v, want %+v", i, skip.recs[i], want[i])
+		}
+	}
+	cfg.Nodes = nodes()
+	cfg.Sinks = []sim.Sink{all}
+	all.recs = nil
+	if _, st2 := mustRun(t, cfg); st2.TraceHash != st.TraceHash || len(all.recs) != len(want)+copies {
+		t.Fatalf("without the CopySink: trace hash %x (with it %x), %d records (with it %d)", st2.TraceHash, st.TraceHash, len(all.recs), len(want)+copies)
 	}
 }

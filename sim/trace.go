@@ -17,6 +17,15 @@ type tracer struct {
 	buf   []byte
 	rec   Record
 	sinks [RecRecover + 1][]Sink // by record kind, in Config.Sinks order
+	// When a sink skips copies (see CopySink): copySinks are the send
+	// sinks that take them, and prevSend, prevAt, prevFrom and prevMsg say
+	// whether the last record was a send, and its time, sender and message.
+	copies    bool
+	copySinks []Sink
+	prevSend  bool
+	prevAt    Time
+	prevFrom  NodeID
+	prevMsg   Message
 
 	// The canonical encoding of the last message hashed in full: a
 	// multicast sends one (immutable) message to many nodes, and it is
@@ -48,6 +57,13 @@ func (t *tracer) init(hash *uint64, sinks []Sink) {
 			if ks, ok := s.(KindSink); !ok || ks.Wants(RecordKind(k)) {
 				t.sinks[k] = append(t.sinks[k], s)
 			}
+		}
+	}
+	for _, s := range t.sinks[RecSend] {
+		if cs, ok := s.(CopySink); ok && cs.SkipsCopies() {
+			t.copies = true
+		} else {
+			t.copySinks = append(t.copySinks, s)
 		}
 	}
 }
@@ -114,7 +130,17 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 		h = hashBytes(h, t.buf)
 	}
 	*t.hash = h
-	if sinks := t.sinks[kind]; len(sinks) > 0 {
+	sinks := t.sinks[kind]
+	if t.copies {
+		if kind == RecSend && t.prevSend && from == t.prevFrom && now == t.prevAt && sameValue(m, t.prevMsg) {
+			sinks = t.copySinks // a later copy of a multicast
+		}
+		t.prevSend = kind == RecSend
+		if t.prevSend {
+			t.prevAt, t.prevFrom, t.prevMsg = now, from, m
+		}
+	}
+	if len(sinks) > 0 {
 		// field by field: cheaper than a struct copy's bulk write barrier
 		r := &t.rec
 		r.Seq, r.Time, r.Kind, r.From, r.To = t.seq, now, kind, from, to

@@ -67,12 +67,18 @@ const (
 type msgSlots struct {
 	count uint64 // messages numbered so far
 	slot  [msgWindow]Message
+	// hidden marks a slot whose message is no longer found: a message of
+	// another type was numbered at its address (a zero-size value).
+	hidden [msgWindow]bool
 	// index finds a message's slot by its address: open addressing with
-	// linear probing, at most msgWindow entries in twice as many places;
-	// an entry is the slot + 1 (0: an empty place) of the latest message
-	// numbered at that address that is still in its slot (4 bytes a place:
-	// the index stays in cache).
-	index [2 * msgWindow]int32
+	// linear probing, an entry is a slot + 1 (0: an empty place; 4 bytes
+	// a place: the index stays in cache). Entries are never removed: one
+	// whose slot now holds a message at another address (or none) is
+	// stale, and a lookup passes over it. Every msgWindow insertions the
+	// index is rebuilt from the slots, so it holds at most 2*msgWindow
+	// entries in 4*msgWindow places.
+	index [1 << msgIndexBits]int32
+	added int                // entries inserted since the index was rebuilt
 	json  *[msgWindow][]byte // each slot's JSON (the JSON Lines sink), allocated by lookup
 }
 
@@ -85,11 +91,12 @@ func dataOf(m *Message) (p, tab unsafe.Pointer) {
 }
 
 // msgIndexBits is log2 of the places of msgSlots.index.
-const msgIndexBits = 10
+const msgIndexBits = 11
 
-// The index has twice msgWindow places, and the window fits the readers'.
+// The index has four times msgWindow places, and the window fits the
+// readers'.
 var (
-	_ = [1]int{}[1<<msgIndexBits-2*msgWindow]
+	_ = [1]int{}[1<<msgIndexBits-4*msgWindow]
 	_ = [MsgSlots - msgWindow + 1]int{}
 )
 
@@ -98,36 +105,24 @@ func home(p unsafe.Pointer) int {
 	return int((uint64(uintptr(p)>>4) * 0x9e3779b97f4a7c15) >> (64 - msgIndexBits))
 }
 
-// find returns the place of address p in index, or of the empty place
-// where it would go.
-func (c *msgSlots) find(p unsafe.Pointer) int {
+// insert enters slot i, whose message is at address p, in the index.
+func (c *msgSlots) insert(p unsafe.Pointer, i int) {
 	h := home(p)
-	for {
-		i := c.index[h]
-		if i == 0 {
-			return h
-		}
-		if q, _ := dataOf(&c.slot[i-1]); q == p {
-			return h
-		}
-		h = (h + 1) & (2*msgWindow - 1)
+	for c.index[h] != 0 {
+		h = (h + 1) & (1<<msgIndexBits - 1)
 	}
+	c.index[h] = int32(i + 1)
 }
 
-// remove empties place h, shifting back the entries after it that could
-// not be found past an empty place otherwise.
-func (c *msgSlots) remove(h int) {
-	const mask = 2*msgWindow - 1
-	for j := (h + 1) & mask; c.index[j] != 0; j = (j + 1) & mask {
-		q, _ := dataOf(&c.slot[c.index[j]-1])
-		k := home(q)
-		// the entry at j may move to h unless its home lies cyclically in (h, j]
-		if (j > h && (k <= h || k > j)) || (j < h && k <= h && k > j) {
-			c.index[h] = c.index[j]
-			h = j
+// rebuild makes the index anew from the slots whose messages can be found.
+func (c *msgSlots) rebuild() {
+	clear(c.index[:])
+	for i := range c.slot {
+		if p, _ := dataOf(&c.slot[i]); p != nil && !c.hidden[i] {
+			c.insert(p, i)
 		}
 	}
-	c.index[h] = 0
+	c.added = 0
 }
 
 // seen returns m's slot and, if m was numbered fewer than msgWindow messages
@@ -138,29 +133,37 @@ func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 	if c.count > 0 {
 		// A multicast's copies come one after the other: the latest
 		// message numbered, if still in its slot, is found without the
-		// index (a message is in at most one slot, the one the index
-		// finds).
+		// index (a message is in at most one slot).
 		i := int((c.count - 1) % msgWindow)
 		if sameValue(c.slot[i], m) {
 			return i, 0, true
 		}
 	}
-	h := c.find(p)
-	if e := c.index[h]; e != 0 && p != nil {
-		if _, t := dataOf(&c.slot[e-1]); t == tab { // another type at the address (a zero-size value) is another message
-			i := int(e - 1)
-			return i, (c.count - 1 - uint64(i)) % msgWindow, true // slot i holds the latest number = i mod msgWindow
+	other := -1 // the slot of a message of another type at p
+	if p != nil {
+		for h := home(p); c.index[h] != 0; h = (h + 1) & (1<<msgIndexBits - 1) {
+			i := int(c.index[h] - 1)
+			if q, t := dataOf(&c.slot[i]); q == p && !c.hidden[i] {
+				if t == tab {
+					return i, (c.count - 1 - uint64(i)) % msgWindow, true // slot i holds the latest number = i mod msgWindow
+				}
+				other = i // another type at the address (a zero-size value) is another message
+			}
 		}
 	}
-	i := int(c.count % msgWindow)
-	if c.slot[i] != nil {
-		c.forget(i)
-		h = c.find(p) // the removal may have moved p's place
+	if other >= 0 {
+		c.hidden[other] = true // no longer found (it stays in its slot until overwritten)
 	}
-	// a message of another type at p is no longer found (it stays in its
-	// slot until overwritten)
-	c.slot[i] = m
-	c.index[h] = int32(i + 1)
+	i := int(c.count % msgWindow)
+	c.slot[i], c.hidden[i] = m, false
+	if p != nil {
+		if c.added == msgWindow {
+			c.rebuild()
+		} else {
+			c.insert(p, i)
+			c.added++
+		}
+	}
 	if c.json != nil {
 		c.json[i] = c.json[i][:0]
 	}
@@ -168,17 +171,9 @@ func (c *msgSlots) seen(m Message) (int, uint64, bool) {
 	return i, 0, false
 }
 
-// forget drops the message of slot i (overwritten, or its encoding failed).
+// forget drops the message of slot i (its encoding failed).
 func (c *msgSlots) forget(i int) {
-	m := c.slot[i]
-	if m == nil {
-		return
-	}
-	p, _ := dataOf(&m)
-	if h := c.find(p); c.index[h] == int32(i+1) {
-		c.remove(h)
-	}
-	c.slot[i] = nil
+	c.slot[i], c.hidden[i] = nil, false
 }
 
 // lookup returns m's JSON, encoding it into m's slot on a miss.

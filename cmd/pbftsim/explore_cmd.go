@@ -62,6 +62,18 @@ default: with an equivocating primary, a view change and 3 timer
 expirations it explores 1.5x the states of --exact-timers and 18x those of
 timers merged by order (with 2 expirations, 0.2x and 1.6x).
 
+With --async-timers, and neither --quiet-timers nor --liveness-steps, no
+Drop transition is explored (neither a --drops drop nor a Byzantine
+replica's withholding): for safety a lost message is one never delivered.
+Removing the drops from a path leaves a path that is enabled (a delivery
+needs its message in flight, a timer only to be pending) and steps every
+replica identically, so it reaches the same replica states (with more
+messages in flight) and the same records but the drops', which the
+checkers do not need (a drop record stands for a send already traced).
+The output says so; --explicit-drops explores them anyway. With timed or
+quiet timers (a drop can change when a timer may fire) or a liveness check
+(a lost message can stop a fair continuation) drops stay explicit.
+
 --quiet-timers lets a timer expire only when no
 message is in flight (timeouts longer than message delays): fewer schedules,
 and the description says so. The declarations are verified in the tests by
@@ -219,6 +231,8 @@ input, 130 interrupted.`,
 	fl.BoolVar(&c.Inert, "inert", false, "discard in-flight messages their receiver declares inert (a vote past its certificate, a reply to an accepted request): states differing only in them merge")
 	fl.BoolVar(&c.ExactTimers, "exact-timers", false, "put each pending timer's time left (deadline minus now) into the state hash: without it states that differ only in how far apart their timers' deadlines are merge, so what is explored below one depends on the path that reached it first (a verdict says so); with it the merging is exact, with more states")
 	fl.BoolVar(&c.AsyncTimers, "async-timers", false, "asynchronous timers: any pending timer may fire at any transition, whatever its deadline (timers firing early are messages slower than the timeout); the state hash holds the set of pending timers, so merging is exact; not with --exact-timers")
+	fl.BoolVar(&c.ExplicitDrops, "explicit-drops", false, "explore Drop transitions (--drops, a Byzantine replica's withholding) even where they are subsumed for safety: with --async-timers, no --quiet-timers and no --liveness-steps a lost message is one never delivered, so by default no Drop is explored there (the output says so)")
+	fl.BoolVar(&c.SubsumeBudgets, "subsume-budgets", false, "one-pass --dfs only: states are identified without their budgets used (timer expirations, drops, duplicates, crashes); a state reached again with at least as much of every budget used is skipped, one with less of some is judged and expanded again (counted as re-expanded); states counts distinct states without budgets")
 	fl.BoolVar(&c.Symmetry, "symmetry", false, "symmetry reduction (off by default): states that differ by a renaming of interchangeable replicas (correct, not the primary of any view explored) are one state; counts are of the quotient; implies --full-certificates; not with --dpor or --sleep")
 	fl.BoolVar(&c.FullCertificates, "full-certificates", false, "replicas whose prepared certificates and NEW-VIEWs carry every matching vote they hold, not the quorum of lowest replica id (as --symmetry needs; alone: the same protocol unreduced)")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
@@ -290,6 +304,9 @@ func exploreAll(w io.Writer, c pexplore.Config) error {
 		}
 		if t := c.AsyncText(); t != "" {
 			msg += " (" + t + ")"
+		}
+		if n := c.DropsNote(); n != "" {
+			msg += " (" + n + ")"
 		}
 		fmt.Fprintln(w, msg)
 	}

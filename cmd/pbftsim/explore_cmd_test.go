@@ -240,3 +240,32 @@ func TestExploreAsyncTimersVerdict(t *testing.T) {
 		}
 	}
 }
+
+// TestExploreDropsSubsumedVerdict: with --async-timers and drops (or a
+// Byzantine replica's withholding), the description and the verdict say
+// that drops were subsumed and no Drop transition explored; not with
+// --explicit-drops, --quiet-timers, --liveness-steps or timed timers, and
+// --explicit-drops explores more states.
+func TestExploreDropsSubsumedVerdict(t *testing.T) {
+	const note = "drops 1: subsumed for safety (a lost message is one never delivered; asynchronous timers, no liveness check), so no Drop transitions were explored"
+	base := []string{"explore", "--quiet", "--views", "0", "--depth", "4", "--drops", "1", "--workers", "1"}
+	out, errs, code := cli(t, append(base, "--async-timers")...)
+	if code != 0 || !strings.Contains(out, note) || !strings.Contains(errs, note) {
+		t.Fatalf("exit %d, output:\n%s%s", code, out, errs)
+	}
+	states := func(out string) string { return strings.Fields(out)[0] }
+	sub := states(out)
+	for i, flags := range [][]string{{"--async-timers", "--explicit-drops"}, {"--async-timers", "--quiet-timers"}, {"--async-timers", "--liveness-steps", "400"}, {}} {
+		out, errs, code := cli(t, append(base, flags...)...)
+		if code != 0 || strings.Contains(out+errs, "subsumed") {
+			t.Fatalf("%v: exit %d, want no subsumption, output:\n%s%s", flags, code, out, errs)
+		}
+		if i == 0 && states(out) == sub {
+			t.Errorf("--explicit-drops: %s states, as many as subsumed", sub)
+		}
+	}
+	out, errs, code = cli(t, "explore", "--quiet", "--views", "0", "--depth", "3", "--byzantine", "0:equivocate", "--async-timers", "--workers", "1")
+	if code != 0 || !strings.Contains(out, "withholding by Byzantine replicas: subsumed for safety") {
+		t.Fatalf("byzantine: exit %d, output:\n%s%s", code, out, errs)
+	}
+}

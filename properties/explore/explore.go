@@ -91,6 +91,16 @@ type Config struct {
 	// take). Otherwise timers are timed: the earliest fires at its
 	// deadline.
 	AsyncTimers bool
+	// ExplicitDrops explores Drop transitions (drops and the Byzantine
+	// replicas' withholding) even where they are subsumed for safety (see
+	// DropsSubsumed).
+	ExplicitDrops bool
+	// SubsumeBudgets makes the one-pass depth-first search (DFS, a timer
+	// bound, no depth bound) identify states without their budgets used,
+	// skipping a state reached again with at least as much of every
+	// budget used and expanding again one reached with less of some
+	// (engine.Options.SubsumeBudgets).
+	SubsumeBudgets bool
 	// KeepSpentVotes explores replicas that keep every vote they took
 	// (tests compare it with the default, pbft.Config.DropSpentVotes: the
 	// same outputs, fewer states).
@@ -141,6 +151,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--symmetry: not with --dpor (its sleep sets name transitions of one world, not of its renamings); use breadth-first or --dfs")
 	case c.AsyncTimers && c.ExactTimers:
 		return fmt.Errorf("--exact-timers: only with timed timers (asynchronous timers hash no deadlines: their merging is exact already)")
+	case c.SubsumeBudgets && !c.onePass():
+		return fmt.Errorf("--subsume-budgets: only with the one-pass depth-first search (--dfs --timers K, no --depth, no --dpor)")
 	case c.DPOR && c.Depth == 0:
 		return fmt.Errorf("--dpor needs --depth: want a causal depth bound in 1..%d", MaxDepth)
 	case c.Workers < 0:
@@ -281,6 +293,43 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 	return m, cfg, nil
 }
 
+// DropsSubsumed reports whether c's exploration offers no Drop transition
+// because, for safety, a lost message is one never delivered
+// (engine.Bounds.SubsumeDrops): with asynchronous timers (a timer needs
+// no message to be gone to fire, and no replica reads the clock), without
+// --quiet-timers (where a drop can let a timer fire) and without a
+// liveness check (where a drop can stop a fair continuation), unless
+// ExplicitDrops. Then every path with drops or withheld messages reaches
+// the replica states, down replicas and pending timers of the same path
+// without them (more messages stay in flight), with the same records but
+// the drops'. The checkers read a drop record only as the sending of its
+// message (a kernel filter traces a send it drops as RecDrop), which the
+// explorer has traced as RecSend already, and handling a message again is
+// a no-op for them (own and sentPrepare compare digests, VIEW-CHANGEs and
+// NEW-VIEWs are judged once per message, state reports compare digests);
+// times shrink but keep their order, and the only checker that reads
+// times (timeliness) bounds how late a replica may act, which no explored
+// path (997 ns a transition) approaches. Only with drops or Byzantine
+// replicas to subsume.
+func (c Config) DropsSubsumed() bool {
+	return c.AsyncTimers && !c.QuietTimers && c.LivenessSteps == 0 && !c.ExplicitDrops && (c.Drops > 0 || len(c.Byzantine) > 0)
+}
+
+// DropsNote says what DropsSubsumed did ("" when it did not).
+func (c Config) DropsNote() string {
+	if !c.DropsSubsumed() {
+		return ""
+	}
+	what := fmt.Sprintf("drops %d", c.Drops)
+	switch {
+	case c.Drops == 0:
+		what = "withholding by Byzantine replicas"
+	case len(c.Byzantine) > 0:
+		what += " and withholding by Byzantine replicas"
+	}
+	return what + ": subsumed for safety (a lost message is one never delivered; asynchronous timers, no liveness check), so no Drop transitions were explored (--explicit-drops explores them)"
+}
+
 // ParallelWorkers returns the number of goroutines the exploration of c
 // uses: c.Workers for a breadth-first search without sleep sets and for
 // the one-pass depth-first search (DFS with a timer bound and no depth
@@ -334,21 +383,22 @@ func Explore(c Config) (*Result, error) {
 	}
 	o := engine.Options{
 		Bounds: engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth,
-			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: c.QuietTimers},
-		DFS:           c.DFS,
-		Workers:       c.Workers,
-		NewCheck:      func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
-		Sleep:         !c.NoSleep && !c.Symmetry,
-		DPOR:          c.DPOR,
-		MaxStates:     c.MaxStates,
-		VerifyInert:   c.VerifyInert,
-		Records:       true,
-		Check:         check(cfg),
-		NewJudge:      func() engine.Judge { return newJudge(cfg) },
-		LivenessSteps: c.LivenessSteps,
-		Progress:      c.Progress,
-		ProgressEvery: time.Second,
-		Stop:          c.Stop,
+			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: c.QuietTimers, SubsumeDrops: c.DropsSubsumed()},
+		DFS:            c.DFS,
+		Workers:        c.Workers,
+		NewCheck:       func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
+		Sleep:          !c.NoSleep && !c.Symmetry,
+		SubsumeBudgets: c.SubsumeBudgets,
+		DPOR:           c.DPOR,
+		MaxStates:      c.MaxStates,
+		VerifyInert:    c.VerifyInert,
+		Records:        true,
+		Check:          check(cfg),
+		NewJudge:       func() engine.Judge { return newJudge(cfg) },
+		LivenessSteps:  c.LivenessSteps,
+		Progress:       c.Progress,
+		ProgressEvery:  time.Second,
+		Stop:           c.Stop,
 	}
 	if c.Budget > 0 {
 		deadline := time.Now().Add(c.Budget)

@@ -22,8 +22,12 @@ func TestStepMemoSamePBFT(t *testing.T) {
 		// The target's configuration (one-pass depth-first, a view
 		// change), its first states.
 		{Nodes: 4, Requests: 1, Drops: 2, Views: 1, TimerLimit: true, Timers: 3, Inert: true, DFS: true, Byzantine: byz, MaxStates: 20_000},
+		// The same with asynchronous timers: replicas commit and execute
+		// early, so many steps report events (replayed from the memo
+		// with them).
+		{Nodes: 4, Requests: 1, Drops: 2, Views: 1, TimerLimit: true, Timers: 3, Inert: true, DFS: true, Byzantine: byz, MaxStates: 20_000, AsyncTimers: true},
 	} {
-		name := fmt.Sprintf("drops=%d/crashes=%d/depth=%d/inert=%v/dfs=%v/byz=%d", c.Drops, c.Crashes, c.Depth, c.Inert, c.DFS, len(c.Byzantine))
+		name := fmt.Sprintf("drops=%d/crashes=%d/depth=%d/inert=%v/dfs=%v/byz=%d/async=%v", c.Drops, c.Crashes, c.Depth, c.Inert, c.DFS, len(c.Byzantine), c.AsyncTimers)
 		t.Run(name, func(t *testing.T) {
 			var runs [2]struct {
 				judged []uint64
@@ -74,6 +78,10 @@ func TestStepMemoSameCounterexample(t *testing.T) {
 	for _, c := range []Config{
 		{Nodes: 4, Requests: 1, Views: 0, Variant: "prepare-ignores-digest", Byzantine: equivocate0, Inert: true},
 		{Nodes: 4, Requests: 1, Views: 0, Variant: "commit-quorum-2f", Drops: 1},
+		// Asynchronous timers, one-pass depth-first: the violation is
+		// seen in events that steps from the memo report.
+		{Nodes: 4, Requests: 1, Views: 1, Variant: "prepare-ignores-digest", Byzantine: equivocate0, Inert: true,
+			AsyncTimers: true, DFS: true, TimerLimit: true, Timers: 2, Workers: 1},
 	} {
 		var hash [2]string
 		var path [2]string

@@ -66,13 +66,14 @@ func prunedOnePass(c Config, maxFlight, workers int) (*engine.Result, error) {
 		m.Prune = func(w *engine.World) bool { return len(w.Flight) > maxFlight || prune(w) }
 	}
 	return engine.Run(m, engine.Options{
-		Bounds:   engine.Bounds{Drops: c.Drops, TimerLimit: true, Timers: c.Timers},
-		DFS:      true,
-		Workers:  workers,
-		Records:  true,
-		Check:    check(cfg),
-		NewCheck: func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
-		NewJudge: func() engine.Judge { return newJudge(cfg) },
+		Bounds:         engine.Bounds{Drops: c.Drops, TimerLimit: true, Timers: c.Timers},
+		DFS:            true,
+		Workers:        workers,
+		SubsumeBudgets: c.SubsumeBudgets,
+		Records:        true,
+		Check:          check(cfg),
+		NewCheck:       func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
+		NewJudge:       func() engine.Judge { return newJudge(cfg) },
 	})
 }
 

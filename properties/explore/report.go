@@ -56,6 +56,12 @@ func (c Config) Describe() string {
 	} else if c.FullCertificates {
 		inert += ", full certificates"
 	}
+	if c.SubsumeBudgets {
+		inert += ", budget subsumption (a state reached again with no less of every budget used is skipped)"
+	}
+	if n := c.DropsNote(); n != "" {
+		inert += "; " + n
+	}
 	return fmt.Sprintf("variant %s: n=%d, %d request(s), drops %d, duplicates %d, crashes %d, byzantine %s, views <= %d, timer expirations %s, depth %s%s",
 		name, c.Nodes, c.Requests, c.Drops, c.Duplicates, c.Crashes, byz, c.Views, timers, depth, inert)
 }
@@ -72,6 +78,9 @@ func StatsLine(c Config, s engine.Stats) string {
 	case c.DPOR:
 		return fmt.Sprintf("DPOR: %d distinct states, %d transitions (%.0f/s), longest path %d, every class of maximal paths to causal depth %d explored, %d pruned beyond --views, %d fallbacks, fingerprint table %d KB, %v",
 			s.States, s.Transitions, s.PerSecond(), s.Depth, s.Checked, s.Pruned, s.Fallbacks, s.FPBytes>>10, el)
+	case c.onePass() && c.SubsumeBudgets:
+		return fmt.Sprintf("depth-first (one pass): %d states (without their budgets used), %d transitions (%.0f/s), longest first-visit path %d, %d revisits, %d re-expanded with less of a budget used, %d pruned beyond --views, fingerprint table %d KB, %v",
+			s.States, s.Transitions, s.PerSecond(), s.Depth, s.Revisits, s.Reexpanded, s.Pruned, s.FPBytes>>10, el)
 	case c.onePass():
 		return fmt.Sprintf("depth-first (one pass): %d states, %d transitions (%.0f/s), longest first-visit path %d, %d revisits, %d pruned beyond --views, fingerprint table %d KB, %v",
 			s.States, s.Transitions, s.PerSecond(), s.Depth, s.Revisits, s.Pruned, s.FPBytes>>10, el)
@@ -158,6 +167,9 @@ func (r *Result) Verdict() string {
 		v += timeCaveat
 	}
 	v += r.Config.asyncNote()
+	if n := r.Config.DropsNote(); n != "" {
+		v += "; " + n
+	}
 	return v
 }
 
@@ -254,6 +266,9 @@ func AllVariants(c Config, row func(VariantRow)) error {
 		}
 		if !res.Found() {
 			r.Note += cv.asyncNote()
+			if n := cv.DropsNote(); n != "" {
+				r.Note += "; " + n
+			}
 		}
 		row(r)
 		if res.Interrupted && c.Stop != nil && c.Stop() {

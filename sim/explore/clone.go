@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -59,6 +60,7 @@ type Copier struct {
 	pmemo   map[memoKey]unsafe.Pointer
 	smemo   map[memoKey]sliceHeader
 	spans   []span
+	timed   map[reflect.Type]bool // carriesTime's answers
 	msgH    map[sim.Message]uint64
 	buf     []byte
 }
@@ -67,7 +69,49 @@ var (
 	messageType = reflect.TypeFor[sim.Message]()
 	eventType   = reflect.TypeFor[sim.Event]()
 	timeType    = reflect.TypeFor[sim.Time]()
+	durType     = reflect.TypeFor[time.Duration]()
 )
+
+// carriesTime reports whether a value of type t may hold a virtual time: t
+// is, or holds at any depth (through fields, pointers, slices, arrays and
+// maps), a sim.Time, a time.Duration or an interface (whose content is not
+// known from the type). The answer is cached per type.
+func (c *Copier) carriesTime(t reflect.Type) bool {
+	if r, ok := c.timed[t]; ok {
+		return r
+	}
+	if c.timed == nil {
+		c.timed = map[reflect.Type]bool{}
+	}
+	r := holdsTime(t, map[reflect.Type]bool{})
+	c.timed[t] = r
+	return r
+}
+
+// holdsTime is carriesTime's walk (seen: the types on the way, so that a
+// recursive type ends; a type met again adds nothing new).
+func holdsTime(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if t == timeType || t == durType || t.Kind() == reflect.Interface {
+		return true
+	}
+	if seen[t] {
+		return false
+	}
+	seen[t] = true
+	switch t.Kind() {
+	case reflect.Struct:
+		for i := 0; i < t.NumField(); i++ {
+			if holdsTime(t.Field(i).Type, seen) {
+				return true
+			}
+		}
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return holdsTime(t.Elem(), seen)
+	case reflect.Map:
+		return holdsTime(t.Key(), seen) || holdsTime(t.Elem(), seen)
+	}
+	return false
+}
 
 // plan is what the copier decided about a type once.
 type plan struct {

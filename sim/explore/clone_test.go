@@ -3,6 +3,7 @@ package explore
 import (
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/echo"
@@ -134,5 +135,57 @@ func TestCopierPrivate(t *testing.T) {
 	a.cache.hits[5] = 5
 	if c.Hash(x) != w1.Hash(a) || c.Hash(x) != w2.Hash(d) {
 		t.Fatal("the private type changed the hash")
+	}
+}
+
+// TestCarriesTime: the types whose values may hold a time (so that a step
+// reporting such an event is not replayed from the step memo while records
+// are kept), through fields, pointers, slices, maps and recursion.
+func TestCarriesTime(t *testing.T) {
+	type plain struct {
+		N    int
+		Name string
+		IDs  []sim.NodeID
+	}
+	type withTime struct {
+		N  int
+		At sim.Time
+	}
+	type deep struct {
+		P *plain
+		M map[string][]*withTime
+	}
+	type list struct {
+		Next *list
+		V    int
+	}
+	type timedList struct {
+		Next *timedList
+		D    time.Duration
+	}
+	type boxed struct{ X any }
+	for _, tc := range []struct {
+		v    any
+		want bool
+	}{
+		{&plain{}, false},
+		{&withTime{}, true},
+		{&deep{}, true},
+		{&list{}, false},
+		{&timedList{}, true},
+		{&boxed{}, true}, // an interface: its content is unknown
+		{&stepEvent{}, false},
+		{&echo.PongEvent{}, true},
+		{[]plain{}, false},
+		{map[int]time.Duration{}, true},
+	} {
+		c := &Copier{}
+		ty := reflect.TypeOf(tc.v)
+		if got := c.carriesTime(ty); got != tc.want {
+			t.Errorf("carriesTime(%v) = %v, want %v", ty, got, tc.want)
+		}
+		if got := c.carriesTime(ty); got != tc.want { // cached
+			t.Errorf("carriesTime(%v) again = %v, want %v", ty, got, tc.want)
+		}
 	}
 }

@@ -9,6 +9,6 @@ const fpMapped = false
 // tables stay on the Go heap.
 type fpMem []byte
 
-func fpMap(n int, withDepth bool) ([]uint64, []uint8, fpMem, bool) { return nil, nil, nil, false }
+func fpMap(n int, aux fpAux) ([]uint64, []byte, fpMem, bool) { return nil, nil, nil, false }
 
 func (m fpMem) free() {}

@@ -1,5 +1,7 @@
 package explore
 
+import "unsafe"
+
 // fpSet is a set of 64-bit state fingerprints (World.Hash): 8 bytes a slot
 // in open-addressing tables at most 3/4 full, so 11-21 bytes per state,
 // against about 40 for a Go map from fingerprint to state id. With depths
@@ -26,9 +28,21 @@ type fpSet struct {
 	segs [fpSegs]fpSeg
 	n    int // fingerprints
 	size int // bytes of the tables
-	// withDepth keeps a depth per fingerprint (see visit).
-	withDepth bool
+	// aux is what each slot keeps besides its fingerprint: nothing, the
+	// smallest depth it was reached at (visit) or the budgets used
+	// (visitBudgets).
+	aux fpAux
 }
+
+// fpAux is the per-slot value of an fpSet, by its size in bytes.
+type fpAux int
+
+// Per-slot values.
+const (
+	fpNoAux   fpAux = 0 // the fingerprint only
+	fpDepth   fpAux = 1 // a depth (uint8)
+	fpBudgets fpAux = 2 // the budgets used (uint16, see budgetKey)
+)
 
 // fpSegs is the number of segments of an fpSet (a power of two), and
 // fpSegShift the shift that takes a fingerprint to its segment.
@@ -46,10 +60,11 @@ const (
 
 // fpSeg is one segment: an open-addressing table with linear probing.
 type fpSeg struct {
-	slots  []uint64 // 0: empty (a fingerprint of 0 is stored as 1)
-	depths []uint8  // per slot, when withDepth
-	n      int
-	mem    fpMem // the mapping behind slots and depths (when not on the heap)
+	slots   []uint64 // 0: empty (a fingerprint of 0 is stored as 1)
+	depths  []uint8  // per slot, with fpDepth
+	budgets []uint16 // per slot, with fpBudgets
+	n       int
+	mem     fpMem // the mapping behind slots and depths (when not on the heap)
 }
 
 // add inserts h and reports whether it was new.
@@ -62,15 +77,34 @@ func (s *fpSet) add(h uint64) bool {
 // (with depths on) whether it was known only at a depth greater than d,
 // in which case its depth becomes d.
 func (s *fpSet) visit(h uint64, d int) (isNew, shallower bool) {
-	g := &s.segs[h>>fpSegShift]
-	if 4*(g.n+1) > 3*len(g.slots) {
-		s.size += g.grow(s.withDepth)
-	}
-	isNew, shallower = g.visit(h, d, s.withDepth)
+	g := s.seg(h)
+	isNew, shallower = g.visit(h, d, s.aux == fpDepth)
 	if isNew {
 		s.n++
 	}
 	return isNew, shallower
+}
+
+// visitBudgets inserts h reached with the budgets used b (a budgetKey; the
+// set keeps fpBudgets). It reports whether h was new, and whether it must
+// be expanded again: it was known, but reached before only with some
+// budget used more than b's (see budgetsCover); its budgets become b.
+func (s *fpSet) visitBudgets(h uint64, b uint16) (isNew, again bool) {
+	g := s.seg(h)
+	isNew, again = g.visitBudgets(h, b)
+	if isNew {
+		s.n++
+	}
+	return isNew, again
+}
+
+// seg returns h's segment, with room for one more fingerprint.
+func (s *fpSet) seg(h uint64) *fpSeg {
+	g := &s.segs[h>>fpSegShift]
+	if 4*(g.n+1) > 3*len(g.slots) {
+		s.size += g.grow(s.aux)
+	}
+	return g
 }
 
 // visit is fpSet.visit on segment g (which has room for one more).
@@ -98,48 +132,81 @@ func (g *fpSeg) visit(h uint64, d int, withDepth bool) (isNew, shallower bool) {
 	}
 }
 
+// visitBudgets is fpSet.visitBudgets on segment g (which has room for
+// one more).
+func (g *fpSeg) visitBudgets(h uint64, b uint16) (isNew, again bool) {
+	if h == 0 {
+		h = 1
+	}
+	mask := uint64(len(g.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch g.slots[i] {
+		case h:
+			if budgetsCover(g.budgets[i], b) {
+				return false, false
+			}
+			g.budgets[i] = b
+			return false, true
+		case 0:
+			g.slots[i] = h
+			g.budgets[i] = b
+			g.n++
+			return true, false
+		}
+	}
+}
+
 // grow doubles g's table (or makes its first one) and returns by how many
 // bytes the tables grew.
-func (g *fpSeg) grow(withDepth bool) int {
-	old, oldD, oldMem := g.slots, g.depths, g.mem
+func (g *fpSeg) grow(aux fpAux) int {
+	old, oldD, oldB, oldMem := g.slots, g.depths, g.budgets, g.mem
 	n := max(fpMinSlots, 2*len(old))
-	g.slots, g.depths, g.mem = fpAlloc(n, withDepth)
+	g.slots, g.depths, g.budgets, g.mem = fpAlloc(n, aux)
 	g.n = 0
 	for i, h := range old {
-		if h != 0 {
-			d := 0
-			if withDepth {
-				d = int(oldD[i])
-			}
-			g.visit(h, d, withDepth)
+		if h == 0 {
+			continue
+		}
+		switch aux {
+		case fpBudgets:
+			g.visitBudgets(h, oldB[i])
+		case fpDepth:
+			g.visit(h, int(oldD[i]), true)
+		default:
+			g.visit(h, 0, false)
 		}
 	}
 	oldMem.free()
-	return fpBytes(n, withDepth) - fpBytes(len(old), withDepth)
+	return fpBytes(n, aux) - fpBytes(len(old), aux)
 }
 
 // fpBytes is the size of a table of n slots.
-func fpBytes(n int, withDepth bool) int {
-	if withDepth {
-		return 9 * n
-	}
-	return 8 * n
-}
+func fpBytes(n int, aux fpAux) int { return (8 + int(aux)) * n }
 
-// fpAlloc returns a zeroed table of n slots (and depths), from a mapping
-// when it is larger than fpHeapMax and the system has them.
-func fpAlloc(n int, withDepth bool) ([]uint64, []uint8, fpMem) {
-	size := fpBytes(n, withDepth)
-	if size > fpHeapMax {
-		if slots, depths, m, ok := fpMap(n, withDepth); ok {
-			return slots, depths, m
+// fpAlloc returns a zeroed table of n slots (and their depths or budgets,
+// as aux says), from a mapping when it is larger than fpHeapMax and the
+// system has them.
+func fpAlloc(n int, aux fpAux) ([]uint64, []uint8, []uint16, fpMem) {
+	if fpBytes(n, aux) > fpHeapMax {
+		if slots, extra, m, ok := fpMap(n, aux); ok {
+			switch aux {
+			case fpDepth:
+				return slots, extra[:n], nil, m
+			case fpBudgets:
+				return slots, nil, unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(extra))), n), m
+			}
+			return slots, nil, nil, m
 		}
 	}
 	var depths []uint8
-	if withDepth {
+	var budgets []uint16
+	switch aux {
+	case fpDepth:
 		depths = make([]uint8, n)
+	case fpBudgets:
+		budgets = make([]uint16, n)
 	}
-	return make([]uint64, n), depths, fpMem{}
+	return make([]uint64, n), depths, budgets, fpMem{}
 }
 
 // reset empties the set, keeping its tables (and depth mode).
@@ -148,6 +215,7 @@ func (s *fpSet) reset() {
 		g := &s.segs[i]
 		clear(g.slots)
 		clear(g.depths)
+		clear(g.budgets)
 		g.n = 0
 	}
 	s.n = 0

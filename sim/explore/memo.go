@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"reflect"
 	"slices"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -17,9 +18,16 @@ import (
 // step's sends and timer operations. A hit costs no copy, no step and no
 // hash of the node.
 //
-// Steps that report events are remembered only without their events and
-// are replayed from the memo only when the engine keeps no records: events
-// may carry times (a client's latency), which the state hash leaves out.
+// A step's events are remembered with it (events are immutable once
+// reported, like messages) and replayed with the step, recorded at the
+// time of the replaying transition. An event may carry a time (a client's
+// submission time and latency), which the state hash leaves out: a step
+// reporting an event whose type holds a sim.Time, a time.Duration or an
+// interface (Copier.carriesTime) is replayed from the memo only when the
+// engine keeps no records, and is stepped again otherwise. (Before events
+// were replayed, every step reporting one was stepped again while records
+// were kept: with asynchronous timers on the issue-21 target that was 55%
+// of the steps, each a copy, a step and a hash of a replica.)
 // The memo is a fixed-size direct-mapped table: a slot holds the last step
 // that hashed to it, so the memory is bounded and the result does not
 // depend on what it holds (a miss steps the node, as without the memo).
@@ -45,7 +53,9 @@ type memoEntry struct {
 	key    stepKey
 	node   sim.Node // the stepped node: never stepped again in place
 	h      uint64   // its state hash
-	events bool     // the step reported events (not kept here)
+	events []sim.Event
+	// timed: an event may carry a time (not replayed with records kept).
+	timed  bool
 	sends  []sim.Send
 	timers []sim.TimerOp
 }
@@ -90,22 +100,29 @@ func (e *Engine) step(w *World, id sim.NodeID, in sim.Input, x uint64) {
 			k.x, k.from = 0, 0
 		}
 		ent = &memo[k.slot(len(memo))]
-		if ent.node != nil && ent.key == k && !(ent.events && e.keep) {
+		if ent.node != nil && ent.key == k && !(ent.timed && e.keep) {
 			e.memoHits++
 			w.Nodes[id], w.nh[id] = ent.node, ent.h
 			e.owned[id], e.hashed[id] = false, true
 			e.out.Sends = append(e.out.Sends, ent.sends...)
 			e.out.Timers = append(e.out.Timers, ent.timers...)
+			if e.keep && !brokenMemoEvents {
+				e.out.Events = append(e.out.Events, ent.events...)
+			}
 			e.apply(w, id)
 			return
 		}
+	}
+	if e.peeking {
+		e.peekMiss = true // Peek steps no node: it cannot tell
+		return
 	}
 	nd := e.touch(w, id)
 	nd.Step(w.Now, in, &e.out)
 	e.hashed[id] = false
 	if ent != nil && (ent.node == nil || ent.key != k) {
 		h := e.cp.Hash(nd)
-		*ent = memoEntry{key: k, node: nd, h: h, events: len(e.out.Events) > 0,
+		*ent = memoEntry{key: k, node: nd, h: h, events: slices.Clone(e.out.Events), timed: e.timedEvents(e.out.Events),
 			sends: slices.Clone(e.out.Sends), timers: slices.Clone(e.out.Timers)}
 		w.nh[id] = h
 		// The value is the memo's now: a later step copies it.
@@ -113,3 +130,18 @@ func (e *Engine) step(w *World, id sim.NodeID, in sim.Input, x uint64) {
 	}
 	e.apply(w, id)
 }
+
+// timedEvents reports whether one of evs may carry a time (see
+// Copier.carriesTime).
+func (e *Engine) timedEvents(evs []sim.Event) bool {
+	for _, ev := range evs {
+		if ev != nil && e.cp.carriesTime(reflect.TypeOf(ev)) {
+			return true
+		}
+	}
+	return false
+}
+
+// brokenMemoEvents makes a step replayed from the memo report no events
+// (tests show that the comparison with the memo off catches it).
+var brokenMemoEvents bool

@@ -312,5 +312,5 @@ func pathRecordsInto(w *World, chain *[]*recChain, buf *[]Record) []Record {
 // forWorker returns an engine for a worker of a parallel search: e's model
 // and settings, its own copier (Copier.Worker) and buffers.
 func (e *Engine) forWorker() *Engine {
-	return &Engine{m: e.m, cp: e.cp.Worker(), keep: e.keep, countFires: e.countFires, quiet: e.quiet, verifyInert: e.verifyInert}
+	return &Engine{m: e.m, cp: e.cp.Worker(), keep: e.keep, countFires: e.countFires, quiet: e.quiet, verifyInert: e.verifyInert, noBudgets: e.noBudgets}
 }

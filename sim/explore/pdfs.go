@@ -32,11 +32,34 @@ func (f *shardedFP) add(h uint64) bool {
 	sh := &f.shards[h>>fpSegShift]
 	sh.mu.Lock()
 	if 4*(sh.g.n+1) > 3*len(sh.g.slots) {
-		f.size.Add(int64(sh.g.grow(false)))
+		f.size.Add(int64(sh.g.grow(fpNoAux)))
 	}
 	isNew, _ := sh.g.visit(h, 0, false)
 	sh.mu.Unlock()
 	return isNew
+}
+
+// addBudgets is fpSet.visitBudgets (the table keeps fpBudgets); safe for
+// concurrent use.
+func (f *shardedFP) addBudgets(h uint64, b uint16) (isNew, again bool) {
+	sh := &f.shards[h>>fpSegShift]
+	sh.mu.Lock()
+	if 4*(sh.g.n+1) > 3*len(sh.g.slots) {
+		f.size.Add(int64(sh.g.grow(fpBudgets)))
+	}
+	isNew, again = sh.g.visitBudgets(h, b)
+	sh.mu.Unlock()
+	return isNew, again
+}
+
+// insert adds h, reached with budgets used b, to the visited set; it
+// reports whether h was new, and (Options.SubsumeBudgets) whether it must
+// be expanded again.
+func (r *pdfsRun) insert(h uint64, b uint16) (isNew, again bool) {
+	if r.budgets {
+		return r.fp.addBudgets(h, b)
+	}
+	return r.fp.add(h), false
 }
 
 // bytes returns the tables' size in bytes.
@@ -103,6 +126,8 @@ type pdfsRun struct {
 	first  *pdfsWorker
 	intr   bool        // Stop ended it
 	maxed  atomic.Bool // MaxStates ended it
+	// budgets: the visited set keeps budget keys (Options.SubsumeBudgets).
+	budgets bool
 }
 
 // pdfs is the one-pass depth-first search (see iddfs) on o.Workers
@@ -128,7 +153,7 @@ type pdfsRun struct {
 // leaves a partial coverage that depends on the interleaving.
 func (s *search) pdfs(w0 *World, lim int) error {
 	o := s.o
-	r := &pdfsRun{s: s, ws: make([]*pdfsWorker, o.Workers)}
+	r := &pdfsRun{s: s, ws: make([]*pdfsWorker, o.Workers), budgets: o.SubsumeBudgets}
 	defer r.fp.free()
 	for k := range r.ws {
 		e := s.e.forWorker()
@@ -143,7 +168,7 @@ func (s *search) pdfs(w0 *World, lim int) error {
 	}
 	// The initial world, on the search's own engine and check (as the
 	// one-worker search judges it).
-	r.fp.add(w0.Hash())
+	r.insert(w0.Hash(), w0.budgetKey())
 	r.states.Store(1)
 	s.res.States = 1
 	var path []Record
@@ -233,23 +258,41 @@ func (r *pdfsRun) work(k int, wk *pdfsWorker, lim int, busy bool) {
 		f.next++
 		wk.mu.Unlock()
 
-		nw, _ := e.Apply(w, c)
 		wk.st.Transitions++
 		if wk.tick++; wk.tick >= 1024 {
 			wk.tick = 0
 			r.poll(k, wk)
 		}
-		if !r.fp.add(nw.Hash()) {
-			wk.st.Revisits++
-			e.Release(nw) // seen by nobody
-			continue
+		// A successor seen before is not built when Peek can tell its
+		// hash.
+		h, known := e.Peek(w, c)
+		var isNew, again bool
+		if known {
+			if isNew, again = r.insert(h, e.pw.budgetKey()); !isNew && !again {
+				wk.st.Revisits++
+				e.Revisited()
+				continue
+			}
+		}
+		nw, _ := e.Apply(w, c)
+		if !known {
+			if isNew, again = r.insert(nw.Hash(), nw.budgetKey()); !isNew && !again {
+				wk.st.Revisits++
+				e.Release(nw) // seen by nobody
+				continue
+			}
 		}
 		if o.Records {
 			// The records of the transition to nw (no Apply since):
-			// taken only for new states.
+			// taken only for new states (and re-expanded ones).
 			nw.trace = &recChain{recs: e.takeRecords(), up: w.trace}
 		}
-		if n := r.states.Add(1); o.MaxStates > 0 && n > int64(o.MaxStates) {
+		if again {
+			// Reached with less of some budget used (SubsumeBudgets):
+			// judged and expanded again, not counted as a state (nor
+			// pruned again).
+			wk.st.Reexpanded++
+		} else if n := r.states.Add(1); o.MaxStates > 0 && n > int64(o.MaxStates) {
 			r.states.Add(-1) // not judged: not counted
 			r.maxed.Store(true)
 			r.stop.Store(true)
@@ -279,7 +322,7 @@ func (r *pdfsRun) work(k int, wk *pdfsWorker, lim int, busy bool) {
 		if r.stop.Load() {
 			return
 		}
-		if !r.expandable(wk, nw, c, lim, true) {
+		if again && e.m.Prune != nil && e.m.Prune(nw) || !r.expandable(wk, nw, c, lim, true) {
 			e.Release(nw) // judged and let go by the check, Prune and Leaf
 		}
 	}
@@ -353,6 +396,7 @@ func (r *pdfsRun) sum(get func(*pdfsWorker) *Stats) Stats {
 		x := get(wk)
 		st.Transitions += x.Transitions
 		st.Revisits += x.Revisits
+		st.Reexpanded += x.Reexpanded
 		st.Pruned += x.Pruned
 		st.DepthLimit += x.DepthLimit
 		st.Depth = max(st.Depth, x.Depth)

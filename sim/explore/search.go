@@ -89,6 +89,24 @@ type Options struct {
 	// Stop, if set, is polled; when it returns true the exploration ends
 	// and the result says it was interrupted.
 	Stop func() bool
+	// SubsumeBudgets makes the one-pass depth-first search (DFS with
+	// TimerLimit and no Depth) identify states without their budgets
+	// used: a state reached with fewer of every budget used (timer
+	// expirations, drops, duplicates, crashes) has every future of the
+	// same state reached with more, since Choices offers a transition
+	// drawing on a budget while it is not spent. The hash leaves the
+	// budgets out, the visited set keeps with each fingerprint the
+	// budgets used when it was last expanded (a budget key), a revisit
+	// that uses at least as much of every budget is skipped, and one that
+	// uses less of some is judged and expanded again (the checks read the
+	// path, whose crashes, for one, may differ) and its budgets stored
+	// (Stats.Reexpanded). States
+	// counts distinct states without their budgets. The states reached
+	// are those without it, taken without their budgets (any number of
+	// workers); the transitions and re-expansions depend on the order of
+	// the visits. The bounds must fit a budget key (at most 63 timer
+	// expirations, 15 drops, 7 duplicates, 7 crashes).
+	SubsumeBudgets bool
 }
 
 // Stats are an exploration's counters.
@@ -114,6 +132,10 @@ type Stats struct {
 	// Inert counts the in-flight messages discarded as inert (over every
 	// executed transition, Model.DiscardInert).
 	Inert int
+	// Reexpanded counts the states judged and expanded again because
+	// they were reached with less of some budget used than before
+	// (Options.SubsumeBudgets); they are not counted in States again.
+	Reexpanded int
 	// MemoHits counts the node steps taken from the step memo (see
 	// Model.StepMemo) by the search's own engine (not by the workers of a
 	// parallel search, whose memos depend on how states were dealt out).
@@ -196,6 +218,19 @@ func Run(m *Model, o Options) (*Result, error) {
 	e := NewEngine(m)
 	e.keep = o.Records
 	e.countFires, e.quiet = o.TimerLimit, o.QuietTimers
+	if o.SubsumeBudgets {
+		if !o.DFS || !o.TimerLimit || o.Depth > 0 || o.DPOR {
+			return nil, errors.New("explore: Options.SubsumeBudgets is for the one-pass depth-first search (DFS with TimerLimit, no Depth)")
+		}
+		if !budgetsFit(o.Bounds) {
+			return nil, fmt.Errorf("explore: Options.SubsumeBudgets: bounds %+v do not fit a budget key (at most %d timer expirations, %d drops, %d duplicates, %d crashes)",
+				o.Bounds, maxKeyFires, maxKeyDrops, maxKeyDups, maxKeyCrashes)
+		}
+		if o.Revisit != nil {
+			return nil, errors.New("explore: Options.SubsumeBudgets does not take a Revisit hook")
+		}
+		e.noBudgets = true
+	}
 	s := &search{e: e, o: o, seen: map[uint64]int32{}, start: time.Now()}
 	s.last = s.start
 	defer s.fp.free()
@@ -625,7 +660,12 @@ func (s *search) iddfs(w0 *World, recs []Record) error {
 	}
 	// One pass needs no depths: a state seen is not expanded again (one
 	// cut at MaxDFSDepth leaves the search incomplete).
-	s.fp.withDepth = !s.judgeAll
+	switch {
+	case !s.judgeAll:
+		s.fp.aux = fpDepth
+	case s.o.SubsumeBudgets:
+		s.fp.aux = fpBudgets
+	}
 	defer func() { s.res.FPBytes = s.fp.bytes() }() // also when stopped
 	w0.trace = &recChain{recs: recs}
 	for lim := first; lim <= maxD; lim++ {
@@ -655,7 +695,28 @@ func (s *search) iddfs(w0 *World, recs []Record) error {
 // dfsVisit visits w (at depth len(s.stack)) and, if it is new or reached
 // by a shorter path than before, judges and expands it.
 func (s *search) dfsVisit(w *World, lim int) error {
-	isNew, shallower := s.fp.visit(w.Hash(), w.Depth)
+	isNew, shallower := s.fpVisit(w.Hash(), w.Depth, w.budgetKey())
+	return s.dfsVisited(w, lim, isNew, shallower)
+}
+
+// fpVisit inserts the fingerprint h of a world reached at depth d with
+// budgets used b into the visited set; it reports whether it was new, and
+// whether it must be expanded again (reached by a shorter path, or with
+// Options.SubsumeBudgets, with less of some budget used).
+func (s *search) fpVisit(h uint64, d int, b uint16) (isNew, again bool) {
+	if s.fp.aux == fpBudgets {
+		isNew, again = s.fp.visitBudgets(h, b)
+		if again {
+			s.res.Reexpanded++
+		}
+		return isNew, again
+	}
+	return s.fp.visit(h, d)
+}
+
+// dfsVisited is dfsVisit once w's fingerprint is in the visited set
+// (isNew, shallower: what the insertion said).
+func (s *search) dfsVisited(w *World, lim int, isNew, shallower bool) error {
 	if !isNew && !shallower {
 		s.res.Revisits++
 		if s.o.Revisit != nil {
@@ -671,9 +732,14 @@ func (s *search) dfsVisit(w *World, lim int) error {
 		// only for the states expanded.
 		w.trace = &recChain{recs: s.e.takeRecords(), up: w.trace}
 	}
-	if isNew {
-		s.res.States++
-		s.res.Depth = max(s.res.Depth, w.Depth)
+	// A state expanded again for its budgets (SubsumeBudgets) is judged
+	// again: the records the checks read (which replicas crashed, for
+	// one) depend on the path.
+	if again := !isNew && s.fp.aux == fpBudgets; isNew || again {
+		if isNew {
+			s.res.States++
+			s.res.Depth = max(s.res.Depth, w.Depth)
+		}
 		if w.Depth == lim || lim == 1 || s.judgeAll {
 			// Below the limit, it was judged by an earlier limit.
 			var path []Record
@@ -688,9 +754,11 @@ func (s *search) dfsVisit(w *World, lim int) error {
 		}
 	}
 	if s.e.m.Prune != nil && s.e.m.Prune(w) {
-		s.res.Pruned++
-		if s.o.Leaf != nil {
-			s.o.Leaf(w)
+		if isNew || s.fp.aux != fpBudgets { // a re-expansion is pruned again
+			s.res.Pruned++
+			if s.o.Leaf != nil {
+				s.o.Leaf(w)
+			}
 		}
 		return nil
 	}
@@ -707,11 +775,30 @@ func (s *search) dfsVisit(w *World, lim int) error {
 		return nil
 	}
 	for _, c := range choices {
+		// A successor seen before is not built when Peek can tell its
+		// hash (not with a Revisit hook, which sees the world).
+		var isNew, shallower, known bool
+		if s.o.Revisit == nil {
+			if h, ok := s.e.Peek(w, c); ok {
+				known = true
+				if isNew, shallower = s.fpVisit(h, w.Depth+1, s.e.pw.budgetKey()); !isNew && !shallower {
+					s.res.Transitions++
+					s.res.Revisits++
+					s.e.Revisited()
+					continue
+				}
+			}
+		}
 		nw, _ := s.e.Apply(w, c)
 		s.res.Transitions++
 		nw.trace = w.trace // dfsVisit adds the transition's records
 		s.stack = append(s.stack, c)
-		err := s.dfsVisit(nw, lim)
+		var err error
+		if known {
+			err = s.dfsVisited(nw, lim, isNew, shallower)
+		} else {
+			err = s.dfsVisit(nw, lim)
+		}
 		s.stack = s.stack[:len(s.stack)-1]
 		if err != nil {
 			return err

@@ -78,6 +78,11 @@ type symHasher struct {
 	// so a node value the step memo hands out again, or a message
 	// delivered in another order, is not hashed again.
 	cache []symCacheEntry
+	// flightTerms' cache: the keys, and per key the terms under every
+	// permutation; fsum: key's sums per permutation.
+	fkey  []flightKey
+	fterm []uint64
+	fsum  []uint64
 }
 
 type symCacheEntry struct {
@@ -333,7 +338,29 @@ func (s *symHasher) nodes(w *World, i int) {
 
 // world returns the hash of w renamed by permutation k (w.snh filled).
 func (s *symHasher) world(w *World, k int) uint64 {
+	var sum uint64
+	for i := range w.Flight {
+		sum += s.flightTerm(&w.Flight[i], k)
+	}
+	return s.worldSum(w, k, sum)
+}
+
+// flightTerm returns what in-flight message f adds to the hash of its world
+// renamed by permutation k (a multiset: the terms are summed).
+func (s *symHasher) flightTerm(f *Flight, k int) uint64 {
 	s.cur = k
+	perm := s.g.perms[k]
+	e, ok := s.slot(f.H, 1)
+	if !ok {
+		e.h, e.full = s.message(f.Msg), true
+	}
+	fh := mix(mix(mix(e.h, uint64(perm[f.From])), uint64(perm[f.To])), boolBit(f.Duped))
+	return finalize(fh)
+}
+
+// worldSum returns the hash of w renamed by permutation k, given the sum
+// of its in-flight messages' terms under k (w.snh filled).
+func (s *symHasher) worldSum(w *World, k int, sum uint64) uint64 {
 	n := len(w.Nodes)
 	perm, inv := s.g.perms[k], s.g.inv[k]
 	h := uint64(fnvOff)
@@ -344,44 +371,84 @@ func (s *symHasher) world(w *World, k int) uint64 {
 			h = mix(h, uint64(j)+1)
 		}
 	}
-	var sum uint64
-	for i := range w.Flight {
-		f := &w.Flight[i]
-		e, ok := s.slot(f.H, 1)
-		if !ok {
-			e.h, e.full = s.message(f.Msg), true
-		}
-		mh := e.h
-		fh := mix(mix(mix(mh, uint64(perm[f.From])), uint64(perm[f.To])), boolBit(f.Duped))
-		sum += finalize(fh)
-	}
 	h = mix(mix(h, uint64(len(w.Flight))), sum)
 	return w.hashRest(h, s.ts, perm)
 }
 
-// sortTimers puts w's timers in firing order into s.ts.
-func (s *symHasher) sortTimers(w *World) {
-	s.ts = append(s.ts[:0], w.Timers...)
-	slices.SortFunc(s.ts, func(a, b Timer) int {
-		if a.At != b.At {
-			if a.At < b.At {
-				return -1
-			}
-			return 1
+// flightTerms returns the terms of in-flight message f under every
+// permutation (flightTerm), from a small direct-mapped cache keyed by
+// what they depend on: the message's content hash, its sender and
+// receiver, and whether it was duplicated. One look-up there replaces one
+// per permutation in the larger cache of renamed hashes (slot), which
+// misses the processor's caches more often. The slice is valid until
+// the next call.
+func (s *symHasher) flightTerms(f *Flight) []uint64 {
+	np := len(s.g.perms)
+	if s.fterm == nil {
+		s.fkey = make([]flightKey, flightCacheSize)
+		s.fterm = make([]uint64, flightCacheSize*np)
+	}
+	k := flightKey{h: f.H, ends: uint64(uint32(f.From))<<33 | uint64(uint32(f.To))<<1, full: true}
+	if !brokenFlightKey {
+		k.ends |= boolBit(f.Duped)
+	}
+	i := int(finalize(mix(k.h, k.ends)) & (flightCacheSize - 1))
+	terms := s.fterm[i*np : (i+1)*np : (i+1)*np]
+	if s.fkey[i] != k {
+		for p := range terms {
+			terms[p] = s.flightTerm(f, p)
 		}
-		if a.Seq < b.Seq {
-			return -1
-		}
-		return 1
-	})
+		s.fkey[i] = k
+	}
+	return terms
 }
 
-// key sets w.skey: the least hash of w over the group.
+// flightKey is what a flight's terms depend on (flightTerms).
+type flightKey struct {
+	h, ends uint64
+	full    bool
+}
+
+// flightCacheSize is the number of entries of flightTerms' cache.
+const flightCacheSize = 1 << 12
+
+// brokenFlightKey leaves the duplicated bit out of flightTerms' key (tests
+// show that the comparison with world catches it).
+var brokenFlightKey bool
+
+// sortTimers puts w's timers in firing order into s.ts (by insertion:
+// there are few; with asynchronous timers, whose hash is that of a set, in
+// any order).
+func (s *symHasher) sortTimers(w *World) {
+	if w.async {
+		s.ts = append(s.ts[:0], w.Timers...)
+		return
+	}
+	ts := s.ts[:0]
+	for _, t := range w.Timers {
+		ts = insertTimer(ts, t)
+	}
+	s.ts = ts
+}
+
+// key sets w.skey: the least hash of w over the group (world's, with the
+// in-flight messages' terms of every permutation taken at once).
 func (s *symHasher) key(w *World) {
 	s.sortTimers(w)
-	best := s.world(w, 0)
-	for k := 1; k < len(s.g.perms); k++ {
-		best = min(best, s.world(w, k))
+	np := len(s.g.perms)
+	sums := s.fsum[:0]
+	for range np {
+		sums = append(sums, 0)
+	}
+	s.fsum = sums
+	for i := range w.Flight {
+		for k, t := range s.flightTerms(&w.Flight[i]) {
+			sums[k] += t
+		}
+	}
+	best := s.worldSum(w, 0, sums[0])
+	for k := 1; k < np; k++ {
+		best = min(best, s.worldSum(w, k, sums[k]))
 	}
 	w.skey = best
 }

@@ -1,6 +1,8 @@
 package explore
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -149,4 +151,96 @@ func BenchmarkSymmetryKey(b *testing.B) {
 			s.key(w)
 		}
 	})
+}
+
+// TestTimerOrderHashed: the state hash, plain and canonical under
+// symmetry, holds the pending timers in firing order (deadline, then
+// arming order), whatever their order in World.Timers; with asynchronous
+// timers it holds them as a set, so the deadlines do not count.
+func TestTimerOrderHashed(t *testing.T) {
+	a := Timer{Node: 1, ID: 7, At: 5 * Unit, Seq: 1}
+	b := Timer{Node: 2, ID: 9, At: 6 * Unit, Seq: 2}
+	late := a
+	late.At = 7 * Unit // fires after b
+	tie := a
+	tie.At, tie.Seq = b.At, 3 // same deadline as b, armed after it
+	for _, tc := range []struct {
+		name  string
+		other []Timer
+		same  [2]bool // same hash as {a, b}: timed, async
+	}{
+		{"listed in the other order", []Timer{b, a}, [2]bool{true, true}},
+		{"a fires after b", []Timer{late, b}, [2]bool{false, true}},
+		{"a ties with b, armed after it", []Timer{tie, b}, [2]bool{false, true}},
+	} {
+		for i, async := range []bool{false, true} {
+			for _, sym := range []bool{false, true} {
+				e := NewEngine(echo2(sym, newPinger))
+				w0, _, err := e.Initial()
+				if err != nil {
+					t.Fatal(err)
+				}
+				hash := func(ts []Timer) uint64 {
+					w := *w0
+					w.Timers, w.async, w.snh = ts, async, slices.Clone(w0.snh)
+					if sym {
+						e.symHasher(w.sg).key(&w)
+					}
+					return w.Hash()
+				}
+				if same := hash([]Timer{a, b}) == hash(tc.other); same != tc.same[i] {
+					t.Errorf("%s (async %v, symmetry %v): same hash %v, want %v", tc.name, async, sym, same, tc.same[i])
+				}
+			}
+		}
+	}
+}
+
+// symKeyDiff walks random paths over the symmetric echo2 with drops,
+// duplicates and a crash, and returns the first world whose canonical hash
+// (key: the in-flight messages' terms of every permutation from one cache
+// look-up) is not the least of its renamed hashes computed one permutation
+// at a time (world), and how many worlds were compared.
+func symKeyDiff(t *testing.T) (string, int) {
+	t.Helper()
+	m := echo2(true, newPinger)
+	m.Crashable = []sim.NodeID{1}
+	e := NewEngine(m)
+	w0, _, err := e.Initial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff, n := "", 0
+	walkChoices(e, w0, Bounds{Drops: 1, Duplicates: 2, Crashes: 1}, 60, func(walk, step int, _ *World, _ []Choice, c Choice, next *World, _ string) {
+		s := e.symHasher(next.sg)
+		s.sortTimers(next)
+		want := s.world(next, 0)
+		for k := 1; k < len(s.g.perms); k++ {
+			want = min(want, s.world(next, k))
+		}
+		if got := next.Hash(); got != want && diff == "" {
+			diff = fmt.Sprintf("walk %d step %d (%v): key %x, least renamed hash %x", walk, step, c.Kind, got, want)
+		}
+		n++
+	})
+	return diff, n
+}
+
+// TestSymmetryKeySameAsWorld: the canonical hash that Apply sets equals the
+// least renamed hash computed permutation by permutation, on every world
+// of random walks; a term cache whose key leaves out whether a message was
+// duplicated (the broken variant) is caught.
+func TestSymmetryKeySameAsWorld(t *testing.T) {
+	diff, n := symKeyDiff(t)
+	if diff != "" {
+		t.Fatal(diff)
+	}
+	if n < 100 {
+		t.Fatalf("%d worlds compared: the walks are too short to show anything", n)
+	}
+	brokenFlightKey = true
+	defer func() { brokenFlightKey = false }()
+	if diff, _ := symKeyDiff(t); diff == "" {
+		t.Error("a term cache keyed without the duplicated bit gives the same hashes: the comparison cannot fail")
+	}
 }

@@ -134,6 +134,9 @@ type World struct {
 	exact bool
 	// async: timers fire at any moment (Model.AsyncTimers).
 	async bool
+	// noBudgets: the hash leaves out the budgets used
+	// (Options.SubsumeBudgets).
+	noBudgets bool
 }
 
 // Record is what the explorer traces: the records of one transition, as the
@@ -165,6 +168,9 @@ type Engine struct {
 	memoHits int
 	// quiet: Bounds.QuietTimers (a Fire's Effect is then not Local).
 	quiet bool
+	// noBudgets: worlds hash without their budgets used
+	// (Options.SubsumeBudgets).
+	noBudgets bool
 	// Apply's buffers for the new world's flight and timers.
 	fbuf []Flight
 	tbuf []Timer
@@ -172,6 +178,7 @@ type Engine struct {
 	rslab []Record
 	spare []*World // released worlds (Release)
 	sym   *symHasher
+	peekState
 }
 
 // Model describes what to explore.
@@ -283,7 +290,7 @@ func (e *Engine) Initial() (*World, []Record, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w := &World{Nodes: nodes, nh: make([]uint64, len(nodes)), Down: make([]bool, len(nodes)), exact: e.m.ExactTimers && !e.m.AsyncTimers, async: e.m.AsyncTimers}
+	w := &World{Nodes: nodes, nh: make([]uint64, len(nodes)), Down: make([]bool, len(nodes)), exact: e.m.ExactTimers && !e.m.AsyncTimers, async: e.m.AsyncTimers, noBudgets: e.noBudgets}
 	e.begin(w, true)
 	for i, nd := range nodes {
 		nd.Start(0, &e.out)
@@ -516,6 +523,23 @@ type Bounds struct {
 	// while a message is in flight is then not explored. (The fair
 	// continuation of the liveness check fires timers the same way.)
 	QuietTimers bool
+	// SubsumeDrops makes Choices offer no Drop transition: neither a
+	// budgeted drop (Drops is not spent) nor the withholding of a faulty
+	// sender's message. For safety a lost message is one never delivered:
+	// removing the Drop transitions from a path leaves a path that is
+	// enabled (a delivery needs its message in flight, which a drop only
+	// takes away) and steps every node identically, so it reaches the same
+	// node states, down nodes and pending timers (with more messages in
+	// flight) and the same records but the drops'. That holds with
+	// asynchronous timers (Model.AsyncTimers: a Fire needs only a pending
+	// timer, and no node reads the clock) and without QuietTimers (there a
+	// drop can enable a Fire) and without a liveness check (a drop can make
+	// a fair continuation fail), and only for a Check that reads neither
+	// drop records (RecDrop with DropFilter) nor more of the records' times
+	// than their order. Nothing checks these conditions here: the caller
+	// sets it when they hold (TestSubsumedDropsSameNodeStates shows the
+	// node states differ with timed or quiet timers).
+	SubsumeDrops bool
 }
 
 // Limit returns b without its depth bound (the budgets only).
@@ -545,10 +569,10 @@ func (e *Engine) Choices(dst []Choice, w *World, b Bounds) []Choice {
 				continue
 			}
 			dst = append(dst, Choice{Kind: Deliver, Msg: i})
-			if w.Drops < b.Drops || slices.Contains(e.m.Faulty, f.From) {
+			if !b.SubsumeDrops && (w.Drops < b.Drops || slices.Contains(e.m.Faulty, f.From)) {
 				dst = append(dst, Choice{Kind: Drop, Msg: i})
 			}
-			if w.Dups < b.Duplicates && !f.Duped {
+			if w.Dups < b.Duplicates && !f.Duped && !(brokenSubsumeDups && b.SubsumeDrops) {
 				dst = append(dst, Choice{Kind: Duplicate, Msg: i})
 			}
 		}
@@ -608,15 +632,53 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 	} else {
 		nw = newWorld(len(w.Nodes))
 	}
+	e.derive(nw, w)
+	nTimers, tseq := len(nw.Timers), nw.seq
+	e.transition(w, nw, c)
+	e.fbuf, e.tbuf = nw.Flight[:0], nw.Timers[:0]
+	nw.Flight, nw.Timers = into(sf, nw.Flight), into(st, nw.Timers)
+	var eff Effect
+	for i, st := range e.stepped {
+		if st {
+			if !e.hashed[i] {
+				nw.nh[i] = e.cp.Hash(nw.Nodes[i])
+			}
+			eff.Nodes |= 1 << uint(i%64)
+		}
+	}
+	if w.sg != nil {
+		e.symApply(w, nw)
+	}
+	if nw.async {
+		eff.Local = !(e.quiet && c.Kind == Fire)
+		if brokenAsyncFire && c.Kind == Fire {
+			eff.Nodes = 0 // as if it touched no node
+		}
+		return nw, eff
+	}
+	eff.Timers = c.Kind == Fire || c.Kind == Crash || len(nw.Timers) != nTimers || timersArmed(nw, tseq)
+	eff.Close = eff.Timers && timersClose(nw, tseq)
+	return nw, eff
+}
+
+// derive makes nw (whose per-node slices have w's length) the world w
+// before a transition: w's nodes (shared), hashes, down nodes, network,
+// timers in the engine's buffers, counters and one more depth; and begins
+// the transition.
+func (e *Engine) derive(nw, w *World) {
 	copy(nw.Nodes, w.Nodes)
 	copy(nw.nh, w.nh)
 	copy(nw.Down, w.Down)
 	nw.Flight, nw.Timers = e.fbuf, e.tbuf
 	nw.Now, nw.seq, nw.sends, nw.Depth, nw.ghosts = w.Now, w.seq, w.sends, w.Depth+1, w.ghosts
 	nw.Drops, nw.Dups, nw.Crashes, nw.Fires = w.Drops, w.Dups, w.Crashes, w.Fires
-	nw.exact, nw.async = w.exact, w.async
+	nw.exact, nw.async, nw.noBudgets = w.exact, w.async, w.noBudgets
 	e.begin(nw, false)
-	nTimers, tseq := len(nw.Timers), nw.seq
+}
+
+// transition carries out c on nw (derived from w): the transition itself,
+// the self-sends and due timers it causes, and the inert discards.
+func (e *Engine) transition(w, nw *World, c Choice) {
 	switch c.Kind {
 	case Deliver:
 		f := nw.Flight[c.Msg]
@@ -673,30 +735,6 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 		}
 		e.discardInert(nw, w.sends)
 	}
-	e.fbuf, e.tbuf = nw.Flight[:0], nw.Timers[:0]
-	nw.Flight, nw.Timers = into(sf, nw.Flight), into(st, nw.Timers)
-	var eff Effect
-	for i, st := range e.stepped {
-		if st {
-			if !e.hashed[i] {
-				nw.nh[i] = e.cp.Hash(nw.Nodes[i])
-			}
-			eff.Nodes |= 1 << uint(i%64)
-		}
-	}
-	if w.sg != nil {
-		e.symApply(w, nw)
-	}
-	if nw.async {
-		eff.Local = !(e.quiet && c.Kind == Fire)
-		if brokenAsyncFire && c.Kind == Fire {
-			eff.Nodes = 0 // as if it touched no node
-		}
-		return nw, eff
-	}
-	eff.Timers = c.Kind == Fire || c.Kind == Crash || len(nw.Timers) != nTimers || timersArmed(nw, tseq)
-	eff.Close = eff.Timers && timersClose(nw, tseq)
-	return nw, eff
 }
 
 // timersClose reports whether a timer armed after seq has a deadline within
@@ -731,7 +769,8 @@ func timersArmed(w *World, seq uint64) bool {
 // Hash returns the world's state hash: every node's state, which nodes are
 // down, the in-flight messages as a multiset, the order of the pending
 // timers (with asynchronous timers, their set of (node, id) pairs), and
-// the budgets used (timer expirations only when counted).
+// the budgets used (timer expirations only when counted; none with
+// Options.SubsumeBudgets).
 // With Model.Symmetry it is the least such hash over the renamings of the
 // world by the symmetry group (see Symmetry).
 func (w *World) Hash() uint64 {
@@ -763,14 +802,21 @@ func (w *World) Hash() uint64 {
 		ts = make([]Timer, 0, len(w.Timers))
 	}
 	for _, t := range w.Timers {
-		j := len(ts)
-		ts = append(ts, t)
-		for ; j > 0 && (t.At < ts[j-1].At || t.At == ts[j-1].At && t.Seq < ts[j-1].Seq); j-- {
-			ts[j] = ts[j-1]
-		}
-		ts[j] = t
+		ts = insertTimer(ts, t)
 	}
 	return w.hashRest(h, ts, nil)
+}
+
+// insertTimer inserts t into ts, which is in firing order (deadline, then
+// arming order), and returns it.
+func insertTimer(ts []Timer, t Timer) []Timer {
+	j := len(ts)
+	ts = append(ts, t)
+	for ; j > 0 && (t.At < ts[j-1].At || t.At == ts[j-1].At && t.Seq < ts[j-1].Seq); j-- {
+		ts[j] = ts[j-1]
+	}
+	ts[j] = t
+	return ts
 }
 
 // hashRest ends a world hash h: it mixes in the timers ts in firing order
@@ -802,11 +848,49 @@ func (w *World) hashRest(h uint64, ts []Timer, perm []sim.NodeID) uint64 {
 			h = mix(h, uint64(t.At-w.Now))
 		}
 	}
+	if w.noBudgets && !brokenBudgetKey {
+		return finalize(h)
+	}
 	h = mix(mix(mix(h, uint64(w.Drops)), uint64(w.Dups)), uint64(w.Crashes))
 	if w.Fires > 0 {
 		h = mix(h, uint64(w.Fires)<<8|0xf1)
 	}
 	return finalize(h)
+}
+
+// Budget keys: the budgets used on a world's path packed in 16 bits
+// (timer expirations in the top 6, drops in the next 4, duplicates and
+// crashes in 3 each), stored per state by the one-pass depth-first search
+// with Options.SubsumeBudgets.
+const (
+	maxKeyFires   = 1<<6 - 1
+	maxKeyDrops   = 1<<4 - 1
+	maxKeyDups    = 1<<3 - 1
+	maxKeyCrashes = 1<<3 - 1
+)
+
+// budgetKey returns w's budgets used as a budget key.
+func (w *World) budgetKey() uint16 {
+	return uint16(w.Fires<<10 | w.Drops<<6 | w.Dups<<3 | w.Crashes)
+}
+
+// budgetsCover reports whether a state reached with the budgets used old
+// has every future of the same state reached with b: b uses at least as
+// much of every budget (componentwise). Choices offers a drop, duplicate,
+// crash or timer expiration while its budget is not spent, so a state with
+// less used enables every transition, at every later step, that one with
+// more used enables.
+func budgetsCover(old, b uint16) bool {
+	if brokenBudgetCover {
+		old, b = b, old // the comparison reversed
+	}
+	return b>>10 >= old>>10 && b>>6&maxKeyDrops >= old>>6&maxKeyDrops &&
+		b>>3&maxKeyDups >= old>>3&maxKeyDups && b&maxKeyCrashes >= old&maxKeyCrashes
+}
+
+// budgetsFit reports whether every budget of b fits a budget key.
+func budgetsFit(b Bounds) bool {
+	return b.Timers <= maxKeyFires && b.Drops <= maxKeyDrops && b.Duplicates <= maxKeyDups && b.Crashes <= maxKeyCrashes
 }
 
 // into returns a copy of s in dst's memory when it has room, else in new
@@ -840,6 +924,16 @@ const maxSpare = 16
 // that it is independent of the deliveries to its own node (tests show
 // that the comparison of reduced and unreduced explorations catches it).
 var brokenAsyncFire bool
+
+// brokenSubsumeDups makes SubsumeDrops leave out the Duplicate choices
+// too (tests show that the node states then differ).
+var brokenSubsumeDups bool
+
+// brokenBudgetCover reverses budgetsCover (a revisit with fewer budgets
+// left is expanded, one with more is skipped), and brokenBudgetKey keeps
+// the budgets in the hash of Options.SubsumeBudgets: tests show that the
+// first loses states and the second saves none.
+var brokenBudgetCover, brokenBudgetKey bool
 
 // brokenAsyncHash leaves the pending timers out of the hash of a world
 // with asynchronous timers (tests show that the exactness checks catch it).

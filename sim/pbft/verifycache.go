@@ -1,6 +1,10 @@
 package pbft
 
-import "unsafe"
+import (
+	"bytes"
+	"crypto/sha256"
+	"unsafe"
+)
 
 // VerifyCache remembers messages whose signature a replica has verified, so
 // that the other replicas of the same run do not verify the same message
@@ -23,10 +27,17 @@ import "unsafe"
 // so a hit is right exactly when messages are immutable once sent, which
 // the kernel checks at every delivery in builds with -tags invariants
 // (make test runs them).
+//
+// And it remembers the last state digest computed (stateSum): the replicas
+// of a run reach each checkpoint in the same state, so all but the first
+// would hash the same bytes again.
 type VerifyCache struct {
 	slots []Signable
 	shift uint
 	pps   [64]*PrePrepare // valid PRE-PREPAREs, direct-mapped by address
+
+	stateIn  []byte // the input of the last stateSum (a copy)
+	stateOut Digest // its SHA-256
 }
 
 // NewVerifyCache returns a cache sized for n replicas (about 4n² entries,
@@ -100,3 +111,19 @@ func (c *VerifyCache) validPP(pp *PrePrepare) bool {
 
 // addValidPP remembers that pp is valid.
 func (c *VerifyCache) addValidPP(pp *PrePrepare) { c.pps[c.ppIndex(pp)] = pp }
+
+// stateSum returns the SHA-256 of b, from the memo when b equals the last
+// input (compared byte for byte, so the answer never depends on the memo),
+// and remembers b (copied: callers reuse their buffers) and its digest.
+// A nil cache hashes.
+func (c *VerifyCache) stateSum(b []byte) Digest {
+	if c == nil {
+		return sha256.Sum256(b)
+	}
+	if c.stateIn != nil && bytes.Equal(b, c.stateIn) {
+		return c.stateOut
+	}
+	c.stateOut = sha256.Sum256(b)
+	c.stateIn = append(c.stateIn[:0], b...)
+	return c.stateOut
+}

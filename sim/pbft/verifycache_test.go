@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"crypto/sha256"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/sim"
@@ -135,5 +136,24 @@ func TestVerifyCacheVerify(t *testing.T) {
 	}
 	if len(c.slots) != 128 {
 		t.Fatalf("the table grew to %d entries", len(c.slots))
+	}
+}
+
+// TestVerifyCacheStateSum checks the state digest memo: it answers SHA-256
+// of its input whether the input repeats the last one or not, also when the
+// caller writes the next input into the buffer it passed before (as
+// Replica.stateDigest does), and a nil cache hashes.
+func TestVerifyCacheStateSum(t *testing.T) {
+	c := NewVerifyCache(4)
+	buf := make([]byte, 0, 64)
+	for i, in := range []string{"state-a", "state-a", "state-b", "state-a", "", "", "state-c"} {
+		buf = append(buf[:0], in...) // the caller's buffer, reused
+		if got, want := c.stateSum(buf), sha256.Sum256([]byte(in)); got != want {
+			t.Fatalf("step %d: stateSum(%q) = %x, want %x", i, in, got[:4], want[:4])
+		}
+		var nilCache *VerifyCache
+		if got, want := nilCache.stateSum(buf), sha256.Sum256([]byte(in)); got != want {
+			t.Fatalf("step %d: nil cache's stateSum(%q) = %x, want %x", i, in, got[:4], want[:4])
+		}
 	}
 }

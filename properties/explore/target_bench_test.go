@@ -1,0 +1,44 @@
+package explore
+
+import (
+	"testing"
+
+	"github.com/pbftsim/pbftsim/sim/cluster"
+)
+
+// BenchmarkTarget explores the first 100,000 states of the issue-21 target
+// (`explore --dfs --drops 2 --byzantine 0:equivocate --views 1 --timers 3
+// --inert --symmetry`, one worker) with timed and with asynchronous timers:
+// the same work per iteration, so transitions per CPU-second compare
+// binaries (and, with -cpuprofile, say where a transition's time goes).
+func BenchmarkTarget(b *testing.B) {
+	equiv := []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}
+	for _, async := range []bool{false, true} {
+		name := "timed"
+		if async {
+			name = "async"
+		}
+		c := Config{Nodes: 4, Requests: 1, Byzantine: equiv, Drops: 2, Views: 1, TimerLimit: true, Timers: 3,
+			Inert: true, Symmetry: true, DFS: true, Workers: 1, MaxStates: 100_000, AsyncTimers: async}
+		b.Run(name, func(b *testing.B) {
+			// The memo's hits are per transition (a transition steps 0 to
+			// several nodes).
+			trans, states, hits := 0, 0, 0
+			cpu0 := cpuTime()
+			for b.Loop() {
+				res, err := Explore(c)
+				if err != nil || res.Found() {
+					b.Fatal(err, res.Property)
+				}
+				trans += res.Transitions
+				states += res.States
+				hits += res.MemoHits
+			}
+			b.ReportMetric(float64(trans)/float64(b.N), "transitions")
+			b.ReportMetric(float64(hits)/float64(trans), "memo-hits/transition")
+			if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+				b.ReportMetric(float64(trans)/cpu, "transitions/cpu-s")
+			}
+		})
+	}
+}
