@@ -1,6 +1,7 @@
 package pbft
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sort"
 	"strings"
@@ -121,15 +122,27 @@ type rules struct {
 	clientReplies func(f int) int
 }
 
+// sameDigest reports whether a and b are equal, as a == b does, in four
+// word comparisons that the compiler inlines (== on 32-byte arrays calls the
+// runtime's memequal; a replica compares digests at every PREPARE and
+// COMMIT it counts).
+func sameDigest(a, b *Digest) bool {
+	x := binary.LittleEndian.Uint64(a[0:]) ^ binary.LittleEndian.Uint64(b[0:])
+	x |= binary.LittleEndian.Uint64(a[8:]) ^ binary.LittleEndian.Uint64(b[8:])
+	x |= binary.LittleEndian.Uint64(a[16:]) ^ binary.LittleEndian.Uint64(b[16:])
+	x |= binary.LittleEndian.Uint64(a[24:]) ^ binary.LittleEndian.Uint64(b[24:])
+	return x == 0
+}
+
 // correctRules are the rules of the paper (OSDI'99 §4, TOCS'02 §4-§6).
 func correctRules() rules {
 	return rules{
 		preparedVotes:         func(q int) int { return q - 1 },
 		committedVotes:        func(q int) int { return q },
 		stableVotes:           func(q, f int) int { return q },
-		prepareMatches:        func(vote, accepted Digest) bool { return vote == accepted },
-		checkpointsMatch:      func(a, b Digest) bool { return a == b },
-		batchDigestOK:         func(d, computed Digest) bool { return d == computed },
+		prepareMatches:        func(vote, accepted Digest) bool { return sameDigest(&vote, &accepted) },
+		checkpointsMatch:      func(a, b Digest) bool { return sameDigest(&a, &b) },
+		batchDigestOK:         func(d, computed Digest) bool { return sameDigest(&d, &computed) },
 		commitPhase:           true,
 		executeInOrder:        true,
 		checkTimestamps:       true,

@@ -408,3 +408,24 @@ func describeO(O []*PrePrepare) string {
 	}
 	return out + "]"
 }
+
+// TestSameDigest checks sameDigest against == on equal digests and on
+// digests that differ in any one byte, by one bit or by all of them.
+func TestSameDigest(t *testing.T) {
+	var base Digest
+	for i := range base {
+		base[i] = byte(i*37 + 11)
+	}
+	if !sameDigest(&base, &base) || !sameDigest(&Digest{}, &Digest{}) {
+		t.Fatal("equal digests compare unequal")
+	}
+	for i := range base {
+		for _, flip := range []byte{1, 0x80, 0xff} {
+			other := base
+			other[i] ^= flip
+			if got, want := sameDigest(&base, &other), base == other; got != want {
+				t.Fatalf("byte %d ^ %#x: sameDigest = %v, == says %v", i, flip, got, want)
+			}
+		}
+	}
+}
