@@ -46,37 +46,7 @@ func verdict(o *Outcome) string {
 // when the fast path skips something a property needs (a fast path that
 // drops PREPARE deliveries, say: local-quorum then fails on every run).
 func TestFastRecordSameVerdicts(t *testing.T) {
-	type tc struct {
-		name string
-		sc   scenarios.Scenario
-	}
-	var cases []tc
-	for _, v := range VariantNames() {
-		for i, sc := range Targeted(v) {
-			if sc.Protocol.Variant == "" {
-				sc.Protocol.Variant = v
-			}
-			if i >= len(targetYAML[pbft.Variant(v)]) && testing.Short() {
-				break // the built-in ones once, below
-			}
-			cases = append(cases, tc{fmt.Sprintf("%s/%s", v, sc.Name), sc})
-		}
-	}
-	for _, info := range scenarios.List() {
-		sc, err := scenarios.Builtin(info.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cases = append(cases, tc{"builtin/" + info.Name, *sc})
-	}
-	gens := 40
-	if testing.Short() {
-		gens = 10
-	}
-	for i := range gens {
-		sc := Generate(rand.New(rand.NewPCG(7, uint64(i))), uint64(i+1), GenConfig{MaxN: 7, MaxRequests: 6, ByzantineBias: 0.5})
-		cases = append(cases, tc{fmt.Sprintf("generated/%d", i), sc})
-	}
+	cases := differentialCases(t, 7, 40, 10)
 	failed, violated := 0, 0
 	for _, c := range cases {
 		o := runFast(t, c.sc, false)
@@ -95,4 +65,46 @@ func TestFastRecordSameVerdicts(t *testing.T) {
 		t.Fatalf("no violation in %d scenarios: the comparison judges nothing that fails", len(cases))
 	}
 	t.Logf("%d scenarios (%d with violations), same verdicts with and without the fast path", len(cases), violated)
+}
+
+// verdictCase is a named scenario of a differential verdict test.
+type verdictCase struct {
+	name string
+	sc   scenarios.Scenario
+}
+
+// differentialCases returns the scenarios the checker's differential
+// verdict tests run: every variant's targeted scenarios (with -short only
+// the YAML ones; the built-in ones come once, below), every built-in
+// scenario (PBFT and HotStuff), and gens generated ones (gensShort with
+// -short, Byzantine replicas among them) drawn from PCG stream seed.
+func differentialCases(t *testing.T, seed uint64, gens, gensShort int) []verdictCase {
+	t.Helper()
+	var cases []verdictCase
+	for _, v := range VariantNames() {
+		for i, sc := range Targeted(v) {
+			if sc.Protocol.Variant == "" {
+				sc.Protocol.Variant = v
+			}
+			if i >= len(targetYAML[pbft.Variant(v)]) && testing.Short() {
+				break // the built-in ones once, below
+			}
+			cases = append(cases, verdictCase{fmt.Sprintf("%s/%s", v, sc.Name), sc})
+		}
+	}
+	for _, info := range scenarios.List() {
+		sc, err := scenarios.Builtin(info.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, verdictCase{"builtin/" + info.Name, *sc})
+	}
+	if testing.Short() {
+		gens = gensShort
+	}
+	for i := range gens {
+		sc := Generate(rand.New(rand.NewPCG(seed, uint64(i))), uint64(i+1), GenConfig{MaxN: 7, MaxRequests: 6, ByzantineBias: 0.5})
+		cases = append(cases, verdictCase{fmt.Sprintf("generated/%d", i), sc})
+	}
+	return cases
 }

@@ -1,14 +1,11 @@
 package properties
 
 import (
-	"fmt"
-	"math/rand/v2"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/scenarios"
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
-	"github.com/pbftsim/pbftsim/sim/pbft"
 )
 
 // countingSink hands every record it gets to the checker and counts them.
@@ -69,37 +66,7 @@ func runCopies(t *testing.T, sc scenarios.Scenario, ro RunOptions, every bool) (
 // (copies told by sender and time alone, say: a Byzantine replica's two
 // different PREPAREs of one step then look like one).
 func TestSkipCopiesSameVerdicts(t *testing.T) {
-	type tc struct {
-		name string
-		sc   scenarios.Scenario
-	}
-	var cases []tc
-	for _, v := range VariantNames() {
-		for i, sc := range Targeted(v) {
-			if sc.Protocol.Variant == "" {
-				sc.Protocol.Variant = v
-			}
-			if i >= len(targetYAML[pbft.Variant(v)]) && testing.Short() {
-				break // the built-in ones once, below
-			}
-			cases = append(cases, tc{fmt.Sprintf("%s/%s", v, sc.Name), sc})
-		}
-	}
-	for _, info := range scenarios.List() {
-		sc, err := scenarios.Builtin(info.Name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cases = append(cases, tc{"builtin/" + info.Name, *sc})
-	}
-	gens := 60
-	if testing.Short() {
-		gens = 15
-	}
-	for i := range gens {
-		sc := Generate(rand.New(rand.NewPCG(11, uint64(i))), uint64(i+1), GenConfig{MaxN: 7, MaxRequests: 6, ByzantineBias: 0.5})
-		cases = append(cases, tc{fmt.Sprintf("generated/%d", i), sc})
-	}
+	cases := differentialCases(t, 11, 60, 15)
 	failed, violated, skipped, all := 0, 0, 0, 0
 	for _, c := range cases {
 		for _, stop := range []bool{false, true} {

@@ -237,7 +237,7 @@ input, 130 interrupted.`,
 	fl.BoolVar(&c.FullCertificates, "full-certificates", false, "replicas whose prepared certificates and NEW-VIEWs carry every matching vote they hold, not the quorum of lowest replica id (as --symmetry needs; alone: the same protocol unreduced)")
 	fl.BoolVar(&c.DPOR, "dpor", false, "depth-first with dynamic partial-order reduction; --depth then bounds the causal depth (with --dfs it deepens from 1)")
 	fl.IntVar(&c.LivenessSteps, "liveness-steps", 0, "check from every state that a fair fault-free continuation completes within N transitions (0: off)")
-	fl.IntVar(&c.Workers, "workers", 0, "simulations run at once (0: one per CPU); here the goroutines of a breadth-first search (not with --sleep) or of the one-pass --dfs (--timers, no --depth); not with --dpor: the result is the same for any number (see above)")
+	fl.IntVar(&c.Workers, "workers", 0, "simulations run at once (0: one per CPU); here the goroutines of a breadth-first search (not with --sleep) or of the one-pass --dfs (--timers, no --depth); not with --dpor: the result is the same for any number (see above), but with --subsume-budgets the transition and re-expansion counts depend on the workers' order")
 	fl.BoolVar(&allVariants, "all-variants", false, "explore every broken variant and print a table")
 	addQuietFlag(fl, &quiet)
 	addOutFlag(fl, &out, "", "the replay file of a counterexample (default "+outDir+"/explore-VARIANT.replay.yaml)")

@@ -494,6 +494,9 @@ func shorten(m *engine.Model, o engine.Options, res *engine.Result) bool {
 	}
 	b := o
 	b.DPOR, b.DFS, b.Sleep, b.Depth, b.MaxStates = false, false, m.Symmetry == nil, len(res.Path)-1, ShortenStates
+	// Budget subsumption is for the one-pass depth-first search only; the
+	// breadth-first search reaches every state by a shortest path anyway.
+	b.SubsumeBudgets = false
 	b.Progress = nil
 	r, err := engine.Run(m, b)
 	if err != nil || r.Interrupted {

@@ -267,3 +267,28 @@ func TestSubsumeBudgetsPBFT(t *testing.T) {
 		}
 	}
 }
+
+// TestSubsumeBudgetsShortens: a counterexample of the one-pass search with
+// budget subsumption is shortened breadth-first as one without it is: the
+// same shortest depth, known to be shortest. It fails when the shortening
+// search keeps SubsumeBudgets (the engine refuses it breadth-first, and
+// the longer one-pass path is reported as "not ruled out").
+func TestSubsumeBudgetsShortens(t *testing.T) {
+	c := Config{Nodes: 4, Requests: 1, Drops: 1, Duplicates: 1, Views: 1, TimerLimit: true, Timers: 1, DFS: true, Workers: 1, Variant: "commit-quorum-2f"}
+	plain, err := Explore(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SubsumeBudgets = true
+	sub, err := Explore(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !plain.Found() || !sub.Found() {
+		t.Fatalf("found %q without budget subsumption, %q with: want both", plain.Property, sub.Property)
+	}
+	t.Logf("without: depth %d (shortest %v); with: depth %d (shortest %v)", len(plain.Path), plain.Shortest, len(sub.Path), sub.Shortest)
+	if !sub.Shortest || len(sub.Path) != len(plain.Path) {
+		t.Errorf("with budget subsumption: depth %d (shortest %v); without: depth %d (shortest %v)", len(sub.Path), sub.Shortest, len(plain.Path), plain.Shortest)
+	}
+}

@@ -108,15 +108,7 @@ func TestBinarySendRefsOnlyToWrittenSends(t *testing.T) {
 		{Seq: 10 + sim.SendRing, Kind: sim.RecDrop, From: 1, To: 3, Msg: m1, Ref: 2, Reason: sim.DropRandom}, // too far back
 		{Seq: 11 + sim.SendRing, Kind: sim.RecDeliver, From: 2, To: 0, Msg: m3, Ref: 11},                     // too far back
 	}
-	var buf bytes.Buffer
-	s := sim.NewBinarySink(&buf)
-	for i := range recs {
-		s.Record(&recs[i])
-	}
-	if err := s.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	rd := NewBinaryReader(bytes.NewReader(buf.Bytes()), "r.pbt")
+	rd := writeBinary(t, recs, "r.pbt")
 	for i, w := range recs {
 		r, err := rd.Next()
 		if err != nil {
@@ -130,4 +122,19 @@ func TestBinarySendRefsOnlyToWrittenSends(t *testing.T) {
 	if _, err := rd.Next(); err != io.EOF {
 		t.Fatalf("after the records: %v", err)
 	}
+}
+
+// writeBinary writes recs through a binary trace sink and returns a reader
+// of the bytes written, named name in its errors.
+func writeBinary(t *testing.T, recs []sim.Record, name string) *Reader {
+	t.Helper()
+	var buf bytes.Buffer
+	s := sim.NewBinarySink(&buf)
+	for i := range recs {
+		s.Record(&recs[i])
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return NewBinaryReader(bytes.NewReader(buf.Bytes()), name)
 }

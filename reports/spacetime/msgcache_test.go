@@ -1,7 +1,6 @@
 package spacetime
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -59,15 +58,7 @@ func TestBinaryMessagesReadBackExactly(t *testing.T) {
 		}
 		recs = append(recs, sim.Record{Seq: uint64(i), Time: sim.Time(i), Kind: kind, From: sim.NodeID(rng.IntN(3)), To: sim.NodeID(rng.IntN(4)), Msg: m})
 	}
-	var buf bytes.Buffer
-	s := sim.NewBinarySink(&buf)
-	for i := range recs {
-		s.Record(&recs[i])
-	}
-	if err := s.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	rd := NewBinaryReader(bytes.NewReader(buf.Bytes()), "m.pbt")
+	rd := writeBinary(t, recs, "m.pbt")
 	for i, w := range recs {
 		r, err := rd.Next()
 		if err != nil {

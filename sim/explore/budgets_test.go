@@ -230,3 +230,36 @@ func TestBudgetKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestSubsumeBudgetsLeavesOnce: with budget subsumption the Leaf hook sees
+// each leaf state (hashed without its budgets) once, on 1 and 2 workers,
+// though a state may be expanded again for its budgets: a re-expanded
+// leaf was a leaf when first reached. It fails when re-expansions call
+// the hook again.
+func TestSubsumeBudgetsLeavesOnce(t *testing.T) {
+	again := 0
+	for _, tc := range budgetCases() {
+		for _, workers := range []int{1, 2} {
+			seen := map[uint64]int{}
+			calls := 0
+			o := Options{DFS: true, Bounds: tc.b, SubsumeBudgets: true, Workers: workers}
+			o.Leaf = func(w *World) { // under the run's lock with workers
+				q := *w
+				q.noBudgets = true
+				seen[q.Hash()]++
+				calls++
+			}
+			res, err := Run(tc.m(), o)
+			if err != nil || !res.Complete {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			again += res.Reexpanded
+			if calls != len(seen) {
+				t.Errorf("%s, %d workers: Leaf called %d times for %d leaf states", tc.name, workers, calls, len(seen))
+			}
+		}
+	}
+	if again == 0 {
+		t.Error("no re-expansion: the test cannot fail")
+	}
+}

@@ -70,12 +70,15 @@ var (
 	eventType   = reflect.TypeFor[sim.Event]()
 	timeType    = reflect.TypeFor[sim.Time]()
 	durType     = reflect.TypeFor[time.Duration]()
+	wallType    = reflect.TypeFor[time.Time]()
 )
 
 // carriesTime reports whether a value of type t may hold a virtual time: t
 // is, or holds at any depth (through fields, pointers, slices, arrays and
-// maps), a sim.Time, a time.Duration or an interface (whose content is not
-// known from the type). The answer is cached per type.
+// maps), a sim.Time, a time.Duration, a time.Time or an interface (whose
+// content is not known from the type). A time kept in a plain integer type
+// is not seen: events must carry times in these types. The answer is
+// cached per type.
 func (c *Copier) carriesTime(t reflect.Type) bool {
 	if r, ok := c.timed[t]; ok {
 		return r
@@ -91,7 +94,7 @@ func (c *Copier) carriesTime(t reflect.Type) bool {
 // holdsTime is carriesTime's walk (seen: the types on the way, so that a
 // recursive type ends; a type met again adds nothing new).
 func holdsTime(t reflect.Type, seen map[reflect.Type]bool) bool {
-	if t == timeType || t == durType || t.Kind() == reflect.Interface {
+	if t == timeType || t == durType || t == wallType || t.Kind() == reflect.Interface {
 		return true
 	}
 	if seen[t] {

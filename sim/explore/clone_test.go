@@ -178,6 +178,7 @@ func TestCarriesTime(t *testing.T) {
 		{&echo.PongEvent{}, true},
 		{[]plain{}, false},
 		{map[int]time.Duration{}, true},
+		{&struct{ At time.Time }{}, true}, // integers and a location pointer
 	} {
 		c := &Copier{}
 		ty := reflect.TypeOf(tc.v)

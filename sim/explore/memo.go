@@ -101,7 +101,11 @@ func (e *Engine) step(w *World, id sim.NodeID, in sim.Input, x uint64) {
 		}
 		ent = &memo[k.slot(len(memo))]
 		if ent.node != nil && ent.key == k && !(ent.timed && e.keep) {
-			e.memoHits++
+			if !(e.peeking && ent.timed && e.peekKeep) {
+				// (Apply with records would step a timed entry
+				// again: a Peek counts only the hits it would take.)
+				e.memoHits++
+			}
 			w.Nodes[id], w.nh[id] = ent.node, ent.h
 			e.owned[id], e.hashed[id] = false, true
 			e.out.Sends = append(e.out.Sends, ent.sends...)

@@ -150,7 +150,10 @@ type pdfsRun struct {
 // which worker got where first. On a violation (or a broken inertness
 // declaration) the workers stop and Run repeats the search on one worker,
 // whose result is deterministic (see Run). A stop by MaxStates or Stop
-// leaves a partial coverage that depends on the interleaving.
+// leaves a partial coverage that depends on the interleaving. With
+// SubsumeBudgets the states and the verdict are the one-worker ones, but
+// Transitions, Revisits and Reexpanded depend on the order in which the
+// workers reach a state with more or less of its budgets used.
 func (s *search) pdfs(w0 *World, lim int) error {
 	o := s.o
 	r := &pdfsRun{s: s, ws: make([]*pdfsWorker, o.Workers), budgets: o.SubsumeBudgets}
@@ -178,7 +181,7 @@ func (s *search) pdfs(w0 *World, lim int) error {
 	if err := s.judge(w0, path, func() []Choice { return nil }); err != nil {
 		return err
 	}
-	if !r.expandable(r.ws[0], w0, Choice{}, lim, false) {
+	if !r.expandable(r.ws[0], w0, Choice{}, lim, false, false) {
 		return r.finish()
 	}
 	r.busy.Store(1)
@@ -195,9 +198,10 @@ func (s *search) pdfs(w0 *World, lim int) error {
 }
 
 // expandable pushes w (reached by c) onto wk's path if it has choices
-// within the bounds; else it counts it as pruned or a leaf. own: w is
-// wk's to release (see dframe).
-func (r *pdfsRun) expandable(wk *pdfsWorker, w *World, c Choice, lim int, own bool) bool {
+// within the bounds; else it counts it as pruned or a leaf (not again
+// when w is a re-expansion under SubsumeBudgets: again). own: w is wk's to
+// release (see dframe).
+func (r *pdfsRun) expandable(wk *pdfsWorker, w *World, c Choice, lim int, own, again bool) bool {
 	s, e := r.s, wk.e
 	if e.m.Prune != nil && e.m.Prune(w) {
 		wk.st.Pruned++
@@ -209,7 +213,9 @@ func (r *pdfsRun) expandable(wk *pdfsWorker, w *World, c Choice, lim int, own bo
 		if w.Depth >= lim && len(e.Choices(wk.buf[:0], w, s.o.Bounds.Limit())) > 0 {
 			wk.st.DepthLimit++
 		}
-		r.leaf(w)
+		if !again { // a re-expanded leaf was a leaf when first reached
+			r.leaf(w)
+		}
 		return false
 	}
 	wk.mu.Lock()
@@ -322,7 +328,7 @@ func (r *pdfsRun) work(k int, wk *pdfsWorker, lim int, busy bool) {
 		if r.stop.Load() {
 			return
 		}
-		if again && e.m.Prune != nil && e.m.Prune(nw) || !r.expandable(wk, nw, c, lim, true) {
+		if again && e.m.Prune != nil && e.m.Prune(nw) || !r.expandable(wk, nw, c, lim, true, again) {
 			e.Release(nw) // judged and let go by the check, Prune and Leaf
 		}
 	}

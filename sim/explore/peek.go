@@ -24,6 +24,8 @@ type peekState struct {
 	// What the last Peek that could tell did to the engine's counters
 	// (undone: Revisited counts it).
 	peekInert, peekHits int
+	// peekKeep: the engine keeps records (e.keep, off while peeking).
+	peekKeep bool
 }
 
 // Peek returns the state hash of the world that Apply(w, c) would return,
@@ -50,7 +52,7 @@ func (e *Engine) Peek(w *World, c Choice) (uint64, bool) {
 	// The records of the last Apply stay the caller's to take (begin
 	// empties the slice, and a Peek records nothing).
 	keep, recs, discarded, hits := e.keep, e.recs, e.discarded, e.memoHits
-	e.keep, e.peeking, e.peekMiss = false, true, false
+	e.keep, e.peeking, e.peekMiss, e.peekKeep = false, true, false, keep
 	e.derive(pw, w)
 	e.transition(w, pw, c)
 	if brokenPeek == peekKeepsFlight && (c.Kind == Deliver || c.Kind == Drop) {

@@ -197,3 +197,23 @@ func TestPeekSameExploration(t *testing.T) {
 		}
 	}
 }
+
+// TestPeekSameMemoHits: the step memo's hits counted with Peek are those
+// without it, with records kept on a model whose steps report events that
+// carry a time (which Apply steps again rather than replay). It fails
+// when a Peek counts such a hit.
+func TestPeekSameMemoHits(t *testing.T) {
+	defer func() { peekOff = false }()
+	o := Options{DFS: true, Records: true, Bounds: Bounds{Depth: 8}}
+	on := explored(t, eventsMemoModel(0), o, false)
+	peekOff = true
+	off := explored(t, eventsMemoModel(0), o, false)
+	peekOff = false
+	t.Logf("memo hits: %d with Peek, %d without; %d transitions", on.hits, off.hits, on.stats.Transitions)
+	if on.hits != off.hits || on.hits == 0 {
+		t.Errorf("memo hits: %d with Peek, %d without", on.hits, off.hits)
+	}
+	if d := on.diff(off); d != "" {
+		t.Error(d)
+	}
+}

@@ -769,7 +769,7 @@ func (s *search) dfsVisited(w *World, lim int, isNew, shallower bool) error {
 				s.res.DepthLimit++
 			}
 		}
-		if s.o.Leaf != nil {
+		if s.o.Leaf != nil && (isNew || s.fp.aux != fpBudgets) { // a re-expanded leaf was a leaf when first reached
 			s.o.Leaf(w)
 		}
 		return nil
