@@ -77,3 +77,54 @@ func TestViewChangeWithinThreeTimers(t *testing.T) {
 		t.Errorf("a view change without a timer expiration (walk %d)", n)
 	}
 }
+
+// TestViewChangeWithinThreeAsyncTimers: with asynchronous timers (any
+// pending timer may fire at any transition) and drops subsumed (no Drop
+// choice), a view change to view 1 completes in the target configuration
+// within 3 timer expirations, as with timed timers: random walks reach a
+// state where a correct replica is active in view 1. With 2 expirations
+// 5,000 walks reach none (logged, not asserted: walks prove no absence),
+// so "--async-timers --timers 2" may leave "up to one view change" out.
+func TestViewChangeWithinThreeAsyncTimers(t *testing.T) {
+	c := Config{Nodes: 4, Requests: 1, Views: 1, Inert: true, AsyncTimers: true,
+		Byzantine: []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}}
+	m, _, err := c.model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	walk := func(b engine.Bounds, walks int) (int, int) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		e := engine.NewEngine(m)
+		e.CountFires(true)
+		for i := 0; i < walks; i++ {
+			w, _, err := e.Initial()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for w.Depth < 200 && !inView1(w) {
+				ch := e.Choices(nil, w, b)
+				if len(ch) == 0 {
+					break
+				}
+				w, _ = e.Apply(w, ch[rng.IntN(len(ch))])
+			}
+			if inView1(w) {
+				return i + 1, w.Depth
+			}
+		}
+		return 0, 0
+	}
+	b := engine.Bounds{TimerLimit: true, Timers: 3, SubsumeDrops: true}
+	if n, depth := walk(b, 5000); n == 0 {
+		t.Error("no view change to view 1 within 3 asynchronous timer expirations in 5000 walks")
+	} else {
+		t.Logf("3 expirations: view 1 reached by walk %d at depth %d", n, depth)
+	}
+	b.Timers = 2
+	n, _ := walk(b, 5000)
+	t.Logf("2 expirations: view 1 reached by walk %d of 5000 (0: none)", n)
+	b.Timers = 0
+	if n, _ := walk(b, 200); n != 0 {
+		t.Errorf("a view change without a timer expiration (walk %d)", n)
+	}
+}
