@@ -37,34 +37,7 @@ func TestViewChangeWithinThreeTimers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	walk := func(b engine.Bounds, walks int) (int, int) {
-		rng := rand.New(rand.NewPCG(1, 2))
-		e := engine.NewEngine(m)
-		e.CountFires(true)
-		for i := 0; i < walks; i++ {
-			w, _, err := e.Initial()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for w.Depth < 200 && !inView1(w) {
-				ch := e.Choices(nil, w, b)
-				if len(ch) == 0 {
-					break
-				}
-				// A timer expiry is one choice among many: prefer the
-				// others 7 times in 8, so that timers race messages too.
-				x := ch[rng.IntN(len(ch))]
-				if x.Kind == engine.Fire && len(ch) > 1 && rng.IntN(8) > 0 {
-					x = ch[rng.IntN(len(ch)-1)]
-				}
-				w, _ = e.Apply(w, x)
-			}
-			if inView1(w) {
-				return i + 1, w.Depth
-			}
-		}
-		return 0, 0
-	}
+	walk := func(b engine.Bounds, walks int) (int, int) { return walkToView1(t, m, b, walks, true) }
 	for _, quiet := range []bool{false, true} {
 		n, depth := walk(engine.Bounds{TimerLimit: true, Timers: 3, QuietTimers: quiet}, 5000)
 		if n == 0 {
@@ -92,28 +65,7 @@ func TestViewChangeWithinThreeAsyncTimers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	walk := func(b engine.Bounds, walks int) (int, int) {
-		rng := rand.New(rand.NewPCG(1, 2))
-		e := engine.NewEngine(m)
-		e.CountFires(true)
-		for i := 0; i < walks; i++ {
-			w, _, err := e.Initial()
-			if err != nil {
-				t.Fatal(err)
-			}
-			for w.Depth < 200 && !inView1(w) {
-				ch := e.Choices(nil, w, b)
-				if len(ch) == 0 {
-					break
-				}
-				w, _ = e.Apply(w, ch[rng.IntN(len(ch))])
-			}
-			if inView1(w) {
-				return i + 1, w.Depth
-			}
-		}
-		return 0, 0
-	}
+	walk := func(b engine.Bounds, walks int) (int, int) { return walkToView1(t, m, b, walks, false) }
 	b := engine.Bounds{TimerLimit: true, Timers: 3, SubsumeDrops: true}
 	if n, depth := walk(b, 5000); n == 0 {
 		t.Error("no view change to view 1 within 3 asynchronous timer expirations in 5000 walks")
@@ -127,4 +79,37 @@ func TestViewChangeWithinThreeAsyncTimers(t *testing.T) {
 	if n, _ := walk(b, 200); n != 0 {
 		t.Errorf("a view change without a timer expiration (walk %d)", n)
 	}
+}
+
+// walkToView1 walks m's explorer choices under b at random (seed fixed), at
+// most walks walks of up to 200 transitions each, until a correct replica
+// is active in view 1; it returns the walk that got there (1-based, 0:
+// none) and its depth. preferOthers takes a timer expiry only one time in
+// 8 when other choices exist, so that timers race messages too.
+func walkToView1(t *testing.T, m *engine.Model, b engine.Bounds, walks int, preferOthers bool) (int, int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	e := engine.NewEngine(m)
+	e.CountFires(true)
+	for i := 0; i < walks; i++ {
+		w, _, err := e.Initial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for w.Depth < 200 && !inView1(w) {
+			ch := e.Choices(nil, w, b)
+			if len(ch) == 0 {
+				break
+			}
+			x := ch[rng.IntN(len(ch))]
+			if preferOthers && x.Kind == engine.Fire && len(ch) > 1 && rng.IntN(8) > 0 {
+				x = ch[rng.IntN(len(ch)-1)]
+			}
+			w, _ = e.Apply(w, x)
+		}
+		if inView1(w) {
+			return i + 1, w.Depth
+		}
+	}
+	return 0, 0
 }
