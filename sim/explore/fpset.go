@@ -107,8 +107,10 @@ func (s *fpSet) seg(h uint64) *fpSeg {
 	return g
 }
 
-// visit is fpSet.visit on segment g (which has room for one more).
-func (g *fpSeg) visit(h uint64, d int, withDepth bool) (isNew, shallower bool) {
+// probe returns the slot of fingerprint h in g (0 is stored as 1): the one
+// holding it (found) or the empty one where it goes. g has room for one
+// more, so an empty slot exists.
+func (g *fpSeg) probe(h uint64) (slot uint64, fp uint64, found bool) {
 	if h == 0 {
 		h = 1
 	}
@@ -116,44 +118,46 @@ func (g *fpSeg) visit(h uint64, d int, withDepth bool) (isNew, shallower bool) {
 	for i := h & mask; ; i = (i + 1) & mask {
 		switch g.slots[i] {
 		case h:
-			if withDepth && int(g.depths[i]) > d {
-				g.depths[i] = uint8(d)
-				return false, true
-			}
-			return false, false
+			return i, h, true
 		case 0:
-			g.slots[i] = h
-			if withDepth {
-				g.depths[i] = uint8(d)
-			}
-			g.n++
-			return true, false
+			return i, h, false
 		}
 	}
+}
+
+// visit is fpSet.visit on segment g (which has room for one more).
+func (g *fpSeg) visit(h uint64, d int, withDepth bool) (isNew, shallower bool) {
+	i, h, found := g.probe(h)
+	if found {
+		if withDepth && int(g.depths[i]) > d {
+			g.depths[i] = uint8(d)
+			return false, true
+		}
+		return false, false
+	}
+	g.slots[i] = h
+	if withDepth {
+		g.depths[i] = uint8(d)
+	}
+	g.n++
+	return true, false
 }
 
 // visitBudgets is fpSet.visitBudgets on segment g (which has room for
 // one more).
 func (g *fpSeg) visitBudgets(h uint64, b uint16) (isNew, again bool) {
-	if h == 0 {
-		h = 1
-	}
-	mask := uint64(len(g.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		switch g.slots[i] {
-		case h:
-			if budgetsCover(g.budgets[i], b) {
-				return false, false
-			}
-			g.budgets[i] = b
-			return false, true
-		case 0:
-			g.slots[i] = h
-			g.budgets[i] = b
-			g.n++
-			return true, false
+	i, h, found := g.probe(h)
+	if found {
+		if budgetsCover(g.budgets[i], b) {
+			return false, false
 		}
+		g.budgets[i] = b
+		return false, true
 	}
+	g.slots[i] = h
+	g.budgets[i] = b
+	g.n++
+	return true, false
 }
 
 // grow doubles g's table (or makes its first one) and returns by how many
