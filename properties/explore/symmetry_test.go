@@ -169,18 +169,9 @@ func BenchmarkSymmetry(b *testing.B) {
 			}
 			c.FullCertificates = true
 			b.Run(name, func(b *testing.B) {
-				trans, states := 0, 0
-				cpu0 := cpuTime()
-				for b.Loop() {
-					res, err := Explore(c)
-					if err != nil || res.Found() {
-						b.Fatal(err, res.Property)
-					}
-					trans += res.Transitions
-					states += res.States
-				}
+				trans, states, _, cpu := exploreLoop(b, c)
 				b.ReportMetric(float64(states)/float64(b.N), "states")
-				if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+				if cpu > 0 {
 					b.ReportMetric(cpu*1e6/float64(trans), "cpu-µs/transition")
 					b.ReportMetric(cpu*1e6/float64(states), "cpu-µs/state")
 				}

@@ -23,22 +23,30 @@ func BenchmarkTarget(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			// The memo's hits are per transition (a transition steps 0 to
 			// several nodes).
-			trans, states, hits := 0, 0, 0
-			cpu0 := cpuTime()
-			for b.Loop() {
-				res, err := Explore(c)
-				if err != nil || res.Found() {
-					b.Fatal(err, res.Property)
-				}
-				trans += res.Transitions
-				states += res.States
-				hits += res.MemoHits
-			}
+			trans, _, hits, cpu := exploreLoop(b, c)
 			b.ReportMetric(float64(trans)/float64(b.N), "transitions")
 			b.ReportMetric(float64(hits)/float64(trans), "memo-hits/transition")
-			if cpu := (cpuTime() - cpu0).Seconds(); cpu > 0 {
+			if cpu > 0 {
 				b.ReportMetric(float64(trans)/cpu, "transitions/cpu-s")
 			}
 		})
 	}
+}
+
+// exploreLoop explores c once per benchmark iteration, failing on an error
+// or a violation, and returns the transitions, states and step-memo hits
+// summed over the iterations and their CPU seconds.
+func exploreLoop(b *testing.B, c Config) (trans, states, hits int, cpu float64) {
+	b.Helper()
+	cpu0 := cpuTime()
+	for b.Loop() {
+		res, err := Explore(c)
+		if err != nil || res.Found() {
+			b.Fatal(err, res.Property)
+		}
+		trans += res.Transitions
+		states += res.States
+		hits += res.MemoHits
+	}
+	return trans, states, hits, (cpuTime() - cpu0).Seconds()
 }
