@@ -518,7 +518,9 @@ func shorten(m *engine.Model, o engine.Options, res *engine.Result) bool {
 		return true
 	}
 	b := o
-	b.DPOR, b.DFS, b.Sleep, b.Depth, b.MaxStates = false, false, m.Symmetry == nil, len(res.Path)-1, ShortenStates
+	// (Sleep sets do not take SubsumeNoops; no shortest violating path
+	// has a no-op, see NoopsSubsumed.)
+	b.DPOR, b.DFS, b.Sleep, b.Depth, b.MaxStates = false, false, m.Symmetry == nil && !o.SubsumeNoops, len(res.Path)-1, ShortenStates
 	// Budget subsumption is for the one-pass depth-first search only; the
 	// breadth-first search reaches every state by a shortest path anyway.
 	b.SubsumeBudgets = false

@@ -235,8 +235,8 @@ func Run(m *Model, o Options) (*Result, error) {
 		e.noBudgets = true
 	}
 	if o.SubsumeNoops {
-		if !o.SubsumeDrops || !m.AsyncTimers || o.QuietTimers || o.LivenessSteps > 0 || o.Sleep || o.DPOR {
-			return nil, errors.New("explore: Bounds.SubsumeNoops needs SubsumeDrops, asynchronous timers, no quiet timers, no liveness check, no sleep sets and no DPOR")
+		if !o.SubsumeDrops || !m.AsyncTimers || o.QuietTimers || o.LivenessSteps > 0 || o.Sleep && !o.DFS || o.DPOR {
+			return nil, errors.New("explore: Bounds.SubsumeNoops needs SubsumeDrops, asynchronous timers, no quiet timers, no liveness check, no breadth-first sleep sets and no DPOR")
 		}
 		e.subsumeNoops = true
 	}
