@@ -363,6 +363,17 @@ func (l *Ledger) Lookup(id string) (p Payment, ok bool) {
 	return Payment{ID: r.id, State: r.st.String(), Authorized: r.authorized, Captured: r.captured(), Refunded: r.refunded}, true
 }
 
+// LookupCheck is Lookup and CheckPayment of payment id with one search of
+// the trie: its record (ok false: no such payment) and what CheckPayment
+// finds wrong with it (nil: nothing, or no such payment).
+func (l *Ledger) LookupCheck(id string) (p Payment, ok bool, err error) {
+	r, ok := l.find(id)
+	if !ok {
+		return Payment{}, false, nil
+	}
+	return Payment{ID: r.id, State: r.st.String(), Authorized: r.authorized, Captured: r.captured(), Refunded: r.refunded}, true, checkPayment(&r)
+}
+
 // Shares reports whether l and o hold their state in the same trie, so
 // that it takes memory once (ledgers sharing a SnapshotCache that executed
 // the same operations). Equal states built apart do not share.
