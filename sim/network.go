@@ -225,7 +225,7 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 	if nw.in.limited(to) {
 		kind = evArrive
 	}
-	at := nw.arrival(dep, lc.Delay.Sample(r.delay)+extra, protected)
+	at := nw.arrival(dep, sampleFrom(&lc.Delay, &r.pcg[2], r.delay)+extra, protected)
 	first := kind
 	if deliverAt > 0 {
 		at = max(deliverAt, dep)
@@ -241,7 +241,7 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 		}
 		k.stats.Duplicated.Add(size)
 		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
-		at := nw.arrival(dep, lc.Delay.Sample(r.dupDelay)+extra, protected)
+		at := nw.arrival(dep, sampleFrom(&lc.Delay, &r.pcg[3], r.dupDelay)+extra, protected)
 		k.schedule(event{at: at, from: from, to: to, msg: m, arg: arg}, kind)
 	}
 	if dupAt > 0 {
