@@ -207,7 +207,7 @@ func (k *Kernel) Step() bool {
 			}
 			e = event{at: top.at, key: top.key, arg: uint64(ts.id), from: ts.node, to: ts.node}
 		} else {
-			e = k.q.pop()
+			k.q.popTo(&e)
 		}
 		if k.q.Len() > 0 {
 			k.pf.touch(k.q.peekMsg())
