@@ -589,7 +589,7 @@ func (c *Checker) reset(opts Options) {
 	}
 	c.resetFold()
 	c.confirms.reset()
-	c.quorum.reset()
+	c.quorum.reset(n)
 	for _, f := range opts.Faulty {
 		if int(f) >= 0 && int(f) < n {
 			c.faulty[f] = true
