@@ -95,6 +95,10 @@ type Config struct {
 	// replicas' withholding) even where they are subsumed for safety (see
 	// DropsSubsumed).
 	ExplicitDrops bool
+	// ExplicitNoops explores the successors of no-op deliveries and timer
+	// expirations even where they are subsumed for safety (see
+	// NoopsSubsumed).
+	ExplicitNoops bool
 	// SubsumeBudgets makes the one-pass depth-first search (DFS, a timer
 	// bound, no depth bound) identify states without their budgets used,
 	// skipping a state reached again with at least as much of every
@@ -315,6 +319,22 @@ func (c Config) DropsSubsumed() bool {
 	return c.AsyncTimers && !c.QuietTimers && c.LivenessSteps == 0 && !c.ExplicitDrops && (c.Drops > 0 || len(c.Byzantine) > 0)
 }
 
+// NoopsSubsumed reports whether c's exploration skips the successor of a
+// no-op delivery or timer expiration (engine.Bounds.SubsumeNoops): one
+// node step that leaves the node's state hash unchanged and outputs
+// nothing (no send, no event, no timer armed or cancelled but the fired
+// one re-armed). Its successor is its parent less one in-flight message or
+// one pending timer, which the parent subsumes for safety where drops are
+// subsumed (the message can stay in flight forever, the timer never fire);
+// the checkers read no timer record, and a PREPARE or COMMIT delivered to a
+// replica that ignored it only adds to the votes its quorum audit may
+// count, so no path loses a violation by leaving it out. Where
+// DropsSubsumed holds, unless ExplicitNoops, and not with DPOR or the
+// breadth-first search's sleep sets (on unless --no-sleep or --symmetry).
+func (c Config) NoopsSubsumed() bool {
+	return c.DropsSubsumed() && !c.ExplicitNoops && !c.DPOR && (c.DFS || c.NoSleep || c.Symmetry)
+}
+
 // DropsNote says what DropsSubsumed did ("" when it did not).
 func (c Config) DropsNote() string {
 	if !c.DropsSubsumed() {
@@ -327,7 +347,11 @@ func (c Config) DropsNote() string {
 	case len(c.Byzantine) > 0:
 		what += " and withholding by Byzantine replicas"
 	}
-	return what + ": subsumed for safety (a lost message is one never delivered; asynchronous timers, no liveness check), so no Drop transitions were explored (--explicit-drops explores them)"
+	note := what + ": subsumed for safety (a lost message is one never delivered; asynchronous timers, no liveness check), so no Drop transitions were explored (--explicit-drops explores them)"
+	if c.NoopsSubsumed() {
+		note += "; no-op deliveries and timer expirations (the node's state unchanged, no output) subsumed likewise: their successors were not explored (--explicit-noops explores them)"
+	}
+	return note
 }
 
 // ParallelWorkers returns the number of goroutines the exploration of c
@@ -383,7 +407,8 @@ func Explore(c Config) (*Result, error) {
 	}
 	o := engine.Options{
 		Bounds: engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth,
-			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: c.QuietTimers, SubsumeDrops: c.DropsSubsumed()},
+			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: c.QuietTimers, SubsumeDrops: c.DropsSubsumed(),
+			SubsumeNoops: c.NoopsSubsumed()},
 		DFS:            c.DFS,
 		Workers:        c.Workers,
 		NewCheck:       func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
@@ -493,7 +518,9 @@ func shorten(m *engine.Model, o engine.Options, res *engine.Result) bool {
 		return true
 	}
 	b := o
-	b.DPOR, b.DFS, b.Sleep, b.Depth, b.MaxStates = false, false, m.Symmetry == nil, len(res.Path)-1, ShortenStates
+	// (Sleep sets do not take SubsumeNoops; no shortest violating path
+	// has a no-op, see NoopsSubsumed.)
+	b.DPOR, b.DFS, b.Sleep, b.Depth, b.MaxStates = false, false, m.Symmetry == nil && !o.SubsumeNoops, len(res.Path)-1, ShortenStates
 	// Budget subsumption is for the one-pass depth-first search only; the
 	// breadth-first search reaches every state by a shortest path anyway.
 	b.SubsumeBudgets = false

@@ -179,6 +179,11 @@ type Engine struct {
 	spare []*World // released worlds (Release)
 	sym   *symHasher
 	peekState
+	// No-op transitions (noop.go): the node steps of the current
+	// transition and their outputs (sends, self-sends, events), and
+	// whether the last Apply or Peek was a no-op (with subsumeNoops).
+	nsteps, nout          int
+	subsumeNoops, wasNoop bool
 }
 
 // Model describes what to explore.
@@ -323,6 +328,7 @@ func (e *Engine) begin(w *World, fresh bool) {
 	}
 	e.loc = e.loc[:0]
 	e.recs = e.recs[:0]
+	e.nsteps, e.nout = 0, 0
 }
 
 func (e *Engine) takeRecords() []Record {
@@ -374,6 +380,7 @@ func (e *Engine) touch(w *World, id sim.NodeID) sim.Node {
 // apply carries out the Output node id just produced, as the kernel does.
 func (e *Engine) apply(w *World, id sim.NodeID) {
 	out := &e.out
+	e.nout += len(out.Sends) + len(out.Events)
 	for i := range out.Sends {
 		s := &out.Sends[i]
 		if s.Msg == nil || s.To < 0 || int(s.To) >= len(w.Nodes) {
@@ -540,6 +547,16 @@ type Bounds struct {
 	// sets it when they hold (TestSubsumedDropsSameNodeStates shows the
 	// node states differ with timed or quiet timers).
 	SubsumeDrops bool
+	// SubsumeNoops makes the searches skip the successor of a no-op
+	// Deliver or Fire (one node step that leaves the node's state hash
+	// unchanged and outputs nothing: see noop.go), which its parent
+	// subsumes for safety: it is neither judged, nor expanded, nor counted
+	// as a state (Stats.Noops counts them). It holds only where
+	// SubsumeDrops does (asynchronous timers, no QuietTimers, no liveness
+	// check; Run requires SubsumeDrops) and for a Check that a delivery
+	// the receiver ignored, or a timer record, cannot turn from a
+	// violation into none. Not with sleep sets or DPOR.
+	SubsumeNoops bool
 }
 
 // Limit returns b without its depth bound (the budgets only).
@@ -649,6 +666,7 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 	if w.sg != nil {
 		e.symApply(w, nw)
 	}
+	e.wasNoop = e.subsumeNoops && e.noopOf(w, nw, c)
 	if nw.async {
 		eff.Local = !(e.quiet && c.Kind == Fire)
 		if brokenAsyncFire && c.Kind == Fire {
