@@ -105,6 +105,11 @@ type Config struct {
 	// budget used and expanding again one reached with less of some
 	// (engine.Options.SubsumeBudgets).
 	SubsumeBudgets bool
+	// KeepSent explores a monotone network (engine.Model.KeepSent): a
+	// delivered message stays in flight and may be delivered again, and
+	// identical sends are one message. Only where drops are subsumed
+	// (DropsSubsumed) and not with DPOR (Validate says so).
+	KeepSent bool
 	// KeepSpentVotes explores replicas that keep every vote they took
 	// (tests compare it with the default, pbft.Config.DropSpentVotes: the
 	// same outputs, fewer states).
@@ -155,6 +160,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--symmetry: not with --dpor (its sleep sets name transitions of one world, not of its renamings); use breadth-first or --dfs")
 	case c.AsyncTimers && c.ExactTimers:
 		return fmt.Errorf("--exact-timers: only with timed timers (asynchronous timers hash no deadlines: their merging is exact already)")
+	case c.KeepSent && (!c.DropsSubsumed() || c.DPOR):
+		return fmt.Errorf("--keep-sent: only where drops are subsumed for safety (--async-timers with --drops or a Byzantine replica, no --quiet-timers, --liveness-steps or --explicit-drops) and not with --dpor")
 	case c.SubsumeBudgets && !c.onePass():
 		return fmt.Errorf("--subsume-budgets: only with the one-pass depth-first search (--dfs --timers K, no --depth, no --dpor)")
 	case c.DPOR && c.Depth == 0:
@@ -289,6 +296,7 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 		m.Symmetry = c.symmetry(cfg)
 	}
 	m.ExactTimers, m.AsyncTimers = c.ExactTimers, c.AsyncTimers
+	m.KeepSent = c.Monotone()
 	if c.Crashes > 0 {
 		for i := 0; i < cfg.N; i++ {
 			m.Crashable = append(m.Crashable, sim.NodeID(i))
@@ -351,7 +359,23 @@ func (c Config) DropsNote() string {
 	if c.NoopsSubsumed() {
 		note += "; no-op deliveries and timer expirations (the node's state unchanged, no output) subsumed likewise: their successors were not explored (--explicit-noops explores them)"
 	}
+	if c.Monotone() {
+		note += "; monotone network (--keep-sent): a delivered message stays in flight and may be delivered again at any later step (a network duplicating it), identical sends are one message, so --duplicates is subsumed too"
+	}
 	return note
+}
+
+// Monotone reports whether c explores a monotone network
+// (engine.Model.KeepSent): KeepSent where drops are subsumed
+// (DropsSubsumed: asynchronous timers, safety only), not with DPOR. Every
+// schedule of the consuming network with drops subsumed is one of the
+// monotone network (each message delivered once), so no violation there
+// is none here; the extra schedules re-deliver messages, as a network that
+// duplicates them may (so --duplicates is subsumed too), and the states
+// collapse to the replica states, pending timers and the set of messages
+// sent and not inert.
+func (c Config) Monotone() bool {
+	return c.KeepSent && c.DropsSubsumed() && !c.DPOR
 }
 
 // ParallelWorkers returns the number of goroutines the exploration of c
@@ -412,7 +436,7 @@ func Explore(c Config) (*Result, error) {
 		DFS:            c.DFS,
 		Workers:        c.Workers,
 		NewCheck:       func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
-		Sleep:          !c.NoSleep && !c.Symmetry,
+		Sleep:          !c.NoSleep && !c.Symmetry && !c.Monotone(),
 		SubsumeBudgets: c.SubsumeBudgets,
 		DPOR:           c.DPOR,
 		MaxStates:      c.MaxStates,
@@ -619,6 +643,11 @@ func (c Config) scheduleScenario(m *engine.Model, path []engine.Choice) (scenari
 		case 2:
 			rule.Delay = time.Duration(at[0] - s.SentAt)
 			rule.Duplicate, rule.DuplicateDelay = true, time.Duration(at[1]-s.SentAt)
+		default:
+			// A monotone network's path (--keep-sent) delivers one
+			// message more often than its identical sends and their
+			// duplicates can (engine.Replay shares the deliveries out).
+			return sc, fmt.Errorf("the counterexample delivers one %v from %d to %d %d times, more than its identical sends and a duplicate each can carry: not expressible by network rules", s.Msg.Type(), s.From, s.To, len(at))
 		}
 		rules[i] = rule
 		fates[keys[i]] = append(fates[keys[i]], fmt.Sprintf("%v %v %v %v", rule.Drop, rule.Delay, rule.Duplicate, rule.DuplicateDelay))

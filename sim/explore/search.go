@@ -260,6 +260,9 @@ func Run(m *Model, o Options) (*Result, error) {
 		// renamings, and are intersected across the worlds of one key.
 		return nil, errors.New("explore: symmetry reduction does not combine with sleep sets or DPOR")
 	}
+	if m.KeepSent && (!m.AsyncTimers || !o.SubsumeDrops || o.QuietTimers || o.LivenessSteps > 0 || o.Sleep || o.DPOR) {
+		return nil, errors.New("explore: Model.KeepSent (a monotone network) is for safety with asynchronous timers and drops subsumed: not with quiet timers, a liveness check, sleep sets or DPOR")
+	}
 	e.verifyInert = o.VerifyInert && m.DiscardInert
 	w0, recs, err := e.Initial()
 	if err != nil {
