@@ -285,7 +285,7 @@ n: 4
 workload: {clients: 2, requests: 4}
 network: {delay: "uniform:1ms:5ms"}
 byzantine:
-  - {replica: 0, strategy: pp-batch-mismatch, params: {batch: null}}
+  - {replica: 0, strategy: pp-batch-mismatch, params: {batch: "null"}}
 run: {max_time: 5s}
 `},
 	// The primary crashes with requests prepared: the new primary's O
