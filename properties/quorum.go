@@ -64,9 +64,21 @@ type quorumSet struct {
 // key; folding
 // visits the seqs, not every key. Rows and cells of folded seqs are
 // reused. Receivers outside [0, maxQuorumTo) fall back to odd.
+//
+// In front of the rows, the receivers below fastN (the replicas) have a
+// fixed ring of rows, fast: seq s owns ring row s % quorumRing (fastSeq
+// holds s) from its first vote until it is folded, unless another seq
+// owns that row then or s already has a row of its own (then s's votes
+// all go to the rows); a vote then costs an index and a compare, no row
+// lookup and no allocation (fastCell). A seq is in the ring or in the rows
+// for the receivers below fastN, never in both.
 type quorumAudit struct {
-	ring     [quorumRing]int32 // seq's row + 1 at seq % quorumRing, if it has one there
-	seqs     map[uint64]int32  // the other seqs' rows
+	fastN    int                // receivers in the ring: [0, fastN)
+	stride   int                // cells per ring row: 2 * fastN
+	fastSeq  [quorumRing]uint64 // the seq owning ring row i, or fastFree(i)
+	fast     []quorumCell       // ring row i's cells: [i*2*fastN, (i+1)*2*fastN), index 2*to + typ
+	ring     [quorumRing]int32  // seq's row + 1 at seq % quorumRing, if it has one there
+	seqs     map[uint64]int32   // the other seqs' rows
 	rows     []quorumRow
 	freeRows []int32
 	lastSeq  uint64 // the seq of rows[lastRow], when hasLast
@@ -109,7 +121,19 @@ type quorumBig struct {
 	author int32
 }
 
-func (a *quorumAudit) reset() {
+func (a *quorumAudit) reset(fastN int) {
+	if fastN < 0 || fastN > maxQuorumTo {
+		fastN = 0
+	}
+	for i := range a.fastSeq {
+		a.fastSeq[i] = fastFree(i)
+	}
+	a.fastN, a.stride = fastN, 2*fastN
+	if cells := quorumRing * 2 * fastN; cap(a.fast) >= cells {
+		a.fast = a.fast[:cells]
+	} else {
+		a.fast = make([]quorumCell, cells)
+	}
 	if a.seqs == nil {
 		a.seqs = map[uint64]int32{}
 	}
@@ -176,8 +200,83 @@ func (a *quorumAudit) row(seq uint64, create bool) int32 {
 	return i
 }
 
-// set returns k's set (nil when k has none), creating it when create is
-// set.
+// fastCell returns the ring cell of (seq, to, typ) when seq owns its ring
+// row and to is below fastN, else nil: the key is then the rows' (see
+// set), unless fastClaim claims the row for seq.
+func (a *quorumAudit) fastCell(seq uint64, to int32, typ uint8) *quorumCell {
+	i := int(seq % quorumRing)
+	if a.fastSeq[i] != seq || uint32(to) >= uint32(a.fastN) {
+		return nil
+	}
+	return &a.fast[i*a.stride+2*int(to)+int(typ)]
+}
+
+// fastFree is the mark of a free ring row i: a seq that ring row i cannot
+// hold (it is not i modulo quorumRing).
+func fastFree(i int) uint64 { return uint64(i) + 1 }
+
+// fastClaim claims seq's ring row for it, when the row is free, to is
+// below fastN and seq has no row of its own, and returns the ring cell of
+// (seq, to, typ); else nil. Call it only when fastCell returned nil.
+func (a *quorumAudit) fastClaim(seq uint64, to int32, typ uint8) *quorumCell {
+	i := int(seq % quorumRing)
+	if uint32(to) >= uint32(a.fastN) || a.fastSeq[i] != fastFree(i) || a.row(seq, false) >= 0 {
+		return nil
+	}
+	a.fastSeq[i] = seq
+	row := a.fast[i*a.stride : (i+1)*a.stride]
+	for j := range row {
+		row[j].has, row[j].more = false, row[j].more[:0]
+	}
+	return &row[2*int(to)+int(typ)]
+}
+
+// cellSet returns the set of (v, d) in cell (nil when it has none),
+// creating it when create is set.
+func (a *quorumAudit) cellSet(cell *quorumCell, v, d uint64, create bool) *quorumSet {
+	if cell.has {
+		if cell.first.v == v && cell.first.d == d {
+			return &cell.first.set
+		}
+		for j := range cell.more {
+			if cell.more[j].v == v && cell.more[j].d == d {
+				return &cell.more[j].set
+			}
+		}
+	}
+	if !create {
+		return nil
+	}
+	a.entries++
+	if !cell.has {
+		cell.first, cell.has = quorumEntry{v: v, d: d}, true
+		return &cell.first.set
+	}
+	cell.more = append(cell.more, quorumEntry{v: v, d: d})
+	return &cell.more[len(cell.more)-1].set
+}
+
+// lookup returns k's set (nil when k has none), creating it when create
+// is set: in the ring or in the rows.
+func (a *quorumAudit) lookup(k quorumKey, create bool) *quorumSet {
+	cell := a.fastCell(k.n, k.to, k.typ)
+	if cell == nil && create {
+		cell = a.fastClaim(k.n, k.to, k.typ)
+	}
+	if cell != nil {
+		if cell.has && cell.first.v == k.v && cell.first.d == k.d {
+			return &cell.first.set
+		}
+		return a.cellSet(cell, k.v, k.d, create)
+	}
+	if s := a.lastSet(k); s != nil {
+		return s
+	}
+	return a.set(k, create)
+}
+
+// set returns k's set in the rows (nil when k has none), creating it when
+// create is set.
 func (a *quorumAudit) set(k quorumKey, create bool) *quorumSet {
 	if k.to < 0 || k.to >= maxQuorumTo {
 		if s := a.odd[k]; s != nil || !create {
@@ -203,35 +302,16 @@ func (a *quorumAudit) set(k quorumKey, create bool) *quorumSet {
 		}
 		row.cells = append(row.cells, make([]quorumCell, ci+1-len(row.cells))...)
 	}
-	cell := &row.cells[ci]
-	if cell.has {
-		if cell.first.v == k.v && cell.first.d == k.d {
-			return &cell.first.set
-		}
-		for j := range cell.more {
-			if cell.more[j].v == k.v && cell.more[j].d == k.d {
-				return &cell.more[j].set
-			}
-		}
-	}
-	if !create {
-		return nil
-	}
-	a.entries++
-	if !cell.has {
-		cell.first, cell.has = quorumEntry{v: k.v, d: k.d}, true
-		return &cell.first.set
-	}
-	cell.more = append(cell.more, quorumEntry{v: k.v, d: k.d})
-	return &cell.more[len(cell.more)-1].set
+	return a.cellSet(&row.cells[ci], k.v, k.d, create)
 }
 
 // add notes a vote of author for k.
 func (a *quorumAudit) add(k quorumKey, author int32) {
-	s := a.lastSet(k)
-	if s == nil {
-		s = a.set(k, true)
-	}
+	a.addTo(a.lookup(k, true), k, author)
+}
+
+// addTo notes a vote of author for k, whose set is s.
+func (a *quorumAudit) addTo(s *quorumSet, k quorumKey, author int32) {
 	if author < 128 {
 		w, b := author/64, uint64(1)<<(author%64)
 		if s.bits[w]&b != 0 {
@@ -273,7 +353,7 @@ func (a *quorumAudit) lastSet(k quorumKey) *quorumSet {
 // has reports whether author's vote for k is noted.
 func (a *quorumAudit) has(k quorumKey, author int32) bool {
 	if author < 128 {
-		return a.hasIn(a.set(k, false), k, author)
+		return a.hasIn(a.lookup(k, false), k, author)
 	}
 	return a.hasIn(nil, k, author)
 }
@@ -288,7 +368,7 @@ func (a *quorumAudit) hasIn(s *quorumSet, k quorumKey, author int32) bool {
 
 // count is the number of distinct authors noted for k.
 func (a *quorumAudit) count(k quorumKey) int32 {
-	if s := a.set(k, false); s != nil {
+	if s := a.lookup(k, false); s != nil {
 		return s.count
 	}
 	return 0
@@ -296,6 +376,16 @@ func (a *quorumAudit) count(k quorumKey) int32 {
 
 // foldBelow drops the votes of every seq <= p (see Checker.foldBelow).
 func (a *quorumAudit) foldBelow(p uint64) {
+	for i, s := range a.fastSeq {
+		if s != fastFree(i) && s <= p {
+			for _, c := range a.fast[i*a.stride : (i+1)*a.stride] {
+				if c.has {
+					a.entries -= 1 + len(c.more)
+				}
+			}
+			a.fastSeq[i] = fastFree(i) // cells cleared when the row is claimed again
+		}
+	}
 	for i := range a.rows {
 		row := &a.rows[i]
 		if row.used && row.seq <= p {
@@ -346,6 +436,26 @@ func (c *Checker) quorumVote(from, to sim.NodeID, typ uint8, view, seq, d uint64
 	if !c.opts.Deliveries || seq <= c.fold.low || int(author) < 0 || int(author) >= c.n || (from != author && !c.sigOK(m)) {
 		return
 	}
+	// The most frequent cases inline: a ring cell's first set, or none yet.
+	cell := c.quorum.fastCell(seq, int32(to), typ)
+	if cell == nil {
+		cell = c.quorum.fastClaim(seq, int32(to), typ)
+	}
+	if cell != nil && author < 64 {
+		b := uint64(1) << author
+		if !cell.has {
+			cell.first, cell.has = quorumEntry{v: view, d: d, set: quorumSet{bits: [2]uint64{b, 0}, count: 1}}, true
+			c.quorum.entries++
+			return
+		}
+		if s := &cell.first.set; cell.first.v == view && cell.first.d == d {
+			if s.bits[0]&b == 0 {
+				s.bits[0] |= b
+				s.count++
+			}
+			return
+		}
+	}
 	c.quorum.add(quorumKey{v: view, n: seq, d: d, to: int32(to), typ: typ}, int32(author))
 }
 
@@ -357,9 +467,12 @@ func (c *Checker) quorumEvent(now sim.Time, from sim.NodeID, typ uint8, view, se
 	k := quorumKey{v: view, n: seq, d: digestKey(d), to: int32(from), typ: typ}
 	q := int32(pbft.Quorum(c.n, c.opts.F))
 	primary := sim.NodeID(view % uint64(c.n))
-	set := c.quorum.lastSet(k) // looked up once for count and has
-	if set == nil {
-		set = c.quorum.set(k, false)
+	// looked up once for count and has; a ring cell's first set inline
+	var set *quorumSet
+	if cell := c.quorum.fastCell(seq, k.to, typ); cell != nil && cell.has && cell.first.v == view && cell.first.d == k.d {
+		set = &cell.first.set
+	} else {
+		set = c.quorum.lookup(k, false)
 	}
 	have := int32(0)
 	if set != nil {

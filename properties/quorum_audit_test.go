@@ -17,7 +17,7 @@ func TestQuorumAuditMatchesMap(t *testing.T) {
 	for seed := uint64(1); seed <= 20; seed++ {
 		rng := rand.New(rand.NewPCG(seed, 7))
 		var a quorumAudit
-		a.reset()
+		a.reset(4) // receivers 0-3 in the ring, 4 and 5 in the rows
 		ref := map[refKey]bool{}
 		keys := map[quorumKey]bool{}
 		var low uint64

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -154,6 +155,43 @@ func (d Delay) Sample(r *rand.Rand) time.Duration {
 		return max(d.Min, 0)
 	}
 	return min(max(d.Min, 0), maxDelay) + clampDur(x)
+}
+
+// is32bit is true on platforms whose uint is 32 bits wide, where
+// math/rand/v2 draws small bounded numbers another way (see sampleFrom).
+const is32bit = ^uint(0)>>32 == 0
+
+// sampleFrom is d.Sample(r) for the kernel's per-message draws, r being the
+// Rand that wraps p: the same value and the same draws from p, but a
+// uniform or constant delay is drawn here, calling p directly (no interface
+// call through r, no copy of d), and any other kind by Sample. On 32-bit
+// platforms, where Rand.Uint64N draws small bounds another way, every kind
+// goes through Sample.
+func sampleFrom(d *Delay, p *rand.PCG, r *rand.Rand) time.Duration {
+	switch {
+	case d.Kind == DelayUniform && d.Max > d.Min && !is32bit:
+		return d.Min + time.Duration(uint64n(p, uint64(d.Max-d.Min)+1))
+	case d.Kind == DelayConst:
+		return max(d.Min, 0)
+	}
+	return d.Sample(r)
+}
+
+// uint64n is rand.New(p).Uint64N(n) on a 64-bit platform (math/rand/v2's
+// uint64n, Lemire's multiply-and-reject): the same value from the same draws
+// of p. n must not be 0.
+func uint64n(p *rand.PCG, n uint64) uint64 {
+	if n&(n-1) == 0 { // n is a power of two: mask
+		return p.Uint64() & (n - 1)
+	}
+	hi, lo := bits.Mul64(p.Uint64(), n)
+	if lo < n {
+		thresh := -n % n
+		for lo < thresh {
+			hi, lo = bits.Mul64(p.Uint64(), n)
+		}
+	}
+	return hi
 }
 
 // clampDur converts a non-negative float of nanoseconds to a Duration,

@@ -125,6 +125,56 @@ func (h *eventHeap) pop() event {
 	return top
 }
 
+// popTo is pop for the kernel's queue: it moves the earliest event to
+// *dst instead of returning it, and sifts the last event up from the
+// bottom in place, so no event is copied through the stack. The order is
+// pop's (the same sift). The heap must not be empty.
+func (h *eventHeap) popTo(dst *event) {
+	a := h.a
+	*dst = a[0]
+	n := len(a) - 1
+	if n == 0 || n >= branchlessMax {
+		*dst = h.pop()
+		return
+	}
+	i := 0
+	for {
+		c := 4*i + 1
+		if c+3 >= n {
+			if c < n { // the last, incomplete family
+				m := c
+				for j := c + 1; j < n; j++ {
+					if a[j].before(&a[m]) {
+						m = j
+					}
+				}
+				a[i] = a[m]
+				i = m
+			}
+			break
+		}
+		m1 := c + int(runsBefore(&a[c+1], &a[c]))
+		m2 := c + 2 + int(runsBefore(&a[c+3], &a[c+2]))
+		m := m1 ^ (m1^m2)&-int(runsBefore(&a[m2], &a[m1]))
+		a[i] = a[m]
+		i = m
+	}
+	// The hole i < n: move the last event a[n] up from it (parents lie
+	// below i, so a[n] stays in place until it is moved).
+	last := &a[n]
+	for i > 0 {
+		p := (i - 1) / 4
+		if !last.before(&a[p]) {
+			break
+		}
+		a[i] = a[p]
+		i = p
+	}
+	a[i] = *last
+	*last = event{} // drop the Message reference for the GC
+	h.a = a[:n]
+}
+
 // branchlessMax is the heap size from which pop sifts down the textbook way.
 const branchlessMax = 1 << 15
 

@@ -199,14 +199,16 @@ var queueScenarios = []queueScenario{
 }
 
 // TestEventQueueDifferential runs every scenario on the radix queue, on the
-// binary heap (eventHeap) and on a sorted reference, and checks that all
-// three pop the same events, by (at, key), and that peek agrees with pop.
+// heap (eventHeap, popped by pop and, a second one, by the kernel's popTo)
+// and on a sorted reference, and checks that all four pop the same events,
+// by (at, key), that peek agrees with pop, and that popTo leaves no
+// message reference behind the heap's end.
 func TestEventQueueDifferential(t *testing.T) {
 	for si, sc := range queueScenarios {
 		t.Run(sc.name, func(t *testing.T) {
 			r := rand.New(rand.NewPCG(uint64(si), 99))
 			var q radixQueue
-			var h eventHeap
+			var h, h2 eventHeap
 			var ref sortedRef
 			var seq uint64
 			last := sc.start
@@ -215,6 +217,7 @@ func TestEventQueueDifferential(t *testing.T) {
 				e := event{at: at, key: seq<<8 | uint64(evDeliver), msg: &qMsg{id: seq}, arg: seq, from: NodeID(seq % 7), to: NodeID(seq % 5)}
 				q.push(e)
 				h.push(e)
+				h2.push(e)
 				ref.push(e)
 			}
 			pop := func(op int) {
@@ -226,9 +229,15 @@ func TestEventQueueDifferential(t *testing.T) {
 					t.Fatalf("op %d: peekAt/peekMsg gave (%d, %v), want (%d, %v)", op, a, m, want.at, want.msg)
 				}
 				got, hg := q.pop(), h.pop()
+				var h2g event
+				h2.popTo(&h2g)
 				ref.pop()
-				if got != want || hg != want {
-					t.Fatalf("op %d: pop gave (%d, %d), heap (%d, %d), want (%d, %d)", op, got.at, got.key, hg.at, hg.key, want.at, want.key)
+				if got != want || hg != want || h2g != want {
+					t.Fatalf("op %d: pop gave (%d, %d), heap (%d, %d), popTo (%d, %d), want (%d, %d)",
+						op, got.at, got.key, hg.at, hg.key, h2g.at, h2g.key, want.at, want.key)
+				}
+				if end := h2.a[:len(h2.a)+1][len(h2.a)]; end.msg != nil {
+					t.Fatalf("op %d: popTo left a message behind the heap's end", op)
 				}
 				last = got.at
 			}
@@ -262,7 +271,7 @@ func TestEventQueueDifferential(t *testing.T) {
 				pop(-1)
 			}
 			checkQueue(t, &q)
-			if ref.Len() != 0 || h.Len() != 0 {
+			if ref.Len() != 0 || h.Len() != 0 || h2.Len() != 0 {
 				t.Fatalf("queue empty but the reference holds %d events", ref.Len())
 			}
 		})

@@ -56,6 +56,13 @@ type Kernel struct {
 
 	stats Stats
 	tr    tracer
+
+	// The last message sent over the network, with its size and type
+	// index (see send).
+	sent struct {
+		msg     Message
+		size, t int
+	}
 }
 
 // New validates cfg and returns a kernel ready to run it. The kernel keeps
@@ -200,7 +207,7 @@ func (k *Kernel) Step() bool {
 			}
 			e = event{at: top.at, key: top.key, arg: uint64(ts.id), from: ts.node, to: ts.node}
 		} else {
-			e = k.q.pop()
+			k.q.popTo(&e)
 		}
 		if k.q.Len() > 0 {
 			k.pf.touch(k.q.peekMsg())
@@ -306,7 +313,11 @@ func (k *Kernel) apply(id NodeID) {
 				k.fail(fmt.Errorf("%w (node %d at %v)", err, id, k.now))
 			}
 		}
-		k.post(id, s.To, s.Msg)
+		if id == s.To { // post, inlined
+			k.schedule(event{at: k.now, from: id, to: id, msg: s.Msg}, evLocal)
+		} else {
+			k.send(id, s.To, s.Msg)
+		}
 	}
 	for i := range out.Timers {
 		op := &out.Timers[i]

@@ -27,8 +27,12 @@ type network struct {
 	faulty  []bool
 	filters []Filter
 	rng     []*linkRNG // n*n, lazily filled
-	eg      egress
-	in      egress // ingress queues (receivers' links)
+	// plain: no fault, filter, partition, GST rule, link override or rate
+	// limit is configured, so a send only samples the default delay (see
+	// Kernel.send).
+	plain bool
+	eg    egress
+	in    egress // ingress queues (receivers' links)
 }
 
 // linkRNG holds a directed link's random streams.
@@ -78,6 +82,8 @@ func (nw *network) init(seed uint64, n int, cfg *NetworkConfig) {
 	nw.rng = make([]*linkRNG, n*n)
 	nw.eg.init(n, cfg.Bandwidth, cfg.NodeBandwidth)
 	nw.in.init(n, cfg.IngressBandwidth, cfg.NodeIngress)
+	nw.plain = len(nw.filters) == 0 && len(nw.parts) == 0 && nw.links == nil && !nw.rule &&
+		nw.def.Drop == 0 && nw.def.Duplicate == 0 && nw.eg.rate == nil && nw.in.rate == nil
 }
 
 // link returns the fault model and streams of from->to.
@@ -170,13 +176,29 @@ func (nw *network) arrival(now Time, d time.Duration, protected bool) Time {
 func (k *Kernel) send(from, to NodeID, m Message) {
 	nw := &k.net
 	now := k.now
-	size := m.Size()
-	t := k.typeIndex(m.Type())
+	// A multicast sends one message to many nodes: its type and size are
+	// asked once (a message is immutable once sent).
+	if !sameValue(m, k.sent.msg) {
+		k.sent.msg, k.sent.size, k.sent.t = m, m.Size(), k.typeIndex(m.Type())
+	}
+	size, t := k.sent.size, k.sent.t
 	li := int(from)*k.n + int(to)
 	k.stats.Sent.Add(size)
 	k.stats.SentByType[t].Add(size)
 	k.stats.SentByLink[li].Add(size)
 	ref := k.tr.record(now, RecSend, from, to, m, 0, 0, nil, DropNone) + 1
+	if nw.plain {
+		// What the general path below does when nothing but the default
+		// delay is configured: the same draws, the same event.
+		r := nw.rng[li]
+		if r == nil {
+			r = nw.newLinkRNG(from, to)
+			nw.rng[li] = r
+		}
+		at := addSat(now, int64(max(sampleFrom(&nw.def.Delay, &r.pcg[2], r.delay), 0)))
+		k.schedule(event{at: at, from: from, to: to, msg: m, arg: packArg(ref, t, size)}, evDeliver)
+		return
+	}
 
 	// The message leaves the sender's link at dep (now when unlimited);
 	// its sampled delay runs from there.
@@ -225,7 +247,7 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 	if nw.in.limited(to) {
 		kind = evArrive
 	}
-	at := nw.arrival(dep, lc.Delay.Sample(r.delay)+extra, protected)
+	at := nw.arrival(dep, sampleFrom(&lc.Delay, &r.pcg[2], r.delay)+extra, protected)
 	first := kind
 	if deliverAt > 0 {
 		at = max(deliverAt, dep)
@@ -241,7 +263,7 @@ func (k *Kernel) send(from, to NodeID, m Message) {
 		}
 		k.stats.Duplicated.Add(size)
 		k.tr.record(now, RecDuplicate, from, to, m, ref, 0, nil, DropNone)
-		at := nw.arrival(dep, lc.Delay.Sample(r.dupDelay)+extra, protected)
+		at := nw.arrival(dep, sampleFrom(&lc.Delay, &r.pcg[3], r.dupDelay)+extra, protected)
 		k.schedule(event{at: at, from: from, to: to, msg: m, arg: arg}, kind)
 	}
 	if dupAt > 0 {

@@ -65,6 +65,16 @@ func (q *eventQueue) pop() event {
 	return q.h.pop()
 }
 
+// popTo moves the earliest event to *dst (see eventHeap.popTo). The queue
+// must not be empty.
+func (q *eventQueue) popTo(dst *event) {
+	if q.r != nil {
+		*dst = q.r.pop()
+		return
+	}
+	q.h.popTo(dst)
+}
+
 // peek returns the earliest event, valid until the next push or pop. The
 // queue must not be empty.
 func (q *eventQueue) peek() *event {

@@ -216,6 +216,7 @@ func mix(h, w uint64) uint64 {
 // A round loses information only if its first factor is 0, a chance of
 // 2^-64 per round.
 func hashBytes(h uint64, b []byte) uint64 {
+	all := b
 	h = mix(h, uint64(len(b)))
 	for len(b) >= 16 {
 		h = mum(h^binary.LittleEndian.Uint64(b)^0xa0761d6478bd642f, binary.LittleEndian.Uint64(b[8:])^0xe7037ed1a0b428db)
@@ -225,14 +226,30 @@ func hashBytes(h uint64, b []byte) uint64 {
 		h = mix(h, binary.LittleEndian.Uint64(b))
 		b = b[8:]
 	}
-	if len(b) > 0 {
-		var w uint64
-		for i := len(b) - 1; i >= 0; i-- {
-			w = w<<8 | uint64(b[i])
-		}
-		h = mix(h, w)
+	if r := len(b); r > 0 {
+		h = mix(h, tailWord(all, r))
 	}
 	return h
+}
+
+// tailWord returns the last r bytes of b (0 < r < 8, r <= len(b)) as a
+// little-endian word zero-padded above them: when b holds at least 8 bytes,
+// from one load of its last 8 bytes shifted down, else from two (possibly
+// overlapping) 4-byte loads or, below 4 bytes, byte by byte.
+func tailWord(b []byte, r int) uint64 {
+	n := len(b)
+	if n >= 8 {
+		return binary.LittleEndian.Uint64(b[n-8:]) >> (64 - 8*uint(r))
+	}
+	t := b[n-r:]
+	if r >= 4 {
+		return uint64(binary.LittleEndian.Uint32(t)) | uint64(binary.LittleEndian.Uint32(t[r-4:]))<<(8*uint(r-4))
+	}
+	var w uint64
+	for i := r - 1; i >= 0; i-- {
+		w = w<<8 | uint64(t[i])
+	}
+	return w
 }
 
 // mum multiplies a and b to 128 bits and folds the halves together.

@@ -34,15 +34,18 @@ func (w *node) ignores(in *sim.Input) bool {
 func init() {
 	strategy(Info{
 		Name: "forge-state",
-		Doc: "answers FETCH-STATE with its true seq and 2f+1 CHECKPOINT proof but a forged snapshot (the empty ledger): " +
-			"with the true digest (mode snapshot), caught by a replica that checks the snapshot against the proven digest; " +
-			"with the forged state's own digest (mode digest), caught by a replica that checks the proof's digests; " +
-			"mode replies keeps the true snapshot and digest and forges the last-reply table instead (every client's last " +
+		Doc: "answers FETCH-STATE with a forged snapshot (the empty ledger) for its true seq: " +
+			"with the true digest and 2f+1 CHECKPOINT proof (mode snapshot), caught by a replica that checks the snapshot against the proven digest; " +
+			"with the forged state's own digest and the true proof (mode digest), caught by a replica that checks the proof's digests; " +
+			"with the forged state's digest and, as its proof, the one CHECKPOINT a lone faulty replica can sign for it, its own " +
+			"(mode self-proof), caught by a replica that counts a quorum of distinct signers in the proof; " +
+			"mode all sends the three, self-proof, digest, snapshot, one after the other (a correct replica ignores the first two, whose proofs fail, and rejects the third); " +
+			"mode replies keeps the true snapshot, digest and proof and forges the last-reply table instead (every client's last " +
 			"timestamp moved 1000 ahead, its result replaced), caught by a replica whose state digest covers that table; " +
 			"mode mix (default) forges the snapshot and the replies in turn, one STATE after the other",
 		Params: []Param{
-			{Name: "mode", Doc: `"mix" (default: snapshot and replies in turn), "snapshot" (the true digest), "digest" (the forged state's digest, no last replies) or "replies" (the true snapshot and digest, forged last replies)`,
-				Allowed: []string{"mix", "snapshot", "digest", "replies"}},
+			{Name: "mode", Doc: `"mix" (default: snapshot and replies in turn), "snapshot" (the true digest), "digest" (the forged state's digest, no last replies), "self-proof" (as digest, with a proof of its own CHECKPOINT only), "all" (self-proof, digest and snapshot for each STATE) or "replies" (the true snapshot, digest and proof, forged last replies)`,
+				Allowed: []string{"mix", "snapshot", "digest", "self-proof", "all", "replies"}},
 		},
 	}, func(p params, env *Env) (rewriter, error) {
 		mode, err := p.oneOf("mode", "mix")
@@ -50,31 +53,43 @@ func init() {
 			return nil, err
 		}
 		l := ledger.New()
-		return &forgeState{forged: l.Snapshot(), digest: mode == "digest", replies: mode == "replies", mix: mode == "mix", forgedDigest: pbft.StateDigestOf(l, nil)}, nil
+		modes := []string{mode}
+		if mode == "all" {
+			modes = []string{"self-proof", "digest", "snapshot"}
+		}
+		return &forgeState{forged: l.Snapshot(), modes: modes, mix: mode == "mix", forgedDigest: pbft.StateDigestOf(l, nil)}, nil
 	})
 }
 
+// mixModes are the forgeries that mode mix sends in turn, one per STATE.
+var mixModes = []string{"snapshot", "replies"}
+
 type forgeState struct {
 	forged       []byte
-	digest       bool
-	replies      bool // forge the last-reply table only
-	mix          bool // snapshot and replies in turn
-	sent         int  // STATEs forged so far (mix)
+	modes        []string // the forgeries sent for each STATE, in order
+	mix          bool     // mode mix: one of mixModes per STATE, in turn
+	sent         int      // STATEs forged so far (mix)
 	forgedDigest pbft.Digest
 }
 
 func (f *forgeState) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 	for _, s := range sends {
-		if m, ok := any(s.Msg).(*pbft.State); ok && s.To != c.env.ID && m.Replica == c.env.ID && m.Seq > 0 {
+		m, ok := any(s.Msg).(*pbft.State)
+		if !ok || s.To == c.env.ID || m.Replica != c.env.ID || m.Seq == 0 {
+			out = append(out, s)
+			continue
+		}
+		modes := f.modes
+		if f.mix {
+			i := f.sent % len(mixModes)
+			modes = mixModes[i : i+1]
+			f.sent++
+		}
+		for _, mode := range modes {
 			st := *m
-			replies := f.replies
-			if f.mix {
-				replies = f.sent%2 == 1
-				f.sent++
-			}
-			if replies {
+			if mode == "replies" {
 				if len(m.LastReplies) == 0 {
-					out = append(out, s)
+					out = append(out, s) // nothing to forge: the true STATE
 					continue
 				}
 				st.LastReplies = make([]pbft.Reply, len(m.LastReplies))
@@ -83,17 +98,24 @@ func (f *forgeState) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 					rep.Result = "forged"
 					st.LastReplies[i] = rep
 				}
-				s.Msg = sim.Message(&st)
-				out = append(out, s)
+				fs := s
+				fs.Msg = sim.Message(&st)
+				out = append(out, fs)
 				continue
 			}
 			st.Snapshot = f.forged
-			if f.digest {
+			if mode != "snapshot" {
 				st.StateDigest, st.LastReplies = f.forgedDigest, nil
 			}
-			s.Msg = sim.Message(&st)
+			if mode == "self-proof" {
+				own := &pbft.Checkpoint{Seq: st.Seq, StateDigest: f.forgedDigest, Replica: c.env.ID}
+				sign(c.env.Signer, own)
+				st.Proof = []*pbft.Checkpoint{own}
+			}
+			fs := s
+			fs.Msg = sim.Message(&st)
+			out = append(out, fs)
 		}
-		out = append(out, s)
 	}
 	return out
 }
