@@ -12,7 +12,7 @@ import (
 )
 
 // runFast runs sc with a checker attached as Attach attaches it, with its
-// fast path for the frequent records (fastRecord) or, with slow, every
+// fast path for the frequent records (Record's fast path) or, with slow, every
 // record down the general path, and returns the outcome.
 func runFast(t *testing.T, sc scenarios.Scenario, slow bool) *Outcome {
 	t.Helper()
@@ -39,7 +39,7 @@ func verdict(o *Outcome) string {
 }
 
 // TestFastRecordSameVerdicts checks that the checker's fast path for the
-// frequent records (fastRecord) changes no verdict: every variant's targeted
+// frequent records (Record's fast path) changes no verdict: every variant's targeted
 // scenarios, the built-in scenarios (PBFT and HotStuff) and generated ones
 // give the same violations (in detection order, with their times and
 // details), accusations and judgements with it and without it. It fails

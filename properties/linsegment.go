@@ -553,13 +553,28 @@ func (c *Checker) refRecord(id string) (paySum, bool) {
 // executes, and an operation changes only its payment). A rejected
 // operation (an "error" result) changes nothing (package ledger), so its
 // record after is the one before.
-func (c *Checker) refExecuted(id, res string, pre paySum, preOK bool) (paySum, bool) {
+// With check set it also returns what the reference ledger's
+// CheckPayment finds wrong with the payment after the operation, from the
+// same search of its trie when it looks the record up (nil without check).
+func (c *Checker) refExecuted(id, res string, pre paySum, preOK, check bool) (paySum, bool, error) {
 	if preOK && strings.HasPrefix(res, "error ") {
-		return pre, true
+		if check {
+			return pre, true, c.ref.CheckPayment(id)
+		}
+		return pre, true, nil
 	}
 	rc := c.fold.req.refRecs
 	rc.drop(id)
-	return c.refRecord(id)
+	// refRecord's lookup (the record is not held after drop), with the check
+	p, found, err := c.ref.LookupCheck(id)
+	s, ok := sumOfRecord(p, found, paySum{})
+	if ok {
+		rc.put(id, s)
+	}
+	if !check {
+		err = nil
+	}
+	return s, ok, err
 }
 
 // refRecs remembers the reference ledger's records of recently replayed

@@ -115,7 +115,16 @@ func (t *seqTable[V]) reach(seq uint64) {
 	if t.inRing(seq) {
 		return
 	}
-	t.slide(seq - uint64(len(t.vals)) + 1)
+	// Slide so that seq is in the ring, and on past the free slots above
+	// that, up to half a ring below seq: the next seqs up then fit
+	// without sliding again (a run puts seqs one by one upwards, and
+	// slid one seq at a time before).
+	newLo, far := seq-uint64(len(t.vals))+1, seq-uint64(len(t.vals))/2+1
+	t.slide(newLo)
+	mask := uint64(len(t.vals) - 1)
+	for t.lo < far && !t.set[t.lo&mask] {
+		t.lo++
+	}
 }
 
 // ringLen counts the ring's entries.

@@ -73,6 +73,16 @@ checkers do not need (a drop record stands for a send already traced).
 The output says so; --explicit-drops explores them anyway. With timed or
 quiet timers (a drop can change when a timer may fire) or a liveness check
 (a lost message can stop a fair continuation) drops stay explicit.
+There --keep-sent makes the network monotone (the message set of TLA+ and
+Ivy models): a delivery does not remove its message, which may be
+delivered again at any later step (a network may duplicate it), and
+identical sends are one message. Every schedule of the consuming network
+is one of the monotone network (each message delivered once), so a "no
+violation" covers it; a violation found re-delivers messages, which the
+replay file gives as later identical sends or a send's duplicate (the
+kernel duplicates a send once: a counterexample that needs more says so).
+--duplicates is subsumed. States collapse to replica states, pending
+timers and the set of messages sent (off by default: see the README).
 
 --quiet-timers lets a timer expire only when no
 message is in flight (timeouts longer than message delays): fewer schedules,
@@ -232,6 +242,8 @@ input, 130 interrupted.`,
 	fl.BoolVar(&c.ExactTimers, "exact-timers", false, "put each pending timer's time left (deadline minus now) into the state hash: without it states that differ only in how far apart their timers' deadlines are merge, so what is explored below one depends on the path that reached it first (a verdict says so); with it the merging is exact, with more states")
 	fl.BoolVar(&c.AsyncTimers, "async-timers", false, "asynchronous timers: any pending timer may fire at any transition, whatever its deadline (timers firing early are messages slower than the timeout); the state hash holds the set of pending timers, so merging is exact; not with --exact-timers")
 	fl.BoolVar(&c.ExplicitDrops, "explicit-drops", false, "explore Drop transitions (--drops, a Byzantine replica's withholding) even where they are subsumed for safety: with --async-timers, no --quiet-timers and no --liveness-steps a lost message is one never delivered, so by default no Drop is explored there (the output says so)")
+	fl.BoolVar(&c.KeepSent, "keep-sent", false, "monotone network, only where drops are subsumed (--async-timers, no --quiet-timers, --liveness-steps or --explicit-drops; not --dpor): a delivered message stays in flight and may be delivered again later (a network duplicating it), identical sends are one message, so --duplicates is subsumed too and states collapse to the replica states, pending timers and the set of messages sent")
+	fl.BoolVar(&c.ExplicitNoops, "explicit-noops", false, "explore the successors of no-op deliveries and timer expirations (the node's state unchanged, no output) even where drops are subsumed for safety: such a successor is its parent less one message or timer, so by default it is not explored there (not with --dpor or breadth-first sleep sets; the output says so)")
 	fl.BoolVar(&c.SubsumeBudgets, "subsume-budgets", false, "one-pass --dfs only: states are identified without their budgets used (timer expirations, drops, duplicates, crashes); a state reached again with at least as much of every budget used is skipped, one with less of some is judged and expanded again (counted as re-expanded); states counts distinct states without budgets")
 	fl.BoolVar(&c.Symmetry, "symmetry", false, "symmetry reduction (off by default): states that differ by a renaming of interchangeable replicas (correct, not the primary of any view explored) are one state; counts are of the quotient; implies --full-certificates; not with --dpor or --sleep")
 	fl.BoolVar(&c.FullCertificates, "full-certificates", false, "replicas whose prepared certificates and NEW-VIEWs carry every matching vote they hold, not the quorum of lowest replica id (as --symmetry needs; alone: the same protocol unreduced)")

@@ -95,12 +95,21 @@ type Config struct {
 	// replicas' withholding) even where they are subsumed for safety (see
 	// DropsSubsumed).
 	ExplicitDrops bool
+	// ExplicitNoops explores the successors of no-op deliveries and timer
+	// expirations even where they are subsumed for safety (see
+	// NoopsSubsumed).
+	ExplicitNoops bool
 	// SubsumeBudgets makes the one-pass depth-first search (DFS, a timer
 	// bound, no depth bound) identify states without their budgets used,
 	// skipping a state reached again with at least as much of every
 	// budget used and expanding again one reached with less of some
 	// (engine.Options.SubsumeBudgets).
 	SubsumeBudgets bool
+	// KeepSent explores a monotone network (engine.Model.KeepSent): a
+	// delivered message stays in flight and may be delivered again, and
+	// identical sends are one message. Only where drops are subsumed
+	// (DropsSubsumed) and not with DPOR (Validate says so).
+	KeepSent bool
 	// KeepSpentVotes explores replicas that keep every vote they took
 	// (tests compare it with the default, pbft.Config.DropSpentVotes: the
 	// same outputs, fewer states).
@@ -151,6 +160,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--symmetry: not with --dpor (its sleep sets name transitions of one world, not of its renamings); use breadth-first or --dfs")
 	case c.AsyncTimers && c.ExactTimers:
 		return fmt.Errorf("--exact-timers: only with timed timers (asynchronous timers hash no deadlines: their merging is exact already)")
+	case c.KeepSent && (!c.DropsSubsumed() || c.DPOR):
+		return fmt.Errorf("--keep-sent: only where drops are subsumed for safety (--async-timers with --drops or a Byzantine replica, no --quiet-timers, --liveness-steps or --explicit-drops) and not with --dpor")
 	case c.SubsumeBudgets && !c.onePass():
 		return fmt.Errorf("--subsume-budgets: only with the one-pass depth-first search (--dfs --timers K, no --depth, no --dpor)")
 	case c.DPOR && c.Depth == 0:
@@ -285,6 +296,7 @@ func (c Config) model() (*engine.Model, cluster.Config, error) {
 		m.Symmetry = c.symmetry(cfg)
 	}
 	m.ExactTimers, m.AsyncTimers = c.ExactTimers, c.AsyncTimers
+	m.KeepSent = c.Monotone()
 	if c.Crashes > 0 {
 		for i := 0; i < cfg.N; i++ {
 			m.Crashable = append(m.Crashable, sim.NodeID(i))
@@ -315,6 +327,22 @@ func (c Config) DropsSubsumed() bool {
 	return c.AsyncTimers && !c.QuietTimers && c.LivenessSteps == 0 && !c.ExplicitDrops && (c.Drops > 0 || len(c.Byzantine) > 0)
 }
 
+// NoopsSubsumed reports whether c's exploration skips the successor of a
+// no-op delivery or timer expiration (engine.Bounds.SubsumeNoops): one
+// node step that leaves the node's state hash unchanged and outputs
+// nothing (no send, no event, no timer armed or cancelled but the fired
+// one re-armed). Its successor is its parent less one in-flight message or
+// one pending timer, which the parent subsumes for safety where drops are
+// subsumed (the message can stay in flight forever, the timer never fire);
+// the checkers read no timer record, and a PREPARE or COMMIT delivered to a
+// replica that ignored it only adds to the votes its quorum audit may
+// count, so no path loses a violation by leaving it out. Where
+// DropsSubsumed holds, unless ExplicitNoops, and not with DPOR or the
+// breadth-first search's sleep sets (on unless --no-sleep or --symmetry).
+func (c Config) NoopsSubsumed() bool {
+	return c.DropsSubsumed() && !c.ExplicitNoops && !c.DPOR && (c.DFS || c.NoSleep || c.Symmetry)
+}
+
 // DropsNote says what DropsSubsumed did ("" when it did not).
 func (c Config) DropsNote() string {
 	if !c.DropsSubsumed() {
@@ -327,7 +355,27 @@ func (c Config) DropsNote() string {
 	case len(c.Byzantine) > 0:
 		what += " and withholding by Byzantine replicas"
 	}
-	return what + ": subsumed for safety (a lost message is one never delivered; asynchronous timers, no liveness check), so no Drop transitions were explored (--explicit-drops explores them)"
+	note := what + ": subsumed for safety (a lost message is one never delivered; asynchronous timers, no liveness check), so no Drop transitions were explored (--explicit-drops explores them)"
+	if c.NoopsSubsumed() {
+		note += "; no-op deliveries and timer expirations (the node's state unchanged, no output) subsumed likewise: their successors were not explored (--explicit-noops explores them)"
+	}
+	if c.Monotone() {
+		note += "; monotone network (--keep-sent): a delivered message stays in flight and may be delivered again at any later step (a network duplicating it), identical sends are one message, so --duplicates is subsumed too"
+	}
+	return note
+}
+
+// Monotone reports whether c explores a monotone network
+// (engine.Model.KeepSent): KeepSent where drops are subsumed
+// (DropsSubsumed: asynchronous timers, safety only), not with DPOR. Every
+// schedule of the consuming network with drops subsumed is one of the
+// monotone network (each message delivered once), so no violation there
+// is none here; the extra schedules re-deliver messages, as a network that
+// duplicates them may (so --duplicates is subsumed too), and the states
+// collapse to the replica states, pending timers and the set of messages
+// sent and not inert.
+func (c Config) Monotone() bool {
+	return c.KeepSent && c.DropsSubsumed() && !c.DPOR
 }
 
 // ParallelWorkers returns the number of goroutines the exploration of c
@@ -383,11 +431,12 @@ func Explore(c Config) (*Result, error) {
 	}
 	o := engine.Options{
 		Bounds: engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, Depth: c.Depth,
-			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: c.QuietTimers, SubsumeDrops: c.DropsSubsumed()},
+			TimerLimit: c.TimerLimit, Timers: c.Timers, QuietTimers: c.QuietTimers, SubsumeDrops: c.DropsSubsumed(),
+			SubsumeNoops: c.NoopsSubsumed()},
 		DFS:            c.DFS,
 		Workers:        c.Workers,
 		NewCheck:       func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
-		Sleep:          !c.NoSleep && !c.Symmetry,
+		Sleep:          !c.NoSleep && !c.Symmetry && !c.Monotone(),
 		SubsumeBudgets: c.SubsumeBudgets,
 		DPOR:           c.DPOR,
 		MaxStates:      c.MaxStates,
@@ -493,7 +542,9 @@ func shorten(m *engine.Model, o engine.Options, res *engine.Result) bool {
 		return true
 	}
 	b := o
-	b.DPOR, b.DFS, b.Sleep, b.Depth, b.MaxStates = false, false, m.Symmetry == nil, len(res.Path)-1, ShortenStates
+	// (Sleep sets do not take SubsumeNoops; no shortest violating path
+	// has a no-op, see NoopsSubsumed.)
+	b.DPOR, b.DFS, b.Sleep, b.Depth, b.MaxStates = false, false, m.Symmetry == nil && !o.SubsumeNoops, len(res.Path)-1, ShortenStates
 	// Budget subsumption is for the one-pass depth-first search only; the
 	// breadth-first search reaches every state by a shortest path anyway.
 	b.SubsumeBudgets = false
@@ -592,6 +643,11 @@ func (c Config) scheduleScenario(m *engine.Model, path []engine.Choice) (scenari
 		case 2:
 			rule.Delay = time.Duration(at[0] - s.SentAt)
 			rule.Duplicate, rule.DuplicateDelay = true, time.Duration(at[1]-s.SentAt)
+		default:
+			// A monotone network's path (--keep-sent) delivers one
+			// message more often than its identical sends and their
+			// duplicates can (engine.Replay shares the deliveries out).
+			return sc, fmt.Errorf("the counterexample delivers one %v from %d to %d %d times, more than its identical sends and a duplicate each can carry: not expressible by network rules", s.Msg.Type(), s.From, s.To, len(at))
 		}
 		rules[i] = rule
 		fates[keys[i]] = append(fates[keys[i]], fmt.Sprintf("%v %v %v %v", rule.Drop, rule.Delay, rule.Duplicate, rule.DuplicateDelay))

@@ -73,6 +73,11 @@ func StatsLine(c Config, s engine.Stats) string {
 		cc.Inert = false
 		return fmt.Sprintf("%s, %d inert messages discarded", StatsLine(cc, s), s.Inert)
 	}
+	if c.NoopsSubsumed() {
+		cc := c
+		cc.ExplicitNoops = true
+		return fmt.Sprintf("%s, %d no-op transitions skipped", StatsLine(cc, s), s.Noops)
+	}
 	el := s.Elapsed.Round(time.Millisecond)
 	switch {
 	case c.DPOR:

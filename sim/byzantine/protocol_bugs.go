@@ -34,12 +34,15 @@ func (w *node) ignores(in *sim.Input) bool {
 func init() {
 	strategy(Info{
 		Name: "forge-state",
-		Doc: "answers FETCH-STATE with its true seq and 2f+1 CHECKPOINT proof but a forged snapshot (the empty ledger): " +
-			"with the true digest (mode snapshot), caught by a replica that checks the snapshot against the proven digest; " +
-			"with the forged state's own digest (mode digest), caught by a replica that checks the proof's digests",
+		Doc: "answers FETCH-STATE with a forged snapshot (the empty ledger) for its true seq: " +
+			"with the true digest and 2f+1 CHECKPOINT proof (mode snapshot), caught by a replica that checks the snapshot against the proven digest; " +
+			"with the forged state's own digest and the true proof (mode digest), caught by a replica that checks the proof's digests; " +
+			"with the forged state's digest and, as its proof, the one CHECKPOINT a lone faulty replica can sign for it, its own " +
+			"(mode self-proof), caught by a replica that counts a quorum of distinct signers in the proof; " +
+			"mode all sends the three, self-proof, digest, snapshot, one after the other (a correct replica ignores the first two, whose proofs fail, and rejects the third)",
 		Params: []Param{
-			{Name: "mode", Doc: `"snapshot" (default: the true digest) or "digest" (the forged state's digest, no last replies)`,
-				Allowed: []string{"snapshot", "digest"}},
+			{Name: "mode", Doc: `"snapshot" (default: the true digest), "digest" (the forged state's digest, no last replies), "self-proof" (as digest, with a proof of its own CHECKPOINT only) or "all" (the three in turn)`,
+				Allowed: []string{"snapshot", "digest", "self-proof", "all"}},
 		},
 	}, func(p params, env *Env) (rewriter, error) {
 		mode, err := p.oneOf("mode", "snapshot")
@@ -47,27 +50,42 @@ func init() {
 			return nil, err
 		}
 		l := ledger.New()
-		return &forgeState{forged: l.Snapshot(), digest: mode == "digest", forgedDigest: pbft.StateDigestOf(l, nil)}, nil
+		modes := []string{mode}
+		if mode == "all" {
+			modes = []string{"self-proof", "digest", "snapshot"}
+		}
+		return &forgeState{forged: l.Snapshot(), modes: modes, forgedDigest: pbft.StateDigestOf(l, nil)}, nil
 	})
 }
 
 type forgeState struct {
 	forged       []byte
-	digest       bool
+	modes        []string // the forgeries sent for each STATE, in order
 	forgedDigest pbft.Digest
 }
 
 func (f *forgeState) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 	for _, s := range sends {
-		if m, ok := any(s.Msg).(*pbft.State); ok && s.To != c.env.ID && m.Replica == c.env.ID && m.Seq > 0 {
+		m, ok := any(s.Msg).(*pbft.State)
+		if !ok || s.To == c.env.ID || m.Replica != c.env.ID || m.Seq == 0 {
+			out = append(out, s)
+			continue
+		}
+		for _, mode := range f.modes {
 			st := *m
 			st.Snapshot = f.forged
-			if f.digest {
+			if mode != "snapshot" {
 				st.StateDigest, st.LastReplies = f.forgedDigest, nil
 			}
-			s.Msg = sim.Message(&st)
+			if mode == "self-proof" {
+				own := &pbft.Checkpoint{Seq: st.Seq, StateDigest: f.forgedDigest, Replica: c.env.ID}
+				sign(c.env.Signer, own)
+				st.Proof = []*pbft.Checkpoint{own}
+			}
+			fs := s
+			fs.Msg = sim.Message(&st)
+			out = append(out, fs)
 		}
-		out = append(out, s)
 	}
 	return out
 }

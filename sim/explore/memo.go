@@ -92,6 +92,7 @@ func (e *Engine) step(w *World, id sim.NodeID, in sim.Input, x uint64) {
 	// transition (a step reporting events, or without the memo).
 	known := !e.stepped[id] || e.hashed[id]
 	e.stepped[id] = true
+	e.nsteps++
 	var ent *memoEntry
 	var k stepKey
 	if memo := e.memoTable(); memo != nil && known && in.Kind != sim.InputRecover {
@@ -112,6 +113,8 @@ func (e *Engine) step(w *World, id sim.NodeID, in sim.Input, x uint64) {
 			e.out.Timers = append(e.out.Timers, ent.timers...)
 			if e.keep && !brokenMemoEvents {
 				e.out.Events = append(e.out.Events, ent.events...)
+			} else {
+				e.nout += len(ent.events) // not replayed, still output
 			}
 			e.apply(w, id)
 			return

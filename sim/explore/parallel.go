@@ -30,7 +30,8 @@ type pchild struct {
 	w    *World
 	c    Choice
 	h    uint64
-	inrt int // messages discarded as inert by the transition
+	inrt int  // messages discarded as inert by the transition
+	noop bool // a no-op transition (Bounds.SubsumeNoops): not visited
 	// At the depth bound (not queued): pruned, or with choices left.
 	boundPruned, boundMore bool
 }
@@ -153,6 +154,10 @@ func (s *search) pbfs(w0 *World, recs []Record) error {
 				ch := &x.children[j]
 				s.res.Transitions++
 				s.res.Inert += ch.inrt
+				if ch.noop {
+					s.res.Noops++ // subsumed by its parent (Bounds.SubsumeNoops)
+					continue
+				}
 				if _, ok := s.seen[ch.h]; ok {
 					s.res.Revisits++
 					continue
@@ -256,7 +261,7 @@ func (s *search) pexpand(wk *worker, it item) pexp {
 		if o.Records {
 			nw.trace = &recChain{recs: e.takeRecords(), up: w.trace}
 		}
-		ch := pchild{w: nw, c: c, h: nw.Hash(), inrt: e.discarded - d}
+		ch := pchild{w: nw, c: c, h: nw.Hash(), inrt: e.discarded - d, noop: e.wasNoop}
 		if o.Depth > 0 && nw.Depth >= o.Depth {
 			if e.m.Prune != nil && e.m.Prune(nw) {
 				ch.boundPruned = true
@@ -312,5 +317,5 @@ func pathRecordsInto(w *World, chain *[]*recChain, buf *[]Record) []Record {
 // forWorker returns an engine for a worker of a parallel search: e's model
 // and settings, its own copier (Copier.Worker) and buffers.
 func (e *Engine) forWorker() *Engine {
-	return &Engine{m: e.m, cp: e.cp.Worker(), keep: e.keep, countFires: e.countFires, quiet: e.quiet, verifyInert: e.verifyInert, noBudgets: e.noBudgets}
+	return &Engine{m: e.m, cp: e.cp.Worker(), keep: e.keep, countFires: e.countFires, quiet: e.quiet, verifyInert: e.verifyInert, noBudgets: e.noBudgets, subsumeNoops: e.subsumeNoops}
 }

@@ -273,6 +273,11 @@ func (r *pdfsRun) work(k int, wk *pdfsWorker, lim int, busy bool) {
 		// hash.
 		h, known := e.Peek(w, c)
 		var isNew, again bool
+		if known && e.wasNoop {
+			wk.st.Noops++ // subsumed by w (Bounds.SubsumeNoops)
+			e.Revisited()
+			continue
+		}
 		if known {
 			if isNew, again = r.insert(h, e.pw.budgetKey()); !isNew && !again {
 				wk.st.Revisits++
@@ -281,6 +286,11 @@ func (r *pdfsRun) work(k int, wk *pdfsWorker, lim int, busy bool) {
 			}
 		}
 		nw, _ := e.Apply(w, c)
+		if e.wasNoop {
+			wk.st.Noops++ // subsumed by w (Bounds.SubsumeNoops)
+			e.Release(nw) // seen by nobody
+			continue
+		}
 		if !known {
 			if isNew, again = r.insert(nw.Hash(), nw.budgetKey()); !isNew && !again {
 				wk.st.Revisits++
@@ -403,6 +413,7 @@ func (r *pdfsRun) sum(get func(*pdfsWorker) *Stats) Stats {
 		st.Transitions += x.Transitions
 		st.Revisits += x.Revisits
 		st.Reexpanded += x.Reexpanded
+		st.Noops += x.Noops
 		st.Pruned += x.Pruned
 		st.DepthLimit += x.DepthLimit
 		st.Depth = max(st.Depth, x.Depth)

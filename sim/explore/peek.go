@@ -74,6 +74,7 @@ func (e *Engine) Peek(w *World, c Choice) (uint64, bool) {
 	if w.sg != nil && brokenPeek != peekPlainHash {
 		e.symApply(w, pw)
 	}
+	e.wasNoop = e.subsumeNoops && e.noopOf(w, pw, c)
 	return pw.Hash(), true
 }
 

@@ -2,6 +2,7 @@ package explore
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/pbftsim/pbftsim/sim"
 )
@@ -110,6 +111,58 @@ func Replay(m *Model, path []Choice) (*Schedule, error) {
 			}
 		}
 	}
+	if m.KeepSent {
+		spreadDeliveries(sc.Sends, e.cp)
+	}
 	sc.End, sc.Final = w.Now, w
 	return sc, nil
+}
+
+// spreadDeliveries shares out the deliveries of a monotone network's path
+// (Model.KeepSent) among identical sends (same sender, receiver and
+// content), as the kernel needs them: there a send is delivered once, and
+// once more when duplicated. Taken in time order, each delivery goes to the
+// earliest identical send made before it that has fewer than two; when
+// none has (one send delivered three times, say), the rest stay on the
+// last send made before them, with more deliveries than the kernel can
+// make (the caller reports that).
+func spreadDeliveries(sends []SendFate, cp *Copier) {
+	type link struct {
+		from, to sim.NodeID
+		h        uint64
+	}
+	groups := map[link][]int{}
+	var order []link
+	for i := range sends {
+		s := &sends[i]
+		k := link{s.From, s.To, cp.MessageHash(s.Msg)}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], i)
+	}
+	for _, k := range order {
+		idx := groups[k]
+		var at []sim.Time
+		for _, i := range idx {
+			at = append(at, sends[i].Delivered...)
+			sends[i].Delivered = nil
+		}
+		slices.Sort(at)
+		for _, t := range at {
+			last := -1
+			for _, i := range idx {
+				if sends[i].SentAt >= t {
+					break
+				}
+				last = i
+				if len(sends[i].Delivered) < 2 {
+					break
+				}
+			}
+			if last >= 0 {
+				sends[last].Delivered = append(sends[last].Delivered, t)
+			}
+		}
+	}
 }

@@ -141,6 +141,9 @@ type Stats struct {
 	// parallel search, whose memos depend on how states were dealt out).
 	// Like Elapsed it measures the run, not the state space.
 	MemoHits int
+	// Noops counts the transitions whose successor was skipped as a no-op
+	// (Bounds.SubsumeNoops); they are counted in Transitions too.
+	Noops int
 }
 
 // PerSecond returns transitions per second.
@@ -231,6 +234,12 @@ func Run(m *Model, o Options) (*Result, error) {
 		}
 		e.noBudgets = true
 	}
+	if o.SubsumeNoops {
+		if !o.SubsumeDrops || !m.AsyncTimers || o.QuietTimers || o.LivenessSteps > 0 || o.Sleep && !o.DFS || o.DPOR {
+			return nil, errors.New("explore: Bounds.SubsumeNoops needs SubsumeDrops, asynchronous timers, no quiet timers, no liveness check, no breadth-first sleep sets and no DPOR")
+		}
+		e.subsumeNoops = true
+	}
 	s := &search{e: e, o: o, seen: map[uint64]int32{}, start: time.Now()}
 	s.last = s.start
 	defer s.fp.free()
@@ -250,6 +259,9 @@ func Run(m *Model, o Options) (*Result, error) {
 		// Their sleep sets name transitions of one world, not of its
 		// renamings, and are intersected across the worlds of one key.
 		return nil, errors.New("explore: symmetry reduction does not combine with sleep sets or DPOR")
+	}
+	if m.KeepSent && (!m.AsyncTimers || !o.SubsumeDrops || o.QuietTimers || o.LivenessSteps > 0 || o.Sleep || o.DPOR) {
+		return nil, errors.New("explore: Model.KeepSent (a monotone network) is for safety with asynchronous timers and drops subsumed: not with quiet timers, a liveness check, sleep sets or DPOR")
 	}
 	e.verifyInert = o.VerifyInert && m.DiscardInert
 	w0, recs, err := e.Initial()
@@ -563,6 +575,10 @@ func (s *search) expand(it item, push func(*World, int32)) error {
 		}
 		nw, eff := s.e.Apply(w, c)
 		s.res.Transitions++
+		if s.e.wasNoop {
+			s.res.Noops++ // subsumed by w (Bounds.SubsumeNoops)
+			continue
+		}
 		var recs []Record
 		if s.o.Records {
 			recs = s.e.takeRecords()
@@ -781,6 +797,12 @@ func (s *search) dfsVisited(w *World, lim int, isNew, shallower bool) error {
 		if s.o.Revisit == nil {
 			if h, ok := s.e.Peek(w, c); ok {
 				known = true
+				if s.e.wasNoop {
+					s.res.Transitions++
+					s.res.Noops++ // subsumed by w (Bounds.SubsumeNoops)
+					s.e.Revisited()
+					continue
+				}
 				if isNew, shallower = s.fpVisit(h, w.Depth+1, s.e.pw.budgetKey()); !isNew && !shallower {
 					s.res.Transitions++
 					s.res.Revisits++
@@ -791,6 +813,11 @@ func (s *search) dfsVisited(w *World, lim int, isNew, shallower bool) error {
 		}
 		nw, _ := s.e.Apply(w, c)
 		s.res.Transitions++
+		if s.e.wasNoop {
+			s.res.Noops++ // subsumed by w (Bounds.SubsumeNoops)
+			s.e.Release(nw)
+			continue
+		}
 		nw.trace = w.trace // dfsVisit adds the transition's records
 		s.stack = append(s.stack, c)
 		var err error

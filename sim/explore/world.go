@@ -179,6 +179,11 @@ type Engine struct {
 	spare []*World // released worlds (Release)
 	sym   *symHasher
 	peekState
+	// No-op transitions (noop.go): the node steps of the current
+	// transition and their outputs (sends, self-sends, events), and
+	// whether the last Apply or Peek was a no-op (with subsumeNoops).
+	nsteps, nout          int
+	subsumeNoops, wasNoop bool
 }
 
 // Model describes what to explore.
@@ -251,6 +256,24 @@ type Model struct {
 	// message (sim/echo's PING) breaks it, and nothing checks it at run
 	// time.
 	AsyncTimers bool
+	// KeepSent makes the network monotone (the message set of TLA+ and
+	// Ivy models of BFT protocols): a delivery does not remove its
+	// message, so any message sent may be delivered again at any later
+	// step, and identical sends (same sender, receiver and content) are
+	// one message. The in-flight messages are then a set of the messages
+	// ever sent that their receivers have not declared inert
+	// (DiscardInert), and a state is the nodes, the down nodes, the
+	// pending timers, the budgets and that set. Choices offers no
+	// Duplicate (a re-delivery is one) and no delivery to a down node (the
+	// message waits). Every schedule without it, drops left out, is a
+	// schedule with it (each message delivered once); the extra ones
+	// re-deliver messages, as a network that duplicates them may, so a
+	// violation found is one of the real system's (Replay gives each
+	// further delivery of a send to a later identical send or to the
+	// send's duplicate). Meant for safety with asynchronous timers and
+	// Bounds.SubsumeDrops (Run requires both, and neither quiet timers,
+	// a liveness check, sleep sets nor DPOR).
+	KeepSent bool
 }
 
 // NewEngine returns an engine for m.
@@ -323,6 +346,7 @@ func (e *Engine) begin(w *World, fresh bool) {
 	}
 	e.loc = e.loc[:0]
 	e.recs = e.recs[:0]
+	e.nsteps, e.nout = 0, 0
 }
 
 func (e *Engine) takeRecords() []Record {
@@ -374,6 +398,7 @@ func (e *Engine) touch(w *World, id sim.NodeID) sim.Node {
 // apply carries out the Output node id just produced, as the kernel does.
 func (e *Engine) apply(w *World, id sim.NodeID) {
 	out := &e.out
+	e.nout += len(out.Sends) + len(out.Events)
 	for i := range out.Sends {
 		s := &out.Sends[i]
 		if s.Msg == nil || s.To < 0 || int(s.To) >= len(w.Nodes) {
@@ -392,6 +417,9 @@ func (e *Engine) apply(w *World, id sim.NodeID) {
 			g := f // f itself stays off the heap
 			e.sendHook(&g)
 			f = g
+		}
+		if e.m.KeepSent && sentBefore(w.Flight, &f) {
+			continue // a set: the message is in flight already
 		}
 		w.Flight = append(w.Flight, f)
 	}
@@ -540,6 +568,16 @@ type Bounds struct {
 	// sets it when they hold (TestSubsumedDropsSameNodeStates shows the
 	// node states differ with timed or quiet timers).
 	SubsumeDrops bool
+	// SubsumeNoops makes the searches skip the successor of a no-op
+	// Deliver or Fire (one node step that leaves the node's state hash
+	// unchanged and outputs nothing: see noop.go), which its parent
+	// subsumes for safety: it is neither judged, nor expanded, nor counted
+	// as a state (Stats.Noops counts them). It holds only where
+	// SubsumeDrops does (asynchronous timers, no QuietTimers, no liveness
+	// check; Run requires SubsumeDrops) and for a Check that a delivery
+	// the receiver ignored, or a timer record, cannot turn from a
+	// violation into none. Not with sleep sets or DPOR.
+	SubsumeNoops bool
 }
 
 // Limit returns b without its depth bound (the budgets only).
@@ -554,8 +592,28 @@ func (e *Engine) Choices(dst []Choice, w *World, b Bounds) []Choice {
 	if b.Depth > 0 && w.Depth >= b.Depth {
 		return dst
 	}
+	if canStep(w) && e.m.KeepSent {
+		// A set: no two in-flight messages are identical, nothing is
+		// duplicated (a re-delivery is one) and a message to a down node
+		// waits for its recovery.
+		for i := range w.Flight {
+			if !w.Down[w.Flight[i].To] {
+				dst = append(dst, Choice{Kind: Deliver, Msg: i})
+			}
+		}
+		if !b.SubsumeDrops {
+			for i := range w.Flight {
+				if w.Drops < b.Drops || slices.Contains(e.m.Faulty, w.Flight[i].From) {
+					dst = append(dst, Choice{Kind: Drop, Msg: i})
+				}
+			}
+		}
+	}
 	if canStep(w) {
 		for i := range w.Flight {
+			if e.m.KeepSent {
+				break // above
+			}
 			f := &w.Flight[i]
 			dup := false
 			for j := 0; j < i; j++ {
@@ -649,6 +707,7 @@ func (e *Engine) Apply(w *World, c Choice) (*World, Effect) {
 	if w.sg != nil {
 		e.symApply(w, nw)
 	}
+	e.wasNoop = e.subsumeNoops && e.noopOf(w, nw, c)
 	if nw.async {
 		eff.Local = !(e.quiet && c.Kind == Fire)
 		if brokenAsyncFire && c.Kind == Fire {
@@ -682,7 +741,9 @@ func (e *Engine) transition(w, nw *World, c Choice) {
 	switch c.Kind {
 	case Deliver:
 		f := nw.Flight[c.Msg]
-		nw.Flight = slices.Delete(nw.Flight, c.Msg, c.Msg+1)
+		if !e.m.KeepSent || brokenKeepSent {
+			nw.Flight = slices.Delete(nw.Flight, c.Msg, c.Msg+1)
+		}
 		nw.Now += Unit
 		if nw.Down[f.To] {
 			e.record(Record{Time: nw.Now, Kind: sim.RecDrop, From: f.From, To: f.To, Msg: f.Msg, Reason: sim.DropCrashed})
@@ -924,6 +985,22 @@ const maxSpare = 16
 // that it is independent of the deliveries to its own node (tests show
 // that the comparison of reduced and unreduced explorations catches it).
 var brokenAsyncFire bool
+
+// sentBefore reports whether fl holds a message identical to f (same
+// sender, receiver and content hash).
+func sentBefore(fl []Flight, f *Flight) bool {
+	for i := range fl {
+		if g := &fl[i]; g.H == f.H && g.From == f.From && g.To == f.To {
+			return true
+		}
+	}
+	return false
+}
+
+// brokenKeepSent makes a Model.KeepSent delivery remove its message (the
+// hash then still tells the worlds apart, but re-deliveries are lost:
+// tests show the node vectors differ).
+var brokenKeepSent bool
 
 // brokenSubsumeDups makes SubsumeDrops leave out the Duplicate choices
 // too (tests show that the node states then differ).

@@ -28,4 +28,13 @@ func TestCheckPayment(t *testing.T) {
 	if err := l.CheckPayment("PAY002"); err != nil {
 		t.Errorf("CheckPayment(PAY002) = %v, want nil (only PAY001 is broken)", err)
 	}
+	// LookupCheck gives Lookup's record and CheckPayment's finding.
+	for _, id := range []string{"PAY001", "PAY002", "PAY999"} {
+		p, ok, lerr := l.LookupCheck(id)
+		wp, wok := l.Lookup(id)
+		werr := l.CheckPayment(id)
+		if p != wp || ok != wok || (lerr == nil) != (werr == nil) || lerr != nil && lerr.Error() != werr.Error() {
+			t.Errorf("LookupCheck(%s) = %+v, %v, %v; want %+v, %v, %v", id, p, ok, lerr, wp, wok, werr)
+		}
+	}
 }
