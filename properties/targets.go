@@ -166,7 +166,7 @@ network:
 adversary:
   - {to: [3], drop: 1, end: 300ms}
 byzantine:
-  - {replica: 1, strategy: forge-state}
+  - {replica: 1, strategy: forge-state, params: {mode: snapshot}}
 run: {max_time: 5s}
 `},
 	// No fault at all, but every message takes 60 ms and the base
@@ -258,6 +258,25 @@ crashes:
 run: {max_time: 10s}
 `},
 	// As forged-state, but the Byzantine replica claims its forged
+	// state's own digest with a proof of its own CHECKPOINT only.
+	pbft.VariantStateProofF: {`
+name: forged-state-self-proof
+n: 4
+protocol: {checkpoint_interval: 2, window: 4}
+workload: {clients: 2, requests: 40, interval: 20ms}
+network:
+  delay: "const:2ms"
+  gst: 300ms
+  delta: 10ms
+  links:
+    - {from: 1, to: 3, delay: "const:1ms"}
+adversary:
+  - {to: [3], drop: 1, end: 300ms}
+byzantine:
+  - {replica: 1, strategy: forge-state, params: {mode: self-proof}}
+run: {max_time: 5s}
+`},
+	// As forged-state, but the Byzantine replica claims its forged
 	// state's own digest with the true proof (whose CHECKPOINTs vote
 	// another digest).
 	pbft.VariantCkptNoDigest: {`
@@ -285,7 +304,7 @@ n: 4
 workload: {clients: 2, requests: 4}
 network: {delay: "uniform:1ms:5ms"}
 byzantine:
-  - {replica: 0, strategy: pp-batch-mismatch}
+  - {replica: 0, strategy: pp-batch-mismatch, params: {batch: "null"}}
 run: {max_time: 5s}
 `},
 	// The primary crashes with requests prepared: the new primary's O

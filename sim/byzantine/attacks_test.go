@@ -207,3 +207,49 @@ func TestVoteReplay(t *testing.T) {
 		t.Errorf("others: relayed a relayed vote: %+v", out)
 	}
 }
+
+// TestForgeStateModes: each mode of forge-state sends, for one STATE, the
+// forgeries it names in order: a forged snapshot under the true digest and
+// proof, under its own digest with the true proof, or under its own digest
+// with a proof of the faulty replica's own CHECKPOINT only (validly signed).
+func TestForgeStateModes(t *testing.T) {
+	env := testEnv(1, 1)
+	true1 := &pbft.State{Seq: 2, StateDigest: pbft.Digest{2}, Proof: []*pbft.Checkpoint{ckpt(0, 2), ckpt(1, 2), ckpt(2, 2)}, Replica: 1}
+	cases := []struct {
+		mode string
+		want []string // per STATE sent: "snapshot", "digest" or "self-proof"
+	}{
+		{"snapshot", []string{"snapshot"}},
+		{"digest", []string{"digest"}},
+		{"self-proof", []string{"self-proof"}},
+		{"all", []string{"self-proof", "digest", "snapshot"}},
+	}
+	for _, c := range cases {
+		t.Run(c.mode, func(t *testing.T) {
+			n, err := New("forge-state", map[string]string{"mode": c.mode}, nopNode{}, env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := n.(*node).chain[0].rewrite(&stepCtx{env: &env}, []sim.Send{{To: 3, Msg: true1}}, nil)
+			if len(out) != len(c.want) {
+				t.Fatalf("%d STATEs sent, want %d", len(out), len(c.want))
+			}
+			for i, s := range out {
+				st := s.Msg.(*pbft.State)
+				got := "snapshot"
+				switch {
+				case st.StateDigest == true1.StateDigest:
+				case len(st.Proof) == 1 && st.Proof[0].Replica == 1 && st.Proof[0].StateDigest == st.StateDigest && testKeys.Verify(st.Proof[0]):
+					got = "self-proof"
+				case len(st.Proof) == len(true1.Proof):
+					got = "digest"
+				default:
+					got = "?"
+				}
+				if s.To != 3 || st.Seq != 2 || got != c.want[i] || string(st.Snapshot) == string(true1.Snapshot) {
+					t.Errorf("STATE %d to %d: seq %d, %s, want %s with a forged snapshot", i, s.To, st.Seq, got, c.want[i])
+				}
+			}
+		})
+	}
+}

@@ -266,7 +266,13 @@ func (r *Replica) onFetchState(from sim.NodeID, fs *FetchState) {
 
 // validProof checks 2f+1 signed matching CHECKPOINTs from distinct replicas.
 func (r *Replica) validProof(seq uint64, d Digest, proof []*Checkpoint) bool {
-	if len(proof) < r.q {
+	return r.validProofOf(seq, d, proof, r.q)
+}
+
+// validProofOf checks need signed matching CHECKPOINTs from distinct
+// replicas.
+func (r *Replica) validProofOf(seq uint64, d Digest, proof []*Checkpoint, need int) bool {
+	if len(proof) < need {
 		return false
 	}
 	seen := make([]bool, r.n)
@@ -292,7 +298,7 @@ func (r *Replica) onState(from sim.NodeID, st *State) {
 	// TOCS'02 §6.2: the 2f+1 CHECKPOINT proof fixes the digest; the state
 	// is installed only if it hashes to that digest. One sender's word
 	// (even f+1 senders' (seq, digest)) never vouches for the bytes.
-	if !r.validProof(st.Seq, st.StateDigest, st.Proof) {
+	if !r.validProofOf(st.Seq, st.StateDigest, st.Proof, r.rules.stateProofVotes(r.q, r.f)) {
 		return
 	}
 	rejoining := r.rejoining

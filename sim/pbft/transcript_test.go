@@ -56,13 +56,16 @@ package pbft_test
 //	                         (OP null: the null request; the requests are
 //	                         the first client's, timestamps T, T+1, ...),
 //	                         signed by FROM.
-//	inject FROM->TO STATE n=N [ops=OP,OP...]
+//	inject FROM->TO STATE n=N [ops=OP,OP...] [proof=self]
 //	                         replica FROM sends a STATE for checkpoint N
 //	                         whose digest and 2f+1 CHECKPOINT proof are
 //	                         the true ones (CHECKPOINTs for N sent so far
 //	                         in the run) but whose snapshot is that of a
 //	                         state machine that executed ops (default:
-//	                         forged): a lying state-transfer responder.
+//	                         forged): a lying state-transfer responder;
+//	                         with proof=self, the digest is the forged
+//	                         state's and the proof FROM's own CHECKPOINT
+//	                         for it (all a lone faulty replica can sign).
 //	advance DURATION         the kernel runs until virtual time now+DURATION
 //	state [ID...]            each replica's view, h, lastExec, view change, log
 //	replies [client=ID]      the REPLYs the client received
@@ -1176,6 +1179,24 @@ func (x *txRig) injectState(from, to sim.NodeID, kv map[string]string, b *string
 	if err != nil {
 		return "", fmt.Errorf("inject: STATE wants n=NUMBER (got %q)", kv["n"])
 	}
+	ops := []string{"forged"}
+	if v, ok := kv["ops"]; ok {
+		ops = strings.Split(v, ",")
+	}
+	sm := &txSM{}
+	for _, op := range ops {
+		sm.Execute(op)
+	}
+	if p, ok := kv["proof"]; ok {
+		if p != "self" {
+			return "", fmt.Errorf("inject: STATE proof=%s: want proof=self", p)
+		}
+		d := pbft.StateDigestOf(sm, nil)
+		own := &pbft.Checkpoint{Seq: seq, StateDigest: d, Replica: from}
+		own.Sig = x.kr.Signer(from).Sign(own)
+		st := &pbft.State{Seq: seq, StateDigest: d, Snapshot: sm.Snapshot(), Proof: []*pbft.Checkpoint{own}, Replica: from}
+		return x.injectSend(from, to, st, b)
+	}
 	// the proof: the first 2f+1 CHECKPOINTs for seq, from distinct
 	// replicas, with the digest of the first one sent
 	var proof []*pbft.Checkpoint
@@ -1190,14 +1211,6 @@ func (x *txRig) injectState(from, to sim.NodeID, kv map[string]string, b *string
 		return "", fmt.Errorf("inject: STATE n=%d: the run has sent %d matching CHECKPOINTs for it, want %d", seq, len(proof), 2*x.f+1)
 	}
 	proof = proof[:2*x.f+1]
-	ops := []string{"forged"}
-	if v, ok := kv["ops"]; ok {
-		ops = strings.Split(v, ",")
-	}
-	sm := &txSM{}
-	for _, op := range ops {
-		sm.Execute(op)
-	}
 	st := &pbft.State{Seq: seq, StateDigest: proof[0].StateDigest, Snapshot: sm.Snapshot(), Proof: proof, Replica: from}
 	return x.injectSend(from, to, st, b)
 }

@@ -43,6 +43,7 @@ const (
 	VariantNoPersistSigned   Variant = "no-persist-signed"
 	VariantLazySync          Variant = "lazy-sync"
 	VariantClientIDOrder     Variant = "requests-by-client-id"
+	VariantStateProofF       Variant = "state-proof-f-signers"
 )
 
 // rules are the rules of the paper that a broken variant may replace. The
@@ -80,6 +81,10 @@ type rules struct {
 	// checkTimestamps: a (client, timestamp) executes once and a request
 	// older than the client's last reply is discarded (always).
 	checkTimestamps bool
+	// stateProofVotes: state transfer takes a STATE's stable checkpoint
+	// only with a proof of this many matching CHECKPOINTs from distinct
+	// replicas (2f+1, the quorum q).
+	stateProofVotes func(q, f int) int
 	// verifyState: state transfer installs a snapshot only if it restores
 	// to the digest its 2f+1 CHECKPOINT proof fixes (always).
 	verifyState bool
@@ -140,6 +145,7 @@ func correctRules() rules {
 		preparedVotes:         func(q int) int { return q - 1 },
 		committedVotes:        func(q int) int { return q },
 		stableVotes:           func(q, f int) int { return q },
+		stateProofVotes:       func(q, f int) int { return q },
 		prepareMatches:        func(vote, accepted Digest) bool { return sameDigest(&vote, &accepted) },
 		checkpointsMatch:      func(a, b Digest) bool { return sameDigest(&a, &b) },
 		batchDigestOK:         func(d, computed Digest) bool { return sameDigest(&d, &computed) },
@@ -217,6 +223,8 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.syncEveryStep = false }},
 	VariantClientIDOrder: {"the request timer awaits the smallest pending (client, timestamp) and a new primary orders its pending requests by (client, timestamp) instead of by arrival: when every execution costs a view change (a timeout below the round trip), a client with a larger id waits behind every request of the clients with smaller ids",
 		func(r *rules) { r.arrivalOrder = false }},
+	VariantStateProofF: {"state transfer takes a STATE whose proof holds f matching CHECKPOINTs from distinct replicas instead of 2f+1: with f = 1 a lone faulty replica proves a forged snapshot with its own CHECKPOINT, and the fetching replica installs it",
+		func(r *rules) { r.stateProofVotes = func(q, f int) int { return f } }},
 	VariantNewPrimarySeq: {"a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
 		func(r *rules) { r.seqPastO = false }},
 }

@@ -283,6 +283,30 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("committed=%d", countEvents(h, 1, "committed"))
 		}, "committed=0", "committed=1"},
+		{VariantStateProofF, func(t *testing.T, v Variant) string {
+			// Replica 1 learns that checkpoint 2 is stable with digest D
+			// and fetches it; replica 2 answers first with a forged
+			// snapshot, its digest and a proof of its own CHECKPOINT only,
+			// replica 3 with the true state and its 2f+1 proof.
+			h := newHarness(t, hopts{n: 4, clients: 1, k: 2, variant: v})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			good, forged := &logSM{}, &logSM{}
+			good.Execute("x")
+			good.Execute("y")
+			forged.Execute("z")
+			d := Digest(sha256.Sum256(good.chain[:]))
+			fd := Digest(sha256.Sum256(forged.chain[:]))
+			proof := ckptVotes(h.kr, 2, d, 0, 2, 3)
+			for _, c := range proof {
+				h.inject(c.Replica, 1, c)
+			}
+			h.run(80*time.Millisecond, nil) // the "behind" timer starts the fetch
+			h.inject(2, 1, &State{Seq: 2, StateDigest: fd, Snapshot: forged.Snapshot(), Proof: ckptVotes(h.kr, 2, fd, 2), Replica: 2})
+			h.inject(3, 1, &State{Seq: 2, StateDigest: d, Snapshot: good.Snapshot(), Proof: proof, Replica: 3})
+			h.deliverAll()
+			r := h.replicas[1]
+			return fmt.Sprintf("transfers=%d exec=%d state-ok=%v", countEvents(h, 1, "state-transfer"), r.LastExecuted(), r.StateDigest() == d)
+		}, "transfers=1 exec=2 state-ok=true", "transfers=1 exec=2 state-ok=false"},
 		{VariantCkptFPlus1, func(t *testing.T, v Variant) string {
 			// f+1 = 2 matching CHECKPOINTs for seq 2, which replica 1 has
 			// not reached: only the variant takes it as stable (and fetches).
