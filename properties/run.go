@@ -600,8 +600,10 @@ func Attach(cfg *cluster.Config, ro RunOptions) *Checker {
 func attach(cfg *cluster.Config, ro RunOptions) *Checker {
 	chk := newAttached(cfg, ro)
 	cfg.Sinks = append(append([]sim.Sink{chk}, cfg.Sinks...), ro.Sinks...)
-	prev := cfg.StopWhen
-	cfg.StopWhen = func() bool { return chk.Stopped() || prev != nil && prev() }
+	if ro.StopOnViolation { // else Stopped stays false: no call after every event
+		prev := cfg.StopWhen
+		cfg.StopWhen = func() bool { return chk.Stopped() || prev != nil && prev() }
+	}
 	return chk
 }
 
