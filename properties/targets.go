@@ -166,7 +166,7 @@ network:
 adversary:
   - {to: [3], drop: 1, end: 300ms}
 byzantine:
-  - {replica: 1, strategy: forge-state}
+  - {replica: 1, strategy: forge-state, params: {mode: snapshot}}
 run: {max_time: 5s}
 `},
 	// No fault at all, but every message takes 60 ms and the base
@@ -304,7 +304,7 @@ n: 4
 workload: {clients: 2, requests: 4}
 network: {delay: "uniform:1ms:5ms"}
 byzantine:
-  - {replica: 0, strategy: pp-batch-mismatch}
+  - {replica: 0, strategy: pp-batch-mismatch, params: {batch: "null"}}
 run: {max_time: 5s}
 `},
 	// The primary crashes with requests prepared: the new primary's O

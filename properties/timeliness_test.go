@@ -485,7 +485,7 @@ network:
   delta: 5ms
   bandwidth: 1Gbit
 byzantine:
-  - {replica: 3, strategy: forge-state}
+  - {replica: 3, strategy: forge-state, params: {mode: snapshot}}
 adversary:
   - {types: [PRE-PREPARE], from: [0], view: 0, delay: 8ms}
 run:
