@@ -320,10 +320,6 @@ func appendAmounts(buf []byte, p *payment) []byte {
 // nodes, so a Digest hashes only the nodes built since the last one: the
 // paths to the payments changed since, not the whole ledger.
 //
-// The ledgers of a SnapshotCache that take the digest of the same state
-// (a checkpoint's, at every replica) compute it once: the cache keeps the
-// last one with its trie, which no shared ledger changes in place.
-//
 // Digest writes the cached hashes (and hashNode's states) into nodes that
 // other ledgers of a SnapshotCache share, so on a shared ledger whose cache
 // is concurrent (SetConcurrent) it holds the cache's mutex, as Execute does.
@@ -336,12 +332,8 @@ func (l *Ledger) Digest() [32]byte {
 	if root == nil {
 		root = &node{}
 	}
-	shared := l.cache != nil && l.ver != nil
-	if c := l.cache; shared && l.root != nil && l.root == c.lastRoot && l.count == c.lastCount {
-		return c.lastDigest // another ledger's digest of this (immutable) trie
-	}
 	switch c := l.cache; {
-	case shared:
+	case c != nil && l.ver != nil:
 		if c.tab == nil {
 			c.tab = new(hashTable)
 		}
@@ -359,11 +351,7 @@ func (l *Ledger) Digest() [32]byte {
 	b = binary.AppendUvarint(b, uint64(l.count))
 	b = append(b, r[:]...)
 	l.h.buf = b
-	d := sha256.Sum256(b)
-	if c := l.cache; shared && l.root != nil {
-		c.lastRoot, c.lastCount, c.lastDigest = l.root, l.count, d
-	}
-	return d
+	return sha256.Sum256(b)
 }
 
 // minTableCount is the number of payments from which an unshared ledger

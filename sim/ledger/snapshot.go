@@ -107,11 +107,6 @@ type SnapshotCache struct {
 	// tab is the inputs last hashed near the root by the ledgers' Digests
 	// (see hashTable; nil: none yet).
 	tab *hashTable
-	// lastRoot, lastCount and lastDigest are the last digest a shared
-	// ledger took and the state it took it of (nil: none).
-	lastRoot   *node
-	lastCount  int
-	lastDigest [32]byte
 }
 
 // recentVersions is the number of versions a SnapshotCache keeps alive: a
