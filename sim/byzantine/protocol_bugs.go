@@ -39,13 +39,16 @@ func init() {
 			"with the forged state's own digest and the true proof (mode digest), caught by a replica that checks the proof's digests; " +
 			"with the forged state's digest and, as its proof, the one CHECKPOINT a lone faulty replica can sign for it, its own " +
 			"(mode self-proof), caught by a replica that counts a quorum of distinct signers in the proof; " +
-			"mode all sends the three, self-proof, digest, snapshot, one after the other (a correct replica ignores the first two, whose proofs fail, and rejects the third)",
+			"mode all sends the three, self-proof, digest, snapshot, one after the other (a correct replica ignores the first two, whose proofs fail, and rejects the third); " +
+			"mode replies keeps the true snapshot, digest and proof and forges the last-reply table instead (every client's last " +
+			"timestamp moved 1000 ahead, its result replaced), caught by a replica whose state digest covers that table; " +
+			"mode mix (default) forges the snapshot and the replies in turn, one STATE after the other",
 		Params: []Param{
-			{Name: "mode", Doc: `"snapshot" (default: the true digest), "digest" (the forged state's digest, no last replies), "self-proof" (as digest, with a proof of its own CHECKPOINT only) or "all" (the three in turn)`,
-				Allowed: []string{"snapshot", "digest", "self-proof", "all"}},
+			{Name: "mode", Doc: `"mix" (default: snapshot and replies in turn), "snapshot" (the true digest), "digest" (the forged state's digest, no last replies), "self-proof" (as digest, with a proof of its own CHECKPOINT only), "all" (self-proof, digest and snapshot for each STATE) or "replies" (the true snapshot, digest and proof, forged last replies)`,
+				Allowed: []string{"mix", "snapshot", "digest", "self-proof", "all", "replies"}},
 		},
 	}, func(p params, env *Env) (rewriter, error) {
-		mode, err := p.oneOf("mode", "snapshot")
+		mode, err := p.oneOf("mode", "mix")
 		if err != nil {
 			return nil, err
 		}
@@ -54,13 +57,18 @@ func init() {
 		if mode == "all" {
 			modes = []string{"self-proof", "digest", "snapshot"}
 		}
-		return &forgeState{forged: l.Snapshot(), modes: modes, forgedDigest: pbft.StateDigestOf(l, nil)}, nil
+		return &forgeState{forged: l.Snapshot(), modes: modes, mix: mode == "mix", forgedDigest: pbft.StateDigestOf(l, nil)}, nil
 	})
 }
+
+// mixModes are the forgeries that mode mix sends in turn, one per STATE.
+var mixModes = []string{"snapshot", "replies"}
 
 type forgeState struct {
 	forged       []byte
 	modes        []string // the forgeries sent for each STATE, in order
+	mix          bool     // mode mix: one of mixModes per STATE, in turn
+	sent         int      // STATEs forged so far (mix)
 	forgedDigest pbft.Digest
 }
 
@@ -71,8 +79,30 @@ func (f *forgeState) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 			out = append(out, s)
 			continue
 		}
-		for _, mode := range f.modes {
+		modes := f.modes
+		if f.mix {
+			i := f.sent % len(mixModes)
+			modes = mixModes[i : i+1]
+			f.sent++
+		}
+		for _, mode := range modes {
 			st := *m
+			if mode == "replies" {
+				if len(m.LastReplies) == 0 {
+					out = append(out, s) // nothing to forge: the true STATE
+					continue
+				}
+				st.LastReplies = make([]pbft.Reply, len(m.LastReplies))
+				for i, rep := range m.LastReplies {
+					rep.Timestamp += 1000
+					rep.Result = "forged"
+					st.LastReplies[i] = rep
+				}
+				fs := s
+				fs.Msg = sim.Message(&st)
+				out = append(out, fs)
+				continue
+			}
 			st.Snapshot = f.forged
 			if mode != "snapshot" {
 				st.StateDigest, st.LastReplies = f.forgedDigest, nil
@@ -132,28 +162,81 @@ func init() {
 		Name: "pp-batch-mismatch",
 		Role: RolePrimary,
 		Doc: "as primary, sends part of the backups PRE-PREPAREs that keep the digest d of the batch but carry " +
-			"another batch (the null request): a backup that does not check d = D(m) prepares d and executes the wrong batch",
-		Params: []Param{splitParam},
+			"another batch (the null request): a backup that does not check d = D(m) prepares d and executes the wrong batch; " +
+			"batch=reorder or drop-first keep d over the batch reversed or without its first request (a digest that does not " +
+			"bind the batch's order or every request it holds), batch=forge-client sends every backup a batch whose first " +
+			"request has an altered operation in its correct client's name (the client's signature no longer matches) " +
+			"with d recomputed over it (a backup that does not verify the requests of a PRE-PREPARE executes it); " +
+			"batch=mix (default) takes them in turn by sequence number (null, reorder, drop-first, forge-client)",
+		Params: []Param{splitParam,
+			{Name: "batch", Doc: `the other batch: "mix" (default: by sequence number n, the (n mod 4)-th of the others), "null", "reorder", "drop-first" or "forge-client" (see above); "reorder" and "drop-first" need two requests and leave a one-request batch alone`,
+				Allowed: []string{"mix", "null", "reorder", "drop-first", "forge-client"}}},
 	}, func(p params, env *Env) (rewriter, error) {
 		split, err := splitSet(p, env)
 		if err != nil {
 			return nil, err
 		}
-		return &ppBatchMismatch{split: split}, nil
+		batch, err := p.oneOf("batch", "mix")
+		if err != nil {
+			return nil, err
+		}
+		return &ppBatchMismatch{split: split, batch: batch}, nil
 	})
 }
 
-type ppBatchMismatch struct{ split nodeSet }
+type ppBatchMismatch struct {
+	split nodeSet
+	batch string
+}
 
 func (b *ppBatchMismatch) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 	for _, s := range sends {
-		if m, ok := any(s.Msg).(*pbft.PrePrepare); ok && s.To != c.env.ID && m.Replica == c.env.ID && b.split[s.To] && len(m.Batch) > 0 {
-			pp := *m
-			pp.Batch = nil // the digest stays that of m.Batch
-			sign(c.env.Signer, &pp)
-			s.Msg = sim.Message(&pp)
+		if m, ok := any(s.Msg).(*pbft.PrePrepare); ok && s.To != c.env.ID && m.Replica == c.env.ID && len(m.Batch) > 0 {
+			kind := b.batch
+			if kind == "mix" {
+				kind = batchKinds[m.Seq%uint64(len(batchKinds))]
+			}
+			if !b.split[s.To] && kind != "forge-client" {
+				out = append(out, s)
+				continue
+			}
+			if pp := other(c, m, kind); pp != nil {
+				s.Msg = sim.Message(pp)
+			}
 		}
 		out = append(out, s)
 	}
 	return out
+}
+
+// batchKinds are the other batches that batch=mix takes in turn.
+var batchKinds = []string{"null", "reorder", "drop-first", "forge-client"}
+
+// other returns the PRE-PREPARE of kind that replaces m (nil: m is sent
+// unchanged).
+func other(c *stepCtx, m *pbft.PrePrepare, kind string) *pbft.PrePrepare {
+	pp := *m
+	switch kind {
+	case "reorder", "drop-first":
+		if len(m.Batch) < 2 {
+			return nil
+		}
+		if kind == "drop-first" {
+			pp.Batch = m.Batch[1:]
+			break
+		}
+		pp.Batch = make([]*pbft.Request, len(m.Batch))
+		for i, q := range m.Batch {
+			pp.Batch[len(m.Batch)-1-i] = q
+		}
+	case "forge-client":
+		forged := *m.Batch[0] // the client's signature is kept: it does not sign the altered op
+		forged.Op = alterOp(forged.Op)
+		pp.Batch = append([]*pbft.Request{&forged}, m.Batch[1:]...)
+		pp.Digest = batchDigest(pp.Batch)
+	default:
+		pp.Batch = nil // the digest stays that of m.Batch
+	}
+	sign(c.env.Signer, &pp)
+	return &pp
 }
