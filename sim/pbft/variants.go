@@ -44,6 +44,7 @@ const (
 	VariantLazySync          Variant = "lazy-sync"
 	VariantClientIDOrder     Variant = "requests-by-client-id"
 	VariantStateProofF       Variant = "state-proof-f-signers"
+	VariantJoinOnF           Variant = "join-on-f-viewchanges"
 )
 
 // rules are the rules of the paper that a broken variant may replace. The
@@ -101,6 +102,10 @@ type rules struct {
 	// primaryComplaintTimer: the primary starts the request timer when a
 	// client retransmits a request it ordered and has not executed.
 	primaryComplaintTimer bool
+	// joinVotes: a replica joins a view change to the smallest view above
+	// its own named by VIEW-CHANGEs from this many other replicas (f+1,
+	// one of them correct).
+	joinVotes func(f int) int
 	// recomputeO: a backup accepts NEW-VIEW only if O equals the O it
 	// recomputes from V.
 	recomputeO bool
@@ -157,6 +162,7 @@ func correctRules() rules {
 		timerPerRequest:       true,
 		arrivalOrder:          true,
 		primaryComplaintTimer: true,
+		joinVotes:             func(f int) int { return f + 1 },
 		recomputeO:            true,
 		reproposePrepared:     true,
 		betterCertificate:     func(candidate, best uint64) bool { return candidate > best },
@@ -225,6 +231,8 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.arrivalOrder = false }},
 	VariantStateProofF: {"state transfer takes a STATE whose proof holds f matching CHECKPOINTs from distinct replicas instead of 2f+1: with f = 1 a lone faulty replica proves a forged snapshot with its own CHECKPOINT, and the fetching replica installs it",
 		func(r *rules) { r.stateProofVotes = func(q, f int) int { return f } }},
+	VariantJoinOnF: {"a replica joins a view change on VIEW-CHANGEs from f other replicas instead of f+1: f faulty replicas (one with f = 1) make every correct replica abandon a view that works, view after view",
+		func(r *rules) { r.joinVotes = func(f int) int { return f } }},
 	VariantNewPrimarySeq: {"a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
 		func(r *rules) { r.seqPastO = false }},
 }
