@@ -22,21 +22,34 @@ package explore
 // less). Skipping S' therefore loses no reachable node state, and no
 // violation for a Check whose verdict on a path stays a violation when a
 // delivery record of a message the receiver ignored, or a timer record, is
-// removed (the PBFT checkers: they read no timer record, and a delivered
-// PREPARE or COMMIT only adds to the votes a replica may count, so fewer
-// delivered votes can only make a quorum audit fail, not pass). The
+// removed. The PBFT checkers: a delivered PREPARE or COMMIT only adds to
+// the votes a replica may count, so fewer delivered votes can only make a
+// quorum audit fail, not pass; a VIEW-CHANGE delivered and ignored only
+// adds to the causes the view-change-cause rule accepts for leaving a
+// view, so removing it can only add a violation; that rule reads a timer
+// record only as the input of a step that reports events, and a no-op step
+// reports none (every later step records its own input first); a NEW-VIEW
+// or STATE delivery replaces the checker's last one for its (replica,
+// view), so removing an ignored one leaves the one before it to be judged
+// when the replica enters that view at a later step: on the full path the
+// ignored one would be judged there, a message the replica did not act on
+// (a false alarm, not a violation the reduced path hides). The
 // pending-timer sets are the exception: S' itself, without the no-op's
 // timer, may be reached by no other path, so node vectors are equal only
 // up to a superset of pending timers (TestSubsumedNoops*).
 //
 // With a monotone network (Model.KeepSent) a send of a message already in
-// flight adds nothing to the world (identical sends are one message), so it
-// is not output here: a Fire that leaves its node as it was and only sends
-// such messages (a client's retry, a replica's VIEW-CHANGE resend, all of
-// whose messages were sent before) reaches its parent with the timer gone
-// or re-armed, and is a no-op. Its send records are dropped from the
-// subsuming path too; the checkers handle a message sent again as a no-op
-// (as for SubsumeDrops, where a drop record is read as its send). (A
+// flight adds nothing to the world (identical sends are one message), so a
+// send of the very message value in flight is not output here: a Fire that
+// leaves its node as it was and only sends such messages (a replica's
+// VIEW-CHANGE resend, which multicasts the value it keeps) reaches its
+// parent with the timer gone or re-armed, and is a no-op. Its send records
+// are dropped from the subsuming path too; the checkers handle a message
+// value sent again as a no-op (as for SubsumeDrops, where a drop record is
+// read as its send). They tell messages apart by value, though, and judge
+// an identical message built anew again (a VIEW-CHANGE against the COMMITs
+// its sender has sent by then): such a send is output, so its Fire is
+// explored (TestSubsumedNoopsMonotone's rebuilder). (A
 // Deliver leaves its message in flight there: a no-op delivery reaches its
 // parent, a revisit.)
 

@@ -176,13 +176,20 @@ func TestSubsumedNoopsSameNodeStates(t *testing.T) {
 }
 
 // retrier (node 0) sends node 1 a PING at Start and arms timer 1; when it
-// fires it sends the same PING again and re-arms it, and a PONG makes it
-// stop (its state changes, the timer is cancelled).
-type retrier struct{ Got bool }
+// fires it sends the same PING value again (Rebuild: an identical PING
+// built anew, as a replica re-building its VIEW-CHANGE would) and re-arms
+// it, and a PONG makes it stop (its state changes, the timer is cancelled).
+type retrier struct {
+	Got, Rebuild bool
+	Ping         *echo.Ping
+}
 
 func (r *retrier) Start(_ sim.Time, out *sim.Output) { r.retry(out) }
 func (r *retrier) retry(out *sim.Output) {
-	out.Send(1, &echo.Ping{})
+	if r.Ping == nil || r.Rebuild {
+		r.Ping = &echo.Ping{}
+	}
+	out.Send(1, r.Ping)
 	out.SetTimer(1, time.Millisecond)
 }
 func (r *retrier) Step(_ sim.Time, in sim.Input, out *sim.Output) {
@@ -209,8 +216,11 @@ func (r *onceReplier) Step(_ sim.Time, in sim.Input, out *sim.Output) {
 
 // retryModel: a retrier and a onceReplier, asynchronous timers, optionally
 // a monotone network.
-func retryModel(keepSent bool) *Model {
-	return &Model{New: func() ([]sim.Node, error) { return []sim.Node{&retrier{}, &onceReplier{}}, nil }, AsyncTimers: true, KeepSent: keepSent}
+func retryModel(keepSent bool) *Model { return retryModelOf(keepSent, false) }
+
+// retryModelOf is retryModel with a retrier that rebuilds its PING.
+func retryModelOf(keepSent, rebuild bool) *Model {
+	return &Model{New: func() ([]sim.Node, error) { return []sim.Node{&retrier{Rebuild: rebuild}, &onceReplier{}}, nil }, AsyncTimers: true, KeepSent: keepSent}
 }
 
 // TestSubsumedNoopsMonotone: with a monotone network (Model.KeepSent) a
@@ -248,19 +258,26 @@ func TestSubsumedNoopsMonotone(t *testing.T) {
 			}
 		})
 	}
-	// The retry from the initial world: a no-op only when its PING is in
-	// the flight's set already.
-	for _, keep := range []bool{false, true} {
-		e := NewEngine(retryModel(keep))
+	// The retry from the initial world: a no-op only when its PING value
+	// is in the flight's set already, not when an identical PING is built
+	// anew (the checkers judge a new message value again), nor with
+	// brokenNoopSameMsg.
+	for _, tc := range []struct{ keep, rebuild, broken, want bool }{
+		{false, false, false, false}, {true, false, false, true},
+		{true, true, false, false}, {true, true, true, true},
+	} {
+		brokenNoopSameMsg = tc.broken
+		e := NewEngine(retryModelOf(tc.keep, tc.rebuild))
 		e.SetSubsumeNoops(true)
 		w0, _, err := e.Initial()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if e.Apply(w0, Choice{Kind: Fire, Node: 0, Timer: 1}); e.Noop() != keep {
-			t.Errorf("monotone network %v: the retry is a no-op: %v", keep, e.Noop())
+		if e.Apply(w0, Choice{Kind: Fire, Node: 0, Timer: 1}); e.Noop() != tc.want {
+			t.Errorf("monotone network %v, rebuilt PING %v, broken %v: the retry is a no-op: %v, want %v", tc.keep, tc.rebuild, tc.broken, e.Noop(), tc.want)
 		}
 	}
+	brokenNoopSameMsg = false
 	brokenNoopSends = true
 	reduced, _ := noopVectors(t, rearmModel(), Options{DFS: true, Bounds: Bounds{TimerLimit: true, Timers: 2, SubsumeDrops: true, SubsumeNoops: true}})
 	brokenNoopSends = false
