@@ -62,7 +62,7 @@ var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvarian
 // events; the others read only the protocol-neutral events of sim/events
 // and apply to any protocol. Accountability also has HotStuff rules and
 // is judged for HotStuff runs too.
-var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Timeliness, ArrivalOrder, Accountability}
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Timeliness, ArrivalOrder, ViewChangeCause, Accountability}
 
 // Violation is one broken property.
 type Violation struct {
@@ -886,12 +886,16 @@ func samePtr(a, b sim.Message) bool {
 
 // Wants implements sim.KindSink: the checker judges sends, local
 // deliveries, drops, deliveries and node events, and notes crashes (to
-// name a crashed replica in a violation); timer, duplicate and recover
-// records would only move its notion of the run's end, which Finish sets.
+// name a crashed replica in a violation); duplicate records would only
+// move its notion of the run's end, which Finish sets, and so would timer
+// and recover records, which it takes only when it judges timeliness (for
+// ViewChangeCause: which input a replica's step had).
 func (c *Checker) Wants(k sim.RecordKind) bool {
 	switch k {
 	case sim.RecSend, sim.RecLocal, sim.RecDrop, sim.RecDeliver, sim.RecEvent, sim.RecCrash:
 		return true
+	case sim.RecTimer, sim.RecRecover:
+		return c.tl != nil
 	}
 	return false
 }

@@ -257,6 +257,10 @@ crashes:
   - {node: 0, at: 40ms}
 run: {max_time: 10s}
 `},
+	// Replica 3 alone asks to leave every view as soon as it signs in it
+	// (viewchange-forge, mode early): the correct replicas must ignore a
+	// lone VIEW-CHANGE.
+	pbft.VariantJoinOnF: {earlyVCYAML},
 	// As forged-state, but the Byzantine replica claims its forged
 	// state's own digest with a proof of its own CHECKPOINT only.
 	pbft.VariantStateProofF: {`
@@ -505,3 +509,15 @@ func Targeted(variant string) []scenarios.Scenario {
 	}
 	return out
 }
+
+// earlyVCYAML: a faulty replica votes every view out as soon as it signs a
+// message in it, alone (f = 1).
+const earlyVCYAML = `
+name: early-view-change
+n: 4
+workload: {clients: 2, requests: 10}
+network: {delay: "uniform:1ms:5ms"}
+byzantine:
+  - {replica: 3, strategy: viewchange-forge, params: {mode: early}}
+run: {max_time: 20s}
+`

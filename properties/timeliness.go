@@ -70,6 +70,24 @@ const Timeliness = "timeliness"
 // it. Judged on the same runs as Timeliness.
 const ArrivalOrder = "arrival-order"
 
+// ViewChangeCause is the rule by which a correct replica leaves its view
+// (OSDI'99 §4.4-4.5, TOCS'02 §4.5.2): only when a timer of its own runs out
+// (the request timer, the NEW-VIEW timer), when the primary proves faulty
+// (it rejects a NEW-VIEW, received itself or in a STATE), when it recovers
+// from a crash, or on VIEW-CHANGEs for views above its own from f+1
+// distinct replicas (one of them correct): never on fewer, so that f faulty
+// replicas cannot make the correct ones abandon a view that works. Judged
+// at each view change a correct replica starts (not after it first
+// crashed), from the input of that step: a step that delivered a message
+// other than a NEW-VIEW or a STATE must follow VIEW-CHANGEs, delivered
+// to the replica so far, from f+1 replicas other than itself for views
+// above the one it leaves (their validity is not checked, so the rule errs
+// towards passing; so does a step that delivered a PREPARE, COMMIT,
+// CHECKPOINT or REPLY, which the checker's fast path does not show it: the
+// step is then taken for the replica's previous input). Judged on the same
+// runs as Timeliness.
+const ViewChangeCause = "view-change-cause"
+
 // tlEntry is a request that reached a judged backup and that the backup
 // has not executed (nor a later request of its client).
 type tlEntry struct {
@@ -106,6 +124,13 @@ type tlReplica struct {
 	// so it opens no window, but it is noted (it may be pending, and then
 	// counts as an earlier request)
 	transferred clientTS
+	// for ViewChangeCause: the kind of the record that started this
+	// replica's current step (a delivery, a timer, a recovery), the message
+	// it delivered, and per sender the highest view of a VIEW-CHANGE
+	// delivered to it
+	lastIn  sim.RecordKind
+	lastMsg sim.Message
+	vcHigh  []uint64
 }
 
 // timeliness is a checker's timeliness state (nil when not judged).
@@ -117,6 +142,7 @@ type timeliness struct {
 	rec      uint64   // records seen
 	seen     clientTS // per client: the latest timestamp seen anywhere
 	judged   int      // waits judged
+	causes   int      // view changes of correct replicas judged for ViewChangeCause
 	proposed int      // PRE-PREPAREs of correct primaries judged for ArrivalOrder
 	// proposals to judge once the records of their step are in (see
 	// tlProposed)
@@ -152,7 +178,14 @@ func newTimeliness(opts Options, old *timeliness) *timeliness {
 		ex, tr := r.executed, r.transferred
 		ex.reset()
 		tr.reset()
-		*r = tlReplica{active: true, primary: i == 0, timeout: opts.ViewChangeTimeout, entries: r.entries[:0], executed: ex, transferred: tr}
+		vh := r.vcHigh
+		if cap(vh) >= opts.N {
+			vh = vh[:opts.N]
+			clear(vh)
+		} else {
+			vh = make([]uint64, opts.N)
+		}
+		*r = tlReplica{active: true, primary: i == 0, timeout: opts.ViewChangeTimeout, entries: r.entries[:0], executed: ex, transferred: tr, vcHigh: vh}
 	}
 	for _, f := range opts.Faulty {
 		if int(f) >= 0 && int(f) < opts.N {
@@ -180,6 +213,10 @@ func (c *Checker) tlRecord(r *sim.Record) {
 			return
 		}
 		b := &t.reps[r.To]
+		b.lastIn, b.lastMsg = r.Kind, r.Msg
+		if m, ok := r.Msg.(*pbft.ViewChange); ok && m.Replica == r.From && int(r.From) >= 0 && int(r.From) < len(b.vcHigh) {
+			b.vcHigh[r.From] = max(b.vcHigh[r.From], m.NewView)
+		}
 		switch m := r.Msg.(type) {
 		case *pbft.Request:
 			c.tlArrive(b, r.To, m, r.Time, m.Client == r.From)
@@ -235,6 +272,7 @@ func (c *Checker) tlRecord(r *sim.Record) {
 				c.tlExecuted(b, from, e, r.Time)
 			}
 		case *pbft.ViewChangeStarted:
+			c.vcCause(b, from, e, r.Time)
 			c.tlCloseAll(b, from, r.Time)
 			b.active, b.view = false, e.To
 			b.grown++
@@ -264,6 +302,10 @@ func (c *Checker) tlRecord(r *sim.Record) {
 				b.entries[i].noWindow = true
 			}
 			t.seen.each(b.transferred.raise)
+		}
+	case sim.RecTimer, sim.RecRecover:
+		if int(r.To) >= 0 && int(r.To) < len(t.reps) {
+			t.reps[r.To].lastIn, t.reps[r.To].lastMsg = r.Kind, nil
 		}
 	case sim.RecCrash:
 		if int(r.From) >= 0 && int(r.From) < len(t.reps) && !t.reps[r.From].out {
@@ -486,6 +528,53 @@ func (c *Checker) tlJudge(b *tlReplica, id sim.NodeID, e *tlEntry, now sim.Time)
 			Detail: fmt.Sprintf("backup %d waited %v in view %d (from %v to %v) for client %d's request %d without executing it or starting a view change; its request timer (timeout at most %v, restarted by %d requests that reached it earlier and executed meanwhile) allows at most %v",
 				id, waited, b.view, e.t1, now, e.key.c, e.key.t, b.timeout, e.k, bound)})
 	}
+}
+
+// vcCause judges, for ViewChangeCause, the view change e that correct
+// replica b (id) started at now, by the input of its step.
+func (c *Checker) vcCause(b *tlReplica, id sim.NodeID, e *pbft.ViewChangeStarted, now sim.Time) {
+	t := c.tl
+	t.causes++
+	switch b.lastIn {
+	case sim.RecTimer, sim.RecRecover:
+		return
+	case sim.RecDeliver, sim.RecLocal:
+		switch b.lastMsg.(type) {
+		case *pbft.NewView, *pbft.State:
+			return
+		}
+	}
+	var higher []sim.NodeID
+	for s, v := range b.vcHigh {
+		if sim.NodeID(s) != id && v > e.From {
+			higher = append(higher, sim.NodeID(s))
+		}
+	}
+	if len(higher) >= c.opts.F+1 {
+		return
+	}
+	c.violate(Violation{Property: ViewChangeCause, Replicas: append([]sim.NodeID{id}, higher...), View: e.From, Time: now,
+		Detail: fmt.Sprintf("replica %d left view %d for view %d on a %s with VIEW-CHANGEs for views above %d from %d replica(s) %v, fewer than f+1 = %d, and no timer of its own",
+			id, e.From, e.To, recordInput(b.lastIn, b.lastMsg), e.From, len(higher), higher, c.opts.F+1)})
+}
+
+// recordInput names the input of a step for a violation's detail.
+func recordInput(k sim.RecordKind, m sim.Message) string {
+	if m != nil {
+		return fmt.Sprintf("delivery of a %T", m)
+	}
+	return fmt.Sprintf("step (record kind %v)", k)
+}
+
+// causeJudgement says what the ViewChangeCause judgement judged.
+func (c *Checker) causeJudgement() Judgement {
+	j := Judgement{Property: ViewChangeCause, Judged: true}
+	if c.tl.causes == 0 {
+		j.Reason = "vacuous: no correct replica started a view change"
+	} else {
+		j.Reason = fmt.Sprintf("judged %d view changes of correct replicas", c.tl.causes)
+	}
+	return j
 }
 
 // tlFinish judges the windows still open at the run's end (and the

@@ -496,3 +496,47 @@ run:
 func TestArrivalOrderCorrectProtocolTransferThenPropose(t *testing.T) {
 	correctPasses(t, "tp.yaml", transferThenProposeYAML)
 }
+
+// TestViewChangeCause: the view-change-cause rule fails join-on-f-
+// viewchanges as soon as a lone VIEW-CHANGE moves a correct replica, and
+// the correct protocol passes both with that lone VIEW-CHANGE (nothing
+// moves: vacuous) and, judged, with the view-0 primary crashed (every
+// correct replica leaves view 0 by its timer or f+1 VIEW-CHANGEs).
+func TestViewChangeCause(t *testing.T) {
+	crashed := `
+name: crashed-primary
+n: 4
+workload: {clients: 1, requests: 3}
+network: {delay: "uniform:1ms:5ms"}
+crashes:
+  - {node: 0, at: 1ms}
+run: {max_time: 20s}
+`
+	cases := []struct {
+		name, yaml, variant string
+		violated, vacuous   bool
+	}{
+		{"lone early VIEW-CHANGE, correct", earlyVCYAML, "", false, true},
+		{"lone early VIEW-CHANGE, variant", earlyVCYAML, "join-on-f-viewchanges", true, false},
+		{"crashed primary, correct", crashed, "", false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := runYAML(t, "cause.yaml", c.yaml, c.variant, RunOptions{Liveness: true})
+			violated := false
+			for _, v := range o.Violations {
+				violated = violated || v.Property == ViewChangeCause
+			}
+			if violated != c.violated {
+				t.Fatalf("view-change-cause violated = %v, want %v: %s", violated, c.violated, o.Summary())
+			}
+			if !c.violated && o.Failed() {
+				t.Fatalf("correct protocol: %s", o.Summary())
+			}
+			j := judgementOf(o, ViewChangeCause)
+			if j == nil || !j.Judged || strings.HasPrefix(j.Reason, "vacuous") != c.vacuous {
+				t.Fatalf("judgement %+v, want vacuous %v", j, c.vacuous)
+			}
+		})
+	}
+}

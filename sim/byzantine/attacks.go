@@ -146,8 +146,10 @@ func init() {
 		Name: "viewchange-forge",
 		Doc: "its VIEW-CHANGEs lie: \"dup-prepares\" fills each prepared certificate with one PREPARE repeated (a quorum of one sender), " +
 			"\"stable-lie\" claims a stable checkpoint one interval past the one its proof shows, \"skip\" asks for a view one further than " +
-			"the honest code would (v+2), \"any\" (default) draws one per message",
-		Params: []Param{{Name: "mode", Doc: "dup-prepares, stable-lie, skip or any", Allowed: []string{"dup-prepares", "stable-lie", "skip", "any"}}},
+			"the honest code would (v+2), \"any\" (default) draws one per message; \"early\" sends, besides, a VIEW-CHANGE for v+1 " +
+			"(no stable checkpoint, no certificate) as soon as its replica signs a message of view v: a lone replica voting every view out, " +
+			"which the f+1 rule ignores",
+		Params: []Param{{Name: "mode", Doc: "dup-prepares, stable-lie, skip, any or early", Allowed: []string{"dup-prepares", "stable-lie", "skip", "any", "early"}}},
 	}, func(p params, env *Env) (rewriter, error) {
 		mode, err := p.oneOf("mode", "any")
 		if err != nil {
@@ -157,9 +159,44 @@ func init() {
 	})
 }
 
-type vcForge struct{ mode string }
+type vcForge struct {
+	mode  string
+	voted uint64 // early: the highest view it sent a VIEW-CHANGE for
+}
+
+// earlyView returns the view of a normal-case message m signed by self, and
+// whether m is one.
+func earlyView(m sim.Message, self sim.NodeID) (uint64, bool) {
+	switch m := any(m).(type) {
+	case *pbft.PrePrepare:
+		return m.View, m.Replica == self
+	case *pbft.Prepare:
+		return m.View, m.Replica == self
+	case *pbft.Commit:
+		return m.View, m.Replica == self
+	}
+	return 0, false
+}
 
 func (f *vcForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
+	if f.mode == "early" {
+		out = append(out, sends...)
+		for _, s := range sends {
+			v, ok := earlyView(s.Msg, c.env.ID)
+			if !ok || v+1 <= f.voted {
+				continue
+			}
+			f.voted = v + 1
+			vc := &pbft.ViewChange{NewView: v + 1, Replica: c.env.ID}
+			sign(c.env.Signer, vc)
+			for i := 0; i < c.env.N; i++ {
+				if sim.NodeID(i) != c.env.ID {
+					out = append(out, sim.Send{To: sim.NodeID(i), Msg: sim.Message(vc)})
+				}
+			}
+		}
+		return out
+	}
 	for _, s := range sends {
 		vc, ok := any(s.Msg).(*pbft.ViewChange)
 		if !ok || s.To == c.env.ID || vc.Replica != c.env.ID {

@@ -253,3 +253,40 @@ func TestForgeStateModes(t *testing.T) {
 		})
 	}
 }
+
+// TestViewChangeForgeEarly: in mode early the replica's first message of a
+// view v (here a PREPARE) goes out with a VIEW-CHANGE for v+1 to every
+// other replica, signed in its own name; later messages of v, or of an
+// older view, add none.
+func TestViewChangeForgeEarly(t *testing.T) {
+	env := testEnv(1, 1)
+	n, err := New("viewchange-forge", map[string]string{"mode": "early"}, nopNode{}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := n.(*node).chain[0]
+	d := pbft.Digest{7}
+	steps := []struct {
+		msg  sim.Message
+		vcTo int // VIEW-CHANGEs for want sent besides the message
+		want uint64
+	}{
+		{prep(1, 2, 5, d), testN - 1, 3},
+		{commit(1, 2, 5, d), 0, 0},
+		{prep(1, 1, 6, d), 0, 0},
+		{prep(0, 4, 6, d), 0, 0}, // not its own message
+		{commit(1, 3, 7, d), testN - 1, 4},
+	}
+	for i, s := range steps {
+		out := r.rewrite(&stepCtx{env: &env}, []sim.Send{{To: 2, Msg: s.msg}}, nil)
+		if len(out) != 1+s.vcTo || out[0].Msg != s.msg {
+			t.Fatalf("step %d: %d sends, want the message and %d VIEW-CHANGEs", i, len(out), s.vcTo)
+		}
+		for _, o := range out[1:] {
+			vc, ok := o.Msg.(*pbft.ViewChange)
+			if !ok || vc.NewView != s.want || vc.Replica != 1 || o.To == 1 || !testKeys.Verify(vc) {
+				t.Fatalf("step %d: sent %+v to %d, want a signed VIEW-CHANGE of replica 1 for view %d", i, o.Msg, o.To, s.want)
+			}
+		}
+	}
+}

@@ -28,22 +28,33 @@ package explore
 // pending-timer sets are the exception: S' itself, without the no-op's
 // timer, may be reached by no other path, so node vectors are equal only
 // up to a superset of pending timers (TestSubsumedNoops*).
+//
+// With a monotone network (Model.KeepSent) a send of a message already in
+// flight adds nothing to the world (identical sends are one message), so it
+// is not output here: a Fire that leaves its node as it was and only sends
+// such messages (a client's retry, a replica's VIEW-CHANGE resend, all of
+// whose messages were sent before) reaches its parent with the timer gone
+// or re-armed, and is a no-op. Its send records are dropped from the
+// subsuming path too; the checkers handle a message sent again as a no-op
+// (as for SubsumeDrops, where a drop record is read as its send). (A
+// Deliver leaves its message in flight there: a no-op delivery reaches its
+// parent, a revisit.)
 
 // noopOf reports whether the transition c from w to nw (made by the last
 // transition of e) was a no-op: exactly one node step, of c's node, with no
-// output, the node's hash unchanged, the flight w's minus the delivered
+// output (with KeepSent, sends of messages in flight already are none), the node's hash unchanged, the flight w's minus the delivered
 // message (nothing discarded as inert) and the pending timers w's, or w's
 // minus the fired one. nw's hash of the stepped node must be known.
 func (e *Engine) noopOf(w, nw *World, c Choice) bool {
 	var id int
 	switch c.Kind {
 	case Deliver:
-		if len(nw.Flight) != len(w.Flight)-1 {
+		if len(nw.Flight) != len(w.Flight)-1 && !brokenNoopSends {
 			return false
 		}
 		id = int(w.Flight[c.Msg].To)
 	case Fire:
-		if !nw.async || len(nw.Flight) != len(w.Flight) {
+		if !nw.async || len(nw.Flight) != len(w.Flight) && !brokenNoopSends {
 			return false
 		}
 		id = int(c.Node)
@@ -81,6 +92,11 @@ func (e *Engine) Noop() bool { return e.wasNoop }
 // SetSubsumeNoops makes Apply and Peek tell no-op transitions (Noop), as
 // Run does with Bounds.SubsumeNoops.
 func (e *Engine) SetSubsumeNoops(on bool) { e.subsumeNoops = on }
+
+// brokenNoopSends counts no network send as output and ignores the flight
+// (as if every message sent were in a monotone network's flight already):
+// tests show that node states are lost then.
+var brokenNoopSends bool
 
 // brokenNoopState takes a Deliver or Fire for a no-op whatever it does to
 // its node's state (it must still output nothing): tests show that the

@@ -6,6 +6,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/pbftsim/pbftsim/sim"
+	"github.com/pbftsim/pbftsim/sim/echo"
 )
 
 // timerVectors maps what a world shows the safety checks but its pending
@@ -168,5 +172,100 @@ func TestSubsumedNoopsSameNodeStates(t *testing.T) {
 		if _, err := Run(tc.m, tc.o); err == nil || !strings.Contains(err.Error(), "SubsumeNoops") {
 			t.Errorf("%+v (async %v): %v, want SubsumeNoops refused", tc.o.Bounds, tc.m.AsyncTimers, err)
 		}
+	}
+}
+
+// retrier (node 0) sends node 1 a PING at Start and arms timer 1; when it
+// fires it sends the same PING again and re-arms it, and a PONG makes it
+// stop (its state changes, the timer is cancelled).
+type retrier struct{ Got bool }
+
+func (r *retrier) Start(_ sim.Time, out *sim.Output) { r.retry(out) }
+func (r *retrier) retry(out *sim.Output) {
+	out.Send(1, &echo.Ping{})
+	out.SetTimer(1, time.Millisecond)
+}
+func (r *retrier) Step(_ sim.Time, in sim.Input, out *sim.Output) {
+	switch {
+	case in.Kind == sim.InputMessage && !r.Got:
+		r.Got = true
+		out.CancelTimer(1)
+	case in.Kind == sim.InputTimer && !r.Got:
+		r.retry(out)
+	}
+}
+
+// onceReplier (node 1) answers the first PING with a PONG and ignores
+// what it gets after.
+type onceReplier struct{ Done bool }
+
+func (*onceReplier) Start(sim.Time, *sim.Output) {}
+func (r *onceReplier) Step(_ sim.Time, in sim.Input, out *sim.Output) {
+	if in.Kind == sim.InputMessage && !r.Done {
+		r.Done = true
+		out.Send(in.From, &echo.Pong{})
+	}
+}
+
+// retryModel: a retrier and a onceReplier, asynchronous timers, optionally
+// a monotone network.
+func retryModel(keepSent bool) *Model {
+	return &Model{New: func() ([]sim.Node, error) { return []sim.Node{&retrier{}, &onceReplier{}}, nil }, AsyncTimers: true, KeepSent: keepSent}
+}
+
+// TestSubsumedNoopsMonotone: with a monotone network (Model.KeepSent) a
+// retry that re-sends the PING in flight already and re-arms its timer is a
+// no-op (its successor is its parent with one more expiration used), so it
+// is skipped; the node vectors are those of the search without, on the
+// retrier (2-3 expirations, 1 and 2 workers) and the rearmer. Without a
+// monotone network each retry adds a copy, so none is a no-op. It fails
+// when new sends are taken for sends in flight already (brokenNoopSends:
+// the canceller's timer, which sends the rearmer its message, is skipped).
+func TestSubsumedNoopsMonotone(t *testing.T) {
+	cases := []struct {
+		name string
+		m    func() *Model
+		o    Options
+	}{
+		{"retry/timers=2", func() *Model { return retryModel(true) }, Options{DFS: true, Bounds: Bounds{TimerLimit: true, Timers: 2}}},
+		{"retry/timers=3/2 workers", func() *Model { return retryModel(true) }, Options{DFS: true, Workers: 2, Bounds: Bounds{TimerLimit: true, Timers: 3}}},
+		{"rearm/timers=2", func() *Model { m := rearmModel(); m.KeepSent = true; return m }, Options{DFS: true, Bounds: Bounds{TimerLimit: true, Timers: 2}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			o := tc.o
+			o.SubsumeDrops = true
+			all, ra := noopVectors(t, tc.m(), o)
+			o.SubsumeNoops = true
+			reduced, rr := noopVectors(t, tc.m(), o)
+			t.Logf("all: %d states, %d transitions; no-ops skipped: %d states, %d transitions, %d no-ops",
+				ra.States, ra.Transitions, rr.States, rr.Transitions, rr.Noops)
+			if lost, extra := coverDiff(all, reduced); lost != 0 || extra != 0 {
+				t.Errorf("%d node vectors of the full search not covered, %d reached only with no-ops skipped", lost, extra)
+			}
+			if strings.HasPrefix(tc.name, "retry") && (rr.Noops == 0 || rr.States >= ra.States) {
+				t.Errorf("retries re-sending a PING in flight: %d no-ops, %d states of %d", rr.Noops, rr.States, ra.States)
+			}
+		})
+	}
+	// The retry from the initial world: a no-op only when its PING is in
+	// the flight's set already.
+	for _, keep := range []bool{false, true} {
+		e := NewEngine(retryModel(keep))
+		e.SetSubsumeNoops(true)
+		w0, _, err := e.Initial()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Apply(w0, Choice{Kind: Fire, Node: 0, Timer: 1}); e.Noop() != keep {
+			t.Errorf("monotone network %v: the retry is a no-op: %v", keep, e.Noop())
+		}
+	}
+	brokenNoopSends = true
+	reduced, _ := noopVectors(t, rearmModel(), Options{DFS: true, Bounds: Bounds{TimerLimit: true, Timers: 2, SubsumeDrops: true, SubsumeNoops: true}})
+	brokenNoopSends = false
+	all, _ := noopVectors(t, rearmModel(), Options{DFS: true, Bounds: Bounds{TimerLimit: true, Timers: 2, SubsumeDrops: true}})
+	if lost, _ := coverDiff(all, reduced); lost == 0 {
+		t.Error("new sends taken for sends in flight already: no node vector lost, the comparison cannot fail")
 	}
 }

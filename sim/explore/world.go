@@ -398,7 +398,7 @@ func (e *Engine) touch(w *World, id sim.NodeID) sim.Node {
 // apply carries out the Output node id just produced, as the kernel does.
 func (e *Engine) apply(w *World, id sim.NodeID) {
 	out := &e.out
-	e.nout += len(out.Sends) + len(out.Events)
+	e.nout += len(out.Events)
 	for i := range out.Sends {
 		s := &out.Sends[i]
 		if s.Msg == nil || s.To < 0 || int(s.To) >= len(w.Nodes) {
@@ -407,6 +407,7 @@ func (e *Engine) apply(w *World, id sim.NodeID) {
 		if s.To == id {
 			w.seq++
 			e.loc = append(e.loc, local{node: id, msg: s.Msg, seq: w.seq})
+			e.nout++
 			continue
 		}
 		e.record(Record{Time: w.Now, Kind: sim.RecSend, From: id, To: s.To, Msg: s.Msg})
@@ -419,7 +420,10 @@ func (e *Engine) apply(w *World, id sim.NodeID) {
 			f = g
 		}
 		if e.m.KeepSent && sentBefore(w.Flight, &f) {
-			continue // a set: the message is in flight already
+			continue // a set: the message is in flight already (no output for SubsumeNoops)
+		}
+		if !brokenNoopSends {
+			e.nout++
 		}
 		w.Flight = append(w.Flight, f)
 	}

@@ -39,9 +39,7 @@
 // copies the path to the payment it changes and shares the rest, so Freeze
 // takes a frozen copy of the state in O(1) and Digest, a Merkle hash over
 // the trie whose node hashes are cached, costs O(payments changed since the
-// last Digest), not O(payments); near the root, a node's hash resumes
-// from the SHA-256 state after the part of its input that has not changed
-// since the last hash at its place (see hashTable). Snapshot is a canonical binary encoding of
+// last Digest), not O(payments). Snapshot is a canonical binary encoding of
 // all payments in trie order (by keyOf(id), then id); it is built only when
 // asked for. Equal ledgers have equal snapshots and digests. Restore accepts
 // exactly the canonical encodings (it validates ordering, varint
@@ -134,8 +132,9 @@ type Ledger struct {
 	cache *SnapshotCache // the cache of NewShared (nil: none)
 	own   *owner         // an unshared ledger's mark on the nodes it may change in place (nil: none yet)
 
-	h   hasher   // scratch for hashing nodes; h.hashed: bytes Digest hashed (tests)
-	rec [96]byte // scratch for a record (put copies it)
+	buf    []byte   // scratch for hashing nodes
+	rec    [96]byte // scratch for a record (put copies it)
+	hashed int      // bytes Digest hashed, over the ledger's life (tests)
 }
 
 // New returns an empty ledger.
@@ -319,56 +318,18 @@ func appendAmounts(buf []byte, p *payment) []byte {
 // ledgers is a SHA-256 collision. Node hashes are cached in the immutable
 // nodes, so a Digest hashes only the nodes built since the last one: the
 // paths to the payments changed since, not the whole ledger.
-//
-// The ledgers of a SnapshotCache that take the digest of the same state
-// (a checkpoint's, at every replica) compute it once: the cache keeps the
-// last one with its trie, which no shared ledger changes in place.
-//
-// Digest writes the cached hashes (and hashNode's states) into nodes that
-// other ledgers of a SnapshotCache share, so on a shared ledger whose cache
-// is concurrent (SetConcurrent) it holds the cache's mutex, as Execute does.
 func (l *Ledger) Digest() [32]byte {
-	if c := l.cache; c != nil && l.ver != nil && c.concurrent {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-	}
 	root := l.root
 	if root == nil {
 		root = &node{}
 	}
-	shared := l.cache != nil && l.ver != nil
-	if c := l.cache; shared && l.root != nil && l.root == c.lastRoot && l.count == c.lastCount {
-		return c.lastDigest // another ledger's digest of this (immutable) trie
-	}
-	switch c := l.cache; {
-	case shared:
-		if c.tab == nil {
-			c.tab = new(hashTable)
-		}
-		l.h.tab = c.tab
-	case l.count >= minTableCount:
-		if l.h.own == nil {
-			l.h.own = new(hashTable)
-		}
-		l.h.tab = l.h.own
-	default:
-		l.h.tab = nil
-	}
-	r := hashNode(root, &l.h)
-	b := append(l.h.buf[:0], snapshotMagic...)
+	r := hashNode(root, &l.buf, &l.hashed)
+	b := append(l.buf[:0], snapshotMagic...)
 	b = binary.AppendUvarint(b, uint64(l.count))
 	b = append(b, r[:]...)
-	l.h.buf = b
-	d := sha256.Sum256(b)
-	if c := l.cache; shared && l.root != nil {
-		c.lastRoot, c.lastCount, c.lastDigest = l.root, l.count, d
-	}
-	return d
+	l.buf = b
+	return sha256.Sum256(b)
 }
-
-// minTableCount is the number of payments from which an unshared ledger
-// keeps a hashTable (a smaller one's nodes hash in a block or two).
-const minTableCount = 64
 
 // Payments returns a copy of every payment, sorted by id.
 func (l *Ledger) Payments() []Payment {

@@ -104,14 +104,6 @@ type SnapshotCache struct {
 	// recomputes a version never joins the others again).
 	recent [recentVersions]*version
 	next   int
-	// tab is the inputs last hashed near the root by the ledgers' Digests
-	// (see hashTable; nil: none yet).
-	tab *hashTable
-	// lastRoot, lastCount and lastDigest are the last digest a shared
-	// ledger took and the state it took it of (nil: none).
-	lastRoot   *node
-	lastCount  int
-	lastDigest [32]byte
 }
 
 // recentVersions is the number of versions a SnapshotCache keeps alive: a
@@ -130,10 +122,10 @@ func (c *SnapshotCache) keep(v *version) {
 
 // SetConcurrent makes the cache safe for ledgers used from different
 // goroutines (the replicas on the simulation's, a checker's reference
-// ledger on another): Execute and Digest on a ledger sharing the cache then
-// hold its mutex. The tries are immutable once built (but for the cached
-// Merkle hashes, which Digest writes), so the versions' memos, the recent
-// ring, the hash table and the cached hashes are the only shared state. Results never depend on
+// ledger on another): Execute on a ledger sharing the cache then holds its
+// mutex. The tries are immutable once built (the cached Merkle hashes are
+// written by Digest, which only the replicas call), so the versions' memos
+// and the recent ring are the only shared state. Results never depend on
 // which ledger executes an operation first. Call it before the ledgers are
 // used.
 func (c *SnapshotCache) SetConcurrent() { c.concurrent = true }

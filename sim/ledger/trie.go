@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"crypto/sha256"
 	"encoding/binary"
 	"math/bits"
 	"slices"
@@ -538,6 +539,47 @@ func walk(n *node, f func(r []byte)) {
 			off = end
 		}
 	}
+}
+
+// hashNode returns n's Merkle hash, computing it (and its children's) if
+// not cached: SHA-256 over
+//
+//	'N' occ(2 bytes, big endian) sub(2 bytes)
+//	for each used slot in order: the child's hash (32 bytes), or the
+//	payment's record as Snapshot encodes it
+//
+// The input is an injective encoding of the node (the bitmaps say what
+// follows, a record delimits itself), so equal hashes of different tries
+// mean a SHA-256 collision in some node. hashed counts the bytes hashed.
+func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
+	if n.summed() {
+		return n.sum
+	}
+	for _, c := range n.subs {
+		if !c.summed() {
+			hashNode(c, buf, hashed)
+		}
+	}
+	b := append((*buf)[:0], 'N', byte(n.occ>>8), byte(n.occ), byte(n.sub>>8), byte(n.sub))
+	if n.sub == 0 {
+		b = append(b, n.recs...)
+	} else {
+		off, ci := 0, 0
+		for occ := n.occ; occ != 0; occ &= occ - 1 {
+			if bit := occ & -occ; n.sub&bit != 0 {
+				b = append(b, n.subs[ci].sum[:]...)
+				ci++
+			} else {
+				end := recEnd(n.recs, off)
+				b = append(b, n.recs[off:end]...)
+				off = end
+			}
+		}
+	}
+	*hashed += len(b)
+	n.sum = sha256.Sum256(b)
+	*buf = b
+	return n.sum
 }
 
 // appendRecord appends p's snapshot record: uvarint(len(id)) id state

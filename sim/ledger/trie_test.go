@@ -23,8 +23,9 @@ func scratchDigest(l *Ledger) [32]byte {
 	for i, r := range rs {
 		hs[i] = keyOf(recID(r))
 	}
-	var h hasher
-	r := hashNode(build(0, rs, hs, nil), &h)
+	var buf []byte
+	var n int
+	r := hashNode(build(0, rs, hs, nil), &buf, &n)
 	b := append([]byte(snapshotMagic), binary.AppendUvarint(nil, uint64(len(rs)))...)
 	return sha256.Sum256(append(b, r[:]...))
 }
@@ -83,7 +84,7 @@ func TestDigestCostBoundedByChanges(t *testing.T) {
 		}
 		l.Digest()
 		r := rand.New(rand.NewPCG(uint64(size), 1))
-		before, changes := l.h.hashed, 0
+		before, changes := l.hashed, 0
 		for round := range 50 {
 			for k := range 16 {
 				id := fmt.Sprintf("PAY%07d", r.IntN(size))
@@ -105,7 +106,7 @@ func TestDigestCostBoundedByChanges(t *testing.T) {
 		if changes == 0 {
 			t.Fatal("no operation changed the ledger")
 		}
-		return float64(l.h.hashed-before) / float64(changes)
+		return float64(l.hashed-before) / float64(changes)
 	}
 	small, large := perChange(2000), perChange(100000)
 	t.Logf("bytes hashed per changed payment: %.0f at 2,000 payments, %.0f at 100,000", small, large)
@@ -194,8 +195,9 @@ func TestEqualKeys(t *testing.T) {
 	for i := range hs {
 		hs[i] = h
 	}
-	var hh hasher
-	if a, b := hashNode(root, &hh), hashNode(build(0, rs, hs, nil), &hh); a != b {
+	var buf []byte
+	var n int
+	if a, b := hashNode(root, &buf, &n), hashNode(build(0, rs, hs, nil), &buf, &n); a != b {
 		t.Fatal("build's trie differs from put's")
 	}
 	// replace one: not added, the others unchanged
@@ -328,11 +330,12 @@ func TestPutSameAsPutDeep(t *testing.T) {
 			}
 			a, b = na, nb
 			if i%100 == 99 || i == 2999 {
-				var hh hasher
+				var buf []byte
+				var n int
 				if got, want := encode(a, 0), encode(b, 0); !bytes.Equal(got, want) {
 					t.Fatalf("owned=%v, after put %d: the tries hold different records", owned, i)
 				}
-				if hashNode(a, &hh) != hashNode(b, &hh) {
+				if hashNode(a, &buf, &n) != hashNode(b, &buf, &n) {
 					t.Fatalf("owned=%v, after put %d: the tries' hashes differ (shapes differ)", owned, i)
 				}
 			}

@@ -99,12 +99,12 @@ func TestSharedVersionsHashOnce(t *testing.T) {
 			}
 		}
 	}
-	if ls[0].h.hashed == 0 {
+	if ls[0].hashed == 0 {
 		t.Fatal("the first ledger hashed nothing")
 	}
 	for i, l := range ls[1:] {
-		if l.h.hashed != 0 {
-			t.Errorf("ledger %d hashed %d bytes, want 0 (the first one's node hashes are shared)", i+1, l.h.hashed)
+		if l.hashed != 0 {
+			t.Errorf("ledger %d hashed %d bytes, want 0 (the first one's node hashes are shared)", i+1, l.hashed)
 		}
 	}
 }

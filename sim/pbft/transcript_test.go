@@ -50,6 +50,10 @@ package pbft_test
 //	                         request's op after the client signed it.
 //	                         Drop and duplicate rules do not apply to an
 //	                         injected message.
+//	inject FROM->TO VIEW-CHANGE v=V
+//	                         replica FROM sends TO a VIEW-CHANGE for view V
+//	                         with no stable checkpoint and no prepared
+//	                         certificate, signed with its own key.
 //	inject FROM->CLIENT REPLY ts=T result=R [v=V]
 //	                         replica FROM sends the client a forged REPLY.
 //	inject FROM->TO NEW-VIEW v=V o=N:OP,N:OP... [ts=T]
@@ -1013,6 +1017,15 @@ func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder
 	}
 	if typ == "NEW-VIEW" {
 		return x.injectNewView(from, to, kv, b)
+	}
+	if typ == "VIEW-CHANGE" {
+		v, err := strconv.ParseUint(kv["v"], 10, 64)
+		if err != nil {
+			return "", fmt.Errorf("inject: VIEW-CHANGE wants v=NUMBER (got %q)", kv["v"])
+		}
+		vc := &pbft.ViewChange{NewView: v, Replica: from}
+		vc.Sig = x.kr.Signer(from).Sign(vc)
+		return x.injectSend(from, to, vc, b)
 	}
 	num := func(key string) (uint64, error) {
 		v, ok := kv[key]

@@ -49,6 +49,7 @@ const (
 	VariantDigestUnordered   Variant = "batch-digest-unordered"
 	VariantPPRequestsUnverif Variant = "preprepare-requests-unverified"
 	VariantStateNoReplies    Variant = "state-digest-omits-replies"
+	VariantJoinOnF           Variant = "join-on-f-viewchanges"
 )
 
 // rules are the rules of the paper that a broken variant may replace. The
@@ -106,6 +107,10 @@ type rules struct {
 	// primaryComplaintTimer: the primary starts the request timer when a
 	// client retransmits a request it ordered and has not executed.
 	primaryComplaintTimer bool
+	// joinVotes: a replica joins a view change to the smallest view above
+	// its own named by VIEW-CHANGEs from this many other replicas (f+1,
+	// one of them correct).
+	joinVotes func(f int) int
 	// recomputeO: a backup accepts NEW-VIEW only if O equals the O it
 	// recomputes from V.
 	recomputeO bool
@@ -172,6 +177,7 @@ func correctRules() rules {
 		timerPerRequest:       true,
 		arrivalOrder:          true,
 		primaryComplaintTimer: true,
+		joinVotes:             func(f int) int { return f + 1 },
 		recomputeO:            true,
 		reproposePrepared:     true,
 		betterCertificate:     func(candidate, best uint64) bool { return candidate > best },
@@ -263,6 +269,8 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.verifyBatchRequests = false }},
 	VariantStateNoReplies: {"the state digest (CHECKPOINTs, the check of a STATE's snapshot) covers the state machine but not the last-reply table: a replica installs a STATE whose reply table is forged, then discards its clients' next requests as old and its state diverges",
 		func(r *rules) { r.stateCoversReplies = false }},
+	VariantJoinOnF: {"a replica joins a view change on VIEW-CHANGEs from f other replicas instead of f+1: f faulty replicas (one with f = 1) make every correct replica abandon a view that works, view after view",
+		func(r *rules) { r.joinVotes = func(f int) int { return f } }},
 	VariantNewPrimarySeq: {"a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
 		func(r *rules) { r.seqPastO = false }},
 }

@@ -283,6 +283,14 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("committed=%d", countEvents(h, 1, "committed"))
 		}, "committed=0", "committed=1"},
+		{VariantJoinOnF, func(t *testing.T, v Variant) string {
+			// One VIEW-CHANGE for view 1 (from replica 0 alone, f = 1)
+			// reaches replica 2, whose timer has not run out.
+			h := isolated(t, 4, v)
+			h.inject(0, 2, vcFor(h.kr, 1, 0))
+			h.deliverAll()
+			return fmt.Sprintf("view=%d view-changes=%d", h.replicas[2].View(), h.sent["VIEW-CHANGE"])
+		}, "view=0 view-changes=0", "view=1 view-changes=3"},
 		{VariantStateProofF, func(t *testing.T, v Variant) string {
 			// Replica 1 learns that checkpoint 2 is stable with digest D
 			// and fetches it; replica 2 answers first with a forged

@@ -171,7 +171,7 @@ func (r *Replica) processViewChanges() {
 			higher = append(higher, vc.NewView)
 		}
 	}
-	if len(higher) >= r.f+1 {
+	if len(higher) >= r.rules.joinVotes(r.f) {
 		slices.Sort(higher)
 		r.startViewChange(higher[0])
 		return
