@@ -402,7 +402,9 @@ func (r *Replica) onTimer(id sim.TimerID) {
 	case timerViewChange:
 		r.vcTimerOn = false
 		if !r.active {
-			r.growTimeout()
+			if r.rules.growNewViewTimer {
+				r.growTimeout()
+			}
 			r.startViewChange(r.view + 1)
 		}
 	case timerBatch:

@@ -45,6 +45,7 @@ const (
 	VariantClientIDOrder     Variant = "requests-by-client-id"
 	VariantStateProofF       Variant = "state-proof-f-signers"
 	VariantJoinOnF           Variant = "join-on-f-viewchanges"
+	VariantNVTimerNoGrowth   Variant = "newview-timer-no-growth"
 )
 
 // rules are the rules of the paper that a broken variant may replace. The
@@ -92,6 +93,10 @@ type rules struct {
 	// growTimeout: the view-change timeout doubles for every view that ends
 	// before a request executes in it, and is not reset at NEW-VIEW.
 	growTimeout bool
+	// growNewViewTimer: when the NEW-VIEW timer runs out (no valid
+	// NEW-VIEW in T after 2f+1 VIEW-CHANGEs), the timeout doubles for the
+	// next view.
+	growNewViewTimer bool
 	// timerPerRequest: the request timer belongs to the awaited request;
 	// other executions do not restart it.
 	timerPerRequest bool
@@ -159,6 +164,7 @@ func correctRules() rules {
 		checkTimestamps:       true,
 		verifyState:           true,
 		growTimeout:           true,
+		growNewViewTimer:      true,
 		timerPerRequest:       true,
 		arrivalOrder:          true,
 		primaryComplaintTimer: true,
@@ -233,6 +239,8 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.stateProofVotes = func(q, f int) int { return f } }},
 	VariantJoinOnF: {"a replica joins a view change on VIEW-CHANGEs from f other replicas instead of f+1: f faulty replicas (one with f = 1) make every correct replica abandon a view that works, view after view",
 		func(r *rules) { r.joinVotes = func(f int) int { return f } }},
+	VariantNVTimerNoGrowth: {"the NEW-VIEW timer does not double the view-change timeout when it runs out (only the request timer does): when a view change takes longer than the base timeout, every replica moves on to the next view before its NEW-VIEW arrives, view after view",
+		func(r *rules) { r.growNewViewTimer = false }},
 	VariantNewPrimarySeq: {"a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
 		func(r *rules) { r.seqPastO = false }},
 }

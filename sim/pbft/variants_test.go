@@ -283,6 +283,22 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("committed=%d", countEvents(h, 1, "committed"))
 		}, "committed=0", "committed=1"},
+		{VariantNVTimerNoGrowth, func(t *testing.T, v Variant) string {
+			// The primaries of views 0 and 1 are silent (n = 7): replica
+			// 2 waits for view 1's NEW-VIEW, its timer runs out, and it
+			// waits for view 2's with the timeout doubled, or not.
+			h := newHarness(t, hopts{n: 7, clients: 1, ops: 3, variant: v})
+			h.drop = silent(0, 1)
+			h.start()
+			h.run(time.Minute, nil)
+			var got []time.Duration
+			for _, ts := range h.timerLog {
+				if ts.node == 2 && ts.op.ID == timerViewChange && !ts.op.Cancel {
+					got = append(got, ts.op.After)
+				}
+			}
+			return fmt.Sprintf("new-view timers %v", got)
+		}, "new-view timers [100ms 200ms]", "new-view timers [100ms 100ms]"},
 		{VariantJoinOnF, func(t *testing.T, v Variant) string {
 			// One VIEW-CHANGE for view 1 (from replica 0 alone, f = 1)
 			// reaches replica 2, whose timer has not run out.
