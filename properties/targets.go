@@ -327,6 +327,50 @@ byzantine:
   - {replica: 0, strategy: pp-batch-mismatch, params: {batch: "null"}}
 run: {max_time: 5s}
 `},
+	// The primary sends the upper half of the backups each batch reversed
+	// under the digest of the batch in its order: three clients keep
+	// batches of two requests full.
+	pbft.VariantDigestUnordered: {`
+name: batch-reordered
+n: 4
+protocol: {batch: 2}
+workload: {clients: 3, requests: 6}
+network: {delay: "uniform:1ms:5ms"}
+byzantine:
+  - {replica: 0, strategy: pp-batch-mismatch, params: {batch: reorder}}
+run: {max_time: 5s}
+`},
+	// The primary alters the op of the first request of each batch, in
+	// its correct client's name, under the digest of the altered batch.
+	pbft.VariantPPRequestsUnverif: {`
+name: request-forged-in-client-name
+n: 4
+workload: {clients: 2, requests: 4}
+network: {delay: "uniform:1ms:5ms"}
+byzantine:
+  - {replica: 0, strategy: pp-batch-mismatch, params: {batch: forge-client}}
+run: {max_time: 5s}
+`},
+	// Replica 3 misses everything before GST and fetches the state; the
+	// Byzantine replica 1 answers first with the true snapshot and digest
+	// but a forged reply table.
+	pbft.VariantStateNoReplies: {`
+name: forged-replies
+n: 4
+protocol: {checkpoint_interval: 2, window: 4}
+workload: {clients: 2, requests: 40, interval: 20ms}
+network:
+  delay: "const:2ms"
+  gst: 300ms
+  delta: 10ms
+  links:
+    - {from: 1, to: 3, delay: "const:1ms"}
+adversary:
+  - {to: [3], drop: 1, end: 300ms}
+byzantine:
+  - {replica: 1, strategy: forge-state, params: {mode: replies}}
+run: {max_time: 5s}
+`},
 	// The primary crashes with requests prepared: the new primary's O
 	// re-proposes them and it then assigns seq 1 again.
 	// The primary crashes and recovers at once, with requests pending.

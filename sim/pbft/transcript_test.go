@@ -35,16 +35,19 @@ package pbft_test
 //	                         the kernel crashes (recovers) node ID now; K is
 //	                         a sim.CrashKind (keep, amnesia, lose-unsynced,
 //	                         wipe), applied to the replica's pbft.Store
-//	inject FROM->TO TYPE v=V n=N [op=OP] [d=OP2] [client=ID] [ts=T]
+//	inject FROM->TO TYPE v=V n=N [op=OP[,OP...]] [d=OP2] [client=ID] [ts=T] [rev=1] [forge=1]
 //	                         Byzantine replica FROM sends TO, signed with
 //	                         its own key, a forged PRE-PREPARE, PREPARE or
 //	                         COMMIT for (V, N), or a CHECKPOINT for N (V
-//	                         unused). The batch is one request of OP
-//	                         (signed by the client, timestamp T, by
+//	                         unused). The batch is one request per OP
+//	                         (signed by the client, timestamps from T, by
 //	                         default the client's next) or, without op,
 //	                         the null batch; d=OP2 puts the digest of the
 //	                         batch [OP2] in its place (a PRE-PREPARE whose
-//	                         digest lies; a CHECKPOINT's state digest).
+//	                         digest lies; a CHECKPOINT's state digest);
+//	                         rev=1 sends the batch reversed under the
+//	                         digest of its order; forge=1 alters the first
+//	                         request's op after the client signed it.
 //	                         Drop and duplicate rules do not apply to an
 //	                         injected message.
 //	inject FROM->TO VIEW-CHANGE v=V
@@ -60,7 +63,7 @@ package pbft_test
 //	                         (OP null: the null request; the requests are
 //	                         the first client's, timestamps T, T+1, ...),
 //	                         signed by FROM.
-//	inject FROM->TO STATE n=N [ops=OP,OP...] [proof=self]
+//	inject FROM->TO STATE n=N [ops=OP,OP...] [proof=self] [replies=TS:RESULT]
 //	                         replica FROM sends a STATE for checkpoint N
 //	                         whose digest and 2f+1 CHECKPOINT proof are
 //	                         the true ones (CHECKPOINTs for N sent so far
@@ -69,7 +72,10 @@ package pbft_test
 //	                         forged): a lying state-transfer responder;
 //	                         with proof=self, the digest is the forged
 //	                         state's and the proof FROM's own CHECKPOINT
-//	                         for it (all a lone faulty replica can sign).
+//	                         for it (all a lone faulty replica can sign);
+//	                         replies=TS:RESULT (with the true proof)
+//	                         gives it the last-reply table {first
+//	                         client: TS, RESULT}.
 //	advance DURATION         the kernel runs until virtual time now+DURATION
 //	state [ID...]            each replica's view, h, lastExec, view change, log
 //	replies [client=ID]      the REPLYs the client received
@@ -1062,10 +1068,24 @@ func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder
 				return "", fmt.Errorf("inject: ts=%s: want a timestamp above 0", v)
 			}
 		}
-		x.nextTS[ci] = max(x.nextTS[ci], ts)
-		batch = []*pbft.Request{req(op, ts)}
+		for _, o := range strings.Split(op, ",") {
+			batch = append(batch, req(o, ts))
+			x.nextTS[ci] = max(x.nextTS[ci], ts)
+			ts++
+		}
+	}
+	if kv["forge"] == "1" && len(batch) > 0 {
+		// the first request's op altered after the client signed it
+		forged := *batch[0]
+		forged.Op += "'"
+		batch[0] = &forged
 	}
 	d := pbft.BatchDigest(batch)
+	if kv["rev"] == "1" {
+		// sent reversed under the digest of the batch in its order
+		batch = slices.Clone(batch)
+		slices.Reverse(batch)
+	}
 	if op2, ok := kv["d"]; ok {
 		ts := uint64(1)
 		if len(batch) > 0 {
@@ -1225,6 +1245,15 @@ func (x *txRig) injectState(from, to sim.NodeID, kv map[string]string, b *string
 	}
 	proof = proof[:2*x.f+1]
 	st := &pbft.State{Seq: seq, StateDigest: proof[0].StateDigest, Snapshot: sm.Snapshot(), Proof: proof, Replica: from}
+	if v, ok := kv["replies"]; ok {
+		// a last-reply table of the first client: TS:RESULT
+		tsText, result, ok := strings.Cut(v, ":")
+		ts, err := strconv.ParseUint(tsText, 10, 64)
+		if !ok || err != nil {
+			return "", fmt.Errorf("inject: STATE replies=%s: want TS:RESULT", v)
+		}
+		st.LastReplies = []pbft.Reply{{Timestamp: ts, Client: sim.NodeID(x.n), Replica: from, Result: result}}
+	}
 	return x.injectSend(from, to, st, b)
 }
 

@@ -1,8 +1,10 @@
 package pbft
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -44,6 +46,9 @@ const (
 	VariantLazySync          Variant = "lazy-sync"
 	VariantClientIDOrder     Variant = "requests-by-client-id"
 	VariantStateProofF       Variant = "state-proof-f-signers"
+	VariantDigestUnordered   Variant = "batch-digest-unordered"
+	VariantPPRequestsUnverif Variant = "preprepare-requests-unverified"
+	VariantStateNoReplies    Variant = "state-digest-omits-replies"
 	VariantJoinOnF           Variant = "join-on-f-viewchanges"
 	VariantNVTimerNoGrowth   Variant = "newview-timer-no-growth"
 )
@@ -135,6 +140,16 @@ type rules struct {
 	// clientReplies: the client accepts a result after this many matching
 	// replies from distinct replicas (f+1).
 	clientReplies func(f int) int
+	// batchDigest: the digest D(m) of a batch, over every request in
+	// batch order (batchDigestBuf).
+	batchDigest func(buf []byte, batch []*Request) (Digest, []byte)
+	// verifyBatchRequests: a backup accepts a PRE-PREPARE only if every
+	// request of its batch is signed by its client (always).
+	verifyBatchRequests bool
+	// stateCoversReplies: the state digest (CHECKPOINTs, STATE
+	// verification) covers the last-reply table as well as the state
+	// machine (always).
+	stateCoversReplies bool
 }
 
 // sameDigest reports whether a and b are equal, as a == b does, in four
@@ -177,7 +192,24 @@ func correctRules() rules {
 		persistSigned:         true,
 		syncEveryStep:         true,
 		clientReplies:         func(f int) int { return f + 1 },
+		batchDigest:           batchDigestBuf,
+		verifyBatchRequests:   true,
+		stateCoversReplies:    true,
 	}
+}
+
+// unorderedBatchDigest is the digest of the broken variant
+// batch-digest-unordered: over the batch's requests sorted by (client,
+// timestamp), so every order of one batch has one digest.
+func unorderedBatchDigest(buf []byte, batch []*Request) (Digest, []byte) {
+	sorted := slices.Clone(batch)
+	slices.SortFunc(sorted, func(a, b *Request) int {
+		if a.Client != b.Client {
+			return cmp.Compare(a.Client, b.Client)
+		}
+		return cmp.Compare(a.Timestamp, b.Timestamp)
+	})
+	return batchDigestBuf(buf, sorted)
 }
 
 // variantInfo is one broken variant: the bug it models and the rule it
@@ -237,6 +269,12 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.arrivalOrder = false }},
 	VariantStateProofF: {"state transfer takes a STATE whose proof holds f matching CHECKPOINTs from distinct replicas instead of 2f+1: with f = 1 a lone faulty replica proves a forged snapshot with its own CHECKPOINT, and the fetching replica installs it",
 		func(r *rules) { r.stateProofVotes = func(q, f int) int { return f } }},
+	VariantDigestUnordered: {"the batch digest D(m) is computed over the batch's requests sorted by (client, timestamp), not in batch order: a primary sends two backups one batch in two orders under one digest, both prepare and commit it and execute its requests in different orders",
+		func(r *rules) { r.batchDigest = unorderedBatchDigest }},
+	VariantPPRequestsUnverif: {"a backup accepts a PRE-PREPARE without verifying the client signatures of the requests in its batch: a primary orders an operation in a correct client's name that the client never issued",
+		func(r *rules) { r.verifyBatchRequests = false }},
+	VariantStateNoReplies: {"the state digest (CHECKPOINTs, the check of a STATE's snapshot) covers the state machine but not the last-reply table: a replica installs a STATE whose reply table is forged, then discards its clients' next requests as old and its state diverges",
+		func(r *rules) { r.stateCoversReplies = false }},
 	VariantJoinOnF: {"a replica joins a view change on VIEW-CHANGEs from f other replicas instead of f+1: f faulty replicas (one with f = 1) make every correct replica abandon a view that works, view after view",
 		func(r *rules) { r.joinVotes = func(f int) int { return f } }},
 	VariantNVTimerNoGrowth: {"the NEW-VIEW timer does not double the view-change timeout when it runs out (only the request timer does): when a view change takes longer than the base timeout, every replica moves on to the next view before its NEW-VIEW arrives, view after view",

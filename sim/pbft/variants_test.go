@@ -362,6 +362,48 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("sent-prepare=%d", countEvents(h, 1, "sent-prepare"))
 		}, "sent-prepare=0", "sent-prepare=1"},
+		{VariantDigestUnordered, func(t *testing.T, v Variant) string {
+			// The primary sends the batch x, y reversed under the digest
+			// of x, y.
+			h := isolated(t, 4, v)
+			x, y := req(h, "x", 1), req(h, "y", 2)
+			rev := &PrePrepare{View: 0, Seq: 1, Batch: []*Request{y, x}, Digest: BatchDigest([]*Request{x, y}), Replica: 0}
+			rev.Sig = h.kr.Signer(0).Sign(rev)
+			h.inject(0, 1, rev)
+			h.deliverAll()
+			return fmt.Sprintf("sent-prepare=%d", countEvents(h, 1, "sent-prepare"))
+		}, "sent-prepare=0", "sent-prepare=1"},
+		{VariantPPRequestsUnverif, func(t *testing.T, v Variant) string {
+			// The primary orders request x with its op altered: the
+			// client's signature no longer matches.
+			h := isolated(t, 4, v)
+			forged := *req(h, "x", 1)
+			forged.Op = "x'"
+			h.inject(0, 1, ppWith(h, 0, 1, &forged))
+			h.deliverAll()
+			return fmt.Sprintf("sent-prepare=%d", countEvents(h, 1, "sent-prepare"))
+		}, "sent-prepare=0", "sent-prepare=1"},
+		{VariantStateNoReplies, func(t *testing.T, v Variant) string {
+			// Replica 1 fetches the stable checkpoint 2 (digest D, no
+			// replies); replica 2 answers first with the true snapshot and
+			// a forged reply table, replica 3 with the true state.
+			h := newHarness(t, hopts{n: 4, clients: 1, k: 2, variant: v})
+			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+			good := &logSM{}
+			good.Execute("x")
+			good.Execute("y")
+			d := Digest(sha256.Sum256(good.chain[:])) // state digest: SM digest, no replies
+			proof := ckptVotes(h.kr, 2, d, 0, 2, 3)
+			for _, c := range proof {
+				h.inject(c.Replica, 1, c)
+			}
+			h.run(80*time.Millisecond, nil) // the "behind" timer starts the fetch
+			forged := []Reply{{View: 0, Timestamp: 1000, Client: 4, Replica: 2, Result: "forged"}}
+			h.inject(2, 1, &State{Seq: 2, StateDigest: d, Snapshot: good.Snapshot(), LastReplies: forged, Proof: proof, Replica: 2})
+			h.inject(3, 1, &State{Seq: 2, StateDigest: d, Snapshot: good.Snapshot(), Proof: proof, Replica: 3})
+			h.deliverAll()
+			return fmt.Sprintf("transfers=%d bad=%d exec=%d", countEvents(h, 1, "state-transfer"), countEvents(h, 1, "bad-state"), h.replicas[1].LastExecuted())
+		}, "transfers=1 bad=1 exec=2", "transfers=1 bad=0 exec=2"},
 		{VariantNewPrimarySeq, func(t *testing.T, v Variant) string {
 			// Replica 1 becomes primary of view 1 with seq 1 prepared in
 			// V, then gets a new request.
