@@ -712,14 +712,20 @@ func (c *Checker) Record(r *sim.Record) {
 		// replies, checkpoints delivered, requests sent, and fastEvent's
 		// events) with one type switch, inline. It does what the general
 		// path (slowRecord: tlRecord, then its switch and message) does
-		// for them, which is nothing for most: timeliness reads neither
-		// votes nor replies nor checkpoints, and not the requests sent;
+		// for them, which is little for most: timeliness reads of a
+		// delivered vote, reply or checkpoint only that it was the input
+		// of its receiver's step (for view-change-cause), and not the
+		// requests sent;
 		// message skips the later copies of a multicast and reads no
 		// reply or request; a delivered reply or checkpoint is read by no
 		// property. The general path runs instead with noFast
 		// (TestFastRecordSameVerdicts).
 		switch r.Kind {
 		case sim.RecDeliver:
+			if t := c.tl; t != nil && !brokenFastInput && int(r.To) >= 0 && int(r.To) < len(t.reps) && !t.reps[r.To].out {
+				// the step's input, for view-change-cause (as tlRecord)
+				t.reps[r.To].lastIn, t.reps[r.To].lastMsg = r.Kind, r.Msg
+			}
 			switch m := r.Msg.(type) {
 			case *pbft.Prepare:
 				if !c.faultyNode(r.To) {
@@ -1470,3 +1476,8 @@ type Recorder struct {
 
 // Record implements sim.Sink.
 func (r *Recorder) Record(rec *sim.Record) { r.Records = append(r.Records, *rec) }
+
+// brokenFastInput makes Record's fast path skip noting a delivery as its
+// receiver's step input (TestFastRecordStepInput shows view-change-cause
+// then misses a violation).
+var brokenFastInput bool

@@ -3,10 +3,12 @@ package properties
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"math/rand/v2"
 
 	"github.com/pbftsim/pbftsim/scenarios"
+	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
@@ -107,4 +109,40 @@ func differentialCases(t *testing.T, seed uint64, gens, gensShort int) []verdict
 		cases = append(cases, verdictCase{fmt.Sprintf("generated/%d", i), sc})
 	}
 	return cases
+}
+
+// TestFastRecordStepInput: a correct replica whose timer expired and who
+// then starts a view change in the step of a COMMIT's delivery, with no
+// VIEW-CHANGE of a higher view from anyone, breaks view-change-cause; the
+// fast path must see the COMMIT as that step's input, as the general path
+// does. It fails when the fast path leaves the timer as the last input
+// (brokenFastInput).
+func TestFastRecordStepInput(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		counts := map[bool]int{}
+		for _, slow := range []bool{false, true} {
+			brokenFastInput = broken
+			c := New(Options{N: 4, F: 1, ViewChangeTimeout: 100 * time.Millisecond, Deliveries: true})
+			c.noFast = slow
+			cm := &pbft.Commit{View: 0, Seq: 1, Replica: 2}
+			for i, r := range []sim.Record{
+				{Time: 1, Kind: sim.RecTimer, To: 1, Timer: 1},
+				{Time: 2, Kind: sim.RecSend, From: 2, To: 1, Msg: cm},
+				{Time: 3, Kind: sim.RecDeliver, From: 2, To: 1, Msg: cm, Ref: 2},
+				{Time: 3, Kind: sim.RecEvent, From: 1, To: 1, Event: &pbft.ViewChangeStarted{Replica: 1, From: 0, To: 1}},
+			} {
+				r.Seq = uint64(i)
+				c.Record(&r)
+			}
+			for _, v := range c.Violations() {
+				if v.Property == ViewChangeCause {
+					counts[slow]++
+				}
+			}
+		}
+		brokenFastInput = false
+		if same := counts[false] == counts[true] && counts[true] == 1; same == broken {
+			t.Errorf("broken %v: view-change-cause violations fast %d, general %d (want 1 each unless broken)", broken, counts[false], counts[true])
+		}
+	}
 }
