@@ -3,7 +3,6 @@ package explore
 import (
 	"testing"
 
-	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 	engine "github.com/pbftsim/pbftsim/sim/explore"
 )
@@ -68,18 +67,7 @@ func TestKeepSentPBFTNodeVectors(t *testing.T) {
 // as identical sends or duplicates); the correct protocol is found by
 // neither. Under -short three variants without a Byzantine replica.
 func TestKeepSentVariantsFound(t *testing.T) {
-	vs := append([]string{""}, properties.VariantNames()...)
-	if testing.Short() {
-		vs = []string{"", "prepare-2f-minus-1", "commit-quorum-2f", "execute-on-prepared"}
-	}
-	var cs []Config
-	for _, v := range vs {
-		cs = append(cs, Config{Nodes: 4, Requests: 1, Drops: 1, Views: 1, Depth: 6, Variant: v, AsyncTimers: true, NoSleep: true, Inert: true})
-	}
-	equiv := []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}
-	for _, v := range []string{"prepare-ignores-digest", "preprepare-digest-unchecked", "accept-second-preprepare", "commit-counts-duplicates"} {
-		cs = append(cs, Config{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 7, Variant: v, Byzantine: equiv, AsyncTimers: true, NoSleep: true, Inert: true})
-	}
+	cs := variantsFoundConfigs("prepare-ignores-digest", "preprepare-digest-unchecked", "accept-second-preprepare", "commit-counts-duplicates")
 	found, onlyMono := 0, 0
 	for _, c := range cs {
 		c.KeepSent = true

@@ -130,19 +130,7 @@ func TestSubsumedDropsPBFTNodeStates(t *testing.T) {
 // is found by neither. Under -short three variants without a Byzantine
 // replica.
 func TestSubsumedDropsVariantsFound(t *testing.T) {
-	vs := append([]string{""}, properties.VariantNames()...)
-	if testing.Short() {
-		vs = []string{"", "prepare-2f-minus-1", "commit-quorum-2f", "execute-on-prepared"}
-	}
-	var cs []Config
-	for _, v := range vs {
-		cs = append(cs, Config{Nodes: 4, Requests: 1, Drops: 1, Views: 1, Depth: 6, Variant: v, AsyncTimers: true, NoSleep: true, Inert: true})
-	}
-	// An equivocating primary, whose messages may also be withheld.
-	equiv := []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}
-	for _, v := range []string{"prepare-ignores-digest", "preprepare-digest-unchecked", "accept-second-preprepare"} {
-		cs = append(cs, Config{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 7, Variant: v, Byzantine: equiv, AsyncTimers: true, NoSleep: true, Inert: true})
-	}
+	cs := variantsFoundConfigs()
 	found, shorter := 0, 0
 	for _, c := range cs {
 		v := c.Variant
@@ -291,4 +279,29 @@ func TestSubsumeBudgetsShortens(t *testing.T) {
 	if !sub.Shortest || len(sub.Path) != len(plain.Path) {
 		t.Errorf("with budget subsumption: depth %d (shortest %v); without: depth %d (shortest %v)", len(sub.Path), sub.Shortest, len(plain.Path), plain.Shortest)
 	}
+}
+
+// variantsFoundConfigs returns the configurations of the reductions'
+// variants-found tests: the correct protocol and every broken variant (under
+// -short three) with one drop, views <= 1, depth 6, asynchronous timers,
+// no sleep sets and --inert; then the variants equiv (the default three if
+// none) with an equivocating primary, whose messages may also be withheld,
+// at views 0, depth 7.
+func variantsFoundConfigs(equivVariants ...string) []Config {
+	vs := append([]string{""}, properties.VariantNames()...)
+	if testing.Short() {
+		vs = []string{"", "prepare-2f-minus-1", "commit-quorum-2f", "execute-on-prepared"}
+	}
+	var cs []Config
+	for _, v := range vs {
+		cs = append(cs, Config{Nodes: 4, Requests: 1, Drops: 1, Views: 1, Depth: 6, Variant: v, AsyncTimers: true, NoSleep: true, Inert: true})
+	}
+	if len(equivVariants) == 0 {
+		equivVariants = []string{"prepare-ignores-digest", "preprepare-digest-unchecked", "accept-second-preprepare"}
+	}
+	equiv := []cluster.ByzantineSpec{{Replica: 0, Strategy: "equivocate"}}
+	for _, v := range equivVariants {
+		cs = append(cs, Config{Nodes: 4, Requests: 1, Drops: 1, Views: 0, Depth: 7, Variant: v, Byzantine: equiv, AsyncTimers: true, NoSleep: true, Inert: true})
+	}
+	return cs
 }

@@ -1,8 +1,9 @@
 package explore
 
 import (
-	"github.com/pbftsim/pbftsim/properties"
 	"testing"
+
+	"github.com/pbftsim/pbftsim/properties"
 
 	"github.com/pbftsim/pbftsim/sim/cluster"
 	engine "github.com/pbftsim/pbftsim/sim/explore"
