@@ -568,11 +568,17 @@ func recordInput(k sim.RecordKind, m sim.Message) string {
 
 // causeJudgement says what the ViewChangeCause judgement judged.
 func (c *Checker) causeJudgement() Judgement {
-	j := Judgement{Property: ViewChangeCause, Judged: true}
-	if c.tl.causes == 0 {
-		j.Reason = "vacuous: no correct replica started a view change"
+	return countJudgement(ViewChangeCause, c.tl.causes, "no correct replica started a view change", "view changes of correct replicas")
+}
+
+// countJudgement is the judgement of property, judged n times: vacuous
+// (none) when n is 0, else "judged n what".
+func countJudgement(property string, n int, none, what string) Judgement {
+	j := Judgement{Property: property, Judged: true}
+	if n == 0 {
+		j.Reason = "vacuous: " + none
 	} else {
-		j.Reason = fmt.Sprintf("judged %d view changes of correct replicas", c.tl.causes)
+		j.Reason = fmt.Sprintf("judged %d %s", n, what)
 	}
 	return j
 }
@@ -590,13 +596,7 @@ func (c *Checker) tlFinish() {
 
 // orderJudgement says what the ArrivalOrder judgement judged.
 func (c *Checker) orderJudgement() Judgement {
-	j := Judgement{Property: ArrivalOrder, Judged: true}
-	if c.tl.proposed == 0 {
-		j.Reason = "vacuous: no correct primary ordered a request"
-	} else {
-		j.Reason = fmt.Sprintf("judged %d PRE-PREPAREs of correct primaries", c.tl.proposed)
-	}
-	return j
+	return countJudgement(ArrivalOrder, c.tl.proposed, "no correct primary ordered a request", "PRE-PREPAREs of correct primaries")
 }
 
 // tlJudgement says what the timeliness judgement judged.
