@@ -57,14 +57,6 @@ func (q *eventQueue) toRadix() {
 	q.h.a = nil
 }
 
-// pop removes and returns the earliest event. The queue must not be empty.
-func (q *eventQueue) pop() event {
-	if q.r != nil {
-		return q.r.pop()
-	}
-	return q.h.pop()
-}
-
 // popTo moves the earliest event to *dst (see eventHeap.popTo). The queue
 // must not be empty.
 func (q *eventQueue) popTo(dst *event) {
