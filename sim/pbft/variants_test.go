@@ -171,18 +171,7 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			// and fetches it; replica 2 answers first with the true (seq,
 			// digest, proof) and a forged snapshot, replica 3 with the
 			// true one.
-			h := newHarness(t, hopts{n: 4, clients: 1, k: 2, variant: v})
-			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
-			good, forged := &logSM{}, &logSM{}
-			good.Execute("x")
-			good.Execute("y")
-			forged.Execute("z")
-			d := Digest(sha256.Sum256(good.chain[:])) // state digest: SM digest, no replies
-			proof := ckptVotes(h.kr, 2, d, 0, 2, 3)
-			for _, c := range proof {
-				h.inject(c.Replica, 1, c)
-			}
-			h.run(80*time.Millisecond, nil) // the "behind" timer starts the fetch
+			h, good, forged, d, proof := fetchingReplica(t, v)
 			h.inject(2, 1, &State{Seq: 2, StateDigest: d, Snapshot: forged.Snapshot(), Proof: proof, Replica: 2})
 			h.inject(3, 1, &State{Seq: 2, StateDigest: d, Snapshot: good.Snapshot(), Proof: proof, Replica: 3})
 			h.deliverAll()
@@ -312,19 +301,8 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			// and fetches it; replica 2 answers first with a forged
 			// snapshot, its digest and a proof of its own CHECKPOINT only,
 			// replica 3 with the true state and its 2f+1 proof.
-			h := newHarness(t, hopts{n: 4, clients: 1, k: 2, variant: v})
-			h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
-			good, forged := &logSM{}, &logSM{}
-			good.Execute("x")
-			good.Execute("y")
-			forged.Execute("z")
-			d := Digest(sha256.Sum256(good.chain[:]))
+			h, good, forged, d, proof := fetchingReplica(t, v)
 			fd := Digest(sha256.Sum256(forged.chain[:]))
-			proof := ckptVotes(h.kr, 2, d, 0, 2, 3)
-			for _, c := range proof {
-				h.inject(c.Replica, 1, c)
-			}
-			h.run(80*time.Millisecond, nil) // the "behind" timer starts the fetch
 			h.inject(2, 1, &State{Seq: 2, StateDigest: fd, Snapshot: forged.Snapshot(), Proof: ckptVotes(h.kr, 2, fd, 2), Replica: 2})
 			h.inject(3, 1, &State{Seq: 2, StateDigest: d, Snapshot: good.Snapshot(), Proof: proof, Replica: 3})
 			h.deliverAll()
@@ -518,4 +496,27 @@ func TestSameDigest(t *testing.T) {
 			}
 		}
 	}
+}
+
+// fetchingReplica returns a harness (n = 4, checkpoints every 2, variant
+// v, nothing delivered by the network) in which replica 1 has learnt that
+// checkpoint 2 is stable with digest d, by the proof of replicas 0, 2 and
+// 3, and has started fetching it; good is the state machine of that state
+// (x, y), forged another (z). The state digest is the machine's, without
+// replies.
+func fetchingReplica(t *testing.T, v Variant) (h *harness, good, forged *logSM, d Digest, proof []*Checkpoint) {
+	t.Helper()
+	h = newHarness(t, hopts{n: 4, clients: 1, k: 2, variant: v})
+	h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
+	good, forged = &logSM{}, &logSM{}
+	good.Execute("x")
+	good.Execute("y")
+	forged.Execute("z")
+	d = Digest(sha256.Sum256(good.chain[:]))
+	proof = ckptVotes(h.kr, 2, d, 0, 2, 3)
+	for _, c := range proof {
+		h.inject(c.Replica, 1, c)
+	}
+	h.run(80*time.Millisecond, nil) // the "behind" timer starts the fetch
+	return h, good, forged, d, proof
 }
