@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,26 +21,17 @@ type timerVectors map[string][][]string
 func noopVectors(t *testing.T, m *Model, o Options) (timerVectors, *Result) {
 	t.Helper()
 	got := timerVectors{}
-	var mu sync.Mutex
-	o.Check = func(w *World, _ []Record) (string, string) {
+	res := judgeEach(t, m, o, func(w *World) {
 		ts := make([]string, 0, len(w.Timers))
 		for _, tm := range w.Timers {
 			ts = append(ts, fmt.Sprintf("%d/%d", tm.Node, tm.ID))
 		}
 		slices.Sort(ts)
 		k := fmt.Sprint(w.nh, w.Down)
-		mu.Lock()
 		if !slices.ContainsFunc(got[k], func(x []string) bool { return slices.Equal(x, ts) }) {
 			got[k] = append(got[k], ts)
 		}
-		mu.Unlock()
-		return "", ""
-	}
-	o.NewCheck = func() func(*World, []Record) (string, string) { return o.Check }
-	res, err := Run(m, o)
-	if err != nil || !res.Complete {
-		t.Fatalf("%+v: %v (complete %v)", o.Bounds, err, res != nil && res.Complete)
-	}
+	})
 	return got, res
 }
 

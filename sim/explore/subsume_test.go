@@ -26,10 +26,19 @@ func nodeVector(w *World) string {
 func nodeVectors(t *testing.T, m *Model, o Options) (map[string]bool, *Result) {
 	t.Helper()
 	got := map[string]bool{}
-	var mu sync.Mutex // the workers of a parallel search judge at once
+	res := judgeEach(t, m, o, func(w *World) { got[nodeVector(w)] = true })
+	return got, res
+}
+
+// judgeEach runs m's search with o to completion, calling each (under a
+// lock: the workers of a parallel search judge at once) on every state it
+// judges, and returns the result.
+func judgeEach(t *testing.T, m *Model, o Options, each func(*World)) *Result {
+	t.Helper()
+	var mu sync.Mutex
 	o.Check = func(w *World, _ []Record) (string, string) {
 		mu.Lock()
-		got[nodeVector(w)] = true
+		each(w)
 		mu.Unlock()
 		return "", ""
 	}
@@ -38,7 +47,7 @@ func nodeVectors(t *testing.T, m *Model, o Options) (map[string]bool, *Result) {
 	if err != nil || !res.Complete {
 		t.Fatalf("%+v: %v (complete %v)", o.Bounds, err, res != nil && res.Complete)
 	}
-	return got, res
+	return res
 }
 
 // diffVectors returns how many vectors one set has that the other lacks.
