@@ -236,7 +236,7 @@ func copier() *engine.Copier {
 		Shared: engine.TypeNamed("Keyring", "VerifyCache", "SnapshotCache", "Ops"),
 		Zero:   engine.TypeNamed("slab["),
 		// The ledger's trie nodes cache their Merkle hash once asked for.
-		Skip: map[string]bool{"Replica.out": true, "node.sum": true, "node.summed": true, "node.own": true, "payment.own": true},
+		Skip: map[string]bool{"Replica.out": true, "node.sum": true, "node.own": true},
 		// Scratch buffers and free lists: a copy starts without them. A
 		// copied ledger or frozen ledger state starts unshared (the
 		// version memo is a cache, not state).
