@@ -147,11 +147,11 @@ type Options struct {
 	ClockSlow float64
 	ClockBack time.Duration
 	// ClockFast (at most 1; 0 counts as 1) is how much the fastest clock
-	// shortens a timer, and ClockForward says some clock jumps forward
-	// (a timer may then fire at once): NewViewWait is judged without a
-	// forward jump (see clockShrink).
+	// shortens a timer, and ClockForward the longest total forward jump
+	// of one clock (a timer whose deadline it skips fires at once): the
+	// minimum wait of NewViewWait (see clockShrink).
 	ClockFast    float64
-	ClockForward bool
+	ClockForward time.Duration
 	// Ledgers, when set, is the SnapshotCache of the run's replicas
 	// (cluster.Config.Ledgers): the reference ledger then shares their
 	// states, adopting the result and trie of an operation a replica

@@ -58,17 +58,23 @@ func driftScale(ppm float64) (scale float64, ok bool) {
 // clockShrink is how much the nodes' clocks can shorten a timer: fast (at
 // most 1) is the fastest clock's factor (a clock that runs ppm parts per
 // million fast ends a timer of d after d*1e6/(1e6+ppm) of virtual time),
-// forward says some clock jumps forward (a timer whose deadline it skips
-// fires at once).
-func clockShrink(c cluster.Config) (fast float64, forward bool) {
+// forward the longest total forward jump of one clock, in virtual time (a
+// timer whose deadline a jump skips fires at once, up to the jump early).
+func clockShrink(c cluster.Config) (fast float64, forward time.Duration) {
 	fast = 1
 	for _, cl := range c.Clocks {
-		if scale, ok := driftScale(cl.DriftPPM); ok {
-			fast = min(fast, scale)
+		scale, ok := driftScale(cl.DriftPPM)
+		if !ok {
+			continue
 		}
+		fast = min(fast, scale)
+		var fw time.Duration
 		for _, j := range cl.Jumps {
-			forward = forward || j.By > 0
+			if j.By > 0 {
+				fw += j.By
+			}
 		}
+		forward = max(forward, time.Duration(float64(fw)*max(scale, 1)))
 	}
 	return fast, forward
 }
