@@ -104,6 +104,9 @@ func TestPaymentStateBounded(t *testing.T) {
 	if r.PeakOps == 0 {
 		t.Errorf("no open segment seen during the run: the bound shows nothing")
 	}
+	if r.Slots > bound {
+		t.Errorf("%d payment slots in use after %d requests on %d payments, want <= %d: a slot nothing refers to is freed", r.Slots, requests, payments, bound)
+	}
 	if r.Summaries > bound {
 		t.Errorf("%d summaries of %d bytes for %d payments, want <= %d: a summary is dropped when the reference ledger holds its state", r.Summaries, r.SummaryBytes, payments, bound)
 	}
@@ -333,8 +336,9 @@ func TestLinearizabilityAcrossCut(t *testing.T) {
 		if e, ok := good.recs[i].Event.(*pbft.Submitted); ok && e.Timestamp == 150 {
 			// PAY001's authorization was checked and dropped by now,
 			// and so was its summary: the reference ledger holds it.
-			if s, ok := c.fold.req.sum["PAY001"]; ok || c.fold.req.open["PAY001"] != nil {
-				t.Fatalf("before the read, PAY001's summary is %+v (held: %v), open %v; want none", s, ok, c.fold.req.open["PAY001"])
+			if i, ok := c.fold.req.pays.find("PAY001"); ok && (c.fold.req.pays.slots[i].hasSum || c.fold.req.pays.slots[i].pl != nil) {
+				sl := c.fold.req.pays.slots[i]
+				t.Fatalf("before the read, PAY001's summary is %+v (held: %v), open %v; want none", sl.sum, sl.hasSum, sl.pl)
 			}
 			if r := c.RetainedPayments(); r.Summaries > 40 || r.Open+r.Ops > 40 {
 				t.Fatalf("before the read, %+v: want at most a window's worth", r)
