@@ -12,7 +12,7 @@ import (
 // pointers, are different dynamic types of event.
 type tagEv[T any] struct{ n int }
 
-func (tagEv[T]) Name() string                       { return "tag" }
+func (tagEv[T]) Name() string                      { return "tag" }
 func (e tagEv[T]) AppendCanonical(b []byte) []byte { return append(b, byte(e.n)) }
 
 // tagEvent returns an event of one of 20 dynamic types, by n mod 20.
