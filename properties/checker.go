@@ -62,7 +62,7 @@ var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvarian
 // events; the others read only the protocol-neutral events of sim/events
 // and apply to any protocol. Accountability also has HotStuff rules and
 // is judged for HotStuff runs too.
-var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Timeliness, ArrivalOrder, ViewChangeCause, Accountability}
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Timeliness, ArrivalOrder, ViewChangeCause, NewViewWait, Accountability}
 
 // Violation is one broken property.
 type Violation struct {
@@ -146,6 +146,12 @@ type Options struct {
 	// backward jump of one clock (see clockStretch).
 	ClockSlow float64
 	ClockBack time.Duration
+	// ClockFast (at most 1; 0 counts as 1) is how much the fastest clock
+	// shortens a timer, and ClockForward the longest total forward jump
+	// of one clock (a timer whose deadline it skips fires at once): the
+	// minimum wait of NewViewWait (see clockShrink).
+	ClockFast    float64
+	ClockForward time.Duration
 	// Ledgers, when set, is the SnapshotCache of the run's replicas
 	// (cluster.Config.Ledgers): the reference ledger then shares their
 	// states, adopting the result and trie of an operation a replica

@@ -140,7 +140,7 @@ type Replica struct {
 	askedView    uint64 // view+1 for which this replica asked for the NEW-VIEW
 	lagTimerOn   bool
 	entering     bool  // inside enterView: no proposals yet
-	lateVC       []int // VIEW-CHANGEs for the current view received after entering it, per replica
+	lateVC       []int // VIEW-CHANGEs for the current view received after entering it, per replica (saturates at 2)
 
 	// store is the modelled stable storage (nil: none, only crashes of
 	// kind keep); dirty is what the current step changed that it holds.
@@ -792,9 +792,14 @@ func (r *Replica) futureCap() int { return 4*int(r.l) + 8 }
 // its signature (and, for a PRE-PREPARE, its digest and requests) verify,
 // and while its sender has fewer than futureCap messages buffered: a
 // Byzantine sender can neither fill the buffer nor make the replica ask
-// for a NEW-VIEW with forged messages.
+// for a NEW-VIEW with forged messages. A message already buffered from the
+// same sender is not buffered again (a network may duplicate messages:
+// receiving one twice leaves the state as once).
 func (r *Replica) bufferFuture(from sim.NodeID, m sim.Message, view uint64) {
 	if from < 0 || int(from) >= r.n || r.futureCount[from] >= r.futureCap() {
+		return
+	}
+	if !brokenFutureDup && r.buffered(from, m) {
 		return
 	}
 	switch m := m.(type) {
@@ -813,6 +818,37 @@ func (r *Replica) bufferFuture(from sim.NodeID, m sim.Message, view uint64) {
 		r.futureFrom[from] = view
 		r.checkLaggingView(false)
 	}
+}
+
+// brokenFutureDup buffers a future-view message again each time it is
+// received (tests).
+var brokenFutureDup bool
+
+// buffered reports whether m, or a message with the same canonical
+// encoding, is buffered from sender from.
+func (r *Replica) buffered(from sim.NodeID, m sim.Message) bool {
+	for _, fm := range r.future {
+		if fm.from == from && sameMessage(fm.msg, m, &r.buf) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameMessage reports whether a and b are one message: the same value, or
+// of one type with the same canonical encoding (buf is scratch).
+func sameMessage(a, b sim.Message, buf *[]byte) bool {
+	if a == b {
+		return true
+	}
+	if a.Type() != b.Type() {
+		return false
+	}
+	x := a.AppendCanonical((*buf)[:0])
+	n := len(x)
+	x = b.AppendCanonical(x)
+	*buf = x
+	return string(x[:n]) == string(x[n:])
 }
 
 // normalCaseOK decides whether a message of view v, seq n is processed now;
