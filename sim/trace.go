@@ -43,6 +43,16 @@ type tracer struct {
 
 	types [256]uint64 // nameHash of each message type's name (0: not yet)
 	names nameCache
+
+	// When a sink filters events by type (see EventSink): the event sinks
+	// of each dynamic type of event seen, by the type's itab, with a
+	// direct-mapped cache in front of the map.
+	evFilter bool
+	evSinks  map[unsafe.Pointer][]Sink
+	evCache  [16]struct {
+		tab   unsafe.Pointer
+		sinks []Sink
+	}
 }
 
 const hashInit = 0x243f6a8885a308d3 // pi, hexadecimal digits
@@ -57,6 +67,12 @@ func (t *tracer) init(hash *uint64, sinks []Sink) {
 			if ks, ok := s.(KindSink); !ok || ks.Wants(RecordKind(k)) {
 				t.sinks[k] = append(t.sinks[k], s)
 			}
+		}
+	}
+	for _, s := range t.sinks[RecEvent] {
+		if _, ok := s.(EventSink); ok {
+			t.evFilter = true
+			t.evSinks = make(map[unsafe.Pointer][]Sink)
 		}
 	}
 	for _, s := range t.sinks[RecSend] {
@@ -131,6 +147,9 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 	}
 	*t.hash = h
 	sinks := t.sinks[kind]
+	if ev != nil && t.evFilter {
+		sinks = t.eventSinks(ev)
+	}
 	if t.copies {
 		if kind == RecSend && t.prevSend && from == t.prevFrom && now == t.prevAt && sameValue(m, t.prevMsg) {
 			sinks = t.copySinks // a later copy of a multicast
@@ -153,6 +172,28 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 	t.hasLocal = false
 	t.seq++
 	return t.seq - 1
+}
+
+// eventSinks returns the event sinks that take ev (see EventSink), asking
+// them once per dynamic type of event.
+func (t *tracer) eventSinks(ev Event) []Sink {
+	type iface struct{ tab, data unsafe.Pointer }
+	tab := (*iface)(unsafe.Pointer(&ev)).tab
+	c := &t.evCache[uintptr(tab)>>3&15]
+	if c.tab == tab {
+		return c.sinks
+	}
+	sinks, ok := t.evSinks[tab]
+	if !ok {
+		for _, s := range t.sinks[RecEvent] {
+			if es, ok := s.(EventSink); !ok || es.WantsEvent(ev) {
+				sinks = append(sinks, s)
+			}
+		}
+		t.evSinks[tab] = sinks
+	}
+	c.tab, c.sinks = tab, sinks
+	return sinks
 }
 
 // typeHash returns nameHash of t's name, computed once per type.
