@@ -492,15 +492,47 @@ func TestPaySumRoundTrip(t *testing.T) {
 // replica and one for the log would: a replica's first confirm seq (also
 // when replicas confirmed at different seqs, or ids of 64 and more), the
 // log's, and a wiped replica's confirms forgotten while the others' stay;
-// for short (packed) and long ids.
+// for short (packed) and long ids. confirmReplica and confirmLog report a
+// second confirm with the first's seq. It fails with brokenConfirmWord.
 func TestConfirmTable(t *testing.T) {
+	if err := confirmTableDiff(); err != nil {
+		t.Fatal(err)
+	}
+	brokenConfirmWord = true
+	defer func() { brokenConfirmWord = false }()
+	err := confirmTableDiff()
+	if err == nil {
+		t.Fatal("brokenConfirmWord: no difference found")
+	}
+	t.Logf("brokenConfirmWord: %v", err)
+}
+
+// confirmTableDiff runs TestConfirmTable's comparison: the first
+// difference found.
+func confirmTableDiff() error {
 	var ct confirmTable
 	ct.reset()
 	want, wantLog := map[confirmKey]uint64{}, map[string]uint64{}
+	var diff error
+	note := func(what string, got uint64, twice bool, w uint64, ok bool) {
+		if diff == nil && (twice != ok || twice && got != w) {
+			diff = fmt.Errorf("%s: first %d %v, want %d %v", what, got, twice, w, ok)
+		}
+	}
 	set := func(r int, id string, seq uint64) {
-		if _, ok := want[confirmKey{id, r}]; !ok {
+		w, ok := want[confirmKey{id, r}]
+		s0, twice := ct.confirmReplica(r, id, seq)
+		note(fmt.Sprintf("replica %d confirms %s at %d", r, id, seq), s0, twice, w, ok)
+		if !ok {
 			want[confirmKey{id, r}] = seq
-			ct.setReplica(r, id, seq)
+		}
+	}
+	setLog := func(id string, seq uint64) {
+		w, ok := wantLog[id]
+		s0, twice := ct.confirmLog(id, seq)
+		note(fmt.Sprintf("the log confirms %s at %d", id, seq), s0, twice, w, ok)
+		if !ok {
+			wantLog[id] = seq
 		}
 	}
 	// Ids of 15 bytes and less are packed keys, longer ones strings: idOf
@@ -522,44 +554,35 @@ func TestConfirmTable(t *testing.T) {
 		set(i%5, id, uint64(i/3))
 		set(22+i%2, id, uint64(i/3)) // the last packed replica id and the first not packed
 		set(70+i%3, id, uint64(i))
-		if _, ok := wantLog[id]; !ok && i%4 == 0 {
-			wantLog[id] = uint64(i)
-			ct.setLog(id, uint64(i))
+		if i%4 == 0 {
+			setLog(id, uint64(i))
 		}
 	}
 	check := func() {
-		t.Helper()
 		for i := 0; i < 37; i++ {
 			id := idOf(i)
 			for _, r := range []int{0, 1, 2, 3, 4, 5, 22, 23, 70, 71, 72} {
-				s, ok := ct.replica(r, id)
+				s, ok := ct.replicaAt(r, id, ct.find(id))
 				ws, wok := want[confirmKey{id, r}]
-				if ok != wok || s != ws {
-					t.Fatalf("replica %d, %s: %d %v, want %d %v", r, id, s, ok, ws, wok)
-				}
+				note(fmt.Sprintf("replica %d, %s", r, id), s, ok, ws, wok)
 			}
 		}
 	}
 	// seqs too large to pack, for the log and a replica
 	huge := uint64(1)<<40 + 5 // wraps to 5 if packed
 	set(1, "HUGE", huge)
-	ct.setLog("HUGE", huge+1)
-	wantLog["HUGE"] = huge + 1
-	if s, ok := ct.replica(1, "HUGE"); !ok || s != huge {
-		t.Errorf("replica 1, HUGE: %d %v, want %d", s, ok, huge)
-	}
+	setLog("HUGE", huge+1)
+	s, ok := ct.replicaAt(1, "HUGE", ct.find("HUGE"))
+	note("replica 1, HUGE", s, ok, huge, true)
 	check()
 	for i := 0; i < 40; i++ {
 		id := idOf(i)
-		s, ok := ct.log(id)
+		s, ok := ct.logAt(id, ct.find(id))
 		ws, wok := wantLog[id]
-		if ok != wok || s != ws {
-			t.Errorf("log %s = %d %v, want %d %v", id, s, ok, ws, wok)
-		}
+		note("log "+id, s, ok, ws, wok)
 	}
-	if s, ok := ct.log("HUGE"); !ok || s != huge+1 {
-		t.Errorf("log HUGE = %d %v, want %d", s, ok, huge+1)
-	}
+	s, ok = ct.logAt("HUGE", ct.find("HUGE"))
+	note("log HUGE", s, ok, huge+1, true)
 	ct.clearReplica(2)
 	ct.clearReplica(71)
 	ct.clearReplica(22)
@@ -569,6 +592,7 @@ func TestConfirmTable(t *testing.T) {
 		}
 	}
 	check()
+	return diff
 }
 
 // TestSummaryKeptWhileReplayedOpUnfolded: a payment's summary is dropped
