@@ -551,13 +551,32 @@ func walk(n *node, f func(r []byte)) {
 // The input is an injective encoding of the node (the bitmaps say what
 // follows, a record delimits itself), so equal hashes of different tries
 // mean a SHA-256 collision in some node. hashed counts the bytes hashed.
-func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
+// t (nil: none) is the table of the top nodes' child hashes of a trie
+// whose nodes are all immutable, and pos n's place in it (see sumTable):
+// n's children's hashes are then read from the table, not from the
+// children, unless a child is not the one the table has for its slot.
+func hashNode(n *node, buf *[]byte, hashed *int, t *sumTable, pos int) [32]byte {
 	if n.summed() {
 		return n.sum
 	}
-	for _, c := range n.subs {
-		if !c.summed() {
-			hashNode(c, buf, hashed)
+	var es *[16]sumEntry
+	if t != nil && pos < sumPositions {
+		es = &t.e[pos]
+	}
+	ci := 0
+	for occ := n.sub; occ != 0; occ &= occ - 1 {
+		c := n.subs[ci]
+		ci++
+		if es == nil {
+			if !c.summed() {
+				hashNode(c, buf, hashed, nil, 0)
+			}
+			continue
+		}
+		s := bits.TrailingZeros16(occ)
+		if e := &es[s]; e.c != c && (!brokenSumTable || e.c == nil) {
+			e.sum = hashNode(c, buf, hashed, t, pos*16+1+s)
+			e.c = c
 		}
 	}
 	b := append((*buf)[:0], 'N', byte(n.occ>>8), byte(n.occ), byte(n.sub>>8), byte(n.sub))
@@ -566,13 +585,15 @@ func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
 	} else {
 		off, ci := 0, 0
 		for occ := n.occ; occ != 0; occ &= occ - 1 {
-			if bit := occ & -occ; n.sub&bit != 0 {
-				b = append(b, n.subs[ci].sum[:]...)
-				ci++
-			} else {
+			if bit := occ & -occ; n.sub&bit == 0 {
 				end := recEnd(n.recs, off)
 				b = append(b, n.recs[off:end]...)
 				off = end
+			} else if es != nil {
+				b = append(b, es[bits.TrailingZeros16(bit)].sum[:]...)
+			} else {
+				b = append(b, n.subs[ci].sum[:]...)
+				ci++
 			}
 		}
 	}
@@ -580,6 +601,37 @@ func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
 	n.sum = sha256.Sum256(b)
 	*buf = b
 	return n.sum
+}
+
+// sumPositions is the number of places in a sumTable: the nodes of depth
+// 0, 1 and 2 (1 + 16 + 256), whose children (up to 4,096 nodes at depth 3
+// in a large ledger) are hashed mostly long ago and sit in memory no cache
+// holds any more.
+const sumPositions = 1 + 16 + 256
+
+// sumTable holds, for each place of the trie's top levels (a node at depth
+// < 3, by the slots of the path to it: the root is place 0 and the child
+// in slot s of place p is place 16p+1+s), the last hash computed of the
+// child node in each slot, with the node. A Digest after a few changes so
+// reads the hashes of the unchanged children of the nodes it hashes from
+// 640 contiguous bytes per node instead of one cache miss per child, the
+// cost of a large ledger's Digest. An entry whose node is not the child in
+// its slot is only unused (an older or another state's child); so the
+// table holds for any trie whose nodes never change, which is every trie
+// of the ledgers sharing a SnapshotCache (it is the cache's).
+type sumTable struct {
+	e [sumPositions][16]sumEntry
+}
+
+// brokenSumTable makes hashNode take any child hash a sumTable has for a
+// slot, whatever node it was computed for (tests show that digests of
+// other branches and of older states are then wrong).
+var brokenSumTable bool
+
+// sumEntry is a child node and its Merkle hash.
+type sumEntry struct {
+	c   *node
+	sum [32]byte
 }
 
 // appendRecord appends p's snapshot record: uvarint(len(id)) id state
