@@ -84,20 +84,21 @@ func less(ha uint64, a string, hb uint64, b string) bool {
 // the child nodes and recs the payments' records, each in slot order. A
 // node other than the root has at least two payments below it.
 type node struct {
-	// sum is the node's Merkle hash (see hashNode), computed on the first
-	// Digest that needs it; all zero in its first 8 bytes: not computed
-	// (see summed). It is a cache: it never changes once set, the node
-	// being immutable (an owned node's is cleared when put changes it).
-	// It comes first so that the hash of a child, which hashNode reads
-	// for every child of a node it hashes, is in one cache line for most
-	// nodes' addresses.
-	sum      [32]byte
 	occ, sub uint16
 	// own is the owner that may change the node in place (nil: nobody);
 	// an owned node's subs and recs are its own, never shared.
 	own  *owner
 	subs []*node
 	recs []byte
+	// sum is the node's Merkle hash (see hashNode), computed on the first
+	// Digest that needs it; all zero in its first 8 bytes: not computed
+	// (see summed). It is a cache: it never changes once set, the node
+	// being immutable (an owned node's is cleared when put changes it).
+	// It comes after the fields a search reads (find, seek.find), which
+	// so share the node's first 64 bytes, mostly one cache line; the
+	// hash, which hashNode reads of the children of a node it hashes,
+	// spans as many cache lines at offset 64 as it would at offset 0.
+	sum [32]byte
 }
 
 // summed reports whether n.sum is set. A hash whose first 8 bytes are
@@ -287,7 +288,7 @@ func (s *seek) put(root *node, h uint64, id string, rec []byte, key func([]byte)
 	d := s.depth
 	n, bit := s.path[d].n, s.path[d].bit
 	// s.other: the record's slot becomes a child node (pair, below).
-	c, mine := n.writable(own, s.other)
+	c, mine := n.writable(own, s.other, len(rec))
 	switch {
 	case s.found:
 		c.recs = splice(c.recs, s.off, s.end, rec, mine)
@@ -325,13 +326,22 @@ func (s *seek) put(root *node, h uint64, id string, rec []byte, key func([]byte)
 }
 
 // writable returns the node that put and putDeep change in n's place, and
-// whether it is n itself: n, its hash cleared, when own owns it; else a new
-// node owned by own with n's slots, children and (shared until changed)
-// records, with room for one more child when grow.
-func (n *node) writable(own *owner, grow bool) (c *node, mine bool) {
+// whether its records are its own, to change in place: n, its hash
+// cleared, when own owns it; else a new node owned by own with n's slots,
+// children and records, with room for one more child when grow. A new
+// node without children (a leaf, the most common place of a payment) gets
+// a copy of n's records with room for extra more bytes, in its own
+// allocation (newLeaf); any other shares n's records until they change.
+func (n *node) writable(own *owner, grow bool, extra int) (c *node, mine bool) {
 	if own != nil && n.own == own {
 		n.sum = [32]byte{}
 		return n, true
+	}
+	if n.sub == 0 && !grow {
+		c = newLeaf(len(n.recs) + extra)
+		c.occ, c.own = n.occ, own
+		c.recs = append(c.recs, n.recs...)
+		return c, true
 	}
 	k := len(n.subs)
 	if grow {
@@ -358,7 +368,7 @@ func putDeep(n *node, d int, h uint64, id string, rec []byte, key func([]byte) u
 		off := n.recOff(bit)
 		other = string(recID(n.recs[off:recEnd(n.recs, off)])) != id
 	}
-	c, mine := n.writable(own, other)
+	c, mine := n.writable(own, other, len(rec))
 	switch {
 	case n.occ&bit == 0:
 		off := c.recOff(bit)
@@ -468,18 +478,69 @@ func newNode(k int) *node {
 	return &x.n
 }
 
+// newLeaf returns an empty node for records alone (no child nodes) whose
+// recs, empty, has room for size bytes: for up to 160 bytes (a few
+// records) in the node's allocation, so that a leaf costs one allocation,
+// not two, and a search finds the records beside the fields it read
+// first.
+func newLeaf(size int) *node {
+	switch {
+	case size <= 32:
+		x := new(struct {
+			n node
+			b [32]byte
+		})
+		x.n.recs = x.b[:0]
+		return &x.n
+	case size <= 64:
+		x := new(struct {
+			n node
+			b [64]byte
+		})
+		x.n.recs = x.b[:0]
+		return &x.n
+	case size <= 96:
+		x := new(struct {
+			n node
+			b [96]byte
+		})
+		x.n.recs = x.b[:0]
+		return &x.n
+	case size <= 128:
+		x := new(struct {
+			n node
+			b [128]byte
+		})
+		x.n.recs = x.b[:0]
+		return &x.n
+	case size <= 160:
+		x := new(struct {
+			n node
+			b [160]byte
+		})
+		x.n.recs = x.b[:0]
+		return &x.n
+	}
+	return &node{recs: make([]byte, 0, size)}
+}
+
 // pair returns the trie at depth d that holds just the records a (key ha)
 // and b (key hb, id bid), of distinct ids, its nodes owned by own.
 func pair(d int, ha uint64, a []byte, hb uint64, bid string, b []byte, own *owner) *node {
 	sa, sb := nibble(ha, recID(a), d), nibble(hb, bid, d)
 	if sa == sb {
-		return &node{occ: 1 << sa, sub: 1 << sa, own: own, subs: []*node{pair(d+1, ha, a, hb, bid, b, own)}}
+		n := newNode(1)
+		n.occ, n.sub, n.own = 1<<sa, 1<<sa, own
+		n.subs = append(n.subs, pair(d+1, ha, a, hb, bid, b, own))
+		return n
 	}
 	if sa > sb {
 		sa, sb, a, b = sb, sa, b, a
 	}
-	recs := make([]byte, 0, len(a)+len(b))
-	return &node{occ: 1<<sa | 1<<sb, own: own, recs: append(append(recs, a...), b...)}
+	n := newLeaf(len(a) + len(b))
+	n.occ, n.own = 1<<sa|1<<sb, own
+	n.recs = append(append(n.recs, a...), b...)
+	return n
 }
 
 // build returns the trie at depth d holding the records rs, whose keys are
@@ -503,13 +564,16 @@ func build(d int, rs [][]byte, hs []uint64, own *owner) *node {
 		occ |= 1 << s
 		ends[k], i = j, j
 	}
-	n := &node{occ: occ, own: own}
-	if subs > 0 {
-		n.subs = make([]*node, 0, subs)
+	var n *node
+	if subs == 0 {
+		n = newLeaf(size)
+	} else {
+		n = newNode(subs)
+		if size > 0 {
+			n.recs = make([]byte, 0, size)
+		}
 	}
-	if size > 0 {
-		n.recs = make([]byte, 0, size)
-	}
+	n.occ, n.own = occ, own
 	for g, i := 0, 0; g < k; g++ {
 		j := ends[g]
 		if j == i+1 {
