@@ -81,10 +81,14 @@ func (q *eventQueue) insert(e *event) {
 		a, q.lo = a[:n], 0
 	}
 	a = append(a, event{})
+	lo, at := q.lo, e.at // locals: the stores below may alias q and e
 	i := len(a) - 1
-	for i > q.lo && e.at < a[i-1].at {
-		a[i] = a[i-1]
-		i--
+	for ; i > lo; i-- {
+		p := &a[i-1]
+		if p.at <= at {
+			break
+		}
+		a[i] = *p
 	}
 	a[i] = *e
 	q.h.a = a

@@ -214,10 +214,10 @@ var _ = [1]int{}[shapeRecent-1<<shapeRecentBits]
 // before names whose first places collide had a place each.
 var brokenShapeProbes = false
 
-// recentFor returns the place of name in recent: the one holding it among
-// its shapeProbes places, else the first of them that is free, else its
-// first place.
-func (t *shapeTable) recentFor(name string) int {
+// recentFor returns the place of name in recent and true when it holds
+// name: the one holding it among its shapeProbes places, else the first of
+// them that is free, else its first place.
+func (t *shapeTable) recentFor(name string) (int, bool) {
 	h := int(((uint64(uintptr(unsafe.Pointer(unsafe.StringData(name)))) + uint64(len(name))) * 0x9e3779b97f4a7c15) >> (64 - shapeRecentBits))
 	free, probes := -1, shapeProbes
 	if brokenShapeProbes {
@@ -230,22 +230,23 @@ func (t *shapeTable) recentFor(name string) int {
 			if free < 0 {
 				free = j
 			}
-		} else if r.name == name {
-			return j
+		} else if len(r.name) == len(name) && (unsafe.StringData(r.name) == unsafe.StringData(name) || r.name == name) {
+			return j, true
 		}
 	}
 	if free >= 0 {
-		return free
+		return free, false
 	}
-	return h
+	return h, false
 }
 
 // id returns the id of (name, shape) and whether it is new (to be defined
 // in the trace). Ids count from 1; a new id 1 after others starts a new
 // table (see maxShapes).
 func (t *shapeTable) id(name string, shape []byte) (uint64, bool) {
-	r := &t.recent[t.recentFor(name)]
-	if r.gen == t.gen+1 && r.name == name && string(r.shape) == string(shape) {
+	j, held := t.recentFor(name)
+	r := &t.recent[j]
+	if held && string(r.shape) == string(shape) {
 		return r.id, false
 	}
 	if t.ids == nil {
@@ -258,7 +259,8 @@ func (t *shapeTable) id(name string, shape []byte) (uint64, bool) {
 		if len(t.ids) >= maxShapes {
 			clear(t.ids)
 			t.gen++ // every recent entry is stale
-			r = &t.recent[t.recentFor(name)]
+			j, _ = t.recentFor(name)
+			r = &t.recent[j]
 		}
 		id = uint64(len(t.ids) + 1)
 		t.ids[string(t.key)] = id

@@ -252,7 +252,8 @@ func shapeCollisionLookups(t *testing.T) int {
 			id    uint64
 			gen   uint64
 		}{}
-		return tab.recentFor(name)
+		j, _ := tab.recentFor(name)
+		return j
 	}
 	names := []string{}
 	byPlace := map[int]string{}

@@ -1162,7 +1162,8 @@ func (r *Replica) executeEntry(e *entry) {
 	obsolete := false // some pending request of a client answered here may be obsolete
 	for i, q := range pp.Batch {
 		key := mkReqKey(q.Client, q.Timestamp)
-		if r.rules.checkTimestamps && r.executedReq(q) {
+		last := r.lastReply[q.Client]
+		if r.rules.checkTimestamps && last != nil && q.Timestamp <= last.Timestamp { // executedReq
 			r.probe(ProbeDupExecution)
 			r.delPending(key)
 			continue
@@ -1176,14 +1177,16 @@ func (r *Replica) executeEntry(e *entry) {
 		res := r.sm.Execute(q.Op)
 		rep := r.allocs.reply.new()
 		*rep = Reply{View: r.view, Timestamp: q.Timestamp, Client: q.Client, Replica: r.id, Result: res}
-		if _, ok := r.lastReply[q.Client]; !ok {
+		if last == nil { // a first reply (lastReply holds no nil)
 			i := sort.Search(len(r.replyClients), func(i int) bool { return r.replyClients[i] >= q.Client })
 			r.replyClients = slices.Insert(r.replyClients, i, q.Client)
 		}
 		r.lastReply[q.Client] = rep
 		r.delPending(key)
 		obsolete = obsolete || r.hasPending(q.Client)
-		delete(r.inLog, key)
+		if len(r.inLog) > 0 { // only a primary's holds requests
+			delete(r.inLog, key)
+		}
 		r.out.Send(q.Client, rep)
 		ev := r.allocs.executed.new()
 		*ev = Executed{Replica: r.id, View: e.view, Seq: e.seq, Index: i, Digest: pp.Digest,
@@ -1215,10 +1218,11 @@ func (r *Replica) addPending(key reqKey, q *Request) {
 
 // delPending removes key from pending, if there.
 func (r *Replica) delPending(key reqKey) {
-	if _, ok := r.pending[key]; !ok {
+	n := len(r.pending)
+	delete(r.pending, key) // one map operation: whether key was there shows in the length
+	if len(r.pending) == n {
 		return
 	}
-	delete(r.pending, key)
 	if c := int(key.client); c >= 0 && c < len(r.pendingOf) {
 		r.pendingOf[c]--
 	}
