@@ -45,15 +45,20 @@ type tracer struct {
 	names nameCache
 
 	// When a sink filters events by type (see EventSink): the event sinks
-	// of each dynamic type of event seen, by the type's itab, with a
-	// direct-mapped cache in front of the map.
+	// of each dynamic type of event seen, by the type's itab, in an
+	// open-addressing table of evSlots slots filled up to half (evTypes
+	// types), then in the map evMore.
 	evFilter bool
-	evSinks  map[unsafe.Pointer][]Sink
-	evCache  [16]struct {
+	evTypes  int
+	evTab    [evSlots]struct {
 		tab   unsafe.Pointer
 		sinks []Sink
 	}
+	evMore map[unsafe.Pointer][]Sink
 }
+
+// evSlots is the size of the tracer's table of event types.
+const evSlots = 64
 
 const hashInit = 0x243f6a8885a308d3 // pi, hexadecimal digits
 
@@ -72,7 +77,6 @@ func (t *tracer) init(hash *uint64, sinks []Sink) {
 	for _, s := range t.sinks[RecEvent] {
 		if _, ok := s.(EventSink); ok {
 			t.evFilter = true
-			t.evSinks = make(map[unsafe.Pointer][]Sink)
 		}
 	}
 	for _, s := range t.sinks[RecSend] {
@@ -179,20 +183,39 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 func (t *tracer) eventSinks(ev Event) []Sink {
 	type iface struct{ tab, data unsafe.Pointer }
 	tab := (*iface)(unsafe.Pointer(&ev)).tab
-	c := &t.evCache[uintptr(tab)>>3&15]
-	if c.tab == tab {
-		return c.sinks
+	i := int(uint64(uintptr(tab)) * 0x9e3779b97f4a7c15 >> 58) // 6 bits: evSlots
+	if e := &t.evTab[i]; e.tab == tab {
+		return e.sinks
 	}
-	sinks, ok := t.evSinks[tab]
-	if !ok {
-		for _, s := range t.sinks[RecEvent] {
-			if es, ok := s.(EventSink); !ok || es.WantsEvent(ev) {
-				sinks = append(sinks, s)
-			}
+	return t.moreEventSinks(ev, tab, i)
+}
+
+// moreEventSinks is eventSinks past the first slot i of ev's type tab.
+func (t *tracer) moreEventSinks(ev Event, tab unsafe.Pointer, i int) []Sink {
+	for t.evTab[i].tab != nil {
+		if t.evTab[i].tab == tab {
+			return t.evTab[i].sinks
 		}
-		t.evSinks[tab] = sinks
+		i = (i + 1) % evSlots
 	}
-	c.tab, c.sinks = tab, sinks
+	sinks, ok := t.evMore[tab]
+	if ok {
+		return sinks
+	}
+	for _, s := range t.sinks[RecEvent] {
+		if es, ok := s.(EventSink); !ok || es.WantsEvent(ev) {
+			sinks = append(sinks, s)
+		}
+	}
+	if t.evTypes < evSlots/2 {
+		t.evTab[i].tab, t.evTab[i].sinks = tab, sinks
+		t.evTypes++
+	} else {
+		if t.evMore == nil {
+			t.evMore = make(map[unsafe.Pointer][]Sink)
+		}
+		t.evMore[tab] = sinks
+	}
 	return sinks
 }
 
