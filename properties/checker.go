@@ -62,7 +62,7 @@ var SafetyProperties = []string{Agreement, TotalOrder, Integrity, LedgerInvarian
 // events; the others read only the protocol-neutral events of sim/events
 // and apply to any protocol. Accountability also has HotStuff rules and
 // is judged for HotStuff runs too.
-var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Timeliness, ArrivalOrder, ViewChangeCause, Accountability}
+var PBFTProperties = []string{PreparedUnique, PrepareOnce, PrePrepareOnce, NewViewO, LocalQuorum, Timeliness, ArrivalOrder, ViewChangeCause, NewViewWait, Accountability}
 
 // Violation is one broken property.
 type Violation struct {
@@ -146,6 +146,12 @@ type Options struct {
 	// backward jump of one clock (see clockStretch).
 	ClockSlow float64
 	ClockBack time.Duration
+	// ClockFast (at most 1; 0 counts as 1) is how much the fastest clock
+	// shortens a timer, and ClockForward the longest total forward jump
+	// of one clock (a timer whose deadline it skips fires at once): the
+	// minimum wait of NewViewWait (see clockShrink).
+	ClockFast    float64
+	ClockForward time.Duration
 	// Ledgers, when set, is the SnapshotCache of the run's replicas
 	// (cluster.Config.Ledgers): the reference ledger then shares their
 	// states, adopting the result and trie of an operation a replica
@@ -223,7 +229,7 @@ type logEntry struct {
 	req     Request
 	by      sim.NodeID // first correct replica that executed it
 	result  string     // result from the reference replay ("" until replayed)
-	pay     string     // paymentOf(req.Op), set with result
+	slot    int32      // its payment's slot in fold.req.pays, set with result
 	ok      bool       // result is set
 	present bool       // executed by some correct replica (a batch may have holes)
 }
@@ -287,7 +293,7 @@ func (c *Checker) submittedReq(k clientStamp) bool {
 
 type submission struct {
 	req      Request
-	pay      string // paymentOf(req.Op)
+	slot     int32 // the slot of paymentOf(req.Op) in fold.req.pays
 	at       sim.Time
 	accepted bool
 	acceptAt sim.Time
@@ -1152,7 +1158,7 @@ func (c *Checker) submitted(now sim.Time, client sim.NodeID, e events.Submission
 		at = now
 	}
 	rq.sub = int32(len(c.subs))
-	c.subs = append(c.subs, submission{req: req, pay: paymentOf(req.Op), at: at})
+	c.subs = append(c.subs, submission{req: req, slot: c.fold.req.pays.intern(paymentOf(req.Op)), at: at})
 }
 
 func (c *Checker) accepted(now sim.Time, client sim.NodeID, e events.Acceptance) {
@@ -1164,7 +1170,7 @@ func (c *Checker) accepted(now sim.Time, client sim.NodeID, e events.Acceptance)
 		// Accepted without a Submitted event (e.g. a synthetic stream).
 		rq.sub = int32(len(c.subs))
 		at := e.SubmittedAt
-		c.subs = append(c.subs, submission{req: Request{client, e.Timestamp, e.Op}, pay: paymentOf(e.Op), at: at, accepted: true, acceptAt: now, result: e.Result})
+		c.subs = append(c.subs, submission{req: Request{client, e.Timestamp, e.Op}, slot: c.fold.req.pays.intern(paymentOf(e.Op)), at: at, accepted: true, acceptAt: now, result: e.Result})
 	}
 	a := acceptance{client: client, ts: e.Timestamp, op: e.Op, result: e.Result, at: now}
 	if !c.checkAccepted(a, false) {
@@ -1246,11 +1252,9 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e events.Execution) {
 				Detail: fmt.Sprintf("replica %d executed %q (client %d, timestamp %d) that the client never issued", from, e.Op, e.Client, e.Timestamp)})
 		}
 		if id, ok := confirmID(e.Op, e.Result); ok {
-			if s0, twice := c.confirms.replica(int(from), id); twice {
+			if s0, twice := c.confirms.confirmReplica(int(from), id, e.Seq); twice {
 				c.violate(Violation{Property: LedgerInvariant, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
 					Detail: fmt.Sprintf("replica %d confirmed payment %s at seq %d and again at seq %d", from, id, s0, e.Seq)})
-			} else {
-				c.confirms.setReplica(int(from), id, e.Seq)
 			}
 		}
 	}
@@ -1305,13 +1309,13 @@ func (c *Checker) missing(rs *replicaState, seq uint64) string {
 	return ""
 }
 
-// payment returns the payment e's operation is on: cached once the
-// reference replay has executed it.
-func (e *logEntry) payment() string {
-	if e.ok {
-		return e.pay
+// entrySlot returns the slot of log entry e's payment in fold.req.pays
+// (set once the reference replay has executed it).
+func (c *Checker) entrySlot(e *logEntry) int32 {
+	if e.ok && !e.null {
+		return e.slot
 	}
-	return paymentOf(e.req.Op)
+	return c.fold.req.pays.intern(paymentOf(e.req.Op))
 }
 
 func reqString(r Request, null bool) string {
@@ -1349,12 +1353,13 @@ func (c *Checker) replay() {
 			if ent.null {
 				continue
 			}
-			ent.pay = paymentOf(ent.req.Op)
-			pre, preOK := c.refRecord(ent.pay)
-			c.captureStart(ent.pay, pre, preOK) // (linsegment.go)
-			ent.result = c.ref.Execute(ent.req.Op)
-			post, postOK, payErr := c.refExecuted(ent.pay, ent.result, pre, preOK, !c.refBroken)
 			ri := c.req(mkClientStamp(ent.req.Client, ent.req.Timestamp))
+			ent.slot = c.replaySlot(ent, &c.reqs[ri])
+			pay := c.fold.req.pays.slots[ent.slot].id
+			pre, preOK := c.refRecord(pay)
+			c.captureStart(ent.slot, pre, preOK) // (linsegment.go)
+			ent.result = c.ref.Execute(ent.req.Op)
+			post, postOK, payErr := c.refExecuted(pay, ent.result, pre, preOK, !c.refBroken)
 			if rq := &c.reqs[ri]; !rq.replayed {
 				rq.replayed, rq.refRes = true, ent.result
 				if !c.noRefChain && preOK && postOK {
@@ -1362,11 +1367,9 @@ func (c *Checker) replay() {
 				}
 			}
 			if id, ok := confirmID(ent.req.Op, ent.result); ok {
-				if s0, twice := c.confirms.log(id); twice {
+				if s0, twice := c.confirms.confirmLog(id, next); twice {
 					c.violate(Violation{Property: LedgerInvariant, Seq: next,
 						Detail: fmt.Sprintf("the committed log confirms payment %s at seq %d and again at seq %d", id, s0, next)})
-				} else {
-					c.confirms.setLog(id, next)
 				}
 			}
 			// The touched payment in O(1) while the reference ledger is

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"unsafe"
+	"strings"
 
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/events"
@@ -170,7 +170,7 @@ func (c *Checker) foldBelow(p uint64) {
 			if !c.submittedReq(mkClientStamp(e.req.Client, e.req.Timestamp)) {
 				// A faulty node's request: carried along by its payment's
 				// linearizability check (linsegment.go).
-				c.foldOp(e.payment(), linOp{client: int(e.req.Client), input: e.req.Op, pending: true, ret: math.MaxInt64, carried: true}, true)
+				c.foldOp(c.entrySlot(&e), linOp{client: int(e.req.Client), input: e.req.Op, pending: true, ret: math.MaxInt64, carried: true}, true)
 			}
 		}
 		if cap(entries) > 0 {
@@ -181,6 +181,9 @@ func (c *Checker) foldBelow(p uint64) {
 	}
 	f.low, f.logLow = p, max(f.logLow, logTo)
 	c.foldRequests()
+	if f.req.pays.wantSweep() {
+		c.sweepPays()
+	}
 }
 
 // foldSlots drops the (view, seq) slots with seq <= p and compacts c.slots
@@ -279,24 +282,23 @@ type PaymentRetention struct {
 	PeakOpen     int // the most Open after a fold during the run
 	PeakOps      int // the most Ops after a fold during the run
 	Summaries    int // compact summaries of the other payments checked so far
-	SummaryBytes int // their size: the paySum and the id's bytes (the map's own overhead not counted)
+	SummaryBytes int // their size: the paySum and the id's bytes (the table's own overhead not counted)
+	Slots        int // payment ids numbered: those of the above, and those held submissions and log entries refer to (paytab.go)
 }
 
 // RetainedPayments returns what the linearizability check holds for the
 // payments (linsegment.go).
 func (c *Checker) RetainedPayments() PaymentRetention {
 	f := &c.fold.req
-	r := PaymentRetention{Open: len(f.open), Ops: f.openOps(), PeakOpen: f.peakOpen, PeakOps: f.peakOps, Summaries: len(f.sum)}
-	for id := range f.sum {
-		r.SummaryBytes += int(unsafe.Sizeof(paySum{})) + len(id)
-	}
-	return r
+	return PaymentRetention{Open: len(f.pays.open), Ops: f.openOps(), PeakOpen: f.peakOpen, PeakOps: f.peakOps,
+		Summaries: f.pays.nSum, SummaryBytes: f.pays.summaryBytes(), Slots: f.pays.inUse()}
 }
 
 // openOps returns the operations the open payments hold.
 func (f *foldReqState) openOps() int {
 	n := 0
-	for _, pl := range f.open {
+	for _, i := range f.pays.open {
+		pl := f.pays.slots[i].pl
 		n += len(pl.ops) + len(pl.carried)
 	}
 	return n
@@ -326,27 +328,31 @@ type foldReqState struct {
 	clientTs   clientTS    // highest folded timestamp per client
 	late       []Violation // liveness violations of folded requests
 	liveJudged int
-	sum        map[string]paySum  // payments whose checked segments end in one state (linsegment.go)
-	open       map[string]*payLin // payments with an open segment, carried operations or several states
-	free       []*payLin          // payLins to reuse (at most maxFreePayLins)
-	ledgers    *ledgerCache       // ledgers of recently summarised payments (linsegment.go)
-	refRecs    *refRecs           // the reference ledger's records of recently replayed payments (linsegment.go)
-	minCall    map[string]int64   // cutSegments' scratch: first call of an unfolded submission per payment
-	ids        []string           // cutSegments' scratch
-	busy       map[string]bool    // refHolds' scratch: payments in the unfolded replayed log
-	busyBuilt  bool               // busy is built for this fold
-	peakOpen   int                // the most open payments after a fold
-	peakOps    int                // the most operations they held after a fold
-	requests   int                // requests folded
-	blocked    map[sim.NodeID]bool
-	subMap     []int32
-	reqMap     []int32
+	// pays holds, per payment, its summary when its checked segments end
+	// in one state, or its open segment, carried operations or several
+	// states (linsegment.go, paytab.go).
+	pays      payTab
+	free      []*payLin    // payLins to reuse (at most maxFreePayLins)
+	ledgers   *ledgerCache // ledgers of recently summarised payments (linsegment.go)
+	refRecs   *refRecs     // the reference ledger's records of recently replayed payments (linsegment.go)
+	ids       []int32      // cutSegments' scratch
+	cutting   bool         // cutSegments runs: linViolation adds to cutVios
+	cutVios   []cutVio     // the violations cutSegments found (reported at its end, in payment order)
+	busyMark  uint32       // refHolds' scratch: the payments in the unfolded replayed log hold this busyMark
+	busyBuilt bool         // busyMark is set for this fold
+	peakOpen  int          // the most open payments after a fold
+	peakOps   int          // the most operations they held after a fold
+	requests  int          // requests folded
+	blocked   map[sim.NodeID]bool
+	subMap    []int32
+	reqMap    []int32
 }
 
 func (f *foldReqState) reset() {
 	f.clientTs.reset()
-	*f = foldReqState{clientTs: f.clientTs, late: f.late[:0], sum: reuse(f.sum), open: reuse(f.open),
-		minCall: reuse(f.minCall), ids: f.ids[:0], busy: reuse(f.busy), blocked: reuse(f.blocked), subMap: f.subMap[:0], reqMap: f.reqMap[:0],
+	f.pays.reset()
+	*f = foldReqState{clientTs: f.clientTs, late: f.late[:0], pays: f.pays,
+		ids: f.ids[:0], blocked: reuse(f.blocked), subMap: f.subMap[:0], reqMap: f.reqMap[:0],
 		free: f.free, ledgers: f.ledgers, refRecs: f.refRecs}
 	if f.ledgers == nil {
 		f.ledgers = &ledgerCache{}
@@ -476,24 +482,21 @@ func (c *Checker) foldSubmission(s *submission, rq *reqState) {
 	if st := &rq.ref; st.ok && rq.replayed && st.op == s.req.Op && rq.refRes == s.result {
 		op.chain, op.pre, op.post = true, st.pre, st.post
 	}
-	c.foldOp(s.pay, op, false)
+	c.foldOp(s.slot, op, false)
 }
 
 // foldedHistory appends the operations of the open segments and the
 // carried operations, by payment id, to out.
 func (c *Checker) foldedHistory(out []linOp) []linOp {
-	f := &c.fold.req
-	if len(f.open) == 0 {
+	t := &c.fold.req.pays
+	if len(t.open) == 0 {
 		return out
 	}
-	ids := make([]string, 0, len(f.open))
-	for p := range f.open {
-		ids = append(ids, p)
-	}
-	slices.Sort(ids)
-	for _, p := range ids {
-		out = append(out, f.open[p].ops...)
-		out = append(out, f.open[p].carried...)
+	ids := slices.Clone(t.open)
+	slices.SortFunc(ids, func(a, b int32) int { return strings.Compare(t.slots[a].id, t.slots[b].id) })
+	for _, i := range ids {
+		out = append(out, t.slots[i].pl.ops...)
+		out = append(out, t.slots[i].pl.carried...)
 	}
 	return out
 }

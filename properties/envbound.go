@@ -28,8 +28,8 @@ import (
 func clockStretch(c cluster.Config) (slow float64, back time.Duration, forward int) {
 	slow = 1
 	for _, cl := range c.Clocks {
-		scale := 1e6 / (1e6 + cl.DriftPPM)
-		if !(scale > 0) || math.IsInf(scale, 0) { // unreachable after validation
+		scale, ok := driftScale(cl.DriftPPM)
+		if !ok { // unreachable after validation
 			continue
 		}
 		slow = max(slow, scale)
@@ -46,6 +46,37 @@ func clockStretch(c cluster.Config) (slow float64, back time.Duration, forward i
 		forward = max(forward, fw)
 	}
 	return slow, back, forward
+}
+
+// driftScale is the virtual time a clock drifting by ppm parts per million
+// takes per second it reads (ok: a finite positive factor).
+func driftScale(ppm float64) (scale float64, ok bool) {
+	scale = 1e6 / (1e6 + ppm)
+	return scale, scale > 0 && !math.IsInf(scale, 0)
+}
+
+// clockShrink is how much the nodes' clocks can shorten a timer: fast (at
+// most 1) is the fastest clock's factor (a clock that runs ppm parts per
+// million fast ends a timer of d after d*1e6/(1e6+ppm) of virtual time),
+// forward the longest total forward jump of one clock, in virtual time (a
+// timer whose deadline a jump skips fires at once, up to the jump early).
+func clockShrink(c cluster.Config) (fast float64, forward time.Duration) {
+	fast = 1
+	for _, cl := range c.Clocks {
+		scale, ok := driftScale(cl.DriftPPM)
+		if !ok {
+			continue
+		}
+		fast = min(fast, scale)
+		var fw time.Duration
+		for _, j := range cl.Jumps {
+			if j.By > 0 {
+				fw += j.By
+			}
+		}
+		forward = max(forward, time.Duration(float64(fw)*max(scale, 1)))
+	}
+	return fast, forward
 }
 
 // queueBound is the longest a view's largest burst of bytes can occupy a

@@ -17,7 +17,7 @@ import (
 var undoScratch = map[string]bool{
 	"linOps": true, "linIdx": true, "linSorted": true, "linOrder": true, "seqScratch": true, "linSeg": true, "lin": true,
 	"nvSenders": true, "distinct": true, "sigCache": true, "fold.req.ledgers": true, "fold.req.refRecs": true,
-	"fold.req.free": true, "fold.req.minCall": true, "fold.req.ids": true, "fold.req.busy": true, "fold.req.busyBuilt": true,
+	"fold.req.free": true, "fold.req.ids": true, "fold.req.busyMark": true, "fold.req.busyBuilt": true,
 }
 
 // diffFields returns the paths of the fields of two checkers that differ

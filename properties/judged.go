@@ -86,7 +86,7 @@ func (c *Checker) judgements(liveWhy string) []Judgement {
 		out = append(out, j)
 	}
 	if c.tl != nil {
-		out = append(out, c.tlJudgement(), c.orderJudgement(), c.causeJudgement())
+		out = append(out, c.tlJudgement(), c.orderJudgement(), c.causeJudgement(), c.waitJudgement())
 	}
 	out = append(out, Judgement{Property: Accountability, Judged: true})
 	lj := Judgement{Property: Liveness}

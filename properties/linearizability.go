@@ -161,8 +161,8 @@ func (c *Checker) appendHistory(out []linOp) []linOp {
 // from later states with linSearch.exists. Partitions longer than
 // MaxHistory are skipped; a porcupine timeout is not a violation.
 func (c *Checker) linearizable() {
-	f := &c.fold.req
-	if len(c.subs) == 0 && len(f.open) == 0 {
+	t := &c.fold.req.pays
+	if len(c.subs) == 0 && len(t.open) == 0 {
 		return
 	}
 	hist := c.appendHistory(c.linOps[:0])
@@ -198,9 +198,16 @@ func (c *Checker) linearizable() {
 		part := sorted[:n]
 		sorted = sorted[n:]
 		id := part[0].payment
-		pl := f.open[id]
+		var pl *payLin
+		slot, held := t.find(id)
+		if held {
+			pl = t.slots[slot].pl
+		}
 		if pl == nil {
-			pl = &payLin{sum: f.sum[id]}
+			pl = &payLin{}
+			if held {
+				pl.sum = t.slots[slot].sum
+			}
 		}
 		if pl.sum.flags&(sumGaveUp|sumViolated) != 0 {
 			continue // counted when given up or reported
@@ -271,7 +278,10 @@ func (c *Checker) linearizable() {
 				c.linDecided--
 			}
 		case porcupine.Illegal:
-			c.linViolation(id, seg[:nSeg], pl, pl.startStates(id))
+			if !held {
+				slot = t.intern(id)
+			}
+			c.linViolation(slot, seg[:nSeg], pl, pl.startStates(id))
 		default:
 			if !decided {
 				c.linDecided++

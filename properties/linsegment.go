@@ -168,12 +168,9 @@ func sameState(a, b paySum) bool { return a.st == b.st && a.auth == b.auth && a.
 // that state and had executed nothing of it that was not folded (see
 // cutPayment): nothing of it was executed since, so the reference ledger's
 // state of it now is where its next segment starts.
-func (c *Checker) captureStart(id string, s paySum, ok bool) {
-	f := &c.fold.req
-	if _, held := f.open[id]; held {
-		return
-	}
-	if _, held := f.sum[id]; held {
+func (c *Checker) captureStart(slot int32, s paySum, ok bool) {
+	t := &c.fold.req.pays
+	if sl := &t.slots[slot]; sl.pl != nil || sl.hasSum {
 		return
 	}
 	if !ok {
@@ -184,7 +181,7 @@ func (c *Checker) captureStart(id string, s paySum, ok bool) {
 		// given up or violated keeps its summary).
 		s.flags = sumDecided | sumEarlier
 	}
-	f.sum[strings.Clone(id)] = s
+	t.setSum(slot, s)
 }
 
 // startStates returns the states pl's open segment starts from, as
@@ -287,13 +284,13 @@ func describeStates(states []linState) string {
 	return b.String()
 }
 
-// foldOp adds a folded operation of payment id to its open segment (to its
-// carried operations when carried).
-func (c *Checker) foldOp(id string, op linOp, carried bool) {
+// foldOp adds a folded operation of the payment in slot to its open
+// segment (to its carried operations when carried).
+func (c *Checker) foldOp(slot int32, op linOp, carried bool) {
 	f := &c.fold.req
-	pl := f.open[id]
+	pl := f.pays.slots[slot].pl
 	if pl == nil {
-		s := f.sum[id]
+		s := f.pays.slots[slot].sum // (zero when it has none)
 		if s.flags&(sumGaveUp|sumViolated) != 0 {
 			return
 		}
@@ -303,12 +300,11 @@ func (c *Checker) foldOp(id string, op linOp, carried bool) {
 		} else {
 			pl = &payLin{sum: s}
 		}
-		f.open[id] = pl
-		delete(f.sum, id)
+		f.pays.setOpen(slot, pl)
 	}
 	if carried {
 		if len(pl.carried) >= maxCarried {
-			c.giveUp(id, pl, false)
+			c.giveUp(slot, pl, false)
 			return
 		}
 		pl.carried = append(pl.carried, op)
@@ -317,10 +313,9 @@ func (c *Checker) foldOp(id string, op linOp, carried bool) {
 	pl.ops = append(pl.ops, op)
 }
 
-// giveUp stops checking payment id: counted as not checked (too long) or
-// undecided.
-func (c *Checker) giveUp(id string, pl *payLin, undecided bool) {
-	f := &c.fold.req
+// giveUp stops checking the payment in slot: counted as not checked (too
+// long) or undecided.
+func (c *Checker) giveUp(slot int32, pl *payLin, undecided bool) {
 	if pl.sum.flags&sumDecided != 0 {
 		c.linDecided--
 	}
@@ -329,8 +324,7 @@ func (c *Checker) giveUp(id string, pl *payLin, undecided bool) {
 	} else {
 		c.linSkipped++
 	}
-	f.sum[strings.Clone(id)] = paySum{flags: sumGaveUp}
-	delete(f.open, id)
+	c.fold.req.pays.setSum(slot, paySum{flags: sumGaveUp})
 }
 
 // cutSegments checks the open segments that can be cut now: those of
@@ -339,55 +333,78 @@ func (c *Checker) giveUp(id string, pl *payLin, undecided bool) {
 // come, called at or after the current record's time).
 func (c *Checker) cutSegments() {
 	f := &c.fold.req
-	if len(f.open) == 0 {
+	t := &f.pays
+	if len(t.open) == 0 {
 		return
 	}
 	now := int64(c.end)
-	minCall := reuse(f.minCall)
-	f.minCall = minCall
+	// The first call of an unfolded submission per open payment: minCall
+	// where minMark is this mark.
+	mark := t.newMark()
 	for i := range c.subs {
-		p := c.subs[i].pay
-		if _, ok := f.open[p]; !ok {
+		sl := &t.slots[c.subs[i].slot]
+		if sl.pl == nil {
 			continue
 		}
-		if m, ok := minCall[p]; !ok || int64(c.subs[i].at) < m {
-			minCall[p] = int64(c.subs[i].at)
+		if at := int64(c.subs[i].at); sl.minMark != mark || at < sl.minCall {
+			sl.minMark, sl.minCall = mark, at
 		}
 	}
 	ids := f.ids[:0]
-	for id, pl := range f.open {
-		if len(pl.ops) > 0 { // (the others have nothing to cut)
-			ids = append(ids, id)
+	for _, i := range t.open {
+		if len(t.slots[i].pl.ops) > 0 { // (the others have nothing to cut)
+			ids = append(ids, i)
 		}
 	}
-	slices.Sort(ids) // violations in payment order
 	f.ids = ids
-	for _, id := range ids {
-		bound := now
-		if m, ok := minCall[id]; ok {
-			bound = min(bound, m)
+	// The payments in any order (a payment's cut reads and changes only
+	// its own state, and caches), their violations reported in payment
+	// order (as violate keeps the first of equal keys).
+	f.cutting, f.cutVios = true, f.cutVios[:0]
+	for _, i := range ids {
+		sl := &t.slots[i]
+		bound, unfolded := now, sl.minMark == mark
+		if unfolded {
+			bound = min(bound, sl.minCall)
 		}
-		_, unfolded := minCall[id]
-		c.cutPayment(id, f.open[id], bound, unfolded)
+		c.cutPayment(i, sl.pl, bound, unfolded)
 	}
-	clear(ids)
+	f.cutting = false
+	if !brokenCutOrder {
+		slices.SortFunc(f.cutVios, func(a, b cutVio) int { return strings.Compare(a.id, b.id) })
+	}
+	for _, cv := range f.cutVios {
+		c.violate(cv.v)
+	}
+	clear(f.cutVios)
 	f.busyBuilt = false
-	f.peakOpen = max(f.peakOpen, len(f.open))
+	f.peakOpen = max(f.peakOpen, len(t.open))
 	f.peakOps = max(f.peakOps, f.openOps())
 }
 
-// refHolds reports whether the reference ledger holds payment id in state
-// s and no operation of id it executed is in the unfolded committed log.
-func (c *Checker) refHolds(id string, s paySum) bool {
-	r, ok := c.refRecord(id)
+// cutVio is a linearizability violation cutSegments found, of payment id.
+type cutVio struct {
+	id string
+	v  Violation
+}
+
+// brokenCutOrder makes cutSegments report its violations in the order it
+// cut the payments (tests: TestCutViolationsInPaymentOrder must fail).
+var brokenCutOrder = false
+
+// refHolds reports whether the reference ledger holds the payment in slot
+// in state s and no operation of it the reference ledger executed is in the
+// unfolded committed log.
+func (c *Checker) refHolds(slot int32, s paySum) bool {
+	f := &c.fold.req
+	t := &f.pays
+	r, ok := c.refRecord(t.slots[slot].id)
 	if !ok || !sameState(r, s) || c.refBroken {
 		return false
 	}
-	f := &c.fold.req
 	if !f.busyBuilt {
 		f.busyBuilt = true
-		busy := reuse(f.busy)
-		f.busy = busy
+		f.busyMark = t.newMark()
 		for seq := c.fold.logLow + 1; ; seq++ {
 			entries, ok := c.log.get(seq)
 			if !ok {
@@ -395,21 +412,22 @@ func (c *Checker) refHolds(id string, s paySum) bool {
 			}
 			for i := range entries {
 				if e := &entries[i]; e.present && !e.null && e.ok {
-					busy[e.pay] = true
+					t.slots[e.slot].busyMark = f.busyMark
 				}
 			}
 		}
 	}
-	return !f.busy[id]
+	return t.slots[slot].busyMark != f.busyMark
 }
 
 // byCall orders operations by call time.
 func byCall(a, b linOp) int { return cmp.Compare(a.call, b.call) }
 
 // cutPayment checks the longest prefix (by call time) of pl's open segment
-// whose operations all return before the rest, and before bound, are
-// called.
-func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) {
+// (the payment in slot) whose operations all return before the rest, and
+// before bound, are called.
+func (c *Checker) cutPayment(slot int32, pl *payLin, bound int64, unfolded bool) {
+	id := c.fold.req.pays.slots[slot].id
 	ops := pl.ops
 	slices.SortStableFunc(ops, byCall)
 	k, maxRet := 0, int64(math.MinInt64)
@@ -425,13 +443,13 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 	}
 	if k == 0 {
 		if len(ops) > c.opts.MaxHistory {
-			c.giveUp(id, pl, false)
+			c.giveUp(slot, pl, false)
 		}
 		return
 	}
 	seg := ops[:k]
 	if k > c.opts.MaxHistory {
-		c.giveUp(id, pl, false)
+		c.giveUp(slot, pl, false)
 		return
 	}
 	f := &c.fold.req
@@ -455,7 +473,7 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 		} else if good {
 			pl.states = []linState{{snap: string(l.Snapshot())}}
 		} else {
-			c.linViolation(id, seg, pl, []linState{{snap: string(pl.sum.ledgerOf(id).Snapshot())}})
+			c.linViolation(slot, seg, pl, []linState{{snap: string(pl.sum.ledgerOf(id).Snapshot())}})
 			return
 		}
 	} else if pl.states == nil && len(pl.carried) == 0 && c.refOrders(id, seg, pl) {
@@ -476,11 +494,11 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 		c.linSeg = all
 		ends, ok := c.lin.ends(all, len(pl.carried), starts)
 		if !ok {
-			c.giveUp(id, pl, true)
+			c.giveUp(slot, pl, true)
 			return
 		}
 		if len(ends) == 0 {
-			c.linViolation(id, seg, pl, starts)
+			c.linViolation(slot, seg, pl, starts)
 			return
 		}
 		pl.states = ends
@@ -509,10 +527,11 @@ func (c *Checker) cutPayment(id string, pl *payLin, bound int64, unfolded bool) 
 		// reference replays notes that state again: captureStart). A
 		// payment that does not exist keeps its record: captureStart could
 		// not tell it from one never seen, and would count it again.
-		if unfolded || pl.sum.st == 0 || !c.refHolds(id, pl.sum) {
-			f.sum[strings.Clone(id)] = pl.sum
+		if unfolded || pl.sum.st == 0 || !c.refHolds(slot, pl.sum) {
+			f.pays.setSum(slot, pl.sum)
+		} else {
+			f.pays.clearOpen(slot)
 		}
-		delete(f.open, id)
 		if cap(pl.ops) <= 8 && len(f.free) < maxFreePayLins {
 			clear(pl.ops[:cap(pl.ops)])
 			f.free = append(f.free, pl)
@@ -749,9 +768,10 @@ func (w *refOrderWalk) walk(done uint8, st paySum) bool {
 	return true
 }
 
-// linViolation reports that payment id's segment seg has no linearization
-// from the states starts, and stops checking the payment.
-func (c *Checker) linViolation(id string, seg []linOp, pl *payLin, starts []linState) {
+// linViolation reports that the segment seg of the payment in slot has no
+// linearization from the states starts, and stops checking the payment.
+func (c *Checker) linViolation(slot int32, seg []linOp, pl *payLin, starts []linState) {
+	id := c.fold.req.pays.slots[slot].id
 	var clients []sim.NodeID
 	for i := range seg {
 		clients = appendUnique(clients, sim.NodeID(seg[i].client))
@@ -768,12 +788,16 @@ func (c *Checker) linViolation(id string, seg []linOp, pl *payLin, starts []linS
 		}
 		detail += ")"
 	}
-	c.violate(Violation{Property: Linearizability, Replicas: clients, Time: c.end, Detail: detail})
+	v := Violation{Property: Linearizability, Replicas: clients, Time: c.end, Detail: detail}
+	if f := &c.fold.req; f.cutting {
+		f.cutVios = append(f.cutVios, cutVio{id, v})
+	} else {
+		c.violate(v)
+	}
 	if pl.sum.flags&sumDecided == 0 {
 		c.linDecided++
 	}
-	c.fold.req.sum[strings.Clone(id)] = paySum{flags: sumViolated | sumDecided, n: pl.sum.n}
-	delete(c.fold.req.open, id)
+	c.fold.req.pays.setSum(slot, paySum{flags: sumViolated | sumDecided, n: pl.sum.n})
 }
 
 // ends returns the states in which a linearization of ops can end, from

@@ -434,6 +434,7 @@ func checkerOptions(c cluster.Config) Options {
 	if c.Protocol == "" || c.Protocol == cluster.ProtocolPBFT {
 		o.ViewChangeTimeout = c.ViewChangeTimeout
 		o.ClockSlow, o.ClockBack, _ = clockStretch(c)
+		o.ClockFast, o.ClockForward = clockShrink(c)
 	}
 	return o
 }

@@ -340,6 +340,19 @@ byzantine:
   - {replica: 0, strategy: pp-batch-mismatch, params: {batch: reorder}}
 run: {max_time: 5s}
 `},
+	// The primary sends the upper half of the backups each batch with its
+	// last request replaced by its first, under the digest of the batch:
+	// three clients keep batches of two requests full.
+	pbft.VariantDigestFirstOnly: {`
+name: batch-last-replaced
+n: 4
+protocol: {batch: 2}
+workload: {clients: 3, requests: 6}
+network: {delay: "uniform:1ms:5ms"}
+byzantine:
+  - {replica: 0, strategy: pp-batch-mismatch, params: {batch: repeat-first}}
+run: {max_time: 5s}
+`},
 	// The primary alters the op of the first request of each batch, in
 	// its correct client's name, under the digest of the altered batch.
 	pbft.VariantPPRequestsUnverif: {`

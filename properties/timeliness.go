@@ -88,6 +88,35 @@ const ArrivalOrder = "arrival-order"
 // runs as Timeliness.
 const ViewChangeCause = "view-change-cause"
 
+// NewViewWait is the minimum wait of PBFT's NEW-VIEW timer (OSDI'99 §4.5.2,
+// TOCS'02 §4.5.2: "If the timer of backup i expires in view v, the backup
+// starts a view change to move the system to view v+1 ... If the timer
+// expires before it receives a valid NEW-VIEW message for v+1 ... it starts
+// the view change for view v+2 but this time it will wait 2T before
+// starting a view change for view v+3"): the timeout doubles every time
+// the NEW-VIEW timer runs out, and goes back to its base only when a
+// request executes in a view, so that a view change that takes longer than
+// the base timeout ends (the liveness argument), where a timeout that does
+// not grow moves every replica on to the next view before the NEW-VIEW
+// arrives, view after view. Judged at each view change that a correct
+// replica starts on a timer of its own while it waits for a NEW-VIEW (not
+// active in its view w: the request timer runs only in an active view),
+// before it first crashes: since it started the view change to w it has
+// waited at least
+//
+//	T * 2^m * fast - forward
+//
+// where T is the base view-change timeout, m (at most 20, the cap of the
+// doubling) counts its NEW-VIEW timers that ran out since it last executed
+// a request in an active view, and fast (at most 1) is the fastest clock's
+// shortening, less the longest total forward jump of one clock (a jump
+// fires the timers whose deadline it skips); the timer starts no earlier
+// than the view change (at 2f+1 VIEW-CHANGEs), so the wait only errs
+// towards passing. A lower bound where Timeliness and liveness are upper
+// ones: the liveness bound sees a timeout that does not grow only when the
+// churn outlasts it. Judged on the same runs as Timeliness.
+const NewViewWait = "newview-wait"
+
 // tlEntry is a request that reached a judged backup and that the backup
 // has not executed (nor a later request of its client).
 type tlEntry struct {
@@ -131,6 +160,13 @@ type tlReplica struct {
 	lastIn  sim.RecordKind
 	lastMsg sim.Message
 	vcHigh  []uint64
+	// for NewViewWait: when it last started a view change, how many of its
+	// NEW-VIEW timers ran out since it last executed a request in an
+	// active view, and whether a timer started its current step and no
+	// view change of that step was judged yet
+	vcAt       sim.Time
+	nvExpired  int
+	timerFresh bool
 }
 
 // timeliness is a checker's timeliness state (nil when not judged).
@@ -139,11 +175,14 @@ type timeliness struct {
 	base     time.Duration
 	slow     float64
 	back     time.Duration
-	rec      uint64   // records seen
-	seen     clientTS // per client: the latest timestamp seen anywhere
-	judged   int      // waits judged
-	causes   int      // view changes of correct replicas judged for ViewChangeCause
-	proposed int      // PRE-PREPAREs of correct primaries judged for ArrivalOrder
+	rec      uint64        // records seen
+	seen     clientTS      // per client: the latest timestamp seen anywhere
+	judged   int           // waits judged
+	causes   int           // view changes of correct replicas judged for ViewChangeCause
+	waits    int           // NEW-VIEW timer expiries of correct replicas judged for NewViewWait
+	fast     float64       // the fastest clock's shortening of a timer
+	forward  time.Duration // the longest total forward jump of one clock
+	proposed int           // PRE-PREPAREs of correct primaries judged for ArrivalOrder
 	// proposals to judge once the records of their step are in (see
 	// tlProposed)
 	toJudge []tlProposal
@@ -199,7 +238,11 @@ func newTimeliness(opts Options, old *timeliness) *timeliness {
 		slow = 1
 	}
 	clear(t.toJudge)
-	*t = timeliness{reps: reps, base: opts.ViewChangeTimeout, slow: slow, back: opts.ClockBack, seen: seen, toJudge: t.toJudge[:0]}
+	fast := opts.ClockFast
+	if fast <= 0 || fast > 1 {
+		fast = 1
+	}
+	*t = timeliness{reps: reps, base: opts.ViewChangeTimeout, slow: slow, back: opts.ClockBack, fast: fast, forward: opts.ClockForward, seen: seen, toJudge: t.toJudge[:0]}
 	return t
 }
 
@@ -273,6 +316,7 @@ func (c *Checker) tlRecord(r *sim.Record) {
 			}
 		case *pbft.ViewChangeStarted:
 			c.vcCause(b, from, e, r.Time)
+			c.nvWait(b, from, e, r.Time)
 			c.tlCloseAll(b, from, r.Time)
 			b.active, b.view = false, e.To
 			b.grown++
@@ -306,6 +350,7 @@ func (c *Checker) tlRecord(r *sim.Record) {
 	case sim.RecTimer, sim.RecRecover:
 		if int(r.To) >= 0 && int(r.To) < len(t.reps) {
 			t.reps[r.To].lastIn, t.reps[r.To].lastMsg = r.Kind, nil
+			t.reps[r.To].timerFresh = r.Kind == sim.RecTimer
 		}
 	case sim.RecCrash:
 		if int(r.From) >= 0 && int(r.From) < len(t.reps) && !t.reps[r.From].out {
@@ -478,7 +523,7 @@ func (c *Checker) tlExecuted(b *tlReplica, id sim.NodeID, e *pbft.Executed, now 
 	cl := int64(e.Client)
 	b.executed.raise(cl, e.Timestamp)
 	if b.active {
-		b.grown = 0
+		b.grown, b.nvExpired = 0, 0
 	}
 	// b stops waiting for this request and every earlier one of its client
 	for i := 0; i < len(b.entries); {
@@ -558,6 +603,31 @@ func (c *Checker) vcCause(b *tlReplica, id sim.NodeID, e *pbft.ViewChangeStarted
 			id, e.From, e.To, recordInput(b.lastIn, b.lastMsg), e.From, len(higher), higher, c.opts.F+1)})
 }
 
+// nvWait judges NewViewWait on the view change e that correct replica b
+// (id) started at now (before tlRecord marks b inactive in e.To).
+func (c *Checker) nvWait(b *tlReplica, id sim.NodeID, e *pbft.ViewChangeStarted, now sim.Time) {
+	t := c.tl
+	fresh := b.timerFresh
+	b.timerFresh = false
+	defer func() { b.vcAt = now }()
+	if !fresh || b.lastIn != sim.RecTimer || b.active {
+		return // not a NEW-VIEW timer that ran out
+	}
+	m := min(b.nvExpired, maxTimeoutDoublings)
+	b.nvExpired++
+	t.waits++
+	least := time.Duration(float64(t.base<<uint(m))*t.fast) - t.forward - time.Microsecond
+	if waited := time.Duration(now - b.vcAt); waited < least {
+		c.violate(Violation{Property: NewViewWait, Replicas: []sim.NodeID{id}, View: e.From, Time: now,
+			Detail: fmt.Sprintf("replica %d's NEW-VIEW timer for view %d ran out %v after it started that view change (at %v): its timeout, the base %v doubled for each of its %d NEW-VIEW timer(s) that ran out since it last executed a request in a view (less the clocks' shortening), is at least %v",
+				id, e.From, waited, b.vcAt, t.base, m, least)})
+	}
+}
+
+// maxTimeoutDoublings is the cap of PBFT's timeout doubling (2^20 times
+// the base, sim/pbft's maxTimeoutShift).
+const maxTimeoutDoublings = 20
+
 // recordInput names the input of a step for a violation's detail.
 func recordInput(k sim.RecordKind, m sim.Message) string {
 	if m != nil {
@@ -569,6 +639,11 @@ func recordInput(k sim.RecordKind, m sim.Message) string {
 // causeJudgement says what the ViewChangeCause judgement judged.
 func (c *Checker) causeJudgement() Judgement {
 	return countJudgement(ViewChangeCause, c.tl.causes, "no correct replica started a view change", "view changes of correct replicas")
+}
+
+// waitJudgement says what the NewViewWait judgement judged.
+func (c *Checker) waitJudgement() Judgement {
+	return countJudgement(NewViewWait, c.tl.waits, "no NEW-VIEW timer of a correct replica ran out", "NEW-VIEW timer expiries of correct replicas")
 }
 
 // countJudgement is the judgement of property, judged n times: vacuous

@@ -540,3 +540,41 @@ run: {max_time: 20s}
 		})
 	}
 }
+
+// TestNewViewWait: the newview-wait rule fails newview-timer-no-growth on
+// its targeted scenario (a view change slower than the base timeout: the
+// NEW-VIEW timers run out view after view, each after the same timeout),
+// the correct protocol passes it judged (its timers run out too, each
+// after twice the last), also when a clock jumps forward while its NEW-VIEW
+// timer runs (the jump fires it early: the minimum wait is lowered by it).
+func TestNewViewWait(t *testing.T) {
+	slow := targetYAML[pbft.VariantNVTimerNoGrowth][0]
+	jump := strings.Replace(slow, "run: {max_time: 2s}", "clocks:\n  - {node: 1, jumps: [{at: 9ms, by: 3ms}]}\nrun: {max_time: 2s}", 1)
+	if jump == slow {
+		t.Fatal("the targeted scenario changed: no run line to put a clock before")
+	}
+	cases := []struct {
+		name, yaml, variant string
+		violated            bool
+	}{
+		{"correct", slow, "", false},
+		{"variant", slow, string(pbft.VariantNVTimerNoGrowth), true},
+		{"correct, clock jumps forward", jump, "", false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			o := runYAML(t, "wait.yaml", c.yaml, c.variant, RunOptions{})
+			violated := false
+			for _, v := range o.Violations {
+				violated = violated || v.Property == NewViewWait
+			}
+			if violated != c.violated {
+				t.Fatalf("newview-wait violated = %v, want %v: %s", violated, c.violated, o.Summary())
+			}
+			j := judgementOf(o, NewViewWait)
+			if j == nil || !j.Judged || strings.HasPrefix(j.Reason, "vacuous") {
+				t.Fatalf("judgement %+v, want judged and not vacuous", j)
+			}
+		})
+	}
+}

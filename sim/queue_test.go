@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -83,6 +84,84 @@ func TestQueueKindsAgree(t *testing.T) {
 				t.Errorf("delay %v, n=%d: hashes %x, events %v (heap, radix, switched): want equal, >= 100 events",
 					delay.Kind, n, hashes, events)
 			}
+		}
+	}
+}
+
+// TestEventQueueForms drives the kernel's event queue (eventQueue) through
+// every queue scenario against the sorted reference, with thresholds that
+// make it move between its sorted form, its heap and the radix queue, and
+// checks every pop and peek, that every form was used, and that the sorted
+// form keeps no message reference outside its queued events.
+func TestEventQueueForms(t *testing.T) {
+	defer func(mx, mn, rx int) { sortedMax, sortedMin, radixMinLen = mx, mn, rx }(sortedMax, sortedMin, radixMinLen)
+	for _, th := range []struct{ max, min, radix int }{{64, 16, 4096}, {8, 2, 1 << 30}, {3, 0, 1 << 30}, {64, 16, 100}} {
+		sortedMax, sortedMin, radixMinLen = th.max, th.min, th.radix
+		var sortedPops, heapPops, radixPops int
+		for si, sc := range queueScenarios {
+			r := rand.New(rand.NewPCG(uint64(si), 7))
+			var q eventQueue
+			q.init(0)
+			var ref sortedRef
+			var seq uint64
+			last := sc.start
+			pops, ops := 0, sc.ops
+			if testing.Short() {
+				ops = min(ops, 5000)
+			}
+			for op := 0; op < ops; {
+				for range 1 + r.IntN(sc.pushBurst) {
+					seq++
+					at := sc.start
+					if pops > 0 {
+						at = sc.next(r, last)
+					}
+					e := event{at: at, key: seq<<8 | uint64(evDeliver), msg: &qMsg{id: seq}, arg: seq}
+					q.push(e)
+					ref.push(e)
+					op++
+				}
+				for range 1 + r.IntN(sc.popBurst) {
+					if ref.Len() == 0 {
+						break
+					}
+					want := ref.pop()
+					if p := q.peek(); *p != want {
+						t.Fatalf("%+v %s op %d: peek gave (%d, %d), want (%d, %d)", th, sc.name, op, p.at, p.key, want.at, want.key)
+					}
+					switch {
+					case q.r != nil:
+						radixPops++
+					case q.sorted:
+						sortedPops++
+					default:
+						heapPops++
+					}
+					var got event
+					q.popTo(&got)
+					if got != want {
+						t.Fatalf("%+v %s op %d: pop gave (%d, %d), want (%d, %d)", th, sc.name, op, got.at, got.key, want.at, want.key)
+					}
+					last = got.at
+					pops++
+					op++
+					if q.sorted && op%sc.check == 0 {
+						a := q.h.a
+						for i, e := range a[:cap(a)] {
+							if (i < q.lo || i >= len(a)) && e.msg != nil {
+								t.Fatalf("%+v %s op %d: the sorted form keeps a message at %d outside [%d, %d)", th, sc.name, op, i, q.lo, len(a))
+							}
+						}
+					}
+				}
+				if q.Len() != ref.Len() {
+					t.Fatalf("%+v %s op %d: Len is %d, want %d", th, sc.name, op, q.Len(), ref.Len())
+				}
+			}
+		}
+		if sortedPops == 0 || heapPops == 0 || (radixPops == 0) != (th.radix == 1<<30) {
+			t.Errorf("%+v: pops from the sorted form %d, the heap %d, the radix queue %d: want every form used (the radix queue unless its threshold is out of reach)",
+				th, sortedPops, heapPops, radixPops)
 		}
 	}
 }

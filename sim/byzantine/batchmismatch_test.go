@@ -8,10 +8,11 @@ import (
 )
 
 // TestPPBatchMismatchKinds: each other batch of pp-batch-mismatch is what
-// its documentation says: null, reorder and drop-first keep the digest of
-// the true batch over another batch, forge-client carries the digest of a
-// batch whose first request the client did not sign; mix takes them in
-// turn by sequence number and split replicas alone get the first three.
+// its documentation says: null, reorder, drop-first and repeat-first keep
+// the digest of the true batch over another batch, forge-client carries the
+// digest of a batch whose first request the client did not sign; mix takes
+// them in turn by sequence number and split replicas alone get all but
+// forge-client.
 func TestPPBatchMismatchKinds(t *testing.T) {
 	env := testEnv(0, 1)
 	a := signed(&pbft.Request{Op: "pay 1", Timestamp: 1, Client: testClient})
@@ -26,7 +27,8 @@ func TestPPBatchMismatchKinds(t *testing.T) {
 		want  string // the kind the backups in the split get
 	}{
 		{"null", 1, "null"}, {"reorder", 1, "reorder"}, {"drop-first", 1, "drop-first"}, {"forge-client", 1, "forge-client"},
-		{"mix", 4, "null"}, {"mix", 5, "reorder"}, {"mix", 6, "drop-first"}, {"mix", 7, "forge-client"},
+		{"repeat-first", 1, "repeat-first"},
+		{"mix", 5, "null"}, {"mix", 6, "reorder"}, {"mix", 7, "drop-first"}, {"mix", 8, "forge-client"}, {"mix", 9, "repeat-first"},
 	}
 	for _, tc := range cases {
 		n, err := New("pp-batch-mismatch", map[string]string{"batch": tc.batch, "split": "3"}, nopNode{}, env)
@@ -57,6 +59,10 @@ func TestPPBatchMismatchKinds(t *testing.T) {
 			if !keeps || len(got.Batch) != 1 || got.Batch[0] != b {
 				t.Errorf("%s: batch %v digest kept %v, want b under the true digest", tc.batch, got.Batch, keeps)
 			}
+		case "repeat-first":
+			if !keeps || len(got.Batch) != 2 || got.Batch[0] != a || got.Batch[1] != a || m.Batch[1] != b {
+				t.Errorf("%s: batch %v digest kept %v, want a, a under the true digest (the true batch untouched)", tc.batch, got.Batch, keeps)
+			}
 		case "forge-client":
 			f := got.Batch[0]
 			if len(got.Batch) != 2 || f.Client != a.Client || f.Op == a.Op || testKeys.Verify(f) || got.Digest != pbft.BatchDigest(got.Batch) {
@@ -65,8 +71,8 @@ func TestPPBatchMismatchKinds(t *testing.T) {
 			}
 		}
 	}
-	// A one-request batch is left alone by reorder and drop-first.
-	for _, kind := range []string{"reorder", "drop-first"} {
+	// A one-request batch is left alone by reorder, drop-first and repeat-first.
+	for _, kind := range []string{"reorder", "drop-first", "repeat-first"} {
 		n, _ := New("pp-batch-mismatch", map[string]string{"batch": kind}, nopNode{}, env)
 		one := signed(&pbft.PrePrepare{Seq: 1, Batch: []*pbft.Request{a}, Digest: pbft.BatchDigest([]*pbft.Request{a})})
 		if out := n.(*node).chain[0].rewrite(&stepCtx{env: &env}, []sim.Send{{To: 3, Msg: one}}, nil); out[0].Msg != sim.Message(one) {

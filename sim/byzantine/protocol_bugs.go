@@ -1,6 +1,8 @@
 package byzantine
 
 import (
+	"slices"
+
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/ledger"
 	"github.com/pbftsim/pbftsim/sim/pbft"
@@ -163,14 +165,15 @@ func init() {
 		Role: RolePrimary,
 		Doc: "as primary, sends part of the backups PRE-PREPAREs that keep the digest d of the batch but carry " +
 			"another batch (the null request): a backup that does not check d = D(m) prepares d and executes the wrong batch; " +
-			"batch=reorder or drop-first keep d over the batch reversed or without its first request (a digest that does not " +
-			"bind the batch's order or every request it holds), batch=forge-client sends every backup a batch whose first " +
+			"batch=reorder, drop-first or repeat-first keep d over the batch reversed, without its first request, or with its " +
+			"last request replaced by its first (same length and first request: a digest that does not bind the batch's order " +
+			"or every request it holds), batch=forge-client sends every backup a batch whose first " +
 			"request has an altered operation in its correct client's name (the client's signature no longer matches) " +
 			"with d recomputed over it (a backup that does not verify the requests of a PRE-PREPARE executes it); " +
-			"batch=mix (default) takes them in turn by sequence number (null, reorder, drop-first, forge-client)",
+			"batch=mix (default) takes them in turn by sequence number (null, reorder, drop-first, forge-client, repeat-first)",
 		Params: []Param{splitParam,
-			{Name: "batch", Doc: `the other batch: "mix" (default: by sequence number n, the (n mod 4)-th of the others), "null", "reorder", "drop-first" or "forge-client" (see above); "reorder" and "drop-first" need two requests and leave a one-request batch alone`,
-				Allowed: []string{"mix", "null", "reorder", "drop-first", "forge-client"}}},
+			{Name: "batch", Doc: `the other batch: "mix" (default: by sequence number n, the (n mod 5)-th of the others), "null", "reorder", "drop-first", "forge-client" or "repeat-first" (see above); "reorder", "drop-first" and "repeat-first" need two requests and leave a one-request batch alone`,
+				Allowed: []string{"mix", "null", "reorder", "drop-first", "forge-client", "repeat-first"}}},
 	}, func(p params, env *Env) (rewriter, error) {
 		split, err := splitSet(p, env)
 		if err != nil {
@@ -210,19 +213,23 @@ func (b *ppBatchMismatch) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send 
 }
 
 // batchKinds are the other batches that batch=mix takes in turn.
-var batchKinds = []string{"null", "reorder", "drop-first", "forge-client"}
+var batchKinds = []string{"null", "reorder", "drop-first", "forge-client", "repeat-first"}
 
 // other returns the PRE-PREPARE of kind that replaces m (nil: m is sent
 // unchanged).
 func other(c *stepCtx, m *pbft.PrePrepare, kind string) *pbft.PrePrepare {
 	pp := *m
 	switch kind {
-	case "reorder", "drop-first":
+	case "reorder", "drop-first", "repeat-first":
 		if len(m.Batch) < 2 {
 			return nil
 		}
 		if kind == "drop-first" {
 			pp.Batch = m.Batch[1:]
+			break
+		}
+		if kind == "repeat-first" {
+			pp.Batch = append(slices.Clone(m.Batch[:len(m.Batch)-1]), m.Batch[0])
 			break
 		}
 		pp.Batch = make([]*pbft.Request, len(m.Batch))

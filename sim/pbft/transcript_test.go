@@ -35,7 +35,7 @@ package pbft_test
 //	                         the kernel crashes (recovers) node ID now; K is
 //	                         a sim.CrashKind (keep, amnesia, lose-unsynced,
 //	                         wipe), applied to the replica's pbft.Store
-//	inject FROM->TO TYPE v=V n=N [op=OP[,OP...]] [d=OP2] [client=ID] [ts=T] [rev=1] [forge=1]
+//	inject FROM->TO TYPE v=V n=N [op=OP[,OP...]] [d=OP2] [client=ID] [ts=T] [rev=1] [rep=1] [forge=1]
 //	                         Byzantine replica FROM sends TO, signed with
 //	                         its own key, a forged PRE-PREPARE, PREPARE or
 //	                         COMMIT for (V, N), or a CHECKPOINT for N (V
@@ -46,7 +46,10 @@ package pbft_test
 //	                         batch [OP2] in its place (a PRE-PREPARE whose
 //	                         digest lies; a CHECKPOINT's state digest);
 //	                         rev=1 sends the batch reversed under the
-//	                         digest of its order; forge=1 alters the first
+//	                         digest of its order; rep=1 sends it with its
+//	                         last request replaced by its first, under the
+//	                         digest of the batch (the digest is the one
+//	                         the run's variant computes); forge=1 alters the first
 //	                         request's op after the client signed it.
 //	                         Drop and duplicate rules do not apply to an
 //	                         injected message.
@@ -1080,18 +1083,22 @@ func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder
 		forged.Op += "'"
 		batch[0] = &forged
 	}
-	d := pbft.BatchDigest(batch)
+	d := pbft.VariantBatchDigest(x.variant, batch)
 	if kv["rev"] == "1" {
 		// sent reversed under the digest of the batch in its order
 		batch = slices.Clone(batch)
 		slices.Reverse(batch)
+	}
+	if kv["rep"] == "1" && len(batch) > 1 {
+		// sent with its last request replaced by its first
+		batch = append(slices.Clone(batch[:len(batch)-1]), batch[0])
 	}
 	if op2, ok := kv["d"]; ok {
 		ts := uint64(1)
 		if len(batch) > 0 {
 			ts = batch[0].Timestamp
 		}
-		d = pbft.BatchDigest([]*pbft.Request{req(op2, ts)})
+		d = pbft.VariantBatchDigest(x.variant, []*pbft.Request{req(op2, ts)})
 	}
 	signer := x.kr.Signer(from)
 	var m sim.Message

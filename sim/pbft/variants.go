@@ -2,6 +2,7 @@ package pbft
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -51,6 +52,7 @@ const (
 	VariantStateNoReplies    Variant = "state-digest-omits-replies"
 	VariantJoinOnF           Variant = "join-on-f-viewchanges"
 	VariantNVTimerNoGrowth   Variant = "newview-timer-no-growth"
+	VariantDigestFirstOnly   Variant = "batch-digest-first-only"
 )
 
 // rules are the rules of the paper that a broken variant may replace. The
@@ -212,6 +214,17 @@ func unorderedBatchDigest(buf []byte, batch []*Request) (Digest, []byte) {
 	return batchDigestBuf(buf, sorted)
 }
 
+// firstOnlyBatchDigest is the digest of the broken variant
+// batch-digest-first-only: over the batch's length and its first request
+// only, so the later requests of a batch are not bound by it.
+func firstOnlyBatchDigest(buf []byte, batch []*Request) (Digest, []byte) {
+	buf = appendLen(buf[:0], len(batch))
+	if len(batch) > 0 {
+		buf = batch[0].AppendCanonical(buf)
+	}
+	return sha256.Sum256(buf), buf
+}
+
 // variantInfo is one broken variant: the bug it models and the rule it
 // replaces.
 type variantInfo struct {
@@ -279,6 +292,8 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.joinVotes = func(f int) int { return f } }},
 	VariantNVTimerNoGrowth: {"the NEW-VIEW timer does not double the view-change timeout when it runs out (only the request timer does): when a view change takes longer than the base timeout, every replica moves on to the next view before its NEW-VIEW arrives, view after view",
 		func(r *rules) { r.growNewViewTimer = false }},
+	VariantDigestFirstOnly: {"the batch digest D(m) covers the batch's length and its first request only: a primary sends two backups batches that differ in a later request under one digest, both prepare and commit it and execute different requests",
+		func(r *rules) { r.batchDigest = firstOnlyBatchDigest }},
 	VariantNewPrimarySeq: {"a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
 		func(r *rules) { r.seqPastO = false }},
 }

@@ -351,6 +351,18 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("sent-prepare=%d", countEvents(h, 1, "sent-prepare"))
 		}, "sent-prepare=0", "sent-prepare=1"},
+		{VariantDigestFirstOnly, func(t *testing.T, v Variant) string {
+			// The primary sends the batch x, x under the digest (its
+			// variant's) of x, y: same length, same first request.
+			h := isolated(t, 4, v)
+			x, y := req(h, "x", 1), req(h, "y", 2)
+			d, _ := rulesOf(v).batchDigest(nil, []*Request{x, y})
+			rep := &PrePrepare{View: 0, Seq: 1, Batch: []*Request{x, x}, Digest: d, Replica: 0}
+			rep.Sig = h.kr.Signer(0).Sign(rep)
+			h.inject(0, 1, rep)
+			h.deliverAll()
+			return fmt.Sprintf("sent-prepare=%d", countEvents(h, 1, "sent-prepare"))
+		}, "sent-prepare=0", "sent-prepare=1"},
 		{VariantPPRequestsUnverif, func(t *testing.T, v Variant) string {
 			// The primary orders request x with its op altered: the
 			// client's signature no longer matches.
