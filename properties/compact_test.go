@@ -305,20 +305,57 @@ func TestHotStuffFoldKeepsVerdicts(t *testing.T) {
 // replicas report a stable checkpoint every 16 seqs, so PAY001's first
 // segment is checked and dropped long before the read.
 func cutStream(read func(l *ledger.Ledger) string) *stream {
+	return cutStreamReads(map[uint64]string{150: "PAY001"}, func(l *ledger.Ledger, _ string) string { return read(l) })
+}
+
+// cutStreamReads is cutStream with a read of payment reads[seq] at each
+// seq of reads instead of an authorization, accepting read.
+func cutStreamReads(reads map[uint64]string, read func(l *ledger.Ledger, id string) string) *stream {
 	s := &stream{}
 	l := ledger.New()
 	for seq := uint64(1); seq <= 200; seq++ {
 		op := ledger.Authorize(fmt.Sprintf("PAY%03d", seq), 100)
-		if seq == 150 {
-			op = ledger.Get("PAY001")
+		id, isRead := reads[seq]
+		if isRead {
+			op = ledger.Get(id)
 		}
 		res := s.ordered(l, seq, op)
-		if seq == 150 {
-			res = read(l)
+		if isRead {
+			res = read(l, id)
 		}
 		s.accept(client, seq, op, res)
 	}
 	return s
+}
+
+// TestCutViolationsInPaymentOrder: two stale reads (of PAY009, then of
+// PAY005, both authorized long before) found by the same cut are reported
+// in payment order, whatever order the payments were cut in: violate keeps
+// the first of two violations with the same key (one client, no view or
+// seq), PAY005's. It fails with brokenCutOrder (the cut's order: PAY009's
+// segment opened first).
+func TestCutViolationsInPaymentOrder(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		brokenCutOrder = broken
+		stale := ledger.New().Execute(ledger.Get("PAY000"))
+		s := cutStreamReads(map[uint64]string{150: "PAY009", 151: "PAY005"}, func(_ *ledger.Ledger, id string) string {
+			return strings.Replace(stale, "PAY000", id, 1)
+		})
+		o := opts()
+		o.Window = 16
+		c := Check(o, s.recs)
+		var lin []string
+		for _, v := range c.Violations() {
+			if v.Property == Linearizability {
+				lin = append(lin, v.Detail)
+			}
+		}
+		ok := len(lin) == 1 && strings.Contains(lin[0], `on payment "PAY005"`)
+		if ok == broken {
+			t.Errorf("brokenCutOrder %v: linearizability violations %q, want one, on PAY005 (unless broken)", broken, lin)
+		}
+	}
+	brokenCutOrder = false
 }
 
 // TestLinearizabilityAcrossCut: the read of a payment whose authorization

@@ -108,25 +108,34 @@ const (
 	peekPlainHash              // forgets the symmetry renaming (the plain hash)
 )
 
-// SelfLoop reports whether Apply(w, c) would reach w itself (its hash,
-// flight, timers and budgets), which the caller has visited: a revisit
-// told without building anything. With a monotone network (Model.KeepSent)
-// a delivery leaves its message in flight, and a re-delivery often finds
-// its receiver in the state it left it in: 46% of the transitions of the
-// issue-21 target with --keep-sent --timers 1. Peek would still copy the
-// flight and timers, take the step from the memo, re-ask the inertness of
-// the receiver's messages and compute the symmetric key. SelfLoop answers
-// true only for a Deliver of a KeepSent model whose step the memo holds as
-// a no-op (the receiver's state hash unchanged, no send, timer operation
-// or event) and after which the receiver declares none of its in-flight
-// messages inert (DiscardInert asks exactly those: no message is new);
-// then Apply's world has w's node hashes (the receiver's node may be
-// another value with w's hash, as with any memo hit), flight, timers,
-// down nodes and budgets, so w's hash, and no timer is due (drain left
-// none). It counts what Peek and Revisited would (one memo hit, nothing
-// discarded); it answers false wherever Peek does (the memo off, a send
-// hook, Options.VerifyInert), so the searches' states and counters are
-// those of Peek (TestSelfLoopSameExploration).
+// SelfLoop reports whether Apply(w, c) would reach w itself (its hash),
+// which the caller has visited: a revisit told without building anything.
+// With a monotone network (Model.KeepSent) a delivery leaves its message
+// in flight, and a re-delivery often finds its receiver in the state it
+// left it in: 46% of the transitions of the issue-21 target with
+// --keep-sent --timers 1. Peek would still copy the flight and timers,
+// take the step from the memo, ask the receiver about the inertness of its
+// messages and compute the symmetric key. SelfLoop answers true only for a
+// Deliver of a KeepSent model with asynchronous timers whose step the memo
+// holds with the receiver's state hash unchanged, whose sends all go to
+// other nodes and are in flight already (a set: they add nothing) or
+// declared inert by their receivers, which the step leaves as they are
+// (DiscardInert removes them at once; they are counted as discarded), and
+// whose timer operations re-arm pending timers with a positive delay or
+// cancel timers not pending (asynchronous timers hash as the set of
+// pending ones). Apply's world then has w's node hashes (the receiver's
+// node another value with w's hash, as with any memo hit), flight, pending
+// timer set, down nodes and budgets, so w's hash; no timer is due (drain
+// left none). The receiver's own in-flight messages are not asked again:
+// each was declared not inert by a node of the receiver's present hash
+// (when the receiver last stepped, or when the message was sent after
+// that), and the memo, which hands out any node value of a hash for
+// another, assumes what this does, that a node's behaviour, its Inert
+// included, depends only on its hashed state. It counts what Peek and
+// Revisited would (the memo hit, the sends discarded); it answers false
+// wherever Peek does (the memo off, a send hook, Options.VerifyInert), so
+// the searches' states and counters are Peek's
+// (TestSelfLoopSameExploration).
 func (e *Engine) SelfLoop(w *World, c Choice) bool {
 	if !e.m.KeepSent || !w.async || c.Kind != Deliver || selfLoopOff || peekOff || brokenKeepSent || e.sendHook != nil || e.verifyInert {
 		return false
@@ -175,13 +184,6 @@ func (e *Engine) SelfLoop(w *World, c Choice) bool {
 		op := &ent.timers[i]
 		if pending := timerIndex(w, f.To, op.ID) >= 0; op.Cancel == pending || !op.Cancel && op.After <= 0 {
 			return false
-		}
-	}
-	if e.m.DiscardInert {
-		for i := range w.Flight {
-			if g := &w.Flight[i]; g.To == f.To && e.inertAt(ent.node, g) {
-				return false
-			}
 		}
 	}
 	if brokenSelfLoop != selfLoopUncounted {
