@@ -323,10 +323,20 @@ func (r *Replica) resetView(e *entry) {
 
 func (r *Replica) freeEntry(e *entry) {
 	*e = entry{prepares: e.prepares, commits: e.commits, certPrep: e.certPrep[:0]}
-	clear(e.prepares)
-	clear(e.commits)
-	clear(e.certPrep[:cap(e.certPrep)])
+	clearSmall(e.prepares)
+	clearSmall(e.commits)
+	clearSmall(e.certPrep[:cap(e.certPrep)])
 	r.free = append(r.free, e)
+}
+
+// clearSmall is clear for the short vote slices of an entry (n elements):
+// a counted loop, which the compiler does not turn into a call of the
+// runtime's memclr (clear, and a range loop storing nil, cost a call of
+// about 33 instructions each for 4 pointers).
+func clearSmall[M any](s []*M) {
+	for i := 0; i < len(s); i++ {
+		s[i] = nil
+	}
 }
 
 // ---- sim.Node ----
