@@ -94,7 +94,7 @@ func Run(sc *scenarios.Scenario, o Options) (*Result, error) {
 			return nil, bad(fmt.Errorf("--trace: %w", err))
 		}
 		defer trace.Abort()
-		ro.Sinks = append(ro.Sinks, trace)
+		ro.Sinks = append(ro.Sinks, trace.Sink) // the encoder itself: one dynamic call a record, not two
 	}
 	cfg.StopWhen = o.Stop
 	start := time.Now() // wall clock, outside the simulation: for the speed ratio only

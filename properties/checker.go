@@ -1252,11 +1252,9 @@ func (c *Checker) executed(now sim.Time, from sim.NodeID, e events.Execution) {
 				Detail: fmt.Sprintf("replica %d executed %q (client %d, timestamp %d) that the client never issued", from, e.Op, e.Client, e.Timestamp)})
 		}
 		if id, ok := confirmID(e.Op, e.Result); ok {
-			if s0, twice := c.confirms.replica(int(from), id); twice {
+			if s0, twice := c.confirms.confirmReplica(int(from), id, e.Seq); twice {
 				c.violate(Violation{Property: LedgerInvariant, Replicas: []sim.NodeID{from}, View: e.View, Seq: e.Seq, Time: now,
 					Detail: fmt.Sprintf("replica %d confirmed payment %s at seq %d and again at seq %d", from, id, s0, e.Seq)})
-			} else {
-				c.confirms.setReplica(int(from), id, e.Seq)
 			}
 		}
 	}
@@ -1369,11 +1367,9 @@ func (c *Checker) replay() {
 				}
 			}
 			if id, ok := confirmID(ent.req.Op, ent.result); ok {
-				if s0, twice := c.confirms.log(id); twice {
+				if s0, twice := c.confirms.confirmLog(id, next); twice {
 					c.violate(Violation{Property: LedgerInvariant, Seq: next,
 						Detail: fmt.Sprintf("the committed log confirms payment %s at seq %d and again at seq %d", id, s0, next)})
-				} else {
-					c.confirms.setLog(id, next)
 				}
 			}
 			// The touched payment in O(1) while the reference ledger is

@@ -336,6 +336,8 @@ type foldReqState struct {
 	ledgers   *ledgerCache // ledgers of recently summarised payments (linsegment.go)
 	refRecs   *refRecs     // the reference ledger's records of recently replayed payments (linsegment.go)
 	ids       []int32      // cutSegments' scratch
+	cutting   bool         // cutSegments runs: linViolation adds to cutVios
+	cutVios   []cutVio     // the violations cutSegments found (reported at its end, in payment order)
 	busyMark  uint32       // refHolds' scratch: the payments in the unfolded replayed log hold this busyMark
 	busyBuilt bool         // busyMark is set for this fold
 	peakOpen  int          // the most open payments after a fold

@@ -305,20 +305,57 @@ func TestHotStuffFoldKeepsVerdicts(t *testing.T) {
 // replicas report a stable checkpoint every 16 seqs, so PAY001's first
 // segment is checked and dropped long before the read.
 func cutStream(read func(l *ledger.Ledger) string) *stream {
+	return cutStreamReads(map[uint64]string{150: "PAY001"}, func(l *ledger.Ledger, _ string) string { return read(l) })
+}
+
+// cutStreamReads is cutStream with a read of payment reads[seq] at each
+// seq of reads instead of an authorization, accepting read.
+func cutStreamReads(reads map[uint64]string, read func(l *ledger.Ledger, id string) string) *stream {
 	s := &stream{}
 	l := ledger.New()
 	for seq := uint64(1); seq <= 200; seq++ {
 		op := ledger.Authorize(fmt.Sprintf("PAY%03d", seq), 100)
-		if seq == 150 {
-			op = ledger.Get("PAY001")
+		id, isRead := reads[seq]
+		if isRead {
+			op = ledger.Get(id)
 		}
 		res := s.ordered(l, seq, op)
-		if seq == 150 {
-			res = read(l)
+		if isRead {
+			res = read(l, id)
 		}
 		s.accept(client, seq, op, res)
 	}
 	return s
+}
+
+// TestCutViolationsInPaymentOrder: two stale reads (of PAY009, then of
+// PAY005, both authorized long before) found by the same cut are reported
+// in payment order, whatever order the payments were cut in: violate keeps
+// the first of two violations with the same key (one client, no view or
+// seq), PAY005's. It fails with brokenCutOrder (the cut's order: PAY009's
+// segment opened first).
+func TestCutViolationsInPaymentOrder(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		brokenCutOrder = broken
+		stale := ledger.New().Execute(ledger.Get("PAY000"))
+		s := cutStreamReads(map[uint64]string{150: "PAY009", 151: "PAY005"}, func(_ *ledger.Ledger, id string) string {
+			return strings.Replace(stale, "PAY000", id, 1)
+		})
+		o := opts()
+		o.Window = 16
+		c := Check(o, s.recs)
+		var lin []string
+		for _, v := range c.Violations() {
+			if v.Property == Linearizability {
+				lin = append(lin, v.Detail)
+			}
+		}
+		ok := len(lin) == 1 && strings.Contains(lin[0], `on payment "PAY005"`)
+		if ok == broken {
+			t.Errorf("brokenCutOrder %v: linearizability violations %q, want one, on PAY005 (unless broken)", broken, lin)
+		}
+	}
+	brokenCutOrder = false
 }
 
 // TestLinearizabilityAcrossCut: the read of a payment whose authorization
@@ -492,15 +529,47 @@ func TestPaySumRoundTrip(t *testing.T) {
 // replica and one for the log would: a replica's first confirm seq (also
 // when replicas confirmed at different seqs, or ids of 64 and more), the
 // log's, and a wiped replica's confirms forgotten while the others' stay;
-// for short (packed) and long ids.
+// for short (packed) and long ids. confirmReplica and confirmLog report a
+// second confirm with the first's seq. It fails with brokenConfirmWord.
 func TestConfirmTable(t *testing.T) {
+	if err := confirmTableDiff(); err != nil {
+		t.Fatal(err)
+	}
+	brokenConfirmWord = true
+	defer func() { brokenConfirmWord = false }()
+	err := confirmTableDiff()
+	if err == nil {
+		t.Fatal("brokenConfirmWord: no difference found")
+	}
+	t.Logf("brokenConfirmWord: %v", err)
+}
+
+// confirmTableDiff runs TestConfirmTable's comparison: the first
+// difference found.
+func confirmTableDiff() error {
 	var ct confirmTable
 	ct.reset()
 	want, wantLog := map[confirmKey]uint64{}, map[string]uint64{}
+	var diff error
+	note := func(what string, got uint64, twice bool, w uint64, ok bool) {
+		if diff == nil && (twice != ok || twice && got != w) {
+			diff = fmt.Errorf("%s: first %d %v, want %d %v", what, got, twice, w, ok)
+		}
+	}
 	set := func(r int, id string, seq uint64) {
-		if _, ok := want[confirmKey{id, r}]; !ok {
+		w, ok := want[confirmKey{id, r}]
+		s0, twice := ct.confirmReplica(r, id, seq)
+		note(fmt.Sprintf("replica %d confirms %s at %d", r, id, seq), s0, twice, w, ok)
+		if !ok {
 			want[confirmKey{id, r}] = seq
-			ct.setReplica(r, id, seq)
+		}
+	}
+	setLog := func(id string, seq uint64) {
+		w, ok := wantLog[id]
+		s0, twice := ct.confirmLog(id, seq)
+		note(fmt.Sprintf("the log confirms %s at %d", id, seq), s0, twice, w, ok)
+		if !ok {
+			wantLog[id] = seq
 		}
 	}
 	// Ids of 15 bytes and less are packed keys, longer ones strings: idOf
@@ -522,44 +591,35 @@ func TestConfirmTable(t *testing.T) {
 		set(i%5, id, uint64(i/3))
 		set(22+i%2, id, uint64(i/3)) // the last packed replica id and the first not packed
 		set(70+i%3, id, uint64(i))
-		if _, ok := wantLog[id]; !ok && i%4 == 0 {
-			wantLog[id] = uint64(i)
-			ct.setLog(id, uint64(i))
+		if i%4 == 0 {
+			setLog(id, uint64(i))
 		}
 	}
 	check := func() {
-		t.Helper()
 		for i := 0; i < 37; i++ {
 			id := idOf(i)
 			for _, r := range []int{0, 1, 2, 3, 4, 5, 22, 23, 70, 71, 72} {
-				s, ok := ct.replica(r, id)
+				s, ok := ct.replicaAt(r, id, ct.find(id))
 				ws, wok := want[confirmKey{id, r}]
-				if ok != wok || s != ws {
-					t.Fatalf("replica %d, %s: %d %v, want %d %v", r, id, s, ok, ws, wok)
-				}
+				note(fmt.Sprintf("replica %d, %s", r, id), s, ok, ws, wok)
 			}
 		}
 	}
 	// seqs too large to pack, for the log and a replica
 	huge := uint64(1)<<40 + 5 // wraps to 5 if packed
 	set(1, "HUGE", huge)
-	ct.setLog("HUGE", huge+1)
-	wantLog["HUGE"] = huge + 1
-	if s, ok := ct.replica(1, "HUGE"); !ok || s != huge {
-		t.Errorf("replica 1, HUGE: %d %v, want %d", s, ok, huge)
-	}
+	setLog("HUGE", huge+1)
+	s, ok := ct.replicaAt(1, "HUGE", ct.find("HUGE"))
+	note("replica 1, HUGE", s, ok, huge, true)
 	check()
 	for i := 0; i < 40; i++ {
 		id := idOf(i)
-		s, ok := ct.log(id)
+		s, ok := ct.logAt(id, ct.find(id))
 		ws, wok := wantLog[id]
-		if ok != wok || s != ws {
-			t.Errorf("log %s = %d %v, want %d %v", id, s, ok, ws, wok)
-		}
+		note("log "+id, s, ok, ws, wok)
 	}
-	if s, ok := ct.log("HUGE"); !ok || s != huge+1 {
-		t.Errorf("log HUGE = %d %v, want %d", s, ok, huge+1)
-	}
+	s, ok = ct.logAt("HUGE", ct.find("HUGE"))
+	note("log HUGE", s, ok, huge+1, true)
 	ct.clearReplica(2)
 	ct.clearReplica(71)
 	ct.clearReplica(22)
@@ -569,6 +629,7 @@ func TestConfirmTable(t *testing.T) {
 		}
 	}
 	check()
+	return diff
 }
 
 // TestSummaryKeptWhileReplayedOpUnfolded: a payment's summary is dropped

@@ -21,14 +21,16 @@ func newRef(c *ledger.SnapshotCache) *ledger.Ledger {
 // the log normally confirm a payment at the same seq, so one 8-byte word
 // per payment holds that seq and who confirmed it there (confirmWord); a
 // first confirm at another seq, by a replica id of packedReplicas or more
-// or at a seq too large to pack goes to a side map. A payment id of at
-// most shortIDLen bytes (the workload's ids) is the key itself, packed into
-// 16 bytes: no string is kept and the map holds no pointers, so the
-// collector does not scan it; longer ids are kept as strings in a second
-// map.
+// or at a seq too large to pack goes to a side map. The words are a slice,
+// indexed through a map by payment id, so that a confirm looks its payment
+// up once and changes the word in place. A payment id of at most
+// shortIDLen bytes (the workload's ids) is the key itself, packed into 16
+// bytes: no string is kept and the map holds no pointers, so the collector
+// does not scan it; longer ids are kept as strings in a second map.
 type confirmTable struct {
-	short map[shortID]uint64
-	long  map[string]uint64
+	short map[shortID]int32 // index in words
+	long  map[string]int32  // index in words
+	words []uint64
 	other map[confirmKey]uint64 // replica r's first confirm seq, when not packed
 	log2  map[string]uint64     // the log's first confirm seq, when not packed
 }
@@ -83,32 +85,60 @@ func shortOf(id string) (k shortID, ok bool) {
 
 func (t *confirmTable) reset() {
 	t.short, t.long, t.other, t.log2 = reuse(t.short), reuse(t.long), reuse(t.other), reuse(t.log2)
+	t.words = t.words[:0]
 }
 
-// get returns id's confirm word (0: none).
-func (t *confirmTable) get(id string) uint64 {
-	if k, ok := shortOf(id); ok {
-		return t.short[k]
+// confirmAt is where a payment's confirm word is: its index in words
+// (found false: it has none yet, i.e. the word 0).
+type confirmAt struct {
+	i     int32
+	found bool
+}
+
+// find returns where id's confirm word is.
+func (t *confirmTable) find(id string) confirmAt {
+	var i int32
+	var ok bool
+	if k, short := shortOf(id); short {
+		i, ok = t.short[k]
+	} else {
+		i, ok = t.long[id]
 	}
-	return t.long[id]
+	return confirmAt{i, ok}
 }
 
-// put sets id's confirm word (a long id new to the table is cloned: the
-// table must not keep alive the operation it was cut from).
-func (t *confirmTable) put(id string, w uint64) {
-	if k, ok := shortOf(id); ok {
-		t.short[k] = w
+// word returns the word at a (0: none).
+func (t *confirmTable) word(a confirmAt) uint64 {
+	if !a.found || brokenConfirmWord {
+		return 0
+	}
+	return t.words[a.i]
+}
+
+// brokenConfirmWord makes the table forget every word (tests: the
+// differential test must fail).
+var brokenConfirmWord = false
+
+// put sets id's word, at a as find returned it (a long id new to the table
+// is cloned: the table must not keep alive the operation it was cut from).
+func (t *confirmTable) put(id string, a confirmAt, w uint64) {
+	if a.found {
+		t.words[a.i] = w
 		return
 	}
-	if _, ok := t.long[id]; !ok {
-		id = strings.Clone(id)
+	i := int32(len(t.words))
+	t.words = append(t.words, w)
+	if k, ok := shortOf(id); ok {
+		t.short[k] = i
+	} else {
+		t.long[strings.Clone(id)] = i
 	}
-	t.long[id] = w
 }
 
-// replica returns the seq at which replica r first confirmed payment id.
-func (t *confirmTable) replica(r int, id string) (uint64, bool) {
-	w := t.get(id)
+// replicaAt returns the seq at which replica r first confirmed payment id,
+// whose word is at a.
+func (t *confirmTable) replicaAt(r int, id string, a confirmAt) (uint64, bool) {
+	w := t.word(a)
 	if s, ok := wordSeq(w); ok && r >= 0 && r < packedReplicas && w&(1<<r) != 0 {
 		return s, true
 	}
@@ -121,29 +151,39 @@ func (t *confirmTable) replica(r int, id string) (uint64, bool) {
 
 // setReplica records replica r's first confirm of payment id at seq.
 func (t *confirmTable) setReplica(r int, id string, seq uint64) {
-	w := withSeq(t.get(id), seq)
+	t.setReplicaAt(r, id, seq, t.find(id))
+}
+
+// setReplicaAt is setReplica with id's word at a.
+func (t *confirmTable) setReplicaAt(r int, id string, seq uint64, a confirmAt) {
+	w := withSeq(t.word(a), seq)
 	if s, ok := wordSeq(w); ok && s == seq && r >= 0 && r < packedReplicas {
-		t.put(id, w|1<<r)
+		t.put(id, a, w|1<<r)
 		return
 	}
 	if w != 0 {
-		t.put(id, w)
+		t.put(id, a, w)
 	}
 	t.other[confirmKey{strings.Clone(id), r}] = seq
+}
+
+// confirmReplica notes replica r's confirm of payment id at seq: it returns
+// the seq of its earlier first confirm (twice true), or records this one as
+// the first (replica, then setReplica, with one lookup of id).
+func (t *confirmTable) confirmReplica(r int, id string, seq uint64) (first uint64, twice bool) {
+	a := t.find(id)
+	if s, ok := t.replicaAt(r, id, a); ok {
+		return s, true
+	}
+	t.setReplicaAt(r, id, seq, a)
+	return 0, false
 }
 
 // clearReplica forgets replica r's confirms (a wiped replica starts again).
 func (t *confirmTable) clearReplica(r int) {
 	if r >= 0 && r < packedReplicas {
-		for id, w := range t.short {
-			if w&(1<<r) != 0 {
-				t.short[id] = w &^ (1 << r)
-			}
-		}
-		for id, w := range t.long {
-			if w&(1<<r) != 0 {
-				t.long[id] = w &^ (1 << r)
-			}
+		for i := range t.words {
+			t.words[i] &^= 1 << r
 		}
 	}
 	for k := range t.other {
@@ -153,9 +193,10 @@ func (t *confirmTable) clearReplica(r int) {
 	}
 }
 
-// log returns the seq at which the committed log first confirmed id.
-func (t *confirmTable) log(id string) (uint64, bool) {
-	w := t.get(id)
+// logAt returns the seq at which the committed log first confirmed id,
+// whose word is at a.
+func (t *confirmTable) logAt(id string, a confirmAt) (uint64, bool) {
+	w := t.word(a)
 	if s, ok := wordSeq(w); ok && w&logBit != 0 {
 		return s, true
 	}
@@ -166,15 +207,28 @@ func (t *confirmTable) log(id string) (uint64, bool) {
 	return s, ok
 }
 
-// setLog records the committed log's first confirm of id at seq.
-func (t *confirmTable) setLog(id string, seq uint64) {
-	w := withSeq(t.get(id), seq)
+// setLogAt records the committed log's first confirm of id, whose word is
+// at a, at seq.
+func (t *confirmTable) setLogAt(id string, seq uint64, a confirmAt) {
+	w := withSeq(t.word(a), seq)
 	if s, ok := wordSeq(w); ok && s == seq {
-		t.put(id, w|logBit)
+		t.put(id, a, w|logBit)
 		return
 	}
 	if w != 0 {
-		t.put(id, w)
+		t.put(id, a, w)
 	}
 	t.log2[strings.Clone(id)] = seq
+}
+
+// confirmLog notes the committed log's confirm of id at seq: it returns the
+// seq of its earlier first confirm (twice true), or records this one as the
+// first (logAt, then setLogAt, with one lookup of id).
+func (t *confirmTable) confirmLog(id string, seq uint64) (first uint64, twice bool) {
+	a := t.find(id)
+	if s, ok := t.logAt(id, a); ok {
+		return s, true
+	}
+	t.setLogAt(id, seq, a)
+	return 0, false
 }

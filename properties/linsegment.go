@@ -356,8 +356,11 @@ func (c *Checker) cutSegments() {
 			ids = append(ids, i)
 		}
 	}
-	slices.SortFunc(ids, func(a, b int32) int { return strings.Compare(t.slots[a].id, t.slots[b].id) }) // violations in payment order
 	f.ids = ids
+	// The payments in any order (a payment's cut reads and changes only
+	// its own state, and caches), their violations reported in payment
+	// order (as violate keeps the first of equal keys).
+	f.cutting, f.cutVios = true, f.cutVios[:0]
 	for _, i := range ids {
 		sl := &t.slots[i]
 		bound, unfolded := now, sl.minMark == mark
@@ -366,10 +369,28 @@ func (c *Checker) cutSegments() {
 		}
 		c.cutPayment(i, sl.pl, bound, unfolded)
 	}
+	f.cutting = false
+	if !brokenCutOrder {
+		slices.SortFunc(f.cutVios, func(a, b cutVio) int { return strings.Compare(a.id, b.id) })
+	}
+	for _, cv := range f.cutVios {
+		c.violate(cv.v)
+	}
+	clear(f.cutVios)
 	f.busyBuilt = false
 	f.peakOpen = max(f.peakOpen, len(t.open))
 	f.peakOps = max(f.peakOps, f.openOps())
 }
+
+// cutVio is a linearizability violation cutSegments found, of payment id.
+type cutVio struct {
+	id string
+	v  Violation
+}
+
+// brokenCutOrder makes cutSegments report its violations in the order it
+// cut the payments (tests: TestCutViolationsInPaymentOrder must fail).
+var brokenCutOrder = false
 
 // refHolds reports whether the reference ledger holds the payment in slot
 // in state s and no operation of it the reference ledger executed is in the
@@ -767,7 +788,12 @@ func (c *Checker) linViolation(slot int32, seg []linOp, pl *payLin, starts []lin
 		}
 		detail += ")"
 	}
-	c.violate(Violation{Property: Linearizability, Replicas: clients, Time: c.end, Detail: detail})
+	v := Violation{Property: Linearizability, Replicas: clients, Time: c.end, Detail: detail}
+	if f := &c.fold.req; f.cutting {
+		f.cutVios = append(f.cutVios, cutVio{id, v})
+	} else {
+		c.violate(v)
+	}
 	if pl.sum.flags&sumDecided == 0 {
 		c.linDecided++
 	}

@@ -223,6 +223,18 @@ type KindSink interface {
 	Wants(k RecordKind) bool
 }
 
+// EventSink is a Sink that needs the event records of only some types of
+// events: the kernel calls its Record with an event record only if
+// WantsEvent returned true for the record's event, asked once per dynamic
+// type of event (so the answer must depend on the type alone, not on the
+// event's value). A sink that follows a few kinds of events then costs
+// nothing for the others. It applies to event records only, and only if the
+// sink takes them (see KindSink).
+type EventSink interface {
+	Sink
+	WantsEvent(ev Event) bool
+}
+
 // CopySink is a Sink that may not need the later copies of a multicast:
 // when SkipsCopies (asked once, when the kernel is created) is true, the
 // kernel does not pass it a send record whose time, sender and message (the

@@ -43,7 +43,22 @@ type tracer struct {
 
 	types [256]uint64 // nameHash of each message type's name (0: not yet)
 	names nameCache
+
+	// When a sink filters events by type (see EventSink): the event sinks
+	// of each dynamic type of event seen, by the type's itab, in an
+	// open-addressing table of evSlots slots filled up to half (evTypes
+	// types), then in the map evMore.
+	evFilter bool
+	evTypes  int
+	evTab    [evSlots]struct {
+		tab   unsafe.Pointer
+		sinks []Sink
+	}
+	evMore map[unsafe.Pointer][]Sink
 }
+
+// evSlots is the size of the tracer's table of event types.
+const evSlots = 64
 
 const hashInit = 0x243f6a8885a308d3 // pi, hexadecimal digits
 
@@ -57,6 +72,11 @@ func (t *tracer) init(hash *uint64, sinks []Sink) {
 			if ks, ok := s.(KindSink); !ok || ks.Wants(RecordKind(k)) {
 				t.sinks[k] = append(t.sinks[k], s)
 			}
+		}
+	}
+	for _, s := range t.sinks[RecEvent] {
+		if _, ok := s.(EventSink); ok {
+			t.evFilter = true
 		}
 	}
 	for _, s := range t.sinks[RecSend] {
@@ -131,6 +151,9 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 	}
 	*t.hash = h
 	sinks := t.sinks[kind]
+	if ev != nil && t.evFilter {
+		sinks = t.eventSinks(ev)
+	}
 	if t.copies {
 		if kind == RecSend && t.prevSend && from == t.prevFrom && now == t.prevAt && sameValue(m, t.prevMsg) {
 			sinks = t.copySinks // a later copy of a multicast
@@ -153,6 +176,47 @@ func (t *tracer) record(now Time, kind RecordKind, from, to NodeID, m Message, r
 	t.hasLocal = false
 	t.seq++
 	return t.seq - 1
+}
+
+// eventSinks returns the event sinks that take ev (see EventSink), asking
+// them once per dynamic type of event.
+func (t *tracer) eventSinks(ev Event) []Sink {
+	type iface struct{ tab, data unsafe.Pointer }
+	tab := (*iface)(unsafe.Pointer(&ev)).tab
+	i := int(uint64(uintptr(tab)) * 0x9e3779b97f4a7c15 >> 58) // 6 bits: evSlots
+	if e := &t.evTab[i]; e.tab == tab {
+		return e.sinks
+	}
+	return t.moreEventSinks(ev, tab, i)
+}
+
+// moreEventSinks is eventSinks past the first slot i of ev's type tab.
+func (t *tracer) moreEventSinks(ev Event, tab unsafe.Pointer, i int) []Sink {
+	for t.evTab[i].tab != nil {
+		if t.evTab[i].tab == tab {
+			return t.evTab[i].sinks
+		}
+		i = (i + 1) % evSlots
+	}
+	sinks, ok := t.evMore[tab]
+	if ok {
+		return sinks
+	}
+	for _, s := range t.sinks[RecEvent] {
+		if es, ok := s.(EventSink); !ok || es.WantsEvent(ev) {
+			sinks = append(sinks, s)
+		}
+	}
+	if t.evTypes < evSlots/2 {
+		t.evTab[i].tab, t.evTab[i].sinks = tab, sinks
+		t.evTypes++
+	} else {
+		if t.evMore == nil {
+			t.evMore = make(map[unsafe.Pointer][]Sink)
+		}
+		t.evMore[tab] = sinks
+	}
+	return sinks
 }
 
 // typeHash returns nameHash of t's name, computed once per type.

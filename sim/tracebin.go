@@ -408,8 +408,6 @@ func (s *BinarySink) Record(r *Record) {
 	s.done(b)
 }
 
-// done keeps b, the output with the record appended, writing it out once
-// it reaches binFlush bytes.
 // appendReason appends a drop's reason byte (nothing for other records).
 func appendReason(b []byte, r *Record) []byte {
 	if r.Reason != DropNone {
@@ -418,14 +416,21 @@ func appendReason(b []byte, r *Record) []byte {
 	return b
 }
 
+// done keeps b, the output with the record appended, writing it out once
+// it reaches binFlush bytes (in write, out of line: done is inlined).
 func (s *BinarySink) done(b []byte) {
 	s.out = b
 	if len(b) >= binFlush {
-		if _, err := s.w.Write(b); err != nil {
-			s.err = err
-		}
-		s.out = b[:0]
+		s.write()
 	}
+}
+
+// write writes the buffered output and empties the buffer.
+func (s *BinarySink) write() {
+	if _, err := s.w.Write(s.out); err != nil {
+		s.err = err
+	}
+	s.out = s.out[:0]
 }
 
 // appendValue appends the value v named name (see BinarySink).
@@ -473,11 +478,6 @@ func (s *BinarySink) Flush() error {
 		s.out = append(s.out, BinaryMagic...)
 	}
 	s.out = append(s.out, BinEnd)
-	{
-		if _, err := s.w.Write(s.out); err != nil {
-			s.err = err
-		}
-		s.out = s.out[:0]
-	}
+	s.write()
 	return s.err
 }

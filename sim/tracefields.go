@@ -146,12 +146,24 @@ func internSlot(b []byte) uint64 {
 	return ((x ^ uint64(len(b))) * 0x9e3779b97f4a7c15) >> (64 - 12)
 }
 
+// sameBytes is string(a) == string(b), with two 32-byte values (digests,
+// the most frequent) compared in four word loads each, without a call.
+func sameBytes(a, b []byte) bool {
+	if len(a) == 32 && len(b) == 32 {
+		le := binary.LittleEndian
+		// (^ and | bind alike in Go: each xor in parentheses)
+		return (le.Uint64(a)^le.Uint64(b))|(le.Uint64(a[8:])^le.Uint64(b[8:]))|
+			(le.Uint64(a[16:])^le.Uint64(b[16:]))|(le.Uint64(a[24:])^le.Uint64(b[24:])) == 0
+	}
+	return string(a) == string(b)
+}
+
 // append appends b's encoding to vals and updates the table. A nil table
 // writes every value in full.
 func (t *internTable) append(vals, b []byte) []byte {
 	if t != nil && len(b) >= internMin {
 		e := &t.slot[internSlot(b)]
-		if age := t.count - 1 - e.num; e.b != nil && age < internSlots && string(e.b) == string(b) {
+		if age := t.count - 1 - e.num; e.b != nil && age < internSlots && sameBytes(e.b, b) {
 			return binary.AppendUvarint(vals, age<<1|1)
 		}
 		e.b, e.num = append(e.b[:0], b...), t.count
@@ -168,14 +180,17 @@ var maxShapes = 1 << 14
 
 // shapeTable numbers the shapes a BinarySink has defined, by name and shape.
 // A value's shape is usually the one its name had last time: recent holds,
-// per name (by the address of its bytes: names are mostly constants), the
-// last shape and its id, checked with one comparison of the shape bytes
-// instead of hashing name and shape into the map.
+// per name (found by the address of its bytes: names are mostly constants),
+// the last shape and its id, checked with one comparison of the shape bytes
+// instead of hashing name and shape into the map. Where a name is kept
+// depends on addresses, but every path gives the same id for the same name
+// and shape, so the trace's bytes do not.
 type shapeTable struct {
-	ids    map[string]uint64
-	key    []byte
-	gen    uint64 // count of tables started (see maxShapes)
-	recent [shapeRecent]struct {
+	ids     map[string]uint64
+	key     []byte
+	gen     uint64 // count of tables started (see maxShapes)
+	lookups int    // shapes looked up in ids (recent did not have them)
+	recent  [shapeRecent]struct {
 		name  string
 		shape []byte
 		id    uint64
@@ -183,26 +198,69 @@ type shapeTable struct {
 	}
 }
 
-// shapeRecent is the size of shapeTable.recent (a power of 2).
-const shapeRecent = 64
+// shapeRecent is the size of shapeTable.recent (a power of 2), and
+// shapeProbes how many places from a name's first one may hold it: names
+// whose first places collide (two frequent ones in one place made a third
+// of the values look their shape up in the map) each keep one.
+const (
+	shapeRecent     = 64
+	shapeRecentBits = 6
+	shapeProbes     = 4
+)
+
+var _ = [1]int{}[shapeRecent-1<<shapeRecentBits]
+
+// brokenShapeProbes (tests only) keeps a name only in its first place, as
+// before names whose first places collide had a place each.
+var brokenShapeProbes = false
+
+// recentFor returns the place of name in recent and true when it holds
+// name: the one holding it among its shapeProbes places, else the first of
+// them that is free, else its first place.
+func (t *shapeTable) recentFor(name string) (int, bool) {
+	h := int(((uint64(uintptr(unsafe.Pointer(unsafe.StringData(name)))) + uint64(len(name))) * 0x9e3779b97f4a7c15) >> (64 - shapeRecentBits))
+	free, probes := -1, shapeProbes
+	if brokenShapeProbes {
+		probes = 1
+	}
+	for i := range probes {
+		j := (h + i) & (shapeRecent - 1)
+		r := &t.recent[j]
+		if r.gen != t.gen+1 {
+			if free < 0 {
+				free = j
+			}
+		} else if len(r.name) == len(name) && (unsafe.StringData(r.name) == unsafe.StringData(name) || r.name == name) {
+			return j, true
+		}
+	}
+	if free >= 0 {
+		return free, false
+	}
+	return h, false
+}
 
 // id returns the id of (name, shape) and whether it is new (to be defined
 // in the trace). Ids count from 1; a new id 1 after others starts a new
 // table (see maxShapes).
 func (t *shapeTable) id(name string, shape []byte) (uint64, bool) {
-	r := &t.recent[(uintptr(unsafe.Pointer(unsafe.StringData(name)))>>3^uintptr(len(name)))&(shapeRecent-1)]
-	if r.gen == t.gen+1 && r.name == name && string(r.shape) == string(shape) {
+	j, held := t.recentFor(name)
+	r := &t.recent[j]
+	if held && string(r.shape) == string(shape) {
 		return r.id, false
 	}
 	if t.ids == nil {
 		t.ids = make(map[string]uint64)
 	}
 	t.key = append(append(append(t.key[:0], name...), 0), shape...)
+	t.lookups++
 	id, ok := t.ids[string(t.key)]
 	if !ok {
 		if len(t.ids) >= maxShapes {
 			clear(t.ids)
 			t.gen++ // every recent entry is stale
+			j, _ = t.recentFor(name)
+			r = &t.recent[j]
 		}
 		id = uint64(len(t.ids) + 1)
 		t.ids[string(t.key)] = id

@@ -225,3 +225,95 @@ func TestBinaryValuesDamaged(t *testing.T) {
 		}
 	}
 }
+
+// TestShapeRecentCollisions: two names whose first places in the shape
+// table's recent entries are the same, used in turn, each keep a place: a
+// repeated shape is found without a map lookup (with brokenShapeProbes
+// every value but the first two is looked up).
+func TestShapeRecentCollisions(t *testing.T) {
+	for _, broken := range []bool{false, true} {
+		brokenShapeProbes = broken
+		lookups := shapeCollisionLookups(t)
+		brokenShapeProbes = false
+		if got := lookups > 2; got != broken {
+			t.Errorf("brokenShapeProbes=%v: %d map lookups for 2 shapes used 2,000 times", broken, lookups)
+		}
+	}
+}
+
+// shapeCollisionLookups returns the map lookups of 1,000 values each of
+// two names with the same first place, in turn, the same shape each.
+func shapeCollisionLookups(t *testing.T) int {
+	var tab shapeTable
+	first := func(name string) int {
+		tab.recent = [shapeRecent]struct {
+			name  string
+			shape []byte
+			id    uint64
+			gen   uint64
+		}{}
+		j, _ := tab.recentFor(name)
+		return j
+	}
+	names := []string{}
+	byPlace := map[int]string{}
+	for i := 0; len(names) < 2; i++ {
+		n := fmt.Sprint("name-", i) // on the heap: addresses differ
+		p := first(n)
+		if other, ok := byPlace[p]; ok {
+			names = append(names, other, n)
+		}
+		byPlace[p] = n
+	}
+	tab = shapeTable{}
+	shape := []byte(`{"x":` + placeholder(fieldUint) + `}`)
+	for range 1000 {
+		for _, n := range names {
+			tab.id(n, shape)
+		}
+	}
+	return tab.lookups
+}
+
+func placeholder(c byte) string { return string([]byte{c}) }
+
+// TestSameBytes compares sameBytes with bytes.Equal on values that differ in
+// one byte anywhere (32-byte ones compared word by word), and shows that a
+// comparison that skips a word is caught.
+func TestSameBytes(t *testing.T) {
+	if bad := sameBytesMismatch(sameBytes); bad != "" {
+		t.Error(bad)
+	}
+	skipsWord := func(a, b []byte) bool { // a broken variant: the last word not compared
+		if len(a) == 32 && len(b) == 32 {
+			return string(a[:24]) == string(b[:24])
+		}
+		return string(a) == string(b)
+	}
+	if sameBytesMismatch(skipsWord) == "" {
+		t.Error("a comparison that skips the last word passed")
+	}
+}
+
+// sameBytesMismatch returns where eq disagrees with bytes.Equal, or "".
+func sameBytesMismatch(eq func(a, b []byte) bool) string {
+	r := rand.New(rand.NewPCG(7, 8))
+	for _, n := range []int{0, 3, 8, 16, 31, 32, 33, 64} {
+		a := make([]byte, n)
+		for i := range a {
+			a[i] = byte(r.Uint32())
+		}
+		cases := [][]byte{append([]byte(nil), a...), append(append([]byte(nil), a...), 0)}
+		for i := range n {
+			c := append([]byte(nil), a...)
+			c[i] ^= 1 << (i % 8)
+			cases = append(cases, c)
+		}
+		for _, c := range cases {
+			if got, want := eq(a, c), bytes.Equal(a, c); got != want {
+				return fmt.Sprintf("%x vs %x: %v, want %v", a, c, got, want)
+			}
+		}
+	}
+	return ""
+}

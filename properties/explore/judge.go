@@ -21,12 +21,13 @@ type incJudge struct {
 	opts    properties.Options
 	chk     *properties.Checker
 	undo    properties.FinishUndo
-	at      engine.Trace // the path the checker holds (unfinished); zero: none
-	n       int          // its records
-	end     sim.Time     // its last record's time
-	crashed []sim.NodeID // its crashed replicas (faulty for the checker)
-	faulty  []sim.NodeID // the checker's faulty replicas
-	buf     []engine.Record
+	at      engine.Trace      // the path the checker holds (unfinished); zero: none
+	n       int               // its records
+	end     sim.Time          // its last record's time
+	crashed []sim.NodeID      // its crashed replicas (faulty for the checker)
+	faulty  []sim.NodeID      // the checker's faulty replicas
+	parts   [][]engine.Record // replay's: the path's records per transition
+	one     engine.Record     // feed's scratch record
 	// full: always reset and feed the whole path (tests compare the two).
 	full bool
 	// Incremental and full judgements (tests).
@@ -50,15 +51,7 @@ func (j *incJudge) judge(w *engine.World, t engine.Trace) (string, string) {
 		j.replay(t)
 	} else {
 		j.incs++
-		j.buf = append(j.buf[:0], last...)
-		for i := range j.buf {
-			j.buf[i].Seq = uint64(j.n + i)
-			j.chk.Record(&j.buf[i])
-		}
-		j.n += len(last)
-		if len(last) > 0 {
-			j.end = last[len(last)-1].Time
-		}
+		j.feed(last)
 		j.at = t
 	}
 	chk := j.chk
@@ -82,15 +75,17 @@ func (j *incJudge) crashes(recs []engine.Record) bool {
 	return false
 }
 
-// replay resets the checker to t's whole path, as check does.
+// replay resets the checker to t's whole path, as check does (the path's
+// records fed in place, not copied into one slice first).
 func (j *incJudge) replay(t engine.Trace) {
 	j.fulls++
-	recs := t.Records(j.buf)
-	j.buf = recs
+	j.parts = t.Parts(j.parts)
 	j.crashed = j.crashed[:0]
-	for _, r := range recs {
-		if r.Kind == sim.RecCrash && !slices.Contains(j.crashed, r.From) {
-			j.crashed = append(j.crashed, r.From)
+	for _, p := range j.parts {
+		for i := range p {
+			if p[i].Kind == sim.RecCrash && !slices.Contains(j.crashed, p[i].From) {
+				j.crashed = append(j.crashed, p[i].From)
+			}
 		}
 	}
 	oo := j.opts
@@ -99,12 +94,23 @@ func (j *incJudge) replay(t engine.Trace) {
 	}
 	j.faulty = oo.Faulty
 	j.chk.Reset(oo)
-	for i := range recs {
-		j.chk.Record(&recs[i])
-	}
-	j.n = len(recs)
-	if j.n > 0 {
-		j.end = recs[j.n-1].Time
+	j.n = 0
+	for _, p := range j.parts {
+		j.feed(p)
 	}
 	j.at = t
+}
+
+// feed feeds recs to the checker after the j.n records it holds, each
+// through one scratch record numbered in turn (the checker keeps no
+// pointer to a record it is fed).
+func (j *incJudge) feed(recs []engine.Record) {
+	for i := range recs {
+		j.one = recs[i]
+		j.one.Seq = uint64(j.n)
+		j.chk.Record(&j.one)
+		j.end = recs[i].Time
+		j.n++
+	}
+	j.one = engine.Record{} // keeps no message alive
 }

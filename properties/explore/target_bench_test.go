@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/pbftsim/pbftsim/sim/cluster"
@@ -20,16 +21,29 @@ func BenchmarkTarget(b *testing.B) {
 		}
 		c := Config{Nodes: 4, Requests: 1, Byzantine: equiv, Drops: 2, Views: 1, TimerLimit: true, Timers: 3,
 			Inert: true, Symmetry: true, DFS: true, Workers: 1, MaxStates: 100_000, AsyncTimers: async}
-		b.Run(name, func(b *testing.B) {
-			// The memo's hits are per transition (a transition steps 0 to
-			// several nodes).
-			trans, _, hits, cpu := exploreLoop(b, c)
-			b.ReportMetric(float64(trans)/float64(b.N), "transitions")
-			b.ReportMetric(float64(hits)/float64(trans), "memo-hits/transition")
-			if cpu > 0 {
-				b.ReportMetric(float64(trans)/cpu, "transitions/cpu-s")
-			}
-		})
+		b.Run(name, func(b *testing.B) { targetLoop(b, c) })
+	}
+	// The monotone network (--keep-sent, drops subsumed): --timers 1 is
+	// complete (88,315 states); --timers 2 to its first 100,000 states.
+	for _, timers := range []int{1, 2} {
+		c := Config{Nodes: 4, Requests: 1, Byzantine: equiv, Drops: 2, Views: 1, TimerLimit: true, Timers: timers,
+			Inert: true, Symmetry: true, DFS: true, Workers: 1, AsyncTimers: true, KeepSent: true}
+		if timers > 1 {
+			c.MaxStates = 100_000
+		}
+		b.Run(fmt.Sprintf("keepsent/timers=%d", timers), func(b *testing.B) { targetLoop(b, c) })
+	}
+}
+
+// targetLoop runs exploreLoop on c and reports the transitions per
+// iteration, the step memo's hits per transition (a transition steps 0 to
+// several nodes) and the transitions per CPU-second.
+func targetLoop(b *testing.B, c Config) {
+	trans, _, hits, cpu := exploreLoop(b, c)
+	b.ReportMetric(float64(trans)/float64(b.N), "transitions")
+	b.ReportMetric(float64(hits)/float64(trans), "memo-hits/transition")
+	if cpu > 0 {
+		b.ReportMetric(float64(trans)/cpu, "transitions/cpu-s")
 	}
 }
 

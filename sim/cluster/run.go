@@ -689,6 +689,16 @@ func newObserver(c Config, faulty map[sim.NodeID]string) *observer {
 // Wants implements sim.KindSink: the observer follows node events only.
 func (o *observer) Wants(k sim.RecordKind) bool { return k == sim.RecEvent }
 
+// WantsEvent implements sim.EventSink: the observer follows the events
+// Record reads, by type.
+func (o *observer) WantsEvent(ev sim.Event) bool {
+	switch ev.(type) {
+	case events.Submitted, events.Accepted, *pbft.NewViewEntered, *hotstuff.ViewEntered:
+		return true
+	}
+	return false
+}
+
 // Record implements sim.Sink.
 func (o *observer) Record(r *sim.Record) {
 	if r.Kind != sim.RecEvent {

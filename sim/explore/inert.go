@@ -27,7 +27,11 @@ type Inerter interface {
 
 // inert reports whether f is declared inert by its receiver in w.
 func (e *Engine) inert(w *World, f *Flight) bool {
-	nd := w.Nodes[f.To]
+	return e.inertAt(w.Nodes[f.To], f)
+}
+
+// inertAt reports whether f is declared inert by node nd (its receiver).
+func (e *Engine) inertAt(nd sim.Node, f *Flight) bool {
 	if e.m.Inert != nil {
 		return e.m.Inert(nd, f.From, f.Msg)
 	}

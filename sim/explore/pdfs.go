@@ -270,7 +270,11 @@ func (r *pdfsRun) work(k int, wk *pdfsWorker, lim int, busy bool) {
 			r.poll(k, wk)
 		}
 		// A successor seen before is not built when Peek can tell its
-		// hash.
+		// hash (nor peeked at when it is w itself).
+		if e.SelfLoop(w, c) {
+			wk.st.Revisits++
+			continue
+		}
 		h, known := e.Peek(w, c)
 		var isNew, again bool
 		if known && e.wasNoop {

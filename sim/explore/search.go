@@ -795,6 +795,11 @@ func (s *search) dfsVisited(w *World, lim int, isNew, shallower bool) error {
 		// hash (not with a Revisit hook, which sees the world).
 		var isNew, shallower, known bool
 		if s.o.Revisit == nil {
+			if s.e.SelfLoop(w, c) {
+				s.res.Transitions++
+				s.res.Revisits++
+				continue
+			}
 			if h, ok := s.e.Peek(w, c); ok {
 				known = true
 				if s.e.wasNoop {

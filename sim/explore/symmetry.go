@@ -79,10 +79,9 @@ type symHasher struct {
 	// delivered in another order, is not hashed again.
 	cache []symCacheEntry
 	// flightTerms' cache: the keys, and per key the terms under every
-	// permutation; fsum: key's sums per permutation.
+	// permutation.
 	fkey  []flightKey
 	fterm []uint64
-	fsum  []uint64
 }
 
 type symCacheEntry struct {
@@ -432,26 +431,74 @@ func (s *symHasher) sortTimers(w *World) {
 }
 
 // key sets w.skey: the least hash of w over the group (world's, with the
-// in-flight messages' terms of every permutation taken at once).
+// in-flight messages' terms of every permutation taken at once), and the
+// sums of those terms that w keeps (flightSums).
 func (s *symHasher) key(w *World) {
-	s.sortTimers(w)
-	np := len(s.g.perms)
-	sums := s.fsum[:0]
-	for range np {
-		sums = append(sums, 0)
-	}
-	s.fsum = sums
+	sums := s.flightSums(w)
+	clear(sums)
 	for i := range w.Flight {
 		for k, t := range s.flightTerms(&w.Flight[i]) {
 			sums[k] += t
 		}
 	}
+	s.least(w, sums)
+}
+
+// keyFrom sets nw.skey as key does, for nw made from w by a transition:
+// the sums of the in-flight messages' terms are w's (nw's copy of them)
+// with the terms of the messages the transition removed taken away and
+// those of the messages it added, or duplicated, put in, so only the
+// messages that changed are looked up. A transition removes messages
+// (delivered, dropped, discarded) and marks one duplicated without moving
+// the others, and appends the new ones, so one walk over both flights,
+// matching messages by send index and copy flag (unique in a flight),
+// finds the changes.
+func (s *symHasher) keyFrom(w, nw *World) {
+	sums := s.flightSums(nw)
+	add := func(f *Flight, sign uint64) {
+		for k, t := range s.flightTerms(f) {
+			sums[k] += sign * t
+		}
+	}
+	j := 0
+	for i := range w.Flight {
+		a := &w.Flight[i]
+		if j < len(nw.Flight) && nw.Flight[j].Send == a.Send && nw.Flight[j].Copy == a.Copy {
+			if b := &nw.Flight[j]; b.Duped != a.Duped && !brokenKeyFrom {
+				add(a, ^uint64(0)) // -1: the terms of a duplicated message differ
+				add(b, 1)
+			}
+			j++
+			continue
+		}
+		add(a, ^uint64(0))
+	}
+	for ; j < len(nw.Flight); j++ {
+		add(&nw.Flight[j], 1)
+	}
+	s.least(nw, sums)
+}
+
+// flightSums returns w's sums of its in-flight messages' terms, one per
+// permutation: they follow the renamed node hashes in w.snh.
+func (s *symHasher) flightSums(w *World) []uint64 {
+	return w.snh[len(s.g.perms)*len(w.Nodes):]
+}
+
+// least sets w.skey to the least renamed hash of w, given the sums of its
+// in-flight messages' terms per permutation.
+func (s *symHasher) least(w *World, sums []uint64) {
+	s.sortTimers(w)
 	best := s.worldSum(w, 0, sums[0])
-	for k := 1; k < np; k++ {
+	for k := 1; k < len(s.g.perms); k++ {
 		best = min(best, s.worldSum(w, k, sums[k]))
 	}
 	w.skey = best
 }
+
+// brokenKeyFrom makes keyFrom miss a message marked duplicated (tests show
+// that the comparison with key catches it).
+var brokenKeyFrom bool
 
 func (e *Engine) symHasher(g *symGroup) *symHasher {
 	if e.sym == nil || e.sym.g != g {
@@ -504,7 +551,7 @@ func (e *Engine) symInitial(w *World) error {
 		}
 	}
 	w.sg = g
-	w.snh = make([]uint64, len(g.perms)*n)
+	w.snh = make([]uint64, len(g.perms)*(n+1)) // the renamed node hashes, then the flight sums
 	s = e.symHasher(g)
 	for i := range w.Nodes {
 		s.nodes(w, i)
@@ -524,7 +571,7 @@ func (e *Engine) symApply(w, nw *World) {
 			s.nodes(nw, i)
 		}
 	}
-	s.key(nw)
+	s.keyFrom(w, nw)
 }
 
 // Symmetry returns the permutations w's hash is minimised over (the

@@ -228,8 +228,10 @@ func symKeyDiff(t *testing.T) (string, int) {
 
 // TestSymmetryKeySameAsWorld: the canonical hash that Apply sets equals the
 // least renamed hash computed permutation by permutation, on every world
-// of random walks; a term cache whose key leaves out whether a message was
-// duplicated (the broken variant) is caught.
+// of random walks (Apply updates the flight's terms by the messages that
+// changed: keyFrom); a term cache whose key leaves out whether a message
+// was duplicated, and a keyFrom that misses a duplication (the broken
+// variants) are caught.
 func TestSymmetryKeySameAsWorld(t *testing.T) {
 	diff, n := symKeyDiff(t)
 	if diff != "" {
@@ -242,5 +244,10 @@ func TestSymmetryKeySameAsWorld(t *testing.T) {
 	defer func() { brokenFlightKey = false }()
 	if diff, _ := symKeyDiff(t); diff == "" {
 		t.Error("a term cache keyed without the duplicated bit gives the same hashes: the comparison cannot fail")
+	}
+	brokenFlightKey, brokenKeyFrom = false, true
+	defer func() { brokenKeyFrom = false }()
+	if diff, _ := symKeyDiff(t); diff == "" {
+		t.Error("keyFrom missing a duplicated message gives the same hashes: the comparison cannot fail")
 	}
 }

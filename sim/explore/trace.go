@@ -1,5 +1,7 @@
 package explore
 
+import "slices"
+
 // Trace is the path of a world as the records of its transitions (with
 // Options.Records): a handle that an incremental check (Options.Judge)
 // keeps to recognise the path it judged last, so that it can judge a
@@ -50,6 +52,19 @@ func (t Trace) Records(buf []Record) []Record {
 		buf[i].Seq = uint64(i)
 	}
 	return buf
+}
+
+// Parts appends the records of the path's transitions to dst[:0], one
+// slice per transition from the initial world's creation on, and returns
+// it: the path's records without copying them (Records copies and numbers
+// them). They are shared, with Seq 0: the caller must not change them.
+func (t Trace) Parts(dst [][]Record) [][]Record {
+	dst = dst[:0]
+	for c := t.c; c != nil; c = c.up {
+		dst = append(dst, c.recs)
+	}
+	slices.Reverse(dst)
+	return dst
 }
 
 // Judge is an incremental check of new worlds (see Options.Judge): it

@@ -69,15 +69,16 @@ func TestFutureMessagesSurviveViewChanges(t *testing.T) {
 }
 
 // TestFutureCapSurvivesARecount: the per-sender cap on buffered messages
-// (4L+8) still holds after the buffer is recounted at a view change.
+// (4L+8) still holds after the buffer is recounted at a view change (the
+// PREPAREs differ in their digests: one received again is not buffered
+// again).
 func TestFutureCapSurvivesARecount(t *testing.T) {
 	h := newHarness(t, hopts{n: 4, clients: 1, k: 4, l: 8})
 	h.drop = func(sim.NodeID, sim.NodeID, sim.Message) bool { return true }
 	r := h.replicas[3]
 	capN := r.futureCap()
-	p := prep(h.kr, 2, 1, Digest{7}, 0)
 	for i := 0; i < capN+5; i++ {
-		h.inject(0, 3, p)
+		h.inject(0, 3, prep(h.kr, 2, 1, Digest{7, byte(i)}, 0))
 	}
 	h.deliverAll()
 	if len(r.future) != capN {
@@ -85,7 +86,7 @@ func TestFutureCapSurvivesARecount(t *testing.T) {
 	}
 	toView1(t, h, 3, false) // recounts the buffer
 	for i := 0; i < 5; i++ {
-		h.inject(0, 3, p)
+		h.inject(0, 3, prep(h.kr, 2, 1, Digest{8, byte(i)}, 0))
 	}
 	h.deliverAll()
 	if len(r.future) != capN || r.futureCount[0] != capN {

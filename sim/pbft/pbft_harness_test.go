@@ -99,6 +99,9 @@ type harness struct {
 	forwards []hmsg
 	// afterStep, if set, runs after every node step.
 	afterStep func()
+	// afterDeliver, if set, runs after every step of a message input, with
+	// the stepped node and its input.
+	afterDeliver func(nd sim.Node, now sim.Time, in sim.Input)
 
 	started    bool   // start was called: nodes run Start
 	stepping   bool   // inside a kernel step (injections are deferred)
@@ -219,6 +222,9 @@ func (o *observer) Step(now sim.Time, in sim.Input, out *sim.Output) {
 	}
 	if h.afterStep != nil {
 		h.afterStep()
+	}
+	if h.afterDeliver != nil && in.Kind == sim.InputMessage {
+		h.afterDeliver(o.inner, now, in)
 	}
 }
 

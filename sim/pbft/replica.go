@@ -140,7 +140,7 @@ type Replica struct {
 	askedView    uint64 // view+1 for which this replica asked for the NEW-VIEW
 	lagTimerOn   bool
 	entering     bool  // inside enterView: no proposals yet
-	lateVC       []int // VIEW-CHANGEs for the current view received after entering it, per replica
+	lateVC       []int // VIEW-CHANGEs for the current view received after entering it, per replica (saturates at 2)
 
 	// store is the modelled stable storage (nil: none, only crashes of
 	// kind keep); dirty is what the current step changed that it holds.
@@ -323,10 +323,20 @@ func (r *Replica) resetView(e *entry) {
 
 func (r *Replica) freeEntry(e *entry) {
 	*e = entry{prepares: e.prepares, commits: e.commits, certPrep: e.certPrep[:0]}
-	clear(e.prepares)
-	clear(e.commits)
-	clear(e.certPrep[:cap(e.certPrep)])
+	clearSmall(e.prepares)
+	clearSmall(e.commits)
+	clearSmall(e.certPrep[:cap(e.certPrep)])
 	r.free = append(r.free, e)
+}
+
+// clearSmall is clear for the short vote slices of an entry (n elements):
+// a counted loop, which the compiler does not turn into a call of the
+// runtime's memclr (clear, and a range loop storing nil, cost a call of
+// about 33 instructions each for 4 pointers).
+func clearSmall[M any](s []*M) {
+	for i := 0; i < len(s); i++ {
+		s[i] = nil
+	}
 }
 
 // ---- sim.Node ----
@@ -793,9 +803,14 @@ func (r *Replica) futureCap() int { return 4*int(r.l) + 8 }
 // its signature (and, for a PRE-PREPARE, its digest and requests) verify,
 // and while its sender has fewer than futureCap messages buffered: a
 // Byzantine sender can neither fill the buffer nor make the replica ask
-// for a NEW-VIEW with forged messages.
+// for a NEW-VIEW with forged messages. A message already buffered from the
+// same sender is not buffered again (a network may duplicate messages:
+// receiving one twice leaves the state as once).
 func (r *Replica) bufferFuture(from sim.NodeID, m sim.Message, view uint64) {
 	if from < 0 || int(from) >= r.n || r.futureCount[from] >= r.futureCap() {
+		return
+	}
+	if !brokenFutureDup && r.buffered(from, m) {
 		return
 	}
 	switch m := m.(type) {
@@ -814,6 +829,37 @@ func (r *Replica) bufferFuture(from sim.NodeID, m sim.Message, view uint64) {
 		r.futureFrom[from] = view
 		r.checkLaggingView(false)
 	}
+}
+
+// brokenFutureDup buffers a future-view message again each time it is
+// received (tests).
+var brokenFutureDup bool
+
+// buffered reports whether m, or a message with the same canonical
+// encoding, is buffered from sender from.
+func (r *Replica) buffered(from sim.NodeID, m sim.Message) bool {
+	for _, fm := range r.future {
+		if fm.from == from && sameMessage(fm.msg, m, &r.buf) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameMessage reports whether a and b are one message: the same value, or
+// of one type with the same canonical encoding (buf is scratch).
+func sameMessage(a, b sim.Message, buf *[]byte) bool {
+	if a == b {
+		return true
+	}
+	if a.Type() != b.Type() {
+		return false
+	}
+	x := a.AppendCanonical((*buf)[:0])
+	n := len(x)
+	x = b.AppendCanonical(x)
+	*buf = x
+	return string(x[:n]) == string(x[n:])
 }
 
 // normalCaseOK decides whether a message of view v, seq n is processed now;
@@ -1127,7 +1173,8 @@ func (r *Replica) executeEntry(e *entry) {
 	obsolete := false // some pending request of a client answered here may be obsolete
 	for i, q := range pp.Batch {
 		key := mkReqKey(q.Client, q.Timestamp)
-		if r.rules.checkTimestamps && r.executedReq(q) {
+		last := r.lastReply[q.Client]
+		if r.rules.checkTimestamps && last != nil && q.Timestamp <= last.Timestamp { // executedReq
 			r.probe(ProbeDupExecution)
 			r.delPending(key)
 			continue
@@ -1141,14 +1188,16 @@ func (r *Replica) executeEntry(e *entry) {
 		res := r.sm.Execute(q.Op)
 		rep := r.allocs.reply.new()
 		*rep = Reply{View: r.view, Timestamp: q.Timestamp, Client: q.Client, Replica: r.id, Result: res}
-		if _, ok := r.lastReply[q.Client]; !ok {
+		if last == nil { // a first reply (lastReply holds no nil)
 			i := sort.Search(len(r.replyClients), func(i int) bool { return r.replyClients[i] >= q.Client })
 			r.replyClients = slices.Insert(r.replyClients, i, q.Client)
 		}
 		r.lastReply[q.Client] = rep
 		r.delPending(key)
 		obsolete = obsolete || r.hasPending(q.Client)
-		delete(r.inLog, key)
+		if len(r.inLog) > 0 { // only a primary's holds requests
+			delete(r.inLog, key)
+		}
 		r.out.Send(q.Client, rep)
 		ev := r.allocs.executed.new()
 		*ev = Executed{Replica: r.id, View: e.view, Seq: e.seq, Index: i, Digest: pp.Digest,
@@ -1180,10 +1229,11 @@ func (r *Replica) addPending(key reqKey, q *Request) {
 
 // delPending removes key from pending, if there.
 func (r *Replica) delPending(key reqKey) {
-	if _, ok := r.pending[key]; !ok {
+	n := len(r.pending)
+	delete(r.pending, key) // one map operation: whether key was there shows in the length
+	if len(r.pending) == n {
 		return
 	}
-	delete(r.pending, key)
 	if c := int(key.client); c >= 0 && c < len(r.pendingOf) {
 		r.pendingOf[c]--
 	}

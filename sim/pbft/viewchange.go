@@ -131,6 +131,10 @@ func (r *Replica) validateCert(pc *PreparedCert, vc *ViewChange) error {
 	return nil
 }
 
+// brokenLateVCReset restores the old late-VIEW-CHANGE answer (the count
+// reset to 0 after each NEW-VIEW sent, so re-deliveries flip it; tests).
+var brokenLateVCReset bool
+
 func (r *Replica) onViewChange(from sim.NodeID, vc *ViewChange) {
 	if from != vc.Replica || from == r.id || from < 0 || int(from) >= r.n {
 		return
@@ -140,10 +144,17 @@ func (r *Replica) onViewChange(from sim.NodeID, vc *ViewChange) {
 		// NEW-VIEWs. The first late VIEW-CHANGE is normal (only 2f+1 were
 		// needed); a retransmission means it is stuck: send it the NEW-VIEW
 		// of our view (signed by its primary, so any replica can forward
-		// it; the primary itself may have moved on).
-		r.lateVC[from]++
+		// it; the primary itself may have moved on). The count saturates
+		// at 2: every later one is answered too, with the same NEW-VIEW,
+		// so a re-delivered VIEW-CHANGE leaves the state as it was (a
+		// network may duplicate messages).
+		if r.lateVC[from] < 2 || brokenLateVCReset {
+			r.lateVC[from]++
+		}
 		if r.lateVC[from] >= 2 && r.verify(vc) {
-			r.lateVC[from] = 0
+			if brokenLateVCReset {
+				r.lateVC[from] = 0
+			}
 			r.out.Send(from, r.lastNewView)
 		}
 		return
