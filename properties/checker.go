@@ -35,7 +35,7 @@ const (
 	TotalOrder      = "total-order"     // each correct replica executes 1, 2, 3, ... without gaps
 	Integrity       = "integrity"       // each (client, timestamp) executes at most once per correct replica
 	LedgerInvariant = "ledger"          // no payment confirmed twice, money conserved
-	Validity        = "validity"        // every executed non-null request was issued by a client
+	Validity        = "validity"        // every executed non-null request was issued by a client, and every one a correct primary proposes
 	ClientView      = "client-view"     // an accepted result equals the result of replaying the committed log
 	Linearizability = "linearizability" // the client history is linearizable on the payments model
 	PreparedUnique  = "prepared-unique" // two correct replicas never prepare different digests for (v, n)

@@ -323,12 +323,33 @@ func (l *Ledger) Digest() [32]byte {
 	if root == nil {
 		root = &node{}
 	}
-	r := hashNode(root, &l.buf, &l.hashed)
+	r := hashNode(root, &l.buf, &l.hashed, l.sumTable(), 0)
 	b := append(l.buf[:0], snapshotMagic...)
 	b = binary.AppendUvarint(b, uint64(l.count))
 	b = append(b, r[:]...)
 	l.buf = b
 	return sha256.Sum256(b)
+}
+
+// sumTableMin is the number of payments from which the ledgers sharing a
+// SnapshotCache read their top nodes' child hashes from the cache's
+// sumTable: in a smaller ledger the few nodes below them stay in the
+// processor's caches, and the table's 175 KB would be spent for nothing.
+const sumTableMin = 2048
+
+// sumTable returns the table of child hashes that Digest may use (nil:
+// none): the SnapshotCache's, for a ledger sharing one (whose trie's nodes
+// never change) of at least sumTableMin payments. An unshared ledger
+// changes its own nodes in place, so a node's hash is not a lasting fact.
+func (l *Ledger) sumTable() *sumTable {
+	c := l.cache
+	if l.ver == nil || c == nil || l.count < sumTableMin {
+		return nil
+	}
+	if c.sums == nil {
+		c.sums = new(sumTable)
+	}
+	return c.sums
 }
 
 // Payments returns a copy of every payment, sorted by id.

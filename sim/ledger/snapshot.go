@@ -104,6 +104,9 @@ type SnapshotCache struct {
 	// recomputes a version never joins the others again).
 	recent [recentVersions]*version
 	next   int
+	// sums is the table of the top trie nodes' child hashes that the
+	// ledgers' Digests share (nil: none yet; see Ledger.sumTable).
+	sums *sumTable
 }
 
 // recentVersions is the number of versions a SnapshotCache keeps alive: a
@@ -123,9 +126,10 @@ func (c *SnapshotCache) keep(v *version) {
 // SetConcurrent makes the cache safe for ledgers used from different
 // goroutines (the replicas on the simulation's, a checker's reference
 // ledger on another): Execute on a ledger sharing the cache then holds its
-// mutex. The tries are immutable once built (the cached Merkle hashes are
-// written by Digest, which only the replicas call), so the versions' memos
-// and the recent ring are the only shared state. Results never depend on
+// mutex. The tries are immutable once built (the cached Merkle hashes, in
+// the nodes and in the cache's sumTable, are written by Digest, which only
+// the replicas call, on one goroutine), so the versions' memos and the
+// recent ring are the only shared state. Results never depend on
 // which ledger executes an operation first. Call it before the ledgers are
 // used.
 func (c *SnapshotCache) SetConcurrent() { c.concurrent = true }

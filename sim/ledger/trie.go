@@ -84,20 +84,21 @@ func less(ha uint64, a string, hb uint64, b string) bool {
 // the child nodes and recs the payments' records, each in slot order. A
 // node other than the root has at least two payments below it.
 type node struct {
-	// sum is the node's Merkle hash (see hashNode), computed on the first
-	// Digest that needs it; all zero in its first 8 bytes: not computed
-	// (see summed). It is a cache: it never changes once set, the node
-	// being immutable (an owned node's is cleared when put changes it).
-	// It comes first so that the hash of a child, which hashNode reads
-	// for every child of a node it hashes, is in one cache line for most
-	// nodes' addresses.
-	sum      [32]byte
 	occ, sub uint16
 	// own is the owner that may change the node in place (nil: nobody);
 	// an owned node's subs and recs are its own, never shared.
 	own  *owner
 	subs []*node
 	recs []byte
+	// sum is the node's Merkle hash (see hashNode), computed on the first
+	// Digest that needs it; all zero in its first 8 bytes: not computed
+	// (see summed). It is a cache: it never changes once set, the node
+	// being immutable (an owned node's is cleared when put changes it).
+	// It comes after the fields a search reads (find, seek.find), which
+	// so share the node's first 64 bytes, mostly one cache line; the
+	// hash, which hashNode reads of the children of a node it hashes,
+	// spans as many cache lines at offset 64 as it would at offset 0.
+	sum [32]byte
 }
 
 // summed reports whether n.sum is set. A hash whose first 8 bytes are
@@ -287,7 +288,7 @@ func (s *seek) put(root *node, h uint64, id string, rec []byte, key func([]byte)
 	d := s.depth
 	n, bit := s.path[d].n, s.path[d].bit
 	// s.other: the record's slot becomes a child node (pair, below).
-	c, mine := n.writable(own, s.other)
+	c, mine := n.writable(own, s.other, len(rec))
 	switch {
 	case s.found:
 		c.recs = splice(c.recs, s.off, s.end, rec, mine)
@@ -325,13 +326,22 @@ func (s *seek) put(root *node, h uint64, id string, rec []byte, key func([]byte)
 }
 
 // writable returns the node that put and putDeep change in n's place, and
-// whether it is n itself: n, its hash cleared, when own owns it; else a new
-// node owned by own with n's slots, children and (shared until changed)
-// records, with room for one more child when grow.
-func (n *node) writable(own *owner, grow bool) (c *node, mine bool) {
+// whether its records are its own, to change in place: n, its hash
+// cleared, when own owns it; else a new node owned by own with n's slots,
+// children and records, with room for one more child when grow. A new
+// node without children (a leaf, the most common place of a payment) gets
+// a copy of n's records with room for extra more bytes, in its own
+// allocation (newLeaf); any other shares n's records until they change.
+func (n *node) writable(own *owner, grow bool, extra int) (c *node, mine bool) {
 	if own != nil && n.own == own {
 		n.sum = [32]byte{}
 		return n, true
+	}
+	if n.sub == 0 && !grow {
+		c = newLeaf(len(n.recs) + extra)
+		c.occ, c.own = n.occ, own
+		c.recs = append(c.recs, n.recs...)
+		return c, true
 	}
 	k := len(n.subs)
 	if grow {
@@ -358,7 +368,7 @@ func putDeep(n *node, d int, h uint64, id string, rec []byte, key func([]byte) u
 		off := n.recOff(bit)
 		other = string(recID(n.recs[off:recEnd(n.recs, off)])) != id
 	}
-	c, mine := n.writable(own, other)
+	c, mine := n.writable(own, other, len(rec))
 	switch {
 	case n.occ&bit == 0:
 		off := c.recOff(bit)
@@ -468,18 +478,69 @@ func newNode(k int) *node {
 	return &x.n
 }
 
+// newLeaf returns an empty node for records alone (no child nodes) whose
+// recs, empty, has room for size bytes: for up to 160 bytes (a few
+// records) in the node's allocation, so that a leaf costs one allocation,
+// not two, and a search finds the records beside the fields it read
+// first.
+func newLeaf(size int) *node {
+	switch {
+	case size <= 32:
+		x := new(struct {
+			n node
+			b [32]byte
+		})
+		x.n.recs = x.b[:0]
+		return &x.n
+	case size <= 64:
+		x := new(struct {
+			n node
+			b [64]byte
+		})
+		x.n.recs = x.b[:0]
+		return &x.n
+	case size <= 96:
+		x := new(struct {
+			n node
+			b [96]byte
+		})
+		x.n.recs = x.b[:0]
+		return &x.n
+	case size <= 128:
+		x := new(struct {
+			n node
+			b [128]byte
+		})
+		x.n.recs = x.b[:0]
+		return &x.n
+	case size <= 160:
+		x := new(struct {
+			n node
+			b [160]byte
+		})
+		x.n.recs = x.b[:0]
+		return &x.n
+	}
+	return &node{recs: make([]byte, 0, size)}
+}
+
 // pair returns the trie at depth d that holds just the records a (key ha)
 // and b (key hb, id bid), of distinct ids, its nodes owned by own.
 func pair(d int, ha uint64, a []byte, hb uint64, bid string, b []byte, own *owner) *node {
 	sa, sb := nibble(ha, recID(a), d), nibble(hb, bid, d)
 	if sa == sb {
-		return &node{occ: 1 << sa, sub: 1 << sa, own: own, subs: []*node{pair(d+1, ha, a, hb, bid, b, own)}}
+		n := newNode(1)
+		n.occ, n.sub, n.own = 1<<sa, 1<<sa, own
+		n.subs = append(n.subs, pair(d+1, ha, a, hb, bid, b, own))
+		return n
 	}
 	if sa > sb {
 		sa, sb, a, b = sb, sa, b, a
 	}
-	recs := make([]byte, 0, len(a)+len(b))
-	return &node{occ: 1<<sa | 1<<sb, own: own, recs: append(append(recs, a...), b...)}
+	n := newLeaf(len(a) + len(b))
+	n.occ, n.own = 1<<sa|1<<sb, own
+	n.recs = append(append(n.recs, a...), b...)
+	return n
 }
 
 // build returns the trie at depth d holding the records rs, whose keys are
@@ -503,13 +564,16 @@ func build(d int, rs [][]byte, hs []uint64, own *owner) *node {
 		occ |= 1 << s
 		ends[k], i = j, j
 	}
-	n := &node{occ: occ, own: own}
-	if subs > 0 {
-		n.subs = make([]*node, 0, subs)
+	var n *node
+	if subs == 0 {
+		n = newLeaf(size)
+	} else {
+		n = newNode(subs)
+		if size > 0 {
+			n.recs = make([]byte, 0, size)
+		}
 	}
-	if size > 0 {
-		n.recs = make([]byte, 0, size)
-	}
+	n.occ, n.own = occ, own
 	for g, i := 0, 0; g < k; g++ {
 		j := ends[g]
 		if j == i+1 {
@@ -551,13 +615,32 @@ func walk(n *node, f func(r []byte)) {
 // The input is an injective encoding of the node (the bitmaps say what
 // follows, a record delimits itself), so equal hashes of different tries
 // mean a SHA-256 collision in some node. hashed counts the bytes hashed.
-func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
+// t (nil: none) is the table of the top nodes' child hashes of a trie
+// whose nodes are all immutable, and pos n's place in it (see sumTable):
+// n's children's hashes are then read from the table, not from the
+// children, unless a child is not the one the table has for its slot.
+func hashNode(n *node, buf *[]byte, hashed *int, t *sumTable, pos int) [32]byte {
 	if n.summed() {
 		return n.sum
 	}
-	for _, c := range n.subs {
-		if !c.summed() {
-			hashNode(c, buf, hashed)
+	var es *[16]sumEntry
+	if t != nil && pos < sumPositions {
+		es = &t.e[pos]
+	}
+	ci := 0
+	for occ := n.sub; occ != 0; occ &= occ - 1 {
+		c := n.subs[ci]
+		ci++
+		if es == nil {
+			if !c.summed() {
+				hashNode(c, buf, hashed, nil, 0)
+			}
+			continue
+		}
+		s := bits.TrailingZeros16(occ)
+		if e := &es[s]; e.c != c && (!brokenSumTable || e.c == nil) {
+			e.sum = hashNode(c, buf, hashed, t, pos*16+1+s)
+			e.c = c
 		}
 	}
 	b := append((*buf)[:0], 'N', byte(n.occ>>8), byte(n.occ), byte(n.sub>>8), byte(n.sub))
@@ -566,13 +649,15 @@ func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
 	} else {
 		off, ci := 0, 0
 		for occ := n.occ; occ != 0; occ &= occ - 1 {
-			if bit := occ & -occ; n.sub&bit != 0 {
-				b = append(b, n.subs[ci].sum[:]...)
-				ci++
-			} else {
+			if bit := occ & -occ; n.sub&bit == 0 {
 				end := recEnd(n.recs, off)
 				b = append(b, n.recs[off:end]...)
 				off = end
+			} else if es != nil {
+				b = append(b, es[bits.TrailingZeros16(bit)].sum[:]...)
+			} else {
+				b = append(b, n.subs[ci].sum[:]...)
+				ci++
 			}
 		}
 	}
@@ -580,6 +665,37 @@ func hashNode(n *node, buf *[]byte, hashed *int) [32]byte {
 	n.sum = sha256.Sum256(b)
 	*buf = b
 	return n.sum
+}
+
+// sumPositions is the number of places in a sumTable: the nodes of depth
+// 0, 1 and 2 (1 + 16 + 256), whose children (up to 4,096 nodes at depth 3
+// in a large ledger) are hashed mostly long ago and sit in memory no cache
+// holds any more.
+const sumPositions = 1 + 16 + 256
+
+// sumTable holds, for each place of the trie's top levels (a node at depth
+// < 3, by the slots of the path to it: the root is place 0 and the child
+// in slot s of place p is place 16p+1+s), the last hash computed of the
+// child node in each slot, with the node. A Digest after a few changes so
+// reads the hashes of the unchanged children of the nodes it hashes from
+// 640 contiguous bytes per node instead of one cache miss per child, the
+// cost of a large ledger's Digest. An entry whose node is not the child in
+// its slot is only unused (an older or another state's child); so the
+// table holds for any trie whose nodes never change, which is every trie
+// of the ledgers sharing a SnapshotCache (it is the cache's).
+type sumTable struct {
+	e [sumPositions][16]sumEntry
+}
+
+// brokenSumTable makes hashNode take any child hash a sumTable has for a
+// slot, whatever node it was computed for (tests show that digests of
+// other branches and of older states are then wrong).
+var brokenSumTable bool
+
+// sumEntry is a child node and its Merkle hash.
+type sumEntry struct {
+	c   *node
+	sum [32]byte
 }
 
 // appendRecord appends p's snapshot record: uvarint(len(id)) id state

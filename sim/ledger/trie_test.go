@@ -25,7 +25,7 @@ func scratchDigest(l *Ledger) [32]byte {
 	}
 	var buf []byte
 	var n int
-	r := hashNode(build(0, rs, hs, nil), &buf, &n)
+	r := hashNode(build(0, rs, hs, nil), &buf, &n, nil, 0)
 	b := append([]byte(snapshotMagic), binary.AppendUvarint(nil, uint64(len(rs)))...)
 	return sha256.Sum256(append(b, r[:]...))
 }
@@ -197,7 +197,7 @@ func TestEqualKeys(t *testing.T) {
 	}
 	var buf []byte
 	var n int
-	if a, b := hashNode(root, &buf, &n), hashNode(build(0, rs, hs, nil), &buf, &n); a != b {
+	if a, b := hashNode(root, &buf, &n, nil, 0), hashNode(build(0, rs, hs, nil), &buf, &n, nil, 0); a != b {
 		t.Fatal("build's trie differs from put's")
 	}
 	// replace one: not added, the others unchanged
@@ -335,7 +335,7 @@ func TestPutSameAsPutDeep(t *testing.T) {
 				if got, want := encode(a, 0), encode(b, 0); !bytes.Equal(got, want) {
 					t.Fatalf("owned=%v, after put %d: the tries hold different records", owned, i)
 				}
-				if hashNode(a, &buf, &n) != hashNode(b, &buf, &n) {
+				if hashNode(a, &buf, &n, nil, 0) != hashNode(b, &buf, &n, nil, 0) {
 					t.Fatalf("owned=%v, after put %d: the tries' hashes differ (shapes differ)", owned, i)
 				}
 			}
