@@ -602,7 +602,7 @@ func (r *Replica) onRequest(from sim.NodeID, q *Request) {
 	if !fromClient && (from < 0 || int(from) >= r.n) {
 		return
 	}
-	if !r.validRequest(q) {
+	if !r.validRequest(q) && (r.rules.primaryVerifiesRequests || !r.isPrimary() || int(q.Client) < r.n) {
 		return
 	}
 	if last := r.lastReply[q.Client]; last != nil && r.rules.checkTimestamps {
@@ -777,9 +777,10 @@ func (r *Replica) propose(force bool) {
 		*pp = PrePrepare{View: r.view, Seq: r.seq, Batch: batch, Replica: r.id}
 		pp.Digest, r.buf = r.rules.batchDigest(r.buf, batch)
 		pp.Sig = r.sign(pp)
-		if vc := r.cfg.VerifyCache; vc != nil {
+		if vc := r.cfg.VerifyCache; vc != nil && r.rules.primaryVerifiesRequests {
 			// valid by construction: signed here, d computed here over
-			// requests this replica verified when they arrived
+			// requests this replica verified when they arrived (not so
+			// with primary-unverified-requests: the backups check it)
 			vc.addValidPP(pp)
 		}
 		for _, q := range batch {
