@@ -49,6 +49,9 @@ func (c *Checker) message(r *sim.Record) {
 	case *pbft.PrePrepare:
 		if m.Replica == from {
 			c.own(r.Time, from, pbft.TypePrePrepare, m.View, m.Seq, m.Digest, m)
+			if c.correct(from) {
+				c.proposalValid(r.Time, from, m)
+			}
 		}
 		return
 	case *pbft.Prepare:
@@ -87,6 +90,28 @@ func (c *Checker) message(r *sim.Record) {
 		if m.Replica == from {
 			c.newView(r.Time, from, m)
 		}
+	}
+}
+
+// proposalValid judges Validity on PRE-PREPARE pp that correct replica
+// from sent: every request of a correct client in its batch was issued by
+// that client with that op (a correct replica takes a request only if its
+// client signed it, so it never proposes one the client did not issue).
+// Judged only for a (client, timestamp) the checker holds as issued: one
+// folded below a stable checkpoint (a retransmission of an old
+// PRE-PREPARE) is not judged.
+func (c *Checker) proposalValid(now sim.Time, from sim.NodeID, pp *pbft.PrePrepare) {
+	for _, q := range pp.Batch {
+		if q == nil || c.faultyNode(q.Client) {
+			continue
+		}
+		rq := c.findReq(mkClientStamp(q.Client, q.Timestamp))
+		if rq == nil || !rq.issued || c.issuedAs(rq, Request{Client: q.Client, Timestamp: q.Timestamp, Op: q.Op}) {
+			continue
+		}
+		c.violate(Violation{Property: Validity, Replicas: []sim.NodeID{from, q.Client}, View: pp.View, Seq: pp.Seq, Time: now,
+			Detail: fmt.Sprintf("replica %d (not Byzantine) proposed %q (client %d, timestamp %d) at (view %d, seq %d), which the client never issued", from, q.Op, q.Client, q.Timestamp, pp.View, pp.Seq)})
+		return
 	}
 }
 

@@ -35,7 +35,7 @@ const (
 	TotalOrder      = "total-order"     // each correct replica executes 1, 2, 3, ... without gaps
 	Integrity       = "integrity"       // each (client, timestamp) executes at most once per correct replica
 	LedgerInvariant = "ledger"          // no payment confirmed twice, money conserved
-	Validity        = "validity"        // every executed non-null request was issued by a client
+	Validity        = "validity"        // every executed non-null request was issued by a client, and every one a correct primary proposes
 	ClientView      = "client-view"     // an accepted result equals the result of replaying the committed log
 	Linearizability = "linearizability" // the client history is linearizable on the payments model
 	PreparedUnique  = "prepared-unique" // two correct replicas never prepare different digests for (v, n)
@@ -152,6 +152,10 @@ type Options struct {
 	// minimum wait of NewViewWait (see clockShrink).
 	ClockFast    float64
 	ClockForward time.Duration
+	// TimersForced says timers may run out before their deadlines (a
+	// scenario's timer_fires, explore's asynchronous timers): NewViewWait,
+	// a minimum wait, is then not judged.
+	TimersForced bool
 	// Ledgers, when set, is the SnapshotCache of the run's replicas
 	// (cluster.Config.Ledgers): the reference ledger then shares their
 	// states, adopting the result and trie of an operation a replica

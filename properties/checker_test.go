@@ -564,3 +564,22 @@ func TestAccountability(t *testing.T) {
 		})
 	}
 }
+
+// TestProposalValidity: a correct primary that proposes a request its
+// client never issued fails validity when it proposes it (the variant
+// primary-unverified-requests on its targeted scenario: the backups reject
+// the PRE-PREPARE, so nothing wrong executes), and the correct primary,
+// which discards the tampered relay, passes.
+func TestProposalValidity(t *testing.T) {
+	sc := targetYAML[pbft.VariantPrimaryUnverified][0]
+	for _, variant := range []string{"", string(pbft.VariantPrimaryUnverified)} {
+		o := runYAML(t, "tamper.yaml", sc, variant, RunOptions{Liveness: true})
+		proposed := false
+		for _, v := range o.Violations {
+			proposed = proposed || v.Property == Validity && strings.Contains(v.Detail, "proposed")
+		}
+		if want := variant != ""; proposed != want || (!want && o.Failed()) {
+			t.Fatalf("variant %q: a proposal judged invalid %v, want %v: %s", variant, proposed, want, o.Summary())
+		}
+	}
+}

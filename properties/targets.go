@@ -353,6 +353,22 @@ byzantine:
   - {replica: 0, strategy: pp-batch-mismatch, params: {batch: repeat-first}}
 run: {max_time: 5s}
 `},
+	// Replica 3 relays every request it gets from the client to the others
+	// with its op altered under the client's signature; until 60 ms the
+	// primary gets no request but those relays (the client's own copies
+	// and the backups' relays are dropped), so it holds the tampered one.
+	pbft.VariantPrimaryUnverified: {`
+name: tampered-request-first
+n: 4
+protocol: {client_timeout: 10ms}
+workload: {clients: 1, requests: 2}
+network: {delay: "uniform:1ms:3ms", gst: 100ms, delta: 5ms}
+adversary:
+  - {types: [REQUEST], from: [1, 2, 4], to: [0], drop: 1, end: 60ms}
+byzantine:
+  - {replica: 3, strategy: request-relay, params: {mode: tamper}}
+run: {max_time: 5s}
+`},
 	// The primary alters the op of the first request of each batch, in
 	// its correct client's name, under the digest of the altered batch.
 	pbft.VariantPPRequestsUnverif: {`

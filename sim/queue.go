@@ -33,6 +33,7 @@ type eventQueue struct {
 	h      eventHeap
 	lo     int         // sorted form: the first queued event in h.a
 	sorted bool        // h.a[lo:] is sorted; else h is a heap (from 0)
+	n      int         // queued events, in whichever form
 	r      *radixQueue // nil until the queue grows large (~12 KiB)
 }
 
@@ -43,21 +44,17 @@ func (q *eventQueue) init(expected int) {
 }
 
 // Len returns the number of queued events.
-func (q *eventQueue) Len() int {
-	if q.r != nil {
-		return q.r.Len()
-	}
-	return len(q.h.a) - q.lo
-}
+func (q *eventQueue) Len() int { return q.n }
 
 // push adds e, which must not lie before the last popped event, and whose
 // key must exceed every queued key (see radixQueue).
 func (q *eventQueue) push(e event) {
+	q.n++
 	if q.r != nil {
 		q.r.push(e)
 		return
 	}
-	if q.sorted && len(q.h.a)-q.lo < sortedMax {
+	if q.sorted && q.n <= sortedMax {
 		q.insert(&e)
 	} else {
 		if q.sorted {
@@ -65,7 +62,7 @@ func (q *eventQueue) push(e event) {
 		}
 		q.h.push(e)
 	}
-	if len(q.h.a)-q.lo >= radixMinLen {
+	if q.n >= radixMinLen {
 		q.toRadix()
 	}
 }
@@ -131,6 +128,7 @@ func (q *eventQueue) toRadix() {
 // popTo moves the earliest event to *dst (see eventHeap.popTo). The queue
 // must not be empty.
 func (q *eventQueue) popTo(dst *event) {
+	q.n--
 	if q.sorted {
 		a := q.h.a
 		p := &a[q.lo]

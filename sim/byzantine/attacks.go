@@ -1,6 +1,8 @@
 package byzantine
 
 import (
+	"slices"
+
 	"github.com/pbftsim/pbftsim/sim"
 	"github.com/pbftsim/pbftsim/sim/pbft"
 )
@@ -348,10 +350,12 @@ func (f *stateForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 func init() {
 	strategy(Info{
 		Name: "request-relay",
-		Doc: "abuses request relays (clients' own signed REQUESTs, never altered): \"replay\" relays, with every request it " +
+		Doc: "abuses request relays (clients' own signed REQUESTs): \"replay\" relays, with every request it " +
 			"receives from a client, the oldest requests it has seen again to every replica (duplicates of executed requests); \"flood\" relays " +
-			"every request it receives from a client to every replica twice; \"both\" (default) does both",
-		Params: []Param{{Name: "mode", Doc: "replay, flood or both", Allowed: []string{"replay", "flood", "both"}}},
+			"every request it receives from a client to every replica twice; \"both\" (default) does both; \"tamper\" relays every request " +
+			"it receives from a client to every replica (instead of its own relay) with its operation altered and the client's signature kept, which no longer " +
+			"matches (Aardvark's faulty client: a request with a bad authenticator, which every replica, the primary too, must discard)",
+		Params: []Param{{Name: "mode", Doc: "replay, flood, both or tamper", Allowed: []string{"replay", "flood", "both", "tamper"}}},
 	}, func(p params, env *Env) (rewriter, error) {
 		mode, err := p.oneOf("mode", "both")
 		if err != nil {
@@ -384,6 +388,14 @@ func (f *relayForge) rewrite(c *stepCtx, sends, out []sim.Send) []sim.Send {
 				out = append(out, sim.Send{To: sim.NodeID(i), Msg: sim.Message(r)})
 			}
 		}
+	}
+	if f.mode == "tamper" {
+		// its own relays of q are replaced by the tampered ones
+		out = slices.DeleteFunc(out, func(s sim.Send) bool { return s.Msg == sim.Message(q) })
+		bad := *q // the client's signature is kept: it does not sign the altered op
+		bad.Op = alterOp(q.Op)
+		relay(&bad)
+		return out
 	}
 	if f.mode != "replay" {
 		relay(q)

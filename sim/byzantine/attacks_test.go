@@ -167,6 +167,20 @@ func TestRequestRelay(t *testing.T) {
 	if replayed != testN-1 {
 		t.Errorf("replay: the old request went to %d replicas, want %d", replayed, testN-1)
 	}
+	// tamper: one relay per other replica, the op altered under the
+	// client's signature (which no longer verifies).
+	n, _ = New("request-relay", map[string]string{"mode": "tamper"}, nopNode{}, env)
+	out.Sends = out.Sends[:0]
+	n.Step(2, sim.Input{Kind: sim.InputMessage, From: testClient, Msg: r1}, &out)
+	if len(out.Sends) != testN-1 {
+		t.Fatalf("tamper: %d relays, want %d", len(out.Sends), testN-1)
+	}
+	for _, s := range out.Sends {
+		q := s.Msg.(*pbft.Request)
+		if s.To == 1 || q.Client != r1.Client || q.Timestamp != r1.Timestamp || q.Op == r1.Op || q.Sig != r1.Sig || testKeys.Verify(q) {
+			t.Errorf("tamper: relayed %+v to %d (valid signature %v), want r1 with its op altered, unsigned by its client", q, s.To, testKeys.Verify(q))
+		}
+	}
 }
 
 // TestVoteReplay: "own" sends each own vote twice and replays a kept one

@@ -39,7 +39,8 @@ package pbft_test
 //	                         Byzantine replica FROM sends TO, signed with
 //	                         its own key, a forged PRE-PREPARE, PREPARE or
 //	                         COMMIT for (V, N), or a CHECKPOINT for N (V
-//	                         unused). The batch is one request per OP
+//	                         unused), or relays a client's REQUEST (the
+//	                         batch's one request; V and N unused). The batch is one request per OP
 //	                         (signed by the client, timestamps from T, by
 //	                         default the client's next) or, without op,
 //	                         the null batch; d=OP2 puts the digest of the
@@ -1119,8 +1120,13 @@ func (x *txRig) cmdInject(pos []string, kv map[string]string, b *strings.Builder
 		p := &pbft.Checkpoint{Seq: seq, StateDigest: d, Replica: from}
 		p.Sig = signer.Sign(p)
 		m = p
+	case "REQUEST":
+		if len(batch) != 1 {
+			return "", fmt.Errorf("inject: a REQUEST relays one op (got %d)", len(batch))
+		}
+		m = batch[0]
 	default:
-		return "", fmt.Errorf("inject: type %q: want PRE-PREPARE, PREPARE, COMMIT or CHECKPOINT", typ)
+		return "", fmt.Errorf("inject: type %q: want PRE-PREPARE, PREPARE, COMMIT, CHECKPOINT or REQUEST", typ)
 	}
 	return x.injectSend(from, to, m, b)
 }

@@ -53,6 +53,7 @@ const (
 	VariantJoinOnF           Variant = "join-on-f-viewchanges"
 	VariantNVTimerNoGrowth   Variant = "newview-timer-no-growth"
 	VariantDigestFirstOnly   Variant = "batch-digest-first-only"
+	VariantPrimaryUnverified Variant = "primary-unverified-requests"
 )
 
 // rules are the rules of the paper that a broken variant may replace. The
@@ -148,6 +149,9 @@ type rules struct {
 	// verifyBatchRequests: a backup accepts a PRE-PREPARE only if every
 	// request of its batch is signed by its client (always).
 	verifyBatchRequests bool
+	// primaryVerifiesRequests: the primary, like every replica, takes a
+	// REQUEST only if its client signed it (always).
+	primaryVerifiesRequests bool
 	// stateCoversReplies: the state digest (CHECKPOINTs, STATE
 	// verification) covers the last-reply table as well as the state
 	// machine (always).
@@ -169,34 +173,35 @@ func sameDigest(a, b *Digest) bool {
 // correctRules are the rules of the paper (OSDI'99 §4, TOCS'02 §4-§6).
 func correctRules() rules {
 	return rules{
-		preparedVotes:         func(q int) int { return q - 1 },
-		committedVotes:        func(q int) int { return q },
-		stableVotes:           func(q, f int) int { return q },
-		stateProofVotes:       func(q, f int) int { return q },
-		prepareMatches:        func(vote, accepted Digest) bool { return sameDigest(&vote, &accepted) },
-		checkpointsMatch:      func(a, b Digest) bool { return sameDigest(&a, &b) },
-		batchDigestOK:         func(d, computed Digest) bool { return sameDigest(&d, &computed) },
-		commitPhase:           true,
-		executeInOrder:        true,
-		checkTimestamps:       true,
-		verifyState:           true,
-		growTimeout:           true,
-		growNewViewTimer:      true,
-		timerPerRequest:       true,
-		arrivalOrder:          true,
-		primaryComplaintTimer: true,
-		joinVotes:             func(f int) int { return f + 1 },
-		recomputeO:            true,
-		reproposePrepared:     true,
-		betterCertificate:     func(candidate, best uint64) bool { return candidate > best },
-		seqPastO:              true,
-		keepSignedOnRecovery:  true,
-		persistSigned:         true,
-		syncEveryStep:         true,
-		clientReplies:         func(f int) int { return f + 1 },
-		batchDigest:           batchDigestBuf,
-		verifyBatchRequests:   true,
-		stateCoversReplies:    true,
+		preparedVotes:           func(q int) int { return q - 1 },
+		committedVotes:          func(q int) int { return q },
+		stableVotes:             func(q, f int) int { return q },
+		stateProofVotes:         func(q, f int) int { return q },
+		prepareMatches:          func(vote, accepted Digest) bool { return sameDigest(&vote, &accepted) },
+		checkpointsMatch:        func(a, b Digest) bool { return sameDigest(&a, &b) },
+		batchDigestOK:           func(d, computed Digest) bool { return sameDigest(&d, &computed) },
+		commitPhase:             true,
+		executeInOrder:          true,
+		checkTimestamps:         true,
+		verifyState:             true,
+		growTimeout:             true,
+		growNewViewTimer:        true,
+		timerPerRequest:         true,
+		arrivalOrder:            true,
+		primaryComplaintTimer:   true,
+		joinVotes:               func(f int) int { return f + 1 },
+		recomputeO:              true,
+		reproposePrepared:       true,
+		betterCertificate:       func(candidate, best uint64) bool { return candidate > best },
+		seqPastO:                true,
+		keepSignedOnRecovery:    true,
+		persistSigned:           true,
+		syncEveryStep:           true,
+		clientReplies:           func(f int) int { return f + 1 },
+		batchDigest:             batchDigestBuf,
+		verifyBatchRequests:     true,
+		primaryVerifiesRequests: true,
+		stateCoversReplies:      true,
 	}
 }
 
@@ -294,6 +299,8 @@ var variantTable = map[Variant]variantInfo{
 		func(r *rules) { r.growNewViewTimer = false }},
 	VariantDigestFirstOnly: {"the batch digest D(m) covers the batch's length and its first request only: a primary sends two backups batches that differ in a later request under one digest, both prepare and commit it and execute different requests",
 		func(r *rules) { r.batchDigest = firstOnlyBatchDigest }},
+	VariantPrimaryUnverified: {"the primary takes client REQUESTs without verifying the client's signature (Aardvark's faulty client with a bad authenticator, relayed by a faulty replica): it orders a request the client never issued and the backups reject its PRE-PREPARE: a faulty replica that relays each client request tampered makes every view's primary stall its view",
+		func(r *rules) { r.primaryVerifiesRequests = false }},
 	VariantNewPrimarySeq: {"a new primary does not move its sequence number past the PRE-PREPAREs of O: it assigns numbers that O already uses (two PRE-PREPAREs for one (v, n))",
 		func(r *rules) { r.seqPastO = false }},
 }

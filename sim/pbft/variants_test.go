@@ -363,6 +363,16 @@ func TestVariantsChangeBehaviour(t *testing.T) {
 			h.deliverAll()
 			return fmt.Sprintf("sent-prepare=%d", countEvents(h, 1, "sent-prepare"))
 		}, "sent-prepare=0", "sent-prepare=1"},
+		{VariantPrimaryUnverified, func(t *testing.T, v Variant) string {
+			// Replica 3 relays to the primary a request whose op was
+			// altered after its client signed it.
+			h := isolated(t, 4, v)
+			bad := *req(h, "x", 1)
+			bad.Op = "x'"
+			h.inject(3, 0, &bad)
+			h.deliverAll()
+			return fmt.Sprintf("pre-prepares=%d", h.sent["PRE-PREPARE"])
+		}, "pre-prepares=0", "pre-prepares=3"},
 		{VariantPPRequestsUnverif, func(t *testing.T, v Variant) string {
 			// The primary orders request x with its op altered: the
 			// client's signature no longer matches.
