@@ -152,6 +152,10 @@ type Options struct {
 	// minimum wait of NewViewWait (see clockShrink).
 	ClockFast    float64
 	ClockForward time.Duration
+	// TimersForced says timers may run out before their deadlines (a
+	// scenario's timer_fires, explore's asynchronous timers): NewViewWait,
+	// a minimum wait, is then not judged.
+	TimersForced bool
 	// Ledgers, when set, is the SnapshotCache of the run's replicas
 	// (cluster.Config.Ledgers): the reference ledger then shares their
 	// states, adopting the result and trie of an operation a replica

@@ -138,8 +138,9 @@ func viewChangeSizes(c cluster.Config) (vc, nv int) {
 // only if what is offered to it periodically fits its rate. PBFT's
 // retransmissions are periodic and do not back off (sim/pbft): a replica
 // waiting for a NEW-VIEW sends its VIEW-CHANGE to its n-1 peers every
-// ViewChangeTimeout (and a replica in the new view answers every second
-// retransmission of a peer still asking with the NEW-VIEW), and a client without its result sends its request to
+// ViewChangeTimeout (and a replica in the new view answers each
+// retransmission of a peer still asking, from the second on, with the
+// NEW-VIEW), and a client without its result sends its request to
 // all n replicas every ClientTimeout, to which the primary answers with the
 // PRE-PREPARE again and every replica with its PREPARE and COMMIT again
 // (and the reply). If that load on a replica exceeds the slowest egress or
@@ -157,10 +158,10 @@ func linkOverload(c cluster.Config) string {
 	var bits float64
 	if c.ViewChangeTimeout > 0 {
 		// Waiting for a NEW-VIEW, a replica resends its VIEW-CHANGE; in
-		// the new view it answers every second VIEW-CHANGE retransmission
-		// of a peer still asking with the NEW-VIEW (sim/pbft
+		// the new view it answers each VIEW-CHANGE retransmission of a
+		// peer still asking, from the second on, with the NEW-VIEW (sim/pbft
 		// onViewChange): the larger of the two.
-		bits += max(float64(8*vc*(c.N-1)), float64(8*nv*(c.N-1))/2) / c.ViewChangeTimeout.Seconds()
+		bits += max(float64(8*vc*(c.N-1)), float64(8*nv*(c.N-1))) / c.ViewChangeTimeout.Seconds()
 	}
 	if c.ClientTimeout > 0 {
 		bits += float64(8*c.Clients*((c.N-1)*(pp+2*vote)+req+reply)) / c.ClientTimeout.Seconds()
@@ -171,7 +172,7 @@ func linkOverload(c cluster.Config) string {
 		rate sim.Bandwidth
 	}{{"egress", c.Network.SlowestEgress(nodes)}, {"ingress", c.Network.SlowestIngress(nodes)}} {
 		if l.rate != 0 && bits > float64(l.rate) {
-			return fmt.Sprintf("the slowest %s link (%v) cannot carry a replica's periodic retransmissions (VIEW-CHANGE of %d bytes to %d peers every %v, or NEW-VIEW of %d bytes to each every second one; for each of %d clients, every %v, its request, the PRE-PREPARE, PREPARE and COMMIT again and the reply: %.3g bit/s): its queue can grow without bound, so no delay bound holds after GST",
+			return fmt.Sprintf("the slowest %s link (%v) cannot carry a replica's periodic retransmissions (VIEW-CHANGE of %d bytes to %d peers every %v, or NEW-VIEW of %d bytes to each in answer; for each of %d clients, every %v, its request, the PRE-PREPARE, PREPARE and COMMIT again and the reply: %.3g bit/s): its queue can grow without bound, so no delay bound holds after GST",
 				l.name, l.rate, vc, c.N-1, c.ViewChangeTimeout, nv, c.Clients, c.ClientTimeout, bits)
 		}
 	}

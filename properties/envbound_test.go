@@ -218,7 +218,7 @@ func TestLinkOverload(t *testing.T) {
 	for _, c := range []struct {
 		egress, ingress string
 		within          bool
-	}{{"", "", true}, {"100Mbit", "", true}, {"1Mbit", "", false}, {"", "1Mbit", false}, {"10Mbit", "10Mbit", true}} {
+	}{{"", "", true}, {"100Mbit", "", true}, {"1Mbit", "", false}, {"", "1Mbit", false}, {"20Mbit", "20Mbit", true}} {
 		s, err := scenarios.Parse("t.yaml", []byte(yaml))
 		if err != nil {
 			t.Fatal(err)
@@ -325,9 +325,20 @@ func TestSwarmEnvReplay(t *testing.T) {
 // not: its queues grew past 20 s and the 5th request never completed, a
 // liveness violation outside the fault model. linkOverload counted only the
 // VIEW-CHANGEs (within the model); it now counts the NEW-VIEW answers too.
+//
+// At 14Mbit the NEW-VIEW answers fit only if a replica answered every
+// second retransmission (what linkOverload assumed before the late
+// VIEW-CHANGE count saturated: it now answers each one from the second on);
+// the queues then grew to 18 s, a false liveness alarm within the model.
 func TestLinkOverloadNewViewAnswers(t *testing.T) {
-	const yaml = "seed: 3001575\nn: 7\nf: 1\nprotocol: {batch: 1, checkpoint_interval: 2, window: 2, view_change_timeout: 8ms, client_timeout: 800ms}\n" +
-		"workload: {clients: 1, requests: 5, drawn_for: 6}\nnetwork: {delay: \"exp:3ms:1ms\", bandwidth: 10Mbit, ingress_bandwidth: 10Mbit}\n" +
+	for _, rate := range []string{"10Mbit", "14Mbit"} {
+		t.Run(rate, func(t *testing.T) { linkOverloadNewViewAnswers(t, rate) })
+	}
+}
+
+func linkOverloadNewViewAnswers(t *testing.T, rate string) {
+	yaml := "seed: 3001575\nn: 7\nf: 1\nprotocol: {batch: 1, checkpoint_interval: 2, window: 2, view_change_timeout: 8ms, client_timeout: 800ms}\n" +
+		"workload: {clients: 1, requests: 5, drawn_for: 6}\nnetwork: {delay: \"exp:3ms:1ms\", bandwidth: " + rate + ", ingress_bandwidth: " + rate + "}\n" +
 		"crashes:\n  - {node: 0, at: 220ms, recover: 585ms}\nrun: {max_time: 41.98451972s}\n"
 	s, err := scenarios.Parse("t.yaml", []byte(yaml))
 	if err != nil {

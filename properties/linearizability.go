@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/anishathalye/porcupine"
@@ -49,12 +50,78 @@ var PaymentsModel = porcupine.Model{
 	},
 }
 
+// paymentOf returns the payment id of operation op ("" when op is
+// malformed), as ledger.ParseOp finds it: without parsing when op has the
+// canonical form (canonicalPayment).
 func paymentOf(op string) string {
+	if id, ok := canonicalPayment(op); ok {
+		return id
+	}
 	o, err := ledger.ParseOp(op)
 	if err != nil {
 		return ""
 	}
 	return o.ID
+}
+
+// canonicalPayment returns the payment id of op when op is in the form the
+// ledger's constructors write (ledger.Authorize, ...): a verb, one space,
+// a valid id and, for authorize and refund, one space and a valid amount;
+// ParseOp finds the same id in it. ok false: another form (malformed or
+// not), for ParseOp to judge.
+func canonicalPayment(op string) (id string, ok bool) {
+	if len(op) > 256 {
+		return "", false
+	}
+	var rest string
+	amount := false
+	switch {
+	case strings.HasPrefix(op, "authorize "):
+		rest, amount = op[len("authorize "):], true
+	case strings.HasPrefix(op, "confirm "):
+		rest = op[len("confirm "):]
+	case strings.HasPrefix(op, "refund "):
+		rest, amount = op[len("refund "):], true
+	case strings.HasPrefix(op, "cancel "):
+		rest = op[len("cancel "):]
+	case strings.HasPrefix(op, "get "):
+		rest = op[len("get "):]
+	default:
+		return "", false
+	}
+	n := 0
+	for n < len(rest) && idByte(rest[n]) {
+		n++
+	}
+	if n == 0 || n > ledger.MaxIDLen {
+		return "", false
+	}
+	id, tail := rest[:n], rest[n:]
+	if !amount || brokenFastPayment {
+		return id, tail == "" || brokenFastPayment
+	}
+	// " " and 1..MaxAmount in decimal, no leading zero
+	if len(tail) < 2 || len(tail) > 14 || tail[0] != ' ' || tail[1] == '0' {
+		return "", false
+	}
+	v := int64(0)
+	for i := 1; i < len(tail); i++ {
+		c := tail[i]
+		if c < '0' || c > '9' {
+			return "", false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return id, v <= ledger.MaxAmount
+}
+
+// brokenFastPayment makes canonicalPayment take any text after the id
+// (tests: TestPaymentOfMatchesParseOp must fail).
+var brokenFastPayment = false
+
+// idByte reports whether c may appear in a payment id ([A-Za-z0-9_.-]).
+func idByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
 }
 
 func partitionByPayment(history []porcupine.Operation) [][]porcupine.Operation {

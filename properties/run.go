@@ -435,6 +435,7 @@ func checkerOptions(c cluster.Config) Options {
 		o.ViewChangeTimeout = c.ViewChangeTimeout
 		o.ClockSlow, o.ClockBack, _ = clockStretch(c)
 		o.ClockFast, o.ClockForward = clockShrink(c)
+		o.TimersForced = len(c.Fires) > 0
 	}
 	return o
 }

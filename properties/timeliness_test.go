@@ -549,17 +549,20 @@ run: {max_time: 20s}
 // timer runs (the jump fires it early: the minimum wait is lowered by it).
 func TestNewViewWait(t *testing.T) {
 	slow := targetYAML[pbft.VariantNVTimerNoGrowth][0]
-	jump := strings.Replace(slow, "run: {max_time: 2s}", "clocks:\n  - {node: 1, jumps: [{at: 9ms, by: 3ms}]}\nrun: {max_time: 2s}", 1)
+	jump := strings.Replace(slow, "run: {max_time: 2s}", "clocks:\n  - {node: 1, jumps: [{at: 9ms, by: 1ms}]}\nrun: {max_time: 2s}", 1)
 	if jump == slow {
 		t.Fatal("the targeted scenario changed: no run line to put a clock before")
 	}
+	// A jump longer than every wait leaves nothing to judge.
+	far := strings.Replace(jump, "by: 1ms", "by: 500ms", 1)
 	cases := []struct {
 		name, yaml, variant string
-		violated            bool
+		violated, vacuous   bool
 	}{
-		{"correct", slow, "", false},
-		{"variant", slow, string(pbft.VariantNVTimerNoGrowth), true},
-		{"correct, clock jumps forward", jump, "", false},
+		{"correct", slow, "", false, false},
+		{"variant", slow, string(pbft.VariantNVTimerNoGrowth), true, false},
+		{"correct, clock jumps forward", jump, "", false, false},
+		{"correct, clock jumps past every wait", far, "", false, true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -572,8 +575,8 @@ func TestNewViewWait(t *testing.T) {
 				t.Fatalf("newview-wait violated = %v, want %v: %s", violated, c.violated, o.Summary())
 			}
 			j := judgementOf(o, NewViewWait)
-			if j == nil || !j.Judged || strings.HasPrefix(j.Reason, "vacuous") {
-				t.Fatalf("judgement %+v, want judged and not vacuous", j)
+			if j == nil || !j.Judged || strings.HasPrefix(j.Reason, "vacuous") != c.vacuous {
+				t.Fatalf("judgement %+v, want judged, vacuous %v", j, c.vacuous)
 			}
 		})
 	}

@@ -5,7 +5,6 @@ import (
 
 	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/sim"
-	"github.com/pbftsim/pbftsim/sim/cluster"
 	engine "github.com/pbftsim/pbftsim/sim/explore"
 )
 
@@ -32,11 +31,6 @@ type incJudge struct {
 	full bool
 	// Incremental and full judgements (tests).
 	incs, fulls int
-}
-
-// newIncJudge returns an incremental judge for cfg's explorations.
-func newIncJudge(cfg cluster.Config) *incJudge {
-	return newIncJudgeWith(properties.CheckerOptions(cfg))
 }
 
 // newIncJudgeWith returns an incremental judge with checker options opts.

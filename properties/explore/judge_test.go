@@ -30,8 +30,7 @@ type crossJudge struct {
 
 func (x *crossJudge) install() (restore func()) {
 	old := newJudge
-	newJudge = func(cfg cluster.Config) engine.Judge {
-		opts := properties.CheckerOptions(cfg)
+	newJudge = func(opts properties.Options) engine.Judge {
 		if x.bound > 0 {
 			opts.LivenessBound = x.bound
 		}
@@ -152,7 +151,7 @@ func TestIncrementalJudgeSame(t *testing.T) {
 		i, f := x.counts()
 		totalInc, totalFull = totalInc+i, totalFull+f
 		old := newJudge
-		newJudge = func(cluster.Config) engine.Judge { return nil }
+		newJudge = func(properties.Options) engine.Judge { return nil }
 		full, err := Explore(c)
 		newJudge = old
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 	engine "github.com/pbftsim/pbftsim/sim/explore"
 )
@@ -73,7 +74,7 @@ func prunedOnePass(c Config, maxFlight, workers int) (*engine.Result, error) {
 		Records:        true,
 		Check:          check(cfg),
 		NewCheck:       func() func(*engine.World, []engine.Record) (string, string) { return check(cfg) },
-		NewJudge:       func() engine.Judge { return newJudge(cfg) },
+		NewJudge:       func() engine.Judge { return newJudge(properties.CheckerOptions(cfg)) },
 	})
 }
 

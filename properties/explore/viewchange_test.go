@@ -2,8 +2,10 @@ package explore
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
+	"github.com/pbftsim/pbftsim/properties"
 	"github.com/pbftsim/pbftsim/sim/cluster"
 	engine "github.com/pbftsim/pbftsim/sim/explore"
 	"github.com/pbftsim/pbftsim/sim/pbft"
@@ -112,4 +114,42 @@ func walkToView1(t *testing.T, m *engine.Model, b engine.Bounds, walks int, pref
 		}
 	}
 	return 0, 0
+}
+
+// TestNewViewWaitNotJudgedWithAsyncTimers: with asynchronous timers a
+// NEW-VIEW timer may run out one transition after its view change started,
+// far below PBFT's minimum wait, on the correct protocol: newview-wait is
+// not judged there (a judged one reports a false violation at depth 8).
+func TestNewViewWaitNotJudgedWithAsyncTimers(t *testing.T) {
+	c := Config{Nodes: 4, Requests: 1, Views: 2, DFS: true, Depth: 8, Timers: 3, TimerLimit: true,
+		AsyncTimers: true, Workers: 1}
+	explore := func() *Result {
+		res, err := Explore(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	if res := explore(); res.Found() {
+		t.Fatalf("correct protocol: %s at depth %d: %s", res.Property, res.Depth, res.Detail)
+	}
+	brokenAsyncWait = true
+	defer func() { brokenAsyncWait = false }()
+	res := explore()
+	if res.Property != properties.NewViewWait {
+		t.Fatalf("judged with asynchronous timers: want a false %s violation (the test's premise), got %q", properties.NewViewWait, res.Property)
+	}
+	// Its replay forces the timer early (timer_fires): the kernel run does
+	// not judge newview-wait either, and says so.
+	if res.Outcome == nil {
+		t.Fatalf("no kernel run of the counterexample: %v", res.ReplayErr)
+	}
+	if len(res.Outcome.Violations) > 0 {
+		t.Errorf("kernel run of the forced fires: %v", res.Outcome.Violations)
+	}
+	for _, j := range res.Outcome.Judgements {
+		if j.Property == properties.NewViewWait && (j.Judged || !strings.Contains(j.Reason, "not judged")) {
+			t.Errorf("kernel run of the forced fires: newview-wait %+v", j)
+		}
+	}
 }
