@@ -209,7 +209,7 @@ func (k *Kernel) Step() bool {
 		} else {
 			k.q.popTo(&e)
 		}
-		if k.q.Len() > 0 {
+		if !k.q.sorted && k.q.Len() > 0 { // a sorted (small) queue's messages are recent: in cache
 			k.pf.touch(k.q.peekMsg())
 		}
 		k.now = e.at

@@ -690,45 +690,50 @@ func newObserver(c Config, faulty map[sim.NodeID]string) *observer {
 func (o *observer) Wants(k sim.RecordKind) bool { return k == sim.RecEvent }
 
 // WantsEvent implements sim.EventSink: the observer follows the events
-// Record reads, by type.
-func (o *observer) WantsEvent(ev sim.Event) bool {
-	switch ev.(type) {
-	case events.Submitted, events.Accepted, *pbft.NewViewEntered, *hotstuff.ViewEntered:
-		return true
-	}
-	return false
-}
+// observe reads, by type.
+func (o *observer) WantsEvent(ev sim.Event) bool { return o.observe(ev, 0, false) }
 
 // Record implements sim.Sink.
 func (o *observer) Record(r *sim.Record) {
-	if r.Kind != sim.RecEvent {
-		return
+	if r.Kind == sim.RecEvent {
+		o.observe(r.Event, r.Time, true)
 	}
-	switch e := r.Event.(type) {
+}
+
+// observe reports whether the observer follows events of ev's type and,
+// with apply, takes ev (at now) into account: one switch serves WantsEvent
+// and Record, so a type Record reads is never filtered out.
+func (o *observer) observe(ev sim.Event, now sim.Time, apply bool) bool {
+	switch e := ev.(type) {
 	case events.Submitted:
-		o.submitted++
-	case events.Accepted:
-		o.accepted++
-		o.latencies.add(e.Acceptance().Latency)
-		o.progress(r.Time)
-	case *pbft.NewViewEntered:
-		if o.faulty[e.Replica] != "" {
-			return
+		if apply {
+			o.submitted++
 		}
-		o.views[e.View] = true
-		o.maxView = max(o.maxView, e.View)
+	case events.Accepted:
+		if apply {
+			o.accepted++
+			o.latencies.add(e.Acceptance().Latency)
+			o.progress(now)
+		}
+	case *pbft.NewViewEntered:
+		if apply && o.faulty[e.Replica] == "" {
+			o.views[e.View] = true
+			o.maxView = max(o.maxView, e.View)
+		}
 	case *hotstuff.ViewEntered:
 		// HotStuff enters a new view after every decision: only the views
 		// that a correct replica entered after timing out count as view
 		// changes.
-		if o.faulty[e.Replica] != "" {
-			return
+		if apply && o.faulty[e.Replica] == "" {
+			if e.TimedOut {
+				o.views[e.View] = true
+			}
+			o.maxView = max(o.maxView, e.View)
 		}
-		if e.TimedOut {
-			o.views[e.View] = true
-		}
-		o.maxView = max(o.maxView, e.View)
+	default:
+		return false
 	}
+	return true
 }
 
 func (o *observer) progress(now sim.Time) {
