@@ -9,10 +9,13 @@ import (
 	"github.com/pbftsim/pbftsim/sim/explore"
 )
 
-// redeliveryCopier copies and hashes nodes as the exhaustive explorer
-// does (properties/explore's copier): keyrings and caches shared and not
-// hashed, allocation slabs, scratch buffers, free lists and the output
-// batch not hashed.
+// redeliveryCopier copies and hashes nodes much as the exhaustive explorer
+// does (properties/explore's copier, which this package cannot import):
+// keyrings and caches shared and not hashed, allocation slabs, scratch
+// buffers, free lists and the output batch not hashed. It is stricter:
+// it also hashes the ledger's caches (trie nodes' Merkle hashes, version
+// memos) that the explorer skips, so a re-delivery that only fills a
+// cache fails here too.
 func redeliveryCopier() *explore.Copier {
 	return &explore.Copier{
 		Shared: explore.TypeNamed("Keyring", "VerifyCache", "SnapshotCache", "Ops"),
