@@ -25,57 +25,26 @@ func TestPeekSameAsApplyPBFT(t *testing.T) {
 	} {
 		name := fmt.Sprintf("drops=%d/dups=%d/crashes=%d/async=%v/sym=%v/exact=%v", c.Drops, c.Duplicates, c.Crashes, c.AsyncTimers, c.Symmetry, c.ExactTimers)
 		t.Run(name, func(t *testing.T) {
-			m, _, err := c.model()
-			if err != nil {
-				t.Fatal(err)
-			}
 			b := engine.Bounds{Drops: c.Drops, Duplicates: c.Duplicates, Crashes: c.Crashes, TimerLimit: c.TimerLimit, Timers: c.Timers}
-			e := engine.NewEngine(m)
-			e.KeepRecords(true)
-			e.CountFires(true)
-			w0, _, err := e.Initial()
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(7, 0x9eec))
 			told, total := 0, 0
-			for p := range 12 {
-				w := w0
-				var path []engine.Choice
-				for range 60 {
-					if m.Prune != nil && m.Prune(w) {
-						break
-					}
-					cs := e.Choices(nil, w, b)
-					if len(cs) == 0 {
-						break
-					}
-					pick := rng.IntN(len(cs))
-					var next *engine.World
-					for i, ch := range cs {
-						h1, ok1 := e.Peek(w, ch)
-						nw, _ := e.Apply(w, ch)
-						h2, ok2 := e.Peek(w, ch)
-						for _, r := range []struct {
-							h  uint64
-							ok bool
-						}{{h1, ok1}, {h2, ok2}} {
-							total++
-							if r.ok {
-								told++
-								if r.h != nw.Hash() {
-									t.Fatalf("path %d after %v, %v: Peek says %x, Apply gives %x", p, path, ch, r.h, nw.Hash())
-								}
-							}
-						}
-						if i == pick {
-							next = nw
+			walkPBFT(t, c, b, rand.New(rand.NewPCG(7, 0x9eec)), 60, func(e *engine.Engine, w *engine.World, ch engine.Choice, where func() string) *engine.World {
+				h1, ok1 := e.Peek(w, ch)
+				nw, _ := e.Apply(w, ch)
+				h2, ok2 := e.Peek(w, ch)
+				for _, r := range []struct {
+					h  uint64
+					ok bool
+				}{{h1, ok1}, {h2, ok2}} {
+					total++
+					if r.ok {
+						told++
+						if r.h != nw.Hash() {
+							t.Fatalf("%s, %v: Peek says %x, Apply gives %x", where(), ch, r.h, nw.Hash())
 						}
 					}
-					path = append(path, cs[pick])
-					w = next
 				}
-			}
+				return nw
+			})
 			t.Logf("%d of %d Peeks told", told, total)
 			if told < total/3 {
 				t.Fatalf("only %d of %d Peeks told: the test shows little", told, total)
@@ -99,55 +68,66 @@ func TestSelfLoopSameAsApplyPBFT(t *testing.T) {
 	} {
 		name := fmt.Sprintf("crashes=%d/sym=%v/inert=%v", c.Crashes, c.Symmetry, c.Inert)
 		t.Run(name, func(t *testing.T) {
-			m, _, err := c.model()
-			if err != nil {
-				t.Fatal(err)
-			}
 			b := engine.Bounds{Drops: c.Drops, Crashes: c.Crashes, TimerLimit: c.TimerLimit, Timers: c.Timers, SubsumeDrops: true}
-			e := engine.NewEngine(m)
-			e.KeepRecords(true)
-			e.CountFires(true)
-			w0, _, err := e.Initial()
-			if err != nil {
-				t.Fatal(err)
-			}
-			rng := rand.New(rand.NewPCG(11, 0x5e1f))
 			told, total := 0, 0
-			for p := range 12 {
-				w := w0
-				var path []engine.Choice
-				for range 80 {
-					if m.Prune(w) {
-						break
+			walkPBFT(t, c, b, rand.New(rand.NewPCG(11, 0x5e1f)), 80, func(e *engine.Engine, w *engine.World, ch engine.Choice, where func() string) *engine.World {
+				loop := e.SelfLoop(w, ch)
+				nw, _ := e.Apply(w, ch)
+				total++
+				if loop {
+					told++
+					if nw.Hash() != w.Hash() {
+						t.Fatalf("%s, %v: SelfLoop says the world is reached again, Apply gives hash %x, not %x", where(), ch, nw.Hash(), w.Hash())
 					}
-					cs := e.Choices(nil, w, b)
-					if len(cs) == 0 {
-						break
-					}
-					pick := rng.IntN(len(cs))
-					var next *engine.World
-					for i, ch := range cs {
-						loop := e.SelfLoop(w, ch)
-						nw, _ := e.Apply(w, ch)
-						total++
-						if loop {
-							told++
-							if nw.Hash() != w.Hash() {
-								t.Fatalf("path %d after %v, %v: SelfLoop says the world is reached again, Apply gives hash %x, not %x", p, path, ch, nw.Hash(), w.Hash())
-							}
-						}
-						if i == pick {
-							next = nw
-						}
-					}
-					path = append(path, cs[pick])
-					w = next
 				}
-			}
+				return nw
+			})
 			t.Logf("%d of %d choices told self-loops", told, total)
 			if told < total/10 {
 				t.Fatalf("only %d of %d choices told self-loops: the test shows little", told, total)
 			}
 		})
+	}
+}
+
+// walkPBFT walks 12 random paths of up to steps transitions through c's
+// model under bounds b (drawn from rng), calling visit on every choice of
+// every world on the way; visit applies the choice and returns the world it
+// reached, and the walk goes on from one of them. where names the path.
+func walkPBFT(t *testing.T, c Config, b engine.Bounds, rng *rand.Rand, steps int, visit func(e *engine.Engine, w *engine.World, ch engine.Choice, where func() string) *engine.World) {
+	t.Helper()
+	m, _, err := c.model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.NewEngine(m)
+	e.KeepRecords(true)
+	e.CountFires(true)
+	w0, _, err := e.Initial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for p := range 12 {
+		w := w0
+		var path []engine.Choice
+		where := func() string { return fmt.Sprintf("path %d after %v", p, path) }
+		for range steps {
+			if m.Prune != nil && m.Prune(w) {
+				break
+			}
+			cs := e.Choices(nil, w, b)
+			if len(cs) == 0 {
+				break
+			}
+			pick := rng.IntN(len(cs))
+			var next *engine.World
+			for i, ch := range cs {
+				if nw := visit(e, w, ch, where); i == pick {
+					next = nw
+				}
+			}
+			path = append(path, cs[pick])
+			w = next
+		}
 	}
 }
