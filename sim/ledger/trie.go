@@ -486,42 +486,28 @@ func newNode(k int) *node {
 func newLeaf(size int) *node {
 	switch {
 	case size <= 32:
-		x := new(struct {
-			n node
-			b [32]byte
-		})
-		x.n.recs = x.b[:0]
-		return &x.n
+		return leafWith(func(b *[32]byte) []byte { return b[:0] })
 	case size <= 64:
-		x := new(struct {
-			n node
-			b [64]byte
-		})
-		x.n.recs = x.b[:0]
-		return &x.n
+		return leafWith(func(b *[64]byte) []byte { return b[:0] })
 	case size <= 96:
-		x := new(struct {
-			n node
-			b [96]byte
-		})
-		x.n.recs = x.b[:0]
-		return &x.n
+		return leafWith(func(b *[96]byte) []byte { return b[:0] })
 	case size <= 128:
-		x := new(struct {
-			n node
-			b [128]byte
-		})
-		x.n.recs = x.b[:0]
-		return &x.n
+		return leafWith(func(b *[128]byte) []byte { return b[:0] })
 	case size <= 160:
-		x := new(struct {
-			n node
-			b [160]byte
-		})
-		x.n.recs = x.b[:0]
-		return &x.n
+		return leafWith(func(b *[160]byte) []byte { return b[:0] })
 	}
 	return &node{recs: make([]byte, 0, size)}
+}
+
+// leafWith allocates a node together with a buffer B and gives the node
+// the buffer, empty (recs of B), as its records.
+func leafWith[B any](recs func(*B) []byte) *node {
+	x := new(struct {
+		n node
+		b B
+	})
+	x.n.recs = recs(&x.b)
+	return &x.n
 }
 
 // pair returns the trie at depth d that holds just the records a (key ha)
