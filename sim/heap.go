@@ -490,7 +490,3 @@ func (q *radixQueue) peekAt() Time { return q.peek().at }
 // peekMsg returns the message of the earliest event (nil if none). The queue
 // must not be empty.
 func (q *radixQueue) peekMsg() Message { return q.peek().msg }
-
-// peek returns the earliest event, valid until the next push or pop. The
-// heap must not be empty.
-func (h *eventHeap) peek() *event { return &h.a[0] }
